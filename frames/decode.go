@@ -1,0 +1,414 @@
+package frames
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+const defaultBufSize = 64 << 10
+
+// Decoder reads frames from a stream. It reads in large chunks into a
+// buffer of its own, so wrapping the reader in a bufio.Reader gains nothing.
+//
+// The *Frame returned by Decode, its Headers slice and its Body all point
+// into memory the decoder reuses: they are valid only until the next call
+// to Decode. Use Frame.Clone to keep a frame.
+//
+// After any error other than a heart-beat the stream is out of step, so
+// the error is sticky: every later Decode returns it again.
+type Decoder struct {
+	r     io.Reader
+	lim   Limits
+	ver   Version
+	buf   []byte
+	start int   // first byte of the frame being decoded
+	pos   int   // next unread byte
+	end   int   // end of buffered data
+	rerr  error // a read error held back because data came with it
+	err   error // sticky decode error
+
+	frame Frame
+	hdrs  Headers
+	offs  []hdrOffsets
+	nread int64
+}
+
+// hdrOffsets locates a header line's key and value, relative to the start
+// of the frame so that they survive the buffer being compacted.
+type hdrOffsets struct{ k0, k1, v0, v1 int }
+
+// NewDecoder returns a decoder reading from r that unescapes headers as
+// version v requires, with the given limits (zero fields take defaults).
+func NewDecoder(r io.Reader, v Version, lim Limits) *Decoder {
+	lim = lim.withDefaults()
+	size := defaultBufSize
+	if m := lim.MaxFrame + 1; m < size {
+		size = m
+	}
+	return &Decoder{r: r, lim: lim, ver: v, buf: make([]byte, size)}
+}
+
+// SetVersion changes the version used for the frames decoded from now on,
+// once the connection's version has been negotiated.
+func (d *Decoder) SetVersion(v Version) { d.ver = v }
+
+// Version returns the version the decoder unescapes with.
+func (d *Decoder) Version() Version { return d.ver }
+
+// Limits returns the decoder's limits with defaults filled in.
+func (d *Decoder) Limits() Limits { return d.lim }
+
+// BytesRead returns how many bytes the decoder has read from its reader.
+func (d *Decoder) BytesRead() int64 { return d.nread }
+
+// Buffered returns how many bytes have been read but not yet decoded.
+func (d *Decoder) Buffered() int { return d.end - d.pos }
+
+// Decode reads the next frame. An EOL between frames is returned as a frame
+// whose Command is Heartbeat. A clean end of stream between frames returns
+// io.EOF; an end inside a frame returns io.ErrUnexpectedEOF. Malformed input
+// returns a *SyntaxError, input over a limit a *LimitError.
+func (d *Decoder) Decode() (*Frame, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	f, err := d.decode()
+	if err != nil {
+		d.err = err
+		return nil, err
+	}
+	return f, nil
+}
+
+func (d *Decoder) decode() (*Frame, error) {
+	d.start = d.pos
+	if d.pos == d.end {
+		if d.pos == len(d.buf) || d.pos > 0 {
+			// Nothing is buffered: restart at the front of the buffer.
+			d.start, d.pos, d.end = 0, 0, 0
+		}
+		if err := d.fill(0); err != nil {
+			return nil, err
+		}
+	}
+	// EOLs between frames are heart-beats.
+	switch d.buf[d.pos] {
+	case '\n':
+		d.pos++
+		return d.heartbeat(), nil
+	case '\r':
+		if d.ver < V12 {
+			return nil, syntaxErr(CmdInvalid, "carriage return between frames (CRLF needs STOMP 1.2)")
+		}
+		if err := d.need(d.pos + 2); err != nil {
+			return nil, unexpected(err)
+		}
+		if d.buf[d.pos+1] != '\n' {
+			return nil, syntaxErr(CmdInvalid, "carriage return not followed by line feed")
+		}
+		d.pos += 2
+		return d.heartbeat(), nil
+	}
+
+	ls, le, err := d.line(d.lim.MaxCommand, LimitCommand)
+	if err != nil {
+		return nil, err
+	}
+	cmd := lookupCommandBytes(d.buf[ls:le])
+	if cmd == CmdInvalid {
+		return nil, syntaxErr(CmdInvalid, "unknown command %q", d.buf[ls:le])
+	}
+
+	// Header lines up to the blank line.
+	d.offs = d.offs[:0]
+	hdrStart := d.pos - d.start
+	hdrEnd := hdrStart
+	for {
+		ls, le, err := d.line(d.lim.MaxHeaderLine, LimitHeaderLine)
+		if err != nil {
+			return nil, err
+		}
+		if ls == le {
+			break
+		}
+		if len(d.offs) == d.lim.MaxHeaders {
+			return nil, &LimitError{Limit: LimitHeaders, Max: d.lim.MaxHeaders}
+		}
+		line := d.buf[ls:le]
+		if bytes.IndexByte(line, '\r') >= 0 {
+			return nil, syntaxErr(cmd, "carriage return inside a header line")
+		}
+		if bytes.IndexByte(line, 0) >= 0 {
+			return nil, syntaxErr(cmd, "NUL byte inside a header line")
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
+			return nil, syntaxErr(cmd, "header line without a colon")
+		}
+		if colon == 0 {
+			return nil, syntaxErr(cmd, "empty header name")
+		}
+		base := ls - d.start
+		d.offs = append(d.offs, hdrOffsets{k0: base, k1: base + colon, v0: base + colon + 1, v1: le - d.start})
+		hdrEnd = le - d.start
+	}
+
+	// The body: content-length bytes then a NUL, or up to the first NUL.
+	bodyStart := d.pos - d.start
+	var bodyLen int
+	if n, ok, err := d.contentLength(cmd); err != nil {
+		return nil, err
+	} else if ok {
+		if n > 0 && !cmd.HasBody() {
+			return nil, syntaxErr(cmd, "%s frames cannot carry a body", cmd)
+		}
+		if bodyStart+n+1 > d.lim.MaxFrame {
+			return nil, &LimitError{Limit: LimitFrame, Max: d.lim.MaxFrame}
+		}
+		if err := d.need(d.start + bodyStart + n + 1); err != nil {
+			return nil, unexpected(err)
+		}
+		if d.buf[d.start+bodyStart+n] != 0 {
+			return nil, syntaxErr(cmd, "body of content-length %d is not followed by NUL", n)
+		}
+		bodyLen = n
+	} else {
+		if bodyLen, err = d.scanBody(cmd, bodyStart); err != nil {
+			return nil, err
+		}
+	}
+	if bodyLen > 0 && !cmd.HasBody() {
+		return nil, syntaxErr(cmd, "%s frames cannot carry a body", cmd)
+	}
+	d.pos = d.start + bodyStart + bodyLen + 1
+
+	// An EOL right after the NUL belongs to this frame when it is already
+	// buffered; later EOLs are heart-beats.
+	if d.pos < d.end && d.buf[d.pos] == '\n' {
+		d.pos++
+	} else if d.ver >= V12 && d.pos+1 < d.end && d.buf[d.pos] == '\r' && d.buf[d.pos+1] == '\n' {
+		d.pos += 2
+	}
+	return d.build(cmd, hdrStart, hdrEnd, bodyStart, bodyLen)
+}
+
+// build assembles the frame: one string holds every header, so decoding a
+// frame whose headers need no unescaping costs a single allocation.
+func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (*Frame, error) {
+	d.hdrs = d.hdrs[:0]
+	if len(d.offs) > 0 {
+		block := string(d.buf[d.start+hdrStart : d.start+hdrEnd])
+		escaped := cmd.escapes(d.ver)
+		for _, o := range d.offs {
+			k := block[o.k0-hdrStart : o.k1-hdrStart]
+			v := block[o.v0-hdrStart : o.v1-hdrStart]
+			if escaped {
+				var err error
+				if k, err = unescape(k, d.ver, cmd); err != nil {
+					return nil, err
+				}
+				if v, err = unescape(v, d.ver, cmd); err != nil {
+					return nil, err
+				}
+			}
+			d.hdrs = append(d.hdrs, Header{Key: k, Value: v})
+		}
+	}
+	d.frame.Command = cmd
+	d.frame.Headers = d.hdrs
+	d.frame.Body = nil
+	if bodyLen > 0 {
+		b := d.start + bodyStart
+		d.frame.Body = d.buf[b : b+bodyLen : b+bodyLen]
+	}
+	return &d.frame, nil
+}
+
+func (d *Decoder) heartbeat() *Frame {
+	d.frame = Frame{Command: Heartbeat}
+	return &d.frame
+}
+
+// contentLength parses the first content-length header, if any. The value
+// must be plain decimal digits; it is compared to MaxBody before anything
+// is allocated for it.
+func (d *Decoder) contentLength(cmd Command) (int, bool, error) {
+	for _, o := range d.offs {
+		if string(d.buf[d.start+o.k0:d.start+o.k1]) != HdrContentLength {
+			continue
+		}
+		v := d.buf[d.start+o.v0 : d.start+o.v1]
+		if len(v) == 0 {
+			return 0, false, syntaxErr(cmd, "empty content-length")
+		}
+		n := 0
+		for _, c := range v {
+			if c < '0' || c > '9' {
+				return 0, false, syntaxErr(cmd, "content-length %q is not a decimal number", v)
+			}
+			n = n*10 + int(c-'0')
+			if n > d.lim.MaxBody {
+				return 0, false, &LimitError{Limit: LimitBody, Max: d.lim.MaxBody}
+			}
+		}
+		return n, true, nil
+	}
+	return 0, false, nil
+}
+
+// scanBody finds the NUL that ends a body without content-length.
+func (d *Decoder) scanBody(cmd Command, bodyStart int) (int, error) {
+	from := d.start + bodyStart
+	for {
+		if i := bytes.IndexByte(d.buf[from:d.end], 0); i >= 0 {
+			n := from + i - (d.start + bodyStart)
+			if n > d.lim.MaxBody {
+				return 0, &LimitError{Limit: LimitBody, Max: d.lim.MaxBody}
+			}
+			return n, nil
+		}
+		if d.end-(d.start+bodyStart) > d.lim.MaxBody {
+			return 0, &LimitError{Limit: LimitBody, Max: d.lim.MaxBody}
+		}
+		rel := d.end - d.start
+		if err := d.fill(0); err != nil {
+			return 0, unexpected(err)
+		}
+		from = d.start + rel
+	}
+}
+
+// line returns the bounds of the next line, without its EOL, and moves past
+// it. A line longer than max is a *LimitError naming which.
+func (d *Decoder) line(max int, which Limit) (int, int, error) {
+	rs := d.pos - d.start
+	rf := rs
+	for {
+		start, from := d.start+rs, d.start+rf
+		if i := bytes.IndexByte(d.buf[from:d.end], '\n'); i >= 0 {
+			nl := from + i
+			end := nl
+			if end > start && d.buf[end-1] == '\r' {
+				if d.ver < V12 {
+					return 0, 0, syntaxErr(CmdInvalid, "CRLF line ending (allowed from STOMP 1.2 on)")
+				}
+				end--
+			}
+			if end-start > max {
+				return 0, 0, &LimitError{Limit: which, Max: max}
+			}
+			d.pos = nl + 1
+			return start, end, nil
+		}
+		if d.end-start > max+1 {
+			return 0, 0, &LimitError{Limit: which, Max: max}
+		}
+		rf = d.end - d.start
+		if err := d.fill(0); err != nil {
+			return 0, 0, unexpected(err)
+		}
+	}
+}
+
+// need reads until the buffer holds data up to absolute index upto.
+func (d *Decoder) need(upto int) error {
+	rel := upto - d.start
+	for d.end-d.start < rel {
+		if err := d.fill(d.start + rel); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fill reads more data, first making room by moving the current frame to
+// the front of the buffer, then by growing it up to MaxFrame+1 bytes.
+// want, when non-zero, is the absolute index the caller needs buffered; it
+// sizes the growth in one step.
+func (d *Decoder) fill(want int) error {
+	if d.rerr != nil {
+		err := d.rerr
+		d.rerr = nil
+		return err
+	}
+	if d.end == len(d.buf) {
+		if d.start > 0 {
+			n := copy(d.buf, d.buf[d.start:d.end])
+			d.pos -= d.start
+			d.end = n
+			d.start = 0
+		} else {
+			max := d.lim.MaxFrame + 1
+			if len(d.buf) >= max {
+				return &LimitError{Limit: LimitFrame, Max: d.lim.MaxFrame}
+			}
+			size := 2 * len(d.buf)
+			if want-d.start > size {
+				size = want - d.start
+			}
+			if size > max {
+				size = max
+			}
+			nb := make([]byte, size)
+			copy(nb, d.buf[:d.end])
+			d.buf = nb
+		}
+	}
+	for range 100 {
+		n, err := d.r.Read(d.buf[d.end:])
+		d.end += n
+		d.nread += int64(n)
+		if n > 0 {
+			d.rerr = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+func unexpected(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func lookupCommandBytes(b []byte) Command {
+	switch string(b) {
+	case "SEND":
+		return CmdSend
+	case "MESSAGE":
+		return CmdMessage
+	case "ACK":
+		return CmdAck
+	case "NACK":
+		return CmdNack
+	case "RECEIPT":
+		return CmdReceipt
+	case "SUBSCRIBE":
+		return CmdSubscribe
+	case "UNSUBSCRIBE":
+		return CmdUnsubscribe
+	case "BEGIN":
+		return CmdBegin
+	case "COMMIT":
+		return CmdCommit
+	case "ABORT":
+		return CmdAbort
+	case "CONNECT":
+		return CmdConnect
+	case "STOMP":
+		return CmdStomp
+	case "CONNECTED":
+		return CmdConnected
+	case "DISCONNECT":
+		return CmdDisconnect
+	case "ERROR":
+		return CmdError
+	}
+	return CmdInvalid
+}

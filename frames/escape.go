@@ -1,0 +1,120 @@
+package frames
+
+import "strings"
+
+// byte classes used by the encoder and decoder.
+const (
+	clsPlain = iota
+	clsNUL
+	clsLF
+	clsCR
+	clsColon
+	clsBackslash
+)
+
+var byteClass = func() (t [256]uint8) {
+	t[0] = clsNUL
+	t['\n'] = clsLF
+	t['\r'] = clsCR
+	t[':'] = clsColon
+	t['\\'] = clsBackslash
+	return
+}()
+
+// appendHeaderText appends s to dst, escaped as version v requires when
+// escape is true. isKey selects the rules for header names. It returns an
+// error for any byte the version cannot represent.
+func appendHeaderText(dst []byte, s string, v Version, escape, isKey bool, cmd Command) ([]byte, error) {
+	// Fast path: nothing special in s.
+	i := 0
+	for ; i < len(s); i++ {
+		if byteClass[s[i]] != clsPlain {
+			break
+		}
+	}
+	if i == len(s) {
+		return append(dst, s...), nil
+	}
+	dst = append(dst, s[:i]...)
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch byteClass[c] {
+		case clsPlain:
+			dst = append(dst, c)
+		case clsNUL:
+			return dst, syntaxErr(cmd, "header %s holds a NUL byte", what(isKey))
+		case clsLF:
+			if !escape {
+				return dst, syntaxErr(cmd, "header %s holds a line feed, which STOMP %s cannot escape here", what(isKey), v)
+			}
+			dst = append(dst, '\\', 'n')
+		case clsCR:
+			if !escape || v < V12 {
+				return dst, syntaxErr(cmd, "header %s holds a carriage return, which STOMP %s cannot escape here", what(isKey), v)
+			}
+			dst = append(dst, '\\', 'r')
+		case clsColon:
+			switch {
+			case escape:
+				dst = append(dst, '\\', 'c')
+			case isKey:
+				return dst, syntaxErr(cmd, "header name holds a colon, which STOMP %s cannot escape here", v)
+			default:
+				dst = append(dst, ':')
+			}
+		case clsBackslash:
+			if escape {
+				dst = append(dst, '\\', '\\')
+			} else {
+				dst = append(dst, '\\')
+			}
+		}
+	}
+	return dst, nil
+}
+
+func what(isKey bool) string {
+	if isKey {
+		return "name"
+	}
+	return "value"
+}
+
+// unescape decodes the escape sequences of version v in s. It returns s
+// itself, without allocating, when s holds no backslash.
+func unescape(s string, v Version, cmd Command) (string, error) {
+	i := strings.IndexByte(s, '\\')
+	if i < 0 {
+		return s, nil
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+1 == len(s) {
+			return "", syntaxErr(cmd, "header ends in a lone backslash")
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'c':
+			b.WriteByte(':')
+		case '\\':
+			b.WriteByte('\\')
+		case 'r':
+			if v < V12 {
+				return "", syntaxErr(cmd, `escape \r is undefined in STOMP %s`, v)
+			}
+			b.WriteByte('\r')
+		default:
+			return "", syntaxErr(cmd, "undefined escape sequence \\%c", s[i])
+		}
+	}
+	return b.String(), nil
+}
