@@ -1,0 +1,111 @@
+package actors
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stompactor/stompactor/transport"
+)
+
+// FullPolicy says what the reader does when a subscription's delivery queue
+// is full.
+type FullPolicy uint8
+
+const (
+	// FullBlock stops reading the socket until the queue has room, so TCP
+	// pushes back on the broker. The pause is not counted as server
+	// silence by the heart-beat checker. This is the default.
+	FullBlock FullPolicy = iota
+	// FullDrop drops the message (counted in Stats.Dropped). Only safe
+	// for subscriptions whose messages may be lost, such as auto-ack
+	// topics; for client ack modes the broker redelivers on reconnect.
+	FullDrop
+	// FullError ends the connection with ErrQueueFull.
+	FullError
+)
+
+// ConnectConfig is everything one connection attempt needs. The api package
+// builds it from its properties at Connect time.
+type ConnectConfig struct {
+	// Addr is "host:port" of the broker.
+	Addr string
+	// Dial opens the stream; nil means plain TCP with default options.
+	Dial transport.Dialer
+	// Versions to advertise in accept-version. Default: 1.0, 1.1, 1.2.
+	Versions []frames.Version
+	// Host is the virtual host header. Default: the host part of Addr.
+	Host string
+	// Login and Passcode authenticate; empty means none is sent.
+	Login, Passcode string
+	// UseStompCommand sends STOMP instead of CONNECT (1.1 and later).
+	UseStompCommand bool
+	// ConnectHeaders are extra headers for the CONNECT frame.
+	ConnectHeaders frames.Headers
+	// HeartbeatOut is how often we offer to send heart-beats, HeartbeatIn
+	// how often we want them. 0 means none in that direction.
+	HeartbeatOut, HeartbeatIn time.Duration
+	// HeartbeatTolerance multiplies the negotiated incoming interval
+	// before silence ends the connection. Default 1.5.
+	HeartbeatTolerance float64
+	// ConnectTimeout bounds dialing plus the CONNECT/CONNECTED exchange
+	// when the caller's context has no earlier deadline. Default 30s.
+	ConnectTimeout time.Duration
+	// WriteTimeout bounds one socket write. Default 30s.
+	WriteTimeout time.Duration
+	// Limits bound what the reader accepts. Zero fields take defaults.
+	Limits frames.Limits
+	// MaxPendingWrites bounds the outgoing queue, in frames. Default 1024.
+	MaxPendingWrites int
+	// MaxPendingReceipts bounds receipts awaited at once. Default 4096.
+	MaxPendingReceipts int
+	// CumulativeReceipts treats a RECEIPT as confirming every receipt
+	// requested before it on this connection, since brokers process a
+	// connection's frames in order. Default true (set NoCumulative to
+	// disable).
+	NoCumulativeReceipts bool
+	// MaxTransferRate limits outgoing bytes per second; 0 is unlimited.
+	MaxTransferRate int
+	// OmitContentLength leaves content-length out of text bodies.
+	OmitContentLength bool
+}
+
+// Options configure a Client for its whole life.
+type Options struct {
+	// Logger receives engine logs; nil discards them.
+	Logger *slog.Logger
+	// Events receives every event but MessageIn, in order, on one
+	// goroutine. Nil ignores them.
+	Events func(Event)
+	// EventQueue bounds the event queue. Default 4096.
+	EventQueue int
+	// ManualEvents queues events until DispatchEvents is called (the
+	// DoEvents model) instead of running them on the engine's goroutine.
+	ManualEvents bool
+	// LogFrames emits a LogEvent for every frame in and out.
+	LogFrames bool
+}
+
+func (c *ConnectConfig) withDefaults() {
+	if len(c.Versions) == 0 {
+		c.Versions = []frames.Version{frames.V10, frames.V11, frames.V12}
+	}
+	if c.HeartbeatTolerance <= 1 {
+		c.HeartbeatTolerance = 1.5
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 30 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 30 * time.Second
+	}
+	if c.MaxPendingWrites <= 0 {
+		c.MaxPendingWrites = 1024
+	}
+	if c.MaxPendingReceipts <= 0 {
+		c.MaxPendingReceipts = 4096
+	}
+	if c.Dial == nil {
+		c.Dial = transport.TCP(transport.TCPOptions{NoDelay: true})
+	}
+}

@@ -1,0 +1,90 @@
+package actors
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// link is what the facade and the subscriptions need of the current
+// connection. The session publishes a new one on CONNECTED and closes lost
+// when the connection ends; a link is never reused.
+type link struct {
+	gen     uint64
+	writer  *actor.PID
+	version frames.Version
+	credits chan struct{} // a token per frame in the outgoing queue
+	lost    chan struct{} // closed when the connection ends
+	once    sync.Once
+	err     atomic.Pointer[error]
+	stats   *connStats
+	cfg     *ConnectConfig
+}
+
+func (l *link) end(err error) {
+	l.once.Do(func() {
+		l.err.Store(&err)
+		close(l.lost)
+	})
+}
+
+func (l *link) lostErr() error {
+	if p := l.err.Load(); p != nil {
+		return *p
+	}
+	return ErrConnectionLost
+}
+
+// connStats are counters shared, through atomics only, by the actors of one
+// connection and the client's totals.
+type connStats struct {
+	lastRead   atomic.Int64 // unix nanoseconds of the last byte received
+	lastWrite  atomic.Int64 // unix nanoseconds of the last byte written
+	readPaused atomic.Bool  // the reader waits for a subscription queue
+}
+
+// countingConn records when bytes arrive and leave, for heart-beats, and
+// counts them.
+type countingConn struct {
+	net.Conn
+	st    *connStats
+	total *Stats
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.st.lastRead.Store(time.Now().UnixNano())
+		c.total.BytesIn.Add(int64(n))
+	}
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if n > 0 {
+		c.st.lastWrite.Store(time.Now().UnixNano())
+		c.total.BytesOut.Add(int64(n))
+	}
+	return n, err
+}
+
+// Stats are the client's running totals.
+type Stats struct {
+	FramesIn, FramesOut   atomic.Int64
+	BytesIn, BytesOut     atomic.Int64
+	MessagesIn            atomic.Int64
+	MessagesOut           atomic.Int64
+	Acks, Nacks           atomic.Int64
+	ReceiptsPending       atomic.Int64
+	HeartbeatsIn          atomic.Int64
+	HeartbeatsOut         atomic.Int64
+	HeartbeatsMissed      atomic.Int64
+	Dropped               atomic.Int64
+	Connects, Disconnects atomic.Int64
+	Panics                atomic.Int64
+}

@@ -1,0 +1,160 @@
+package actors
+
+import (
+	"net"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+)
+
+// Commands to the session.
+
+type connectRequest struct {
+	cfg   ConnectConfig
+	reply chan connectResult
+}
+
+type connectResult struct {
+	info ConnectInfo
+	err  error
+}
+
+type disconnectRequest struct {
+	receipt bool
+	timeout time.Duration
+	reply   chan error
+}
+
+type interruptRequest struct{ reply chan struct{} }
+
+type subscribeRequest struct {
+	spec  SubscribeSpec
+	reply chan error
+}
+
+type unsubscribeRequest struct {
+	id      string
+	receipt time.Duration
+	local   bool // forget it without sending UNSUBSCRIBE
+	reply   chan error
+}
+
+type subscriptionsRequest struct{ reply chan []SubscriptionInfo }
+
+// Facts reported to the session.
+
+type dialed struct {
+	gen  uint64
+	conn net.Conn
+	err  error
+}
+
+type frameReceived struct {
+	gen   uint64
+	frame *frames.Frame
+}
+
+type readFailed struct {
+	gen uint64
+	err error
+}
+
+type writeFailed struct {
+	gen uint64
+	err error
+}
+
+type heartbeatMissed struct {
+	gen     uint64
+	silence time.Duration
+}
+
+type connectTimedOut struct{ gen uint64 }
+
+type disconnectTimedOut struct{ gen uint64 }
+
+type receiptAwaited struct {
+	gen     uint64
+	id      string
+	cmd     frames.Command
+	reply   chan error
+	timeout time.Duration
+}
+
+type receiptTick struct{}
+
+type actorPanicked struct {
+	who   string
+	err   error
+	stack string
+}
+
+// Commands to the writer.
+
+type writeFrame struct {
+	frame   *frames.Frame
+	raw     []byte        // sent as is when frame is nil
+	receipt time.Duration // >0: the frame carries a receipt header; wait this long for it
+	reply   chan error    // answered when written (or, with a receipt, when confirmed); may be nil
+	credit  bool          // holds a token of the outgoing queue
+	then    any           // sent to the session once the frame is written
+}
+
+type disconnectWritten struct{ gen uint64 }
+
+type flushRequested struct{}
+
+type writeHeartbeat struct{}
+
+type versionNegotiated struct{ v frames.Version }
+
+type rateTick struct{}
+
+// Commands to a subscription.
+
+type messageDelivered struct {
+	gen   uint64
+	frame *frames.Frame
+}
+
+type handlerDone struct {
+	msg    *Message
+	action AckAction
+}
+
+type ackRequest struct {
+	msg     *Message
+	nack    bool
+	tx      string
+	receipt time.Duration
+	reply   chan error
+}
+
+type linkChanged struct{ link *link }
+
+// Commands to the transactions actor.
+
+type txOp uint8
+
+const (
+	txBegin txOp = iota
+	txCommit
+	txAbort
+)
+
+type txRequest struct {
+	op      txOp
+	id      string
+	receipt time.Duration
+	reply   chan error
+}
+
+type openTransactionsRequest struct{ reply chan []string }
+
+type connectionEnded struct{ err error }
+
+// Heart-beat timer ticks.
+
+type sendTick struct{ gen uint64 }
+
+type checkTick struct{ gen uint64 }

@@ -1,0 +1,138 @@
+package actors
+
+import (
+	"net"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// route is how the reader reaches a subscription without the session: its
+// actor and the tokens of its bounded delivery queue.
+type route struct {
+	id, destination string
+	pid             *actor.PID
+	slots           chan struct{} // a token per message queued or being handled
+	policy          FullPolicy
+}
+
+// routes is an immutable snapshot; the session stores a new one on every
+// change.
+type routes struct {
+	byID   map[string]*route
+	byDest map[string]*route // STOMP 1.0 messages may lack a subscription header
+}
+
+// readerState owns the read half of one connection. Its goroutine blocks in
+// Decode and only forwards what it decodes, so the actor itself never
+// blocks. Stopping the actor closes the connection, which ends the
+// goroutine; the client's WaitGroup joins it.
+type readerState struct {
+	c        *Client
+	l        *link
+	conn     net.Conn
+	session  *actor.PID
+	limits   frames.Limits
+	versions []frames.Version
+	done     chan struct{}
+	started  bool
+}
+
+type reader struct{ *readerState }
+
+func newReaderProducer(c *Client, l *link, conn net.Conn, session *actor.PID, lim frames.Limits, versions []frames.Version) actor.Producer {
+	st := &readerState{c: c, l: l, conn: conn, session: session, limits: lim, versions: versions, done: make(chan struct{})}
+	return func() actor.Actor { return &reader{st} }
+}
+
+func (r *reader) Receive(ctx actor.Context) {
+	switch ctx.Message().(type) {
+	case *actor.Started:
+		if !r.started {
+			r.started = true
+			r.c.wg.Add(1)
+			go r.loop(ctx.ActorSystem())
+		}
+	case *actor.Stopping:
+		close(r.done)
+		_ = r.conn.Close()
+	}
+}
+
+func (r *reader) loop(sys *actor.ActorSystem) {
+	defer r.c.wg.Done()
+	// Until CONNECTED names the version, decode as the newest offered:
+	// CONNECTED and ERROR headers are not unescaped anyway.
+	v := frames.V10
+	for _, o := range r.versions {
+		v = max(v, o)
+	}
+	dec := frames.NewDecoder(r.conn, v, r.limits)
+	gen := r.l.gen
+	for {
+		f, err := dec.Decode()
+		if err != nil {
+			sys.Root.Send(r.session, &readFailed{gen: gen, err: err})
+			return
+		}
+		if f.Command == frames.Heartbeat {
+			r.c.stats.HeartbeatsIn.Add(1)
+			continue
+		}
+		r.c.stats.FramesIn.Add(1)
+		if r.c.opts.LogFrames {
+			r.c.log(LogDebug, "frame", "< "+f.String())
+		}
+		switch f.Command {
+		case frames.CmdMessage:
+			if !r.deliver(sys, gen, f) {
+				return
+			}
+		case frames.CmdConnected:
+			if nv, err := frames.ParseVersion(f.Header(frames.HdrVersion)); err == nil {
+				dec.SetVersion(nv)
+			} else {
+				dec.SetVersion(frames.V10)
+			}
+			sys.Root.Send(r.session, &frameReceived{gen: gen, frame: f.Clone()})
+		default:
+			sys.Root.Send(r.session, &frameReceived{gen: gen, frame: f.Clone()})
+		}
+	}
+}
+
+// deliver hands a MESSAGE to its subscription once its queue has room. It
+// returns false when the reader must stop.
+func (r *reader) deliver(sys *actor.ActorSystem, gen uint64, f *frames.Frame) bool {
+	rt := r.c.lookupRoute(f)
+	if rt == nil {
+		sys.Root.Send(r.session, &frameReceived{gen: gen, frame: f.Clone()})
+		return true
+	}
+	select {
+	case rt.slots <- struct{}{}:
+	default:
+		switch rt.policy {
+		case FullDrop:
+			r.c.stats.Dropped.Add(1)
+			return true
+		case FullError:
+			sys.Root.Send(r.session, &readFailed{gen: gen, err: ErrQueueFull})
+			return false
+		}
+		// FullBlock: stop reading; TCP pushes back on the broker. The
+		// pause is not server silence.
+		r.l.stats.readPaused.Store(true)
+		select {
+		case rt.slots <- struct{}{}:
+		case <-r.done:
+			return false
+		}
+		r.l.stats.lastRead.Store(time.Now().UnixNano())
+		r.l.stats.readPaused.Store(false)
+	}
+	r.c.stats.MessagesIn.Add(1)
+	sys.Root.Send(rt.pid, &messageDelivered{gen: gen, frame: f.Clone()})
+	return true
+}

@@ -1,0 +1,480 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// sessionState survives restarts of the session actor.
+type sessionState struct {
+	c     *Client
+	state State
+	gen   uint64
+	cfg   ConnectConfig
+	conn  net.Conn
+	link  *link
+	info  ConnectInfo
+
+	writer, reader, heartbeat, tx *actor.PID
+	subs                          map[string]*subEntry
+
+	connectWaiter    chan connectResult
+	disconnectWaiter chan error
+	disconnectID     string
+	dialCancel       context.CancelFunc
+	connectTimer     *time.Timer
+	disconnectTimer  *time.Timer
+	receipts         *receiptBook
+	lastServerErr    error
+}
+
+type subEntry struct {
+	spec  SubscribeSpec
+	pid   *actor.PID
+	route *route
+}
+
+type session struct{ *sessionState }
+
+func (s *session) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		if s.tx == nil {
+			s.tx = ctx.Spawn(s.c.props(func() actor.Actor { return &transactions{st: &txState{c: s.c, open: map[string]bool{}}} }))
+		}
+	case *actor.Restarting:
+		// Children are stopped by the restart; the connection goes with them.
+		s.tx = nil
+		s.lose(ctx, errors.New("stomp: internal error in the session; connection closed"))
+	case *actor.Stopping:
+		s.lose(ctx, ErrClosed)
+	case *connectRequest:
+		s.connect(ctx, m)
+	case *dialed:
+		s.dialed(ctx, m)
+	case *connectTimedOut:
+		if m.gen == s.gen && s.state == Connecting {
+			s.lose(ctx, &timeoutError{what: "connecting"})
+		}
+	case *frameReceived:
+		if m.gen == s.gen {
+			s.frame(ctx, m.frame)
+		}
+	case *readFailed:
+		if m.gen == s.gen {
+			s.lose(ctx, s.cause(m.err))
+		}
+	case *writeFailed:
+		if m.gen == s.gen {
+			s.lose(ctx, m.err)
+		}
+	case *heartbeatMissed:
+		if m.gen == s.gen {
+			s.c.stats.HeartbeatsMissed.Add(1)
+			s.lose(ctx, &heartbeatError{silence: m.silence})
+		}
+	case *receiptAwaited:
+		if m.gen != s.gen || s.link == nil {
+			if m.reply != nil {
+				m.reply <- ErrConnectionLost
+			}
+			return
+		}
+		if !s.receipts.add(m, ctx.Self(), ctx.ActorSystem()) && m.reply != nil {
+			m.reply <- errors.New("stomp: too many receipts pending")
+		}
+	case *receiptTick:
+		s.receipts.expire(time.Now(), ctx.Self(), ctx.ActorSystem())
+	case *disconnectRequest:
+		s.disconnect(ctx, m)
+	case *disconnectWritten:
+		if m.gen == s.gen && s.state == Disconnecting {
+			s.lose(ctx, nil)
+		}
+	case *disconnectTimedOut:
+		if m.gen == s.gen && s.state == Disconnecting {
+			s.lose(ctx, nil)
+		}
+	case *interruptRequest:
+		s.lose(ctx, ErrInterrupted)
+		m.reply <- struct{}{}
+	case *subscribeRequest:
+		s.subscribe(ctx, m)
+	case *unsubscribeRequest:
+		s.unsubscribe(ctx, m)
+	case *subscriptionsRequest:
+		out := make([]SubscriptionInfo, 0, len(s.subs))
+		for id, e := range s.subs {
+			out = append(out, SubscriptionInfo{ID: id, Destination: e.spec.Destination, Mode: e.spec.Mode})
+		}
+		m.reply <- out
+	case *txRequest, *openTransactionsRequest:
+		ctx.Send(s.tx, m)
+	case *actorPanicked:
+		s.c.stats.Panics.Add(1)
+		s.c.log(LogError, "info", "actor "+m.who+" panicked: "+m.err.Error()+"\n"+m.stack)
+		s.c.disp.post(&ErrorEvent{Err: m.err})
+	}
+}
+
+// cause turns a read error into the reason the connection ended: an ERROR
+// frame the server sent just before closing explains the close better.
+func (s *session) cause(err error) error {
+	if s.lastServerErr != nil && (errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)) {
+		return s.lastServerErr
+	}
+	return err
+}
+
+func (s *session) connect(ctx actor.Context, m *connectRequest) {
+	if s.state != Disconnected {
+		m.reply <- connectResult{err: ErrAlreadyConnected}
+		return
+	}
+	s.cfg = m.cfg
+	s.cfg.withDefaults()
+	s.gen++
+	gen := s.gen
+	s.state = Connecting
+	s.c.state.Store(int32(Connecting))
+	s.connectWaiter = m.reply
+	s.lastServerErr = nil
+	s.receipts = newReceiptBook(s.c.stats)
+	s.receipts.cumulative = !s.cfg.NoCumulativeReceipts
+	s.receipts.max = s.cfg.MaxPendingReceipts
+	s.status("dialing", s.cfg.Addr)
+
+	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
+	s.dialCancel = cancel
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	dial, addr := s.cfg.Dial, s.cfg.Addr
+	s.c.wg.Add(1)
+	go func() {
+		defer s.c.wg.Done()
+		conn, err := dial(dctx, "tcp", addr)
+		sys.Root.Send(self, &dialed{gen: gen, conn: conn, err: err})
+	}()
+	s.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() { sys.Root.Send(self, &connectTimedOut{gen: gen}) })
+}
+
+func (s *session) dialed(ctx actor.Context, m *dialed) {
+	if m.gen != s.gen || s.state != Connecting {
+		if m.conn != nil {
+			_ = m.conn.Close()
+		}
+		return
+	}
+	if m.err != nil {
+		s.lose(ctx, m.err)
+		return
+	}
+	s.status("connected-tcp", m.conn.RemoteAddr().String())
+	st := &connStats{}
+	now := time.Now().UnixNano()
+	st.lastRead.Store(now)
+	st.lastWrite.Store(now)
+	s.conn = &countingConn{Conn: m.conn, st: st, total: s.c.stats}
+	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, s.cfg.MaxPendingWrites), lost: make(chan struct{}), stats: st, cfg: &s.cfg}
+	s.link = l
+	s.writer = ctx.Spawn(s.c.props(newWriterProducer(s.c, l, s.conn, ctx.Self())))
+	l.writer = s.writer
+	s.reader = ctx.Spawn(s.c.props(newReaderProducer(s.c, l, s.conn, ctx.Self(), s.cfg.Limits, s.cfg.Versions)))
+
+	f := frames.New(frames.CmdConnect)
+	if s.cfg.UseStompCommand {
+		f.Command = frames.CmdStomp
+	}
+	vs := make([]string, len(s.cfg.Versions))
+	for i, v := range s.cfg.Versions {
+		vs[i] = v.String()
+	}
+	host := s.cfg.Host
+	if host == "" {
+		host, _, _ = net.SplitHostPort(s.cfg.Addr)
+	}
+	f.Headers.Add(frames.HdrAcceptVersion, strings.Join(vs, ","))
+	f.Headers.Add(frames.HdrHost, host)
+	if s.cfg.Login != "" {
+		f.Headers.Add(frames.HdrLogin, s.cfg.Login)
+	}
+	if s.cfg.Passcode != "" {
+		f.Headers.Add(frames.HdrPasscode, s.cfg.Passcode)
+	}
+	f.Headers.Add(frames.HdrHeartBeat, strconv.FormatInt(s.cfg.HeartbeatOut.Milliseconds(), 10)+","+strconv.FormatInt(s.cfg.HeartbeatIn.Milliseconds(), 10))
+	for _, h := range s.cfg.ConnectHeaders {
+		switch h.Key {
+		case frames.HdrAcceptVersion, frames.HdrHost, frames.HdrLogin, frames.HdrPasscode, frames.HdrHeartBeat:
+			f.Headers.Set(h.Key, h.Value)
+		default:
+			f.Headers.Add(h.Key, h.Value)
+		}
+	}
+	s.status("connecting", "")
+	ctx.Send(s.writer, &writeFrame{frame: f})
+}
+
+func (s *session) frame(ctx actor.Context, f *frames.Frame) {
+	if s.state == Connecting {
+		switch f.Command {
+		case frames.CmdConnected:
+			s.connected(ctx, f)
+		case frames.CmdError:
+			s.lose(ctx, serverError(f))
+		default:
+			s.lose(ctx, protocolErr("expected CONNECTED or ERROR, got %s", f.Command))
+		}
+		return
+	}
+	switch f.Command {
+	case frames.CmdReceipt:
+		id := f.Header(frames.HdrReceiptID)
+		s.c.disp.post(&ReceiptInEvent{ReceiptID: id})
+		if s.state == Disconnecting && id == s.disconnectID {
+			s.receipts.confirm(id)
+			s.lose(ctx, nil)
+			return
+		}
+		if !s.receipts.confirm(id) {
+			s.c.log(LogInfo, "info", "RECEIPT for an unknown receipt id "+strconv.Quote(id)+" ignored")
+			s.c.disp.post(&ErrorEvent{Err: protocolErr("RECEIPT for unknown receipt-id %q", id)})
+		}
+	case frames.CmdError:
+		se := serverError(f)
+		s.lastServerErr = se
+		if id, ok := f.Headers.Get(frames.HdrReceiptID); ok && s.receipts.fail(id, se) {
+			if s.state == Disconnecting && id == s.disconnectID {
+				s.lose(ctx, se)
+				return
+			}
+		}
+		s.c.log(LogError, "info", se.Error())
+		s.c.disp.post(&ErrorEvent{Err: se})
+	case frames.CmdMessage:
+		sub := f.Header(frames.HdrSubscription)
+		s.c.log(LogInfo, "info", "MESSAGE for unknown subscription "+strconv.Quote(sub)+" dropped")
+		s.c.disp.post(&ErrorEvent{Err: protocolErr("MESSAGE for unknown subscription %q", sub)})
+	default:
+		s.c.disp.post(&ErrorEvent{Err: protocolErr("unexpected %s frame", f.Command)})
+	}
+}
+
+func (s *session) connected(ctx actor.Context, f *frames.Frame) {
+	v := frames.V10
+	if vs, ok := f.Headers.Get(frames.HdrVersion); ok {
+		var err error
+		if v, err = frames.ParseVersion(vs); err != nil {
+			s.lose(ctx, protocolErr("CONNECTED names unknown version %q", vs))
+			return
+		}
+	}
+	offered := false
+	for _, o := range s.cfg.Versions {
+		offered = offered || o == v
+	}
+	if !offered {
+		s.lose(ctx, protocolErr("server chose version %s, which was not offered", v))
+		return
+	}
+	sx, sy, err := parseHeartBeat(f.Header(frames.HdrHeartBeat))
+	if err != nil {
+		s.lose(ctx, err)
+		return
+	}
+	if v == frames.V10 {
+		sx, sy = 0, 0 // heart-beats start with 1.1
+	}
+	out := negotiate(s.cfg.HeartbeatOut, sy)
+	in := negotiate(s.cfg.HeartbeatIn, sx)
+	s.info = ConnectInfo{
+		Version: v, Server: f.Header(frames.HdrServer), Session: f.Header(frames.HdrSession),
+		HeartbeatOut: out, HeartbeatIn: in, Headers: f.Headers.Clone(),
+	}
+	if s.connectTimer != nil {
+		s.connectTimer.Stop()
+	}
+	s.link.version = v
+	ctx.Send(s.writer, &versionNegotiated{v: v})
+	if out > 0 || in > 0 {
+		s.heartbeat = ctx.Spawn(s.c.props(newHeartbeatProducer(s.c, s.link, ctx.Self(), s.writer, out, in, s.cfg.HeartbeatTolerance)))
+	}
+	s.state = Connected
+	s.c.state.Store(int32(Connected))
+	info := s.info
+	s.c.info.Store(&info)
+	s.c.link.Store(s.link)
+	s.c.stats.Connects.Add(1)
+	ctx.Send(s.tx, &linkChanged{link: s.link})
+	s.status("connected", v.String())
+	s.c.log(LogInfo, "info", "connected with STOMP "+v.String()+" to "+info.Server)
+	if s.connectWaiter != nil {
+		s.connectWaiter <- connectResult{info: info}
+		s.connectWaiter = nil
+	}
+	s.c.disp.post(&ConnectedEvent{Info: info})
+}
+
+func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
+	switch s.state {
+	case Disconnected:
+		m.reply <- nil
+		return
+	case Connecting:
+		s.lose(ctx, ErrInterrupted)
+		m.reply <- nil
+		return
+	case Disconnecting:
+		m.reply <- errors.New("stomp: already disconnecting")
+		return
+	}
+	s.state = Disconnecting
+	s.c.state.Store(int32(Disconnecting))
+	s.disconnectWaiter = m.reply
+	s.status("disconnecting", "")
+	gen := s.gen
+	f := frames.New(frames.CmdDisconnect)
+	wf := &writeFrame{frame: f}
+	if m.receipt {
+		s.disconnectID = "disconnect-" + strconv.FormatUint(gen, 10)
+		f.Headers.Add(frames.HdrReceipt, s.disconnectID)
+		s.receipts.add(&receiptAwaited{gen: gen, id: s.disconnectID, cmd: frames.CmdDisconnect, timeout: m.timeout}, ctx.Self(), ctx.ActorSystem())
+	} else {
+		wf.then = &disconnectWritten{gen: gen}
+	}
+	ctx.Send(s.writer, wf)
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	s.disconnectTimer = time.AfterFunc(m.timeout, func() { sys.Root.Send(self, &disconnectTimedOut{gen: gen}) })
+}
+
+// lose ends the current connection attempt or connection, with err as the
+// reason (nil after a clean disconnect), and answers everyone waiting.
+func (s *session) lose(ctx actor.Context, err error) {
+	prev := s.state
+	if prev == Disconnected && s.conn == nil && s.link == nil {
+		return
+	}
+	s.gen++
+	for _, t := range []*time.Timer{s.connectTimer, s.disconnectTimer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	s.connectTimer, s.disconnectTimer = nil, nil
+	if s.dialCancel != nil {
+		s.dialCancel()
+		s.dialCancel = nil
+	}
+	if s.conn != nil {
+		_ = s.conn.Close()
+		s.conn = nil
+	}
+	for _, pid := range []*actor.PID{s.heartbeat, s.reader, s.writer} {
+		if pid != nil {
+			ctx.Stop(pid)
+		}
+	}
+	s.heartbeat, s.reader, s.writer = nil, nil, nil
+	lostErr := err
+	if lostErr == nil {
+		lostErr = ErrNotConnected
+	} else {
+		lostErr = connectionLost(err)
+	}
+	if s.link != nil {
+		s.link.end(lostErr)
+		s.c.link.CompareAndSwap(s.link, nil)
+		s.link = nil
+	}
+	if s.receipts != nil {
+		s.receipts.failAll(lostErr)
+	}
+	if s.tx != nil {
+		ctx.Send(s.tx, &connectionEnded{err: lostErr})
+	}
+	for id, e := range s.subs {
+		ctx.Stop(e.pid)
+		delete(s.subs, id)
+	}
+	s.c.setRoutes(nil)
+	s.state = Disconnected
+	s.c.state.Store(int32(Disconnected))
+	s.c.info.Store(nil)
+	if s.connectWaiter != nil {
+		cerr := err
+		if cerr == nil {
+			cerr = ErrInterrupted
+		}
+		s.connectWaiter <- connectResult{err: cerr}
+		s.connectWaiter = nil
+		s.c.disp.post(&ConnectedEvent{Err: cerr})
+	}
+	if s.disconnectWaiter != nil {
+		s.disconnectWaiter <- nil
+		s.disconnectWaiter = nil
+	}
+	if prev == Connected || prev == Disconnecting {
+		s.c.stats.Disconnects.Add(1)
+		if err != nil {
+			s.status("lost", err.Error())
+			s.c.log(LogError, "info", "connection lost: "+err.Error())
+		}
+		s.c.disp.post(&DisconnectedEvent{Err: err})
+	}
+}
+
+func (s *session) status(status, detail string) {
+	s.c.disp.post(&ConnectionStatusEvent{Status: status, Detail: detail})
+	if detail != "" {
+		s.c.log(LogVerbose, "info", status+": "+detail)
+	} else {
+		s.c.log(LogVerbose, "info", status)
+	}
+}
+
+func serverError(f *frames.Frame) *ServerError {
+	return &ServerError{Message: f.Header(frames.HdrMessage), Headers: f.Headers.Clone(), Body: append([]byte(nil), f.Body...)}
+}
+
+// parseHeartBeat reads a heart-beat header "x,y"; a missing header is 0,0.
+func parseHeartBeat(v string) (time.Duration, time.Duration, error) {
+	if v == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(v, ",")
+	x, err1 := strconv.ParseUint(strings.TrimSpace(a), 10, 31)
+	y, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 31)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, protocolErr("malformed heart-beat header %q", v)
+	}
+	return time.Duration(x) * time.Millisecond, time.Duration(y) * time.Millisecond, nil
+}
+
+// negotiate applies the spec's rule: none if either side says 0, else the
+// larger of the two.
+func negotiate(ours, theirs time.Duration) time.Duration {
+	if ours <= 0 || theirs <= 0 {
+		return 0
+	}
+	return max(ours, theirs)
+}
+
+type timeoutError struct{ what string }
+
+func (e *timeoutError) Error() string   { return "stomp: timed out " + e.what }
+func (e *timeoutError) Unwrap() error   { return ErrTimeout }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
+
+type heartbeatError struct{ silence time.Duration }
+
+func (e *heartbeatError) Error() string {
+	return "stomp: no data from the server for " + e.silence.Round(time.Millisecond).String()
+}
+func (e *heartbeatError) Unwrap() error { return ErrHeartbeatMissed }

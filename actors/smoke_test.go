@@ -1,0 +1,66 @@
+package actors
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/stompactor/stompactor/frames"
+)
+
+func TestSmokeConnectSendSubscribe(t *testing.T) {
+	got := make(chan *frames.Frame, 16)
+	srv := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
+		f, err := readFrame(r)
+		if err != nil {
+			return
+		}
+		got <- f
+		conn.Write([]byte("CONNECTED\nversion:1.2\nserver:test\nsession:s1\n\n\x00"))
+		for {
+			f, err := readFrame(r)
+			if err != nil {
+				return
+			}
+			got <- f
+			switch f.Command {
+			case frames.CmdSubscribe:
+				conn.Write([]byte("MESSAGE\nsubscription:" + f.Header("id") + "\nmessage-id:m1\ndestination:/queue/a\nack:a1\ncontent-type:text/plain\n\nhello\x00"))
+			case frames.CmdDisconnect:
+				conn.Write([]byte("RECEIPT\nreceipt-id:" + f.Header("receipt") + "\n\n\x00"))
+				return
+			}
+		}
+	})
+	c := NewClient(nil, Options{})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := c.Connect(ctx, ConnectConfig{Addr: srv.addr(), Host: "/", Login: "guest", Passcode: "guest"})
+	require.NoError(t, err)
+	require.Equal(t, frames.V12, info.Version)
+	f := <-got
+	require.Equal(t, frames.CmdConnect, f.Command)
+	require.Equal(t, "1.0,1.1,1.2", f.Header("accept-version"))
+
+	require.NoError(t, c.Send(ctx, frames.New(frames.CmdSend, "destination", "/queue/a"), 0, true))
+	f = <-got
+	require.Equal(t, frames.CmdSend, f.Command)
+
+	msgs := make(chan *Message, 1)
+	_, err = c.Subscribe(ctx, SubscribeSpec{Destination: "/queue/a", Mode: AckClientIndividual, Handler: func(m *Message) AckAction {
+		msgs <- m
+		return AckAck
+	}})
+	require.NoError(t, err)
+	require.Equal(t, frames.CmdSubscribe, (<-got).Command)
+	m := <-msgs
+	require.Equal(t, "hello", string(m.Body))
+	ack := <-got
+	require.Equal(t, frames.CmdAck, ack.Command)
+	require.Equal(t, "a1", ack.Header("id"))
+	require.NoError(t, c.Disconnect(ctx, true, 5*time.Second))
+}

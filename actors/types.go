@@ -1,0 +1,105 @@
+package actors
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// State is the connection state.
+type State int32
+
+// Connection states.
+const (
+	Disconnected State = iota
+	Connecting
+	Connected
+	Disconnecting
+)
+
+func (s State) String() string {
+	switch s {
+	case Disconnected:
+		return "disconnected"
+	case Connecting:
+		return "connecting"
+	case Connected:
+		return "connected"
+	case Disconnecting:
+		return "disconnecting"
+	}
+	return "unknown"
+}
+
+// ConnectInfo describes the current connection.
+type ConnectInfo struct {
+	Version      frames.Version
+	Server       string
+	Session      string
+	HeartbeatOut time.Duration // negotiated: how often we send
+	HeartbeatIn  time.Duration // negotiated: how often the server sends
+	Headers      frames.Headers
+}
+
+// AckMode is a subscription's acknowledgement mode.
+type AckMode string
+
+// Acknowledgement modes.
+const (
+	AckAuto             AckMode = "auto"
+	AckClient           AckMode = "client"
+	AckClientIndividual AckMode = "client-individual"
+)
+
+// AckAction is what a message handler asks for once it returns.
+type AckAction uint8
+
+// Handler outcomes.
+const (
+	AckNone AckAction = iota // send nothing (auto mode, or the user acks later)
+	AckAck
+	AckNack
+)
+
+// SubscribeSpec describes a subscription.
+type SubscribeSpec struct {
+	Destination string
+	ID          string // "" assigns "sub-N"
+	Mode        AckMode
+	Headers     frames.Headers
+	// Handler runs for each message, in order, on the subscription's own
+	// goroutine; its result is sent as ACK or NACK.
+	Handler func(*Message) AckAction
+	// QueueSize bounds messages received but not yet handled. Default 256.
+	QueueSize int
+	// OnFull says what happens when the queue is full. Default FullBlock.
+	OnFull FullPolicy
+	// Receipt, when >0, waits that long for the broker's receipt.
+	Receipt time.Duration
+}
+
+// SubscriptionInfo lists a live subscription.
+type SubscriptionInfo struct {
+	ID, Destination string
+	Mode            AckMode
+}
+
+// Message is one MESSAGE frame delivered to a subscription.
+type Message struct {
+	Subscription string
+	MessageID    string
+	Destination  string
+	ContentType  string
+	AckID        string // the value the ACK frame names the message by
+	Headers      frames.Headers
+	Body         []byte
+	Redelivered  bool
+
+	gen  uint64
+	sub  *actor.PID
+	mode AckMode
+}
+
+// NeedsAck reports whether the broker expects an ACK or NACK for m.
+func (m *Message) NeedsAck() bool { return m.mode != AckAuto && m.mode != "" }

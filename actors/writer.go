@@ -1,0 +1,160 @@
+package actors
+
+import (
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// writerState is the write half of one connection. It batches: frames are
+// encoded into one buffer as they arrive and flushed with a single write
+// once the mailbox has no more of them (a flushRequested message queued
+// behind the burst).
+type writerState struct {
+	c            *Client
+	l            *link
+	conn         net.Conn
+	w            *frames.Writer
+	session      *actor.PID
+	pending      []*writeFrame
+	flushPending bool
+	rateTimer    *time.Timer
+	nextFlush    time.Time // earliest flush allowed by MaxTransferRate
+	receiptSeq   uint64
+}
+
+type writer struct{ *writerState }
+
+func newWriterProducer(c *Client, l *link, conn net.Conn, session *actor.PID) actor.Producer {
+	st := &writerState{c: c, l: l, conn: conn, session: session}
+	st.w = frames.NewWriter(conn, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.cfg.OmitContentLength})
+	return func() actor.Actor { return &writer{st} }
+}
+
+func (w *writer) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *writeFrame:
+		w.enqueue(ctx, m)
+	case *flushRequested, *rateTick:
+		w.flushPending = false
+		w.flush(ctx)
+	case *writeHeartbeat:
+		if w.w.Buffered() == 0 && !w.flushPending {
+			w.w.WriteHeartbeat()
+			w.c.stats.HeartbeatsOut.Add(1)
+			w.requestFlush(ctx)
+		}
+	case *versionNegotiated:
+		w.w.SetVersion(m.v)
+	case *actor.Stopping:
+		if w.rateTimer != nil {
+			w.rateTimer.Stop()
+		}
+		// Frames never written: give their queue tokens back.
+		for _, p := range w.pending {
+			w.release(p)
+		}
+		w.pending = nil
+	}
+}
+
+func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
+	if m.frame == nil {
+		w.w.WriteRaw(m.raw)
+	} else {
+		var id string
+		if m.receipt > 0 {
+			w.receiptSeq++
+			id = "r-" + strconv.FormatUint(w.l.gen, 10) + "-" + strconv.FormatUint(w.receiptSeq, 10)
+			m.frame.Headers.Set(frames.HdrReceipt, id)
+		}
+		if err := w.w.WriteFrame(m.frame); err != nil {
+			w.release(m)
+			if m.reply != nil {
+				m.reply <- err
+			}
+			return
+		}
+		if m.receipt > 0 {
+			// Registered before the bytes leave, so the RECEIPT can never
+			// reach the session first.
+			ctx.Send(w.session, &receiptAwaited{gen: w.l.gen, id: id, cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
+			w.c.disp.post(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
+		}
+		if w.c.opts.LogFrames {
+			w.c.log(LogDebug, "frame", "> "+m.frame.String())
+		}
+	}
+	w.pending = append(w.pending, m)
+	w.requestFlush(ctx)
+}
+
+func (w *writer) requestFlush(ctx actor.Context) {
+	if !w.flushPending {
+		w.flushPending = true
+		ctx.Send(ctx.Self(), &flushRequested{})
+	}
+}
+
+func (w *writer) flush(ctx actor.Context) {
+	if w.w.Buffered() == 0 {
+		return
+	}
+	if rate := w.l.cfg.MaxTransferRate; rate > 0 {
+		now := time.Now()
+		if now.Before(w.nextFlush) {
+			w.flushPending = true
+			self, sys := ctx.Self(), ctx.ActorSystem()
+			w.rateTimer = time.AfterFunc(w.nextFlush.Sub(now), func() { sys.Root.Send(self, &rateTick{}) })
+			return
+		}
+		w.nextFlush = now.Add(time.Duration(float64(w.w.Buffered()) / float64(rate) * float64(time.Second)))
+	}
+	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.cfg.WriteTimeout))
+	err := w.w.Flush()
+	wasFull := len(w.l.credits) == cap(w.l.credits)
+	for _, p := range w.pending {
+		w.release(p)
+		if p.frame != nil {
+			w.c.stats.FramesOut.Add(1)
+		}
+		if err != nil {
+			if p.reply != nil && p.receipt == 0 {
+				p.reply <- connectionLost(err)
+			}
+			continue
+		}
+		if p.reply != nil && p.receipt == 0 {
+			p.reply <- nil
+		}
+		if p.frame != nil && p.frame.Command == frames.CmdSend {
+			w.c.stats.MessagesOut.Add(1)
+			w.c.disp.post(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
+		}
+		if p.then != nil {
+			ctx.Send(w.session, p.then)
+		}
+	}
+	clear(w.pending)
+	w.pending = w.pending[:0]
+	if err != nil {
+		ctx.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
+		return
+	}
+	if wasFull && cap(w.l.credits) > 0 {
+		w.c.disp.post(&ReadyToSendEvent{})
+	}
+}
+
+func (w *writer) release(p *writeFrame) {
+	if p.credit {
+		p.credit = false
+		select {
+		case <-w.l.credits:
+		default:
+		}
+	}
+}

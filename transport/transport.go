@@ -1,0 +1,93 @@
+// Package transport opens the byte streams a STOMP client runs over. A
+// dialer is a plain function, so TLS, proxies and test fault injectors wrap
+// one another freely.
+package transport
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Dialer opens a connection to addr ("host:port") on network ("tcp").
+type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// TCPOptions are the socket settings for plain TCP connections.
+type TCPOptions struct {
+	// LocalHost and LocalPort bind the local end; empty and 0 let the
+	// system choose.
+	LocalHost string
+	LocalPort int
+	// NoDelay disables Nagle's algorithm. Default (false here, but the
+	// client turns it on) follows TcpNoDelay.
+	NoDelay bool
+	// KeepAlive enables TCP keep-alive probes after KeepAliveTime of
+	// idleness, repeated every KeepAliveInterval. Zero durations take
+	// the system's defaults.
+	KeepAlive         bool
+	KeepAliveTime     time.Duration
+	KeepAliveInterval time.Duration
+	// Linger, when true, sets SO_LINGER to LingerTime so Close waits for
+	// unsent data; false leaves the system default (graceful close in the
+	// background).
+	Linger     bool
+	LingerTime time.Duration
+	// ReadBuffer and WriteBuffer set the socket buffer sizes in bytes; 0
+	// keeps the system's.
+	ReadBuffer  int
+	WriteBuffer int
+	// IPv6 selects the address family: "" or "auto" lets the resolver
+	// choose, "only" uses tcp6, "never" uses tcp4.
+	IPv6 string
+}
+
+// TCP returns a dialer for plain TCP with the given socket options.
+func TCP(o TCPOptions) Dialer {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{KeepAlive: -1}
+		if o.KeepAlive {
+			d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: o.KeepAliveTime, Interval: o.KeepAliveInterval}
+		}
+		if o.LocalHost != "" || o.LocalPort != 0 {
+			ip := net.ParseIP(o.LocalHost)
+			if o.LocalHost != "" && ip == nil {
+				ips, err := net.DefaultResolver.LookupIP(ctx, "ip", o.LocalHost)
+				if err != nil || len(ips) == 0 {
+					return nil, fmt.Errorf("stomp: cannot resolve local host %q: %w", o.LocalHost, err)
+				}
+				ip = ips[0]
+			}
+			d.LocalAddr = &net.TCPAddr{IP: ip, Port: o.LocalPort}
+		}
+		switch o.IPv6 {
+		case "only":
+			network = "tcp6"
+		case "never":
+			network = "tcp4"
+		}
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(o.NoDelay)
+			if o.Linger {
+				_ = tc.SetLinger(int(o.LingerTime / time.Second))
+			}
+			if o.ReadBuffer > 0 {
+				_ = tc.SetReadBuffer(o.ReadBuffer)
+			}
+			if o.WriteBuffer > 0 {
+				_ = tc.SetWriteBuffer(o.WriteBuffer)
+			}
+		}
+		return c, nil
+	}
+}
+
+// HostPort joins a host and port, bracketing IPv6 literals.
+func HostPort(host string, port int) string {
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
