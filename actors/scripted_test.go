@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	"github.com/stompactor/stompactor/frames"
+	"github.com/stretchr/testify/require"
 )
 
 // scriptedServer accepts one connection and hands it to script, which

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	"github.com/stompactor/stompactor/frames"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSmokeConnectSendSubscribe(t *testing.T) {

@@ -8,6 +8,12 @@ import (
 
 const defaultBufSize = 64 << 10
 
+// shrinkAbove is the buffer size past which the decoder, once it has
+// handed out the frame that made the buffer grow, goes back to a buffer of
+// the initial size, so one large frame does not pin its memory for the rest
+// of the connection.
+const shrinkAbove = 1 << 20
+
 // Decoder reads frames from a stream. It reads in large chunks into a
 // buffer of its own, so wrapping the reader in a bufio.Reader gains nothing.
 //
@@ -22,6 +28,7 @@ type Decoder struct {
 	lim   Limits
 	ver   Version
 	buf   []byte
+	size0 int   // initial buffer size
 	start int   // first byte of the frame being decoded
 	pos   int   // next unread byte
 	end   int   // end of buffered data
@@ -46,7 +53,7 @@ func NewDecoder(r io.Reader, v Version, lim Limits) *Decoder {
 	if m := lim.MaxFrame + 1; m < size {
 		size = m
 	}
-	return &Decoder{r: r, lim: lim, ver: v, buf: make([]byte, size)}
+	return &Decoder{r: r, lim: lim, ver: v, buf: make([]byte, size), size0: size}
 }
 
 // SetVersion changes the version used for the frames decoded from now on,
@@ -65,10 +72,14 @@ func (d *Decoder) BytesRead() int64 { return d.nread }
 // Buffered returns how many bytes have been read but not yet decoded.
 func (d *Decoder) Buffered() int { return d.end - d.pos }
 
-// Decode reads the next frame. An EOL between frames is returned as a frame
-// whose Command is Heartbeat. A clean end of stream between frames returns
-// io.EOF; an end inside a frame returns io.ErrUnexpectedEOF. Malformed input
-// returns a *SyntaxError, input over a limit a *LimitError.
+// Decode reads the next frame. Every EOL between frames is returned as a
+// frame whose Command is Heartbeat, including an EOL that directly follows a
+// frame's NUL (the spec lets a frame end with EOLs, and they cannot be told
+// apart from heart-beats): so what Decode returns never depends on how the
+// stream was split into reads, and a frame never waits for bytes after its
+// NUL. A clean end of stream between frames returns io.EOF; an end inside a
+// frame returns io.ErrUnexpectedEOF. Malformed input returns a *SyntaxError,
+// input over a limit a *LimitError.
 func (d *Decoder) Decode() (*Frame, error) {
 	if d.err != nil {
 		return nil, d.err
@@ -82,12 +93,17 @@ func (d *Decoder) Decode() (*Frame, error) {
 }
 
 func (d *Decoder) decode() (*Frame, error) {
+	if len(d.buf) > shrinkAbove && d.end-d.pos <= d.size0/2 {
+		// A large frame made the buffer grow: go back to one of the
+		// initial size, keeping what is buffered of the next frame.
+		nb := make([]byte, d.size0)
+		d.end = copy(nb, d.buf[d.pos:d.end])
+		d.buf, d.pos = nb, 0
+	}
 	d.start = d.pos
 	if d.pos == d.end {
-		if d.pos == len(d.buf) || d.pos > 0 {
-			// Nothing is buffered: restart at the front of the buffer.
-			d.start, d.pos, d.end = 0, 0, 0
-		}
+		// Nothing is buffered: restart at the front of the buffer.
+		d.start, d.pos, d.end = 0, 0, 0
 		if err := d.fill(0); err != nil {
 			return nil, err
 		}
@@ -182,14 +198,6 @@ func (d *Decoder) decode() (*Frame, error) {
 		return nil, syntaxErr(cmd, "%s frames cannot carry a body", cmd)
 	}
 	d.pos = d.start + bodyStart + bodyLen + 1
-
-	// An EOL right after the NUL belongs to this frame when it is already
-	// buffered; later EOLs are heart-beats.
-	if d.pos < d.end && d.buf[d.pos] == '\n' {
-		d.pos++
-	} else if d.ver >= V12 && d.pos+1 < d.end && d.buf[d.pos] == '\r' && d.buf[d.pos+1] == '\n' {
-		d.pos += 2
-	}
 	return d.build(cmd, hdrStart, hdrEnd, bodyStart, bodyLen)
 }
 
@@ -247,10 +255,12 @@ func (d *Decoder) contentLength(cmd Command) (int, bool, error) {
 			if c < '0' || c > '9' {
 				return 0, false, syntaxErr(cmd, "content-length %q is not a decimal number", v)
 			}
-			n = n*10 + int(c-'0')
-			if n > d.lim.MaxBody {
+			// Compare n*10 + digit to MaxBody without overflowing.
+			digit := int(c - '0')
+			if digit > d.lim.MaxBody || n > (d.lim.MaxBody-digit)/10 {
 				return 0, false, &LimitError{Limit: LimitBody, Max: d.lim.MaxBody}
 			}
+			n = n*10 + digit
 		}
 		return n, true, nil
 	}
@@ -288,6 +298,11 @@ func (d *Decoder) line(max int, which Limit) (int, int, error) {
 		start, from := d.start+rs, d.start+rf
 		if i := bytes.IndexByte(d.buf[from:d.end], '\n'); i >= 0 {
 			nl := from + i
+			// The same test as below while no LF is buffered, so that the
+			// error never depends on where the reads split the stream.
+			if nl-start > max+1 {
+				return 0, 0, &LimitError{Limit: which, Max: max}
+			}
 			end := nl
 			if end > start && d.buf[end-1] == '\r' {
 				if d.ver < V12 {

@@ -28,9 +28,10 @@ func AppendFrame(dst []byte, f *Frame, v Version) ([]byte, error) {
 // f.Headers is ignored. Headers are escaped as the version requires, except
 // on CONNECT, STOMP and CONNECTED frames. A header the version cannot
 // represent, a body on a command that cannot carry one, or an invalid
-// command returns a *SyntaxError and dst unchanged.
+// command returns a *SyntaxError and dst itself, unchanged: its length and
+// contents are the same, though bytes past its length may have been written.
 func (e Encoder) Append(dst []byte, f *Frame) ([]byte, error) {
-	start := len(dst)
+	orig := dst
 	cmd := f.Command
 	if cmd == Heartbeat {
 		return append(dst, '\n'), nil
@@ -55,14 +56,14 @@ func (e Encoder) Append(dst []byte, f *Frame) ([]byte, error) {
 			continue
 		}
 		if h.Key == "" {
-			return dst[:start], syntaxErr(cmd, "empty header name")
+			return orig, syntaxErr(cmd, "empty header name")
 		}
 		if dst, err = appendHeaderText(dst, h.Key, v, escape, true, cmd); err != nil {
-			return dst[:start], err
+			return orig, err
 		}
 		dst = append(dst, ':')
 		if dst, err = appendHeaderText(dst, h.Value, v, escape, false, cmd); err != nil {
-			return dst[:start], err
+			return orig, err
 		}
 		dst = append(dst, '\n')
 	}

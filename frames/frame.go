@@ -35,8 +35,9 @@ func (f *Frame) IsHeartbeat() bool { return f.Command == Heartbeat }
 func (f *Frame) Header(key string) string { return f.Headers.Value(key) }
 
 // Clone returns a deep copy of f. The copy's header strings share one
-// allocation and its body another, so cloning costs at most three
-// allocations whatever the number of headers.
+// allocation, so cloning costs at most four allocations (the frame, its
+// header slice, the header text and the body) whatever the number of
+// headers.
 func (f *Frame) Clone() *Frame {
 	out := &Frame{Command: f.Command}
 	if len(f.Headers) > 0 {

@@ -1,6 +1,10 @@
 package frames
 
-// Limits bound what the decoder accepts. A zero field takes its default.
+import "math"
+
+// Limits bound what the decoder accepts. A zero or negative field takes its
+// default; a field above math.MaxInt/4 is lowered to that, which keeps the
+// decoder's size arithmetic clear of overflow.
 type Limits struct {
 	// MaxCommand is the longest command line, without its EOL.
 	// Default 32 bytes.
@@ -26,24 +30,23 @@ const (
 	defaultFrameSlack    = 256 << 10
 )
 
+// maxLimit is the largest value a limit can take.
+const maxLimit = math.MaxInt / 4
+
 // DefaultLimits returns the limits used when none are given.
 func DefaultLimits() Limits { return Limits{}.withDefaults() }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxCommand <= 0 {
-		l.MaxCommand = DefaultMaxCommand
+	def := func(v, d int) int {
+		if v <= 0 {
+			return d
+		}
+		return min(v, maxLimit)
 	}
-	if l.MaxHeaderLine <= 0 {
-		l.MaxHeaderLine = DefaultMaxHeaderLine
-	}
-	if l.MaxHeaders <= 0 {
-		l.MaxHeaders = DefaultMaxHeaders
-	}
-	if l.MaxBody <= 0 {
-		l.MaxBody = DefaultMaxBody
-	}
-	if l.MaxFrame <= 0 {
-		l.MaxFrame = l.MaxBody + defaultFrameSlack
-	}
+	l.MaxCommand = def(l.MaxCommand, DefaultMaxCommand)
+	l.MaxHeaderLine = def(l.MaxHeaderLine, DefaultMaxHeaderLine)
+	l.MaxHeaders = def(l.MaxHeaders, DefaultMaxHeaders)
+	l.MaxBody = def(l.MaxBody, DefaultMaxBody)
+	l.MaxFrame = def(l.MaxFrame, min(l.MaxBody+defaultFrameSlack, maxLimit))
 	return l
 }
