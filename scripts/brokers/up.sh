@@ -1,0 +1,419 @@
+#!/usr/bin/env bash
+# Start private STOMP brokers and proxies on free loopback ports for the tests.
+#
+#   scripts/brokers/up.sh [rabbitmq] [activemq] [dante] [tinyproxy]
+#       (default: rabbitmq activemq)
+#
+# Everything lives in one state directory ($STOMPACTOR_BROKERS_DIR, or a new
+# /tmp/stompactor-brokers.XXXXXX). Progress goes to stderr; the last line on
+# stdout is the path of "$DIR/env", KEY=VALUE lines to `source` (see README.md).
+# Stop everything with: scripts/brokers/down.sh "$DIR"
+set -euo pipefail
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+START_TIMEOUT=${STOMPACTOR_BROKERS_TIMEOUT:-120}
+LOGIN=guest PASSCODE=guest              # on every broker
+EXTRA_USER=stompactor EXTRA_PASS=s3cret # second user (RabbitMQ: also on /other)
+EXTRA_VHOST=/other                      # RabbitMQ only; guest has no access to it
+
+# ================================================================ RabbitMQ
+
+RMQ_BIN=/usr/lib/rabbitmq/bin
+RUN_AS_RMQ=()
+if is_root; then RUN_AS_RMQ=(setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups); fi
+
+# rabbitmq_password_hash PASSWORD: the rabbit_password_hashing_sha256 hash.
+rabbitmq_password_hash() {
+	"$PYTHON" -c 'import base64,hashlib,os,sys
+s=os.urandom(4); print(base64.b64encode(s+hashlib.sha256(s+sys.argv[1].encode()).digest()).decode())' "$1"
+}
+
+start_rabbitmq() {
+	local d=$DIR/rabbitmq tls=$DIR/tls
+	take_port RMQ_EPMD
+	take_port RMQ_DIST
+	take_port RMQ_AMQP
+	take_port RMQ_STOMP
+	take_port RMQ_STOMPS
+	take_port RMQ_WS
+	take_port RMQ_WSS
+	# @localhost: always resolvable, whatever the machine is called.
+	RMQ_NODE="stompactor-$$@localhost"
+	mkdir -p "$d/mnesia" "$d/log" "$d/home" "$d/plugins-expand"
+
+	# A private Erlang cookie: nothing else can talk to this node.
+	od -An -N16 -tx1 /dev/urandom | tr -d ' \n' | tr '[:lower:]' '[:upper:]' >"$d/home/.erlang.cookie"
+	chmod 400 "$d/home/.erlang.cookie"
+	: >"$d/rabbitmq-env.conf" # instead of /etc/rabbitmq/rabbitmq-env.conf
+	echo '[rabbitmq_stomp,rabbitmq_web_stomp].' >"$d/enabled_plugins"
+
+	cat >"$d/rabbitmq.conf" <<-EOF
+		listeners.tcp.default = 127.0.0.1:$RMQ_AMQP
+		stomp.listeners.tcp.1 = 127.0.0.1:$RMQ_STOMP
+		stomp.listeners.ssl.1 = 127.0.0.1:$RMQ_STOMPS
+		web_stomp.tcp.ip = 127.0.0.1
+		web_stomp.tcp.port = $RMQ_WS
+		web_stomp.ssl.ip = 127.0.0.1
+		web_stomp.ssl.port = $RMQ_WSS
+		web_stomp.ssl.cacertfile = $tls/ca.pem
+		web_stomp.ssl.certfile = $tls/server.pem
+		web_stomp.ssl.keyfile = $tls/server.key
+		ssl_options.cacertfile = $tls/ca.pem
+		ssl_options.certfile = $tls/server.pem
+		ssl_options.keyfile = $tls/server.key
+		ssl_options.verify = verify_peer
+		ssl_options.fail_if_no_peer_cert = false
+		load_definitions = $d/definitions.json
+		disk_free_limit.absolute = 10MB
+		log.file.level = info
+	EOF
+
+	# Users, vhosts and permissions, loaded at boot (faster than rabbitmqctl).
+	cat >"$d/definitions.json" <<-EOF
+		{
+		  "users": [
+		    {"name": "$LOGIN", "password_hash": "$(rabbitmq_password_hash "$PASSCODE")",
+		     "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]},
+		    {"name": "$EXTRA_USER", "password_hash": "$(rabbitmq_password_hash "$EXTRA_PASS")",
+		     "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}
+		  ],
+		  "vhosts": [{"name": "/"}, {"name": "$EXTRA_VHOST"}],
+		  "permissions": [
+		    {"user": "$LOGIN", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"},
+		    {"user": "$EXTRA_USER", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"},
+		    {"user": "$EXTRA_USER", "vhost": "$EXTRA_VHOST", "configure": ".*", "write": ".*", "read": ".*"}
+		  ]
+		}
+	EOF
+
+	# The environment of the node and of its CLI tools (sourced with set -a).
+	local erl_args="'-kernel inet_dist_use_interface {127,0,0,1}'"
+	cat >"$d/rabbitmq.env" <<-EOF
+		HOME=$d/home
+		ERL_EPMD_PORT=$RMQ_EPMD
+		RABBITMQ_NODENAME=$RMQ_NODE
+		RABBITMQ_DIST_PORT=$RMQ_DIST
+		RABBITMQ_CONF_ENV_FILE=$d/rabbitmq-env.conf
+		RABBITMQ_CONFIG_FILE=$d/rabbitmq
+		RABBITMQ_ADVANCED_CONFIG_FILE=$d/advanced.config
+		RABBITMQ_MNESIA_BASE=$d/mnesia
+		RABBITMQ_LOG_BASE=$d/log
+		RABBITMQ_PID_FILE=$d/beam.pid
+		RABBITMQ_ENABLED_PLUGINS_FILE=$d/enabled_plugins
+		RABBITMQ_FEATURE_FLAGS_FILE=$d/feature_flags
+		RABBITMQ_PLUGINS_EXPAND_DIR=$d/plugins-expand
+		RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=$erl_args
+		RABBITMQ_CTL_ERL_ARGS=$erl_args
+		RABBITMQ_CTL_DIST_PORT_MIN=0
+		RABBITMQ_CTL_DIST_PORT_MAX=0
+	EOF
+
+	# rabbitmqctl for this node: "$d/rabbitmqctl list_queues" etc.
+	{
+		echo '#!/bin/sh'
+		echo "# rabbitmqctl against the private node $RMQ_NODE"
+		echo "set -a; . '$d/rabbitmq.env'; set +a"
+		echo "cd '$d' || exit 1"
+		echo "exec ${RUN_AS_RMQ[*]} $RMQ_BIN/rabbitmqctl -n '$RMQ_NODE' \"\$@\""
+	} >"$d/rabbitmqctl"
+	chmod 755 "$d/rabbitmqctl"
+	is_root && chown -R rabbitmq:rabbitmq "$d"
+
+	# Our own epmd on a private port, so that we know its pid and stop it.
+	start_bg rabbitmq-epmd "$d/log/epmd.log" "${RUN_AS_RMQ[@]}" \
+		epmd -port "$RMQ_EPMD" -address 127.0.0.1
+	wait_until rabbitmq-epmd 10 "listening on 127.0.0.1:$RMQ_EPMD" \
+		epmd -port "$RMQ_EPMD" -names || return 1
+	(
+		set -a
+		# shellcheck source=/dev/null
+		. "$d/rabbitmq.env"
+		set +a
+		cd "$d"
+		start_bg rabbitmq "$d/log/console.log" "${RUN_AS_RMQ[@]}" "$RMQ_BIN/rabbitmq-server"
+	)
+}
+
+wait_rabbitmq() {
+	local d=$DIR/rabbitmq tls=(--ca "$DIR/tls/ca.pem")
+	wait_stomp rabbitmq "$START_TIMEOUT" "127.0.0.1:$RMQ_STOMP" || return 1
+	"$d/rabbitmqctl" await_startup --timeout 60 >&2 || return 1
+	# Record the Erlang VM too (a child of the rabbitmq-server script), so that
+	# down.sh can stop it by pid should the script die first.
+	cp "$d/beam.pid" "$DIR/pids/rabbitmq-beam.pid"
+	proc_starttime "$(cat "$d/beam.pid")" >"$DIR/pids/rabbitmq-beam.start"
+	stomp_probe --tls "${tls[@]}" "127.0.0.1:$RMQ_STOMPS" >&2 || return 1
+	stomp_probe "ws://127.0.0.1:$RMQ_WS/ws" >&2 || return 1
+	stomp_probe "${tls[@]}" "wss://127.0.0.1:$RMQ_WSS/ws" >&2 || return 1
+	stomp_probe --login "$EXTRA_USER" --passcode "$EXTRA_PASS" --vhost "$EXTRA_VHOST" \
+		"127.0.0.1:$RMQ_STOMP" >&2 || return 1
+
+	env_set STOMPACTOR_RABBITMQ_ADDR "127.0.0.1:$RMQ_STOMP"
+	env_set STOMPACTOR_RABBITMQ_TLS_ADDR "127.0.0.1:$RMQ_STOMPS"
+	env_set STOMPACTOR_RABBITMQ_WS_URL "ws://127.0.0.1:$RMQ_WS/ws"
+	env_set STOMPACTOR_RABBITMQ_WSS_URL "wss://127.0.0.1:$RMQ_WSS/ws"
+	env_set STOMPACTOR_RABBITMQ_AMQP_ADDR "127.0.0.1:$RMQ_AMQP"
+	env_set STOMPACTOR_RABBITMQ_NODE "$RMQ_NODE"
+	env_set STOMPACTOR_RABBITMQ_CTL "$d/rabbitmqctl"
+	env_set STOMPACTOR_RABBITMQ_LOGIN "$LOGIN"
+	env_set STOMPACTOR_RABBITMQ_PASSCODE "$PASSCODE"
+	env_set STOMPACTOR_RABBITMQ_EXTRA_USER "$EXTRA_USER"
+	env_set STOMPACTOR_RABBITMQ_EXTRA_PASS "$EXTRA_PASS"
+	env_set STOMPACTOR_RABBITMQ_EXTRA_VHOST "$EXTRA_VHOST"
+	env_set STOMPACTOR_RABBITMQ_PIDFILE "$DIR/pids/rabbitmq.pid"
+	env_set STOMPACTOR_RABBITMQ_BEAM_PIDFILE "$d/beam.pid"
+	env_set STOMPACTOR_RABBITMQ_LOG "$d/log/$RMQ_NODE.log"
+}
+
+# ================================================================ ActiveMQ
+
+AMQ_HOME=/usr/share/activemq
+
+start_activemq() {
+	local d=$DIR/activemq
+	take_port AMQ_STOMP
+	take_port AMQ_STOMPS
+	mkdir -p "$d/conf" "$d/data"
+	openssl pkcs12 -export -in "$DIR/tls/server.pem" -inkey "$DIR/tls/server.key" \
+		-certfile "$DIR/tls/ca.pem" -name server -passout pass:stompactor \
+		-out "$d/conf/server.p12" || return 1
+
+	cat >"$d/conf/activemq.xml" <<-EOF
+		<beans xmlns="http://www.springframework.org/schema/beans"
+		  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+		  xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd
+		  http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+		  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="stompactor"
+		          useJmx="false" persistent="false" schedulerSupport="false"
+		          dataDirectory="$d/data">
+		    <plugins>
+		      <simpleAuthenticationPlugin anonymousAccessAllowed="false">
+		        <users>
+		          <authenticationUser username="$LOGIN" password="$PASSCODE" groups="users,admins"/>
+		          <authenticationUser username="$EXTRA_USER" password="$EXTRA_PASS" groups="users,admins"/>
+		        </users>
+		      </simpleAuthenticationPlugin>
+		    </plugins>
+		    <sslContext>
+		      <sslContext keyStore="file:$d/conf/server.p12" keyStorePassword="stompactor" keyStoreType="pkcs12"/>
+		    </sslContext>
+		    <transportConnectors>
+		      <transportConnector name="stomp" uri="stomp://127.0.0.1:$AMQ_STOMP"/>
+		      <transportConnector name="stomp+ssl" uri="stomp+ssl://127.0.0.1:$AMQ_STOMPS"/>
+		    </transportConnectors>
+		  </broker>
+		</beans>
+	EOF
+	cat >"$d/conf/log4j.properties" <<-EOF
+		log4j.rootLogger=INFO, out
+		log4j.logger.org.springframework=WARN
+		log4j.logger.org.apache.xbean=WARN
+		log4j.appender.out=org.apache.log4j.ConsoleAppender
+		log4j.appender.out.layout=org.apache.log4j.PatternLayout
+		log4j.appender.out.layout.ConversionPattern=%d %-5p %c{1} - %m%n
+	EOF
+
+	local java_opts=(
+		-Xms64m -Xmx512m -Djava.awt.headless=true
+		--add-opens java.base/java.lang=ALL-UNNAMED
+		--add-opens java.base/java.util=ALL-UNNAMED
+		--add-opens java.base/java.net=ALL-UNNAMED
+		--add-opens java.base/java.security=ALL-UNNAMED
+		"-Dactivemq.home=$AMQ_HOME" "-Dactivemq.base=$d"
+		"-Dactivemq.conf=$d/conf" "-Dactivemq.data=$d/data"
+		"-Dlog4j.configuration=file:$d/conf/log4j.properties"
+	)
+	(cd "$d" && start_bg activemq "$d/log" java "${java_opts[@]}" \
+		-jar "$AMQ_HOME/bin/activemq.jar" start "xbean:file:$d/conf/activemq.xml")
+}
+
+wait_activemq() {
+	wait_stomp activemq "$START_TIMEOUT" "127.0.0.1:$AMQ_STOMP" || return 1
+	stomp_probe --tls --ca "$DIR/tls/ca.pem" "127.0.0.1:$AMQ_STOMPS" >&2 || return 1
+	stomp_probe --login "$LOGIN" --passcode wrong --expect ERROR "127.0.0.1:$AMQ_STOMP" >&2 || return 1
+	env_set STOMPACTOR_ACTIVEMQ_ADDR "127.0.0.1:$AMQ_STOMP"
+	env_set STOMPACTOR_ACTIVEMQ_TLS_ADDR "127.0.0.1:$AMQ_STOMPS"
+	env_set STOMPACTOR_ACTIVEMQ_AUTH simple
+	env_set STOMPACTOR_ACTIVEMQ_LOGIN "$LOGIN"
+	env_set STOMPACTOR_ACTIVEMQ_PASSCODE "$PASSCODE"
+	env_set STOMPACTOR_ACTIVEMQ_PIDFILE "$DIR/pids/activemq.pid"
+	env_set STOMPACTOR_ACTIVEMQ_LOG "$DIR/activemq/log"
+}
+
+# ================================================================ dante (SOCKS4/5)
+
+start_dante() {
+	local d=$DIR/dante
+	take_port SOCKS_PORT
+	mkdir -p "$d"
+	{
+		echo "logoutput: stderr"
+		echo "internal: 127.0.0.1 port = $SOCKS_PORT"
+		echo "external: 127.0.0.1"
+		echo "clientmethod: none"
+		echo "socksmethod: none"
+		if is_root; then
+			echo "user.privileged: root"
+			echo "user.unprivileged: nobody"
+		fi
+		# Clients from loopback, to loopback only.
+		echo "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: error }"
+		echo "socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 log: error }"
+		echo "socks block { from: 0.0.0.0/0 to: 0.0.0.0/0 log: connect error }"
+	} >"$d/danted.conf"
+	start_bg dante "$d/log" danted -f "$d/danted.conf" -p "$d/danted.pid"
+}
+
+wait_dante() {
+	wait_tcp dante 30 "$SOCKS_PORT" || return 1
+	env_set STOMPACTOR_SOCKS_ADDR "127.0.0.1:$SOCKS_PORT"
+	env_set STOMPACTOR_DANTE_PIDFILE "$DIR/pids/dante.pid"
+}
+
+# ================================================================ tinyproxy (HTTP CONNECT)
+
+# tinyproxy_conf PORT [BASICAUTH-LINE]: any CONNECT port, loopback targets only.
+tinyproxy_conf() {
+	cat <<-EOF
+		Port $1
+		Listen 127.0.0.1
+		Timeout 600
+		MaxClients 100
+		Allow 127.0.0.1
+		LogLevel Info
+		Filter "$DIR/tinyproxy/filter"
+		FilterType ere
+		FilterDefaultDeny Yes
+	EOF
+	if is_root; then
+		echo "User nobody"
+		echo "Group nogroup"
+	fi
+	[ -z "${2:-}" ] || echo "$2"
+}
+
+start_tinyproxy() {
+	local d=$DIR/tinyproxy
+	take_port HTTP_PROXY_PORT
+	take_port HTTP_PROXY_AUTH_PORT
+	mkdir -p "$d"
+	echo '^(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost)$' >"$d/filter"
+	tinyproxy_conf "$HTTP_PROXY_PORT" >"$d/tinyproxy.conf"
+	tinyproxy_conf "$HTTP_PROXY_AUTH_PORT" "BasicAuth $EXTRA_USER $EXTRA_PASS" >"$d/tinyproxy-auth.conf"
+	start_bg tinyproxy "$d/log" tinyproxy -d -c "$d/tinyproxy.conf"
+	start_bg tinyproxy-auth "$d/log-auth" tinyproxy -d -c "$d/tinyproxy-auth.conf"
+}
+
+wait_tinyproxy() {
+	wait_tcp tinyproxy 30 "$HTTP_PROXY_PORT" || return 1
+	wait_tcp tinyproxy-auth 30 "$HTTP_PROXY_AUTH_PORT" || return 1
+	env_set STOMPACTOR_HTTP_PROXY_ADDR "127.0.0.1:$HTTP_PROXY_PORT"
+	env_set STOMPACTOR_HTTP_PROXY_AUTH_ADDR "127.0.0.1:$HTTP_PROXY_AUTH_PORT"
+	env_set STOMPACTOR_HTTP_PROXY_USER "$EXTRA_USER"
+	env_set STOMPACTOR_HTTP_PROXY_PASS "$EXTRA_PASS"
+	env_set STOMPACTOR_TINYPROXY_PIDFILE "$DIR/pids/tinyproxy.pid"
+}
+
+# ================================================================ main
+
+# Check each proxy by tunnelling a STOMP CONNECT to the first broker.
+check_proxies() {
+	local target
+	target=$(grep -m1 -E '^STOMPACTOR_(RABBITMQ|ACTIVEMQ)_ADDR=' "$DIR/env" | cut -d= -f2) || return 0
+	if [ -n "${SOCKS_PORT:-}" ]; then
+		stomp_probe --socks5 "127.0.0.1:$SOCKS_PORT" "$target" >&2 || return 1
+		stomp_probe --socks4 "127.0.0.1:$SOCKS_PORT" "$target" >&2 || return 1
+	fi
+	if [ -n "${HTTP_PROXY_PORT:-}" ]; then
+		stomp_probe --http-proxy "127.0.0.1:$HTTP_PROXY_PORT" "$target" >&2 || return 1
+	fi
+}
+
+packages_for() {
+	case $1 in
+	rabbitmq) echo rabbitmq-server ;;
+	activemq) echo activemq ;;
+	dante) echo dante-server ;;
+	tinyproxy) echo tinyproxy ;;
+	esac
+}
+
+# logs_of NAME: the log files of one broker (all of them when NAME is empty).
+logs_of() {
+	local f
+	for f in "$DIR"/pids/"${1:-}"*.log; do
+		[ -f "$f" ] && cat "$f"
+	done
+	if [ "${1:-rabbitmq}" = rabbitmq ] && [ -n "${RMQ_NODE:-}" ]; then
+		echo "$DIR/rabbitmq/log/$RMQ_NODE.log"
+	fi
+}
+
+on_exit() {
+	local rc=$?
+	if [ "$rc" -eq 0 ] || [ -z "${DIR:-}" ]; then
+		return
+	fi
+	# A signal trap may run while stderr is redirected: use the saved one.
+	exec 2>&8
+	log "FAILED (exit $rc) at: ${STEP:-setup}"
+	local f
+	for f in $(logs_of "${FAILED:-}"); do
+		show_log "${FAILED:-}" "$f"
+	done
+	log "FAILED (exit $rc) at: ${STEP:-setup}; stopping what was started"
+	"$BROKERS_LIB_DIR/down.sh" "$DIR" || true
+}
+
+main() {
+	local brokers=("$@") b pkgs=(python3 openssl)
+	[ ${#brokers[@]} -gt 0 ] || brokers=(rabbitmq activemq)
+	for b in "${brokers[@]}"; do
+		case $b in
+		rabbitmq | activemq | dante | tinyproxy) pkgs+=("$(packages_for "$b")") ;;
+		*) die "unknown broker '$b' (want rabbitmq, activemq, dante, tinyproxy)" ;;
+		esac
+	done
+	local t0=$SECONDS
+	ensure_packages "${pkgs[@]}"
+
+	DIR=${STOMPACTOR_BROKERS_DIR:-$(mktemp -d /tmp/stompactor-brokers.XXXXXX)}
+	mkdir -p "$DIR"
+	[ ! -s "$DIR/env" ] || die "$DIR is in use already (has an env file)"
+	DIR=$(cd "$DIR" && pwd)
+	chmod 755 "$DIR" # the rabbitmq and nobody users read parts of it
+	touch "$DIR/$BROKERS_MARKER"
+	: >"$DIR/env"
+	exec 8>&2 # our stderr, for on_exit
+	trap on_exit EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	log "state directory $DIR"
+	env_set STOMPACTOR_BROKERS_DIR "$DIR"
+
+	make_tls "$DIR/tls"
+	env_set STOMPACTOR_TLS_CA "$DIR/tls/ca.pem"
+	env_set STOMPACTOR_TLS_CLIENT_CERT "$DIR/tls/client.pem"
+	env_set STOMPACTOR_TLS_CLIENT_KEY "$DIR/tls/client.key"
+
+	fill_port_pool 16
+	# Launch everything first, then wait: the brokers start in parallel.
+	# (A failing step exits through set -e; on_exit shows the logs and cleans up.)
+	for b in "${brokers[@]}"; do
+		STEP="start $b" FAILED=$b
+		"start_$b"
+	done
+	for b in "${brokers[@]}"; do
+		STEP="wait for $b" FAILED=$b
+		"wait_$b"
+	done
+	STEP="check the proxies" FAILED=
+	check_proxies
+	log "all up in $((SECONDS - t0))s: ${brokers[*]}"
+	echo "$DIR/env"
+}
+
+main "$@"
