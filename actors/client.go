@@ -188,6 +188,42 @@ func ask[T any](ctx context.Context, c *Client, msg any, reply chan T) (T, error
 	}
 }
 
+// askLinked is ask for a request the session may pass on to the writer
+// (SUBSCRIBE, UNSUBSCRIBE, BEGIN/COMMIT/ABORT). When the connection ends
+// the writer stops and drops what its mailbox still holds, so the end of
+// the connection answers for it.
+func askLinked(ctx context.Context, c *Client, msg any, reply chan error) error {
+	l := c.link.Load()
+	if l == nil {
+		r, err := ask(ctx, c, msg, reply)
+		if err != nil {
+			return err
+		}
+		return r
+	}
+	select {
+	case <-c.closed:
+		return ErrClosed
+	default:
+	}
+	c.sys.Root.Send(c.session, msg)
+	select {
+	case r := <-reply:
+		return r
+	case <-l.lost:
+		select {
+		case r := <-reply:
+			return r
+		default:
+		}
+		return l.lostErr()
+	case <-ctx.Done():
+		return ctxErr(ctx)
+	case <-c.closed:
+		return ErrClosed
+	}
+}
+
 func ctxErr(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &timeoutError{what: "waiting for the operation"}
@@ -291,12 +327,11 @@ func (c *Client) Subscribe(ctx context.Context, spec SubscribeSpec) (string, err
 		spec.ID = "sub-" + strconv.FormatUint(c.subSeq.Add(1), 10)
 	}
 	reply := make(chan error, 1)
-	err, aerr := ask(ctx, c, &subscribeRequest{spec: spec, reply: reply}, reply)
-	if aerr != nil {
-		err = aerr
-	}
+	err := askLinked(ctx, c, &subscribeRequest{spec: spec, reply: reply}, reply)
 	if err != nil {
-		if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) {
+		// Forget the half-made subscription, unless it was never made:
+		// an id in use belongs to a live subscription.
+		if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) && !errors.Is(err, errSubscriptionIDInUse) {
 			c.forget(spec.ID)
 		}
 		return "", err
@@ -322,10 +357,7 @@ func (c *Client) Unsubscribe(ctx context.Context, id string, receipt time.Durati
 		}
 	}
 	reply := make(chan error, 1)
-	err, aerr := ask(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, reply: reply}, reply)
-	if aerr != nil {
-		return aerr
-	}
+	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, reply: reply}, reply)
 	if err == nil {
 		c.disp.post(&UnsubscribedEvent{ID: id, Destination: dest})
 	}
@@ -341,21 +373,41 @@ func (c *Client) Subscriptions(ctx context.Context) []SubscriptionInfo {
 
 // Ack sends ACK (or NACK) for a message, optionally inside a transaction.
 func (c *Client) Ack(ctx context.Context, m *Message, nack bool, tx string, receipt time.Duration) error {
-	if m == nil || m.sub == nil {
+	if m == nil || m.sub == nil || !m.NeedsAck() {
 		return ErrNoAck
+	}
+	// A message of an ended connection, or of an ended subscription, has
+	// no actor left to answer: say so now rather than at ctx's deadline.
+	l := c.link.Load()
+	if l == nil || l.gen != m.gen {
+		return connectionLost(errors.New("the message came on an earlier connection; the broker will redeliver it"))
+	}
+	select {
+	case <-m.subDone:
+		return ErrUnknownSubscription
+	default:
 	}
 	reply := make(chan error, 1)
 	c.sys.Root.Send(m.sub, &ackRequest{msg: m, nack: nack, tx: tx, receipt: receipt, reply: reply})
-	l := c.link.Load()
-	var lost <-chan struct{}
-	if l != nil {
-		lost = l.lost
-	}
 	select {
 	case err := <-reply:
 		return err
-	case <-lost:
+	case <-l.lost:
+		select {
+		case err := <-reply:
+			return err
+		default:
+		}
 		return l.lostErr()
+	case <-m.subDone:
+		// Unsubscribe raced this Ack; the request may have been
+		// dropped with the subscription's mailbox.
+		select {
+		case err := <-reply:
+			return err
+		default:
+		}
+		return ErrUnknownSubscription
 	case <-ctx.Done():
 		return ctxErr(ctx)
 	case <-c.closed:
@@ -380,11 +432,7 @@ func (c *Client) Abort(ctx context.Context, id string, receipt time.Duration) er
 
 func (c *Client) tx(ctx context.Context, op txOp, id string, receipt time.Duration) error {
 	reply := make(chan error, 1)
-	err, aerr := ask(ctx, c, &txRequest{op: op, id: id, receipt: receipt, reply: reply}, reply)
-	if aerr != nil {
-		return aerr
-	}
-	return err
+	return askLinked(ctx, c, &txRequest{op: op, id: id, receipt: receipt, reply: reply}, reply)
 }
 
 // OpenTransactions lists the transactions open on this connection.

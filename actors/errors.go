@@ -25,6 +25,10 @@ var (
 	ErrQueueFull           = errors.New("stomp: outgoing queue full")
 )
 
+// errSubscriptionIDInUse refuses a Subscribe whose id is taken; the
+// subscription holding the id is left alone.
+var errSubscriptionIDInUse = errors.New("stomp: subscription id is already in use")
+
 // ServerError is an ERROR frame received from the server.
 type ServerError struct {
 	Message string         // the frame's message header

@@ -118,8 +118,9 @@ type messageDelivered struct {
 }
 
 type handlerDone struct {
-	msg    *Message
-	action AckAction
+	msg      *Message
+	action   AckAction
+	panicked bool // the handler panicked; action is AckNack
 }
 
 type ackRequest struct {

@@ -14,6 +14,7 @@ type route struct {
 	id, destination string
 	pid             *actor.PID
 	slots           chan struct{} // a token per message queued or being handled
+	done            chan struct{} // closed when the subscription actor stops
 	policy          FullPolicy
 }
 
@@ -123,9 +124,16 @@ func (r *reader) deliver(sys *actor.ActorSystem, gen uint64, f *frames.Frame) bo
 		}
 		// FullBlock: stop reading; TCP pushes back on the broker. The
 		// pause is not server silence.
+		// The subscription may end while we wait (Unsubscribe): its
+		// slots then never drain, so drop the message and read on.
 		r.l.stats.readPaused.Store(true)
 		select {
 		case rt.slots <- struct{}{}:
+		case <-rt.done:
+			r.l.stats.lastRead.Store(time.Now().UnixNano())
+			r.l.stats.readPaused.Store(false)
+			r.c.stats.Dropped.Add(1)
+			return true
 		case <-r.done:
 			return false
 		}

@@ -34,6 +34,7 @@ type sessionState struct {
 	disconnectTimer  *time.Timer
 	receipts         *receiptBook
 	lastServerErr    error
+	stopping         bool // Close began: start nothing new
 }
 
 type subEntry struct {
@@ -55,6 +56,9 @@ func (s *session) Receive(ctx actor.Context) {
 		s.tx = nil
 		s.lose(ctx, errors.New("stomp: internal error in the session; connection closed"))
 	case *actor.Stopping:
+		// An actor still runs user messages while its children stop; a
+		// connect among them would dial after Close and leak the socket.
+		s.stopping = true
 		s.lose(ctx, ErrClosed)
 	case *connectRequest:
 		s.connect(ctx, m)
@@ -69,9 +73,16 @@ func (s *session) Receive(ctx actor.Context) {
 			s.frame(ctx, m.frame)
 		}
 	case *readFailed:
-		if m.gen == s.gen {
-			s.lose(ctx, s.cause(m.err))
+		if m.gen != s.gen {
+			return
 		}
+		if s.state == Disconnecting && errors.Is(m.err, io.EOF) {
+			// We said DISCONNECT and the server hung up between frames:
+			// that is how many brokers answer it, and a clean end.
+			s.lose(ctx, nil)
+			return
+		}
+		s.lose(ctx, s.cause(m.err))
 	case *writeFailed:
 		if m.gen == s.gen {
 			s.lose(ctx, m.err)
@@ -135,6 +146,10 @@ func (s *session) cause(err error) error {
 }
 
 func (s *session) connect(ctx actor.Context, m *connectRequest) {
+	if s.stopping {
+		m.reply <- connectResult{err: ErrClosed}
+		return
+	}
 	if s.state != Disconnected {
 		m.reply <- connectResult{err: ErrAlreadyConnected}
 		return
@@ -371,6 +386,19 @@ func (s *session) lose(ctx actor.Context, err error) {
 		s.dialCancel()
 		s.dialCancel = nil
 	}
+	lostErr := err
+	if lostErr == nil {
+		lostErr = ErrNotConnected
+	} else {
+		lostErr = connectionLost(err)
+	}
+	// End the link before closing the socket, so that whoever sees the
+	// socket fail (the writer, mid-flush) can tell the real reason.
+	if s.link != nil {
+		s.link.end(lostErr)
+		s.c.link.CompareAndSwap(s.link, nil)
+		s.link = nil
+	}
 	if s.conn != nil {
 		_ = s.conn.Close()
 		s.conn = nil
@@ -381,17 +409,6 @@ func (s *session) lose(ctx actor.Context, err error) {
 		}
 	}
 	s.heartbeat, s.reader, s.writer = nil, nil, nil
-	lostErr := err
-	if lostErr == nil {
-		lostErr = ErrNotConnected
-	} else {
-		lostErr = connectionLost(err)
-	}
-	if s.link != nil {
-		s.link.end(lostErr)
-		s.c.link.CompareAndSwap(s.link, nil)
-		s.link = nil
-	}
 	if s.receipts != nil {
 		s.receipts.failAll(lostErr)
 	}

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -27,7 +28,7 @@ type subState struct {
 type subscription struct{ *subState }
 
 func newSubscriptionProducer(c *Client, spec SubscribeSpec, rt *route, l *link) actor.Producer {
-	st := &subState{c: c, spec: spec, rt: rt, l: l, queue: make(chan *Message, cap(rt.slots)), stop: make(chan struct{})}
+	st := &subState{c: c, spec: spec, rt: rt, l: l, queue: make(chan *Message, cap(rt.slots)), stop: rt.done}
 	return func() actor.Actor { return &subscription{st} }
 }
 
@@ -48,6 +49,9 @@ func (s *subscription) Receive(ctx actor.Context) {
 			s.c.stats.Dropped.Add(1)
 		}
 	case *handlerDone:
+		if m.panicked && (s.l == nil || s.l.version < frames.V11) {
+			return // no NACK in 1.0: leave it unacknowledged; the panic is reported
+		}
 		if err := s.ack(ctx, m.msg, m.action == AckNack, "", 0, nil); err != nil {
 			s.c.disp.post(&ErrorEvent{Err: err})
 		}
@@ -74,6 +78,7 @@ func (s *subscription) message(m *messageDelivered, self *actor.PID) *Message {
 		Redelivered:  f.Header(frames.HdrRedelivered) == "true",
 		gen:          m.gen,
 		sub:          self,
+		subDone:      s.stop,
 		mode:         s.spec.Mode,
 	}
 	msg.AckID = msg.MessageID
@@ -97,10 +102,10 @@ func (s *subscription) deliverLoop(sys *actor.ActorSystem, self *actor.PID) {
 				return
 			default:
 			}
-			action := s.handle(msg)
+			action, panicked := s.handle(msg)
 			<-s.rt.slots
 			if msg.NeedsAck() && action != AckNone {
-				sys.Root.Send(self, &handlerDone{msg: msg, action: action})
+				sys.Root.Send(self, &handlerDone{msg: msg, action: action, panicked: panicked})
 			}
 		}
 	}
@@ -109,20 +114,20 @@ func (s *subscription) deliverLoop(sys *actor.ActorSystem, self *actor.PID) {
 // handle runs the user's handler; a panic in it is reported and the
 // message is NACKed (or left unacknowledged on 1.0) so the broker can
 // redeliver it.
-func (s *subscription) handle(msg *Message) (action AckAction) {
+func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.c.stats.Panics.Add(1)
 			err := errors.New("stomp: message handler panicked: " + panicString(r))
 			s.c.log(LogError, "info", err.Error()+"\n"+string(debug.Stack()))
 			s.c.disp.post(&ErrorEvent{Err: err})
-			action = AckNack
+			action, panicked = AckNack, true
 		}
 	}()
 	if s.spec.Handler == nil {
-		return AckAck
+		return AckAck, false
 	}
-	return s.spec.Handler(msg)
+	return s.spec.Handler(msg), false
 }
 
 // ack writes ACK or NACK for msg; reply (if any) is answered by the writer.
@@ -178,7 +183,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	}
 	spec := m.spec
 	if _, dup := s.subs[spec.ID]; dup {
-		m.reply <- errors.New("stomp: subscription id " + strconv.Quote(spec.ID) + " is already in use")
+		m.reply <- fmt.Errorf("%w: %s", errSubscriptionIDInUse, strconv.Quote(spec.ID))
 		return
 	}
 	if spec.Mode == "" {
@@ -187,7 +192,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	if spec.QueueSize <= 0 {
 		spec.QueueSize = 256
 	}
-	rt := &route{id: spec.ID, destination: spec.Destination, slots: make(chan struct{}, spec.QueueSize), policy: spec.OnFull}
+	rt := &route{id: spec.ID, destination: spec.Destination, slots: make(chan struct{}, spec.QueueSize), done: make(chan struct{}), policy: spec.OnFull}
 	rt.pid = ctx.Spawn(s.c.props(newSubscriptionProducer(s.c, spec, rt, s.link)))
 	if s.subs == nil {
 		s.subs = map[string]*subEntry{}

@@ -96,9 +96,10 @@ type Message struct {
 	Body         []byte
 	Redelivered  bool
 
-	gen  uint64
-	sub  *actor.PID
-	mode AckMode
+	gen     uint64
+	sub     *actor.PID
+	subDone <-chan struct{} // closed when the subscription's actor stops
+	mode    AckMode
 }
 
 // NeedsAck reports whether the broker expects an ACK or NACK for m.

@@ -115,6 +115,17 @@ func (w *writer) flush(ctx actor.Context) {
 	}
 	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.cfg.WriteTimeout))
 	err := w.w.Flush()
+	lostErr := err
+	if err != nil {
+		// When the session closed the socket under us, its reason is
+		// the better answer than "use of closed network connection".
+		select {
+		case <-w.l.lost:
+			lostErr = w.l.lostErr()
+		default:
+			lostErr = connectionLost(err)
+		}
+	}
 	wasFull := len(w.l.credits) == cap(w.l.credits)
 	for _, p := range w.pending {
 		w.release(p)
@@ -123,7 +134,7 @@ func (w *writer) flush(ctx actor.Context) {
 		}
 		if err != nil {
 			if p.reply != nil && p.receipt == 0 {
-				p.reply <- connectionLost(err)
+				p.reply <- lostErr
 			}
 			continue
 		}

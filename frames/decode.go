@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 )
 
 const defaultBufSize = 64 << 10
@@ -151,14 +152,7 @@ func (d *Decoder) decode() (*Frame, error) {
 		if len(d.offs) == d.lim.MaxHeaders {
 			return nil, &LimitError{Limit: LimitHeaders, Max: d.lim.MaxHeaders}
 		}
-		line := d.buf[ls:le]
-		if bytes.IndexByte(line, '\r') >= 0 {
-			return nil, syntaxErr(cmd, "carriage return inside a header line")
-		}
-		if bytes.IndexByte(line, 0) >= 0 {
-			return nil, syntaxErr(cmd, "NUL byte inside a header line")
-		}
-		colon := bytes.IndexByte(line, ':')
+		colon := bytes.IndexByte(d.buf[ls:le], ':')
 		if colon < 0 {
 			return nil, syntaxErr(cmd, "header line without a colon")
 		}
@@ -168,6 +162,9 @@ func (d *Decoder) decode() (*Frame, error) {
 		base := ls - d.start
 		d.offs = append(d.offs, hdrOffsets{k0: base, k1: base + colon, v0: base + colon + 1, v1: le - d.start})
 		hdrEnd = le - d.start
+	}
+	if err := d.checkHeaderBytes(cmd, hdrStart, hdrEnd); err != nil {
+		return nil, err
 	}
 
 	// The body: content-length bytes then a NUL, or up to the first NUL.
@@ -197,30 +194,52 @@ func (d *Decoder) decode() (*Frame, error) {
 	if bodyLen > 0 && !cmd.HasBody() {
 		return nil, syntaxErr(cmd, "%s frames cannot carry a body", cmd)
 	}
+	if bodyStart+bodyLen+1 > d.lim.MaxFrame {
+		// The buffer holds MaxFrame+1 bytes: a frame one byte too
+		// large fits in it.
+		return nil, &LimitError{Limit: LimitFrame, Max: d.lim.MaxFrame}
+	}
 	d.pos = d.start + bodyStart + bodyLen + 1
 	return d.build(cmd, hdrStart, hdrEnd, bodyStart, bodyLen)
 }
 
-// build assembles the frame: one string holds every header, so decoding a
-// frame whose headers need no unescaping costs a single allocation.
+// checkHeaderBytes rejects a NUL or a CR inside a header line. It scans
+// the header section as a whole, and line by line only when the section
+// holds a CR, which may be the CR of a CRLF line ending.
+func (d *Decoder) checkHeaderBytes(cmd Command, hdrStart, hdrEnd int) error {
+	block := d.buf[d.start+hdrStart : d.start+hdrEnd]
+	if bytes.IndexByte(block, 0) >= 0 {
+		return syntaxErr(cmd, "NUL byte inside a header line")
+	}
+	if bytes.IndexByte(block, '\r') >= 0 {
+		for _, o := range d.offs {
+			if bytes.IndexByte(d.buf[d.start+o.k0:d.start+o.v1], '\r') >= 0 {
+				return syntaxErr(cmd, "carriage return inside a header line")
+			}
+		}
+	}
+	return nil
+}
+
+// build assembles the frame: one string holds every header, unescaped if
+// need be, so decoding a frame costs a single allocation whatever the
+// number of headers.
 func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (*Frame, error) {
 	d.hdrs = d.hdrs[:0]
 	if len(d.offs) > 0 {
-		block := string(d.buf[d.start+hdrStart : d.start+hdrEnd])
-		escaped := cmd.escapes(d.ver)
-		for _, o := range d.offs {
-			k := block[o.k0-hdrStart : o.k1-hdrStart]
-			v := block[o.v0-hdrStart : o.v1-hdrStart]
-			if escaped {
-				var err error
-				if k, err = unescape(k, d.ver, cmd); err != nil {
-					return nil, err
-				}
-				if v, err = unescape(v, d.ver, cmd); err != nil {
-					return nil, err
-				}
+		raw := d.buf[d.start+hdrStart : d.start+hdrEnd]
+		if cmd.escapes(d.ver) && bytes.IndexByte(raw, '\\') >= 0 {
+			if err := d.unescapeHeaders(cmd, len(raw)); err != nil {
+				return nil, err
 			}
-			d.hdrs = append(d.hdrs, Header{Key: k, Value: v})
+		} else {
+			block := string(raw)
+			for _, o := range d.offs {
+				d.hdrs = append(d.hdrs, Header{
+					Key:   block[o.k0-hdrStart : o.k1-hdrStart],
+					Value: block[o.v0-hdrStart : o.v1-hdrStart],
+				})
+			}
 		}
 	}
 	d.frame.Command = cmd
@@ -231,6 +250,30 @@ func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (
 		d.frame.Body = d.buf[b : b+bodyLen : b+bodyLen]
 	}
 	return &d.frame, nil
+}
+
+// unescapeHeaders unescapes every header name and value into one string,
+// at most size bytes long, and sets d.hdrs to point into it.
+func (d *Decoder) unescapeHeaders(cmd Command, size int) error {
+	var b strings.Builder
+	b.Grow(size)
+	for i := range d.offs {
+		o := &d.offs[i]
+		k0 := b.Len()
+		if err := unescapeTo(&b, d.buf[d.start+o.k0:d.start+o.k1], d.ver, cmd); err != nil {
+			return err
+		}
+		v0 := b.Len()
+		if err := unescapeTo(&b, d.buf[d.start+o.v0:d.start+o.v1], d.ver, cmd); err != nil {
+			return err
+		}
+		*o = hdrOffsets{k0: k0, k1: v0, v0: v0, v1: b.Len()}
+	}
+	block := b.String()
+	for _, o := range d.offs {
+		d.hdrs = append(d.hdrs, Header{Key: block[o.k0:o.k1], Value: block[o.v0:o.v1]})
+	}
+	return nil
 }
 
 func (d *Decoder) heartbeat() *Frame {
@@ -292,6 +335,18 @@ func (d *Decoder) scanBody(cmd Command, bodyStart int) (int, error) {
 // line returns the bounds of the next line, without its EOL, and moves past
 // it. A line longer than max is a *LimitError naming which.
 func (d *Decoder) line(max int, which Limit) (int, int, error) {
+	// Fast path: an LF-terminated line already buffered, within max.
+	start := d.pos
+	if i := bytes.IndexByte(d.buf[start:d.end], '\n'); i >= 0 && i <= max && (i == 0 || d.buf[start+i-1] != '\r') {
+		d.pos = start + i + 1
+		return start, start + i, nil
+	}
+	return d.lineSlow(max, which)
+}
+
+// lineSlow is line for a line that is not all buffered yet, ends in CRLF or
+// is too long.
+func (d *Decoder) lineSlow(max int, which Limit) (int, int, error) {
 	rs := d.pos - d.start
 	rf := rs
 	for {

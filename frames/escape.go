@@ -1,6 +1,9 @@
 package frames
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // byte classes used by the encoder and decoder.
 const (
@@ -26,12 +29,7 @@ var byteClass = func() (t [256]uint8) {
 // error for any byte the version cannot represent.
 func appendHeaderText(dst []byte, s string, v Version, escape, isKey bool, cmd Command) ([]byte, error) {
 	// Fast path: nothing special in s.
-	i := 0
-	for ; i < len(s); i++ {
-		if byteClass[s[i]] != clsPlain {
-			break
-		}
-	}
+	i := plainPrefix(s)
 	if i == len(s) {
 		return append(dst, s...), nil
 	}
@@ -73,6 +71,45 @@ func appendHeaderText(dst []byte, s string, v Version, escape, isKey bool, cmd C
 	return dst, nil
 }
 
+// plainPrefix returns the length of the longest prefix of s that holds no
+// NUL, LF, CR, colon or backslash. It tests eight bytes at a time.
+func plainPrefix(s string) int {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		if special8(load8(s[i : i+8])) {
+			return i + plainBytes(s[i:])
+		}
+	}
+	if i > 0 && i < len(s) && !special8(load8(s[len(s)-8:])) {
+		return len(s) // the last eight bytes, overlapping the ones tested
+	}
+	return i + plainBytes(s[i:])
+}
+
+// load8 reads the eight bytes of b as a little-endian word.
+func load8(b string) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// special8 reports whether a byte of w is a NUL, LF, CR, colon or
+// backslash: x has a zero byte if and only if (x-ones) &^ x & highs != 0.
+func special8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	lf, cr, co, bs := w^('\n'*ones), w^('\r'*ones), w^(':'*ones), w^('\\'*ones)
+	return ((w-ones)&^w|(lf-ones)&^lf|(cr-ones)&^cr|(co-ones)&^co|(bs-ones)&^bs)&highs != 0
+}
+
+// plainBytes is plainPrefix one byte at a time.
+func plainBytes(s string) int {
+	for i := 0; i < len(s); i++ {
+		if byteClass[s[i]] != clsPlain {
+			return i
+		}
+	}
+	return len(s)
+}
+
 func what(isKey bool) string {
 	if isKey {
 		return "name"
@@ -80,27 +117,19 @@ func what(isKey bool) string {
 	return "value"
 }
 
-// unescape decodes the escape sequences of version v in s. It returns s
-// itself, without allocating, when s holds no backslash.
-func unescape(s string, v Version, cmd Command) (string, error) {
-	i := strings.IndexByte(s, '\\')
-	if i < 0 {
-		return s, nil
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			b.WriteByte(c)
-			continue
+// unescapeTo appends s to b with the escape sequences of version v decoded.
+func unescapeTo(b *strings.Builder, s []byte, v Version, cmd Command) error {
+	for {
+		i := bytes.IndexByte(s, '\\')
+		if i < 0 {
+			b.Write(s)
+			return nil
 		}
+		b.Write(s[:i])
 		if i+1 == len(s) {
-			return "", syntaxErr(cmd, "header ends in a lone backslash")
+			return syntaxErr(cmd, "header ends in a lone backslash")
 		}
-		i++
-		switch s[i] {
+		switch s[i+1] {
 		case 'n':
 			b.WriteByte('\n')
 		case 'c':
@@ -109,12 +138,12 @@ func unescape(s string, v Version, cmd Command) (string, error) {
 			b.WriteByte('\\')
 		case 'r':
 			if v < V12 {
-				return "", syntaxErr(cmd, `escape \r is undefined in STOMP %s`, v)
+				return syntaxErr(cmd, `escape \r is undefined in STOMP %s`, v)
 			}
 			b.WriteByte('\r')
 		default:
-			return "", syntaxErr(cmd, "undefined escape sequence \\%c", s[i])
+			return syntaxErr(cmd, "undefined escape sequence \\%c", s[i+1])
 		}
+		s = s[i+2:]
 	}
-	return b.String(), nil
 }

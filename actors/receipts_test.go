@@ -1,0 +1,182 @@
+package actors
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stretchr/testify/require"
+)
+
+// heldReceipts is a broker that answers receipts only when the test says:
+// each frame with a receipt header is reported on asked; a receipt id sent
+// on answer is written as a RECEIPT.
+func heldReceipts(t *testing.T, version string) (*scriptedServer, chan *frames.Frame, chan string, chan string) {
+	asked := make(chan string, 64)
+	answer := make(chan string, 64)
+	var once sync.Once
+	srv, got := newBroker(t, connectedFrame(version), func(p *peer, f *frames.Frame) bool {
+		once.Do(func() {
+			go func() {
+				for id := range answer {
+					p.write(rawFrame("RECEIPT", "", "receipt-id", id))
+				}
+			}()
+		})
+		if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+			asked <- id
+		}
+		return true
+	})
+	t.Cleanup(func() { close(answer) })
+	return srv, got, asked, answer
+}
+
+func TestReceiptSendWaitsForReceipt(t *testing.T) {
+	srv, got, asked, answer := heldReceipts(t, "1.2")
+	c, rec := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, false)
+	}()
+	id := recv(t, asked, "the receipt request")
+	require.Equal(t, id, expectFrame(t, got, frames.CmdSend).Header("receipt"))
+	select {
+	case err := <-done:
+		t.Fatalf("Send returned %v before its receipt", err)
+	default:
+	}
+	waitFor(t, "the receipt to be pending", func() bool { return c.Stats().ReceiptsPending.Load() == 1 })
+	answer <- id
+	require.NoError(t, recv(t, done, "Send"))
+	require.Zero(t, c.Stats().ReceiptsPending.Load())
+	out := waitEvent[*ReceiptOutEvent](t, rec, nil)
+	require.Equal(t, ReceiptOutEvent{ReceiptID: id, Command: frames.CmdSend}, *out)
+	in := waitEvent[*ReceiptInEvent](t, rec, nil)
+	require.Equal(t, id, in.ReceiptID)
+}
+
+// Brokers handle a connection's frames in order, so a RECEIPT for a later
+// frame confirms the earlier ones.
+func TestReceiptCumulative(t *testing.T) {
+	srv, got, asked, answer := heldReceipts(t, "1.2")
+	c, _ := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	doneA := make(chan error, 1)
+	doneB := make(chan error, 1)
+	go func() {
+		doneA <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/a"), 5*time.Second, true)
+	}()
+	recv(t, asked, "A's receipt request")
+	go func() {
+		doneB <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/b"), 5*time.Second, true)
+	}()
+	idB := recv(t, asked, "B's receipt request")
+	answer <- idB
+	require.NoError(t, recv(t, doneB, "B"))
+	require.NoError(t, recv(t, doneA, "A, confirmed by B's receipt"))
+	require.Zero(t, c.Stats().ReceiptsPending.Load())
+}
+
+func TestReceiptNotCumulative(t *testing.T) {
+	srv, got, asked, answer := heldReceipts(t, "1.2")
+	c, rec := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{NoCumulativeReceipts: true})
+	expectFrame(t, got, frames.CmdConnect)
+	doneA := make(chan error, 1)
+	go func() {
+		doneA <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/a"), 300*time.Millisecond, true)
+	}()
+	idA := recv(t, asked, "A's receipt request")
+	doneB := make(chan error, 1)
+	go func() {
+		doneB <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/b"), 5*time.Second, true)
+	}()
+	idB := recv(t, asked, "B's receipt request")
+	answer <- idB
+	require.NoError(t, recv(t, doneB, "B"))
+	require.ErrorIs(t, recv(t, doneA, "A"), ErrReceiptTimeout)
+	// A's receipt arriving late is for nothing.
+	answer <- idA
+	ee := waitEvent[*ErrorEvent](t, rec, nil)
+	require.ErrorIs(t, ee.Err, ErrProtocol)
+	require.Equal(t, Connected, c.State())
+}
+
+func TestReceiptTimeout(t *testing.T) {
+	srv, got, asked, _ := heldReceipts(t, "1.2")
+	c, _ := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	start := time.Now()
+	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 250*time.Millisecond, false)
+	require.ErrorIs(t, err, ErrReceiptTimeout)
+	require.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond)
+	recv(t, asked, "the receipt request")
+	require.Zero(t, c.Stats().ReceiptsPending.Load())
+	require.Equal(t, Connected, c.State(), "a missing receipt does not end the connection")
+	// Several at once, with different deadlines, each fail at their own.
+	errs := make(chan error, 3)
+	for _, d := range []time.Duration{300 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond} {
+		go func() { errs <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), d, false) }()
+	}
+	for range 3 {
+		require.ErrorIs(t, recv(t, errs, "a receipt timeout"), ErrReceiptTimeout)
+	}
+}
+
+// The caller's context may end the wait before the receipt's deadline.
+func TestReceiptContextShorterThanDeadline(t *testing.T) {
+	srv, got, _, _ := heldReceipts(t, "1.2")
+	c, _ := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, c.Send(ctx, frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, false), ErrTimeout)
+}
+
+// An ERROR naming a receipt fails the frame that asked for it.
+func TestReceiptAnsweredByError(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+			p.write(rawFrame("ERROR", "no such queue", "message", "refused", "receipt-id", id))
+		}
+		return true
+	})
+	c, rec := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, true)
+	var se *ServerError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "refused", se.Message)
+	require.Equal(t, "no such queue", string(se.Body))
+	ee := waitEvent[*ErrorEvent](t, rec, nil)
+	require.ErrorAs(t, ee.Err, &se)
+}
+
+func TestHostileReceiptForNothing(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		if f.Command == frames.CmdSend {
+			p.write(rawFrame("RECEIPT", "", "receipt-id", "never-asked"))
+		}
+		receiptFor(p, f)
+		return true
+	})
+	c, rec := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
+	ee := waitEvent[*ErrorEvent](t, rec, nil)
+	require.ErrorIs(t, ee.Err, ErrProtocol)
+	require.ErrorContains(t, ee.Err, "never-asked")
+	require.Equal(t, Connected, c.State())
+	// Still working: a real receipt is matched.
+	require.NoError(t, c.Begin(testCtx(t), "t1", 5*time.Second))
+}

@@ -1,0 +1,208 @@
+package actors
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stretchr/testify/require"
+)
+
+// lifecycle keeps the connection-state events, in order, as strings.
+func lifecycle(evs []Event) []string {
+	var out []string
+	for _, e := range evs {
+		switch e := e.(type) {
+		case *ConnectionStatusEvent:
+			out = append(out, "status:"+e.Status)
+		case *ConnectedEvent:
+			if e.Err != nil {
+				out = append(out, "connected:error")
+			} else {
+				out = append(out, "connected")
+			}
+		case *DisconnectedEvent:
+			if e.Err != nil {
+				out = append(out, "disconnected:error")
+			} else {
+				out = append(out, "disconnected")
+			}
+		}
+	}
+	return out
+}
+
+func TestEventOrder(t *testing.T) {
+	lost, _ := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool { return false })
+	clean, _ := newBroker(t, connectedFrame("1.2"), politeBroker)
+	refused := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
+		if _, err := readFrame(r); err == nil {
+			_, _ = conn.Write([]byte(rawFrame("ERROR", "", "message", "no")))
+		}
+	})
+	c, rec := newTestClient(t, Options{})
+
+	// A connection the server drops.
+	connectTo(t, c, lost.addr(), ConnectConfig{})
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
+	waitEventN[*DisconnectedEvent](t, rec, 1, nil)
+	// A refused attempt.
+	_, err := c.Connect(testCtx(t), ConnectConfig{Addr: refused.addr()})
+	require.Error(t, err)
+	waitEventN[*ConnectedEvent](t, rec, 2, nil)
+	// A connection we end.
+	connectTo(t, c, clean.addr(), ConnectConfig{})
+	require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
+	waitEventN[*DisconnectedEvent](t, rec, 2, nil)
+
+	require.Equal(t, []string{
+		"status:dialing", "status:connected-tcp", "status:connecting", "status:connected", "connected",
+		"status:lost", "disconnected:error",
+		"status:dialing", "status:connected-tcp", "status:connecting", "connected:error",
+		"status:dialing", "status:connected-tcp", "status:connecting", "status:connected", "connected",
+		"status:disconnecting", "disconnected",
+	}, lifecycle(rec.all()))
+}
+
+// Events queue in manual mode until DispatchEvents runs them.
+func TestManualEvents(t *testing.T) {
+	srv, _ := newBroker(t, connectedFrame("1.2"), politeBroker)
+	rec := newRecorder()
+	c, _ := newTestClient(t, Options{ManualEvents: true, Events: rec.add})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	require.Empty(t, rec.all(), "nothing runs before DispatchEvents")
+	n := 0
+	for !containsConnected(rec.all()) {
+		n += c.DispatchEvents(waitTimeout)
+		require.NotZero(t, n)
+	}
+	require.Equal(t, []string{"status:dialing", "status:connected-tcp", "status:connecting", "status:connected", "connected"}, lifecycle(rec.all()))
+}
+
+func containsConnected(evs []Event) bool {
+	for _, e := range evs {
+		if _, ok := e.(*ConnectedEvent); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Two clients share one actor system; closing one stops only its actors.
+func TestSharedSystemTwoClients(t *testing.T) {
+	sys := NewSystem(nil)
+	defer sys.Shutdown()
+	base := registryCount(sys)
+
+	start := func(name string) (*Client, chan *Message, chan *frames.Frame) {
+		srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+			receiptFor(p, f)
+			if f.Command == frames.CmdSend {
+				p.write(message(frames.V12, "sub", "m-"+f.Header("destination"), f.Header("destination"), name))
+			}
+			return true
+		})
+		c := NewClient(sys, Options{})
+		connectTo(t, c, srv.addr(), ConnectConfig{})
+		msgs := make(chan *Message, 8)
+		_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub", Destination: "/q", Handler: func(m *Message) AckAction { msgs <- m; return AckNone }})
+		require.NoError(t, err)
+		return c, msgs, got
+	}
+	c1, _, _ := start("one")
+	mid := registryCount(sys)
+	c2, msgs2, got2 := start("two")
+	full := registryCount(sys)
+	require.Greater(t, mid, base)
+	require.Greater(t, full, mid)
+	require.Same(t, sys, c1.System())
+
+	c1.Close()
+	waitFor(t, "c1's actors to stop", func() bool { return registryCount(sys) == full-(mid-base) })
+	require.Equal(t, Connected, c2.State())
+	require.NoError(t, c2.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, true))
+	expectFrame(t, got2, frames.CmdConnect)
+	m := recv(t, msgs2, "c2's message")
+	require.Equal(t, "two", string(m.Body))
+
+	c2.Close()
+	waitFor(t, "every actor to stop", func() bool { return registryCount(sys) == base })
+}
+
+// A client that made its own system stops it, and all its actors, on
+// Close, even with a connection, subscriptions and waiters live.
+func TestCloseWhileBusy(t *testing.T) {
+	srv, got, asked, _ := heldReceipts(t, "1.2")
+	c := NewClient(nil, Options{})
+	sys := c.System()
+	connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatOut: time.Hour})
+	release := make(chan struct{})
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Handler: func(*Message) AckAction { <-release; return AckNone }})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), time.Hour, true) }()
+	recv(t, asked, "the SEND")
+	expectFrame(t, got, frames.CmdConnect)
+	c.Close()
+	close(release)
+	err = recv(t, done, "the waiting Send")
+	require.Error(t, err)
+	require.Equal(t, emptySystemCount(), registryCount(sys))
+	require.Equal(t, Disconnected, c.State())
+}
+
+// Connect racing Close must not leave a connection or actor behind. (The
+// race is narrow: a connect request queued behind Close's stop used to dial
+// while the session waited for its children, about once in a thousand
+// rounds.)
+func TestCloseRacesConnect(t *testing.T) {
+	for i := range 50 {
+		accepted := make(chan net.Conn, 1)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go func() {
+			conn, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- conn
+		}()
+		sys := NewSystem(nil)
+		c := NewClient(sys, Options{})
+		connected := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(testCtx(t), ConnectConfig{Addr: ln.Addr().String(), ConnectTimeout: waitTimeout})
+			connected <- err
+		}()
+		if i%2 == 1 {
+			// Let the request reach the session first, half the time.
+			waitFor(t, "connecting", func() bool { return c.State() != Disconnected })
+		}
+		c.Close()
+		require.Error(t, recv(t, connected, "Connect"))
+		require.Equal(t, emptySystemCount(), registryCount(sys), "round %d", i)
+		_ = ln.Close()
+		if conn, ok := <-accepted; ok {
+			// The client's end is closed: the server reads EOF.
+			_ = conn.SetReadDeadline(time.Now().Add(waitTimeout))
+			_, err := io.ReadAll(conn)
+			var ne net.Error
+			require.False(t, errors.As(err, &ne) && ne.Timeout(), "round %d: the client's connection was left open", i)
+			_ = conn.Close()
+		}
+		sys.Shutdown()
+	}
+}
+
+// emptySystemCount is how many processes a system without actors has (its
+// dead-letter and event-stream processes).
+func emptySystemCount() int {
+	sys := NewSystem(nil)
+	defer sys.Shutdown()
+	return registryCount(sys)
+}

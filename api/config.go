@@ -1,0 +1,344 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// setting is one row of the configuration table: its name, how to read
+// it, and how to write it. A nil get is write-only, a nil set and do
+// read-only.
+type setting struct {
+	name    string
+	connect bool                            // refused while connected
+	get     func(s *STOMP) (string, error)  // reads the value
+	set     func(c *config, v string) error // writes a config field
+	do      func(s *STOMP, v string) error  // writes by acting
+}
+
+// Config sets a configuration setting with "Name=value" (returning "") or
+// reads one with "Name". Names are case-insensitive; the settings and
+// their values are listed in the package documentation. An unknown name,
+// a bad value, reading a write-only setting or writing a read-only one is
+// an error; settings Connect reads cannot change while connected.
+func (s *STOMP) Config(setting string) (string, error) {
+	name, value, write := strings.Cut(setting, "=")
+	name = strings.TrimSpace(name)
+	row, ok := lookupSetting(name)
+	if !ok {
+		if unsupportedSettings[strings.ToLower(name)] {
+			return "", newError(CodeUnsupported, "setting "+name+" is not supported")
+		}
+		return "", newError(CodeUnknownSetting, "unknown setting "+strconv.Quote(name))
+	}
+	if !write {
+		if row.get == nil {
+			return "", newError(CodeSettingAccess, "setting "+row.name+" is write-only")
+		}
+		return row.get(s)
+	}
+	switch {
+	case row.do != nil:
+		return "", row.do(s, value)
+	case row.set == nil:
+		return "", newError(CodeSettingAccess, "setting "+row.name+" is read-only")
+	case row.connect:
+		return "", s.setConnectTime(row.name, func(c *config) error { return row.set(c, value) })
+	default:
+		return "", s.set(func(c *config) error { return row.set(c, value) })
+	}
+}
+
+var (
+	settingsOnce   sync.Once
+	settingsByName map[string]*setting
+)
+
+func lookupSetting(name string) (*setting, bool) {
+	settingsOnce.Do(func() {
+		settingsByName = make(map[string]*setting, len(settingsTable))
+		for i := range settingsTable {
+			settingsByName[strings.ToLower(settingsTable[i].name)] = &settingsTable[i]
+		}
+	})
+	row, ok := settingsByName[strings.ToLower(name)]
+	return row, ok
+}
+
+// The configuration settings, one row each.
+var settingsTable = []setting{
+	stringSetting("AckTransactionId", false, func(c *config) *string { return &c.ackTransactionID }),
+	boolSetting("CollapseHeaders", false, func(c *config) *bool { return &c.collapseHeaders }),
+	{name: "ErrorHeaders", get: func(s *STOMP) (string, error) { return formatHeaders(s.ErrorHeaders()), nil }},
+	intSetting("LogLevel", false, 0, 3, func(c *config) *int { return &c.logLevel }),
+	{name: "OpenTransactions", get: func(s *STOMP) (string, error) { return strings.Join(s.OpenTransactions(), ","), nil }},
+	{name: "ProtocolVersion", get: func(s *STOMP) (string, error) { return s.ProtocolVersion(), nil }},
+	boolSetting("RequestAckReceipts", false, func(c *config) *bool { return &c.requestAckReceipts }),
+	boolSetting("RequestSubscriptionReceipts", false, func(c *config) *bool { return &c.requestSubscriptionReceipts }),
+	boolSetting("RequestTransactionReceipts", false, func(c *config) *bool { return &c.requestTransactionReceipts }),
+	{name: "SendCustomFrame", do: sendCustomFrame},
+	{name: "ServerInfo", get: func(s *STOMP) (string, error) { return s.ServerInfo(), nil }},
+	{name: "SessionId", get: func(s *STOMP) (string, error) { return s.SessionID(), nil }},
+	{name: "SupportedVersions", connect: true,
+		get: configGet(func(c *config) string {
+			vs := make([]string, len(c.supportedVersions))
+			for i, v := range c.supportedVersions {
+				vs[i] = v.String()
+			}
+			return strings.Join(vs, ",")
+		}),
+		set: func(c *config, v string) error {
+			vs, err := parseVersions(v)
+			if err != nil {
+				return err
+			}
+			return c.setSupportedVersions(vs)
+		}},
+	{name: "VirtualHost", connect: true,
+		get: configGet(func(c *config) string { return c.virtualHost }),
+		set: func(c *config, v string) error { return c.setVirtualHost(v) }},
+	durationSetting("ConnectionTimeout", true, time.Second, func(c *config) *time.Duration { return &c.connectionTimeout }),
+	boolSetting("AbsoluteTimeout", false, func(c *config) *bool { return &c.absoluteTimeout }),
+	{name: "ProcessIdleEvents",
+		get: configGet(func(c *config) string { return strconv.FormatBool(!c.manualEvents) }),
+		do: func(s *STOMP, v string) error {
+			on, err := parseBool("ProcessIdleEvents", v)
+			if err != nil {
+				return err
+			}
+			return s.setProcessIdleEvents(on)
+		}},
+	durationSetting("SelectWaitMillis", false, time.Millisecond, func(c *config) *time.Duration { return &c.selectWait }),
+	firewallSetting("FirewallAutoDetect", func(f *Firewall) string { return strconv.FormatBool(f.AutoDetect) }, func(f *Firewall, v string) error {
+		b, err := parseBool("FirewallAutoDetect", v)
+		f.AutoDetect = b
+		return err
+	}),
+	firewallSetting("FirewallHost", func(f *Firewall) string { return f.Host }, func(f *Firewall, v string) error { f.Host = v; return nil }),
+	firewallSetting("FirewallPassword", func(f *Firewall) string { return f.Password }, func(f *Firewall, v string) error { f.Password = v; return nil }),
+	firewallSetting("FirewallPort", func(f *Firewall) string { return strconv.Itoa(f.Port) }, func(f *Firewall, v string) error {
+		n, err := parseInt("FirewallPort", v, 0, 65535)
+		f.Port = n
+		return err
+	}),
+	firewallSetting("FirewallType", func(f *Firewall) string { return strconv.Itoa(int(f.Type)) }, func(f *Firewall, v string) error {
+		n, err := parseInt("FirewallType", v, 0, math.MaxInt32)
+		f.Type = FirewallType(n)
+		return err
+	}),
+	firewallSetting("FirewallUser", func(f *Firewall) string { return f.User }, func(f *Firewall, v string) error { f.User = v; return nil }),
+	durationSetting("KeepAliveInterval", true, time.Millisecond, func(c *config) *time.Duration { return &c.keepAliveInterval }),
+	durationSetting("KeepAliveTime", true, time.Millisecond, func(c *config) *time.Duration { return &c.keepAliveTime }),
+	boolSetting("Linger", true, func(c *config) *bool { return &c.linger }),
+	durationSetting("LingerTime", true, time.Second, func(c *config) *time.Duration { return &c.lingerTime }),
+	{name: "LocalHost", connect: true,
+		get: configGet(func(c *config) string { return c.localHost }),
+		set: func(c *config, v string) error { return c.setLocalHost(v) }},
+	{name: "LocalPort", connect: true,
+		get: configGet(func(c *config) string { return strconv.Itoa(c.localPort) }),
+		set: func(c *config, v string) error {
+			n, err := parseInt("LocalPort", v, 0, 65535)
+			if err != nil {
+				return err
+			}
+			return c.setLocalPort(n)
+		}},
+	intSetting("MaxLineLength", true, 1, math.MaxInt32, func(c *config) *int { return &c.maxLineLength }),
+	intSetting("MaxTransferRate", true, 0, math.MaxInt32, func(c *config) *int { return &c.maxTransferRate }),
+	boolSetting("TCPKeepAlive", true, func(c *config) *bool { return &c.tcpKeepAlive }),
+	boolSetting("TcpNoDelay", true, func(c *config) *bool { return &c.tcpNoDelay }),
+	{name: "UseIPv6", connect: true,
+		get: configGet(func(c *config) string { return string(c.ipv6) }),
+		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
+	intSetting("InBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.inBufferSize }),
+	intSetting("OutBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.outBufferSize }),
+}
+
+// unsupportedSettings are settings of the reference class that concern
+// TLS internals, licensing or Windows code pages rather than the
+// protocol; Config names them as unsupported rather than unknown.
+var unsupportedSettings = map[string]bool{}
+
+func init() {
+	for _, n := range strings.Fields(`LogSSLPackets OpenSSLCADir OpenSSLCAFile OpenSSLCipherList
+		OpenSSLPrngSeedData ReuseSSLSession SSLCACertFilePaths SSLCACerts SSLCheckCRL SSLCipherStrength
+		SSLEnabledCipherSuites SSLEnabledProtocols SSLEnableRenegotiation SSLIncludeCertChain
+		SSLNegotiatedCipher SSLNegotiatedCipherStrength SSLNegotiatedCipherSuite SSLNegotiatedKeyExchange
+		SSLNegotiatedKeyExchangeStrength SSLNegotiatedProtocol SSLProvider SSLSecurityFlags SSLServerCACerts
+		TLS12SignatureAlgorithms TLS12SupportedGroups TLS13KeyShareGroups TLS13SignatureAlgorithms
+		TLS13SupportedGroups UseInternalSecurityAPI ProxyExceptionsList FirewallData BuildInfo CodePage
+		LicenseInfo`) {
+		unsupportedSettings[strings.ToLower(n)] = true
+	}
+}
+
+func configGet(f func(*config) string) func(*STOMP) (string, error) {
+	return func(s *STOMP) (string, error) { return get(s, f), nil }
+}
+
+func parseBool(name, v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, invalid("%s takes true or false, not %q", name, v)
+	}
+	return b, nil
+}
+
+func parseInt(name, v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < lo || n > hi {
+		return 0, invalid("%s takes a whole number from %d to %d, not %q", name, lo, hi, v)
+	}
+	return n, nil
+}
+
+func boolSetting(name string, connect bool, field func(*config) *bool) setting {
+	return setting{name: name, connect: connect,
+		get: configGet(func(c *config) string { return strconv.FormatBool(*field(c)) }),
+		set: func(c *config, v string) error {
+			b, err := parseBool(name, v)
+			if err == nil {
+				*field(c) = b
+			}
+			return err
+		}}
+}
+
+func intSetting(name string, connect bool, lo, hi int, field func(*config) *int) setting {
+	return setting{name: name, connect: connect,
+		get: configGet(func(c *config) string { return strconv.Itoa(*field(c)) }),
+		set: func(c *config, v string) error {
+			n, err := parseInt(name, v, lo, hi)
+			if err == nil {
+				*field(c) = n
+			}
+			return err
+		}}
+}
+
+// durationSetting is a duration read and written in whole units.
+func durationSetting(name string, connect bool, unit time.Duration, field func(*config) *time.Duration) setting {
+	return setting{name: name, connect: connect,
+		get: configGet(func(c *config) string { return strconv.Itoa(ceilUnits(*field(c), unit)) }),
+		set: func(c *config, v string) error {
+			n, err := parseInt(name, v, 0, math.MaxInt32)
+			if err == nil {
+				*field(c) = time.Duration(n) * unit
+			}
+			return err
+		}}
+}
+
+func stringSetting(name string, connect bool, field func(*config) *string) setting {
+	return setting{name: name, connect: connect,
+		get: configGet(func(c *config) string { return *field(c) }),
+		set: func(c *config, v string) error {
+			if strings.ContainsAny(v, "\r\n") {
+				return invalid("%s contains a line break", name)
+			}
+			*field(c) = v
+			return nil
+		}}
+}
+
+func firewallSetting(name string, read func(*Firewall) string, write func(*Firewall, string) error) setting {
+	return setting{name: name, connect: true,
+		get: configGet(func(c *config) string { return read(&c.fw) }),
+		set: func(c *config, v string) error {
+			fw := c.fw
+			if err := write(&fw, v); err != nil {
+				return err
+			}
+			return c.setFirewall(fw)
+		}}
+}
+
+// sendCustomFrame decodes hex bytes (white space allowed) and writes them
+// as they are.
+func sendCustomFrame(s *STOMP, v string) error {
+	raw, err := hex.DecodeString(strings.Join(strings.Fields(v), ""))
+	if err != nil || len(raw) == 0 {
+		return invalid("SendCustomFrame takes the frame's bytes in hex")
+	}
+	return s.sendCustomFrame(raw)
+}
+
+func formatHeaders(hs []Header) string {
+	lines := make([]string, len(hs))
+	for i, h := range hs {
+		lines[i] = h.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// setProcessIdleEvents switches between events run by the client (true)
+// and events queued for DoEvents (false).
+func (s *STOMP) setProcessIdleEvents(on bool) error {
+	var wasManual bool
+	err := s.set(func(c *config) error {
+		wasManual = c.manualEvents
+		c.manualEvents = !on
+		return nil
+	})
+	if err == nil && wasManual && on {
+		s.runLeftovers()
+	}
+	return err
+}
+
+// The read-only live settings, also as methods.
+
+// ErrorHeaders returns the headers of the last ERROR frame received (the
+// ErrorHeaders setting). Default none.
+func (s *STOMP) ErrorHeaders() []Header {
+	if p := s.errHeader.Load(); p != nil {
+		return append([]Header(nil), (*p)...)
+	}
+	return nil
+}
+
+// OpenTransactions lists the transactions open on this connection, sorted
+// (the OpenTransactions setting, comma-separated there).
+func (s *STOMP) OpenTransactions() []string {
+	eng, err := s.connected()
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), max(s.snapshot().timeout, listWait))
+	defer cancel()
+	return eng.OpenTransactions(ctx)
+}
+
+// ProtocolVersion is the negotiated protocol version ("1.2"), or "" when
+// not connected.
+func (s *STOMP) ProtocolVersion() string {
+	if v := s.version(); v != 0 {
+		return v.String()
+	}
+	return ""
+}
+
+// ServerInfo is the server header of CONNECTED, or "" when not connected.
+func (s *STOMP) ServerInfo() string {
+	if eng, _ := s.engine(); eng != nil {
+		if info, ok := eng.Info(); ok {
+			return info.Server
+		}
+	}
+	return ""
+}
+
+// SessionID is the session header of CONNECTED, or "" when not connected.
+func (s *STOMP) SessionID() string {
+	if eng, _ := s.engine(); eng != nil {
+		if info, ok := eng.Info(); ok {
+			return info.Session
+		}
+	}
+	return ""
+}

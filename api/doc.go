@@ -1,0 +1,138 @@
+// Package api is stompactor's public face: STOMP, a synchronous STOMP
+// 1.0/1.1/1.2 client with properties, methods, events and configuration
+// settings, driving the actor engine of package actors.
+//
+//	s := api.NewSTOMP(api.WithUser("guest"), api.WithPassword("guest"))
+//	defer s.Close()
+//	s.OnMessageIn(func(e *api.MessageInEvent) { fmt.Println(e.Text()) })
+//	if err := s.Connect("localhost", 61613); err != nil { ... }
+//	id, err := s.Subscribe("/queue/a", true)
+//	err = s.SendMessage("/queue/a", "hello")
+//
+// # Properties
+//
+// Each property is a getter and a setter (RemoteHost and SetRemoteHost);
+// list properties are slices of small structs (Headers, ParsedHeaders,
+// Subscriptions). A property Connect reads (RemoteHost, User, Password,
+// the heart-beats, LocalHost, the firewall and SSL ones) cannot change
+// while connected: its setter returns ErrConnectedSetting. Every property
+// and setting also has an option for NewSTOMP; a property, its option and
+// its Config name write the same value.
+//
+// # Calls and timeouts
+//
+// Every call that talks to the broker waits at most Timeout seconds
+// (default 60) and has a Context twin (Connect and ConnectContext) whose
+// context's earlier deadline wins. With Timeout 0 a call given no
+// deadline does not wait: it is queued to run in order after the calls
+// queued before it, returns nil, and its failure reaches OnError. Messages
+// are sent once queued unless RequestReceipts asks for the broker's
+// RECEIPT; a full outgoing queue makes SendMessage wait (or, with Timeout
+// 0, return ErrWouldBlock; OnReadyToSend fires when there is room).
+//
+// # Events
+//
+// Handlers are registered with OnConnected, OnMessageIn and so on. Every
+// event but MessageIn runs on one goroutine, in order. MessageIn runs on
+// its subscription's own goroutine, so messages of one subscription are
+// handled in order while different subscriptions (and other events) run
+// at the same time; a slow handler holds back only its own subscription.
+// When the handler returns, a subscription that needs acknowledgements
+// sends ACK, or NACK when the handler set MessageInEvent.Ack to false;
+// with SubscribeOptions.ManualAck nothing is sent and the program calls
+// Ack or Nack later, from any goroutine. ParsedHeaders returns the headers
+// of the last message handed to a handler; a handler should read its
+// event's Headers instead, which are its own even when handlers run at
+// once. With ProcessIdleEvents false (WithManualEvents) events, MessageIn
+// included, wait until the program calls DoEvents, and run on its
+// goroutine.
+//
+// # Configuration settings
+//
+// Config("Name=value") sets and Config("Name") reads a setting; names are
+// case-insensitive. Values are written as Config reads them: booleans as
+// true or false, durations as whole numbers of the unit named.
+//
+//	AckTransactionId            transaction automatic and explicit ACKs join ("")
+//	CollapseHeaders             keep only the first of repeated header keys (true)
+//	ErrorHeaders                read-only: headers of the last ERROR frame, one per line
+//	LogLevel                    0 none, 1 info (default), 2 verbose, 3 frames
+//	OpenTransactions            read-only: open transaction ids, comma-separated
+//	ProtocolVersion             read-only: the negotiated version
+//	RequestAckReceipts          ACKs and NACKs wait for a RECEIPT (false)
+//	RequestSubscriptionReceipts SUBSCRIBE and UNSUBSCRIBE wait for a RECEIPT (false)
+//	RequestTransactionReceipts  BEGIN, COMMIT and ABORT wait for a RECEIPT (false)
+//	SendCustomFrame             write-only: hex bytes written to the connection as they are
+//	ServerInfo                  read-only: the server header of CONNECTED
+//	SessionId                   read-only: the session header of CONNECTED
+//	SupportedVersions           versions offered, e.g. "1.1,1.2" ("1.0,1.1,1.2")
+//	VirtualHost                 host header of CONNECT ("": RemoteHost; RabbitMQ wants "/")
+//	ConnectionTimeout           seconds Connect waits (0: Timeout)
+//	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false)
+//	ProcessIdleEvents           false queues events for DoEvents (true)
+//	SelectWaitMillis            how long DoEvents waits for an event (20)
+//	FirewallAutoDetect, FirewallHost, FirewallPassword, FirewallPort,
+//	FirewallType, FirewallUser  the firewall properties (proxies: not supported yet)
+//	KeepAliveInterval           milliseconds between TCP keep-alive probes (0: system)
+//	KeepAliveTime               idle milliseconds before the first probe (0: system)
+//	Linger                      close gracefully (true); false resets the connection
+//	LingerTime                  seconds Close waits for unsent data (0: in the background)
+//	LocalHost, LocalPort        the local end of connections ("", 0: any)
+//	MaxLineLength               longest header line accepted, in bytes (102400)
+//	MaxTransferRate             most bytes written per second (0: unlimited)
+//	TCPKeepAlive                send TCP keep-alive probes (false)
+//	TcpNoDelay                  Nagle's algorithm off (true)
+//	UseIPv6                     auto (default), only or never
+//	InBufferSize, OutBufferSize socket buffer sizes in bytes (0: system)
+//
+// Every setting but the read-only ones and LogLevel, CollapseHeaders,
+// AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis and the
+// Request...Receipts and AckTransactionId ones is read by Connect and
+// cannot change while connected. Frame logs (LogLevel 3) are chosen when
+// the client's engine starts, at the first Connect.
+//
+// # Errors
+//
+// Every error is an *Error with a stable Code; the sentinels match by code
+// (errors.Is(err, api.ErrTimeout)). Unwrap gives the cause for logs.
+//
+//	100 ErrInvalidArgument      an argument or setting value is not valid
+//	101 ErrUnknownSetting       Config names no setting
+//	102 ErrSettingAccess        the setting is read-only or write-only
+//	103 ErrConnectedSetting     the setting cannot change while connected
+//	104 ErrUnsupported          not supported yet (TLS, proxies)
+//	105 ErrClosed               Close was called
+//	200 ErrNotConnected         the call needs a connection
+//	201 ErrAlreadyConnected     Connect while connected or connecting
+//	202 ErrConnectFailed        the broker could not be reached
+//	203 ErrConnectionLost       the connection ended during the call
+//	204 ErrHeartbeatMissed      the server went silent past its heart-beat
+//	205 ErrInterrupted          Interrupt (or Disconnect) ended the call
+//	206 ErrQueueFull            a subscription's queue overflowed (FullError)
+//	300 ErrTimeout              Timeout or the context's deadline passed
+//	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
+//	302 ErrWouldBlock           Timeout is 0 and the outgoing queue is full
+//	303 ErrCanceled             the caller's context was canceled
+//	400 ErrUnknownSubscription  no subscription has that id
+//	401 ErrUnknownTransaction   no open transaction has that id
+//	402 ErrTransactionExists    that transaction is already open
+//	403 ErrNoAck                the message needs no acknowledgement
+//	404 ErrAlreadyAcked         the message was already acknowledged
+//	405 ErrNackUnsupported      NACK needs STOMP 1.1 or later
+//	500 ErrProtocol             the server broke the protocol
+//	501 ErrFrameLimit           a server frame broke a size limit
+//	600 ErrServer               the server sent an ERROR frame (Headers, Body)
+//	900 ErrOther                anything else
+//
+// Passcodes and proxy passwords never appear in a log line, an event, an
+// error or a String: frame logs redact the passcode header, and any text
+// that echoes a secret of three characters or more has it replaced by
+// "<redacted>".
+//
+// # Not yet
+//
+// TLS (the SSL properties and events) and proxies (the firewall
+// properties) are stored and validated but take effect with the transport
+// issue; until then Connect refuses to run with them rather than connect
+// in plain text or directly.
+package api

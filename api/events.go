@@ -1,0 +1,257 @@
+package api
+
+import (
+	"sync/atomic"
+
+	"github.com/stompactor/stompactor/actors"
+)
+
+// Events. Register a handler with the On... method of its event; a later
+// call replaces it and nil removes it. Handlers of every event but
+// MessageIn run one at a time, in the order the events happened, on the
+// client's event goroutine (or, with ProcessIdleEvents false, inside
+// DoEvents). MessageIn handlers run on their subscription's own goroutine:
+// messages of one subscription are handled in order, but handlers of
+// different subscriptions may run at the same time, and at the same time
+// as other events. A handler may call any method of the client except
+// Close; a slow one delays the events behind it (and, for MessageIn, its
+// subscription's messages) but never the connection or its heart-beats.
+
+// ConnectedEvent follows every connection attempt, successful or not.
+type ConnectedEvent struct {
+	// StatusCode is 0 on success, else the error's Code.
+	StatusCode int
+	// Description says what happened.
+	Description string
+	// Err is nil on success, else the *Error.
+	Err error
+}
+
+// ConnectionStatusEvent reports a step in the life of the connection.
+type ConnectionStatusEvent struct {
+	// ConnectionEvent is the step: "dialing", "connected-tcp",
+	// "connecting" (CONNECT sent), "connected", "disconnecting" or "lost".
+	ConnectionEvent string
+	// StatusCode is 0, or CodeConnectionLost for "lost".
+	StatusCode int
+	// Description gives detail: the address, the version, the reason.
+	Description string
+}
+
+// DisconnectedEvent follows the end of a connection.
+type DisconnectedEvent struct {
+	// StatusCode is 0 after Disconnect, else the Code of the reason.
+	StatusCode int
+	// Description says why the connection ended.
+	Description string
+	// Err is nil after Disconnect, else the *Error.
+	Err error
+}
+
+// ErrorEvent reports an error that is no call's result: an ERROR frame
+// outside a call, a failed automatic ACK, a call made with Timeout 0.
+type ErrorEvent struct {
+	// ErrorCode is the error's Code.
+	ErrorCode int
+	// Description is the error's message.
+	Description string
+	// Err is the *Error.
+	Err error
+}
+
+// LogEvent is one log line, delivered when its LogLevel is at most the
+// LogLevel setting.
+type LogEvent struct {
+	// LogLevel is 1 (info and errors), 2 (verbose) or 3 (frames).
+	LogLevel int
+	// Message is the text, with secrets redacted.
+	Message string
+	// LogType is "Info", "Ack" or "Frame".
+	LogType string
+}
+
+// MessageInEvent is one message received on a subscription.
+type MessageInEvent struct {
+	// SubscriptionID names the subscription.
+	SubscriptionID string
+	// MessageID is the broker's message-id.
+	MessageID string
+	// Destination is where the message was sent.
+	Destination string
+	// ContentType is the content-type header, or "".
+	ContentType string
+	// Data is the body.
+	Data []byte
+	// Headers are the message's headers (repeated keys collapsed to the
+	// first unless CollapseHeaders is false).
+	Headers []Header
+	// Redelivered is the broker's redelivered flag.
+	Redelivered bool
+	// Ack decides what the handler's return sends on a subscription that
+	// needs acknowledgements (and without ManualAck): ACK when true (the
+	// default), NACK when false. On STOMP 1.0, which has no NACK, false
+	// sends nothing and the broker redelivers the message after the
+	// connection ends.
+	Ack bool
+
+	msg     *actors.Message
+	settled atomic.Bool
+}
+
+// Text returns Data as a string.
+func (e *MessageInEvent) Text() string { return string(e.Data) }
+
+// NeedsAck reports whether the broker expects an ACK or NACK.
+func (e *MessageInEvent) NeedsAck() bool { return e.msg != nil && e.msg.NeedsAck() }
+
+// MessageOutEvent follows a message written to the connection.
+type MessageOutEvent struct {
+	// Destination is where the message went.
+	Destination string
+	// Headers are the SEND frame's headers.
+	Headers []Header
+	// Size is the body's length in bytes.
+	Size int
+}
+
+// ReadyToSendEvent fires when a full outgoing queue has room again.
+type ReadyToSendEvent struct{}
+
+// ReceiptInEvent reports a RECEIPT from the server.
+type ReceiptInEvent struct {
+	// ReceiptID is the receipt-id it confirms.
+	ReceiptID string
+}
+
+// ReceiptOutEvent reports a frame sent with a receipt header.
+type ReceiptOutEvent struct {
+	// ReceiptID is the receipt header's value.
+	ReceiptID string
+	// Command is the frame's command ("SEND", "SUBSCRIBE", ...).
+	Command string
+}
+
+// SSLServerAuthenticationEvent reports the server's certificate. It is
+// defined now and fires once TLS arrives with the transport issue.
+type SSLServerAuthenticationEvent struct {
+	// CertEncoded is the certificate, DER encoded.
+	CertEncoded []byte
+	// CertSubject and CertIssuer name the certificate's subject and issuer.
+	CertSubject, CertIssuer string
+	// Status says what verification found ("OK" or the problem).
+	Status string
+	// Accept, set by the handler, accepts the certificate even when
+	// verification failed.
+	Accept bool
+}
+
+// SSLStatusEvent reports a step of the TLS handshake. It is defined now
+// and fires once TLS arrives with the transport issue.
+type SSLStatusEvent struct {
+	// Message describes the step.
+	Message string
+}
+
+// SubscribedEvent follows a SUBSCRIBE written (or, with
+// RequestSubscriptionReceipts, confirmed).
+type SubscribedEvent struct {
+	SubscriptionID string
+	Destination    string
+}
+
+// UnsubscribedEvent follows an UNSUBSCRIBE.
+type UnsubscribedEvent struct {
+	SubscriptionID string
+	Destination    string
+}
+
+type handlers struct {
+	connected    func(*ConnectedEvent)
+	status       func(*ConnectionStatusEvent)
+	disconnected func(*DisconnectedEvent)
+	err          func(*ErrorEvent)
+	log          func(*LogEvent)
+	messageIn    func(*MessageInEvent)
+	messageOut   func(*MessageOutEvent)
+	readyToSend  func(*ReadyToSendEvent)
+	receiptIn    func(*ReceiptInEvent)
+	receiptOut   func(*ReceiptOutEvent)
+	sslAuth      func(*SSLServerAuthenticationEvent)
+	sslStatus    func(*SSLStatusEvent)
+	subscribed   func(*SubscribedEvent)
+	unsubscribed func(*UnsubscribedEvent)
+}
+
+func (s *STOMP) on(set func(*handlers)) {
+	s.hmu.Lock()
+	set(&s.handlers)
+	s.hmu.Unlock()
+}
+
+func (s *STOMP) handlersNow() handlers {
+	s.hmu.RLock()
+	defer s.hmu.RUnlock()
+	return s.handlers
+}
+
+// OnConnected registers the handler of ConnectedEvent.
+func (s *STOMP) OnConnected(f func(*ConnectedEvent)) { s.on(func(h *handlers) { h.connected = f }) }
+
+// OnConnectionStatus registers the handler of ConnectionStatusEvent.
+func (s *STOMP) OnConnectionStatus(f func(*ConnectionStatusEvent)) {
+	s.on(func(h *handlers) { h.status = f })
+}
+
+// OnDisconnected registers the handler of DisconnectedEvent.
+func (s *STOMP) OnDisconnected(f func(*DisconnectedEvent)) {
+	s.on(func(h *handlers) { h.disconnected = f })
+}
+
+// OnError registers the handler of ErrorEvent.
+func (s *STOMP) OnError(f func(*ErrorEvent)) { s.on(func(h *handlers) { h.err = f }) }
+
+// OnLog registers the handler of LogEvent.
+func (s *STOMP) OnLog(f func(*LogEvent)) { s.on(func(h *handlers) { h.log = f }) }
+
+// OnMessageIn registers the handler of MessageInEvent for subscriptions
+// without a Handler of their own. It runs on the subscription's goroutine
+// (see the Events section).
+func (s *STOMP) OnMessageIn(f func(*MessageInEvent)) { s.on(func(h *handlers) { h.messageIn = f }) }
+
+// OnMessageOut registers the handler of MessageOutEvent.
+func (s *STOMP) OnMessageOut(f func(*MessageOutEvent)) {
+	s.on(func(h *handlers) { h.messageOut = f })
+}
+
+// OnReadyToSend registers the handler of ReadyToSendEvent.
+func (s *STOMP) OnReadyToSend(f func(*ReadyToSendEvent)) {
+	s.on(func(h *handlers) { h.readyToSend = f })
+}
+
+// OnReceiptIn registers the handler of ReceiptInEvent.
+func (s *STOMP) OnReceiptIn(f func(*ReceiptInEvent)) { s.on(func(h *handlers) { h.receiptIn = f }) }
+
+// OnReceiptOut registers the handler of ReceiptOutEvent.
+func (s *STOMP) OnReceiptOut(f func(*ReceiptOutEvent)) {
+	s.on(func(h *handlers) { h.receiptOut = f })
+}
+
+// OnSSLServerAuthentication registers the handler of
+// SSLServerAuthenticationEvent (fired once TLS is supported).
+func (s *STOMP) OnSSLServerAuthentication(f func(*SSLServerAuthenticationEvent)) {
+	s.on(func(h *handlers) { h.sslAuth = f })
+}
+
+// OnSSLStatus registers the handler of SSLStatusEvent (fired once TLS is
+// supported).
+func (s *STOMP) OnSSLStatus(f func(*SSLStatusEvent)) { s.on(func(h *handlers) { h.sslStatus = f }) }
+
+// OnSubscribed registers the handler of SubscribedEvent.
+func (s *STOMP) OnSubscribed(f func(*SubscribedEvent)) {
+	s.on(func(h *handlers) { h.subscribed = f })
+}
+
+// OnUnsubscribed registers the handler of UnsubscribedEvent.
+func (s *STOMP) OnUnsubscribed(f func(*UnsubscribedEvent)) {
+	s.on(func(h *handlers) { h.unsubscribed = f })
+}

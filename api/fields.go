@@ -1,0 +1,283 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stompactor/stompactor/transport"
+)
+
+// The validating setters of config. Properties, options and Config all
+// go through them; none checks the connection state (the callers do).
+
+func invalid(format string, args ...any) *Error {
+	return newError(CodeInvalidArgument, fmt.Sprintf(format, args...))
+}
+
+func (c *config) setRemoteHost(h string) error {
+	if strings.ContainsAny(h, " \t\r\n") {
+		return invalid("RemoteHost %q contains white space", h)
+	}
+	c.remoteHost = h
+	return nil
+}
+
+func checkPort(name string, p int, zeroOK bool) error {
+	if p < 0 || p > 65535 || (p == 0 && !zeroOK) {
+		return invalid("%s %d is not a TCP port", name, p)
+	}
+	return nil
+}
+
+func (c *config) setRemotePort(p int) error {
+	if err := checkPort("RemotePort", p, false); err != nil {
+		return err
+	}
+	c.remotePort = p
+	return nil
+}
+
+func (c *config) setUser(u string) error {
+	if strings.ContainsAny(u, "\r\n") {
+		return invalid("User contains a line break")
+	}
+	c.user = u
+	return nil
+}
+
+func (c *config) setPassword(p string) error {
+	if strings.ContainsAny(p, "\r\n") {
+		return invalid("Password contains a line break")
+	}
+	c.password = p
+	return nil
+}
+
+func (c *config) setContentType(ct string) error {
+	if strings.ContainsAny(ct, "\r\n") {
+		return invalid("ContentType contains a line break")
+	}
+	c.contentType = ct
+	return nil
+}
+
+func (c *config) addHeader(h Header) error {
+	if h.Key == "" {
+		return invalid("a header needs a name")
+	}
+	if strings.ContainsAny(h.Key, ":\r\n") {
+		return invalid("header name %q contains ':' or a line break", h.Key)
+	}
+	c.headers = append(c.headers, h)
+	return nil
+}
+
+func checkDuration(name string, d time.Duration) error {
+	if d < 0 {
+		return invalid("%s must not be negative", name)
+	}
+	return nil
+}
+
+func (c *config) setIncomingHeartbeat(d time.Duration) error {
+	if err := checkDuration("IncomingHeartbeat", d); err != nil {
+		return err
+	}
+	c.incomingHeartbeat = d
+	return nil
+}
+
+func (c *config) setOutgoingHeartbeat(d time.Duration) error {
+	if err := checkDuration("OutgoingHeartbeat", d); err != nil {
+		return err
+	}
+	c.outgoingHeartbeat = d
+	return nil
+}
+
+func (c *config) setRequestReceipts(on bool) error { c.requestReceipts = on; return nil }
+
+func (c *config) setTimeout(d time.Duration) error {
+	if err := checkDuration("Timeout", d); err != nil {
+		return err
+	}
+	c.timeout = d
+	return nil
+}
+
+func (c *config) setTransactionID(id string) error {
+	if strings.ContainsAny(id, "\r\n") {
+		return invalid("TransactionID contains a line break")
+	}
+	c.transactionID = id
+	return nil
+}
+
+func (c *config) setLocalHost(h string) error {
+	if strings.ContainsAny(h, " \t\r\n") {
+		return invalid("LocalHost %q contains white space", h)
+	}
+	c.localHost = h
+	return nil
+}
+
+func (c *config) setLocalPort(p int) error {
+	if err := checkPort("LocalPort", p, true); err != nil {
+		return err
+	}
+	c.localPort = p
+	return nil
+}
+
+func (c *config) setFirewall(fw Firewall) error {
+	if !fw.Type.valid() {
+		return invalid("FirewallType %d is not a firewall type", int(fw.Type))
+	}
+	if err := checkPort("FirewallPort", fw.Port, true); err != nil {
+		return err
+	}
+	if strings.ContainsAny(fw.Host, " \t\r\n") {
+		return invalid("FirewallHost %q contains white space", fw.Host)
+	}
+	c.fw = fw
+	return nil
+}
+
+// checkCert accepts "", PEM, or base64 (of DER).
+func checkCert(name, s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if strings.Contains(s, "-----BEGIN") {
+		if b, _ := pem.Decode([]byte(s)); b == nil {
+			return invalid("%s holds a malformed PEM block", name)
+		}
+		return nil
+	}
+	if _, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), "")); err != nil {
+		return invalid("%s is neither PEM nor base64", name)
+	}
+	return nil
+}
+
+func (c *config) setSSL(s SSLSettings) error {
+	if err := checkCert("SSLAcceptServerCertEncoded", s.AcceptServerCertEncoded); err != nil {
+		return err
+	}
+	if err := checkCert("SSLCertEncoded", s.CertEncoded); err != nil {
+		return err
+	}
+	if !s.CertStoreType.valid() {
+		return invalid("SSLCertStoreType %d is not a store type", int(s.CertStoreType))
+	}
+	c.ssl = s
+	return nil
+}
+
+func (c *config) setSupportedVersions(vs []frames.Version) error {
+	if len(vs) == 0 {
+		return invalid("SupportedVersions names no version")
+	}
+	seen := map[frames.Version]bool{}
+	out := make([]frames.Version, 0, len(vs))
+	for _, v := range vs {
+		if !v.Valid() {
+			return invalid("SupportedVersions: %v is not a STOMP version", v)
+		}
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	c.supportedVersions = out
+	return nil
+}
+
+func parseVersions(s string) ([]frames.Version, error) {
+	var out []frames.Version
+	for _, p := range strings.Split(s, ",") {
+		v, err := frames.ParseVersion(strings.TrimSpace(p))
+		if err != nil {
+			return nil, invalid("SupportedVersions: %q is not 1.0, 1.1 or 1.2", strings.TrimSpace(p))
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (c *config) setIPv6(m IPv6Mode) error {
+	switch m {
+	case IPv6Auto, IPv6Only, IPv6Never:
+		c.ipv6 = m
+		return nil
+	}
+	return invalid("UseIPv6 %q is not auto, only or never", string(m))
+}
+
+// connectWait is how long Connect waits: ConnectionTimeout when set
+// (unless AbsoluteTimeout makes Timeout the one bound), else Timeout.
+func (c *config) connectWait() time.Duration {
+	if c.connectionTimeout > 0 && !c.absoluteTimeout {
+		return c.connectionTimeout
+	}
+	return c.timeout
+}
+
+// connectConfig builds the engine's connection settings, or says why the
+// settings cannot connect yet.
+func (c *config) connectConfig() (actors.ConnectConfig, error) {
+	if c.ssl.Enabled {
+		return actors.ConnectConfig{}, newError(CodeUnsupported, "TLS (SSLEnabled) is not supported yet; refusing to connect in plain text")
+	}
+	if c.fw.Type != FirewallNone || c.fw.AutoDetect {
+		return actors.ConnectConfig{}, newError(CodeUnsupported, "connecting through a firewall (proxy) is not supported yet; refusing to connect directly")
+	}
+	host := c.virtualHost
+	if host == "" {
+		host = c.remoteHost
+	}
+	tcp := transport.TCPOptions{
+		LocalHost: c.localHost, LocalPort: c.localPort, NoDelay: c.tcpNoDelay,
+		KeepAlive: c.tcpKeepAlive, KeepAliveTime: c.keepAliveTime, KeepAliveInterval: c.keepAliveInterval,
+		ReadBuffer: c.inBufferSize, WriteBuffer: c.outBufferSize,
+	}
+	switch {
+	case !c.linger: // reset the connection on close
+		tcp.Linger, tcp.LingerTime = true, 0
+	case c.lingerTime > 0:
+		tcp.Linger, tcp.LingerTime = true, c.lingerTime
+	}
+	switch c.ipv6 {
+	case IPv6Only, IPv6Never:
+		tcp.IPv6 = string(c.ipv6)
+	}
+	wait := c.connectWait()
+	return actors.ConnectConfig{
+		Addr:            transport.HostPort(c.remoteHost, c.remotePort),
+		Dial:            transport.TCP(tcp),
+		Versions:        append([]frames.Version(nil), c.supportedVersions...),
+		Host:            host,
+		Login:           c.user,
+		Passcode:        c.password,
+		HeartbeatOut:    c.outgoingHeartbeat,
+		HeartbeatIn:     c.incomingHeartbeat,
+		ConnectTimeout:  wait,
+		WriteTimeout:    c.timeout,
+		Limits:          frames.Limits{MaxHeaderLine: c.maxLineLength},
+		MaxTransferRate: c.maxTransferRate,
+	}, nil
+}
+
+func (c *config) setVirtualHost(h string) error {
+	if strings.ContainsAny(h, "\r\n") {
+		return invalid("VirtualHost contains a line break")
+	}
+	c.virtualHost = h
+	return nil
+}

@@ -1,0 +1,270 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// listWait bounds the quick internal requests (listing subscriptions or
+// transactions, automatic acknowledgements) when Timeout is 0 or shorter.
+const listWait = 5 * time.Second
+
+// receiptWait is how long to wait for a RECEIPT: nine tenths of the time
+// left before ctx's deadline (so that a missing receipt is reported as
+// ErrReceiptTimeout rather than as the call's timeout), or Timeout, or
+// DefaultTimeout when Timeout is 0.
+func receiptWait(ctx context.Context, timeout time.Duration) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return max(time.Until(d)*9/10, time.Millisecond)
+	}
+	if timeout > 0 {
+		return timeout
+	}
+	return DefaultTimeout
+}
+
+// Connect connects to the broker at host:port (and sets RemoteHost and
+// RemotePort to them), sending User, Password, the heart-beats wanted,
+// SupportedVersions and VirtualHost. It waits for CONNECTED, bounded by
+// ConnectionTimeout when set, else Timeout; with Timeout 0 it returns at
+// once and OnConnected tells the outcome. Connect while connected returns
+// ErrAlreadyConnected; with SSLEnabled or a firewall set it returns
+// ErrUnsupported (until the transport issue lands).
+func (s *STOMP) Connect(host string, port int) error {
+	return s.ConnectContext(context.Background(), host, port)
+}
+
+// ConnectContext is Connect bounded by ctx as well.
+func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.cfg.optErr != nil {
+		s.mu.Unlock()
+		return s.cfg.optErr
+	}
+	if s.eng != nil && s.eng.State() != actors.Disconnected {
+		s.mu.Unlock()
+		return ErrAlreadyConnected
+	}
+	if host == "" {
+		s.mu.Unlock()
+		return invalid("Connect needs a host")
+	}
+	if err := s.cfg.setRemoteHost(host); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if err := s.cfg.setRemotePort(port); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	cc, err := s.cfg.connectConfig()
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	wait := s.cfg.connectWait()
+	eng := s.engineLocked()
+	s.mu.Unlock()
+	s.logf(actors.LogVerbose, "connecting to "+cc.Addr)
+	return s.call(ctx, "Connect", wait, CodeConnectFailed, func(ctx context.Context) error {
+		_, err := eng.Connect(ctx, cc)
+		return err
+	})
+}
+
+// Disconnect ends the connection gracefully: it sends DISCONNECT and waits
+// for the broker's RECEIPT (bounded by Timeout) before closing the socket.
+// Open transactions are aborted by the broker. It does nothing when not
+// connected.
+func (s *STOMP) Disconnect() error { return s.DisconnectContext(context.Background()) }
+
+// DisconnectContext is Disconnect bounded by ctx as well.
+func (s *STOMP) DisconnectContext(ctx context.Context) error {
+	eng, err := s.engine()
+	if err != nil || eng == nil {
+		return err
+	}
+	timeout := s.snapshot().timeout
+	return s.call(ctx, "Disconnect", timeout, CodeOther, func(ctx context.Context) error {
+		return eng.Disconnect(ctx, true, receiptWait(ctx, timeout))
+	})
+}
+
+// Interrupt ends the connection at once, without DISCONNECT; every call
+// waiting on it returns ErrInterrupted.
+func (s *STOMP) Interrupt() {
+	if eng, _ := s.engine(); eng != nil {
+		eng.Interrupt()
+	}
+}
+
+// Reset interrupts any connection and returns every setting to the state
+// NewSTOMP left it in: the defaults with NewSTOMP's options applied.
+// Custom headers, ParsedHeaders and ErrorHeaders are cleared; event
+// handlers stay registered.
+func (s *STOMP) Reset() error {
+	eng, err := s.engine()
+	if err != nil {
+		return err
+	}
+	if eng != nil {
+		eng.Interrupt()
+	}
+	s.mu.Lock()
+	wasManual := s.cfg.manualEvents
+	s.cfg = newConfig(s.opts)
+	s.updateSecrets()
+	s.mu.Unlock()
+	s.parsed.Store(nil)
+	s.errHeader.Store(nil)
+	if wasManual && !s.manual() {
+		s.runLeftovers()
+	}
+	return nil
+}
+
+// SendMessage sends text to destination with ContentType (text/plain when
+// ContentType is empty), the custom headers and TransactionID. With
+// RequestReceipts it waits for the broker's RECEIPT; otherwise it returns
+// once the message is queued, waiting for room in a full outgoing queue.
+// Either wait is bounded by Timeout; with Timeout 0 and a full queue it
+// returns ErrWouldBlock.
+func (s *STOMP) SendMessage(destination, text string) error {
+	return s.SendMessageContext(context.Background(), destination, text)
+}
+
+// SendMessageContext is SendMessage bounded by ctx as well.
+func (s *STOMP) SendMessageContext(ctx context.Context, destination, text string) error {
+	return s.send(ctx, destination, []byte(text), "text/plain")
+}
+
+// SendData sends data to destination like SendMessage, with ContentType
+// (no content-type header when it is empty). data is copied.
+func (s *STOMP) SendData(destination string, data []byte) error {
+	return s.SendDataContext(context.Background(), destination, data)
+}
+
+// SendDataContext is SendData bounded by ctx as well.
+func (s *STOMP) SendDataContext(ctx context.Context, destination string, data []byte) error {
+	return s.send(ctx, destination, append([]byte(nil), data...), "")
+}
+
+func (s *STOMP) send(ctx context.Context, destination string, body []byte, defType string) error {
+	if destination == "" {
+		return invalid("a message needs a destination")
+	}
+	eng, err := s.connected()
+	if err != nil {
+		return err
+	}
+	cfg := s.snapshot()
+	f := frames.New(frames.CmdSend, frames.HdrDestination, destination)
+	if ct := cfg.contentType; ct != "" {
+		f.Headers.Add(frames.HdrContentType, ct)
+	} else if defType != "" {
+		f.Headers.Add(frames.HdrContentType, defType)
+	}
+	if cfg.transactionID != "" {
+		f.Headers.Add(frames.HdrTransaction, cfg.transactionID)
+	}
+	for _, h := range cfg.headers {
+		f.Headers.Set(h.Key, h.Value)
+	}
+	f.Body = body
+	if cfg.requestReceipts {
+		return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
+			return eng.Send(ctx, f, receiptWait(ctx, cfg.timeout), true)
+		})
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, ok := ctx.Deadline(); !ok && cfg.timeout == 0 {
+		// Do not wait: queue it if there is room, else say so.
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := eng.Send(done, f, 0, false); err != nil {
+			if ctx.Err() == nil && err == context.Canceled {
+				return newError(CodeWouldBlock, "the outgoing queue is full (Timeout is 0); wait for OnReadyToSend")
+			}
+			return s.err(err, CodeOther)
+		}
+		return nil
+	}
+	return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
+		return eng.Send(ctx, f, 0, false)
+	})
+}
+
+// BeginTransaction opens transaction id on the broker. Set TransactionID
+// to id for messages to join it. With RequestTransactionReceipts it waits
+// for the broker's RECEIPT. It is bounded by Timeout.
+func (s *STOMP) BeginTransaction(id string) error {
+	return s.BeginTransactionContext(context.Background(), id)
+}
+
+// BeginTransactionContext is BeginTransaction bounded by ctx as well.
+func (s *STOMP) BeginTransactionContext(ctx context.Context, id string) error {
+	return s.tx(ctx, "BeginTransaction", id, (*actors.Client).Begin)
+}
+
+// CommitTransaction commits transaction id: the broker then delivers its
+// messages and applies its acknowledgements. Like BeginTransaction.
+func (s *STOMP) CommitTransaction(id string) error {
+	return s.CommitTransactionContext(context.Background(), id)
+}
+
+// CommitTransactionContext is CommitTransaction bounded by ctx as well.
+func (s *STOMP) CommitTransactionContext(ctx context.Context, id string) error {
+	return s.tx(ctx, "CommitTransaction", id, (*actors.Client).Commit)
+}
+
+// AbortTransaction aborts transaction id: the broker discards its messages
+// and acknowledgements. Like BeginTransaction.
+func (s *STOMP) AbortTransaction(id string) error {
+	return s.AbortTransactionContext(context.Background(), id)
+}
+
+// AbortTransactionContext is AbortTransaction bounded by ctx as well.
+func (s *STOMP) AbortTransactionContext(ctx context.Context, id string) error {
+	return s.tx(ctx, "AbortTransaction", id, (*actors.Client).Abort)
+}
+
+type txFunc func(*actors.Client, context.Context, string, time.Duration) error
+
+func (s *STOMP) tx(ctx context.Context, name, id string, op txFunc) error {
+	if id == "" {
+		return invalid("%s needs a transaction id", name)
+	}
+	eng, err := s.connected()
+	if err != nil {
+		return err
+	}
+	cfg := s.snapshot()
+	return s.call(ctx, name, cfg.timeout, CodeOther, func(ctx context.Context) error {
+		var receipt time.Duration
+		if cfg.requestTransactionReceipts {
+			receipt = receiptWait(ctx, cfg.timeout)
+		}
+		return op(eng, ctx, id, receipt)
+	})
+}
+
+// sendCustomFrame writes raw bytes as they are (the SendCustomFrame
+// setting), bounded by Timeout.
+func (s *STOMP) sendCustomFrame(raw []byte) error {
+	eng, err := s.connected()
+	if err != nil {
+		return err
+	}
+	return s.call(context.Background(), "SendCustomFrame", s.snapshot().timeout, CodeOther, func(ctx context.Context) error {
+		return eng.SendRaw(ctx, raw)
+	})
+}

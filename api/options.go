@@ -1,0 +1,196 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// Option configures a STOMP at NewSTOMP (and again at Reset). Every option
+// that names a setting writes the same field as that setting's property
+// setter and its Config name: there is one value per setting, however it
+// was set. An option with an invalid value does not panic: the first such
+// error is returned by every Connect until Reset or a valid value fixes
+// nothing — fix the option instead.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// setOpt builds an option from a validating config setter.
+func setOpt[T any](name string, set func(*config, T) error, v T) Option {
+	return optionFunc(func(c *config) {
+		if err := set(c, v); err != nil && c.optErr == nil {
+			c.optErr = newError(CodeInvalidArgument, "option "+name+": "+errorDetail(err))
+		}
+	})
+}
+
+func errorDetail(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message[len("stomp: "):]
+	}
+	return err.Error()
+}
+
+// Defaults of the settings that are not zero values.
+const (
+	DefaultRemotePort     = 61613
+	DefaultTimeout        = 60 * time.Second
+	DefaultLogLevel       = 1
+	DefaultSelectWait     = 20 * time.Millisecond
+	DefaultMaxLineLength  = frames.DefaultMaxHeaderLine
+	DefaultEventQueueSize = 4096
+)
+
+// config is every setting of a STOMP. It is guarded by STOMP.mu.
+type config struct {
+	// Properties.
+	remoteHost        string
+	remotePort        int
+	user, password    string
+	contentType       string
+	headers           []Header
+	incomingHeartbeat time.Duration
+	outgoingHeartbeat time.Duration
+	requestReceipts   bool
+	timeout           time.Duration
+	transactionID     string
+	localHost         string
+	localPort         int
+	fw                Firewall
+	ssl               SSLSettings
+
+	// Configuration settings.
+	ackTransactionID            string
+	collapseHeaders             bool
+	logLevel                    int
+	requestAckReceipts          bool
+	requestSubscriptionReceipts bool
+	requestTransactionReceipts  bool
+	supportedVersions           []frames.Version
+	virtualHost                 string
+	connectionTimeout           time.Duration
+	absoluteTimeout             bool
+	manualEvents                bool
+	selectWait                  time.Duration
+	tcpKeepAlive                bool
+	keepAliveTime               time.Duration
+	keepAliveInterval           time.Duration
+	linger                      bool
+	lingerTime                  time.Duration
+	maxLineLength               int
+	maxTransferRate             int
+	tcpNoDelay                  bool
+	ipv6                        IPv6Mode
+	inBufferSize, outBufferSize int
+
+	// Not settings: fixed for the client's life.
+	sys    *actor.ActorSystem
+	logger *slog.Logger
+
+	optErr *Error // the first invalid option
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		remotePort:        DefaultRemotePort,
+		timeout:           DefaultTimeout,
+		collapseHeaders:   true,
+		logLevel:          DefaultLogLevel,
+		supportedVersions: append([]frames.Version(nil), frames.Versions...),
+		selectWait:        DefaultSelectWait,
+		linger:            true,
+		maxLineLength:     DefaultMaxLineLength,
+		tcpNoDelay:        true,
+		ipv6:              IPv6Auto,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	return c
+}
+
+// WithActorSystem runs the client's actors in sys, which many clients may
+// share; Close then stops only this client's actors. By default each
+// client creates its own system (at its first Connect) and Close stops it.
+func WithActorSystem(sys *actor.ActorSystem) Option {
+	return optionFunc(func(c *config) { c.sys = sys })
+}
+
+// WithLogger sends the client's logs (and its actor system's, when it
+// creates one) to l, with passcodes and proxy passwords redacted. By
+// default logs go only to OnLog; the library never prints.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = l })
+}
+
+// WithManualEvents queues events (MessageIn included) until DoEvents runs
+// them on the caller's goroutine; it is Config("ProcessIdleEvents=false").
+// By default events run on the client's own goroutines.
+func WithManualEvents() Option {
+	return optionFunc(func(c *config) { c.manualEvents = true })
+}
+
+// WithRemoteHost sets RemoteHost. Default "".
+func WithRemoteHost(host string) Option { return setOpt("RemoteHost", (*config).setRemoteHost, host) }
+
+// WithRemotePort sets RemotePort. Default 61613.
+func WithRemotePort(port int) Option { return setOpt("RemotePort", (*config).setRemotePort, port) }
+
+// WithUser sets User, the login sent on CONNECT. Default "" (none sent).
+func WithUser(user string) Option { return setOpt("User", (*config).setUser, user) }
+
+// WithPassword sets Password, the passcode sent on CONNECT. Default ""
+// (none sent).
+func WithPassword(password string) Option {
+	return setOpt("Password", (*config).setPassword, password)
+}
+
+// WithContentType sets ContentType. Default "".
+func WithContentType(ct string) Option { return setOpt("ContentType", (*config).setContentType, ct) }
+
+// WithHeader adds a custom header to outgoing messages, like AddHeader.
+// Default: none.
+func WithHeader(key, value string) Option {
+	return setOpt("Header", (*config).addHeader, Header{Key: key, Value: value})
+}
+
+// WithIncomingHeartbeat sets how often the server should send heart-beats
+// (IncomingHeartbeat, in milliseconds there). Default 0: none.
+func WithIncomingHeartbeat(d time.Duration) Option {
+	return setOpt("IncomingHeartbeat", (*config).setIncomingHeartbeat, d)
+}
+
+// WithOutgoingHeartbeat sets how often the client offers to send
+// heart-beats (OutgoingHeartbeat). Default 0: none.
+func WithOutgoingHeartbeat(d time.Duration) Option {
+	return setOpt("OutgoingHeartbeat", (*config).setOutgoingHeartbeat, d)
+}
+
+// WithRequestReceipts sets RequestReceipts. Default false.
+func WithRequestReceipts(on bool) Option {
+	return setOpt("RequestReceipts", (*config).setRequestReceipts, on)
+}
+
+// WithTimeout sets Timeout; 0 makes calls return without waiting. Unlike
+// SetTimeout it accepts fractions of a second. Default 60 seconds.
+func WithTimeout(d time.Duration) Option { return setOpt("Timeout", (*config).setTimeout, d) }
+
+// WithTransactionID sets TransactionID. Default "".
+func WithTransactionID(id string) Option {
+	return setOpt("TransactionID", (*config).setTransactionID, id)
+}
+
+// WithFirewall sets every firewall property at once. Default: no firewall.
+func WithFirewall(fw Firewall) Option { return setOpt("Firewall", (*config).setFirewall, fw) }
+
+// WithSSL sets every SSL property at once. Default: TLS disabled.
+func WithSSL(s SSLSettings) Option { return setOpt("SSL", (*config).setSSL, s) }

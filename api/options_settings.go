@@ -1,0 +1,186 @@
+package api
+
+import (
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+)
+
+// Options for the configuration settings. Each writes the field its
+// Config name does.
+
+// WithAckTransactionID sets AckTransactionId, the transaction every
+// acknowledgement joins. Default "".
+func WithAckTransactionID(id string) Option {
+	return setOpt("AckTransactionId", func(c *config, v string) error {
+		return settingSet(c, "AckTransactionId", v)
+	}, id)
+}
+
+// WithCollapseHeaders sets CollapseHeaders: keep only the first of
+// repeated header keys of incoming messages. Default true.
+func WithCollapseHeaders(on bool) Option {
+	return setOpt("CollapseHeaders", func(c *config, v bool) error { c.collapseHeaders = v; return nil }, on)
+}
+
+// WithLogLevel sets LogLevel: 0 none, 1 info and errors, 2 verbose
+// (acknowledgements, connection steps), 3 every frame (passcodes
+// redacted). Frame logging is chosen when the client's engine starts, at
+// its first Connect. Default 1.
+func WithLogLevel(level int) Option {
+	return setOpt("LogLevel", func(c *config, v int) error {
+		if v < 0 || v > 3 {
+			return invalid("LogLevel %d is not 0 to 3", v)
+		}
+		c.logLevel = v
+		return nil
+	}, level)
+}
+
+// WithRequestAckReceipts sets RequestAckReceipts. Default false.
+func WithRequestAckReceipts(on bool) Option {
+	return setOpt("RequestAckReceipts", func(c *config, v bool) error { c.requestAckReceipts = v; return nil }, on)
+}
+
+// WithRequestSubscriptionReceipts sets RequestSubscriptionReceipts.
+// Default false.
+func WithRequestSubscriptionReceipts(on bool) Option {
+	return setOpt("RequestSubscriptionReceipts", func(c *config, v bool) error { c.requestSubscriptionReceipts = v; return nil }, on)
+}
+
+// WithRequestTransactionReceipts sets RequestTransactionReceipts.
+// Default false.
+func WithRequestTransactionReceipts(on bool) Option {
+	return setOpt("RequestTransactionReceipts", func(c *config, v bool) error { c.requestTransactionReceipts = v; return nil }, on)
+}
+
+// WithSupportedVersions sets SupportedVersions, the versions offered on
+// CONNECT ("1.0", "1.1", "1.2"). Default all three.
+func WithSupportedVersions(versions ...string) Option {
+	return setOpt("SupportedVersions", func(c *config, vs []string) error {
+		var out []frames.Version
+		for _, s := range vs {
+			v, err := frames.ParseVersion(s)
+			if err != nil {
+				return invalid("SupportedVersions: %q is not 1.0, 1.1 or 1.2", s)
+			}
+			out = append(out, v)
+		}
+		return c.setSupportedVersions(out)
+	}, versions)
+}
+
+// WithVirtualHost sets VirtualHost, the host header of CONNECT. Default
+// "": RemoteHost. RabbitMQ wants "/" (or the name of one of its vhosts).
+func WithVirtualHost(host string) Option {
+	return setOpt("VirtualHost", (*config).setVirtualHost, host)
+}
+
+// WithConnectionTimeout sets ConnectionTimeout. Default 0: Timeout.
+func WithConnectionTimeout(d time.Duration) Option {
+	return setOpt("ConnectionTimeout", durationField("ConnectionTimeout", func(c *config) *time.Duration { return &c.connectionTimeout }), d)
+}
+
+// WithAbsoluteTimeout sets AbsoluteTimeout. Default false.
+func WithAbsoluteTimeout(on bool) Option {
+	return setOpt("AbsoluteTimeout", func(c *config, v bool) error { c.absoluteTimeout = v; return nil }, on)
+}
+
+// WithSelectWait sets SelectWaitMillis, how long DoEvents waits for an
+// event. Default 20 milliseconds.
+func WithSelectWait(d time.Duration) Option {
+	return setOpt("SelectWaitMillis", durationField("SelectWaitMillis", func(c *config) *time.Duration { return &c.selectWait }), d)
+}
+
+// WithLocalHost sets LocalHost. Default "".
+func WithLocalHost(host string) Option { return setOpt("LocalHost", (*config).setLocalHost, host) }
+
+// WithLocalPort sets LocalPort. Default 0.
+func WithLocalPort(port int) Option { return setOpt("LocalPort", (*config).setLocalPort, port) }
+
+// WithTCPKeepAlive sets TCPKeepAlive, KeepAliveTime and KeepAliveInterval:
+// TCP keep-alive probes after idle, repeated every interval (0 durations
+// take the system's). Default off.
+func WithTCPKeepAlive(on bool, idle, interval time.Duration) Option {
+	return setOpt("TCPKeepAlive", func(c *config, v [2]time.Duration) error {
+		if v[0] < 0 || v[1] < 0 {
+			return invalid("keep-alive durations must not be negative")
+		}
+		c.tcpKeepAlive, c.keepAliveTime, c.keepAliveInterval = on, v[0], v[1]
+		return nil
+	}, [2]time.Duration{idle, interval})
+}
+
+// WithLinger sets Linger and LingerTime. Linger true (the default) closes
+// gracefully: with LingerTime 0 (the default) in the background, else
+// waiting up to LingerTime for unsent data. Linger false resets the
+// connection on close.
+func WithLinger(on bool, d time.Duration) Option {
+	return setOpt("Linger", func(c *config, d time.Duration) error {
+		if d < 0 {
+			return invalid("LingerTime must not be negative")
+		}
+		c.linger, c.lingerTime = on, d
+		return nil
+	}, d)
+}
+
+// WithMaxLineLength sets MaxLineLength, the longest header line accepted
+// from the server, in bytes. Default 102400.
+func WithMaxLineLength(n int) Option {
+	return setOpt("MaxLineLength", intField("MaxLineLength", 1, func(c *config) *int { return &c.maxLineLength }), n)
+}
+
+// WithMaxTransferRate sets MaxTransferRate, the most bytes per second
+// written; 0 is unlimited. Default 0.
+func WithMaxTransferRate(n int) Option {
+	return setOpt("MaxTransferRate", intField("MaxTransferRate", 0, func(c *config) *int { return &c.maxTransferRate }), n)
+}
+
+// WithTCPNoDelay sets TcpNoDelay: send small writes at once (Nagle's
+// algorithm off). Default true.
+func WithTCPNoDelay(on bool) Option {
+	return setOpt("TcpNoDelay", func(c *config, v bool) error { c.tcpNoDelay = v; return nil }, on)
+}
+
+// WithIPv6 sets UseIPv6. Default IPv6Auto.
+func WithIPv6(m IPv6Mode) Option { return setOpt("UseIPv6", (*config).setIPv6, m) }
+
+// WithBufferSizes sets InBufferSize and OutBufferSize, the socket's
+// receive and send buffers in bytes; 0 keeps the system's. Default 0.
+func WithBufferSizes(in, out int) Option {
+	return setOpt("InBufferSize", func(c *config, v [2]int) error {
+		if v[0] < 0 || v[1] < 0 {
+			return invalid("buffer sizes must not be negative")
+		}
+		c.inBufferSize, c.outBufferSize = v[0], v[1]
+		return nil
+	}, [2]int{in, out})
+}
+
+func durationField(name string, field func(*config) *time.Duration) func(*config, time.Duration) error {
+	return func(c *config, d time.Duration) error {
+		if err := checkDuration(name, d); err != nil {
+			return err
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intField(name string, lo int, field func(*config) *int) func(*config, int) error {
+	return func(c *config, n int) error {
+		if n < lo {
+			return invalid("%s must be at least %d", name, lo)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// settingSet writes a setting through its table row, for options whose
+// validation lives there.
+func settingSet(c *config, name, v string) error {
+	row, _ := lookupSetting(name)
+	return row.set(c, v)
+}

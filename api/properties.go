@@ -1,0 +1,242 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/stompactor/stompactor/actors"
+)
+
+// set applies a change to a setting that may change at any time.
+func (s *STOMP) set(f func(*config) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	err := f(&s.cfg)
+	s.updateSecrets()
+	return err
+}
+
+// setConnectTime applies a change to a setting that Connect reads: it is
+// refused while connected or connecting.
+func (s *STOMP) setConnectTime(name string, f func(*config) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.eng != nil && s.eng.State() != actors.Disconnected {
+		return newError(CodeConnectedSetting, name+" cannot change while connected; Disconnect first")
+	}
+	err := f(&s.cfg)
+	s.updateSecrets()
+	return err
+}
+
+// get reads a setting.
+func get[T any](s *STOMP, f func(*config) T) T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f(&s.cfg)
+}
+
+// ceilUnits converts d to whole units, rounding up so that a positive
+// duration never reads as 0.
+func ceilUnits(d, unit time.Duration) int {
+	return int((d + unit - 1) / unit)
+}
+
+// Connected reports whether the client is connected (CONNECTED received
+// and the connection not ended). Default false.
+func (s *STOMP) Connected() bool {
+	eng, err := s.engine()
+	return err == nil && eng != nil && eng.State() == actors.Connected
+}
+
+// SetConnected(true) connects to RemoteHost:RemotePort like Connect;
+// SetConnected(false) disconnects like Disconnect.
+func (s *STOMP) SetConnected(on bool) error {
+	if !on {
+		return s.Disconnect()
+	}
+	host, port := get(s, func(c *config) string { return c.remoteHost }), get(s, func(c *config) int { return c.remotePort })
+	return s.ConnectContext(context.Background(), host, port)
+}
+
+// ContentType is the content-type header of outgoing messages. Default ""
+// (SendMessage then sends text/plain, SendData no content-type).
+func (s *STOMP) ContentType() string { return get(s, func(c *config) string { return c.contentType }) }
+
+// SetContentType sets ContentType.
+func (s *STOMP) SetContentType(ct string) error {
+	return s.set(func(c *config) error { return c.setContentType(ct) })
+}
+
+// Headers returns the custom headers sent with every outgoing message.
+// They override the client's own headers of the same name. Default none.
+func (s *STOMP) Headers() []Header {
+	return get(s, func(c *config) []Header { return append([]Header(nil), c.headers...) })
+}
+
+// AddHeader adds a custom header to outgoing messages.
+func (s *STOMP) AddHeader(key, value string) error {
+	return s.set(func(c *config) error { return c.addHeader(Header{Key: key, Value: value}) })
+}
+
+// ResetHeaders removes every custom header.
+func (s *STOMP) ResetHeaders() {
+	_ = s.set(func(c *config) error { c.headers = nil; return nil })
+}
+
+// IncomingHeartbeat is, before connecting, how often (in milliseconds) the
+// server should send heart-beats; once connected, the negotiated interval
+// (0: none). Server silence for 1.5 times it ends the connection. Default
+// 0: none.
+func (s *STOMP) IncomingHeartbeat() int {
+	if eng, _ := s.engine(); eng != nil {
+		if info, ok := eng.Info(); ok {
+			return ceilUnits(info.HeartbeatIn, time.Millisecond)
+		}
+	}
+	return get(s, func(c *config) int { return ceilUnits(c.incomingHeartbeat, time.Millisecond) })
+}
+
+// SetIncomingHeartbeat sets IncomingHeartbeat in milliseconds. It cannot
+// change while connected.
+func (s *STOMP) SetIncomingHeartbeat(ms int) error {
+	return s.setConnectTime("IncomingHeartbeat", func(c *config) error {
+		return c.setIncomingHeartbeat(time.Duration(ms) * time.Millisecond)
+	})
+}
+
+// OutgoingHeartbeat is, before connecting, how often (in milliseconds) the
+// client offers to send heart-beats; once connected, the negotiated
+// interval (0: none). Default 0: none.
+func (s *STOMP) OutgoingHeartbeat() int {
+	if eng, _ := s.engine(); eng != nil {
+		if info, ok := eng.Info(); ok {
+			return ceilUnits(info.HeartbeatOut, time.Millisecond)
+		}
+	}
+	return get(s, func(c *config) int { return ceilUnits(c.outgoingHeartbeat, time.Millisecond) })
+}
+
+// SetOutgoingHeartbeat sets OutgoingHeartbeat in milliseconds. It cannot
+// change while connected.
+func (s *STOMP) SetOutgoingHeartbeat(ms int) error {
+	return s.setConnectTime("OutgoingHeartbeat", func(c *config) error {
+		return c.setOutgoingHeartbeat(time.Duration(ms) * time.Millisecond)
+	})
+}
+
+// ParsedHeaders returns the headers of the last message handed to a
+// MessageIn handler (collapsed as CollapseHeaders says). Go has no
+// per-handler property, and handlers of different subscriptions may run at
+// once: a handler should read its event's Headers, which are the same
+// list and always its own. Default none.
+func (s *STOMP) ParsedHeaders() []Header {
+	if p := s.parsed.Load(); p != nil {
+		return append([]Header(nil), (*p)...)
+	}
+	return nil
+}
+
+// Password is the passcode sent on CONNECT. It never appears in a log, an
+// error or String. Default "" (none sent).
+func (s *STOMP) Password() string { return get(s, func(c *config) string { return c.password }) }
+
+// SetPassword sets Password. It cannot change while connected.
+func (s *STOMP) SetPassword(p string) error {
+	return s.setConnectTime("Password", func(c *config) error { return c.setPassword(p) })
+}
+
+// User is the login sent on CONNECT. Default "" (none sent).
+func (s *STOMP) User() string { return get(s, func(c *config) string { return c.user }) }
+
+// SetUser sets User. It cannot change while connected.
+func (s *STOMP) SetUser(u string) error {
+	return s.setConnectTime("User", func(c *config) error { return c.setUser(u) })
+}
+
+// ReadyToSend reports whether a message would be queued without waiting:
+// connected, and the outgoing queue not full. OnReadyToSend fires when a
+// full queue has room again.
+func (s *STOMP) ReadyToSend() bool {
+	eng, err := s.connected()
+	return err == nil && eng.ReadyToSend()
+}
+
+// RemoteHost is the broker's host name or address. Default "".
+func (s *STOMP) RemoteHost() string { return get(s, func(c *config) string { return c.remoteHost }) }
+
+// SetRemoteHost sets RemoteHost. It cannot change while connected.
+func (s *STOMP) SetRemoteHost(h string) error {
+	return s.setConnectTime("RemoteHost", func(c *config) error { return c.setRemoteHost(h) })
+}
+
+// RemotePort is the broker's port. Default 61613.
+func (s *STOMP) RemotePort() int { return get(s, func(c *config) int { return c.remotePort }) }
+
+// SetRemotePort sets RemotePort (1 to 65535). It cannot change while
+// connected.
+func (s *STOMP) SetRemotePort(p int) error {
+	return s.setConnectTime("RemotePort", func(c *config) error { return c.setRemotePort(p) })
+}
+
+// RequestReceipts makes SendMessage and SendData ask for the broker's
+// RECEIPT and wait for it, so that a nil error means the broker has the
+// message. Default false: they return once the message is queued.
+func (s *STOMP) RequestReceipts() bool {
+	return get(s, func(c *config) bool { return c.requestReceipts })
+}
+
+// SetRequestReceipts sets RequestReceipts.
+func (s *STOMP) SetRequestReceipts(on bool) error {
+	return s.set(func(c *config) error { return c.setRequestReceipts(on) })
+}
+
+// Timeout bounds, in seconds, how long each call waits (a context's
+// earlier deadline wins). 0 means calls do not wait: they return once the
+// request is queued and report failure with OnError (SendMessage without
+// receipts returns ErrWouldBlock when the queue is full). It also bounds
+// each socket write. Rounded up when set in fractions by WithTimeout.
+// Default 60.
+func (s *STOMP) Timeout() int {
+	return get(s, func(c *config) int { return ceilUnits(c.timeout, time.Second) })
+}
+
+// SetTimeout sets Timeout in seconds (0 or more).
+func (s *STOMP) SetTimeout(seconds int) error {
+	return s.set(func(c *config) error { return c.setTimeout(time.Duration(seconds) * time.Second) })
+}
+
+// TransactionID is the transaction outgoing messages join; "" joins none.
+// Default "".
+func (s *STOMP) TransactionID() string {
+	return get(s, func(c *config) string { return c.transactionID })
+}
+
+// SetTransactionID sets TransactionID.
+func (s *STOMP) SetTransactionID(id string) error {
+	return s.set(func(c *config) error { return c.setTransactionID(id) })
+}
+
+// LocalHost is the local address connections are made from; "" lets the
+// system choose. Also the LocalHost setting. Default "".
+func (s *STOMP) LocalHost() string { return get(s, func(c *config) string { return c.localHost }) }
+
+// SetLocalHost sets LocalHost. It cannot change while connected.
+func (s *STOMP) SetLocalHost(h string) error {
+	return s.setConnectTime("LocalHost", func(c *config) error { return c.setLocalHost(h) })
+}
+
+// LocalPort is the local port connections are made from; 0 lets the
+// system choose. Also the LocalPort setting. Default 0.
+func (s *STOMP) LocalPort() int { return get(s, func(c *config) int { return c.localPort }) }
+
+// SetLocalPort sets LocalPort. It cannot change while connected.
+func (s *STOMP) SetLocalPort(p int) error {
+	return s.setConnectTime("LocalPort", func(c *config) error { return c.setLocalPort(p) })
+}

@@ -1,0 +1,293 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stompactor/stompactor/actors"
+)
+
+// STOMP is a STOMP 1.0/1.1/1.2 client. It is safe for concurrent use by
+// many goroutines. Create it with NewSTOMP and end it with Close.
+type STOMP struct {
+	opts   []Option
+	logger *slog.Logger // the user's logger behind a redacting handler
+
+	mu     sync.Mutex // guards cfg, eng and closed
+	cfg    config
+	eng    *actors.Client
+	closed bool
+
+	secrets atomic.Pointer[[]string] // values scrubbed from logs and errors
+
+	hmu      sync.RWMutex
+	handlers handlers
+
+	parsed    atomic.Pointer[[]Header] // headers of the last message handed to a handler
+	errHeader atomic.Pointer[[]Header] // headers of the last ERROR frame
+	subSeq    atomic.Uint64
+
+	events  chan queuedEvent // manual-mode queue (and leftovers after it)
+	evSem   chan struct{}    // held while events run, so they run one at a time
+	dropped atomic.Int64
+
+	asyncQ    chan asyncOp // calls that do not wait (Timeout 0), run in order
+	asyncOnce sync.Once
+	bg        context.Context
+	bgCancel  context.CancelFunc
+	closing   chan struct{}
+	wg        sync.WaitGroup
+}
+
+// NewSTOMP returns a client configured by opts. Its actors start at the
+// first Connect. An invalid option is reported by Connect.
+func NewSTOMP(opts ...Option) *STOMP {
+	s := &STOMP{
+		opts:    append([]Option(nil), opts...),
+		events:  make(chan queuedEvent, DefaultEventQueueSize),
+		evSem:   make(chan struct{}, 1),
+		asyncQ:  make(chan asyncOp, DefaultEventQueueSize),
+		closing: make(chan struct{}),
+	}
+	s.bg, s.bgCancel = context.WithCancel(context.Background())
+	s.cfg = newConfig(s.opts)
+	var h slog.Handler = slog.NewTextHandler(io.Discard, nil)
+	if s.cfg.logger != nil {
+		h = s.cfg.logger.Handler()
+	}
+	s.logger = slog.New(&redactHandler{inner: h, scrub: s.scrub})
+	s.updateSecrets()
+	return s
+}
+
+// Close ends any connection at once (without DISCONNECT: call Disconnect
+// first for a graceful end) and stops the client's actors and goroutines,
+// waiting for running handlers to return. Every later call fails with
+// ErrClosed. Close is idempotent.
+func (s *STOMP) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	eng := s.eng
+	s.mu.Unlock()
+	close(s.closing)
+	s.bgCancel()
+	s.wg.Wait()
+	if eng != nil {
+		eng.Close()
+	}
+}
+
+// String describes the client for logs; it never includes a password.
+func (s *STOMP) String() string {
+	s.mu.Lock()
+	host, port, user := s.cfg.remoteHost, s.cfg.remotePort, s.cfg.user
+	eng, closed := s.eng, s.closed
+	s.mu.Unlock()
+	var b strings.Builder
+	b.WriteString("STOMP{remote:")
+	b.WriteString(host + ":" + strconv.Itoa(port))
+	if user != "" {
+		b.WriteString(" user:" + user)
+	}
+	state := "disconnected"
+	switch {
+	case closed:
+		state = "closed"
+	case eng != nil:
+		state = eng.State().String()
+		if info, ok := eng.Info(); ok {
+			state += " version:" + info.Version.String() + " server:" + info.Server
+		}
+	}
+	b.WriteString(" state:" + state + "}")
+	return s.scrub(b.String())
+}
+
+// engineLocked returns the engine, starting it on first use. s.mu is held.
+func (s *STOMP) engineLocked() *actors.Client {
+	if s.eng == nil {
+		s.eng = actors.NewClient(s.cfg.sys, actors.Options{
+			Logger:    s.logger,
+			Events:    s.onEngineEvent,
+			LogFrames: s.cfg.logLevel >= 3,
+		})
+	}
+	return s.eng
+}
+
+// engine returns the engine, or nil before the first Connect, or an error
+// once closed.
+func (s *STOMP) engine() (*actors.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	return s.eng, nil
+}
+
+// connected returns the engine when connected, else ErrNotConnected (or
+// ErrClosed).
+func (s *STOMP) connected() (*actors.Client, error) {
+	eng, err := s.engine()
+	if err != nil {
+		return nil, err
+	}
+	if eng == nil || eng.State() != actors.Connected {
+		return nil, ErrNotConnected
+	}
+	return eng, nil
+}
+
+// snapshot returns a copy of the configuration.
+func (s *STOMP) snapshot() config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// err maps an error of a call to an *Error (nil stays nil).
+func (s *STOMP) err(err error, def int) error {
+	if e := toError(err, def, s.scrub); e != nil {
+		s.noteError(e)
+		return e
+	}
+	return nil
+}
+
+// noteError remembers the headers of a server ERROR for ErrorHeaders.
+func (s *STOMP) noteError(e *Error) {
+	if e.Code == CodeServerError {
+		hs := append([]Header(nil), e.Headers...)
+		s.errHeader.Store(&hs)
+	}
+}
+
+// asyncOp is a call that does not wait: it runs on the client's async
+// goroutine, in order with the others, and reports failure with OnError.
+type asyncOp struct {
+	name string
+	ctx  context.Context
+	fn   func(ctx context.Context) error
+	def  int
+}
+
+// call runs fn bounded by wait when ctx has no earlier deadline. When wait
+// is 0 and ctx has no deadline, the call does not wait: fn is queued to
+// run in order after the calls queued before it, and its failure is
+// reported by OnError.
+func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def int, fn func(context.Context) error) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if wait > 0 {
+		c, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		return s.err(fn(c), def)
+	}
+	if _, ok := ctx.Deadline(); ok {
+		return s.err(fn(ctx), def)
+	}
+	s.asyncOnce.Do(func() { s.goTracked(s.runAsync) })
+	select {
+	case s.asyncQ <- asyncOp{name: name, ctx: ctx, fn: fn, def: def}:
+		return nil
+	case <-s.closing:
+		return ErrClosed
+	default:
+		return newError(CodeWouldBlock, name+": too many calls waiting to run (Timeout is 0)")
+	}
+}
+
+// goTracked runs f on a goroutine Close waits for, unless the client is
+// closed already.
+func (s *STOMP) goTracked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+func (s *STOMP) runAsync() {
+	for {
+		select {
+		case <-s.closing:
+			return
+		case op := <-s.asyncQ:
+			ctx, cancel := context.WithCancel(op.ctx)
+			stop := context.AfterFunc(s.bg, cancel)
+			err := s.err(op.fn(ctx), op.def)
+			stop()
+			cancel()
+			if err != nil {
+				s.logf(actors.LogError, op.name+" failed: "+err.Error())
+				if eng, _ := s.engine(); eng != nil {
+					eng.Post(&actors.ErrorEvent{Err: err})
+				}
+			}
+		}
+	}
+}
+
+// logf logs a line of the facade to the logger and, when the engine runs,
+// to OnLog.
+func (s *STOMP) logf(level int, msg string) {
+	msg = s.scrub(msg)
+	switch level {
+	case actors.LogError:
+		s.logger.Error(msg, "type", "info")
+	case actors.LogInfo:
+		s.logger.Info(msg, "type", "info")
+	default:
+		s.logger.Debug(msg, "type", "info")
+	}
+	if eng, _ := s.engine(); eng != nil {
+		eng.Post(&actors.LogEvent{Level: level, Type: "info", Message: msg})
+	}
+}
+
+// updateSecrets records the values to scrub; s.mu is held or the client
+// is not shared yet.
+func (s *STOMP) updateSecrets() {
+	var out []string
+	for _, v := range []string{s.cfg.password, s.cfg.fw.Password, s.cfg.ssl.CertStorePassword} {
+		if len(v) >= minSecretLen {
+			out = append(out, v)
+		}
+	}
+	s.secrets.Store(&out)
+}
+
+// minSecretLen is the shortest secret scrubbed from text: shorter ones
+// would turn every log line to mush, and are no secret anyway.
+const minSecretLen = 3
+
+// scrub replaces every known secret in text with "<redacted>".
+func (s *STOMP) scrub(text string) string {
+	p := s.secrets.Load()
+	if p == nil {
+		return text
+	}
+	for _, v := range *p {
+		if strings.Contains(text, v) {
+			text = strings.ReplaceAll(text, v, "<redacted>")
+		}
+	}
+	return text
+}

@@ -1,0 +1,315 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// Subscribe subscribes to destination and returns the subscription's id.
+// Its messages go to the OnMessageIn handler. With requireAcks the broker
+// waits for an acknowledgement of each message (ack mode
+// client-individual, or client on STOMP 1.0), which the handler's return
+// sends (see MessageInEvent.Ack); without, the ack mode is auto. With
+// RequestSubscriptionReceipts it waits for the broker's RECEIPT. It is
+// bounded by Timeout.
+func (s *STOMP) Subscribe(destination string, requireAcks bool) (string, error) {
+	return s.SubscribeContext(context.Background(), destination, requireAcks)
+}
+
+// SubscribeContext is Subscribe bounded by ctx as well.
+func (s *STOMP) SubscribeContext(ctx context.Context, destination string, requireAcks bool) (string, error) {
+	mode := AckAuto
+	if requireAcks {
+		mode = AckClientIndividual
+		if eng, err := s.connected(); err == nil {
+			if info, ok := eng.Info(); ok && info.Version == frames.V10 {
+				mode = AckClient
+			}
+		}
+	}
+	return s.SubscribeWith(ctx, destination, SubscribeOptions{AckMode: mode})
+}
+
+// SubscribeWith subscribes with every choice of SubscribeOptions and
+// returns the subscription's id. It is bounded by ctx and Timeout; with
+// Timeout 0 and no deadline on ctx it returns the id at once and reports
+// a failure with OnError.
+func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts SubscribeOptions) (string, error) {
+	if destination == "" {
+		return "", invalid("Subscribe needs a destination")
+	}
+	eng, err := s.connected()
+	if err != nil {
+		return "", err
+	}
+	info, _ := eng.Info()
+	switch opts.AckMode {
+	case "":
+		opts.AckMode = AckAuto
+	case AckAuto, AckClient:
+	case AckClientIndividual:
+		if info.Version == frames.V10 {
+			return "", invalid("ack mode client-individual needs STOMP 1.1 or later (this connection speaks 1.0)")
+		}
+	default:
+		return "", invalid("unknown ack mode %q", string(opts.AckMode))
+	}
+	if opts.QueueSize < 0 {
+		return "", invalid("QueueSize must not be negative")
+	}
+	id := opts.ID
+	if id == "" {
+		id = "sub-" + strconv.FormatUint(s.subSeq.Add(1), 10)
+	}
+	cfg := s.snapshot()
+	sub := &subscriber{s: s, id: id, manualAck: opts.ManualAck, handler: opts.Handler}
+	spec := actors.SubscribeSpec{
+		Destination: destination,
+		ID:          id,
+		Mode:        actors.AckMode(opts.AckMode),
+		Headers:     toFrameHeaders(opts.Headers),
+		Handler:     sub.handle,
+		QueueSize:   opts.QueueSize,
+		OnFull:      opts.OnFull.engine(),
+	}
+	err = s.call(ctx, "Subscribe", cfg.timeout, CodeOther, func(ctx context.Context) error {
+		if cfg.requestSubscriptionReceipts {
+			spec.Receipt = receiptWait(ctx, cfg.timeout)
+		}
+		_, err := eng.Subscribe(ctx, spec)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// Unsubscribe ends the subscription id. With RequestSubscriptionReceipts it
+// waits for the broker's RECEIPT. It is bounded by Timeout.
+func (s *STOMP) Unsubscribe(id string) error {
+	return s.UnsubscribeContext(context.Background(), id)
+}
+
+// UnsubscribeContext is Unsubscribe bounded by ctx as well.
+func (s *STOMP) UnsubscribeContext(ctx context.Context, id string) error {
+	if id == "" {
+		return invalid("Unsubscribe needs a subscription id")
+	}
+	eng, err := s.connected()
+	if err != nil {
+		return err
+	}
+	cfg := s.snapshot()
+	return s.call(ctx, "Unsubscribe", cfg.timeout, CodeOther, func(ctx context.Context) error {
+		var receipt = receiptWait(ctx, cfg.timeout)
+		if !cfg.requestSubscriptionReceipts {
+			receipt = 0
+		}
+		return eng.Unsubscribe(ctx, id, receipt)
+	})
+}
+
+// Subscriptions lists the live subscriptions, oldest first (by id for ids
+// the program chose). It is empty when not connected: subscriptions end
+// with their connection.
+func (s *STOMP) Subscriptions() []Subscription {
+	eng, err := s.engine()
+	if err != nil || eng == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), max(s.snapshot().timeout, listWait))
+	defer cancel()
+	list := eng.Subscriptions(ctx)
+	out := make([]Subscription, len(list))
+	for i, x := range list {
+		out[i] = Subscription{ID: x.ID, Destination: x.Destination}
+	}
+	sort.Slice(out, func(i, j int) bool { return idLess(out[i].ID, out[j].ID) })
+	return out
+}
+
+// idLess orders "sub-2" before "sub-10", and other ids by text.
+func idLess(a, b string) bool {
+	na, oka := subNumber(a)
+	nb, okb := subNumber(b)
+	switch {
+	case oka && okb:
+		return na < nb
+	case oka != okb:
+		return oka
+	}
+	return a < b
+}
+
+func subNumber(id string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(id, "sub-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return n, err == nil
+}
+
+// subscriber turns the engine's messages into MessageInEvents for one
+// subscription and settles them when the handler returns.
+type subscriber struct {
+	s         *STOMP
+	id        string
+	manualAck bool
+	handler   func(*MessageInEvent)
+}
+
+func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
+	s := sub.s
+	collapse := s.snapshot().collapseHeaders
+	ev := &MessageInEvent{
+		SubscriptionID: m.Subscription,
+		MessageID:      m.MessageID,
+		Destination:    m.Destination,
+		ContentType:    m.ContentType,
+		Data:           m.Body,
+		Headers:        fromFrameHeaders(m.Headers, collapse),
+		Redelivered:    m.Redelivered,
+		Ack:            true,
+		msg:            m,
+	}
+	hs := ev.Headers
+	s.parsed.Store(&hs)
+	h := sub.handler
+	if h == nil {
+		h = s.handlersNow().messageIn
+	}
+	panicked, ran := s.deliver(h, ev)
+	if !ran {
+		return actors.AckNone // closing: the broker redelivers
+	}
+	if panicked {
+		ev.Ack = false
+	}
+	if !m.NeedsAck() || sub.manualAck || !ev.settled.CompareAndSwap(false, true) {
+		return actors.AckNone
+	}
+	return s.settle(ev, !ev.Ack)
+}
+
+// deliver runs the handler here, or in manual mode inside DoEvents while
+// this goroutine waits. ran is false when the client closed first.
+func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent) (panicked, ran bool) {
+	if !s.manual() {
+		return s.runHandler(h, ev), true
+	}
+	job := &msgJob{ev: ev, h: h, done: make(chan struct{})}
+	select {
+	case s.events <- queuedEvent{msg: job}:
+	case <-s.closing:
+		return false, false
+	}
+	select {
+	case <-job.done:
+		return job.panicked, true
+	case <-s.closing:
+		return false, false
+	}
+}
+
+// runHandler calls a MessageIn handler; a panic is logged and reported
+// with OnError, and the message is NACKed.
+func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent) bool {
+	if h == nil {
+		return false
+	}
+	r := s.guard("MessageIn", func() { h(ev) })
+	if r == nil {
+		return false
+	}
+	if eng, _ := s.engine(); eng != nil {
+		eng.Post(&actors.ErrorEvent{Err: newError(CodeOther, s.scrub(fmt.Sprintf("MessageIn handler panicked on subscription %s: %v", ev.SubscriptionID, r)))})
+	}
+	return true
+}
+
+// settle sends what the handler's return asks for. The plain case goes
+// back to the engine as the handler's result; a transaction id or a
+// receipt needs the Ack call, made here on the subscription's goroutine so
+// the order of acknowledgements is kept.
+func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
+	cfg := s.snapshot()
+	if nack && s.version() == frames.V10 {
+		s.logf(actors.LogVerbose, "message "+ev.MessageID+" not acknowledged: STOMP 1.0 has no NACK; the broker redelivers it")
+		return actors.AckNone
+	}
+	if cfg.ackTransactionID == "" && !cfg.requestAckReceipts {
+		if nack {
+			return actors.AckNack
+		}
+		return actors.AckAck
+	}
+	eng, err := s.engine()
+	if err != nil || eng == nil {
+		return actors.AckNone
+	}
+	err = s.call(context.Background(), "Ack", max(cfg.timeout, listWait), CodeOther, func(ctx context.Context) error {
+		return s.ackNow(ctx, eng, ev, nack, cfg)
+	})
+	if err != nil {
+		eng.Post(&actors.ErrorEvent{Err: err})
+	}
+	return actors.AckNone
+}
+
+func (s *STOMP) ackNow(ctx context.Context, eng *actors.Client, ev *MessageInEvent, nack bool, cfg config) error {
+	var receipt = receiptWait(ctx, cfg.timeout)
+	if !cfg.requestAckReceipts {
+		receipt = 0
+	}
+	return eng.Ack(ctx, ev.msg, nack, cfg.ackTransactionID, receipt)
+}
+
+// Ack acknowledges a message of a subscription that needs
+// acknowledgements, from any goroutine, during or after its handler (the
+// way with SubscribeOptions.ManualAck). It carries AckTransactionId and,
+// with RequestAckReceipts, waits for the broker's RECEIPT. A message is
+// acknowledged once: a second Ack or Nack returns ErrAlreadyAcked. It is
+// bounded by ctx and Timeout.
+func (s *STOMP) Ack(ctx context.Context, ev *MessageInEvent) error { return s.ackCall(ctx, ev, false) }
+
+// Nack tells the broker a message was not processed, like Ack. It needs
+// STOMP 1.1 or later (ErrNackUnsupported on 1.0).
+func (s *STOMP) Nack(ctx context.Context, ev *MessageInEvent) error { return s.ackCall(ctx, ev, true) }
+
+func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) error {
+	if ev == nil || ev.msg == nil || !ev.msg.NeedsAck() {
+		return ErrNoAck
+	}
+	eng, err := s.connected()
+	if err != nil {
+		return err
+	}
+	if nack && s.version() == frames.V10 {
+		return ErrNackUnsupported
+	}
+	if !ev.settled.CompareAndSwap(false, true) {
+		return ErrAlreadyAcked
+	}
+	cfg := s.snapshot()
+	return s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
+		return s.ackNow(ctx, eng, ev, nack, cfg)
+	})
+}
+
+// version is the negotiated protocol version, or 0 when not connected.
+func (s *STOMP) version() frames.Version {
+	if eng, _ := s.engine(); eng != nil {
+		if info, ok := eng.Info(); ok {
+			return info.Version
+		}
+	}
+	return 0
+}

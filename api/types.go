@@ -1,0 +1,269 @@
+package api
+
+import (
+	"strconv"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// Header is one STOMP header.
+type Header struct {
+	Key   string
+	Value string
+}
+
+// String renders the header as "key:value", with the value of a secret
+// header (passcode, authorization, ...) redacted.
+func (h Header) String() string {
+	if frames.IsSecretHeader(h.Key) {
+		return h.Key + ":<redacted>"
+	}
+	return h.Key + ":" + h.Value
+}
+
+// Subscription is one live subscription, as listed by Subscriptions.
+type Subscription struct {
+	ID          string
+	Destination string
+}
+
+// FirewallType is the kind of proxy a connection goes through. The values
+// are the ones Config("FirewallType=N") takes.
+type FirewallType int
+
+// Firewall types.
+const (
+	FirewallNone    FirewallType = 0  // connect directly (the default)
+	FirewallTunnel  FirewallType = 1  // an HTTP proxy, through CONNECT
+	FirewallSOCKS4  FirewallType = 2  // a SOCKS 4 proxy
+	FirewallSOCKS5  FirewallType = 3  // a SOCKS 5 proxy
+	FirewallSOCKS4A FirewallType = 10 // a SOCKS 4a proxy
+)
+
+func (t FirewallType) valid() bool {
+	switch t {
+	case FirewallNone, FirewallTunnel, FirewallSOCKS4, FirewallSOCKS5, FirewallSOCKS4A:
+		return true
+	}
+	return false
+}
+
+// String returns the type's name.
+func (t FirewallType) String() string {
+	switch t {
+	case FirewallNone:
+		return "none"
+	case FirewallTunnel:
+		return "tunnel"
+	case FirewallSOCKS4:
+		return "socks4"
+	case FirewallSOCKS5:
+		return "socks5"
+	case FirewallSOCKS4A:
+		return "socks4a"
+	}
+	return "FirewallType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Firewall holds the firewall (proxy) properties. They are stored and
+// validated now; connecting through a proxy arrives with the transport
+// issue, and until then Connect with a firewall set fails with
+// ErrUnsupported rather than connecting directly.
+type Firewall struct {
+	// AutoDetect uses the system's proxy settings. Default false.
+	AutoDetect bool
+	// Type is the kind of proxy. Default FirewallNone.
+	Type FirewallType
+	// Host is the proxy's name or address. Default "".
+	Host string
+	// Port is the proxy's port; 0 means the type's usual port (1080 for
+	// SOCKS, 80 for a tunnel). Default 0.
+	Port int
+	// User and Password authenticate to the proxy. Default "". Password is
+	// never logged, put in an error or printed by String.
+	User, Password string
+}
+
+// String describes the firewall with its password redacted.
+func (f Firewall) String() string {
+	s := "Firewall{Type:" + f.Type.String() + " Host:" + f.Host + " Port:" + strconv.Itoa(f.Port) +
+		" AutoDetect:" + strconv.FormatBool(f.AutoDetect) + " User:" + f.User
+	if f.Password != "" {
+		s += " Password:<redacted>"
+	}
+	return s + "}"
+}
+
+// GoString is String, so that %#v redacts the password too.
+func (f Firewall) GoString() string { return f.String() }
+
+// CertStoreType says what SSLSettings.CertStore holds.
+type CertStoreType int
+
+// Certificate store types.
+const (
+	CertStoreAuto    CertStoreType = 0 // guess from the content (the default)
+	CertStorePEMFile CertStoreType = 1 // a file of PEM blocks: certificate and key
+	CertStorePEMBlob CertStoreType = 2 // PEM blocks given inline
+	CertStorePFXFile CertStoreType = 3 // a PKCS#12 file
+	CertStorePFXBlob CertStoreType = 4 // PKCS#12 bytes, base64 encoded
+)
+
+func (t CertStoreType) valid() bool { return t >= CertStoreAuto && t <= CertStorePFXBlob }
+
+// SSLSettings holds the TLS properties. They are stored and validated now;
+// TLS arrives with the transport issue, and until then Connect with
+// Enabled set fails with ErrUnsupported rather than connecting in plain
+// text.
+type SSLSettings struct {
+	// Enabled turns TLS on. Default false.
+	Enabled bool
+	// AcceptServerCertEncoded, when set, is the one server certificate
+	// (PEM or base64 DER) accepted, whatever the system's trust store
+	// says. Default "".
+	AcceptServerCertEncoded string
+	// CertEncoded is the client certificate (PEM or base64 DER). Default "".
+	CertEncoded string
+	// CertStore names (or holds) the client certificate store. Default "".
+	CertStore string
+	// CertStorePassword opens the store. Default "". Never logged or
+	// printed by String.
+	CertStorePassword string
+	// CertStoreType says what CertStore is. Default CertStoreAuto.
+	CertStoreType CertStoreType
+	// CertSubject picks the certificate in the store by subject; "*" takes
+	// the first. Default "".
+	CertSubject string
+}
+
+// String describes the settings with the store password redacted and the
+// certificates shortened to their length.
+func (s SSLSettings) String() string {
+	out := "SSLSettings{Enabled:" + strconv.FormatBool(s.Enabled) +
+		" AcceptServerCert:" + strconv.Itoa(len(s.AcceptServerCertEncoded)) + "B" +
+		" Cert:" + strconv.Itoa(len(s.CertEncoded)) + "B" +
+		" CertStore:" + s.CertStore + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
+		" CertSubject:" + s.CertSubject
+	if s.CertStorePassword != "" {
+		out += " CertStorePassword:<redacted>"
+	}
+	return out + "}"
+}
+
+// GoString is String, so that %#v redacts the password too.
+func (s SSLSettings) GoString() string { return s.String() }
+
+// IPv6Mode chooses the address family of connections (the UseIPv6
+// setting).
+type IPv6Mode string
+
+// Address family choices.
+const (
+	IPv6Auto  IPv6Mode = "auto"  // let the resolver choose (the default)
+	IPv6Only  IPv6Mode = "only"  // IPv6 only
+	IPv6Never IPv6Mode = "never" // IPv4 only
+)
+
+// AckMode is a subscription's acknowledgement mode.
+type AckMode string
+
+// Acknowledgement modes.
+const (
+	// AckAuto: the broker considers a message acknowledged once sent. The
+	// default.
+	AckAuto AckMode = "auto"
+	// AckClient: an ACK acknowledges the message and every earlier one of
+	// the subscription.
+	AckClient AckMode = "client"
+	// AckClientIndividual: each message is acknowledged on its own. STOMP
+	// 1.1 and later.
+	AckClientIndividual AckMode = "client-individual"
+)
+
+// FullPolicy says what happens when a subscription's queue of received,
+// not yet handled messages is full.
+type FullPolicy int
+
+// Full-queue policies.
+const (
+	// FullBlock stops reading from the socket until the handler catches
+	// up, so TCP slows the broker down (the default). Heart-beat checks
+	// are paused meanwhile.
+	FullBlock FullPolicy = iota
+	// FullDrop drops the message (only for messages that may be lost).
+	FullDrop
+	// FullError ends the connection with ErrQueueFull.
+	FullError
+)
+
+func (p FullPolicy) engine() actors.FullPolicy {
+	switch p {
+	case FullDrop:
+		return actors.FullDrop
+	case FullError:
+		return actors.FullError
+	}
+	return actors.FullBlock
+}
+
+// SubscribeOptions are the choices of SubscribeWith beyond the destination.
+type SubscribeOptions struct {
+	// ID is the subscription id; "" assigns "sub-N".
+	ID string
+	// AckMode is the acknowledgement mode. Default AckAuto.
+	AckMode AckMode
+	// Headers are extra SUBSCRIBE headers: prefetch-count, a durable
+	// subscription's name (activemq.subscriptionName,
+	// x-queue-name, ...), selectors. Default none.
+	Headers []Header
+	// QueueSize bounds the messages received but not yet handled.
+	// Default 256.
+	QueueSize int
+	// OnFull says what happens when that queue is full. Default FullBlock.
+	OnFull FullPolicy
+	// ManualAck makes the handler's return send nothing: the program calls
+	// Ack or Nack for each message later, from any goroutine. Default
+	// false: the handler's return sends ACK, or NACK when it cleared
+	// MessageInEvent.Ack, for ack modes other than auto.
+	ManualAck bool
+	// Handler receives this subscription's messages instead of the
+	// OnMessageIn handler. Default nil: OnMessageIn's.
+	Handler func(*MessageInEvent)
+}
+
+func toFrameHeaders(hs []Header) frames.Headers {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make(frames.Headers, len(hs))
+	for i, h := range hs {
+		out[i] = frames.Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+// fromFrameHeaders copies headers; collapse keeps only the first of
+// repeated keys (the one STOMP says counts).
+func fromFrameHeaders(hs frames.Headers, collapse bool) []Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]Header, 0, len(hs))
+	for _, h := range hs {
+		if collapse && hasKey(out, h.Key) {
+			continue
+		}
+		out = append(out, Header{Key: h.Key, Value: h.Value})
+	}
+	return out
+}
+
+func hasKey(hs []Header, key string) bool {
+	for _, h := range hs {
+		if h.Key == key {
+			return true
+		}
+	}
+	return false
+}

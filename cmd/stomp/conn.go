@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+// connFlags are the connection flags every command shares.
+type connFlags struct {
+	servers   []string
+	login     string
+	passcode  string
+	version   string
+	heartbeat string
+	configs   []string
+	timeout   time.Duration
+	debug     bool
+}
+
+func (f *connFlags) register(cmd *cobra.Command) {
+	p := cmd.PersistentFlags()
+	p.StringArrayVar(&f.servers, "server", nil, "broker URL stomp://user:pass@host:port/vhost (repeat for failover: tried in order)")
+	p.StringVar(&f.login, "login", "", "login (default $STOMP_LOGIN)")
+	p.StringVar(&f.passcode, "passcode", "", "passcode (default $STOMP_PASSCODE; never echoed)")
+	p.StringVar(&f.version, "version", "", "protocol version to offer: 1.0, 1.1 or 1.2 (default all three)")
+	p.StringVar(&f.heartbeat, "heartbeat", "0,0", "heart-beats wanted, out,in in milliseconds")
+	p.StringArrayVar(&f.configs, "config", nil, "any configuration setting, Name=value (repeatable)")
+	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call")
+	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (passcodes redacted)")
+}
+
+// client builds an api.STOMP from the flags, for the given server.
+func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*api.STOMP, error) {
+	opts := []api.Option{api.WithTimeout(f.timeout)}
+	if f.debug {
+		opts = append(opts, api.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))), api.WithLogLevel(3))
+	}
+	login, pass := sv.Login, sv.Passcode
+	if f.login != "" {
+		login = f.login
+	} else if login == "" {
+		login = os.Getenv("STOMP_LOGIN")
+	}
+	if f.passcode != "" {
+		pass = f.passcode
+	} else if pass == "" {
+		pass = os.Getenv("STOMP_PASSCODE")
+	}
+	if login != "" {
+		opts = append(opts, api.WithUser(login))
+	}
+	if pass != "" {
+		opts = append(opts, api.WithPassword(pass))
+	}
+	if sv.HasVHost {
+		opts = append(opts, api.WithVirtualHost(sv.VHost))
+	}
+	if f.version != "" {
+		switch f.version {
+		case "1.0", "1.1", "1.2":
+			opts = append(opts, api.WithSupportedVersions(f.version))
+		default:
+			return nil, usagef("--version must be 1.0, 1.1 or 1.2, not %q", f.version)
+		}
+	}
+	out, in, err := parseHeartbeat(f.heartbeat)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, api.WithOutgoingHeartbeat(out), api.WithIncomingHeartbeat(in))
+	opts = append(opts, extra...)
+	s := api.NewSTOMP(opts...)
+	if sv.Scheme == "stomp+ssl" || sv.Scheme == "stomp+tls" || sv.Scheme == "ssl" {
+		if err := s.SetSSLEnabled(true); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	for _, c := range f.configs {
+		if !strings.Contains(c, "=") {
+			s.Close()
+			return nil, usagef("--config %q: want Name=value", c)
+		}
+		if _, err := s.Config(c); err != nil {
+			s.Close()
+			return nil, &usageError{err: fmt.Errorf("--config %s: %w", strings.SplitN(c, "=", 2)[0], err)}
+		}
+	}
+	return s, nil
+}
+
+// connect tries each --server in order and returns the first client that
+// connects. The errors of those that did not are joined.
+func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.Option) (*api.STOMP, server, error) {
+	if len(f.servers) == 0 {
+		return nil, server{}, usagef("no --server given")
+	}
+	var errs []error
+	for _, raw := range f.servers {
+		sv, err := parseServer(raw)
+		if err != nil {
+			return nil, server{}, &usageError{err: err}
+		}
+		s, err := f.client(sv, stderr, extra...)
+		if err != nil {
+			return nil, server{}, err
+		}
+		cctx, cancel := context.WithTimeout(ctx, f.timeout)
+		err = s.ConnectContext(cctx, sv.Host, sv.Port)
+		cancel()
+		if err == nil {
+			return s, sv, nil
+		}
+		s.Close()
+		errs = append(errs, fmt.Errorf("%s:%d: %w", sv.Host, sv.Port, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, server{}, errors.Join(errs...)
+}
+
+func parseHeartbeat(s string) (time.Duration, time.Duration, error) {
+	a, b, ok := strings.Cut(s, ",")
+	x, err1 := strconv.Atoi(strings.TrimSpace(a))
+	y, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || x < 0 || y < 0 {
+		return 0, 0, usagef("--heartbeat %q: want out,in in milliseconds, e.g. 10000,10000", s)
+	}
+	return time.Duration(x) * time.Millisecond, time.Duration(y) * time.Millisecond, nil
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "stomp",
+		Short: "Send, receive and simulate STOMP messaging with stompactor",
+		Long: "stomp talks to STOMP 1.0/1.1/1.2 brokers through the stompactor library.\n" +
+			"With no --server it runs against the embedded simulator where that makes sense (demo).\n\n" +
+			"Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 130 interrupted.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cf := &connFlags{}
+	cf.register(root)
+	root.AddCommand(newDemo(cf), newSend(cf), newSubscribe(cf), newBroker())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	return root
+}
+
+// isCobraUsage recognises cobra's own argument errors.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	return strings.HasPrefix(s, "unknown command") || strings.Contains(s, "accepts ") ||
+		strings.HasPrefix(s, "requires at least") || strings.HasPrefix(s, "unknown flag") ||
+		strings.HasPrefix(s, "unknown shorthand flag")
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+func newSend(cf *connFlags) *cobra.Command {
+	var (
+		count       int
+		file        string
+		headers     []string
+		receipt     bool
+		transaction string
+		contentType string
+	)
+	cmd := &cobra.Command{
+		Use:   "send DESTINATION [BODY]",
+		Short: "Send a message (the body from the argument, --file, or standard input)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if count < 1 {
+				return usagef("--count must be at least 1")
+			}
+			var body []byte
+			switch {
+			case len(args) == 2 && file != "":
+				return usagef("give the body as an argument or --file, not both")
+			case len(args) == 2:
+				body = []byte(args[1])
+			case file != "":
+				b, err := os.ReadFile(file)
+				if err != nil {
+					return usagef("--file: %v", err)
+				}
+				body = b
+			default:
+				b, err := io.ReadAll(cmd.InOrStdin())
+				if err != nil {
+					return fmt.Errorf("reading standard input: %w", err)
+				}
+				body = b
+			}
+			extra := []api.Option{api.WithRequestReceipts(receipt)}
+			if contentType != "" {
+				extra = append(extra, api.WithContentType(contentType))
+			}
+			for _, h := range headers {
+				k, v, ok := strings.Cut(h, ":")
+				if !ok || k == "" {
+					return usagef("-H %q: want name:value", h)
+				}
+				extra = append(extra, api.WithHeader(k, v))
+			}
+			s, _, err := cf.connect(cmd.Context(), cmd.ErrOrStderr(), extra...)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx := cmd.Context()
+			if transaction != "" {
+				if err := s.BeginTransactionContext(ctx, transaction); err != nil {
+					return err
+				}
+				if err := s.SetTransactionID(transaction); err != nil {
+					return err
+				}
+			}
+			p := newProgress(cmd.ErrOrStderr(), "sent", count)
+			for i := 0; i < count; i++ {
+				if err := s.SendDataContext(ctx, args[0], body); err != nil {
+					return err
+				}
+				p.step(i + 1)
+			}
+			p.done()
+			if transaction != "" {
+				if err := s.CommitTransactionContext(ctx, transaction); err != nil {
+					return err
+				}
+			}
+			return s.DisconnectContext(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&count, "count", 1, "send the message this many times")
+	f.StringVar(&file, "file", "", "read the body from this file")
+	f.StringArrayVarP(&headers, "header", "H", nil, "extra header name:value (repeatable)")
+	f.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt of every message")
+	f.StringVar(&transaction, "transaction", "", "send inside this transaction, committed at the end")
+	f.StringVar(&contentType, "content-type", "", "content-type header")
+	return cmd
+}

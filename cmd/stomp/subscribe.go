@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+func newSubscribe(cf *connFlags) *cobra.Command {
+	var (
+		count   int
+		ack     string
+		verbose bool
+		asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "subscribe DESTINATION",
+		Short: "Print the messages of a destination (until --count or Ctrl-C)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mode := api.AckMode(ack)
+			switch mode {
+			case api.AckAuto, api.AckClient, api.AckClientIndividual:
+			default:
+				return usagef("--ack must be auto, client or client-individual, not %q", ack)
+			}
+			if count < 0 {
+				return usagef("--count must not be negative")
+			}
+			s, _, err := cf.connect(cmd.Context(), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			out := cmd.OutOrStdout()
+			var mu sync.Mutex
+			seen := 0
+			enough := make(chan struct{})
+			lost := make(chan error, 1)
+			s.OnDisconnected(func(e *api.DisconnectedEvent) {
+				select {
+				case lost <- fmt.Errorf("disconnected: %s", e.Description):
+				default:
+				}
+			})
+			_, err = s.SubscribeWith(cmd.Context(), args[0], api.SubscribeOptions{AckMode: mode, Handler: func(m *api.MessageInEvent) {
+				mu.Lock()
+				defer mu.Unlock()
+				if count > 0 && seen >= count {
+					m.Ack = false // not ours to consume: let the broker redeliver it
+					return
+				}
+				seen++
+				printMessage(out, m, verbose, asJSON)
+				if count > 0 && seen == count {
+					close(enough)
+				}
+			}})
+			if err != nil {
+				return err
+			}
+			select {
+			case <-enough:
+				return s.DisconnectContext(cmd.Context())
+			case err := <-lost:
+				return err
+			case <-cmd.Context().Done():
+				_ = s.Disconnect()
+				return cmd.Context().Err()
+			}
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C)")
+	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
+	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
+	f.BoolVar(&asJSON, "json", false, "one JSON object per message")
+	return cmd
+}
+
+type jsonMessage struct {
+	Subscription string            `json:"subscription"`
+	MessageID    string            `json:"message_id"`
+	Destination  string            `json:"destination"`
+	ContentType  string            `json:"content_type,omitempty"`
+	Redelivered  bool              `json:"redelivered,omitempty"`
+	Headers      map[string]string `json:"headers,omitempty"`
+	Body         string            `json:"body"`
+}
+
+func printMessage(w io.Writer, m *api.MessageInEvent, verbose, asJSON bool) {
+	if asJSON {
+		j := jsonMessage{Subscription: m.SubscriptionID, MessageID: m.MessageID, Destination: m.Destination,
+			ContentType: m.ContentType, Redelivered: m.Redelivered, Body: m.Text()}
+		if verbose {
+			j.Headers = map[string]string{}
+			for _, h := range m.Headers {
+				if _, dup := j.Headers[h.Key]; !dup {
+					j.Headers[h.Key] = h.Value
+				}
+			}
+		}
+		b, _ := json.Marshal(j)
+		fmt.Fprintln(w, string(b))
+		return
+	}
+	if verbose {
+		for _, h := range m.Headers {
+			fmt.Fprintf(w, "%s:%s\n", h.Key, h.Value)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, m.Text())
+}

@@ -1,0 +1,235 @@
+package sim
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+)
+
+// maxBatch is the most frames a reader hands to the owner in one event.
+const maxBatch = 128
+
+// conn is the goroutine side of one client connection: its socket, its
+// outbound queue and the plumbing between its reader and writer goroutines
+// and the owner. Broker state about the connection lives in a session.
+type conn struct {
+	b      *Broker
+	index  int
+	raw    net.Conn // the socket, wrapped by byte faults if any
+	remote string
+	faults *connFaults   // nil without faults
+	filter *frameFilter  // nil without frame faults
+	out    *outQueue     //
+	poke   chan struct{} // to the writer: a timed frame fault is due
+
+	readTimeout atomic.Int64  // heart-beat read timeout in ns; 0: none
+	closed      chan struct{} // closed by close
+	closeOnce   sync.Once
+	timerMu     sync.Mutex
+	timers      []*time.Timer
+}
+
+func newConn(b *Broker, raw net.Conn, cf *connFaults, index int) *conn {
+	c := &conn{
+		b:      b,
+		index:  index,
+		raw:    raw,
+		faults: cf,
+		out:    newOutQueue(),
+		poke:   make(chan struct{}, 1),
+		closed: make(chan struct{}),
+	}
+	if a := raw.RemoteAddr(); a != nil {
+		c.remote = a.String()
+	}
+	if cf != nil && cf.filter != nil {
+		c.filter = cf.filter
+		for _, d := range c.filter.timers() {
+			c.after(d-time.Since(cf.start), func() { signal(c.poke) })
+		}
+	}
+	return c
+}
+
+// after runs fn after d unless the connection closes first.
+func (c *conn) after(d time.Duration, fn func()) {
+	c.timerMu.Lock()
+	defer c.timerMu.Unlock()
+	select {
+	case <-c.closed:
+		return
+	default:
+	}
+	c.timers = append(c.timers, time.AfterFunc(max(d, 0), fn))
+}
+
+// close closes the socket at once. It is safe to call more than once and
+// from any goroutine.
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		c.timerMu.Lock()
+		close(c.closed)
+		for _, t := range c.timers {
+			t.Stop()
+		}
+		c.timerMu.Unlock()
+		_ = c.raw.Close()
+	})
+}
+
+// shutdown ends the connection gracefully once everything is written: it
+// half-closes a TCP socket so the client reads what was sent and then an end
+// of stream, and closes it for good when the client closes its side or the
+// linger time has passed.
+func (c *conn) shutdown() {
+	cw, ok := c.raw.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		c.close()
+		return
+	}
+	c.after(c.b.cfg.linger, c.close)
+}
+
+// Read reads from the socket, with the heart-beat deadline when one was
+// negotiated. Any byte received resets it.
+func (c *conn) Read(p []byte) (int, error) {
+	if d := c.readTimeout.Load(); d > 0 {
+		_ = c.raw.SetReadDeadline(time.Now().Add(time.Duration(d)))
+	}
+	return c.raw.Read(p)
+}
+
+// setReadTimeout arms the heart-beat read deadline (0 disarms it).
+func (c *conn) setReadTimeout(d time.Duration) {
+	c.readTimeout.Store(int64(d))
+	if d > 0 {
+		_ = c.raw.SetReadDeadline(time.Now().Add(d))
+	}
+}
+
+// Events from a connection's goroutines to the owner.
+type (
+	connOpened struct{ c *conn }
+	framesIn   struct {
+		c      *conn
+		frames []*frames.Frame
+	}
+	// readEnded: the reader stopped decoding, because of err.
+	readEnded struct {
+		c   *conn
+		err error
+	}
+	// writeEnded: the writer has returned.
+	writeEnded struct{ c *conn }
+	// connDrained: the writer took a queue the owner had marked full.
+	connDrained struct{ c *conn }
+)
+
+// readLoop decodes frames and hands them to the owner in batches: a batch
+// goes as soon as the decoder has nothing more buffered, so a lone frame
+// waits for nothing and a burst costs one event. Whatever ends it, the
+// owner hears of it with one readEnded.
+func (c *conn) readLoop() {
+	defer c.b.wg.Done()
+	if !c.b.post(&connOpened{c: c}) {
+		return
+	}
+	err := c.decodeLoop()
+	c.b.post(&readEnded{c: c, err: err})
+	c.endRead(err)
+}
+
+// decodeLoop runs the reader until decoding stops, and returns why.
+func (c *conn) decodeLoop() error {
+	dec := frames.NewDecoder(c, frames.V12, c.b.cfg.limits)
+	var slabs frameSlabs
+	batch := make([]*frames.Frame, 0, 16)
+	publishes := false
+	for {
+		f, err := dec.Decode()
+		if err != nil {
+			if len(batch) > 0 && !c.handOver(batch, publishes) {
+				return net.ErrClosed
+			}
+			return err
+		}
+		if !f.IsHeartbeat() {
+			if c.filter != nil && c.filter.fromClient(f) {
+				if len(batch) > 0 {
+					c.handOver(batch, publishes)
+				}
+				return errFaultDrop
+			}
+			cf := slabs.keep(f)
+			if cf.Command == frames.CmdConnect || cf.Command == frames.CmdStomp {
+				if v, err := negotiate(c.b.cfg, cf); err == nil {
+					dec.SetVersion(v)
+				}
+			}
+			publishes = publishes || cf.Command == frames.CmdSend
+			batch = append(batch, cf)
+		}
+		if len(batch) > 0 && (dec.Buffered() == 0 || len(batch) >= maxBatch) {
+			if !c.handOver(batch, publishes) {
+				return net.ErrClosed
+			}
+			batch = make([]*frames.Frame, 0, min(2*len(batch), maxBatch))
+			publishes = false
+		}
+	}
+}
+
+// handOver gives a batch to the owner, first waiting while the outbound
+// queue is far over its bound (the client is not reading its replies) and,
+// for a batch that publishes, while the broker holds too many messages.
+func (c *conn) handOver(batch []*frames.Frame, publishes bool) bool {
+	hard := 2 * c.b.cfg.outbound
+	for c.out.len() >= hard {
+		select {
+		case <-c.out.space:
+		case <-c.closed:
+			return false
+		case <-c.b.done:
+			return false
+		}
+	}
+	if publishes {
+		if ch := c.b.flow.waitCh(); ch != nil {
+			select {
+			case <-ch:
+			case <-c.closed:
+				return false
+			case <-c.b.done:
+				return false
+			}
+		}
+	}
+	return c.b.post(&framesIn{c: c, frames: batch})
+}
+
+// endRead finishes the reader after a read or decode error. After a clean
+// end of stream the owner closes the connection once its replies are out;
+// after a bad frame the reader drains the socket until the owner's ERROR
+// has been sent and the connection closed, so that unread input does not
+// reset the connection before the client reads the ERROR.
+func (c *conn) endRead(err error) {
+	var se *frames.SyntaxError
+	var le *frames.LimitError
+	switch {
+	case errors.Is(err, io.EOF):
+	case errors.As(err, &se), errors.As(err, &le):
+		_ = c.raw.SetReadDeadline(time.Time{})
+		_, _ = io.Copy(io.Discard, c.raw)
+	default:
+		c.close()
+	}
+}
+
+// isTimeout reports whether err is a read deadline passing.
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }

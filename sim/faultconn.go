@@ -1,0 +1,294 @@
+package sim
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// errFaultDrop is returned by a connection that a DropConn fault closed.
+var errFaultDrop = errors.New("sim: connection dropped by fault")
+
+// byteRule is one byte fault on one connection.
+type byteRule struct {
+	f     *Fault
+	rng   interface{ IntN(int) int }
+	fired bool // one-shot faults (stalls, corruption) have acted
+	left  int  // bytes left in the current RandomChunks/SplitWrites piece
+}
+
+// faultConn applies byte faults to a client-facing connection: writes are
+// the ToClient stream, reads the ToServer stream. Each direction is used by
+// one goroutine at a time; Close may be called from any.
+type faultConn struct {
+	net.Conn
+	cf         *connFaults
+	readRules  []*byteRule
+	writeRules []*byteRule
+	nRead      int64
+	nWritten   int64
+	closed     chan struct{}
+	closeOnce  sync.Once
+	timerMu    sync.Mutex
+	timers     []*time.Timer
+}
+
+// wrapConn returns conn wrapped with the byte faults of cf, or conn itself
+// when there are none.
+func wrapConn(conn net.Conn, cf *connFaults) net.Conn {
+	if cf == nil || len(cf.bytes) == 0 {
+		return conn
+	}
+	c := &faultConn{Conn: conn, cf: cf, closed: make(chan struct{})}
+	for _, r := range cf.bytes {
+		switch f := r.f; {
+		case f.Kind == StopReading:
+			c.readRules = append(c.readRules, r)
+		case f.Kind == StallWrites:
+			c.writeRules = append(c.writeRules, r)
+		case f.Kind == DropConn && f.AfterBytes == 0:
+			c.dropAfter(r)
+		case f.Dir == ToServer:
+			c.readRules = append(c.readRules, r)
+		default:
+			c.writeRules = append(c.writeRules, r)
+		}
+	}
+	return c
+}
+
+// dropAfter arms a timed DropConn.
+func (c *faultConn) dropAfter(r *byteRule) {
+	c.timerMu.Lock()
+	defer c.timerMu.Unlock()
+	wait := r.f.After - time.Since(c.cf.start)
+	c.timers = append(c.timers, time.AfterFunc(max(wait, 0), func() {
+		c.cf.record(r.f, FaultEvent{Dir: r.f.Dir})
+		_ = c.Close()
+	}))
+}
+
+// Close closes the connection and unblocks any stalled call.
+func (c *faultConn) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.timerMu.Lock()
+		for _, t := range c.timers {
+			t.Stop()
+		}
+		c.timerMu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+// CloseWrite half-closes the connection when the wrapped one can.
+func (c *faultConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Close()
+}
+
+// wait blocks for d, or until the connection closes when d is 0.
+func (c *faultConn) wait(d time.Duration) error {
+	if d == 0 {
+		<-c.closed
+		return net.ErrClosed
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-c.closed:
+		return net.ErrClosed
+	}
+}
+
+// delay draws a DelayWrites wait and sleeps it.
+func (c *faultConn) delay(r *byteRule, dir Direction, off int64) error {
+	if !c.cf.elapsed(r.f) {
+		return nil
+	}
+	d := r.f.Delay
+	if r.f.Jitter > 0 {
+		d += time.Duration(r.rng.IntN(int(r.f.Jitter)))
+	}
+	c.cf.record(r.f, FaultEvent{Dir: dir, Offset: off, Delay: d})
+	if d == 0 {
+		return nil
+	}
+	return c.wait(d)
+}
+
+// piece applies the faults of rules that bound or split the next piece of
+// a stream at offset off, for at most n bytes. It returns the piece size,
+// or an error when the connection must stop.
+func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (int, error) {
+	for _, r := range rules {
+		f := r.f
+		switch f.Kind {
+		case StopReading, StallWrites:
+			if r.fired {
+				continue
+			}
+			if off < f.AfterBytes {
+				n = min(n, int(f.AfterBytes-off))
+				continue
+			}
+			if !c.cf.elapsed(f) {
+				continue
+			}
+			r.fired = true
+			c.cf.record(f, FaultEvent{Dir: dir, Offset: off, Delay: f.Delay})
+			if err := c.wait(f.Delay); err != nil {
+				return 0, err
+			}
+		case DropConn:
+			if r.fired {
+				return 0, errFaultDrop
+			}
+			if off >= f.AfterBytes && c.cf.elapsed(f) {
+				r.fired = true
+				c.cf.record(f, FaultEvent{Dir: dir, Offset: off})
+				_ = c.Close()
+				return 0, errFaultDrop
+			}
+			if off < f.AfterBytes {
+				n = min(n, int(f.AfterBytes-off))
+			}
+		case SplitWrites, RandomChunks:
+			if !c.cf.elapsed(f) {
+				continue
+			}
+			if r.left == 0 {
+				r.left = c.chunk(r)
+				c.cf.record(f, FaultEvent{Dir: dir, Offset: off, Size: r.left})
+			}
+			n = min(n, r.left)
+		}
+	}
+	return n, nil
+}
+
+// chunk returns the size of the next piece a splitting fault cuts.
+func (c *faultConn) chunk(r *byteRule) int {
+	size := r.f.Chunk
+	if r.f.Kind == SplitWrites {
+		return max(size, 1)
+	}
+	if size <= 0 {
+		size = 64
+	}
+	return 1 + r.rng.IntN(size)
+}
+
+// consumed charges n bytes of a piece to the splitting faults.
+func consumed(rules []*byteRule, n int) {
+	for _, r := range rules {
+		if r.left > 0 {
+			r.left -= min(r.left, n)
+		}
+	}
+}
+
+// corrupt XORs the byte of p at stream offset AfterBytes, when p covers it.
+// It copies p first when copyFirst is set (the caller's buffer is not ours).
+func (c *faultConn) corrupt(rules []*byteRule, dir Direction, off int64, p []byte, copyFirst bool) []byte {
+	for _, r := range rules {
+		f := r.f
+		if f.Kind != CorruptByte || r.fired || !c.cf.elapsed(f) {
+			continue
+		}
+		at := max(f.AfterBytes, off)
+		if at >= off+int64(len(p)) {
+			continue
+		}
+		r.fired = true
+		if copyFirst {
+			p = append([]byte(nil), p...)
+			copyFirst = false
+		}
+		mask := f.Mask
+		if mask == 0 {
+			mask = 0xFF
+		}
+		p[at-off] ^= mask
+		c.cf.record(f, FaultEvent{Dir: dir, Offset: at})
+	}
+	return p
+}
+
+// dropReached closes the connection when a byte-offset DropConn has just
+// been reached at offset off.
+func (c *faultConn) dropReached(rules []*byteRule, dir Direction, off int64) bool {
+	for _, r := range rules {
+		f := r.f
+		if f.Kind == DropConn && !r.fired && f.AfterBytes > 0 && off >= f.AfterBytes && c.cf.elapsed(f) {
+			r.fired = true
+			c.cf.record(f, FaultEvent{Dir: dir, Offset: off})
+			_ = c.Close()
+			return true
+		}
+	}
+	return false
+}
+
+// Write writes p to the client through the ToClient byte faults.
+func (c *faultConn) Write(p []byte) (int, error) {
+	for _, r := range c.writeRules {
+		if r.f.Kind == DelayWrites {
+			if err := c.delay(r, ToClient, c.nWritten); err != nil {
+				return 0, err
+			}
+		}
+	}
+	total := 0
+	for total < len(p) {
+		n, err := c.piece(c.writeRules, ToClient, c.nWritten, len(p)-total)
+		if err != nil {
+			return total, err
+		}
+		out := c.corrupt(c.writeRules, ToClient, c.nWritten, p[total:total+n], true)
+		m, err := c.Conn.Write(out)
+		c.nWritten += int64(m)
+		total += m
+		consumed(c.writeRules, m)
+		if err != nil {
+			return total, err
+		}
+		if c.dropReached(c.writeRules, ToClient, c.nWritten) {
+			return total, errFaultDrop
+		}
+	}
+	return total, nil
+}
+
+// Read reads from the client through the ToServer byte faults.
+func (c *faultConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := c.piece(c.readRules, ToServer, c.nRead, len(p))
+	if err != nil {
+		return 0, err
+	}
+	m, err := c.Conn.Read(p[:n])
+	if m > 0 {
+		c.corrupt(c.readRules, ToServer, c.nRead, p[:m], false)
+		c.nRead += int64(m)
+		consumed(c.readRules, m)
+		if c.dropReached(c.readRules, ToServer, c.nRead) && err == nil {
+			err = errFaultDrop
+		}
+		for _, r := range c.readRules {
+			if r.f.Kind == DelayWrites {
+				if derr := c.delay(r, ToServer, c.nRead-int64(m)); derr != nil {
+					return 0, derr
+				}
+			}
+		}
+	}
+	return m, err
+}

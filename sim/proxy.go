@@ -1,0 +1,237 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+)
+
+// proxyLimits are the proxy's decoder limits: generous, since the proxy
+// only watches frames and the server and client enforce their own.
+var proxyLimits = frames.Limits{MaxHeaderLine: 1 << 20, MaxHeaders: 10000, MaxBody: 64 << 20}
+
+// proxyDialTimeout bounds each dial of the target.
+const proxyDialTimeout = 10 * time.Second
+
+// Proxy is a fault-injecting TCP proxy in front of a STOMP server. For each
+// connection it accepts it dials the target, copies the client's bytes to
+// the server through the plan's byte faults, and decodes the server's
+// frames to pass them through the plan's frame faults before re-encoding
+// them for the client (in the version the CONNECTED frame names; byte
+// faults then apply to the encoded bytes).
+type Proxy struct {
+	target   string
+	plan     Plan
+	ln       net.Listener
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	accepted atomic.Int64
+	faults   eventLog
+	linger   time.Duration
+
+	mu     sync.Mutex
+	conns  map[*proxyConn]struct{}
+	closed bool
+}
+
+// NewProxy starts a proxy listening on an ephemeral port of 127.0.0.1 that
+// forwards each connection to target ("host:port") with the faults of
+// plan, which is validated first.
+func NewProxy(target string, plan Plan) (*Proxy, error) {
+	if err := plan.Validate(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Proxy{
+		target: target,
+		plan:   append(Plan(nil), plan...),
+		ln:     ln,
+		ctx:    ctx,
+		cancel: cancel,
+		linger: DefaultLinger,
+		conns:  make(map[*proxyConn]struct{}),
+	}
+	p.wg.Add(1)
+	go p.acceptLoop()
+	return p, nil
+}
+
+// Addr returns the address the proxy listens on.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// FaultEvents returns what the plan's faults did, oldest first (at most the
+// last 4096 events).
+func (p *Proxy) FaultEvents() []FaultEvent { return p.faults.snapshot() }
+
+// Close stops the listener, closes every connection on both sides and
+// waits for every goroutine of the proxy to end.
+func (p *Proxy) Close() error {
+	p.cancel()
+	err := p.ln.Close()
+	p.mu.Lock()
+	p.closed = true
+	for pc := range p.conns {
+		pc.closeBoth()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (p *Proxy) acceptLoop() {
+	defer p.wg.Done()
+	for {
+		nc, err := p.ln.Accept()
+		if err != nil {
+			if p.ctx.Err() != nil {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		index := int(p.accepted.Add(1))
+		p.wg.Add(1)
+		go p.handle(nc, index)
+	}
+}
+
+// handle applies the accept faults, dials the target and runs the copies.
+func (p *Proxy) handle(nc net.Conn, index int) {
+	defer p.wg.Done()
+	cf := p.plan.forConn(index, time.Now(), &p.faults)
+	if cf != nil && cf.accept != nil {
+		f := cf.accept
+		cf.record(f, FaultEvent{Delay: f.Delay})
+		if f.Kind == RefuseAccept || !p.sleep(f.Delay) {
+			_ = nc.Close()
+			return
+		}
+	}
+	d := net.Dialer{Timeout: proxyDialTimeout}
+	server, err := d.DialContext(p.ctx, "tcp", p.target)
+	if err != nil {
+		_ = nc.Close()
+		return
+	}
+	pc := &proxyConn{p: p, client: wrapConn(nc, cf), server: server, cf: cf, done: make(chan struct{})}
+	if cf != nil {
+		pc.filter = cf.filter
+	}
+	pc.w = frames.NewWriter(pc.client, frames.Encoder{Version: frames.V12})
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		pc.closeBoth()
+		return
+	}
+	p.conns[pc] = struct{}{}
+	p.mu.Unlock()
+	pc.run()
+	p.mu.Lock()
+	delete(p.conns, pc)
+	p.mu.Unlock()
+}
+
+// sleep waits d (forever when 0) and reports false if the proxy closed.
+func (p *Proxy) sleep(d time.Duration) bool {
+	if d == 0 {
+		<-p.ctx.Done()
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.ctx.Done():
+		return false
+	}
+}
+
+// proxyConn is one proxied connection.
+type proxyConn struct {
+	p       *Proxy
+	client  net.Conn // wrapped by the byte faults
+	server  net.Conn
+	cf      *connFaults
+	filter  *frameFilter
+	wmu     sync.Mutex // serializes writes to the client
+	w       *frames.Writer
+	done    chan struct{}
+	endOnce sync.Once
+}
+
+// run copies both ways until both are done.
+func (pc *proxyConn) run() {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); pc.toServer() }()
+	go func() { defer wg.Done(); pc.toClient() }()
+	if pc.filter != nil {
+		for _, d := range pc.filter.timers() {
+			wg.Add(1)
+			go func() { defer wg.Done(); pc.tickAfter(d) }()
+		}
+	}
+	wg.Wait()
+	pc.closeBoth()
+}
+
+// closeBoth closes both sockets at once.
+func (pc *proxyConn) closeBoth() {
+	pc.endOnce.Do(func() { close(pc.done) })
+	_ = pc.client.Close()
+	_ = pc.server.Close()
+}
+
+// end finishes the connection as a frame fault asks.
+func (pc *proxyConn) end(mode closeMode) {
+	switch mode {
+	case closeGraceful:
+		_ = pc.server.Close()
+		if cw, ok := pc.client.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+			// The client reads what was sent, then an end of stream; the
+			// sockets close when it closes its side or the linger passes.
+			time.AfterFunc(pc.p.linger, pc.closeBoth)
+			return
+		}
+		pc.closeBoth()
+	case closeAbort:
+		pc.closeBoth()
+	}
+}
+
+// tickAfter fires the time-only frame faults after d.
+func (pc *proxyConn) tickAfter(d time.Duration) {
+	t := time.NewTimer(max(d-time.Since(pc.cf.start), 0))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-pc.done:
+		return
+	}
+	pc.wmu.Lock()
+	mode, err := pc.filter.tick(pc.w.WriteFrame)
+	ferr := pc.w.Flush()
+	pc.wmu.Unlock()
+	if err != nil || ferr != nil {
+		mode = closeAbort
+	}
+	pc.end(mode)
+}
