@@ -3,7 +3,8 @@ package sim
 import "github.com/stompactor/stompactor/frames"
 
 // ackFrame handles ACK and NACK: now, or held in their transaction.
-func (st *state) ackFrame(s *session, f *frames.Frame) error {
+func (st *state) ackFrame(s *session, m *message) error {
+	f := &m.frame
 	if f.Command == frames.CmdNack && s.version < frames.V11 {
 		return protoErr("NACK needs STOMP 1.1", "NACK is not part of STOMP 1.0.")
 	}
@@ -12,7 +13,7 @@ func (st *state) ackFrame(s *session, f *frames.Frame) error {
 		return err
 	}
 	if id, ok := f.Headers.Get(frames.HdrTransaction); ok {
-		return st.hold(s, id, f)
+		return st.hold(s, id, m)
 	}
 	st.settle(d, f.Command == frames.CmdNack)
 	return nil

@@ -118,7 +118,7 @@ type (
 	connOpened struct{ c *conn }
 	framesIn   struct {
 		c      *conn
-		frames []*frames.Frame
+		frames []*message
 	}
 	// readEnded: the reader stopped decoding, because of err.
 	readEnded struct {
@@ -149,7 +149,7 @@ func (c *conn) readLoop() {
 func (c *conn) decodeLoop() error {
 	dec := frames.NewDecoder(c, frames.V12, c.b.cfg.limits)
 	var slabs frameSlabs
-	batch := make([]*frames.Frame, 0, 16)
+	batch := make([]*message, 0, 16)
 	publishes := false
 	for {
 		f, err := dec.Decode()
@@ -166,20 +166,20 @@ func (c *conn) decodeLoop() error {
 				}
 				return errFaultDrop
 			}
-			cf := slabs.keep(f)
-			if cf.Command == frames.CmdConnect || cf.Command == frames.CmdStomp {
-				if v, err := negotiate(c.b.cfg, cf); err == nil {
+			m := slabs.keep(f)
+			if f.Command == frames.CmdConnect || f.Command == frames.CmdStomp {
+				if v, err := negotiate(c.b.cfg, &m.frame); err == nil {
 					dec.SetVersion(v)
 				}
 			}
-			publishes = publishes || cf.Command == frames.CmdSend
-			batch = append(batch, cf)
+			publishes = publishes || f.Command == frames.CmdSend
+			batch = append(batch, m)
 		}
 		if len(batch) > 0 && (dec.Buffered() == 0 || len(batch) >= maxBatch) {
 			if !c.handOver(batch, publishes) {
 				return net.ErrClosed
 			}
-			batch = make([]*frames.Frame, 0, min(2*len(batch), maxBatch))
+			batch = make([]*message, 0, min(2*len(batch), maxBatch))
 			publishes = false
 		}
 	}
@@ -188,7 +188,7 @@ func (c *conn) decodeLoop() error {
 // handOver gives a batch to the owner, first waiting while the outbound
 // queue is far over its bound (the client is not reading its replies) and,
 // for a batch that publishes, while the broker holds too many messages.
-func (c *conn) handOver(batch []*frames.Frame, publishes bool) bool {
+func (c *conn) handOver(batch []*message, publishes bool) bool {
 	hard := 2 * c.b.cfg.outbound
 	for c.out.len() >= hard {
 		select {

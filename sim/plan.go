@@ -20,13 +20,13 @@ type connFaults struct {
 // It returns nil when none does.
 func (p Plan) forConn(index int, start time.Time, log *eventLog) *connFaults {
 	cf := &connFaults{index: index, start: start, log: log}
-	any := false
+	applies := false
 	for i := range p {
 		f := &p[i]
 		if f.Conn != 0 && f.Conn != index {
 			continue
 		}
-		any = true
+		applies = true
 		switch {
 		case f.isAcceptFault():
 			if cf.accept == nil {
@@ -41,7 +41,7 @@ func (p Plan) forConn(index int, start time.Time, log *eventLog) *connFaults {
 			cf.bytes = append(cf.bytes, &byteRule{f: f, rng: newRand(f, index)})
 		}
 	}
-	if !any {
+	if !applies {
 		return nil
 	}
 	return cf

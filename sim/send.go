@@ -2,13 +2,13 @@ package sim
 
 import "github.com/stompactor/stompactor/frames"
 
-// message is one published message. It never changes once created, so the
+// message is a frame received from a client, and the message it became
+// when it is a published SEND. It never changes once published, so the
 // owner and the writers share it freely.
 type message struct {
-	id      string
-	dest    string
-	headers frames.Headers // the SEND's headers; the writer filters them
-	body    []byte
+	frame frames.Frame // as received: the writer filters its headers
+	id    string       // set when published
+	dest  string       // set when published
 }
 
 // entry is a message waiting in a queue or a topic subscription.
@@ -54,24 +54,24 @@ func (st *state) destination(f *frames.Frame) (string, destKind, error) {
 }
 
 // sendFrame handles SEND: publish now, or hold it in its transaction.
-func (st *state) sendFrame(s *session, f *frames.Frame) error {
+func (st *state) sendFrame(s *session, m *message) error {
+	f := &m.frame
 	name, kind, err := st.destination(f)
 	if err != nil {
 		return err
 	}
 	if id, ok := f.Headers.Get(frames.HdrTransaction); ok {
-		return st.hold(s, id, f)
+		return st.hold(s, id, m)
 	}
-	st.publish(name, kind, f)
+	st.publish(name, kind, m)
 	return nil
 }
 
 // publish stores a message in a queue, or hands it to every current
 // subscriber of a topic, and delivers what it can.
-func (st *state) publish(name string, kind destKind, f *frames.Frame) {
+func (st *state) publish(name string, kind destKind, m *message) {
 	d := st.dest(name, kind)
-	m := st.msgs.newMessage()
-	m.dest, m.headers, m.body = d.name, f.Headers, f.Body
+	m.id, m.dest = st.ids.nextID(), d.name
 	st.counters.Sent++
 	d.enqueued++
 	if d.kind == kindQueue {

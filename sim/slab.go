@@ -6,37 +6,39 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// Slab sizes: frames, headers and body bytes that a reader carves copies
-// from, and messages and ids that the owner carves. Carving from slabs
-// turns several allocations per message into a fraction of one; a slab
-// lives as long as any frame or message carved from it.
+// Slab sizes: the frames (each with room for the message it may become),
+// headers and body bytes that a reader carves copies from, and the message
+// ids that the owner carves. Carving from slabs turns several allocations
+// per message into a fraction of one; a slab lives as long as anything
+// carved from it.
 const (
 	frameSlab   = 128
 	headerSlab  = 512
 	bodySlab    = 64 << 10
 	maxSlabBody = 4 << 10 // larger bodies get an allocation of their own
-	msgSlab     = 256
+	idSlab      = 256
 )
 
 // frameSlabs copies decoded frames out of the decoder's buffers.
 type frameSlabs struct {
-	frames []frames.Frame
-	fi     int // next free frame; indexes spare the write barriers of reslicing
-	hdrs   []frames.Header
-	hi     int
-	body   []byte
+	msgs []message
+	mi   int // next free entry; indexes spare the write barriers of reslicing
+	hdrs []frames.Header
+	hi   int
+	body []byte
 }
 
-// keep returns a copy of f that stays valid after the next Decode. The
-// decoder's header strings are immutable Go strings, so only the Headers
-// slice and the body, which point into the decoder's reused memory, are
-// copied.
-func (s *frameSlabs) keep(f *frames.Frame) *frames.Frame {
-	if s.fi == len(s.frames) {
-		s.frames, s.fi = make([]frames.Frame, frameSlab), 0
+// keep returns a copy of f that stays valid after the next Decode, inside
+// a message that the owner fills in if the frame is a SEND. The decoder's
+// header strings are immutable Go strings, so only the Headers slice and
+// the body, which point into the decoder's reused memory, are copied.
+func (s *frameSlabs) keep(f *frames.Frame) *message {
+	if s.mi == len(s.msgs) {
+		s.msgs, s.mi = make([]message, frameSlab), 0
 	}
-	out := &s.frames[s.fi]
-	s.fi++
+	m := &s.msgs[s.mi]
+	s.mi++
+	out := &m.frame
 	out.Command = f.Command
 	if n := len(f.Headers); n > 0 {
 		if len(s.hdrs)-s.hi < n {
@@ -58,37 +60,30 @@ func (s *frameSlabs) keep(f *frames.Frame) *frames.Frame {
 		s.body = append(s.body, f.Body...)
 		out.Body = s.body[start:len(s.body):len(s.body)]
 	}
-	return out
+	return m
 }
 
-// msgSlabs hands out messages with their ids.
-type msgSlabs struct {
-	msgs []message
-	mi   int
+// idSlabs hands out message ids, many formatted into one string at a time.
+type idSlabs struct {
 	ids  []string
 	ii   int
 	next uint64
 }
 
-// newMessage returns a zeroed message with the next id ("m-1", "m-2"...).
-func (s *msgSlabs) newMessage() *message {
-	if s.mi == len(s.msgs) {
-		s.msgs, s.mi = make([]message, msgSlab), 0
-	}
-	m := &s.msgs[s.mi]
-	s.mi++
+// nextID returns the next message id ("m-1", "m-2"...).
+func (s *idSlabs) nextID() string {
 	if s.ii == len(s.ids) {
-		s.fillIDs()
+		s.fill()
 	}
-	m.id = s.ids[s.ii]
+	id := s.ids[s.ii]
 	s.ii++
-	return m
+	return id
 }
 
-// fillIDs formats the next batch of ids into one string.
-func (s *msgSlabs) fillIDs() {
-	buf := make([]byte, 0, msgSlab*12)
-	ends := make([]int, msgSlab)
+// fill formats the next batch of ids into one string.
+func (s *idSlabs) fill() {
+	buf := make([]byte, 0, idSlab*12)
+	ends := make([]int, idSlab)
 	for i := range ends {
 		s.next++
 		buf = append(buf, "m-"...)
@@ -96,7 +91,7 @@ func (s *msgSlabs) fillIDs() {
 		ends[i] = len(buf)
 	}
 	all := string(buf)
-	s.ids, s.ii = make([]string, msgSlab), 0
+	s.ids, s.ii = make([]string, idSlab), 0
 	start := 0
 	for i, end := range ends {
 		s.ids[i] = all[start:end]

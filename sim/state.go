@@ -18,7 +18,7 @@ type state struct {
 	dests    map[string]*destination
 	touched  []*session // sessions with items to push at the end of the event
 	queued   int        // ready messages held in queues and topic subscriptions
-	msgs     msgSlabs
+	ids      idSlabs
 	counters Counters
 }
 
@@ -72,8 +72,8 @@ func (st *state) handle(ev any) {
 		if s == nil {
 			return
 		}
-		for _, f := range ev.frames {
-			st.frame(s, f)
+		for _, m := range ev.frames {
+			st.frame(s, m)
 		}
 	case *connOpened:
 		st.sessions[ev.c] = &session{
@@ -137,7 +137,8 @@ func (st *state) ended(s *session) {
 }
 
 // frame processes one frame from a client.
-func (st *state) frame(s *session, f *frames.Frame) {
+func (st *state) frame(s *session, m *message) {
+	f := &m.frame
 	s.log.add(f)
 	s.received++
 	if s.state == stateClosing {
@@ -152,13 +153,13 @@ func (st *state) frame(s *session, f *frames.Frame) {
 	case frames.CmdConnect, frames.CmdStomp:
 		err = st.connect(s, f)
 	case frames.CmdSend:
-		err = st.sendFrame(s, f)
+		err = st.sendFrame(s, m)
 	case frames.CmdSubscribe:
 		err = st.subscribe(s, f)
 	case frames.CmdUnsubscribe:
 		err = st.unsubscribe(s, f)
 	case frames.CmdAck, frames.CmdNack:
-		err = st.ackFrame(s, f)
+		err = st.ackFrame(s, m)
 	case frames.CmdBegin:
 		err = st.begin(s, f)
 	case frames.CmdCommit:

@@ -5,7 +5,7 @@ import "github.com/stompactor/stompactor/frames"
 // transaction holds the SEND, ACK and NACK frames of an open transaction
 // until COMMIT applies them in order or ABORT drops them.
 type transaction struct {
-	ops []*frames.Frame
+	ops []*message
 }
 
 // txID returns a transaction frame's transaction header.
@@ -32,7 +32,7 @@ func (st *state) begin(s *session, f *frames.Frame) error {
 }
 
 // hold adds a frame to an open transaction.
-func (st *state) hold(s *session, id string, f *frames.Frame) error {
+func (st *state) hold(s *session, id string, m *message) error {
 	t := s.txs[id]
 	if t == nil {
 		return protoErr("unknown transaction", "There is no open transaction %q.", id)
@@ -40,7 +40,7 @@ func (st *state) hold(s *session, id string, f *frames.Frame) error {
 	if len(t.ops) >= st.cfg.maxQueued {
 		return protoErr("transaction too large", "Transaction %q holds %d frames, the most this broker keeps.", id, len(t.ops))
 	}
-	t.ops = append(t.ops, f)
+	t.ops = append(t.ops, m)
 	return nil
 }
 
@@ -71,12 +71,12 @@ func (st *state) commit(s *session, f *frames.Frame) error {
 	if err != nil {
 		return err
 	}
-	for _, op := range t.ops {
-		switch op.Command {
+	for _, m := range t.ops {
+		switch op := &m.frame; op.Command {
 		case frames.CmdSend:
 			name, kind, err := st.destination(op)
 			if err == nil {
-				st.publish(name, kind, op)
+				st.publish(name, kind, m)
 			}
 		case frames.CmdAck, frames.CmdNack:
 			if d, err := st.findDelivery(s, op); err == nil {

@@ -126,13 +126,13 @@ func (w *writer) message(it *outItem) *frames.Frame {
 	if it.redelivered {
 		h = append(h, frames.Header{Key: frames.HdrRedelivered, Value: "true"})
 	}
-	for _, x := range m.headers {
+	for _, x := range m.frame.Headers {
 		if !reservedHeader(x.Key) {
 			h = append(h, x)
 		}
 	}
 	w.hdrs = h
-	w.msg = frames.Frame{Command: frames.CmdMessage, Headers: h, Body: m.body}
+	w.msg = frames.Frame{Command: frames.CmdMessage, Headers: h, Body: m.frame.Body}
 	return &w.msg
 }
 
