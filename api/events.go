@@ -90,8 +90,9 @@ type MessageInEvent struct {
 	// Ack decides what the handler's return sends on a subscription that
 	// needs acknowledgements (and without ManualAck): ACK when true (the
 	// default), NACK when false. On STOMP 1.0, which has no NACK, false
-	// sends nothing and the broker redelivers the message after the
-	// connection ends.
+	// sends nothing: the broker redelivers the message after the
+	// connection ends, unless a later ACK covers it (ack mode client
+	// acknowledges every earlier message too).
 	Ack bool
 
 	msg     *actors.Message

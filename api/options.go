@@ -12,9 +12,9 @@ import (
 // Option configures a STOMP at NewSTOMP (and again at Reset). Every option
 // that names a setting writes the same field as that setting's property
 // setter and its Config name: there is one value per setting, however it
-// was set. An option with an invalid value does not panic: the first such
-// error is returned by every Connect until Reset or a valid value fixes
-// nothing — fix the option instead.
+// was set. An option with an invalid value does not panic: every Connect
+// returns the first such error (Reset applies the options again, so only
+// fixing the option helps).
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -40,13 +40,16 @@ func errorDetail(err error) string {
 
 // Defaults of the settings that are not zero values.
 const (
-	DefaultRemotePort     = 61613
-	DefaultTimeout        = 60 * time.Second
-	DefaultLogLevel       = 1
-	DefaultSelectWait     = 20 * time.Millisecond
-	DefaultMaxLineLength  = frames.DefaultMaxHeaderLine
-	DefaultEventQueueSize = 4096
+	DefaultRemotePort    = 61613
+	DefaultTimeout       = 60 * time.Second
+	DefaultLogLevel      = 1
+	DefaultSelectWait    = 20 * time.Millisecond
+	DefaultMaxLineLength = frames.DefaultMaxHeaderLine
 )
+
+// eventQueueSize bounds the manual-mode event queue and the queue of calls
+// made with Timeout 0.
+const eventQueueSize = 4096
 
 // config is every setting of a STOMP. It is guarded by STOMP.mu.
 type config struct {

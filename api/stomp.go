@@ -50,9 +50,9 @@ type STOMP struct {
 func NewSTOMP(opts ...Option) *STOMP {
 	s := &STOMP{
 		opts:    append([]Option(nil), opts...),
-		events:  make(chan queuedEvent, DefaultEventQueueSize),
+		events:  make(chan queuedEvent, eventQueueSize),
 		evSem:   make(chan struct{}, 1),
-		asyncQ:  make(chan asyncOp, DefaultEventQueueSize),
+		asyncQ:  make(chan asyncOp, eventQueueSize),
 		closing: make(chan struct{}),
 	}
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
@@ -68,8 +68,8 @@ func NewSTOMP(opts ...Option) *STOMP {
 
 // Close ends any connection at once (without DISCONNECT: call Disconnect
 // first for a graceful end) and stops the client's actors and goroutines,
-// waiting for running handlers to return. Every later call fails with
-// ErrClosed. Close is idempotent.
+// waiting for running handlers to return, so it must not be called from a
+// handler. Every later call fails with ErrClosed. Close is idempotent.
 func (s *STOMP) Close() {
 	s.mu.Lock()
 	if s.closed {

@@ -168,7 +168,9 @@ type subscriber struct {
 
 func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
 	s := sub.s
-	collapse := s.snapshot().collapseHeaders
+	s.mu.Lock()
+	collapse, manual := s.cfg.collapseHeaders, s.cfg.manualEvents
+	s.mu.Unlock()
 	ev := &MessageInEvent{
 		SubscriptionID: m.Subscription,
 		MessageID:      m.MessageID,
@@ -184,9 +186,11 @@ func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
 	s.parsed.Store(&hs)
 	h := sub.handler
 	if h == nil {
-		h = s.handlersNow().messageIn
+		s.hmu.RLock()
+		h = s.handlers.messageIn
+		s.hmu.RUnlock()
 	}
-	panicked, ran := s.deliver(h, ev)
+	panicked, ran := s.deliver(h, ev, manual)
 	if !ran {
 		return actors.AckNone // closing: the broker redelivers
 	}
@@ -201,8 +205,8 @@ func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
 
 // deliver runs the handler here, or in manual mode inside DoEvents while
 // this goroutine waits. ran is false when the client closed first.
-func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent) (panicked, ran bool) {
-	if !s.manual() {
+func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool) (panicked, ran bool) {
+	if !manual {
 		return s.runHandler(h, ev), true
 	}
 	job := &msgJob{ev: ev, h: h, done: make(chan struct{})}
@@ -240,17 +244,20 @@ func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent) bool {
 // receipt needs the Ack call, made here on the subscription's goroutine so
 // the order of acknowledgements is kept.
 func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
-	cfg := s.snapshot()
 	if nack && s.version() == frames.V10 {
 		s.logf(actors.LogVerbose, "message "+ev.MessageID+" not acknowledged: STOMP 1.0 has no NACK; the broker redelivers it")
 		return actors.AckNone
 	}
-	if cfg.ackTransactionID == "" && !cfg.requestAckReceipts {
+	s.mu.Lock()
+	plain := s.cfg.ackTransactionID == "" && !s.cfg.requestAckReceipts
+	s.mu.Unlock()
+	if plain {
 		if nack {
 			return actors.AckNack
 		}
 		return actors.AckAck
 	}
+	cfg := s.snapshot()
 	eng, err := s.engine()
 	if err != nil || eng == nil {
 		return actors.AckNone

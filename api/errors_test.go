@@ -1,0 +1,104 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEngineErrorsMapToCodes(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		def  int
+		want *Error
+	}{
+		{"closed", actors.ErrClosed, CodeOther, ErrClosed},
+		{"not connected", actors.ErrNotConnected, CodeOther, ErrNotConnected},
+		{"already connected", actors.ErrAlreadyConnected, CodeOther, ErrAlreadyConnected},
+		{"lost", actors.ErrConnectionLost, CodeOther, ErrConnectionLost},
+		{"lost wrapping EOF", fmt.Errorf("%w: %w", actors.ErrConnectionLost, io.EOF), CodeOther, ErrConnectionLost},
+		{"heart-beat", fmt.Errorf("%w: %w", actors.ErrConnectionLost, actors.ErrHeartbeatMissed), CodeOther, ErrHeartbeatMissed},
+		{"interrupted", actors.ErrInterrupted, CodeOther, ErrInterrupted},
+		{"queue full", fmt.Errorf("%w: %w", actors.ErrConnectionLost, actors.ErrQueueFull), CodeOther, ErrQueueFull},
+		{"timeout", actors.ErrTimeout, CodeOther, ErrTimeout},
+		{"deadline", context.DeadlineExceeded, CodeOther, ErrTimeout},
+		{"canceled", context.Canceled, CodeOther, ErrCanceled},
+		{"receipt timeout", actors.ErrReceiptTimeout, CodeOther, ErrReceiptTimeout},
+		{"protocol", &actors.ProtocolError{Reason: "bad"}, CodeOther, ErrProtocol},
+		{"frame limit", &frames.LimitError{Limit: frames.LimitHeaderLine, Max: 10}, CodeOther, ErrFrameLimit},
+		{"syntax", &frames.SyntaxError{Reason: "bad"}, CodeOther, ErrProtocol},
+		{"unknown tx", actors.ErrUnknownTransaction, CodeOther, ErrUnknownTransaction},
+		{"tx exists", actors.ErrTransactionExists, CodeOther, ErrTransactionExists},
+		{"unknown sub", actors.ErrUnknownSubscription, CodeOther, ErrUnknownSubscription},
+		{"no ack", actors.ErrNoAck, CodeOther, ErrNoAck},
+		{"server", &actors.ServerError{Message: "m", Headers: frames.Headers{{Key: "message", Value: "m"}}, Body: []byte("b")}, CodeOther, ErrServer},
+		{"dial", errors.New("dial tcp: refused"), CodeConnectFailed, ErrConnectFailed},
+		{"other", errors.New("something"), CodeOther, ErrOther},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := toError(c.err, c.def, func(s string) string { return s })
+			require.NotNil(t, e)
+			assert.Equal(t, c.want.Code, e.Code)
+			assert.ErrorIs(t, e, c.want)
+			assert.ErrorIs(t, e, c.err, "the cause is kept")
+			assert.Contains(t, e.Error(), "stomp: ")
+			for _, other := range sentinels {
+				if other.Code != c.want.Code {
+					assert.NotErrorIs(t, e, other)
+				}
+			}
+		})
+	}
+	assert.Nil(t, toError(nil, CodeOther, nil))
+}
+
+func TestServerErrorCarriesFrame(t *testing.T) {
+	se := &actors.ServerError{Message: "denied", Headers: frames.Headers{{Key: "message", Value: "denied"}, {Key: "x", Value: "1"}}, Body: []byte("details")}
+	e := toError(se, CodeOther, func(s string) string { return s })
+	assert.Equal(t, CodeServerError, e.Code)
+	assert.Equal(t, []Header{{"message", "denied"}, {"x", "1"}}, e.Headers)
+	assert.Equal(t, []byte("details"), e.Body)
+	var got *actors.ServerError
+	assert.True(t, errors.As(e, &got))
+}
+
+func TestSentinelCodesAreUnique(t *testing.T) {
+	seen := map[int]bool{}
+	for _, s := range sentinels {
+		assert.False(t, seen[s.Code], "code %d twice", s.Code)
+		seen[s.Code] = true
+		assert.Contains(t, s.Error(), "stomp: ")
+	}
+	assert.Len(t, seen, 27)
+}
+
+func TestCodeTableIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	for _, s := range sentinels {
+		assert.Regexp(t, fmt.Sprintf(`(?m)^//\t%d Err\w+ +\S`, s.Code), string(doc), "code %d", s.Code)
+	}
+}
+
+func TestScrubbedErrors(t *testing.T) {
+	s := newClient(t, WithPassword("topsecret"), WithFirewall(Firewall{Password: "proxysecret"}))
+	e := toError(errors.New("the broker said topsecret and proxysecret"), CodeOther, s.scrub)
+	assert.Equal(t, "stomp: error: the broker said <redacted> and <redacted>", e.Error())
+	short := newClient(t, WithPassword("ab"))
+	assert.Equal(t, "about", short.scrub("about"), "secrets under three characters are not scrubbed")
+}
+
+func TestServerErrorWithoutMessageUsesBody(t *testing.T) {
+	e := toError(&actors.ServerError{Body: []byte("first line\nsecond")}, CodeOther, func(s string) string { return s })
+	assert.Equal(t, "stomp: server error: first line", e.Error())
+}

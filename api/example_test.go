@@ -1,0 +1,166 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/stompactor/stompactor/api"
+	"github.com/stompactor/stompactor/sim"
+)
+
+// broker starts an in-process broker for the examples and returns its host
+// and port; a real program connects to its own broker instead.
+func broker() (*sim.Broker, string, int) {
+	b, err := sim.NewBroker()
+	if err != nil {
+		panic(err)
+	}
+	host, port, _ := net.SplitHostPort(b.Addr())
+	n, _ := strconv.Atoi(port)
+	return b, host, n
+}
+
+func ExampleSTOMP_Connect() {
+	b, host, port := broker()
+	defer b.Close()
+
+	s := api.NewSTOMP(api.WithUser("guest"), api.WithPassword("guest"))
+	defer s.Close()
+	if err := s.Connect(host, port); err != nil {
+		fmt.Println("connect:", err)
+		return
+	}
+	fmt.Println("connected with STOMP", s.ProtocolVersion())
+	if err := s.Disconnect(); err != nil {
+		fmt.Println("disconnect:", err)
+	}
+	fmt.Println("connected:", s.Connected())
+	// Output:
+	// connected with STOMP 1.2
+	// connected: false
+}
+
+func ExampleSTOMP_Subscribe() {
+	b, host, port := broker()
+	defer b.Close()
+
+	s := api.NewSTOMP()
+	defer s.Close()
+	got := make(chan string, 1)
+	s.OnMessageIn(func(e *api.MessageInEvent) {
+		got <- e.Destination + ": " + e.Text()
+		// e.Ack stays true: returning sends the ACK.
+	})
+	if err := s.Connect(host, port); err != nil {
+		fmt.Println(err)
+		return
+	}
+	id, err := s.Subscribe("/queue/orders", true) // true: the broker waits for our ACKs
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = s.SendMessage("/queue/orders", "order 1")
+	fmt.Println(<-got)
+	fmt.Println(s.Unsubscribe(id))
+	// Output:
+	// /queue/orders: order 1
+	// <nil>
+}
+
+func ExampleSTOMP_SendMessage() {
+	b, host, port := broker()
+	defer b.Close()
+
+	// With RequestReceipts each send waits until the broker confirms it.
+	s := api.NewSTOMP(api.WithRequestReceipts(true))
+	defer s.Close()
+	if err := s.Connect(host, port); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = s.SetContentType("application/json")
+	_ = s.AddHeader("persistent", "true")
+	fmt.Println(s.SendMessage("/queue/events", `{"id":1}`))
+	fmt.Println(s.SendData("/queue/blobs", []byte{0x00, 0x01}))
+	// Output:
+	// <nil>
+	// <nil>
+}
+
+func ExampleSTOMP_BeginTransaction() {
+	b, host, port := broker()
+	defer b.Close()
+
+	s := api.NewSTOMP()
+	defer s.Close()
+	got := make(chan string, 2)
+	s.OnMessageIn(func(e *api.MessageInEvent) { got <- e.Text() })
+	if err := s.Connect(host, port); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, _ = s.Subscribe("/queue/tx", false)
+
+	_ = s.BeginTransaction("tx1")
+	_ = s.SetTransactionID("tx1") // messages join the transaction
+	_ = s.SendMessage("/queue/tx", "first")
+	_ = s.SendMessage("/queue/tx", "second")
+	_ = s.SetTransactionID("")
+	open, _ := s.Config("OpenTransactions")
+	fmt.Println("open:", open)
+	_ = s.CommitTransaction("tx1") // now the broker delivers both
+	fmt.Println(<-got, <-got)
+	// Output:
+	// open: tx1
+	// first second
+}
+
+func ExampleSTOMP_Ack() {
+	b, host, port := broker()
+	defer b.Close()
+
+	s := api.NewSTOMP()
+	defer s.Close()
+	if err := s.Connect(host, port); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// ManualAck: the handler's return sends nothing; the message is
+	// acknowledged later, from any goroutine.
+	work := make(chan *api.MessageInEvent, 1)
+	_, err := s.SubscribeWith(context.Background(), "/queue/jobs", api.SubscribeOptions{
+		AckMode:   api.AckClientIndividual,
+		ManualAck: true,
+		Handler:   func(e *api.MessageInEvent) { work <- e },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = s.SendMessage("/queue/jobs", "job 1")
+	job := <-work
+	fmt.Println("processing", job.Text())
+	fmt.Println("ack:", s.Ack(context.Background(), job))
+	fmt.Println("again:", s.Ack(context.Background(), job))
+	// Output:
+	// processing job 1
+	// ack: <nil>
+	// again: stomp: message already acknowledged
+}
+
+func ExampleSTOMP_Config() {
+	s := api.NewSTOMP()
+	defer s.Close()
+	_, _ = s.Config("VirtualHost=/") // RabbitMQ's default virtual host
+	_, _ = s.Config("SupportedVersions=1.1,1.2")
+	v, _ := s.Config("supportedversions")
+	fmt.Println(v)
+	_, err := s.Config("NoSuchSetting")
+	fmt.Println(err)
+	// Output:
+	// 1.1,1.2
+	// stomp: unknown setting "NoSuchSetting"
+}

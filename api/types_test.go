@@ -1,0 +1,73 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"testing"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stretchr/testify/assert"
+)
+
+func TestRedactHandler(t *testing.T) {
+	var buf bytes.Buffer
+	s := newClient(t, WithPassword("pa55word"), WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	l := s.logger.With("conn", "pa55word").WithGroup("g")
+	l.Info("saw pa55word", "a", "pa55word", "err", errors.New("bad pa55word"),
+		slog.Group("inner", "b", "pa55word"), "n", 3, "any", fmt.Stringer(nil))
+	out := buf.String()
+	assert.NotContains(t, out, "pa55word")
+	assert.Contains(t, out, "<redacted>")
+	assert.Contains(t, out, "n=3")
+}
+
+func TestTypesPrintWithoutSecrets(t *testing.T) {
+	fw := Firewall{Type: FirewallSOCKS4A, Host: "h", Password: "fw-secret"}
+	ssl := SSLSettings{CertStorePassword: "store-secret", CertEncoded: "abcd"}
+	for _, text := range []string{fmt.Sprintf("%v %+v %#v %s", fw, fw, fw, fw), fmt.Sprintf("%v %+v %#v", ssl, ssl, ssl)} {
+		assert.NotContains(t, text, "secret")
+	}
+	assert.Contains(t, fw.String(), "socks4a")
+	for ft, name := range map[FirewallType]string{FirewallNone: "none", FirewallTunnel: "tunnel", FirewallSOCKS4: "socks4", FirewallSOCKS5: "socks5", 42: "FirewallType(42)"} {
+		assert.Equal(t, name, ft.String())
+	}
+	assert.Equal(t, "passcode:<redacted>", Header{"passcode", "x"}.String())
+	assert.Equal(t, "k:v", Header{"k", "v"}.String())
+	assert.Equal(t, actors.FullBlock, FullBlock.engine())
+	assert.Equal(t, actors.FullDrop, FullDrop.engine())
+	assert.Equal(t, actors.FullError, FullError.engine())
+}
+
+func TestSubscriptionOrder(t *testing.T) {
+	ids := []string{"sub-10", "zeta", "sub-2", "alpha", "sub-1"}
+	sort.Slice(ids, func(i, j int) bool { return idLess(ids[i], ids[j]) })
+	assert.Equal(t, []string{"sub-1", "sub-2", "sub-10", "alpha", "zeta"}, ids)
+}
+
+func TestManualQueueDropsLowPriorityFirst(t *testing.T) {
+	s := newClient(t, WithManualEvents())
+	for range eventQueueSize * 3 / 4 {
+		s.enqueue(queuedEvent{ev: &actors.ReadyToSendEvent{}})
+	}
+	s.enqueue(queuedEvent{ev: &actors.LogEvent{Message: "dropped"}})
+	assert.Equal(t, int64(1), s.EventsDropped())
+	for range eventQueueSize / 4 {
+		s.enqueue(queuedEvent{ev: &actors.ReadyToSendEvent{}})
+	}
+	s.enqueue(queuedEvent{ev: &actors.ReadyToSendEvent{}})
+	assert.Equal(t, int64(2), s.EventsDropped(), "state events are dropped only when the queue is full")
+}
+
+func TestSSLEventsRegister(t *testing.T) {
+	s := newClient(t)
+	s.OnSSLServerAuthentication(func(e *SSLServerAuthenticationEvent) { e.Accept = true })
+	s.OnSSLStatus(func(*SSLStatusEvent) {})
+	h := s.handlersNow()
+	assert.NotNil(t, h.sslAuth)
+	assert.NotNil(t, h.sslStatus)
+	s.OnSSLStatus(nil)
+	assert.Nil(t, s.handlersNow().sslStatus)
+}
