@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -49,7 +50,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "stomp: "+oneLine(err.Error()))
+	fmt.Fprintln(stderr, "stomp: "+oneLine(strings.ReplaceAll(err.Error(), ": stomp: ", ": ")))
 	var ue *usageError
 	switch {
 	case errors.As(err, &ue) || isCobraUsage(err):

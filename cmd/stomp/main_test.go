@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/stompactor/stompactor/sim"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stomp-cli-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "stomp")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the CLI: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := goleakRun(m)
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func goleakRun(m *testing.M) int {
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			return 1
+		}
+	}
+	return code
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// stomp runs the built binary as a user would, bounded in time.
+func stomp(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	require.NoError(t, ctx.Err(), "stomp %v hung; stderr: %s", args, errb.String())
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func newSim(t *testing.T) string {
+	b, err := sim.NewBroker(sim.WithUser("guest", "guest"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return "stomp://guest:guest@" + b.Addr()
+}
+
+func TestDemoWithoutBroker(t *testing.T) {
+	r := stomp(t, "", "demo", "--count", "500")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "embedded simulator")
+	assert.Contains(t, r.stdout, "STOMP 1.2")
+	assert.Contains(t, r.stdout, "sent 500 messages")
+	assert.Contains(t, r.stdout, "p99")
+	assert.Contains(t, r.stdout, "disconnected cleanly")
+}
+
+func TestSendThenSubscribe(t *testing.T) {
+	srv := newSim(t)
+	r := stomp(t, "", "send", "--server", srv, "--receipt", "-H", "x-k:v:1", "/queue/cli", "hello")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "from stdin", "send", "--server", srv, "/queue/cli")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "--json", "-v", "/queue/cli")
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 2)
+	var m jsonMessage
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &m))
+	assert.Equal(t, "hello", m.Body)
+	assert.Equal(t, "v:1", m.Headers["x-k"])
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &m))
+	assert.Equal(t, "from stdin", m.Body)
+}
+
+func TestTransactionAndCount(t *testing.T) {
+	srv := newSim(t)
+	r := stomp(t, "", "send", "--server", srv, "--transaction", "t1", "--count", "3", "/queue/tx", "x")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "3", "--ack", "client-individual", "/queue/tx")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "x\nx\nx\n", r.stdout)
+}
+
+func TestBadUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"send"},
+		{"send", "--count", "0", "--server", "stomp://127.0.0.1:1", "/q", "b"},
+		{"subscribe", "--ack", "sometimes", "--server", "stomp://127.0.0.1:1", "/q"},
+		{"--heartbeat", "x", "send", "--server", "stomp://127.0.0.1:1", "/q", "b"},
+		{"send", "--server", "ftp://host", "/q", "b"},
+		{"nosuchcommand"},
+		{"send", "--no-such-flag", "/q", "b"},
+	} {
+		r := stomp(t, "", args...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "%v: one line on stderr, got %q", args, r.stderr)
+	}
+}
+
+func TestUnreachableServer(t *testing.T) {
+	// A listener that is closed at once gives a port nobody serves.
+	b, err := sim.NewBroker()
+	require.NoError(t, err)
+	addr := b.Addr()
+	require.NoError(t, b.Close())
+	r := stomp(t, "", "send", "--timeout", "5s", "--server", "stomp://u:topsecret@"+addr, "/q", "b")
+	assert.Equal(t, exitFailure, r.code)
+	assert.NotContains(t, r.stderr, "topsecret")
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line on stderr, got %q", r.stderr)
+}
+
+func TestLoginRefusedNotEchoed(t *testing.T) {
+	srv := newSim(t)
+	bad := strings.Replace(srv, "guest:guest", "guest:wrongpass", 1)
+	r := stomp(t, "", "send", "--server", bad, "/q", "b")
+	assert.Equal(t, exitFailure, r.code)
+	assert.NotContains(t, r.stderr+r.stdout, "wrongpass")
+}
+
+func TestRabbitMQ(t *testing.T) {
+	addr := os.Getenv("STOMPACTOR_RABBITMQ_ADDR")
+	if addr == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("STOMPACTOR_RABBITMQ_ADDR not set under CI")
+		}
+		t.Skip("no RabbitMQ (scripts/brokers/up.sh starts one)")
+	}
+	srv := "stomp://guest:guest@" + addr + "/"
+	q := fmt.Sprintf("/queue/cli-%d", time.Now().UnixNano())
+	r := stomp(t, "", "send", "--server", srv, "--receipt", q, "to rabbit")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "1", q)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "to rabbit\n", r.stdout)
+	r = stomp(t, "", "demo", "--server", srv, "--count", "300")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "RabbitMQ")
+}
