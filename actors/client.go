@@ -211,12 +211,7 @@ func askLinked(ctx context.Context, c *Client, msg any, reply chan error) error 
 	case r := <-reply:
 		return r
 	case <-l.lost:
-		select {
-		case r := <-reply:
-			return r
-		default:
-		}
-		return l.lostErr()
+		return l.outcome(ctx, reply)
 	case <-ctx.Done():
 		return ctxErr(ctx)
 	case <-c.closed:
@@ -282,6 +277,11 @@ func (c *Client) SendRaw(ctx context.Context, raw []byte) error {
 func (c *Client) write(ctx context.Context, wf *writeFrame, wait bool) error {
 	l := c.link.Load()
 	if l == nil {
+		select {
+		case <-c.closed:
+			return ErrClosed
+		default:
+		}
 		return ErrNotConnected
 	}
 	select {
@@ -309,12 +309,7 @@ func (c *Client) write(ctx context.Context, wf *writeFrame, wait bool) error {
 	case err := <-wf.reply:
 		return err
 	case <-l.lost:
-		select {
-		case err := <-wf.reply:
-			return err
-		default:
-		}
-		return l.lostErr()
+		return l.outcome(ctx, wf.reply)
 	case <-ctx.Done():
 		return ctxErr(ctx)
 	}
@@ -380,6 +375,11 @@ func (c *Client) Ack(ctx context.Context, m *Message, nack bool, tx string, rece
 	// no actor left to answer: say so now rather than at ctx's deadline.
 	l := c.link.Load()
 	if l == nil || l.gen != m.gen {
+		select {
+		case <-c.closed:
+			return ErrClosed
+		default:
+		}
 		return connectionLost(errors.New("the message came on an earlier connection; the broker will redeliver it"))
 	}
 	select {
@@ -393,12 +393,7 @@ func (c *Client) Ack(ctx context.Context, m *Message, nack bool, tx string, rece
 	case err := <-reply:
 		return err
 	case <-l.lost:
-		select {
-		case err := <-reply:
-			return err
-		default:
-		}
-		return l.lostErr()
+		return l.outcome(ctx, reply)
 	case <-m.subDone:
 		// Unsubscribe raced this Ack; the request may have been
 		// dropped with the subscription's mailbox.

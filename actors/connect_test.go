@@ -155,9 +155,8 @@ func TestHeartbeatsFlowBothWays(t *testing.T) {
 	recv(t, eols, "three EOLs from the client")
 	waitFor(t, "server heart-beats", func() bool { return c.Stats().HeartbeatsIn.Load() >= 20 || c.State() != Connected })
 	if c.State() != Connected {
-		t.Fatalf("connection ended: %s", describe(rec.all()))
+		t.Fatalf("a beating server is not silent, yet the connection ended: %s", describe(rec.all()))
 	}
-	require.Equal(t, Connected, c.State(), "a beating server is not silent")
 	require.GreaterOrEqual(t, c.Stats().HeartbeatsOut.Load(), int64(3))
 	require.Zero(t, c.Stats().HeartbeatsMissed.Load())
 	close(stop)

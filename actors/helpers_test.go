@@ -208,3 +208,10 @@ func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// testCtxLong is testCtx for benchmarks, which may run for minutes.
+func testCtxLong(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}

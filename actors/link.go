@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -19,10 +20,13 @@ type link struct {
 	version frames.Version
 	credits chan struct{} // a token per frame in the outgoing queue
 	lost    chan struct{} // closed when the connection ends
-	once    sync.Once
-	err     atomic.Pointer[error]
-	stats   *connStats
-	cfg     *ConnectConfig
+	// writerDone is closed when the writer has stopped: no reply comes
+	// from it after that.
+	writerDone chan struct{}
+	once       sync.Once
+	err        atomic.Pointer[error]
+	stats      *connStats
+	cfg        *ConnectConfig
 }
 
 func (l *link) end(err error) {
@@ -37,6 +41,24 @@ func (l *link) lostErr() error {
 		return *p
 	}
 	return ErrConnectionLost
+}
+
+// outcome answers a request whose connection ended while it waited for
+// reply: with the writer's own answer if it gave one before it stopped (a
+// frame written just before the end was written), else with the reason the
+// connection ended. It waits for the writer to stop, which follows the end
+// at once, or for ctx.
+func (l *link) outcome(ctx context.Context, reply chan error) error {
+	select {
+	case <-l.writerDone:
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-reply:
+		return err
+	default:
+		return l.lostErr()
+	}
 }
 
 // connStats are counters shared, through atomics only, by the actors of one

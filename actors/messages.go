@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"net"
 	"time"
 
 	"github.com/stompactor/stompactor/frames"
@@ -44,9 +43,9 @@ type subscriptionsRequest struct{ reply chan []SubscriptionInfo }
 // Facts reported to the session.
 
 type dialed struct {
-	gen  uint64
-	conn net.Conn
-	err  error
+	gen uint64
+	att *dialAttempt // holds the connection when err is nil
+	err error
 }
 
 type frameReceived struct {

@@ -123,9 +123,9 @@ func (r *reader) deliver(sys *actor.ActorSystem, gen uint64, f *frames.Frame) bo
 			return false
 		}
 		// FullBlock: stop reading; TCP pushes back on the broker. The
-		// pause is not server silence.
-		// The subscription may end while we wait (Unsubscribe): its
-		// slots then never drain, so drop the message and read on.
+		// pause is not server silence. The subscription may end while we
+		// wait (Unsubscribe): its slots may then never drain, so drop the
+		// message and read on.
 		r.l.stats.readPaused.Store(true)
 		select {
 		case rt.slots <- struct{}{}:

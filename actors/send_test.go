@@ -101,6 +101,49 @@ func TestClosedClient(t *testing.T) {
 	require.ErrorIs(t, err, ErrClosed)
 	require.ErrorIs(t, c.Begin(testCtx(t), "t", 0), ErrClosed)
 	require.ErrorIs(t, c.Disconnect(testCtx(t), false, time.Second), ErrClosed)
+	require.ErrorIs(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true), ErrClosed)
 	c.Interrupt()
 	require.Nil(t, c.Subscriptions(testCtx(t)))
+}
+
+// Frame logs never show a passcode.
+func TestLogFramesRedactsSecrets(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+	c, rec := newTestClient(t, Options{LogFrames: true})
+	connectTo(t, c, srv.addr(), ConnectConfig{Login: "alice", Passcode: "s3cret-pw"})
+	require.Equal(t, "s3cret-pw", expectFrame(t, got, frames.CmdConnect).Header("passcode"))
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q", "password", "other-secret"), 5*time.Second, true))
+	require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
+	c.Close()
+	frameLogs := 0
+	for _, e := range rec.all() {
+		if l, ok := e.(*LogEvent); ok {
+			require.NotContains(t, l.Message, "s3cret-pw")
+			require.NotContains(t, l.Message, "other-secret")
+			if l.Type == "frame" {
+				frameLogs++
+			}
+		}
+	}
+	require.GreaterOrEqual(t, frameLogs, 5, "CONNECT, CONNECTED, SEND, RECEIPT, DISCONNECT")
+}
+
+// MaxTransferRate spreads flushes out but delivers everything, in order.
+func TestMaxTransferRate(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+	c, _ := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{MaxTransferRate: 20000})
+	expectFrame(t, got, frames.CmdConnect)
+	body := make([]byte, 1000)
+	start := time.Now()
+	for i := range 5 {
+		f := frames.New(frames.CmdSend, "destination", "/q", "seq", itoa(i))
+		f.Body = body
+		require.NoError(t, c.Send(testCtx(t), f, 0, true))
+	}
+	// Four flushes of about 1 KB each had to wait their turn at 20 KB/s.
+	require.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
+	for i := range 5 {
+		require.Equal(t, itoa(i), expectFrame(t, got, frames.CmdSend).Header("seq"))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -30,11 +31,55 @@ type sessionState struct {
 	disconnectWaiter chan error
 	disconnectID     string
 	dialCancel       context.CancelFunc
+	dialing          *dialAttempt
 	connectTimer     *time.Timer
 	disconnectTimer  *time.Timer
 	receipts         *receiptBook
 	lastServerErr    error
 	stopping         bool // Close began: start nothing new
+}
+
+// dialAttempt hands a dialed connection to the session, or closes it when
+// the session gave up on the attempt first (Close, Interrupt, a timeout):
+// the dialed message may reach a session that has already stopped, and
+// then nobody else would close the socket.
+type dialAttempt struct {
+	mu        sync.Mutex
+	conn      net.Conn
+	abandoned bool
+}
+
+// offer keeps conn for the session; false means the attempt was abandoned
+// and conn is closed.
+func (a *dialAttempt) offer(conn net.Conn) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.abandoned {
+		_ = conn.Close()
+		return false
+	}
+	a.conn = conn
+	return true
+}
+
+// take gives the session the connection (nil if there is none).
+func (a *dialAttempt) take() net.Conn {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.conn
+	a.conn = nil
+	return c
+}
+
+// abandon closes a connection not yet taken and refuses later offers.
+func (a *dialAttempt) abandon() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.abandoned = true
+	if a.conn != nil {
+		_ = a.conn.Close()
+		a.conn = nil
+	}
 }
 
 type subEntry struct {
@@ -171,33 +216,40 @@ func (s *session) connect(ctx actor.Context, m *connectRequest) {
 	s.dialCancel = cancel
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	dial, addr := s.cfg.Dial, s.cfg.Addr
+	att := &dialAttempt{}
+	s.dialing = att
 	s.c.wg.Add(1)
 	go func() {
 		defer s.c.wg.Done()
 		conn, err := dial(dctx, "tcp", addr)
-		sys.Root.Send(self, &dialed{gen: gen, conn: conn, err: err})
+		if err == nil && !att.offer(conn) {
+			return // abandoned, and conn closed
+		}
+		sys.Root.Send(self, &dialed{gen: gen, att: att, err: err})
 	}()
 	s.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() { sys.Root.Send(self, &connectTimedOut{gen: gen}) })
 }
 
 func (s *session) dialed(ctx actor.Context, m *dialed) {
+	conn := m.att.take()
 	if m.gen != s.gen || s.state != Connecting {
-		if m.conn != nil {
-			_ = m.conn.Close()
+		if conn != nil {
+			_ = conn.Close()
 		}
 		return
 	}
+	s.dialing = nil
 	if m.err != nil {
 		s.lose(ctx, m.err)
 		return
 	}
-	s.status("connected-tcp", m.conn.RemoteAddr().String())
+	s.status("connected-tcp", conn.RemoteAddr().String())
 	st := &connStats{}
 	now := time.Now().UnixNano()
 	st.lastRead.Store(now)
 	st.lastWrite.Store(now)
-	s.conn = &countingConn{Conn: m.conn, st: st, total: s.c.stats}
-	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, s.cfg.MaxPendingWrites), lost: make(chan struct{}), stats: st, cfg: &s.cfg}
+	s.conn = &countingConn{Conn: conn, st: st, total: s.c.stats}
+	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, s.cfg.MaxPendingWrites), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st, cfg: &s.cfg}
 	s.link = l
 	s.writer = ctx.Spawn(s.c.props(newWriterProducer(s.c, l, s.conn, ctx.Self())))
 	l.writer = s.writer
@@ -385,6 +437,10 @@ func (s *session) lose(ctx actor.Context, err error) {
 	if s.dialCancel != nil {
 		s.dialCancel()
 		s.dialCancel = nil
+	}
+	if s.dialing != nil {
+		s.dialing.abandon()
+		s.dialing = nil
 	}
 	lostErr := err
 	if lostErr == nil {

@@ -253,25 +253,28 @@ func TestAckAfterUnsubscribe(t *testing.T) {
 // A STOMP 1.0 server may leave the subscription header out: the message
 // goes to the subscription for its destination.
 func TestV10MessageWithoutSubscriptionHeader(t *testing.T) {
-	srv, got := newBroker(t, connectedFrame(""), onSubscribe(func(f *frames.Frame) string {
-		return message(frames.V10, "", "m1", "/queue/b", "to b") + message(frames.V10, "", "m2", "/queue/a", "to a")
-	}))
+	srv, got := newBroker(t, connectedFrame(""), func(p *peer, f *frames.Frame) bool {
+		if f.Command == frames.CmdSend {
+			p.write(message(frames.V10, "", "m1", "/queue/b", "to b") + message(frames.V10, "", "m2", "/queue/a", "to a"))
+		}
+		return true
+	})
 	c, _ := newTestClient(t, Options{})
 	connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{frames.V10}})
 	expectFrame(t, got, frames.CmdConnect)
 	aMsgs := make(chan *Message, 4)
 	bMsgs := make(chan *Message, 4)
-	// Subscribe b without messages first: the server answers every
-	// SUBSCRIBE, so give b a destination nobody sends to until a's turn.
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/b", Mode: AckClient, Handler: func(m *Message) AckAction { bMsgs <- m; return AckAck }})
 	require.NoError(t, err)
 	_, err = c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/a", Mode: AckClient, Handler: func(m *Message) AckAction { aMsgs <- m; return AckAck }})
 	require.NoError(t, err)
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/go"), 0, true))
 	require.Equal(t, "to a", string(recv(t, aMsgs, "a's message").Body))
 	require.Equal(t, "to b", string(recv(t, bMsgs, "b's message").Body))
-	ack := nextFrame(t, got, frames.CmdSubscribe)
+	ack := nextFrame(t, got, frames.CmdSubscribe, frames.CmdSend)
 	require.Equal(t, frames.CmdAck, ack.Command)
 	require.False(t, ack.Headers.Has("subscription"))
+	require.True(t, ack.Headers.Has("message-id"))
 }
 
 func TestUnsubscribePerVersion(t *testing.T) {

@@ -53,11 +53,16 @@ func (w *writer) Receive(ctx actor.Context) {
 		if w.rateTimer != nil {
 			w.rateTimer.Stop()
 		}
-		// Frames never written: give their queue tokens back.
+		// Frames never written: give their queue tokens back and say so
+		// (a receipt's waiter is answered by the session's book).
 		for _, p := range w.pending {
 			w.release(p)
+			if p.reply != nil && p.receipt == 0 {
+				p.reply <- w.l.lostErr()
+			}
 		}
 		w.pending = nil
+		close(w.l.writerDone)
 	}
 }
 
