@@ -44,7 +44,15 @@ type Decoder struct {
 
 // hdrOffsets locates a header line's key and value, relative to the start
 // of the frame so that they survive the buffer being compacted.
-type hdrOffsets struct{ k0, k1, v0, v1 int }
+type hdrOffsets struct {
+	k0, k1, v0, v1 int
+	esc            uint8 // escKey, escValue: which holds a backslash
+}
+
+const (
+	escKey = 1 << iota
+	escValue
+)
 
 // NewDecoder returns a decoder reading from r that unescapes headers as
 // version v requires, with the given limits (zero fields take defaults).
@@ -221,24 +229,25 @@ func (d *Decoder) checkHeaderBytes(cmd Command, hdrStart, hdrEnd int) error {
 	return nil
 }
 
-// build assembles the frame: one string holds every header, unescaped if
-// need be, so decoding a frame costs a single allocation whatever the
+// build assembles the frame. One string holds every header as received,
+// and one more every name or value that needs unescaping, so decoding a
+// frame costs one allocation, or two when it has escapes, whatever the
 // number of headers.
 func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (*Frame, error) {
 	d.hdrs = d.hdrs[:0]
 	if len(d.offs) > 0 {
-		raw := d.buf[d.start+hdrStart : d.start+hdrEnd]
-		if cmd.escapes(d.ver) && bytes.IndexByte(raw, '\\') >= 0 {
-			if err := d.unescapeHeaders(cmd, len(raw)); err != nil {
-				return nil, err
-			}
-		} else {
-			block := string(raw)
-			for _, o := range d.offs {
-				d.hdrs = append(d.hdrs, Header{
-					Key:   block[o.k0-hdrStart : o.k1-hdrStart],
-					Value: block[o.v0-hdrStart : o.v1-hdrStart],
-				})
+		block := string(d.buf[d.start+hdrStart : d.start+hdrEnd])
+		for _, o := range d.offs {
+			d.hdrs = append(d.hdrs, Header{
+				Key:   block[o.k0-hdrStart : o.k1-hdrStart],
+				Value: block[o.v0-hdrStart : o.v1-hdrStart],
+			})
+		}
+		if cmd.escapes(d.ver) {
+			if p := strings.IndexByte(block, '\\'); p >= 0 {
+				if err := d.unescapeHeaders(cmd, block, hdrStart, p); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -252,26 +261,47 @@ func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (
 	return &d.frame, nil
 }
 
-// unescapeHeaders unescapes every header name and value into one string,
-// at most size bytes long, and sets d.hdrs to point into it.
-func (d *Decoder) unescapeHeaders(cmd Command, size int) error {
+// unescapeHeaders unescapes the names and values of d.hdrs that hold a
+// backslash, the first of which is at p in block. It finds them from the
+// backslashes' positions, then unescapes them into one string sized from
+// their lengths (unescaping only shrinks).
+func (d *Decoder) unescapeHeaders(cmd Command, block string, hdrStart, p int) error {
+	size := 0
+	for i := 0; p >= 0; {
+		o := &d.offs[i]
+		if p >= o.v1-hdrStart {
+			i++ // a backslash is never on an LF, so the line is found
+			continue
+		}
+		var next int
+		if p < o.k1-hdrStart {
+			o.esc |= escKey
+			size += o.k1 - o.k0
+			next = o.k1 - hdrStart // the colon: the value is next
+		} else {
+			o.esc |= escValue
+			size += o.v1 - o.v0
+			next = o.v1 - hdrStart
+		}
+		if p = strings.IndexByte(block[next:], '\\'); p >= 0 {
+			p += next
+		}
+	}
 	var b strings.Builder
 	b.Grow(size)
-	for i := range d.offs {
-		o := &d.offs[i]
-		k0 := b.Len()
-		if err := unescapeTo(&b, d.buf[d.start+o.k0:d.start+o.k1], d.ver, cmd); err != nil {
-			return err
+	var err error
+	for i, o := range d.offs {
+		h := &d.hdrs[i]
+		if o.esc&escKey != 0 {
+			if h.Key, err = unescape(&b, h.Key, d.ver, cmd); err != nil {
+				return err
+			}
 		}
-		v0 := b.Len()
-		if err := unescapeTo(&b, d.buf[d.start+o.v0:d.start+o.v1], d.ver, cmd); err != nil {
-			return err
+		if o.esc&escValue != 0 {
+			if h.Value, err = unescape(&b, h.Value, d.ver, cmd); err != nil {
+				return err
+			}
 		}
-		*o = hdrOffsets{k0: k0, k1: v0, v0: v0, v1: b.Len()}
-	}
-	block := b.String()
-	for _, o := range d.offs {
-		d.hdrs = append(d.hdrs, Header{Key: block[o.k0:o.k1], Value: block[o.v0:o.v1]})
 	}
 	return nil
 }

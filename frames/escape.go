@@ -1,9 +1,6 @@
 package frames
 
-import (
-	"bytes"
-	"strings"
-)
+import "strings"
 
 // byte classes used by the encoder and decoder.
 const (
@@ -29,7 +26,12 @@ var byteClass = func() (t [256]uint8) {
 // error for any byte the version cannot represent.
 func appendHeaderText(dst []byte, s string, v Version, escape, isKey bool, cmd Command) ([]byte, error) {
 	// Fast path: nothing special in s.
-	i := plainPrefix(s)
+	i := 0
+	for ; i < len(s); i++ {
+		if byteClass[s[i]] != clsPlain {
+			break
+		}
+	}
 	if i == len(s) {
 		return append(dst, s...), nil
 	}
@@ -71,45 +73,6 @@ func appendHeaderText(dst []byte, s string, v Version, escape, isKey bool, cmd C
 	return dst, nil
 }
 
-// plainPrefix returns the length of the longest prefix of s that holds no
-// NUL, LF, CR, colon or backslash. It tests eight bytes at a time.
-func plainPrefix(s string) int {
-	i := 0
-	for ; len(s)-i >= 8; i += 8 {
-		if special8(load8(s[i : i+8])) {
-			return i + plainBytes(s[i:])
-		}
-	}
-	if i > 0 && i < len(s) && !special8(load8(s[len(s)-8:])) {
-		return len(s) // the last eight bytes, overlapping the ones tested
-	}
-	return i + plainBytes(s[i:])
-}
-
-// load8 reads the eight bytes of b as a little-endian word.
-func load8(b string) uint64 {
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
-// special8 reports whether a byte of w is a NUL, LF, CR, colon or
-// backslash: x has a zero byte if and only if (x-ones) &^ x & highs != 0.
-func special8(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	lf, cr, co, bs := w^('\n'*ones), w^('\r'*ones), w^(':'*ones), w^('\\'*ones)
-	return ((w-ones)&^w|(lf-ones)&^lf|(cr-ones)&^cr|(co-ones)&^co|(bs-ones)&^bs)&highs != 0
-}
-
-// plainBytes is plainPrefix one byte at a time.
-func plainBytes(s string) int {
-	for i := 0; i < len(s); i++ {
-		if byteClass[s[i]] != clsPlain {
-			return i
-		}
-	}
-	return len(s)
-}
-
 func what(isKey bool) string {
 	if isKey {
 		return "name"
@@ -117,17 +80,20 @@ func what(isKey bool) string {
 	return "value"
 }
 
-// unescapeTo appends s to b with the escape sequences of version v decoded.
-func unescapeTo(b *strings.Builder, s []byte, v Version, cmd Command) error {
+// unescape decodes the escape sequences of version v in s. It returns s
+// itself when s holds no backslash; otherwise it appends the result to b
+// and returns it as a slice of b's string, which stays valid because a
+// strings.Builder never rewrites the bytes it holds.
+func unescape(b *strings.Builder, s string, v Version, cmd Command) (string, error) {
+	i := strings.IndexByte(s, '\\')
+	if i < 0 {
+		return s, nil
+	}
+	start := b.Len()
 	for {
-		i := bytes.IndexByte(s, '\\')
-		if i < 0 {
-			b.Write(s)
-			return nil
-		}
-		b.Write(s[:i])
+		b.WriteString(s[:i])
 		if i+1 == len(s) {
-			return syntaxErr(cmd, "header ends in a lone backslash")
+			return "", syntaxErr(cmd, "header ends in a lone backslash")
 		}
 		switch s[i+1] {
 		case 'n':
@@ -138,12 +104,16 @@ func unescapeTo(b *strings.Builder, s []byte, v Version, cmd Command) error {
 			b.WriteByte('\\')
 		case 'r':
 			if v < V12 {
-				return syntaxErr(cmd, `escape \r is undefined in STOMP %s`, v)
+				return "", syntaxErr(cmd, `escape \r is undefined in STOMP %s`, v)
 			}
 			b.WriteByte('\r')
 		default:
-			return syntaxErr(cmd, "undefined escape sequence \\%c", s[i+1])
+			return "", syntaxErr(cmd, "undefined escape sequence \\%c", s[i+1])
 		}
 		s = s[i+2:]
+		if i = strings.IndexByte(s, '\\'); i < 0 {
+			b.WriteString(s)
+			return b.String()[start:], nil
+		}
 	}
 }
