@@ -33,6 +33,8 @@ type Client struct {
 	routes atomic.Pointer[routes]
 	subSeq atomic.Uint64
 
+	logFrames atomic.Bool
+
 	wg        sync.WaitGroup // every goroutine the engine starts
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -63,6 +65,7 @@ func NewClient(sys *actor.ActorSystem, opts Options) *Client {
 		c.sys = NewSystem(c.logger)
 		c.ownSys = true
 	}
+	c.logFrames.Store(opts.LogFrames)
 	c.disp = newDispatcher(opts.Events, opts.EventQueue, opts.ManualEvents)
 	st := &sessionState{c: c}
 	c.session = c.sys.Root.Spawn(c.props(func() actor.Actor { return &session{st} }))
@@ -112,6 +115,9 @@ func (c *Client) Close() {
 		}
 	})
 }
+
+// SetLogFrames turns the per-frame LogEvents on or off at any time.
+func (c *Client) SetLogFrames(on bool) { c.logFrames.Store(on) }
 
 // System returns the actor system the client runs in.
 func (c *Client) System() *actor.ActorSystem { return c.sys }

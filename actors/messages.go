@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"github.com/asynkron/protoactor-go/actor"
 	"time"
 
 	"github.com/stompactor/stompactor/frames"
@@ -75,6 +76,7 @@ type disconnectTimedOut struct{ gen uint64 }
 type receiptAwaited struct {
 	gen     uint64
 	id      string
+	tx      string
 	cmd     frames.Command
 	reply   chan error
 	timeout time.Duration
@@ -158,3 +160,11 @@ type connectionEnded struct{ err error }
 type sendTick struct{ gen uint64 }
 
 type checkTick struct{ gen uint64 }
+
+// Graceful disconnect.
+
+type quiesce struct{ session *actor.PID }
+
+type drained struct{}
+
+type subscriptionQuiesced struct{ id string }

@@ -82,7 +82,7 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 			continue
 		}
 		r.c.stats.FramesIn.Add(1)
-		if r.c.opts.LogFrames {
+		if r.c.logFrames.Load() {
 			r.c.log(LogDebug, "frame", "< "+f.String())
 		}
 		switch f.Command {

@@ -9,6 +9,7 @@ import (
 
 type pendingReceipt struct {
 	id       string
+	tx       string // the frame's transaction: brokers may answer it only at COMMIT
 	cmd      frames.Command
 	reply    chan error
 	deadline time.Time
@@ -37,7 +38,7 @@ func (b *receiptBook) add(m *receiptAwaited, self *actor.PID, sys *actor.ActorSy
 	if b.max > 0 && len(b.byID) >= b.max {
 		return false
 	}
-	p := &pendingReceipt{id: m.id, cmd: m.cmd, reply: m.reply, deadline: time.Now().Add(m.timeout)}
+	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, deadline: time.Now().Add(m.timeout)}
 	b.order = append(b.order, p)
 	b.byID[m.id] = p
 	b.stats.ReceiptsPending.Add(1)
@@ -52,19 +53,29 @@ func (b *receiptBook) confirm(id string) bool {
 	if !ok {
 		return false
 	}
-	if b.cumulative {
-		for len(b.order) > 0 {
-			q := b.order[0]
-			b.order = b.order[1:]
-			b.finish(q, nil)
+	if b.cumulative && p.tx == "" {
+		// Frames outside transactions are processed in order, so this
+		// receipt also answers every earlier one outside a transaction.
+		// A transacted frame's receipt may wait for its COMMIT, so it
+		// is never assumed.
+		for _, q := range b.order {
 			if q == p {
 				break
 			}
+			if q.tx == "" {
+				b.finish(q, nil)
+			}
 		}
-	} else {
-		b.finish(p, nil)
 	}
-	b.compact()
+	b.finish(p, nil)
+	keep := b.order[:0]
+	for _, q := range b.order {
+		if !q.done {
+			keep = append(keep, q)
+		}
+	}
+	clear(b.order[len(keep):])
+	b.order = keep
 	return true
 }
 

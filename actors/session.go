@@ -27,16 +27,19 @@ type sessionState struct {
 	writer, reader, heartbeat, tx *actor.PID
 	subs                          map[string]*subEntry
 
-	connectWaiter    chan connectResult
-	disconnectWaiter chan error
-	disconnectID     string
-	dialCancel       context.CancelFunc
-	dialing          *dialAttempt
-	connectTimer     *time.Timer
-	disconnectTimer  *time.Timer
-	receipts         *receiptBook
-	lastServerErr    error
-	stopping         bool // Close began: start nothing new
+	connectWaiter     chan connectResult
+	disconnectWaiter  chan error
+	disconnectID      string
+	disconnectReceipt bool
+	disconnectTimeout time.Duration
+	quiescing         map[string]bool // subscriptions still finishing before DISCONNECT
+	dialCancel        context.CancelFunc
+	dialing           *dialAttempt
+	connectTimer      *time.Timer
+	disconnectTimer   *time.Timer
+	receipts          *receiptBook
+	lastServerErr     error
+	stopping          bool // Close began: start nothing new
 }
 
 // dialAttempt hands a dialed connection to the session, or closes it when
@@ -155,6 +158,8 @@ func (s *session) Receive(ctx actor.Context) {
 		if m.gen == s.gen && s.state == Disconnecting {
 			s.lose(ctx, nil)
 		}
+	case *subscriptionQuiesced:
+		s.quiet(ctx, m.id)
 	case *disconnectTimedOut:
 		if m.gen == s.gen && s.state == Disconnecting {
 			s.lose(ctx, nil)
@@ -370,7 +375,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	s.link.version = v
 	ctx.Send(s.writer, &versionNegotiated{v: v})
 	if out > 0 || in > 0 {
-		s.heartbeat = ctx.Spawn(s.c.props(newHeartbeatProducer(s.c, s.link, ctx.Self(), s.writer, out, in, s.cfg.HeartbeatTolerance)))
+		s.heartbeat = ctx.Spawn(s.c.props(newHeartbeatProducer(s.c, s.link, ctx.Self(), s.writer, out, in, s.tolerance(f))))
 	}
 	s.state = Connected
 	s.c.state.Store(int32(Connected))
@@ -404,20 +409,48 @@ func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
 	s.state = Disconnecting
 	s.c.state.Store(int32(Disconnecting))
 	s.disconnectWaiter = m.reply
+	s.disconnectReceipt = m.receipt
+	s.disconnectTimeout = m.timeout
 	s.status("disconnecting", "")
 	gen := s.gen
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	s.disconnectTimer = time.AfterFunc(m.timeout, func() { sys.Root.Send(self, &disconnectTimedOut{gen: gen}) })
+	// Let running handlers finish and their ACKs go out first.
+	s.quiescing = map[string]bool{}
+	for id, e := range s.subs {
+		s.quiescing[id] = true
+		ctx.Send(e.pid, &quiesce{session: self})
+	}
+	if len(s.quiescing) == 0 {
+		s.writeDisconnect(ctx, m.timeout)
+	}
+}
+
+// quiet records that a subscription has nothing left to handle.
+func (s *session) quiet(ctx actor.Context, id string) {
+	if s.state != Disconnecting || s.quiescing == nil {
+		return
+	}
+	delete(s.quiescing, id)
+	if len(s.quiescing) == 0 {
+		s.writeDisconnect(ctx, s.disconnectTimeout)
+	}
+}
+
+// writeDisconnect sends DISCONNECT once every subscription is quiet.
+func (s *session) writeDisconnect(ctx actor.Context, timeout time.Duration) {
+	gen := s.gen
+	s.quiescing = nil
 	f := frames.New(frames.CmdDisconnect)
 	wf := &writeFrame{frame: f}
-	if m.receipt {
+	if s.disconnectReceipt {
 		s.disconnectID = "disconnect-" + strconv.FormatUint(gen, 10)
 		f.Headers.Add(frames.HdrReceipt, s.disconnectID)
-		s.receipts.add(&receiptAwaited{gen: gen, id: s.disconnectID, cmd: frames.CmdDisconnect, timeout: m.timeout}, ctx.Self(), ctx.ActorSystem())
+		s.receipts.add(&receiptAwaited{gen: gen, id: s.disconnectID, cmd: frames.CmdDisconnect, timeout: timeout}, ctx.Self(), ctx.ActorSystem())
 	} else {
 		wf.then = &disconnectWritten{gen: gen}
 	}
 	ctx.Send(s.writer, wf)
-	self, sys := ctx.Self(), ctx.ActorSystem()
-	s.disconnectTimer = time.AfterFunc(m.timeout, func() { sys.Root.Send(self, &disconnectTimedOut{gen: gen}) })
 }
 
 // lose ends the current connection attempt or connection, with err as the
@@ -434,6 +467,7 @@ func (s *session) lose(ctx actor.Context, err error) {
 		}
 	}
 	s.connectTimer, s.disconnectTimer = nil, nil
+	s.quiescing = nil
 	if s.dialCancel != nil {
 		s.dialCancel()
 		s.dialCancel = nil
@@ -513,6 +547,22 @@ func (s *session) status(status, detail string) {
 
 func serverError(f *frames.Frame) *ServerError {
 	return &ServerError{Message: f.Header(frames.HdrMessage), Headers: f.Headers.Clone(), Body: append([]byte(nil), f.Body...)}
+}
+
+// activeMQTolerance is the least read tolerance used with ActiveMQ, whose
+// inactivity monitor sends a heart-beat only when a whole interval passed
+// without a write, so gaps of about twice the interval are normal there.
+const activeMQTolerance = 2.5
+
+// tolerance is the configured heart-beat read tolerance, raised for
+// brokers known to send late.
+func (s *session) tolerance(connected *frames.Frame) float64 {
+	t := s.cfg.HeartbeatTolerance
+	if strings.HasPrefix(connected.Header(frames.HdrServer), "ActiveMQ") && t < activeMQTolerance {
+		s.c.log(LogInfo, "info", "ActiveMQ sends heart-beats up to two intervals apart: read tolerance raised to "+strconv.FormatFloat(activeMQTolerance, 'f', 1, 64))
+		t = activeMQTolerance
+	}
+	return t
 }
 
 // parseHeartBeat reads a heart-beat header "x,y"; a missing header is 0,0.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -23,6 +24,14 @@ type subState struct {
 	queue   chan *Message
 	stop    chan struct{}
 	started bool
+
+	// Graceful disconnect: pending counts messages queued or being
+	// handled; once draining is set, ack-mode messages not yet started are
+	// skipped (the broker redelivers them) and the session is told when
+	// pending reaches zero, after every ACK the handlers asked for.
+	pending  atomic.Int64
+	draining atomic.Bool
+	waiter   *actor.PID
 }
 
 type subscription struct{ *subState }
@@ -42,12 +51,29 @@ func (s *subscription) Receive(ctx actor.Context) {
 		}
 	case *messageDelivered:
 		msg := s.message(m, ctx.Self())
+		if s.draining.Load() {
+			// Disconnecting: an ack-mode message will be redelivered; an
+			// auto one is lost with the connection, and counted.
+			<-s.rt.slots
+			if !msg.NeedsAck() {
+				s.c.stats.Dropped.Add(1)
+			}
+			return
+		}
+		s.pending.Add(1)
 		select {
 		case s.queue <- msg:
 		default: // cannot happen while slots bound the queue; never block
+			s.pending.Add(-1)
 			<-s.rt.slots
 			s.c.stats.Dropped.Add(1)
 		}
+	case *quiesce:
+		s.waiter = m.session
+		s.draining.Store(true)
+		s.quiesced(ctx)
+	case *drained:
+		s.quiesced(ctx)
 	case *handlerDone:
 		if m.panicked && (s.l == nil || s.l.version < frames.V11) {
 			return // no NACK in 1.0: leave it unacknowledged; the panic is reported
@@ -102,12 +128,28 @@ func (s *subscription) deliverLoop(sys *actor.ActorSystem, self *actor.PID) {
 				return
 			default:
 			}
-			action, panicked := s.handle(msg)
+			action, panicked := AckNone, false
+			if !(s.draining.Load() && msg.NeedsAck()) {
+				action, panicked = s.handle(msg)
+			}
 			<-s.rt.slots
 			if msg.NeedsAck() && action != AckNone {
 				sys.Root.Send(self, &handlerDone{msg: msg, action: action, panicked: panicked})
 			}
+			if s.pending.Add(-1) == 0 && s.draining.Load() {
+				sys.Root.Send(self, &drained{})
+			}
 		}
+	}
+}
+
+// quiesced tells the session once nothing is left to handle. The ACKs of
+// finished handlers were sent to the writer before, so they precede the
+// DISCONNECT the session writes next.
+func (s *subscription) quiesced(ctx actor.Context) {
+	if s.waiter != nil && s.pending.Load() == 0 {
+		ctx.Send(s.waiter, &subscriptionQuiesced{id: s.spec.ID})
+		s.waiter = nil
 	}
 }
 
@@ -215,6 +257,7 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	}
 	delete(s.subs, m.id)
 	s.publishRoutes()
+	defer s.quiet(ctx, m.id)
 	ctx.Stop(e.pid)
 	if m.local {
 		m.reply <- nil

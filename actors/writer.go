@@ -86,10 +86,10 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		if m.receipt > 0 {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// reach the session first.
-			ctx.Send(w.session, &receiptAwaited{gen: w.l.gen, id: id, cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
+			ctx.Send(w.session, &receiptAwaited{gen: w.l.gen, id: id, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
 			w.c.disp.post(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
 		}
-		if w.c.opts.LogFrames {
+		if w.c.logFrames.Load() {
 			w.c.log(LogDebug, "frame", "> "+m.frame.String())
 		}
 	}
