@@ -198,6 +198,7 @@ func ackClientIndividual(e *env) {
 func nackRedelivers(e *env) {
 	c := e.client(func(cfg *actors.ConnectConfig) { cfg.Versions = []frames.Version{frames.V12} })
 	q := e.p.Queue(e.name())
+	body := "nacked-" + q // unique, so an old dead letter cannot match
 	first := true
 	in := &inbox{ch: make(chan *actors.Message, 16)}
 	_, err := c.Subscribe(e.ctx, actors.SubscribeSpec{Destination: q, Mode: actors.AckClientIndividual, Receipt: receipt, Handler: func(m *actors.Message) actors.AckAction {
@@ -209,21 +210,19 @@ func nackRedelivers(e *env) {
 		return actors.AckAck
 	}})
 	require.NoError(e.t, err)
-	send(e, c, q, []byte("again"))
-	m1 := in.next(e.t)
-	assert.Equal(e.t, "again", string(m1.Body))
+	// persistent: ActiveMQ moves only persistent messages to its DLQ.
+	send(e, c, q, []byte(body), frames.HdrPersistent, "true")
+	assert.Equal(e.t, body, string(in.next(e.t).Body))
 	if e.p.NackTo != nil {
 		// This broker moves a NACKed message to a dead-letter queue.
 		_, dlq := e.subscribe(c, actors.SubscribeSpec{Destination: e.p.NackTo(q)}, actors.AckNone)
-		for {
-			m := dlq.next(e.t)
-			if string(m.Body) == "again" {
-				return
-			}
+		for string(dlq.next(e.t).Body) != body {
 		}
+		return
 	}
 	m2 := in.next(e.t)
-	assert.Equal(e.t, "again", string(m2.Body))
+	assert.Equal(e.t, body, string(m2.Body))
+	assert.True(e.t, m2.Redelivered, "a NACKed message comes back flagged redelivered")
 }
 
 func unackedRedelivered(e *env) {
