@@ -19,6 +19,13 @@ type Profile struct {
 	// Durable returns the SUBSCRIBE headers of a durable topic
 	// subscription named name, and the CONNECT headers it needs.
 	Durable func(name string) (sub, conn frames.Headers)
+	// PrefetchHeader is the SUBSCRIBE header that bounds unacknowledged
+	// messages in flight.
+	PrefetchHeader string
+	// BadDestination is a destination the broker refuses with ERROR.
+	BadDestination string
+	// BrokerMaxFrame is the largest frame the broker accepts.
+	BrokerMaxFrame int
 	// NackTo, when set, names the dead-letter queue a NACKed message
 	// from queue goes to; nil means the broker redelivers it.
 	NackTo func(queue string) string
@@ -33,14 +40,17 @@ func prefixed(p string) func(string) string { return func(n string) string { ret
 // RabbitMQ describes the node started by scripts/brokers/up.sh.
 func RabbitMQ() Profile {
 	p := Profile{
-		Name:     "rabbitmq",
-		Addr:     os.Getenv("STOMPACTOR_RABBITMQ_ADDR"),
-		Host:     "/",
-		Login:    envOr("STOMPACTOR_RABBITMQ_LOGIN", "guest"),
-		Passcode: envOr("STOMPACTOR_RABBITMQ_PASSCODE", "guest"),
-		Versions: []frames.Version{frames.V10, frames.V11, frames.V12},
-		Queue:    prefixed("/queue/"),
-		Topic:    prefixed("/topic/"),
+		Name:           "rabbitmq",
+		Addr:           os.Getenv("STOMPACTOR_RABBITMQ_ADDR"),
+		Host:           "/",
+		Login:          envOr("STOMPACTOR_RABBITMQ_LOGIN", "guest"),
+		Passcode:       envOr("STOMPACTOR_RABBITMQ_PASSCODE", "guest"),
+		Versions:       []frames.Version{frames.V10, frames.V11, frames.V12},
+		Queue:          prefixed("/queue/"),
+		Topic:          prefixed("/topic/"),
+		PrefetchHeader: "prefetch-count",
+		BadDestination: "/no-such-kind/x",
+		BrokerMaxFrame: 128 << 20, // RabbitMQ's default max_message_size
 		Durable: func(name string) (frames.Headers, frames.Headers) {
 			return frames.Headers{{Key: "durable", Value: "true"}, {Key: "auto-delete", Value: "false"}, {Key: "id", Value: name}}, nil
 		},
@@ -55,20 +65,23 @@ func RabbitMQ() Profile {
 // ActiveMQ describes the broker started by scripts/brokers/up.sh.
 func ActiveMQ() Profile {
 	p := Profile{
-		Name:     "activemq",
-		Addr:     os.Getenv("STOMPACTOR_ACTIVEMQ_ADDR"),
-		Host:     "localhost",
-		Login:    os.Getenv("STOMPACTOR_ACTIVEMQ_LOGIN"),
-		Passcode: os.Getenv("STOMPACTOR_ACTIVEMQ_PASSCODE"),
-		Versions: []frames.Version{frames.V10, frames.V11, frames.V12},
-		Queue:    prefixed("/queue/"),
-		Topic:    prefixed("/topic/"),
+		Name:           "activemq",
+		Addr:           os.Getenv("STOMPACTOR_ACTIVEMQ_ADDR"),
+		Host:           "localhost",
+		Login:          os.Getenv("STOMPACTOR_ACTIVEMQ_LOGIN"),
+		Passcode:       os.Getenv("STOMPACTOR_ACTIVEMQ_PASSCODE"),
+		Versions:       []frames.Version{frames.V10, frames.V11, frames.V12},
+		Queue:          prefixed("/queue/"),
+		Topic:          prefixed("/topic/"),
+		PrefetchHeader: "activemq.prefetchSize",
+		BrokerMaxFrame: 100 << 20, // wireFormat.maxFrameSize's default
 		Durable: func(name string) (frames.Headers, frames.Headers) {
 			return frames.Headers{{Key: "activemq.subscriptionName", Value: name}}, frames.Headers{{Key: "client-id", Value: "cid-" + name}}
 		},
 		NackTo: func(string) string { return "/queue/ActiveMQ.DLQ" },
 		Unsupported: map[string]string{
-			"vhost-refused": "ActiveMQ ignores the host header",
+			"vhost-refused":         "ActiveMQ ignores the host header",
+			"error-bad-destination": "ActiveMQ creates whatever destination it is sent to",
 		},
 	}
 	if os.Getenv("STOMPACTOR_ACTIVEMQ_AUTH") != "simple" {

@@ -31,6 +31,13 @@ func TestConformance(t *testing.T) {
 		{"unacked-redelivered-after-close", unackedRedelivered},
 		{"transaction-commit-abort", transactionCommitAbort},
 		{"receipts-for-every-frame", receiptsForEveryFrame},
+		{"durable-subscription", durableSubscription},
+		{"prefetch-honoured", prefetchHonoured},
+		{"slow-does-not-stall-fast", slowDoesNotStallFast},
+		{"error-bad-destination", errorBadDestination},
+		{"error-ack-unknown-id", errorAckUnknownID},
+		{"limit-ours-on-receive", ourLimit},
+		{"limit-broker-refuses", brokerRefusesOversized},
 	})
 }
 

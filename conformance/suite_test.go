@@ -53,6 +53,7 @@ func Sim(addr string) Profile {
 	p.Name, p.Addr, p.Missing = "sim", addr, ""
 	p.Login, p.Passcode = "guest", "guest"
 	p.Durable = nil
+	p.BrokerMaxFrame = 4 << 20 // the simulator's default frames.Limits
 	p.Unsupported = map[string]string{"durable-subscription": "the simulator keeps no durable topic subscriptions"}
 	return p
 }
