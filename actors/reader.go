@@ -2,6 +2,7 @@ package actors
 
 import (
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -16,6 +17,7 @@ type route struct {
 	slots           chan struct{} // a token per message queued or being handled
 	done            chan struct{} // closed when the subscription actor stops
 	policy          FullPolicy
+	delivered       atomic.Int64 // messages handed to the subscription
 }
 
 // routes is an immutable snapshot; the session stores a new one on every
@@ -141,6 +143,7 @@ func (r *reader) deliver(sys *actor.ActorSystem, gen uint64, f *frames.Frame) bo
 		r.l.stats.readPaused.Store(false)
 	}
 	r.c.stats.MessagesIn.Add(1)
+	rt.delivered.Add(1)
 	sys.Root.Send(rt.pid, &messageDelivered{gen: gen, frame: f.Clone()})
 	return true
 }

@@ -174,7 +174,7 @@ func (s *session) Receive(ctx actor.Context) {
 	case *subscriptionsRequest:
 		out := make([]SubscriptionInfo, 0, len(s.subs))
 		for id, e := range s.subs {
-			out = append(out, SubscriptionInfo{ID: id, Destination: e.spec.Destination, Mode: e.spec.Mode})
+			out = append(out, SubscriptionInfo{ID: id, Destination: e.spec.Destination, Mode: e.spec.Mode, Delivered: e.route.delivered.Load()})
 		}
 		m.reply <- out
 	case *txRequest, *openTransactionsRequest:

@@ -83,6 +83,7 @@ type SubscribeSpec struct {
 type SubscriptionInfo struct {
 	ID, Destination string
 	Mode            AckMode
+	Delivered       int64 // messages received for it so far
 }
 
 // Message is one MESSAGE frame delivered to a subscription.

@@ -16,12 +16,17 @@ var updateReadme = flag.Bool("update-readme", false, "rewrite the reference tabl
 type refItem struct {
 	kind, ref string
 	goNames   []string // methods of *STOMP that implement it
-	setting   string   // for settings: the Config name
 }
 
-func prop(ref string, names ...string) refItem { return refItem{kind: "property", ref: ref, goNames: names} }
-func meth(ref string, names ...string) refItem { return refItem{kind: "method", ref: ref, goNames: names} }
-func evt(ref string, names ...string) refItem  { return refItem{kind: "event", ref: ref, goNames: names} }
+func prop(ref string, names ...string) refItem {
+	return refItem{kind: "property", ref: ref, goNames: names}
+}
+func meth(ref string, names ...string) refItem {
+	return refItem{kind: "method", ref: ref, goNames: names}
+}
+func evt(ref string, names ...string) refItem {
+	return refItem{kind: "event", ref: ref, goNames: names}
+}
 
 // referenceItems lists every property, method and event of the reference
 // class (settings are listed by name in referenceSettings).

@@ -129,7 +129,7 @@ func (s *STOMP) Subscriptions() []Subscription {
 	list := eng.Subscriptions(ctx)
 	out := make([]Subscription, len(list))
 	for i, x := range list {
-		out[i] = Subscription{ID: x.ID, Destination: x.Destination}
+		out[i] = Subscription{ID: x.ID, Destination: x.Destination, AckMode: AckMode(x.Mode), Delivered: x.Delivered}
 	}
 	sort.Slice(out, func(i, j int) bool { return idLess(out[i].ID, out[j].ID) })
 	return out

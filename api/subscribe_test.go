@@ -27,7 +27,7 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, &SubscribedEvent{SubscriptionID: id1, Destination: "/queue/a"}, recv(t, subscribed))
 			assert.Equal(t, &SubscribedEvent{SubscriptionID: id2, Destination: "/topic/b"}, recv(t, subscribed))
-			assert.Equal(t, []Subscription{{id1, "/queue/a"}, {id2, "/topic/b"}}, s.Subscriptions())
+			assert.Equal(t, []Subscription{{id1, "/queue/a", AckAuto, 0}, {id2, "/topic/b", AckAuto, 0}}, s.Subscriptions())
 			f := waitFrame(t, b, 1, frames.CmdSubscribe)
 			assert.Equal(t, "auto", f.Header("ack"))
 
@@ -40,7 +40,7 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 
 			require.NoError(t, s.Unsubscribe(id1))
 			assert.Equal(t, &UnsubscribedEvent{SubscriptionID: id1, Destination: "/queue/a"}, recv(t, unsubscribed))
-			assert.Equal(t, []Subscription{{id2, "/topic/b"}}, s.Subscriptions())
+			assert.Equal(t, []Subscription{{id2, "/topic/b", AckAuto, 1}}, s.Subscriptions())
 			u := waitFrame(t, b, 1, frames.CmdUnsubscribe)
 			assert.Equal(t, id1, u.Header("id"))
 			if v == "1.0" {

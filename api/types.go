@@ -26,6 +26,10 @@ func (h Header) String() string {
 type Subscription struct {
 	ID          string
 	Destination string
+	// AckMode is the subscription's acknowledgement mode.
+	AckMode AckMode
+	// Delivered counts the messages received for it so far.
+	Delivered int64
 }
 
 // FirewallType is the kind of proxy a connection goes through. The values

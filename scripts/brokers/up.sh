@@ -30,7 +30,8 @@ rabbitmq_password_hash() {
 s=os.urandom(4); print(base64.b64encode(s+hashlib.sha256(s+sys.argv[1].encode()).digest()).decode())' "$1"
 }
 
-start_rabbitmq() {
+# config_rabbitmq: pick the ports and write the node's files under $DIR/rabbitmq.
+config_rabbitmq() {
 	local d=$DIR/rabbitmq tls=$DIR/tls
 	take_port RMQ_EPMD
 	take_port RMQ_DIST
@@ -119,13 +120,21 @@ start_rabbitmq() {
 		echo "exec ${RUN_AS_RMQ[*]} $RMQ_BIN/rabbitmqctl -n '$RMQ_NODE' \"\$@\""
 	} >"$d/rabbitmqctl"
 	chmod 755 "$d/rabbitmqctl"
-	is_root && chown -R rabbitmq:rabbitmq "$d"
+	if is_root; then chown -R rabbitmq:rabbitmq "$d"; fi
+}
 
+# launch_rabbitmq: start the node (and its epmd unless that still runs) from
+# the files config_rabbitmq wrote; needs RMQ_EPMD and RMQ_NODE. (restart.sh too)
+launch_rabbitmq() {
+	local d=$DIR/rabbitmq
 	# Our own epmd on a private port, so that we know its pid and stop it.
-	start_bg rabbitmq-epmd "$d/log/epmd.log" "${RUN_AS_RMQ[@]}" \
-		epmd -port "$RMQ_EPMD" -address 127.0.0.1
+	if ! recorded_pid rabbitmq-epmd >/dev/null; then
+		start_bg rabbitmq-epmd "$d/log/epmd.log" "${RUN_AS_RMQ[@]}" \
+			epmd -port "$RMQ_EPMD" -address 127.0.0.1
+	fi
 	wait_until rabbitmq-epmd 10 "listening on 127.0.0.1:$RMQ_EPMD" \
 		epmd -port "$RMQ_EPMD" -names || return 1
+	rm -f "$d/beam.pid" # the node writes it anew
 	(
 		set -a
 		# shellcheck source=/dev/null
@@ -136,7 +145,14 @@ start_rabbitmq() {
 	)
 }
 
-wait_rabbitmq() {
+start_rabbitmq() {
+	config_rabbitmq
+	launch_rabbitmq
+}
+
+# await_rabbitmq: wait until the node answers on every listener; record the
+# pid of its Erlang VM. Needs RMQ_STOMP, RMQ_STOMPS, RMQ_WS, RMQ_WSS. (restart.sh too)
+await_rabbitmq() {
 	local d=$DIR/rabbitmq tls=(--ca "$DIR/tls/ca.pem")
 	wait_stomp rabbitmq "$START_TIMEOUT" "127.0.0.1:$RMQ_STOMP" || return 1
 	"$d/rabbitmqctl" await_startup --timeout 60 >&2 || return 1
@@ -149,7 +165,11 @@ wait_rabbitmq() {
 	stomp_probe "${tls[@]}" "wss://127.0.0.1:$RMQ_WSS/ws" >&2 || return 1
 	stomp_probe --login "$EXTRA_USER" --passcode "$EXTRA_PASS" --vhost "$EXTRA_VHOST" \
 		"127.0.0.1:$RMQ_STOMP" >&2 || return 1
+}
 
+wait_rabbitmq() {
+	local d=$DIR/rabbitmq
+	await_rabbitmq || return 1
 	env_set STOMPACTOR_RABBITMQ_ADDR "127.0.0.1:$RMQ_STOMP"
 	env_set STOMPACTOR_RABBITMQ_TLS_ADDR "127.0.0.1:$RMQ_STOMPS"
 	env_set STOMPACTOR_RABBITMQ_WS_URL "ws://127.0.0.1:$RMQ_WS/ws"
@@ -171,7 +191,8 @@ wait_rabbitmq() {
 
 AMQ_HOME=/usr/share/activemq
 
-start_activemq() {
+# config_activemq: pick the ports and write the broker's files under $DIR/activemq.
+config_activemq() {
 	local d=$DIR/activemq
 	take_port AMQ_STOMP
 	take_port AMQ_STOMPS
@@ -214,7 +235,11 @@ start_activemq() {
 		log4j.appender.out.layout=org.apache.log4j.PatternLayout
 		log4j.appender.out.layout.ConversionPattern=%d %-5p %c{1} - %m%n
 	EOF
+}
 
+# launch_activemq: start the JVM from the files config_activemq wrote. (restart.sh too)
+launch_activemq() {
+	local d=$DIR/activemq
 	local java_opts=(
 		-Xms64m -Xmx512m -Djava.awt.headless=true
 		--add-opens java.base/java.lang=ALL-UNNAMED
@@ -229,10 +254,21 @@ start_activemq() {
 		-jar "$AMQ_HOME/bin/activemq.jar" start "xbean:file:$d/conf/activemq.xml")
 }
 
-wait_activemq() {
+start_activemq() {
+	config_activemq
+	launch_activemq
+}
+
+# await_activemq: wait until the broker answers (plain, TLS, refused login).
+# Needs AMQ_STOMP and AMQ_STOMPS. (restart.sh too)
+await_activemq() {
 	wait_stomp activemq "$START_TIMEOUT" "127.0.0.1:$AMQ_STOMP" || return 1
 	stomp_probe --tls --ca "$DIR/tls/ca.pem" "127.0.0.1:$AMQ_STOMPS" >&2 || return 1
 	stomp_probe --login "$LOGIN" --passcode wrong --expect ERROR "127.0.0.1:$AMQ_STOMP" >&2 || return 1
+}
+
+wait_activemq() {
+	await_activemq || return 1
 	env_set STOMPACTOR_ACTIVEMQ_ADDR "127.0.0.1:$AMQ_STOMP"
 	env_set STOMPACTOR_ACTIVEMQ_TLS_ADDR "127.0.0.1:$AMQ_STOMPS"
 	env_set STOMPACTOR_ACTIVEMQ_AUTH simple
@@ -416,4 +452,7 @@ main() {
 	echo "$DIR/env"
 }
 
-main "$@"
+# restart.sh sources this file for the functions above, without running main.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi
