@@ -189,8 +189,27 @@ wait_for() {
 	done
 }
 
-all_gone() { ! leftovers >/dev/null && ! group_alive "$LEADER"; }
-refused() { ! tcp_open "$1" 2>/dev/null; }
+# LEADER: the recorded pid of the broker's first process, which leads its
+# process group ("" when none is recorded, e.g. after down.sh --keep).
+# leader_alive: does a process of that group still run? (Not when the pid
+# now belongs to a process started later.)
+leader_alive() {
+	local st start
+	[ -n "$LEADER" ] || return 1
+	if st=$(proc_stat "$LEADER") && [ "${st%% *}" != Z ]; then
+		start=$(cat "$DIR/pids/$BROKER.start" 2>/dev/null || true)
+		[ -z "$start" ] || [ "$start" = "${st#* }" ] || return 1
+	fi
+	group_alive "$LEADER"
+}
+all_gone() { ! leftovers >/dev/null && ! leader_alive; }
+# refused PORT: a connection to 127.0.0.1:PORT fails at once (a hang is no refusal).
+refused() {
+	local rc=0
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null || rc=$?
+	[ $rc -ne 0 ] && [ $rc -ne 124 ]
+}
 
 # kill_broker: SIGKILL the broker (RabbitMQ: the Erlang VM first, then the
 # rabbitmq-server script's process group), wait until every process of it is
@@ -199,19 +218,19 @@ refused() { ! tcp_open "$1" 2>/dev/null; }
 kill_broker() {
 	local roots pid w t0 killed=
 	t0=$(now_ms)
-	LEADER=$(cat "$DIR/pids/$BROKER.pid" 2>/dev/null || echo 0)
+	LEADER=$(cat "$DIR/pids/$BROKER.pid" 2>/dev/null || true)
 	mapfile -t roots < <(running || true)
 	WATCH=()
 	[ ${#roots[@]} -eq 0 ] || collect_tree "${roots[@]}"
-	if [ ${#WATCH[@]} -eq 0 ] && ! group_alive "$LEADER"; then
+	if [ ${#WATCH[@]} -eq 0 ] && ! leader_alive; then
 		killed="was not running"
 	else
-		log "$BROKER: SIGKILL pid ${roots[*]:-} (process group $LEADER; all of: ${WATCH[*]%%:*})"
+		log "$BROKER: SIGKILL pid ${roots[*]:-} (process group ${LEADER:-none}; all of: ${WATCH[*]%%:*})"
 		mark "SIGKILL pid ${roots[*]:-}"
 		for pid in ${roots[@]+"${roots[@]}"}; do
 			kill -KILL "$pid" 2>/dev/null || true
 		done
-		[ "$LEADER" = 0 ] || kill -KILL -- "-$LEADER" 2>/dev/null || true
+		! leader_alive || kill -KILL -- "-$LEADER" 2>/dev/null || true
 		# RabbitMQ's helpers (erl_child_setup, inet_gethost, the disk monitor's
 		# sh) run in sessions of their own and exit by themselves once the VM
 		# is gone; SIGKILL whatever is left after 5 s.
@@ -220,7 +239,7 @@ kill_broker() {
 				log "$BROKER: SIGKILL leftover pid ${w%%:*}: $(tr '\0' ' ' <"/proc/${w%%:*}/cmdline" 2>/dev/null || true)"
 				kill -KILL "${w%%:*}" 2>/dev/null || true
 			done
-			[ "$LEADER" = 0 ] || kill -KILL -- "-$LEADER" 2>/dev/null || true
+			! leader_alive || kill -KILL -- "-$LEADER" 2>/dev/null || true
 			wait_for 30 "gone" all_gone || die "$BROKER: still running after SIGKILL: $(leftovers | tr '\n' ' ')"
 		fi
 	fi
@@ -241,8 +260,8 @@ start_broker() {
 		"await_$BROKER" || die "$BROKER runs but does not answer"
 		return 0
 	fi
-	LEADER=$(cat "$DIR/pids/$BROKER.pid" 2>/dev/null || echo 0)
-	! group_alive "$LEADER" || die "$BROKER: processes of group $LEADER still run; restart.sh DIR $BROKER --kill first"
+	LEADER=$(cat "$DIR/pids/$BROKER.pid" 2>/dev/null || true)
+	! leader_alive || die "$BROKER: processes of group $LEADER still run; restart.sh DIR $BROKER --kill first"
 	local err
 	err=$(ports_free "${PORTS[@]}" 2>&1) || die "cannot start $BROKER on the same ports: $err"
 	mark "starting again"
