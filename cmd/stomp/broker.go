@@ -90,11 +90,14 @@ func faultKinds() []string {
 	return out
 }
 
+// normKind lets "drop-conn", "dropconn" and "DropConn" name the same kind.
+func normKind(s string) string { return strings.ToLower(strings.ReplaceAll(s, "-", "")) }
+
 func parseFault(spec string, n int) (sim.Fault, error) {
 	parts := strings.Split(spec, ",")
 	f := sim.Fault{Name: "fault-" + strconv.Itoa(n)}
 	for k := sim.FaultKind(1); k < 64; k++ {
-		if k.String() == parts[0] {
+		if normKind(k.String()) == normKind(parts[0]) {
 			f.Kind = k
 		}
 	}

@@ -172,3 +172,34 @@ func TestRabbitMQ(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "RabbitMQ")
 }
+
+func TestBrokerCommandWithFault(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "broker", "--listen", "127.0.0.1:0", "--user", "guest:guest",
+		"--fault", "split-writes,chunk=1", "--fault", "drop-conn,conn=2,after=1h")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	line := make([]byte, 0, 256)
+	buf := make([]byte, 1)
+	for len(line) == 0 || line[len(line)-1] != '\n' {
+		_, err := stdout.Read(buf)
+		require.NoError(t, err)
+		line = append(line, buf[0])
+	}
+	fields := strings.Fields(string(line))
+	require.GreaterOrEqual(t, len(fields), 4, string(line))
+	addr := fields[3]
+	assert.Contains(t, string(line), "2 faults planned")
+	r := stomp(t, "", "send", "--server", "stomp://guest:guest@"+addr, "--receipt", "/queue/b", "split into single bytes")
+	assert.Equal(t, 0, r.code, r.stderr)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Wait())
+}
+
+func TestBrokerBadFault(t *testing.T) {
+	r := stomp(t, "", "broker", "--listen", "127.0.0.1:0", "--fault", "no-such-fault")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "unknown kind")
+}
