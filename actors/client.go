@@ -237,11 +237,20 @@ func ctxErr(ctx context.Context) error {
 func (c *Client) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, error) {
 	reply := make(chan connectResult, 1)
 	r, err := ask(ctx, c, &connectRequest{cfg: cfg, reply: reply}, reply)
-	if err != nil {
-		if c.State() == Connecting {
-			c.Interrupt()
-		}
+	if errors.Is(err, ErrClosed) {
 		return ConnectInfo{}, err
+	}
+	if err != nil {
+		// ctx ended first, maybe before the session even took the
+		// request: withdraw it (the session sees that after the request)
+		// and take the session's verdict, which then comes at once, so
+		// that what Connect returns and the state agree.
+		c.sys.Root.Send(c.session, &connectWithdrawn{reply: reply, err: err})
+		select {
+		case r = <-reply:
+		case <-c.closed:
+			return ConnectInfo{}, ErrClosed
+		}
 	}
 	return r.info, r.err
 }

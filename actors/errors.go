@@ -22,7 +22,7 @@ var (
 	ErrProtocol            = errors.New("stomp: protocol violation by the server")
 	ErrInterrupted         = errors.New("stomp: interrupted")
 	ErrNoAck               = errors.New("stomp: message needs no acknowledgement")
-	ErrQueueFull           = errors.New("stomp: outgoing queue full")
+	ErrQueueFull           = errors.New("stomp: subscription queue full")
 )
 
 // errSubscriptionIDInUse refuses a Subscribe whose id is taken; the

@@ -19,6 +19,13 @@ type connectResult struct {
 	err  error
 }
 
+// connectWithdrawn ends the attempt a connectRequest started (if it is
+// still going) because its caller stopped waiting with err.
+type connectWithdrawn struct {
+	reply chan connectResult // the connectRequest's, naming it
+	err   error
+}
+
 type disconnectRequest struct {
 	receipt bool
 	timeout time.Duration

@@ -112,6 +112,17 @@ func (s *session) Receive(ctx actor.Context) {
 		s.connect(ctx, m)
 	case *dialed:
 		s.dialed(ctx, m)
+	case *connectWithdrawn:
+		// The caller gave up waiting and now waits for the answer to its
+		// request, which came before this: end the attempt if it still
+		// runs; fill the reply if the request was lost (a restart).
+		if s.connectWaiter == m.reply {
+			s.lose(ctx, m.err)
+		}
+		select {
+		case m.reply <- connectResult{err: m.err}:
+		default: // answered already
+		}
 	case *connectTimedOut:
 		if m.gen == s.gen && s.state == Connecting {
 			s.lose(ctx, &timeoutError{what: "connecting"})
@@ -254,7 +265,10 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	st.lastRead.Store(now)
 	st.lastWrite.Store(now)
 	s.conn = &countingConn{Conn: conn, st: st, total: s.c.stats}
-	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, s.cfg.MaxPendingWrites), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st, cfg: &s.cfg}
+	// The link gets its own copy of the settings: its writer may still be
+	// flushing when the next Connect replaces s.cfg.
+	cfg := s.cfg
+	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, cfg.MaxPendingWrites), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st, cfg: &cfg}
 	s.link = l
 	s.writer = ctx.Spawn(s.c.props(newWriterProducer(s.c, l, s.conn, ctx.Self())))
 	l.writer = s.writer

@@ -59,7 +59,10 @@ func TestSubscribeAckModesPerVersion(t *testing.T) {
 				require.Equal(t, "x = 1", sf.Header("selector"))
 				ev := waitEvent[*SubscribedEvent](t, rec, nil)
 				require.Equal(t, SubscribedEvent{ID: "s1", Destination: "/queue/a"}, *ev)
-				require.Equal(t, []SubscriptionInfo{{ID: "s1", Destination: "/queue/a", Mode: mode}}, c.Subscriptions(testCtx(t)))
+				subs := c.Subscriptions(testCtx(t))
+				require.Len(t, subs, 1)
+				subs[0].Delivered = 0 // the broker's MESSAGE may or may not have arrived yet
+				require.Equal(t, []SubscriptionInfo{{ID: "s1", Destination: "/queue/a", Mode: mode}}, subs)
 
 				m := recv(t, msgs, "the message")
 				require.Equal(t, "s1", m.Subscription)

@@ -24,6 +24,9 @@ type writerState struct {
 	rateTimer    *time.Timer
 	nextFlush    time.Time // earliest flush allowed by MaxTransferRate
 	receiptSeq   uint64
+	// disconnected is set once DISCONNECT is queued: nothing may follow
+	// it on the wire, not even a heart-beat.
+	disconnected bool
 }
 
 type writer struct{ *writerState }
@@ -42,7 +45,7 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.flushPending = false
 		w.flush(ctx)
 	case *writeHeartbeat:
-		if w.w.Buffered() == 0 && !w.flushPending {
+		if w.w.Buffered() == 0 && !w.flushPending && !w.disconnected {
 			w.w.WriteHeartbeat()
 			w.c.stats.HeartbeatsOut.Add(1)
 			w.requestFlush(ctx)
@@ -67,6 +70,13 @@ func (w *writer) Receive(ctx actor.Context) {
 }
 
 func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
+	if w.disconnected {
+		w.release(m)
+		if m.reply != nil {
+			m.reply <- ErrNotConnected
+		}
+		return
+	}
 	if m.frame == nil {
 		w.w.WriteRaw(m.raw)
 	} else {
@@ -83,6 +93,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			}
 			return
 		}
+		w.disconnected = m.frame.Command == frames.CmdDisconnect
 		if m.receipt > 0 {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// reach the session first.
