@@ -31,8 +31,8 @@ func (s *STOMP) Config(setting string) (string, error) {
 	name = strings.TrimSpace(name)
 	row, ok := lookupSetting(name)
 	if !ok {
-		if unsupportedSettings[strings.ToLower(name)] {
-			return "", newError(CodeUnsupported, "setting "+name+" is not supported")
+		if reason, ok := unsupportedSettings[strings.ToLower(name)]; ok {
+			return "", newError(CodeUnsupported, "setting "+name+" is not supported: "+reason)
 		}
 		return "", newError(CodeUnknownSetting, "unknown setting "+strconv.Quote(name))
 	}
@@ -70,8 +70,9 @@ func lookupSetting(name string) (*setting, bool) {
 	return row, ok
 }
 
-// The configuration settings, one row each.
-var settingsTable = []setting{
+// The configuration settings, one row each; the firewall and TLS ones are
+// in config_secure.go.
+var settingsTable = append([]setting{
 	stringSetting("AckTransactionId", false, func(c *config) *string { return &c.ackTransactionID }),
 	boolSetting("CollapseHeaders", false, func(c *config) *bool { return &c.collapseHeaders }),
 	{name: "ErrorHeaders", get: func(s *STOMP) (string, error) { return formatHeaders(s.ErrorHeaders()), nil }},
@@ -114,24 +115,6 @@ var settingsTable = []setting{
 			return s.setProcessIdleEvents(on)
 		}},
 	durationSetting("SelectWaitMillis", false, time.Millisecond, func(c *config) *time.Duration { return &c.selectWait }),
-	firewallSetting("FirewallAutoDetect", func(f *Firewall) string { return strconv.FormatBool(f.AutoDetect) }, func(f *Firewall, v string) error {
-		b, err := parseBool("FirewallAutoDetect", v)
-		f.AutoDetect = b
-		return err
-	}),
-	firewallSetting("FirewallHost", func(f *Firewall) string { return f.Host }, func(f *Firewall, v string) error { f.Host = v; return nil }),
-	firewallSetting("FirewallPassword", func(f *Firewall) string { return f.Password }, func(f *Firewall, v string) error { f.Password = v; return nil }),
-	firewallSetting("FirewallPort", func(f *Firewall) string { return strconv.Itoa(f.Port) }, func(f *Firewall, v string) error {
-		n, err := parseInt("FirewallPort", v, 0, 65535)
-		f.Port = n
-		return err
-	}),
-	firewallSetting("FirewallType", func(f *Firewall) string { return strconv.Itoa(int(f.Type)) }, func(f *Firewall, v string) error {
-		n, err := parseInt("FirewallType", v, 0, math.MaxInt32)
-		f.Type = FirewallType(n)
-		return err
-	}),
-	firewallSetting("FirewallUser", func(f *Firewall) string { return f.User }, func(f *Firewall, v string) error { f.User = v; return nil }),
 	durationSetting("KeepAliveInterval", true, time.Millisecond, func(c *config) *time.Duration { return &c.keepAliveInterval }),
 	durationSetting("KeepAliveTime", true, time.Millisecond, func(c *config) *time.Duration { return &c.keepAliveTime }),
 	boolSetting("Linger", true, func(c *config) *bool { return &c.linger }),
@@ -157,25 +140,7 @@ var settingsTable = []setting{
 		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
 	intSetting("InBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.inBufferSize }),
 	intSetting("OutBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.outBufferSize }),
-}
-
-// unsupportedSettings are settings of the reference class that concern
-// TLS internals, licensing or Windows code pages rather than the
-// protocol; Config names them as unsupported rather than unknown.
-var unsupportedSettings = map[string]bool{}
-
-func init() {
-	for _, n := range strings.Fields(`LogSSLPackets OpenSSLCADir OpenSSLCAFile OpenSSLCipherList
-		OpenSSLPrngSeedData ReuseSSLSession SSLCACertFilePaths SSLCACerts SSLCheckCRL SSLCipherStrength
-		SSLEnabledCipherSuites SSLEnabledProtocols SSLEnableRenegotiation SSLIncludeCertChain
-		SSLNegotiatedCipher SSLNegotiatedCipherStrength SSLNegotiatedCipherSuite SSLNegotiatedKeyExchange
-		SSLNegotiatedKeyExchangeStrength SSLNegotiatedProtocol SSLProvider SSLSecurityFlags SSLServerCACerts
-		TLS12SignatureAlgorithms TLS12SupportedGroups TLS13KeyShareGroups TLS13SignatureAlgorithms
-		TLS13SupportedGroups UseInternalSecurityAPI ProxyExceptionsList FirewallData BuildInfo CodePage
-		LicenseInfo`) {
-		unsupportedSettings[strings.ToLower(n)] = true
-	}
-}
+}, secureSettings...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {
 	return func(s *STOMP) (string, error) { return get(s, f), nil }
@@ -243,18 +208,6 @@ func stringSetting(name string, connect bool, field func(*config) *string) setti
 			}
 			*field(c) = v
 			return nil
-		}}
-}
-
-func firewallSetting(name string, read func(*Firewall) string, write func(*Firewall, string) error) setting {
-	return setting{name: name, connect: true,
-		get: configGet(func(c *config) string { return read(&c.fw) }),
-		set: func(c *config, v string) error {
-			fw := c.fw
-			if err := write(&fw, v); err != nil {
-				return err
-			}
-			return c.setFirewall(fw)
 		}}
 }
 

@@ -150,26 +150,6 @@ func TestConnectAlreadyConnected(t *testing.T) {
 	assert.True(t, s.Connected())
 }
 
-func TestConnectRefusesTLSAndProxyForNow(t *testing.T) {
-	b := newBroker(t)
-	h, p := hostPort(t, b.Addr())
-	cases := map[string]Option{
-		"SSLEnabled":         WithSSL(SSLSettings{Enabled: true}),
-		"FirewallType":       WithFirewall(Firewall{Type: FirewallSOCKS5, Host: "127.0.0.1", Port: 1080}),
-		"FirewallAutoDetect": WithFirewall(Firewall{AutoDetect: true}),
-	}
-	for name, opt := range cases {
-		t.Run(name, func(t *testing.T) {
-			s := newClient(t, opt)
-			err := s.Connect(h, p)
-			assert.ErrorIs(t, err, ErrUnsupported)
-			assert.Contains(t, err.Error(), "not supported yet")
-			assert.False(t, s.Connected())
-		})
-	}
-	assert.Equal(t, 0, b.Stats().Accepted, "nothing connected in plain text")
-}
-
 func TestConnectTimeouts(t *testing.T) {
 	silent := func(t *testing.T) *scripted {
 		return newScripted(t, func(conn net.Conn, d *frames.Decoder) {

@@ -33,7 +33,9 @@
 // # Events
 //
 // Handlers are registered with OnConnected, OnMessageIn and so on. Every
-// event but MessageIn runs on one goroutine, in order. MessageIn runs on
+// event but MessageIn and the SSL ones runs on one goroutine, in order.
+// SSLStatus and SSLServerAuthentication run on the connecting goroutine
+// while the TLS handshake waits for them. MessageIn runs on
 // its subscription's own goroutine, so messages of one subscription are
 // handled in order while different subscriptions (and other events) run
 // at the same time; a slow handler holds back only its own subscription.
@@ -72,7 +74,22 @@
 //	ProcessIdleEvents           false queues events for DoEvents (true)
 //	SelectWaitMillis            how long DoEvents waits for an event (20)
 //	FirewallAutoDetect, FirewallHost, FirewallPassword, FirewallPort,
-//	FirewallType, FirewallUser  the firewall properties (proxies: not supported yet)
+//	FirewallType, FirewallUser  the firewall properties (FirewallType 0 none,
+//	                            1 HTTP CONNECT tunnel, 2 SOCKS4, 3 SOCKS5, 10 SOCKS4A)
+//	ProxyExceptionsList         hosts reached without the proxy, ";"-separated:
+//	                            names (with subdomains), .domain, IPs, CIDRs, [:port], * ("")
+//	SSLServerCACerts            PEM CAs trusted beside the system's ("")
+//	SSLCACertFilePaths          PEM files of the trusted CAs, one path a line, in
+//	                            place of the system's ("": the system's)
+//	SSLCACerts                  PEM CAs sent after the client certificate ("")
+//	SSLEnabledProtocols         TLS versions, e.g. "TLS1.2,TLS1.3" (the default) or
+//	                            the reference's bits (0x3C00); contiguous
+//	SSLEnabledCipherSuites      TLS 1.0-1.2 suites by Go name, comma-separated ("": Go's)
+//	SSLNegotiatedProtocol       read-only: the last handshake's version ("TLS1.3")
+//	SSLNegotiatedCipherSuite    read-only: its suite (Go's name)
+//	SSLNegotiatedCipher         read-only: its bulk cipher ("AES_128_GCM")
+//	SSLNegotiatedCipherStrength read-only: the cipher's key bits
+//	SSLNegotiatedKeyExchange    read-only: "ECDHE_RSA" and so on, or the TLS 1.3 group
 //	KeepAliveInterval           milliseconds between TCP keep-alive probes (0: system)
 //	KeepAliveTime               idle milliseconds before the first probe (0: system)
 //	Linger                      close gracefully (true); false resets the connection
@@ -100,7 +117,7 @@
 //	101 ErrUnknownSetting       Config names no setting
 //	102 ErrSettingAccess        the setting is read-only or write-only
 //	103 ErrConnectedSetting     the setting cannot change while connected
-//	104 ErrUnsupported          not supported yet (TLS, proxies)
+//	104 ErrUnsupported          a feature or setting this version does not implement
 //	105 ErrClosed               Close was called
 //	200 ErrNotConnected         the call needs a connection
 //	201 ErrAlreadyConnected     Connect while connected or connecting
@@ -109,6 +126,9 @@
 //	204 ErrHeartbeatMissed      the server went silent past its heart-beat
 //	205 ErrInterrupted          Interrupt (or Disconnect) ended the call
 //	206 ErrQueueFull            a subscription's queue overflowed (FullError)
+//	207 ErrCertRejected         the server's TLS certificate was not accepted
+//	208 ErrTLSFailed            the TLS handshake failed (versions, suites, alerts)
+//	209 ErrProxyFailed          the proxy was unreachable, refused or misbehaved
 //	300 ErrTimeout              Timeout or the context's deadline passed
 //	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
 //	302 ErrWouldBlock           Timeout is 0 and the outgoing queue is full
@@ -129,10 +149,14 @@
 // that echoes a secret of three characters or more has it replaced by
 // "<redacted>".
 //
-// # Not yet
+// # TLS and proxies
 //
-// TLS (the SSL properties and events) and proxies (the firewall
-// properties) are stored and validated but take effect with the transport
-// issue; until then Connect refuses to run with them rather than connect
-// in plain text or directly.
+// Connect dials TCP to the broker, or to the proxy the firewall
+// properties name (FirewallAutoDetect: the environment's), asks the proxy
+// for a tunnel, and with SSLEnabled runs TLS end to end through it. The
+// server's certificate is verified against the trusted roots and
+// RemoteHost; OnSSLServerAuthentication sees the verdict and may change
+// it. The settings of the reference class that concern another TLS
+// provider, licensing or code pages are answered with ErrUnsupported and
+// the reason.
 package api

@@ -62,7 +62,7 @@ const (
 	CodeUnknownSetting      = 101 // Config names no setting
 	CodeSettingAccess       = 102 // the setting is read-only or write-only
 	CodeConnectedSetting    = 103 // the setting cannot change while connected
-	CodeUnsupported         = 104 // a feature this version does not support yet (TLS, proxies)
+	CodeUnsupported         = 104 // a feature or setting this version does not implement
 	CodeClosed              = 105 // Close was called
 	CodeNotConnected        = 200 // the call needs a connection
 	CodeAlreadyConnected    = 201 // Connect while connected or connecting
@@ -71,6 +71,9 @@ const (
 	CodeHeartbeatMissed     = 204 // the server went silent past its heart-beat
 	CodeInterrupted         = 205 // Interrupt (or Disconnect) ended the call
 	CodeQueueFull           = 206 // a subscription's queue overflowed (OnFull FullError)
+	CodeCertRejected        = 207 // the server's TLS certificate was not trusted or accepted
+	CodeTLSFailed           = 208 // the TLS handshake failed (versions, ciphers, alerts)
+	CodeProxyFailed         = 209 // the firewall (proxy) was unreachable, refused or broke its protocol
 	CodeTimeout             = 300 // Timeout (or the context's deadline) passed
 	CodeReceiptTimeout      = 301 // the broker's RECEIPT did not come in time
 	CodeWouldBlock          = 302 // Timeout is 0 and the outgoing queue is full
@@ -93,7 +96,7 @@ var (
 	ErrUnknownSetting      = sentinel(CodeUnknownSetting, "unknown configuration setting")
 	ErrSettingAccess       = sentinel(CodeSettingAccess, "setting is read-only or write-only")
 	ErrConnectedSetting    = sentinel(CodeConnectedSetting, "setting cannot change while connected")
-	ErrUnsupported         = sentinel(CodeUnsupported, "not supported yet")
+	ErrUnsupported         = sentinel(CodeUnsupported, "not supported")
 	ErrClosed              = sentinel(CodeClosed, "client closed")
 	ErrNotConnected        = sentinel(CodeNotConnected, "not connected")
 	ErrAlreadyConnected    = sentinel(CodeAlreadyConnected, "already connected or connecting")
@@ -102,6 +105,9 @@ var (
 	ErrHeartbeatMissed     = sentinel(CodeHeartbeatMissed, "server heart-beats stopped")
 	ErrInterrupted         = sentinel(CodeInterrupted, "interrupted")
 	ErrQueueFull           = sentinel(CodeQueueFull, "subscription queue full")
+	ErrCertRejected        = sentinel(CodeCertRejected, "server certificate rejected")
+	ErrTLSFailed           = sentinel(CodeTLSFailed, "TLS handshake failed")
+	ErrProxyFailed         = sentinel(CodeProxyFailed, "proxy failed")
 	ErrTimeout             = sentinel(CodeTimeout, "timed out")
 	ErrReceiptTimeout      = sentinel(CodeReceiptTimeout, "no receipt before the deadline")
 	ErrWouldBlock          = sentinel(CodeWouldBlock, "outgoing queue full")
@@ -148,7 +154,7 @@ func codeText(code int) string {
 var sentinels = []*Error{
 	ErrInvalidArgument, ErrUnknownSetting, ErrSettingAccess, ErrConnectedSetting, ErrUnsupported,
 	ErrClosed, ErrNotConnected, ErrAlreadyConnected, ErrConnectFailed, ErrConnectionLost,
-	ErrHeartbeatMissed, ErrInterrupted, ErrQueueFull, ErrTimeout, ErrReceiptTimeout, ErrWouldBlock,
+	ErrHeartbeatMissed, ErrInterrupted, ErrQueueFull, ErrCertRejected, ErrTLSFailed, ErrProxyFailed, ErrTimeout, ErrReceiptTimeout, ErrWouldBlock,
 	ErrCanceled, ErrUnknownSubscription, ErrUnknownTransaction, ErrTransactionExists, ErrNoAck,
 	ErrAlreadyAcked, ErrNackUnsupported, ErrProtocol, ErrFrameLimit, ErrServer, ErrOther,
 }
@@ -198,6 +204,9 @@ func toError(err error, def int, scrub func(string) string) *Error {
 			msg += ": " + firstLine(string(body))
 		}
 		return &Error{Code: CodeServerError, Message: scrub(msg), Headers: fromFrameHeaders(se.Headers, false), Body: body, cause: err}
+	}
+	if out := dialError(err, scrub); out != nil {
+		return out
 	}
 	code := def
 	for _, m := range engineCodes {

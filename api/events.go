@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/x509"
 	"sync/atomic"
 
 	"github.com/stompactor/stompactor/actors"
@@ -8,9 +9,12 @@ import (
 
 // Events. Register a handler with the On... method of its event; a later
 // call replaces it and nil removes it. Handlers of every event but
-// MessageIn run one at a time, in the order the events happened, on the
-// client's event goroutine (or, with ProcessIdleEvents false, inside
-// DoEvents). MessageIn handlers run on their subscription's own goroutine:
+// MessageIn and the two SSL events run one at a time, in the order the
+// events happened, on the client's event goroutine (or, with
+// ProcessIdleEvents false, inside DoEvents). SSLStatus and
+// SSLServerAuthentication run on the goroutine that connects, during the
+// TLS handshake, which waits for them (up to the connection's timeout).
+// MessageIn handlers run on their subscription's own goroutine:
 // messages of one subscription are handled in order, but handlers of
 // different subscriptions may run at the same time, and at the same time
 // as other events. A handler may call any method of the client except
@@ -132,22 +136,38 @@ type ReceiptOutEvent struct {
 	Command string
 }
 
-// SSLServerAuthenticationEvent reports the server's certificate. It is
-// defined now and fires once TLS arrives with the transport issue.
+// SSLServerAuthenticationEvent reports the certificate the server
+// presented during the TLS handshake, and what verification found. The
+// handshake waits for the handler: it runs on the connecting goroutine
+// (not the event goroutine, and even with ProcessIdleEvents false), so
+// that a Connect called from another handler cannot deadlock, and it may
+// run while another event's handler runs.
 type SSLServerAuthenticationEvent struct {
-	// CertEncoded is the certificate, DER encoded.
+	// CertEncoded is the server's certificate, DER encoded.
 	CertEncoded []byte
-	// CertSubject and CertIssuer name the certificate's subject and issuer.
+	// CertSubject and CertIssuer name the certificate's subject and issuer
+	// ("CN=broker,O=Example").
 	CertSubject, CertIssuer string
-	// Status says what verification found ("OK" or the problem).
+	// Status says what verification found: "OK", "OK: the certificate of
+	// SSLAcceptServerCertEncoded", "not verified: SSLAcceptServerCertEncoded
+	// is *", or the problem (unknown authority, wrong host name, expired).
 	Status string
-	// Accept, set by the handler, accepts the certificate even when
-	// verification failed.
+	// Accept is the verdict: true when verification passed. The handler
+	// may set it: true accepts a certificate verification refused (for
+	// example one pinned by fingerprint), false refuses one it passed.
+	// A refused certificate fails Connect with ErrCertRejected.
 	Accept bool
+	// Chain is what the server sent, its certificate first.
+	Chain []*x509.Certificate
+	// Err is the verification error, nil when Status starts with "OK" or
+	// verification was skipped.
+	Err error
 }
 
-// SSLStatusEvent reports a step of the TLS handshake. It is defined now
-// and fires once TLS arrives with the transport issue.
+// SSLStatusEvent reports a step of the TLS handshake: starting it, the
+// verdict on the server's certificate, the version and suite negotiated,
+// or the failure. Like SSLServerAuthentication it runs on the connecting
+// goroutine.
 type SSLStatusEvent struct {
 	// Message describes the step.
 	Message string
@@ -238,13 +258,12 @@ func (s *STOMP) OnReceiptOut(f func(*ReceiptOutEvent)) {
 }
 
 // OnSSLServerAuthentication registers the handler of
-// SSLServerAuthenticationEvent (fired once TLS is supported).
+// SSLServerAuthenticationEvent.
 func (s *STOMP) OnSSLServerAuthentication(f func(*SSLServerAuthenticationEvent)) {
 	s.on(func(h *handlers) { h.sslAuth = f })
 }
 
-// OnSSLStatus registers the handler of SSLStatusEvent (fired once TLS is
-// supported).
+// OnSSLStatus registers the handler of SSLStatusEvent.
 func (s *STOMP) OnSSLStatus(f func(*SSLStatusEvent)) { s.on(func(h *handlers) { h.sslStatus = f }) }
 
 // OnSubscribed registers the handler of SubscribedEvent.

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -167,8 +168,10 @@ func checkCert(name, s string) error {
 }
 
 func (c *config) setSSL(s SSLSettings) error {
-	if err := checkCert("SSLAcceptServerCertEncoded", s.AcceptServerCertEncoded); err != nil {
-		return err
+	if strings.TrimSpace(s.AcceptServerCertEncoded) != "*" {
+		if err := checkCert("SSLAcceptServerCertEncoded", s.AcceptServerCertEncoded); err != nil {
+			return err
+		}
 	}
 	if err := checkCert("SSLCertEncoded", s.CertEncoded); err != nil {
 		return err
@@ -230,14 +233,11 @@ func (c *config) connectWait() time.Duration {
 }
 
 // connectConfig builds the engine's connection settings, or says why the
-// settings cannot connect yet.
-func (c *config) connectConfig() (actors.ConnectConfig, error) {
-	if c.ssl.Enabled {
-		return actors.ConnectConfig{}, newError(CodeUnsupported, "TLS (SSLEnabled) is not supported yet; refusing to connect in plain text")
-	}
-	if c.fw.Type != FirewallNone || c.fw.AutoDetect {
-		return actors.ConnectConfig{}, newError(CodeUnsupported, "connecting through a firewall (proxy) is not supported yet; refusing to connect directly")
-	}
+// settings cannot connect. The dialer is a chain: TCP (to the broker, or
+// to the proxy), then the proxy's CONNECT when a firewall is set, then
+// TLS when SSLEnabled, whose events and outcome go to s. via describes
+// the proxy used, for the log ("" when none).
+func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, err error) {
 	host := c.virtualHost
 	if host == "" {
 		host = c.remoteHost
@@ -257,10 +257,25 @@ func (c *config) connectConfig() (actors.ConnectConfig, error) {
 	case IPv6Only, IPv6Never:
 		tcp.IPv6 = string(c.ipv6)
 	}
+	route, err := c.proxyRoute(c.remoteHost, os.Getenv)
+	if err != nil {
+		return actors.ConnectConfig{}, "", err
+	}
+	if route.typ != FirewallNone {
+		via = " through the " + route.typ.String() + " proxy at " + route.addr + " (" + route.from + ")"
+	}
+	dial := route.dialer(transport.TCP(tcp))
+	if c.ssl.Enabled {
+		ts, err := c.tlsSetup()
+		if err != nil {
+			return actors.ConnectConfig{}, "", err
+		}
+		dial = s.sslDialer(dial, ts)
+	}
 	wait := c.connectWait()
 	return actors.ConnectConfig{
 		Addr:            transport.HostPort(c.remoteHost, c.remotePort),
-		Dial:            transport.TCP(tcp),
+		Dial:            dial,
 		Versions:        append([]frames.Version(nil), c.supportedVersions...),
 		Host:            host,
 		Login:           c.user,
@@ -271,7 +286,7 @@ func (c *config) connectConfig() (actors.ConnectConfig, error) {
 		WriteTimeout:    c.timeout,
 		Limits:          frames.Limits{MaxHeaderLine: c.maxLineLength},
 		MaxTransferRate: c.maxTransferRate,
-	}, nil
+	}, via, nil
 }
 
 func (c *config) setVirtualHost(h string) error {

@@ -31,8 +31,9 @@ func receiptWait(ctx context.Context, timeout time.Duration) time.Duration {
 // SupportedVersions and VirtualHost. It waits for CONNECTED, bounded by
 // ConnectionTimeout when set, else Timeout; with Timeout 0 it returns at
 // once and OnConnected tells the outcome. Connect while connected returns
-// ErrAlreadyConnected; with SSLEnabled or a firewall set it returns
-// ErrUnsupported (until the transport issue lands).
+// ErrAlreadyConnected. With a firewall set it goes through the proxy
+// (ErrProxyFailed when the proxy fails), with SSLEnabled over TLS
+// (ErrCertRejected, ErrTLSFailed).
 func (s *STOMP) Connect(host string, port int) error {
 	return s.ConnectContext(context.Background(), host, port)
 }
@@ -64,15 +65,17 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 		s.mu.Unlock()
 		return err
 	}
-	cc, err := s.cfg.connectConfig()
+	cc, via, err := s.cfg.connectConfig(s)
 	if err != nil {
 		s.mu.Unlock()
 		return err
 	}
 	wait := s.cfg.connectWait()
 	eng := s.engineLocked()
+	s.tlsState.Store(nil)
+	s.serverCert.Store(nil)
 	s.mu.Unlock()
-	s.logf(actors.LogVerbose, "connecting to "+cc.Addr)
+	s.logf(actors.LogVerbose, "connecting to "+cc.Addr+via)
 	return s.call(ctx, "Connect", wait, CodeConnectFailed, func(ctx context.Context) error {
 		_, err := eng.Connect(ctx, cc)
 		return err

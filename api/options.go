@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"time"
@@ -93,6 +94,14 @@ type config struct {
 	ipv6                        IPv6Mode
 	inBufferSize, outBufferSize int
 
+	// TLS and proxy settings (options_secure.go).
+	sslCACerts                   string   // SSLCACerts: PEM chain sent after the client certificate
+	sslServerCACerts             string   // SSLServerCACerts: PEM roots trusted beside the system's
+	sslCAFiles                   []string // SSLCACertFilePaths: PEM files of roots, in place of the system's
+	sslMinVersion, sslMaxVersion uint16   // SSLEnabledProtocols
+	sslCipherSuites              []uint16 // SSLEnabledCipherSuites; nil: Go's choice
+	proxyExceptions              []string // ProxyExceptionsList
+
 	// Not settings: fixed for the client's life.
 	sys    *actor.ActorSystem
 	logger *slog.Logger
@@ -112,6 +121,8 @@ func newConfig(opts []Option) config {
 		maxLineLength:     DefaultMaxLineLength,
 		tcpNoDelay:        true,
 		ipv6:              IPv6Auto,
+		sslMinVersion:     tls.VersionTLS12,
+		sslMaxVersion:     tls.VersionTLS13,
 	}
 	for _, o := range opts {
 		if o != nil {

@@ -1,10 +1,8 @@
 package api
 
-// The firewall and SSL properties. They are stored and validated now and
-// take effect once proxies and TLS arrive with the transport issue; until
-// then Connect with SSLEnabled or a firewall set returns ErrUnsupported
-// rather than connecting directly or in plain text. Each cannot change
-// while connected.
+// The firewall and SSL properties. Connect reads them (see connectConfig:
+// TCP, then the proxy, then TLS over both), so none can change while
+// connected. SSLServerCertEncoded, read-only, is in ssl.go.
 
 func (s *STOMP) setFirewallField(name string, f func(*Firewall)) error {
 	return s.setConnectTime(name, func(c *config) error {
@@ -25,7 +23,8 @@ func (s *STOMP) setSSLField(name string, f func(*SSLSettings)) error {
 // Firewall returns every firewall property. Default: no firewall.
 func (s *STOMP) Firewall() Firewall { return get(s, func(c *config) Firewall { return c.fw }) }
 
-// FirewallAutoDetect uses the system's proxy settings. Default false.
+// FirewallAutoDetect takes the proxy from HTTPS_PROXY or ALL_PROXY when
+// the environment names one (see Firewall.AutoDetect). Default false.
 func (s *STOMP) FirewallAutoDetect() bool { return s.Firewall().AutoDetect }
 
 // SetFirewallAutoDetect sets FirewallAutoDetect.
@@ -86,8 +85,10 @@ func (s *STOMP) SetSSLEnabled(on bool) error {
 	return s.setSSLField("SSLEnabled", func(x *SSLSettings) { x.Enabled = on })
 }
 
-// SSLAcceptServerCertEncoded is the one server certificate accepted (PEM
-// or base64 DER), whatever the trust store says. Default "".
+// SSLAcceptServerCertEncoded is a server certificate (PEM or base64 DER)
+// accepted when the server presents exactly it, trusted or not; "*"
+// accepts any certificate unverified, which is insecure (see
+// SSLSettings). Default "".
 func (s *STOMP) SSLAcceptServerCertEncoded() string { return s.SSL().AcceptServerCertEncoded }
 
 // SetSSLAcceptServerCertEncoded sets SSLAcceptServerCertEncoded.
@@ -95,7 +96,8 @@ func (s *STOMP) SetSSLAcceptServerCertEncoded(cert string) error {
 	return s.setSSLField("SSLAcceptServerCertEncoded", func(x *SSLSettings) { x.AcceptServerCertEncoded = cert })
 }
 
-// SSLCertEncoded is the client certificate (PEM or base64 DER). Default "".
+// SSLCertEncoded is the client certificate (PEM or base64 DER); its key is
+// in the same PEM or in SSLCertStore. Default "".
 func (s *STOMP) SSLCertEncoded() string { return s.SSL().CertEncoded }
 
 // SetSSLCertEncoded sets SSLCertEncoded.
@@ -103,7 +105,8 @@ func (s *STOMP) SetSSLCertEncoded(cert string) error {
 	return s.setSSLField("SSLCertEncoded", func(x *SSLSettings) { x.CertEncoded = cert })
 }
 
-// SSLCertStore names (or holds) the client certificate store. Default "".
+// SSLCertStore holds the client certificate and key as PEM, or names the
+// PEM file that does (see SSLCertStoreType). Default "".
 func (s *STOMP) SSLCertStore() string { return s.SSL().CertStore }
 
 // SetSSLCertStore sets SSLCertStore.
@@ -111,8 +114,8 @@ func (s *STOMP) SetSSLCertStore(store string) error {
 	return s.setSSLField("SSLCertStore", func(x *SSLSettings) { x.CertStore = store })
 }
 
-// SSLCertStorePassword opens the certificate store; it never appears in a
-// log, an error or a String. Default "".
+// SSLCertStorePassword would open a PFX store, which is not supported; it
+// never appears in a log, an error or a String. Default "".
 func (s *STOMP) SSLCertStorePassword() string { return s.SSL().CertStorePassword }
 
 // SetSSLCertStorePassword sets SSLCertStorePassword.
@@ -120,7 +123,8 @@ func (s *STOMP) SetSSLCertStorePassword(p string) error {
 	return s.setSSLField("SSLCertStorePassword", func(x *SSLSettings) { x.CertStorePassword = p })
 }
 
-// SSLCertStoreType says what SSLCertStore holds. Default CertStoreAuto.
+// SSLCertStoreType says what SSLCertStore holds; PFX types make Connect
+// fail with ErrUnsupported. Default CertStoreAuto.
 func (s *STOMP) SSLCertStoreType() CertStoreType { return s.SSL().CertStoreType }
 
 // SetSSLCertStoreType sets SSLCertStoreType.
@@ -128,16 +132,11 @@ func (s *STOMP) SetSSLCertStoreType(t CertStoreType) error {
 	return s.setSSLField("SSLCertStoreType", func(x *SSLSettings) { x.CertStoreType = t })
 }
 
-// SSLCertSubject picks the client certificate in the store by subject; "*"
-// takes the first. Default "".
+// SSLCertSubject picks the client certificate by part of its subject; ""
+// or "*" takes the one matching the key. Default "".
 func (s *STOMP) SSLCertSubject() string { return s.SSL().CertSubject }
 
 // SetSSLCertSubject sets SSLCertSubject.
 func (s *STOMP) SetSSLCertSubject(subject string) error {
 	return s.setSSLField("SSLCertSubject", func(x *SSLSettings) { x.CertSubject = subject })
 }
-
-// SSLServerCertEncoded is the certificate the server presented on the
-// current connection (PEM). It is read-only, and "" until TLS arrives with
-// the transport issue.
-func (s *STOMP) SSLServerCertEncoded() string { return "" }

@@ -134,8 +134,8 @@ func TestReferenceTable(t *testing.T) {
 		switch _, ok := lookupSetting(name); {
 		case ok:
 			where = "`Config(\"" + name + "\")`"
-		case unsupportedSettings[strings.ToLower(name)]:
-			where = "not supported (error 104): TLS internals, licensing or code pages"
+		case unsupportedSettings[strings.ToLower(name)] != "":
+			where = "not supported (error 104): " + unsupportedSettings[strings.ToLower(name)]
 		default:
 			t.Errorf("setting %s is neither in the settings table nor listed as unsupported", name)
 		}

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"strconv"
@@ -28,6 +30,9 @@ type STOMP struct {
 
 	hmu      sync.RWMutex
 	handlers handlers
+
+	tlsState   atomic.Pointer[tls.ConnectionState] // the last TLS handshake's outcome
+	serverCert atomic.Pointer[x509.Certificate]    // the last TLS server's certificate
 
 	parsed    atomic.Pointer[[]Header] // headers of the last message handed to a handler
 	errHeader atomic.Pointer[[]Header] // headers of the last ERROR frame

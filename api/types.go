@@ -70,22 +70,30 @@ func (t FirewallType) String() string {
 	return "FirewallType(" + strconv.Itoa(int(t)) + ")"
 }
 
-// Firewall holds the firewall (proxy) properties. They are stored and
-// validated now; connecting through a proxy arrives with the transport
-// issue, and until then Connect with a firewall set fails with
-// ErrUnsupported rather than connecting directly.
+// Firewall holds the firewall (proxy) properties: Connect reaches the
+// broker through the proxy they name (TLS, when enabled, runs end to end
+// through it), except for the hosts of ProxyExceptionsList. A failure of
+// the proxy is ErrProxyFailed, its cause a *transport.ProxyError.
 type Firewall struct {
-	// AutoDetect uses the system's proxy settings. Default false.
+	// AutoDetect takes the proxy from the environment when it names one:
+	// HTTPS_PROXY, else ALL_PROXY (or their lower-case forms), as a URL
+	// whose scheme is the type (http or none: a tunnel; socks4, socks4a,
+	// socks5, socks5h) and whose user information is the login; the
+	// hosts of NO_PROXY are then reached directly too. When the
+	// environment names none, the other fields apply. Default false.
 	AutoDetect bool
-	// Type is the kind of proxy. Default FirewallNone.
+	// Type is the kind of proxy. SOCKS4 resolves the broker's name here,
+	// SOCKS4A and SOCKS5 let the proxy resolve it. Default FirewallNone.
 	Type FirewallType
 	// Host is the proxy's name or address. Default "".
 	Host string
 	// Port is the proxy's port; 0 means the type's usual port (1080 for
 	// SOCKS, 80 for a tunnel). Default 0.
 	Port int
-	// User and Password authenticate to the proxy. Default "". Password is
-	// never logged, put in an error or printed by String.
+	// User and Password authenticate to the proxy: Basic credentials for
+	// a tunnel, the username/password method for SOCKS5, the user id for
+	// SOCKS4 (which has no password). Default "". Password is never
+	// logged, put in an error or printed by String.
 	User, Password string
 }
 
@@ -105,39 +113,52 @@ func (f Firewall) GoString() string { return f.String() }
 // CertStoreType says what SSLSettings.CertStore holds.
 type CertStoreType int
 
-// Certificate store types.
+// Certificate store types. Only PEM stores are read; Connect with a PFX
+// one fails with ErrUnsupported.
 const (
-	CertStoreAuto    CertStoreType = 0 // guess from the content (the default)
-	CertStorePEMFile CertStoreType = 1 // a file of PEM blocks: certificate and key
+	CertStoreAuto    CertStoreType = 0 // PEM given inline when it holds "-----BEGIN", else a PEM file's path (the default)
+	CertStorePEMFile CertStoreType = 1 // the path of a file of PEM blocks: certificates and key
 	CertStorePEMBlob CertStoreType = 2 // PEM blocks given inline
-	CertStorePFXFile CertStoreType = 3 // a PKCS#12 file
-	CertStorePFXBlob CertStoreType = 4 // PKCS#12 bytes, base64 encoded
+	CertStorePFXFile CertStoreType = 3 // a PKCS#12 file: not supported
+	CertStorePFXBlob CertStoreType = 4 // PKCS#12 bytes, base64 encoded: not supported
 )
 
 func (t CertStoreType) valid() bool { return t >= CertStoreAuto && t <= CertStorePFXBlob }
 
-// SSLSettings holds the TLS properties. They are stored and validated now;
-// TLS arrives with the transport issue, and until then Connect with
-// Enabled set fails with ErrUnsupported rather than connecting in plain
-// text.
+// SSLSettings holds the TLS properties. With Enabled, Connect runs a TLS
+// handshake (over the proxy, if any) before CONNECT. The server's
+// certificate must chain to a trusted root (the system's, or
+// SSLCACertFilePaths', plus SSLServerCACerts) and name RemoteHost, unless
+// AcceptServerCertEncoded or the SSLServerAuthentication handler accepts
+// it; else Connect fails with ErrCertRejected. The TLS versions and
+// suites are the SSLEnabledProtocols and SSLEnabledCipherSuites settings.
 type SSLSettings struct {
 	// Enabled turns TLS on. Default false.
 	Enabled bool
-	// AcceptServerCertEncoded, when set, is the one server certificate
-	// (PEM or base64 DER) accepted, whatever the system's trust store
-	// says. Default "".
+	// AcceptServerCertEncoded, when set, is a server certificate (PEM or
+	// base64 DER) accepted even if no trusted root signed it, when the
+	// server presents exactly it; other certificates are verified as
+	// usual. "*" accepts any certificate without verification: that is
+	// insecure (anyone on the path can impersonate the broker), for tests
+	// only. Default "".
 	AcceptServerCertEncoded string
-	// CertEncoded is the client certificate (PEM or base64 DER). Default "".
+	// CertEncoded is the client certificate (PEM or base64 DER); its
+	// private key comes from the same PEM or from CertStore. Default "".
 	CertEncoded string
-	// CertStore names (or holds) the client certificate store. Default "".
+	// CertStore holds the client certificate and its unencrypted private
+	// key as PEM blocks, inline or in the file it names (see
+	// CertStoreType); certificates other than the one matching the key
+	// are sent as its chain. Default "".
 	CertStore string
-	// CertStorePassword opens the store. Default "". Never logged or
+	// CertStorePassword would open a PFX store, which is not supported;
+	// encrypted PEM keys are not either. Default "". Never logged or
 	// printed by String.
 	CertStorePassword string
 	// CertStoreType says what CertStore is. Default CertStoreAuto.
 	CertStoreType CertStoreType
-	// CertSubject picks the certificate in the store by subject; "*" takes
-	// the first. Default "".
+	// CertSubject picks the client certificate: part of its subject
+	// ("CN=client"), ignoring case; "" or "*" takes the one matching the
+	// key. Default "".
 	CertSubject string
 }
 

@@ -1,0 +1,246 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// testCA is a throw-away certificate authority.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+func newCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return &testCA{cert: cert, key: key}
+}
+
+func (ca *testCA) pem() string { return certPEM(ca.cert.Raw) }
+
+func (ca *testCA) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.cert)
+	return p
+}
+
+// issued is a certificate of ca with its key.
+type issued struct {
+	tls     tls.Certificate
+	certPEM string
+	keyPEM  string
+}
+
+// issue makes a certificate named cn for the given DNS names (and
+// 127.0.0.1 when withIP), for servers (client false) or clients.
+func (ca *testCA) issue(t *testing.T, cn string, client, withIP bool, dns ...string) issued {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	usage := x509.ExtKeyUsageServerAuth
+	if client {
+		usage = x509.ExtKeyUsageClientAuth
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn, Organization: []string{"stompactor tests"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: dns, ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	if withIP {
+		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	return issued{
+		tls:     tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
+		certPEM: certPEM(der),
+		keyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})),
+	}
+}
+
+func certPEM(der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// forward copies between a and b until either side ends, then closes both.
+func forward(a, b net.Conn) {
+	done := make(chan struct{}, 2)
+	cp := func(dst, src net.Conn) { _, _ = io.Copy(dst, src); done <- struct{}{} }
+	go cp(a, b)
+	go cp(b, a)
+	<-done
+	_ = a.Close()
+	_ = b.Close()
+	<-done
+}
+
+// relay serves ln, handing each connection to serve on a goroutine the
+// test waits for.
+func relay(t *testing.T, ln net.Listener, serve func(net.Conn)) (host string, port int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			open = append(open, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return hostPort(t, ln.Addr().String())
+}
+
+// tlsFront terminates TLS with cfg on 127.0.0.1:0 and forwards the
+// plain stream to backend. It returns its address and, after each
+// handshake, the client certificate's subject ("" without one).
+func tlsFront(t *testing.T, cfg *tls.Config, backend string) (string, int, <-chan string) {
+	t.Helper()
+	ln, err := tls.Listen("tcp4", "127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	clients := make(chan string, 16)
+	h, p := relay(t, ln, func(c net.Conn) {
+		tc := c.(*tls.Conn)
+		_ = tc.SetDeadline(time.Now().Add(wait))
+		if tc.Handshake() != nil {
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+		subject := ""
+		if pc := tc.ConnectionState().PeerCertificates; len(pc) > 0 {
+			subject = pc[0].Subject.CommonName
+		}
+		clients <- subject
+		b, err := net.Dial("tcp", backend)
+		if err != nil {
+			return
+		}
+		forward(tc, b)
+	})
+	return h, p, clients
+}
+
+// connectProxy is an HTTP CONNECT proxy on 127.0.0.1:0 that asks for
+// Basic credentials when user is set; tunnels counts the tunnels opened.
+type connectProxy struct {
+	host    string
+	port    int
+	tunnels atomic.Int32
+}
+
+func newConnectProxy(t *testing.T, user, pass string) *connectProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &connectProxy{}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	p.host, p.port = relay(t, ln, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil || req.Method != http.MethodConnect {
+			_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\n\r\n")
+			return
+		}
+		if user != "" && req.Header.Get("Proxy-Authorization") != want {
+			_, _ = io.WriteString(c, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\n\r\n")
+			return
+		}
+		b, err := net.Dial("tcp", req.Host)
+		if err != nil {
+			_, _ = io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+			return
+		}
+		p.tunnels.Add(1)
+		_, _ = io.WriteString(c, "HTTP/1.0 200 Connection established\r\n\r\n")
+		forward(c, b)
+	})
+	return p
+}
+
+// roundTrip subscribes to a fresh queue, sends to it and waits for the
+// message: the connection works end to end.
+func roundTrip(t *testing.T, s *STOMP) {
+	t.Helper()
+	got := make(chan string, 1)
+	dest := "/queue/stompactor-secure-" + time.Now().Format("150405.000000000")
+	_, err := s.SubscribeWith(context.Background(), dest, SubscribeOptions{Handler: func(e *MessageInEvent) {
+		select {
+		case got <- e.Text():
+		default:
+		}
+	}})
+	require.NoError(t, err)
+	require.NoError(t, s.SendMessage(dest, "through"))
+	require.Equal(t, "through", recv(t, got))
+}
+
+// needEnv returns the values of the named environment variables, or skips
+// the test when one is missing, failing instead under CI=true.
+func needEnv(t *testing.T, names ...string) []string {
+	t.Helper()
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = os.Getenv(n)
+		if out[i] == "" {
+			msg := n + " is not set: start the test brokers with scripts/brokers/up.sh and source its env file"
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+	return out
+}
