@@ -26,6 +26,7 @@ type connFlags struct {
 	configs   []string
 	timeout   time.Duration
 	debug     bool
+	secure    secureFlags
 }
 
 func (f *connFlags) register(cmd *cobra.Command) {
@@ -38,6 +39,7 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	p.StringArrayVar(&f.configs, "config", nil, "any configuration setting, Name=value (repeatable)")
 	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call")
 	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (passcodes redacted)")
+	f.secure.register(cmd)
 }
 
 // client builds an api.STOMP from the flags, for the given server.
@@ -79,14 +81,13 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 		return nil, err
 	}
 	opts = append(opts, api.WithOutgoingHeartbeat(out), api.WithIncomingHeartbeat(in))
+	sec, err := f.secure.options(sv.Scheme == "stomp+ssl" || sv.Scheme == "stomp+tls" || sv.Scheme == "ssl")
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, sec...)
 	opts = append(opts, extra...)
 	s := api.NewSTOMP(opts...)
-	if sv.Scheme == "stomp+ssl" || sv.Scheme == "stomp+tls" || sv.Scheme == "ssl" {
-		if err := s.SetSSLEnabled(true); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
 	for _, c := range f.configs {
 		if !strings.Contains(c, "=") {
 			s.Close()

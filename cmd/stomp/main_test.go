@@ -203,3 +203,38 @@ func TestBrokerBadFault(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "unknown kind")
 }
+
+func TestRabbitMQOverTLSAndProxies(t *testing.T) {
+	plain, tlsAddr := os.Getenv("STOMPACTOR_RABBITMQ_ADDR"), os.Getenv("STOMPACTOR_RABBITMQ_TLS_ADDR")
+	socks, httpProxy := os.Getenv("STOMPACTOR_SOCKS_ADDR"), os.Getenv("STOMPACTOR_HTTP_PROXY_ADDR")
+	ca, clientCert := os.Getenv("STOMPACTOR_TLS_CA"), os.Getenv("STOMPACTOR_TLS_CLIENT_CERT")
+	if plain == "" || tlsAddr == "" || socks == "" || httpProxy == "" || ca == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("RabbitMQ TLS, dante or tinyproxy not configured under CI")
+		}
+		t.Skip("no RabbitMQ TLS port or proxies (scripts/brokers/up.sh starts them)")
+	}
+	q := fmt.Sprintf("/queue/cli-sec-%d", time.Now().UnixNano())
+	for _, args := range [][]string{
+		{"--server", "stomp+ssl://guest:guest@" + tlsAddr + "/", "--tls-ca", ca},
+		{"--server", "stomp://guest:guest@" + plain + "/", "--proxy", "socks5://" + socks},
+		{"--server", "stomp://guest:guest@" + plain + "/", "--proxy", "socks4://" + socks},
+		{"--server", "stomp://guest:guest@" + plain + "/", "--proxy", "http://" + httpProxy},
+		{"--server", "stomp+ssl://guest:guest@" + tlsAddr + "/", "--tls-ca", ca, "--proxy", "socks5://" + socks},
+	} {
+		r := stomp(t, "", append(append([]string{"send", "--receipt"}, args...), q, "secure")...)
+		require.Equal(t, 0, r.code, "%v: %s", args, r.stderr)
+	}
+	r := stomp(t, "", "subscribe", "--server", "stomp://guest:guest@"+plain+"/", "--count", "5", q)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, strings.Repeat("secure\n", 5), r.stdout)
+
+	if clientCert != "" {
+		// A CA file that did not sign the server's certificate.
+		r = stomp(t, "", "send", "--server", "stomp+ssl://guest:guest@"+tlsAddr+"/", "--tls-ca", clientCert, q, "x")
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "certificate")
+	}
+	r = stomp(t, "", "send", "--server", "stomp://guest:guest@"+plain+"/", "--proxy", "ftp://"+socks, q, "x")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+}

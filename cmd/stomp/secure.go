@@ -1,0 +1,92 @@
+package main
+
+import (
+	"net"
+	"net/url"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+// secureFlags are the TLS and proxy flags; they map onto api's SSL and
+// firewall properties.
+type secureFlags struct {
+	tls         bool
+	tlsCA       []string
+	tlsCert     string
+	tlsInsecure bool
+	proxy       string
+	proxyAuto   bool
+}
+
+func (f *secureFlags) register(cmd *cobra.Command) {
+	p := cmd.PersistentFlags()
+	p.BoolVar(&f.tls, "tls", false, "use TLS (also implied by stomp+ssl:// servers)")
+	p.StringArrayVar(&f.tlsCA, "tls-ca", nil, "PEM file of trusted CA certificates, in place of the system's (repeatable)")
+	p.StringVar(&f.tlsCert, "tls-cert", "", "PEM file holding the client certificate and its unencrypted key")
+	p.BoolVar(&f.tlsInsecure, "tls-insecure", false, "accept any server certificate (insecure: tests only)")
+	p.StringVar(&f.proxy, "proxy", "", "proxy URL: socks4://, socks4a://, socks5://user:pass@host:port or http://user:pass@host:port (CONNECT)")
+	p.BoolVar(&f.proxyAuto, "proxy-from-env", false, "take the proxy from HTTPS_PROXY / ALL_PROXY, honouring NO_PROXY")
+}
+
+// options turns the flags into api options; sslScheme says the server URL
+// asked for TLS.
+func (f *secureFlags) options(sslScheme bool) ([]api.Option, error) {
+	var opts []api.Option
+	if f.tls || sslScheme || f.tlsCert != "" || f.tlsInsecure || len(f.tlsCA) > 0 {
+		s := api.SSLSettings{Enabled: true, CertStore: f.tlsCert, CertStoreType: api.CertStoreAuto}
+		if f.tlsInsecure {
+			s.AcceptServerCertEncoded = "*"
+		}
+		opts = append(opts, api.WithSSL(s))
+		if len(f.tlsCA) > 0 {
+			opts = append(opts, api.WithSSLCACertFilePaths(f.tlsCA...))
+		}
+	}
+	if f.proxy != "" || f.proxyAuto {
+		fw, err := parseProxy(f.proxy)
+		if err != nil {
+			return nil, err
+		}
+		fw.AutoDetect = f.proxyAuto
+		opts = append(opts, api.WithFirewall(fw))
+	}
+	return opts, nil
+}
+
+func parseProxy(raw string) (api.Firewall, error) {
+	if raw == "" {
+		return api.Firewall{}, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return api.Firewall{}, usagef("--proxy %q: want scheme://[user[:pass]@]host[:port]", redactURL(raw))
+	}
+	fw := api.Firewall{}
+	switch u.Scheme {
+	case "http":
+		fw.Type = api.FirewallTunnel
+	case "socks4":
+		fw.Type = api.FirewallSOCKS4
+	case "socks4a":
+		fw.Type = api.FirewallSOCKS4A
+	case "socks5", "socks5h":
+		fw.Type = api.FirewallSOCKS5
+	default:
+		return api.Firewall{}, usagef("--proxy: unknown scheme %q (http, socks4, socks4a, socks5)", u.Scheme)
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		host = u.Host
+	} else if fw.Port, err = strconv.Atoi(port); err != nil || fw.Port <= 0 || fw.Port > 65535 {
+		return api.Firewall{}, usagef("--proxy: bad port %q", port)
+	}
+	fw.Host = host
+	if u.User != nil {
+		fw.User = u.User.Username()
+		fw.Password, _ = u.User.Password()
+	}
+	return fw, nil
+}
