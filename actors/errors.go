@@ -22,6 +22,7 @@ var (
 	ErrProtocol            = errors.New("stomp: protocol violation by the server")
 	ErrInterrupted         = errors.New("stomp: interrupted")
 	ErrNoAck               = errors.New("stomp: message needs no acknowledgement")
+	ErrTooManyReceipts     = errors.New("stomp: too many receipts pending")
 	ErrQueueFull           = errors.New("stomp: subscription queue full")
 )
 

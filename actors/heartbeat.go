@@ -18,6 +18,9 @@ type heartbeatState struct {
 	out, in             time.Duration
 	tolerance           float64
 	sendTimer, chkTimer *time.Timer
+	// seq numbers the armed timers: a tick armed before a restart carries
+	// an older number and is ignored, so a restart never runs two loops.
+	seq uint64
 }
 
 type heartbeat struct{ *heartbeatState }
@@ -31,6 +34,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		h.stop()
+		h.seq++
 		if h.out > 0 {
 			h.armSend(ctx)
 		}
@@ -38,7 +42,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 			h.armCheck(ctx, time.Duration(float64(h.in)*h.tolerance))
 		}
 	case *sendTick:
-		if m.gen != h.l.gen {
+		if m.gen != h.l.gen || m.seq != h.seq {
 			return
 		}
 		idle := time.Since(time.Unix(0, h.l.stats.lastWrite.Load()))
@@ -47,7 +51,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 		}
 		h.armSend(ctx)
 	case *checkTick:
-		if m.gen != h.l.gen {
+		if m.gen != h.l.gen || m.seq != h.seq {
 			return
 		}
 		limit := time.Duration(float64(h.in) * h.tolerance)
@@ -67,13 +71,13 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 }
 
 func (h *heartbeat) armSend(ctx actor.Context) {
-	self, sys, gen := ctx.Self(), ctx.ActorSystem(), h.l.gen
-	h.sendTimer = time.AfterFunc(h.out/2, func() { sys.Root.Send(self, &sendTick{gen: gen}) })
+	self, sys, gen, seq := ctx.Self(), ctx.ActorSystem(), h.l.gen, h.seq
+	h.sendTimer = time.AfterFunc(h.out/2, func() { sys.Root.Send(self, &sendTick{gen: gen, seq: seq}) })
 }
 
 func (h *heartbeat) armCheck(ctx actor.Context, after time.Duration) {
-	self, sys, gen := ctx.Self(), ctx.ActorSystem(), h.l.gen
-	h.chkTimer = time.AfterFunc(after, func() { sys.Root.Send(self, &checkTick{gen: gen}) })
+	self, sys, gen, seq := ctx.Self(), ctx.ActorSystem(), h.l.gen, h.seq
+	h.chkTimer = time.AfterFunc(after, func() { sys.Root.Send(self, &checkTick{gen: gen, seq: seq}) })
 }
 
 func (h *heartbeat) stop() {

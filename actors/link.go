@@ -19,6 +19,10 @@ type link struct {
 	writer  *actor.PID
 	version frames.Version
 	credits chan struct{} // a token per frame in the outgoing queue
+	// receiptSlots holds a token per receipt awaited: the writer takes one
+	// before it writes a frame with a receipt header, the receipt book
+	// gives it back, so the limit is checked before anything is sent.
+	receiptSlots chan struct{}
 	lost    chan struct{} // closed when the connection ends
 	// writerDone is closed when the writer has stopped: no reply comes
 	// from it after that.

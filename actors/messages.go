@@ -82,6 +82,7 @@ type disconnectTimedOut struct{ gen uint64 }
 
 type receiptAwaited struct {
 	gen     uint64
+	token   bool // holds a token of the link's receiptSlots
 	id      string
 	tx      string
 	cmd     frames.Command
@@ -164,9 +165,9 @@ type connectionEnded struct{ err error }
 
 // Heart-beat timer ticks.
 
-type sendTick struct{ gen uint64 }
+type sendTick struct{ gen, seq uint64 }
 
-type checkTick struct{ gen uint64 }
+type checkTick struct{ gen, seq uint64 }
 
 // Graceful disconnect.
 

@@ -14,6 +14,7 @@ type pendingReceipt struct {
 	reply    chan error
 	deadline time.Time
 	done     bool
+	token    bool
 }
 
 // receiptBook matches RECEIPT frames to the frames that asked for them, in
@@ -23,7 +24,7 @@ type receiptBook struct {
 	order      []*pendingReceipt
 	byID       map[string]*pendingReceipt
 	cumulative bool
-	max        int
+	slots      chan struct{} // the link's receipt tokens, given back on finish
 	timer      *time.Timer
 	due        time.Time
 	stats      *Stats
@@ -35,10 +36,10 @@ func newReceiptBook(stats *Stats) *receiptBook {
 
 // add registers a receipt; it returns false when the book is full.
 func (b *receiptBook) add(m *receiptAwaited, self *actor.PID, sys *actor.ActorSystem) bool {
-	if b.max > 0 && len(b.byID) >= b.max {
+	if _, dup := b.byID[m.id]; dup {
 		return false
 	}
-	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, deadline: time.Now().Add(m.timeout)}
+	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, deadline: time.Now().Add(m.timeout), token: m.token}
 	b.order = append(b.order, p)
 	b.byID[m.id] = p
 	b.stats.ReceiptsPending.Add(1)
@@ -96,6 +97,12 @@ func (b *receiptBook) finish(p *pendingReceipt, err error) {
 	}
 	p.done = true
 	delete(b.byID, p.id)
+	if p.token && b.slots != nil {
+		select {
+		case <-b.slots:
+		default:
+		}
+	}
 	b.stats.ReceiptsPending.Add(-1)
 	if p.reply != nil {
 		p.reply <- err

@@ -158,8 +158,13 @@ func (s *session) Receive(ctx actor.Context) {
 			}
 			return
 		}
-		if !s.receipts.add(m, ctx.Self(), ctx.ActorSystem()) && m.reply != nil {
-			m.reply <- errors.New("stomp: too many receipts pending")
+		if !s.receipts.add(m, ctx.Self(), ctx.ActorSystem()) {
+			if m.token {
+				<-s.link.receiptSlots
+			}
+			if m.reply != nil {
+				m.reply <- protocolErr("receipt id %q is already awaited", m.id)
+			}
 		}
 	case *receiptTick:
 		s.receipts.expire(time.Now(), ctx.Self(), ctx.ActorSystem())
@@ -225,7 +230,6 @@ func (s *session) connect(ctx actor.Context, m *connectRequest) {
 	s.lastServerErr = nil
 	s.receipts = newReceiptBook(s.c.stats)
 	s.receipts.cumulative = !s.cfg.NoCumulativeReceipts
-	s.receipts.max = s.cfg.MaxPendingReceipts
 	s.status("dialing", s.cfg.Addr)
 
 	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
@@ -268,8 +272,9 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	// The link gets its own copy of the settings: its writer may still be
 	// flushing when the next Connect replaces s.cfg.
 	cfg := s.cfg
-	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, cfg.MaxPendingWrites), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st, cfg: &cfg}
+	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, cfg.MaxPendingWrites), receiptSlots: make(chan struct{}, cfg.MaxPendingReceipts), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st, cfg: &cfg}
 	s.link = l
+	s.receipts.slots = l.receiptSlots
 	s.writer = ctx.Spawn(s.c.props(newWriterProducer(s.c, l, s.conn, ctx.Self())))
 	l.writer = s.writer
 	s.reader = ctx.Spawn(s.c.props(newReaderProducer(s.c, l, s.conn, ctx.Self(), s.cfg.Limits, s.cfg.Versions)))

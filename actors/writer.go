@@ -82,11 +82,23 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	} else {
 		var id string
 		if m.receipt > 0 {
+			select {
+			case w.l.receiptSlots <- struct{}{}:
+			default:
+				w.release(m)
+				if m.reply != nil {
+					m.reply <- ErrTooManyReceipts
+				}
+				return
+			}
 			w.receiptSeq++
 			id = "r-" + strconv.FormatUint(w.l.gen, 10) + "-" + strconv.FormatUint(w.receiptSeq, 10)
 			m.frame.Headers.Set(frames.HdrReceipt, id)
 		}
 		if err := w.w.WriteFrame(m.frame); err != nil {
+			if m.receipt > 0 {
+				<-w.l.receiptSlots
+			}
 			w.release(m)
 			if m.reply != nil {
 				m.reply <- err
@@ -97,7 +109,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		if m.receipt > 0 {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// reach the session first.
-			ctx.Send(w.session, &receiptAwaited{gen: w.l.gen, id: id, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
+			ctx.Send(w.session, &receiptAwaited{gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
 			w.c.disp.post(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
 		}
 		if w.c.logFrames.Load() {
