@@ -23,7 +23,7 @@ type link struct {
 	// before it writes a frame with a receipt header, the receipt book
 	// gives it back, so the limit is checked before anything is sent.
 	receiptSlots chan struct{}
-	lost    chan struct{} // closed when the connection ends
+	lost         chan struct{} // closed when the connection ends
 	// writerDone is closed when the writer has stopped: no reply comes
 	// from it after that.
 	writerDone chan struct{}
