@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,7 +139,6 @@ type env struct {
 	t   *testing.T
 	p   Profile
 	ctx context.Context
-	seq int
 }
 
 func newEnv(t *testing.T, p Profile) *env {
@@ -147,11 +147,15 @@ func newEnv(t *testing.T, p Profile) *env {
 	return &env{t: t, p: p, ctx: ctx}
 }
 
-// name returns a destination name unique to this run, scenario and broker.
+// names counts every name handed out in this process, so that repeated
+// runs (-count) never reuse a destination.
+var names atomic.Int64
+
+// name returns a destination name unique to this process, scenario and
+// broker.
 func (e *env) name() string {
-	e.seq++
 	n := strings.NewReplacer("/", "-", " ", "-").Replace(e.t.Name())
-	return fmt.Sprintf("sa-%s-%s-%d", runID, n, e.seq)
+	return fmt.Sprintf("sa-%s-%s-%d", runID, n, names.Add(1))
 }
 
 func (e *env) config(mod ...func(*actors.ConnectConfig)) actors.ConnectConfig {
