@@ -101,6 +101,8 @@
 //	TcpNoDelay                  Nagle's algorithm off (true)
 //	UseIPv6                     auto (default), only or never
 //	InBufferSize, OutBufferSize socket buffer sizes in bytes (0: system)
+//	WebSocketURL                not in the reference: ws:// or wss:// URL to speak
+//	                            STOMP over a WebSocket ("": raw TCP)
 //
 // Every setting but the read-only ones and LogLevel, CollapseHeaders,
 // AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis and the
@@ -159,4 +161,19 @@
 // it. The settings of the reference class that concern another TLS
 // provider, licensing or code pages are answered with ErrUnsupported and
 // the reason.
+//
+// # WebSocket
+//
+// With WebSocketURL set (WithWebSocketURL), Connect opens a WebSocket to
+// that URL and runs STOMP in its messages, as browsers do with RabbitMQ's
+// Web-STOMP, ActiveMQ's or Artemis's WebSocket ports: the URL's host and
+// port take the place of Connect's, the same proxies apply, and wss://
+// runs TLS with the SSL settings above (SSLEnabled need not be set; with
+// ws:// it is an error). The upgrade offers the subprotocols of
+// SupportedVersions (v12.stomp, v11.stomp, v10.stomp), fails unless the
+// server picks one, and a refused upgrade is ErrConnectFailed with the
+// HTTP status in its message. Frames go out in binary messages; incoming
+// text and binary messages are both read, each bounded in size. The host
+// header of CONNECT is still VirtualHost, by default the URL's host:
+// RabbitMQ wants "/".
 package api

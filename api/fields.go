@@ -235,8 +235,10 @@ func (c *config) connectWait() time.Duration {
 // connectConfig builds the engine's connection settings, or says why the
 // settings cannot connect. The dialer is a chain: TCP (to the broker, or
 // to the proxy), then the proxy's CONNECT when a firewall is set, then
-// TLS when SSLEnabled, whose events and outcome go to s. via describes
-// the proxy used, for the log ("" when none).
+// TLS when SSLEnabled (or WebSocketURL is wss://), whose events and
+// outcome go to s, then the WebSocket handshake when WebSocketURL is set.
+// via describes the WebSocket and the proxy used, for the log ("" when
+// none).
 func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, err error) {
 	host := c.virtualHost
 	if host == "" {
@@ -265,12 +267,25 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		via = " through the " + route.typ.String() + " proxy at " + route.addr + " (" + route.from + ")"
 	}
 	dial := route.dialer(transport.TCP(tcp))
-	if c.ssl.Enabled {
+	useTLS := c.ssl.Enabled
+	ws, overWS := c.webSocketTarget()
+	if overWS {
+		if useTLS && !ws.Secure {
+			return actors.ConnectConfig{}, "", invalid("SSLEnabled is true but WebSocketURL is ws://: use wss:// for TLS")
+		}
+		useTLS = ws.Secure
+	}
+	if useTLS {
 		ts, err := c.tlsSetup()
 		if err != nil {
 			return actors.ConnectConfig{}, "", err
 		}
 		dial = s.sslDialer(dial, ts)
+	}
+	if overWS {
+		// wss:// hands the WebSocket a dialer that has run TLS already.
+		dial = transport.WebSocket(dial, c.webSocketURL, transport.WSOptions{Subprotocols: subprotocols(c.supportedVersions)})
+		via = " over WebSocket " + ws.URL.String() + via
 	}
 	wait := c.connectWait()
 	return actors.ConnectConfig{

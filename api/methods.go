@@ -33,7 +33,9 @@ func receiptWait(ctx context.Context, timeout time.Duration) time.Duration {
 // once and OnConnected tells the outcome. Connect while connected returns
 // ErrAlreadyConnected. With a firewall set it goes through the proxy
 // (ErrProxyFailed when the proxy fails), with SSLEnabled over TLS
-// (ErrCertRejected, ErrTLSFailed).
+// (ErrCertRejected, ErrTLSFailed). With WebSocketURL set it connects to
+// that URL over a WebSocket instead, and host and port are not used (the
+// URL's become RemoteHost and RemotePort).
 func (s *STOMP) Connect(host string, port int) error {
 	return s.ConnectContext(context.Background(), host, port)
 }
@@ -52,6 +54,9 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 	if s.eng != nil && s.eng.State() != actors.Disconnected {
 		s.mu.Unlock()
 		return ErrAlreadyConnected
+	}
+	if u, ok := s.cfg.webSocketTarget(); ok {
+		host, port = u.Host, u.Port // the URL names the server
 	}
 	if host == "" {
 		s.mu.Unlock()

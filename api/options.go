@@ -101,6 +101,7 @@ type config struct {
 	sslMinVersion, sslMaxVersion uint16   // SSLEnabledProtocols
 	sslCipherSuites              []uint16 // SSLEnabledCipherSuites; nil: Go's choice
 	proxyExceptions              []string // ProxyExceptionsList
+	webSocketURL                 string   // WebSocketURL (websocket.go)
 
 	// Not settings: fixed for the client's life.
 	sys    *actor.ActorSystem

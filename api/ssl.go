@@ -150,6 +150,7 @@ func dialError(err error, scrub func(string) string) *Error {
 		cr   *certRejected
 		he   *transport.HandshakeError
 		pe   *transport.ProxyError
+		we   *transport.WSError
 		code int
 		msg  string
 	)
@@ -160,6 +161,10 @@ func dialError(err error, scrub func(string) string) *Error {
 		code, msg = CodeTLSFailed, he.Error()
 	case errors.As(err, &pe):
 		code, msg = CodeProxyFailed, pe.Error()
+	case errors.As(err, &we) && we.Kind == transport.WSTooLarge:
+		code, msg = CodeFrameLimit, we.Error()
+	case errors.As(err, &we):
+		code, msg = CodeConnectFailed, we.Error()
 	default:
 		return nil
 	}

@@ -1,6 +1,7 @@
 // Package transport opens the byte streams a STOMP client runs over. A
 // dialer is a plain function, so TLS, proxies and test fault injectors wrap
-// one another freely.
+// one another freely; WebSocket carries STOMP over ws:// and wss:// on top
+// of any of them.
 package transport
 
 import (

@@ -31,7 +31,8 @@ type connFlags struct {
 
 func (f *connFlags) register(cmd *cobra.Command) {
 	p := cmd.PersistentFlags()
-	p.StringArrayVar(&f.servers, "server", nil, "broker URL stomp://user:pass@host:port/vhost (repeat for failover: tried in order)")
+	p.StringArrayVar(&f.servers, "server", nil, "broker URL stomp://user:pass@host:port/vhost, stomp+ssl://..., or ws://user:pass@host:port/path and wss://... for STOMP over WebSocket\n"+
+		"(the path is the HTTP path: the vhost is then \"/\", or --config VirtualHost=NAME); repeat for failover: tried in order")
 	p.StringVar(&f.login, "login", "", "login (default $STOMP_LOGIN)")
 	p.StringVar(&f.passcode, "passcode", "", "passcode (default $STOMP_PASSCODE; never echoed)")
 	p.StringVar(&f.version, "version", "", "protocol version to offer: 1.0, 1.1 or 1.2 (default all three)")
@@ -81,11 +82,17 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 		return nil, err
 	}
 	opts = append(opts, api.WithOutgoingHeartbeat(out), api.WithIncomingHeartbeat(in))
+	if sv.Scheme == "ws" && (f.secure.tls || f.secure.tlsCert != "" || f.secure.tlsInsecure || len(f.secure.tlsCA) > 0) {
+		return nil, usagef("--server ws:// is plain: use wss:// for TLS")
+	}
 	sec, err := f.secure.options(sv.Scheme == "stomp+ssl" || sv.Scheme == "stomp+tls" || sv.Scheme == "ssl")
 	if err != nil {
 		return nil, err
 	}
 	opts = append(opts, sec...)
+	if sv.WSURL != "" {
+		opts = append(opts, api.WithWebSocketURL(sv.WSURL))
+	}
 	opts = append(opts, extra...)
 	s := api.NewSTOMP(opts...)
 	for _, c := range f.configs {
@@ -124,7 +131,7 @@ func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.
 			return s, sv, nil
 		}
 		s.Close()
-		errs = append(errs, fmt.Errorf("%s:%d: %w", sv.Host, sv.Port, err))
+		errs = append(errs, fmt.Errorf("%s: %w", sv, err))
 		if ctx.Err() != nil {
 			break
 		}

@@ -63,8 +63,8 @@ func runDemo(ctx context.Context, cf *connFlags, out, errw io.Writer, dest strin
 		return err
 	}
 	defer pub.Close()
-	fmt.Fprintf(out, "connected to %s:%d: STOMP %s, server %q, heart-beats out %dms in %dms\n",
-		sv.Host, sv.Port, pub.ProtocolVersion(), pub.ServerInfo(), pub.OutgoingHeartbeat(), pub.IncomingHeartbeat())
+	fmt.Fprintf(out, "connected to %s: STOMP %s, server %q, heart-beats out %dms in %dms\n",
+		sv, pub.ProtocolVersion(), pub.ServerInfo(), pub.OutgoingHeartbeat(), pub.IncomingHeartbeat())
 
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, count)

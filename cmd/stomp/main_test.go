@@ -5,13 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -237,4 +243,100 @@ func TestRabbitMQOverTLSAndProxies(t *testing.T) {
 	}
 	r = stomp(t, "", "send", "--server", "stomp://guest:guest@"+plain+"/", "--proxy", "ftp://"+socks, q, "x")
 	assert.Equal(t, exitUsage, r.code, r.stderr)
+}
+
+// wsBridge fronts the STOMP server at backend with a WebSocket at
+// ws://127.0.0.1:PORT/stomp, as a broker's Web-STOMP port does.
+func wsBridge(t *testing.T, backend string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"v12.stomp", "v11.stomp", "v10.stomp"}})
+		if err != nil {
+			return
+		}
+		back, err := net.Dial("tcp", backend)
+		if err != nil {
+			_ = c.Close(websocket.StatusTryAgainLater, "no backend")
+			return
+		}
+		ws := websocket.NetConn(ctx, c, websocket.MessageBinary)
+		done := make(chan struct{})
+		go func() { _, _ = io.Copy(back, ws); _ = back.Close(); close(done) }()
+		_, _ = io.Copy(ws, back)
+		_ = ws.Close()
+		<-done
+	}))
+	t.Cleanup(func() {
+		cancel()
+		srv.Close()
+		wg.Wait()
+	})
+	return strings.Replace(srv.URL, "http://", "ws://guest:guest@", 1) + "/stomp"
+}
+
+func TestWebSocketServer(t *testing.T) {
+	b, err := sim.NewBroker(sim.WithUser("guest", "guest"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	srv := wsBridge(t, b.Addr())
+	r := stomp(t, "", "send", "--server", srv, "--receipt", "/queue/ws", "over a WebSocket")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "1", "/queue/ws")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "over a WebSocket\n", r.stdout)
+
+	r = stomp(t, "", "send", "--server", srv, "--tls", "/queue/ws", "x")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "wss://")
+
+	bad := strings.Replace(srv, "guest:guest", "guest:wrongpass", 1)
+	r = stomp(t, "", "send", "--server", bad, "/queue/ws", "x")
+	assert.Equal(t, exitFailure, r.code)
+	assert.NotContains(t, r.stderr+r.stdout, "wrongpass")
+	assert.Contains(t, r.stderr, "ws://127.0.0.1:", "the server is named by its URL")
+}
+
+func TestParseWebSocketServer(t *testing.T) {
+	sv, err := parseServer("wss://u:p@broker/ws")
+	require.NoError(t, err)
+	assert.Equal(t, server{Scheme: "wss", Host: "broker", Port: 443, Login: "u", Passcode: "p", VHost: "/", HasVHost: true, WSURL: "wss://broker/ws"}, sv)
+	assert.Equal(t, "wss://broker/ws", sv.String())
+	sv, err = parseServer("ws://broker:15674/ws")
+	require.NoError(t, err)
+	assert.Equal(t, 15674, sv.Port)
+	assert.Equal(t, "ws://broker:15674/ws", sv.WSURL)
+	sv, err = parseServer("broker")
+	require.NoError(t, err)
+	assert.Equal(t, "broker:61613", sv.String())
+}
+
+func TestRabbitMQOverWebSocket(t *testing.T) {
+	wsURL, wssURL, ca := os.Getenv("STOMPACTOR_RABBITMQ_WS_URL"), os.Getenv("STOMPACTOR_RABBITMQ_WSS_URL"), os.Getenv("STOMPACTOR_TLS_CA")
+	if wsURL == "" || wssURL == "" || ca == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("RabbitMQ Web-STOMP not configured under CI")
+		}
+		t.Skip("no RabbitMQ Web-STOMP (scripts/brokers/up.sh starts it)")
+	}
+	login := func(u string) string { return strings.Replace(u, "://", "://guest:guest@", 1) }
+	q := fmt.Sprintf("/queue/cli-ws-%d", time.Now().UnixNano())
+	r := stomp(t, "", "send", "--server", login(wsURL), "--receipt", q, "over ws")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "send", "--server", login(wssURL), "--tls-ca", ca, "--receipt", q, "over wss")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "send", "--server", login(wsURL), "--config", "VirtualHost=/", "--receipt", q, "vhost named")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", login(wsURL), "--count", "3", q)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "over ws\nover wss\nvhost named\n", r.stdout)
+
+	r = stomp(t, "", "send", "--server", login(wsURL), "--config", "VirtualHost=/nope", q, "x")
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	r = stomp(t, "", "send", "--server", login(wssURL), q, "x")
+	assert.Equal(t, exitFailure, r.code, "the CA is not the system's")
+	assert.Contains(t, r.stderr, "certificate")
 }

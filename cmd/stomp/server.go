@@ -9,7 +9,10 @@ import (
 )
 
 // server is one broker named by a --server URL:
-// stomp://user:pass@host:port/vhost, stomp+ssl://, ws://, wss://.
+// stomp://user:pass@host:port/vhost, stomp+ssl://, or
+// ws://user:pass@host:port/path and wss:// for STOMP over WebSocket,
+// whose path is the HTTP path (the virtual host is then "/" unless
+// --config VirtualHost=... names another).
 type server struct {
 	Scheme   string
 	Host     string
@@ -18,6 +21,15 @@ type server struct {
 	Passcode string
 	VHost    string
 	HasVHost bool
+	WSURL    string // ws:// or wss:// URL without user information
+}
+
+// String names the server in messages: host:port, or the WebSocket URL.
+func (sv server) String() string {
+	if sv.WSURL != "" {
+		return sv.WSURL
+	}
+	return net.JoinHostPort(sv.Host, strconv.Itoa(sv.Port))
 }
 
 // parseServer reads a --server value. A bare "host:port" means stomp://.
@@ -35,10 +47,12 @@ func parseServer(s string) (server, error) {
 		sv.Port = 61613
 	case "stomp+ssl", "stomp+tls", "ssl":
 		sv.Port = 61612
-	case "ws", "wss":
-		return server{}, fmt.Errorf("--server %s: WebSocket transport is not available yet", u.Scheme)
+	case "ws":
+		sv.Port = 80
+	case "wss":
+		sv.Port = 443
 	default:
-		return server{}, fmt.Errorf("--server: unknown scheme %q (use stomp://, stomp+ssl://)", u.Scheme)
+		return server{}, fmt.Errorf("--server: unknown scheme %q (use stomp://, stomp+ssl://, ws://, wss://)", u.Scheme)
 	}
 	host, port, err := net.SplitHostPort(u.Host)
 	if err != nil {
@@ -57,6 +71,14 @@ func parseServer(s string) (server, error) {
 	if u.User != nil {
 		sv.Login = u.User.Username()
 		sv.Passcode, _ = u.User.Password()
+	}
+	if sv.Scheme == "ws" || sv.Scheme == "wss" {
+		// The path is the WebSocket's; RabbitMQ, the usual Web-STOMP
+		// broker, wants a vhost in the host header, and others ignore it.
+		ws := *u
+		ws.User = nil
+		sv.WSURL, sv.VHost, sv.HasVHost = ws.String(), "/", true
+		return sv, nil
 	}
 	if u.Path != "" {
 		sv.VHost, sv.HasVHost = strings.TrimPrefix(u.Path, "/"), true
