@@ -284,6 +284,29 @@ func (c *Client) Send(ctx context.Context, f *frames.Frame, receipt time.Duratio
 	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, wait || receipt > 0)
 }
 
+// TrySend queues f for the writer if the outgoing queue has room right now
+// and reports whether it did; it never waits. A frame it queued is
+// written later or, if the connection ends first, lost with it, as with
+// Send without wait.
+func (c *Client) TrySend(f *frames.Frame) (bool, error) {
+	l := c.link.Load()
+	if l == nil {
+		select {
+		case <-c.closed:
+			return false, ErrClosed
+		default:
+		}
+		return false, ErrNotConnected
+	}
+	select {
+	case l.credits <- struct{}{}:
+	default:
+		return false, nil
+	}
+	c.sys.Root.Send(l.writer, &writeFrame{frame: f, credit: true})
+	return true, nil
+}
+
 // SendRaw queues bytes to be written exactly as given.
 func (c *Client) SendRaw(ctx context.Context, raw []byte) error {
 	return c.write(ctx, &writeFrame{raw: raw}, true)

@@ -172,7 +172,7 @@ func (s *STOMP) send(ctx context.Context, destination string, body []byte, defTy
 	if err != nil {
 		return err
 	}
-	cfg := s.snapshot()
+	cfg := s.sendSettings()
 	f := frames.New(frames.CmdSend, frames.HdrDestination, destination)
 	if ct := cfg.contentType; ct != "" {
 		f.Headers.Add(frames.HdrContentType, ct)
@@ -186,6 +186,14 @@ func (s *STOMP) send(ctx context.Context, destination string, body []byte, defTy
 		f.Headers.Set(h.Key, h.Value)
 	}
 	f.Body = body
+	if !cfg.requestReceipts {
+		// The common case: room in the outgoing queue, nothing to wait for.
+		if queued, err := eng.TrySend(f); err != nil {
+			return s.err(err, CodeOther)
+		} else if queued {
+			return nil
+		}
+	}
 	if cfg.requestReceipts {
 		return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
 			return eng.Send(ctx, f, receiptWait(ctx, cfg.timeout), true)
@@ -209,6 +217,22 @@ func (s *STOMP) send(ctx context.Context, destination string, body []byte, defTy
 	return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
 		return eng.Send(ctx, f, 0, false)
 	})
+}
+
+// sendOptions are the settings a send reads: a few fields, read under the
+// lock, rather than a copy of the whole configuration per message.
+type sendOptions struct {
+	contentType, transactionID string
+	headers                    []Header // only ever appended to or replaced, so safe to range over
+	timeout                    time.Duration
+	requestReceipts            bool
+}
+
+func (s *STOMP) sendSettings() sendOptions {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &s.cfg
+	return sendOptions{c.contentType, c.transactionID, c.headers, c.timeout, c.requestReceipts}
 }
 
 // BeginTransaction opens transaction id on the broker. Set TransactionID
