@@ -2,6 +2,7 @@ package actors
 
 import (
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/stompactor/stompactor/frames"
@@ -68,6 +69,44 @@ type ConnectConfig struct {
 	MaxTransferRate int
 	// OmitContentLength leaves content-length out of text bodies.
 	OmitContentLength bool
+	// Failover lists more brokers ("host:port"), tried in turn after Addr
+	// when reconnecting.
+	Failover []string
+	// Reconnect says whether and how to reconnect after an established
+	// connection is lost. Default: no reconnecting.
+	Reconnect ReconnectPolicy
+}
+
+// ReconnectPolicy makes the client reconnect by itself when it loses an
+// established connection (not after Disconnect, Interrupt or Close), going
+// through Addr and then each Failover broker in turn, and resubscribe every
+// live subscription with its id, ack mode and headers. Open transactions
+// and pending receipts end with the old connection, as the broker ends
+// them; messages received but not yet acknowledged are redelivered by the
+// broker.
+type ReconnectPolicy struct {
+	// Enabled turns reconnecting on. Default false.
+	Enabled bool
+	// InitialDelay is the wait before the first attempt. Default 100ms.
+	InitialDelay time.Duration
+	// MaxDelay caps the wait between attempts. Default 30s.
+	MaxDelay time.Duration
+	// Multiplier grows the wait after each failed attempt. Default 2.
+	Multiplier float64
+	// MaxAttempts gives up after this many failed attempts in a row; 0
+	// never gives up. Default 0.
+	MaxAttempts int
+}
+
+// delay is the wait before attempt n (1-based): exponential, capped, with
+// the upper half randomised so that many clients do not return at once.
+func (p ReconnectPolicy) delay(n int) time.Duration {
+	d := float64(p.InitialDelay)
+	for i := 1; i < n && d < float64(p.MaxDelay); i++ {
+		d *= p.Multiplier
+	}
+	d = min(d, float64(p.MaxDelay))
+	return time.Duration(d/2 + rand.Float64()*d/2)
 }
 
 // Options configure a Client for its whole life.
@@ -104,6 +143,15 @@ func (c *ConnectConfig) withDefaults() {
 	}
 	if c.MaxPendingReceipts <= 0 {
 		c.MaxPendingReceipts = 4096
+	}
+	if c.Reconnect.InitialDelay <= 0 {
+		c.Reconnect.InitialDelay = 100 * time.Millisecond
+	}
+	if c.Reconnect.MaxDelay <= 0 {
+		c.Reconnect.MaxDelay = 30 * time.Second
+	}
+	if c.Reconnect.Multiplier < 1 {
+		c.Reconnect.Multiplier = 2
 	}
 	if c.Dial == nil {
 		c.Dial = transport.TCP(transport.TCPOptions{NoDelay: true})

@@ -113,4 +113,5 @@ type Stats struct {
 	Dropped               atomic.Int64
 	Connects, Disconnects atomic.Int64
 	Panics                atomic.Int64
+	Reconnects            atomic.Int64
 }

@@ -78,6 +78,8 @@ type heartbeatMissed struct {
 
 type connectTimedOut struct{ gen uint64 }
 
+type reconnectTick struct{ gen uint64 }
+
 type disconnectTimedOut struct{ gen uint64 }
 
 type receiptAwaited struct {

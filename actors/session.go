@@ -40,6 +40,12 @@ type sessionState struct {
 	receipts          *receiptBook
 	lastServerErr     error
 	stopping          bool // Close began: start nothing new
+
+	// Reconnecting (see reconnect.go).
+	reconnecting   bool        // the connection was lost and is being restored
+	attempt        int         // failed reconnect attempts in a row
+	curAddr        string      // the broker of the current attempt
+	reconnectTimer *time.Timer // the wait before the next attempt
 }
 
 // dialAttempt hands a dialed connection to the session, or closes it when
@@ -123,6 +129,8 @@ func (s *session) Receive(ctx actor.Context) {
 		case m.reply <- connectResult{err: m.err}:
 		default: // answered already
 		}
+	case *reconnectTick:
+		s.reconnect(ctx, m)
 	case *connectTimedOut:
 		if m.gen == s.gen && s.state == Connecting {
 			s.lose(ctx, &timeoutError{what: "connecting"})
@@ -223,19 +231,26 @@ func (s *session) connect(ctx actor.Context, m *connectRequest) {
 	s.cfg = m.cfg
 	s.cfg.withDefaults()
 	s.gen++
-	gen := s.gen
 	s.state = Connecting
 	s.c.state.Store(int32(Connecting))
 	s.connectWaiter = m.reply
+	s.reconnecting, s.attempt, s.curAddr = false, 0, s.cfg.Addr
+	s.startAttempt(ctx)
+}
+
+// startAttempt dials s.curAddr and arms the connect timeout; the rest of
+// the handshake follows from the dialed message.
+func (s *session) startAttempt(ctx actor.Context) {
+	gen := s.gen
 	s.lastServerErr = nil
 	s.receipts = newReceiptBook(s.c.stats)
 	s.receipts.cumulative = !s.cfg.NoCumulativeReceipts
-	s.status("dialing", s.cfg.Addr)
+	s.status("dialing", s.curAddr)
 
 	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
 	s.dialCancel = cancel
 	self, sys := ctx.Self(), ctx.ActorSystem()
-	dial, addr := s.cfg.Dial, s.cfg.Addr
+	dial, addr := s.cfg.Dial, s.curAddr
 	att := &dialAttempt{}
 	s.dialing = att
 	s.c.wg.Add(1)
@@ -289,7 +304,7 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	}
 	host := s.cfg.Host
 	if host == "" {
-		host, _, _ = net.SplitHostPort(s.cfg.Addr)
+		host, _, _ = net.SplitHostPort(s.curAddr)
 	}
 	f.Headers.Add(frames.HdrAcceptVersion, strings.Join(vs, ","))
 	f.Headers.Add(frames.HdrHost, host)
@@ -403,6 +418,9 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	s.c.link.Store(s.link)
 	s.c.stats.Connects.Add(1)
 	ctx.Send(s.tx, &linkChanged{link: s.link})
+	if s.reconnecting {
+		s.resubscribe(ctx)
+	}
 	s.status("connected", v.String())
 	s.c.log(LogInfo, "info", "connected with STOMP "+v.String()+" to "+info.Server)
 	if s.connectWaiter != nil {
@@ -480,12 +498,13 @@ func (s *session) lose(ctx actor.Context, err error) {
 		return
 	}
 	s.gen++
-	for _, t := range []*time.Timer{s.connectTimer, s.disconnectTimer} {
+	resilient := s.keepsTrying(prev, err)
+	for _, t := range []*time.Timer{s.connectTimer, s.disconnectTimer, s.reconnectTimer} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-	s.connectTimer, s.disconnectTimer = nil, nil
+	s.connectTimer, s.disconnectTimer, s.reconnectTimer = nil, nil, nil
 	s.quiescing = nil
 	if s.dialCancel != nil {
 		s.dialCancel()
@@ -524,11 +543,20 @@ func (s *session) lose(ctx actor.Context, err error) {
 	if s.tx != nil {
 		ctx.Send(s.tx, &connectionEnded{err: lostErr})
 	}
-	for id, e := range s.subs {
-		ctx.Stop(e.pid)
-		delete(s.subs, id)
+	if resilient {
+		// Subscriptions outlive the connection: they are detached now and
+		// resubscribed on the next one; their routes stay in place.
+		for _, e := range s.subs {
+			ctx.Send(e.pid, &linkChanged{})
+		}
+	} else {
+		for id, e := range s.subs {
+			ctx.Stop(e.pid)
+			delete(s.subs, id)
+		}
+		s.c.setRoutes(nil)
+		s.reconnecting = false
 	}
-	s.c.setRoutes(nil)
 	s.state = Disconnected
 	s.c.state.Store(int32(Disconnected))
 	s.c.info.Store(nil)
@@ -552,6 +580,9 @@ func (s *session) lose(ctx actor.Context, err error) {
 			s.c.log(LogError, "info", "connection lost: "+err.Error())
 		}
 		s.c.disp.post(&DisconnectedEvent{Err: err})
+	}
+	if resilient {
+		s.scheduleReconnect(ctx, err)
 	}
 }
 

@@ -242,11 +242,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	s.subs[spec.ID] = &subEntry{spec: spec, pid: rt.pid, route: rt}
 	s.publishRoutes()
 
-	f := frames.New(frames.CmdSubscribe, frames.HdrDestination, spec.Destination, frames.HdrID, spec.ID, frames.HdrAck, string(spec.Mode))
-	for _, h := range spec.Headers {
-		f.Headers.Set(h.Key, h.Value)
-	}
-	ctx.Send(s.writer, &writeFrame{frame: f, receipt: spec.Receipt, reply: m.reply})
+	ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(spec), receipt: spec.Receipt, reply: m.reply})
 }
 
 func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
