@@ -72,7 +72,7 @@ func lookupSetting(name string) (*setting, bool) {
 
 // The configuration settings, one row each; the firewall and TLS ones are
 // in config_secure.go, the WebSocket ones in websocket.go.
-var settingsTable = append([]setting{
+var settingsTable = append(append([]setting{
 	stringSetting("AckTransactionId", false, func(c *config) *string { return &c.ackTransactionID }),
 	boolSetting("CollapseHeaders", false, func(c *config) *bool { return &c.collapseHeaders }),
 	{name: "ErrorHeaders", get: func(s *STOMP) (string, error) { return formatHeaders(s.ErrorHeaders()), nil }},
@@ -140,7 +140,7 @@ var settingsTable = append([]setting{
 		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
 	intSetting("InBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.inBufferSize }),
 	intSetting("OutBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.outBufferSize }),
-}, append(secureSettings, webSocketSettings...)...)
+}, append(secureSettings, webSocketSettings...)...), reconnectSettings...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {
 	return func(s *STOMP) (string, error) { return get(s, f), nil }

@@ -34,7 +34,9 @@ type ConnectedEvent struct {
 // ConnectionStatusEvent reports a step in the life of the connection.
 type ConnectionStatusEvent struct {
 	// ConnectionEvent is the step: "dialing", "connected-tcp",
-	// "connecting" (CONNECT sent), "connected", "disconnecting" or "lost".
+	// "connecting" (CONNECT sent), "connected", "disconnecting", "lost",
+	// and with a Reconnect policy "reconnecting", "reconnected" and
+	// "gave up".
 	ConnectionEvent string
 	// StatusCode is 0, or CodeConnectionLost for "lost".
 	StatusCode int

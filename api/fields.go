@@ -301,6 +301,11 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		WriteTimeout:    c.timeout,
 		Limits:          frames.Limits{MaxHeaderLine: c.maxLineLength},
 		MaxTransferRate: c.maxTransferRate,
+		Failover:        append([]string(nil), c.failover...),
+		Reconnect: actors.ReconnectPolicy{
+			Enabled: c.reconnect.Enabled, InitialDelay: c.reconnect.InitialDelay,
+			MaxDelay: c.reconnect.MaxDelay, MaxAttempts: c.reconnect.MaxAttempts,
+		},
 	}, via, nil
 }
 

@@ -94,6 +94,10 @@ type config struct {
 	ipv6                        IPv6Mode
 	inBufferSize, outBufferSize int
 
+	// Resilience (reconnect.go).
+	reconnect Reconnect
+	failover  []string
+
 	// TLS and proxy settings (options_secure.go).
 	sslCACerts                   string   // SSLCACerts: PEM chain sent after the client certificate
 	sslServerCACerts             string   // SSLServerCACerts: PEM roots trusted beside the system's

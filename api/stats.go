@@ -13,6 +13,7 @@ type Stats struct {
 	HeartbeatsMissed        int64 // connections ended by server silence
 	Dropped                 int64 // messages dropped by a FullDrop queue or while disconnecting
 	Connects, Disconnects   int64 // connections made and ended
+	Reconnects              int64 // connections restored by the Reconnect policy
 	Panics                  int64 // panics recovered in handlers and actors
 	EventsDropped           int64 // log and notification events dropped by a full event queue
 	// Subscriptions counts the messages received per live subscription id.
@@ -37,6 +38,7 @@ func (s *STOMP) Stats() Stats {
 	out.HeartbeatsMissed = st.HeartbeatsMissed.Load()
 	out.Dropped = st.Dropped.Load()
 	out.Connects, out.Disconnects = st.Connects.Load(), st.Disconnects.Load()
+	out.Reconnects = st.Reconnects.Load()
 	out.Panics = st.Panics.Load()
 	for _, sub := range s.Subscriptions() {
 		out.Subscriptions[sub.ID] = sub.Delivered

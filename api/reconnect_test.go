@@ -1,0 +1,73 @@
+package api
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAutoReconnectKeepsSubscriptions(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2", WithReconnect(Reconnect{Enabled: true, InitialDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}))
+	statuses := collect(s.OnConnectionStatus)
+	msgs := collect(s.OnMessageIn)
+	id, err := s.Subscribe("/queue/keep", false)
+	require.NoError(t, err)
+
+	require.NoError(t, b.CloseConnection(1))
+	for ev := recv(t, statuses); ev.ConnectionEvent != "reconnected"; ev = recv(t, statuses) {
+	}
+	require.Equal(t, []Subscription{{ID: id, Destination: "/queue/keep", AckMode: AckAuto}}, s.Subscriptions())
+	waitFor(t, "the broker to see the subscription again", func() bool {
+		info, ok := b.Connection(2)
+		return ok && len(info.Subscriptions) == 1
+	})
+	p := connectTo(t, b, "1.2")
+	require.NoError(t, p.SendMessage("/queue/keep", "still here"))
+	m := recv(t, msgs)
+	assert.Equal(t, "still here", m.Text())
+	assert.Equal(t, id, m.SubscriptionID)
+	assert.EqualValues(t, 1, s.Stats().Reconnects)
+}
+
+func TestAutoReconnectGivesUpAndReports(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	_, err := s.Config("AutoReconnect=true")
+	require.NoError(t, err)
+	_, err = s.Config("MaxReconnectAttempts=1")
+	require.NoError(t, err)
+	_, err = s.Config("ReconnectDelay=5")
+	require.NoError(t, err)
+	// Settings are read at Connect: reconnect so they apply.
+	require.NoError(t, s.Disconnect())
+	h, p := hostPort(t, b.Addr())
+	require.NoError(t, s.Connect(h, p))
+	errs := collect(s.OnError)
+	require.NoError(t, b.Close())
+	ev := recv(t, errs)
+	assert.Equal(t, CodeConnectionLost, ev.ErrorCode, ev.Description)
+	assert.Contains(t, ev.Description, "gave up reconnecting after 1 attempts")
+	waitFor(t, "disconnected", func() bool { return !s.Connected() })
+}
+
+func TestReconnectSettings(t *testing.T) {
+	s := newClient(t, WithFailoverServers("127.0.0.1:1", "broker2:61613"))
+	v, err := s.Config("FailoverServers")
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:1,broker2:61613", v)
+	for _, bad := range []string{"FailoverServers=nohost", "FailoverServers=h:0", "MaxReconnectAttempts=-1", "AutoReconnect=maybe"} {
+		_, err := s.Config(bad)
+		assert.True(t, errors.Is(err, ErrInvalidArgument), "%s: %v", bad, err)
+	}
+	_, err = s.Config("AutoReconnect=true")
+	require.NoError(t, err)
+	v, _ = s.Config("AutoReconnect")
+	assert.Equal(t, "true", v)
+	bad := NewSTOMP(WithReconnect(Reconnect{Enabled: true, MaxAttempts: -1}))
+	defer bad.Close()
+	assert.True(t, errors.Is(bad.Connect("127.0.0.1", 1), ErrInvalidArgument))
+}
