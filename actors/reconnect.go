@@ -54,11 +54,13 @@ func (s *session) reconnect(ctx actor.Context, m *reconnectTick) {
 // its SUBSCRIBE again, once CONNECTED arrived on a reconnect.
 func (s *session) resubscribe(ctx actor.Context) {
 	s.reconnecting, s.attempt = false, 0
-	s.c.stats.Reconnects.Add(1)
 	for _, e := range s.subs {
 		ctx.Send(e.pid, &linkChanged{link: s.link})
 		ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(e.spec)})
 	}
+	// Counted once the SUBSCRIBE frames are queued, so whoever sees the
+	// count and then sends is queued behind them.
+	s.c.stats.Reconnects.Add(1)
 	s.status("reconnected", s.curAddr+", "+strconv.Itoa(len(s.subs))+" subscriptions restored")
 }
 

@@ -69,6 +69,16 @@ func brokerKilledAndRestarted(e *env) {
 	send(e, c, q, []byte("before"))
 	assert.Equal(e.t, "before", string(in.next(e.t).Body))
 
+	// A second client reconnects by itself and keeps its subscription.
+	auto := actors.NewClient(nil, actors.Options{})
+	defer auto.Close()
+	_, err = auto.Connect(e.ctx, e.config(func(cfg *actors.ConnectConfig) {
+		cfg.Reconnect = actors.ReconnectPolicy{Enabled: true, InitialDelay: 100 * time.Millisecond, MaxDelay: time.Second}
+	}))
+	require.NoError(e.t, err)
+	autoQ := e.p.Queue(e.name())
+	_, autoIn := e.subscribe(auto, actors.SubscribeSpec{Destination: autoQ}, actors.AckNone)
+
 	kill()
 	var lost *actors.DisconnectedEvent
 	for lost == nil {
@@ -92,5 +102,18 @@ func brokerKilledAndRestarted(e *env) {
 	_, in2 := e.subscribe(c, actors.SubscribeSpec{Destination: q}, actors.AckNone)
 	send(e, c, q, []byte("after"))
 	assert.Equal(e.t, "after", string(in2.next(e.t).Body))
+
+	deadline := time.After(60 * time.Second)
+	for auto.Stats().Reconnects.Load() < 1 || auto.State() != actors.Connected {
+		select {
+		case <-deadline:
+			e.t.Fatal("the reconnecting client did not come back within 60s")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// Its SUBSCRIBE went out before CONNECTED was reported; a receipted
+	// send from the same client orders after it on the broker.
+	send(e, auto, autoQ, []byte("resubscribed"))
+	assert.Equal(e.t, "resubscribed", string(autoIn.next(e.t).Body))
 	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
 }
