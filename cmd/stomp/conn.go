@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -26,6 +27,7 @@ type connFlags struct {
 	configs   []string
 	timeout   time.Duration
 	debug     bool
+	reconnect bool
 	secure    secureFlags
 }
 
@@ -40,6 +42,7 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	p.StringArrayVar(&f.configs, "config", nil, "any configuration setting, Name=value (repeatable)")
 	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call")
 	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (passcodes redacted)")
+	p.BoolVar(&f.reconnect, "reconnect", false, "reconnect by itself when the connection is lost, through every --server in turn, keeping subscriptions")
 	f.secure.register(cmd)
 }
 
@@ -120,7 +123,11 @@ func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.
 		if err != nil {
 			return nil, server{}, &usageError{err: err}
 		}
-		s, err := f.client(sv, stderr, extra...)
+		opts := extra
+		if f.reconnect {
+			opts = append(append([]api.Option(nil), extra...), api.WithReconnect(api.Reconnect{Enabled: true}), api.WithFailoverServers(f.failover(sv)...))
+		}
+		s, err := f.client(sv, stderr, opts...)
 		if err != nil {
 			return nil, server{}, err
 		}
@@ -137,6 +144,19 @@ func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.
 		}
 	}
 	return nil, server{}, errors.Join(errs...)
+}
+
+// failover lists the other stomp:// servers as host:port, for reconnecting.
+func (f *connFlags) failover(current server) []string {
+	var out []string
+	for _, raw := range f.servers {
+		sv, err := parseServer(raw)
+		if err != nil || sv.Scheme != current.Scheme || (sv.Host == current.Host && sv.Port == current.Port) {
+			continue
+		}
+		out = append(out, net.JoinHostPort(sv.Host, strconv.Itoa(sv.Port)))
+	}
+	return out
 }
 
 func parseHeartbeat(s string) (time.Duration, time.Duration, error) {

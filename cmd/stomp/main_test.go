@@ -340,3 +340,37 @@ func TestRabbitMQOverWebSocket(t *testing.T) {
 	assert.Equal(t, exitFailure, r.code, "the CA is not the system's")
 	assert.Contains(t, r.stderr, "certificate")
 }
+
+func TestSubscribeReconnects(t *testing.T) {
+	b, err := sim.NewBroker(sim.WithUser("guest", "guest"))
+	require.NoError(t, err)
+	defer b.Close()
+	srv := "stomp://guest:guest@" + b.Addr()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "subscribe", "--server", srv, "--reconnect", "--count", "2", "/queue/rc")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	waitSubscribed := func(n int) {
+		for {
+			if info, ok := b.Connection(n); ok && len(info.Subscriptions) == 1 {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("no subscription on connection %d; stderr: %s", n, errb.String())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	waitSubscribed(1)
+	r := stomp(t, "", "send", "--server", srv, "--receipt", "/queue/rc", "one")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NoError(t, b.CloseConnection(1))
+	waitSubscribed(3) // connection 2 was the sender's
+	r = stomp(t, "", "send", "--server", srv, "--receipt", "/queue/rc", "two")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NoError(t, cmd.Wait(), errb.String())
+	assert.Equal(t, "one\ntwo\n", out.String())
+}

@@ -42,12 +42,25 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			seen := 0
 			enough := make(chan struct{})
 			lost := make(chan error, 1)
-			s.OnDisconnected(func(e *api.DisconnectedEvent) {
+			end := func(err error) {
 				select {
-				case lost <- fmt.Errorf("disconnected: %s", e.Description):
+				case lost <- err:
 				default:
 				}
-			})
+			}
+			if cf.reconnect {
+				// A lost connection is restored; only giving up ends the run.
+				s.OnConnectionStatus(func(e *api.ConnectionStatusEvent) {
+					switch e.ConnectionEvent {
+					case "reconnecting", "reconnected":
+						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: %s: %s\n", e.ConnectionEvent, e.Description)
+					case "gave up":
+						end(fmt.Errorf("%s", e.Description))
+					}
+				})
+			} else {
+				s.OnDisconnected(func(e *api.DisconnectedEvent) { end(fmt.Errorf("disconnected: %s", e.Description)) })
+			}
 			_, err = s.SubscribeWith(cmd.Context(), args[0], api.SubscribeOptions{AckMode: mode, Handler: func(m *api.MessageInEvent) {
 				mu.Lock()
 				defer mu.Unlock()
