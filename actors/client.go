@@ -35,6 +35,11 @@ type Client struct {
 
 	logFrames atomic.Bool
 
+	// callbacks counts user callbacks (event and message handlers)
+	// running right now, so that Close called from inside one does not
+	// wait for its own goroutine.
+	callbacks atomic.Int32
+
 	wg        sync.WaitGroup // every goroutine the engine starts
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -67,6 +72,7 @@ func NewClient(sys *actor.ActorSystem, opts Options) *Client {
 	}
 	c.logFrames.Store(opts.LogFrames)
 	c.disp = newDispatcher(opts.Events, opts.EventQueue, opts.ManualEvents)
+	c.disp.active = &c.callbacks
 	st := &sessionState{c: c}
 	c.session = c.sys.Root.Spawn(c.props(func() actor.Actor { return &session{st} }))
 	return c
@@ -103,16 +109,27 @@ func panicString(r any) string {
 }
 
 // Close ends any connection and stops every actor and goroutine of the
-// client. It waits for running message handlers to return.
+// client. It waits for running message and event handlers to return,
+// except when a handler is running at the time (Close called from inside
+// a handler, say): then it returns once the actors are stopped, and the
+// handlers' goroutines end by themselves as soon as the handlers return,
+// since nothing is delivered to them any more.
 func (c *Client) Close() {
 	c.closeOnce.Do(func() {
 		close(c.closed)
 		_ = c.sys.Root.StopFuture(c.session).Wait()
-		c.wg.Wait()
-		c.disp.close()
-		if c.ownSys {
-			c.sys.Shutdown()
+		finish := func() {
+			c.wg.Wait()
+			c.disp.close()
+			if c.ownSys {
+				c.sys.Shutdown()
+			}
 		}
+		if c.callbacks.Load() > 0 {
+			go finish()
+			return
+		}
+		finish()
 	})
 }
 

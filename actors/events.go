@@ -95,7 +95,8 @@ type dispatcher struct {
 	wg      sync.WaitGroup
 	dropped atomic.Int64
 	closed  atomic.Bool
-	mu      sync.Mutex // serializes manual DispatchEvents callers
+	mu      sync.Mutex    // serializes manual DispatchEvents callers
+	active  *atomic.Int32 // the client's count of running callbacks
 }
 
 func newDispatcher(fn func(Event), size int, manual bool) *dispatcher {
@@ -148,6 +149,10 @@ func (d *dispatcher) run() {
 }
 
 func (d *dispatcher) call(e Event) {
+	if d.active != nil {
+		d.active.Add(1)
+		defer d.active.Add(-1)
+	}
 	defer func() { _ = recover() }() // a panicking user callback must not kill the dispatcher
 	d.fn(e)
 }

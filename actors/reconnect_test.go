@@ -142,3 +142,39 @@ func TestReconnectDelayGrowsAndIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// Close called from inside a message handler or an event handler returns
+// instead of waiting for its own goroutine; everything still stops.
+func TestCloseFromInsideHandlers(t *testing.T) {
+	b := newSim(t)
+	t.Run("message handler", func(t *testing.T) {
+		c := NewClient(nil, Options{})
+		connectTo(t, c, b.Addr(), ConnectConfig{})
+		closed := make(chan struct{})
+		_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/close", Handler: func(*Message) AckAction {
+			c.Close()
+			close(closed)
+			return AckNone
+		}})
+		require.NoError(t, err)
+		publish(t, b.Addr(), "/queue/close", "x")
+		recv(t, closed, "Close to return inside the handler")
+		require.Equal(t, Disconnected, c.State())
+		c.Close() // idempotent
+	})
+	t.Run("event handler", func(t *testing.T) {
+		closed := make(chan struct{})
+		var c *Client
+		ready := make(chan struct{})
+		c = NewClient(nil, Options{Events: func(e Event) {
+			if _, ok := e.(*ConnectedEvent); ok {
+				<-ready
+				c.Close()
+				close(closed)
+			}
+		}})
+		close(ready)
+		connectTo(t, c, b.Addr(), ConnectConfig{})
+		recv(t, closed, "Close to return inside the event handler")
+	})
+}

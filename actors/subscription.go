@@ -157,6 +157,8 @@ func (s *subscription) quiesced(ctx actor.Context) {
 // message is NACKed (or left unacknowledged on 1.0) so the broker can
 // redeliver it.
 func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
+	s.c.callbacks.Add(1)
+	defer s.c.callbacks.Add(-1)
 	defer func() {
 		if r := recover(); r != nil {
 			s.c.stats.Panics.Add(1)

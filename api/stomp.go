@@ -73,8 +73,10 @@ func NewSTOMP(opts ...Option) *STOMP {
 
 // Close ends any connection at once (without DISCONNECT: call Disconnect
 // first for a graceful end) and stops the client's actors and goroutines,
-// waiting for running handlers to return, so it must not be called from a
-// handler. Every later call fails with ErrClosed. Close is idempotent.
+// waiting for running handlers to return. Called while a handler runs
+// (from inside one, say), it returns once the actors are stopped and lets
+// the handlers finish on their own. Every later call fails with ErrClosed.
+// Close is idempotent.
 func (s *STOMP) Close() {
 	s.mu.Lock()
 	if s.closed {
