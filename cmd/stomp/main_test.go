@@ -374,3 +374,21 @@ func TestSubscribeReconnects(t *testing.T) {
 	require.NoError(t, cmd.Wait(), errb.String())
 	assert.Equal(t, "one\ntwo\n", out.String())
 }
+
+func TestBenchCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	r := stomp(t, "", "bench", "--count", "3000", "--publishers", "2", "--consumers", "3", "--size", "64", "--json", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "throughput:")
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var res benchResult
+	require.NoError(t, json.Unmarshal(raw, &res))
+	assert.Equal(t, 3000, res.Messages)
+	assert.Equal(t, 2, res.Publishers)
+	assert.Equal(t, 3, res.Consumers)
+	assert.Greater(t, res.MsgPerSec, 0.0)
+	assert.LessOrEqual(t, res.LatencyP50us, res.LatencyP99us)
+	r = stomp(t, "", "bench", "--publishers", "0")
+	assert.Equal(t, exitUsage, r.code)
+}

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
 // progress draws a one-line bar on w for long runs; short runs (under 100
 // steps) print nothing.
 type progress struct {
+	mu    sync.Mutex // steps may come from several publishers
 	w     io.Writer
 	what  string
 	total int
@@ -25,6 +27,8 @@ func (p *progress) step(n int) {
 	if p.total < 100 {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	pct := n * 100 / p.total
 	if pct/5 == p.shown/5 && n != p.total {
 		return
