@@ -43,7 +43,15 @@ func (s *STOMP) onEngineEvent(e actors.Event) {
 		s.enqueue(queuedEvent{ev: e})
 		return
 	}
-	s.evSem <- struct{}{}
+	select {
+	case s.evSem <- struct{}{}:
+	default:
+		select {
+		case s.evSem <- struct{}{}:
+		case <-s.closing:
+			return // the holder may be a handler that is closing the client
+		}
+	}
 	s.drainQueued()
 	s.fire(e)
 	<-s.evSem
@@ -114,7 +122,9 @@ func (s *STOMP) runLeftovers() {
 		case <-s.closing:
 			return
 		}
+		s.leftovers.Add(1) // Close from one of these handlers must not wait for it
 		s.drainQueued()
+		s.leftovers.Add(-1)
 		<-s.evSem
 	})
 }

@@ -259,14 +259,18 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 	case IPv6Only, IPv6Never:
 		tcp.IPv6 = string(c.ipv6)
 	}
-	route, err := c.proxyRoute(c.remoteHost, os.Getenv)
+	route, err := c.proxyRoute(c.remoteHost, c.remotePort, os.Getenv)
 	if err != nil {
 		return actors.ConnectConfig{}, "", err
 	}
 	if route.typ != FirewallNone {
 		via = " through the " + route.typ.String() + " proxy at " + route.addr + " (" + route.from + ")"
 	}
-	dial := route.dialer(transport.TCP(tcp))
+	tcpDial := transport.TCP(tcp)
+	dial, err := c.failoverDialer(route.dialer(tcpDial), tcpDial, os.Getenv)
+	if err != nil {
+		return actors.ConnectConfig{}, "", err
+	}
 	useTLS := c.ssl.Enabled
 	ws, overWS := c.webSocketTarget()
 	if overWS {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"net/url"
@@ -25,11 +26,11 @@ const (
 	defaultTunnelPort = 80
 )
 
-// proxyRoute chooses how to reach host: through the proxy the environment
-// names when FirewallAutoDetect is on and it names one, else through the
-// firewall properties; directly when none is set or host is one of
-// ProxyExceptionsList (and, for a detected proxy, of NO_PROXY).
-func (c *config) proxyRoute(host string, getenv func(string) string) (proxyRoute, error) {
+// proxyRoute chooses how to reach host:port: through the proxy the
+// environment names when FirewallAutoDetect is on and it names one, else
+// through the firewall properties; directly when none is set or host is
+// one of ProxyExceptionsList (and, for a detected proxy, of NO_PROXY).
+func (c *config) proxyRoute(host string, port int, getenv func(string) string) (proxyRoute, error) {
 	r := proxyRoute{typ: c.fw.Type, user: c.fw.User, pass: c.fw.Password, from: "FirewallType"}
 	exceptions := c.proxyExceptions
 	if c.fw.AutoDetect {
@@ -47,13 +48,13 @@ func (c *config) proxyRoute(host string, getenv func(string) string) (proxyRoute
 		if c.fw.Host == "" {
 			return proxyRoute{}, invalid("FirewallType %s needs a FirewallHost", c.fw.Type)
 		}
-		port := c.fw.Port
-		if port == 0 {
-			port = defaultPort(r.typ)
+		fwPort := c.fw.Port
+		if fwPort == 0 {
+			fwPort = defaultPort(r.typ)
 		}
-		r.addr = transport.HostPort(c.fw.Host, port)
+		r.addr = transport.HostPort(c.fw.Host, fwPort)
 	}
-	if bypass(host, c.remotePort, exceptions) {
+	if bypass(host, port, exceptions) {
 		return proxyRoute{}, nil
 	}
 	return r, nil
@@ -64,6 +65,34 @@ func defaultPort(t FirewallType) int {
 		return defaultTunnelPort
 	}
 	return defaultSOCKSPort
+}
+
+// failoverDialer dials each failover broker through the proxy route of
+// its own host and port (decided now, like RemoteHost's), and every other
+// address with primary.
+func (c *config) failoverDialer(primary, base transport.Dialer, getenv func(string) string) (transport.Dialer, error) {
+	if len(c.failover) == 0 {
+		return primary, nil
+	}
+	routes := make(map[string]transport.Dialer, len(c.failover))
+	for _, addr := range c.failover {
+		host, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, invalid("failover server %q is not host:port", addr)
+		}
+		port, _ := strconv.Atoi(p)
+		r, err := c.proxyRoute(host, port, getenv)
+		if err != nil {
+			return nil, err
+		}
+		routes[addr] = r.dialer(base)
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if d, ok := routes[addr]; ok {
+			return d(ctx, network, addr)
+		}
+		return primary(ctx, network, addr)
+	}, nil
 }
 
 // dialer wraps base with the proxy of r.

@@ -76,13 +76,15 @@ func (c *config) setFailover(servers []string) error {
 	return nil
 }
 
-// Settings beyond the reference: reconnecting and failover.
+// Settings beyond the reference: reconnecting and failover. Connect hands
+// the policy to the engine, so like every setting it reads they cannot
+// change while connected.
 var reconnectSettings = []setting{
-	boolSetting("AutoReconnect", false, func(c *config) *bool { return &c.reconnect.Enabled }),
-	durationSetting("ReconnectDelay", false, time.Millisecond, func(c *config) *time.Duration { return &c.reconnect.InitialDelay }),
-	durationSetting("MaxReconnectDelay", false, time.Millisecond, func(c *config) *time.Duration { return &c.reconnect.MaxDelay }),
-	intSetting("MaxReconnectAttempts", false, 0, math.MaxInt32, func(c *config) *int { return &c.reconnect.MaxAttempts }),
-	{name: "FailoverServers",
+	boolSetting("AutoReconnect", true, func(c *config) *bool { return &c.reconnect.Enabled }),
+	durationSetting("ReconnectDelay", true, time.Millisecond, func(c *config) *time.Duration { return &c.reconnect.InitialDelay }),
+	durationSetting("MaxReconnectDelay", true, time.Millisecond, func(c *config) *time.Duration { return &c.reconnect.MaxDelay }),
+	intSetting("MaxReconnectAttempts", true, 0, math.MaxInt32, func(c *config) *int { return &c.reconnect.MaxAttempts }),
+	{name: "FailoverServers", connect: true,
 		get: configGet(func(c *config) string { return strings.Join(c.failover, ",") }),
 		set: func(c *config, v string) error { return c.setFailover(strings.Split(v, ",")) }},
 }

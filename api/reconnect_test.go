@@ -36,14 +36,15 @@ func TestAutoReconnectKeepsSubscriptions(t *testing.T) {
 func TestAutoReconnectGivesUpAndReports(t *testing.T) {
 	b := newBroker(t)
 	s := connectTo(t, b, "1.2")
+	// Settings are read at Connect (and refused while connected):
+	// disconnect, set them, and reconnect so they apply.
+	require.NoError(t, s.Disconnect())
 	_, err := s.Config("AutoReconnect=true")
 	require.NoError(t, err)
 	_, err = s.Config("MaxReconnectAttempts=1")
 	require.NoError(t, err)
 	_, err = s.Config("ReconnectDelay=5")
 	require.NoError(t, err)
-	// Settings are read at Connect: reconnect so they apply.
-	require.NoError(t, s.Disconnect())
 	h, p := hostPort(t, b.Addr())
 	require.NoError(t, s.Connect(h, p))
 	errs := collect(s.OnError)

@@ -19,7 +19,16 @@ import (
 // SSLNegotiated... settings and SSLServerCertEncoded.
 func (s *STOMP) sslDialer(base transport.Dialer, ts *tlsSetup) transport.Dialer {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// The server name is the host dialed: RemoteHost's, or a
+		// failover broker's own when reconnecting to one.
+		ts := ts
+		if host, _, err := net.SplitHostPort(addr); err == nil && host != "" && host != ts.serverName {
+			c := *ts
+			c.serverName = host
+			ts = &c
+		}
 		cfg := ts.cfg.Clone()
+		cfg.ServerName = ts.serverName
 		cfg.VerifyConnection = func(cs tls.ConnectionState) error { return s.verifyServer(ts, addr, cs) }
 		reached := func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := base(ctx, network, addr)

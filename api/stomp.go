@@ -42,6 +42,7 @@ type STOMP struct {
 	evSem   chan struct{}    // held while events run, so they run one at a time
 	dropped atomic.Int64
 
+	leftovers atomic.Int32 // runLeftovers goroutines running handlers
 	asyncQ    chan asyncOp // calls that do not wait (Timeout 0), run in order
 	asyncOnce sync.Once
 	bg        context.Context
@@ -88,7 +89,9 @@ func (s *STOMP) Close() {
 	s.mu.Unlock()
 	close(s.closing)
 	s.bgCancel()
-	s.wg.Wait()
+	if s.leftovers.Load() == 0 {
+		s.wg.Wait()
+	} // else a handler runs on a tracked goroutine (perhaps this one): it ends by itself
 	if eng != nil {
 		eng.Close()
 	}

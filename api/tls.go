@@ -198,6 +198,11 @@ func (c *config) clientCert() (*tls.Certificate, error) {
 	default:
 		b, err := os.ReadFile(store)
 		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) && strings.Contains(store, "-----BEGIN") {
+				// Inline PEM taken for a file name: never quote the key.
+				return nil, invalid("SSLCertStore holds PEM, not a file name (SSLCertStoreType %d): %v", int(t), pe.Err)
+			}
 			return nil, invalid("SSLCertStore: %v", err)
 		}
 		material["SSLCertStore"] = string(b)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
@@ -168,7 +169,7 @@ func (s SSLSettings) String() string {
 	out := "SSLSettings{Enabled:" + strconv.FormatBool(s.Enabled) +
 		" AcceptServerCert:" + strconv.Itoa(len(s.AcceptServerCertEncoded)) + "B" +
 		" Cert:" + strconv.Itoa(len(s.CertEncoded)) + "B" +
-		" CertStore:" + s.CertStore + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
+		" CertStore:" + certStoreString(s.CertStore) + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
 		" CertSubject:" + s.CertSubject
 	if s.CertStorePassword != "" {
 		out += " CertStorePassword:<redacted>"
@@ -178,6 +179,15 @@ func (s SSLSettings) String() string {
 
 // GoString is String, so that %#v redacts the password too.
 func (s SSLSettings) GoString() string { return s.String() }
+
+// certStoreString shows a CertStore file name as it is, and inline PEM
+// (which holds the private key) only by its length.
+func certStoreString(store string) string {
+	if strings.Contains(store, "-----BEGIN") {
+		return "<inline PEM, " + strconv.Itoa(len(store)) + "B>"
+	}
+	return store
+}
 
 // IPv6Mode chooses the address family of connections (the UseIPv6
 // setting).

@@ -30,9 +30,10 @@ type TCPOptions struct {
 	KeepAlive         bool
 	KeepAliveTime     time.Duration
 	KeepAliveInterval time.Duration
-	// Linger, when true, sets SO_LINGER to LingerTime so Close waits for
-	// unsent data; false leaves the system default (graceful close in the
-	// background).
+	// Linger, when true, sets SO_LINGER to LingerTime (rounded up to
+	// whole seconds) so Close waits for unsent data; LingerTime 0 resets
+	// the connection on Close. false leaves the system default (graceful
+	// close in the background).
 	Linger     bool
 	LingerTime time.Duration
 	// ReadBuffer and WriteBuffer set the socket buffer sizes in bytes; 0
@@ -75,7 +76,9 @@ func TCP(o TCPOptions) Dialer {
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(o.NoDelay)
 			if o.Linger {
-				_ = tc.SetLinger(int(o.LingerTime / time.Second))
+				// Round up: a fraction of a second must not become 0,
+				// which resets the connection instead of lingering.
+				_ = tc.SetLinger(int((o.LingerTime + time.Second - 1) / time.Second))
 			}
 			if o.ReadBuffer > 0 {
 				_ = tc.SetReadBuffer(o.ReadBuffer)
