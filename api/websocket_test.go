@@ -89,11 +89,10 @@ func TestWebSocketThroughSim(t *testing.T) {
 			assert.Equal(t, "over a WebSocket", recv(t, got))
 			require.NoError(t, s.Disconnect())
 			assert.False(t, s.Connected())
-			var line string
-			for len(logs) > 0 {
-				if l := <-logs; strings.HasPrefix(l.Message, "connecting to") {
-					line = l.Message
-				}
+			// Events arrive on their own goroutine: wait for the line.
+			line := ""
+			for !strings.HasPrefix(line, "connecting to") {
+				line = recv(t, logs).Message
 			}
 			assert.Equal(t, "connecting to "+net.JoinHostPort(h, strconv.Itoa(p))+" over WebSocket "+url, line)
 		})
