@@ -107,8 +107,8 @@
 // Every setting but the read-only ones and LogLevel, CollapseHeaders,
 // AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis and the
 // Request...Receipts and AckTransactionId ones is read by Connect and
-// cannot change while connected. Frame logs (LogLevel 3) are chosen when
-// the client's engine starts, at the first Connect.
+// cannot change while connected. Frame logs follow LogLevel at once: 3
+// logs every frame in and out, passcodes redacted.
 //
 // # Errors
 //

@@ -25,8 +25,7 @@ func WithCollapseHeaders(on bool) Option {
 
 // WithLogLevel sets LogLevel: 0 none, 1 info and errors, 2 verbose
 // (acknowledgements, connection steps), 3 every frame (passcodes
-// redacted). Frame logging is chosen when the client's engine starts, at
-// its first Connect. Default 1.
+// redacted); a change applies at once, connected or not. Default 1.
 func WithLogLevel(level int) Option {
 	return setOpt("LogLevel", func(c *config, v int) error {
 		if v < 0 || v > 3 {

@@ -16,6 +16,10 @@ func (s *STOMP) set(f func(*config) error) error {
 	}
 	err := f(&s.cfg)
 	s.updateSecrets()
+	if s.eng != nil {
+		// Frame logging is the engine's; it follows LogLevel at once.
+		s.eng.SetLogFrames(s.cfg.logLevel >= 3)
+	}
 	return err
 }
 
