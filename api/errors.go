@@ -203,7 +203,28 @@ func toError(err error, def int, scrub func(string) string) *Error {
 		if len(body) > 0 && se.Message == "" {
 			msg += ": " + firstLine(string(body))
 		}
-		return &Error{Code: CodeServerError, Message: scrub(msg), Headers: fromFrameHeaders(se.Headers, false), Body: body, cause: err}
+		// A broker may echo what it was sent: keep secrets out of every
+		// part of the frame the caller can reach, the cause included (it
+		// is replaced by a scrubbed copy only when something was hidden).
+		hs := fromFrameHeaders(se.Headers, false)
+		changed := false
+		for i := range hs {
+			if v := scrub(hs[i].Value); v != hs[i].Value {
+				hs[i].Value, changed = v, true
+			}
+		}
+		if scrubbed := scrub(string(body)); scrubbed != string(body) {
+			body, changed = []byte(scrubbed), true
+		}
+		var cause error = err
+		if changed || scrub(se.Message) != se.Message {
+			clean := &actors.ServerError{Message: scrub(se.Message), Body: body}
+			for _, h := range hs {
+				clean.Headers = append(clean.Headers, frames.Header{Key: h.Key, Value: h.Value})
+			}
+			cause = clean
+		}
+		return &Error{Code: CodeServerError, Message: scrub(msg), Headers: hs, Body: body, cause: cause}
 	}
 	if out := dialError(err, scrub); out != nil {
 		return out

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
 	"github.com/stompactor/stompactor/sim"
 	"github.com/stretchr/testify/assert"
@@ -134,6 +135,13 @@ func TestSlogLoggerGetsRedactedLogs(t *testing.T) {
 	require.ErrorIs(t, err, ErrServer)
 	assert.NotContains(t, err.Error(), "Sup3rSecret")
 	assert.Contains(t, err.Error(), "<redacted>")
+	var ae *Error
+	require.ErrorAs(t, err, &ae)
+	assert.NotContains(t, string(ae.Body), "Sup3rSecret")
+	assert.NotContains(t, formatHeaders(ae.Headers), "Sup3rSecret")
+	var se *actors.ServerError
+	require.ErrorAs(t, err, &se)
+	assert.NotContains(t, se.Message+string(se.Body)+se.Headers.Value("message"), "Sup3rSecret")
 	ce := recv(t, errs)
 	assert.NotContains(t, ce.Description, "Sup3rSecret")
 	s.Close()
