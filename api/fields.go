@@ -289,7 +289,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 	if overWS {
 		// wss:// hands the WebSocket a dialer that has run TLS already.
 		dial = transport.WebSocket(dial, c.webSocketURL, transport.WSOptions{Subprotocols: subprotocols(c.supportedVersions)})
-		via = " over WebSocket " + ws.URL.String() + via
+		via = " over WebSocket " + transport.RedactURL(ws.URL.String()) + via
 	}
 	wait := c.connectWait()
 	return actors.ConnectConfig{

@@ -40,3 +40,8 @@ func TestReviewSubSecondLingerIsNotAReset(t *testing.T) {
 	require.False(t, errors.Is(err, syscall.ECONNRESET), "the close reset the connection: %v", err)
 	require.NoError(t, err)
 }
+
+func TestRedactURLHidesQueryAndUser(t *testing.T) {
+	require.Equal(t, "wss://broker:443/ws?<redacted>", RedactURL("wss://user:pw@broker:443/ws?access_token=s3cret"))
+	require.Equal(t, "ws://broker/ws", RedactURL("ws://broker/ws"))
+}

@@ -213,8 +213,16 @@ func ParseWSURL(raw string) (WSURL, error) {
 }
 
 // safeURL is raw without user information, for errors.
+// RedactURL returns a WebSocket URL fit for logs and errors: user
+// information is dropped and a query string (which may carry a token) is
+// replaced by "?<redacted>".
+func RedactURL(raw string) string { return safeURL(raw) }
+
 func safeURL(raw string) string {
 	raw = strings.TrimSpace(raw)
+	if q := strings.IndexByte(raw, '?'); q >= 0 {
+		raw = raw[:q] + "?<redacted>"
+	}
 	if i := strings.Index(raw, "://"); i >= 0 {
 		rest := raw[i+3:]
 		end := strings.IndexAny(rest, "/?#")
@@ -269,7 +277,7 @@ func dialWS(ctx context.Context, base Dialer, target WSURL, opts WSOptions) (net
 			base = TLS(base, nil)
 		}
 	}
-	shown := target.URL.String()
+	shown := safeURL(target.URL.String())
 	protos := opts.Subprotocols
 	if protos == nil {
 		protos = WSSubprotocols()
