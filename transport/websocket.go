@@ -380,7 +380,15 @@ type wsDials struct {
 }
 
 func (d *wsDials) dial(_ context.Context, network, addr string) (net.Conn, error) {
+	// Registered under the lock, and never once finish has begun, so
+	// finish's Wait cannot race an Add.
+	d.mu.Lock()
+	if d.done {
+		d.mu.Unlock()
+		return nil, net.ErrClosed
+	}
 	d.wg.Add(1)
+	d.mu.Unlock()
 	defer d.wg.Done()
 	c, err := d.base(d.ctx, network, addr)
 	d.mu.Lock()
