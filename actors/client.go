@@ -34,6 +34,9 @@ type Client struct {
 	subSeq atomic.Uint64
 
 	logFrames atomic.Bool
+	// quietSends stops the per-SEND MessageOutEvent, when nobody listens
+	// to it, so the hot path does not feed the event queue for nothing.
+	quietSends atomic.Bool
 
 	// callbacks counts user callbacks (event and message handlers)
 	// running right now, so that Close called from inside one does not
@@ -132,6 +135,10 @@ func (c *Client) Close() {
 		finish()
 	})
 }
+
+// SetMessageOutEvents turns the MessageOutEvent that follows every SEND
+// on (the default) or off, at any time.
+func (c *Client) SetMessageOutEvents(on bool) { c.quietSends.Store(!on) }
 
 // SetLogFrames turns the per-frame LogEvents on or off at any time.
 func (c *Client) SetLogFrames(on bool) { c.logFrames.Store(on) }

@@ -171,7 +171,9 @@ func (w *writer) flush(ctx actor.Context) {
 		}
 		if p.frame != nil && p.frame.Command == frames.CmdSend {
 			w.c.stats.MessagesOut.Add(1)
-			w.c.disp.post(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
+			if !w.c.quietSends.Load() {
+				w.c.disp.post(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
+			}
 		}
 		if p.then != nil {
 			ctx.Send(w.session, p.then)

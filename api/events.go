@@ -244,6 +244,10 @@ func (s *STOMP) OnMessageIn(f func(*MessageInEvent)) { s.on(func(h *handlers) { 
 // OnMessageOut registers the handler of MessageOutEvent.
 func (s *STOMP) OnMessageOut(f func(*MessageOutEvent)) {
 	s.on(func(h *handlers) { h.messageOut = f })
+	// Without a handler the engine does not post an event per SEND.
+	if eng, _ := s.engine(); eng != nil {
+		eng.SetMessageOutEvents(f != nil)
+	}
 }
 
 // OnReadyToSend registers the handler of ReadyToSendEvent.

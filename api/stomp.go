@@ -131,6 +131,9 @@ func (s *STOMP) engineLocked() *actors.Client {
 			Events:    s.onEngineEvent,
 			LogFrames: s.cfg.logLevel >= 3,
 		})
+		s.hmu.RLock()
+		s.eng.SetMessageOutEvents(s.handlers.messageOut != nil)
+		s.hmu.RUnlock()
 	}
 	return s.eng
 }
