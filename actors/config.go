@@ -60,11 +60,6 @@ type ConnectConfig struct {
 	MaxPendingWrites int
 	// MaxPendingReceipts bounds receipts awaited at once. Default 4096.
 	MaxPendingReceipts int
-	// CumulativeReceipts treats a RECEIPT as confirming every receipt
-	// requested before it on this connection, since brokers process a
-	// connection's frames in order. Default true (set NoCumulative to
-	// disable).
-	NoCumulativeReceipts bool
 	// MaxTransferRate limits outgoing bytes per second; 0 is unlimited.
 	MaxTransferRate int
 	// OmitContentLength leaves content-length out of text bodies.

@@ -24,6 +24,10 @@ var (
 	ErrNoAck               = errors.New("stomp: message needs no acknowledgement")
 	ErrTooManyReceipts     = errors.New("stomp: too many receipts pending")
 	ErrQueueFull           = errors.New("stomp: subscription queue full")
+	// ErrOutcomeUnknown says the connection ended after a frame that asked
+	// for a receipt was written and before its RECEIPT (or an ERROR naming
+	// it) came: the broker may or may not have acted on it.
+	ErrOutcomeUnknown = errors.New("stomp: connection ended before the broker answered; outcome unknown")
 )
 
 // errSubscriptionIDInUse refuses a Subscribe whose id is taken; the
@@ -74,4 +78,28 @@ func connectionLost(cause error) error {
 		return cause
 	}
 	return &lostError{cause: cause}
+}
+
+// unknownError is ErrOutcomeUnknown with the reason the connection ended.
+type unknownError struct{ cause error }
+
+func (e *unknownError) Error() string {
+	if e.cause == nil {
+		return ErrOutcomeUnknown.Error()
+	}
+	return ErrOutcomeUnknown.Error() + ": " + e.cause.Error()
+}
+
+func (e *unknownError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrOutcomeUnknown}
+	}
+	return []error{ErrOutcomeUnknown, e.cause}
+}
+
+func outcomeUnknown(cause error) error {
+	if errors.Is(cause, ErrOutcomeUnknown) {
+		return cause
+	}
+	return &unknownError{cause: cause}
 }

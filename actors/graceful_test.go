@@ -75,33 +75,6 @@ func TestDisconnectSkipsQueuedAckModeMessages(t *testing.T) {
 	require.Len(t, entered, 0, "queued handlers must not run once disconnecting")
 }
 
-// A RECEIPT for a frame outside a transaction does not answer an earlier
-// transacted frame: brokers such as RabbitMQ answer those at COMMIT.
-func TestReceiptCumulativeSkipsTransactions(t *testing.T) {
-	srv, got, asked, answer := heldReceipts(t, "1.2")
-	c, _ := newTestClient(t, Options{})
-	connectTo(t, c, srv.addr(), ConnectConfig{})
-	expectFrame(t, got, frames.CmdConnect)
-	doneTx, doneB := make(chan error, 1), make(chan error, 1)
-	go func() {
-		doneTx <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/a", "transaction", "t1"), 5*time.Second, true)
-	}()
-	idTx := recv(t, asked, "the transacted frame's receipt request")
-	go func() {
-		doneB <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/b"), 5*time.Second, true)
-	}()
-	answer <- recv(t, asked, "B's receipt request")
-	require.NoError(t, recv(t, doneB, "B"))
-	select {
-	case err := <-doneTx:
-		t.Fatalf("the transacted send was answered (%v) by another frame's receipt", err)
-	default:
-	}
-	require.EqualValues(t, 1, c.Stats().ReceiptsPending.Load())
-	answer <- idTx
-	require.NoError(t, recv(t, doneTx, "the transacted send"))
-}
-
 func TestActiveMQHeartbeatTolerance(t *testing.T) {
 	connected := strings.Replace(connectedFrame("1.2", "heart-beat", "1000,1000"), "server:scripted/1", "server:ActiveMQ/5.17.2", 1)
 	srv, got := newBroker(t, connected, politeBroker)

@@ -21,13 +21,12 @@ type pendingReceipt struct {
 // the order they were written, and fails those whose deadline passes. It
 // belongs to the session and is touched only from its Receive.
 type receiptBook struct {
-	order      []*pendingReceipt
-	byID       map[string]*pendingReceipt
-	cumulative bool
-	slots      chan struct{} // the link's receipt tokens, given back on finish
-	timer      *time.Timer
-	due        time.Time
-	stats      *Stats
+	order []*pendingReceipt
+	byID  map[string]*pendingReceipt
+	slots chan struct{} // the link's receipt tokens, given back on finish
+	timer *time.Timer
+	due   time.Time
+	stats *Stats
 }
 
 func newReceiptBook(stats *Stats) *receiptBook {
@@ -47,36 +46,18 @@ func (b *receiptBook) add(m *receiptAwaited, self *actor.PID, sys *actor.ActorSy
 	return true
 }
 
-// confirm answers the receipt id (and, when cumulative, every receipt
-// written before it). It returns false for an id nobody awaits.
+// confirm answers the receipt id, and only it: a RECEIPT confirms the one
+// frame that asked for it. Brokers do not answer in order (RabbitMQ
+// answers a persistent SEND after its publisher confirm, a SUBSCRIBE at
+// once), so a later frame's RECEIPT says nothing about an earlier frame.
+// It returns false for an id nobody awaits.
 func (b *receiptBook) confirm(id string) bool {
 	p, ok := b.byID[id]
 	if !ok {
 		return false
 	}
-	if b.cumulative && p.tx == "" {
-		// Frames outside transactions are processed in order, so this
-		// receipt also answers every earlier one outside a transaction.
-		// A transacted frame's receipt may wait for its COMMIT, so it
-		// is never assumed.
-		for _, q := range b.order {
-			if q == p {
-				break
-			}
-			if q.tx == "" {
-				b.finish(q, nil)
-			}
-		}
-	}
 	b.finish(p, nil)
-	keep := b.order[:0]
-	for _, q := range b.order {
-		if !q.done {
-			keep = append(keep, q)
-		}
-	}
-	clear(b.order[len(keep):])
-	b.order = keep
+	b.compact()
 	return true
 }
 
@@ -109,15 +90,16 @@ func (b *receiptBook) finish(p *pendingReceipt, err error) {
 	}
 }
 
+// compact drops finished receipts from the order, keeping its capacity.
 func (b *receiptBook) compact() {
-	i := 0
-	for i < len(b.order) && b.order[i].done {
-		i++
+	keep := b.order[:0]
+	for _, q := range b.order {
+		if !q.done {
+			keep = append(keep, q)
+		}
 	}
-	b.order = b.order[i:]
-	if len(b.order) == 0 {
-		b.order = nil
-	}
+	clear(b.order[len(keep):])
+	b.order = keep
 }
 
 // expire fails every receipt past its deadline and re-arms the timer.
@@ -155,10 +137,13 @@ func (b *receiptBook) schedule(self *actor.PID, sys *actor.ActorSystem) {
 	b.timer = time.AfterFunc(time.Until(next), func() { sys.Root.Send(self, &receiptTick{}) })
 }
 
-// failAll answers every receipt with err and stops the timer.
+// failAll answers every receipt with err, which says the connection
+// ended before the broker answered, and stops the timer. The frames may
+// or may not have taken effect: their outcome is unknown.
 func (b *receiptBook) failAll(err error) {
+	unknown := outcomeUnknown(err)
 	for _, p := range b.order {
-		b.finish(p, err)
+		b.finish(p, unknown)
 	}
 	b.order = nil
 	b.stop()

@@ -60,11 +60,13 @@ func TestReceiptSendWaitsForReceipt(t *testing.T) {
 	require.Equal(t, id, in.ReceiptID)
 }
 
-// Brokers handle a connection's frames in order, so a RECEIPT for a later
-// frame confirms the earlier ones.
-func TestReceiptCumulative(t *testing.T) {
+// A RECEIPT confirms only the frame that asked for it. RabbitMQ answers a
+// SUBSCRIBE at once and a persistent SEND only after its publisher
+// confirm, so the later frame's receipt often comes first: it must not be
+// taken for the earlier frame's.
+func TestReceiptConfirmsOnlyItsOwnFrame(t *testing.T) {
 	srv, got, asked, answer := heldReceipts(t, "1.2")
-	c, _ := newTestClient(t, Options{})
+	c, rec := newTestClient(t, Options{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	doneA := make(chan error, 1)
@@ -72,21 +74,31 @@ func TestReceiptCumulative(t *testing.T) {
 	go func() {
 		doneA <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/a"), 5*time.Second, true)
 	}()
-	recv(t, asked, "A's receipt request")
+	idA := recv(t, asked, "A's receipt request")
 	go func() {
-		doneB <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/b"), 5*time.Second, true)
+		doneB <- c.Send(testCtx(t), frames.New(frames.CmdSubscribe, "destination", "/b", "id", "0"), 5*time.Second, true)
 	}()
 	idB := recv(t, asked, "B's receipt request")
 	answer <- idB
 	require.NoError(t, recv(t, doneB, "B"))
-	require.NoError(t, recv(t, doneA, "A, confirmed by B's receipt"))
+	waitEvent[*ReceiptInEvent](t, rec, func(e *ReceiptInEvent) bool { return e.ReceiptID == idB })
+	select {
+	case err := <-doneA:
+		t.Fatalf("A was answered (%v) by B's receipt", err)
+	default:
+	}
+	require.EqualValues(t, 1, c.Stats().ReceiptsPending.Load())
+	answer <- idA
+	require.NoError(t, recv(t, doneA, "A, by its own receipt"))
 	require.Zero(t, c.Stats().ReceiptsPending.Load())
 }
 
-func TestReceiptNotCumulative(t *testing.T) {
+// A frame whose receipt never comes times out even when later frames are
+// confirmed; its receipt arriving after that is for nothing.
+func TestReceiptWithheldTimesOutWhileLaterOnesArrive(t *testing.T) {
 	srv, got, asked, answer := heldReceipts(t, "1.2")
 	c, rec := newTestClient(t, Options{})
-	connectTo(t, c, srv.addr(), ConnectConfig{NoCumulativeReceipts: true})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	doneA := make(chan error, 1)
 	go func() {
@@ -106,6 +118,24 @@ func TestReceiptNotCumulative(t *testing.T) {
 	ee := waitEvent[*ErrorEvent](t, rec, nil)
 	require.ErrorIs(t, ee.Err, ErrProtocol)
 	require.Equal(t, Connected, c.State())
+}
+
+// A connection that ends before a frame's receipt came leaves its outcome
+// unknown: the broker may or may not have acted on it. That is neither a
+// confirmation nor a plain "not sent".
+func TestReceiptOutcomeUnknownWhenTheConnectionEnds(t *testing.T) {
+	// The broker takes the frame and hangs up without answering it.
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		return f.Command != frames.CmdSend
+	})
+	c, _ := newTestClient(t, Options{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/a"), 5*time.Second, true)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorIs(t, err, ErrConnectionLost)
+	require.NotEmpty(t, expectFrame(t, got, frames.CmdSend).Header("receipt"))
+	require.Zero(t, c.Stats().ReceiptsPending.Load())
 }
 
 func TestReceiptTimeout(t *testing.T) {

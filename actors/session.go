@@ -244,7 +244,6 @@ func (s *session) startAttempt(ctx actor.Context) {
 	gen := s.gen
 	s.lastServerErr = nil
 	s.receipts = newReceiptBook(s.c.stats)
-	s.receipts.cumulative = !s.cfg.NoCumulativeReceipts
 	s.status("dialing", s.curAddr)
 
 	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)

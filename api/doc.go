@@ -131,6 +131,9 @@
 //	207 ErrCertRejected         the server's TLS certificate was not accepted
 //	208 ErrTLSFailed            the TLS handshake failed (versions, suites, alerts)
 //	209 ErrProxyFailed          the proxy was unreachable, refused or misbehaved
+//	210 ErrOutcomeUnknown       the connection ended before the broker confirmed or
+//	                            refused a frame that asked for a receipt: it may
+//	                            or may not have taken effect
 //	300 ErrTimeout              Timeout or the context's deadline passed
 //	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
 //	302 ErrWouldBlock           Timeout is 0 and the outgoing queue is full

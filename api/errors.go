@@ -74,6 +74,7 @@ const (
 	CodeCertRejected        = 207 // the server's TLS certificate was not trusted or accepted
 	CodeTLSFailed           = 208 // the TLS handshake failed (versions, ciphers, alerts)
 	CodeProxyFailed         = 209 // the firewall (proxy) was unreachable, refused or broke its protocol
+	CodeOutcomeUnknown      = 210 // the connection ended before the broker confirmed or refused the frame
 	CodeTimeout             = 300 // Timeout (or the context's deadline) passed
 	CodeReceiptTimeout      = 301 // the broker's RECEIPT did not come in time
 	CodeWouldBlock          = 302 // Timeout is 0 and the outgoing queue is full
@@ -108,6 +109,7 @@ var (
 	ErrCertRejected        = sentinel(CodeCertRejected, "server certificate rejected")
 	ErrTLSFailed           = sentinel(CodeTLSFailed, "TLS handshake failed")
 	ErrProxyFailed         = sentinel(CodeProxyFailed, "proxy failed")
+	ErrOutcomeUnknown      = sentinel(CodeOutcomeUnknown, "connection ended before the broker answered; outcome unknown")
 	ErrTimeout             = sentinel(CodeTimeout, "timed out")
 	ErrReceiptTimeout      = sentinel(CodeReceiptTimeout, "no receipt before the deadline")
 	ErrWouldBlock          = sentinel(CodeWouldBlock, "outgoing queue full")
@@ -154,7 +156,7 @@ func codeText(code int) string {
 var sentinels = []*Error{
 	ErrInvalidArgument, ErrUnknownSetting, ErrSettingAccess, ErrConnectedSetting, ErrUnsupported,
 	ErrClosed, ErrNotConnected, ErrAlreadyConnected, ErrConnectFailed, ErrConnectionLost,
-	ErrHeartbeatMissed, ErrInterrupted, ErrQueueFull, ErrCertRejected, ErrTLSFailed, ErrProxyFailed, ErrTimeout, ErrReceiptTimeout, ErrWouldBlock,
+	ErrHeartbeatMissed, ErrInterrupted, ErrQueueFull, ErrCertRejected, ErrTLSFailed, ErrProxyFailed, ErrOutcomeUnknown, ErrTimeout, ErrReceiptTimeout, ErrWouldBlock,
 	ErrCanceled, ErrUnknownSubscription, ErrUnknownTransaction, ErrTransactionExists, ErrNoAck,
 	ErrAlreadyAcked, ErrNackUnsupported, ErrProtocol, ErrFrameLimit, ErrServer, ErrOther,
 }
@@ -165,6 +167,7 @@ var engineCodes = []struct {
 	err  error
 	code int
 }{
+	{actors.ErrOutcomeUnknown, CodeOutcomeUnknown},
 	{actors.ErrClosed, CodeClosed},
 	{actors.ErrHeartbeatMissed, CodeHeartbeatMissed},
 	{actors.ErrInterrupted, CodeInterrupted},
