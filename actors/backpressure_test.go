@@ -35,7 +35,7 @@ func stalledServer(t *testing.T) (*scriptedServer, func()) {
 
 // fillOutgoingQueue sends 1 MiB frames without waiting until one cannot be
 // queued before its short deadline, and returns that error.
-func fillOutgoingQueue(t *testing.T, c *Client) error {
+func fillOutgoingQueue(t *testing.T, c *Conn) error {
 	t.Helper()
 	body := make([]byte, 1<<20)
 	for range 500 {
@@ -57,7 +57,7 @@ func fillOutgoingQueue(t *testing.T, c *Client) error {
 // ReadyToSend is false, and ReadyToSendEvent fires once the queue drains.
 func TestBackpressureOutgoingQueue(t *testing.T) {
 	srv, resume := stalledServer(t)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{MaxPendingWrites: 2})
 	require.True(t, c.ReadyToSend())
 
@@ -120,7 +120,7 @@ func gateDialer(conns chan<- *gateConn) transport.Dialer {
 func TestPendingCallsFailWhenConnectionEnds(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), nil)
 	conns := make(chan *gateConn, 1)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{Dial: gateDialer(conns)})
 	g := recv(t, conns, "the connection")
 	expectFrame(t, got, frames.CmdConnect)
@@ -141,7 +141,7 @@ func TestPendingCallsFailWhenConnectionEnds(t *testing.T) {
 	go func() { errs <- c.Begin(ctx, "tx", 0) }()
 	go func() { errs <- c.Unsubscribe(ctx, "before", 0) }()
 	waitFor(t, "the requests to reach the writer", func() bool {
-		subs := c.Subscriptions(ctx)
+		subs := c.Subscriptions()
 		return len(subs) == 1 && subs[0].ID == "after" && len(c.OpenTransactions(ctx)) == 1
 	})
 	c.Interrupt()

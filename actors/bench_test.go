@@ -63,7 +63,7 @@ func BenchmarkPublish(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			srv := sinkServer(b, tc.receipt > 0)
-			c := NewClient(nil, Options{})
+			c := mustConn(b, nil, ConnOptions{})
 			b.Cleanup(c.Close)
 			ctx := testCtxLong(b)
 			if _, err := c.Connect(ctx, ConnectConfig{Addr: srv.addr()}); err != nil {

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -47,7 +46,9 @@ type ConnectConfig struct {
 	// how often we want them. 0 means none in that direction.
 	HeartbeatOut, HeartbeatIn time.Duration
 	// HeartbeatTolerance multiplies the negotiated incoming interval
-	// before silence ends the connection. Default 1.5.
+	// before silence ends the connection. 0 chooses: 1.5, or 2.5 with
+	// ActiveMQ, which sends heart-beats up to two intervals apart. A value
+	// set here (above 1) is used as it is.
 	HeartbeatTolerance float64
 	// ConnectTimeout bounds dialing plus the CONNECT/CONNECTED exchange
 	// when the caller's context has no earlier deadline. Default 30s.
@@ -104,28 +105,12 @@ func (p ReconnectPolicy) delay(n int) time.Duration {
 	return time.Duration(d/2 + rand.Float64()*d/2)
 }
 
-// Options configure a Client for its whole life.
-type Options struct {
-	// Logger receives engine logs; nil discards them.
-	Logger *slog.Logger
-	// Events receives every event but MessageIn, in order, on one
-	// goroutine. Nil ignores them.
-	Events func(Event)
-	// EventQueue bounds the event queue. Default 4096.
-	EventQueue int
-	// ManualEvents queues events until DispatchEvents is called (the
-	// DoEvents model) instead of running them on the engine's goroutine.
-	ManualEvents bool
-	// LogFrames emits a LogEvent for every frame in and out.
-	LogFrames bool
-}
+// defaultHeartbeatTolerance is the read tolerance when none is set.
+const defaultHeartbeatTolerance = 1.5
 
 func (c *ConnectConfig) withDefaults() {
 	if len(c.Versions) == 0 {
 		c.Versions = []frames.Version{frames.V10, frames.V11, frames.V12}
-	}
-	if c.HeartbeatTolerance <= 1 {
-		c.HeartbeatTolerance = 1.5
 	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = 30 * time.Second

@@ -15,7 +15,7 @@ func TestConnectPerVersion(t *testing.T) {
 	for _, tc := range versionCases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, got := newBroker(t, connectedFrame(tc.hdr, "heart-beat", "0,0", "x-extra", "yes"), politeBroker)
-			c, _ := newTestClient(t, Options{})
+			c, _ := newTestClient(t, ConnOptions{})
 			info := connectTo(t, c, srv.addr(), ConnectConfig{
 				Versions: []frames.Version{tc.v}, Host: "vhost-a", Login: "alice", Passcode: "s3cret",
 				HeartbeatOut: 7 * time.Second, HeartbeatIn: 9 * time.Second,
@@ -50,7 +50,7 @@ func TestConnectPerVersion(t *testing.T) {
 
 func TestConnectDefaults(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{UseStompCommand: true})
 	f := expectFrame(t, got, frames.CmdStomp)
 	require.Equal(t, "1.0,1.1,1.2", f.Header("accept-version"))
@@ -63,7 +63,7 @@ func TestConnectDefaults(t *testing.T) {
 
 func TestConnectConnectHeadersOverride(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{Host: "a", ConnectHeaders: frames.Headers{{Key: "host", Value: "b"}}})
 	f := expectFrame(t, got, frames.CmdConnect)
 	require.Equal(t, []string{"b"}, f.Headers.Values("host"))
@@ -94,7 +94,7 @@ func TestConnectHeartbeatNegotiation(t *testing.T) {
 				kv = []string{"heart-beat", tc.serverHB}
 			}
 			srv, _ := newBroker(t, connectedFrame(tc.version, kv...), politeBroker)
-			c, _ := newTestClient(t, Options{})
+			c, _ := newTestClient(t, ConnOptions{})
 			info := connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatOut: tc.ourOut, HeartbeatIn: tc.ourIn})
 			require.Equal(t, tc.wantOut, info.HeartbeatOut, "outgoing")
 			require.Equal(t, tc.wantIn, info.HeartbeatIn, "incoming")
@@ -148,17 +148,17 @@ func TestHeartbeatsFlowBothWays(t *testing.T) {
 			}
 		}
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	info := connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatOut: 40 * time.Millisecond, HeartbeatIn: 500 * time.Millisecond})
 	require.Equal(t, 40*time.Millisecond, info.HeartbeatOut)
 	require.Equal(t, 500*time.Millisecond, info.HeartbeatIn)
 	recv(t, eols, "three EOLs from the client")
-	waitFor(t, "server heart-beats", func() bool { return c.Stats().HeartbeatsIn.Load() >= 20 || c.State() != Connected })
+	waitFor(t, "server heart-beats", func() bool { return c.Stats().HeartbeatsIn >= 20 || c.State() != Connected })
 	if c.State() != Connected {
 		t.Fatalf("a beating server is not silent, yet the connection ended: %s", describe(rec.all()))
 	}
-	require.GreaterOrEqual(t, c.Stats().HeartbeatsOut.Load(), int64(3))
-	require.Zero(t, c.Stats().HeartbeatsMissed.Load())
+	require.GreaterOrEqual(t, c.Stats().HeartbeatsOut, int64(3))
+	require.Zero(t, c.Stats().HeartbeatsMissed)
 	close(stop)
 	ev := waitEvent[*DisconnectedEvent](t, rec, nil)
 	require.Error(t, ev.Err)
@@ -166,7 +166,7 @@ func TestHeartbeatsFlowBothWays(t *testing.T) {
 
 func TestConnectTwiceFails(t *testing.T) {
 	srv, _ := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	_, err := c.Connect(testCtx(t), ConnectConfig{Addr: srv.addr()})
 	require.ErrorIs(t, err, ErrAlreadyConnected)
@@ -178,7 +178,7 @@ func TestConnectDialFails(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	_, err = c.Connect(testCtx(t), ConnectConfig{Addr: addr})
 	require.Error(t, err)
 	ev := waitEvent[*ConnectedEvent](t, rec, nil)
@@ -193,7 +193,7 @@ func TestHostileNeverAnswersConnect(t *testing.T) {
 		p := &peer{conn: conn, r: r, got: got}
 		p.drain() // reads CONNECT, says nothing
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	start := time.Now()
 	_, err := c.Connect(testCtx(t), ConnectConfig{Addr: srv.addr(), ConnectTimeout: 300 * time.Millisecond})
 	require.ErrorIs(t, err, ErrTimeout)
@@ -210,7 +210,7 @@ func TestConnectContextEndsAttempt(t *testing.T) {
 	srv := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
 		(&peer{conn: conn, r: r, got: make(chan *frames.Frame, 16)}).drain()
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	ctx, cancel := contextWithTimeout(200 * time.Millisecond)
 	defer cancel()
 	_, err := c.Connect(ctx, ConnectConfig{Addr: srv.addr()})
@@ -255,7 +255,7 @@ func TestHostileConnectHandshake(t *testing.T) {
 				_, _ = conn.Write([]byte(tc.reply))
 				(&peer{conn: conn, r: r, got: make(chan *frames.Frame, 16)}).drain()
 			})
-			c, rec := newTestClient(t, Options{})
+			c, rec := newTestClient(t, ConnOptions{})
 			_, err := c.Connect(testCtx(t), ConnectConfig{Addr: srv.addr(), Versions: tc.versions})
 			require.Error(t, err)
 			tc.check(t, err)
@@ -278,7 +278,7 @@ func protocolViolation(t *testing.T, err error) {
 func TestReconnectAfterLoss(t *testing.T) {
 	srv1, _ := newBroker(t, connectedFrame("1.1"), func(p *peer, f *frames.Frame) bool { return false })
 	srv2, got2 := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv1.addr(), ConnectConfig{})
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q/bye"), 0, true))
 	waitEvent[*DisconnectedEvent](t, rec, nil)
@@ -287,5 +287,5 @@ func TestReconnectAfterLoss(t *testing.T) {
 	expectFrame(t, got2, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q/hi"), 5*time.Second, true))
 	require.Equal(t, "/q/hi", expectFrame(t, got2, frames.CmdSend).Header("destination"))
-	require.Equal(t, int64(2), c.Stats().Connects.Load())
+	require.Equal(t, int64(2), c.Stats().Connects)
 }

@@ -16,7 +16,7 @@ func TestDisconnectWithReceipt(t *testing.T) {
 	for _, vc := range versionCases {
 		t.Run(vc.name, func(t *testing.T) {
 			srv, got := newBroker(t, connectedFrame(vc.hdr), politeBroker)
-			c, rec := newTestClient(t, Options{})
+			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
 			require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
@@ -32,7 +32,7 @@ func TestDisconnectWithReceipt(t *testing.T) {
 
 func TestDisconnectWithoutReceipt(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), nil)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/last"), 0, false))
@@ -48,7 +48,7 @@ func TestDisconnectServerClosesWithoutReceipt(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
 		return f.Command != frames.CmdDisconnect
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	done := make(chan error, 1)
@@ -76,20 +76,23 @@ func TestDisconnectServerSilent(t *testing.T) {
 			}
 		}
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	start := time.Now()
-	require.NoError(t, c.Disconnect(testCtx(t), true, 300*time.Millisecond))
+	err := c.Disconnect(testCtx(t), true, 300*time.Millisecond)
+	require.ErrorIs(t, err, ErrReceiptTimeout, "Disconnect says the receipt did not come")
+	require.ErrorContains(t, err, "did not confirm DISCONNECT")
 	require.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
 	require.ErrorIs(t, recv(t, closed, "the client to close"), io.EOF)
 	require.Equal(t, Disconnected, c.State())
-	waitEvent[*DisconnectedEvent](t, rec, nil)
+	ev := waitEvent[*DisconnectedEvent](t, rec, nil)
+	require.ErrorIs(t, ev.Err, ErrReceiptTimeout, "the end is not reported as clean")
 }
 
 // Disconnect's context bounds it too; the connection is then interrupted.
 func TestDisconnectContextEnds(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), nil)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	ctx, cancel := contextWithTimeout(150 * time.Millisecond)
@@ -99,7 +102,7 @@ func TestDisconnectContextEnds(t *testing.T) {
 }
 
 func TestDisconnectNotConnected(t *testing.T) {
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	require.NoError(t, c.Disconnect(testCtx(t), true, time.Second))
 	require.Zero(t, count[*DisconnectedEvent](rec, nil))
 }
@@ -107,7 +110,7 @@ func TestDisconnectNotConnected(t *testing.T) {
 // Interrupt drops the connection at once and fails everything waiting.
 func TestInterruptFailsWaiters(t *testing.T) {
 	srv, got, asked, _ := heldReceipts(t, "1.2")
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	done := make(chan error, 1)
@@ -119,9 +122,9 @@ func TestInterruptFailsWaiters(t *testing.T) {
 	ev := waitEvent[*DisconnectedEvent](t, rec, nil)
 	require.ErrorIs(t, ev.Err, ErrInterrupted)
 	require.Equal(t, Disconnected, c.State())
-	require.Zero(t, c.Stats().ReceiptsPending.Load())
+	require.Zero(t, c.Stats().ReceiptsPending)
 	c.Interrupt() // harmless when not connected
-	require.Equal(t, int64(1), c.Stats().Disconnects.Load())
+	require.Equal(t, int64(1), c.Stats().Disconnects)
 }
 
 // Interrupt during the handshake ends the attempt.
@@ -129,7 +132,7 @@ func TestInterruptWhileConnecting(t *testing.T) {
 	srv := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
 		(&peer{conn: conn, r: r, got: make(chan *frames.Frame, 16)}).drain()
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Connect(testCtx(t), ConnectConfig{Addr: srv.addr()})

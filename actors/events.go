@@ -1,14 +1,11 @@
 package actors
 
-import (
-	"sync"
-	"sync/atomic"
-	"time"
+import "github.com/stompactor/stompactor/frames"
 
-	"github.com/stompactor/stompactor/frames"
-)
-
-// Event is any of the *...Event types below.
+// Event is a fact the engine reports to its connection's sink: one of the
+// *...Event types below. The sink is called on an engine goroutine and
+// must not block; the api package queues each event for its handlers.
+// MessageIn is not an event: messages go to their subscription's handler.
 type Event interface{ event() }
 
 // ConnectedEvent follows every connection attempt, successful or not.
@@ -19,7 +16,7 @@ type ConnectedEvent struct {
 
 // ConnectionStatusEvent reports a step of the connection's life.
 type ConnectionStatusEvent struct {
-	Status string // "dialing", "connected-tcp", "connecting", "connected", "disconnecting", "lost"
+	Status string // "dialing", "connected-tcp", "connecting", "connected", "disconnecting", "lost", "reconnecting", "reconnected", "gave up"
 	Detail string
 }
 
@@ -28,7 +25,7 @@ type ConnectionStatusEvent struct {
 type DisconnectedEvent struct{ Err error }
 
 // ErrorEvent reports an error that is not the answer to a call: a
-// non-fatal server ERROR, a failed automatic ACK, a panic in an actor.
+// non-fatal server ERROR, a failed automatic ACK, a panic.
 type ErrorEvent struct{ Err error }
 
 // Log levels of LogEvent.
@@ -53,7 +50,9 @@ type MessageOutEvent struct {
 	Size        int
 }
 
-// ReadyToSendEvent fires when a full outgoing queue has room again.
+// ReadyToSendEvent fires when the connection can take frames without
+// waiting: once after CONNECTED, and whenever a full outgoing queue has
+// room again.
 type ReadyToSendEvent struct{}
 
 // ReceiptInEvent reports a RECEIPT from the server.
@@ -82,116 +81,3 @@ func (*ReceiptInEvent) event()        {}
 func (*ReceiptOutEvent) event()       {}
 func (*SubscribedEvent) event()       {}
 func (*UnsubscribedEvent) event()     {}
-
-// dispatcher runs event callbacks in order on one goroutine, or queues them
-// for DispatchEvents in manual mode. Its queue is bounded: log, message-out
-// and receipt events are dropped (and counted) once it is three quarters
-// full, so that state events always have room; posting never blocks.
-type dispatcher struct {
-	fn      func(Event)
-	manual  bool
-	ch      chan Event
-	done    chan struct{}
-	wg      sync.WaitGroup
-	dropped atomic.Int64
-	closed  atomic.Bool
-	mu      sync.Mutex    // serializes manual DispatchEvents callers
-	active  *atomic.Int32 // the client's count of running callbacks
-}
-
-func newDispatcher(fn func(Event), size int, manual bool) *dispatcher {
-	if size <= 0 {
-		size = 4096
-	}
-	d := &dispatcher{fn: fn, manual: manual, ch: make(chan Event, size), done: make(chan struct{})}
-	if !manual {
-		d.wg.Add(1)
-		go d.run()
-	}
-	return d
-}
-
-func (d *dispatcher) post(e Event) {
-	if d.fn == nil || d.closed.Load() {
-		return
-	}
-	switch e.(type) {
-	case *LogEvent, *MessageOutEvent, *ReceiptInEvent, *ReceiptOutEvent:
-		if len(d.ch) >= cap(d.ch)*3/4 {
-			d.dropped.Add(1)
-			return
-		}
-	}
-	select {
-	case d.ch <- e:
-	default:
-		d.dropped.Add(1)
-	}
-}
-
-func (d *dispatcher) run() {
-	defer d.wg.Done()
-	for {
-		select {
-		case e := <-d.ch:
-			d.call(e)
-		case <-d.done:
-			for {
-				select {
-				case e := <-d.ch:
-					d.call(e)
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-func (d *dispatcher) call(e Event) {
-	if d.active != nil {
-		d.active.Add(1)
-		defer d.active.Add(-1)
-	}
-	defer func() { _ = recover() }() // a panicking user callback must not kill the dispatcher
-	d.fn(e)
-}
-
-// dispatchManual runs queued events on the caller's goroutine, waiting up
-// to wait for the first one. It returns how many ran.
-func (d *dispatcher) dispatchManual(wait time.Duration) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	n := 0
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case e := <-d.ch:
-			t.Stop()
-			d.call(e)
-			n++
-		case <-t.C:
-			return 0
-		case <-d.done:
-			t.Stop()
-		}
-	}
-	for {
-		select {
-		case e := <-d.ch:
-			d.call(e)
-			n++
-		default:
-			return n
-		}
-	}
-}
-
-// close runs (or, in manual mode, discards) what is queued and stops.
-func (d *dispatcher) close() {
-	if d.closed.Swap(true) {
-		return
-	}
-	close(d.done)
-	d.wg.Wait()
-}

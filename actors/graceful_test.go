@@ -19,7 +19,7 @@ func TestDisconnectWaitsForHandlerAck(t *testing.T) {
 		}
 		return politeBroker(p, f)
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -52,7 +52,7 @@ func TestDisconnectSkipsQueuedAckModeMessages(t *testing.T) {
 		}
 		return politeBroker(p, f)
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	entered, release := make(chan struct{}, 3), make(chan struct{})
@@ -64,7 +64,7 @@ func TestDisconnectSkipsQueuedAckModeMessages(t *testing.T) {
 	require.NoError(t, err)
 	expectFrame(t, got, frames.CmdSubscribe)
 	recv(t, entered, "the first handler")
-	waitFor(t, "all three messages to arrive", func() bool { return c.Stats().MessagesIn.Load() == 3 })
+	waitFor(t, "all three messages to arrive", func() bool { return c.Stats().MessagesIn == 3 })
 	done := make(chan error, 1)
 	go func() { done <- c.Disconnect(testCtx(t), true, 10*time.Second) }()
 	waitFor(t, "disconnecting", func() bool { return c.State() == Disconnecting })
@@ -78,7 +78,7 @@ func TestDisconnectSkipsQueuedAckModeMessages(t *testing.T) {
 func TestActiveMQHeartbeatTolerance(t *testing.T) {
 	connected := strings.Replace(connectedFrame("1.2", "heart-beat", "1000,1000"), "server:scripted/1", "server:ActiveMQ/5.17.2", 1)
 	srv, got := newBroker(t, connected, politeBroker)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatOut: time.Second, HeartbeatIn: time.Second})
 	expectFrame(t, got, frames.CmdConnect)
 	waitEvent[*LogEvent](t, rec, func(e *LogEvent) bool { return strings.Contains(e.Message, "read tolerance raised to 2.5") })
@@ -88,7 +88,7 @@ func TestActiveMQHeartbeatTolerance(t *testing.T) {
 // it fails at once and nothing reaches the broker.
 func TestReceiptLimitCheckedBeforeWriting(t *testing.T) {
 	srv, got, asked, answer := heldReceipts(t, "1.2")
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{MaxPendingReceipts: 1})
 	expectFrame(t, got, frames.CmdConnect)
 	first := make(chan error, 1)

@@ -6,35 +6,23 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// heartbeatState keeps a connection alive in both directions. It sends an
-// EOL when nothing was written for half the outgoing interval (so the gap
+// heartbeat keeps a connection alive in both directions. It sends an EOL
+// when nothing was written for half the outgoing interval (so the gap
 // never exceeds the interval), and reports the server silent when no byte
 // arrived for tolerance times the incoming interval, not counting time the
-// reader spent paused for backpressure.
-type heartbeatState struct {
-	c                   *Client
+// reader spent paused for backpressure. It exists only when heart-beats
+// were negotiated; its timers hold no goroutine while they wait.
+type heartbeat struct {
 	l                   *link
 	session, writer     *actor.PID
 	out, in             time.Duration
 	tolerance           float64
 	sendTimer, chkTimer *time.Timer
-	// seq numbers the armed timers: a tick armed before a restart carries
-	// an older number and is ignored, so a restart never runs two loops.
-	seq uint64
-}
-
-type heartbeat struct{ *heartbeatState }
-
-func newHeartbeatProducer(c *Client, l *link, session, writer *actor.PID, out, in time.Duration, tolerance float64) actor.Producer {
-	st := &heartbeatState{c: c, l: l, session: session, writer: writer, out: out, in: in, tolerance: tolerance}
-	return func() actor.Actor { return &heartbeat{st} }
 }
 
 func (h *heartbeat) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		h.stop()
-		h.seq++
 		if h.out > 0 {
 			h.armSend(ctx)
 		}
@@ -42,7 +30,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 			h.armCheck(ctx, time.Duration(float64(h.in)*h.tolerance))
 		}
 	case *sendTick:
-		if m.gen != h.l.gen || m.seq != h.seq {
+		if m.gen != h.l.gen {
 			return
 		}
 		idle := time.Since(time.Unix(0, h.l.stats.lastWrite.Load()))
@@ -51,7 +39,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 		}
 		h.armSend(ctx)
 	case *checkTick:
-		if m.gen != h.l.gen || m.seq != h.seq {
+		if m.gen != h.l.gen {
 			return
 		}
 		limit := time.Duration(float64(h.in) * h.tolerance)
@@ -65,19 +53,26 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 			return
 		}
 		h.armCheck(ctx, limit-silence)
-	case *actor.Stopping, *actor.Restarting:
+	case *actor.Stopping:
 		h.stop()
 	}
 }
 
+// failed reports a panic to the session and stops the actor.
+func (h *heartbeat) failed(ctx actor.Context, err error, stack string) {
+	h.stop()
+	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Stop(ctx.Self())
+}
+
 func (h *heartbeat) armSend(ctx actor.Context) {
-	self, sys, gen, seq := ctx.Self(), ctx.ActorSystem(), h.l.gen, h.seq
-	h.sendTimer = time.AfterFunc(h.out/2, func() { sys.Root.Send(self, &sendTick{gen: gen, seq: seq}) })
+	self, sys, gen := ctx.Self(), ctx.ActorSystem(), h.l.gen
+	h.sendTimer = time.AfterFunc(h.out/2, func() { sys.Root.Send(self, &sendTick{gen: gen}) })
 }
 
 func (h *heartbeat) armCheck(ctx actor.Context, after time.Duration) {
-	self, sys, gen, seq := ctx.Self(), ctx.ActorSystem(), h.l.gen, h.seq
-	h.chkTimer = time.AfterFunc(after, func() { sys.Root.Send(self, &checkTick{gen: gen, seq: seq}) })
+	self, sys, gen := ctx.Self(), ctx.ActorSystem(), h.l.gen
+	h.chkTimer = time.AfterFunc(after, func() { sys.Root.Send(self, &checkTick{gen: gen}) })
 }
 
 func (h *heartbeat) stop() {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/frames"
 	"github.com/stretchr/testify/require"
 )
@@ -73,15 +72,6 @@ func expectFrame(t testing.TB, got <-chan *frames.Frame, cmd frames.Command) *fr
 	f := recv(t, got, "a "+cmd.String()+" frame at the server")
 	require.Equal(t, cmd, f.Command, "frame %s", f)
 	return f
-}
-
-// registryCount is how many processes (actors and futures) sys knows.
-func registryCount(sys *actor.ActorSystem) int {
-	n := 0
-	for _, m := range sys.ProcessRegistry.LocalPIDs.LocalPIDs {
-		n += m.Count()
-	}
-	return n
 }
 
 // recorder keeps every event a client posts, for the test to wait on.
@@ -161,28 +151,35 @@ func describe(evs []Event) string {
 	return s
 }
 
-// newTestClient starts a client in a system of its own making, recording
-// its events. At cleanup it closes the client and checks that every actor
-// it spawned is gone from the process registry.
-func newTestClient(t testing.TB, opts Options) (*Client, *recorder) {
+// newTestClient starts a connection in an engine of its own, recording
+// its events. At cleanup it closes the connection, checks that every actor
+// it spawned is gone, and closes the engine.
+func newTestClient(t testing.TB, opts ConnOptions) (*Conn, *recorder) {
 	t.Helper()
-	sys := NewSystem(nil)
-	base := registryCount(sys)
+	e := NewEngine(EngineOptions{})
 	rec := newRecorder()
-	if opts.Events == nil {
-		opts.Events = rec.add
+	if opts.Sink == nil {
+		opts.Sink = rec.add
 	}
-	c := NewClient(sys, opts)
+	c := mustConn(t, e, opts)
 	t.Cleanup(func() {
 		c.Close()
-		waitFor(t, "the client's actors to leave the registry", func() bool { return registryCount(sys) == base })
-		sys.Shutdown()
+		waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 })
+		require.NoError(t, e.Close())
 	})
 	return c, rec
 }
 
+// mustConn adds a connection to e (nil: the default engine).
+func mustConn(t testing.TB, e *Engine, opts ConnOptions) *Conn {
+	t.Helper()
+	c, err := NewConn(e, opts)
+	require.NoError(t, err)
+	return c
+}
+
 // connectTo connects c to addr with cfg (Addr is filled in).
-func connectTo(t testing.TB, c *Client, addr string, cfg ConnectConfig) ConnectInfo {
+func connectTo(t testing.TB, c *Conn, addr string, cfg ConnectConfig) ConnectInfo {
 	t.Helper()
 	cfg.Addr = addr
 	info, err := c.Connect(testCtx(t), cfg)

@@ -18,14 +18,14 @@ import (
 // connection to the heart-beat checker.
 func TestHostileHeartbeatSilence(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2", "heart-beat", "100,0"), nil)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	info := connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatIn: 100 * time.Millisecond})
 	require.Equal(t, 100*time.Millisecond, info.HeartbeatIn)
 	expectFrame(t, got, frames.CmdConnect)
 	ev := waitEvent[*DisconnectedEvent](t, rec, nil)
 	require.ErrorIs(t, ev.Err, ErrHeartbeatMissed)
 	require.Equal(t, Disconnected, c.State())
-	require.Equal(t, int64(1), c.Stats().HeartbeatsMissed.Load())
+	require.Equal(t, int64(1), c.Stats().HeartbeatsMissed)
 	st := waitEvent[*ConnectionStatusEvent](t, rec, func(e *ConnectionStatusEvent) bool { return e.Status == "lost" })
 	require.Contains(t, st.Detail, "no data from the server")
 	require.ErrorIs(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true), ErrNotConnected)
@@ -72,7 +72,7 @@ func floodBroker(t *testing.T, n int) (*scriptedServer, chan *frames.Frame) {
 func TestHostileFloodFullBlock(t *testing.T) {
 	const n = 50
 	srv, got := floodBroker(t, n)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	info := connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatIn: 100 * time.Millisecond})
 	require.Equal(t, 100*time.Millisecond, info.HeartbeatIn)
 	expectFrame(t, got, frames.CmdConnect)
@@ -103,9 +103,9 @@ func TestHostileFloodFullBlock(t *testing.T) {
 		require.Equal(t, itoa(i), id, "in order")
 	}
 	require.Equal(t, Connected, c.State())
-	require.Zero(t, c.Stats().HeartbeatsMissed.Load())
-	require.Zero(t, c.Stats().Dropped.Load())
-	require.Equal(t, int64(n), c.Stats().MessagesIn.Load())
+	require.Zero(t, c.Stats().HeartbeatsMissed)
+	require.Zero(t, c.Stats().Dropped)
+	require.Equal(t, int64(n), c.Stats().MessagesIn)
 	require.Zero(t, count[*DisconnectedEvent](rec, nil))
 }
 
@@ -113,7 +113,7 @@ func TestHostileFloodFullBlock(t *testing.T) {
 func TestHostileFloodFullDrop(t *testing.T) {
 	const n = 10
 	srv, got := floodBroker(t, n)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatIn: 100 * time.Millisecond})
 	expectFrame(t, got, frames.CmdConnect)
 	release := make(chan struct{})
@@ -124,17 +124,17 @@ func TestHostileFloodFullDrop(t *testing.T) {
 		return AckNone
 	}})
 	require.NoError(t, err)
-	waitFor(t, "the drops", func() bool { return c.Stats().Dropped.Load() == n-1 })
+	waitFor(t, "the drops", func() bool { return c.Stats().Dropped == n-1 })
 	close(release)
 	waitFor(t, "the kept message", func() bool { return handled.Load() == 1 })
 	require.Equal(t, Connected, c.State())
-	require.Equal(t, int64(1), c.Stats().MessagesIn.Load())
+	require.Equal(t, int64(1), c.Stats().MessagesIn)
 }
 
 // FullError: an overflow ends the connection with ErrQueueFull.
 func TestHostileFloodFullError(t *testing.T) {
 	srv, got := floodBroker(t, 10)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	release := make(chan struct{})
@@ -158,7 +158,7 @@ func TestHostileSlowSubscriptionDoesNotStallOthers(t *testing.T) {
 		}
 		return true
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	release := make(chan struct{})
@@ -204,7 +204,7 @@ func TestUnsubscribeWhileReaderBlocked(t *testing.T) {
 		receiptFor(p, f)
 		return true
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	l := c.link.Load()
@@ -229,6 +229,9 @@ func TestUnsubscribeWhileReaderBlocked(t *testing.T) {
 	require.Equal(t, Connected, c.State())
 }
 
+// A MESSAGE for a subscription the client does not have (one that just
+// ended, while the broker was already sending to it) is a normal race: it
+// is counted as dropped, not raised as a server error.
 func TestHostileMessageForUnknownSubscription(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
 		if f.Command == frames.CmdSend {
@@ -237,13 +240,13 @@ func TestHostileMessageForUnknownSubscription(t *testing.T) {
 		receiptFor(p, f)
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
-	ee := waitEvent[*ErrorEvent](t, rec, nil)
-	require.ErrorIs(t, ee.Err, ErrProtocol)
-	require.ErrorContains(t, ee.Err, `"ghost"`)
+	waitFor(t, "the message to be counted as dropped", func() bool { return c.Stats().Dropped == 1 })
+	waitEvent[*LogEvent](t, rec, func(e *LogEvent) bool { return strings.Contains(e.Message, `"ghost"`) })
+	require.Zero(t, count[*ErrorEvent](rec, nil), "no error is raised")
 	require.Equal(t, Connected, c.State())
 	require.NoError(t, c.Begin(testCtx(t), "still-up", 5*time.Second))
 }
@@ -256,7 +259,7 @@ func TestHostileErrorWithoutClosing(t *testing.T) {
 		receiptFor(p, f)
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
@@ -278,7 +281,7 @@ func TestHostileErrorThenClose(t *testing.T) {
 		}
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
@@ -299,7 +302,7 @@ func TestHostileCloseMidFrame(t *testing.T) {
 		}
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, true)
@@ -331,7 +334,7 @@ func TestHostileFrameOverLimits(t *testing.T) {
 				}
 				return true
 			})
-			c, rec := newTestClient(t, Options{})
+			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Limits: tc.lim})
 			expectFrame(t, got, frames.CmdConnect)
 			require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
@@ -351,7 +354,7 @@ func TestHostileGarbageAfterConnect(t *testing.T) {
 		}
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
@@ -369,7 +372,7 @@ func TestHostileUnexpectedFrame(t *testing.T) {
 		receiptFor(p, f)
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
@@ -387,7 +390,7 @@ func TestHostileHandlerPanics(t *testing.T) {
 			srv, got := newBroker(t, connectedFrame(vc.hdr), onSubscribe(func(f *frames.Frame) string {
 				return message(vc.v, f.Header("id"), "m1", "/q", "boom") + message(vc.v, f.Header("id"), "m2", "/q", "fine")
 			}))
-			c, rec := newTestClient(t, Options{})
+			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
 			_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "s1", Destination: "/q", Mode: AckClientIndividual, Handler: func(m *Message) AckAction {
@@ -404,7 +407,7 @@ func TestHostileHandlerPanics(t *testing.T) {
 				requireAck(t, expectFrame(t, got, frames.CmdNack), vc.v, "s1", "m1", "")
 			}
 			requireAck(t, expectFrame(t, got, frames.CmdAck), vc.v, "s1", "m2", "")
-			require.Equal(t, int64(1), c.Stats().Panics.Load())
+			require.Equal(t, int64(1), c.Stats().Panics)
 			require.Equal(t, Connected, c.State())
 			require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
 			c.Close()
@@ -425,7 +428,7 @@ func TestHostileReset(t *testing.T) {
 		}
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))

@@ -78,7 +78,7 @@ type connStats struct {
 type countingConn struct {
 	net.Conn
 	st    *connStats
-	total *Stats
+	total *counters
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
@@ -97,21 +97,4 @@ func (c *countingConn) Write(p []byte) (int, error) {
 		c.total.BytesOut.Add(int64(n))
 	}
 	return n, err
-}
-
-// Stats are the client's running totals.
-type Stats struct {
-	FramesIn, FramesOut   atomic.Int64
-	BytesIn, BytesOut     atomic.Int64
-	MessagesIn            atomic.Int64
-	MessagesOut           atomic.Int64
-	Acks, Nacks           atomic.Int64
-	ReceiptsPending       atomic.Int64
-	HeartbeatsIn          atomic.Int64
-	HeartbeatsOut         atomic.Int64
-	HeartbeatsMissed      atomic.Int64
-	Dropped               atomic.Int64
-	Connects, Disconnects atomic.Int64
-	Panics                atomic.Int64
-	Reconnects            atomic.Int64
 }

@@ -1,9 +1,9 @@
 package actors
 
 import (
-	"github.com/asynkron/protoactor-go/actor"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/frames"
 )
 
@@ -45,8 +45,6 @@ type unsubscribeRequest struct {
 	local   bool // forget it without sending UNSUBSCRIBE
 	reply   chan error
 }
-
-type subscriptionsRequest struct{ reply chan []SubscriptionInfo }
 
 // Facts reported to the session.
 
@@ -94,8 +92,10 @@ type receiptAwaited struct {
 
 type receiptTick struct{}
 
+// actorPanicked reports a panic in one of the connection's actors (the
+// session's own included); the session ends the connection.
 type actorPanicked struct {
-	who   string
+	who   *actor.PID
 	err   error
 	stack string
 }
@@ -128,20 +128,6 @@ type messageDelivered struct {
 	frame *frames.Frame
 }
 
-type handlerDone struct {
-	msg      *Message
-	action   AckAction
-	panicked bool // the handler panicked; action is AckNack
-}
-
-type ackRequest struct {
-	msg     *Message
-	nack    bool
-	tx      string
-	receipt time.Duration
-	reply   chan error
-}
-
 type linkChanged struct{ link *link }
 
 // Commands to the transactions actor.
@@ -167,14 +153,12 @@ type connectionEnded struct{ err error }
 
 // Heart-beat timer ticks.
 
-type sendTick struct{ gen, seq uint64 }
+type sendTick struct{ gen uint64 }
 
-type checkTick struct{ gen, seq uint64 }
+type checkTick struct{ gen uint64 }
 
 // Graceful disconnect.
 
-type quiesce struct{ session *actor.PID }
-
-type drained struct{}
+type quiesce struct{}
 
 type subscriptionQuiesced struct{ id string }

@@ -13,12 +13,22 @@ import (
 // actor and the tokens of its bounded delivery queue.
 type route struct {
 	id, destination string
+	mode            AckMode
 	pid             *actor.PID
 	slots           chan struct{} // a token per message queued or being handled
-	done            chan struct{} // closed when the subscription actor stops
+	done            chan struct{} // closed by the session when the subscription ends
 	policy          FullPolicy
 	delivered       atomic.Int64 // messages handed to the subscription
+	// draining is set by the session when Disconnect begins: messages
+	// that need an ACK and have not started are no longer handled (the
+	// broker redelivers them).
+	draining atomic.Bool
 }
+
+// end marks the subscription ended: a reader waiting for room in its queue
+// drops the message and reads on, an Ack of its messages is refused. Only
+// the session calls it, once.
+func (r *route) end() { close(r.done) }
 
 // routes is an immutable snapshot; the session stores a new one on every
 // change.
@@ -27,40 +37,35 @@ type routes struct {
 	byDest map[string]*route // STOMP 1.0 messages may lack a subscription header
 }
 
-// readerState owns the read half of one connection. Its goroutine blocks in
+// reader owns the read half of one connection. Its goroutine blocks in
 // Decode and only forwards what it decodes, so the actor itself never
 // blocks. Stopping the actor closes the connection, which ends the
-// goroutine; the client's WaitGroup joins it.
-type readerState struct {
-	c        *Client
+// goroutine; the connection's WaitGroup joins it.
+type reader struct {
+	c        *Conn
 	l        *link
 	conn     net.Conn
 	session  *actor.PID
 	limits   frames.Limits
 	versions []frames.Version
 	done     chan struct{}
-	started  bool
-}
-
-type reader struct{ *readerState }
-
-func newReaderProducer(c *Client, l *link, conn net.Conn, session *actor.PID, lim frames.Limits, versions []frames.Version) actor.Producer {
-	st := &readerState{c: c, l: l, conn: conn, session: session, limits: lim, versions: versions, done: make(chan struct{})}
-	return func() actor.Actor { return &reader{st} }
 }
 
 func (r *reader) Receive(ctx actor.Context) {
 	switch ctx.Message().(type) {
 	case *actor.Started:
-		if !r.started {
-			r.started = true
-			r.c.wg.Add(1)
-			go r.loop(ctx.ActorSystem())
-		}
+		r.c.wg.Add(1)
+		go r.loop(ctx.ActorSystem())
 	case *actor.Stopping:
 		close(r.done)
 		_ = r.conn.Close()
 	}
+}
+
+// failed reports a panic to the session and stops the reader.
+func (r *reader) failed(ctx actor.Context, err error, stack string) {
+	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Stop(ctx.Self())
 }
 
 func (r *reader) loop(sys *actor.ActorSystem) {

@@ -26,10 +26,10 @@ type receiptBook struct {
 	slots chan struct{} // the link's receipt tokens, given back on finish
 	timer *time.Timer
 	due   time.Time
-	stats *Stats
+	stats *counters
 }
 
-func newReceiptBook(stats *Stats) *receiptBook {
+func newReceiptBook(stats *counters) *receiptBook {
 	return &receiptBook{byID: map[string]*pendingReceipt{}, stats: stats}
 }
 

@@ -36,7 +36,7 @@ func heldReceipts(t *testing.T, version string) (*scriptedServer, chan *frames.F
 
 func TestReceiptSendWaitsForReceipt(t *testing.T) {
 	srv, got, asked, answer := heldReceipts(t, "1.2")
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	done := make(chan error, 1)
@@ -50,10 +50,10 @@ func TestReceiptSendWaitsForReceipt(t *testing.T) {
 		t.Fatalf("Send returned %v before its receipt", err)
 	default:
 	}
-	waitFor(t, "the receipt to be pending", func() bool { return c.Stats().ReceiptsPending.Load() == 1 })
+	waitFor(t, "the receipt to be pending", func() bool { return c.Stats().ReceiptsPending == 1 })
 	answer <- id
 	require.NoError(t, recv(t, done, "Send"))
-	require.Zero(t, c.Stats().ReceiptsPending.Load())
+	require.Zero(t, c.Stats().ReceiptsPending)
 	out := waitEvent[*ReceiptOutEvent](t, rec, nil)
 	require.Equal(t, ReceiptOutEvent{ReceiptID: id, Command: frames.CmdSend}, *out)
 	in := waitEvent[*ReceiptInEvent](t, rec, nil)
@@ -66,7 +66,7 @@ func TestReceiptSendWaitsForReceipt(t *testing.T) {
 // taken for the earlier frame's.
 func TestReceiptConfirmsOnlyItsOwnFrame(t *testing.T) {
 	srv, got, asked, answer := heldReceipts(t, "1.2")
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	doneA := make(chan error, 1)
@@ -87,17 +87,17 @@ func TestReceiptConfirmsOnlyItsOwnFrame(t *testing.T) {
 		t.Fatalf("A was answered (%v) by B's receipt", err)
 	default:
 	}
-	require.EqualValues(t, 1, c.Stats().ReceiptsPending.Load())
+	require.EqualValues(t, 1, c.Stats().ReceiptsPending)
 	answer <- idA
 	require.NoError(t, recv(t, doneA, "A, by its own receipt"))
-	require.Zero(t, c.Stats().ReceiptsPending.Load())
+	require.Zero(t, c.Stats().ReceiptsPending)
 }
 
 // A frame whose receipt never comes times out even when later frames are
 // confirmed; its receipt arriving after that is for nothing.
 func TestReceiptWithheldTimesOutWhileLaterOnesArrive(t *testing.T) {
 	srv, got, asked, answer := heldReceipts(t, "1.2")
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	doneA := make(chan error, 1)
@@ -128,19 +128,19 @@ func TestReceiptOutcomeUnknownWhenTheConnectionEnds(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
 		return f.Command != frames.CmdSend
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/a"), 5*time.Second, true)
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
 	require.ErrorIs(t, err, ErrConnectionLost)
 	require.NotEmpty(t, expectFrame(t, got, frames.CmdSend).Header("receipt"))
-	require.Zero(t, c.Stats().ReceiptsPending.Load())
+	require.Zero(t, c.Stats().ReceiptsPending)
 }
 
 func TestReceiptTimeout(t *testing.T) {
 	srv, got, asked, _ := heldReceipts(t, "1.2")
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	start := time.Now()
@@ -148,7 +148,7 @@ func TestReceiptTimeout(t *testing.T) {
 	require.ErrorIs(t, err, ErrReceiptTimeout)
 	require.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond)
 	recv(t, asked, "the receipt request")
-	require.Zero(t, c.Stats().ReceiptsPending.Load())
+	require.Zero(t, c.Stats().ReceiptsPending)
 	require.Equal(t, Connected, c.State(), "a missing receipt does not end the connection")
 	// Several at once, with different deadlines, each fail at their own.
 	errs := make(chan error, 3)
@@ -163,7 +163,7 @@ func TestReceiptTimeout(t *testing.T) {
 // The caller's context may end the wait before the receipt's deadline.
 func TestReceiptContextShorterThanDeadline(t *testing.T) {
 	srv, got, _, _ := heldReceipts(t, "1.2")
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -179,7 +179,7 @@ func TestReceiptAnsweredByError(t *testing.T) {
 		}
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, true)
@@ -199,7 +199,7 @@ func TestHostileReceiptForNothing(t *testing.T) {
 		receiptFor(p, f)
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))

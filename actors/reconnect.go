@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/stompactor/stompactor/frames"
 )
 
 // keepsTrying reports whether losing the connection (or a reconnect
@@ -29,8 +28,7 @@ func (s *session) scheduleReconnect(ctx actor.Context, cause error) {
 	}
 	s.reconnecting = true
 	s.attempt++
-	s.state = Connecting
-	s.c.state.Store(int32(Connecting))
+	s.setState(Connecting)
 	wait := p.delay(s.attempt)
 	s.status("reconnecting", "attempt "+strconv.Itoa(s.attempt)+" in "+wait.Round(time.Millisecond).String()+" after: "+cause.Error())
 	self, sys, gen := ctx.Self(), ctx.ActorSystem(), s.gen
@@ -66,19 +64,14 @@ func (s *session) resubscribe(ctx actor.Context) {
 
 // giveUp ends the reconnect loop: the subscriptions end too.
 func (s *session) giveUp(ctx actor.Context, cause error) {
-	for id, e := range s.subs {
-		ctx.Stop(e.pid)
-		delete(s.subs, id)
-	}
-	s.c.setRoutes(nil)
+	s.endSubscriptions(ctx)
 	s.reconnecting = false
-	s.state = Disconnected
-	s.c.state.Store(int32(Disconnected))
+	s.setState(Disconnected)
 	err := &reconnectError{attempts: s.attempt, cause: cause}
 	s.attempt = 0
 	s.status("gave up", err.Error())
 	s.c.log(LogError, "info", err.Error())
-	s.c.disp.post(&ErrorEvent{Err: err})
+	s.c.emit(&ErrorEvent{Err: err})
 }
 
 // reconnectError says the client stopped trying; it wraps the last cause.
@@ -92,12 +85,3 @@ func (e *reconnectError) Error() string {
 }
 
 func (e *reconnectError) Unwrap() []error { return []error{ErrConnectionLost, e.cause} }
-
-// subscribeFrame is the SUBSCRIBE frame of a subscription.
-func subscribeFrame(spec SubscribeSpec) *frames.Frame {
-	f := frames.New(frames.CmdSubscribe, frames.HdrDestination, spec.Destination, frames.HdrID, spec.ID, frames.HdrAck, string(spec.Mode))
-	for _, h := range spec.Headers {
-		f.Headers.Set(h.Key, h.Value)
-	}
-	return f
-}

@@ -24,7 +24,7 @@ var fastReconnect = ReconnectPolicy{Enabled: true, InitialDelay: 5 * time.Millis
 // publish sends one message through a separate client.
 func publish(t *testing.T, addr, dest, body string) {
 	t.Helper()
-	p, _ := newTestClient(t, Options{})
+	p, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, p, addr, ConnectConfig{})
 	f := frames.New(frames.CmdSend, frames.HdrDestination, dest)
 	f.Body = []byte(body)
@@ -37,7 +37,7 @@ func connectedCount(rec *recorder) int {
 
 func TestReconnectResubscribes(t *testing.T) {
 	b := newSim(t)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: fastReconnect})
 	got := make(chan string, 4)
 	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/r", Mode: AckClientIndividual, Receipt: 5 * time.Second,
@@ -46,11 +46,11 @@ func TestReconnectResubscribes(t *testing.T) {
 
 	require.NoError(t, b.CloseConnection(1))
 	waitEvent[*DisconnectedEvent](t, rec, func(e *DisconnectedEvent) bool { return e.Err != nil })
-	waitFor(t, "the reconnection", func() bool { return c.Stats().Reconnects.Load() == 1 && c.State() == Connected })
+	waitFor(t, "the reconnection", func() bool { return c.Stats().Reconnects == 1 && c.State() == Connected })
 	waitFor(t, "the second ConnectedEvent", func() bool { return connectedCount(rec) == 2 })
 	waitEvent[*ConnectionStatusEvent](t, rec, func(e *ConnectionStatusEvent) bool { return e.Status == "reconnected" })
 
-	subs := c.Subscriptions(testCtx(t))
+	subs := c.Subscriptions()
 	require.Len(t, subs, 1)
 	require.Equal(t, id, subs[0].ID)
 	waitFor(t, "the broker to see the subscription again", func() bool {
@@ -63,14 +63,14 @@ func TestReconnectResubscribes(t *testing.T) {
 
 func TestReconnectFailsOver(t *testing.T) {
 	first, second := newSim(t), newSim(t)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, first.Addr(), ConnectConfig{Reconnect: fastReconnect, Failover: []string{second.Addr()}})
 	got := make(chan string, 4)
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/f", Handler: func(m *Message) AckAction { got <- string(m.Body); return AckNone }})
 	require.NoError(t, err)
 
 	require.NoError(t, first.Close()) // the whole broker goes away
-	waitFor(t, "the reconnection to the second broker", func() bool { return c.Stats().Reconnects.Load() == 1 && c.State() == Connected })
+	waitFor(t, "the reconnection to the second broker", func() bool { return c.Stats().Reconnects == 1 && c.State() == Connected })
 	waitEvent[*ConnectionStatusEvent](t, rec, func(e *ConnectionStatusEvent) bool {
 		return e.Status == "reconnected" && strings.HasPrefix(e.Detail, second.Addr())
 	})
@@ -84,7 +84,7 @@ func TestReconnectFailsOver(t *testing.T) {
 
 func TestReconnectGivesUp(t *testing.T) {
 	b := newSim(t)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	policy := fastReconnect
 	policy.MaxAttempts = 2
 	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: policy})
@@ -96,13 +96,13 @@ func TestReconnectGivesUp(t *testing.T) {
 	})
 	require.ErrorIs(t, ev.Err, ErrConnectionLost)
 	waitFor(t, "the client to settle", func() bool { return c.State() == Disconnected })
-	require.Empty(t, c.Subscriptions(testCtx(t)))
-	require.Zero(t, c.Stats().Reconnects.Load())
+	require.Empty(t, c.Subscriptions())
+	require.Zero(t, c.Stats().Reconnects)
 }
 
 func TestDisconnectStopsReconnecting(t *testing.T) {
 	b := newSim(t)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	slow := ReconnectPolicy{Enabled: true, InitialDelay: time.Hour, MaxDelay: time.Hour}
 	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: slow})
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/d"})
@@ -114,12 +114,12 @@ func TestDisconnectStopsReconnecting(t *testing.T) {
 	require.ErrorIs(t, err, ErrAlreadyConnected, "a Connect while reconnecting is refused")
 	require.NoError(t, c.Disconnect(testCtx(t), true, time.Second))
 	require.Equal(t, Disconnected, c.State())
-	require.Empty(t, c.Subscriptions(testCtx(t)))
+	require.Empty(t, c.Subscriptions())
 }
 
 func TestNoReconnectAfterDisconnectOrWhenDisabled(t *testing.T) {
 	b := newSim(t)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, b.Addr(), ConnectConfig{}) // reconnecting is off by default
 	require.NoError(t, b.CloseConnection(1))
 	waitEvent[*DisconnectedEvent](t, rec, func(e *DisconnectedEvent) bool { return e.Err != nil })
@@ -143,12 +143,14 @@ func TestReconnectDelayGrowsAndIsCapped(t *testing.T) {
 	}
 }
 
-// Close called from inside a message handler or an event handler returns
-// instead of waiting for its own goroutine; everything still stops.
+// Close called from inside a message handler returns instead of waiting
+// for its own goroutine; everything still stops. (Events go to a sink that
+// must not block; the api package's dispatcher runs event handlers, and
+// tests Close from inside those.)
 func TestCloseFromInsideHandlers(t *testing.T) {
 	b := newSim(t)
 	t.Run("message handler", func(t *testing.T) {
-		c := NewClient(nil, Options{})
+		c := mustConn(t, nil, ConnOptions{})
 		connectTo(t, c, b.Addr(), ConnectConfig{})
 		closed := make(chan struct{})
 		_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/close", Handler: func(*Message) AckAction {
@@ -161,20 +163,5 @@ func TestCloseFromInsideHandlers(t *testing.T) {
 		recv(t, closed, "Close to return inside the handler")
 		require.Equal(t, Disconnected, c.State())
 		c.Close() // idempotent
-	})
-	t.Run("event handler", func(t *testing.T) {
-		closed := make(chan struct{})
-		var c *Client
-		ready := make(chan struct{})
-		c = NewClient(nil, Options{Events: func(e Event) {
-			if _, ok := e.(*ConnectedEvent); ok {
-				<-ready
-				c.Close()
-				close(closed)
-			}
-		}})
-		close(ready)
-		connectTo(t, c, b.Addr(), ConnectConfig{})
-		recv(t, closed, "Close to return inside the event handler")
 	})
 }

@@ -17,7 +17,7 @@ import (
 func TestReviewLinkKeepsItsOwnSettings(t *testing.T) {
 	srv1, _ := newBroker(t, connectedFrame("1.2"), nil)
 	srv2, _ := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv1.addr(), ConnectConfig{WriteTimeout: time.Minute})
 	l1 := c.link.Load()
 	require.NotNil(t, l1)
@@ -39,7 +39,7 @@ func TestReviewNoFrameAfterDisconnect(t *testing.T) {
 		}
 		return true
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 
@@ -98,13 +98,13 @@ func silentServer(t *testing.T) string {
 // marked it Connecting, which it usually had not.
 func TestReviewConnectContextEndedWithdrawsAttempt(t *testing.T) {
 	addr := silentServer(t)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for i := 0; i < 50; i++ {
 		_, err := c.Connect(ctx, ConnectConfig{Addr: addr, ConnectTimeout: time.Minute})
 		require.ErrorIs(t, err, context.Canceled)
-		c.Subscriptions(testCtx(t)) // a round trip: the session has seen the request
+		c.Subscriptions() // a round trip: the session has seen the request
 		require.Equal(t, Disconnected, c.State(), "attempt %d goes on though Connect failed", i)
 	}
 }

@@ -13,7 +13,7 @@ func TestSendHeadersAndBinaryBody(t *testing.T) {
 	for _, tc := range versionCases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, got := newBroker(t, connectedFrame(tc.hdr), politeBroker)
-			c, rec := newTestClient(t, Options{})
+			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{tc.v}})
 			expectFrame(t, got, frames.CmdConnect)
 
@@ -31,7 +31,7 @@ func TestSendHeadersAndBinaryBody(t *testing.T) {
 			out := waitEvent[*MessageOutEvent](t, rec, nil)
 			require.Equal(t, "/queue/bin", out.Destination)
 			require.Equal(t, len(body), out.Size)
-			require.Equal(t, int64(1), c.Stats().MessagesOut.Load())
+			require.Equal(t, int64(1), c.Stats().MessagesOut)
 
 			// Escapes only exist from 1.1 on.
 			if tc.v >= frames.V11 {
@@ -46,7 +46,7 @@ func TestSendHeadersAndBinaryBody(t *testing.T) {
 // Sends that do not wait still reach the wire in order.
 func TestSendNoWaitKeepsOrder(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	const n = 200
@@ -61,7 +61,7 @@ func TestSendNoWaitKeepsOrder(t *testing.T) {
 
 func TestSendRaw(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.SendRaw(testCtx(t), []byte("SEND\ndestination:/raw\n\nraw body\x00")))
@@ -71,7 +71,7 @@ func TestSendRaw(t *testing.T) {
 }
 
 func TestSendNotConnected(t *testing.T) {
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	require.ErrorIs(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true), ErrNotConnected)
 	require.ErrorIs(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), time.Second, false), ErrNotConnected)
 	require.False(t, c.ReadyToSend())
@@ -80,7 +80,7 @@ func TestSendNotConnected(t *testing.T) {
 // A frame the version cannot encode fails the call, not the connection.
 func TestSendUnencodableFrame(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame(""), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{frames.V10}})
 	expectFrame(t, got, frames.CmdConnect)
 	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q", "bad", "new\nline"), 0, true)
@@ -92,7 +92,7 @@ func TestSendUnencodableFrame(t *testing.T) {
 }
 
 func TestClosedClient(t *testing.T) {
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	c.Close()
 	c.Close() // idempotent
 	_, err := c.Connect(testCtx(t), ConnectConfig{Addr: "127.0.0.1:1"})
@@ -103,13 +103,13 @@ func TestClosedClient(t *testing.T) {
 	require.ErrorIs(t, c.Disconnect(testCtx(t), false, time.Second), ErrClosed)
 	require.ErrorIs(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true), ErrClosed)
 	c.Interrupt()
-	require.Nil(t, c.Subscriptions(testCtx(t)))
+	require.Nil(t, c.Subscriptions())
 }
 
 // Frame logs never show a passcode.
 func TestLogFramesRedactsSecrets(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, rec := newTestClient(t, Options{LogFrames: true})
+	c, rec := newTestClient(t, ConnOptions{LogFrames: true})
 	connectTo(t, c, srv.addr(), ConnectConfig{Login: "alice", Passcode: "s3cret-pw"})
 	require.Equal(t, "s3cret-pw", expectFrame(t, got, frames.CmdConnect).Header("passcode"))
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q", "password", "other-secret"), 5*time.Second, true))
@@ -131,7 +131,7 @@ func TestLogFramesRedactsSecrets(t *testing.T) {
 // MaxTransferRate spreads flushes out but delivers everything, in order.
 func TestMaxTransferRate(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{MaxTransferRate: 20000})
 	expectFrame(t, got, frames.CmdConnect)
 	body := make([]byte, 1000)

@@ -35,7 +35,7 @@ func TestSmokeConnectSendSubscribe(t *testing.T) {
 			}
 		}
 	})
-	c := NewClient(nil, Options{})
+	c := mustConn(t, nil, ConnOptions{})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

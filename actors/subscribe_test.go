@@ -40,7 +40,7 @@ func TestSubscribeAckModesPerVersion(t *testing.T) {
 				srv, got := newBroker(t, connectedFrame(vc.hdr), onSubscribe(func(f *frames.Frame) string {
 					return message(vc.v, f.Header("id"), "m1", f.Header("destination"), "hello", "redelivered", "true", "x-h", "1")
 				}))
-				c, rec := newTestClient(t, Options{})
+				c, rec := newTestClient(t, ConnOptions{})
 				connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 				expectFrame(t, got, frames.CmdConnect)
 
@@ -59,7 +59,7 @@ func TestSubscribeAckModesPerVersion(t *testing.T) {
 				require.Equal(t, "x = 1", sf.Header("selector"))
 				ev := waitEvent[*SubscribedEvent](t, rec, nil)
 				require.Equal(t, SubscribedEvent{ID: "s1", Destination: "/queue/a"}, *ev)
-				subs := c.Subscriptions(testCtx(t))
+				subs := c.Subscriptions()
 				require.Len(t, subs, 1)
 				subs[0].Delivered = 0 // the broker's MESSAGE may or may not have arrived yet
 				require.Equal(t, []SubscriptionInfo{{ID: "s1", Destination: "/queue/a", Mode: mode}}, subs)
@@ -88,11 +88,11 @@ func TestSubscribeAckModesPerVersion(t *testing.T) {
 				f := expectFrame(t, got, frames.CmdDisconnect)
 				require.NotEmpty(t, f.Header("receipt"))
 				if mode == AckAuto {
-					require.Zero(t, c.Stats().Acks.Load(), "auto mode never acks")
+					require.Zero(t, c.Stats().Acks, "auto mode never acks")
 				} else {
-					require.Equal(t, int64(1), c.Stats().Acks.Load())
+					require.Equal(t, int64(1), c.Stats().Acks)
 				}
-				require.Equal(t, int64(1), c.Stats().MessagesIn.Load())
+				require.Equal(t, int64(1), c.Stats().MessagesIn)
 			})
 		}
 	}
@@ -130,7 +130,7 @@ func TestHandlerNackPerVersion(t *testing.T) {
 			srv, got := newBroker(t, connectedFrame(vc.hdr), onSubscribe(func(f *frames.Frame) string {
 				return message(vc.v, f.Header("id"), "m1", "/q", "x") + message(vc.v, f.Header("id"), "m2", "/q", "y")
 			}))
-			c, rec := newTestClient(t, Options{})
+			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
 			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", ID: "s1", Mode: AckClientIndividual, Handler: func(m *Message) AckAction {
@@ -150,7 +150,7 @@ func TestHandlerNackPerVersion(t *testing.T) {
 			}
 			requireAck(t, expectFrame(t, got, frames.CmdNack), vc.v, "s1", "m1", "")
 			requireAck(t, expectFrame(t, got, frames.CmdAck), vc.v, "s1", "m2", "")
-			require.Equal(t, int64(1), c.Stats().Nacks.Load())
+			require.Equal(t, int64(1), c.Stats().Nacks)
 		})
 	}
 }
@@ -163,7 +163,7 @@ func TestManualAckAfterHandlerReturned(t *testing.T) {
 			srv, got := newBroker(t, connectedFrame(vc.hdr), onSubscribe(func(f *frames.Frame) string {
 				return message(vc.v, f.Header("id"), "m1", "/q", "a") + message(vc.v, f.Header("id"), "m2", "/q", "b") + message(vc.v, f.Header("id"), "m3", "/q", "c")
 			}))
-			c, _ := newTestClient(t, Options{})
+			c, _ := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
 			msgs := make(chan *Message, 3)
@@ -210,7 +210,7 @@ func TestAckAfterConnectionLost(t *testing.T) {
 		}
 		return f.Command != frames.CmdSend // a SEND ends the connection
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	msgs := make(chan *Message, 1)
@@ -235,7 +235,7 @@ func TestAckAfterUnsubscribe(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), onSubscribe(func(f *frames.Frame) string {
 		return message(frames.V12, f.Header("id"), "m1", "/q", "x")
 	}))
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	msgs := make(chan *Message, 1)
@@ -262,7 +262,7 @@ func TestV10MessageWithoutSubscriptionHeader(t *testing.T) {
 		}
 		return true
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{frames.V10}})
 	expectFrame(t, got, frames.CmdConnect)
 	aMsgs := make(chan *Message, 4)
@@ -291,7 +291,7 @@ func TestUnsubscribePerVersion(t *testing.T) {
 				}
 				return true
 			})
-			c, rec := newTestClient(t, Options{})
+			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
 			id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/u", Handler: func(*Message) AckAction { return AckNone }})
@@ -308,12 +308,11 @@ func TestUnsubscribePerVersion(t *testing.T) {
 			}
 			ev := waitEvent[*UnsubscribedEvent](t, rec, nil)
 			require.Equal(t, UnsubscribedEvent{ID: id, Destination: "/queue/u"}, *ev)
-			require.Empty(t, c.Subscriptions(testCtx(t)))
-			if vc.v > frames.V10 { // 1.0 routes a header-less message by destination; this one has it
-				ee := waitEvent[*ErrorEvent](t, rec, nil)
-				require.ErrorIs(t, ee.Err, ErrProtocol)
-				require.ErrorContains(t, ee.Err, "unknown subscription")
-			}
+			require.Empty(t, c.Subscriptions())
+			// The straggler after UNSUBSCRIBE is a normal race: counted,
+			// not raised.
+			waitFor(t, "the straggler to be counted", func() bool { return c.Stats().Dropped == 1 })
+			require.Zero(t, count[*ErrorEvent](rec, nil))
 			require.ErrorIs(t, c.Unsubscribe(testCtx(t), id, 0), ErrUnknownSubscription)
 			require.Equal(t, Connected, c.State())
 		})
@@ -321,7 +320,7 @@ func TestUnsubscribePerVersion(t *testing.T) {
 }
 
 func TestSubscribeNotConnected(t *testing.T) {
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q"})
 	require.ErrorIs(t, err, ErrNotConnected)
 }
@@ -335,7 +334,7 @@ func TestSubscribeWithReceipt(t *testing.T) {
 		receiptFor(p, f)
 		return true
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	done := make(chan error, 1)
@@ -358,12 +357,12 @@ func TestSubscribeWithReceipt(t *testing.T) {
 // A subscription whose receipt never comes is forgotten locally.
 func TestSubscribeReceiptTimeout(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), nil)
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "r1", Destination: "/q", Receipt: 200 * time.Millisecond})
 	require.ErrorIs(t, err, ErrReceiptTimeout)
-	require.Empty(t, c.Subscriptions(testCtx(t)))
+	require.Empty(t, c.Subscriptions())
 	require.Zero(t, count[*SubscribedEvent](rec, nil))
 	require.Equal(t, Connected, c.State())
 }
@@ -376,7 +375,7 @@ func TestSubscribeDuplicateID(t *testing.T) {
 		}
 		return true
 	})
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	msgs := make(chan *Message, 1)
@@ -384,14 +383,14 @@ func TestSubscribeDuplicateID(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Subscribe(testCtx(t), SubscribeSpec{ID: "dup", Destination: "/other"})
 	require.ErrorContains(t, err, "already in use")
-	require.Equal(t, []SubscriptionInfo{{ID: "dup", Destination: "/q", Mode: AckAuto}}, c.Subscriptions(testCtx(t)))
+	require.Equal(t, []SubscriptionInfo{{ID: "dup", Destination: "/q", Mode: AckAuto}}, c.Subscriptions())
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/trigger"), 0, true))
 	require.Equal(t, "still here", string(recv(t, msgs, "a message for the first subscription").Body))
 }
 
 func TestSubscribeAssignsIDs(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), nil)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	a, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/a"})
@@ -401,5 +400,5 @@ func TestSubscribeAssignsIDs(t *testing.T) {
 	require.NotEqual(t, a, b)
 	require.Equal(t, a, expectFrame(t, got, frames.CmdSubscribe).Header("id"))
 	require.Equal(t, b, expectFrame(t, got, frames.CmdSubscribe).Header("id"))
-	require.Len(t, c.Subscriptions(testCtx(t)), 2)
+	require.Len(t, c.Subscriptions(), 2)
 }

@@ -44,7 +44,7 @@ func TestEventOrder(t *testing.T) {
 			_, _ = conn.Write([]byte(rawFrame("ERROR", "", "message", "no")))
 		}
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 
 	// A connection the server drops.
 	connectTo(t, c, lost.addr(), ConnectConfig{})
@@ -68,37 +68,12 @@ func TestEventOrder(t *testing.T) {
 	}, lifecycle(rec.all()))
 }
 
-// Events queue in manual mode until DispatchEvents runs them.
-func TestManualEvents(t *testing.T) {
-	srv, _ := newBroker(t, connectedFrame("1.2"), politeBroker)
-	rec := newRecorder()
-	c, _ := newTestClient(t, Options{ManualEvents: true, Events: rec.add})
-	connectTo(t, c, srv.addr(), ConnectConfig{})
-	require.Empty(t, rec.all(), "nothing runs before DispatchEvents")
-	n := 0
-	for !containsConnected(rec.all()) {
-		n += c.DispatchEvents(waitTimeout)
-		require.NotZero(t, n)
-	}
-	require.Equal(t, []string{"status:dialing", "status:connected-tcp", "status:connecting", "status:connected", "connected"}, lifecycle(rec.all()))
-}
+// Two connections share one engine; closing one stops only its actors.
+func TestEngineTwoConnections(t *testing.T) {
+	e := NewEngine(EngineOptions{})
+	defer func() { require.NoError(t, e.Close()) }()
 
-func containsConnected(evs []Event) bool {
-	for _, e := range evs {
-		if _, ok := e.(*ConnectedEvent); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// Two clients share one actor system; closing one stops only its actors.
-func TestSharedSystemTwoClients(t *testing.T) {
-	sys := NewSystem(nil)
-	defer sys.Shutdown()
-	base := registryCount(sys)
-
-	start := func(name string) (*Client, chan *Message, chan *frames.Frame) {
+	start := func(name string) (*Conn, chan *Message, chan *frames.Frame) {
 		srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
 			receiptFor(p, f)
 			if f.Command == frames.CmdSend {
@@ -106,7 +81,7 @@ func TestSharedSystemTwoClients(t *testing.T) {
 			}
 			return true
 		})
-		c := NewClient(sys, Options{})
+		c := mustConn(t, e, ConnOptions{})
 		connectTo(t, c, srv.addr(), ConnectConfig{})
 		msgs := make(chan *Message, 8)
 		_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub", Destination: "/q", Handler: func(m *Message) AckAction { msgs <- m; return AckNone }})
@@ -114,15 +89,15 @@ func TestSharedSystemTwoClients(t *testing.T) {
 		return c, msgs, got
 	}
 	c1, _, _ := start("one")
-	mid := registryCount(sys)
+	one := e.Actors()
 	c2, msgs2, got2 := start("two")
-	full := registryCount(sys)
-	require.Greater(t, mid, base)
-	require.Greater(t, full, mid)
-	require.Same(t, sys, c1.System())
+	require.Equal(t, 2*one, e.Actors(), "a connection's actors: session, writer, reader, subscription")
+	require.Equal(t, 4, one)
+	require.Equal(t, 2, e.Connections())
+	require.Same(t, e, c1.Engine())
 
 	c1.Close()
-	waitFor(t, "c1's actors to stop", func() bool { return registryCount(sys) == full-(mid-base) })
+	require.Equal(t, one, e.Actors(), "Close returns once the connection's actors stopped")
 	require.Equal(t, Connected, c2.State())
 	require.NoError(t, c2.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, true))
 	expectFrame(t, got2, frames.CmdConnect)
@@ -130,15 +105,31 @@ func TestSharedSystemTwoClients(t *testing.T) {
 	require.Equal(t, "two", string(m.Body))
 
 	c2.Close()
-	waitFor(t, "every actor to stop", func() bool { return registryCount(sys) == base })
+	require.Zero(t, e.Actors())
+	require.Zero(t, e.Connections())
+	require.Zero(t, e.IdleWorkers(), "an engine without connections keeps no goroutine")
 }
 
-// A client that made its own system stops it, and all its actors, on
-// Close, even with a connection, subscriptions and waiters live.
+// An engine refuses to close while it has connections, and refuses new
+// ones once closed.
+func TestEngineCloseOrder(t *testing.T) {
+	e := NewEngine(EngineOptions{})
+	c := mustConn(t, e, ConnOptions{})
+	require.Error(t, e.Close())
+	c.Close()
+	require.NoError(t, e.Close())
+	_, err := NewConn(e, ConnOptions{})
+	require.ErrorIs(t, err, ErrClosed)
+	require.Error(t, DefaultEngine().Close(), "the default engine is never closed")
+}
+
+// Close stops every actor of a connection, even with a connection,
+// subscriptions and waiters live.
 func TestCloseWhileBusy(t *testing.T) {
 	srv, got, asked, _ := heldReceipts(t, "1.2")
-	c := NewClient(nil, Options{})
-	sys := c.System()
+	e := NewEngine(EngineOptions{})
+	defer func() { require.NoError(t, e.Close()) }()
+	c := mustConn(t, e, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatOut: time.Hour})
 	release := make(chan struct{})
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Handler: func(*Message) AckAction { <-release; return AckNone }})
@@ -151,7 +142,7 @@ func TestCloseWhileBusy(t *testing.T) {
 	close(release)
 	err = recv(t, done, "the waiting Send")
 	require.Error(t, err)
-	require.Equal(t, emptySystemCount(), registryCount(sys))
+	require.Zero(t, e.Actors())
 	require.Equal(t, Disconnected, c.State())
 }
 
@@ -172,8 +163,8 @@ func TestCloseRacesConnect(t *testing.T) {
 			}
 			accepted <- conn
 		}()
-		sys := NewSystem(nil)
-		c := NewClient(sys, Options{})
+		e := NewEngine(EngineOptions{})
+		c := mustConn(t, e, ConnOptions{})
 		connected := make(chan error, 1)
 		go func() {
 			_, err := c.Connect(testCtx(t), ConnectConfig{Addr: ln.Addr().String(), ConnectTimeout: waitTimeout})
@@ -185,7 +176,7 @@ func TestCloseRacesConnect(t *testing.T) {
 		}
 		c.Close()
 		require.Error(t, recv(t, connected, "Connect"))
-		require.Equal(t, emptySystemCount(), registryCount(sys), "round %d", i)
+		require.Zero(t, e.Actors(), "round %d", i)
 		_ = ln.Close()
 		if conn, ok := <-accepted; ok {
 			// The client's end is closed: the server reads EOF.
@@ -195,14 +186,6 @@ func TestCloseRacesConnect(t *testing.T) {
 			require.False(t, errors.As(err, &ne) && ne.Timeout(), "round %d: the client's connection was left open", i)
 			_ = conn.Close()
 		}
-		sys.Shutdown()
+		require.NoError(t, e.Close())
 	}
-}
-
-// emptySystemCount is how many processes a system without actors has (its
-// dead-letter and event-stream processes).
-func emptySystemCount() int {
-	sys := NewSystem(nil)
-	defer sys.Shutdown()
-	return registryCount(sys)
 }

@@ -9,70 +9,75 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// txState tracks the transactions open on the current connection. A
+// transactions tracks the transactions open on the current connection. A
 // commit or abort of an id it does not know fails before anything is sent;
 // when the connection ends the broker has aborted them all, and so does it.
-type txState struct {
-	c    *Client
+// The session starts it at the first transaction request.
+type transactions struct {
+	c    *Conn
 	l    *link
 	open map[string]bool
 }
 
-type transactions struct{ st *txState }
-
 func (t *transactions) Receive(ctx actor.Context) {
-	st := t.st
 	switch m := ctx.Message().(type) {
 	case *linkChanged:
-		st.l = m.link
+		t.l = m.link
 	case *connectionEnded:
-		if len(st.open) > 0 {
-			st.c.log(LogInfo, "info", "connection ended; the broker aborts open transactions: "+strings.Join(st.ids(), ","))
+		if len(t.open) > 0 {
+			t.c.log(LogInfo, "info", "connection ended; the broker aborts open transactions: "+strings.Join(t.ids(), ","))
 		}
-		clear(st.open)
-		st.l = nil
+		clear(t.open)
+		t.l = nil
 	case *openTransactionsRequest:
-		m.reply <- st.ids()
+		m.reply <- t.ids()
 	case *txRequest:
-		if err := st.request(ctx, m); err != nil {
+		if err := t.request(ctx, m); err != nil {
 			m.reply <- err
 		}
 	}
 }
 
-func (st *txState) request(ctx actor.Context, m *txRequest) error {
+// failed reports a panic to the session and stops the actor; the session
+// starts a new one at the next request.
+func (t *transactions) failed(ctx actor.Context, err error, stack string) {
+	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Stop(ctx.Self())
+}
+
+func (t *transactions) request(ctx actor.Context, m *txRequest) error {
 	if m.id == "" {
 		return errors.New("stomp: transaction id must not be empty")
 	}
-	if st.l == nil {
+	if t.l == nil {
 		return ErrNotConnected
 	}
 	var cmd frames.Command
 	switch m.op {
 	case txBegin:
-		if st.open[m.id] {
+		if t.open[m.id] {
 			return ErrTransactionExists
 		}
 		cmd = frames.CmdBegin
-		st.open[m.id] = true
+		t.open[m.id] = true
 	case txCommit, txAbort:
-		if !st.open[m.id] {
+		if !t.open[m.id] {
 			return ErrUnknownTransaction
 		}
 		cmd = frames.CmdCommit
 		if m.op == txAbort {
 			cmd = frames.CmdAbort
 		}
-		delete(st.open, m.id)
+		delete(t.open, m.id)
 	}
 	f := frames.New(cmd, frames.HdrTransaction, m.id)
-	ctx.Send(st.l.writer, &writeFrame{frame: f, receipt: m.receipt, reply: m.reply})
+	ctx.Send(t.l.writer, &writeFrame{frame: f, receipt: m.receipt, reply: m.reply})
 	return nil
 }
 
-func (st *txState) ids() []string {
-	out := make([]string, 0, len(st.open))
-	for id := range st.open {
+func (t *transactions) ids() []string {
+	out := make([]string, 0, len(t.open))
+	for id := range t.open {
 		out = append(out, id)
 	}
 	sort.Strings(out)

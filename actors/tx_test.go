@@ -13,7 +13,7 @@ func TestTransactions(t *testing.T) {
 		receiptFor(p, f)
 		return f.Command != frames.CmdSend || f.Header("destination") != "/bye"
 	})
-	c, rec := newTestClient(t, Options{})
+	c, rec := newTestClient(t, ConnOptions{})
 	ctx := testCtx(t)
 	require.ErrorIs(t, c.Begin(ctx, "early", 0), ErrNotConnected)
 	connectTo(t, c, srv.addr(), ConnectConfig{})
@@ -59,7 +59,7 @@ func TestTransactions(t *testing.T) {
 // Transactions of one connection do not survive into the next.
 func TestTransactionsClearedByDisconnect(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.1"), politeBroker)
-	c, _ := newTestClient(t, Options{})
+	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Begin(testCtx(t), "a", 0))

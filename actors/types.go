@@ -3,7 +3,6 @@ package actors
 import (
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/frames"
 )
 
@@ -68,8 +67,9 @@ type SubscribeSpec struct {
 	ID          string // "" assigns "sub-N"
 	Mode        AckMode
 	Headers     frames.Headers
-	// Handler runs for each message, in order, on the subscription's own
-	// goroutine; its result is sent as ACK or NACK.
+	// Handler runs for each message, in order, on a goroutine the
+	// subscription holds while it has messages; its result is sent as ACK
+	// or NACK.
 	Handler func(*Message) AckAction
 	// QueueSize bounds messages received but not yet handled. Default 256.
 	QueueSize int
@@ -97,11 +97,9 @@ type Message struct {
 	Body         []byte
 	Redelivered  bool
 
-	gen     uint64
-	sub     *actor.PID
-	subDone <-chan struct{} // closed when the subscription's actor stops
-	mode    AckMode
+	gen uint64 // the connection it came on
+	rt  *route // its subscription's
 }
 
 // NeedsAck reports whether the broker expects an ACK or NACK for m.
-func (m *Message) NeedsAck() bool { return m.mode != AckAuto && m.mode != "" }
+func (m *Message) NeedsAck() bool { return m.rt != nil && m.rt.mode != AckAuto && m.rt.mode != "" }

@@ -9,12 +9,12 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// writerState is the write half of one connection. It batches: frames are
+// writer is the write half of one connection. It batches: frames are
 // encoded into one buffer as they arrive and flushed with a single write
 // once the mailbox has no more of them (a flushRequested message queued
 // behind the burst).
-type writerState struct {
-	c            *Client
+type writer struct {
+	c            *Conn
 	l            *link
 	conn         net.Conn
 	w            *frames.Writer
@@ -29,12 +29,10 @@ type writerState struct {
 	disconnected bool
 }
 
-type writer struct{ *writerState }
-
-func newWriterProducer(c *Client, l *link, conn net.Conn, session *actor.PID) actor.Producer {
-	st := &writerState{c: c, l: l, conn: conn, session: session}
-	st.w = frames.NewWriter(conn, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.cfg.OmitContentLength})
-	return func() actor.Actor { return &writer{st} }
+func newWriter(c *Conn, l *link, conn net.Conn, session *actor.PID) *writer {
+	w := &writer{c: c, l: l, conn: conn, session: session}
+	w.w = frames.NewWriter(conn, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.cfg.OmitContentLength})
+	return w
 }
 
 func (w *writer) Receive(ctx actor.Context) {
@@ -67,6 +65,12 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.pending = nil
 		close(w.l.writerDone)
 	}
+}
+
+// failed reports a panic to the session and stops the writer.
+func (w *writer) failed(ctx actor.Context, err error, stack string) {
+	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Stop(ctx.Self())
 }
 
 func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
@@ -110,7 +114,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// reach the session first.
 			ctx.Send(w.session, &receiptAwaited{gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
-			w.c.disp.post(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
+			w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
 		}
 		if w.c.logFrames.Load() {
 			w.c.log(LogDebug, "frame", "> "+m.frame.String())
@@ -141,6 +145,17 @@ func (w *writer) flush(ctx actor.Context) {
 		}
 		w.nextFlush = now.Add(time.Duration(float64(w.w.Buffered()) / float64(rate) * float64(time.Second)))
 	}
+	// Count before the bytes leave: the broker may deliver a message to
+	// another connection before Flush returns, and whoever sees it
+	// arrive must find it counted.
+	for _, p := range w.pending {
+		if p.frame != nil {
+			w.c.stats.FramesOut.Add(1)
+			if p.frame.Command == frames.CmdSend {
+				w.c.stats.MessagesOut.Add(1)
+			}
+		}
+	}
 	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.cfg.WriteTimeout))
 	err := w.w.Flush()
 	lostErr := err
@@ -157,9 +172,6 @@ func (w *writer) flush(ctx actor.Context) {
 	wasFull := len(w.l.credits) == cap(w.l.credits)
 	for _, p := range w.pending {
 		w.release(p)
-		if p.frame != nil {
-			w.c.stats.FramesOut.Add(1)
-		}
 		if err != nil {
 			if p.reply != nil && p.receipt == 0 {
 				p.reply <- lostErr
@@ -169,11 +181,8 @@ func (w *writer) flush(ctx actor.Context) {
 		if p.reply != nil && p.receipt == 0 {
 			p.reply <- nil
 		}
-		if p.frame != nil && p.frame.Command == frames.CmdSend {
-			w.c.stats.MessagesOut.Add(1)
-			if !w.c.quietSends.Load() {
-				w.c.disp.post(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
-			}
+		if p.frame != nil && p.frame.Command == frames.CmdSend && !w.c.quietSends.Load() {
+			w.c.emit(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
 		}
 		if p.then != nil {
 			ctx.Send(w.session, p.then)
@@ -186,7 +195,7 @@ func (w *writer) flush(ctx actor.Context) {
 		return
 	}
 	if wasFull && cap(w.l.credits) > 0 {
-		w.c.disp.post(&ReadyToSendEvent{})
+		w.c.emit(&ReadyToSendEvent{})
 	}
 }
 

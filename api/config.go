@@ -232,14 +232,12 @@ func formatHeaders(hs []Header) string {
 // setProcessIdleEvents switches between events run by the client (true)
 // and events queued for DoEvents (false).
 func (s *STOMP) setProcessIdleEvents(on bool) error {
-	var wasManual bool
 	err := s.set(func(c *config) error {
-		wasManual = c.manualEvents
 		c.manualEvents = !on
 		return nil
 	})
-	if err == nil && wasManual && on {
-		s.runLeftovers()
+	if err == nil {
+		s.events.setManual(!on)
 	}
 	return err
 }

@@ -3,13 +3,12 @@ package api
 import (
 	"fmt"
 	"runtime/debug"
-	"time"
 
 	"github.com/stompactor/stompactor/actors"
 )
 
-// queuedEvent is an engine event, or a message to hand to a handler,
-// waiting in the manual-mode queue.
+// queuedEvent is an engine event, or a message to hand to a handler
+// inside DoEvents, waiting in the client's event queue.
 type queuedEvent struct {
 	ev  actors.Event
 	msg *msgJob
@@ -25,7 +24,8 @@ type msgJob struct {
 }
 
 // onEngineEvent receives every engine event but MessageIn, in order, on
-// the engine's event goroutine.
+// engine goroutines. It must not block: it queues the event for its
+// handler.
 func (s *STOMP) onEngineEvent(e actors.Event) {
 	switch ev := e.(type) {
 	case *actors.ErrorEvent:
@@ -34,34 +34,29 @@ func (s *STOMP) onEngineEvent(e actors.Event) {
 		_ = s.err(ev.Err, CodeConnectFailed)
 	case *actors.DisconnectedEvent:
 		_ = s.err(ev.Err, CodeConnectionLost)
+	}
+	s.post(e)
+}
+
+// post queues an event for its handler. Logs, message-out and receipt
+// events give way: they are dropped (and counted) once the queue is three
+// quarters full, so that state events always find room.
+func (s *STOMP) post(e actors.Event) {
+	quarters := 4
+	switch ev := e.(type) {
 	case *actors.LogEvent:
 		if !s.logWanted(ev.Level) {
 			return
 		}
+		quarters = 3
+	case *actors.MessageOutEvent, *actors.ReceiptInEvent, *actors.ReceiptOutEvent:
+		quarters = 3
 	}
-	if s.manual() {
-		s.enqueue(queuedEvent{ev: e})
-		return
+	if !s.events.post(queuedEvent{ev: e}, quarters) {
+		s.dropped.Add(1)
 	}
-	select {
-	case s.evSem <- struct{}{}:
-	default:
-		select {
-		case s.evSem <- struct{}{}:
-		case <-s.closing:
-			return // the holder may be a handler that is closing the client
-		}
-	}
-	s.drainQueued()
-	s.fire(e)
-	<-s.evSem
 }
 
-func (s *STOMP) manual() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cfg.manualEvents
-}
 
 // logWanted applies LogLevel: 0 logs nothing; errors count as level 1.
 func (s *STOMP) logWanted(level int) bool {
@@ -71,62 +66,16 @@ func (s *STOMP) logWanted(level int) bool {
 	return max > 0 && level <= max
 }
 
-// enqueue adds an event to the manual-mode queue without blocking. Like
-// the engine's own queue it keeps a quarter of its room for state events:
-// logs, message-out and receipt events are dropped (and counted) first.
-func (s *STOMP) enqueue(q queuedEvent) {
-	switch q.ev.(type) {
-	case *actors.LogEvent, *actors.MessageOutEvent, *actors.ReceiptInEvent, *actors.ReceiptOutEvent:
-		if len(s.events) >= cap(s.events)*3/4 {
-			s.dropped.Add(1)
-			return
-		}
-	}
-	select {
-	case s.events <- q:
-	default:
-		s.dropped.Add(1)
-	}
-}
-
-// drainQueued runs every queued event; s.evSem is held.
-func (s *STOMP) drainQueued() int {
-	n := 0
-	for {
-		select {
-		case q := <-s.events:
-			s.runQueued(q)
-			n++
-		default:
-			return n
-		}
-	}
-}
-
+// runQueued runs one queued event's handler.
 func (s *STOMP) runQueued(q queuedEvent) {
+	s.inHandler.Add(1)
+	defer s.inHandler.Add(-1)
 	if q.msg != nil {
 		q.msg.panicked = s.runHandler(q.msg.h, q.msg.ev)
 		close(q.msg.done)
 		return
 	}
 	s.fire(q.ev)
-}
-
-// runLeftovers runs, on a goroutine of its own, the events queued in
-// manual mode once the client left it; messages waiting there would
-// otherwise wait for a DoEvents nobody calls.
-func (s *STOMP) runLeftovers() {
-	s.goTracked(func() {
-		select {
-		case s.evSem <- struct{}{}:
-		case <-s.closing:
-			return
-		}
-		s.leftovers.Add(1) // Close from one of these handlers must not wait for it
-		s.drainQueued()
-		s.leftovers.Add(-1)
-		<-s.evSem
-	})
 }
 
 // DoEvents runs the queued events on the caller's goroutine when
@@ -137,52 +86,26 @@ func (s *STOMP) runLeftovers() {
 // anything.
 func (s *STOMP) DoEvents() error {
 	s.mu.Lock()
-	closed, wait := s.closed, s.cfg.selectWait
+	closed, wait, manual := s.closed, s.cfg.selectWait, s.cfg.manualEvents
 	s.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
-	var timeout <-chan time.Time
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case s.evSem <- struct{}{}:
-	default:
-		select {
-		case s.evSem <- struct{}{}:
-		case <-timeout:
-			return nil
-		case <-s.closing:
-			return ErrClosed
-		}
-	}
-	defer func() { <-s.evSem }()
-	if s.drainQueued() > 0 || !s.manual() {
+	if !manual {
 		return nil
 	}
+	s.events.drain(wait, s.closing)
 	select {
-	case q := <-s.events:
-		s.runQueued(q)
-		s.drainQueued()
-	case <-timeout:
 	case <-s.closing:
 		return ErrClosed
+	default:
+		return nil
 	}
-	return nil
 }
 
-// EventsDropped counts events dropped because an event queue was full
+// EventsDropped counts events dropped because the event queue was full
 // (logs and message-out or receipt events first; see DoEvents).
-func (s *STOMP) EventsDropped() int64 {
-	n := s.dropped.Load()
-	if eng, _ := s.engine(); eng != nil {
-		n += eng.EventsDropped()
-	}
-	return n
-}
+func (s *STOMP) EventsDropped() int64 { return s.dropped.Load() }
 
 // guard runs a user callback, logging (never re-raising) a panic. It
 // returns what f panicked with, or nil.

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,28 +80,32 @@ func TestCloseEndsEverything(t *testing.T) {
 	assert.Contains(t, s.String(), "closed")
 }
 
-func TestSharedActorSystem(t *testing.T) {
+// Clients share the default engine; closing one stops only its actors.
+// An engine of one's own keeps a group apart, and Close of its last client
+// leaves it without actors.
+func TestEngineShared(t *testing.T) {
 	b := newBroker(t)
-	sys := actors.NewSystem(nil)
-	before := registryCount(sys)
+	e := actors.NewEngine(actors.EngineOptions{})
 	h, p := hostPort(t, b.Addr())
 	var clients []*STOMP
 	for range 3 {
-		s := NewSTOMP(WithActorSystem(sys))
+		s := NewSTOMP(WithEngine(e))
 		require.NoError(t, s.Connect(h, p))
 		clients = append(clients, s)
 	}
 	for _, s := range clients {
 		require.NoError(t, s.SendMessage("/queue/shared", "x"))
 	}
+	assert.Equal(t, 3, e.Connections())
 	clients[0].Close()
 	assert.True(t, clients[1].Connected(), "closing one client leaves the others")
+	assert.Equal(t, 2, e.Connections())
 	for _, s := range clients[1:] {
 		s.Close()
 	}
 	waitFor(t, "the broker to see every client go", func() bool { return b.Stats().Connections == 0 })
-	assert.Equal(t, before, registryCount(sys), "Close stops every actor of the client")
-	sys.Shutdown()
+	assert.Zero(t, e.Actors(), "Close stops every actor of the client")
+	require.NoError(t, e.Close())
 }
 
 func TestStringHasNoSecret(t *testing.T) {
@@ -115,14 +118,4 @@ func TestStringHasNoSecret(t *testing.T) {
 		}
 	}
 	assert.True(t, strings.Contains(s.String(), "broker.example"))
-}
-
-// registryCount counts the processes registered in sys: goleak cannot see
-// an idle actor left running.
-func registryCount(sys *actor.ActorSystem) int {
-	n := 0
-	for _, m := range sys.ProcessRegistry.LocalPIDs.LocalPIDs {
-		n += m.Count()
-	}
-	return n
 }

@@ -76,7 +76,11 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 		return err
 	}
 	wait := s.cfg.connectWait()
-	eng := s.engineLocked()
+	eng, err := s.engineLocked()
+	if err != nil {
+		s.mu.Unlock()
+		return s.err(err, CodeOther)
+	}
 	s.tlsState.Store(nil)
 	s.serverCert.Store(nil)
 	s.mu.Unlock()
@@ -126,15 +130,13 @@ func (s *STOMP) Reset() error {
 		eng.Interrupt()
 	}
 	s.mu.Lock()
-	wasManual := s.cfg.manualEvents
 	s.cfg = newConfig(s.opts)
 	s.updateSecrets()
+	manual := s.cfg.manualEvents
 	s.mu.Unlock()
 	s.parsed.Store(nil)
 	s.errHeader.Store(nil)
-	if wasManual && !s.manual() {
-		s.runLeftovers()
-	}
+	s.events.setManual(manual)
 	return nil
 }
 
@@ -244,7 +246,7 @@ func (s *STOMP) BeginTransaction(id string) error {
 
 // BeginTransactionContext is BeginTransaction bounded by ctx as well.
 func (s *STOMP) BeginTransactionContext(ctx context.Context, id string) error {
-	return s.tx(ctx, "BeginTransaction", id, (*actors.Client).Begin)
+	return s.tx(ctx, "BeginTransaction", id, (*actors.Conn).Begin)
 }
 
 // CommitTransaction commits transaction id: the broker then delivers its
@@ -255,7 +257,7 @@ func (s *STOMP) CommitTransaction(id string) error {
 
 // CommitTransactionContext is CommitTransaction bounded by ctx as well.
 func (s *STOMP) CommitTransactionContext(ctx context.Context, id string) error {
-	return s.tx(ctx, "CommitTransaction", id, (*actors.Client).Commit)
+	return s.tx(ctx, "CommitTransaction", id, (*actors.Conn).Commit)
 }
 
 // AbortTransaction aborts transaction id: the broker discards its messages
@@ -266,10 +268,10 @@ func (s *STOMP) AbortTransaction(id string) error {
 
 // AbortTransactionContext is AbortTransaction bounded by ctx as well.
 func (s *STOMP) AbortTransactionContext(ctx context.Context, id string) error {
-	return s.tx(ctx, "AbortTransaction", id, (*actors.Client).Abort)
+	return s.tx(ctx, "AbortTransaction", id, (*actors.Conn).Abort)
 }
 
-type txFunc func(*actors.Client, context.Context, string, time.Duration) error
+type txFunc func(*actors.Conn, context.Context, string, time.Duration) error
 
 func (s *STOMP) tx(ctx context.Context, name, id string, op txFunc) error {
 	if id == "" {

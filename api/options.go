@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
 )
 
@@ -48,8 +48,9 @@ const (
 	DefaultMaxLineLength = frames.DefaultMaxHeaderLine
 )
 
-// eventQueueSize bounds the manual-mode event queue and the queue of calls
-// made with Timeout 0.
+// eventQueueSize bounds each of a client's queues: events waiting for
+// their handlers, and calls made with Timeout 0 waiting to run. The queues
+// grow only as far as they are used.
 const eventQueueSize = 4096
 
 // config is every setting of a STOMP. It is guarded by STOMP.mu.
@@ -108,7 +109,7 @@ type config struct {
 	webSocketURL                 string   // WebSocketURL (websocket.go)
 
 	// Not settings: fixed for the client's life.
-	sys    *actor.ActorSystem
+	engine *actors.Engine
 	logger *slog.Logger
 
 	optErr *Error // the first invalid option
@@ -137,16 +138,18 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// WithActorSystem runs the client's actors in sys, which many clients may
-// share; Close then stops only this client's actors. By default each
-// client creates its own system (at its first Connect) and Close stops it.
-func WithActorSystem(sys *actor.ActorSystem) Option {
-	return optionFunc(func(c *config) { c.sys = sys })
+// WithEngine runs the client's actors in e (see actors.NewEngine), to keep
+// a group of clients apart from the others: their own goroutines, their
+// own actor system. By default every client of the process shares
+// actors.DefaultEngine(), which costs nothing while no client is
+// connected. Close the engine after its clients.
+func WithEngine(e *actors.Engine) Option {
+	return optionFunc(func(c *config) { c.engine = e })
 }
 
-// WithLogger sends the client's logs (and its actor system's, when it
-// creates one) to l, with passcodes and proxy passwords redacted. By
-// default logs go only to OnLog; the library never prints.
+// WithLogger sends the client's logs to l, with passcodes and proxy
+// passwords redacted. By default logs go only to OnLog; the library never
+// prints.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) { c.logger = l })
 }

@@ -50,10 +50,10 @@ func TestReviewCloseFromLeftoverHandler(t *testing.T) {
 	for len(subscribed) == 0 {
 		require.NoError(t, s.DoEvents())
 	}
-	require.Zero(t, len(s.events))
+	require.Zero(t, s.events.waiting())
 	other := connectTo(t, b, "1.2")
 	require.NoError(t, other.SendMessage(dest, "hello"))
-	waitFor(t, "the message queued", func() bool { return len(s.events) > 0 })
+	waitFor(t, "the message queued", func() bool { return s.events.waiting() > 0 })
 	_, err = s.Config("ProcessIdleEvents=true")
 	require.NoError(t, err)
 	recv(t, closed)

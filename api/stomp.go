@@ -23,7 +23,7 @@ type STOMP struct {
 
 	mu     sync.Mutex // guards cfg, eng and closed
 	cfg    config
-	eng    *actors.Client
+	eng    *actors.Conn
 	closed bool
 
 	secrets atomic.Pointer[[]string] // values scrubbed from logs and errors
@@ -38,17 +38,16 @@ type STOMP struct {
 	errHeader atomic.Pointer[[]Header] // headers of the last ERROR frame
 	subSeq    atomic.Uint64
 
-	events  chan queuedEvent // manual-mode queue (and leftovers after it)
-	evSem   chan struct{}    // held while events run, so they run one at a time
-	dropped atomic.Int64
+	events  *runQueue[queuedEvent] // events for their handlers, in order
+	calls   *runQueue[asyncOp]     // calls that do not wait (Timeout 0), in order
+	dropped atomic.Int64           // events dropped by a full queue
+	// inHandler counts event handlers and queued calls running now, so
+	// that Close called from one does not wait for itself.
+	inHandler atomic.Int32
 
-	leftovers atomic.Int32 // runLeftovers goroutines running handlers
-	asyncQ    chan asyncOp // calls that do not wait (Timeout 0), run in order
-	asyncOnce sync.Once
-	bg        context.Context
-	bgCancel  context.CancelFunc
-	closing   chan struct{}
-	wg        sync.WaitGroup
+	bg       context.Context
+	bgCancel context.CancelFunc
+	closing  chan struct{}
 }
 
 // NewSTOMP returns a client configured by opts. Its actors start at the
@@ -56,13 +55,13 @@ type STOMP struct {
 func NewSTOMP(opts ...Option) *STOMP {
 	s := &STOMP{
 		opts:    append([]Option(nil), opts...),
-		events:  make(chan queuedEvent, eventQueueSize),
-		evSem:   make(chan struct{}, 1),
-		asyncQ:  make(chan asyncOp, eventQueueSize),
 		closing: make(chan struct{}),
 	}
+	s.events = newRunQueue(eventQueueSize, s.runQueued)
+	s.calls = newRunQueue(eventQueueSize, s.runCall)
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.cfg = newConfig(s.opts)
+	s.events.setManual(s.cfg.manualEvents)
 	var h slog.Handler = slog.NewTextHandler(io.Discard, nil)
 	if s.cfg.logger != nil {
 		h = s.cfg.logger.Handler()
@@ -89,12 +88,15 @@ func (s *STOMP) Close() {
 	s.mu.Unlock()
 	close(s.closing)
 	s.bgCancel()
-	if s.leftovers.Load() == 0 {
-		s.wg.Wait()
-	} // else a handler runs on a tracked goroutine (perhaps this one): it ends by itself
+	// Called from a handler or a queued call, Close must not wait for the
+	// queue it runs on; that queue ends by itself once the handler
+	// returns.
+	wait := s.inHandler.Load() == 0
+	s.calls.close(wait)
 	if eng != nil {
-		eng.Close()
+		eng.Close() // its last events are queued before it returns
 	}
+	s.events.close(wait)
 }
 
 // String describes the client for logs; it never includes a password.
@@ -123,24 +125,29 @@ func (s *STOMP) String() string {
 	return s.scrub(b.String())
 }
 
-// engineLocked returns the engine, starting it on first use. s.mu is held.
-func (s *STOMP) engineLocked() *actors.Client {
+// engineLocked returns the client's connection in the engine, making it
+// on first use. s.mu is held.
+func (s *STOMP) engineLocked() (*actors.Conn, error) {
 	if s.eng == nil {
-		s.eng = actors.NewClient(s.cfg.sys, actors.Options{
+		eng, err := actors.NewConn(s.cfg.engine, actors.ConnOptions{
 			Logger:    s.logger,
-			Events:    s.onEngineEvent,
+			Sink:      s.onEngineEvent,
 			LogFrames: s.cfg.logLevel >= 3,
 		})
+		if err != nil {
+			return nil, err
+		}
+		s.eng = eng
 		s.hmu.RLock()
 		s.eng.SetMessageOutEvents(s.handlers.messageOut != nil)
 		s.hmu.RUnlock()
 	}
-	return s.eng
+	return s.eng, nil
 }
 
-// engine returns the engine, or nil before the first Connect, or an error
-// once closed.
-func (s *STOMP) engine() (*actors.Client, error) {
+// engine returns the client's connection, or nil before the first Connect,
+// or an error once closed.
+func (s *STOMP) engine() (*actors.Conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -149,9 +156,9 @@ func (s *STOMP) engine() (*actors.Client, error) {
 	return s.eng, nil
 }
 
-// connected returns the engine when connected, else ErrNotConnected (or
-// ErrClosed).
-func (s *STOMP) connected() (*actors.Client, error) {
+// connected returns the client's connection when connected, else
+// ErrNotConnected (or ErrClosed).
+func (s *STOMP) connected() (*actors.Conn, error) {
 	eng, err := s.engine()
 	if err != nil {
 		return nil, err
@@ -211,50 +218,30 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 	if _, ok := ctx.Deadline(); ok {
 		return s.err(fn(ctx), def)
 	}
-	s.asyncOnce.Do(func() { s.goTracked(s.runAsync) })
 	select {
-	case s.asyncQ <- asyncOp{name: name, ctx: ctx, fn: fn, def: def}:
-		return nil
 	case <-s.closing:
 		return ErrClosed
 	default:
+	}
+	if !s.calls.post(asyncOp{name: name, ctx: ctx, fn: fn, def: def}, 4) {
 		return newError(CodeWouldBlock, name+": too many calls waiting to run (Timeout is 0)")
 	}
+	return nil
 }
 
-// goTracked runs f on a goroutine Close waits for, unless the client is
-// closed already.
-func (s *STOMP) goTracked(f func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
-}
-
-func (s *STOMP) runAsync() {
-	for {
-		select {
-		case <-s.closing:
-			return
-		case op := <-s.asyncQ:
-			ctx, cancel := context.WithCancel(op.ctx)
-			stop := context.AfterFunc(s.bg, cancel)
-			err := s.err(op.fn(ctx), op.def)
-			stop()
-			cancel()
-			if err != nil {
-				s.logf(actors.LogError, op.name+" failed: "+err.Error())
-				if eng, _ := s.engine(); eng != nil {
-					eng.Post(&actors.ErrorEvent{Err: err})
-				}
-			}
-		}
+// runCall runs a call that did not wait, reporting its failure with
+// OnError.
+func (s *STOMP) runCall(op asyncOp) {
+	s.inHandler.Add(1)
+	defer s.inHandler.Add(-1)
+	ctx, cancel := context.WithCancel(op.ctx)
+	stop := context.AfterFunc(s.bg, cancel)
+	err := s.err(op.fn(ctx), op.def)
+	stop()
+	cancel()
+	if err != nil {
+		s.logf(actors.LogError, op.name+" failed: "+err.Error())
+		s.post(&actors.ErrorEvent{Err: err})
 	}
 }
 
@@ -270,9 +257,7 @@ func (s *STOMP) logf(level int, msg string) {
 	default:
 		s.logger.Debug(msg, "type", "info")
 	}
-	if eng, _ := s.engine(); eng != nil {
-		eng.Post(&actors.LogEvent{Level: level, Type: "info", Message: msg})
-	}
+	s.post(&actors.LogEvent{Level: level, Type: "info", Message: msg})
 }
 
 // updateSecrets records the values to scrub; s.mu is held or the client

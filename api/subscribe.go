@@ -124,9 +124,7 @@ func (s *STOMP) Subscriptions() []Subscription {
 	if err != nil || eng == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), max(s.snapshot().timeout, listWait))
-	defer cancel()
-	list := eng.Subscriptions(ctx)
+	list := eng.Subscriptions()
 	out := make([]Subscription, len(list))
 	for i, x := range list {
 		out[i] = Subscription{ID: x.ID, Destination: x.Destination, AckMode: AckMode(x.Mode), Delivered: x.Delivered}
@@ -210,10 +208,10 @@ func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool
 		return s.runHandler(h, ev), true
 	}
 	job := &msgJob{ev: ev, h: h, done: make(chan struct{})}
-	select {
-	case s.events <- queuedEvent{msg: job}:
-	case <-s.closing:
-		return false, false
+	// Each subscription waits for its one job, so these jobs are bounded
+	// by the subscriptions: they are always taken.
+	if !s.events.post(queuedEvent{msg: job}, 0) {
+		return false, false // closed
 	}
 	select {
 	case <-job.done:
@@ -233,9 +231,7 @@ func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent) bool {
 	if r == nil {
 		return false
 	}
-	if eng, _ := s.engine(); eng != nil {
-		eng.Post(&actors.ErrorEvent{Err: newError(CodeOther, s.scrub(fmt.Sprintf("MessageIn handler panicked on subscription %s: %v", ev.SubscriptionID, r)))})
-	}
+	s.post(&actors.ErrorEvent{Err: newError(CodeOther, s.scrub(fmt.Sprintf("MessageIn handler panicked on subscription %s: %v", ev.SubscriptionID, r)))})
 	return true
 }
 
@@ -266,12 +262,12 @@ func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 		return s.ackNow(ctx, eng, ev, nack, cfg)
 	})
 	if err != nil {
-		eng.Post(&actors.ErrorEvent{Err: err})
+		s.post(&actors.ErrorEvent{Err: err})
 	}
 	return actors.AckNone
 }
 
-func (s *STOMP) ackNow(ctx context.Context, eng *actors.Client, ev *MessageInEvent, nack bool, cfg config) error {
+func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ev *MessageInEvent, nack bool, cfg config) error {
 	var receipt = receiptWait(ctx, cfg.timeout)
 	if !cfg.requestAckReceipts {
 		receipt = 0

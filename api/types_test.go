@@ -50,14 +50,14 @@ func TestSubscriptionOrder(t *testing.T) {
 func TestManualQueueDropsLowPriorityFirst(t *testing.T) {
 	s := newClient(t, WithManualEvents())
 	for range eventQueueSize * 3 / 4 {
-		s.enqueue(queuedEvent{ev: &actors.ReadyToSendEvent{}})
+		s.post(&actors.ReadyToSendEvent{})
 	}
-	s.enqueue(queuedEvent{ev: &actors.LogEvent{Message: "dropped"}})
+	s.post(&actors.LogEvent{Message: "dropped"})
 	assert.Equal(t, int64(1), s.EventsDropped())
 	for range eventQueueSize / 4 {
-		s.enqueue(queuedEvent{ev: &actors.ReadyToSendEvent{}})
+		s.post(&actors.ReadyToSendEvent{})
 	}
-	s.enqueue(queuedEvent{ev: &actors.ReadyToSendEvent{}})
+	s.post(&actors.ReadyToSendEvent{})
 	assert.Equal(t, int64(2), s.EventsDropped(), "state events are dropped only when the queue is full")
 }
 

@@ -133,7 +133,7 @@ func errorAckUnknownID(e *env) {
 // ourLimit: a message over the client's own body limit ends the connection
 // with a clear limit error, and nothing leaks.
 func ourLimit(e *env) {
-	c := actors.NewClient(nil, actors.Options{})
+	c := mustConn(e.t, actors.ConnOptions{})
 	defer c.Close()
 	cfg := e.config(func(cfg *actors.ConnectConfig) { cfg.Limits = frames.Limits{MaxBody: 1024} })
 	_, err := c.Connect(e.ctx, cfg)

@@ -55,7 +55,7 @@ func restarter(e *env) (kill, start func()) {
 func brokerKilledAndRestarted(e *env) {
 	kill, start := restarter(e)
 	events := make(chan actors.Event, 256)
-	c := actors.NewClient(nil, actors.Options{Events: func(ev actors.Event) {
+	c := mustConn(e.t, actors.ConnOptions{Sink: func(ev actors.Event) {
 		select {
 		case events <- ev:
 		default:
@@ -70,7 +70,7 @@ func brokerKilledAndRestarted(e *env) {
 	assert.Equal(e.t, "before", string(in.next(e.t).Body))
 
 	// A second client reconnects by itself and keeps its subscription.
-	auto := actors.NewClient(nil, actors.Options{})
+	auto := mustConn(e.t, actors.ConnOptions{})
 	defer auto.Close()
 	_, err = auto.Connect(e.ctx, e.config(func(cfg *actors.ConnectConfig) {
 		cfg.Reconnect = actors.ReconnectPolicy{Enabled: true, InitialDelay: 100 * time.Millisecond, MaxDelay: time.Second}
@@ -104,7 +104,7 @@ func brokerKilledAndRestarted(e *env) {
 	assert.Equal(e.t, "after", string(in2.next(e.t).Body))
 
 	deadline := time.After(60 * time.Second)
-	for auto.Stats().Reconnects.Load() < 1 || auto.State() != actors.Connected {
+	for auto.Stats().Reconnects < 1 || auto.State() != actors.Connected {
 		select {
 		case <-deadline:
 			e.t.Fatal("the reconnecting client did not come back within 60s")

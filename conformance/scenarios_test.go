@@ -41,7 +41,7 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func send(e *env, c *actors.Client, dest string, body []byte, kv ...string) {
+func send(e *env, c *actors.Conn, dest string, body []byte, kv ...string) {
 	e.t.Helper()
 	f := frames.New(frames.CmdSend, append([]string{frames.HdrDestination, dest}, kv...)...)
 	f.Body = body
@@ -60,7 +60,7 @@ func connectEachVersion(e *env) {
 }
 
 func loginRefused(e *env) {
-	c := actors.NewClient(nil, actors.Options{})
+	c := mustConn(e.t, actors.ConnOptions{})
 	defer c.Close()
 	_, err := c.Connect(e.ctx, e.config(func(cfg *actors.ConnectConfig) { cfg.Passcode = "wrong-" + cfg.Passcode }))
 	require.Error(e.t, err)
@@ -68,7 +68,7 @@ func loginRefused(e *env) {
 }
 
 func vhostRefused(e *env) {
-	c := actors.NewClient(nil, actors.Options{})
+	c := mustConn(e.t, actors.ConnOptions{})
 	defer c.Close()
 	_, err := c.Connect(e.ctx, e.config(func(cfg *actors.ConnectConfig) { cfg.Host = "no-such-vhost-" + runID }))
 	require.Error(e.t, err)
@@ -86,8 +86,8 @@ func heartbeatsKept(e *env) {
 	deadline := time.After(wait)
 	<-deadline
 	assert.Equal(e.t, actors.Connected, c.State())
-	assert.Greater(e.t, c.Stats().HeartbeatsIn.Load(), int64(0))
-	assert.Greater(e.t, c.Stats().HeartbeatsOut.Load(), int64(0))
+	assert.Greater(e.t, c.Stats().HeartbeatsIn, int64(0))
+	assert.Greater(e.t, c.Stats().HeartbeatsOut, int64(0))
 	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
 }
 
@@ -280,5 +280,5 @@ func receiptsForEveryFrame(e *env) {
 	require.NoError(e.t, c.Commit(e.ctx, "tx-r", receipt))
 	require.NoError(e.t, c.Unsubscribe(e.ctx, id, receipt))
 	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
-	assert.Equal(e.t, int64(0), c.Stats().ReceiptsPending.Load())
+	assert.Equal(e.t, int64(0), c.Stats().ReceiptsPending)
 }

@@ -167,9 +167,9 @@ func (e *env) config(mod ...func(*actors.ConnectConfig)) actors.ConnectConfig {
 }
 
 // client connects a new client, closed when the test ends.
-func (e *env) client(mod ...func(*actors.ConnectConfig)) *actors.Client {
+func (e *env) client(mod ...func(*actors.ConnectConfig)) *actors.Conn {
 	e.t.Helper()
-	c := actors.NewClient(nil, actors.Options{})
+	c := mustConn(e.t, actors.ConnOptions{})
 	e.t.Cleanup(c.Close)
 	_, err := c.Connect(e.ctx, e.config(mod...))
 	require.NoError(e.t, err, "connect to %s", e.p.Name)
@@ -182,7 +182,7 @@ type inbox struct {
 
 // subscribe subscribes with a handler that queues each message and answers
 // with action.
-func (e *env) subscribe(c *actors.Client, spec actors.SubscribeSpec, action actors.AckAction) (string, *inbox) {
+func (e *env) subscribe(c *actors.Conn, spec actors.SubscribeSpec, action actors.AckAction) (string, *inbox) {
 	e.t.Helper()
 	in := &inbox{ch: make(chan *actors.Message, 1024)}
 	spec.Handler = func(m *actors.Message) actors.AckAction {
@@ -206,4 +206,12 @@ func (in *inbox) next(t *testing.T) *actors.Message {
 		t.Fatal("no message within 20s")
 		return nil
 	}
+}
+
+// mustConn adds a connection to the default engine.
+func mustConn(t testing.TB, opts actors.ConnOptions) *actors.Conn {
+	t.Helper()
+	c, err := actors.NewConn(nil, opts)
+	require.NoError(t, err)
+	return c
 }

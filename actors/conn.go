@@ -3,10 +3,8 @@ package actors
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -16,16 +14,16 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// Client is one STOMP connection's engine: a session actor and its
-// children. It is safe for concurrent use.
-type Client struct {
-	sys     *actor.ActorSystem
-	ownSys  bool
+// Conn is the handle of one STOMP connection (and of the connections that
+// replace it when it reconnects): a session actor and its children in an
+// Engine. Calls are requests to those actors; facts come back through the
+// sink given to NewConn. It is safe for concurrent use.
+type Conn struct {
+	eng     *Engine
 	session *actor.PID
-	opts    Options
+	sink    func(Event)
 	logger  *slog.Logger
-	disp    *dispatcher
-	stats   *Stats
+	stats   counters
 
 	state  atomic.Int32
 	link   atomic.Pointer[link]
@@ -34,133 +32,96 @@ type Client struct {
 	subSeq atomic.Uint64
 
 	logFrames atomic.Bool
-	// quietSends stops the per-SEND MessageOutEvent, when nobody listens
-	// to it, so the hot path does not feed the event queue for nothing.
+	// quietSends stops the per-SEND MessageOutEvent when nobody listens
+	// to it, so the hot path does not feed the sink for nothing.
 	quietSends atomic.Bool
 
-	// callbacks counts user callbacks (event and message handlers)
-	// running right now, so that Close called from inside one does not
-	// wait for its own goroutine.
+	// callbacks counts message handlers running right now, so that Close
+	// called from inside one does not wait for itself.
 	callbacks atomic.Int32
 
-	wg        sync.WaitGroup // every goroutine the engine starts
-	closed    chan struct{}
-	closeOnce sync.Once
+	wg          sync.WaitGroup // the reader and dial goroutines
+	closed      chan struct{}  // Close began
+	down        chan struct{}  // the session ended the connection for Close
+	sessionDone chan struct{}  // the session and its children stopped
+	closeOnce   sync.Once
 }
 
-// NewSystem returns an actor system configured for stompactor: its logs go
-// to logger (or nowhere) and its dead-letter throttle is short, so stopping
-// it leaves no goroutine behind.
-func NewSystem(logger *slog.Logger) *actor.ActorSystem {
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+// ConnOptions configure a Conn for its whole life.
+type ConnOptions struct {
+	// Logger receives the connection's log lines; nil discards them.
+	Logger *slog.Logger
+	// Sink receives every Event, in order, on engine goroutines; it must
+	// not block. Nil ignores them.
+	Sink func(Event)
+	// LogFrames reports every frame in and out as a LogEvent.
+	LogFrames bool
+}
+
+// NewConn adds a connection to e (nil: DefaultEngine). It connects at
+// Connect; Close ends it.
+func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
+	if e == nil {
+		e = DefaultEngine()
 	}
-	return actor.NewActorSystem(
-		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }),
-		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
-	)
-}
-
-// NewClient starts a client's actors in sys; a nil sys makes the client
-// create (and on Close, stop) a system of its own.
-func NewClient(sys *actor.ActorSystem, opts Options) *Client {
-	c := &Client{sys: sys, opts: opts, stats: &Stats{}, closed: make(chan struct{})}
-	c.logger = opts.Logger
+	if !e.attach() {
+		return nil, ErrClosed
+	}
+	c := &Conn{eng: e, sink: opts.Sink, logger: opts.Logger, closed: make(chan struct{}), down: make(chan struct{}), sessionDone: make(chan struct{})}
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if sys == nil {
-		c.sys = NewSystem(c.logger)
-		c.ownSys = true
-	}
 	c.logFrames.Store(opts.LogFrames)
-	c.disp = newDispatcher(opts.Events, opts.EventQueue, opts.ManualEvents)
-	c.disp.active = &c.callbacks
-	st := &sessionState{c: c}
-	c.session = c.sys.Root.Spawn(c.props(func() actor.Actor { return &session{st} }))
-	return c
-}
-
-// props gives every engine actor the same supervision: a panic is logged
-// with its stack and reported, then the actor restarts (state kept in its
-// shared state struct); the message that caused it is dropped.
-func (c *Client) props(p actor.Producer) *actor.Props {
-	return actor.PropsFromProducer(p,
-		actor.WithReceiverMiddleware(c.panicReporter),
-		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, func(any) actor.Directive { return actor.RestartDirective })),
-	)
-}
-
-func (c *Client) panicReporter(next actor.ReceiverFunc) actor.ReceiverFunc {
-	return func(ctx actor.ReceiverContext, env *actor.MessageEnvelope) {
-		defer func() {
-			if r := recover(); r != nil {
-				err := fmt.Errorf("stomp: internal panic handling %T: %s", env.Message, panicString(r))
-				c.sys.Root.Send(c.session, &actorPanicked{who: ctx.Self().Id, err: err, stack: string(debug.Stack())})
-				panic(r)
-			}
-		}()
-		next(ctx, env)
-	}
-}
-
-func panicString(r any) string {
-	if e, ok := r.(error); ok {
-		return e.Error()
-	}
-	return fmt.Sprint(r)
+	c.session = e.spawn(e.sys.Root, &session{c: c})
+	return c, nil
 }
 
 // Close ends any connection and stops every actor and goroutine of the
-// client. It waits for running message and event handlers to return,
-// except when a handler is running at the time (Close called from inside
-// a handler, say): then it returns once the actors are stopped, and the
-// handlers' goroutines end by themselves as soon as the handlers return,
-// since nothing is delivered to them any more.
-func (c *Client) Close() {
+// connection. It waits for running message handlers to return, except
+// when one is running at the time (Close called from inside a handler,
+// say): then it returns once the connection is closed, and the actors end
+// by themselves as soon as the handlers return.
+func (c *Conn) Close() {
 	c.closeOnce.Do(func() {
 		close(c.closed)
-		_ = c.sys.Root.StopFuture(c.session).Wait()
-		finish := func() {
-			c.wg.Wait()
-			c.disp.close()
-			if c.ownSys {
-				c.sys.Shutdown()
-			}
-		}
+		c.eng.sys.Root.Stop(c.session)
+		<-c.down // the session never waits for a handler
 		if c.callbacks.Load() > 0 {
-			go finish()
+			go c.finish()
 			return
 		}
-		finish()
+		c.finish()
 	})
+}
+
+func (c *Conn) finish() {
+	<-c.sessionDone
+	c.wg.Wait()
+	c.eng.detach()
+}
+
+// emit hands a fact to the sink.
+func (c *Conn) emit(e Event) {
+	if c.sink != nil {
+		c.sink(e)
+	}
 }
 
 // SetMessageOutEvents turns the MessageOutEvent that follows every SEND
 // on (the default) or off, at any time.
-func (c *Client) SetMessageOutEvents(on bool) { c.quietSends.Store(!on) }
+func (c *Conn) SetMessageOutEvents(on bool) { c.quietSends.Store(!on) }
 
 // SetLogFrames turns the per-frame LogEvents on or off at any time.
-func (c *Client) SetLogFrames(on bool) { c.logFrames.Store(on) }
+func (c *Conn) SetLogFrames(on bool) { c.logFrames.Store(on) }
 
-// System returns the actor system the client runs in.
-func (c *Client) System() *actor.ActorSystem { return c.sys }
-
-// Stats returns the client's counters.
-func (c *Client) Stats() *Stats { return c.stats }
-
-// EventsDropped counts events dropped because the event queue was full.
-func (c *Client) EventsDropped() int64 { return c.disp.dropped.Load() }
-
-// DispatchEvents runs queued events on the caller's goroutine in manual
-// mode, waiting up to wait for one. It returns how many ran.
-func (c *Client) DispatchEvents(wait time.Duration) int { return c.disp.dispatchManual(wait) }
+// Engine returns the engine the connection runs in.
+func (c *Conn) Engine() *Engine { return c.eng }
 
 // State returns the connection state.
-func (c *Client) State() State { return State(c.state.Load()) }
+func (c *Conn) State() State { return State(c.state.Load()) }
 
 // Info returns what was negotiated, or false when not connected.
-func (c *Client) Info() (ConnectInfo, bool) {
+func (c *Conn) Info() (ConnectInfo, bool) {
 	if p := c.info.Load(); p != nil {
 		return *p, true
 	}
@@ -168,12 +129,12 @@ func (c *Client) Info() (ConnectInfo, bool) {
 }
 
 // ReadyToSend reports whether a send would be queued without waiting.
-func (c *Client) ReadyToSend() bool {
+func (c *Conn) ReadyToSend() bool {
 	l := c.link.Load()
 	return l != nil && len(l.credits) < cap(l.credits)
 }
 
-func (c *Client) log(level int, typ, msg string) {
+func (c *Conn) log(level int, typ, msg string) {
 	switch level {
 	case LogError:
 		c.logger.Error(msg, "type", typ)
@@ -182,12 +143,10 @@ func (c *Client) log(level int, typ, msg string) {
 	default:
 		c.logger.Debug(msg, "type", typ)
 	}
-	c.disp.post(&LogEvent{Level: level, Type: typ, Message: msg})
+	c.emit(&LogEvent{Level: level, Type: typ, Message: msg})
 }
 
-func (c *Client) setRoutes(r *routes) { c.routes.Store(r) }
-
-func (c *Client) lookupRoute(f *frames.Frame) *route {
+func (c *Conn) lookupRoute(f *frames.Frame) *route {
 	r := c.routes.Load()
 	if r == nil {
 		return nil
@@ -199,15 +158,15 @@ func (c *Client) lookupRoute(f *frames.Frame) *route {
 }
 
 // ask sends a request to the session and waits for its reply, the
-// caller's context, or the client's end.
-func ask[T any](ctx context.Context, c *Client, msg any, reply chan T) (T, error) {
+// caller's context, or the connection's end.
+func ask[T any](ctx context.Context, c *Conn, msg any, reply chan T) (T, error) {
 	var zero T
 	select {
 	case <-c.closed:
 		return zero, ErrClosed
 	default:
 	}
-	c.sys.Root.Send(c.session, msg)
+	c.eng.sys.Root.Send(c.session, msg)
 	select {
 	case r := <-reply:
 		return r, nil
@@ -222,7 +181,7 @@ func ask[T any](ctx context.Context, c *Client, msg any, reply chan T) (T, error
 // (SUBSCRIBE, UNSUBSCRIBE, BEGIN/COMMIT/ABORT). When the connection ends
 // the writer stops and drops what its mailbox still holds, so the end of
 // the connection answers for it.
-func askLinked(ctx context.Context, c *Client, msg any, reply chan error) error {
+func askLinked(ctx context.Context, c *Conn, msg any, reply chan error) error {
 	l := c.link.Load()
 	if l == nil {
 		r, err := ask(ctx, c, msg, reply)
@@ -236,7 +195,7 @@ func askLinked(ctx context.Context, c *Client, msg any, reply chan error) error 
 		return ErrClosed
 	default:
 	}
-	c.sys.Root.Send(c.session, msg)
+	c.eng.sys.Root.Send(c.session, msg)
 	select {
 	case r := <-reply:
 		return r
@@ -258,7 +217,7 @@ func ctxErr(ctx context.Context) error {
 
 // Connect opens a connection and waits for CONNECTED. The attempt is
 // bounded by cfg.ConnectTimeout and by ctx.
-func (c *Client) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, error) {
+func (c *Conn) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, error) {
 	reply := make(chan connectResult, 1)
 	r, err := ask(ctx, c, &connectRequest{cfg: cfg, reply: reply}, reply)
 	if errors.Is(err, ErrClosed) {
@@ -269,7 +228,7 @@ func (c *Client) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, e
 		// request: withdraw it (the session sees that after the request)
 		// and take the session's verdict, which then comes at once, so
 		// that what Connect returns and the state agree.
-		c.sys.Root.Send(c.session, &connectWithdrawn{reply: reply, err: err})
+		c.eng.sys.Root.Send(c.session, &connectWithdrawn{reply: reply, err: err})
 		select {
 		case r = <-reply:
 		case <-c.closed:
@@ -281,7 +240,7 @@ func (c *Client) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, e
 
 // Disconnect sends DISCONNECT (with a receipt when receipt is true), waits
 // up to timeout for the receipt, and closes the connection.
-func (c *Client) Disconnect(ctx context.Context, receipt bool, timeout time.Duration) error {
+func (c *Conn) Disconnect(ctx context.Context, receipt bool, timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
@@ -295,7 +254,7 @@ func (c *Client) Disconnect(ctx context.Context, receipt bool, timeout time.Dura
 }
 
 // Interrupt closes the connection at once, failing every waiting call.
-func (c *Client) Interrupt() {
+func (c *Conn) Interrupt() {
 	reply := make(chan struct{}, 1)
 	_, _ = ask(context.Background(), c, &interruptRequest{reply: reply}, reply)
 }
@@ -304,7 +263,7 @@ func (c *Client) Interrupt() {
 // is written (or, with receipt > 0, once the broker confirmed it);
 // otherwise once it is queued. When the outgoing queue is full it waits
 // for room, bounded by ctx.
-func (c *Client) Send(ctx context.Context, f *frames.Frame, receipt time.Duration, wait bool) error {
+func (c *Conn) Send(ctx context.Context, f *frames.Frame, receipt time.Duration, wait bool) error {
 	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, wait || receipt > 0)
 }
 
@@ -312,7 +271,7 @@ func (c *Client) Send(ctx context.Context, f *frames.Frame, receipt time.Duratio
 // and reports whether it did; it never waits. A frame it queued is
 // written later or, if the connection ends first, lost with it, as with
 // Send without wait.
-func (c *Client) TrySend(f *frames.Frame) (bool, error) {
+func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 	l := c.link.Load()
 	if l == nil {
 		select {
@@ -327,16 +286,16 @@ func (c *Client) TrySend(f *frames.Frame) (bool, error) {
 	default:
 		return false, nil
 	}
-	c.sys.Root.Send(l.writer, &writeFrame{frame: f, credit: true})
+	c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f, credit: true})
 	return true, nil
 }
 
 // SendRaw queues bytes to be written exactly as given.
-func (c *Client) SendRaw(ctx context.Context, raw []byte) error {
+func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
 	return c.write(ctx, &writeFrame{raw: raw}, true)
 }
 
-func (c *Client) write(ctx context.Context, wf *writeFrame, wait bool) error {
+func (c *Conn) write(ctx context.Context, wf *writeFrame, wait bool) error {
 	l := c.link.Load()
 	if l == nil {
 		select {
@@ -363,7 +322,7 @@ func (c *Client) write(ctx context.Context, wf *writeFrame, wait bool) error {
 	if wait {
 		wf.reply = make(chan error, 1)
 	}
-	c.sys.Root.Send(l.writer, wf)
+	c.eng.sys.Root.Send(l.writer, wf)
 	if !wait {
 		return nil
 	}
@@ -379,7 +338,7 @@ func (c *Client) write(ctx context.Context, wf *writeFrame, wait bool) error {
 
 // Subscribe registers a subscription and sends SUBSCRIBE. It returns the
 // subscription id once the frame is written (or confirmed, with a receipt).
-func (c *Client) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error) {
+func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error) {
 	if spec.ID == "" {
 		spec.ID = "sub-" + strconv.FormatUint(c.subSeq.Add(1), 10)
 	}
@@ -393,11 +352,11 @@ func (c *Client) Subscribe(ctx context.Context, spec SubscribeSpec) (string, err
 		}
 		return "", err
 	}
-	c.disp.post(&SubscribedEvent{ID: spec.ID, Destination: spec.Destination})
+	c.emit(&SubscribedEvent{ID: spec.ID, Destination: spec.Destination})
 	return spec.ID, nil
 }
 
-func (c *Client) forget(id string) {
+func (c *Conn) forget(id string) {
 	reply := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -405,36 +364,44 @@ func (c *Client) forget(id string) {
 }
 
 // Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE.
-func (c *Client) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {
-	subs := c.Subscriptions(ctx)
+func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {
 	dest := ""
-	for _, s := range subs {
-		if s.ID == id {
-			dest = s.Destination
+	if r := c.routes.Load(); r != nil {
+		if rt := r.byID[id]; rt != nil {
+			dest = rt.destination
 		}
 	}
 	reply := make(chan error, 1)
 	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, reply: reply}, reply)
 	if err == nil {
-		c.disp.post(&UnsubscribedEvent{ID: id, Destination: dest})
+		c.emit(&UnsubscribedEvent{ID: id, Destination: dest})
 	}
 	return err
 }
 
-// Subscriptions lists the live subscriptions.
-func (c *Client) Subscriptions(ctx context.Context) []SubscriptionInfo {
-	reply := make(chan []SubscriptionInfo, 1)
-	out, _ := ask(ctx, c, &subscriptionsRequest{reply: reply}, reply)
+// Subscriptions lists the live subscriptions. It reads the routing
+// snapshot the session publishes, so it never waits.
+func (c *Conn) Subscriptions() []SubscriptionInfo {
+	r := c.routes.Load()
+	if r == nil {
+		return nil
+	}
+	out := make([]SubscriptionInfo, 0, len(r.byID))
+	for id, rt := range r.byID {
+		out = append(out, SubscriptionInfo{ID: id, Destination: rt.destination, Mode: rt.mode, Delivered: rt.delivered.Load()})
+	}
 	return out
 }
 
 // Ack sends ACK (or NACK) for a message, optionally inside a transaction.
-func (c *Client) Ack(ctx context.Context, m *Message, nack bool, tx string, receipt time.Duration) error {
-	if m == nil || m.sub == nil || !m.NeedsAck() {
+// It goes to the writer straight from the caller; it returns once the
+// frame is written (or confirmed, with receipt > 0).
+func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receipt time.Duration) error {
+	if m == nil || m.rt == nil || !m.NeedsAck() {
 		return ErrNoAck
 	}
 	// A message of an ended connection, or of an ended subscription, has
-	// no actor left to answer: say so now rather than at ctx's deadline.
+	// nobody left to acknowledge it to: say so now.
 	l := c.link.Load()
 	if l == nil || l.gen != m.gen {
 		select {
@@ -442,58 +409,52 @@ func (c *Client) Ack(ctx context.Context, m *Message, nack bool, tx string, rece
 			return ErrClosed
 		default:
 		}
-		return connectionLost(errors.New("the message came on an earlier connection; the broker will redeliver it"))
+		return connectionLost(errEarlierConnection)
 	}
 	select {
-	case <-m.subDone:
+	case <-m.rt.done:
 		return ErrUnknownSubscription
 	default:
 	}
-	reply := make(chan error, 1)
-	c.sys.Root.Send(m.sub, &ackRequest{msg: m, nack: nack, tx: tx, receipt: receipt, reply: reply})
-	select {
-	case err := <-reply:
+	f, err := ackFrame(l.version, m, nack, tx)
+	if err != nil {
 		return err
-	case <-l.lost:
-		return l.outcome(ctx, reply)
-	case <-m.subDone:
-		// Unsubscribe raced this Ack; the request may have been
-		// dropped with the subscription's mailbox.
-		select {
-		case err := <-reply:
-			return err
-		default:
-		}
-		return ErrUnknownSubscription
-	case <-ctx.Done():
-		return ctxErr(ctx)
-	case <-c.closed:
-		return ErrClosed
 	}
+	c.countAck(f.Command, m.AckID)
+	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true)
 }
 
-// Begin, Commit and Abort manage transactions.
-func (c *Client) Begin(ctx context.Context, id string, receipt time.Duration) error {
+func (c *Conn) countAck(cmd frames.Command, id string) {
+	if cmd == frames.CmdNack {
+		c.stats.Nacks.Add(1)
+	} else {
+		c.stats.Acks.Add(1)
+	}
+	c.log(LogVerbose, "ack", cmd.String()+" "+id)
+}
+
+// Begin opens a transaction.
+func (c *Conn) Begin(ctx context.Context, id string, receipt time.Duration) error {
 	return c.tx(ctx, txBegin, id, receipt)
 }
 
 // Commit commits an open transaction.
-func (c *Client) Commit(ctx context.Context, id string, receipt time.Duration) error {
+func (c *Conn) Commit(ctx context.Context, id string, receipt time.Duration) error {
 	return c.tx(ctx, txCommit, id, receipt)
 }
 
 // Abort aborts an open transaction.
-func (c *Client) Abort(ctx context.Context, id string, receipt time.Duration) error {
+func (c *Conn) Abort(ctx context.Context, id string, receipt time.Duration) error {
 	return c.tx(ctx, txAbort, id, receipt)
 }
 
-func (c *Client) tx(ctx context.Context, op txOp, id string, receipt time.Duration) error {
+func (c *Conn) tx(ctx context.Context, op txOp, id string, receipt time.Duration) error {
 	reply := make(chan error, 1)
 	return askLinked(ctx, c, &txRequest{op: op, id: id, receipt: receipt, reply: reply}, reply)
 }
 
 // OpenTransactions lists the transactions open on this connection.
-func (c *Client) OpenTransactions(ctx context.Context) []string {
+func (c *Conn) OpenTransactions(ctx context.Context) []string {
 	reply := make(chan []string, 1)
 	out, _ := ask(ctx, c, &openTransactionsRequest{reply: reply}, reply)
 	return out

@@ -1,0 +1,229 @@
+package actors
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Engine runs the actors of many connections: one protoactor actor system
+// (whose process registry alone costs megabytes, so it is paid once), one
+// pool of goroutines for every mailbox, and one set of actor props. Every
+// connection is a small tree of actors in it. An engine with no connection
+// holds no goroutine.
+//
+// DefaultEngine is shared by the whole process; NewEngine makes another,
+// to keep a group of connections apart (its own logger, its own workers).
+type Engine struct {
+	sys    *actor.ActorSystem
+	pool   *pool
+	logger *slog.Logger
+	props  *actor.Props // every actor's
+
+	mu     sync.Mutex
+	conns  int // live connections (Conns not yet closed)
+	closed bool
+
+	// spawning hands an actor, built with its state, to the shared
+	// props' producer, which protoactor calls inside Spawn.
+	spawnMu  sync.Mutex
+	spawning actor.Actor
+}
+
+// EngineOptions configure an Engine.
+type EngineOptions struct {
+	// Logger receives the actor system's own log lines (each connection
+	// logs to its own logger). Nil discards them.
+	Logger *slog.Logger
+	// MaxIdleWorkers bounds the goroutines that wait for work between
+	// messages. Default: 4 per CPU.
+	MaxIdleWorkers int
+	// WorkerLinger is how long an idle goroutine waits for work before it
+	// ends. Default 2s.
+	WorkerLinger time.Duration
+}
+
+var (
+	defaultEngine     *Engine
+	defaultEngineOnce sync.Once
+)
+
+// DefaultEngine returns the process-wide engine, starting it on first use.
+// It is never closed; with no connection it holds no goroutine.
+func DefaultEngine() *Engine {
+	defaultEngineOnce.Do(func() { defaultEngine = NewEngine(EngineOptions{}) })
+	return defaultEngine
+}
+
+// NewEngine starts an engine. Close it once its connections are closed.
+func NewEngine(opts EngineOptions) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.MaxIdleWorkers <= 0 {
+		opts.MaxIdleWorkers = 4 * runtime.GOMAXPROCS(0)
+	}
+	if opts.WorkerLinger <= 0 {
+		opts.WorkerLinger = 2 * time.Second
+	}
+	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger)}
+	e.sys = actor.NewActorSystem(
+		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.Logger }),
+		// The throttle's goroutine lives this long after a dead letter,
+		// so that goleak and Close never wait for it.
+		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
+	)
+	e.props = actor.PropsFromProducer(e.produce,
+		actor.WithDispatcher(e.pool),
+		actor.WithReceiverMiddleware(recoverPanics),
+	)
+	return e
+}
+
+// spawn starts a, already holding its state, as a child of parent (or at
+// the top with the root context). Every actor of the engine shares one
+// props value (each props value costs a few hundred bytes): its producer
+// takes the actor handed over here, so an actor never runs without its
+// state, not even for a Stop that overtakes its first message.
+func (e *Engine) spawn(parent actor.SpawnerContext, a actor.Actor) *actor.PID {
+	e.spawnMu.Lock()
+	defer e.spawnMu.Unlock()
+	e.spawning = a
+	pid := parent.Spawn(e.props)
+	e.spawning = nil
+	return pid
+}
+
+// produce is the props' producer. protoactor also calls it to restart an
+// actor, which the engine never asks for (panics are recovered, see
+// recoverPanics); should it happen, the new incarnation stops at once.
+func (e *Engine) produce() actor.Actor {
+	if a := e.spawning; a != nil {
+		e.spawning = nil
+		return a
+	}
+	return stopped{}
+}
+
+// stopped is what a restarted actor becomes: it stops itself.
+type stopped struct{}
+
+func (stopped) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*actor.Started); ok {
+		ctx.Stop(ctx.Self())
+	}
+}
+
+// Close ends an engine made by NewEngine once it has no connection left:
+// it waits for its goroutines and refuses new connections. It returns an
+// error while connections are open. Closing the DefaultEngine is refused.
+func (e *Engine) Close() error {
+	if e == defaultEngine {
+		return fmt.Errorf("stomp: the default engine is never closed")
+	}
+	e.mu.Lock()
+	if e.conns > 0 {
+		n := e.conns
+		e.mu.Unlock()
+		return fmt.Errorf("stomp: engine still has %d connections; close them first", n)
+	}
+	e.closed = true
+	e.mu.Unlock()
+	e.pool.setActive(false)
+	e.pool.wg.Wait()
+	e.sys.Shutdown()
+	return nil
+}
+
+// Connections counts the engine's open connections.
+func (e *Engine) Connections() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.conns
+}
+
+// Actors counts the actors the engine's actor system knows (not its own
+// dead-letter and event-stream processes): a check that closed
+// connections leave none behind. It walks the whole registry: for tests
+// and diagnostics, not hot paths.
+func (e *Engine) Actors() int {
+	n := 0
+	for _, m := range e.sys.ProcessRegistry.LocalPIDs.LocalPIDs {
+		for _, p := range m.Items() {
+			if _, ok := p.(*actor.ActorProcess); ok {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// IdleWorkers counts the goroutines waiting for work.
+func (e *Engine) IdleWorkers() int { return e.pool.idleWorkers() }
+
+// attach counts a new connection; false when the engine is closed.
+func (e *Engine) attach() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.conns++
+	if e.conns == 1 {
+		e.pool.setActive(true)
+	}
+	return true
+}
+
+// detach counts a connection closed; the last one lets the idle workers go.
+func (e *Engine) detach() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.conns--
+	if e.conns == 0 {
+		e.pool.setActive(false)
+	}
+}
+
+// failer is an actor that reports its own panics to its connection.
+type failer interface {
+	failed(ctx actor.Context, err error, stack string)
+}
+
+// recoverPanics keeps a panic in an actor from reaching protoactor's
+// supervision (whose restarts would need each actor to keep its state
+// outside itself): the actor reports it, with the stack, to its session,
+// which ends the connection; a child stops at once, so no message reaches
+// it in the state the panic left.
+func recoverPanics(next actor.ReceiverFunc) actor.ReceiverFunc {
+	return func(rc actor.ReceiverContext, env *actor.MessageEnvelope) {
+		defer func() {
+			r := recover()
+			if r == nil {
+				return
+			}
+			err := fmt.Errorf("stomp: internal panic handling %T: %s", env.Message, panicString(r))
+			ctx, ok := rc.(actor.Context)
+			if !ok {
+				return
+			}
+			if f, ok := ctx.Actor().(failer); ok {
+				f.failed(ctx, err, string(debug.Stack()))
+			}
+		}()
+		next(rc, env)
+	}
+}
+
+func panicString(r any) string {
+	if e, ok := r.(error); ok {
+		return e.Error()
+	}
+	return fmt.Sprint(r)
+}

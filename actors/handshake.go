@@ -1,0 +1,293 @@
+package actors
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// The handshake: dial, CONNECT, CONNECTED, and what is negotiated.
+
+func (s *session) connect(ctx actor.Context, m *connectRequest) {
+	if s.stopping {
+		m.reply <- connectResult{err: ErrClosed}
+		return
+	}
+	if s.state != Disconnected {
+		m.reply <- connectResult{err: ErrAlreadyConnected}
+		return
+	}
+	s.cfg = m.cfg
+	s.cfg.withDefaults()
+	s.gen++
+	s.setState(Connecting)
+	s.connectWaiter = m.reply
+	s.reconnecting, s.attempt, s.curAddr = false, 0, s.cfg.Addr
+	s.startAttempt(ctx)
+}
+
+// startAttempt dials s.curAddr and arms the connect timeout; the rest of
+// the handshake follows from the dialed message.
+func (s *session) startAttempt(ctx actor.Context) {
+	gen := s.gen
+	s.lastServerErr = nil
+	s.receipts = newReceiptBook(&s.c.stats)
+	s.status("dialing", s.curAddr)
+
+	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	dial, addr := s.cfg.Dial, s.curAddr
+	att := &dialAttempt{cancel: cancel}
+	s.dialing = att
+	s.c.wg.Add(1)
+	go func() {
+		defer s.c.wg.Done()
+		defer cancel()
+		conn, err := dial(dctx, "tcp", addr)
+		if err == nil && !att.offer(conn) {
+			return // abandoned, and conn closed
+		}
+		sys.Root.Send(self, &dialed{gen: gen, att: att, err: err})
+	}()
+	s.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() { sys.Root.Send(self, &connectTimedOut{gen: gen}) })
+}
+
+func (s *session) dialed(ctx actor.Context, m *dialed) {
+	conn := m.att.take()
+	if m.gen != s.gen || s.state != Connecting {
+		if conn != nil {
+			_ = conn.Close()
+		}
+		return
+	}
+	s.dialing = nil
+	if m.err != nil {
+		s.lose(ctx, m.err)
+		return
+	}
+	s.status("connected-tcp", conn.RemoteAddr().String())
+	st := &connStats{}
+	now := time.Now().UnixNano()
+	st.lastRead.Store(now)
+	st.lastWrite.Store(now)
+	s.conn = &countingConn{Conn: conn, st: st, total: &s.c.stats}
+	// The link gets its own copy of the settings: its writer may still be
+	// flushing when the next Connect replaces s.cfg.
+	cfg := s.cfg
+	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, cfg.MaxPendingWrites), receiptSlots: make(chan struct{}, cfg.MaxPendingReceipts), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st, cfg: &cfg}
+	s.link = l
+	s.receipts.slots = l.receiptSlots
+	self := ctx.Self()
+	s.writer = s.c.eng.spawn(ctx, newWriter(s.c, l, s.conn, self))
+	l.writer = s.writer
+	s.reader = s.c.eng.spawn(ctx, &reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions, done: make(chan struct{})})
+	s.status("connecting", "")
+	ctx.Send(s.writer, &writeFrame{frame: connectFrame(&s.cfg, s.curAddr)})
+}
+
+// connectFrame builds the CONNECT (or STOMP) frame for an attempt on addr.
+func connectFrame(cfg *ConnectConfig, addr string) *frames.Frame {
+	f := frames.New(frames.CmdConnect)
+	if cfg.UseStompCommand {
+		f.Command = frames.CmdStomp
+	}
+	vs := make([]string, len(cfg.Versions))
+	for i, v := range cfg.Versions {
+		vs[i] = v.String()
+	}
+	host := cfg.Host
+	if host == "" {
+		host, _, _ = net.SplitHostPort(addr)
+	}
+	f.Headers.Add(frames.HdrAcceptVersion, strings.Join(vs, ","))
+	f.Headers.Add(frames.HdrHost, host)
+	if cfg.Login != "" {
+		f.Headers.Add(frames.HdrLogin, cfg.Login)
+	}
+	if cfg.Passcode != "" {
+		f.Headers.Add(frames.HdrPasscode, cfg.Passcode)
+	}
+	f.Headers.Add(frames.HdrHeartBeat, strconv.FormatInt(cfg.HeartbeatOut.Milliseconds(), 10)+","+strconv.FormatInt(cfg.HeartbeatIn.Milliseconds(), 10))
+	for _, h := range cfg.ConnectHeaders {
+		switch h.Key {
+		case frames.HdrAcceptVersion, frames.HdrHost, frames.HdrLogin, frames.HdrPasscode, frames.HdrHeartBeat:
+			f.Headers.Set(h.Key, h.Value)
+		default:
+			f.Headers.Add(h.Key, h.Value)
+		}
+	}
+	return f
+}
+
+func (s *session) connected(ctx actor.Context, f *frames.Frame) {
+	info, err := negotiated(&s.cfg, f)
+	if err != nil {
+		s.lose(ctx, err)
+		return
+	}
+	s.info = info
+	if s.connectTimer != nil {
+		s.connectTimer.Stop()
+	}
+	s.link.version = info.Version
+	ctx.Send(s.writer, &versionNegotiated{v: info.Version})
+	if info.HeartbeatOut > 0 || info.HeartbeatIn > 0 {
+		s.heartbeat = s.c.eng.spawn(ctx, &heartbeat{l: s.link, session: ctx.Self(), writer: s.writer, out: info.HeartbeatOut, in: info.HeartbeatIn, tolerance: s.tolerance(f)})
+	}
+	s.setState(Connected)
+	s.c.info.Store(&info)
+	s.c.link.Store(s.link)
+	s.c.stats.Connects.Add(1)
+	if s.tx != nil {
+		ctx.Send(s.tx, &linkChanged{link: s.link})
+	}
+	if s.reconnecting {
+		s.resubscribe(ctx)
+	}
+	s.status("connected", info.Version.String())
+	s.c.log(LogInfo, "info", "connected with STOMP "+info.Version.String()+" to "+info.Server)
+	if s.connectWaiter != nil {
+		s.connectWaiter <- connectResult{info: info}
+		s.connectWaiter = nil
+	}
+	s.c.emit(&ConnectedEvent{Info: info})
+	s.c.emit(&ReadyToSendEvent{})
+}
+
+// negotiated reads a CONNECTED frame: the version (one we offered) and
+// the heart-beats, by the spec's rule.
+func negotiated(cfg *ConnectConfig, f *frames.Frame) (ConnectInfo, error) {
+	v := frames.V10
+	if vs, ok := f.Headers.Get(frames.HdrVersion); ok {
+		var err error
+		if v, err = frames.ParseVersion(vs); err != nil {
+			return ConnectInfo{}, protocolErr("CONNECTED names unknown version %q", vs)
+		}
+	}
+	offered := false
+	for _, o := range cfg.Versions {
+		offered = offered || o == v
+	}
+	if !offered {
+		return ConnectInfo{}, protocolErr("server chose version %s, which was not offered", v)
+	}
+	sx, sy, err := parseHeartBeat(f.Header(frames.HdrHeartBeat))
+	if err != nil {
+		return ConnectInfo{}, err
+	}
+	if v == frames.V10 {
+		sx, sy = 0, 0 // heart-beats start with 1.1
+	}
+	return ConnectInfo{
+		Version: v, Server: f.Header(frames.HdrServer), Session: f.Header(frames.HdrSession),
+		HeartbeatOut: negotiate(cfg.HeartbeatOut, sy), HeartbeatIn: negotiate(cfg.HeartbeatIn, sx),
+		Headers: f.Headers.Clone(),
+	}, nil
+}
+
+// activeMQTolerance is the least read tolerance used with ActiveMQ, whose
+// inactivity monitor sends a heart-beat only when a whole interval passed
+// without a write, so gaps of about twice the interval are normal there.
+const activeMQTolerance = 2.5
+
+// tolerance is the heart-beat read tolerance: the one the user set, else
+// the default, raised for brokers known to send late.
+func (s *session) tolerance(connected *frames.Frame) float64 {
+	if s.cfg.HeartbeatTolerance > 1 {
+		return s.cfg.HeartbeatTolerance
+	}
+	if strings.HasPrefix(connected.Header(frames.HdrServer), "ActiveMQ") {
+		s.c.log(LogInfo, "info", "ActiveMQ sends heart-beats up to two intervals apart: read tolerance raised to "+strconv.FormatFloat(activeMQTolerance, 'f', 1, 64))
+		return activeMQTolerance
+	}
+	return defaultHeartbeatTolerance
+}
+
+// parseHeartBeat reads a heart-beat header "x,y"; a missing header is 0,0.
+func parseHeartBeat(v string) (time.Duration, time.Duration, error) {
+	if v == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(v, ",")
+	x, err1 := strconv.ParseUint(strings.TrimSpace(a), 10, 31)
+	y, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 31)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, protocolErr("malformed heart-beat header %q", v)
+	}
+	return time.Duration(x) * time.Millisecond, time.Duration(y) * time.Millisecond, nil
+}
+
+// negotiate applies the spec's rule: none if either side says 0, else the
+// larger of the two.
+func negotiate(ours, theirs time.Duration) time.Duration {
+	if ours <= 0 || theirs <= 0 {
+		return 0
+	}
+	return max(ours, theirs)
+}
+
+// dialAttempt hands a dialed connection to the session, or closes it when
+// the session gave up on the attempt first (Close, Interrupt, a timeout):
+// the dialed message may reach a session that has already stopped, and
+// then nobody else would close the socket.
+type dialAttempt struct {
+	mu        sync.Mutex
+	conn      net.Conn
+	cancel    context.CancelFunc
+	abandoned bool
+}
+
+// offer keeps conn for the session; false means the attempt was abandoned
+// and conn is closed.
+func (a *dialAttempt) offer(conn net.Conn) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.abandoned {
+		_ = conn.Close()
+		return false
+	}
+	a.conn = conn
+	return true
+}
+
+// take gives the session the connection (nil if there is none).
+func (a *dialAttempt) take() net.Conn {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.conn
+	a.conn = nil
+	return c
+}
+
+// abandon stops the dial, closes a connection not yet taken and refuses
+// later offers.
+func (a *dialAttempt) abandon() {
+	a.cancel()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.abandoned = true
+	if a.conn != nil {
+		_ = a.conn.Close()
+		a.conn = nil
+	}
+}
+
+type timeoutError struct{ what string }
+
+func (e *timeoutError) Error() string   { return "stomp: timed out " + e.what }
+func (e *timeoutError) Unwrap() error   { return ErrTimeout }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
+
+type heartbeatError struct{ silence time.Duration }
+
+func (e *heartbeatError) Error() string {
+	return "stomp: no data from the server for " + e.silence.Round(time.Millisecond).String()
+}
+func (e *heartbeatError) Unwrap() error { return ErrHeartbeatMissed }

@@ -1,0 +1,111 @@
+package actors
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// leaving is a graceful disconnect in progress: the subscriptions finish
+// their running handlers and queue those handlers' ACKs, then DISCONNECT
+// goes out behind them and the broker's RECEIPT (bounded) ends it.
+type leaving struct {
+	waiters   []chan error // Disconnect calls waiting for the end
+	receipt   bool         // ask for a RECEIPT
+	receiptID string       // the DISCONNECT's receipt id, once written
+	timeout   time.Duration
+	timer     *time.Timer
+	quiescing map[string]bool // subscriptions still finishing
+}
+
+// end answers the Disconnect calls, if any: nil for a clean end, else why.
+func (l *leaving) end(err error) {
+	for _, w := range l.waiters {
+		w <- err
+	}
+	*l = leaving{}
+}
+
+func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
+	switch s.state {
+	case Disconnected:
+		m.reply <- nil
+		return
+	case Connecting:
+		s.lose(ctx, ErrInterrupted)
+		m.reply <- nil
+		return
+	case Disconnecting:
+		// A second Disconnect shares the first one's end.
+		s.leaving.waiters = append(s.leaving.waiters, m.reply)
+		return
+	}
+	s.setState(Disconnecting)
+	s.leaving = leaving{waiters: []chan error{m.reply}, receipt: m.receipt, timeout: m.timeout, quiescing: map[string]bool{}}
+	s.status("disconnecting", "")
+	gen := s.gen
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	s.leaving.timer = time.AfterFunc(m.timeout, func() { sys.Root.Send(self, &disconnectTimedOut{gen: gen}) })
+	// Let running handlers finish and their ACKs go out first.
+	for id, e := range s.subs {
+		s.leaving.quiescing[id] = true
+		e.route.draining.Store(true)
+		ctx.Send(e.pid, &quiesce{})
+	}
+	if len(s.leaving.quiescing) == 0 {
+		s.writeDisconnect(ctx)
+	}
+}
+
+// quiet records that a subscription has nothing left to handle.
+func (s *session) quiet(ctx actor.Context, id string) {
+	if s.state != Disconnecting || s.leaving.quiescing == nil {
+		return
+	}
+	delete(s.leaving.quiescing, id)
+	if len(s.leaving.quiescing) == 0 {
+		s.writeDisconnect(ctx)
+	}
+}
+
+// writeDisconnect sends DISCONNECT once every subscription is quiet.
+func (s *session) writeDisconnect(ctx actor.Context) {
+	gen := s.gen
+	s.leaving.quiescing = nil
+	f := frames.New(frames.CmdDisconnect)
+	wf := &writeFrame{frame: f}
+	if s.leaving.receipt {
+		s.leaving.receiptID = "disconnect-" + strconv.FormatUint(gen, 10)
+		f.Headers.Add(frames.HdrReceipt, s.leaving.receiptID)
+		s.receipts.add(&receiptAwaited{gen: gen, id: s.leaving.receiptID, cmd: frames.CmdDisconnect, timeout: s.leaving.timeout}, ctx.Self(), ctx.ActorSystem())
+	} else {
+		wf.then = &disconnectWritten{gen: gen}
+	}
+	ctx.Send(s.writer, wf)
+}
+
+// disconnectTimedOut ends a disconnect whose RECEIPT did not come in time:
+// the socket closes all the same, and the caller hears why it was not
+// clean.
+func (s *session) disconnectTimedOut(ctx actor.Context) {
+	what := "the broker did not confirm DISCONNECT"
+	if s.leaving.receiptID == "" {
+		what = "the subscriptions' handlers did not finish"
+	}
+	s.lose(ctx, &disconnectTimeoutError{what: what, after: s.leaving.timeout})
+}
+
+// disconnectTimeoutError says a disconnect ended at its deadline; it
+// wraps ErrReceiptTimeout.
+type disconnectTimeoutError struct {
+	what  string
+	after time.Duration
+}
+
+func (e *disconnectTimeoutError) Error() string {
+	return "stomp: " + e.what + " within " + e.after.String() + "; connection closed"
+}
+
+func (e *disconnectTimeoutError) Unwrap() error { return ErrReceiptTimeout }

@@ -1,0 +1,123 @@
+package actors
+
+import (
+	"sync"
+	"time"
+)
+
+// pool is the dispatcher of every engine actor: it runs mailboxes on
+// goroutines it reuses. protoactor's default dispatcher starts a goroutine
+// each time an idle mailbox gets a message, so every hand-off on a hot path
+// cost a goroutine start; here a mailbox is handed to a parked worker when
+// there is one, and only otherwise to a new goroutine. The pool never makes
+// a mailbox wait for a worker (a handler or a socket write may hold one for
+// long), so it cannot deadlock; it bounds only how many workers wait idle,
+// and each waits at most linger before it ends. When the engine has no
+// connection left, release ends every idle worker at once, so an idle
+// engine holds no goroutine.
+type pool struct {
+	mu      sync.Mutex
+	idle    []*worker // parked workers, most recently parked last
+	maxIdle int
+	linger  time.Duration
+	active  bool // false: workers end instead of parking
+	wg      sync.WaitGroup
+}
+
+type worker struct {
+	p     *pool
+	run   chan func() // one job at a time; nil asks the worker to end
+	timer *time.Timer
+}
+
+func newPool(maxIdle int, linger time.Duration) *pool {
+	return &pool{maxIdle: maxIdle, linger: linger}
+}
+
+// Schedule runs fn on an idle worker, or on a new one.
+func (p *pool) Schedule(fn func()) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w.run <- fn // buffered: never blocks, the worker waits for it
+		return
+	}
+	p.wg.Add(1)
+	p.mu.Unlock()
+	go (&worker{p: p, run: make(chan func(), 1)}).loop(fn)
+}
+
+// Throughput is how many messages a mailbox handles before it lets other
+// goroutines run.
+func (p *pool) Throughput() int { return 300 }
+
+// setActive lets workers park (true) or ends the idle ones and makes the
+// busy ones end when they finish (false).
+func (p *pool) setActive(on bool) {
+	p.mu.Lock()
+	p.active = on
+	var stop []*worker
+	if !on {
+		stop, p.idle = p.idle, nil
+	}
+	p.mu.Unlock()
+	for _, w := range stop {
+		w.run <- nil
+	}
+}
+
+// idleWorkers counts the parked workers (for tests and benchmarks).
+func (p *pool) idleWorkers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}
+
+func (w *worker) loop(fn func()) {
+	defer w.p.wg.Done()
+	for fn != nil {
+		fn()
+		fn = w.park()
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// park waits for the next job; nil means end.
+func (w *worker) park() func() {
+	p := w.p
+	p.mu.Lock()
+	if !p.active || len(p.idle) >= p.maxIdle {
+		p.mu.Unlock()
+		return nil
+	}
+	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+	if w.timer == nil {
+		w.timer = time.NewTimer(p.linger)
+	} else {
+		w.timer.Reset(p.linger)
+	}
+	select {
+	case fn := <-w.run:
+		w.timer.Stop()
+		return fn
+	case <-w.timer.C:
+	}
+	// Lingered long enough: leave, unless Schedule took this worker in
+	// the meantime, in which case its job is on the way.
+	p.mu.Lock()
+	for i, x := range p.idle {
+		if x == w {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			p.mu.Unlock()
+			return nil
+		}
+	}
+	p.mu.Unlock()
+	return <-w.run
+}

@@ -1,0 +1,65 @@
+package actors
+
+import "sync/atomic"
+
+// counters are a connection's running totals, moved with atomics by its
+// actors and its reader.
+type counters struct {
+	FramesIn, FramesOut   atomic.Int64
+	BytesIn, BytesOut     atomic.Int64
+	MessagesIn            atomic.Int64
+	MessagesOut           atomic.Int64
+	Acks, Nacks           atomic.Int64
+	ReceiptsPending       atomic.Int64
+	HeartbeatsIn          atomic.Int64
+	HeartbeatsOut         atomic.Int64
+	HeartbeatsMissed      atomic.Int64
+	Dropped               atomic.Int64
+	Connects, Disconnects atomic.Int64
+	Panics                atomic.Int64
+	Reconnects            atomic.Int64
+}
+
+// Stats is a snapshot of a connection's counters since it was made (they
+// survive reconnections).
+type Stats struct {
+	FramesIn, FramesOut     int64 // frames received and written, heart-beats not counted
+	BytesIn, BytesOut       int64 // bytes read from and written to the socket
+	MessagesIn, MessagesOut int64 // MESSAGE frames received, SEND frames written
+	Acks, Nacks             int64 // ACK and NACK frames sent
+	ReceiptsPending         int64 // receipts awaited right now
+	HeartbeatsIn            int64 // heart-beats (EOLs) received
+	HeartbeatsOut           int64 // heart-beats sent
+	HeartbeatsMissed        int64 // connections ended by server silence
+	Dropped                 int64 // messages dropped by a FullDrop queue, while disconnecting, or from a dead connection
+	Connects, Disconnects   int64 // connections made and ended
+	Reconnects              int64 // connections restored by the Reconnect policy
+	Panics                  int64 // panics recovered in handlers and actors
+	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)
+	// Subscriptions counts the messages received per live subscription id.
+	Subscriptions map[string]int64
+}
+
+// Stats returns a snapshot of the connection's counters.
+func (c *Conn) Stats() Stats {
+	s := &c.stats
+	out := Stats{
+		FramesIn: s.FramesIn.Load(), FramesOut: s.FramesOut.Load(),
+		BytesIn: s.BytesIn.Load(), BytesOut: s.BytesOut.Load(),
+		MessagesIn: s.MessagesIn.Load(), MessagesOut: s.MessagesOut.Load(),
+		Acks: s.Acks.Load(), Nacks: s.Nacks.Load(),
+		ReceiptsPending:  s.ReceiptsPending.Load(),
+		HeartbeatsIn:     s.HeartbeatsIn.Load(),
+		HeartbeatsOut:    s.HeartbeatsOut.Load(),
+		HeartbeatsMissed: s.HeartbeatsMissed.Load(),
+		Dropped:          s.Dropped.Load(),
+		Connects:         s.Connects.Load(), Disconnects: s.Disconnects.Load(),
+		Reconnects: s.Reconnects.Load(),
+		Panics:     s.Panics.Load(),
+	}
+	out.Subscriptions = map[string]int64{}
+	for _, sub := range c.Subscriptions() {
+		out.Subscriptions[sub.ID] = sub.Delivered
+	}
+	return out
+}

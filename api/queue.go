@@ -1,0 +1,184 @@
+package api
+
+import (
+	"sync"
+	"time"
+)
+
+// runQueue runs jobs one at a time, in the order they were posted, on a
+// goroutine that exists only while jobs wait (or, in manual mode, on the
+// goroutine that calls drain). Its queue is bounded, grows only as far as
+// it is used, and gives its memory back once empty; post never blocks.
+// A client has two: its events and its calls that do not wait.
+type runQueue[T any] struct {
+	run func(T)
+	max int
+
+	mu      sync.Mutex
+	buf     []T // a ring of len(buf) slots
+	head, n int
+	running bool // a goroutine or a drain is running jobs
+	manual  bool // jobs wait for drain
+	closed  bool
+	wake    chan struct{} // tells a waiting drain that a job came
+	wg      sync.WaitGroup
+}
+
+func newRunQueue[T any](max int, run func(T)) *runQueue[T] {
+	return &runQueue[T]{run: run, max: max, wake: make(chan struct{}, 1)}
+}
+
+// post queues job; quarters is how full (in quarters of max) the queue
+// may be for it to be taken: 4 for jobs that must be kept while there is
+// room, 3 for jobs that give way to those, 0 for jobs whose number the
+// caller bounds otherwise. It reports whether the job was queued.
+func (q *runQueue[T]) post(job T, quarters int) bool {
+	q.mu.Lock()
+	if q.closed || (quarters > 0 && q.n >= q.max*quarters/4) {
+		q.mu.Unlock()
+		return false
+	}
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = job
+	q.n++
+	start := !q.manual && !q.running
+	if start {
+		q.running = true
+		q.wg.Add(1)
+	}
+	q.mu.Unlock()
+	if start {
+		go q.loop()
+	}
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// grow doubles the ring, from 8 slots; q.mu is held.
+func (q *runQueue[T]) grow() {
+	size := max(8, 2*len(q.buf))
+	nb := make([]T, size)
+	for i := range q.n {
+		nb[i] = q.buf[(q.head+i)%len(q.buf)]
+	}
+	q.buf, q.head = nb, 0
+}
+
+// pop takes the next job; q.mu is held and q.n > 0. The ring is given
+// back once it is empty.
+func (q *runQueue[T]) pop() T {
+	var zero T
+	job := q.buf[q.head]
+	q.buf[q.head] = zero
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	if q.n == 0 {
+		q.buf, q.head = nil, 0
+	}
+	return job
+}
+
+func (q *runQueue[T]) loop() {
+	defer q.wg.Done()
+	for {
+		q.mu.Lock()
+		if q.n == 0 || (q.manual && !q.closed) {
+			q.running = false
+			q.mu.Unlock()
+			return
+		}
+		job := q.pop()
+		q.mu.Unlock()
+		q.run(job)
+	}
+}
+
+// setManual switches between running jobs on the queue's own goroutine
+// (false) and leaving them for drain (true). Jobs waiting when manual mode
+// ends start running at once.
+func (q *runQueue[T]) setManual(on bool) {
+	q.mu.Lock()
+	q.manual = on
+	start := !on && !q.running && q.n > 0 && !q.closed
+	if start {
+		q.running = true
+		q.wg.Add(1)
+	}
+	q.mu.Unlock()
+	if start {
+		go q.loop()
+	}
+}
+
+// drain runs the waiting jobs on the caller's goroutine, first waiting up
+// to wait for one when none waits, or until done closes. It returns how
+// many ran, or -1 when another goroutine was running jobs for the whole
+// wait.
+func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
+	var timeout <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		q.mu.Lock()
+		if !q.running && (q.n > 0 || timeout == nil) {
+			break
+		}
+		if q.running && timeout == nil {
+			q.mu.Unlock()
+			return -1
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.wake:
+		case <-timeout:
+			return 0
+		case <-done:
+			return 0
+		}
+	}
+	q.running = true
+	ran := 0
+	for q.n > 0 {
+		job := q.pop()
+		q.mu.Unlock()
+		q.run(job)
+		ran++
+		q.mu.Lock()
+	}
+	q.running = false
+	restart := !q.manual && q.n > 0
+	q.mu.Unlock()
+	if restart {
+		q.setManual(false)
+	}
+	return ran
+}
+
+// waiting counts the jobs waiting to run.
+func (q *runQueue[T]) waiting() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n
+}
+
+// close refuses new jobs; the queued ones still run (in manual mode they
+// are dropped). With wait it returns once the queue's goroutine ended.
+func (q *runQueue[T]) close(wait bool) {
+	q.mu.Lock()
+	q.closed = true
+	if q.manual && !q.running {
+		q.buf, q.head, q.n = nil, 0, 0
+	}
+	q.mu.Unlock()
+	if wait {
+		q.wg.Wait()
+	}
+}
