@@ -33,6 +33,8 @@ func (ff *faultFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&ff.specs, "fault", nil, "a planned fault, KIND[,key=value...] (repeatable)")
 	f.Uint64Var(&ff.seed, "seed", 0, "seed of the faults that name none with seed=")
+	// Completes the kind; the keys that follow it are in the help.
+	_ = cmd.RegisterFlagCompletionFunc("fault", cobra.FixedCompletions(faultKinds(), cobra.ShellCompDirectiveNoFileComp))
 }
 
 // plan parses every --fault; a bad one is a usage error.

@@ -93,6 +93,8 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	f := cmd.Flags()
 	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
+	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
+		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per message; \"body\" is text when the body is valid UTF-8,\n"+
 		"else base64, as \"body_encoding\" (utf-8 or base64) says")
