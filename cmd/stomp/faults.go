@@ -195,14 +195,16 @@ func setFaultKey(f *sim.Fault, k, v string) error {
 const faultQueueSize = 1024
 
 // faultPrinter prints fault events as they fire, from a bounded queue, on
-// a goroutine of its own. hook may be called from any goroutine until the
-// broker or proxy is closed; stop comes after that.
+// a goroutine of its own. hook may be called from any goroutine, also
+// after stop (a timed fault's timer can outlive Close by a moment): events
+// are then counted, not printed.
 type faultPrinter struct {
 	w    io.Writer
 	ch   chan sim.FaultEvent
 	done chan struct{}
 
-	mu      sync.Mutex
+	mu      sync.Mutex // never held while blocking
+	stopped bool       // ch is closed
 	fired   int
 	dropped int
 	quiet   int                   // repeated piece events not printed
@@ -225,14 +227,15 @@ func newFaultPrinter(w io.Writer) *faultPrinter {
 // hook is the sim fault hook: it never blocks.
 func (p *faultPrinter) hook(e sim.FaultEvent) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.fired++
-	p.mu.Unlock()
+	if p.stopped {
+		return
+	}
 	select {
 	case p.ch <- e:
 	default:
-		p.mu.Lock()
 		p.dropped++
-		p.mu.Unlock()
 	}
 }
 
@@ -273,7 +276,12 @@ const stopWait = 5 * time.Second
 // stop prints what is queued (waiting at most stopWait for the writer) and
 // returns a summary line.
 func (p *faultPrinter) stop() string {
-	close(p.ch)
+	p.mu.Lock()
+	if !p.stopped {
+		p.stopped = true
+		close(p.ch)
+	}
+	p.mu.Unlock()
 	t := time.NewTimer(stopWait)
 	defer t.Stop()
 	select {

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,7 +106,13 @@ func (d *daemon) waitLine(t *testing.T, substr string) string {
 // stop interrupts the daemon as Ctrl-C does and returns its exit code.
 func (d *daemon) stop(t *testing.T) int {
 	t.Helper()
-	require.NoError(t, d.cmd.Process.Signal(os.Interrupt))
+	return d.signal(t, os.Interrupt)
+}
+
+// signal sends sig to the daemon and returns its exit code.
+func (d *daemon) signal(t *testing.T, sig os.Signal) int {
+	t.Helper()
+	require.NoError(t, d.cmd.Process.Signal(sig))
 	err := d.cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()
@@ -184,7 +192,7 @@ func TestProxyCommandTargetDown(t *testing.T) {
 	srv := "stomp://" + listenAddr(t, d.waitLine(t, "listening on"))
 	r := stomp(t, "", "send", "--timeout", "5s", "--server", srv, "/queue/x", "nobody there")
 	assert.Equal(t, exitFailure, r.code)
-	require.Equal(t, 0, d.stop(t))
+	require.Equal(t, 0, d.signal(t, syscall.SIGTERM), "SIGTERM stops it cleanly too")
 	assert.Contains(t, d.stderr.String(), "warning: the target does not answer now")
 }
 
@@ -204,4 +212,56 @@ func TestParseFault(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 	assert.Contains(t, faultKinds(), "no-disconnect-receipt")
+}
+
+// gateWriter blocks every write until open is closed; entered says a
+// write has begun.
+type gateWriter struct {
+	open    chan struct{}
+	entered chan struct{} // capacity 1
+	buf     syncBuffer
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.open
+	return g.buf.Write(p)
+}
+
+func TestFaultPrinterNeverBlocksAConnection(t *testing.T) {
+	w := &gateWriter{open: make(chan struct{}), entered: make(chan struct{}, 1)}
+	p := newFaultPrinter(w)
+	drop := sim.FaultEvent{Fault: "cut", Kind: sim.DropConn, Conn: 1}
+	p.hook(drop)
+	select {
+	case <-w.entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the printer never wrote")
+	}
+	// The writer is stuck: the queue fills, then events are only counted.
+	for i := 0; i < faultQueueSize+9; i++ {
+		p.hook(drop)
+	}
+	for i := 0; i < 5; i++ { // a piece fault on two connections
+		p.hook(sim.FaultEvent{Fault: "bits", Kind: sim.SplitWrites, Conn: 1 + i%2, Size: 1})
+	}
+	close(w.open)
+	summary := p.stop()
+	p.hook(drop) // a timer firing after Close: counted, no panic
+	assert.Equal(t, fmt.Sprintf("%d fault actions (0 repeated ones and 14 beyond the print queue not printed)", faultQueueSize+15), summary)
+	out := w.buf.String()
+	assert.Equal(t, faultQueueSize+1, strings.Count(out, "fault: conn 1: cut (DropConn)"), "one written, a queue-full waiting")
+	assert.NotContains(t, out, "bits", "the queue was full when they came")
+
+	// With room, a piece fault prints once per connection.
+	var buf syncBuffer
+	p = newFaultPrinter(&buf)
+	for i := 0; i < 6; i++ {
+		p.hook(sim.FaultEvent{Fault: "bits", Kind: sim.SplitWrites, Conn: 1 + i%2, Size: 1})
+	}
+	assert.Equal(t, "6 fault actions (4 repeated ones and 0 beyond the print queue not printed)", p.stop())
+	assert.Equal(t, 2, strings.Count(buf.String(), "(repeats on every later write: not printed)\n"), buf.String())
 }
