@@ -51,6 +51,7 @@ func NewBroker(opts ...Option) (*Broker, error) {
 		ownDone: make(chan struct{}),
 		conns:   make(map[*conn]struct{}),
 	}
+	b.faults.hook = cfg.faultHook
 	if cfg.listen != "" {
 		ln, err := net.Listen("tcp", cfg.listen)
 		if err != nil {

@@ -37,4 +37,7 @@
 // ERRORs, duplicated or redelivered MESSAGEs, withheld RECEIPTs) filter the
 // server-to-client frame stream. The same plan runs in the broker (WithPlan)
 // and in the Proxy, which forwards to any STOMP server, a real one included.
+// Both record what the faults did (FaultEvents) and can report each action
+// as it happens (WithFaultHook, ProxyFaultHook); `stomp broker` and
+// `stomp proxy` print them that way.
 package sim

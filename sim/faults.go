@@ -281,3 +281,28 @@ type FaultEvent struct {
 	// Command is the command of the frame a frame fault acted on.
 	Command frames.Command
 }
+
+// String describes the event on one line, as a command line prints it:
+// "conn 2: drop (DropConn) to-client at byte 512",
+// "conn 1: err (SendError) at frame 3 (MESSAGE)".
+func (e FaultEvent) String() string {
+	s := fmt.Sprintf("conn %d: %s (%v)", e.Conn, e.Fault, e.Kind)
+	switch {
+	case e.Kind == RefuseAccept || e.Kind == StallAccept:
+		s += " on accept"
+	case e.Command != frames.CmdInvalid:
+		if e.Dir == ToServer {
+			s += " " + e.Dir.String()
+		}
+		s += fmt.Sprintf(" at frame %d (%v)", e.Offset, e.Command)
+	default:
+		s += fmt.Sprintf(" %v at byte %d", e.Dir, e.Offset)
+	}
+	if e.Size > 0 {
+		s += fmt.Sprintf(", %d-byte piece", e.Size)
+	}
+	if e.Delay > 0 {
+		s += fmt.Sprintf(", %v", e.Delay)
+	}
+	return s
+}

@@ -31,6 +31,7 @@ type config struct {
 	queuePrefixes []string
 	topicPrefixes []string
 	plan          Plan
+	faultHook     func(FaultEvent)
 	serverName    string
 	frameLog      int
 	linger        time.Duration
@@ -190,6 +191,15 @@ func WithTopicPrefixes(prefixes ...string) Option {
 // when Conn is 0. The default is no faults.
 func WithPlan(p Plan) Option {
 	return optionFunc(func(c *config) { c.plan = append(Plan(nil), p...) })
+}
+
+// WithFaultHook has fn called with each FaultEvent as the plan's fault
+// acts, besides recording it for FaultEvents. fn runs on the goroutine of
+// the connection the fault acted on, possibly on several at once, and that
+// connection waits for it: it must return quickly and not call back into
+// the broker. The default is none.
+func WithFaultHook(fn func(FaultEvent)) Option {
+	return optionFunc(func(c *config) { c.faultHook = fn })
 }
 
 // WithServerName sets the server header of CONNECTED frames. The default

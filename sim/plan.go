@@ -68,6 +68,7 @@ const eventLogSize = 4096
 
 // eventLog is a bounded, concurrency-safe log of fault events.
 type eventLog struct {
+	hook   func(FaultEvent) // set before any event, called outside mu
 	mu     sync.Mutex
 	events []FaultEvent
 	next   int
@@ -75,13 +76,16 @@ type eventLog struct {
 
 func (l *eventLog) add(e FaultEvent) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if len(l.events) < eventLogSize {
 		l.events = append(l.events, e)
-		return
+	} else {
+		l.events[l.next] = e
+		l.next = (l.next + 1) % eventLogSize
 	}
-	l.events[l.next] = e
-	l.next = (l.next + 1) % eventLogSize
+	l.mu.Unlock()
+	if l.hook != nil {
+		l.hook(e)
+	}
 }
 
 // snapshot returns the events, oldest first.

@@ -40,14 +40,23 @@ type Proxy struct {
 	closed bool
 }
 
-// NewProxy starts a proxy listening on an ephemeral port of 127.0.0.1 that
-// forwards each connection to target ("host:port") with the faults of
-// plan, which is validated first.
-func NewProxy(target string, plan Plan) (*Proxy, error) {
+// NewProxy starts a proxy that forwards each connection to target
+// ("host:port", plain TCP: the proxy reads the server's frames, so it
+// cannot sit in front of TLS or WebSocket) with the faults of plan, which
+// is validated first. Unless ProxyListenAddr says otherwise it listens on
+// an ephemeral port of 127.0.0.1.
+func NewProxy(target string, plan Plan, opts ...ProxyOption) (*Proxy, error) {
+	cfg := proxyConfig{listen: DefaultListenAddr}
+	for _, o := range opts {
+		o.applyProxy(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	if err := plan.Validate(); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +70,7 @@ func NewProxy(target string, plan Plan) (*Proxy, error) {
 		linger: DefaultLinger,
 		conns:  make(map[*proxyConn]struct{}),
 	}
+	p.faults.hook = cfg.faultHook
 	p.wg.Add(1)
 	go p.acceptLoop()
 	return p, nil

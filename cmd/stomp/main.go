@@ -1,6 +1,8 @@
 // Command stomp is stompactor's command line: send and receive STOMP
-// messages, run the embedded broker simulator (with planned faults), and
-// watch the library work end to end with `stomp demo`.
+// messages, run the embedded broker simulator (with planned faults), put
+// the same planned faults in front of a real broker for a client in any
+// language (`stomp proxy`), and watch the library work end to end with
+// `stomp demo`.
 //
 // Exit codes: 0 success; 1 a runtime failure (connection, protocol, broker
 // error); 2 bad usage (flags, arguments); 130 interrupted (Ctrl-C).

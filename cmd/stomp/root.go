@@ -22,7 +22,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	cf := &connFlags{}
 	cf.register(root)
-	root.AddCommand(newDemo(cf), newSend(cf), newSubscribe(cf), newBroker(), newBench(cf))
+	root.AddCommand(newDemo(cf), newSend(cf), newSubscribe(cf), newBroker(), newProxy(), newBench(cf))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	return root
 }

@@ -75,6 +75,7 @@ func newSend(cf *connFlags) *cobra.Command {
 			p := newProgress(cmd.ErrOrStderr(), "sent", count)
 			for i := 0; i < count; i++ {
 				if err := s.SendDataContext(ctx, args[0], body); err != nil {
+					p.done() // how far it got, before the error
 					return err
 				}
 				p.step(i + 1)

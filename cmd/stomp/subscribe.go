@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -91,8 +93,11 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	f := cmd.Flags()
 	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
+	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
+		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
-	f.BoolVar(&asJSON, "json", false, "one JSON object per message")
+	f.BoolVar(&asJSON, "json", false, "one JSON object per message; \"body\" is text when the body is valid UTF-8,\n"+
+		"else base64, as \"body_encoding\" (utf-8 or base64) says")
 	return cmd
 }
 
@@ -104,12 +109,32 @@ type jsonMessage struct {
 	Redelivered  bool              `json:"redelivered,omitempty"`
 	Headers      map[string]string `json:"headers,omitempty"`
 	Body         string            `json:"body"`
+	// BodyEncoding says how Body holds the body's bytes: "utf-8" (as
+	// text) when they are valid UTF-8, else "base64" (standard, padded),
+	// so that a binary body survives a pipe into jq and back.
+	BodyEncoding string `json:"body_encoding"`
+}
+
+// Body encodings of jsonMessage.
+const (
+	bodyUTF8   = "utf-8"
+	bodyBase64 = "base64"
+)
+
+// encodeBody returns the body as text when it is valid UTF-8, else in
+// base64, and which of the two it is.
+func encodeBody(b []byte) (body, encoding string) {
+	if utf8.Valid(b) {
+		return string(b), bodyUTF8
+	}
+	return base64.StdEncoding.EncodeToString(b), bodyBase64
 }
 
 func printMessage(w io.Writer, m *api.MessageInEvent, verbose, asJSON bool) {
 	if asJSON {
 		j := jsonMessage{Subscription: m.SubscriptionID, MessageID: m.MessageID, Destination: m.Destination,
-			ContentType: m.ContentType, Redelivered: m.Redelivered, Body: m.Text()}
+			ContentType: m.ContentType, Redelivered: m.Redelivered}
+		j.Body, j.BodyEncoding = encodeBody(m.Data)
 		if verbose {
 			j.Headers = map[string]string{}
 			for _, h := range m.Headers {
@@ -118,8 +143,9 @@ func printMessage(w io.Writer, m *api.MessageInEvent, verbose, asJSON bool) {
 				}
 			}
 		}
-		b, _ := json.Marshal(j)
-		fmt.Fprintln(w, string(b))
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // XML and HTML bodies stay readable
+		_ = enc.Encode(j)
 		return
 	}
 	if verbose {

@@ -73,6 +73,31 @@ ensure_packages() {
 	rm -f "$out"
 }
 
+# ensure_optional_packages WHAT PKG...: install the missing PKGs, which only
+# the tests of WHAT need, in one apt-get call (root only). Without them those
+# tests skip, so a missing package only warns; under CI=true, where every
+# test must run, it is an error.
+ensure_optional_packages() {
+	local what=$1 missing=() p
+	shift
+	for p in "$@"; do
+		pkg_installed "$p" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if ! is_root; then
+		[ "${CI:-}" != true ] || die "missing packages (${missing[*]}) for $what and not root; CI=true requires them"
+		log "missing packages (${missing[*]}) and not root: $what will be skipped (install them first)"
+		return 0
+	fi
+	if [ "${CI:-}" = true ]; then
+		ensure_packages "${missing[@]}"
+		return
+	fi
+	# In a subshell: ensure_packages dies on failure, which here only warns.
+	(ensure_packages "${missing[@]}") ||
+		log "could not install ${missing[*]}: $what will be skipped"
+}
+
 # ---------------------------------------------------------------- ports
 
 # A pool of free loopback ports, all bound at once by the kernel so they differ.

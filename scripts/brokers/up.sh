@@ -414,6 +414,13 @@ main() {
 	done
 	local t0=$SECONDS
 	ensure_packages "${pkgs[@]}"
+	case " ${brokers[*]} " in
+	*" rabbitmq "*)
+		# stomp.py: a client we did not write, rehearsing a broker failure
+		# through `stomp proxy` in front of RabbitMQ (cmd/stomp).
+		ensure_optional_packages "the stomp.py rehearsal (TestStompPyReconnectsThroughProxy)" python3-stomp
+		;;
+	esac
 
 	DIR=${STOMPACTOR_BROKERS_DIR:-$(mktemp -d /tmp/stompactor-brokers.XXXXXX)}
 	mkdir -p "$DIR"

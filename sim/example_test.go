@@ -1,0 +1,170 @@
+package sim_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stompactor/stompactor/sim"
+)
+
+// A test plans the faults its client must survive, starts a broker with
+// them and points the client under test at the broker's address. Here raw
+// STOMP frames stand in for that client: the second MESSAGE arrives twice
+// and the connection drops instead of delivering the third, the same way
+// on every run.
+func ExampleWithPlan() {
+	plan := sim.Plan{
+		{Name: "dup", Kind: sim.DuplicateMessage, Nth: 2},
+		{Name: "cut", Kind: sim.DropConn, OnCommand: frames.CmdMessage, Nth: 3},
+	}
+	b, err := sim.NewBroker(sim.WithPlan(plan))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+
+	// The client under test would connect to b.Addr().
+	conn, err := net.DialTimeout("tcp", b.Addr(), 10*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.WriteString(conn, "CONNECT\naccept-version:1.2\nhost:/\n\n\x00"+
+		"SUBSCRIBE\nid:0\ndestination:/queue/q\nreceipt:sub\n\n\x00"+
+		"SEND\ndestination:/queue/q\nreceipt:s1\n\none\x00"+
+		"SEND\ndestination:/queue/q\nreceipt:s2\n\ntwo\x00"+
+		"SEND\ndestination:/queue/q\nreceipt:s3\n\nthree\x00")
+	if err != nil {
+		log.Fatal(err)
+	}
+	dec := frames.NewDecoder(conn, frames.V12, frames.DefaultLimits())
+	for {
+		f, err := dec.Decode()
+		if err != nil {
+			fmt.Println("connection closed")
+			break
+		}
+		switch f.Command {
+		case frames.CmdMessage:
+			fmt.Println(f.Command, string(f.Body))
+		case frames.CmdReceipt:
+			fmt.Println(f.Command, f.Header("receipt-id"))
+		case frames.CmdError:
+			fmt.Println(f.Command, f.Header("message"))
+		default:
+			fmt.Println(f.Command)
+		}
+	}
+	for _, e := range b.FaultEvents() {
+		fmt.Println(e)
+	}
+	// Output:
+	// CONNECTED
+	// RECEIPT sub
+	// MESSAGE one
+	// RECEIPT s1
+	// MESSAGE two
+	// MESSAGE two
+	// RECEIPT s2
+	// connection closed
+	// conn 1: dup (DuplicateMessage) at frame 4 (MESSAGE)
+	// conn 1: cut (DropConn) at frame 6 (MESSAGE)
+}
+
+// In front of a real broker the proxy gives a client written in any
+// language the same planned faults: start it, point the client under test
+// at p.Addr() instead of the broker, and read what fired in FaultEvents or
+// as it fires in a hook. This plan refuses the first connection, ends
+// every connection with an ERROR after its tenth MESSAGE and, from the
+// second on, stops the broker's heart-beats after a minute.
+func ExampleNewProxy() {
+	plan := sim.Plan{
+		{Name: "refused", Kind: sim.RefuseAccept, Conn: 1},
+		{Name: "error", Kind: sim.SendError, OnCommand: frames.CmdMessage, Nth: 10, Fatal: true, Message: "rehearsal"},
+		{Name: "silent", Kind: sim.StopHeartbeats, After: time.Minute},
+	}
+	// The STOMP port of a RabbitMQ or ActiveMQ (plain TCP: the proxy reads
+	// the broker's frames, so it cannot sit in front of TLS).
+	p, err := sim.NewProxy("127.0.0.1:61613", plan,
+		sim.ProxyListenAddr("127.0.0.1:61614"),
+		sim.ProxyFaultHook(func(e sim.FaultEvent) { log.Println("fault:", e) }))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	fmt.Println("clients under test connect to", p.Addr())
+	// ... run the client under test, then check what it saw against
+	// p.FaultEvents().
+}
+
+// The proxy keeps what its faults did: here a non-fatal ERROR frame is
+// slipped in before the first MESSAGE the broker (a simulator, so that the
+// example runs) sends, and the connection goes on.
+func ExampleProxy_FaultEvents() {
+	b, err := sim.NewBroker()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+	p, err := sim.NewProxy(b.Addr(), sim.Plan{
+		{Name: "hiccup", Kind: sim.SendError, OnCommand: frames.CmdMessage, Message: "try again"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+
+	conn, err := net.DialTimeout("tcp", p.Addr(), 10*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.WriteString(conn, "CONNECT\naccept-version:1.2\nhost:/\n\n\x00"+
+		"SUBSCRIBE\nid:0\ndestination:/topic/t\nreceipt:sub\n\n\x00"+
+		"SEND\ndestination:/topic/t\n\nhello\x00"+
+		"DISCONNECT\nreceipt:bye\n\n\x00")
+	if err != nil {
+		log.Fatal(err)
+	}
+	dec := frames.NewDecoder(conn, frames.V12, frames.DefaultLimits())
+	for {
+		f, err := dec.Decode()
+		if err != nil {
+			break
+		}
+		switch f.Command {
+		case frames.CmdMessage:
+			fmt.Println(f.Command, string(f.Body))
+		case frames.CmdReceipt:
+			fmt.Println(f.Command, f.Header("receipt-id"))
+		case frames.CmdError:
+			fmt.Println(f.Command, f.Header("message"))
+		default:
+			fmt.Println(f.Command)
+		}
+	}
+	for _, e := range p.FaultEvents() {
+		fmt.Println(e)
+	}
+	// Output:
+	// CONNECTED
+	// RECEIPT sub
+	// ERROR try again
+	// MESSAGE hello
+	// RECEIPT bye
+	// conn 1: hiccup (SendError) at frame 2 (MESSAGE)
+}
+
+// Validate explains what is wrong with a plan before a broker or proxy
+// runs it: a fault triggered by a command acts on frames, not on bytes.
+func ExamplePlan_Validate() {
+	plan := sim.Plan{{Name: "cut", Kind: sim.DropConn, OnCommand: frames.CmdMessage, AfterBytes: 100}}
+	fmt.Println(plan.Validate())
+	// Output: sim: fault "cut": frame faults cannot trigger by AfterBytes
+}
