@@ -75,6 +75,26 @@ func TestEveryScenarioInProcess(t *testing.T) {
 		assert.Contains(t, table.String(), name)
 		assert.Contains(t, js.String(), `"scenario": "`+name+`"`)
 	}
+	checkCharts(t, rep)
+}
+
+// checkCharts draws the report's charts in both formats and checks that
+// the throughput and latency ones exist and are not empty.
+func checkCharts(t *testing.T, rep *Report) {
+	t.Helper()
+	for _, format := range []string{"png", "svg"} {
+		dir := t.TempDir()
+		files, err := rep.WriteCharts(dir, format)
+		require.NoError(t, err)
+		require.Len(t, files, 2, "throughput and latency; no memory results yet")
+		for _, f := range files {
+			st, err := os.Stat(f)
+			require.NoError(t, err)
+			assert.Greater(t, st.Size(), int64(1000), f)
+		}
+	}
+	_, err := rep.WriteCharts(t.TempDir(), "gif")
+	assert.Error(t, err)
 }
 
 // Peers in their own process (this test binary, re-run as a peer) and a
