@@ -113,3 +113,24 @@ func TestPeersInTheirOwnProcess(t *testing.T) {
 		}
 	}
 }
+
+// With a RabbitMQ (the test scripts start one), publish runs against it
+// with the raw writer to the same broker as its reference.
+func TestPublishToRabbitMQ(t *testing.T) {
+	addr := os.Getenv("STOMPACTOR_RABBITMQ_ADDR")
+	if addr == "" {
+		t.Skip("no RabbitMQ (scripts/brokers/up.sh starts one)")
+	}
+	login, pass := os.Getenv("STOMPACTOR_RABBITMQ_LOGIN"), os.Getenv("STOMPACTOR_RABBITMQ_PASSCODE")
+	if login == "" {
+		login, pass = "guest", "guest"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Config{Scenarios: []string{"publish"}, Sizes: []int{100}, Duration: 200 * time.Millisecond,
+		Broker: &Target{Addr: addr, Login: login, Passcode: pass, VHost: "/"}})
+	require.NoError(t, err)
+	checkReport(t, rep, []string{"publish"}, []int{100})
+	assert.Equal(t, "broker "+addr, rep.Results[0].Peer)
+	assert.Equal(t, addr, rep.Broker)
+}

@@ -79,7 +79,7 @@ type Settings struct {
 	Scenarios   []string `json:"scenarios"`
 	Sizes       []int    `json:"sizes"`
 	Duration    float64  `json:"duration_seconds"`
-	Messages    int64    `json:"messages,omitempty"` // most messages per measurement; 0: Duration decides
+	Messages    int      `json:"messages,omitempty"` // most messages per measurement; 0: Duration decides
 	Runs        int      `json:"runs"`
 	Publishers  int      `json:"publishers"`
 	Consumers   int      `json:"consumers"`

@@ -111,7 +111,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep := &Report{Started: time.Now().UTC(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Settings: Settings{Sizes: cfg.Sizes, Duration: cfg.Duration.Seconds(),
-			Messages: cfg.Messages, Runs: cfg.Runs, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
+			Messages: int(cfg.Messages), Runs: cfg.Runs, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
 			Receipts: cfg.Receipts, Inflight: cfg.Inflight, PeerProcess: len(cfg.PeerProcess) > 0, Broker: "sim"}}
 	if cfg.Broker != nil {
 		rep.Broker = cfg.Broker.Addr
