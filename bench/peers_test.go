@@ -206,7 +206,8 @@ func TestSplitter(t *testing.T) {
 			assert.ErrorIs(t, err, io.EOF)
 		})
 	}
-	for _, bad := range []string{"MESSAGE\ncontent-length:x\n\n\x00", "MESSAGE\ncontent-length:2\n\nabc\x00"} {
+	for _, bad := range []string{"MESSAGE\ncontent-length:x\n\n\x00", "MESSAGE\ncontent-length:2\n\nabc\x00",
+		"MESSAGE\ncontent-length:9223372036854775807\n\n\x00", "MESSAGE\ncontent-length:-1\n\n\x00"} {
 		_, err := newSplitter(strings.NewReader(bad)).next()
 		assert.ErrorIs(t, err, errBadFrame, "%q", bad)
 	}

@@ -100,7 +100,7 @@ func frameLen(b []byte) (int, error) {
 		line := b[pos : pos+k]
 		if v, ok := bytes.CutPrefix(line, []byte("content-length:")); ok && clen < 0 {
 			n, err := strconv.Atoi(string(bytes.TrimSuffix(v, []byte("\r"))))
-			if err != nil || n < 0 {
+			if err != nil || n < 0 || n > maxRawFrame {
 				return 0, errBadFrame
 			}
 			clen = n
