@@ -55,10 +55,6 @@ func (s *splitter) next() ([]byte, error) {
 	}
 }
 
-// buffered reports whether bytes are waiting that the next call to next
-// may return without reading.
-func (s *splitter) buffered() bool { return s.start < s.end }
-
 func (s *splitter) fill() error {
 	if s.start > 0 {
 		s.end = copy(s.buf, s.buf[s.start:s.end])
