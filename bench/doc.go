@@ -1,7 +1,27 @@
-// Package bench measures stompactor end to end: the api facade against the
-// embedded simulator (or a real broker named by STOMPACTOR_BENCH_ADDR),
-// publishing and consuming through one connection each, with throughput
-// and latency percentiles reported as benchmark metrics.
+// Package bench measures stompactor's messaging paths against what the
+// socket itself can carry.
+//
+// Every scenario is measured twice in the same run: by a raw reference (a
+// minimal loop writing or reading the same bytes with a large buffer) and
+// by the client through the public api package; each result is reported
+// with its ratio to the reference, the process's CPU time and heap
+// allocations per message (from getrusage and runtime.MemStats), and for
+// latency the p50/p90/p99/p99.9/max of a Histogram. The scenarios
+// (publish, consume-auto, consume-client-individual, pubsub, latency) are
+// a registry: see Scenario and Register.
+//
+// The peers are built in: a frame-parsing Sink, a Firehose of MESSAGE
+// frames that can hold back until it is acknowledged, the sim broker, or
+// any broker by address (Config.Broker). They run in this process or, for
+// figures worth quoting, in processes of their own (Config.PeerProcess,
+// ServePeer), so that client and peer do not share a scheduler.
+//
+// Run returns a Report, which writes itself as text tables (WriteTable),
+// JSON (WriteJSON) and charts (WriteCharts). `stomp bench` drives it:
+//
+//	go run ./cmd/stomp bench --peer-process --charts docs/bench
+//
+// The go test benchmarks of this package measure the facade alone:
 //
 //	go test -run '^$' -bench . -benchtime 20000x ./bench
 package bench

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,18 +119,99 @@ func TestWriterWriteError(t *testing.T) {
 	assert.Zero(t, w.Written())
 }
 
-func TestWriterReleasesLargeBuffer(t *testing.T) {
-	var out bytes.Buffer
-	w := NewWriter(&out, Encoder{Version: V12})
-	body := bytes.Repeat([]byte("x"), 2<<20)
-	require.NoError(t, w.WriteFrame(&Frame{Command: CmdSend, Body: body}))
-	require.NoError(t, w.Flush())
-	assert.LessOrEqual(t, cap(w.buf), 4096)
+// fakeClock is a Writer clock that moves only when told.
+type fakeClock struct{ t time.Time }
 
-	// A batch below the threshold keeps its buffer.
-	require.NoError(t, w.WriteFrame(&Frame{Command: CmdSend, Body: body[:8192]}))
-	require.NoError(t, w.Flush())
-	assert.Greater(t, cap(w.buf), 8192)
+func (c *fakeClock) now() time.Time      { return c.t }
+func (c *fakeClock) add(d time.Duration) { c.t = c.t.Add(d) }
+func newClockedWriter(c *fakeClock) *Writer {
+	w := NewWriter(io.Discard, Encoder{Version: V12})
+	w.now = c.now
+	return w
+}
+
+// Bursts of 4 KiB bodies keep the buffer they grew: no burst after the
+// first allocates.
+func TestWriterKeepsBufferForBursts(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	w := newClockedWriter(clock)
+	f := &Frame{Command: CmdSend, Body: bytes.Repeat([]byte("x"), 4096)}
+	burst := func() {
+		for range 256 {
+			if err := w.WriteFrame(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	burst()
+	grown := cap(w.buf)
+	require.Greater(t, grown, 256*4096)
+	allocs := testing.AllocsPerRun(20, func() {
+		clock.add(300 * time.Millisecond)
+		burst()
+	})
+	assert.Zero(t, allocs, "a burst after the first regrew the buffer")
+	assert.Equal(t, grown, cap(w.buf))
+}
+
+func TestWriterShrinksAfterAQuietSecond(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	w := newClockedWriter(clock)
+	big := &Frame{Command: CmdSend, Body: bytes.Repeat([]byte("x"), 2<<20)}
+	small := &Frame{Command: CmdSend, Body: bytes.Repeat([]byte("y"), 10000)}
+	flush := func(f *Frame) {
+		t.Helper()
+		require.NoError(t, w.WriteFrame(f))
+		require.NoError(t, w.Flush())
+	}
+	flush(big)
+	grown := cap(w.buf)
+	require.Greater(t, grown, 2<<20)
+
+	// Small flushes within the second keep the buffer.
+	for range 9 {
+		clock.add(100 * time.Millisecond)
+		flush(small)
+	}
+	assert.Equal(t, grown, cap(w.buf))
+
+	// A flush using a quarter of the buffer starts the second again.
+	clock.add(50 * time.Millisecond)
+	flush(&Frame{Command: CmdSend, Body: big.Body[:grown/4]})
+	clock.add(900 * time.Millisecond)
+	flush(small)
+	assert.Equal(t, grown, cap(w.buf))
+
+	// A full quiet second: the buffer shrinks to twice the largest
+	// flush of that second.
+	clock.add(200 * time.Millisecond)
+	flush(small)
+	assert.Less(t, cap(w.buf), grown)
+	assert.GreaterOrEqual(t, cap(w.buf), 2*10000)
+	assert.LessOrEqual(t, cap(w.buf), 2*(10000+64), "twice the small frame and its headers")
+
+	// Heart-beats alone bring it back to the initial size.
+	for range 2 {
+		clock.add(2 * time.Second)
+		w.WriteHeartbeat()
+		require.NoError(t, w.Flush())
+	}
+	assert.Equal(t, initialWriteBuf, cap(w.buf))
+}
+
+// The initial buffer is never replaced by a smaller one.
+func TestWriterSmallTrafficKeepsInitialBuffer(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	w := newClockedWriter(clock)
+	for range 5 {
+		clock.add(5 * time.Second)
+		w.WriteHeartbeat()
+		require.NoError(t, w.Flush())
+		assert.Equal(t, initialWriteBuf, cap(w.buf))
+	}
 }
 
 // What the Writer writes, the Decoder reads back, heart-beats included.
@@ -151,4 +233,29 @@ func TestWriterToDecoder(t *testing.T) {
 	got, err := decodeAll(d, 10)
 	require.ErrorIs(t, err, io.EOF)
 	assert.Equal(t, normalAll(frames), normalAll(got))
+}
+
+// BenchmarkWriterBurst encodes bursts of 1024 SEND frames (the engine's
+// default outgoing queue bound) and flushes each burst with one Write, the
+// way the engine's writer does under load. It reports the cost per frame.
+func BenchmarkWriterBurst(b *testing.B) {
+	for _, size := range []int{100, 4 << 10, 64 << 10} {
+		b.Run("body="+sizeName(size), func(b *testing.B) {
+			const burst = 1024
+			f := benchFrame(CmdSend, 3, size)
+			w := NewWriter(io.Discard, Encoder{Version: V12})
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if err := w.WriteFrame(f); err != nil {
+					b.Fatal(err)
+				}
+				if i%burst == burst-1 {
+					if err := w.Flush(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
 }

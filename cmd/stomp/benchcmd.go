@@ -3,190 +3,231 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strconv"
-	"sync"
-	"sync/atomic"
+	"runtime"
+	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/stompactor/stompactor/api"
-	"github.com/stompactor/stompactor/sim"
+	"github.com/stompactor/stompactor/bench"
 )
 
-// benchResult is what `stomp bench --json` writes.
+// benchResult is what `stomp bench --json` writes: the harness's report
+// (settings and every result, raw reference beside the client), plus the
+// figures the first version of this command wrote at the top level, for
+// scripts that read them: the client's pub→sub msg/s and its round-trip
+// percentiles, at the first body size.
 type benchResult struct {
-	Server       string  `json:"server"`
-	Publishers   int     `json:"publishers"`
-	Consumers    int     `json:"consumers"`
-	Messages     int     `json:"messages"`
-	Size         int     `json:"size"`
-	Receipts     bool    `json:"receipts"`
-	Seconds      float64 `json:"seconds"`
-	MsgPerSec    float64 `json:"msg_per_sec"`
-	MBPerSec     float64 `json:"mb_per_sec"`
-	LatencyP50us int64   `json:"latency_p50_us"`
-	LatencyP90us int64   `json:"latency_p90_us"`
-	LatencyP99us int64   `json:"latency_p99_us"`
-	LatencyMaxus int64   `json:"latency_max_us"`
+	*bench.Report
+	MsgPerSec    float64 `json:"msg_per_sec,omitempty"`
+	LatencyP50us int64   `json:"latency_p50_us,omitempty"`
+	LatencyP90us int64   `json:"latency_p90_us,omitempty"`
+	LatencyP99us int64   `json:"latency_p99_us,omitempty"`
+	LatencyMaxus int64   `json:"latency_max_us,omitempty"`
+}
+
+func newBenchResult(rep *bench.Report) *benchResult {
+	out := &benchResult{Report: rep}
+	for _, r := range rep.Results {
+		if r.Scenario == "pubsub" && out.MsgPerSec == 0 {
+			out.MsgPerSec = r.Ours.MsgPerSec
+		}
+		if l := r.Ours.Latency; r.Scenario == "latency" && l != nil && out.LatencyMaxus == 0 {
+			out.LatencyP50us, out.LatencyP90us = int64(l.P50us), int64(l.P90us)
+			out.LatencyP99us, out.LatencyMaxus = int64(l.P99us), int64(l.MaxUs)
+		}
+	}
+	return out
+}
+
+// benchFlags are the choices of `stomp bench`.
+type benchFlags struct {
+	cfg         bench.Config
+	peerProcess bool
+	jsonOut     string
+	chartsDir   string
+	chartFormat string
+	cpuProfile  string
+	memProfile  string
 }
 
 func newBench(cf *connFlags) *cobra.Command {
-	var (
-		publishers, consumers, count, size int
-		dest, jsonOut                      string
-		receipts                           bool
-	)
+	var bf benchFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure publish-to-consume throughput and latency (the embedded simulator when no --server is given)",
-		Args:  cobra.NoArgs,
+		Short: "Measure the client against a raw socket loop: publish, consume, pub→sub and latency, by body size",
+		Long: "Runs each scenario twice per size, as a raw socket loop (the reference) and through the client,\n" +
+			"and prints msg/s, the ratio to the reference, CPU µs and allocations per message.\n\n" +
+			"Scenarios: " + scenarioList() + ".\n\n" +
+			"Peers: a frame-parsing sink (publish), a firehose (consume), the simulator (pubsub, latency), or with\n" +
+			"--server a broker (stomp:// only), which then also takes the sink's place. --peer-process runs the\n" +
+			"built-in peers in processes of their own (`stomp bench peer`), so that the CPU and allocation figures\n" +
+			"and the profiles are the client's alone: use it for figures worth quoting.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if publishers < 1 || consumers < 1 || count < 1 || size < 0 {
-				return usagef("--publishers, --consumers and --count must be at least 1, --size not negative")
-			}
-			out := cmd.OutOrStdout()
-			server := "embedded simulator"
-			if len(cf.servers) == 0 {
-				b, err := sim.NewBroker()
-				if err != nil {
-					return err
-				}
-				defer b.Close()
-				cf.servers = []string{"stomp://" + b.Addr()}
-			} else {
-				server = redactURL(cf.servers[0])
-			}
-			r, err := runBench(cmd.Context(), cf, cmd.ErrOrStderr(), dest, publishers, consumers, count, size, receipts)
-			if err != nil {
-				return err
-			}
-			r.Server = server
-			fmt.Fprintf(out, "%d messages of %d bytes, %d publishers, %d consumers, receipts %v, against %s\n", r.Messages, r.Size, r.Publishers, r.Consumers, r.Receipts, r.Server)
-			fmt.Fprintf(out, "throughput: %.0f msg/s, %.1f MB/s in %.2fs\n", r.MsgPerSec, r.MBPerSec, r.Seconds)
-			fmt.Fprintf(out, "latency publish->handler: p50 %dus  p90 %dus  p99 %dus  max %dus\n", r.LatencyP50us, r.LatencyP90us, r.LatencyP99us, r.LatencyMaxus)
-			if jsonOut != "" {
-				b, _ := json.MarshalIndent(r, "", "  ")
-				if err := os.WriteFile(jsonOut, append(b, '\n'), 0o644); err != nil {
-					return err
-				}
-			}
-			return nil
+			return runBench(cmd.Context(), cf, &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&publishers, "publishers", 1, "publishing connections")
-	f.IntVar(&consumers, "consumers", 1, "consuming connections (they share the queue)")
-	f.IntVar(&count, "count", 20000, "messages in all")
-	f.IntVar(&size, "size", 100, "body size in bytes")
-	f.StringVar(&dest, "destination", "/queue/stompactor-bench", "destination to use")
-	f.BoolVar(&receipts, "receipts", false, "wait for the broker's receipt of every message")
-	f.StringVar(&jsonOut, "json", "", "also write the result as JSON to this file")
+	c := &bf.cfg
+	f.StringSliceVar(&c.Scenarios, "scenario", nil, "scenarios to run, comma-separated or repeated (default all)")
+	f.IntSliceVar(&c.Sizes, "size", []int{0, 100, 4 << 10, 64 << 10}, "body sizes in bytes, comma-separated")
+	f.DurationVar(&c.Duration, "duration", time.Second, "length of each measurement")
+	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration)")
+	f.Int64Var(&c.Messages, "count", 0, "at most this many messages per measurement (0: --duration decides)")
+	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; the median is reported")
+	f.IntVar(&c.Publishers, "publishers", 1, "publishing connections of pubsub")
+	f.IntVar(&c.Consumers, "consumers", 1, "consuming connections of pubsub")
+	f.BoolVar(&c.Receipts, "receipts", false, "every message waits for the broker's RECEIPT (one in flight)")
+	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode")
+	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix; /queue/ shares pubsub's messages among consumers, /topic/ gives each all")
+	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers in their own processes")
+	f.StringVar(&bf.jsonOut, "json", "", "also write the report as JSON to this file")
+	f.StringVar(&bf.chartsDir, "charts", "", "draw throughput, latency (and memory) charts into this directory")
+	f.StringVar(&bf.chartFormat, "chart-format", "png", "chart format: png or svg")
+	f.StringVar(&bf.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	f.StringVar(&bf.memProfile, "memprofile", "", "write an allocation profile of the run to this file")
+	cmd.AddCommand(newBenchPeer())
 	return cmd
 }
 
-func runBench(ctx context.Context, cf *connFlags, errw io.Writer, dest string, publishers, consumers, count, size int, receipts bool) (*benchResult, error) {
-	var clients []*api.STOMP
-	defer func() {
-		for _, c := range clients {
-			c.Close()
+func scenarioList() string {
+	var names []string
+	for _, s := range bench.Scenarios() {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.Writer) error {
+	c := bf.cfg
+	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 0 {
+		return usagef("--publishers, --consumers and --runs must be at least 1, --duration positive, --count and --inflight not negative")
+	}
+	for _, s := range c.Sizes {
+		if s < 0 || s > 16<<20 {
+			return usagef("--size %d: want 0 to 16 MiB", s)
 		}
-	}()
-	var mu sync.Mutex
-	lat := make([]time.Duration, 0, count)
-	var got atomic.Int64
-	all := make(chan struct{})
-	for i := 0; i < consumers; i++ {
-		c, _, err := cf.connect(ctx, errw)
+	}
+	for _, name := range c.Scenarios {
+		if _, ok := bench.Lookup(name); !ok {
+			return usagef("--scenario %q: want one of %s", name, scenarioList())
+		}
+	}
+	if bf.chartFormat != "png" && bf.chartFormat != "svg" {
+		return usagef("--chart-format %q: want png or svg", bf.chartFormat)
+	}
+	c.Timeout = cf.timeout
+	c.Progress = errw
+	if len(cf.servers) > 0 {
+		t, err := benchTarget(cf)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		clients = append(clients, c)
-		_, err = c.SubscribeWith(ctx, dest, api.SubscribeOptions{QueueSize: 4096, Handler: func(m *api.MessageInEvent) {
-			sent, _ := strconv.ParseInt(header(m.Headers, "x-sent-ns"), 10, 64)
-			d := time.Since(time.Unix(0, sent))
-			mu.Lock()
-			lat = append(lat, d)
-			mu.Unlock()
-			if got.Add(1) == int64(count) {
-				close(all)
-			}
-		}})
+		c.Broker = t
+	}
+	if bf.peerProcess {
+		exe, err := os.Executable()
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("--peer-process: %w", err)
 		}
+		c.PeerProcess = []string{exe, "bench", "peer"}
 	}
-	pubs := make([]*api.STOMP, publishers)
-	for i := range pubs {
-		c, _, err := cf.connect(ctx, errw, api.WithRequestReceipts(receipts))
+	if bf.cpuProfile != "" {
+		f, err := os.Create(bf.cpuProfile)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		clients = append(clients, c)
-		pubs[i] = c
-	}
-	body := make([]byte, size)
-	for i := range body {
-		body[i] = 'a' + byte(i%26)
-	}
-	p := newProgress(errw, "sent", count)
-	var sent atomic.Int64
-	start := time.Now()
-	pctx, stop := context.WithCancel(ctx)
-	defer stop()
-	var wg sync.WaitGroup
-	errs := make(chan error, publishers)
-	for i, c := range pubs {
-		n := count / publishers
-		if i < count%publishers {
-			n++
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < n; j++ {
-				c.ResetHeaders()
-				err := c.AddHeader("x-sent-ns", strconv.FormatInt(time.Now().UnixNano(), 10))
-				if err == nil {
-					err = c.SendDataContext(pctx, dest, body)
-				}
-				if err != nil {
-					errs <- err
-					stop()
-					return
-				}
-				p.step(int(sent.Add(1)))
-			}
-		}()
+		defer pprof.StopCPUProfile()
 	}
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return nil, err
-	default:
+	rep, err := bench.Run(ctx, c)
+	if err != nil {
+		return err
 	}
-	p.done()
-	select {
-	case <-all:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(cf.timeout):
-		return nil, fmt.Errorf("only %d of %d messages arrived within %s", got.Load(), count, cf.timeout)
+	if err := rep.WriteTable(out); err != nil {
+		return err
 	}
-	elapsed := time.Since(start)
-	mu.Lock()
-	defer mu.Unlock()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	q := func(f float64) int64 { return lat[int(f*float64(len(lat)-1))].Microseconds() }
-	return &benchResult{
-		Publishers: publishers, Consumers: consumers, Messages: count, Size: size, Receipts: receipts,
-		Seconds:      elapsed.Seconds(),
-		MsgPerSec:    float64(count) / elapsed.Seconds(),
-		MBPerSec:     float64(count*size) / elapsed.Seconds() / 1e6,
-		LatencyP50us: q(0.5), LatencyP90us: q(0.9), LatencyP99us: q(0.99), LatencyMaxus: lat[len(lat)-1].Microseconds(),
-	}, nil
+	if bf.memProfile != "" {
+		if err := writeAllocs(bf.memProfile); err != nil {
+			return err
+		}
+	}
+	if bf.jsonOut != "" {
+		if err := writeJSONFile(bf.jsonOut, newBenchResult(rep)); err != nil {
+			return err
+		}
+	}
+	if bf.chartsDir != "" {
+		if err := os.MkdirAll(bf.chartsDir, 0o755); err != nil {
+			return err
+		}
+		files, err := rep.WriteCharts(bf.chartsDir, bf.chartFormat)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\ncharts: %s\n", strings.Join(files, ", "))
+	}
+	return nil
+}
+
+// benchTarget turns the first --server into the harness's broker, with
+// the login resolved as for every command.
+func benchTarget(cf *connFlags) (*bench.Target, error) {
+	sv, err := parseServer(cf.servers[0])
+	if err != nil {
+		return nil, &usageError{err: err}
+	}
+	if sv.Scheme != "stomp" && sv.Scheme != "tcp" {
+		return nil, usagef("bench measures plain stomp:// brokers (the raw reference speaks plain TCP), not %s://", sv.Scheme)
+	}
+	t := &bench.Target{Name: "broker " + sv.String(), Addr: sv.String(), Login: sv.Login, Passcode: sv.Passcode, VHost: sv.VHost}
+	if cf.login != "" {
+		t.Login = cf.login
+	} else if t.Login == "" {
+		t.Login = os.Getenv("STOMP_LOGIN")
+	}
+	if cf.passcode != "" {
+		t.Passcode = cf.passcode
+	} else if t.Passcode == "" {
+		t.Passcode = os.Getenv("STOMP_PASSCODE")
+	}
+	return t, nil
+}
+
+// writeAllocs writes the allocation profile (every allocation sampled
+// since the process started; `go tool pprof -sample_index=alloc_space`).
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writeJSONFile(path string, v *benchResult) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }

@@ -1,0 +1,123 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+// oursPubSub is pub→sub through the client: Publishers clients publish
+// with SendData and Consumers clients, subscribed (ack auto, confirmed by
+// a RECEIPT) before anything is published, count in their handlers. It
+// measures from the first SEND to the last message handled.
+func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
+	var clients []*api.STOMP
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	tl := newTally()
+	for range p.Consumers {
+		c, err := dial(ctx, t, p, api.WithRequestSubscriptionReceipts(true))
+		if err != nil {
+			return Measure{}, err
+		}
+		clients = append(clients, c)
+		if _, err := c.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
+			Handler: func(*api.MessageInEvent) { tl.add(1) },
+		}); err != nil {
+			return Measure{}, err
+		}
+	}
+	pubs := make([]*api.STOMP, p.Publishers)
+	for i := range pubs {
+		c, err := dial(ctx, t, p, api.WithRequestReceipts(p.Receipts))
+		if err != nil {
+			return Measure{}, err
+		}
+		clients = append(clients, c)
+		pubs[i] = c
+	}
+	m := startMeter()
+	deadline := m.wall.Add(p.Duration)
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, p.Publishers)
+	for i, c := range pubs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := oursPublishLoop(ctx, c, p, deadline, split(p.Messages, p.Publishers, i))
+			sent.Add(n)
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return Measure{}, err
+	default:
+	}
+	want := deliveries(p, sent.Load())
+	tl.setTarget(want)
+	timer := time.NewTimer(p.Timeout)
+	defer timer.Stop()
+	select {
+	case <-tl.done:
+	case <-timer.C:
+		return Measure{}, fmt.Errorf("only %d of %d messages arrived within %s", tl.got.Load(), want, p.Timeout)
+	case <-ctx.Done():
+		return Measure{}, ctx.Err()
+	}
+	return m.stop(tl.got.Load(), p.Size), nil
+}
+
+// oursLatency is the client's round trip: SendData on one client, and the
+// subscription handler of another (ack auto) signals its arrival.
+func oursLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
+	sub, err := dial(ctx, t, p, api.WithRequestSubscriptionReceipts(true))
+	if err != nil {
+		return Measure{}, err
+	}
+	defer sub.Close()
+	seen := make(chan struct{}, 1)
+	if _, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
+		Handler: func(*api.MessageInEvent) {
+			select {
+			case seen <- struct{}{}:
+			default:
+			}
+		},
+	}); err != nil {
+		return Measure{}, err
+	}
+	pub, err := dial(ctx, t, p)
+	if err != nil {
+		return Measure{}, err
+	}
+	defer pub.Close()
+	body := Body(p.Size)
+	// One deadline for the whole run: no timer per round trip.
+	wctx, cancel := context.WithTimeout(ctx, p.Warmup+p.Duration+p.Timeout)
+	defer cancel()
+	trip := func() (time.Duration, error) {
+		start := time.Now()
+		if err := pub.SendDataContext(wctx, p.Destination, body); err != nil {
+			return 0, err
+		}
+		select {
+		case <-seen:
+			return time.Since(start), nil
+		case <-wctx.Done():
+			return 0, fmt.Errorf("a message did not come back: %w", wctx.Err())
+		}
+	}
+	return roundTrips(ctx, p, trip)
+}

@@ -1,0 +1,234 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+)
+
+// maxRawFrame bounds the frames the raw loops read, so a peer cannot make
+// them grow a buffer without end.
+const maxRawFrame = 64 << 20
+
+// splitter cuts a byte stream into STOMP frames with the least work that
+// is still correct: it finds the end of the headers, reads content-length
+// when present (else looks for the NUL) and skips the EOLs between frames.
+// It is the raw reference's reader, not a decoder: headers are not parsed
+// or unescaped.
+type splitter struct {
+	r          io.Reader
+	buf        []byte
+	start, end int
+	// beforeRead, when set, runs before every read from r: the raw
+	// consumer writes its batch of ACKs there.
+	beforeRead func() error
+}
+
+func newSplitter(r io.Reader) *splitter {
+	return &splitter{r: r, buf: make([]byte, batchBytes)}
+}
+
+// next returns the next frame, from its command to its NUL included. It is
+// valid until the next call.
+func (s *splitter) next() ([]byte, error) {
+	for {
+		for s.start < s.end && (s.buf[s.start] == '\n' || s.buf[s.start] == '\r') {
+			s.start++
+		}
+		n, err := frameLen(s.buf[s.start:s.end])
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			f := s.buf[s.start : s.start+n]
+			s.start += n
+			return f, nil
+		}
+		if err := s.fill(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (s *splitter) fill() error {
+	if s.start > 0 {
+		s.end = copy(s.buf, s.buf[s.start:s.end])
+		s.start = 0
+	}
+	if s.end == len(s.buf) {
+		if len(s.buf) >= maxRawFrame {
+			return fmt.Errorf("a frame over %d bytes", maxRawFrame)
+		}
+		s.buf = append(s.buf, make([]byte, len(s.buf))...)
+	}
+	if s.beforeRead != nil {
+		if err := s.beforeRead(); err != nil {
+			return err
+		}
+	}
+	n, err := s.r.Read(s.buf[s.end:])
+	s.end += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+var errBadFrame = errors.New("malformed frame")
+
+// frameLen returns the length of the whole frame at the start of b, or 0
+// when b does not hold all of it yet.
+func frameLen(b []byte) (int, error) {
+	bodyStart, clen := -1, -1
+	for pos := 0; ; {
+		k := bytes.IndexByte(b[pos:], '\n')
+		if k < 0 {
+			return 0, nil
+		}
+		line := b[pos : pos+k]
+		if v, ok := bytes.CutPrefix(line, []byte("content-length:")); ok && clen < 0 {
+			n, err := strconv.Atoi(string(bytes.TrimSuffix(v, []byte("\r"))))
+			if err != nil || n < 0 || n > maxRawFrame {
+				return 0, errBadFrame
+			}
+			clen = n
+		}
+		pos += k + 1
+		if pos < len(b) && b[pos] == '\n' {
+			bodyStart = pos + 1
+			break
+		}
+		if pos+1 < len(b) && b[pos] == '\r' && b[pos+1] == '\n' {
+			bodyStart = pos + 2
+			break
+		}
+		if pos+1 >= len(b) {
+			return 0, nil
+		}
+	}
+	if clen >= 0 {
+		end := bodyStart + clen
+		if end >= len(b) {
+			return 0, nil
+		}
+		if b[end] != 0 {
+			return 0, errBadFrame
+		}
+		return end + 1, nil
+	}
+	k := bytes.IndexByte(b[bodyStart:], 0)
+	if k < 0 {
+		return 0, nil
+	}
+	return bodyStart + k + 1, nil
+}
+
+// rawHeader returns the raw (still escaped) value of the first header
+// named key in frame, or nil.
+func rawHeader(frame []byte, key string) []byte {
+	nl := bytes.IndexByte(frame, '\n')
+	for nl >= 0 {
+		line := frame[nl+1:]
+		end := bytes.IndexByte(line, '\n')
+		if end <= 0 || (end == 1 && line[0] == '\r') {
+			return nil
+		}
+		line = bytes.TrimSuffix(line[:end], []byte("\r"))
+		if len(line) > len(key) && line[len(key)] == ':' && string(line[:len(key)]) == key {
+			return line[len(key)+1:]
+		}
+		nl += 1 + end
+	}
+	return nil
+}
+
+// command returns the frame's command line.
+func command(frame []byte) string {
+	if i := bytes.IndexByte(frame, '\n'); i >= 0 {
+		return string(bytes.TrimSuffix(frame[:i], []byte("\r")))
+	}
+	return ""
+}
+
+// rawConn is a STOMP 1.2 connection driven by hand, for the raw
+// reference: frames are written as prepared bytes and read by a splitter.
+type rawConn struct {
+	c       net.Conn
+	sp      *splitter
+	timeout time.Duration
+}
+
+// rawDial connects to t and completes the STOMP handshake.
+func rawDial(ctx context.Context, t *Target, timeout time.Duration) (*rawConn, error) {
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := d.DialContext(dctx, "tcp", t.Addr)
+	if err != nil {
+		return nil, err
+	}
+	rc := &rawConn{c: c, sp: newSplitter(c), timeout: timeout}
+	connect := "CONNECT\naccept-version:1.2\nhost:" + t.vhost() + "\nheart-beat:0,0\n"
+	if t.Login != "" {
+		connect += "login:" + t.Login + "\n"
+	}
+	if t.Passcode != "" {
+		connect += "passcode:" + t.Passcode + "\n"
+	}
+	if err := rc.write([]byte(connect + "\n\x00")); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	if _, err := rc.await("CONNECTED", nil); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("raw CONNECT to %s: %w", t.Addr, err)
+	}
+	return rc, nil
+}
+
+func (rc *rawConn) close() { _ = rc.c.Close() }
+
+func (rc *rawConn) write(b []byte) error {
+	if err := rc.c.SetWriteDeadline(time.Now().Add(rc.timeout)); err != nil {
+		return err
+	}
+	_, err := rc.c.Write(b)
+	return err
+}
+
+// await reads frames until one with the command cmd (and, when id is set,
+// the receipt-id id) arrives, within the timeout. Frames of other kinds
+// are skipped; an ERROR is returned as an error.
+func (rc *rawConn) await(cmd string, id []byte) ([]byte, error) {
+	if err := rc.c.SetReadDeadline(time.Now().Add(rc.timeout)); err != nil {
+		return nil, err
+	}
+	defer func() { _ = rc.c.SetReadDeadline(time.Time{}) }()
+	return rc.expect(cmd, id)
+}
+
+// expect is await under whatever read deadline the connection has.
+func (rc *rawConn) expect(cmd string, id []byte) ([]byte, error) {
+	for {
+		f, err := rc.sp.next()
+		if err != nil {
+			return nil, err
+		}
+		switch command(f) {
+		case cmd:
+			if id == nil || bytes.Equal(rawHeader(f, "receipt-id"), id) {
+				return f, nil
+			}
+		case "ERROR":
+			return nil, fmt.Errorf("ERROR from the peer: %s", rawHeader(f, "message"))
+		}
+	}
+}

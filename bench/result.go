@@ -1,0 +1,90 @@
+package bench
+
+import (
+	"time"
+)
+
+// Measure is what one side (the raw reference or the client) did in one
+// scenario: throughput, the process's CPU and allocations per message, and
+// for latency scenarios the percentiles of a round trip.
+type Measure struct {
+	Messages        int64   `json:"messages"`
+	Seconds         float64 `json:"seconds"`
+	MsgPerSec       float64 `json:"msg_per_sec"`
+	MBPerSec        float64 `json:"mb_per_sec"`
+	CPUMicrosPerMsg float64 `json:"cpu_us_per_msg"`
+	AllocsPerMsg    float64 `json:"allocs_per_msg"`
+	BytesPerMsg     float64 `json:"bytes_allocated_per_msg"`
+	// Latency holds round-trip percentiles in latency scenarios.
+	Latency *Latency `json:"latency,omitempty"`
+	// MemPerConn is the memory one connection costs, in bytes, in
+	// scenarios that open many (Chart ChartMemory).
+	MemPerConn float64 `json:"mem_per_conn_bytes,omitempty"`
+
+	hist *Histogram // kept to merge runs
+}
+
+// Latency is the distribution of one-message round trips, in microseconds.
+type Latency struct {
+	Count  uint64  `json:"count"`
+	P50us  float64 `json:"p50_us"`
+	P90us  float64 `json:"p90_us"`
+	P99us  float64 `json:"p99_us"`
+	P999us float64 `json:"p99_9_us"`
+	MaxUs  float64 `json:"max_us"`
+}
+
+// latencyOf summarizes a histogram.
+func latencyOf(h *Histogram) *Latency {
+	us := func(d time.Duration) float64 { return float64(d) / 1e3 }
+	return &Latency{Count: h.Count(), P50us: us(h.Quantile(0.5)), P90us: us(h.Quantile(0.9)),
+		P99us: us(h.Quantile(0.99)), P999us: us(h.Quantile(0.999)), MaxUs: us(h.Max())}
+}
+
+// Result is one scenario at one body size: the client's figures beside the
+// raw reference measured in the same run, and their ratio.
+type Result struct {
+	Scenario string `json:"scenario"`
+	Chart    Chart  `json:"chart"`
+	Size     int    `json:"size"`
+	// Peer names what the scenario talked to and where it ran.
+	Peer       string `json:"peer"`
+	Receipts   bool   `json:"receipts,omitempty"`
+	Publishers int    `json:"publishers,omitempty"`
+	Consumers  int    `json:"consumers,omitempty"`
+	// Runs is how many interleaved raw and client runs the figures are the
+	// median of (latency: the percentiles of all runs together).
+	Runs int     `json:"runs"`
+	Raw  Measure `json:"raw"`
+	Ours Measure `json:"ours"`
+	// Ratio is ours ÷ raw: of msg/s for throughput (higher is better), of
+	// the p50 for latency and of bytes for memory (lower is better).
+	Ratio float64 `json:"ratio"`
+	// RatioP99 is ours ÷ raw of the p99, in latency scenarios.
+	RatioP99 float64 `json:"ratio_p99,omitempty"`
+}
+
+// Report is one harness run: its settings and every result.
+type Report struct {
+	Started time.Time `json:"started"`
+	Go      string    `json:"go"`
+	OS      string    `json:"os"`
+	CPUs    int       `json:"cpus"`
+	Settings
+	Results []Result `json:"results"`
+}
+
+// Settings are the choices of a run that a reader of its figures needs.
+type Settings struct {
+	Scenarios   []string `json:"scenarios"`
+	Sizes       []int    `json:"sizes"`
+	Duration    float64  `json:"duration_seconds"`
+	Messages    int      `json:"messages,omitempty"` // most messages per measurement; 0: Duration decides
+	Runs        int      `json:"runs"`
+	Publishers  int      `json:"publishers"`
+	Consumers   int      `json:"consumers"`
+	Receipts    bool     `json:"receipts"`
+	Inflight    int64    `json:"inflight"`
+	PeerProcess bool     `json:"peer_process"`
+	Broker      string   `json:"broker"` // "sim" or the broker's address
+}

@@ -1,0 +1,226 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Config is what Run measures and how.
+type Config struct {
+	// Scenarios to run, by name; empty runs every registered one.
+	Scenarios []string
+	// Sizes are the body sizes, in bytes, of sized scenarios. Default
+	// 0, 100, 4096 and 65536.
+	Sizes []int
+	// Duration of each measurement. Default 1s.
+	Duration time.Duration
+	// Warmup of latency scenarios before measuring. Default Duration/4.
+	Warmup time.Duration
+	// Messages bounds each measurement; 0: Duration alone decides.
+	Messages int64
+	// Runs of each measurement, the raw reference and the client
+	// alternating; figures are the median. Default 1.
+	Runs int
+	// Publishers and Consumers of pub→sub. Default 1 each.
+	Publishers, Consumers int
+	// Receipts makes every SEND wait for its RECEIPT.
+	Receipts bool
+	// Inflight bounds the firehose's unacknowledged messages in
+	// client-individual mode. Default 1024.
+	Inflight int64
+	// Timeout bounds every wait for a peer. Default 30s.
+	Timeout time.Duration
+	// Destination prefixes the destination names; each measurement adds
+	// its own suffix. A /queue/ destination is shared by pub→sub's
+	// consumers, a /topic/ one gives each every message. Default
+	// "/topic/stompactor-bench" (a topic nobody subscribes to is where
+	// publish sends when the broker stands in for the sink).
+	Destination string
+	// Broker is the broker of the scenarios that need one, and stands in
+	// for the sink too. Nil: the simulator (package sim).
+	Broker *Target
+	// PeerProcess, when set, runs the built-in peers (sink, firehose,
+	// simulator) in processes of their own: it is the command line
+	// (e.g. the stomp binary, "bench", "peer") the harness completes with
+	// --kind, --listen and --until-stdin-closed (see ServePeer). Nil runs
+	// them in this process, where they share its CPU and its figures.
+	PeerProcess []string
+	// PeerEnv is added to the peer processes' environment.
+	PeerEnv []string
+	// Progress, when set, gets one line per measurement.
+	Progress io.Writer
+}
+
+func (c *Config) defaults() error {
+	if len(c.Sizes) == 0 {
+		c.Sizes = []int{0, 100, 4 << 10, 64 << 10}
+	}
+	for _, s := range c.Sizes {
+		if s < 0 || s > maxFirehoseBody {
+			return fmt.Errorf("bench: body size %d out of range (0 to %d)", s, maxFirehoseBody)
+		}
+	}
+	if c.Duration <= 0 {
+		c.Duration = time.Second
+	}
+	if c.Warmup <= 0 {
+		c.Warmup = c.Duration / 4
+	}
+	c.Runs = max(c.Runs, 1)
+	c.Publishers = max(c.Publishers, 1)
+	c.Consumers = max(c.Consumers, 1)
+	if c.Inflight <= 0 {
+		c.Inflight = 1024
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.Destination == "" {
+		c.Destination = "/topic/stompactor-bench"
+	}
+	if c.Messages < 0 {
+		return errors.New("bench: a negative message budget")
+	}
+	return nil
+}
+
+// Run measures every chosen scenario at every size, the raw reference and
+// the client in turn, and returns the report. Peers are started once and
+// stopped before it returns.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	var chosen []Scenario
+	if len(cfg.Scenarios) == 0 {
+		chosen = Scenarios()
+	}
+	for _, name := range cfg.Scenarios {
+		s, ok := Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("bench: no scenario %q (have %s)", name, names())
+		}
+		chosen = append(chosen, s)
+	}
+	rep := &Report{Started: time.Now().UTC(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
+		CPUs: runtime.NumCPU(), Settings: Settings{Sizes: cfg.Sizes, Duration: cfg.Duration.Seconds(),
+			Messages: int(cfg.Messages), Runs: cfg.Runs, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
+			Receipts: cfg.Receipts, Inflight: cfg.Inflight, PeerProcess: len(cfg.PeerProcess) > 0, Broker: "sim"}}
+	if cfg.Broker != nil {
+		rep.Broker = cfg.Broker.Addr
+	}
+	ps := &peers{cfg: &cfg, targets: map[Role]*Target{}}
+	defer ps.close()
+	seq := 0
+	for _, sc := range chosen {
+		rep.Scenarios = append(rep.Scenarios, sc.Name)
+		t, err := ps.get(ctx, sc.Peer)
+		if err != nil {
+			return rep, err
+		}
+		sizes := cfg.Sizes
+		if !sc.Sized {
+			sizes = []int{0}
+		}
+		for _, size := range sizes {
+			seq++
+			r, err := measure(ctx, &cfg, sc, t, size, seq)
+			if err != nil {
+				return rep, fmt.Errorf("%s, %d B: %w", sc.Name, size, err)
+			}
+			rep.Results = append(rep.Results, r)
+			if cfg.Progress != nil {
+				fmt.Fprintln(cfg.Progress, r.summary())
+			}
+		}
+	}
+	return rep, nil
+}
+
+func names() string {
+	var out []string
+	for _, s := range Scenarios() {
+		out = append(out, s.Name)
+	}
+	return fmt.Sprint(out)
+}
+
+// measure runs one scenario at one size cfg.Runs times, raw and client
+// alternating, and keeps the median.
+func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq int) (Result, error) {
+	p := Params{Size: size, Duration: cfg.Duration, Warmup: cfg.Warmup, Messages: cfg.Messages,
+		Receipts: cfg.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
+		Inflight: cfg.Inflight, Timeout: cfg.Timeout}
+	var raws, ours []Measure
+	for run := range cfg.Runs {
+		base := cfg.Destination + "-" + sc.Name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(seq) + "-" + strconv.Itoa(run)
+		p.Destination = base + "-raw"
+		r, err := sc.Raw(ctx, t, p)
+		if err != nil {
+			return Result{}, fmt.Errorf("raw reference: %w", err)
+		}
+		p.Destination = base + "-ours"
+		o, err := sc.Ours(ctx, t, p)
+		if err != nil {
+			return Result{}, fmt.Errorf("client: %w", err)
+		}
+		raws, ours = append(raws, r), append(ours, o)
+	}
+	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: cfg.Receipts, Runs: cfg.Runs,
+		Raw: median(raws), Ours: median(ours)}
+	if sc.Peer == RoleBroker {
+		res.Publishers, res.Consumers = cfg.Publishers, cfg.Consumers
+	}
+	if !sc.Sized {
+		res.Size = 0
+	}
+	res.ratios()
+	return res, nil
+}
+
+// median returns the run of median throughput, with the latency of every
+// run together when there is one.
+func median(ms []Measure) Measure {
+	sorted := slices.Clone(ms)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].MsgPerSec < sorted[j].MsgPerSec })
+	out := sorted[len(sorted)/2]
+	if out.hist != nil {
+		all := &Histogram{}
+		for _, m := range ms {
+			if m.hist != nil {
+				all.Merge(m.hist)
+			}
+		}
+		out.hist = all
+		out.Latency = latencyOf(all)
+	}
+	return out
+}
+
+// ratios sets Ratio (and RatioP99) from the two sides' figures.
+func (r *Result) ratios() {
+	div := func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return a / b
+	}
+	switch r.Chart {
+	case ChartLatency:
+		if r.Raw.Latency != nil && r.Ours.Latency != nil {
+			r.Ratio = div(r.Ours.Latency.P50us, r.Raw.Latency.P50us)
+			r.RatioP99 = div(r.Ours.Latency.P99us, r.Raw.Latency.P99us)
+		}
+	case ChartMemory:
+		r.Ratio = div(r.Ours.MemPerConn, r.Raw.MemPerConn)
+	default:
+		r.Ratio = div(r.Ours.MsgPerSec, r.Raw.MsgPerSec)
+	}
+}

@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Chart says which chart a scenario's results are drawn in.
+type Chart string
+
+// The charts.
+const (
+	ChartThroughput Chart = "throughput" // msg/s by body size, beside the raw reference
+	ChartLatency    Chart = "latency"    // round-trip percentiles
+	ChartMemory     Chart = "memory"     // memory per connection
+)
+
+// Role is the kind of peer a scenario talks to.
+type Role string
+
+// The peer roles. Config.Broker, when set, also stands in for the sink.
+const (
+	RoleSink     Role = "sink"     // a frame-parsing sink (Sink)
+	RoleFirehose Role = "firehose" // a MESSAGE firehose (Firehose)
+	RoleBroker   Role = "broker"   // the simulator or a broker by address
+)
+
+// Params are the settings of one measurement.
+type Params struct {
+	Size        int           // body size in bytes
+	Duration    time.Duration // how long to measure
+	Warmup      time.Duration // latency: round trips before measuring
+	Messages    int64         // most messages to measure; 0: Duration decides
+	Receipts    bool          // every SEND waits for its RECEIPT
+	Publishers  int           // publishing connections (pubsub)
+	Consumers   int           // consuming connections (pubsub)
+	Inflight    int64         // firehose: most unacknowledged messages (client-individual)
+	Timeout     time.Duration // bound on every wait for a peer
+	Destination string        // unique to this measurement
+}
+
+// Scenario is one way of using a messaging path, measured twice in every
+// run: by a raw loop over the socket (the reference) and by the client
+// through the public api package. Add one by writing a Scenario and
+// passing it to Register (a "connections" scenario measuring memory per
+// idle subscribed connection would set Chart to ChartMemory and report
+// Measure.MemPerConn).
+type Scenario struct {
+	Name  string
+	Doc   string
+	Peer  Role
+	Chart Chart
+	// Sized scenarios run once per body size; others once per run.
+	Sized bool
+	Raw   func(ctx context.Context, t *Target, p Params) (Measure, error)
+	Ours  func(ctx context.Context, t *Target, p Params) (Measure, error)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = builtin()
+)
+
+// Register adds a scenario. Its name must be new and its functions set.
+func Register(s Scenario) error {
+	if s.Name == "" || s.Raw == nil || s.Ours == nil {
+		return fmt.Errorf("bench: scenario %q needs a name, Raw and Ours", s.Name)
+	}
+	switch s.Peer {
+	case RoleSink, RoleFirehose, RoleBroker:
+	default:
+		return fmt.Errorf("bench: scenario %q: unknown peer role %q", s.Name, s.Peer)
+	}
+	switch s.Chart {
+	case ChartThroughput, ChartLatency, ChartMemory:
+	default:
+		return fmt.Errorf("bench: scenario %q: unknown chart %q", s.Name, s.Chart)
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	for _, o := range registry {
+		if o.Name == s.Name {
+			return fmt.Errorf("bench: scenario %q registered twice", s.Name)
+		}
+	}
+	registry = append(registry, s)
+	return nil
+}
+
+// Scenarios returns every registered scenario, in registration order.
+func Scenarios() []Scenario {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return append([]Scenario(nil), registry...)
+}
+
+// Lookup returns the scenario named name.
+func Lookup(name string) (Scenario, bool) {
+	for _, s := range Scenarios() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// builtin lists the scenarios this package ships.
+func builtin() []Scenario {
+	return []Scenario{
+		{Name: "publish", Peer: RoleSink, Chart: ChartThroughput, Sized: true,
+			Doc: "one connection publishes as fast as it can; a RECEIPT on the last message ends the measurement",
+			Raw: rawPublish, Ours: oursPublish},
+		{Name: "consume-auto", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true,
+			Doc: "one connection consumes the firehose, ack mode auto",
+			Raw: rawConsumer("auto"), Ours: oursConsumer("auto")},
+		{Name: "consume-client-individual", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true,
+			Doc: "one connection consumes the firehose and ACKs every message; the firehose keeps at most Inflight unacknowledged",
+			Raw: rawConsumer("client-individual"), Ours: oursConsumer("client-individual")},
+		{Name: "pubsub", Peer: RoleBroker, Chart: ChartThroughput, Sized: true,
+			Doc: "Publishers connections publish through the broker to Consumers connections, until every message is delivered",
+			Raw: rawPubSub, Ours: oursPubSub},
+		{Name: "latency", Peer: RoleBroker, Chart: ChartLatency, Sized: true,
+			Doc: "one message in flight: publish, wait until the consumer has it, again; after a warm-up",
+			Raw: rawLatency, Ours: oursLatency},
+	}
+}

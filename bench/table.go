@@ -1,0 +1,119 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// SizeName renders a body size as people write it: 0 B, 100 B, 4 KiB.
+func SizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// rate renders messages per second: 5.10 M, 92.3 k, 640.
+func rate(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2f M", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.1f k", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func cpu(m Measure) string {
+	if m.CPUMicrosPerMsg == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", m.CPUMicrosPerMsg)
+}
+
+func pct(l *Latency) string {
+	if l == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f / %.0f / %.0f / %.0f / %.0f", l.P50us, l.P90us, l.P99us, l.P999us, l.MaxUs)
+}
+
+// summary is one line for the progress log.
+func (r Result) summary() string {
+	head := fmt.Sprintf("%s %s (%s):", r.Scenario, SizeName(r.Size), r.Peer)
+	switch r.Chart {
+	case ChartLatency:
+		return fmt.Sprintf("%s p50 raw %.0f µs, ours %.0f µs (×%.2f); p99 raw %.0f µs, ours %.0f µs (×%.2f)", head,
+			r.Raw.Latency.P50us, r.Ours.Latency.P50us, r.Ratio, r.Raw.Latency.P99us, r.Ours.Latency.P99us, r.RatioP99)
+	case ChartMemory:
+		return fmt.Sprintf("%s raw %.0f B, ours %.0f B per connection (×%.2f)", head, r.Raw.MemPerConn, r.Ours.MemPerConn, r.Ratio)
+	}
+	return fmt.Sprintf("%s raw %s msg/s, ours %s msg/s, ratio %.2f; ours %s µs CPU and %.1f allocs per message",
+		head, rate(r.Raw.MsgPerSec), rate(r.Ours.MsgPerSec), r.Ratio, cpu(r.Ours), r.Ours.AllocsPerMsg)
+}
+
+// WriteTable writes the report as text tables, one per chart kind.
+func (rep *Report) WriteTable(w io.Writer) error {
+	byChart := func(c Chart) []Result {
+		var out []Result
+		for _, r := range rep.Results {
+			if r.Chart == c {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if rs := byChart(ChartThroughput); len(rs) > 0 {
+		fmt.Fprintln(w, "throughput: messages per second; ratio is stompactor ÷ raw socket loop (higher is better); CPU and allocations per message of this process")
+		fmt.Fprintln(tw, "scenario\tsize\tpeer\traw msg/s\tours msg/s\tratio\traw CPU µs\tours CPU µs\tours allocs\tours bytes\t")
+		for _, r := range rs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%.1f\t%.0f\t\n", r.Scenario, SizeName(r.Size), r.Peer,
+				rate(r.Raw.MsgPerSec), rate(r.Ours.MsgPerSec), r.Ratio, cpu(r.Raw), cpu(r.Ours), r.Ours.AllocsPerMsg, r.Ours.BytesPerMsg)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if rs := byChart(ChartLatency); len(rs) > 0 {
+		fmt.Fprintln(w, "\nlatency: one message in flight, publish to consumer, µs p50 / p90 / p99 / p99.9 / max; ratio is stompactor ÷ raw (lower is better)")
+		fmt.Fprintln(tw, "scenario\tsize\tpeer\traw\tours\tp50 ratio\tp99 ratio\traw CPU µs\tours CPU µs\tours allocs\t")
+		for _, r := range rs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%.1f\t\n", r.Scenario, SizeName(r.Size), r.Peer,
+				pct(r.Raw.Latency), pct(r.Ours.Latency), r.Ratio, r.RatioP99, cpu(r.Raw), cpu(r.Ours), r.Ours.AllocsPerMsg)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if rs := byChart(ChartMemory); len(rs) > 0 {
+		fmt.Fprintln(w, "\nmemory per connection, bytes; ratio is stompactor ÷ raw (lower is better)")
+		fmt.Fprintln(tw, "scenario\tpeer\traw\tours\tratio\t")
+		for _, r := range rs {
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.2f\t\n", r.Scenario, r.Peer, r.Raw.MemPerConn, r.Ours.MemPerConn, r.Ratio)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, r := range rep.Results {
+		if strings.Contains(r.Peer, "in process") {
+			fmt.Fprintln(w, "\n(some peers ran in this process: their CPU and allocations are counted too)")
+			break
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes the report as indented JSON.
+func (rep *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
