@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -69,7 +68,7 @@ func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
 	}
 	c := &Conn{eng: e, sink: opts.Sink, logger: opts.Logger, closed: make(chan struct{}), down: make(chan struct{}), sessionDone: make(chan struct{})}
 	if c.logger == nil {
-		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.logger = discardLogger
 	}
 	c.logFrames.Store(opts.LogFrames)
 	c.session = e.spawn(e.sys.Root, &session{c: c})
@@ -152,9 +151,9 @@ func (c *Conn) lookupRoute(f *frames.Frame) *route {
 		return nil
 	}
 	if id, ok := f.Headers.Get(frames.HdrSubscription); ok {
-		return r.byID[id]
+		return r.find(id)
 	}
-	return r.byDest[f.Header(frames.HdrDestination)]
+	return r.findDest(f.Header(frames.HdrDestination))
 }
 
 // ask sends a request to the session and waits for its reply, the
@@ -200,7 +199,7 @@ func askLinked(ctx context.Context, c *Conn, msg any, reply chan error) error {
 	case r := <-reply:
 		return r
 	case <-l.lost:
-		return l.outcome(ctx, reply)
+		return l.outcome(ctx, reply, nil)
 	case <-ctx.Done():
 		return ctxErr(ctx)
 	case <-c.closed:
@@ -330,7 +329,7 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait bool) error {
 	case err := <-wf.reply:
 		return err
 	case <-l.lost:
-		return l.outcome(ctx, wf.reply)
+		return l.outcome(ctx, wf.reply, &wf.taken)
 	case <-ctx.Done():
 		return ctxErr(ctx)
 	}
@@ -367,7 +366,7 @@ func (c *Conn) forget(id string) {
 func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {
 	dest := ""
 	if r := c.routes.Load(); r != nil {
-		if rt := r.byID[id]; rt != nil {
+		if rt := r.find(id); rt != nil {
 			dest = rt.destination
 		}
 	}
@@ -386,9 +385,9 @@ func (c *Conn) Subscriptions() []SubscriptionInfo {
 	if r == nil {
 		return nil
 	}
-	out := make([]SubscriptionInfo, 0, len(r.byID))
-	for id, rt := range r.byID {
-		out = append(out, SubscriptionInfo{ID: id, Destination: rt.destination, Mode: rt.mode, Delivered: rt.delivered.Load()})
+	out := make([]SubscriptionInfo, 0, len(r.list))
+	for _, rt := range r.list {
+		out = append(out, SubscriptionInfo{ID: rt.id, Destination: rt.destination, Mode: rt.mode, Delivered: rt.delivered.Load()})
 	}
 	return out
 }

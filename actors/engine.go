@@ -2,7 +2,6 @@ package actors
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"runtime"
 	"runtime/debug"
@@ -49,6 +48,9 @@ type EngineOptions struct {
 	WorkerLinger time.Duration
 }
 
+// discardLogger is the logger of whoever was given none.
+var discardLogger = slog.New(slog.DiscardHandler)
+
 var (
 	defaultEngine     *Engine
 	defaultEngineOnce sync.Once
@@ -64,7 +66,7 @@ func DefaultEngine() *Engine {
 // NewEngine starts an engine. Close it once its connections are closed.
 func NewEngine(opts EngineOptions) *Engine {
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Logger = discardLogger
 	}
 	if opts.MaxIdleWorkers <= 0 {
 		opts.MaxIdleWorkers = 4 * runtime.GOMAXPROCS(0)
@@ -81,6 +83,7 @@ func NewEngine(opts EngineOptions) *Engine {
 	)
 	e.props = actor.PropsFromProducer(e.produce,
 		actor.WithDispatcher(e.pool),
+		actor.WithMailbox(newMailbox),
 		actor.WithReceiverMiddleware(recoverPanics),
 	)
 	return e

@@ -77,10 +77,9 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	st.lastRead.Store(now)
 	st.lastWrite.Store(now)
 	s.conn = &countingConn{Conn: conn, st: st, total: &s.c.stats}
-	// The link gets its own copy of the settings: its writer may still be
-	// flushing when the next Connect replaces s.cfg.
-	cfg := s.cfg
-	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, cfg.MaxPendingWrites), receiptSlots: make(chan struct{}, cfg.MaxPendingReceipts), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st, cfg: &cfg}
+	cfg := &s.cfg
+	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, cfg.MaxPendingWrites), receiptSlots: make(chan struct{}, cfg.MaxPendingReceipts), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st,
+		writeTimeout: cfg.WriteTimeout, maxTransferRate: cfg.MaxTransferRate, omitContentLength: cfg.OmitContentLength}
 	s.link = l
 	s.receipts.slots = l.receiptSlots
 	self := ctx.Self()
@@ -134,6 +133,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	s.info = info
 	if s.connectTimer != nil {
 		s.connectTimer.Stop()
+		s.connectTimer = nil
 	}
 	s.link.version = info.Version
 	ctx.Send(s.writer, &versionNegotiated{v: info.Version})

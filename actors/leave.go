@@ -49,8 +49,8 @@ func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	s.leaving.timer = time.AfterFunc(m.timeout, func() { sys.Root.Send(self, &disconnectTimedOut{gen: gen}) })
 	// Let running handlers finish and their ACKs go out first.
-	for id, e := range s.subs {
-		s.leaving.quiescing[id] = true
+	for _, e := range s.subs {
+		s.leaving.quiescing[e.spec.ID] = true
 		e.route.draining.Store(true)
 		ctx.Send(e.pid, &quiesce{})
 	}

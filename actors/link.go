@@ -30,7 +30,12 @@ type link struct {
 	once       sync.Once
 	err        atomic.Pointer[error]
 	stats      *connStats
-	cfg        *ConnectConfig
+
+	// The writer's settings, copied from the ConnectConfig the link was
+	// made with (the next Connect may change the session's).
+	writeTimeout      time.Duration
+	maxTransferRate   int
+	omitContentLength bool
 }
 
 func (l *link) end(err error) {
@@ -51,8 +56,10 @@ func (l *link) lostErr() error {
 // reply: with the writer's own answer if it gave one before it stopped (a
 // frame written just before the end was written), else with the reason the
 // connection ended. It waits for the writer to stop, which follows the end
-// at once, or for ctx.
-func (l *link) outcome(ctx context.Context, reply chan error) error {
+// at once, or for ctx. A frame the writer took with a receipt header is
+// answered by the session (its RECEIPT, or ErrOutcomeUnknown), so for it
+// outcome waits for that answer.
+func (l *link) outcome(ctx context.Context, reply chan error, taken *atomic.Bool) error {
 	select {
 	case <-l.writerDone:
 	case <-ctx.Done():
@@ -61,8 +68,16 @@ func (l *link) outcome(ctx context.Context, reply chan error) error {
 	case err := <-reply:
 		return err
 	default:
-		return l.lostErr()
 	}
+	if taken != nil && taken.Load() {
+		select {
+		case err := <-reply:
+			return err
+		case <-ctx.Done():
+			return outcomeUnknown(l.lostErr())
+		}
+	}
+	return l.lostErr()
 }
 
 // connStats are counters shared, through atomics only, by the actors of one

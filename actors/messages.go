@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -109,6 +110,9 @@ type writeFrame struct {
 	reply   chan error    // answered when written (or, with a receipt, when confirmed); may be nil
 	credit  bool          // holds a token of the outgoing queue
 	then    any           // sent to the session once the frame is written
+	// taken is set when the writer has buffered the frame with its
+	// receipt header: from then on the session answers reply.
+	taken atomic.Bool
 }
 
 type disconnectWritten struct{ gen uint64 }

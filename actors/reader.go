@@ -32,9 +32,51 @@ func (r *route) end() { close(r.done) }
 
 // routes is an immutable snapshot; the session stores a new one on every
 // change.
+// A few routes are searched in a slice (a map costs hundreds of bytes
+// even for one entry); many get maps.
 type routes struct {
-	byID   map[string]*route
+	list   []*route
+	byID   map[string]*route // with more than fewRoutes
 	byDest map[string]*route // STOMP 1.0 messages may lack a subscription header
+}
+
+const fewRoutes = 8
+
+func newRoutes(list []*route) *routes {
+	r := &routes{list: list}
+	if len(list) > fewRoutes {
+		r.byID = make(map[string]*route, len(list))
+		r.byDest = make(map[string]*route, len(list))
+		for _, rt := range list {
+			r.byID[rt.id] = rt
+			r.byDest[rt.destination] = rt
+		}
+	}
+	return r
+}
+
+func (r *routes) find(id string) *route {
+	if r.byID != nil {
+		return r.byID[id]
+	}
+	for _, rt := range r.list {
+		if rt.id == id {
+			return rt
+		}
+	}
+	return nil
+}
+
+func (r *routes) findDest(dest string) *route {
+	if r.byDest != nil {
+		return r.byDest[dest]
+	}
+	for _, rt := range r.list {
+		if rt.destination == dest {
+			return rt
+		}
+	}
+	return nil
 }
 
 // reader owns the read half of one connection. Its goroutine blocks in

@@ -30,13 +30,16 @@ type receiptBook struct {
 }
 
 func newReceiptBook(stats *counters) *receiptBook {
-	return &receiptBook{byID: map[string]*pendingReceipt{}, stats: stats}
+	return &receiptBook{stats: stats}
 }
 
 // add registers a receipt; it returns false when the book is full.
 func (b *receiptBook) add(m *receiptAwaited, self *actor.PID, sys *actor.ActorSystem) bool {
 	if _, dup := b.byID[m.id]; dup {
 		return false
+	}
+	if b.byID == nil {
+		b.byID = map[string]*pendingReceipt{}
 	}
 	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, deadline: time.Now().Add(m.timeout), token: m.token}
 	b.order = append(b.order, p)
@@ -90,7 +93,9 @@ func (b *receiptBook) finish(p *pendingReceipt, err error) {
 	}
 }
 
-// compact drops finished receipts from the order, keeping its capacity.
+// compact drops finished receipts from the order. With none left, the
+// book gives its memory back: a connection that waits for no receipt
+// holds no map, slice or timer.
 func (b *receiptBook) compact() {
 	keep := b.order[:0]
 	for _, q := range b.order {
@@ -100,6 +105,10 @@ func (b *receiptBook) compact() {
 	}
 	clear(b.order[len(keep):])
 	b.order = keep
+	if len(b.order) == 0 {
+		b.order, b.byID = nil, nil
+		b.stop()
+	}
 }
 
 // expire fails every receipt past its deadline and re-arms the timer.
@@ -110,13 +119,8 @@ func (b *receiptBook) expire(now time.Time, self *actor.PID, sys *actor.ActorSys
 			b.finish(p, ErrReceiptTimeout)
 		}
 	}
-	keep := b.order[:0]
-	for _, p := range b.order {
-		if !p.done {
-			keep = append(keep, p)
-		}
-	}
-	b.order = keep
+	b.timer = nil // fired
+	b.compact()
 	b.schedule(self, sys)
 }
 

@@ -23,8 +23,8 @@ func TestReviewLinkKeepsItsOwnSettings(t *testing.T) {
 	require.NotNil(t, l1)
 	c.Interrupt()
 	connectTo(t, c, srv2.addr(), ConnectConfig{WriteTimeout: time.Hour, MaxTransferRate: 1 << 20})
-	require.Equal(t, time.Minute, l1.cfg.WriteTimeout, "the old connection's settings changed")
-	require.Zero(t, l1.cfg.MaxTransferRate, "the old connection's settings changed")
+	require.Equal(t, time.Minute, l1.writeTimeout, "the old connection's settings changed")
+	require.Zero(t, l1.maxTransferRate, "the old connection's settings changed")
 }
 
 // Once DISCONNECT is written the client must send nothing more (STOMP 1.2

@@ -29,7 +29,7 @@ type session struct {
 	info  ConnectInfo
 
 	writer, reader, heartbeat, tx *actor.PID
-	subs                          map[string]*subEntry
+	subs                          []*subEntry // in subscribe order
 
 	connectWaiter chan connectResult
 	dialing       *dialAttempt
@@ -183,8 +183,10 @@ func (s *session) cause(err error) error {
 
 func (s *session) awaitReceipt(ctx actor.Context, m *receiptAwaited) {
 	if m.gen != s.gen || s.link == nil {
+		// The connection ended after the writer buffered the frame:
+		// it may have left before the end.
 		if m.reply != nil {
-			m.reply <- ErrConnectionLost
+			m.reply <- outcomeUnknown(ErrConnectionLost)
 		}
 		return
 	}

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -18,7 +19,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		return
 	}
 	spec := m.spec
-	if _, dup := s.subs[spec.ID]; dup {
+	if s.findSub(spec.ID) >= 0 {
 		m.reply <- fmt.Errorf("%w: %s", errSubscriptionIDInUse, strconv.Quote(spec.ID))
 		return
 	}
@@ -30,21 +31,19 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	}
 	rt := &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, slots: make(chan struct{}, spec.QueueSize), done: make(chan struct{}), policy: spec.OnFull}
 	rt.pid = s.c.eng.spawn(ctx, &subscription{c: s.c, spec: spec, rt: rt, l: s.link})
-	if s.subs == nil {
-		s.subs = map[string]*subEntry{}
-	}
-	s.subs[spec.ID] = &subEntry{spec: spec, pid: rt.pid, route: rt}
+	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()
 	ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(spec), receipt: spec.Receipt, reply: m.reply})
 }
 
 func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
-	e, ok := s.subs[m.id]
-	if !ok {
+	i := s.findSub(m.id)
+	if i < 0 {
 		m.reply <- ErrUnknownSubscription
 		return
 	}
-	delete(s.subs, m.id)
+	e := s.subs[i]
+	s.subs = slices.Delete(s.subs, i, i+1)
 	s.publishRoutes()
 	defer s.quiet(ctx, m.id)
 	e.route.end()
@@ -66,21 +65,25 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 
 // endSubscriptions stops every subscription: the connection ended for good.
 func (s *session) endSubscriptions(ctx actor.Context) {
-	for id, e := range s.subs {
+	for _, e := range s.subs {
 		e.route.end()
 		ctx.Stop(e.pid)
-		delete(s.subs, id)
 	}
+	s.subs = nil
 	s.c.routes.Store(nil)
 }
 
+// findSub returns the index of the subscription id, or -1.
+func (s *session) findSub(id string) int {
+	return slices.IndexFunc(s.subs, func(e *subEntry) bool { return e.spec.ID == id })
+}
+
 func (s *session) publishRoutes() {
-	r := &routes{byID: make(map[string]*route, len(s.subs)), byDest: make(map[string]*route, len(s.subs))}
-	for id, e := range s.subs {
-		r.byID[id] = e.route
-		r.byDest[e.spec.Destination] = e.route
+	list := make([]*route, 0, len(s.subs))
+	for _, e := range s.subs {
+		list = append(list, e.route)
 	}
-	s.c.routes.Store(r)
+	s.c.routes.Store(newRoutes(list))
 }
 
 // subscribeFrame is the SUBSCRIBE frame of a subscription.

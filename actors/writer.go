@@ -31,7 +31,7 @@ type writer struct {
 
 func newWriter(c *Conn, l *link, conn net.Conn, session *actor.PID) *writer {
 	w := &writer{c: c, l: l, conn: conn, session: session}
-	w.w = frames.NewWriter(conn, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.cfg.OmitContentLength})
+	w.w = frames.NewWriter(conn, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.omitContentLength})
 	return w
 }
 
@@ -113,6 +113,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		if m.receipt > 0 {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// reach the session first.
+			m.taken.Store(true)
 			ctx.Send(w.session, &receiptAwaited{gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
 			w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
 		}
@@ -121,8 +122,18 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		}
 	}
 	w.pending = append(w.pending, m)
+	if w.w.Buffered() >= flushAt && w.l.maxTransferRate == 0 {
+		// A long burst of large frames is written in pieces, so its
+		// buffer stays bounded and the first bytes leave early.
+		w.flush(ctx)
+		return
+	}
 	w.requestFlush(ctx)
 }
+
+// flushAt is how many buffered bytes make the writer flush before its
+// mailbox is empty.
+const flushAt = 1 << 20
 
 func (w *writer) requestFlush(ctx actor.Context) {
 	if !w.flushPending {
@@ -135,7 +146,7 @@ func (w *writer) flush(ctx actor.Context) {
 	if w.w.Buffered() == 0 {
 		return
 	}
-	if rate := w.l.cfg.MaxTransferRate; rate > 0 {
+	if rate := w.l.maxTransferRate; rate > 0 {
 		now := time.Now()
 		if now.Before(w.nextFlush) {
 			w.flushPending = true
@@ -156,7 +167,7 @@ func (w *writer) flush(ctx actor.Context) {
 			}
 		}
 	}
-	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.cfg.WriteTimeout))
+	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
 	err := w.w.Flush()
 	lostErr := err
 	if err != nil {

@@ -57,7 +57,6 @@ func (s *STOMP) post(e actors.Event) {
 	}
 }
 
-
 // logWanted applies LogLevel: 0 logs nothing; errors count as level 1.
 func (s *STOMP) logWanted(level int) bool {
 	s.mu.Lock()

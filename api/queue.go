@@ -20,13 +20,12 @@ type runQueue[T any] struct {
 	running bool // a goroutine or a drain is running jobs
 	manual  bool // jobs wait for drain
 	closed  bool
-	wake    chan struct{} // tells a waiting drain that a job came
+	wake    chan struct{} // tells a waiting drain that a job came; made by the first drain
 	wg      sync.WaitGroup
 }
 
-func newRunQueue[T any](max int, run func(T)) *runQueue[T] {
-	return &runQueue[T]{run: run, max: max, wake: make(chan struct{}, 1)}
-}
+// init sets the queue's bound and what runs its jobs.
+func (q *runQueue[T]) init(max int, run func(T)) { q.run, q.max = run, max }
 
 // post queues job; quarters is how full (in quarters of max) the queue
 // may be for it to be taken: 4 for jobs that must be kept while there is
@@ -48,13 +47,16 @@ func (q *runQueue[T]) post(job T, quarters int) bool {
 		q.running = true
 		q.wg.Add(1)
 	}
+	wake := q.wake
 	q.mu.Unlock()
 	if start {
 		go q.loop()
 	}
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if wake != nil {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
 	}
 	return true
 }
@@ -135,9 +137,13 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 			q.mu.Unlock()
 			return -1
 		}
+		if q.wake == nil {
+			q.wake = make(chan struct{}, 1)
+		}
+		wake := q.wake
 		q.mu.Unlock()
 		select {
-		case <-q.wake:
+		case <-wake:
 		case <-timeout:
 			return 0
 		case <-done:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -38,9 +37,9 @@ type STOMP struct {
 	errHeader atomic.Pointer[[]Header] // headers of the last ERROR frame
 	subSeq    atomic.Uint64
 
-	events  *runQueue[queuedEvent] // events for their handlers, in order
-	calls   *runQueue[asyncOp]     // calls that do not wait (Timeout 0), in order
-	dropped atomic.Int64           // events dropped by a full queue
+	events  runQueue[queuedEvent] // events for their handlers, in order
+	calls   runQueue[asyncOp]     // calls that do not wait (Timeout 0), in order
+	dropped atomic.Int64          // events dropped by a full queue
 	// inHandler counts event handlers and queued calls running now, so
 	// that Close called from one does not wait for itself.
 	inHandler atomic.Int32
@@ -50,6 +49,9 @@ type STOMP struct {
 	closing  chan struct{}
 }
 
+// discardLogger is every client's logger when the user gave none.
+var discardLogger = slog.New(slog.DiscardHandler)
+
 // NewSTOMP returns a client configured by opts. Its actors start at the
 // first Connect. An invalid option is reported by Connect.
 func NewSTOMP(opts ...Option) *STOMP {
@@ -57,16 +59,15 @@ func NewSTOMP(opts ...Option) *STOMP {
 		opts:    append([]Option(nil), opts...),
 		closing: make(chan struct{}),
 	}
-	s.events = newRunQueue(eventQueueSize, s.runQueued)
-	s.calls = newRunQueue(eventQueueSize, s.runCall)
+	s.events.init(eventQueueSize, s.runQueued)
+	s.calls.init(eventQueueSize, s.runCall)
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.cfg = newConfig(s.opts)
 	s.events.setManual(s.cfg.manualEvents)
-	var h slog.Handler = slog.NewTextHandler(io.Discard, nil)
+	s.logger = discardLogger
 	if s.cfg.logger != nil {
-		h = s.cfg.logger.Handler()
+		s.logger = slog.New(&redactHandler{inner: s.cfg.logger.Handler(), scrub: s.scrub})
 	}
-	s.logger = slog.New(&redactHandler{inner: h, scrub: s.scrub})
 	s.updateSecrets()
 	return s
 }

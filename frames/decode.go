@@ -5,9 +5,23 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 )
 
 const defaultBufSize = 64 << 10
+
+// idleSize is the buffer a decoder reads into while no frame is under way.
+// Between frames the decoder gives its large buffer back to a pool shared
+// by every decoder, so a connection that waits for traffic holds only this
+// much; the first bytes of a frame larger than it borrow a large buffer
+// again.
+const idleSize = 512
+
+// bufPool holds large buffers (defaultBufSize bytes) between frames.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, defaultBufSize)
+	return &b
+}}
 
 // shrinkAbove is the buffer size past which the decoder, once it has
 // handed out the frame that made the buffer grow, goes back to a buffer of
@@ -29,17 +43,20 @@ type Decoder struct {
 	lim   Limits
 	ver   Version
 	buf   []byte
-	size0 int   // initial buffer size
-	start int   // first byte of the frame being decoded
-	pos   int   // next unread byte
-	end   int   // end of buffered data
-	rerr  error // a read error held back because data came with it
-	err   error // sticky decode error
+	size0 int     // size of the buffer a frame borrows
+	lent  *[]byte // buf, when it is borrowed from bufPool
+	start int     // first byte of the frame being decoded
+	pos   int     // next unread byte
+	end   int     // end of buffered data
+	rerr  error   // a read error held back because data came with it
+	err   error   // sticky decode error
 
 	frame Frame
 	hdrs  Headers
 	offs  []hdrOffsets
 	nread int64
+
+	idle [idleSize]byte
 }
 
 // hdrOffsets locates a header line's key and value, relative to the start
@@ -62,7 +79,49 @@ func NewDecoder(r io.Reader, v Version, lim Limits) *Decoder {
 	if m := lim.MaxFrame + 1; m < size {
 		size = m
 	}
-	return &Decoder{r: r, lim: lim, ver: v, buf: make([]byte, size), size0: size}
+	d := &Decoder{r: r, lim: lim, ver: v, size0: size}
+	d.buf = d.idle[:min(idleSize, size)]
+	return d
+}
+
+// borrow replaces buf with a buffer of size bytes, keeping the bytes from
+// start to end at its front.
+func (d *Decoder) borrow(size int) {
+	var nb []byte
+	var lent *[]byte
+	if size == defaultBufSize {
+		lent = bufPool.Get().(*[]byte)
+		nb = *lent
+	} else {
+		nb = make([]byte, size)
+	}
+	n := copy(nb, d.buf[d.start:d.end])
+	d.giveBack()
+	d.buf, d.lent = nb, lent
+	d.pos -= d.start
+	d.end = n
+	d.start = 0
+}
+
+// giveBack returns a borrowed buffer to the pool.
+func (d *Decoder) giveBack() {
+	if d.lent != nil {
+		bufPool.Put(d.lent)
+		d.lent = nil
+	}
+}
+
+// rest goes back to the small buffer once nothing is buffered: the frames
+// decoded before are no longer valid, so their memory may be reused.
+func (d *Decoder) rest() {
+	d.start, d.pos, d.end = 0, 0, 0
+	if len(d.buf) > idleSize || d.lent != nil {
+		d.giveBack()
+		d.buf = d.idle[:min(idleSize, d.size0)]
+		// The header slices too: a frame's worth of them waits for
+		// the next frame that needs them.
+		d.frame, d.hdrs, d.offs = Frame{}, nil, nil
+	}
 }
 
 // SetVersion changes the version used for the frames decoded from now on,
@@ -102,17 +161,16 @@ func (d *Decoder) Decode() (*Frame, error) {
 }
 
 func (d *Decoder) decode() (*Frame, error) {
-	if len(d.buf) > shrinkAbove && d.end-d.pos <= d.size0/2 {
-		// A large frame made the buffer grow: go back to one of the
-		// initial size, keeping what is buffered of the next frame.
-		nb := make([]byte, d.size0)
-		d.end = copy(nb, d.buf[d.pos:d.end])
-		d.buf, d.pos = nb, 0
-	}
 	d.start = d.pos
+	if len(d.buf) > shrinkAbove && d.end-d.pos <= d.size0/2 && d.pos < d.end {
+		// A large frame made the buffer grow: go back to one of the
+		// usual size, keeping what is buffered of the next frame.
+		d.borrow(d.size0)
+	}
 	if d.pos == d.end {
-		// Nothing is buffered: restart at the front of the buffer.
-		d.start, d.pos, d.end = 0, 0, 0
+		// Nothing is buffered: wait for the next frame in the small
+		// buffer.
+		d.rest()
 		if err := d.fill(0); err != nil {
 			return nil, err
 		}
@@ -444,15 +502,16 @@ func (d *Decoder) fill(want int) error {
 				return &LimitError{Limit: LimitFrame, Max: d.lim.MaxFrame}
 			}
 			size := 2 * len(d.buf)
+			if d.lent == nil && len(d.buf) <= idleSize {
+				size = d.size0 // leaving the small buffer
+			}
 			if want-d.start > size {
 				size = want - d.start
 			}
 			if size > max {
 				size = max
 			}
-			nb := make([]byte, size)
-			copy(nb, d.buf[:d.end])
-			d.buf = nb
+			d.borrow(size)
 		}
 	}
 	for range 100 {

@@ -122,96 +122,56 @@ func TestWriterWriteError(t *testing.T) {
 // fakeClock is a Writer clock that moves only when told.
 type fakeClock struct{ t time.Time }
 
-func (c *fakeClock) now() time.Time      { return c.t }
-func (c *fakeClock) add(d time.Duration) { c.t = c.t.Add(d) }
-func newClockedWriter(c *fakeClock) *Writer {
+// Bursts of 4 KiB bodies borrow a buffer of the size the last burst
+// needed, so a burst after the first does not grow one by doubling.
+func TestWriterBurstsDoNotRegrow(t *testing.T) {
 	w := NewWriter(io.Discard, Encoder{Version: V12})
-	w.now = c.now
-	return w
-}
-
-// Bursts of 4 KiB bodies keep the buffer they grew: no burst after the
-// first allocates.
-func TestWriterKeepsBufferForBursts(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1000, 0)}
-	w := newClockedWriter(clock)
 	f := &Frame{Command: CmdSend, Body: bytes.Repeat([]byte("x"), 4096)}
-	burst := func() {
-		for range 256 {
+	burst := func() (written int, grew bool) {
+		for i := range 256 {
 			if err := w.WriteFrame(f); err != nil {
 				t.Fatal(err)
 			}
+			if i == 0 {
+				written = cap(w.buf)
+			}
 		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
+		grew = cap(w.buf) != written
+		written = w.Buffered()
+		require.NoError(t, w.Flush())
+		return written, grew
 	}
-	burst()
-	grown := cap(w.buf)
-	require.Greater(t, grown, 256*4096)
-	allocs := testing.AllocsPerRun(20, func() {
-		clock.add(300 * time.Millisecond)
-		burst()
-	})
-	assert.Zero(t, allocs, "a burst after the first regrew the buffer")
-	assert.Equal(t, grown, cap(w.buf))
+	size, grew := burst()
+	require.True(t, grew, "the first burst grows its buffer")
+	require.Equal(t, writeClass(size), w.class)
+	for range 3 {
+		_, grew = burst()
+		assert.False(t, grew, "a burst after the first regrew its buffer")
+	}
 }
 
-func TestWriterShrinksAfterAQuietSecond(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1000, 0)}
-	w := newClockedWriter(clock)
-	big := &Frame{Command: CmdSend, Body: bytes.Repeat([]byte("x"), 2<<20)}
-	small := &Frame{Command: CmdSend, Body: bytes.Repeat([]byte("y"), 10000)}
-	flush := func(f *Frame) {
-		t.Helper()
-		require.NoError(t, w.WriteFrame(f))
-		require.NoError(t, w.Flush())
-	}
-	flush(big)
-	grown := cap(w.buf)
-	require.Greater(t, grown, 2<<20)
-
-	// Small flushes within the second keep the buffer.
-	for range 9 {
-		clock.add(100 * time.Millisecond)
-		flush(small)
-	}
-	assert.Equal(t, grown, cap(w.buf))
-
-	// A flush using a quarter of the buffer starts the second again.
-	clock.add(50 * time.Millisecond)
-	flush(&Frame{Command: CmdSend, Body: big.Body[:grown/4]})
-	clock.add(900 * time.Millisecond)
-	flush(small)
-	assert.Equal(t, grown, cap(w.buf))
-
-	// A full quiet second: the buffer shrinks to twice the largest
-	// flush of that second.
-	clock.add(200 * time.Millisecond)
-	flush(small)
-	assert.Less(t, cap(w.buf), grown)
-	assert.GreaterOrEqual(t, cap(w.buf), 2*10000)
-	assert.LessOrEqual(t, cap(w.buf), 2*(10000+64), "twice the small frame and its headers")
-
-	// Heart-beats alone bring it back to the initial size.
-	for range 2 {
-		clock.add(2 * time.Second)
-		w.WriteHeartbeat()
-		require.NoError(t, w.Flush())
-	}
-	assert.Equal(t, initialWriteBuf, cap(w.buf))
+// Between flushes a Writer holds no buffer, whatever it sent before.
+func TestWriterIdleHoldsNoBuffer(t *testing.T) {
+	w := NewWriter(io.Discard, Encoder{Version: V12})
+	assert.Nil(t, w.buf)
+	require.NoError(t, w.WriteFrame(&Frame{Command: CmdSend, Body: bytes.Repeat([]byte("x"), 2<<20)}))
+	require.NoError(t, w.Flush())
+	assert.Nil(t, w.buf)
+	assert.Equal(t, 22, w.class, "the next frame borrows a buffer of the size this one needed")
+	w.WriteHeartbeat()
+	require.NoError(t, w.Flush())
+	assert.Nil(t, w.buf)
+	assert.Equal(t, minWriteClass, w.class)
 }
 
-// The initial buffer is never replaced by a smaller one.
-func TestWriterSmallTrafficKeepsInitialBuffer(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1000, 0)}
-	w := newClockedWriter(clock)
-	for range 5 {
-		clock.add(5 * time.Second)
-		w.WriteHeartbeat()
-		require.NoError(t, w.Flush())
-		assert.Equal(t, initialWriteBuf, cap(w.buf))
+func TestWriterClasses(t *testing.T) {
+	for n, want := range map[int]int{0: 12, 1: 12, 4096: 12, 4097: 13, 8192: 13, 1 << 20: 20, 1<<20 + 1: 21} {
+		assert.Equal(t, want, writeClass(n), "n=%d", n)
 	}
+	b := make([]byte, 0, 5000) // serves class 12 only
+	giveBackWriteBuf(b)
+	got := borrowWriteBuf(12)
+	assert.GreaterOrEqual(t, cap(got), 4096)
 }
 
 // What the Writer writes, the Decoder reads back, heart-beats included.
