@@ -20,7 +20,11 @@ func checkReport(t *testing.T, rep *Report, scenarios []string, sizes []int) {
 	for _, name := range scenarios {
 		sc, ok := Lookup(name)
 		require.True(t, ok, name)
-		for _, size := range sizes {
+		want := sizes
+		if !sc.Sized {
+			want = []int{0}
+		}
+		for _, size := range want {
 			var found *Result
 			for i := range rep.Results {
 				if r := &rep.Results[i]; r.Scenario == name && r.Size == size {
@@ -35,6 +39,15 @@ func checkReport(t *testing.T, rep *Report, scenarios []string, sizes []int) {
 			if sc.Chart == ChartThroughput {
 				assert.Positive(t, found.Raw.MsgPerSec, "%s %d B raw msg/s", name, size)
 				assert.Positive(t, found.Ours.MsgPerSec, "%s %d B ours msg/s", name, size)
+			}
+			if sc.Chart == ChartMemory {
+				for _, m := range []Measure{found.Raw, found.Ours} {
+					require.NotNil(t, m.Conns, name)
+					assert.Positive(t, m.Conns.N)
+					assert.Equal(t, m.Conns.N*m.Conns.Fanout, int(m.Conns.Deliveries), "every connection got every message")
+					assert.Positive(t, m.Conns.ConnectSeconds)
+					assert.Positive(t, m.Conns.GoroutinesPerConn)
+				}
 			}
 			if sc.Chart == ChartLatency {
 				require.NotNil(t, found.Raw.Latency)
@@ -63,10 +76,18 @@ func TestEveryScenarioInProcess(t *testing.T) {
 	sizes := []int{0, 4 << 10}
 	var progress bytes.Buffer
 	rep, err := Run(ctx, Config{Sizes: sizes, Duration: 100 * time.Millisecond, Warmup: 20 * time.Millisecond,
-		Publishers: 2, Consumers: 2, Inflight: 64, Timeout: 30 * time.Second, Progress: &progress})
+		Publishers: 2, Consumers: 2, Inflight: 64, Timeout: 30 * time.Second, Progress: &progress, Connections: 200})
 	require.NoError(t, err)
 	checkReport(t, rep, allNames(), sizes)
-	assert.Equal(t, len(allNames())*len(sizes), strings.Count(progress.String(), "\n"))
+	lines := 0
+	for _, sc := range Scenarios() {
+		if sc.Sized {
+			lines += len(sizes)
+		} else {
+			lines++
+		}
+	}
+	assert.Equal(t, lines, strings.Count(progress.String(), "\n"))
 
 	var table, js bytes.Buffer
 	require.NoError(t, rep.WriteTable(&table))
@@ -79,14 +100,14 @@ func TestEveryScenarioInProcess(t *testing.T) {
 }
 
 // checkCharts draws the report's charts in both formats and checks that
-// the throughput and latency ones exist and are not empty.
+// the throughput, latency and memory ones exist and are not empty.
 func checkCharts(t *testing.T, rep *Report) {
 	t.Helper()
 	for _, format := range []string{"png", "svg"} {
 		dir := t.TempDir()
 		files, err := rep.WriteCharts(dir, format)
 		require.NoError(t, err)
-		require.Len(t, files, 2, "throughput and latency; no memory results yet")
+		require.Len(t, files, 3, "throughput, latency and memory")
 		for _, f := range files {
 			st, err := os.Stat(f)
 			require.NoError(t, err)
@@ -103,7 +124,7 @@ func TestPeersInTheirOwnProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rep, err := Run(ctx, Config{Sizes: []int{100}, Duration: 10 * time.Second, Messages: 2000, Warmup: 10 * time.Millisecond,
-		PeerProcess: []string{os.Args[0]}, PeerEnv: []string{peerEnv + "=1"}, Receipts: false})
+		PeerProcess: []string{os.Args[0]}, PeerEnv: []string{peerEnv + "=1"}, Receipts: false, Connections: 200})
 	require.NoError(t, err)
 	checkReport(t, rep, allNames(), []int{100})
 	for _, r := range rep.Results {

@@ -20,6 +20,8 @@ type Measure struct {
 	// MemPerConn is the memory one connection costs, in bytes, in
 	// scenarios that open many (Chart ChartMemory).
 	MemPerConn float64 `json:"mem_per_conn_bytes,omitempty"`
+	// Conns is the whole measure of the connections scenario.
+	Conns *ConnsMeasure `json:"connections,omitempty"`
 
 	hist *Histogram // kept to merge runs
 }

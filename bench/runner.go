@@ -54,6 +54,17 @@ type Config struct {
 	PeerProcess []string
 	// PeerEnv is added to the peer processes' environment.
 	PeerEnv []string
+	// Connections is how many connections the connections scenario
+	// opens, and Fanout how many topic messages it fans out to them.
+	// Default 1000 and 3.
+	Connections, Fanout int
+	// ClientProcess, when set, measures each side of the connections
+	// scenario in a fresh process: it is the command line (e.g. the stomp
+	// binary, "bench", "conns") the harness completes with the target and
+	// the counts (see `stomp bench conns`). A process's memory before its
+	// first connection is the baseline, so a process that already ran
+	// other scenarios measures less well. Nil measures in this process.
+	ClientProcess []string
 	// Progress, when set, gets one line per measurement.
 	Progress io.Writer
 }
@@ -87,6 +98,12 @@ func (c *Config) defaults() error {
 	}
 	if c.Messages < 0 {
 		return errors.New("bench: a negative message budget")
+	}
+	if c.Connections <= 0 {
+		c.Connections = 1000
+	}
+	if c.Fanout <= 0 {
+		c.Fanout = 3
 	}
 	return nil
 }
@@ -157,7 +174,8 @@ func names() string {
 func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq int) (Result, error) {
 	p := Params{Size: size, Duration: cfg.Duration, Warmup: cfg.Warmup, Messages: cfg.Messages,
 		Receipts: cfg.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
-		Inflight: cfg.Inflight, Timeout: cfg.Timeout}
+		Inflight: cfg.Inflight, Timeout: cfg.Timeout,
+		Connections: cfg.Connections, Fanout: cfg.Fanout, ClientProcess: cfg.ClientProcess}
 	var raws, ours []Measure
 	for run := range cfg.Runs {
 		base := cfg.Destination + "-" + sc.Name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(seq) + "-" + strconv.Itoa(run)

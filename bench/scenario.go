@@ -39,6 +39,12 @@ type Params struct {
 	Inflight    int64         // firehose: most unacknowledged messages (client-individual)
 	Timeout     time.Duration // bound on every wait for a peer
 	Destination string        // unique to this measurement
+	Connections int           // connections: how many to open
+	Fanout      int           // connections: topic messages fanned out to all
+	// ClientProcess, when set, is the command line of a fresh process that
+	// measures the connections scenario's side (see ClientProcess in
+	// Config).
+	ClientProcess []string
 }
 
 // Scenario is one way of using a messaging path, measured twice in every
@@ -124,5 +130,8 @@ func builtin() []Scenario {
 		{Name: "latency", Peer: RoleBroker, Chart: ChartLatency, Sized: true,
 			Doc: "one message in flight: publish, wait until the consumer has it, again; after a warm-up",
 			Raw: rawLatency, Ours: oursLatency},
+		{Name: "connections", Peer: RoleBroker, Chart: ChartMemory,
+			Doc: "Connections idle subscribed connections (heart-beats off) from one process: memory, heap, stack and goroutines per connection, time to connect them all, then Fanout topic messages fanned out to all of them",
+			Raw: connsSide(true), Ours: connsSide(false)},
 	}
 }

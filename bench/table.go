@@ -93,10 +93,25 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	if rs := byChart(ChartMemory); len(rs) > 0 {
-		fmt.Fprintln(w, "\nmemory per connection, bytes; ratio is stompactor ÷ raw (lower is better)")
-		fmt.Fprintln(tw, "scenario\tpeer\traw\tours\tratio\t")
+		fmt.Fprintln(w, "\nidle subscribed connections: per connection, resident and heap bytes, stack bytes and goroutines;")
+		fmt.Fprintln(w, "time to connect them all; topic deliveries per second to all of them. Ratio: resident, stompactor ÷ raw")
+		fmt.Fprintln(tw, "scenario\tpeer\tside\tconnections\tresident B\theap B\tstack B\tgoroutines\tconnect s\tdeliveries/s\tratio\t")
 		for _, r := range rs {
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.2f\t\n", r.Scenario, r.Peer, r.Raw.MemPerConn, r.Ours.MemPerConn, r.Ratio)
+			for _, side := range []struct {
+				name string
+				m    Measure
+			}{{"raw", r.Raw}, {"stompactor", r.Ours}} {
+				c := side.m.Conns
+				if c == nil {
+					c = &ConnsMeasure{RSSPerConn: side.m.MemPerConn}
+				}
+				ratio := ""
+				if side.name == "stompactor" {
+					ratio = fmt.Sprintf("%.2f", r.Ratio)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%s\t%s\t\n", r.Scenario, r.Peer, side.name, c.N,
+					c.RSSPerConn, c.HeapPerConn, c.StackPerConn, c.GoroutinesPerConn, c.ConnectSeconds, rate(c.DeliveriesPerSec), ratio)
+			}
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -24,10 +24,10 @@ func TestBenchEveryScenarioPeerProcess(t *testing.T) {
 	dir := t.TempDir()
 	js, charts := filepath.Join(dir, "bench.json"), filepath.Join(dir, "charts")
 	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
-	r := stomp(t, "", "bench", "--duration", "100ms", "--warmup", "20ms", "--size", "0,4096", "--peer-process",
+	r := stomp(t, "", "bench", "--duration", "100ms", "--warmup", "20ms", "--size", "0,4096", "--peer-process", "--connections", "200",
 		"--json", js, "--charts", charts, "--chart-format", "svg", "--cpuprofile", cpu, "--memprofile", mem)
 	require.Equal(t, 0, r.code, r.stderr)
-	for _, s := range []string{"throughput:", "latency:", "publish", "consume-auto", "consume-client-individual", "pubsub", "own process"} {
+	for _, s := range []string{"throughput:", "latency:", "publish", "consume-auto", "consume-client-individual", "pubsub", "connections", "own process"} {
 		assert.Contains(t, r.stdout, s)
 	}
 	raw, err := os.ReadFile(js)
@@ -48,7 +48,7 @@ func TestBenchEveryScenarioPeerProcess(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(raw, &rep))
 	assert.True(t, rep.PeerProcess)
-	assert.Len(t, rep.Results, 5*2, "five scenarios at two sizes")
+	assert.Len(t, rep.Results, 5*2+1, "five scenarios at two sizes, and connections once")
 	for _, res := range rep.Results {
 		assert.Positive(t, res.Raw.Messages, "%s %d", res.Scenario, res.Size)
 		assert.Positive(t, res.Ours.Messages, "%s %d", res.Scenario, res.Size)

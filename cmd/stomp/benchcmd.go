@@ -86,13 +86,15 @@ func newBench(cf *connFlags) *cobra.Command {
 	f.BoolVar(&c.Receipts, "receipts", false, "every message waits for the broker's RECEIPT (one in flight)")
 	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode")
 	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix; /queue/ shares pubsub's messages among consumers, /topic/ gives each all")
-	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers in their own processes")
+	f.IntVar(&c.Connections, "connections", 1000, "connections the connections scenario opens")
+	f.IntVar(&c.Fanout, "fanout", 3, "topic messages the connections scenario fans out to them")
+	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers, and each side of the connections scenario, in their own processes")
 	f.StringVar(&bf.jsonOut, "json", "", "also write the report as JSON to this file")
 	f.StringVar(&bf.chartsDir, "charts", "", "draw throughput, latency (and memory) charts into this directory")
 	f.StringVar(&bf.chartFormat, "chart-format", "png", "chart format: png or svg")
 	f.StringVar(&bf.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	f.StringVar(&bf.memProfile, "memprofile", "", "write an allocation profile of the run to this file")
-	cmd.AddCommand(newBenchPeer())
+	cmd.AddCommand(newBenchPeer(), newBenchConns())
 	return cmd
 }
 
@@ -106,8 +108,8 @@ func scenarioList() string {
 
 func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.Writer) error {
 	c := bf.cfg
-	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 0 {
-		return usagef("--publishers, --consumers and --runs must be at least 1, --duration positive, --count and --inflight not negative")
+	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 0 || c.Connections < 1 || c.Fanout < 1 {
+		return usagef("--publishers, --consumers, --runs, --connections and --fanout must be at least 1, --duration positive, --count and --inflight not negative")
 	}
 	for _, s := range c.Sizes {
 		if s < 0 || s > 16<<20 {
@@ -137,6 +139,7 @@ func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.W
 			return fmt.Errorf("--peer-process: %w", err)
 		}
 		c.PeerProcess = []string{exe, "bench", "peer"}
+		c.ClientProcess = []string{exe, "bench", "conns"}
 	}
 	if bf.cpuProfile != "" {
 		f, err := os.Create(bf.cpuProfile)
