@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 
@@ -38,6 +39,12 @@ type ConnectConfig struct {
 	Host string
 	// Login and Passcode authenticate; empty means none is sent.
 	Login, Passcode string
+	// Credentials, when set, supplies the login and passcode for each
+	// connection attempt (the first, and every reconnect or failover),
+	// in place of Login and Passcode: logins with expiring tokens
+	// survive reconnects. It runs on a goroutine of the attempt, bounded
+	// by ConnectTimeout through ctx; an error fails the attempt.
+	Credentials func(ctx context.Context, server string) (login, passcode string, err error)
 	// UseStompCommand sends STOMP instead of CONNECT (1.1 and later).
 	UseStompCommand bool
 	// ConnectHeaders are extra headers for the CONNECT frame.
@@ -65,20 +72,26 @@ type ConnectConfig struct {
 	MaxTransferRate int
 	// OmitContentLength leaves content-length out of text bodies.
 	OmitContentLength bool
-	// Failover lists more brokers ("host:port"), tried in turn after Addr
-	// when reconnecting.
+	// Failover lists more brokers ("host:port"), tried in turn after
+	// Addr: with a Reconnect policy, from the first Connect on.
 	Failover []string
 	// Reconnect says whether and how to reconnect after an established
 	// connection is lost. Default: no reconnecting.
 	Reconnect ReconnectPolicy
 }
 
-// ReconnectPolicy makes the client reconnect by itself when it loses an
-// established connection (not after Disconnect, Interrupt or Close), going
-// through Addr and then each Failover broker in turn, and resubscribe every
+// ReconnectPolicy makes the client keep trying: at Connect, through Addr
+// and then each Failover broker in turn until one answers; and when it
+// loses an established connection (not after Disconnect, Interrupt or
+// Close), again through Addr and the Failover brokers, resubscribing every
 // live subscription with its id, ack mode and headers. Open transactions
-// and pending receipts end with the old connection, as the broker ends
-// them; messages received but not yet acknowledged are redelivered by the
+// end with the old connection, as the broker ends them; messages received
+// but not yet acknowledged are redelivered by the broker.
+//
+// The wait between attempts grows with each failed attempt and is reset
+// only by a connection that stays up for StableAfter: a connection that
+// dies right after CONNECTED (a broker that refuses what it is sent, a
+// message the client cannot take) does not make the client hammer the
 // broker.
 type ReconnectPolicy struct {
 	// Enabled turns reconnecting on. Default false.
@@ -89,9 +102,12 @@ type ReconnectPolicy struct {
 	MaxDelay time.Duration
 	// Multiplier grows the wait after each failed attempt. Default 2.
 	Multiplier float64
-	// MaxAttempts gives up after this many failed attempts in a row; 0
-	// never gives up. Default 0.
+	// MaxAttempts gives up after this many attempts since the last
+	// stable connection; 0 never gives up. Default 0.
 	MaxAttempts int
+	// StableAfter is how long a connection must stay up to reset the
+	// wait between attempts. Default MaxDelay.
+	StableAfter time.Duration
 }
 
 // delay is the wait before attempt n (1-based): exponential, capped, with
@@ -132,6 +148,9 @@ func (c *ConnectConfig) withDefaults() {
 	}
 	if c.Reconnect.Multiplier < 1 {
 		c.Reconnect.Multiplier = 2
+	}
+	if c.Reconnect.StableAfter <= 0 {
+		c.Reconnect.StableAfter = c.Reconnect.MaxDelay
 	}
 	if c.Dial == nil {
 		c.Dial = transport.TCP(transport.TCPOptions{NoDelay: true})

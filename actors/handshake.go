@@ -28,7 +28,8 @@ func (s *session) connect(ctx actor.Context, m *connectRequest) {
 	s.gen++
 	s.setState(Connecting)
 	s.connectWaiter = m.reply
-	s.reconnecting, s.attempt, s.curAddr = false, 0, s.cfg.Addr
+	s.retry = retrying{nextServer: 1}
+	s.curAddr = s.cfg.Addr
 	s.startAttempt(ctx)
 }
 
@@ -42,13 +43,21 @@ func (s *session) startAttempt(ctx actor.Context) {
 
 	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
 	self, sys := ctx.Self(), ctx.ActorSystem()
-	dial, addr := s.cfg.Dial, s.curAddr
-	att := &dialAttempt{cancel: cancel}
+	dial, addr, creds := s.cfg.Dial, s.curAddr, s.cfg.Credentials
+	att := &dialAttempt{cancel: cancel, login: s.cfg.Login, passcode: s.cfg.Passcode}
 	s.dialing = att
 	s.c.wg.Add(1)
 	go func() {
 		defer s.c.wg.Done()
 		defer cancel()
+		if creds != nil {
+			login, passcode, err := creds(dctx, addr)
+			if err != nil {
+				sys.Root.Send(self, &dialed{gen: gen, att: att, err: &credentialsError{err: err}})
+				return
+			}
+			att.login, att.passcode = login, passcode
+		}
 		conn, err := dial(dctx, "tcp", addr)
 		if err == nil && !att.offer(conn) {
 			return // abandoned, and conn closed
@@ -60,6 +69,7 @@ func (s *session) startAttempt(ctx actor.Context) {
 
 func (s *session) dialed(ctx actor.Context, m *dialed) {
 	conn := m.att.take()
+	login, passcode := m.att.login, m.att.passcode
 	if m.gen != s.gen || s.state != Connecting {
 		if conn != nil {
 			_ = conn.Close()
@@ -87,11 +97,11 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	l.writer = s.writer
 	s.reader = s.c.eng.spawn(ctx, &reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions, done: make(chan struct{})})
 	s.status("connecting", "")
-	ctx.Send(s.writer, &writeFrame{frame: connectFrame(&s.cfg, s.curAddr)})
+	ctx.Send(s.writer, &writeFrame{frame: connectFrame(&s.cfg, s.curAddr, login, passcode)})
 }
 
 // connectFrame builds the CONNECT (or STOMP) frame for an attempt on addr.
-func connectFrame(cfg *ConnectConfig, addr string) *frames.Frame {
+func connectFrame(cfg *ConnectConfig, addr, login, passcode string) *frames.Frame {
 	f := frames.New(frames.CmdConnect)
 	if cfg.UseStompCommand {
 		f.Command = frames.CmdStomp
@@ -106,11 +116,11 @@ func connectFrame(cfg *ConnectConfig, addr string) *frames.Frame {
 	}
 	f.Headers.Add(frames.HdrAcceptVersion, strings.Join(vs, ","))
 	f.Headers.Add(frames.HdrHost, host)
-	if cfg.Login != "" {
-		f.Headers.Add(frames.HdrLogin, cfg.Login)
+	if login != "" {
+		f.Headers.Add(frames.HdrLogin, login)
 	}
-	if cfg.Passcode != "" {
-		f.Headers.Add(frames.HdrPasscode, cfg.Passcode)
+	if passcode != "" {
+		f.Headers.Add(frames.HdrPasscode, passcode)
 	}
 	f.Headers.Add(frames.HdrHeartBeat, strconv.FormatInt(cfg.HeartbeatOut.Milliseconds(), 10)+","+strconv.FormatInt(cfg.HeartbeatIn.Milliseconds(), 10))
 	for _, h := range cfg.ConnectHeaders {
@@ -147,9 +157,11 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	if s.tx != nil {
 		ctx.Send(s.tx, &linkChanged{link: s.link})
 	}
-	if s.reconnecting {
-		s.resubscribe(ctx)
+	if s.retry.active && s.connectWaiter == nil {
+		s.restored(ctx)
 	}
+	s.retry.active = false
+	s.retry.upSince = time.Now()
 	s.status("connected", info.Version.String())
 	s.c.log(LogInfo, "info", "connected with STOMP "+info.Version.String()+" to "+info.Server)
 	if s.connectWaiter != nil {
@@ -241,7 +253,19 @@ type dialAttempt struct {
 	conn      net.Conn
 	cancel    context.CancelFunc
 	abandoned bool
+	// The attempt's credentials: the configured ones, or the Credentials
+	// callback's, written before the dialed message is sent.
+	login, passcode string
 }
+
+// credentialsError is a failure of the Credentials callback.
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string {
+	return "stomp: the credentials callback failed: " + e.err.Error()
+}
+
+func (e *credentialsError) Unwrap() error { return e.err }
 
 // offer keeps conn for the session; false means the attempt was abandoned
 // and conn is closed.

@@ -8,50 +8,127 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// keepsTrying reports whether losing the connection (or a reconnect
-// attempt) with err should lead to another attempt rather than the end.
+// Coming back: with a Reconnect policy the session keeps trying, at the
+// first Connect (through Addr and the Failover brokers until one answers)
+// and after losing an established connection. The wait between attempts
+// grows until a connection stays up for StableAfter; a connection that
+// keeps dying the same way right after CONNECTED is reported once as
+// probably a poison message.
+
+// retrying is the session's state between attempts.
+type retrying struct {
+	active     bool        // the connection was lost, or Connect failed, and is being restored
+	attempt    int         // attempts since the last stable connection
+	nextServer int         // index into Addr+Failover of the next attempt
+	timer      *time.Timer // the wait before the next attempt
+	upSince    time.Time   // when the current connection got CONNECTED
+	// Quick deaths: connections that ended within StableAfter, in a row,
+	// with the same error; reported once.
+	quickErr    string
+	quickDeaths int
+	reported    bool
+}
+
+// quickDeathsReported is how many connections in a row must end the same
+// way right after connecting before the client says so.
+const quickDeathsReported = 3
+
+// keepsTrying reports whether losing the connection (or an attempt) with
+// err should lead to another attempt rather than the end.
 func (s *session) keepsTrying(prev State, err error) bool {
 	if !s.cfg.Reconnect.Enabled || s.stopping || err == nil ||
 		errors.Is(err, ErrInterrupted) || errors.Is(err, ErrClosed) {
 		return false
 	}
-	return prev == Connected || (prev == Connecting && s.reconnecting)
+	switch {
+	case prev == Connected, prev == Connecting && s.retry.active:
+		return true
+	case prev == Connecting && s.connectWaiter != nil:
+		// The first Connect tries the next broker after a failure to
+		// reach one, not after a broker refused the client (a login,
+		// a virtual host, a version: another broker of the same cluster
+		// says the same).
+		var se *ServerError
+		return !errors.As(err, &se) && !errors.Is(err, ErrProtocol)
+	}
+	return false
+}
+
+// lostWhileUp notes a connection that ended after CONNECTED: a stable one
+// resets the backoff; one that ended quickly adds to the quick deaths,
+// which are reported once when they repeat.
+func (s *session) lostWhileUp(err error) {
+	r := &s.retry
+	if time.Since(r.upSince) >= s.cfg.Reconnect.StableAfter {
+		r.attempt, r.quickDeaths, r.quickErr, r.reported = 0, 0, "", false
+		return
+	}
+	if msg := err.Error(); msg == r.quickErr {
+		r.quickDeaths++
+	} else {
+		r.quickErr, r.quickDeaths = msg, 1
+	}
+	if r.quickDeaths >= quickDeathsReported && !r.reported {
+		r.reported = true
+		perr := &poisonError{times: r.quickDeaths, within: s.cfg.Reconnect.StableAfter, cause: err}
+		s.c.log(LogError, "info", perr.Error())
+		s.c.emit(&ErrorEvent{Err: perr})
+	}
 }
 
 // scheduleReconnect arms the wait before the next attempt; the session
 // stays Connecting meanwhile, so Disconnect or Interrupt end the loop.
 func (s *session) scheduleReconnect(ctx actor.Context, cause error) {
 	p := s.cfg.Reconnect
-	if p.MaxAttempts > 0 && s.attempt >= p.MaxAttempts {
+	r := &s.retry
+	if p.MaxAttempts > 0 && r.attempt >= p.MaxAttempts {
 		s.giveUp(ctx, cause)
 		return
 	}
-	s.reconnecting = true
-	s.attempt++
+	if !r.active {
+		r.active = true
+		if s.connectWaiter == nil {
+			r.nextServer = 0 // after a loss: the primary first
+		}
+	}
+	r.attempt++
 	s.setState(Connecting)
-	wait := p.delay(s.attempt)
-	s.status("reconnecting", "attempt "+strconv.Itoa(s.attempt)+" in "+wait.Round(time.Millisecond).String()+" after: "+cause.Error())
+	wait := p.delay(r.attempt)
+	what := "reconnecting"
+	if s.connectWaiter != nil {
+		what = "retrying"
+	}
+	s.status(what, "attempt "+strconv.Itoa(r.attempt)+" in "+wait.Round(time.Millisecond).String()+" after: "+cause.Error())
 	self, sys, gen := ctx.Self(), ctx.ActorSystem(), s.gen
-	s.reconnectTimer = time.AfterFunc(wait, func() { sys.Root.Send(self, &reconnectTick{gen: gen}) })
+	r.timer = time.AfterFunc(wait, func() { sys.Root.Send(self, &reconnectTick{gen: gen}) })
 }
 
 // reconnect starts the attempt the timer was armed for, on the next broker
 // of Addr and Failover in turn.
 func (s *session) reconnect(ctx actor.Context, m *reconnectTick) {
-	if m.gen != s.gen || !s.reconnecting || s.state != Connecting || s.conn != nil {
+	r := &s.retry
+	if m.gen != s.gen || !r.active || s.state != Connecting || s.conn != nil {
 		return
 	}
-	s.reconnectTimer = nil
-	servers := append([]string{s.cfg.Addr}, s.cfg.Failover...)
-	s.curAddr = servers[(s.attempt-1)%len(servers)]
+	r.timer = nil
+	s.curAddr = s.server(r.nextServer)
+	r.nextServer++
 	s.gen++
 	s.startAttempt(ctx)
 }
 
-// resubscribe gives every kept subscription the new connection and sends
+// server is the i-th broker of Addr and Failover, round and round.
+func (s *session) server(i int) string {
+	n := 1 + len(s.cfg.Failover)
+	if i %= n; i == 0 {
+		return s.cfg.Addr
+	}
+	return s.cfg.Failover[i-1]
+}
+
+// restored gives every kept subscription the new connection and sends
 // its SUBSCRIBE again, once CONNECTED arrived on a reconnect.
-func (s *session) resubscribe(ctx actor.Context) {
-	s.reconnecting, s.attempt = false, 0
+func (s *session) restored(ctx actor.Context) {
 	for _, e := range s.subs {
 		ctx.Send(e.pid, &linkChanged{link: s.link})
 		ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(e.spec)})
@@ -62,26 +139,54 @@ func (s *session) resubscribe(ctx actor.Context) {
 	s.status("reconnected", s.curAddr+", "+strconv.Itoa(len(s.subs))+" subscriptions restored")
 }
 
-// giveUp ends the reconnect loop: the subscriptions end too.
+// giveUp ends the retrying: a waiting Connect fails, the subscriptions end.
 func (s *session) giveUp(ctx actor.Context, cause error) {
 	s.endSubscriptions(ctx)
-	s.reconnecting = false
+	attempts := s.retry.attempt
+	s.retry = retrying{}
 	s.setState(Disconnected)
-	err := &reconnectError{attempts: s.attempt, cause: cause}
-	s.attempt = 0
+	err := &reconnectError{attempts: attempts, first: s.connectWaiter != nil, cause: cause}
 	s.status("gave up", err.Error())
 	s.c.log(LogError, "info", err.Error())
+	if s.connectWaiter != nil {
+		s.connectWaiter <- connectResult{err: err}
+		s.connectWaiter = nil
+		s.c.emit(&ConnectedEvent{Err: err})
+		return
+	}
 	s.c.emit(&ErrorEvent{Err: err})
 }
 
 // reconnectError says the client stopped trying; it wraps the last cause.
 type reconnectError struct {
 	attempts int
+	first    bool // the first Connect, not a reconnect
 	cause    error
 }
 
 func (e *reconnectError) Error() string {
-	return "stomp: gave up reconnecting after " + strconv.Itoa(e.attempts) + " attempts: " + e.cause.Error()
+	what := "reconnecting"
+	if e.first {
+		what = "connecting"
+	}
+	return "stomp: gave up " + what + " after " + strconv.Itoa(e.attempts) + " attempts: " + e.cause.Error()
 }
 
 func (e *reconnectError) Unwrap() []error { return []error{ErrConnectionLost, e.cause} }
+
+// poisonError reports connections that keep ending the same way right
+// after they connect: most often a message the client cannot take (over
+// a limit, say) that the broker redelivers to every new connection.
+type poisonError struct {
+	times  int
+	within time.Duration
+	cause  error
+}
+
+func (e *poisonError) Error() string {
+	return "stomp: " + strconv.Itoa(e.times) + " connections in a row ended within " + e.within.String() +
+		" of connecting, each with: " + e.cause.Error() +
+		"; if a message the client cannot take is being redelivered (a poison message), raise the limit it breaks or remove it from the broker"
+}
+
+func (e *poisonError) Unwrap() error { return e.cause }

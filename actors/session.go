@@ -39,11 +39,8 @@ type session struct {
 	leaving       leaving
 	stopping      bool // Close began: start nothing new
 
-	// Reconnecting (see reconnect.go).
-	reconnecting   bool        // the connection was lost and is being restored
-	attempt        int         // failed reconnect attempts in a row
-	curAddr        string      // the broker of the current attempt
-	reconnectTimer *time.Timer // the wait before the next attempt
+	curAddr string   // the broker of the current attempt
+	retry   retrying // between attempts (reconnect.go)
 }
 
 type subEntry struct {
@@ -68,9 +65,12 @@ func (s *session) Receive(ctx actor.Context) {
 		s.dialed(ctx, m)
 	case *connectWithdrawn:
 		// The caller gave up waiting and now waits for the answer to its
-		// request, which came before this: end the attempt if it still
-		// runs.
+		// request, which came before this: end the attempt (and any
+		// retrying) if it still runs.
 		if s.connectWaiter == m.reply {
+			s.connectWaiter = nil
+			s.retry = retrying{}
+			s.c.emit(&ConnectedEvent{Err: m.err})
 			s.lose(ctx, m.err)
 		}
 		select {
@@ -257,12 +257,15 @@ func (s *session) lose(ctx actor.Context, err error) {
 	}
 	s.gen++
 	resilient := s.keepsTrying(prev, err)
-	for _, t := range []*time.Timer{s.connectTimer, s.leaving.timer, s.reconnectTimer} {
+	for _, t := range []*time.Timer{s.connectTimer, s.leaving.timer, s.retry.timer} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-	s.connectTimer, s.reconnectTimer = nil, nil
+	s.connectTimer, s.retry.timer = nil, nil
+	if resilient && prev == Connected {
+		s.lostWhileUp(err)
+	}
 	if s.dialing != nil {
 		s.dialing.abandon()
 		s.dialing = nil
@@ -304,11 +307,11 @@ func (s *session) lose(ctx actor.Context, err error) {
 		}
 	} else {
 		s.endSubscriptions(ctx)
-		s.reconnecting = false
+		s.retry = retrying{}
 	}
 	s.setState(Disconnected)
 	s.c.info.Store(nil)
-	if s.connectWaiter != nil {
+	if s.connectWaiter != nil && !resilient {
 		cerr := err
 		if cerr == nil {
 			cerr = ErrInterrupted

@@ -309,7 +309,9 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		Reconnect: actors.ReconnectPolicy{
 			Enabled: c.reconnect.Enabled, InitialDelay: c.reconnect.InitialDelay,
 			MaxDelay: c.reconnect.MaxDelay, MaxAttempts: c.reconnect.MaxAttempts,
+			StableAfter: c.reconnect.StableAfter,
 		},
+		Credentials: s.credentialsFor(c.credentials),
 	}, via, nil
 }
 

@@ -108,6 +108,8 @@ type config struct {
 	proxyExceptions              []string // ProxyExceptionsList
 	webSocketURL                 string   // WebSocketURL (websocket.go)
 
+	credentials Credentials // WithCredentials
+
 	// Not settings: fixed for the client's life.
 	engine *actors.Engine
 	logger *slog.Logger

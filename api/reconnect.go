@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"math"
 	"net"
 	"strconv"
@@ -8,22 +9,33 @@ import (
 	"time"
 )
 
-// Reconnect says whether and how the client restores a lost connection by
-// itself. When Enabled, losing an established connection (not Disconnect,
-// Interrupt or Close) starts a loop of attempts: RemoteHost:RemotePort and
-// then each FailoverServers broker in turn, waiting between attempts with
-// a capped, jittered exponential backoff. On success every live
-// subscription is sent again with its id, ack mode and headers, so
-// OnMessageIn handlers keep receiving. Meanwhile the client is connecting:
-// sends fail with ErrNotConnected, Connect with ErrAlreadyConnected, and
-// Disconnect or Interrupt end the loop. OnDisconnected fires for the lost
-// connection, OnConnectionStatus with "reconnecting", "reconnected" or
-// "gave up", OnConnected for the restored one; after MaxAttempts failures
-// in a row OnError reports that the client gave up. Open transactions and
-// pending receipts end with the old connection, as the broker ends them,
-// and messages received but not acknowledged are redelivered by the
-// broker. Failover servers share every transport setting; with a
-// WebSocketURL the URL is always the one dialed.
+// Reconnect says whether and how the client keeps trying. When Enabled:
+//
+//   - Connect tries RemoteHost:RemotePort and then each FailoverServers
+//     broker in turn until one answers (OnConnectionStatus "retrying" for
+//     each failed attempt), bounded by Timeout or the caller's context. A
+//     broker that refuses the client (an ERROR: a login, a virtual host)
+//     is not retried: the others would say the same.
+//   - Losing an established connection (not Disconnect, Interrupt or
+//     Close) starts the same loop of attempts, the primary first. On
+//     success every live subscription is sent again with its id, ack mode
+//     and headers, so OnMessageIn handlers keep receiving.
+//
+// The wait between attempts is a capped, jittered exponential backoff that
+// starts over only after a connection stayed up for StableAfter: a
+// connection that dies right after connecting (a message the client cannot
+// take, say) does not make the client hammer the broker, and when it
+// happens three times in a row in the same way OnError says so once.
+// Meanwhile the client is connecting: sends fail with ErrNotConnected
+// (with WithAtLeastOnce they wait in the outbox), Connect with
+// ErrAlreadyConnected, and Disconnect or Interrupt end the loop.
+// OnDisconnected fires for the lost connection, OnConnectionStatus with
+// "reconnecting", "reconnected" or "gave up", OnConnected for the restored
+// one; after MaxAttempts attempts OnError (or the waiting Connect) reports
+// that the client gave up. Open transactions end with the old connection,
+// as the broker ends them, and messages received but not acknowledged are
+// redelivered by the broker. Failover servers share every transport
+// setting; with a WebSocketURL the URL is always the one dialed.
 type Reconnect struct {
 	// Enabled turns reconnecting on. Default false.
 	Enabled bool
@@ -31,9 +43,12 @@ type Reconnect struct {
 	InitialDelay time.Duration
 	// MaxDelay caps the wait between attempts. Default 30s.
 	MaxDelay time.Duration
-	// MaxAttempts gives up after this many failed attempts in a row; 0
-	// never gives up. Default 0.
+	// MaxAttempts gives up after this many attempts since the last
+	// stable connection; 0 never gives up. Default 0.
 	MaxAttempts int
+	// StableAfter is how long a connection must stay up for the backoff
+	// to start over. Default MaxDelay.
+	StableAfter time.Duration
 }
 
 // WithReconnect sets the reconnect policy (the AutoReconnect,
@@ -41,8 +56,8 @@ type Reconnect struct {
 // Default: no reconnecting.
 func WithReconnect(r Reconnect) Option {
 	return setOpt("Reconnect", func(c *config, r Reconnect) error {
-		if r.InitialDelay < 0 || r.MaxDelay < 0 || r.MaxAttempts < 0 {
-			return invalid("Reconnect: delays and MaxAttempts must not be negative")
+		if r.InitialDelay < 0 || r.MaxDelay < 0 || r.MaxAttempts < 0 || r.StableAfter < 0 {
+			return invalid("Reconnect: delays, StableAfter and MaxAttempts must not be negative")
 		}
 		c.reconnect = r
 		return nil
@@ -50,8 +65,8 @@ func WithReconnect(r Reconnect) Option {
 }
 
 // WithFailoverServers sets FailoverServers: more brokers ("host:port"),
-// tried in turn after RemoteHost:RemotePort when reconnecting. Default
-// none.
+// tried in turn after RemoteHost:RemotePort by Connect and when
+// reconnecting, with a Reconnect policy. Default none.
 func WithFailoverServers(servers ...string) Option {
 	return setOpt("FailoverServers", func(c *config, v []string) error { return c.setFailover(v) }, servers)
 }
@@ -87,4 +102,32 @@ var reconnectSettings = []setting{
 	{name: "FailoverServers", connect: true,
 		get: configGet(func(c *config) string { return strings.Join(c.failover, ",") }),
 		set: func(c *config, v string) error { return c.setFailover(strings.Split(v, ",")) }},
+}
+
+// Credentials supplies the user and password of one connection attempt to
+// server ("host:port"); see WithCredentials.
+type Credentials func(ctx context.Context, server string) (user, password string, err error)
+
+// WithCredentials makes every connection attempt (the first Connect, each
+// failover and reconnect) ask f for its user and password instead of
+// using User and Password, so logins with expiring tokens survive
+// reconnects. f runs on a goroutine of the attempt, bounded by ctx (the
+// connection timeout); an error fails the attempt. The passwords it
+// returns are scrubbed from logs and errors like Password. Default none.
+func WithCredentials(f Credentials) Option {
+	return optionFunc(func(c *config) { c.credentials = f })
+}
+
+// credentialsFor wraps f so the passwords it gives are scrubbed.
+func (s *STOMP) credentialsFor(f Credentials) func(context.Context, string) (string, string, error) {
+	if f == nil {
+		return nil
+	}
+	return func(ctx context.Context, server string) (string, string, error) {
+		user, password, err := f(ctx, server)
+		if err == nil && password != "" {
+			s.noteIssued(password)
+		}
+		return user, password, err
+	}
 }

@@ -1,9 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/stompactor/stompactor/sim"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,4 +75,34 @@ func TestReconnectSettings(t *testing.T) {
 	bad := NewSTOMP(WithReconnect(Reconnect{Enabled: true, MaxAttempts: -1}))
 	defer bad.Close()
 	assert.True(t, errors.Is(bad.Connect("127.0.0.1", 1), ErrInvalidArgument))
+}
+
+// WithCredentials gives every attempt its own login; the passwords it
+// hands out never reach a log.
+func TestCredentialsCallback(t *testing.T) {
+	b := newBroker(t, sim.WithUser("svc", "token-one-0001"), sim.WithUser("svc2", "token-two-0002"))
+	var logs logSink
+	calls := 0
+	s := newClient(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		WithLogLevel(3), WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
+		WithCredentials(func(_ context.Context, server string) (string, string, error) {
+			calls++
+			if calls == 1 {
+				return "svc", "token-one-0001", nil
+			}
+			return "svc2", "token-two-0002", nil
+		}))
+	h, p := hostPort(t, b.Addr())
+	require.NoError(t, s.Connect(h, p))
+	require.NoError(t, b.CloseConnection(1))
+	waitFor(t, "the reconnection", func() bool { return s.Stats().Reconnects == 1 && s.Connected() })
+	info, ok := b.Connection(2)
+	require.True(t, ok)
+	require.Equal(t, "svc2", info.Login)
+	for _, line := range logs.all() {
+		require.NotContains(t, line, "token-one-0001")
+		require.NotContains(t, line, "token-two-0002")
+	}
+	// A broker that echoes a token in an ERROR or a log line is scrubbed.
+	require.Equal(t, "echo: <redacted>, <redacted>", s.scrub("echo: token-one-0001, token-two-0002"))
 }

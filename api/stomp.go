@@ -26,6 +26,7 @@ type STOMP struct {
 	closed bool
 
 	secrets atomic.Pointer[[]string] // values scrubbed from logs and errors
+	issued  []string                 // passcodes the Credentials callback gave, newest last (under mu)
 
 	hmu      sync.RWMutex
 	handlers handlers
@@ -265,12 +266,28 @@ func (s *STOMP) logf(level int, msg string) {
 // is not shared yet.
 func (s *STOMP) updateSecrets() {
 	var out []string
-	for _, v := range []string{s.cfg.password, s.cfg.fw.Password, s.cfg.ssl.CertStorePassword} {
+	for _, v := range append([]string{s.cfg.password, s.cfg.fw.Password, s.cfg.ssl.CertStorePassword}, s.issued...) {
 		if len(v) >= minSecretLen {
 			out = append(out, v)
 		}
 	}
 	s.secrets.Store(&out)
+}
+
+// issuedSecrets is how many passcodes from the Credentials callback are
+// remembered for scrubbing: the current one and a few before it, which a
+// broker may still echo.
+const issuedSecrets = 4
+
+// noteIssued remembers a passcode the Credentials callback returned.
+func (s *STOMP) noteIssued(passcode string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.issued = append(s.issued, passcode)
+	if len(s.issued) > issuedSecrets {
+		s.issued = s.issued[len(s.issued)-issuedSecrets:]
+	}
+	s.updateSecrets()
 }
 
 // minSecretLen is the shortest secret scrubbed from text: shorter ones
