@@ -39,6 +39,9 @@ type Conn struct {
 	// called from inside one does not wait for itself.
 	callbacks atomic.Int32
 
+	ob         *outbox // at-least-once publishing (outbox.go), made on first use
+	outboxOnce sync.Once
+
 	wg          sync.WaitGroup // the reader and dial goroutines
 	closed      chan struct{}  // Close began
 	down        chan struct{}  // the session ended the connection for Close

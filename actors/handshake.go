@@ -39,6 +39,7 @@ func (s *session) startAttempt(ctx actor.Context) {
 	gen := s.gen
 	s.lastServerErr = nil
 	s.receipts = newReceiptBook(&s.c.stats)
+	s.receipts.answered = s.entryAnswered
 	s.status("dialing", s.curAddr)
 
 	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
@@ -160,6 +161,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	if s.retry.active && s.connectWaiter == nil {
 		s.restored(ctx)
 	}
+	s.resend(ctx)
 	s.retry.active = false
 	s.retry.upSince = time.Now()
 	s.status("connected", info.Version.String())

@@ -18,6 +18,9 @@ type leaving struct {
 	timeout   time.Duration
 	timer     *time.Timer
 	quiescing map[string]bool // subscriptions still finishing
+	// awaitOutbox: the outbox drains (every message confirmed) before
+	// the subscriptions quiesce and DISCONNECT goes out.
+	awaitOutbox bool
 }
 
 // end answers the Disconnect calls, if any: nil for a clean end, else why.
@@ -48,7 +51,16 @@ func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
 	gen := s.gen
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	s.leaving.timer = time.AfterFunc(m.timeout, func() { sys.Root.Send(self, &disconnectTimedOut{gen: gen}) })
-	// Let running handlers finish and their ACKs go out first.
+	if !s.outboxEmpty() {
+		s.leaving.awaitOutbox = true // settle continues once it is empty
+		return
+	}
+	s.quiesceSubscriptions(ctx)
+}
+
+// quiesceSubscriptions lets running handlers finish and their ACKs go out
+// before DISCONNECT.
+func (s *session) quiesceSubscriptions(ctx actor.Context) {
 	for _, e := range s.subs {
 		s.leaving.quiescing[e.spec.ID] = true
 		e.route.draining.Store(true)
@@ -91,7 +103,10 @@ func (s *session) writeDisconnect(ctx actor.Context) {
 // clean.
 func (s *session) disconnectTimedOut(ctx actor.Context) {
 	what := "the broker did not confirm DISCONNECT"
-	if s.leaving.receiptID == "" {
+	switch {
+	case s.leaving.awaitOutbox:
+		what = "the broker did not confirm every message of the outbox"
+	case s.leaving.receiptID == "":
 		what = "the subscriptions' handlers did not finish"
 	}
 	s.lose(ctx, &disconnectTimeoutError{what: what, after: s.leaving.timeout})

@@ -82,6 +82,7 @@ type reconnectTick struct{ gen uint64 }
 type disconnectTimedOut struct{ gen uint64 }
 
 type receiptAwaited struct {
+	entry   *outEntry // an outbox message, answered through the session
 	gen     uint64
 	token   bool // holds a token of the link's receiptSlots
 	id      string
@@ -113,6 +114,22 @@ type writeFrame struct {
 	// taken is set when the writer has buffered the frame with its
 	// receipt header: from then on the session answers reply.
 	taken atomic.Bool
+	// entry is the outbox message the frame carries: the session, not a
+	// reply channel, hears its outcome.
+	entry *outEntry
+}
+
+// Commands and facts of the outbox (outbox.go).
+
+type reliableSend struct {
+	entry *outEntry
+	cfg   OutboxConfig
+}
+
+// entryFailed reports an outbox message the writer could not write.
+type entryFailed struct {
+	entry *outEntry
+	err   error
 }
 
 type disconnectWritten struct{ gen uint64 }

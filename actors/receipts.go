@@ -15,6 +15,7 @@ type pendingReceipt struct {
 	deadline time.Time
 	done     bool
 	token    bool
+	entry    *outEntry
 }
 
 // receiptBook matches RECEIPT frames to the frames that asked for them, in
@@ -27,6 +28,8 @@ type receiptBook struct {
 	timer *time.Timer
 	due   time.Time
 	stats *counters
+	// answered hears the outcome of outbox messages (their reply is nil).
+	answered func(*outEntry, error)
 }
 
 func newReceiptBook(stats *counters) *receiptBook {
@@ -41,7 +44,7 @@ func (b *receiptBook) add(m *receiptAwaited, self *actor.PID, sys *actor.ActorSy
 	if b.byID == nil {
 		b.byID = map[string]*pendingReceipt{}
 	}
-	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, deadline: time.Now().Add(m.timeout), token: m.token}
+	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, deadline: time.Now().Add(m.timeout), token: m.token, entry: m.entry}
 	b.order = append(b.order, p)
 	b.byID[m.id] = p
 	b.stats.ReceiptsPending.Add(1)
@@ -91,6 +94,22 @@ func (b *receiptBook) finish(p *pendingReceipt, err error) {
 	if p.reply != nil {
 		p.reply <- err
 	}
+	if p.entry != nil && b.answered != nil {
+		b.answered(p.entry, err)
+	}
+}
+
+// dropEntries forgets the receipts of outbox messages without answering
+// them: their connection ended, and the outbox decides what becomes of
+// them.
+func (b *receiptBook) dropEntries() {
+	for _, p := range b.order {
+		if p.entry != nil && !p.done {
+			p.entry = nil
+			b.finish(p, nil)
+		}
+	}
+	b.compact()
 }
 
 // compact drops finished receipts from the order. With none left, the

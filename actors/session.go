@@ -21,6 +21,7 @@ import (
 // (subscriptions), reconnect.go (coming back after a loss).
 type session struct {
 	c     *Conn
+	ctx   actor.Context // the message being handled's, during Receive
 	state State
 	gen   uint64 // one per connection attempt; facts of older ones are dropped
 	cfg   ConnectConfig
@@ -39,8 +40,9 @@ type session struct {
 	leaving       leaving
 	stopping      bool // Close began: start nothing new
 
-	curAddr string   // the broker of the current attempt
-	retry   retrying // between attempts (reconnect.go)
+	curAddr   string       // the broker of the current attempt
+	retry     retrying     // between attempts (reconnect.go)
+	outboxCfg OutboxConfig // of the last reliable send (outbox.go)
 }
 
 type subEntry struct {
@@ -50,6 +52,7 @@ type subEntry struct {
 }
 
 func (s *session) Receive(ctx actor.Context) {
+	s.ctx = ctx
 	switch m := ctx.Message().(type) {
 	case *actor.Stopping:
 		// An actor still runs user messages while its children stop; a
@@ -142,6 +145,10 @@ func (s *session) Receive(ctx actor.Context) {
 		ctx.Send(s.tx, m)
 	case *actorPanicked:
 		s.panicked(ctx, m)
+	case *reliableSend:
+		s.reliable(ctx, m)
+	case *entryFailed:
+		s.entryAnswered(m.entry, m.err)
 	}
 }
 
@@ -293,6 +300,7 @@ func (s *session) lose(ctx actor.Context, err error) {
 		}
 	}
 	s.heartbeat, s.reader, s.writer = nil, nil, nil
+	s.outboxLost(resilient, err)
 	if s.receipts != nil {
 		s.receipts.failAll(lostErr)
 	}

@@ -18,6 +18,7 @@ type counters struct {
 	Connects, Disconnects atomic.Int64
 	Panics                atomic.Int64
 	Reconnects            atomic.Int64
+	Resent                atomic.Int64
 }
 
 // Stats is a snapshot of a connection's counters since it was made (they
@@ -34,6 +35,8 @@ type Stats struct {
 	Dropped                 int64 // messages dropped by a FullDrop queue, while disconnecting, or from a dead connection
 	Connects, Disconnects   int64 // connections made and ended
 	Reconnects              int64 // connections restored by the Reconnect policy
+	Resent                  int64 // at-least-once messages sent again after a reconnect
+	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
 	Panics                  int64 // panics recovered in handlers and actors
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)
 	// Subscriptions counts the messages received per live subscription id.
@@ -54,8 +57,8 @@ func (c *Conn) Stats() Stats {
 		HeartbeatsMissed: s.HeartbeatsMissed.Load(),
 		Dropped:          s.Dropped.Load(),
 		Connects:         s.Connects.Load(), Disconnects: s.Disconnects.Load(),
-		Reconnects: s.Reconnects.Load(),
-		Panics:     s.Panics.Load(),
+		Reconnects: s.Reconnects.Load(), Resent: s.Resent.Load(), Outbox: int64(c.Outbox()),
+		Panics: s.Panics.Load(),
 	}
 	out.Subscriptions = map[string]int64{}
 	for _, sub := range c.Subscriptions() {

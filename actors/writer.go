@@ -75,10 +75,7 @@ func (w *writer) failed(ctx actor.Context, err error, stack string) {
 
 func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	if w.disconnected {
-		w.release(m)
-		if m.reply != nil {
-			m.reply <- ErrNotConnected
-		}
+		w.refuse(ctx, m, ErrNotConnected)
 		return
 	}
 	if m.frame == nil {
@@ -89,10 +86,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			select {
 			case w.l.receiptSlots <- struct{}{}:
 			default:
-				w.release(m)
-				if m.reply != nil {
-					m.reply <- ErrTooManyReceipts
-				}
+				w.refuse(ctx, m, ErrTooManyReceipts)
 				return
 			}
 			w.receiptSeq++
@@ -103,10 +97,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			if m.receipt > 0 {
 				<-w.l.receiptSlots
 			}
-			w.release(m)
-			if m.reply != nil {
-				m.reply <- err
-			}
+			w.refuse(ctx, m, err)
 			return
 		}
 		w.disconnected = m.frame.Command == frames.CmdDisconnect
@@ -114,7 +105,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// reach the session first.
 			m.taken.Store(true)
-			ctx.Send(w.session, &receiptAwaited{gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
+			ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
 			w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
 		}
 		if w.c.logFrames.Load() {
@@ -207,6 +198,17 @@ func (w *writer) flush(ctx actor.Context) {
 	}
 	if wasFull && cap(w.l.credits) > 0 {
 		w.c.emit(&ReadyToSendEvent{})
+	}
+}
+
+// refuse answers a frame the writer will not write.
+func (w *writer) refuse(ctx actor.Context, m *writeFrame, err error) {
+	w.release(m)
+	if m.reply != nil {
+		m.reply <- err
+	}
+	if m.entry != nil {
+		ctx.Send(w.session, &entryFailed{entry: m.entry, err: err})
 	}
 }
 

@@ -140,7 +140,7 @@ var settingsTable = append(append([]setting{
 		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
 	intSetting("InBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.inBufferSize }),
 	intSetting("OutBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.outBufferSize }),
-}, append(secureSettings, webSocketSettings...)...), reconnectSettings...)
+}, append(secureSettings, webSocketSettings...)...), append(reconnectSettings, atLeastOnceSettings...)...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {
 	return func(s *STOMP) (string, error) { return get(s, f), nil }

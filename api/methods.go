@@ -167,12 +167,24 @@ func (s *STOMP) SendDataContext(ctx context.Context, destination string, data []
 }
 
 func (s *STOMP) send(ctx context.Context, destination string, body []byte, defType string) error {
+	f, eng, cfg, err := s.sendFrame(destination, body, defType)
+	if err != nil {
+		return err
+	}
+	if cfg.atLeastOnce {
+		return s.sendReliable(ctx, eng, f, cfg)
+	}
+	return s.sendNow(ctx, eng, f, cfg)
+}
+
+// sendFrame builds the SEND frame of a message from the settings.
+func (s *STOMP) sendFrame(destination string, body []byte, defType string) (*frames.Frame, *actors.Conn, sendOptions, error) {
 	if destination == "" {
-		return invalid("a message needs a destination")
+		return nil, nil, sendOptions{}, invalid("a message needs a destination")
 	}
 	eng, err := s.connected()
 	if err != nil {
-		return err
+		return nil, nil, sendOptions{}, err
 	}
 	cfg := s.sendSettings()
 	f := frames.New(frames.CmdSend, frames.HdrDestination, destination)
@@ -188,6 +200,12 @@ func (s *STOMP) send(ctx context.Context, destination string, body []byte, defTy
 		f.Headers.Set(h.Key, h.Value)
 	}
 	f.Body = body
+	return f, eng, cfg, nil
+}
+
+// sendNow queues f for the writer (waiting for its RECEIPT with
+// RequestReceipts).
+func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions) error {
 	if !cfg.requestReceipts {
 		// The common case: room in the outgoing queue, nothing to wait for.
 		if queued, err := eng.TrySend(f); err != nil {
@@ -228,13 +246,15 @@ type sendOptions struct {
 	headers                    []Header // only ever appended to or replaced, so safe to range over
 	timeout                    time.Duration
 	requestReceipts            bool
+	atLeastOnce                bool
+	outbox                     actors.OutboxConfig
 }
 
 func (s *STOMP) sendSettings() sendOptions {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &s.cfg
-	return sendOptions{c.contentType, c.transactionID, c.headers, c.timeout, c.requestReceipts}
+	return sendOptions{c.contentType, c.transactionID, c.headers, c.timeout, c.requestReceipts, c.atLeastOnce.Enabled, c.outboxConfig()}
 }
 
 // BeginTransaction opens transaction id on the broker. Set TransactionID

@@ -109,6 +109,7 @@ type config struct {
 	webSocketURL                 string   // WebSocketURL (websocket.go)
 
 	credentials Credentials // WithCredentials
+	atLeastOnce AtLeastOnce // WithAtLeastOnce (atleastonce.go)
 
 	// Not settings: fixed for the client's life.
 	engine *actors.Engine

@@ -1,0 +1,230 @@
+package actors
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// The outbox: at-least-once publishing. Every message sent through
+// SendReliable carries a receipt and stays in the session's outbox until
+// its own RECEIPT arrives. When the connection ends first and a Reconnect
+// policy brings it back, the message is sent again on the new connection;
+// a message sent while the client reconnects waits in the outbox. So no
+// message whose send was confirmed is lost, and a message may arrive twice
+// (the broker had it, its RECEIPT was lost with the connection): consumers
+// de-duplicate with the DedupHeader. The outbox is bounded (MaxOutbox) and
+// lives in memory: a crash of the process loses what it holds.
+
+// OutboxConfig configures at-least-once publishing.
+type OutboxConfig struct {
+	// Max bounds the messages waiting for their RECEIPT; a send waits for
+	// room, bounded by its context. Default 1024.
+	Max int
+	// ConfirmTimeout bounds the wait for one message's RECEIPT on a live
+	// connection; past it the message fails with ErrReceiptTimeout
+	// (outcome unknown). Default 30s.
+	ConfirmTimeout time.Duration
+	// DedupHeader, when set, names a header each message carries with an
+	// id unique to it and kept across resends, so that a consumer can drop
+	// the copies a resend makes. Default none.
+	DedupHeader string
+}
+
+func (o *OutboxConfig) withDefaults() {
+	if o.Max <= 0 {
+		o.Max = 1024
+	}
+	if o.ConfirmTimeout <= 0 {
+		o.ConfirmTimeout = 30 * time.Second
+	}
+}
+
+// outEntry is one message of the outbox.
+type outEntry struct {
+	frame *frames.Frame // without receipt header; each transmission copies it
+	done  func(error)   // called once, on the session's goroutine
+	gen   uint64        // the connection it was last written on; 0: not written
+	sends int           // transmissions so far
+	slot  bool          // holds a token of the outbox bound
+}
+
+// outbox is the session's list of unconfirmed messages, oldest first.
+type outbox struct {
+	entries []*outEntry
+	slots   chan struct{} // a token per entry, taken by the sender
+	prefix  string        // of dedup ids: random per Conn
+	seq     uint64
+}
+
+// SendReliable sends f at least once: it takes a place in the outbox
+// (waiting for room, bounded by ctx) and returns; done is called once with
+// nil when the broker confirmed f with its RECEIPT, or with the error that
+// ended it: a broker ERROR naming it, ErrReceiptTimeout, ErrOutcomeUnknown
+// when the connection ended for good (no Reconnect policy, Disconnect,
+// Close) before the RECEIPT. done runs on an engine goroutine, in the
+// order the broker answered, and must not block. f is not used by the
+// caller afterwards. A frame that joins a transaction is refused: resent
+// alone, it would leave its transaction.
+func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConfig, done func(error)) error {
+	if f.Headers.Has(frames.HdrTransaction) {
+		return ErrReliableInTransaction
+	}
+	ob := c.outbox(cfg)
+	select {
+	case ob.slots <- struct{}{}:
+	default:
+		select {
+		case ob.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctxErr(ctx)
+		case <-c.closed:
+			return ErrClosed
+		}
+	}
+	select {
+	case <-c.closed:
+		<-ob.slots
+		return ErrClosed
+	default:
+	}
+	c.eng.sys.Root.Send(c.session, &reliableSend{entry: &outEntry{frame: f, done: done, slot: true}, cfg: cfg})
+	return nil
+}
+
+// outbox returns the connection's outbox, made on first use.
+func (c *Conn) outbox(cfg OutboxConfig) *outbox {
+	c.outboxOnce.Do(func() {
+		cfg.withDefaults()
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		c.ob = &outbox{slots: make(chan struct{}, cfg.Max), prefix: hex.EncodeToString(b[:])}
+	})
+	return c.ob
+}
+
+// Outbox counts the messages waiting for their RECEIPT.
+func (c *Conn) Outbox() int {
+	if c.ob == nil {
+		return 0
+	}
+	return len(c.ob.slots)
+}
+
+// reliable takes a message into the outbox and sends it now if connected.
+func (s *session) reliable(ctx actor.Context, m *reliableSend) {
+	e := m.entry
+	if s.state == Disconnected && !s.retry.active || s.state == Disconnecting {
+		s.settle(e, ErrNotConnected)
+		return
+	}
+	cfg := m.cfg
+	cfg.withDefaults()
+	s.outboxCfg = cfg
+	ob := s.c.ob
+	if cfg.DedupHeader != "" {
+		ob.seq++
+		e.frame.Headers.Set(cfg.DedupHeader, ob.prefix+"-"+strconv.FormatUint(ob.seq, 10))
+	}
+	ob.entries = append(ob.entries, e)
+	if s.state == Connected {
+		s.transmit(ctx, e)
+	}
+}
+
+// transmit writes an entry on the current connection with a receipt.
+func (s *session) transmit(ctx actor.Context, e *outEntry) {
+	f := &frames.Frame{Command: e.frame.Command, Headers: slices.Clone(e.frame.Headers), Body: e.frame.Body}
+	e.gen = s.gen
+	e.sends++
+	if e.sends > 1 {
+		s.c.stats.Resent.Add(1)
+	}
+	ctx.Send(s.writer, &writeFrame{frame: f, receipt: s.outboxCfg.ConfirmTimeout, entry: e})
+}
+
+// resend writes, in order, every entry not written on this connection.
+func (s *session) resend(ctx actor.Context) {
+	if s.c.ob == nil {
+		return
+	}
+	for _, e := range s.c.ob.entries {
+		if e.gen != s.gen {
+			s.transmit(ctx, e)
+		}
+	}
+}
+
+// settle ends an entry with its outcome.
+func (s *session) settle(e *outEntry, err error) {
+	if ob := s.c.ob; ob != nil {
+		if i := slices.Index(ob.entries, e); i >= 0 {
+			ob.entries = slices.Delete(ob.entries, i, i+1)
+		}
+		if e.slot {
+			e.slot = false
+			<-ob.slots
+		}
+	}
+	if e.done != nil {
+		e.done(err)
+	}
+	if s.state == Disconnecting && s.leaving.awaitOutbox && s.outboxEmpty() {
+		s.leaving.awaitOutbox = false
+		s.quiesceSubscriptions(s.ctx)
+	}
+}
+
+func (s *session) outboxEmpty() bool { return s.c.ob == nil || len(s.c.ob.entries) == 0 }
+
+// entryAnswered settles an entry its receipt book entry ended: a RECEIPT,
+// an ERROR naming it, its deadline. The end of the connection is not an
+// answer: lose takes the entries back first (outboxLost).
+func (s *session) entryAnswered(e *outEntry, err error) {
+	if e.gen != s.gen {
+		return // taken back when its connection ended
+	}
+	s.settle(e, err)
+}
+
+// outboxLost handles the entries of a connection that ended: with another
+// connection coming they wait for it, else they fail, their outcome
+// unknown.
+func (s *session) outboxLost(resilient bool, cause error) {
+	s.leaving.awaitOutbox = false // the connection is ending: no DISCONNECT follows
+	if s.receipts != nil {
+		s.receipts.dropEntries()
+	}
+	ob := s.c.ob
+	if ob == nil || len(ob.entries) == 0 {
+		return
+	}
+	if resilient {
+		for _, e := range ob.entries {
+			e.gen = 0
+		}
+		return
+	}
+	if cause == nil {
+		cause = ErrNotConnected
+	}
+	err := outcomeUnknown(cause)
+	for _, e := range slices.Clone(ob.entries) {
+		if e.gen == 0 {
+			s.settle(e, connectionLost(cause))
+		} else {
+			s.settle(e, err)
+		}
+	}
+}
+
+// ErrReliableInTransaction refuses an at-least-once send that joins a
+// transaction: resent alone after a reconnect, it would leave it.
+var ErrReliableInTransaction = errors.New("stomp: an at-least-once send cannot join a transaction (a resend would leave it)")

@@ -1,0 +1,162 @@
+package api
+
+import (
+	"context"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// AtLeastOnce makes publishing survive a lost connection.
+//
+// What it guarantees: every message whose send returned nil (or whose
+// SendDataAsync callback got nil) was confirmed by the broker with its own
+// RECEIPT. A message is kept in the client's outbox until that RECEIPT
+// comes; when the connection ends first and the Reconnect policy brings it
+// back, the message is sent again, in order with the others; a message
+// sent while the client reconnects waits in the outbox (bounded by Timeout
+// or the caller's context) instead of failing.
+//
+// What it does not: the outbox lives in memory, so a crash of the process
+// loses what it holds; a message can arrive twice (the broker had it and
+// its RECEIPT was lost with the connection), so consumers that care drop
+// copies by DedupHeader; surviving a broker restart also needs the
+// broker's persistence (persistent:true on RabbitMQ and ActiveMQ). A
+// message that joins a transaction is refused (resent alone, it would
+// leave its transaction): commit transactions with receipts instead.
+//
+// What it costs: a RECEIPT per message, and the outbox's memory (MaxOutbox
+// messages at most). A synchronous send waits for its RECEIPT, a broker
+// round trip; SendDataAsync does not, so throughput stays high.
+type AtLeastOnce struct {
+	// Enabled makes SendMessage and SendData at-least-once. Default false.
+	Enabled bool
+	// MaxOutbox bounds the messages waiting for their RECEIPT; a send
+	// waits for room. Fixed at the client's first at-least-once send.
+	// Default 1024.
+	MaxOutbox int
+	// DedupHeader, when set, names a header every at-least-once message
+	// carries with an id unique to it and kept across resends. Default
+	// none.
+	DedupHeader string
+}
+
+// WithAtLeastOnce sets at-least-once publishing (the AtLeastOnce,
+// MaxOutbox and DedupHeader settings). Default off.
+func WithAtLeastOnce(a AtLeastOnce) Option {
+	return setOpt("AtLeastOnce", func(c *config, a AtLeastOnce) error {
+		if a.MaxOutbox < 0 {
+			return invalid("AtLeastOnce: MaxOutbox must not be negative")
+		}
+		if err := checkHeaderName("DedupHeader", a.DedupHeader); err != nil {
+			return err
+		}
+		c.atLeastOnce = a
+		return nil
+	}, a)
+}
+
+// checkHeaderName refuses a header name that cannot be encoded.
+func checkHeaderName(what, name string) error {
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case 0, '\r', '\n', ':':
+			return invalid("%s %q cannot be a header name", what, name)
+		}
+	}
+	return nil
+}
+
+// outboxConfig is the engine's view of the at-least-once settings.
+func (c *config) outboxConfig() actors.OutboxConfig {
+	return actors.OutboxConfig{Max: c.atLeastOnce.MaxOutbox, ConfirmTimeout: max(c.timeout, listWait), DedupHeader: c.atLeastOnce.DedupHeader}
+}
+
+// SendDataAsync sends data to destination like SendData, but returns once
+// the message is in the outbox (waiting for room, bounded by ctx and
+// Timeout) and calls done once with its outcome: nil when the broker
+// confirmed it with its RECEIPT, else an *Error (its broker ERROR,
+// ErrReceiptTimeout, or ErrOutcomeUnknown when the connection ended for
+// good first). It is at-least-once whatever the AtLeastOnce setting: with
+// a Reconnect policy the message is sent again after a lost connection.
+// done runs on a goroutine of the engine, in the order the broker
+// answers, and must return quickly: hand the outcome on (to a channel,
+// say) rather than call the client from it. data is copied.
+func (s *STOMP) SendDataAsync(ctx context.Context, destination string, data []byte, done func(error)) error {
+	return s.sendAsync(ctx, destination, append([]byte(nil), data...), "", done)
+}
+
+// SendMessageAsync is SendDataAsync for text, with ContentType (text/plain
+// when empty), like SendMessage.
+func (s *STOMP) SendMessageAsync(ctx context.Context, destination, text string, done func(error)) error {
+	return s.sendAsync(ctx, destination, []byte(text), "text/plain", done)
+}
+
+func (s *STOMP) sendAsync(ctx context.Context, destination string, body []byte, defType string, done func(error)) error {
+	f, eng, cfg, err := s.sendFrame(destination, body, defType)
+	if err != nil {
+		return err
+	}
+	return s.reliable(ctx, eng, f, cfg, func(err error) {
+		if done != nil {
+			done(s.err(err, CodeOther))
+		}
+	})
+}
+
+// sendReliable is SendMessage and SendData with AtLeastOnce: they wait for
+// the outcome, bounded by ctx and Timeout. A send whose wait ends first
+// stays in the outbox: its message may still be confirmed later.
+func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
+		defer cancel()
+	}
+	outcome := make(chan error, 1)
+	if err := s.reliable(ctx, eng, f, cfg, func(err error) { outcome <- err }); err != nil {
+		return err
+	}
+	select {
+	case err := <-outcome:
+		return s.err(err, CodeOther)
+	case <-ctx.Done():
+		return s.err(ctx.Err(), CodeOther)
+	}
+}
+
+// reliable hands f to the outbox; a transacted message is refused.
+func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions, done func(error)) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if cfg.timeout > 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
+			defer cancel()
+		}
+	}
+	if f.Headers.Has(frames.HdrTransaction) {
+		return invalid("an at-least-once message cannot join transaction %q: resent alone it would leave it (commit transactions with receipts instead)", f.Header(frames.HdrTransaction))
+	}
+	return s.err(eng.SendReliable(ctx, f, cfg.outbox, done), CodeOther)
+}
+
+// Settings beyond the reference: at-least-once publishing.
+var atLeastOnceSettings = []setting{
+	boolSetting("AtLeastOnce", false, func(c *config) *bool { return &c.atLeastOnce.Enabled }),
+	intSetting("MaxOutbox", true, 0, 1<<20, func(c *config) *int { return &c.atLeastOnce.MaxOutbox }),
+	{name: "DedupHeader",
+		get: configGet(func(c *config) string { return c.atLeastOnce.DedupHeader }),
+		set: func(c *config, v string) error {
+			if err := checkHeaderName("DedupHeader", v); err != nil {
+				return err
+			}
+			c.atLeastOnce.DedupHeader = v
+			return nil
+		}},
+}
