@@ -199,9 +199,10 @@ wait_rabbitmq() {
 # listener), guest/guest on vhost /.
 RMQC_NODES=3
 RMQC_NODE=() # node names, indexed 1..3 (set by config_/load_rabbitmq_cluster)
-# Each VM: one scheduler and one dirty CPU scheduler, four async threads (2
-# shared cores for three nodes); distribution on loopback only.
-RMQC_ERL_ARGS="'+S 1:1 +SDcpu 1:1 +A 4 -kernel inet_dist_use_interface {127,0,0,1}'"
+# Each VM: one scheduler and one dirty CPU scheduler by default (three nodes
+# share the 2 cores), $STOMPACTOR_CLUSTER_ERL_ARGS to change that (emulator
+# flags, no quotes); distribution on loopback only.
+RMQC_ERL_ARGS="'${STOMPACTOR_CLUSTER_ERL_ARGS-+S 1:1 +SDcpu 1:1} -kernel inet_dist_use_interface {127,0,0,1}'"
 
 # config_rabbitmq_cluster: pick the ports and write the files of the three
 # nodes, the shared cookie and the rabbitmqctl wrapper under $DIR/rabbitmq-cluster.
@@ -349,19 +350,25 @@ rmqc_sees() {
 	done
 }
 
-# await_rabbitmq_cluster_node I: node I runs, is a member of the cluster that
-# sees it and every other node that runs (by our records) running, and
-# answers STOMP CONNECT. (restart.sh too)
+# await_rabbitmq_cluster_node I: node I runs, answers STOMP CONNECT, and is a
+# member of a cluster that sees it and every other node that runs (by our
+# records) running. (restart.sh)
 await_rabbitmq_cluster_node() {
+	booted_rabbitmq_cluster_node "$1" && member_rabbitmq_cluster_node "$1"
+}
+
+# member_rabbitmq_cluster_node I: node I sees itself and every other node
+# that runs (by our records) running in its cluster, and answers CONNECT.
+member_rabbitmq_cluster_node() {
 	local i=$1 j want=()
-	booted_rabbitmq_cluster_node "$i" || return 1
 	for j in $(seq 1 $RMQC_NODES); do
 		if [ "$j" = "$i" ] || recorded_pid "rabbitmq-cluster-$j-beam" >/dev/null; then
 			want+=("${RMQC_NODE[j]}")
 		fi
 	done
 	wait_until "rabbitmq-cluster-$i" "$START_TIMEOUT" "in the cluster with ${want[*]}" \
-		rmqc_sees "$i" "${want[@]}"
+		rmqc_sees "$i" "${want[@]}" || return 1
+	wait_stomp "rabbitmq-cluster-$i" "$START_TIMEOUT" "127.0.0.1:${RMQC_STOMP[i]}"
 }
 
 # in_parallel CMD ARG...: run "CMD ARG" for each ARG at once; false when any failed.
@@ -399,9 +406,12 @@ rmqc_join() { rmqc_setup "$1" join_cluster "${RMQC_NODE[1]}"; }
 rmqc_start_app() { rmqc_setup "$1" start_app; }
 
 wait_rabbitmq_cluster() {
-	local c=$DIR/rabbitmq-cluster i others=() addrs=() t0
-	for i in $(seq 1 $RMQC_NODES); do
-		booted_rabbitmq_cluster_node "$i" || return 1
+	local c=$DIR/rabbitmq-cluster i all others=() addrs=() t0
+	all=$(seq 1 $RMQC_NODES)
+	# (Each check in a subshell of its own: they only wait and record pids.)
+	# shellcheck disable=SC2086 # $all: the node numbers
+	in_parallel booted_rabbitmq_cluster_node $all || return 1
+	for i in $all; do
 		[ "$i" = 1 ] || others+=("$i")
 	done
 	t0=$SECONDS
@@ -413,8 +423,10 @@ wait_rabbitmq_cluster() {
 		rmqc_join "$i" || return 1
 	done
 	in_parallel rmqc_start_app "${others[@]}" || return 1
-	for i in $(seq 1 $RMQC_NODES); do
-		await_rabbitmq_cluster_node "$i" || return 1
+	# (start_app returned once each app ran; node 1 never stopped.)
+	# shellcheck disable=SC2086
+	in_parallel member_rabbitmq_cluster_node $all || return 1
+	for i in $all; do
 		addrs+=("127.0.0.1:${RMQC_STOMP[i]}")
 	done
 	log "rabbitmq-cluster: ${RMQC_NODE[*]} run as one cluster, $((SECONDS - RMQC_T0))s after their start (joined and checked in $((SECONDS - t0))s)"
