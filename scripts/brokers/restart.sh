@@ -8,8 +8,11 @@
 #   scripts/brokers/restart.sh DIR BROKER --start  start again after --kill (a no-op, apart from
 #                                                  waiting for CONNECTED, when it runs already)
 #
-# BROKER is rabbitmq or activemq; DIR is the state directory (or DIR/env) of
-# up.sh. Waits are bounded by $STOMPACTOR_BROKERS_TIMEOUT (default 120 s).
+# BROKER is rabbitmq, activemq or rabbitmq-cluster:N (node N=1..3 of the
+# cluster); DIR is the state directory (or DIR/env) of up.sh. A cluster node
+# counts as started once it is back in the cluster (it and every other node
+# that runs see each other running) and answers CONNECT.
+# Waits are bounded by $STOMPACTOR_BROKERS_TIMEOUT (default 120 s).
 # Progress goes to stderr, nothing to stdout; exit status 0 on success.
 # DIR/env stays valid (same ports, same pid file paths); down.sh stops the
 # restarted broker like any other.
@@ -19,7 +22,7 @@ set -euo pipefail
 # shellcheck source=up.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/up.sh"
 
-usage() { die "usage: restart.sh DIR rabbitmq|activemq [--kill|--start]"; }
+usage() { die "usage: restart.sh DIR rabbitmq|activemq|rabbitmq-cluster:N [--kill|--start]"; }
 
 MODE=restart
 ARGS=()
@@ -35,7 +38,7 @@ done
 [ ${#ARGS[@]} -eq 2 ] || usage
 DIR=${ARGS[0]} BROKER=${ARGS[1]}
 case $DIR in */env) DIR=${DIR%/env} ;; esac
-case $BROKER in rabbitmq | activemq) ;; *) usage ;; esac
+case $BROKER in rabbitmq | activemq | rabbitmq-cluster:[1-3]) ;; *) usage ;; esac
 [ -d "$DIR" ] || die "$DIR does not exist"
 [ -f "$DIR/$BROKERS_MARKER" ] || die "$DIR was not made by up.sh (no $BROKERS_MARKER)"
 DIR=$(cd "$DIR" && pwd)
@@ -62,7 +65,10 @@ port_of() {
 #   PORTS  every port the broker listens on (the STOMP port first)
 #   NAMES  the pid-file names of its processes (pids/NAME.pid), main one first
 #   LOGS   its log files
+#   LEADER_NAME  the pid-file name of the process that leads its process group
+#   LAUNCH, AWAIT  the commands that start it and wait until it is ready
 load_broker() {
+	LEADER_NAME=$BROKER LAUNCH=("launch_$BROKER") AWAIT=("await_$BROKER")
 	case $BROKER in
 	rabbitmq)
 		local envf=$DIR/rabbitmq/rabbitmq.env
@@ -84,6 +90,16 @@ load_broker() {
 		PORTS=("$AMQ_STOMP" "$AMQ_STOMPS")
 		NAMES=(activemq)
 		LOGS=("$DIR/activemq/log")
+		;;
+	rabbitmq-cluster:*)
+		local n=${BROKER#*:}
+		load_rabbitmq_cluster
+		PORTS=("${RMQC_STOMP[n]}" "${RMQC_DIST[n]}")
+		LEADER_NAME=rabbitmq-cluster-$n
+		NAMES=("rabbitmq-cluster-$n-beam" "rabbitmq-cluster-$n")
+		LOGS=("$DIR/rabbitmq-cluster/n$n/log/console.log" "$DIR/rabbitmq-cluster/n$n/log/${RMQC_NODE[n]}.log")
+		LAUNCH=(launch_rabbitmq_cluster_node "$n")
+		AWAIT=(await_rabbitmq_cluster_node "$n")
 		;;
 	esac
 }
@@ -197,7 +213,7 @@ leader_alive() {
 	local st start
 	[ -n "$LEADER" ] || return 1
 	if st=$(proc_stat "$LEADER") && [ "${st%% *}" != Z ]; then
-		start=$(cat "$DIR/pids/$BROKER.start" 2>/dev/null || true)
+		start=$(cat "$DIR/pids/$LEADER_NAME.start" 2>/dev/null || true)
 		[ -z "$start" ] || [ "$start" = "${st#* }" ] || return 1
 	fi
 	group_alive "$LEADER"
@@ -218,7 +234,7 @@ refused() {
 kill_broker() {
 	local roots pid w t0 killed=
 	t0=$(now_ms)
-	LEADER=$(cat "$DIR/pids/$BROKER.pid" 2>/dev/null || true)
+	LEADER=$(cat "$DIR/pids/$LEADER_NAME.pid" 2>/dev/null || true)
 	mapfile -t roots < <(running || true)
 	WATCH=()
 	[ ${#roots[@]} -eq 0 ] || collect_tree "${roots[@]}"
@@ -257,15 +273,15 @@ start_broker() {
 	t0=$(now_ms)
 	if pids=$(running); then
 		log "$BROKER runs already (pid $(echo "$pids" | paste -sd ' ')): waiting for CONNECTED"
-		"await_$BROKER" || die "$BROKER runs but does not answer"
+		"${AWAIT[@]}" || die "$BROKER runs but does not answer"
 		return 0
 	fi
-	LEADER=$(cat "$DIR/pids/$BROKER.pid" 2>/dev/null || true)
+	LEADER=$(cat "$DIR/pids/$LEADER_NAME.pid" 2>/dev/null || true)
 	! leader_alive || die "$BROKER: processes of group $LEADER still run; restart.sh DIR $BROKER --kill first"
 	local err
 	err=$(ports_free "${PORTS[@]}" 2>&1) || die "cannot start $BROKER on the same ports: $err"
 	mark "starting again"
-	if ! "launch_$BROKER" || ! "await_$BROKER"; then
+	if ! "${LAUNCH[@]}" || ! "${AWAIT[@]}"; then
 		show_log "$BROKER" "${LOGS[@]}"
 		log "$BROKER did not come back: stopping what was started"
 		kill_broker || true

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start private STOMP brokers and proxies on free loopback ports for the tests.
 #
-#   scripts/brokers/up.sh [rabbitmq] [activemq] [dante] [tinyproxy]
+#   scripts/brokers/up.sh [rabbitmq] [rabbitmq-cluster] [activemq] [dante] [tinyproxy]
 #       (default: rabbitmq activemq)
 #
 # Everything lives in one state directory ($STOMPACTOR_BROKERS_DIR, or a new
@@ -187,6 +187,260 @@ wait_rabbitmq() {
 	env_set STOMPACTOR_RABBITMQ_LOG "$d/log/$RMQ_NODE.log"
 }
 
+# ================================================================ RabbitMQ cluster
+
+# Three more nodes, joined into one cluster for quorum queues (a quorum queue
+# needs a majority: with three nodes it survives the loss of one). Each node
+# has its own node name, distribution and STOMP ports and data directory
+# under $DIR/rabbitmq-cluster/nI; the three share one private Erlang cookie
+# and one private epmd (a node finds its peers through the epmd of their
+# host: on one machine they must all use the same epmd port). Nothing is
+# shared with the `rabbitmq` target. STOMP only (plain TCP; no AMQP
+# listener), guest/guest on vhost /.
+RMQC_NODES=3
+RMQC_NODE=() # node names, indexed 1..3 (set by config_/load_rabbitmq_cluster)
+# Each VM: one scheduler and one dirty CPU scheduler by default (three nodes
+# share the 2 cores), $STOMPACTOR_CLUSTER_ERL_ARGS to change that (emulator
+# flags, no quotes); distribution on loopback only.
+RMQC_ERL_ARGS="'${STOMPACTOR_CLUSTER_ERL_ARGS-+S 1:1 +SDcpu 1:1} -kernel inet_dist_use_interface {127,0,0,1}'"
+
+# config_rabbitmq_cluster: pick the ports and write the files of the three
+# nodes, the shared cookie and the rabbitmqctl wrapper under $DIR/rabbitmq-cluster.
+config_rabbitmq_cluster() {
+	local c=$DIR/rabbitmq-cluster i d node port
+	take_port RMQC_EPMD
+	mkdir -p "$c/home"
+	od -An -N16 -tx1 /dev/urandom | tr -d ' \n' | tr '[:lower:]' '[:upper:]' >"$c/home/.erlang.cookie"
+	chmod 400 "$c/home/.erlang.cookie"
+	: >"$c/rabbitmq-env.conf" # instead of /etc/rabbitmq/rabbitmq-env.conf
+	local ctl_erl_args="'-kernel inet_dist_use_interface {127,0,0,1}'"
+	# The environment of the CLI tools (rabbitmqctl's default node is node 1).
+	cat >"$c/ctl.env" <<-EOF
+		HOME=$c/home
+		ERL_EPMD_PORT=$RMQC_EPMD
+		RABBITMQ_NODENAME=stompactor-$$-1@localhost
+		RABBITMQ_CONF_ENV_FILE=$c/rabbitmq-env.conf
+		RABBITMQ_CTL_ERL_ARGS=$ctl_erl_args
+		RABBITMQ_CTL_DIST_PORT_MIN=0
+		RABBITMQ_CTL_DIST_PORT_MAX=0
+	EOF
+	RMQC_NODE=() RMQC_STOMP=() RMQC_DIST=()
+	for i in $(seq 1 $RMQC_NODES); do
+		d=$c/n$i node=stompactor-$$-$i@localhost
+		take_port port
+		RMQC_DIST[i]=$port
+		take_port port
+		RMQC_STOMP[i]=$port
+		RMQC_NODE[i]=$node
+		mkdir -p "$d/mnesia" "$d/log" "$d/plugins-expand"
+		echo '[rabbitmq_stomp].' >"$d/enabled_plugins"
+		cat >"$d/rabbitmq.conf" <<-EOF
+			cluster_name = stompactor-$$
+			listeners.tcp = none
+			stomp.listeners.tcp.1 = 127.0.0.1:${RMQC_STOMP[i]}
+			disk_free_limit.absolute = 10MB
+			log.file.level = info
+		EOF
+		{
+			cat "$c/ctl.env"
+			cat <<-EOF
+				RABBITMQ_NODENAME=$node
+				RABBITMQ_DIST_PORT=${RMQC_DIST[i]}
+				RABBITMQ_CONFIG_FILE=$d/rabbitmq
+				RABBITMQ_ADVANCED_CONFIG_FILE=$d/advanced.config
+				RABBITMQ_MNESIA_BASE=$d/mnesia
+				RABBITMQ_LOG_BASE=$d/log
+				RABBITMQ_PID_FILE=$d/beam.pid
+				RABBITMQ_ENABLED_PLUGINS_FILE=$d/enabled_plugins
+				RABBITMQ_FEATURE_FLAGS_FILE=$d/feature_flags
+				RABBITMQ_PLUGINS_EXPAND_DIR=$d/plugins-expand
+				RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=$RMQC_ERL_ARGS
+			EOF
+		} >"$d/rabbitmq.env"
+	done
+
+	# rabbitmqctl for the cluster: "$c/rabbitmqctl -n NODE cluster_status";
+	# without -n it talks to node 1.
+	{
+		echo '#!/bin/sh'
+		echo "# rabbitmqctl against the private cluster ${RMQC_NODE[*]}"
+		echo "set -a; . '$c/ctl.env'; set +a"
+		echo "cd '$c' || exit 1"
+		echo "exec ${RUN_AS_RMQ[*]} $RMQ_BIN/rabbitmqctl \"\$@\""
+	} >"$c/rabbitmqctl"
+	chmod 755 "$c/rabbitmqctl"
+	if is_root; then chown -R rabbitmq:rabbitmq "$c"; fi
+}
+
+# load_rabbitmq_cluster: RMQC_EPMD, RMQC_NODE[i], RMQC_DIST[i], RMQC_STOMP[i]
+# from the files config_rabbitmq_cluster wrote. (restart.sh)
+load_rabbitmq_cluster() {
+	local c=$DIR/rabbitmq-cluster i envf
+	[ -f "$c/ctl.env" ] || die "$c/ctl.env is missing: up.sh did not start rabbitmq-cluster in $DIR"
+	RMQC_EPMD=$(sed -n 's/^ERL_EPMD_PORT=//p' "$c/ctl.env")
+	RMQC_NODE=() RMQC_STOMP=() RMQC_DIST=()
+	for i in $(seq 1 $RMQC_NODES); do
+		envf=$c/n$i/rabbitmq.env
+		RMQC_NODE[i]=$(sed -n 's/^RABBITMQ_NODENAME=//p' "$envf" | tail -n 1)
+		RMQC_DIST[i]=$(sed -n 's/^RABBITMQ_DIST_PORT=//p' "$envf")
+		RMQC_STOMP[i]=$(sed -n 's/^stomp\.listeners\.tcp\.1 = 127\.0\.0\.1://p' "$c/n$i/rabbitmq.conf")
+	done
+}
+
+rmqc_ctl() { "$DIR/rabbitmq-cluster/rabbitmqctl" "$@"; }
+
+# launch_rabbitmq_cluster_node I: start node I (and the cluster's epmd unless
+# that still runs) from the files config_rabbitmq_cluster wrote. (restart.sh too)
+launch_rabbitmq_cluster_node() {
+	local i=$1 c=$DIR/rabbitmq-cluster
+	local d=$c/n$i
+	if ! recorded_pid rabbitmq-cluster-epmd >/dev/null; then
+		start_bg rabbitmq-cluster-epmd "$c/epmd.log" "${RUN_AS_RMQ[@]}" \
+			epmd -port "$RMQC_EPMD" -address 127.0.0.1
+	fi
+	wait_until rabbitmq-cluster-epmd 10 "listening on 127.0.0.1:$RMQC_EPMD" \
+		epmd -port "$RMQC_EPMD" -names || return 1
+	rm -f "$d/beam.pid" # the node writes it anew
+	(
+		set -a
+		# shellcheck source=/dev/null
+		. "$d/rabbitmq.env"
+		set +a
+		cd "$d"
+		start_bg "rabbitmq-cluster-$i" "$d/log/console.log" "${RUN_AS_RMQ[@]}" "$RMQ_BIN/rabbitmq-server"
+	)
+}
+
+start_rabbitmq_cluster() {
+	local i
+	RMQC_T0=$SECONDS
+	config_rabbitmq_cluster
+	for i in $(seq 1 $RMQC_NODES); do
+		launch_rabbitmq_cluster_node "$i"
+	done
+}
+
+# booted_rabbitmq_cluster_node I: wait until node I has booted; record the
+# pid of its Erlang VM (down.sh and restart.sh stop it by that pid).
+booted_rabbitmq_cluster_node() {
+	local i=$1 d=$DIR/rabbitmq-cluster/n$1
+	# The STOMP listener opens at the end of the boot; probing it is cheap
+	# (a rabbitmqctl call costs about a second of CPU).
+	wait_stomp "rabbitmq-cluster-$i" "$START_TIMEOUT" "127.0.0.1:${RMQC_STOMP[i]}" || return 1
+	rmqc_ctl -n "${RMQC_NODE[i]}" await_startup --timeout 60 >&2 || return 1
+	cp "$d/beam.pid" "$DIR/pids/rabbitmq-cluster-$i-beam.pid"
+	proc_starttime "$(cat "$d/beam.pid")" >"$DIR/pids/rabbitmq-cluster-$i-beam.start"
+}
+
+# rmqc_running_nodes I: the running nodes of the cluster as node I sees them,
+# one a line.
+rmqc_running_nodes() {
+	rmqc_ctl -n "${RMQC_NODE[$1]}" cluster_status --formatter json 2>/dev/null |
+		"$PYTHON" -c 'import json,sys
+for n in json.load(sys.stdin).get("running_nodes", []): print(n)'
+}
+
+# rmqc_sees I NODE...: node I sees every NODE running in its cluster.
+rmqc_sees() {
+	local i=$1 running n
+	shift
+	running=$(rmqc_running_nodes "$i") || return 1
+	for n in "$@"; do
+		grep -qxF "$n" <<<"$running" || return 1
+	done
+}
+
+# await_rabbitmq_cluster_node I: node I runs, answers STOMP CONNECT, and is a
+# member of a cluster that sees it and every other node that runs (by our
+# records) running. (restart.sh)
+await_rabbitmq_cluster_node() {
+	booted_rabbitmq_cluster_node "$1" && member_rabbitmq_cluster_node "$1"
+}
+
+# member_rabbitmq_cluster_node I: node I sees itself and every other node
+# that runs (by our records) running in its cluster, and answers CONNECT.
+member_rabbitmq_cluster_node() {
+	local i=$1 j want=()
+	for j in $(seq 1 $RMQC_NODES); do
+		if [ "$j" = "$i" ] || recorded_pid "rabbitmq-cluster-$j-beam" >/dev/null; then
+			want+=("${RMQC_NODE[j]}")
+		fi
+	done
+	wait_until "rabbitmq-cluster-$i" "$START_TIMEOUT" "in the cluster with ${want[*]}" \
+		rmqc_sees "$i" "${want[@]}" || return 1
+	wait_stomp "rabbitmq-cluster-$i" "$START_TIMEOUT" "127.0.0.1:${RMQC_STOMP[i]}"
+}
+
+# in_parallel CMD ARG...: run "CMD ARG" for each ARG at once; false when any failed.
+in_parallel() {
+	local cmd=$1 a pids=() rc=0 p
+	shift
+	for a in "$@"; do
+		"$cmd" "$a" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || rc=1
+	done
+	return $rc
+}
+
+# rmqc_setup I ARGS...: rabbitmqctl -n NODE-I ARGS, its output in
+# cluster-setup.log (join_cluster logs harmless errors about tables of the
+# stopped node), shown when it fails.
+rmqc_setup() {
+	local i=$1 out rc=0
+	shift
+	out=$(rmqc_ctl -n "${RMQC_NODE[i]}" "$@" 2>&1) || rc=$?
+	printf '%s\n' "== rabbitmqctl -n ${RMQC_NODE[i]} $* (exit $rc)" "$out" >>"$DIR/rabbitmq-cluster/cluster-setup.log"
+	if [ $rc -ne 0 ]; then
+		log "rabbitmqctl -n ${RMQC_NODE[i]} $* failed (exit $rc):"
+		printf '%s\n' "$out" >&2
+		return 1
+	fi
+	log "rabbitmq-cluster-$i: $*"
+}
+rmqc_stop_app() { rmqc_setup "$1" stop_app; }
+# rmqc_join I: node I (its app stopped) leaves its own one-node cluster and joins node 1's.
+rmqc_join() { rmqc_setup "$1" join_cluster "${RMQC_NODE[1]}"; }
+rmqc_start_app() { rmqc_setup "$1" start_app; }
+
+wait_rabbitmq_cluster() {
+	local c=$DIR/rabbitmq-cluster i all others=() addrs=() t0
+	all=$(seq 1 $RMQC_NODES)
+	# (Each check in a subshell of its own: they only wait and record pids.)
+	# shellcheck disable=SC2086 # $all: the node numbers
+	in_parallel booted_rabbitmq_cluster_node $all || return 1
+	for i in $all; do
+		[ "$i" = 1 ] || others+=("$i")
+	done
+	t0=$SECONDS
+	log "rabbitmq-cluster: ${RMQC_NODE[*]} booted in $((t0 - RMQC_T0))s; joining them"
+	# Node 1 is the seed: the others join it (one at a time: each join
+	# changes the cluster's schema), then start again as its members.
+	in_parallel rmqc_stop_app "${others[@]}" || return 1
+	for i in "${others[@]}"; do
+		rmqc_join "$i" || return 1
+	done
+	in_parallel rmqc_start_app "${others[@]}" || return 1
+	# (start_app returned once each app ran; node 1 never stopped.)
+	# shellcheck disable=SC2086
+	in_parallel member_rabbitmq_cluster_node $all || return 1
+	for i in $all; do
+		addrs+=("127.0.0.1:${RMQC_STOMP[i]}")
+	done
+	log "rabbitmq-cluster: ${RMQC_NODE[*]} run as one cluster, $((SECONDS - RMQC_T0))s after their start (joined and checked in $((SECONDS - t0))s)"
+	env_set STOMPACTOR_CLUSTER_ADDRS "$(IFS=,; echo "${addrs[*]}")"
+	env_set STOMPACTOR_CLUSTER_NODES "$(IFS=,; echo "${RMQC_NODE[*]}")"
+	env_set STOMPACTOR_CLUSTER_CTL "$c/rabbitmqctl"
+	env_set STOMPACTOR_CLUSTER_RESTART "$BROKERS_LIB_DIR/restart.sh"
+	env_set STOMPACTOR_CLUSTER_LOGIN "$LOGIN"
+	env_set STOMPACTOR_CLUSTER_PASSCODE "$PASSCODE"
+	for i in $(seq 1 $RMQC_NODES); do
+		env_set "STOMPACTOR_CLUSTER_LOG_$i" "$c/n$i/log/${RMQC_NODE[i]}.log"
+	done
+}
+
 # ================================================================ ActiveMQ
 
 AMQ_HOME=/usr/share/activemq
@@ -369,7 +623,7 @@ check_proxies() {
 
 packages_for() {
 	case $1 in
-	rabbitmq) echo rabbitmq-server ;;
+	rabbitmq | rabbitmq-cluster) echo rabbitmq-server ;;
 	activemq) echo activemq ;;
 	dante) echo dante-server ;;
 	tinyproxy) echo tinyproxy ;;
@@ -378,12 +632,19 @@ packages_for() {
 
 # logs_of NAME: the log files of one broker (all of them when NAME is empty).
 logs_of() {
-	local f
+	local f i
 	for f in "$DIR"/pids/"${1:-}"*.log; do
+		# (rabbitmq*.log would take in the cluster's logs too)
+		case ${1:-}:$(basename "$f") in rabbitmq:rabbitmq-cluster-*) continue ;; esac
 		[ -f "$f" ] && cat "$f"
 	done
 	if [ "${1:-rabbitmq}" = rabbitmq ] && [ -n "${RMQ_NODE:-}" ]; then
 		echo "$DIR/rabbitmq/log/$RMQ_NODE.log"
+	fi
+	if [ "${1:-rabbitmq-cluster}" = rabbitmq-cluster ] && [ ${#RMQC_NODE[@]} -gt 0 ]; then
+		for i in "${!RMQC_NODE[@]}"; do
+			echo "$DIR/rabbitmq-cluster/n$i/log/${RMQC_NODE[i]}.log"
+		done
 	fi
 }
 
@@ -408,8 +669,8 @@ main() {
 	[ ${#brokers[@]} -gt 0 ] || brokers=(rabbitmq activemq)
 	for b in "${brokers[@]}"; do
 		case $b in
-		rabbitmq | activemq | dante | tinyproxy) pkgs+=("$(packages_for "$b")") ;;
-		*) die "unknown broker '$b' (want rabbitmq, activemq, dante, tinyproxy)" ;;
+		rabbitmq | rabbitmq-cluster | activemq | dante | tinyproxy) pkgs+=("$(packages_for "$b")") ;;
+		*) die "unknown broker '$b' (want rabbitmq, rabbitmq-cluster, activemq, dante, tinyproxy)" ;;
 		esac
 	done
 	local t0=$SECONDS
@@ -442,16 +703,16 @@ main() {
 	env_set STOMPACTOR_TLS_CLIENT_CERT "$DIR/tls/client.pem"
 	env_set STOMPACTOR_TLS_CLIENT_KEY "$DIR/tls/client.key"
 
-	fill_port_pool 16
+	fill_port_pool 24
 	# Launch everything first, then wait: the brokers start in parallel.
 	# (A failing step exits through set -e; on_exit shows the logs and cleans up.)
 	for b in "${brokers[@]}"; do
 		STEP="start $b" FAILED=$b
-		"start_$b"
+		"start_${b//-/_}"
 	done
 	for b in "${brokers[@]}"; do
 		STEP="wait for $b" FAILED=$b
-		"wait_$b"
+		"wait_${b//-/_}"
 	done
 	STEP="check the proxies" FAILED=
 	check_proxies
