@@ -19,6 +19,7 @@ type counters struct {
 	Panics                atomic.Int64
 	Reconnects            atomic.Int64
 	Resent                atomic.Int64
+	DeadLettered          atomic.Int64
 }
 
 // Stats is a snapshot of a connection's counters since it was made (they
@@ -36,6 +37,7 @@ type Stats struct {
 	Connects, Disconnects   int64 // connections made and ended
 	Reconnects              int64 // connections restored by the Reconnect policy
 	Resent                  int64 // at-least-once messages sent again after a reconnect
+	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter and acknowledged
 	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
 	Panics                  int64 // panics recovered in handlers and actors
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)
@@ -57,7 +59,7 @@ func (c *Conn) Stats() Stats {
 		HeartbeatsMissed: s.HeartbeatsMissed.Load(),
 		Dropped:          s.Dropped.Load(),
 		Connects:         s.Connects.Load(), Disconnects: s.Disconnects.Load(),
-		Reconnects: s.Reconnects.Load(), Resent: s.Resent.Load(), Outbox: int64(c.Outbox()),
+		Reconnects: s.Reconnects.Load(), Resent: s.Resent.Load(), Outbox: int64(c.Outbox()), DeadLettered: s.DeadLettered.Load(),
 		Panics: s.Panics.Load(),
 	}
 	out.Subscriptions = map[string]int64{}

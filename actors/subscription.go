@@ -15,10 +15,11 @@ import (
 // goroutine of the engine's pool only while it has messages, and a slow
 // handler fills only its own queue.
 type subscription struct {
-	c    *Conn
-	spec SubscribeSpec
-	rt   *route
-	l    *link // the current connection's; nil while reconnecting
+	c        *Conn
+	spec     SubscribeSpec
+	rt       *route
+	l        *link      // the current connection's; nil while reconnecting
+	failures deliveries // failed deliveries by message (poison.go)
 }
 
 func (s *subscription) Receive(ctx actor.Context) {
@@ -59,7 +60,11 @@ func (s *subscription) deliver(m *messageDelivered) {
 		s.c.stats.Dropped.Add(1)
 		return
 	}
+	if s.deadLetter(msg) {
+		return
+	}
 	action, panicked := s.handle(msg)
+	s.afterHandler(msg, action)
 	if !msg.NeedsAck() || action == AckNone {
 		return
 	}

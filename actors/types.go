@@ -77,6 +77,20 @@ type SubscribeSpec struct {
 	OnFull FullPolicy
 	// Receipt, when >0, waits that long for the broker's receipt.
 	Receipt time.Duration
+	// MaxDeliveries, when >0, bounds how many times a message may come
+	// back after its handler asked for a NACK (or panicked): a message
+	// delivered that many times before is handed to DeadLetter and
+	// acknowledged instead of handled. Deliveries are counted by the
+	// broker where it says (RabbitMQ's x-delivery-count), else by the
+	// subscription, by KeyHeader or message-id. Client ack modes only.
+	MaxDeliveries int
+	// DeadLetter receives the messages MaxDeliveries takes out of the
+	// way; nil only counts them (Stats.DeadLettered).
+	DeadLetter func(*Message)
+	// KeyHeader names the header that identifies a message across its
+	// deliveries (the producer's de-duplication id, say) where the
+	// message-id does not (RabbitMQ gives each delivery its own).
+	KeyHeader string
 }
 
 // SubscriptionInfo lists a live subscription.

@@ -93,7 +93,7 @@ func (s *STOMP) SendMessageAsync(ctx context.Context, destination, text string, 
 }
 
 func (s *STOMP) sendAsync(ctx context.Context, destination string, body []byte, defType string, done func(error)) error {
-	f, eng, cfg, err := s.sendFrame(destination, body, defType)
+	f, eng, cfg, err := s.sendFrame(destination, body, defType, true)
 	if err != nil {
 		return err
 	}

@@ -167,7 +167,7 @@ func (s *STOMP) SendDataContext(ctx context.Context, destination string, data []
 }
 
 func (s *STOMP) send(ctx context.Context, destination string, body []byte, defType string) error {
-	f, eng, cfg, err := s.sendFrame(destination, body, defType)
+	f, eng, cfg, err := s.sendFrame(destination, body, defType, false)
 	if err != nil {
 		return err
 	}
@@ -177,16 +177,26 @@ func (s *STOMP) send(ctx context.Context, destination string, body []byte, defTy
 	return s.sendNow(ctx, eng, f, cfg)
 }
 
-// sendFrame builds the SEND frame of a message from the settings.
-func (s *STOMP) sendFrame(destination string, body []byte, defType string) (*frames.Frame, *actors.Conn, sendOptions, error) {
+// sendFrame builds the SEND frame of a message from the settings. An
+// at-least-once message (reliable, or with AtLeastOnce) may be sent while
+// the client reconnects: it waits in the outbox.
+func (s *STOMP) sendFrame(destination string, body []byte, defType string, reliable bool) (*frames.Frame, *actors.Conn, sendOptions, error) {
 	if destination == "" {
 		return nil, nil, sendOptions{}, invalid("a message needs a destination")
 	}
-	eng, err := s.connected()
+	cfg := s.sendSettings()
+	var eng *actors.Conn
+	var err error
+	if reliable || cfg.atLeastOnce {
+		if eng, err = s.engine(); err == nil && eng == nil {
+			err = ErrNotConnected
+		}
+	} else {
+		eng, err = s.connected()
+	}
 	if err != nil {
 		return nil, nil, sendOptions{}, err
 	}
-	cfg := s.sendSettings()
 	f := frames.New(frames.CmdSend, frames.HdrDestination, destination)
 	if ct := cfg.contentType; ct != "" {
 		f.Headers.Add(frames.HdrContentType, ct)

@@ -63,6 +63,9 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	if opts.QueueSize < 0 {
 		return "", invalid("QueueSize must not be negative")
 	}
+	if opts.MaxDeliveries < 0 {
+		return "", invalid("MaxDeliveries must not be negative")
+	}
 	id := opts.ID
 	if id == "" {
 		id = "sub-" + strconv.FormatUint(s.subSeq.Add(1), 10)
@@ -77,6 +80,16 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		Handler:     sub.handle,
 		QueueSize:   opts.QueueSize,
 		OnFull:      opts.OnFull.engine(),
+
+		MaxDeliveries: opts.MaxDeliveries,
+		KeyHeader:     opts.KeyHeader,
+	}
+	if dl := opts.DeadLetter; dl != nil {
+		spec.DeadLetter = func(m *actors.Message) {
+			ev := sub.event(m)
+			ev.settled.Store(true) // the client acknowledges it
+			dl(ev)
+		}
 	}
 	err = s.call(ctx, "Subscribe", cfg.timeout, CodeOther, func(ctx context.Context) error {
 		if cfg.requestSubscriptionReceipts {
@@ -164,12 +177,13 @@ type subscriber struct {
 	handler   func(*MessageInEvent)
 }
 
-func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
+// event turns a message into its MessageInEvent.
+func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 	s := sub.s
 	s.mu.Lock()
-	collapse, manual := s.cfg.collapseHeaders, s.cfg.manualEvents
+	collapse := s.cfg.collapseHeaders
 	s.mu.Unlock()
-	ev := &MessageInEvent{
+	return &MessageInEvent{
 		SubscriptionID: m.Subscription,
 		MessageID:      m.MessageID,
 		Destination:    m.Destination,
@@ -180,6 +194,14 @@ func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
 		Ack:            true,
 		msg:            m,
 	}
+}
+
+func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
+	s := sub.s
+	s.mu.Lock()
+	manual := s.cfg.manualEvents
+	s.mu.Unlock()
+	ev := sub.event(m)
 	hs := ev.Headers
 	s.parsed.Store(&hs)
 	h := sub.handler

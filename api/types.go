@@ -265,6 +265,23 @@ type SubscribeOptions struct {
 	// Handler receives this subscription's messages instead of the
 	// OnMessageIn handler. Default nil: OnMessageIn's.
 	Handler func(*MessageInEvent)
+	// MaxDeliveries, when >0, takes a poison message out of the way: a
+	// message whose handler asked for a NACK (cleared Ack) or panicked
+	// comes back from the broker; once it was delivered MaxDeliveries
+	// times it goes to DeadLetter and is acknowledged instead. Deliveries
+	// are counted by the broker where it says (RabbitMQ quorum queues'
+	// x-delivery-count), else by the client, by KeyHeader or message-id.
+	// Client ack modes without ManualAck only. Default 0: no limit.
+	MaxDeliveries int
+	// DeadLetter receives the messages MaxDeliveries takes out of the way
+	// (Ack and Nack do nothing on them: the client acknowledges them).
+	// Default nil: they are only counted (Stats.DeadLettered).
+	DeadLetter func(*MessageInEvent)
+	// KeyHeader names a header that identifies a message across its
+	// deliveries (a producer's DedupHeader, say), for brokers whose
+	// message-id changes with each delivery (RabbitMQ's does). Default
+	// message-id.
+	KeyHeader string
 }
 
 func toFrameHeaders(hs []Header) frames.Headers {

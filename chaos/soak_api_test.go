@@ -27,11 +27,14 @@ type soak struct {
 	dest                 string
 	producers, consumers int
 	perProducer          int
-	plan                 sim.Plan            // faults of the proxies; nil: no proxy
-	sendHeaders          []api.Header        // on every SEND (persistent:true)
-	subHeaders           []api.Header        // on every SUBSCRIBE (x-queue-type:quorum)
-	during               func(ctx context.Context, confirmed func() int) // breaks brokers while producing
-	timeout              time.Duration
+	plan                 sim.Plan     // faults of the proxies; nil: no proxy
+	sendHeaders          []api.Header // on every SEND (persistent:true)
+	subHeaders           []api.Header // on every SUBSCRIBE (x-queue-type:quorum)
+	// kill and revive, when set, break a broker twice: the producers
+	// stop at a third and at two thirds of their messages, the broker is
+	// killed, and they go on sending (into the outbox) while it comes back.
+	kill, revive func(t *testing.T, k int)
+	timeout      time.Duration
 }
 
 // soakResult is what a soak counted.
@@ -116,7 +119,10 @@ func (sk soak) run(t *testing.T) soakResult {
 			}
 		})
 		require.NoError(t, c.ConnectContext(ctx, host, port))
-		_, err := c.SubscribeWith(ctx, sk.dest, api.SubscribeOptions{AckMode: api.AckClientIndividual, Headers: sk.subHeaders,
+		// A bounded prefetch keeps what a cut makes the broker redeliver
+		// to a few messages per consumer.
+		headers := append([]api.Header{{Key: "prefetch-count", Value: "64"}}, sk.subHeaders...)
+		_, err := c.SubscribeWith(ctx, sk.dest, api.SubscribeOptions{AckMode: api.AckClientIndividual, Headers: headers,
 			Handler: func(e *api.MessageInEvent) {
 				mu.Lock()
 				seen[string(e.Data)]++
@@ -141,11 +147,25 @@ func (sk soak) run(t *testing.T) soakResult {
 			require.NoError(t, c.AddHeader(h.Key, h.Value))
 		}
 	}
-	if sk.during != nil {
+	// Phase barriers: producers wait at each third for the kill.
+	var phases []*sync.WaitGroup
+	var released []chan struct{}
+	if sk.kill != nil {
+		for range 2 {
+			wg := &sync.WaitGroup{}
+			wg.Add(sk.producers)
+			phases = append(phases, wg)
+			released = append(released, make(chan struct{}))
+		}
 		consumed.Add(1)
 		go func() {
 			defer consumed.Done()
-			sk.during(ctx, func() int { return int(nConf.Load()) })
+			for k := range phases {
+				phases[k].Wait()
+				sk.kill(t, k)
+				close(released[k])
+				sk.revive(t, k)
+			}
 		}()
 	}
 	var producing sync.WaitGroup
@@ -154,6 +174,16 @@ func (sk soak) run(t *testing.T) soakResult {
 		go func() {
 			defer producing.Done()
 			for i := range sk.perProducer {
+				for k := range phases {
+					if i == (k+1)*sk.perProducer/3 {
+						phases[k].Done()
+						select {
+						case <-released[k]:
+						case <-ctx.Done():
+							return
+						}
+					}
+				}
 				body := "p" + strconv.Itoa(p) + "-" + strconv.Itoa(i)
 				settled.Add(1)
 				err := c.SendMessageAsync(ctx, sk.dest, body, func(err error) {
@@ -236,7 +266,7 @@ func rabbit(t *testing.T) (addr, login, pass string) {
 
 // cutPlan drops every connection after some frames each way, at random
 // within seeded bounds, and fragments and delays what passes.
-func cutPlan(seed int64) sim.Plan {
+func cutPlan(seed uint64) sim.Plan {
 	return sim.Plan{
 		{Name: "cut consumers", Kind: sim.DropConn, AfterFrames: 400, Seed: seed},
 		{Name: "cut producers", Kind: sim.DropConn, Dir: sim.ToServer, AfterFrames: 300, Seed: seed + 1},

@@ -1,0 +1,131 @@
+package actors
+
+import (
+	"errors"
+	"strconv"
+)
+
+func errPanic(what string, r any) error {
+	return errors.New("stomp: " + what + " panicked: " + panicString(r))
+}
+
+// Poison messages on the consuming side: a message whose handler panics
+// or asks for a NACK comes back from the broker, and would come back
+// forever. With SubscribeSpec.MaxDeliveries the subscription counts the
+// failed deliveries of each message (by its key: the KeyHeader, else the
+// message-id; or the broker's own count, RabbitMQ's x-delivery-count,
+// where it sends one) and once a message reached the limit hands it to
+// DeadLetter and acknowledges it, so one bad message cannot hold a
+// subscription.
+
+// HdrDeliveryCount is the header in which RabbitMQ (quorum queues) counts
+// a message's earlier deliveries.
+const HdrDeliveryCount = "x-delivery-count"
+
+// maxTracked bounds the messages whose failures a subscription counts;
+// the oldest is forgotten first.
+const maxTracked = 4096
+
+// deliveries counts failed deliveries by message key, bounded.
+type deliveries struct {
+	failed map[string]int
+	order  []string // keys, oldest first
+}
+
+func (d *deliveries) key(spec *SubscribeSpec, m *Message) string {
+	if spec.KeyHeader != "" {
+		if k, ok := m.Headers.Get(spec.KeyHeader); ok {
+			return k
+		}
+	}
+	return m.MessageID
+}
+
+// attempts is how many times m was delivered before, by the broker's
+// count or ours, whichever is higher.
+func (d *deliveries) attempts(spec *SubscribeSpec, m *Message) int {
+	n := d.failed[d.key(spec, m)]
+	if v, ok := m.Headers.Get(HdrDeliveryCount); ok {
+		if b, err := strconv.Atoi(v); err == nil && b > n {
+			n = b
+		}
+	}
+	return n
+}
+
+// failedOnce records a delivery of m that failed (a NACK, a panic).
+func (d *deliveries) failedOnce(spec *SubscribeSpec, m *Message) {
+	k := d.key(spec, m)
+	if d.failed == nil {
+		d.failed = map[string]int{}
+	}
+	if _, ok := d.failed[k]; !ok {
+		if len(d.order) >= maxTracked {
+			delete(d.failed, d.order[0])
+			d.order = d.order[1:]
+		}
+		d.order = append(d.order, k)
+	}
+	d.failed[k]++
+}
+
+// settled forgets m: it was acknowledged.
+func (d *deliveries) settled(spec *SubscribeSpec, m *Message) {
+	if len(d.failed) == 0 {
+		return
+	}
+	k := d.key(spec, m)
+	if _, ok := d.failed[k]; ok {
+		delete(d.failed, k)
+		for i, x := range d.order {
+			if x == k {
+				d.order = append(d.order[:i], d.order[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// deadLetter hands a message that reached MaxDeliveries to DeadLetter
+// (a panic there is reported) and acknowledges it. It reports whether it
+// took the message.
+func (s *subscription) deadLetter(m *Message) bool {
+	spec := &s.spec
+	if spec.MaxDeliveries <= 0 || !m.NeedsAck() {
+		return false
+	}
+	if s.failures.attempts(spec, m) < spec.MaxDeliveries {
+		return false
+	}
+	s.c.stats.DeadLettered.Add(1)
+	s.c.log(LogInfo, "info", "message "+strconv.Quote(m.MessageID)+" of subscription "+strconv.Quote(spec.ID)+" reached "+strconv.Itoa(spec.MaxDeliveries)+" deliveries: dead-lettered and acknowledged")
+	if spec.DeadLetter != nil {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.c.stats.Panics.Add(1)
+					s.c.emit(&ErrorEvent{Err: errPanic("dead-letter handler", r)})
+				}
+			}()
+			spec.DeadLetter(m)
+		}()
+	}
+	s.failures.settled(spec, m)
+	if f, err := ackFrame(s.l.version, m, false, ""); err == nil {
+		s.c.countAck(f.Command, m.AckID)
+		s.c.eng.sys.Root.Send(s.l.writer, &writeFrame{frame: f})
+	}
+	return true
+}
+
+// afterHandler counts a failed delivery, or forgets a settled one.
+func (s *subscription) afterHandler(m *Message, action AckAction) {
+	if s.spec.MaxDeliveries <= 0 || !m.NeedsAck() {
+		return
+	}
+	if action == AckNack {
+		s.failures.failedOnce(&s.spec, m)
+	} else if action == AckAck {
+		s.failures.settled(&s.spec, m)
+	}
+}

@@ -1,0 +1,64 @@
+package actors
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/frames"
+)
+
+// A message its handler keeps refusing comes back MaxDeliveries times,
+// then goes to DeadLetter and is acknowledged: the queue is empty and the
+// subscription goes on with the next message.
+func TestPoisonMessageDeadLettered(t *testing.T) {
+	b := newSim(t)
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, b.Addr(), ConnectConfig{})
+	var tries atomic.Int32
+	dead := make(chan *Message, 1)
+	good := make(chan string, 1)
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/poison", Mode: AckClientIndividual, MaxDeliveries: 3,
+		DeadLetter: func(m *Message) { dead <- m },
+		Handler: func(m *Message) AckAction {
+			if string(m.Body) == "bad" {
+				tries.Add(1)
+				return AckNack
+			}
+			good <- string(m.Body)
+			return AckAck
+		}})
+	require.NoError(t, err)
+	publish(t, b.Addr(), "/queue/poison", "bad")
+	publish(t, b.Addr(), "/queue/poison", "good")
+	require.Equal(t, "bad", string(recv(t, dead, "the dead letter").Body))
+	require.Equal(t, "good", recv(t, good, "the message behind it"))
+	require.EqualValues(t, 3, tries.Load(), "handled three times, then dead-lettered")
+	require.EqualValues(t, 1, c.Stats().DeadLettered)
+	waitFor(t, "the queue to be empty", func() bool {
+		d, _ := b.Destination("/queue/poison")
+		return d.Ready == 0 && d.Unacked == 0
+	})
+}
+
+// The broker's own delivery count (RabbitMQ's x-delivery-count) counts.
+func TestPoisonMessageBrokerCount(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		if f.Command == frames.CmdSubscribe {
+			p.write(rawFrame("MESSAGE", "x", "subscription", f.Header("id"), "message-id", "m1", "destination", "/q", "ack", "a1", HdrDeliveryCount, "7"))
+		}
+		return true
+	})
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	dead := make(chan *Message, 1)
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, MaxDeliveries: 5,
+		DeadLetter: func(m *Message) { dead <- m },
+		Handler:    func(*Message) AckAction { t.Error("a message past the limit was handled"); return AckAck }})
+	require.NoError(t, err)
+	require.Equal(t, "m1", recv(t, dead, "the dead letter").MessageID)
+	expectFrame(t, got, frames.CmdConnect)
+	expectFrame(t, got, frames.CmdSubscribe)
+	require.Equal(t, "a1", expectFrame(t, got, frames.CmdAck).Header("id"), "acknowledged")
+}
