@@ -147,3 +147,22 @@ func TestCredentialsPerAttempt(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	_ = rec
 }
+
+// A message over the client's receive limit ends every connection that
+// subscribes to its queue: the client keeps backing off (no storm of
+// reconnects) and says once that a message probably poisons the queue.
+func TestOversizedMessageIsReportedOnceWithoutAStorm(t *testing.T) {
+	b := newSim(t)
+	publish(t, b.Addr(), "/queue/big", string(make([]byte, 2<<20)))
+	c, rec := newTestClient(t, ConnOptions{})
+	policy := ReconnectPolicy{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: 50 * time.Millisecond, StableAfter: time.Minute}
+	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: policy, Limits: frames.Limits{MaxBody: 1 << 20}})
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/big", Mode: AckClientIndividual})
+	require.NoError(t, err)
+	ev := waitEvent[*ErrorEvent](t, rec, func(e *ErrorEvent) bool { return strings.Contains(e.Err.Error(), "poison") })
+	require.ErrorIs(t, ev.Err, frames.ErrLimit, "the report names the limit")
+	waitEvent[*ConnectionStatusEvent](t, rec, func(e *ConnectionStatusEvent) bool {
+		return e.Status == "reconnecting" && strings.HasPrefix(e.Detail, "attempt 5 ")
+	})
+	require.Equal(t, 1, count(rec, func(e *ErrorEvent) bool { return strings.Contains(e.Err.Error(), "poison") }))
+}
