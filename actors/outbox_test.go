@@ -201,3 +201,59 @@ func TestReliableDisconnectDrains(t *testing.T) {
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
 	_ = idB
 }
+
+// Messages queued for a handler when their connection died, and that
+// need an ACK, are not handed to it: their ACK could not reach the
+// connection they came on, and the broker redelivers them. Auto-ack
+// messages, which the broker counts as delivered, still are.
+func TestQueuedMessagesOfADeadConnection(t *testing.T) {
+	b := newSim(t)
+	c, rec := newTestClient(t, ConnOptions{})
+	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: fastReconnect})
+	release := make(chan struct{})
+	type seen struct {
+		body        string
+		redelivered bool
+	}
+	got := make(chan seen, 16)
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/dead", Mode: AckClientIndividual, Receipt: 5 * time.Second,
+		Handler: func(m *Message) AckAction {
+			if string(m.Body) == "first" {
+				<-release
+			}
+			got <- seen{string(m.Body), m.Redelivered}
+			return AckAck
+		}})
+	require.NoError(t, err)
+	publish(t, b.Addr(), "/queue/dead", "first")
+	publish(t, b.Addr(), "/queue/dead", "second")
+	waitFor(t, "both delivered", func() bool { return c.Stats().MessagesIn == 2 })
+	require.NoError(t, b.CloseConnection(1))
+	waitFor(t, "the reconnection", func() bool { return c.Stats().Reconnects == 1 })
+	close(release)
+	// "first" was running: it finishes (its ACK fails, the broker gives
+	// it again); "second" waited in the queue: it is dropped, and comes
+	// back from the broker.
+	var bodies []seen
+	for len(bodies) < 3 {
+		bodies = append(bodies, recv(t, got, "a handled message"))
+	}
+	require.Equal(t, seen{"first", false}, bodies[0])
+	require.ElementsMatch(t, []seen{{"first", true}, {"second", true}}, bodies[1:], "second only as the broker's redelivery: %v", bodies)
+	require.GreaterOrEqual(t, c.Stats().Dropped, int64(1))
+	_ = rec
+}
+
+// A second Disconnect while the first runs shares its end.
+func TestConcurrentDisconnects(t *testing.T) {
+	b := newSim(t)
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, b.Addr(), ConnectConfig{})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- c.Disconnect(testCtx(t), true, 5*time.Second) }()
+	}
+	require.NoError(t, recv(t, errs, "a Disconnect"))
+	require.NoError(t, recv(t, errs, "the other Disconnect"))
+	require.Equal(t, Disconnected, c.State())
+}

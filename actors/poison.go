@@ -89,7 +89,7 @@ func (d *deliveries) settled(spec *SubscribeSpec, m *Message) {
 // deadLetter hands a message that reached MaxDeliveries to DeadLetter
 // (a panic there is reported) and acknowledges it. It reports whether it
 // took the message.
-func (s *subscription) deadLetter(m *Message) bool {
+func (s *subscription) deadLetter(m *Message, l *link) bool {
 	spec := &s.spec
 	if spec.MaxDeliveries <= 0 || !m.NeedsAck() {
 		return false
@@ -111,9 +111,9 @@ func (s *subscription) deadLetter(m *Message) bool {
 		}()
 	}
 	s.failures.settled(spec, m)
-	if f, err := ackFrame(s.l.version, m, false, ""); err == nil {
+	if f, err := ackFrame(l.version, m, false, ""); err == nil {
 		s.c.countAck(f.Command, m.AckID)
-		s.c.eng.sys.Root.Send(s.l.writer, &writeFrame{frame: f})
+		s.c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f})
 	}
 	return true
 }

@@ -130,7 +130,6 @@ func (s *session) server(i int) string {
 // its SUBSCRIBE again, once CONNECTED arrived on a reconnect.
 func (s *session) restored(ctx actor.Context) {
 	for _, e := range s.subs {
-		ctx.Send(e.pid, &linkChanged{link: s.link})
 		ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(e.spec)})
 	}
 	// Counted once the SUBSCRIBE frames are queued, so whoever sees the

@@ -307,13 +307,9 @@ func (s *session) lose(ctx actor.Context, err error) {
 	if s.tx != nil {
 		ctx.Send(s.tx, &connectionEnded{err: lostErr})
 	}
-	if resilient {
-		// Subscriptions outlive the connection: they are detached now and
-		// resubscribed on the next one; their routes stay in place.
-		for _, e := range s.subs {
-			ctx.Send(e.pid, &linkChanged{})
-		}
-	} else {
+	// With another connection coming, subscriptions outlive this one:
+	// they are resubscribed on the next, and their routes stay in place.
+	if !resilient {
 		s.endSubscriptions(ctx)
 		s.retry = retrying{}
 	}

@@ -30,7 +30,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		spec.QueueSize = 256
 	}
 	rt := &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, slots: make(chan struct{}, spec.QueueSize), done: make(chan struct{}), policy: spec.OnFull}
-	rt.pid = s.c.eng.spawn(ctx, &subscription{c: s.c, spec: spec, rt: rt, l: s.link})
+	rt.pid = s.c.eng.spawn(ctx, &subscription{c: s.c, spec: spec, rt: rt})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()
 	ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(spec), receipt: spec.Receipt, reply: m.reply})

@@ -18,7 +18,6 @@ type subscription struct {
 	c        *Conn
 	spec     SubscribeSpec
 	rt       *route
-	l        *link      // the current connection's; nil while reconnecting
 	failures deliveries // failed deliveries by message (poison.go)
 }
 
@@ -30,8 +29,6 @@ func (s *subscription) Receive(ctx actor.Context) {
 		// Every message queued before it is handled or skipped, and the
 		// ACKs asked for are with the writer, ahead of DISCONNECT.
 		ctx.Send(ctx.Parent(), &subscriptionQuiesced{id: s.spec.ID})
-	case *linkChanged:
-		s.l = m.link
 	}
 }
 
@@ -44,13 +41,16 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 
 func (s *subscription) deliver(m *messageDelivered) {
 	defer func() { <-s.rt.slots }()
-	msg := s.message(m)
+	// The connection now, not the one this message's turn in the mailbox
+	// would say: a message may wait here while its connection dies.
+	l := s.c.link.Load()
+	msg := s.message(m, l)
 	if msg.NeedsAck() {
 		// The broker redelivers what needs an ACK and was not handled:
 		// a message of a connection that has ended (its ACK could not
 		// go to the connection it came on), or one queued when
 		// Disconnect began.
-		if s.l == nil || s.l.gen != m.gen || s.rt.draining.Load() {
+		if l == nil || l.gen != m.gen || s.rt.draining.Load() {
 			s.c.stats.Dropped.Add(1)
 			return
 		}
@@ -60,7 +60,7 @@ func (s *subscription) deliver(m *messageDelivered) {
 		s.c.stats.Dropped.Add(1)
 		return
 	}
-	if s.deadLetter(msg) {
+	if s.deadLetter(msg, l) {
 		return
 	}
 	action, panicked := s.handle(msg)
@@ -68,19 +68,22 @@ func (s *subscription) deliver(m *messageDelivered) {
 	if !msg.NeedsAck() || action == AckNone {
 		return
 	}
-	if panicked && s.l.version < frames.V11 {
+	if l = s.c.link.Load(); l == nil || l.gen != m.gen {
+		return // the connection died during the handler: the broker redelivers
+	}
+	if panicked && l.version < frames.V11 {
 		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
 	}
-	f, err := ackFrame(s.l.version, msg, action == AckNack, "")
+	f, err := ackFrame(l.version, msg, action == AckNack, "")
 	if err != nil {
 		s.c.emit(&ErrorEvent{Err: err})
 		return
 	}
 	s.c.countAck(f.Command, msg.AckID)
-	s.c.eng.sys.Root.Send(s.l.writer, &writeFrame{frame: f})
+	s.c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f})
 }
 
-func (s *subscription) message(m *messageDelivered) *Message {
+func (s *subscription) message(m *messageDelivered, l *link) *Message {
 	f := m.frame
 	msg := &Message{
 		Subscription: s.spec.ID,
@@ -94,7 +97,7 @@ func (s *subscription) message(m *messageDelivered) *Message {
 		rt:           s.rt,
 	}
 	msg.AckID = msg.MessageID
-	if s.l != nil && s.l.version >= frames.V12 {
+	if l != nil && l.gen == m.gen && l.version >= frames.V12 {
 		if a, ok := f.Headers.Get(frames.HdrAck); ok {
 			msg.AckID = a
 		}
