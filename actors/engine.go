@@ -158,14 +158,14 @@ func (e *Engine) Connections() int {
 func (e *Engine) Actors() int {
 	n := 0
 	for _, m := range e.sys.ProcessRegistry.LocalPIDs.LocalPIDs {
-		for _, p := range m.Items() {
-			if _, ok := p.(*actor.ActorProcess); ok {
-				n++
-			}
-		}
+		n += m.Count()
 	}
-	return n
+	return n - systemProcesses
 }
+
+// systemProcesses are the processes every actor system registers: its
+// dead-letter and event-stream processes.
+const systemProcesses = 2
 
 // IdleWorkers counts the goroutines waiting for work.
 func (e *Engine) IdleWorkers() int { return e.pool.idleWorkers() }

@@ -151,6 +151,8 @@ func TestCloseWhileBusy(t *testing.T) {
 // while the session waited for its children, about once in a thousand
 // rounds.)
 func TestCloseRacesConnect(t *testing.T) {
+	e := NewEngine(EngineOptions{})
+	defer func() { require.NoError(t, e.Close()) }()
 	for i := range 50 {
 		accepted := make(chan net.Conn, 1)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -163,7 +165,6 @@ func TestCloseRacesConnect(t *testing.T) {
 			}
 			accepted <- conn
 		}()
-		e := NewEngine(EngineOptions{})
 		c := mustConn(t, e, ConnOptions{})
 		connected := make(chan error, 1)
 		go func() {
@@ -186,6 +187,5 @@ func TestCloseRacesConnect(t *testing.T) {
 			require.False(t, errors.As(err, &ne) && ne.Timeout(), "round %d: the client's connection was left open", i)
 			_ = conn.Close()
 		}
-		require.NoError(t, e.Close())
 	}
 }
