@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/hex"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,7 +75,7 @@ var settingsTable = append(append([]setting{
 	stringSetting("AckTransactionId", false, func(c *config) *string { return &c.ackTransactionID }),
 	boolSetting("CollapseHeaders", false, func(c *config) *bool { return &c.collapseHeaders }),
 	{name: "ErrorHeaders", get: func(s *STOMP) (string, error) { return formatHeaders(s.ErrorHeaders()), nil }},
-	intSetting("LogLevel", false, 0, 3, func(c *config) *int { return &c.logLevel }),
+	intSetting(logLevelBound, false, func(c *config) int { return c.logLevel }, (*config).setLogLevel),
 	{name: "OpenTransactions", get: func(s *STOMP) (string, error) { return strings.Join(s.OpenTransactions(), ","), nil }},
 	{name: "ProtocolVersion", get: func(s *STOMP) (string, error) { return s.ProtocolVersion(), nil }},
 	boolSetting("RequestAckReceipts", false, func(c *config) *bool { return &c.requestAckReceipts }),
@@ -103,7 +102,7 @@ var settingsTable = append(append([]setting{
 	{name: "VirtualHost", connect: true,
 		get: configGet(func(c *config) string { return c.virtualHost }),
 		set: func(c *config, v string) error { return c.setVirtualHost(v) }},
-	durationSetting("ConnectionTimeout", true, time.Second, func(c *config) *time.Duration { return &c.connectionTimeout }),
+	durationSetting(connectionTimeoutBound, true, func(c *config) time.Duration { return c.connectionTimeout }, (*config).setConnectionTimeout),
 	boolSetting("AbsoluteTimeout", false, func(c *config) *bool { return &c.absoluteTimeout }),
 	{name: "ProcessIdleEvents",
 		get: configGet(func(c *config) string { return strconv.FormatBool(!c.manualEvents) }),
@@ -114,32 +113,24 @@ var settingsTable = append(append([]setting{
 			}
 			return s.setProcessIdleEvents(on)
 		}},
-	durationSetting("SelectWaitMillis", false, time.Millisecond, func(c *config) *time.Duration { return &c.selectWait }),
-	durationSetting("KeepAliveInterval", true, time.Millisecond, func(c *config) *time.Duration { return &c.keepAliveInterval }),
-	durationSetting("KeepAliveTime", true, time.Millisecond, func(c *config) *time.Duration { return &c.keepAliveTime }),
+	durationSetting(selectWaitBound, false, func(c *config) time.Duration { return c.selectWait }, (*config).setSelectWait),
+	durationSetting(keepAliveIntervalBound, true, func(c *config) time.Duration { return c.keepAliveInterval }, (*config).setKeepAliveInterval),
+	durationSetting(keepAliveTimeBound, true, func(c *config) time.Duration { return c.keepAliveTime }, (*config).setKeepAliveTime),
 	boolSetting("Linger", true, func(c *config) *bool { return &c.linger }),
-	durationSetting("LingerTime", true, time.Second, func(c *config) *time.Duration { return &c.lingerTime }),
+	durationSetting(lingerTimeBound, true, func(c *config) time.Duration { return c.lingerTime }, (*config).setLingerTime),
 	{name: "LocalHost", connect: true,
 		get: configGet(func(c *config) string { return c.localHost }),
 		set: func(c *config, v string) error { return c.setLocalHost(v) }},
-	{name: "LocalPort", connect: true,
-		get: configGet(func(c *config) string { return strconv.Itoa(c.localPort) }),
-		set: func(c *config, v string) error {
-			n, err := parseInt("LocalPort", v, 0, 65535)
-			if err != nil {
-				return err
-			}
-			return c.setLocalPort(n)
-		}},
-	intSetting("MaxLineLength", true, 1, math.MaxInt32, func(c *config) *int { return &c.maxLineLength }),
-	intSetting("MaxTransferRate", true, 0, math.MaxInt32, func(c *config) *int { return &c.maxTransferRate }),
+	intSetting(localPortBound, true, func(c *config) int { return c.localPort }, (*config).setLocalPort),
+	intSetting(maxLineLengthBound, true, func(c *config) int { return c.maxLineLength }, (*config).setMaxLineLength),
+	intSetting(maxTransferRateBound, true, func(c *config) int { return c.maxTransferRate }, (*config).setMaxTransferRate),
 	boolSetting("TCPKeepAlive", true, func(c *config) *bool { return &c.tcpKeepAlive }),
 	boolSetting("TcpNoDelay", true, func(c *config) *bool { return &c.tcpNoDelay }),
 	{name: "UseIPv6", connect: true,
 		get: configGet(func(c *config) string { return string(c.ipv6) }),
 		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
-	intSetting("InBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.inBufferSize }),
-	intSetting("OutBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.outBufferSize }),
+	intSetting(inBufferSizeBound, true, func(c *config) int { return c.inBufferSize }, (*config).setInBufferSize),
+	intSetting(outBufferSizeBound, true, func(c *config) int { return c.outBufferSize }, (*config).setOutBufferSize),
 }, append(secureSettings, webSocketSettings...)...), reconnectSettings...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {
@@ -169,31 +160,6 @@ func boolSetting(name string, connect bool, field func(*config) *bool) setting {
 			b, err := parseBool(name, v)
 			if err == nil {
 				*field(c) = b
-			}
-			return err
-		}}
-}
-
-func intSetting(name string, connect bool, lo, hi int, field func(*config) *int) setting {
-	return setting{name: name, connect: connect,
-		get: configGet(func(c *config) string { return strconv.Itoa(*field(c)) }),
-		set: func(c *config, v string) error {
-			n, err := parseInt(name, v, lo, hi)
-			if err == nil {
-				*field(c) = n
-			}
-			return err
-		}}
-}
-
-// durationSetting is a duration read and written in whole units.
-func durationSetting(name string, connect bool, unit time.Duration, field func(*config) *time.Duration) setting {
-	return setting{name: name, connect: connect,
-		get: configGet(func(c *config) string { return strconv.Itoa(ceilUnits(*field(c), unit)) }),
-		set: func(c *config, v string) error {
-			n, err := parseInt(name, v, 0, math.MaxInt32)
-			if err == nil {
-				*field(c) = time.Duration(n) * unit
 			}
 			return err
 		}}

@@ -18,7 +18,7 @@ var secureSettings = []setting{
 	firewallSetting("FirewallHost", func(f *Firewall) string { return f.Host }, func(f *Firewall, v string) error { f.Host = v; return nil }),
 	firewallSetting("FirewallPassword", func(f *Firewall) string { return f.Password }, func(f *Firewall, v string) error { f.Password = v; return nil }),
 	firewallSetting("FirewallPort", func(f *Firewall) string { return strconv.Itoa(f.Port) }, func(f *Firewall, v string) error {
-		n, err := parseInt("FirewallPort", v, 0, 65535)
+		n, err := firewallPortBound.parse(v)
 		f.Port = n
 		return err
 	}),

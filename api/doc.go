@@ -53,7 +53,12 @@
 //
 // Config("Name=value") sets and Config("Name") reads a setting; names are
 // case-insensitive. Values are written as Config reads them: booleans as
-// true or false, durations as whole numbers of the unit named.
+// true or false, durations as whole numbers of the unit named. A number
+// out of a setting's range is refused with ErrInvalidArgument, whether it
+// comes through Config, a property or an option, never wrapped: durations
+// go up to 2147483647 of their unit (KeepAliveTime and KeepAliveInterval
+// up to 32767 seconds, the most Linux takes), sizes and counts up to
+// 2147483647, ports up to 65535.
 //
 //	AckTransactionId            transaction automatic and explicit ACKs join ("")
 //	CollapseHeaders             keep only the first of repeated header keys (true)

@@ -28,20 +28,7 @@ func (c *config) setRemoteHost(h string) error {
 	return nil
 }
 
-func checkPort(name string, p int, zeroOK bool) error {
-	if p < 0 || p > 65535 || (p == 0 && !zeroOK) {
-		return invalid("%s %d is not a TCP port", name, p)
-	}
-	return nil
-}
-
-func (c *config) setRemotePort(p int) error {
-	if err := checkPort("RemotePort", p, false); err != nil {
-		return err
-	}
-	c.remotePort = p
-	return nil
-}
+func (c *config) setRemotePort(p int) error { return setInt(&c.remotePort, remotePortBound, p) }
 
 func (c *config) setUser(u string) error {
 	if strings.ContainsAny(u, "\r\n") {
@@ -78,38 +65,17 @@ func (c *config) addHeader(h Header) error {
 	return nil
 }
 
-func checkDuration(name string, d time.Duration) error {
-	if d < 0 {
-		return invalid("%s must not be negative", name)
-	}
-	return nil
-}
-
 func (c *config) setIncomingHeartbeat(d time.Duration) error {
-	if err := checkDuration("IncomingHeartbeat", d); err != nil {
-		return err
-	}
-	c.incomingHeartbeat = d
-	return nil
+	return setDuration(&c.incomingHeartbeat, incomingHeartbeatBound, d)
 }
 
 func (c *config) setOutgoingHeartbeat(d time.Duration) error {
-	if err := checkDuration("OutgoingHeartbeat", d); err != nil {
-		return err
-	}
-	c.outgoingHeartbeat = d
-	return nil
+	return setDuration(&c.outgoingHeartbeat, outgoingHeartbeatBound, d)
 }
 
 func (c *config) setRequestReceipts(on bool) error { c.requestReceipts = on; return nil }
 
-func (c *config) setTimeout(d time.Duration) error {
-	if err := checkDuration("Timeout", d); err != nil {
-		return err
-	}
-	c.timeout = d
-	return nil
-}
+func (c *config) setTimeout(d time.Duration) error { return setDuration(&c.timeout, timeoutBound, d) }
 
 func (c *config) setTransactionID(id string) error {
 	if strings.ContainsAny(id, "\r\n") {
@@ -127,19 +93,13 @@ func (c *config) setLocalHost(h string) error {
 	return nil
 }
 
-func (c *config) setLocalPort(p int) error {
-	if err := checkPort("LocalPort", p, true); err != nil {
-		return err
-	}
-	c.localPort = p
-	return nil
-}
+func (c *config) setLocalPort(p int) error { return setInt(&c.localPort, localPortBound, p) }
 
 func (c *config) setFirewall(fw Firewall) error {
 	if !fw.Type.valid() {
 		return invalid("FirewallType %d is not a firewall type", int(fw.Type))
 	}
-	if err := checkPort("FirewallPort", fw.Port, true); err != nil {
+	if err := firewallPortBound.check(int64(fw.Port)); err != nil {
 		return err
 	}
 	if strings.ContainsAny(fw.Host, " \t\r\n") {

@@ -186,13 +186,15 @@ func WithHeader(key, value string) Option {
 }
 
 // WithIncomingHeartbeat sets how often the server should send heart-beats
-// (IncomingHeartbeat, in milliseconds there). Default 0: none.
+// (IncomingHeartbeat, in milliseconds there): up to 2147483647 ms, a
+// fraction of a millisecond rounded up. Default 0: none.
 func WithIncomingHeartbeat(d time.Duration) Option {
 	return setOpt("IncomingHeartbeat", (*config).setIncomingHeartbeat, d)
 }
 
 // WithOutgoingHeartbeat sets how often the client offers to send
-// heart-beats (OutgoingHeartbeat). Default 0: none.
+// heart-beats (OutgoingHeartbeat): up to 2147483647 ms, a fraction of a
+// millisecond rounded up. Default 0: none.
 func WithOutgoingHeartbeat(d time.Duration) Option {
 	return setOpt("OutgoingHeartbeat", (*config).setOutgoingHeartbeat, d)
 }
@@ -202,8 +204,9 @@ func WithRequestReceipts(on bool) Option {
 	return setOpt("RequestReceipts", (*config).setRequestReceipts, on)
 }
 
-// WithTimeout sets Timeout; 0 makes calls return without waiting. Unlike
-// SetTimeout it accepts fractions of a second. Default 60 seconds.
+// WithTimeout sets Timeout, up to 2147483647 seconds; 0 makes calls
+// return without waiting. Unlike SetTimeout it accepts fractions of a
+// second. Default 60 seconds.
 func WithTimeout(d time.Duration) Option { return setOpt("Timeout", (*config).setTimeout, d) }
 
 // WithTransactionID sets TransactionID. Default "".
