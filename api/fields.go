@@ -28,7 +28,13 @@ func (c *config) setRemoteHost(h string) error {
 	return nil
 }
 
-func (c *config) setRemotePort(p int) error { return setInt(&c.remotePort, remotePortBound, p) }
+func (c *config) setRemotePort(p int) error {
+	if err := setInt(&c.remotePort, remotePortBound, p); err != nil {
+		return err
+	}
+	c.remotePortSet = true
+	return nil
+}
 
 func (c *config) setUser(u string) error {
 	if strings.ContainsAny(u, "\r\n") {
@@ -140,6 +146,13 @@ func (c *config) setSSL(s SSLSettings) error {
 		return invalid("SSLCertStoreType %d is not a store type", int(s.CertStoreType))
 	}
 	c.ssl = s
+	if !c.remotePortSet {
+		// The reference's SSL port, until the user names one.
+		c.remotePort = DefaultRemotePort
+		if s.Enabled {
+			c.remotePort = DefaultSSLRemotePort
+		}
+	}
 	return nil
 }
 

@@ -42,6 +42,7 @@ func errorDetail(err error) string {
 // Defaults of the settings that are not zero values.
 const (
 	DefaultRemotePort    = 61613
+	DefaultSSLRemotePort = 61612 // RemotePort's default with SSLEnabled
 	DefaultTimeout       = 60 * time.Second
 	DefaultLogLevel      = 1
 	DefaultSelectWait    = 20 * time.Millisecond
@@ -57,7 +58,8 @@ const eventQueueSize = 4096
 type config struct {
 	// Properties.
 	remoteHost        string
-	remotePort        int
+	remotePort        int  // DefaultRemotePort or DefaultSSLRemotePort until set
+	remotePortSet     bool // the user set remotePort
 	user, password    string
 	contentType       string
 	headers           []Header
@@ -164,7 +166,8 @@ func WithManualEvents() Option {
 // WithRemoteHost sets RemoteHost. Default "".
 func WithRemoteHost(host string) Option { return setOpt("RemoteHost", (*config).setRemoteHost, host) }
 
-// WithRemotePort sets RemotePort. Default 61613.
+// WithRemotePort sets RemotePort. Default 61613, or 61612 with
+// SSLEnabled.
 func WithRemotePort(port int) Option { return setOpt("RemotePort", (*config).setRemotePort, port) }
 
 // WithUser sets User, the login sent on CONNECT. Default "" (none sent).

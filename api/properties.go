@@ -182,7 +182,9 @@ func (s *STOMP) SetRemoteHost(h string) error {
 	return s.setConnectTime("RemoteHost", func(c *config) error { return c.setRemoteHost(h) })
 }
 
-// RemotePort is the broker's port. Default 61613.
+// RemotePort is the broker's port. Default 61613, or 61612 (the usual
+// STOMP over TLS port) while SSLEnabled is set and the port was never set
+// (by SetRemotePort, WithRemotePort or Connect).
 func (s *STOMP) RemotePort() int { return get(s, func(c *config) int { return c.remotePort }) }
 
 // SetRemotePort sets RemotePort (1 to 65535). It cannot change while
