@@ -229,8 +229,8 @@ func TestTLSClientCertificateErrors(t *testing.T) {
 		"no key":              {SSLSettings{CertEncoded: c.certPEM}, ErrInvalidArgument, "no private key"},
 		"key of another cert": {SSLSettings{CertEncoded: c.certPEM, CertStore: other.keyPEM}, ErrInvalidArgument, "matches the private key"},
 		"subject mismatch":    {SSLSettings{CertStore: c.certPEM + c.keyPEM, CertSubject: "CN=you"}, ErrInvalidArgument, "SSLCertSubject"},
-		"PFX":                 {SSLSettings{CertStore: "store.pfx", CertStoreType: CertStorePFXFile}, ErrUnsupported, "PKCS#12"},
-		"encrypted key":       {SSLSettings{CertStore: c.certPEM + encrypted}, ErrUnsupported, "encrypted private keys"},
+		"missing PFX file":    {SSLSettings{CertStore: "store.pfx", CertStoreType: CertStorePFXFile}, ErrInvalidArgument, "SSLCertStore: open store.pfx"},
+		"encrypted key":       {SSLSettings{CertStore: c.certPEM + encrypted}, ErrInvalidArgument, "encrypted: set SSLCertStorePassword"},
 		"missing file":        {SSLSettings{CertStore: "/no/such/file.pem"}, ErrInvalidArgument, "SSLCertStore"},
 		"key only":            {SSLSettings{CertStore: c.keyPEM}, ErrInvalidArgument, "no certificate"},
 	}
