@@ -18,6 +18,9 @@ type setting struct {
 	get     func(s *STOMP) (string, error)  // reads the value
 	set     func(c *config, v string) error // writes a config field
 	do      func(s *STOMP, v string) error  // writes by acting
+	// approx says how the setting differs from the reference's, where Go
+	// can only approximate it (README's reference table shows it).
+	approx string
 }
 
 // Config sets a configuration setting with "Name=value" (returning "") or
@@ -131,7 +134,9 @@ var settingsTable = append(append([]setting{
 		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
 	intSetting(inBufferSizeBound, true, func(c *config) int { return c.inBufferSize }, (*config).setInBufferSize),
 	intSetting(outBufferSizeBound, true, func(c *config) int { return c.outBufferSize }, (*config).setOutBufferSize),
-}, append(secureSettings, webSocketSettings...)...), reconnectSettings...)
+	{name: "BuildInfo", get: func(*STOMP) (string, error) { return BuildInfo(), nil },
+		approx: "this module's path and version and the Go that built the program, from runtime/debug.ReadBuildInfo"},
+}, append(append(secureSettings, tlsSettings...), webSocketSettings...)...), reconnectSettings...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {
 	return func(s *STOMP) (string, error) { return get(s, f), nil }

@@ -79,7 +79,7 @@ func TestCASettings(t *testing.T) {
 
 func TestNegotiatedSettingsBeforeTLS(t *testing.T) {
 	s := newClient(t)
-	for _, name := range []string{"SSLNegotiatedProtocol", "SSLNegotiatedCipher", "SSLNegotiatedCipherSuite", "SSLNegotiatedCipherStrength", "SSLNegotiatedKeyExchange"} {
+	for _, name := range []string{"SSLNegotiatedProtocol", "SSLNegotiatedCipher", "SSLNegotiatedCipherSuite", "SSLNegotiatedCipherStrength", "SSLNegotiatedKeyExchange", "SSLNegotiatedKeyExchangeStrength"} {
 		v, err := s.Config(name)
 		require.NoError(t, err)
 		assert.Equal(t, "", v, name)
@@ -95,7 +95,7 @@ func TestUnsupportedSettingsSayWhy(t *testing.T) {
 	s := newClient(t)
 	for name, why := range map[string]string{
 		"SSLCheckCRL": "revocation", "sslprovider": "crypto/tls", "OpenSSLCAFile=x": "SSLCACertFilePaths",
-		"FirewallData=x": "not sent", "TLS13SupportedGroups": "groups", "CodePage": "UTF-8",
+		"FirewallData=x": "not sent", "TLS13SignatureAlgorithms": "signature algorithms", "CodePage": "UTF-8",
 	} {
 		_, err := s.Config(name)
 		require.ErrorIs(t, err, ErrUnsupported, name)

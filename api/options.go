@@ -107,12 +107,17 @@ type config struct {
 	sslCAFiles                   []string // SSLCACertFilePaths: PEM files of roots, in place of the system's
 	sslMinVersion, sslMaxVersion uint16   // SSLEnabledProtocols
 	sslCipherSuites              []uint16 // SSLEnabledCipherSuites; nil: Go's choice
+	sslReuseSession              bool     // ReuseSSLSession (tls_settings.go)
+	sslRenegotiation             bool     // SSLEnableRenegotiation
+	tls12Groups, tls13Groups     []tls.CurveID
+	tls13KeyShares               []tls.CurveID
 	proxyExceptions              []string // ProxyExceptionsList
 	webSocketURL                 string   // WebSocketURL (websocket.go)
 
 	// Not settings: fixed for the client's life.
-	engine *actors.Engine
-	logger *slog.Logger
+	engine      *actors.Engine
+	logger      *slog.Logger
+	sslSessions tls.ClientSessionCache // made by the first TLS Connect with ReuseSSLSession
 
 	optErr *Error // the first invalid option
 }
@@ -131,6 +136,7 @@ func newConfig(opts []Option) config {
 		ipv6:              IPv6Auto,
 		sslMinVersion:     tls.VersionTLS12,
 		sslMaxVersion:     tls.VersionTLS13,
+		sslReuseSession:   true,
 	}
 	for _, o := range opts {
 		if o != nil {

@@ -62,6 +62,11 @@ func (c *config) tlsSetup() (*tlsSetup, error) {
 	if cert != nil {
 		ts.cfg.Certificates = []tls.Certificate{*cert}
 	}
+	if ts.cfg.CurvePreferences, err = c.curvePreferences(); err != nil {
+		return nil, err
+	}
+	ts.cfg.Renegotiation = c.renegotiation()
+	ts.cfg.ClientSessionCache = c.sessionCache(cert)
 	return ts, nil
 }
 
