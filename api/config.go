@@ -131,7 +131,14 @@ var settingsTable = append(append([]setting{
 	boolSetting("TcpNoDelay", true, func(c *config) *bool { return &c.tcpNoDelay }),
 	{name: "UseIPv6", connect: true,
 		get: configGet(func(c *config) string { return string(c.ipv6) }),
-		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
+		set: func(c *config, v string) error {
+			m, err := parseIPv6(v)
+			if err != nil {
+				return err
+			}
+			return c.setIPv6(m)
+		},
+		approx: "also takes the reference's 0 or false (IPv4 only), 1 or true (IPv6 only) and 2 (IPv6, then IPv4); reads back the words auto, never, only, ipv6-first; the default is auto (the resolver's order), not IPv4 only"},
 	intSetting(inBufferSizeBound, true, func(c *config) int { return c.inBufferSize }, (*config).setInBufferSize),
 	intSetting(outBufferSizeBound, true, func(c *config) int { return c.outBufferSize }, (*config).setOutBufferSize),
 	{name: "BuildInfo", get: func(*STOMP) (string, error) { return BuildInfo(), nil },

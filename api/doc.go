@@ -112,7 +112,8 @@
 //	MaxTransferRate             most bytes written per second (0: unlimited)
 //	TCPKeepAlive                send TCP keep-alive probes (false)
 //	TcpNoDelay                  Nagle's algorithm off (true)
-//	UseIPv6                     auto (default), only or never
+//	UseIPv6                     auto (default: the resolver's order), only (1, true),
+//	                            never (0, false) or ipv6-first (2: IPv4 as fallback)
 //	InBufferSize, OutBufferSize socket buffer sizes in bytes (0: system)
 //	BuildInfo                   read-only: this module's version, and the Go that built it
 //	WebSocketURL                not in the reference: ws:// or wss:// URL to speak

@@ -189,11 +189,29 @@ func parseVersions(s string) ([]frames.Version, error) {
 
 func (c *config) setIPv6(m IPv6Mode) error {
 	switch m {
-	case IPv6Auto, IPv6Only, IPv6Never:
+	case IPv6Auto, IPv6Only, IPv6Never, IPv6First:
 		c.ipv6 = m
 		return nil
 	}
-	return invalid("UseIPv6 %q is not auto, only or never", string(m))
+	return invalid("UseIPv6 %q is not auto, only, never or ipv6-first", string(m))
+}
+
+// parseIPv6 reads UseIPv6: a mode's name, or the reference's forms: 0 or
+// false (IPv4 only), 1 or true (IPv6 only), 2 (IPv6 with IPv4 as
+// fallback).
+func parseIPv6(v string) (IPv6Mode, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch v {
+	case "0", "false":
+		return IPv6Never, nil
+	case "1", "true":
+		return IPv6Only, nil
+	case "2":
+		return IPv6First, nil
+	case string(IPv6Auto), string(IPv6Only), string(IPv6Never), string(IPv6First):
+		return IPv6Mode(v), nil
+	}
+	return "", invalid("UseIPv6 takes auto, only, never, ipv6-first, 0 (IPv4 only), 1 (IPv6 only), 2 (IPv6, then IPv4), true or false, not %q", v)
 }
 
 // connectWait is how long Connect waits: ConnectionTimeout when set
@@ -229,7 +247,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		tcp.Linger, tcp.LingerTime = true, c.lingerTime
 	}
 	switch c.ipv6 {
-	case IPv6Only, IPv6Never:
+	case IPv6Only, IPv6Never, IPv6First:
 		tcp.IPv6 = string(c.ipv6)
 	}
 	route, err := c.proxyRoute(c.remoteHost, c.remotePort, os.Getenv)

@@ -193,14 +193,16 @@ func certStoreString(store string) string {
 }
 
 // IPv6Mode chooses the address family of connections (the UseIPv6
-// setting).
+// setting, which also takes the reference's numbers and booleans: 0 or
+// false is IPv6Never, 1 or true IPv6Only, 2 IPv6First).
 type IPv6Mode string
 
 // Address family choices.
 const (
-	IPv6Auto  IPv6Mode = "auto"  // let the resolver choose (the default)
-	IPv6Only  IPv6Mode = "only"  // IPv6 only
-	IPv6Never IPv6Mode = "never" // IPv4 only
+	IPv6Auto  IPv6Mode = "auto"       // the family of the resolver's first address, the other as fallback (the default)
+	IPv6Only  IPv6Mode = "only"       // IPv6 only
+	IPv6Never IPv6Mode = "never"      // IPv4 only
+	IPv6First IPv6Mode = "ipv6-first" // IPv6 addresses first, IPv4 as fallback
 )
 
 // AckMode is a subscription's acknowledgement mode.
