@@ -72,3 +72,17 @@ func TestReconnectSettings(t *testing.T) {
 	defer bad.Close()
 	assert.True(t, errors.Is(bad.Connect("127.0.0.1", 1), ErrInvalidArgument))
 }
+
+// The reconnect settings are read by Connect: like every such setting
+// they are refused while connected, not accepted and ignored.
+func TestReconnectSettingsRefusedWhileConnected(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	for _, kv := range []string{"AutoReconnect=true", "ReconnectDelay=10", "MaxReconnectDelay=10", "MaxReconnectAttempts=3", "FailoverServers=127.0.0.1:1"} {
+		_, err := s.Config(kv)
+		require.ErrorIs(t, err, ErrConnectedSetting, kv)
+	}
+	require.NoError(t, s.Disconnect())
+	_, err := s.Config("AutoReconnect=true")
+	require.NoError(t, err)
+}

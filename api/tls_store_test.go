@@ -10,8 +10,11 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -142,4 +145,25 @@ func pbes1Key(t *testing.T) string {
 	}{pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 3}, Parameters: asn1.RawValue{FullBytes: params}}, make([]byte, 64)})
 	require.NoError(t, err)
 	return string(pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der}))
+}
+
+// An inline store given with SSLCertStoreType PEMFile is read as a file
+// name; the error of that read must not quote the private key.
+func TestCertStoreErrorHidesInlineKey(t *testing.T) {
+	ca := newCA(t, "review CA")
+	c := ca.issue(t, "client", true, false)
+	keyBody := strings.Split(strings.TrimSpace(c.keyPEM), "\n")[1]
+	var logs logSink
+	s := newClient(t,
+		WithSSL(SSLSettings{Enabled: true, CertStore: c.certPEM + c.keyPEM, CertStoreType: CertStorePEMFile}),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	err := s.Connect("127.0.0.1", 1)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+	for e := error(err); e != nil; e = errors.Unwrap(e) {
+		assert.NotContains(t, e.Error(), keyBody)
+	}
+	for _, l := range logs.all() {
+		assert.NotContains(t, l, keyBody)
+	}
 }
