@@ -236,7 +236,7 @@ func keyExchangeBits(st *tls.ConnectionState) int {
 // tlsSettings are the rows of the settings above.
 var tlsSettings = []setting{
 	approx(boolSetting("ReuseSSLSession", true, func(c *config) *bool { return &c.sslReuseSession }),
-		"on by default; each client keeps its own sessions, apart for each client certificate"),
+		"on by default; each client keeps its own sessions, apart for each client certificate; Go resumes by session ticket only, not by TLS 1.2 session id"),
 	approx(boolSetting("SSLEnableRenegotiation", true, func(c *config) *bool { return &c.sslRenegotiation }),
 		"renegotiation_info is always sent; true lets a TLS 1.2 server renegotiate once per connection, false (the default) refuses"),
 	approx(groupSetting("TLS12SupportedGroups", func(c *config) []tls.CurveID { return c.tls12Groups }, (*config).setTLS12Groups),
@@ -268,8 +268,10 @@ func groupSetting(name string, read func(*config) []tls.CurveID, set func(*confi
 }
 
 // WithReuseSSLSession sets ReuseSSLSession: resume the TLS session of an
-// earlier connection to the same server (a TLS 1.3 ticket or a TLS 1.2
-// session), which saves the server's certificate exchange and signature.
+// earlier connection to the same server, which saves the server's
+// certificate exchange and signature. Go resumes by session ticket (TLS
+// 1.3, or TLS 1.2 with RFC 5077 tickets), not by TLS 1.2 session id: a
+// server that issues no tickets gets a full handshake every time.
 // The client keeps its sessions itself, apart for each client
 // certificate, and still verifies the server's certificate (and runs
 // OnSSLServerAuthentication) on a resumed connection. Default true.
