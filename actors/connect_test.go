@@ -2,6 +2,7 @@ package actors
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"testing"
@@ -288,4 +289,52 @@ func TestReconnectAfterLoss(t *testing.T) {
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q/hi"), 5*time.Second, true))
 	require.Equal(t, "/q/hi", expectFrame(t, got2, frames.CmdSend).Header("destination"))
 	require.Equal(t, int64(2), c.Stats().Connects)
+}
+
+// silentServer accepts connections and never answers them, until the test
+// ends.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+// A Connect whose context has ended returns an error; the attempt must
+// then be over, not left to connect behind the caller's back (which would
+// also refuse the caller's retry with "already connected"). Before the
+// fix, Connect interrupted the attempt only if the session had already
+// marked it Connecting, which it usually had not.
+func TestConnectContextEndedWithdrawsAttempt(t *testing.T) {
+	addr := silentServer(t)
+	c, _ := newTestClient(t, ConnOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 50; i++ {
+		_, err := c.Connect(ctx, ConnectConfig{Addr: addr, ConnectTimeout: time.Minute})
+		require.ErrorIs(t, err, context.Canceled)
+		c.Subscriptions() // a round trip: the session has seen the request
+		require.Equal(t, Disconnected, c.State(), "attempt %d goes on though Connect failed", i)
+	}
 }

@@ -210,3 +210,32 @@ func TestHostileReceiptForNothing(t *testing.T) {
 	// Still working: a real receipt is matched.
 	require.NoError(t, c.Begin(testCtx(t), "t1", 5*time.Second))
 }
+
+// The receipt limit is checked before the frame is written: a send over
+// it fails at once and nothing reaches the broker.
+func TestReceiptLimitCheckedBeforeWriting(t *testing.T) {
+	srv, got, asked, answer := heldReceipts(t, "1.2")
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{MaxPendingReceipts: 1})
+	expectFrame(t, got, frames.CmdConnect)
+	first := make(chan error, 1)
+	go func() {
+		first <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/a"), 5*time.Second, true)
+	}()
+	id := recv(t, asked, "the first receipt request")
+	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/b"), 5*time.Second, true)
+	require.ErrorIs(t, err, ErrTooManyReceipts)
+	// The next frame the broker sees is the one sent after the refusal.
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/c"), 0, true))
+	require.Equal(t, "/a", expectFrame(t, got, frames.CmdSend).Header("destination"))
+	require.Equal(t, "/c", expectFrame(t, got, frames.CmdSend).Header("destination"))
+	answer <- id
+	require.NoError(t, recv(t, first, "the first send"))
+	// Its token is back: another receipt may be requested.
+	last := make(chan error, 1)
+	go func() {
+		last <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/d"), 5*time.Second, true)
+	}()
+	answer <- recv(t, asked, "the next receipt request")
+	require.NoError(t, recv(t, last, "the last send"))
+}

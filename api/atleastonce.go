@@ -45,14 +45,14 @@ type AtLeastOnce struct {
 // MaxOutbox and DedupHeader settings). Default off.
 func WithAtLeastOnce(a AtLeastOnce) Option {
 	return setOpt("AtLeastOnce", func(c *config, a AtLeastOnce) error {
-		if a.MaxOutbox < 0 {
-			return invalid("AtLeastOnce: MaxOutbox must not be negative")
-		}
 		if err := checkHeaderName("DedupHeader", a.DedupHeader); err != nil {
 			return err
 		}
-		c.atLeastOnce = a
-		return nil
+		return c.all(
+			func(c *config) error { c.atLeastOnce.Enabled = a.Enabled; return nil },
+			func(c *config) error { return c.setMaxOutbox(a.MaxOutbox) },
+			func(c *config) error { c.atLeastOnce.DedupHeader = a.DedupHeader; return nil },
+		)
 	}, a)
 }
 
@@ -149,7 +149,7 @@ func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame,
 // Settings beyond the reference: at-least-once publishing.
 var atLeastOnceSettings = []setting{
 	boolSetting("AtLeastOnce", false, func(c *config) *bool { return &c.atLeastOnce.Enabled }),
-	intSetting("MaxOutbox", true, 0, 1<<20, func(c *config) *int { return &c.atLeastOnce.MaxOutbox }),
+	intSetting(maxOutboxBound, true, func(c *config) int { return c.atLeastOnce.MaxOutbox }, (*config).setMaxOutbox),
 	{name: "DedupHeader",
 		get: configGet(func(c *config) string { return c.atLeastOnce.DedupHeader }),
 		set: func(c *config, v string) error {
@@ -159,4 +159,11 @@ var atLeastOnceSettings = []setting{
 			c.atLeastOnce.DedupHeader = v
 			return nil
 		}},
+}
+
+// maxOutboxBound bounds MaxOutbox (0: the default, 1024).
+var maxOutboxBound = intBound{name: "MaxOutbox", min: 0, max: 1 << 20, meaning: "a number of messages (0: 1024)"}
+
+func (c *config) setMaxOutbox(n int) error {
+	return setInt(&c.atLeastOnce.MaxOutbox, maxOutboxBound, n)
 }

@@ -1,7 +1,10 @@
 package api
 
 import (
+	"context"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Close may be called from inside a handler: it returns, and everything
@@ -37,4 +40,33 @@ func TestCloseFromInsideHandlers(t *testing.T) {
 		}
 		recv(t, closed)
 	})
+}
+
+// Close called from a handler that runs on the goroutine draining the
+// manual-mode queue (after ProcessIdleEvents is turned back on) returns
+// instead of waiting for that goroutine, that is for itself.
+func TestCloseFromLeftoverHandler(t *testing.T) {
+	b := newBroker(t)
+	// LogLevel 0: no log events; after Subscribed the engine is silent.
+	s := connectTo(t, b, "1.2", WithManualEvents(), WithLogLevel(0))
+	subscribed := collect(s.OnSubscribed)
+	closed := make(chan struct{})
+	dest := "/queue/review-leftover"
+	_, err := s.SubscribeWith(context.Background(), dest, SubscribeOptions{Handler: func(*MessageInEvent) {
+		s.Close()
+		close(closed)
+	}})
+	require.NoError(t, err)
+	// Run the events of connecting and subscribing, so that only the
+	// message will wait in the queue.
+	for len(subscribed) == 0 {
+		require.NoError(t, s.DoEvents())
+	}
+	require.Zero(t, s.events.waiting())
+	other := connectTo(t, b, "1.2")
+	require.NoError(t, other.SendMessage(dest, "hello"))
+	waitFor(t, "the message queued", func() bool { return s.events.waiting() > 0 })
+	_, err = s.Config("ProcessIdleEvents=true")
+	require.NoError(t, err)
+	recv(t, closed)
 }

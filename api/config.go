@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/hex"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +18,9 @@ type setting struct {
 	get     func(s *STOMP) (string, error)  // reads the value
 	set     func(c *config, v string) error // writes a config field
 	do      func(s *STOMP, v string) error  // writes by acting
+	// approx says how the setting differs from the reference's, where Go
+	// can only approximate it (README's reference table shows it).
+	approx string
 }
 
 // Config sets a configuration setting with "Name=value" (returning "") or
@@ -76,7 +78,7 @@ var settingsTable = append(append([]setting{
 	stringSetting("AckTransactionId", false, func(c *config) *string { return &c.ackTransactionID }),
 	boolSetting("CollapseHeaders", false, func(c *config) *bool { return &c.collapseHeaders }),
 	{name: "ErrorHeaders", get: func(s *STOMP) (string, error) { return formatHeaders(s.ErrorHeaders()), nil }},
-	intSetting("LogLevel", false, 0, 3, func(c *config) *int { return &c.logLevel }),
+	intSetting(logLevelBound, false, func(c *config) int { return c.logLevel }, (*config).setLogLevel),
 	{name: "OpenTransactions", get: func(s *STOMP) (string, error) { return strings.Join(s.OpenTransactions(), ","), nil }},
 	{name: "ProtocolVersion", get: func(s *STOMP) (string, error) { return s.ProtocolVersion(), nil }},
 	boolSetting("RequestAckReceipts", false, func(c *config) *bool { return &c.requestAckReceipts }),
@@ -103,7 +105,7 @@ var settingsTable = append(append([]setting{
 	{name: "VirtualHost", connect: true,
 		get: configGet(func(c *config) string { return c.virtualHost }),
 		set: func(c *config, v string) error { return c.setVirtualHost(v) }},
-	durationSetting("ConnectionTimeout", true, time.Second, func(c *config) *time.Duration { return &c.connectionTimeout }),
+	durationSetting(connectionTimeoutBound, true, func(c *config) time.Duration { return c.connectionTimeout }, (*config).setConnectionTimeout),
 	boolSetting("AbsoluteTimeout", false, func(c *config) *bool { return &c.absoluteTimeout }),
 	{name: "ProcessIdleEvents",
 		get: configGet(func(c *config) string { return strconv.FormatBool(!c.manualEvents) }),
@@ -114,33 +116,34 @@ var settingsTable = append(append([]setting{
 			}
 			return s.setProcessIdleEvents(on)
 		}},
-	durationSetting("SelectWaitMillis", false, time.Millisecond, func(c *config) *time.Duration { return &c.selectWait }),
-	durationSetting("KeepAliveInterval", true, time.Millisecond, func(c *config) *time.Duration { return &c.keepAliveInterval }),
-	durationSetting("KeepAliveTime", true, time.Millisecond, func(c *config) *time.Duration { return &c.keepAliveTime }),
+	durationSetting(selectWaitBound, false, func(c *config) time.Duration { return c.selectWait }, (*config).setSelectWait),
+	durationSetting(keepAliveIntervalBound, true, func(c *config) time.Duration { return c.keepAliveInterval }, (*config).setKeepAliveInterval),
+	durationSetting(keepAliveTimeBound, true, func(c *config) time.Duration { return c.keepAliveTime }, (*config).setKeepAliveTime),
 	boolSetting("Linger", true, func(c *config) *bool { return &c.linger }),
-	durationSetting("LingerTime", true, time.Second, func(c *config) *time.Duration { return &c.lingerTime }),
+	durationSetting(lingerTimeBound, true, func(c *config) time.Duration { return c.lingerTime }, (*config).setLingerTime),
 	{name: "LocalHost", connect: true,
 		get: configGet(func(c *config) string { return c.localHost }),
 		set: func(c *config, v string) error { return c.setLocalHost(v) }},
-	{name: "LocalPort", connect: true,
-		get: configGet(func(c *config) string { return strconv.Itoa(c.localPort) }),
-		set: func(c *config, v string) error {
-			n, err := parseInt("LocalPort", v, 0, 65535)
-			if err != nil {
-				return err
-			}
-			return c.setLocalPort(n)
-		}},
-	intSetting("MaxLineLength", true, 1, math.MaxInt32, func(c *config) *int { return &c.maxLineLength }),
-	intSetting("MaxTransferRate", true, 0, math.MaxInt32, func(c *config) *int { return &c.maxTransferRate }),
+	intSetting(localPortBound, true, func(c *config) int { return c.localPort }, (*config).setLocalPort),
+	intSetting(maxLineLengthBound, true, func(c *config) int { return c.maxLineLength }, (*config).setMaxLineLength),
+	intSetting(maxTransferRateBound, true, func(c *config) int { return c.maxTransferRate }, (*config).setMaxTransferRate),
 	boolSetting("TCPKeepAlive", true, func(c *config) *bool { return &c.tcpKeepAlive }),
 	boolSetting("TcpNoDelay", true, func(c *config) *bool { return &c.tcpNoDelay }),
 	{name: "UseIPv6", connect: true,
 		get: configGet(func(c *config) string { return string(c.ipv6) }),
-		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
-	intSetting("InBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.inBufferSize }),
-	intSetting("OutBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.outBufferSize }),
-}, append(secureSettings, webSocketSettings...)...), append(reconnectSettings, atLeastOnceSettings...)...)
+		set: func(c *config, v string) error {
+			m, err := parseIPv6(v)
+			if err != nil {
+				return err
+			}
+			return c.setIPv6(m)
+		},
+		approx: "also takes the reference's 0 or false (IPv4 only), 1 or true (IPv6 only) and 2 (IPv6, then IPv4); reads back the words auto, never, only, ipv6-first; the default is auto (the resolver's order), not IPv4 only"},
+	intSetting(inBufferSizeBound, true, func(c *config) int { return c.inBufferSize }, (*config).setInBufferSize),
+	intSetting(outBufferSizeBound, true, func(c *config) int { return c.outBufferSize }, (*config).setOutBufferSize),
+	{name: "BuildInfo", get: func(*STOMP) (string, error) { return BuildInfo(), nil },
+		approx: "this module's path and version and the Go that built the program, from runtime/debug.ReadBuildInfo"},
+}, append(append(secureSettings, tlsSettings...), webSocketSettings...)...), append(reconnectSettings, atLeastOnceSettings...)...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {
 	return func(s *STOMP) (string, error) { return get(s, f), nil }
@@ -169,31 +172,6 @@ func boolSetting(name string, connect bool, field func(*config) *bool) setting {
 			b, err := parseBool(name, v)
 			if err == nil {
 				*field(c) = b
-			}
-			return err
-		}}
-}
-
-func intSetting(name string, connect bool, lo, hi int, field func(*config) *int) setting {
-	return setting{name: name, connect: connect,
-		get: configGet(func(c *config) string { return strconv.Itoa(*field(c)) }),
-		set: func(c *config, v string) error {
-			n, err := parseInt(name, v, lo, hi)
-			if err == nil {
-				*field(c) = n
-			}
-			return err
-		}}
-}
-
-// durationSetting is a duration read and written in whole units.
-func durationSetting(name string, connect bool, unit time.Duration, field func(*config) *time.Duration) setting {
-	return setting{name: name, connect: connect,
-		get: configGet(func(c *config) string { return strconv.Itoa(ceilUnits(*field(c), unit)) }),
-		set: func(c *config, v string) error {
-			n, err := parseInt(name, v, 0, math.MaxInt32)
-			if err == nil {
-				*field(c) = time.Duration(n) * unit
 			}
 			return err
 		}}

@@ -18,7 +18,7 @@ var secureSettings = []setting{
 	firewallSetting("FirewallHost", func(f *Firewall) string { return f.Host }, func(f *Firewall, v string) error { f.Host = v; return nil }),
 	firewallSetting("FirewallPassword", func(f *Firewall) string { return f.Password }, func(f *Firewall, v string) error { f.Password = v; return nil }),
 	firewallSetting("FirewallPort", func(f *Firewall) string { return strconv.Itoa(f.Port) }, func(f *Firewall, v string) error {
-		n, err := parseInt("FirewallPort", v, 0, 65535)
+		n, err := firewallPortBound.parse(v)
 		f.Port = n
 		return err
 	}),
@@ -117,23 +117,20 @@ func init() {
 	const (
 		goTLS   = "TLS is Go's crypto/tls, not a configurable provider"
 		openSSL = "an OpenSSL setting; TLS is Go's crypto/tls (use SSLCACertFilePaths, SSLServerCACerts, SSLEnabledCipherSuites)"
-		groups  = "Go's crypto/tls chooses signature algorithms and key exchange groups"
+		sigalgs = "Go's crypto/tls chooses the signature algorithms itself: tls.Config has no setting for them"
 		na      = "not applicable: no licensing, and strings are UTF-8"
 	)
 	for reason, names := range map[string]string{
 		"TLS records are not logged (LogLevel 3 logs frames)": "LogSSLPackets",
 		openSSL: "OpenSSLCADir OpenSSLCAFile OpenSSLCipherList OpenSSLPrngSeedData",
-		"TLS sessions are not resumed across connections":                                                 "ReuseSSLSession",
 		"revocation lists are not fetched or checked; check the certificate in OnSSLServerAuthentication": "SSLCheckCRL",
 		"no minimum strength; choose the suites with SSLEnabledCipherSuites":                              "SSLCipherStrength",
-		"renegotiation is always refused":                                                                 "SSLEnableRenegotiation",
 		"not needed: SSLServerAuthenticationEvent always carries the chain the server sent":               "SSLIncludeCertChain",
-		"not reported; SSLNegotiatedKeyExchange names the group":                                          "SSLNegotiatedKeyExchangeStrength",
 		goTLS: "SSLProvider UseInternalSecurityAPI",
 		"flags cannot relax verification; accept a certificate in OnSSLServerAuthentication or with SSLAcceptServerCertEncoded": "SSLSecurityFlags",
-		groups: "TLS12SignatureAlgorithms TLS12SupportedGroups TLS13KeyShareGroups TLS13SignatureAlgorithms TLS13SupportedGroups",
+		sigalgs: "TLS12SignatureAlgorithms TLS13SignatureAlgorithms",
 		"extra data for the firewall is not sent": "FirewallData",
-		na: "BuildInfo CodePage LicenseInfo",
+		na: "CodePage LicenseInfo",
 	} {
 		for _, n := range strings.Fields(names) {
 			unsupportedSettings[strings.ToLower(n)] = reason

@@ -79,7 +79,7 @@ func TestCASettings(t *testing.T) {
 
 func TestNegotiatedSettingsBeforeTLS(t *testing.T) {
 	s := newClient(t)
-	for _, name := range []string{"SSLNegotiatedProtocol", "SSLNegotiatedCipher", "SSLNegotiatedCipherSuite", "SSLNegotiatedCipherStrength", "SSLNegotiatedKeyExchange"} {
+	for _, name := range []string{"SSLNegotiatedProtocol", "SSLNegotiatedCipher", "SSLNegotiatedCipherSuite", "SSLNegotiatedCipherStrength", "SSLNegotiatedKeyExchange", "SSLNegotiatedKeyExchangeStrength"} {
 		v, err := s.Config(name)
 		require.NoError(t, err)
 		assert.Equal(t, "", v, name)
@@ -95,7 +95,7 @@ func TestUnsupportedSettingsSayWhy(t *testing.T) {
 	s := newClient(t)
 	for name, why := range map[string]string{
 		"SSLCheckCRL": "revocation", "sslprovider": "crypto/tls", "OpenSSLCAFile=x": "SSLCACertFilePaths",
-		"FirewallData=x": "not sent", "TLS13SupportedGroups": "groups", "CodePage": "UTF-8",
+		"FirewallData=x": "not sent", "TLS13SignatureAlgorithms": "signature algorithms", "CodePage": "UTF-8",
 	} {
 		_, err := s.Config(name)
 		require.ErrorIs(t, err, ErrUnsupported, name)
@@ -119,4 +119,37 @@ func TestSuiteParts(t *testing.T) {
 		kx, cipher, bits := suiteParts(&c.st)
 		assert.Equal(t, []any{c.kx, c.cipher, c.bits}, []any{kx, cipher, bits}, tls.CipherSuiteName(c.st.CipherSuite))
 	}
+}
+
+// RemotePort follows SSLEnabled (61612 with TLS, 61613 without) until the
+// user sets it, by whichever way.
+func TestRemotePortDefaultFollowsSSL(t *testing.T) {
+	s := newClient(t)
+	assert.Equal(t, 61613, s.RemotePort())
+	require.NoError(t, s.SetSSLEnabled(true))
+	assert.Equal(t, 61612, s.RemotePort())
+	require.NoError(t, s.SetSSLEnabled(false))
+	assert.Equal(t, 61613, s.RemotePort())
+
+	assert.Equal(t, 61612, newClient(t, WithSSL(SSLSettings{Enabled: true})).RemotePort())
+	for name, s := range map[string]*STOMP{
+		"option before":  newClient(t, WithRemotePort(61613), WithSSL(SSLSettings{Enabled: true})),
+		"option after":   newClient(t, WithSSL(SSLSettings{Enabled: true}), WithRemotePort(61613)),
+		"property first": newClient(t),
+	} {
+		if name == "property first" {
+			require.NoError(t, s.SetRemotePort(61613))
+			require.NoError(t, s.SetSSLEnabled(true))
+		}
+		assert.Equal(t, 61613, s.RemotePort(), name+": a port the user set stays")
+	}
+
+	// Connect sets the port it is given.
+	b := newBroker(t)
+	h, p := hostPort(t, b.Addr())
+	s = newClient(t)
+	require.NoError(t, s.Connect(h, p))
+	require.NoError(t, s.Disconnect())
+	require.NoError(t, s.SetSSLEnabled(true))
+	assert.Equal(t, p, s.RemotePort())
 }

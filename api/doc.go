@@ -53,7 +53,12 @@
 //
 // Config("Name=value") sets and Config("Name") reads a setting; names are
 // case-insensitive. Values are written as Config reads them: booleans as
-// true or false, durations as whole numbers of the unit named.
+// true or false, durations as whole numbers of the unit named. A number
+// out of a setting's range is refused with ErrInvalidArgument, whether it
+// comes through Config, a property or an option, never wrapped: durations
+// go up to 2147483647 of their unit (KeepAliveTime and KeepAliveInterval
+// up to 32767 seconds, the most Linux takes), sizes and counts up to
+// 2147483647, ports up to 65535.
 //
 //	AckTransactionId            transaction automatic and explicit ACKs join ("")
 //	CollapseHeaders             keep only the first of repeated header keys (true)
@@ -90,6 +95,14 @@
 //	SSLNegotiatedCipher         read-only: its bulk cipher ("AES_128_GCM")
 //	SSLNegotiatedCipherStrength read-only: the cipher's key bits
 //	SSLNegotiatedKeyExchange    read-only: "ECDHE_RSA" and so on, or the TLS 1.3 group
+//	SSLNegotiatedKeyExchangeStrength
+//	                            read-only: bits of the group's key (255 for X25519)
+//	ReuseSSLSession             resume the TLS session of the last connection (true)
+//	SSLEnableRenegotiation      a TLS 1.2 server may renegotiate once (false)
+//	TLS12SupportedGroups, TLS13SupportedGroups, TLS13KeyShareGroups
+//	                            key exchange groups, e.g. "ecdhe_x25519,ecdhe_secp256r1"
+//	                            ("": Go's); Go has one list for both versions and
+//	                            one key share (see WithTLS13SupportedGroups)
 //	KeepAliveInterval           milliseconds between TCP keep-alive probes (0: system)
 //	KeepAliveTime               idle milliseconds before the first probe (0: system)
 //	Linger                      close gracefully (true); false resets the connection
@@ -99,8 +112,10 @@
 //	MaxTransferRate             most bytes written per second (0: unlimited)
 //	TCPKeepAlive                send TCP keep-alive probes (false)
 //	TcpNoDelay                  Nagle's algorithm off (true)
-//	UseIPv6                     auto (default), only or never
+//	UseIPv6                     auto (default: the resolver's order), only (1, true),
+//	                            never (0, false) or ipv6-first (2: IPv4 as fallback)
 //	InBufferSize, OutBufferSize socket buffer sizes in bytes (0: system)
+//	BuildInfo                   read-only: this module's version, and the Go that built it
 //	WebSocketURL                not in the reference: ws:// or wss:// URL to speak
 //	                            STOMP over a WebSocket ("": raw TCP)
 //
@@ -161,9 +176,11 @@
 // for a tunnel, and with SSLEnabled runs TLS end to end through it. The
 // server's certificate is verified against the trusted roots and
 // RemoteHost; OnSSLServerAuthentication sees the verdict and may change
-// it. The settings of the reference class that concern another TLS
-// provider, licensing or code pages are answered with ErrUnsupported and
-// the reason.
+// it. A client certificate comes from PEM or a PKCS#12 store, opened with
+// SSLCertStorePassword (which also decrypts an encrypted PEM key). TLS
+// sessions are resumed (ReuseSSLSession). The settings of the reference
+// class that concern another TLS provider, licensing or code pages are
+// answered with ErrUnsupported and the reason.
 //
 // # WebSocket
 //

@@ -28,18 +28,11 @@ func (c *config) setRemoteHost(h string) error {
 	return nil
 }
 
-func checkPort(name string, p int, zeroOK bool) error {
-	if p < 0 || p > 65535 || (p == 0 && !zeroOK) {
-		return invalid("%s %d is not a TCP port", name, p)
-	}
-	return nil
-}
-
 func (c *config) setRemotePort(p int) error {
-	if err := checkPort("RemotePort", p, false); err != nil {
+	if err := setInt(&c.remotePort, remotePortBound, p); err != nil {
 		return err
 	}
-	c.remotePort = p
+	c.remotePortSet = true
 	return nil
 }
 
@@ -78,38 +71,17 @@ func (c *config) addHeader(h Header) error {
 	return nil
 }
 
-func checkDuration(name string, d time.Duration) error {
-	if d < 0 {
-		return invalid("%s must not be negative", name)
-	}
-	return nil
-}
-
 func (c *config) setIncomingHeartbeat(d time.Duration) error {
-	if err := checkDuration("IncomingHeartbeat", d); err != nil {
-		return err
-	}
-	c.incomingHeartbeat = d
-	return nil
+	return setDuration(&c.incomingHeartbeat, incomingHeartbeatBound, d)
 }
 
 func (c *config) setOutgoingHeartbeat(d time.Duration) error {
-	if err := checkDuration("OutgoingHeartbeat", d); err != nil {
-		return err
-	}
-	c.outgoingHeartbeat = d
-	return nil
+	return setDuration(&c.outgoingHeartbeat, outgoingHeartbeatBound, d)
 }
 
 func (c *config) setRequestReceipts(on bool) error { c.requestReceipts = on; return nil }
 
-func (c *config) setTimeout(d time.Duration) error {
-	if err := checkDuration("Timeout", d); err != nil {
-		return err
-	}
-	c.timeout = d
-	return nil
-}
+func (c *config) setTimeout(d time.Duration) error { return setDuration(&c.timeout, timeoutBound, d) }
 
 func (c *config) setTransactionID(id string) error {
 	if strings.ContainsAny(id, "\r\n") {
@@ -127,19 +99,13 @@ func (c *config) setLocalHost(h string) error {
 	return nil
 }
 
-func (c *config) setLocalPort(p int) error {
-	if err := checkPort("LocalPort", p, true); err != nil {
-		return err
-	}
-	c.localPort = p
-	return nil
-}
+func (c *config) setLocalPort(p int) error { return setInt(&c.localPort, localPortBound, p) }
 
 func (c *config) setFirewall(fw Firewall) error {
 	if !fw.Type.valid() {
 		return invalid("FirewallType %d is not a firewall type", int(fw.Type))
 	}
-	if err := checkPort("FirewallPort", fw.Port, true); err != nil {
+	if err := firewallPortBound.check(int64(fw.Port)); err != nil {
 		return err
 	}
 	if strings.ContainsAny(fw.Host, " \t\r\n") {
@@ -180,6 +146,13 @@ func (c *config) setSSL(s SSLSettings) error {
 		return invalid("SSLCertStoreType %d is not a store type", int(s.CertStoreType))
 	}
 	c.ssl = s
+	if !c.remotePortSet {
+		// The reference's SSL port, until the user names one.
+		c.remotePort = DefaultRemotePort
+		if s.Enabled {
+			c.remotePort = DefaultSSLRemotePort
+		}
+	}
 	return nil
 }
 
@@ -216,11 +189,29 @@ func parseVersions(s string) ([]frames.Version, error) {
 
 func (c *config) setIPv6(m IPv6Mode) error {
 	switch m {
-	case IPv6Auto, IPv6Only, IPv6Never:
+	case IPv6Auto, IPv6Only, IPv6Never, IPv6First:
 		c.ipv6 = m
 		return nil
 	}
-	return invalid("UseIPv6 %q is not auto, only or never", string(m))
+	return invalid("UseIPv6 %q is not auto, only, never or ipv6-first", string(m))
+}
+
+// parseIPv6 reads UseIPv6: a mode's name, or the reference's forms: 0 or
+// false (IPv4 only), 1 or true (IPv6 only), 2 (IPv6 with IPv4 as
+// fallback).
+func parseIPv6(v string) (IPv6Mode, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch v {
+	case "0", "false":
+		return IPv6Never, nil
+	case "1", "true":
+		return IPv6Only, nil
+	case "2":
+		return IPv6First, nil
+	case string(IPv6Auto), string(IPv6Only), string(IPv6Never), string(IPv6First):
+		return IPv6Mode(v), nil
+	}
+	return "", invalid("UseIPv6 takes auto, only, never, ipv6-first, 0 (IPv4 only), 1 (IPv6 only), 2 (IPv6, then IPv4), true or false, not %q", v)
 }
 
 // connectWait is how long Connect waits: ConnectionTimeout when set
@@ -256,7 +247,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		tcp.Linger, tcp.LingerTime = true, c.lingerTime
 	}
 	switch c.ipv6 {
-	case IPv6Only, IPv6Never:
+	case IPv6Only, IPv6Never, IPv6First:
 		tcp.IPv6 = string(c.ipv6)
 	}
 	route, err := c.proxyRoute(c.remoteHost, c.remotePort, os.Getenv)

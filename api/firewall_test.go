@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stompactor/stompactor/transport"
 	"github.com/stretchr/testify/assert"
@@ -200,4 +201,27 @@ func TestBypass(t *testing.T) {
 	for _, c := range cases {
 		assert.Equal(t, c.want, bypass(c.host, c.port, c.list), "%s:%d %v", c.host, c.port, c.list)
 	}
+}
+
+// The firewall and ProxyExceptionsList decide for each broker dialed: a
+// failover broker that is no exception goes through the proxy even when
+// RemoteHost is an exception.
+func TestFailoverUsesItsOwnProxyRoute(t *testing.T) {
+	primary := newBroker(t)
+	backup := newBroker(t)
+	px := newConnectProxy(t, "", "")
+	_, pport := hostPort(t, primary.Addr())
+	s := newClient(t,
+		WithFirewall(Firewall{Type: FirewallTunnel, Host: px.host, Port: px.port}),
+		WithProxyExceptions("localhost"),
+		WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxAttempts: 4}),
+		WithFailoverServers(backup.Addr()))
+	statuses := collect(s.OnConnectionStatus)
+	require.NoError(t, s.Connect("localhost", pport))
+	require.Zero(t, px.tunnels.Load(), "localhost is an exception")
+	require.NoError(t, primary.Close())
+	for ev := recv(t, statuses); ev.ConnectionEvent != "reconnected"; ev = recv(t, statuses) {
+		require.NotEqual(t, "gave up", ev.ConnectionEvent, ev.Description)
+	}
+	assert.EqualValues(t, 1, px.tunnels.Load(), "the failover broker is no exception")
 }

@@ -42,6 +42,7 @@ func errorDetail(err error) string {
 // Defaults of the settings that are not zero values.
 const (
 	DefaultRemotePort    = 61613
+	DefaultSSLRemotePort = 61612 // RemotePort's default with SSLEnabled
 	DefaultTimeout       = 60 * time.Second
 	DefaultLogLevel      = 1
 	DefaultSelectWait    = 20 * time.Millisecond
@@ -57,7 +58,8 @@ const eventQueueSize = 4096
 type config struct {
 	// Properties.
 	remoteHost        string
-	remotePort        int
+	remotePort        int  // DefaultRemotePort or DefaultSSLRemotePort until set
+	remotePortSet     bool // the user set remotePort
 	user, password    string
 	contentType       string
 	headers           []Header
@@ -105,6 +107,10 @@ type config struct {
 	sslCAFiles                   []string // SSLCACertFilePaths: PEM files of roots, in place of the system's
 	sslMinVersion, sslMaxVersion uint16   // SSLEnabledProtocols
 	sslCipherSuites              []uint16 // SSLEnabledCipherSuites; nil: Go's choice
+	sslReuseSession              bool     // ReuseSSLSession (tls_settings.go)
+	sslRenegotiation             bool     // SSLEnableRenegotiation
+	tls12Groups, tls13Groups     []tls.CurveID
+	tls13KeyShares               []tls.CurveID
 	proxyExceptions              []string // ProxyExceptionsList
 	webSocketURL                 string   // WebSocketURL (websocket.go)
 
@@ -112,8 +118,9 @@ type config struct {
 	atLeastOnce AtLeastOnce // WithAtLeastOnce (atleastonce.go)
 
 	// Not settings: fixed for the client's life.
-	engine *actors.Engine
-	logger *slog.Logger
+	engine      *actors.Engine
+	logger      *slog.Logger
+	sslSessions tls.ClientSessionCache // made by the first TLS Connect with ReuseSSLSession
 
 	optErr *Error // the first invalid option
 }
@@ -132,6 +139,7 @@ func newConfig(opts []Option) config {
 		ipv6:              IPv6Auto,
 		sslMinVersion:     tls.VersionTLS12,
 		sslMaxVersion:     tls.VersionTLS13,
+		sslReuseSession:   true,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -167,7 +175,8 @@ func WithManualEvents() Option {
 // WithRemoteHost sets RemoteHost. Default "".
 func WithRemoteHost(host string) Option { return setOpt("RemoteHost", (*config).setRemoteHost, host) }
 
-// WithRemotePort sets RemotePort. Default 61613.
+// WithRemotePort sets RemotePort. Default 61613, or 61612 with
+// SSLEnabled.
 func WithRemotePort(port int) Option { return setOpt("RemotePort", (*config).setRemotePort, port) }
 
 // WithUser sets User, the login sent on CONNECT. Default "" (none sent).
@@ -189,13 +198,15 @@ func WithHeader(key, value string) Option {
 }
 
 // WithIncomingHeartbeat sets how often the server should send heart-beats
-// (IncomingHeartbeat, in milliseconds there). Default 0: none.
+// (IncomingHeartbeat, in milliseconds there): up to 2147483647 ms, a
+// fraction of a millisecond rounded up. Default 0: none.
 func WithIncomingHeartbeat(d time.Duration) Option {
 	return setOpt("IncomingHeartbeat", (*config).setIncomingHeartbeat, d)
 }
 
 // WithOutgoingHeartbeat sets how often the client offers to send
-// heart-beats (OutgoingHeartbeat). Default 0: none.
+// heart-beats (OutgoingHeartbeat): up to 2147483647 ms, a fraction of a
+// millisecond rounded up. Default 0: none.
 func WithOutgoingHeartbeat(d time.Duration) Option {
 	return setOpt("OutgoingHeartbeat", (*config).setOutgoingHeartbeat, d)
 }
@@ -205,8 +216,9 @@ func WithRequestReceipts(on bool) Option {
 	return setOpt("RequestReceipts", (*config).setRequestReceipts, on)
 }
 
-// WithTimeout sets Timeout; 0 makes calls return without waiting. Unlike
-// SetTimeout it accepts fractions of a second. Default 60 seconds.
+// WithTimeout sets Timeout, up to 2147483647 seconds; 0 makes calls
+// return without waiting. Unlike SetTimeout it accepts fractions of a
+// second. Default 60 seconds.
 func WithTimeout(d time.Duration) Option { return setOpt("Timeout", (*config).setTimeout, d) }
 
 // WithTransactionID sets TransactionID. Default "".

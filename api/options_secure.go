@@ -96,8 +96,13 @@ var tlsVersions = []tlsVersion{
 	{"TLS1.3", tls.VersionTLS13, 0x3000},
 }
 
-// sslBits are the reference's bits of SSL 2 and SSL 3, which Go lacks.
-const sslBits = 0x3C
+// sslBits are the reference's bits of SSL 2 and SSL 3, which Go lacks;
+// dtlsBits those of DTLS 1.0 and 1.2, which are ignored: STOMP runs over
+// TCP.
+const (
+	sslBits  = 0x3C
+	dtlsBits = 0x3C000
+)
 
 func (c *config) setSSLProtocols(v [2]uint16) error {
 	lo, hi := v[0], v[1]
@@ -113,12 +118,19 @@ func (c *config) setSSLProtocols(v [2]uint16) error {
 // 0x3C00 for TLS 1.2 and 1.3). The versions must be contiguous.
 func parseProtocols(s string) ([2]uint16, error) {
 	var on []uint16
-	if n, err := strconv.ParseInt(strings.TrimSpace(s), 0, 32); err == nil {
+	if n, err := strconv.ParseInt(strings.TrimSpace(s), 0, 64); err == nil {
+		known := int64(sslBits | dtlsBits)
+		for _, tv := range tlsVersions {
+			known |= int64(tv.bits)
+		}
+		if n < 0 || n&^known != 0 {
+			return [2]uint16{}, invalid("SSLEnabledProtocols: %s sets bits that name no protocol (0x%X are the known ones)", strings.TrimSpace(s), known)
+		}
 		if n&sslBits != 0 {
 			return [2]uint16{}, invalid("SSLEnabledProtocols: SSL 2 and SSL 3 are not supported")
 		}
 		for _, tv := range tlsVersions {
-			if int(n)&tv.bits != 0 {
+			if n&int64(tv.bits) != 0 {
 				on = append(on, tv.v)
 			}
 		}

@@ -27,13 +27,7 @@ func WithCollapseHeaders(on bool) Option {
 // (acknowledgements, connection steps), 3 every frame (passcodes
 // redacted); a change applies at once, connected or not. Default 1.
 func WithLogLevel(level int) Option {
-	return setOpt("LogLevel", func(c *config, v int) error {
-		if v < 0 || v > 3 {
-			return invalid("LogLevel %d is not 0 to 3", v)
-		}
-		c.logLevel = v
-		return nil
-	}, level)
+	return setOpt("LogLevel", (*config).setLogLevel, level)
 }
 
 // WithRequestAckReceipts sets RequestAckReceipts. Default false.
@@ -77,7 +71,7 @@ func WithVirtualHost(host string) Option {
 
 // WithConnectionTimeout sets ConnectionTimeout. Default 0: Timeout.
 func WithConnectionTimeout(d time.Duration) Option {
-	return setOpt("ConnectionTimeout", durationField("ConnectionTimeout", func(c *config) *time.Duration { return &c.connectionTimeout }), d)
+	return setOpt("ConnectionTimeout", (*config).setConnectionTimeout, d)
 }
 
 // WithAbsoluteTimeout sets AbsoluteTimeout. Default false.
@@ -88,7 +82,7 @@ func WithAbsoluteTimeout(on bool) Option {
 // WithSelectWait sets SelectWaitMillis, how long DoEvents waits for an
 // event. Default 20 milliseconds.
 func WithSelectWait(d time.Duration) Option {
-	return setOpt("SelectWaitMillis", durationField("SelectWaitMillis", func(c *config) *time.Duration { return &c.selectWait }), d)
+	return setOpt("SelectWaitMillis", (*config).setSelectWait, d)
 }
 
 // WithLocalHost sets LocalHost. Default "".
@@ -99,14 +93,15 @@ func WithLocalPort(port int) Option { return setOpt("LocalPort", (*config).setLo
 
 // WithTCPKeepAlive sets TCPKeepAlive, KeepAliveTime and KeepAliveInterval:
 // TCP keep-alive probes after idle, repeated every interval (0 durations
-// take the system's). Default off.
+// take the system's; at most 32767 seconds, the most Linux takes). A bad
+// duration sets none of the three. Default off.
 func WithTCPKeepAlive(on bool, idle, interval time.Duration) Option {
 	return setOpt("TCPKeepAlive", func(c *config, v [2]time.Duration) error {
-		if v[0] < 0 || v[1] < 0 {
-			return invalid("keep-alive durations must not be negative")
-		}
-		c.tcpKeepAlive, c.keepAliveTime, c.keepAliveInterval = on, v[0], v[1]
-		return nil
+		return c.all(
+			func(c *config) error { c.tcpKeepAlive = on; return nil },
+			func(c *config) error { return c.setKeepAliveTime(v[0]) },
+			func(c *config) error { return c.setKeepAliveInterval(v[1]) },
+		)
 	}, [2]time.Duration{idle, interval})
 }
 
@@ -116,24 +111,23 @@ func WithTCPKeepAlive(on bool, idle, interval time.Duration) Option {
 // connection on close.
 func WithLinger(on bool, d time.Duration) Option {
 	return setOpt("Linger", func(c *config, d time.Duration) error {
-		if d < 0 {
-			return invalid("LingerTime must not be negative")
-		}
-		c.linger, c.lingerTime = on, d
-		return nil
+		return c.all(
+			func(c *config) error { c.linger = on; return nil },
+			func(c *config) error { return c.setLingerTime(d) },
+		)
 	}, d)
 }
 
 // WithMaxLineLength sets MaxLineLength, the longest header line accepted
 // from the server, in bytes. Default 102400.
 func WithMaxLineLength(n int) Option {
-	return setOpt("MaxLineLength", intField("MaxLineLength", 1, func(c *config) *int { return &c.maxLineLength }), n)
+	return setOpt("MaxLineLength", (*config).setMaxLineLength, n)
 }
 
 // WithMaxTransferRate sets MaxTransferRate, the most bytes per second
 // written; 0 is unlimited. Default 0.
 func WithMaxTransferRate(n int) Option {
-	return setOpt("MaxTransferRate", intField("MaxTransferRate", 0, func(c *config) *int { return &c.maxTransferRate }), n)
+	return setOpt("MaxTransferRate", (*config).setMaxTransferRate, n)
 }
 
 // WithTCPNoDelay sets TcpNoDelay: send small writes at once (Nagle's
@@ -149,32 +143,11 @@ func WithIPv6(m IPv6Mode) Option { return setOpt("UseIPv6", (*config).setIPv6, m
 // receive and send buffers in bytes; 0 keeps the system's. Default 0.
 func WithBufferSizes(in, out int) Option {
 	return setOpt("InBufferSize", func(c *config, v [2]int) error {
-		if v[0] < 0 || v[1] < 0 {
-			return invalid("buffer sizes must not be negative")
-		}
-		c.inBufferSize, c.outBufferSize = v[0], v[1]
-		return nil
+		return c.all(
+			func(c *config) error { return c.setInBufferSize(v[0]) },
+			func(c *config) error { return c.setOutBufferSize(v[1]) },
+		)
 	}, [2]int{in, out})
-}
-
-func durationField(name string, field func(*config) *time.Duration) func(*config, time.Duration) error {
-	return func(c *config, d time.Duration) error {
-		if err := checkDuration(name, d); err != nil {
-			return err
-		}
-		*field(c) = d
-		return nil
-	}
-}
-
-func intField(name string, lo int, field func(*config) *int) func(*config, int) error {
-	return func(c *config, n int) error {
-		if n < lo {
-			return invalid("%s must be at least %d", name, lo)
-		}
-		*field(c) = n
-		return nil
-	}
 }
 
 // settingSet writes a setting through its table row, for options whose

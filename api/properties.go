@@ -46,12 +46,6 @@ func get[T any](s *STOMP, f func(*config) T) T {
 	return f(&s.cfg)
 }
 
-// ceilUnits converts d to whole units, rounding up so that a positive
-// duration never reads as 0.
-func ceilUnits(d, unit time.Duration) int {
-	return int((d + unit - 1) / unit)
-}
-
 // Connected reports whether the client is connected (CONNECTED received
 // and the connection not ended). Default false.
 func (s *STOMP) Connected() bool {
@@ -107,11 +101,15 @@ func (s *STOMP) IncomingHeartbeat() int {
 	return get(s, func(c *config) int { return ceilUnits(c.incomingHeartbeat, time.Millisecond) })
 }
 
-// SetIncomingHeartbeat sets IncomingHeartbeat in milliseconds. It cannot
-// change while connected.
+// SetIncomingHeartbeat sets IncomingHeartbeat in milliseconds (0 to
+// 2147483647). It cannot change while connected.
 func (s *STOMP) SetIncomingHeartbeat(ms int) error {
 	return s.setConnectTime("IncomingHeartbeat", func(c *config) error {
-		return c.setIncomingHeartbeat(time.Duration(ms) * time.Millisecond)
+		d, err := incomingHeartbeatBound.fromUnits(int64(ms))
+		if err != nil {
+			return err
+		}
+		return c.setIncomingHeartbeat(d)
 	})
 }
 
@@ -127,11 +125,15 @@ func (s *STOMP) OutgoingHeartbeat() int {
 	return get(s, func(c *config) int { return ceilUnits(c.outgoingHeartbeat, time.Millisecond) })
 }
 
-// SetOutgoingHeartbeat sets OutgoingHeartbeat in milliseconds. It cannot
-// change while connected.
+// SetOutgoingHeartbeat sets OutgoingHeartbeat in milliseconds (0 to
+// 2147483647). It cannot change while connected.
 func (s *STOMP) SetOutgoingHeartbeat(ms int) error {
 	return s.setConnectTime("OutgoingHeartbeat", func(c *config) error {
-		return c.setOutgoingHeartbeat(time.Duration(ms) * time.Millisecond)
+		d, err := outgoingHeartbeatBound.fromUnits(int64(ms))
+		if err != nil {
+			return err
+		}
+		return c.setOutgoingHeartbeat(d)
 	})
 }
 
@@ -180,7 +182,9 @@ func (s *STOMP) SetRemoteHost(h string) error {
 	return s.setConnectTime("RemoteHost", func(c *config) error { return c.setRemoteHost(h) })
 }
 
-// RemotePort is the broker's port. Default 61613.
+// RemotePort is the broker's port. Default 61613, or 61612 (the usual
+// STOMP over TLS port) while SSLEnabled is set and the port was never set
+// (by SetRemotePort, WithRemotePort or Connect).
 func (s *STOMP) RemotePort() int { return get(s, func(c *config) int { return c.remotePort }) }
 
 // SetRemotePort sets RemotePort (1 to 65535). It cannot change while
@@ -211,9 +215,15 @@ func (s *STOMP) Timeout() int {
 	return get(s, func(c *config) int { return ceilUnits(c.timeout, time.Second) })
 }
 
-// SetTimeout sets Timeout in seconds (0 or more).
+// SetTimeout sets Timeout in seconds (0 to 2147483647).
 func (s *STOMP) SetTimeout(seconds int) error {
-	return s.set(func(c *config) error { return c.setTimeout(time.Duration(seconds) * time.Second) })
+	return s.set(func(c *config) error {
+		d, err := timeoutBound.fromUnits(int64(seconds))
+		if err != nil {
+			return err
+		}
+		return c.setTimeout(d)
+	})
 }
 
 // TransactionID is the transaction outgoing messages join; "" joins none.

@@ -105,8 +105,9 @@ func (s *STOMP) SetSSLCertEncoded(cert string) error {
 	return s.setSSLField("SSLCertEncoded", func(x *SSLSettings) { x.CertEncoded = cert })
 }
 
-// SSLCertStore holds the client certificate and key as PEM, or names the
-// PEM file that does (see SSLCertStoreType). Default "".
+// SSLCertStore holds the client certificate and key as PEM or PKCS#12, or
+// names the file that does (see SSLCertStoreType and SSLSettings).
+// Default "".
 func (s *STOMP) SSLCertStore() string { return s.SSL().CertStore }
 
 // SetSSLCertStore sets SSLCertStore.
@@ -114,8 +115,8 @@ func (s *STOMP) SetSSLCertStore(store string) error {
 	return s.setSSLField("SSLCertStore", func(x *SSLSettings) { x.CertStore = store })
 }
 
-// SSLCertStorePassword would open a PFX store, which is not supported; it
-// never appears in a log, an error or a String. Default "".
+// SSLCertStorePassword opens a PKCS#12 store and decrypts an encrypted
+// PEM key; it never appears in a log, an error or a String. Default "".
 func (s *STOMP) SSLCertStorePassword() string { return s.SSL().CertStorePassword }
 
 // SetSSLCertStorePassword sets SSLCertStorePassword.
@@ -123,8 +124,8 @@ func (s *STOMP) SetSSLCertStorePassword(p string) error {
 	return s.setSSLField("SSLCertStorePassword", func(x *SSLSettings) { x.CertStorePassword = p })
 }
 
-// SSLCertStoreType says what SSLCertStore holds; PFX types make Connect
-// fail with ErrUnsupported. Default CertStoreAuto.
+// SSLCertStoreType says what SSLCertStore holds: PEM or PKCS#12, inline
+// or in a file. Default CertStoreAuto.
 func (s *STOMP) SSLCertStoreType() CertStoreType { return s.SSL().CertStoreType }
 
 // SetSSLCertStoreType sets SSLCertStoreType.

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -56,11 +55,13 @@ type Reconnect struct {
 // Default: no reconnecting.
 func WithReconnect(r Reconnect) Option {
 	return setOpt("Reconnect", func(c *config, r Reconnect) error {
-		if r.InitialDelay < 0 || r.MaxDelay < 0 || r.MaxAttempts < 0 || r.StableAfter < 0 {
-			return invalid("Reconnect: delays, StableAfter and MaxAttempts must not be negative")
-		}
-		c.reconnect = r
-		return nil
+		return c.all(
+			func(c *config) error { c.reconnect.Enabled = r.Enabled; return nil },
+			func(c *config) error { return c.setReconnectDelay(r.InitialDelay) },
+			func(c *config) error { return c.setMaxReconnectDelay(r.MaxDelay) },
+			func(c *config) error { return c.setMaxReconnectAttempts(r.MaxAttempts) },
+			func(c *config) error { return c.setStableAfter(r.StableAfter) },
+		)
 	}, r)
 }
 
@@ -96,9 +97,9 @@ func (c *config) setFailover(servers []string) error {
 // change while connected.
 var reconnectSettings = []setting{
 	boolSetting("AutoReconnect", true, func(c *config) *bool { return &c.reconnect.Enabled }),
-	durationSetting("ReconnectDelay", true, time.Millisecond, func(c *config) *time.Duration { return &c.reconnect.InitialDelay }),
-	durationSetting("MaxReconnectDelay", true, time.Millisecond, func(c *config) *time.Duration { return &c.reconnect.MaxDelay }),
-	intSetting("MaxReconnectAttempts", true, 0, math.MaxInt32, func(c *config) *int { return &c.reconnect.MaxAttempts }),
+	durationSetting(reconnectDelayBound, true, func(c *config) time.Duration { return c.reconnect.InitialDelay }, (*config).setReconnectDelay),
+	durationSetting(maxReconnectDelayBound, true, func(c *config) time.Duration { return c.reconnect.MaxDelay }, (*config).setMaxReconnectDelay),
+	intSetting(maxAttemptsBound, true, func(c *config) int { return c.reconnect.MaxAttempts }, (*config).setMaxReconnectAttempts),
 	{name: "FailoverServers", connect: true,
 		get: configGet(func(c *config) string { return strings.Join(c.failover, ",") }),
 		set: func(c *config, v string) error { return c.setFailover(strings.Split(v, ",")) }},

@@ -106,3 +106,17 @@ func TestCredentialsCallback(t *testing.T) {
 	// A broker that echoes a token in an ERROR or a log line is scrubbed.
 	require.Equal(t, "echo: <redacted>, <redacted>", s.scrub("echo: token-one-0001, token-two-0002"))
 }
+
+// The reconnect settings are read by Connect: like every such setting
+// they are refused while connected, not accepted and ignored.
+func TestReconnectSettingsRefusedWhileConnected(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	for _, kv := range []string{"AutoReconnect=true", "ReconnectDelay=10", "MaxReconnectDelay=10", "MaxReconnectAttempts=3", "FailoverServers=127.0.0.1:1"} {
+		_, err := s.Config(kv)
+		require.ErrorIs(t, err, ErrConnectedSetting, kv)
+	}
+	require.NoError(t, s.Disconnect())
+	_, err := s.Config("AutoReconnect=true")
+	require.NoError(t, err)
+}

@@ -131,9 +131,12 @@ func TestReferenceTable(t *testing.T) {
 	}
 	for _, name := range referenceSettings {
 		var where string
-		switch _, ok := lookupSetting(name); {
+		switch row, ok := lookupSetting(name); {
 		case ok:
 			where = "`Config(\"" + name + "\")`"
+			if row.approx != "" {
+				where += ": " + row.approx
+			}
 		case unsupportedSettings[strings.ToLower(name)] != "":
 			where = "not supported (error 104): " + unsupportedSettings[strings.ToLower(name)]
 		default:

@@ -98,3 +98,43 @@ func TestMaxTransferRateStillDelivers(t *testing.T) {
 	f := waitFrame(t, b, 1, frames.CmdSend)
 	assert.Len(t, f.Body, 1000)
 }
+
+// UseIPv6 takes the reference's numbers and booleans beside its words,
+// and a client really connects over the IPv6 loopback with the modes
+// that allow IPv6 (skipped on a machine without one).
+func TestUseIPv6OverIPv6Loopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	require.NoError(t, ln.Close())
+	b := newBroker(t, sim.WithListenAddr("[::1]:0"))
+	h, p := hostPort(t, b.Addr())
+	require.Equal(t, "::1", h)
+	conns := 0
+	for value, mode := range map[string]string{"1": "only", "TRUE": "only", "2": "ipv6-first", "auto": "auto", "ipv6-first": "ipv6-first"} {
+		s := newClient(t)
+		_, err := s.Config("UseIPv6=" + value)
+		require.NoError(t, err, value)
+		assert.Equal(t, mode, readSetting(t, s, "UseIPv6"), value)
+		require.NoError(t, s.Connect(h, p), value)
+		conns++
+		ci, ok := b.Connection(conns)
+		require.True(t, ok)
+		assert.True(t, strings.HasPrefix(ci.Remote, "[::1]:"), "%s: the broker sees %s", value, ci.Remote)
+		roundTrip(t, s)
+		require.NoError(t, s.Disconnect())
+	}
+	for _, value := range []string{"0", "false", "never"} {
+		s := newClient(t)
+		_, err := s.Config("UseIPv6=" + value)
+		require.NoError(t, err, value)
+		assert.Equal(t, "never", readSetting(t, s, "UseIPv6"), value)
+		assert.ErrorIs(t, s.Connect(h, p), ErrConnectFailed, "%s: IPv4 only cannot reach [::1]", value)
+	}
+	for _, value := range []string{"3", "-1", "yes", ""} {
+		_, err := newClient(t).Config("UseIPv6=" + value)
+		assert.ErrorIs(t, err, ErrInvalidArgument, value)
+	}
+	assert.Equal(t, "ipv6-first", readSetting(t, newClient(t, WithIPv6(IPv6First)), "UseIPv6"))
+}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -63,6 +62,11 @@ func (c *config) tlsSetup() (*tlsSetup, error) {
 	if cert != nil {
 		ts.cfg.Certificates = []tls.Certificate{*cert}
 	}
+	if ts.cfg.CurvePreferences, err = c.curvePreferences(); err != nil {
+		return nil, err
+	}
+	ts.cfg.Renegotiation = c.renegotiation()
+	ts.cfg.ClientSessionCache = c.sessionCache(cert)
 	return ts, nil
 }
 
@@ -109,33 +113,42 @@ func (c *config) trustedRoots() (*x509.CertPool, error) {
 // certBlocks parses the certificates of s: PEM blocks, or one base64 DER
 // certificate.
 func certBlocks(name, s string) ([]*x509.Certificate, error) {
-	certs, _, err := parsePEMish(name, s)
+	m, err := parsePEMish(name, s)
 	if err != nil {
 		return nil, err
 	}
-	if len(certs) == 0 {
+	if len(m.certs) == 0 {
 		return nil, invalid("%s holds no certificate", name)
 	}
-	return certs, nil
+	return m.certs, nil
+}
+
+// material is what a PEM text holds: certificates, and the first private
+// key, still as its block (it may be encrypted).
+type material struct {
+	certs []*x509.Certificate
+	key   *pem.Block
 }
 
 // parsePEMish reads the certificates and the first private key of s,
 // which holds PEM blocks or one base64 DER certificate.
-func parsePEMish(name, s string) (certs []*x509.Certificate, key crypto.Signer, err error) {
+func parsePEMish(name, s string) (material, error) {
+	var m material
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, nil, nil
+		return m, nil
 	}
 	if !strings.Contains(s, "-----BEGIN") {
 		der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
 		if err != nil {
-			return nil, nil, invalid("%s is neither PEM nor base64", name)
+			return m, invalid("%s is neither PEM nor base64", name)
 		}
 		cert, err := x509.ParseCertificate(der)
 		if err != nil {
-			return nil, nil, invalid("%s: %v", name, err)
+			return m, invalid("%s: %v", name, err)
 		}
-		return []*x509.Certificate{cert}, nil, nil
+		m.certs = []*x509.Certificate{cert}
+		return m, nil
 	}
 	rest := []byte(s)
 	for {
@@ -148,117 +161,15 @@ func parsePEMish(name, s string) (certs []*x509.Certificate, key crypto.Signer, 
 		case b.Type == "CERTIFICATE":
 			cert, err := x509.ParseCertificate(b.Bytes)
 			if err != nil {
-				return nil, nil, invalid("%s: %v", name, err)
+				return m, invalid("%s: %v", name, err)
 			}
-			certs = append(certs, cert)
-		case b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != "":
-			return nil, nil, newError(CodeUnsupported, name+": encrypted private keys are not supported; decrypt the key (openssl pkey) and keep the file private")
-		case strings.HasSuffix(b.Type, "PRIVATE KEY") && key == nil:
-			if key, err = parseKey(b.Bytes); err != nil {
-				return nil, nil, invalid("%s: %v", name, err)
-			}
+			m.certs = append(m.certs, cert)
+		case strings.HasSuffix(b.Type, "PRIVATE KEY") && m.key == nil:
+			m.key = b
 		}
 	}
-	if len(certs) == 0 && key == nil {
-		return nil, nil, invalid("%s holds no PEM certificate or key", name)
+	if len(m.certs) == 0 && m.key == nil {
+		return m, invalid("%s holds no PEM certificate or key", name)
 	}
-	return certs, key, nil
-}
-
-func parseKey(der []byte) (crypto.Signer, error) {
-	if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
-		if s, ok := k.(crypto.Signer); ok {
-			return s, nil
-		}
-		return nil, errors.New("the private key cannot sign")
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
-		return k, nil
-	}
-	if k, err := x509.ParseECPrivateKey(der); err == nil {
-		return k, nil
-	}
-	return nil, errors.New("the private key is not PKCS#8, PKCS#1 or SEC 1")
-}
-
-// clientCert loads the client certificate, or returns nil when none is
-// set. Its certificates and key come from the PEM blocks of SSLCertStore
-// (a file, or the PEM itself) and SSLCertEncoded together; SSLCertSubject
-// ("" or "*": any) picks the leaf, which must match the key; the other
-// certificates and SSLCACerts follow it as the chain.
-func (c *config) clientCert() (*tls.Certificate, error) {
-	material := map[string]string{"SSLCertEncoded": c.ssl.CertEncoded}
-	store := strings.TrimSpace(c.ssl.CertStore)
-	switch t := c.ssl.CertStoreType; {
-	case store == "":
-	case t == CertStorePFXFile || t == CertStorePFXBlob:
-		return nil, newError(CodeUnsupported, "SSLCertStoreType PFX (PKCS#12) is not supported; convert the store to PEM (openssl pkcs12 -nodes)")
-	case t == CertStorePEMBlob || (t == CertStoreAuto && strings.Contains(store, "-----BEGIN")):
-		material["SSLCertStore"] = store
-	default:
-		b, err := os.ReadFile(store)
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) && strings.Contains(store, "-----BEGIN") {
-				// Inline PEM taken for a file name: never quote the key.
-				return nil, invalid("SSLCertStore holds PEM, not a file name (SSLCertStoreType %d): %v", int(t), pe.Err)
-			}
-			return nil, invalid("SSLCertStore: %v", err)
-		}
-		material["SSLCertStore"] = string(b)
-	}
-	var certs []*x509.Certificate
-	var key crypto.Signer
-	for _, name := range []string{"SSLCertStore", "SSLCertEncoded"} {
-		cs, k, err := parsePEMish(name, material[name])
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, cs...)
-		if key == nil {
-			key = k
-		}
-	}
-	switch {
-	case len(certs) == 0 && key == nil:
-		return nil, nil
-	case key == nil:
-		return nil, invalid("the client certificate has no private key: give it in SSLCertStore or in the PEM of SSLCertEncoded")
-	case len(certs) == 0:
-		return nil, invalid("SSLCertStore holds a private key but no certificate")
-	}
-	leaf := -1
-	for i, cert := range certs {
-		pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-		if ok && pub.Equal(key.Public()) && subjectMatches(cert, c.ssl.CertSubject) {
-			leaf = i
-			break
-		}
-	}
-	if leaf < 0 {
-		return nil, invalid("no client certificate matches the private key and SSLCertSubject %q", c.ssl.CertSubject)
-	}
-	out := &tls.Certificate{PrivateKey: key, Leaf: certs[leaf], Certificate: [][]byte{certs[leaf].Raw}}
-	for i, cert := range certs {
-		if i != leaf {
-			out.Certificate = append(out.Certificate, cert.Raw)
-		}
-	}
-	if c.sslCACerts != "" {
-		chain, err := certBlocks("SSLCACerts", c.sslCACerts)
-		if err != nil {
-			return nil, err
-		}
-		for _, cert := range chain {
-			out.Certificate = append(out.Certificate, cert.Raw)
-		}
-	}
-	return out, nil
-}
-
-// subjectMatches reports whether want ("" or "*" for any) is part of
-// cert's subject ("CN=client,O=Example"), ignoring case.
-func subjectMatches(cert *x509.Certificate, want string) bool {
-	want = strings.TrimSpace(want)
-	return want == "" || want == "*" || strings.Contains(strings.ToLower(cert.Subject.String()), strings.ToLower(want))
+	return m, nil
 }

@@ -229,8 +229,8 @@ func TestTLSClientCertificateErrors(t *testing.T) {
 		"no key":              {SSLSettings{CertEncoded: c.certPEM}, ErrInvalidArgument, "no private key"},
 		"key of another cert": {SSLSettings{CertEncoded: c.certPEM, CertStore: other.keyPEM}, ErrInvalidArgument, "matches the private key"},
 		"subject mismatch":    {SSLSettings{CertStore: c.certPEM + c.keyPEM, CertSubject: "CN=you"}, ErrInvalidArgument, "SSLCertSubject"},
-		"PFX":                 {SSLSettings{CertStore: "store.pfx", CertStoreType: CertStorePFXFile}, ErrUnsupported, "PKCS#12"},
-		"encrypted key":       {SSLSettings{CertStore: c.certPEM + encrypted}, ErrUnsupported, "encrypted private keys"},
+		"missing PFX file":    {SSLSettings{CertStore: "store.pfx", CertStoreType: CertStorePFXFile}, ErrInvalidArgument, "SSLCertStore: open store.pfx"},
+		"encrypted key":       {SSLSettings{CertStore: c.certPEM + encrypted}, ErrInvalidArgument, "encrypted: set SSLCertStorePassword"},
 		"missing file":        {SSLSettings{CertStore: "/no/such/file.pem"}, ErrInvalidArgument, "SSLCertStore"},
 		"key only":            {SSLSettings{CertStore: c.keyPEM}, ErrInvalidArgument, "no certificate"},
 	}
@@ -345,4 +345,48 @@ func TestTLSSetupRefusesWithoutVerifier(t *testing.T) {
 	defer cancel()
 	_, err = transport.TLS(nil, ts.cfg)(ctx, "tcp", net.JoinHostPort(tb.host, strconv.Itoa(tb.port)))
 	assert.ErrorIs(t, err, errNoVerifier)
+}
+
+// A TLS failover broker is verified against its own host name, not
+// RemoteHost's: its certificate names itself.
+func TestTLSFailoverVerifiesItsOwnName(t *testing.T) {
+	b := newBroker(t)
+	ca := newCA(t, "review CA")
+	primary := ca.issue(t, "primary", false, false, "localhost")
+	failover := ca.issue(t, "failover", false, true)
+	_, fport, _ := tlsFront(t, &tls.Config{Certificates: []tls.Certificate{failover.tls}}, b.Addr())
+
+	// The primary serves one connection, then goes away for good.
+	ln, err := tls.Listen("tcp4", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{primary.tls}})
+	require.NoError(t, err)
+	_, pport := hostPort(t, ln.Addr().String())
+	served := make(chan net.Conn, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		served <- c
+		bc, err := net.Dial("tcp", b.Addr())
+		if err != nil {
+			_ = c.Close()
+			return
+		}
+		forward(c, bc)
+	}()
+	t.Cleanup(func() { _ = ln.Close(); <-done })
+
+	s := newClient(t, WithSSL(SSLSettings{Enabled: true}), WithSSLServerCACerts(ca.pem()),
+		WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxAttempts: 2}),
+		WithFailoverServers(net.JoinHostPort("127.0.0.1", strconv.Itoa(fport))))
+	statuses := collect(s.OnConnectionStatus)
+	require.NoError(t, s.Connect("localhost", pport))
+	require.NoError(t, ln.Close())
+	_ = recv(t, served).Close()
+	for ev := recv(t, statuses); ev.ConnectionEvent != "reconnected"; ev = recv(t, statuses) {
+		require.NotEqual(t, "gave up", ev.ConnectionEvent, ev.Description)
+	}
+	roundTrip(t, s)
 }

@@ -114,14 +114,14 @@ func (f Firewall) GoString() string { return f.String() }
 // CertStoreType says what SSLSettings.CertStore holds.
 type CertStoreType int
 
-// Certificate store types. Only PEM stores are read; Connect with a PFX
-// one fails with ErrUnsupported.
+// Certificate store types. SSLCertStorePassword opens a PKCS#12 store
+// and decrypts an encrypted PEM key.
 const (
-	CertStoreAuto    CertStoreType = 0 // PEM given inline when it holds "-----BEGIN", else a PEM file's path (the default)
+	CertStoreAuto    CertStoreType = 0 // PEM given inline when it holds "-----BEGIN", else the path of a PEM or PKCS#12 file (the default)
 	CertStorePEMFile CertStoreType = 1 // the path of a file of PEM blocks: certificates and key
 	CertStorePEMBlob CertStoreType = 2 // PEM blocks given inline
-	CertStorePFXFile CertStoreType = 3 // a PKCS#12 file: not supported
-	CertStorePFXBlob CertStoreType = 4 // PKCS#12 bytes, base64 encoded: not supported
+	CertStorePFXFile CertStoreType = 3 // the path of a PKCS#12 (PFX, .p12) file
+	CertStorePFXBlob CertStoreType = 4 // PKCS#12 bytes, base64 encoded
 )
 
 func (t CertStoreType) valid() bool { return t >= CertStoreAuto && t <= CertStorePFXBlob }
@@ -146,14 +146,17 @@ type SSLSettings struct {
 	// CertEncoded is the client certificate (PEM or base64 DER); its
 	// private key comes from the same PEM or from CertStore. Default "".
 	CertEncoded string
-	// CertStore holds the client certificate and its unencrypted private
-	// key as PEM blocks, inline or in the file it names (see
+	// CertStore holds the client certificate and its private key: PEM
+	// blocks or a PKCS#12 store, inline or in the file it names (see
 	// CertStoreType); certificates other than the one matching the key
-	// are sent as its chain. Default "".
+	// are sent as its chain. A PEM key may be encrypted, as PKCS#8
+	// ("ENCRYPTED PRIVATE KEY", PBES2) or with OpenSSL's legacy
+	// "Proc-Type: 4,ENCRYPTED" headers; PKCS#8 keys under the older PBES1
+	// schemes are refused with ErrUnsupported. Default "".
 	CertStore string
-	// CertStorePassword would open a PFX store, which is not supported;
-	// encrypted PEM keys are not either. Default "". Never logged or
-	// printed by String.
+	// CertStorePassword opens a PKCS#12 store and decrypts an encrypted
+	// PEM key (in CertStore or CertEncoded); a wrong one is
+	// ErrInvalidArgument. Default "". Never logged or printed by String.
 	CertStorePassword string
 	// CertStoreType says what CertStore is. Default CertStoreAuto.
 	CertStoreType CertStoreType
@@ -190,14 +193,16 @@ func certStoreString(store string) string {
 }
 
 // IPv6Mode chooses the address family of connections (the UseIPv6
-// setting).
+// setting, which also takes the reference's numbers and booleans: 0 or
+// false is IPv6Never, 1 or true IPv6Only, 2 IPv6First).
 type IPv6Mode string
 
 // Address family choices.
 const (
-	IPv6Auto  IPv6Mode = "auto"  // let the resolver choose (the default)
-	IPv6Only  IPv6Mode = "only"  // IPv6 only
-	IPv6Never IPv6Mode = "never" // IPv4 only
+	IPv6Auto  IPv6Mode = "auto"       // the family of the resolver's first address, the other as fallback (the default)
+	IPv6Only  IPv6Mode = "only"       // IPv6 only
+	IPv6Never IPv6Mode = "never"      // IPv4 only
+	IPv6First IPv6Mode = "ipv6-first" // IPv6 addresses first, IPv4 as fallback
 )
 
 // AckMode is a subscription's acknowledgement mode.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stompactor/stompactor/actors"
@@ -70,4 +71,20 @@ func TestSSLEventsRegister(t *testing.T) {
 	assert.NotNil(t, h.sslStatus)
 	s.OnSSLStatus(nil)
 	assert.Nil(t, s.handlersNow().sslStatus)
+}
+
+// An inline CertStore holds the client's private key: SSLSettings.String
+// (and so %v and %#v) must not print it.
+func TestSSLSettingsStringHidesInlineKey(t *testing.T) {
+	ca := newCA(t, "review CA")
+	c := ca.issue(t, "client", true, false)
+	store := c.certPEM + c.keyPEM
+	keyBody := strings.Split(strings.TrimSpace(c.keyPEM), "\n")[1]
+	ssl := SSLSettings{Enabled: true, CertStore: store}
+	for _, out := range []string{ssl.String(), fmt.Sprintf("%v", ssl), fmt.Sprintf("%#v", ssl), fmt.Sprint(newClient(t, WithSSL(ssl)).SSL())} {
+		assert.NotContains(t, out, keyBody)
+		assert.NotContains(t, out, "PRIVATE KEY")
+	}
+	// A path is still shown.
+	assert.Contains(t, SSLSettings{CertStore: "/etc/stomp/client.pem"}.String(), "/etc/stomp/client.pem")
 }

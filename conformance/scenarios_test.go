@@ -282,3 +282,20 @@ func receiptsForEveryFrame(e *env) {
 	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
 	assert.Equal(e.t, int64(0), c.Stats().ReceiptsPending)
 }
+
+func durableSubscription(e *env) {
+	name := e.name()
+	tp := e.p.Topic(name)
+	subH, connH := e.p.Durable(name)
+	withConn := func(cfg *actors.ConnectConfig) { cfg.ConnectHeaders = connH }
+	c := e.client(withConn)
+	_, in := e.subscribe(c, actors.SubscribeSpec{Destination: tp, ID: name, Mode: actors.AckClientIndividual, Headers: subH}, actors.AckAck)
+	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
+	// Published while the subscriber is away.
+	p := e.client()
+	send(e, p, tp, []byte("kept while away"), frames.HdrPersistent, "true")
+	c2 := e.client(withConn)
+	_, in2 := e.subscribe(c2, actors.SubscribeSpec{Destination: tp, ID: name, Mode: actors.AckClientIndividual, Headers: subH}, actors.AckAck)
+	assert.Equal(e.t, "kept while away", string(in2.next(e.t).Body))
+	assert.Len(e.t, in.ch, 0)
+}

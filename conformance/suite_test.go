@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/api"
 	"github.com/stompactor/stompactor/sim"
 )
 
@@ -214,4 +217,18 @@ func mustConn(t testing.TB, opts actors.ConnOptions) *actors.Conn {
 	c, err := actors.NewConn(nil, opts)
 	require.NoError(t, err)
 	return c
+}
+
+// facade connects an api.STOMP, closed when the test ends.
+func (e *env) facade() (*api.STOMP, chan *api.ErrorEvent, chan *api.DisconnectedEvent) {
+	host, port, err := net.SplitHostPort(e.p.Addr)
+	require.NoError(e.t, err)
+	pn, _ := strconv.Atoi(port)
+	s := api.NewSTOMP(api.WithUser(e.p.Login), api.WithPassword(e.p.Passcode), api.WithVirtualHost(e.p.Host), api.WithTimeout(20*time.Second))
+	e.t.Cleanup(s.Close)
+	errs, gone := make(chan *api.ErrorEvent, 16), make(chan *api.DisconnectedEvent, 4)
+	s.OnError(func(ev *api.ErrorEvent) { errs <- ev })
+	s.OnDisconnected(func(ev *api.DisconnectedEvent) { gone <- ev })
+	require.NoError(e.t, s.ConnectContext(e.ctx, host, pn))
+	return s, errs, gone
 }

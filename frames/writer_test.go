@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,9 +117,6 @@ func TestWriterWriteError(t *testing.T) {
 	require.ErrorIs(t, w.Flush(), boom)
 	assert.Zero(t, w.Written())
 }
-
-// fakeClock is a Writer clock that moves only when told.
-type fakeClock struct{ t time.Time }
 
 // Bursts of 4 KiB bodies borrow a buffer of the size the last burst
 // needed, so a burst after the first does not grow one by doubling.

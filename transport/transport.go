@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -41,14 +42,20 @@ type TCPOptions struct {
 	ReadBuffer  int
 	WriteBuffer int
 	// IPv6 selects the address family: "" or "auto" lets the resolver
-	// choose, "only" uses tcp6, "never" uses tcp4.
+	// choose, "only" uses tcp6, "never" uses tcp4, "ipv6-first" tries a
+	// host's IPv6 addresses first and its IPv4 ones as the fallback.
 	IPv6 string
+
+	// Test hooks: how "ipv6-first" resolves host names, and a
+	// net.Dialer.ControlContext.
+	lookup  lookupFunc
+	control func(ctx context.Context, network, address string, c syscall.RawConn) error
 }
 
 // TCP returns a dialer for plain TCP with the given socket options.
 func TCP(o TCPOptions) Dialer {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d := net.Dialer{KeepAlive: -1}
+		d := net.Dialer{KeepAlive: -1, ControlContext: o.control}
 		if o.KeepAlive {
 			d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: o.KeepAliveTime, Interval: o.KeepAliveInterval}
 		}
@@ -63,13 +70,22 @@ func TCP(o TCPOptions) Dialer {
 			}
 			d.LocalAddr = &net.TCPAddr{IP: ip, Port: o.LocalPort}
 		}
+		var c net.Conn
+		var err error
 		switch o.IPv6 {
 		case "only":
-			network = "tcp6"
+			c, err = d.DialContext(ctx, "tcp6", addr)
 		case "never":
-			network = "tcp4"
+			c, err = d.DialContext(ctx, "tcp4", addr)
+		case "ipv6-first":
+			lookup := o.lookup
+			if lookup == nil {
+				lookup = defaultLookup
+			}
+			c, err = dialIPv6First(ctx, &d, lookup, addr)
+		default:
+			c, err = d.DialContext(ctx, network, addr)
 		}
-		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,10 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,4 +78,34 @@ func TestTCPContextBoundsDial(t *testing.T) {
 func TestHostPort(t *testing.T) {
 	require.Equal(t, "[::1]:61613", HostPort("::1", 61613))
 	require.Equal(t, "broker:61613", HostPort("broker", 61613))
+}
+
+// A LingerTime under a second asks for a graceful close that waits a
+// little for unsent data; it must not become SO_LINGER 0, which resets
+// the connection.
+func TestTCPSubSecondLingerIsNotAReset(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	got := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- err
+			return
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.Copy(io.Discard, c)
+		got <- err
+	}()
+	d := TCP(TCPOptions{NoDelay: true, Linger: true, LingerTime: 500 * time.Millisecond})
+	c, err := d(ctxFor(t, 10*time.Second), "tcp", ln.Addr().String())
+	require.NoError(t, err)
+	_, err = c.Write([]byte("bye"))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	err = <-got
+	require.False(t, errors.Is(err, syscall.ECONNRESET), "the close reset the connection: %v", err)
+	require.NoError(t, err)
 }

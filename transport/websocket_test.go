@@ -471,3 +471,8 @@ func TestRealWebSocketThroughProxies(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactURLHidesQueryAndUser(t *testing.T) {
+	require.Equal(t, "wss://broker:443/ws?<redacted>", RedactURL("wss://user:pw@broker:443/ws?access_token=s3cret"))
+	require.Equal(t, "ws://broker/ws", RedactURL("ws://broker/ws"))
+}

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -75,40 +74,36 @@ func TestDisconnectSkipsQueuedAckModeMessages(t *testing.T) {
 	require.Len(t, entered, 0, "queued handlers must not run once disconnecting")
 }
 
-func TestActiveMQHeartbeatTolerance(t *testing.T) {
-	connected := strings.Replace(connectedFrame("1.2", "heart-beat", "1000,1000"), "server:scripted/1", "server:ActiveMQ/5.17.2", 1)
-	srv, got := newBroker(t, connected, politeBroker)
-	c, rec := newTestClient(t, ConnOptions{})
-	connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatOut: time.Second, HeartbeatIn: time.Second})
-	expectFrame(t, got, frames.CmdConnect)
-	waitEvent[*LogEvent](t, rec, func(e *LogEvent) bool { return strings.Contains(e.Message, "read tolerance raised to 2.5") })
-}
-
-// The receipt limit is checked before the frame is written: a send over
-// it fails at once and nothing reaches the broker.
-func TestReceiptLimitCheckedBeforeWriting(t *testing.T) {
-	srv, got, asked, answer := heldReceipts(t, "1.2")
+// Once DISCONNECT is written the client must send nothing more (STOMP 1.2
+// "DISCONNECT"). A Send that races a graceful Disconnect is refused
+// instead of being written after DISCONNECT, where the broker ignores it
+// although the caller is told it went out.
+func TestNoFrameAfterDisconnect(t *testing.T) {
+	peers := make(chan *peer, 1)
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		if f.Command == frames.CmdDisconnect {
+			peers <- p // the test answers the receipt itself
+		}
+		return true
+	})
 	c, _ := newTestClient(t, ConnOptions{})
-	connectTo(t, c, srv.addr(), ConnectConfig{MaxPendingReceipts: 1})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
-	first := make(chan error, 1)
-	go func() {
-		first <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/a"), 5*time.Second, true)
-	}()
-	id := recv(t, asked, "the first receipt request")
-	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/b"), 5*time.Second, true)
-	require.ErrorIs(t, err, ErrTooManyReceipts)
-	// The next frame the broker sees is the one sent after the refusal.
-	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/c"), 0, true))
-	require.Equal(t, "/a", expectFrame(t, got, frames.CmdSend).Header("destination"))
-	require.Equal(t, "/c", expectFrame(t, got, frames.CmdSend).Header("destination"))
-	answer <- id
-	require.NoError(t, recv(t, first, "the first send"))
-	// Its token is back: another receipt may be requested.
-	last := make(chan error, 1)
-	go func() {
-		last <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/d"), 5*time.Second, true)
-	}()
-	answer <- recv(t, asked, "the next receipt request")
-	require.NoError(t, recv(t, last, "the last send"))
+
+	done := make(chan error, 1)
+	go func() { done <- c.Disconnect(testCtx(t), true, 10*time.Second) }()
+	id := expectFrame(t, got, frames.CmdDisconnect).Header("receipt")
+	p := recv(t, peers, "the broker's side")
+
+	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/late"), 0, true)
+	require.ErrorIs(t, err, ErrNotConnected, "a frame was accepted after DISCONNECT")
+	require.ErrorIs(t, c.SendRaw(testCtx(t), []byte("SEND\ndestination:/raw\n\n\x00")), ErrNotConnected)
+
+	p.write(rawFrame("RECEIPT", "", "receipt-id", id))
+	require.NoError(t, recv(t, done, "Disconnect"))
+	recv(t, srv.done, "the broker to see the client hang up")
+	for len(got) > 0 {
+		f := <-got
+		t.Errorf("the broker read %s after DISCONNECT", f.Command)
+	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestSmokeConnectSendSubscribe(t *testing.T) {
+func TestConnectSendSubscribe(t *testing.T) {
 	got := make(chan *frames.Frame, 16)
 	srv := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
 		f, err := readFrame(r)

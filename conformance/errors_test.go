@@ -1,0 +1,46 @@
+package conformance
+
+import (
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+// serverError waits for the broker's ERROR, reported as an error event or
+// as the reason the connection ended, and returns it as code 600.
+func (e *env) serverError(errs chan *api.ErrorEvent, gone chan *api.DisconnectedEvent) *api.Error {
+	e.t.Helper()
+	var err error
+	select {
+	case ev := <-errs:
+		err = ev.Err
+	case ev := <-gone:
+		err = ev.Err
+	case <-time.After(20 * time.Second):
+		e.t.Fatal("no ERROR from the broker within 20s")
+	}
+	var ae *api.Error
+	require.True(e.t, errors.As(err, &ae), "%v", err)
+	assert.Equal(e.t, api.CodeServerError, ae.Code, "%v", err)
+	assert.NotEmpty(e.t, ae.Message)
+	return ae
+}
+
+func errorBadDestination(e *env) {
+	s, errs, gone := e.facade()
+	_ = s.SendMessage(e.p.BadDestination, "nowhere")
+	e.serverError(errs, gone)
+}
+
+func errorAckUnknownID(e *env) {
+	s, errs, gone := e.facade()
+	raw := "ACK\nid:no-such-ack-" + runID + "\nmessage-id:no-such-message\nsubscription:no-such-sub\n\n\x00"
+	_, err := s.Config("SendCustomFrame=" + hex.EncodeToString([]byte(raw)))
+	require.NoError(e.t, err)
+	e.serverError(errs, gone)
+}
