@@ -71,6 +71,12 @@ var numerics = []numeric{
 		opt: func(v int64) Option { return WithReconnect(Reconnect{MaxAttempts: int(v)}) }},
 	{name: "MaxOutbox", hi: 1 << 20, config: true,
 		opt: func(v int64) Option { return WithAtLeastOnce(AtLeastOnce{MaxOutbox: int(v)}) }},
+	{name: "MaxBodySize", hi: math.MaxInt32, config: true,
+		opt: func(v int64) Option { return WithReceiveLimits(ReceiveLimits{MaxBody: int(v)}) }},
+	{name: "MaxHeaders", hi: 1 << 16, config: true,
+		opt: func(v int64) Option { return WithReceiveLimits(ReceiveLimits{MaxHeaders: int(v)}) }},
+	{name: "MaxFrameSize", hi: math.MaxInt32, config: true,
+		opt: func(v int64) Option { return WithReceiveLimits(ReceiveLimits{MaxFrame: int(v)}) }},
 }
 
 // read reads the setting in its units: Config's, else the property's.

@@ -143,7 +143,7 @@ var settingsTable = append(append([]setting{
 	intSetting(outBufferSizeBound, true, func(c *config) int { return c.outBufferSize }, (*config).setOutBufferSize),
 	{name: "BuildInfo", get: func(*STOMP) (string, error) { return BuildInfo(), nil },
 		approx: "this module's path and version and the Go that built the program, from runtime/debug.ReadBuildInfo"},
-}, append(append(secureSettings, tlsSettings...), webSocketSettings...)...), append(reconnectSettings, atLeastOnceSettings...)...)
+}, append(append(secureSettings, tlsSettings...), webSocketSettings...)...), append(append(reconnectSettings, atLeastOnceSettings...), limitSettings...)...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {
 	return func(s *STOMP) (string, error) { return get(s, f), nil }

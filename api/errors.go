@@ -246,7 +246,7 @@ func toError(err error, def int, scrub func(string) string) *Error {
 		}
 	}
 	out := wrap(code, err)
-	out.Message = scrub(out.Message)
+	out.Message = scrub(out.Message) + limitHint(err)
 	return out
 }
 

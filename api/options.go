@@ -117,6 +117,9 @@ type config struct {
 	credentials Credentials // WithCredentials
 	atLeastOnce AtLeastOnce // WithAtLeastOnce (atleastonce.go)
 
+	recvLimits         ReceiveLimits // WithReceiveLimits (limits.go)
+	heartbeatTolerance float64       // WithHeartbeatTolerance (limits.go)
+
 	// Not settings: fixed for the client's life.
 	engine      *actors.Engine
 	logger      *slog.Logger
