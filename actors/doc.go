@@ -1,5 +1,7 @@
-// Package actors is stompactor's engine: a tree of protoactor-go actors
-// that own one STOMP connection.
+// Package actors is stompactor's engine. An Engine (DefaultEngine, or one
+// of your own from NewEngine) runs the connections of a process: one
+// protoactor-go actor system, one pool of reused goroutines, one set of
+// actor props. Each connection (Conn) is a small tree of actors in it:
 //
 //	session            the connection state machine and its generation number
 //	 |-- writer        encodes, batches and flushes outgoing frames
@@ -8,7 +10,10 @@
 //	 |-- subscription  one per subscription: ordered delivery, acks, its queue
 //	 `-- transactions  open transaction ids
 //
-// Client is the handle the api package drives. Every request to an actor
-// carries a buffered reply channel; callers wait on it and on their
-// context, so no protoactor Future (and no Future timeout) is ever used.
+// Conn is the narrow handle the api package drives: every call is a
+// request to an actor carrying a buffered reply channel, which the caller
+// waits on with its context, so no protoactor Future (and no Future
+// timeout) is ever used; facts come back through one sink. An idle
+// subscribed connection holds one goroutine (its reader) and a few KiB.
+// ARCHITECTURE.md at the repository's root is the map.
 package actors
