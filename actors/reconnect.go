@@ -54,7 +54,7 @@ func (s *session) resubscribe(ctx actor.Context) {
 	s.reconnecting, s.attempt = false, 0
 	for _, e := range s.subs {
 		ctx.Send(e.pid, &linkChanged{link: s.link})
-		ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(e.spec)})
+		ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(e.spec, s.info.Server)})
 	}
 	// Counted once the SUBSCRIBE frames are queued, so whoever sees the
 	// count and then sends is queued behind them.

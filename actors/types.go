@@ -66,7 +66,15 @@ type SubscribeSpec struct {
 	Destination string
 	ID          string // "" assigns "sub-N"
 	Mode        AckMode
-	Headers     frames.Headers
+	// Headers are extra SUBSCRIBE headers. None may be one of the
+	// client's own (see OwnHeader): Subscribe refuses such a spec.
+	Headers frames.Headers
+	// Prefetch, when >0, bounds the messages the broker sends before they
+	// are acknowledged, for the client ack modes (brokers do not apply a
+	// prefetch to auto): SUBSCRIBE carries it in the header the broker
+	// reads (see prefetchHeaders), unless Headers names a prefetch header
+	// itself.
+	Prefetch int
 	// Handler runs for each message, in order, on a goroutine the
 	// subscription holds while it has messages; its result is sent as ACK
 	// or NACK.

@@ -104,9 +104,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 				<-w.l.receiptSlots
 			}
 			w.release(m)
-			if m.reply != nil {
-				m.reply <- err
-			}
+			w.refuse(m, err)
 			return
 		}
 		w.disconnected = m.frame.Command == frames.CmdDisconnect
@@ -129,6 +127,30 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		return
 	}
 	w.requestFlush(ctx)
+}
+
+// refuse reports a frame the writer could not encode (a header the
+// negotiated version cannot carry, which the callers' checks missed: the
+// version changed on a reconnect, say) to its caller, or, when nobody
+// waits for it, to the sink as an ErrorEvent: a frame is never dropped
+// unsaid.
+func (w *writer) refuse(m *writeFrame, err error) {
+	err = encodeError(m.frame, w.w.Version(), err)
+	if m.reply != nil {
+		m.reply <- err
+		return
+	}
+	w.c.log(LogError, "info", err.Error()+"; the frame was not sent")
+	w.c.emit(&ErrorEvent{Err: err})
+}
+
+// encodeError names the header that made the encoder refuse f in version
+// v; an error that is not about a header is returned as it is.
+func encodeError(f *frames.Frame, v frames.Version, err error) error {
+	if herr := CheckFrame(f, v); herr != nil {
+		return herr
+	}
+	return err
 }
 
 // flushAt is how many buffered bytes make the writer flush before its

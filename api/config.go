@@ -203,8 +203,8 @@ func stringSetting(name string, connect bool, field func(*config) *string) setti
 	return setting{name: name, connect: connect,
 		get: configGet(func(c *config) string { return *field(c) }),
 		set: func(c *config, v string) error {
-			if strings.ContainsAny(v, "\r\n") {
-				return invalid("%s contains a line break", name)
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return invalid("%s contains a line break or a NUL byte", name)
 			}
 			*field(c) = v
 			return nil

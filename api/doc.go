@@ -30,6 +30,27 @@
 // RECEIPT; a full outgoing queue makes SendMessage wait (or, with Timeout
 // 0, return ErrWouldBlock; OnReadyToSend fires when there is room).
 //
+// # Headers
+//
+// The client writes each frame's own headers itself (destination,
+// transaction, receipt, content-length, subscription, id, ack,
+// message-id): a custom header (AddHeader, WithHeader) or an extra
+// SUBSCRIBE header (SubscribeOptions.Headers) cannot replace one, and is
+// refused when given. content-type is the caller's on SEND (ContentType,
+// or a custom content-type, which replaces it). SendCustomFrame is the one
+// way to write a frame by hand.
+//
+// Input that cannot be encoded is refused with ErrInvalidArgument naming
+// the header, never queued and dropped: the rules that hold in every
+// version (no NUL anywhere; no colon or line break in a header name; no
+// line break in ContentType, TransactionID, AckTransactionId, User,
+// Password or VirtualHost) when the value is given, the rules of the
+// negotiated version when the frame is made (STOMP 1.0 cannot carry a
+// line feed in a header value, destinations included; 1.0 and 1.1 cannot
+// carry a carriage return). A frame the engine still cannot encode (the
+// version changed on a reconnect, say) fails its call or, for a message
+// queued without waiting, reaches OnError.
+//
 // # Events
 //
 // Handlers are registered with OnConnected, OnMessageIn and so on. Every

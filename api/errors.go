@@ -177,6 +177,7 @@ var engineCodes = []struct {
 	{context.DeadlineExceeded, CodeTimeout},
 	{context.Canceled, CodeCanceled},
 	{actors.ErrProtocol, CodeProtocol},
+	{actors.ErrInvalidHeader, CodeInvalidArgument},
 	{frames.ErrLimit, CodeFrameLimit},
 	{frames.ErrSyntax, CodeProtocol},
 	{actors.ErrNotConnected, CodeNotConnected},

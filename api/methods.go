@@ -152,7 +152,7 @@ func (s *STOMP) SendMessage(destination, text string) error {
 
 // SendMessageContext is SendMessage bounded by ctx as well.
 func (s *STOMP) SendMessageContext(ctx context.Context, destination, text string) error {
-	return s.send(ctx, destination, []byte(text), "text/plain")
+	return s.send(ctx, "SendMessage", destination, []byte(text), "text/plain")
 }
 
 // SendData sends data to destination like SendMessage, with ContentType
@@ -163,10 +163,10 @@ func (s *STOMP) SendData(destination string, data []byte) error {
 
 // SendDataContext is SendData bounded by ctx as well.
 func (s *STOMP) SendDataContext(ctx context.Context, destination string, data []byte) error {
-	return s.send(ctx, destination, append([]byte(nil), data...), "")
+	return s.send(ctx, "SendData", destination, append([]byte(nil), data...), "")
 }
 
-func (s *STOMP) send(ctx context.Context, destination string, body []byte, defType string) error {
+func (s *STOMP) send(ctx context.Context, name, destination string, body []byte, defType string) error {
 	if destination == "" {
 		return invalid("a message needs a destination")
 	}
@@ -186,6 +186,11 @@ func (s *STOMP) send(ctx context.Context, destination string, body []byte, defTy
 	}
 	for _, h := range cfg.headers {
 		f.Headers.Set(h.Key, h.Value)
+	}
+	if info, ok := eng.Info(); ok {
+		if err := checkFrame(name, info.Version, f); err != nil {
+			return err
+		}
 	}
 	f.Body = body
 	if !cfg.requestReceipts {
@@ -280,6 +285,11 @@ func (s *STOMP) tx(ctx context.Context, name, id string, op txFunc) error {
 	eng, err := s.connected()
 	if err != nil {
 		return err
+	}
+	if info, ok := eng.Info(); ok {
+		if err := checkHeader(name, frames.CmdBegin, info.Version, frames.HdrTransaction, id); err != nil {
+			return err
+		}
 	}
 	cfg := s.snapshot()
 	return s.call(ctx, name, cfg.timeout, CodeOther, func(ctx context.Context) error {

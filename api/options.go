@@ -179,8 +179,8 @@ func WithPassword(password string) Option {
 // WithContentType sets ContentType. Default "".
 func WithContentType(ct string) Option { return setOpt("ContentType", (*config).setContentType, ct) }
 
-// WithHeader adds a custom header to outgoing messages, like AddHeader.
-// Default: none.
+// WithHeader adds a custom header to outgoing messages, with AddHeader's
+// rules. Default: none.
 func WithHeader(key, value string) Option {
 	return setOpt("Header", (*config).addHeader, Header{Key: key, Value: value})
 }

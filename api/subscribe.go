@@ -67,6 +67,9 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	if id == "" {
 		id = "sub-" + strconv.FormatUint(s.subSeq.Add(1), 10)
 	}
+	if err := checkSubscribe(info.Version, destination, id, opts.Headers); err != nil {
+		return "", err
+	}
 	cfg := s.snapshot()
 	sub := &subscriber{s: s, id: id, manualAck: opts.ManualAck, handler: opts.Handler}
 	spec := actors.SubscribeSpec{
@@ -89,6 +92,24 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		return "", err
 	}
 	return id, nil
+}
+
+// checkSubscribe refuses, before anything is sent, a subscription whose
+// SUBSCRIBE could not be written as asked in version v.
+func checkSubscribe(v frames.Version, destination, id string, headers []Header) error {
+	const where = "Subscribe"
+	for _, h := range headers {
+		if err := checkExtraHeader(where, frames.CmdSubscribe, h); err != nil {
+			return err
+		}
+		if err := checkHeader(where, frames.CmdSubscribe, v, h.Key, h.Value); err != nil {
+			return err
+		}
+	}
+	if err := checkHeader(where, frames.CmdSubscribe, v, frames.HdrDestination, destination); err != nil {
+		return err
+	}
+	return checkHeader(where, frames.CmdSubscribe, v, frames.HdrID, id)
 }
 
 // Unsubscribe ends the subscription id. With RequestSubscriptionReceipts it

@@ -248,9 +248,11 @@ type SubscribeOptions struct {
 	ID string
 	// AckMode is the acknowledgement mode. Default AckAuto.
 	AckMode AckMode
-	// Headers are extra SUBSCRIBE headers: prefetch-count, a durable
-	// subscription's name (activemq.subscriptionName,
-	// x-queue-name, ...), selectors. Default none.
+	// Headers are extra SUBSCRIBE headers: a durable subscription's name
+	// (activemq.subscriptionName, x-queue-name, ...), selectors. The
+	// headers the client sets itself (destination, id, ack, receipt and
+	// the others AddHeader lists) are refused with ErrInvalidArgument: ID
+	// and AckMode set them. Default none.
 	Headers []Header
 	// QueueSize bounds the messages received but not yet handled.
 	// Default 256.

@@ -52,7 +52,9 @@ func RabbitMQ() Profile {
 		BadDestination: "/no-such-kind/x",
 		BrokerMaxFrame: 128 << 20, // RabbitMQ's default max_message_size
 		Durable: func(name string) (frames.Headers, frames.Headers) {
-			return frames.Headers{{Key: "durable", Value: "true"}, {Key: "auto-delete", Value: "false"}, {Key: "id", Value: name}}, nil
+			// RabbitMQ names the durable queue after the subscription's
+			// id, which the scenario sets to name.
+			return frames.Headers{{Key: "durable", Value: "true"}, {Key: "auto-delete", Value: "false"}}, nil
 		},
 		Unsupported: map[string]string{},
 	}

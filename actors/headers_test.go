@@ -1,0 +1,66 @@
+package actors
+
+import (
+	"testing"
+
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stretchr/testify/require"
+)
+
+// A queued send that cannot be encoded (no one waits for its answer) is
+// reported as an ErrorEvent naming the header, never dropped unsaid; the
+// frames queued after it still go out.
+func TestQueuedUnencodableSendIsReported(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame(""), politeBroker)
+	c, rec := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{frames.V10}})
+	expectFrame(t, got, frames.CmdConnect)
+	queued, err := c.TrySend(frames.New(frames.CmdSend, "destination", "/q/a\nx"))
+	require.NoError(t, err)
+	require.True(t, queued)
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q/ok"), 0, false))
+	ev := waitEvent[*ErrorEvent](t, rec, nil)
+	require.ErrorIs(t, ev.Err, ErrInvalidHeader)
+	var he *HeaderError
+	require.ErrorAs(t, ev.Err, &he)
+	require.Equal(t, frames.HdrDestination, he.Key)
+	require.Contains(t, he.Reason, "line feed")
+	require.Equal(t, "/q/ok", expectFrame(t, got, frames.CmdSend).Header("destination"))
+	require.Equal(t, Connected, c.State())
+}
+
+// An extra SUBSCRIBE header may not replace one the client sets: each is
+// refused before anything is sent, and no subscription is left behind.
+func TestSubscribeRefusesTheClientsOwnHeaders(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	for _, key := range ownHeaders {
+		_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/a", ID: "s-" + key, Mode: AckClientIndividual,
+			Headers: frames.Headers{{Key: key, Value: "forged"}}})
+		require.ErrorIs(t, err, ErrInvalidHeader, key)
+		require.ErrorContains(t, err, key)
+	}
+	require.Empty(t, c.Subscriptions())
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/a", ID: "fine", Headers: frames.Headers{{Key: "selector", Value: "x"}}})
+	require.NoError(t, err)
+	f := expectFrame(t, got, frames.CmdSubscribe)
+	require.Equal(t, "fine", f.Header("id"), "the first SUBSCRIBE on the wire is the allowed one")
+}
+
+// A SUBSCRIBE the negotiated version cannot encode is refused before it is
+// queued, naming the header.
+func TestSubscribeRefusesWhatTheVersionCannotEncode(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.1"), politeBroker)
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{frames.V11}})
+	expectFrame(t, got, frames.CmdConnect)
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/a", Headers: frames.Headers{{Key: "selector", Value: "a\rb"}}})
+	var he *HeaderError
+	require.ErrorAs(t, err, &he)
+	require.Equal(t, "selector", he.Key)
+	require.Contains(t, he.Reason, "carriage return")
+	require.Empty(t, c.Subscriptions())
+	require.Equal(t, Connected, c.State())
+}
