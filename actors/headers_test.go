@@ -64,3 +64,49 @@ func TestSubscribeRefusesWhatTheVersionCannotEncode(t *testing.T) {
 	require.Empty(t, c.Subscriptions())
 	require.Equal(t, Connected, c.State())
 }
+
+// The prefetch goes in the header the broker named by CONNECTED reads;
+// a broker the client does not know gets both, and an auto subscription
+// or one that says its prefetch by hand gets none added.
+func TestSubscribePrefetchHeaderPerBroker(t *testing.T) {
+	for _, tt := range []struct {
+		server string
+		want   map[string]string
+	}{
+		{"RabbitMQ/3.10.8", map[string]string{"prefetch-count": "7"}},
+		{"stompactor-sim/1.0", map[string]string{"prefetch-count": "7"}},
+		{"ActiveMQ/5.17.2", map[string]string{"activemq.prefetchSize": "7"}},
+		{"ActiveMQ-Artemis/2.31.2", map[string]string{"prefetch-count": "7", "activemq.prefetchSize": "7"}},
+		{"", map[string]string{"prefetch-count": "7", "activemq.prefetchSize": "7"}},
+	} {
+		t.Run(tt.server, func(t *testing.T) {
+			connected := rawFrame("CONNECTED", "", "version", "1.2", "server", tt.server)
+			srv, got := newBroker(t, connected, politeBroker)
+			c, _ := newTestClient(t, ConnOptions{})
+			info := connectTo(t, c, srv.addr(), ConnectConfig{})
+			require.Equal(t, tt.server, info.Server)
+			expectFrame(t, got, frames.CmdConnect)
+			prefetchOf := func(f *frames.Frame) map[string]string {
+				out := map[string]string{}
+				for _, k := range []string{"prefetch-count", "activemq.prefetchSize"} {
+					if v, ok := f.Headers.Get(k); ok {
+						out[k] = v
+					}
+				}
+				return out
+			}
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/a", Mode: AckClientIndividual, Prefetch: 7})
+			require.NoError(t, err)
+			require.Equal(t, tt.want, prefetchOf(expectFrame(t, got, frames.CmdSubscribe)))
+
+			_, err = c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/b", Mode: AckAuto, Prefetch: 7})
+			require.NoError(t, err)
+			require.Empty(t, prefetchOf(expectFrame(t, got, frames.CmdSubscribe)), "brokers do not apply a prefetch to auto")
+
+			_, err = c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/c", Mode: AckClient, Prefetch: 7,
+				Headers: frames.Headers{{Key: "prefetch-count", Value: "2"}}})
+			require.NoError(t, err)
+			require.Equal(t, map[string]string{"prefetch-count": "2"}, prefetchOf(expectFrame(t, got, frames.CmdSubscribe)), "a prefetch header by hand wins")
+		})
+	}
+}

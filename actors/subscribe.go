@@ -13,6 +13,10 @@ import (
 // publishes the routing snapshot the reader uses, and writes SUBSCRIBE and
 // UNSUBSCRIBE.
 
+// DefaultQueueSize is a subscription's queue bound when its spec gives
+// none, in messages.
+const DefaultQueueSize = 256
+
 func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	if s.state != Connected {
 		m.reply <- ErrNotConnected
@@ -27,7 +31,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		spec.Mode = AckAuto
 	}
 	if spec.QueueSize <= 0 {
-		spec.QueueSize = 256
+		spec.QueueSize = DefaultQueueSize
 	}
 	if err := checkSubscribe(&spec, s.link.version); err != nil {
 		m.reply <- err

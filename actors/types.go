@@ -79,7 +79,8 @@ type SubscribeSpec struct {
 	// subscription holds while it has messages; its result is sent as ACK
 	// or NACK.
 	Handler func(*Message) AckAction
-	// QueueSize bounds messages received but not yet handled. Default 256.
+	// QueueSize bounds messages received but not yet handled. Default
+	// DefaultQueueSize.
 	QueueSize int
 	// OnFull says what happens when the queue is full. Default FullBlock.
 	OnFull FullPolicy

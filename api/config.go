@@ -140,6 +140,7 @@ var settingsTable = append(append([]setting{
 		set: func(c *config, v string) error { return c.setIPv6(IPv6Mode(strings.ToLower(strings.TrimSpace(v)))) }},
 	intSetting("InBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.inBufferSize }),
 	intSetting("OutBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.outBufferSize }),
+	intSetting("Prefetch", false, -1, math.MaxInt32, func(c *config) *int { return &c.prefetch }),
 }, append(secureSettings, webSocketSettings...)...), reconnectSettings...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {

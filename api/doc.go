@@ -122,11 +122,14 @@
 //	TcpNoDelay                  Nagle's algorithm off (true)
 //	UseIPv6                     auto (default), only or never
 //	InBufferSize, OutBufferSize socket buffer sizes in bytes (0: system)
+//	Prefetch                    not in the reference: unacknowledged messages a broker may
+//	                            send a subscription in a client ack mode (0: its QueueSize;
+//	                            -1: the broker's default); see SubscribeOptions.Prefetch
 //	WebSocketURL                not in the reference: ws:// or wss:// URL to speak
 //	                            STOMP over a WebSocket ("": raw TCP)
 //
 // Every setting but the read-only ones and LogLevel, CollapseHeaders,
-// AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis and the
+// AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis, Prefetch and the
 // Request...Receipts and AckTransactionId ones is read by Connect and
 // cannot change while connected. Frame logs follow LogLevel at once: 3
 // logs every frame in and out, passcodes redacted.

@@ -94,6 +94,7 @@ type config struct {
 	tcpNoDelay                  bool
 	ipv6                        IPv6Mode
 	inBufferSize, outBufferSize int
+	prefetch                    int // Prefetch: subscriptions' default (SubscribeOptions.Prefetch)
 
 	// Resilience (reconnect.go).
 	reconnect Reconnect

@@ -157,6 +157,14 @@ func WithBufferSizes(in, out int) Option {
 	}, [2]int{in, out})
 }
 
+// WithPrefetch sets Prefetch, the default of SubscribeOptions.Prefetch:
+// how many unacknowledged messages the broker may send a subscription in
+// a client ack mode. 0 (the default) means each subscription's QueueSize,
+// or none with ManualAck; -1 sends none (the broker's own default).
+func WithPrefetch(n int) Option {
+	return setOpt("Prefetch", intField("Prefetch", -1, func(c *config) *int { return &c.prefetch }), n)
+}
+
 func durationField(name string, field func(*config) *time.Duration) func(*config, time.Duration) error {
 	return func(c *config, d time.Duration) error {
 		if err := checkDuration(name, d); err != nil {

@@ -71,6 +71,10 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		return "", err
 	}
 	cfg := s.snapshot()
+	prefetch, err := prefetchFor(opts, cfg.prefetch)
+	if err != nil {
+		return "", err
+	}
 	sub := &subscriber{s: s, id: id, manualAck: opts.ManualAck, handler: opts.Handler}
 	spec := actors.SubscribeSpec{
 		Destination: destination,
@@ -78,6 +82,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		Mode:        actors.AckMode(opts.AckMode),
 		Headers:     toFrameHeaders(opts.Headers),
 		Handler:     sub.handle,
+		Prefetch:    prefetch,
 		QueueSize:   opts.QueueSize,
 		OnFull:      opts.OnFull.engine(),
 	}
@@ -110,6 +115,29 @@ func checkSubscribe(v frames.Version, destination, id string, headers []Header) 
 		return err
 	}
 	return checkHeader(where, frames.CmdSubscribe, v, frames.HdrID, id)
+}
+
+// prefetchFor is the prefetch a subscription asks the broker for (0:
+// none), given the client's Prefetch setting def; see
+// SubscribeOptions.Prefetch.
+func prefetchFor(opts SubscribeOptions, def int) (int, error) {
+	byHand := hasKey(opts.Headers, actors.HdrPrefetchCount) || hasKey(opts.Headers, actors.HdrActiveMQPrefetch)
+	if opts.Prefetch != 0 && byHand {
+		return 0, invalid("Subscribe: set Prefetch or a prefetch header in Headers, not both")
+	}
+	n := opts.Prefetch
+	if n == 0 {
+		n = def
+	}
+	switch {
+	case n > 0:
+		return n, nil
+	case n < 0, opts.ManualAck:
+		return 0, nil
+	case opts.QueueSize > 0:
+		return opts.QueueSize, nil
+	}
+	return actors.DefaultQueueSize, nil
 }
 
 // Unsubscribe ends the subscription id. With RequestSubscriptionReceipts it

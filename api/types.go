@@ -254,6 +254,21 @@ type SubscribeOptions struct {
 	// the others AddHeader lists) are refused with ErrInvalidArgument: ID
 	// and AckMode set them. Default none.
 	Headers []Header
+	// Prefetch bounds the messages the broker sends this subscription
+	// before they are acknowledged, so that a slow handler cannot fill
+	// its queue and stop the socket for the other subscriptions. It
+	// applies to the client ack modes (brokers do not apply a prefetch to
+	// auto). The client writes it as the header the broker reads, chosen
+	// by the server header of CONNECTED: prefetch-count for RabbitMQ and
+	// the simulator, activemq.prefetchSize for ActiveMQ 5, and both for
+	// any other broker, since a broker ignores a SUBSCRIBE header it does
+	// not know. 0 takes the client's Prefetch setting (WithPrefetch),
+	// whose default, 0, means QueueSize, or none with ManualAck (the
+	// program then decides when messages are acknowledged, and a bound
+	// could stall it); a negative value sends none (the broker's own
+	// default). Setting it and a prefetch header in Headers is an error.
+	// Default 0.
+	Prefetch int
 	// QueueSize bounds the messages received but not yet handled.
 	// Default 256.
 	QueueSize int
