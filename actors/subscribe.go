@@ -17,6 +17,10 @@ import (
 // none, in messages.
 const DefaultQueueSize = 256
 
+// DefaultQueueBytes is a subscription's queue bound when its spec gives
+// none, in bytes of headers and bodies.
+const DefaultQueueBytes = 16 << 20
+
 func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	if s.state != Connected {
 		m.reply <- ErrNotConnected
@@ -37,7 +41,10 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		m.reply <- err
 		return
 	}
-	rt := &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, slots: make(chan struct{}, spec.QueueSize), done: make(chan struct{}), policy: spec.OnFull}
+	if spec.QueueBytes <= 0 {
+		spec.QueueBytes = DefaultQueueBytes
+	}
+	rt := newRoute(&spec)
 	rt.pid = s.c.eng.spawn(ctx, &subscription{c: s.c, spec: spec, rt: rt, l: s.link})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()

@@ -82,7 +82,12 @@ type SubscribeSpec struct {
 	// QueueSize bounds messages received but not yet handled. Default
 	// DefaultQueueSize.
 	QueueSize int
-	// OnFull says what happens when the queue is full. Default FullBlock.
+	// QueueBytes bounds the bytes (headers and bodies) of those messages.
+	// A message larger than the whole bound is still taken, alone.
+	// Default DefaultQueueBytes.
+	QueueBytes int
+	// OnFull says what happens when the queue is full, in messages or in
+	// bytes. Default FullBlock.
 	OnFull FullPolicy
 	// Receipt, when >0, waits that long for the broker's receipt.
 	Receipt time.Duration

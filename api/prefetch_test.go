@@ -74,3 +74,30 @@ func TestPrefetchSettingAndConflicts(t *testing.T) {
 	}
 	assert.Empty(t, s.Subscriptions())
 }
+
+// QueueBytes bounds a subscription's queue in bytes: with large messages
+// and a held handler, what does not fit is dropped (FullDrop), however
+// many slots are free.
+func TestSubscribeQueueBytes(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	_, err := s.SubscribeWith(context.Background(), "/queue/q", SubscribeOptions{QueueBytes: -1})
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+
+	release := make(chan struct{})
+	defer close(release)
+	held := make(chan struct{}, 1)
+	_, err = s.SubscribeWith(context.Background(), "/queue/big", SubscribeOptions{QueueBytes: 1 << 20, OnFull: FullDrop,
+		Handler: func(*MessageInEvent) {
+			held <- struct{}{}
+			<-release
+		}})
+	require.NoError(t, err)
+	body := make([]byte, 600<<10)
+	for range 3 {
+		require.NoError(t, s.SendData("/queue/big", body))
+	}
+	recv(t, held)
+	waitFor(t, "two messages dropped", func() bool { return s.Stats().Dropped == 2 })
+	assert.Equal(t, int64(1), s.Subscriptions()[0].Delivered)
+}

@@ -63,6 +63,9 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	if opts.QueueSize < 0 {
 		return "", invalid("QueueSize must not be negative")
 	}
+	if opts.QueueBytes < 0 {
+		return "", invalid("QueueBytes must not be negative")
+	}
 	id := opts.ID
 	if id == "" {
 		id = "sub-" + strconv.FormatUint(s.subSeq.Add(1), 10)
@@ -84,6 +87,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		Handler:     sub.handle,
 		Prefetch:    prefetch,
 		QueueSize:   opts.QueueSize,
+		QueueBytes:  opts.QueueBytes,
 		OnFull:      opts.OnFull.engine(),
 	}
 	err = s.call(ctx, "Subscribe", cfg.timeout, CodeOther, func(ctx context.Context) error {

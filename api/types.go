@@ -242,6 +242,9 @@ func (p FullPolicy) engine() actors.FullPolicy {
 	return actors.FullBlock
 }
 
+// DefaultQueueBytes is SubscribeOptions.QueueBytes' default: 16 MiB.
+const DefaultQueueBytes = actors.DefaultQueueBytes
+
 // SubscribeOptions are the choices of SubscribeWith beyond the destination.
 type SubscribeOptions struct {
 	// ID is the subscription id; "" assigns "sub-N".
@@ -272,7 +275,15 @@ type SubscribeOptions struct {
 	// QueueSize bounds the messages received but not yet handled.
 	// Default 256.
 	QueueSize int
-	// OnFull says what happens when that queue is full. Default FullBlock.
+	// QueueBytes bounds the bytes (headers and bodies) of those messages,
+	// the one being handled included: a queue of 256 messages of 4 MiB
+	// would otherwise hold 1 GiB. A message larger than the whole bound
+	// is still taken, alone. The prefetch counts messages, not bytes, so
+	// with large messages this bound, not the broker, may be what stops
+	// the socket. Default 16 MiB (DefaultQueueBytes).
+	QueueBytes int
+	// OnFull says what happens when that queue is full, in messages or in
+	// bytes. Default FullBlock.
 	OnFull FullPolicy
 	// ManualAck makes the handler's return send nothing: the program calls
 	// Ack or Nack for each message later, from any goroutine. Default
