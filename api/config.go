@@ -141,6 +141,7 @@ var settingsTable = append(append([]setting{
 	intSetting("InBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.inBufferSize }),
 	intSetting("OutBufferSize", true, 0, math.MaxInt32, func(c *config) *int { return &c.outBufferSize }),
 	intSetting("Prefetch", false, -1, math.MaxInt32, func(c *config) *int { return &c.prefetch }),
+	durationSetting("DisconnectTimeout", false, time.Second, func(c *config) *time.Duration { return &c.disconnectTimeout }),
 }, append(secureSettings, webSocketSettings...)...), reconnectSettings...)
 
 func configGet(f func(*config) string) func(*STOMP) (string, error) {

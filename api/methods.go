@@ -91,10 +91,18 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 	})
 }
 
-// Disconnect ends the connection gracefully: it sends DISCONNECT and waits
-// for the broker's RECEIPT (bounded by Timeout) before closing the socket.
-// Open transactions are aborted by the broker. It does nothing when not
-// connected.
+// Disconnect ends the connection gracefully: running message handlers
+// finish and their acknowledgements go out, then DISCONNECT, and it waits
+// for the broker's RECEIPT before closing the socket. That wait (with the
+// handlers') is bounded by DisconnectTimeout (default 5 seconds), not
+// Timeout: a broker that never answers holds Disconnect only that long.
+// Without the RECEIPT, at that bound or because the broker closed the
+// connection first, the socket is closed all the same and Disconnect
+// returns ErrReceiptTimeout (code 301) saying the broker did not confirm
+// DISCONNECT, so frames sent just before may not have reached it; the
+// DisconnectedEvent carries the same error. Open transactions are aborted
+// by the broker. With Timeout 0 the call does not wait, as every call.
+// It does nothing when not connected.
 func (s *STOMP) Disconnect() error { return s.DisconnectContext(context.Background()) }
 
 // DisconnectContext is Disconnect bounded by ctx as well.
@@ -103,9 +111,19 @@ func (s *STOMP) DisconnectContext(ctx context.Context) error {
 	if err != nil || eng == nil {
 		return err
 	}
-	timeout := s.snapshot().timeout
-	return s.call(ctx, "Disconnect", timeout, CodeOther, func(ctx context.Context) error {
-		return eng.Disconnect(ctx, true, receiptWait(ctx, timeout))
+	cfg := s.snapshot()
+	receipt := cfg.disconnectTimeout
+	if receipt <= 0 {
+		receipt = max(cfg.timeout, listWait)
+	}
+	// The call outlasts the engine's wait a little, so that a missing
+	// RECEIPT is reported as such, not as the call's timeout.
+	var wait time.Duration
+	if cfg.timeout > 0 {
+		wait = receipt + receipt/4
+	}
+	return s.call(ctx, "Disconnect", wait, CodeOther, func(ctx context.Context) error {
+		return eng.Disconnect(ctx, true, min(receipt, receiptWait(ctx, receipt)))
 	})
 }
 

@@ -46,6 +46,9 @@ const (
 	DefaultLogLevel      = 1
 	DefaultSelectWait    = 20 * time.Millisecond
 	DefaultMaxLineLength = frames.DefaultMaxHeaderLine
+	// DefaultDisconnectTimeout is how long Disconnect waits for the
+	// broker's RECEIPT (the DisconnectTimeout setting).
+	DefaultDisconnectTimeout = 5 * time.Second
 )
 
 // eventQueueSize bounds each of a client's queues: events waiting for
@@ -94,7 +97,8 @@ type config struct {
 	tcpNoDelay                  bool
 	ipv6                        IPv6Mode
 	inBufferSize, outBufferSize int
-	prefetch                    int // Prefetch: subscriptions' default (SubscribeOptions.Prefetch)
+	prefetch                    int           // Prefetch: subscriptions' default (SubscribeOptions.Prefetch)
+	disconnectTimeout           time.Duration // DisconnectTimeout: the wait for DISCONNECT's RECEIPT
 
 	// Resilience (reconnect.go).
 	reconnect Reconnect
@@ -127,6 +131,7 @@ func newConfig(opts []Option) config {
 		linger:            true,
 		maxLineLength:     DefaultMaxLineLength,
 		tcpNoDelay:        true,
+		disconnectTimeout: DefaultDisconnectTimeout,
 		ipv6:              IPv6Auto,
 		sslMinVersion:     tls.VersionTLS12,
 		sslMaxVersion:     tls.VersionTLS13,

@@ -165,6 +165,15 @@ func WithPrefetch(n int) Option {
 	return setOpt("Prefetch", intField("Prefetch", -1, func(c *config) *int { return &c.prefetch }), n)
 }
 
+// WithDisconnectTimeout sets DisconnectTimeout: how long Disconnect waits
+// for the broker's RECEIPT of DISCONNECT (and, before it, for running
+// message handlers to finish), in place of Timeout; 0 means Timeout.
+// Unlike Config("DisconnectTimeout=N") it accepts fractions of a second.
+// Default 5 seconds.
+func WithDisconnectTimeout(d time.Duration) Option {
+	return setOpt("DisconnectTimeout", durationField("DisconnectTimeout", func(c *config) *time.Duration { return &c.disconnectTimeout }), d)
+}
+
 func durationField(name string, field func(*config) *time.Duration) func(*config, time.Duration) error {
 	return func(c *config, d time.Duration) error {
 		if err := checkDuration(name, d); err != nil {
