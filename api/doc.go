@@ -51,6 +51,27 @@
 // version changed on a reconnect, say) fails its call or, for a message
 // queued without waiting, reaches OnError.
 //
+// # Server errors
+//
+// A server ERROR frame is code 600 (ErrServer), with the frame's headers
+// and body in the *Error; ErrorHeaders keeps the last one's headers.
+// During Connect (a refused login, an unknown virtual host) it is
+// Connect's error. Once connected, every ERROR reaches OnError as it
+// arrives; one that names the receipt of a call waiting for it
+// (RequestReceipts and the other Request...Receipts settings) also fails
+// that call.
+//
+// The STOMP specification says a server closes the connection after an
+// ERROR, and most do: the connection then ends, and OnDisconnected
+// follows with the same error. Some servers keep it open after an error
+// they consider recoverable (ActiveMQ does, for a bad ACK or a refused
+// destination, say). The client does not close a connection the server
+// keeps: the ERROR is reported (OnError) and the connection stays, so a
+// program that cares must watch OnError; a program that treats every
+// ERROR as the end calls Disconnect from its OnError handler. The
+// command line does that: stomp send and stomp subscribe print every
+// server ERROR and exit 1.
+//
 // # Events
 //
 // Handlers are registered with OnConnected, OnMessageIn and so on. Every
@@ -91,6 +112,8 @@
 //	SupportedVersions           versions offered, e.g. "1.1,1.2" ("1.0,1.1,1.2")
 //	VirtualHost                 host header of CONNECT ("": RemoteHost; RabbitMQ wants "/")
 //	ConnectionTimeout           seconds Connect waits (0: Timeout)
+//	DisconnectTimeout           not in the reference: seconds Disconnect waits for the
+//	                            broker's RECEIPT, in place of Timeout (5; 0: Timeout)
 //	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false)
 //	ProcessIdleEvents           false queues events for DoEvents (true)
 //	SelectWaitMillis            how long DoEvents waits for an event (20)
@@ -129,7 +152,8 @@
 //	                            STOMP over a WebSocket ("": raw TCP)
 //
 // Every setting but the read-only ones and LogLevel, CollapseHeaders,
-// AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis, Prefetch and the
+// AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis, Prefetch,
+// DisconnectTimeout and the
 // Request...Receipts and AckTransactionId ones is read by Connect and
 // cannot change while connected. Frame logs follow LogLevel at once: 3
 // logs every frame in and out, passcodes redacted.
