@@ -2,6 +2,7 @@ package actors
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stompactor/stompactor/frames"
 	"github.com/stretchr/testify/require"
@@ -109,4 +110,25 @@ func TestSubscribePrefetchHeaderPerBroker(t *testing.T) {
 			require.Equal(t, map[string]string{"prefetch-count": "2"}, prefetchOf(expectFrame(t, got, frames.CmdSubscribe)), "a prefetch header by hand wins")
 		})
 	}
+}
+
+// A message queued without waiting behind DISCONNECT is not sent, and is
+// reported rather than dropped unsaid.
+func TestSendQueuedAfterDisconnectIsReported(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), func(*peer, *frames.Frame) bool { return true })
+	c, rec := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	done := make(chan error, 1)
+	go func() { done <- c.Disconnect(testCtx(t), true, time.Hour) }()
+	expectFrame(t, got, frames.CmdDisconnect)
+	queued, err := c.TrySend(frames.New(frames.CmdSend, "destination", "/q/late"))
+	require.NoError(t, err)
+	require.True(t, queued)
+	ev := waitEvent[*ErrorEvent](t, rec, nil)
+	require.ErrorIs(t, ev.Err, ErrNotConnected)
+	require.ErrorContains(t, ev.Err, "/q/late")
+	require.Equal(t, int64(1), c.Stats().Dropped)
+	c.Interrupt()
+	require.ErrorIs(t, recv(t, done, "Disconnect"), ErrInterrupted)
 }

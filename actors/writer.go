@@ -78,6 +78,11 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		w.release(m)
 		if m.reply != nil {
 			m.reply <- ErrNotConnected
+		} else if m.frame != nil && m.frame.Command == frames.CmdSend {
+			// A message queued without waiting, behind DISCONNECT: it
+			// is not sent, and that is said.
+			w.c.stats.Dropped.Add(1)
+			w.c.emit(&ErrorEvent{Err: &notSentError{dest: m.frame.Header(frames.HdrDestination)}})
 		}
 		return
 	}
@@ -143,6 +148,16 @@ func (w *writer) refuse(m *writeFrame, err error) {
 	w.c.log(LogError, "info", err.Error()+"; the frame was not sent")
 	w.c.emit(&ErrorEvent{Err: err})
 }
+
+// notSentError reports a message queued behind DISCONNECT; it wraps
+// ErrNotConnected.
+type notSentError struct{ dest string }
+
+func (e *notSentError) Error() string {
+	return "stomp: a message to " + e.dest + " was queued after DISCONNECT and not sent"
+}
+
+func (e *notSentError) Unwrap() error { return ErrNotConnected }
 
 // encodeError names the header that made the encoder refuse f in version
 // v; an error that is not about a header is returned as it is.

@@ -110,3 +110,44 @@ func refused(where string, cmd frames.Command, key, reason string, cause error) 
 	e.cause = cause
 	return e
 }
+
+// checkSubscribe refuses, before anything is sent, a subscription whose
+// SUBSCRIBE could not be written as asked in version v.
+func checkSubscribe(v frames.Version, destination, id string, headers []Header) error {
+	const where = "Subscribe"
+	for _, h := range headers {
+		if err := checkExtraHeader(where, frames.CmdSubscribe, h); err != nil {
+			return err
+		}
+		if err := checkHeader(where, frames.CmdSubscribe, v, h.Key, h.Value); err != nil {
+			return err
+		}
+	}
+	if err := checkHeader(where, frames.CmdSubscribe, v, frames.HdrDestination, destination); err != nil {
+		return err
+	}
+	return checkHeader(where, frames.CmdSubscribe, v, frames.HdrID, id)
+}
+
+// prefetchFor is the prefetch a subscription asks the broker for (0:
+// none), given the client's Prefetch setting def; see
+// SubscribeOptions.Prefetch.
+func prefetchFor(opts SubscribeOptions, def int) (int, error) {
+	byHand := hasKey(opts.Headers, actors.HdrPrefetchCount) || hasKey(opts.Headers, actors.HdrActiveMQPrefetch)
+	if opts.Prefetch != 0 && byHand {
+		return 0, invalid("Subscribe: set Prefetch or a prefetch header in Headers, not both")
+	}
+	n := opts.Prefetch
+	if n == 0 {
+		n = def
+	}
+	switch {
+	case n > 0:
+		return n, nil
+	case n < 0, opts.ManualAck:
+		return 0, nil
+	case opts.QueueSize > 0:
+		return opts.QueueSize, nil
+	}
+	return actors.DefaultQueueSize, nil
+}

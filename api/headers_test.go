@@ -103,18 +103,31 @@ func TestUnencodableInputRefusedWhenGiven(t *testing.T) {
 	sendBarrier(t, s, b)
 }
 
-// The connect-time properties refuse a NUL (and, as before, line breaks:
-// CONNECT headers are never escaped), whether set by property, option or
-// Config.
-func TestConnectHeadersRefuseNUL(t *testing.T) {
+// The settings that become headers refuse a NUL (and, as before, line
+// breaks: CONNECT headers are never escaped, and ids hold none), whether
+// set by property, option or Config; an invalid option fails Connect.
+func TestSettingsThatBecomeHeadersRefuseNUL(t *testing.T) {
 	s := newClient(t)
 	requireRefused(t, s.SetUser("a\x00"), "User")
 	requireRefused(t, s.SetPassword("a\x00"), "Password")
 	_, err := s.Config("VirtualHost=a\x00")
 	requireRefused(t, err, "VirtualHost")
-	requireRefused(t, newClient(t, WithVirtualHost("/\x00")).Connect("127.0.0.1", 1), "VirtualHost")
-	requireRefused(t, newClient(t, WithUser("\x00")).Connect("127.0.0.1", 1), "User")
 	requireRefused(t, s.SetPassword("a\nb"), "Password")
+	for _, tt := range []struct {
+		setting string
+		opt     Option
+	}{
+		{"VirtualHost", WithVirtualHost("/\x00")},
+		{"User", WithUser("\x00")},
+		{"Password", WithPassword("p\x00")},
+		{"ContentType", WithContentType("text/\x00")},
+		{"TransactionID", WithTransactionID("t\x00")},
+		{"AckTransactionId", WithAckTransactionID("t\x00")},
+		{"Header", WithHeader("x", "a\x00")},
+		{"Header", WithHeader("x\x00", "a")},
+	} {
+		requireRefused(t, newClient(t, tt.opt).Connect("127.0.0.1", 1), tt.setting)
+	}
 }
 
 // Rules of one version are checked when the frame is made, before it is
