@@ -24,12 +24,15 @@ import (
 //     values of ContentType, TransactionID, AckTransactionId, User,
 //     Password and VirtualHost hold no line break either.
 //   - when a frame is made (SendMessage, SendData, Subscribe,
-//     BeginTransaction and its kin, acknowledgements): the rules of the
-//     negotiated version, on everything the frame carries, destination
-//     included. STOMP 1.0 escapes nothing, so a header value there cannot
-//     hold a line feed; 1.1 cannot carry a carriage return.
+//     BeginTransaction and its kin): the rules of the negotiated version,
+//     on everything the frame carries, destination included. STOMP 1.0
+//     escapes nothing, so a header value there cannot hold a line feed;
+//     1.1 cannot carry a carriage return.
 //
 // Every refusal is ErrInvalidArgument (code 100) and names the header.
+// What is left to the engine's writer (an ACK naming an id the broker
+// chose, a frame whose connection changed version on a reconnect) fails
+// the call, or reaches OnError, with the same code: never a silent drop.
 
 // ownHints says where the value of each of the client's own headers
 // comes from, by the frame a caller's header would go on.
