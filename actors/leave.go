@@ -97,34 +97,30 @@ func (s *session) disconnectTimedOut(ctx actor.Context) {
 	s.lose(ctx, &disconnectTimeoutError{what: what, after: s.leaving.timeout})
 }
 
-// closedWhileLeaving ends a disconnect whose server hung up. Without a
-// receipt asked for that is how many brokers answer DISCONNECT, and a
-// clean end. With one, the RECEIPT never came: the broker did not confirm
-// that it had every frame sent before, and the caller hears so.
+// closedWhileLeaving ends a disconnect whose server hung up between
+// frames. That is how many brokers answer DISCONNECT, even one that asked
+// for a RECEIPT (RabbitMQ's Web-STOMP closes the WebSocket without it), so
+// it is a clean end; a close without the RECEIPT asked for is logged, so
+// that it is not unsaid.
 func (s *session) closedWhileLeaving(ctx actor.Context) {
-	if !s.leaving.receipt {
-		s.lose(ctx, nil)
-		return
+	if s.leaving.receipt {
+		what := "the broker closed the connection without the RECEIPT of DISCONNECT; taken as its answer"
+		if s.leaving.receiptID == "" {
+			what = "the broker closed the connection before DISCONNECT was sent"
+		}
+		s.c.log(LogInfo, "info", what)
 	}
-	what := "the broker closed the connection and did not confirm DISCONNECT"
-	if s.leaving.receiptID == "" {
-		what = "the broker closed the connection before DISCONNECT was sent"
-	}
-	s.lose(ctx, &disconnectTimeoutError{what: what})
+	s.lose(ctx, nil)
 }
 
-// disconnectTimeoutError says a disconnect ended without the broker's
-// RECEIPT: at its deadline (after is set), or because the broker closed
-// the connection first. It wraps ErrReceiptTimeout.
+// disconnectTimeoutError says a disconnect ended at its deadline; it
+// wraps ErrReceiptTimeout.
 type disconnectTimeoutError struct {
 	what  string
 	after time.Duration
 }
 
 func (e *disconnectTimeoutError) Error() string {
-	if e.after == 0 {
-		return "stomp: " + e.what
-	}
 	return "stomp: " + e.what + " within " + e.after.String() + "; connection closed"
 }
 

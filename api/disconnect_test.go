@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/stompactor/stompactor/frames"
-	"github.com/stompactor/stompactor/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,21 +20,6 @@ func requireNoDisconnectReceipt(t *testing.T, err error) {
 	assert.Equal(t, CodeReceiptTimeout, e.Code)
 	assert.ErrorIs(t, err, ErrReceiptTimeout)
 	assert.Contains(t, e.Message, "did not confirm DISCONNECT")
-}
-
-// A broker that closes the connection instead of sending DISCONNECT's
-// RECEIPT (the simulator's NoDisconnectReceipt fault): Disconnect says the
-// receipt did not come, and so does OnDisconnected.
-func TestDisconnectWithoutTheReceipt(t *testing.T) {
-	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no-receipt", Kind: sim.NoDisconnectReceipt}}))
-	s := connectTo(t, b, "1.2")
-	gone := collect(s.OnDisconnected)
-	err := s.Disconnect()
-	requireNoDisconnectReceipt(t, err)
-	assert.Contains(t, err.Error(), "closed the connection")
-	ev := recv(t, gone)
-	assert.Equal(t, CodeReceiptTimeout, ev.StatusCode)
-	assert.False(t, s.Connected())
 }
 
 // A broker that never answers DISCONNECT and keeps the socket open holds

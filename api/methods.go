@@ -96,13 +96,15 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // for the broker's RECEIPT before closing the socket. That wait (with the
 // handlers') is bounded by DisconnectTimeout (default 5 seconds), not
 // Timeout: a broker that never answers holds Disconnect only that long.
-// Without the RECEIPT, at that bound or because the broker closed the
-// connection first, the socket is closed all the same and Disconnect
-// returns ErrReceiptTimeout (code 301) saying the broker did not confirm
-// DISCONNECT, so frames sent just before may not have reached it; the
-// DisconnectedEvent carries the same error. Open transactions are aborted
-// by the broker. With Timeout 0 the call does not wait, as every call.
-// It does nothing when not connected.
+// Without the RECEIPT by then the socket is closed all the same and
+// Disconnect returns ErrReceiptTimeout (code 301) saying the broker did
+// not confirm DISCONNECT, so frames sent just before may not have reached
+// it; the DisconnectedEvent carries the same error. A broker that closes
+// the connection instead of sending the RECEIPT has answered (many do,
+// RabbitMQ's Web-STOMP among them): that is a clean end, logged at the
+// info level. Open transactions are aborted by the broker. With Timeout 0
+// the call does not wait, as every call. It does nothing when not
+// connected.
 func (s *STOMP) Disconnect() error { return s.DisconnectContext(context.Background()) }
 
 // DisconnectContext is Disconnect bounded by ctx as well.

@@ -81,25 +81,6 @@ func TestSendPrintsAServerErrorAndExits(t *testing.T) {
 	})
 }
 
-// A broker that closes the connection instead of confirming DISCONNECT:
-// subscribe has printed what it was asked for, warns and exits 0; send
-// without --receipt cannot know its messages arrived and exits 1; with
-// --receipt it can, and exits 0.
-func TestNoDisconnectReceipt(t *testing.T) {
-	srv := startBroker(t, "no-disconnect-receipt")
-	r := stomp(t, "", "send", "--server", srv, "/queue/n", "first")
-	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "did not confirm DISCONNECT")
-	assert.Contains(t, r.stderr, "--receipt")
-	r = stomp(t, "", "send", "--server", srv, "--receipt", "/queue/n", "second")
-	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "warning: the broker closed the connection and did not confirm DISCONNECT")
-	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "/queue/n")
-	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Equal(t, "first\nsecond\n", r.stdout)
-	assert.Contains(t, r.stderr, "warning:")
-}
-
 // silentOnDisconnect is a broker that answers CONNECT and SUBSCRIBE (with
 // one MESSAGE) but never DISCONNECT, and keeps the socket open until the
 // client closes it.
