@@ -112,6 +112,22 @@ func (s *session) disconnectTimedOut(ctx actor.Context) {
 	s.lose(ctx, &disconnectTimeoutError{what: what, after: s.leaving.timeout})
 }
 
+// closedWhileLeaving ends a disconnect whose server hung up between
+// frames. That is how many brokers answer DISCONNECT, even one that asked
+// for a RECEIPT (RabbitMQ's Web-STOMP closes the WebSocket without it), so
+// it is a clean end; a close without the RECEIPT asked for is logged, so
+// that it is not unsaid.
+func (s *session) closedWhileLeaving(ctx actor.Context) {
+	if s.leaving.receipt {
+		what := "the broker closed the connection without the RECEIPT of DISCONNECT; taken as its answer"
+		if s.leaving.receiptID == "" {
+			what = "the broker closed the connection before DISCONNECT was sent"
+		}
+		s.c.log(LogInfo, "info", what)
+	}
+	s.lose(ctx, nil)
+}
+
 // disconnectTimeoutError says a disconnect ended at its deadline; it
 // wraps ErrReceiptTimeout.
 type disconnectTimeoutError struct {

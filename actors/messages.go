@@ -147,6 +147,7 @@ type rateTick struct{}
 type messageDelivered struct {
 	gen   uint64
 	frame *frames.Frame
+	size  int64 // what it counts against its queue's byte bound
 }
 
 type linkChanged struct{ link *link }

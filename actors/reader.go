@@ -10,7 +10,7 @@ import (
 )
 
 // route is how the reader reaches a subscription without the session: its
-// actor and the tokens of its bounded delivery queue.
+// actor and the bounds of its delivery queue, in messages and in bytes.
 type route struct {
 	id, destination string
 	mode            AckMode
@@ -19,10 +19,55 @@ type route struct {
 	done            chan struct{} // closed by the session when the subscription ends
 	policy          FullPolicy
 	delivered       atomic.Int64 // messages handed to the subscription
+	// maxBytes bounds the bytes of the messages queued or being handled;
+	// bytes counts them. Only the reader adds, only the subscription
+	// takes away (and then signals freed), so the reader's check and add
+	// need no lock.
+	maxBytes int64
+	bytes    atomic.Int64
+	freed    chan struct{} // capacity 1: bytes were released
 	// draining is set by the session when Disconnect begins: messages
 	// that need an ACK and have not started are no longer handled (the
 	// broker redelivers them).
 	draining atomic.Bool
+}
+
+// newRoute makes the route of a subscription.
+func newRoute(spec *SubscribeSpec) *route {
+	return &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, policy: spec.OnFull,
+		slots: make(chan struct{}, spec.QueueSize), maxBytes: int64(spec.QueueBytes),
+		done: make(chan struct{}), freed: make(chan struct{}, 1)}
+}
+
+// takeBytes counts n more bytes queued if they fit, or if nothing is
+// queued: a message larger than the whole bound is taken alone.
+func (r *route) takeBytes(n int64) bool {
+	if used := r.bytes.Load(); used > 0 && used+n > r.maxBytes {
+		return false
+	}
+	r.bytes.Add(n)
+	return true
+}
+
+// release gives back a handled message's slot and bytes, and wakes a
+// reader waiting for room.
+func (r *route) release(n int64) {
+	r.bytes.Add(-n)
+	<-r.slots
+	select {
+	case r.freed <- struct{}{}:
+	default:
+	}
+}
+
+// messageBytes is what a message counts against its queue's byte bound:
+// its body and header text.
+func messageBytes(f *frames.Frame) int64 {
+	n := len(f.Body)
+	for _, h := range f.Headers {
+		n += len(h.Key) + len(h.Value) + 2
+	}
+	return int64(n)
 }
 
 // end marks the subscription ended: a reader waiting for room in its queue
@@ -160,37 +205,82 @@ func (r *reader) deliver(sys *actor.ActorSystem, gen uint64, f *frames.Frame) bo
 		sys.Root.Send(r.session, &frameReceived{gen: gen, frame: f.Clone()})
 		return true
 	}
-	select {
-	case rt.slots <- struct{}{}:
-	default:
-		switch rt.policy {
-		case FullDrop:
-			r.c.stats.Dropped.Add(1)
-			return true
-		case FullError:
-			sys.Root.Send(r.session, &readFailed{gen: gen, err: ErrQueueFull})
-			return false
-		}
-		// FullBlock: stop reading; TCP pushes back on the broker. The
-		// pause is not server silence. The subscription may end while we
-		// wait (Unsubscribe): its slots may then never drain, so drop the
-		// message and read on.
-		r.l.stats.readPaused.Store(true)
-		select {
-		case rt.slots <- struct{}{}:
-		case <-rt.done:
-			r.l.stats.lastRead.Store(time.Now().UnixNano())
-			r.l.stats.readPaused.Store(false)
-			r.c.stats.Dropped.Add(1)
-			return true
-		case <-r.done:
-			return false
-		}
-		r.l.stats.lastRead.Store(time.Now().UnixNano())
-		r.l.stats.readPaused.Store(false)
+	size := messageBytes(f)
+	switch r.admit(rt, size) {
+	case dropped:
+		r.c.stats.Dropped.Add(1)
+		return true
+	case overflowed:
+		sys.Root.Send(r.session, &readFailed{gen: gen, err: ErrQueueFull})
+		return false
+	case readerStopping:
+		return false
 	}
 	r.c.stats.MessagesIn.Add(1)
 	rt.delivered.Add(1)
-	sys.Root.Send(rt.pid, &messageDelivered{gen: gen, frame: f.Clone()})
+	sys.Root.Send(rt.pid, &messageDelivered{gen: gen, frame: f.Clone(), size: size})
 	return true
+}
+
+// admission is what admit decided for a message.
+type admission uint8
+
+const (
+	admitted       admission = iota // it has a slot and its bytes
+	dropped                         // FullDrop, or the subscription ended while the reader waited
+	overflowed                      // FullError: the connection ends with ErrQueueFull
+	readerStopping                  // the reader is stopping
+)
+
+// admit takes a slot and size bytes of rt's queue. When either is short,
+// rt's policy decides: drop, fail, or (FullBlock) stop reading until the
+// handler releases enough, so TCP pushes back on the broker; that pause is
+// not server silence. The subscription may end while the reader waits
+// (Unsubscribe), and its queue may then never drain: the message is
+// dropped and reading goes on.
+func (r *reader) admit(rt *route, size int64) admission {
+	slot := false
+	select {
+	case rt.slots <- struct{}{}:
+		slot = true
+		if rt.takeBytes(size) {
+			return admitted
+		}
+	default:
+	}
+	switch rt.policy {
+	case FullDrop, FullError:
+		if slot {
+			<-rt.slots
+		}
+		if rt.policy == FullDrop {
+			return dropped
+		}
+		return overflowed
+	}
+	r.l.stats.readPaused.Store(true)
+	defer func() {
+		r.l.stats.lastRead.Store(time.Now().UnixNano())
+		r.l.stats.readPaused.Store(false)
+	}()
+	if !slot {
+		select {
+		case rt.slots <- struct{}{}:
+		case <-rt.done:
+			return dropped
+		case <-r.done:
+			return readerStopping
+		}
+	}
+	for !rt.takeBytes(size) {
+		select {
+		case <-rt.freed:
+		case <-rt.done:
+			<-rt.slots
+			return dropped
+		case <-r.done:
+			return readerStopping
+		}
+	}
+	return admitted
 }

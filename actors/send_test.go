@@ -84,7 +84,11 @@ func TestSendUnencodableFrame(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{frames.V10}})
 	expectFrame(t, got, frames.CmdConnect)
 	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q", "bad", "new\nline"), 0, true)
-	require.ErrorIs(t, err, frames.ErrSyntax)
+	require.ErrorIs(t, err, ErrInvalidHeader, "the caller's input, not the broker, is at fault")
+	require.NotErrorIs(t, err, frames.ErrSyntax, "a malformed frame from the server is another error")
+	var he *HeaderError
+	require.ErrorAs(t, err, &he)
+	require.Equal(t, "bad", he.Key)
 	require.Equal(t, Connected, c.State())
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q/ok"), 0, true))
 	require.Equal(t, "/q/ok", expectFrame(t, got, frames.CmdSend).Header("destination"))

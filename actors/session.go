@@ -95,9 +95,9 @@ func (s *session) Receive(ctx actor.Context) {
 			return
 		}
 		if s.state == Disconnecting && errors.Is(m.err, io.EOF) {
-			// We said DISCONNECT and the server hung up between frames:
-			// that is how many brokers answer it, and a clean end.
-			s.lose(ctx, nil)
+			// We said (or were about to say) DISCONNECT and the server
+			// hung up between frames (see leave.go).
+			s.closedWhileLeaving(ctx)
 			return
 		}
 		s.lose(ctx, s.cause(m.err))

@@ -13,6 +13,14 @@ import (
 // publishes the routing snapshot the reader uses, and writes SUBSCRIBE and
 // UNSUBSCRIBE.
 
+// DefaultQueueSize is a subscription's queue bound when its spec gives
+// none, in messages.
+const DefaultQueueSize = 256
+
+// DefaultQueueBytes is a subscription's queue bound when its spec gives
+// none, in bytes of headers and bodies.
+const DefaultQueueBytes = 16 << 20
+
 func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	if s.state != Connected {
 		m.reply <- ErrNotConnected
@@ -27,13 +35,20 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		spec.Mode = AckAuto
 	}
 	if spec.QueueSize <= 0 {
-		spec.QueueSize = 256
+		spec.QueueSize = DefaultQueueSize
 	}
-	rt := &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, slots: make(chan struct{}, spec.QueueSize), done: make(chan struct{}), policy: spec.OnFull}
+	if err := checkSubscribe(&spec, s.link.version); err != nil {
+		m.reply <- err
+		return
+	}
+	if spec.QueueBytes <= 0 {
+		spec.QueueBytes = DefaultQueueBytes
+	}
+	rt := newRoute(&spec)
 	rt.pid = s.c.eng.spawn(ctx, &subscription{c: s.c, spec: spec, rt: rt})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()
-	ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(spec), receipt: spec.Receipt, reply: m.reply})
+	ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(spec, s.info.Server), receipt: spec.Receipt, reply: m.reply})
 }
 
 func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
@@ -86,11 +101,19 @@ func (s *session) publishRoutes() {
 	s.c.routes.Store(newRoutes(list))
 }
 
-// subscribeFrame is the SUBSCRIBE frame of a subscription.
-func subscribeFrame(spec SubscribeSpec) *frames.Frame {
+// subscribeFrame is the SUBSCRIBE frame of a subscription to the broker
+// whose CONNECTED frame named server: its own headers, the extra ones
+// (which checkSubscribe made sure replace none of them), and the prefetch
+// in the headers that broker reads, unless the extra headers say it by
+// hand.
+func subscribeFrame(spec SubscribeSpec, server string) *frames.Frame {
 	f := frames.New(frames.CmdSubscribe, frames.HdrDestination, spec.Destination, frames.HdrID, spec.ID, frames.HdrAck, string(spec.Mode))
-	for _, h := range spec.Headers {
-		f.Headers.Set(h.Key, h.Value)
+	f.Headers = append(f.Headers, spec.Headers...)
+	if spec.Prefetch > 0 && spec.Mode != AckAuto && !hasPrefetchHeader(spec.Headers) {
+		n := strconv.Itoa(spec.Prefetch)
+		for _, k := range prefetchHeaders(server) {
+			f.Headers.Add(k, n)
+		}
 	}
 	return f
 }

@@ -10,8 +10,9 @@ import (
 
 // subscription delivers one subscription's messages to its handler, in
 // order, and acknowledges them as the handler asks. Its mailbox is its
-// queue (bounded by the route's slots, which the reader takes before it
-// sends): the handler runs inside Receive, so the subscription holds a
+// queue (bounded by the route's slots and bytes, which the reader takes
+// before it sends, and which a message gives back once its handler
+// returned): the handler runs inside Receive, so the subscription holds a
 // goroutine of the engine's pool only while it has messages, and a slow
 // handler fills only its own queue.
 type subscription struct {
@@ -40,7 +41,7 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 }
 
 func (s *subscription) deliver(m *messageDelivered) {
-	defer func() { <-s.rt.slots }()
+	defer s.rt.release(m.size)
 	// The connection now, not the one this message's turn in the mailbox
 	// would say: a message may wait here while its connection dies.
 	l := s.c.link.Load()

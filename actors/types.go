@@ -66,14 +66,28 @@ type SubscribeSpec struct {
 	Destination string
 	ID          string // "" assigns "sub-N"
 	Mode        AckMode
-	Headers     frames.Headers
+	// Headers are extra SUBSCRIBE headers. None may be one of the
+	// client's own (see OwnHeader): Subscribe refuses such a spec.
+	Headers frames.Headers
+	// Prefetch, when >0, bounds the messages the broker sends before they
+	// are acknowledged, for the client ack modes (brokers do not apply a
+	// prefetch to auto): SUBSCRIBE carries it in the header the broker
+	// reads (see prefetchHeaders), unless Headers names a prefetch header
+	// itself.
+	Prefetch int
 	// Handler runs for each message, in order, on a goroutine the
 	// subscription holds while it has messages; its result is sent as ACK
 	// or NACK.
 	Handler func(*Message) AckAction
-	// QueueSize bounds messages received but not yet handled. Default 256.
+	// QueueSize bounds messages received but not yet handled. Default
+	// DefaultQueueSize.
 	QueueSize int
-	// OnFull says what happens when the queue is full. Default FullBlock.
+	// QueueBytes bounds the bytes (headers and bodies) of those messages.
+	// A message larger than the whole bound is still taken, alone.
+	// Default DefaultQueueBytes.
+	QueueBytes int
+	// OnFull says what happens when the queue is full, in messages or in
+	// bytes. Default FullBlock.
 	OnFull FullPolicy
 	// Receipt, when >0, waits that long for the broker's receipt.
 	Receipt time.Duration

@@ -75,7 +75,17 @@ func (w *writer) failed(ctx actor.Context, err error, stack string) {
 
 func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	if w.disconnected {
-		w.refuse(ctx, m, ErrNotConnected)
+		switch {
+		case m.reply != nil || m.entry != nil:
+			w.refuse(ctx, m, ErrNotConnected)
+		case m.frame != nil && m.frame.Command == frames.CmdSend:
+			// A message queued without waiting, behind DISCONNECT: it
+			// is not sent, and that is said.
+			w.c.stats.Dropped.Add(1)
+			w.refuse(ctx, m, &notSentError{dest: m.frame.Header(frames.HdrDestination)})
+		default:
+			w.release(m) // an ACK or a heart-beat after the end: nothing to say
+		}
 		return
 	}
 	if m.frame == nil {
@@ -120,6 +130,31 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		return
 	}
 	w.requestFlush(ctx)
+}
+
+// refuse reports a frame the writer could not encode (a header the
+// negotiated version cannot carry, which the callers' checks missed: the
+// version changed on a reconnect, say) to its caller, or, when nobody
+// waits for it, to the sink as an ErrorEvent: a frame is never dropped
+// unsaid.
+
+// notSentError reports a message queued behind DISCONNECT; it wraps
+// ErrNotConnected.
+type notSentError struct{ dest string }
+
+func (e *notSentError) Error() string {
+	return "stomp: a message to " + e.dest + " was queued after DISCONNECT and not sent"
+}
+
+func (e *notSentError) Unwrap() error { return ErrNotConnected }
+
+// encodeError names the header that made the encoder refuse f in version
+// v; an error that is not about a header is returned as it is.
+func encodeError(f *frames.Frame, v frames.Version, err error) error {
+	if herr := CheckFrame(f, v); herr != nil {
+		return herr
+	}
+	return err
 }
 
 // flushAt is how many buffered bytes make the writer flush before its
@@ -204,11 +239,18 @@ func (w *writer) flush(ctx actor.Context) {
 // refuse answers a frame the writer will not write.
 func (w *writer) refuse(ctx actor.Context, m *writeFrame, err error) {
 	w.release(m)
-	if m.reply != nil {
-		m.reply <- err
+	if m.frame != nil {
+		err = encodeError(m.frame, w.w.Version(), err)
 	}
-	if m.entry != nil {
+	switch {
+	case m.reply != nil:
+		m.reply <- err
+	case m.entry != nil:
 		ctx.Send(w.session, &entryFailed{entry: m.entry, err: err})
+	default:
+		// Nobody waits for this frame: say so rather than drop it.
+		w.c.log(LogError, "info", err.Error()+"; the frame was not sent")
+		w.c.emit(&ErrorEvent{Err: err})
 	}
 }
 

@@ -93,7 +93,11 @@ func (s *STOMP) SendMessageAsync(ctx context.Context, destination, text string, 
 }
 
 func (s *STOMP) sendAsync(ctx context.Context, destination string, body []byte, defType string, done func(error)) error {
-	f, eng, cfg, err := s.sendFrame(destination, body, defType, true)
+	name := "SendDataAsync"
+	if defType != "" {
+		name = "SendMessageAsync"
+	}
+	f, eng, cfg, err := s.sendFrame(name, destination, body, defType, true)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ var (
 	reconnectDelayBound    = durationBound{name: "ReconnectDelay", unit: time.Millisecond, max: math.MaxInt32}
 	maxReconnectDelayBound = durationBound{name: "MaxReconnectDelay", unit: time.Millisecond, max: math.MaxInt32}
 	stableAfterBound       = durationBound{name: "StableAfter", unit: time.Millisecond, max: math.MaxInt32}
+	disconnectTimeoutBound = durationBound{name: "DisconnectTimeout", unit: time.Second, max: math.MaxInt32}
 
 	remotePortBound      = intBound{name: "RemotePort", min: 1, max: 65535, meaning: "a TCP port"}
 	localPortBound       = intBound{name: "LocalPort", min: 0, max: 65535, meaning: "a TCP port (0: any)"}
@@ -60,6 +61,7 @@ var (
 	inBufferSizeBound    = intBound{name: "InBufferSize", min: 0, max: math.MaxInt32, meaning: "a size in bytes (0: the system's)"}
 	outBufferSizeBound   = intBound{name: "OutBufferSize", min: 0, max: math.MaxInt32, meaning: "a size in bytes (0: the system's)"}
 	maxAttemptsBound     = intBound{name: "MaxReconnectAttempts", min: 0, max: math.MaxInt32, meaning: "a number of attempts (0: no limit)"}
+	prefetchBound        = intBound{name: "Prefetch", min: -1, max: math.MaxInt32, meaning: "a number of messages (0: the QueueSize; -1: the broker's default)"}
 )
 
 func unitName(unit time.Duration) string {
@@ -200,6 +202,12 @@ func (c *config) setReconnectDelay(d time.Duration) error {
 
 func (c *config) setMaxReconnectDelay(d time.Duration) error {
 	return setDuration(&c.reconnect.MaxDelay, maxReconnectDelayBound, d)
+}
+
+func (c *config) setPrefetch(n int) error { return setInt(&c.prefetch, prefetchBound, n) }
+
+func (c *config) setDisconnectTimeout(d time.Duration) error {
+	return setDuration(&c.disconnectTimeout, disconnectTimeoutBound, d)
 }
 
 func (c *config) setStableAfter(d time.Duration) error {

@@ -141,6 +141,8 @@ var settingsTable = append(append([]setting{
 		approx: "also takes the reference's 0 or false (IPv4 only), 1 or true (IPv6 only) and 2 (IPv6, then IPv4); reads back the words auto, never, only, ipv6-first; the default is auto (the resolver's order), not IPv4 only"},
 	intSetting(inBufferSizeBound, true, func(c *config) int { return c.inBufferSize }, (*config).setInBufferSize),
 	intSetting(outBufferSizeBound, true, func(c *config) int { return c.outBufferSize }, (*config).setOutBufferSize),
+	intSetting(prefetchBound, false, func(c *config) int { return c.prefetch }, (*config).setPrefetch),
+	durationSetting(disconnectTimeoutBound, false, func(c *config) time.Duration { return c.disconnectTimeout }, (*config).setDisconnectTimeout),
 	{name: "BuildInfo", get: func(*STOMP) (string, error) { return BuildInfo(), nil },
 		approx: "this module's path and version and the Go that built the program, from runtime/debug.ReadBuildInfo"},
 }, append(append(secureSettings, tlsSettings...), webSocketSettings...)...), append(append(reconnectSettings, atLeastOnceSettings...), limitSettings...)...)
@@ -181,8 +183,8 @@ func stringSetting(name string, connect bool, field func(*config) *string) setti
 	return setting{name: name, connect: connect,
 		get: configGet(func(c *config) string { return *field(c) }),
 		set: func(c *config, v string) error {
-			if strings.ContainsAny(v, "\r\n") {
-				return invalid("%s contains a line break", name)
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return invalid("%s contains a line break or a NUL byte", name)
 			}
 			*field(c) = v
 			return nil

@@ -30,6 +30,48 @@
 // RECEIPT; a full outgoing queue makes SendMessage wait (or, with Timeout
 // 0, return ErrWouldBlock; OnReadyToSend fires when there is room).
 //
+// # Headers
+//
+// The client writes each frame's own headers itself (destination,
+// transaction, receipt, content-length, subscription, id, ack,
+// message-id): a custom header (AddHeader, WithHeader) or an extra
+// SUBSCRIBE header (SubscribeOptions.Headers) cannot replace one, and is
+// refused when given. content-type is the caller's on SEND (ContentType,
+// or a custom content-type, which replaces it). SendCustomFrame is the one
+// way to write a frame by hand.
+//
+// Input that cannot be encoded is refused with ErrInvalidArgument naming
+// the header, never queued and dropped: the rules that hold in every
+// version (no NUL anywhere; no colon or line break in a header name; no
+// line break in ContentType, TransactionID, AckTransactionId, User,
+// Password or VirtualHost) when the value is given, the rules of the
+// negotiated version when the frame is made (STOMP 1.0 cannot carry a
+// line feed in a header value, destinations included; 1.0 and 1.1 cannot
+// carry a carriage return). A frame the engine still cannot encode (the
+// version changed on a reconnect, say) fails its call or, for a message
+// queued without waiting, reaches OnError.
+//
+// # Server errors
+//
+// A server ERROR frame is code 600 (ErrServer), with the frame's headers
+// and body in the *Error; ErrorHeaders keeps the last one's headers.
+// During Connect (a refused login, an unknown virtual host) it is
+// Connect's error. Once connected, every ERROR reaches OnError as it
+// arrives; one that names the receipt of a call waiting for it
+// (RequestReceipts and the other Request...Receipts settings) also fails
+// that call.
+//
+// The STOMP specification says a server closes the connection after an
+// ERROR, and most do: the connection then ends, and OnDisconnected
+// follows with the same error. Some servers keep it open after an error
+// they consider recoverable (ActiveMQ does, for a bad ACK or a refused
+// destination, say). The client does not close a connection the server
+// keeps: the ERROR is reported (OnError) and the connection stays, so a
+// program that cares must watch OnError; a program that treats every
+// ERROR as the end calls Disconnect from its OnError handler. The
+// command line does that: stomp send and stomp subscribe print every
+// server ERROR and exit 1.
+//
 // # Events
 //
 // Handlers are registered with OnConnected, OnMessageIn and so on. Every
@@ -75,6 +117,8 @@
 //	SupportedVersions           versions offered, e.g. "1.1,1.2" ("1.0,1.1,1.2")
 //	VirtualHost                 host header of CONNECT ("": RemoteHost; RabbitMQ wants "/")
 //	ConnectionTimeout           seconds Connect waits (0: Timeout)
+//	DisconnectTimeout           not in the reference: seconds Disconnect waits for the
+//	                            broker's RECEIPT, in place of Timeout (5; 0: Timeout)
 //	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false)
 //	ProcessIdleEvents           false queues events for DoEvents (true)
 //	SelectWaitMillis            how long DoEvents waits for an event (20)
@@ -116,11 +160,15 @@
 //	                            never (0, false) or ipv6-first (2: IPv4 as fallback)
 //	InBufferSize, OutBufferSize socket buffer sizes in bytes (0: system)
 //	BuildInfo                   read-only: this module's version, and the Go that built it
+//	Prefetch                    not in the reference: unacknowledged messages a broker may
+//	                            send a subscription in a client ack mode (0: its QueueSize;
+//	                            -1: the broker's default); see SubscribeOptions.Prefetch
 //	WebSocketURL                not in the reference: ws:// or wss:// URL to speak
 //	                            STOMP over a WebSocket ("": raw TCP)
 //
 // Every setting but the read-only ones and LogLevel, CollapseHeaders,
-// AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis and the
+// AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis, Prefetch,
+// DisconnectTimeout and the
 // Request...Receipts and AckTransactionId ones is read by Connect and
 // cannot change while connected. Frame logs follow LogLevel at once: 3
 // logs every frame in and out, passcodes redacted.

@@ -87,7 +87,7 @@ const (
 	CodeNackUnsupported     = 405 // NACK needs STOMP 1.1 or later
 	CodeProtocol            = 500 // the server broke the STOMP protocol
 	CodeFrameLimit          = 501 // a server frame broke a size limit (MaxLineLength, ...)
-	CodeServerError         = 600 // the server sent an ERROR frame
+	CodeServerError         = 600 // the server sent an ERROR frame (see "Server errors" in the package doc)
 	CodeOther               = 900 // an error no other code describes
 )
 
@@ -177,6 +177,7 @@ var engineCodes = []struct {
 	{context.DeadlineExceeded, CodeTimeout},
 	{context.Canceled, CodeCanceled},
 	{actors.ErrProtocol, CodeProtocol},
+	{actors.ErrInvalidHeader, CodeInvalidArgument},
 	{frames.ErrLimit, CodeFrameLimit},
 	{frames.ErrSyntax, CodeProtocol},
 	{actors.ErrNotConnected, CodeNotConnected},

@@ -36,6 +36,7 @@ func TestEngineErrorsMapToCodes(t *testing.T) {
 		{"protocol", &actors.ProtocolError{Reason: "bad"}, CodeOther, ErrProtocol},
 		{"frame limit", &frames.LimitError{Limit: frames.LimitHeaderLine, Max: 10}, CodeOther, ErrFrameLimit},
 		{"syntax", &frames.SyntaxError{Reason: "bad"}, CodeOther, ErrProtocol},
+		{"our header", &actors.HeaderError{Command: frames.CmdSend, Key: "x", Reason: "holds a line feed"}, CodeOther, ErrInvalidArgument},
 		{"unknown tx", actors.ErrUnknownTransaction, CodeOther, ErrUnknownTransaction},
 		{"tx exists", actors.ErrTransactionExists, CodeOther, ErrTransactionExists},
 		{"unknown sub", actors.ErrUnknownSubscription, CodeOther, ErrUnknownSubscription},

@@ -54,8 +54,10 @@ type DisconnectedEvent struct {
 	Err error
 }
 
-// ErrorEvent reports an error that is no call's result: an ERROR frame
-// outside a call, a failed automatic ACK, a call made with Timeout 0.
+// ErrorEvent reports an error outside the result of a call: every ERROR
+// frame after CONNECTED (the connection may stay open after it: see
+// "Server errors" in the package documentation), a failed automatic ACK,
+// a call made with Timeout 0.
 type ErrorEvent struct {
 	// ErrorCode is the error's Code.
 	ErrorCode int
@@ -230,7 +232,9 @@ func (s *STOMP) OnDisconnected(f func(*DisconnectedEvent)) {
 	s.on(func(h *handlers) { h.disconnected = f })
 }
 
-// OnError registers the handler of ErrorEvent.
+// OnError registers the handler of ErrorEvent. Every server ERROR after
+// CONNECTED arrives here, and the server may keep the connection open
+// after it (see "Server errors" in the package documentation).
 func (s *STOMP) OnError(f func(*ErrorEvent)) { s.on(func(h *handlers) { h.err = f }) }
 
 // OnLog registers the handler of LogEvent.

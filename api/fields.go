@@ -37,35 +37,32 @@ func (c *config) setRemotePort(p int) error {
 }
 
 func (c *config) setUser(u string) error {
-	if strings.ContainsAny(u, "\r\n") {
-		return invalid("User contains a line break")
+	if err := checkValue("User", frames.CmdConnect, frames.HdrLogin, u); err != nil {
+		return err
 	}
 	c.user = u
 	return nil
 }
 
 func (c *config) setPassword(p string) error {
-	if strings.ContainsAny(p, "\r\n") {
-		return invalid("Password contains a line break")
+	if err := checkValue("Password", frames.CmdConnect, frames.HdrPasscode, p); err != nil {
+		return err
 	}
 	c.password = p
 	return nil
 }
 
 func (c *config) setContentType(ct string) error {
-	if strings.ContainsAny(ct, "\r\n") {
-		return invalid("ContentType contains a line break")
+	if err := checkValue("ContentType", frames.CmdSend, frames.HdrContentType, ct); err != nil {
+		return err
 	}
 	c.contentType = ct
 	return nil
 }
 
 func (c *config) addHeader(h Header) error {
-	if h.Key == "" {
-		return invalid("a header needs a name")
-	}
-	if strings.ContainsAny(h.Key, ":\r\n") {
-		return invalid("header name %q contains ':' or a line break", h.Key)
+	if err := checkExtraHeader("custom headers", frames.CmdSend, h); err != nil {
+		return err
 	}
 	c.headers = append(c.headers, h)
 	return nil
@@ -84,8 +81,8 @@ func (c *config) setRequestReceipts(on bool) error { c.requestReceipts = on; ret
 func (c *config) setTimeout(d time.Duration) error { return setDuration(&c.timeout, timeoutBound, d) }
 
 func (c *config) setTransactionID(id string) error {
-	if strings.ContainsAny(id, "\r\n") {
-		return invalid("TransactionID contains a line break")
+	if err := checkValue("TransactionID", frames.CmdSend, frames.HdrTransaction, id); err != nil {
+		return err
 	}
 	c.transactionID = id
 	return nil
@@ -308,8 +305,8 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 }
 
 func (c *config) setVirtualHost(h string) error {
-	if strings.ContainsAny(h, "\r\n") {
-		return invalid("VirtualHost contains a line break")
+	if err := checkValue("VirtualHost", frames.CmdConnect, frames.HdrHost, h); err != nil {
+		return err
 	}
 	c.virtualHost = h
 	return nil

@@ -91,9 +91,19 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 	})
 }
 
-// Disconnect ends the connection gracefully: it sends DISCONNECT and waits
-// for the broker's RECEIPT (bounded by Timeout) before closing the socket.
-// Open transactions are aborted by the broker. It does nothing when not
+// Disconnect ends the connection gracefully: running message handlers
+// finish and their acknowledgements go out, then DISCONNECT, and it waits
+// for the broker's RECEIPT before closing the socket. That wait (with the
+// handlers') is bounded by DisconnectTimeout (default 5 seconds), not
+// Timeout: a broker that never answers holds Disconnect only that long.
+// Without the RECEIPT by then the socket is closed all the same and
+// Disconnect returns ErrReceiptTimeout (code 301) saying the broker did
+// not confirm DISCONNECT, so frames sent just before may not have reached
+// it; the DisconnectedEvent carries the same error. A broker that closes
+// the connection instead of sending the RECEIPT has answered (many do,
+// RabbitMQ's Web-STOMP among them): that is a clean end, logged at the
+// info level. Open transactions are aborted by the broker. With Timeout 0
+// the call does not wait, as every call. It does nothing when not
 // connected.
 func (s *STOMP) Disconnect() error { return s.DisconnectContext(context.Background()) }
 
@@ -103,9 +113,19 @@ func (s *STOMP) DisconnectContext(ctx context.Context) error {
 	if err != nil || eng == nil {
 		return err
 	}
-	timeout := s.snapshot().timeout
-	return s.call(ctx, "Disconnect", timeout, CodeOther, func(ctx context.Context) error {
-		return eng.Disconnect(ctx, true, receiptWait(ctx, timeout))
+	cfg := s.snapshot()
+	receipt := cfg.disconnectTimeout
+	if receipt <= 0 {
+		receipt = max(cfg.timeout, listWait)
+	}
+	// The call outlasts the engine's wait a little, so that a missing
+	// RECEIPT is reported as such, not as the call's timeout.
+	var wait time.Duration
+	if cfg.timeout > 0 {
+		wait = receipt + receipt/4
+	}
+	return s.call(ctx, "Disconnect", wait, CodeOther, func(ctx context.Context) error {
+		return eng.Disconnect(ctx, true, min(receipt, receiptWait(ctx, receipt)))
 	})
 }
 
@@ -152,7 +172,7 @@ func (s *STOMP) SendMessage(destination, text string) error {
 
 // SendMessageContext is SendMessage bounded by ctx as well.
 func (s *STOMP) SendMessageContext(ctx context.Context, destination, text string) error {
-	return s.send(ctx, destination, []byte(text), "text/plain")
+	return s.send(ctx, "SendMessage", destination, []byte(text), "text/plain")
 }
 
 // SendData sends data to destination like SendMessage, with ContentType
@@ -163,11 +183,11 @@ func (s *STOMP) SendData(destination string, data []byte) error {
 
 // SendDataContext is SendData bounded by ctx as well.
 func (s *STOMP) SendDataContext(ctx context.Context, destination string, data []byte) error {
-	return s.send(ctx, destination, append([]byte(nil), data...), "")
+	return s.send(ctx, "SendData", destination, append([]byte(nil), data...), "")
 }
 
-func (s *STOMP) send(ctx context.Context, destination string, body []byte, defType string) error {
-	f, eng, cfg, err := s.sendFrame(destination, body, defType, false)
+func (s *STOMP) send(ctx context.Context, name, destination string, body []byte, defType string) error {
+	f, eng, cfg, err := s.sendFrame(name, destination, body, defType, false)
 	if err != nil {
 		return err
 	}
@@ -180,7 +200,7 @@ func (s *STOMP) send(ctx context.Context, destination string, body []byte, defTy
 // sendFrame builds the SEND frame of a message from the settings. An
 // at-least-once message (reliable, or with AtLeastOnce) may be sent while
 // the client reconnects: it waits in the outbox.
-func (s *STOMP) sendFrame(destination string, body []byte, defType string, reliable bool) (*frames.Frame, *actors.Conn, sendOptions, error) {
+func (s *STOMP) sendFrame(name, destination string, body []byte, defType string, reliable bool) (*frames.Frame, *actors.Conn, sendOptions, error) {
 	if destination == "" {
 		return nil, nil, sendOptions{}, invalid("a message needs a destination")
 	}
@@ -208,6 +228,11 @@ func (s *STOMP) sendFrame(destination string, body []byte, defType string, relia
 	}
 	for _, h := range cfg.headers {
 		f.Headers.Set(h.Key, h.Value)
+	}
+	if info, ok := eng.Info(); ok {
+		if err := checkFrame(name, info.Version, f); err != nil {
+			return nil, nil, sendOptions{}, err
+		}
 	}
 	f.Body = body
 	return f, eng, cfg, nil
@@ -310,6 +335,11 @@ func (s *STOMP) tx(ctx context.Context, name, id string, op txFunc) error {
 	eng, err := s.connected()
 	if err != nil {
 		return err
+	}
+	if info, ok := eng.Info(); ok {
+		if err := checkHeader(name, frames.CmdBegin, info.Version, frames.HdrTransaction, id); err != nil {
+			return err
+		}
 	}
 	cfg := s.snapshot()
 	return s.call(ctx, name, cfg.timeout, CodeOther, func(ctx context.Context) error {

@@ -47,6 +47,9 @@ const (
 	DefaultLogLevel      = 1
 	DefaultSelectWait    = 20 * time.Millisecond
 	DefaultMaxLineLength = frames.DefaultMaxHeaderLine
+	// DefaultDisconnectTimeout is how long Disconnect waits for the
+	// broker's RECEIPT (the DisconnectTimeout setting).
+	DefaultDisconnectTimeout = 5 * time.Second
 )
 
 // eventQueueSize bounds each of a client's queues: events waiting for
@@ -96,6 +99,8 @@ type config struct {
 	tcpNoDelay                  bool
 	ipv6                        IPv6Mode
 	inBufferSize, outBufferSize int
+	prefetch                    int           // Prefetch: subscriptions' default (SubscribeOptions.Prefetch)
+	disconnectTimeout           time.Duration // DisconnectTimeout: the wait for DISCONNECT's RECEIPT
 
 	// Resilience (reconnect.go).
 	reconnect Reconnect
@@ -139,6 +144,7 @@ func newConfig(opts []Option) config {
 		linger:            true,
 		maxLineLength:     DefaultMaxLineLength,
 		tcpNoDelay:        true,
+		disconnectTimeout: DefaultDisconnectTimeout,
 		ipv6:              IPv6Auto,
 		sslMinVersion:     tls.VersionTLS12,
 		sslMaxVersion:     tls.VersionTLS13,
@@ -194,8 +200,8 @@ func WithPassword(password string) Option {
 // WithContentType sets ContentType. Default "".
 func WithContentType(ct string) Option { return setOpt("ContentType", (*config).setContentType, ct) }
 
-// WithHeader adds a custom header to outgoing messages, like AddHeader.
-// Default: none.
+// WithHeader adds a custom header to outgoing messages, with AddHeader's
+// rules. Default: none.
 func WithHeader(key, value string) Option {
 	return setOpt("Header", (*config).addHeader, Header{Key: key, Value: value})
 }

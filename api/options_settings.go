@@ -150,6 +150,23 @@ func WithBufferSizes(in, out int) Option {
 	}, [2]int{in, out})
 }
 
+// WithPrefetch sets Prefetch, the default of SubscribeOptions.Prefetch:
+// how many unacknowledged messages the broker may send a subscription in
+// a client ack mode. 0 (the default) means each subscription's QueueSize,
+// or none with ManualAck; -1 sends none (the broker's own default).
+func WithPrefetch(n int) Option {
+	return setOpt("Prefetch", (*config).setPrefetch, n)
+}
+
+// WithDisconnectTimeout sets DisconnectTimeout: how long Disconnect waits
+// for the broker's RECEIPT of DISCONNECT (and, before it, for running
+// message handlers to finish), in place of Timeout; 0 means Timeout.
+// Unlike Config("DisconnectTimeout=N") it accepts fractions of a second.
+// Default 5 seconds.
+func WithDisconnectTimeout(d time.Duration) Option {
+	return setOpt("DisconnectTimeout", (*config).setDisconnectTimeout, d)
+}
+
 // settingSet writes a setting through its table row, for options whose
 // validation lives there.
 func settingSet(c *config, name, v string) error {

@@ -73,12 +73,21 @@ func (s *STOMP) SetContentType(ct string) error {
 }
 
 // Headers returns the custom headers sent with every outgoing message.
-// They override the client's own headers of the same name. Default none.
+// Default none.
 func (s *STOMP) Headers() []Header {
 	return get(s, func(c *config) []Header { return append([]Header(nil), c.headers...) })
 }
 
-// AddHeader adds a custom header to outgoing messages.
+// AddHeader adds a custom header to outgoing messages (SEND frames). The
+// headers the client sets itself (destination, transaction, receipt,
+// content-length, subscription, id, ack, message-id) cannot be added: they
+// come from the call and the properties (TransactionID, RequestReceipts),
+// and AddHeader refuses them with ErrInvalidArgument. content-type is the
+// caller's on SEND: a custom content-type replaces ContentType. A name
+// holding a colon, a line break or a NUL, or a value holding a NUL, is
+// refused here; a line break in a value is checked when a message is
+// sent, against the negotiated version (see "Headers" in the package
+// documentation). SendCustomFrame writes any frame by hand.
 func (s *STOMP) AddHeader(key, value string) error {
 	return s.set(func(c *config) error { return c.addHeader(Header{Key: key, Value: value}) })
 }

@@ -66,11 +66,21 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	if opts.MaxDeliveries < 0 {
 		return "", invalid("MaxDeliveries must not be negative")
 	}
+	if opts.QueueBytes < 0 {
+		return "", invalid("QueueBytes must not be negative")
+	}
 	id := opts.ID
 	if id == "" {
 		id = "sub-" + strconv.FormatUint(s.subSeq.Add(1), 10)
 	}
+	if err := checkSubscribe(info.Version, destination, id, opts.Headers); err != nil {
+		return "", err
+	}
 	cfg := s.snapshot()
+	prefetch, err := prefetchFor(opts, cfg.prefetch)
+	if err != nil {
+		return "", err
+	}
 	sub := &subscriber{s: s, id: id, manualAck: opts.ManualAck, handler: opts.Handler}
 	spec := actors.SubscribeSpec{
 		Destination: destination,
@@ -78,7 +88,9 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		Mode:        actors.AckMode(opts.AckMode),
 		Headers:     toFrameHeaders(opts.Headers),
 		Handler:     sub.handle,
+		Prefetch:    prefetch,
 		QueueSize:   opts.QueueSize,
+		QueueBytes:  opts.QueueBytes,
 		OnFull:      opts.OnFull.engine(),
 
 		MaxDeliveries: opts.MaxDeliveries,

@@ -247,20 +247,48 @@ func (p FullPolicy) engine() actors.FullPolicy {
 	return actors.FullBlock
 }
 
+// DefaultQueueBytes is SubscribeOptions.QueueBytes' default: 16 MiB.
+const DefaultQueueBytes = actors.DefaultQueueBytes
+
 // SubscribeOptions are the choices of SubscribeWith beyond the destination.
 type SubscribeOptions struct {
 	// ID is the subscription id; "" assigns "sub-N".
 	ID string
 	// AckMode is the acknowledgement mode. Default AckAuto.
 	AckMode AckMode
-	// Headers are extra SUBSCRIBE headers: prefetch-count, a durable
-	// subscription's name (activemq.subscriptionName,
-	// x-queue-name, ...), selectors. Default none.
+	// Headers are extra SUBSCRIBE headers: a durable subscription's name
+	// (activemq.subscriptionName, x-queue-name, ...), selectors. The
+	// headers the client sets itself (destination, id, ack, receipt and
+	// the others AddHeader lists) are refused with ErrInvalidArgument: ID
+	// and AckMode set them. Default none.
 	Headers []Header
+	// Prefetch bounds the messages the broker sends this subscription
+	// before they are acknowledged, so that a slow handler cannot fill
+	// its queue and stop the socket for the other subscriptions. It
+	// applies to the client ack modes (brokers do not apply a prefetch to
+	// auto). The client writes it as the header the broker reads, chosen
+	// by the server header of CONNECTED: prefetch-count for RabbitMQ and
+	// the simulator, activemq.prefetchSize for ActiveMQ 5, and both for
+	// any other broker, since a broker ignores a SUBSCRIBE header it does
+	// not know. 0 takes the client's Prefetch setting (WithPrefetch),
+	// whose default, 0, means QueueSize, or none with ManualAck (the
+	// program then decides when messages are acknowledged, and a bound
+	// could stall it); a negative value sends none (the broker's own
+	// default). Setting it and a prefetch header in Headers is an error.
+	// Default 0.
+	Prefetch int
 	// QueueSize bounds the messages received but not yet handled.
 	// Default 256.
 	QueueSize int
-	// OnFull says what happens when that queue is full. Default FullBlock.
+	// QueueBytes bounds the bytes (headers and bodies) of those messages,
+	// the one being handled included: a queue of 256 messages of 4 MiB
+	// would otherwise hold 1 GiB. A message larger than the whole bound
+	// is still taken, alone. The prefetch counts messages, not bytes, so
+	// with large messages this bound, not the broker, may be what stops
+	// the socket. Default 16 MiB (DefaultQueueBytes).
+	QueueBytes int
+	// OnFull says what happens when that queue is full, in messages or in
+	// bytes. Default FullBlock.
 	OnFull FullPolicy
 	// ManualAck makes the handler's return send nothing: the program calls
 	// Ack or Nack for each message later, from any goroutine. Default

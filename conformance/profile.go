@@ -19,9 +19,6 @@ type Profile struct {
 	// Durable returns the SUBSCRIBE headers of a durable topic
 	// subscription named name, and the CONNECT headers it needs.
 	Durable func(name string) (sub, conn frames.Headers)
-	// PrefetchHeader is the SUBSCRIBE header that bounds unacknowledged
-	// messages in flight.
-	PrefetchHeader string
 	// BadDestination is a destination the broker refuses with ERROR.
 	BadDestination string
 	// BrokerMaxFrame is the largest frame the broker accepts.
@@ -48,11 +45,12 @@ func RabbitMQ() Profile {
 		Versions:       []frames.Version{frames.V10, frames.V11, frames.V12},
 		Queue:          prefixed("/queue/"),
 		Topic:          prefixed("/topic/"),
-		PrefetchHeader: "prefetch-count",
 		BadDestination: "/no-such-kind/x",
 		BrokerMaxFrame: 128 << 20, // RabbitMQ's default max_message_size
 		Durable: func(name string) (frames.Headers, frames.Headers) {
-			return frames.Headers{{Key: "durable", Value: "true"}, {Key: "auto-delete", Value: "false"}, {Key: "id", Value: name}}, nil
+			// RabbitMQ names the durable queue after the subscription's
+			// id, which the scenario sets to name.
+			return frames.Headers{{Key: "durable", Value: "true"}, {Key: "auto-delete", Value: "false"}}, nil
 		},
 		Unsupported: map[string]string{},
 	}
@@ -73,7 +71,6 @@ func ActiveMQ() Profile {
 		Versions:       []frames.Version{frames.V10, frames.V11, frames.V12},
 		Queue:          prefixed("/queue/"),
 		Topic:          prefixed("/topic/"),
-		PrefetchHeader: "activemq.prefetchSize",
 		BrokerMaxFrame: 100 << 20, // wireFormat.maxFrameSize's default
 		Durable: func(name string) (frames.Headers, frames.Headers) {
 			return frames.Headers{{Key: "activemq.subscriptionName", Value: name}}, frames.Headers{{Key: "client-id", Value: "cid-" + name}}

@@ -114,6 +114,20 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 // connect tries each --server in order and returns the first client that
 // connects. The errors of those that did not are joined.
 func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.Option) (*api.STOMP, server, error) {
+	return f.connectWith(ctx, stderr, nil, extra...)
+}
+
+// connectWatched is connect with a watch on the client, registered before
+// it connects.
+func (f *connFlags) connectWatched(ctx context.Context, stderr io.Writer, extra ...api.Option) (*api.STOMP, *watch, error) {
+	w := newWatch(stderr)
+	s, _, err := f.connectWith(ctx, stderr, w.register, extra...)
+	return s, w, err
+}
+
+// connectWith is connect, calling before on each client before it
+// connects.
+func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, before func(*api.STOMP), extra ...api.Option) (*api.STOMP, server, error) {
 	if len(f.servers) == 0 {
 		return nil, server{}, usagef("no --server given")
 	}
@@ -130,6 +144,9 @@ func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.
 		s, err := f.client(sv, stderr, opts...)
 		if err != nil {
 			return nil, server{}, err
+		}
+		if before != nil {
+			before(s)
 		}
 		cctx, cancel := context.WithTimeout(ctx, f.timeout)
 		err = s.ConnectContext(cctx, sv.Host, sv.Port)

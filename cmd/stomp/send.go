@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +24,12 @@ func newSend(cf *connFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send DESTINATION [BODY]",
 		Short: "Send a message (the body from the argument, --file, or standard input)",
-		Args:  cobra.RangeArgs(1, 2),
+		Long: "Send a message (the body from the argument, --file, or standard input).\n\n" +
+			"Every server ERROR is printed to stderr as it arrives (its message header and body) and ends\n" +
+			"the run with exit 1, whether or not the server closes the connection. A broker that does not\n" +
+			"confirm DISCONNECT (within --config DisconnectTimeout, 5 seconds by default) may not have the\n" +
+			"messages: exit 1, unless --receipt had each one confirmed.",
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 1 {
 				return usagef("--count must be at least 1")
@@ -58,7 +64,7 @@ func newSend(cf *connFlags) *cobra.Command {
 				}
 				extra = append(extra, api.WithHeader(k, v))
 			}
-			s, _, err := cf.connect(cmd.Context(), cmd.ErrOrStderr(), extra...)
+			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr(), extra...)
 			if err != nil {
 				return err
 			}
@@ -66,7 +72,7 @@ func newSend(cf *connFlags) *cobra.Command {
 			ctx := cmd.Context()
 			if transaction != "" {
 				if err := s.BeginTransactionContext(ctx, transaction); err != nil {
-					return err
+					return w.or(err)
 				}
 				if err := s.SetTransactionID(transaction); err != nil {
 					return err
@@ -76,17 +82,30 @@ func newSend(cf *connFlags) *cobra.Command {
 			for i := 0; i < count; i++ {
 				if err := s.SendDataContext(ctx, args[0], body); err != nil {
 					p.done() // how far it got, before the error
-					return err
+					return w.or(err)
 				}
 				p.step(i + 1)
+				if se := w.serverError(); se != nil {
+					// Printed as it arrived; the connection may stay
+					// open: stop sending and leave.
+					p.done()
+					_ = w.leave(ctx, s, true)
+					return se
+				}
 			}
 			p.done()
 			if transaction != "" {
 				if err := s.CommitTransactionContext(ctx, transaction); err != nil {
-					return err
+					return w.or(err)
 				}
 			}
-			return s.DisconnectContext(ctx)
+			// A broker that does not confirm DISCONNECT may not have the
+			// messages, unless each one's RECEIPT said so (--receipt).
+			err = w.leave(ctx, s, receipt)
+			if errors.Is(err, api.ErrReceiptTimeout) {
+				return fmt.Errorf("%w: the messages may not have reached it (--receipt confirms each one)", err)
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()

@@ -23,7 +23,12 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "subscribe DESTINATION",
 		Short: "Print the messages of a destination (until --count or Ctrl-C)",
-		Args:  cobra.ExactArgs(1),
+		Long: "Print the messages of a destination (until --count or Ctrl-C).\n\n" +
+			"Every server ERROR is printed to stderr as it arrives (its message header and body) and ends\n" +
+			"the run with exit 1, whether or not the server closes the connection. Once --count messages\n" +
+			"are printed, a broker that does not confirm DISCONNECT (within --config DisconnectTimeout,\n" +
+			"5 seconds by default) is only a warning.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := api.AckMode(ack)
 			switch mode {
@@ -34,7 +39,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if count < 0 {
 				return usagef("--count must not be negative")
 			}
-			s, _, err := cf.connect(cmd.Context(), cmd.ErrOrStderr())
+			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -60,8 +65,6 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 						end(fmt.Errorf("%s", e.Description))
 					}
 				})
-			} else {
-				s.OnDisconnected(func(e *api.DisconnectedEvent) { end(fmt.Errorf("disconnected: %s", e.Description)) })
 			}
 			_, err = s.SubscribeWith(cmd.Context(), args[0], api.SubscribeOptions{AckMode: mode, Handler: func(m *api.MessageInEvent) {
 				mu.Lock()
@@ -79,11 +82,28 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Without --reconnect the end of the connection ends the run.
+			var gone <-chan *api.DisconnectedEvent
+			if !cf.reconnect {
+				gone = w.ended
+			}
 			select {
 			case <-enough:
-				return s.DisconnectContext(cmd.Context())
+				// Every message asked for is printed: a broker that does
+				// not confirm DISCONNECT is only a warning.
+				return w.leave(cmd.Context(), s, true)
 			case err := <-lost:
 				return err
+			case e := <-gone:
+				if se := w.serverError(); se != nil {
+					return se
+				}
+				return fmt.Errorf("disconnected: %s", e.Description)
+			case <-w.erred:
+				// Printed as it arrived; the connection may stay open
+				// (ActiveMQ keeps it after some errors): leave it.
+				_ = w.leave(cmd.Context(), s, true)
+				return w.serverError()
 			case <-cmd.Context().Done():
 				_ = s.Disconnect()
 				return cmd.Context().Err()

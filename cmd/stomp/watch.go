@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+// watch follows a client for what a command must not miss. Every server
+// ERROR is printed to stderr as it arrives (its message header and body),
+// whether or not the server then closes the connection, and the first one
+// is kept: send and subscribe end with exit 1 on one. Other errors the
+// library reports outside a call (a failed automatic ACK, say) are printed
+// too. It also counts the ends of connections, so that a command can wait,
+// after Disconnect, until every event before the end was handled.
+type watch struct {
+	stderr io.Writer
+	first  atomic.Pointer[api.Error] // the first server ERROR
+	erred  chan struct{}             // closed at the first server ERROR
+	ends   atomic.Int64              // DisconnectedEvents handled
+	ended  chan *api.DisconnectedEvent
+}
+
+func newWatch(stderr io.Writer) *watch {
+	return &watch{stderr: stderr, erred: make(chan struct{}), ended: make(chan *api.DisconnectedEvent, 1)}
+}
+
+// register installs the watch's OnError and OnDisconnected handlers.
+func (w *watch) register(s *api.STOMP) {
+	s.OnError(func(e *api.ErrorEvent) {
+		var ae *api.Error
+		if errors.As(e.Err, &ae) && ae.Code == api.CodeServerError {
+			fmt.Fprint(w.stderr, serverErrorText(ae))
+			if w.first.CompareAndSwap(nil, ae) {
+				close(w.erred)
+			}
+			return
+		}
+		fmt.Fprintln(w.stderr, "stomp: "+oneLine(strings.TrimPrefix(e.Description, "stomp: ")))
+	})
+	s.OnDisconnected(func(e *api.DisconnectedEvent) {
+		w.ends.Add(1)
+		select {
+		case w.ended <- e:
+		default:
+		}
+	})
+}
+
+// maxErrorBody bounds the part of an ERROR's body printed (ActiveMQ sends
+// whole Java stack traces).
+const maxErrorBody = 4 << 10
+
+// serverErrorText renders an ERROR frame for stderr: its message header,
+// then its body, indented.
+func serverErrorText(e *api.Error) string {
+	msg := ""
+	for _, h := range e.Headers {
+		if h.Key == "message" {
+			msg = h.Value
+			break
+		}
+	}
+	var b strings.Builder
+	b.WriteString("stomp: server ERROR: " + msg + "\n")
+	body := strings.TrimRight(string(e.Body), "\n")
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody] + "\n..."
+	}
+	if body != "" {
+		for _, line := range strings.Split(body, "\n") {
+			b.WriteString("    " + line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// serverError returns the first server ERROR, or nil.
+func (w *watch) serverError() error {
+	if e := w.first.Load(); e != nil {
+		return fmt.Errorf("the server sent an ERROR: %s", strings.TrimPrefix(e.Message, "stomp: server error: "))
+	}
+	return nil
+}
+
+// or returns the first server ERROR, which explains a failed call better
+// than the call's own error (the connection it closed, say), or err.
+func (w *watch) or(err error) error {
+	if se := w.serverError(); se != nil {
+		return se
+	}
+	return err
+}
+
+// settleWait bounds how long a command waits for the events before the end
+// of its connection to be handled.
+const settleWait = 5 * time.Second
+
+// settle waits until a DisconnectedEvent beyond the first `before` ones
+// was handled: events run in order, so every ERROR before the end has
+// been seen by then.
+func (w *watch) settle(before int64) {
+	deadline := time.After(settleWait)
+	for w.ends.Load() <= before {
+		select {
+		case <-w.ended:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// leave disconnects s and waits for the events before the end. A broker
+// that did not confirm DISCONNECT (code 301) is reported on stderr and,
+// when confirmed is true (everything the command was asked for is done and
+// known to be), is no failure.
+func (w *watch) leave(ctx context.Context, s *api.STOMP, confirmed bool) error {
+	before := w.ends.Load()
+	err := s.DisconnectContext(ctx)
+	w.settle(before)
+	if err != nil && errors.Is(err, api.ErrReceiptTimeout) && confirmed {
+		fmt.Fprintln(w.stderr, "stomp: warning: "+strings.TrimPrefix(err.Error(), "stomp: "))
+		return w.serverError()
+	}
+	if se := w.serverError(); se != nil {
+		return se
+	}
+	return err
+}
