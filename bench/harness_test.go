@@ -34,7 +34,13 @@ func checkReport(t *testing.T, rep *Report, scenarios []string, sizes []int) {
 			require.NotNil(t, found, "no result for %s at %d B", name, size)
 			assert.Positive(t, found.Raw.Messages, "%s %d B raw", name, size)
 			assert.Positive(t, found.Ours.Messages, "%s %d B ours", name, size)
-			assert.Positive(t, found.Ratio, "%s %d B ratio", name, size)
+			if sc.Chart != ChartMemory {
+				// Memory is measured as the process before and after the
+				// connections: in a process that ran other scenarios first
+				// (these tests) a GC can make the difference negative, so
+				// only its structure is checked below.
+				assert.Positive(t, found.Ratio, "%s %d B ratio", name, size)
+			}
 			assert.Equal(t, sc.Chart, found.Chart)
 			if sc.Chart == ChartThroughput {
 				assert.Positive(t, found.Raw.MsgPerSec, "%s %d B raw msg/s", name, size)
