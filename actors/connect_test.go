@@ -237,9 +237,9 @@ func TestHostileConnectHandshake(t *testing.T) {
 		{"heart-beat too large", nil, connectedFrame("1.2", "heart-beat", "99999999999,0"), protocolViolation},
 		{"garbage", nil, "HELLO\n\n\x00", func(t *testing.T, err error) { require.ErrorIs(t, err, frames.ErrSyntax) }},
 		{"ERROR", nil, rawFrame("ERROR", "go away", "message", "bad login"), func(t *testing.T, err error) {
-			var se *ServerError
+			var se *Error
 			require.ErrorAs(t, err, &se)
-			require.Equal(t, "bad login", se.Message)
+			require.Equal(t, "bad login", se.Headers.Value("message"))
 			require.Equal(t, "go away", string(se.Body))
 		}},
 		{"close", nil, "", func(t *testing.T, err error) { require.ErrorIs(t, err, errEOF) }},

@@ -3,49 +3,218 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stompactor/stompactor/frames"
 )
 
-// Errors the engine returns. The api package maps each to a numbered code.
-var (
-	ErrNotConnected        = errors.New("stomp: not connected")
-	ErrAlreadyConnected    = errors.New("stomp: already connected or connecting")
-	ErrConnectionLost      = errors.New("stomp: connection lost")
-	ErrClosed              = errors.New("stomp: client closed")
-	ErrTimeout             = errors.New("stomp: timed out")
-	ErrReceiptTimeout      = errors.New("stomp: no receipt before the deadline")
-	ErrHeartbeatMissed     = errors.New("stomp: server heart-beats stopped")
-	ErrUnknownTransaction  = errors.New("stomp: unknown transaction")
-	ErrTransactionExists   = errors.New("stomp: transaction already open")
-	ErrUnknownSubscription = errors.New("stomp: unknown subscription")
-	ErrProtocol            = errors.New("stomp: protocol violation by the server")
-	ErrInterrupted         = errors.New("stomp: interrupted")
-	ErrNoAck               = errors.New("stomp: message needs no acknowledgement")
-	ErrTooManyReceipts     = errors.New("stomp: too many receipts pending")
-	ErrQueueFull           = errors.New("stomp: subscription queue full")
-	// ErrOutcomeUnknown says the connection ended after a frame that asked
-	// for a receipt was written and before its RECEIPT (or an ERROR naming
-	// it) came: the broker may or may not have acted on it.
-	ErrOutcomeUnknown = errors.New("stomp: connection ended before the broker answered; outcome unknown")
+// Error is stompactor's one error type, returned by the engine and, as
+// api.Error, by the api package. Code is stable across releases and groups
+// errors by hundreds:
+//
+//	1xx  the call itself: a bad argument or setting, a state that forbids it
+//	2xx  the connection: not connected, lost, refused, interrupted
+//	3xx  waiting: timeouts, a full queue, a canceled context
+//	4xx  subscriptions, transactions and acknowledgements
+//	5xx  the server broke the protocol
+//	600  the server sent an ERROR frame (Headers and Body hold it)
+//	900  anything else
+//
+// errors.Is(err, ErrTimeout) compares codes, so it holds for every *Error
+// with Code 300 whatever its message; errors.As(err, &e) gives the *Error.
+// Unwrap returns the underlying cause (a net.OpError, a context error, a
+// frames.LimitError...), for logging; match on Code or the sentinels, not
+// on the cause.
+type Error struct {
+	// Code is the stable numeric code (see the Code constants).
+	Code int
+	// Message describes the error; it starts with "stomp: ".
+	Message string
+	// Headers are the headers of the ERROR frame, for Code 600 only.
+	Headers frames.Headers
+	// Body is the body of the ERROR frame, for Code 600 only.
+	Body []byte
+
+	cause error
+}
+
+// NewError returns an *Error of code with message (which should start
+// with "stomp: ") and cause (nil for none).
+func NewError(code int, message string, cause error) *Error {
+	return &Error{Code: code, Message: message, cause: cause}
+}
+
+// Error returns Message.
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the cause, or nil.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Is reports whether target is an *Error with the same Code, so that every
+// error of a code matches its sentinel.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// The error codes. Each has a sentinel of the same meaning below.
+const (
+	CodeInvalidArgument     = 100 // an argument or setting value is not valid
+	CodeUnknownSetting      = 101 // Config names no setting
+	CodeSettingAccess       = 102 // the setting is read-only or write-only
+	CodeConnectedSetting    = 103 // the setting cannot change while connected
+	CodeUnsupported         = 104 // a feature or setting this version does not implement
+	CodeClosed              = 105 // Close was called
+	CodeNotConnected        = 200 // the call needs a connection
+	CodeAlreadyConnected    = 201 // Connect while connected or connecting
+	CodeConnectFailed       = 202 // the broker could not be reached
+	CodeConnectionLost      = 203 // the connection ended during the call
+	CodeHeartbeatMissed     = 204 // the server went silent past its heart-beat
+	CodeInterrupted         = 205 // Interrupt (or Disconnect) ended the call
+	CodeQueueFull           = 206 // a subscription's queue overflowed (OnFull FullError)
+	CodeCertRejected        = 207 // the server's TLS certificate was not trusted or accepted
+	CodeTLSFailed           = 208 // the TLS handshake failed (versions, ciphers, alerts)
+	CodeProxyFailed         = 209 // the firewall (proxy) was unreachable, refused or broke its protocol
+	CodeOutcomeUnknown      = 210 // the connection ended before the broker confirmed or refused the frame
+	CodeTimeout             = 300 // Timeout (or the context's deadline) passed
+	CodeReceiptTimeout      = 301 // the broker's RECEIPT did not come in time
+	CodeWouldBlock          = 302 // a queue is full: the outgoing queue with Timeout 0, the receipts awaited
+	CodeCanceled            = 303 // the caller's context was canceled
+	CodeUnknownSubscription = 400 // no subscription has that id
+	CodeUnknownTransaction  = 401 // no open transaction has that id
+	CodeTransactionExists   = 402 // that transaction is already open
+	CodeNoAck               = 403 // the message needs no acknowledgement
+	CodeAlreadyAcked        = 404 // the message was already acknowledged
+	CodeNackUnsupported     = 405 // NACK needs STOMP 1.1 or later
+	CodeProtocol            = 500 // the server broke the STOMP protocol
+	CodeFrameLimit          = 501 // a server frame broke a size limit (MaxLineLength, ...)
+	CodeServerError         = 600 // the server sent an ERROR frame (see "Server errors" in the api package doc)
+	CodeOther               = 900 // an error no other code describes
 )
+
+// Sentinel errors, one per code, for errors.Is; a few codes have more
+// than one, each saying more exactly what happened.
+var (
+	ErrInvalidArgument     = sentinel(CodeInvalidArgument, "invalid argument")
+	ErrUnknownSetting      = sentinel(CodeUnknownSetting, "unknown configuration setting")
+	ErrSettingAccess       = sentinel(CodeSettingAccess, "setting is read-only or write-only")
+	ErrConnectedSetting    = sentinel(CodeConnectedSetting, "setting cannot change while connected")
+	ErrUnsupported         = sentinel(CodeUnsupported, "not supported")
+	ErrClosed              = sentinel(CodeClosed, "client closed")
+	ErrNotConnected        = sentinel(CodeNotConnected, "not connected")
+	ErrAlreadyConnected    = sentinel(CodeAlreadyConnected, "already connected or connecting")
+	ErrConnectFailed       = sentinel(CodeConnectFailed, "connect failed")
+	ErrConnectionLost      = sentinel(CodeConnectionLost, "connection lost")
+	ErrHeartbeatMissed     = sentinel(CodeHeartbeatMissed, "server heart-beats stopped")
+	ErrInterrupted         = sentinel(CodeInterrupted, "interrupted")
+	ErrQueueFull           = sentinel(CodeQueueFull, "subscription queue full")
+	ErrCertRejected        = sentinel(CodeCertRejected, "server certificate rejected")
+	ErrTLSFailed           = sentinel(CodeTLSFailed, "TLS handshake failed")
+	ErrProxyFailed         = sentinel(CodeProxyFailed, "proxy failed")
+	ErrOutcomeUnknown      = sentinel(CodeOutcomeUnknown, "connection ended before the broker answered; outcome unknown")
+	ErrTimeout             = sentinel(CodeTimeout, "timed out")
+	ErrReceiptTimeout      = sentinel(CodeReceiptTimeout, "no receipt before the deadline")
+	ErrWouldBlock          = sentinel(CodeWouldBlock, "outgoing queue full")
+	ErrTooManyReceipts     = sentinel(CodeWouldBlock, "too many receipts pending")
+	ErrCanceled            = sentinel(CodeCanceled, "canceled")
+	ErrUnknownSubscription = sentinel(CodeUnknownSubscription, "unknown subscription")
+	ErrUnknownTransaction  = sentinel(CodeUnknownTransaction, "unknown transaction")
+	ErrTransactionExists   = sentinel(CodeTransactionExists, "transaction already open")
+	ErrNoAck               = sentinel(CodeNoAck, "message needs no acknowledgement")
+	ErrAlreadyAcked        = sentinel(CodeAlreadyAcked, "message already acknowledged")
+	ErrNackUnsupported     = sentinel(CodeNackUnsupported, "NACK needs STOMP 1.1 or later")
+	ErrProtocol            = sentinel(CodeProtocol, "protocol violation by the server")
+	ErrFrameLimit          = sentinel(CodeFrameLimit, "server frame exceeds a limit")
+	ErrServer              = sentinel(CodeServerError, "server error")
+	ErrOther               = sentinel(CodeOther, "error")
+)
+
+// Sentinels lists one sentinel per code, in code order.
+var Sentinels = []*Error{
+	ErrInvalidArgument, ErrUnknownSetting, ErrSettingAccess, ErrConnectedSetting, ErrUnsupported,
+	ErrClosed, ErrNotConnected, ErrAlreadyConnected, ErrConnectFailed, ErrConnectionLost,
+	ErrHeartbeatMissed, ErrInterrupted, ErrQueueFull, ErrCertRejected, ErrTLSFailed, ErrProxyFailed, ErrOutcomeUnknown,
+	ErrTimeout, ErrReceiptTimeout, ErrWouldBlock, ErrCanceled,
+	ErrUnknownSubscription, ErrUnknownTransaction, ErrTransactionExists, ErrNoAck, ErrAlreadyAcked, ErrNackUnsupported,
+	ErrProtocol, ErrFrameLimit, ErrServer, ErrOther,
+}
+
+func sentinel(code int, msg string) *Error { return &Error{Code: code, Message: "stomp: " + msg} }
+
+// CodeText is the short meaning of a code ("timed out").
+func CodeText(code int) string {
+	for _, s := range Sentinels {
+		if s.Code == code {
+			return strings.TrimPrefix(s.Message, "stomp: ")
+		}
+	}
+	return fmt.Sprintf("error %d", code)
+}
 
 // errSubscriptionIDInUse refuses a Subscribe whose id is taken; the
 // subscription holding the id is left alone.
-var errSubscriptionIDInUse = errors.New("stomp: subscription id is already in use")
+var errSubscriptionIDInUse = NewError(CodeInvalidArgument, "stomp: subscription id is already in use", nil)
 
-// ServerError is an ERROR frame received from the server.
-type ServerError struct {
-	Message string         // the frame's message header
-	Headers frames.Headers // every header of the frame
-	Body    []byte         // the frame's body
+// serverError is an ERROR frame received from the server, as an *Error
+// of CodeServerError: its message header (or the first line of its body)
+// in Message, every header and the body kept.
+func serverError(f *frames.Frame) *Error {
+	msg := "stomp: server error"
+	if m := f.Header(frames.HdrMessage); m != "" {
+		msg += ": " + m
+	} else if len(f.Body) > 0 {
+		msg += ": " + firstLine(string(f.Body))
+	}
+	return &Error{Code: CodeServerError, Message: msg, Headers: f.Headers.Clone(), Body: append([]byte(nil), f.Body...)}
 }
 
-func (e *ServerError) Error() string {
-	if e.Message == "" {
-		return "stomp: server error"
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200] + "..."
 	}
-	return "stomp: server error: " + e.Message
+	return s
+}
+
+// CodeOf is the code err is known by: the most specific code of the
+// *Errors it holds (a lost connection's cause says more than "connection
+// lost", whatever the order they were wrapped in), or 0 when it holds none.
+func CodeOf(err error) int {
+	code := 0
+	var walk func(error) bool
+	walk = func(err error) bool {
+		if err == nil {
+			return false
+		}
+		if e, ok := err.(*Error); ok {
+			if e.Code != CodeConnectionLost && e.Code != CodeOther {
+				code = e.Code
+				return true
+			}
+			if code == 0 {
+				code = e.Code
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			return walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				if walk(x) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	walk(err)
+	return code
+}
+
+// IsServerError reports whether err holds an ERROR frame from the server.
+func IsServerError(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == CodeServerError
 }
 
 // ProtocolError is a server that broke the protocol; it wraps ErrProtocol.
@@ -60,8 +229,24 @@ func protocolErr(format string, args ...any) error {
 	return &ProtocolError{Reason: fmt.Sprintf(format, args...)}
 }
 
+// readError gives what the decoder refused its code: a frame over a limit,
+// or bytes that break the grammar (the server's fault).
+func readError(err error) error {
+	var le *frames.LimitError
+	var se *frames.SyntaxError
+	switch {
+	case errors.As(err, &le):
+		return NewError(CodeFrameLimit, le.Error(), le)
+	case errors.As(err, &se):
+		return NewError(CodeProtocol, "stomp: protocol violation by the server: "+strings.TrimPrefix(se.Error(), "stomp: "), se)
+	}
+	return err
+}
+
 // lostError wraps the cause of a lost connection so that both
-// errors.Is(err, ErrConnectionLost) and errors.Is(err, cause) hold.
+// errors.Is(err, ErrConnectionLost) and errors.Is(err, cause) hold; the
+// cause comes first, so its code (a missed heart-beat's, a limit's) is the
+// one the error is known by.
 type lostError struct{ cause error }
 
 func (e *lostError) Error() string {
@@ -70,12 +255,14 @@ func (e *lostError) Error() string {
 	}
 	return ErrConnectionLost.Error() + ": " + e.cause.Error()
 }
-func (e *lostError) Unwrap() []error { return []error{ErrConnectionLost, e.cause} }
+func (e *lostError) Unwrap() []error { return []error{e.cause, ErrConnectionLost} }
 
 func connectionLost(cause error) error {
-	var se *ServerError
-	if errors.As(cause, &se) || errors.Is(cause, ErrConnectionLost) || errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrClosed) {
+	if IsServerError(cause) || errors.Is(cause, ErrConnectionLost) || errors.Is(cause, ErrInterrupted) || errors.Is(cause, ErrClosed) {
 		return cause
+	}
+	if cause == nil {
+		return ErrConnectionLost
 	}
 	return &lostError{cause: cause}
 }

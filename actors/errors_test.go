@@ -1,9 +1,12 @@
 package actors
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/frames"
 )
 
 // ErrQueueFull is what a FullError subscription's overflow ends the
@@ -14,3 +17,39 @@ func TestQueueFullNamesTheSubscriptionQueue(t *testing.T) {
 	require.NotContains(t, ErrQueueFull.Error(), "outgoing")
 	require.Contains(t, ErrQueueFull.Error(), "subscription")
 }
+
+// A server ERROR is an *Error of CodeServerError that keeps the frame;
+// without a message header its body's first line says what happened.
+func TestServerErrorKeepsTheFrame(t *testing.T) {
+	f := frames.New(frames.CmdError, "message", "denied", "x", "1")
+	f.Body = []byte("details")
+	e := serverError(f)
+	require.Equal(t, CodeServerError, e.Code)
+	require.Equal(t, "stomp: server error: denied", e.Error())
+	require.Equal(t, frames.Headers{{Key: "message", Value: "denied"}, {Key: "x", Value: "1"}}, e.Headers)
+	require.Equal(t, []byte("details"), e.Body)
+	require.ErrorIs(t, e, ErrServer)
+	require.True(t, IsServerError(connectionLost(e)))
+
+	f = frames.New(frames.CmdError)
+	f.Body = []byte("first line\nsecond")
+	require.Equal(t, "stomp: server error: first line", serverError(f).Error())
+}
+
+// The engine's errors are known by their most specific code.
+func TestEngineErrorCodes(t *testing.T) {
+	code := func(err error) int {
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		return e.Code
+	}
+	require.Equal(t, CodeHeartbeatMissed, code(connectionLost(&heartbeatError{})))
+	require.Equal(t, CodeFrameLimit, code(connectionLost(readError(&frames.LimitError{Limit: frames.LimitBody, Max: 1}))))
+	require.Equal(t, CodeProtocol, code(connectionLost(readError(&frames.SyntaxError{Reason: "bad"}))))
+	require.Equal(t, CodeOutcomeUnknown, code(outcomeUnknown(connectionLost(&heartbeatError{}))))
+	require.Equal(t, CodeTimeout, code(connectionLost(&timeoutError{what: "connecting"})))
+	require.Equal(t, CodeConnectionLost, code(connectionLost(errSomething)))
+	require.ErrorIs(t, outcomeUnknown(connectionLost(&heartbeatError{})), ErrConnectionLost)
+}
+
+var errSomething = errors.New("read: connection reset by peer")

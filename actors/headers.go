@@ -13,7 +13,7 @@ import (
 // and how a subscription's prefetch is said to each broker.
 
 // ErrInvalidHeader is matched by every *HeaderError.
-var ErrInvalidHeader = errors.New("stomp: header cannot be sent")
+var ErrInvalidHeader = NewError(CodeInvalidArgument, "stomp: header cannot be sent", nil)
 
 // HeaderError refuses a frame before it is queued, or reports one the
 // writer could not encode: one of its headers is one the client sets

@@ -264,9 +264,9 @@ func TestHostileErrorWithoutClosing(t *testing.T) {
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
 	ee := waitEvent[*ErrorEvent](t, rec, nil)
-	var se *ServerError
+	var se *Error
 	require.ErrorAs(t, ee.Err, &se)
-	require.Equal(t, "something odd", se.Message)
+	require.Equal(t, "something odd", se.Headers.Value("message"))
 	require.Equal(t, "42", se.Headers.Value("x-code"))
 	require.Equal(t, "details", string(se.Body))
 	require.Equal(t, Connected, c.State())
@@ -286,9 +286,9 @@ func TestHostileErrorThenClose(t *testing.T) {
 	expectFrame(t, got, frames.CmdConnect)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 0, true))
 	ev := waitEvent[*DisconnectedEvent](t, rec, nil)
-	var se *ServerError
+	var se *Error
 	require.ErrorAs(t, ev.Err, &se)
-	require.Equal(t, "shutting down", se.Message)
+	require.Equal(t, "shutting down", se.Headers.Value("message"))
 	require.Equal(t, Disconnected, c.State())
 }
 

@@ -168,7 +168,7 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 	for {
 		f, err := dec.Decode()
 		if err != nil {
-			sys.Root.Send(r.session, &readFailed{gen: gen, err: err})
+			sys.Root.Send(r.session, &readFailed{gen: gen, err: readError(err)})
 			return
 		}
 		if f.Command == frames.Heartbeat {

@@ -183,9 +183,9 @@ func TestReceiptAnsweredByError(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	err := c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, true)
-	var se *ServerError
+	var se *Error
 	require.ErrorAs(t, err, &se)
-	require.Equal(t, "refused", se.Message)
+	require.Equal(t, "refused", se.Headers.Value("message"))
 	require.Equal(t, "no such queue", string(se.Body))
 	ee := waitEvent[*ErrorEvent](t, rec, nil)
 	require.ErrorAs(t, ee.Err, &se)

@@ -48,8 +48,7 @@ func (s *session) keepsTrying(prev State, err error) bool {
 		// reach one, not after a broker refused the client (a login,
 		// a virtual host, a version: another broker of the same cluster
 		// says the same).
-		var se *ServerError
-		return !errors.As(err, &se) && !errors.Is(err, ErrProtocol)
+		return !IsServerError(err) && !errors.Is(err, ErrProtocol)
 	}
 	return false
 }

@@ -58,8 +58,9 @@ func TestFirstConnectRefusedLoginIsNotRetried(t *testing.T) {
 	t.Cleanup(func() { _ = b.Close() })
 	c, rec := newTestClient(t, ConnOptions{})
 	_, err = c.Connect(testCtx(t), ConnectConfig{Addr: b.Addr(), Login: "guest", Passcode: "wrong", Reconnect: fastReconnect})
-	var se *ServerError
+	var se *Error
 	require.ErrorAs(t, err, &se)
+	require.Equal(t, CodeServerError, se.Code)
 	require.Zero(t, count(rec, func(e *ConnectionStatusEvent) bool { return e.Status == "retrying" }))
 }
 

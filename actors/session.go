@@ -351,7 +351,3 @@ func (s *session) status(status, detail string) {
 		s.c.log(LogVerbose, "info", status)
 	}
 }
-
-func serverError(f *frames.Frame) *ServerError {
-	return &ServerError{Message: f.Header(frames.HdrMessage), Headers: f.Headers.Clone(), Body: append([]byte(nil), f.Body...)}
-}

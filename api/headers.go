@@ -109,9 +109,7 @@ func checkFrame(where string, v frames.Version, f *frames.Frame) error {
 
 // refused is the error of a header that cannot be sent.
 func refused(where string, cmd frames.Command, key, reason string, cause error) *Error {
-	e := invalid("%s: %s header %q cannot be sent: %s", where, cmd, key, reason)
-	e.cause = cause
-	return e
+	return actors.NewError(CodeInvalidArgument, fmt.Sprintf("stomp: %s: %s header %q cannot be sent: %s", where, cmd, key, reason), cause)
 }
 
 // checkSubscribe refuses, before anything is sent, a subscription whose

@@ -177,5 +177,5 @@ func dialError(err error, scrub func(string) string) *Error {
 	default:
 		return nil
 	}
-	return &Error{Code: code, Message: scrub("stomp: " + msg), cause: err}
+	return actors.NewError(code, scrub("stomp: "+msg), err)
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/youmark/pkcs8"
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/stompactor/stompactor/actors"
 )
 
 // The client certificate: PEM blocks or a PKCS#12 (PFX) store, whose
@@ -34,7 +36,7 @@ import (
 var errPassword = errors.New("wrong password")
 
 func storeError(code int, msg string, cause error) *Error {
-	return &Error{Code: code, Message: "stomp: " + msg, cause: cause}
+	return actors.NewError(code, "stomp: "+msg, cause)
 }
 
 // clientCert loads the client certificate, or returns nil when none is

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -8,20 +9,9 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// Header is one STOMP header.
-type Header struct {
-	Key   string
-	Value string
-}
-
-// String renders the header as "key:value", with the value of a secret
-// header (passcode, authorization, ...) redacted.
-func (h Header) String() string {
-	if frames.IsSecretHeader(h.Key) {
-		return h.Key + ":<redacted>"
-	}
-	return h.Key + ":" + h.Value
-}
+// Header is one STOMP header: a key and its value, unescaped. Its String
+// hides the value of a secret header (passcode, authorization, ...).
+type Header = frames.Header
 
 // Subscription is one live subscription, as listed by Subscriptions.
 type Subscription struct {
@@ -317,31 +307,38 @@ type SubscribeOptions struct {
 	KeyHeader string
 }
 
+// toFrameHeaders copies the caller's headers, which it may change later.
 func toFrameHeaders(hs []Header) frames.Headers {
 	if len(hs) == 0 {
 		return nil
 	}
-	out := make(frames.Headers, len(hs))
-	for i, h := range hs {
-		out[i] = frames.Header{Key: h.Key, Value: h.Value}
+	return frames.Headers(slices.Clone(hs))
+}
+
+// fromFrameHeaders gives a frame's headers to an event: as they are (the
+// frame belongs to the event), or, with collapse and repeated keys, only
+// the first of each key (the one STOMP says counts).
+func fromFrameHeaders(hs frames.Headers, collapse bool) []Header {
+	if !collapse || !repeats(hs) {
+		return hs
+	}
+	out := make([]Header, 0, len(hs))
+	for _, h := range hs {
+		if !hasKey(out, h.Key) {
+			out = append(out, h)
+		}
 	}
 	return out
 }
 
-// fromFrameHeaders copies headers; collapse keeps only the first of
-// repeated keys (the one STOMP says counts).
-func fromFrameHeaders(hs frames.Headers, collapse bool) []Header {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]Header, 0, len(hs))
-	for _, h := range hs {
-		if collapse && hasKey(out, h.Key) {
-			continue
+// repeats reports whether a key appears twice.
+func repeats(hs frames.Headers) bool {
+	for i := range hs {
+		if hasKey(hs[:i], hs[i].Key) {
+			return true
 		}
-		out = append(out, Header{Key: h.Key, Value: h.Value})
 	}
-	return out
+	return false
 }
 
 func hasKey(hs []Header, key string) bool {

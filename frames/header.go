@@ -37,6 +37,15 @@ type Header struct {
 	Value string
 }
 
+// String renders the header as "key:value", with the value of a secret
+// header (passcode, authorization, ...) redacted.
+func (h Header) String() string {
+	if IsSecretHeader(h.Key) {
+		return h.Key + ":<redacted>"
+	}
+	return h.Key + ":" + h.Value
+}
+
 // Headers is an ordered list of headers. Repeated keys are kept in order;
 // lookups return the first, as the STOMP specification requires.
 type Headers []Header
