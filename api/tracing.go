@@ -130,20 +130,20 @@ func moduleVersion() string {
 	return ""
 }
 
-// serverAttrs are the attributes of the broker the connection dialed
-// last (RemoteHost and RemotePort before the first dial).
-func (s *STOMP) serverAttrs() []attribute.KeyValue {
+// appendServerAttrs appends the attributes of the broker the connection
+// dialed last (RemoteHost and RemotePort before the first dial).
+func (s *STOMP) appendServerAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
 	if ev := s.dialed.Load(); ev != nil {
 		if host, port, err := net.SplitHostPort(ev.Detail); err == nil {
 			if n, err := strconv.Atoi(port); err == nil {
-				return []attribute.KeyValue{attrServerAddr.String(host), attrServerPort.Int(n)}
+				return append(attrs, attrServerAddr.String(host), attrServerPort.Int(n))
 			}
 		}
 	}
 	s.mu.Lock()
 	host, port := s.cfg.remoteHost, s.cfg.remotePort
 	s.mu.Unlock()
-	return []attribute.KeyValue{attrServerAddr.String(host), attrServerPort.Int(port)}
+	return append(attrs, attrServerAddr.String(host), attrServerPort.Int(port))
 }
 
 // noteDial remembers the broker of a connection attempt, for the spans'

@@ -13,9 +13,18 @@ import (
 // The spans of messages (see WithTracing). Only a client with tracing on
 // reaches this file: the send and receive paths test for a tracer first.
 
-// messagingAttrs are the attributes every span of the client carries.
+// The span kinds' options, made once.
+var (
+	producerKind = trace.WithSpanKind(trace.SpanKindProducer)
+	consumerKind = trace.WithSpanKind(trace.SpanKindConsumer)
+)
+
+// messagingAttrs are the attributes every span of the client carries, and
+// extra, in one slice. Like every attribute known when a span starts,
+// they are given to Start, so that a sampler sees them.
 func (s *STOMP) messagingAttrs(op, destination string, bodySize int, extra ...attribute.KeyValue) []attribute.KeyValue {
-	attrs := append(s.serverAttrs(),
+	attrs := make([]attribute.KeyValue, 0, 7+len(extra))
+	attrs = append(s.appendServerAttrs(attrs),
 		attrSystem.String("stomp"),
 		attrOpName.String(op),
 		attrOpType.String(op),
@@ -32,7 +41,7 @@ func (t *tracer) startSend(ctx context.Context, s *STOMP, f *frames.Frame) trace
 	dest := f.Header(frames.HdrDestination)
 	carrier := headerCarrier{&f.Headers}
 	opts := []trace.SpanStartOption{
-		trace.WithSpanKind(trace.SpanKindProducer),
+		producerKind,
 		trace.WithAttributes(s.messagingAttrs(opSend, dest, len(f.Body))...),
 	}
 	own := trace.SpanContextFromContext(t.prop.Extract(context.Background(), carrier))
@@ -76,7 +85,7 @@ func (t *tracer) process(sub *subscriber, ev *MessageInEvent) actors.AckAction {
 	m := ev.msg
 	parent := t.prop.Extract(context.Background(), headerCarrier{&m.Headers})
 	opts := []trace.SpanStartOption{
-		trace.WithSpanKind(trace.SpanKindConsumer),
+		consumerKind,
 		trace.WithAttributes(sub.s.messagingAttrs(opProcess, m.Destination, len(m.Body),
 			attrMessageID.String(m.MessageID), attrSubscription.String(m.Subscription))...),
 	}
