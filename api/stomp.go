@@ -40,6 +40,7 @@ type STOMP struct {
 
 	tracer atomic.Pointer[tracer]                       // WithTracing's; nil: off
 	dialed atomic.Pointer[actors.ConnectionStatusEvent] // the last "dialing": the broker, for spans
+	broker atomic.Pointer[brokerAttrs]                  // its attributes (tracing.go)
 
 	events  runQueue[queuedEvent] // events for their handlers, in order
 	calls   runQueue[asyncOp]     // calls that do not wait (Timeout 0), in order

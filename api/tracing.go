@@ -130,20 +130,38 @@ func moduleVersion() string {
 	return ""
 }
 
-// appendServerAttrs appends the attributes of the broker the connection
-// dialed last (RemoteHost and RemotePort before the first dial).
-func (s *STOMP) appendServerAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
-	if ev := s.dialed.Load(); ev != nil {
-		if host, port, err := net.SplitHostPort(ev.Detail); err == nil {
-			if n, err := strconv.Atoi(port); err == nil {
-				return append(attrs, attrServerAddr.String(host), attrServerPort.Int(n))
+// brokerAttrs are the attributes of the broker a connection attempt
+// dialed: the same for every span until the next dial.
+type brokerAttrs struct {
+	dial  *actors.ConnectionStatusEvent // nil: before the first dial
+	attrs [3]attribute.KeyValue         // messaging.system, server.address, server.port
+}
+
+// brokerAttrs returns the attributes of the broker the connection dialed
+// last (RemoteHost and RemotePort before the first dial), made once per
+// dial.
+func (s *STOMP) brokerAttrs() *brokerAttrs {
+	dial := s.dialed.Load()
+	if b := s.broker.Load(); b != nil && b.dial == dial {
+		return b
+	}
+	b := &brokerAttrs{dial: dial}
+	host, port, ok := "", 0, false
+	if dial != nil {
+		if h, p, err := net.SplitHostPort(dial.Detail); err == nil {
+			if n, err := strconv.Atoi(p); err == nil {
+				host, port, ok = h, n, true
 			}
 		}
 	}
-	s.mu.Lock()
-	host, port := s.cfg.remoteHost, s.cfg.remotePort
-	s.mu.Unlock()
-	return append(attrs, attrServerAddr.String(host), attrServerPort.Int(port))
+	if !ok {
+		s.mu.Lock()
+		host, port = s.cfg.remoteHost, s.cfg.remotePort
+		s.mu.Unlock()
+	}
+	b.attrs = [3]attribute.KeyValue{attrSystem.String("stomp"), attrServerAddr.String(host), attrServerPort.Int(port)}
+	s.broker.Store(b)
+	return b
 }
 
 // noteDial remembers the broker of a connection attempt, for the spans'

@@ -213,3 +213,27 @@ func TestTracingLeavesOutHeadersAFrameCannotCarry(t *testing.T) {
 		})
 	}
 }
+
+// server.address and server.port name the broker the connection dialed:
+// after a failover, the other one.
+func TestTracingNamesTheBrokerAfterFailover(t *testing.T) {
+	first, second := newBroker(t), newBroker(t)
+	tp, sr := recorded(t)
+	statuses := make(chan *ConnectionStatusEvent, 64)
+	s := newClient(t, WithTracing(Tracing{TracerProvider: tp, Propagator: w3c}), WithFailoverServers(second.Addr()),
+		WithReconnect(Reconnect{Enabled: true, InitialDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}))
+	s.OnConnectionStatus(func(e *ConnectionStatusEvent) { statuses <- e })
+	h, p := hostPort(t, first.Addr())
+	require.NoError(t, s.Connect(h, p))
+	require.NoError(t, s.SendMessage("/queue/where", "first"))
+	require.NoError(t, first.Close())
+	for e := recv(t, statuses); e.ConnectionEvent != "reconnected"; e = recv(t, statuses) {
+	}
+	require.NoError(t, s.SendMessage("/queue/where", "second"))
+	spans := ended(t, sr, 2)
+	for i, b := range []*sim.Broker{first, second} {
+		host, port := hostPort(t, b.Addr())
+		assert.Equal(t, host, attrs(spans[i])["server.address"].AsString())
+		assert.EqualValues(t, port, attrs(spans[i])["server.port"].AsInt64(), "span %d", i)
+	}
+}

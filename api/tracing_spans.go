@@ -24,8 +24,7 @@ var (
 // they are given to Start, so that a sampler sees them.
 func (s *STOMP) messagingAttrs(op, destination string, bodySize int, extra ...attribute.KeyValue) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 7+len(extra))
-	attrs = append(s.appendServerAttrs(attrs),
-		attrSystem.String("stomp"),
+	attrs = append(append(attrs, s.brokerAttrs().attrs[:]...),
 		attrOpName.String(op),
 		attrOpType.String(op),
 		attrDestination.String(destination),
