@@ -147,6 +147,9 @@ func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame,
 	if f.Headers.Has(frames.HdrTransaction) {
 		return invalid("an at-least-once message cannot join transaction %q: resent alone it would leave it (commit transactions with receipts instead)", f.Header(frames.HdrTransaction))
 	}
+	if t := s.tracer.Load(); t != nil {
+		return t.sendReliable(ctx, s, eng, f, cfg, done) // its span ends at done
+	}
 	return s.err(eng.SendReliable(ctx, f, cfg.outbox, done), CodeOther)
 }
 

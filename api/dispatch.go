@@ -17,10 +17,10 @@ type queuedEvent struct {
 // msgJob runs a MessageIn handler inside DoEvents; the subscription's
 // goroutine waits for done.
 type msgJob struct {
-	ev       *MessageInEvent
-	h        func(*MessageInEvent)
-	done     chan struct{}
-	panicked bool
+	ev      *MessageInEvent
+	h       func(*MessageInEvent)
+	done    chan struct{}
+	failure *Error // the handler panicked
 }
 
 // onEngineEvent receives every engine event but MessageIn, in order, on
@@ -34,6 +34,8 @@ func (s *STOMP) onEngineEvent(e actors.Event) {
 		_ = s.err(ev.Err, CodeConnectFailed)
 	case *actors.DisconnectedEvent:
 		_ = s.err(ev.Err, CodeConnectionLost)
+	case *actors.ConnectionStatusEvent:
+		s.noteDial(ev)
 	}
 	s.post(e)
 }
@@ -70,7 +72,7 @@ func (s *STOMP) runQueued(q queuedEvent) {
 	s.inHandler.Add(1)
 	defer s.inHandler.Add(-1)
 	if q.msg != nil {
-		q.msg.panicked = s.runHandler(q.msg.h, q.msg.ev)
+		q.msg.failure = s.runHandler(q.msg.h, q.msg.ev)
 		close(q.msg.done)
 		return
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/x509"
 	"sync/atomic"
 
@@ -105,6 +106,19 @@ type MessageInEvent struct {
 
 	msg     *actors.Message
 	settled atomic.Bool
+	ctx     context.Context // the consumer span's, with tracing on
+}
+
+// Context returns the context of the message's handling. With tracing on
+// (WithTracing) it holds the message's consumer span, for the handler to
+// start spans of its own (a child of trace.SpanFromContext(e.Context())),
+// and the baggage the message carried; otherwise it is
+// context.Background(). It is not canceled when the handler returns.
+func (e *MessageInEvent) Context() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
 }
 
 // Text returns Data as a string.

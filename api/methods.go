@@ -151,6 +151,7 @@ func (s *STOMP) Reset() error {
 	}
 	s.mu.Lock()
 	s.cfg = newConfig(s.opts)
+	s.tracer.Store(s.cfg.tracer)
 	s.updateSecrets()
 	manual := s.cfg.manualEvents
 	s.mu.Unlock()
@@ -193,6 +194,9 @@ func (s *STOMP) send(ctx context.Context, name, destination string, body []byte,
 	}
 	if cfg.atLeastOnce {
 		return s.sendReliable(ctx, eng, f, cfg)
+	}
+	if t := s.tracer.Load(); t != nil {
+		return t.sendNow(ctx, s, eng, f, cfg) // tracing.go
 	}
 	return s.sendNow(ctx, eng, f, cfg)
 }

@@ -125,6 +125,8 @@ type config struct {
 	recvLimits         ReceiveLimits // WithReceiveLimits (limits.go)
 	heartbeatTolerance float64       // WithHeartbeatTolerance (limits.go)
 
+	tracer *tracer // WithTracing (tracing.go); nil: off
+
 	// Not settings: fixed for the client's life.
 	engine      *actors.Engine
 	logger      *slog.Logger

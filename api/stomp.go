@@ -38,6 +38,10 @@ type STOMP struct {
 	errHeader atomic.Pointer[[]Header] // headers of the last ERROR frame
 	subSeq    atomic.Uint64
 
+	tracer atomic.Pointer[tracer]                       // WithTracing's; nil: off
+	dialed atomic.Pointer[actors.ConnectionStatusEvent] // the last "dialing": the broker, for spans
+	broker atomic.Pointer[brokerAttrs]                  // its attributes (tracing.go)
+
 	events  runQueue[queuedEvent] // events for their handlers, in order
 	calls   runQueue[asyncOp]     // calls that do not wait (Timeout 0), in order
 	dropped atomic.Int64          // events dropped by a full queue
@@ -64,6 +68,7 @@ func NewSTOMP(opts ...Option) *STOMP {
 	s.calls.init(eventQueueSize, s.runCall)
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.cfg = newConfig(s.opts)
+	s.tracer.Store(s.cfg.tracer)
 	s.events.setManual(s.cfg.manualEvents)
 	s.logger = discardLogger
 	if s.cfg.logger != nil {

@@ -81,7 +81,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	if err != nil {
 		return "", err
 	}
-	sub := &subscriber{s: s, id: id, manualAck: opts.ManualAck, handler: opts.Handler}
+	sub := &subscriber{s: s, id: id, manualAck: opts.ManualAck, handler: opts.Handler, tracer: s.tracer.Load()}
 	spec := actors.SubscribeSpec{
 		Destination: destination,
 		ID:          id,
@@ -187,6 +187,7 @@ type subscriber struct {
 	id        string
 	manualAck bool
 	handler   func(*MessageInEvent)
+	tracer    *tracer // nil: tracing is off
 }
 
 // event turns a message into its MessageInEvent.
@@ -209,11 +210,22 @@ func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 }
 
 func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
+	ev := sub.event(m)
+	if sub.tracer != nil {
+		return sub.tracer.process(sub, ev)
+	}
+	action, _ := sub.process(ev)
+	return action
+}
+
+// process hands ev to the handler and settles it when the handler
+// returns. failure is the error of a handler that panicked.
+func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, failure *Error) {
 	s := sub.s
 	s.mu.Lock()
 	manual := s.cfg.manualEvents
 	s.mu.Unlock()
-	ev := sub.event(m)
+	m := ev.msg
 	hs := ev.Headers
 	s.parsed.Store(&hs)
 	h := sub.handler
@@ -222,22 +234,23 @@ func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
 		h = s.handlers.messageIn
 		s.hmu.RUnlock()
 	}
-	panicked, ran := s.deliver(h, ev, manual)
+	failure, ran := s.deliver(h, ev, manual)
 	if !ran {
-		return actors.AckNone // closing: the broker redelivers
+		return actors.AckNone, nil // closing: the broker redelivers
 	}
-	if panicked {
+	if failure != nil {
 		ev.Ack = false
 	}
 	if !m.NeedsAck() || sub.manualAck || !ev.settled.CompareAndSwap(false, true) {
-		return actors.AckNone
+		return actors.AckNone, failure
 	}
-	return s.settle(ev, !ev.Ack)
+	return s.settle(ev, !ev.Ack), failure
 }
 
 // deliver runs the handler here, or in manual mode inside DoEvents while
-// this goroutine waits. ran is false when the client closed first.
-func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool) (panicked, ran bool) {
+// this goroutine waits. failure is the error of a handler that panicked;
+// ran is false when the client closed first.
+func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool) (failure *Error, ran bool) {
 	if !manual {
 		return s.runHandler(h, ev), true
 	}
@@ -245,28 +258,29 @@ func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool
 	// Each subscription waits for its one job, so these jobs are bounded
 	// by the subscriptions: they are always taken.
 	if !s.events.post(queuedEvent{msg: job}, 0) {
-		return false, false // closed
+		return nil, false // closed
 	}
 	select {
 	case <-job.done:
-		return job.panicked, true
+		return job.failure, true
 	case <-s.closing:
-		return false, false
+		return nil, false
 	}
 }
 
 // runHandler calls a MessageIn handler; a panic is logged and reported
-// with OnError, and the message is NACKed.
-func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent) bool {
+// with OnError (and returned), and the message is NACKed.
+func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent) *Error {
 	if h == nil {
-		return false
+		return nil
 	}
 	r := s.guard("MessageIn", func() { h(ev) })
 	if r == nil {
-		return false
+		return nil
 	}
-	s.post(&actors.ErrorEvent{Err: newError(CodeOther, s.scrub(fmt.Sprintf("MessageIn handler panicked on subscription %s: %v", ev.SubscriptionID, r)))})
-	return true
+	err := newError(CodeOther, s.scrub(fmt.Sprintf("MessageIn handler panicked on subscription %s: %v", ev.SubscriptionID, r)))
+	s.post(&actors.ErrorEvent{Err: err})
+	return err
 }
 
 // settle sends what the handler's return asks for. The plain case goes
@@ -334,6 +348,9 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	}
 	if !ev.settled.CompareAndSwap(false, true) {
 		return ErrAlreadyAcked
+	}
+	if nack {
+		ev.traceNack()
 	}
 	cfg := s.snapshot()
 	return s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ func newSend(cf *connFlags) *cobra.Command {
 		receipt     bool
 		transaction string
 		contentType string
+		traceIDs    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "send DESTINATION [BODY]",
@@ -28,7 +30,9 @@ func newSend(cf *connFlags) *cobra.Command {
 			"Every server ERROR is printed to stderr as it arrives (its message header and body) and ends\n" +
 			"the run with exit 1, whether or not the server closes the connection. A broker that does not\n" +
 			"confirm DISCONNECT (within --config DisconnectTimeout, 5 seconds by default) may not have the\n" +
-			"messages: exit 1, unless --receipt had each one confirmed.",
+			"messages: exit 1, unless --receipt had each one confirmed.\n\n" +
+			"With --trace each message starts a new trace, carried in its traceparent header (W3C trace\n" +
+			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.",
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 1 {
@@ -64,6 +68,13 @@ func newSend(cf *connFlags) *cobra.Command {
 				}
 				extra = append(extra, api.WithHeader(k, v))
 			}
+			var tracer *sendTracer
+			if traceIDs {
+				var opt api.Option
+				tracer, opt = newSendTracer(cmd.OutOrStdout())
+				defer tracer.close()
+				extra = append(extra, opt)
+			}
 			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr(), extra...)
 			if err != nil {
 				return err
@@ -78,9 +89,14 @@ func newSend(cf *connFlags) *cobra.Command {
 					return err
 				}
 			}
+			send := func(ctx context.Context) error { return s.SendDataContext(ctx, args[0], body) }
+			if tracer != nil {
+				plain := send
+				send = func(ctx context.Context) error { return tracer.send(ctx, plain) }
+			}
 			p := newProgress(cmd.ErrOrStderr(), "sent", count)
 			for i := 0; i < count; i++ {
-				if err := s.SendDataContext(ctx, args[0], body); err != nil {
+				if err := send(ctx); err != nil {
 					p.done() // how far it got, before the error
 					return w.or(err)
 				}
@@ -115,5 +131,6 @@ func newSend(cf *connFlags) *cobra.Command {
 	f.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt of every message")
 	f.StringVar(&transaction, "transaction", "", "send inside this transaction, committed at the end")
 	f.StringVar(&contentType, "content-type", "", "content-type header")
+	f.BoolVar(&traceIDs, "trace", false, "start a trace per message (W3C traceparent header) and print its id")
 	return cmd
 }

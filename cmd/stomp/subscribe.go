@@ -15,10 +15,11 @@ import (
 
 func newSubscribe(cf *connFlags) *cobra.Command {
 	var (
-		count   int
-		ack     string
-		verbose bool
-		asJSON  bool
+		count    int
+		ack      string
+		verbose  bool
+		asJSON   bool
+		traceIDs bool
 	)
 	cmd := &cobra.Command{
 		Use:   "subscribe DESTINATION",
@@ -27,7 +28,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"Every server ERROR is printed to stderr as it arrives (its message header and body) and ends\n" +
 			"the run with exit 1, whether or not the server closes the connection. Once --count messages\n" +
 			"are printed, a broker that does not confirm DISCONNECT (within --config DisconnectTimeout,\n" +
-			"5 seconds by default) is only a warning.",
+			"5 seconds by default) is only a warning.\n\n" +
+			"With --trace each message is preceded by the trace id its traceparent header carries (W3C trace\n" +
+			"context), \"trace-id: ID\", or \"trace-id: none\" when it carries no valid one; --json puts it in\n" +
+			"\"trace_id\".",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := api.AckMode(ack)
@@ -74,7 +78,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 					return
 				}
 				seen++
-				printMessage(out, m, verbose, asJSON)
+				printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs})
 				if count > 0 && seen == count {
 					close(enough)
 				}
@@ -116,6 +120,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
+	f.BoolVar(&traceIDs, "trace", false, "print the trace id each message carries (W3C traceparent header), or none")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per message; \"body\" is text when the body is valid UTF-8,\n"+
 		"else base64, as \"body_encoding\" (utf-8 or base64) says")
 	return cmd
@@ -133,6 +138,8 @@ type jsonMessage struct {
 	// text) when they are valid UTF-8, else "base64" (standard, padded),
 	// so that a binary body survives a pipe into jq and back.
 	BodyEncoding string `json:"body_encoding"`
+	// TraceID is the trace id the message carries, or "none" (--trace).
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // Body encodings of jsonMessage.
@@ -150,12 +157,22 @@ func encodeBody(b []byte) (body, encoding string) {
 	return base64.StdEncoding.EncodeToString(b), bodyBase64
 }
 
-func printMessage(w io.Writer, m *api.MessageInEvent, verbose, asJSON bool) {
-	if asJSON {
+// printOptions say how subscribe prints a message.
+type printOptions struct {
+	verbose bool // the headers too
+	asJSON  bool // one JSON object
+	traceID bool // the trace id it carries
+}
+
+func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) {
+	if o.asJSON {
 		j := jsonMessage{Subscription: m.SubscriptionID, MessageID: m.MessageID, Destination: m.Destination,
 			ContentType: m.ContentType, Redelivered: m.Redelivered}
 		j.Body, j.BodyEncoding = encodeBody(m.Data)
-		if verbose {
+		if o.traceID {
+			j.TraceID = receivedTraceID(m.Headers)
+		}
+		if o.verbose {
 			j.Headers = map[string]string{}
 			for _, h := range m.Headers {
 				if _, dup := j.Headers[h.Key]; !dup {
@@ -168,11 +185,14 @@ func printMessage(w io.Writer, m *api.MessageInEvent, verbose, asJSON bool) {
 		_ = enc.Encode(j)
 		return
 	}
-	if verbose {
+	if o.verbose {
 		for _, h := range m.Headers {
 			fmt.Fprintf(w, "%s:%s\n", h.Key, h.Value)
 		}
 		fmt.Fprintln(w)
+	}
+	if o.traceID {
+		fmt.Fprintf(w, "trace-id: %s\n", receivedTraceID(m.Headers))
 	}
 	fmt.Fprintln(w, m.Text())
 }

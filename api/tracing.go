@@ -1,0 +1,239 @@
+package api
+
+import (
+	"context"
+	"net"
+	"runtime/debug"
+	"strconv"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// Tracing turns on OpenTelemetry tracing of messages (see WithTracing).
+type Tracing struct {
+	// TracerProvider makes the client's tracer. Default: the global one,
+	// otel.GetTracerProvider(), which records nothing until the program
+	// calls otel.SetTracerProvider.
+	TracerProvider trace.TracerProvider
+	// Propagator writes the trace context into the headers of every SEND
+	// and reads it from every MESSAGE. Default: the global one,
+	// otel.GetTextMapPropagator(), which carries nothing until the program
+	// calls otel.SetTextMapPropagator (with propagation.TraceContext{}
+	// for W3C traceparent and tracestate headers, say).
+	Propagator propagation.TextMapPropagator
+}
+
+// WithTracing traces every message the client sends and every message
+// handler it runs, after OpenTelemetry's messaging conventions. Default
+// off: nothing is traced, and a message costs nothing more.
+//
+// Each SendMessage, SendData, SendMessageAsync and SendDataAsync (and so
+// each at-least-once message) is a span of kind PRODUCER named
+// "send DESTINATION", a child of the span in the call's context (the
+// Context twins'; a new trace for the others). It ends when the call
+// returns, or, for an asynchronous or at-least-once message, when its
+// RECEIPT (or failure) comes: once per message, however often it was
+// written again after a lost connection. Its context goes out in the
+// message's headers through the Propagator (traceparent and tracestate
+// with propagation.TraceContext{}), escaped like every header; a message
+// that already carries a valid one of its own (AddHeader) keeps it, and
+// the span links to it.
+//
+// Each call of a MessageIn handler is a span of kind CONSUMER named
+// "process DESTINATION", whose parent is the context the message carries
+// (the producer's span, across processes and brokers: the messaging
+// conventions allow this for one message handled in a callback) and
+// which links to it too; a message without one, or with a malformed one,
+// starts a new trace. The handler reaches it with
+// MessageInEvent.Context, to start spans of its own; the context also
+// holds the message's baggage when the Propagator carries baggage.
+//
+// Both kinds carry messaging.system "stomp", messaging.operation.name and
+// messaging.operation.type ("send" or "process"),
+// messaging.destination.name, messaging.message.body.size, and
+// server.address and server.port (the broker the connection dialed);
+// "process" spans also messaging.message.id (the message-id header) and
+// messaging.destination.subscription.name (the subscription's id). A
+// failed send sets the span's status to Error with an exception event and
+// error.type, the error's Code ("301" for a missing RECEIPT). A handler
+// that panics does the same; a message the handler refuses (a NACK: Ack
+// false, or Nack during the handler) adds an event "nack" and sets the
+// status to Error.
+func WithTracing(t Tracing) Option {
+	return optionFunc(func(c *config) { c.tracer = newTracer(t) })
+}
+
+// Attribute keys and values of the messaging conventions.
+const (
+	attrSystem       = attribute.Key("messaging.system")
+	attrOpName       = attribute.Key("messaging.operation.name")
+	attrOpType       = attribute.Key("messaging.operation.type")
+	attrDestination  = attribute.Key("messaging.destination.name")
+	attrSubscription = attribute.Key("messaging.destination.subscription.name")
+	attrMessageID    = attribute.Key("messaging.message.id")
+	attrBodySize     = attribute.Key("messaging.message.body.size")
+	attrServerAddr   = attribute.Key("server.address")
+	attrServerPort   = attribute.Key("server.port")
+	attrErrorType    = attribute.Key("error.type")
+
+	opSend    = "send"
+	opProcess = "process"
+	// eventNack is the name of the span event of a refused message.
+	eventNack = "nack"
+)
+
+// tracerName is the instrumentation scope of the client's spans.
+var tracerName = modulePath + "/api"
+
+// tracer is a client's tracing: nil when tracing is off.
+type tracer struct {
+	t    trace.Tracer
+	prop propagation.TextMapPropagator
+}
+
+func newTracer(t Tracing) *tracer {
+	tp, prop := t.TracerProvider, t.Propagator
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if prop == nil {
+		prop = otel.GetTextMapPropagator()
+	}
+	var opts []trace.TracerOption
+	if v := moduleVersion(); v != "" {
+		opts = append(opts, trace.WithInstrumentationVersion(v))
+	}
+	return &tracer{t: tp.Tracer(tracerName, opts...), prop: prop}
+}
+
+// moduleVersion is this module's version in the program, or "".
+func moduleVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	if bi.Main.Path == modulePath {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == modulePath {
+			return d.Version
+		}
+	}
+	return ""
+}
+
+// brokerAttrs are the attributes of the broker a connection attempt
+// dialed: the same for every span until the next dial.
+type brokerAttrs struct {
+	dial  *actors.ConnectionStatusEvent // nil: before the first dial
+	attrs [3]attribute.KeyValue         // messaging.system, server.address, server.port
+}
+
+// brokerAttrs returns the attributes of the broker the connection dialed
+// last (RemoteHost and RemotePort before the first dial), made once per
+// dial.
+func (s *STOMP) brokerAttrs() *brokerAttrs {
+	dial := s.dialed.Load()
+	if b := s.broker.Load(); b != nil && b.dial == dial {
+		return b
+	}
+	b := &brokerAttrs{dial: dial}
+	host, port, ok := "", 0, false
+	if dial != nil {
+		if h, p, err := net.SplitHostPort(dial.Detail); err == nil {
+			if n, err := strconv.Atoi(p); err == nil {
+				host, port, ok = h, n, true
+			}
+		}
+	}
+	if !ok {
+		s.mu.Lock()
+		host, port = s.cfg.remoteHost, s.cfg.remotePort
+		s.mu.Unlock()
+	}
+	b.attrs = [3]attribute.KeyValue{attrSystem.String("stomp"), attrServerAddr.String(host), attrServerPort.Int(port)}
+	s.broker.Store(b)
+	return b
+}
+
+// noteDial remembers the broker of a connection attempt, for the spans'
+// server attributes. It keeps the engine's event: nothing is allocated.
+func (s *STOMP) noteDial(ev *actors.ConnectionStatusEvent) {
+	if ev.Status == "dialing" {
+		s.dialed.Store(ev)
+	}
+}
+
+// failed records err on span: status, exception event and error.type.
+func failed(span trace.Span, err error, code int) {
+	span.RecordError(err)
+	span.SetStatus(codes.Error, err.Error())
+	span.SetAttributes(attrErrorType.String(strconv.Itoa(code)))
+}
+
+// endSend ends a producer span with the outcome of its message.
+func endSend(span trace.Span, err error, scrub func(string) string) {
+	if err != nil {
+		e := toError(err, CodeOther, scrub)
+		failed(span, e, e.Code)
+	}
+	span.End()
+}
+
+// headerCarrier is the propagators' view of a frame's headers. What it
+// sets must be a header every STOMP version can carry and not one of the
+// client's own: anything else is left out, never sent broken.
+type headerCarrier struct{ h *frames.Headers }
+
+// Get returns the first value of key, as STOMP reads repeated headers.
+func (c headerCarrier) Get(key string) string { return c.h.Value(key) }
+
+// Set sets key to value when every version can carry it.
+func (c headerCarrier) Set(key, value string) {
+	if checkExtraHeader("tracing", frames.CmdSend, Header{Key: key, Value: value}) != nil {
+		return
+	}
+	for i := 0; i < len(value); i++ {
+		if value[i] == '\r' || value[i] == '\n' {
+			return
+		}
+	}
+	c.h.Set(key, value)
+}
+
+// Keys lists the header names.
+func (c headerCarrier) Keys() []string {
+	keys := make([]string, len(*c.h))
+	for i, h := range *c.h {
+		keys[i] = h.Key
+	}
+	return keys
+}
+
+// traceNack records on the consumer span that the handler refused its
+// message, when the span is still running.
+func (e *MessageInEvent) traceNack() {
+	if e.ctx == nil {
+		return
+	}
+	if span := trace.SpanFromContext(e.ctx); span.IsRecording() {
+		span.AddEvent(eventNack)
+		span.SetStatus(codes.Error, "the handler refused the message (NACK)")
+	}
+}
+
+// ctxOrBackground is ctx, or context.Background() for nil.
+func ctxOrBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}

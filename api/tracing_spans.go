@@ -1,0 +1,105 @@
+package api
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// The spans of messages (see WithTracing). Only a client with tracing on
+// reaches this file: the send and receive paths test for a tracer first.
+
+// The span kinds' options, made once.
+var (
+	producerKind = trace.WithSpanKind(trace.SpanKindProducer)
+	consumerKind = trace.WithSpanKind(trace.SpanKindConsumer)
+)
+
+// messagingAttrs are the attributes every span of the client carries, and
+// extra, in one slice. Like every attribute known when a span starts,
+// they are given to Start, so that a sampler sees them.
+func (s *STOMP) messagingAttrs(op, destination string, bodySize int, extra ...attribute.KeyValue) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 7+len(extra))
+	attrs = append(append(attrs, s.brokerAttrs().attrs[:]...),
+		attrOpName.String(op),
+		attrOpType.String(op),
+		attrDestination.String(destination),
+		attrBodySize.Int(bodySize))
+	return append(attrs, extra...)
+}
+
+// startSend starts the producer span of f, a child of ctx's span, and
+// writes the span's context into f's headers, unless f carries a valid
+// context of its own (a header the caller added): that one is kept, and
+// the span links to it.
+func (t *tracer) startSend(ctx context.Context, s *STOMP, f *frames.Frame) trace.Span {
+	dest := f.Header(frames.HdrDestination)
+	carrier := headerCarrier{&f.Headers}
+	opts := []trace.SpanStartOption{
+		producerKind,
+		trace.WithAttributes(s.messagingAttrs(opSend, dest, len(f.Body))...),
+	}
+	own := trace.SpanContextFromContext(t.prop.Extract(context.Background(), carrier))
+	if own.IsValid() {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: own}))
+	}
+	ctx, span := t.t.Start(ctxOrBackground(ctx), opSend+" "+dest, opts...)
+	if !own.IsValid() {
+		t.prop.Inject(ctx, carrier)
+	}
+	return span
+}
+
+// sendNow is STOMP.sendNow inside the message's producer span, which ends
+// when the call returns.
+func (t *tracer) sendNow(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame, cfg sendOptions) error {
+	span := t.startSend(ctx, s, f)
+	err := s.sendNow(ctx, eng, f, cfg)
+	endSend(span, err, s.scrub)
+	return err
+}
+
+// sendReliable hands f to the outbox inside its producer span, which ends
+// when the outbox answers done (the RECEIPT, or the failure), however
+// often the message was written, or now when the outbox refuses it.
+func (t *tracer) sendReliable(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame, cfg sendOptions, done func(error)) error {
+	span := t.startSend(ctx, s, f)
+	err := eng.SendReliable(ctx, f, cfg.outbox, func(err error) {
+		endSend(span, err, s.scrub)
+		done(err)
+	})
+	if err != nil {
+		endSend(span, err, s.scrub)
+	}
+	return s.err(err, CodeOther)
+}
+
+// process runs the handler of ev inside its consumer span: a child of the
+// context the message carries, linked to it too, or a new trace.
+func (t *tracer) process(sub *subscriber, ev *MessageInEvent) actors.AckAction {
+	m := ev.msg
+	parent := t.prop.Extract(context.Background(), headerCarrier{&m.Headers})
+	opts := []trace.SpanStartOption{
+		consumerKind,
+		trace.WithAttributes(sub.s.messagingAttrs(opProcess, m.Destination, len(m.Body),
+			attrMessageID.String(m.MessageID), attrSubscription.String(m.Subscription))...),
+	}
+	if sc := trace.SpanContextFromContext(parent); sc.IsValid() {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
+	}
+	ctx, span := t.t.Start(parent, opProcess+" "+m.Destination, opts...)
+	ev.ctx = ctx
+	action, failure := sub.process(ev)
+	if ev.NeedsAck() && !sub.manualAck && !ev.Ack {
+		ev.traceNack()
+	}
+	if failure != nil {
+		failed(span, failure, failure.Code)
+	}
+	span.End()
+	return action
+}
