@@ -50,6 +50,10 @@ type Decoder struct {
 	end   int     // end of buffered data
 	rerr  error   // a read error held back because data came with it
 	err   error   // sticky decode error
+	// filled is set when the last read filled all the room it was given:
+	// more is most likely waiting in the socket, so the next frame is read
+	// into a large buffer rather than the idle one.
+	filled bool
 
 	frame Frame
 	hdrs  Headers
@@ -168,9 +172,19 @@ func (d *Decoder) decode() (*Frame, error) {
 		d.borrow(d.size0)
 	}
 	if d.pos == d.end {
-		// Nothing is buffered: wait for the next frame in the small
-		// buffer.
-		d.rest()
+		// Nothing is buffered. When the last read filled its buffer,
+		// the stream is busy: read on into a large buffer, so a
+		// firehose costs one read per buffer, not one per idle buffer
+		// and a copy. Otherwise wait for the next frame in the small
+		// buffer, which is all an idle connection holds.
+		if d.filled && d.size0 > idleSize && len(d.buf) <= d.size0 {
+			d.start, d.pos, d.end = 0, 0, 0
+			if len(d.buf) < d.size0 {
+				d.borrow(d.size0)
+			}
+		} else {
+			d.rest()
+		}
 		if err := d.fill(0); err != nil {
 			return nil, err
 		}
@@ -491,7 +505,11 @@ func (d *Decoder) fill(want int) error {
 		return err
 	}
 	if d.end == len(d.buf) {
-		if d.start > 0 {
+		// In the idle buffer, a frame that does not fit means traffic:
+		// move to a large buffer rather than compact within 512 bytes,
+		// which would read a firehose a few hundred bytes at a time.
+		idle := d.lent == nil && len(d.buf) <= idleSize && d.size0 > len(d.buf)
+		if d.start > 0 && !idle {
 			n := copy(d.buf, d.buf[d.start:d.end])
 			d.pos -= d.start
 			d.end = n
@@ -515,9 +533,11 @@ func (d *Decoder) fill(want int) error {
 		}
 	}
 	for range 100 {
+		room := len(d.buf) - d.end
 		n, err := d.r.Read(d.buf[d.end:])
 		d.end += n
 		d.nread += int64(n)
+		d.filled = n == room
 		if n > 0 {
 			d.rerr = err
 			return nil

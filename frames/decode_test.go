@@ -1057,3 +1057,36 @@ func TestDecodeHeadersDoNotAliasBuffer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "first", v)
 }
+
+// readCounter counts the Read calls that reach r.
+type readCounter struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+// A stream of small frames is read a large buffer at a time, not the idle
+// buffer at a time: the frame that does not fit in the idle buffer moves
+// the decoder to a large one, and it stays there while reads fill it. Once
+// a read comes back short (the stream went quiet), the decoder waits in
+// the idle buffer again.
+func TestDecodeFirehoseReadsLargeBuffers(t *testing.T) {
+	one := "MESSAGE\nsubscription:0\nmessage-id:12345\ndestination:/topic/x\ncontent-length:100\n\n" + strings.Repeat("x", 100) + "\x00"
+	const n = 20000
+	in := strings.Repeat(one, n)
+	cr := &readCounter{r: strings.NewReader(in)}
+	d := NewDecoder(cr, V12, Limits{})
+	for range n {
+		f, err := d.Decode()
+		require.NoError(t, err)
+		require.Len(t, f.Body, 100)
+	}
+	assert.LessOrEqual(t, cr.reads, 2+len(in)/(defaultBufSize/2), "reads of a firehose")
+	_, err := d.Decode()
+	require.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, idleSize, len(d.buf), "after a short read the decoder waits in its idle buffer")
+}
