@@ -133,7 +133,7 @@ func (c *Conn) Info() (ConnectInfo, bool) {
 // ReadyToSend reports whether a send would be queued without waiting.
 func (c *Conn) ReadyToSend() bool {
 	l := c.link.Load()
-	return l != nil && len(l.credits) < cap(l.credits)
+	return l != nil && len(l.credits) < cap(l.credits) && l.out.hasRoom()
 }
 
 func (c *Conn) log(level int, typ, msg string) {
@@ -264,15 +264,18 @@ func (c *Conn) Interrupt() {
 // Send queues a frame for the writer. With wait, it returns once the frame
 // is written (or, with receipt > 0, once the broker confirmed it);
 // otherwise once it is queued. When the outgoing queue is full it waits
-// for room, bounded by ctx.
+// for room, bounded by ctx. Send does not keep f, nor its body, once it
+// returns: a plain frame is encoded into the writer's buffer at once,
+// another is copied.
 func (c *Conn) Send(ctx context.Context, f *frames.Frame, receipt time.Duration, wait bool) error {
-	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, wait || receipt > 0)
+	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, wait || receipt > 0, false)
 }
 
 // TrySend queues f for the writer if the outgoing queue has room right now
 // and reports whether it did; it never waits. A frame it queued is
 // written later or, if the connection ends first, lost with it, as with
-// Send without wait.
+// Send without wait. A frame that cannot be encoded is refused with its
+// error. Like Send, it does not keep f.
 func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 	l := c.link.Load()
 	if l == nil {
@@ -288,16 +291,45 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 	default:
 		return false, nil
 	}
-	c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f, credit: true})
+	if c.direct(f) {
+		switch st, err := l.out.append(f, true); st {
+		case appendedOK:
+			return true, nil
+		case appendedFailed:
+			<-l.credits
+			return false, err
+		case appendedFull:
+			<-l.credits
+			return false, nil
+		}
+	}
+	l.out.post(&writeFrame{frame: keep(f), credit: true})
 	return true, nil
 }
 
 // SendRaw queues bytes to be written exactly as given.
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
-	return c.write(ctx, &writeFrame{raw: raw}, true)
+	return c.write(ctx, &writeFrame{raw: raw}, true, true)
 }
 
-func (c *Conn) write(ctx context.Context, wf *writeFrame, wait bool) error {
+// writeAck queues an ACK or NACK the engine made and nobody waits for (a
+// handler's return, a dead-lettered message), on l. It holds no token of
+// the outgoing queue, as before: an ACK never waits behind sends.
+func (c *Conn) writeAck(l *link, f *frames.Frame) {
+	if c.direct(f) {
+		if st, _ := l.out.append(f, false); st == appendedOK {
+			return
+		}
+		// Full or behind writeFrames: the mailbox keeps it in order.
+	}
+	l.out.post(&writeFrame{frame: f})
+}
+
+// write queues wf (waiting for a token of the outgoing queue, and with
+// wait for the outcome). owned says wf's frame is the engine's: else it
+// is copied before it is queued through the writer's mailbox, so that
+// the caller may reuse it once write returns.
+func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) error {
 	l := c.link.Load()
 	if l == nil {
 		select {
@@ -324,7 +356,20 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait bool) error {
 	if wait {
 		wf.reply = make(chan error, 1)
 	}
-	c.eng.sys.Root.Send(l.writer, wf)
+	queued := false
+	if wf.frame != nil && wf.receipt == 0 && c.direct(wf.frame) {
+		done, err := c.writeDirect(ctx, l, wf.frame, wf.reply)
+		if err != nil {
+			return err
+		}
+		queued = done
+	}
+	if !queued {
+		if !owned && wf.frame != nil {
+			wf.frame = keep(wf.frame)
+		}
+		l.out.post(wf)
+	}
 	if !wait {
 		return nil
 	}
@@ -423,7 +468,41 @@ func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receip
 		return err
 	}
 	c.countAck(f.Command, m.AckID)
-	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true)
+	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
+}
+
+// writeDirect encodes f into l's writer buffer for a sender holding a
+// token of the outgoing queue, waiting (bounded by ctx) while the buffer is
+// full; reply, when set, hears the outcome of the write. done false:
+// writeFrames are on their way, so f must follow them through the
+// mailbox. On an error the token is given back.
+func (c *Conn) writeDirect(ctx context.Context, l *link, f *frames.Frame, reply chan error) (done bool, err error) {
+	waited := false
+	for {
+		switch st, err := l.out.appendReply(f, true, reply); st {
+		case appendedOK:
+			if waited {
+				l.out.passRoom()
+			}
+			return true, nil
+		case appendedFailed:
+			<-l.credits
+			return true, err
+		case appendedBehind:
+			return false, nil
+		}
+		waited = true
+		select {
+		case <-l.out.roomSignal():
+		case <-l.lost:
+			return true, l.lostErr()
+		case <-ctx.Done():
+			<-l.credits
+			return true, ctxErr(ctx)
+		case <-c.closed:
+			return true, ErrClosed
+		}
+	}
 }
 
 func (c *Conn) countAck(cmd frames.Command, id string) {

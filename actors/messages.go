@@ -138,8 +138,6 @@ type flushRequested struct{}
 
 type writeHeartbeat struct{}
 
-type versionNegotiated struct{ v frames.Version }
-
 type rateTick struct{}
 
 // Commands to a subscription.

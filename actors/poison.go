@@ -113,7 +113,7 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 	s.failures.settled(spec, m)
 	if f, err := ackFrame(l.version, m, false, ""); err == nil {
 		s.c.countAck(f.Command, m.AckID)
-		s.c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f})
+		s.c.writeAck(l, f)
 	}
 	return true
 }

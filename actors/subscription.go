@@ -81,7 +81,7 @@ func (s *subscription) deliver(m *messageDelivered) {
 		return
 	}
 	s.c.countAck(f.Command, msg.AckID)
-	s.c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f})
+	s.c.writeAck(l, f)
 }
 
 func (s *subscription) message(m *messageDelivered, l *link) *Message {
