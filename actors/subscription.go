@@ -24,8 +24,20 @@ type subscription struct {
 
 func (s *subscription) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
-	case *messageDelivered:
-		s.deliver(m)
+	case *messagesDelivered:
+		for i := range m.msgs {
+			msg := &m.msgs[i]
+			select {
+			case <-s.rt.done:
+				// Unsubscribed: the rest of the batch is not handled
+				// (the broker redelivers what needed an ACK).
+				s.rt.release(msg.size)
+				continue
+			default:
+			}
+			msg.describe(m.version)
+			s.deliver(msg)
+		}
 	case *quiesce:
 		// Every message queued before it is handled or skipped, and the
 		// ACKs asked for are with the writer, ahead of DISCONNECT.
@@ -40,18 +52,17 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 	ctx.Stop(ctx.Self())
 }
 
-func (s *subscription) deliver(m *messageDelivered) {
-	defer s.rt.release(m.size)
+func (s *subscription) deliver(msg *Message) {
+	defer s.rt.release(msg.size)
 	// The connection now, not the one this message's turn in the mailbox
 	// would say: a message may wait here while its connection dies.
 	l := s.c.link.Load()
-	msg := s.message(m, l)
 	if msg.NeedsAck() {
 		// The broker redelivers what needs an ACK and was not handled:
 		// a message of a connection that has ended (its ACK could not
 		// go to the connection it came on), or one queued when
 		// Disconnect began.
-		if l == nil || l.gen != m.gen || s.rt.draining.Load() {
+		if l == nil || l.gen != msg.gen || s.rt.draining.Load() {
 			s.c.stats.Dropped.Add(1)
 			return
 		}
@@ -69,7 +80,7 @@ func (s *subscription) deliver(m *messageDelivered) {
 	if !msg.NeedsAck() || action == AckNone {
 		return
 	}
-	if l = s.c.link.Load(); l == nil || l.gen != m.gen {
+	if l = s.c.link.Load(); l == nil || l.gen != msg.gen {
 		return // the connection died during the handler: the broker redelivers
 	}
 	if panicked && l.version < frames.V11 {
@@ -82,28 +93,6 @@ func (s *subscription) deliver(m *messageDelivered) {
 	}
 	s.c.countAck(f.Command, msg.AckID)
 	s.c.writeAck(l, f)
-}
-
-func (s *subscription) message(m *messageDelivered, l *link) *Message {
-	f := m.frame
-	msg := &Message{
-		Subscription: s.spec.ID,
-		MessageID:    f.Header(frames.HdrMessageID),
-		Destination:  f.Header(frames.HdrDestination),
-		ContentType:  f.Header(frames.HdrContentType),
-		Headers:      f.Headers,
-		Body:         f.Body,
-		Redelivered:  f.Header(frames.HdrRedelivered) == "true",
-		gen:          m.gen,
-		rt:           s.rt,
-	}
-	msg.AckID = msg.MessageID
-	if l != nil && l.gen == m.gen && l.version >= frames.V12 {
-		if a, ok := f.Headers.Get(frames.HdrAck); ok {
-			msg.AckID = a
-		}
-	}
-	return msg
 }
 
 // handle runs the user's handler; a panic in it is reported and the

@@ -125,8 +125,9 @@ type Message struct {
 	Body         []byte
 	Redelivered  bool
 
-	gen uint64 // the connection it came on
-	rt  *route // its subscription's
+	gen  uint64 // the connection it came on
+	rt   *route // its subscription's
+	size int64  // what it counts against its queue's byte bound
 }
 
 // NeedsAck reports whether the broker expects an ACK or NACK for m.

@@ -112,7 +112,7 @@ func TestOneValuePerSetting(t *testing.T) {
 	assert.Equal(t, "u", s.User())
 	assert.Equal(t, "pw", s.Password())
 	assert.Equal(t, "text/x", s.ContentType())
-	assert.Equal(t, []Header{{"a", "1"}}, s.Headers())
+	assert.Equal(t, []Header{{Key: "a", Value: "1"}}, s.Headers())
 	assert.Equal(t, 1500, s.IncomingHeartbeat())
 	assert.Equal(t, 2000, s.OutgoingHeartbeat())
 	assert.True(t, s.RequestReceipts())

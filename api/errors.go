@@ -222,10 +222,7 @@ func toError(err error, def int, scrub func(string) string) *Error {
 		}
 		var cause error = err
 		if changed || scrub(se.Message) != se.Message {
-			clean := &actors.ServerError{Message: scrub(se.Message), Body: body}
-			for _, h := range hs {
-				clean.Headers = append(clean.Headers, frames.Header{Key: h.Key, Value: h.Value})
-			}
+			clean := &actors.ServerError{Message: scrub(se.Message), Body: body, Headers: append(frames.Headers(nil), hs...)}
 			cause = clean
 		}
 		return &Error{Code: CodeServerError, Message: scrub(msg), Headers: hs, Body: body, cause: cause}

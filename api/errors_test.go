@@ -67,7 +67,7 @@ func TestServerErrorCarriesFrame(t *testing.T) {
 	se := &actors.ServerError{Message: "denied", Headers: frames.Headers{{Key: "message", Value: "denied"}, {Key: "x", Value: "1"}}, Body: []byte("details")}
 	e := toError(se, CodeOther, func(s string) string { return s })
 	assert.Equal(t, CodeServerError, e.Code)
-	assert.Equal(t, []Header{{"message", "denied"}, {"x", "1"}}, e.Headers)
+	assert.Equal(t, []Header{{Key: "message", Value: "denied"}, {Key: "x", Value: "1"}}, e.Headers)
 	assert.Equal(t, []byte("details"), e.Body)
 	var got *actors.ServerError
 	assert.True(t, errors.As(e, &got))

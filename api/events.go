@@ -103,7 +103,7 @@ type MessageInEvent struct {
 	// acknowledges every earlier message too).
 	Ack bool
 
-	msg     *actors.Message
+	msg     actors.Message // the engine's, for Ack and Nack
 	settled atomic.Bool
 }
 
@@ -111,7 +111,7 @@ type MessageInEvent struct {
 func (e *MessageInEvent) Text() string { return string(e.Data) }
 
 // NeedsAck reports whether the broker expects an ACK or NACK.
-func (e *MessageInEvent) NeedsAck() bool { return e.msg != nil && e.msg.NeedsAck() }
+func (e *MessageInEvent) NeedsAck() bool { return e.msg.NeedsAck() }
 
 // MessageOutEvent follows a message written to the connection.
 type MessageOutEvent struct {

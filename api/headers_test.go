@@ -47,7 +47,7 @@ func TestCustomHeadersCannotForgeTheClientsOwn(t *testing.T) {
 			h, p := hostPort(t, b.Addr())
 			requireRefused(t, opt.Connect(h, p), key)
 
-			_, err = s.SubscribeWith(context.Background(), "/queue/a", SubscribeOptions{Headers: []Header{{key, "x"}}})
+			_, err = s.SubscribeWith(context.Background(), "/queue/a", SubscribeOptions{Headers: []Header{{Key: key, Value: "x"}}})
 			requireRefused(t, err, key)
 		})
 	}
@@ -90,7 +90,7 @@ func TestUnencodableInputRefusedWhenGiven(t *testing.T) {
 			return err
 		}},
 		{"SubscribeOptions.Headers", "selector", func() error {
-			_, err := s.SubscribeWith(ctx, "/queue/a", SubscribeOptions{Headers: []Header{{"selector", "a\x00"}}})
+			_, err := s.SubscribeWith(ctx, "/queue/a", SubscribeOptions{Headers: []Header{{Key: "selector", Value: "a\x00"}}})
 			return err
 		}},
 	} {
@@ -166,7 +166,7 @@ func TestUnencodableInTheNegotiatedVersionRefusedBeforeQueueing(t *testing.T) {
 			requireRefused(t, s.SendMessage(bad, "x"), "destination")
 			_, err := s.Subscribe(bad, false)
 			requireRefused(t, err, "destination")
-			_, err = s.SubscribeWith(context.Background(), "/queue/a", SubscribeOptions{Headers: []Header{{"selector", tt.value}}})
+			_, err = s.SubscribeWith(context.Background(), "/queue/a", SubscribeOptions{Headers: []Header{{Key: "selector", Value: tt.value}}})
 			requireRefused(t, err, "selector")
 			requireRefused(t, s.BeginTransaction("t"+tt.value), "transaction")
 			assert.Empty(t, s.OpenTransactions())

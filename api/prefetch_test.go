@@ -33,7 +33,7 @@ func TestSubscribePrefetch(t *testing.T) {
 		{"none by default with ManualAck", nil, "", SubscribeOptions{AckMode: AckClientIndividual, ManualAck: true}, 0},
 		{"ManualAck with a prefetch asked", nil, "", SubscribeOptions{AckMode: AckClientIndividual, ManualAck: true, Prefetch: 9}, 9},
 		{"none for auto", nil, "", SubscribeOptions{AckMode: AckAuto, Prefetch: 5}, 0},
-		{"a header by hand", nil, "", SubscribeOptions{AckMode: AckClient, Headers: []Header{{"prefetch-count", "4"}}}, 4},
+		{"a header by hand", nil, "", SubscribeOptions{AckMode: AckClient, Headers: []Header{{Key: "prefetch-count", Value: "4"}}}, 4},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBroker(t, sim.WithFrameLog(64))
@@ -69,7 +69,7 @@ func TestPrefetchSettingAndConflicts(t *testing.T) {
 	b := newBroker(t)
 	s = connectTo(t, b, "1.2")
 	for _, h := range []string{"prefetch-count", "activemq.prefetchSize"} {
-		_, err = s.SubscribeWith(context.Background(), "/queue/p", SubscribeOptions{AckMode: AckClient, Prefetch: 3, Headers: []Header{{h, "4"}}})
+		_, err = s.SubscribeWith(context.Background(), "/queue/p", SubscribeOptions{AckMode: AckClient, Prefetch: 3, Headers: []Header{{Key: h, Value: "4"}}})
 		assert.ErrorIs(t, err, ErrInvalidArgument, "Prefetch and %s disagree", h)
 	}
 	assert.Empty(t, s.Subscriptions())

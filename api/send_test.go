@@ -53,7 +53,7 @@ func TestSendCustomHeaders(t *testing.T) {
 	s := connectTo(t, b, "1.2", WithHeader("from-option", "1"))
 	require.NoError(t, s.AddHeader("priority", "5"))
 	require.NoError(t, s.AddHeader("content-type", "text/override"))
-	assert.Equal(t, []Header{{"from-option", "1"}, {"priority", "5"}, {"content-type", "text/override"}}, s.Headers())
+	assert.Equal(t, []Header{{Key: "from-option", Value: "1"}, {Key: "priority", Value: "5"}, {Key: "content-type", Value: "text/override"}}, s.Headers())
 	assert.ErrorIs(t, s.AddHeader("", "x"), ErrInvalidArgument)
 	assert.ErrorIs(t, s.AddHeader("a:b", "x"), ErrInvalidArgument)
 

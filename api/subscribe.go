@@ -201,10 +201,12 @@ func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 		Destination:    m.Destination,
 		ContentType:    m.ContentType,
 		Data:           m.Body,
-		Headers:        fromFrameHeaders(m.Headers, collapse),
+		Headers:        messageHeaders(m.Headers, collapse),
 		Redelivered:    m.Redelivered,
 		Ack:            true,
-		msg:            m,
+		// A copy: the engine's message lives among the others handed
+		// over with it, which an event kept by the program would keep.
+		msg: *m,
 	}
 }
 
@@ -214,8 +216,7 @@ func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
 	manual := s.cfg.manualEvents
 	s.mu.Unlock()
 	ev := sub.event(m)
-	hs := ev.Headers
-	s.parsed.Store(&hs)
+	s.parsed.Store(&ev.Headers)
 	h := sub.handler
 	if h == nil {
 		s.hmu.RLock()
@@ -306,7 +307,7 @@ func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ev *MessageInEvent
 	if !cfg.requestAckReceipts {
 		receipt = 0
 	}
-	return eng.Ack(ctx, ev.msg, nack, cfg.ackTransactionID, receipt)
+	return eng.Ack(ctx, &ev.msg, nack, cfg.ackTransactionID, receipt)
 }
 
 // Ack acknowledges a message of a subscription that needs
@@ -322,7 +323,7 @@ func (s *STOMP) Ack(ctx context.Context, ev *MessageInEvent) error { return s.ac
 func (s *STOMP) Nack(ctx context.Context, ev *MessageInEvent) error { return s.ackCall(ctx, ev, true) }
 
 func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) error {
-	if ev == nil || ev.msg == nil || !ev.msg.NeedsAck() {
+	if ev == nil || !ev.msg.NeedsAck() {
 		return ErrNoAck
 	}
 	eng, err := s.connected()

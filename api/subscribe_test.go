@@ -242,7 +242,7 @@ func TestSubscribeWithOptions(t *testing.T) {
 	id, err := s.SubscribeWith(context.Background(), "/queue/opts", SubscribeOptions{
 		ID:        "mine",
 		AckMode:   AckClient,
-		Headers:   []Header{{"prefetch-count", "1"}},
+		Headers:   []Header{{Key: "prefetch-count", Value: "1"}},
 		QueueSize: 4,
 		OnFull:    FullBlock,
 		Handler:   func(e *MessageInEvent) { own <- e },

@@ -8,20 +8,11 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// Header is one STOMP header.
-type Header struct {
-	Key   string
-	Value string
-}
-
-// String renders the header as "key:value", with the value of a secret
-// header (passcode, authorization, ...) redacted.
-func (h Header) String() string {
-	if frames.IsSecretHeader(h.Key) {
-		return h.Key + ":<redacted>"
-	}
-	return h.Key + ":" + h.Value
-}
+// Header is one STOMP header: the codec's own type, so that a message's
+// headers reach a handler as they were decoded, without a copy. Its
+// String renders "key:value", with the value of a secret header
+// (passcode, authorization, ...) redacted.
+type Header = frames.Header
 
 // Subscription is one live subscription, as listed by Subscriptions.
 type Subscription struct {
@@ -321,11 +312,7 @@ func toFrameHeaders(hs []Header) frames.Headers {
 	if len(hs) == 0 {
 		return nil
 	}
-	out := make(frames.Headers, len(hs))
-	for i, h := range hs {
-		out[i] = frames.Header{Key: h.Key, Value: h.Value}
-	}
-	return out
+	return append(frames.Headers(nil), hs...)
 }
 
 // fromFrameHeaders copies headers; collapse keeps only the first of
@@ -339,9 +326,26 @@ func fromFrameHeaders(hs frames.Headers, collapse bool) []Header {
 		if collapse && hasKey(out, h.Key) {
 			continue
 		}
-		out = append(out, Header{Key: h.Key, Value: h.Value})
+		out = append(out, h)
 	}
 	return out
+}
+
+// messageHeaders are a message's headers for its event: the decoded list
+// itself (the message's own, so nothing is copied), unless collapse has
+// repeated keys to drop.
+func messageHeaders(hs frames.Headers, collapse bool) []Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	if collapse {
+		for i := 1; i < len(hs); i++ {
+			if hasKey(hs[:i], hs[i].Key) {
+				return fromFrameHeaders(hs, true)
+			}
+		}
+	}
+	return hs
 }
 
 func hasKey(hs []Header, key string) bool {

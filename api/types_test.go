@@ -35,8 +35,8 @@ func TestTypesPrintWithoutSecrets(t *testing.T) {
 	for ft, name := range map[FirewallType]string{FirewallNone: "none", FirewallTunnel: "tunnel", FirewallSOCKS4: "socks4", FirewallSOCKS5: "socks5", 42: "FirewallType(42)"} {
 		assert.Equal(t, name, ft.String())
 	}
-	assert.Equal(t, "passcode:<redacted>", Header{"passcode", "x"}.String())
-	assert.Equal(t, "k:v", Header{"k", "v"}.String())
+	assert.Equal(t, "passcode:<redacted>", Header{Key: "passcode", Value: "x"}.String())
+	assert.Equal(t, "k:v", Header{Key: "k", Value: "v"}.String())
 	assert.Equal(t, actors.FullBlock, FullBlock.engine())
 	assert.Equal(t, actors.FullDrop, FullDrop.engine())
 	assert.Equal(t, actors.FullError, FullError.engine())

@@ -121,3 +121,12 @@ func (h Headers) Clone() Headers {
 	copy(out, h)
 	return out
 }
+
+// String renders the header as "key:value", with the value of a secret
+// header (passcode, authorization, ...) redacted.
+func (h Header) String() string {
+	if IsSecretHeader(h.Key) {
+		return h.Key + ":<redacted>"
+	}
+	return h.Key + ":" + h.Value
+}
