@@ -31,6 +31,7 @@ type Conn struct {
 	subSeq atomic.Uint64
 
 	logFrames atomic.Bool
+	logLevel  atomic.Int32 // the most detailed LogEvent the sink takes
 	// quietSends stops the per-SEND MessageOutEvent when nobody listens
 	// to it, so the hot path does not feed the sink for nothing.
 	quietSends atomic.Bool
@@ -74,6 +75,7 @@ func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
 		c.logger = discardLogger
 	}
 	c.logFrames.Store(opts.LogFrames)
+	c.logLevel.Store(LogDebug)
 	c.session = e.spawn(e.sys.Root, &session{c: c})
 	return c, nil
 }
@@ -136,6 +138,28 @@ func (c *Conn) ReadyToSend() bool {
 	return l != nil && len(l.credits) < cap(l.credits) && l.out.hasRoom()
 }
 
+// logs reports whether a line of level is wanted: by the sink (up to the
+// level SetLogLevel set) or by the logger. A line nobody wants is not
+// even made on the hot paths.
+func (c *Conn) logs(level int) bool {
+	return level <= int(c.logLevel.Load()) || c.logger.Enabled(context.Background(), slogLevel(level))
+}
+
+func slogLevel(level int) slog.Level {
+	switch level {
+	case LogError:
+		return slog.LevelError
+	case LogInfo:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
+
+// SetLogLevel sets the most detailed LogEvent the sink takes (LogError
+// to LogDebug, the default); a line past it reaches only the logger,
+// when the logger wants it.
+func (c *Conn) SetLogLevel(level int) { c.logLevel.Store(int32(level)) }
+
 func (c *Conn) log(level int, typ, msg string) {
 	switch level {
 	case LogError:
@@ -145,7 +169,9 @@ func (c *Conn) log(level int, typ, msg string) {
 	default:
 		c.logger.Debug(msg, "type", typ)
 	}
-	c.emit(&LogEvent{Level: level, Type: typ, Message: msg})
+	if level <= int(c.logLevel.Load()) {
+		c.emit(&LogEvent{Level: level, Type: typ, Message: msg})
+	}
 }
 
 func (c *Conn) lookupRoute(f *frames.Frame) *route {
@@ -511,7 +537,9 @@ func (c *Conn) countAck(cmd frames.Command, id string) {
 	} else {
 		c.stats.Acks.Add(1)
 	}
-	c.log(LogVerbose, "ack", cmd.String()+" "+id)
+	if c.logs(LogVerbose) {
+		c.log(LogVerbose, "ack", cmd.String()+" "+id)
+	}
 }
 
 // Begin opens a transaction.

@@ -440,3 +440,39 @@ func TestMessagesBeforeTheEndAreHandled(t *testing.T) {
 	}
 	require.Equal(t, int64(n), c.Stats().MessagesIn)
 }
+
+// A handler's ACK is encoded straight into the writer's buffer; its log
+// line is made only when the sink takes verbose lines (or the logger
+// wants them).
+func TestAckLogLinesOnlyWhenWanted(t *testing.T) {
+	for _, level := range []int{LogInfo, LogVerbose} {
+		t.Run(itoa(level), func(t *testing.T) {
+			const n = 20
+			srv, got := newBroker(t, connectedFrame("1.2"), onSubscribe(func(f *frames.Frame) string {
+				var b strings.Builder
+				for i := range n {
+					b.WriteString(message(frames.V12, f.Header("id"), "m"+itoa(i), f.Header("destination"), "x"))
+				}
+				return b.String()
+			}))
+			c, rec := newTestClient(t, ConnOptions{})
+			c.SetLogLevel(level)
+			connectTo(t, c, srv.addr(), ConnectConfig{})
+			expectFrame(t, got, frames.CmdConnect)
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, Handler: func(*Message) AckAction { return AckAck }})
+			require.NoError(t, err)
+			expectFrame(t, got, frames.CmdSubscribe)
+			for i := range n {
+				requireAck(t, expectFrame(t, got, frames.CmdAck), frames.V12, "", "m"+itoa(i), "")
+			}
+			lines := count(rec, func(e *LogEvent) bool { return e.Type == "ack" })
+			if level >= LogVerbose {
+				require.Equal(t, n, lines)
+			} else {
+				require.Zero(t, lines)
+				require.Zero(t, count(rec, func(e *LogEvent) bool { return e.Level > level }), "no line past the level")
+			}
+			require.Equal(t, int64(n), c.Stats().Acks)
+		})
+	}
+}

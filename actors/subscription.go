@@ -86,13 +86,13 @@ func (s *subscription) deliver(msg *Message) {
 	if panicked && l.version < frames.V11 {
 		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
 	}
-	f, err := ackFrame(l.version, msg, action == AckNack, "")
-	if err != nil {
+	var a ack // encoded at once, or copied: it stays here
+	if err := a.build(l.version, msg, action == AckNack, ""); err != nil {
 		s.c.emit(&ErrorEvent{Err: err})
 		return
 	}
-	s.c.countAck(f.Command, msg.AckID)
-	s.c.writeAck(l, f)
+	s.c.countAck(a.f.Command, msg.AckID)
+	s.c.writeAck(l, &a.f)
 }
 
 // handle runs the user's handler; a panic in it is reported and the
@@ -117,26 +117,42 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 }
 
 func ackFrame(v frames.Version, msg *Message, nack bool, tx string) (*frames.Frame, error) {
-	cmd := frames.CmdAck
+	a := new(ack)
+	if err := a.build(v, msg, nack, tx); err != nil {
+		return nil, err
+	}
+	return &a.f, nil
+}
+
+// ack is an ACK or NACK frame with room for its headers, so that one
+// made where it is written costs no allocation.
+type ack struct {
+	f frames.Frame
+	h [3]frames.Header
+}
+
+func (a *ack) build(v frames.Version, msg *Message, nack bool, tx string) error {
+	a.f.Command = frames.CmdAck
 	if nack {
 		if v < frames.V11 {
-			return nil, errors.New("stomp: NACK needs STOMP 1.1 or later")
+			return errors.New("stomp: NACK needs STOMP 1.1 or later")
 		}
-		cmd = frames.CmdNack
+		a.f.Command = frames.CmdNack
 	}
-	var f *frames.Frame
+	hs := a.h[:0]
 	switch {
 	case v >= frames.V12:
-		f = frames.New(cmd, frames.HdrID, msg.AckID)
+		hs = append(hs, frames.Header{Key: frames.HdrID, Value: msg.AckID})
 	case v == frames.V11:
-		f = frames.New(cmd, frames.HdrMessageID, msg.MessageID, frames.HdrSubscription, msg.Subscription)
+		hs = append(hs, frames.Header{Key: frames.HdrMessageID, Value: msg.MessageID}, frames.Header{Key: frames.HdrSubscription, Value: msg.Subscription})
 	default:
-		f = frames.New(cmd, frames.HdrMessageID, msg.MessageID)
+		hs = append(hs, frames.Header{Key: frames.HdrMessageID, Value: msg.MessageID})
 	}
 	if tx != "" {
-		f.Headers.Add(frames.HdrTransaction, tx)
+		hs = append(hs, frames.Header{Key: frames.HdrTransaction, Value: tx})
 	}
-	return f, nil
+	a.f.Headers = hs
+	return nil
 }
 
 // errEarlierConnection explains why a message of an ended connection
