@@ -2,6 +2,7 @@ package actors
 
 import (
 	"net"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -220,6 +221,10 @@ type handingOn struct{ r *reader }
 func (h handingOn) Read(p []byte) (int, error) {
 	if len(h.r.batches) > 0 {
 		h.r.handOn()
+		// Let the subscription just woken run here and now: a read that
+		// finds nothing goes through the poller, long enough for an idle
+		// thread to be woken and take it away, which costs more.
+		runtime.Gosched()
 	}
 	return h.r.conn.Read(p)
 }
