@@ -33,9 +33,6 @@ type route struct {
 	// that need an ACK and have not started are no longer handled (the
 	// broker redelivers them).
 	draining atomic.Bool
-	// lastBatch is how many messages the reader last handed on at once
-	// (a hint; the readers of successive connections may overlap).
-	lastBatch atomic.Int32
 }
 
 // newRoute makes the route of a subscription.
@@ -161,10 +158,13 @@ type reader struct {
 	// Touched by the reader's goroutine only.
 	sys     *actor.ActorSystem
 	batches []batch        // one per route with messages waiting
+	free    [][]Message    // empty batch slices, for the next batches
+	idle    bool           // the last read did not fill the decoder's buffer
 	version frames.Version // the connection's, once CONNECTED named it
 }
 
-// batch is the messages gathered for one route.
+// batch is the messages gathered for one route, in a slice the reader
+// reuses: each batch handed on is copied into a slice of its exact size.
 type batch struct {
 	rt   *route
 	msgs []Message
@@ -179,20 +179,35 @@ func (r *reader) handOn() {
 	for i := range r.batches {
 		r.send(&r.batches[i])
 	}
+	for i := range r.batches {
+		r.free = append(r.free, r.batches[i].msgs)
+	}
 	clear(r.batches)
 	r.batches = r.batches[:0]
 }
 
-// send hands b's messages to its subscription and empties it.
-func (r *reader) send(b *batch) {
-	b.rt.lastBatch.Store(int32(len(b.msgs)))
-	r.sys.Root.Send(b.rt.pid, &messagesDelivered{msgs: b.msgs, version: r.version})
-	b.msgs = nil
+// spare returns an empty slice to gather a batch in: one the reader used
+// before, or a new one. A reader that is about to wait for the socket
+// keeps none (see handingOn), so an idle connection holds none.
+func (r *reader) spare() []Message {
+	if n := len(r.free); n > 0 {
+		s := r.free[n-1]
+		r.free = r.free[:n-1]
+		return s
+	}
+	return make([]Message, 0, 16)
 }
 
-// add puts m in its route's batch, handing the batch on once full. A
-// batch starts with room for as many messages as the route's last one
-// held.
+// send hands b's messages to its subscription and empties it.
+func (r *reader) send(b *batch) {
+	msgs := make([]Message, len(b.msgs))
+	copy(msgs, b.msgs)
+	clear(b.msgs) // the reader keeps no message alive
+	b.msgs = b.msgs[:0]
+	r.sys.Root.Send(b.rt.pid, &messagesDelivered{msgs: msgs, version: r.version})
+}
+
+// add puts m in its route's batch, handing the batch on once full.
 func (r *reader) add(rt *route, m *Message) {
 	var b *batch
 	for i := range r.batches {
@@ -202,11 +217,8 @@ func (r *reader) add(rt *route, m *Message) {
 		}
 	}
 	if b == nil {
-		r.batches = append(r.batches, batch{rt: rt})
+		r.batches = append(r.batches, batch{rt: rt, msgs: r.spare()})
 		b = &r.batches[len(r.batches)-1]
-	}
-	if b.msgs == nil {
-		b.msgs = make([]Message, 0, max(int(rt.lastBatch.Load()), 4))
 	}
 	b.msgs = append(b.msgs, *m)
 	if len(b.msgs) >= maxBatch {
@@ -219,14 +231,22 @@ func (r *reader) add(rt *route, m *Message) {
 type handingOn struct{ r *reader }
 
 func (h handingOn) Read(p []byte) (int, error) {
-	if len(h.r.batches) > 0 {
-		h.r.handOn()
+	r := h.r
+	if len(r.batches) > 0 {
+		r.handOn()
 		// Let the subscription just woken run here and now: a read that
 		// finds nothing goes through the poller, long enough for an idle
 		// thread to be woken and take it away, which costs more.
 		runtime.Gosched()
 	}
-	return h.r.conn.Read(p)
+	if r.idle {
+		// The last read did not fill the buffer: this one may wait.
+		clear(r.free)
+		r.free = r.free[:0]
+	}
+	n, err := r.conn.Read(p)
+	r.idle = n < len(p)
+	return n, err
 }
 
 func (r *reader) Receive(ctx actor.Context) {

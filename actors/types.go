@@ -114,7 +114,10 @@ type SubscriptionInfo struct {
 	Delivered       int64 // messages received for it so far
 }
 
-// Message is one MESSAGE frame delivered to a subscription.
+// Message is one MESSAGE frame delivered to a subscription. Its Headers
+// and Body are its own. The messages of a subscription are handed over
+// in batches, and a *Message points into one: to keep a message after
+// its handler returned, keep a copy (*m), which keeps nothing else alive.
 type Message struct {
 	Subscription string
 	MessageID    string
