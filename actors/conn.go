@@ -135,7 +135,7 @@ func (c *Conn) Info() (ConnectInfo, bool) {
 // ReadyToSend reports whether a send would be queued without waiting.
 func (c *Conn) ReadyToSend() bool {
 	l := c.link.Load()
-	return l != nil && len(l.credits) < cap(l.credits) && l.out.hasRoom()
+	return l != nil && !l.credits.full() && l.out.hasRoom()
 }
 
 // logs reports whether a line of level is wanted: by the sink (up to the
@@ -312,9 +312,7 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 		}
 		return false, ErrNotConnected
 	}
-	select {
-	case l.credits <- struct{}{}:
-	default:
+	if !l.credits.tryTake() {
 		return false, nil
 	}
 	if c.direct(f) {
@@ -322,10 +320,10 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 		case appendedOK:
 			return true, nil
 		case appendedFailed:
-			<-l.credits
+			l.credits.give(1)
 			return false, err
 		case appendedFull:
-			<-l.credits
+			l.credits.give(1)
 			return false, nil
 		}
 	}
@@ -365,18 +363,13 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 		}
 		return ErrNotConnected
 	}
-	select {
-	case l.credits <- struct{}{}:
-	default:
-		select {
-		case l.credits <- struct{}{}:
-		case <-l.lost:
-			return l.lostErr()
-		case <-ctx.Done():
-			return ctxErr(ctx)
-		case <-c.closed:
-			return ErrClosed
-		}
+	switch l.credits.take(ctx, l.lost, c.closed) {
+	case tookLost:
+		return l.lostErr()
+	case tookCtx:
+		return ctxErr(ctx)
+	case tookClosed:
+		return ErrClosed
 	}
 	wf.credit = true
 	if wait {
@@ -512,7 +505,7 @@ func (c *Conn) writeDirect(ctx context.Context, l *link, f *frames.Frame, reply 
 			}
 			return true, nil
 		case appendedFailed:
-			<-l.credits
+			l.credits.give(1)
 			return true, err
 		case appendedBehind:
 			return false, nil
@@ -523,7 +516,7 @@ func (c *Conn) writeDirect(ctx context.Context, l *link, f *frames.Frame, reply 
 		case <-l.lost:
 			return true, l.lostErr()
 		case <-ctx.Done():
-			<-l.credits
+			l.credits.give(1)
 			return true, ctxErr(ctx)
 		case <-c.closed:
 			return true, ErrClosed

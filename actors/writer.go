@@ -288,7 +288,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 			lostErr = connectionLost(err)
 		}
 	}
-	wasFull := bytesFull || len(w.l.credits) == cap(w.l.credits)
+	wasFull := bytesFull || w.l.credits.full()
 	w.releaseCredits(credits)
 	for i, r := range replies {
 		if err != nil {
@@ -323,7 +323,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 		ctx.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
 		return
 	}
-	if wasFull && cap(w.l.credits) > 0 {
+	if wasFull && w.l.credits.max > 0 {
 		w.c.emit(&ReadyToSendEvent{})
 	}
 	// What gathered during the write is flushed next, behind whatever
@@ -358,21 +358,11 @@ func (w *writer) refuse(ctx actor.Context, m *writeFrame, err error) {
 }
 
 // releaseCredits gives back n tokens of the outgoing queue.
-func (w *writer) releaseCredits(n int) {
-	for range n {
-		select {
-		case <-w.l.credits:
-		default:
-		}
-	}
-}
+func (w *writer) releaseCredits(n int) { w.l.credits.give(n) }
 
 func (w *writer) release(p *writeFrame) {
 	if p.credit {
 		p.credit = false
-		select {
-		case <-w.l.credits:
-		default:
-		}
+		w.l.credits.give(1)
 	}
 }
