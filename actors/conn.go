@@ -463,7 +463,15 @@ func (c *Conn) Subscriptions() []SubscriptionInfo {
 // It goes to the writer straight from the caller; it returns once the
 // frame is written (or confirmed, with receipt > 0).
 func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receipt time.Duration) error {
-	if m == nil || m.rt == nil || !m.NeedsAck() {
+	if m == nil {
+		return ErrNoAck
+	}
+	return c.AckRef(ctx, m.Ref(), nack, tx, receipt)
+}
+
+// AckRef is Ack for a message named by its MessageRef.
+func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration) error {
+	if !m.NeedsAck() {
 		return ErrNoAck
 	}
 	// A message of an ended connection, or of an ended subscription, has
@@ -482,11 +490,11 @@ func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receip
 		return ErrUnknownSubscription
 	default:
 	}
-	f, err := ackFrame(l.version, m, nack, tx)
+	f, err := ackFrame(l.version, &m, nack, tx)
 	if err != nil {
 		return err
 	}
-	c.countAck(f.Command, m.AckID)
+	c.countAck(f.Command, m.ackID)
 	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
 }
 

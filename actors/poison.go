@@ -112,7 +112,7 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 	}
 	s.failures.settled(spec, m)
 	var a ack
-	if err := a.build(l.version, m, false, ""); err == nil {
+	if err := a.build(l.version, m.Subscription, m.MessageID, m.AckID, false, ""); err == nil {
 		s.c.countAck(a.f.Command, m.AckID)
 		s.c.writeAck(l, &a.f)
 	}

@@ -87,7 +87,7 @@ func (s *subscription) deliver(msg *Message) {
 		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
 	}
 	var a ack // encoded at once, or copied: it stays here
-	if err := a.build(l.version, msg, action == AckNack, ""); err != nil {
+	if err := a.build(l.version, msg.Subscription, msg.MessageID, msg.AckID, action == AckNack, ""); err != nil {
 		s.c.emit(&ErrorEvent{Err: err})
 		return
 	}
@@ -116,9 +116,9 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 	return s.spec.Handler(msg), false
 }
 
-func ackFrame(v frames.Version, msg *Message, nack bool, tx string) (*frames.Frame, error) {
+func ackFrame(v frames.Version, m *MessageRef, nack bool, tx string) (*frames.Frame, error) {
 	a := new(ack)
-	if err := a.build(v, msg, nack, tx); err != nil {
+	if err := a.build(v, m.subscription, m.messageID, m.ackID, nack, tx); err != nil {
 		return nil, err
 	}
 	return &a.f, nil
@@ -131,7 +131,9 @@ type ack struct {
 	h [3]frames.Header
 }
 
-func (a *ack) build(v frames.Version, msg *Message, nack bool, tx string) error {
+// build makes the ACK (or NACK) in version v of the message
+// subscription, messageID and ackID name.
+func (a *ack) build(v frames.Version, subscription, messageID, ackID string, nack bool, tx string) error {
 	a.f.Command = frames.CmdAck
 	if nack {
 		if v < frames.V11 {
@@ -142,11 +144,11 @@ func (a *ack) build(v frames.Version, msg *Message, nack bool, tx string) error 
 	hs := a.h[:0]
 	switch {
 	case v >= frames.V12:
-		hs = append(hs, frames.Header{Key: frames.HdrID, Value: msg.AckID})
+		hs = append(hs, frames.Header{Key: frames.HdrID, Value: ackID})
 	case v == frames.V11:
-		hs = append(hs, frames.Header{Key: frames.HdrMessageID, Value: msg.MessageID}, frames.Header{Key: frames.HdrSubscription, Value: msg.Subscription})
+		hs = append(hs, frames.Header{Key: frames.HdrMessageID, Value: messageID}, frames.Header{Key: frames.HdrSubscription, Value: subscription})
 	default:
-		hs = append(hs, frames.Header{Key: frames.HdrMessageID, Value: msg.MessageID})
+		hs = append(hs, frames.Header{Key: frames.HdrMessageID, Value: messageID})
 	}
 	if tx != "" {
 		hs = append(hs, frames.Header{Key: frames.HdrTransaction, Value: tx})

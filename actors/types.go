@@ -134,4 +134,24 @@ type Message struct {
 }
 
 // NeedsAck reports whether the broker expects an ACK or NACK for m.
-func (m *Message) NeedsAck() bool { return m.rt != nil && m.rt.mode != AckAuto && m.rt.mode != "" }
+func (m *Message) NeedsAck() bool { return needsAck(m.rt) }
+
+func needsAck(rt *route) bool { return rt != nil && rt.mode != AckAuto && rt.mode != "" }
+
+// MessageRef is what acknowledging a message takes (see Conn.AckRef): a
+// small value, which keeps none of the message's headers or body alive,
+// for whoever acknowledges it after its handler returned.
+type MessageRef struct {
+	subscription, messageID, ackID string
+	gen                            uint64
+	rt                             *route
+}
+
+// Ref returns what acknowledging m takes.
+func (m *Message) Ref() MessageRef {
+	return MessageRef{subscription: m.Subscription, messageID: m.MessageID, ackID: m.AckID, gen: m.gen, rt: m.rt}
+}
+
+// NeedsAck reports whether the broker expects an ACK or NACK for the
+// message.
+func (r *MessageRef) NeedsAck() bool { return needsAck(r.rt) }

@@ -103,7 +103,7 @@ type MessageInEvent struct {
 	// acknowledges every earlier message too).
 	Ack bool
 
-	msg     actors.Message // the engine's, for Ack and Nack
+	msg     actors.MessageRef // the engine's, for Ack and Nack
 	settled atomic.Bool
 }
 

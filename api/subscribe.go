@@ -204,9 +204,10 @@ func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 		Headers:        messageHeaders(m.Headers, collapse),
 		Redelivered:    m.Redelivered,
 		Ack:            true,
-		// A copy: the engine's message lives among the others handed
-		// over with it, which an event kept by the program would keep.
-		msg: *m,
+		// What acknowledging it takes: the engine's message lives among
+		// the others handed over with it, which an event kept by the
+		// program would keep alive.
+		msg: m.Ref(),
 	}
 }
 
@@ -307,7 +308,7 @@ func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ev *MessageInEvent
 	if !cfg.requestAckReceipts {
 		receipt = 0
 	}
-	return eng.Ack(ctx, &ev.msg, nack, cfg.ackTransactionID, receipt)
+	return eng.AckRef(ctx, ev.msg, nack, cfg.ackTransactionID, receipt)
 }
 
 // Ack acknowledges a message of a subscription that needs
