@@ -31,6 +31,7 @@ type Conn struct {
 	subSeq atomic.Uint64
 
 	logFrames atomic.Bool
+	logLevel  atomic.Int32 // the most detailed LogEvent the sink takes
 	// quietSends stops the per-SEND MessageOutEvent when nobody listens
 	// to it, so the hot path does not feed the sink for nothing.
 	quietSends atomic.Bool
@@ -74,6 +75,7 @@ func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
 		c.logger = discardLogger
 	}
 	c.logFrames.Store(opts.LogFrames)
+	c.logLevel.Store(LogDebug)
 	c.session = e.spawn(e.sys.Root, &session{c: c})
 	return c, nil
 }
@@ -133,8 +135,30 @@ func (c *Conn) Info() (ConnectInfo, bool) {
 // ReadyToSend reports whether a send would be queued without waiting.
 func (c *Conn) ReadyToSend() bool {
 	l := c.link.Load()
-	return l != nil && len(l.credits) < cap(l.credits)
+	return l != nil && !l.credits.full() && l.out.hasRoom()
 }
+
+// logs reports whether a line of level is wanted: by the sink (up to the
+// level SetLogLevel set) or by the logger. A line nobody wants is not
+// even made on the hot paths.
+func (c *Conn) logs(level int) bool {
+	return level <= int(c.logLevel.Load()) || c.logger.Enabled(context.Background(), slogLevel(level))
+}
+
+func slogLevel(level int) slog.Level {
+	switch level {
+	case LogError:
+		return slog.LevelError
+	case LogInfo:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
+
+// SetLogLevel sets the most detailed LogEvent the sink takes (LogError
+// to LogDebug, the default); a line past it reaches only the logger,
+// when the logger wants it.
+func (c *Conn) SetLogLevel(level int) { c.logLevel.Store(int32(level)) }
 
 func (c *Conn) log(level int, typ, msg string) {
 	switch level {
@@ -145,7 +169,9 @@ func (c *Conn) log(level int, typ, msg string) {
 	default:
 		c.logger.Debug(msg, "type", typ)
 	}
-	c.emit(&LogEvent{Level: level, Type: typ, Message: msg})
+	if level <= int(c.logLevel.Load()) {
+		c.emit(&LogEvent{Level: level, Type: typ, Message: msg})
+	}
 }
 
 func (c *Conn) lookupRoute(f *frames.Frame) *route {
@@ -264,15 +290,18 @@ func (c *Conn) Interrupt() {
 // Send queues a frame for the writer. With wait, it returns once the frame
 // is written (or, with receipt > 0, once the broker confirmed it);
 // otherwise once it is queued. When the outgoing queue is full it waits
-// for room, bounded by ctx.
+// for room, bounded by ctx. Send does not keep f, nor its body, once it
+// returns: a plain frame is encoded into the writer's buffer at once,
+// another is copied.
 func (c *Conn) Send(ctx context.Context, f *frames.Frame, receipt time.Duration, wait bool) error {
-	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, wait || receipt > 0)
+	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, wait || receipt > 0, false)
 }
 
 // TrySend queues f for the writer if the outgoing queue has room right now
 // and reports whether it did; it never waits. A frame it queued is
 // written later or, if the connection ends first, lost with it, as with
-// Send without wait.
+// Send without wait. A frame that cannot be encoded is refused with its
+// error. Like Send, it does not keep f.
 func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 	l := c.link.Load()
 	if l == nil {
@@ -283,21 +312,48 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 		}
 		return false, ErrNotConnected
 	}
-	select {
-	case l.credits <- struct{}{}:
-	default:
+	if !l.credits.tryTake() {
 		return false, nil
 	}
-	c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f, credit: true})
+	if c.direct(f) {
+		switch st, err := l.out.append(f, true); st {
+		case appendedOK:
+			return true, nil
+		case appendedFailed:
+			l.credits.give(1)
+			return false, err
+		case appendedFull:
+			l.credits.give(1)
+			return false, nil
+		}
+	}
+	l.out.post(&writeFrame{frame: keep(f), credit: true})
 	return true, nil
 }
 
 // SendRaw queues bytes to be written exactly as given.
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
-	return c.write(ctx, &writeFrame{raw: raw}, true)
+	return c.write(ctx, &writeFrame{raw: raw}, true, true)
 }
 
-func (c *Conn) write(ctx context.Context, wf *writeFrame, wait bool) error {
+// writeAck queues an ACK or NACK the engine made and nobody waits for (a
+// handler's return, a dead-lettered message), on l. It holds no token of
+// the outgoing queue, as before: an ACK never waits behind sends.
+func (c *Conn) writeAck(l *link, f *frames.Frame) {
+	if c.direct(f) {
+		if st, _ := l.out.append(f, false); st == appendedOK {
+			return
+		}
+		// Full or behind writeFrames: the mailbox keeps it in order.
+	}
+	l.out.post(&writeFrame{frame: f})
+}
+
+// write queues wf (waiting for a token of the outgoing queue, and with
+// wait for the outcome). owned says wf's frame is the engine's: else it
+// is copied before it is queued through the writer's mailbox, so that
+// the caller may reuse it once write returns.
+func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) error {
 	l := c.link.Load()
 	if l == nil {
 		select {
@@ -307,24 +363,32 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait bool) error {
 		}
 		return ErrNotConnected
 	}
-	select {
-	case l.credits <- struct{}{}:
-	default:
-		select {
-		case l.credits <- struct{}{}:
-		case <-l.lost:
-			return l.lostErr()
-		case <-ctx.Done():
-			return ctxErr(ctx)
-		case <-c.closed:
-			return ErrClosed
-		}
+	switch l.credits.take(ctx, l.lost, c.closed) {
+	case tookLost:
+		return l.lostErr()
+	case tookCtx:
+		return ctxErr(ctx)
+	case tookClosed:
+		return ErrClosed
 	}
 	wf.credit = true
 	if wait {
 		wf.reply = make(chan error, 1)
 	}
-	c.eng.sys.Root.Send(l.writer, wf)
+	queued := false
+	if wf.frame != nil && wf.receipt == 0 && c.direct(wf.frame) {
+		done, err := c.writeDirect(ctx, l, wf.frame, wf.reply)
+		if err != nil {
+			return err
+		}
+		queued = done
+	}
+	if !queued {
+		if !owned && wf.frame != nil {
+			wf.frame = keep(wf.frame)
+		}
+		l.out.post(wf)
+	}
 	if !wait {
 		return nil
 	}
@@ -399,7 +463,15 @@ func (c *Conn) Subscriptions() []SubscriptionInfo {
 // It goes to the writer straight from the caller; it returns once the
 // frame is written (or confirmed, with receipt > 0).
 func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receipt time.Duration) error {
-	if m == nil || m.rt == nil || !m.NeedsAck() {
+	if m == nil {
+		return ErrNoAck
+	}
+	return c.AckRef(ctx, m.Ref(), nack, tx, receipt)
+}
+
+// AckRef is Ack for a message named by its MessageRef.
+func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration) error {
+	if !m.NeedsAck() {
 		return ErrNoAck
 	}
 	// A message of an ended connection, or of an ended subscription, has
@@ -418,12 +490,46 @@ func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receip
 		return ErrUnknownSubscription
 	default:
 	}
-	f, err := ackFrame(l.version, m, nack, tx)
+	f, err := ackFrame(l.version, &m, nack, tx)
 	if err != nil {
 		return err
 	}
-	c.countAck(f.Command, m.AckID)
-	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true)
+	c.countAck(f.Command, m.ackID)
+	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
+}
+
+// writeDirect encodes f into l's writer buffer for a sender holding a
+// token of the outgoing queue, waiting (bounded by ctx) while the buffer is
+// full; reply, when set, hears the outcome of the write. done false:
+// writeFrames are on their way, so f must follow them through the
+// mailbox. On an error the token is given back.
+func (c *Conn) writeDirect(ctx context.Context, l *link, f *frames.Frame, reply chan error) (done bool, err error) {
+	waited := false
+	for {
+		switch st, err := l.out.appendReply(f, true, reply); st {
+		case appendedOK:
+			if waited {
+				l.out.passRoom()
+			}
+			return true, nil
+		case appendedFailed:
+			l.credits.give(1)
+			return true, err
+		case appendedBehind:
+			return false, nil
+		}
+		waited = true
+		select {
+		case <-l.out.roomSignal():
+		case <-l.lost:
+			return true, l.lostErr()
+		case <-ctx.Done():
+			l.credits.give(1)
+			return true, ctxErr(ctx)
+		case <-c.closed:
+			return true, ErrClosed
+		}
+	}
 }
 
 func (c *Conn) countAck(cmd frames.Command, id string) {
@@ -432,7 +538,9 @@ func (c *Conn) countAck(cmd frames.Command, id string) {
 	} else {
 		c.stats.Acks.Add(1)
 	}
-	c.log(LogVerbose, "ack", cmd.String()+" "+id)
+	if c.logs(LogVerbose) {
+		c.log(LogVerbose, "ack", cmd.String()+" "+id)
+	}
 }
 
 // Begin opens a transaction.

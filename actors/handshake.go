@@ -89,16 +89,17 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	st.lastWrite.Store(now)
 	s.conn = &countingConn{Conn: conn, st: st, total: &s.c.stats}
 	cfg := &s.cfg
-	l := &link{gen: s.gen, version: frames.V10, credits: make(chan struct{}, cfg.MaxPendingWrites), receiptSlots: make(chan struct{}, cfg.MaxPendingReceipts), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st,
+	l := &link{gen: s.gen, version: frames.V10, credits: newTokens(cfg.MaxPendingWrites), receiptSlots: make(chan struct{}, cfg.MaxPendingReceipts), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st,
 		writeTimeout: cfg.WriteTimeout, maxTransferRate: cfg.MaxTransferRate, omitContentLength: cfg.OmitContentLength}
 	s.link = l
 	s.receipts.slots = l.receiptSlots
 	self := ctx.Self()
 	s.writer = s.c.eng.spawn(ctx, newWriter(s.c, l, s.conn, self))
 	l.writer = s.writer
+	l.out.writer = s.writer
 	s.reader = s.c.eng.spawn(ctx, &reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions, done: make(chan struct{})})
 	s.status("connecting", "")
-	ctx.Send(s.writer, &writeFrame{frame: connectFrame(&s.cfg, s.curAddr, login, passcode)})
+	l.out.post(&writeFrame{frame: connectFrame(&s.cfg, s.curAddr, login, passcode)})
 }
 
 // connectFrame builds the CONNECT (or STOMP) frame for an attempt on addr.
@@ -147,7 +148,9 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.connectTimer = nil
 	}
 	s.link.version = info.Version
-	ctx.Send(s.writer, &versionNegotiated{v: info.Version})
+	// Set before the link is published: a sender that finds the link
+	// encodes in this version at once.
+	s.link.out.setVersion(info.Version)
 	if info.HeartbeatOut > 0 || info.HeartbeatIn > 0 {
 		s.heartbeat = s.c.eng.spawn(ctx, &heartbeat{l: s.link, session: ctx.Self(), writer: s.writer, out: info.HeartbeatOut, in: info.HeartbeatIn, tolerance: s.tolerance(f)})
 	}

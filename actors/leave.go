@@ -95,7 +95,7 @@ func (s *session) writeDisconnect(ctx actor.Context) {
 	} else {
 		wf.then = &disconnectWritten{gen: gen}
 	}
-	ctx.Send(s.writer, wf)
+	s.write(wf)
 }
 
 // disconnectTimedOut ends a disconnect whose RECEIPT did not come in time:

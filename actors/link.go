@@ -17,8 +17,9 @@ import (
 type link struct {
 	gen     uint64
 	writer  *actor.PID
+	out     *wqueue // the writer's buffer, where plain frames are encoded directly
 	version frames.Version
-	credits chan struct{} // a token per frame in the outgoing queue
+	credits *tokens // a token per frame in the outgoing queue
 	// receiptSlots holds a token per receipt awaited: the writer takes one
 	// before it writes a frame with a receipt header, the receipt book
 	// gives it back, so the limit is checked before anything is sent.

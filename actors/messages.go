@@ -138,16 +138,15 @@ type flushRequested struct{}
 
 type writeHeartbeat struct{}
 
-type versionNegotiated struct{ v frames.Version }
-
 type rateTick struct{}
 
 // Commands to a subscription.
 
-type messageDelivered struct {
-	gen   uint64
-	frame *frames.Frame
-	size  int64 // what it counts against its queue's byte bound
+// messagesDelivered hands a subscription the messages the reader decoded
+// for it in one go; each holds a slot and its bytes of the route's queue.
+type messagesDelivered struct {
+	msgs    []Message // read from their headers by the subscription (describe)
+	version frames.Version
 }
 
 type linkChanged struct{ link *link }

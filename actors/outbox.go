@@ -147,7 +147,7 @@ func (s *session) transmit(ctx actor.Context, e *outEntry) {
 	if e.sends > 1 {
 		s.c.stats.Resent.Add(1)
 	}
-	ctx.Send(s.writer, &writeFrame{frame: f, receipt: s.outboxCfg.ConfirmTimeout, entry: e})
+	s.write(&writeFrame{frame: f, receipt: s.outboxCfg.ConfirmTimeout, entry: e})
 }
 
 // resend writes, in order, every entry not written on this connection.

@@ -111,9 +111,10 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 		}()
 	}
 	s.failures.settled(spec, m)
-	if f, err := ackFrame(l.version, m, false, ""); err == nil {
-		s.c.countAck(f.Command, m.AckID)
-		s.c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f})
+	var a ack
+	if err := a.build(l.version, m.Subscription, m.MessageID, m.AckID, false, ""); err == nil {
+		s.c.countAck(a.f.Command, m.AckID)
+		s.c.writeAck(l, &a.f)
 	}
 	return true
 }

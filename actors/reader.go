@@ -2,6 +2,7 @@ package actors
 
 import (
 	"net"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -15,17 +16,19 @@ type route struct {
 	id, destination string
 	mode            AckMode
 	pid             *actor.PID
-	slots           chan struct{} // a token per message queued or being handled
 	done            chan struct{} // closed by the session when the subscription ends
 	policy          FullPolicy
 	delivered       atomic.Int64 // messages handed to the subscription
-	// maxBytes bounds the bytes of the messages queued or being handled;
-	// bytes counts them. Only the reader adds, only the subscription
-	// takes away (and then signals freed), so the reader's check and add
-	// need no lock.
-	maxBytes int64
-	bytes    atomic.Int64
-	freed    chan struct{} // capacity 1: bytes were released
+	// maxMsgs and maxBytes bound the messages queued or being handled
+	// (in the reader's batch, the subscription's mailbox, the handler);
+	// queued and bytes count them, message by message. Only the reader
+	// adds, only the subscription takes away, so the reader's check and
+	// add need no lock. A reader that waits for room says so (waiting),
+	// and the subscription then signals freed.
+	maxMsgs, maxBytes int64
+	queued, bytes     atomic.Int64
+	waiting           atomic.Bool
+	freed             chan struct{} // capacity 1: room was given back
 	// draining is set by the session when Disconnect begins: messages
 	// that need an ACK and have not started are no longer handled (the
 	// broker redelivers them).
@@ -35,28 +38,37 @@ type route struct {
 // newRoute makes the route of a subscription.
 func newRoute(spec *SubscribeSpec) *route {
 	return &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, policy: spec.OnFull,
-		slots: make(chan struct{}, spec.QueueSize), maxBytes: int64(spec.QueueBytes),
+		maxMsgs: int64(spec.QueueSize), maxBytes: int64(spec.QueueBytes),
 		done: make(chan struct{}), freed: make(chan struct{}, 1)}
 }
 
-// takeBytes counts n more bytes queued if they fit, or if nothing is
-// queued: a message larger than the whole bound is taken alone.
-func (r *route) takeBytes(n int64) bool {
+// take counts one more message of n bytes queued if both bounds have
+// room for it; a message larger than the whole byte bound is taken when
+// nothing else is queued.
+func (r *route) take(n int64) bool {
+	if r.queued.Load() >= r.maxMsgs {
+		return false
+	}
 	if used := r.bytes.Load(); used > 0 && used+n > r.maxBytes {
 		return false
 	}
+	r.queued.Add(1)
 	r.bytes.Add(n)
 	return true
 }
 
-// release gives back a handled message's slot and bytes, and wakes a
+// release gives back a handled message's place and bytes, and wakes a
 // reader waiting for room.
 func (r *route) release(n int64) {
 	r.bytes.Add(-n)
-	<-r.slots
-	select {
-	case r.freed <- struct{}{}:
-	default:
+	r.queued.Add(-1)
+	// The reader sets waiting before it looks for room again, so either
+	// it sees this room or this sees it wait.
+	if r.waiting.Load() {
+		select {
+		case r.freed <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -128,6 +140,12 @@ func (r *routes) findDest(dest string) *route {
 // Decode and only forwards what it decodes, so the actor itself never
 // blocks. Stopping the actor closes the connection, which ends the
 // goroutine; the connection's WaitGroup joins it.
+//
+// Messages go to their subscription in batches: the reader gathers what
+// it decodes from what it has read, each message admitted (its slot and
+// bytes taken) one by one, and hands each subscription its batch in one
+// mailbox message before anything could make it wait: a read from the
+// socket, a full queue, a frame for the session, maxBatch messages.
 type reader struct {
 	c        *Conn
 	l        *link
@@ -136,6 +154,99 @@ type reader struct {
 	limits   frames.Limits
 	versions []frames.Version
 	done     chan struct{}
+
+	// Touched by the reader's goroutine only.
+	sys     *actor.ActorSystem
+	batches []batch        // one per route with messages waiting
+	free    [][]Message    // empty batch slices, for the next batches
+	idle    bool           // the last read did not fill the decoder's buffer
+	version frames.Version // the connection's, once CONNECTED named it
+}
+
+// batch is the messages gathered for one route, in a slice the reader
+// reuses: each batch handed on is copied into a slice of its exact size.
+type batch struct {
+	rt   *route
+	msgs []Message
+}
+
+// maxBatch bounds the messages handed on at once, so that a subscription
+// starts on a burst before the reader has decoded all of it.
+const maxBatch = 128
+
+// handOn sends every subscription its batch.
+func (r *reader) handOn() {
+	for i := range r.batches {
+		r.send(&r.batches[i])
+	}
+	for i := range r.batches {
+		r.free = append(r.free, r.batches[i].msgs)
+	}
+	clear(r.batches)
+	r.batches = r.batches[:0]
+}
+
+// spare returns an empty slice to gather a batch in: one the reader used
+// before, or a new one. A reader that is about to wait for the socket
+// keeps none (see handingOn), so an idle connection holds none.
+func (r *reader) spare() []Message {
+	if n := len(r.free); n > 0 {
+		s := r.free[n-1]
+		r.free = r.free[:n-1]
+		return s
+	}
+	return make([]Message, 0, 16)
+}
+
+// send hands b's messages to its subscription and empties it.
+func (r *reader) send(b *batch) {
+	msgs := make([]Message, len(b.msgs))
+	copy(msgs, b.msgs)
+	clear(b.msgs) // the reader keeps no message alive
+	b.msgs = b.msgs[:0]
+	r.sys.Root.Send(b.rt.pid, &messagesDelivered{msgs: msgs, version: r.version})
+}
+
+// add puts m in its route's batch, handing the batch on once full.
+func (r *reader) add(rt *route, m *Message) {
+	var b *batch
+	for i := range r.batches {
+		if r.batches[i].rt == rt {
+			b = &r.batches[i]
+			break
+		}
+	}
+	if b == nil {
+		r.batches = append(r.batches, batch{rt: rt, msgs: r.spare()})
+		b = &r.batches[len(r.batches)-1]
+	}
+	b.msgs = append(b.msgs, *m)
+	if len(b.msgs) >= maxBatch {
+		r.send(b)
+	}
+}
+
+// handingOn is the socket as the decoder reads it: every batch is handed
+// on before a read, which may wait.
+type handingOn struct{ r *reader }
+
+func (h handingOn) Read(p []byte) (int, error) {
+	r := h.r
+	if len(r.batches) > 0 {
+		r.handOn()
+		// Let the subscription just woken run here and now: a read that
+		// finds nothing goes through the poller, long enough for an idle
+		// thread to be woken and take it away, which costs more.
+		runtime.Gosched()
+	}
+	if r.idle {
+		// The last read did not fill the buffer: this one may wait.
+		clear(r.free)
+		r.free = r.free[:0]
+	}
+	n, err := r.conn.Read(p)
+	r.idle = n < len(p)
+	return n, err
 }
 
 func (r *reader) Receive(ctx actor.Context) {
@@ -157,17 +268,22 @@ func (r *reader) failed(ctx actor.Context, err error, stack string) {
 
 func (r *reader) loop(sys *actor.ActorSystem) {
 	defer r.c.wg.Done()
+	r.sys = sys
 	// Until CONNECTED names the version, decode as the newest offered:
 	// CONNECTED and ERROR headers are not unescaped anyway.
 	v := frames.V10
 	for _, o := range r.versions {
 		v = max(v, o)
 	}
-	dec := frames.NewDecoder(r.conn, v, r.limits)
+	// Frames are decoded into memory of their own: a message goes to its
+	// subscription as it is, with no copy.
+	dec := frames.NewDecoder(handingOn{r}, v, r.limits)
 	gen := r.l.gen
+	defer r.handOn() // what was decoded before the end
 	for {
-		f, err := dec.Decode()
+		f, err := dec.DecodeOwned()
 		if err != nil {
+			r.handOn()
 			sys.Root.Send(r.session, &readFailed{gen: gen, err: readError(err)})
 			return
 		}
@@ -181,7 +297,7 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 		}
 		switch f.Command {
 		case frames.CmdMessage:
-			if !r.deliver(sys, gen, f) {
+			if !r.deliver(gen, &f) {
 				return
 			}
 		case frames.CmdConnected:
@@ -190,19 +306,28 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 			} else {
 				dec.SetVersion(frames.V10)
 			}
-			sys.Root.Send(r.session, &frameReceived{gen: gen, frame: f.Clone()})
+			r.version = dec.Version()
+			r.toSession(gen, f)
 		default:
-			sys.Root.Send(r.session, &frameReceived{gen: gen, frame: f.Clone()})
+			r.toSession(gen, f)
 		}
 	}
 }
 
-// deliver hands a MESSAGE to its subscription once its queue has room. It
-// returns false when the reader must stop.
-func (r *reader) deliver(sys *actor.ActorSystem, gen uint64, f *frames.Frame) bool {
+// toSession hands a frame to the session, after the messages decoded
+// before it.
+func (r *reader) toSession(gen uint64, f frames.Frame) {
+	r.handOn()
+	r.sys.Root.Send(r.session, &frameReceived{gen: gen, frame: &f})
+}
+
+// deliver admits a MESSAGE to its subscription's queue, once it has room,
+// and adds it to the subscription's batch. It returns false when the
+// reader must stop.
+func (r *reader) deliver(gen uint64, f *frames.Frame) bool {
 	rt := r.c.lookupRoute(f)
 	if rt == nil {
-		sys.Root.Send(r.session, &frameReceived{gen: gen, frame: f.Clone()})
+		r.toSession(gen, *f)
 		return true
 	}
 	size := messageBytes(f)
@@ -211,15 +336,67 @@ func (r *reader) deliver(sys *actor.ActorSystem, gen uint64, f *frames.Frame) bo
 		r.c.stats.Dropped.Add(1)
 		return true
 	case overflowed:
-		sys.Root.Send(r.session, &readFailed{gen: gen, err: ErrQueueFull})
+		r.handOn()
+		r.sys.Root.Send(r.session, &readFailed{gen: gen, err: ErrQueueFull})
 		return false
 	case readerStopping:
 		return false
 	}
 	r.c.stats.MessagesIn.Add(1)
 	rt.delivered.Add(1)
-	sys.Root.Send(rt.pid, &messageDelivered{gen: gen, frame: f.Clone(), size: size})
+	// The rest of the Message is read from its headers on the
+	// subscription's goroutine (describe), off the reader's.
+	r.add(rt, &Message{Subscription: rt.id, Headers: f.Headers, Body: f.Body, gen: gen, rt: rt, size: size})
 	return true
+}
+
+// describe fills in what m's headers say, for a connection of version v.
+func (m *Message) describe(v frames.Version) {
+	// One pass over the headers; the first of repeated keys counts.
+	const (
+		seenID = 1 << iota
+		seenDest
+		seenType
+		seenRedelivered
+		seenAck
+	)
+	var seen uint8
+	ack := ""
+	first := func(bit uint8) bool {
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	}
+	for _, h := range m.Headers {
+		switch h.Key {
+		case frames.HdrMessageID:
+			if first(seenID) {
+				m.MessageID = h.Value
+			}
+		case frames.HdrDestination:
+			if first(seenDest) {
+				m.Destination = h.Value
+			}
+		case frames.HdrContentType:
+			if first(seenType) {
+				m.ContentType = h.Value
+			}
+		case frames.HdrRedelivered:
+			if first(seenRedelivered) {
+				m.Redelivered = h.Value == "true"
+			}
+		case frames.HdrAck:
+			if first(seenAck) {
+				ack = h.Value
+			}
+		}
+	}
+	m.AckID = m.MessageID
+	if seen&seenAck != 0 && v >= frames.V12 {
+		m.AckID = ack
+	}
 }
 
 // admission is what admit decided for a message.
@@ -232,51 +409,35 @@ const (
 	readerStopping                  // the reader is stopping
 )
 
-// admit takes a slot and size bytes of rt's queue. When either is short,
-// rt's policy decides: drop, fail, or (FullBlock) stop reading until the
-// handler releases enough, so TCP pushes back on the broker; that pause is
-// not server silence. The subscription may end while the reader waits
-// (Unsubscribe), and its queue may then never drain: the message is
-// dropped and reading goes on.
+// admit takes a place and size bytes of rt's queue. When either is
+// short, rt's policy decides: drop, fail, or (FullBlock) stop reading
+// until the handler releases enough, so TCP pushes back on the broker;
+// that pause is not server silence. The subscription may end while the
+// reader waits (Unsubscribe), and its queue may then never drain: the
+// message is dropped and reading goes on.
 func (r *reader) admit(rt *route, size int64) admission {
-	slot := false
-	select {
-	case rt.slots <- struct{}{}:
-		slot = true
-		if rt.takeBytes(size) {
-			return admitted
-		}
-	default:
+	if rt.take(size) {
+		return admitted
 	}
 	switch rt.policy {
-	case FullDrop, FullError:
-		if slot {
-			<-rt.slots
-		}
-		if rt.policy == FullDrop {
-			return dropped
-		}
+	case FullDrop:
+		return dropped
+	case FullError:
 		return overflowed
 	}
+	// The queue's room may be held by messages still in a batch here.
+	r.handOn()
 	r.l.stats.readPaused.Store(true)
+	rt.waiting.Store(true)
 	defer func() {
+		rt.waiting.Store(false)
 		r.l.stats.lastRead.Store(time.Now().UnixNano())
 		r.l.stats.readPaused.Store(false)
 	}()
-	if !slot {
-		select {
-		case rt.slots <- struct{}{}:
-		case <-rt.done:
-			return dropped
-		case <-r.done:
-			return readerStopping
-		}
-	}
-	for !rt.takeBytes(size) {
+	for !rt.take(size) {
 		select {
 		case <-rt.freed:
 		case <-rt.done:
-			<-rt.slots
 			return dropped
 		case <-r.done:
 			return readerStopping

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -150,4 +151,95 @@ func TestMaxTransferRate(t *testing.T) {
 	for i := range 5 {
 		require.Equal(t, itoa(i), expectFrame(t, got, frames.CmdSend).Header("seq"))
 	}
+}
+
+// Send and TrySend do not keep the frame: once they return, the caller
+// may reuse its body (the api's SendData hands over the caller's slice),
+// whether the frame was encoded into the writer's buffer at once or had
+// to go through the writer's mailbox (a copy then goes).
+func TestSendDoesNotKeepTheFrame(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		messageOut bool // the writer reports each SEND: the mailbox way
+		send       func(t *testing.T, c *Conn, f *frames.Frame)
+	}{
+		{"TrySend encoded at once", false, func(t *testing.T, c *Conn, f *frames.Frame) {
+			ok, err := c.TrySend(f)
+			require.NoError(t, err)
+			require.True(t, ok)
+		}},
+		{"TrySend through the mailbox", true, func(t *testing.T, c *Conn, f *frames.Frame) {
+			ok, err := c.TrySend(f)
+			require.NoError(t, err)
+			require.True(t, ok)
+		}},
+		{"Send without wait, encoded at once", false, func(t *testing.T, c *Conn, f *frames.Frame) {
+			require.NoError(t, c.Send(testCtx(t), f, 0, false))
+		}},
+		{"Send without wait, through the mailbox", true, func(t *testing.T, c *Conn, f *frames.Frame) {
+			require.NoError(t, c.Send(testCtx(t), f, 0, false))
+		}},
+		{"Send with a receipt whose wait ends first", false, func(t *testing.T, c *Conn, f *frames.Frame) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			_ = c.Send(ctx, f, time.Second, true)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+			c, _ := newTestClient(t, ConnOptions{})
+			c.SetMessageOutEvents(tc.messageOut)
+			connectTo(t, c, srv.addr(), ConnectConfig{})
+			expectFrame(t, got, frames.CmdConnect)
+			const n = 50
+			body := []byte("original")
+			for i := range n {
+				f := frames.New(frames.CmdSend, "destination", "/q", "seq", itoa(i))
+				f.Body = body
+				tc.send(t, c, f)
+				copy(body, "REUSED!!")
+				f.Headers[1].Value = "changed"
+				copy(body, "original")
+			}
+			for i := range n {
+				sf := expectFrame(t, got, frames.CmdSend)
+				require.Equal(t, itoa(i), sf.Header("seq"))
+				require.Equal(t, "original", string(sf.Body))
+			}
+		})
+	}
+}
+
+// A frame encoded at once never overtakes one sent before it through the
+// writer's mailbox: senders queue behind it until the writer took it.
+func TestDirectSendsFollowQueuedFrames(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+	c, _ := newTestClient(t, ConnOptions{})
+	c.SetMessageOutEvents(false)
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	const n = 300
+	for i := range n {
+		if i%3 == 0 {
+			// Not a SEND or an ACK: the writer encodes it.
+			require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdBegin, "transaction", "t"+itoa(i)), 0, false))
+			continue
+		}
+		ok, err := c.TrySend(frames.New(frames.CmdSend, "destination", "/q", "seq", itoa(i)))
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	for i := range n {
+		f := nextFrame(t, got)
+		if i%3 == 0 {
+			require.Equal(t, frames.CmdBegin, f.Command)
+			require.Equal(t, "t"+itoa(i), f.Header("transaction"))
+			continue
+		}
+		require.Equal(t, frames.CmdSend, f.Command)
+		require.Equal(t, itoa(i), f.Header("seq"))
+	}
+	st := c.Stats()
+	require.Equal(t, int64(2*n/3), st.MessagesOut)
+	require.Equal(t, int64(n+1), st.FramesOut, "the CONNECT and every frame")
 }

@@ -45,6 +45,19 @@ type session struct {
 	outboxCfg OutboxConfig // of the last reliable send (outbox.go)
 }
 
+// write sends wf to the connection's writer.
+func (s *session) write(wf *writeFrame) {
+	if s.link == nil {
+		// Not connected: the callers check first, so this is a slip;
+		// answer rather than drop.
+		if wf.reply != nil {
+			wf.reply <- ErrNotConnected
+		}
+		return
+	}
+	s.link.out.post(wf)
+}
+
 type subEntry struct {
 	spec  SubscribeSpec
 	pid   *actor.PID

@@ -48,7 +48,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	rt.pid = s.c.eng.spawn(ctx, &subscription{c: s.c, spec: spec, rt: rt})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()
-	ctx.Send(s.writer, &writeFrame{frame: subscribeFrame(spec, s.info.Server), receipt: spec.Receipt, reply: m.reply})
+	s.write(&writeFrame{frame: subscribeFrame(spec, s.info.Server), receipt: spec.Receipt, reply: m.reply})
 }
 
 func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
@@ -75,7 +75,7 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	if s.link.version == frames.V10 {
 		f.Headers.Add(frames.HdrDestination, e.spec.Destination)
 	}
-	ctx.Send(s.writer, &writeFrame{frame: f, receipt: m.receipt, reply: m.reply})
+	s.write(&writeFrame{frame: f, receipt: m.receipt, reply: m.reply})
 }
 
 // endSubscriptions stops every subscription: the connection ended for good.

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -401,4 +402,77 @@ func TestSubscribeAssignsIDs(t *testing.T) {
 	require.Equal(t, a, expectFrame(t, got, frames.CmdSubscribe).Header("id"))
 	require.Equal(t, b, expectFrame(t, got, frames.CmdSubscribe).Header("id"))
 	require.Len(t, c.Subscriptions(), 2)
+}
+
+// Messages reach their subscription in batches; a batch is handed on
+// before the reader could wait (here, for a broker that sent everything
+// and went quiet), so every message is handled, in order, and two
+// subscriptions fed in one read each get theirs.
+func TestMessagesBeforeTheEndAreHandled(t *testing.T) {
+	const n = 300 // more than a batch
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		receiptFor(p, f)
+		if f.Command != frames.CmdSubscribe || f.Header("id") != "b" {
+			return true
+		}
+		var b strings.Builder
+		for i := range n {
+			sub := []string{"a", "b"}[i%2]
+			b.WriteString(message(frames.V12, sub, "m"+itoa(i), "/q/"+sub, "body "+itoa(i)))
+		}
+		p.write(b.String())
+		return true
+	})
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	seen := map[string]chan string{"a": make(chan string, n), "b": make(chan string, n)}
+	for _, id := range []string{"a", "b"} {
+		_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: id, Destination: "/q/" + id, Handler: func(m *Message) AckAction {
+			seen[m.Subscription] <- m.MessageID + " " + string(m.Body)
+			return AckAck
+		}})
+		require.NoError(t, err)
+	}
+	for i := range n {
+		sub := []string{"a", "b"}[i%2]
+		require.Equal(t, "m"+itoa(i)+" body "+itoa(i), recv(t, seen[sub], "message "+itoa(i)))
+	}
+	require.Equal(t, int64(n), c.Stats().MessagesIn)
+}
+
+// A handler's ACK is encoded straight into the writer's buffer; its log
+// line is made only when the sink takes verbose lines (or the logger
+// wants them).
+func TestAckLogLinesOnlyWhenWanted(t *testing.T) {
+	for _, level := range []int{LogInfo, LogVerbose} {
+		t.Run(itoa(level), func(t *testing.T) {
+			const n = 20
+			srv, got := newBroker(t, connectedFrame("1.2"), onSubscribe(func(f *frames.Frame) string {
+				var b strings.Builder
+				for i := range n {
+					b.WriteString(message(frames.V12, f.Header("id"), "m"+itoa(i), f.Header("destination"), "x"))
+				}
+				return b.String()
+			}))
+			c, rec := newTestClient(t, ConnOptions{})
+			c.SetLogLevel(level)
+			connectTo(t, c, srv.addr(), ConnectConfig{})
+			expectFrame(t, got, frames.CmdConnect)
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, Handler: func(*Message) AckAction { return AckAck }})
+			require.NoError(t, err)
+			expectFrame(t, got, frames.CmdSubscribe)
+			for i := range n {
+				requireAck(t, expectFrame(t, got, frames.CmdAck), frames.V12, "", "m"+itoa(i), "")
+			}
+			lines := count(rec, func(e *LogEvent) bool { return e.Type == "ack" })
+			if level >= LogVerbose {
+				require.Equal(t, n, lines)
+			} else {
+				require.Zero(t, lines)
+				require.Zero(t, count(rec, func(e *LogEvent) bool { return e.Level > level }), "no line past the level")
+			}
+			require.Equal(t, int64(n), c.Stats().Acks)
+		})
+	}
 }

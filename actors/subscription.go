@@ -24,8 +24,20 @@ type subscription struct {
 
 func (s *subscription) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
-	case *messageDelivered:
-		s.deliver(m)
+	case *messagesDelivered:
+		for i := range m.msgs {
+			msg := &m.msgs[i]
+			select {
+			case <-s.rt.done:
+				// Unsubscribed: the rest of the batch is not handled
+				// (the broker redelivers what needed an ACK).
+				s.rt.release(msg.size)
+				continue
+			default:
+			}
+			msg.describe(m.version)
+			s.deliver(msg)
+		}
 	case *quiesce:
 		// Every message queued before it is handled or skipped, and the
 		// ACKs asked for are with the writer, ahead of DISCONNECT.
@@ -40,18 +52,17 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 	ctx.Stop(ctx.Self())
 }
 
-func (s *subscription) deliver(m *messageDelivered) {
-	defer s.rt.release(m.size)
+func (s *subscription) deliver(msg *Message) {
+	defer s.rt.release(msg.size)
 	// The connection now, not the one this message's turn in the mailbox
 	// would say: a message may wait here while its connection dies.
 	l := s.c.link.Load()
-	msg := s.message(m, l)
 	if msg.NeedsAck() {
 		// The broker redelivers what needs an ACK and was not handled:
 		// a message of a connection that has ended (its ACK could not
 		// go to the connection it came on), or one queued when
 		// Disconnect began.
-		if l == nil || l.gen != m.gen || s.rt.draining.Load() {
+		if l == nil || l.gen != msg.gen || s.rt.draining.Load() {
 			s.c.stats.Dropped.Add(1)
 			return
 		}
@@ -69,41 +80,19 @@ func (s *subscription) deliver(m *messageDelivered) {
 	if !msg.NeedsAck() || action == AckNone {
 		return
 	}
-	if l = s.c.link.Load(); l == nil || l.gen != m.gen {
+	if l = s.c.link.Load(); l == nil || l.gen != msg.gen {
 		return // the connection died during the handler: the broker redelivers
 	}
 	if panicked && l.version < frames.V11 {
 		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
 	}
-	f, err := ackFrame(l.version, msg, action == AckNack, "")
-	if err != nil {
+	var a ack // encoded at once, or copied: it stays here
+	if err := a.build(l.version, msg.Subscription, msg.MessageID, msg.AckID, action == AckNack, ""); err != nil {
 		s.c.emit(&ErrorEvent{Err: err})
 		return
 	}
-	s.c.countAck(f.Command, msg.AckID)
-	s.c.eng.sys.Root.Send(l.writer, &writeFrame{frame: f})
-}
-
-func (s *subscription) message(m *messageDelivered, l *link) *Message {
-	f := m.frame
-	msg := &Message{
-		Subscription: s.spec.ID,
-		MessageID:    f.Header(frames.HdrMessageID),
-		Destination:  f.Header(frames.HdrDestination),
-		ContentType:  f.Header(frames.HdrContentType),
-		Headers:      f.Headers,
-		Body:         f.Body,
-		Redelivered:  f.Header(frames.HdrRedelivered) == "true",
-		gen:          m.gen,
-		rt:           s.rt,
-	}
-	msg.AckID = msg.MessageID
-	if l != nil && l.gen == m.gen && l.version >= frames.V12 {
-		if a, ok := f.Headers.Get(frames.HdrAck); ok {
-			msg.AckID = a
-		}
-	}
-	return msg
+	s.c.countAck(a.f.Command, msg.AckID)
+	s.c.writeAck(l, &a.f)
 }
 
 // handle runs the user's handler; a panic in it is reported and the
@@ -127,27 +116,45 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 	return s.spec.Handler(msg), false
 }
 
-func ackFrame(v frames.Version, msg *Message, nack bool, tx string) (*frames.Frame, error) {
-	cmd := frames.CmdAck
+func ackFrame(v frames.Version, m *MessageRef, nack bool, tx string) (*frames.Frame, error) {
+	a := new(ack)
+	if err := a.build(v, m.subscription, m.messageID, m.ackID, nack, tx); err != nil {
+		return nil, err
+	}
+	return &a.f, nil
+}
+
+// ack is an ACK or NACK frame with room for its headers, so that one
+// made where it is written costs no allocation.
+type ack struct {
+	f frames.Frame
+	h [3]frames.Header
+}
+
+// build makes the ACK (or NACK) in version v of the message
+// subscription, messageID and ackID name.
+func (a *ack) build(v frames.Version, subscription, messageID, ackID string, nack bool, tx string) error {
+	a.f.Command = frames.CmdAck
 	if nack {
 		if v < frames.V11 {
-			return nil, errors.New("stomp: NACK needs STOMP 1.1 or later")
+			return errors.New("stomp: NACK needs STOMP 1.1 or later")
 		}
-		cmd = frames.CmdNack
+		a.f.Command = frames.CmdNack
 	}
-	var f *frames.Frame
+	hs := a.h[:0]
 	switch {
 	case v >= frames.V12:
-		f = frames.New(cmd, frames.HdrID, msg.AckID)
+		hs = append(hs, frames.Header{Key: frames.HdrID, Value: ackID})
 	case v == frames.V11:
-		f = frames.New(cmd, frames.HdrMessageID, msg.MessageID, frames.HdrSubscription, msg.Subscription)
+		hs = append(hs, frames.Header{Key: frames.HdrMessageID, Value: messageID}, frames.Header{Key: frames.HdrSubscription, Value: subscription})
 	default:
-		f = frames.New(cmd, frames.HdrMessageID, msg.MessageID)
+		hs = append(hs, frames.Header{Key: frames.HdrMessageID, Value: messageID})
 	}
 	if tx != "" {
-		f.Headers.Add(frames.HdrTransaction, tx)
+		hs = append(hs, frames.Header{Key: frames.HdrTransaction, Value: tx})
 	}
-	return f, nil
+	a.f.Headers = hs
+	return nil
 }
 
 // errEarlierConnection explains why a message of an ended connection

@@ -71,7 +71,7 @@ func (t *transactions) request(ctx actor.Context, m *txRequest) error {
 		delete(t.open, m.id)
 	}
 	f := frames.New(cmd, frames.HdrTransaction, m.id)
-	ctx.Send(t.l.writer, &writeFrame{frame: f, receipt: m.receipt, reply: m.reply})
+	t.l.out.post(&writeFrame{frame: f, receipt: m.receipt, reply: m.reply})
 	return nil
 }
 

@@ -114,7 +114,10 @@ type SubscriptionInfo struct {
 	Delivered       int64 // messages received for it so far
 }
 
-// Message is one MESSAGE frame delivered to a subscription.
+// Message is one MESSAGE frame delivered to a subscription. Its Headers
+// and Body are its own. The messages of a subscription are handed over
+// in batches, and a *Message points into one: to keep a message after
+// its handler returned, keep a copy (*m), which keeps nothing else alive.
 type Message struct {
 	Subscription string
 	MessageID    string
@@ -125,9 +128,30 @@ type Message struct {
 	Body         []byte
 	Redelivered  bool
 
-	gen uint64 // the connection it came on
-	rt  *route // its subscription's
+	gen  uint64 // the connection it came on
+	rt   *route // its subscription's
+	size int64  // what it counts against its queue's byte bound
 }
 
 // NeedsAck reports whether the broker expects an ACK or NACK for m.
-func (m *Message) NeedsAck() bool { return m.rt != nil && m.rt.mode != AckAuto && m.rt.mode != "" }
+func (m *Message) NeedsAck() bool { return needsAck(m.rt) }
+
+func needsAck(rt *route) bool { return rt != nil && rt.mode != AckAuto && rt.mode != "" }
+
+// MessageRef is what acknowledging a message takes (see Conn.AckRef): a
+// small value, which keeps none of the message's headers or body alive,
+// for whoever acknowledges it after its handler returned.
+type MessageRef struct {
+	subscription, messageID, ackID string
+	gen                            uint64
+	rt                             *route
+}
+
+// Ref returns what acknowledging m takes.
+func (m *Message) Ref() MessageRef {
+	return MessageRef{subscription: m.Subscription, messageID: m.MessageID, ackID: m.AckID, gen: m.gen, rt: m.rt}
+}
+
+// NeedsAck reports whether the broker expects an ACK or NACK for the
+// message.
+func (r *MessageRef) NeedsAck() bool { return needsAck(r.rt) }

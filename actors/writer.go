@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"io"
 	"net"
 	"strconv"
 	"time"
@@ -9,29 +10,37 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// writer is the write half of one connection. It batches: frames are
-// encoded into one buffer as they arrive and flushed with a single write
-// once the mailbox has no more of them (a flushRequested message queued
-// behind the burst).
+// writer is the write half of one connection: the only actor that writes
+// to the socket. It batches: frames are encoded into one buffer (its
+// wqueue) as they arrive, by their senders for plain frames and by the
+// writer for the frames that come through its mailbox, and flushed with a
+// single write once the mailbox has no more of them (a flushRequested
+// message queued behind the burst). While it writes, the next burst
+// gathers in a new buffer.
 type writer struct {
-	c            *Conn
-	l            *link
-	conn         net.Conn
-	w            *frames.Writer
-	session      *actor.PID
-	pending      []*writeFrame
-	flushPending bool
-	rateTimer    *time.Timer
-	nextFlush    time.Time // earliest flush allowed by MaxTransferRate
-	receiptSeq   uint64
+	c         *Conn
+	l         *link
+	conn      net.Conn
+	q         wqueue
+	session   *actor.PID
+	pending   []*writeFrame // encoded by the writer, not yet written
+	replies   []chan error  // spare: the queue's replies list, reused
+	rateTimer *time.Timer
+	nextFlush time.Time // earliest flush allowed by MaxTransferRate
+	// ratePending: a rateTick is on its way.
+	ratePending bool
+	receiptSeq  uint64
 	// disconnected is set once DISCONNECT is queued: nothing may follow
 	// it on the wire, not even a heart-beat.
 	disconnected bool
 }
 
+// newWriter makes the writer of l and its queue (l.out), which the
+// spawner completes with the writer's PID.
 func newWriter(c *Conn, l *link, conn net.Conn, session *actor.PID) *writer {
 	w := &writer{c: c, l: l, conn: conn, session: session}
-	w.w = frames.NewWriter(conn, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.omitContentLength})
+	w.q.init(c.eng.sys, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.omitContentLength})
+	l.out = &w.q
 	return w
 }
 
@@ -39,23 +48,42 @@ func (w *writer) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *writeFrame:
 		w.enqueue(ctx, m)
-	case *flushRequested, *rateTick:
-		w.flushPending = false
-		w.flush(ctx)
+	case *flushRequested:
+		w.flush(ctx, true)
+	case *rateTick:
+		w.ratePending = false
+		w.flush(ctx, true)
 	case *writeHeartbeat:
-		if w.w.Buffered() == 0 && !w.flushPending && !w.disconnected {
-			w.w.WriteHeartbeat()
-			w.c.stats.HeartbeatsOut.Add(1)
-			w.requestFlush(ctx)
+		q := &w.q
+		q.mu.Lock()
+		beat := q.buf.Buffered() == 0 && !q.signaled && !w.disconnected
+		if beat {
+			q.buf.WriteHeartbeat()
 		}
-	case *versionNegotiated:
-		w.w.SetVersion(m.v)
+		q.mu.Unlock()
+		if beat {
+			w.c.stats.HeartbeatsOut.Add(1)
+			w.flush(ctx, false)
+		}
 	case *actor.Stopping:
 		if w.rateTimer != nil {
 			w.rateTimer.Stop()
 		}
 		// Frames never written: give their queue tokens back and say so
 		// (a receipt's waiter is answered by the session's book).
+		q := &w.q
+		q.mu.Lock()
+		q.closed = true
+		credits := q.credits
+		q.credits = 0
+		replies := q.replies
+		q.replies = nil
+		frames.Recycle(q.buf.Detach())
+		q.mu.Unlock()
+		w.releaseCredits(credits)
+		for _, r := range replies {
+			r <- w.l.lostErr()
+		}
 		for _, p := range w.pending {
 			w.release(p)
 			if p.reply != nil && p.receipt == 0 {
@@ -74,6 +102,10 @@ func (w *writer) failed(ctx actor.Context, err error, stack string) {
 }
 
 func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
+	q := &w.q
+	q.mu.Lock()
+	q.inbox--
+	q.mu.Unlock()
 	if w.disconnected {
 		switch {
 		case m.reply != nil || m.entry != nil:
@@ -89,7 +121,9 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		return
 	}
 	if m.frame == nil {
-		w.w.WriteRaw(m.raw)
+		q.mu.Lock()
+		q.buf.WriteRaw(m.raw)
+		q.mu.Unlock()
 	} else {
 		var id string
 		if m.receipt > 0 {
@@ -103,14 +137,20 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			id = "r-" + strconv.FormatUint(w.l.gen, 10) + "-" + strconv.FormatUint(w.receiptSeq, 10)
 			m.frame.Headers.Set(frames.HdrReceipt, id)
 		}
-		if err := w.w.WriteFrame(m.frame); err != nil {
+		q.mu.Lock()
+		err := q.buf.WriteFrame(m.frame)
+		if err == nil && m.frame.Command == frames.CmdDisconnect {
+			w.disconnected = true
+			q.closed = true
+		}
+		q.mu.Unlock()
+		if err != nil {
 			if m.receipt > 0 {
 				<-w.l.receiptSlots
 			}
 			w.refuse(ctx, m, err)
 			return
 		}
-		w.disconnected = m.frame.Command == frames.CmdDisconnect
 		if m.receipt > 0 {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// reach the session first.
@@ -123,10 +163,13 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		}
 	}
 	w.pending = append(w.pending, m)
-	if w.w.Buffered() >= flushAt && w.l.maxTransferRate == 0 {
+	q.mu.Lock()
+	full := q.buf.Buffered() >= flushAt
+	q.mu.Unlock()
+	if full && w.l.maxTransferRate == 0 {
 		// A long burst of large frames is written in pieces, so its
 		// buffer stays bounded and the first bytes leave early.
-		w.flush(ctx)
+		w.flush(ctx, false)
 		return
 	}
 	w.requestFlush(ctx)
@@ -162,39 +205,78 @@ func encodeError(f *frames.Frame, v frames.Version, err error) error {
 const flushAt = 1 << 20
 
 func (w *writer) requestFlush(ctx actor.Context) {
-	if !w.flushPending {
-		w.flushPending = true
-		ctx.Send(ctx.Self(), &flushRequested{})
+	q := &w.q
+	q.mu.Lock()
+	signal := !q.signaled
+	q.signaled = true
+	q.mu.Unlock()
+	if signal {
+		ctx.Send(ctx.Self(), flushSignal)
 	}
 }
 
-func (w *writer) flush(ctx actor.Context) {
-	if w.w.Buffered() == 0 {
+// flush writes what the queue holds. signaled says a flush signal (or a
+// rate tick) brought it here: the queue's signal is then the writer's to
+// clear or renew.
+func (w *writer) flush(ctx actor.Context, signaled bool) {
+	q := &w.q
+	q.mu.Lock()
+	if q.buf.Buffered() == 0 {
+		if signaled && !w.ratePending {
+			q.signaled = false
+		}
+		q.mu.Unlock()
 		return
 	}
 	if rate := w.l.maxTransferRate; rate > 0 {
+		if w.ratePending {
+			q.mu.Unlock()
+			return // the tick flushes
+		}
 		now := time.Now()
 		if now.Before(w.nextFlush) {
-			w.flushPending = true
+			w.ratePending = true
+			q.signaled = true
+			q.mu.Unlock()
 			self, sys := ctx.Self(), ctx.ActorSystem()
 			w.rateTimer = time.AfterFunc(w.nextFlush.Sub(now), func() { sys.Root.Send(self, &rateTick{}) })
 			return
 		}
-		w.nextFlush = now.Add(time.Duration(float64(w.w.Buffered()) / float64(rate) * float64(time.Second)))
+		w.nextFlush = now.Add(time.Duration(float64(q.buf.Buffered()) / float64(rate) * float64(time.Second)))
 	}
+	b := q.buf.Detach()
+	direct, directSends, credits := q.frames, q.sends, q.credits
+	q.frames, q.sends, q.credits = 0, 0, 0
+	replies := q.replies
+	q.replies, w.replies = w.replies[:0], nil
+	bytesFull := q.full
+	q.full = false
+	// Keep signaled while writing: senders appending meanwhile leave the
+	// next flush to the end of this one.
+	q.signaled = true
+	q.signalRoom()
+	q.mu.Unlock()
+
 	// Count before the bytes leave: the broker may deliver a message to
-	// another connection before Flush returns, and whoever sees it
+	// another connection before the write returns, and whoever sees it
 	// arrive must find it counted.
+	frameCount, sendCount := direct, directSends
 	for _, p := range w.pending {
 		if p.frame != nil {
-			w.c.stats.FramesOut.Add(1)
+			frameCount++
 			if p.frame.Command == frames.CmdSend {
-				w.c.stats.MessagesOut.Add(1)
+				sendCount++
 			}
 		}
 	}
+	w.c.stats.FramesOut.Add(int64(frameCount))
+	w.c.stats.MessagesOut.Add(int64(sendCount))
 	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
-	err := w.w.Flush()
+	n, err := w.conn.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	frames.Recycle(b)
 	lostErr := err
 	if err != nil {
 		// When the session closed the socket under us, its reason is
@@ -206,7 +288,17 @@ func (w *writer) flush(ctx actor.Context) {
 			lostErr = connectionLost(err)
 		}
 	}
-	wasFull := len(w.l.credits) == cap(w.l.credits)
+	wasFull := bytesFull || w.l.credits.full()
+	w.releaseCredits(credits)
+	for i, r := range replies {
+		if err != nil {
+			r <- lostErr
+		} else {
+			r <- nil
+		}
+		replies[i] = nil
+	}
+	w.replies = replies[:0]
 	for _, p := range w.pending {
 		w.release(p)
 		if err != nil {
@@ -231,8 +323,19 @@ func (w *writer) flush(ctx actor.Context) {
 		ctx.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
 		return
 	}
-	if wasFull && cap(w.l.credits) > 0 {
+	if wasFull && w.l.credits.max > 0 {
 		w.c.emit(&ReadyToSendEvent{})
+	}
+	// What gathered during the write is flushed next, behind whatever
+	// the mailbox holds now.
+	q.mu.Lock()
+	more := q.buf.Buffered() > 0
+	if !more {
+		q.signaled = false
+	}
+	q.mu.Unlock()
+	if more {
+		ctx.Send(ctx.Self(), flushSignal)
 	}
 }
 
@@ -240,7 +343,7 @@ func (w *writer) flush(ctx actor.Context) {
 func (w *writer) refuse(ctx actor.Context, m *writeFrame, err error) {
 	w.release(m)
 	if m.frame != nil {
-		err = encodeError(m.frame, w.w.Version(), err)
+		err = encodeError(m.frame, w.q.version(), err)
 	}
 	switch {
 	case m.reply != nil:
@@ -254,12 +357,12 @@ func (w *writer) refuse(ctx actor.Context, m *writeFrame, err error) {
 	}
 }
 
+// releaseCredits gives back n tokens of the outgoing queue.
+func (w *writer) releaseCredits(n int) { w.l.credits.give(n) }
+
 func (w *writer) release(p *writeFrame) {
 	if p.credit {
 		p.credit = false
-		select {
-		case <-w.l.credits:
-		default:
-		}
+		w.l.credits.give(1)
 	}
 }

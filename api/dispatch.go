@@ -60,6 +60,15 @@ func (s *STOMP) post(e actors.Event) {
 }
 
 // logWanted applies LogLevel: 0 logs nothing; errors count as level 1.
+// engineLogLevel is the most detailed LogEvent the engine should make for
+// LogLevel n (see logWanted): none at 0.
+func engineLogLevel(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
 func (s *STOMP) logWanted(level int) bool {
 	s.mu.Lock()
 	max := s.cfg.logLevel

@@ -104,7 +104,7 @@ type MessageInEvent struct {
 	// acknowledges every earlier message too).
 	Ack bool
 
-	msg     *actors.Message
+	msg     actors.MessageRef // the engine's, for Ack and Nack
 	settled atomic.Bool
 	ctx     context.Context // the consumer span's, with tracing on
 }
@@ -125,7 +125,7 @@ func (e *MessageInEvent) Context() context.Context {
 func (e *MessageInEvent) Text() string { return string(e.Data) }
 
 // NeedsAck reports whether the broker expects an ACK or NACK.
-func (e *MessageInEvent) NeedsAck() bool { return e.msg != nil && e.msg.NeedsAck() }
+func (e *MessageInEvent) NeedsAck() bool { return e.msg.NeedsAck() }
 
 // MessageOutEvent follows a message written to the connection.
 type MessageOutEvent struct {

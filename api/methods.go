@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"sync"
 	"time"
 
 	"github.com/stompactor/stompactor/actors"
@@ -184,7 +186,7 @@ func (s *STOMP) SendData(destination string, data []byte) error {
 
 // SendDataContext is SendData bounded by ctx as well.
 func (s *STOMP) SendDataContext(ctx context.Context, destination string, data []byte) error {
-	return s.send(ctx, "SendData", destination, append([]byte(nil), data...), "")
+	return s.send(ctx, "SendData", destination, data, "")
 }
 
 func (s *STOMP) send(ctx context.Context, name, destination string, body []byte, defType string) error {
@@ -192,13 +194,40 @@ func (s *STOMP) send(ctx context.Context, name, destination string, body []byte,
 	if err != nil {
 		return err
 	}
+	// A frame that outlives this call (in the outbox, or in a call that
+	// Timeout 0 runs later) keeps a body of its own; otherwise the engine
+	// encodes f before it returns (or copies it), so body is the caller's
+	// again then and f is free for the next message.
+	later := sendsLater(ctx, cfg)
+	if (cfg.atLeastOnce || later) && name == "SendData" {
+		f.Body = bytes.Clone(body)
+	}
 	if cfg.atLeastOnce {
 		return s.sendReliable(ctx, eng, f, cfg)
 	}
 	if t := s.tracer.Load(); t != nil {
-		return t.sendNow(ctx, s, eng, f, cfg) // tracing.go
+		err = t.sendNow(ctx, s, eng, f, cfg) // tracing.go
+	} else {
+		err = s.sendNow(ctx, eng, f, cfg)
 	}
-	return s.sendNow(ctx, eng, f, cfg)
+	if !later {
+		freeSendFrame(f)
+	}
+	return err
+}
+
+// sendsLater reports whether sendNow leaves the send to a call that runs
+// after it returns: one that waits for a RECEIPT with Timeout 0 and no
+// deadline (see call).
+func sendsLater(ctx context.Context, cfg sendOptions) bool {
+	if !cfg.requestReceipts || cfg.timeout > 0 {
+		return false
+	}
+	if ctx == nil {
+		return true
+	}
+	_, ok := ctx.Deadline()
+	return !ok
 }
 
 // sendFrame builds the SEND frame of a message from the settings. An
@@ -221,7 +250,7 @@ func (s *STOMP) sendFrame(name, destination string, body []byte, defType string,
 	if err != nil {
 		return nil, nil, sendOptions{}, err
 	}
-	f := frames.New(frames.CmdSend, frames.HdrDestination, destination)
+	f := newSendFrame(destination)
 	if ct := cfg.contentType; ct != "" {
 		f.Headers.Add(frames.HdrContentType, ct)
 	} else if defType != "" {
@@ -276,6 +305,30 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 	return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
 		return eng.Send(ctx, f, 0, false)
 	})
+}
+
+// sendFrames holds SEND frames between messages, each with the room for
+// headers it grew to: a message that the engine encodes at once costs no
+// allocation. A frame goes back once the engine is done with it, which is
+// when Send or TrySend returns (the engine encodes a plain frame into the
+// writer's buffer, and copies any frame it must keep); one that goes to
+// the outbox is the outbox's and never comes back.
+var sendFrames = sync.Pool{New: func() any { return new(frames.Frame) }}
+
+// newSendFrame returns a SEND frame to destination, from sendFrames.
+func newSendFrame(destination string) *frames.Frame {
+	f := sendFrames.Get().(*frames.Frame)
+	f.Command = frames.CmdSend
+	f.Headers = append(f.Headers[:0], frames.Header{Key: frames.HdrDestination, Value: destination})
+	return f
+}
+
+// freeSendFrame gives f back to sendFrames: nothing may use it afterwards.
+func freeSendFrame(f *frames.Frame) {
+	clear(f.Headers[:cap(f.Headers)]) // keep no header strings alive
+	f.Headers = f.Headers[:0]
+	f.Body = nil
+	sendFrames.Put(f)
 }
 
 // sendOptions are the settings a send reads: a few fields, read under the

@@ -17,8 +17,10 @@ func (s *STOMP) set(f func(*config) error) error {
 	err := f(&s.cfg)
 	s.updateSecrets()
 	if s.eng != nil {
-		// Frame logging is the engine's; it follows LogLevel at once.
+		// Frame logging is the engine's; it follows LogLevel at once,
+		// as the lines the engine makes at all.
 		s.eng.SetLogFrames(s.cfg.logLevel >= 3)
+		s.eng.SetLogLevel(engineLogLevel(s.cfg.logLevel))
 	}
 	return err
 }

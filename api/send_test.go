@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/hex"
+	"fmt"
 	"testing"
 	"time"
 
@@ -138,4 +139,44 @@ func TestSendCustomFrame(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 	_, err = s.Config("SendCustomFrame")
 	assert.ErrorIs(t, err, ErrSettingAccess)
+}
+
+// SendData's data is the caller's again once it returns, whichever way
+// the message goes: encoded into the writer's buffer at once, copied by
+// the engine (OnMessageOut makes the writer see every SEND), waited for
+// with a receipt, sent later by a call that Timeout 0 does not wait for,
+// or kept in the at-least-once outbox.
+func TestSendDataCopiesData(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []Option
+		setup func(t *testing.T, s *STOMP)
+	}{
+		{name: "encoded at once"},
+		{name: "with OnMessageOut", setup: func(t *testing.T, s *STOMP) { s.OnMessageOut(func(*MessageOutEvent) {}) }},
+		{name: "with receipts", opts: []Option{WithRequestReceipts(true)}},
+		{name: "with receipts and Timeout 0", opts: []Option{WithRequestReceipts(true)}, setup: func(t *testing.T, s *STOMP) {
+			require.NoError(t, s.SetTimeout(0))
+		}},
+		{name: "at least once", opts: []Option{WithAtLeastOnce(AtLeastOnce{Enabled: true})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBroker(t, sim.WithFrameLog(256))
+			s := connectTo(t, b, "1.2", tc.opts...)
+			if tc.setup != nil {
+				tc.setup(t, s)
+			}
+			const n = 20
+			data := []byte("payload-00")
+			for i := range n {
+				copy(data, fmt.Sprintf("payload-%02d", i))
+				require.NoError(t, s.SendData("/queue/copy", data))
+				copy(data, "overwrite!")
+			}
+			waitFor(t, "every SEND at the broker", func() bool { return len(received(t, b, 1, frames.CmdSend)) == n })
+			for i, f := range received(t, b, 1, frames.CmdSend) {
+				assert.Equal(t, fmt.Sprintf("payload-%02d", i), string(f.Body))
+			}
+		})
+	}
 }

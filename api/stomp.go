@@ -145,6 +145,7 @@ func (s *STOMP) engineLocked() (*actors.Conn, error) {
 			return nil, err
 		}
 		s.eng = eng
+		eng.SetLogLevel(engineLogLevel(s.cfg.logLevel))
 		s.hmu.RLock()
 		s.eng.SetMessageOutEvents(s.handlers.messageOut != nil)
 		s.hmu.RUnlock()

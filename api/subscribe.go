@@ -205,14 +205,17 @@ func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 		Headers:        fromFrameHeaders(m.Headers, collapse),
 		Redelivered:    m.Redelivered,
 		Ack:            true,
-		msg:            m,
+		// What acknowledging it takes: the engine's message lives among
+		// the others handed over with it, which an event kept by the
+		// program would keep alive.
+		msg: m.Ref(),
 	}
 }
 
 func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
 	ev := sub.event(m)
 	if sub.tracer != nil {
-		return sub.tracer.process(sub, ev)
+		return sub.tracer.process(sub, m, ev)
 	}
 	action, _ := sub.process(ev)
 	return action
@@ -226,8 +229,7 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 	manual := s.cfg.manualEvents
 	s.mu.Unlock()
 	m := ev.msg
-	hs := ev.Headers
-	s.parsed.Store(&hs)
+	s.parsed.Store(&ev.Headers)
 	h := sub.handler
 	if h == nil {
 		s.hmu.RLock()
@@ -320,7 +322,7 @@ func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ev *MessageInEvent
 	if !cfg.requestAckReceipts {
 		receipt = 0
 	}
-	return eng.Ack(ctx, ev.msg, nack, cfg.ackTransactionID, receipt)
+	return eng.AckRef(ctx, ev.msg, nack, cfg.ackTransactionID, receipt)
 }
 
 // Ack acknowledges a message of a subscription that needs
@@ -336,7 +338,7 @@ func (s *STOMP) Ack(ctx context.Context, ev *MessageInEvent) error { return s.ac
 func (s *STOMP) Nack(ctx context.Context, ev *MessageInEvent) error { return s.ackCall(ctx, ev, true) }
 
 func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) error {
-	if ev == nil || ev.msg == nil || !ev.msg.NeedsAck() {
+	if ev == nil || !ev.msg.NeedsAck() {
 		return ErrNoAck
 	}
 	eng, err := s.connected()

@@ -80,8 +80,7 @@ func (t *tracer) sendReliable(ctx context.Context, s *STOMP, eng *actors.Conn, f
 
 // process runs the handler of ev inside its consumer span: a child of the
 // context the message carries, linked to it too, or a new trace.
-func (t *tracer) process(sub *subscriber, ev *MessageInEvent) actors.AckAction {
-	m := ev.msg
+func (t *tracer) process(sub *subscriber, m *actors.Message, ev *MessageInEvent) actors.AckAction {
 	parent := t.prop.Extract(context.Background(), headerCarrier{&m.Headers})
 	opts := []trace.SpanStartOption{
 		consumerKind,

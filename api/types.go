@@ -9,8 +9,10 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// Header is one STOMP header: a key and its value, unescaped. Its String
-// hides the value of a secret header (passcode, authorization, ...).
+// Header is one STOMP header: the codec's own type, so that a message's
+// headers reach a handler as they were decoded, without a copy. Its
+// String renders "key:value", with the value of a secret header
+// (passcode, authorization, ...) redacted.
 type Header = frames.Header
 
 // Subscription is one live subscription, as listed by Subscriptions.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 const defaultBufSize = 64 << 10
@@ -50,6 +51,7 @@ type Decoder struct {
 	end   int     // end of buffered data
 	rerr  error   // a read error held back because data came with it
 	err   error   // sticky decode error
+	own   bool    // frames own their memory (DecodeOwned)
 	// filled is set when the last read filled all the room it was given:
 	// more is most likely waiting in the socket, so the next frame is read
 	// into a large buffer rather than the idle one.
@@ -156,12 +158,32 @@ func (d *Decoder) Decode() (*Frame, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	d.own = false
 	f, err := d.decode()
 	if err != nil {
 		d.err = err
 		return nil, err
 	}
 	return f, nil
+}
+
+// DecodeOwned is Decode for a frame the caller keeps: its headers and body
+// are its own, valid after the next call, at the cost of one allocation
+// holding the header text and the body together (unescaped header text
+// takes another) and one for the header list. Use it rather than Decode
+// and Clone, which copies twice. The Frame value returned is the caller's
+// too.
+func (d *Decoder) DecodeOwned() (Frame, error) {
+	if d.err != nil {
+		return Frame{}, d.err
+	}
+	d.own = true
+	f, err := d.decode()
+	if err != nil {
+		d.err = err
+		return Frame{}, err
+	}
+	return *f, nil
 }
 
 func (d *Decoder) decode() (*Frame, error) {
@@ -306,6 +328,9 @@ func (d *Decoder) checkHeaderBytes(cmd Command, hdrStart, hdrEnd int) error {
 // frame costs one allocation, or two when it has escapes, whatever the
 // number of headers.
 func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (*Frame, error) {
+	if d.own {
+		return d.buildOwned(cmd, hdrStart, hdrEnd, bodyStart, bodyLen)
+	}
 	d.hdrs = d.hdrs[:0]
 	if len(d.offs) > 0 {
 		block := string(d.buf[d.start+hdrStart : d.start+hdrEnd])
@@ -329,6 +354,56 @@ func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (
 	if bodyLen > 0 {
 		b := d.start + bodyStart
 		d.frame.Body = d.buf[b : b+bodyLen : b+bodyLen]
+	}
+	return &d.frame, nil
+}
+
+// buildOwned is build for DecodeOwned: the header text and the body are
+// copied into one new allocation, and the header strings point into its
+// first part, which nothing writes to after the copy (the body, the only
+// part handed out as bytes, is the rest, capped so that an append cannot
+// reach back).
+func (d *Decoder) buildOwned(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (*Frame, error) {
+	d.frame = Frame{Command: cmd}
+	n := 0
+	if len(d.offs) > 0 {
+		n = hdrEnd - hdrStart
+	}
+	if n+bodyLen == 0 {
+		d.hdrs = d.hdrs[:0]
+		return &d.frame, nil
+	}
+	// One copy from the first header to the end of the body (the
+	// blank line between them comes along): make and copy of the same
+	// source is the one form the compiler allocates without zeroing.
+	src := d.buf[d.start+hdrStart : d.start+bodyStart+bodyLen]
+	mem := make([]byte, len(src))
+	copy(mem, src)
+	if bodyLen > 0 {
+		b := bodyStart - hdrStart
+		d.frame.Body = mem[b : b+bodyLen : b+bodyLen]
+	}
+	if n > 0 {
+		block := unsafe.String(&mem[0], n)
+		// The list is the frame's; d.hdrs (which unescapeHeaders fills)
+		// points at it until the next frame.
+		d.hdrs = make(Headers, len(d.offs))
+		for i, o := range d.offs {
+			d.hdrs[i] = Header{
+				Key:   block[o.k0-hdrStart : o.k1-hdrStart],
+				Value: block[o.v0-hdrStart : o.v1-hdrStart],
+			}
+		}
+		if cmd.escapes(d.ver) {
+			if p := strings.IndexByte(block, '\\'); p >= 0 {
+				if err := d.unescapeHeaders(cmd, block, hdrStart, p); err != nil {
+					return nil, err
+				}
+			}
+		}
+		d.frame.Headers = d.hdrs
+		// Not reused: the caller owns the list.
+		d.hdrs = nil
 	}
 	return &d.frame, nil
 }

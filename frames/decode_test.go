@@ -757,7 +757,9 @@ func decodeCases() []decodeCase {
 
 // TestDecode runs every case whole, with data and EOF together, one byte
 // at a time and split in two at every offset: the result must not depend
-// on how the stream arrives.
+// on how the stream arrives. Every case runs through DecodeOwned too,
+// whose frames are kept as they are, uncloned, while the next ones are
+// decoded.
 func TestDecode(t *testing.T) {
 	for _, tc := range decodeCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -766,6 +768,9 @@ func TestDecode(t *testing.T) {
 				d := NewDecoder(m.r(in), tc.ver, tc.lim)
 				got, err := decodeAll(d, 100)
 				require.Equal(t, exactAll(tc.want), got, "%s: frames of %s", m.name, show(in))
+				owned, ownedErr := decodeOwnedAll(NewDecoder(m.r(in), tc.ver, tc.lim), 100)
+				require.Equal(t, exactAll(tc.want), exactAll(owned), "%s: owned frames of %s", m.name, show(in))
+				requireErrLike(t, tc.err, ownedErr)
 				requireErrLike(t, tc.err, err)
 				if tc.check != nil {
 					tc.check(t, got)
@@ -893,6 +898,47 @@ func TestDecodeAllocations(t *testing.T) {
 	f, err := d.Decode()
 	require.NoError(t, err)
 	assert.Equal(t, fr(CmdMessage, "hello", "destination", "/queue/a", "message-id", "ID:broker:7", "k\\ey", "a\nb\rc", "subscription", "0"), exact(f))
+}
+
+// A frame of DecodeOwned costs one allocation for its header text and
+// body, one for its header list, and one more when headers need
+// unescaping. Its body is its own: writing to it, or appending to it,
+// changes neither its headers nor the next frame.
+func TestDecodeOwned(t *testing.T) {
+	plain := "MESSAGE\ndestination:/queue/a\nmessage-id:123\nsubscription:0\ncontent-length:5\n\nhello\x00"
+	escaped := "MESSAGE\ndestination:/queue/a\nmessage-id:ID\\cbroker\\c7\nk\\\\ey:a\\nb\\rc\nsubscription:0\n\nhello\x00"
+	for _, tc := range []struct {
+		frame  string
+		allocs float64
+	}{{plain, 2}, {escaped, 3}} {
+		d := NewDecoder(&loopReader{data: []byte(strings.Repeat(tc.frame, 64))}, V12, Limits{})
+		allocs := testing.AllocsPerRun(1000, func() {
+			f, err := d.DecodeOwned()
+			if err != nil || f.Command != CmdMessage {
+				panic(err)
+			}
+		})
+		assert.LessOrEqual(t, allocs, tc.allocs, "%q", tc.frame)
+	}
+
+	d := NewDecoder(strings.NewReader(escaped+plain+"RECEIPT\nreceipt-id:r1\n\n\x00\n"), V12, Limits{})
+	first, err := d.DecodeOwned()
+	require.NoError(t, err)
+	second, err := d.DecodeOwned()
+	require.NoError(t, err)
+	receipt, err := d.DecodeOwned()
+	require.NoError(t, err)
+	beat, err := d.DecodeOwned()
+	require.NoError(t, err)
+	copy(first.Body, "HELLO")
+	grown := append(first.Body, " and more"...)
+	copy(grown, "xxxxx")
+	assert.Equal(t, fr(CmdMessage, "HELLO", "destination", "/queue/a", "message-id", "ID:broker:7", "k\\ey", "a\nb\rc", "subscription", "0"), exact(&first))
+	assert.Equal(t, fr(CmdMessage, "hello", "destination", "/queue/a", "message-id", "123", "subscription", "0", "content-length", "5"), exact(&second))
+	assert.Equal(t, fr(CmdReceipt, "", "receipt-id", "r1"), exact(&receipt))
+	assert.Equal(t, Heartbeat, beat.Command)
+	_, err = d.DecodeOwned()
+	require.ErrorIs(t, err, io.EOF)
 }
 
 // countingReader counts the bytes it hands out.

@@ -15,7 +15,7 @@ import (
 //   - the decoder ends with io.EOF, io.ErrUnexpectedEOF, a *SyntaxError or
 //     a *LimitError, never anything else and never a panic;
 //   - the result is the same whether the stream is read whole, one byte at
-//     a time or in two halves;
+//     a time or in two halves, and with DecodeOwned as with Decode;
 //   - every decoded frame encodes again in the same version (with and
 //     without content-length on text bodies), and decoding that gives the
 //     same frames: command, headers (content-length aside) and body.
@@ -37,6 +37,9 @@ func FuzzDecode(f *testing.F) {
 					require.Equal(t, frames, again, "%s: frames depend on how the stream is read", v)
 					require.Equal(t, err.Error(), err2.Error(), "%s: error depends on how the stream is read", v)
 				}
+				owned, err3 := decodeOwnedAll(NewDecoder(bytes.NewReader(data), v, lim), len(data)+1)
+				require.Equal(t, frames, exactAll(owned), "%s: DecodeOwned differs from Decode", v)
+				require.Equal(t, err.Error(), err3.Error(), "%s: DecodeOwned's error differs from Decode's", v)
 				for _, omit := range []bool{false, true} {
 					checkReencode(t, frames, Encoder{Version: v, OmitTextContentLength: omit})
 				}

@@ -82,6 +82,20 @@ func decodeAll(d *Decoder, max int) ([]*Frame, error) {
 	return out, fmt.Errorf("more than %d frames", max)
 }
 
+// decodeOwnedAll is decodeAll with DecodeOwned, keeping the frames as
+// they are.
+func decodeOwnedAll(d *Decoder, max int) ([]*Frame, error) {
+	var out []*Frame
+	for len(out) < max {
+		f, err := d.DecodeOwned()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, &f)
+	}
+	return out, fmt.Errorf("more than %d frames", max)
+}
+
 // normal returns f with nil for an empty body and no content-length
 // header, so that frames can be compared whatever the encoder added.
 func normal(f *Frame) *Frame {

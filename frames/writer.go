@@ -99,8 +99,29 @@ func (w *Writer) WriteRaw(p []byte) {
 // Buffered returns the number of bytes waiting for Flush.
 func (w *Writer) Buffered() int { return len(w.buf) }
 
-// Written returns the number of bytes flushed to the underlying writer.
+// Written returns the number of bytes flushed to the underlying writer
+// (or detached).
 func (w *Writer) Written() int64 { return w.n }
+
+// Detach hands the buffered bytes to the caller and leaves the Writer
+// empty, for a caller that writes them itself: outside the lock that
+// guards the Writer, say, so that frames can be encoded into a new buffer
+// while they are written. The next frame borrows a buffer of the size
+// these bytes needed. Give the slice back with Recycle once written.
+// Detach returns nil when nothing is buffered.
+func (w *Writer) Detach() []byte {
+	b := w.buf
+	w.buf = nil
+	if len(b) > 0 {
+		w.class = min(writeClass(len(b)), maxWriteClass)
+		w.n += int64(len(b))
+	}
+	return b
+}
+
+// Recycle gives back a buffer that Detach returned, once its bytes are
+// written; b must not be used afterwards.
+func Recycle(b []byte) { giveBackWriteBuf(b) }
 
 // Flush writes the buffered bytes with a single Write call and gives the
 // buffer back; the next frame borrows one of the size this flush needed.

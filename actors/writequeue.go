@@ -1,0 +1,209 @@
+package actors
+
+import (
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// wqueue is the writer's outgoing buffer. The writer owns it and is the
+// only one to take bytes out of it and write them to the socket; what
+// changes is who encodes. A plain frame (a SEND without receipt, an ACK)
+// is encoded into it by whoever sends it, under the lock, and the writer's
+// mailbox carries only a flush signal, one per burst: a message then
+// costs no mailbox hop, no writeFrame and no envelope. Frames that need
+// the writer's bookkeeping (a receipt, a reply, the outbox, DISCONNECT)
+// still go through the mailbox as writeFrame, and the writer encodes them
+// into the same buffer.
+//
+// Order: a frame encoded directly must never overtake a writeFrame sent
+// before it, so the queue counts the writeFrames on their way (inbox);
+// while any is, direct appends are refused and their senders use the
+// mailbox too, behind them.
+//
+// Bounds: every frame in the buffer holds a token of the link's credits
+// (the count bound, MaxPendingWrites); direct appends stop at maxQueued
+// bytes (the writer may hold one batch that size being written, and the
+// buffer as much again plus one frame).
+type wqueue struct {
+	mu  sync.Mutex
+	buf frames.Writer // encodes into its buffer; the writer detaches and writes it
+	// Counted for the writer, which moves the counters when it takes
+	// the bytes, before they leave.
+	frames, sends int
+	credits       int          // credit tokens held by the frames encoded directly
+	replies       []chan error // of the frames encoded directly whose senders wait
+	inbox         int          // writeFrames sent to the writer and not yet encoded
+	// signaled: the writer will look at the buffer again (a flush
+	// signal is in its mailbox, or it is flushing); a sender that
+	// appends then need not signal.
+	signaled bool
+	// closed: DISCONNECT is encoded, or the writer stopped. Nothing is
+	// appended directly any more; writeFrames get the writer's answer.
+	closed bool
+	// full: a sender found the buffer full; the writer says
+	// ReadyToSend once it took the bytes out.
+	full bool
+	// room has a token when the writer took bytes out: a sender that
+	// found the buffer full tries again. Made when a sender first waits.
+	room chan struct{}
+
+	sys    *actor.ActorSystem
+	writer *actor.PID
+}
+
+// maxQueued is the most bytes direct appends fill the buffer with.
+const maxQueued = flushAt
+
+// flushSignal is the writer's flush message; it carries nothing, so one
+// value serves every signal.
+var flushSignal = &flushRequested{}
+
+func (q *wqueue) init(sys *actor.ActorSystem, enc frames.Encoder) {
+	q.sys = sys
+	q.buf = *frames.NewWriter(nil, enc)
+}
+
+// roomSignal returns the channel that says the writer took bytes out.
+func (q *wqueue) roomSignal() chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.room == nil {
+		q.room = make(chan struct{}, 1)
+	}
+	return q.room
+}
+
+// signalRoom tells a sender waiting for room, if any, to try again.
+// The caller holds q.mu.
+func (q *wqueue) signalRoom() {
+	if q.room != nil {
+		select {
+		case q.room <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// appended is what append did with a frame.
+type appended uint8
+
+const (
+	appendedOK     appended = iota // encoded; the writer flushes it
+	appendedFull                   // no room: the buffer holds maxQueued bytes
+	appendedBehind                 // writeFrames are on their way, or the writer must see the frame: use the mailbox
+	appendedFailed                 // the frame cannot be encoded (err says why)
+)
+
+// append encodes f into the buffer. credit says the sender holds a token
+// of the outgoing queue, which the frame keeps until it is written. f is
+// not kept.
+func (q *wqueue) append(f *frames.Frame, credit bool) (appended, error) {
+	return q.appendReply(f, credit, nil)
+}
+
+// appendReply is append for a sender that waits: reply (when not nil)
+// hears the outcome of the write that carries f.
+func (q *wqueue) appendReply(f *frames.Frame, credit bool, reply chan error) (appended, error) {
+	q.mu.Lock()
+	switch {
+	case q.inbox > 0 || q.closed:
+		q.mu.Unlock()
+		return appendedBehind, nil
+	case q.buf.Buffered() >= maxQueued:
+		q.full = true
+		q.mu.Unlock()
+		return appendedFull, nil
+	}
+	if err := q.buf.WriteFrame(f); err != nil {
+		v := q.buf.Version()
+		q.mu.Unlock()
+		return appendedFailed, encodeError(f, v, err)
+	}
+	q.frames++
+	if f.Command == frames.CmdSend {
+		q.sends++
+	}
+	if credit {
+		q.credits++
+	}
+	if reply != nil {
+		q.replies = append(q.replies, reply)
+	}
+	signal := !q.signaled
+	q.signaled = true
+	q.mu.Unlock()
+	if signal {
+		q.sys.Root.Send(q.writer, flushSignal)
+	}
+	return appendedOK, nil
+}
+
+// post sends a writeFrame to the writer through its mailbox, counted so
+// that no direct append overtakes it.
+func (q *wqueue) post(wf *writeFrame) {
+	q.mu.Lock()
+	q.inbox++
+	q.mu.Unlock()
+	q.sys.Root.Send(q.writer, wf)
+}
+
+// passRoom hands the room token on to the next sender waiting for room,
+// when there is room left.
+func (q *wqueue) passRoom() {
+	q.mu.Lock()
+	if q.buf.Buffered() < maxQueued {
+		q.signalRoom()
+	}
+	q.mu.Unlock()
+}
+
+// hasRoom reports whether a sender would find room in the buffer.
+func (q *wqueue) hasRoom() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.buf.Buffered() < maxQueued
+}
+
+// version is the version frames are encoded in.
+func (q *wqueue) version() frames.Version {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.buf.Version()
+}
+
+// setVersion sets the version frames are encoded in from now on.
+func (q *wqueue) setVersion(v frames.Version) {
+	q.mu.Lock()
+	q.buf.SetVersion(v)
+	q.mu.Unlock()
+}
+
+// keep copies a sender's frame for the writer's mailbox, so that the
+// sender may reuse it once its call returns: the header list (with room
+// for a receipt) and the body. Header strings are immutable and shared.
+func keep(f *frames.Frame) *frames.Frame {
+	out := &frames.Frame{Command: f.Command, Headers: make(frames.Headers, len(f.Headers), len(f.Headers)+1)}
+	copy(out.Headers, f.Headers)
+	if f.Body != nil {
+		out.Body = append(make([]byte, 0, len(f.Body)), f.Body...)
+	}
+	return out
+}
+
+// direct reports whether frames may be appended by their senders: not
+// while frames are logged, nor SENDs while each is reported with a
+// MessageOutEvent (the writer does both, so it must see the frame).
+func (c *Conn) direct(f *frames.Frame) bool {
+	if c.logFrames.Load() {
+		return false
+	}
+	switch f.Command {
+	case frames.CmdSend:
+		return c.quietSends.Load() || c.sink == nil
+	case frames.CmdAck, frames.CmdNack:
+		return true
+	}
+	return false
+}
