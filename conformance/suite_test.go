@@ -227,8 +227,22 @@ func (e *env) facade() (*api.STOMP, chan *api.ErrorEvent, chan *api.Disconnected
 	s := api.NewSTOMP(api.WithUser(e.p.Login), api.WithPassword(e.p.Passcode), api.WithVirtualHost(e.p.Host), api.WithTimeout(20*time.Second))
 	e.t.Cleanup(s.Close)
 	errs, gone := make(chan *api.ErrorEvent, 16), make(chan *api.DisconnectedEvent, 4)
-	s.OnError(func(ev *api.ErrorEvent) { errs <- ev })
-	s.OnDisconnected(func(ev *api.DisconnectedEvent) { gone <- ev })
+	// The tests need the first events; a handler must never block the
+	// client's event queue, so later ones (failed ACKs while the test's
+	// cleanup closes the client, say) are dropped when the test does not
+	// read them.
+	s.OnError(func(ev *api.ErrorEvent) {
+		select {
+		case errs <- ev:
+		default:
+		}
+	})
+	s.OnDisconnected(func(ev *api.DisconnectedEvent) {
+		select {
+		case gone <- ev:
+		default:
+		}
+	})
 	require.NoError(e.t, s.ConnectContext(e.ctx, host, pn))
 	return s, errs, gone
 }
