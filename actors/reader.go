@@ -144,7 +144,7 @@ func (r *routes) findDest(dest string) *route {
 // goroutine; the connection's WaitGroup joins it.
 //
 // Messages go to their subscription in batches: the reader gathers what
-// it decodes from what it has read, each message admitted (its slot and
+// it decodes from what it has read, each message admitted (its place and
 // bytes taken) one by one, and hands each subscription its batch in one
 // mailbox message before anything could make it wait: a read from the
 // socket, a full queue, a frame for the session, maxBatch messages.
