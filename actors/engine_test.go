@@ -104,6 +104,9 @@ func TestEngineTwoConnections(t *testing.T) {
 	m := recv(t, msgs2, "c2's message")
 	require.Equal(t, "two", string(m.Body))
 
+	// The handler hands the message over before it returns; Close called
+	// while it still runs would not wait for the actors (see Close).
+	waitFor(t, "c2's handler to return", func() bool { return c2.callbacks.Load() == 0 })
 	c2.Close()
 	require.Zero(t, e.Actors())
 	require.Zero(t, e.Connections())

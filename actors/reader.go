@@ -58,13 +58,15 @@ func (r *route) take(n int64) bool {
 }
 
 // release gives back a handled message's place and bytes, and wakes a
-// reader waiting for room.
+// reader waiting for room once a quarter of the queue is free (or all
+// of it): a reader woken for every place freed would take one message
+// per wake-up, hand-offs costing more than the messages.
 func (r *route) release(n int64) {
-	r.bytes.Add(-n)
-	r.queued.Add(-1)
+	bytes := r.bytes.Add(-n)
+	queued := r.queued.Add(-1)
 	// The reader sets waiting before it looks for room again, so either
 	// it sees this room or this sees it wait.
-	if r.waiting.Load() {
+	if r.waiting.Load() && (queued == 0 || queued <= r.maxMsgs-max(r.maxMsgs/4, 1) && bytes <= r.maxBytes-r.maxBytes/4) {
 		select {
 		case r.freed <- struct{}{}:
 		default:
@@ -142,7 +144,7 @@ func (r *routes) findDest(dest string) *route {
 // goroutine; the connection's WaitGroup joins it.
 //
 // Messages go to their subscription in batches: the reader gathers what
-// it decodes from what it has read, each message admitted (its slot and
+// it decodes from what it has read, each message admitted (its place and
 // bytes taken) one by one, and hands each subscription its batch in one
 // mailbox message before anything could make it wait: a read from the
 // socket, a full queue, a frame for the session, maxBatch messages.
@@ -223,6 +225,11 @@ func (r *reader) add(rt *route, m *Message) {
 	b.msgs = append(b.msgs, *m)
 	if len(b.msgs) >= maxBatch {
 		r.send(b)
+		// A subscription woken here waits on this P behind the reader
+		// (the scheduler keeps a woken goroutine where it was woken): step
+		// aside, so that it runs now and the reader goes on on another
+		// P, the two in parallel.
+		runtime.Gosched()
 	}
 }
 
