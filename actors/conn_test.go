@@ -51,8 +51,8 @@ func TestConnectSendSubscribe(t *testing.T) {
 	require.Equal(t, frames.CmdSend, f.Command)
 
 	msgs := make(chan *Message, 1)
-	_, err = c.Subscribe(ctx, SubscribeSpec{Destination: "/queue/a", Mode: AckClientIndividual, Handler: func(m *Message) AckAction {
-		msgs <- m
+	_, err = c.Subscribe(ctx, SubscribeSpec{Destination: "/queue/a", Mode: AckClientIndividual, Handler: func(m Message) AckAction {
+		msgs <- &m
 		return AckAck
 	}})
 	require.NoError(t, err)

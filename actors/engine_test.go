@@ -84,7 +84,7 @@ func TestEngineTwoConnections(t *testing.T) {
 		c := mustConn(t, e, ConnOptions{})
 		connectTo(t, c, srv.addr(), ConnectConfig{})
 		msgs := make(chan *Message, 8)
-		_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub", Destination: "/q", Handler: func(m *Message) AckAction { msgs <- m; return AckNone }})
+		_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub", Destination: "/q", Handler: func(m Message) AckAction { msgs <- &m; return AckNone }})
 		require.NoError(t, err)
 		return c, msgs, got
 	}
@@ -135,7 +135,7 @@ func TestCloseWhileBusy(t *testing.T) {
 	c := mustConn(t, e, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatOut: time.Hour})
 	release := make(chan struct{})
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Handler: func(*Message) AckAction { <-release; return AckNone }})
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Handler: func(Message) AckAction { <-release; return AckNone }})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), time.Hour, true) }()

@@ -82,7 +82,7 @@ func TestHostileFloodFullBlock(t *testing.T) {
 	release := make(chan struct{})
 	var seen []string
 	all := make(chan struct{})
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/flood", QueueSize: 2, OnFull: FullBlock, Handler: func(m *Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/flood", QueueSize: 2, OnFull: FullBlock, Handler: func(m Message) AckAction {
 		<-release
 		seen = append(seen, m.MessageID)
 		if len(seen) == n {
@@ -118,7 +118,7 @@ func TestHostileFloodFullDrop(t *testing.T) {
 	expectFrame(t, got, frames.CmdConnect)
 	release := make(chan struct{})
 	var handled atomic.Int64
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/flood", QueueSize: 1, OnFull: FullDrop, Handler: func(m *Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/flood", QueueSize: 1, OnFull: FullDrop, Handler: func(m Message) AckAction {
 		<-release
 		handled.Add(1)
 		return AckNone
@@ -139,7 +139,7 @@ func TestHostileFloodFullError(t *testing.T) {
 	expectFrame(t, got, frames.CmdConnect)
 	release := make(chan struct{})
 	defer close(release)
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/flood", QueueSize: 1, OnFull: FullError, Handler: func(m *Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/flood", QueueSize: 1, OnFull: FullError, Handler: func(m Message) AckAction {
 		<-release
 		return AckNone
 	}})
@@ -164,13 +164,13 @@ func TestHostileSlowSubscriptionDoesNotStallOthers(t *testing.T) {
 	release := make(chan struct{})
 	slow := make(chan string, 3)
 	fast := make(chan string, 3)
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "slow", Destination: "/slow", QueueSize: 8, Handler: func(m *Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "slow", Destination: "/slow", QueueSize: 8, Handler: func(m Message) AckAction {
 		<-release
 		slow <- m.MessageID
 		return AckNone
 	}})
 	require.NoError(t, err)
-	_, err = c.Subscribe(testCtx(t), SubscribeSpec{ID: "fast", Destination: "/fast", Handler: func(m *Message) AckAction {
+	_, err = c.Subscribe(testCtx(t), SubscribeSpec{ID: "fast", Destination: "/fast", Handler: func(m Message) AckAction {
 		fast <- m.MessageID
 		return AckNone
 	}})
@@ -210,13 +210,13 @@ func TestUnsubscribeWhileReaderBlocked(t *testing.T) {
 	l := c.link.Load()
 	release := make(chan struct{})
 	defer close(release) // only after the test: Close waits for handlers
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "blocked", Destination: "/b", QueueSize: 1, Handler: func(m *Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "blocked", Destination: "/b", QueueSize: 1, Handler: func(m Message) AckAction {
 		<-release
 		return AckNone
 	}})
 	require.NoError(t, err)
 	other := make(chan string, 1)
-	_, err = c.Subscribe(testCtx(t), SubscribeSpec{ID: "other", Destination: "/o", Handler: func(m *Message) AckAction {
+	_, err = c.Subscribe(testCtx(t), SubscribeSpec{ID: "other", Destination: "/o", Handler: func(m Message) AckAction {
 		other <- m.MessageID
 		return AckNone
 	}})
@@ -393,7 +393,7 @@ func TestHostileHandlerPanics(t *testing.T) {
 			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
-			_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "s1", Destination: "/q", Mode: AckClientIndividual, Handler: func(m *Message) AckAction {
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "s1", Destination: "/q", Mode: AckClientIndividual, Handler: func(m Message) AckAction {
 				if string(m.Body) == "boom" {
 					panic("handler exploded")
 				}

@@ -22,7 +22,7 @@ func TestDisconnectWaitsForHandlerAck(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	entered, release := make(chan struct{}), make(chan struct{})
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, Handler: func(*Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, Handler: func(Message) AckAction {
 		close(entered)
 		<-release
 		return AckAck
@@ -55,7 +55,7 @@ func TestDisconnectSkipsQueuedAckModeMessages(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	entered, release := make(chan struct{}, 3), make(chan struct{})
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, Handler: func(*Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, Handler: func(Message) AckAction {
 		entered <- struct{}{}
 		<-release
 		return AckAck

@@ -100,9 +100,9 @@ func subscribeOnce(t *testing.T, addr, dest string) *Message {
 	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, addr, ConnectConfig{})
 	got := make(chan *Message, 1)
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: dest, Handler: func(m *Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: dest, Handler: func(m Message) AckAction {
 		select {
-		case got <- m:
+		case got <- &m:
 		default:
 		}
 		return AckNone
@@ -217,7 +217,7 @@ func TestQueuedMessagesOfADeadConnection(t *testing.T) {
 	}
 	got := make(chan seen, 16)
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/dead", Mode: AckClientIndividual, Receipt: 5 * time.Second,
-		Handler: func(m *Message) AckAction {
+		Handler: func(m Message) AckAction {
 			if string(m.Body) == "first" {
 				<-release
 			}

@@ -107,7 +107,7 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 					s.c.emit(&ErrorEvent{Err: errPanic("dead-letter handler", r)})
 				}
 			}()
-			spec.DeadLetter(m)
+			spec.DeadLetter(*m)
 		}()
 	}
 	s.failures.settled(spec, m)

@@ -20,8 +20,8 @@ func TestPoisonMessageDeadLettered(t *testing.T) {
 	dead := make(chan *Message, 1)
 	good := make(chan string, 1)
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/poison", Mode: AckClientIndividual, MaxDeliveries: 3,
-		DeadLetter: func(m *Message) { dead <- m },
-		Handler: func(m *Message) AckAction {
+		DeadLetter: func(m Message) { dead <- &m },
+		Handler: func(m Message) AckAction {
 			if string(m.Body) == "bad" {
 				tries.Add(1)
 				return AckNack
@@ -54,8 +54,8 @@ func TestPoisonMessageBrokerCount(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	dead := make(chan *Message, 1)
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, MaxDeliveries: 5,
-		DeadLetter: func(m *Message) { dead <- m },
-		Handler:    func(*Message) AckAction { t.Error("a message past the limit was handled"); return AckAck }})
+		DeadLetter: func(m Message) { dead <- &m },
+		Handler:    func(Message) AckAction { t.Error("a message past the limit was handled"); return AckAck }})
 	require.NoError(t, err)
 	require.Equal(t, "m1", recv(t, dead, "the dead letter").MessageID)
 	expectFrame(t, got, frames.CmdConnect)

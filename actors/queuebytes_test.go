@@ -26,12 +26,12 @@ func bigMessages(t *testing.T, n, size int) *scriptedServer {
 
 // heldHandler returns a handler that holds each message until step lets
 // it go; at cleanup every message is let go.
-func heldHandler(t *testing.T) (handler func(*Message) AckAction, step chan struct{}) {
+func heldHandler(t *testing.T) (handler func(Message) AckAction, step chan struct{}) {
 	step = make(chan struct{})
 	release := make(chan struct{})
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	return func(*Message) AckAction {
+	return func(Message) AckAction {
 		select {
 		case <-step:
 		case <-release:

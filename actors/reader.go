@@ -166,7 +166,7 @@ type reader struct {
 }
 
 // batch is the messages gathered for one route, in a slice the reader
-// reuses: each batch handed on is copied into a slice of its exact size.
+// reuses: each batch handed on is copied into one of its size class.
 type batch struct {
 	rt   *route
 	msgs []Message
@@ -200,13 +200,18 @@ func (r *reader) spare() []Message {
 	return make([]Message, 0, 16)
 }
 
-// send hands b's messages to its subscription and empties it.
+// send hands b's messages to its subscription, in a batch of their size
+// class (batches.go), and empties b.
 func (r *reader) send(b *batch) {
-	msgs := make([]Message, len(b.msgs))
-	copy(msgs, b.msgs)
+	if len(b.msgs) == 0 {
+		return // handed on when it filled up
+	}
+	out := newBatch(len(b.msgs))
+	out.msgs = append(out.msgs, b.msgs...)
+	out.version = r.version
 	clear(b.msgs) // the reader keeps no message alive
 	b.msgs = b.msgs[:0]
-	r.sys.Root.Send(b.rt.pid, &messagesDelivered{msgs: msgs, version: r.version})
+	r.sys.Root.Send(b.rt.pid, out)
 }
 
 // add puts m in its route's batch, handing the batch on once full.

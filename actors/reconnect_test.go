@@ -41,7 +41,7 @@ func TestReconnectResubscribes(t *testing.T) {
 	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: fastReconnect})
 	got := make(chan string, 4)
 	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/r", Mode: AckClientIndividual, Receipt: 5 * time.Second,
-		Handler: func(m *Message) AckAction { got <- string(m.Body); return AckAck }})
+		Handler: func(m Message) AckAction { got <- string(m.Body); return AckAck }})
 	require.NoError(t, err)
 
 	require.NoError(t, b.CloseConnection(1))
@@ -66,7 +66,7 @@ func TestReconnectFailsOver(t *testing.T) {
 	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, first.Addr(), ConnectConfig{Reconnect: fastReconnect, Failover: []string{second.Addr()}})
 	got := make(chan string, 4)
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/f", Handler: func(m *Message) AckAction { got <- string(m.Body); return AckNone }})
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/f", Handler: func(m Message) AckAction { got <- string(m.Body); return AckNone }})
 	require.NoError(t, err)
 
 	require.NoError(t, first.Close()) // the whole broker goes away
@@ -153,7 +153,7 @@ func TestCloseFromInsideHandlers(t *testing.T) {
 		c := mustConn(t, nil, ConnOptions{})
 		connectTo(t, c, b.Addr(), ConnectConfig{})
 		closed := make(chan struct{})
-		_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/close", Handler: func(*Message) AckAction {
+		_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/close", Handler: func(Message) AckAction {
 			c.Close()
 			close(closed)
 			return AckNone

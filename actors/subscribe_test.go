@@ -49,7 +49,7 @@ func TestSubscribeAckModesPerVersion(t *testing.T) {
 				id, err := c.Subscribe(testCtx(t), SubscribeSpec{
 					Destination: "/queue/a", ID: "s1", Mode: mode,
 					Headers: frames.Headers{{Key: "selector", Value: "x = 1"}},
-					Handler: func(m *Message) AckAction { msgs <- m; return AckAck },
+					Handler: func(m Message) AckAction { msgs <- &m; return AckAck },
 				})
 				require.NoError(t, err)
 				require.Equal(t, "s1", id)
@@ -134,7 +134,7 @@ func TestHandlerNackPerVersion(t *testing.T) {
 			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
-			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", ID: "s1", Mode: AckClientIndividual, Handler: func(m *Message) AckAction {
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", ID: "s1", Mode: AckClientIndividual, Handler: func(m Message) AckAction {
 				if m.MessageID == "m1" {
 					return AckNack
 				}
@@ -168,8 +168,8 @@ func TestManualAckAfterHandlerReturned(t *testing.T) {
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
 			msgs := make(chan *Message, 3)
-			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", ID: "s1", Mode: AckClient, Handler: func(m *Message) AckAction {
-				msgs <- m
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", ID: "s1", Mode: AckClient, Handler: func(m Message) AckAction {
+				msgs <- &m
 				return AckNone
 			}})
 			require.NoError(t, err)
@@ -215,8 +215,8 @@ func TestAckAfterConnectionLost(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	msgs := make(chan *Message, 1)
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClient, Handler: func(m *Message) AckAction {
-		msgs <- m
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClient, Handler: func(m Message) AckAction {
+		msgs <- &m
 		return AckNone
 	}})
 	require.NoError(t, err)
@@ -240,8 +240,8 @@ func TestAckAfterUnsubscribe(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	msgs := make(chan *Message, 1)
-	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClient, Handler: func(m *Message) AckAction {
-		msgs <- m
+	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClient, Handler: func(m Message) AckAction {
+		msgs <- &m
 		return AckNone
 	}})
 	require.NoError(t, err)
@@ -268,9 +268,9 @@ func TestV10MessageWithoutSubscriptionHeader(t *testing.T) {
 	expectFrame(t, got, frames.CmdConnect)
 	aMsgs := make(chan *Message, 4)
 	bMsgs := make(chan *Message, 4)
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/b", Mode: AckClient, Handler: func(m *Message) AckAction { bMsgs <- m; return AckAck }})
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/b", Mode: AckClient, Handler: func(m Message) AckAction { bMsgs <- &m; return AckAck }})
 	require.NoError(t, err)
-	_, err = c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/a", Mode: AckClient, Handler: func(m *Message) AckAction { aMsgs <- m; return AckAck }})
+	_, err = c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/a", Mode: AckClient, Handler: func(m Message) AckAction { aMsgs <- &m; return AckAck }})
 	require.NoError(t, err)
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/go"), 0, true))
 	require.Equal(t, "to a", string(recv(t, aMsgs, "a's message").Body))
@@ -295,7 +295,7 @@ func TestUnsubscribePerVersion(t *testing.T) {
 			c, rec := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{vc.v}})
 			expectFrame(t, got, frames.CmdConnect)
-			id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/u", Handler: func(*Message) AckAction { return AckNone }})
+			id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/u", Handler: func(Message) AckAction { return AckNone }})
 			require.NoError(t, err)
 			expectFrame(t, got, frames.CmdSubscribe)
 			require.NoError(t, c.Unsubscribe(testCtx(t), id, 5*time.Second))
@@ -380,7 +380,7 @@ func TestSubscribeDuplicateID(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	expectFrame(t, got, frames.CmdConnect)
 	msgs := make(chan *Message, 1)
-	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "dup", Destination: "/q", Handler: func(m *Message) AckAction { msgs <- m; return AckNone }})
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "dup", Destination: "/q", Handler: func(m Message) AckAction { msgs <- &m; return AckNone }})
 	require.NoError(t, err)
 	_, err = c.Subscribe(testCtx(t), SubscribeSpec{ID: "dup", Destination: "/other"})
 	require.ErrorContains(t, err, "already in use")
@@ -428,7 +428,7 @@ func TestMessagesBeforeTheEndAreHandled(t *testing.T) {
 	expectFrame(t, got, frames.CmdConnect)
 	seen := map[string]chan string{"a": make(chan string, n), "b": make(chan string, n)}
 	for _, id := range []string{"a", "b"} {
-		_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: id, Destination: "/q/" + id, Handler: func(m *Message) AckAction {
+		_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: id, Destination: "/q/" + id, Handler: func(m Message) AckAction {
 			seen[m.Subscription] <- m.MessageID + " " + string(m.Body)
 			return AckAck
 		}})
@@ -459,7 +459,7 @@ func TestAckLogLinesOnlyWhenWanted(t *testing.T) {
 			c.SetLogLevel(level)
 			connectTo(t, c, srv.addr(), ConnectConfig{})
 			expectFrame(t, got, frames.CmdConnect)
-			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, Handler: func(*Message) AckAction { return AckAck }})
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Mode: AckClientIndividual, Handler: func(Message) AckAction { return AckAck }})
 			require.NoError(t, err)
 			expectFrame(t, got, frames.CmdSubscribe)
 			for i := range n {

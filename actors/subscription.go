@@ -38,6 +38,7 @@ func (s *subscription) Receive(ctx actor.Context) {
 			msg.describe(m.version)
 			s.deliver(msg)
 		}
+		m.recycle()
 	case *quiesce:
 		// Every message queued before it is handled or skipped, and the
 		// ACKs asked for are with the writer, ahead of DISCONNECT.
@@ -113,7 +114,7 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 	if s.spec.Handler == nil {
 		return AckAck, false
 	}
-	return s.spec.Handler(msg), false
+	return s.spec.Handler(*msg), false
 }
 
 func ackFrame(v frames.Version, m *MessageRef, nack bool, tx string) (*frames.Frame, error) {

@@ -77,8 +77,10 @@ type SubscribeSpec struct {
 	Prefetch int
 	// Handler runs for each message, in order, on a goroutine the
 	// subscription holds while it has messages; its result is sent as ACK
-	// or NACK.
-	Handler func(*Message) AckAction
+	// or NACK. The message is passed by value: the engine reuses the
+	// place it was queued in, while the strings, headers and body it
+	// points to are the handler's to keep.
+	Handler func(Message) AckAction
 	// QueueSize bounds messages received but not yet handled. Default
 	// DefaultQueueSize.
 	QueueSize int
@@ -100,7 +102,7 @@ type SubscribeSpec struct {
 	MaxDeliveries int
 	// DeadLetter receives the messages MaxDeliveries takes out of the
 	// way; nil only counts them (Stats.DeadLettered).
-	DeadLetter func(*Message)
+	DeadLetter func(Message)
 	// KeyHeader names the header that identifies a message across its
 	// deliveries (the producer's de-duplication id, say) where the
 	// message-id does not (RabbitMQ gives each delivery its own).

@@ -97,8 +97,8 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		KeyHeader:     opts.KeyHeader,
 	}
 	if dl := opts.DeadLetter; dl != nil {
-		spec.DeadLetter = func(m *actors.Message) {
-			ev := sub.event(m)
+		spec.DeadLetter = func(m actors.Message) {
+			ev := sub.event(&m)
 			ev.settled.Store(true) // the client acknowledges it
 			dl(ev)
 		}
@@ -212,10 +212,10 @@ func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 	}
 }
 
-func (sub *subscriber) handle(m *actors.Message) actors.AckAction {
-	ev := sub.event(m)
+func (sub *subscriber) handle(m actors.Message) actors.AckAction {
+	ev := sub.event(&m)
 	if sub.tracer != nil {
-		return sub.tracer.process(sub, m, ev)
+		return sub.tracer.process(sub, &m, ev)
 	}
 	action, _ := sub.process(ev)
 	return action

@@ -81,7 +81,8 @@ func (t *tracer) sendReliable(ctx context.Context, s *STOMP, eng *actors.Conn, f
 // process runs the handler of ev inside its consumer span: a child of the
 // context the message carries, linked to it too, or a new trace.
 func (t *tracer) process(sub *subscriber, m *actors.Message, ev *MessageInEvent) actors.AckAction {
-	parent := t.prop.Extract(context.Background(), headerCarrier{&m.Headers})
+	hs := m.Headers // a copy of the list header: m stays on its caller's stack
+	parent := t.prop.Extract(context.Background(), headerCarrier{&hs})
 	opts := []trace.SpanStartOption{
 		consumerKind,
 		trace.WithAttributes(sub.s.messagingAttrs(opProcess, m.Destination, len(m.Body),

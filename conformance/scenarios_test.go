@@ -208,8 +208,8 @@ func nackRedelivers(e *env) {
 	body := "nacked-" + q // unique, so an old dead letter cannot match
 	first := true
 	in := &inbox{ch: make(chan *actors.Message, 16)}
-	_, err := c.Subscribe(e.ctx, actors.SubscribeSpec{Destination: q, Mode: actors.AckClientIndividual, Receipt: receipt, Handler: func(m *actors.Message) actors.AckAction {
-		in.ch <- m
+	_, err := c.Subscribe(e.ctx, actors.SubscribeSpec{Destination: q, Mode: actors.AckClientIndividual, Receipt: receipt, Handler: func(m actors.Message) actors.AckAction {
+		in.ch <- &m
 		if first {
 			first = false
 			return actors.AckNack

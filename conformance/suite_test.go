@@ -188,8 +188,8 @@ type inbox struct {
 func (e *env) subscribe(c *actors.Conn, spec actors.SubscribeSpec, action actors.AckAction) (string, *inbox) {
 	e.t.Helper()
 	in := &inbox{ch: make(chan *actors.Message, 1024)}
-	spec.Handler = func(m *actors.Message) actors.AckAction {
-		in.ch <- m
+	spec.Handler = func(m actors.Message) actors.AckAction {
+		in.ch <- &m
 		return action
 	}
 	if spec.Receipt == 0 {
