@@ -111,6 +111,9 @@ type writeFrame struct {
 	reply   chan error    // answered when written (or, with a receipt, when confirmed); may be nil
 	credit  bool          // holds a token of the outgoing queue
 	then    any           // sent to the session once the frame is written
+	// announce: a MessageOutEvent follows the write (set by the writer
+	// when it takes the frame).
+	announce bool
 	// taken is set when the writer has buffered the frame with its
 	// receipt header: from then on the session answers reply.
 	taken atomic.Bool

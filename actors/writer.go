@@ -161,6 +161,10 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		if w.c.logFrames.Load() {
 			w.c.log(LogDebug, "frame", "> "+m.frame.String())
 		}
+		// Whether its MessageOutEvent is wanted is decided now, before
+		// the bytes leave: a handler registered once the send returned
+		// (it may return as soon as its RECEIPT came) is not told of it.
+		m.announce = m.frame.Command == frames.CmdSend && !w.c.quietSends.Load()
 	}
 	w.pending = append(w.pending, m)
 	q.mu.Lock()
@@ -310,7 +314,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 		if p.reply != nil && p.receipt == 0 {
 			p.reply <- nil
 		}
-		if p.frame != nil && p.frame.Command == frames.CmdSend && !w.c.quietSends.Load() {
+		if p.announce {
 			w.c.emit(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
 		}
 		if p.then != nil {
