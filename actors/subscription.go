@@ -119,7 +119,9 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 
 func ackFrame(v frames.Version, m *MessageRef, nack bool, tx string) (*frames.Frame, error) {
 	a := new(ack)
-	if err := a.build(v, m.subscription, m.messageID, m.ackID, nack, tx); err != nil {
+	// Before 1.2 the ack id is the message-id (describe), and the route's
+	// id the subscription.
+	if err := a.build(v, m.rt.id, m.ackID, m.ackID, nack, tx); err != nil {
 		return nil, err
 	}
 	return &a.f, nil

@@ -144,14 +144,17 @@ func needsAck(rt *route) bool { return rt != nil && rt.mode != AckAuto && rt.mod
 // small value, which keeps none of the message's headers or body alive,
 // for whoever acknowledges it after its handler returned.
 type MessageRef struct {
-	subscription, messageID, ackID string
-	gen                            uint64
-	rt                             *route
+	// ackID is what the ACK names the message by: its ack header on
+	// STOMP 1.2, its message-id before (describe), with the subscription
+	// the route's id, on the connection of generation gen.
+	ackID string
+	gen   uint64
+	rt    *route
 }
 
 // Ref returns what acknowledging m takes.
 func (m *Message) Ref() MessageRef {
-	return MessageRef{subscription: m.Subscription, messageID: m.MessageID, ackID: m.AckID, gen: m.gen, rt: m.rt}
+	return MessageRef{ackID: m.AckID, gen: m.gen, rt: m.rt}
 }
 
 // NeedsAck reports whether the broker expects an ACK or NACK for the
