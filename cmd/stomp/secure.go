@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ type secureFlags struct {
 	tls         bool
 	tlsCA       []string
 	tlsCert     string
+	tlsCertPass string
 	tlsInsecure bool
 	proxy       string
 	proxyAuto   bool
@@ -25,7 +27,8 @@ func (f *secureFlags) register(cmd *cobra.Command) {
 	p := cmd.PersistentFlags()
 	p.BoolVar(&f.tls, "tls", false, "use TLS (also implied by stomp+ssl:// servers)")
 	p.StringArrayVar(&f.tlsCA, "tls-ca", nil, "PEM file of trusted CA certificates, in place of the system's (repeatable)")
-	p.StringVar(&f.tlsCert, "tls-cert", "", "PEM file holding the client certificate and its unencrypted key")
+	p.StringVar(&f.tlsCert, "tls-cert", "", "client certificate and its key: a PEM file, or a PKCS#12 (.p12/.pfx) file")
+	p.StringVar(&f.tlsCertPass, "tls-cert-password", "", "password of a PKCS#12 --tls-cert or of its encrypted PEM key (default $STOMP_TLS_CERT_PASSWORD; never echoed)")
 	p.BoolVar(&f.tlsInsecure, "tls-insecure", false, "accept any server certificate (insecure: tests only)")
 	p.StringVar(&f.proxy, "proxy", "", "proxy URL: socks4://, socks4a://, socks5://user:pass@host:port or http://user:pass@host:port (CONNECT)")
 	p.BoolVar(&f.proxyAuto, "proxy-from-env", false, "take the proxy from HTTPS_PROXY / ALL_PROXY, honouring NO_PROXY")
@@ -37,6 +40,12 @@ func (f *secureFlags) options(sslScheme bool) ([]api.Option, error) {
 	var opts []api.Option
 	if f.tls || sslScheme || f.tlsCert != "" || f.tlsInsecure || len(f.tlsCA) > 0 {
 		s := api.SSLSettings{Enabled: true, CertStore: f.tlsCert, CertStoreType: api.CertStoreAuto}
+		if f.tlsCert != "" {
+			s.CertStorePassword = f.tlsCertPass
+			if s.CertStorePassword == "" {
+				s.CertStorePassword = os.Getenv("STOMP_TLS_CERT_PASSWORD")
+			}
+		}
 		if f.tlsInsecure {
 			s.AcceptServerCertEncoded = "*"
 		}
