@@ -23,9 +23,9 @@ import (
 func TestBenchEveryScenarioPeerProcess(t *testing.T) {
 	dir := t.TempDir()
 	js, charts := filepath.Join(dir, "bench.json"), filepath.Join(dir, "charts")
-	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
+	cpu, mem, md := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof"), filepath.Join(dir, "speed.md")
 	r := stomp(t, "", "bench", "--duration", "100ms", "--warmup", "20ms", "--size", "0,4096", "--peer-process", "--connections", "200",
-		"--json", js, "--charts", charts, "--chart-format", "svg", "--cpuprofile", cpu, "--memprofile", mem)
+		"--json", js, "--charts", charts, "--chart-format", "svg", "--cpuprofile", cpu, "--memprofile", mem, "--markdown", md)
 	require.Equal(t, 0, r.code, r.stderr)
 	for _, s := range []string{"throughput:", "latency:", "publish", "consume-auto", "consume-client-individual", "pubsub", "connections", "own process"} {
 		assert.Contains(t, r.stdout, s)
@@ -54,6 +54,9 @@ func TestBenchEveryScenarioPeerProcess(t *testing.T) {
 		assert.Positive(t, res.Ours.Messages, "%s %d", res.Scenario, res.Size)
 		assert.Positive(t, res.Ratio, "%s %d", res.Scenario, res.Size)
 	}
+	table, err := os.ReadFile(md)
+	require.NoError(t, err)
+	assert.Equal(t, (2+5*2)+(2+2), strings.Count(string(table), "|\n"), "a header, a rule and a row per result; a header, a rule and both sides of connections:\n%s", table)
 	for _, f := range []string{filepath.Join(charts, "throughput.svg"), filepath.Join(charts, "latency.svg"), cpu, mem} {
 		st, err := os.Stat(f)
 		require.NoError(t, err)

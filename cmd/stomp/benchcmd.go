@@ -51,6 +51,7 @@ type benchFlags struct {
 	peerProcess bool
 	jsonOut     string
 	chartsDir   string
+	markdown    string
 	chartFormat string
 	cpuProfile  string
 	memProfile  string
@@ -91,6 +92,7 @@ func newBench(cf *connFlags) *cobra.Command {
 	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers, and each side of the connections scenario, in their own processes")
 	f.StringVar(&bf.jsonOut, "json", "", "also write the report as JSON to this file")
 	f.StringVar(&bf.chartsDir, "charts", "", "draw throughput, latency (and memory) charts into this directory")
+	f.StringVar(&bf.markdown, "markdown", "", "also write the results as Markdown tables to this file (the README's speed table)")
 	f.StringVar(&bf.chartFormat, "chart-format", "png", "chart format: png or svg")
 	f.StringVar(&bf.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	f.StringVar(&bf.memProfile, "memprofile", "", "write an allocation profile of the run to this file")
@@ -166,6 +168,15 @@ func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.W
 	}
 	if bf.jsonOut != "" {
 		if err := writeJSONFile(bf.jsonOut, newBenchResult(rep)); err != nil {
+			return err
+		}
+	}
+	if bf.markdown != "" {
+		var b strings.Builder
+		if err := rep.WriteMarkdown(&b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(bf.markdown, []byte(b.String()), 0o644); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,58 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteMarkdown writes the throughput and latency results as one Markdown
+// table (the README's speed table is this output, pasted as written), and
+// the connections results as a second one.
+func (rep *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	var conns []Result
+	head := false
+	for _, r := range rep.Results {
+		if r.Chart == ChartMemory {
+			conns = append(conns, r)
+			continue
+		}
+		if !head {
+			b.WriteString("| scenario (peer) | body | raw loop | stompactor | ratio | CPU µs/msg | allocs/msg |\n")
+			b.WriteString("|---|---|---|---|---|---|---|\n")
+			head = true
+		}
+		name := fmt.Sprintf("%s (%s)", r.Scenario, r.Peer)
+		if r.Chart == ChartLatency {
+			fmt.Fprintf(&b, "| %s, p50 / p99 | %s | %.0f / %.0f µs | %.0f / %.0f µs | %.2f / %.2f | %s | %.0f |\n",
+				name, SizeName(r.Size), r.Raw.Latency.P50us, r.Raw.Latency.P99us, r.Ours.Latency.P50us, r.Ours.Latency.P99us,
+				r.Ratio, r.RatioP99, cpu(r.Ours), r.Ours.AllocsPerMsg)
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s/s | %s/s | %.2f | %s | %.1f |\n", name, SizeName(r.Size),
+			rate(r.Raw.MsgPerSec), rate(r.Ours.MsgPerSec), r.Ratio, cpu(r.Ours), r.Ours.AllocsPerMsg)
+	}
+	if len(conns) > 0 {
+		if head {
+			b.WriteString("\n")
+		}
+		b.WriteString("| connections (peer) | side | resident B/conn | heap B/conn | stack B/conn | goroutines/conn | connect all | deliveries/s |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|\n")
+		for _, r := range conns {
+			for _, side := range []struct {
+				name string
+				m    Measure
+			}{{"raw", r.Raw}, {"stompactor", r.Ours}} {
+				c := side.m.Conns
+				if c == nil {
+					continue
+				}
+				fmt.Fprintf(&b, "| %d (%s) | %s | %.0f | %.0f | %.0f | %.2f | %.2f s | %s |\n", c.N, r.Peer, side.name,
+					c.RSSPerConn, c.HeapPerConn, c.StackPerConn, c.GoroutinesPerConn, c.ConnectSeconds, rate(c.DeliveriesPerSec))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
