@@ -159,6 +159,7 @@ type reader struct {
 
 	// Touched by the reader's goroutine only.
 	sys     *actor.ActorSystem
+	wait    *sockWait      // nil: the decoder's read waits (carryOn)
 	batches []batch        // one per route with messages waiting
 	free    [][]Message    // empty batch slices, for the next batches
 	idle    bool           // the last read did not fill the decoder's buffer
@@ -285,14 +286,77 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 	// Frames are decoded into memory of their own: a message goes to its
 	// subscription as it is, with no copy.
 	dec := frames.NewDecoder(handingOn{r}, v, r.limits)
-	gen := r.l.gen
-	defer r.handOn() // what was decoded before the end
+	if r.run(dec, r.l.gen, true, false) == runConnected {
+		// The handshake grew this goroutine's stack; what an idle
+		// connection keeps for its life is a goroutine waiting for the
+		// socket, which a fresh goroutine does on its smallest stack.
+		r.c.wg.Add(1)
+		go r.carryOn(dec)
+	}
+}
+
+// carryOn reads on after CONNECTED, on a goroutine of its own. Between
+// bursts it waits for the socket to become readable here, at the bottom
+// of its stack, rather than in a read under the decoder's frames. A
+// goroutine's stack grows to hold the deepest call it made and does not
+// shrink below four times what it holds, so one that handled frames
+// waits only settle here: a connection still quiet then hands the wait
+// to a fresh goroutine, on the smallest stack (2 KiB), and this one ends.
+// Where the connection cannot be waited on that way (TLS, WebSocket,
+// proxies' wrappers), the decoder's read waits.
+func (r *reader) carryOn(dec *frames.Decoder) {
+	defer r.c.wg.Done()
+	if r.wait == nil {
+		r.wait = readable(r.conn)
+	}
+	fresh := true
+	for r.run(dec, r.l.gen, false, r.wait != nil) == runIdle {
+		if fresh {
+			r.wait.wait(0)
+		} else if !r.wait.wait(settle) {
+			r.c.wg.Add(1)
+			go r.carryOn(dec)
+			return
+		}
+		fresh = false
+		r.idle = false // read what woke it
+	}
+}
+
+// settle is how long a reader that handled frames stays ready on its
+// goroutine before it moves to a fresh one.
+const settle = 20 * time.Millisecond
+
+// runEnd is why run returned.
+type runEnd uint8
+
+const (
+	runEnded     runEnd = iota // the connection ended, or the reader stops
+	runConnected               // CONNECTED was forwarded (handshake)
+	runIdle                    // nothing is buffered and the socket was drained (atIdle)
+)
+
+// run decodes and forwards frames until the connection ends; during the
+// handshake, until CONNECTED; with atIdle, until it would wait for the
+// socket, after handing everything on.
+func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (end runEnd) {
+	defer func() {
+		if end == runEnded {
+			r.handOn() // what was decoded before the end
+		}
+	}()
 	for {
+		if atIdle && r.idle && !dec.Pending() {
+			r.handOn()
+			clear(r.free)
+			r.free = r.free[:0]
+			return runIdle
+		}
 		f, err := dec.DecodeOwned()
 		if err != nil {
 			r.handOn()
-			sys.Root.Send(r.session, &readFailed{gen: gen, err: readError(err)})
-			return
+			r.sys.Root.Send(r.session, &readFailed{gen: gen, err: readError(err)})
+			return runEnded
 		}
 		if f.Command == frames.Heartbeat {
 			r.c.stats.HeartbeatsIn.Add(1)
@@ -305,7 +369,7 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 		switch f.Command {
 		case frames.CmdMessage:
 			if !r.deliver(gen, &f) {
-				return
+				return runEnded
 			}
 		case frames.CmdConnected:
 			if nv, err := frames.ParseVersion(f.Header(frames.HdrVersion)); err == nil {
@@ -315,6 +379,9 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 			}
 			r.version = dec.Version()
 			r.toSession(gen, f)
+			if handshake {
+				return runConnected
+			}
 		default:
 			r.toSession(gen, f)
 		}

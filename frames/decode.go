@@ -137,6 +137,12 @@ func (d *Decoder) SetVersion(v Version) { d.ver = v }
 // Version returns the version the decoder unescapes with.
 func (d *Decoder) Version() Version { return d.ver }
 
+// Pending reports whether the next Decode has something to go on without
+// reading: a byte is buffered, or an error is held.
+func (d *Decoder) Pending() bool {
+	return d.pos < d.end || d.rerr != nil || d.err != nil
+}
+
 // Limits returns the decoder's limits with defaults filled in.
 func (d *Decoder) Limits() Limits { return d.lim }
 
