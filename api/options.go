@@ -136,7 +136,15 @@ type config struct {
 }
 
 func newConfig(opts []Option) config {
-	c := config{
+	var c config
+	c.init(opts)
+	return c
+}
+
+// init sets c to the defaults and then applies opts, in place: a config
+// is too large to build on the side and copy (that costs a heap copy).
+func (c *config) init(opts []Option) {
+	*c = config{
 		remotePort:        DefaultRemotePort,
 		timeout:           DefaultTimeout,
 		collapseHeaders:   true,
@@ -154,10 +162,9 @@ func newConfig(opts []Option) config {
 	}
 	for _, o := range opts {
 		if o != nil {
-			o.apply(&c)
+			o.apply(c)
 		}
 	}
-	return c
 }
 
 // WithEngine runs the client's actors in e (see actors.NewEngine), to keep

@@ -67,7 +67,7 @@ func NewSTOMP(opts ...Option) *STOMP {
 	s.events.init(eventQueueSize, s.runQueued)
 	s.calls.init(eventQueueSize, s.runCall)
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
-	s.cfg = newConfig(s.opts)
+	s.cfg.init(s.opts)
 	s.tracer.Store(s.cfg.tracer)
 	s.events.setManual(s.cfg.manualEvents)
 	s.logger = discardLogger

@@ -103,9 +103,12 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 			dl(ev)
 		}
 	}
-	err = s.call(ctx, "Subscribe", cfg.timeout, CodeOther, func(ctx context.Context) error {
-		if cfg.requestSubscriptionReceipts {
-			spec.Receipt = receiptWait(ctx, cfg.timeout)
+	// The closure takes the two settings it needs, not the whole config
+	// (which would then be copied to the heap).
+	timeout, receipted := cfg.timeout, cfg.requestSubscriptionReceipts
+	err = s.call(ctx, "Subscribe", timeout, CodeOther, func(ctx context.Context) error {
+		if receipted {
+			spec.Receipt = receiptWait(ctx, timeout)
 		}
 		_, err := eng.Subscribe(ctx, spec)
 		return err
