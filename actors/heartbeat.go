@@ -13,6 +13,7 @@ import (
 // reader spent paused for backpressure. It exists only when heart-beats
 // were negotiated; its timers hold no goroutine while they wait.
 type heartbeat struct {
+	c                   *Conn
 	l                   *link
 	session, writer     *actor.PID
 	out, in             time.Duration
@@ -61,7 +62,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 // failed reports a panic to the session and stops the actor.
 func (h *heartbeat) failed(ctx actor.Context, err error, stack string) {
 	h.stop()
-	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Send(h.session, &actorPanicked{who: ctx.Self(), err: err, stack: stack})
 	ctx.Stop(ctx.Self())
 }
 

@@ -270,7 +270,7 @@ func (r *reader) Receive(ctx actor.Context) {
 
 // failed reports a panic to the session and stops the reader.
 func (r *reader) failed(ctx actor.Context, err error, stack string) {
-	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Send(r.session, &actorPanicked{who: ctx.Self(), err: err, stack: stack})
 	ctx.Stop(ctx.Self())
 }
 

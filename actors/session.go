@@ -72,9 +72,14 @@ func (s *session) Receive(ctx actor.Context) {
 		// connect among them would dial after Close and leak the socket.
 		s.stopping = true
 		s.lose(ctx, ErrClosed)
+		// The connection's other actors are not the session's children
+		// in the actor system (Conn.spawn): it stops the ones lose left.
+		s.endSubscriptions(ctx)
+		if s.tx != nil {
+			ctx.Stop(s.tx)
+			s.tx = nil
+		}
 		close(s.c.down)
-	case *actor.Stopped:
-		close(s.c.sessionDone)
 	case *connectRequest:
 		s.connect(ctx, m)
 	case *dialed:
@@ -187,7 +192,7 @@ func (s *session) panicked(ctx actor.Context, m *actorPanicked) {
 // transactions returns the transactions actor, started on first use.
 func (s *session) transactions(ctx actor.Context) *actor.PID {
 	if s.tx == nil {
-		s.tx = s.c.eng.spawn(ctx, &transactions{c: s.c, l: s.link, open: map[string]bool{}})
+		s.tx = s.c.spawn(&transactions{c: s.c, l: s.link, open: map[string]bool{}})
 	}
 	return s.tx
 }

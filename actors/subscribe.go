@@ -45,7 +45,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		spec.QueueBytes = DefaultQueueBytes
 	}
 	rt := newRoute(&spec)
-	rt.pid = s.c.eng.spawn(ctx, &subscription{c: s.c, spec: spec, rt: rt})
+	rt.pid = s.c.spawn(&subscription{c: s.c, spec: spec, rt: rt})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()
 	s.write(&writeFrame{frame: subscribeFrame(spec, s.info.Server), receipt: spec.Receipt, reply: m.reply})

@@ -97,7 +97,7 @@ func (w *writer) Receive(ctx actor.Context) {
 
 // failed reports a panic to the session and stops the writer.
 func (w *writer) failed(ctx actor.Context, err error, stack string) {
-	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Send(w.session, &actorPanicked{who: ctx.Self(), err: err, stack: stack})
 	ctx.Stop(ctx.Self())
 }
 
