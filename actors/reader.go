@@ -347,9 +347,11 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 	}()
 	for {
 		if atIdle && r.idle && !dec.Pending() {
+			// About to wait: the connection keeps no buffer meanwhile.
 			r.handOn()
 			clear(r.free)
 			r.free = r.free[:0]
+			dec.Release()
 			return runIdle
 		}
 		f, err := dec.DecodeOwned()
