@@ -29,7 +29,7 @@ type STOMP struct {
 	issued  []string                 // passcodes the Credentials callback gave, newest last (under mu)
 
 	hmu      sync.RWMutex
-	handlers handlers
+	handlers *handlers // nil until one is registered; replaced, never changed, by on
 
 	tlsState   atomic.Pointer[tls.ConnectionState] // the last TLS handshake's outcome
 	serverCert atomic.Pointer[x509.Certificate]    // the last TLS server's certificate
@@ -146,9 +146,7 @@ func (s *STOMP) engineLocked() (*actors.Conn, error) {
 		}
 		s.eng = eng
 		eng.SetLogLevel(engineLogLevel(s.cfg.logLevel))
-		s.hmu.RLock()
-		s.eng.SetMessageOutEvents(s.handlers.messageOut != nil)
-		s.hmu.RUnlock()
+		s.eng.SetMessageOutEvents(s.handlersNow().messageOut != nil)
 	}
 	return s.eng, nil
 }
@@ -272,7 +270,7 @@ func (s *STOMP) logf(level int, msg string) {
 // is not shared yet.
 func (s *STOMP) updateSecrets() {
 	var out []string
-	for _, v := range append([]string{s.cfg.password, s.cfg.fw.Password, s.cfg.ssl.CertStorePassword}, s.issued...) {
+	for _, v := range append([]string{s.cfg.password, s.cfg.sec.fw.Password, s.cfg.sec.ssl.CertStorePassword}, s.issued...) {
 		if len(v) >= minSecretLen {
 			out = append(out, v)
 		}

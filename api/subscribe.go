@@ -236,7 +236,9 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 	h := sub.handler
 	if h == nil {
 		s.hmu.RLock()
-		h = s.handlers.messageIn
+		if s.handlers != nil {
+			h = s.handlers.messageIn
+		}
 		s.hmu.RUnlock()
 	}
 	failure, ran := s.deliver(h, ev, manual)
