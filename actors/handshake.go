@@ -97,7 +97,7 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	s.writer = s.c.spawn(newWriter(s.c, l, s.conn, self))
 	l.writer = s.writer
 	l.out.writer = s.writer
-	s.reader = s.c.spawn(&reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions, done: make(chan struct{})})
+	s.reader = s.c.spawn(&reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions})
 	s.status("connecting", "")
 	l.out.post(&writeFrame{frame: connectFrame(&s.cfg, s.curAddr, login, passcode)})
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // sockWait waits until a plain TCP connection has bytes to read (or an
@@ -40,9 +41,12 @@ func readable(c net.Conn) *sockWait {
 
 // check looks whether a read would return at once: the poller reports a
 // socket's edges, not its level, so a wait starts only after a look.
+// (recv(2) itself rather than syscall.Recvfrom, which allocates the
+// sender's address at every call.)
 func (w *sockWait) check(fd uintptr) bool {
-	_, _, err := syscall.Recvfrom(int(fd), w.peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	return err != syscall.EAGAIN && err != syscall.EINTR
+	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
+		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	return errno != syscall.EAGAIN && errno != syscall.EINTR
 }
 
 // wait returns true once the socket is readable, or false when d (if

@@ -155,7 +155,6 @@ type reader struct {
 	session  *actor.PID
 	limits   frames.Limits
 	versions []frames.Version
-	done     chan struct{}
 
 	// Touched by the reader's goroutine only.
 	sys     *actor.ActorSystem
@@ -263,7 +262,8 @@ func (r *reader) Receive(ctx actor.Context) {
 		r.c.wg.Add(1)
 		go r.loop(ctx.ActorSystem())
 	case *actor.Stopping:
-		close(r.done)
+		// The session ended the link first (lose), which also ends a
+		// wait for room in a queue (admit).
 		_ = r.conn.Close()
 	}
 }
@@ -515,7 +515,7 @@ func (r *reader) admit(rt *route, size int64) admission {
 		case <-rt.freed:
 		case <-rt.done:
 			return dropped
-		case <-r.done:
+		case <-r.l.lost:
 			return readerStopping
 		}
 	}

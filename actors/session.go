@@ -59,7 +59,7 @@ func (s *session) write(wf *writeFrame) {
 }
 
 type subEntry struct {
-	spec  SubscribeSpec
+	spec  *SubscribeSpec // shared with the subscription actor
 	pid   *actor.PID
 	route *route
 }

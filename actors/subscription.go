@@ -17,7 +17,7 @@ import (
 // handler fills only its own queue.
 type subscription struct {
 	c        *Conn
-	spec     SubscribeSpec
+	spec     *SubscribeSpec
 	rt       *route
 	failures deliveries // failed deliveries by message (poison.go)
 }
