@@ -37,7 +37,7 @@ type session struct {
 	connectTimer  *time.Timer
 	receipts      *receiptBook
 	lastServerErr error // the last ERROR frame, the likely reason for a close after it
-	leaving       leaving
+	leaving       *leaving // while Disconnecting, else nil
 	stopping      bool // Close began: start nothing new
 
 	curAddr   string       // the broker of the current attempt
@@ -282,7 +282,11 @@ func (s *session) lose(ctx actor.Context, err error) {
 	}
 	s.gen++
 	resilient := s.keepsTrying(prev, err)
-	for _, t := range []*time.Timer{s.connectTimer, s.leaving.timer, s.retry.timer} {
+	var leavingTimer *time.Timer
+	if s.leaving != nil {
+		leavingTimer = s.leaving.timer
+	}
+	for _, t := range []*time.Timer{s.connectTimer, leavingTimer, s.retry.timer} {
 		if t != nil {
 			t.Stop()
 		}
@@ -343,6 +347,7 @@ func (s *session) lose(ctx actor.Context, err error) {
 		s.c.emit(&ConnectedEvent{Err: cerr})
 	}
 	s.leaving.end(err)
+	s.leaving = nil
 	if prev == Connected || prev == Disconnecting {
 		s.c.stats.Disconnects.Add(1)
 		if err != nil {
