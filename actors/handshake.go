@@ -204,7 +204,7 @@ func negotiated(cfg *ConnectConfig, f *frames.Frame) (ConnectInfo, error) {
 	return ConnectInfo{
 		Version: v, Server: f.Header(frames.HdrServer), Session: f.Header(frames.HdrSession),
 		HeartbeatOut: negotiate(cfg.HeartbeatOut, sy), HeartbeatIn: negotiate(cfg.HeartbeatIn, sx),
-		Headers: f.Headers.Clone(),
+		Headers: f.Headers, // the reader's frames own their memory (DecodeOwned)
 	}, nil
 }
 
