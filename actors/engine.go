@@ -26,6 +26,8 @@ type Engine struct {
 	logger *slog.Logger
 	props  *actor.Props // every actor's
 
+	writerLinger time.Duration // EngineOptions.WriterLinger
+
 	mu     sync.Mutex
 	conns  int // live connections (Conns not yet closed)
 	closed bool
@@ -47,6 +49,9 @@ type EngineOptions struct {
 	// WorkerLinger is how long an idle goroutine waits for work before it
 	// ends. Default 2s.
 	WorkerLinger time.Duration
+	// WriterLinger is how long a connection's writer actor stays after
+	// its last write; the next frame starts another. Default 100ms.
+	WriterLinger time.Duration
 }
 
 // discardLogger is the logger of whoever was given none.
@@ -75,7 +80,10 @@ func NewEngine(opts EngineOptions) *Engine {
 	if opts.WorkerLinger <= 0 {
 		opts.WorkerLinger = 2 * time.Second
 	}
-	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger)}
+	if opts.WriterLinger <= 0 {
+		opts.WriterLinger = 100 * time.Millisecond
+	}
+	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger), writerLinger: opts.WriterLinger}
 	e.sys = actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.Logger }),
 		// The throttle's goroutine lives this long after a dead letter,

@@ -94,9 +94,7 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	s.link = l
 	s.receipts.slots = l.receiptSlots
 	self := ctx.Self()
-	s.writer = s.c.spawn(newWriter(s.c, l, s.conn, self))
-	l.writer = s.writer
-	l.out.writer = s.writer
+	newWriter(s.c, l, s.conn, self) // its actor starts with the first frame (writerRun)
 	s.reader = s.c.spawn(&reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions})
 	s.status("connecting", "")
 	l.out.post(&writeFrame{frame: connectFrame(&s.cfg, s.curAddr, login, passcode)})
@@ -152,7 +150,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	// encodes in this version at once.
 	s.link.out.setVersion(info.Version)
 	if info.HeartbeatOut > 0 || info.HeartbeatIn > 0 {
-		s.heartbeat = s.c.spawn(&heartbeat{c: s.c, l: s.link, session: ctx.Self(), writer: s.writer, out: info.HeartbeatOut, in: info.HeartbeatIn, tolerance: s.tolerance(f)})
+		s.heartbeat = s.c.spawn(&heartbeat{c: s.c, l: s.link, session: ctx.Self(), out: info.HeartbeatOut, in: info.HeartbeatIn, tolerance: s.tolerance(f)})
 	}
 	s.setState(Connected)
 	s.c.info.Store(&info)

@@ -15,7 +15,7 @@ import (
 type heartbeat struct {
 	c                   *Conn
 	l                   *link
-	session, writer     *actor.PID
+	session             *actor.PID
 	out, in             time.Duration
 	tolerance           float64
 	sendTimer, chkTimer *time.Timer
@@ -36,7 +36,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 		}
 		idle := time.Since(time.Unix(0, h.l.stats.lastWrite.Load()))
 		if idle >= h.out/2 {
-			ctx.Send(h.writer, &writeHeartbeat{})
+			h.l.out.heartbeat()
 		}
 		h.armSend(ctx)
 	case *checkTick:

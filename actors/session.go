@@ -29,16 +29,16 @@ type session struct {
 	link  *link
 	info  ConnectInfo
 
-	writer, reader, heartbeat, tx *actor.PID
-	subs                          []*subEntry // in subscribe order
+	reader, heartbeat, tx *actor.PID  // the writer runs on demand (writerRun)
+	subs                  []*subEntry // in subscribe order
 
 	connectWaiter chan connectResult
 	dialing       *dialAttempt
 	connectTimer  *time.Timer
 	receipts      *receiptBook
-	lastServerErr error // the last ERROR frame, the likely reason for a close after it
+	lastServerErr error    // the last ERROR frame, the likely reason for a close after it
 	leaving       *leaving // while Disconnecting, else nil
-	stopping      bool // Close began: start nothing new
+	stopping      bool     // Close began: start nothing new
 
 	curAddr   string       // the broker of the current attempt
 	retry     retrying     // between attempts (reconnect.go)
@@ -307,7 +307,9 @@ func (s *session) lose(ctx actor.Context, err error) {
 	}
 	// End the link before closing the socket, so that whoever sees the
 	// socket fail (the writer, mid-flush) can tell the real reason.
+	var out *wqueue
 	if s.link != nil {
+		out = s.link.out
 		s.link.end(lostErr)
 		s.c.link.CompareAndSwap(s.link, nil)
 		s.link = nil
@@ -316,12 +318,15 @@ func (s *session) lose(ctx actor.Context, err error) {
 		_ = s.conn.Close()
 		s.conn = nil
 	}
-	for _, pid := range []*actor.PID{s.heartbeat, s.reader, s.writer} {
+	for _, pid := range []*actor.PID{s.heartbeat, s.reader} {
 		if pid != nil {
 			ctx.Stop(pid)
 		}
 	}
-	s.heartbeat, s.reader, s.writer = nil, nil, nil
+	s.heartbeat, s.reader = nil, nil
+	if out != nil {
+		out.end(ctx)
+	}
 	s.outboxLost(resilient, err)
 	if s.receipts != nil {
 		s.receipts.failAll(lostErr)
