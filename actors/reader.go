@@ -28,7 +28,7 @@ type route struct {
 	maxMsgs, maxBytes int64
 	queued, bytes     atomic.Int64
 	waiting           atomic.Bool
-	freed             chan struct{} // capacity 1: room was given back
+	freed             wakeup // room was given back
 	// draining is set by the session when Disconnect begins: messages
 	// that need an ACK and have not started are no longer handled (the
 	// broker redelivers them).
@@ -39,7 +39,7 @@ type route struct {
 func newRoute(spec *SubscribeSpec) *route {
 	return &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, policy: spec.OnFull,
 		maxMsgs: int64(spec.QueueSize), maxBytes: int64(spec.QueueBytes),
-		done: make(chan struct{}), freed: make(chan struct{}, 1)}
+		done: make(chan struct{})}
 }
 
 // take counts one more message of n bytes queued if both bounds have
@@ -67,10 +67,7 @@ func (r *route) release(n int64) {
 	// The reader sets waiting before it looks for room again, so either
 	// it sees this room or this sees it wait.
 	if r.waiting.Load() && (queued == 0 || queued <= r.maxMsgs-max(r.maxMsgs/4, 1) && bytes <= r.maxBytes-r.maxBytes/4) {
-		select {
-		case r.freed <- struct{}{}:
-		default:
-		}
+		r.freed.signal()
 	}
 }
 
@@ -504,6 +501,7 @@ func (r *reader) admit(rt *route, size int64) admission {
 	// The queue's room may be held by messages still in a batch here.
 	r.handOn()
 	r.l.stats.readPaused.Store(true)
+	freed := rt.freed.ch() // before waiting says there is someone to signal
 	rt.waiting.Store(true)
 	defer func() {
 		rt.waiting.Store(false)
@@ -512,7 +510,7 @@ func (r *reader) admit(rt *route, size int64) admission {
 	}()
 	for !rt.take(size) {
 		select {
-		case <-rt.freed:
+		case <-freed:
 		case <-rt.done:
 			return dropped
 		case <-r.l.lost:

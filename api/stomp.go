@@ -49,9 +49,8 @@ type STOMP struct {
 	// that Close called from one does not wait for itself.
 	inHandler atomic.Int32
 
-	bg       context.Context
+	bg       context.Context // its Done is closed when Close begins
 	bgCancel context.CancelFunc
-	closing  chan struct{}
 }
 
 // discardLogger is every client's logger when the user gave none.
@@ -61,8 +60,7 @@ var discardLogger = slog.New(slog.DiscardHandler)
 // first Connect. An invalid option is reported by Connect.
 func NewSTOMP(opts ...Option) *STOMP {
 	s := &STOMP{
-		opts:    append([]Option(nil), opts...),
-		closing: make(chan struct{}),
+		opts: append([]Option(nil), opts...),
 	}
 	s.events.init(eventQueueSize, s.runQueued)
 	s.calls.init(eventQueueSize, s.runCall)
@@ -93,8 +91,7 @@ func (s *STOMP) Close() {
 	s.closed = true
 	eng := s.eng
 	s.mu.Unlock()
-	close(s.closing)
-	s.bgCancel()
+	s.bgCancel() // closes s.bg.Done(): the client is closing
 	// Called from a handler or a queued call, Close must not wait for the
 	// queue it runs on; that queue ends by itself once the handler
 	// returns.
@@ -225,7 +222,7 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 		return s.err(fn(ctx), def)
 	}
 	select {
-	case <-s.closing:
+	case <-s.bg.Done():
 		return ErrClosed
 	default:
 	}

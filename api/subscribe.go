@@ -270,7 +270,7 @@ func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool
 	select {
 	case <-job.done:
 		return job.failure, true
-	case <-s.closing:
+	case <-s.bg.Done():
 		return nil, false
 	}
 }
