@@ -46,7 +46,7 @@ type Conn struct {
 	wg        sync.WaitGroup // the reader and dial goroutines
 	live      sync.WaitGroup // the connection's actors not yet stopped (spawn)
 	closed    chan struct{}  // Close began
-	down      chan struct{}  // the session ended the connection for Close
+	down      sync.WaitGroup // the session ended the connection for Close (Done once)
 	closeOnce sync.Once
 }
 
@@ -70,7 +70,8 @@ func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
 	if !e.attach() {
 		return nil, ErrClosed
 	}
-	c := &Conn{eng: e, sink: opts.Sink, logger: opts.Logger, closed: make(chan struct{}), down: make(chan struct{})}
+	c := &Conn{eng: e, sink: opts.Sink, logger: opts.Logger, closed: make(chan struct{})}
+	c.down.Add(1)
 	if c.logger == nil {
 		c.logger = discardLogger
 	}
@@ -100,7 +101,7 @@ func (c *Conn) Close() {
 	c.closeOnce.Do(func() {
 		close(c.closed)
 		c.eng.sys.Root.Stop(c.session)
-		<-c.down // the session never waits for a handler
+		c.down.Wait() // the session never waits for a handler
 		if c.callbacks.Load() > 0 {
 			go c.finish()
 			return

@@ -79,7 +79,7 @@ func (s *session) Receive(ctx actor.Context) {
 			ctx.Stop(s.tx)
 			s.tx = nil
 		}
-		close(s.c.down)
+		s.c.down.Done()
 	case *connectRequest:
 		s.connect(ctx, m)
 	case *dialed:
