@@ -43,11 +43,11 @@ type Conn struct {
 	ob         *outbox // at-least-once publishing (outbox.go), made on first use
 	outboxOnce sync.Once
 
-	wg          sync.WaitGroup // the reader and dial goroutines
-	closed      chan struct{}  // Close began
-	down        chan struct{}  // the session ended the connection for Close
-	sessionDone chan struct{}  // the session and its children stopped
-	closeOnce   sync.Once
+	wg        sync.WaitGroup // the reader and dial goroutines
+	live      sync.WaitGroup // the connection's actors not yet stopped (spawn)
+	closed    chan struct{}  // Close began
+	down      sync.WaitGroup // the session ended the connection for Close (Done once)
+	closeOnce sync.Once
 }
 
 // ConnOptions configure a Conn for its whole life.
@@ -70,14 +70,26 @@ func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
 	if !e.attach() {
 		return nil, ErrClosed
 	}
-	c := &Conn{eng: e, sink: opts.Sink, logger: opts.Logger, closed: make(chan struct{}), down: make(chan struct{}), sessionDone: make(chan struct{})}
+	c := &Conn{eng: e, sink: opts.Sink, logger: opts.Logger, closed: make(chan struct{})}
+	c.down.Add(1)
 	if c.logger == nil {
 		c.logger = discardLogger
 	}
 	c.logFrames.Store(opts.LogFrames)
 	c.logLevel.Store(LogDebug)
-	c.session = e.spawn(e.sys.Root, &session{c: c})
+	c.session = c.spawn(&session{c: c})
 	return c, nil
+}
+
+// spawn starts one of the connection's actors. The session owns the
+// others (it starts them, stops them, and hears of their failures), but
+// they are not its children in the actor system: a parent keeps a set of
+// its children, a kilobyte per idle connection. So the session stops
+// every one of them when it stops, and Close waits for all of them
+// (live).
+func (c *Conn) spawn(a owned) *actor.PID {
+	c.live.Add(1)
+	return c.eng.spawn(a)
 }
 
 // Close ends any connection and stops every actor and goroutine of the
@@ -89,7 +101,7 @@ func (c *Conn) Close() {
 	c.closeOnce.Do(func() {
 		close(c.closed)
 		c.eng.sys.Root.Stop(c.session)
-		<-c.down // the session never waits for a handler
+		c.down.Wait() // the session never waits for a handler
 		if c.callbacks.Load() > 0 {
 			go c.finish()
 			return
@@ -99,7 +111,7 @@ func (c *Conn) Close() {
 }
 
 func (c *Conn) finish() {
-	<-c.sessionDone
+	c.live.Wait()
 	c.wg.Wait()
 	c.eng.detach()
 }
@@ -569,3 +581,10 @@ func (c *Conn) OpenTransactions(ctx context.Context) []string {
 	out, _ := ask(ctx, c, &openTransactionsRequest{reply: reply}, reply)
 	return out
 }
+
+func (s *session) owner() *Conn      { return s.c }
+func (w *writer) owner() *Conn       { return w.c }
+func (r *reader) owner() *Conn       { return r.c }
+func (h *heartbeat) owner() *Conn    { return h.c }
+func (s *subscription) owner() *Conn { return s.c }
+func (t *transactions) owner() *Conn { return t.c }

@@ -4,7 +4,7 @@
 // actor props. Each connection (Conn) is a small tree of actors in it:
 //
 //	session            the connection state machine and its generation number
-//	 |-- writer        encodes, batches and flushes outgoing frames
+//	 |-- writer        encodes, batches and flushes outgoing frames (its actor runs on demand)
 //	 |-- reader        a goroutine blocked in Decode, routing frames
 //	 |-- heartbeat     sends EOLs when idle, detects server silence
 //	 |-- subscription  one per subscription: ordered delivery, acks, its queue

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,8 @@ type Engine struct {
 	pool   *pool
 	logger *slog.Logger
 	props  *actor.Props // every actor's
+
+	writerLinger time.Duration // EngineOptions.WriterLinger
 
 	mu     sync.Mutex
 	conns  int // live connections (Conns not yet closed)
@@ -46,6 +49,9 @@ type EngineOptions struct {
 	// WorkerLinger is how long an idle goroutine waits for work before it
 	// ends. Default 2s.
 	WorkerLinger time.Duration
+	// WriterLinger is how long a connection's writer actor stays after
+	// its last write; the next frame starts another. Default 100ms.
+	WriterLinger time.Duration
 }
 
 // discardLogger is the logger of whoever was given none.
@@ -74,7 +80,10 @@ func NewEngine(opts EngineOptions) *Engine {
 	if opts.WorkerLinger <= 0 {
 		opts.WorkerLinger = 2 * time.Second
 	}
-	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger)}
+	if opts.WriterLinger <= 0 {
+		opts.WriterLinger = 100 * time.Millisecond
+	}
+	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger), writerLinger: opts.WriterLinger}
 	e.sys = actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.Logger }),
 		// The throttle's goroutine lives this long after a dead letter,
@@ -84,28 +93,32 @@ func NewEngine(opts EngineOptions) *Engine {
 	e.props = actor.PropsFromProducer(e.produce,
 		actor.WithDispatcher(e.pool),
 		actor.WithMailbox(newMailbox),
-		actor.WithReceiverMiddleware(recoverPanics),
+		// A failure that reaches supervision (a panic outside Receive,
+		// which guarded does not see) stops the actor: none is
+		// ever restarted.
+		actor.WithGuardian(stopOnFailure),
 	)
 	return e
 }
 
-// spawn starts a, already holding its state, as a child of parent (or at
-// the top with the root context). Every actor of the engine shares one
-// props value (each props value costs a few hundred bytes): its producer
-// takes the actor handed over here, so an actor never runs without its
-// state, not even for a Stop that overtakes its first message.
-func (e *Engine) spawn(parent actor.SpawnerContext, a actor.Actor) *actor.PID {
+// spawn starts a, already holding its state, at the top of the actor
+// system (see Conn.spawn). Every actor of the engine shares one props
+// value (each props value costs a few hundred bytes): its producer takes
+// the actor handed over here, so an actor never runs without its state,
+// not even for a Stop that overtakes its first message.
+func (e *Engine) spawn(a owned) *actor.PID {
 	e.spawnMu.Lock()
 	defer e.spawnMu.Unlock()
-	e.spawning = a
-	pid := parent.Spawn(e.props)
+	e.spawning = guarded{a}
+	pid := e.sys.Root.Spawn(e.props)
 	e.spawning = nil
 	return pid
 }
 
 // produce is the props' producer. protoactor also calls it to restart an
 // actor, which the engine never asks for (panics are recovered, see
-// recoverPanics); should it happen, the new incarnation stops at once.
+// guarded, and supervision stops a failed actor); should it happen, the
+// new incarnation stops at once.
 func (e *Engine) produce() actor.Actor {
 	if a := e.spawning; a != nil {
 		e.spawning = nil
@@ -158,13 +171,21 @@ func (e *Engine) Connections() int {
 func (e *Engine) Actors() int {
 	n := 0
 	for _, m := range e.sys.ProcessRegistry.LocalPIDs.LocalPIDs {
-		n += m.Count()
+		if m.Count() == 0 {
+			continue
+		}
+		m.IterCb(func(id string, _ any) {
+			if !strings.HasPrefix(id, "guardian") {
+				n++
+			}
+		})
 	}
 	return n - systemProcesses
 }
 
 // systemProcesses are the processes every actor system registers: its
-// dead-letter and event-stream processes.
+// dead-letter and event-stream processes. (The guardian that stops a
+// failed actor is not counted either.)
 const systemProcesses = 2
 
 // IdleWorkers counts the goroutines waiting for work.
@@ -194,34 +215,47 @@ func (e *Engine) detach() {
 	}
 }
 
+// stopOnFailure is the supervision of every engine actor.
+var stopOnFailure = actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })
+
+// owned is an actor of a connection.
+type owned interface {
+	actor.Actor
+	owner() *Conn
+}
+
 // failer is an actor that reports its own panics to its connection.
 type failer interface {
 	failed(ctx actor.Context, err error, stack string)
 }
 
-// recoverPanics keeps a panic in an actor from reaching protoactor's
-// supervision (whose restarts would need each actor to keep its state
-// outside itself): the actor reports it, with the stack, to its session,
-// which ends the connection; a child stops at once, so no message reaches
-// it in the state the panic left.
-func recoverPanics(next actor.ReceiverFunc) actor.ReceiverFunc {
-	return func(rc actor.ReceiverContext, env *actor.MessageEnvelope) {
-		defer func() {
-			r := recover()
-			if r == nil {
-				return
-			}
-			err := fmt.Errorf("stomp: internal panic handling %T: %s", env.Message, panicString(r))
-			ctx, ok := rc.(actor.Context)
-			if !ok {
-				return
-			}
-			if f, ok := ctx.Actor().(failer); ok {
-				f.failed(ctx, err, string(debug.Stack()))
-			}
-		}()
-		next(rc, env)
+// guarded is how every engine actor runs. It keeps a panic in the actor
+// from reaching protoactor's supervision (whose restarts would need each
+// actor to keep its state outside itself): the actor reports it, with the
+// stack, to its session, which ends the connection; a child stops at
+// once, so no message reaches it in the state the panic left. And it
+// tells the actor's connection when the actor stopped (Conn.spawn).
+//
+// It wraps the actor rather than being a receiver middleware: protoactor
+// gives every actor with a middleware chain a context extension record
+// (about 200 bytes), and wraps each message in an envelope.
+type guarded struct{ a owned }
+
+func (g guarded) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*actor.Stopped); ok {
+		defer g.a.owner().live.Done()
 	}
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		err := fmt.Errorf("stomp: internal panic handling %T: %s", ctx.Message(), panicString(r))
+		if f, ok := g.a.(failer); ok {
+			f.failed(ctx, err, string(debug.Stack()))
+		}
+	}()
+	g.a.Receive(ctx)
 }
 
 func panicString(r any) string {

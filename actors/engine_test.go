@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -70,7 +71,8 @@ func TestEventOrder(t *testing.T) {
 
 // Two connections share one engine; closing one stops only its actors.
 func TestEngineTwoConnections(t *testing.T) {
-	e := NewEngine(EngineOptions{})
+	// Writers that never retire, so that each connection has its four.
+	e := NewEngine(EngineOptions{WriterLinger: time.Hour})
 	defer func() { require.NoError(t, e.Close()) }()
 
 	start := func(name string) (*Conn, chan *Message, chan *frames.Frame) {
@@ -111,6 +113,46 @@ func TestEngineTwoConnections(t *testing.T) {
 	require.Zero(t, e.Actors())
 	require.Zero(t, e.Connections())
 	require.Zero(t, e.IdleWorkers(), "an engine without connections keeps no goroutine")
+}
+
+// An idle connection's writer actor stops after WriterLinger, and the next
+// frame starts another: sends, receipts and ACKs go on as before.
+func TestEngineWriterRetiresWhenIdle(t *testing.T) {
+	e := NewEngine(EngineOptions{WriterLinger: 5 * time.Millisecond})
+	defer func() { require.NoError(t, e.Close()) }()
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		receiptFor(p, f)
+		if f.Command == frames.CmdSend {
+			p.write(message(frames.V12, "sub", "m-"+f.Header("x-n"), "/q", "body"))
+		}
+		return true
+	})
+	c := mustConn(t, e, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	msgs := make(chan *Message, 8)
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub", Destination: "/q", Mode: AckClientIndividual, Receipt: 5 * time.Second,
+		Handler: func(m *Message) AckAction { msgs <- m; return AckNone }})
+	require.NoError(t, err)
+	idle := func() bool { return e.Actors() == 3 } // session, reader, subscription
+	for i := range 3 {
+		waitFor(t, "the idle writer to stop", idle)
+		n := strconv.Itoa(i)
+		require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q", "x-n", n), 5*time.Second, true), "round %d", i)
+		m := recv(t, msgs, "the message")
+		require.Equal(t, "m-"+n, m.MessageID)
+		waitFor(t, "the idle writer to stop", idle)
+		require.NoError(t, c.Ack(testCtx(t), m, false, "", 0), "round %d", i)
+		for {
+			f := recv(t, got, "the ACK at the server")
+			if f.Command == frames.CmdAck {
+				require.Contains(t, f.Header("id"), "m-"+n, "the ACK names the message")
+				break
+			}
+		}
+	}
+	waitFor(t, "the handlers to return", func() bool { return c.callbacks.Load() == 0 })
+	c.Close()
+	require.Zero(t, e.Actors())
 }
 
 // An engine refuses to close while it has connections, and refuses new

@@ -94,10 +94,8 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	s.link = l
 	s.receipts.slots = l.receiptSlots
 	self := ctx.Self()
-	s.writer = s.c.eng.spawn(ctx, newWriter(s.c, l, s.conn, self))
-	l.writer = s.writer
-	l.out.writer = s.writer
-	s.reader = s.c.eng.spawn(ctx, &reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions, done: make(chan struct{})})
+	newWriter(s.c, l, s.conn, self) // its actor starts with the first frame (writerRun)
+	s.reader = s.c.spawn(&reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions})
 	s.status("connecting", "")
 	l.out.post(&writeFrame{frame: connectFrame(&s.cfg, s.curAddr, login, passcode)})
 }
@@ -152,7 +150,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	// encodes in this version at once.
 	s.link.out.setVersion(info.Version)
 	if info.HeartbeatOut > 0 || info.HeartbeatIn > 0 {
-		s.heartbeat = s.c.eng.spawn(ctx, &heartbeat{l: s.link, session: ctx.Self(), writer: s.writer, out: info.HeartbeatOut, in: info.HeartbeatIn, tolerance: s.tolerance(f)})
+		s.heartbeat = s.c.spawn(&heartbeat{c: s.c, l: s.link, session: ctx.Self(), out: info.HeartbeatOut, in: info.HeartbeatIn, tolerance: s.tolerance(f)})
 	}
 	s.setState(Connected)
 	s.c.info.Store(&info)
@@ -204,7 +202,7 @@ func negotiated(cfg *ConnectConfig, f *frames.Frame) (ConnectInfo, error) {
 	return ConnectInfo{
 		Version: v, Server: f.Header(frames.HdrServer), Session: f.Header(frames.HdrSession),
 		HeartbeatOut: negotiate(cfg.HeartbeatOut, sy), HeartbeatIn: negotiate(cfg.HeartbeatIn, sx),
-		Headers: f.Headers.Clone(),
+		Headers: f.Headers, // the reader's frames own their memory (DecodeOwned)
 	}, nil
 }
 

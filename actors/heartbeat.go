@@ -13,8 +13,9 @@ import (
 // reader spent paused for backpressure. It exists only when heart-beats
 // were negotiated; its timers hold no goroutine while they wait.
 type heartbeat struct {
+	c                   *Conn
 	l                   *link
-	session, writer     *actor.PID
+	session             *actor.PID
 	out, in             time.Duration
 	tolerance           float64
 	sendTimer, chkTimer *time.Timer
@@ -35,7 +36,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 		}
 		idle := time.Since(time.Unix(0, h.l.stats.lastWrite.Load()))
 		if idle >= h.out/2 {
-			ctx.Send(h.writer, &writeHeartbeat{})
+			h.l.out.heartbeat()
 		}
 		h.armSend(ctx)
 	case *checkTick:
@@ -61,7 +62,7 @@ func (h *heartbeat) Receive(ctx actor.Context) {
 // failed reports a panic to the session and stops the actor.
 func (h *heartbeat) failed(ctx actor.Context, err error, stack string) {
 	h.stop()
-	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Send(h.session, &actorPanicked{who: ctx.Self(), err: err, stack: stack})
 	ctx.Stop(ctx.Self())
 }
 

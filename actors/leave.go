@@ -24,7 +24,11 @@ type leaving struct {
 }
 
 // end answers the Disconnect calls, if any: nil for a clean end, else why.
+// A nil l (no Disconnect under way) has none.
 func (l *leaving) end(err error) {
+	if l == nil {
+		return
+	}
 	for _, w := range l.waiters {
 		w <- err
 	}
@@ -46,7 +50,7 @@ func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
 		return
 	}
 	s.setState(Disconnecting)
-	s.leaving = leaving{waiters: []chan error{m.reply}, receipt: m.receipt, timeout: m.timeout, quiescing: map[string]bool{}}
+	s.leaving = &leaving{waiters: []chan error{m.reply}, receipt: m.receipt, timeout: m.timeout, quiescing: map[string]bool{}}
 	s.status("disconnecting", "")
 	gen := s.gen
 	self, sys := ctx.Self(), ctx.ActorSystem()

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/frames"
 )
 
@@ -16,7 +15,6 @@ import (
 // when the connection ends; a link is never reused.
 type link struct {
 	gen     uint64
-	writer  *actor.PID
 	out     *wqueue // the writer's buffer, where plain frames are encoded directly
 	version frames.Version
 	credits *tokens // a token per frame in the outgoing queue

@@ -57,7 +57,11 @@ func (m *mailbox) UserMessageCount() int { return int(m.pending.Load() - m.sysQu
 
 func (m *mailbox) schedule() {
 	if m.running.CompareAndSwap(false, true) {
-		m.dispatcher.Schedule(m.process)
+		if p, ok := m.dispatcher.(*pool); ok {
+			p.run(m)
+		} else {
+			m.dispatcher.Schedule(m.process)
+		}
 	}
 }
 

@@ -143,6 +143,9 @@ type writeHeartbeat struct{}
 
 type rateTick struct{}
 
+// retireTick: the writer has been idle since it was armed (writer.go).
+type retireTick struct{ activity uint32 }
+
 // Commands to a subscription.
 
 // messagesDelivered hands a subscription the messages the reader decoded

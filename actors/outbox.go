@@ -198,7 +198,9 @@ func (s *session) entryAnswered(e *outEntry, err error) {
 // connection coming they wait for it, else they fail, their outcome
 // unknown.
 func (s *session) outboxLost(resilient bool, cause error) {
-	s.leaving.awaitOutbox = false // the connection is ending: no DISCONNECT follows
+	if s.leaving != nil {
+		s.leaving.awaitOutbox = false // the connection is ending: no DISCONNECT follows
+	}
 	if s.receipts != nil {
 		s.receipts.dropEntries()
 	}

@@ -90,7 +90,7 @@ func (d *deliveries) settled(spec *SubscribeSpec, m *Message) {
 // (a panic there is reported) and acknowledges it. It reports whether it
 // took the message.
 func (s *subscription) deadLetter(m *Message, l *link) bool {
-	spec := &s.spec
+	spec := s.spec
 	if spec.MaxDeliveries <= 0 || !m.NeedsAck() {
 		return false
 	}
@@ -125,8 +125,8 @@ func (s *subscription) afterHandler(m *Message, action AckAction) {
 		return
 	}
 	if action == AckNack {
-		s.failures.failedOnce(&s.spec, m)
+		s.failures.failedOnce(s.spec, m)
 	} else if action == AckAck {
-		s.failures.settled(&s.spec, m)
+		s.failures.settled(s.spec, m)
 	}
 }

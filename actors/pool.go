@@ -26,7 +26,7 @@ type pool struct {
 
 type worker struct {
 	p     *pool
-	run   chan func() // one job at a time; nil asks the worker to end
+	run   chan job // one job at a time; nil asks the worker to end
 	timer *time.Timer
 }
 
@@ -34,8 +34,21 @@ func newPool(maxIdle int, linger time.Duration) *pool {
 	return &pool{maxIdle: maxIdle, linger: linger}
 }
 
-// Schedule runs fn on an idle worker, or on a new one.
-func (p *pool) Schedule(fn func()) {
+// job is work for a worker: a mailbox to process (which costs no
+// allocation to hand over), or any function (funcJob).
+type job interface{ process() }
+
+type funcJob func()
+
+func (f funcJob) process() { f() }
+
+// Schedule runs fn on an idle worker, or on a new one (actor.Dispatcher).
+func (p *pool) Schedule(fn func()) { p.run(funcJob(fn)) }
+
+// run runs j on an idle worker, or on a new one. Mailboxes come here
+// directly: a method value handed to Schedule would be a new closure at
+// every schedule.
+func (p *pool) run(fn job) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
@@ -47,7 +60,7 @@ func (p *pool) Schedule(fn func()) {
 	}
 	p.wg.Add(1)
 	p.mu.Unlock()
-	go (&worker{p: p, run: make(chan func(), 1)}).loop(fn)
+	go (&worker{p: p, run: make(chan job, 1)}).loop(fn)
 }
 
 // Throughput is how many messages a mailbox handles before it lets other
@@ -76,10 +89,10 @@ func (p *pool) idleWorkers() int {
 	return len(p.idle)
 }
 
-func (w *worker) loop(fn func()) {
+func (w *worker) loop(fn job) {
 	defer w.p.wg.Done()
 	for fn != nil {
-		fn()
+		fn.process()
 		fn = w.park()
 	}
 	if w.timer != nil {
@@ -88,7 +101,7 @@ func (w *worker) loop(fn func()) {
 }
 
 // park waits for the next job; nil means end.
-func (w *worker) park() func() {
+func (w *worker) park() job {
 	p := w.p
 	p.mu.Lock()
 	if !p.active || len(p.idle) >= p.maxIdle {

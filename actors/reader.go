@@ -28,7 +28,7 @@ type route struct {
 	maxMsgs, maxBytes int64
 	queued, bytes     atomic.Int64
 	waiting           atomic.Bool
-	freed             chan struct{} // capacity 1: room was given back
+	freed             wakeup // room was given back
 	// draining is set by the session when Disconnect begins: messages
 	// that need an ACK and have not started are no longer handled (the
 	// broker redelivers them).
@@ -39,7 +39,7 @@ type route struct {
 func newRoute(spec *SubscribeSpec) *route {
 	return &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, policy: spec.OnFull,
 		maxMsgs: int64(spec.QueueSize), maxBytes: int64(spec.QueueBytes),
-		done: make(chan struct{}), freed: make(chan struct{}, 1)}
+		done: make(chan struct{})}
 }
 
 // take counts one more message of n bytes queued if both bounds have
@@ -67,10 +67,7 @@ func (r *route) release(n int64) {
 	// The reader sets waiting before it looks for room again, so either
 	// it sees this room or this sees it wait.
 	if r.waiting.Load() && (queued == 0 || queued <= r.maxMsgs-max(r.maxMsgs/4, 1) && bytes <= r.maxBytes-r.maxBytes/4) {
-		select {
-		case r.freed <- struct{}{}:
-		default:
-		}
+		r.freed.signal()
 	}
 }
 
@@ -155,10 +152,10 @@ type reader struct {
 	session  *actor.PID
 	limits   frames.Limits
 	versions []frames.Version
-	done     chan struct{}
 
 	// Touched by the reader's goroutine only.
 	sys     *actor.ActorSystem
+	wait    *sockWait      // nil: the decoder's read waits (carryOn)
 	batches []batch        // one per route with messages waiting
 	free    [][]Message    // empty batch slices, for the next batches
 	idle    bool           // the last read did not fill the decoder's buffer
@@ -267,14 +264,15 @@ func (r *reader) Receive(ctx actor.Context) {
 		r.c.wg.Add(1)
 		go r.loop(ctx.ActorSystem())
 	case *actor.Stopping:
-		close(r.done)
+		// The session ended the link first (lose), which also ends a
+		// wait for room in a queue (admit).
 		_ = r.conn.Close()
 	}
 }
 
 // failed reports a panic to the session and stops the reader.
 func (r *reader) failed(ctx actor.Context, err error, stack string) {
-	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Send(r.session, &actorPanicked{who: ctx.Self(), err: err, stack: stack})
 	ctx.Stop(ctx.Self())
 }
 
@@ -290,14 +288,79 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 	// Frames are decoded into memory of their own: a message goes to its
 	// subscription as it is, with no copy.
 	dec := frames.NewDecoder(handingOn{r}, v, r.limits)
-	gen := r.l.gen
-	defer r.handOn() // what was decoded before the end
+	if r.run(dec, r.l.gen, true, false) == runConnected {
+		// The handshake grew this goroutine's stack; what an idle
+		// connection keeps for its life is a goroutine waiting for the
+		// socket, which a fresh goroutine does on its smallest stack.
+		r.c.wg.Add(1)
+		go r.carryOn(dec)
+	}
+}
+
+// carryOn reads on after CONNECTED, on a goroutine of its own. Between
+// bursts it waits for the socket to become readable here, at the bottom
+// of its stack, rather than in a read under the decoder's frames. A
+// goroutine's stack grows to hold the deepest call it made and does not
+// shrink below four times what it holds, so one that handled frames
+// waits only settle here: a connection still quiet then hands the wait
+// to a fresh goroutine, on the smallest stack (2 KiB), and this one ends.
+// Where the connection cannot be waited on that way (TLS, WebSocket,
+// proxies' wrappers), the decoder's read waits.
+func (r *reader) carryOn(dec *frames.Decoder) {
+	defer r.c.wg.Done()
+	if r.wait == nil {
+		r.wait = readable(r.conn)
+	}
+	fresh := true
+	for r.run(dec, r.l.gen, false, r.wait != nil) == runIdle {
+		if fresh {
+			r.wait.wait(0)
+		} else if !r.wait.wait(settle) {
+			r.c.wg.Add(1)
+			go r.carryOn(dec)
+			return
+		}
+		fresh = false
+		r.idle = false // read what woke it
+	}
+}
+
+// settle is how long a reader that handled frames stays ready on its
+// goroutine before it moves to a fresh one.
+const settle = 20 * time.Millisecond
+
+// runEnd is why run returned.
+type runEnd uint8
+
+const (
+	runEnded     runEnd = iota // the connection ended, or the reader stops
+	runConnected               // CONNECTED was forwarded (handshake)
+	runIdle                    // nothing is buffered and the socket was drained (atIdle)
+)
+
+// run decodes and forwards frames until the connection ends; during the
+// handshake, until CONNECTED; with atIdle, until it would wait for the
+// socket, after handing everything on.
+func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (end runEnd) {
+	defer func() {
+		if end == runEnded {
+			r.handOn() // what was decoded before the end
+		}
+	}()
 	for {
+		if atIdle && r.idle && !dec.Pending() {
+			// About to wait: the connection keeps no buffer meanwhile.
+			r.handOn()
+			clear(r.free)
+			r.free = r.free[:0]
+			dec.Release()
+			return runIdle
+		}
 		f, err := dec.DecodeOwned()
 		if err != nil {
 			r.handOn()
-			sys.Root.Send(r.session, &readFailed{gen: gen, err: readError(err)})
-			return
+			r.sys.Root.Send(r.session, &readFailed{gen: gen, err: readError(err)})
+			return runEnded
 		}
 		if f.Command == frames.Heartbeat {
 			r.c.stats.HeartbeatsIn.Add(1)
@@ -310,7 +373,7 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 		switch f.Command {
 		case frames.CmdMessage:
 			if !r.deliver(gen, &f) {
-				return
+				return runEnded
 			}
 		case frames.CmdConnected:
 			if nv, err := frames.ParseVersion(f.Header(frames.HdrVersion)); err == nil {
@@ -320,6 +383,9 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 			}
 			r.version = dec.Version()
 			r.toSession(gen, f)
+			if handshake {
+				return runConnected
+			}
 		default:
 			r.toSession(gen, f)
 		}
@@ -440,6 +506,7 @@ func (r *reader) admit(rt *route, size int64) admission {
 	// The queue's room may be held by messages still in a batch here.
 	r.handOn()
 	r.l.stats.readPaused.Store(true)
+	freed := rt.freed.ch() // before waiting says there is someone to signal
 	rt.waiting.Store(true)
 	defer func() {
 		rt.waiting.Store(false)
@@ -448,10 +515,10 @@ func (r *reader) admit(rt *route, size int64) admission {
 	}()
 	for !rt.take(size) {
 		select {
-		case <-rt.freed:
+		case <-freed:
 		case <-rt.done:
 			return dropped
-		case <-r.done:
+		case <-r.l.lost:
 			return readerStopping
 		}
 	}

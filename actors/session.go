@@ -29,16 +29,16 @@ type session struct {
 	link  *link
 	info  ConnectInfo
 
-	writer, reader, heartbeat, tx *actor.PID
-	subs                          []*subEntry // in subscribe order
+	reader, heartbeat, tx *actor.PID  // the writer runs on demand (writerRun)
+	subs                  []*subEntry // in subscribe order
 
 	connectWaiter chan connectResult
 	dialing       *dialAttempt
 	connectTimer  *time.Timer
 	receipts      *receiptBook
-	lastServerErr error // the last ERROR frame, the likely reason for a close after it
-	leaving       leaving
-	stopping      bool // Close began: start nothing new
+	lastServerErr error    // the last ERROR frame, the likely reason for a close after it
+	leaving       *leaving // while Disconnecting, else nil
+	stopping      bool     // Close began: start nothing new
 
 	curAddr   string       // the broker of the current attempt
 	retry     retrying     // between attempts (reconnect.go)
@@ -59,7 +59,7 @@ func (s *session) write(wf *writeFrame) {
 }
 
 type subEntry struct {
-	spec  SubscribeSpec
+	spec  *SubscribeSpec // shared with the subscription actor
 	pid   *actor.PID
 	route *route
 }
@@ -72,9 +72,14 @@ func (s *session) Receive(ctx actor.Context) {
 		// connect among them would dial after Close and leak the socket.
 		s.stopping = true
 		s.lose(ctx, ErrClosed)
-		close(s.c.down)
-	case *actor.Stopped:
-		close(s.c.sessionDone)
+		// The connection's other actors are not the session's children
+		// in the actor system (Conn.spawn): it stops the ones lose left.
+		s.endSubscriptions(ctx)
+		if s.tx != nil {
+			ctx.Stop(s.tx)
+			s.tx = nil
+		}
+		s.c.down.Done()
 	case *connectRequest:
 		s.connect(ctx, m)
 	case *dialed:
@@ -187,7 +192,7 @@ func (s *session) panicked(ctx actor.Context, m *actorPanicked) {
 // transactions returns the transactions actor, started on first use.
 func (s *session) transactions(ctx actor.Context) *actor.PID {
 	if s.tx == nil {
-		s.tx = s.c.eng.spawn(ctx, &transactions{c: s.c, l: s.link, open: map[string]bool{}})
+		s.tx = s.c.spawn(&transactions{c: s.c, l: s.link, open: map[string]bool{}})
 	}
 	return s.tx
 }
@@ -277,7 +282,11 @@ func (s *session) lose(ctx actor.Context, err error) {
 	}
 	s.gen++
 	resilient := s.keepsTrying(prev, err)
-	for _, t := range []*time.Timer{s.connectTimer, s.leaving.timer, s.retry.timer} {
+	var leavingTimer *time.Timer
+	if s.leaving != nil {
+		leavingTimer = s.leaving.timer
+	}
+	for _, t := range []*time.Timer{s.connectTimer, leavingTimer, s.retry.timer} {
 		if t != nil {
 			t.Stop()
 		}
@@ -298,7 +307,9 @@ func (s *session) lose(ctx actor.Context, err error) {
 	}
 	// End the link before closing the socket, so that whoever sees the
 	// socket fail (the writer, mid-flush) can tell the real reason.
+	var out *wqueue
 	if s.link != nil {
+		out = s.link.out
 		s.link.end(lostErr)
 		s.c.link.CompareAndSwap(s.link, nil)
 		s.link = nil
@@ -307,12 +318,15 @@ func (s *session) lose(ctx actor.Context, err error) {
 		_ = s.conn.Close()
 		s.conn = nil
 	}
-	for _, pid := range []*actor.PID{s.heartbeat, s.reader, s.writer} {
+	for _, pid := range []*actor.PID{s.heartbeat, s.reader} {
 		if pid != nil {
 			ctx.Stop(pid)
 		}
 	}
-	s.heartbeat, s.reader, s.writer = nil, nil, nil
+	s.heartbeat, s.reader = nil, nil
+	if out != nil {
+		out.end(ctx)
+	}
 	s.outboxLost(resilient, err)
 	if s.receipts != nil {
 		s.receipts.failAll(lostErr)
@@ -338,6 +352,7 @@ func (s *session) lose(ctx actor.Context, err error) {
 		s.c.emit(&ConnectedEvent{Err: cerr})
 	}
 	s.leaving.end(err)
+	s.leaving = nil
 	if prev == Connected || prev == Disconnecting {
 		s.c.stats.Disconnects.Add(1)
 		if err != nil {

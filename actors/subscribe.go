@@ -26,7 +26,9 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		m.reply <- ErrNotConnected
 		return
 	}
-	spec := m.spec
+	// One copy of the spec, shared by the subscription and its entry.
+	spec := new(SubscribeSpec)
+	*spec = m.spec
 	if s.findSub(spec.ID) >= 0 {
 		m.reply <- fmt.Errorf("%w: %s", errSubscriptionIDInUse, strconv.Quote(spec.ID))
 		return
@@ -37,18 +39,18 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	if spec.QueueSize <= 0 {
 		spec.QueueSize = DefaultQueueSize
 	}
-	if err := checkSubscribe(&spec, s.link.version); err != nil {
+	if err := checkSubscribe(spec, s.link.version); err != nil {
 		m.reply <- err
 		return
 	}
 	if spec.QueueBytes <= 0 {
 		spec.QueueBytes = DefaultQueueBytes
 	}
-	rt := newRoute(&spec)
-	rt.pid = s.c.eng.spawn(ctx, &subscription{c: s.c, spec: spec, rt: rt})
+	rt := newRoute(spec)
+	rt.pid = s.c.spawn(&subscription{c: s.c, spec: spec, rt: rt})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()
-	s.write(&writeFrame{frame: subscribeFrame(spec, s.info.Server), receipt: spec.Receipt, reply: m.reply})
+	s.write(&writeFrame{frame: subscribeFrame(*spec, s.info.Server), receipt: spec.Receipt, reply: m.reply})
 }
 
 func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {

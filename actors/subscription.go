@@ -17,7 +17,7 @@ import (
 // handler fills only its own queue.
 type subscription struct {
 	c        *Conn
-	spec     SubscribeSpec
+	spec     *SubscribeSpec
 	rt       *route
 	failures deliveries // failed deliveries by message (poison.go)
 }
@@ -42,14 +42,14 @@ func (s *subscription) Receive(ctx actor.Context) {
 	case *quiesce:
 		// Every message queued before it is handled or skipped, and the
 		// ACKs asked for are with the writer, ahead of DISCONNECT.
-		ctx.Send(ctx.Parent(), &subscriptionQuiesced{id: s.spec.ID})
+		ctx.Send(s.c.session, &subscriptionQuiesced{id: s.spec.ID})
 	}
 }
 
 // failed reports a panic of the actor itself (not of a handler, which
 // deliver recovers) to the session and stops the actor.
 func (s *subscription) failed(ctx actor.Context, err error, stack string) {
-	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Send(s.c.session, &actorPanicked{who: ctx.Self(), err: err, stack: stack})
 	ctx.Stop(ctx.Self())
 }
 

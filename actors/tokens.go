@@ -13,11 +13,37 @@ type tokens struct {
 	max     int64
 	held    atomic.Int64
 	waiters atomic.Int32
-	freed   chan struct{} // capacity 1: tokens were given back while someone waited
+	freed   wakeup // tokens were given back while someone waited
 }
 
 func newTokens(max int) *tokens {
-	return &tokens{max: int64(max), freed: make(chan struct{}, 1)}
+	return &tokens{max: int64(max)}
+}
+
+// wakeup is a signal with room for one, made by the first one to wait for
+// it (most connections never wait, and a channel costs 96 bytes). A
+// waiter takes the channel (ch) before it says it waits, so whoever sees
+// a waiter finds the channel (signal).
+type wakeup struct{ p atomic.Pointer[chan struct{}] }
+
+func (w *wakeup) ch() chan struct{} {
+	if c := w.p.Load(); c != nil {
+		return *c
+	}
+	c := make(chan struct{}, 1)
+	if w.p.CompareAndSwap(nil, &c) {
+		return c
+	}
+	return *w.p.Load()
+}
+
+func (w *wakeup) signal() {
+	if c := w.p.Load(); c != nil {
+		select {
+		case *c <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // tryTake takes a token if one is free.
@@ -51,11 +77,12 @@ func (t *tokens) take(ctx context.Context, lost, closed <-chan struct{}) taken {
 	}
 	// Say so before looking again: either that look sees what give
 	// returned, or give sees this waiter.
+	freed := t.freed.ch()
 	t.waiters.Add(1)
 	defer t.waiters.Add(-1)
 	for !t.tryTake() {
 		select {
-		case <-t.freed:
+		case <-freed:
 		case <-lost:
 			return tookLost
 		case <-ctx.Done():
@@ -81,12 +108,7 @@ func (t *tokens) give(n int) {
 	}
 }
 
-func (t *tokens) wake() {
-	select {
-	case t.freed <- struct{}{}:
-	default:
-	}
-}
+func (t *tokens) wake() { t.freed.signal() }
 
 // full reports whether every token is held.
 func (t *tokens) full() bool { return t.held.Load() >= t.max }

@@ -41,7 +41,7 @@ func (t *transactions) Receive(ctx actor.Context) {
 // failed reports a panic to the session and stops the actor; the session
 // starts a new one at the next request.
 func (t *transactions) failed(ctx actor.Context, err error, stack string) {
-	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Send(t.c.session, &actorPanicked{who: ctx.Self(), err: err, stack: stack})
 	ctx.Stop(ctx.Self())
 }
 

@@ -44,13 +44,55 @@ type wqueue struct {
 	closed bool
 	// full: a sender found the buffer full; the writer says
 	// ReadyToSend once it took the bytes out.
-	full bool
+	full  bool
+	ended bool // the connection ended: no writer is started again
 	// room has a token when the writer took bytes out: a sender that
 	// found the buffer full tries again. Made when a sender first waits.
 	room chan struct{}
 
-	sys    *actor.ActorSystem
+	sys *actor.ActorSystem
+	// writer is the running incarnation of the writer actor, nil while
+	// it is retired (idle) or after the end; w is what a new one runs.
 	writer *actor.PID
+	w      *writer
+}
+
+// pidLocked returns the writer's PID, starting an incarnation if it is
+// retired; nil after the end. q.mu is held.
+func (q *wqueue) pidLocked() *actor.PID {
+	if q.writer == nil && !q.ended {
+		q.writer = q.w.c.spawn(&writerRun{w: q.w})
+	}
+	return q.writer
+}
+
+// heartbeat sends the writer a heart-beat to write if it is idle, counted
+// like a writeFrame so that the writer does not retire with it queued.
+func (q *wqueue) heartbeat() {
+	q.mu.Lock()
+	pid := q.pidLocked()
+	if pid != nil {
+		q.inbox++
+	}
+	q.mu.Unlock()
+	if pid != nil {
+		q.sys.Root.Send(pid, heartbeatSignal)
+	}
+}
+
+// end stops the writer for good: the running incarnation (which cleans
+// up as it stops), or, when it is retired, the caller cleans up (clean).
+// Only the session calls it, once per connection.
+func (q *wqueue) end(ctx actor.Context) {
+	q.mu.Lock()
+	q.ended = true
+	pid := q.writer
+	q.mu.Unlock()
+	if pid != nil {
+		ctx.Stop(pid)
+		return
+	}
+	q.w.stopped()
 }
 
 // maxQueued is the most bytes direct appends fill the buffer with.
@@ -59,6 +101,9 @@ const maxQueued = flushAt
 // flushSignal is the writer's flush message; it carries nothing, so one
 // value serves every signal.
 var flushSignal = &flushRequested{}
+
+// heartbeatSignal is the writer's heart-beat message.
+var heartbeatSignal = &writeHeartbeat{}
 
 func (q *wqueue) init(sys *actor.ActorSystem, enc frames.Encoder) {
 	q.sys = sys
@@ -132,10 +177,14 @@ func (q *wqueue) appendReply(f *frames.Frame, credit bool, reply chan error) (ap
 		q.replies = append(q.replies, reply)
 	}
 	signal := !q.signaled
-	q.signaled = true
-	q.mu.Unlock()
+	var pid *actor.PID
 	if signal {
-		q.sys.Root.Send(q.writer, flushSignal)
+		q.signaled = true
+		pid = q.pidLocked()
+	}
+	q.mu.Unlock()
+	if pid != nil {
+		q.sys.Root.Send(pid, flushSignal)
 	}
 	return appendedOK, nil
 }
@@ -144,9 +193,17 @@ func (q *wqueue) appendReply(f *frames.Frame, credit bool, reply chan error) (ap
 // that no direct append overtakes it.
 func (q *wqueue) post(wf *writeFrame) {
 	q.mu.Lock()
-	q.inbox++
+	pid := q.pidLocked()
+	if pid != nil {
+		q.inbox++
+	}
 	q.mu.Unlock()
-	q.sys.Root.Send(q.writer, wf)
+	if pid != nil {
+		q.sys.Root.Send(pid, wf)
+	}
+	// After the end a writeFrame goes nowhere, as it went to a stopped
+	// writer's dead letters before: the end of the connection answers
+	// for it (link.outcome).
 }
 
 // passRoom hands the room token on to the next sender waiting for room,

@@ -18,21 +18,88 @@ import (
 // message queued behind the burst). While it writes, the next burst
 // gathers in a new buffer.
 type writer struct {
-	c         *Conn
-	l         *link
-	conn      net.Conn
-	q         wqueue
-	session   *actor.PID
-	pending   []*writeFrame // encoded by the writer, not yet written
-	replies   []chan error  // spare: the queue's replies list, reused
-	rateTimer *time.Timer
-	nextFlush time.Time // earliest flush allowed by MaxTransferRate
+	c           *Conn
+	l           *link
+	conn        net.Conn
+	q           wqueue
+	session     *actor.PID
+	pending     []*writeFrame // encoded by the writer, not yet written
+	replies     []chan error  // spare: the queue's replies list, reused
+	rateTimer   *time.Timer
+	nextFlush   time.Time // earliest flush allowed by MaxTransferRate
+	receiptSeq  uint64
+	retireTimer *time.Timer
+	// An idle writer retires (writerRun): activity counts its flushes,
+	// and a retire tick is armed with the count it saw.
+	activity    uint32
+	retireArmed bool
 	// ratePending: a rateTick is on its way.
 	ratePending bool
-	receiptSeq  uint64
 	// disconnected is set once DISCONNECT is queued: nothing may follow
 	// it on the wire, not even a heart-beat.
 	disconnected bool
+}
+
+// writerRun is one incarnation of a connection's writer actor. The writer
+// (its buffer, its bookkeeping) lives as long as the connection, but its
+// actor only while there is something to write: one that stayed idle for
+// the engine's WriterLinger stops, and the next frame starts another on the same
+// writer. An idle connection so holds no writer actor (an actor costs
+// its context, mailbox and PID, about 350 bytes, and a registry entry).
+// Incarnations never overlap: one retires (under the queue's lock) only
+// when nothing is queued for it, and the next starts only after.
+type writerRun struct {
+	w        *writer
+	retiring bool
+}
+
+func (r *writerRun) owner() *Conn { return r.w.c }
+
+func (r *writerRun) failed(ctx actor.Context, err error, stack string) { r.w.failed(ctx, err, stack) }
+
+func (r *writerRun) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Stopping:
+		if !r.retiring {
+			r.w.stopped()
+		}
+	case *retireTick:
+		r.retire(ctx, m)
+	default:
+		r.w.Receive(ctx)
+	}
+}
+
+// retire stops this incarnation if the writer stayed idle since the tick
+// was armed; if it was busy meanwhile and is idle again, it looks again
+// later.
+func (r *writerRun) retire(ctx actor.Context, m *retireTick) {
+	w, q := r.w, &r.w.q
+	w.retireArmed = false
+	q.mu.Lock()
+	idle := q.buf.Buffered() == 0 && q.inbox == 0 && !q.signaled && !q.ended && len(w.pending) == 0 && !w.ratePending
+	if idle && m.activity == w.activity {
+		w.pending, w.replies, w.retireTimer = nil, nil, nil
+		q.writer = nil
+		q.mu.Unlock()
+		r.retiring = true
+		ctx.Stop(ctx.Self())
+		return
+	}
+	q.mu.Unlock()
+	if idle {
+		w.armRetire(ctx)
+	}
+}
+
+// armRetire schedules a look at whether the writer is still idle.
+func (w *writer) armRetire(ctx actor.Context) {
+	if w.retireArmed {
+		return
+	}
+	w.retireArmed = true
+	self, sys, tick := ctx.Self(), ctx.ActorSystem(), &retireTick{activity: w.activity}
+	w.retireTimer = time.AfterFunc(w.c.eng.writerLinger, func() { sys.Root.Send(self, tick) })
 }
 
 // newWriter makes the writer of l and its queue (l.out), which the
@@ -40,6 +107,7 @@ type writer struct {
 func newWriter(c *Conn, l *link, conn net.Conn, session *actor.PID) *writer {
 	w := &writer{c: c, l: l, conn: conn, session: session}
 	w.q.init(c.eng.sys, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.omitContentLength})
+	w.q.w = w
 	l.out = &w.q
 	return w
 }
@@ -56,6 +124,7 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *writeHeartbeat:
 		q := &w.q
 		q.mu.Lock()
+		q.inbox-- // counted by wqueue.heartbeat
 		beat := q.buf.Buffered() == 0 && !q.signaled && !w.disconnected
 		if beat {
 			q.buf.WriteHeartbeat()
@@ -65,39 +134,46 @@ func (w *writer) Receive(ctx actor.Context) {
 			w.c.stats.HeartbeatsOut.Add(1)
 			w.flush(ctx, false)
 		}
-	case *actor.Stopping:
-		if w.rateTimer != nil {
-			w.rateTimer.Stop()
-		}
-		// Frames never written: give their queue tokens back and say so
-		// (a receipt's waiter is answered by the session's book).
-		q := &w.q
-		q.mu.Lock()
-		q.closed = true
-		credits := q.credits
-		q.credits = 0
-		replies := q.replies
-		q.replies = nil
-		frames.Recycle(q.buf.Detach())
-		q.mu.Unlock()
-		w.releaseCredits(credits)
-		for _, r := range replies {
-			r <- w.l.lostErr()
-		}
-		for _, p := range w.pending {
-			w.release(p)
-			if p.reply != nil && p.receipt == 0 {
-				p.reply <- w.l.lostErr()
-			}
-		}
-		w.pending = nil
-		close(w.l.writerDone)
 	}
+}
+
+// stopped ends the writer with its connection: the frames never written
+// give their queue tokens back and say so (a receipt's waiter is answered
+// by the session's book). It runs as the last incarnation stops, or in
+// the session when none runs (wqueue.end).
+func (w *writer) stopped() {
+	if w.rateTimer != nil {
+		w.rateTimer.Stop()
+	}
+	if w.retireTimer != nil {
+		w.retireTimer.Stop()
+	}
+	q := &w.q
+	q.mu.Lock()
+	q.closed = true
+	credits := q.credits
+	q.credits = 0
+	replies := q.replies
+	q.replies = nil
+	frames.Recycle(q.buf.Detach())
+	q.mu.Unlock()
+	w.releaseCredits(credits)
+	for _, r := range replies {
+		r <- w.l.lostErr()
+	}
+	for _, p := range w.pending {
+		w.release(p)
+		if p.reply != nil && p.receipt == 0 {
+			p.reply <- w.l.lostErr()
+		}
+	}
+	w.pending = nil
+	close(w.l.writerDone)
 }
 
 // failed reports a panic to the session and stops the writer.
 func (w *writer) failed(ctx actor.Context, err error, stack string) {
-	ctx.Send(ctx.Parent(), &actorPanicked{who: ctx.Self(), err: err, stack: stack})
+	ctx.Send(w.session, &actorPanicked{who: ctx.Self(), err: err, stack: stack})
 	ctx.Stop(ctx.Self())
 }
 
@@ -230,6 +306,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 			q.signaled = false
 		}
 		q.mu.Unlock()
+		w.armRetire(ctx)
 		return
 	}
 	if rate := w.l.maxTransferRate; rate > 0 {
@@ -277,6 +354,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 	w.c.stats.MessagesOut.Add(int64(sendCount))
 	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
 	n, err := w.conn.Write(b)
+	w.activity++
 	if err == nil && n < len(b) {
 		err = io.ErrShortWrite
 	}
@@ -340,7 +418,9 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 	q.mu.Unlock()
 	if more {
 		ctx.Send(ctx.Self(), flushSignal)
+		return
 	}
+	w.armRetire(ctx)
 }
 
 // refuse answers a frame the writer will not write.

@@ -29,19 +29,19 @@ var secureSettings = []setting{
 	}),
 	firewallSetting("FirewallUser", func(f *Firewall) string { return f.User }, func(f *Firewall, v string) error { f.User = v; return nil }),
 	{name: "ProxyExceptionsList", connect: true,
-		get: configGet(func(c *config) string { return strings.Join(c.proxyExceptions, ";") }),
+		get: configGet(func(c *config) string { return strings.Join(c.sec.proxyExceptions, ";") }),
 		set: func(c *config, v string) error { return c.setProxyExceptions(strings.Split(v, ";")) }},
 	{name: "SSLCACerts", connect: true,
-		get: configGet(func(c *config) string { return c.sslCACerts }),
+		get: configGet(func(c *config) string { return c.sec.sslCACerts }),
 		set: (*config).setSSLCACerts},
 	{name: "SSLServerCACerts", connect: true,
-		get: configGet(func(c *config) string { return c.sslServerCACerts }),
+		get: configGet(func(c *config) string { return c.sec.sslServerCACerts }),
 		set: (*config).setSSLServerCACerts},
 	{name: "SSLCACertFilePaths", connect: true,
-		get: configGet(func(c *config) string { return strings.Join(c.sslCAFiles, "\n") }),
+		get: configGet(func(c *config) string { return strings.Join(c.sec.sslCAFiles, "\n") }),
 		set: func(c *config, v string) error { return c.setSSLCAFiles(strings.Split(v, "\n")) }},
 	{name: "SSLEnabledProtocols", connect: true,
-		get: configGet(func(c *config) string { return formatProtocols(c.sslMinVersion, c.sslMaxVersion) }),
+		get: configGet(func(c *config) string { return formatProtocols(c.sec.sslMinVersion, c.sec.sslMaxVersion) }),
 		set: func(c *config, v string) error {
 			r, err := parseProtocols(v)
 			if err != nil {
@@ -50,7 +50,7 @@ var secureSettings = []setting{
 			return c.setSSLProtocols(r)
 		}},
 	{name: "SSLEnabledCipherSuites", connect: true,
-		get: configGet(func(c *config) string { return formatCipherSuites(c.sslCipherSuites) }),
+		get: configGet(func(c *config) string { return formatCipherSuites(c.sec.sslCipherSuites) }),
 		set: func(c *config, v string) error {
 			ids, err := parseCipherSuites(v)
 			if err != nil {
@@ -140,9 +140,9 @@ func init() {
 
 func firewallSetting(name string, read func(*Firewall) string, write func(*Firewall, string) error) setting {
 	return setting{name: name, connect: true,
-		get: configGet(func(c *config) string { return read(&c.fw) }),
+		get: configGet(func(c *config) string { return read(&c.sec.fw) }),
 		set: func(c *config, v string) error {
-			fw := c.fw
+			fw := c.sec.fw
 			if err := write(&fw, v); err != nil {
 				return err
 			}

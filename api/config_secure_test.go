@@ -153,3 +153,27 @@ func TestRemotePortDefaultFollowsSSL(t *testing.T) {
 	require.NoError(t, s.SetSSLEnabled(true))
 	assert.Equal(t, p, s.RemotePort())
 }
+
+// The TLS, proxy and WebSocket settings start as one shared value of
+// defaults: a client that sets them (by option, setter or Config) writes
+// its own copy, never the shared one, and a failed option changes nothing.
+func TestSecureSettingsAreNotShared(t *testing.T) {
+	pristine := defaultSecure
+	s := NewSTOMP(WithFirewall(Firewall{Type: FirewallSOCKS5, Host: "proxy", Port: 1080}),
+		WithSSLEnabledProtocols(tls.VersionTLS13, tls.VersionTLS13), WithProxyExceptions("a.example"),
+		WithWebSocketURL("ws://broker.example/stomp"))
+	t.Cleanup(s.Close)
+	require.NoError(t, s.SetSSLEnabled(true))
+	_, err := s.Config("SSLEnabledCipherSuites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+	require.NoError(t, err)
+	_, err = s.Config("TLS12SupportedGroups=x25519")
+	require.NoError(t, err)
+	assert.Equal(t, pristine, defaultSecure, "the shared defaults are unchanged")
+	assert.Equal(t, "proxy", s.Firewall().Host)
+
+	fresh := NewSTOMP()
+	t.Cleanup(fresh.Close)
+	assert.Same(t, &defaultSecure, fresh.snapshot().sec, "a client that set nothing shares the defaults")
+	assert.Equal(t, Firewall{}, fresh.Firewall())
+	assert.False(t, fresh.SSL().Enabled)
+}

@@ -104,9 +104,9 @@ func (s *STOMP) DoEvents() error {
 	if !manual {
 		return nil
 	}
-	s.events.drain(wait, s.closing)
+	s.events.drain(wait, s.bg.Done())
 	select {
-	case <-s.closing:
+	case <-s.bg.Done():
 		return ErrClosed
 	default:
 		return nil

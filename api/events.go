@@ -223,14 +223,22 @@ type handlers struct {
 
 func (s *STOMP) on(set func(*handlers)) {
 	s.hmu.Lock()
-	set(&s.handlers)
+	h := new(handlers)
+	if s.handlers != nil {
+		*h = *s.handlers
+	}
+	set(h)
+	s.handlers = h
 	s.hmu.Unlock()
 }
 
 func (s *STOMP) handlersNow() handlers {
 	s.hmu.RLock()
 	defer s.hmu.RUnlock()
-	return s.handlers
+	if s.handlers == nil {
+		return handlers{}
+	}
+	return *s.handlers
 }
 
 // OnConnected registers the handler of ConnectedEvent.

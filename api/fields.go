@@ -108,7 +108,7 @@ func (c *config) setFirewall(fw Firewall) error {
 	if strings.ContainsAny(fw.Host, " \t\r\n") {
 		return invalid("FirewallHost %q contains white space", fw.Host)
 	}
-	c.fw = fw
+	c.secW().fw = fw
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (c *config) setSSL(s SSLSettings) error {
 	if !s.CertStoreType.valid() {
 		return invalid("SSLCertStoreType %d is not a store type", int(s.CertStoreType))
 	}
-	c.ssl = s
+	c.secW().ssl = s
 	if !c.remotePortSet {
 		// The reference's SSL port, until the user names one.
 		c.remotePort = DefaultRemotePort
@@ -259,7 +259,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 	if err != nil {
 		return actors.ConnectConfig{}, "", err
 	}
-	useTLS := c.ssl.Enabled
+	useTLS := c.sec.ssl.Enabled
 	ws, overWS := c.webSocketTarget()
 	if overWS {
 		if useTLS && !ws.Secure {
@@ -276,7 +276,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 	}
 	if overWS {
 		// wss:// hands the WebSocket a dialer that has run TLS already.
-		dial = transport.WebSocket(dial, c.webSocketURL, transport.WSOptions{Subprotocols: subprotocols(c.supportedVersions)})
+		dial = transport.WebSocket(dial, c.sec.webSocketURL, transport.WSOptions{Subprotocols: subprotocols(c.supportedVersions)})
 		via = " over WebSocket " + transport.RedactURL(ws.URL.String()) + via
 	}
 	wait := c.connectWait()

@@ -31,9 +31,9 @@ const (
 // through the firewall properties; directly when none is set or host is
 // one of ProxyExceptionsList (and, for a detected proxy, of NO_PROXY).
 func (c *config) proxyRoute(host string, port int, getenv func(string) string) (proxyRoute, error) {
-	r := proxyRoute{typ: c.fw.Type, user: c.fw.User, pass: c.fw.Password, from: "FirewallType"}
-	exceptions := c.proxyExceptions
-	if c.fw.AutoDetect {
+	r := proxyRoute{typ: c.sec.fw.Type, user: c.sec.fw.User, pass: c.sec.fw.Password, from: "FirewallType"}
+	exceptions := c.sec.proxyExceptions
+	if c.sec.fw.AutoDetect {
 		if d, ok, err := detectProxy(getenv); err != nil {
 			return proxyRoute{}, err
 		} else if ok {
@@ -45,14 +45,14 @@ func (c *config) proxyRoute(host string, port int, getenv func(string) string) (
 		return proxyRoute{}, nil
 	}
 	if r.addr == "" {
-		if c.fw.Host == "" {
-			return proxyRoute{}, invalid("FirewallType %s needs a FirewallHost", c.fw.Type)
+		if c.sec.fw.Host == "" {
+			return proxyRoute{}, invalid("FirewallType %s needs a FirewallHost", c.sec.fw.Type)
 		}
-		fwPort := c.fw.Port
+		fwPort := c.sec.fw.Port
 		if fwPort == 0 {
 			fwPort = defaultPort(r.typ)
 		}
-		r.addr = transport.HostPort(c.fw.Host, fwPort)
+		r.addr = transport.HostPort(c.sec.fw.Host, fwPort)
 	}
 	if bypass(host, port, exceptions) {
 		return proxyRoute{}, nil

@@ -152,7 +152,7 @@ func (s *STOMP) Reset() error {
 		eng.Interrupt()
 	}
 	s.mu.Lock()
-	s.cfg = newConfig(s.opts)
+	s.cfg.init(s.opts)
 	s.tracer.Store(s.cfg.tracer)
 	s.updateSecrets()
 	manual := s.cfg.manualEvents

@@ -73,8 +73,6 @@ type config struct {
 	transactionID     string
 	localHost         string
 	localPort         int
-	fw                Firewall
-	ssl               SSLSettings
 
 	// Configuration settings.
 	ackTransactionID            string
@@ -106,18 +104,12 @@ type config struct {
 	reconnect Reconnect
 	failover  []string
 
-	// TLS and proxy settings (options_secure.go).
-	sslCACerts                   string   // SSLCACerts: PEM chain sent after the client certificate
-	sslServerCACerts             string   // SSLServerCACerts: PEM roots trusted beside the system's
-	sslCAFiles                   []string // SSLCACertFilePaths: PEM files of roots, in place of the system's
-	sslMinVersion, sslMaxVersion uint16   // SSLEnabledProtocols
-	sslCipherSuites              []uint16 // SSLEnabledCipherSuites; nil: Go's choice
-	sslReuseSession              bool     // ReuseSSLSession (tls_settings.go)
-	sslRenegotiation             bool     // SSLEnableRenegotiation
-	tls12Groups, tls13Groups     []tls.CurveID
-	tls13KeyShares               []tls.CurveID
-	proxyExceptions              []string // ProxyExceptionsList
-	webSocketURL                 string   // WebSocketURL (websocket.go)
+	// TLS, proxy and WebSocket settings, which most clients never set:
+	// shared and read-only until one is written (secW).
+	sec *secureConfig
+	// ReuseSSLSession (tls_settings.go) and SSLEnableRenegotiation.
+	sslReuseSession  bool
+	sslRenegotiation bool
 
 	credentials Credentials // WithCredentials
 	atLeastOnce AtLeastOnce // WithAtLeastOnce (atleastonce.go)
@@ -135,8 +127,45 @@ type config struct {
 	optErr *Error // the first invalid option
 }
 
+// secureConfig is the part of a config few clients set: TLS, proxies,
+// WebSocket (options_secure.go). Every config starts with a pointer to one
+// shared, read-only value of defaults (a client's settings are a large
+// object, and these fields are a third of it), and copies it on its first
+// write (secW), so copies of a config never share a written one.
+type secureConfig struct {
+	fw                           Firewall
+	ssl                          SSLSettings
+	sslCACerts                   string   // SSLCACerts: PEM chain sent after the client certificate
+	sslServerCACerts             string   // SSLServerCACerts: PEM roots trusted beside the system's
+	sslCAFiles                   []string // SSLCACertFilePaths: PEM files of roots, in place of the system's
+	sslMinVersion, sslMaxVersion uint16   // SSLEnabledProtocols
+	sslCipherSuites              []uint16 // SSLEnabledCipherSuites; nil: Go's choice
+	tls12Groups, tls13Groups     []tls.CurveID
+	tls13KeyShares               []tls.CurveID
+	proxyExceptions              []string // ProxyExceptionsList
+	webSocketURL                 string   // WebSocketURL (websocket.go)
+}
+
+// defaultSecure is every config's secureConfig until it writes one.
+var defaultSecure = secureConfig{sslMinVersion: tls.VersionTLS12, sslMaxVersion: tls.VersionTLS13}
+
+// secW returns c's secureConfig for writing: a copy of its own.
+func (c *config) secW() *secureConfig {
+	n := *c.sec
+	c.sec = &n
+	return c.sec
+}
+
 func newConfig(opts []Option) config {
-	c := config{
+	var c config
+	c.init(opts)
+	return c
+}
+
+// init sets c to the defaults and then applies opts, in place: a config
+// is too large to build on the side and copy (that costs a heap copy).
+func (c *config) init(opts []Option) {
+	*c = config{
 		remotePort:        DefaultRemotePort,
 		timeout:           DefaultTimeout,
 		collapseHeaders:   true,
@@ -148,16 +177,14 @@ func newConfig(opts []Option) config {
 		tcpNoDelay:        true,
 		disconnectTimeout: DefaultDisconnectTimeout,
 		ipv6:              IPv6Auto,
-		sslMinVersion:     tls.VersionTLS12,
-		sslMaxVersion:     tls.VersionTLS13,
+		sec:               &defaultSecure,
 		sslReuseSession:   true,
 	}
 	for _, o := range opts {
 		if o != nil {
-			o.apply(&c)
+			o.apply(c)
 		}
 	}
-	return c
 }
 
 // WithEngine runs the client's actors in e (see actors.NewEngine), to keep

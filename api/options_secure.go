@@ -52,10 +52,12 @@ func WithProxyExceptions(hosts ...string) Option {
 	return setOpt("ProxyExceptionsList", (*config).setProxyExceptions, hosts)
 }
 
-func (c *config) setSSLCACerts(pem string) error { return setCerts(&c.sslCACerts, "SSLCACerts", pem) }
+func (c *config) setSSLCACerts(pem string) error {
+	return setCerts(&c.secW().sslCACerts, "SSLCACerts", pem)
+}
 
 func (c *config) setSSLServerCACerts(pem string) error {
-	return setCerts(&c.sslServerCACerts, "SSLServerCACerts", pem)
+	return setCerts(&c.secW().sslServerCACerts, "SSLServerCACerts", pem)
 }
 
 // setCerts stores pem ("" clears) once it holds certificates.
@@ -77,7 +79,7 @@ func (c *config) setSSLCAFiles(paths []string) error {
 			out = append(out, p)
 		}
 	}
-	c.sslCAFiles = out
+	c.secW().sslCAFiles = out
 	return nil
 }
 
@@ -109,7 +111,8 @@ func (c *config) setSSLProtocols(v [2]uint16) error {
 	if lo < tls.VersionTLS10 || hi > tls.VersionTLS13 || lo > hi {
 		return invalid("SSLEnabledProtocols: %s to %s is not a range of TLS 1.0 to 1.3", tls.VersionName(lo), tls.VersionName(hi))
 	}
-	c.sslMinVersion, c.sslMaxVersion = lo, hi
+	sec := c.secW()
+	sec.sslMinVersion, sec.sslMaxVersion = lo, hi
 	return nil
 }
 
@@ -188,9 +191,9 @@ func (c *config) setSSLCipherSuites(ids []uint16) error {
 			return invalid("SSLEnabledCipherSuites: %s is a TLS 1.3 suite, which Go always enables and cannot choose", cs.Name)
 		}
 	}
-	c.sslCipherSuites = slices.Clone(ids)
+	c.secW().sslCipherSuites = slices.Clone(ids)
 	if len(ids) == 0 {
-		c.sslCipherSuites = nil
+		c.secW().sslCipherSuites = nil
 	}
 	return nil
 }
@@ -248,6 +251,6 @@ func (c *config) setProxyExceptions(hosts []string) error {
 		}
 		out = append(out, h)
 	}
-	c.proxyExceptions = out
+	c.secW().proxyExceptions = out
 	return nil
 }

@@ -6,7 +6,7 @@ package api
 
 func (s *STOMP) setFirewallField(name string, f func(*Firewall)) error {
 	return s.setConnectTime(name, func(c *config) error {
-		fw := c.fw
+		fw := c.sec.fw
 		f(&fw)
 		return c.setFirewall(fw)
 	})
@@ -14,14 +14,14 @@ func (s *STOMP) setFirewallField(name string, f func(*Firewall)) error {
 
 func (s *STOMP) setSSLField(name string, f func(*SSLSettings)) error {
 	return s.setConnectTime(name, func(c *config) error {
-		ssl := c.ssl
+		ssl := c.sec.ssl
 		f(&ssl)
 		return c.setSSL(ssl)
 	})
 }
 
 // Firewall returns every firewall property. Default: no firewall.
-func (s *STOMP) Firewall() Firewall { return get(s, func(c *config) Firewall { return c.fw }) }
+func (s *STOMP) Firewall() Firewall { return get(s, func(c *config) Firewall { return c.sec.fw }) }
 
 // FirewallAutoDetect takes the proxy from HTTPS_PROXY or ALL_PROXY when
 // the environment names one (see Firewall.AutoDetect). Default false.
@@ -75,7 +75,7 @@ func (s *STOMP) SetFirewallPassword(p string) error {
 }
 
 // SSL returns every SSL property. Default: TLS disabled.
-func (s *STOMP) SSL() SSLSettings { return get(s, func(c *config) SSLSettings { return c.ssl }) }
+func (s *STOMP) SSL() SSLSettings { return get(s, func(c *config) SSLSettings { return c.sec.ssl }) }
 
 // SSLEnabled turns TLS on. Default false.
 func (s *STOMP) SSLEnabled() bool { return s.SSL().Enabled }

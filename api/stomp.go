@@ -29,7 +29,7 @@ type STOMP struct {
 	issued  []string                 // passcodes the Credentials callback gave, newest last (under mu)
 
 	hmu      sync.RWMutex
-	handlers handlers
+	handlers *handlers // nil until one is registered; replaced, never changed, by on
 
 	tlsState   atomic.Pointer[tls.ConnectionState] // the last TLS handshake's outcome
 	serverCert atomic.Pointer[x509.Certificate]    // the last TLS server's certificate
@@ -49,9 +49,8 @@ type STOMP struct {
 	// that Close called from one does not wait for itself.
 	inHandler atomic.Int32
 
-	bg       context.Context
+	bg       context.Context // its Done is closed when Close begins
 	bgCancel context.CancelFunc
-	closing  chan struct{}
 }
 
 // discardLogger is every client's logger when the user gave none.
@@ -61,13 +60,12 @@ var discardLogger = slog.New(slog.DiscardHandler)
 // first Connect. An invalid option is reported by Connect.
 func NewSTOMP(opts ...Option) *STOMP {
 	s := &STOMP{
-		opts:    append([]Option(nil), opts...),
-		closing: make(chan struct{}),
+		opts: append([]Option(nil), opts...),
 	}
 	s.events.init(eventQueueSize, s.runQueued)
 	s.calls.init(eventQueueSize, s.runCall)
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
-	s.cfg = newConfig(s.opts)
+	s.cfg.init(s.opts)
 	s.tracer.Store(s.cfg.tracer)
 	s.events.setManual(s.cfg.manualEvents)
 	s.logger = discardLogger
@@ -93,8 +91,7 @@ func (s *STOMP) Close() {
 	s.closed = true
 	eng := s.eng
 	s.mu.Unlock()
-	close(s.closing)
-	s.bgCancel()
+	s.bgCancel() // closes s.bg.Done(): the client is closing
 	// Called from a handler or a queued call, Close must not wait for the
 	// queue it runs on; that queue ends by itself once the handler
 	// returns.
@@ -146,9 +143,7 @@ func (s *STOMP) engineLocked() (*actors.Conn, error) {
 		}
 		s.eng = eng
 		eng.SetLogLevel(engineLogLevel(s.cfg.logLevel))
-		s.hmu.RLock()
-		s.eng.SetMessageOutEvents(s.handlers.messageOut != nil)
-		s.hmu.RUnlock()
+		s.eng.SetMessageOutEvents(s.handlersNow().messageOut != nil)
 	}
 	return s.eng, nil
 }
@@ -227,7 +222,7 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 		return s.err(fn(ctx), def)
 	}
 	select {
-	case <-s.closing:
+	case <-s.bg.Done():
 		return ErrClosed
 	default:
 	}
@@ -272,7 +267,7 @@ func (s *STOMP) logf(level int, msg string) {
 // is not shared yet.
 func (s *STOMP) updateSecrets() {
 	var out []string
-	for _, v := range append([]string{s.cfg.password, s.cfg.fw.Password, s.cfg.ssl.CertStorePassword}, s.issued...) {
+	for _, v := range append([]string{s.cfg.password, s.cfg.sec.fw.Password, s.cfg.sec.ssl.CertStorePassword}, s.issued...) {
 		if len(v) >= minSecretLen {
 			out = append(out, v)
 		}

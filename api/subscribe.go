@@ -103,9 +103,12 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 			dl(ev)
 		}
 	}
-	err = s.call(ctx, "Subscribe", cfg.timeout, CodeOther, func(ctx context.Context) error {
-		if cfg.requestSubscriptionReceipts {
-			spec.Receipt = receiptWait(ctx, cfg.timeout)
+	// The closure takes the two settings it needs, not the whole config
+	// (which would then be copied to the heap).
+	timeout, receipted := cfg.timeout, cfg.requestSubscriptionReceipts
+	err = s.call(ctx, "Subscribe", timeout, CodeOther, func(ctx context.Context) error {
+		if receipted {
+			spec.Receipt = receiptWait(ctx, timeout)
 		}
 		_, err := eng.Subscribe(ctx, spec)
 		return err
@@ -233,7 +236,9 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 	h := sub.handler
 	if h == nil {
 		s.hmu.RLock()
-		h = s.handlers.messageIn
+		if s.handlers != nil {
+			h = s.handlers.messageIn
+		}
 		s.hmu.RUnlock()
 	}
 	failure, ran := s.deliver(h, ev, manual)
@@ -265,7 +270,7 @@ func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool
 	select {
 	case <-job.done:
 		return job.failure, true
-	case <-s.closing:
+	case <-s.bg.Done():
 		return nil, false
 	}
 }

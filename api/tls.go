@@ -33,7 +33,7 @@ func (c *config) tlsSetup() (*tlsSetup, error) {
 		return nil, err
 	}
 	ts.roots = roots
-	switch a := strings.TrimSpace(c.ssl.AcceptServerCertEncoded); a {
+	switch a := strings.TrimSpace(c.sec.ssl.AcceptServerCertEncoded); a {
 	case "":
 	case "*":
 		ts.acceptAny = true
@@ -46,9 +46,9 @@ func (c *config) tlsSetup() (*tlsSetup, error) {
 	}
 	ts.cfg = &tls.Config{
 		ServerName:   c.remoteHost,
-		MinVersion:   c.sslMinVersion,
-		MaxVersion:   c.sslMaxVersion,
-		CipherSuites: append([]uint16(nil), c.sslCipherSuites...),
+		MinVersion:   c.sec.sslMinVersion,
+		MaxVersion:   c.sec.sslMaxVersion,
+		CipherSuites: append([]uint16(nil), c.sec.sslCipherSuites...),
 		// Go's own verification is off because verifyServer does it (roots,
 		// SSLAcceptServerCertEncoded, the user's handler), set by sslDialer
 		// as VerifyConnection; until then every certificate is refused.
@@ -74,10 +74,10 @@ func (c *config) tlsSetup() (*tlsSetup, error) {
 // their place) plus SSLServerCACerts.
 func (c *config) trustedRoots() (*x509.CertPool, error) {
 	var pool *x509.CertPool
-	if len(c.sslCAFiles) > 0 {
+	if len(c.sec.sslCAFiles) > 0 {
 		pool = x509.NewCertPool()
 		loaded := 0
-		for _, path := range c.sslCAFiles {
+		for _, path := range c.sec.sslCAFiles {
 			b, err := os.ReadFile(path)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // a list of usual places: some are absent
@@ -98,8 +98,8 @@ func (c *config) trustedRoots() (*x509.CertPool, error) {
 	} else {
 		pool = x509.NewCertPool()
 	}
-	if c.sslServerCACerts != "" {
-		certs, err := certBlocks("SSLServerCACerts", c.sslServerCACerts)
+	if c.sec.sslServerCACerts != "" {
+		certs, err := certBlocks("SSLServerCACerts", c.sec.sslServerCACerts)
 		if err != nil {
 			return nil, err
 		}

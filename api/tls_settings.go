@@ -92,15 +92,15 @@ func setGroups(field *[]tls.CurveID, setting string, tls12 bool, ids []tls.Curve
 }
 
 func (c *config) setTLS12Groups(ids []tls.CurveID) error {
-	return setGroups(&c.tls12Groups, "TLS12SupportedGroups", true, ids)
+	return setGroups(&c.secW().tls12Groups, "TLS12SupportedGroups", true, ids)
 }
 
 func (c *config) setTLS13Groups(ids []tls.CurveID) error {
-	return setGroups(&c.tls13Groups, "TLS13SupportedGroups", false, ids)
+	return setGroups(&c.secW().tls13Groups, "TLS13SupportedGroups", false, ids)
 }
 
 func (c *config) setTLS13KeyShares(ids []tls.CurveID) error {
-	return setGroups(&c.tls13KeyShares, "TLS13KeyShareGroups", false, ids)
+	return setGroups(&c.secW().tls13KeyShares, "TLS13KeyShareGroups", false, ids)
 }
 
 // curvePreferences is tls.Config.CurvePreferences for the group
@@ -115,10 +115,10 @@ func (c *config) setTLS13KeyShares(ids []tls.CurveID) error {
 // X25519): so that it is a TLS13KeyShareGroups group, the groups Go
 // prefers to every one of them are not offered.
 func (c *config) curvePreferences() ([]tls.CurveID, error) {
-	if c.tls12Groups == nil && c.tls13Groups == nil && c.tls13KeyShares == nil {
+	if c.sec.tls12Groups == nil && c.sec.tls13Groups == nil && c.sec.tls13KeyShares == nil {
 		return nil, nil
 	}
-	on13, on12 := c.sslMaxVersion >= tls.VersionTLS13, c.sslMinVersion <= tls.VersionTLS12
+	on13, on12 := c.sec.sslMaxVersion >= tls.VersionTLS13, c.sec.sslMinVersion <= tls.VersionTLS12
 	var out []tls.CurveID
 	add := func(keep func(tlsGroup) bool) {
 		for _, g := range tlsGroups {
@@ -131,22 +131,22 @@ func (c *config) curvePreferences() ([]tls.CurveID, error) {
 		return func(g tlsGroup) bool { return slices.Contains(ids, g.id) }
 	}
 	switch {
-	case on13 && c.tls13Groups != nil:
-		add(in(c.tls13Groups))
-	case on13 && on12 && c.tls12Groups != nil:
-		add(func(g tlsGroup) bool { return g.tls13Only || slices.Contains(c.tls12Groups, g.id) })
+	case on13 && c.sec.tls13Groups != nil:
+		add(in(c.sec.tls13Groups))
+	case on13 && on12 && c.sec.tls12Groups != nil:
+		add(func(g tlsGroup) bool { return g.tls13Only || slices.Contains(c.sec.tls12Groups, g.id) })
 	case on13:
 		add(func(tlsGroup) bool { return true })
 	}
 	switch {
-	case on12 && c.tls12Groups != nil:
-		add(in(c.tls12Groups))
-	case on12 && !(on13 && c.tls13Groups != nil):
+	case on12 && c.sec.tls12Groups != nil:
+		add(in(c.sec.tls12Groups))
+	case on12 && !(on13 && c.sec.tls13Groups != nil):
 		add(func(g tlsGroup) bool { return !g.tls13Only })
 	}
-	if c.tls13KeyShares != nil && on13 {
+	if c.sec.tls13KeyShares != nil && on13 {
 		best := -1
-		for _, id := range c.tls13KeyShares {
+		for _, id := range c.sec.tls13KeyShares {
 			if r := groupRank(id); slices.Contains(out, id) && (best < 0 || r < best) {
 				best = r
 			}
@@ -239,11 +239,11 @@ var tlsSettings = []setting{
 		"on by default; each client keeps its own sessions, apart for each client certificate; Go resumes by session ticket only, not by TLS 1.2 session id"),
 	approx(boolSetting("SSLEnableRenegotiation", true, func(c *config) *bool { return &c.sslRenegotiation }),
 		"renegotiation_info is always sent; true lets a TLS 1.2 server renegotiate once per connection, false (the default) refuses"),
-	approx(groupSetting("TLS12SupportedGroups", func(c *config) []tls.CurveID { return c.tls12Groups }, (*config).setTLS12Groups),
+	approx(groupSetting("TLS12SupportedGroups", func(c *config) []tls.CurveID { return c.sec.tls12Groups }, (*config).setTLS12Groups),
 		"Go offers one list of groups for every version: with TLS 1.3 enabled too, TLS 1.3 follows this list unless TLS13SupportedGroups is set, and then either version may take a group of either list; no X448 or ffdhe groups"),
-	approx(groupSetting("TLS13SupportedGroups", func(c *config) []tls.CurveID { return c.tls13Groups }, (*config).setTLS13Groups),
+	approx(groupSetting("TLS13SupportedGroups", func(c *config) []tls.CurveID { return c.sec.tls13Groups }, (*config).setTLS13Groups),
 		"one list of groups for every version: with TLS 1.2 enabled too, TLS 1.2 follows this list unless TLS12SupportedGroups is set, and then either version may take a group of either list; no X448 or ffdhe groups"),
-	approx(groupSetting("TLS13KeyShareGroups", func(c *config) []tls.CurveID { return c.tls13KeyShares }, (*config).setTLS13KeyShares),
+	approx(groupSetting("TLS13KeyShareGroups", func(c *config) []tls.CurveID { return c.sec.tls13KeyShares }, (*config).setTLS13KeyShares),
 		"Go sends one key share, for the group it prefers most among those offered: the groups it prefers to every key share group are not offered"),
 	approx(negotiated("SSLNegotiatedKeyExchangeStrength", func(st *tls.ConnectionState) string {
 		return strconv.Itoa(keyExchangeBits(st))

@@ -233,10 +233,10 @@ func TestCurvePreferences(t *testing.T) {
 			c := newConfig([]Option{WithTLS12SupportedGroups(tc.g12...), WithTLS13SupportedGroups(tc.g13...), WithTLS13KeyShareGroups(tc.ks...)})
 			require.Nil(t, c.optErr)
 			if tc.min != 0 {
-				c.sslMinVersion = tc.min
+				c.secW().sslMinVersion = tc.min
 			}
 			if tc.max != 0 {
-				c.sslMaxVersion = tc.max
+				c.secW().sslMaxVersion = tc.max
 			}
 			got, err := c.curvePreferences()
 			if tc.wantErrSubstr != "" {

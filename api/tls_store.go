@@ -50,7 +50,7 @@ func (c *config) clientCert() (*tls.Certificate, error) {
 		return nil, err
 	}
 	certs, key := store.certs, store.key
-	enc, err := parsePEMish("SSLCertEncoded", c.ssl.CertEncoded)
+	enc, err := parsePEMish("SSLCertEncoded", c.sec.ssl.CertEncoded)
 	if err != nil {
 		return nil, err
 	}
@@ -71,13 +71,13 @@ func (c *config) clientCert() (*tls.Certificate, error) {
 	leaf := -1
 	for i, cert := range certs {
 		pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-		if ok && pub.Equal(key.Public()) && subjectMatches(cert, c.ssl.CertSubject) {
+		if ok && pub.Equal(key.Public()) && subjectMatches(cert, c.sec.ssl.CertSubject) {
 			leaf = i
 			break
 		}
 	}
 	if leaf < 0 {
-		return nil, invalid("no client certificate matches the private key and SSLCertSubject %q", c.ssl.CertSubject)
+		return nil, invalid("no client certificate matches the private key and SSLCertSubject %q", c.sec.ssl.CertSubject)
 	}
 	out := &tls.Certificate{PrivateKey: key, Leaf: certs[leaf], Certificate: [][]byte{certs[leaf].Raw}}
 	for i, cert := range certs {
@@ -85,8 +85,8 @@ func (c *config) clientCert() (*tls.Certificate, error) {
 			out.Certificate = append(out.Certificate, cert.Raw)
 		}
 	}
-	if c.sslCACerts != "" {
-		chain, err := certBlocks("SSLCACerts", c.sslCACerts)
+	if c.sec.sslCACerts != "" {
+		chain, err := certBlocks("SSLCACerts", c.sec.sslCACerts)
 		if err != nil {
 			return nil, err
 		}
@@ -108,9 +108,9 @@ type storeContents struct {
 // PEM holding "-----BEGIN" as inline PEM, and anything else as the name
 // of a file of PEM or PKCS#12.
 func (c *config) readStore() (storeContents, error) {
-	store := strings.TrimSpace(c.ssl.CertStore)
+	store := strings.TrimSpace(c.sec.ssl.CertStore)
 	var data []byte
-	switch t := c.ssl.CertStoreType; {
+	switch t := c.sec.ssl.CertStoreType; {
 	case store == "":
 		return storeContents{}, nil
 	case t == CertStorePFXBlob:
@@ -151,7 +151,7 @@ func (c *config) readStore() (storeContents, error) {
 
 // decodePFX opens a PKCS#12 store with SSLCertStorePassword.
 func (c *config) decodePFX(der []byte) (storeContents, error) {
-	key, leaf, chain, err := pkcs12.DecodeChain(der, c.ssl.CertStorePassword)
+	key, leaf, chain, err := pkcs12.DecodeChain(der, c.sec.ssl.CertStorePassword)
 	var ni pkcs12.NotImplementedError
 	switch {
 	case errors.Is(err, pkcs12.ErrIncorrectPassword), errors.Is(err, pkcs12.ErrDecryption):
@@ -172,7 +172,7 @@ func (c *config) decodePFX(der []byte) (storeContents, error) {
 // SSLCertStorePassword when it is encrypted.
 func (c *config) privateKey(name string, b *pem.Block) (crypto.Signer, error) {
 	der := b.Bytes
-	pass := c.ssl.CertStorePassword
+	pass := c.sec.ssl.CertStorePassword
 	encrypted := b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != ""
 	if encrypted && pass == "" {
 		return nil, invalid("%s: the private key is encrypted: set SSLCertStorePassword to its password", name)

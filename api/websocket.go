@@ -37,24 +37,24 @@ func (c *config) setWebSocketURL(u string) error {
 			return invalid("WebSocketURL: %v", err)
 		}
 	}
-	c.webSocketURL = u
+	c.secW().webSocketURL = u
 	return nil
 }
 
 // webSocketSettings are the WebSocket rows of the configuration table.
 var webSocketSettings = []setting{
 	{name: "WebSocketURL", connect: true,
-		get: configGet(func(c *config) string { return c.webSocketURL }),
+		get: configGet(func(c *config) string { return c.sec.webSocketURL }),
 		set: (*config).setWebSocketURL},
 }
 
 // webSocketTarget is the parsed WebSocketURL, or ok false when STOMP
 // goes over raw TCP.
 func (c *config) webSocketTarget() (u transport.WSURL, ok bool) {
-	if c.webSocketURL == "" {
+	if c.sec.webSocketURL == "" {
 		return transport.WSURL{}, false
 	}
-	u, err := transport.ParseWSURL(c.webSocketURL)
+	u, err := transport.ParseWSURL(c.sec.webSocketURL)
 	return u, err == nil // setWebSocketURL checked it
 }
 

@@ -18,6 +18,13 @@ const defaultBufSize = 64 << 10
 // again.
 const idleSize = 512
 
+// smallPool holds idle buffers (idleSize bytes) of decoders that gave
+// theirs back (Release).
+var smallPool = sync.Pool{New: func() any {
+	b := make([]byte, idleSize)
+	return &b
+}}
+
 // bufPool holds large buffers (defaultBufSize bytes) between frames.
 var bufPool = sync.Pool{New: func() any {
 	b := make([]byte, defaultBufSize)
@@ -62,7 +69,7 @@ type Decoder struct {
 	offs  []hdrOffsets
 	nread int64
 
-	idle [idleSize]byte
+	small *[]byte // the idle buffer, from smallPool; nil after Release
 }
 
 // hdrOffsets locates a header line's key and value, relative to the start
@@ -85,9 +92,35 @@ func NewDecoder(r io.Reader, v Version, lim Limits) *Decoder {
 	if m := lim.MaxFrame + 1; m < size {
 		size = m
 	}
-	d := &Decoder{r: r, lim: lim, ver: v, size0: size}
-	d.buf = d.idle[:min(idleSize, size)]
-	return d
+	return &Decoder{r: r, lim: lim, ver: v, size0: size}
+}
+
+// idleBuf returns the idle buffer, taking one from the pool if the
+// decoder has none.
+func (d *Decoder) idleBuf() []byte {
+	if d.small == nil {
+		d.small = smallPool.Get().(*[]byte)
+	}
+	return (*d.small)[:min(idleSize, d.size0)]
+}
+
+// Release gives the decoder's buffers back to the pools shared by every
+// decoder, if nothing is buffered (Pending is false): for a connection
+// about to wait for traffic, which then holds no buffer at all. The next
+// Decode takes a buffer again. Frames returned by Decode before are no
+// longer valid (those of DecodeOwned are).
+func (d *Decoder) Release() {
+	if d.pos < d.end {
+		return
+	}
+	d.start, d.pos, d.end = 0, 0, 0
+	d.giveBack()
+	if d.small != nil {
+		smallPool.Put(d.small)
+		d.small = nil
+	}
+	d.buf = nil
+	d.frame, d.hdrs, d.offs = Frame{}, nil, nil
 }
 
 // borrow replaces buf with a buffer of size bytes, keeping the bytes from
@@ -121,9 +154,11 @@ func (d *Decoder) giveBack() {
 // decoded before are no longer valid, so their memory may be reused.
 func (d *Decoder) rest() {
 	d.start, d.pos, d.end = 0, 0, 0
-	if len(d.buf) > idleSize || d.lent != nil {
+	if d.buf == nil {
+		d.buf = d.idleBuf() // new, or released
+	} else if len(d.buf) > idleSize || d.lent != nil {
 		d.giveBack()
-		d.buf = d.idle[:min(idleSize, d.size0)]
+		d.buf = d.idleBuf()
 		// The header slices too: a frame's worth of them waits for
 		// the next frame that needs them.
 		d.frame, d.hdrs, d.offs = Frame{}, nil, nil
@@ -136,6 +171,12 @@ func (d *Decoder) SetVersion(v Version) { d.ver = v }
 
 // Version returns the version the decoder unescapes with.
 func (d *Decoder) Version() Version { return d.ver }
+
+// Pending reports whether the next Decode has something to go on without
+// reading: a byte is buffered, or an error is held.
+func (d *Decoder) Pending() bool {
+	return d.pos < d.end || d.rerr != nil || d.err != nil
+}
 
 // Limits returns the decoder's limits with defaults filled in.
 func (d *Decoder) Limits() Limits { return d.lim }

@@ -1136,3 +1136,38 @@ func TestDecodeFirehoseReadsLargeBuffers(t *testing.T) {
 	require.ErrorIs(t, err, io.EOF)
 	assert.Equal(t, idleSize, len(d.buf), "after a short read the decoder waits in its idle buffer")
 }
+
+// Release gives the buffers back only when nothing is buffered; the next
+// Decode takes one again, and frames decoded owned stay valid.
+func TestDecodeRelease(t *testing.T) {
+	in := "RECEIPT\nreceipt-id:1\n\n\x00MESSAGE\ndestination:/q\nmessage-id:2\nsubscription:0\n\nbody\x00"
+	for _, name := range []string{"whole", "one byte at a time"} {
+		t.Run(name, func(t *testing.T) {
+			var r io.Reader = strings.NewReader(in)
+			if name != "whole" {
+				r = iotest.OneByteReader(r)
+			}
+			d := NewDecoder(r, V12, Limits{})
+			d.Release() // before any read: nothing to give back
+			first, err := d.DecodeOwned()
+			require.NoError(t, err)
+			d.Release()
+			if d.Pending() {
+				assert.NotNil(t, d.buf, "bytes of the next frame stay buffered")
+			} else {
+				assert.Nil(t, d.buf)
+				assert.Nil(t, d.small)
+			}
+			second, err := d.DecodeOwned()
+			require.NoError(t, err)
+			d.Release()
+			assert.False(t, d.Pending())
+			assert.Nil(t, d.buf, "an idle decoder holds no buffer after Release")
+			assert.Nil(t, d.small)
+			assert.Equal(t, "1", first.Header(HdrReceiptID))
+			assert.Equal(t, "body", string(second.Body))
+			_, err = d.DecodeOwned()
+			require.ErrorIs(t, err, io.EOF)
+		})
+	}
+}

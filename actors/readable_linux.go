@@ -1,0 +1,65 @@
+package actors
+
+import (
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// sockWait waits until a plain TCP connection has bytes to read (or an
+// end or error to report), without reading them.
+type sockWait struct {
+	tc    *net.TCPConn
+	rc    syscall.RawConn
+	ready func(fd uintptr) bool // made once: a method value per wait would allocate
+	peek  [1]byte
+}
+
+// readable returns a waiter for c, or nil when c is not a plain TCP
+// connection. A wrapper that may hold bytes of its own (TLS, a proxy's or
+// WebSocket's framing) is never waited on this way: its bytes could be
+// waiting while the socket is quiet.
+func readable(c net.Conn) *sockWait {
+	if cc, ok := c.(*countingConn); ok {
+		c = cc.Conn
+	}
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	w := &sockWait{tc: tc, rc: rc}
+	w.ready = w.check
+	return w
+}
+
+// check looks whether a read would return at once: the poller reports a
+// socket's edges, not its level, so a wait starts only after a look.
+// (recv(2) itself rather than syscall.Recvfrom, which allocates the
+// sender's address at every call.)
+func (w *sockWait) check(fd uintptr) bool {
+	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
+		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	return errno != syscall.EAGAIN && errno != syscall.EINTR
+}
+
+// wait returns true once the socket is readable, or false when d (if
+// not zero) passed first. Any other error (the connection closed) is
+// left to the read that follows, which reports it. The reader is the
+// only one that sets the connection's read deadline.
+func (w *sockWait) wait(d time.Duration) bool {
+	if d > 0 {
+		_ = w.tc.SetReadDeadline(time.Now().Add(d))
+	}
+	err := w.rc.Read(w.ready)
+	if d > 0 {
+		_ = w.tc.SetReadDeadline(time.Time{})
+	}
+	return !errors.Is(err, os.ErrDeadlineExceeded)
+}

@@ -1,0 +1,15 @@
+//go:build !linux
+
+package actors
+
+import (
+	"net"
+	"time"
+)
+
+// sockWait: elsewhere the decoder's read waits for the socket.
+type sockWait struct{}
+
+func readable(net.Conn) *sockWait { return nil }
+
+func (*sockWait) wait(time.Duration) bool { return true }
