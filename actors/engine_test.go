@@ -131,7 +131,7 @@ func TestEngineWriterRetiresWhenIdle(t *testing.T) {
 	connectTo(t, c, srv.addr(), ConnectConfig{})
 	msgs := make(chan *Message, 8)
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub", Destination: "/q", Mode: AckClientIndividual, Receipt: 5 * time.Second,
-		Handler: func(m *Message) AckAction { msgs <- m; return AckNone }})
+		Handler: func(m Message) AckAction { msgs <- &m; return AckNone }})
 	require.NoError(t, err)
 	idle := func() bool { return e.Actors() == 3 } // session, reader, subscription
 	for i := range 3 {
