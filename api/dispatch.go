@@ -44,6 +44,9 @@ func (s *STOMP) onEngineEvent(e actors.Event) {
 // events give way: they are dropped (and counted) once the queue is three
 // quarters full, so that state events always find room.
 func (s *STOMP) post(e actors.Event) {
+	if !s.wanted(e) {
+		return // nobody listens: no queue, no goroutine, no garbage
+	}
 	quarters := 4
 	switch ev := e.(type) {
 	case *actors.LogEvent:
@@ -57,6 +60,43 @@ func (s *STOMP) post(e actors.Event) {
 	if !s.events.post(queuedEvent{ev: e}, quarters) {
 		s.dropped.Add(1)
 	}
+}
+
+// wanted reports whether a handler for e is registered now. An event is
+// taken or left when it happens: a handler registered later hears only
+// of what happens after, as MessageOut events always did.
+func (s *STOMP) wanted(e actors.Event) bool {
+	s.hmu.RLock()
+	defer s.hmu.RUnlock()
+	h := s.handlers
+	if h == nil {
+		return false
+	}
+	switch e.(type) {
+	case *actors.ConnectedEvent:
+		return h.connected != nil
+	case *actors.ConnectionStatusEvent:
+		return h.status != nil
+	case *actors.DisconnectedEvent:
+		return h.disconnected != nil
+	case *actors.ErrorEvent:
+		return h.err != nil
+	case *actors.LogEvent:
+		return h.log != nil
+	case *actors.MessageOutEvent:
+		return h.messageOut != nil
+	case *actors.ReadyToSendEvent:
+		return h.readyToSend != nil
+	case *actors.ReceiptInEvent:
+		return h.receiptIn != nil
+	case *actors.ReceiptOutEvent:
+		return h.receiptOut != nil
+	case *actors.SubscribedEvent:
+		return h.subscribed != nil
+	case *actors.UnsubscribedEvent:
+		return h.unsubscribed != nil
+	}
+	return true
 }
 
 // logWanted applies LogLevel: 0 logs nothing; errors count as level 1.

@@ -50,6 +50,8 @@ func TestSubscriptionOrder(t *testing.T) {
 
 func TestManualQueueDropsLowPriorityFirst(t *testing.T) {
 	s := newClient(t, WithManualEvents())
+	s.OnReadyToSend(func(*ReadyToSendEvent) {})
+	s.OnLog(func(*LogEvent) {})
 	for range eventQueueSize * 3 / 4 {
 		s.post(&actors.ReadyToSendEvent{})
 	}
@@ -60,6 +62,28 @@ func TestManualQueueDropsLowPriorityFirst(t *testing.T) {
 	}
 	s.post(&actors.ReadyToSendEvent{})
 	assert.Equal(t, int64(2), s.EventsDropped(), "state events are dropped only when the queue is full")
+}
+
+// An event nobody handles is not queued: no ring, no goroutine.
+func TestUnhandledEventsAreNotQueued(t *testing.T) {
+	s := newClient(t, WithManualEvents())
+	for range eventQueueSize * 2 {
+		s.post(&actors.ReadyToSendEvent{})
+		s.post(&actors.ConnectionStatusEvent{Status: "connected"})
+	}
+	s.events.mu.Lock()
+	queued, ring := s.events.n, len(s.events.buf)
+	s.events.mu.Unlock()
+	assert.Zero(t, queued)
+	assert.Zero(t, ring)
+	assert.Zero(t, s.EventsDropped())
+	s.OnReadyToSend(func(*ReadyToSendEvent) {})
+	s.post(&actors.ReadyToSendEvent{})
+	s.post(&actors.ConnectionStatusEvent{Status: "connected"})
+	s.events.mu.Lock()
+	queued = s.events.n
+	s.events.mu.Unlock()
+	assert.Equal(t, 1, queued, "the handled one only")
 }
 
 func TestSSLEventsRegister(t *testing.T) {
