@@ -90,8 +90,17 @@ func (w *watch) serverError() error {
 }
 
 // or returns the first server ERROR, which explains a failed call better
-// than the call's own error (the connection it closed, say), or err.
+// than the call's own error (the connection it closed, say), or err. A
+// call failed by a server ERROR returns before the ERROR's event ran, so
+// that event is waited for (it is queued already: it is printed, and
+// then explains the failure).
 func (w *watch) or(err error) error {
+	if errors.Is(err, api.ErrServer) && w.first.Load() == nil {
+		select {
+		case <-w.erred:
+		case <-time.After(settleWait):
+		}
+	}
 	if se := w.serverError(); se != nil {
 		return se
 	}
