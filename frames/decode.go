@@ -123,13 +123,42 @@ func (d *Decoder) Release() {
 	d.frame, d.hdrs, d.offs = Frame{}, nil, nil
 }
 
-// borrow replaces buf with a buffer of size bytes, keeping the bytes from
-// start to end at its front.
+// grownPools hold the buffers a frame larger than defaultBufSize makes a
+// decoder grow into, by power-of-two class from twice defaultBufSize up to
+// shrinkAbove, so that a stream of large frames (or one large frame at a
+// time on a quiet connection) reuses them instead of growing a new one for
+// every frame.
+var grownPools [4]sync.Pool // 128 KiB, 256 KiB, 512 KiB, 1 MiB
+
+// The largest class is shrinkAbove: this fails to compile otherwise.
+var _ = [1]struct{}{}[shrinkAbove/(defaultBufSize<<len(grownPools))-1]
+
+// grownClass returns the index of the smallest class of grownPools that
+// holds size bytes, or -1 when none does.
+func grownClass(size int) int {
+	for i := range grownPools {
+		if size <= defaultBufSize<<(i+1) {
+			return i
+		}
+	}
+	return -1
+}
+
+// borrow replaces buf with a buffer of size bytes (or more, up to the size
+// of its pool's class), keeping the bytes from start to end at its front.
 func (d *Decoder) borrow(size int) {
 	var nb []byte
 	var lent *[]byte
 	if size == defaultBufSize {
 		lent = bufPool.Get().(*[]byte)
+		nb = *lent
+	} else if c := grownClass(size); size > defaultBufSize && c >= 0 {
+		if p, ok := grownPools[c].Get().(*[]byte); ok {
+			lent = p
+		} else {
+			b := make([]byte, defaultBufSize<<(c+1))
+			lent = &b
+		}
 		nb = *lent
 	} else {
 		nb = make([]byte, size)
@@ -144,10 +173,15 @@ func (d *Decoder) borrow(size int) {
 
 // giveBack returns a borrowed buffer to the pool.
 func (d *Decoder) giveBack() {
-	if d.lent != nil {
-		bufPool.Put(d.lent)
-		d.lent = nil
+	if d.lent == nil {
+		return
 	}
+	if n := len(*d.lent); n == defaultBufSize {
+		bufPool.Put(d.lent)
+	} else if c := grownClass(n); c >= 0 {
+		grownPools[c].Put(d.lent)
+	}
+	d.lent = nil
 }
 
 // rest goes back to the small buffer once nothing is buffered: the frames
@@ -240,7 +274,7 @@ func (d *Decoder) decode() (*Frame, error) {
 		// firehose costs one read per buffer, not one per idle buffer
 		// and a copy. Otherwise wait for the next frame in the small
 		// buffer, which is all an idle connection holds.
-		if d.filled && d.size0 > idleSize && len(d.buf) <= d.size0 {
+		if d.filled && d.size0 > idleSize && len(d.buf) <= shrinkAbove {
 			d.start, d.pos, d.end = 0, 0, 0
 			if len(d.buf) < d.size0 {
 				d.borrow(d.size0)
