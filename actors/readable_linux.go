@@ -16,6 +16,12 @@ type sockWait struct {
 	rc    syscall.RawConn
 	ready func(fd uintptr) bool // made once: a method value per wait would allocate
 	peek  [1]byte
+	// until is the read deadline armed for settle (zero: none). It is
+	// moved on only when less than half of settle is left, not at every
+	// wait: arming a deadline is a timer, and a timer earlier than the
+	// others wakes the poller, which a connection with one message in
+	// flight paid at every message.
+	until int64 // UnixNano
 }
 
 // readable returns a waiter for c, or nil when c is not a plain TCP
@@ -62,4 +68,46 @@ func (w *sockWait) wait(d time.Duration) bool {
 		_ = w.tc.SetReadDeadline(time.Time{})
 	}
 	return !errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// settled waits until the socket is readable and returns true, or returns
+// false once it has been quiet for at least half of settle (and at most
+// settle). Its deadline stays armed when it returns true, for the waits
+// that follow; a read of the decoder's that meets it calls disarm and
+// reads again (expired reports it).
+func (w *sockWait) settled() bool {
+	for {
+		start := time.Now()
+		if now := start.UnixNano(); w.until == 0 || w.until-now < int64(settle/2) {
+			w.until = now + int64(settle)
+			_ = w.tc.SetReadDeadline(start.Add(settle))
+		}
+		err := w.rc.Read(w.ready)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return true
+		}
+		if time.Since(start) >= settle/2 {
+			w.disarm()
+			return false
+		}
+		w.until = 0 // armed long before this wait: arm anew
+	}
+}
+
+// disarm clears the deadline settled armed.
+func (w *sockWait) disarm() {
+	if w.until != 0 {
+		w.until = 0
+		_ = w.tc.SetReadDeadline(time.Time{})
+	}
+}
+
+// expired reports whether err is settled's deadline passing in a read of
+// the decoder's, which is then disarmed so that the read can be made again.
+func (w *sockWait) expired(err error) bool {
+	if w == nil || w.until == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	w.disarm()
+	return true
 }

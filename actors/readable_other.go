@@ -13,3 +13,6 @@ type sockWait struct{}
 func readable(net.Conn) *sockWait { return nil }
 
 func (*sockWait) wait(time.Duration) bool { return true }
+func (*sockWait) settled() bool           { return true }
+func (*sockWait) disarm()                 {}
+func (*sockWait) expired(error) bool      { return false }

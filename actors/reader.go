@@ -254,6 +254,11 @@ func (h handingOn) Read(p []byte) (int, error) {
 		r.free = r.free[:0]
 	}
 	n, err := r.conn.Read(p)
+	for n == 0 && r.wait.expired(err) {
+		// The deadline the idle wait left armed passed in this read:
+		// nothing was lost, read again.
+		n, err = r.conn.Read(p)
+	}
 	r.idle = n < len(p)
 	return n, err
 }
@@ -315,7 +320,7 @@ func (r *reader) carryOn(dec *frames.Decoder) {
 	for r.run(dec, r.l.gen, false, r.wait != nil) == runIdle {
 		if fresh {
 			r.wait.wait(0)
-		} else if !r.wait.wait(settle) {
+		} else if !r.wait.settled() {
 			r.c.wg.Add(1)
 			go r.carryOn(dec)
 			return
