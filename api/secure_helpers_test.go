@@ -3,16 +3,10 @@ package api
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -22,37 +16,18 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/internal/testcert"
 )
 
-// testCA is a throw-away certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
+// testCA is a throw-away certificate authority (internal/testcert).
+type testCA struct{ *testcert.CA }
 
-func newCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return &testCA{cert: cert, key: key}
-}
+func newCA(t *testing.T, name string) *testCA { return &testCA{testcert.New(t, name)} }
 
-func (ca *testCA) pem() string { return certPEM(ca.cert.Raw) }
+func (ca *testCA) pem() string { return ca.PEM() }
 
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
+func (ca *testCA) pool() *x509.CertPool { return ca.Pool() }
 
 // issued is a certificate of ca with its key.
 type issued struct {
@@ -65,34 +40,15 @@ type issued struct {
 // 127.0.0.1 when withIP), for servers (client false) or clients.
 func (ca *testCA) issue(t *testing.T, cn string, client, withIP bool, dns ...string) issued {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	usage := x509.ExtKeyUsageServerAuth
-	if client {
-		usage = x509.ExtKeyUsageClientAuth
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn, Organization: []string{"stompactor tests"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: dns, ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature,
-	}
+	o := testcert.Options{Client: client, DNSNames: dns, Organization: "stompactor tests"}
 	if withIP {
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+		o.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	require.NoError(t, err)
-	return issued{
-		tls:     tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
-		certPEM: certPEM(der),
-		keyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})),
-	}
+	c := ca.Issue(t, cn, o)
+	return issued{tls: c.TLS, certPEM: c.CertPEM, keyPEM: c.KeyPEM}
 }
 
-func certPEM(der []byte) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
+func certPEM(der []byte) string { return testcert.CertPEM(der) }
 
 // forward copies between a and b until either side ends, then closes both.
 func forward(a, b net.Conn) {

@@ -37,7 +37,7 @@ func makeClientStores(t *testing.T, ca *testCA, c issued) clientStores {
 	leaf, err := x509.ParseCertificate(c.tls.Certificate[0])
 	require.NoError(t, err)
 	var out clientStores
-	out.modernPFX, err = pkcs12.Modern.Encode(c.tls.PrivateKey, leaf, []*x509.Certificate{ca.cert}, storePassword)
+	out.modernPFX, err = pkcs12.Modern.Encode(c.tls.PrivateKey, leaf, []*x509.Certificate{ca.Cert}, storePassword)
 	require.NoError(t, err)
 	out.legacyPFX, err = pkcs12.LegacyDES.Encode(c.tls.PrivateKey, leaf, nil, storePassword)
 	require.NoError(t, err)
