@@ -58,7 +58,13 @@ func BenchmarkPublish(b *testing.B) {
 	// A topic nobody subscribes to: the broker drops what it receives, so
 	// no queue fills and its flow control (which stops reading a
 	// publisher past its queue limit) never paces the measurement.
-	dest := "/topic/bench-pub-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	publishAll(b, pub, "/topic/bench-pub-")
+}
+
+// publishAll sends b.N 100-byte messages with SendData from pub to a new
+// destination named prefix and a unique suffix, and reports msg/s.
+func publishAll(b *testing.B, pub *api.STOMP, prefix string) {
+	dest := prefix + strconv.FormatInt(time.Now().UnixNano(), 36)
 	b.SetBytes(int64(len(body100)))
 	b.ReportAllocs()
 	b.ResetTimer()

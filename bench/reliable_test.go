@@ -43,16 +43,6 @@ func BenchmarkPublishAtLeastOnce(b *testing.B) {
 	b.Run("sync", func(b *testing.B) {
 		host, port := target(b)
 		pub := connect(b, host, port, api.WithAtLeastOnce(api.AtLeastOnce{Enabled: true}))
-		dest := "/topic/bench-alo-sync-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		b.SetBytes(int64(len(body100)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := pub.SendData(dest, body100); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.StopTimer()
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+		publishAll(b, pub, "/topic/bench-alo-sync-")
 	})
 }

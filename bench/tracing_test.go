@@ -2,9 +2,7 @@ package bench
 
 import (
 	"context"
-	"strconv"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -34,17 +32,7 @@ func BenchmarkPublishTracing(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			host, port := target(b)
 			pub := connect(b, host, port, c.opts...)
-			dest := "/topic/bench-trace-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-			b.SetBytes(int64(len(body100)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := pub.SendData(dest, body100); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+			publishAll(b, pub, "/topic/bench-trace-")
 		})
 	}
 }
