@@ -15,15 +15,7 @@ import (
 // as the reason the connection ended, and returns it as code 600.
 func (e *env) serverError(errs chan *api.ErrorEvent, gone chan *api.DisconnectedEvent) *api.Error {
 	e.t.Helper()
-	var err error
-	select {
-	case ev := <-errs:
-		err = ev.Err
-	case ev := <-gone:
-		err = ev.Err
-	case <-time.After(20 * time.Second):
-		e.t.Fatal("no ERROR from the broker within 20s")
-	}
+	err := e.failure(errs, gone, "no ERROR from the broker within 20s")
 	var ae *api.Error
 	require.True(e.t, errors.As(err, &ae), "%v", err)
 	assert.Equal(e.t, api.CodeServerError, ae.Code, "%v", err)
@@ -43,4 +35,19 @@ func errorAckUnknownID(e *env) {
 	_, err := s.Config("SendCustomFrame=" + hex.EncodeToString([]byte(raw)))
 	require.NoError(e.t, err)
 	e.serverError(errs, gone)
+}
+
+// failure returns the error of the next ErrorEvent or DisconnectedEvent,
+// and fails the test with complaint when none comes within 20 s.
+func (e *env) failure(errs chan *api.ErrorEvent, gone chan *api.DisconnectedEvent, complaint string) error {
+	e.t.Helper()
+	select {
+	case ev := <-errs:
+		return ev.Err
+	case ev := <-gone:
+		return ev.Err
+	case <-time.After(20 * time.Second):
+		e.t.Fatal(complaint)
+		return nil
+	}
 }

@@ -43,14 +43,7 @@ func brokerRefusesOversized(e *env) {
 	big := make([]byte, e.p.BrokerMaxFrame+1024)
 	err := s.SendData(e.p.Queue(e.name()), big)
 	if err == nil {
-		select {
-		case ev := <-errs:
-			err = ev.Err
-		case ev := <-gone:
-			err = ev.Err
-		case <-time.After(20 * time.Second):
-			e.t.Fatal("the broker neither refused nor closed")
-		}
+		err = e.failure(errs, gone, "the broker neither refused nor closed")
 	}
 	var ae *api.Error
 	require.True(e.t, errors.As(err, &ae), "%v", err)
