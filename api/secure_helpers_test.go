@@ -48,8 +48,6 @@ func (ca *testCA) issue(t *testing.T, cn string, client, withIP bool, dns ...str
 	return issued{tls: c.TLS, certPEM: c.CertPEM, keyPEM: c.KeyPEM}
 }
 
-func certPEM(der []byte) string { return testcert.CertPEM(der) }
-
 // forward copies between a and b until either side ends, then closes both.
 func forward(a, b net.Conn) {
 	done := make(chan struct{}, 2)
