@@ -68,7 +68,12 @@ func (q *wqueue) pidLocked() *actor.PID {
 
 // heartbeat sends the writer a heart-beat to write if it is idle, counted
 // like a writeFrame so that the writer does not retire with it queued.
-func (q *wqueue) heartbeat() {
+func (q *wqueue) heartbeat() { q.send(heartbeatSignal) }
+
+// send hands msg to the writer through its mailbox (starting a writer if
+// it is retired), counted in inbox until the writer takes it; after the
+// end it goes nowhere.
+func (q *wqueue) send(msg any) {
 	q.mu.Lock()
 	pid := q.pidLocked()
 	if pid != nil {
@@ -76,7 +81,7 @@ func (q *wqueue) heartbeat() {
 	}
 	q.mu.Unlock()
 	if pid != nil {
-		q.sys.Root.Send(pid, heartbeatSignal)
+		q.sys.Root.Send(pid, msg)
 	}
 }
 
@@ -192,15 +197,7 @@ func (q *wqueue) appendReply(f *frames.Frame, credit bool, reply chan error) (ap
 // post sends a writeFrame to the writer through its mailbox, counted so
 // that no direct append overtakes it.
 func (q *wqueue) post(wf *writeFrame) {
-	q.mu.Lock()
-	pid := q.pidLocked()
-	if pid != nil {
-		q.inbox++
-	}
-	q.mu.Unlock()
-	if pid != nil {
-		q.sys.Root.Send(pid, wf)
-	}
+	q.send(wf)
 	// After the end a writeFrame goes nowhere, as it went to a stopped
 	// writer's dead letters before: the end of the connection answers
 	// for it (link.outcome).
