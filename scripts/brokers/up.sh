@@ -30,6 +30,25 @@ rabbitmq_password_hash() {
 s=os.urandom(4); print(base64.b64encode(s+hashlib.sha256(s+sys.argv[1].encode()).digest()).decode())' "$1"
 }
 
+# rabbitmq_node_env DIR NODE DIST_PORT ERL_ARGS: the environment lines that
+# place one node's files under DIR (a single node's and each cluster node's).
+rabbitmq_node_env() {
+	local d=$1
+	cat <<-EOF
+		RABBITMQ_NODENAME=$2
+		RABBITMQ_DIST_PORT=$3
+		RABBITMQ_CONFIG_FILE=$d/rabbitmq
+		RABBITMQ_ADVANCED_CONFIG_FILE=$d/advanced.config
+		RABBITMQ_MNESIA_BASE=$d/mnesia
+		RABBITMQ_LOG_BASE=$d/log
+		RABBITMQ_PID_FILE=$d/beam.pid
+		RABBITMQ_ENABLED_PLUGINS_FILE=$d/enabled_plugins
+		RABBITMQ_FEATURE_FLAGS_FILE=$d/feature_flags
+		RABBITMQ_PLUGINS_EXPAND_DIR=$d/plugins-expand
+		RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=$4
+	EOF
+}
+
 # config_rabbitmq: pick the ports and write the node's files under $DIR/rabbitmq.
 config_rabbitmq() {
 	local d=$DIR/rabbitmq tls=$DIR/tls
@@ -94,22 +113,12 @@ config_rabbitmq() {
 	cat >"$d/rabbitmq.env" <<-EOF
 		HOME=$d/home
 		ERL_EPMD_PORT=$RMQ_EPMD
-		RABBITMQ_NODENAME=$RMQ_NODE
-		RABBITMQ_DIST_PORT=$RMQ_DIST
 		RABBITMQ_CONF_ENV_FILE=$d/rabbitmq-env.conf
-		RABBITMQ_CONFIG_FILE=$d/rabbitmq
-		RABBITMQ_ADVANCED_CONFIG_FILE=$d/advanced.config
-		RABBITMQ_MNESIA_BASE=$d/mnesia
-		RABBITMQ_LOG_BASE=$d/log
-		RABBITMQ_PID_FILE=$d/beam.pid
-		RABBITMQ_ENABLED_PLUGINS_FILE=$d/enabled_plugins
-		RABBITMQ_FEATURE_FLAGS_FILE=$d/feature_flags
-		RABBITMQ_PLUGINS_EXPAND_DIR=$d/plugins-expand
-		RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=$erl_args
 		RABBITMQ_CTL_ERL_ARGS=$erl_args
 		RABBITMQ_CTL_DIST_PORT_MIN=0
 		RABBITMQ_CTL_DIST_PORT_MAX=0
 	EOF
+	rabbitmq_node_env "$d" "$RMQ_NODE" "$RMQ_DIST" "$erl_args" >>"$d/rabbitmq.env"
 
 	# rabbitmqctl for this node: "$d/rabbitmqctl list_queues" etc.
 	{
@@ -243,19 +252,7 @@ config_rabbitmq_cluster() {
 		EOF
 		{
 			cat "$c/ctl.env"
-			cat <<-EOF
-				RABBITMQ_NODENAME=$node
-				RABBITMQ_DIST_PORT=${RMQC_DIST[i]}
-				RABBITMQ_CONFIG_FILE=$d/rabbitmq
-				RABBITMQ_ADVANCED_CONFIG_FILE=$d/advanced.config
-				RABBITMQ_MNESIA_BASE=$d/mnesia
-				RABBITMQ_LOG_BASE=$d/log
-				RABBITMQ_PID_FILE=$d/beam.pid
-				RABBITMQ_ENABLED_PLUGINS_FILE=$d/enabled_plugins
-				RABBITMQ_FEATURE_FLAGS_FILE=$d/feature_flags
-				RABBITMQ_PLUGINS_EXPAND_DIR=$d/plugins-expand
-				RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=$RMQC_ERL_ARGS
-			EOF
+			rabbitmq_node_env "$d" "$node" "${RMQC_DIST[i]}" "$RMQC_ERL_ARGS"
 		} >"$d/rabbitmq.env"
 	done
 
