@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stompactor/stompactor/internal/testcert"
+	"github.com/stompactor/stompactor/internal/testnet"
 )
 
 // testCA is a throw-away certificate authority (internal/testcert).
@@ -48,53 +48,11 @@ func (ca *testCA) issue(t *testing.T, cn string, client, withIP bool, dns ...str
 	return issued{tls: c.TLS, certPEM: c.CertPEM, keyPEM: c.KeyPEM}
 }
 
-// forward copies between a and b until either side ends, then closes both.
-func forward(a, b net.Conn) {
-	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) { _, _ = io.Copy(dst, src); done <- struct{}{} }
-	go cp(a, b)
-	go cp(b, a)
-	<-done
-	_ = a.Close()
-	_ = b.Close()
-	<-done
-}
-
 // relay serves ln, handing each connection to serve on a goroutine the
 // test waits for.
 func relay(t *testing.T, ln net.Listener, serve func(net.Conn)) (host string, port int) {
 	t.Helper()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var open []net.Conn
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range open {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			open = append(open, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
+	testnet.Serve(t, ln, serve)
 	return hostPort(t, ln.Addr().String())
 }
 
@@ -122,7 +80,7 @@ func tlsFront(t *testing.T, cfg *tls.Config, backend string) (string, int, <-cha
 		if err != nil {
 			return
 		}
-		forward(tc, b)
+		testnet.Forward(tc, b)
 	})
 	return h, p, clients
 }
@@ -159,7 +117,7 @@ func newConnectProxy(t *testing.T, user, pass string) *connectProxy {
 		}
 		p.tunnels.Add(1)
 		_, _ = io.WriteString(c, "HTTP/1.0 200 Connection established\r\n\r\n")
-		forward(c, b)
+		testnet.Forward(c, b)
 	})
 	return p
 }

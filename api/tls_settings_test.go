@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/internal/testnet"
 )
 
 // stateFront is a sim broker behind a TLS front that reports the server's
@@ -48,7 +50,7 @@ func newStateFront(t *testing.T, mod func(*tls.Config)) *stateFront {
 		if err != nil {
 			return
 		}
-		forward(tc, back)
+		testnet.Forward(tc, back)
 	})
 	return f
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stompactor/stompactor/internal/testnet"
 	"github.com/stompactor/stompactor/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -374,7 +375,7 @@ func TestTLSFailoverVerifiesItsOwnName(t *testing.T) {
 			_ = c.Close()
 			return
 		}
-		forward(c, bc)
+		testnet.Forward(c, bc)
 	}()
 	t.Cleanup(func() { _ = ln.Close(); <-done })
 

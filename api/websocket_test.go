@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stompactor/stompactor/frames"
+
+	"github.com/stompactor/stompactor/internal/testnet"
 )
 
 // wsBridge serves WebSocket on 127.0.0.1:0 (with TLS when cert is not
@@ -46,7 +48,7 @@ func wsBridge(t *testing.T, cert *tls.Certificate, backend string) (string, <-ch
 			_ = c.Close(websocket.StatusTryAgainLater, "no backend")
 			return
 		}
-		forward(websocket.NetConn(ctx, c, websocket.MessageBinary), back)
+		testnet.Forward(websocket.NetConn(ctx, c, websocket.MessageBinary), back)
 	}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused TLS handshakes are expected
 	scheme := "ws://"

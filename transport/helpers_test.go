@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stompactor/stompactor/internal/testcert"
+	"github.com/stompactor/stompactor/internal/testnet"
 )
 
 // wait bounds every wait of the tests; short is the deadline given to
@@ -90,25 +91,10 @@ func tlsEcho(t *testing.T, ca *testCA) string {
 	t.Helper()
 	ln, err := tls.Listen("tcp4", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{ca.leaf(t)}})
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(wait))
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
+	testnet.Serve(t, ln, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(wait))
+		_, _ = io.Copy(c, c)
+	})
 	return ln.Addr().String()
 }
 

@@ -22,6 +22,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/internal/testnet"
 )
 
 // wsHandler serves one upgrade request; ctx ends when the test does.
@@ -98,25 +100,10 @@ func rawServer(t *testing.T, script func(c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(wait))
-				script(c)
-			}()
-		}
-	}()
+	testnet.Serve(t, ln, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(wait))
+		script(c)
+	})
 	return ln.Addr().String()
 }
 

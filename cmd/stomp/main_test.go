@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/stompactor/stompactor/internal/testnet"
 	"github.com/stompactor/stompactor/sim"
 )
 
@@ -263,12 +263,7 @@ func wsBridge(t *testing.T, backend string) string {
 			_ = c.Close(websocket.StatusTryAgainLater, "no backend")
 			return
 		}
-		ws := websocket.NetConn(ctx, c, websocket.MessageBinary)
-		done := make(chan struct{})
-		go func() { _, _ = io.Copy(back, ws); _ = back.Close(); close(done) }()
-		_, _ = io.Copy(ws, back)
-		_ = ws.Close()
-		<-done
+		testnet.Forward(websocket.NetConn(ctx, c, websocket.MessageBinary), back)
 	}))
 	t.Cleanup(func() {
 		cancel()

@@ -2,11 +2,9 @@ package main
 
 import (
 	"crypto/tls"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,6 +12,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/stompactor/stompactor/internal/testcert"
+	"github.com/stompactor/stompactor/internal/testnet"
 	"github.com/stompactor/stompactor/sim"
 )
 
@@ -65,35 +64,12 @@ func tlsFrontRequiringClientCert(t *testing.T, ca *testcert.CA) string {
 		ClientAuth:   tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool(), MinVersion: tls.VersionTLS12,
 	})
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				back, err := net.Dial("tcp", b.Addr())
-				if err != nil {
-					return
-				}
-				defer back.Close()
-				done := make(chan struct{})
-				go func() { _, _ = io.Copy(back, c); _ = back.Close(); close(done) }()
-				_, _ = io.Copy(c, back)
-				_ = c.Close()
-				<-done
-			}()
+	testnet.Serve(t, ln, func(c net.Conn) {
+		back, err := net.Dial("tcp", b.Addr())
+		if err != nil {
+			return
 		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
+		testnet.Forward(c, back)
 	})
 	return ln.Addr().String()
 }
