@@ -234,3 +234,28 @@ func TestCloseRacesConnect(t *testing.T) {
 		}
 	}
 }
+
+// The engine names its actors so that they share the first map of each
+// bucket of protoactor's registry (actorName): a check that the registry
+// still hashes the way actorName expects, and that the names are unique.
+func TestActorNamesShareRegistryMaps(t *testing.T) {
+	e := NewEngine(EngineOptions{})
+	t.Cleanup(func() { require.NoError(t, e.Close()) })
+	seen := map[string]bool{}
+	buckets := map[int]bool{}
+	for n := uint64(1); n <= 20000; n++ {
+		name := actorName(n)
+		require.False(t, seen[name], "name %q made twice", name)
+		seen[name] = true
+		bucket := e.sys.ProcessRegistry.LocalPIDs.GetBucket(name)
+		require.Same(t, bucket[0], bucket.GetShard(name), "actor %q is not in its bucket's first map", name)
+		for i, b := range e.sys.ProcessRegistry.LocalPIDs.LocalPIDs {
+			if b[0] == bucket[0] {
+				buckets[i] = true
+				break
+			}
+		}
+	}
+	// The buckets, and so their locks, are still all in use.
+	require.Len(t, buckets, len(e.sys.ProcessRegistry.LocalPIDs.LocalPIDs))
+}
