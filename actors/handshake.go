@@ -140,7 +140,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.lose(ctx, err)
 		return
 	}
-	s.info = info
+	s.info = &info
 	if s.connectTimer != nil {
 		s.connectTimer.Stop()
 		s.connectTimer = nil
@@ -153,7 +153,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.heartbeat = s.c.spawn(&heartbeat{c: s.c, l: s.link, session: ctx.Self(), out: info.HeartbeatOut, in: info.HeartbeatIn, tolerance: s.tolerance(f)})
 	}
 	s.setState(Connected)
-	s.c.info.Store(&info)
+	s.c.info.Store(s.info)
 	s.c.link.Store(s.link)
 	s.c.stats.Connects.Add(1)
 	if s.tx != nil {

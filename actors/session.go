@@ -27,7 +27,7 @@ type session struct {
 	cfg   ConnectConfig
 	conn  net.Conn
 	link  *link
-	info  ConnectInfo
+	info  *ConnectInfo // what the last CONNECTED negotiated (Conn.Info's while connected)
 
 	reader, heartbeat, tx *actor.PID  // the writer runs on demand (writerRun)
 	subs                  []*subEntry // in subscribe order
