@@ -24,29 +24,28 @@ type Conn struct {
 	logger  *slog.Logger
 	stats   counters
 
-	state  atomic.Int32
 	link   atomic.Pointer[link]
 	info   atomic.Pointer[ConnectInfo]
 	routes atomic.Pointer[routes]
 	subSeq atomic.Uint64
+	ob     atomic.Pointer[outbox] // at-least-once publishing (outbox.go), made on first use
 
+	wg     sync.WaitGroup // the reader and dial goroutines
+	live   sync.WaitGroup // the connection's actors not yet stopped (spawn)
+	closed chan struct{}  // Close began
+	down   sync.WaitGroup // the session ended the connection for Close (Done once)
+
+	// Fields of four bytes and less, together (an idle connection's
+	// Conn fits a smaller size class that way).
+	state     atomic.Int32
 	logFrames atomic.Bool
 	logLevel  atomic.Int32 // the most detailed LogEvent the sink takes
 	// quietSends stops the per-SEND MessageOutEvent when nobody listens
 	// to it, so the hot path does not feed the sink for nothing.
 	quietSends atomic.Bool
-
 	// callbacks counts message handlers running right now, so that Close
 	// called from inside one does not wait for itself.
 	callbacks atomic.Int32
-
-	ob         *outbox // at-least-once publishing (outbox.go), made on first use
-	outboxOnce sync.Once
-
-	wg        sync.WaitGroup // the reader and dial goroutines
-	live      sync.WaitGroup // the connection's actors not yet stopped (spawn)
-	closed    chan struct{}  // Close began
-	down      sync.WaitGroup // the session ended the connection for Close (Done once)
 	closeOnce sync.Once
 }
 

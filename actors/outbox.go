@@ -101,21 +101,26 @@ func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConf
 
 // outbox returns the connection's outbox, made on first use.
 func (c *Conn) outbox(cfg OutboxConfig) *outbox {
-	c.outboxOnce.Do(func() {
-		cfg.withDefaults()
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		c.ob = &outbox{slots: make(chan struct{}, cfg.Max), prefix: hex.EncodeToString(b[:])}
-	})
-	return c.ob
+	if ob := c.ob.Load(); ob != nil {
+		return ob
+	}
+	cfg.withDefaults()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	// Two first uses at once make one each; the first stored is kept.
+	if ob := (&outbox{slots: make(chan struct{}, cfg.Max), prefix: hex.EncodeToString(b[:])}); c.ob.CompareAndSwap(nil, ob) {
+		return ob
+	}
+	return c.ob.Load()
 }
 
 // Outbox counts the messages waiting for their RECEIPT.
 func (c *Conn) Outbox() int {
-	if c.ob == nil {
+	ob := c.ob.Load()
+	if ob == nil {
 		return 0
 	}
-	return len(c.ob.slots)
+	return len(ob.slots)
 }
 
 // reliable takes a message into the outbox and sends it now if connected.
@@ -128,7 +133,7 @@ func (s *session) reliable(ctx actor.Context, m *reliableSend) {
 	cfg := m.cfg
 	cfg.withDefaults()
 	s.outboxCfg = cfg
-	ob := s.c.ob
+	ob := s.c.ob.Load()
 	if cfg.DedupHeader != "" {
 		ob.seq++
 		e.frame.Headers.Set(cfg.DedupHeader, ob.prefix+"-"+strconv.FormatUint(ob.seq, 10))
@@ -152,10 +157,11 @@ func (s *session) transmit(ctx actor.Context, e *outEntry) {
 
 // resend writes, in order, every entry not written on this connection.
 func (s *session) resend(ctx actor.Context) {
-	if s.c.ob == nil {
+	ob := s.c.ob.Load()
+	if ob == nil {
 		return
 	}
-	for _, e := range s.c.ob.entries {
+	for _, e := range ob.entries {
 		if e.gen != s.gen {
 			s.transmit(ctx, e)
 		}
@@ -164,7 +170,7 @@ func (s *session) resend(ctx actor.Context) {
 
 // settle ends an entry with its outcome.
 func (s *session) settle(e *outEntry, err error) {
-	if ob := s.c.ob; ob != nil {
+	if ob := s.c.ob.Load(); ob != nil {
 		if i := slices.Index(ob.entries, e); i >= 0 {
 			ob.entries = slices.Delete(ob.entries, i, i+1)
 		}
@@ -182,7 +188,10 @@ func (s *session) settle(e *outEntry, err error) {
 	}
 }
 
-func (s *session) outboxEmpty() bool { return s.c.ob == nil || len(s.c.ob.entries) == 0 }
+func (s *session) outboxEmpty() bool {
+	ob := s.c.ob.Load()
+	return ob == nil || len(ob.entries) == 0
+}
 
 // entryAnswered settles an entry its receipt book entry ended: a RECEIPT,
 // an ERROR naming it, its deadline. The end of the connection is not an
@@ -204,7 +213,7 @@ func (s *session) outboxLost(resilient bool, cause error) {
 	if s.receipts != nil {
 		s.receipts.dropEntries()
 	}
-	ob := s.c.ob
+	ob := s.c.ob.Load()
 	if ob == nil || len(ob.entries) == 0 {
 		return
 	}
