@@ -61,14 +61,12 @@ const eventQueueSize = 4096
 type config struct {
 	// Properties.
 	remoteHost        string
-	remotePort        int  // DefaultRemotePort or DefaultSSLRemotePort until set
-	remotePortSet     bool // the user set remotePort
+	remotePort        int // DefaultRemotePort or DefaultSSLRemotePort until set
 	user, password    string
 	contentType       string
 	headers           []Header
 	incomingHeartbeat time.Duration
 	outgoingHeartbeat time.Duration
-	requestReceipts   bool
 	timeout           time.Duration
 	transactionID     string
 	localHost         string
@@ -76,25 +74,16 @@ type config struct {
 
 	// Configuration settings.
 	ackTransactionID            string
-	collapseHeaders             bool
 	logLevel                    int
-	requestAckReceipts          bool
-	requestSubscriptionReceipts bool
-	requestTransactionReceipts  bool
 	supportedVersions           []frames.Version
 	virtualHost                 string
 	connectionTimeout           time.Duration
-	absoluteTimeout             bool
-	manualEvents                bool
 	selectWait                  time.Duration
-	tcpKeepAlive                bool
 	keepAliveTime               time.Duration
 	keepAliveInterval           time.Duration
-	linger                      bool
 	lingerTime                  time.Duration
 	maxLineLength               int
 	maxTransferRate             int
-	tcpNoDelay                  bool
 	ipv6                        IPv6Mode
 	inBufferSize, outBufferSize int
 	prefetch                    int           // Prefetch: subscriptions' default (SubscribeOptions.Prefetch)
@@ -107,9 +96,6 @@ type config struct {
 	// TLS, proxy and WebSocket settings, which most clients never set:
 	// shared and read-only until one is written (secW).
 	sec *secureConfig
-	// ReuseSSLSession (tls_settings.go) and SSLEnableRenegotiation.
-	sslReuseSession  bool
-	sslRenegotiation bool
 
 	credentials Credentials // WithCredentials
 	atLeastOnce AtLeastOnce // WithAtLeastOnce (atleastonce.go)
@@ -125,6 +111,22 @@ type config struct {
 	sslSessions tls.ClientSessionCache // made by the first TLS Connect with ReuseSSLSession
 
 	optErr *Error // the first invalid option
+
+	// The flags, together: among the other fields each would take eight
+	// bytes, and a config is part of every client.
+	remotePortSet               bool // the user set remotePort
+	requestReceipts             bool
+	collapseHeaders             bool
+	requestAckReceipts          bool
+	requestSubscriptionReceipts bool
+	requestTransactionReceipts  bool
+	absoluteTimeout             bool
+	manualEvents                bool
+	tcpKeepAlive                bool
+	linger                      bool
+	tcpNoDelay                  bool
+	sslReuseSession             bool // ReuseSSLSession (tls_settings.go)
+	sslRenegotiation            bool // SSLEnableRenegotiation
 }
 
 // secureConfig is the part of a config few clients set: TLS, proxies,

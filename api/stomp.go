@@ -20,10 +20,9 @@ type STOMP struct {
 	opts   []Option
 	logger *slog.Logger // the user's logger behind a redacting handler
 
-	mu     sync.Mutex // guards cfg, eng and closed
-	cfg    config
-	eng    *actors.Conn
-	closed bool
+	mu  sync.Mutex // guards cfg, eng, closed and the making of calls
+	cfg config
+	eng *actors.Conn
 
 	secrets atomic.Pointer[[]string] // values scrubbed from logs and errors
 	issued  []string                 // passcodes the Credentials callback gave, newest last (under mu)
@@ -42,12 +41,15 @@ type STOMP struct {
 	dialed atomic.Pointer[actors.ConnectionStatusEvent] // the last "dialing": the broker, for spans
 	broker atomic.Pointer[brokerAttrs]                  // its attributes (tracing.go)
 
-	events  runQueue[queuedEvent] // events for their handlers, in order
-	calls   runQueue[asyncOp]     // calls that do not wait (Timeout 0), in order
-	dropped atomic.Int64          // events dropped by a full queue
+	events runQueue[queuedEvent] // events for their handlers, in order
+	// calls runs the calls that do not wait (Timeout 0), in order; most
+	// clients never make one, so it is made by the first (callQueue).
+	calls   atomic.Pointer[runQueue[asyncOp]]
+	dropped atomic.Int64 // events dropped by a full queue
 	// inHandler counts event handlers and queued calls running now, so
 	// that Close called from one does not wait for itself.
 	inHandler atomic.Int32
+	closed    bool // Close began (under mu)
 
 	bg       context.Context // its Done is closed when Close begins
 	bgCancel context.CancelFunc
@@ -63,7 +65,6 @@ func NewSTOMP(opts ...Option) *STOMP {
 		opts: append([]Option(nil), opts...),
 	}
 	s.events.init(eventQueueSize, s.runQueued)
-	s.calls.init(eventQueueSize, s.runCall)
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.cfg.init(s.opts)
 	s.tracer.Store(s.cfg.tracer)
@@ -89,14 +90,16 @@ func (s *STOMP) Close() {
 		return
 	}
 	s.closed = true
-	eng := s.eng
+	eng, calls := s.eng, s.calls.Load() // no queue of calls is made from now on
 	s.mu.Unlock()
 	s.bgCancel() // closes s.bg.Done(): the client is closing
 	// Called from a handler or a queued call, Close must not wait for the
 	// queue it runs on; that queue ends by itself once the handler
 	// returns.
 	wait := s.inHandler.Load() == 0
-	s.calls.close(wait)
+	if calls != nil {
+		calls.close(wait)
+	}
 	if eng != nil {
 		eng.Close() // its last events are queued before it returns
 	}
@@ -226,10 +229,34 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 		return ErrClosed
 	default:
 	}
-	if !s.calls.post(asyncOp{name: name, ctx: ctx, fn: fn, def: def}, 4) {
+	q := s.callQueue()
+	if q == nil {
+		return ErrClosed
+	}
+	if !q.post(asyncOp{name: name, ctx: ctx, fn: fn, def: def}, 4) {
 		return newError(CodeWouldBlock, name+": too many calls waiting to run (Timeout is 0)")
 	}
 	return nil
+}
+
+// callQueue returns the queue of the calls that do not wait, making it
+// on first use; nil once Close began.
+func (s *STOMP) callQueue() *runQueue[asyncOp] {
+	if q := s.calls.Load(); q != nil {
+		return q
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	q := s.calls.Load()
+	if q == nil {
+		q = new(runQueue[asyncOp])
+		q.init(eventQueueSize, s.runCall)
+		s.calls.Store(q)
+	}
+	return q
 }
 
 // runCall runs a call that did not wait, reporting its failure with
