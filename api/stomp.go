@@ -217,9 +217,15 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 		ctx = context.Background()
 	}
 	if wait > 0 {
-		c, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		return s.err(fn(c), def)
+		// A deadline of the caller's that comes first bounds the call
+		// already: a context of its own would only cost a timer and a
+		// registration with ctx.
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) > wait {
+			c, cancel := context.WithTimeout(ctx, wait)
+			defer cancel()
+			ctx = c
+		}
+		return s.err(fn(ctx), def)
 	}
 	if _, ok := ctx.Deadline(); ok {
 		return s.err(fn(ctx), def)
