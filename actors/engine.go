@@ -26,6 +26,10 @@ type Engine struct {
 	pool   *pool
 	logger *slog.Logger
 	props  *actor.Props // every actor's
+	// root spawns every actor, under the guardian that stops a failed
+	// one. (Props that name the guardian would make protoactor copy its
+	// root context at every spawn.)
+	root *actor.RootContext
 
 	writerLinger time.Duration // EngineOptions.WriterLinger
 
@@ -95,11 +99,10 @@ func NewEngine(opts EngineOptions) *Engine {
 	e.props = actor.PropsFromProducer(e.produce,
 		actor.WithDispatcher(e.pool),
 		actor.WithMailbox(newMailbox),
-		// A failure that reaches supervision (a panic outside Receive,
-		// which guarded does not see) stops the actor: none is
-		// ever restarted.
-		actor.WithGuardian(stopOnFailure),
 	)
+	// A failure that reaches supervision (a panic outside Receive, which
+	// guarded does not see) stops the actor: none is ever restarted.
+	e.root = e.sys.Root.Copy().WithGuardian(stopOnFailure)
 	return e
 }
 
@@ -113,7 +116,7 @@ func (e *Engine) spawn(a owned) *actor.PID {
 	defer e.spawnMu.Unlock()
 	e.spawning = guarded{a}
 	e.spawned++
-	pid, err := e.sys.Root.SpawnNamed(e.props, actorName(e.spawned))
+	pid, err := e.root.SpawnNamed(e.props, actorName(e.spawned))
 	e.spawning = nil
 	if err != nil {
 		// The names are the engine's own, one per spawn: this is a bug.
