@@ -22,6 +22,11 @@ type pool struct {
 	linger  time.Duration
 	active  bool // false: workers end instead of parking
 	wg      sync.WaitGroup
+	// spare keeps up to maxIdle ended workers (their channel and timer)
+	// for the next goroutine the pool starts: a busy engine starts and
+	// ends workers all the time, and each would otherwise leave its
+	// channel and timer behind as garbage.
+	spare []*worker
 }
 
 type worker struct {
@@ -58,9 +63,18 @@ func (p *pool) run(fn job) {
 		w.run <- fn // buffered: never blocks, the worker waits for it
 		return
 	}
+	var w *worker
+	if n := len(p.spare); n > 0 {
+		w = p.spare[n-1]
+		p.spare[n-1] = nil
+		p.spare = p.spare[:n-1]
+	}
 	p.wg.Add(1)
 	p.mu.Unlock()
-	go (&worker{p: p, run: make(chan job, 1)}).loop(fn)
+	if w == nil {
+		w = &worker{p: p, run: make(chan job, 1)}
+	}
+	go w.loop(fn)
 }
 
 // Throughput is how many messages a mailbox handles before it lets other
@@ -74,7 +88,7 @@ func (p *pool) setActive(on bool) {
 	p.active = on
 	var stop []*worker
 	if !on {
-		stop, p.idle = p.idle, nil
+		stop, p.idle, p.spare = p.idle, nil, nil
 	}
 	p.mu.Unlock()
 	for _, w := range stop {
@@ -98,6 +112,14 @@ func (w *worker) loop(fn job) {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
+	// Nobody sends to an ended worker (it is not among the idle), so its
+	// channel is empty: the next goroutine may take it over.
+	p := w.p
+	p.mu.Lock()
+	if p.active && len(p.spare) < p.maxIdle {
+		p.spare = append(p.spare, w)
+	}
+	p.mu.Unlock()
 }
 
 // park waits for the next job; nil means end.
