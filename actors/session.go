@@ -20,14 +20,15 @@ import (
 // CONNECT, CONNECTED), leave.go (DISCONNECT), subscribe.go
 // (subscriptions), reconnect.go (coming back after a loss).
 type session struct {
-	c     *Conn
-	ctx   actor.Context // the message being handled's, during Receive
-	state State
-	gen   uint64 // one per connection attempt; facts of older ones are dropped
-	cfg   ConnectConfig
-	conn  net.Conn
-	link  *link
-	info  *ConnectInfo // what the last CONNECTED negotiated (Conn.Info's while connected)
+	c        *Conn
+	ctx      actor.Context // the message being handled's, during Receive
+	state    State
+	stopping bool   // Close began: start nothing new
+	gen      uint64 // one per connection attempt; facts of older ones are dropped
+	cfg      ConnectConfig
+	conn     net.Conn
+	link     *link
+	info     *ConnectInfo // what the last CONNECTED negotiated (Conn.Info's while connected)
 
 	reader, heartbeat, tx *actor.PID  // the writer runs on demand (writerRun)
 	subs                  []*subEntry // in subscribe order
@@ -38,7 +39,6 @@ type session struct {
 	receipts      *receiptBook
 	lastServerErr error    // the last ERROR frame, the likely reason for a close after it
 	leaving       *leaving // while Disconnecting, else nil
-	stopping      bool     // Close began: start nothing new
 
 	curAddr   string       // the broker of the current attempt
 	retry     retrying     // between attempts (reconnect.go)
