@@ -51,3 +51,42 @@ func TestArmedDeadlinePassingInsideAFrameLosesNothing(t *testing.T) {
 	require.Equal(t, "m-2 second, sent in two parts", recv(t, msgs, "the message split by a pause"))
 	require.Equal(t, Connected, c.State())
 }
+
+// A reader the connection stayed quiet on hands its wait to a fresh
+// goroutine and drops its decoder; the decoder made when bytes come
+// decodes as the connection's version says (here 1.2's header escapes).
+// The broker's pause, longer than the settle time, is the scenario.
+func TestQuietReaderDecodesWithTheNegotiatedVersion(t *testing.T) {
+	got := make(chan *frames.Frame, 16)
+	first := make(chan struct{})
+	srv := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
+		p := &peer{conn: conn, r: r, got: got}
+		if _, err := p.read(); err != nil {
+			return
+		}
+		p.write(connectedFrame("1.2"))
+		f, err := p.read()
+		if err != nil || f.Command != frames.CmdSubscribe {
+			return
+		}
+		id := f.Header("id")
+		p.write(message(frames.V12, id, "m-1", "/q", "first"))
+		<-first
+		time.Sleep(3 * settle)
+		p.write(message(frames.V12, id, "m-2", "/q", "after the pause", "note", `a\cb\\c`))
+		p.drain()
+	})
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	msgs := make(chan string, 4)
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Handler: func(m Message) AckAction {
+		note, _ := m.Headers.Get("note")
+		msgs <- m.MessageID + " " + string(m.Body) + " " + note
+		return AckNone
+	}})
+	require.NoError(t, err)
+	require.Equal(t, "m-1 first ", recv(t, msgs, "the first message"))
+	close(first)
+	require.Equal(t, `m-2 after the pause a:b\c`, recv(t, msgs, "the message after the pause"))
+	require.Equal(t, Connected, c.State())
+}

@@ -310,19 +310,27 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 // waits only settle here: a connection still quiet then hands the wait
 // to a fresh goroutine, on the smallest stack (2 KiB), and this one ends.
 // Where the connection cannot be waited on that way (TLS, WebSocket,
-// proxies' wrappers), the decoder's read waits.
+// proxies' wrappers), the decoder's read waits. The decoder, released and
+// holding nothing but its settings, is not handed on with the wait: the
+// fresh goroutine makes another once bytes come (dec nil).
 func (r *reader) carryOn(dec *frames.Decoder) {
 	defer r.c.wg.Done()
 	if r.wait == nil {
 		r.wait = readable(r.conn)
 	}
 	fresh := true
+	if dec == nil {
+		r.wait.wait(0)
+		dec = frames.NewDecoder(handingOn{r}, r.version, r.limits)
+		fresh = false
+		r.idle = false // read what woke it
+	}
 	for r.run(dec, r.l.gen, false, r.wait != nil) == runIdle {
 		if fresh {
 			r.wait.wait(0)
 		} else if !r.wait.settled() {
 			r.c.wg.Add(1)
-			go r.carryOn(dec)
+			go r.carryOn(nil)
 			return
 		}
 		fresh = false
