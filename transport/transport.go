@@ -8,7 +8,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"reflect"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -52,8 +54,31 @@ type TCPOptions struct {
 	control func(ctx context.Context, network, address string, c syscall.RawConn) error
 }
 
-// TCP returns a dialer for plain TCP with the given socket options.
+// lastTCP is the dialer TCP made last, with its options.
+var lastTCP atomic.Pointer[tcpDialer]
+
+type tcpDialer struct {
+	o TCPOptions
+	d Dialer
+}
+
+// TCP returns a dialer for plain TCP with the given socket options. The
+// clients of a process mostly share their socket options, and each keeps
+// its dialer (about 128 bytes) as long as it lives: for the same options
+// as the last call's, TCP returns the same dialer again.
 func TCP(o TCPOptions) Dialer {
+	if o.lookup != nil || o.control != nil {
+		return tcp(o)
+	}
+	if last := lastTCP.Load(); last != nil && reflect.DeepEqual(last.o, o) {
+		return last.d
+	}
+	d := tcp(o)
+	lastTCP.Store(&tcpDialer{o: o, d: d})
+	return d
+}
+
+func tcp(o TCPOptions) Dialer {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		d := net.Dialer{KeepAlive: -1, ControlContext: o.control}
 		if o.KeepAlive {

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -45,6 +46,28 @@ func TestTCPDialsWithOptions(t *testing.T) {
 	defer c.Close()
 	local := c.LocalAddr().(*net.TCPAddr)
 	require.Equal(t, "127.0.0.1", local.IP.String())
+}
+
+// Clients with the same socket options share a dialer; other options
+// get one of their own, which dials with them.
+func TestTCPSharesTheDialerOfTheSameOptions(t *testing.T) {
+	// A func value points to its closure; reflect would give the code.
+	same := func(a, b Dialer) bool {
+		return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
+	}
+	o := TCPOptions{NoDelay: true, Linger: true}
+	a, b := TCP(o), TCP(o)
+	require.True(t, same(a, b))
+	o.LocalHost = "127.0.0.1"
+	c := TCP(o)
+	require.False(t, same(a, c))
+	ln := listen(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := c(ctx, "tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	require.Equal(t, "127.0.0.1", conn.LocalAddr().(*net.TCPAddr).IP.String())
 }
 
 func TestTCPLocalHostByName(t *testing.T) {
