@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"reflect"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -70,12 +69,21 @@ func TCP(o TCPOptions) Dialer {
 	if o.lookup != nil || o.control != nil {
 		return tcp(o)
 	}
-	if last := lastTCP.Load(); last != nil && reflect.DeepEqual(last.o, o) {
+	if last := lastTCP.Load(); last != nil && last.o.same(&o) {
 		return last.d
 	}
 	d := tcp(o)
 	lastTCP.Store(&tcpDialer{o: o, d: d})
 	return d
+}
+
+// same reports whether o and p set the same socket options (a test checks
+// that it looks at every exported field).
+func (o *TCPOptions) same(p *TCPOptions) bool {
+	return o.LocalHost == p.LocalHost && o.LocalPort == p.LocalPort && o.NoDelay == p.NoDelay &&
+		o.KeepAlive == p.KeepAlive && o.KeepAliveTime == p.KeepAliveTime && o.KeepAliveInterval == p.KeepAliveInterval &&
+		o.Linger == p.Linger && o.LingerTime == p.LingerTime && o.ReadBuffer == p.ReadBuffer && o.WriteBuffer == p.WriteBuffer &&
+		o.IPv6 == p.IPv6
 }
 
 func tcp(o TCPOptions) Dialer {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"reflect"
 	"syscall"
 	"testing"
 	"time"
@@ -68,6 +69,32 @@ func TestTCPSharesTheDialerOfTheSameOptions(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	require.Equal(t, "127.0.0.1", conn.LocalAddr().(*net.TCPAddr).IP.String())
+}
+
+// same must look at every option: a field it missed would let clients
+// with different settings share a dialer.
+func TestTCPOptionsSameSeesEveryField(t *testing.T) {
+	var base TCPOptions
+	typ := reflect.TypeOf(base)
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		other := base
+		v := reflect.ValueOf(&other).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Int, reflect.Int64:
+			v.SetInt(1)
+		default:
+			t.Fatalf("field %s: kind %s not handled by this test", f.Name, v.Kind())
+		}
+		require.False(t, base.same(&other), "same ignores %s", f.Name)
+	}
 }
 
 func TestTCPLocalHostByName(t *testing.T) {
