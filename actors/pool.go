@@ -22,11 +22,12 @@ type pool struct {
 	linger  time.Duration
 	active  bool // false: workers end instead of parking
 	wg      sync.WaitGroup
-	// spare keeps up to maxIdle ended workers (their channel and timer)
+	// spare keeps up to maxSpare ended workers (their channel and timer)
 	// for the next goroutine the pool starts: a busy engine starts and
 	// ends workers all the time, and each would otherwise leave its
 	// channel and timer behind as garbage.
-	spare []*worker
+	spare    []*worker
+	maxSpare int
 }
 
 type worker struct {
@@ -36,7 +37,9 @@ type worker struct {
 }
 
 func newPool(maxIdle int, linger time.Duration) *pool {
-	return &pool{maxIdle: maxIdle, linger: linger}
+	// A burst of work (connections opened many at a time, say) runs
+	// many more workers than may wait idle: the spares cover it.
+	return &pool{maxIdle: maxIdle, linger: linger, maxSpare: 8 * maxIdle}
 }
 
 // job is work for a worker: a mailbox to process (which costs no
@@ -116,7 +119,7 @@ func (w *worker) loop(fn job) {
 	// channel is empty: the next goroutine may take it over.
 	p := w.p
 	p.mu.Lock()
-	if p.active && len(p.spare) < p.maxIdle {
+	if p.active && len(p.spare) < p.maxSpare {
 		p.spare = append(p.spare, w)
 	}
 	p.mu.Unlock()
