@@ -74,16 +74,17 @@ func headerError(cmd frames.Command, key string, err error) *HeaderError {
 	return &HeaderError{Command: cmd, Key: key, Reason: reason}
 }
 
-// checkSubscribe refuses a subscription whose SUBSCRIBE frame could not
-// be written as asked in version v: an extra header that would replace
-// one of the client's own, or a header the version cannot encode.
-func checkSubscribe(spec *SubscribeSpec, v frames.Version) error {
+// checkSubscribe refuses a subscription whose SUBSCRIBE frame f (made from
+// spec) could not be written as asked in version v: an extra header that
+// would replace one of the client's own, or a header the version cannot
+// encode.
+func checkSubscribe(spec *SubscribeSpec, f *frames.Frame, v frames.Version) error {
 	for _, h := range spec.Headers {
 		if OwnHeader(h.Key) {
 			return &HeaderError{Command: frames.CmdSubscribe, Key: h.Key, Reason: "the client sets it itself; an extra header cannot replace it"}
 		}
 	}
-	return CheckFrame(subscribeFrame(*spec, ""), v)
+	return CheckFrame(f, v)
 }
 
 // The prefetch headers: how many unacknowledged messages a broker may send

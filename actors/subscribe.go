@@ -39,7 +39,9 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	if spec.QueueSize <= 0 {
 		spec.QueueSize = DefaultQueueSize
 	}
-	if err := checkSubscribe(spec, s.link.version); err != nil {
+	// The frame that is checked is the one written.
+	f := subscribeFrame(*spec, s.info.Server)
+	if err := checkSubscribe(spec, f, s.link.version); err != nil {
 		m.reply <- err
 		return
 	}
@@ -50,7 +52,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	rt.pid = s.c.spawn(&subscription{c: s.c, spec: spec, rt: rt})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()
-	s.write(&writeFrame{frame: subscribeFrame(*spec, s.info.Server), receipt: spec.Receipt, reply: m.reply})
+	s.write(&writeFrame{frame: f, receipt: spec.Receipt, reply: m.reply})
 }
 
 func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
