@@ -419,18 +419,20 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 	if spec.ID == "" {
 		spec.ID = "sub-" + strconv.FormatUint(c.subSeq.Add(1), 10)
 	}
+	id, dest := spec.ID, spec.Destination
 	reply := make(chan error, 1)
-	err := askLinked(ctx, c, &subscribeRequest{spec: spec, reply: reply}, reply)
+	// The session takes this copy of spec for the subscription's own.
+	err := askLinked(ctx, c, &subscribeRequest{spec: &spec, reply: reply}, reply)
 	if err != nil {
 		// Forget the half-made subscription, unless it was never made:
 		// an id in use belongs to a live subscription.
 		if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) && !errors.Is(err, errSubscriptionIDInUse) {
-			c.forget(spec.ID)
+			c.forget(id)
 		}
 		return "", err
 	}
-	c.emit(&SubscribedEvent{ID: spec.ID, Destination: spec.Destination})
-	return spec.ID, nil
+	c.emit(&SubscribedEvent{ID: id, Destination: dest})
+	return id, nil
 }
 
 func (c *Conn) forget(id string) {

@@ -36,7 +36,7 @@ type disconnectRequest struct {
 type interruptRequest struct{ reply chan struct{} }
 
 type subscribeRequest struct {
-	spec  SubscribeSpec
+	spec  *SubscribeSpec // the session's from now on
 	reply chan error
 }
 

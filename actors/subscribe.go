@@ -26,9 +26,9 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		m.reply <- ErrNotConnected
 		return
 	}
-	// One copy of the spec, shared by the subscription and its entry.
-	spec := new(SubscribeSpec)
-	*spec = m.spec
+	// One copy of the spec (the request's), shared by the subscription
+	// and its entry.
+	spec := m.spec
 	if s.findSub(spec.ID) >= 0 {
 		m.reply <- fmt.Errorf("%w: %s", errSubscriptionIDInUse, strconv.Quote(spec.ID))
 		return
