@@ -47,6 +47,8 @@ type ConnectConfig struct {
 	Credentials func(ctx context.Context, server string) (login, passcode string, err error)
 	// UseStompCommand sends STOMP instead of CONNECT (1.1 and later).
 	UseStompCommand bool
+	// OmitContentLength leaves content-length out of text bodies.
+	OmitContentLength bool
 	// ConnectHeaders are extra headers for the CONNECT frame.
 	ConnectHeaders frames.Headers
 	// HeartbeatOut is how often we offer to send heart-beats, HeartbeatIn
@@ -70,8 +72,6 @@ type ConnectConfig struct {
 	MaxPendingReceipts int
 	// MaxTransferRate limits outgoing bytes per second; 0 is unlimited.
 	MaxTransferRate int
-	// OmitContentLength leaves content-length out of text bodies.
-	OmitContentLength bool
 	// Failover lists more brokers ("host:port"), tried in turn after
 	// Addr: with a Reconnect policy, from the first Connect on.
 	Failover []string

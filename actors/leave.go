@@ -59,19 +59,20 @@ func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
 		s.leaving.awaitOutbox = true // settle continues once it is empty
 		return
 	}
-	s.quiesceSubscriptions(ctx)
+	s.quiesceSubscriptions()
 }
 
 // quiesceSubscriptions lets running handlers finish and their ACKs go out
-// before DISCONNECT.
-func (s *session) quiesceSubscriptions(ctx actor.Context) {
+// before DISCONNECT. (It also runs where the message being handled is
+// not at hand: from a settled outbox entry.)
+func (s *session) quiesceSubscriptions() {
 	for _, e := range s.subs {
 		s.leaving.quiescing[e.spec.ID] = true
 		e.route.draining.Store(true)
-		ctx.Send(e.pid, &quiesce{})
+		s.c.eng.sys.Root.Send(e.pid, &quiesce{})
 	}
 	if len(s.leaving.quiescing) == 0 {
-		s.writeDisconnect(ctx)
+		s.writeDisconnect()
 	}
 }
 
@@ -82,12 +83,12 @@ func (s *session) quiet(ctx actor.Context, id string) {
 	}
 	delete(s.leaving.quiescing, id)
 	if len(s.leaving.quiescing) == 0 {
-		s.writeDisconnect(ctx)
+		s.writeDisconnect()
 	}
 }
 
 // writeDisconnect sends DISCONNECT once every subscription is quiet.
-func (s *session) writeDisconnect(ctx actor.Context) {
+func (s *session) writeDisconnect() {
 	gen := s.gen
 	s.leaving.quiescing = nil
 	f := frames.New(frames.CmdDisconnect)
@@ -95,7 +96,7 @@ func (s *session) writeDisconnect(ctx actor.Context) {
 	if s.leaving.receipt {
 		s.leaving.receiptID = "disconnect-" + strconv.FormatUint(gen, 10)
 		f.Headers.Add(frames.HdrReceipt, s.leaving.receiptID)
-		s.receipts.add(&receiptAwaited{gen: gen, id: s.leaving.receiptID, cmd: frames.CmdDisconnect, timeout: s.leaving.timeout}, ctx.Self(), ctx.ActorSystem())
+		s.receipts.add(&receiptAwaited{gen: gen, id: s.leaving.receiptID, cmd: frames.CmdDisconnect, timeout: s.leaving.timeout}, s.c.session, s.c.eng.sys)
 	} else {
 		wf.then = &disconnectWritten{gen: gen}
 	}

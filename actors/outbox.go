@@ -62,6 +62,7 @@ type outbox struct {
 	slots   chan struct{} // a token per entry, taken by the sender
 	prefix  string        // of dedup ids: random per Conn
 	seq     uint64
+	confirm time.Duration // the ConfirmTimeout of the last reliable send
 }
 
 // SendReliable sends f at least once: it takes a place in the outbox
@@ -132,8 +133,8 @@ func (s *session) reliable(ctx actor.Context, m *reliableSend) {
 	}
 	cfg := m.cfg
 	cfg.withDefaults()
-	s.outboxCfg = cfg
 	ob := s.c.ob.Load()
+	ob.confirm = cfg.ConfirmTimeout
 	if cfg.DedupHeader != "" {
 		ob.seq++
 		e.frame.Headers.Set(cfg.DedupHeader, ob.prefix+"-"+strconv.FormatUint(ob.seq, 10))
@@ -152,7 +153,7 @@ func (s *session) transmit(ctx actor.Context, e *outEntry) {
 	if e.sends > 1 {
 		s.c.stats.Resent.Add(1)
 	}
-	s.write(&writeFrame{frame: f, receipt: s.outboxCfg.ConfirmTimeout, entry: e})
+	s.write(&writeFrame{frame: f, receipt: s.c.ob.Load().confirm, entry: e})
 }
 
 // resend writes, in order, every entry not written on this connection.
@@ -184,7 +185,7 @@ func (s *session) settle(e *outEntry, err error) {
 	}
 	if s.state == Disconnecting && s.leaving.awaitOutbox && s.outboxEmpty() {
 		s.leaving.awaitOutbox = false
-		s.quiesceSubscriptions(s.ctx)
+		s.quiesceSubscriptions()
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 // retrying is the session's state between attempts.
 type retrying struct {
 	active     bool        // the connection was lost, or Connect failed, and is being restored
+	reported   bool        // the quick deaths were reported (below)
 	attempt    int         // attempts since the last stable connection
 	nextServer int         // index into Addr+Failover of the next attempt
 	timer      *time.Timer // the wait before the next attempt
@@ -26,7 +27,6 @@ type retrying struct {
 	// with the same error; reported once.
 	quickErr    string
 	quickDeaths int
-	reported    bool
 }
 
 // quickDeathsReported is how many connections in a row must end the same

@@ -21,7 +21,6 @@ import (
 // (subscriptions), reconnect.go (coming back after a loss).
 type session struct {
 	c        *Conn
-	ctx      actor.Context // the message being handled's, during Receive
 	state    State
 	stopping bool   // Close began: start nothing new
 	gen      uint64 // one per connection attempt; facts of older ones are dropped
@@ -40,9 +39,8 @@ type session struct {
 	lastServerErr error    // the last ERROR frame, the likely reason for a close after it
 	leaving       *leaving // while Disconnecting, else nil
 
-	curAddr   string       // the broker of the current attempt
-	retry     retrying     // between attempts (reconnect.go)
-	outboxCfg OutboxConfig // of the last reliable send (outbox.go)
+	curAddr string   // the broker of the current attempt
+	retry   retrying // between attempts (reconnect.go)
 }
 
 // write sends wf to the connection's writer.
@@ -65,7 +63,6 @@ type subEntry struct {
 }
 
 func (s *session) Receive(ctx actor.Context) {
-	s.ctx = ctx
 	switch m := ctx.Message().(type) {
 	case *actor.Stopping:
 		// An actor still runs user messages while its children stop; a
