@@ -62,10 +62,10 @@ func TestCloseFromLeftoverHandler(t *testing.T) {
 	for len(subscribed) == 0 {
 		require.NoError(t, s.DoEvents())
 	}
-	require.Zero(t, s.events.waiting())
+	require.Zero(t, s.events.Load().waiting())
 	other := connectTo(t, b, "1.2")
 	require.NoError(t, other.SendMessage(dest, "hello"))
-	waitFor(t, "the message queued", func() bool { return s.events.waiting() > 0 })
+	waitFor(t, "the message queued", func() bool { return s.events.Load().waiting() > 0 })
 	_, err = s.Config("ProcessIdleEvents=true")
 	require.NoError(t, err)
 	recv(t, closed)

@@ -217,7 +217,7 @@ func (s *STOMP) setProcessIdleEvents(on bool) error {
 		return nil
 	})
 	if err == nil {
-		s.events.setManual(!on)
+		s.setManualEvents(!on)
 	}
 	return err
 }

@@ -57,7 +57,7 @@ func (s *STOMP) post(e actors.Event) {
 	case *actors.MessageOutEvent, *actors.ReceiptInEvent, *actors.ReceiptOutEvent:
 		quarters = 3
 	}
-	if !s.events.post(queuedEvent{ev: e}, quarters) {
+	if q := s.eventQueue(); q == nil || !q.post(queuedEvent{ev: e}, quarters) {
 		s.dropped.Add(1)
 	}
 }
@@ -144,7 +144,9 @@ func (s *STOMP) DoEvents() error {
 	if !manual {
 		return nil
 	}
-	s.events.drain(wait, s.bg.Done())
+	if q := s.eventQueue(); q != nil {
+		q.drain(wait, s.bg.Done())
+	}
 	select {
 	case <-s.bg.Done():
 		return ErrClosed

@@ -159,7 +159,7 @@ func (s *STOMP) Reset() error {
 	s.mu.Unlock()
 	s.parsed.Store(nil)
 	s.errHeader.Store(nil)
-	s.events.setManual(manual)
+	s.setManualEvents(manual)
 	return nil
 }
 

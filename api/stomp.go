@@ -20,12 +20,12 @@ type STOMP struct {
 	opts   []Option
 	logger *slog.Logger // the user's logger behind a redacting handler
 
-	mu  sync.Mutex // guards cfg, eng, closed and the making of calls
+	mu  sync.Mutex // guards cfg, eng, closed, eventsEnded and the making of the queues
 	cfg config
 	eng *actors.Conn
 
 	secrets atomic.Pointer[[]string] // values scrubbed from logs and errors
-	issued  []string                 // passcodes the Credentials callback gave, newest last (under mu)
+	issued  *[]string                // passcodes the Credentials callback gave, newest last (under mu); nil before the first
 
 	hmu      sync.RWMutex
 	handlers *handlers // nil until one is registered; replaced, never changed, by on
@@ -41,15 +41,20 @@ type STOMP struct {
 	dialed atomic.Pointer[actors.ConnectionStatusEvent] // the last "dialing": the broker, for spans
 	broker atomic.Pointer[brokerAttrs]                  // its attributes (tracing.go)
 
-	events runQueue[queuedEvent] // events for their handlers, in order
-	// calls runs the calls that do not wait (Timeout 0), in order; most
-	// clients never make one, so it is made by the first (callQueue).
+	// events runs the events for their handlers, in order, and calls
+	// the calls that do not wait (Timeout 0); a client without event
+	// handlers or such calls needs neither, so each is made on first use
+	// (eventQueue, callQueue).
+	events  atomic.Pointer[runQueue[queuedEvent]]
 	calls   atomic.Pointer[runQueue[asyncOp]]
 	dropped atomic.Int64 // events dropped by a full queue
 	// inHandler counts event handlers and queued calls running now, so
 	// that Close called from one does not wait for itself.
 	inHandler atomic.Int32
 	closed    bool // Close began (under mu)
+	// eventsEnded: Close has closed the event queue, after the engine's
+	// last events (under mu).
+	eventsEnded bool
 
 	bg       context.Context // its Done is closed when Close begins
 	bgCancel context.CancelFunc
@@ -64,11 +69,9 @@ func NewSTOMP(opts ...Option) *STOMP {
 	s := &STOMP{
 		opts: append([]Option(nil), opts...),
 	}
-	s.events.init(eventQueueSize, s.runQueued)
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.cfg.init(s.opts)
 	s.tracer.Store(s.cfg.tracer)
-	s.events.setManual(s.cfg.manualEvents)
 	s.logger = discardLogger
 	if s.cfg.logger != nil {
 		s.logger = slog.New(&redactHandler{inner: s.cfg.logger.Handler(), scrub: s.scrub})
@@ -103,7 +106,42 @@ func (s *STOMP) Close() {
 	if eng != nil {
 		eng.Close() // its last events are queued before it returns
 	}
-	s.events.close(wait)
+	s.mu.Lock()
+	s.eventsEnded = true
+	events := s.events.Load() // no queue of events is made from now on
+	s.mu.Unlock()
+	if events != nil {
+		events.close(wait)
+	}
+}
+
+// eventQueue returns the queue of events, making it on first use (in the
+// manual mode the configuration says); nil once Close has closed it.
+func (s *STOMP) eventQueue() *runQueue[queuedEvent] {
+	if q := s.events.Load(); q != nil {
+		return q
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.eventsEnded {
+		return nil
+	}
+	q := s.events.Load()
+	if q == nil {
+		q = new(runQueue[queuedEvent])
+		q.init(eventQueueSize, s.runQueued)
+		q.setManual(s.cfg.manualEvents)
+		s.events.Store(q)
+	}
+	return q
+}
+
+// setManualEvents switches the event queue, if made, to manual mode or
+// back; a queue made later takes the mode from the configuration.
+func (s *STOMP) setManualEvents(on bool) {
+	if q := s.events.Load(); q != nil {
+		q.setManual(on)
+	}
 }
 
 // String describes the client for logs; it never includes a password.
@@ -300,7 +338,11 @@ func (s *STOMP) logf(level int, msg string) {
 // is not shared yet.
 func (s *STOMP) updateSecrets() {
 	var out []string
-	for _, v := range append([]string{s.cfg.password, s.cfg.sec.fw.Password, s.cfg.sec.ssl.CertStorePassword}, s.issued...) {
+	var issued []string
+	if s.issued != nil {
+		issued = *s.issued
+	}
+	for _, v := range append([]string{s.cfg.password, s.cfg.sec.fw.Password, s.cfg.sec.ssl.CertStorePassword}, issued...) {
 		if len(v) >= minSecretLen {
 			out = append(out, v)
 		}
@@ -317,9 +359,12 @@ const issuedSecrets = 4
 func (s *STOMP) noteIssued(passcode string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.issued = append(s.issued, passcode)
-	if len(s.issued) > issuedSecrets {
-		s.issued = s.issued[len(s.issued)-issuedSecrets:]
+	if s.issued == nil {
+		s.issued = new([]string)
+	}
+	*s.issued = append(*s.issued, passcode)
+	if len(*s.issued) > issuedSecrets {
+		*s.issued = (*s.issued)[len(*s.issued)-issuedSecrets:]
 	}
 	s.updateSecrets()
 }

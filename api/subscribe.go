@@ -264,7 +264,7 @@ func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool
 	job := &msgJob{ev: ev, h: h, done: make(chan struct{})}
 	// Each subscription waits for its one job, so these jobs are bounded
 	// by the subscriptions: they are always taken.
-	if !s.events.post(queuedEvent{msg: job}, 0) {
+	if q := s.eventQueue(); q == nil || !q.post(queuedEvent{msg: job}, 0) {
 		return nil, false // closed
 	}
 	select {
