@@ -49,9 +49,9 @@ func WithAtLeastOnce(a AtLeastOnce) Option {
 			return err
 		}
 		return c.all(
-			func(c *config) error { c.atLeastOnce.Enabled = a.Enabled; return nil },
+			func(c *config) error { c.rareW().atLeastOnce.Enabled = a.Enabled; return nil },
 			func(c *config) error { return c.setMaxOutbox(a.MaxOutbox) },
-			func(c *config) error { c.atLeastOnce.DedupHeader = a.DedupHeader; return nil },
+			func(c *config) error { c.rareW().atLeastOnce.DedupHeader = a.DedupHeader; return nil },
 		)
 	}, a)
 }
@@ -69,7 +69,7 @@ func checkHeaderName(what, name string) error {
 
 // outboxConfig is the engine's view of the at-least-once settings.
 func (c *config) outboxConfig() actors.OutboxConfig {
-	return actors.OutboxConfig{Max: c.atLeastOnce.MaxOutbox, ConfirmTimeout: max(c.timeout, listWait), DedupHeader: c.atLeastOnce.DedupHeader}
+	return actors.OutboxConfig{Max: c.rare.atLeastOnce.MaxOutbox, ConfirmTimeout: max(c.timeout, listWait), DedupHeader: c.rare.atLeastOnce.DedupHeader}
 }
 
 // SendDataAsync sends data to destination like SendData, but returns once
@@ -155,15 +155,15 @@ func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame,
 
 // Settings beyond the reference: at-least-once publishing.
 var atLeastOnceSettings = []setting{
-	boolSetting("AtLeastOnce", false, func(c *config) *bool { return &c.atLeastOnce.Enabled }),
-	intSetting(maxOutboxBound, true, func(c *config) int { return c.atLeastOnce.MaxOutbox }, (*config).setMaxOutbox),
+	rareBoolSetting("AtLeastOnce", false, func(r *rareConfig) *bool { return &r.atLeastOnce.Enabled }),
+	intSetting(maxOutboxBound, true, func(c *config) int { return c.rare.atLeastOnce.MaxOutbox }, (*config).setMaxOutbox),
 	{name: "DedupHeader",
-		get: configGet(func(c *config) string { return c.atLeastOnce.DedupHeader }),
+		get: configGet(func(c *config) string { return c.rare.atLeastOnce.DedupHeader }),
 		set: func(c *config, v string) error {
 			if err := checkHeaderName("DedupHeader", v); err != nil {
 				return err
 			}
-			c.atLeastOnce.DedupHeader = v
+			c.rareW().atLeastOnce.DedupHeader = v
 			return nil
 		}},
 }
@@ -172,5 +172,5 @@ var atLeastOnceSettings = []setting{
 var maxOutboxBound = intBound{name: "MaxOutbox", min: 0, max: 1 << 20, meaning: "a number of messages (0: 1024)"}
 
 func (c *config) setMaxOutbox(n int) error {
-	return setInt(&c.atLeastOnce.MaxOutbox, maxOutboxBound, n)
+	return setInt(&c.rareW().atLeastOnce.MaxOutbox, maxOutboxBound, n)
 }

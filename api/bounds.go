@@ -197,11 +197,11 @@ func (c *config) setOutBufferSize(n int) error {
 }
 
 func (c *config) setReconnectDelay(d time.Duration) error {
-	return setDuration(&c.reconnect.InitialDelay, reconnectDelayBound, d)
+	return setDuration(&c.rareW().reconnect.InitialDelay, reconnectDelayBound, d)
 }
 
 func (c *config) setMaxReconnectDelay(d time.Duration) error {
-	return setDuration(&c.reconnect.MaxDelay, maxReconnectDelayBound, d)
+	return setDuration(&c.rareW().reconnect.MaxDelay, maxReconnectDelayBound, d)
 }
 
 func (c *config) setPrefetch(n int) error { return setInt(&c.prefetch, prefetchBound, n) }
@@ -211,11 +211,11 @@ func (c *config) setDisconnectTimeout(d time.Duration) error {
 }
 
 func (c *config) setStableAfter(d time.Duration) error {
-	return setDuration(&c.reconnect.StableAfter, stableAfterBound, d)
+	return setDuration(&c.rareW().reconnect.StableAfter, stableAfterBound, d)
 }
 
 func (c *config) setMaxReconnectAttempts(n int) error {
-	return setInt(&c.reconnect.MaxAttempts, maxAttemptsBound, n)
+	return setInt(&c.rareW().reconnect.MaxAttempts, maxAttemptsBound, n)
 }
 
 // all applies setters in turn to a copy of c, and keeps the copy only

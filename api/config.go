@@ -179,6 +179,20 @@ func boolSetting(name string, connect bool, field func(*config) *bool) setting {
 		}}
 }
 
+// rareBoolSetting is boolSetting for a flag of the rareConfig, which is
+// written through a copy of its own.
+func rareBoolSetting(name string, connect bool, field func(*rareConfig) *bool) setting {
+	return setting{name: name, connect: connect,
+		get: configGet(func(c *config) string { return strconv.FormatBool(*field(c.rare)) }),
+		set: func(c *config, v string) error {
+			b, err := parseBool(name, v)
+			if err == nil {
+				*field(c.rareW()) = b
+			}
+			return err
+		}}
+}
+
 func stringSetting(name string, connect bool, field func(*config) *string) setting {
 	return setting{name: name, connect: connect,
 		get: configGet(func(c *config) string { return *field(c) }),

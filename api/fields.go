@@ -292,15 +292,15 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		ConnectTimeout:     wait,
 		WriteTimeout:       c.timeout,
 		Limits:             c.limits(),
-		HeartbeatTolerance: c.heartbeatTolerance,
+		HeartbeatTolerance: c.rare.heartbeatTolerance,
 		MaxTransferRate:    c.maxTransferRate,
-		Failover:           append([]string(nil), c.failover...),
+		Failover:           append([]string(nil), c.rare.failover...),
 		Reconnect: actors.ReconnectPolicy{
-			Enabled: c.reconnect.Enabled, InitialDelay: c.reconnect.InitialDelay,
-			MaxDelay: c.reconnect.MaxDelay, MaxAttempts: c.reconnect.MaxAttempts,
-			StableAfter: c.reconnect.StableAfter,
+			Enabled: c.rare.reconnect.Enabled, InitialDelay: c.rare.reconnect.InitialDelay,
+			MaxDelay: c.rare.reconnect.MaxDelay, MaxAttempts: c.rare.reconnect.MaxAttempts,
+			StableAfter: c.rare.reconnect.StableAfter,
 		},
-		Credentials: s.credentialsFor(c.credentials),
+		Credentials: s.credentialsFor(c.rare.credentials),
 	}, via, nil
 }
 

@@ -71,11 +71,11 @@ func defaultPort(t FirewallType) int {
 // its own host and port (decided now, like RemoteHost's), and every other
 // address with primary.
 func (c *config) failoverDialer(primary, base transport.Dialer, getenv func(string) string) (transport.Dialer, error) {
-	if len(c.failover) == 0 {
+	if len(c.rare.failover) == 0 {
 		return primary, nil
 	}
-	routes := make(map[string]transport.Dialer, len(c.failover))
-	for _, addr := range c.failover {
+	routes := make(map[string]transport.Dialer, len(c.rare.failover))
+	for _, addr := range c.rare.failover {
 		host, p, err := net.SplitHostPort(addr)
 		if err != nil {
 			return nil, invalid("failover server %q is not host:port", addr)

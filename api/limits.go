@@ -26,9 +26,9 @@ type ReceiveLimits struct {
 func WithReceiveLimits(l ReceiveLimits) Option {
 	return setOpt("ReceiveLimits", func(c *config, l ReceiveLimits) error {
 		return c.all(
-			func(c *config) error { return setInt(&c.recvLimits.MaxBody, maxBodyBound, l.MaxBody) },
-			func(c *config) error { return setInt(&c.recvLimits.MaxHeaders, maxHeadersBound, l.MaxHeaders) },
-			func(c *config) error { return setInt(&c.recvLimits.MaxFrame, maxFrameBound, l.MaxFrame) },
+			func(c *config) error { return setInt(&c.rareW().recvLimits.MaxBody, maxBodyBound, l.MaxBody) },
+			func(c *config) error { return setInt(&c.rareW().recvLimits.MaxHeaders, maxHeadersBound, l.MaxHeaders) },
+			func(c *config) error { return setInt(&c.rareW().recvLimits.MaxFrame, maxFrameBound, l.MaxFrame) },
 		)
 	}, l)
 }
@@ -41,8 +41,8 @@ var (
 
 // limits is the engine's view of the receive limits.
 func (c *config) limits() frames.Limits {
-	return frames.Limits{MaxHeaderLine: c.maxLineLength, MaxBody: c.recvLimits.MaxBody,
-		MaxHeaders: c.recvLimits.MaxHeaders, MaxFrame: c.recvLimits.MaxFrame}
+	return frames.Limits{MaxHeaderLine: c.maxLineLength, MaxBody: c.rare.recvLimits.MaxBody,
+		MaxHeaders: c.rare.recvLimits.MaxHeaders, MaxFrame: c.rare.recvLimits.MaxFrame}
 }
 
 // limitSetting names the setting that raises each receive limit.
@@ -72,7 +72,7 @@ func (c *config) setHeartbeatTolerance(f float64) error {
 	if f != 0 && (math.IsNaN(f) || f <= 1 || f > 100) {
 		return invalid("HeartbeatTolerance takes 0 (automatic) or a factor above 1 and at most 100, not %v", f)
 	}
-	c.heartbeatTolerance = f
+	c.rareW().heartbeatTolerance = f
 	return nil
 }
 
@@ -87,11 +87,11 @@ func WithHeartbeatTolerance(f float64) Option {
 
 // Settings beyond the reference: receive limits and heart-beat tolerance.
 var limitSettings = []setting{
-	intSetting(maxBodyBound, true, func(c *config) int { return c.recvLimits.MaxBody }, func(c *config, n int) error { return setInt(&c.recvLimits.MaxBody, maxBodyBound, n) }),
-	intSetting(maxHeadersBound, true, func(c *config) int { return c.recvLimits.MaxHeaders }, func(c *config, n int) error { return setInt(&c.recvLimits.MaxHeaders, maxHeadersBound, n) }),
-	intSetting(maxFrameBound, true, func(c *config) int { return c.recvLimits.MaxFrame }, func(c *config, n int) error { return setInt(&c.recvLimits.MaxFrame, maxFrameBound, n) }),
+	intSetting(maxBodyBound, true, func(c *config) int { return c.rare.recvLimits.MaxBody }, func(c *config, n int) error { return setInt(&c.rareW().recvLimits.MaxBody, maxBodyBound, n) }),
+	intSetting(maxHeadersBound, true, func(c *config) int { return c.rare.recvLimits.MaxHeaders }, func(c *config, n int) error { return setInt(&c.rareW().recvLimits.MaxHeaders, maxHeadersBound, n) }),
+	intSetting(maxFrameBound, true, func(c *config) int { return c.rare.recvLimits.MaxFrame }, func(c *config, n int) error { return setInt(&c.rareW().recvLimits.MaxFrame, maxFrameBound, n) }),
 	{name: "HeartbeatTolerance", connect: true,
-		get: configGet(func(c *config) string { return strconv.FormatFloat(c.heartbeatTolerance, 'g', -1, 64) }),
+		get: configGet(func(c *config) string { return strconv.FormatFloat(c.rare.heartbeatTolerance, 'g', -1, 64) }),
 		set: func(c *config, v string) error {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {

@@ -346,7 +346,7 @@ func (s *STOMP) sendSettings() sendOptions {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &s.cfg
-	return sendOptions{c.contentType, c.transactionID, c.headers, c.timeout, c.requestReceipts, c.atLeastOnce.Enabled, c.outboxConfig()}
+	return sendOptions{c.contentType, c.transactionID, c.headers, c.timeout, c.requestReceipts, c.rare.atLeastOnce.Enabled, c.outboxConfig()}
 }
 
 // BeginTransaction opens transaction id on the broker. Set TransactionID

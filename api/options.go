@@ -89,19 +89,12 @@ type config struct {
 	prefetch                    int           // Prefetch: subscriptions' default (SubscribeOptions.Prefetch)
 	disconnectTimeout           time.Duration // DisconnectTimeout: the wait for DISCONNECT's RECEIPT
 
-	// Resilience (reconnect.go).
-	reconnect Reconnect
-	failover  []string
-
 	// TLS, proxy and WebSocket settings, which most clients never set:
 	// shared and read-only until one is written (secW).
 	sec *secureConfig
-
-	credentials Credentials // WithCredentials
-	atLeastOnce AtLeastOnce // WithAtLeastOnce (atleastonce.go)
-
-	recvLimits         ReceiveLimits // WithReceiveLimits (limits.go)
-	heartbeatTolerance float64       // WithHeartbeatTolerance (limits.go)
+	// Resilience, at-least-once publishing, receive limits: the same,
+	// for the other settings most clients never set (rareW).
+	rare *rareConfig
 
 	tracer *tracer // WithTracing (tracing.go); nil: off
 
@@ -148,6 +141,32 @@ type secureConfig struct {
 	webSocketURL                 string   // WebSocketURL (websocket.go)
 }
 
+// rareConfig is the part of a config few clients set, besides TLS,
+// proxies and WebSocket: like secureConfig, every config starts with a
+// pointer to one shared, read-only value of defaults and copies it on its
+// first write.
+type rareConfig struct {
+	// Resilience (reconnect.go).
+	reconnect Reconnect
+	failover  []string
+
+	credentials Credentials // WithCredentials
+	atLeastOnce AtLeastOnce // WithAtLeastOnce (atleastonce.go)
+
+	recvLimits         ReceiveLimits // WithReceiveLimits (limits.go)
+	heartbeatTolerance float64       // WithHeartbeatTolerance (limits.go)
+}
+
+// defaultRare is every config's rareConfig until it writes one.
+var defaultRare rareConfig
+
+// rareW returns c's rareConfig for writing: a copy of its own.
+func (c *config) rareW() *rareConfig {
+	n := *c.rare
+	c.rare = &n
+	return c.rare
+}
+
 // defaultSecure is every config's secureConfig until it writes one.
 var defaultSecure = secureConfig{sslMinVersion: tls.VersionTLS12, sslMaxVersion: tls.VersionTLS13}
 
@@ -180,6 +199,7 @@ func (c *config) init(opts []Option) {
 		disconnectTimeout: DefaultDisconnectTimeout,
 		ipv6:              IPv6Auto,
 		sec:               &defaultSecure,
+		rare:              &defaultRare,
 		sslReuseSession:   true,
 	}
 	for _, o := range opts {

@@ -56,7 +56,7 @@ type Reconnect struct {
 func WithReconnect(r Reconnect) Option {
 	return setOpt("Reconnect", func(c *config, r Reconnect) error {
 		return c.all(
-			func(c *config) error { c.reconnect.Enabled = r.Enabled; return nil },
+			func(c *config) error { c.rareW().reconnect.Enabled = r.Enabled; return nil },
 			func(c *config) error { return c.setReconnectDelay(r.InitialDelay) },
 			func(c *config) error { return c.setMaxReconnectDelay(r.MaxDelay) },
 			func(c *config) error { return c.setMaxReconnectAttempts(r.MaxAttempts) },
@@ -88,7 +88,7 @@ func (c *config) setFailover(servers []string) error {
 		}
 		out = append(out, s)
 	}
-	c.failover = out
+	c.rareW().failover = out
 	return nil
 }
 
@@ -96,12 +96,12 @@ func (c *config) setFailover(servers []string) error {
 // the policy to the engine, so like every setting it reads they cannot
 // change while connected.
 var reconnectSettings = []setting{
-	boolSetting("AutoReconnect", true, func(c *config) *bool { return &c.reconnect.Enabled }),
-	durationSetting(reconnectDelayBound, true, func(c *config) time.Duration { return c.reconnect.InitialDelay }, (*config).setReconnectDelay),
-	durationSetting(maxReconnectDelayBound, true, func(c *config) time.Duration { return c.reconnect.MaxDelay }, (*config).setMaxReconnectDelay),
-	intSetting(maxAttemptsBound, true, func(c *config) int { return c.reconnect.MaxAttempts }, (*config).setMaxReconnectAttempts),
+	rareBoolSetting("AutoReconnect", true, func(r *rareConfig) *bool { return &r.reconnect.Enabled }),
+	durationSetting(reconnectDelayBound, true, func(c *config) time.Duration { return c.rare.reconnect.InitialDelay }, (*config).setReconnectDelay),
+	durationSetting(maxReconnectDelayBound, true, func(c *config) time.Duration { return c.rare.reconnect.MaxDelay }, (*config).setMaxReconnectDelay),
+	intSetting(maxAttemptsBound, true, func(c *config) int { return c.rare.reconnect.MaxAttempts }, (*config).setMaxReconnectAttempts),
 	{name: "FailoverServers", connect: true,
-		get: configGet(func(c *config) string { return strings.Join(c.failover, ",") }),
+		get: configGet(func(c *config) string { return strings.Join(c.rare.failover, ",") }),
 		set: func(c *config, v string) error { return c.setFailover(strings.Split(v, ",")) }},
 }
 
@@ -116,7 +116,7 @@ type Credentials func(ctx context.Context, server string) (user, password string
 // connection timeout); an error fails the attempt. The passwords it
 // returns are scrubbed from logs and errors like Password. Default none.
 func WithCredentials(f Credentials) Option {
-	return optionFunc(func(c *config) { c.credentials = f })
+	return optionFunc(func(c *config) { c.rareW().credentials = f })
 }
 
 // credentialsFor wraps f so the passwords it gives are scrubbed.
