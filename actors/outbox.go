@@ -151,7 +151,7 @@ func (s *session) transmit(ctx actor.Context, e *outEntry) {
 	e.gen = s.gen
 	e.sends++
 	if e.sends > 1 {
-		s.c.stats.Resent.Add(1)
+		s.c.stats.more().Resent.Add(1)
 	}
 	s.write(&writeFrame{frame: f, receipt: s.c.ob.Load().confirm, entry: e})
 }

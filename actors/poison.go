@@ -97,13 +97,13 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 	if s.failures.attempts(spec, m) < spec.MaxDeliveries {
 		return false
 	}
-	s.c.stats.DeadLettered.Add(1)
+	s.c.stats.more().DeadLettered.Add(1)
 	s.c.log(LogInfo, "info", "message "+strconv.Quote(m.MessageID)+" of subscription "+strconv.Quote(spec.ID)+" reached "+strconv.Itoa(spec.MaxDeliveries)+" deliveries: dead-lettered and acknowledged")
 	if spec.DeadLetter != nil {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					s.c.stats.Panics.Add(1)
+					s.c.stats.more().Panics.Add(1)
 					s.c.emit(&ErrorEvent{Err: errPanic("dead-letter handler", r)})
 				}
 			}()

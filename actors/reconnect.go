@@ -133,7 +133,7 @@ func (s *session) restored(ctx actor.Context) {
 	}
 	// Counted once the SUBSCRIBE frames are queued, so whoever sees the
 	// count and then sends is queued behind them.
-	s.c.stats.Reconnects.Add(1)
+	s.c.stats.more().Reconnects.Add(1)
 	s.status("reconnected", s.curAddr+", "+strconv.Itoa(len(s.subs))+" subscriptions restored")
 }
 

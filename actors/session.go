@@ -122,7 +122,7 @@ func (s *session) Receive(ctx actor.Context) {
 		}
 	case *heartbeatMissed:
 		if m.gen == s.gen {
-			s.c.stats.HeartbeatsMissed.Add(1)
+			s.c.stats.more().HeartbeatsMissed.Add(1)
 			s.lose(ctx, &heartbeatError{silence: m.silence})
 		}
 	case *receiptAwaited:
@@ -175,7 +175,7 @@ func (s *session) failed(ctx actor.Context, err error, stack string) {
 // panicked records an actor's panic and ends the connection it broke: the
 // actor's state is whatever the panic left, so nothing of it is trusted.
 func (s *session) panicked(ctx actor.Context, m *actorPanicked) {
-	s.c.stats.Panics.Add(1)
+	s.c.stats.more().Panics.Add(1)
 	s.c.log(LogError, "info", "actor "+m.who.Id+" panicked: "+m.err.Error()+"\n"+m.stack)
 	s.c.emit(&ErrorEvent{Err: m.err})
 	if m.who.Equal(s.tx) {

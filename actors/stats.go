@@ -13,13 +13,31 @@ type counters struct {
 	ReceiptsPending       atomic.Int64
 	HeartbeatsIn          atomic.Int64
 	HeartbeatsOut         atomic.Int64
-	HeartbeatsMissed      atomic.Int64
 	Dropped               atomic.Int64
 	Connects, Disconnects atomic.Int64
-	Panics                atomic.Int64
-	Reconnects            atomic.Int64
-	Resent                atomic.Int64
-	DeadLettered          atomic.Int64
+	// rare holds the counters most connections never move, made by the
+	// first that does (more).
+	rare atomic.Pointer[rareCounters]
+}
+
+// rareCounters are the counters of events most connections never see.
+type rareCounters struct {
+	HeartbeatsMissed atomic.Int64
+	Panics           atomic.Int64
+	Reconnects       atomic.Int64
+	Resent           atomic.Int64
+	DeadLettered     atomic.Int64
+}
+
+// more returns the rare counters, making them on first use.
+func (s *counters) more() *rareCounters {
+	if r := s.rare.Load(); r != nil {
+		return r
+	}
+	if r := new(rareCounters); s.rare.CompareAndSwap(nil, r) {
+		return r
+	}
+	return s.rare.Load()
 }
 
 // Stats is a snapshot of a connection's counters since it was made (they
@@ -53,14 +71,19 @@ func (c *Conn) Stats() Stats {
 		BytesIn: s.BytesIn.Load(), BytesOut: s.BytesOut.Load(),
 		MessagesIn: s.MessagesIn.Load(), MessagesOut: s.MessagesOut.Load(),
 		Acks: s.Acks.Load(), Nacks: s.Nacks.Load(),
-		ReceiptsPending:  s.ReceiptsPending.Load(),
-		HeartbeatsIn:     s.HeartbeatsIn.Load(),
-		HeartbeatsOut:    s.HeartbeatsOut.Load(),
-		HeartbeatsMissed: s.HeartbeatsMissed.Load(),
-		Dropped:          s.Dropped.Load(),
-		Connects:         s.Connects.Load(), Disconnects: s.Disconnects.Load(),
-		Reconnects: s.Reconnects.Load(), Resent: s.Resent.Load(), Outbox: int64(c.Outbox()), DeadLettered: s.DeadLettered.Load(),
-		Panics: s.Panics.Load(),
+		ReceiptsPending: s.ReceiptsPending.Load(),
+		HeartbeatsIn:    s.HeartbeatsIn.Load(),
+		HeartbeatsOut:   s.HeartbeatsOut.Load(),
+		Dropped:         s.Dropped.Load(),
+		Connects:        s.Connects.Load(), Disconnects: s.Disconnects.Load(),
+		Outbox: int64(c.Outbox()),
+	}
+	if r := s.rare.Load(); r != nil {
+		out.HeartbeatsMissed = r.HeartbeatsMissed.Load()
+		out.Panics = r.Panics.Load()
+		out.Reconnects = r.Reconnects.Load()
+		out.Resent = r.Resent.Load()
+		out.DeadLettered = r.DeadLettered.Load()
 	}
 	out.Subscriptions = map[string]int64{}
 	for _, sub := range c.Subscriptions() {

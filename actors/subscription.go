@@ -104,7 +104,7 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 	defer s.c.callbacks.Add(-1)
 	defer func() {
 		if r := recover(); r != nil {
-			s.c.stats.Panics.Add(1)
+			s.c.stats.more().Panics.Add(1)
 			err := errors.New("stomp: message handler panicked: " + panicString(r))
 			s.c.log(LogError, "info", err.Error()+"\n"+string(debug.Stack()))
 			s.c.emit(&ErrorEvent{Err: err})
