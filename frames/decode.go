@@ -87,12 +87,24 @@ const (
 // NewDecoder returns a decoder reading from r that unescapes headers as
 // version v requires, with the given limits (zero fields take defaults).
 func NewDecoder(r io.Reader, v Version, lim Limits) *Decoder {
+	d := new(Decoder)
+	d.Reset(r, v, lim)
+	return d
+}
+
+// Reset makes d what NewDecoder(r, v, lim) returns, so that a decoder can
+// be reused: what it buffered is dropped, its buffers go back to the
+// shared pools, and frames it returned before are no longer valid (those
+// of DecodeOwned are).
+func (d *Decoder) Reset(r io.Reader, v Version, lim Limits) {
+	d.pos, d.end = 0, 0
+	d.Release()
 	lim = lim.withDefaults()
 	size := defaultBufSize
 	if m := lim.MaxFrame + 1; m < size {
 		size = m
 	}
-	return &Decoder{r: r, lim: lim, ver: v, size0: size}
+	*d = Decoder{r: r, lim: lim, ver: v, size0: size}
 }
 
 // idleBuf returns the idle buffer, taking one from the pool if the

@@ -1217,3 +1217,26 @@ func (r *oneFrameReader) Read(p []byte) (int, error) {
 	r.off = (r.off + n) % len(r.frame)
 	return n, nil
 }
+
+// A decoder Reset onto another stream decodes it as a new one would, with
+// the new version and limits: nothing of the old stream, half a frame
+// included, is left.
+func TestDecoderResetStartsOver(t *testing.T) {
+	d := NewDecoder(strings.NewReader("MESSAGE\nk:a\\cb\n\nx\x00MESS"), V12, Limits{})
+	f, err := d.Decode()
+	require.NoError(t, err)
+	v, _ := f.Headers.Get("k")
+	require.Equal(t, "a:b", v, "1.2 unescapes")
+	require.True(t, d.Pending(), "the start of the next frame is buffered")
+
+	d.Reset(strings.NewReader("MESSAGE\nk:a\\cb\n\ny\x00"), V10, Limits{MaxBody: 1})
+	require.False(t, d.Pending())
+	g, err := d.DecodeOwned()
+	require.NoError(t, err)
+	v, _ = g.Headers.Get("k")
+	require.Equal(t, `a\cb`, v, "1.0 does not unescape")
+	require.Equal(t, "y", string(g.Body))
+	require.Equal(t, 1, d.Limits().MaxBody)
+	_, err = d.Decode()
+	require.ErrorIs(t, err, io.EOF)
+}
