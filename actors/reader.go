@@ -1,8 +1,10 @@
 package actors
 
 import (
+	"io"
 	"net"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -292,7 +294,7 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 	}
 	// Frames are decoded into memory of their own: a message goes to its
 	// subscription as it is, with no copy.
-	dec := frames.NewDecoder(handingOn{r}, v, r.limits)
+	dec := takeDecoder(handingOn{r}, v, r.limits)
 	if r.run(dec, r.l.gen, true, false) == runConnected {
 		// The handshake grew this goroutine's stack; what an idle
 		// connection keeps for its life is a goroutine waiting for the
@@ -321,7 +323,7 @@ func (r *reader) carryOn(dec *frames.Decoder) {
 	fresh := true
 	if dec == nil {
 		r.wait.wait(0)
-		dec = frames.NewDecoder(handingOn{r}, r.version, r.limits)
+		dec = takeDecoder(handingOn{r}, r.version, r.limits)
 		fresh = false
 		r.idle = false // read what woke it
 	}
@@ -329,6 +331,8 @@ func (r *reader) carryOn(dec *frames.Decoder) {
 		if fresh {
 			r.wait.wait(0)
 		} else if !r.wait.settled() {
+			dec.Reset(nil, 0, frames.Limits{}) // it kept the reader
+			decoders.Put(dec)
 			r.c.wg.Add(1)
 			go r.carryOn(nil)
 			return
@@ -336,6 +340,20 @@ func (r *reader) carryOn(dec *frames.Decoder) {
 		fresh = false
 		r.idle = false // read what woke it
 	}
+}
+
+// decoders keeps the decoders that readers of quiet connections let go
+// (released, they hold nothing), for the next reader that needs one: each
+// connection takes one to start and another each time it wakes from
+// quiet, and they would otherwise be garbage among the connections'
+// long-lived objects.
+var decoders = sync.Pool{New: func() any { return new(frames.Decoder) }}
+
+// takeDecoder returns a decoder of r, from the pool.
+func takeDecoder(r io.Reader, v frames.Version, lim frames.Limits) *frames.Decoder {
+	d := decoders.Get().(*frames.Decoder)
+	d.Reset(r, v, lim)
+	return d
 }
 
 // settle is how long a reader that handled frames stays ready on its
