@@ -23,11 +23,13 @@ func (s *session) connect(ctx actor.Context, m *connectRequest) {
 		m.reply <- connectResult{err: ErrAlreadyConnected}
 		return
 	}
-	s.cfg = m.cfg
+	// The request is the session's now: it keeps its configuration (and
+	// drops its reply channel, which connectWaiter holds while needed).
+	s.cfg = &m.cfg
 	s.cfg.withDefaults()
 	s.gen++
 	s.setState(Connecting)
-	s.connectWaiter = m.reply
+	s.connectWaiter, m.reply = m.reply, nil
 	s.retry = retrying{nextServer: 1}
 	s.curAddr = s.cfg.Addr
 	s.startAttempt(ctx)
@@ -88,7 +90,7 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	st.lastRead.Store(now)
 	st.lastWrite.Store(now)
 	s.conn = &countingConn{Conn: conn, st: st, total: &s.c.stats}
-	cfg := &s.cfg
+	cfg := s.cfg
 	l := &link{gen: s.gen, version: frames.V10, credits: newTokens(cfg.MaxPendingWrites), receiptSlots: make(chan struct{}, cfg.MaxPendingReceipts), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st,
 		writeTimeout: cfg.WriteTimeout, maxTransferRate: cfg.MaxTransferRate, omitContentLength: cfg.OmitContentLength}
 	s.link = l
@@ -97,7 +99,7 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	newWriter(s.c, l, s.conn, self) // its actor starts with the first frame (writerRun)
 	s.reader = s.c.spawn(&reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions})
 	s.status("connecting", "")
-	l.out.post(&writeFrame{frame: connectFrame(&s.cfg, s.curAddr, login, passcode)})
+	l.out.post(&writeFrame{frame: connectFrame(s.cfg, s.curAddr, login, passcode)})
 }
 
 // connectFrame builds the CONNECT (or STOMP) frame for an attempt on addr.
@@ -135,7 +137,7 @@ func connectFrame(cfg *ConnectConfig, addr, login, passcode string) *frames.Fram
 }
 
 func (s *session) connected(ctx actor.Context, f *frames.Frame) {
-	info, err := negotiated(&s.cfg, f)
+	info, err := negotiated(s.cfg, f)
 	if err != nil {
 		s.lose(ctx, err)
 		return

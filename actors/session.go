@@ -22,9 +22,9 @@ import (
 type session struct {
 	c        *Conn
 	state    State
-	stopping bool   // Close began: start nothing new
-	gen      uint64 // one per connection attempt; facts of older ones are dropped
-	cfg      ConnectConfig
+	stopping bool           // Close began: start nothing new
+	gen      uint64         // one per connection attempt; facts of older ones are dropped
+	cfg      *ConnectConfig // the last Connect's: its request's copy; nil before the first
 	conn     net.Conn
 	link     *link
 	info     *ConnectInfo // what the last CONNECTED negotiated (Conn.Info's while connected)
