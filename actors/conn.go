@@ -172,13 +172,16 @@ func slogLevel(level int) slog.Level {
 func (c *Conn) SetLogLevel(level int) { c.logLevel.Store(int32(level)) }
 
 func (c *Conn) log(level int, typ, msg string) {
-	switch level {
-	case LogError:
-		c.logger.Error(msg, "type", typ)
-	case LogInfo:
-		c.logger.Info(msg, "type", typ)
-	default:
-		c.logger.Debug(msg, "type", typ)
+	// Asked first: the call's arguments would be allocated for nothing.
+	if c.logger.Enabled(context.Background(), slogLevel(level)) {
+		switch level {
+		case LogError:
+			c.logger.Error(msg, "type", typ)
+		case LogInfo:
+			c.logger.Info(msg, "type", typ)
+		default:
+			c.logger.Debug(msg, "type", typ)
+		}
 	}
 	if level <= int(c.logLevel.Load()) {
 		c.emit(&LogEvent{Level: level, Type: typ, Message: msg})

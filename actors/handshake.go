@@ -168,7 +168,9 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	s.retry.active = false
 	s.retry.upSince = time.Now()
 	s.status("connected", info.Version.String())
-	s.c.log(LogInfo, "info", "connected with STOMP "+info.Version.String()+" to "+info.Server)
+	if s.c.logs(LogInfo) {
+		s.c.log(LogInfo, "info", "connected with STOMP "+info.Version.String()+" to "+info.Server)
+	}
 	if s.connectWaiter != nil {
 		s.connectWaiter <- connectResult{info: info}
 		s.connectWaiter = nil

@@ -370,9 +370,11 @@ func (s *session) setState(st State) {
 
 func (s *session) status(status, detail string) {
 	s.c.emit(&ConnectionStatusEvent{Status: status, Detail: detail})
-	if detail != "" {
+	switch {
+	case !s.c.logs(LogVerbose): // a line nobody wants is not made
+	case detail != "":
 		s.c.log(LogVerbose, "info", status+": "+detail)
-	} else {
+	default:
 		s.c.log(LogVerbose, "info", status)
 	}
 }
