@@ -109,6 +109,16 @@ func engineLogLevel(n int) int {
 	return n
 }
 
+// engineLogLevelLocked is the most detailed LogEvent the engine should
+// make now: none without an OnLog handler, which would only drop them.
+// s.mu is held.
+func (s *STOMP) engineLogLevelLocked() int {
+	if s.handlersNow().log == nil {
+		return -1
+	}
+	return engineLogLevel(s.cfg.logLevel)
+}
+
 func (s *STOMP) logWanted(level int) bool {
 	s.mu.Lock()
 	max := s.cfg.logLevel

@@ -260,7 +260,15 @@ func (s *STOMP) OnDisconnected(f func(*DisconnectedEvent)) {
 func (s *STOMP) OnError(f func(*ErrorEvent)) { s.on(func(h *handlers) { h.err = f }) }
 
 // OnLog registers the handler of LogEvent.
-func (s *STOMP) OnLog(f func(*LogEvent)) { s.on(func(h *handlers) { h.log = f }) }
+func (s *STOMP) OnLog(f func(*LogEvent)) {
+	s.on(func(h *handlers) { h.log = f })
+	// Without a handler the engine makes no LogEvent (engineLogLevel).
+	s.mu.Lock()
+	if s.eng != nil {
+		s.eng.SetLogLevel(s.engineLogLevelLocked())
+	}
+	s.mu.Unlock()
+}
 
 // OnMessageIn registers the handler of MessageInEvent for subscriptions
 // without a Handler of their own. It runs on the subscription's goroutine

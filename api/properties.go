@@ -20,7 +20,7 @@ func (s *STOMP) set(f func(*config) error) error {
 		// Frame logging is the engine's; it follows LogLevel at once,
 		// as the lines the engine makes at all.
 		s.eng.SetLogFrames(s.cfg.logLevel >= 3)
-		s.eng.SetLogLevel(engineLogLevel(s.cfg.logLevel))
+		s.eng.SetLogLevel(s.engineLogLevelLocked())
 	}
 	return err
 }

@@ -183,7 +183,7 @@ func (s *STOMP) engineLocked() (*actors.Conn, error) {
 			return nil, err
 		}
 		s.eng = eng
-		eng.SetLogLevel(engineLogLevel(s.cfg.logLevel))
+		eng.SetLogLevel(s.engineLogLevelLocked())
 		s.eng.SetMessageOutEvents(s.handlersNow().messageOut != nil)
 	}
 	return s.eng, nil
