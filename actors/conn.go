@@ -21,6 +21,7 @@ type Conn struct {
 	eng     *Engine
 	session *actor.PID
 	sink    func(Event)
+	wants   func(Event) bool // ConnOptions.Wants
 	logger  *slog.Logger
 	stats   counters
 
@@ -58,6 +59,12 @@ type ConnOptions struct {
 	Sink func(Event)
 	// LogFrames reports every frame in and out as a LogEvent.
 	LogFrames bool
+	// Wants reports whether Sink takes events of e's type (e is a nil
+	// pointer of that type): the engine does not make the events of the
+	// few common kinds that check it (connection status, success of
+	// Connect, subscribed, receipt in) for a sink that would drop them.
+	// Nil: the sink takes everything.
+	Wants func(e Event) bool
 }
 
 // NewConn adds a connection to e (nil: DefaultEngine). It connects at
@@ -69,7 +76,7 @@ func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
 	if !e.attach() {
 		return nil, ErrClosed
 	}
-	c := &Conn{eng: e, sink: opts.Sink, logger: opts.Logger, closed: make(chan struct{})}
+	c := &Conn{eng: e, sink: opts.Sink, wants: opts.Wants, logger: opts.Logger, closed: make(chan struct{})}
 	c.down.Add(1)
 	if c.logger == nil {
 		c.logger = discardLogger
@@ -113,6 +120,12 @@ func (c *Conn) finish() {
 	c.live.Wait()
 	c.wg.Wait()
 	c.eng.detach()
+}
+
+// emitting reports whether the sink takes events of kind's type (kind is
+// a nil pointer of it), so that an event nobody takes is not even made.
+func (c *Conn) emitting(kind Event) bool {
+	return c.sink != nil && (c.wants == nil || c.wants(kind))
 }
 
 // emit hands a fact to the sink.
@@ -434,7 +447,9 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 		}
 		return "", err
 	}
-	c.emit(&SubscribedEvent{ID: id, Destination: dest})
+	if c.emitting((*SubscribedEvent)(nil)) {
+		c.emit(&SubscribedEvent{ID: id, Destination: dest})
+	}
 	return id, nil
 }
 

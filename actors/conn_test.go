@@ -64,3 +64,27 @@ func TestConnectSendSubscribe(t *testing.T) {
 	require.Equal(t, "a1", ack.Header("id"))
 	require.NoError(t, c.Disconnect(ctx, true, 5*time.Second))
 }
+
+// The events a sink says it does not take (Wants) are not made; the
+// others come as before.
+func TestUnwantedEventsAreNotMade(t *testing.T) {
+	b, _ := newBroker(t, connectedFrame("1.2"), politeBroker)
+	c, rec := newTestClient(t, ConnOptions{Wants: func(e Event) bool {
+		switch e.(type) {
+		case *ConnectionStatusEvent, *SubscribedEvent:
+			return false
+		}
+		return true
+	}})
+	connectTo(t, c, b.addr(), ConnectConfig{})
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/q", Receipt: 5 * time.Second, Handler: func(Message) AckAction { return AckNone }})
+	require.NoError(t, err)
+	waitEventN[*ReceiptInEvent](t, rec, 1, nil)
+	waitEventN[*ConnectedEvent](t, rec, 1, nil)
+	for _, e := range rec.all() {
+		switch e.(type) {
+		case *ConnectionStatusEvent, *SubscribedEvent:
+			t.Fatalf("%T made though the sink does not take it", e)
+		}
+	}
+}

@@ -175,7 +175,9 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.connectWaiter <- connectResult{info: info}
 		s.connectWaiter = nil
 	}
-	s.c.emit(&ConnectedEvent{Info: info})
+	if s.c.emitting((*ConnectedEvent)(nil)) {
+		s.c.emit(&ConnectedEvent{Info: info})
+	}
 	s.c.emit(&ReadyToSendEvent{})
 }
 

@@ -239,7 +239,9 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 	switch f.Command {
 	case frames.CmdReceipt:
 		id := f.Header(frames.HdrReceiptID)
-		s.c.emit(&ReceiptInEvent{ReceiptID: id})
+		if s.c.emitting((*ReceiptInEvent)(nil)) {
+			s.c.emit(&ReceiptInEvent{ReceiptID: id})
+		}
 		if s.state == Disconnecting && id == s.leaving.receiptID {
 			s.receipts.confirm(id)
 			s.lose(ctx, nil)
@@ -369,7 +371,9 @@ func (s *session) setState(st State) {
 }
 
 func (s *session) status(status, detail string) {
-	s.c.emit(&ConnectionStatusEvent{Status: status, Detail: detail})
+	if s.c.emitting((*ConnectionStatusEvent)(nil)) {
+		s.c.emit(&ConnectionStatusEvent{Status: status, Detail: detail})
+	}
 	switch {
 	case !s.c.logs(LogVerbose): // a line nobody wants is not made
 	case detail != "":
