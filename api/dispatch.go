@@ -40,6 +40,16 @@ func (s *STOMP) onEngineEvent(e actors.Event) {
 	s.post(e)
 }
 
+// engineWants tells the engine which events onEngineEvent takes: those
+// with a handler, and the connection status while tracing, which notes
+// the broker dialed (noteDial).
+func (s *STOMP) engineWants(e actors.Event) bool {
+	if _, ok := e.(*actors.ConnectionStatusEvent); ok && s.tracer.Load() != nil {
+		return true
+	}
+	return s.wanted(e)
+}
+
 // post queues an event for its handler. Logs, message-out and receipt
 // events give way: they are dropped (and counted) once the queue is three
 // quarters full, so that state events always find room.

@@ -177,6 +177,7 @@ func (s *STOMP) engineLocked() (*actors.Conn, error) {
 		eng, err := actors.NewConn(s.cfg.engine, actors.ConnOptions{
 			Logger:    s.logger,
 			Sink:      s.onEngineEvent,
+			Wants:     s.engineWants,
 			LogFrames: s.cfg.logLevel >= 3,
 		})
 		if err != nil {
