@@ -96,6 +96,15 @@ func TestReceiptWaitersAnswerEachReceiptOnce(t *testing.T) {
 	}()
 	wg.Wait()
 	require.False(t, b.add("late", make(chan error, 1), time.Minute), "nothing is added after the end")
+	// The timer may still be answering what it took before the end.
+	waitFor(t, "every receipt to be answered", func() bool {
+		for _, r := range replies {
+			if len(r) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	for i, r := range replies {
 		require.Len(t, r, 1, "receipt %d answered once", i)
 		err := <-r
