@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stompactor/stompactor/frames"
 	"github.com/stretchr/testify/require"
 )
 
@@ -132,3 +133,24 @@ func TestReceiptWaitersAnswerEachReceiptOnce(t *testing.T) {
 }
 
 func errorIsEither(err, a, b error) bool { return errors.Is(err, a) || errors.Is(err, b) }
+
+// A receipt the writer registers after the connection ended (its frame
+// was taken just before lose answered the book) is answered at once as an
+// unknown outcome, and its token given back.
+func TestReceiptRegisteredAfterTheEnd(t *testing.T) {
+	slots := make(chan struct{}, 1)
+	st := &counters{}
+	l := &link{receiptSlots: slots, receipts: receiptWaiters{slots: slots, stats: st}, lost: make(chan struct{})}
+	l.end(ErrConnectionLost)
+	l.receipts.end(ErrConnectionLost)
+	w := &writer{l: l}
+	slots <- struct{}{} // taken by the writer before it encoded the frame
+	reply := make(chan error, 1)
+	m := &writeFrame{frame: frames.New(frames.CmdSend, "destination", "/q"), receipt: time.Second, reply: reply}
+	require.False(t, w.awaitReceipt(nil, m, "r-1-1"))
+	err := recv(t, reply, "the answer")
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorIs(t, err, ErrConnectionLost)
+	require.Empty(t, slots)
+	require.Zero(t, st.ReceiptsPending.Load())
+}

@@ -231,8 +231,9 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// come first.
 			m.taken.Store(true)
-			w.awaitReceipt(ctx, m, id)
-			w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
+			if w.awaitReceipt(ctx, m, id) {
+				w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
+			}
 		}
 		if w.c.logFrames.Load() {
 			w.c.log(LogDebug, "frame", "> "+m.frame.String())
@@ -258,20 +259,23 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 // awaitReceipt registers the receipt id of m, just encoded. A caller
 // waiting on its reply is answered through the link's book, which the
 // reader resolves directly; an outbox message's receipt goes to the
-// session's book, since the session settles the entry.
-func (w *writer) awaitReceipt(ctx actor.Context, m *writeFrame, id string) {
+// session's book, since the session settles the entry. It returns false
+// when the connection has ended already, after answering m.
+func (w *writer) awaitReceipt(ctx actor.Context, m *writeFrame, id string) bool {
 	if m.entry != nil {
 		ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
-		return
+		return true
 	}
-	if !w.l.receipts.add(id, m.reply, m.receipt) {
-		// The connection ended meanwhile: the frame is buffered, but
-		// its RECEIPT can no longer be heard.
-		<-w.l.receiptSlots
-		if m.reply != nil {
-			m.reply <- outcomeUnknown(w.l.lostErr())
-		}
+	if w.l.receipts.add(id, m.reply, m.receipt) {
+		return true
 	}
+	// The connection ended meanwhile: the frame is buffered, but its
+	// RECEIPT can no longer be heard.
+	<-w.l.receiptSlots
+	if m.reply != nil {
+		m.reply <- outcomeUnknown(w.l.lostErr())
+	}
+	return false
 }
 
 // refuse reports a frame the writer could not encode (a header the
