@@ -91,7 +91,9 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	st.lastWrite.Store(now)
 	s.conn = &countingConn{Conn: conn, st: st, total: &s.c.stats}
 	cfg := s.cfg
-	l := &link{gen: s.gen, version: frames.V10, credits: newTokens(cfg.MaxPendingWrites), receiptSlots: make(chan struct{}, cfg.MaxPendingReceipts), lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st,
+	slots := make(chan struct{}, cfg.MaxPendingReceipts)
+	l := &link{gen: s.gen, version: frames.V10, credits: newTokens(cfg.MaxPendingWrites), receiptSlots: slots, lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st,
+		receipts:     receiptWaiters{slots: slots, stats: &s.c.stats},
 		writeTimeout: cfg.WriteTimeout, maxTransferRate: cfg.MaxTransferRate, omitContentLength: cfg.OmitContentLength}
 	s.link = l
 	s.receipts.slots = l.receiptSlots

@@ -22,7 +22,11 @@ type link struct {
 	// before it writes a frame with a receipt header, the receipt book
 	// gives it back, so the limit is checked before anything is sent.
 	receiptSlots chan struct{}
-	lost         chan struct{} // closed when the connection ends
+	// receipts are the receipts callers wait for on a reply channel;
+	// the reader confirms them directly (receiptWaiters), and the
+	// session's lose answers what is left.
+	receipts receiptWaiters
+	lost     chan struct{} // closed when the connection ends
 	// writerDone is closed when the writer has stopped: no reply comes
 	// from it after that.
 	writerDone chan struct{}
@@ -56,8 +60,8 @@ func (l *link) lostErr() error {
 // frame written just before the end was written), else with the reason the
 // connection ended. It waits for the writer to stop, which follows the end
 // at once, or for ctx. A frame the writer took with a receipt header is
-// answered by the session (its RECEIPT, or ErrOutcomeUnknown), so for it
-// outcome waits for that answer.
+// answered by its receipt book (its RECEIPT, or ErrOutcomeUnknown), so for
+// it outcome waits for that answer.
 func (l *link) outcome(ctx context.Context, reply chan error, taken *atomic.Bool) error {
 	select {
 	case <-l.writerDone:

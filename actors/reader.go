@@ -417,6 +417,10 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			if handshake {
 				return runConnected
 			}
+		case frames.CmdReceipt:
+			if !r.receipt(&f) {
+				r.toSession(gen, f)
+			}
 		default:
 			r.toSession(gen, f)
 		}
@@ -428,6 +432,16 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 func (r *reader) toSession(gen uint64, f frames.Frame) {
 	r.handOn()
 	r.sys.Root.Send(r.session, &frameReceived{gen: gen, frame: &f})
+}
+
+// receipt answers a RECEIPT whose caller waits for it in the link's book
+// (receiptWaiters) here, with no hop through the session, after the
+// messages decoded before it. It returns false for a receipt id the book
+// does not hold, which the session handles (an outbox message, DISCONNECT,
+// or a RECEIPT for nothing).
+func (r *reader) receipt(f *frames.Frame) bool {
+	r.handOn()
+	return r.l.receipts.confirm(f.Header(frames.HdrReceiptID), r.c)
 }
 
 // deliver admits a MESSAGE to its subscription's queue, once it has room,

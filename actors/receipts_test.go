@@ -239,3 +239,163 @@ func TestReceiptLimitCheckedBeforeWriting(t *testing.T) {
 	answer <- recv(t, asked, "the next receipt request")
 	require.NoError(t, recv(t, last, "the last send"))
 }
+
+// tellingBroker is a broker that writes what the test says: each frame
+// with a receipt header is reported on asked, each string sent on say is
+// written as it is, and an empty one hangs up.
+func tellingBroker(t *testing.T) (*scriptedServer, chan *frames.Frame, chan string, chan string) {
+	asked := make(chan string, 64)
+	say := make(chan string, 64)
+	var once sync.Once
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		once.Do(func() {
+			go func() {
+				for s := range say {
+					if s == "" {
+						_ = p.conn.Close()
+						return
+					}
+					p.write(s)
+				}
+			}()
+		})
+		if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+			asked <- id
+		}
+		return true
+	})
+	t.Cleanup(func() { close(say) })
+	return srv, got, asked, say
+}
+
+// sendWithReceipt sends a SEND to dest with a receipt on its own
+// goroutine and returns where its outcome comes, once the broker has seen
+// it, and its receipt id.
+func sendWithReceipt(t *testing.T, c *Conn, asked chan string, dest string) (chan error, string) {
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", dest), 5*time.Second, true)
+	}()
+	return done, recv(t, asked, "the receipt request of the SEND to "+dest)
+}
+
+// An ERROR naming a receipt fails that frame with the server's error and
+// leaves the others waiting for their own RECEIPT.
+func TestReceiptErrorFailsOnlyTheFrameItNames(t *testing.T) {
+	srv, got, asked, say := tellingBroker(t)
+	c, rec := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	doneA, idA := sendWithReceipt(t, c, asked, "/a")
+	doneB, idB := sendWithReceipt(t, c, asked, "/b")
+	require.EqualValues(t, 2, c.Stats().ReceiptsPending)
+	say <- rawFrame("ERROR", "refused", "message", "no room", "receipt-id", idA)
+	err := recv(t, doneA, "A")
+	var se *Error
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "no room", se.Headers.Value("message"))
+	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	waitEvent[*ErrorEvent](t, rec, nil)
+	select {
+	case err := <-doneB:
+		t.Fatalf("B was answered (%v) by the ERROR naming A", err)
+	default:
+	}
+	require.EqualValues(t, 1, c.Stats().ReceiptsPending)
+	say <- rawFrame("RECEIPT", "", "receipt-id", idB)
+	require.NoError(t, recv(t, doneB, "B, by its own receipt"))
+	require.Zero(t, c.Stats().ReceiptsPending)
+	require.Zero(t, count(rec, func(e *ReceiptInEvent) bool { return e.ReceiptID == idA }), "no RECEIPT came for A")
+}
+
+// A broker that refuses a frame says so and hangs up: the frame the ERROR
+// names fails with the server's error, the others in flight with
+// ErrOutcomeUnknown, since the ERROR is read before the end.
+func TestReceiptErrorThenHangUp(t *testing.T) {
+	srv, got, asked, say := tellingBroker(t)
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	doneA, _ := sendWithReceipt(t, c, asked, "/a")
+	doneB, idB := sendWithReceipt(t, c, asked, "/b")
+	say <- rawFrame("ERROR", "refused", "message", "no room", "receipt-id", idB)
+	say <- ""
+	errA, errB := recv(t, doneA, "A"), recv(t, doneB, "B")
+	require.ErrorIs(t, errA, ErrOutcomeUnknown)
+	var se *Error
+	require.ErrorAs(t, errB, &se)
+	require.Equal(t, "no room", se.Headers.Value("message"))
+	require.NotErrorIs(t, errB, ErrOutcomeUnknown)
+	require.Zero(t, c.Stats().ReceiptsPending)
+}
+
+// A RECEIPT and the end of its connection race: the frame is confirmed
+// if the RECEIPT was read first, and its outcome is unknown otherwise;
+// never both, never a hang. A confirmation is reported by exactly one
+// ReceiptInEvent before the call returns, an unknown outcome by none.
+func TestReceiptRacesTheConnectionEnd(t *testing.T) {
+	c, rec := newTestClient(t, ConnOptions{})
+	var confirmed, unknown int
+	for i := range 25 {
+		asked := make(chan string, 1)
+		release := make(chan struct{})
+		srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+			if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+				asked <- id
+				<-release
+				p.write(rawFrame("RECEIPT", "", "receipt-id", id))
+			}
+			return true
+		})
+		connectTo(t, c, srv.addr(), ConnectConfig{})
+		expectFrame(t, got, frames.CmdConnect)
+		done, id := sendWithReceipt(t, c, asked, "/q")
+		close(release) // the RECEIPT goes out...
+		c.Interrupt()  // ...as the connection ends
+		err := recv(t, done, "the send")
+		in := count(rec, func(e *ReceiptInEvent) bool { return e.ReceiptID == id })
+		if err == nil {
+			confirmed++
+			require.Equal(t, 1, in, "round %d: a confirmed receipt is reported once", i)
+		} else {
+			unknown++
+			require.ErrorIs(t, err, ErrOutcomeUnknown, "round %d", i)
+			require.Zero(t, in, "round %d: a RECEIPT read after the end is reported", i)
+		}
+		require.Zero(t, c.Stats().ReceiptsPending, "round %d", i)
+	}
+	t.Logf("%d confirmed, %d outcome unknown", confirmed, unknown)
+}
+
+// Every RECEIPT is reported once, whichever book awaited it: the frames
+// callers wait for (confirmed by the reader) and DISCONNECT's (by the
+// session). Each ReceiptOutEvent comes before the ReceiptInEvent of its id.
+func TestReceiptEventsOncePerReceipt(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+	c, rec := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	for range 5 {
+		require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, true))
+	}
+	require.NoError(t, c.Begin(testCtx(t), "t1", 5*time.Second))
+	require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
+	out := map[string]int{}
+	ins := map[string]int{}
+	for i, e := range rec.all() {
+		switch e := e.(type) {
+		case *ReceiptOutEvent:
+			out[e.ReceiptID] = i
+		case *ReceiptInEvent:
+			ins[e.ReceiptID]++
+			if at, ok := out[e.ReceiptID]; ok {
+				require.Less(t, at, i, "ReceiptOutEvent of %s before its ReceiptInEvent", e.ReceiptID)
+			}
+		}
+	}
+	require.Len(t, ins, 7, "five SENDs, BEGIN and DISCONNECT: %v", ins)
+	for id, n := range ins {
+		require.Equal(t, 1, n, "RECEIPT %s reported once", id)
+	}
+	require.Zero(t, c.Stats().ReceiptsPending)
+}

@@ -254,10 +254,14 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 	case frames.CmdError:
 		se := serverError(f)
 		s.lastServerErr = se
-		if id, ok := f.Headers.Get(frames.HdrReceiptID); ok && s.receipts.fail(id, se) {
-			if s.state == Disconnecting && id == s.leaving.receiptID {
-				s.lose(ctx, se)
-				return
+		if id, ok := f.Headers.Get(frames.HdrReceiptID); ok {
+			if s.receipts.fail(id, se) {
+				if s.state == Disconnecting && id == s.leaving.receiptID {
+					s.lose(ctx, se)
+					return
+				}
+			} else if s.link != nil {
+				s.link.receipts.fail(id, se)
 			}
 		}
 		s.c.log(LogError, "info", se.Error())
@@ -307,6 +311,7 @@ func (s *session) lose(ctx actor.Context, err error) {
 	// End the link before closing the socket, so that whoever sees the
 	// socket fail (the writer, mid-flush) can tell the real reason.
 	var out *wqueue
+	ended := s.link
 	if s.link != nil {
 		out = s.link.out
 		s.link.end(lostErr)
@@ -341,6 +346,11 @@ func (s *session) lose(ctx actor.Context, err error) {
 	}
 	s.setState(Disconnected)
 	s.c.info.Store(nil)
+	if ended != nil {
+		// The receipts callers wait for are answered once the state
+		// says the connection ended: a caller told so may connect again.
+		ended.receipts.end(lostErr)
+	}
 	if s.connectWaiter != nil && !resilient {
 		cerr := err
 		if cerr == nil {

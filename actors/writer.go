@@ -229,10 +229,11 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		}
 		if m.receipt > 0 {
 			// Registered before the bytes leave, so the RECEIPT can never
-			// reach the session first.
+			// come first.
 			m.taken.Store(true)
-			ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
-			w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
+			if w.awaitReceipt(ctx, m, id) {
+				w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
+			}
 		}
 		if w.c.logFrames.Load() {
 			w.c.log(LogDebug, "frame", "> "+m.frame.String())
@@ -253,6 +254,28 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		return
 	}
 	w.requestFlush(ctx)
+}
+
+// awaitReceipt registers the receipt id of m, just encoded. A caller
+// waiting on its reply is answered through the link's book, which the
+// reader resolves directly; an outbox message's receipt goes to the
+// session's book, since the session settles the entry. It returns false
+// when the connection has ended already, after answering m.
+func (w *writer) awaitReceipt(ctx actor.Context, m *writeFrame, id string) bool {
+	if m.entry != nil {
+		ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
+		return true
+	}
+	if w.l.receipts.add(id, m.reply, m.receipt) {
+		return true
+	}
+	// The connection ended meanwhile: the frame is buffered, but its
+	// RECEIPT can no longer be heard.
+	<-w.l.receiptSlots
+	if m.reply != nil {
+		m.reply <- outcomeUnknown(w.l.lostErr())
+	}
+	return false
 }
 
 // refuse reports a frame the writer could not encode (a header the

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stompactor/stompactor/frames"
 	"github.com/stompactor/stompactor/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -83,4 +84,19 @@ func TestSendRefusedByRabbitMQIsNotConfirmed(t *testing.T) {
 		require.True(t, errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, ErrServer), "try %d: got %v", try, err)
 		s.Close()
 	}
+}
+
+// A connection that drops where a send's RECEIPT was coming leaves the
+// send's outcome unknown, and nothing awaited: the broker may have taken
+// the message. The client connects again and its next send is confirmed.
+func TestSendReceiptOutcomeUnknownWhenTheConnectionDrops(t *testing.T) {
+	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "drop before the receipt", Kind: sim.DropConn, OnCommand: frames.CmdReceipt, Conn: 1}}))
+	s := connectTo(t, b, "1.2", WithRequestReceipts(true), WithTimeout(wait))
+	err := s.SendMessage("/queue/unknown", "taken or not")
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.Zero(t, s.Stats().ReceiptsPending)
+	h, p := hostPort(t, b.Addr())
+	require.NoError(t, s.Connect(h, p))
+	require.NoError(t, s.SendMessage("/queue/unknown", "confirmed"))
+	require.Zero(t, s.Stats().ReceiptsPending)
 }

@@ -77,6 +77,16 @@ func publishAll(b *testing.B, pub *api.STOMP, prefix string) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
 }
 
+// BenchmarkPublishReceipt measures SendData of 100-byte messages with
+// RequestReceipts on: each call returns once the broker's RECEIPT for its
+// own message came, one message in flight, so the rate is the round trip.
+// Unlike at-least-once sync, no outbox keeps the messages.
+func BenchmarkPublishReceipt(b *testing.B) {
+	host, port := target(b)
+	pub := connect(b, host, port, api.WithRequestReceipts(true))
+	publishAll(b, pub, "/topic/bench-receipt-")
+}
+
 // BenchmarkPublishConsume publishes b.N 100-byte messages on one
 // connection and consumes them on another; it reports end-to-end msg/s and
 // the publish-to-handler latency percentiles.

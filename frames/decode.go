@@ -11,6 +11,11 @@ import (
 
 const defaultBufSize = 64 << 10
 
+// streamBufSize is the buffer of a decoder whose reads keep filling
+// defaultBufSize (one of grownPools' classes): a socket with more than
+// that waiting is a stream, and larger reads cost it fewer system calls.
+const streamBufSize = 4 * defaultBufSize
+
 // idleSize is the buffer a decoder reads into while no frame is under way.
 // Between frames the decoder gives its large buffer back to a pool shared
 // by every decoder, so a connection that waits for traffic holds only this
@@ -671,7 +676,13 @@ func (d *Decoder) fill(want int) error {
 		// move to a large buffer rather than compact within 512 bytes,
 		// which would read a firehose a few hundred bytes at a time.
 		idle := d.lent == nil && len(d.buf) <= idleSize && d.size0 > len(d.buf)
-		if d.start > 0 && !idle {
+		if d.start > 0 && !idle && d.filled && d.lent != nil && len(d.buf) == defaultBufSize {
+			// The last read filled the buffer and a frame still runs
+			// past it: a stream. Read on into a buffer of streamBufSize,
+			// so a firehose costs a quarter of the reads, and keep it
+			// while the stream lasts (decode).
+			d.borrow(streamBufSize)
+		} else if d.start > 0 && !idle {
 			n := copy(d.buf, d.buf[d.start:d.end])
 			d.pos -= d.start
 			d.end = n

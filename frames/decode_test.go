@@ -1240,3 +1240,46 @@ func TestDecoderResetStartsOver(t *testing.T) {
 	_, err = d.Decode()
 	require.ErrorIs(t, err, io.EOF)
 }
+
+// countingReads counts the Read calls made of r.
+type countingReads struct {
+	r     io.Reader
+	calls int
+}
+
+func (c *countingReads) Read(p []byte) (int, error) {
+	c.calls++
+	return c.r.Read(p)
+}
+
+func TestAStreamReadsIntoTheStreamBuffer(t *testing.T) {
+	frame := []byte("MESSAGE\ndestination:/queue/a\nmessage-id:1\nsubscription:0\ncontent-length:100\n\n" + strings.Repeat("x", 100) + "\x00")
+	const n = 20000 // about 2.8 MB
+	decodeAll := func(r io.Reader) *Decoder {
+		d := NewDecoder(r, V12, Limits{})
+		for range n {
+			f, err := d.DecodeOwned()
+			require.NoError(t, err)
+			require.Equal(t, CmdMessage, f.Command)
+			require.Len(t, f.Body, 100)
+		}
+		return d
+	}
+
+	// A socket that always has more than the buffer holds: after the
+	// first full buffer the decoder reads streamBufSize at a time.
+	total := n * len(frame)
+	busy := &countingReads{r: bytes.NewReader(bytes.Repeat(frame, n))}
+	d := decodeAll(busy)
+	assert.Equal(t, streamBufSize, len(d.buf), "the buffer a stream reads into")
+	// The idle buffer's read and the first large buffer's come first.
+	assert.LessOrEqual(t, busy.calls, total/(streamBufSize-len(frame))+3, "one read per stream buffer")
+
+	// A socket that holds one frame at a time never looks like a stream.
+	quiet := decodeAll(&oneFrameReader{frame: frame})
+	assert.LessOrEqual(t, len(quiet.buf), defaultBufSize, "the buffer of one frame at a time")
+
+	// Going idle gives the stream buffer back.
+	d.Release()
+	assert.True(t, d.buf == nil && d.lent == nil, "the decoder keeps no buffer once released")
+}

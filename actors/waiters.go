@@ -1,0 +1,174 @@
+package actors
+
+import (
+	"sync"
+	"time"
+)
+
+// receiptWaiters holds the receipts of one connection that a caller waits
+// for on a reply channel: a SEND, SUBSCRIBE, UNSUBSCRIBE, ACK or
+// transaction frame sent with a receipt, and no outbox entry behind it.
+// It belongs to the link, so that a RECEIPT reaches its caller without
+// the session's mailbox: the writer adds a receipt before the frame's
+// bytes leave, the reader confirms it as the RECEIPT is decoded, the
+// session fails it when an ERROR names it, its own timer fails it at its
+// deadline, and the session's lose answers what is left (end). Those are
+// several goroutines, so a mutex guards it; nothing blocks under it.
+//
+// The session's receiptBook keeps the receipts it must act on itself:
+// outbox messages and DISCONNECT. Both books take their ids from the
+// writer's sequence (and DISCONNECT's from its generation), so an id is
+// never in both.
+type receiptWaiters struct {
+	mu     sync.Mutex
+	byID   map[string]receiptWaiter
+	closed bool // the connection ended: every receipt was answered
+	// The timer is armed at due, the earliest deadline when it was
+	// armed, and left running when receipts are answered before it: it
+	// then finds nothing to fail and stops, and the book gives its map
+	// back. A connection with one receipt in flight so arms it once per
+	// deadline, not once per message.
+	timer *time.Timer
+	due   time.Time
+	slots chan struct{} // the link's receipt tokens, given back on answer
+	stats *counters
+}
+
+type receiptWaiter struct {
+	reply    chan error // buffered; answered once
+	deadline time.Time
+}
+
+// add registers receipt id, which holds a token of slots, for reply
+// (which may be nil), failing at timeout. The writer calls it before the
+// frame's bytes leave, so no RECEIPT can come first. It returns false,
+// registering nothing, once the connection has ended.
+func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	if b.byID == nil {
+		b.byID = make(map[string]receiptWaiter, 1)
+	}
+	b.byID[id] = receiptWaiter{reply: reply, deadline: deadline}
+	b.stats.ReceiptsPending.Add(1)
+	if b.due.IsZero() || deadline.Before(b.due) {
+		b.due = deadline
+		if b.timer == nil {
+			b.timer = time.AfterFunc(timeout, b.expire)
+		} else {
+			b.timer.Reset(timeout)
+		}
+	}
+	return true
+}
+
+// confirm answers receipt id, and only it, as confirmed, first reporting
+// its RECEIPT to c's sink; it returns false when nobody awaits id here.
+// The event goes out under the lock, so it precedes whatever the end of
+// the connection reports (the sink does not block).
+func (b *receiptWaiters) confirm(id string, c *Conn) bool {
+	b.mu.Lock()
+	w, ok := b.byID[id]
+	if ok {
+		delete(b.byID, id)
+		c.emit(&ReceiptInEvent{ReceiptID: id})
+	}
+	b.mu.Unlock()
+	if ok {
+		b.answer(w, nil)
+	}
+	return ok
+}
+
+// fail answers receipt id with err (an ERROR frame naming it); it returns
+// false when nobody awaits id here.
+func (b *receiptWaiters) fail(id string, err error) bool {
+	b.mu.Lock()
+	w, ok := b.byID[id]
+	if ok {
+		delete(b.byID, id)
+	}
+	b.mu.Unlock()
+	if ok {
+		b.answer(w, err)
+	}
+	return ok
+}
+
+// answer gives w's token back and tells its caller err (nil: confirmed).
+func (b *receiptWaiters) answer(w receiptWaiter, err error) {
+	b.giveSlot()
+	b.stats.ReceiptsPending.Add(-1)
+	if w.reply != nil {
+		w.reply <- err
+	}
+}
+
+func (b *receiptWaiters) giveSlot() {
+	select {
+	case <-b.slots:
+	default:
+	}
+}
+
+// expire runs on the timer: it fails every receipt past its deadline
+// with ErrReceiptTimeout and arms the timer for the next deadline. With
+// no receipt left, the book gives its map back.
+func (b *receiptWaiters) expire() {
+	var late []receiptWaiter
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	var next time.Time
+	for id, w := range b.byID {
+		if !now.Before(w.deadline) {
+			late = append(late, w)
+			delete(b.byID, id)
+		} else if next.IsZero() || w.deadline.Before(next) {
+			next = w.deadline
+		}
+	}
+	b.due = next
+	if next.IsZero() {
+		b.byID = nil
+	} else {
+		b.timer.Reset(next.Sub(now))
+	}
+	b.mu.Unlock()
+	for _, w := range late {
+		b.answer(w, ErrReceiptTimeout)
+	}
+}
+
+// end answers every receipt with err, which says the connection ended
+// before the broker answered: the frames may or may not have taken
+// effect, their outcome is unknown. Receipts added after it are answered
+// nowhere (add).
+func (b *receiptWaiters) end(err error) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.closed = true
+	left := b.byID
+	b.byID = nil
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	b.mu.Unlock()
+	if len(left) == 0 {
+		return
+	}
+	unknown := outcomeUnknown(err)
+	for _, w := range left {
+		b.answer(w, unknown)
+	}
+}
