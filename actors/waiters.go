@@ -75,7 +75,9 @@ func (b *receiptWaiters) confirm(id string, c *Conn) bool {
 	w, ok := b.byID[id]
 	if ok {
 		delete(b.byID, id)
-		c.emit(&ReceiptInEvent{ReceiptID: id})
+		if c.emitting((*ReceiptInEvent)(nil)) {
+			c.emit(&ReceiptInEvent{ReceiptID: id})
+		}
 	}
 	b.mu.Unlock()
 	if ok {
