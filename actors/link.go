@@ -16,7 +16,6 @@ import (
 type link struct {
 	gen     uint64
 	out     *wqueue // the writer's buffer, where plain frames are encoded directly
-	version frames.Version
 	credits *tokens // a token per frame in the outgoing queue
 	// receiptSlots holds a token per receipt awaited: the writer takes one
 	// before it writes a frame with a receipt header, the receipt book
@@ -31,14 +30,17 @@ type link struct {
 	// from it after that.
 	writerDone chan struct{}
 	once       sync.Once
-	err        atomic.Pointer[error]
-	stats      *connStats
+	// Two one-byte fields in the padding once leaves: the version, and
+	// a writer's setting like those below.
+	version           frames.Version
+	omitContentLength bool
+	err               atomic.Pointer[error]
+	stats             *connStats
 
 	// The writer's settings, copied from the ConnectConfig the link was
 	// made with (the next Connect may change the session's).
-	writeTimeout      time.Duration
-	maxTransferRate   int
-	omitContentLength bool
+	writeTimeout    time.Duration
+	maxTransferRate int
 }
 
 func (l *link) end(err error) {
