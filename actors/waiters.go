@@ -20,9 +20,15 @@ import (
 // writer's sequence (and DISCONNECT's from its generation), so an id is
 // never in both.
 type receiptWaiters struct {
-	mu     sync.Mutex
-	byID   map[string]receiptWaiter
-	closed bool // the connection ended: every receipt was answered
+	mu sync.Mutex
+	// A receipt added while none is awaited waits in first (the usual
+	// case, one receipt at a time, so needs no map); byID holds the
+	// receipts added while another was awaited.
+	first    receiptWaiter
+	firstID  string
+	hasFirst bool
+	closed   bool // the connection ended: every receipt was answered
+	byID     map[string]receiptWaiter
 	// The timer is armed at due, the earliest deadline when it was
 	// armed, and left running when receipts are answered before it: it
 	// then finds nothing to fail and stops, and the book gives its map
@@ -50,10 +56,16 @@ func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration)
 	if b.closed {
 		return false
 	}
-	if b.byID == nil {
-		b.byID = make(map[string]receiptWaiter, 1)
+	w := receiptWaiter{reply: reply, deadline: deadline}
+	switch {
+	case !b.hasFirst && len(b.byID) == 0, b.hasFirst && b.firstID == id:
+		b.first, b.firstID, b.hasFirst = w, id, true
+	default:
+		if b.byID == nil {
+			b.byID = make(map[string]receiptWaiter, 1)
+		}
+		b.byID[id] = w
 	}
-	b.byID[id] = receiptWaiter{reply: reply, deadline: deadline}
 	b.stats.ReceiptsPending.Add(1)
 	if b.due.IsZero() || deadline.Before(b.due) {
 		b.due = deadline
@@ -72,9 +84,8 @@ func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration)
 // the connection reports (the sink does not block).
 func (b *receiptWaiters) confirm(id string, c *Conn) bool {
 	b.mu.Lock()
-	w, ok := b.byID[id]
+	w, ok := b.takeLocked(id)
 	if ok {
-		delete(b.byID, id)
 		if c.emitting((*ReceiptInEvent)(nil)) {
 			c.emit(&ReceiptInEvent{ReceiptID: id})
 		}
@@ -90,15 +101,27 @@ func (b *receiptWaiters) confirm(id string, c *Conn) bool {
 // false when nobody awaits id here.
 func (b *receiptWaiters) fail(id string, err error) bool {
 	b.mu.Lock()
-	w, ok := b.byID[id]
-	if ok {
-		delete(b.byID, id)
-	}
+	w, ok := b.takeLocked(id)
 	b.mu.Unlock()
 	if ok {
 		b.answer(w, err)
 	}
 	return ok
+}
+
+// takeLocked removes receipt id from the book and returns it; b.mu is
+// held.
+func (b *receiptWaiters) takeLocked(id string) (receiptWaiter, bool) {
+	if b.hasFirst && b.firstID == id {
+		w := b.first
+		b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
+		return w, true
+	}
+	w, ok := b.byID[id]
+	if ok {
+		delete(b.byID, id)
+	}
+	return w, ok
 }
 
 // answer gives w's token back and tells its caller err (nil: confirmed).
@@ -129,6 +152,14 @@ func (b *receiptWaiters) expire() {
 	}
 	now := time.Now()
 	var next time.Time
+	if b.hasFirst {
+		if !now.Before(b.first.deadline) {
+			late = append(late, b.first)
+			b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
+		} else {
+			next = b.first.deadline
+		}
+	}
 	for id, w := range b.byID {
 		if !now.Before(w.deadline) {
 			late = append(late, w)
@@ -162,14 +193,19 @@ func (b *receiptWaiters) end(err error) {
 	b.closed = true
 	left := b.byID
 	b.byID = nil
+	first, hasFirst := b.first, b.hasFirst
+	b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
 	if b.timer != nil {
 		b.timer.Stop()
 	}
 	b.mu.Unlock()
-	if len(left) == 0 {
+	if len(left) == 0 && !hasFirst {
 		return
 	}
 	unknown := outcomeUnknown(err)
+	if hasFirst {
+		b.answer(first, unknown)
+	}
 	for _, w := range left {
 		b.answer(w, unknown)
 	}

@@ -154,3 +154,29 @@ func TestReceiptRegisteredAfterTheEnd(t *testing.T) {
 	require.Empty(t, slots)
 	require.Zero(t, st.ReceiptsPending.Load())
 }
+
+// One receipt at a time (a SUBSCRIBE's, or each of a stream of sends
+// that wait for their RECEIPT) needs no map; a second awaited at once
+// gets one, and both are answered, in whatever order.
+func TestReceiptWaitersOneAtATimeNeedNoMap(t *testing.T) {
+	b, st := newWaiters(3)
+	c := &Conn{}
+	for i := range 3 {
+		reply := make(chan error, 1)
+		id := "r-" + strconv.Itoa(i)
+		require.True(t, b.add(id, reply, time.Minute))
+		require.True(t, mapReleased(b), "a map for one receipt")
+		require.True(t, b.confirm(id, c))
+		require.NoError(t, recv(t, reply, "the receipt"))
+	}
+	a, z := make(chan error, 1), make(chan error, 1)
+	require.True(t, b.add("a", a, time.Minute))
+	require.True(t, b.add("z", z, time.Minute))
+	require.False(t, mapReleased(b), "the second receipt waits in the map")
+	require.True(t, b.fail("z", errors.New("refused")))
+	require.EqualError(t, recv(t, z, "the failed receipt"), "refused")
+	require.True(t, b.confirm("a", c))
+	require.NoError(t, recv(t, a, "the first receipt"))
+	require.Zero(t, st.ReceiptsPending.Load())
+	b.end(ErrConnectionLost)
+}
