@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,30 +45,33 @@ func (s *session) startAttempt(ctx actor.Context) {
 	s.receipts.answered = s.entryAnswered
 	s.status("dialing", s.curAddr)
 
-	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	dial, addr, creds := s.cfg.Dial, s.curAddr, s.cfg.Credentials
-	att := &dialAttempt{cancel: cancel, login: s.cfg.Login, passcode: s.cfg.Passcode}
+	// The attempt is the context the dial runs under (see dialAttempt).
+	att := &dialAttempt{deadline: time.Now().Add(s.cfg.ConnectTimeout), login: s.cfg.Login, passcode: s.cfg.Passcode}
 	s.dialing = att
 	s.c.wg.Add(1)
 	go func() {
 		defer s.c.wg.Done()
-		defer cancel()
+		defer att.end(context.Canceled)
 		if creds != nil {
-			login, passcode, err := creds(dctx, addr)
+			login, passcode, err := creds(att, addr)
 			if err != nil {
 				sys.Root.Send(self, &dialed{gen: gen, att: att, err: &credentialsError{err: err}})
 				return
 			}
 			att.login, att.passcode = login, passcode
 		}
-		conn, err := dial(dctx, "tcp", addr)
+		conn, err := dial(att, "tcp", addr)
 		if err == nil && !att.offer(conn) {
 			return // abandoned, and conn closed
 		}
 		sys.Root.Send(self, &dialed{gen: gen, att: att, err: err})
 	}()
-	s.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() { sys.Root.Send(self, &connectTimedOut{gen: gen}) })
+	s.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
+		sys.Root.Send(self, &connectTimedOut{gen: gen})
+		att.end(context.DeadlineExceeded) // a dial still running ends
+	})
 }
 
 func (s *session) dialed(ctx actor.Context, m *dialed) {
@@ -259,14 +263,97 @@ func negotiate(ours, theirs time.Duration) time.Duration {
 // the session gave up on the attempt first (Close, Interrupt, a timeout):
 // the dialed message may reach a session that has already stopped, and
 // then nobody else would close the socket.
+//
+// It is also the context.Context the dial (and the Credentials callback)
+// runs under: its deadline is the connect timeout's, and it ends (end)
+// when the dial returns, when the session abandons the attempt, or when
+// the connect timer fires. A context of the context package would bring a
+// timer of its own beside the connect timer, and a map for the child the
+// dialer hangs on it; this one has an AfterFunc method, which
+// context.AfterFunc and derived contexts use instead of either.
 type dialAttempt struct {
 	mu        sync.Mutex
 	conn      net.Conn
-	cancel    context.CancelFunc
 	abandoned bool
 	// The attempt's credentials: the configured ones, or the Credentials
 	// callback's, written before the dialed message is sent.
 	login, passcode string
+
+	deadline time.Time
+	err      error         // why the attempt's context ended; nil while it runs
+	done     chan struct{} // made by the first Done
+	after    []*func()     // AfterFunc's functions, run when it ends
+}
+
+func (a *dialAttempt) Deadline() (time.Time, bool) { return a.deadline, true }
+
+func (a *dialAttempt) Value(any) any { return nil }
+
+func (a *dialAttempt) Err() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+func (a *dialAttempt) Done() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.done == nil {
+		a.done = make(chan struct{})
+		if a.err != nil {
+			close(a.done)
+		}
+	}
+	return a.done
+}
+
+// AfterFunc arranges for f to run on a goroutine of its own once the
+// attempt's context ends, as context.AfterFunc does; stop cancels that
+// and reports whether it did.
+func (a *dialAttempt) AfterFunc(f func()) (stop func() bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		go f()
+		return func() bool { return false }
+	}
+	fp := &f
+	a.after = append(a.after, fp)
+	return func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		for i, g := range a.after {
+			if g == fp {
+				a.after = slices.Delete(a.after, i, i+1)
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// end ends the attempt's context with err (the first end counts); one
+// that ends it at or past its deadline (the session abandoning it for the
+// connect timeout, say) ends it as timed out.
+func (a *dialAttempt) end(err error) {
+	if err == context.Canceled && !time.Now().Before(a.deadline) {
+		err = context.DeadlineExceeded
+	}
+	a.mu.Lock()
+	if a.err != nil {
+		a.mu.Unlock()
+		return
+	}
+	a.err = err
+	if a.done != nil {
+		close(a.done)
+	}
+	after := a.after
+	a.after = nil
+	a.mu.Unlock()
+	for _, f := range after {
+		go (*f)()
+	}
 }
 
 // credentialsError is a failure of the Credentials callback.
@@ -303,7 +390,7 @@ func (a *dialAttempt) take() net.Conn {
 // abandon stops the dial, closes a connection not yet taken and refuses
 // later offers.
 func (a *dialAttempt) abandon() {
-	a.cancel()
+	a.end(context.Canceled)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.abandoned = true
