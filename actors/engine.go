@@ -114,7 +114,11 @@ func NewEngine(opts EngineOptions) *Engine {
 func (e *Engine) spawn(a owned) *actor.PID {
 	e.spawnMu.Lock()
 	defer e.spawnMu.Unlock()
-	e.spawning = guarded{a}
+	if sg, ok := a.(selfGuarded); ok {
+		e.spawning = sg
+	} else {
+		e.spawning = guarded{a}
+	}
 	e.spawned++
 	pid, err := e.root.SpawnNamed(e.props, actorName(e.spawned))
 	e.spawning = nil
@@ -277,12 +281,33 @@ type failer interface {
 //
 // It wraps the actor rather than being a receiver middleware: protoactor
 // gives every actor with a middleware chain a context extension record
-// (about 200 bytes), and wraps each message in an envelope.
+// (about 200 bytes), and wraps each message in an envelope. The actors
+// that live as long as their connection guard themselves (selfGuarded),
+// so that they are not boxed into a guarded value each.
 type guarded struct{ a owned }
 
-func (g guarded) Receive(ctx actor.Context) {
+func (g guarded) Receive(ctx actor.Context) { guard(ctx, g.a, g.a.Receive) }
+
+// selfGuarded is an actor whose Receive runs its receive through guard;
+// it is spawned as it is.
+type selfGuarded interface {
+	owned
+	receive(ctx actor.Context)
+}
+
+// The connection's long-lived actors.
+var (
+	_ selfGuarded = (*session)(nil)
+	_ selfGuarded = (*reader)(nil)
+	_ selfGuarded = (*subscription)(nil)
+	_ selfGuarded = (*heartbeat)(nil)
+	_ selfGuarded = (*transactions)(nil)
+)
+
+// guard runs receive, a's, as guarded describes.
+func guard(ctx actor.Context, a owned, receive func(actor.Context)) {
 	if _, ok := ctx.Message().(*actor.Stopped); ok {
-		defer g.a.owner().live.Done()
+		defer a.owner().live.Done()
 	}
 	defer func() {
 		r := recover()
@@ -290,11 +315,11 @@ func (g guarded) Receive(ctx actor.Context) {
 			return
 		}
 		err := fmt.Errorf("stomp: internal panic handling %T: %s", ctx.Message(), panicString(r))
-		if f, ok := g.a.(failer); ok {
+		if f, ok := a.(failer); ok {
 			f.failed(ctx, err, string(debug.Stack()))
 		}
 	}()
-	g.a.Receive(ctx)
+	receive(ctx)
 }
 
 func panicString(r any) string {

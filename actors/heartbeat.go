@@ -21,7 +21,9 @@ type heartbeat struct {
 	sendTimer, chkTimer *time.Timer
 }
 
-func (h *heartbeat) Receive(ctx actor.Context) {
+func (h *heartbeat) Receive(ctx actor.Context) { guard(ctx, h, h.receive) }
+
+func (h *heartbeat) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		if h.out > 0 {

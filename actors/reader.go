@@ -265,7 +265,9 @@ func (h handingOn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (r *reader) Receive(ctx actor.Context) {
+func (r *reader) Receive(ctx actor.Context) { guard(ctx, r, r.receive) }
+
+func (r *reader) receive(ctx actor.Context) {
 	switch ctx.Message().(type) {
 	case *actor.Started:
 		r.c.wg.Add(1)

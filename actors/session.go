@@ -62,7 +62,9 @@ type subEntry struct {
 	route *route
 }
 
-func (s *session) Receive(ctx actor.Context) {
+func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
+
+func (s *session) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Stopping:
 		// An actor still runs user messages while its children stop; a

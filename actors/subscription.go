@@ -22,7 +22,9 @@ type subscription struct {
 	failures deliveries // failed deliveries by message (poison.go)
 }
 
-func (s *subscription) Receive(ctx actor.Context) {
+func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
+
+func (s *subscription) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *messagesDelivered:
 		for i := range m.msgs {

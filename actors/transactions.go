@@ -19,7 +19,9 @@ type transactions struct {
 	open map[string]bool
 }
 
-func (t *transactions) Receive(ctx actor.Context) {
+func (t *transactions) Receive(ctx actor.Context) { guard(ctx, t, t.receive) }
+
+func (t *transactions) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *linkChanged:
 		t.l = m.link
