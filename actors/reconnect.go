@@ -16,17 +16,19 @@ import (
 // probably a poison message.
 
 // retrying is the session's state between attempts.
+// (Its counts are int32 and its flags sit beside them, so that the
+// session fits the 256-byte size class.)
 type retrying struct {
 	active     bool        // the connection was lost, or Connect failed, and is being restored
 	reported   bool        // the quick deaths were reported (below)
-	attempt    int         // attempts since the last stable connection
-	nextServer int         // index into Addr+Failover of the next attempt
+	attempt    int32       // attempts since the last stable connection
+	nextServer int32       // index into Addr+Failover of the next attempt
 	timer      *time.Timer // the wait before the next attempt
 	upSince    time.Time   // when the current connection got CONNECTED
 	// Quick deaths: connections that ended within StableAfter, in a row,
 	// with the same error; reported once.
+	quickDeaths int32
 	quickErr    string
-	quickDeaths int
 }
 
 // quickDeathsReported is how many connections in a row must end the same
@@ -69,7 +71,7 @@ func (s *session) lostWhileUp(err error) {
 	}
 	if r.quickDeaths >= quickDeathsReported && !r.reported {
 		r.reported = true
-		perr := &poisonError{times: r.quickDeaths, within: s.cfg.Reconnect.StableAfter, cause: err}
+		perr := &poisonError{times: int(r.quickDeaths), within: s.cfg.Reconnect.StableAfter, cause: err}
 		s.c.log(LogError, "info", perr.Error())
 		s.c.emit(&ErrorEvent{Err: perr})
 	}
@@ -80,7 +82,7 @@ func (s *session) lostWhileUp(err error) {
 func (s *session) scheduleReconnect(ctx actor.Context, cause error) {
 	p := s.cfg.Reconnect
 	r := &s.retry
-	if p.MaxAttempts > 0 && r.attempt >= p.MaxAttempts {
+	if p.MaxAttempts > 0 && int(r.attempt) >= p.MaxAttempts {
 		s.giveUp(ctx, cause)
 		return
 	}
@@ -92,12 +94,12 @@ func (s *session) scheduleReconnect(ctx actor.Context, cause error) {
 	}
 	r.attempt++
 	s.setState(Connecting)
-	wait := p.delay(r.attempt)
+	wait := p.delay(int(r.attempt))
 	what := "reconnecting"
 	if s.connectWaiter != nil {
 		what = "retrying"
 	}
-	s.status(what, "attempt "+strconv.Itoa(r.attempt)+" in "+wait.Round(time.Millisecond).String()+" after: "+cause.Error())
+	s.status(what, "attempt "+strconv.Itoa(int(r.attempt))+" in "+wait.Round(time.Millisecond).String()+" after: "+cause.Error())
 	self, sys, gen := ctx.Self(), ctx.ActorSystem(), s.gen
 	r.timer = time.AfterFunc(wait, func() { sys.Root.Send(self, &reconnectTick{gen: gen}) })
 }
@@ -110,7 +112,7 @@ func (s *session) reconnect(ctx actor.Context, m *reconnectTick) {
 		return
 	}
 	r.timer = nil
-	s.curAddr = s.server(r.nextServer)
+	s.curAddr = s.server(int(r.nextServer))
 	r.nextServer++
 	s.gen++
 	s.startAttempt(ctx)
@@ -140,7 +142,7 @@ func (s *session) restored(ctx actor.Context) {
 // giveUp ends the retrying: a waiting Connect fails, the subscriptions end.
 func (s *session) giveUp(ctx actor.Context, cause error) {
 	s.endSubscriptions(ctx)
-	attempts := s.retry.attempt
+	attempts := int(s.retry.attempt)
 	s.retry = retrying{}
 	s.setState(Disconnected)
 	err := &reconnectError{attempts: attempts, first: s.connectWaiter != nil, cause: cause}
