@@ -410,9 +410,13 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 		}
 		queued = done
 	}
+	var posted time.Time
 	if !queued {
 		if !owned && wf.frame != nil {
 			wf.frame = keep(wf.frame)
+		}
+		if wait && wf.receipt > 0 {
+			posted = time.Now()
 		}
 		l.out.post(wf)
 	}
@@ -425,8 +429,25 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 	case <-l.lost:
 		return l.outcome(ctx, wf.reply, &wf.taken)
 	case <-ctx.Done():
-		return ctxErr(ctx)
+		return receiptOrCtxErr(ctx, wf, posted)
 	}
+}
+
+// receiptOrCtxErr is the answer of a caller whose context ended while it
+// waited: its frame's own answer if that came meanwhile, ErrReceiptTimeout
+// if the frame was written and its receipt deadline (which callers set
+// short of their context's) has passed, since a loaded machine may run the
+// deadline's timer after the context's, or else the context's error.
+func receiptOrCtxErr(ctx context.Context, wf *writeFrame, posted time.Time) error {
+	select {
+	case err := <-wf.reply:
+		return err
+	default:
+	}
+	if !posted.IsZero() && wf.taken.Load() && time.Since(posted) >= wf.receipt {
+		return ErrReceiptTimeout
+	}
+	return ctxErr(ctx)
 }
 
 // Subscribe registers a subscription and sends SUBSCRIBE. It returns the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stompactor/stompactor/frames"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -398,4 +399,33 @@ func TestReceiptEventsOncePerReceipt(t *testing.T) {
 		require.Equal(t, 1, n, "RECEIPT %s reported once", id)
 	}
 	require.Zero(t, c.Stats().ReceiptsPending)
+}
+
+// A caller whose context ends while it waits for a RECEIPT hears
+// ErrReceiptTimeout once the receipt's own deadline (set short of the
+// context's) has passed, even when the deadline's timer has not run yet, as
+// on a loaded machine; its frame's answer when that came meanwhile; and the
+// context's error otherwise.
+func TestAnEndedWaitPrefersTheReceiptsOwnAnswer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	written := func(receipt time.Duration) *writeFrame {
+		wf := &writeFrame{receipt: receipt, reply: make(chan error, 1)}
+		wf.taken.Store(true)
+		return wf
+	}
+
+	wf := written(100 * time.Millisecond)
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, wf, time.Now().Add(-time.Second)), ErrReceiptTimeout, "deadline passed")
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, wf, time.Now()), context.Canceled, "deadline still ahead")
+
+	wf.taken.Store(false)
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, wf, time.Now().Add(-time.Second)), context.Canceled, "never written")
+
+	wf = written(100 * time.Millisecond)
+	wf.reply <- nil
+	assert.NoError(t, receiptOrCtxErr(ctx, wf, time.Now()), "the RECEIPT came meanwhile")
+
+	wf = written(0)
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, wf, time.Time{}), context.Canceled, "no receipt asked for")
 }
