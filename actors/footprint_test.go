@@ -16,4 +16,8 @@ import (
 func TestIdleConnectionObjectsFitTheirSizeClasses(t *testing.T) {
 	require.LessOrEqual(t, unsafe.Sizeof(session{}), uintptr(256), "session")
 	require.LessOrEqual(t, unsafe.Sizeof(Conn{}), uintptr(288), "Conn")
+	// Three mailboxes (session, reader, subscription) and a route per
+	// idle subscribed connection.
+	require.LessOrEqual(t, unsafe.Sizeof(mailbox{}), uintptr(112), "mailbox")
+	require.LessOrEqual(t, unsafe.Sizeof(route{}), uintptr(128), "route")
 }

@@ -130,10 +130,12 @@ func (m *mailbox) run() {
 }
 
 // ring is a FIFO of messages that grows by doubling and, once empty, gives
-// back any room beyond its first few slots.
+// back any room beyond its first few slots. Its positions are 32-bit, which
+// puts the mailbox in the 112-byte size class (a mailbox holds at most the
+// messages its senders' bounds let through).
 type ring struct {
 	buf     []any
-	head, n int
+	head, n int32
 }
 
 // keptSlots is the room an empty ring keeps, so that a quiet actor does
@@ -141,14 +143,16 @@ type ring struct {
 const keptSlots = 4
 
 func (r *ring) push(x any) {
-	if r.n == len(r.buf) {
-		nb := make([]any, max(keptSlots, 2*len(r.buf)))
-		for i := range r.n {
-			nb[i] = r.buf[(r.head+i)%len(r.buf)]
+	size := len(r.buf)
+	if int(r.n) == size {
+		nb := make([]any, max(keptSlots, 2*size))
+		for i := range int(r.n) {
+			nb[i] = r.buf[(int(r.head)+i)%size]
 		}
 		r.buf, r.head = nb, 0
+		size = len(nb)
 	}
-	r.buf[(r.head+r.n)%len(r.buf)] = x
+	r.buf[(int(r.head)+int(r.n))%size] = x
 	r.n++
 }
 
@@ -158,7 +162,7 @@ func (r *ring) pop() (any, bool) {
 	}
 	x := r.buf[r.head]
 	r.buf[r.head] = nil
-	r.head = (r.head + 1) % len(r.buf)
+	r.head = int32((int(r.head) + 1) % len(r.buf))
 	r.n--
 	if r.n == 0 {
 		r.head = 0
