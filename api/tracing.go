@@ -224,7 +224,7 @@ func (e *MessageInEvent) traceNack() {
 	if e.ctx == nil {
 		return
 	}
-	if span := trace.SpanFromContext(e.ctx); span.IsRecording() {
+	if span := trace.SpanFromContext(*e.ctx); span.IsRecording() {
 		span.AddEvent(eventNack)
 		span.SetStatus(codes.Error, "the handler refused the message (NACK)")
 	}
