@@ -410,13 +410,9 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 		}
 		queued = done
 	}
-	var posted time.Time
 	if !queued {
 		if !owned && wf.frame != nil {
 			wf.frame = keep(wf.frame)
-		}
-		if wait && wf.receipt > 0 {
-			posted = time.Now()
 		}
 		l.out.post(wf)
 	}
@@ -429,22 +425,28 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 	case <-l.lost:
 		return l.outcome(ctx, wf.reply, &wf.taken)
 	case <-ctx.Done():
-		return receiptOrCtxErr(ctx, wf, posted)
+		return receiptOrCtxErr(ctx, l, wf)
 	}
 }
 
 // receiptOrCtxErr is the answer of a caller whose context ended while it
-// waited: its frame's own answer if that came meanwhile, ErrReceiptTimeout
-// if the frame was written and its receipt deadline (which callers set
-// short of their context's) has passed, since a loaded machine may run the
-// deadline's timer after the context's, or else the context's error.
-func receiptOrCtxErr(ctx context.Context, wf *writeFrame, posted time.Time) error {
+// waited: its frame's own answer if that came meanwhile; the connection's
+// outcome if the connection ended too; ErrReceiptTimeout if the writer
+// registered the frame's receipt and its deadline (which callers set short
+// of their context's) has passed, since a loaded machine may run the
+// deadline's timer after the context ends; or else the context's error.
+func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	select {
 	case err := <-wf.reply:
 		return err
 	default:
 	}
-	if !posted.IsZero() && wf.taken.Load() && time.Since(posted) >= wf.receipt {
+	select {
+	case <-l.lost:
+		return l.outcome(ctx, wf.reply, &wf.taken)
+	default:
+	}
+	if due := wf.due.Load(); due != 0 && time.Now().UnixNano() >= due {
 		return ErrReceiptTimeout
 	}
 	return ctxErr(ctx)

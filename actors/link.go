@@ -69,6 +69,13 @@ func (l *link) outcome(ctx context.Context, reply chan error, taken *atomic.Bool
 	case <-l.writerDone:
 	case <-ctx.Done():
 	}
+	// The receipts callers wait for are answered a little after the
+	// writer stopped (lose ends the writer first): a request that asked
+	// for one finds its ErrOutcomeUnknown once the book says it is over.
+	select {
+	case <-l.receipts.ended():
+	case <-ctx.Done():
+	}
 	select {
 	case err := <-reply:
 		return err

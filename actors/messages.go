@@ -115,8 +115,10 @@ type writeFrame struct {
 	// when it takes the frame).
 	announce bool
 	// taken is set when the writer has buffered the frame with its
-	// receipt header: from then on the session answers reply.
+	// receipt header: from then on the session answers reply. due is
+	// the receipt's deadline the writer registered (unix nanoseconds).
 	taken atomic.Bool
+	due   atomic.Int64
 	// entry is the outbox message the frame carries: the session, not a
 	// reply channel, hears its outcome.
 	entry *outEntry

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -404,28 +405,65 @@ func TestReceiptEventsOncePerReceipt(t *testing.T) {
 // A caller whose context ends while it waits for a RECEIPT hears
 // ErrReceiptTimeout once the receipt's own deadline (set short of the
 // context's) has passed, even when the deadline's timer has not run yet, as
-// on a loaded machine; its frame's answer when that came meanwhile; and the
-// context's error otherwise.
+// on a loaded machine; its frame's answer when that came meanwhile; the
+// connection's outcome when it ended too; and the context's error otherwise.
 func TestAnEndedWaitPrefersTheReceiptsOwnAnswer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	written := func(receipt time.Duration) *writeFrame {
-		wf := &writeFrame{receipt: receipt, reply: make(chan error, 1)}
+	l := &link{lost: make(chan struct{}), writerDone: make(chan struct{})}
+	written := func(due time.Time) *writeFrame {
+		wf := &writeFrame{receipt: 100 * time.Millisecond, reply: make(chan error, 1)}
+		wf.due.Store(due.UnixNano())
 		wf.taken.Store(true)
 		return wf
 	}
 
-	wf := written(100 * time.Millisecond)
-	assert.ErrorIs(t, receiptOrCtxErr(ctx, wf, time.Now().Add(-time.Second)), ErrReceiptTimeout, "deadline passed")
-	assert.ErrorIs(t, receiptOrCtxErr(ctx, wf, time.Now()), context.Canceled, "deadline still ahead")
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, written(time.Now().Add(-time.Millisecond))), ErrReceiptTimeout, "deadline passed")
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, written(time.Now().Add(time.Minute))), context.Canceled, "deadline still ahead")
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, &writeFrame{reply: make(chan error, 1)}), context.Canceled, "not registered yet")
 
-	wf.taken.Store(false)
-	assert.ErrorIs(t, receiptOrCtxErr(ctx, wf, time.Now().Add(-time.Second)), context.Canceled, "never written")
-
-	wf = written(100 * time.Millisecond)
+	wf := written(time.Now().Add(time.Minute))
 	wf.reply <- nil
-	assert.NoError(t, receiptOrCtxErr(ctx, wf, time.Now()), "the RECEIPT came meanwhile")
+	assert.NoError(t, receiptOrCtxErr(ctx, l, wf), "the RECEIPT came meanwhile")
 
-	wf = written(0)
-	assert.ErrorIs(t, receiptOrCtxErr(ctx, wf, time.Time{}), context.Canceled, "no receipt asked for")
+	// The connection ended as well: the book's answer, outcome unknown.
+	l.end(ErrInterrupted)
+	close(l.writerDone)
+	l.receipts.end(ErrInterrupted)
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, written(time.Now().Add(-time.Millisecond))), ErrOutcomeUnknown, "connection ended too")
+}
+
+// A COMMIT (or SUBSCRIBE, UNSUBSCRIBE, BEGIN, ABORT) waiting for its
+// RECEIPT when the connection ends is told ErrOutcomeUnknown — the broker
+// may have committed — never the bare reason the connection ended, which
+// invites a retry. The writer that stopped first (it had retired, idle)
+// must not let the caller look for its answer before the end has answered
+// the book; many subscriptions make the end long enough to tell.
+func TestAnUnansweredCommitOfALostConnectionIsOutcomeUnknown(t *testing.T) {
+	for round := range 3 {
+		srv, got, asked, _ := heldReceipts(t, "1.2")
+		e := NewEngine(EngineOptions{WriterLinger: time.Millisecond})
+		c := mustConn(t, e, ConnOptions{Sink: newRecorder().add})
+		connectTo(t, c, srv.addr(), ConnectConfig{})
+		expectFrame(t, got, frames.CmdConnect)
+		for i := range 500 {
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: strconv.Itoa(i), Destination: "/topic/t"})
+			require.NoError(t, err)
+		}
+		require.NoError(t, c.Begin(testCtx(t), "t1", 0))
+		done := make(chan error, 1)
+		go func() { done <- c.Commit(testCtx(t), "t1", 5*time.Second) }()
+		recv(t, asked, "the COMMIT's receipt request")
+		q := c.link.Load().out
+		waitFor(t, "the idle writer to retire", func() bool {
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			return q.writer == nil
+		})
+		c.Interrupt()
+		require.ErrorIs(t, recv(t, done, "Commit"), ErrOutcomeUnknown, "round %d", round)
+		c.Close()
+		waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 })
+		require.NoError(t, e.Close())
+	}
 }

@@ -27,8 +27,12 @@ type receiptWaiters struct {
 	first    receiptWaiter
 	firstID  string
 	hasFirst bool
-	closed   bool // the connection ended: every receipt was answered
+	closed   bool // the connection ended: no receipt is added any more
+	answered bool // and every receipt it held was answered
 	byID     map[string]receiptWaiter
+	// over is closed once end answered every receipt; made only when a
+	// caller waits for that (ended), so an idle connection holds none.
+	over chan struct{}
 	// The timer is armed at due, the earliest deadline when it was
 	// armed, and left running when receipts are answered before it: it
 	// then finds nothing to fail and stops, and the book gives its map
@@ -199,6 +203,7 @@ func (b *receiptWaiters) end(err error) {
 		b.timer.Stop()
 	}
 	b.mu.Unlock()
+	defer b.finish()
 	if len(left) == 0 && !hasFirst {
 		return
 	}
@@ -209,4 +214,39 @@ func (b *receiptWaiters) end(err error) {
 	for _, w := range left {
 		b.answer(w, unknown)
 	}
+}
+
+// finish records that end answered every receipt, and tells whoever waits
+// for that (ended).
+func (b *receiptWaiters) finish() {
+	b.mu.Lock()
+	b.answered = true
+	over := b.over
+	b.mu.Unlock()
+	if over != nil {
+		close(over)
+	}
+}
+
+// alreadyOver is a closed channel, for waits that are already over.
+var alreadyOver = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// ended returns a channel that is closed once the connection's end has
+// answered every receipt of the book. A caller whose request asked for a
+// receipt waits for it before it looks for its answer, so that it hears
+// ErrOutcomeUnknown rather than the bare reason the connection ended.
+func (b *receiptWaiters) ended() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.answered {
+		return alreadyOver
+	}
+	if b.over == nil {
+		b.over = make(chan struct{})
+	}
+	return b.over
 }

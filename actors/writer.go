@@ -230,6 +230,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		if m.receipt > 0 {
 			// Registered before the bytes leave, so the RECEIPT can never
 			// come first.
+			m.due.Store(time.Now().Add(m.receipt).UnixNano())
 			m.taken.Store(true)
 			if w.awaitReceipt(ctx, m, id) {
 				w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
