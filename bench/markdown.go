@@ -40,10 +40,7 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 		b.WriteString("| connections (peer) | side | resident B/conn | heap B/conn | stack B/conn | goroutines/conn | connect all | deliveries/s |\n")
 		b.WriteString("|---|---|---|---|---|---|---|---|\n")
 		for _, r := range conns {
-			for _, side := range []struct {
-				name string
-				m    Measure
-			}{{"raw", r.Raw}, {"stompactor", r.Ours}} {
+			for _, side := range r.sides() {
 				c := side.m.Conns
 				if c == nil {
 					continue

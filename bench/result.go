@@ -90,3 +90,14 @@ type Settings struct {
 	PeerProcess bool     `json:"peer_process"`
 	Broker      string   `json:"broker"` // "sim" or the broker's address
 }
+
+// side is one of a result's two measures, named as tables print it.
+type side struct {
+	name string
+	m    Measure
+}
+
+// sides returns the raw loop's measure and the client's, in that order.
+func (r Result) sides() [2]side {
+	return [2]side{{"raw", r.Raw}, {"stompactor", r.Ours}}
+}

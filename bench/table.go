@@ -97,10 +97,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w, "time to connect them all; topic deliveries per second to all of them. Ratio: resident, stompactor ÷ raw")
 		fmt.Fprintln(tw, "scenario\tpeer\tside\tconnections\tresident B\theap B\tstack B\tgoroutines\tconnect s\tdeliveries/s\tratio\t")
 		for _, r := range rs {
-			for _, side := range []struct {
-				name string
-				m    Measure
-			}{{"raw", r.Raw}, {"stompactor", r.Ours}} {
+			for _, side := range r.sides() {
 				c := side.m.Conns
 				if c == nil {
 					c = &ConnsMeasure{RSSPerConn: side.m.MemPerConn}
