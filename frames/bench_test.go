@@ -102,6 +102,34 @@ func BenchmarkDecode(b *testing.B) {
 	})
 }
 
+// BenchmarkDecodeOwned is BenchmarkDecode for frames the caller keeps, as
+// a subscription's messages are: what each costs in allocations is the
+// price of every message a busy consumer receives.
+func BenchmarkDecodeOwned(b *testing.B) {
+	benchCases(b, func(b *testing.B, f *Frame) {
+		one, err := AppendFrame(nil, f, V12)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var stream []byte
+		for len(stream) < 1<<20 || len(stream) < 16*len(one) {
+			stream = append(stream, one...)
+		}
+		d := NewDecoder(&loopReader{data: stream}, V12, Limits{})
+		b.SetBytes(int64(len(one)))
+		b.ReportAllocs()
+		for b.Loop() {
+			g, err := d.DecodeOwned()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(g.Body) != len(f.Body) {
+				b.Fatalf("body of %d bytes, want %d", len(g.Body), len(f.Body))
+			}
+		}
+	})
+}
+
 // swapReader hands out the bytes it was last given, once.
 type swapReader struct{ b []byte }
 

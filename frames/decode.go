@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"unsafe"
 )
 
 const defaultBufSize = 64 << 10
@@ -75,6 +74,12 @@ type Decoder struct {
 	nread int64
 
 	small *[]byte // the idle buffer, from smallPool; nil after Release
+
+	// slab and hslab hold what DecodeOwned has not yet handed out of the
+	// chunks it carves small frames from while the stream is busy
+	// (owned.go); nil while it is quiet.
+	slab  []byte
+	hslab Headers
 }
 
 // hdrOffsets locates a header line's key and value, relative to the start
@@ -138,6 +143,7 @@ func (d *Decoder) Release() {
 	}
 	d.buf = nil
 	d.frame, d.hdrs, d.offs = Frame{}, nil, nil
+	d.slab, d.hslab = nil, nil
 }
 
 // grownPools hold the buffers a frame larger than defaultBufSize makes a
@@ -213,6 +219,7 @@ func (d *Decoder) rest() {
 		// The header slices too: a frame's worth of them waits for
 		// the next frame that needs them.
 		d.frame, d.hdrs, d.offs = Frame{}, nil, nil
+		d.slab, d.hslab = nil, nil
 	}
 }
 
@@ -261,10 +268,12 @@ func (d *Decoder) Decode() (*Frame, error) {
 
 // DecodeOwned is Decode for a frame the caller keeps: its headers and body
 // are its own, valid after the next call, at the cost of one allocation
-// holding the header text and the body together (unescaped header text
-// takes another) and one for the header list. Use it rather than Decode
-// and Clone, which copies twice. The Frame value returned is the caller's
-// too.
+// holding the header text (unescaped in it) and the body together, and one
+// for the header list. Use it rather than Decode and Clone, which copies
+// twice. The Frame value returned is the caller's too. While the stream is
+// busy, frames under 1 KiB share those allocations with their neighbours
+// (chunks of at most 8 KiB of bytes and 64 headers), so keeping one of
+// them keeps its chunks alive: Clone a frame kept for long.
 func (d *Decoder) DecodeOwned() (Frame, error) {
 	if d.err != nil {
 		return Frame{}, d.err
@@ -446,56 +455,6 @@ func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (
 	if bodyLen > 0 {
 		b := d.start + bodyStart
 		d.frame.Body = d.buf[b : b+bodyLen : b+bodyLen]
-	}
-	return &d.frame, nil
-}
-
-// buildOwned is build for DecodeOwned: the header text and the body are
-// copied into one new allocation, and the header strings point into its
-// first part, which nothing writes to after the copy (the body, the only
-// part handed out as bytes, is the rest, capped so that an append cannot
-// reach back).
-func (d *Decoder) buildOwned(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (*Frame, error) {
-	d.frame = Frame{Command: cmd}
-	n := 0
-	if len(d.offs) > 0 {
-		n = hdrEnd - hdrStart
-	}
-	if n+bodyLen == 0 {
-		d.hdrs = d.hdrs[:0]
-		return &d.frame, nil
-	}
-	// One copy from the first header to the end of the body (the
-	// blank line between them comes along): make and copy of the same
-	// source is the one form the compiler allocates without zeroing.
-	src := d.buf[d.start+hdrStart : d.start+bodyStart+bodyLen]
-	mem := make([]byte, len(src))
-	copy(mem, src)
-	if bodyLen > 0 {
-		b := bodyStart - hdrStart
-		d.frame.Body = mem[b : b+bodyLen : b+bodyLen]
-	}
-	if n > 0 {
-		block := unsafe.String(&mem[0], n)
-		// The list is the frame's; d.hdrs (which unescapeHeaders fills)
-		// points at it until the next frame.
-		d.hdrs = make(Headers, len(d.offs))
-		for i, o := range d.offs {
-			d.hdrs[i] = Header{
-				Key:   block[o.k0-hdrStart : o.k1-hdrStart],
-				Value: block[o.v0-hdrStart : o.v1-hdrStart],
-			}
-		}
-		if cmd.escapes(d.ver) {
-			if p := strings.IndexByte(block, '\\'); p >= 0 {
-				if err := d.unescapeHeaders(cmd, block, hdrStart, p); err != nil {
-					return nil, err
-				}
-			}
-		}
-		d.frame.Headers = d.hdrs
-		// Not reused: the caller owns the list.
-		d.hdrs = nil
 	}
 	return &d.frame, nil
 }

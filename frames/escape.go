@@ -117,3 +117,37 @@ func unescape(b *strings.Builder, s string, v Version, cmd Command) (string, err
 		}
 	}
 }
+
+// unescapeInPlace is unescape for bytes the caller owns: it decodes the
+// escape sequences of p, the first of which is at i, into p itself (a
+// sequence is two bytes that become one) and returns the new length.
+func unescapeInPlace(p []byte, i int, v Version, cmd Command) (int, error) {
+	w := i
+	for r := i; r < len(p); r++ {
+		c := p[r]
+		if c == '\\' {
+			if r+1 == len(p) {
+				return 0, syntaxErr(cmd, "header ends in a lone backslash")
+			}
+			r++
+			switch p[r] {
+			case 'n':
+				c = '\n'
+			case 'c':
+				c = ':'
+			case '\\':
+				c = '\\'
+			case 'r':
+				if v < V12 {
+					return 0, syntaxErr(cmd, `escape \r is undefined in STOMP %s`, v)
+				}
+				c = '\r'
+			default:
+				return 0, syntaxErr(cmd, "undefined escape sequence \\%c", p[r])
+			}
+		}
+		p[w] = c
+		w++
+	}
+	return w, nil
+}
