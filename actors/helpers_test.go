@@ -164,7 +164,9 @@ func newTestClient(t testing.TB, opts ConnOptions) (*Conn, *recorder) {
 	c := mustConn(t, e, opts)
 	t.Cleanup(func() {
 		c.Close()
-		waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 })
+		// A handler still running when Close came lets the connection
+		// finish once it returns (Conn.Close): wait for that too.
+		waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 && e.Connections() == 0 })
 		require.NoError(t, e.Close())
 	})
 	return c, rec

@@ -463,7 +463,9 @@ func TestAnUnansweredCommitOfALostConnectionIsOutcomeUnknown(t *testing.T) {
 		c.Interrupt()
 		require.ErrorIs(t, recv(t, done, "Commit"), ErrOutcomeUnknown, "round %d", round)
 		c.Close()
-		waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 })
+		// A handler still running when Close came lets the connection
+		// finish once it returns (Conn.Close): wait for that too.
+		waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 && e.Connections() == 0 })
 		require.NoError(t, e.Close())
 	}
 }
