@@ -33,6 +33,7 @@ type Engine struct {
 	root *actor.RootContext
 
 	writerLinger time.Duration // EngineOptions.WriterLinger
+	idle         *idlePoller   // waits for the sockets of quiet connections
 
 	mu     sync.Mutex
 	conns  int // live connections (Conns not yet closed)
@@ -90,7 +91,7 @@ func NewEngine(opts EngineOptions) *Engine {
 	if opts.WriterLinger <= 0 {
 		opts.WriterLinger = 100 * time.Millisecond
 	}
-	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger), writerLinger: opts.WriterLinger}
+	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger), writerLinger: opts.WriterLinger, idle: newIdlePoller()}
 	e.sys = actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.Logger }),
 		// The throttle's goroutine lives this long after a dead letter,
@@ -236,6 +237,7 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	e.pool.setActive(false)
 	e.pool.wg.Wait()
+	e.idle.wait()
 	e.sys.Shutdown()
 	return nil
 }

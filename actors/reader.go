@@ -278,6 +278,7 @@ func (r *reader) receive(ctx actor.Context) {
 		// The session ended the link first (lose), which also ends a
 		// wait for room in a queue (admit).
 		_ = r.conn.Close()
+		r.c.eng.idle.unpark(r)
 	}
 }
 
@@ -310,38 +311,39 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 
 // carryOn reads on after CONNECTED, on a goroutine of its own. Between
 // bursts it waits for the socket to become readable here, at the bottom
-// of its stack, rather than in a read under the decoder's frames. A
-// goroutine's stack grows to hold the deepest call it made and does not
-// shrink below four times what it holds, so one that handled frames
-// waits only settle here: a connection still quiet then hands the wait
-// to a fresh goroutine, on the smallest stack (2 KiB), and this one ends.
-// Where the connection cannot be waited on that way (TLS, WebSocket,
-// proxies' wrappers), the decoder's read waits. The decoder, released and
-// holding nothing but its settings, is not handed on with the wait: the
-// fresh goroutine makes another once bytes come (dec nil).
+// of its stack, rather than in a read under the decoder's frames, for at
+// most settle: a connection still quiet then parks its socket in the
+// engine's poller (idlePoller) and this goroutine ends, so that a quiet
+// connection holds none; the poller starts carryOn again (dec nil) when
+// bytes come. Where the poller cannot take it, a fresh goroutine waits,
+// on the smallest stack (a goroutine's stack does not shrink below four
+// times what it holds). Where the connection cannot be waited on that way
+// at all (TLS, WebSocket, proxies' wrappers), the decoder's read waits.
+// The decoder, released and holding nothing but its settings, is not kept
+// while parked: the next goroutine takes another once bytes come.
 func (r *reader) carryOn(dec *frames.Decoder) {
 	defer r.c.wg.Done()
 	if r.wait == nil {
 		r.wait = readable(r.conn)
 	}
-	fresh := true
 	if dec == nil {
 		r.wait.wait(0)
 		dec = takeDecoder(handingOn{r}, r.version, r.limits)
-		fresh = false
 		r.idle = false // read what woke it
 	}
 	for r.run(dec, r.l.gen, false, r.wait != nil) == runIdle {
-		if fresh {
-			r.wait.wait(0)
-		} else if !r.wait.settled() {
+		if !r.wait.settled() {
+			// Quiet: the engine's poller waits for the socket, and no
+			// goroutine does (idlePoller); where it cannot, a fresh
+			// goroutine on the smallest stack.
 			dec.Reset(nil, 0, frames.Limits{}) // it kept the reader
 			decoders.Put(dec)
-			r.c.wg.Add(1)
-			go r.carryOn(nil)
+			if !r.c.eng.idle.park(r) {
+				r.c.wg.Add(1)
+				go r.carryOn(nil)
+			}
 			return
 		}
-		fresh = false
 		r.idle = false // read what woke it
 	}
 }

@@ -53,11 +53,16 @@ func (p *ConnsParams) withDefaults() {
 // the last (after a GC each time), and how fast a topic message reached
 // them all.
 type ConnsMeasure struct {
-	N                 int     `json:"n"`
-	ConnectSeconds    float64 `json:"connect_seconds"`
-	RSSPerConn        float64 `json:"rss_bytes_per_conn"`
-	HeapPerConn       float64 `json:"heap_bytes_per_conn"`
-	StackPerConn      float64 `json:"stack_bytes_per_conn"`
+	N              int     `json:"n"`
+	ConnectSeconds float64 `json:"connect_seconds"`
+	RSSPerConn     float64 `json:"rss_bytes_per_conn"`
+	HeapPerConn    float64 `json:"heap_bytes_per_conn"`
+	StackPerConn   float64 `json:"stack_bytes_per_conn"`
+	// AllocPerConn is every byte allocated while connecting, kept or
+	// not: what a connection leaves for the collector, beside its heap,
+	// is this less HeapPerConn, and it is what spreads the long-lived
+	// objects over half-empty spans (resident beyond the heap).
+	AllocPerConn      float64 `json:"alloc_bytes_per_conn"`
 	GoroutinesPerConn float64 `json:"goroutines_per_conn"`
 	Fanout            int     `json:"fanout_messages"`
 	Deliveries        int64   `json:"deliveries"`
@@ -72,6 +77,7 @@ type procState struct {
 	heap       uint64
 	stack      uint64
 	goroutines int
+	allocated  uint64 // bytes allocated since the process started
 }
 
 func footprint() procState {
@@ -79,7 +85,7 @@ func footprint() procState {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return procState{rss: residentBytes(), heap: ms.HeapAlloc, stack: ms.StackInuse, goroutines: runtime.NumGoroutine()}
+	return procState{rss: residentBytes(), heap: ms.HeapAlloc, stack: ms.StackInuse, goroutines: runtime.NumGoroutine(), allocated: ms.TotalAlloc}
 }
 
 // idleClient is one of the N connections: raw or through the api.
@@ -144,6 +150,7 @@ func MeasureConns(ctx context.Context, t *Target, p ConnsParams, raw bool) (Conn
 	out.RSSPerConn = (float64(after.rss) - float64(before.rss)) / n
 	out.HeapPerConn = (float64(after.heap) - float64(before.heap)) / n
 	out.StackPerConn = (float64(after.stack) - float64(before.stack)) / n
+	out.AllocPerConn = (float64(after.allocated) - float64(before.allocated)) / n
 	out.GoroutinesPerConn = float64(after.goroutines-before.goroutines) / n
 
 	pub, err := dial(ctx, t, Params{Timeout: p.Timeout})

@@ -93,9 +93,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	if rs := byChart(ChartMemory); len(rs) > 0 {
-		fmt.Fprintln(w, "\nidle subscribed connections: per connection, resident and heap bytes, stack bytes and goroutines;")
-		fmt.Fprintln(w, "time to connect them all; topic deliveries per second to all of them. Ratio: resident, stompactor ÷ raw")
-		fmt.Fprintln(tw, "scenario\tpeer\tside\tconnections\tresident B\theap B\tstack B\tgoroutines\tconnect s\tdeliveries/s\tratio\t")
+		fmt.Fprintln(w, "\nidle subscribed connections: per connection, resident and heap bytes, stack bytes, goroutines and bytes")
+		fmt.Fprintln(w, "allocated to connect; time to connect them all; topic deliveries per second to all of them. Ratio: resident, stompactor ÷ raw")
+		fmt.Fprintln(tw, "scenario\tpeer\tside\tconnections\tresident B\theap B\tstack B\tgoroutines\tallocated B\tconnect s\tdeliveries/s\tratio\t")
 		for _, r := range rs {
 			for _, side := range r.sides() {
 				c := side.m.Conns
@@ -106,8 +106,8 @@ func (rep *Report) WriteTable(w io.Writer) error {
 				if side.name == "stompactor" {
 					ratio = fmt.Sprintf("%.2f", r.Ratio)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%s\t%s\t\n", r.Scenario, r.Peer, side.name, c.N,
-					c.RSSPerConn, c.HeapPerConn, c.StackPerConn, c.GoroutinesPerConn, c.ConnectSeconds, rate(c.DeliveriesPerSec), ratio)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%.0f\t%.2f\t%s\t%s\t\n", r.Scenario, r.Peer, side.name, c.N,
+					c.RSSPerConn, c.HeapPerConn, c.StackPerConn, c.GoroutinesPerConn, c.AllocPerConn, c.ConnectSeconds, rate(c.DeliveriesPerSec), ratio)
 			}
 		}
 		if err := tw.Flush(); err != nil {

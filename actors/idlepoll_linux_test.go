@@ -1,0 +1,88 @@
+package actors
+
+import (
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stompactor/stompactor/sim"
+)
+
+// readerGoroutines counts the goroutines running a reader's loop.
+func readerGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "actors.(*reader).carryOn") + strings.Count(string(buf[:n]), "actors.(*reader).loop")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// Quiet connections hold no goroutine: their readers park in the engine's
+// poller, which starts them again when a message comes, and which ends
+// once no reader is parked. A connection closed while parked, or whose
+// broker goes away meanwhile, ends as any other.
+func TestQuietConnectionsHoldNoGoroutine(t *testing.T) {
+	b, err := sim.NewBroker()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	e := NewEngine(EngineOptions{})
+	const n = 8
+	var got atomic.Int64
+	recs := make([]*recorder, n+1)
+	conns := make([]*Conn, n+1)
+	for i := range conns {
+		recs[i] = newRecorder()
+		conns[i] = mustConn(t, e, ConnOptions{Sink: recs[i].add})
+		_, err := conns[i].Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
+		require.NoError(t, err)
+		if i < n {
+			_, err = conns[i].Subscribe(testCtx(t), SubscribeSpec{Destination: "/topic/quiet", Receipt: time.Second,
+				Handler: func(Message) AckAction { got.Add(1); return AckNone }})
+			require.NoError(t, err)
+		}
+	}
+	allParked := func(want int) func() bool {
+		return func() bool {
+			parked, running := e.idle.state()
+			return parked == want && running && readerGoroutines() == 0
+		}
+	}
+	waitFor(t, "every reader to park", allParked(n+1))
+
+	// A message wakes every subscriber; they park again once quiet.
+	require.NoError(t, conns[n].Send(testCtx(t), frames.New(frames.CmdSend, frames.HdrDestination, "/topic/quiet"), time.Second, true))
+	waitFor(t, "every subscriber to get the message", func() bool { return got.Load() == n })
+	waitFor(t, "the readers to park again", allParked(n+1))
+
+	// Closed while parked: Close returns, and the reader is let go.
+	closed := make(chan struct{})
+	go func() { conns[0].Close(); close(closed) }()
+	recv(t, closed, "Close of a parked connection")
+	waitFor(t, "the closed connection's reader to leave the poller", allParked(n))
+
+	// The broker drops a parked connection: its reader wakes to the end.
+	var infos []sim.ConnInfo
+	waitFor(t, "the broker to see the closed connection go", func() bool { infos = b.Connections(); return len(infos) == n })
+	require.NoError(t, b.CloseConnection(infos[0].Conn))
+	waitFor(t, "one connection to hear it was dropped", func() bool {
+		lost := 0
+		for i := 1; i <= n; i++ {
+			lost += count(recs[i], func(*DisconnectedEvent) bool { return true })
+		}
+		return lost == 1
+	})
+
+	for _, c := range conns {
+		c.Close()
+	}
+	waitFor(t, "the poller to end", func() bool { parked, running := e.idle.state(); return parked == 0 && !running })
+	require.NoError(t, e.Close())
+}
