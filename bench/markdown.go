@@ -37,16 +37,16 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 		if head {
 			b.WriteString("\n")
 		}
-		b.WriteString("| connections (peer) | side | resident B/conn | heap B/conn | stack B/conn | goroutines/conn | connect all | deliveries/s |\n")
-		b.WriteString("|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| connections (peer) | side | resident B/conn | heap B/conn | stack B/conn | goroutines/conn | allocated B/conn | connect all | deliveries/s |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range conns {
 			for _, side := range r.sides() {
 				c := side.m.Conns
 				if c == nil {
 					continue
 				}
-				fmt.Fprintf(&b, "| %d (%s) | %s | %.0f | %.0f | %.0f | %.2f | %.2f s | %s |\n", c.N, r.Peer, side.name,
-					c.RSSPerConn, c.HeapPerConn, c.StackPerConn, c.GoroutinesPerConn, c.ConnectSeconds, rate(c.DeliveriesPerSec))
+				fmt.Fprintf(&b, "| %d (%s) | %s | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f s | %s |\n", c.N, r.Peer, side.name,
+					c.RSSPerConn, c.HeapPerConn, c.StackPerConn, c.GoroutinesPerConn, c.AllocPerConn, c.ConnectSeconds, rate(c.DeliveriesPerSec))
 			}
 		}
 	}
