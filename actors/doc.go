@@ -14,6 +14,7 @@
 // request to an actor carrying a buffered reply channel, which the caller
 // waits on with its context, so no protoactor Future (and no Future
 // timeout) is ever used; facts come back through one sink. An idle
-// subscribed connection holds one goroutine (its reader) and a few KiB.
+// subscribed connection holds a few KiB and, over plain TCP on Linux, no
+// goroutine: the engine's poller waits for its socket (idlePoller).
 // ARCHITECTURE.md at the repository's root is the map.
 package actors
