@@ -35,16 +35,21 @@ type disconnectRequest struct {
 
 type interruptRequest struct{ reply chan struct{} }
 
+// The requests the session (or its transactions actor) may pass on to
+// the writer carry the writeFrame they become, made by the caller: its
+// reply is the request's, and the caller reads its receipt deadline when
+// its context ends (askLinked), as a sender does.
+
 type subscribeRequest struct {
-	spec  *SubscribeSpec // the session's from now on
-	reply chan error
+	spec *SubscribeSpec // the session's from now on
+	wf   *writeFrame
 }
 
 type unsubscribeRequest struct {
 	id      string
 	receipt time.Duration
 	local   bool // forget it without sending UNSUBSCRIBE
-	reply   chan error
+	wf      *writeFrame
 }
 
 // Facts reported to the session.
@@ -173,7 +178,7 @@ type txRequest struct {
 	op      txOp
 	id      string
 	receipt time.Duration
-	reply   chan error
+	wf      *writeFrame
 }
 
 type openTransactionsRequest struct{ reply chan []string }
