@@ -364,8 +364,14 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 	return true, nil
 }
 
-// SendRaw queues bytes to be written exactly as given.
+// SendRaw queues bytes to be written exactly as given. Bytes whose receipt
+// header names an id of the form the client gives its own frames'
+// receipts ("r-1-2", "disconnect-1") are refused with ErrReceiptIDInUse:
+// the broker's RECEIPT for them could confirm another caller's frame.
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
+	if id, ok := clientReceiptIn(raw); ok {
+		return receiptIDInUse(id)
+	}
 	return c.write(ctx, &writeFrame{raw: raw}, true, true)
 }
 

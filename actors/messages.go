@@ -119,9 +119,10 @@ type writeFrame struct {
 	// announce: a MessageOutEvent follows the write (set by the writer
 	// when it takes the frame).
 	announce bool
-	// taken is set when the writer has buffered the frame with its
-	// receipt header: from then on the session answers reply. due is
-	// the receipt's deadline the writer registered (unix nanoseconds).
+	// taken is set when the writer has registered the frame's receipt
+	// in the link's book: from then on the book answers reply (or the
+	// writer, when the frame then cannot be encoded). due is the
+	// receipt's deadline the writer registered (unix nanoseconds).
 	taken atomic.Bool
 	due   atomic.Int64
 	// entry is the outbox message the frame carries: the session, not a

@@ -243,3 +243,32 @@ func TestDirectSendsFollowQueuedFrames(t *testing.T) {
 	require.Equal(t, int64(2*n/3), st.MessagesOut)
 	require.Equal(t, int64(n+1), st.FramesOut, "the CONNECT and every frame")
 }
+
+// Bytes written as they are cannot carry a receipt id of the form the
+// client gives its own frames: the broker's RECEIPT for them would
+// confirm a send still waiting for its own. They are refused with
+// ErrReceiptIDInUse and never written; other receipt ids pass.
+func TestSendRawRefusesTheClientsReceiptIDs(t *testing.T) {
+	srv, got, asked, answer := heldReceipts(t, "1.2")
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, false)
+	}()
+	id := recv(t, asked, "the send's receipt request")
+	for _, forged := range []string{id, " " + id, "r-7-100", "disconnect-3"} {
+		err := c.SendRaw(testCtx(t), []byte("SEND\ndestination:/raw\nreceipt:"+forged+"\r\n\nbody\x00"))
+		require.ErrorIs(t, err, ErrReceiptIDInUse, "receipt %q", forged)
+	}
+	require.NoError(t, c.SendRaw(testCtx(t), []byte("SEND\ndestination:/raw\nreceipt:r-mine\n\n\x00")))
+	require.Equal(t, "r-mine", recv(t, asked, "the raw frame's receipt request"), "the refused frames were not written")
+	select {
+	case err := <-done:
+		t.Fatalf("the send returned %v before its own RECEIPT", err)
+	default:
+	}
+	answer <- id
+	require.NoError(t, recv(t, done, "the send"))
+}
