@@ -443,10 +443,12 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 
 // receiptOrCtxErr is the answer of a caller whose context ended while it
 // waited: its frame's own answer if that came meanwhile; the connection's
-// outcome if the connection ended too; ErrReceiptTimeout if the writer
-// registered the frame's receipt and its deadline (which callers set short
-// of their context's) has passed, since a loaded machine may run the
-// deadline's timer after the context ends; or else the context's error.
+// outcome if the connection ended too; the context's error, the frame
+// withdrawn, if the writer had not taken it yet (it is then never
+// written); ErrReceiptTimeout if the writer registered the frame's
+// receipt and its deadline (which callers set short of their context's)
+// has passed, since a loaded machine may run the deadline's timer after
+// the context ends; or else the context's error.
 func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	select {
 	case err := <-wf.reply:
@@ -457,6 +459,9 @@ func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	case <-l.lost:
 		return l.outcome(ctx, wf.reply, &wf.taken)
 	default:
+	}
+	if wf.abandon() {
+		return ctxErr(ctx)
 	}
 	if due := wf.due.Load(); due != 0 && time.Now().UnixNano() >= due {
 		return ErrReceiptTimeout

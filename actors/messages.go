@@ -125,10 +125,29 @@ type writeFrame struct {
 	// receipt's deadline the writer registered (unix nanoseconds).
 	taken atomic.Bool
 	due   atomic.Int64
+	// state is raced for, once, by the writer as it takes the frame
+	// (take) and by a caller that gives up waiting for it (abandon):
+	// whoever wins decides whether the frame is written.
+	state atomic.Uint32
 	// entry is the outbox message the frame carries: the session, not a
 	// reply channel, hears its outcome.
 	entry *outEntry
 }
+
+// The states of a writeFrame.
+const (
+	frameQueued    uint32 = iota // on its way to the writer
+	frameTaken                   // the writer took it: it is written (or refused by the writer)
+	frameAbandoned               // its caller was answered with an error first: it is not written
+)
+
+// take claims wf for the writer, before it encodes it; false: its caller
+// gave up waiting first and was told so, so it must not be written.
+func (wf *writeFrame) take() bool { return wf.state.CompareAndSwap(frameQueued, frameTaken) }
+
+// abandon withdraws wf for a caller that stops waiting for it; false: the
+// writer took it first, and it is written.
+func (wf *writeFrame) abandon() bool { return wf.state.CompareAndSwap(frameQueued, frameAbandoned) }
 
 // Commands and facts of the outbox (outbox.go).
 

@@ -413,6 +413,7 @@ func TestAnEndedWaitPrefersTheReceiptsOwnAnswer(t *testing.T) {
 	l := &link{lost: make(chan struct{}), writerDone: make(chan struct{})}
 	written := func(due time.Time) *writeFrame {
 		wf := &writeFrame{receipt: 100 * time.Millisecond, reply: make(chan error, 1)}
+		wf.take()
 		wf.due.Store(due.UnixNano())
 		wf.taken.Store(true)
 		return wf

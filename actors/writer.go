@@ -185,6 +185,12 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	q.mu.Lock()
 	q.inbox--
 	q.mu.Unlock()
+	if !m.take() {
+		// Its caller was answered with an error before it came here: a
+		// caller that retries must not find it written as well.
+		w.release(m)
+		return
+	}
 	if w.disconnected {
 		switch {
 		case m.reply != nil || m.entry != nil:
