@@ -136,9 +136,13 @@ func (s *STOMP) eventQueue() *runQueue[queuedEvent] {
 	return q
 }
 
-// setManualEvents switches the event queue, if made, to manual mode or
-// back; a queue made later takes the mode from the configuration.
-func (s *STOMP) setManualEvents(on bool) {
+// setManualEventsLocked switches the event queue, if made, to manual mode
+// or back; a queue made later takes the mode from the configuration.
+// s.mu is held, by the same critical section that wrote the
+// configuration: else two changes at once could leave the queue in the
+// mode the configuration no longer says, and DoEvents and the queue's own
+// goroutine would disagree about who runs the handlers.
+func (s *STOMP) setManualEventsLocked(on bool) {
 	if q := s.events.Load(); q != nil {
 		q.setManual(on)
 	}
