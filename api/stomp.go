@@ -282,10 +282,23 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 	if q == nil {
 		return ErrClosed
 	}
-	if !q.post(asyncOp{name: name, ctx: ctx, fn: fn, def: def}, 4) {
-		return newError(CodeWouldBlock, name+": too many calls waiting to run (Timeout is 0)")
+	return s.postCall(q, asyncOp{name: name, ctx: ctx, fn: fn, def: def})
+}
+
+// postCall queues op on q, the queue of calls that do not wait. A queue
+// refuses a call when it is full, or when Close closed it after the
+// caller took it: Close ends s.bg before it closes the queue, so a
+// refusal after that is ErrClosed.
+func (s *STOMP) postCall(q *runQueue[asyncOp], op asyncOp) error {
+	if q.post(op, 4) {
+		return nil
 	}
-	return nil
+	select {
+	case <-s.bg.Done():
+		return ErrClosed
+	default:
+	}
+	return newError(CodeWouldBlock, op.name+": too many calls waiting to run (Timeout is 0)")
 }
 
 // callQueue returns the queue of the calls that do not wait, making it
