@@ -233,13 +233,15 @@ func ask[T any](ctx context.Context, c *Conn, msg any, reply chan T) (T, error) 
 }
 
 // askLinked is ask for a request the session may pass on to the writer
-// (SUBSCRIBE, UNSUBSCRIBE, BEGIN/COMMIT/ABORT). When the connection ends
-// the writer stops and drops what its mailbox still holds, so the end of
-// the connection answers for it.
-func askLinked(ctx context.Context, c *Conn, msg any, reply chan error) error {
+// as wf (SUBSCRIBE, UNSUBSCRIBE, BEGIN/COMMIT/ABORT), whose reply is the
+// request's. When the connection ends the writer stops and drops what its
+// mailbox still holds, so the end of the connection answers for it. A
+// caller whose context ends is answered as a sender is (receiptOrCtxErr):
+// the same situation gets the same error.
+func askLinked(ctx context.Context, c *Conn, msg any, wf *writeFrame) error {
 	l := c.link.Load()
 	if l == nil {
-		r, err := ask(ctx, c, msg, reply)
+		r, err := ask(ctx, c, msg, wf.reply)
 		if err != nil {
 			return err
 		}
@@ -252,16 +254,20 @@ func askLinked(ctx context.Context, c *Conn, msg any, reply chan error) error {
 	}
 	c.eng.sys.Root.Send(c.session, msg)
 	select {
-	case r := <-reply:
+	case r := <-wf.reply:
 		return r
 	case <-l.lost:
-		return l.outcome(ctx, reply, nil)
+		return l.outcome(ctx, wf.reply, &wf.taken)
 	case <-ctx.Done():
-		return ctxErr(ctx)
+		return receiptOrCtxErr(ctx, l, wf)
 	case <-c.closed:
 		return ErrClosed
 	}
 }
+
+// linked makes the writeFrame of a request the session may pass on to
+// the writer (askLinked); the session sets its frame and receipt.
+func linked() *writeFrame { return &writeFrame{reply: make(chan error, 1)} }
 
 func ctxErr(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -358,8 +364,14 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 	return true, nil
 }
 
-// SendRaw queues bytes to be written exactly as given.
+// SendRaw queues bytes to be written exactly as given. Bytes whose receipt
+// header names an id of the form the client gives its own frames'
+// receipts ("r-1-2", "disconnect-1") are refused with ErrReceiptIDInUse:
+// the broker's RECEIPT for them could confirm another caller's frame.
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
+	if id, ok := clientReceiptIn(raw); ok {
+		return receiptIDInUse(id)
+	}
 	return c.write(ctx, &writeFrame{raw: raw}, true, true)
 }
 
@@ -431,10 +443,12 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 
 // receiptOrCtxErr is the answer of a caller whose context ended while it
 // waited: its frame's own answer if that came meanwhile; the connection's
-// outcome if the connection ended too; ErrReceiptTimeout if the writer
-// registered the frame's receipt and its deadline (which callers set short
-// of their context's) has passed, since a loaded machine may run the
-// deadline's timer after the context ends; or else the context's error.
+// outcome if the connection ended too; the context's error, the frame
+// withdrawn, if the writer had not taken it yet (it is then never
+// written); ErrReceiptTimeout if the writer registered the frame's
+// receipt and its deadline (which callers set short of their context's)
+// has passed, since a loaded machine may run the deadline's timer after
+// the context ends; or else the context's error.
 func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	select {
 	case err := <-wf.reply:
@@ -445,6 +459,9 @@ func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	case <-l.lost:
 		return l.outcome(ctx, wf.reply, &wf.taken)
 	default:
+	}
+	if wf.abandon() {
+		return ctxErr(ctx)
 	}
 	if due := wf.due.Load(); due != 0 && time.Now().UnixNano() >= due {
 		return ErrReceiptTimeout
@@ -459,9 +476,9 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 		spec.ID = "sub-" + strconv.FormatUint(c.subSeq.Add(1), 10)
 	}
 	id, dest := spec.ID, spec.Destination
-	reply := make(chan error, 1)
+	wf := linked()
 	// The session takes this copy of spec for the subscription's own.
-	err := askLinked(ctx, c, &subscribeRequest{spec: &spec, reply: reply}, reply)
+	err := askLinked(ctx, c, &subscribeRequest{spec: &spec, wf: wf}, wf)
 	if err != nil {
 		// Forget the half-made subscription, unless it was never made:
 		// an id in use belongs to a live subscription.
@@ -477,10 +494,10 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 }
 
 func (c *Conn) forget(id string) {
-	reply := make(chan error, 1)
+	wf := linked()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, local: true, reply: reply}, reply)
+	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, local: true, wf: wf}, wf.reply)
 }
 
 // Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE.
@@ -491,8 +508,8 @@ func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration
 			dest = rt.destination
 		}
 	}
-	reply := make(chan error, 1)
-	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, reply: reply}, reply)
+	wf := linked()
+	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, wf: wf}, wf)
 	if err == nil {
 		c.emit(&UnsubscribedEvent{ID: id, Destination: dest})
 	}
@@ -613,8 +630,8 @@ func (c *Conn) Abort(ctx context.Context, id string, receipt time.Duration) erro
 }
 
 func (c *Conn) tx(ctx context.Context, op txOp, id string, receipt time.Duration) error {
-	reply := make(chan error, 1)
-	return askLinked(ctx, c, &txRequest{op: op, id: id, receipt: receipt, reply: reply}, reply)
+	wf := linked()
+	return askLinked(ctx, c, &txRequest{op: op, id: id, receipt: receipt, wf: wf}, wf)
 }
 
 // OpenTransactions lists the transactions open on this connection.

@@ -129,6 +129,11 @@ var (
 	ErrOther               = sentinel(CodeOther, "error")
 )
 
+// ErrReceiptIDInUse (code 100) refuses a frame whose receipt id is
+// already awaited, or is of the form the client gives its own frames'
+// receipts: the broker's RECEIPT for it would confirm another frame.
+var ErrReceiptIDInUse = sentinel(CodeInvalidArgument, "receipt id already in use")
+
 // Sentinels lists one sentinel per code, in code order.
 var Sentinels = []*Error{
 	ErrInvalidArgument, ErrUnknownSetting, ErrSettingAccess, ErrConnectedSetting, ErrUnsupported,

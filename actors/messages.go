@@ -35,16 +35,21 @@ type disconnectRequest struct {
 
 type interruptRequest struct{ reply chan struct{} }
 
+// The requests the session (or its transactions actor) may pass on to
+// the writer carry the writeFrame they become, made by the caller: its
+// reply is the request's, and the caller reads its receipt deadline when
+// its context ends (askLinked), as a sender does.
+
 type subscribeRequest struct {
-	spec  *SubscribeSpec // the session's from now on
-	reply chan error
+	spec *SubscribeSpec // the session's from now on
+	wf   *writeFrame
 }
 
 type unsubscribeRequest struct {
 	id      string
 	receipt time.Duration
 	local   bool // forget it without sending UNSUBSCRIBE
-	reply   chan error
+	wf      *writeFrame
 }
 
 // Facts reported to the session.
@@ -114,15 +119,35 @@ type writeFrame struct {
 	// announce: a MessageOutEvent follows the write (set by the writer
 	// when it takes the frame).
 	announce bool
-	// taken is set when the writer has buffered the frame with its
-	// receipt header: from then on the session answers reply. due is
-	// the receipt's deadline the writer registered (unix nanoseconds).
+	// taken is set when the writer has registered the frame's receipt
+	// in the link's book: from then on the book answers reply (or the
+	// writer, when the frame then cannot be encoded). due is the
+	// receipt's deadline the writer registered (unix nanoseconds).
 	taken atomic.Bool
 	due   atomic.Int64
+	// state is raced for, once, by the writer as it takes the frame
+	// (take) and by a caller that gives up waiting for it (abandon):
+	// whoever wins decides whether the frame is written.
+	state atomic.Uint32
 	// entry is the outbox message the frame carries: the session, not a
 	// reply channel, hears its outcome.
 	entry *outEntry
 }
+
+// The states of a writeFrame.
+const (
+	frameQueued    uint32 = iota // on its way to the writer
+	frameTaken                   // the writer took it: it is written (or refused by the writer)
+	frameAbandoned               // its caller was answered with an error first: it is not written
+)
+
+// take claims wf for the writer, before it encodes it; false: its caller
+// gave up waiting first and was told so, so it must not be written.
+func (wf *writeFrame) take() bool { return wf.state.CompareAndSwap(frameQueued, frameTaken) }
+
+// abandon withdraws wf for a caller that stops waiting for it; false: the
+// writer took it first, and it is written.
+func (wf *writeFrame) abandon() bool { return wf.state.CompareAndSwap(frameQueued, frameAbandoned) }
 
 // Commands and facts of the outbox (outbox.go).
 
@@ -173,7 +198,7 @@ type txRequest struct {
 	op      txOp
 	id      string
 	receipt time.Duration
-	reply   chan error
+	wf      *writeFrame
 }
 
 type openTransactionsRequest struct{ reply chan []string }

@@ -413,6 +413,7 @@ func TestAnEndedWaitPrefersTheReceiptsOwnAnswer(t *testing.T) {
 	l := &link{lost: make(chan struct{}), writerDone: make(chan struct{})}
 	written := func(due time.Time) *writeFrame {
 		wf := &writeFrame{receipt: 100 * time.Millisecond, reply: make(chan error, 1)}
+		wf.take()
 		wf.due.Store(due.UnixNano())
 		wf.taken.Store(true)
 		return wf
@@ -468,4 +469,75 @@ func TestAnUnansweredCommitOfALostConnectionIsOutcomeUnknown(t *testing.T) {
 		waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 && e.Connections() == 0 })
 		require.NoError(t, e.Close())
 	}
+}
+
+// A SUBSCRIBE, UNSUBSCRIBE, BEGIN, COMMIT or ABORT whose caller's context
+// ends once its receipt's deadline has passed, but before the deadline's
+// timer ran (as on a loaded machine; held here by the book's lock), is
+// answered ErrReceiptTimeout, as a SEND is in that situation, not with
+// the context's error.
+func TestLinkedCallsAnswerAnEndedWaitAsSendsDo(t *testing.T) {
+	const receipt = 250 * time.Millisecond
+	calls := []struct {
+		name  string
+		setup func(c *Conn)
+		call  func(ctx context.Context, c *Conn) error
+	}{
+		{"SEND", nil, func(ctx context.Context, c *Conn) error {
+			return c.Send(ctx, frames.New(frames.CmdSend, "destination", "/q"), receipt, true)
+		}},
+		{"SUBSCRIBE", nil, func(ctx context.Context, c *Conn) error {
+			_, err := c.Subscribe(ctx, SubscribeSpec{ID: "s1", Destination: "/q", Receipt: receipt})
+			return err
+		}},
+		{"UNSUBSCRIBE", func(c *Conn) {
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "s1", Destination: "/q"})
+			require.NoError(t, err)
+		}, func(ctx context.Context, c *Conn) error {
+			return c.Unsubscribe(ctx, "s1", receipt)
+		}},
+		{"BEGIN", nil, func(ctx context.Context, c *Conn) error { return c.Begin(ctx, "t1", receipt) }},
+		{"COMMIT", func(c *Conn) { require.NoError(t, c.Begin(testCtx(t), "t1", 0)) }, func(ctx context.Context, c *Conn) error {
+			return c.Commit(ctx, "t1", receipt)
+		}},
+		{"ABORT", func(c *Conn) { require.NoError(t, c.Begin(testCtx(t), "t1", 0)) }, func(ctx context.Context, c *Conn) error {
+			return c.Abort(ctx, "t1", receipt)
+		}},
+	}
+	for _, tc := range calls {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, got, asked, _ := heldReceipts(t, "1.2")
+			c, _ := newTestClient(t, ConnOptions{})
+			connectTo(t, c, srv.addr(), ConnectConfig{})
+			expectFrame(t, got, frames.CmdConnect)
+			if tc.setup != nil {
+				tc.setup(c)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- tc.call(ctx, c) }()
+			id := recv(t, asked, "the receipt request")
+			assert.ErrorIs(t, endAfterDeadline(t, c.link.Load(), id, cancel, done), ErrReceiptTimeout)
+		})
+	}
+}
+
+// endAfterDeadline holds the book of l so that its timer cannot fail
+// receipt id, waits until id's deadline has passed, ends the caller's
+// context with cancel and returns what the caller (done) then answers.
+func endAfterDeadline(t *testing.T, l *link, id string, cancel context.CancelFunc, done chan error) error {
+	t.Helper()
+	b := &l.receipts
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w, ok := b.first, b.hasFirst && b.firstID == id
+	if !ok {
+		w, ok = b.byID[id]
+	}
+	require.True(t, ok, "receipt %s awaited (its deadline passed before the test held the book)", id)
+	waitFor(t, "the receipt's deadline to pass", func() bool { return time.Now().After(w.deadline) })
+	cancel()
+	return recv(t, done, "the call")
 }

@@ -2,6 +2,9 @@ package actors
 
 import (
 	"context"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,25 +164,28 @@ func TestSendDoesNotKeepTheFrame(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		messageOut bool // the writer reports each SEND: the mailbox way
-		send       func(t *testing.T, c *Conn, f *frames.Frame)
+		// someLost: a frame whose caller gave up before the writer took
+		// it is not written; those the writer took first are.
+		someLost bool
+		send     func(t *testing.T, c *Conn, f *frames.Frame)
 	}{
-		{"TrySend encoded at once", false, func(t *testing.T, c *Conn, f *frames.Frame) {
+		{"TrySend encoded at once", false, false, func(t *testing.T, c *Conn, f *frames.Frame) {
 			ok, err := c.TrySend(f)
 			require.NoError(t, err)
 			require.True(t, ok)
 		}},
-		{"TrySend through the mailbox", true, func(t *testing.T, c *Conn, f *frames.Frame) {
+		{"TrySend through the mailbox", true, false, func(t *testing.T, c *Conn, f *frames.Frame) {
 			ok, err := c.TrySend(f)
 			require.NoError(t, err)
 			require.True(t, ok)
 		}},
-		{"Send without wait, encoded at once", false, func(t *testing.T, c *Conn, f *frames.Frame) {
+		{"Send without wait, encoded at once", false, false, func(t *testing.T, c *Conn, f *frames.Frame) {
 			require.NoError(t, c.Send(testCtx(t), f, 0, false))
 		}},
-		{"Send without wait, through the mailbox", true, func(t *testing.T, c *Conn, f *frames.Frame) {
+		{"Send without wait, through the mailbox", true, false, func(t *testing.T, c *Conn, f *frames.Frame) {
 			require.NoError(t, c.Send(testCtx(t), f, 0, false))
 		}},
-		{"Send with a receipt whose wait ends first", false, func(t *testing.T, c *Conn, f *frames.Frame) {
+		{"Send with a receipt whose wait ends first", false, true, func(t *testing.T, c *Conn, f *frames.Frame) {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			_ = c.Send(ctx, f, time.Second, true)
@@ -200,6 +206,19 @@ func TestSendDoesNotKeepTheFrame(t *testing.T) {
 				copy(body, "REUSED!!")
 				f.Headers[1].Value = "changed"
 				copy(body, "original")
+			}
+			if tc.someLost {
+				// Whatever was written, in order and as it was sent.
+				require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q", "seq", "end"), 0, true))
+				last := -1
+				for sf := expectFrame(t, got, frames.CmdSend); sf.Header("seq") != "end"; sf = expectFrame(t, got, frames.CmdSend) {
+					seq, err := strconv.Atoi(sf.Header("seq"))
+					require.NoError(t, err)
+					require.Greater(t, seq, last)
+					last = seq
+					require.Equal(t, "original", string(sf.Body))
+				}
+				return
 			}
 			for i := range n {
 				sf := expectFrame(t, got, frames.CmdSend)
@@ -242,4 +261,76 @@ func TestDirectSendsFollowQueuedFrames(t *testing.T) {
 	st := c.Stats()
 	require.Equal(t, int64(2*n/3), st.MessagesOut)
 	require.Equal(t, int64(n+1), st.FramesOut, "the CONNECT and every frame")
+}
+
+// Bytes written as they are cannot carry a receipt id of the form the
+// client gives its own frames: the broker's RECEIPT for them would
+// confirm a send still waiting for its own. They are refused with
+// ErrReceiptIDInUse and never written; other receipt ids pass.
+func TestSendRawRefusesTheClientsReceiptIDs(t *testing.T) {
+	srv, got, asked, answer := heldReceipts(t, "1.2")
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, false)
+	}()
+	id := recv(t, asked, "the send's receipt request")
+	for _, forged := range []string{id, " " + id, "r-7-100", "disconnect-3"} {
+		err := c.SendRaw(testCtx(t), []byte("SEND\ndestination:/raw\nreceipt:"+forged+"\r\n\nbody\x00"))
+		require.ErrorIs(t, err, ErrReceiptIDInUse, "receipt %q", forged)
+	}
+	require.NoError(t, c.SendRaw(testCtx(t), []byte("SEND\ndestination:/raw\nreceipt:r-mine\n\n\x00")))
+	require.Equal(t, "r-mine", recv(t, asked, "the raw frame's receipt request"), "the refused frames were not written")
+	select {
+	case err := <-done:
+		t.Fatalf("the send returned %v before its own RECEIPT", err)
+	default:
+	}
+	answer <- id
+	require.NoError(t, recv(t, done, "the send"))
+}
+
+// A frame queued through the writer's mailbox whose caller gave up
+// waiting (its context ended) before the writer took it is not written:
+// the caller was told it failed, and one that retries must not find the
+// message sent twice. The writer is held here inside the sink, which it
+// calls for the frame log of the frame before.
+func TestAFrameItsCallerGaveUpOnIsNotWritten(t *testing.T) {
+	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+	blocked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	sink := func(e Event) {
+		if l, ok := e.(*LogEvent); ok && strings.Contains(l.Message, "/block") {
+			close(blocked)
+			<-release
+		}
+	}
+	c, _ := newTestClient(t, ConnOptions{LogFrames: true, Sink: sink})
+	t.Cleanup(func() { once.Do(func() { close(release) }) }) // before the client's cleanup
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/block"), 0, false))
+	recv(t, blocked, "the writer to hold on the first frame")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Send(ctx, frames.New(frames.CmdSend, "destination", "/given-up"), 0, true) }()
+	q := c.link.Load().out
+	waitFor(t, "the second frame in the writer's mailbox", func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.inbox == 1
+	})
+	cancel()
+	require.ErrorIs(t, recv(t, done, "the abandoned send"), context.Canceled)
+	once.Do(func() { close(release) })
+
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/after"), 0, true))
+	require.Equal(t, "/block", expectFrame(t, got, frames.CmdSend).Header("destination"))
+	require.Equal(t, "/after", expectFrame(t, got, frames.CmdSend).Header("destination"), "the abandoned frame was written")
+	l := c.link.Load()
+	waitFor(t, "every token of the outgoing queue back", func() bool { return l.credits.held.Load() == 0 })
 }

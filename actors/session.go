@@ -218,8 +218,12 @@ func (s *session) awaitReceipt(ctx actor.Context, m *receiptAwaited) {
 		if m.token {
 			<-s.link.receiptSlots
 		}
+		err := receiptIDInUse(m.id)
 		if m.reply != nil {
-			m.reply <- protocolErr("receipt id %q is already awaited", m.id)
+			m.reply <- err
+		}
+		if m.entry != nil {
+			s.entryAnswered(m.entry, err)
 		}
 	}
 }

@@ -23,14 +23,14 @@ const DefaultQueueBytes = 16 << 20
 
 func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	if s.state != Connected {
-		m.reply <- ErrNotConnected
+		m.wf.reply <- ErrNotConnected
 		return
 	}
 	// One copy of the spec (the request's), shared by the subscription
 	// and its entry.
 	spec := m.spec
 	if s.findSub(spec.ID) >= 0 {
-		m.reply <- fmt.Errorf("%w: %s", errSubscriptionIDInUse, strconv.Quote(spec.ID))
+		m.wf.reply <- fmt.Errorf("%w: %s", errSubscriptionIDInUse, strconv.Quote(spec.ID))
 		return
 	}
 	if spec.Mode == "" {
@@ -42,7 +42,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	// The frame that is checked is the one written.
 	f := subscribeFrame(*spec, s.info.Server)
 	if err := checkSubscribe(spec, f, s.link.version); err != nil {
-		m.reply <- err
+		m.wf.reply <- err
 		return
 	}
 	if spec.QueueBytes <= 0 {
@@ -52,13 +52,14 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	rt.pid = s.c.spawn(&subscription{c: s.c, spec: spec, rt: rt})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
 	s.publishRoutes()
-	s.write(&writeFrame{frame: f, receipt: spec.Receipt, reply: m.reply})
+	m.wf.frame, m.wf.receipt = f, spec.Receipt
+	s.write(m.wf)
 }
 
 func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	i := s.findSub(m.id)
 	if i < 0 {
-		m.reply <- ErrUnknownSubscription
+		m.wf.reply <- ErrUnknownSubscription
 		return
 	}
 	e := s.subs[i]
@@ -68,18 +69,19 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	e.route.end()
 	ctx.Stop(e.pid)
 	if m.local {
-		m.reply <- nil
+		m.wf.reply <- nil
 		return
 	}
 	if s.state != Connected {
-		m.reply <- ErrNotConnected
+		m.wf.reply <- ErrNotConnected
 		return
 	}
 	f := frames.New(frames.CmdUnsubscribe, frames.HdrID, m.id)
 	if s.link.version == frames.V10 {
 		f.Headers.Add(frames.HdrDestination, e.spec.Destination)
 	}
-	s.write(&writeFrame{frame: f, receipt: m.receipt, reply: m.reply})
+	m.wf.frame, m.wf.receipt = f, m.receipt
+	s.write(m.wf)
 }
 
 // endSubscriptions stops every subscription: the connection ended for good.

@@ -35,7 +35,7 @@ func (t *transactions) receive(ctx actor.Context) {
 		m.reply <- t.ids()
 	case *txRequest:
 		if err := t.request(ctx, m); err != nil {
-			m.reply <- err
+			m.wf.reply <- err
 		}
 	}
 }
@@ -73,7 +73,8 @@ func (t *transactions) request(ctx actor.Context, m *txRequest) error {
 		delete(t.open, m.id)
 	}
 	f := frames.New(cmd, frames.HdrTransaction, m.id)
-	t.l.out.post(&writeFrame{frame: f, receipt: m.receipt, reply: m.reply})
+	m.wf.frame, m.wf.receipt = f, m.receipt
+	t.l.out.post(m.wf)
 	return nil
 }
 

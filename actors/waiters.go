@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"errors"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -50,21 +52,26 @@ type receiptWaiter struct {
 }
 
 // add registers receipt id, which holds a token of slots, for reply
-// (which may be nil), failing at timeout. The writer calls it before the
-// frame's bytes leave, so no RECEIPT can come first. It returns false,
-// registering nothing, once the connection has ended.
-func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration) bool {
+// (which may be nil), failing at timeout. The writer calls it before it
+// encodes the frame, so no RECEIPT can come first. It registers nothing
+// and returns errReceiptsEnded once the connection has ended, and an
+// ErrReceiptIDInUse when id is awaited already: the entry that holds id
+// is left as it is, so the RECEIPT for id answers only the frame that
+// asked for it first, and the second frame must not be written.
+func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return false
+		return errReceiptsEnded
+	}
+	if _, dup := b.byID[id]; dup || (b.hasFirst && b.firstID == id) {
+		return receiptIDInUse(id)
 	}
 	w := receiptWaiter{reply: reply, deadline: deadline}
-	switch {
-	case !b.hasFirst && len(b.byID) == 0, b.hasFirst && b.firstID == id:
+	if !b.hasFirst && len(b.byID) == 0 {
 		b.first, b.firstID, b.hasFirst = w, id, true
-	default:
+	} else {
 		if b.byID == nil {
 			b.byID = make(map[string]receiptWaiter, 1)
 		}
@@ -79,7 +86,30 @@ func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration)
 			b.timer.Reset(timeout)
 		}
 	}
-	return true
+	return nil
+}
+
+// errReceiptsEnded: the connection ended, the book takes no receipt.
+var errReceiptsEnded = errors.New("stomp: the connection's receipts are over")
+
+// receiptIDInUse is the ErrReceiptIDInUse that names id.
+func receiptIDInUse(id string) error {
+	return NewError(CodeInvalidArgument, "stomp: receipt id "+strconv.Quote(id)+" is already in use: its RECEIPT would confirm another frame", ErrReceiptIDInUse)
+}
+
+// withdraw removes receipt id, added for a frame the writer then could not
+// encode, without answering it, and gives its token back. It returns false
+// when id was answered meanwhile (the connection ended, or a RECEIPT for
+// it was forged): its caller has heard that answer.
+func (b *receiptWaiters) withdraw(id string) bool {
+	b.mu.Lock()
+	_, ok := b.takeLocked(id)
+	b.mu.Unlock()
+	if ok {
+		b.giveSlot()
+		b.stats.ReceiptsPending.Add(-1)
+	}
+	return ok
 }
 
 // confirm answers receipt id, and only it, as confirmed, first reporting

@@ -35,8 +35,8 @@ func TestReceiptWaitersEarlierDeadlineRearmsTheTimer(t *testing.T) {
 	b, st := newWaiters(2)
 	c := &Conn{}
 	long, short := make(chan error, 1), make(chan error, 1)
-	require.True(t, b.add("long", long, time.Second))
-	require.True(t, b.add("short", short, 50*time.Millisecond))
+	require.NoError(t, b.add("long", long, time.Second))
+	require.NoError(t, b.add("short", short, 50*time.Millisecond))
 	require.EqualValues(t, 2, st.ReceiptsPending.Load())
 	require.ErrorIs(t, recv(t, short, "the short receipt's timeout"), ErrReceiptTimeout)
 	require.EqualValues(t, 1, st.ReceiptsPending.Load())
@@ -54,7 +54,7 @@ func TestReceiptWaitersEarlierDeadlineRearmsTheTimer(t *testing.T) {
 	waitFor(t, "the timer to find the book empty and drop its map", func() bool { return mapReleased(b) })
 	// The book works on after it gave its map back.
 	again := make(chan error, 1)
-	require.True(t, b.add("again", again, 50*time.Millisecond))
+	require.NoError(t, b.add("again", again, 50*time.Millisecond))
 	require.ErrorIs(t, recv(t, again, "the next receipt's timeout"), ErrReceiptTimeout)
 	b.end(ErrConnectionLost)
 }
@@ -73,7 +73,7 @@ func TestReceiptWaitersAnswerEachReceiptOnce(t *testing.T) {
 		if i%4 == 3 {
 			timeout = time.Millisecond
 		}
-		require.True(t, b.add("r-"+strconv.Itoa(i), replies[i], timeout))
+		require.NoError(t, b.add("r-"+strconv.Itoa(i), replies[i], timeout))
 	}
 	var wg sync.WaitGroup
 	for _, step := range []int{0, 1} {
@@ -96,7 +96,7 @@ func TestReceiptWaitersAnswerEachReceiptOnce(t *testing.T) {
 		b.end(ErrConnectionLost)
 	}()
 	wg.Wait()
-	require.False(t, b.add("late", make(chan error, 1), time.Minute), "nothing is added after the end")
+	require.ErrorIs(t, b.add("late", make(chan error, 1), time.Minute), errReceiptsEnded, "nothing is added after the end")
 	// The timer may still be answering what it took before the end.
 	waitFor(t, "every receipt to be answered", func() bool {
 		for _, r := range replies {
@@ -134,9 +134,10 @@ func TestReceiptWaitersAnswerEachReceiptOnce(t *testing.T) {
 
 func errorIsEither(err, a, b error) bool { return errors.Is(err, a) || errors.Is(err, b) }
 
-// A receipt the writer registers after the connection ended (its frame
-// was taken just before lose answered the book) is answered at once as an
-// unknown outcome, and its token given back.
+// A frame with a receipt that the writer takes after the connection ended
+// (just before lose stopped it) is not encoded, since its receipt could
+// no longer be registered: its caller hears the loss itself (the frame
+// never left, so its outcome is known), and the token is given back.
 func TestReceiptRegisteredAfterTheEnd(t *testing.T) {
 	slots := make(chan struct{}, 1)
 	st := &counters{}
@@ -144,13 +145,14 @@ func TestReceiptRegisteredAfterTheEnd(t *testing.T) {
 	l.end(ErrConnectionLost)
 	l.receipts.end(ErrConnectionLost)
 	w := &writer{l: l}
-	slots <- struct{}{} // taken by the writer before it encoded the frame
 	reply := make(chan error, 1)
 	m := &writeFrame{frame: frames.New(frames.CmdSend, "destination", "/q"), receipt: time.Second, reply: reply}
-	require.False(t, w.awaitReceipt(nil, m, "r-1-1"))
+	w.enqueue(nil, m)
 	err := recv(t, reply, "the answer")
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
 	require.ErrorIs(t, err, ErrConnectionLost)
+	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.Zero(t, w.q.buf.Buffered(), "the frame is not encoded")
+	require.Empty(t, w.pending)
 	require.Empty(t, slots)
 	require.Zero(t, st.ReceiptsPending.Load())
 }
@@ -164,19 +166,48 @@ func TestReceiptWaitersOneAtATimeNeedNoMap(t *testing.T) {
 	for i := range 3 {
 		reply := make(chan error, 1)
 		id := "r-" + strconv.Itoa(i)
-		require.True(t, b.add(id, reply, time.Minute))
+		require.NoError(t, b.add(id, reply, time.Minute))
 		require.True(t, mapReleased(b), "a map for one receipt")
 		require.True(t, b.confirm(id, c))
 		require.NoError(t, recv(t, reply, "the receipt"))
 	}
 	a, z := make(chan error, 1), make(chan error, 1)
-	require.True(t, b.add("a", a, time.Minute))
-	require.True(t, b.add("z", z, time.Minute))
+	require.NoError(t, b.add("a", a, time.Minute))
+	require.NoError(t, b.add("z", z, time.Minute))
 	require.False(t, mapReleased(b), "the second receipt waits in the map")
 	require.True(t, b.fail("z", errors.New("refused")))
 	require.EqualError(t, recv(t, z, "the failed receipt"), "refused")
 	require.True(t, b.confirm("a", c))
 	require.NoError(t, recv(t, a, "the first receipt"))
 	require.Zero(t, st.ReceiptsPending.Load())
+	b.end(ErrConnectionLost)
+}
+
+// A receipt id awaited twice is refused the second time with
+// ErrReceiptIDInUse, and the first registration is left as it was: the
+// RECEIPT for the id confirms the frame that asked for it first and no
+// other, and the refused one hears nothing from the book.
+func TestAReceiptIDAwaitedTwiceIsRefused(t *testing.T) {
+	b, st := newWaiters(3)
+	c := &Conn{}
+	for _, other := range []string{"", "r-1-9"} { // the id alone, and beside another (the map)
+		if other != "" {
+			require.NoError(t, b.add(other, make(chan error, 1), time.Minute))
+		}
+		first, second := make(chan error, 1), make(chan error, 1)
+		require.NoError(t, b.add("r-1-1", first, time.Minute))
+		err := b.add("r-1-1", second, time.Minute)
+		require.ErrorIs(t, err, ErrReceiptIDInUse)
+		require.ErrorIs(t, err, ErrInvalidArgument)
+		require.Contains(t, err.Error(), `"r-1-1"`)
+		require.True(t, b.confirm("r-1-1", c))
+		require.NoError(t, recv(t, first, "the first frame's answer"))
+		require.Empty(t, second, "the refused registration is not confirmed")
+		require.False(t, b.confirm("r-1-1", c), "one RECEIPT, one frame")
+		if other != "" {
+			require.True(t, b.fail(other, ErrServer))
+		}
+		require.Zero(t, st.ReceiptsPending.Load())
+	}
 	b.end(ErrConnectionLost)
 }

@@ -1,9 +1,12 @@
 package actors
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -182,6 +185,12 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	q.mu.Lock()
 	q.inbox--
 	q.mu.Unlock()
+	if !m.take() {
+		// Its caller was answered with an error before it came here: a
+		// caller that retries must not find it written as well.
+		w.release(m)
+		return
+	}
 	if w.disconnected {
 		switch {
 		case m.reply != nil || m.entry != nil:
@@ -210,8 +219,22 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 				return
 			}
 			w.receiptSeq++
-			id = "r-" + strconv.FormatUint(w.l.gen, 10) + "-" + strconv.FormatUint(w.receiptSeq, 10)
+			id = receiptID(w.l.gen, w.receiptSeq)
 			m.frame.Headers.Set(frames.HdrReceipt, id)
+			if m.entry == nil {
+				// Registered before the frame is encoded, so the RECEIPT can
+				// never come first and a refused id is never written.
+				if err := w.l.receipts.add(id, m.reply, m.receipt); err != nil {
+					<-w.l.receiptSlots
+					if errors.Is(err, errReceiptsEnded) {
+						err = w.l.lostErr()
+					}
+					w.refuse(ctx, m, err)
+					return
+				}
+				m.due.Store(time.Now().Add(m.receipt).UnixNano())
+				m.taken.Store(true)
+			}
 		}
 		q.mu.Lock()
 		err := q.buf.WriteFrame(m.frame)
@@ -222,19 +245,25 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		q.mu.Unlock()
 		if err != nil {
 			if m.receipt > 0 {
-				<-w.l.receiptSlots
+				if m.entry != nil {
+					<-w.l.receiptSlots
+				} else if !w.l.receipts.withdraw(id) {
+					// Answered meanwhile (the connection ended): that
+					// answer stands.
+					w.release(m)
+					return
+				}
 			}
 			w.refuse(ctx, m, err)
 			return
 		}
 		if m.receipt > 0 {
-			// Registered before the bytes leave, so the RECEIPT can never
-			// come first.
-			m.due.Store(time.Now().Add(m.receipt).UnixNano())
-			m.taken.Store(true)
-			if w.awaitReceipt(ctx, m, id) {
-				w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
+			if m.entry != nil {
+				// The session settles an outbox message, so its book
+				// holds the receipt; registered before the bytes leave.
+				ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
 			}
+			w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
 		}
 		if w.c.logFrames.Load() {
 			w.c.log(LogDebug, "frame", "> "+m.frame.String())
@@ -257,33 +286,61 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	w.requestFlush(ctx)
 }
 
-// awaitReceipt registers the receipt id of m, just encoded. A caller
-// waiting on its reply is answered through the link's book, which the
-// reader resolves directly; an outbox message's receipt goes to the
-// session's book, since the session settles the entry. It returns false
-// when the connection has ended already, after answering m.
-func (w *writer) awaitReceipt(ctx actor.Context, m *writeFrame, id string) bool {
-	if m.entry != nil {
-		ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
-		return true
-	}
-	if w.l.receipts.add(id, m.reply, m.receipt) {
-		return true
-	}
-	// The connection ended meanwhile: the frame is buffered, but its
-	// RECEIPT can no longer be heard.
-	<-w.l.receiptSlots
-	if m.reply != nil {
-		m.reply <- outcomeUnknown(w.l.lostErr())
-	}
-	return false
-}
-
 // refuse reports a frame the writer could not encode (a header the
 // negotiated version cannot carry, which the callers' checks missed: the
 // version changed on a reconnect, say) to its caller, or, when nobody
 // waits for it, to the sink as an ErrorEvent: a frame is never dropped
 // unsaid.
+
+// receiptID is the receipt id the writer gives the seq-th frame with a
+// receipt of connection gen: unique on the connection.
+func receiptID(gen, seq uint64) string {
+	return "r-" + strconv.FormatUint(gen, 10) + "-" + strconv.FormatUint(seq, 10)
+}
+
+// clientReceiptID reports whether id has the form of the receipt ids the
+// client gives its own frames: the writer's (receiptID) and DISCONNECT's
+// (leave.go).
+func clientReceiptID(id string) bool {
+	if rest, ok := strings.CutPrefix(id, "r-"); ok {
+		gen, seq, ok := strings.Cut(rest, "-")
+		return ok && allDigits(gen) && allDigits(seq)
+	}
+	if rest, ok := strings.CutPrefix(id, "disconnect-"); ok {
+		return allDigits(rest)
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// clientReceiptIn returns the first receipt id of the client's own form
+// (clientReceiptID) that raw bytes name in a receipt header line. Lines
+// of bodies are looked at too: bytes written as they are may hold frames
+// anywhere, and a line taken for a header only refuses them.
+func clientReceiptIn(raw []byte) (string, bool) {
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if v, ok := bytes.CutPrefix(line, []byte(frames.HdrReceipt+":")); ok {
+			if id := strings.TrimSpace(string(v)); clientReceiptID(id) {
+				return id, true
+			}
+		}
+	}
+	return "", false
+}
 
 // notSentError reports a message queued behind DISCONNECT; it wraps
 // ErrNotConnected.

@@ -70,3 +70,16 @@ func TestCloseFromLeftoverHandler(t *testing.T) {
 	require.NoError(t, err)
 	recv(t, closed)
 }
+
+// A call that does not wait and loses the race with Close (it found the
+// client open and took the queue of calls, then Close closed that queue
+// before the call was posted) reports ErrClosed, not a full queue.
+func TestACallThatLosesTheRaceWithCloseIsClosed(t *testing.T) {
+	s := NewSTOMP()
+	q := s.callQueue()
+	require.NotNil(t, q)
+	s.Close()
+	err := s.postCall(q, asyncOp{name: "SendMessage", ctx: context.Background(), fn: func(context.Context) error { return nil }, def: CodeOther})
+	require.ErrorIs(t, err, ErrClosed)
+	require.NotErrorIs(t, err, ErrWouldBlock)
+}

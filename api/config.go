@@ -226,14 +226,11 @@ func formatHeaders(hs []Header) string {
 // setProcessIdleEvents switches between events run by the client (true)
 // and events queued for DoEvents (false).
 func (s *STOMP) setProcessIdleEvents(on bool) error {
-	err := s.set(func(c *config) error {
+	return s.set(func(c *config) error {
 		c.manualEvents = !on
+		s.setManualEventsLocked(!on) // set holds s.mu
 		return nil
 	})
-	if err == nil {
-		s.setManualEvents(!on)
-	}
-	return err
 }
 
 // The read-only live settings, also as methods.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,4 +210,33 @@ func TestTimeoutZeroReportsFailuresWithOnError(t *testing.T) {
 func TestEventsDropped(t *testing.T) {
 	s := newClient(t, WithManualEvents())
 	assert.Equal(t, int64(0), s.EventsDropped())
+}
+
+// ProcessIdleEvents set from two goroutines at once leaves the event
+// queue in the mode the configuration says: the two change together,
+// under the client's lock. They did not, and a client whose setting said
+// DoEvents could find its handlers run on the queue's own goroutine,
+// racing the state they share with the goroutine that calls DoEvents.
+func TestProcessIdleEventsAndTheQueueAgree(t *testing.T) {
+	s := NewSTOMP(WithManualEvents())
+	defer s.Close()
+	q := s.eventQueue()
+	for round := range 2000 {
+		var wg sync.WaitGroup
+		wg.Add(2)
+		for _, on := range []bool{round%2 == 0, round%2 != 0} {
+			go func() {
+				defer wg.Done()
+				_ = s.setProcessIdleEvents(on)
+			}()
+		}
+		wg.Wait()
+		s.mu.Lock()
+		manual := s.cfg.manualEvents
+		s.mu.Unlock()
+		q.mu.Lock()
+		queueManual := q.manual
+		q.mu.Unlock()
+		require.Equal(t, manual, queueManual, "round %d: the setting says manual=%v", round, manual)
+	}
 }

@@ -155,11 +155,10 @@ func (s *STOMP) Reset() error {
 	s.cfg.init(s.opts)
 	s.tracer.Store(s.cfg.tracer)
 	s.updateSecrets()
-	manual := s.cfg.manualEvents
+	s.setManualEventsLocked(s.cfg.manualEvents)
 	s.mu.Unlock()
 	s.parsed.Store(nil)
 	s.errHeader.Store(nil)
-	s.setManualEvents(manual)
 	return nil
 }
 

@@ -136,9 +136,13 @@ func (s *STOMP) eventQueue() *runQueue[queuedEvent] {
 	return q
 }
 
-// setManualEvents switches the event queue, if made, to manual mode or
-// back; a queue made later takes the mode from the configuration.
-func (s *STOMP) setManualEvents(on bool) {
+// setManualEventsLocked switches the event queue, if made, to manual mode
+// or back; a queue made later takes the mode from the configuration.
+// s.mu is held, by the same critical section that wrote the
+// configuration: else two changes at once could leave the queue in the
+// mode the configuration no longer says, and DoEvents and the queue's own
+// goroutine would disagree about who runs the handlers.
+func (s *STOMP) setManualEventsLocked(on bool) {
 	if q := s.events.Load(); q != nil {
 		q.setManual(on)
 	}
@@ -278,10 +282,23 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 	if q == nil {
 		return ErrClosed
 	}
-	if !q.post(asyncOp{name: name, ctx: ctx, fn: fn, def: def}, 4) {
-		return newError(CodeWouldBlock, name+": too many calls waiting to run (Timeout is 0)")
+	return s.postCall(q, asyncOp{name: name, ctx: ctx, fn: fn, def: def})
+}
+
+// postCall queues op on q, the queue of calls that do not wait. A queue
+// refuses a call when it is full, or when Close closed it after the
+// caller took it: Close ends s.bg before it closes the queue, so a
+// refusal after that is ErrClosed.
+func (s *STOMP) postCall(q *runQueue[asyncOp], op asyncOp) error {
+	if q.post(op, 4) {
+		return nil
 	}
-	return nil
+	select {
+	case <-s.bg.Done():
+		return ErrClosed
+	default:
+	}
+	return newError(CodeWouldBlock, op.name+": too many calls waiting to run (Timeout is 0)")
 }
 
 // callQueue returns the queue of the calls that do not wait, making it
