@@ -269,6 +269,14 @@ func askLinked(ctx context.Context, c *Conn, msg any, wf *writeFrame) error {
 // the writer (askLinked); the session sets its frame and receipt.
 func linked() *writeFrame { return &writeFrame{reply: make(chan error, 1)} }
 
+// linkedMustGo is linked for a frame written even if its caller gives up
+// (frameMustGo).
+func linkedMustGo() *writeFrame {
+	wf := linked()
+	wf.state.Store(frameMustGo)
+	return wf
+}
+
 func ctxErr(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &timeoutError{what: "waiting for the operation"}
@@ -508,7 +516,7 @@ func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration
 			dest = rt.destination
 		}
 	}
-	wf := linked()
+	wf := linkedMustGo()
 	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, wf: wf}, wf)
 	if err == nil {
 		c.emit(&UnsubscribedEvent{ID: id, Destination: dest})
@@ -631,6 +639,9 @@ func (c *Conn) Abort(ctx context.Context, id string, receipt time.Duration) erro
 
 func (c *Conn) tx(ctx context.Context, op txOp, id string, receipt time.Duration) error {
 	wf := linked()
+	if op != txCommit {
+		wf.state.Store(frameMustGo)
+	}
 	return askLinked(ctx, c, &txRequest{op: op, id: id, receipt: receipt, wf: wf}, wf)
 }
 

@@ -139,11 +139,21 @@ const (
 	frameQueued    uint32 = iota // on its way to the writer
 	frameTaken                   // the writer took it: it is written (or refused by the writer)
 	frameAbandoned               // its caller was answered with an error first: it is not written
+	// frameMustGo: a frame that undoes or opens state both sides must
+	// agree on (UNSUBSCRIBE, BEGIN, ABORT) is written even when its
+	// caller gave up: left out, it would leave the broker delivering to a
+	// subscription the client forgot, or a transaction the client counts
+	// as open unknown to the broker; sent late, it does no harm. (A SEND,
+	// SUBSCRIBE or COMMIT sent after its caller was told it failed could
+	// be made twice by a caller that retries: those are not written.)
+	frameMustGo
 )
 
 // take claims wf for the writer, before it encodes it; false: its caller
 // gave up waiting first and was told so, so it must not be written.
-func (wf *writeFrame) take() bool { return wf.state.CompareAndSwap(frameQueued, frameTaken) }
+func (wf *writeFrame) take() bool {
+	return wf.state.CompareAndSwap(frameQueued, frameTaken) || wf.state.CompareAndSwap(frameMustGo, frameTaken)
+}
 
 // abandon withdraws wf for a caller that stops waiting for it; false: the
 // writer took it first, and it is written.

@@ -334,3 +334,56 @@ func TestAFrameItsCallerGaveUpOnIsNotWritten(t *testing.T) {
 	l := c.link.Load()
 	waitFor(t, "every token of the outgoing queue back", func() bool { return l.credits.held.Load() == 0 })
 }
+
+// An UNSUBSCRIBE, BEGIN or ABORT whose caller gave up before the writer
+// took it is written all the same: left out, the broker would go on
+// delivering to a subscription the client forgot, or the client would
+// count a transaction open that the broker never saw.
+func TestAFrameThatUndoesStateIsWrittenThoughItsCallerGaveUp(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cmd  frames.Command
+		call func(ctx context.Context, c *Conn) error
+	}{
+		{"UNSUBSCRIBE", frames.CmdUnsubscribe, func(ctx context.Context, c *Conn) error { return c.Unsubscribe(ctx, "sub-x", 0) }},
+		{"BEGIN", frames.CmdBegin, func(ctx context.Context, c *Conn) error { return c.Begin(ctx, "tx-x", 0) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+			blocked, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			sink := func(e Event) {
+				if l, ok := e.(*LogEvent); ok && strings.Contains(l.Message, "/block") {
+					close(blocked)
+					<-release
+				}
+			}
+			c, _ := newTestClient(t, ConnOptions{LogFrames: true, Sink: sink})
+			t.Cleanup(func() { once.Do(func() { close(release) }) })
+			connectTo(t, c, srv.addr(), ConnectConfig{})
+			expectFrame(t, got, frames.CmdConnect)
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub-x", Destination: "/queue/x"})
+			require.NoError(t, err)
+			expectFrame(t, got, frames.CmdSubscribe)
+
+			require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/block"), 0, false))
+			recv(t, blocked, "the writer to hold on the first frame")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- tc.call(ctx, c) }()
+			q := c.link.Load().out
+			waitFor(t, "the frame in the writer's mailbox", func() bool {
+				q.mu.Lock()
+				defer q.mu.Unlock()
+				return q.inbox == 1
+			})
+			cancel()
+			require.Error(t, recv(t, done, "the call given up"))
+			once.Do(func() { close(release) })
+
+			require.Equal(t, "/block", expectFrame(t, got, frames.CmdSend).Header("destination"))
+			expectFrame(t, got, tc.cmd)
+		})
+	}
+}
