@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	cmap "github.com/orcaman/concurrent-map"
 )
 
 // Engine runs the actors of many connections: one protoactor actor system
@@ -98,7 +97,6 @@ func NewEngine(opts EngineOptions) *Engine {
 		// so that goleak and Close never wait for it.
 		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
 	)
-	shrinkRegistry(e.sys)
 	e.props = actor.PropsFromProducer(e.produce,
 		actor.WithDispatcher(e.pool),
 		actor.WithMailbox(newMailbox),
@@ -130,44 +128,6 @@ func (e *Engine) spawn(a owned) *actor.PID {
 		panic(err)
 	}
 	return pid
-}
-
-// registryBuckets is how many buckets the engine's process registry has.
-// protoactor makes 1 024, each a concurrent map of 32 Go maps: 32 768
-// maps, about 2 MiB, which the garbage collector walks at every cycle (a
-// consumer taking a million messages a second runs a hundred cycles a
-// second) and which a process with a few connections pays in full. Actors
-// are found by their PID, which holds its process, so the registry is
-// looked up only to spawn and stop: 64 buckets (2 048 maps, of which the
-// engine's actors use 64, see actorName) keep its lock striping wider than
-// the engine's spawn lock needs.
-const registryBuckets = 64
-
-// shrinkRegistry gives sys's process registry registryBuckets buckets,
-// moving over what protoactor registered as it started (its event stream
-// and dead letters). Should anything else be registered already, the
-// registry is left as it is.
-func shrinkRegistry(sys *actor.ActorSystem) {
-	reg := sys.ProcessRegistry
-	old := reg.LocalPIDs
-	total := 0
-	for _, b := range old.LocalPIDs {
-		total += b.Count()
-	}
-	sm := &actor.SliceMap{LocalPIDs: make([]cmap.ConcurrentMap, registryBuckets)}
-	for i := range sm.LocalPIDs {
-		sm.LocalPIDs[i] = cmap.New()
-	}
-	moved := 0
-	for _, id := range []string{"eventstream", "deadletter"} {
-		if p, ok := old.GetBucket(id).Get(id); ok {
-			sm.GetBucket(id).Set(id, p)
-			moved++
-		}
-	}
-	if moved == total {
-		reg.LocalPIDs = sm
-	}
 }
 
 // registryShards is how many maps each bucket of protoactor's process

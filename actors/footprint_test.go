@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"runtime"
 	"testing"
 	"unsafe"
 
@@ -21,22 +20,4 @@ func TestIdleConnectionObjectsFitTheirSizeClasses(t *testing.T) {
 	// idle subscribed connection.
 	require.LessOrEqual(t, unsafe.Sizeof(mailbox{}), uintptr(112), "mailbox")
 	require.LessOrEqual(t, unsafe.Sizeof(route{}), uintptr(128), "route")
-}
-
-// An engine costs well under a megabyte before its first connection:
-// protoactor's own registry of 32 768 maps would be about 2 MiB, which a
-// process with one connection paid in full and every collection walked.
-// Its actors and its event stream still find each other in the smaller one.
-func TestAnEngineKeepsASmallRegistry(t *testing.T) {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	e := NewEngine(EngineOptions{})
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	require.Less(t, int64(after.HeapAlloc)-int64(before.HeapAlloc), int64(512<<10), "heap of a new engine")
-	require.Equal(t, registryBuckets, len(e.sys.ProcessRegistry.LocalPIDs.LocalPIDs), "registry buckets")
-	_, ok := e.sys.ProcessRegistry.GetLocal("eventstream")
-	require.True(t, ok, "the event stream is registered")
-	require.NoError(t, e.Close())
 }
