@@ -298,41 +298,73 @@ func TestSendRawRefusesTheClientsReceiptIDs(t *testing.T) {
 // message sent twice. The writer is held here inside the sink, which it
 // calls for the frame log of the frame before.
 func TestAFrameItsCallerGaveUpOnIsNotWritten(t *testing.T) {
-	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
-	blocked, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	sink := func(e Event) {
-		if l, ok := e.(*LogEvent); ok && strings.Contains(l.Message, "/block") {
-			close(blocked)
-			<-release
-		}
-	}
-	c, _ := newTestClient(t, ConnOptions{LogFrames: true, Sink: sink})
-	t.Cleanup(func() { once.Do(func() { close(release) }) }) // before the client's cleanup
-	connectTo(t, c, srv.addr(), ConnectConfig{})
-	expectFrame(t, got, frames.CmdConnect)
-
-	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/block"), 0, false))
-	recv(t, blocked, "the writer to hold on the first frame")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- c.Send(ctx, frames.New(frames.CmdSend, "destination", "/given-up"), 0, true) }()
-	q := c.link.Load().out
-	waitFor(t, "the second frame in the writer's mailbox", func() bool {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		return q.inbox == 1
+	c, got, hold := heldWriter(t)
+	err := hold.giveUp(func(ctx context.Context) error {
+		return c.Send(ctx, frames.New(frames.CmdSend, "destination", "/given-up"), 0, true)
 	})
-	cancel()
-	require.ErrorIs(t, recv(t, done, "the abandoned send"), context.Canceled)
-	once.Do(func() { close(release) })
+	require.ErrorIs(t, err, context.Canceled)
 
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/after"), 0, true))
 	require.Equal(t, "/block", expectFrame(t, got, frames.CmdSend).Header("destination"))
 	require.Equal(t, "/after", expectFrame(t, got, frames.CmdSend).Header("destination"), "the abandoned frame was written")
 	l := c.link.Load()
 	waitFor(t, "every token of the outgoing queue back", func() bool { return l.credits.held.Load() == 0 })
+}
+
+// writerHold keeps a client's writer inside its sink, on a SEND to /block
+// (frame logs are on), so that the frames sent meanwhile wait in its
+// mailbox.
+type writerHold struct {
+	t       *testing.T
+	c       *Conn
+	release chan struct{}
+	once    sync.Once
+}
+
+// heldWriter connects a client to a broker that records its frames (the
+// CONNECT already taken), runs setup if given, and holds its writer on a
+// SEND to /block.
+func heldWriter(t *testing.T, setup ...func(*Conn, <-chan *frames.Frame)) (*Conn, <-chan *frames.Frame, *writerHold) {
+	srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
+	blocked := make(chan struct{})
+	h := &writerHold{t: t, release: make(chan struct{})}
+	sink := func(e Event) {
+		if l, ok := e.(*LogEvent); ok && strings.Contains(l.Message, "/block") {
+			close(blocked)
+			<-h.release
+		}
+	}
+	h.c, _ = newTestClient(t, ConnOptions{LogFrames: true, Sink: sink})
+	t.Cleanup(h.let) // before the client's cleanup
+	connectTo(t, h.c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	for _, f := range setup {
+		f(h.c, got)
+	}
+	require.NoError(t, h.c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/block"), 0, false))
+	recv(t, blocked, "the writer to hold on the first frame")
+	return h.c, got, h
+}
+
+func (h *writerHold) let() { h.once.Do(func() { close(h.release) }) }
+
+// giveUp runs call, waits for its frame to be in the writer's mailbox,
+// ends call's context, lets the writer go on and returns call's error.
+func (h *writerHold) giveUp(call func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- call(ctx) }()
+	q := h.c.link.Load().out
+	waitFor(h.t, "the frame in the writer's mailbox", func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.inbox == 1
+	})
+	cancel()
+	err := recv(h.t, done, "the call given up")
+	h.let()
+	return err
 }
 
 // An UNSUBSCRIBE, BEGIN or ABORT whose caller gave up before the writer
@@ -349,39 +381,12 @@ func TestAFrameThatUndoesStateIsWrittenThoughItsCallerGaveUp(t *testing.T) {
 		{"BEGIN", frames.CmdBegin, func(ctx context.Context, c *Conn) error { return c.Begin(ctx, "tx-x", 0) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, got := newBroker(t, connectedFrame("1.2"), politeBroker)
-			blocked, release := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			sink := func(e Event) {
-				if l, ok := e.(*LogEvent); ok && strings.Contains(l.Message, "/block") {
-					close(blocked)
-					<-release
-				}
-			}
-			c, _ := newTestClient(t, ConnOptions{LogFrames: true, Sink: sink})
-			t.Cleanup(func() { once.Do(func() { close(release) }) })
-			connectTo(t, c, srv.addr(), ConnectConfig{})
-			expectFrame(t, got, frames.CmdConnect)
-			_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub-x", Destination: "/queue/x"})
-			require.NoError(t, err)
-			expectFrame(t, got, frames.CmdSubscribe)
-
-			require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/block"), 0, false))
-			recv(t, blocked, "the writer to hold on the first frame")
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- tc.call(ctx, c) }()
-			q := c.link.Load().out
-			waitFor(t, "the frame in the writer's mailbox", func() bool {
-				q.mu.Lock()
-				defer q.mu.Unlock()
-				return q.inbox == 1
+			c, got, hold := heldWriter(t, func(c *Conn, got <-chan *frames.Frame) {
+				_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "sub-x", Destination: "/queue/x"})
+				require.NoError(t, err)
+				expectFrame(t, got, frames.CmdSubscribe)
 			})
-			cancel()
-			require.Error(t, recv(t, done, "the call given up"))
-			once.Do(func() { close(release) })
-
+			require.Error(t, hold.giveUp(func(ctx context.Context) error { return tc.call(ctx, c) }))
 			require.Equal(t, "/block", expectFrame(t, got, frames.CmdSend).Header("destination"))
 			expectFrame(t, got, tc.cmd)
 		})
