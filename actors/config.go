@@ -32,6 +32,10 @@ type ConnectConfig struct {
 	// Addr is "host:port" of the broker.
 	Addr string
 	// Dial opens the stream; nil means plain TCP with default options.
+	// The connection it returns is the engine's from then on: closing it
+	// elsewhere while the connection is quiet goes unnoticed until the
+	// next write, since a quiet plain TCP connection is waited for by the
+	// engine's poller, which a socket closed on this side leaves silently.
 	Dial transport.Dialer
 	// Versions to advertise in accept-version. Default: 1.0, 1.1, 1.2.
 	Versions []frames.Version

@@ -31,7 +31,7 @@ type Conn struct {
 	subSeq atomic.Uint64
 	ob     atomic.Pointer[outbox] // at-least-once publishing (outbox.go), made on first use
 
-	wg     sync.WaitGroup // the reader and dial goroutines
+	wg     sync.WaitGroup // the reader and dial goroutines, and a reader parked in the engine's poller
 	live   sync.WaitGroup // the connection's actors not yet stopped (spawn)
 	closed chan struct{}  // Close began
 	down   sync.WaitGroup // the session ended the connection for Close (Done once)

@@ -1,3 +1,5 @@
+//go:build linux && !386
+
 package actors
 
 import (
@@ -22,6 +24,7 @@ type idlePoller struct {
 	wakeW   int // reader wakes the goroutine so that it ends
 	parked  map[uintptr]*reader
 	running bool
+	woken   uint64         // readers resumed so far (for tests)
 	wg      sync.WaitGroup // the goroutine
 }
 
@@ -94,7 +97,10 @@ func (p *idlePoller) unpark(r *reader) {
 	}
 	p.mu.Unlock()
 	// Closed already (its Stopping closes the socket first): the kernel
-	// dropped it from the set; otherwise it is disarmed until unparked.
+	// dropped it from the set. (A socket still open elsewhere, by a
+	// forked child say, would stay armed in the set under a key no
+	// longer in the map: its event is ignored, or wakes whichever reader
+	// has that address now, which rests again.)
 	r.c.wg.Done()
 }
 
@@ -156,10 +162,11 @@ func (p *idlePoller) loop(epfd, wakeR int) {
 			}
 			// A reader unparked meanwhile is gone from the map;
 			// whichever reader now has its address (a stale event)
-			// is resumed early, and simply waits on its goroutine.
+			// is resumed early, and rests again once quiet.
 			if r, ok := p.parked[key]; ok {
 				delete(p.parked, key)
 				ready = append(ready, r)
+				p.woken++
 			}
 		}
 		if failed {
@@ -179,7 +186,7 @@ func (p *idlePoller) loop(epfd, wakeR int) {
 		for i, r := range ready {
 			// Its wait group count, taken at park, passes to the
 			// goroutine.
-			go r.carryOn(nil)
+			go r.resume()
 			ready[i] = nil
 		}
 		ready = ready[:0]
@@ -199,4 +206,11 @@ func (p *idlePoller) state() (parked int, running bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.parked), p.running
+}
+
+// resumed counts the readers the poller has woken (for tests).
+func (p *idlePoller) resumed() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.woken
 }

@@ -1,11 +1,15 @@
+//go:build linux && !386
+
 package actors
 
 import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -84,5 +88,46 @@ func TestQuietConnectionsHoldNoGoroutine(t *testing.T) {
 		c.Close()
 	}
 	waitFor(t, "the poller to end", func() bool { parked, running := e.idle.state(); return parked == 0 && !running })
+	require.NoError(t, e.Close())
+}
+
+// A reader the poller resumes with nothing to read (a stale event whose
+// key is now its address, or every parked reader after the poller gave
+// up) rests again once quiet instead of keeping a goroutine. Simulated: a
+// pipe is put in the engine's set under the parked reader's key, and
+// fires.
+func TestAReaderWokenForNothingParksAgain(t *testing.T) {
+	b, err := sim.NewBroker()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	e := NewEngine(EngineOptions{})
+	c := mustConn(t, e, ConnOptions{})
+	_, err = c.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
+	require.NoError(t, err)
+	parkedAlone := func() bool {
+		n, running := e.idle.state()
+		return n == 1 && running && readerGoroutines() == 0
+	}
+	waitFor(t, "the reader to park", parkedAlone)
+	before := e.idle.resumed()
+	var fds [2]int
+	require.NoError(t, syscall.Pipe2(fds[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC))
+	defer func() { _ = syscall.Close(fds[0]); _ = syscall.Close(fds[1]) }()
+	e.idle.mu.Lock()
+	var key uintptr
+	for k := range e.idle.parked {
+		key = k
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLONESHOT}
+	*(*uint64)(unsafe.Pointer(&ev.Fd)) = uint64(key)
+	err = syscall.EpollCtl(e.idle.epfd, syscall.EPOLL_CTL_ADD, fds[0], &ev)
+	e.idle.mu.Unlock()
+	require.NoError(t, err)
+	_, err = syscall.Write(fds[1], []byte{0})
+	require.NoError(t, err)
+	waitFor(t, "the reader to be woken", func() bool { return e.idle.resumed() > before })
+	waitFor(t, "the reader to park again", parkedAlone)
+	require.Equal(t, Connected, c.State())
+	c.Close()
 	require.NoError(t, e.Close())
 }

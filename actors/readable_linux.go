@@ -1,3 +1,5 @@
+//go:build linux && !386
+
 package actors
 
 import (
@@ -63,10 +65,17 @@ func (w *sockWait) check(fd uintptr) bool {
 		w.looked = false
 		return true
 	}
-	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
-		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-	w.looked = errno == syscall.EAGAIN
-	return errno != syscall.EAGAIN && errno != syscall.EINTR
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		if errno == syscall.EINTR {
+			// Look again: the poller reports new bytes only, so a
+			// wait now could miss those already there.
+			continue
+		}
+		w.looked = errno == syscall.EAGAIN
+		return !w.looked
+	}
 }
 
 // wait returns true once the socket is readable, or false when d (if

@@ -157,7 +157,9 @@ type reader struct {
 	limits   frames.Limits
 	versions []frames.Version
 
-	// Touched by the reader's goroutine only.
+	// Touched by the reader's goroutine only: one at a time, each handing
+	// on to the next by its go statement, or through the poller's lock
+	// while the connection is parked (idlePoller).
 	sys     *actor.ActorSystem
 	wait    *sockWait      // nil: the decoder's read waits (carryOn)
 	batches []batch        // one per route with messages waiting
@@ -312,36 +314,62 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 // carryOn reads on after CONNECTED, on a goroutine of its own. Between
 // bursts it waits for the socket to become readable here, at the bottom
 // of its stack, rather than in a read under the decoder's frames, for at
-// most settle: a connection still quiet then parks its socket in the
-// engine's poller (idlePoller) and this goroutine ends, so that a quiet
-// connection holds none; the poller starts carryOn again (dec nil) when
-// bytes come. Where the poller cannot take it, a fresh goroutine waits,
-// on the smallest stack (a goroutine's stack does not shrink below four
-// times what it holds). Where the connection cannot be waited on that way
-// at all (TLS, WebSocket, proxies' wrappers), the decoder's read waits.
-// The decoder, released and holding nothing but its settings, is not kept
-// while parked: the next goroutine takes another once bytes come.
+// most settle: a connection still quiet then rests (rest). Where the
+// connection cannot be waited on that way at all (TLS, WebSocket,
+// proxies' wrappers), the decoder's read waits.
 func (r *reader) carryOn(dec *frames.Decoder) {
 	defer r.c.wg.Done()
 	if r.wait == nil {
 		r.wait = readable(r.conn)
 	}
-	if dec == nil {
-		r.wait.wait(0)
-		dec = takeDecoder(handingOn{r}, r.version, r.limits)
-		r.idle = false // read what woke it
+	r.readOn(dec)
+}
+
+// rest parks a quiet connection's socket in the engine's poller
+// (idlePoller), so that it holds no goroutine; the poller starts resume
+// when bytes come. Where the poller cannot take it, a fresh goroutine
+// waits (waitAlone), on the smallest stack: a goroutine's stack does not
+// shrink below four times what it holds. The decoder, released and
+// holding nothing but its settings, is not kept meanwhile: the next
+// goroutine takes another once bytes come.
+func (r *reader) rest() {
+	if r.c.eng.idle.park(r) {
+		return
 	}
+	r.c.wg.Add(1)
+	go r.waitAlone()
+}
+
+// resume is the reader of a parked connection, started by the poller.
+// A wake-up with nothing to read (a stale event, or the poller giving up)
+// rests again once quiet, as any reader does.
+func (r *reader) resume() {
+	defer r.c.wg.Done()
+	if !r.wait.settled() {
+		r.rest()
+		return
+	}
+	r.idle = false // read what woke it
+	r.readOn(takeDecoder(handingOn{r}, r.version, r.limits))
+}
+
+// waitAlone waits for the socket on a goroutine of its own, for as long
+// as it takes, where the poller could not take it.
+func (r *reader) waitAlone() {
+	defer r.c.wg.Done()
+	r.wait.wait(0)
+	r.idle = false // read what woke it
+	r.readOn(takeDecoder(handingOn{r}, r.version, r.limits))
+}
+
+// readOn decodes and forwards frames with dec until the connection ends
+// or, between bursts, stays quiet for settle: then it rests.
+func (r *reader) readOn(dec *frames.Decoder) {
 	for r.run(dec, r.l.gen, false, r.wait != nil) == runIdle {
 		if !r.wait.settled() {
-			// Quiet: the engine's poller waits for the socket, and no
-			// goroutine does (idlePoller); where it cannot, a fresh
-			// goroutine on the smallest stack.
 			dec.Reset(nil, 0, frames.Limits{}) // it kept the reader
 			decoders.Put(dec)
-			if !r.c.eng.idle.park(r) {
-				r.c.wg.Add(1)
-				go r.carryOn(nil)
-			}
+			r.rest()
 			return
 		}
 		r.idle = false // read what woke it
