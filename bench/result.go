@@ -15,6 +15,11 @@ type Measure struct {
 	CPUMicrosPerMsg float64 `json:"cpu_us_per_msg"`
 	AllocsPerMsg    float64 `json:"allocs_per_msg"`
 	BytesPerMsg     float64 `json:"bytes_allocated_per_msg"`
+	// GCPerSec is how many collections ran per second of the measure,
+	// and GCCPUShare the collector's share of the CPU the process used
+	// (the Go runtime's estimate): together they say how GC-bound it is.
+	GCPerSec   float64 `json:"gc_per_sec"`
+	GCCPUShare float64 `json:"gc_cpu_share"`
 	// Latency holds round-trip percentiles in latency scenarios.
 	Latency *Latency `json:"latency,omitempty"`
 	// MemPerConn is the memory one connection costs, in bytes, in

@@ -72,10 +72,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if rs := byChart(ChartThroughput); len(rs) > 0 {
 		fmt.Fprintln(w, "throughput: messages per second; ratio is stompactor ÷ raw socket loop (higher is better); CPU and allocations per message of this process")
-		fmt.Fprintln(tw, "scenario\tsize\tpeer\traw msg/s\tours msg/s\tratio\traw CPU µs\tours CPU µs\tours allocs\tours bytes\t")
+		fmt.Fprintln(tw, "scenario\tsize\tpeer\traw msg/s\tours msg/s\tratio\traw CPU µs\tours CPU µs\tours allocs\tours bytes\tours GC/s\tours GC CPU\t")
 		for _, r := range rs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%.1f\t%.0f\t\n", r.Scenario, SizeName(r.Size), r.Peer,
-				rate(r.Raw.MsgPerSec), rate(r.Ours.MsgPerSec), r.Ratio, cpu(r.Raw), cpu(r.Ours), r.Ours.AllocsPerMsg, r.Ours.BytesPerMsg)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%.1f\t%.0f\t%.0f\t%.0f%%\t\n", r.Scenario, SizeName(r.Size), r.Peer,
+				rate(r.Raw.MsgPerSec), rate(r.Ours.MsgPerSec), r.Ratio, cpu(r.Raw), cpu(r.Ours), r.Ours.AllocsPerMsg, r.Ours.BytesPerMsg,
+				r.Ours.GCPerSec, 100*r.Ours.GCCPUShare)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
