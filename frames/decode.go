@@ -77,9 +77,13 @@ type Decoder struct {
 
 	// slab and hslab hold what DecodeOwned has not yet handed out of the
 	// chunks it carves small frames from while the stream is busy
-	// (owned.go); nil while it is quiet.
+	// (owned.go); nil while it is quiet. chunk is slab's lease, of which
+	// the decoder holds a share while it carves from it; lease is the
+	// share of the frame DecodeOwned returned last (Lease).
 	slab  []byte
 	hslab Headers
+	chunk *Lease
+	lease *Lease
 }
 
 // hdrOffsets locates a header line's key and value, relative to the start
@@ -109,6 +113,7 @@ func NewDecoder(r io.Reader, v Version, lim Limits) *Decoder {
 func (d *Decoder) Reset(r io.Reader, v Version, lim Limits) {
 	d.pos, d.end = 0, 0
 	d.Release()
+	d.dropChunk()
 	lim = lim.withDefaults()
 	size := defaultBufSize
 	if m := lim.MaxFrame + 1; m < size {
@@ -143,7 +148,8 @@ func (d *Decoder) Release() {
 	}
 	d.buf = nil
 	d.frame, d.hdrs, d.offs = Frame{}, nil, nil
-	d.slab, d.hslab = nil, nil
+	d.dropChunk()
+	d.hslab, d.lease = nil, nil
 }
 
 // grownPools hold the buffers a frame larger than defaultBufSize makes a
@@ -219,7 +225,8 @@ func (d *Decoder) rest() {
 		// The header slices too: a frame's worth of them waits for
 		// the next frame that needs them.
 		d.frame, d.hdrs, d.offs = Frame{}, nil, nil
-		d.slab, d.hslab = nil, nil
+		d.dropChunk()
+		d.hslab = nil
 	}
 }
 
@@ -273,12 +280,14 @@ func (d *Decoder) Decode() (*Frame, error) {
 // twice. The Frame value returned is the caller's too. While the stream is
 // busy, frames under 1 KiB share those allocations with their neighbours
 // (chunks of at most 8 KiB of bytes and 64 headers), so keeping one of
-// them keeps its chunks alive: Clone a frame kept for long.
+// them keeps its chunks alive: Clone a frame kept for long. A frame of a
+// busy stream lives in memory the decoder can take back (Lease).
 func (d *Decoder) DecodeOwned() (Frame, error) {
 	if d.err != nil {
 		return Frame{}, d.err
 	}
 	d.own = true
+	d.lease = nil
 	f, err := d.decode()
 	if err != nil {
 		d.err = err

@@ -45,6 +45,9 @@ func (d *Decoder) buildOwned(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen i
 	if busy && len(src) <= slabMax {
 		mem = d.carve(len(src))
 		copy(mem, src)
+	} else if l := d.leaseFor(busy, len(src)); l != nil {
+		mem = l.buf[:len(src):len(src)]
+		copy(mem, src)
 	} else {
 		// make and copy of the same source is the one form the
 		// compiler allocates without zeroing.
@@ -81,20 +84,53 @@ func (d *Decoder) buildOwned(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen i
 }
 
 // carve returns n bytes of the current chunk, starting a new chunk when it
-// has too little left.
+// has too little left. The frame takes a share of the chunk (Lease).
 func (d *Decoder) carve(n int) []byte {
 	s := len(d.slab)
-	if s+n > cap(d.slab) {
+	if d.chunk == nil || s+n > cap(d.slab) {
 		size := slabFirst
 		if c := cap(d.slab); c > 0 {
 			size = min(2*c, slabSize)
 		}
-		d.slab = make([]byte, 0, max(size, n))
+		size = max(size, n)
+		d.dropChunk()
+		d.chunk = takeLease(size) // the decoder's share
+		d.slab = d.chunk.buf[:0:size]
 		s = 0
 	}
+	d.chunk.refs.Add(1)
+	d.lease = d.chunk
 	d.slab = d.slab[:s+n]
 	return d.slab[s : s+n : s+n]
 }
+
+// dropChunk gives back the decoder's share of the chunk it carves from.
+func (d *Decoder) dropChunk() {
+	if d.chunk != nil {
+		d.chunk.Release()
+		d.chunk, d.slab = nil, nil
+	}
+}
+
+// leaseFor returns a leased buffer for a frame of n bytes too large to be
+// carved, on a busy stream; nil where the frame gets memory of its own (a
+// frame alone, or one beyond the largest lease).
+func (d *Decoder) leaseFor(busy bool, n int) *Lease {
+	if !busy {
+		return nil
+	}
+	l := takeLease(n)
+	d.lease = l
+	return l
+}
+
+// Lease returns the lease of the memory the frame DecodeOwned returned
+// last lives in, and with it that frame's share: nil when the frame's
+// memory is its own (a frame read alone, or larger than 1 MiB). Release
+// it once nothing refers to the frame (its headers, its body, any string
+// taken from them) any more; or never, and the memory is collected as
+// any other.
+func (d *Decoder) Lease() *Lease { return d.lease }
 
 // carveHeaders is carve for header lists.
 func (d *Decoder) carveHeaders(n int) Headers {
