@@ -391,9 +391,10 @@ func (c *Conn) writeAck(l *link, f *frames.Frame) {
 		if st, _ := l.out.append(f, false); st == appendedOK {
 			return
 		}
-		// Full or behind writeFrames: the mailbox keeps it in order.
+		// Full or behind writeFrames: the mailbox keeps it in order, a
+		// copy (its ids may live in a lent message's memory).
 	}
-	l.out.post(&writeFrame{frame: f})
+	l.out.post(&writeFrame{frame: f.Clone()})
 }
 
 // write queues wf (waiting for a token of the outgoing queue, and with

@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 func errPanic(what string, r any) error {
@@ -60,6 +61,9 @@ func (d *deliveries) failedOnce(spec *SubscribeSpec, m *Message) {
 		d.failed = map[string]int{}
 	}
 	if _, ok := d.failed[k]; !ok {
+		// Kept beyond the message: a copy, so that it pins no message's
+		// memory (nor holds a lent one's).
+		k = strings.Clone(k)
 		if len(d.order) >= maxTracked {
 			delete(d.failed, d.order[0])
 			d.order = d.order[1:]

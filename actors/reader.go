@@ -30,6 +30,7 @@ type route struct {
 	queued, bytes     atomic.Int64
 	freed             wakeup // room was given back
 	policy            FullPolicy
+	lent              bool // SubscribeSpec.Lent
 	waiting           atomic.Bool
 	// draining is set by the session when Disconnect begins: messages
 	// that need an ACK and have not started are no longer handled (the
@@ -41,7 +42,7 @@ type route struct {
 
 // newRoute makes the route of a subscription.
 func newRoute(spec *SubscribeSpec) *route {
-	return &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, policy: spec.OnFull,
+	return &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, policy: spec.OnFull, lent: spec.Lent,
 		maxMsgs: int64(spec.QueueSize), maxBytes: int64(spec.QueueBytes),
 		done: make(chan struct{})}
 }
@@ -437,7 +438,7 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 		}
 		switch f.Command {
 		case frames.CmdMessage:
-			if !r.deliver(gen, &f) {
+			if !r.deliver(gen, &f, dec.Lease()) {
 				return runEnded
 			}
 		case frames.CmdConnected:
@@ -481,7 +482,7 @@ func (r *reader) receipt(f *frames.Frame) bool {
 // deliver admits a MESSAGE to its subscription's queue, once it has room,
 // and adds it to the subscription's batch. It returns false when the
 // reader must stop.
-func (r *reader) deliver(gen uint64, f *frames.Frame) bool {
+func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) bool {
 	rt := r.c.lookupRoute(f)
 	if rt == nil {
 		r.toSession(gen, *f)
@@ -503,7 +504,11 @@ func (r *reader) deliver(gen uint64, f *frames.Frame) bool {
 	rt.delivered.Add(1)
 	// The rest of the Message is read from its headers on the
 	// subscription's goroutine (describe), off the reader's.
-	r.add(rt, &Message{Subscription: rt.id, Headers: f.Headers, Body: f.Body, gen: gen, rt: rt, size: size})
+	m := &Message{Subscription: rt.id, Headers: f.Headers, Body: f.Body, gen: gen, rt: rt, size: size}
+	if rt.lent {
+		m.lease = lease // given back once handled (subscription.deliver)
+	}
+	r.add(rt, m)
 	return true
 }
 

@@ -57,6 +57,9 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 
 func (s *subscription) deliver(msg *Message) {
 	defer s.rt.release(msg.size)
+	// A lent message's memory goes back once nothing here needs it: an
+	// ACK is encoded at once or copied (writeAck).
+	defer msg.lease.Release()
 	// The connection now, not the one this message's turn in the mailbox
 	// would say: a message may wait here while its connection dies.
 	l := s.c.link.Load()

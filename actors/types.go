@@ -107,6 +107,12 @@ type SubscribeSpec struct {
 	// deliveries (the producer's de-duplication id, say) where the
 	// message-id does not (RabbitMQ gives each delivery its own).
 	KeyHeader string
+	// Lent lends each message to Handler (and DeadLetter) for the length
+	// of the call: its strings, headers and body are valid until the
+	// handler returns, after which the engine gives their memory to later
+	// messages. A consumer that keeps nothing of a message (or copies what
+	// it keeps) saves the collector most of a message's garbage.
+	Lent bool
 }
 
 // SubscriptionInfo lists a live subscription.
@@ -130,9 +136,10 @@ type Message struct {
 	Body         []byte
 	Redelivered  bool
 
-	gen  uint64 // the connection it came on
-	rt   *route // its subscription's
-	size int64  // what it counts against its queue's byte bound
+	gen   uint64        // the connection it came on
+	rt    *route        // its subscription's
+	size  int64         // what it counts against its queue's byte bound
+	lease *frames.Lease // its memory's, on a Lent subscription
 }
 
 // NeedsAck reports whether the broker expects an ACK or NACK for m.

@@ -69,6 +69,12 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	if opts.QueueBytes < 0 {
 		return "", invalid("QueueBytes must not be negative")
 	}
+	if opts.Lent && opts.ManualAck {
+		return "", invalid("Lent and ManualAck do not go together: a lent message is gone once its handler returns")
+	}
+	if opts.Lent && s.tracer.Load() != nil {
+		return "", invalid("Lent does not go with tracing: spans keep a message's ids after its handler")
+	}
 	id := opts.ID
 	if id == "" {
 		id = "sub-" + strconv.FormatUint(s.subSeq.Add(1), 10)
@@ -82,6 +88,9 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		return "", err
 	}
 	sub := &subscriber{s: s, id: id, manualAck: opts.ManualAck, handler: opts.Handler, tracer: s.tracer.Load()}
+	if opts.Lent {
+		sub.lent = new(MessageInEvent)
+	}
 	spec := actors.SubscribeSpec{
 		Destination: destination,
 		ID:          id,
@@ -95,6 +104,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 
 		MaxDeliveries: opts.MaxDeliveries,
 		KeyHeader:     opts.KeyHeader,
+		Lent:          opts.Lent,
 	}
 	if dl := opts.DeadLetter; dl != nil {
 		spec.DeadLetter = func(m actors.Message) {
@@ -191,6 +201,10 @@ type subscriber struct {
 	manualAck bool
 	handler   func(*MessageInEvent)
 	tracer    *tracer // nil: tracing is off
+	// lent is the one event of a Lent subscription, filled anew for each
+	// message (handlers of one subscription run one at a time); nil
+	// otherwise.
+	lent *MessageInEvent
 }
 
 // event turns a message into its MessageInEvent.
@@ -199,6 +213,20 @@ func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 	s.mu.Lock()
 	collapse := s.cfg.collapseHeaders
 	s.mu.Unlock()
+	if ev := sub.lent; ev != nil {
+		*ev = MessageInEvent{
+			SubscriptionID: m.Subscription,
+			MessageID:      m.MessageID,
+			Destination:    m.Destination,
+			ContentType:    m.ContentType,
+			Data:           m.Body,
+			Headers:        fromFrameHeaders(m.Headers, collapse),
+			Redelivered:    m.Redelivered,
+			Ack:            true,
+			msg:            m.Ref(),
+		}
+		return ev
+	}
 	return &MessageInEvent{
 		SubscriptionID: m.Subscription,
 		MessageID:      m.MessageID,
@@ -242,6 +270,10 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 		s.hmu.RUnlock()
 	}
 	failure, ran := s.deliver(h, ev, manual)
+	if sub.lent != nil {
+		// The headers of a lent message are gone with it.
+		s.parsed.CompareAndSwap(&ev.Headers, nil)
+	}
 	if !ran {
 		return actors.AckNone, nil // closing: the broker redelivers
 	}
