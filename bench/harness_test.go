@@ -161,3 +161,23 @@ func TestPublishToRabbitMQ(t *testing.T) {
 	assert.Equal(t, "broker "+addr, rep.Results[0].Peer)
 	assert.Equal(t, addr, rep.Broker)
 }
+
+// With Lent, the scenarios that consume run with lending subscriptions
+// and say so in their names; the others are as they were.
+func TestLentScenarios(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Config{Sizes: []int{100}, Duration: 100 * time.Millisecond, Warmup: 20 * time.Millisecond,
+		Inflight: 64, Timeout: 30 * time.Second, Lent: true,
+		Scenarios: []string{"publish", "consume-auto", "consume-client-individual", "pubsub", "latency"}})
+	require.NoError(t, err)
+	var got []string
+	for _, r := range rep.Results {
+		got = append(got, r.Scenario)
+		if r.Chart == ChartThroughput {
+			assert.Greater(t, r.Ours.MsgPerSec, 0.0, r.Scenario)
+		}
+	}
+	assert.Equal(t, []string{"publish", "consume-auto lent", "consume-client-individual lent", "pubsub lent", "latency lent"}, got)
+	assert.True(t, rep.Lent)
+}

@@ -94,6 +94,7 @@ func oursConsumer(ack string) func(context.Context, *Target, Params) (Measure, e
 		m := startMeter()
 		_, err = s.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
 			AckMode: api.AckMode(ack),
+			Lent:    p.Lent,
 			Headers: []api.Header{{Key: HdrSize, Value: strconv.Itoa(p.Size)},
 				{Key: HdrCount, Value: strconv.FormatInt(p.Messages, 10)},
 				{Key: HdrInflight, Value: strconv.FormatInt(p.Inflight, 10)}},

@@ -29,6 +29,7 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 		}
 		clients = append(clients, c)
 		if _, err := c.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
+			Lent:    p.Lent,
 			Handler: func(*api.MessageInEvent) { tl.add(1) },
 		}); err != nil {
 			return Measure{}, err
@@ -89,6 +90,7 @@ func oursLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
 	defer sub.Close()
 	seen := make(chan struct{}, 1)
 	if _, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
+		Lent: p.Lent,
 		Handler: func(*api.MessageInEvent) {
 			select {
 			case seen <- struct{}{}:

@@ -91,6 +91,7 @@ type Settings struct {
 	Publishers  int      `json:"publishers"`
 	Consumers   int      `json:"consumers"`
 	Receipts    bool     `json:"receipts"`
+	Lent        bool     `json:"lent,omitempty"`
 	Inflight    int64    `json:"inflight"`
 	PeerProcess bool     `json:"peer_process"`
 	Broker      string   `json:"broker"` // "sim" or the broker's address

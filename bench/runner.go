@@ -32,6 +32,9 @@ type Config struct {
 	Publishers, Consumers int
 	// Receipts makes every SEND wait for its RECEIPT.
 	Receipts bool
+	// Lent makes the client's subscriptions lend their messages to their
+	// handlers (api.SubscribeOptions.Lent) in the scenarios that consume.
+	Lent bool
 	// Inflight bounds the firehose's unacknowledged messages in
 	// client-individual mode. Default 1024.
 	Inflight int64
@@ -129,7 +132,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := &Report{Started: time.Now().UTC(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Settings: Settings{Sizes: cfg.Sizes, Duration: cfg.Duration.Seconds(),
 			Messages: int(cfg.Messages), Runs: cfg.Runs, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
-			Receipts: cfg.Receipts, Inflight: cfg.Inflight, PeerProcess: len(cfg.PeerProcess) > 0, Broker: "sim"}}
+			Receipts: cfg.Receipts, Lent: cfg.Lent, Inflight: cfg.Inflight, PeerProcess: len(cfg.PeerProcess) > 0, Broker: "sim"}}
 	if cfg.Broker != nil {
 		rep.Broker = cfg.Broker.Addr
 	}
@@ -174,7 +177,7 @@ func names() string {
 func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq int) (Result, error) {
 	p := Params{Size: size, Duration: cfg.Duration, Warmup: cfg.Warmup, Messages: cfg.Messages,
 		Receipts: cfg.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
-		Inflight: cfg.Inflight, Timeout: cfg.Timeout,
+		Inflight: cfg.Inflight, Timeout: cfg.Timeout, Lent: cfg.Lent && sc.Lends,
 		Connections: cfg.Connections, Fanout: cfg.Fanout, ClientProcess: cfg.ClientProcess}
 	var raws, ours []Measure
 	for run := range cfg.Runs {
@@ -193,6 +196,9 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 	}
 	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: cfg.Receipts, Runs: cfg.Runs,
 		Raw: median(raws), Ours: median(ours)}
+	if p.Lent {
+		res.Scenario += " lent"
+	}
 	if sc.Peer == RoleBroker {
 		res.Publishers, res.Consumers = cfg.Publishers, cfg.Consumers
 	}

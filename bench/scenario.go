@@ -34,6 +34,7 @@ type Params struct {
 	Warmup      time.Duration // latency: round trips before measuring
 	Messages    int64         // most messages to measure; 0: Duration decides
 	Receipts    bool          // every SEND waits for its RECEIPT
+	Lent        bool          // the client's subscriptions lend their messages (api.SubscribeOptions.Lent)
 	Publishers  int           // publishing connections (pubsub)
 	Consumers   int           // consuming connections (pubsub)
 	Inflight    int64         // firehose: most unacknowledged messages (client-individual)
@@ -60,6 +61,9 @@ type Scenario struct {
 	Chart Chart
 	// Sized scenarios run once per body size; others once per run.
 	Sized bool
+	// Lends says the client's side subscribes and honours Params.Lent:
+	// with Config.Lent its results are named "<name> lent".
+	Lends bool
 	Raw   func(ctx context.Context, t *Target, p Params) (Measure, error)
 	Ours  func(ctx context.Context, t *Target, p Params) (Measure, error)
 }
@@ -118,16 +122,16 @@ func builtin() []Scenario {
 		{Name: "publish", Peer: RoleSink, Chart: ChartThroughput, Sized: true,
 			Doc: "one connection publishes as fast as it can; a RECEIPT on the last message ends the measurement",
 			Raw: rawPublish, Ours: oursPublish},
-		{Name: "consume-auto", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true,
+		{Name: "consume-auto", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true, Lends: true,
 			Doc: "one connection consumes the firehose, ack mode auto",
 			Raw: rawConsumer("auto"), Ours: oursConsumer("auto")},
-		{Name: "consume-client-individual", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true,
+		{Name: "consume-client-individual", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true, Lends: true,
 			Doc: "one connection consumes the firehose and ACKs every message; the firehose keeps at most Inflight unacknowledged",
 			Raw: rawConsumer("client-individual"), Ours: oursConsumer("client-individual")},
-		{Name: "pubsub", Peer: RoleBroker, Chart: ChartThroughput, Sized: true,
+		{Name: "pubsub", Peer: RoleBroker, Chart: ChartThroughput, Sized: true, Lends: true,
 			Doc: "Publishers connections publish through the broker to Consumers connections, until every message is delivered",
 			Raw: rawPubSub, Ours: oursPubSub},
-		{Name: "latency", Peer: RoleBroker, Chart: ChartLatency, Sized: true,
+		{Name: "latency", Peer: RoleBroker, Chart: ChartLatency, Sized: true, Lends: true,
 			Doc: "one message in flight: publish, wait until the consumer has it, again; after a warm-up",
 			Raw: rawLatency, Ours: oursLatency},
 		{Name: "connections", Peer: RoleBroker, Chart: ChartMemory,

@@ -85,6 +85,7 @@ func newBench(cf *connFlags) *cobra.Command {
 	f.IntVar(&c.Publishers, "publishers", 1, "publishing connections of pubsub")
 	f.IntVar(&c.Consumers, "consumers", 1, "consuming connections of pubsub")
 	f.BoolVar(&c.Receipts, "receipts", false, "every message waits for the broker's RECEIPT (one in flight)")
+	f.BoolVar(&c.Lent, "lent", false, "the client's subscriptions lend each message to its handler (SubscribeOptions.Lent): results named \"<scenario> lent\"")
 	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode")
 	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix; /queue/ shares pubsub's messages among consumers, /topic/ gives each all")
 	f.IntVar(&c.Connections, "connections", 1000, "connections the connections scenario opens")
