@@ -115,7 +115,7 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 		}()
 	}
 	s.failures.settled(spec, m)
-	var a ack
+	a := s.ackScratch()
 	if err := a.build(l.version, m.Subscription, m.MessageID, m.AckID, false, ""); err == nil {
 		s.c.countAck(a.f.Command, m.AckID)
 		s.c.writeAck(l, &a.f)

@@ -20,6 +20,11 @@ type subscription struct {
 	spec     *SubscribeSpec
 	rt       *route
 	failures deliveries // failed deliveries by message (poison.go)
+	// acks is where the ACKs and NACKs the handlers' returns ask for are
+	// built, one at a time, made on first use: an ack points into itself,
+	// so one made in a call would be a new allocation at every message.
+	// writeAck encodes it at once, or queues a copy.
+	acks *ack
 }
 
 func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
@@ -92,13 +97,21 @@ func (s *subscription) deliver(msg *Message) {
 	if panicked && l.version < frames.V11 {
 		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
 	}
-	var a ack // encoded at once, or copied: it stays here
+	a := s.ackScratch()
 	if err := a.build(l.version, msg.Subscription, msg.MessageID, msg.AckID, action == AckNack, ""); err != nil {
 		s.c.emit(&ErrorEvent{Err: err})
 		return
 	}
 	s.c.countAck(a.f.Command, msg.AckID)
 	s.c.writeAck(l, &a.f)
+}
+
+// ackScratch returns the subscription's ack to build in.
+func (s *subscription) ackScratch() *ack {
+	if s.acks == nil {
+		s.acks = new(ack)
+	}
+	return s.acks
 }
 
 // handle runs the user's handler; a panic in it is reported and the
