@@ -207,27 +207,18 @@ type subscriber struct {
 	lent *MessageInEvent
 }
 
-// event turns a message into its MessageInEvent.
+// event turns a message into its MessageInEvent: a new one, or on a Lent
+// subscription its one event filled anew.
 func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 	s := sub.s
 	s.mu.Lock()
 	collapse := s.cfg.collapseHeaders
 	s.mu.Unlock()
-	if ev := sub.lent; ev != nil {
-		*ev = MessageInEvent{
-			SubscriptionID: m.Subscription,
-			MessageID:      m.MessageID,
-			Destination:    m.Destination,
-			ContentType:    m.ContentType,
-			Data:           m.Body,
-			Headers:        fromFrameHeaders(m.Headers, collapse),
-			Redelivered:    m.Redelivered,
-			Ack:            true,
-			msg:            m.Ref(),
-		}
-		return ev
+	ev := sub.lent
+	if ev == nil {
+		ev = new(MessageInEvent)
 	}
-	return &MessageInEvent{
+	*ev = MessageInEvent{
 		SubscriptionID: m.Subscription,
 		MessageID:      m.MessageID,
 		Destination:    m.Destination,
@@ -241,6 +232,7 @@ func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
 		// program would keep alive.
 		msg: m.Ref(),
 	}
+	return ev
 }
 
 func (sub *subscriber) handle(m actors.Message) actors.AckAction {
