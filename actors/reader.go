@@ -96,6 +96,7 @@ func (r *route) end() { close(r.done) }
 // A few routes are searched in a slice (a map costs hundreds of bytes
 // even for one entry); many get maps.
 type routes struct {
+	lent   bool // some route lends its messages (the decoder leases large frames)
 	list   []*route
 	byID   map[string]*route // with more than fewRoutes
 	byDest map[string]*route // STOMP 1.0 messages may lack a subscription header
@@ -105,6 +106,9 @@ const fewRoutes = 8
 
 func newRoutes(list []*route) *routes {
 	r := &routes{list: list}
+	for _, rt := range list {
+		r.lent = r.lent || rt.lent
+	}
 	if len(list) > fewRoutes {
 		r.byID = make(map[string]*route, len(list))
 		r.byDest = make(map[string]*route, len(list))
@@ -421,6 +425,9 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			r.free = r.free[:0]
 			dec.Release()
 			return runIdle
+		}
+		if rs := r.c.routes.Load(); rs != nil {
+			dec.SetLeaseLarge(rs.lent)
 		}
 		f, err := dec.DecodeOwned()
 		if err != nil {

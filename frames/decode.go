@@ -84,6 +84,9 @@ type Decoder struct {
 	hslab Headers
 	chunk *Lease
 	lease *Lease
+	// leaseLarge: larger frames of a busy stream get pooled buffers
+	// (SetLeaseLarge).
+	leaseLarge bool
 }
 
 // hdrOffsets locates a header line's key and value, relative to the start

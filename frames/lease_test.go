@@ -25,6 +25,7 @@ func TestLeasedFramesStayIntactWhileHeld(t *testing.T) {
 		want = append(want, fr(CmdMessage, string(body), "destination", "/queue/a", "message-id", fmt.Sprintf("ID:%d", i), "subscription", "0", "content-length", fmt.Sprint(len(body))))
 	}
 	d := NewDecoder(strings.NewReader(stream.String()), V12, Limits{})
+	d.SetLeaseLarge(true)
 	var kept []*Frame
 	var keptWant []*Frame
 	leased := 0
@@ -56,6 +57,7 @@ func TestLeasedLargeFramesAreReused(t *testing.T) {
 	one, err := AppendFrame(nil, f, V12)
 	require.NoError(t, err)
 	d := NewDecoder(&loopReader{data: bytes.Repeat(one, 4)}, V12, Limits{})
+	d.SetLeaseLarge(true)
 	decode := func(release bool) func() {
 		return func() {
 			g, err := d.DecodeOwned()
@@ -71,4 +73,11 @@ func TestLeasedLargeFramesAreReused(t *testing.T) {
 	released := testing.AllocsPerRun(50, decode(true))
 	require.GreaterOrEqual(t, held, 1.0, "a frame held costs its memory")
 	require.LessOrEqual(t, released, 0.1, "a frame released lends its memory to the next")
+
+	// By default a large frame's memory is its own, exactly its size.
+	d = NewDecoder(&loopReader{data: bytes.Repeat(one, 4)}, V12, Limits{})
+	g, err := d.DecodeOwned()
+	require.NoError(t, err)
+	require.Nil(t, d.Lease())
+	require.Equal(t, len(g.Body), cap(g.Body))
 }

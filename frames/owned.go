@@ -116,13 +116,20 @@ func (d *Decoder) dropChunk() {
 // carved, on a busy stream; nil where the frame gets memory of its own (a
 // frame alone, or one beyond the largest lease).
 func (d *Decoder) leaseFor(busy bool, n int) *Lease {
-	if !busy {
+	if !busy || !d.leaseLarge {
 		return nil
 	}
 	l := takeLease(n)
 	d.lease = l
 	return l
 }
+
+// SetLeaseLarge says whether frames too large to be carved (over 1 KiB)
+// get pooled buffers on a busy stream, which their Lease gives back, or
+// memory of their own (the default). A pooled buffer is rounded up to a
+// power of two and, never released, is collected at that size: worth it
+// only where the frames are released.
+func (d *Decoder) SetLeaseLarge(on bool) { d.leaseLarge = on }
 
 // Lease returns the lease of the memory the frame DecodeOwned returned
 // last lives in, and with it that frame's share: nil when the frame's
