@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -94,7 +93,7 @@ func (s *session) writeDisconnect() {
 	f := frames.New(frames.CmdDisconnect)
 	wf := &writeFrame{frame: f}
 	if s.leaving.receipt {
-		s.leaving.receiptID = "disconnect-" + strconv.FormatUint(gen, 10)
+		s.leaving.receiptID = disconnectReceiptID(gen)
 		f.Headers.Add(frames.HdrReceipt, s.leaving.receiptID)
 		s.receipts.add(&receiptAwaited{gen: gen, id: s.leaving.receiptID, cmd: frames.CmdDisconnect, timeout: s.leaving.timeout}, s.c.session, s.c.eng.sys)
 	} else {

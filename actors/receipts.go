@@ -1,6 +1,9 @@
 package actors
 
 import (
+	"bytes"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -178,4 +181,60 @@ func (b *receiptBook) stop() {
 		b.timer = nil
 	}
 	b.due = time.Time{}
+}
+
+// receiptID is the receipt id the writer gives the seq-th frame with a
+// receipt of connection gen: unique on the connection.
+func receiptID(gen, seq uint64) string {
+	return "r-" + strconv.FormatUint(gen, 10) + "-" + strconv.FormatUint(seq, 10)
+}
+
+// disconnectReceiptID is the receipt id of the DISCONNECT of the
+// connection of generation gen (leave.go).
+func disconnectReceiptID(gen uint64) string {
+	return "disconnect-" + strconv.FormatUint(gen, 10)
+}
+
+// clientReceiptID reports whether id has the form of the receipt ids the
+// client gives its own frames: the writer's (receiptID) and DISCONNECT's
+// (disconnectReceiptID).
+func clientReceiptID(id string) bool {
+	if rest, ok := strings.CutPrefix(id, "r-"); ok {
+		gen, seq, ok := strings.Cut(rest, "-")
+		return ok && allDigits(gen) && allDigits(seq)
+	}
+	if rest, ok := strings.CutPrefix(id, "disconnect-"); ok {
+		return allDigits(rest)
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// clientReceiptIn returns the first receipt id of the client's own form
+// (clientReceiptID) that raw bytes name in a receipt header line. Lines
+// of bodies are looked at too: bytes written as they are may hold frames
+// anywhere, and a line taken for a header only refuses them.
+func clientReceiptIn(raw []byte) (string, bool) {
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if v, ok := bytes.CutPrefix(line, []byte(frames.HdrReceipt+":")); ok {
+			if id := strings.TrimSpace(string(v)); clientReceiptID(id) {
+				return id, true
+			}
+		}
+	}
+	return "", false
 }

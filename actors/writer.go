@@ -1,12 +1,9 @@
 package actors
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -212,28 +209,10 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	} else {
 		var id string
 		if m.receipt > 0 {
-			select {
-			case w.l.receiptSlots <- struct{}{}:
-			default:
-				w.refuse(ctx, m, ErrTooManyReceipts)
+			var err error
+			if id, err = w.registerReceipt(m); err != nil {
+				w.refuse(ctx, m, err)
 				return
-			}
-			w.receiptSeq++
-			id = receiptID(w.l.gen, w.receiptSeq)
-			m.frame.Headers.Set(frames.HdrReceipt, id)
-			if m.entry == nil {
-				// Registered before the frame is encoded, so the RECEIPT can
-				// never come first and a refused id is never written.
-				if err := w.l.receipts.add(id, m.reply, m.receipt); err != nil {
-					<-w.l.receiptSlots
-					if errors.Is(err, errReceiptsEnded) {
-						err = w.l.lostErr()
-					}
-					w.refuse(ctx, m, err)
-					return
-				}
-				m.due.Store(time.Now().Add(m.receipt).UnixNano())
-				m.taken.Store(true)
 			}
 		}
 		q.mu.Lock()
@@ -284,62 +263,6 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		return
 	}
 	w.requestFlush(ctx)
-}
-
-// refuse reports a frame the writer could not encode (a header the
-// negotiated version cannot carry, which the callers' checks missed: the
-// version changed on a reconnect, say) to its caller, or, when nobody
-// waits for it, to the sink as an ErrorEvent: a frame is never dropped
-// unsaid.
-
-// receiptID is the receipt id the writer gives the seq-th frame with a
-// receipt of connection gen: unique on the connection.
-func receiptID(gen, seq uint64) string {
-	return "r-" + strconv.FormatUint(gen, 10) + "-" + strconv.FormatUint(seq, 10)
-}
-
-// clientReceiptID reports whether id has the form of the receipt ids the
-// client gives its own frames: the writer's (receiptID) and DISCONNECT's
-// (leave.go).
-func clientReceiptID(id string) bool {
-	if rest, ok := strings.CutPrefix(id, "r-"); ok {
-		gen, seq, ok := strings.Cut(rest, "-")
-		return ok && allDigits(gen) && allDigits(seq)
-	}
-	if rest, ok := strings.CutPrefix(id, "disconnect-"); ok {
-		return allDigits(rest)
-	}
-	return false
-}
-
-func allDigits(s string) bool {
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// clientReceiptIn returns the first receipt id of the client's own form
-// (clientReceiptID) that raw bytes name in a receipt header line. Lines
-// of bodies are looked at too: bytes written as they are may hold frames
-// anywhere, and a line taken for a header only refuses them.
-func clientReceiptIn(raw []byte) (string, bool) {
-	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
-		if v, ok := bytes.CutPrefix(line, []byte(frames.HdrReceipt+":")); ok {
-			if id := strings.TrimSpace(string(v)); clientReceiptID(id) {
-				return id, true
-			}
-		}
-	}
-	return "", false
 }
 
 // notSentError reports a message queued behind DISCONNECT; it wraps
@@ -504,7 +427,40 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 	w.armRetire(ctx)
 }
 
-// refuse answers a frame the writer will not write.
+// registerReceipt gives m, about to be encoded, its receipt id and a token
+// of the receipt slots; a caller's receipt is registered in the link's
+// book now, before the frame is encoded, so the RECEIPT can never come
+// first and a refused id is never written. (An outbox message's receipt
+// goes to the session's book once encoded.)
+func (w *writer) registerReceipt(m *writeFrame) (string, error) {
+	select {
+	case w.l.receiptSlots <- struct{}{}:
+	default:
+		return "", ErrTooManyReceipts
+	}
+	w.receiptSeq++
+	id := receiptID(w.l.gen, w.receiptSeq)
+	m.frame.Headers.Set(frames.HdrReceipt, id)
+	if m.entry != nil {
+		return id, nil
+	}
+	if err := w.l.receipts.add(id, m.reply, m.receipt); err != nil {
+		<-w.l.receiptSlots
+		if errors.Is(err, errReceiptsEnded) {
+			err = w.l.lostErr()
+		}
+		return "", err
+	}
+	m.due.Store(time.Now().Add(m.receipt).UnixNano())
+	m.taken.Store(true)
+	return id, nil
+}
+
+// refuse answers a frame the writer will not write (one it could not
+// encode: a header the negotiated version cannot carry, which the
+// callers' checks missed, the version having changed on a reconnect, say)
+// to its caller, or, when nobody waits for it, to the sink as an
+// ErrorEvent: a frame is never dropped unsaid.
 func (w *writer) refuse(ctx actor.Context, m *writeFrame, err error) {
 	w.release(m)
 	if m.frame != nil {

@@ -1,0 +1,140 @@
+package actors
+
+import (
+	"sync/atomic"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// route is how the reader reaches a subscription without the session: its
+// actor and the bounds of its delivery queue, in messages and in bytes.
+type route struct {
+	id, destination string
+	mode            AckMode
+	pid             *actor.PID
+	done            chan struct{} // closed by the session when the subscription ends
+	delivered       atomic.Int64  // messages handed to the subscription
+	// maxMsgs and maxBytes bound the messages queued or being handled
+	// (in the reader's batch, the subscription's mailbox, the handler);
+	// queued and bytes count them, message by message. Only the reader
+	// adds, only the subscription takes away, so the reader's check and
+	// add need no lock. A reader that waits for room says so (waiting),
+	// and the subscription then signals freed.
+	maxMsgs, maxBytes int64
+	queued, bytes     atomic.Int64
+	freed             wakeup // room was given back
+	policy            FullPolicy
+	lent              bool // SubscribeSpec.Lent
+	waiting           atomic.Bool
+	// draining is set by the session when Disconnect begins: messages
+	// that need an ACK and have not started are no longer handled (the
+	// broker redelivers them).
+	draining atomic.Bool
+	// (The small fields sit together at the end: the route takes the
+	// 128-byte size class, not the 144-byte one.)
+}
+
+// newRoute makes the route of a subscription.
+func newRoute(spec *SubscribeSpec) *route {
+	return &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, policy: spec.OnFull, lent: spec.Lent,
+		maxMsgs: int64(spec.QueueSize), maxBytes: int64(spec.QueueBytes),
+		done: make(chan struct{})}
+}
+
+// take counts one more message of n bytes queued if both bounds have
+// room for it; a message larger than the whole byte bound is taken when
+// nothing else is queued.
+func (r *route) take(n int64) bool {
+	if r.queued.Load() >= r.maxMsgs {
+		return false
+	}
+	if used := r.bytes.Load(); used > 0 && used+n > r.maxBytes {
+		return false
+	}
+	r.queued.Add(1)
+	r.bytes.Add(n)
+	return true
+}
+
+// release gives back a handled message's place and bytes, and wakes a
+// reader waiting for room once a quarter of the queue is free (or all
+// of it): a reader woken for every place freed would take one message
+// per wake-up, hand-offs costing more than the messages.
+func (r *route) release(n int64) {
+	bytes := r.bytes.Add(-n)
+	queued := r.queued.Add(-1)
+	// The reader sets waiting before it looks for room again, so either
+	// it sees this room or this sees it wait.
+	if r.waiting.Load() && (queued == 0 || queued <= r.maxMsgs-max(r.maxMsgs/4, 1) && bytes <= r.maxBytes-r.maxBytes/4) {
+		r.freed.signal()
+	}
+}
+
+// messageBytes is what a message counts against its queue's byte bound:
+// its body and header text.
+func messageBytes(f *frames.Frame) int64 {
+	n := len(f.Body)
+	for _, h := range f.Headers {
+		n += len(h.Key) + len(h.Value) + 2
+	}
+	return int64(n)
+}
+
+// end marks the subscription ended: a reader waiting for room in its queue
+// drops the message and reads on, an Ack of its messages is refused. Only
+// the session calls it, once.
+func (r *route) end() { close(r.done) }
+
+// routes is an immutable snapshot; the session stores a new one on every
+// change.
+// A few routes are searched in a slice (a map costs hundreds of bytes
+// even for one entry); many get maps.
+type routes struct {
+	lent   bool // some route lends its messages (the decoder leases large frames)
+	list   []*route
+	byID   map[string]*route // with more than fewRoutes
+	byDest map[string]*route // STOMP 1.0 messages may lack a subscription header
+}
+
+const fewRoutes = 8
+
+func newRoutes(list []*route) *routes {
+	r := &routes{list: list}
+	for _, rt := range list {
+		r.lent = r.lent || rt.lent
+	}
+	if len(list) > fewRoutes {
+		r.byID = make(map[string]*route, len(list))
+		r.byDest = make(map[string]*route, len(list))
+		for _, rt := range list {
+			r.byID[rt.id] = rt
+			r.byDest[rt.destination] = rt
+		}
+	}
+	return r
+}
+
+func (r *routes) find(id string) *route {
+	if r.byID != nil {
+		return r.byID[id]
+	}
+	for _, rt := range r.list {
+		if rt.id == id {
+			return rt
+		}
+	}
+	return nil
+}
+
+func (r *routes) findDest(dest string) *route {
+	if r.byDest != nil {
+		return r.byDest[dest]
+	}
+	for _, rt := range r.list {
+		if rt.destination == dest {
+			return rt
+		}
+	}
+	return nil
+}
