@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strings"
 	"sync"
 )
 
@@ -93,13 +92,7 @@ type Decoder struct {
 // of the frame so that they survive the buffer being compacted.
 type hdrOffsets struct {
 	k0, k1, v0, v1 int
-	esc            uint8 // escKey, escValue: which holds a backslash
 }
-
-const (
-	escKey = 1 << iota
-	escValue
-)
 
 // NewDecoder returns a decoder reading from r that unescapes headers as
 // version v requires, with the given limits (zero fields take defaults).
@@ -436,9 +429,9 @@ func (d *Decoder) checkHeaderBytes(cmd Command, hdrStart, hdrEnd int) error {
 	return nil
 }
 
-// build assembles the frame. One string holds every header as received,
-// and one more every name or value that needs unescaping, so decoding a
-// frame costs one allocation, or two when it has escapes, whatever the
+// build assembles the frame. Escaped header text is unescaped in the
+// decoder's buffer, which unescaping only shrinks; then one string holds
+// every header, so decoding a frame costs one allocation, whatever the
 // number of headers.
 func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (*Frame, error) {
 	if d.own {
@@ -446,19 +439,18 @@ func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (
 	}
 	d.hdrs = d.hdrs[:0]
 	if len(d.offs) > 0 {
-		block := string(d.buf[d.start+hdrStart : d.start+hdrEnd])
+		text := d.buf[d.start+hdrStart : d.start+hdrEnd]
+		if cmd.escapes(d.ver) && bytes.IndexByte(text, '\\') >= 0 {
+			if err := d.unescapeText(cmd, text, hdrStart); err != nil {
+				return nil, err
+			}
+		}
+		block := string(text)
 		for _, o := range d.offs {
 			d.hdrs = append(d.hdrs, Header{
 				Key:   block[o.k0-hdrStart : o.k1-hdrStart],
 				Value: block[o.v0-hdrStart : o.v1-hdrStart],
 			})
-		}
-		if cmd.escapes(d.ver) {
-			if p := strings.IndexByte(block, '\\'); p >= 0 {
-				if err := d.unescapeHeaders(cmd, block, hdrStart, p); err != nil {
-					return nil, err
-				}
-			}
 		}
 	}
 	d.frame.Command = cmd
@@ -469,51 +461,6 @@ func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (
 		d.frame.Body = d.buf[b : b+bodyLen : b+bodyLen]
 	}
 	return &d.frame, nil
-}
-
-// unescapeHeaders unescapes the names and values of d.hdrs that hold a
-// backslash, the first of which is at p in block. It finds them from the
-// backslashes' positions, then unescapes them into one string sized from
-// their lengths (unescaping only shrinks).
-func (d *Decoder) unescapeHeaders(cmd Command, block string, hdrStart, p int) error {
-	size := 0
-	for i := 0; p >= 0; {
-		o := &d.offs[i]
-		if p >= o.v1-hdrStart {
-			i++ // a backslash is never on an LF, so the line is found
-			continue
-		}
-		var next int
-		if p < o.k1-hdrStart {
-			o.esc |= escKey
-			size += o.k1 - o.k0
-			next = o.k1 - hdrStart // the colon: the value is next
-		} else {
-			o.esc |= escValue
-			size += o.v1 - o.v0
-			next = o.v1 - hdrStart
-		}
-		if p = strings.IndexByte(block[next:], '\\'); p >= 0 {
-			p += next
-		}
-	}
-	var b strings.Builder
-	b.Grow(size)
-	var err error
-	for i, o := range d.offs {
-		h := &d.hdrs[i]
-		if o.esc&escKey != 0 {
-			if h.Key, err = unescape(&b, h.Key, d.ver, cmd); err != nil {
-				return err
-			}
-		}
-		if o.esc&escValue != 0 {
-			if h.Value, err = unescape(&b, h.Value, d.ver, cmd); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 func (d *Decoder) heartbeat() *Frame {

@@ -1,7 +1,5 @@
 package frames
 
-import "strings"
-
 // byte classes used by the encoder and decoder.
 const (
 	clsPlain = iota
@@ -80,47 +78,9 @@ func what(isKey bool) string {
 	return "value"
 }
 
-// unescape decodes the escape sequences of version v in s. It returns s
-// itself when s holds no backslash; otherwise it appends the result to b
-// and returns it as a slice of b's string, which stays valid because a
-// strings.Builder never rewrites the bytes it holds.
-func unescape(b *strings.Builder, s string, v Version, cmd Command) (string, error) {
-	i := strings.IndexByte(s, '\\')
-	if i < 0 {
-		return s, nil
-	}
-	start := b.Len()
-	for {
-		b.WriteString(s[:i])
-		if i+1 == len(s) {
-			return "", syntaxErr(cmd, "header ends in a lone backslash")
-		}
-		switch s[i+1] {
-		case 'n':
-			b.WriteByte('\n')
-		case 'c':
-			b.WriteByte(':')
-		case '\\':
-			b.WriteByte('\\')
-		case 'r':
-			if v < V12 {
-				return "", syntaxErr(cmd, `escape \r is undefined in STOMP %s`, v)
-			}
-			b.WriteByte('\r')
-		default:
-			return "", syntaxErr(cmd, "undefined escape sequence \\%c", s[i+1])
-		}
-		s = s[i+2:]
-		if i = strings.IndexByte(s, '\\'); i < 0 {
-			b.WriteString(s)
-			return b.String()[start:], nil
-		}
-	}
-}
-
-// unescapeInPlace is unescape for bytes the caller owns: it decodes the
-// escape sequences of p, the first of which is at i, into p itself (a
-// sequence is two bytes that become one) and returns the new length.
+// unescapeInPlace decodes the escape sequences of version v in p, the
+// first of which is at i, into p itself (a sequence is two bytes that
+// become one) and returns the new length.
 func unescapeInPlace(p []byte, i int, v Version, cmd Command) (int, error) {
 	w := i
 	for r := i; r < len(p); r++ {

@@ -62,7 +62,7 @@ func (d *Decoder) buildOwned(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen i
 		return &d.frame, nil
 	}
 	if cmd.escapes(d.ver) && bytes.IndexByte(mem[:n], '\\') >= 0 {
-		if err := d.unescapeOwned(cmd, mem, hdrStart); err != nil {
+		if err := d.unescapeText(cmd, mem, hdrStart); err != nil {
 			return nil, err
 		}
 	}
@@ -154,10 +154,11 @@ func (d *Decoder) carveHeaders(n int) Headers {
 	return d.hslab[s : s+n : s+n]
 }
 
-// unescapeOwned unescapes, in mem (the frame's own copy, from its first
-// header on), every header name and value that holds a backslash, and
-// moves the end of each in d.offs to where its unescaped text ends.
-func (d *Decoder) unescapeOwned(cmd Command, mem []byte, hdrStart int) error {
+// unescapeText unescapes, in text (the frame's header text from its first
+// header on: the decoder's buffer, or a frame's own copy), every header
+// name and value that holds a backslash, and moves the end of each in
+// d.offs to where its unescaped text ends.
+func (d *Decoder) unescapeText(cmd Command, mem []byte, hdrStart int) error {
 	var err error
 	for i := range d.offs {
 		o := &d.offs[i]
