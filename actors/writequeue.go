@@ -2,6 +2,8 @@ package actors
 
 import (
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/frames"
@@ -49,6 +51,11 @@ type wqueue struct {
 	// room has a token when the writer took bytes out: a sender that
 	// found the buffer full tries again. Made when a sender first waits.
 	room chan struct{}
+	// raw is the socket senders write through (writethrough.go), nil
+	// where they never do; rest is what one could not write at once,
+	// which the writer writes first.
+	raw  syscall.RawConn
+	rest *restWrite
 
 	sys *actor.ActorSystem
 	// writer is the running incarnation of the writer actor, nil while
@@ -182,6 +189,11 @@ func (q *wqueue) appendReply(f *frames.Frame, credit bool, reply chan error) (ap
 		q.replies = append(q.replies, reply)
 	}
 	signal := !q.signaled
+	if signal && q.raw != nil && q.rest == nil &&
+		time.Now().UnixNano()-q.w.l.stats.lastWrite.Load() >= int64(throughGap) {
+		q.writeThrough()
+		return appendedOK, nil
+	}
 	var pid *actor.PID
 	if signal {
 		q.signaled = true

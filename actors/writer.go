@@ -109,6 +109,9 @@ func newWriter(c *Conn, l *link, conn net.Conn, session *actor.PID) *writer {
 	w.q.init(c.eng.sys, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.omitContentLength})
 	w.q.w = w
 	l.out = &w.q
+	if l.maxTransferRate == 0 {
+		w.q.raw = rawWriter(conn)
+	}
 	return w
 }
 
@@ -156,7 +159,12 @@ func (w *writer) stopped() {
 	replies := q.replies
 	q.replies = nil
 	frames.Recycle(q.buf.Detach())
+	rest := q.rest
+	q.rest = nil
 	q.mu.Unlock()
+	if rest != nil {
+		w.wrote(rest, w.l.lostErr())
+	}
 	w.releaseCredits(credits)
 	for _, r := range replies {
 		r <- w.l.lostErr()
@@ -305,6 +313,15 @@ func (w *writer) requestFlush(ctx actor.Context) {
 func (w *writer) flush(ctx actor.Context, signaled bool) {
 	q := &w.q
 	q.mu.Lock()
+	if rest := q.rest; rest != nil {
+		// A sender's write through left it: it goes first.
+		q.rest = nil
+		q.mu.Unlock()
+		if !w.writeRest(ctx, rest) {
+			return
+		}
+		q.mu.Lock()
+	}
 	if q.buf.Buffered() == 0 {
 		if signaled && !w.ratePending {
 			q.signaled = false
@@ -425,6 +442,24 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 		return
 	}
 	w.armRetire(ctx)
+}
+
+// writeRest writes what a sender's write through left, and reports
+// whether it went: if not, the session hears why and nothing more is
+// written.
+func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
+	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
+	n, err := w.conn.Write(r.b[r.off:])
+	w.activity++
+	if err == nil && n < len(r.b)-r.off {
+		err = io.ErrShortWrite
+	}
+	w.wrote(r, err)
+	if err != nil {
+		ctx.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
+		return false
+	}
+	return true
 }
 
 // registerReceipt gives m, about to be encoded, its receipt id and a token
