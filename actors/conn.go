@@ -36,18 +36,18 @@ type Conn struct {
 	closed chan struct{}  // Close began
 	down   sync.WaitGroup // the session ended the connection for Close (Done once)
 
-	// Fields of four bytes and less, together (an idle connection's
-	// Conn fits a smaller size class that way).
-	state     atomic.Int32
-	logFrames atomic.Bool
-	logLevel  atomic.Int32 // the most detailed LogEvent the sink takes
-	// quietSends stops the per-SEND MessageOutEvent when nobody listens
-	// to it, so the hot path does not feed the sink for nothing.
-	quietSends atomic.Bool
+	closeOnce sync.Once
+	// Fields of four bytes and less, together, after closeOnce's twelve
+	// (an idle connection's Conn fits a smaller size class that way).
+	state    atomic.Int32
+	logLevel atomic.Int32 // the most detailed LogEvent the sink takes
 	// callbacks counts message handlers running right now, so that Close
 	// called from inside one does not wait for itself.
 	callbacks atomic.Int32
-	closeOnce sync.Once
+	logFrames atomic.Bool
+	// quietSends stops the per-SEND MessageOutEvent when nobody listens
+	// to it, so the hot path does not feed the sink for nothing.
+	quietSends atomic.Bool
 }
 
 // ConnOptions configure a Conn for its whole life.
@@ -534,7 +534,7 @@ func (c *Conn) Subscriptions() []SubscriptionInfo {
 	}
 	out := make([]SubscriptionInfo, 0, len(r.list))
 	for _, rt := range r.list {
-		out = append(out, SubscriptionInfo{ID: rt.id, Destination: rt.destination, Mode: rt.mode, Delivered: rt.delivered.Load()})
+		out = append(out, SubscriptionInfo{ID: rt.id, Destination: rt.destination, Mode: rt.spec.Mode, Delivered: rt.delivered.Load()})
 	}
 	return out
 }

@@ -103,7 +103,8 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	s.receipts.slots = l.receiptSlots
 	self := ctx.Self()
 	newWriter(s.c, l, s.conn, self) // its actor starts with the first frame (writerRun)
-	s.reader = s.c.spawn(&reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions})
+	l.rd = &reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions}
+	s.reader = s.c.spawn(l.rd)
 	s.status("connecting", "")
 	l.out.post(&writeFrame{frame: connectFrame(s.cfg, s.curAddr, login, passcode)})
 }

@@ -79,6 +79,9 @@ func headerError(cmd frames.Command, key string, err error) *HeaderError {
 // would replace one of the client's own, or a header the version cannot
 // encode.
 func checkSubscribe(spec *SubscribeSpec, f *frames.Frame, v frames.Version) error {
+	if spec.Pull && (spec.Handler != nil || spec.Lent || spec.MaxDeliveries > 0 || spec.DeadLetter != nil) {
+		return errPullSpec
+	}
 	for _, h := range spec.Headers {
 		if OwnHeader(h.Key) {
 			return &HeaderError{Command: frames.CmdSubscribe, Key: h.Key, Reason: "the client sets it itself; an extra header cannot replace it"}
@@ -86,6 +89,10 @@ func checkSubscribe(spec *SubscribeSpec, f *frames.Frame, v frames.Version) erro
 	}
 	return CheckFrame(f, v)
 }
+
+// errPullSpec refuses a pull subscription that also names what only a
+// handler's subscription does.
+var errPullSpec = NewError(CodeInvalidArgument, "stomp: a Pull subscription takes no Handler, Lent, MaxDeliveries or DeadLetter", nil)
 
 // The prefetch headers: how many unacknowledged messages a broker may send
 // one subscription.

@@ -41,6 +41,8 @@ type link struct {
 	// made with (the next Connect may change the session's).
 	writeTimeout    time.Duration
 	maxTransferRate int
+
+	rd *reader // the connection's reader, whose reading callers of Receive may take
 }
 
 func (l *link) end(err error) {

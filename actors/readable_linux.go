@@ -119,6 +119,21 @@ func (w *sockWait) settled() bool {
 	}
 }
 
+// waitReadable waits until the socket is readable, or until interrupt
+// (from another goroutine) cuts the wait short. A deadline settled armed
+// is cleared first: it is not this wait's.
+func (w *sockWait) waitReadable() {
+	w.disarm()
+	w.looked = false
+	_ = w.rc.Read(w.ready)
+}
+
+// interrupt ends a waitReadable now, with a deadline in the past, which
+// clear takes away again once the wait returned.
+func (w *sockWait) interrupt() { _ = w.tc.SetReadDeadline(time.Unix(1, 0)) }
+
+func (w *sockWait) clear() { _ = w.tc.SetReadDeadline(time.Time{}) }
+
 // disarm clears the deadline settled armed.
 func (w *sockWait) disarm() {
 	if w.until != 0 {

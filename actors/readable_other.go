@@ -16,3 +16,9 @@ func (*sockWait) wait(time.Duration) bool { return true }
 func (*sockWait) settled() bool           { return true }
 func (*sockWait) disarm()                 {}
 func (*sockWait) expired(error) bool      { return false }
+
+// Never called here: without a sockWait the reading is never left to
+// callers.
+func (*sockWait) waitReadable() {}
+func (*sockWait) interrupt()    {}
+func (*sockWait) clear()        {}

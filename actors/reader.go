@@ -3,6 +3,7 @@ package actors
 import (
 	"net"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -36,6 +37,11 @@ type reader struct {
 	free    [][]Message    // empty batch slices, for the next batches
 	idle    bool           // the last read did not fill the decoder's buffer
 	version frames.Version // the connection's, once CONNECTED named it
+	caller  *route         // the pull subscription whose caller reads (readFor)
+
+	// Who reads, when callers of Receive may (readerrole.go): made
+	// the first time the reading is left to them.
+	pr atomic.Pointer[pullRole]
 }
 
 // batch is the messages gathered for one route, in a slice the reader
@@ -151,6 +157,7 @@ func (r *reader) receive(ctx actor.Context) {
 		// wait for room in a queue (admit).
 		_ = r.conn.Close()
 		r.c.eng.idle.unpark(r)
+		r.endRole()
 	}
 }
 
@@ -167,6 +174,8 @@ const (
 	runEnded     runEnd = iota // the connection ended, or the reader stops
 	runConnected               // CONNECTED was forwarded (handshake)
 	runIdle                    // nothing is buffered and the socket was drained (atIdle)
+	runYield                   // the caller reading (readFor) has its message
+	runHandedOff               // a reader goroutine took the reading over (handOff)
 )
 
 // run decodes and forwards frames until the connection ends; during the
@@ -179,6 +188,10 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 		}
 	}()
 	for {
+		if r.caller != nil && !r.caller.pull.empty() {
+			r.handOn()
+			return runYield
+		}
 		if atIdle && r.idle && !dec.Pending() {
 			// About to wait: the connection keeps no buffer meanwhile.
 			r.handOn()
@@ -206,8 +219,14 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 		}
 		switch f.Command {
 		case frames.CmdMessage:
-			if !r.deliver(gen, &f, dec.Lease()) {
+			switch r.deliver(gen, &f, dec.Lease()) {
+			case deliveryStop:
 				return runEnded
+			case deliveryWait:
+				if !r.handOff(gen, f, dec) {
+					return runEnded
+				}
+				return runHandedOff
 			}
 		case frames.CmdConnected:
 			if nv, err := frames.ParseVersion(f.Header(frames.HdrVersion)); err == nil {
@@ -247,37 +266,52 @@ func (r *reader) receipt(f *frames.Frame) bool {
 	return r.l.receipts.confirm(f.Header(frames.HdrReceiptID), r.c)
 }
 
+// delivery is what deliver did with a MESSAGE.
+type delivery uint8
+
+const (
+	delivered    delivery = iota // queued (or dropped, as its queue's policy says)
+	deliveryStop                 // the reader must stop
+	deliveryWait                 // a caller reads, and its queue is full: handOff
+)
+
 // deliver admits a MESSAGE to its subscription's queue, once it has room,
-// and adds it to the subscription's batch. It returns false when the
-// reader must stop.
-func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) bool {
+// and adds it to the subscription's batch, or to a pull subscription's
+// queue.
+func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) delivery {
 	rt := r.c.lookupRoute(f)
 	if rt == nil {
 		r.toSession(gen, *f)
-		return true
+		return delivered
 	}
 	size := messageBytes(f)
 	switch r.admit(rt, size) {
 	case dropped:
 		r.c.stats.Dropped.Add(1)
-		return true
+		return delivered
 	case overflowed:
 		r.handOn()
 		r.sys.Root.Send(r.session, &readFailed{gen: gen, err: ErrQueueFull})
-		return false
+		return deliveryStop
 	case readerStopping:
-		return false
+		return deliveryStop
+	case mustWait:
+		return deliveryWait
 	}
 	r.c.stats.MessagesIn.Add(1)
 	rt.delivered.Add(1)
 	// The rest of the Message is read from its headers on the
 	// subscription's goroutine (describe), off the reader's.
 	m := &Message{Subscription: rt.id, Headers: f.Headers, Body: f.Body, gen: gen, rt: rt, size: size}
+	if rt.pull != nil {
+		rt.pull.push(m, r.version)
+		return delivered
+	}
 	if rt.lent {
 		m.lease = lease // given back once handled (subscription.deliver)
 	}
 	r.add(rt, m)
-	return true
+	return delivered
 }
 
 // describe fills in what m's headers say, for a connection of version v.
@@ -337,6 +371,7 @@ const (
 	dropped                         // FullDrop, or the subscription ended while the reader waited
 	overflowed                      // FullError: the connection ends with ErrQueueFull
 	readerStopping                  // the reader is stopping
+	mustWait                        // FullBlock, and a caller reads (handOff)
 )
 
 // admit takes a place and size bytes of rt's queue. When either is
@@ -354,6 +389,9 @@ func (r *reader) admit(rt *route, size int64) admission {
 		return dropped
 	case FullError:
 		return overflowed
+	}
+	if r.caller != nil {
+		return mustWait
 	}
 	// The queue's room may be held by messages still in a batch here.
 	r.handOn()

@@ -91,6 +91,12 @@ func (r *reader) waitAlone() {
 // or, between bursts, stays quiet for settle: then it rests.
 func (r *reader) readOn(dec *frames.Decoder) {
 	for r.run(dec, r.l.gen, false, r.wait != nil) == runIdle {
+		if r.vacate() {
+			// Callers wait in Receive: the next one reads.
+			dec.Reset(nil, 0, frames.Limits{})
+			decoders.Put(dec)
+			return
+		}
 		if !r.wait.settled() {
 			dec.Reset(nil, 0, frames.Limits{}) // it kept the reader
 			decoders.Put(dec)

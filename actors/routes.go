@@ -11,7 +11,7 @@ import (
 // actor and the bounds of its delivery queue, in messages and in bytes.
 type route struct {
 	id, destination string
-	mode            AckMode
+	spec            *SubscribeSpec // its mode, for one (the session's copy)
 	pid             *actor.PID
 	done            chan struct{} // closed by the session when the subscription ends
 	delivered       atomic.Int64  // messages handed to the subscription
@@ -25,7 +25,8 @@ type route struct {
 	queued, bytes     atomic.Int64
 	freed             wakeup // room was given back
 	policy            FullPolicy
-	lent              bool // SubscribeSpec.Lent
+	lent              bool       // SubscribeSpec.Lent
+	pull              *pullQueue // SubscribeSpec.Pull: the messages Receive takes
 	waiting           atomic.Bool
 	// draining is set by the session when Disconnect begins: messages
 	// that need an ACK and have not started are no longer handled (the
@@ -37,9 +38,13 @@ type route struct {
 
 // newRoute makes the route of a subscription.
 func newRoute(spec *SubscribeSpec) *route {
-	return &route{id: spec.ID, destination: spec.Destination, mode: spec.Mode, policy: spec.OnFull, lent: spec.Lent,
+	rt := &route{id: spec.ID, destination: spec.Destination, spec: spec, policy: spec.OnFull, lent: spec.Lent,
 		maxMsgs: int64(spec.QueueSize), maxBytes: int64(spec.QueueBytes),
 		done: make(chan struct{})}
+	if spec.Pull {
+		rt.pull = newPullQueue()
+	}
+	return rt
 }
 
 // take counts one more message of n bytes queued if both bounds have
@@ -93,6 +98,7 @@ func (r *route) end() { close(r.done) }
 type routes struct {
 	lent   bool // some route lends its messages (the decoder leases large frames)
 	list   []*route
+	pulls  []*route          // the pull subscriptions (SubscribeSpec.Pull)
 	byID   map[string]*route // with more than fewRoutes
 	byDest map[string]*route // STOMP 1.0 messages may lack a subscription header
 }
@@ -103,6 +109,9 @@ func newRoutes(list []*route) *routes {
 	r := &routes{list: list}
 	for _, rt := range list {
 		r.lent = r.lent || rt.lent
+		if rt.pull != nil {
+			r.pulls = append(r.pulls, rt)
+		}
 	}
 	if len(list) > fewRoutes {
 		r.byID = make(map[string]*route, len(list))
@@ -113,6 +122,17 @@ func newRoutes(list []*route) *routes {
 		}
 	}
 	return r
+}
+
+// pullCallers reports whether a caller waits in Receive for one of the
+// pull subscriptions.
+func (r *routes) pullCallers() bool {
+	for _, rt := range r.pulls {
+		if rt.pull.callers.Load() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *routes) find(id string) *route {

@@ -113,6 +113,11 @@ type SubscribeSpec struct {
 	// messages. A consumer that keeps nothing of a message (or copies what
 	// it keeps) saves the collector most of a message's garbage.
 	Lent bool
+	// Pull keeps the messages until Receive takes them, instead of
+	// handing them to Handler (which must be nil). A message that needs
+	// an ACK is acknowledged with AckRef. MaxDeliveries and Lent do not
+	// apply.
+	Pull bool
 }
 
 // SubscriptionInfo lists a live subscription.
@@ -145,7 +150,9 @@ type Message struct {
 // NeedsAck reports whether the broker expects an ACK or NACK for m.
 func (m *Message) NeedsAck() bool { return needsAck(m.rt) }
 
-func needsAck(rt *route) bool { return rt != nil && rt.mode != AckAuto && rt.mode != "" }
+func needsAck(rt *route) bool {
+	return rt != nil && rt.spec != nil && rt.spec.Mode != AckAuto && rt.spec.Mode != ""
+}
 
 // MessageRef is what acknowledging a message takes (see Conn.AckRef): a
 // small value, which keeps none of the message's headers or body alive,

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -51,11 +50,12 @@ type wqueue struct {
 	// room has a token when the writer took bytes out: a sender that
 	// found the buffer full tries again. Made when a sender first waits.
 	room chan struct{}
-	// raw is the socket senders write through (writethrough.go), nil
-	// where they never do; rest is what one could not write at once,
+	// through says senders may write through (writethrough.go), on
+	// raw, made at the first; rest is what one could not write at once,
 	// which the writer writes first.
-	raw  syscall.RawConn
-	rest *restWrite
+	through bool
+	raw     *rawWrite
+	rest    *restWrite
 
 	sys *actor.ActorSystem
 	// writer is the running incarnation of the writer actor, nil while
@@ -189,10 +189,16 @@ func (q *wqueue) appendReply(f *frames.Frame, credit bool, reply chan error) (ap
 		q.replies = append(q.replies, reply)
 	}
 	signal := !q.signaled
-	if signal && q.raw != nil && q.rest == nil &&
+	if signal && q.through && q.rest == nil &&
 		time.Now().UnixNano()-q.w.l.stats.lastWrite.Load() >= int64(throughGap) {
-		q.writeThrough()
-		return appendedOK, nil
+		if q.raw == nil {
+			q.raw = rawWriter(q.w.conn)
+		}
+		if q.raw != nil {
+			q.writeThrough()
+			return appendedOK, nil
+		}
+		q.through = false
 	}
 	var pid *actor.PID
 	if signal {

@@ -109,9 +109,7 @@ func newWriter(c *Conn, l *link, conn net.Conn, session *actor.PID) *writer {
 	w.q.init(c.eng.sys, frames.Encoder{Version: frames.V10, OmitTextContentLength: l.omitContentLength})
 	w.q.w = w
 	l.out = &w.q
-	if l.maxTransferRate == 0 {
-		w.q.raw = rawWriter(conn)
-	}
+	w.q.through = l.maxTransferRate == 0
 	return w
 }
 
@@ -163,7 +161,7 @@ func (w *writer) stopped() {
 	q.rest = nil
 	q.mu.Unlock()
 	if rest != nil {
-		w.wrote(rest, w.l.lostErr())
+		rest.settle(w, w.l.lostErr())
 	}
 	w.releaseCredits(credits)
 	for _, r := range replies {
@@ -454,7 +452,7 @@ func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
 	if err == nil && n < len(r.b)-r.off {
 		err = io.ErrShortWrite
 	}
-	w.wrote(r, err)
+	r.settle(w, err)
 	if err != nil {
 		ctx.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
 		return false

@@ -20,7 +20,7 @@ import (
 
 // throughGap is how long a connection must have written nothing for a
 // sender to write through.
-const throughGap = 20 * time.Microsecond
+const throughGap = 5 * time.Microsecond
 
 // restWrite is what a sender writing through could not write at once, and
 // what it owes once written: the queue's tokens and the replies of the
@@ -39,7 +39,7 @@ func (q *wqueue) writeThrough() {
 	q.signaled = true // the writer stays out meanwhile; senders append behind
 	b := q.buf.Detach()
 	frameCount, sendCount := q.frames, q.sends
-	rest := restWrite{b: b, credits: q.credits, replies: q.replies, full: q.full}
+	credits, replies, full := q.credits, q.replies, q.full
 	q.frames, q.sends, q.credits, q.full = 0, 0, 0, false
 	q.replies = nil
 	q.mu.Unlock()
@@ -48,31 +48,33 @@ func (q *wqueue) writeThrough() {
 	// Counted before the bytes leave, as the writer does.
 	w.c.stats.FramesOut.Add(int64(frameCount))
 	w.c.stats.MessagesOut.Add(int64(sendCount))
-	n, err := writeNow(q.raw, b)
+	n, err := q.raw.writeNow(b)
 	if n > 0 {
 		w.l.stats.lastWrite.Store(time.Now().UnixNano())
 		w.c.stats.BytesOut.Add(int64(n))
 	}
-	rest.off = n
 	if err != nil {
-		w.wrote(&rest, err)
+		w.wrote(b, credits, replies, full, err)
 		q.sys.Root.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
 		return // signaled stays: nothing more is written on this link
 	}
 	if n < len(b) {
 		// The socket's buffer is full: the writer waits for room.
 		q.mu.Lock()
-		q.rest = &rest
+		q.rest = &restWrite{b: b, off: n, credits: credits, replies: replies, full: full}
 		pid := q.pidLocked()
+		if pid == nil {
+			q.rest = nil
+		}
 		q.mu.Unlock()
 		if pid != nil {
 			q.sys.Root.Send(pid, flushSignal)
 		} else {
-			w.wrote(&rest, w.l.lostErr()) // the connection ended meanwhile
+			w.wrote(b, credits, replies, full, w.l.lostErr()) // the connection ended meanwhile
 		}
 		return
 	}
-	w.wrote(&rest, nil)
+	w.wrote(b, credits, replies, full, nil)
 	q.mu.Lock()
 	var pid *actor.PID
 	if q.buf.Buffered() > 0 {
@@ -86,14 +88,13 @@ func (q *wqueue) writeThrough() {
 	}
 }
 
-// wrote settles a write through once its bytes are written (err nil) or
-// cannot be: tokens back, replies answered, and ReadyToSend said if a
+// wrote settles a write through once its bytes b are written (err nil)
+// or cannot be: tokens back, replies answered, and ReadyToSend said if a
 // sender found the queue full.
-func (w *writer) wrote(r *restWrite, err error) {
-	frames.Recycle(r.b)
-	r.b = nil
-	wasFull := r.full || w.l.credits.full()
-	w.releaseCredits(r.credits)
+func (w *writer) wrote(b []byte, credits int, replies []chan error, full bool, err error) {
+	frames.Recycle(b)
+	wasFull := full || w.l.credits.full()
+	w.releaseCredits(credits)
 	if err != nil {
 		// When the session closed the socket, its reason is the
 		// better answer.
@@ -104,11 +105,16 @@ func (w *writer) wrote(r *restWrite, err error) {
 			err = connectionLost(err)
 		}
 	}
-	for _, reply := range r.replies {
+	for _, reply := range replies {
 		reply <- err
 	}
-	r.replies = nil
 	if err == nil && wasFull && w.l.credits.max > 0 {
 		w.c.emit(&ReadyToSendEvent{})
 	}
+}
+
+// settle is wrote for a rest.
+func (r *restWrite) settle(w *writer, err error) {
+	w.wrote(r.b, r.credits, r.replies, r.full, err)
+	r.b, r.replies = nil, nil
 }

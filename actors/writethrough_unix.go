@@ -11,7 +11,7 @@ import (
 
 // rawWriter returns c's socket for writing through, or nil when c is not
 // a plain TCP connection (a wrapper adds framing of its own).
-func rawWriter(c net.Conn) syscall.RawConn {
+func rawWriter(c net.Conn) *rawWrite {
 	if cc, ok := c.(*countingConn); ok {
 		c = cc.Conn
 	}
@@ -23,34 +23,52 @@ func rawWriter(c net.Conn) syscall.RawConn {
 	if err != nil {
 		return nil
 	}
-	return rc
+	w := &rawWrite{rc: rc}
+	w.fn = w.write
+	return w
+}
+
+// rawWrite writes through one socket. It is used by one sender at a time
+// (the one whose write through holds the queue's signal), and made once:
+// a closure per write would allocate.
+type rawWrite struct {
+	rc  syscall.RawConn
+	fn  func(fd uintptr) bool
+	b   []byte
+	n   int
+	err error
+}
+
+func (w *rawWrite) write(fd uintptr) bool {
+	for w.n < len(w.b) {
+		m, e := syscall.Write(int(fd), w.b[w.n:])
+		if e == syscall.EINTR {
+			continue
+		}
+		if e == syscall.EAGAIN {
+			break
+		}
+		if e != nil {
+			w.err = e
+			break
+		}
+		if m <= 0 {
+			break
+		}
+		w.n += m
+	}
+	return true // never wait: what is left is the writer's
 }
 
 // writeNow writes what the socket takes of b without waiting for room.
 // A write deadline the writer armed and that has passed since is not an
 // error here: nothing was written, and the writer, which arms a new one,
 // writes it.
-func writeNow(rc syscall.RawConn, b []byte) (n int, err error) {
-	cerr := rc.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, e := syscall.Write(int(fd), b[n:])
-			if e == syscall.EINTR {
-				continue
-			}
-			if e == syscall.EAGAIN {
-				break
-			}
-			if e != nil {
-				err = e
-				break
-			}
-			if m <= 0 {
-				break
-			}
-			n += m
-		}
-		return true // never wait: what is left is the writer's
-	})
+func (w *rawWrite) writeNow(b []byte) (int, error) {
+	w.b, w.n, w.err = b, 0, nil
+	cerr := w.rc.Write(w.fn)
+	n, err := w.n, w.err
+	w.b, w.err = nil, nil
 	if err == nil && cerr != nil && !errors.Is(cerr, os.ErrDeadlineExceeded) {
 		err = cerr
 	}

@@ -72,6 +72,9 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	if opts.Lent && opts.ManualAck {
 		return "", invalid("Lent and ManualAck do not go together: a lent message is gone once its handler returns")
 	}
+	if opts.Pull && (opts.Handler != nil || opts.Lent || opts.MaxDeliveries > 0 || opts.DeadLetter != nil) {
+		return "", invalid("a Pull subscription takes no Handler, Lent, MaxDeliveries or DeadLetter: Receive takes its messages")
+	}
 	if opts.Lent && s.tracer.Load() != nil {
 		return "", invalid("Lent does not go with tracing: spans keep a message's ids after its handler")
 	}
@@ -105,6 +108,10 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		MaxDeliveries: opts.MaxDeliveries,
 		KeyHeader:     opts.KeyHeader,
 		Lent:          opts.Lent,
+		Pull:          opts.Pull,
+	}
+	if opts.Pull {
+		spec.Handler = nil
 	}
 	if dl := opts.DeadLetter; dl != nil {
 		spec.DeadLetter = func(m actors.Message) {
@@ -210,11 +217,14 @@ type subscriber struct {
 // event turns a message into its MessageInEvent: a new one, or on a Lent
 // subscription its one event filled anew.
 func (sub *subscriber) event(m *actors.Message) *MessageInEvent {
-	s := sub.s
+	return sub.s.messageEvent(m, sub.lent)
+}
+
+// messageEvent fills ev (nil: a new one) with m.
+func (s *STOMP) messageEvent(m *actors.Message, ev *MessageInEvent) *MessageInEvent {
 	s.mu.Lock()
 	collapse := s.cfg.collapseHeaders
 	s.mu.Unlock()
-	ev := sub.lent
 	if ev == nil {
 		ev = new(MessageInEvent)
 	}

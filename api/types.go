@@ -318,6 +318,16 @@ type SubscribeOptions struct {
 	// (an acknowledgement after the handler would name a message whose
 	// memory is gone) nor with tracing on (spans keep the message's ids).
 	Lent bool
+	// Pull keeps the subscription's messages until Receive takes them,
+	// instead of calling a handler: the loop a request-reply client or a
+	// worker writes. A caller waiting in Receive while the connection is
+	// otherwise idle reads the socket on its own goroutine, so a message
+	// reaches it with no hand-off between goroutines: the lowest latency
+	// the client offers. Messages that need an acknowledgement are
+	// acknowledged with Ack or Nack. Not with Handler, Lent,
+	// MaxDeliveries or DeadLetter; OnMessageIn is not called for them,
+	// nor are they traced.
+	Pull bool
 }
 
 // toFrameHeaders copies the caller's headers, which it may change later.

@@ -123,3 +123,36 @@ func oursLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
 	}
 	return roundTrips(ctx, p, trip)
 }
+
+// oursLatencyPull is oursLatency with a Pull subscription: the loop waits
+// in Receive, as a request-reply client would.
+func oursLatencyPull(ctx context.Context, t *Target, p Params) (Measure, error) {
+	sub, err := dial(ctx, t, p, api.WithRequestSubscriptionReceipts(true))
+	if err != nil {
+		return Measure{}, err
+	}
+	defer sub.Close()
+	id, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{Pull: true})
+	if err != nil {
+		return Measure{}, err
+	}
+	pub, err := dial(ctx, t, p)
+	if err != nil {
+		return Measure{}, err
+	}
+	defer pub.Close()
+	body := Body(p.Size)
+	wctx, cancel := context.WithTimeout(ctx, p.Warmup+p.Duration+p.Timeout)
+	defer cancel()
+	trip := func() (time.Duration, error) {
+		start := time.Now()
+		if err := pub.SendDataContext(wctx, p.Destination, body); err != nil {
+			return 0, err
+		}
+		if _, err := sub.Receive(wctx, id); err != nil {
+			return 0, fmt.Errorf("a message did not come back: %w", err)
+		}
+		return time.Since(start), nil
+	}
+	return roundTrips(ctx, p, trip)
+}
