@@ -37,7 +37,7 @@ type restWrite struct {
 // the sender's goroutine. q.mu is held, and released.
 func (q *wqueue) writeThrough() {
 	q.signaled = true // the writer stays out meanwhile; senders append behind
-	b := q.buf.Detach()
+	b := q.buf.DetachAside()
 	frameCount, sendCount := q.frames, q.sends
 	credits, replies, full := q.credits, q.replies, q.full
 	q.frames, q.sends, q.credits, q.full = 0, 0, 0, false

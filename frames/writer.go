@@ -119,6 +119,17 @@ func (w *Writer) Detach() []byte {
 	return b
 }
 
+// DetachAside is Detach for a write aside from the usual flushes (a frame
+// written alone while the connection was idle): the size the next buffer
+// borrows stays the one the flushes needed, so a burst that follows does
+// not regrow its buffer from a single frame's size.
+func (w *Writer) DetachAside() []byte {
+	b := w.buf
+	w.buf = nil
+	w.n += int64(len(b))
+	return b
+}
+
 // Recycle gives back a buffer that Detach returned, once its bytes are
 // written; b must not be used afterwards.
 func Recycle(b []byte) { giveBackWriteBuf(b) }

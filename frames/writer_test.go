@@ -144,6 +144,13 @@ func TestWriterBurstsDoNotRegrow(t *testing.T) {
 		_, grew = burst()
 		assert.False(t, grew, "a burst after the first regrew its buffer")
 	}
+	// A frame written aside between bursts leaves the size the bursts
+	// borrow as it was.
+	require.NoError(t, w.WriteFrame(f))
+	Recycle(w.DetachAside())
+	require.Equal(t, writeClass(size), w.class)
+	_, grew = burst()
+	assert.False(t, grew, "a burst after a frame written aside regrew its buffer")
 }
 
 // Between flushes a Writer holds no buffer, whatever it sent before.
