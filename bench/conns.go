@@ -93,8 +93,8 @@ type idleClient interface{ close() }
 
 // MeasureConns opens p.N connections to t from this process, each
 // subscribed to one topic (heart-beats off), measures what they cost,
-// publishes p.Fanout messages to the topic from one more connection and
-// waits until every connection has every message, then closes them all.
+// publishes p.Fanout messages to the topic from one more connection, each
+// once every connection has the one before, then closes them all.
 // raw uses minimal clients (a socket, a goroutine reading into a small
 // buffer) instead of the api package, as the reference. Run it in a fresh
 // process for figures that mean something (`stomp bench connections`).
@@ -108,10 +108,14 @@ func MeasureConns(ctx context.Context, t *Target, p ConnsParams, raw bool) (Conn
 	}
 	var delivered atomic.Int64
 	all := int64(p.N) * int64(p.Fanout)
-	reached := make(chan struct{})
+	// A token each time every connection has one more message.
+	reached := make(chan struct{}, p.Fanout)
 	onMessage := func() {
-		if delivered.Add(1) == all {
-			close(reached)
+		if delivered.Add(1)%int64(p.N) == 0 {
+			select {
+			case reached <- struct{}{}:
+			default:
+			}
 		}
 	}
 	open := func(ctx context.Context) (idleClient, error) {
@@ -158,18 +162,23 @@ func MeasureConns(ctx context.Context, t *Target, p ConnsParams, raw bool) (Conn
 		return out, fmt.Errorf("bench: the fan-out publisher: %w", err)
 	}
 	defer pub.Close()
+	// One message at a time, each fanned out to every connection before
+	// the next is sent: the rate of one message's fan-out, which does not
+	// depend on how a burst of them happens to be batched on its way.
+	wait := time.NewTimer(p.Timeout)
+	defer wait.Stop()
 	start = time.Now()
 	for i := range p.Fanout {
 		if err := pub.SendDataContext(ctx, p.Topic, []byte("fan-out "+strconv.Itoa(i))); err != nil {
 			return out, fmt.Errorf("bench: fan-out: %w", err)
 		}
-	}
-	wait := time.NewTimer(p.Timeout)
-	defer wait.Stop()
-	select {
-	case <-reached:
-	case <-wait.C:
-	case <-ctx.Done():
+		select {
+		case <-reached:
+			continue
+		case <-wait.C:
+		case <-ctx.Done():
+		}
+		break
 	}
 	secs := time.Since(start).Seconds()
 	out.Deliveries = delivered.Load()
