@@ -164,3 +164,37 @@ func ExampleSTOMP_Config() {
 	// 1.1,1.2
 	// stomp: unknown setting "NoSuchSetting"
 }
+
+func ExampleSTOMP_Receive() {
+	b, host, port := broker()
+	defer b.Close()
+
+	s := api.NewSTOMP()
+	defer s.Close()
+	if err := s.Connect(host, port); err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	// Pull: the messages wait for Receive instead of going to a handler.
+	id, err := s.SubscribeWith(ctx, "/queue/jobs", api.SubscribeOptions{Pull: true, AckMode: api.AckClientIndividual})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, job := range []string{"resize", "encode"} {
+		_ = s.SendMessage("/queue/jobs", job)
+	}
+	for range 2 {
+		ev, err := s.Receive(ctx, id) // waits; ctx bounds the wait
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("job:", ev.Text())
+		_ = s.Ack(ctx, ev) // done: the broker forgets it
+	}
+	// Output:
+	// job: resize
+	// job: encode
+}
