@@ -27,7 +27,7 @@ func TestBenchEveryScenarioPeerProcess(t *testing.T) {
 	r := stomp(t, "", "bench", "--duration", "100ms", "--warmup", "20ms", "--size", "0,4096", "--peer-process", "--connections", "200",
 		"--json", js, "--charts", charts, "--chart-format", "svg", "--cpuprofile", cpu, "--memprofile", mem, "--markdown", md)
 	require.Equal(t, 0, r.code, r.stderr)
-	for _, s := range []string{"throughput:", "latency:", "publish", "consume-auto", "consume-client-individual", "pubsub", "connections", "own process"} {
+	for _, s := range []string{"throughput:", "latency:", "publish", "consume-auto", "consume-client-individual", "pubsub", "latency-pull", "connections", "own process"} {
 		assert.Contains(t, r.stdout, s)
 	}
 	raw, err := os.ReadFile(js)
@@ -48,7 +48,7 @@ func TestBenchEveryScenarioPeerProcess(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(raw, &rep))
 	assert.True(t, rep.PeerProcess)
-	assert.Len(t, rep.Results, 5*2+1, "five scenarios at two sizes, and connections once")
+	assert.Len(t, rep.Results, 6*2+1, "six scenarios at two sizes, and connections once")
 	for _, res := range rep.Results {
 		assert.Positive(t, res.Raw.Messages, "%s %d", res.Scenario, res.Size)
 		assert.Positive(t, res.Ours.Messages, "%s %d", res.Scenario, res.Size)
@@ -56,7 +56,7 @@ func TestBenchEveryScenarioPeerProcess(t *testing.T) {
 	}
 	table, err := os.ReadFile(md)
 	require.NoError(t, err)
-	assert.Equal(t, (2+5*2)+(2+2), strings.Count(string(table), "|\n"), "a header, a rule and a row per result; a header, a rule and both sides of connections:\n%s", table)
+	assert.Equal(t, (2+6*2)+(2+2), strings.Count(string(table), "|\n"), "a header, a rule and a row per result; a header, a rule and both sides of connections:\n%s", table)
 	for _, f := range []string{filepath.Join(charts, "throughput.svg"), filepath.Join(charts, "latency.svg"), cpu, mem} {
 		st, err := os.Stat(f)
 		require.NoError(t, err)
