@@ -424,8 +424,14 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 		wf.reply = make(chan error, 1)
 	}
 	queued := false
-	if wf.frame != nil && wf.receipt == 0 && c.direct(wf.frame) {
-		done, err := c.writeDirect(ctx, l, wf.frame, wf.reply)
+	if wf.frame != nil && c.direct(wf.frame) {
+		var done bool
+		var err error
+		if wf.receipt == 0 {
+			done, err = c.writeDirect(ctx, l, wf.frame, wf.reply)
+		} else {
+			done, err = c.writeReceipted(ctx, l, wf)
+		}
 		if err != nil {
 			return err
 		}
@@ -440,6 +446,9 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 	if !wait {
 		return nil
 	}
+	if wf.receipt > 0 && l.rd != nil {
+		return c.awaitReceipt(ctx, l, wf)
+	}
 	select {
 	case err := <-wf.reply:
 		return err
@@ -447,6 +456,30 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 		return l.outcome(ctx, wf.reply, &wf.taken)
 	case <-ctx.Done():
 		return receiptOrCtxErr(ctx, l, wf)
+	}
+}
+
+// awaitReceipt waits for the answer to wf, which asked for a RECEIPT:
+// when nobody reads the connection (readerrole.go), the caller reads it
+// itself until its RECEIPT comes, so that the answer reaches it with no
+// hand-off between goroutines.
+func (c *Conn) awaitReceipt(ctx context.Context, l *link, wf *writeFrame) error {
+	l.callers.Add(1)
+	defer l.callers.Add(-1)
+	vacancy := l.vacancy.ch() // before a claim fails: a vacancy after it is seen
+	for {
+		if !wf.reached() && ctx.Err() == nil && l.rd.claim() {
+			l.rd.readFor(ctx, wf)
+		}
+		select {
+		case err := <-wf.reply:
+			return err
+		case <-vacancy:
+		case <-l.lost:
+			return l.outcome(ctx, wf.reply, &wf.taken)
+		case <-ctx.Done():
+			return receiptOrCtxErr(ctx, l, wf)
+		}
 	}
 }
 

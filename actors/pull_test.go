@@ -221,3 +221,71 @@ func TestPullAcksAndBrokerLoss(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, context.DeadlineExceeded), "Receive ended with the connection, not its context: %v", err)
 }
+
+// A caller waiting for its RECEIPT reads the connection itself once the
+// reading is free; a RECEIPT that never comes still fails at its
+// deadline, with no context deadline to end the caller's wait for the
+// socket.
+func TestReceiptCallerReadsAndTimesOut(t *testing.T) {
+	const answered = 60
+	n := 0
+	srv, _ := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		if id, ok := f.Headers.Get(frames.HdrReceipt); ok && f.Command == frames.CmdSend {
+			if n++; n <= answered {
+				p.write(rawFrame("RECEIPT", "", "receipt-id", id))
+			}
+		}
+		return true
+	})
+	c, _ := newTestClient(t, ConnOptions{})
+	c.SetMessageOutEvents(false)
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	f := frames.New(frames.CmdSend, frames.HdrDestination, "/queue/r")
+	for range answered {
+		require.NoError(t, c.Send(testCtx(t), f, 5*time.Second, true))
+	}
+	l := c.link.Load()
+	pr := l.rd.pr.Load()
+	require.NotNil(t, pr, "the reading was left to callers")
+	pr.mu.Lock()
+	claims := pr.claims
+	pr.mu.Unlock()
+	require.Greater(t, claims, uint64(answered/2), "callers waiting for receipts read the connection")
+	done := make(chan error, 1)
+	go func() { done <- c.Send(context.Background(), f, 50*time.Millisecond, true) }()
+	// A hundred times the receipt's deadline: a caller left waiting for
+	// the socket would wait for good (the broker says nothing more).
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrReceiptTimeout)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the receipt's deadline did not end the wait of the caller reading the connection")
+	}
+}
+
+// A caller reading the connection for a subscription that ends meanwhile
+// (Unsubscribe with no receipt: nothing more comes on the socket) is woken
+// and told.
+func TestPullCallerReadingLearnsItsSubscriptionEnded(t *testing.T) {
+	c, _ := pullClient(t)
+	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/pull-gone", Pull: true, Receipt: time.Second})
+	require.NoError(t, err)
+	for i := range 5 {
+		sendTo(t, c, "/queue/pull-gone", i)
+		_, err := c.Receive(testCtx(t), id)
+		require.NoError(t, err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Receive(testCtx(t), id)
+		done <- err
+	}()
+	pr := c.link.Load().rd.pr.Load()
+	waitFor(t, "the caller to wait for the socket", func() bool {
+		pr.mu.Lock()
+		defer pr.mu.Unlock()
+		return pr.inWait
+	})
+	require.NoError(t, c.Unsubscribe(testCtx(t), id, 0))
+	require.ErrorIs(t, recv(t, done, "Receive's end"), ErrUnknownSubscription)
+}

@@ -67,6 +67,7 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	s.publishRoutes()
 	defer s.quiet(ctx, m.id)
 	e.route.end()
+	s.wakeReadingCaller()
 	ctx.Stop(e.pid)
 	if m.local {
 		m.wf.reply <- nil
@@ -92,6 +93,15 @@ func (s *session) endSubscriptions(ctx actor.Context) {
 	}
 	s.subs = nil
 	s.c.routes.Store(nil)
+	s.wakeReadingCaller()
+}
+
+// wakeReadingCaller wakes a caller of Receive that reads the connection
+// (readerrole.go): its subscription may have ended.
+func (s *session) wakeReadingCaller() {
+	if s.link != nil && s.link.rd != nil {
+		s.link.rd.wakeCaller()
+	}
 }
 
 // findSub returns the index of the subscription id, or -1.

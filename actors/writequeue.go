@@ -50,6 +50,12 @@ type wqueue struct {
 	// room has a token when the writer took bytes out: a sender that
 	// found the buffer full tries again. Made when a sender first waits.
 	room chan struct{}
+	// receiptSeq numbers the link's receipts (receiptID), for the
+	// writer and for senders of receipted frames (appendReceipted).
+	receiptSeq uint64
+	// hdrs is where appendReceipted copies a frame's headers, with its
+	// receipt, to encode it (reused: nothing is kept in it).
+	hdrs frames.Headers
 	// through says senders may write through (writethrough.go), on
 	// raw, made at the first; rest is what one could not write at once,
 	// which the writer writes first.
@@ -62,6 +68,15 @@ type wqueue struct {
 	// it is retired (idle) or after the end; w is what a new one runs.
 	writer *actor.PID
 	w      *writer
+}
+
+// nextReceiptID returns the id of the link's next receipt.
+func (q *wqueue) nextReceiptID(gen uint64) string {
+	q.mu.Lock()
+	q.receiptSeq++
+	n := q.receiptSeq
+	q.mu.Unlock()
+	return receiptID(gen, n)
 }
 
 // pidLocked returns the writer's PID, starting an incarnation if it is
@@ -188,6 +203,13 @@ func (q *wqueue) appendReply(f *frames.Frame, credit bool, reply chan error) (ap
 	if reply != nil {
 		q.replies = append(q.replies, reply)
 	}
+	return q.appendedLocked()
+}
+
+// appendedLocked has a frame just encoded leave: written through by its
+// sender when the connection is idle (writethrough.go), else flushed by
+// the writer, signaled unless it is already. q.mu is held, and released.
+func (q *wqueue) appendedLocked() (appended, error) {
 	signal := !q.signaled
 	if signal && q.through && q.rest == nil &&
 		time.Now().UnixNano()-q.w.l.stats.lastWrite.Load() >= int64(throughGap) {

@@ -27,7 +27,6 @@ type writer struct {
 	replies     []chan error  // spare: the queue's replies list, reused
 	rateTimer   *time.Timer
 	nextFlush   time.Time // earliest flush allowed by MaxTransferRate
-	receiptSeq  uint64
 	retireTimer *time.Timer
 	// An idle writer retires (writerRun): activity counts its flushes,
 	// and a retire tick is armed with the count it saw.
@@ -471,8 +470,7 @@ func (w *writer) registerReceipt(m *writeFrame) (string, error) {
 	default:
 		return "", ErrTooManyReceipts
 	}
-	w.receiptSeq++
-	id := receiptID(w.l.gen, w.receiptSeq)
+	id := w.q.nextReceiptID(w.l.gen)
 	m.frame.Headers.Set(frames.HdrReceipt, id)
 	if m.entry != nil {
 		return id, nil

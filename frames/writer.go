@@ -119,6 +119,14 @@ func (w *Writer) Detach() []byte {
 	return b
 }
 
+// Truncate drops what was buffered after the first n bytes (n is a
+// Buffered value taken before): a frame encoded and then not to be sent.
+func (w *Writer) Truncate(n int) {
+	if n < len(w.buf) {
+		w.buf = w.buf[:n]
+	}
+}
+
 // DetachAside is Detach for a write aside from the usual flushes (a frame
 // written alone while the connection was idle): the size the next buffer
 // borrows stays the one the flushes needed, so a burst that follows does

@@ -1,0 +1,113 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+)
+
+// A plain frame that asks for a RECEIPT (a SEND with RequestReceipts, an
+// ACK with AckReceipts) is encoded by its sender, as any plain frame, and
+// its receipt registered in the link's book before its bytes can leave,
+// as the writer would (registerReceipt): its caller then waits for the
+// RECEIPT with no hop through the writer's mailbox, and, when nobody
+// reads the connection, reads it itself (awaitReceipt). With one frame in
+// flight, as a caller that waits for each receipt has, neither leg of the
+// round trip wakes another goroutine.
+
+// appendReceipted encodes wf's frame with a receipt header of the link's
+// sequence and registers that receipt for wf.reply. It answers as append
+// does; appendedBehind leaves the frame to the writer's mailbox.
+func (q *wqueue) appendReceipted(l *link, wf *writeFrame) (appended, string, error) {
+	q.mu.Lock()
+	switch {
+	case q.inbox > 0 || q.closed:
+		q.mu.Unlock()
+		return appendedBehind, "", nil
+	case q.buf.Buffered() >= maxQueued:
+		q.full = true
+		q.mu.Unlock()
+		return appendedFull, "", nil
+	}
+	select {
+	case l.receiptSlots <- struct{}{}:
+	default:
+		q.mu.Unlock()
+		return appendedFailed, "", ErrTooManyReceipts
+	}
+	q.receiptSeq++
+	id := receiptID(l.gen, q.receiptSeq)
+	f := wf.frame
+	q.hdrs = append(q.hdrs[:0], f.Headers...)
+	q.hdrs.Set(frames.HdrReceipt, id)
+	withReceipt := frames.Frame{Command: f.Command, Headers: q.hdrs, Body: f.Body}
+	before := q.buf.Buffered()
+	err := q.buf.WriteFrame(&withReceipt)
+	clear(q.hdrs)
+	if err != nil {
+		v := q.buf.Version()
+		q.mu.Unlock()
+		<-l.receiptSlots
+		return appendedFailed, "", encodeError(f, v, err)
+	}
+	// Registered before the bytes can leave (q.mu holds every flush
+	// back), so the RECEIPT cannot come first.
+	if err := l.receipts.add(id, wf.reply, wf.receipt); err != nil {
+		q.buf.Truncate(before)
+		q.mu.Unlock()
+		<-l.receiptSlots
+		if errors.Is(err, errReceiptsEnded) {
+			err = l.lostErr()
+		}
+		return appendedFailed, "", err
+	}
+	wf.due.Store(time.Now().Add(wf.receipt).UnixNano())
+	wf.taken.Store(true)
+	wf.state.Store(frameTaken)
+	q.frames++
+	if f.Command == frames.CmdSend {
+		q.sends++
+	}
+	q.credits++ // the sender's token
+	st, err := q.appendedLocked()
+	return st, id, err
+}
+
+// writeReceipted queues wf (a plain frame with a receipt, whose sender
+// holds a token of the outgoing queue) by appendReceipted, waiting for
+// room in the buffer, bounded by ctx. done is false when the frame must
+// go through the writer's mailbox instead.
+func (c *Conn) writeReceipted(ctx context.Context, l *link, wf *writeFrame) (done bool, err error) {
+	waited := false
+	for {
+		st, id, err := l.out.appendReceipted(l, wf)
+		switch st {
+		case appendedOK:
+			if waited {
+				l.out.passRoom()
+			}
+			c.emit(&ReceiptOutEvent{ReceiptID: id, Command: wf.frame.Command})
+			return true, nil
+		case appendedFailed:
+			l.credits.give(1)
+			return true, err
+		case appendedBehind:
+			return false, nil
+		}
+		waited = true
+		select {
+		case <-l.out.roomSignal():
+		case <-l.lost:
+			l.credits.give(1)
+			return true, l.lostErr()
+		case <-ctx.Done():
+			l.credits.give(1)
+			return true, ctxErr(ctx)
+		case <-c.closed:
+			l.credits.give(1)
+			return true, ErrClosed
+		}
+	}
+}
