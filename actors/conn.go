@@ -446,9 +446,6 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 	if !wait {
 		return nil
 	}
-	if wf.receipt > 0 && l.rd != nil {
-		return c.awaitReceipt(ctx, l, wf)
-	}
 	select {
 	case err := <-wf.reply:
 		return err
@@ -456,30 +453,6 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 		return l.outcome(ctx, wf.reply, &wf.taken)
 	case <-ctx.Done():
 		return receiptOrCtxErr(ctx, l, wf)
-	}
-}
-
-// awaitReceipt waits for the answer to wf, which asked for a RECEIPT:
-// when nobody reads the connection (readerrole.go), the caller reads it
-// itself until its RECEIPT comes, so that the answer reaches it with no
-// hand-off between goroutines.
-func (c *Conn) awaitReceipt(ctx context.Context, l *link, wf *writeFrame) error {
-	l.callers.Add(1)
-	defer l.callers.Add(-1)
-	vacancy := l.vacancy.ch() // before a claim fails: a vacancy after it is seen
-	for {
-		if !wf.reached() && ctx.Err() == nil && l.rd.claim() {
-			l.rd.readFor(ctx, wf)
-		}
-		select {
-		case err := <-wf.reply:
-			return err
-		case <-vacancy:
-		case <-l.lost:
-			return l.outcome(ctx, wf.reply, &wf.taken)
-		case <-ctx.Done():
-			return receiptOrCtxErr(ctx, l, wf)
-		}
 	}
 }
 

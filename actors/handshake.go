@@ -104,7 +104,6 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	self := ctx.Self()
 	newWriter(s.c, l, s.conn, self) // its actor starts with the first frame (writerRun)
 	l.rd = &reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions}
-	l.receipts.onAnswer = l.rd.wakeCaller
 	s.reader = s.c.spawn(l.rd)
 	s.status("connecting", "")
 	l.out.post(&writeFrame{frame: connectFrame(s.cfg, s.curAddr, login, passcode)})

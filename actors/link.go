@@ -42,12 +42,7 @@ type link struct {
 	writeTimeout    time.Duration
 	maxTransferRate int
 
-	rd *reader // the connection's reader, whose reading callers may take (readerrole.go)
-	// callers counts callers waiting for a RECEIPT who may take the
-	// reading; vacancy (a token, made with the first) tells one of them
-	// it is free.
-	callers atomic.Int32
-	vacancy wakeup
+	rd *reader // the connection's reader, whose reading callers of Receive may take (readerrole.go)
 }
 
 func (l *link) end(err error) {

@@ -222,47 +222,6 @@ func TestPullAcksAndBrokerLoss(t *testing.T) {
 	require.False(t, errors.Is(err, context.DeadlineExceeded), "Receive ended with the connection, not its context: %v", err)
 }
 
-// A caller waiting for its RECEIPT reads the connection itself once the
-// reading is free; a RECEIPT that never comes still fails at its
-// deadline, with no context deadline to end the caller's wait for the
-// socket.
-func TestReceiptCallerReadsAndTimesOut(t *testing.T) {
-	const answered = 60
-	n := 0
-	srv, _ := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
-		if id, ok := f.Headers.Get(frames.HdrReceipt); ok && f.Command == frames.CmdSend {
-			if n++; n <= answered {
-				p.write(rawFrame("RECEIPT", "", "receipt-id", id))
-			}
-		}
-		return true
-	})
-	c, _ := newTestClient(t, ConnOptions{})
-	c.SetMessageOutEvents(false)
-	connectTo(t, c, srv.addr(), ConnectConfig{})
-	f := frames.New(frames.CmdSend, frames.HdrDestination, "/queue/r")
-	for range answered {
-		require.NoError(t, c.Send(testCtx(t), f, 5*time.Second, true))
-	}
-	l := c.link.Load()
-	pr := l.rd.pr.Load()
-	require.NotNil(t, pr, "the reading was left to callers")
-	pr.mu.Lock()
-	claims := pr.claims
-	pr.mu.Unlock()
-	require.Greater(t, claims, uint64(answered/2), "callers waiting for receipts read the connection")
-	done := make(chan error, 1)
-	go func() { done <- c.Send(context.Background(), f, 50*time.Millisecond, true) }()
-	// A hundred times the receipt's deadline: a caller left waiting for
-	// the socket would wait for good (the broker says nothing more).
-	select {
-	case err := <-done:
-		require.ErrorIs(t, err, ErrReceiptTimeout)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the receipt's deadline did not end the wait of the caller reading the connection")
-	}
-}
-
 // A caller reading the connection for a subscription that ends meanwhile
 // (Unsubscribe with no receipt: nothing more comes on the socket) is woken
 // and told.

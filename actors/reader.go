@@ -37,7 +37,7 @@ type reader struct {
 	free    [][]Message    // empty batch slices, for the next batches
 	idle    bool           // the last read did not fill the decoder's buffer
 	version frames.Version // the connection's, once CONNECTED named it
-	caller  readGoal       // what the caller that reads waits for (readFor)
+	caller  *route         // the pull subscription whose caller reads (readFor)
 
 	// Who reads, when callers of Receive may (readerrole.go): made
 	// the first time the reading is left to them.

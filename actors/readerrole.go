@@ -78,10 +78,8 @@ func (r *reader) vacate() bool {
 	if r.wait == nil {
 		return false
 	}
-	if r.l.callers.Load() == 0 {
-		if rs := r.c.routes.Load(); rs == nil || !rs.pullCallers() {
-			return false
-		}
+	if rs := r.c.routes.Load(); rs == nil || !rs.pullCallers() {
+		return false
 	}
 	p := r.role()
 	p.mu.Lock()
@@ -124,12 +122,9 @@ func (r *reader) claim() bool {
 	return true
 }
 
-// tellPullers wakes a waiting caller of each pull subscription, and one
-// waiting for its frame's answer, which may now claim the reading.
+// tellPullers wakes a waiting caller of each pull subscription, which
+// may now claim the reading.
 func (r *reader) tellPullers() {
-	if r.l.callers.Load() > 0 {
-		r.l.vacancy.signal()
-	}
 	rs := r.c.routes.Load()
 	if rs == nil {
 		return
@@ -200,10 +195,6 @@ func (r *reader) endRole() {
 	p.role = roleEnded
 }
 
-// readGoal is what a caller reads the connection for: a message of its
-// pull subscription (*route), or the answer to its frame (*writeFrame).
-type readGoal interface{ reached() bool }
-
 // reached: the pull subscription has a message, or it ended.
 func (rt *route) reached() bool {
 	select {
@@ -214,17 +205,14 @@ func (rt *route) reached() bool {
 	return !rt.pull.empty()
 }
 
-// reached: the frame's answer (its RECEIPT, or the end) came.
-func (wf *writeFrame) reached() bool { return len(wf.reply) > 0 }
-
 // readFor reads the connection on the caller's goroutine, which claimed
-// it, until goal is reached, ctx ends or the connection ends; then it
+// it, until rt has a message (or ended), ctx ends or the connection ends; then it
 // leaves the reading vacant, or to a reader goroutine when bytes are left
 // to decode.
-func (r *reader) readFor(ctx context.Context, goal readGoal) {
+func (r *reader) readFor(ctx context.Context, rt *route) {
 	dec := takeDecoder(handingOn{r}, r.version, r.limits)
-	r.caller = goal
-	for !goal.reached() {
+	r.caller = rt
+	for !rt.reached() {
 		if r.waitFor(ctx) != nil {
 			break // ctx ended
 		}
@@ -360,8 +348,7 @@ func (r *reader) ctxEnded(p *pullRole, gen uint64) {
 }
 
 // wakeCaller cuts short the wait for the socket of a caller that reads,
-// if one does: what it waits for may have come another way (a receipt
-// answered by the session or its deadline, a subscription ended).
+// if one does: its subscription may have ended.
 func (r *reader) wakeCaller() {
 	p := r.pr.Load()
 	if p == nil {

@@ -11,11 +11,12 @@ import (
 // A plain frame that asks for a RECEIPT (a SEND with RequestReceipts, an
 // ACK with AckReceipts) is encoded by its sender, as any plain frame, and
 // its receipt registered in the link's book before its bytes can leave,
-// as the writer would (registerReceipt): its caller then waits for the
-// RECEIPT with no hop through the writer's mailbox, and, when nobody
-// reads the connection, reads it itself (awaitReceipt). With one frame in
-// flight, as a caller that waits for each receipt has, neither leg of the
-// round trip wakes another goroutine.
+// as the writer would (registerReceipt): no hop through the writer's
+// mailbox, and, on an idle connection, written through by the sender.
+// (Its caller waits for the RECEIPT on its reply channel, which the
+// reader answers: reading the connection on the caller's goroutine, as
+// Receive does, was tried for it and cost RabbitMQ's receipted publishing
+// 10-20% where a receipt takes 200 µs to come.)
 
 // appendReceipted encodes wf's frame with a receipt header of the link's
 // sequence and registers that receipt for wf.reply. It answers as append

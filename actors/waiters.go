@@ -44,11 +44,6 @@ type receiptWaiters struct {
 	due   time.Time
 	slots chan struct{} // the link's receipt tokens, given back on answer
 	stats *counters
-	// onAnswer, when set, runs after a receipt is answered: a caller
-	// that reads the connection for its receipt (readerrole.go) may be
-	// waiting for the socket while its answer came another way (an
-	// ERROR the session handled, its deadline).
-	onAnswer func()
 }
 
 type receiptWaiter struct {
@@ -169,9 +164,6 @@ func (b *receiptWaiters) answer(w receiptWaiter, err error) {
 	b.stats.ReceiptsPending.Add(-1)
 	if w.reply != nil {
 		w.reply <- err
-	}
-	if b.onAnswer != nil {
-		b.onAnswer()
 	}
 }
 
