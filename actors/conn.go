@@ -605,16 +605,26 @@ func (c *Conn) writeDirect(ctx context.Context, l *link, f *frames.Frame, reply 
 			return false, nil
 		}
 		waited = true
-		select {
-		case <-l.out.roomSignal():
-		case <-l.lost:
-			return true, l.lostErr()
-		case <-ctx.Done():
-			l.credits.give(1)
-			return true, ctxErr(ctx)
-		case <-c.closed:
-			return true, ErrClosed
+		if err := c.awaitRoom(ctx, l); err != nil {
+			return true, err
 		}
+	}
+}
+
+// awaitRoom waits until the writer's buffer has room for a sender that
+// found it full (nil: try again), or the connection, ctx or the client
+// ends; on ctx's end the sender's token is given back.
+func (c *Conn) awaitRoom(ctx context.Context, l *link) error {
+	select {
+	case <-l.out.roomSignal():
+		return nil
+	case <-l.lost:
+		return l.lostErr()
+	case <-ctx.Done():
+		l.credits.give(1)
+		return ctxErr(ctx)
+	case <-c.closed:
+		return ErrClosed
 	}
 }
 

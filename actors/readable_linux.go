@@ -34,15 +34,8 @@ type sockWait struct {
 // WebSocket's framing) is never waited on this way: its bytes could be
 // waiting while the socket is quiet.
 func readable(c net.Conn) *sockWait {
-	if cc, ok := c.(*countingConn); ok {
-		c = cc.Conn
-	}
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
-		return nil
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
+	tc, rc := plainTCP(c)
+	if rc == nil {
 		return nil
 	}
 	w := &sockWait{tc: tc, rc: rc}

@@ -98,17 +98,8 @@ func (c *Conn) writeReceipted(ctx context.Context, l *link, wf *writeFrame) (don
 			return false, nil
 		}
 		waited = true
-		select {
-		case <-l.out.roomSignal():
-		case <-l.lost:
-			l.credits.give(1)
-			return true, l.lostErr()
-		case <-ctx.Done():
-			l.credits.give(1)
-			return true, ctxErr(ctx)
-		case <-c.closed:
-			l.credits.give(1)
-			return true, ErrClosed
+		if err := c.awaitRoom(ctx, l); err != nil {
+			return true, err
 		}
 	}
 }

@@ -9,18 +9,29 @@ import (
 	"syscall"
 )
 
-// rawWriter returns c's socket for writing through, or nil when c is not
-// a plain TCP connection (a wrapper adds framing of its own).
-func rawWriter(c net.Conn) *rawWrite {
+// plainTCP returns c's TCP connection and its raw socket, when c is a
+// plain TCP connection (under the byte counter); a wrapper that adds
+// framing of its own (TLS, a proxy's, WebSocket) is not.
+func plainTCP(c net.Conn) (*net.TCPConn, syscall.RawConn) {
 	if cc, ok := c.(*countingConn); ok {
 		c = cc.Conn
 	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	rc, err := tc.SyscallConn()
 	if err != nil {
+		return nil, nil
+	}
+	return tc, rc
+}
+
+// rawWriter returns c's socket for writing through, or nil when c is not
+// a plain TCP connection.
+func rawWriter(c net.Conn) *rawWrite {
+	_, rc := plainTCP(c)
+	if rc == nil {
 		return nil
 	}
 	w := &rawWrite{rc: rc}

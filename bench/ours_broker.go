@@ -83,21 +83,52 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 // oursLatency is the client's round trip: SendData on one client, and the
 // subscription handler of another (ack auto) signals its arrival.
 func oursLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
+	return oursRoundTrips(ctx, t, p, func(ctx context.Context, sub *api.STOMP) (func(context.Context) error, error) {
+		seen := make(chan struct{}, 1)
+		_, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
+			Lent: p.Lent,
+			Handler: func(*api.MessageInEvent) {
+				select {
+				case seen <- struct{}{}:
+				default:
+				}
+			},
+		})
+		return func(ctx context.Context) error {
+			select {
+			case <-seen:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}, err
+	})
+}
+
+// oursLatencyPull is oursLatency with a Pull subscription: the loop waits
+// in Receive, as a request-reply client would.
+func oursLatencyPull(ctx context.Context, t *Target, p Params) (Measure, error) {
+	return oursRoundTrips(ctx, t, p, func(ctx context.Context, sub *api.STOMP) (func(context.Context) error, error) {
+		id, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{Pull: true})
+		return func(ctx context.Context) error {
+			_, err := sub.Receive(ctx, id)
+			return err
+		}, err
+	})
+}
+
+// oursRoundTrips measures round trips from a publishing client to another
+// one, which subscribe sets up: the function it returns waits for the
+// next message.
+func oursRoundTrips(ctx context.Context, t *Target, p Params,
+	subscribe func(ctx context.Context, sub *api.STOMP) (func(context.Context) error, error)) (Measure, error) {
 	sub, err := dial(ctx, t, p, api.WithRequestSubscriptionReceipts(true))
 	if err != nil {
 		return Measure{}, err
 	}
 	defer sub.Close()
-	seen := make(chan struct{}, 1)
-	if _, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
-		Lent: p.Lent,
-		Handler: func(*api.MessageInEvent) {
-			select {
-			case seen <- struct{}{}:
-			default:
-			}
-		},
-	}); err != nil {
+	arrived, err := subscribe(ctx, sub)
+	if err != nil {
 		return Measure{}, err
 	}
 	pub, err := dial(ctx, t, p)
@@ -114,42 +145,7 @@ func oursLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
 		if err := pub.SendDataContext(wctx, p.Destination, body); err != nil {
 			return 0, err
 		}
-		select {
-		case <-seen:
-			return time.Since(start), nil
-		case <-wctx.Done():
-			return 0, fmt.Errorf("a message did not come back: %w", wctx.Err())
-		}
-	}
-	return roundTrips(ctx, p, trip)
-}
-
-// oursLatencyPull is oursLatency with a Pull subscription: the loop waits
-// in Receive, as a request-reply client would.
-func oursLatencyPull(ctx context.Context, t *Target, p Params) (Measure, error) {
-	sub, err := dial(ctx, t, p, api.WithRequestSubscriptionReceipts(true))
-	if err != nil {
-		return Measure{}, err
-	}
-	defer sub.Close()
-	id, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{Pull: true})
-	if err != nil {
-		return Measure{}, err
-	}
-	pub, err := dial(ctx, t, p)
-	if err != nil {
-		return Measure{}, err
-	}
-	defer pub.Close()
-	body := Body(p.Size)
-	wctx, cancel := context.WithTimeout(ctx, p.Warmup+p.Duration+p.Timeout)
-	defer cancel()
-	trip := func() (time.Duration, error) {
-		start := time.Now()
-		if err := pub.SendDataContext(wctx, p.Destination, body); err != nil {
-			return 0, err
-		}
-		if _, err := sub.Receive(wctx, id); err != nil {
+		if err := arrived(wctx); err != nil {
 			return 0, fmt.Errorf("a message did not come back: %w", err)
 		}
 		return time.Since(start), nil
