@@ -1,0 +1,213 @@
+package actors
+
+import (
+	"context"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+)
+
+// The send paths of a connection: a frame goes from its caller to the
+// writer's buffer (encoded by the caller, writequeue.go) or through the
+// writer's mailbox, and the caller waits as asked: for room, for the
+// write, for the RECEIPT.
+
+// Send queues a frame for the writer. With wait, it returns once the frame
+// is written (or, with receipt > 0, once the broker confirmed it);
+// otherwise once it is queued. When the outgoing queue is full it waits
+// for room, bounded by ctx. Send does not keep f, nor its body, once it
+// returns: a plain frame is encoded into the writer's buffer at once,
+// another is copied.
+func (c *Conn) Send(ctx context.Context, f *frames.Frame, receipt time.Duration, wait bool) error {
+	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, wait || receipt > 0, false)
+}
+
+// TrySend queues f for the writer if the outgoing queue has room right now
+// and reports whether it did; it never waits. A frame it queued is
+// written later or, if the connection ends first, lost with it, as with
+// Send without wait. A frame that cannot be encoded is refused with its
+// error. Like Send, it does not keep f.
+func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
+	l := c.link.Load()
+	if l == nil {
+		select {
+		case <-c.closed:
+			return false, ErrClosed
+		default:
+		}
+		return false, ErrNotConnected
+	}
+	if !l.credits.tryTake() {
+		return false, nil
+	}
+	if c.direct(f) {
+		switch st, err := l.out.append(f, true); st {
+		case appendedOK:
+			return true, nil
+		case appendedFailed:
+			l.credits.give(1)
+			return false, err
+		case appendedFull:
+			l.credits.give(1)
+			return false, nil
+		}
+	}
+	l.out.post(&writeFrame{frame: keep(f), credit: true})
+	return true, nil
+}
+
+// SendRaw queues bytes to be written exactly as given. Bytes whose receipt
+// header names an id of the form the client gives its own frames'
+// receipts ("r-1-2", "disconnect-1") are refused with ErrReceiptIDInUse:
+// the broker's RECEIPT for them could confirm another caller's frame.
+func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
+	if id, ok := clientReceiptIn(raw); ok {
+		return receiptIDInUse(id)
+	}
+	return c.write(ctx, &writeFrame{raw: raw}, true, true)
+}
+
+// writeAck queues an ACK or NACK the engine made and nobody waits for (a
+// handler's return, a dead-lettered message), on l. It holds no token of
+// the outgoing queue, as before: an ACK never waits behind sends.
+func (c *Conn) writeAck(l *link, f *frames.Frame) {
+	if c.direct(f) {
+		if st, _ := l.out.append(f, false); st == appendedOK {
+			return
+		}
+		// Full or behind writeFrames: the mailbox keeps it in order, a
+		// copy (its ids may live in a lent message's memory).
+	}
+	l.out.post(&writeFrame{frame: f.Clone()})
+}
+
+// write queues wf (waiting for a token of the outgoing queue, and with
+// wait for the outcome). owned says wf's frame is the engine's: else it
+// is copied before it is queued through the writer's mailbox, so that
+// the caller may reuse it once write returns.
+func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) error {
+	l := c.link.Load()
+	if l == nil {
+		select {
+		case <-c.closed:
+			return ErrClosed
+		default:
+		}
+		return ErrNotConnected
+	}
+	switch l.credits.take(ctx, l.lost, c.closed) {
+	case tookLost:
+		return l.lostErr()
+	case tookCtx:
+		return ctxErr(ctx)
+	case tookClosed:
+		return ErrClosed
+	}
+	wf.credit = true
+	if wait {
+		wf.reply = make(chan error, 1)
+	}
+	queued := false
+	if wf.frame != nil && c.direct(wf.frame) {
+		var done bool
+		var err error
+		if wf.receipt == 0 {
+			done, err = c.writeDirect(ctx, l, wf.frame, wf.reply)
+		} else {
+			done, err = c.writeReceipted(ctx, l, wf)
+		}
+		if err != nil {
+			return err
+		}
+		queued = done
+	}
+	if !queued {
+		if !owned && wf.frame != nil {
+			wf.frame = keep(wf.frame)
+		}
+		l.out.post(wf)
+	}
+	if !wait {
+		return nil
+	}
+	select {
+	case err := <-wf.reply:
+		return err
+	case <-l.lost:
+		return l.outcome(ctx, wf.reply, &wf.taken)
+	case <-ctx.Done():
+		return receiptOrCtxErr(ctx, l, wf)
+	}
+}
+
+// receiptOrCtxErr is the answer of a caller whose context ended while it
+// waited: its frame's own answer if that came meanwhile; the connection's
+// outcome if the connection ended too; the context's error, the frame
+// withdrawn, if the writer had not taken it yet (it is then never
+// written); ErrReceiptTimeout if the writer registered the frame's
+// receipt and its deadline (which callers set short of their context's)
+// has passed, since a loaded machine may run the deadline's timer after
+// the context ends; or else the context's error.
+func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
+	select {
+	case err := <-wf.reply:
+		return err
+	default:
+	}
+	select {
+	case <-l.lost:
+		return l.outcome(ctx, wf.reply, &wf.taken)
+	default:
+	}
+	if wf.abandon() {
+		return ctxErr(ctx)
+	}
+	if due := wf.due.Load(); due != 0 && time.Now().UnixNano() >= due {
+		return ErrReceiptTimeout
+	}
+	return ctxErr(ctx)
+}
+
+// writeDirect encodes f into l's writer buffer for a sender holding a
+// token of the outgoing queue, waiting (bounded by ctx) while the buffer is
+// full; reply, when set, hears the outcome of the write. done false:
+// writeFrames are on their way, so f must follow them through the
+// mailbox. On an error the token is given back.
+func (c *Conn) writeDirect(ctx context.Context, l *link, f *frames.Frame, reply chan error) (done bool, err error) {
+	waited := false
+	for {
+		switch st, err := l.out.appendReply(f, true, reply); st {
+		case appendedOK:
+			if waited {
+				l.out.passRoom()
+			}
+			return true, nil
+		case appendedFailed:
+			l.credits.give(1)
+			return true, err
+		case appendedBehind:
+			return false, nil
+		}
+		waited = true
+		if err := c.awaitRoom(ctx, l); err != nil {
+			return true, err
+		}
+	}
+}
+
+// awaitRoom waits until the writer's buffer has room for a sender that
+// found it full (nil: try again), or the connection, ctx or the client
+// ends; on ctx's end the sender's token is given back.
+func (c *Conn) awaitRoom(ctx context.Context, l *link) error {
+	select {
+	case <-l.out.roomSignal():
+		return nil
+	case <-l.lost:
+		return l.lostErr()
+	case <-ctx.Done():
+		l.credits.give(1)
+		return ctxErr(ctx)
+	case <-c.closed:
+		return ErrClosed
+	}
+}
