@@ -175,7 +175,7 @@ const (
 	runConnected               // CONNECTED was forwarded (handshake)
 	runIdle                    // nothing is buffered and the socket was drained (atIdle)
 	runYield                   // the caller reading (readFor) has its message
-	runHandedOff               // a reader goroutine took the reading over (handOff)
+	runHandedOff               // the caller's reading went to a reader goroutine, or ended (handOff)
 )
 
 // run decodes and forwards frames until the connection ends; during the
@@ -223,9 +223,7 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			case deliveryStop:
 				return runEnded
 			case deliveryWait:
-				if !r.handOff(gen, f, dec) {
-					return runEnded
-				}
+				r.handOff(gen, f, dec)
 				return runHandedOff
 			}
 		case frames.CmdConnected:

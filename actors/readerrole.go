@@ -251,14 +251,17 @@ func (r *reader) readFor(ctx context.Context, rt *route) {
 // handOff passes the reading to a reader goroutine in the middle of a
 // caller's read: f, decoded on the caller's goroutine, waits for room in
 // a full queue, and that wait is not the caller's (its Receive must end
-// with its context). It reports false when the reader stopped meanwhile.
-func (r *reader) handOff(gen uint64, f frames.Frame, dec *frames.Decoder) bool {
+// with its context). If the reader stopped meanwhile, nothing more is
+// read (leave gave the count back).
+func (r *reader) handOff(gen uint64, f frames.Frame, dec *frames.Decoder) {
 	r.caller = nil
 	if !r.leave(roleReader) {
-		return false
+		r.handOn() // what was decoded before
+		dec.Reset(nil, 0, frames.Limits{})
+		decoders.Put(dec)
+		return
 	}
 	go r.deliverThenRead(gen, f, dec)
-	return true
 }
 
 // deliverThenRead delivers f, waiting for room as a reader does, and
