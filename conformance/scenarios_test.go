@@ -2,7 +2,9 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -27,6 +29,7 @@ func TestConformance(t *testing.T) {
 		{"topic-every-subscriber", topicEverySubscriber},
 		{"unsubscribe-stops-delivery", unsubscribeStops},
 		{"ack-client-individual", ackClientIndividual},
+		{"pull-receive", pullReceive},
 		{"nack-redelivers", nackRedelivers},
 		{"unacked-redelivered-after-close", unackedRedelivered},
 		{"transaction-commit-abort", transactionCommitAbort},
@@ -196,6 +199,42 @@ func ackClientIndividual(e *env) {
 	assert.Equal(e.t, "one", string(m.Body))
 	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
 	// Acked: a new consumer does not see it again.
+	c2 := e.client()
+	_, in2 := e.subscribe(c2, actors.SubscribeSpec{Destination: q}, actors.AckNone)
+	send(e, c2, q, []byte("marker"))
+	assert.Equal(e.t, "marker", string(in2.next(e.t).Body))
+}
+
+// pullReceive: a Pull subscription's messages come from Receive, in
+// order, from a burst and then one at a time (the caller then reads the
+// connection itself), each acknowledged through its Ref; a later consumer
+// sees none of them again.
+func pullReceive(e *env) {
+	c := e.client()
+	q := e.p.Queue(e.name())
+	id, err := c.Subscribe(e.ctx, actors.SubscribeSpec{Destination: q, Mode: actors.AckClientIndividual, Pull: true, Receipt: receipt})
+	require.NoError(e.t, err)
+	take := func(want string) {
+		ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+		defer cancel()
+		m, err := c.Receive(ctx, id)
+		require.NoError(e.t, err)
+		assert.Equal(e.t, want, string(m.Body))
+		require.True(e.t, m.NeedsAck())
+		require.NoError(e.t, c.AckRef(e.ctx, m.Ref(), false, "", receipt))
+	}
+	const burst, trips = 20, 20
+	for i := range burst {
+		send(e, c, q, []byte("m"+strconv.Itoa(i)))
+	}
+	for i := range burst {
+		take("m" + strconv.Itoa(i))
+	}
+	for i := burst; i < burst+trips; i++ {
+		send(e, c, q, []byte("m"+strconv.Itoa(i)))
+		take("m" + strconv.Itoa(i))
+	}
+	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
 	c2 := e.client()
 	_, in2 := e.subscribe(c2, actors.SubscribeSpec{Destination: q}, actors.AckNone)
 	send(e, c2, q, []byte("marker"))
