@@ -102,15 +102,10 @@ func (c *Conn) Receive(ctx context.Context, id string) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	q := rt.pull
-	q.callers.Add(1)
-	defer q.callers.Add(-1)
+	rt.pull.callers.Add(1)
+	defer rt.pull.callers.Add(-1)
 	for {
-		if rt, err = c.pullRoute(id); err != nil {
-			return Message{}, err
-		}
-		q = rt.pull
-		if m, v, ok := q.pop(); ok {
+		if m, v, ok := rt.pull.pop(); ok {
 			if c.keepPulled(rt, &m) {
 				m.describe(v)
 				return m, nil
@@ -120,25 +115,36 @@ func (c *Conn) Receive(ctx context.Context, id string) (Message, error) {
 		if err := ctx.Err(); err != nil {
 			return Message{}, err
 		}
-		l := c.link.Load()
-		if l != nil && l.rd != nil && l.rd.claim() {
-			// Nobody reads the connection: read it here until a message
-			// of this subscription comes.
-			l.rd.readFor(ctx, rt)
-			continue
+		c.awaitPulled(ctx, rt)
+		// The subscription may have ended meanwhile.
+		if rt, err = c.pullRoute(id); err != nil {
+			return Message{}, err
 		}
-		q.waiting.Add(1)
-		// Look again now that a push or a free reading would signal.
-		if !q.empty() || (l != nil && l.rd != nil && l.rd.vacant()) {
-			q.waiting.Add(-1)
-			continue
-		}
-		select {
-		case <-q.ready:
-		case <-rt.done:
-		case <-ctx.Done():
-		}
-		q.waiting.Add(-1)
+	}
+}
+
+// awaitPulled waits until rt may have a message, ctx ends or rt ends:
+// reading the connection here when nobody does, else until a message or
+// a free reading is signaled.
+func (c *Conn) awaitPulled(ctx context.Context, rt *route) {
+	l := c.link.Load()
+	if l != nil && l.rd != nil && l.rd.claim() {
+		// Nobody reads the connection: read it here until a message of
+		// this subscription comes.
+		l.rd.readFor(ctx, rt)
+		return
+	}
+	q := rt.pull
+	q.waiting.Add(1)
+	defer q.waiting.Add(-1)
+	// Look again now that a push or a free reading would signal.
+	if !q.empty() || (l != nil && l.rd != nil && l.rd.vacant()) {
+		return
+	}
+	select {
+	case <-q.ready:
+	case <-rt.done:
+	case <-ctx.Done():
 	}
 }
 

@@ -347,10 +347,7 @@ func (r *reader) ctxEnded(p *pullRole, gen uint64) {
 		return
 	}
 	p.watched, p.unwatch = nil, nil
-	if p.inWait && !p.interrupted {
-		r.wait.interrupt()
-		p.interrupted = true
-	}
+	r.cutWaitLocked(p)
 }
 
 // wakeCaller cuts short the wait for the socket of a caller that reads,
@@ -362,6 +359,12 @@ func (r *reader) wakeCaller() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	r.cutWaitLocked(p)
+}
+
+// cutWaitLocked ends the wait for the socket of a caller, if one waits
+// (waitFor clears the deadline once it returns). p.mu is held.
+func (r *reader) cutWaitLocked(p *pullRole) {
 	if p.inWait && !p.interrupted {
 		r.wait.interrupt()
 		p.interrupted = true

@@ -1,10 +1,6 @@
 package actors
 
 import (
-	"context"
-	"errors"
-	"time"
-
 	"github.com/stompactor/stompactor/frames"
 )
 
@@ -38,8 +34,7 @@ func (q *wqueue) appendReceipted(l *link, wf *writeFrame) (appended, string, err
 		q.mu.Unlock()
 		return appendedFailed, "", ErrTooManyReceipts
 	}
-	q.receiptSeq++
-	id := receiptID(l.gen, q.receiptSeq)
+	id := q.nextReceiptIDLocked(l.gen)
 	f := wf.frame
 	q.hdrs = append(q.hdrs[:0], f.Headers...)
 	q.hdrs.Set(frames.HdrReceipt, id)
@@ -55,17 +50,11 @@ func (q *wqueue) appendReceipted(l *link, wf *writeFrame) (appended, string, err
 	}
 	// Registered before the bytes can leave (q.mu holds every flush
 	// back), so the RECEIPT cannot come first.
-	if err := l.receipts.add(id, wf.reply, wf.receipt); err != nil {
+	if err := l.awaitReceipt(id, wf); err != nil {
 		q.buf.Truncate(before)
 		q.mu.Unlock()
-		<-l.receiptSlots
-		if errors.Is(err, errReceiptsEnded) {
-			err = l.lostErr()
-		}
 		return appendedFailed, "", err
 	}
-	wf.due.Store(time.Now().Add(wf.receipt).UnixNano())
-	wf.taken.Store(true)
 	wf.state.Store(frameTaken)
 	q.frames++
 	if f.Command == frames.CmdSend {
@@ -74,32 +63,4 @@ func (q *wqueue) appendReceipted(l *link, wf *writeFrame) (appended, string, err
 	q.credits++ // the sender's token
 	st, err := q.appendedLocked()
 	return st, id, err
-}
-
-// writeReceipted queues wf (a plain frame with a receipt, whose sender
-// holds a token of the outgoing queue) by appendReceipted, waiting for
-// room in the buffer, bounded by ctx. done is false when the frame must
-// go through the writer's mailbox instead.
-func (c *Conn) writeReceipted(ctx context.Context, l *link, wf *writeFrame) (done bool, err error) {
-	waited := false
-	for {
-		st, id, err := l.out.appendReceipted(l, wf)
-		switch st {
-		case appendedOK:
-			if waited {
-				l.out.passRoom()
-			}
-			c.emit(&ReceiptOutEvent{ReceiptID: id, Command: wf.frame.Command})
-			return true, nil
-		case appendedFailed:
-			l.credits.give(1)
-			return true, err
-		case appendedBehind:
-			return false, nil
-		}
-		waited = true
-		if err := c.awaitRoom(ctx, l); err != nil {
-			return true, err
-		}
-	}
 }

@@ -109,13 +109,7 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 	}
 	queued := false
 	if wf.frame != nil && c.direct(wf.frame) {
-		var done bool
-		var err error
-		if wf.receipt == 0 {
-			done, err = c.writeDirect(ctx, l, wf.frame, wf.reply)
-		} else {
-			done, err = c.writeReceipted(ctx, l, wf)
-		}
+		done, err := c.writeDirect(ctx, l, wf)
 		if err != nil {
 			return err
 		}
@@ -168,18 +162,30 @@ func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	return ctxErr(ctx)
 }
 
-// writeDirect encodes f into l's writer buffer for a sender holding a
-// token of the outgoing queue, waiting (bounded by ctx) while the buffer is
-// full; reply, when set, hears the outcome of the write. done false:
-// writeFrames are on their way, so f must follow them through the
-// mailbox. On an error the token is given back.
-func (c *Conn) writeDirect(ctx context.Context, l *link, f *frames.Frame, reply chan error) (done bool, err error) {
+// writeDirect encodes wf's frame into l's writer buffer for a sender
+// holding a token of the outgoing queue (with its receipt registered,
+// appendReceipted, when it asks for one), waiting (bounded by ctx) while
+// the buffer is full; wf.reply, when set, hears the outcome of the write
+// or the RECEIPT. done false: writeFrames are on their way, so the frame
+// must follow them through the mailbox. On an error the token is given
+// back.
+func (c *Conn) writeDirect(ctx context.Context, l *link, wf *writeFrame) (done bool, err error) {
 	waited := false
 	for {
-		switch st, err := l.out.appendReply(f, true, reply); st {
+		var st appended
+		var id string
+		if wf.receipt > 0 {
+			st, id, err = l.out.appendReceipted(l, wf)
+		} else {
+			st, err = l.out.appendReply(wf.frame, true, wf.reply)
+		}
+		switch st {
 		case appendedOK:
 			if waited {
 				l.out.passRoom()
+			}
+			if id != "" {
+				c.emit(&ReceiptOutEvent{ReceiptID: id, Command: wf.frame.Command})
 			}
 			return true, nil
 		case appendedFailed:

@@ -73,10 +73,14 @@ type wqueue struct {
 // nextReceiptID returns the id of the link's next receipt.
 func (q *wqueue) nextReceiptID(gen uint64) string {
 	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.nextReceiptIDLocked(gen)
+}
+
+// nextReceiptIDLocked is nextReceiptID with q.mu held.
+func (q *wqueue) nextReceiptIDLocked(gen uint64) string {
 	q.receiptSeq++
-	n := q.receiptSeq
-	q.mu.Unlock()
-	return receiptID(gen, n)
+	return receiptID(gen, q.receiptSeq)
 }
 
 // pidLocked returns the writer's PID, starting an incarnation if it is

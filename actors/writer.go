@@ -475,16 +475,26 @@ func (w *writer) registerReceipt(m *writeFrame) (string, error) {
 	if m.entry != nil {
 		return id, nil
 	}
-	if err := w.l.receipts.add(id, m.reply, m.receipt); err != nil {
-		<-w.l.receiptSlots
-		if errors.Is(err, errReceiptsEnded) {
-			err = w.l.lostErr()
-		}
+	if err := w.l.awaitReceipt(id, m); err != nil {
 		return "", err
+	}
+	return id, nil
+}
+
+// awaitReceipt registers receipt id of m, which holds a token of the
+// receipt slots, in the link's book, before m's bytes can leave; on a
+// refusal the token is given back.
+func (l *link) awaitReceipt(id string, m *writeFrame) error {
+	if err := l.receipts.add(id, m.reply, m.receipt); err != nil {
+		<-l.receiptSlots
+		if errors.Is(err, errReceiptsEnded) {
+			err = l.lostErr()
+		}
+		return err
 	}
 	m.due.Store(time.Now().Add(m.receipt).UnixNano())
 	m.taken.Store(true)
-	return id, nil
+	return nil
 }
 
 // refuse answers a frame the writer will not write (one it could not
