@@ -28,9 +28,16 @@ func writeClass(n int) int {
 	return bits.Len(uint(n - 1))
 }
 
+// writeBoxes holds the empty boxes the pools keep buffers in, so that
+// giving a buffer back allocates nothing.
+var writeBoxes sync.Pool
+
 func borrowWriteBuf(class int) []byte {
 	if p, ok := writeBufs[class].Get().(*[]byte); ok {
-		return (*p)[:0]
+		b := (*p)[:0]
+		*p = nil
+		writeBoxes.Put(p)
+		return b
 	}
 	return make([]byte, 0, 1<<class)
 }
@@ -44,8 +51,12 @@ func giveBackWriteBuf(b []byte) {
 	if class > maxWriteClass {
 		return // too large to keep: the GC takes it
 	}
-	b = b[:0]
-	writeBufs[class].Put(&b)
+	p, _ := writeBoxes.Get().(*[]byte)
+	if p == nil {
+		p = new([]byte)
+	}
+	*p = b[:0]
+	writeBufs[class].Put(p)
 }
 
 // Writer encodes frames into a buffer and writes them to an io.Writer on
@@ -79,9 +90,36 @@ func (w *Writer) ready() {
 // writer until Flush. On an encoding error the buffer is unchanged.
 func (w *Writer) WriteFrame(f *Frame) error {
 	w.ready()
+	if len(w.buf)+len(f.Body) > cap(w.buf) {
+		w.room(encodedSize(f))
+	}
 	b, err := w.enc.Append(w.buf, f)
 	w.buf = b
 	return err
+}
+
+// room makes the buffer able to take n more bytes: a buffer too small is
+// swapped for a pooled one of the class that holds them (its bytes copied,
+// it goes back to its pool), so that a large frame does not grow the
+// buffer by doubling, leaving each smaller copy to the collector.
+func (w *Writer) room(n int) {
+	want := len(w.buf) + n
+	if want <= cap(w.buf) {
+		return
+	}
+	b := append(borrowWriteBuf(min(writeClass(want), maxWriteClass)), w.buf...)
+	giveBackWriteBuf(w.buf)
+	w.buf = b
+}
+
+// encodedSize is about what f takes encoded: exact for unescaped headers,
+// short by the escapes otherwise (append grows for those).
+func encodedSize(f *Frame) int {
+	n := len(f.Body) + len(HdrContentLength) + 40 // the command, the length, EOLs, NUL
+	for i := range f.Headers {
+		n += len(f.Headers[i].Key) + len(f.Headers[i].Value) + 2
+	}
+	return n
 }
 
 // WriteHeartbeat buffers one EOL.
