@@ -79,7 +79,7 @@ func headerError(cmd frames.Command, key string, err error) *HeaderError {
 // would replace one of the client's own, or a header the version cannot
 // encode.
 func checkSubscribe(spec *SubscribeSpec, f *frames.Frame, v frames.Version) error {
-	if spec.Pull && (spec.Handler != nil || spec.Lent || spec.MaxDeliveries > 0 || spec.DeadLetter != nil) {
+	if spec.Pull && (spec.Handler != nil || spec.MaxDeliveries > 0 || spec.DeadLetter != nil) {
 		return errPullSpec
 	}
 	for _, h := range spec.Headers {
@@ -92,7 +92,7 @@ func checkSubscribe(spec *SubscribeSpec, f *frames.Frame, v frames.Version) erro
 
 // errPullSpec refuses a pull subscription that also names what only a
 // handler's subscription does.
-var errPullSpec = NewError(CodeInvalidArgument, "stomp: a Pull subscription takes no Handler, Lent, MaxDeliveries or DeadLetter", nil)
+var errPullSpec = NewError(CodeInvalidArgument, "stomp: a Pull subscription takes no Handler, MaxDeliveries or DeadLetter", nil)
 
 // The prefetch headers: how many unacknowledged messages a broker may send
 // one subscription.

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -108,6 +109,10 @@ func (c *Conn) Receive(ctx context.Context, id string) (Message, error) {
 		if m, v, ok := rt.pull.pop(); ok {
 			if c.keepPulled(rt, &m) {
 				m.describe(v)
+				if m.lease != nil && m.NeedsAck() {
+					// Its Ref outlives the lent memory.
+					m.AckID = strings.Clone(m.AckID)
+				}
 				return m, nil
 			}
 			continue
@@ -177,11 +182,13 @@ func (c *Conn) keepPulled(rt *route, m *Message) bool {
 	rt.release(m.size)
 	if rt.draining.Load() {
 		c.stats.Dropped.Add(1)
+		m.Release()
 		return false
 	}
 	if m.NeedsAck() {
 		if l := c.link.Load(); l == nil || l.gen != m.gen {
 			c.stats.Dropped.Add(1)
+			m.Release()
 			return false
 		}
 	}

@@ -248,3 +248,65 @@ func TestPullCallerReadingLearnsItsSubscriptionEnded(t *testing.T) {
 	require.NoError(t, c.Unsubscribe(testCtx(t), id, 0))
 	require.ErrorIs(t, recv(t, done, "Receive's end"), ErrUnknownSubscription)
 }
+
+// A Lent pull subscription lends each message until Release: released
+// messages give their memory to later ones, a message kept unreleased
+// stays intact meanwhile, and a Ref taken before Release acknowledges
+// after it.
+func TestPullLentMessagesUntilReleased(t *testing.T) {
+	c, b := pullClient(t)
+	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/lent", Pull: true, Lent: true, Mode: AckClientIndividual, Receipt: time.Second})
+	require.NoError(t, err)
+	body := func(i int) []byte {
+		n := []int{10, 300, 2000, 70000}[i%4]
+		out := make([]byte, n)
+		for j := range out {
+			out[j] = byte('a' + (i+j)%26)
+		}
+		return out
+	}
+	type kept struct {
+		m    Message
+		i    int
+		body []byte
+	}
+	var held []kept
+	const n = 200
+	for i := 0; i < n; i += 2 {
+		// Two at a time: a burst's frames share memory.
+		for j := i; j < i+2; j++ {
+			f := frames.New(frames.CmdSend, frames.HdrDestination, "/queue/lent", "x-n", strconv.Itoa(j))
+			f.Body = body(j)
+			require.NoError(t, c.Send(testCtx(t), f, 0, false))
+		}
+		for j := i; j < i+2; j++ {
+			m, err := c.Receive(testCtx(t), id)
+			require.NoError(t, err)
+			require.Equal(t, strconv.Itoa(j), m.Headers.Value("x-n"))
+			require.Equal(t, body(j), m.Body)
+			require.NotNil(t, m.Lease(), "message %d is lent", j)
+			ref := m.Ref()
+			if j%3 == 0 {
+				held = append(held, kept{m: m, i: j, body: body(j)})
+			} else {
+				m.Release()
+				m.Release() // a second Release of the same value does nothing
+			}
+			require.NoError(t, c.AckRef(testCtx(t), ref, false, "", time.Second))
+		}
+	}
+	require.Greater(t, len(held), n/4)
+	for _, k := range held {
+		require.Equal(t, strconv.Itoa(k.i), k.m.Headers.Value("x-n"), "message %d kept unreleased", k.i)
+		require.Equal(t, k.body, k.m.Body, "message %d kept unreleased", k.i)
+		k.m.Release()
+	}
+	waitFor(t, "every message acknowledged", func() bool {
+		for _, d := range b.Stats().Destinations {
+			if d.Name == "/queue/lent" {
+				return d.Unacked == 0 && d.Delivered == n
+			}
+		}
+		return false
+	})
+}

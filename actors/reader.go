@@ -201,7 +201,7 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			return runIdle
 		}
 		if rs := r.c.routes.Load(); rs != nil {
-			dec.SetLeaseLarge(rs.lent)
+			dec.SetLeasing(rs.lent)
 		}
 		f, err := dec.DecodeOwned()
 		if err != nil {
@@ -301,12 +301,14 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 	// The rest of the Message is read from its headers on the
 	// subscription's goroutine (describe), off the reader's.
 	m := &Message{Subscription: rt.id, Headers: f.Headers, Body: f.Body, gen: gen, rt: rt, size: size}
+	if rt.lent {
+		// Given back once handled (subscription.deliver), or by
+		// Receive's caller (Message.Release).
+		m.lease = lease
+	}
 	if rt.pull != nil {
 		rt.pull.push(m, r.version)
 		return delivered
-	}
-	if rt.lent {
-		m.lease = lease // given back once handled (subscription.deliver)
 	}
 	r.add(rt, m)
 	return delivered

@@ -111,12 +111,13 @@ type SubscribeSpec struct {
 	// of the call: its strings, headers and body are valid until the
 	// handler returns, after which the engine gives their memory to later
 	// messages. A consumer that keeps nothing of a message (or copies what
-	// it keeps) saves the collector most of a message's garbage.
+	// it keeps) saves the collector most of a message's garbage. On a
+	// Pull subscription, each message Receive returns is lent until its
+	// caller gives it back with Message.Release.
 	Lent bool
 	// Pull keeps the messages until Receive takes them, instead of
 	// handing them to Handler (which must be nil). A message that needs
-	// an ACK is acknowledged with AckRef. MaxDeliveries and Lent do not
-	// apply.
+	// an ACK is acknowledged with AckRef. MaxDeliveries does not apply.
 	Pull bool
 }
 
@@ -165,6 +166,22 @@ type MessageRef struct {
 	gen   uint64
 	rt    *route
 }
+
+// Release gives the memory of a message that Receive returned from a Lent
+// Pull subscription back to the engine, for later messages: m's strings,
+// headers and body must not be used afterwards (copy what is kept; its
+// Ref stays valid). Releasing is optional: a message never released is
+// collected as any other. On other messages Release does nothing.
+func (m *Message) Release() {
+	l := m.lease
+	m.lease = nil
+	l.Release()
+}
+
+// Lease returns the lease of a lent message's memory (see Release), nil
+// for any other: for a holder that keeps it apart from the message and
+// releases it in m's place.
+func (m *Message) Lease() *frames.Lease { return m.lease }
 
 // Ref returns what acknowledging m takes.
 func (m *Message) Ref() MessageRef {

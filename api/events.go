@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
 )
 
 // Events. Register a handler with the On... method of its event; a later
@@ -104,12 +105,22 @@ type MessageInEvent struct {
 	// acknowledges every earlier message too).
 	Ack bool
 
-	// settled sits beside the flags and ctx is a pointer, so that an
-	// event (one per message received) takes the 160-byte size class,
-	// not the 176-byte one.
+	// settled sits beside the flags and what few events need is behind
+	// one pointer, so that an event (one per message received) takes
+	// the 160-byte size class, not the 176-byte one.
 	settled atomic.Bool
 	msg     actors.MessageRef // the engine's, for Ack and Nack
-	ctx     *context.Context  // the consumer span's, with tracing on
+	aux     *eventAux         // nil on most events
+}
+
+// eventAux is what only some events carry.
+type eventAux struct {
+	ctx context.Context // the consumer span's, with tracing on
+	// lease is the memory of a message Receive lent (a Lent Pull
+	// subscription's), and held says the event is out with a caller:
+	// Release gives both back.
+	lease *frames.Lease
+	held  bool
 }
 
 // Context returns the context of the message's handling. With tracing on
@@ -118,10 +129,10 @@ type MessageInEvent struct {
 // and the baggage the message carried; otherwise it is
 // context.Background(). It is not canceled when the handler returns.
 func (e *MessageInEvent) Context() context.Context {
-	if e.ctx == nil {
+	if e.aux == nil || e.aux.ctx == nil {
 		return context.Background()
 	}
-	return *e.ctx
+	return e.aux.ctx
 }
 
 // Text returns Data as a string.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"sync"
 )
 
 // Receive returns the next message of a Pull subscription
@@ -12,7 +13,8 @@ import (
 // subscription that ends while Receive waits (Unsubscribe, the connection
 // lost for good) returns ErrUnknownSubscription; Close returns ErrClosed.
 // While reconnecting, Receive waits for the messages of the new
-// connection.
+// connection. On a Lent subscription the message is lent: give it back
+// with Release once done with it.
 func (s *STOMP) Receive(ctx context.Context, subscriptionID string) (*MessageInEvent, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -31,5 +33,44 @@ func (s *STOMP) Receive(ctx context.Context, subscriptionID string) (*MessageInE
 		}
 		return nil, s.err(err, CodeOther)
 	}
+	if l := m.Lease(); l != nil {
+		ev := lentEvents.Get().(*MessageInEvent)
+		aux := ev.aux
+		s.messageEvent(&m, ev)
+		aux.lease, aux.held = l, true
+		ev.aux = aux
+		return ev, nil
+	}
 	return s.messageEvent(&m, nil), nil
+}
+
+// lentEvents are the events of lent messages (Receive on a Lent
+// subscription) that Release gave back, each made with its aux in one
+// allocation.
+var lentEvents = sync.Pool{New: func() any {
+	e := new(struct {
+		ev  MessageInEvent
+		aux eventAux
+	})
+	e.ev.aux = &e.aux
+	return &e.ev
+}}
+
+// Release gives a message that Receive lent (a Lent subscription's) back
+// to the client, whose later messages then reuse its memory and the event
+// itself: neither the event nor its strings, Headers and Data may be used
+// afterwards (copy what you keep, and Ack or Nack before). Releasing is
+// optional: a message never released is collected as any other, at the
+// cost of its garbage. Release on any other event does nothing; once is
+// enough.
+func (e *MessageInEvent) Release() {
+	a := e.aux
+	if a == nil || !a.held {
+		return
+	}
+	l := a.lease
+	*e = MessageInEvent{aux: a}
+	*a = eventAux{}
+	l.Release()
+	lentEvents.Put(e)
 }

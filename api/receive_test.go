@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,4 +93,67 @@ func TestReceiveErrors(t *testing.T) {
 	}()
 	s.Close()
 	require.ErrorIs(t, recv(t, done), ErrClosed)
+}
+
+// On a Lent Pull subscription Receive lends each message until Release:
+// the event is emptied when given back, messages kept unreleased stay
+// intact while later ones reuse the memory released, and Ack before
+// Release acknowledges. Release does nothing on other events.
+func TestReceiveLentUntilReleased(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, err := s.SubscribeWith(ctx, "/queue/lent", SubscribeOptions{Pull: true, Lent: true, AckMode: AckClientIndividual})
+	require.NoError(t, err)
+	body := func(i int) string {
+		return strings.Repeat(string(rune('a'+i%26)), []int{10, 300, 5000, 70000}[i%4])
+	}
+	type kept struct {
+		ev   *MessageInEvent
+		i    int
+		body string
+	}
+	var held []kept
+	const n = 120
+	for i := range n {
+		s.ResetHeaders()
+		require.NoError(t, s.AddHeader("x-n", strconv.Itoa(i)))
+		require.NoError(t, s.SendDataContext(ctx, "/queue/lent", []byte(body(i))))
+		ev, err := s.Receive(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, strconv.Itoa(i), headerValue(ev.Headers, "x-n"))
+		require.Equal(t, body(i), string(ev.Data))
+		require.NoError(t, s.Ack(ctx, ev))
+		if i%4 == 1 {
+			held = append(held, kept{ev: ev, i: i, body: body(i)})
+			continue
+		}
+		ev.Release()
+		require.Nil(t, ev.Data, "a released event is emptied")
+		require.Empty(t, ev.MessageID)
+		ev.Release() // once is enough; twice does nothing
+	}
+	for _, k := range held {
+		require.Equal(t, strconv.Itoa(k.i), headerValue(k.ev.Headers, "x-n"), "message %d kept unreleased", k.i)
+		require.Equal(t, k.body, string(k.ev.Data), "message %d kept unreleased", k.i)
+		k.ev.Release()
+	}
+	waitFor(t, "every message acknowledged", func() bool {
+		for _, d := range b.Stats().Destinations {
+			if d.Name == "/queue/lent" {
+				return d.Unacked == 0 && d.Delivered == n
+			}
+		}
+		return false
+	})
+
+	// Release on an event nobody lent leaves it alone.
+	plain, err := s.SubscribeWith(ctx, "/queue/plain", SubscribeOptions{Pull: true})
+	require.NoError(t, err)
+	require.NoError(t, s.SendDataContext(ctx, "/queue/plain", []byte("kept")))
+	ev, err := s.Receive(ctx, plain)
+	require.NoError(t, err)
+	ev.Release()
+	require.Equal(t, "kept", string(ev.Data))
 }

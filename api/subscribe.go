@@ -69,13 +69,13 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	if opts.QueueBytes < 0 {
 		return "", invalid("QueueBytes must not be negative")
 	}
-	if opts.Lent && opts.ManualAck {
+	if opts.Lent && opts.ManualAck && !opts.Pull {
 		return "", invalid("Lent and ManualAck do not go together: a lent message is gone once its handler returns")
 	}
-	if opts.Pull && (opts.Handler != nil || opts.Lent || opts.MaxDeliveries > 0 || opts.DeadLetter != nil) {
-		return "", invalid("a Pull subscription takes no Handler, Lent, MaxDeliveries or DeadLetter: Receive takes its messages")
+	if opts.Pull && (opts.Handler != nil || opts.MaxDeliveries > 0 || opts.DeadLetter != nil) {
+		return "", invalid("a Pull subscription takes no Handler, MaxDeliveries or DeadLetter: Receive takes its messages")
 	}
-	if opts.Lent && s.tracer.Load() != nil {
+	if opts.Lent && !opts.Pull && s.tracer.Load() != nil {
 		return "", invalid("Lent does not go with tracing: spans keep a message's ids after its handler")
 	}
 	id := opts.ID
@@ -91,7 +91,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		return "", err
 	}
 	sub := &subscriber{s: s, id: id, manualAck: opts.ManualAck, handler: opts.Handler, tracer: s.tracer.Load()}
-	if opts.Lent {
+	if opts.Lent && !opts.Pull {
 		sub.lent = new(MessageInEvent)
 	}
 	spec := actors.SubscribeSpec{

@@ -221,10 +221,10 @@ func (c headerCarrier) Keys() []string {
 // traceNack records on the consumer span that the handler refused its
 // message, when the span is still running.
 func (e *MessageInEvent) traceNack() {
-	if e.ctx == nil {
+	if e.aux == nil || e.aux.ctx == nil {
 		return
 	}
-	if span := trace.SpanFromContext(*e.ctx); span.IsRecording() {
+	if span := trace.SpanFromContext(e.aux.ctx); span.IsRecording() {
 		span.AddEvent(eventNack)
 		span.SetStatus(codes.Error, "the handler refused the message (NACK)")
 	}

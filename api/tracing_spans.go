@@ -92,7 +92,7 @@ func (t *tracer) process(sub *subscriber, m *actors.Message, ev *MessageInEvent)
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
 	}
 	ctx, span := t.t.Start(parent, opProcess+" "+m.Destination, opts...)
-	ev.ctx = &ctx
+	ev.aux = &eventAux{ctx: ctx}
 	action, failure := sub.process(ev)
 	if ev.NeedsAck() && !sub.manualAck && !ev.Ack {
 		ev.traceNack()

@@ -317,6 +317,10 @@ type SubscribeOptions struct {
 	// its own, and the collector runs a third as often. Not with ManualAck
 	// (an acknowledgement after the handler would name a message whose
 	// memory is gone) nor with tracing on (spans keep the message's ids).
+	// With Pull, each message Receive returns is lent until its caller
+	// gives it back with Release (MessageInEvent.Release): a large
+	// message's memory then serves the next instead of going to the
+	// collector.
 	Lent bool
 	// Pull keeps the subscription's messages until Receive takes them,
 	// instead of calling a handler: the loop a request-reply client or a
@@ -325,9 +329,9 @@ type SubscribeOptions struct {
 	// reaches it with no hand-off between goroutines (from a fast broker,
 	// a round trip a quarter shorter than through a handler). Messages
 	// that need an acknowledgement are
-	// acknowledged with Ack or Nack. Not with Handler, Lent,
-	// MaxDeliveries or DeadLetter; OnMessageIn is not called for them,
-	// nor are they traced.
+	// acknowledged with Ack or Nack. Not with Handler, MaxDeliveries or
+	// DeadLetter; OnMessageIn is not called for them, nor are they
+	// traced.
 	Pull bool
 }
 

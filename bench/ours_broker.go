@@ -106,12 +106,16 @@ func oursLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
 }
 
 // oursLatencyPull is oursLatency with a Pull subscription: the loop waits
-// in Receive, as a request-reply client would.
+// in Receive, as a request-reply client would; lent, it gives each
+// message back once it has it.
 func oursLatencyPull(ctx context.Context, t *Target, p Params) (Measure, error) {
 	return oursRoundTrips(ctx, t, p, func(ctx context.Context, sub *api.STOMP) (func(context.Context) error, error) {
-		id, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{Pull: true})
+		id, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{Pull: true, Lent: p.Lent})
 		return func(ctx context.Context) error {
-			_, err := sub.Receive(ctx, id)
+			ev, err := sub.Receive(ctx, id)
+			if err == nil {
+				ev.Release()
+			}
 			return err
 		}, err
 	})

@@ -83,9 +83,9 @@ type Decoder struct {
 	hslab Headers
 	chunk *Lease
 	lease *Lease
-	// leaseLarge: larger frames of a busy stream get pooled buffers
-	// (SetLeaseLarge).
-	leaseLarge bool
+	// leasing: frames are given back, so all of them are leased
+	// (SetLeasing).
+	leasing bool
 }
 
 // hdrOffsets locates a header line's key and value, relative to the start

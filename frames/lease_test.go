@@ -25,7 +25,7 @@ func TestLeasedFramesStayIntactWhileHeld(t *testing.T) {
 		want = append(want, fr(CmdMessage, string(body), "destination", "/queue/a", "message-id", fmt.Sprintf("ID:%d", i), "subscription", "0", "content-length", fmt.Sprint(len(body))))
 	}
 	d := NewDecoder(strings.NewReader(stream.String()), V12, Limits{})
-	d.SetLeaseLarge(true)
+	d.SetLeasing(true)
 	var kept []*Frame
 	var keptWant []*Frame
 	leased := 0
@@ -57,7 +57,7 @@ func TestLeasedLargeFramesAreReused(t *testing.T) {
 	one, err := AppendFrame(nil, f, V12)
 	require.NoError(t, err)
 	d := NewDecoder(&loopReader{data: bytes.Repeat(one, 4)}, V12, Limits{})
-	d.SetLeaseLarge(true)
+	d.SetLeasing(true)
 	decode := func(release bool) func() {
 		return func() {
 			g, err := d.DecodeOwned()
@@ -80,4 +80,42 @@ func TestLeasedLargeFramesAreReused(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, d.Lease())
 	require.Equal(t, len(g.Body), cap(g.Body))
+}
+
+// With leasing, a frame read alone (a round trip's reply) is leased too,
+// so frames given back cost no allocation; without, each has memory of
+// its own.
+func TestLeasingCoversFramesReadAlone(t *testing.T) {
+	f := New(CmdMessage, "destination", "/queue/a", "message-id", "m-1", "subscription", "0")
+	f.Body = bytes.Repeat([]byte("x"), 100)
+	one, err := AppendFrame(nil, f, V12)
+	require.NoError(t, err)
+	decode := func(d *Decoder, release bool) func() {
+		return func() {
+			g, err := d.DecodeOwned()
+			if err != nil || len(g.Body) != 100 {
+				panic(err)
+			}
+			if release {
+				d.Lease().Release()
+			}
+		}
+	}
+	own := NewDecoder(&oneFrameReader{frame: one}, V12, Limits{})
+	_, err = own.DecodeOwned()
+	require.NoError(t, err)
+	require.Nil(t, own.Lease(), "a frame read alone has memory of its own by default")
+	own.Release()
+	leased := NewDecoder(&oneFrameReader{frame: one}, V12, Limits{})
+	leased.SetLeasing(true)
+	_, err = leased.DecodeOwned()
+	require.NoError(t, err)
+	require.NotNil(t, leased.Lease(), "with leasing a frame read alone is leased")
+	leased.Lease().Release()
+	leased.Release()
+	if raceEnabled {
+		return // the pool drops leases at random: nothing to count
+	}
+	require.GreaterOrEqual(t, testing.AllocsPerRun(100, decode(own, false)), 1.0)
+	require.LessOrEqual(t, testing.AllocsPerRun(100, decode(leased, true)), 0.2)
 }

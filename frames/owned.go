@@ -36,8 +36,10 @@ func (d *Decoder) buildOwned(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen i
 		return &d.frame, nil
 	}
 	// The frame came in a large buffer: more are flowing, so it may share
-	// chunks with them. A frame read into the idle buffer is alone.
-	busy := len(d.buf) > idleSize
+	// chunks with them. A frame read into the idle buffer is alone, and
+	// gets memory of its own, unless frames are given back (SetLeasing):
+	// then its memory is leased too, and the next frame may reuse it.
+	busy := len(d.buf) > idleSize || d.leasing
 	// One copy from the first header to the end of the body (the blank
 	// line between them comes along).
 	src := d.buf[d.start+hdrStart : d.start+bodyStart+bodyLen]
@@ -116,7 +118,7 @@ func (d *Decoder) dropChunk() {
 // carved, on a busy stream; nil where the frame gets memory of its own (a
 // frame alone, or one beyond the largest lease).
 func (d *Decoder) leaseFor(busy bool, n int) *Lease {
-	if !busy || !d.leaseLarge {
+	if !busy || !d.leasing {
 		return nil
 	}
 	l := takeLease(n)
@@ -124,16 +126,18 @@ func (d *Decoder) leaseFor(busy bool, n int) *Lease {
 	return l
 }
 
-// SetLeaseLarge says whether frames too large to be carved (over 1 KiB)
-// get pooled buffers on a busy stream, which their Lease gives back, or
-// memory of their own (the default). A pooled buffer is rounded up to a
-// power of two and, never released, is collected at that size: worth it
-// only where the frames are released.
-func (d *Decoder) SetLeaseLarge(on bool) { d.leaseLarge = on }
+// SetLeasing says whether the frames DecodeOwned returns are given back
+// (their Lease released once used). Then every frame lives in leased
+// memory: a frame read alone too, and frames too large to be carved (over
+// 1 KiB) in pooled buffers. By default (off) those get memory of their
+// own: a pooled buffer is rounded up to a power of two and, never
+// released, is collected at that size.
+func (d *Decoder) SetLeasing(on bool) { d.leasing = on }
 
 // Lease returns the lease of the memory the frame DecodeOwned returned
 // last lives in, and with it that frame's share: nil when the frame's
-// memory is its own (a frame read alone, or larger than 1 MiB). Release
+// memory is its own (without SetLeasing a frame read alone or over 1 KiB;
+// any frame larger than 1 MiB). Release
 // it once nothing refers to the frame (its headers, its body, any string
 // taken from them) any more; or never, and the memory is collected as
 // any other.
