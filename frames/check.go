@@ -31,11 +31,9 @@ func CheckHeader(cmd Command, v Version, key, value string) error {
 // checkHeaderText runs the encoder's rules on s, from the first byte that
 // is not plain text.
 func checkHeaderText(s string, v Version, escape, isKey bool, cmd Command) error {
-	for i := 0; i < len(s); i++ {
-		if byteClass[s[i]] != clsPlain {
-			_, err := appendHeaderText(nil, s[i:], v, escape, isKey, cmd)
-			return err
-		}
+	if i := plainLen(s); i < len(s) {
+		_, err := appendHeaderText(nil, s[i:], v, escape, isKey, cmd)
+		return err
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package frames
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -358,5 +359,43 @@ func TestEncodeAllocations(t *testing.T) {
 			}
 		})
 		assert.Zero(t, allocs, "encoder %+v", enc)
+	}
+}
+
+// plainLen finds the first byte that is not plain text wherever it is,
+// whatever bytes surround it (UTF-8 and other high bytes included).
+func TestPlainLenFindsEveryNonPlainByte(t *testing.T) {
+	naive := func(s string) int {
+		for i := 0; i < len(s); i++ {
+			if byteClass[s[i]] != clsPlain {
+				return i
+			}
+		}
+		return len(s)
+	}
+	fills := []byte{'a', 0x7f, 0x80, 0xff, ' ', '9', ';', '[', ']', 0x1f + 1}
+	for n := 0; n <= 24; n++ {
+		for _, fill := range fills {
+			base := bytes.Repeat([]byte{fill}, n)
+			require.Equal(t, n, plainLen(string(base)), "n=%d fill=%#x", n, fill)
+			for pos := 0; pos < n; pos++ {
+				for c := 0; c < 256; c++ {
+					b := append([]byte(nil), base...)
+					b[pos] = byte(c)
+					if got, want := plainLen(string(b)), naive(string(b)); got != want {
+						t.Fatalf("plainLen(%q) = %d, want %d", b, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkPlainLen(b *testing.B) {
+	s := "/topic/stompactor-bench-destination"
+	for b.Loop() {
+		if plainLen(s) != len(s) {
+			b.Fatal("not plain")
+		}
 	}
 }

@@ -19,17 +19,41 @@ var byteClass = func() (t [256]uint8) {
 	return
 }()
 
+// plainLen returns the length of the longest prefix of s whose bytes are
+// all clsPlain: header text is mostly plain, and looking at eight bytes at
+// a time costs a fraction of looking each up in byteClass. A word with a
+// control byte (below 0x20, which covers NUL, LF and CR), a colon or a
+// backslash is looked at byte by byte.
+func plainLen(s string) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		colon, backslash := x^(':'*ones), x^('\\'*ones)
+		// A byte below 0x20, or one equal to ':' or '\\' (zero after
+		// the xor): the borrow sets its high bit only where it is so.
+		if ((x-0x20*ones)&^x|(colon-ones)&^colon|(backslash-ones)&^backslash)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if byteClass[s[i]] != clsPlain {
+			return i
+		}
+	}
+	return i
+}
+
 // appendHeaderText appends s to dst, escaped as version v requires when
 // escape is true. isKey selects the rules for header names. It returns an
 // error for any byte the version cannot represent.
 func appendHeaderText(dst []byte, s string, v Version, escape, isKey bool, cmd Command) ([]byte, error) {
 	// Fast path: nothing special in s.
-	i := 0
-	for ; i < len(s); i++ {
-		if byteClass[s[i]] != clsPlain {
-			break
-		}
-	}
+	i := plainLen(s)
 	if i == len(s) {
 		return append(dst, s...), nil
 	}
