@@ -30,6 +30,7 @@ func TestConformance(t *testing.T) {
 		{"unsubscribe-stops-delivery", unsubscribeStops},
 		{"ack-client-individual", ackClientIndividual},
 		{"pull-receive", pullReceive},
+		{"pull-receive-lent", pullReceiveLent},
 		{"nack-redelivers", nackRedelivers},
 		{"unacked-redelivered-after-close", unackedRedelivered},
 		{"transaction-commit-abort", transactionCommitAbort},
@@ -233,6 +234,45 @@ func pullReceive(e *env) {
 	for i := burst; i < burst+trips; i++ {
 		send(e, c, q, []byte("m"+strconv.Itoa(i)))
 		take("m" + strconv.Itoa(i))
+	}
+	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
+	c2 := e.client()
+	_, in2 := e.subscribe(c2, actors.SubscribeSpec{Destination: q}, actors.AckNone)
+	send(e, c2, q, []byte("marker"))
+	assert.Equal(e.t, "marker", string(in2.next(e.t).Body))
+}
+
+// pullReceiveLent: a Lent Pull subscription's messages, small and large,
+// each acknowledged through a Ref taken before it is released; those kept
+// unreleased stay intact while later ones reuse the memory given back.
+func pullReceiveLent(e *env) {
+	c := e.client()
+	q := e.p.Queue(e.name())
+	id, err := c.Subscribe(e.ctx, actors.SubscribeSpec{Destination: q, Mode: actors.AckClientIndividual, Pull: true, Lent: true, Receipt: receipt})
+	require.NoError(e.t, err)
+	body := func(i int) []byte {
+		return bytes.Repeat([]byte{byte('a' + i%26)}, []int{10, 3000, 70000}[i%3])
+	}
+	var kept []actors.Message
+	const n = 24
+	for i := range n {
+		send(e, c, q, body(i))
+		ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+		m, err := c.Receive(ctx, id)
+		cancel()
+		require.NoError(e.t, err)
+		require.Equal(e.t, body(i), m.Body)
+		ref := m.Ref()
+		if i%4 == 0 {
+			kept = append(kept, m)
+		} else {
+			m.Release()
+		}
+		require.NoError(e.t, c.AckRef(e.ctx, ref, false, "", receipt))
+	}
+	for k, m := range kept {
+		assert.Equal(e.t, body(4*k), m.Body, "message %d kept unreleased", 4*k)
+		m.Release()
 	}
 	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
 	c2 := e.client()
