@@ -64,6 +64,9 @@ var lentEvents = sync.Pool{New: func() any {
 // cost of its garbage. Release on any other event does nothing; once is
 // enough.
 func (e *MessageInEvent) Release() {
+	if e == nil {
+		return
+	}
 	a := e.aux
 	if a == nil || !a.held {
 		return

@@ -133,6 +133,7 @@ func TestReceiveLentUntilReleased(t *testing.T) {
 		require.Nil(t, ev.Data, "a released event is emptied")
 		require.Empty(t, ev.MessageID)
 		ev.Release() // once is enough; twice does nothing
+		require.Error(t, s.Ack(ctx, ev), "a released event names no message")
 	}
 	for _, k := range held {
 		require.Equal(t, strconv.Itoa(k.i), headerValue(k.ev.Headers, "x-n"), "message %d kept unreleased", k.i)
@@ -156,4 +157,5 @@ func TestReceiveLentUntilReleased(t *testing.T) {
 	require.NoError(t, err)
 	ev.Release()
 	require.Equal(t, "kept", string(ev.Data))
+	(*MessageInEvent)(nil).Release()
 }
