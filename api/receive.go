@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Receive returns the next message of a Pull subscription
@@ -26,6 +27,11 @@ func (s *STOMP) Receive(ctx context.Context, subscriptionID string) (*MessageInE
 	if eng == nil {
 		return nil, ErrNotConnected
 	}
+	t := s.tracer.Load()
+	var start time.Time
+	if t != nil {
+		start = time.Now()
+	}
 	m, err := eng.Receive(ctx, subscriptionID)
 	if err != nil {
 		if _, cerr := s.engine(); cerr != nil {
@@ -33,15 +39,20 @@ func (s *STOMP) Receive(ctx context.Context, subscriptionID string) (*MessageInE
 		}
 		return nil, s.err(err, CodeOther)
 	}
+	var ev *MessageInEvent
 	if l := m.Lease(); l != nil {
-		ev := lentEvents.Get().(*MessageInEvent)
+		ev = lentEvents.Get().(*MessageInEvent)
 		aux := ev.aux
 		s.messageEvent(&m, ev)
 		aux.lease, aux.held = l, true
 		ev.aux = aux
-		return ev, nil
+	} else {
+		ev = s.messageEvent(&m, nil)
 	}
-	return s.messageEvent(&m, nil), nil
+	if t != nil {
+		t.receive(ctx, s, &m, ev, start)
+	}
+	return ev, nil
 }
 
 // lentEvents are the events of lent messages (Receive on a Lent

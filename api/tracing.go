@@ -55,11 +55,19 @@ type Tracing struct {
 // MessageInEvent.Context, to start spans of its own; the context also
 // holds the message's baggage when the Propagator carries baggage.
 //
-// Both kinds carry messaging.system "stomp", messaging.operation.name and
-// messaging.operation.type ("send" or "process"),
+// Each message that Receive returns (a Pull subscription's) is a span of
+// kind CONSUMER named "receive DESTINATION", from the call to its return:
+// a pull is the caller's operation, so its parent is the span in
+// Receive's context, and it links to the context the message carries
+// (the producer's span). The event's Context holds it. A Receive that
+// returns no message records nothing.
+//
+// Every span carries messaging.system "stomp", messaging.operation.name
+// and messaging.operation.type ("send", "process" or "receive"),
 // messaging.destination.name, messaging.message.body.size, and
 // server.address and server.port (the broker the connection dialed);
-// "process" spans also messaging.message.id (the message-id header) and
+// "process" and "receive" spans also messaging.message.id (the message-id
+// header) and
 // messaging.destination.subscription.name (the subscription's id). A
 // failed send sets the span's status to Error with an exception event and
 // error.type, the error's Code ("301" for a missing RECEIPT). A handler
@@ -85,6 +93,7 @@ const (
 
 	opSend    = "send"
 	opProcess = "process"
+	opReceive = "receive"
 	// eventNack is the name of the span event of a refused message.
 	eventNack = "nack"
 )

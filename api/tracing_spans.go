@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -76,6 +78,36 @@ func (t *tracer) sendReliable(ctx context.Context, s *STOMP, eng *actors.Conn, f
 		endSend(span, err, s.scrub)
 	}
 	return s.err(err, CodeOther)
+}
+
+// receive records the receipt of m, which Receive returned as ev, in a
+// span of kind CONSUMER named "receive DESTINATION" from start, when the
+// caller called, to now: a child of the caller's context (a pull is the
+// caller's operation), linked to the context the message carries. ev's
+// Context then holds it, for the caller's own spans. A lent message's
+// strings are copied into the span, which outlives it.
+func (t *tracer) receive(ctx context.Context, s *STOMP, m *actors.Message, ev *MessageInEvent, start time.Time) {
+	hs := m.Headers
+	carried := trace.SpanContextFromContext(t.prop.Extract(context.Background(), headerCarrier{&hs}))
+	dest, id := m.Destination, m.MessageID
+	if m.Lease() != nil {
+		dest, id = strings.Clone(dest), strings.Clone(id)
+	}
+	opts := []trace.SpanStartOption{
+		consumerKind,
+		trace.WithTimestamp(start),
+		trace.WithAttributes(s.messagingAttrs(opReceive, dest, len(m.Body),
+			attrMessageID.String(id), attrSubscription.String(m.Subscription))...),
+	}
+	if carried.IsValid() {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: carried}))
+	}
+	sctx, span := t.t.Start(ctxOrBackground(ctx), opReceive+" "+dest, opts...)
+	span.End()
+	if ev.aux == nil {
+		ev.aux = &eventAux{}
+	}
+	ev.aux.ctx = sctx
 }
 
 // process runs the handler of ev inside its consumer span: a child of the

@@ -330,8 +330,8 @@ type SubscribeOptions struct {
 	// a round trip a quarter shorter than through a handler). Messages
 	// that need an acknowledgement are
 	// acknowledged with Ack or Nack. Not with Handler, MaxDeliveries or
-	// DeadLetter; OnMessageIn is not called for them, nor are they
-	// traced.
+	// DeadLetter; OnMessageIn is not called for them. With tracing, each
+	// message Receive returns is a "receive" span (WithTracing).
 	Pull bool
 }
 
