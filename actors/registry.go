@@ -28,24 +28,15 @@ func trimRegistry(sys *actor.ActorSystem) {
 	if len(pids.LocalPIDs) <= registryBuckets {
 		return
 	}
-	// A few processes, in a few buckets (Items would start a goroutine
-	// per map to list them).
-	type entry struct {
-		id string
-		p  any
-	}
-	var moved []entry
-	for _, b := range pids.LocalPIDs {
-		if b.Count() > 0 {
-			b.IterCb(func(id string, p any) { moved = append(moved, entry{id, p}) })
-		}
-	}
+	old := pids.LocalPIDs
 	buckets := make([]cmap.ConcurrentMap, registryBuckets)
 	for i := range buckets {
 		buckets[i] = cmap.New()
 	}
 	pids.LocalPIDs = buckets
-	for _, e := range moved {
-		pids.GetBucket(e.id).Set(e.id, e.p)
+	for _, b := range old {
+		for id, p := range b.Items() {
+			pids.GetBucket(id).Set(id, p)
+		}
 	}
 }
