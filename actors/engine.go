@@ -97,7 +97,6 @@ func NewEngine(opts EngineOptions) *Engine {
 		// so that goleak and Close never wait for it.
 		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
 	)
-	trimRegistry(e.sys)
 	e.props = actor.PropsFromProducer(e.produce,
 		actor.WithDispatcher(e.pool),
 		actor.WithMailbox(newMailbox),
@@ -137,15 +136,14 @@ func (e *Engine) spawn(a owned) *actor.PID {
 const registryShards = 32
 
 // actorName is the name of the engine's n-th actor. protoactor's process
-// registry is buckets of 32 Go maps each (registryBuckets of them once
-// trimRegistry ran; 1 024 as protoactor makes it), and a Go map
-// allocates its first group of slots (288 bytes for the registry's
-// entries) at its first entry and keeps it: with names spread over every
-// map, nearly every actor of a process with a few thousand connections
-// would pay a group of its own. So the last character of each name is
-// chosen to put the actor in the first map of whatever bucket its name
-// falls in: the actors share one map a bucket, and the lock striping of
-// the buckets stays as it was. ("c" and base 36 keep the names apart
+// registry is 1024 buckets of 32 Go maps each, and a Go map allocates
+// its first group of slots (288 bytes for the registry's entries) at its
+// first entry and keeps it: with names spread over all 32 768 maps,
+// nearly every actor of a process with a few thousand connections pays a
+// group of its own. So the last character of each name is chosen to put
+// the actor in the first map of whatever bucket its name falls in: the
+// actors share 1 024 maps, a few dozen to a group, and the lock striping
+// of the buckets stays as it was. ("c" and base 36 keep the names apart
 // from protoactor's own, which start with "$" or a word.)
 func actorName(n uint64) string {
 	var b [16]byte

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/frames"
 	"github.com/stretchr/testify/require"
 )
@@ -259,30 +258,4 @@ func TestActorNamesShareRegistryMaps(t *testing.T) {
 	}
 	// The buckets, and so their locks, are still all in use.
 	require.Len(t, buckets, len(e.sys.ProcessRegistry.LocalPIDs.LocalPIDs))
-}
-
-// An engine's process registry keeps registryBuckets buckets (trimRegistry),
-// and whatever protoactor registered while it made the actor system is
-// still found there. (Every test of the package runs its connections on
-// a trimmed registry: newTestClient makes an engine.)
-func TestEngineRegistryIsTrimmed(t *testing.T) {
-	sys := actor.NewActorSystem()
-	var ids []string
-	for _, b := range sys.ProcessRegistry.LocalPIDs.LocalPIDs {
-		for id := range b.Items() {
-			ids = append(ids, id)
-		}
-	}
-	require.NotEmpty(t, ids, "protoactor registers processes of its own as it makes a system")
-	trimRegistry(sys)
-	require.Len(t, sys.ProcessRegistry.LocalPIDs.LocalPIDs, registryBuckets)
-	for _, id := range ids {
-		_, ok := sys.ProcessRegistry.GetLocal(id)
-		require.True(t, ok, "process %q lost in the move", id)
-	}
-	sys.Shutdown()
-
-	e := NewEngine(EngineOptions{})
-	t.Cleanup(func() { require.NoError(t, e.Close()) })
-	require.Len(t, e.sys.ProcessRegistry.LocalPIDs.LocalPIDs, registryBuckets)
 }
