@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/stompactor/stompactor/api"
 	"github.com/stompactor/stompactor/sim"
@@ -197,4 +198,41 @@ func ExampleSTOMP_Receive() {
 	// Output:
 	// job: resize
 	// job: encode
+}
+
+// A loop that keeps nothing of its messages borrows them: with Lent, each
+// message Receive returns is the client's again once Release gives it
+// back, and the next ones reuse its memory and its event.
+func ExampleMessageInEvent_Release() {
+	b, host, port := broker()
+	defer b.Close()
+
+	s := api.NewSTOMP()
+	defer s.Close()
+	if err := s.Connect(host, port); err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	id, err := s.SubscribeWith(ctx, "/queue/sizes", api.SubscribeOptions{Pull: true, Lent: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, body := range []string{"small", strings.Repeat("x", 70000)} {
+		_ = s.SendMessage("/queue/sizes", body)
+	}
+	total := 0
+	for range 2 {
+		ev, err := s.Receive(ctx, id)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		total += len(ev.Data) // used while lent: nothing of it is kept
+		ev.Release()          // ev, its Data and Headers are the client's again
+	}
+	fmt.Println("bytes:", total)
+	// Output:
+	// bytes: 70005
 }
