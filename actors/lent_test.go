@@ -3,6 +3,7 @@ package actors
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,4 +74,45 @@ func TestLentMessagesAreWholeWhileHandled(t *testing.T) {
 		m := recv(t, kept, "a kept message")
 		require.Empty(t, check(m), "a message kept after its handler")
 	}
+}
+
+// A Lent handler's message carries no lease of its own: the subscription
+// gives the memory back once the handler returned, and a Release in the
+// handler (code shared with a Pull loop, say) does nothing. (Before, the
+// handler's copy carried the lease: its Release gave the share back a
+// second time, and the chunk served new frames while others still lived
+// in it.)
+func TestLentHandlerReleaseDoesNothing(t *testing.T) {
+	b, err := sim.NewBroker()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, b.Addr(), ConnectConfig{Addr: b.Addr()})
+	const n = 2000
+	body := func(i int) string { return strings.Repeat(string(rune('a'+i%26)), 10+i%50) }
+	var bad, leased atomic.Int64
+	done := make(chan struct{}, n)
+	_, err = c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/lent-release", Lent: true, Handler: func(m Message) AckAction {
+		i, err := strconv.Atoi(m.Headers.Value("x-n"))
+		if err != nil || string(m.Body) != body(i) {
+			bad.Add(1)
+		}
+		if m.Lease() != nil {
+			leased.Add(1)
+		}
+		m.Release()
+		done <- struct{}{}
+		return AckNone
+	}, Receipt: time.Second})
+	require.NoError(t, err)
+	for i := range n {
+		f := frames.New(frames.CmdSend, frames.HdrDestination, "/queue/lent-release", "x-n", strconv.Itoa(i))
+		f.Body = []byte(body(i))
+		require.NoError(t, c.Send(testCtx(t), f, 0, false))
+	}
+	for range n {
+		recv(t, done, "a handled message")
+	}
+	require.Zero(t, leased.Load(), "a handler's message carries no lease")
+	require.Zero(t, bad.Load(), "messages corrupted")
 }

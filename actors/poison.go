@@ -111,7 +111,7 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 					s.c.emit(&ErrorEvent{Err: errPanic("dead-letter handler", r)})
 				}
 			}()
-			spec.DeadLetter(*m)
+			spec.DeadLetter(m.lent())
 		}()
 	}
 	s.failures.settled(spec, m)

@@ -160,7 +160,7 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 	if s.spec.Handler == nil {
 		return AckAck, false
 	}
-	return s.spec.Handler(*msg), false
+	return s.spec.Handler(msg.lent()), false
 }
 
 func ackFrame(v frames.Version, m *MessageRef, nack bool, tx string) (*frames.Frame, error) {

@@ -113,7 +113,10 @@ type SubscribeSpec struct {
 	// messages. A consumer that keeps nothing of a message (or copies what
 	// it keeps) saves the collector most of a message's garbage. On a
 	// Pull subscription, each message Receive returns is lent until its
-	// caller gives it back with Message.Release.
+	// caller gives it back with Message.Release. While a subscription of
+	// a connection lends, every frame the connection reads lives in
+	// leased memory, rounded up to a power of two past 1 KiB: a large
+	// message another subscription keeps holds up to twice its size.
 	Lent bool
 	// Pull keeps the messages until Receive takes them, instead of
 	// handing them to Handler (which must be nil). A message that needs
@@ -170,12 +173,24 @@ type MessageRef struct {
 // Release gives the memory of a message that Receive returned from a Lent
 // Pull subscription back to the engine, for later messages: m's strings,
 // headers and body must not be used afterwards (copy what is kept; its
-// Ref stays valid). Releasing is optional: a message never released is
-// collected as any other. On other messages Release does nothing.
+// Ref stays valid). Release one copy of a message, once: a Message is a
+// value, and releasing two copies of it gives its memory back twice,
+// while later messages live in it. Releasing is optional: a message never
+// released is collected as any other. On other messages (a handler's,
+// even on a Lent subscription) Release does nothing.
 func (m *Message) Release() {
 	l := m.lease
 	m.lease = nil
 	l.Release()
+}
+
+// lent is m as a handler gets it: its memory's lease stays with the
+// subscription, which gives it back once the handler returned, so that a
+// Release of the handler's copy does nothing.
+func (m *Message) lent() Message {
+	h := *m
+	h.lease = nil
+	return h
 }
 
 // Lease returns the lease of a lent message's memory (see Release), nil

@@ -70,10 +70,11 @@ var lentEvents = sync.Pool{New: func() any {
 // Release gives a message that Receive lent (a Lent subscription's) back
 // to the client, whose later messages then reuse its memory and the event
 // itself: neither the event nor its strings, Headers and Data may be used
-// afterwards (copy what you keep, and Ack or Nack before). Releasing is
-// optional: a message never released is collected as any other, at the
-// cost of its garbage. Release on any other event does nothing; once is
-// enough.
+// afterwards (copy what you keep, and Ack or Nack before), not even for
+// another Release: the event may already hold a later message. Release
+// once, from the goroutine that has the event. Releasing is optional: a
+// message never released is collected as any other, at the cost of its
+// garbage. Release on any other event (or nil) does nothing.
 func (e *MessageInEvent) Release() {
 	if e == nil {
 		return

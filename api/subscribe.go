@@ -347,8 +347,9 @@ func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 	if err != nil || eng == nil {
 		return actors.AckNone
 	}
+	ref := ev.msg
 	err = s.call(context.Background(), "Ack", max(cfg.timeout, listWait), CodeOther, func(ctx context.Context) error {
-		return s.ackNow(ctx, eng, ev, nack, cfg)
+		return s.ackNow(ctx, eng, ref, nack, cfg)
 	})
 	if err != nil {
 		s.post(&actors.ErrorEvent{Err: err})
@@ -356,12 +357,15 @@ func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 	return actors.AckNone
 }
 
-func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ev *MessageInEvent, nack bool, cfg config) error {
+// ackNow acknowledges the message ref names. It takes the reference, not
+// the event: a call that does not wait (Timeout 0) runs after Ack
+// returned, when the event may be released and serve another message.
+func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.MessageRef, nack bool, cfg config) error {
 	var receipt = receiptWait(ctx, cfg.timeout)
 	if !cfg.requestAckReceipts {
 		receipt = 0
 	}
-	return eng.AckRef(ctx, ev.msg, nack, cfg.ackTransactionID, receipt)
+	return eng.AckRef(ctx, ref, nack, cfg.ackTransactionID, receipt)
 }
 
 // Ack acknowledges a message of a subscription that needs
@@ -394,8 +398,9 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 		ev.traceNack()
 	}
 	cfg := s.snapshot()
+	ref := ev.msg
 	return s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
-		return s.ackNow(ctx, eng, ev, nack, cfg)
+		return s.ackNow(ctx, eng, ref, nack, cfg)
 	})
 }
 

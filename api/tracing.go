@@ -5,6 +5,7 @@ import (
 	"net"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -59,8 +60,8 @@ type Tracing struct {
 // kind CONSUMER named "receive DESTINATION", from the call to its return:
 // a pull is the caller's operation, so its parent is the span in
 // Receive's context, and it links to the context the message carries
-// (the producer's span). The event's Context holds it. A Receive that
-// returns no message records nothing.
+// (the producer's span). The event's Context holds it, with the baggage
+// the message carried. A Receive that returns no message records nothing.
 //
 // Every span carries messaging.system "stomp", messaging.operation.name
 // and messaging.operation.type ("send", "process" or "receive"),
@@ -223,6 +224,21 @@ func (c headerCarrier) Keys() []string {
 	keys := make([]string, len(*c.h))
 	for i, h := range *c.h {
 		keys[i] = h.Key
+	}
+	return keys
+}
+
+// lentCarrier is headerCarrier for a lent message: what the propagator
+// reads from it is copied, since what it keeps (a trace state, baggage)
+// outlives the message's memory.
+type lentCarrier struct{ headerCarrier }
+
+func (c lentCarrier) Get(key string) string { return strings.Clone(c.headerCarrier.Get(key)) }
+
+func (c lentCarrier) Keys() []string {
+	keys := c.headerCarrier.Keys()
+	for i := range keys {
+		keys[i] = strings.Clone(keys[i])
 	}
 	return keys
 }

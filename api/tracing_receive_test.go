@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -40,8 +42,21 @@ func TestTracingReceiveSpans(t *testing.T) {
 				// next ones once released.
 				const n = 30
 				var ids []string
+				states := make([]string, n)
 				for i := range n {
-					require.NoError(t, pub.SendMessageContext(ctx, dest, "message"))
+					// Each message's producer span has a trace state of
+					// its own, which the receive span's link keeps.
+					states[i] = "k=v" + strconv.Itoa(i)
+					ts, err := trace.ParseTraceState(states[i])
+					require.NoError(t, err)
+					parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{9}, SpanID: trace.SpanID{byte(i + 1)},
+						TraceFlags: trace.FlagsSampled, TraceState: ts, Remote: true})
+					member, err := baggage.NewMember("tenant", "t"+strconv.Itoa(i))
+					require.NoError(t, err)
+					bag, err := baggage.New(member)
+					require.NoError(t, err)
+					sendCtx := baggage.ContextWithBaggage(trace.ContextWithRemoteSpanContext(ctx, parent), bag)
+					require.NoError(t, pub.SendMessageContext(sendCtx, dest, "message"))
 					send := ended(t, psr, i+1)[i]
 					ev, err := sub.Receive(callerCtx, id)
 					require.NoError(t, err)
@@ -60,6 +75,7 @@ func TestTracingReceiveSpans(t *testing.T) {
 					require.Len(t, recv.Links(), 1)
 					assert.Equal(t, send.SpanContext().SpanID(), recv.Links()[0].SpanContext.SpanID(), "linked to the producer")
 					assert.Equal(t, recv.SpanContext().SpanID(), w.Parent().SpanID(), "Context holds the receive span")
+					assert.Equal(t, "t"+strconv.Itoa(i), baggage.FromContext(ev.Context()).Member("tenant").Value(), "and the message's baggage")
 					a := attrs(recv)
 					assert.Equal(t, "receive", a["messaging.operation.type"].AsString())
 					assert.Equal(t, dest, a["messaging.destination.name"].AsString())
@@ -67,11 +83,13 @@ func TestTracingReceiveSpans(t *testing.T) {
 					assert.Equal(t, id, a["messaging.destination.subscription.name"].AsString())
 					ev.Release()
 				}
-				// Every span's ids outlived the release of its message.
+				// Every span's ids, and its link's trace state, outlived
+				// the release of its message.
 				for i, s := range csr.Ended() {
 					if i%2 == 0 {
 						assert.Equal(t, ids[i/2], attrs(s)["messaging.message.id"].AsString(), "span %d", i/2)
 						assert.Equal(t, dest, attrs(s)["messaging.destination.name"].AsString(), "span %d", i/2)
+						assert.Equal(t, states[i/2], s.Links()[0].SpanContext.TraceState().String(), "span %d", i/2)
 					}
 				}
 			})

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stompactor/stompactor/actors"
@@ -84,15 +86,19 @@ func (t *tracer) sendReliable(ctx context.Context, s *STOMP, eng *actors.Conn, f
 // span of kind CONSUMER named "receive DESTINATION" from start, when the
 // caller called, to now: a child of the caller's context (a pull is the
 // caller's operation), linked to the context the message carries. ev's
-// Context then holds it, for the caller's own spans. A lent message's
-// strings are copied into the span, which outlives it.
+// Context then holds it, for the caller's own spans, with the message's
+// baggage. What the span and the context keep of a lent message (its ids,
+// the trace state, the baggage) is copied: they outlive it.
 func (t *tracer) receive(ctx context.Context, s *STOMP, m *actors.Message, ev *MessageInEvent, start time.Time) {
 	hs := m.Headers
-	carried := trace.SpanContextFromContext(t.prop.Extract(context.Background(), headerCarrier{&hs}))
+	var carrier propagation.TextMapCarrier = headerCarrier{&hs}
 	dest, id := m.Destination, m.MessageID
 	if m.Lease() != nil {
 		dest, id = strings.Clone(dest), strings.Clone(id)
+		carrier = lentCarrier{headerCarrier{&hs}} // the trace state read from it lives in the link
 	}
+	carriedCtx := t.prop.Extract(context.Background(), carrier)
+	carried := trace.SpanContextFromContext(carriedCtx)
 	opts := []trace.SpanStartOption{
 		consumerKind,
 		trace.WithTimestamp(start),
@@ -104,6 +110,9 @@ func (t *tracer) receive(ctx context.Context, s *STOMP, m *actors.Message, ev *M
 	}
 	sctx, span := t.t.Start(ctxOrBackground(ctx), opReceive+" "+dest, opts...)
 	span.End()
+	if b := baggage.FromContext(carriedCtx); b.Len() > 0 {
+		sctx = baggage.ContextWithBaggage(sctx, b) // the message's, as a handler's context holds it
+	}
 	if ev.aux == nil {
 		ev.aux = &eventAux{}
 	}

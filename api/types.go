@@ -314,13 +314,16 @@ type SubscribeOptions struct {
 	// keep (string(ev.Data), strings.Clone; ParsedHeaders of it is lent
 	// too, and empty once the handler returned). In exchange a busy consumer
 	// makes about a third of the garbage: a message costs no allocation of
-	// its own, and the collector runs a third as often. Not with ManualAck
-	// (an acknowledgement after the handler would name a message whose
-	// memory is gone) nor with tracing on (spans keep the message's ids).
-	// With Pull, each message Receive returns is lent until its caller
-	// gives it back with Release (MessageInEvent.Release): a large
-	// message's memory then serves the next instead of going to the
-	// collector.
+	// its own, and the collector runs a third as often. With a handler,
+	// not with ManualAck (an acknowledgement after the handler would name
+	// a message whose memory is gone) nor with tracing on (spans keep the
+	// message's ids). With Pull, each message Receive returns is lent
+	// until its caller gives it back with Release
+	// (MessageInEvent.Release): a large message's memory then serves the
+	// next instead of going to the collector. While a subscription of the
+	// client lends, every message it reads lives in pooled memory, rounded
+	// up to a power of two past 1 KiB: a large message that another
+	// subscription's handler keeps holds up to twice its size.
 	Lent bool
 	// Pull keeps the subscription's messages until Receive takes them,
 	// instead of calling a handler: the loop a request-reply client or a

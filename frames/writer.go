@@ -104,10 +104,10 @@ func (w *Writer) WriteFrame(f *Frame) error {
 // buffer by doubling, leaving each smaller copy to the collector.
 func (w *Writer) room(n int) {
 	want := len(w.buf) + n
-	if want <= cap(w.buf) {
-		return
+	if want <= cap(w.buf) || writeClass(want) > maxWriteClass {
+		return // room enough, or beyond the pools: append grows it
 	}
-	b := append(borrowWriteBuf(min(writeClass(want), maxWriteClass)), w.buf...)
+	b := append(borrowWriteBuf(writeClass(want)), w.buf...)
 	giveBackWriteBuf(w.buf)
 	w.buf = b
 }
