@@ -66,12 +66,9 @@ func (r *route) take(n int64) bool {
 // reader waiting for room once a quarter of the queue is free (or all
 // of it): a reader woken for every place freed would take one message
 // per wake-up, hand-offs costing more than the messages.
-func (r *route) release(n int64) { r.releaseMany(1, n) }
-
-// releaseMany is release for count messages of n bytes in all.
-func (r *route) releaseMany(count, n int64) {
+func (r *route) release(n int64) {
 	bytes := r.bytes.Add(-n)
-	queued := r.queued.Add(-count)
+	queued := r.queued.Add(-1)
 	// The reader sets waiting before it looks for room again, so either
 	// it sees this room or this sees it wait.
 	if r.waiting.Load() && (queued == 0 || queued <= r.maxMsgs-max(r.maxMsgs/4, 1) && bytes <= r.maxBytes-r.maxBytes/4) {

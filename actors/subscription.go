@@ -25,33 +25,6 @@ type subscription struct {
 	// so one made in a call would be a new allocation at every message.
 	// writeAck encodes it at once, or queues a copy.
 	acks *ack
-	// done counts the messages of the batch being handled that are
-	// done with, and their bytes, given back to the route together
-	// (giveBack): the reader, on another core, checks and takes the same
-	// counters for each message it queues.
-	done, doneBytes int64
-}
-
-// releaseEvery is how many handled messages the subscription gives back
-// at once, at most.
-const releaseEvery = 16
-
-// finished counts a message of n bytes done with, giving back every
-// releaseEvery.
-func (s *subscription) finished(n int64) {
-	s.done++
-	s.doneBytes += n
-	if s.done >= releaseEvery {
-		s.giveBack()
-	}
-}
-
-// giveBack gives the messages done with back to the route.
-func (s *subscription) giveBack() {
-	if s.done > 0 {
-		s.rt.releaseMany(s.done, s.doneBytes)
-		s.done, s.doneBytes = 0, 0
-	}
 }
 
 func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
@@ -65,14 +38,13 @@ func (s *subscription) receive(ctx actor.Context) {
 			case <-s.rt.done:
 				// Unsubscribed: the rest of the batch is not handled
 				// (the broker redelivers what needed an ACK).
-				s.finished(msg.size)
+				s.rt.release(msg.size)
 				continue
 			default:
 			}
 			msg.describe(m.version)
 			s.deliver(msg)
 		}
-		s.giveBack()
 		m.recycle()
 	case *quiesce:
 		// Every message queued before it is handled or skipped, and the
@@ -89,7 +61,7 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 }
 
 func (s *subscription) deliver(msg *Message) {
-	defer s.finished(msg.size)
+	defer s.rt.release(msg.size)
 	// A lent message's memory goes back once nothing here needs it: an
 	// ACK is encoded at once or copied (writeAck).
 	defer msg.lease.Release()
