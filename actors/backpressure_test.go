@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,4 +151,51 @@ func TestPendingCallsFailWhenConnectionEnds(t *testing.T) {
 		require.NotErrorIs(t, err, ErrTimeout, "answered by the connection's end, not the deadline")
 		require.ErrorIs(t, err, ErrInterrupted)
 	}
+}
+
+// QueueSize bounds the messages not yet handled: those whose handler
+// returned give their places back at once, even within a burst the
+// subscription is still working through. Here a burst of four fills
+// QueueSize 4; the handler is busy with the fourth when three more come,
+// which fit (the fourth and these three), so FullError does not end the
+// connection.
+func TestQueueSizeCountsOnlyUnhandledMessages(t *testing.T) {
+	message := func(i int) string {
+		return rawFrame("MESSAGE", "x", "subscription", "s", "message-id", "m"+strconv.Itoa(i), "destination", "/q")
+	}
+	peers := make(chan *peer, 1)
+	srv, _ := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		receiptFor(p, f)
+		if f.Command == frames.CmdSubscribe {
+			p.write(message(0) + message(1) + message(2) + message(3)) // one write: one batch
+			peers <- p
+		}
+		return f.Command != frames.CmdDisconnect
+	})
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	busy, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // before the client's cleanup, should the test fail
+	handled := make(chan string, 8)
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "s", Destination: "/q", QueueSize: 4, OnFull: FullError, Handler: func(m Message) AckAction {
+		if m.MessageID == "m3" {
+			close(busy)
+			<-release
+		}
+		handled <- m.MessageID
+		return AckNone
+	}})
+	require.NoError(t, err)
+	p := recv(t, peers, "the broker's side")
+	recv(t, busy, "the handler busy with the fourth message")
+	p.write(message(4) + message(5) + message(6))
+	waitFor(t, "the three more queued", func() bool { return c.routes.Load().list[0].queued.Load() == 4 })
+	unblock()
+	for i := range 7 {
+		require.Equal(t, "m"+strconv.Itoa(i), recv(t, handled, "a handled message"))
+	}
+	_, connected := c.Info()
+	require.True(t, connected, "the connection is up: nothing overflowed")
 }
