@@ -83,16 +83,12 @@ func TestLentMessagesAreWholeWhileHandled(t *testing.T) {
 // second time, and the chunk served new frames while others still lived
 // in it.)
 func TestLentHandlerReleaseDoesNothing(t *testing.T) {
-	b, err := sim.NewBroker()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	c, _ := newTestClient(t, ConnOptions{})
-	connectTo(t, c, b.Addr(), ConnectConfig{Addr: b.Addr()})
+	c, _ := pullClient(t) // a client on a fresh simulator
 	const n = 2000
 	body := func(i int) string { return strings.Repeat(string(rune('a'+i%26)), 10+i%50) }
 	var bad, leased atomic.Int64
 	done := make(chan struct{}, n)
-	_, err = c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/lent-release", Lent: true, Handler: func(m Message) AckAction {
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/lent-release", Lent: true, Handler: func(m Message) AckAction {
 		i, err := strconv.Atoi(m.Headers.Value("x-n"))
 		if err != nil || string(m.Body) != body(i) {
 			bad.Add(1)
