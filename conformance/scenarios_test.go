@@ -198,8 +198,14 @@ func ackClientIndividual(e *env) {
 	m := in.next(e.t)
 	require.True(e.t, m.NeedsAck())
 	assert.Equal(e.t, "one", string(m.Body))
-	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
 	// Acked: a new consumer does not see it again.
+	nothingLeft(e, c, q)
+}
+
+// nothingLeft disconnects c and shows that q holds nothing unacknowledged:
+// a new consumer's first message is a marker sent after it subscribed.
+func nothingLeft(e *env, c *actors.Conn, q string) {
+	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
 	c2 := e.client()
 	_, in2 := e.subscribe(c2, actors.SubscribeSpec{Destination: q}, actors.AckNone)
 	send(e, c2, q, []byte("marker"))
@@ -235,11 +241,7 @@ func pullReceive(e *env) {
 		send(e, c, q, []byte("m"+strconv.Itoa(i)))
 		take("m" + strconv.Itoa(i))
 	}
-	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
-	c2 := e.client()
-	_, in2 := e.subscribe(c2, actors.SubscribeSpec{Destination: q}, actors.AckNone)
-	send(e, c2, q, []byte("marker"))
-	assert.Equal(e.t, "marker", string(in2.next(e.t).Body))
+	nothingLeft(e, c, q)
 }
 
 // pullReceiveLent: a Lent Pull subscription's messages, small and large,
@@ -274,11 +276,7 @@ func pullReceiveLent(e *env) {
 		assert.Equal(e.t, body(4*k), m.Body, "message %d kept unreleased", 4*k)
 		m.Release()
 	}
-	require.NoError(e.t, c.Disconnect(e.ctx, true, 10*time.Second))
-	c2 := e.client()
-	_, in2 := e.subscribe(c2, actors.SubscribeSpec{Destination: q}, actors.AckNone)
-	send(e, c2, q, []byte("marker"))
-	assert.Equal(e.t, "marker", string(in2.next(e.t).Body))
+	nothingLeft(e, c, q)
 }
 
 func nackRedelivers(e *env) {
