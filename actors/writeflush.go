@@ -1,0 +1,181 @@
+package actors
+
+import (
+	"io"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// How the writer flushes its buffer to the socket.
+
+// flushAt is how many buffered bytes make the writer flush before its
+// mailbox is empty.
+const flushAt = 1 << 20
+
+func (w *writer) requestFlush(ctx actor.Context) {
+	q := &w.q
+	q.mu.Lock()
+	signal := !q.signaled
+	q.signaled = true
+	q.mu.Unlock()
+	if signal {
+		ctx.Send(ctx.Self(), flushSignal)
+	}
+}
+
+// flush writes what the queue holds. signaled says a flush signal (or a
+// rate tick) brought it here: the queue's signal is then the writer's to
+// clear or renew.
+func (w *writer) flush(ctx actor.Context, signaled bool) {
+	q := &w.q
+	q.mu.Lock()
+	if rest := q.rest; rest != nil {
+		// A sender's write through left it: it goes first.
+		q.rest = nil
+		q.mu.Unlock()
+		if !w.writeRest(ctx, rest) {
+			return
+		}
+		q.mu.Lock()
+	}
+	if q.buf.Buffered() == 0 {
+		if signaled && !w.ratePending {
+			q.signaled = false
+		}
+		q.mu.Unlock()
+		w.armRetire(ctx)
+		return
+	}
+	if rate := w.l.maxTransferRate; rate > 0 {
+		if w.ratePending {
+			q.mu.Unlock()
+			return // the tick flushes
+		}
+		now := time.Now()
+		if now.Before(w.nextFlush) {
+			w.ratePending = true
+			q.signaled = true
+			q.mu.Unlock()
+			self, sys := ctx.Self(), ctx.ActorSystem()
+			w.rateTimer = time.AfterFunc(w.nextFlush.Sub(now), func() { sys.Root.Send(self, &rateTick{}) })
+			return
+		}
+		w.nextFlush = now.Add(time.Duration(float64(q.buf.Buffered()) / float64(rate) * float64(time.Second)))
+	}
+	b := q.buf.Detach()
+	direct, directSends, credits := q.frames, q.sends, q.credits
+	q.frames, q.sends, q.credits = 0, 0, 0
+	replies := q.replies
+	q.replies, w.replies = w.replies[:0], nil
+	bytesFull := q.full
+	q.full = false
+	// Keep signaled while writing: senders appending meanwhile leave the
+	// next flush to the end of this one.
+	q.signaled = true
+	q.signalRoom()
+	q.mu.Unlock()
+
+	// Count before the bytes leave: the broker may deliver a message to
+	// another connection before the write returns, and whoever sees it
+	// arrive must find it counted.
+	frameCount, sendCount := direct, directSends
+	for _, p := range w.pending {
+		if p.frame != nil {
+			frameCount++
+			if p.frame.Command == frames.CmdSend {
+				sendCount++
+			}
+		}
+	}
+	w.c.stats.FramesOut.Add(int64(frameCount))
+	w.c.stats.MessagesOut.Add(int64(sendCount))
+	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
+	n, err := w.conn.Write(b)
+	w.activity++
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	frames.Recycle(b)
+	lostErr := err
+	if err != nil {
+		// When the session closed the socket under us, its reason is
+		// the better answer than "use of closed network connection".
+		select {
+		case <-w.l.lost:
+			lostErr = w.l.lostErr()
+		default:
+			lostErr = connectionLost(err)
+		}
+	}
+	wasFull := bytesFull || w.l.credits.full()
+	w.releaseCredits(credits)
+	for i, r := range replies {
+		if err != nil {
+			r <- lostErr
+		} else {
+			r <- nil
+		}
+		replies[i] = nil
+	}
+	w.replies = replies[:0]
+	for _, p := range w.pending {
+		w.release(p)
+		if err != nil {
+			if p.reply != nil && p.receipt == 0 {
+				p.reply <- lostErr
+			}
+			continue
+		}
+		if p.reply != nil && p.receipt == 0 {
+			p.reply <- nil
+		}
+		if p.announce {
+			w.c.emit(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
+		}
+		if p.then != nil {
+			ctx.Send(w.session, p.then)
+		}
+	}
+	clear(w.pending)
+	w.pending = w.pending[:0]
+	if err != nil {
+		ctx.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
+		return
+	}
+	if wasFull && w.l.credits.max > 0 {
+		w.c.emit(&ReadyToSendEvent{})
+	}
+	// What gathered during the write is flushed next, behind whatever
+	// the mailbox holds now.
+	q.mu.Lock()
+	more := q.buf.Buffered() > 0
+	if !more {
+		q.signaled = false
+	}
+	q.mu.Unlock()
+	if more {
+		ctx.Send(ctx.Self(), flushSignal)
+		return
+	}
+	w.armRetire(ctx)
+}
+
+// writeRest writes what a sender's write through left, and reports
+// whether it went: if not, the session hears why and nothing more is
+// written.
+func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
+	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
+	n, err := w.conn.Write(r.b[r.off:])
+	w.activity++
+	if err == nil && n < len(r.b)-r.off {
+		err = io.ErrShortWrite
+	}
+	r.settle(w, err)
+	if err != nil {
+		ctx.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
+		return false
+	}
+	return true
+}
