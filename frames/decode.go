@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 )
 
 // Decoder reads frames from a stream. It reads in large chunks into a
@@ -14,7 +15,11 @@ import (
 // to Decode. Use Frame.Clone to keep a frame.
 //
 // After any error other than a heart-beat the stream is out of step, so
-// the error is sticky: every later Decode returns it again.
+// the error is sticky: every later Decode returns it again; all but a read
+// that met its deadline (an error that is os.ErrDeadlineExceeded, as a
+// net.Conn's read deadline gives): the frame under way stays buffered and
+// the next Decode reads it again from its start, so that a deadline can
+// bound a wait in the middle of a frame without losing the stream.
 type Decoder struct {
 	r     io.Reader
 	lim   Limits
@@ -121,7 +126,9 @@ func (d *Decoder) Decode() (*Frame, error) {
 	d.own = false
 	f, err := d.decode()
 	if err != nil {
-		d.err = err
+		if !d.paused(err) {
+			d.err = err
+		}
 		return nil, err
 	}
 	return f, nil
@@ -144,10 +151,24 @@ func (d *Decoder) DecodeOwned() (Frame, error) {
 	d.lease = nil
 	f, err := d.decode()
 	if err != nil {
-		d.err = err
+		if !d.paused(err) {
+			d.err = err
+		}
 		return Frame{}, err
 	}
 	return *f, nil
+}
+
+// paused reports whether err is a read that met its deadline, and then
+// goes back to the start of the frame under way, which decode reads again
+// at the next call (every read of a frame comes before it is built, so
+// nothing of it has changed yet).
+func (d *Decoder) paused(err error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	d.pos = d.start
+	return true
 }
 
 func (d *Decoder) decode() (*Frame, error) {

@@ -3,6 +3,7 @@ package frames
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -183,5 +184,78 @@ func TestDecodeOwned(t *testing.T) {
 		want.Headers[0].Value = "changed"
 		want.Headers = append(want.Headers, Header{"x", "y"})
 		require.Equal(t, want, exact(f), "frame %d", i)
+	}
+}
+
+// pausingReader hands out its text in two reads split at cut, with a read
+// that meets its deadline between them (carried by the first read's bytes
+// when withData).
+type pausingReader struct {
+	text     string
+	cut      int
+	withData bool
+	step     int
+}
+
+func (r *pausingReader) Read(p []byte) (int, error) {
+	r.step++
+	switch {
+	case r.step == 1 && r.withData:
+		return copy(p, r.text[:r.cut]), os.ErrDeadlineExceeded
+	case r.step == 1:
+		return copy(p, r.text[:r.cut]), nil
+	case r.step == 2 && !r.withData:
+		return 0, os.ErrDeadlineExceeded
+	}
+	n := copy(p, r.text[r.cut:])
+	r.cut += n
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// A read that meets its deadline anywhere in a frame (or between frames)
+// returns the deadline's error without putting the stream out of step:
+// the next Decode gives the frame whole, and the stream goes on.
+func TestDecodeResumesAfterADeadline(t *testing.T) {
+	text := "MESSAGE\nsubscription:s\ndestination:/q\\cx\ncontent-length:5\n\nhello\x00\n" +
+		"RECEIPT\nreceipt-id:7\n\n\x00"
+	for _, owned := range []bool{false, true} {
+		for _, withData := range []bool{false, true} {
+			for cut := 0; cut <= len(text); cut++ {
+				d := NewDecoder(&pausingReader{text: text, cut: cut, withData: withData}, V12, Limits{})
+				var got []string
+				paused := 0
+				for {
+					var f Frame
+					var err error
+					if owned {
+						f, err = d.DecodeOwned()
+					} else {
+						var pf *Frame
+						if pf, err = d.Decode(); err == nil {
+							f = *pf
+						}
+					}
+					if errors.Is(err, os.ErrDeadlineExceeded) {
+						paused++
+						require.Equal(t, 1, paused, "the deadline's error again: owned %v, with data %v, cut at %d", owned, withData, cut)
+						continue
+					}
+					if err == io.EOF {
+						break
+					}
+					require.NoError(t, err, "owned %v, with data %v, cut at %d", owned, withData, cut)
+					got = append(got, f.String()+" "+string(f.Body))
+				}
+				require.Equal(t, 1, paused, "owned %v, with data %v, cut at %d", owned, withData, cut)
+				require.Equal(t, []string{
+					"MESSAGE subscription:s destination:/q:x content-length:5 body=5B hello",
+					"heart-beat ",
+					"RECEIPT receipt-id:7 ",
+				}, got, "owned %v, with data %v, cut at %d", owned, withData, cut)
+			}
+		}
 	}
 }
