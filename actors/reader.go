@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"errors"
 	"net"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -176,6 +178,7 @@ const (
 	runIdle                    // nothing is buffered and the socket was drained (atIdle)
 	runYield                   // the caller reading (readFor) has its message
 	runHandedOff               // the caller's reading went to a reader goroutine, or ended (handOff)
+	runCut                     // the caller's read was cut short (cutWaitLocked)
 )
 
 // run decodes and forwards frames until the connection ends; during the
@@ -204,6 +207,12 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			dec.SetLeasing(rs.lent)
 		}
 		f, err := dec.DecodeOwned()
+		if err != nil && r.caller != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			// The deadline cutWaitLocked set: the frame under way
+			// stays in dec (which decodes it again from its start).
+			r.handOn()
+			return runCut
+		}
 		if err != nil {
 			r.handOn()
 			r.sys.Root.Send(r.session, &readFailed{gen: gen, err: readError(err)})

@@ -215,6 +215,7 @@ func (rt *route) reached() bool {
 func (r *reader) readFor(ctx context.Context, rt *route) {
 	dec := takeDecoder(handingOn{r}, r.version, r.limits)
 	r.caller = rt
+reading:
 	for !rt.reached() {
 		if r.waitFor(ctx) != nil {
 			break // ctx ended
@@ -231,6 +232,10 @@ func (r *reader) readFor(ctx context.Context, rt *route) {
 			return
 		case runHandedOff:
 			return // a reader goroutine has the reading and the decoder
+		case runCut:
+			// ctx ended, or rt did, in the middle of a read: what was
+			// read of a frame stays in dec for whoever reads next.
+			break reading
 		}
 	}
 	r.caller = nil
@@ -296,6 +301,12 @@ func (r *reader) leave(next readerRole) bool {
 		return false
 	}
 	p.role = next
+	if p.interrupted {
+		// Cut short after its last read: the deadline is not the next
+		// reader's.
+		p.interrupted = false
+		r.wait.clear()
+	}
 	if next == roleVacant {
 		r.armReclaimLocked(p)
 	}
@@ -315,14 +326,19 @@ func (r *reader) waitFor(ctx context.Context) error {
 		p.mu.Unlock()
 		return err
 	}
-	if done := ctx.Done(); done != nil && done != p.watched {
+	if done := ctx.Done(); done != p.watched {
+		// Another context than the last caller's: that one's end must
+		// not cut this caller's reading short.
 		if p.unwatch != nil {
 			p.unwatch()
+			p.unwatch = nil
 		}
 		p.watchGen++
 		p.watched = done
-		gen := p.watchGen
-		p.unwatch = context.AfterFunc(ctx, func() { r.ctxEnded(p, gen) })
+		if done != nil {
+			gen := p.watchGen
+			p.unwatch = context.AfterFunc(ctx, func() { r.ctxEnded(p, gen) })
+		}
 	}
 	p.inWait = true
 	p.mu.Unlock()
@@ -362,10 +378,12 @@ func (r *reader) wakeCaller() {
 	r.cutWaitLocked(p)
 }
 
-// cutWaitLocked ends the wait for the socket of a caller, if one waits
-// (waitFor clears the deadline once it returns). p.mu is held.
+// cutWaitLocked cuts short the reading of a caller, if one reads: its
+// wait for the socket, or a read in the middle of a frame (which a broker
+// that stops half-way through would otherwise hold for ever), with a
+// deadline in the past; waitFor, or leave, clears it. p.mu is held.
 func (r *reader) cutWaitLocked(p *pullRole) {
-	if p.inWait && !p.interrupted {
+	if p.role == roleCaller && !p.interrupted {
 		r.wait.interrupt()
 		p.interrupted = true
 	}
