@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -56,7 +57,10 @@ type ConnectConfig struct {
 	// ConnectHeaders are extra headers for the CONNECT frame.
 	ConnectHeaders frames.Headers
 	// HeartbeatOut is how often we offer to send heart-beats, HeartbeatIn
-	// how often we want them. 0 means none in that direction.
+	// how often we want them. 0 means none in that direction; the
+	// CONNECT frame counts whole milliseconds, so a fraction of one is
+	// rounded up; a negative value, or one over 2^31-1 ms, is refused. A
+	// heart-beat header in ConnectHeaders stands for both.
 	HeartbeatOut, HeartbeatIn time.Duration
 	// HeartbeatTolerance multiplies the negotiated incoming interval
 	// before silence ends the connection. 0 chooses: 1.5, or 2.5 with
@@ -127,6 +131,31 @@ func (p ReconnectPolicy) delay(n int) time.Duration {
 
 // defaultHeartbeatTolerance is the read tolerance when none is set.
 const defaultHeartbeatTolerance = 1.5
+
+// maxHeartbeat is the largest heart-beat interval a CONNECT frame
+// carries (the spec's header is two 31-bit millisecond counts).
+const maxHeartbeat = (1<<31 - 1) * time.Millisecond
+
+// checkHeartbeats takes a heart-beat header of ConnectHeaders as the
+// intervals it names, refuses intervals a CONNECT frame cannot carry, and
+// rounds a fraction of a millisecond up: what CONNECT says is then what
+// the negotiation assumes.
+func (c *ConnectConfig) checkHeartbeats() error {
+	if v, ok := c.ConnectHeaders.Get(frames.HdrHeartBeat); ok {
+		out, in, err := parseHeartBeat(v)
+		if err != nil {
+			return NewError(CodeInvalidArgument, fmt.Sprintf("stomp: ConnectHeaders: heart-beat %q is not two counts of milliseconds", v), nil)
+		}
+		c.HeartbeatOut, c.HeartbeatIn = out, in
+	}
+	for _, d := range []*time.Duration{&c.HeartbeatOut, &c.HeartbeatIn} {
+		if *d < 0 || *d > maxHeartbeat {
+			return NewError(CodeInvalidArgument, fmt.Sprintf("stomp: heart-beat interval %v is out of range (0 to %v)", *d, maxHeartbeat), nil)
+		}
+		*d = (*d + time.Millisecond - 1).Truncate(time.Millisecond)
+	}
+	return nil
+}
 
 func (c *ConnectConfig) withDefaults() {
 	if len(c.Versions) == 0 {

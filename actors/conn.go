@@ -287,6 +287,9 @@ func ctxErr(ctx context.Context) error {
 // Connect opens a connection and waits for CONNECTED. The attempt is
 // bounded by cfg.ConnectTimeout and by ctx.
 func (c *Conn) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, error) {
+	if err := cfg.checkHeartbeats(); err != nil {
+		return ConnectInfo{}, err
+	}
 	reply := make(chan connectResult, 1)
 	r, err := ask(ctx, c, &connectRequest{cfg: cfg, reply: reply}, reply)
 	if errors.Is(err, ErrClosed) {
