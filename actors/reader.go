@@ -241,6 +241,7 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			} else {
 				dec.SetVersion(frames.V10)
 			}
+			dec.SetLenientErrors(false)
 			r.version = dec.Version()
 			r.toSession(gen, f)
 			if handshake {

@@ -19,7 +19,10 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 	defer r.c.wg.Done()
 	r.sys = sys
 	// Until CONNECTED names the version, decode as the newest offered:
-	// CONNECTED and ERROR headers are not unescaped anyway.
+	// CONNECTED's headers are never escaped, and an ERROR refusing the
+	// connection (from a server of any version) keeps an escape that
+	// version does not define as it came, rather than losing the
+	// server's reason to a malformed frame.
 	v := frames.V10
 	for _, o := range r.versions {
 		v = max(v, o)
@@ -27,6 +30,7 @@ func (r *reader) loop(sys *actor.ActorSystem) {
 	// Frames are decoded into memory of their own: a message goes to its
 	// subscription as it is, with no copy.
 	dec := takeDecoder(handingOn{r}, v, r.limits)
+	dec.SetLenientErrors(true)
 	if r.run(dec, r.l.gen, true, false) == runConnected {
 		// The handshake grew this goroutine's stack; what an idle
 		// connection keeps for its life is a goroutine waiting for the

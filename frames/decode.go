@@ -57,6 +57,9 @@ type Decoder struct {
 	// leasing: frames are given back, so all of them are leased
 	// (SetLeasing).
 	leasing bool
+	// lenientErrors: an ERROR with escapes its version does not define
+	// keeps its header text as it came (SetLenientErrors).
+	lenientErrors bool
 }
 
 // hdrOffsets locates a header line's key and value, relative to the start
@@ -92,6 +95,22 @@ func (d *Decoder) Reset(r io.Reader, v Version, lim Limits) {
 // SetVersion changes the version used for the frames decoded from now on,
 // once the connection's version has been negotiated.
 func (d *Decoder) SetVersion(v Version) { d.ver = v }
+
+// SetLenientErrors makes an ERROR frame whose header text holds an escape
+// the decoder's version does not define keep that text as it came, where
+// it would fail as malformed: for the frames of a handshake, before
+// CONNECTED names the version, when a STOMP 1.0 server (which escapes
+// nothing) may refuse a login with a backslash in its message.
+func (d *Decoder) SetLenientErrors(on bool) { d.lenientErrors = on }
+
+// unescapes reports whether the header text of a cmd frame is to be
+// unescaped.
+func (d *Decoder) unescapes(cmd Command, text []byte) bool {
+	if !cmd.escapes(d.ver) || bytes.IndexByte(text, '\\') < 0 {
+		return false
+	}
+	return !d.lenientErrors || cmd != CmdError || validEscapes(text, d.ver)
+}
 
 // Version returns the version the decoder unescapes with.
 func (d *Decoder) Version() Version { return d.ver }
@@ -319,7 +338,7 @@ func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (
 	d.hdrs = d.hdrs[:0]
 	if len(d.offs) > 0 {
 		text := d.buf[d.start+hdrStart : d.start+hdrEnd]
-		if cmd.escapes(d.ver) && bytes.IndexByte(text, '\\') >= 0 {
+		if d.unescapes(cmd, text) {
 			if err := d.unescapeText(cmd, text, hdrStart); err != nil {
 				return nil, err
 			}

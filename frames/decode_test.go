@@ -259,3 +259,37 @@ func TestDecodeResumesAfterADeadline(t *testing.T) {
 		}
 	}
 }
+
+// With SetLenientErrors, an ERROR holding an escape its version does not
+// define keeps its header text as it came (a STOMP 1.0 server refusing a
+// login); one whose escapes are all defined is unescaped as usual, and
+// any other frame with an undefined escape is still malformed.
+func TestLenientErrorsKeepUndefinedEscapes(t *testing.T) {
+	for _, owned := range []bool{false, true} {
+		decode := func(text string, lenient bool) (Frame, error) {
+			d := NewDecoder(strings.NewReader(text), V12, Limits{})
+			d.SetLenientErrors(lenient)
+			if owned {
+				return d.DecodeOwned()
+			}
+			f, err := d.Decode()
+			if err != nil {
+				return Frame{}, err
+			}
+			return *f.Clone(), nil
+		}
+		f, err := decode("ERROR\nmessage:login refused for CORP\\bob\n\nno\x00", true)
+		require.NoError(t, err, "owned %v", owned)
+		assert.Equal(t, `login refused for CORP\bob`, f.Header("message"), "owned %v", owned)
+		assert.Equal(t, "no", string(f.Body))
+
+		f, err = decode("ERROR\nmessage:a\\cb\\\\c\n\n\x00", true)
+		require.NoError(t, err, "owned %v", owned)
+		assert.Equal(t, `a:b\c`, f.Header("message"), "owned %v", owned)
+
+		_, err = decode("ERROR\nmessage:CORP\\bob\n\n\x00", false)
+		requireErrLike(t, synErr(CmdError, "undefined escape sequence \\b"), err)
+		_, err = decode("MESSAGE\nmessage:CORP\\bob\n\n\x00", true)
+		requireErrLike(t, synErr(CmdMessage, "undefined escape sequence \\b"), err)
+	}
+}

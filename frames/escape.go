@@ -135,3 +135,27 @@ func unescapeInPlace(p []byte, i int, v Version, cmd Command) (int, error) {
 	}
 	return w, nil
 }
+
+// validEscapes reports whether every backslash of text starts an escape
+// that version v defines.
+func validEscapes(text []byte, v Version) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' {
+			continue
+		}
+		i++
+		if i == len(text) {
+			return false
+		}
+		switch text[i] {
+		case 'n', 'c', '\\':
+		case 'r':
+			if v < V12 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"bufio"
+	"net"
 	"testing"
 	"time"
 
@@ -63,4 +65,23 @@ func TestConnectRefusesHeartbeatsCONNECTCannotCarry(t *testing.T) {
 			require.Empty(t, got)
 		})
 	}
+}
+
+// A server of STOMP 1.0 (which escapes nothing) refusing the login with
+// a backslash in its message: Connect returns the server's error with its
+// words, not a malformed frame.
+func TestHandshakeErrorKeepsABackslashAsItCame(t *testing.T) {
+	srv := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
+		if _, err := readFrame(r); err != nil {
+			return
+		}
+		_, _ = conn.Write([]byte(rawFrame("ERROR", "", "message", `login refused for CORP\bob`)))
+		_, _ = readFrame(r) // until the client hangs up
+	})
+	c, _ := newTestClient(t, ConnOptions{})
+	_, err := c.Connect(testCtx(t), ConnectConfig{Addr: srv.addr()})
+	require.ErrorIs(t, err, ErrServer)
+	var se *Error
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, `login refused for CORP\bob`, se.Headers.Value("message"), "error: %v", err)
 }
