@@ -96,6 +96,7 @@ func (s *session) writeDisconnect() {
 		s.leaving.receiptID = disconnectReceiptID(gen)
 		f.Headers.Add(frames.HdrReceipt, s.leaving.receiptID)
 		s.receipts.add(&receiptAwaited{gen: gen, id: s.leaving.receiptID, cmd: frames.CmdDisconnect, timeout: s.leaving.timeout}, s.c.session, s.c.eng.sys)
+		s.c.emit(&ReceiptOutEvent{ReceiptID: s.leaving.receiptID, Command: frames.CmdDisconnect})
 	} else {
 		wf.then = &disconnectWritten{gen: gen}
 	}

@@ -238,3 +238,39 @@ func clientReceiptIn(raw []byte) (string, bool) {
 	}
 	return "", false
 }
+
+// customReceipt is a receipt header of bytes written as they are
+// (SendRaw), and the command of the frame that seems to hold it.
+type customReceipt struct {
+	id  string
+	cmd frames.Command
+}
+
+// customReceiptWait is how long the session knows the receipt id of a
+// frame written as bytes: its RECEIPT, if it comes within that time, is
+// not taken for one nobody asked for.
+const customReceiptWait = time.Minute
+
+// customReceipts returns the receipt ids raw bytes name in receipt header
+// lines, each with the command of the last line before it that names one
+// (frames.CmdInvalid if none does); a NUL ends a line too, as it ends a
+// frame.
+func customReceipts(raw []byte) []customReceipt {
+	var out []customReceipt
+	cmd := frames.CmdInvalid
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexAny(raw, "\n\x00"); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if c, ok := frames.ParseCommand(string(line)); ok {
+			cmd = c
+		} else if v, ok := bytes.CutPrefix(line, []byte(frames.HdrReceipt+":")); ok {
+			out = append(out, customReceipt{id: string(v), cmd: cmd})
+		}
+	}
+	return out
+}

@@ -541,3 +541,16 @@ func endAfterDeadline(t *testing.T, l *link, id string, cancel context.CancelFun
 	cancel()
 	return recv(t, done, "the call")
 }
+
+// customReceipts finds every receipt header of bytes written as they are,
+// each with the command of its frame, through CRLF line ends and frames
+// that follow a NUL on the same line.
+func TestCustomReceiptsOfRawBytes(t *testing.T) {
+	raw := "SEND\r\ndestination:/q\r\nreceipt:a-1\r\n\r\nbody\x00SUBSCRIBE\nid:1\nreceipt:b 2\n\n\x00\nreceipt:c"
+	require.Equal(t, []customReceipt{
+		{id: "a-1", cmd: frames.CmdSend},
+		{id: "b 2", cmd: frames.CmdSubscribe},
+		{id: "c", cmd: frames.CmdSubscribe},
+	}, customReceipts([]byte(raw)))
+	require.Empty(t, customReceipts([]byte("SEND\ndestination:/q\n\nreceipts:x\x00")))
+}

@@ -60,9 +60,20 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 // header names an id of the form the client gives its own frames'
 // receipts ("r-1-2", "disconnect-1") are refused with ErrReceiptIDInUse:
 // the broker's RECEIPT for them could confirm another caller's frame.
+// Another receipt id the bytes name is announced (ReceiptOutEvent) and
+// its RECEIPT, if it comes within a minute, taken as expected (nobody
+// waits for it: SendRaw returns once the bytes are written).
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
 	if id, ok := clientReceiptIn(raw); ok {
 		return receiptIDInUse(id)
+	}
+	if l := c.link.Load(); l != nil {
+		// Known to the session before the bytes can leave, so before
+		// their RECEIPT can come.
+		for _, r := range customReceipts(raw) {
+			c.eng.sys.Root.Send(c.session, &receiptAwaited{gen: l.gen, id: r.id, cmd: r.cmd, timeout: customReceiptWait})
+			c.emit(&ReceiptOutEvent{ReceiptID: r.id, Command: r.cmd})
+		}
 	}
 	return c.write(ctx, &writeFrame{raw: raw}, true, true)
 }
