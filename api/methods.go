@@ -107,6 +107,13 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // info level. Open transactions are aborted by the broker. With Timeout 0
 // the call does not wait, as every call. It does nothing when not
 // connected.
+//
+// Called from a MessageIn handler, Disconnect cannot wait for that
+// handler, so it does not wait at all: the disconnect goes on once the
+// handler returns (its message's ACK first), and OnDisconnected, or
+// OnError, tells how it ended. With ProcessIdleEvents false, the events
+// queued meanwhile (MessageIn among them) run on the goroutine that
+// waits in Disconnect, as they would in DoEvents.
 func (s *STOMP) Disconnect() error { return s.DisconnectContext(context.Background()) }
 
 // DisconnectContext is Disconnect bounded by ctx as well.
@@ -126,9 +133,16 @@ func (s *STOMP) DisconnectContext(ctx context.Context) error {
 	if cfg.timeout > 0 {
 		wait = receipt + receipt/4
 	}
-	return s.call(ctx, "Disconnect", wait, CodeOther, func(ctx context.Context) error {
+	disconnect := func(ctx context.Context) error {
 		return eng.Disconnect(ctx, true, min(receipt, receiptWait(ctx, receipt)))
-	})
+	}
+	if calledFromMessageHandler() {
+		return s.callLater("Disconnect", ctx, CodeOther, disconnect)
+	}
+	if cfg.manualEvents {
+		return s.callPumping(ctx, "Disconnect", wait, CodeOther, disconnect)
+	}
+	return s.call(ctx, "Disconnect", wait, CodeOther, disconnect)
 }
 
 // Interrupt ends the connection at once, without DISCONNECT; every call

@@ -273,6 +273,12 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 	if _, ok := ctx.Deadline(); ok {
 		return s.err(fn(ctx), def)
 	}
+	return s.callLater(name, ctx, def, fn)
+}
+
+// callLater queues fn to run in order after the calls queued before it;
+// its failure is reported by OnError.
+func (s *STOMP) callLater(name string, ctx context.Context, def int, fn func(context.Context) error) error {
 	select {
 	case <-s.bg.Done():
 		return ErrClosed
@@ -283,6 +289,31 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 		return ErrClosed
 	}
 	return s.postCall(q, asyncOp{name: name, ctx: ctx, fn: fn, def: def})
+}
+
+// callPumping is call for a client whose events wait for DoEvents: while
+// fn runs (on a goroutine of its own), the caller's goroutine runs the
+// events queued meanwhile, so that a call waiting for a MessageIn handler
+// (Disconnect waits for the running ones) is not waiting for itself.
+func (s *STOMP) callPumping(ctx context.Context, name string, wait time.Duration, def int, fn func(context.Context) error) error {
+	q := s.eventQueue()
+	if q == nil {
+		return ErrClosed
+	}
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		err = s.call(ctx, name, wait, def, fn)
+	}()
+	for {
+		select {
+		case <-done:
+			return err
+		default:
+		}
+		q.drain(time.Minute, done)
+	}
 }
 
 // postCall queues op on q, the queue of calls that do not wait. A queue
