@@ -20,7 +20,8 @@ import (
 // messages of one subscription are handled in order, but handlers of
 // different subscriptions may run at the same time, and at the same time
 // as other events. A handler may call any method of the client except
-// Close; a slow one delays the events behind it (and, for MessageIn, its
+// Close (Disconnect, called from a MessageIn handler, does not wait for
+// that handler: see Disconnect); a slow one delays the events behind it (and, for MessageIn, its
 // subscription's messages) but never the connection or its heart-beats.
 
 // ConnectedEvent follows every connection attempt, successful or not.
