@@ -156,6 +156,7 @@ func (s *STOMP) Reset() error {
 	s.tracer.Store(s.cfg.tracer)
 	s.updateSecrets()
 	s.setManualEventsLocked(s.cfg.manualEvents)
+	s.pushLogLevelLocked() // the engine outlives Reset
 	s.mu.Unlock()
 	s.parsed.Store(nil)
 	s.errHeader.Store(nil)
