@@ -141,8 +141,9 @@ func (s *STOMP) Interrupt() {
 
 // Reset interrupts any connection and returns every setting to the state
 // NewSTOMP left it in: the defaults with NewSTOMP's options applied.
-// Custom headers, ParsedHeaders and ErrorHeaders are cleared; event
-// handlers stay registered.
+// Custom headers, ParsedHeaders, ErrorHeaders and the last connection's
+// TLS results (SSLServerCertEncoded, the SSLNegotiated settings) are
+// cleared; event handlers stay registered.
 func (s *STOMP) Reset() error {
 	eng, err := s.engine()
 	if err != nil {
@@ -160,6 +161,8 @@ func (s *STOMP) Reset() error {
 	s.mu.Unlock()
 	s.parsed.Store(nil)
 	s.errHeader.Store(nil)
+	s.tlsState.Store(nil)
+	s.serverCert.Store(nil)
 	return nil
 }
 
