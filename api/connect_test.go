@@ -218,6 +218,43 @@ func TestConnectWithTimeoutZeroDoesNotWait(t *testing.T) {
 	assert.Equal(t, CodeConnectFailed, recv(t, errs).ErrorCode)
 }
 
+// With Timeout 0 Connect does not wait even when ConnectionTimeout is set:
+// that bounds the attempt, whose outcome OnConnected tells.
+func TestConnectWithTimeoutZeroDoesNotWaitForConnectionTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	silent := func(conn net.Conn, d *frames.Decoder) {
+		_, _ = readFrame(d) // CONNECT, never answered
+		<-release
+	}
+
+	// A long ConnectionTimeout: Connect returns long before it.
+	sc := newScripted(t, silent)
+	s := newClient(t, WithTimeout(0), WithConnectionTimeout(60*time.Second))
+	connected := collect(s.OnConnected)
+	returned := make(chan error, 1)
+	go func() { returned <- s.Connect(sc.host, sc.port) }()
+	select {
+	case err := <-returned:
+		require.NoError(t, err)
+	case <-time.After(wait):
+		s.Close() // ends the Connect still waiting
+		<-returned
+		t.Fatalf("Connect with Timeout 0 and ConnectionTimeout 60 s still waited after %v", wait)
+	}
+	require.Empty(t, connected, "the broker has not answered")
+
+	// A short one ends the attempt, and OnConnected says so.
+	sc2 := newScripted(t, silent)
+	s2 := newClient(t, WithTimeout(0), WithConnectionTimeout(time.Second))
+	connected2 := collect(s2.OnConnected)
+	errs := collect(s2.OnError)
+	require.NoError(t, s2.Connect(sc2.host, sc2.port))
+	assert.Equal(t, CodeTimeout, recv(t, connected2).StatusCode)
+	assert.Equal(t, CodeTimeout, recv(t, errs).ErrorCode)
+	assert.False(t, s2.Connected())
+}
+
 func TestHeartbeatsNegotiated(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {

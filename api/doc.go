@@ -116,7 +116,8 @@
 //	SessionId                   read-only: the session header of CONNECTED
 //	SupportedVersions           versions offered, e.g. "1.1,1.2" ("1.0,1.1,1.2")
 //	VirtualHost                 host header of CONNECT ("": RemoteHost; RabbitMQ wants "/")
-//	ConnectionTimeout           seconds Connect waits (0: Timeout)
+//	ConnectionTimeout           seconds Connect waits (0: Timeout); with Timeout 0 Connect
+//	                            does not wait, and it bounds the attempt alone
 //	DisconnectTimeout           not in the reference: seconds Disconnect waits for the
 //	                            broker's RECEIPT, in place of Timeout (5; 0: Timeout)
 //	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false)

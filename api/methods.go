@@ -32,7 +32,8 @@ func receiptWait(ctx context.Context, timeout time.Duration) time.Duration {
 // RemotePort to them), sending User, Password, the heart-beats wanted,
 // SupportedVersions and VirtualHost. It waits for CONNECTED, bounded by
 // ConnectionTimeout when set, else Timeout; with Timeout 0 it returns at
-// once and OnConnected tells the outcome. Connect while connected returns
+// once and OnConnected tells the outcome (ConnectionTimeout, when set,
+// still bounds the attempt). Connect while connected returns
 // ErrAlreadyConnected. With a firewall set it goes through the proxy
 // (ErrProxyFailed when the proxy fails), with SSLEnabled over TLS
 // (ErrCertRejected, ErrTLSFailed). With WebSocketURL set it connects to
@@ -78,6 +79,11 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 		return err
 	}
 	wait := s.cfg.connectWait()
+	if s.cfg.timeout == 0 {
+		// Connect does not wait, as every call with Timeout 0: the
+		// attempt is bounded by cc.ConnectTimeout alone.
+		wait = 0
+	}
 	eng, err := s.engineLocked()
 	if err != nil {
 		s.mu.Unlock()

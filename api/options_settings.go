@@ -69,7 +69,9 @@ func WithVirtualHost(host string) Option {
 	return setOpt("VirtualHost", (*config).setVirtualHost, host)
 }
 
-// WithConnectionTimeout sets ConnectionTimeout. Default 0: Timeout.
+// WithConnectionTimeout sets ConnectionTimeout. Default 0: Timeout. With
+// Timeout 0 Connect does not wait, and ConnectionTimeout bounds only the
+// attempt.
 func WithConnectionTimeout(d time.Duration) Option {
 	return setOpt("ConnectionTimeout", (*config).setConnectionTimeout, d)
 }
