@@ -25,10 +25,12 @@
 // (default 60) and has a Context twin (Connect and ConnectContext) whose
 // context's earlier deadline wins. With Timeout 0 a call given no
 // deadline does not wait: it is queued to run in order after the calls
-// queued before it, returns nil, and its failure reaches OnError. Messages
-// are sent once queued unless RequestReceipts asks for the broker's
-// RECEIPT; a full outgoing queue makes SendMessage wait (or, with Timeout
-// 0, return ErrWouldBlock; OnReadyToSend fires when there is room).
+// queued before it, returns nil, and its failure reaches OnError; a
+// message sent then takes its place in that order too (it goes straight
+// to the outgoing queue only when no call waits). Messages are sent once
+// queued unless RequestReceipts asks for the broker's RECEIPT; a full
+// outgoing queue makes SendMessage wait (or, with Timeout 0, return
+// ErrWouldBlock; OnReadyToSend fires when there is room).
 //
 // # Headers
 //
