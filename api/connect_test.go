@@ -338,3 +338,46 @@ func TestSetConnected(t *testing.T) {
 	require.NoError(t, s.SetConnected(false))
 	assert.False(t, s.Connected())
 }
+
+// Every timeout is absolute, AbsoluteTimeout or not (the reference's false
+// means inactivity timeouts, which traffic pushes back; the settings table
+// says how this one differs): a call waiting for a RECEIPT times out after
+// Timeout although the broker's heart-beats keep coming.
+func TestTimeoutIsAbsoluteDespiteTraffic(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	sc := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
+		if _, err := readFrame(d); err != nil {
+			return
+		}
+		if _, err := conn.Write([]byte("CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\x00")); err != nil {
+			return
+		}
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := conn.Write([]byte("\n")); err != nil {
+					return
+				}
+			}
+		}
+	})
+	s := newClient(t, WithTimeout(time.Second), WithAbsoluteTimeout(false))
+	require.NoError(t, s.Connect(sc.host, sc.port))
+	_, err := s.Config("RequestSubscriptionReceipts=true")
+	require.NoError(t, err)
+	// The test's own bound, far beyond Timeout (an inactivity timeout
+	// would never fire here).
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	start := time.Now()
+	_, err = s.SubscribeContext(ctx, "/queue/never-confirmed", true)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Contains(t, []int{CodeTimeout, CodeReceiptTimeout}, e.Code, "%v", err)
+	assert.Less(t, time.Since(start), wait/2, "bytes kept coming, and the call still ended at Timeout (1 s)")
+}

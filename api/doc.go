@@ -122,7 +122,9 @@
 //	                            does not wait, and it bounds the attempt alone
 //	DisconnectTimeout           not in the reference: seconds Disconnect waits for the
 //	                            broker's RECEIPT, in place of Timeout (5; 0: Timeout)
-//	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false)
+//	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false);
+//	                            unlike the reference's, false does not make the timeouts
+//	                            inactivity ones: every timeout is absolute
 //	ProcessIdleEvents           false queues events for DoEvents (true)
 //	SelectWaitMillis            how long DoEvents waits for an event (20)
 //	FirewallAutoDetect, FirewallHost, FirewallPassword, FirewallPort,
