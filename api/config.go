@@ -106,7 +106,8 @@ var settingsTable = append(append([]setting{
 		get: configGet(func(c *config) string { return c.virtualHost }),
 		set: func(c *config, v string) error { return c.setVirtualHost(v) }},
 	durationSetting(connectionTimeoutBound, true, func(c *config) time.Duration { return c.connectionTimeout }, (*config).setConnectionTimeout),
-	boolSetting("AbsoluteTimeout", false, func(c *config) *bool { return &c.absoluteTimeout }),
+	approx(boolSetting("AbsoluteTimeout", false, func(c *config) *bool { return &c.absoluteTimeout }),
+		"every timeout here is absolute (a deadline counted from the start of the call or of the socket write), whichever the value; the default false does not make them inactivity timeouts, and true only makes Timeout, not ConnectionTimeout, bound Connect"),
 	{name: "ProcessIdleEvents",
 		get: configGet(func(c *config) string { return strconv.FormatBool(!c.manualEvents) }),
 		do: func(s *STOMP, v string) error {

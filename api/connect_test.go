@@ -218,6 +218,43 @@ func TestConnectWithTimeoutZeroDoesNotWait(t *testing.T) {
 	assert.Equal(t, CodeConnectFailed, recv(t, errs).ErrorCode)
 }
 
+// With Timeout 0 Connect does not wait even when ConnectionTimeout is set:
+// that bounds the attempt, whose outcome OnConnected tells.
+func TestConnectWithTimeoutZeroDoesNotWaitForConnectionTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	silent := func(conn net.Conn, d *frames.Decoder) {
+		_, _ = readFrame(d) // CONNECT, never answered
+		<-release
+	}
+
+	// A long ConnectionTimeout: Connect returns long before it.
+	sc := newScripted(t, silent)
+	s := newClient(t, WithTimeout(0), WithConnectionTimeout(60*time.Second))
+	connected := collect(s.OnConnected)
+	returned := make(chan error, 1)
+	go func() { returned <- s.Connect(sc.host, sc.port) }()
+	select {
+	case err := <-returned:
+		require.NoError(t, err)
+	case <-time.After(wait):
+		s.Close() // ends the Connect still waiting
+		<-returned
+		t.Fatalf("Connect with Timeout 0 and ConnectionTimeout 60 s still waited after %v", wait)
+	}
+	require.Empty(t, connected, "the broker has not answered")
+
+	// A short one ends the attempt, and OnConnected says so.
+	sc2 := newScripted(t, silent)
+	s2 := newClient(t, WithTimeout(0), WithConnectionTimeout(time.Second))
+	connected2 := collect(s2.OnConnected)
+	errs := collect(s2.OnError)
+	require.NoError(t, s2.Connect(sc2.host, sc2.port))
+	assert.Equal(t, CodeTimeout, recv(t, connected2).StatusCode)
+	assert.Equal(t, CodeTimeout, recv(t, errs).ErrorCode)
+	assert.False(t, s2.Connected())
+}
+
 func TestHeartbeatsNegotiated(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
@@ -300,4 +337,47 @@ func TestSetConnected(t *testing.T) {
 	assert.True(t, s.Connected())
 	require.NoError(t, s.SetConnected(false))
 	assert.False(t, s.Connected())
+}
+
+// Every timeout is absolute, AbsoluteTimeout or not (the reference's false
+// means inactivity timeouts, which traffic pushes back; the settings table
+// says how this one differs): a call waiting for a RECEIPT times out after
+// Timeout although the broker's heart-beats keep coming.
+func TestTimeoutIsAbsoluteDespiteTraffic(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	sc := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
+		if _, err := readFrame(d); err != nil {
+			return
+		}
+		if _, err := conn.Write([]byte("CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\x00")); err != nil {
+			return
+		}
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := conn.Write([]byte("\n")); err != nil {
+					return
+				}
+			}
+		}
+	})
+	s := newClient(t, WithTimeout(time.Second), WithAbsoluteTimeout(false))
+	require.NoError(t, s.Connect(sc.host, sc.port))
+	_, err := s.Config("RequestSubscriptionReceipts=true")
+	require.NoError(t, err)
+	// The test's own bound, far beyond Timeout (an inactivity timeout
+	// would never fire here).
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	start := time.Now()
+	_, err = s.SubscribeContext(ctx, "/queue/never-confirmed", true)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Contains(t, []int{CodeTimeout, CodeReceiptTimeout}, e.Code, "%v", err)
+	assert.Less(t, time.Since(start), wait/2, "bytes kept coming, and the call still ended at Timeout (1 s)")
 }

@@ -25,10 +25,12 @@
 // (default 60) and has a Context twin (Connect and ConnectContext) whose
 // context's earlier deadline wins. With Timeout 0 a call given no
 // deadline does not wait: it is queued to run in order after the calls
-// queued before it, returns nil, and its failure reaches OnError. Messages
-// are sent once queued unless RequestReceipts asks for the broker's
-// RECEIPT; a full outgoing queue makes SendMessage wait (or, with Timeout
-// 0, return ErrWouldBlock; OnReadyToSend fires when there is room).
+// queued before it, returns nil, and its failure reaches OnError; a
+// message sent then takes its place in that order too (it goes straight
+// to the outgoing queue only when no call waits). Messages are sent once
+// queued unless RequestReceipts asks for the broker's RECEIPT; a full
+// outgoing queue makes SendMessage wait (or, with Timeout 0, return
+// ErrWouldBlock; OnReadyToSend fires when there is room).
 //
 // # Headers
 //
@@ -116,10 +118,13 @@
 //	SessionId                   read-only: the session header of CONNECTED
 //	SupportedVersions           versions offered, e.g. "1.1,1.2" ("1.0,1.1,1.2")
 //	VirtualHost                 host header of CONNECT ("": RemoteHost; RabbitMQ wants "/")
-//	ConnectionTimeout           seconds Connect waits (0: Timeout)
+//	ConnectionTimeout           seconds Connect waits (0: Timeout); with Timeout 0 Connect
+//	                            does not wait, and it bounds the attempt alone
 //	DisconnectTimeout           not in the reference: seconds Disconnect waits for the
 //	                            broker's RECEIPT, in place of Timeout (5; 0: Timeout)
-//	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false)
+//	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false);
+//	                            unlike the reference's, false does not make the timeouts
+//	                            inactivity ones: every timeout is absolute
 //	ProcessIdleEvents           false queues events for DoEvents (true)
 //	SelectWaitMillis            how long DoEvents waits for an event (20)
 //	FirewallAutoDetect, FirewallHost, FirewallPassword, FirewallPort,

@@ -213,6 +213,8 @@ func parseIPv6(v string) (IPv6Mode, error) {
 
 // connectWait is how long Connect waits: ConnectionTimeout when set
 // (unless AbsoluteTimeout makes Timeout the one bound), else Timeout.
+// That is all AbsoluteTimeout does: every timeout is absolute either way
+// (no inactivity timeouts, the reference's meaning of false).
 func (c *config) connectWait() time.Duration {
 	if c.connectionTimeout > 0 && !c.absoluteTimeout {
 		return c.connectionTimeout

@@ -32,7 +32,8 @@ func receiptWait(ctx context.Context, timeout time.Duration) time.Duration {
 // RemotePort to them), sending User, Password, the heart-beats wanted,
 // SupportedVersions and VirtualHost. It waits for CONNECTED, bounded by
 // ConnectionTimeout when set, else Timeout; with Timeout 0 it returns at
-// once and OnConnected tells the outcome. Connect while connected returns
+// once and OnConnected tells the outcome (ConnectionTimeout, when set,
+// still bounds the attempt). Connect while connected returns
 // ErrAlreadyConnected. With a firewall set it goes through the proxy
 // (ErrProxyFailed when the proxy fails), with SSLEnabled over TLS
 // (ErrCertRejected, ErrTLSFailed). With WebSocketURL set it connects to
@@ -78,6 +79,11 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 		return err
 	}
 	wait := s.cfg.connectWait()
+	if s.cfg.timeout == 0 {
+		// Connect does not wait, as every call with Timeout 0: the
+		// attempt is bounded by cc.ConnectTimeout alone.
+		wait = 0
+	}
 	eng, err := s.engineLocked()
 	if err != nil {
 		s.mu.Unlock()
@@ -155,8 +161,9 @@ func (s *STOMP) Interrupt() {
 
 // Reset interrupts any connection and returns every setting to the state
 // NewSTOMP left it in: the defaults with NewSTOMP's options applied.
-// Custom headers, ParsedHeaders and ErrorHeaders are cleared; event
-// handlers stay registered.
+// Custom headers, ParsedHeaders, ErrorHeaders and the last connection's
+// TLS results (SSLServerCertEncoded, the SSLNegotiated settings) are
+// cleared; event handlers stay registered.
 func (s *STOMP) Reset() error {
 	eng, err := s.engine()
 	if err != nil {
@@ -170,9 +177,12 @@ func (s *STOMP) Reset() error {
 	s.tracer.Store(s.cfg.tracer)
 	s.updateSecrets()
 	s.setManualEventsLocked(s.cfg.manualEvents)
+	s.pushLogLevelLocked() // the engine outlives Reset
 	s.mu.Unlock()
 	s.parsed.Store(nil)
 	s.errHeader.Store(nil)
+	s.tlsState.Store(nil)
+	s.serverCert.Store(nil)
 	return nil
 }
 
@@ -181,7 +191,10 @@ func (s *STOMP) Reset() error {
 // RequestReceipts it waits for the broker's RECEIPT; otherwise it returns
 // once the message is queued, waiting for room in a full outgoing queue.
 // Either wait is bounded by Timeout; with Timeout 0 and a full queue it
-// returns ErrWouldBlock.
+// returns ErrWouldBlock. With Timeout 0 it never overtakes the calls
+// queued before it: while one waits or runs (BeginTransaction, say, for a
+// message that joins the transaction), the message is queued after it,
+// and a failure to send it reaches OnError.
 func (s *STOMP) SendMessage(destination, text string) error {
 	return s.SendMessageContext(context.Background(), destination, text)
 }
@@ -211,7 +224,7 @@ func (s *STOMP) send(ctx context.Context, name, destination string, body []byte,
 	// Timeout 0 runs later) keeps a body of its own; otherwise the engine
 	// encodes f before it returns (or copies it), so body is the caller's
 	// again then and f is free for the next message.
-	later := sendsLater(ctx, cfg)
+	later := s.sendsLater(ctx, &cfg)
 	if (cfg.atLeastOnce || later) && name == "SendData" {
 		f.Body = bytes.Clone(body)
 	}
@@ -230,17 +243,27 @@ func (s *STOMP) send(ctx context.Context, name, destination string, body []byte,
 }
 
 // sendsLater reports whether sendNow leaves the send to a call that runs
-// after it returns: one that waits for a RECEIPT with Timeout 0 and no
-// deadline (see call).
-func sendsLater(ctx context.Context, cfg sendOptions) bool {
-	if !cfg.requestReceipts || cfg.timeout > 0 {
+// after it returns, on the queue of calls that do not wait (see call):
+// with Timeout 0 and no deadline, one that waits for a RECEIPT, or any
+// while calls queued before it wait or run (BEGIN, say, for the message
+// that joins its transaction), which it must not overtake. It records the
+// latter in cfg.behindCalls. The common send (Timeout set, or nothing
+// queued) goes straight to the writer.
+func (s *STOMP) sendsLater(ctx context.Context, cfg *sendOptions) bool {
+	if cfg.timeout > 0 {
 		return false
 	}
-	if ctx == nil {
+	if ctx != nil {
+		if _, ok := ctx.Deadline(); ok {
+			return false
+		}
+	}
+	if cfg.requestReceipts {
 		return true
 	}
-	_, ok := ctx.Deadline()
-	return !ok
+	q := s.calls.Load()
+	cfg.behindCalls = q != nil && q.busy()
+	return cfg.behindCalls
 }
 
 // sendFrame builds the SEND frame of a message from the settings. An
@@ -287,6 +310,15 @@ func (s *STOMP) sendFrame(name, destination string, body []byte, defType string,
 // sendNow queues f for the writer (waiting for its RECEIPT with
 // RequestReceipts).
 func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions) error {
+	if cfg.behindCalls {
+		// Timeout 0, calls queued: queued after them. There it waits for
+		// room in the outgoing queue, as long as a receipt would.
+		return s.call(ctx, "SendMessage", 0, CodeOther, func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+			defer cancel()
+			return eng.Send(ctx, f, 0, false)
+		})
+	}
 	if !cfg.requestReceipts {
 		// The common case: room in the outgoing queue, nothing to wait for.
 		if queued, err := eng.TrySend(f); err != nil {
@@ -353,13 +385,17 @@ type sendOptions struct {
 	requestReceipts            bool
 	atLeastOnce                bool
 	outbox                     actors.OutboxConfig
+	// behindCalls: with Timeout 0, calls that do not wait were queued
+	// before this send, so it goes on their queue (set by sendsLater).
+	behindCalls bool
 }
 
 func (s *STOMP) sendSettings() sendOptions {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &s.cfg
-	return sendOptions{c.contentType, c.transactionID, c.headers, c.timeout, c.requestReceipts, c.rare.atLeastOnce.Enabled, c.outboxConfig()}
+	return sendOptions{contentType: c.contentType, transactionID: c.transactionID, headers: c.headers, timeout: c.timeout,
+		requestReceipts: c.requestReceipts, atLeastOnce: c.rare.atLeastOnce.Enabled, outbox: c.outboxConfig()}
 }
 
 // BeginTransaction opens transaction id on the broker. Set TransactionID

@@ -69,12 +69,19 @@ func WithVirtualHost(host string) Option {
 	return setOpt("VirtualHost", (*config).setVirtualHost, host)
 }
 
-// WithConnectionTimeout sets ConnectionTimeout. Default 0: Timeout.
+// WithConnectionTimeout sets ConnectionTimeout. Default 0: Timeout. With
+// Timeout 0 Connect does not wait, and ConnectionTimeout bounds only the
+// attempt.
 func WithConnectionTimeout(d time.Duration) Option {
 	return setOpt("ConnectionTimeout", (*config).setConnectionTimeout, d)
 }
 
-// WithAbsoluteTimeout sets AbsoluteTimeout. Default false.
+// WithAbsoluteTimeout sets AbsoluteTimeout. Default false. true makes
+// Timeout, not ConnectionTimeout, bound Connect; that is all it changes.
+// Every timeout of the client is absolute, a deadline counted from the
+// start of the call (or of one socket write), whichever the value: unlike
+// the reference's, false does not make them inactivity timeouts, which
+// traffic would push back.
 func WithAbsoluteTimeout(on bool) Option {
 	return setOpt("AbsoluteTimeout", func(c *config, v bool) error { c.absoluteTimeout = v; return nil }, on)
 }

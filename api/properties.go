@@ -16,13 +16,18 @@ func (s *STOMP) set(f func(*config) error) error {
 	}
 	err := f(&s.cfg)
 	s.updateSecrets()
+	s.pushLogLevelLocked()
+	return err
+}
+
+// pushLogLevelLocked makes the engine log as LogLevel says: frame logging
+// is the engine's, and it follows LogLevel at once, as the lines the
+// engine makes at all. s.mu is held.
+func (s *STOMP) pushLogLevelLocked() {
 	if s.eng != nil {
-		// Frame logging is the engine's; it follows LogLevel at once,
-		// as the lines the engine makes at all.
 		s.eng.SetLogFrames(s.cfg.logLevel >= 3)
 		s.eng.SetLogLevel(s.engineLogLevelLocked())
 	}
-	return err
 }
 
 // setConnectTime applies a change to a setting that Connect reads: it is

@@ -2,6 +2,7 @@ package api
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,10 @@ type runQueue[T any] struct {
 	closed  bool
 	wake    chan struct{} // tells a waiting drain that a job came; made by the first drain
 	wg      sync.WaitGroup
+
+	// unfinished counts the jobs posted and not yet finished (waiting or
+	// running), read without the lock by busy.
+	unfinished atomic.Int64
 }
 
 // init sets the queue's bound and what runs its jobs.
@@ -42,6 +47,7 @@ func (q *runQueue[T]) post(job T, quarters int) bool {
 	}
 	q.buf[(q.head+q.n)%len(q.buf)] = job
 	q.n++
+	q.unfinished.Add(1)
 	start := !q.manual && !q.running
 	if start {
 		q.running = true
@@ -97,6 +103,7 @@ func (q *runQueue[T]) loop() {
 		job := q.pop()
 		q.mu.Unlock()
 		q.run(job)
+		q.unfinished.Add(-1)
 	}
 }
 
@@ -156,6 +163,7 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 		job := q.pop()
 		q.mu.Unlock()
 		q.run(job)
+		q.unfinished.Add(-1)
 		ran++
 		q.mu.Lock()
 	}
@@ -167,6 +175,11 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 	}
 	return ran
 }
+
+// busy reports whether a job waits or runs. It takes no lock: a job
+// posted (or finished) by another goroutine at the same time may or may
+// not be seen, but one posted by the caller's goroutine before is.
+func (q *runQueue[T]) busy() bool { return q.unfinished.Load() > 0 }
 
 // waiting counts the jobs waiting to run.
 func (q *runQueue[T]) waiting() int {
@@ -181,6 +194,7 @@ func (q *runQueue[T]) close(wait bool) {
 	q.mu.Lock()
 	q.closed = true
 	if q.manual && !q.running {
+		q.unfinished.Add(int64(-q.n))
 		q.buf, q.head, q.n = nil, 0, 0
 	}
 	q.mu.Unlock()

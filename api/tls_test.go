@@ -334,6 +334,29 @@ func TestTLSStateClearedByNextConnect(t *testing.T) {
 	assert.Equal(t, "", s.SSLServerCertEncoded())
 }
 
+// Reset returns every setting to NewSTOMP's state, the read-only TLS
+// results of the last connection included.
+func TestTLSStateClearedByReset(t *testing.T) {
+	tb := newTLSBroker(t, nil)
+	s := newClient(t, WithSSL(SSLSettings{Enabled: true}), WithSSLServerCACerts(tb.ca.pem()))
+	require.NoError(t, s.Connect(tb.host, tb.port))
+	v, _ := s.Config("SSLNegotiatedProtocol")
+	require.Equal(t, "TLS1.3", v)
+	require.NotEmpty(t, s.SSLServerCertEncoded())
+
+	require.NoError(t, s.Reset())
+	require.False(t, s.Connected())
+	fresh := newClient(t, WithSSL(SSLSettings{Enabled: true}))
+	for _, name := range []string{"SSLNegotiatedProtocol", "SSLNegotiatedCipherSuite", "SSLNegotiatedCipher", "SSLNegotiatedCipherStrength", "SSLNegotiatedKeyExchange", "SSLNegotiatedKeyExchangeStrength"} {
+		want, err := fresh.Config(name)
+		require.NoError(t, err, name)
+		got, err := s.Config(name)
+		require.NoError(t, err, name)
+		assert.Equal(t, want, got, "%s after Reset", name)
+	}
+	assert.Empty(t, s.SSLServerCertEncoded(), "SSLServerCertEncoded after Reset")
+}
+
 // The TLS config alone, without the verifier sslDialer installs, refuses
 // every certificate: Go's own check is off, so it must never be used bare.
 func TestTLSSetupRefusesWithoutVerifier(t *testing.T) {

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stompactor/stompactor/frames"
 	"github.com/stompactor/stompactor/sim"
@@ -72,4 +74,63 @@ func TestTransactionsNeedAConnection(t *testing.T) {
 	assert.ErrorIs(t, s.CommitTransaction("t"), ErrNotConnected)
 	assert.ErrorIs(t, s.AbortTransaction("t"), ErrNotConnected)
 	assert.Empty(t, s.OpenTransactions())
+}
+
+// With Timeout 0 a call is queued to run after the calls queued before
+// it, and a message is no exception: one sent in a transaction just begun
+// goes out after the BEGIN (else the broker refuses the transaction and
+// drops the connection), and none overtakes the COMMIT. The messages sent
+// while nothing waits go straight to the writer, still in order.
+func TestTimeoutZeroSendsFollowTheCallsQueuedBeforeThem(t *testing.T) {
+	const n = 20
+	b := newBroker(t, sim.WithFrameLog(4*n))
+	s := connectTo(t, b, "1.2")
+	require.NoError(t, s.SetTimeout(0))
+	errs := collect(s.OnError)
+	receipts := collect(s.OnReceiptIn)
+	disc := collect(s.OnDisconnected)
+	require.NoError(t, s.BeginTransaction("t1"))
+	require.NoError(t, s.SetTransactionID("t1"))
+	for i := range n {
+		require.NoError(t, s.SendMessage("/queue/tx", strconv.Itoa(i)))
+	}
+	require.NoError(t, s.SetTransactionID(""))
+	require.NoError(t, s.CommitTransaction("t1"))
+	for i := range n {
+		require.NoError(t, s.SendData("/queue/plain", []byte(strconv.Itoa(i))))
+	}
+	// A marker with a receipt, queued after them: once its RECEIPT came,
+	// the broker has taken every frame before it.
+	require.NoError(t, s.SetRequestReceipts(true))
+	require.NoError(t, s.SendMessage("/queue/marker", "m"))
+	select {
+	case <-receipts:
+	case e := <-disc:
+		t.Fatalf("the broker ended the connection: %d %s", e.StatusCode, e.Description)
+	case <-time.After(wait):
+		t.Fatalf("no RECEIPT for the marker within %v", wait)
+	}
+
+	ci, ok := b.Connection(1)
+	require.True(t, ok)
+	var got []string
+	for _, f := range ci.Received {
+		switch f.Command {
+		case frames.CmdBegin, frames.CmdCommit:
+			got = append(got, f.Command.String()+" "+f.Header("transaction"))
+		case frames.CmdSend:
+			got = append(got, f.Header("destination")+" "+f.Header("transaction")+" "+string(f.Body))
+		}
+	}
+	want := []string{"BEGIN t1"}
+	for i := range n {
+		want = append(want, "/queue/tx t1 "+strconv.Itoa(i))
+	}
+	want = append(want, "COMMIT t1")
+	for i := range n {
+		want = append(want, "/queue/plain  "+strconv.Itoa(i))
+	}
+	want = append(want, "/queue/marker  m")
+	require.Equal(t, want, got)
+	require.Empty(t, errs)
 }

@@ -27,8 +27,10 @@ type TCPOptions struct {
 	// client turns it on) follows TcpNoDelay.
 	NoDelay bool
 	// KeepAlive enables TCP keep-alive probes after KeepAliveTime of
-	// idleness, repeated every KeepAliveInterval. Zero durations take
-	// the system's defaults.
+	// idleness, repeated every KeepAliveInterval. Zero durations leave
+	// the system's values (on Linux net.ipv4.tcp_keepalive_time and
+	// tcp_keepalive_intvl), as does the number of unanswered probes
+	// that ends the connection.
 	KeepAlive         bool
 	KeepAliveTime     time.Duration
 	KeepAliveInterval time.Duration
@@ -90,7 +92,7 @@ func tcp(o TCPOptions) Dialer {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		d := net.Dialer{KeepAlive: -1, ControlContext: o.control}
 		if o.KeepAlive {
-			d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: o.KeepAliveTime, Interval: o.KeepAliveInterval}
+			d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: systemIfZero(o.KeepAliveTime), Interval: systemIfZero(o.KeepAliveInterval), Count: -1}
 		}
 		if o.LocalHost != "" || o.LocalPort != 0 {
 			ip := net.ParseIP(o.LocalHost)
@@ -138,6 +140,16 @@ func tcp(o TCPOptions) Dialer {
 		}
 		return c, nil
 	}
+}
+
+// systemIfZero maps a keep-alive duration of 0 to -1: for net.KeepAliveConfig
+// 0 means Go's own 15 seconds, and a negative value leaves the socket's
+// (the system's) value unchanged.
+func systemIfZero(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // HostPort joins a host and port, bracketing IPv6 literals.
