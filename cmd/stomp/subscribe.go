@@ -29,6 +29,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"the run with exit 1, whether or not the server closes the connection. Once --count messages\n" +
 			"are printed, a broker that does not confirm DISCONNECT (within --config DisconnectTimeout,\n" +
 			"5 seconds by default) is only a warning.\n\n" +
+			"With --count N the run ends once N messages are printed, and the broker keeps the others: each\n" +
+			"message is acknowledged once printed, so with --ack auto (the default) --count subscribes in\n" +
+			"client mode under the hood (in auto mode the broker would count every message it pushed as\n" +
+			"consumed).\n\n" +
 			"With --trace each message is preceded by the trace id its traceparent header carries (W3C trace\n" +
 			"context), \"trace-id: ID\", or \"trace-id: none\" when it carries no valid one; --json puts it in\n" +
 			"\"trace_id\".",
@@ -70,15 +74,32 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 					}
 				})
 			}
-			_, err = s.SubscribeWith(cmd.Context(), args[0], api.SubscribeOptions{AckMode: mode, Handler: func(m *api.MessageInEvent) {
+			// In auto mode the broker counts every MESSAGE it pushes as
+			// consumed, and it may push the whole backlog at once: with
+			// --count the messages past the count would be lost. So
+			// --count subscribes in client mode under the hood. In the
+			// client modes each message is acknowledged once printed; the
+			// others are left unacknowledged, and the broker keeps them
+			// once the connection ends.
+			subMode := mode
+			if mode == api.AckAuto && count > 0 {
+				subMode = api.AckClient
+			}
+			manual := subMode != api.AckAuto
+			_, err = s.SubscribeWith(cmd.Context(), args[0], api.SubscribeOptions{AckMode: subMode, ManualAck: manual, Handler: func(m *api.MessageInEvent) {
 				mu.Lock()
 				defer mu.Unlock()
 				if count > 0 && seen >= count {
-					m.Ack = false // not ours to consume: let the broker redeliver it
-					return
+					return // not ours to consume: left unacknowledged, the broker keeps it
 				}
 				seen++
 				printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs})
+				if manual {
+					if err := s.Ack(cmd.Context(), m); err != nil {
+						end(fmt.Errorf("acknowledging message %s: %w", m.MessageID, err))
+						return
+					}
+				}
 				if count > 0 && seen == count {
 					close(enough)
 				}
@@ -115,7 +136,8 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C)")
+	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C); the others stay on the broker\n"+
+		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))

@@ -3,13 +3,17 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/sim"
 )
 
 // decodeBody returns the bytes a jsonMessage holds.
@@ -73,4 +77,55 @@ func TestEncodeBody(t *testing.T) {
 		assert.Equal(t, tt.body, body)
 		assert.Equal(t, tt.encoding, enc)
 	}
+}
+
+// simBroker starts a simulator for a test and returns it with its URL.
+func simBroker(t *testing.T, opts ...sim.Option) (*sim.Broker, string) {
+	t.Helper()
+	b, err := sim.NewBroker(append([]sim.Option{sim.WithUser("guest", "guest")}, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b, "stomp://guest:guest@" + b.Addr()
+}
+
+// eventually waits, bounded, until cond holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+// ready is how many messages wait on a destination.
+func ready(b *sim.Broker, dest string) int {
+	d, _ := b.Destination(dest)
+	return d.Ready
+}
+
+func TestSubscribeCountLeavesTheRestOnTheQueue(t *testing.T) {
+	b, srv := simBroker(t)
+	for i := 1; i <= 5; i++ {
+		r := stomp(t, "", "send", "--server", srv, "--receipt", "/queue/cnt", fmt.Sprintf("m%d", i))
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	r := stomp(t, "", "subscribe", "--server", srv, "--count", "1", "/queue/cnt") // --ack auto
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "m1\n", r.stdout)
+	eventually(t, "4 messages back on the queue", func() bool { return ready(b, "/queue/cnt") == 4 })
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "--json", "/queue/cnt")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"body":"m2"`)
+	assert.Contains(t, r.stdout, `"body":"m3"`)
+	eventually(t, "2 messages back on the queue", func() bool { return ready(b, "/queue/cnt") == 2 })
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "--ack", "client-individual", "/queue/cnt")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "m4\nm5\n", r.stdout)
+	eventually(t, "the queue empty", func() bool { d, _ := b.Destination("/queue/cnt"); return d.Ready == 0 && d.Unacked == 0 })
 }
