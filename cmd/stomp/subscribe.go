@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -55,6 +56,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			out := cmd.OutOrStdout()
 			var mu sync.Mutex
 			seen := 0
+			failed := false // a message could not be written
 			enough := make(chan struct{})
 			lost := make(chan error, 1)
 			end := func(err error) {
@@ -92,10 +94,18 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				if count > 0 && seen >= count {
 					return // not ours to consume: left unacknowledged, the broker keeps it
 				}
+				if failed {
+					return // the run is ending: left unacknowledged
+				}
+				if err := printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs}); err != nil {
+					failed = true
+					end(fmt.Errorf("writing message %s: %w", m.MessageID, err))
+					return // not acknowledged: the broker keeps it
+				}
 				seen++
-				printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs})
 				if manual {
 					if err := s.Ack(cmd.Context(), m); err != nil {
+						failed = true
 						end(fmt.Errorf("acknowledging message %s: %w", m.MessageID, err))
 						return
 					}
@@ -118,6 +128,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				// not confirm DISCONNECT is only a warning.
 				return w.leave(cmd.Context(), s, true)
 			case err := <-lost:
+				_ = s.DisconnectContext(cmd.Context())
 				return err
 			case e := <-gone:
 				if se := w.serverError(); se != nil {
@@ -186,7 +197,10 @@ type printOptions struct {
 	traceID bool // the trace id it carries
 }
 
-func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) {
+// printMessage writes a message to w in one write, and returns the write's
+// error: a message that could not be written must not be acknowledged.
+func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) error {
+	var b bytes.Buffer
 	if o.asJSON {
 		j := jsonMessage{Subscription: m.SubscriptionID, MessageID: m.MessageID, Destination: m.Destination,
 			ContentType: m.ContentType, Redelivered: m.Redelivered}
@@ -202,19 +216,24 @@ func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) {
 				}
 			}
 		}
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false) // XML and HTML bodies stay readable
-		_ = enc.Encode(j)
-		return
-	}
-	if o.verbose {
-		for _, h := range m.Headers {
-			fmt.Fprintf(w, "%s:%s\n", h.Key, h.Value)
+		if err := enc.Encode(j); err != nil {
+			return err
 		}
-		fmt.Fprintln(w)
+	} else {
+		if o.verbose {
+			for _, h := range m.Headers {
+				fmt.Fprintf(&b, "%s:%s\n", h.Key, h.Value)
+			}
+			b.WriteByte('\n')
+		}
+		if o.traceID {
+			fmt.Fprintf(&b, "trace-id: %s\n", receivedTraceID(m.Headers))
+		}
+		b.WriteString(m.Text())
+		b.WriteByte('\n')
 	}
-	if o.traceID {
-		fmt.Fprintf(w, "trace-id: %s\n", receivedTraceID(m.Headers))
-	}
-	fmt.Fprintln(w, m.Text())
+	_, err := w.Write(b.Bytes())
+	return err
 }

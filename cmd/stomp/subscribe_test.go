@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stompactor/stompactor/api"
 	"github.com/stompactor/stompactor/sim"
 )
 
@@ -128,4 +133,49 @@ func TestSubscribeCountLeavesTheRestOnTheQueue(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, "m4\nm5\n", r.stdout)
 	eventually(t, "the queue empty", func() bool { d, _ := b.Destination("/queue/cnt"); return d.Ready == 0 && d.Unacked == 0 })
+}
+
+func TestSubscribeWriteErrorFailsAndDoesNotAck(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	defer full.Close()
+	b, srv := simBroker(t)
+	for _, body := range []string{"one", "two"} {
+		r := stomp(t, "", "send", "--server", srv, "--receipt", "/queue/full", body)
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	for _, ack := range []string{"client-individual", "client", "auto"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, binary, "subscribe", "--server", srv, "--count", "2", "--ack", ack, "/queue/full")
+		var errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &errb
+		err := cmd.Run()
+		require.NoError(t, ctx.Err(), "%s: hung; stderr: %s", ack, errb.String())
+		cancel()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, ack)
+		assert.Equal(t, exitFailure, ee.ExitCode(), ack)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(errb.String()), "\n")+1, "%s: one line on stderr, got %q", ack, errb.String())
+		assert.Contains(t, errb.String(), "no space left on device", ack)
+		eventually(t, ack+": both messages back on the queue", func() bool { return ready(b, "/queue/full") == 2 })
+	}
+	r := stomp(t, "", "subscribe", "--server", srv, "--count", "2", "/queue/full")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "one\ntwo\n", r.stdout)
+}
+
+// failWriter fails every write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestPrintMessageReturnsTheWriteError(t *testing.T) {
+	m := &api.MessageInEvent{Data: []byte("x"), Headers: []api.Header{{Key: "k", Value: "v"}}}
+	for _, o := range []printOptions{{}, {verbose: true}, {asJSON: true}, {traceID: true}} {
+		assert.EqualError(t, printMessage(failWriter{}, m, o), "disk on fire", "%+v", o)
+		var b bytes.Buffer
+		require.NoError(t, printMessage(&b, m, o))
+	}
 }
