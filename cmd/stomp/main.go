@@ -27,6 +27,15 @@ const (
 	exitInterrupted = 130
 )
 
+// exitReaderGone is the exit code when the reader of standard output has
+// gone: 128+SIGPIPE, what a write into the broken pipe would have given.
+const exitReaderGone = 128 + int(syscall.SIGPIPE)
+
+// silentExit ends the run with an exit code and nothing on stderr.
+type silentExit struct{ code int }
+
+func (e *silentExit) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
 // usageError marks errors that are the user's invocation, not the broker.
 type usageError struct{ err error }
 
@@ -51,6 +60,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var se *silentExit
+	if errors.As(err, &se) {
+		return se.code
 	}
 	fmt.Fprintln(stderr, "stomp: "+oneLine(strings.ReplaceAll(err.Error(), ": stomp: ", ": ")))
 	var ue *usageError

@@ -34,6 +34,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"message is acknowledged once printed, so with --ack auto (the default) --count subscribes in\n" +
 			"client mode under the hood (in auto mode the broker would count every message it pushed as\n" +
 			"consumed).\n\n" +
+			"Once the reader of a pipe on standard output has gone (`stomp subscribe ... | head -3`), the run\n" +
+			"ends with exit 141, as SIGPIPE would end it, even when no more messages come (on Linux). The\n" +
+			"messages written into the pipe and not read are lost, though: prefer --count N to `| head -N`.\n\n" +
 			"With --trace each message is preceded by the trace id its traceparent header carries (W3C trace\n" +
 			"context), \"trace-id: ID\", or \"trace-id: none\" when it carries no valid one; --json puts it in\n" +
 			"\"trace_id\".",
@@ -122,7 +125,17 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if !cf.reconnect {
 				gone = w.ended
 			}
+			// A pipe whose reader has gone (`| head -3`) ends the run, as
+			// SIGPIPE would at the next write: silently, exit 141.
+			readerGone, stopWatch := watchReader(out)
+			defer stopWatch()
 			select {
+			case <-readerGone:
+				mu.Lock()
+				failed = true // nothing more is printed nor acknowledged
+				mu.Unlock()
+				_ = s.DisconnectContext(cmd.Context())
+				return &silentExit{code: exitReaderGone}
 			case <-enough:
 				// Every message asked for is printed: a broker that does
 				// not confirm DISCONNECT is only a warning.

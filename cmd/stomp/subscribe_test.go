@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +180,38 @@ func TestPrintMessageReturnsTheWriteError(t *testing.T) {
 		var b bytes.Buffer
 		require.NoError(t, printMessage(&b, m, o))
 	}
+}
+
+func TestSubscribeEndsWhenTheReaderOfThePipeGoes(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the reader of a pipe is watched on Linux only")
+	}
+	_, srv := simBroker(t)
+	for i := 1; i <= 5; i++ {
+		r := stomp(t, "", "send", "--server", srv, "--receipt", "/queue/pipe", fmt.Sprintf("m%d", i))
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	pr, pw, err := os.Pipe()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "subscribe", "--server", srv, "/queue/pipe")
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = pw, &errb
+	require.NoError(t, cmd.Start())
+	require.NoError(t, pw.Close())
+	// Every message is read: the queue is quiet, nothing more is written.
+	lines := bufio.NewReader(pr)
+	for i := 1; i <= 5; i++ {
+		line, err := lines.ReadString('\n')
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("m%d\n", i), line)
+	}
+	require.NoError(t, pr.Close())
+	err = cmd.Wait()
+	require.NoError(t, ctx.Err(), "subscribe did not end when the reader went; stderr: %s", errb.String())
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, exitReaderGone, ee.ExitCode())
+	assert.Empty(t, errb.String())
 }
