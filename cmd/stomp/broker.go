@@ -19,7 +19,7 @@ func newBroker() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "broker",
 		Short: "Run the embedded STOMP broker simulator, optionally with planned faults",
-		Long:  "Runs the simulator until Ctrl-C.\n\n" + faultHelp,
+		Long:  "Runs the simulator until Ctrl-C (exit 130) or SIGTERM (exit 143).\n\n" + faultHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := []sim.Option{sim.WithListenAddr(listen)}

@@ -201,7 +201,9 @@ func TestBrokerCommandWithFault(t *testing.T) {
 	r := stomp(t, "", "send", "--server", "stomp://guest:guest@"+addr, "--receipt", "/queue/b", "split into single bytes")
 	assert.Equal(t, 0, r.code, r.stderr)
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
-	require.NoError(t, cmd.Wait())
+	var ee *exec.ExitError
+	require.ErrorAs(t, cmd.Wait(), &ee)
+	assert.Equal(t, exitInterrupted, ee.ExitCode(), "Ctrl-C: 128+SIGINT")
 }
 
 func TestBrokerBadFault(t *testing.T) {

@@ -154,6 +154,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				_ = w.leave(cmd.Context(), s, true)
 				return w.serverError()
 			case <-cmd.Context().Done():
+				// A signal: run reports it by the exit code alone.
 				_ = s.Disconnect()
 				return cmd.Context().Err()
 			}
