@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		verbose  bool
 		asJSON   bool
 		traceIDs bool
+		wait     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "subscribe DESTINATION",
@@ -34,6 +36,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"message is acknowledged once printed, so with --ack auto (the default) --count subscribes in\n" +
 			"client mode under the hood (in auto mode the broker would count every message it pushed as\n" +
 			"consumed).\n\n" +
+			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
+			"printed, it fails (exit 1, \"no message within --wait D\" on stderr); without --count it is the\n" +
+			"normal end (exit 0, also when no message came at all). --timeout does not bound the waiting for\n" +
+			"messages, only each call to the broker.\n\n" +
 			"Once the reader of a pipe on standard output has gone (`stomp subscribe ... | head -3`), the run\n" +
 			"ends with exit 141, as SIGPIPE would end it, even when no more messages come (on Linux). The\n" +
 			"messages written into the pipe and not read are lost, though: prefer --count N to `| head -N`.\n\n" +
@@ -51,6 +57,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if count < 0 {
 				return usagef("--count must not be negative")
 			}
+			if wait < 0 {
+				return usagef("--wait must not be negative")
+			}
 			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -60,6 +69,14 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			var mu sync.Mutex
 			seen := 0
 			failed := false // a message could not be written
+			// idle fires once no message has come for --wait.
+			var idle <-chan time.Time
+			var idleTimer *time.Timer
+			if wait > 0 {
+				idleTimer = time.NewTimer(wait)
+				defer idleTimer.Stop()
+				idle = idleTimer.C
+			}
 			enough := make(chan struct{})
 			lost := make(chan error, 1)
 			end := func(err error) {
@@ -106,6 +123,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 					return // not acknowledged: the broker keeps it
 				}
 				seen++
+				if idleTimer != nil {
+					idleTimer.Reset(wait)
+				}
 				if manual {
 					if err := s.Ack(cmd.Context(), m); err != nil {
 						failed = true
@@ -136,6 +156,21 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				mu.Unlock()
 				_ = s.DisconnectContext(cmd.Context())
 				return &silentExit{code: exitReaderGone}
+			case <-idle:
+				mu.Lock()
+				n := seen
+				failed = true // nothing more is printed nor acknowledged
+				mu.Unlock()
+				if err := w.leave(cmd.Context(), s, true); err != nil {
+					return err
+				}
+				switch {
+				case count == 0:
+					return nil // until the destination went quiet: done
+				case n == 0:
+					return fmt.Errorf("no message within --wait %s", wait)
+				}
+				return fmt.Errorf("no message within --wait %s after %d of the %d asked for", wait, n, count)
 			case <-enough:
 				// Every message asked for is printed: a broker that does
 				// not confirm DISCONNECT is only a warning.
@@ -163,6 +198,8 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	f := cmd.Flags()
 	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C); the others stay on the broker\n"+
 		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed)")
+	f.DurationVar(&wait, "wait", 0, "end once no message has come for this long, e.g. 5s (0: wait for ever);\n"+
+		"exit 1 when --count was not reached")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))

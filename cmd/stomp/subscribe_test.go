@@ -215,3 +215,33 @@ func TestSubscribeEndsWhenTheReaderOfThePipeGoes(t *testing.T) {
 	assert.Equal(t, exitReaderGone, ee.ExitCode())
 	assert.Empty(t, errb.String())
 }
+
+func TestSubscribeWaitGivesUp(t *testing.T) {
+	b, srv := simBroker(t)
+	r := stomp(t, "", "subscribe", "--server", srv, "--count", "1", "--wait", "100ms", "/queue/empty")
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Equal(t, "stomp: no message within --wait 100ms\n", r.stderr)
+	assert.Empty(t, r.stdout)
+
+	for _, body := range []string{"a", "b"} {
+		r = stomp(t, "", "send", "--server", srv, "--receipt", "/queue/two", body)
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "3", "--wait", "1s", "/queue/two")
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Equal(t, "a\nb\n", r.stdout)
+	assert.Equal(t, "stomp: no message within --wait 1s after 2 of the 3 asked for\n", r.stderr)
+	eventually(t, "both messages acknowledged", func() bool { d, _ := b.Destination("/queue/two"); return d.Ready == 0 && d.Unacked == 0 })
+
+	for _, body := range []string{"c", "d"} {
+		r = stomp(t, "", "send", "--server", srv, "--receipt", "/queue/two", body)
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	r = stomp(t, "", "subscribe", "--server", srv, "--wait", "1s", "/queue/two")
+	assert.Equal(t, 0, r.code, "without --count, going quiet is the end: %s", r.stderr)
+	assert.Equal(t, "c\nd\n", r.stdout)
+	assert.Empty(t, r.stderr)
+
+	r = stomp(t, "", "subscribe", "--server", srv, "--wait", "-1s", "/queue/two")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+}
