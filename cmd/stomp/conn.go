@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -112,7 +111,7 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 }
 
 // connect tries each --server in order and returns the first client that
-// connects. The errors of those that did not are joined.
+// connects. The errors of those that did not are joined on one line.
 func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.Option) (*api.STOMP, server, error) {
 	return f.connectWith(ctx, stderr, nil, extra...)
 }
@@ -160,7 +159,29 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, before fu
 			break
 		}
 	}
-	return nil, server{}, errors.Join(errs...)
+	return nil, server{}, joinServerErrors(errs)
+}
+
+// serverErrors are the errors of every --server tried, shown on one line,
+// each named by its server.
+type serverErrors []error
+
+func (e serverErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = strings.ReplaceAll(err.Error(), "\n", " ")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e serverErrors) Unwrap() []error { return e }
+
+// joinServerErrors returns the one error, or all of them as serverErrors.
+func joinServerErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return serverErrors(errs)
 }
 
 // failover lists the other stomp:// servers as host:port, for reconnecting.

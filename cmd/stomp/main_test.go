@@ -389,3 +389,23 @@ func TestBenchCommand(t *testing.T) {
 	r = stomp(t, "", "bench", "--publishers", "0")
 	assert.Equal(t, exitUsage, r.code)
 }
+
+// closedAddr is the address of a listener closed at once: nobody serves it.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	b, err := sim.NewBroker()
+	require.NoError(t, err)
+	addr := b.Addr()
+	require.NoError(t, b.Close())
+	return addr
+}
+
+func TestEveryServersErrorIsShown(t *testing.T) {
+	a, b := closedAddr(t), closedAddr(t)
+	r := stomp(t, "", "send", "--timeout", "5s", "--server", "stomp://"+a, "--server", "stomp://"+b, "/q", "x")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line on stderr, got %q", r.stderr)
+	assert.Contains(t, r.stderr, a+": ")
+	assert.Contains(t, r.stderr, "; "+b+": ")
+	assert.Equal(t, 2, strings.Count(r.stderr, "refused"), r.stderr)
+}
