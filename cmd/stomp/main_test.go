@@ -409,3 +409,27 @@ func TestEveryServersErrorIsShown(t *testing.T) {
 	assert.Contains(t, r.stderr, "; "+b+": ")
 	assert.Equal(t, 2, strings.Count(r.stderr, "refused"), r.stderr)
 }
+
+func TestReconnectReportsRetriesAndTheLastCause(t *testing.T) {
+	addr := closedAddr(t)
+	for _, cmd := range [][]string{{"send", "/queue/x", "hi"}, {"subscribe", "/queue/x"}} {
+		r := stomp(t, "", append(cmd, "--reconnect", "--timeout", "1s", "--server", "stomp://"+addr)...)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		assert.True(t, strings.HasPrefix(lines[0], "stomp: retrying: attempt 1 in "), "%v: the first retry is reported as it happens: %q", cmd, r.stderr)
+		last := lines[len(lines)-1]
+		assert.Contains(t, last, addr+": no CONNECTED within 1s (--timeout); last error: ", cmd)
+		assert.Contains(t, last, "connection refused", cmd)
+	}
+}
+
+func TestSilentServerTimeoutSaysWhat(t *testing.T) {
+	// A listener that never accepts: the kernel completes the handshake,
+	// nobody answers CONNECT.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	r := stomp(t, "", "send", "--timeout", "300ms", "--server", "stomp://"+ln.Addr().String(), "/queue/x", "hi")
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Equal(t, "stomp: "+ln.Addr().String()+": no CONNECTED within 300ms (--timeout)\n", r.stderr)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -85,17 +86,6 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				default:
 				}
 			}
-			if cf.reconnect {
-				// A lost connection is restored; only giving up ends the run.
-				s.OnConnectionStatus(func(e *api.ConnectionStatusEvent) {
-					switch e.ConnectionEvent {
-					case "reconnecting", "reconnected":
-						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: %s: %s\n", e.ConnectionEvent, e.Description)
-					case "gave up":
-						end(fmt.Errorf("%s", e.Description))
-					}
-				})
-			}
 			// In auto mode the broker counts every MESSAGE it pushes as
 			// consumed, and it may push the whole backlog at once: with
 			// --count the messages past the count would be lost. So
@@ -175,6 +165,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				// Every message asked for is printed: a broker that does
 				// not confirm DISCONNECT is only a warning.
 				return w.leave(cmd.Context(), s, true)
+			case why := <-w.gaveUp():
+				// With --reconnect a lost connection is restored (and
+				// reported on stderr); only giving up ends the run.
+				return errors.New(why)
 			case err := <-lost:
 				_ = s.DisconnectContext(cmd.Context())
 				return err
