@@ -24,6 +24,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		asJSON   bool
 		traceIDs bool
 		wait     time.Duration
+		null     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "subscribe DESTINATION",
@@ -37,6 +38,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"message is acknowledged once printed, so with --ack auto (the default) --count subscribes in\n" +
 			"client mode under the hood (in auto mode the broker would count every message it pushed as\n" +
 			"consumed).\n\n" +
+			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
+			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
+			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
+			"for `xargs -0` and `read -d ''`).\n\n" +
 			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
 			"printed, it fails (exit 1, \"no message within --wait D\" on stderr); without --count it is the\n" +
 			"normal end (exit 0, also when no message came at all). --timeout does not bound the waiting for\n" +
@@ -57,6 +62,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			}
 			if count < 0 {
 				return usagef("--count must not be negative")
+			}
+			if null && asJSON {
+				return usagef("--null and --json do not go together: --json is one object a line already")
 			}
 			if wait < 0 {
 				return usagef("--wait must not be negative")
@@ -107,7 +115,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				if failed {
 					return // the run is ending: left unacknowledged
 				}
-				if err := printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs}); err != nil {
+				if err := printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs, null: null}); err != nil {
 					failed = true
 					end(fmt.Errorf("writing message %s: %w", m.MessageID, err))
 					return // not acknowledged: the broker keeps it
@@ -198,6 +206,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
+	f.BoolVarP(&null, "null", "0", false, "end each body with a NUL byte, not a newline (the body's bytes as they are)")
 	f.BoolVar(&traceIDs, "trace", false, "print the trace id each message carries (W3C traceparent header), or none")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per message; \"body\" is text when the body is valid UTF-8,\n"+
 		"else base64, as \"body_encoding\" (utf-8 or base64) says")
@@ -240,6 +249,7 @@ type printOptions struct {
 	verbose bool // the headers too
 	asJSON  bool // one JSON object
 	traceID bool // the trace id it carries
+	null    bool // end the body with a NUL, not a newline
 }
 
 // printMessage writes a message to w in one write, and returns the write's
@@ -276,8 +286,12 @@ func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) error {
 		if o.traceID {
 			fmt.Fprintf(&b, "trace-id: %s\n", receivedTraceID(m.Headers))
 		}
-		b.WriteString(m.Text())
-		b.WriteByte('\n')
+		b.Write(m.Data)
+		if o.null {
+			b.WriteByte(0)
+		} else {
+			b.WriteByte('\n')
+		}
 	}
 	_, err := w.Write(b.Bytes())
 	return err

@@ -245,3 +245,16 @@ func TestSubscribeWaitGivesUp(t *testing.T) {
 	r = stomp(t, "", "subscribe", "--server", srv, "--wait", "-1s", "/queue/two")
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 }
+
+func TestSubscribeNullSeparatesBodies(t *testing.T) {
+	_, srv := simBroker(t)
+	r := stomp(t, "a\nb\n", "send", "--server", srv, "--receipt", "/queue/nul")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "send", "--server", srv, "--receipt", "/queue/nul", "c")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "-0", "/queue/nul")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "a\nb\n\x00c\x00", r.stdout, "each body as it is, then a NUL")
+	r = stomp(t, "", "subscribe", "--server", srv, "--null", "--json", "/queue/nul")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+}
