@@ -433,3 +433,19 @@ func TestSilentServerTimeoutSaysWhat(t *testing.T) {
 	assert.Equal(t, exitFailure, r.code, r.stderr)
 	assert.Equal(t, "stomp: "+ln.Addr().String()+": no CONNECTED within 300ms (--timeout)\n", r.stderr)
 }
+
+func TestSendStdinIsOneBodyAndEmptyIsRefused(t *testing.T) {
+	b, srv := simBroker(t)
+	r := stomp(t, "", "send", "--server", srv, "/queue/empty-in")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--allow-empty")
+	d, _ := b.Destination("/queue/empty-in")
+	assert.Zero(t, d.Enqueued, "nothing sent")
+	r = stomp(t, "", "send", "--server", srv, "--allow-empty", "--receipt", "/queue/empty-in")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "1\n2\n3\n", "send", "--server", srv, "--receipt", "/queue/empty-in")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "--null", "/queue/empty-in")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "\x001\n2\n3\n\x00", r.stdout, "an empty message, then all of stdin as one body")
+}
