@@ -18,7 +18,10 @@ import (
 	"github.com/stompactor/stompactor/api"
 )
 
-// connFlags are the connection flags every command shares.
+// connFlags are the connection flags of the commands that connect to a
+// broker (send, subscribe, demo, bench): only those take them, so that
+// broker and proxy refuse --server, --tls and the like rather than ignore
+// them.
 type connFlags struct {
 	servers   []string
 	login     string
@@ -33,7 +36,7 @@ type connFlags struct {
 }
 
 func (f *connFlags) register(cmd *cobra.Command) {
-	p := cmd.PersistentFlags()
+	p := cmd.Flags()
 	p.StringArrayVar(&f.servers, "server", nil, "broker URL stomp://user:pass@host:port/vhost, stomp+ssl://..., or ws://user:pass@host:port/path and wss://... for STOMP over WebSocket\n"+
 		"(the path is the HTTP path: the vhost is then \"/\", or --config VirtualHost=NAME); repeat for failover: tried in order")
 	p.StringVar(&f.login, "login", "", "login (default $STOMP_LOGIN)")

@@ -449,3 +449,22 @@ func TestSendStdinIsOneBodyAndEmptyIsRefused(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, "\x001\n2\n3\n\x00", r.stdout, "an empty message, then all of stdin as one body")
 }
+
+func TestBrokerAndProxyRefuseConnectionFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"broker", "--listen", "127.0.0.1:0", "--tls"},
+		{"broker", "--listen", "127.0.0.1:0", "--server", "stomp://127.0.0.1:1"},
+		{"broker", "--listen", "127.0.0.1:0", "--reconnect"},
+		{"proxy", "--target", "127.0.0.1:1", "--tls-cert", "/nonexistent"},
+		{"proxy", "--target", "127.0.0.1:1", "--login", "x"},
+		{"bench", "peer", "--server", "stomp://127.0.0.1:1"},
+	} {
+		r := stomp(t, "", args...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, "unknown flag", args)
+	}
+	r := stomp(t, "", "broker", "--help")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "--server")
+	assert.NotContains(t, r.stdout, "--tls")
+}

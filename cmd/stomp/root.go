@@ -23,8 +23,12 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cf := &connFlags{}
-	cf.register(root)
-	root.AddCommand(newDemo(cf), newSend(cf), newSubscribe(cf), newBroker(), newProxy(), newBench(cf))
+	connecting := []*cobra.Command{newDemo(cf), newSend(cf), newSubscribe(cf), newBench(cf)}
+	for _, c := range connecting {
+		cf.register(c)
+	}
+	root.AddCommand(connecting...)
+	root.AddCommand(newBroker(), newProxy())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	return root
 }
