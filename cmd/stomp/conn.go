@@ -41,7 +41,10 @@ func (f *connFlags) register(cmd *cobra.Command) {
 		"(the path is the HTTP path: the vhost is then \"/\", or --config VirtualHost=NAME); repeat for failover: tried in order")
 	p.StringVar(&f.login, "login", "", "login (default $STOMP_LOGIN)")
 	p.StringVar(&f.passcode, "passcode", "", "passcode (default $STOMP_PASSCODE; never echoed)")
-	p.StringVar(&f.version, "version", "", "protocol version to offer: 1.0, 1.1 or 1.2 (default all three)")
+	p.StringVar(&f.version, "stomp-version", "", "STOMP protocol version to offer: 1.0, 1.1 or 1.2 (default all three)")
+	// The flag's old name: `stomp --version` is now the program's version.
+	p.StringVar(&f.version, "version", "", "old name of --stomp-version")
+	_ = p.MarkDeprecated("version", "use --stomp-version (stomp --version prints the program's version)")
 	p.StringVar(&f.heartbeat, "heartbeat", "0,0", "heart-beats wanted, out,in in milliseconds")
 	p.StringArrayVar(&f.configs, "config", nil, "any configuration setting, Name=value (repeatable)")
 	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call")
@@ -82,7 +85,7 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 		case "1.0", "1.1", "1.2":
 			opts = append(opts, api.WithSupportedVersions(f.version))
 		default:
-			return nil, usagef("--version must be 1.0, 1.1 or 1.2, not %q", f.version)
+			return nil, usagef("--stomp-version must be 1.0, 1.1 or 1.2, not %q", f.version)
 		}
 	}
 	out, in, err := parseHeartbeat(f.heartbeat)

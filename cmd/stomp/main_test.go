@@ -468,3 +468,21 @@ func TestBrokerAndProxyRefuseConnectionFlags(t *testing.T) {
 	assert.NotContains(t, r.stdout, "--server")
 	assert.NotContains(t, r.stdout, "--tls")
 }
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		r := stomp(t, "", args...)
+		require.Equal(t, 0, r.code, "%v: %s", args, r.stderr)
+		assert.True(t, strings.HasPrefix(r.stdout, "stomp github.com/stompactor/stompactor "), "%v: %q", args, r.stdout)
+		assert.Contains(t, r.stdout, "\ngo1.", args)
+	}
+	// The protocol version is --stomp-version; its old name still works.
+	srv := newSim(t)
+	for _, flag := range []string{"--stomp-version", "--version"} {
+		r := stomp(t, "", "send", "--server", srv, flag, "1.1", "--receipt", "/queue/v", "x")
+		assert.Equal(t, 0, r.code, "%s: %s", flag, r.stderr)
+		r = stomp(t, "", "send", "--server", srv, flag, "9", "/queue/v", "x")
+		assert.Equal(t, exitUsage, r.code, "%s: %s", flag, r.stderr)
+		assert.Contains(t, r.stderr, "--stomp-version must be 1.0, 1.1 or 1.2")
+	}
+}
