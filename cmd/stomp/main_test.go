@@ -486,3 +486,22 @@ func TestVersion(t *testing.T) {
 		assert.Contains(t, r.stderr, "--stomp-version must be 1.0, 1.1 or 1.2")
 	}
 }
+
+func TestBrokerReportsPausedPublishers(t *testing.T) {
+	d := startDaemon(t, "broker", "--listen", "127.0.0.1:0", "--max-queued", "3")
+	srv := "stomp://" + listenAddr(t, d.waitLine(t, "listening on"))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	send := exec.CommandContext(ctx, binary, "send", "--server", srv, "--count", "4", "/queue/flow", "x")
+	var sendErr bytes.Buffer
+	send.Stderr = &sendErr
+	require.NoError(t, send.Start())
+	eventually(t, "the pause on stderr", func() bool { return strings.Contains(d.stderr.String(), "paused publishers") })
+	assert.Contains(t, d.stderr.String(), "stomp: paused publishers: 4 messages queued (--max-queued 3)\n")
+	r := stomp(t, "", "subscribe", "--server", srv, "--count", "4", "/queue/flow")
+	require.Equal(t, 0, r.code, r.stderr)
+	eventually(t, "the resume on stderr", func() bool { return strings.Contains(d.stderr.String(), "resumed publishers") })
+	require.NoError(t, send.Wait(), "the sender's DISCONNECT is read once resumed; stderr: %s", sendErr.String())
+	r = stomp(t, "", "broker", "--max-queued", "0")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+}
