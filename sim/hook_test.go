@@ -95,3 +95,40 @@ func TestFaultEventString(t *testing.T) {
 		assert.Equal(t, tt.want, tt.e.String())
 	}
 }
+
+func TestFlowHookSaysWhenPublishersPauseAndResume(t *testing.T) {
+	events := make(chan FlowEvent, 16)
+	b, err := NewBroker(WithMaxQueued(4), WithFlowHook(func(e FlowEvent) { events <- e }))
+	require.NoError(t, err)
+	defer b.Close()
+	pub, err := b.ServePipe()
+	require.NoError(t, err)
+	defer pub.Close()
+	go func() {
+		_, _ = pub.Write([]byte("CONNECT\naccept-version:1.2\nhost:/\n\n\x00"))
+		for i := 0; i < 5; i++ {
+			_, _ = pub.Write([]byte("SEND\ndestination:/queue/f\n\nx\x00"))
+		}
+	}()
+	go func() { _, _ = io.Copy(io.Discard, pub) }()
+	select {
+	case e := <-events:
+		assert.Equal(t, FlowEvent{Paused: true, Queued: 5, MaxQueued: 4}, e)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no pause reported")
+	}
+	sub, err := b.ServePipe()
+	require.NoError(t, err)
+	defer sub.Close()
+	go func() { _, _ = io.Copy(io.Discard, sub) }()
+	_, err = sub.Write([]byte("CONNECT\naccept-version:1.2\nhost:/\n\n\x00SUBSCRIBE\nid:1\ndestination:/queue/f\n\n\x00"))
+	require.NoError(t, err)
+	select {
+	case e := <-events:
+		assert.False(t, e.Paused)
+		assert.Equal(t, 4, e.MaxQueued)
+		assert.LessOrEqual(t, e.Queued, 2)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no resume reported")
+	}
+}

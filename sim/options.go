@@ -32,6 +32,7 @@ type config struct {
 	topicPrefixes []string
 	plan          Plan
 	faultHook     func(FaultEvent)
+	flowHook      func(FlowEvent)
 	serverName    string
 	frameLog      int
 	linger        time.Duration
@@ -200,6 +201,23 @@ func WithPlan(p Plan) Option {
 // the broker. The default is none.
 func WithFaultHook(fn func(FaultEvent)) Option {
 	return optionFunc(func(c *config) { c.faultHook = fn })
+}
+
+// FlowEvent says the broker stopped or resumed reading from the
+// connections that publish (WithMaxQueued).
+type FlowEvent struct {
+	Paused    bool // true: stopped reading publishers; false: resumed
+	Queued    int  // ready messages held in all destinations then
+	MaxQueued int  // the WithMaxQueued limit
+}
+
+// WithFlowHook has fn called each time the broker stops reading from the
+// connections that publish, because more than WithMaxQueued messages are
+// ready, and each time it resumes, once consumers have drained half of
+// them. fn runs on the broker's event loop: it must return quickly and not
+// call back into the broker. The default is none.
+func WithFlowHook(fn func(FlowEvent)) Option {
+	return optionFunc(func(c *config) { c.flowHook = fn })
 }
 
 // WithServerName sets the server header of CONNECTED frames. The default

@@ -114,21 +114,27 @@ type gate struct {
 	ch chan struct{} // nil while open; closed when the gate reopens
 }
 
-func (g *gate) shut() {
+// shut closes the gate and reports whether it was open.
+func (g *gate) shut() bool {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.ch == nil {
 		g.ch = make(chan struct{})
+		return true
 	}
-	g.mu.Unlock()
+	return false
 }
 
-func (g *gate) open() {
+// open opens the gate and reports whether it was shut.
+func (g *gate) open() bool {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.ch != nil {
 		close(g.ch)
 		g.ch = nil
+		return true
 	}
-	g.mu.Unlock()
+	return false
 }
 
 // waitCh returns a channel closed when the gate opens, or nil when open.

@@ -215,9 +215,13 @@ func (st *state) flush() {
 	st.touched = st.touched[:0]
 	switch {
 	case st.queued > st.cfg.maxQueued:
-		st.b.flow.shut()
+		if st.b.flow.shut() && st.cfg.flowHook != nil {
+			st.cfg.flowHook(FlowEvent{Paused: true, Queued: st.queued, MaxQueued: st.cfg.maxQueued})
+		}
 	case st.queued <= st.cfg.maxQueued/2:
-		st.b.flow.open()
+		if st.b.flow.open() && st.cfg.flowHook != nil {
+			st.cfg.flowHook(FlowEvent{Paused: false, Queued: st.queued, MaxQueued: st.cfg.maxQueued})
+		}
 	}
 }
 

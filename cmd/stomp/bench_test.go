@@ -102,7 +102,9 @@ func TestBenchPeerCommand(t *testing.T) {
 			assert.Equal(t, "CONNECTED", string(buf))
 			_ = c.Close()
 			require.NoError(t, cmd.Process.Signal(os.Interrupt))
-			require.NoError(t, cmd.Wait())
+			var ee *exec.ExitError
+			require.ErrorAs(t, cmd.Wait(), &ee)
+			assert.Equal(t, exitInterrupted, ee.ExitCode(), "Ctrl-C: 128+SIGINT")
 		})
 	}
 }

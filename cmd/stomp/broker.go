@@ -15,12 +15,16 @@ func newBroker() *cobra.Command {
 		users     []string
 		faults    faultFlags
 		heartbeat string
+		maxQueued int
 	)
 	cmd := &cobra.Command{
 		Use:   "broker",
 		Short: "Run the embedded STOMP broker simulator, optionally with planned faults",
-		Long:  "Runs the simulator until Ctrl-C.\n\n" + faultHelp,
-		Args:  cobra.NoArgs,
+		Long: "Runs the simulator until Ctrl-C (exit 130) or SIGTERM (exit 143).\n\n" +
+			"Once more than --max-queued messages wait in its destinations together, the simulator stops\n" +
+			"reading from every connection that publishes (their SENDs, and their DISCONNECT, wait), until\n" +
+			"consumers have drained half of them; each pause and resume is a line on stderr.\n\n" + faultHelp,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := []sim.Option{sim.WithListenAddr(listen)}
 			for _, u := range users {
@@ -35,6 +39,17 @@ func newBroker() *cobra.Command {
 				return err
 			}
 			opts = append(opts, sim.WithHeartbeat(out, in))
+			if maxQueued < 1 {
+				return usagef("--max-queued must be at least 1")
+			}
+			errw := cmd.ErrOrStderr()
+			opts = append(opts, sim.WithMaxQueued(maxQueued), sim.WithFlowHook(func(e sim.FlowEvent) {
+				if e.Paused {
+					fmt.Fprintf(errw, "stomp: paused publishers: %d messages queued (--max-queued %d)\n", e.Queued, e.MaxQueued)
+				} else {
+					fmt.Fprintf(errw, "stomp: resumed publishers: %d messages queued\n", e.Queued)
+				}
+			}))
 			plan, err := faults.plan()
 			if err != nil {
 				return err
@@ -59,6 +74,7 @@ func newBroker() *cobra.Command {
 	f.StringVar(&listen, "listen", "127.0.0.1:61613", "address to listen on")
 	f.StringArrayVar(&users, "user", nil, "accepted login:passcode (repeatable; none means any login)")
 	faults.register(cmd)
+	f.IntVar(&maxQueued, "max-queued", sim.DefaultMaxQueued, "messages waiting in all destinations beyond which publishers are no longer read")
 	f.StringVar(&heartbeat, "heartbeat", "0,0", "the broker's heart-beat offer, send,receive in milliseconds")
 	return cmd
 }

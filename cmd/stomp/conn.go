@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,10 @@ import (
 	"github.com/stompactor/stompactor/api"
 )
 
-// connFlags are the connection flags every command shares.
+// connFlags are the connection flags of the commands that connect to a
+// broker (send, subscribe, demo, bench): only those take them, so that
+// broker and proxy refuse --server, --tls and the like rather than ignore
+// them.
 type connFlags struct {
 	servers   []string
 	login     string
@@ -32,17 +36,21 @@ type connFlags struct {
 }
 
 func (f *connFlags) register(cmd *cobra.Command) {
-	p := cmd.PersistentFlags()
+	p := cmd.Flags()
 	p.StringArrayVar(&f.servers, "server", nil, "broker URL stomp://user:pass@host:port/vhost, stomp+ssl://..., or ws://user:pass@host:port/path and wss://... for STOMP over WebSocket\n"+
 		"(the path is the HTTP path: the vhost is then \"/\", or --config VirtualHost=NAME); repeat for failover: tried in order")
 	p.StringVar(&f.login, "login", "", "login (default $STOMP_LOGIN)")
 	p.StringVar(&f.passcode, "passcode", "", "passcode (default $STOMP_PASSCODE; never echoed)")
-	p.StringVar(&f.version, "version", "", "protocol version to offer: 1.0, 1.1 or 1.2 (default all three)")
+	p.StringVar(&f.version, "stomp-version", "", "STOMP protocol version to offer: 1.0, 1.1 or 1.2 (default all three)")
+	// The flag's old name: `stomp --version` is now the program's version.
+	p.StringVar(&f.version, "version", "", "old name of --stomp-version")
+	_ = p.MarkDeprecated("version", "use --stomp-version (stomp --version prints the program's version)")
 	p.StringVar(&f.heartbeat, "heartbeat", "0,0", "heart-beats wanted, out,in in milliseconds")
 	p.StringArrayVar(&f.configs, "config", nil, "any configuration setting, Name=value (repeatable)")
 	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call")
 	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (passcodes redacted)")
-	p.BoolVar(&f.reconnect, "reconnect", false, "reconnect by itself when the connection is lost, through every --server in turn, keeping subscriptions")
+	p.BoolVar(&f.reconnect, "reconnect", false, "reconnect by itself when the connection is lost, through every --server in turn, keeping subscriptions;\n"+
+		"each retry (the first connect's too) is reported on stderr")
 	f.secure.register(cmd)
 }
 
@@ -77,7 +85,7 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 		case "1.0", "1.1", "1.2":
 			opts = append(opts, api.WithSupportedVersions(f.version))
 		default:
-			return nil, usagef("--version must be 1.0, 1.1 or 1.2, not %q", f.version)
+			return nil, usagef("--stomp-version must be 1.0, 1.1 or 1.2, not %q", f.version)
 		}
 	}
 	out, in, err := parseHeartbeat(f.heartbeat)
@@ -112,7 +120,7 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 }
 
 // connect tries each --server in order and returns the first client that
-// connects. The errors of those that did not are joined.
+// connects. The errors of those that did not are joined on one line.
 func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.Option) (*api.STOMP, server, error) {
 	return f.connectWith(ctx, stderr, nil, extra...)
 }
@@ -121,15 +129,23 @@ func (f *connFlags) connect(ctx context.Context, stderr io.Writer, extra ...api.
 // it connects.
 func (f *connFlags) connectWatched(ctx context.Context, stderr io.Writer, extra ...api.Option) (*api.STOMP, *watch, error) {
 	w := newWatch(stderr)
-	s, _, err := f.connectWith(ctx, stderr, w.register, extra...)
+	s, _, err := f.connectWith(ctx, stderr, w, extra...)
 	return s, w, err
 }
 
-// connectWith is connect, calling before on each client before it
-// connects.
-func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, before func(*api.STOMP), extra ...api.Option) (*api.STOMP, server, error) {
+// connectWith is connect, with w (when not nil) registered on each client
+// before it connects. With --reconnect the client's retries are reported
+// on stderr as they happen, the first connect's included.
+func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, w *watch, extra ...api.Option) (*api.STOMP, server, error) {
 	if len(f.servers) == 0 {
 		return nil, server{}, usagef("no --server given")
+	}
+	var rs *reconnectStatus
+	if f.reconnect {
+		rs = newReconnectStatus(stderr)
+		if w != nil {
+			w.status = rs
+		}
 	}
 	var errs []error
 	for _, raw := range f.servers {
@@ -145,14 +161,22 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, before fu
 		if err != nil {
 			return nil, server{}, err
 		}
-		if before != nil {
-			before(s)
+		if w != nil {
+			w.register(s)
+		}
+		if rs != nil {
+			rs.register(s)
 		}
 		cctx, cancel := context.WithTimeout(ctx, f.timeout)
 		err = s.ConnectContext(cctx, sv.Host, sv.Port)
+		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
 		if err == nil {
 			return s, sv, nil
+		}
+		if timedOut {
+			// Say which wait ran out, and why it did not connect before.
+			err = fmt.Errorf("no CONNECTED within %s (--timeout)%s", f.timeout, rs.lastCause())
 		}
 		s.Close()
 		errs = append(errs, fmt.Errorf("%s: %w", sv, err))
@@ -160,7 +184,29 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, before fu
 			break
 		}
 	}
-	return nil, server{}, errors.Join(errs...)
+	return nil, server{}, joinServerErrors(errs)
+}
+
+// serverErrors are the errors of every --server tried, shown on one line,
+// each named by its server.
+type serverErrors []error
+
+func (e serverErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = strings.ReplaceAll(err.Error(), "\n", " ")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e serverErrors) Unwrap() []error { return e }
+
+// joinServerErrors returns the one error, or all of them as serverErrors.
+func joinServerErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return serverErrors(errs)
 }
 
 // failover lists the other stomp:// servers as host:port, for reconnecting.
@@ -184,4 +230,47 @@ func parseHeartbeat(s string) (time.Duration, time.Duration, error) {
 		return 0, 0, usagef("--heartbeat %q: want out,in in milliseconds, e.g. 10000,10000", s)
 	}
 	return time.Duration(x) * time.Millisecond, time.Duration(y) * time.Millisecond, nil
+}
+
+// reconnectStatus reports a --reconnect client's retries on stderr, keeps
+// the last cause for the error that ends a first connect, and says when
+// the client gave up.
+type reconnectStatus struct {
+	stderr io.Writer
+	last   atomic.Pointer[string] // the cause of the last retry
+	gaveUp chan string            // the client gave up: why
+}
+
+func newReconnectStatus(stderr io.Writer) *reconnectStatus {
+	return &reconnectStatus{stderr: stderr, gaveUp: make(chan string, 1)}
+}
+
+func (r *reconnectStatus) register(s *api.STOMP) {
+	s.OnConnectionStatus(func(e *api.ConnectionStatusEvent) {
+		switch e.ConnectionEvent {
+		case "retrying", "reconnecting", "reconnected":
+			fmt.Fprintf(r.stderr, "stomp: %s: %s\n", e.ConnectionEvent, strings.TrimPrefix(e.Description, "stomp: "))
+			if _, cause, ok := strings.Cut(e.Description, " after: "); ok {
+				cause = strings.TrimPrefix(cause, "stomp: ")
+				r.last.Store(&cause)
+			}
+		case "gave up":
+			select {
+			case r.gaveUp <- strings.TrimPrefix(e.Description, "stomp: "):
+			default:
+			}
+		}
+	})
+}
+
+// lastCause is "; last error: CAUSE", or "" when there was none (or r is
+// nil).
+func (r *reconnectStatus) lastCause() string {
+	if r == nil {
+		return ""
+	}
+	if c := r.last.Load(); c != nil {
+		return "; last error: " + *c
+	}
+	return ""
 }

@@ -5,7 +5,9 @@
 // `stomp demo`.
 //
 // Exit codes: 0 success; 1 a runtime failure (connection, protocol, broker
-// error); 2 bad usage (flags, arguments); 130 interrupted (Ctrl-C).
+// error); 2 bad usage (flags, arguments); 130 interrupted (SIGINT, Ctrl-C)
+// and 143 terminated (SIGTERM), for every command, broker and proxy too;
+// 141 when subscribe's standard output is a pipe whose reader has gone.
 package main
 
 import (
@@ -24,8 +26,18 @@ const (
 	exitOK          = 0
 	exitFailure     = 1
 	exitUsage       = 2
-	exitInterrupted = 130
+	exitInterrupted = 130 // 128 + SIGINT
+	exitTerminated  = 143 // 128 + SIGTERM
 )
+
+// exitReaderGone is the exit code when the reader of standard output has
+// gone: 128+SIGPIPE, what a write into the broken pipe would have given.
+const exitReaderGone = 128 + int(syscall.SIGPIPE)
+
+// silentExit ends the run with an exit code and nothing on stderr.
+type silentExit struct{ code int }
+
+func (e *silentExit) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // usageError marks errors that are the user's invocation, not the broker.
 type usageError struct{ err error }
@@ -42,25 +54,67 @@ func main() {
 }
 
 // run executes the command line and returns the exit code. Errors are one
-// line on stderr.
+// line on stderr. SIGINT and SIGTERM cancel the command's context; the run
+// then ends silently with 128 plus the signal's number (130, 143), as a
+// shell reports a program the signal killed. A second signal kills at once.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var caught os.Signal
+	finished, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case caught = <-sigs:
+			signal.Stop(sigs)
+			cancel()
+		case <-finished:
+		}
+	}()
 	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	signal.Stop(sigs)
+	close(finished)
+	<-watched
+	if caught != nil {
+		return exitSignal(caught)
+	}
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "stomp: "+oneLine(strings.ReplaceAll(err.Error(), ": stomp: ", ": ")))
+	var se *silentExit
+	if errors.As(err, &se) {
+		return se.code
+	}
+	fmt.Fprintln(stderr, "stomp: "+errorLine(err))
 	var ue *usageError
-	switch {
-	case errors.As(err, &ue) || isCobraUsage(err):
+	if errors.As(err, &ue) || isCobraUsage(err) {
 		return exitUsage
-	case ctx.Err() != nil:
-		return exitInterrupted
 	}
 	return exitFailure
+}
+
+// exitSignal is the exit code for a run a signal ended: 128 + its number.
+func exitSignal(sig os.Signal) int {
+	if n, ok := sig.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return exitInterrupted
+}
+
+// errorLine renders err for stderr without the "stomp: " prefixes the
+// library's errors carry (run prints its own).
+func errorLine(err error) string {
+	s := err.Error()
+	for strings.HasPrefix(s, "stomp: ") {
+		s = strings.TrimPrefix(s, "stomp: ")
+	}
+	s = strings.ReplaceAll(s, ": stomp: ", ": ")
+	s = strings.ReplaceAll(s, "; stomp: ", "; ")
+	return oneLine(s)
 }
 
 func oneLine(s string) string {

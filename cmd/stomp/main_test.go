@@ -201,7 +201,9 @@ func TestBrokerCommandWithFault(t *testing.T) {
 	r := stomp(t, "", "send", "--server", "stomp://guest:guest@"+addr, "--receipt", "/queue/b", "split into single bytes")
 	assert.Equal(t, 0, r.code, r.stderr)
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
-	require.NoError(t, cmd.Wait())
+	var ee *exec.ExitError
+	require.ErrorAs(t, cmd.Wait(), &ee)
+	assert.Equal(t, exitInterrupted, ee.ExitCode(), "Ctrl-C: 128+SIGINT")
 }
 
 func TestBrokerBadFault(t *testing.T) {
@@ -386,4 +388,120 @@ func TestBenchCommand(t *testing.T) {
 	assert.LessOrEqual(t, res.LatencyP50us, res.LatencyP99us)
 	r = stomp(t, "", "bench", "--publishers", "0")
 	assert.Equal(t, exitUsage, r.code)
+}
+
+// closedAddr is the address of a listener closed at once: nobody serves it.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	b, err := sim.NewBroker()
+	require.NoError(t, err)
+	addr := b.Addr()
+	require.NoError(t, b.Close())
+	return addr
+}
+
+func TestEveryServersErrorIsShown(t *testing.T) {
+	a, b := closedAddr(t), closedAddr(t)
+	r := stomp(t, "", "send", "--timeout", "5s", "--server", "stomp://"+a, "--server", "stomp://"+b, "/q", "x")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line on stderr, got %q", r.stderr)
+	assert.Contains(t, r.stderr, a+": ")
+	assert.Contains(t, r.stderr, "; "+b+": ")
+	assert.Equal(t, 2, strings.Count(r.stderr, "refused"), r.stderr)
+}
+
+func TestReconnectReportsRetriesAndTheLastCause(t *testing.T) {
+	addr := closedAddr(t)
+	for _, cmd := range [][]string{{"send", "/queue/x", "hi"}, {"subscribe", "/queue/x"}} {
+		r := stomp(t, "", append(cmd, "--reconnect", "--timeout", "1s", "--server", "stomp://"+addr)...)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		assert.True(t, strings.HasPrefix(lines[0], "stomp: retrying: attempt 1 in "), "%v: the first retry is reported as it happens: %q", cmd, r.stderr)
+		last := lines[len(lines)-1]
+		assert.Contains(t, last, addr+": no CONNECTED within 1s (--timeout); last error: ", cmd)
+		assert.Contains(t, last, "connection refused", cmd)
+	}
+}
+
+func TestSilentServerTimeoutSaysWhat(t *testing.T) {
+	// A listener that never accepts: the kernel completes the handshake,
+	// nobody answers CONNECT.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	r := stomp(t, "", "send", "--timeout", "300ms", "--server", "stomp://"+ln.Addr().String(), "/queue/x", "hi")
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Equal(t, "stomp: "+ln.Addr().String()+": no CONNECTED within 300ms (--timeout)\n", r.stderr)
+}
+
+func TestSendStdinIsOneBodyAndEmptyIsRefused(t *testing.T) {
+	b, srv := simBroker(t)
+	r := stomp(t, "", "send", "--server", srv, "/queue/empty-in")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--allow-empty")
+	d, _ := b.Destination("/queue/empty-in")
+	assert.Zero(t, d.Enqueued, "nothing sent")
+	r = stomp(t, "", "send", "--server", srv, "--allow-empty", "--receipt", "/queue/empty-in")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "1\n2\n3\n", "send", "--server", srv, "--receipt", "/queue/empty-in")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "--null", "/queue/empty-in")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "\x001\n2\n3\n\x00", r.stdout, "an empty message, then all of stdin as one body")
+}
+
+func TestBrokerAndProxyRefuseConnectionFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"broker", "--listen", "127.0.0.1:0", "--tls"},
+		{"broker", "--listen", "127.0.0.1:0", "--server", "stomp://127.0.0.1:1"},
+		{"broker", "--listen", "127.0.0.1:0", "--reconnect"},
+		{"proxy", "--target", "127.0.0.1:1", "--tls-cert", "/nonexistent"},
+		{"proxy", "--target", "127.0.0.1:1", "--login", "x"},
+		{"bench", "peer", "--server", "stomp://127.0.0.1:1"},
+	} {
+		r := stomp(t, "", args...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, "unknown flag", args)
+	}
+	r := stomp(t, "", "broker", "--help")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "--server")
+	assert.NotContains(t, r.stdout, "--tls")
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		r := stomp(t, "", args...)
+		require.Equal(t, 0, r.code, "%v: %s", args, r.stderr)
+		assert.True(t, strings.HasPrefix(r.stdout, "stomp github.com/stompactor/stompactor "), "%v: %q", args, r.stdout)
+		assert.Contains(t, r.stdout, "\ngo1.", args)
+	}
+	// The protocol version is --stomp-version; its old name still works.
+	srv := newSim(t)
+	for _, flag := range []string{"--stomp-version", "--version"} {
+		r := stomp(t, "", "send", "--server", srv, flag, "1.1", "--receipt", "/queue/v", "x")
+		assert.Equal(t, 0, r.code, "%s: %s", flag, r.stderr)
+		r = stomp(t, "", "send", "--server", srv, flag, "9", "/queue/v", "x")
+		assert.Equal(t, exitUsage, r.code, "%s: %s", flag, r.stderr)
+		assert.Contains(t, r.stderr, "--stomp-version must be 1.0, 1.1 or 1.2")
+	}
+}
+
+func TestBrokerReportsPausedPublishers(t *testing.T) {
+	d := startDaemon(t, "broker", "--listen", "127.0.0.1:0", "--max-queued", "3")
+	srv := "stomp://" + listenAddr(t, d.waitLine(t, "listening on"))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	send := exec.CommandContext(ctx, binary, "send", "--server", srv, "--count", "4", "/queue/flow", "x")
+	var sendErr bytes.Buffer
+	send.Stderr = &sendErr
+	require.NoError(t, send.Start())
+	eventually(t, "the pause on stderr", func() bool { return strings.Contains(d.stderr.String(), "paused publishers") })
+	assert.Contains(t, d.stderr.String(), "stomp: paused publishers: 4 messages queued (--max-queued 3)\n")
+	r := stomp(t, "", "subscribe", "--server", srv, "--count", "4", "/queue/flow")
+	require.Equal(t, 0, r.code, r.stderr)
+	eventually(t, "the resume on stderr", func() bool { return strings.Contains(d.stderr.String(), "resumed publishers") })
+	require.NoError(t, send.Wait(), "the sender's DISCONNECT is read once resumed; stderr: %s", sendErr.String())
+	r = stomp(t, "", "broker", "--max-queued", "0")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
 }

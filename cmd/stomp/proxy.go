@@ -28,8 +28,8 @@ func newProxy() *cobra.Command {
 		Short: "Put planned faults between any STOMP client and a real broker",
 		Long: "Listens on --listen and forwards each connection to the broker at --target (plain STOMP\n" +
 			"over TCP: the proxy reads the broker's frames, so TLS and WebSocket targets are refused),\n" +
-			"applying the planned faults, until Ctrl-C. Point a client written in any language at the\n" +
-			"listening address to rehearse a broker failure.\n\n" + faultHelp,
+			"applying the planned faults, until Ctrl-C (exit 130) or SIGTERM (exit 143). Point a client\n" +
+			"written in any language at the listening address to rehearse a broker failure.\n\n" + faultHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			addr, err := parseTarget(target)

@@ -152,7 +152,7 @@ func TestProxyCommandPrintsFaults(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, "through the proxy\nthrough the proxy\n", r.stdout, "connection 3 is not cut")
 
-	require.Equal(t, 0, d.stop(t), "Ctrl-C is the way to stop it")
+	require.Equal(t, exitInterrupted, d.stop(t), "Ctrl-C is the way to stop it: 128+SIGINT")
 	d.waitLine(t, "stopping: ")
 	assert.Empty(t, d.stderr.String())
 }
@@ -192,7 +192,7 @@ func TestProxyCommandTargetDown(t *testing.T) {
 	srv := "stomp://" + listenAddr(t, d.waitLine(t, "listening on"))
 	r := stomp(t, "", "send", "--timeout", "5s", "--server", srv, "/queue/x", "nobody there")
 	assert.Equal(t, exitFailure, r.code)
-	require.Equal(t, 0, d.signal(t, syscall.SIGTERM), "SIGTERM stops it cleanly too")
+	require.Equal(t, exitTerminated, d.signal(t, syscall.SIGTERM), "SIGTERM stops it cleanly too: 128+SIGTERM")
 	assert.Contains(t, d.stderr.String(), "warning: the target does not answer now")
 }
 

@@ -13,16 +13,24 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Send, receive and simulate STOMP messaging with stompactor",
 		Long: "stomp talks to STOMP 1.0/1.1/1.2 brokers through the stompactor library.\n" +
 			"With no --server it runs against the embedded simulator where that makes sense (demo).\n\n" +
-			"Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 130 interrupted.",
+			"Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 130 interrupted (SIGINT, Ctrl-C), 143 terminated\n" +
+			"(SIGTERM); a signal ends every command (broker and proxy too) quietly with 128+its number.\n" +
+			"subscribe exits 141 once the reader of its standard output pipe has gone.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.Version = programVersion()
+	root.SetVersionTemplate("{{.Version}}")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cf := &connFlags{}
-	cf.register(root)
-	root.AddCommand(newDemo(cf), newSend(cf), newSubscribe(cf), newBroker(), newProxy(), newBench(cf))
+	connecting := []*cobra.Command{newDemo(cf), newSend(cf), newSubscribe(cf), newBench(cf)}
+	for _, c := range connecting {
+		cf.register(c)
+	}
+	root.AddCommand(connecting...)
+	root.AddCommand(newBroker(), newProxy(), newVersion())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	return root
 }

@@ -24,7 +24,7 @@ type secureFlags struct {
 }
 
 func (f *secureFlags) register(cmd *cobra.Command) {
-	p := cmd.PersistentFlags()
+	p := cmd.Flags()
 	p.BoolVar(&f.tls, "tls", false, "use TLS (also implied by stomp+ssl:// servers)")
 	p.StringArrayVar(&f.tlsCA, "tls-ca", nil, "PEM file of trusted CA certificates, in place of the system's (repeatable)")
 	p.StringVar(&f.tlsCert, "tls-cert", "", "client certificate and its key: a PEM file, or a PKCS#12 (.p12/.pfx) file")

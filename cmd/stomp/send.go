@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -22,15 +23,19 @@ func newSend(cf *connFlags) *cobra.Command {
 		transaction string
 		contentType string
 		traceIDs    bool
+		allowEmpty  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "send DESTINATION [BODY]",
-		Short: "Send a message (the body from the argument, --file, or standard input)",
+		Short: "Send a message (the body from the argument, --file, or all of standard input)",
 		Long: "Send a message (the body from the argument, --file, or standard input).\n\n" +
 			"Every server ERROR is printed to stderr as it arrives (its message header and body) and ends\n" +
 			"the run with exit 1, whether or not the server closes the connection. A broker that does not\n" +
 			"confirm DISCONNECT (within --config DisconnectTimeout, 5 seconds by default) may not have the\n" +
 			"messages: exit 1, unless --receipt had each one confirmed.\n\n" +
+			"Without BODY or --file, all of standard input is one message body, read to its end, a trailing\n" +
+			"newline kept (`seq 3 | stomp send Q` sends one message \"1\\n2\\n3\\n\"). An empty standard input\n" +
+			"(a producer upstream that failed, a closed one) is refused with exit 2 unless --allow-empty.\n\n" +
 			"With --trace each message starts a new trace, carried in its traceparent header (W3C trace\n" +
 			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.",
 		Args: cobra.RangeArgs(1, 2),
@@ -52,8 +57,11 @@ func newSend(cf *connFlags) *cobra.Command {
 				body = b
 			default:
 				b, err := io.ReadAll(cmd.InOrStdin())
-				if err != nil {
+				if err != nil && !(errors.Is(err, os.ErrClosed) || errors.Is(err, syscall.EBADF)) {
 					return fmt.Errorf("reading standard input: %w", err)
+				}
+				if len(b) == 0 && !allowEmpty {
+					return usagef("standard input is empty: give a BODY, or --allow-empty to send an empty message")
 				}
 				body = b
 			}
@@ -131,6 +139,7 @@ func newSend(cf *connFlags) *cobra.Command {
 	f.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt of every message")
 	f.StringVar(&transaction, "transaction", "", "send inside this transaction, committed at the end")
 	f.StringVar(&contentType, "content-type", "", "content-type header")
+	f.BoolVar(&allowEmpty, "allow-empty", false, "send an empty body when standard input is empty (refused otherwise)")
 	f.BoolVar(&traceIDs, "trace", false, "start a trace per message (W3C traceparent header) and print its id")
 	return cmd
 }

@@ -95,6 +95,6 @@ func TestStompPyReconnectsThroughProxy(t *testing.T) {
 
 	d.waitLine(t, "fault: conn 1: publisher-cut (DropConn) to-server at frame 4 (SEND)")
 	d.waitLine(t, "fault: conn 2: consumer-cut (DropConn) at frame")
-	require.Equal(t, 0, d.stop(t))
+	require.Equal(t, exitInterrupted, d.stop(t))
 	assert.Contains(t, d.waitLine(t, "stopping: "), "2 fault actions")
 }

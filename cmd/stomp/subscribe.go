@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -20,6 +23,8 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		verbose  bool
 		asJSON   bool
 		traceIDs bool
+		wait     time.Duration
+		null     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "subscribe DESTINATION",
@@ -29,6 +34,21 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"the run with exit 1, whether or not the server closes the connection. Once --count messages\n" +
 			"are printed, a broker that does not confirm DISCONNECT (within --config DisconnectTimeout,\n" +
 			"5 seconds by default) is only a warning.\n\n" +
+			"With --count N the run ends once N messages are printed, and the broker keeps the others: each\n" +
+			"message is acknowledged once printed, so with --ack auto (the default) --count subscribes in\n" +
+			"client mode under the hood (in auto mode the broker would count every message it pushed as\n" +
+			"consumed).\n\n" +
+			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
+			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
+			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
+			"for `xargs -0` and `read -d ''`).\n\n" +
+			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
+			"printed, it fails (exit 1, \"no message within --wait D\" on stderr); without --count it is the\n" +
+			"normal end (exit 0, also when no message came at all). --timeout does not bound the waiting for\n" +
+			"messages, only each call to the broker.\n\n" +
+			"Once the reader of a pipe on standard output has gone (`stomp subscribe ... | head -3`), the run\n" +
+			"ends with exit 141, as SIGPIPE would end it, even when no more messages come (on Linux). The\n" +
+			"messages written into the pipe and not read are lost, though: prefer --count N to `| head -N`.\n\n" +
 			"With --trace each message is preceded by the trace id its traceparent header carries (W3C trace\n" +
 			"context), \"trace-id: ID\", or \"trace-id: none\" when it carries no valid one; --json puts it in\n" +
 			"\"trace_id\".",
@@ -43,6 +63,12 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if count < 0 {
 				return usagef("--count must not be negative")
 			}
+			if null && asJSON {
+				return usagef("--null and --json do not go together: --json is one object a line already")
+			}
+			if wait < 0 {
+				return usagef("--wait must not be negative")
+			}
 			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -51,6 +77,15 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			out := cmd.OutOrStdout()
 			var mu sync.Mutex
 			seen := 0
+			failed := false // a message could not be written
+			// idle fires once no message has come for --wait.
+			var idle <-chan time.Time
+			var idleTimer *time.Timer
+			if wait > 0 {
+				idleTimer = time.NewTimer(wait)
+				defer idleTimer.Stop()
+				idle = idleTimer.C
+			}
 			enough := make(chan struct{})
 			lost := make(chan error, 1)
 			end := func(err error) {
@@ -59,26 +94,43 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				default:
 				}
 			}
-			if cf.reconnect {
-				// A lost connection is restored; only giving up ends the run.
-				s.OnConnectionStatus(func(e *api.ConnectionStatusEvent) {
-					switch e.ConnectionEvent {
-					case "reconnecting", "reconnected":
-						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: %s: %s\n", e.ConnectionEvent, e.Description)
-					case "gave up":
-						end(fmt.Errorf("%s", e.Description))
-					}
-				})
+			// In auto mode the broker counts every MESSAGE it pushes as
+			// consumed, and it may push the whole backlog at once: with
+			// --count the messages past the count would be lost. So
+			// --count subscribes in client mode under the hood. In the
+			// client modes each message is acknowledged once printed; the
+			// others are left unacknowledged, and the broker keeps them
+			// once the connection ends.
+			subMode := mode
+			if mode == api.AckAuto && count > 0 {
+				subMode = api.AckClient
 			}
-			_, err = s.SubscribeWith(cmd.Context(), args[0], api.SubscribeOptions{AckMode: mode, Handler: func(m *api.MessageInEvent) {
+			manual := subMode != api.AckAuto
+			_, err = s.SubscribeWith(cmd.Context(), args[0], api.SubscribeOptions{AckMode: subMode, ManualAck: manual, Handler: func(m *api.MessageInEvent) {
 				mu.Lock()
 				defer mu.Unlock()
 				if count > 0 && seen >= count {
-					m.Ack = false // not ours to consume: let the broker redeliver it
-					return
+					return // not ours to consume: left unacknowledged, the broker keeps it
+				}
+				if failed {
+					return // the run is ending: left unacknowledged
+				}
+				if err := printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs, null: null}); err != nil {
+					failed = true
+					end(fmt.Errorf("writing message %s: %w", m.MessageID, err))
+					return // not acknowledged: the broker keeps it
 				}
 				seen++
-				printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs})
+				if idleTimer != nil {
+					idleTimer.Reset(wait)
+				}
+				if manual {
+					if err := s.Ack(cmd.Context(), m); err != nil {
+						failed = true
+						end(fmt.Errorf("acknowledging message %s: %w", m.MessageID, err))
+						return
+					}
+				}
 				if count > 0 && seen == count {
 					close(enough)
 				}
@@ -91,12 +143,42 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if !cf.reconnect {
 				gone = w.ended
 			}
+			// A pipe whose reader has gone (`| head -3`) ends the run, as
+			// SIGPIPE would at the next write: silently, exit 141.
+			readerGone, stopWatch := watchReader(out)
+			defer stopWatch()
 			select {
+			case <-readerGone:
+				mu.Lock()
+				failed = true // nothing more is printed nor acknowledged
+				mu.Unlock()
+				_ = s.DisconnectContext(cmd.Context())
+				return &silentExit{code: exitReaderGone}
+			case <-idle:
+				mu.Lock()
+				n := seen
+				failed = true // nothing more is printed nor acknowledged
+				mu.Unlock()
+				if err := w.leave(cmd.Context(), s, true); err != nil {
+					return err
+				}
+				switch {
+				case count == 0:
+					return nil // until the destination went quiet: done
+				case n == 0:
+					return fmt.Errorf("no message within --wait %s", wait)
+				}
+				return fmt.Errorf("no message within --wait %s after %d of the %d asked for", wait, n, count)
 			case <-enough:
 				// Every message asked for is printed: a broker that does
 				// not confirm DISCONNECT is only a warning.
 				return w.leave(cmd.Context(), s, true)
+			case why := <-w.gaveUp():
+				// With --reconnect a lost connection is restored (and
+				// reported on stderr); only giving up ends the run.
+				return errors.New(why)
 			case err := <-lost:
+				_ = s.DisconnectContext(cmd.Context())
 				return err
 			case e := <-gone:
 				if se := w.serverError(); se != nil {
@@ -109,17 +191,22 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				_ = w.leave(cmd.Context(), s, true)
 				return w.serverError()
 			case <-cmd.Context().Done():
+				// A signal: run reports it by the exit code alone.
 				_ = s.Disconnect()
 				return cmd.Context().Err()
 			}
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C)")
+	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C); the others stay on the broker\n"+
+		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed)")
+	f.DurationVar(&wait, "wait", 0, "end once no message has come for this long, e.g. 5s (0: wait for ever);\n"+
+		"exit 1 when --count was not reached")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
+	f.BoolVarP(&null, "null", "0", false, "end each body with a NUL byte, not a newline (the body's bytes as they are)")
 	f.BoolVar(&traceIDs, "trace", false, "print the trace id each message carries (W3C traceparent header), or none")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per message; \"body\" is text when the body is valid UTF-8,\n"+
 		"else base64, as \"body_encoding\" (utf-8 or base64) says")
@@ -162,9 +249,13 @@ type printOptions struct {
 	verbose bool // the headers too
 	asJSON  bool // one JSON object
 	traceID bool // the trace id it carries
+	null    bool // end the body with a NUL, not a newline
 }
 
-func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) {
+// printMessage writes a message to w in one write, and returns the write's
+// error: a message that could not be written must not be acknowledged.
+func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) error {
+	var b bytes.Buffer
 	if o.asJSON {
 		j := jsonMessage{Subscription: m.SubscriptionID, MessageID: m.MessageID, Destination: m.Destination,
 			ContentType: m.ContentType, Redelivered: m.Redelivered}
@@ -180,19 +271,28 @@ func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) {
 				}
 			}
 		}
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false) // XML and HTML bodies stay readable
-		_ = enc.Encode(j)
-		return
-	}
-	if o.verbose {
-		for _, h := range m.Headers {
-			fmt.Fprintf(w, "%s:%s\n", h.Key, h.Value)
+		if err := enc.Encode(j); err != nil {
+			return err
 		}
-		fmt.Fprintln(w)
+	} else {
+		if o.verbose {
+			for _, h := range m.Headers {
+				fmt.Fprintf(&b, "%s:%s\n", h.Key, h.Value)
+			}
+			b.WriteByte('\n')
+		}
+		if o.traceID {
+			fmt.Fprintf(&b, "trace-id: %s\n", receivedTraceID(m.Headers))
+		}
+		b.Write(m.Data)
+		if o.null {
+			b.WriteByte(0)
+		} else {
+			b.WriteByte('\n')
+		}
 	}
-	if o.traceID {
-		fmt.Fprintf(w, "trace-id: %s\n", receivedTraceID(m.Headers))
-	}
-	fmt.Fprintln(w, m.Text())
+	_, err := w.Write(b.Bytes())
+	return err
 }

@@ -25,6 +25,8 @@ type watch struct {
 	erred  chan struct{}             // closed at the first server ERROR
 	ends   atomic.Int64              // DisconnectedEvents handled
 	ended  chan *api.DisconnectedEvent
+	// status reports --reconnect's retries; nil without --reconnect.
+	status *reconnectStatus
 }
 
 func newWatch(stderr io.Writer) *watch {
@@ -141,4 +143,13 @@ func (w *watch) leave(ctx context.Context, s *api.STOMP, confirmed bool) error {
 		return se
 	}
 	return err
+}
+
+// gaveUp is a channel that says why a --reconnect client gave up, or nil
+// (never ready) without --reconnect.
+func (w *watch) gaveUp() <-chan string {
+	if w.status == nil {
+		return nil
+	}
+	return w.status.gaveUp
 }
