@@ -36,8 +36,10 @@ type Conn struct {
 	closed chan struct{}  // Close began
 	down   sync.WaitGroup // the session ended the connection for Close (Done once)
 
-	closeOnce sync.Once
-	// Fields of four bytes and less, together, after closeOnce's twelve
+	// closeMu is held by Close as it closes closed, and by SendReliable
+	// as it looks at closed and posts to the session (outbox.go).
+	closeMu sync.Mutex
+	// Fields of four bytes and less, together, after closeMu's eight
 	// (an idle connection's Conn fits a smaller size class that way).
 	state    atomic.Int32
 	logLevel atomic.Int32 // the most detailed LogEvent the sink takes
@@ -104,16 +106,26 @@ func (c *Conn) spawn(a owned) *actor.PID {
 // say): then it returns once the connection is closed, and the actors end
 // by themselves as soon as the handlers return.
 func (c *Conn) Close() {
-	c.closeOnce.Do(func() {
-		close(c.closed)
-		c.eng.sys.Root.Stop(c.session)
-		c.down.Wait() // the session never waits for a handler
-		if c.callbacks.Load() > 0 {
-			go c.finish()
-			return
-		}
-		c.finish()
-	})
+	c.closeMu.Lock()
+	select {
+	case <-c.closed:
+		c.closeMu.Unlock()
+		c.down.Wait() // another Close ends it
+		return
+	default:
+	}
+	close(c.closed)
+	c.closeMu.Unlock()
+	// A poison pill, not a stop (which would overtake them): the
+	// requests posted before it are handled first, the at-least-once
+	// sends no caller waits for among them, which are then settled.
+	c.eng.sys.Root.Poison(c.session)
+	c.down.Wait() // the session never waits for a handler
+	if c.callbacks.Load() > 0 {
+		go c.finish()
+		return
+	}
+	c.finish()
 }
 
 func (c *Conn) finish() {
@@ -343,9 +355,12 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 	err := askLinked(ctx, c, &subscribeRequest{spec: &spec, wf: wf}, wf)
 	if err != nil {
 		// Forget the half-made subscription, unless it was never made:
-		// an id in use belongs to a live subscription.
+		// an id in use belongs to a live subscription. A SUBSCRIBE the
+		// writer took may have reached the broker (its RECEIPT late, or
+		// the caller gone first), which would go on delivering to it:
+		// UNSUBSCRIBE then.
 		if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) && !errors.Is(err, errSubscriptionIDInUse) {
-			c.forget(id)
+			c.forget(id, wf.state.Load() != frameTaken)
 		}
 		return "", err
 	}
@@ -355,11 +370,14 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 	return id, nil
 }
 
-func (c *Conn) forget(id string) {
+// forget ends a subscription Subscribe could not make: locally, or with
+// an UNSUBSCRIBE (no receipt asked) when its SUBSCRIBE may have been
+// written.
+func (c *Conn) forget(id string, local bool) {
 	wf := linked()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, local: true, wf: wf}, wf.reply)
+	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, local: local, wf: wf}, wf.reply)
 }
 
 // Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE.

@@ -90,6 +90,10 @@ func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConf
 			return ErrClosed
 		}
 	}
+	// Posted under closeMu, so either before Close's poison pill, and
+	// then handled (and settled) before the session stops, or not at all.
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
 	select {
 	case <-c.closed:
 		<-ob.slots
@@ -229,9 +233,11 @@ func (s *session) outboxLost(resilient bool, cause error) {
 	}
 	err := outcomeUnknown(cause)
 	for _, e := range slices.Clone(ob.entries) {
-		if e.gen == 0 {
+		if e.sends == 0 {
 			s.settle(e, connectionLost(cause))
 		} else {
+			// Written at least once, on this connection or an earlier
+			// one: the broker may have it.
 			s.settle(e, err)
 		}
 	}

@@ -142,6 +142,8 @@ func (s *session) restored(ctx actor.Context) {
 // giveUp ends the retrying: a waiting Connect fails, the subscriptions end.
 func (s *session) giveUp(ctx actor.Context, cause error) {
 	s.endSubscriptions(ctx)
+	// The connection has ended for good: the outbox's messages with it.
+	s.outboxLost(false, cause)
 	attempts := int(s.retry.attempt)
 	s.retry = retrying{}
 	s.setState(Disconnected)

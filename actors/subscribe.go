@@ -74,7 +74,10 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 		return
 	}
 	if s.state != Connected {
-		m.wf.reply <- ErrNotConnected
+		// Between connections (reconnecting) the broker's side ended
+		// with the last one, and the next does not restore it; while
+		// disconnecting, DISCONNECT ends it: nothing to write.
+		m.wf.reply <- nil
 		return
 	}
 	f := frames.New(frames.CmdUnsubscribe, frames.HdrID, m.id)

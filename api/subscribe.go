@@ -137,7 +137,9 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 }
 
 // Unsubscribe ends the subscription id. With RequestSubscriptionReceipts it
-// waits for the broker's RECEIPT. It is bounded by Timeout.
+// waits for the broker's RECEIPT. It is bounded by Timeout. While the
+// client reconnects (Reconnect) it ends the subscription at once, with
+// nothing to send: the next connection does not restore it.
 func (s *STOMP) Unsubscribe(id string) error {
 	return s.UnsubscribeContext(context.Background(), id)
 }
@@ -147,9 +149,12 @@ func (s *STOMP) UnsubscribeContext(ctx context.Context, id string) error {
 	if id == "" {
 		return invalid("Unsubscribe needs a subscription id")
 	}
-	eng, err := s.connected()
+	eng, err := s.engine()
 	if err != nil {
 		return err
+	}
+	if eng == nil || eng.State() == actors.Disconnected {
+		return ErrNotConnected
 	}
 	cfg := s.snapshot()
 	return s.call(ctx, "Unsubscribe", cfg.timeout, CodeOther, func(ctx context.Context) error {
