@@ -36,10 +36,8 @@ type Conn struct {
 	closed chan struct{}  // Close began
 	down   sync.WaitGroup // the session ended the connection for Close (Done once)
 
-	// closeMu is held by Close as it closes closed, and by SendReliable
-	// as it looks at closed and posts to the session (outbox.go).
-	closeMu sync.Mutex
-	// Fields of four bytes and less, together, after closeMu's eight
+	closeOnce sync.Once
+	// Fields of four bytes and less, together, after closeOnce's twelve
 	// (an idle connection's Conn fits a smaller size class that way).
 	state    atomic.Int32
 	logLevel atomic.Int32 // the most detailed LogEvent the sink takes
@@ -106,27 +104,31 @@ func (c *Conn) spawn(a owned) *actor.PID {
 // say): then it returns once the connection is closed, and the actors end
 // by themselves as soon as the handlers return.
 func (c *Conn) Close() {
-	c.closeMu.Lock()
-	select {
-	case <-c.closed:
-		c.closeMu.Unlock()
-		c.down.Wait() // another Close ends it
-		return
-	default:
-	}
-	close(c.closed)
-	c.closeMu.Unlock()
-	// A poison pill, not a stop (which would overtake them): the
-	// requests posted before it are handled first, the at-least-once
-	// sends no caller waits for among them, which are then settled.
-	c.eng.sys.Root.Poison(c.session)
-	c.down.Wait() // the session never waits for a handler
-	if c.callbacks.Load() > 0 {
-		go c.finish()
-		return
-	}
-	c.finish()
+	c.closeOnce.Do(func() {
+		// closed closes under the outbox's lock (the outbox made now
+		// if there is none), which SendReliable holds as it looks at
+		// closed and posts: a send it accepted is posted before the
+		// poison pill below.
+		ob := c.outbox(OutboxConfig{})
+		ob.post.Lock()
+		close(c.closed)
+		ob.post.Unlock()
+		// A poison pill, not a stop (which would overtake them): the
+		// requests posted before it are handled first, the
+		// at-least-once sends no caller waits for among them, which
+		// are then settled.
+		c.eng.sys.Root.Poison(c.session)
+		c.down.Wait() // the session never waits for a handler
+		if c.callbacks.Load() > 0 {
+			go c.finish()
+			return
+		}
+		c.finish()
+	})
 }
+
+// HandlersRunning counts the subscriptions' handlers running now.
+func (c *Conn) HandlersRunning() int { return int(c.callbacks.Load()) }
 
 func (c *Conn) finish() {
 	c.live.Wait()
@@ -360,7 +362,7 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 		// the caller gone first), which would go on delivering to it:
 		// UNSUBSCRIBE then.
 		if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) && !errors.Is(err, errSubscriptionIDInUse) {
-			c.forget(id, wf.state.Load() != frameTaken)
+			c.forget(id, wf.state.Load() != frameWritten)
 		}
 		return "", err
 	}

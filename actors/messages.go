@@ -138,6 +138,7 @@ type writeFrame struct {
 const (
 	frameQueued    uint32 = iota // on its way to the writer
 	frameTaken                   // the writer took it: it is written (or refused by the writer)
+	frameWritten                 // its bytes are in the writer's buffer (set after frameTaken)
 	frameAbandoned               // its caller was answered with an error first: it is not written
 	// frameMustGo: a frame that undoes or opens state both sides must
 	// agree on (UNSUBSCRIBE, BEGIN, ABORT) is written even when its

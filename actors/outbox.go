@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -58,6 +59,9 @@ type outEntry struct {
 
 // outbox is the session's list of unconfirmed messages, oldest first.
 type outbox struct {
+	// post is held by SendReliable as it looks at Conn.closed and posts
+	// to the session, and by Close as it closes it.
+	post    sync.Mutex
 	entries []*outEntry
 	slots   chan struct{} // a token per entry, taken by the sender
 	prefix  string        // of dedup ids: random per Conn
@@ -90,10 +94,10 @@ func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConf
 			return ErrClosed
 		}
 	}
-	// Posted under closeMu, so either before Close's poison pill, and
-	// then handled (and settled) before the session stops, or not at all.
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
+	// Posted under post, so either before Close's poison pill, and then
+	// handled (and settled) before the session stops, or not at all.
+	ob.post.Lock()
+	defer ob.post.Unlock()
 	select {
 	case <-c.closed:
 		<-ob.slots

@@ -113,10 +113,10 @@ func (w *sockWait) settled() bool {
 }
 
 // waitReadable waits until the socket is readable, or until interrupt
-// (from another goroutine) cuts the wait short. A deadline settled armed
-// is cleared first: it is not this wait's.
+// (from another goroutine) cuts the wait short. The deadline settled
+// armed is not this wait's: the caller disarmed it when it claimed the
+// reading (reader.claim).
 func (w *sockWait) waitReadable() {
-	w.disarm()
 	w.looked = false
 	_ = w.rc.Read(w.ready)
 }
@@ -125,7 +125,11 @@ func (w *sockWait) waitReadable() {
 // clear takes away again once the wait returned.
 func (w *sockWait) interrupt() { _ = w.tc.SetReadDeadline(time.Unix(1, 0)) }
 
-func (w *sockWait) clear() { _ = w.tc.SetReadDeadline(time.Time{}) }
+// clear takes every deadline away, settled's included.
+func (w *sockWait) clear() {
+	w.until = 0
+	_ = w.tc.SetReadDeadline(time.Time{})
+}
 
 // disarm clears the deadline settled armed.
 func (w *sockWait) disarm() {

@@ -106,7 +106,10 @@ func (r *reader) vacant() bool {
 	return p.role == roleVacant
 }
 
-// claim takes the vacant reading for a caller.
+// claim takes the vacant reading for a caller. The deadline a reader
+// goroutine's settled wait left armed goes first: from now on the only
+// deadline on the socket is a cut's (cutWaitLocked), set and cleared under
+// p.mu.
 func (r *reader) claim() bool {
 	p := r.pr.Load()
 	if p == nil {
@@ -119,6 +122,7 @@ func (r *reader) claim() bool {
 	}
 	p.role = roleCaller
 	p.claims++
+	r.wait.disarm()
 	return true
 }
 
@@ -345,12 +349,13 @@ func (r *reader) waitFor(ctx context.Context) error {
 	r.wait.waitReadable()
 	p.mu.Lock()
 	p.inWait = false
-	cut := p.interrupted
-	p.interrupted = false
-	p.mu.Unlock()
-	if cut {
+	if p.interrupted {
+		// Cleared with the flag, under p.mu: a cut that comes next
+		// sets both again.
+		p.interrupted = false
 		r.wait.clear()
 	}
+	p.mu.Unlock()
 	return ctx.Err()
 }
 

@@ -55,7 +55,7 @@ func (q *wqueue) appendReceipted(l *link, wf *writeFrame) (appended, string, err
 		q.mu.Unlock()
 		return appendedFailed, "", err
 	}
-	wf.state.Store(frameTaken)
+	wf.state.Store(frameWritten)
 	q.frames++
 	if f.Command == frames.CmdSend {
 		q.sends++

@@ -210,6 +210,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		q.mu.Lock()
 		q.buf.WriteRaw(m.raw)
 		q.mu.Unlock()
+		m.state.Store(frameWritten)
 	} else {
 		var id string
 		if m.receipt > 0 {
@@ -240,6 +241,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			w.refuse(ctx, m, err)
 			return
 		}
+		m.state.Store(frameWritten)
 		if m.receipt > 0 {
 			if m.entry != nil {
 				// The session settles an outbox message, so its book

@@ -73,3 +73,44 @@ func TestDisconnectFromAHandlerWithManualEvents(t *testing.T) {
 	})
 	require.Equal(t, []error{nil}, returned)
 }
+
+// With ProcessIdleEvents false, a handler of another event that DoEvents
+// runs (here OnReceiptIn) and that calls Disconnect does not wait either:
+// a MessageIn queued behind it runs once it returns, its ACK goes out, then
+// DISCONNECT.
+func TestDisconnectFromAnEventHandlerWithManualEvents(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2", WithManualEvents(), WithDisconnectTimeout(time.Minute))
+	handled := 0
+	s.OnMessageIn(func(*MessageInEvent) { handled++ })
+	var returned []error
+	s.OnReceiptIn(func(*ReceiptInEvent) {
+		if len(returned) == 0 {
+			returned = append(returned, s.Disconnect())
+		}
+	})
+	ended := false
+	s.OnDisconnected(func(e *DisconnectedEvent) {
+		require.NoError(t, e.Err)
+		ended = true
+	})
+	_, err := s.Subscribe("/queue/m", true)
+	require.NoError(t, err)
+	q := s.eventQueue()
+	// A receipt first, then a message behind it.
+	require.NoError(t, s.SetRequestReceipts(true))
+	require.NoError(t, s.SendMessage("/queue/elsewhere", "r"))
+	waitFor(t, "the receipt's event", func() bool { return q.waiting() == 1 })
+	require.NoError(t, s.SetRequestReceipts(false))
+	require.NoError(t, s.SendMessage("/queue/m", "x"))
+	waitFor(t, "the message's handler behind it", func() bool { return q.waiting() == 2 })
+	waitFor(t, "OnDisconnected, from DoEvents", func() bool {
+		require.NoError(t, s.DoEvents())
+		return ended
+	})
+	require.Equal(t, []error{nil}, returned)
+	require.Equal(t, 1, handled)
+	d, ok := b.Destination("/queue/m")
+	require.True(t, ok)
+	require.Zero(t, d.Ready+d.Unacked, "the message was acknowledged before DISCONNECT")
+}

@@ -114,12 +114,13 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // the call does not wait, as every call. It does nothing when not
 // connected.
 //
-// Called from a MessageIn handler, Disconnect cannot wait for that
-// handler, so it does not wait at all: the disconnect goes on once the
-// handler returns (its message's ACK first), and OnDisconnected, or
-// OnError, tells how it ended. With ProcessIdleEvents false, the events
-// queued meanwhile (MessageIn among them) run on the goroutine that
-// waits in Disconnect, as they would in DoEvents.
+// Called from a MessageIn handler of this client, Disconnect cannot wait
+// for that handler, so it does not wait at all: the disconnect goes on
+// once the handler returns (its message's ACK first), and OnDisconnected,
+// or OnError, tells how it ended; so too, with ProcessIdleEvents false,
+// from any handler DoEvents runs. Otherwise, with ProcessIdleEvents
+// false, the events queued meanwhile (MessageIn among them) run on the
+// goroutine that waits in Disconnect, as they would in DoEvents.
 func (s *STOMP) Disconnect() error { return s.DisconnectContext(context.Background()) }
 
 // DisconnectContext is Disconnect bounded by ctx as well.
@@ -142,13 +143,31 @@ func (s *STOMP) DisconnectContext(ctx context.Context) error {
 	disconnect := func(ctx context.Context) error {
 		return eng.Disconnect(ctx, true, min(receipt, receiptWait(ctx, receipt)))
 	}
-	if calledFromMessageHandler() {
+	if s.inOwnHandler(eng) {
 		return s.callLater("Disconnect", ctx, CodeOther, disconnect)
 	}
 	if cfg.manualEvents {
 		return s.callPumping(ctx, "Disconnect", wait, CodeOther, disconnect)
 	}
 	return s.call(ctx, "Disconnect", wait, CodeOther, disconnect)
+}
+
+// inOwnHandler reports whether the caller may be inside a handler that a
+// disconnect of this client waits for: a MessageIn handler while this
+// client runs one, or, with ProcessIdleEvents false, any handler DoEvents
+// runs while it runs this client's events (a MessageIn queued behind it
+// could not run). Another client's handler running at the same time as
+// one of this client's may be taken for one of these: that call then
+// does not wait either.
+func (s *STOMP) inOwnHandler(eng *actors.Conn) bool {
+	handlers := eng.HandlersRunning() > 0
+	q := s.events.Load()
+	draining := q != nil && q.draining()
+	if !handlers && !draining {
+		return false
+	}
+	message, queued := handlerFrames()
+	return handlers && message || draining && queued
 }
 
 // Interrupt ends the connection at once, without DISCONNECT; every call

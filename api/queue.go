@@ -176,6 +176,14 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 	return ran
 }
 
+// draining reports whether a drain (DoEvents, in manual mode) runs jobs
+// now.
+func (q *runQueue[T]) draining() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.manual && q.running
+}
+
 // busy reports whether a job waits or runs. It takes no lock: a job
 // posted (or finished) by another goroutine at the same time may or may
 // not be seen, but one posted by the caller's goroutine before is.
