@@ -64,7 +64,7 @@ type outbox struct {
 	post    sync.Mutex
 	entries []*outEntry
 	slots   chan struct{} // a token per entry, taken by the sender
-	prefix  string        // of dedup ids: random per Conn
+	prefix  string        // of dedup ids: random per Conn, made by the session on first use
 	seq     uint64
 	confirm time.Duration // the ConfirmTimeout of the last reliable send
 }
@@ -114,10 +114,8 @@ func (c *Conn) outbox(cfg OutboxConfig) *outbox {
 		return ob
 	}
 	cfg.withDefaults()
-	var b [8]byte
-	_, _ = rand.Read(b[:])
 	// Two first uses at once make one each; the first stored is kept.
-	if ob := (&outbox{slots: make(chan struct{}, cfg.Max), prefix: hex.EncodeToString(b[:])}); c.ob.CompareAndSwap(nil, ob) {
+	if ob := (&outbox{slots: make(chan struct{}, cfg.Max)}); c.ob.CompareAndSwap(nil, ob) {
 		return ob
 	}
 	return c.ob.Load()
@@ -144,6 +142,11 @@ func (s *session) reliable(ctx actor.Context, m *reliableSend) {
 	ob := s.c.ob.Load()
 	ob.confirm = cfg.ConfirmTimeout
 	if cfg.DedupHeader != "" {
+		if ob.prefix == "" {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			ob.prefix = hex.EncodeToString(b[:])
+		}
 		ob.seq++
 		e.frame.Headers.Set(cfg.DedupHeader, ob.prefix+"-"+strconv.FormatUint(ob.seq, 10))
 	}
