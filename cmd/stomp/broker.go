@@ -42,14 +42,9 @@ func newBroker() *cobra.Command {
 			if maxQueued < 1 {
 				return usagef("--max-queued must be at least 1")
 			}
-			errw := cmd.ErrOrStderr()
-			opts = append(opts, sim.WithMaxQueued(maxQueued), sim.WithFlowHook(func(e sim.FlowEvent) {
-				if e.Paused {
-					fmt.Fprintf(errw, "stomp: paused publishers: %d messages queued (--max-queued %d)\n", e.Queued, e.MaxQueued)
-				} else {
-					fmt.Fprintf(errw, "stomp: resumed publishers: %d messages queued\n", e.Queued)
-				}
-			}))
+			flow := newFlowPrinter(cmd.ErrOrStderr())
+			defer flow.stop()
+			opts = append(opts, sim.WithMaxQueued(maxQueued), sim.WithFlowHook(flow.hook))
 			plan, err := faults.plan()
 			if err != nil {
 				return err

@@ -106,6 +106,10 @@ func silentOnDisconnect(t *testing.T) string {
 				_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
 			case frames.CmdSubscribe:
 				_, _ = conn.Write([]byte("MESSAGE\nsubscription:" + f.Header("id") + "\nmessage-id:1\ndestination:/queue/s\n\nonly one\x00"))
+			case frames.CmdAck:
+				if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+					_, _ = conn.Write([]byte("RECEIPT\nreceipt-id:" + id + "\n\n\x00"))
+				}
 			}
 		}
 	}()
@@ -119,7 +123,8 @@ func silentOnDisconnect(t *testing.T) string {
 // A broker that never answers DISCONNECT holds `subscribe --count 1` for
 // DisconnectTimeout (5 s by default), not for --timeout: run with a
 // --timeout longer than the test's own bound on the command, it still
-// exits 0, with the message printed and a warning.
+// exits 0, with the message printed (its ACK confirmed by its RECEIPT) and
+// a warning.
 func TestSubscribeLeavesABrokerThatNeverAnswersDisconnect(t *testing.T) {
 	srv := silentOnDisconnect(t)
 	r := stomp(t, "", "subscribe", "--server", srv, "--timeout", "10m", "--count", "1", "/queue/s")

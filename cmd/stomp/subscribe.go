@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/api"
 )
 
@@ -35,9 +37,12 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"are printed, a broker that does not confirm DISCONNECT (within --config DisconnectTimeout,\n" +
 			"5 seconds by default) is only a warning.\n\n" +
 			"With --count N the run ends once N messages are printed, and the broker keeps the others: each\n" +
-			"message is acknowledged once printed, so with --ack auto (the default) --count subscribes in\n" +
-			"client mode under the hood (in auto mode the broker would count every message it pushed as\n" +
-			"consumed).\n\n" +
+			"message is acknowledged once printed, so with --ack auto (the default) --count and --wait\n" +
+			"subscribe in client mode under the hood (in auto mode the broker would count every message it\n" +
+			"pushed as consumed), with a prefetch of N (else 256). Once messages were acknowledged, a broker\n" +
+			"that does not confirm DISCONNECT fails the run (exit 1): the acknowledgements may not have\n" +
+			"reached it, and the messages printed may come again. With --reconnect, a message printed just\n" +
+			"before a lost connection is not acknowledged (a warning says so) and may come again.\n\n" +
 			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
 			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
 			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
@@ -95,18 +100,32 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				}
 			}
 			// In auto mode the broker counts every MESSAGE it pushes as
-			// consumed, and it may push the whole backlog at once: with
-			// --count the messages past the count would be lost. So
-			// --count subscribes in client mode under the hood. In the
-			// client modes each message is acknowledged once printed; the
-			// others are left unacknowledged, and the broker keeps them
-			// once the connection ends.
+			// consumed, and it may push the whole backlog at once: when
+			// the run ends with --count or --wait, the messages pushed
+			// and not printed would be lost. So both subscribe in client
+			// mode under the hood. In the client modes each message is
+			// acknowledged once printed; the others are left
+			// unacknowledged, and the broker keeps them once the
+			// connection ends. The prefetch bounds what the broker pushes
+			// ahead of the acknowledgements (what a run that stops holds
+			// back from other consumers): the count, else the engine's
+			// queue.
 			subMode := mode
-			if mode == api.AckAuto && count > 0 {
+			if mode == api.AckAuto && (count > 0 || wait > 0) {
 				subMode = api.AckClient
 			}
 			manual := subMode != api.AckAuto
-			_, err = s.SubscribeWith(cmd.Context(), args[0], api.SubscribeOptions{AckMode: subMode, ManualAck: manual, Handler: func(m *api.MessageInEvent) {
+			opts := api.SubscribeOptions{AckMode: subMode, ManualAck: manual}
+			if manual {
+				opts.Prefetch = actors.DefaultQueueSize
+				if count > 0 {
+					opts.Prefetch = count
+				}
+			}
+			acked := false     // an ACK went out: DISCONNECT's RECEIPT confirms it
+			confirmed := false // or the RECEIPT of the ACK that completed --count did
+			var last time.Time // when the last message was handled
+			opts.Handler = func(m *api.MessageInEvent) {
 				mu.Lock()
 				defer mu.Unlock()
 				if count > 0 && seen >= count {
@@ -115,26 +134,51 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				if failed {
 					return // the run is ending: left unacknowledged
 				}
+				// A slow write is no idle time: the wait starts again once
+				// the message is handled.
+				if idleTimer != nil {
+					idleTimer.Stop()
+					defer func() {
+						last = time.Now()
+						idleTimer.Reset(wait)
+					}()
+				}
 				if err := printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs, null: null}); err != nil {
 					failed = true
 					end(fmt.Errorf("writing message %s: %w", m.MessageID, err))
 					return // not acknowledged: the broker keeps it
 				}
 				seen++
-				if idleTimer != nil {
-					idleTimer.Reset(wait)
-				}
 				if manual {
-					if err := s.Ack(cmd.Context(), m); err != nil {
+					final := count > 0 && seen == count
+					if final {
+						// The ACK that completes the count waits for its
+						// RECEIPT: the broker, which takes ACKs in order,
+						// then has them all.
+						_, _ = s.Config("RequestAckReceipts=true")
+					}
+					switch err := s.Ack(cmd.Context(), m); {
+					case err == nil:
+						acked = true
+						confirmed = final
+					case cf.reconnect && errors.Is(err, api.ErrConnectionLost):
+						// It came on a connection since lost, so the
+						// broker gives it again: said, and the run goes on
+						// (and counts it when it comes again).
+						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: warning: message %s was printed but its connection was lost before its ACK was confirmed: it may come again\n", m.MessageID)
+						seen--
+						return
+					default:
 						failed = true
-						end(fmt.Errorf("acknowledging message %s: %w", m.MessageID, err))
+						end(fmt.Errorf("acknowledging message %s: %w (it may come again)", m.MessageID, err))
 						return
 					}
 				}
 				if count > 0 && seen == count {
 					close(enough)
 				}
-			}})
+			}
+			_, err = s.SubscribeWith(cmd.Context(), args[0], opts)
 			if err != nil {
 				return err
 			}
@@ -147,53 +191,66 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			// SIGPIPE would at the next write: silently, exit 141.
 			readerGone, stopWatch := watchReader(out)
 			defer stopWatch()
-			select {
-			case <-readerGone:
-				mu.Lock()
-				failed = true // nothing more is printed nor acknowledged
-				mu.Unlock()
-				_ = s.DisconnectContext(cmd.Context())
-				return &silentExit{code: exitReaderGone}
-			case <-idle:
-				mu.Lock()
-				n := seen
-				failed = true // nothing more is printed nor acknowledged
-				mu.Unlock()
-				if err := w.leave(cmd.Context(), s, true); err != nil {
+			for {
+				select {
+				case <-readerGone:
+					mu.Lock()
+					failed = true // nothing more is printed nor acknowledged
+					mu.Unlock()
+					_ = s.DisconnectContext(cmd.Context())
+					return &silentExit{code: exitReaderGone}
+				case <-idle:
+					mu.Lock()
+					if quiet := time.Since(last); !last.IsZero() && quiet < wait {
+						// A message was handled as the timer fired.
+						idleTimer.Reset(wait - quiet)
+						mu.Unlock()
+						continue
+					}
+					n, a := seen, acked && !confirmed
+					failed = true // nothing more is printed nor acknowledged
+					mu.Unlock()
+					if err := leaveAcked(cmd.Context(), w, s, a); err != nil {
+						return err
+					}
+					switch {
+					case count == 0 || n >= count:
+						return nil // until the destination went quiet, or all asked for: done
+					case n == 0:
+						return fmt.Errorf("no message within --wait %s", wait)
+					}
+					return fmt.Errorf("no message within --wait %s after %d of the %d asked for", wait, n, count)
+				case <-enough:
+					// Every message asked for is printed. Their ACKs are
+					// confirmed by DISCONNECT's RECEIPT: without it they
+					// may not have reached the broker, which would then
+					// give the messages again.
+					mu.Lock()
+					a := acked && !confirmed
+					mu.Unlock()
+					return leaveAcked(cmd.Context(), w, s, a)
+				case why := <-w.gaveUp():
+					// With --reconnect a lost connection is restored (and
+					// reported on stderr); only giving up ends the run.
+					return errors.New(why)
+				case err := <-lost:
+					_ = s.DisconnectContext(cmd.Context())
 					return err
+				case e := <-gone:
+					if se := w.serverError(); se != nil {
+						return se
+					}
+					return fmt.Errorf("disconnected: %s", e.Description)
+				case <-w.erred:
+					// Printed as it arrived; the connection may stay open
+					// (ActiveMQ keeps it after some errors): leave it.
+					_ = w.leave(cmd.Context(), s, true)
+					return w.serverError()
+				case <-cmd.Context().Done():
+					// A signal: run reports it by the exit code alone.
+					_ = s.Disconnect()
+					return cmd.Context().Err()
 				}
-				switch {
-				case count == 0:
-					return nil // until the destination went quiet: done
-				case n == 0:
-					return fmt.Errorf("no message within --wait %s", wait)
-				}
-				return fmt.Errorf("no message within --wait %s after %d of the %d asked for", wait, n, count)
-			case <-enough:
-				// Every message asked for is printed: a broker that does
-				// not confirm DISCONNECT is only a warning.
-				return w.leave(cmd.Context(), s, true)
-			case why := <-w.gaveUp():
-				// With --reconnect a lost connection is restored (and
-				// reported on stderr); only giving up ends the run.
-				return errors.New(why)
-			case err := <-lost:
-				_ = s.DisconnectContext(cmd.Context())
-				return err
-			case e := <-gone:
-				if se := w.serverError(); se != nil {
-					return se
-				}
-				return fmt.Errorf("disconnected: %s", e.Description)
-			case <-w.erred:
-				// Printed as it arrived; the connection may stay open
-				// (ActiveMQ keeps it after some errors): leave it.
-				_ = w.leave(cmd.Context(), s, true)
-				return w.serverError()
-			case <-cmd.Context().Done():
-				// A signal: run reports it by the exit code alone.
-				_ = s.Disconnect()
-				return cmd.Context().Err()
 			}
 		},
 	}
@@ -201,7 +258,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C); the others stay on the broker\n"+
 		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed)")
 	f.DurationVar(&wait, "wait", 0, "end once no message has come for this long, e.g. 5s (0: wait for ever);\n"+
-		"exit 1 when --count was not reached")
+		"exit 1 when --count was not reached (with --ack auto, --wait subscribes in client mode)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
@@ -294,5 +351,16 @@ func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) error {
 		}
 	}
 	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// leaveAcked disconnects once the run is done. When messages were
+// acknowledged, DISCONNECT's RECEIPT is what confirms their ACKs reached
+// the broker: without it the run fails, saying so.
+func leaveAcked(ctx context.Context, w *watch, s *api.STOMP, acked bool) error {
+	err := w.leave(ctx, s, !acked)
+	if err != nil && acked && errors.Is(err, api.ErrReceiptTimeout) {
+		return fmt.Errorf("%w: the acknowledgements of the messages printed may not have reached it, which may give them again", err)
+	}
 	return err
 }
