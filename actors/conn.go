@@ -36,9 +36,11 @@ type Conn struct {
 	closed chan struct{}  // Close began
 	down   sync.WaitGroup // the session ended the connection for Close (Done once)
 
-	closeOnce sync.Once
-	// Fields of four bytes and less, together, after closeOnce's twelve
-	// (an idle connection's Conn fits a smaller size class that way).
+	// finished is made by the first Close and closed once it finished
+	// (finish); later ones wait for it.
+	finished atomic.Pointer[chan struct{}]
+	// Fields of four bytes and less, together (an idle connection's
+	// Conn fits a smaller size class that way).
 	state    atomic.Int32
 	logLevel atomic.Int32 // the most detailed LogEvent the sink takes
 	// callbacks counts message handlers running right now, so that Close
@@ -104,27 +106,33 @@ func (c *Conn) spawn(a owned) *actor.PID {
 // say): then it returns once the connection is closed, and the actors end
 // by themselves as soon as the handlers return.
 func (c *Conn) Close() {
-	c.closeOnce.Do(func() {
-		// closed closes under the outbox's lock (the outbox made now
-		// if there is none), which SendReliable holds as it looks at
-		// closed and posts: a send it accepted is posted before the
-		// poison pill below.
-		ob := c.outbox(OutboxConfig{})
-		ob.post.Lock()
-		close(c.closed)
-		ob.post.Unlock()
-		// A poison pill, not a stop (which would overtake them): the
-		// requests posted before it are handled first, the
-		// at-least-once sends no caller waits for among them, which
-		// are then settled.
-		c.eng.sys.Root.Poison(c.session)
-		c.down.Wait() // the session never waits for a handler
-		if c.callbacks.Load() > 0 {
-			go c.finish()
-			return
+	finished := make(chan struct{})
+	if !c.finished.CompareAndSwap(nil, &finished) {
+		// Another Close ends it: wait for that one to finish, as it
+		// does, unless a handler runs (this one may be called from it,
+		// and the first waits for the handlers' actors).
+		if c.callbacks.Load() == 0 {
+			<-*c.finished.Load()
 		}
-		c.finish()
-	})
+		return
+	}
+	// closed closes under the outbox's lock (the outbox made now if
+	// there is none), which SendReliable holds as it looks at closed and
+	// posts: a send it accepted is posted before the poison pill below.
+	ob := c.outbox(OutboxConfig{})
+	ob.post.Lock()
+	close(c.closed)
+	ob.post.Unlock()
+	// A poison pill, not a stop (which would overtake them): the requests
+	// posted before it are handled first, the at-least-once sends no
+	// caller waits for among them, which are then settled.
+	c.eng.sys.Root.Poison(c.session)
+	c.down.Wait() // the session never waits for a handler
+	if c.callbacks.Load() > 0 {
+		go c.finish()
+		return
+	}
+	c.finish()
 }
 
 // HandlersRunning counts the subscriptions' handlers running now.
@@ -134,6 +142,7 @@ func (c *Conn) finish() {
 	c.live.Wait()
 	c.wg.Wait()
 	c.eng.detach()
+	close(*c.finished.Load())
 }
 
 // emitting reports whether the sink takes events of kind's type (kind is
@@ -356,13 +365,14 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 	// The session takes this copy of spec for the subscription's own.
 	err := askLinked(ctx, c, &subscribeRequest{spec: &spec, wf: wf}, wf)
 	if err != nil {
-		// Forget the half-made subscription, unless it was never made:
-		// an id in use belongs to a live subscription. A SUBSCRIBE the
-		// writer took may have reached the broker (its RECEIPT late, or
-		// the caller gone first), which would go on delivering to it:
-		// UNSUBSCRIBE then.
+		// End the half-made subscription, unless it was never made: an
+		// id in use belongs to a live subscription. Its SUBSCRIBE may
+		// have reached the broker (its RECEIPT late, or the caller gone
+		// as the writer took it), which would go on delivering to it:
+		// UNSUBSCRIBE, which the writer leaves out when that SUBSCRIBE
+		// was not written.
 		if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) && !errors.Is(err, errSubscriptionIDInUse) {
-			c.forget(id, wf.state.Load() != frameWritten)
+			c.forget(id)
 		}
 		return "", err
 	}
@@ -372,14 +382,13 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 	return id, nil
 }
 
-// forget ends a subscription Subscribe could not make: locally, or with
-// an UNSUBSCRIBE (no receipt asked) when its SUBSCRIBE may have been
-// written.
-func (c *Conn) forget(id string, local bool) {
-	wf := linked()
+// forget ends a subscription Subscribe could not make, with an
+// UNSUBSCRIBE (no receipt asked) if its SUBSCRIBE was written.
+func (c *Conn) forget(id string) {
+	wf := linkedMustGo()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, local: local, wf: wf}, wf.reply)
+	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, wf: wf}, wf.reply)
 }
 
 // Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE.

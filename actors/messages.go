@@ -48,7 +48,6 @@ type subscribeRequest struct {
 type unsubscribeRequest struct {
 	id      string
 	receipt time.Duration
-	local   bool // forget it without sending UNSUBSCRIBE
 	wf      *writeFrame
 }
 
@@ -132,6 +131,9 @@ type writeFrame struct {
 	// entry is the outbox message the frame carries: the session, not a
 	// reply channel, hears its outcome.
 	entry *outEntry
+	// onlyAfter: the frame is written only if that one, handled by the
+	// writer before it, was (an UNSUBSCRIBE after its SUBSCRIBE).
+	onlyAfter *writeFrame
 }
 
 // The states of a writeFrame.

@@ -105,6 +105,10 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 	s.c.log(LogInfo, "info", "message "+strconv.Quote(m.MessageID)+" of subscription "+strconv.Quote(spec.ID)+" reached "+strconv.Itoa(spec.MaxDeliveries)+" deliveries: dead-lettered and acknowledged")
 	if spec.DeadLetter != nil {
 		func() {
+			// Counted as a handler: Close called from it does not wait
+			// for itself.
+			s.c.callbacks.Add(1)
+			defer s.c.callbacks.Add(-1)
 			defer func() {
 				if r := recover(); r != nil {
 					s.c.stats.more().Panics.Add(1)

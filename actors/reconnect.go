@@ -131,7 +131,8 @@ func (s *session) server(i int) string {
 // its SUBSCRIBE again, once CONNECTED arrived on a reconnect.
 func (s *session) restored(ctx actor.Context) {
 	for _, e := range s.subs {
-		s.write(&writeFrame{frame: subscribeFrame(*e.spec, s.info.Server)})
+		e.sent = &writeFrame{frame: subscribeFrame(*e.spec, s.info.Server)}
+		s.write(e.sent)
 	}
 	// Counted once the SUBSCRIBE frames are queued, so whoever sees the
 	// count and then sends is queued behind them.

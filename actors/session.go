@@ -60,6 +60,9 @@ type subEntry struct {
 	spec  *SubscribeSpec // shared with the subscription actor
 	pid   *actor.PID
 	route *route
+	// sent is its last SUBSCRIBE: its UNSUBSCRIBE is written only if
+	// that was (writeFrame.onlyAfter).
+	sent *writeFrame
 }
 
 func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }

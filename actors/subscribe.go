@@ -50,7 +50,7 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	}
 	rt := newRoute(spec)
 	rt.pid = s.c.spawn(&subscription{c: s.c, spec: spec, rt: rt})
-	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt})
+	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf})
 	s.publishRoutes()
 	m.wf.frame, m.wf.receipt = f, spec.Receipt
 	s.write(m.wf)
@@ -69,10 +69,6 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	e.route.end()
 	s.wakeReadingCaller()
 	ctx.Stop(e.pid)
-	if m.local {
-		m.wf.reply <- nil
-		return
-	}
 	if s.state != Connected {
 		// Between connections (reconnecting) the broker's side ended
 		// with the last one, and the next does not restore it; while
@@ -84,7 +80,7 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	if s.link.version == frames.V10 {
 		f.Headers.Add(frames.HdrDestination, e.spec.Destination)
 	}
-	m.wf.frame, m.wf.receipt = f, m.receipt
+	m.wf.frame, m.wf.receipt, m.wf.onlyAfter = f, m.receipt, e.sent
 	s.write(m.wf)
 }
 

@@ -192,6 +192,16 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		w.release(m)
 		return
 	}
+	if m.onlyAfter != nil && m.onlyAfter.state.Load() != frameWritten {
+		// Undoes a frame that was not written (its caller left first,
+		// or it was refused): nothing to undo at the broker, which
+		// might end the connection over an id it never saw.
+		w.release(m)
+		if m.reply != nil {
+			m.reply <- nil
+		}
+		return
+	}
 	if w.disconnected {
 		switch {
 		case m.reply != nil || m.entry != nil:

@@ -3,16 +3,25 @@ package api
 import "runtime"
 
 // The functions a handler of the program runs under: every MessageIn
-// handler under runHandler, and with ProcessIdleEvents false every queued
-// event's (MessageIn's too) under runQueued, inside DoEvents.
+// handler under runHandler, every DeadLetter hook under runDeadLetter, and
+// with ProcessIdleEvents false every queued event's (MessageIn's too)
+// under runQueued, inside DoEvents.
 const (
-	runHandlerFunc = "github.com/stompactor/stompactor/api.(*STOMP).runHandler"
-	runQueuedFunc  = "github.com/stompactor/stompactor/api.(*STOMP).runQueued"
+	runHandlerFunc    = "github.com/stompactor/stompactor/api.(*STOMP).runHandler"
+	runDeadLetterFunc = "github.com/stompactor/stompactor/api.(*STOMP).runDeadLetter"
+	runQueuedFunc     = "github.com/stompactor/stompactor/api.(*STOMP).runQueued"
 )
 
+// runDeadLetter calls a DeadLetter hook (the engine reports its panics),
+// under a name handlerFrames knows.
+//
+//go:noinline
+func (s *STOMP) runDeadLetter(dl func(*MessageInEvent), ev *MessageInEvent) { dl(ev) }
+
 // handlerFrames reports whether the calling goroutine runs inside a
-// MessageIn handler, and inside a queued event's handler, of any client:
-// its stack holds runHandler, or runQueued. It walks the whole stack, so
+// MessageIn handler (or a DeadLetter hook), and inside a queued event's
+// handler, of any client: its stack holds runHandler (runDeadLetter), or
+// runQueued. It walks the whole stack, so
 // it is for calls that are rare (Disconnect), never for a path every
 // message takes; callers first ask whether this client runs such a
 // handler at all.
@@ -24,7 +33,7 @@ func handlerFrames() (message, queued bool) {
 		for {
 			f, more := frames.Next()
 			switch f.Function {
-			case runHandlerFunc:
+			case runHandlerFunc, runDeadLetterFunc:
 				message = true
 			case runQueuedFunc:
 				queued = true

@@ -117,7 +117,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		spec.DeadLetter = func(m actors.Message) {
 			ev := sub.event(&m)
 			ev.settled.Store(true) // the client acknowledges it
-			dl(ev)
+			s.runDeadLetter(dl, ev)
 		}
 	}
 	// The closure takes the two settings it needs, not the whole config
