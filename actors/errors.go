@@ -289,6 +289,17 @@ func (e *unknownError) Unwrap() []error {
 	return []error{ErrOutcomeUnknown, e.cause}
 }
 
+// waitEndedError: a caller stopped waiting (its context ended) once its
+// frame was written, or taken to be: whether the broker has it is not
+// known.
+type waitEndedError struct{ cause error }
+
+func (e *waitEndedError) Error() string {
+	return "stomp: the wait ended after the frame was written; outcome unknown: " + e.cause.Error()
+}
+
+func (e *waitEndedError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.cause} }
+
 func outcomeUnknown(cause error) error {
 	if errors.Is(cause, ErrOutcomeUnknown) {
 		return cause

@@ -406,7 +406,10 @@ func TestReceiptEventsOncePerReceipt(t *testing.T) {
 // ErrReceiptTimeout once the receipt's own deadline (set short of the
 // context's) has passed, even when the deadline's timer has not run yet, as
 // on a loaded machine; its frame's answer when that came meanwhile; the
-// connection's outcome when it ended too; and the context's error otherwise.
+// connection's outcome when it ended too; the context's error when its
+// frame was withdrawn before the writer took it; and otherwise, the frame
+// written or on its way, ErrOutcomeUnknown (never a bare context error,
+// which would invite sending it twice).
 func TestAnEndedWaitPrefersTheReceiptsOwnAnswer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -420,8 +423,15 @@ func TestAnEndedWaitPrefersTheReceiptsOwnAnswer(t *testing.T) {
 	}
 
 	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, written(time.Now().Add(-time.Millisecond))), ErrReceiptTimeout, "deadline passed")
-	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, written(time.Now().Add(time.Minute))), context.Canceled, "deadline still ahead")
-	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, &writeFrame{reply: make(chan error, 1)}), context.Canceled, "not registered yet")
+	ahead := receiptOrCtxErr(ctx, l, written(time.Now().Add(time.Minute)))
+	assert.ErrorIs(t, ahead, context.Canceled, "deadline still ahead")
+	assert.ErrorIs(t, ahead, ErrOutcomeUnknown, "deadline still ahead: written, so maybe taken")
+	notYet := receiptOrCtxErr(ctx, l, &writeFrame{reply: make(chan error, 1)})
+	assert.ErrorIs(t, notYet, context.Canceled, "not taken yet")
+	assert.NotErrorIs(t, notYet, ErrOutcomeUnknown, "not taken yet: withdrawn, never written")
+	plain := &writeFrame{reply: make(chan error, 1)}
+	plain.state.Store(frameWritten) // in the buffer, not yet flushed (writeDirect)
+	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, plain), ErrOutcomeUnknown, "a plain frame in the buffer")
 
 	wf := written(time.Now().Add(time.Minute))
 	wf.reply <- nil

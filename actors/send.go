@@ -152,7 +152,8 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 // written); ErrReceiptTimeout if the writer registered the frame's
 // receipt and its deadline (which callers set short of their context's)
 // has passed, since a loaded machine may run the deadline's timer after
-// the context ends; or else the context's error.
+// the context ends; or else ErrOutcomeUnknown wrapping the context's
+// error (the frame is written, or on its way).
 func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	select {
 	case err := <-wf.reply:
@@ -170,7 +171,9 @@ func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	if due := wf.due.Load(); due != 0 && time.Now().UnixNano() >= due {
 		return ErrReceiptTimeout
 	}
-	return ctxErr(ctx)
+	// Written, or about to be: whether the broker has it is not known,
+	// and a caller told only that its context ended might send it twice.
+	return &waitEndedError{cause: ctxErr(ctx)}
 }
 
 // writeDirect encodes wf's frame into l's writer buffer for a sender
@@ -192,6 +195,9 @@ func (c *Conn) writeDirect(ctx context.Context, l *link, wf *writeFrame) (done b
 		}
 		switch st {
 		case appendedOK:
+			// In the buffer: a caller whose context ends now is not
+			// told it was withdrawn (receiptOrCtxErr).
+			wf.state.Store(frameWritten)
 			if waited {
 				l.out.passRoom()
 			}
