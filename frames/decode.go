@@ -103,13 +103,11 @@ func (d *Decoder) SetVersion(v Version) { d.ver = v }
 // nothing) may refuse a login with a backslash in its message.
 func (d *Decoder) SetLenientErrors(on bool) { d.lenientErrors = on }
 
-// unescapes reports whether the header text of a cmd frame is to be
-// unescaped.
-func (d *Decoder) unescapes(cmd Command, text []byte) bool {
-	if !cmd.escapes(d.ver) || bytes.IndexByte(text, '\\') < 0 {
-		return false
-	}
-	return !d.lenientErrors || cmd != CmdError || validEscapes(text, d.ver)
+// keptAsItCame reports whether the header text of a cmd frame, which
+// holds a backslash, keeps it as it came (SetLenientErrors): called only
+// then, off the path of every frame.
+func (d *Decoder) keptAsItCame(cmd Command, text []byte) bool {
+	return d.lenientErrors && cmd == CmdError && !validEscapes(text, d.ver)
 }
 
 // Version returns the version the decoder unescapes with.
@@ -338,7 +336,7 @@ func (d *Decoder) build(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen int) (
 	d.hdrs = d.hdrs[:0]
 	if len(d.offs) > 0 {
 		text := d.buf[d.start+hdrStart : d.start+hdrEnd]
-		if d.unescapes(cmd, text) {
+		if cmd.escapes(d.ver) && bytes.IndexByte(text, '\\') >= 0 && !d.keptAsItCame(cmd, text) {
 			if err := d.unescapeText(cmd, text, hdrStart); err != nil {
 				return nil, err
 			}

@@ -63,7 +63,7 @@ func (d *Decoder) buildOwned(cmd Command, hdrStart, hdrEnd, bodyStart, bodyLen i
 	if n == 0 {
 		return &d.frame, nil
 	}
-	if d.unescapes(cmd, mem[:n]) {
+	if cmd.escapes(d.ver) && bytes.IndexByte(mem[:n], '\\') >= 0 && !d.keptAsItCame(cmd, mem[:n]) {
 		if err := d.unescapeText(cmd, mem, hdrStart); err != nil {
 			return nil, err
 		}
