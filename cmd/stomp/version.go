@@ -3,10 +3,9 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/stompactor/stompactor/api"
 )
 
 func newVersion() *cobra.Command {
@@ -24,34 +23,12 @@ func newVersion() *cobra.Command {
 	}
 }
 
-// programVersion describes the build from debug.ReadBuildInfo, two lines:
+// programVersion describes the build, two lines: the module's build as
+// the library reports it (api.BuildInfo: path, version, revision when
+// recorded, Go version), and the platform.
 //
-//	stomp github.com/stompactor/stompactor (devel) commit 0123abc (modified)
-//	go1.25.1 linux/amd64
+//	stomp github.com/stompactor/stompactor (devel) revision 0123abc..., built with go1.25.1
+//	linux/amd64
 func programVersion() string {
-	var b strings.Builder
-	b.WriteString("stomp")
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		b.WriteString(" " + bi.Main.Path + " " + bi.Main.Version)
-		var rev, modified string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				modified = s.Value
-			}
-		}
-		if rev != "" {
-			if len(rev) > 12 {
-				rev = rev[:12]
-			}
-			b.WriteString(" commit " + rev)
-			if modified == "true" {
-				b.WriteString(" (modified)")
-			}
-		}
-	}
-	b.WriteString("\n" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "\n")
-	return b.String()
+	return "stomp " + api.BuildInfo() + "\n" + runtime.GOOS + "/" + runtime.GOARCH + "\n"
 }
