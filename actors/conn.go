@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -352,123 +351,6 @@ func (c *Conn) Disconnect(ctx context.Context, receipt bool, timeout time.Durati
 func (c *Conn) Interrupt() {
 	reply := make(chan struct{}, 1)
 	_, _ = ask(context.Background(), c, &interruptRequest{reply: reply}, reply)
-}
-
-// Subscribe registers a subscription and sends SUBSCRIBE. It returns the
-// subscription id once the frame is written (or confirmed, with a receipt).
-func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error) {
-	if spec.ID == "" {
-		spec.ID = "sub-" + strconv.FormatUint(c.subSeq.Add(1), 10)
-	}
-	id, dest := spec.ID, spec.Destination
-	wf := linked()
-	// The session takes this copy of spec for the subscription's own.
-	err := askLinked(ctx, c, &subscribeRequest{spec: &spec, wf: wf}, wf)
-	if err != nil {
-		// End the half-made subscription, unless it was never made: an
-		// id in use belongs to a live subscription. Its SUBSCRIBE may
-		// have reached the broker (its RECEIPT late, or the caller gone
-		// as the writer took it), which would go on delivering to it:
-		// UNSUBSCRIBE, which the writer leaves out when that SUBSCRIBE
-		// was not written.
-		if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) && !errors.Is(err, errSubscriptionIDInUse) {
-			c.forget(id)
-		}
-		return "", err
-	}
-	if c.emitting((*SubscribedEvent)(nil)) {
-		c.emit(&SubscribedEvent{ID: id, Destination: dest})
-	}
-	return id, nil
-}
-
-// forget ends a subscription Subscribe could not make, with an
-// UNSUBSCRIBE (no receipt asked) if its SUBSCRIBE was written.
-func (c *Conn) forget(id string) {
-	wf := linkedMustGo()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, wf: wf}, wf.reply)
-}
-
-// Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE.
-func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {
-	dest := ""
-	if r := c.routes.Load(); r != nil {
-		if rt := r.find(id); rt != nil {
-			dest = rt.destination
-		}
-	}
-	wf := linkedMustGo()
-	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, wf: wf}, wf)
-	if err == nil {
-		c.emit(&UnsubscribedEvent{ID: id, Destination: dest})
-	}
-	return err
-}
-
-// Subscriptions lists the live subscriptions. It reads the routing
-// snapshot the session publishes, so it never waits.
-func (c *Conn) Subscriptions() []SubscriptionInfo {
-	r := c.routes.Load()
-	if r == nil {
-		return nil
-	}
-	out := make([]SubscriptionInfo, 0, len(r.list))
-	for _, rt := range r.list {
-		out = append(out, SubscriptionInfo{ID: rt.id, Destination: rt.destination, Mode: rt.spec.Mode, Delivered: rt.delivered.Load()})
-	}
-	return out
-}
-
-// Ack sends ACK (or NACK) for a message, optionally inside a transaction.
-// It goes to the writer straight from the caller; it returns once the
-// frame is written (or confirmed, with receipt > 0).
-func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receipt time.Duration) error {
-	if m == nil {
-		return ErrNoAck
-	}
-	return c.AckRef(ctx, m.Ref(), nack, tx, receipt)
-}
-
-// AckRef is Ack for a message named by its MessageRef.
-func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration) error {
-	if !m.NeedsAck() {
-		return ErrNoAck
-	}
-	// A message of an ended connection, or of an ended subscription, has
-	// nobody left to acknowledge it to: say so now.
-	l := c.link.Load()
-	if l == nil || l.gen != m.gen {
-		select {
-		case <-c.closed:
-			return ErrClosed
-		default:
-		}
-		return connectionLost(errEarlierConnection)
-	}
-	select {
-	case <-m.rt.done:
-		return ErrUnknownSubscription
-	default:
-	}
-	f, err := ackFrame(l.version, &m, nack, tx)
-	if err != nil {
-		return err
-	}
-	c.countAck(f.Command, m.ackID)
-	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
-}
-
-func (c *Conn) countAck(cmd frames.Command, id string) {
-	if cmd == frames.CmdNack {
-		c.stats.Nacks.Add(1)
-	} else {
-		c.stats.Acks.Add(1)
-	}
-	if c.logs(LogVerbose) {
-		c.log(LogVerbose, "ack", cmd.String()+" "+id)
-	}
 }
 
 // Begin opens a transaction.

@@ -1,0 +1,225 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/frames"
+)
+
+// Sending messages: SendMessage and SendData, and what they share.
+
+// SendMessage sends text to destination with ContentType (text/plain when
+// ContentType is empty), the custom headers and TransactionID. With
+// RequestReceipts it waits for the broker's RECEIPT; otherwise it returns
+// once the message is queued, waiting for room in a full outgoing queue.
+// Either wait is bounded by Timeout; with Timeout 0 and a full queue it
+// returns ErrWouldBlock. With Timeout 0 it never overtakes the calls
+// queued before it: while one waits or runs (BeginTransaction, say, for a
+// message that joins the transaction), the message is queued after it,
+// and a failure to send it reaches OnError.
+func (s *STOMP) SendMessage(destination, text string) error {
+	return s.SendMessageContext(context.Background(), destination, text)
+}
+
+// SendMessageContext is SendMessage bounded by ctx as well.
+func (s *STOMP) SendMessageContext(ctx context.Context, destination, text string) error {
+	return s.send(ctx, "SendMessage", destination, []byte(text), "text/plain")
+}
+
+// SendData sends data to destination like SendMessage, with ContentType
+// (no content-type header when it is empty). data is copied.
+func (s *STOMP) SendData(destination string, data []byte) error {
+	return s.SendDataContext(context.Background(), destination, data)
+}
+
+// SendDataContext is SendData bounded by ctx as well.
+func (s *STOMP) SendDataContext(ctx context.Context, destination string, data []byte) error {
+	return s.send(ctx, "SendData", destination, data, "")
+}
+
+func (s *STOMP) send(ctx context.Context, name, destination string, body []byte, defType string) error {
+	f, eng, cfg, err := s.sendFrame(name, destination, body, defType, false)
+	if err != nil {
+		return err
+	}
+	// A frame that outlives this call (in the outbox, or in a call that
+	// Timeout 0 runs later) keeps a body of its own; otherwise the engine
+	// encodes f before it returns (or copies it), so body is the caller's
+	// again then and f is free for the next message.
+	later := s.sendsLater(ctx, &cfg)
+	if (cfg.atLeastOnce || later) && name == "SendData" {
+		f.Body = bytes.Clone(body)
+	}
+	if cfg.atLeastOnce {
+		return s.sendReliable(ctx, eng, f, cfg)
+	}
+	if t := s.tracer.Load(); t != nil {
+		err = t.sendNow(ctx, s, eng, f, cfg) // tracing.go
+	} else {
+		err = s.sendNow(ctx, eng, f, cfg)
+	}
+	if !later {
+		freeSendFrame(f)
+	}
+	return err
+}
+
+// sendsLater reports whether sendNow leaves the send to a call that runs
+// after it returns, on the queue of calls that do not wait (see call):
+// with Timeout 0 and no deadline, one that waits for a RECEIPT, or any
+// while calls queued before it wait or run (BEGIN, say, for the message
+// that joins its transaction), which it must not overtake. It records the
+// latter in cfg.behindCalls. The common send (Timeout set, or nothing
+// queued) goes straight to the writer.
+func (s *STOMP) sendsLater(ctx context.Context, cfg *sendOptions) bool {
+	if cfg.timeout > 0 {
+		return false
+	}
+	if ctx != nil {
+		if _, ok := ctx.Deadline(); ok {
+			return false
+		}
+	}
+	if cfg.requestReceipts {
+		return true
+	}
+	q := s.calls.Load()
+	cfg.behindCalls = q != nil && q.busy()
+	return cfg.behindCalls
+}
+
+// sendFrame builds the SEND frame of a message from the settings. An
+// at-least-once message (reliable, or with AtLeastOnce) may be sent while
+// the client reconnects: it waits in the outbox.
+func (s *STOMP) sendFrame(name, destination string, body []byte, defType string, reliable bool) (*frames.Frame, *actors.Conn, sendOptions, error) {
+	if destination == "" {
+		return nil, nil, sendOptions{}, invalid("a message needs a destination")
+	}
+	cfg := s.sendSettings()
+	var eng *actors.Conn
+	var err error
+	if reliable || cfg.atLeastOnce {
+		if eng, err = s.engine(); err == nil && eng == nil {
+			err = ErrNotConnected
+		}
+	} else {
+		eng, err = s.connected()
+	}
+	if err != nil {
+		return nil, nil, sendOptions{}, err
+	}
+	f := newSendFrame(destination)
+	if ct := cfg.contentType; ct != "" {
+		f.Headers.Add(frames.HdrContentType, ct)
+	} else if defType != "" {
+		f.Headers.Add(frames.HdrContentType, defType)
+	}
+	if cfg.transactionID != "" {
+		f.Headers.Add(frames.HdrTransaction, cfg.transactionID)
+	}
+	for _, h := range cfg.headers {
+		f.Headers.Set(h.Key, h.Value)
+	}
+	if info, ok := eng.Info(); ok {
+		if err := checkFrame(name, info.Version, f); err != nil {
+			return nil, nil, sendOptions{}, err
+		}
+	}
+	f.Body = body
+	return f, eng, cfg, nil
+}
+
+// sendNow queues f for the writer (waiting for its RECEIPT with
+// RequestReceipts).
+func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions) error {
+	if cfg.behindCalls {
+		// Timeout 0, calls queued: queued after them. There it waits for
+		// room in the outgoing queue, as long as a receipt would.
+		return s.call(ctx, "SendMessage", 0, CodeOther, func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+			defer cancel()
+			return eng.Send(ctx, f, 0, false)
+		})
+	}
+	if !cfg.requestReceipts {
+		// The common case: room in the outgoing queue, nothing to wait for.
+		if queued, err := eng.TrySend(f); err != nil {
+			return s.err(err, CodeOther)
+		} else if queued {
+			return nil
+		}
+	}
+	if cfg.requestReceipts {
+		return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
+			return eng.Send(ctx, f, receiptWait(ctx, cfg.timeout), true)
+		})
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, ok := ctx.Deadline(); !ok && cfg.timeout == 0 {
+		// Do not wait: queue it if there is room, else say so.
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := eng.Send(done, f, 0, false); err != nil {
+			if ctx.Err() == nil && err == context.Canceled {
+				return newError(CodeWouldBlock, "the outgoing queue is full (Timeout is 0); wait for OnReadyToSend")
+			}
+			return s.err(err, CodeOther)
+		}
+		return nil
+	}
+	return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
+		return eng.Send(ctx, f, 0, false)
+	})
+}
+
+// sendFrames holds SEND frames between messages, each with the room for
+// headers it grew to: a message that the engine encodes at once costs no
+// allocation. A frame goes back once the engine is done with it, which is
+// when Send or TrySend returns (the engine encodes a plain frame into the
+// writer's buffer, and copies any frame it must keep); one that goes to
+// the outbox is the outbox's and never comes back.
+var sendFrames = sync.Pool{New: func() any { return new(frames.Frame) }}
+
+// newSendFrame returns a SEND frame to destination, from sendFrames.
+func newSendFrame(destination string) *frames.Frame {
+	f := sendFrames.Get().(*frames.Frame)
+	f.Command = frames.CmdSend
+	f.Headers = append(f.Headers[:0], frames.Header{Key: frames.HdrDestination, Value: destination})
+	return f
+}
+
+// freeSendFrame gives f back to sendFrames: nothing may use it afterwards.
+func freeSendFrame(f *frames.Frame) {
+	clear(f.Headers[:cap(f.Headers)]) // keep no header strings alive
+	f.Headers = f.Headers[:0]
+	f.Body = nil
+	sendFrames.Put(f)
+}
+
+// sendOptions are the settings a send reads: a few fields, read under the
+// lock, rather than a copy of the whole configuration per message.
+type sendOptions struct {
+	contentType, transactionID string
+	headers                    []Header // only ever appended to or replaced, so safe to range over
+	timeout                    time.Duration
+	requestReceipts            bool
+	atLeastOnce                bool
+	outbox                     actors.OutboxConfig
+	// behindCalls: with Timeout 0, calls that do not wait were queued
+	// before this send, so it goes on their queue (set by sendsLater).
+	behindCalls bool
+}
+
+func (s *STOMP) sendSettings() sendOptions {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &s.cfg
+	return sendOptions{contentType: c.contentType, transactionID: c.transactionID, headers: c.headers, timeout: c.timeout,
+		requestReceipts: c.requestReceipts, atLeastOnce: c.rare.atLeastOnce.Enabled, outbox: c.outboxConfig()}
+}
