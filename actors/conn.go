@@ -107,9 +107,11 @@ func (c *Conn) spawn(a owned) *actor.PID {
 func (c *Conn) Close() {
 	finished := make(chan struct{})
 	if !c.finished.CompareAndSwap(nil, &finished) {
-		// Another Close ends it: wait for that one to finish, as it
-		// does, unless a handler runs (this one may be called from it,
-		// and the first waits for the handlers' actors).
+		// Another Close ends it: wait until the connection is closed
+		// (the session never waits for a handler), then for that Close
+		// to finish, as it does, unless a handler runs (this one may be
+		// called from it, and the first waits for the handlers' actors).
+		c.down.Wait()
 		if c.callbacks.Load() == 0 {
 			<-*c.finished.Load()
 		}

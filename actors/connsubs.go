@@ -29,7 +29,14 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 		// UNSUBSCRIBE, which the writer leaves out when that SUBSCRIBE
 		// was not written.
 		if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) && !errors.Is(err, errSubscriptionIDInUse) {
-			c.forget(id)
+			// A broker that answered the SUBSCRIBE with an ERROR made
+			// no subscription: nothing to undo there (unless a
+			// reconnect sent another since).
+			var refused *writeFrame
+			if IsServerError(err) && !errors.Is(err, ErrOutcomeUnknown) {
+				refused = wf
+			}
+			c.forget(id, refused)
 		}
 		return "", err
 	}
@@ -40,12 +47,13 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 }
 
 // forget ends a subscription Subscribe could not make, with an
-// UNSUBSCRIBE (no receipt asked) if its SUBSCRIBE was written.
-func (c *Conn) forget(id string) {
+// UNSUBSCRIBE (no receipt asked) if its SUBSCRIBE was written, unless the
+// broker refused that SUBSCRIBE (refused).
+func (c *Conn) forget(id string, refused *writeFrame) {
 	wf := linkedMustGo()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, wf: wf}, wf.reply)
+	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, refused: refused, wf: wf}, wf.reply)
 }
 
 // Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE.

@@ -48,6 +48,9 @@ type subscribeRequest struct {
 type unsubscribeRequest struct {
 	id      string
 	receipt time.Duration
+	// refused is a SUBSCRIBE the broker refused with an ERROR: while it
+	// is the subscription's last, there is nothing to undo.
+	refused *writeFrame
 	wf      *writeFrame
 }
 

@@ -69,6 +69,10 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	e.route.end()
 	s.wakeReadingCaller()
 	ctx.Stop(e.pid)
+	if m.refused != nil && m.refused == e.sent {
+		m.wf.reply <- nil
+		return
+	}
 	if s.state != Connected {
 		// Between connections (reconnecting) the broker's side ended
 		// with the last one, and the next does not restore it; while

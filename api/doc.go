@@ -200,12 +200,16 @@
 //	208 ErrTLSFailed            the TLS handshake failed (versions, suites, alerts)
 //	209 ErrProxyFailed          the proxy was unreachable, refused or misbehaved
 //	210 ErrOutcomeUnknown       the connection ended before the broker confirmed or
-//	                            refused a frame that asked for a receipt: it may
-//	                            or may not have taken effect
-//	300 ErrTimeout              Timeout or the context's deadline passed
+//	                            refused a frame that asked for a receipt, or the
+//	                            call's Timeout or context ended once its frame was
+//	                            written (or taken to be): it may or may not have
+//	                            taken effect
+//	300 ErrTimeout              Timeout or the context's deadline passed before
+//	                            anything was written
 //	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
 //	302 ErrWouldBlock           Timeout is 0 and the outgoing queue is full
-//	303 ErrCanceled             the caller's context was canceled
+//	303 ErrCanceled             the caller's context was canceled before anything
+//	                            was written
 //	400 ErrUnknownSubscription  no subscription has that id
 //	401 ErrUnknownTransaction   no open transaction has that id
 //	402 ErrTransactionExists    that transaction is already open

@@ -12,7 +12,8 @@ import (
 // flowPrinter reports the simulator's flow gate (publishers paused and
 // resumed) on w from a goroutine of its own: the hook runs on the broker's
 // owner goroutine, which must never wait for a slow stderr. Past
-// flowQueueSize reports waiting to be printed, the newest are dropped.
+// flowQueueSize reports waiting to be printed, the oldest are dropped (the
+// last line printed says the gate's state now), and stop says how many.
 type flowPrinter struct {
 	w       io.Writer
 	ch      chan sim.FlowEvent
@@ -37,10 +38,17 @@ func (p *flowPrinter) hook(e sim.FlowEvent) {
 	if p.stopped {
 		return
 	}
-	select {
-	case p.ch <- e:
-	default:
-		p.dropped++
+	for {
+		select {
+		case p.ch <- e:
+			return
+		default:
+		}
+		select {
+		case <-p.ch: // the oldest goes
+			p.dropped++
+		default:
+		}
 	}
 }
 
@@ -68,6 +76,11 @@ func (p *flowPrinter) stop() {
 	defer t.Stop()
 	select {
 	case <-p.done:
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.dropped > 0 {
+			fmt.Fprintf(p.w, "stomp: %d flow reports were not printed (stderr was slow)\n", p.dropped)
+		}
 	case <-t.C:
 	}
 }

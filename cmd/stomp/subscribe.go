@@ -41,8 +41,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"subscribe in client mode under the hood (in auto mode the broker would count every message it\n" +
 			"pushed as consumed), with a prefetch of N (else 256). Once messages were acknowledged, a broker\n" +
 			"that does not confirm DISCONNECT fails the run (exit 1): the acknowledgements may not have\n" +
-			"reached it, and the messages printed may come again. With --reconnect, a message printed just\n" +
-			"before a lost connection is not acknowledged (a warning says so) and may come again.\n\n" +
+			"reached it, and the messages printed may come again. With --reconnect each ACK waits for the\n" +
+			"broker's RECEIPT: a message whose ACK was lost with its connection is said (a warning) and may\n" +
+			"come again; --count counts a message once its ACK is confirmed.\n\n" +
 			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
 			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
 			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
@@ -122,6 +123,14 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 					opts.Prefetch = count
 				}
 			}
+			if manual && cf.reconnect {
+				// Every ACK waits for its RECEIPT: one lost with a
+				// connection is then known, and said (the message may
+				// come again), never counted twice in silence.
+				if _, err := s.Config("RequestAckReceipts=true"); err != nil {
+					return err
+				}
+			}
 			acked := false     // an ACK went out: DISCONNECT's RECEIPT confirms it
 			confirmed := false // or the RECEIPT of the ACK that completed --count did
 			var last time.Time // when the last message was handled
@@ -161,10 +170,11 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 					case err == nil:
 						acked = true
 						confirmed = final
-					case cf.reconnect && errors.Is(err, api.ErrConnectionLost):
-						// It came on a connection since lost, so the
-						// broker gives it again: said, and the run goes on
-						// (and counts it when it comes again).
+					case cf.reconnect && (errors.Is(err, api.ErrConnectionLost) || errors.Is(err, api.ErrNotConnected) || errors.Is(err, api.ErrOutcomeUnknown)):
+						// Its connection was lost before the ACK was
+						// confirmed, so the broker may give it again:
+						// said, and the run goes on (and counts it when
+						// it comes again).
 						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: warning: message %s was printed but its connection was lost before its ACK was confirmed: it may come again\n", m.MessageID)
 						seen--
 						return
