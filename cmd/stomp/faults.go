@@ -273,6 +273,20 @@ func (p *faultPrinter) print(e sim.FaultEvent) {
 // stopWait bounds how long stop waits for the queued events to be printed.
 const stopWait = 5 * time.Second
 
+// printed waits until a printer's loop ended (done closed), at most
+// stopWait: a stderr nobody reads may never take what is queued. It
+// reports whether the loop ended.
+func printed(done <-chan struct{}) bool {
+	t := time.NewTimer(stopWait)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
 // stop prints what is queued (waiting at most stopWait for the writer) and
 // returns a summary line.
 func (p *faultPrinter) stop() string {
@@ -282,12 +296,7 @@ func (p *faultPrinter) stop() string {
 		close(p.ch)
 	}
 	p.mu.Unlock()
-	t := time.NewTimer(stopWait)
-	defer t.Stop()
-	select {
-	case <-p.done:
-	case <-t.C:
-	}
+	printed(p.done)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := fmt.Sprintf("%d fault actions", p.fired)

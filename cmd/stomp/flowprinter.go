@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/stompactor/stompactor/sim"
 )
@@ -72,15 +71,11 @@ func (p *flowPrinter) stop() {
 		close(p.ch)
 	}
 	p.mu.Unlock()
-	t := time.NewTimer(stopWait)
-	defer t.Stop()
-	select {
-	case <-p.done:
+	if printed(p.done) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.dropped > 0 {
 			fmt.Fprintf(p.w, "stomp: %d flow reports were not printed (stderr was slow)\n", p.dropped)
 		}
-	case <-t.C:
 	}
 }
