@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // What subscribe and broker do for a slow reader, a lost ACK, a lost
