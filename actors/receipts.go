@@ -218,27 +218,6 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// clientReceiptIn returns the first receipt id of the client's own form
-// (clientReceiptID) that raw bytes name in a receipt header line. Lines
-// of bodies are looked at too: bytes written as they are may hold frames
-// anywhere, and a line taken for a header only refuses them.
-func clientReceiptIn(raw []byte) (string, bool) {
-	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
-		if v, ok := bytes.CutPrefix(line, []byte(frames.HdrReceipt+":")); ok {
-			if id := strings.TrimSpace(string(v)); clientReceiptID(id) {
-				return id, true
-			}
-		}
-	}
-	return "", false
-}
-
 // customReceipt is a receipt header of bytes written as they are
 // (SendRaw), and the command of the frame that seems to hold it.
 type customReceipt struct {
@@ -254,7 +233,9 @@ const customReceiptWait = time.Minute
 // customReceipts returns the receipt ids raw bytes name in receipt header
 // lines, each with the command of the last line before it that names one
 // (frames.CmdInvalid if none does); a NUL ends a line too, as it ends a
-// frame.
+// frame. Lines of bodies are looked at too: bytes written as they are may
+// hold frames anywhere, and a line taken for a header at worst refuses
+// them (an id of the client's own form) or announces a receipt.
 func customReceipts(raw []byte) []customReceipt {
 	var out []customReceipt
 	cmd := frames.CmdInvalid

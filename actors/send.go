@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/stompactor/stompactor/frames"
@@ -64,13 +65,16 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 // its RECEIPT, if it comes within a minute, taken as expected (nobody
 // waits for it: SendRaw returns once the bytes are written).
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
-	if id, ok := clientReceiptIn(raw); ok {
-		return receiptIDInUse(id)
+	rs := customReceipts(raw)
+	for _, r := range rs {
+		if id := strings.TrimSpace(r.id); clientReceiptID(id) {
+			return receiptIDInUse(id)
+		}
 	}
 	if l := c.link.Load(); l != nil {
 		// Known to the session before the bytes can leave, so before
 		// their RECEIPT can come.
-		for _, r := range customReceipts(raw) {
+		for _, r := range rs {
 			c.eng.sys.Root.Send(c.session, &receiptAwaited{gen: l.gen, id: r.id, cmd: r.cmd, timeout: customReceiptWait})
 			c.emit(&ReceiptOutEvent{ReceiptID: r.id, Command: r.cmd})
 		}
