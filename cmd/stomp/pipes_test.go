@@ -135,19 +135,44 @@ func TestCountFailsWhenItsAckIsLost(t *testing.T) {
 // again, and the run goes on (only giving up ends it).
 func TestReconnectGoesOnPastTheAckOfALostConnectionsMessage(t *testing.T) {
 	b, srv := simBroker(t)
-	r := stomp(t, "", "send", "--server", srv, "--receipt", "--file", bigBody(t, 300_000), "/queue/rc")
+	run := subscribeBehindAFullPipe(t, b, srv, "/queue/rc")
+	conn, pr, errb, cmd, ctx := run.conn, run.pr, run.errb, run.cmd, run.ctx
+	require.NotZero(t, conn)
+	require.NoError(t, b.CloseConnection(conn))
+	eventually(t, "the client reconnected", func() bool { return strings.Contains(errb.String(), "stomp: reconnected") })
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	err := cmd.Wait()
+	require.NoError(t, ctx.Err(), "hung; stderr: %s", errb.String())
+	assert.NoError(t, err, "stderr: %s", errb.String())
+	assert.NotContains(t, errb.String(), "acknowledging message")
+}
+
+// pipedSubscribe is a `subscribe --reconnect --count 2` run whose first
+// message (300 KB) fills its stdout pipe, nobody reading: its handler is
+// inside the write, with a second message behind it.
+type pipedSubscribe struct {
+	conn int // the subscriber's connection at the broker
+	pr   *os.File
+	errb *syncBuffer
+	cmd  *exec.Cmd
+	ctx  context.Context
+}
+
+func subscribeBehindAFullPipe(t *testing.T, b *sim.Broker, srv, queue string) pipedSubscribe {
+	t.Helper()
+	r := stomp(t, "", "send", "--server", srv, "--receipt", "--file", bigBody(t, 300_000), queue)
 	require.Equal(t, 0, r.code, r.stderr)
-	r = stomp(t, "", "send", "--server", srv, "--receipt", "/queue/rc", "m2")
+	r = stomp(t, "", "send", "--server", srv, "--receipt", queue, "m2")
 	require.Equal(t, 0, r.code, r.stderr)
 	pr, pw, err := os.Pipe()
 	require.NoError(t, err)
-	defer pr.Close()
+	t.Cleanup(func() { _ = pr.Close() })
 	capacity := pipeCapacity(t, pw)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "subscribe", "--server", srv, "--reconnect", "--count", "2", "/queue/rc")
-	var errb syncBuffer
-	cmd.Stdout, cmd.Stderr = pw, &errb
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, binary, "subscribe", "--server", srv, "--reconnect", "--count", "2", queue)
+	errb := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = pw, errb
 	require.NoError(t, cmd.Start())
 	require.NoError(t, pw.Close())
 	// The handler is inside the write of the first message: the pipe is full.
@@ -158,14 +183,7 @@ func TestReconnectGoesOnPastTheAckOfALostConnectionsMessage(t *testing.T) {
 			conn = c.Conn
 		}
 	}
-	require.NotZero(t, conn)
-	require.NoError(t, b.CloseConnection(conn))
-	eventually(t, "the client reconnected", func() bool { return strings.Contains(errb.String(), "stomp: reconnected") })
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	err = cmd.Wait()
-	require.NoError(t, ctx.Err(), "hung; stderr: %s", errb.String())
-	assert.NoError(t, err, "stderr: %s", errb.String())
-	assert.NotContains(t, errb.String(), "acknowledging message")
+	return pipedSubscribe{conn: conn, pr: pr, errb: errb, cmd: cmd, ctx: ctx}
 }
 
 // stomp broker reports its flow gate from a goroutine of its own: a stderr

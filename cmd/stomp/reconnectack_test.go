@@ -3,10 +3,7 @@
 package main
 
 import (
-	"context"
 	"io"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -25,35 +22,15 @@ func TestReconnectAckDuringTheOutageGoesOn(t *testing.T) {
 	// conns 1, 2: the sends; 3: the subscriber; 4: its reconnection, held
 	// unserved for 5 s (the outage).
 	b, srv := simBroker(t, sim.WithPlan(sim.Plan{{Name: "outage", Kind: sim.StallAccept, Conn: 4, Delay: 5 * time.Second}}))
-	r := stomp(t, "", "send", "--server", srv, "--receipt", "--file", bigBody(t, 300_000), "/queue/rc3")
-	require.Equal(t, 0, r.code, r.stderr)
-	r = stomp(t, "", "send", "--server", srv, "--receipt", "/queue/rc3", "m2")
-	require.Equal(t, 0, r.code, r.stderr)
-	pr, pw, err := os.Pipe()
-	require.NoError(t, err)
-	defer pr.Close()
-	capacity := pipeCapacity(t, pw)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "subscribe", "--server", srv, "--reconnect", "--count", "2", "/queue/rc3")
-	var errb syncBuffer
-	cmd.Stdout, cmd.Stderr = pw, &errb
-	require.NoError(t, cmd.Start())
-	require.NoError(t, pw.Close())
-	eventually(t, "the pipe full", func() bool { return queued(pr) == capacity })
-	conn := 0
-	for _, c := range b.Connections() {
-		if len(c.Subscriptions) > 0 {
-			conn = c.Conn
-		}
-	}
+	run := subscribeBehindAFullPipe(t, b, srv, "/queue/rc3")
+	conn, pr, errb, cmd, ctx := run.conn, run.pr, run.errb, run.cmd, run.ctx
 	require.Equal(t, 3, conn)
 	require.NoError(t, b.CloseConnection(conn))
 	// The client noticed: it is reconnecting, and conn 4 is held for 5 s.
 	eventually(t, "the client reconnecting", func() bool { return strings.Contains(errb.String(), "stomp: reconnecting") })
 	require.NotContains(t, errb.String(), "stomp: reconnected")
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	err = cmd.Wait()
+	err := cmd.Wait()
 	require.NoError(t, ctx.Err(), "hung; stderr: %s", errb.String())
 	t.Logf("stderr:\n%s", errb.String())
 	assert.NoError(t, err, "with --reconnect only giving up ends the run")
