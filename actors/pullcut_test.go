@@ -20,28 +20,9 @@ func TestReceiveEndsWithItsContextInTheMiddleOfAFrame(t *testing.T) {
 	beat := make(chan struct{}, 1)
 	partial := make(chan struct{})
 	finish := make(chan struct{})
-	got := make(chan *frames.Frame, 64)
 	const head = "MESSAGE\nsubscription:%s\nmessage-id:1\ndestination:/q\ncontent-length:10\n\nhal"
-	srv := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
-		p := &peer{conn: conn, r: r, got: got}
-		if _, err := p.read(); err != nil {
-			return
-		}
-		p.write(connectedFrame("1.2"))
-		f, err := p.read() // SUBSCRIBE
-		if err != nil {
-			return
-		}
-		receiptFor(p, f)
-		for waiting := true; waiting; {
-			select {
-			case <-beat:
-				p.write("\n") // wakes the reader, which leaves the reading to the caller
-			case <-partial:
-				waiting = false
-			}
-		}
-		p.write(fmt.Sprintf(head, f.Header("id")))
+	srv := beatingBroker(t, beat, partial, func(p *peer, sub *frames.Frame) {
+		p.write(fmt.Sprintf(head, sub.Header("id")))
 		<-finish
 		p.write("f-of-it\x00")
 		p.drain()
@@ -89,4 +70,33 @@ func TestReceiveEndsWithItsContextInTheMiddleOfAFrame(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "half-of-it", string(m.Body))
 	require.Equal(t, "1", m.MessageID)
+}
+
+// beatingBroker answers CONNECT and SUBSCRIBE (with its RECEIPT), then
+// writes a heart-beat at each send on beat (which wakes the reader, and
+// a reader with a caller waiting in Receive leaves it the reading) until
+// until closes; then rest goes on with the SUBSCRIBE frame.
+func beatingBroker(t *testing.T, beat, until <-chan struct{}, rest func(p *peer, sub *frames.Frame)) *scriptedServer {
+	got := make(chan *frames.Frame, 64)
+	return newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
+		p := &peer{conn: conn, r: r, got: got}
+		if _, err := p.read(); err != nil {
+			return
+		}
+		p.write(connectedFrame("1.2"))
+		f, err := p.read() // SUBSCRIBE
+		if err != nil {
+			return
+		}
+		receiptFor(p, f)
+		for {
+			select {
+			case <-beat:
+				p.write("\n")
+			case <-until:
+				rest(p, f)
+				return
+			}
+		}
+	})
 }

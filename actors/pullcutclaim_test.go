@@ -3,9 +3,7 @@
 package actors
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -26,28 +24,9 @@ import (
 func TestACutBeforeTheCallersFirstWaitIsNotLost(t *testing.T) {
 	beat := make(chan struct{}, 1)
 	stop := make(chan struct{})
-	got := make(chan *frames.Frame, 64)
-	srv := newScriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
-		p := &peer{conn: conn, r: r, got: got}
-		if _, err := p.read(); err != nil {
-			return
-		}
-		p.write(connectedFrame("1.2"))
-		f, err := p.read() // SUBSCRIBE
-		if err != nil {
-			return
-		}
-		receiptFor(p, f)
-		for {
-			select {
-			case <-beat:
-				p.write("\n")
-			case <-stop:
-				p.write("\n") // lets a stuck caller go
-				p.drain()
-				return
-			}
-		}
+	srv := beatingBroker(t, beat, stop, func(p *peer, _ *frames.Frame) {
+		p.write("\n") // lets a stuck caller go
+		p.drain()
 	})
 	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{})
