@@ -176,6 +176,33 @@ func TestFirehoseEndsWithItsClient(t *testing.T) {
 	require.NoError(t, h.Close())
 }
 
+// The raw reference must cost only what reading takes: a frame split
+// and switched on allocates nothing, or every ratio to it flatters the
+// client.
+func TestRawReadingAllocatesNothingPerFrame(t *testing.T) {
+	one := "MESSAGE\nsubscription:0\nmessage-id:m-1\nack:a-1\ncontent-length:100\n\n" + strings.Repeat("b", 100) + "\x00"
+	stream := strings.Repeat(one, 64)
+	sp := newSplitter(strings.NewReader(""))
+	messages := 0
+	allocs := testing.AllocsPerRun(20, func() {
+		sp.r = strings.NewReader(stream)
+		for {
+			f, err := sp.next()
+			if err != nil {
+				break
+			}
+			switch string(command(f)) {
+			case "MESSAGE":
+				messages++
+			case "ERROR":
+				t.Fatal("no ERROR in the stream")
+			}
+		}
+	})
+	assert.Equal(t, 21*64, messages)
+	assert.Less(t, allocs/64, 0.05, "allocations per frame")
+}
+
 func TestSplitter(t *testing.T) {
 	stream := "\n\nCONNECTED\nversion:1.2\n\n\x00" +
 		"MESSAGE\nack:a\\c1\ncontent-length:5\n\nab\x00cd\x00\r\n" +
@@ -196,7 +223,7 @@ func TestSplitter(t *testing.T) {
 			for _, w := range want {
 				f, err := sp.next()
 				require.NoError(t, err)
-				assert.Equal(t, w.cmd, command(f))
+				assert.Equal(t, w.cmd, string(command(f)))
 				assert.Equal(t, w.ack, string(rawHeader(f, "ack")))
 				if w.body != "" {
 					assert.True(t, bytes.Contains(f, []byte(w.body+"\x00")), "%q", f)

@@ -79,7 +79,7 @@ func rawCount(ctx context.Context, rc *rawConn, ack string, deadline time.Time, 
 			}
 			return n, err
 		}
-		switch command(f) {
+		switch string(command(f)) {
 		case "MESSAGE":
 			n++
 			pending++
