@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -82,4 +84,26 @@ func TestACallThatLosesTheRaceWithCloseIsClosed(t *testing.T) {
 	err := s.postCall(q, asyncOp{name: "SendMessage", ctx: context.Background(), fn: func(context.Context) error { return nil }, def: CodeOther})
 	require.ErrorIs(t, err, ErrClosed)
 	require.NotErrorIs(t, err, ErrWouldBlock)
+}
+
+// A second Close, made while the first is still closing, returns only
+// once the client is closed, as the first does: its last events run
+// (OnDisconnected here) before it returns.
+func TestASecondCloseReturnsOnceTheClientIsClosed(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	var disconnected atomic.Bool
+	s.OnDisconnected(func(*DisconnectedEvent) { disconnected.Store(true) })
+	first := make(chan struct{})
+	go func() { s.Close(); close(first) }()
+	// Close the second time the moment the first has begun.
+	for closing := false; !closing; runtime.Gosched() {
+		s.mu.Lock()
+		closing = s.closed
+		s.mu.Unlock()
+	}
+	s.Close()
+	require.True(t, disconnected.Load(), "the second Close returned before the client was closed")
+	require.ErrorIs(t, s.SendMessage("/queue/after-close", "x"), ErrClosed)
+	recv(t, first)
 }

@@ -85,13 +85,13 @@ func NewSTOMP(opts ...Option) *STOMP {
 // waiting for running handlers to return. Called while a handler runs
 // (from inside one, say), it returns once the actors are stopped and lets
 // the handlers finish on their own. Every later call fails with ErrClosed.
-// Close is idempotent.
+// Close is idempotent: a Close made while another is under way returns as
+// that one does, once the client is closed.
 func (s *STOMP) Close() {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
+	// A later Close goes through the same steps, each of which waits
+	// for the first's (or, from a handler, does not wait), and so
+	// returns once the client is closed, as the first does.
 	s.closed = true
 	eng, calls := s.eng, s.calls.Load() // no queue of calls is made from now on
 	s.mu.Unlock()
