@@ -24,6 +24,8 @@ func newSend(cf *connFlags) *cobra.Command {
 		contentType string
 		traceIDs    bool
 		allowEmpty  bool
+		lines       bool
+		null        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "send DESTINATION [BODY]",
@@ -36,6 +38,10 @@ func newSend(cf *connFlags) *cobra.Command {
 			"Without BODY or --file, all of standard input is one message body, read to its end, a trailing\n" +
 			"newline kept (`seq 3 | stomp send Q` sends one message \"1\\n2\\n3\\n\"). An empty standard input\n" +
 			"(a producer upstream that failed, a closed one) is refused with exit 2 unless --allow-empty.\n\n" +
+			"With --lines each line of standard input (or of --file) is a message of its own, its newline\n" +
+			"left out, sent as soon as it is read: `stomp subscribe --count 10 A | tr a-z A-Z | stomp send --lines B`.\n" +
+			"With -0/--null the records end with a NUL byte instead (what `stomp subscribe -0` prints). A\n" +
+			"last record without its end is sent too; an empty input sends nothing.\n\n" +
 			"With --trace each message starts a new trace, carried in its traceparent header (W3C trace\n" +
 			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.",
 		Args: cobra.RangeArgs(1, 2),
@@ -44,7 +50,29 @@ func newSend(cf *connFlags) *cobra.Command {
 				return usagef("--count must be at least 1")
 			}
 			var body []byte
+			var records *recordReader
 			switch {
+			case lines && null:
+				return usagef("--lines and --null do not go together: choose how records end")
+			case (lines || null) && len(args) == 2:
+				return usagef("--lines and --null read the records from standard input or --file, not from BODY")
+			case (lines || null) && cmd.Flags().Changed("count"):
+				return usagef("--count repeats one body; with --lines or --null each record is sent once")
+			case lines || null:
+				in := cmd.InOrStdin()
+				if file != "" {
+					f, err := os.Open(file)
+					if err != nil {
+						return usagef("--file: %v", err)
+					}
+					defer f.Close()
+					in = f
+				}
+				end := byte('\n')
+				if null {
+					end = 0
+				}
+				records = newRecordReader(in, end)
 			case len(args) == 2 && file != "":
 				return usagef("give the body as an argument or --file, not both")
 			case len(args) == 2:
@@ -102,8 +130,30 @@ func newSend(cf *connFlags) *cobra.Command {
 				plain := send
 				send = func(ctx context.Context) error { return tracer.send(ctx, plain) }
 			}
+			more := func(i int) (bool, error) { return i < count, nil }
+			if records != nil {
+				count = 0 // not known: no progress bar
+				stop := make(chan struct{})
+				defer close(stop)
+				ch := pump(records, stop)
+				more = func(int) (bool, error) {
+					var ok bool
+					var err error
+					body, ok, err = nextRecord(ctx, ch)
+					return ok, err
+				}
+			}
 			p := newProgress(cmd.ErrOrStderr(), "sent", count)
-			for i := 0; i < count; i++ {
+			for i := 0; ; i++ {
+				ok, err := more(i)
+				if err != nil {
+					p.done()
+					_ = w.leave(ctx, s, receipt)
+					return fmt.Errorf("after %d messages sent: %w", i, err)
+				}
+				if !ok {
+					break
+				}
 				if err := send(ctx); err != nil {
 					p.done() // how far it got, before the error
 					return w.or(err)
@@ -141,5 +191,7 @@ func newSend(cf *connFlags) *cobra.Command {
 	f.StringVar(&contentType, "content-type", "", "content-type header")
 	f.BoolVar(&allowEmpty, "allow-empty", false, "send an empty body when standard input is empty (refused otherwise)")
 	f.BoolVar(&traceIDs, "trace", false, "start a trace per message (W3C traceparent header) and print its id")
+	f.BoolVar(&lines, "lines", false, "send each line of standard input (or --file) as a message of its own, as it is read")
+	f.BoolVarP(&null, "null", "0", false, "like --lines, with records ending in a NUL byte (what subscribe -0 prints)")
 	return cmd
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Each line is a message, its newline left out and nothing else: a
+// carriage return and an empty line are kept, and a last line without
+// its newline is sent too.
+func TestSendLinesSendsEachLineAsAMessage(t *testing.T) {
+	_, srv := simBroker(t)
+	r := stomp(t, "a\nb\r\n\nlast", "send", "--server", srv, "--lines", "/queue/lines")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "4", "--null", "/queue/lines")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "a\x00b\r\x00\x00last\x00", r.stdout)
+}
+
+// What subscribe -0 prints, send -0 sends again, body for body, newlines
+// inside them included.
+func TestSendNullTakesWhatSubscribeNullPrints(t *testing.T) {
+	_, srv := simBroker(t)
+	r := stomp(t, "one\ntwo\x00three\x00", "send", "--server", srv, "-0", "--receipt", "/queue/nul-a")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "-0", "/queue/nul-a")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "one\ntwo\x00three\x00", r.stdout)
+	r = stomp(t, r.stdout, "send", "--server", srv, "--null", "/queue/nul-b")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "2", "--json", "/queue/nul-b")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"body":"one\ntwo"`)
+	assert.Contains(t, r.stdout, `"body":"three"`)
+}
+
+func TestSendLinesRefusesWhatContradictsIt(t *testing.T) {
+	_, srv := simBroker(t)
+	for _, args := range [][]string{
+		{"--lines", "/queue/x", "BODY"},
+		{"--lines", "--count", "2", "/queue/x"},
+		{"--lines", "--null", "/queue/x"},
+		{"-0", "--count", "1", "/queue/x"},
+	} {
+		r := stomp(t, "a\n", append([]string{"send", "--server", srv}, args...)...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+	}
+	r := stomp(t, "", "send", "--server", srv, "--lines", "/queue/lines-empty")
+	assert.Equal(t, 0, r.code, "an empty input sends nothing: %s", r.stderr)
+}
+
+// A line is sent as soon as it is read, while the input is still open:
+// `tail -f log | stomp send --lines Q` publishes as the log grows.
+func TestSendLinesSendsALineBeforeTheInputEnds(t *testing.T) {
+	b, srv := simBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "send", "--server", srv, "--lines", "/queue/stream")
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	require.NoError(t, cmd.Start())
+	_, err = io.WriteString(in, "first\n")
+	require.NoError(t, err)
+	eventually(t, "the first line sent", func() bool { d, _ := b.Destination("/queue/stream"); return d.Enqueued == 1 })
+	_, err = io.WriteString(in, "second\n")
+	require.NoError(t, err)
+	require.NoError(t, in.Close())
+	require.NoError(t, cmd.Wait(), errb.String())
+	d, _ := b.Destination("/queue/stream")
+	assert.EqualValues(t, 2, d.Enqueued)
+}
+
+// A signal ends a run that waits for its next line, as any other run:
+// quietly, with 128 plus its number, and the lines read before it sent.
+func TestSendLinesEndsOnASignalWhileWaitingForInput(t *testing.T) {
+	b, srv := simBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "send", "--server", srv, "--lines", "/queue/waiting")
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	defer in.Close()
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	require.NoError(t, cmd.Start())
+	_, err = io.WriteString(in, "before\n")
+	require.NoError(t, err)
+	eventually(t, "the line sent", func() bool { d, _ := b.Destination("/queue/waiting"); return d.Enqueued == 1 })
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err = cmd.Wait()
+	require.NoError(t, ctx.Err(), "hung waiting for input after SIGTERM; stderr: %s", errb.String())
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, exitTerminated, ee.ExitCode())
+	assert.Empty(t, errb.String())
+}
+
+func TestRecordReader(t *testing.T) {
+	rr := newRecordReader(strings.NewReader("x\x00\x00yz"), 0)
+	var got []string
+	for {
+		rec, ok, err := rr.next()
+		require.NoError(t, err)
+		if !ok {
+			break
+		}
+		got = append(got, string(rec))
+	}
+	assert.Equal(t, []string{"x", "", "yz"}, got)
+
+	long := io.LimitReader(repeatByte('a'), maxRecord+1)
+	rr = newRecordReader(io.MultiReader(strings.NewReader("ok\n"), long, strings.NewReader("\n")), '\n')
+	rec, ok, err := rr.next()
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "ok", string(rec))
+	_, _, err = rr.next()
+	assert.ErrorContains(t, err, "record 2 is longer than 64 MiB")
+}
+
+// repeatByte reads as an endless run of one byte.
+type repeatByte byte
+
+func (b repeatByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
