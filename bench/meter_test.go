@@ -3,7 +3,9 @@ package bench
 import (
 	"runtime"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,4 +19,32 @@ func TestMeterCountsCollections(t *testing.T) {
 	require.InDelta(t, 2, out.GCPerSec*out.Seconds, 0.01)
 	require.GreaterOrEqual(t, out.GCCPUShare, 0.0)
 	require.LessOrEqual(t, out.GCCPUShare, 1.0)
+}
+
+// spin keeps a CPU busy for d without allocating.
+func spin(d time.Duration) uint64 {
+	x := uint64(1)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for range 1000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	return x
+}
+
+// The collector's share covers the measure and nothing else: CPU spent
+// before the meter started is not in its denominator (a measure of one
+// collection after 300 ms of spinning said 0.2%), and a measure that did
+// nothing but spin, without allocating, gives the collector little.
+func TestGCShareCoversTheMeasure(t *testing.T) {
+	x := spin(300 * time.Millisecond)
+	m := startMeter()
+	runtime.GC()
+	collecting := m.stop(1, 0)
+	m = startMeter()
+	x += spin(300 * time.Millisecond)
+	spinning := m.stop(1, 0)
+	t.Logf("GC CPU share: %.3f of a measure that collected, %.3f of one that spun (x=%d)", collecting.GCCPUShare, spinning.GCCPUShare, x&1)
+	assert.Greater(t, collecting.GCCPUShare, 0.3, "a measure that was a collection")
+	assert.Less(t, spinning.GCCPUShare, 0.1, "a measure that spun")
 }
