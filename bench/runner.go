@@ -184,11 +184,17 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 		base := cfg.Destination + "-" + sc.Name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(seq) + "-" + strconv.Itoa(run)
 		p.Destination = base + "-raw"
 		r, err := sc.Raw(ctx, t, p)
+		if err == nil {
+			err = counted(r, p)
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("raw reference: %w", err)
 		}
 		p.Destination = base + "-ours"
 		o, err := sc.Ours(ctx, t, p)
+		if err == nil {
+			err = counted(o, p)
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("client: %w", err)
 		}
@@ -207,6 +213,15 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 	}
 	res.ratios()
 	return res, nil
+}
+
+// counted refuses a measure of no message: its rate of 0 (and its
+// percentiles of nothing) would read as a figure.
+func counted(m Measure, p Params) error {
+	if m.Messages > 0 {
+		return nil
+	}
+	return fmt.Errorf("counted no message in %s: measure longer (--duration)", p.Duration)
 }
 
 // median returns the run of median throughput, with the latency of every
