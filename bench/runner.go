@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,9 +29,11 @@ type Config struct {
 	// Runs of each measurement, the raw reference and the client
 	// alternating; figures are the median. Default 1.
 	Runs int
-	// Publishers and Consumers of pub→sub. Default 1 each.
+	// Publishers and Consumers of pub→sub (Scenario.Fans). Default 1
+	// each.
 	Publishers, Consumers int
-	// Receipts makes every SEND wait for its RECEIPT.
+	// Receipts makes every SEND wait for its RECEIPT, in the scenarios
+	// that publish (Scenario.Receipts); Run refuses it for the others.
 	Receipts bool
 	// Lent makes the client's subscriptions lend their messages to their
 	// handlers (api.SubscribeOptions.Lent) in the scenarios that consume.
@@ -129,6 +132,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		chosen = append(chosen, s)
 	}
+	if cfg.Receipts {
+		if err := receiptsApply(chosen); err != nil {
+			return nil, err
+		}
+	}
 	rep := &Report{Started: time.Now().UTC(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Settings: Settings{Sizes: cfg.Sizes, Duration: cfg.Duration.Seconds(),
 			Messages: int(cfg.Messages), Runs: cfg.Runs, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
@@ -164,6 +172,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
+// receiptsApply refuses Config.Receipts for scenarios that send no
+// receipts, rather than recording a setting that did not apply.
+func receiptsApply(chosen []Scenario) error {
+	var not, do []string
+	for _, s := range Scenarios() {
+		if s.Receipts {
+			do = append(do, s.Name)
+		}
+	}
+	for _, s := range chosen {
+		if !s.Receipts {
+			not = append(not, s.Name)
+		}
+	}
+	if len(not) > 0 {
+		return fmt.Errorf("bench: receipts apply to %s only, not to %s", strings.Join(do, ", "), strings.Join(not, ", "))
+	}
+	return nil
+}
+
 func names() string {
 	var out []string
 	for _, s := range Scenarios() {
@@ -176,7 +204,7 @@ func names() string {
 // alternating, and keeps the median.
 func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq int) (Result, error) {
 	p := Params{Size: size, Duration: cfg.Duration, Warmup: cfg.Warmup, Messages: cfg.Messages,
-		Receipts: cfg.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
+		Receipts: cfg.Receipts && sc.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
 		Inflight: cfg.Inflight, Timeout: cfg.Timeout, Lent: cfg.Lent && sc.Lends,
 		Connections: cfg.Connections, Fanout: cfg.Fanout, ClientProcess: cfg.ClientProcess}
 	var raws, ours []Measure
@@ -200,13 +228,21 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 		}
 		raws, ours = append(raws, r), append(ours, o)
 	}
-	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: cfg.Receipts, Runs: cfg.Runs,
+	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: p.Receipts, Runs: cfg.Runs,
 		Raw: median(raws), Ours: median(ours)}
+	// The settings that change what a row means are in its name, for
+	// the tables and charts that show nothing else of them.
+	if sc.Fans {
+		res.Publishers, res.Consumers = cfg.Publishers, cfg.Consumers
+		if cfg.Publishers != 1 || cfg.Consumers != 1 {
+			res.Scenario += fmt.Sprintf(" %d→%d", cfg.Publishers, cfg.Consumers)
+		}
+	}
+	if p.Receipts {
+		res.Scenario += " receipts"
+	}
 	if p.Lent {
 		res.Scenario += " lent"
-	}
-	if sc.Peer == RoleBroker {
-		res.Publishers, res.Consumers = cfg.Publishers, cfg.Consumers
 	}
 	if !sc.Sized {
 		res.Size = 0

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,4 +30,48 @@ func TestAMeasureOfNothingIsAnError(t *testing.T) {
 	}
 	_, err := measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Raw: fixed(some), Ours: fixed(some)}, &Target{Name: "none"}, 0, 1)
 	assert.NoError(t, err)
+}
+
+// --receipts and --publishers/--consumers change what a row means (one
+// message in flight; a rate of deliveries): the row's name says them, in
+// the tables as in the JSON, as it says lent.
+func TestRowsNameTheirReceiptsAndConnections(t *testing.T) {
+	cfg := Config{Receipts: true, Publishers: 2, Consumers: 3}
+	require.NoError(t, cfg.defaults())
+	some := fixed(Measure{Messages: 5, MsgPerSec: 5})
+	r, err := measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Receipts: true, Fans: true, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "x 2→3 receipts", r.Scenario)
+	assert.True(t, r.Receipts)
+	assert.Equal(t, [2]int{2, 3}, [2]int{r.Publishers, r.Consumers})
+	var md, table strings.Builder
+	rep := &Report{Results: []Result{r}}
+	require.NoError(t, rep.WriteMarkdown(&md))
+	require.NoError(t, rep.WriteTable(&table))
+	assert.Contains(t, md.String(), "| x 2→3 receipts (none) |")
+	assert.Contains(t, table.String(), "x 2→3 receipts")
+
+	cfg = Config{Publishers: 1, Consumers: 1}
+	require.NoError(t, cfg.defaults())
+	r, err = measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Fans: true, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "x", r.Scenario, "one publisher and one consumer: the default, unnamed")
+}
+
+// A result records the receipts and connection counts only where its
+// scenario honours them (latency's said "publishers 2, consumers 3,
+// receipts", having used one of each and no receipt), and receipts are
+// refused for a scenario that sends none.
+func TestResultsRecordOnlyWhatApplied(t *testing.T) {
+	cfg := Config{Publishers: 2, Consumers: 3}
+	require.NoError(t, cfg.defaults())
+	some := fixed(Measure{Messages: 5, MsgPerSec: 5})
+	r, err := measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Peer: RoleBroker, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "x", r.Scenario)
+	assert.Zero(t, r.Publishers)
+	assert.Zero(t, r.Consumers)
+
+	_, err = Run(context.Background(), Config{Scenarios: []string{"publish", "latency", "consume-auto"}, Receipts: true})
+	assert.EqualError(t, err, "bench: receipts apply to publish, pubsub only, not to latency, consume-auto")
 }

@@ -83,9 +83,11 @@ func newBench(cf *connFlags) *cobra.Command {
 	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration)")
 	f.Int64Var(&c.Messages, "count", 0, "at most this many messages per measurement (0: --duration decides)")
 	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; the median is reported")
-	f.IntVar(&c.Publishers, "publishers", 1, "publishing connections of pubsub")
-	f.IntVar(&c.Consumers, "consumers", 1, "consuming connections of pubsub")
-	f.BoolVar(&c.Receipts, "receipts", false, "every message waits for the broker's RECEIPT (one in flight)")
+	f.IntVar(&c.Publishers, "publishers", 1, "publishing connections of pubsub; unless both counts are 1, its results are named \"pubsub P→C\"\n"+
+		"and its msg/s, CPU and allocations are per delivery (a message on a topic is delivered to each consumer)")
+	f.IntVar(&c.Consumers, "consumers", 1, "consuming connections of pubsub (see --publishers)")
+	f.BoolVar(&c.Receipts, "receipts", false, "every message waits for the broker's RECEIPT (one in flight), in "+receiptScenarios()+
+		" only (refused for the others):\nresults named \"<scenario> receipts\"")
 	f.BoolVar(&c.Lent, "lent", false, "the client's subscriptions lend each message to its handler (SubscribeOptions.Lent): results named \"<scenario> lent\"")
 	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode")
 	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix; /queue/ shares pubsub's messages among consumers, /topic/ gives each all")
@@ -100,6 +102,16 @@ func newBench(cf *connFlags) *cobra.Command {
 	f.StringVar(&bf.memProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	cmd.AddCommand(newBenchPeer(), newBenchConns())
 	return cmd
+}
+
+func receiptScenarios() string {
+	var names []string
+	for _, s := range bench.Scenarios() {
+		if s.Receipts {
+			names = append(names, s.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func scenarioList() string {
@@ -123,6 +135,21 @@ func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.W
 	for _, name := range c.Scenarios {
 		if _, ok := bench.Lookup(name); !ok {
 			return usagef("--scenario %q: want one of %s", name, scenarioList())
+		}
+	}
+	if c.Receipts {
+		chosen := c.Scenarios
+		if len(chosen) == 0 {
+			chosen = strings.Split(scenarioList(), ", ")
+		}
+		var not []string
+		for _, name := range chosen {
+			if s, _ := bench.Lookup(name); !s.Receipts {
+				not = append(not, name)
+			}
+		}
+		if len(not) > 0 {
+			return usagef("--receipts applies to %s only (choose them with --scenario), not to %s", receiptScenarios(), strings.Join(not, ", "))
 		}
 	}
 	if bf.chartFormat != "png" && bf.chartFormat != "svg" {
