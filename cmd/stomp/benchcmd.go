@@ -45,8 +45,31 @@ func newBenchResult(rep *bench.Report) *benchResult {
 	return out
 }
 
+// benchConn are the connection flags `stomp bench` honours: a broker,
+// its login and the bound on each wait. Both sides of a scenario use
+// them; the raw side speaks plain STOMP 1.2 over TCP by hand, so TLS,
+// proxies, heart-beats, another version, failover or the client's other
+// settings could apply to the client's side alone, and bench takes none
+// of those flags (cobra refuses them as unknown).
+type benchConn struct {
+	servers  []string
+	login    string
+	passcode string
+	timeout  time.Duration
+}
+
+func (c *benchConn) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&c.servers, "server", nil, "a broker in place of the simulator and the sink: stomp://user:pass@host:port/vhost (plain TCP only:\n"+
+		"the raw side cannot speak TLS, WebSocket nor a proxy; no failover: one --server)")
+	f.StringVar(&c.login, "login", "", "login (default $STOMP_LOGIN)")
+	f.StringVar(&c.passcode, "passcode", "", "passcode (default $STOMP_PASSCODE; never echoed)")
+	f.DurationVar(&c.timeout, "timeout", 30*time.Second, "bound on every wait for a peer")
+}
+
 // benchFlags are the choices of `stomp bench`.
 type benchFlags struct {
+	conn        benchConn
 	cfg         bench.Config
 	peerProcess bool
 	jsonOut     string
@@ -57,7 +80,7 @@ type benchFlags struct {
 	memProfile  string
 }
 
-func newBench(cf *connFlags) *cobra.Command {
+func newBench() *cobra.Command {
 	var bf benchFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -68,12 +91,16 @@ func newBench(cf *connFlags) *cobra.Command {
 			"Peers: a frame-parsing sink (publish), a firehose (consume), the simulator (pubsub, latency), or with\n" +
 			"--server a broker (stomp:// only), which then also takes the sink's place. --peer-process runs the\n" +
 			"built-in peers in processes of their own (`stomp bench peer`), so that the CPU and allocation figures\n" +
-			"and the profiles are the client's alone: use it for figures worth quoting.",
+			"and the profiles are the client's alone: use it for figures worth quoting.\n\n" +
+			"Connection flags: --server (one, stomp://), --login, --passcode and --timeout apply to both sides; the others\n" +
+			"of send and subscribe (TLS, proxies, heart-beats, --stomp-version, --config, --debug, --reconnect) are refused:\n" +
+			"the raw side could not honour them, and the two sides would not measure the same path.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBench(cmd.Context(), cf, &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runBench(cmd.Context(), &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	bf.conn.register(cmd)
 	f := cmd.Flags()
 	c := &bf.cfg
 	f.StringSliceVar(&c.Scenarios, "scenario", nil, "scenarios to run, comma-separated or repeated (default all)")
@@ -122,7 +149,8 @@ func scenarioList() string {
 	return strings.Join(names, ", ")
 }
 
-func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.Writer) error {
+func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
+	cf := &bf.conn
 	c := bf.cfg
 	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 0 || c.Connections < 1 || c.Fanout < 1 {
 		return usagef("--publishers, --consumers, --runs, --connections and --fanout must be at least 1, --duration positive, --count and --inflight not negative")
@@ -157,6 +185,9 @@ func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.W
 	}
 	c.Timeout = cf.timeout
 	c.Progress = errw
+	if len(cf.servers) > 1 {
+		return usagef("bench measures one broker: one --server, not %d (no failover)", len(cf.servers))
+	}
 	if len(cf.servers) > 0 {
 		t, err := benchTarget(cf)
 		if err != nil {
@@ -222,9 +253,9 @@ func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.W
 	return nil
 }
 
-// benchTarget turns the first --server into the harness's broker, with
+// benchTarget turns the --server into the harness's broker, with
 // the login resolved as for every command.
-func benchTarget(cf *connFlags) (*bench.Target, error) {
+func benchTarget(cf *benchConn) (*bench.Target, error) {
 	sv, err := parseServer(cf.servers[0])
 	if err != nil {
 		return nil, &usageError{err: err}
