@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -33,13 +34,17 @@ type benchResult struct {
 
 func newBenchResult(rep *bench.Report) *benchResult {
 	out := &benchResult{Report: rep}
+	us := func(v float64) int64 { return int64(math.Round(v)) } // as the tables print them
 	for _, r := range rep.Results {
-		if r.Scenario == "pubsub" && out.MsgPerSec == 0 {
+		// The harness names a result "<scenario>" and what changes its
+		// meaning after a space: "pubsub 2→3", "latency lent".
+		base, _, _ := strings.Cut(r.Scenario, " ")
+		if base == "pubsub" && out.MsgPerSec == 0 {
 			out.MsgPerSec = r.Ours.MsgPerSec
 		}
-		if l := r.Ours.Latency; r.Scenario == "latency" && l != nil && out.LatencyMaxus == 0 {
-			out.LatencyP50us, out.LatencyP90us = int64(l.P50us), int64(l.P90us)
-			out.LatencyP99us, out.LatencyMaxus = int64(l.P99us), int64(l.MaxUs)
+		if l := r.Ours.Latency; base == "latency" && l != nil && out.LatencyMaxus == 0 {
+			out.LatencyP50us, out.LatencyP90us = us(l.P50us), us(l.P90us)
+			out.LatencyP99us, out.LatencyMaxus = us(l.P99us), us(l.MaxUs)
 		}
 	}
 	return out
