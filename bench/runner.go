@@ -27,7 +27,9 @@ type Config struct {
 	// Messages bounds each measurement; 0: Duration alone decides.
 	Messages int64
 	// Runs of each measurement, the raw reference and the client
-	// alternating; figures are the median. Default 1.
+	// alternating; figures are those of the run of median figure (msg/s,
+	// memory per connection; of an even number, the lower middle run),
+	// percentiles those of every run together. Default 1.
 	Runs int
 	// Publishers and Consumers of pub→sub (Scenario.Fans). Default 1
 	// each.
@@ -229,7 +231,7 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 		raws, ours = append(raws, r), append(ours, o)
 	}
 	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: p.Receipts, Runs: cfg.Runs,
-		Raw: median(raws), Ours: median(ours)}
+		Raw: median(raws, sc.Chart), Ours: median(ours, sc.Chart)}
 	// The settings that change what a row means are in its name, for
 	// the tables and charts that show nothing else of them.
 	if sc.Fans {
@@ -260,12 +262,18 @@ func counted(m Measure, p Params) error {
 	return fmt.Errorf("counted no message in %s: measure longer (--duration)", p.Duration)
 }
 
-// median returns the run of median throughput, with the latency of every
-// run together when there is one.
-func median(ms []Measure) Measure {
+// median returns the run of median figure, the one the chart reports
+// (memory per connection, else msg/s; of an even number of runs, the
+// lower of the two middle ones), with the latency of every run together
+// when there is one.
+func median(ms []Measure, chart Chart) Measure {
+	figure := func(m Measure) float64 { return m.MsgPerSec }
+	if chart == ChartMemory {
+		figure = func(m Measure) float64 { return m.MemPerConn }
+	}
 	sorted := slices.Clone(ms)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].MsgPerSec < sorted[j].MsgPerSec })
-	out := sorted[len(sorted)/2]
+	sort.SliceStable(sorted, func(i, j int) bool { return figure(sorted[i]) < figure(sorted[j]) })
+	out := sorted[(len(sorted)-1)/2]
 	if out.hist != nil {
 		all := &Histogram{}
 		for _, m := range ms {

@@ -75,3 +75,18 @@ func TestResultsRecordOnlyWhatApplied(t *testing.T) {
 	_, err = Run(context.Background(), Config{Scenarios: []string{"publish", "latency", "consume-auto"}, Receipts: true})
 	assert.EqualError(t, err, "bench: receipts apply to publish, pubsub only, not to latency, consume-auto")
 }
+
+// --runs reports the run of median figure: memory per connection for the
+// connections scenario (it was the memory of the run of median msg/s),
+// and of an even number of runs the lower middle one (it was the upper).
+func TestMedianIsOfTheReportedFigure(t *testing.T) {
+	runs := []Measure{
+		{MsgPerSec: 1000, MemPerConn: 30000},
+		{MsgPerSec: 2000, MemPerConn: 10000},
+		{MsgPerSec: 3000, MemPerConn: 20000},
+	}
+	assert.Equal(t, 20000.0, median(runs, ChartMemory).MemPerConn)
+	assert.Equal(t, 2000.0, median(runs, ChartThroughput).MsgPerSec)
+	assert.Equal(t, 1000.0, median([]Measure{{MsgPerSec: 3000}, {MsgPerSec: 1000}}, ChartThroughput).MsgPerSec, "the lower of two")
+	assert.Equal(t, 2000.0, median(append(runs, Measure{MsgPerSec: 4000}), ChartThroughput).MsgPerSec, "the lower middle of four")
+}

@@ -114,7 +114,9 @@ func newBench() *cobra.Command {
 	f.DurationVar(&c.Duration, "duration", time.Second, "length of each measurement")
 	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration)")
 	f.Int64Var(&c.Messages, "count", 0, "at most this many messages per measurement (0: --duration decides)")
-	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; the median is reported")
+	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; each side reports its run of median\n"+
+		"msg/s (connections: memory per connection), the lower middle one of an even number (an odd number is better),\n"+
+		"and latency the percentiles of all runs together")
 	f.IntVar(&c.Publishers, "publishers", 1, "publishing connections of pubsub; unless both counts are 1, its results are named \"pubsub P→C\"\n"+
 		"and its msg/s, CPU and allocations are per delivery (a message on a topic is delivered to each consumer)")
 	f.IntVar(&c.Consumers, "consumers", 1, "consuming connections of pubsub (see --publishers)")
