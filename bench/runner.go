@@ -41,7 +41,8 @@ type Config struct {
 	// handlers (api.SubscribeOptions.Lent) in the scenarios that consume.
 	Lent bool
 	// Inflight bounds the firehose's unacknowledged messages in
-	// client-individual mode. Default 1024.
+	// client-individual mode. Default (0 or less) 1024: the harness has
+	// no unbounded setting (`stomp bench --inflight 0` is refused).
 	Inflight int64
 	// Timeout bounds every wait for a peer. Default 30s.
 	Timeout time.Duration

@@ -123,7 +123,8 @@ func newBench() *cobra.Command {
 	f.BoolVar(&c.Receipts, "receipts", false, "every message waits for the broker's RECEIPT (one in flight), in "+receiptScenarios()+
 		" only (refused for the others):\nresults named \"<scenario> receipts\"")
 	f.BoolVar(&c.Lent, "lent", false, "the client's subscriptions lend each message to its handler (SubscribeOptions.Lent): results named \"<scenario> lent\"")
-	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode")
+	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode (at least 1: unbounded, it would\n"+
+		"stream as in auto mode)")
 	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix; /queue/ shares pubsub's messages among consumers, /topic/ gives each all")
 	f.IntVar(&c.Connections, "connections", 1000, "connections the connections scenario opens")
 	f.IntVar(&c.Fanout, "fanout", 3, "topic messages the connections scenario fans out to them")
@@ -159,8 +160,8 @@ func scenarioList() string {
 func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 	cf := &bf.conn
 	c := bf.cfg
-	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 0 || c.Connections < 1 || c.Fanout < 1 {
-		return usagef("--publishers, --consumers, --runs, --connections and --fanout must be at least 1, --duration positive, --count and --inflight not negative")
+	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 1 || c.Connections < 1 || c.Fanout < 1 {
+		return usagef("--publishers, --consumers, --runs, --inflight, --connections and --fanout must be at least 1, --duration positive, --count not negative")
 	}
 	for _, s := range c.Sizes {
 		if s < 0 || s > 16<<20 {

@@ -72,3 +72,11 @@ func TestBenchJSONTopLevelFollowsTheTable(t *testing.T) {
 	assert.Equal(t, [4]int64{27, 41, 72, 2222}, [4]int64{out.LatencyP50us, out.LatencyP90us, out.LatencyP99us, out.LatencyMaxus})
 	assert.Contains(t, md.String(), fmt.Sprintf("%d / %d µs", out.LatencyP50us, out.LatencyP99us), md.String())
 }
+
+// --inflight 0 is refused: it was accepted ("not negative") and run as
+// 1024, which the JSON then reported.
+func TestBenchRefusesInflightZero(t *testing.T) {
+	r := stomp(t, "", "bench", "--inflight", "0", "--scenario", "consume-client-individual")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--inflight")
+}
