@@ -223,9 +223,20 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Run(ctx, c)
-	if err != nil {
+	if rep == nil || len(rep.Results) == 0 {
 		return err
 	}
+	if err != nil {
+		// A run that failed or was interrupted still gives what it
+		// measured, said to be partial.
+		fmt.Fprintf(errw, "stomp: bench: the run stopped early; the table and the files below hold the %d results measured before it (partial)\n", len(rep.Results))
+	}
+	return errors.Join(err, writeBench(rep, bf, out))
+}
+
+// writeBench writes the report as the flags ask: the table, the
+// allocation profile, the JSON, the Markdown and the charts.
+func writeBench(rep *bench.Report, bf *benchFlags, out io.Writer) error {
 	if err := rep.WriteTable(out); err != nil {
 		return err
 	}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/stompactor/stompactor/bench"
 )
@@ -79,4 +83,27 @@ func TestBenchRefusesInflightZero(t *testing.T) {
 	r := stomp(t, "", "bench", "--inflight", "0", "--scenario", "consume-client-individual")
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "--inflight")
+}
+
+// A run that fails part-way still writes the table, the JSON and the
+// Markdown of what it measured, and says on stderr that they are
+// partial: it wrote nothing but progress lines. consume-auto in 1µs
+// counts nothing, an error, after publish has been measured.
+func TestBenchWritesWhatAFailedRunMeasured(t *testing.T) {
+	dir := t.TempDir()
+	js, md := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.md")
+	r := stomp(t, "", "bench", "--scenario", "publish,consume-auto", "--size", "0", "--duration", "1us", "--json", js, "--markdown", md)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "the 1 results measured before it (partial)")
+	assert.Contains(t, r.stderr, "consume-auto, 0 B: raw reference: counted no message")
+	assert.Contains(t, r.stdout, "publish")
+	var rep bench.Report
+	raw, err := os.ReadFile(js)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	require.Len(t, rep.Results, 1)
+	assert.Equal(t, "publish", rep.Results[0].Scenario)
+	table, err := os.ReadFile(md)
+	require.NoError(t, err)
+	assert.Contains(t, string(table), "| publish (sink, in process) |")
 }
