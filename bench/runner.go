@@ -108,6 +108,10 @@ func (c *Config) defaults() error {
 	if c.Messages < 0 {
 		return errors.New("bench: a negative message budget")
 	}
+	if c.Messages > 0 && c.Messages < int64(c.Publishers) {
+		// Each publisher sends at least its last, confirmed, message.
+		return fmt.Errorf("bench: a budget of %d messages for %d publishers: each sends one at least", c.Messages, c.Publishers)
+	}
 	if c.Connections <= 0 {
 		c.Connections = 1000
 	}

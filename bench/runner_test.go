@@ -90,3 +90,10 @@ func TestMedianIsOfTheReportedFigure(t *testing.T) {
 	assert.Equal(t, 1000.0, median([]Measure{{MsgPerSec: 3000}, {MsgPerSec: 1000}}, ChartThroughput).MsgPerSec, "the lower of two")
 	assert.Equal(t, 2000.0, median(append(runs, Measure{MsgPerSec: 4000}), ChartThroughput).MsgPerSec, "the lower middle of four")
 }
+
+// A message budget below the publishers is refused: each sends one at
+// least (split gave each 1), more than the budget the report records.
+func TestABudgetBelowThePublishersIsRefused(t *testing.T) {
+	cfg := Config{Messages: 1, Publishers: 3}
+	assert.EqualError(t, cfg.defaults(), "bench: a budget of 1 messages for 3 publishers: each sends one at least")
+}

@@ -163,6 +163,9 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 1 || c.Connections < 1 || c.Fanout < 1 {
 		return usagef("--publishers, --consumers, --runs, --inflight, --connections and --fanout must be at least 1, --duration positive, --count not negative")
 	}
+	if c.Messages > 0 && c.Messages < int64(c.Publishers) {
+		return usagef("--count %d is below --publishers %d: each publisher sends one message at least", c.Messages, c.Publishers)
+	}
 	for _, s := range c.Sizes {
 		if s < 0 || s > 16<<20 {
 			return usagef("--size %d: want 0 to 16 MiB", s)

@@ -107,3 +107,11 @@ func TestBenchWritesWhatAFailedRunMeasured(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(table), "| publish (sink, in process) |")
 }
+
+// --count below --publishers is refused: each publisher sends one
+// message at least, so the run sent more than the count it recorded.
+func TestBenchRefusesACountBelowThePublishers(t *testing.T) {
+	r := stomp(t, "", "bench", "--count", "1", "--publishers", "3", "--scenario", "pubsub")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--count 1 is below --publishers 3")
+}
