@@ -48,7 +48,11 @@ type Config struct {
 	Timeout time.Duration
 	// Destination prefixes the destination names; each measurement adds
 	// its own suffix. A /queue/ destination is shared by pub→sub's
-	// consumers, a /topic/ one gives each every message. Default
+	// consumers; any other is counted as a topic, which gives each
+	// consumer every message (a broker's queue by another name, such as
+	// RabbitMQ's /amq/queue/, then waits for deliveries that never
+	// come). On a real broker a /queue/ destination leaves a queue behind
+	// per measurement and run. Default
 	// "/topic/stompactor-bench" (a topic nobody subscribes to is where
 	// publish sends when the broker stands in for the sink).
 	Destination string

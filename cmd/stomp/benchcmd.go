@@ -125,7 +125,9 @@ func newBench() *cobra.Command {
 	f.BoolVar(&c.Lent, "lent", false, "the client's subscriptions lend each message to its handler (SubscribeOptions.Lent): results named \"<scenario> lent\"")
 	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode (at least 1: unbounded, it would\n"+
 		"stream as in auto mode)")
-	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix; /queue/ shares pubsub's messages among consumers, /topic/ gives each all")
+	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix, to which each measurement adds a suffix of its own;\n"+
+		"/queue/ shares pubsub's messages among consumers; any other prefix (/topic/, /exchange/, /amq/queue/...) is counted\n"+
+		"as a topic, each consumer getting every message; on a real broker, /queue/ leaves a queue per measurement behind")
 	f.IntVar(&c.Connections, "connections", 1000, "connections the connections scenario opens")
 	f.IntVar(&c.Fanout, "fanout", 3, "topic messages the connections scenario fans out to them")
 	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers, and each side of the connections scenario, in their own processes")

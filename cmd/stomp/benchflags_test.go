@@ -115,3 +115,13 @@ func TestBenchRefusesACountBelowThePublishers(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "--count 1 is below --publishers 3")
 }
+
+// The help says what a --destination prefix does on a real broker:
+// /queue/ leaves queues behind, and any other prefix counts as a topic.
+func TestBenchHelpSaysWhatDestinationsDo(t *testing.T) {
+	r := stomp(t, "", "bench", "--help")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "/queue/ leaves a queue per measurement behind")
+	assert.Contains(t, r.stdout, "is counted")
+	assert.Contains(t, r.stdout, "as a topic")
+}
