@@ -169,6 +169,10 @@ func logPanel(title, ylabel string, cats []string, ss []series) *plot.Plot {
 	}
 	if hi > 0 {
 		p.Y.Min, p.Y.Max = lo/3, hi*3
+	} else {
+		// Nothing to draw: a log axis needs a positive range all the same.
+		p.Title.Text += " (no data)"
+		p.Y.Min, p.Y.Max = 1, 10
 	}
 	p.NominalX(cats...)
 	p.X.Min, p.X.Max = -0.5, float64(len(cats))-0.5

@@ -157,7 +157,7 @@ func MeasureConns(ctx context.Context, t *Target, p ConnsParams, raw bool) (Conn
 	out.AllocPerConn = (float64(after.allocated) - float64(before.allocated)) / n
 	out.GoroutinesPerConn = float64(after.goroutines-before.goroutines) / n
 
-	pub, err := dial(ctx, t, Params{Timeout: p.Timeout})
+	pub, err := dial(ctx, t, Params{Timeout: p.Timeout}, nil)
 	if err != nil {
 		return out, fmt.Errorf("bench: the fan-out publisher: %w", err)
 	}
@@ -240,7 +240,7 @@ type oursClient struct{ s *api.STOMP }
 func (c oursClient) close() { c.s.Close() }
 
 func oursIdleClient(ctx context.Context, t *Target, p ConnsParams, onMessage func()) (idleClient, error) {
-	s, err := dial(ctx, t, Params{Timeout: p.Timeout}, api.WithRequestSubscriptionReceipts(true))
+	s, err := dial(ctx, t, Params{Timeout: p.Timeout}, nil, api.WithRequestSubscriptionReceipts(true))
 	if err != nil {
 		return nil, err
 	}

@@ -6,9 +6,11 @@
 // by the client through the public api package; each result is reported
 // with its ratio to the reference, the process's CPU time and heap
 // allocations per message (from getrusage and runtime.MemStats), and for
-// latency the p50/p90/p99/p99.9/max of a Histogram. The scenarios
-// (publish, consume-auto, consume-client-individual, pubsub, latency) are
-// a registry: see Scenario and Register.
+// latency the p50/p90/p99/p99.9/max of a Histogram. The raw loops write
+// pre-encoded frames and only find the boundaries of those they read: they
+// are the socket's ceiling, not a client. The scenarios (publish,
+// consume-auto, consume-client-individual, pubsub, latency, latency-pull,
+// connections) are a registry: see Scenario and Register.
 //
 // The peers are built in: a frame-parsing Sink, a Firehose of MESSAGE
 // frames that can hold back until it is acknowledged, the sim broker, or
@@ -17,7 +19,8 @@
 // ServePeer), so that client and peer do not share a scheduler.
 //
 // Run returns a Report, which writes itself as text tables (WriteTable),
-// JSON (WriteJSON) and charts (WriteCharts). `stomp bench` drives it:
+// Markdown tables (WriteMarkdown), JSON (WriteJSON) and charts
+// (WriteCharts). `stomp bench` drives it:
 //
 //	go run ./cmd/stomp bench --peer-process --charts docs/bench
 //

@@ -25,8 +25,8 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 		}
 		name := fmt.Sprintf("%s (%s)", r.Scenario, r.Peer)
 		if r.Chart == ChartLatency {
-			fmt.Fprintf(&b, "| %s, p50 / p99 | %s | %.0f / %.0f µs | %.0f / %.0f µs | %.2f / %.2f | %s | %.0f |\n",
-				name, SizeName(r.Size), r.Raw.Latency.P50us, r.Raw.Latency.P99us, r.Ours.Latency.P50us, r.Ours.Latency.P99us,
+			fmt.Fprintf(&b, "| %s, p50 / p99 | %s | %s / %s µs | %s / %s µs | %.2f / %.2f | %s | %.0f |\n",
+				name, SizeName(r.Size), p50(r.Raw.Latency), p99(r.Raw.Latency), p50(r.Ours.Latency), p99(r.Ours.Latency),
 				r.Ratio, r.RatioP99, cpu(r.Ours), r.Ours.AllocsPerMsg)
 			continue
 		}

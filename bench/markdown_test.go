@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestWriteMarkdown(t *testing.T) {
@@ -31,4 +32,21 @@ func TestWriteMarkdown(t *testing.T) {
 | 10000 (sim, own process) | stompactor | 20478 | 11753 | 4158 | 1.00 | 12089 | 2.15 s | 175.9 k |
 `
 	assert.Equal(t, want, b.String())
+}
+
+// A latency result without percentiles (a scenario added with Register
+// whose measure fills no Latency) prints "-" in the progress line, the
+// Markdown and the table: the first two dereferenced it and panicked.
+func TestLatencyWithoutPercentilesPrintsADash(t *testing.T) {
+	r := Result{Scenario: "custom-latency", Chart: ChartLatency, Size: 100, Peer: "none",
+		Raw: Measure{Messages: 1}, Ours: Measure{Messages: 1}}
+	rep := &Report{Results: []Result{r}}
+	var md, table strings.Builder
+	var line string
+	require.NotPanics(t, func() { line = r.summary() })
+	require.NotPanics(t, func() { assert.NoError(t, rep.WriteMarkdown(&md)) })
+	require.NotPanics(t, func() { assert.NoError(t, rep.WriteTable(&table)) })
+	assert.Contains(t, line, "p50 raw - µs, ours - µs")
+	assert.Contains(t, md.String(), "| - / - µs | - / - µs |")
+	assert.Contains(t, table.String(), "custom-latency")
 }

@@ -20,35 +20,36 @@ type meter struct {
 	gcCPU   gcClock
 }
 
-// gcClock is the Go runtime's own account of CPU time (runtime/metrics):
-// what its collector used, and what goroutines and the collector used
-// together (its whole estimate, less idle processors).
-type gcClock struct{ gc, busy float64 }
+// gcClock is the Go runtime's account of the CPU its collector used
+// (runtime/metrics), in seconds.
+type gcClock struct{ gc float64 }
 
-var gcSamples = []metrics.Sample{
-	{Name: "/cpu/classes/gc/total:cpu-seconds"},
-	{Name: "/cpu/classes/total:cpu-seconds"},
-	{Name: "/cpu/classes/idle:cpu-seconds"},
-}
+var gcSample = metrics.Sample{Name: "/cpu/classes/gc/total:cpu-seconds"}
 
+// readGCClock collects the garbage, then reads the collector's CPU. The
+// runtime's /cpu/classes figures move only at the end of a collection (a
+// snapshot taken when one ends): read between two, they describe the
+// process up to the last one, not now. A collection forced just before
+// each reading makes them exact at the reading, so that the two readings
+// of a meter bound its window. It costs a collection (about a
+// millisecond with the heaps here) at each end of a measurement, outside
+// its wall and CPU time.
 func readGCClock() gcClock {
-	s := make([]metrics.Sample, len(gcSamples))
-	copy(s, gcSamples)
+	runtime.GC()
+	s := []metrics.Sample{gcSample}
 	metrics.Read(s)
-	f := func(i int) float64 {
-		if s[i].Value.Kind() == metrics.KindFloat64 {
-			return s[i].Value.Float64()
-		}
-		return 0
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return gcClock{}
 	}
-	return gcClock{gc: f(0), busy: f(1) - f(2)}
+	return gcClock{gc: s[0].Value.Float64()}
 }
 
 func startMeter() meter {
+	gc := readGCClock()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	cpu, ok := cpuTime()
-	return meter{wall: time.Now(), cpu: cpu, cpuOK: ok, mallocs: ms.Mallocs, bytes: ms.TotalAlloc, gcs: ms.NumGC, gcCPU: readGCClock()}
+	return meter{wall: time.Now(), cpu: cpu, cpuOK: ok, mallocs: ms.Mallocs, bytes: ms.TotalAlloc, gcs: ms.NumGC, gcCPU: gc}
 }
 
 // stop returns the Measure of n messages handled since the meter started,
@@ -59,14 +60,19 @@ func (m meter) stop(n int64, size int) Measure {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	out := m.measure(n, size, elapsed, cpu, ok && m.cpuOK, ms.Mallocs, ms.TotalAlloc)
-	// How often the collector ran, and its share of the CPU the process
-	// used: what a GC-bound path shows.
+	// How often the collector ran (the collection forced below is not
+	// counted, the one forced at the start came before NumGC was read),
+	// and its share of the CPU the process used: what a GC-bound path
+	// shows. The share's window runs from the collection forced at the
+	// start to the one forced here, which collects the garbage the
+	// measurement left, so the measurement pays for all it made; its
+	// denominator is getrusage's CPU time over the same window.
 	if elapsed > 0 {
 		out.GCPerSec = float64(ms.NumGC-m.gcs) / elapsed.Seconds()
 	}
 	now := readGCClock()
-	if busy := now.busy - m.gcCPU.busy; busy > 0 {
-		out.GCCPUShare = min(max((now.gc-m.gcCPU.gc)/busy, 0), 1)
+	if used, ok := cpuTime(); ok && m.cpuOK && used > m.cpu {
+		out.GCCPUShare = min(max((now.gc-m.gcCPU.gc)/(used-m.cpu).Seconds(), 0), 1)
 	}
 	return out
 }

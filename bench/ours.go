@@ -9,11 +9,16 @@ import (
 	"time"
 
 	"github.com/stompactor/stompactor/api"
+	"github.com/stompactor/stompactor/frames"
 )
 
 // dial connects a client to t through the public api, with its default
-// settings but for the login, the virtual host and the timeout.
-func dial(ctx context.Context, t *Target, p Params, extra ...api.Option) (*api.STOMP, error) {
+// settings but for the login, the virtual host, the timeout and, for
+// bodies over the default 4 MiB, a body limit that takes p.Size. A lost
+// connection or an ERROR (a refused frame) calls lost with the error at
+// once, so that the scenario ends with it, as the raw side's read does,
+// rather than counting on to its timer or its timeout (see watching).
+func dial(ctx context.Context, t *Target, p Params, lost context.CancelCauseFunc, extra ...api.Option) (*api.STOMP, error) {
 	host, port, err := net.SplitHostPort(t.Addr)
 	if err != nil {
 		return nil, err
@@ -29,7 +34,18 @@ func dial(ctx context.Context, t *Target, p Params, extra ...api.Option) (*api.S
 	if t.Passcode != "" {
 		opts = append(opts, api.WithPassword(t.Passcode))
 	}
+	if p.Size > frames.DefaultMaxBody {
+		opts = append(opts, api.WithReceiveLimits(api.ReceiveLimits{MaxBody: p.Size}))
+	}
 	s := api.NewSTOMP(append(opts, extra...)...)
+	if lost != nil {
+		s.OnDisconnected(func(e *api.DisconnectedEvent) {
+			if e.Err != nil { // nil: our own Close
+				lost(e.Err)
+			}
+		})
+		s.OnError(func(e *api.ErrorEvent) { lost(e.Err) })
+	}
 	if err := s.ConnectContext(ctx, host, pn); err != nil {
 		s.Close()
 		return nil, err
@@ -37,19 +53,38 @@ func dial(ctx context.Context, t *Target, p Params, extra ...api.Option) (*api.S
 	return s, nil
 }
 
+// watching returns a context that ends when ctx does or when a client
+// dialled with its lost function loses its connection or gets an ERROR;
+// cause then says which.
+func watching(ctx context.Context) (context.Context, context.CancelCauseFunc) {
+	return context.WithCancelCause(ctx)
+}
+
+// cause returns why ctx ended, when it did (the lost connection, the
+// ERROR, the caller's cancellation), in place of err: the error of a call
+// that ctx's end cut short says less.
+func cause(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
+
 // oursPublish publishes with SendData until the time or the budget is
 // spent, then sends one more message with RequestReceipts on, which waits
 // for its RECEIPT: the peer has then had every message.
 func oursPublish(ctx context.Context, t *Target, p Params) (Measure, error) {
-	s, err := dial(ctx, t, p, api.WithRequestReceipts(p.Receipts))
+	ctx, lost := watching(ctx)
+	defer lost(nil)
+	s, err := dial(ctx, t, p, lost, api.WithRequestReceipts(p.Receipts))
 	if err != nil {
-		return Measure{}, err
+		return Measure{}, cause(ctx, err)
 	}
 	defer s.Close()
 	m := startMeter()
 	n, err := oursPublishLoop(ctx, s, p, m.wall.Add(p.Duration), p.Messages)
 	if err != nil {
-		return Measure{}, err
+		return Measure{}, cause(ctx, err)
 	}
 	return m.stop(n, p.Size), nil
 }
@@ -84,9 +119,11 @@ func oursPublishLoop(ctx context.Context, s *api.STOMP, p Params, deadline time.
 // acking modes, returns to send the ACK), with the api's default queue.
 func oursConsumer(ack string) func(context.Context, *Target, Params) (Measure, error) {
 	return func(ctx context.Context, t *Target, p Params) (Measure, error) {
-		s, err := dial(ctx, t, p)
+		ctx, lost := watching(ctx)
+		defer lost(nil)
+		s, err := dial(ctx, t, p, lost)
 		if err != nil {
-			return Measure{}, err
+			return Measure{}, cause(ctx, err)
 		}
 		defer s.Close()
 		var got atomic.Int64
@@ -105,7 +142,7 @@ func oursConsumer(ack string) func(context.Context, *Target, Params) (Measure, e
 			},
 		})
 		if err != nil {
-			return Measure{}, err
+			return Measure{}, cause(ctx, err)
 		}
 		timer := time.NewTimer(time.Until(m.wall.Add(p.Duration)))
 		defer timer.Stop()
@@ -113,7 +150,9 @@ func oursConsumer(ack string) func(context.Context, *Target, Params) (Measure, e
 		case <-timer.C:
 		case <-all:
 		case <-ctx.Done():
-			return Measure{}, ctx.Err()
+		}
+		if ctx.Err() != nil {
+			return Measure{}, context.Cause(ctx)
 		}
 		return m.stop(got.Load(), p.Size), nil
 	}

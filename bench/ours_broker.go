@@ -15,6 +15,8 @@ import (
 // a RECEIPT) before anything is published, count in their handlers. It
 // measures from the first SEND to the last message handled.
 func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
+	ctx, lost := watching(ctx)
+	defer lost(nil)
 	var clients []*api.STOMP
 	defer func() {
 		for _, c := range clients {
@@ -23,23 +25,23 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 	}()
 	tl := newTally()
 	for range p.Consumers {
-		c, err := dial(ctx, t, p, api.WithRequestSubscriptionReceipts(true))
+		c, err := dial(ctx, t, p, lost, api.WithRequestSubscriptionReceipts(true))
 		if err != nil {
-			return Measure{}, err
+			return Measure{}, cause(ctx, err)
 		}
 		clients = append(clients, c)
 		if _, err := c.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
 			Lent:    p.Lent,
 			Handler: func(*api.MessageInEvent) { tl.add(1) },
 		}); err != nil {
-			return Measure{}, err
+			return Measure{}, cause(ctx, err)
 		}
 	}
 	pubs := make([]*api.STOMP, p.Publishers)
 	for i := range pubs {
-		c, err := dial(ctx, t, p, api.WithRequestReceipts(p.Receipts))
+		c, err := dial(ctx, t, p, lost, api.WithRequestReceipts(p.Receipts))
 		if err != nil {
-			return Measure{}, err
+			return Measure{}, cause(ctx, err)
 		}
 		clients = append(clients, c)
 		pubs[i] = c
@@ -63,7 +65,7 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 	wg.Wait()
 	select {
 	case err := <-errs:
-		return Measure{}, err
+		return Measure{}, cause(ctx, err)
 	default:
 	}
 	want := deliveries(p, sent.Load())
@@ -75,7 +77,7 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 	case <-timer.C:
 		return Measure{}, fmt.Errorf("only %d of %d messages arrived within %s", tl.got.Load(), want, p.Timeout)
 	case <-ctx.Done():
-		return Measure{}, ctx.Err()
+		return Measure{}, context.Cause(ctx)
 	}
 	return m.stop(tl.got.Load(), p.Size), nil
 }
@@ -126,18 +128,20 @@ func oursLatencyPull(ctx context.Context, t *Target, p Params) (Measure, error) 
 // next message.
 func oursRoundTrips(ctx context.Context, t *Target, p Params,
 	subscribe func(ctx context.Context, sub *api.STOMP) (func(context.Context) error, error)) (Measure, error) {
-	sub, err := dial(ctx, t, p, api.WithRequestSubscriptionReceipts(true))
+	ctx, lost := watching(ctx)
+	defer lost(nil)
+	sub, err := dial(ctx, t, p, lost, api.WithRequestSubscriptionReceipts(true))
 	if err != nil {
-		return Measure{}, err
+		return Measure{}, cause(ctx, err)
 	}
 	defer sub.Close()
 	arrived, err := subscribe(ctx, sub)
 	if err != nil {
-		return Measure{}, err
+		return Measure{}, cause(ctx, err)
 	}
-	pub, err := dial(ctx, t, p)
+	pub, err := dial(ctx, t, p, lost)
 	if err != nil {
-		return Measure{}, err
+		return Measure{}, cause(ctx, err)
 	}
 	defer pub.Close()
 	body := Body(p.Size)
@@ -147,12 +151,16 @@ func oursRoundTrips(ctx context.Context, t *Target, p Params,
 	trip := func() (time.Duration, error) {
 		start := time.Now()
 		if err := pub.SendDataContext(wctx, p.Destination, body); err != nil {
-			return 0, err
+			return 0, cause(ctx, err)
 		}
 		if err := arrived(wctx); err != nil {
+			if ctx.Err() != nil {
+				return 0, context.Cause(ctx)
+			}
 			return 0, fmt.Errorf("a message did not come back: %w", err)
 		}
 		return time.Since(start), nil
 	}
-	return roundTrips(ctx, p, trip)
+	m, err := roundTrips(ctx, p, trip)
+	return m, cause(ctx, err)
 }

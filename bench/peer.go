@@ -52,7 +52,10 @@ func startLocal(kind, listen string) (string, func() error, error) {
 		}
 		return h.Addr(), h.Close, nil
 	case KindSim:
-		opts := []sim.Option{sim.WithServerName("stompactor-sim (bench)")}
+		// The simulator takes the bodies of every size the harness
+		// measures (its default limit is 4 MiB), as the sink and the
+		// firehose do.
+		opts := []sim.Option{sim.WithServerName("stompactor-sim (bench)"), sim.WithLimits(peerLimits)}
 		if listen != "" {
 			opts = append(opts, sim.WithListenAddr(listen))
 		}

@@ -89,7 +89,7 @@ func rawCount(ctx context.Context, rc *rawConn, ack string, deadline time.Time, 
 				acks = append(acks, "\n\n\x00"...)
 			}
 		case "ERROR":
-			return n, errors.New("ERROR from the peer: " + string(rawHeader(f, "message")))
+			return n, peerError(f)
 		}
 	}
 	if got != nil && pending > 0 {

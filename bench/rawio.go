@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -150,6 +151,15 @@ func rawHeader(frame []byte, key string) []byte {
 	return nil
 }
 
+// headerEscapes undoes STOMP 1.2's header escapes, for text shown.
+var headerEscapes = strings.NewReplacer(`\c`, ":", `\n`, "\n", `\r`, "\r", `\\`, `\`)
+
+// peerError is the error an ERROR frame from the peer makes: its message
+// header, unescaped.
+func peerError(frame []byte) error {
+	return errors.New("ERROR from the peer: " + headerEscapes.Replace(string(rawHeader(frame, "message"))))
+}
+
 // command returns the frame's command line, without copying it: the raw
 // loops switch on string(command(f)), which the compiler compares in
 // place, so that the reference allocates nothing per frame.
@@ -230,7 +240,7 @@ func (rc *rawConn) expect(cmd string, id []byte) ([]byte, error) {
 				return f, nil
 			}
 		case "ERROR":
-			return nil, fmt.Errorf("ERROR from the peer: %s", rawHeader(f, "message"))
+			return nil, peerError(f)
 		}
 	}
 }

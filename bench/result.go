@@ -17,7 +17,10 @@ type Measure struct {
 	BytesPerMsg     float64 `json:"bytes_allocated_per_msg"`
 	// GCPerSec is how many collections ran per second of the measure,
 	// and GCCPUShare the collector's share of the CPU the process used
-	// (the Go runtime's estimate): together they say how GC-bound it is.
+	// (the Go runtime's account of its collector over getrusage's CPU
+	// time, between collections forced at both ends of the measure, the
+	// last one collecting what it left): together they say how GC-bound
+	// it is.
 	GCPerSec   float64 `json:"gc_per_sec"`
 	GCCPUShare float64 `json:"gc_cpu_share"`
 	// Latency holds round-trip percentiles in latency scenarios.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,23 +27,32 @@ type Config struct {
 	// Messages bounds each measurement; 0: Duration alone decides.
 	Messages int64
 	// Runs of each measurement, the raw reference and the client
-	// alternating; figures are the median. Default 1.
+	// alternating; figures are those of the run of median figure (msg/s,
+	// memory per connection; of an even number, the lower middle run),
+	// percentiles those of every run together. Default 1.
 	Runs int
-	// Publishers and Consumers of pub→sub. Default 1 each.
+	// Publishers and Consumers of pub→sub (Scenario.Fans). Default 1
+	// each.
 	Publishers, Consumers int
-	// Receipts makes every SEND wait for its RECEIPT.
+	// Receipts makes every SEND wait for its RECEIPT, in the scenarios
+	// that publish (Scenario.Receipts); Run refuses it for the others.
 	Receipts bool
 	// Lent makes the client's subscriptions lend their messages to their
 	// handlers (api.SubscribeOptions.Lent) in the scenarios that consume.
 	Lent bool
 	// Inflight bounds the firehose's unacknowledged messages in
-	// client-individual mode. Default 1024.
+	// client-individual mode. Default (0 or less) 1024: the harness has
+	// no unbounded setting (`stomp bench --inflight 0` is refused).
 	Inflight int64
 	// Timeout bounds every wait for a peer. Default 30s.
 	Timeout time.Duration
 	// Destination prefixes the destination names; each measurement adds
 	// its own suffix. A /queue/ destination is shared by pub→sub's
-	// consumers, a /topic/ one gives each every message. Default
+	// consumers; any other is counted as a topic, which gives each
+	// consumer every message (a broker's queue by another name, such as
+	// RabbitMQ's /amq/queue/, then waits for deliveries that never
+	// come). On a real broker a /queue/ destination leaves a queue behind
+	// per measurement and run. Default
 	// "/topic/stompactor-bench" (a topic nobody subscribes to is where
 	// publish sends when the broker stands in for the sink).
 	Destination string
@@ -102,6 +112,10 @@ func (c *Config) defaults() error {
 	if c.Messages < 0 {
 		return errors.New("bench: a negative message budget")
 	}
+	if c.Messages > 0 && c.Messages < int64(c.Publishers) {
+		// Each publisher sends at least its last, confirmed, message.
+		return fmt.Errorf("bench: a budget of %d messages for %d publishers: each sends one at least", c.Messages, c.Publishers)
+	}
 	if c.Connections <= 0 {
 		c.Connections = 1000
 	}
@@ -128,6 +142,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, fmt.Errorf("bench: no scenario %q (have %s)", name, names())
 		}
 		chosen = append(chosen, s)
+	}
+	if cfg.Receipts {
+		if err := receiptsApply(chosen); err != nil {
+			return nil, err
+		}
 	}
 	rep := &Report{Started: time.Now().UTC(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Settings: Settings{Sizes: cfg.Sizes, Duration: cfg.Duration.Seconds(),
@@ -164,6 +183,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
+// receiptsApply refuses Config.Receipts for scenarios that send no
+// receipts, rather than recording a setting that did not apply.
+func receiptsApply(chosen []Scenario) error {
+	var not, do []string
+	for _, s := range Scenarios() {
+		if s.Receipts {
+			do = append(do, s.Name)
+		}
+	}
+	for _, s := range chosen {
+		if !s.Receipts {
+			not = append(not, s.Name)
+		}
+	}
+	if len(not) > 0 {
+		return fmt.Errorf("bench: receipts apply to %s only, not to %s", strings.Join(do, ", "), strings.Join(not, ", "))
+	}
+	return nil
+}
+
 func names() string {
 	var out []string
 	for _, s := range Scenarios() {
@@ -176,7 +215,7 @@ func names() string {
 // alternating, and keeps the median.
 func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq int) (Result, error) {
 	p := Params{Size: size, Duration: cfg.Duration, Warmup: cfg.Warmup, Messages: cfg.Messages,
-		Receipts: cfg.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
+		Receipts: cfg.Receipts && sc.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
 		Inflight: cfg.Inflight, Timeout: cfg.Timeout, Lent: cfg.Lent && sc.Lends,
 		Connections: cfg.Connections, Fanout: cfg.Fanout, ClientProcess: cfg.ClientProcess}
 	var raws, ours []Measure
@@ -184,23 +223,37 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 		base := cfg.Destination + "-" + sc.Name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(seq) + "-" + strconv.Itoa(run)
 		p.Destination = base + "-raw"
 		r, err := sc.Raw(ctx, t, p)
+		if err == nil {
+			err = counted(r, p)
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("raw reference: %w", err)
 		}
 		p.Destination = base + "-ours"
 		o, err := sc.Ours(ctx, t, p)
+		if err == nil {
+			err = counted(o, p)
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("client: %w", err)
 		}
 		raws, ours = append(raws, r), append(ours, o)
 	}
-	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: cfg.Receipts, Runs: cfg.Runs,
-		Raw: median(raws), Ours: median(ours)}
+	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: p.Receipts, Runs: cfg.Runs,
+		Raw: median(raws, sc.Chart), Ours: median(ours, sc.Chart)}
+	// The settings that change what a row means are in its name, for
+	// the tables and charts that show nothing else of them.
+	if sc.Fans {
+		res.Publishers, res.Consumers = cfg.Publishers, cfg.Consumers
+		if cfg.Publishers != 1 || cfg.Consumers != 1 {
+			res.Scenario += fmt.Sprintf(" %d→%d", cfg.Publishers, cfg.Consumers)
+		}
+	}
+	if p.Receipts {
+		res.Scenario += " receipts"
+	}
 	if p.Lent {
 		res.Scenario += " lent"
-	}
-	if sc.Peer == RoleBroker {
-		res.Publishers, res.Consumers = cfg.Publishers, cfg.Consumers
 	}
 	if !sc.Sized {
 		res.Size = 0
@@ -209,12 +262,27 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 	return res, nil
 }
 
-// median returns the run of median throughput, with the latency of every
-// run together when there is one.
-func median(ms []Measure) Measure {
+// counted refuses a measure of no message: its rate of 0 (and its
+// percentiles of nothing) would read as a figure.
+func counted(m Measure, p Params) error {
+	if m.Messages > 0 {
+		return nil
+	}
+	return fmt.Errorf("counted no message in %s: measure longer (--duration)", p.Duration)
+}
+
+// median returns the run of median figure, the one the chart reports
+// (memory per connection, else msg/s; of an even number of runs, the
+// lower of the two middle ones), with the latency of every run together
+// when there is one.
+func median(ms []Measure, chart Chart) Measure {
+	figure := func(m Measure) float64 { return m.MsgPerSec }
+	if chart == ChartMemory {
+		figure = func(m Measure) float64 { return m.MemPerConn }
+	}
 	sorted := slices.Clone(ms)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].MsgPerSec < sorted[j].MsgPerSec })
-	out := sorted[len(sorted)/2]
+	sort.SliceStable(sorted, func(i, j int) bool { return figure(sorted[i]) < figure(sorted[j]) })
+	out := sorted[(len(sorted)-1)/2]
 	if out.hist != nil {
 		all := &Histogram{}
 		for _, m := range ms {

@@ -64,8 +64,17 @@ type Scenario struct {
 	// Lends says the client's side subscribes and honours Params.Lent:
 	// with Config.Lent its results are named "<name> lent".
 	Lends bool
-	Raw   func(ctx context.Context, t *Target, p Params) (Measure, error)
-	Ours  func(ctx context.Context, t *Target, p Params) (Measure, error)
+	// Receipts says the scenario honours Params.Receipts (each SEND
+	// waits for its RECEIPT): with Config.Receipts its results are named
+	// "<name> receipts"; Run refuses Config.Receipts for a scenario that
+	// does not.
+	Receipts bool
+	// Fans says the scenario honours Params.Publishers and Consumers:
+	// unless both are 1 its results are named "<name> P→C", and its
+	// rates are of deliveries (each consumer's copy on a topic).
+	Fans bool
+	Raw  func(ctx context.Context, t *Target, p Params) (Measure, error)
+	Ours func(ctx context.Context, t *Target, p Params) (Measure, error)
 }
 
 var (
@@ -119,7 +128,7 @@ func Lookup(name string) (Scenario, bool) {
 // builtin lists the scenarios this package ships.
 func builtin() []Scenario {
 	return []Scenario{
-		{Name: "publish", Peer: RoleSink, Chart: ChartThroughput, Sized: true,
+		{Name: "publish", Peer: RoleSink, Chart: ChartThroughput, Sized: true, Receipts: true,
 			Doc: "one connection publishes as fast as it can; a RECEIPT on the last message ends the measurement",
 			Raw: rawPublish, Ours: oursPublish},
 		{Name: "consume-auto", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true, Lends: true,
@@ -128,7 +137,7 @@ func builtin() []Scenario {
 		{Name: "consume-client-individual", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true, Lends: true,
 			Doc: "one connection consumes the firehose and ACKs every message; the firehose keeps at most Inflight unacknowledged",
 			Raw: rawConsumer("client-individual"), Ours: oursConsumer("client-individual")},
-		{Name: "pubsub", Peer: RoleBroker, Chart: ChartThroughput, Sized: true, Lends: true,
+		{Name: "pubsub", Peer: RoleBroker, Chart: ChartThroughput, Sized: true, Lends: true, Receipts: true, Fans: true,
 			Doc: "Publishers connections publish through the broker to Consumers connections, until every message is delivered",
 			Raw: rawPubSub, Ours: oursPubSub},
 		{Name: "latency", Peer: RoleBroker, Chart: ChartLatency, Sized: true, Lends: true,

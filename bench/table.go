@@ -44,13 +44,29 @@ func pct(l *Latency) string {
 	return fmt.Sprintf("%.0f / %.0f / %.0f / %.0f / %.0f", l.P50us, l.P90us, l.P99us, l.P999us, l.MaxUs)
 }
 
+// p50 and p99 render a percentile, "-" for none (a scenario whose
+// measure has no Latency).
+func p50(l *Latency) string {
+	if l == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", l.P50us)
+}
+
+func p99(l *Latency) string {
+	if l == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", l.P99us)
+}
+
 // summary is one line for the progress log.
 func (r Result) summary() string {
 	head := fmt.Sprintf("%s %s (%s):", r.Scenario, SizeName(r.Size), r.Peer)
 	switch r.Chart {
 	case ChartLatency:
-		return fmt.Sprintf("%s p50 raw %.0f µs, ours %.0f µs (×%.2f); p99 raw %.0f µs, ours %.0f µs (×%.2f)", head,
-			r.Raw.Latency.P50us, r.Ours.Latency.P50us, r.Ratio, r.Raw.Latency.P99us, r.Ours.Latency.P99us, r.RatioP99)
+		return fmt.Sprintf("%s p50 raw %s µs, ours %s µs (×%.2f); p99 raw %s µs, ours %s µs (×%.2f)", head,
+			p50(r.Raw.Latency), p50(r.Ours.Latency), r.Ratio, p99(r.Raw.Latency), p99(r.Ours.Latency), r.RatioP99)
 	case ChartMemory:
 		return fmt.Sprintf("%s raw %.0f B, ours %.0f B per connection (×%.2f)", head, r.Raw.MemPerConn, r.Ours.MemPerConn, r.Ratio)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -33,20 +34,47 @@ type benchResult struct {
 
 func newBenchResult(rep *bench.Report) *benchResult {
 	out := &benchResult{Report: rep}
+	us := func(v float64) int64 { return int64(math.Round(v)) } // as the tables print them
 	for _, r := range rep.Results {
-		if r.Scenario == "pubsub" && out.MsgPerSec == 0 {
+		// The harness names a result "<scenario>" and what changes its
+		// meaning after a space: "pubsub 2→3", "latency lent".
+		base, _, _ := strings.Cut(r.Scenario, " ")
+		if base == "pubsub" && out.MsgPerSec == 0 {
 			out.MsgPerSec = r.Ours.MsgPerSec
 		}
-		if l := r.Ours.Latency; r.Scenario == "latency" && l != nil && out.LatencyMaxus == 0 {
-			out.LatencyP50us, out.LatencyP90us = int64(l.P50us), int64(l.P90us)
-			out.LatencyP99us, out.LatencyMaxus = int64(l.P99us), int64(l.MaxUs)
+		if l := r.Ours.Latency; base == "latency" && l != nil && out.LatencyMaxus == 0 {
+			out.LatencyP50us, out.LatencyP90us = us(l.P50us), us(l.P90us)
+			out.LatencyP99us, out.LatencyMaxus = us(l.P99us), us(l.MaxUs)
 		}
 	}
 	return out
 }
 
+// benchConn are the connection flags `stomp bench` honours: a broker,
+// its login and the bound on each wait. Both sides of a scenario use
+// them; the raw side speaks plain STOMP 1.2 over TCP by hand, so TLS,
+// proxies, heart-beats, another version, failover or the client's other
+// settings could apply to the client's side alone, and bench takes none
+// of those flags (cobra refuses them as unknown).
+type benchConn struct {
+	servers  []string
+	login    string
+	passcode string
+	timeout  time.Duration
+}
+
+func (c *benchConn) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&c.servers, "server", nil, "a broker in place of the simulator and the sink: stomp://user:pass@host:port/vhost (plain TCP only:\n"+
+		"the raw side cannot speak TLS, WebSocket nor a proxy; no failover: one --server)")
+	f.StringVar(&c.login, "login", "", "login (default $STOMP_LOGIN)")
+	f.StringVar(&c.passcode, "passcode", "", "passcode (default $STOMP_PASSCODE; never echoed)")
+	f.DurationVar(&c.timeout, "timeout", 30*time.Second, "bound on every wait for a peer")
+}
+
 // benchFlags are the choices of `stomp bench`.
 type benchFlags struct {
+	conn        benchConn
 	cfg         bench.Config
 	peerProcess bool
 	jsonOut     string
@@ -57,7 +85,7 @@ type benchFlags struct {
 	memProfile  string
 }
 
-func newBench(cf *connFlags) *cobra.Command {
+func newBench() *cobra.Command {
 	var bf benchFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -68,26 +96,38 @@ func newBench(cf *connFlags) *cobra.Command {
 			"Peers: a frame-parsing sink (publish), a firehose (consume), the simulator (pubsub, latency), or with\n" +
 			"--server a broker (stomp:// only), which then also takes the sink's place. --peer-process runs the\n" +
 			"built-in peers in processes of their own (`stomp bench peer`), so that the CPU and allocation figures\n" +
-			"and the profiles are the client's alone: use it for figures worth quoting.",
+			"and the profiles are the client's alone: use it for figures worth quoting.\n\n" +
+			"Connection flags: --server (one, stomp://), --login, --passcode and --timeout apply to both sides; the others\n" +
+			"of send and subscribe (TLS, proxies, heart-beats, --stomp-version, --config, --debug, --reconnect) are refused:\n" +
+			"the raw side could not honour them, and the two sides would not measure the same path.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBench(cmd.Context(), cf, &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runBench(cmd.Context(), &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	bf.conn.register(cmd)
 	f := cmd.Flags()
 	c := &bf.cfg
 	f.StringSliceVar(&c.Scenarios, "scenario", nil, "scenarios to run, comma-separated or repeated (default all)")
-	f.IntSliceVar(&c.Sizes, "size", []int{0, 100, 4 << 10, 64 << 10}, "body sizes in bytes, comma-separated")
+	f.IntSliceVar(&c.Sizes, "size", []int{0, 100, 4 << 10, 64 << 10}, "body sizes in bytes, comma-separated, 0 to 16 MiB; above 4 MiB (the client's\n"+
+		"default MaxBodySize) the client's limit and the built-in peers' take the size, and a broker that refuses it ends the run with its ERROR")
 	f.DurationVar(&c.Duration, "duration", time.Second, "length of each measurement")
 	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration)")
 	f.Int64Var(&c.Messages, "count", 0, "at most this many messages per measurement (0: --duration decides)")
-	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; the median is reported")
-	f.IntVar(&c.Publishers, "publishers", 1, "publishing connections of pubsub")
-	f.IntVar(&c.Consumers, "consumers", 1, "consuming connections of pubsub")
-	f.BoolVar(&c.Receipts, "receipts", false, "every message waits for the broker's RECEIPT (one in flight)")
+	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; each side reports its run of median\n"+
+		"msg/s (connections: memory per connection), the lower middle one of an even number (an odd number is better),\n"+
+		"and latency the percentiles of all runs together")
+	f.IntVar(&c.Publishers, "publishers", 1, "publishing connections of pubsub; unless both counts are 1, its results are named \"pubsub P→C\"\n"+
+		"and its msg/s, CPU and allocations are per delivery (a message on a topic is delivered to each consumer)")
+	f.IntVar(&c.Consumers, "consumers", 1, "consuming connections of pubsub (see --publishers)")
+	f.BoolVar(&c.Receipts, "receipts", false, "every message waits for the broker's RECEIPT (one in flight), in "+receiptScenarios()+
+		" only (refused for the others):\nresults named \"<scenario> receipts\"")
 	f.BoolVar(&c.Lent, "lent", false, "the client's subscriptions lend each message to its handler (SubscribeOptions.Lent): results named \"<scenario> lent\"")
-	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode")
-	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix; /queue/ shares pubsub's messages among consumers, /topic/ gives each all")
+	f.Int64Var(&c.Inflight, "inflight", 1024, "most unacknowledged messages the firehose keeps in client-individual mode (at least 1: unbounded, it would\n"+
+		"stream as in auto mode)")
+	f.StringVar(&c.Destination, "destination", "/topic/stompactor-bench", "destination prefix, to which each measurement adds a suffix of its own;\n"+
+		"/queue/ shares pubsub's messages among consumers; any other prefix (/topic/, /exchange/, /amq/queue/...) is counted\n"+
+		"as a topic, each consumer getting every message; on a real broker, /queue/ leaves a queue per measurement behind")
 	f.IntVar(&c.Connections, "connections", 1000, "connections the connections scenario opens")
 	f.IntVar(&c.Fanout, "fanout", 3, "topic messages the connections scenario fans out to them")
 	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers, and each side of the connections scenario, in their own processes")
@@ -101,6 +141,16 @@ func newBench(cf *connFlags) *cobra.Command {
 	return cmd
 }
 
+func receiptScenarios() string {
+	var names []string
+	for _, s := range bench.Scenarios() {
+		if s.Receipts {
+			names = append(names, s.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
 func scenarioList() string {
 	var names []string
 	for _, s := range bench.Scenarios() {
@@ -109,10 +159,14 @@ func scenarioList() string {
 	return strings.Join(names, ", ")
 }
 
-func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.Writer) error {
+func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
+	cf := &bf.conn
 	c := bf.cfg
-	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 0 || c.Connections < 1 || c.Fanout < 1 {
-		return usagef("--publishers, --consumers, --runs, --connections and --fanout must be at least 1, --duration positive, --count and --inflight not negative")
+	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 1 || c.Connections < 1 || c.Fanout < 1 {
+		return usagef("--publishers, --consumers, --runs, --inflight, --connections and --fanout must be at least 1, --duration positive, --count not negative")
+	}
+	if c.Messages > 0 && c.Messages < int64(c.Publishers) {
+		return usagef("--count %d is below --publishers %d: each publisher sends one message at least", c.Messages, c.Publishers)
 	}
 	for _, s := range c.Sizes {
 		if s < 0 || s > 16<<20 {
@@ -124,11 +178,29 @@ func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.W
 			return usagef("--scenario %q: want one of %s", name, scenarioList())
 		}
 	}
+	if c.Receipts {
+		chosen := c.Scenarios
+		if len(chosen) == 0 {
+			chosen = strings.Split(scenarioList(), ", ")
+		}
+		var not []string
+		for _, name := range chosen {
+			if s, _ := bench.Lookup(name); !s.Receipts {
+				not = append(not, name)
+			}
+		}
+		if len(not) > 0 {
+			return usagef("--receipts applies to %s only (choose them with --scenario), not to %s", receiptScenarios(), strings.Join(not, ", "))
+		}
+	}
 	if bf.chartFormat != "png" && bf.chartFormat != "svg" {
 		return usagef("--chart-format %q: want png or svg", bf.chartFormat)
 	}
 	c.Timeout = cf.timeout
 	c.Progress = errw
+	if len(cf.servers) > 1 {
+		return usagef("bench measures one broker: one --server, not %d (no failover)", len(cf.servers))
+	}
 	if len(cf.servers) > 0 {
 		t, err := benchTarget(cf)
 		if err != nil {
@@ -156,9 +228,20 @@ func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.W
 		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Run(ctx, c)
-	if err != nil {
+	if rep == nil || len(rep.Results) == 0 {
 		return err
 	}
+	if err != nil {
+		// A run that failed or was interrupted still gives what it
+		// measured, said to be partial.
+		fmt.Fprintf(errw, "stomp: bench: the run stopped early; the table and the files below hold the %d results measured before it (partial)\n", len(rep.Results))
+	}
+	return errors.Join(err, writeBench(rep, bf, out))
+}
+
+// writeBench writes the report as the flags ask: the table, the
+// allocation profile, the JSON, the Markdown and the charts.
+func writeBench(rep *bench.Report, bf *benchFlags, out io.Writer) error {
 	if err := rep.WriteTable(out); err != nil {
 		return err
 	}
@@ -194,9 +277,9 @@ func runBench(ctx context.Context, cf *connFlags, bf *benchFlags, out, errw io.W
 	return nil
 }
 
-// benchTarget turns the first --server into the harness's broker, with
+// benchTarget turns the --server into the harness's broker, with
 // the login resolved as for every command.
-func benchTarget(cf *connFlags) (*bench.Target, error) {
+func benchTarget(cf *benchConn) (*bench.Target, error) {
 	sv, err := parseServer(cf.servers[0])
 	if err != nil {
 		return nil, &usageError{err: err}

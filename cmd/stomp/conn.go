@@ -19,9 +19,9 @@ import (
 )
 
 // connFlags are the connection flags of the commands that connect to a
-// broker (send, subscribe, demo, bench): only those take them, so that
-// broker and proxy refuse --server, --tls and the like rather than ignore
-// them.
+// broker (send, subscribe, demo): only those take them, so that broker
+// and proxy refuse --server, --tls and the like rather than ignore them
+// (bench takes the few it honours: benchConn).
 type connFlags struct {
 	servers   []string
 	login     string

@@ -25,12 +25,13 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cf := &connFlags{}
-	connecting := []*cobra.Command{newDemo(cf), newSend(cf), newSubscribe(cf), newBench(cf)}
+	connecting := []*cobra.Command{newDemo(cf), newSend(cf), newSubscribe(cf)}
 	for _, c := range connecting {
 		cf.register(c)
 	}
 	root.AddCommand(connecting...)
-	root.AddCommand(newBroker(), newProxy(), newVersion())
+	// bench takes only the connection flags it honours (benchConn).
+	root.AddCommand(newBench(), newBroker(), newProxy(), newVersion())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	return root
 }
