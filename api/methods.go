@@ -195,8 +195,8 @@ func (s *STOMP) Reset() error {
 	s.updateSecrets()
 	s.setManualEventsLocked(s.cfg.manualEvents)
 	s.pushLogLevelLocked() // the engine outlives Reset
+	s.parsed = nil
 	s.mu.Unlock()
-	s.parsed.Store(nil)
 	s.errHeader.Store(nil)
 	s.tlsState.Store(nil)
 	s.serverCert.Store(nil)

@@ -154,15 +154,18 @@ func (s *STOMP) SetOutgoingHeartbeat(ms int) error {
 }
 
 // ParsedHeaders returns the headers of the last message handed to a
-// MessageIn handler (collapsed as CollapseHeaders says). Go has no
+// MessageIn handler (collapsed as CollapseHeaders says), a Lent one's
+// too, as a copy: the client keeps no message alive for it. Go has no
 // per-handler property, and handlers of different subscriptions may run at
 // once: a handler should read its event's Headers, which are the same
 // list and always its own. Default none.
 func (s *STOMP) ParsedHeaders() []Header {
-	if p := s.parsed.Load(); p != nil {
-		return append([]Header(nil), (*p)...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.parsed == nil {
+		return nil
 	}
-	return nil
+	return s.parsed.headers()
 }
 
 // Password is the passcode sent on CONNECT. It never appears in a log, an

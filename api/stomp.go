@@ -33,7 +33,7 @@ type STOMP struct {
 	tlsState   atomic.Pointer[tls.ConnectionState] // the last TLS handshake's outcome
 	serverCert atomic.Pointer[x509.Certificate]    // the last TLS server's certificate
 
-	parsed    atomic.Pointer[[]Header] // headers of the last message handed to a handler
+	parsed    *parsedHeaders           // those of the last message handed to a handler (under mu)
 	errHeader atomic.Pointer[[]Header] // headers of the last ERROR frame
 	subSeq    atomic.Uint64
 

@@ -265,9 +265,12 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 	s := sub.s
 	s.mu.Lock()
 	manual := s.cfg.manualEvents
+	if s.parsed == nil {
+		s.parsed = new(parsedHeaders)
+	}
+	s.parsed.set(ev.Headers)
 	s.mu.Unlock()
 	m := ev.msg
-	s.parsed.Store(&ev.Headers)
 	h := sub.handler
 	if h == nil {
 		s.hmu.RLock()
@@ -277,10 +280,6 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 		s.hmu.RUnlock()
 	}
 	failure, ran := s.deliver(h, ev, manual)
-	if sub.lent != nil {
-		// The headers of a lent message are gone with it.
-		s.parsed.CompareAndSwap(&ev.Headers, nil)
-	}
 	if !ran {
 		return actors.AckNone, nil // closing: the broker redelivers
 	}
