@@ -131,3 +131,39 @@ func TestAReaderWokenForNothingParksAgain(t *testing.T) {
 	c.Close()
 	require.NoError(t, e.Close())
 }
+
+// A reader parks after a message larger than the decoder's pooled buffers
+// (over 1 MiB) too: the read that ends such a frame, sized to it, used to
+// fill its buffer, which reads as "more may come", and the reader waited
+// in the socket with its goroutine until the next message.
+func TestAReaderParksAfterAFrameOverAMebibyte(t *testing.T) {
+	b, err := sim.NewBroker()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	e := NewEngine(EngineOptions{})
+	var got atomic.Int64
+	sub := mustConn(t, e, ConnOptions{})
+	_, err = sub.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
+	require.NoError(t, err)
+	_, err = sub.Subscribe(testCtx(t), SubscribeSpec{Destination: "/topic/large", Receipt: time.Second,
+		Handler: func(Message) AckAction { got.Add(1); return AckNone }})
+	require.NoError(t, err)
+	pub := mustConn(t, e, ConnOptions{})
+	_, err = pub.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
+	require.NoError(t, err)
+	bothParked := func() bool {
+		parked, running := e.idle.state()
+		return parked == 2 && running && readerGoroutines() == 0
+	}
+	waitFor(t, "both readers to park", bothParked)
+	for i, size := range []int{1 << 20, 3<<20 + 5} {
+		f := frames.New(frames.CmdSend, frames.HdrDestination, "/topic/large")
+		f.Body = make([]byte, size)
+		require.NoError(t, pub.Send(testCtx(t), f, time.Second, true))
+		waitFor(t, "the message to arrive", func() bool { return got.Load() == int64(i+1) })
+		waitFor(t, "both readers to park again", bothParked)
+	}
+	sub.Close()
+	pub.Close()
+	require.NoError(t, e.Close())
+}

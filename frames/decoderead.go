@@ -100,8 +100,11 @@ func (d *Decoder) fill(want int) error {
 			if d.lent == nil && len(d.buf) <= idleSize {
 				size = d.size0 // leaving the small buffer
 			}
-			if want-d.start > size {
-				size = want - d.start
+			if want-d.start >= size {
+				// A byte of room beyond the frame: the read that ends
+				// it comes back short when nothing follows, which is
+				// how a reader knows the socket is drained.
+				size = want - d.start + 1
 			}
 			if size > max {
 				size = max
