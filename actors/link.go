@@ -43,6 +43,8 @@ type link struct {
 	maxTransferRate int
 
 	rd *reader // the connection's reader, whose reading callers of Receive may take (readerrole.go)
+
+	tx txSet // the transactions open on this connection (txset.go)
 }
 
 func (l *link) end(err error) {

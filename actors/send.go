@@ -18,7 +18,9 @@ import (
 // otherwise once it is queued. When the outgoing queue is full it waits
 // for room, bounded by ctx. Send does not keep f, nor its body, once it
 // returns: a plain frame is encoded into the writer's buffer at once,
-// another is copied.
+// another is copied. A SEND, ACK or NACK whose transaction header names a
+// transaction not open on the current connection (begun with Begin; one
+// ends with its connection) is refused with ErrUnknownTransaction.
 func (c *Conn) Send(ctx context.Context, f *frames.Frame, receipt time.Duration, wait bool) error {
 	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, wait || receipt > 0, false)
 }
@@ -37,6 +39,9 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 		default:
 		}
 		return false, ErrNotConnected
+	}
+	if err := checkTransaction(l, f); err != nil {
+		return false, err
 	}
 	if !l.credits.tryTake() {
 		return false, nil
@@ -86,6 +91,12 @@ func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
 // handler's return, a dead-lettered message), on l. It holds no token of
 // the outgoing queue, as before: an ACK never waits behind sends.
 func (c *Conn) writeAck(l *link, f *frames.Frame) {
+	if err := checkTransaction(l, f); err != nil {
+		// The broker would refuse it, or end the connection for it: the
+		// message stays unacknowledged, as a lost ACK leaves it.
+		c.log(LogError, "error", f.Command.String()+" not sent: "+err.Error())
+		return
+	}
 	if c.direct(f) {
 		if st, _ := l.out.append(f, false); st == appendedOK {
 			return
@@ -109,6 +120,11 @@ func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) erro
 		default:
 		}
 		return ErrNotConnected
+	}
+	if wf.frame != nil {
+		if err := checkTransaction(l, wf.frame); err != nil {
+			return err
+		}
 	}
 	switch l.credits.take(ctx, l.lost, c.closed) {
 	case tookLost:

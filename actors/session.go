@@ -194,7 +194,7 @@ func (s *session) panicked(ctx actor.Context, m *actorPanicked) {
 // transactions returns the transactions actor, started on first use.
 func (s *session) transactions(ctx actor.Context) *actor.PID {
 	if s.tx == nil {
-		s.tx = s.c.spawn(&transactions{c: s.c, l: s.link, open: map[string]bool{}})
+		s.tx = s.c.spawn(&transactions{c: s.c, l: s.link})
 	}
 	return s.tx
 }

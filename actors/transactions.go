@@ -2,7 +2,6 @@ package actors
 
 import (
 	"errors"
-	"sort"
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -14,9 +13,8 @@ import (
 // when the connection ends the broker has aborted them all, and so does it.
 // The session starts it at the first transaction request.
 type transactions struct {
-	c    *Conn
-	l    *link
-	open map[string]bool
+	c *Conn
+	l *link // the current connection's, which holds the open ids (txSet)
 }
 
 func (t *transactions) Receive(ctx actor.Context) { guard(ctx, t, t.receive) }
@@ -26,10 +24,9 @@ func (t *transactions) receive(ctx actor.Context) {
 	case *linkChanged:
 		t.l = m.link
 	case *connectionEnded:
-		if len(t.open) > 0 {
-			t.c.log(LogInfo, "info", "connection ended; the broker aborts open transactions: "+strings.Join(t.ids(), ","))
+		if ids := t.ids(); len(ids) > 0 {
+			t.c.log(LogInfo, "info", "connection ended; the broker aborts open transactions: "+strings.Join(ids, ","))
 		}
-		clear(t.open)
 		t.l = nil
 	case *openTransactionsRequest:
 		m.reply <- t.ids()
@@ -57,20 +54,18 @@ func (t *transactions) request(ctx actor.Context, m *txRequest) error {
 	var cmd frames.Command
 	switch m.op {
 	case txBegin:
-		if t.open[m.id] {
+		if !t.l.tx.add(m.id) {
 			return ErrTransactionExists
 		}
 		cmd = frames.CmdBegin
-		t.open[m.id] = true
 	case txCommit, txAbort:
-		if !t.open[m.id] {
+		if !t.l.tx.remove(m.id) {
 			return ErrUnknownTransaction
 		}
 		cmd = frames.CmdCommit
 		if m.op == txAbort {
 			cmd = frames.CmdAbort
 		}
-		delete(t.open, m.id)
 	}
 	f := frames.New(cmd, frames.HdrTransaction, m.id)
 	m.wf.frame, m.wf.receipt = f, m.receipt
@@ -79,10 +74,8 @@ func (t *transactions) request(ctx actor.Context, m *txRequest) error {
 }
 
 func (t *transactions) ids() []string {
-	out := make([]string, 0, len(t.open))
-	for id := range t.open {
-		out = append(out, id)
+	if t.l == nil {
+		return []string{}
 	}
-	sort.Strings(out)
-	return out
+	return t.l.tx.ids()
 }

@@ -246,7 +246,11 @@ func (s *STOMP) SetTimeout(seconds int) error {
 }
 
 // TransactionID is the transaction outgoing messages join; "" joins none.
-// Default "".
+// It must name a transaction open on the current connection (begun with
+// BeginTransaction, not yet committed or aborted): a transaction ends with
+// the connection it was begun on, as the broker ends it, and a message
+// that names one of an earlier connection (after a reconnect, say) is
+// refused with ErrUnknownTransaction before anything is written. Default "".
 func (s *STOMP) TransactionID() string {
 	return get(s, func(c *config) string { return c.transactionID })
 }

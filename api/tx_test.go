@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -133,4 +134,44 @@ func TestTimeoutZeroSendsFollowTheCallsQueuedBeforeThem(t *testing.T) {
 	want = append(want, "/queue/marker  m")
 	require.Equal(t, want, got)
 	require.Empty(t, errs)
+}
+
+// A transaction ends with the connection it was begun on, as the broker
+// ends it. After a reconnect a send that still names it is refused before
+// anything is written: it used to go out and report success, and the
+// broker dropped the message (RabbitMQ: "Bad transaction") or ended the
+// connection just restored for it (the simulator, as STOMP 1.2 says).
+func TestASendInATransactionLostWithItsConnectionIsRefused(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2", WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}))
+	require.NoError(t, s.BeginTransaction("tx1"))
+	require.NoError(t, s.SetTransactionID("tx1"))
+	require.NoError(t, s.SendMessage("/queue/tx-lost", "before the cut"))
+	statuses := collect(s.OnConnectionStatus)
+	require.NoError(t, b.CloseConnection(1))
+	for ev := recv(t, statuses); ev.ConnectionEvent != "reconnected"; ev = recv(t, statuses) {
+	}
+	require.Empty(t, s.OpenTransactions())
+	before := s.Stats()
+	err := s.SendMessage("/queue/tx-lost", "after the cut")
+	require.ErrorIs(t, err, ErrUnknownTransaction)
+	require.ErrorContains(t, err, `"tx1" is not open on this connection`)
+
+	// The connection lives on: a receipted send goes through, and the
+	// transaction may be begun again on it.
+	require.NoError(t, s.SetTransactionID(""))
+	require.NoError(t, s.SetRequestReceipts(true))
+	require.NoError(t, s.SendMessage("/queue/tx-marker", "behind it"))
+	require.Equal(t, before.Disconnects, s.Stats().Disconnects)
+	require.NoError(t, s.BeginTransaction("tx1"))
+	require.NoError(t, s.SetTransactionID("tx1"))
+	require.NoError(t, s.SendMessage("/queue/tx-lost", "in the new transaction"))
+	require.NoError(t, s.CommitTransaction("tx1"))
+	require.NoError(t, s.SetTransactionID(""))
+	require.NoError(t, s.SendMessage("/queue/tx-lost", "after the commit"))
+	msgs := make(chan string, 4)
+	_, err = s.SubscribeWith(context.Background(), "/queue/tx-lost", SubscribeOptions{Handler: func(e *MessageInEvent) { msgs <- string(e.Data) }})
+	require.NoError(t, err)
+	require.Equal(t, "in the new transaction", recv(t, msgs), "the refused message never reached the broker")
+	require.Equal(t, "after the commit", recv(t, msgs))
 }
