@@ -103,7 +103,9 @@ func (c *Conn) spawn(a owned) *actor.PID {
 // connection. It waits for running message handlers to return, except
 // when one is running at the time (Close called from inside a handler,
 // say): then it returns once the connection is closed, and the actors end
-// by themselves as soon as the handlers return.
+// by themselves as soon as the handlers return. It does not wait for a
+// dialer or a Credentials callback that ignores the end of its context
+// (its goroutine ends when it returns, and what it brings is dropped).
 func (c *Conn) Close() {
 	finished := make(chan struct{})
 	if !c.finished.CompareAndSwap(nil, &finished) {

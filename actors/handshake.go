@@ -50,9 +50,23 @@ func (s *session) startAttempt(ctx actor.Context) {
 	// The attempt is the context the dial runs under (see dialAttempt).
 	att := &dialAttempt{deadline: time.Now().Add(s.cfg.ConnectTimeout), login: s.cfg.Login, passcode: s.cfg.Passcode}
 	s.dialing = att
+	// The connection's wait group (which Close waits for) counts a
+	// goroutine that waits for the dial or for the attempt's end, not the
+	// dial itself: the user's Credentials callback and dialer run on it,
+	// and code of theirs that ignores the attempt's end (a token fetch
+	// that hangs) must not hold Close. What the dial brings after the
+	// attempt ended is closed (offer, dialed).
 	s.c.wg.Add(1)
+	dialing := make(chan struct{})
 	go func() {
 		defer s.c.wg.Done()
+		select {
+		case <-dialing:
+		case <-att.Done():
+		}
+	}()
+	go func() {
+		defer close(dialing)
 		defer att.end(context.Canceled)
 		if creds != nil {
 			login, passcode, err := creds(att, addr)

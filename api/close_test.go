@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -106,4 +107,29 @@ func TestASecondCloseReturnsOnceTheClientIsClosed(t *testing.T) {
 	require.True(t, disconnected.Load(), "the second Close returned before the client was closed")
 	require.ErrorIs(t, s.SendMessage("/queue/after-close", "x"), ErrClosed)
 	recv(t, first)
+}
+
+// Close does not wait for a Credentials callback that ignores its
+// context (a token fetch that hangs, while a reconnect asks for a
+// passcode): it ends the attempt and returns; what the callback returns
+// later is dropped.
+func TestCloseDoesNotWaitForAHungCredentialsCallback(t *testing.T) {
+	b := newBroker(t)
+	hang := make(chan struct{})
+	defer close(hang)
+	var calls atomic.Int64
+	s := connectTo(t, b, "1.2", WithTimeout(time.Second),
+		WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
+		WithCredentials(func(ctx context.Context, server string) (string, string, error) {
+			if calls.Add(1) == 1 {
+				return "u", "p", nil
+			}
+			<-hang
+			return "u", "p", nil
+		}))
+	require.NoError(t, b.CloseConnection(1))
+	waitFor(t, "the reconnect to ask for credentials", func() bool { return calls.Load() >= 2 })
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	recv(t, closed)
 }

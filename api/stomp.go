@@ -84,7 +84,9 @@ func NewSTOMP(opts ...Option) *STOMP {
 // first for a graceful end) and stops the client's actors and goroutines,
 // waiting for running handlers to return. Called while a handler runs
 // (from inside one, say), it returns once the actors are stopped and lets
-// the handlers finish on their own. Every later call fails with ErrClosed.
+// the handlers finish on their own. It does not wait for a Credentials
+// callback or a dialer that ignores the end of its context: that goroutine
+// ends when it returns. Every later call fails with ErrClosed.
 // Close is idempotent: a Close made while another is under way returns as
 // that one does, once the client is closed.
 func (s *STOMP) Close() {
