@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/sim"
 )
 
 // Each line is a message, its newline left out and nothing else: a
@@ -63,16 +65,8 @@ func TestSendLinesSendsALineBeforeTheInputEnds(t *testing.T) {
 	b, srv := simBroker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "send", "--server", srv, "--lines", "/queue/stream")
-	in, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	var errb syncBuffer
-	cmd.Stderr = &errb
-	require.NoError(t, cmd.Start())
-	_, err = io.WriteString(in, "first\n")
-	require.NoError(t, err)
-	eventually(t, "the first line sent", func() bool { d, _ := b.Destination("/queue/stream"); return d.Enqueued == 1 })
-	_, err = io.WriteString(in, "second\n")
+	cmd, in, errb := sendLinesAfterOne(ctx, t, b, srv, "/queue/stream")
+	_, err := io.WriteString(in, "second\n")
 	require.NoError(t, err)
 	require.NoError(t, in.Close())
 	require.NoError(t, cmd.Wait(), errb.String())
@@ -86,23 +80,31 @@ func TestSendLinesEndsOnASignalWhileWaitingForInput(t *testing.T) {
 	b, srv := simBroker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "send", "--server", srv, "--lines", "/queue/waiting")
-	in, err := cmd.StdinPipe()
-	require.NoError(t, err)
+	cmd, in, errb := sendLinesAfterOne(ctx, t, b, srv, "/queue/waiting")
 	defer in.Close()
-	var errb syncBuffer
-	cmd.Stderr = &errb
-	require.NoError(t, cmd.Start())
-	_, err = io.WriteString(in, "before\n")
-	require.NoError(t, err)
-	eventually(t, "the line sent", func() bool { d, _ := b.Destination("/queue/waiting"); return d.Enqueued == 1 })
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	err = cmd.Wait()
+	err := cmd.Wait()
 	require.NoError(t, ctx.Err(), "hung waiting for input after SIGTERM; stderr: %s", errb.String())
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, exitTerminated, ee.ExitCode())
 	assert.Empty(t, errb.String())
+}
+
+// sendLinesAfterOne starts `stomp send --lines dest` with a pipe for its
+// standard input, and returns once its first line reached the broker.
+func sendLinesAfterOne(ctx context.Context, t *testing.T, b *sim.Broker, srv, dest string) (*exec.Cmd, io.WriteCloser, *syncBuffer) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, binary, "send", "--server", srv, "--lines", dest)
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	errb := &syncBuffer{}
+	cmd.Stderr = errb
+	require.NoError(t, cmd.Start())
+	_, err = io.WriteString(in, "first\n")
+	require.NoError(t, err)
+	eventually(t, "the first line sent", func() bool { d, _ := b.Destination(dest); return d.Enqueued == 1 })
+	return cmd, in, errb
 }
 
 func TestRecordReader(t *testing.T) {
