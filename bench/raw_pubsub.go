@@ -92,8 +92,12 @@ func rawPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 		conns = append(conns, rc)
 		pubs[i] = rc
 	}
-	// Every frame the publishers write is built before the meter starts:
-	// they share one chunk and patch a receipted SEND of their own.
+	// Every frame the publishers write is built before the meter starts
+	// (they share one chunk and patch a receipted SEND of their own), and
+	// the consumers have room to read a frame.
+	for _, rc := range subs {
+		rc.sp.room(p.Size)
+	}
 	pubf := make([]*pubFrames, p.Publishers)
 	for i := range pubf {
 		var chunk []byte
