@@ -177,6 +177,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Results = append(rep.Results, r)
 			if cfg.Progress != nil {
 				fmt.Fprintln(cfg.Progress, r.summary())
+				if w := r.few(); w != "" {
+					fmt.Fprintln(cfg.Progress, w)
+				}
 			}
 		}
 	}
@@ -260,6 +263,22 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 	}
 	res.ratios()
 	return res, nil
+}
+
+// fewMessages is the count below which a side's figures are dominated by
+// what happens once a measurement (its first write, its last RECEIPT, a
+// collection) rather than by its messages.
+const fewMessages = 10
+
+// few returns a warning when a side of r counted fewer than fewMessages
+// messages (large bodies in a short --duration, a small --count), else
+// "".
+func (r Result) few() string {
+	if r.Chart == ChartMemory || min(r.Raw.Messages, r.Ours.Messages) >= fewMessages {
+		return ""
+	}
+	return fmt.Sprintf("%s %s: warning: the raw reference counted %d messages, the client %d: too few for steady figures (measure longer: --duration, --count)",
+		r.Scenario, SizeName(r.Size), r.Raw.Messages, r.Ours.Messages)
 }
 
 // counted refuses a measure of no message: its rate of 0 (and its

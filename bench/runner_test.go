@@ -97,3 +97,21 @@ func TestABudgetBelowThePublishersIsRefused(t *testing.T) {
 	cfg := Config{Messages: 1, Publishers: 3}
 	assert.EqualError(t, cfg.defaults(), "bench: a budget of 1 messages for 3 publishers: each sends one at least")
 }
+
+// A side that counted fewer than ten messages (a 16 MiB body with a small
+// --count or a short --duration) gets a warning on the progress log: what
+// a measurement does once weighs as much as its messages there.
+func TestFewMessagesAreWarnedOf(t *testing.T) {
+	few := Result{Scenario: "publish", Chart: ChartThroughput, Size: 16 << 20, Raw: Measure{Messages: 2}, Ours: Measure{Messages: 40}}
+	assert.Equal(t, "publish 16 MiB: warning: the raw reference counted 2 messages, the client 40: too few for steady figures (measure longer: --duration, --count)", few.few())
+	enough := few
+	enough.Raw.Messages = 10
+	assert.Empty(t, enough.few())
+	conns := Result{Scenario: "connections", Chart: ChartMemory, Raw: Measure{Messages: 3}, Ours: Measure{Messages: 3}}
+	assert.Empty(t, conns.few(), "the connections scenario measures memory per connection, not messages")
+
+	var log strings.Builder
+	_, err := Run(context.Background(), Config{Scenarios: []string{"publish"}, Sizes: []int{0}, Messages: 2, Progress: &log})
+	require.NoError(t, err)
+	assert.Contains(t, log.String(), "publish 0 B: warning: the raw reference counted 2 messages, the client 2")
+}
