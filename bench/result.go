@@ -82,6 +82,11 @@ type Report struct {
 	CPUs    int       `json:"cpus"`
 	Settings
 	Results []Result `json:"results"`
+	// Partial says that the run stopped early (it failed, or its context
+	// ended), and Error why: Results hold what it measured before. Both
+	// are left out of the JSON of a complete run.
+	Partial bool   `json:"partial,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Settings are the choices of a run that a reader of its figures needs.

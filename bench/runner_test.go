@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,4 +116,31 @@ func TestFewMessagesAreWarnedOf(t *testing.T) {
 	_, err := Run(context.Background(), Config{Scenarios: []string{"publish"}, Sizes: []int{0}, Messages: 2, Progress: &log})
 	require.NoError(t, err)
 	assert.Contains(t, log.String(), "publish 0 B: warning: the raw reference counted 2 messages, the client 2")
+}
+
+// A run that stops early returns what it measured marked partial, with
+// its error, and the table and the Markdown written from it say so under
+// their rows (only the progress log did; the files read as a complete
+// run's). A complete run's JSON has neither field.
+func TestARunThatStopsEarlyIsMarkedPartial(t *testing.T) {
+	rep, err := Run(context.Background(), Config{Scenarios: []string{"publish", "consume-auto"}, Sizes: []int{0}, Duration: time.Microsecond})
+	require.Error(t, err)
+	require.Len(t, rep.Results, 1)
+	assert.True(t, rep.Partial)
+	assert.Equal(t, err.Error(), rep.Error)
+	note := "(partial: the run stopped early, " + err.Error() + "; these are the results measured before it)"
+	var md, table strings.Builder
+	require.NoError(t, rep.WriteMarkdown(&md))
+	require.NoError(t, rep.WriteTable(&table))
+	assert.Contains(t, md.String(), note)
+	assert.Contains(t, table.String(), note)
+
+	rep.Partial, rep.Error = false, ""
+	js, err := json.Marshal(rep)
+	require.NoError(t, err)
+	assert.NotContains(t, string(js), "partial")
+	assert.NotContains(t, string(js), `"error"`)
+	md.Reset()
+	require.NoError(t, rep.WriteMarkdown(&md))
+	assert.NotContains(t, md.String(), "partial")
 }

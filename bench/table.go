@@ -145,6 +145,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			break
 		}
 	}
+	if rep.Partial {
+		fmt.Fprintf(w, "\n%s\n", rep.partialNote())
+	}
 	return nil
 }
 
