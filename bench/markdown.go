@@ -50,6 +50,14 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 			}
 		}
 	}
+	if rep.Partial {
+		fmt.Fprintf(&b, "\n%s\n", rep.partialNote())
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// partialNote is the line under the tables of a partial run.
+func (rep *Report) partialNote() string {
+	return fmt.Sprintf("(partial: the run stopped early, %s; these are the results measured before it)", rep.Error)
 }

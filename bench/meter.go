@@ -20,31 +20,51 @@ type meter struct {
 	gcCPU   gcClock
 }
 
-// gcClock is the Go runtime's account of the CPU its collector used
-// (runtime/metrics), in seconds.
-type gcClock struct{ gc float64 }
-
-var gcSample = metrics.Sample{Name: "/cpu/classes/gc/total:cpu-seconds"}
-
-// readGCClock collects the garbage, then reads the collector's CPU. The
-// runtime's /cpu/classes figures move only at the end of a collection (a
-// snapshot taken when one ends): read between two, they describe the
-// process up to the last one, not now. A collection forced just before
-// each reading makes them exact at the reading, so that the two readings
-// of a meter bound its window. It costs a collection (about a
-// millisecond with the heaps here) at each end of a measurement, outside
-// its wall and CPU time.
-func readGCClock() gcClock {
-	runtime.GC()
-	s := []metrics.Sample{gcSample}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64 {
-		return gcClock{}
-	}
-	return gcClock{gc: s[0].Value.Float64()}
+// gcClock is the Go runtime's account of the CPU its Ps used
+// (runtime/metrics), in seconds: the collector's, and the busy time of
+// all (the total available less the idle), with the collections done.
+type gcClock struct {
+	gc, busy float64
+	cycles   uint64
 }
 
+var gcNames = []string{
+	"/cpu/classes/gc/total:cpu-seconds",
+	"/cpu/classes/total:cpu-seconds",
+	"/cpu/classes/idle:cpu-seconds",
+	"/gc/cycles/total:gc-cycles",
+}
+
+// readGCClock reads the collector's CPU and the process's busy CPU as the
+// runtime counts them. The runtime's /cpu/classes figures are a snapshot
+// taken when a collection ends: read between two, they describe the
+// process up to the end of the last one, not now.
+func readGCClock() gcClock {
+	s := make([]metrics.Sample, len(gcNames))
+	for i, n := range gcNames {
+		s[i].Name = n
+	}
+	metrics.Read(s)
+	f := func(i int) float64 {
+		if s[i].Value.Kind() != metrics.KindFloat64 {
+			return 0
+		}
+		return s[i].Value.Float64()
+	}
+	c := gcClock{gc: f(0), busy: f(1) - f(2)}
+	if s[3].Value.Kind() == metrics.KindUint64 {
+		c.cycles = s[3].Value.Uint64()
+	}
+	return c
+}
+
+// startMeter forces a collection, then reads every figure: the
+// collection makes the runtime's CPU snapshot exact at the start of the
+// window (see stop), and leaves the measurement none of the garbage made
+// before it. It lies outside the window's wall and CPU time and is not
+// counted in GCPerSec.
 func startMeter() meter {
+	runtime.GC()
 	gc := readGCClock()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -60,21 +80,39 @@ func (m meter) stop(n int64, size int) Measure {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	out := m.measure(n, size, elapsed, cpu, ok && m.cpuOK, ms.Mallocs, ms.TotalAlloc)
-	// How often the collector ran (the collection forced below is not
-	// counted, the one forced at the start came before NumGC was read),
-	// and its share of the CPU the process used: what a GC-bound path
-	// shows. The share's window runs from the collection forced at the
-	// start to the one forced here, which collects the garbage the
-	// measurement left, so the measurement pays for all it made; its
-	// denominator is getrusage's CPU time over the same window.
+	// How often the collector ran during the measurement (the collection
+	// forced at the start came before NumGC was read).
 	if elapsed > 0 {
 		out.GCPerSec = float64(ms.NumGC-m.gcs) / elapsed.Seconds()
 	}
-	now := readGCClock()
-	if used, ok := cpuTime(); ok && m.cpuOK && used > m.cpu {
-		out.GCCPUShare = min(max((now.gc-m.gcCPU.gc)/(used-m.cpu).Seconds(), 0), 1)
-	}
+	out.GCCPUShare = gcShare(m.gcCPU, readGCClock())
 	return out
+}
+
+// gcShare is the collector's share of the CPU the process used between
+// two readings of the runtime's clock, or nil when no collection ended
+// between them.
+//
+// Both figures come from one clock, the runtime's snapshot, and so cover
+// one span: from the end of the collection forced at the start of the
+// window (startMeter), where the snapshot is exact, to the end of the last
+// collection inside the window. Nothing is forced at the end: a
+// collection forced there would cost the same whatever the measurement
+// did (marking the whole live heap, in-process peers' included), and
+// would weigh the more the less CPU the measurement used. With no
+// collection in the window the snapshot has not moved, and there is no
+// share to give (the tables print "-", the JSON omits gc_cpu_share). The
+// busy time is the runtime's (available less idle), not getrusage's: it
+// counts a stop-the-world pause, as the collector's figure does, as
+// GOMAXPROCS times its length, and time blocked in a system call mostly
+// as idle, so the share is of the CPU the Go code and the runtime used.
+func gcShare(from, to gcClock) *float64 {
+	busy := to.busy - from.busy
+	if to.cycles == from.cycles || busy <= 0 {
+		return nil
+	}
+	share := min(max((to.gc-from.gc)/busy, 0), 1)
+	return &share
 }
 
 func (m meter) measure(n int64, size int, elapsed, cpu time.Duration, cpuOK bool, mallocs, bytes uint64) Measure {

@@ -46,6 +46,7 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 		clients = append(clients, c)
 		pubs[i] = c
 	}
+	body := Body(p.Size) // built before the meter, shared by the publishers (only read)
 	m := startMeter()
 	deadline := m.wall.Add(p.Duration)
 	var sent atomic.Int64
@@ -55,7 +56,7 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := oursPublishLoop(ctx, c, p, deadline, split(p.Messages, p.Publishers, i))
+			n, err := oursPublishLoop(ctx, c, p, body, deadline, split(p.Messages, p.Publishers, i))
 			sent.Add(n)
 			if err != nil {
 				errs <- err

@@ -34,8 +34,11 @@ func rawConsumer(ack string) func(context.Context, *Target, Params) (Measure, er
 			return Measure{}, err
 		}
 		defer rc.close()
+		// Built before the meter: the SUBSCRIBE, and room for a frame.
+		sub := subscribeFrame(p, ack, true, "")
+		rc.sp.room(p.Size)
 		m := startMeter()
-		if err := rc.write(subscribeFrame(p, ack, true, "")); err != nil {
+		if err := rc.write(sub); err != nil {
 			return Measure{}, err
 		}
 		n, err := rawCount(ctx, rc, ack, m.wall.Add(p.Duration), p.Messages, nil)

@@ -41,6 +41,33 @@ func chunkOf(one []byte) ([]byte, int) {
 	return bytes.Repeat(one, per), per
 }
 
+// pubFrames are what a raw publisher writes, all built before its meter
+// starts, so that its measured window builds and allocates nothing: the
+// SEND repeated into a chunk (without receipts), and the SEND with a
+// receipt id of fixed width, patched in place for each message that
+// waits for its RECEIPT, the last one included.
+type pubFrames struct {
+	chunk []byte // nil with receipts
+	per   int    // SENDs in chunk
+	send  []byte
+	off   int // of send's id digits, for patchID
+}
+
+// newPubFrames builds a publisher's frames. A chunk given is shared (it
+// is only read); the receipted SEND is the publisher's own, since each
+// patches its id.
+func newPubFrames(p Params, chunk []byte, per int) *pubFrames {
+	send, off := receiptSend(p)
+	f := &pubFrames{send: send, off: off}
+	if !p.Receipts {
+		if chunk == nil {
+			chunk, per = chunkOf(sendFrame(p, ""))
+		}
+		f.chunk, f.per = chunk, per
+	}
+	return f
+}
+
 // rawPublish writes pre-encoded SEND frames, a chunk per write, until the
 // time or the message budget is spent, then one more with a receipt and
 // waits for its RECEIPT. With p.Receipts every SEND waits for its own.
@@ -50,8 +77,9 @@ func rawPublish(ctx context.Context, t *Target, p Params) (Measure, error) {
 		return Measure{}, err
 	}
 	defer rc.close()
+	f := newPubFrames(p, nil, 0)
 	m := startMeter()
-	n, err := rawPublishLoop(ctx, rc, p, m.wall.Add(p.Duration), p.Messages)
+	n, err := rawPublishLoop(ctx, rc, f, m.wall.Add(p.Duration), p.Messages)
 	if err != nil {
 		return Measure{}, err
 	}
@@ -59,23 +87,22 @@ func rawPublish(ctx context.Context, t *Target, p Params) (Measure, error) {
 }
 
 // rawPublishLoop is rawPublish's loop, shared with the pub→sub reference:
-// it publishes until deadline or budget (0: none) and returns how many
-// messages went out, the last one confirmed by a RECEIPT.
-func rawPublishLoop(ctx context.Context, rc *rawConn, p Params, deadline time.Time, budget int64) (int64, error) {
+// it publishes f's frames until deadline or budget (0: none) and returns
+// how many messages went out, the last one confirmed by a RECEIPT. It
+// builds and allocates nothing.
+func rawPublishLoop(ctx context.Context, rc *rawConn, f *pubFrames, deadline time.Time, budget int64) (int64, error) {
 	more := func(n int64) bool {
 		return ctx.Err() == nil && time.Now().Before(deadline) && (budget == 0 || n < budget-1)
 	}
+	// The id the last receipted SEND carries, which its RECEIPT names:
+	// it aliases f.send, and is compared before the next patch.
+	id := f.send[f.off-len(receiptPrefix) : f.off+idDigits]
 	var n int64
-	if p.Receipts {
-		// One SEND, encoded once, with a receipt id of fixed width whose
-		// digits are patched in place for each message (as the
-		// firehose's ids are): the loop builds and allocates nothing per
-		// message.
-		send, off := receiptSend(p)
-		id := send[off-len(receiptPrefix) : off+idDigits]
+	if f.chunk == nil {
+		// Every SEND waits for its own RECEIPT.
 		for ; more(n); n++ {
-			patchID(send, off, n)
-			if err := rc.write(send); err != nil {
+			patchID(f.send, f.off, n)
+			if err := rc.write(f.send); err != nil {
 				return n, err
 			}
 			if _, err := rc.await("RECEIPT", id); err != nil {
@@ -83,23 +110,24 @@ func rawPublishLoop(ctx context.Context, rc *rawConn, p Params, deadline time.Ti
 			}
 		}
 	} else {
-		chunk, per := chunkOf(sendFrame(p, ""))
-		one := len(chunk) / per
+		one := len(f.chunk) / f.per
 		for more(n) {
-			k := int64(per)
+			k := int64(f.per)
 			if budget > 0 {
 				k = min(k, budget-1-n)
 			}
-			if err := rc.write(chunk[:int(k)*one]); err != nil {
+			if err := rc.write(f.chunk[:int(k)*one]); err != nil {
 				return n, err
 			}
 			n += k
 		}
 	}
-	if err := rc.write(sendFrame(p, "last")); err != nil {
+	// The last SEND asks for a receipt, with an id no SEND before it had.
+	patchID(f.send, f.off, n)
+	if err := rc.write(f.send); err != nil {
 		return n, err
 	}
-	if _, err := rc.await("RECEIPT", []byte("last")); err != nil {
+	if _, err := rc.await("RECEIPT", id); err != nil {
 		return n, err
 	}
 	return n + 1, nil

@@ -39,3 +39,30 @@ func TestReceiptSendPatchesTheIdInPlace(t *testing.T) {
 	assert.Equal(t, before[:off], string(send[:off]))
 	assert.Equal(t, before[off+idDigits:], string(send[off+idDigits:]))
 }
+
+// Neither side builds anything in its measured window: the raw publisher
+// gets its chunk, its receipted SEND and its last SEND built, and the
+// client its body. At 16 MiB and 2 messages a window, the raw side built
+// two bodies and two or three frames in it (42 MB allocated a message),
+// and spent 2-4 times the client's CPU: the socket's ceiling was slower
+// than the client. The sink runs in its own process (this test binary),
+// so only the loops count; the figures compared are CPU, not wall time.
+func TestRawPublishBuildsNothingInItsWindow(t *testing.T) {
+	ctx := context.Background()
+	addr, stop, err := startProcess(ctx, []string{os.Args[0]}, []string{peerEnv + "=1"}, KindSink)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, stop()) }()
+	for _, receipts := range []bool{false, true} {
+		p := Params{Size: 16 << 20, Duration: time.Minute, Messages: 2, Receipts: receipts, Timeout: 30 * time.Second, Destination: "/queue/x"}
+		raw, err := rawPublish(ctx, &Target{Addr: addr}, p)
+		require.NoError(t, err)
+		ours, err := oursPublish(ctx, &Target{Addr: addr}, p)
+		require.NoError(t, err)
+		t.Logf("16 MiB, 2 messages, receipts %v: raw %.0f B and %.0f µs CPU per message, ours %.0f B and %.0f µs",
+			receipts, raw.BytesPerMsg, raw.CPUMicrosPerMsg, ours.BytesPerMsg, ours.CPUMicrosPerMsg)
+		assert.Equal(t, int64(2), raw.Messages)
+		assert.Less(t, raw.BytesPerMsg, float64(64<<10), "the raw side allocates in its window (receipts %v)", receipts)
+		assert.LessOrEqual(t, raw.CPUMicrosPerMsg, ours.CPUMicrosPerMsg,
+			"the raw reference, the socket's ceiling, spends more CPU per message than the client (receipts %v)", receipts)
+	}
+}

@@ -92,6 +92,21 @@ func rawPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 		conns = append(conns, rc)
 		pubs[i] = rc
 	}
+	// Every frame the publishers write is built before the meter starts
+	// (they share one chunk and patch a receipted SEND of their own), and
+	// the consumers have room to read a frame.
+	for _, rc := range subs {
+		rc.sp.room(p.Size)
+	}
+	pubf := make([]*pubFrames, p.Publishers)
+	for i := range pubf {
+		var chunk []byte
+		var per int
+		if i > 0 {
+			chunk, per = pubf[0].chunk, pubf[0].per
+		}
+		pubf[i] = newPubFrames(p, chunk, per)
+	}
 	m := startMeter()
 	deadline := m.wall.Add(p.Duration)
 	tl := newTally()
@@ -112,7 +127,7 @@ func rawPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 		pwg.Add(1)
 		go func() {
 			defer pwg.Done()
-			n, err := rawPublishLoop(ctx, rc, p, deadline, split(p.Messages, p.Publishers, i))
+			n, err := rawPublishLoop(ctx, rc, pubf[i], deadline, split(p.Messages, p.Publishers, i))
 			sent.Add(n)
 			if err != nil {
 				errs <- err

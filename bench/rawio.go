@@ -56,6 +56,18 @@ func (s *splitter) next() ([]byte, error) {
 	}
 }
 
+// room grows the buffer, before a measurement, to hold a frame of a body
+// of size bytes and its headers (64 KiB at most: ample for the peers'),
+// so that reading one grows nothing in the measured window. A buffer
+// that holds one already is left as it is.
+func (s *splitter) room(size int) {
+	if n := min(size+64<<10, maxRawFrame); len(s.buf) < n {
+		buf := make([]byte, n)
+		s.end = copy(buf, s.buf[s.start:s.end])
+		s.buf, s.start = buf, 0
+	}
+}
+
 func (s *splitter) fill() error {
 	if s.start > 0 {
 		s.end = copy(s.buf, s.buf[s.start:s.end])

@@ -16,13 +16,13 @@ type Measure struct {
 	AllocsPerMsg    float64 `json:"allocs_per_msg"`
 	BytesPerMsg     float64 `json:"bytes_allocated_per_msg"`
 	// GCPerSec is how many collections ran per second of the measure,
-	// and GCCPUShare the collector's share of the CPU the process used
-	// (the Go runtime's account of its collector over getrusage's CPU
-	// time, between collections forced at both ends of the measure, the
-	// last one collecting what it left): together they say how GC-bound
-	// it is.
-	GCPerSec   float64 `json:"gc_per_sec"`
-	GCCPUShare float64 `json:"gc_cpu_share"`
+	// and GCCPUShare the collector's share of the CPU the process used,
+	// both as the Go runtime counts them, from the start of the measure
+	// to the end of the last collection in it: together they say how
+	// GC-bound it is. GCCPUShare is nil, and gc_cpu_share left out of the
+	// JSON, when no collection ran during the measure (see gcShare).
+	GCPerSec   float64  `json:"gc_per_sec"`
+	GCCPUShare *float64 `json:"gc_cpu_share,omitempty"`
 	// Latency holds round-trip percentiles in latency scenarios.
 	Latency *Latency `json:"latency,omitempty"`
 	// MemPerConn is the memory one connection costs, in bytes, in
@@ -82,6 +82,11 @@ type Report struct {
 	CPUs    int       `json:"cpus"`
 	Settings
 	Results []Result `json:"results"`
+	// Partial says that the run stopped early (it failed, or its context
+	// ended), and Error why: Results hold what it measured before. Both
+	// are left out of the JSON of a complete run.
+	Partial bool   `json:"partial,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Settings are the choices of a run that a reader of its figures needs.

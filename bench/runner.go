@@ -127,7 +127,9 @@ func (c *Config) defaults() error {
 
 // Run measures every chosen scenario at every size, the raw reference and
 // the client in turn, and returns the report. Peers are started once and
-// stopped before it returns.
+// stopped before it returns. A run that stops early (an error, ctx's end)
+// returns the report of what it measured, marked Partial, with the
+// error.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
@@ -162,7 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Scenarios = append(rep.Scenarios, sc.Name)
 		t, err := ps.get(ctx, sc.Peer)
 		if err != nil {
-			return rep, err
+			return rep.stopped(err)
 		}
 		sizes := cfg.Sizes
 		if !sc.Sized {
@@ -172,15 +174,25 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			seq++
 			r, err := measure(ctx, &cfg, sc, t, size, seq)
 			if err != nil {
-				return rep, fmt.Errorf("%s, %d B: %w", sc.Name, size, err)
+				return rep.stopped(fmt.Errorf("%s, %d B: %w", sc.Name, size, err))
 			}
 			rep.Results = append(rep.Results, r)
 			if cfg.Progress != nil {
 				fmt.Fprintln(cfg.Progress, r.summary())
+				if w := r.few(); w != "" {
+					fmt.Fprintln(cfg.Progress, w)
+				}
 			}
 		}
 	}
 	return rep, nil
+}
+
+// stopped marks the report of a run that stopped early with err as
+// partial, for the files written from it to say so.
+func (rep *Report) stopped(err error) (*Report, error) {
+	rep.Partial, rep.Error = true, err.Error()
+	return rep, err
 }
 
 // receiptsApply refuses Config.Receipts for scenarios that send no
@@ -260,6 +272,22 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 	}
 	res.ratios()
 	return res, nil
+}
+
+// fewMessages is the count below which a side's figures are dominated by
+// what happens once a measurement (its first write, its last RECEIPT, a
+// collection) rather than by its messages.
+const fewMessages = 10
+
+// few returns a warning when a side of r counted fewer than fewMessages
+// messages (large bodies in a short --duration, a small --count), else
+// "".
+func (r Result) few() string {
+	if r.Chart == ChartMemory || min(r.Raw.Messages, r.Ours.Messages) >= fewMessages {
+		return ""
+	}
+	return fmt.Sprintf("%s %s: warning: the raw reference counted %d messages, the client %d: too few for steady figures (measure longer: --duration, --count)",
+		r.Scenario, SizeName(r.Size), r.Raw.Messages, r.Ours.Messages)
 }
 
 // counted refuses a measure of no message: its rate of 0 (and its

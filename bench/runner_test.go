@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,4 +98,49 @@ func TestMedianIsOfTheReportedFigure(t *testing.T) {
 func TestABudgetBelowThePublishersIsRefused(t *testing.T) {
 	cfg := Config{Messages: 1, Publishers: 3}
 	assert.EqualError(t, cfg.defaults(), "bench: a budget of 1 messages for 3 publishers: each sends one at least")
+}
+
+// A side that counted fewer than ten messages (a 16 MiB body with a small
+// --count or a short --duration) gets a warning on the progress log: what
+// a measurement does once weighs as much as its messages there.
+func TestFewMessagesAreWarnedOf(t *testing.T) {
+	few := Result{Scenario: "publish", Chart: ChartThroughput, Size: 16 << 20, Raw: Measure{Messages: 2}, Ours: Measure{Messages: 40}}
+	assert.Equal(t, "publish 16 MiB: warning: the raw reference counted 2 messages, the client 40: too few for steady figures (measure longer: --duration, --count)", few.few())
+	enough := few
+	enough.Raw.Messages = 10
+	assert.Empty(t, enough.few())
+	conns := Result{Scenario: "connections", Chart: ChartMemory, Raw: Measure{Messages: 3}, Ours: Measure{Messages: 3}}
+	assert.Empty(t, conns.few(), "the connections scenario measures memory per connection, not messages")
+
+	var log strings.Builder
+	_, err := Run(context.Background(), Config{Scenarios: []string{"publish"}, Sizes: []int{0}, Messages: 2, Progress: &log})
+	require.NoError(t, err)
+	assert.Contains(t, log.String(), "publish 0 B: warning: the raw reference counted 2 messages, the client 2")
+}
+
+// A run that stops early returns what it measured marked partial, with
+// its error, and the table and the Markdown written from it say so under
+// their rows (only the progress log did; the files read as a complete
+// run's). A complete run's JSON has neither field.
+func TestARunThatStopsEarlyIsMarkedPartial(t *testing.T) {
+	rep, err := Run(context.Background(), Config{Scenarios: []string{"publish", "consume-auto"}, Sizes: []int{0}, Duration: time.Microsecond})
+	require.Error(t, err)
+	require.Len(t, rep.Results, 1)
+	assert.True(t, rep.Partial)
+	assert.Equal(t, err.Error(), rep.Error)
+	note := "(partial: the run stopped early, " + err.Error() + "; these are the results measured before it)"
+	var md, table strings.Builder
+	require.NoError(t, rep.WriteMarkdown(&md))
+	require.NoError(t, rep.WriteTable(&table))
+	assert.Contains(t, md.String(), note)
+	assert.Contains(t, table.String(), note)
+
+	rep.Partial, rep.Error = false, ""
+	js, err := json.Marshal(rep)
+	require.NoError(t, err)
+	assert.NotContains(t, string(js), "partial")
+	assert.NotContains(t, string(js), `"error"`)
+	md.Reset()
+	require.NoError(t, rep.WriteMarkdown(&md))
+	assert.NotContains(t, md.String(), "partial")
 }

@@ -37,6 +37,14 @@ func cpu(m Measure) string {
 	return fmt.Sprintf("%.2f", m.CPUMicrosPerMsg)
 }
 
+// gcShareText prints a GC CPU share, "-" when no collection ran.
+func gcShareText(m Measure) string {
+	if m.GCCPUShare == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100**m.GCCPUShare)
+}
+
 func pct(l *Latency) string {
 	if l == nil {
 		return "-"
@@ -90,9 +98,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w, "throughput: messages per second; ratio is stompactor ÷ raw socket loop (higher is better); CPU and allocations per message of this process")
 		fmt.Fprintln(tw, "scenario\tsize\tpeer\traw msg/s\tours msg/s\tratio\traw CPU µs\tours CPU µs\tours allocs\tours bytes\tours GC/s\tours GC CPU\t")
 		for _, r := range rs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%.1f\t%.0f\t%.0f\t%.0f%%\t\n", r.Scenario, SizeName(r.Size), r.Peer,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%.1f\t%.0f\t%.0f\t%s\t\n", r.Scenario, SizeName(r.Size), r.Peer,
 				rate(r.Raw.MsgPerSec), rate(r.Ours.MsgPerSec), r.Ratio, cpu(r.Raw), cpu(r.Ours), r.Ours.AllocsPerMsg, r.Ours.BytesPerMsg,
-				r.Ours.GCPerSec, 100*r.Ours.GCCPUShare)
+				r.Ours.GCPerSec, gcShareText(r.Ours))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -136,6 +144,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintln(w, "\n(some peers ran in this process: their CPU and allocations are counted too)")
 			break
 		}
+	}
+	if rep.Partial {
+		fmt.Fprintf(w, "\n%s\n", rep.partialNote())
 	}
 	return nil
 }

@@ -125,3 +125,29 @@ func TestBenchHelpSaysWhatDestinationsDo(t *testing.T) {
 	assert.Contains(t, r.stdout, "is counted")
 	assert.Contains(t, r.stdout, "as a topic")
 }
+
+// The files of a run that fails part-way say they are partial: the JSON
+// (which scripts read) has "partial": true and the error, the Markdown
+// (pasted as written) a line under its table. Only stderr said so, and
+// the JSON even listed the failed scenario among its scenarios.
+func TestBenchFilesOfAFailedRunSayTheyArePartial(t *testing.T) {
+	dir := t.TempDir()
+	js, md := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.md")
+	r := stomp(t, "", "bench", "--scenario", "publish,consume-auto", "--size", "0", "--duration", "1us", "--json", js, "--markdown", md)
+	require.Equal(t, exitFailure, r.code, r.stderr)
+	require.Contains(t, r.stderr, "(partial)")
+	var rep struct {
+		Partial bool   `json:"partial"`
+		Error   string `json:"error"`
+	}
+	raw, err := os.ReadFile(js)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	assert.True(t, rep.Partial, "bench.json does not say it is partial:\n%s", raw)
+	assert.Contains(t, rep.Error, "consume-auto, 0 B: raw reference: counted no message")
+	table, err := os.ReadFile(md)
+	require.NoError(t, err)
+	assert.Contains(t, string(table), "\n(partial: the run stopped early, consume-auto, 0 B: raw reference: counted no message",
+		"bench.md does not say it is partial:\n%s", table)
+	assert.Contains(t, r.stdout, "(partial: the run stopped early")
+}
