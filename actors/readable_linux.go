@@ -71,6 +71,25 @@ func (w *sockWait) check(fd uintptr) bool {
 	}
 }
 
+// drained reports whether a read would find nothing now (it looks without
+// reading or waiting): the reader asks after a read that filled its
+// buffer and ended at a frame's end, which may or may not have taken the
+// last bytes.
+func (w *sockWait) drained() bool {
+	empty := false
+	_ = w.rc.Control(func(fd uintptr) {
+		for {
+			_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
+				syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+			if errno != syscall.EINTR {
+				empty = errno == syscall.EAGAIN
+				return
+			}
+		}
+	})
+	return empty
+}
+
 // wait returns true once the socket is readable, or false when d (if
 // not zero) passed first. Any other error (the connection closed) is
 // left to the read that follows, which reports it. The reader is the

@@ -15,6 +15,7 @@ func readable(net.Conn) *sockWait { return nil }
 func (*sockWait) wait(time.Duration) bool { return true }
 func (*sockWait) settled() bool           { return true }
 func (*sockWait) disarm()                 {}
+func (*sockWait) drained() bool           { return false }
 func (*sockWait) expired(error) bool      { return false }
 
 // Never called here: without a sockWait the reading is never left to

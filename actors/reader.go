@@ -169,6 +169,22 @@ func (r *reader) failed(ctx actor.Context, err error, stack string) {
 	ctx.Stop(ctx.Self())
 }
 
+// drained reports whether the socket has nothing more to read now, the
+// decoder having nothing either: the last read did not fill the buffer,
+// or it did, ending at a frame's end, and a look finds the socket empty
+// (a frame that ends exactly at the end of the buffer read into, a
+// 512-byte one read into the idle buffer, say).
+func (r *reader) drained() bool {
+	if r.idle {
+		return true
+	}
+	if r.wait == nil || !r.wait.drained() {
+		return false
+	}
+	r.idle = true
+	return true
+}
+
 // runEnd is why run returned.
 type runEnd uint8
 
@@ -195,7 +211,7 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			r.handOn()
 			return runYield
 		}
-		if atIdle && r.idle && !dec.Pending() {
+		if atIdle && !dec.Pending() && r.drained() {
 			// About to wait: the connection keeps no buffer meanwhile.
 			r.handOn()
 			clear(r.free)

@@ -243,7 +243,7 @@ reading:
 		}
 	}
 	r.caller = nil
-	if dec.Pending() || !r.idle {
+	if dec.Pending() || !r.drained() {
 		// More may be waiting, for other subscriptions: a reader
 		// goroutine decodes it now rather than at the next claim.
 		if r.leave(roleReader) {
