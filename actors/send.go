@@ -70,13 +70,16 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 // its RECEIPT, if it comes within a minute, taken as expected (nobody
 // waits for it: SendRaw returns once the bytes are written).
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
-	rs := customReceipts(raw)
+	rs, txs := scanRaw(raw)
 	for _, r := range rs {
 		if id := strings.TrimSpace(r.id); clientReceiptID(id) {
 			return receiptIDInUse(id)
 		}
 	}
 	if l := c.link.Load(); l != nil {
+		if err := rawTransactions(l, txs); err != nil {
+			return err
+		}
 		// Known to the session before the bytes can leave, so before
 		// their RECEIPT can come.
 		for _, r := range rs {

@@ -74,5 +74,47 @@ func checkTransaction(l *link, f *frames.Frame) error {
 	if !ok || l.tx.has(id) {
 		return nil
 	}
+	return txNotOpen(id)
+}
+
+// rawTransactions does for frames written by hand (SendRaw) what the
+// transactions actor and checkTransaction do for the others: a BEGIN
+// opens its transaction on l's connection, a COMMIT or ABORT ends it,
+// and a SEND, ACK or NACK naming one not open (counting those the same
+// bytes begin or end before it) refuses the bytes, before anything is
+// written or recorded.
+func rawTransactions(l *link, txs []customReceipt) error {
+	if len(txs) == 0 {
+		return nil
+	}
+	changed := map[string]bool{} // open (true) or ended (false) by these bytes
+	for _, t := range txs {
+		switch t.cmd {
+		case frames.CmdBegin:
+			changed[t.id] = true
+		case frames.CmdCommit, frames.CmdAbort:
+			changed[t.id] = false
+		case frames.CmdSend, frames.CmdAck, frames.CmdNack:
+			open, ok := changed[t.id]
+			if !ok {
+				open = l.tx.has(t.id)
+			}
+			if !open {
+				return txNotOpen(t.id)
+			}
+		}
+	}
+	for id, open := range changed {
+		if open {
+			l.tx.add(id)
+		} else {
+			l.tx.remove(id)
+		}
+	}
+	return nil
+}
+
+// txNotOpen is the error of a frame that names a transaction not open.
+func txNotOpen(id string) error {
 	return fmt.Errorf("%w: %q is not open on this connection (a transaction ends with the connection it was begun on)", ErrUnknownTransaction, id)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -404,7 +405,13 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	cfg := s.snapshot()
 	ref := ev.msg
 	return s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
-		return s.ackNow(ctx, eng, ref, nack, cfg)
+		err := s.ackNow(ctx, eng, ref, nack, cfg)
+		if errors.Is(err, actors.ErrUnknownTransaction) {
+			// Refused before anything was written (AckTransactionID
+			// names no open transaction): it may be made again.
+			ev.settled.Store(false)
+		}
+		return err
 	})
 }
 

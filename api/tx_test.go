@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/hex"
 	"strconv"
 	"testing"
 	"time"
@@ -174,4 +175,61 @@ func TestASendInATransactionLostWithItsConnectionIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "in the new transaction", recv(t, msgs), "the refused message never reached the broker")
 	require.Equal(t, "after the commit", recv(t, msgs))
+}
+
+// A transaction begun by hand (SendCustomFrame) is open on the connection
+// as one begun with BeginTransaction is: a message may join it, and a
+// hand-written COMMIT ends it.
+func TestAHandBegunTransactionCanBeJoined(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2", WithRequestReceipts(true))
+	_, err := s.Config("SendCustomFrame=" + hex.EncodeToString([]byte("BEGIN\ntransaction:byhand\n\n\x00")))
+	require.NoError(t, err)
+	require.NoError(t, s.SetTransactionID("byhand"))
+	require.NoError(t, s.SendMessage("/queue/byhand", "in the hand-begun transaction"))
+	require.NoError(t, s.SetTransactionID(""))
+	_, err = s.Config("SendCustomFrame=" + hex.EncodeToString([]byte("COMMIT\ntransaction:byhand\n\n\x00")))
+	require.NoError(t, err)
+	require.Empty(t, s.OpenTransactions())
+	require.NoError(t, s.SetTransactionID("byhand"))
+	require.ErrorIs(t, s.SendMessage("/queue/byhand", "after the commit"), ErrUnknownTransaction)
+}
+
+// A frame written by hand that joins a transaction lost with an earlier
+// connection is refused as any other, before it is written: the broker
+// would end the connection just restored for it.
+func TestAHandWrittenSendInALostTransactionIsRefused(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2", WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}))
+	require.NoError(t, s.BeginTransaction("tx1"))
+	statuses := collect(s.OnConnectionStatus)
+	require.NoError(t, b.CloseConnection(1))
+	for ev := recv(t, statuses); ev.ConnectionEvent != "reconnected"; ev = recv(t, statuses) {
+	}
+	before := s.Stats().Disconnects
+	_, err := s.Config("SendCustomFrame=" + hex.EncodeToString([]byte("SEND\ndestination:/queue/tx\ntransaction:tx1\n\nx\x00")))
+	require.ErrorIs(t, err, ErrUnknownTransaction)
+	require.NoError(t, s.SetRequestReceipts(true))
+	require.NoError(t, s.SendMessage("/queue/marker", "behind it"))
+	require.Equal(t, before, s.Stats().Disconnects)
+}
+
+// An Ack refused before anything was written, for a transaction not open
+// (AckTransactionId), leaves the message unsettled: once the transaction
+// is begun the Ack is made.
+func TestARefusedAckMayBeMadeAgain(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	_, err := s.Config("AckTransactionId=acks")
+	require.NoError(t, err)
+	got := make(chan *MessageInEvent, 1)
+	_, err = s.SubscribeWith(context.Background(), "/queue/acktx", SubscribeOptions{AckMode: AckClientIndividual, ManualAck: true,
+		Handler: func(e *MessageInEvent) { got <- e }})
+	require.NoError(t, err)
+	require.NoError(t, s.SendMessage("/queue/acktx", "m"))
+	ev := recv(t, got)
+	require.ErrorIs(t, s.Ack(context.Background(), ev), ErrUnknownTransaction)
+	require.NoError(t, s.BeginTransaction("acks"))
+	require.NoError(t, s.Ack(context.Background(), ev))
+	require.NoError(t, s.CommitTransaction("acks"))
 }
