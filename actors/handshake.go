@@ -75,6 +75,12 @@ func (s *session) startAttempt(ctx actor.Context) {
 				return
 			}
 			att.login, att.passcode = login, passcode
+			if att.Err() != nil {
+				// The attempt ended while the callback ran (Close, or
+				// the connect timeout, which the session has heard of
+				// already): no dial after it.
+				return
+			}
 		}
 		conn, err := dial(att, "tcp", addr)
 		if err == nil && !att.offer(conn) {
