@@ -49,6 +49,9 @@ func (rr *recordReader) next() (rec []byte, ok bool, err error) {
 			if len(rr.buf) == 0 {
 				return nil, false, nil
 			}
+			if len(rr.buf) > maxRecord {
+				return nil, false, fmt.Errorf("record %d is longer than %d MiB", rr.n+1, maxRecord>>20)
+			}
 			rr.n++
 			return rr.buf, true, nil
 		default:

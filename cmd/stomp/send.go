@@ -143,19 +143,33 @@ func newSend(cf *connFlags) *cobra.Command {
 					return ok, err
 				}
 			}
+			// sent says how far a run that fails got: the messages sent,
+			// none of which counts inside a transaction left uncommitted.
+			sent := func(i int) string {
+				if transaction != "" {
+					return fmt.Sprintf("%d messages sent in transaction %s, which was not committed: none of them is delivered", i, transaction)
+				}
+				return fmt.Sprintf("%d messages sent", i)
+			}
 			p := newProgress(cmd.ErrOrStderr(), "sent", count)
 			for i := 0; ; i++ {
 				ok, err := more(i)
 				if err != nil {
 					p.done()
+					if transaction != "" {
+						_ = s.AbortTransactionContext(ctx, transaction)
+					}
 					_ = w.leave(ctx, s, receipt)
-					return fmt.Errorf("after %d messages sent: %w", i, err)
+					return fmt.Errorf("%w (%s)", err, sent(i))
 				}
 				if !ok {
 					break
 				}
 				if err := send(ctx); err != nil {
 					p.done() // how far it got, before the error
+					if records != nil || transaction != "" {
+						return fmt.Errorf("%w (%s)", w.or(err), sent(i))
+					}
 					return w.or(err)
 				}
 				p.step(i + 1)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os/exec"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stompactor/stompactor/frames"
 	"github.com/stompactor/stompactor/sim"
 )
 
@@ -138,4 +141,62 @@ func (b repeatByte) Read(p []byte) (int, error) {
 		p[i] = byte(b)
 	}
 	return len(p), nil
+}
+
+// failingInput reads as its text, then fails.
+type failingInput struct{ r io.Reader }
+
+func (f *failingInput) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, errors.New("input device error")
+	}
+	return n, err
+}
+
+// A run whose input fails says how far it got, and, in a transaction,
+// that nothing it sent is delivered: the transaction is aborted, not
+// committed.
+func TestSendLinesSaysHowFarItGotWhenItsInputFails(t *testing.T) {
+	b, srv := simBroker(t)
+	for _, tx := range []string{"", "t1"} {
+		dest := "/queue/lines-input-error" + tx
+		args := []string{"send", "--server", srv, "--lines", "--receipt", dest}
+		if tx != "" {
+			args = append(args, "--transaction", tx)
+		}
+		var out, errb bytes.Buffer
+		code := run(args, &failingInput{r: strings.NewReader("one\ntwo\n")}, &out, &errb)
+		require.Equal(t, exitFailure, code, errb.String())
+		assert.Contains(t, errb.String(), "input device error")
+		d, _ := b.Destination(dest)
+		if tx == "" {
+			assert.Contains(t, errb.String(), "(2 messages sent)")
+			assert.EqualValues(t, 2, d.Enqueued)
+		} else {
+			assert.Contains(t, errb.String(), "2 messages sent in transaction t1, which was not committed: none of them is delivered")
+			assert.Zero(t, d.Enqueued)
+		}
+	}
+}
+
+// A run whose send fails says how many records went before it, so that a
+// run again can skip them.
+func TestSendLinesSaysHowManyWentBeforeASendFailed(t *testing.T) {
+	b, srv := simBroker(t, sim.WithPlan(sim.Plan{{Name: "cut", Kind: sim.DropConn, OnCommand: frames.CmdReceipt, Nth: 3}}))
+	r := stomp(t, "1\n2\n3\n4\n5\n", "send", "--server", srv, "--lines", "--receipt", "/queue/lines-cut")
+	require.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "(2 messages sent)")
+	d, _ := b.Destination("/queue/lines-cut")
+	assert.GreaterOrEqual(t, d.Enqueued, uint64(2))
+}
+
+// The limit of a record holds for a last record without its end too.
+func TestALastRecordWithoutItsEndKeepsTheLimit(t *testing.T) {
+	_, _, err := newRecordReader(io.LimitReader(repeatByte('a'), maxRecord+1), '\n').next()
+	require.ErrorContains(t, err, "longer than 64 MiB")
+	rec, ok, err := newRecordReader(io.LimitReader(repeatByte('a'), maxRecord), '\n').next()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Len(t, rec, maxRecord)
 }
