@@ -4,6 +4,7 @@ package actors
 
 import (
 	"bytes"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,4 +59,33 @@ func TestAReaderParksAfterAFrameThatFillsItsBuffer(t *testing.T) {
 	sub.Close()
 	pub.Close()
 	require.NoError(t, e.Close())
+}
+
+// Looking whether a socket has more costs a system call and nothing else,
+// and a reader only looks after a read that filled its buffer: not after
+// the poller woke it, which every message of a quiet connection does.
+func TestLookingForMoreAllocatesNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	peer := recv(t, accepted, "the accepted connection")
+	require.NotNil(t, peer)
+	defer peer.Close()
+	w := readable(c)
+	require.NotNil(t, w)
+	require.True(t, w.drained())
+	require.Zero(t, testing.AllocsPerRun(100, func() { w.drained() }))
+	r := &reader{wait: w} // woken: idle false, nothing read yet
+	require.False(t, r.drained(), "a reader just woken reads before it looks")
+	_, err = peer.Write([]byte("x"))
+	require.NoError(t, err)
+	waitFor(t, "the byte to arrive", func() bool { return !w.drained() })
 }

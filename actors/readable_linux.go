@@ -17,6 +17,8 @@ type sockWait struct {
 	tc    *net.TCPConn
 	rc    syscall.RawConn
 	ready func(fd uintptr) bool // made once: a method value per wait would allocate
+	look  func(fd uintptr)      // made once too, for drained
+	empty bool                  // what look found
 	peek  [1]byte
 	// looked: this wait looked and found nothing, so the next call of
 	// ready follows the poller's word that the socket became readable.
@@ -40,6 +42,7 @@ func readable(c net.Conn) *sockWait {
 	}
 	w := &sockWait{tc: tc, rc: rc}
 	w.ready = w.check
+	w.look = w.lookEmpty
 	return w
 }
 
@@ -76,18 +79,20 @@ func (w *sockWait) check(fd uintptr) bool {
 // buffer and ended at a frame's end, which may or may not have taken the
 // last bytes.
 func (w *sockWait) drained() bool {
-	empty := false
-	_ = w.rc.Control(func(fd uintptr) {
-		for {
-			_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
-				syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-			if errno != syscall.EINTR {
-				empty = errno == syscall.EAGAIN
-				return
-			}
+	w.empty = false
+	_ = w.rc.Control(w.look)
+	return w.empty
+}
+
+func (w *sockWait) lookEmpty(fd uintptr) {
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		if errno != syscall.EINTR {
+			w.empty = errno == syscall.EAGAIN
+			return
 		}
-	})
-	return empty
+	}
 }
 
 // wait returns true once the socket is readable, or false when d (if

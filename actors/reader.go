@@ -38,6 +38,7 @@ type reader struct {
 	batches []batch        // one per route with messages waiting
 	free    [][]Message    // empty batch slices, for the next batches
 	idle    bool           // the last read did not fill the decoder's buffer
+	filled  bool           // the last read filled it (not idle, and not just woken either)
 	version frames.Version // the connection's, once CONNECTED named it
 	caller  *route         // the pull subscription whose caller reads (readFor)
 
@@ -144,6 +145,7 @@ func (h handingOn) Read(p []byte) (int, error) {
 		n, err = r.conn.Read(p)
 	}
 	r.idle = n < len(p)
+	r.filled = n == len(p)
 	return n, err
 }
 
@@ -178,10 +180,10 @@ func (r *reader) drained() bool {
 	if r.idle {
 		return true
 	}
-	if r.wait == nil || !r.wait.drained() {
-		return false
+	if !r.filled || r.wait == nil || !r.wait.drained() {
+		return false // woken and not read yet, or more may come
 	}
-	r.idle = true
+	r.idle, r.filled = true, false
 	return true
 }
 
