@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,51 +132,4 @@ func TestCloseDoesNotWaitForAHungCredentialsCallback(t *testing.T) {
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	recv(t, closed)
-}
-
-// Close called from outside while an event handler runs waits for it, as
-// it waits for the events still queued: only a Close from a handler (or
-// a queued call) itself does not wait for the queue it runs on.
-func TestCloseFromOutsideWaitsForARunningEventHandler(t *testing.T) {
-	b := newBroker(t)
-	s := connectTo(t, b, "1.2")
-	entered, release := make(chan struct{}), make(chan struct{})
-	s.OnDisconnected(func(*DisconnectedEvent) {
-		close(entered)
-		<-release
-	})
-	require.NoError(t, s.Disconnect())
-	recv(t, entered)
-	closed := make(chan struct{})
-	go func() { s.Close(); close(closed) }()
-	waitFor(t, "Close to wait or return", func() bool {
-		select {
-		case <-closed:
-			return true
-		default:
-			return goroutinesWaitingIn("api.(*STOMP).Close(") == 1
-		}
-	})
-	select {
-	case <-closed:
-		t.Fatal("Close returned while an event handler still ran")
-	default:
-	}
-	close(release)
-	recv(t, closed)
-}
-
-// goroutinesWaitingIn counts the goroutines blocked (not running) with fn
-// in their stacks.
-func goroutinesWaitingIn(fn string) int {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		header, _, _ := strings.Cut(g, "\n")
-		if strings.Contains(g, fn) && !strings.Contains(header, "[running]") && !strings.Contains(header, "[runnable]") {
-			n++
-		}
-	}
-	return n
 }

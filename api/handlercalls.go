@@ -10,33 +10,7 @@ const (
 	runHandlerFunc    = "github.com/stompactor/stompactor/api.(*STOMP).runHandler"
 	runDeadLetterFunc = "github.com/stompactor/stompactor/api.(*STOMP).runDeadLetter"
 	runQueuedFunc     = "github.com/stompactor/stompactor/api.(*STOMP).runQueued"
-	runCallFunc       = "github.com/stompactor/stompactor/api.(*STOMP).runCall"
 )
-
-// onQueueGoroutine reports whether the calling goroutine runs a queued
-// event's handler or a queued call (of any client): the goroutines Close
-// waits for, which must not wait for themselves. Like handlerFrames it
-// walks the whole stack, for Close only, and only while some handler or
-// call runs.
-func onQueueGoroutine() bool {
-	var pcs [64]uintptr
-	for skip := 2; ; skip += len(pcs) {
-		n := runtime.Callers(skip, pcs[:])
-		frames := runtime.CallersFrames(pcs[:n])
-		for {
-			f, more := frames.Next()
-			if f.Function == runQueuedFunc || f.Function == runCallFunc {
-				return true
-			}
-			if !more {
-				break
-			}
-		}
-		if n < len(pcs) {
-			return false
-		}
-	}
-}
 
 // runDeadLetter calls a DeadLetter hook (the engine reports its panics),
 // under a name handlerFrames knows.

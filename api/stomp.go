@@ -82,11 +82,9 @@ func NewSTOMP(opts ...Option) *STOMP {
 
 // Close ends any connection at once (without DISCONNECT: call Disconnect
 // first for a graceful end) and stops the client's actors and goroutines,
-// waiting for running handlers to return. Called from inside an event
-// handler or a queued call, it does not wait for the queue it runs on;
-// while a MessageIn handler runs (called from inside one, say), it
-// returns once the actors are stopped and lets the handlers finish on
-// their own. It does not wait for a Credentials
+// waiting for running handlers to return. Called while a handler runs
+// (from inside one, say), it returns once the actors are stopped and lets
+// the handlers finish on their own. It does not wait for a Credentials
 // callback or a dialer that ignores the end of its context: that goroutine
 // ends when it returns. Every later call fails with ErrClosed.
 // Close is idempotent: a Close made while another is under way returns as
@@ -102,8 +100,8 @@ func (s *STOMP) Close() {
 	s.bgCancel() // closes s.bg.Done(): the client is closing
 	// Called from a handler or a queued call, Close must not wait for the
 	// queue it runs on; that queue ends by itself once the handler
-	// returns. Called from elsewhere while one runs, it waits.
-	wait := s.inHandler.Load() == 0 || !onQueueGoroutine()
+	// returns.
+	wait := s.inHandler.Load() == 0
 	if calls != nil {
 		calls.close(wait)
 	}
