@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/actors"
 )
 
 // Close may be called from inside a handler: it returns, and everything
@@ -88,8 +90,8 @@ func TestACallThatLosesTheRaceWithCloseIsClosed(t *testing.T) {
 }
 
 // A second Close, made while the first is still closing, returns only
-// once the client is closed, as the first does: its last events run
-// (OnDisconnected here) before it returns.
+// once the client is closed, as the first does: the connection is closed
+// and calls are refused. (It returned at once, before either.)
 func TestASecondCloseReturnsOnceTheClientIsClosed(t *testing.T) {
 	b := newBroker(t)
 	s := connectTo(t, b, "1.2")
@@ -104,9 +106,12 @@ func TestASecondCloseReturnsOnceTheClientIsClosed(t *testing.T) {
 		s.mu.Unlock()
 	}
 	s.Close()
-	require.True(t, disconnected.Load(), "the second Close returned before the client was closed")
+	require.Equal(t, actors.Disconnected, s.eng.State(), "the second Close returned before the connection was closed")
 	require.ErrorIs(t, s.SendMessage("/queue/after-close", "x"), ErrClosed)
 	recv(t, first)
+	// The events of closing run too, if not before the second Close
+	// returned (it may return while an event handler runs, as the first).
+	waitFor(t, "OnDisconnected", disconnected.Load)
 }
 
 // Close does not wait for a Credentials callback that ignores its
