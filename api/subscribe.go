@@ -404,15 +404,17 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	}
 	cfg := s.snapshot()
 	ref := ev.msg
-	return s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
-		err := s.ackNow(ctx, eng, ref, nack, cfg)
-		if errors.Is(err, actors.ErrUnknownTransaction) {
-			// Refused before anything was written (AckTransactionID
-			// names no open transaction): it may be made again.
-			ev.settled.Store(false)
-		}
-		return err
+	err = s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
+		return s.ackNow(ctx, eng, ref, nack, cfg)
 	})
+	if errors.Is(err, actors.ErrUnknownTransaction) {
+		// Refused before anything was written (AckTransactionID names no
+		// open transaction): it may be made again. Only an Ack that
+		// waited says so here; one queued (Timeout 0) reports it later,
+		// by when a Lent event may be another message's.
+		ev.settled.Store(false)
+	}
+	return err
 }
 
 // version is the negotiated protocol version, or 0 when not connected.
