@@ -237,13 +237,7 @@ const customReceiptWait = time.Minute
 // hold frames anywhere, and a line taken for a header at worst refuses
 // them (an id of the client's own form) or announces a receipt.
 func customReceipts(raw []byte) []customReceipt {
-	receipts, _ := scanRaw(raw)
-	return receipts
-}
-
-// scanRaw is customReceipts, which it returns first, and the transaction
-// headers of the same lines, each with its command too.
-func scanRaw(raw []byte) (receipts, txs []customReceipt) {
+	var out []customReceipt
 	cmd := frames.CmdInvalid
 	for len(raw) > 0 {
 		line := raw
@@ -256,10 +250,8 @@ func scanRaw(raw []byte) (receipts, txs []customReceipt) {
 		if c, ok := frames.ParseCommand(string(line)); ok {
 			cmd = c
 		} else if v, ok := bytes.CutPrefix(line, []byte(frames.HdrReceipt+":")); ok {
-			receipts = append(receipts, customReceipt{id: string(v), cmd: cmd})
-		} else if v, ok := bytes.CutPrefix(line, []byte(frames.HdrTransaction+":")); ok {
-			txs = append(txs, customReceipt{id: string(v), cmd: cmd})
+			out = append(out, customReceipt{id: string(v), cmd: cmd})
 		}
 	}
-	return receipts, txs
+	return out
 }

@@ -70,14 +70,17 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 // its RECEIPT, if it comes within a minute, taken as expected (nobody
 // waits for it: SendRaw returns once the bytes are written).
 func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
-	rs, txs := scanRaw(raw)
+	rs := customReceipts(raw)
 	for _, r := range rs {
 		if id := strings.TrimSpace(r.id); clientReceiptID(id) {
 			return receiptIDInUse(id)
 		}
 	}
-	if l := c.link.Load(); l != nil {
-		if err := rawTransactions(l, txs); err != nil {
+	l := c.link.Load()
+	var txs map[string]bool
+	if l != nil {
+		var err error
+		if txs, err = rawTransactions(l, raw); err != nil {
 			return err
 		}
 		// Known to the session before the bytes can leave, so before
@@ -87,7 +90,11 @@ func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
 			c.emit(&ReceiptOutEvent{ReceiptID: r.id, Command: r.cmd})
 		}
 	}
-	return c.write(ctx, &writeFrame{raw: raw}, true, true)
+	err := c.write(ctx, &writeFrame{raw: raw}, true, true)
+	if err == nil && txs != nil {
+		applyTransactions(l, txs) // written: BEGIN, COMMIT, ABORT count now
+	}
+	return err
 }
 
 // writeAck queues an ACK or NACK the engine made and nobody waits for (a

@@ -1,8 +1,10 @@
 package actors
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/stompactor/stompactor/frames"
@@ -78,32 +80,35 @@ func checkTransaction(l *link, f *frames.Frame) error {
 }
 
 // rawTransactions does for frames written by hand (SendRaw) what the
-// transactions actor and checkTransaction do for the others: a BEGIN
-// opens its transaction on l's connection, a COMMIT or ABORT ends it,
-// and a SEND, ACK or NACK naming one not open (counting those the same
-// bytes begin or end before it) refuses the bytes, before anything is
-// written or recorded.
-func rawTransactions(l *link, txs []customReceipt) error {
-	if len(txs) == 0 {
-		return nil
-	}
-	changed := map[string]bool{} // open (true) or ended (false) by these bytes
-	for _, t := range txs {
+// transactions actor and checkTransaction do for the others: it returns
+// what the bytes do to l's open transactions (a BEGIN opens one, a COMMIT
+// or ABORT ends it), for the caller to apply once they are written, or
+// refuses them when a SEND, ACK or NACK in them names a transaction not
+// open (counting those the same bytes begin or end before it).
+func rawTransactions(l *link, raw []byte) (map[string]bool, error) {
+	var changed map[string]bool // open (true) or ended (false) by these bytes
+	for _, t := range frameTransactions(raw) {
 		switch t.cmd {
-		case frames.CmdBegin:
-			changed[t.id] = true
-		case frames.CmdCommit, frames.CmdAbort:
-			changed[t.id] = false
+		case frames.CmdBegin, frames.CmdCommit, frames.CmdAbort:
+			if changed == nil {
+				changed = map[string]bool{}
+			}
+			changed[t.id] = t.cmd == frames.CmdBegin
 		case frames.CmdSend, frames.CmdAck, frames.CmdNack:
 			open, ok := changed[t.id]
 			if !ok {
 				open = l.tx.has(t.id)
 			}
 			if !open {
-				return txNotOpen(t.id)
+				return nil, txNotOpen(t.id)
 			}
 		}
 	}
+	return changed, nil
+}
+
+// applyTransactions records what written bytes did (rawTransactions).
+func applyTransactions(l *link, changed map[string]bool) {
 	for id, open := range changed {
 		if open {
 			l.tx.add(id)
@@ -111,7 +116,57 @@ func rawTransactions(l *link, txs []customReceipt) error {
 			l.tx.remove(id)
 		}
 	}
-	return nil
+}
+
+// frameTransactions walks raw as frames (a command line, header lines up
+// to a blank one, then a body that its content-length or a NUL ends) and
+// returns, for each frame with a transaction header, its command and the
+// header's first value: a body's lines are never taken for headers.
+func frameTransactions(raw []byte) []customReceipt {
+	var out []customReceipt
+	for {
+		raw = bytes.TrimLeft(raw, "\r\n") // heart-beats between frames
+		line, rest, ok := bytes.Cut(raw, []byte("\n"))
+		if !ok {
+			return out
+		}
+		cmd, _ := frames.ParseCommand(string(bytes.TrimSuffix(line, []byte("\r"))))
+		raw = rest
+		clen, tx, have := -1, "", false
+		for {
+			line, rest, ok = bytes.Cut(raw, []byte("\n"))
+			if !ok {
+				return out // the headers never end: not a frame
+			}
+			raw = rest
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			if len(line) == 0 {
+				break
+			}
+			k, v, _ := bytes.Cut(line, []byte(":"))
+			switch string(k) {
+			case frames.HdrTransaction:
+				if !have {
+					tx, have = string(v), true
+				}
+			case frames.HdrContentLength:
+				if n, err := strconv.Atoi(string(v)); err == nil && n >= 0 && clen < 0 {
+					clen = n
+				}
+			}
+		}
+		if have {
+			out = append(out, customReceipt{id: tx, cmd: cmd})
+		}
+		if clen >= 0 && clen <= len(raw) {
+			raw = raw[clen:]
+		}
+		i := bytes.IndexByte(raw, 0)
+		if i < 0 {
+			return out
+		}
+		raw = raw[i+1:]
+	}
 }
 
 // txNotOpen is the error of a frame that names a transaction not open.

@@ -283,3 +283,21 @@ func TestARefusedQueuedAckLeavesALentEventsNextMessageAlone(t *testing.T) {
 		t.Fatal("message two's event, acknowledged by its handler, was reset to unsettled by message one's refused queued Ack (Lent event refilled)")
 	}
 }
+
+// A frame written by hand is read as a frame: the lines of its body are
+// not headers. A body that holds "COMMIT" and "transaction:tx1" ends no
+// transaction, and one that holds "transaction:42" joins none.
+func TestTheBodyOfAHandWrittenFrameNamesNoTransaction(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2", WithRequestReceipts(true))
+	require.NoError(t, s.BeginTransaction("tx1"))
+	for _, raw := range []string{
+		"SEND\ndestination:/queue/notes\ncontent-type:text/plain\n\nminutes:\nCOMMIT\ntransaction:tx1\n\x00",
+		"SEND\ndestination:/queue/notes\ncontent-type:text/plain\n\nfields:\ntransaction:42\n\x00",
+	} {
+		_, err := s.Config("SendCustomFrame=" + hex.EncodeToString([]byte(raw)))
+		require.NoError(t, err, "%q", raw)
+	}
+	require.Equal(t, []string{"tx1"}, s.OpenTransactions())
+	require.NoError(t, s.CommitTransaction("tx1"))
+}
