@@ -145,11 +145,13 @@ func newSend(cf *connFlags) *cobra.Command {
 			}
 			// sent says how far a run that fails got: the messages sent,
 			// none of which counts inside a transaction left uncommitted.
+			// (The error comes after it: its own text may run on over
+			// several lines, of which the last line of a run shows one.)
 			sent := func(i int) string {
 				if transaction != "" {
-					return fmt.Sprintf("%d messages sent in transaction %s, which was not committed: none of them is delivered", i, transaction)
+					return fmt.Sprintf("after %d messages sent in transaction %s, not committed (none of them is delivered)", i, transaction)
 				}
-				return fmt.Sprintf("%d messages sent", i)
+				return fmt.Sprintf("after %d messages sent", i)
 			}
 			p := newProgress(cmd.ErrOrStderr(), "sent", count)
 			for i := 0; ; i++ {
@@ -160,7 +162,7 @@ func newSend(cf *connFlags) *cobra.Command {
 						_ = s.AbortTransactionContext(ctx, transaction)
 					}
 					_ = w.leave(ctx, s, receipt)
-					return fmt.Errorf("%w (%s)", err, sent(i))
+					return fmt.Errorf("%s: %w", sent(i), err)
 				}
 				if !ok {
 					break
@@ -168,7 +170,7 @@ func newSend(cf *connFlags) *cobra.Command {
 				if err := send(ctx); err != nil {
 					p.done() // how far it got, before the error
 					if records != nil || transaction != "" {
-						return fmt.Errorf("%w (%s)", w.or(err), sent(i))
+						return fmt.Errorf("%s: %w", sent(i), w.or(err))
 					}
 					return w.or(err)
 				}
@@ -178,6 +180,9 @@ func newSend(cf *connFlags) *cobra.Command {
 					// open: stop sending and leave.
 					p.done()
 					_ = w.leave(ctx, s, true)
+					if records != nil || transaction != "" {
+						return fmt.Errorf("%s: %w", sent(i+1), se)
+					}
 					return se
 				}
 			}

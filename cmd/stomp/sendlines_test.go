@@ -171,10 +171,10 @@ func TestSendLinesSaysHowFarItGotWhenItsInputFails(t *testing.T) {
 		assert.Contains(t, errb.String(), "input device error")
 		d, _ := b.Destination(dest)
 		if tx == "" {
-			assert.Contains(t, errb.String(), "(2 messages sent)")
+			assert.Contains(t, errb.String(), "after 2 messages sent: ")
 			assert.EqualValues(t, 2, d.Enqueued)
 		} else {
-			assert.Contains(t, errb.String(), "2 messages sent in transaction t1, which was not committed: none of them is delivered")
+			assert.Contains(t, errb.String(), "after 2 messages sent in transaction t1, not committed (none of them is delivered)")
 			assert.Zero(t, d.Enqueued)
 		}
 	}
@@ -186,7 +186,7 @@ func TestSendLinesSaysHowManyWentBeforeASendFailed(t *testing.T) {
 	b, srv := simBroker(t, sim.WithPlan(sim.Plan{{Name: "cut", Kind: sim.DropConn, OnCommand: frames.CmdReceipt, Nth: 3}}))
 	r := stomp(t, "1\n2\n3\n4\n5\n", "send", "--server", srv, "--lines", "--receipt", "/queue/lines-cut")
 	require.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "(2 messages sent)")
+	assert.Contains(t, r.stderr, "after 2 messages sent: ")
 	d, _ := b.Destination("/queue/lines-cut")
 	assert.GreaterOrEqual(t, d.Enqueued, uint64(2))
 }
@@ -199,4 +199,22 @@ func TestALastRecordWithoutItsEndKeepsTheLimit(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Len(t, rec, maxRecord)
+}
+
+// A run that a server ERROR stops says how far it got too, and in a
+// transaction that nothing it sent is delivered.
+func TestSendLinesSaysHowFarItGotWhenTheServerRefuses(t *testing.T) {
+	for _, tx := range []string{"", "t1"} {
+		_, srv := simBroker(t, sim.WithPlan(sim.Plan{{Name: "refuse", Kind: sim.SendError, OnCommand: frames.CmdReceipt, Nth: 3, Message: "refused"}}))
+		args := []string{"send", "--server", srv, "--lines", "--receipt", "/queue/lines-err"}
+		if tx != "" {
+			args = append(args, "--transaction", tx)
+		}
+		r := stomp(t, "1\n2\n3\n4\n5\n", args...)
+		require.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "messages sent", "tx=%q", tx)
+		if tx != "" {
+			assert.Contains(t, r.stderr, "not committed (none of them is delivered)", "tx=%q", tx)
+		}
+	}
 }
