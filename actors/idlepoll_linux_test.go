@@ -3,6 +3,7 @@
 package actors
 
 import (
+	"bytes"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -137,33 +138,58 @@ func TestAReaderWokenForNothingParksAgain(t *testing.T) {
 // fill its buffer, which reads as "more may come", and the reader waited
 // in the socket with its goroutine until the next message.
 func TestAReaderParksAfterAFrameOverAMebibyte(t *testing.T) {
+	pp := newParkedPair(t)
+	for _, size := range []int{1 << 20, 3<<20 + 5} {
+		pp.send(size)
+		waitFor(t, "both readers to park again", pp.parked)
+	}
+}
+
+// parkedPair is a subscriber to a topic and a publisher on one engine,
+// both of whose readers have parked; both end with the test.
+type parkedPair struct {
+	t        *testing.T
+	e        *Engine
+	sub, pub *Conn
+	got      atomic.Int64
+}
+
+func newParkedPair(t *testing.T) *parkedPair {
 	b, err := sim.NewBroker()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
-	e := NewEngine(EngineOptions{})
-	var got atomic.Int64
-	sub := mustConn(t, e, ConnOptions{})
-	_, err = sub.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
+	pp := &parkedPair{t: t, e: NewEngine(EngineOptions{})}
+	pp.sub = mustConn(t, pp.e, ConnOptions{})
+	_, err = pp.sub.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
 	require.NoError(t, err)
-	_, err = sub.Subscribe(testCtx(t), SubscribeSpec{Destination: "/topic/large", Receipt: time.Second,
-		Handler: func(Message) AckAction { got.Add(1); return AckNone }})
+	_, err = pp.sub.Subscribe(testCtx(t), SubscribeSpec{Destination: "/topic/parked", Receipt: time.Second,
+		Handler: func(Message) AckAction { pp.got.Add(1); return AckNone }})
 	require.NoError(t, err)
-	pub := mustConn(t, e, ConnOptions{})
-	_, err = pub.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
+	pp.pub = mustConn(t, pp.e, ConnOptions{})
+	_, err = pp.pub.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
 	require.NoError(t, err)
-	bothParked := func() bool {
-		parked, running := e.idle.state()
-		return parked == 2 && running && readerGoroutines() == 0
-	}
-	waitFor(t, "both readers to park", bothParked)
-	for i, size := range []int{1 << 20, 3<<20 + 5} {
-		f := frames.New(frames.CmdSend, frames.HdrDestination, "/topic/large")
-		f.Body = make([]byte, size)
-		require.NoError(t, pub.Send(testCtx(t), f, time.Second, true))
-		waitFor(t, "the message to arrive", func() bool { return got.Load() == int64(i+1) })
-		waitFor(t, "both readers to park again", bothParked)
-	}
-	sub.Close()
-	pub.Close()
-	require.NoError(t, e.Close())
+	t.Cleanup(func() {
+		pp.sub.Close()
+		pp.pub.Close()
+		require.NoError(t, pp.e.Close())
+	})
+	waitFor(t, "both readers to park", pp.parked)
+	return pp
+}
+
+// parked reports whether both readers rest in the engine's poller.
+func (pp *parkedPair) parked() bool {
+	parked, running := pp.e.idle.state()
+	return parked == 2 && running && readerGoroutines() == 0
+}
+
+// send publishes a body of size bytes, waits until it arrived, and
+// returns the bytes its MESSAGE took on the subscriber's socket.
+func (pp *parkedPair) send(size int) int64 {
+	before, n := pp.sub.Stats().BytesIn, pp.got.Load()
+	f := frames.New(frames.CmdSend, frames.HdrDestination, "/topic/parked")
+	f.Body = bytes.Repeat([]byte("x"), size)
+	require.NoError(pp.t, pp.pub.Send(testCtx(pp.t), f, time.Second, true))
+	waitFor(pp.t, "the message to arrive", func() bool { return pp.got.Load() == n+1 })
+	return pp.sub.Stats().BytesIn - before
 }

@@ -3,16 +3,10 @@
 package actors
 
 import (
-	"bytes"
 	"net"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/stompactor/stompactor/frames"
-	"github.com/stompactor/stompactor/sim"
 )
 
 // A reader parks after a frame that ends exactly at the end of the
@@ -20,45 +14,16 @@ import (
 // size, arriving alone): a full read reads as "more to come", so the
 // reader looks whether the socket has more before it waits in it.
 func TestAReaderParksAfterAFrameThatFillsItsBuffer(t *testing.T) {
-	b, err := sim.NewBroker()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	e := NewEngine(EngineOptions{})
-	var got atomic.Int64
-	sub := mustConn(t, e, ConnOptions{})
-	_, err = sub.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
-	require.NoError(t, err)
-	_, err = sub.Subscribe(testCtx(t), SubscribeSpec{Destination: "/topic/exact", Receipt: time.Second,
-		Handler: func(Message) AckAction { got.Add(1); return AckNone }})
-	require.NoError(t, err)
-	pub := mustConn(t, e, ConnOptions{})
-	_, err = pub.Connect(testCtx(t), ConnectConfig{Addr: b.Addr()})
-	require.NoError(t, err)
-	bothParked := func() bool {
-		parked, running := e.idle.state()
-		return parked == 2 && running && readerGoroutines() == 0
-	}
-	send := func(n int, body int) int64 {
-		before := sub.Stats().BytesIn
-		f := frames.New(frames.CmdSend, frames.HdrDestination, "/topic/exact")
-		f.Body = bytes.Repeat([]byte("x"), body)
-		require.NoError(t, pub.Send(testCtx(t), f, time.Second, true))
-		waitFor(t, "the message to arrive", func() bool { return got.Load() == int64(n) })
-		return sub.Stats().BytesIn - before
-	}
-	waitFor(t, "both readers to park", bothParked)
+	pp := newParkedPair(t)
 	// What a MESSAGE of a 1-byte body costs on the wire, twice (stable).
-	one := send(1, 1)
-	require.Equal(t, one, send(2, 1))
-	waitFor(t, "both readers to park after the probes", bothParked)
+	one := pp.send(1)
+	require.Equal(t, one, pp.send(1))
+	waitFor(t, "both readers to park after the probes", pp.parked)
 	// one is the frame's other bytes, a 1-byte body and a 1-digit
 	// content-length; a body of 100-999 bytes has 3 digits.
 	body := 512 - int(one-2) - 3
-	require.EqualValues(t, 512, send(3, body))
-	waitFor(t, "both readers to park after a 512-byte MESSAGE", bothParked)
-	sub.Close()
-	pub.Close()
-	require.NoError(t, e.Close())
+	require.EqualValues(t, 512, pp.send(body))
+	waitFor(t, "both readers to park after a 512-byte MESSAGE", pp.parked)
 }
 
 // Looking whether a socket has more costs a system call and nothing else,

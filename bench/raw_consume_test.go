@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -17,9 +16,7 @@ import (
 // process.
 func TestRawConsumeBuildsNothingInItsWindow(t *testing.T) {
 	ctx := context.Background()
-	addr, stop, err := startProcess(ctx, []string{os.Args[0]}, []string{peerEnv + "=1"}, KindFirehose)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, stop()) }()
+	addr := peerOfItsOwn(t, KindFirehose)
 	p := Params{Size: 4 << 20, Duration: time.Minute, Messages: 4, Inflight: 1024, Timeout: 30 * time.Second, Destination: "/queue/x"}
 	raw, err := rawConsumer("auto")(ctx, &Target{Addr: addr}, p)
 	require.NoError(t, err)

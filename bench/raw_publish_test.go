@@ -17,9 +17,7 @@ import (
 // binary, see TestMain), so only the loop's allocations are counted.
 func TestRawReceiptsLoopBuildsNothingPerMessage(t *testing.T) {
 	ctx := context.Background()
-	addr, stop, err := startProcess(ctx, []string{os.Args[0]}, []string{peerEnv + "=1"}, KindSink)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, stop()) }()
+	addr := peerOfItsOwn(t, KindSink)
 	p := Params{Size: 64 << 10, Duration: time.Minute, Messages: 100, Receipts: true, Timeout: 10 * time.Second, Destination: "/queue/x"}
 	raw, err := rawPublish(ctx, &Target{Addr: addr}, p)
 	require.NoError(t, err)
@@ -49,9 +47,7 @@ func TestReceiptSendPatchesTheIdInPlace(t *testing.T) {
 // so only the loops count; the figures compared are CPU, not wall time.
 func TestRawPublishBuildsNothingInItsWindow(t *testing.T) {
 	ctx := context.Background()
-	addr, stop, err := startProcess(ctx, []string{os.Args[0]}, []string{peerEnv + "=1"}, KindSink)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, stop()) }()
+	addr := peerOfItsOwn(t, KindSink)
 	for _, receipts := range []bool{false, true} {
 		p := Params{Size: 16 << 20, Duration: time.Minute, Messages: 2, Receipts: receipts, Timeout: 30 * time.Second, Destination: "/queue/x"}
 		raw, err := rawPublish(ctx, &Target{Addr: addr}, p)
@@ -65,4 +61,15 @@ func TestRawPublishBuildsNothingInItsWindow(t *testing.T) {
 		assert.LessOrEqual(t, raw.CPUMicrosPerMsg, ours.CPUMicrosPerMsg,
 			"the raw reference, the socket's ceiling, spends more CPU per message than the client (receipts %v)", receipts)
 	}
+}
+
+// peerOfItsOwn starts a peer of kind in a process of its own (this test
+// binary, see TestMain), so that only the loop under test counts in this
+// process's figures, and returns its address; it stops with the test.
+func peerOfItsOwn(t *testing.T, kind string) string {
+	t.Helper()
+	addr, stop, err := startProcess(context.Background(), []string{os.Args[0]}, []string{peerEnv + "=1"}, kind)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, stop()) })
+	return addr
 }

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -17,9 +16,7 @@ import (
 // simulator runs in its own process.
 func TestRawPubSubBuildsNothingInItsWindow(t *testing.T) {
 	ctx := context.Background()
-	addr, stop, err := startProcess(ctx, []string{os.Args[0]}, []string{peerEnv + "=1"}, KindSim)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, stop()) }()
+	addr := peerOfItsOwn(t, KindSim)
 	for _, receipts := range []bool{false, true} {
 		p := Params{Size: 4 << 20, Duration: time.Minute, Messages: 4, Publishers: 2, Consumers: 1, Receipts: receipts,
 			Timeout: 30 * time.Second, Destination: "/queue/x"}
