@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -91,8 +92,10 @@ func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
 		}
 	}
 	err := c.write(ctx, &writeFrame{raw: raw}, true, true)
-	if err == nil && txs != nil {
-		applyTransactions(l, txs) // written: BEGIN, COMMIT, ABORT count now
+	if txs != nil && (err == nil || errors.Is(err, ErrOutcomeUnknown)) {
+		// Written (or taken to be, the caller having left): BEGIN,
+		// COMMIT, ABORT count now.
+		applyTransactions(l, txs)
 	}
 	return err
 }

@@ -159,7 +159,12 @@ func (s *session) receive(ctx actor.Context) {
 		ctx.Send(s.transactions(ctx), m)
 	case *openTransactionsRequest:
 		if s.tx == nil {
-			m.reply <- nil
+			// No Begin yet; bytes written by hand may have begun some.
+			var ids []string
+			if s.link != nil {
+				ids = s.link.tx.ids()
+			}
+			m.reply <- ids
 			return
 		}
 		ctx.Send(s.tx, m)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/stompactor/stompactor/frames"
@@ -87,7 +88,7 @@ func checkTransaction(l *link, f *frames.Frame) error {
 // open (counting those the same bytes begin or end before it).
 func rawTransactions(l *link, raw []byte) (map[string]bool, error) {
 	var changed map[string]bool // open (true) or ended (false) by these bytes
-	for _, t := range frameTransactions(raw) {
+	for _, t := range frameTransactions(raw, l.version) {
 		switch t.cmd {
 		case frames.CmdBegin, frames.CmdCommit, frames.CmdAbort:
 			if changed == nil {
@@ -121,8 +122,9 @@ func applyTransactions(l *link, changed map[string]bool) {
 // frameTransactions walks raw as frames (a command line, header lines up
 // to a blank one, then a body that its content-length or a NUL ends) and
 // returns, for each frame with a transaction header, its command and the
-// header's first value: a body's lines are never taken for headers.
-func frameTransactions(raw []byte) []customReceipt {
+// header's first value, unescaped as v says: a body's lines are never
+// taken for headers.
+func frameTransactions(raw []byte, v frames.Version) []customReceipt {
 	var out []customReceipt
 	for {
 		raw = bytes.TrimLeft(raw, "\r\n") // heart-beats between frames
@@ -143,14 +145,17 @@ func frameTransactions(raw []byte) []customReceipt {
 			if len(line) == 0 {
 				break
 			}
-			k, v, _ := bytes.Cut(line, []byte(":"))
+			k, val, _ := bytes.Cut(line, []byte(":"))
 			switch string(k) {
 			case frames.HdrTransaction:
 				if !have {
-					tx, have = string(v), true
+					tx, have = string(val), true
+					if v >= frames.V11 {
+						tx = headerUnescaper.Replace(tx)
+					}
 				}
 			case frames.HdrContentLength:
-				if n, err := strconv.Atoi(string(v)); err == nil && n >= 0 && clen < 0 {
+				if n, err := strconv.Atoi(string(val)); err == nil && n >= 0 && clen < 0 {
 					clen = n
 				}
 			}
@@ -173,3 +178,6 @@ func frameTransactions(raw []byte) []customReceipt {
 func txNotOpen(id string) error {
 	return fmt.Errorf("%w: %q is not open on this connection (a transaction ends with the connection it was begun on)", ErrUnknownTransaction, id)
 }
+
+// headerUnescaper undoes STOMP 1.1 and 1.2's escapes of a header value.
+var headerUnescaper = strings.NewReplacer(`\c`, ":", `\\`, `\`, `\n`, "\n", `\r`, "\r")
