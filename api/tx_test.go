@@ -218,16 +218,7 @@ func TestAHandWrittenSendInALostTransactionIsRefused(t *testing.T) {
 // (AckTransactionId), leaves the message unsettled: once the transaction
 // is begun the Ack is made.
 func TestARefusedAckMayBeMadeAgain(t *testing.T) {
-	b := newBroker(t)
-	s := connectTo(t, b, "1.2")
-	_, err := s.Config("AckTransactionId=acks")
-	require.NoError(t, err)
-	got := make(chan *MessageInEvent, 1)
-	_, err = s.SubscribeWith(context.Background(), "/queue/acktx", SubscribeOptions{AckMode: AckClientIndividual, ManualAck: true,
-		Handler: func(e *MessageInEvent) { got <- e }})
-	require.NoError(t, err)
-	require.NoError(t, s.SendMessage("/queue/acktx", "m"))
-	ev := recv(t, got)
+	s, ev := messageToAckIn(t, "acks")
 	require.ErrorIs(t, s.Ack(context.Background(), ev), ErrUnknownTransaction)
 	require.NoError(t, s.BeginTransaction("acks"))
 	require.NoError(t, s.Ack(context.Background(), ev))
@@ -239,16 +230,7 @@ func TestARefusedAckMayBeMadeAgain(t *testing.T) {
 // have filled that event with the next message, whose Ack it would undo
 // (it did: two ACKs for one message). It reports the refusal by OnError.
 func TestARefusedQueuedAckLeavesTheEventAlone(t *testing.T) {
-	b := newBroker(t)
-	s := connectTo(t, b, "1.2")
-	_, err := s.Config("AckTransactionId=nosuchtx")
-	require.NoError(t, err)
-	got := make(chan *MessageInEvent, 1)
-	_, err = s.SubscribeWith(context.Background(), "/queue/queued-ack", SubscribeOptions{AckMode: AckClientIndividual, ManualAck: true,
-		Handler: func(e *MessageInEvent) { got <- e }})
-	require.NoError(t, err)
-	require.NoError(t, s.SendMessage("/queue/queued-ack", "m"))
-	ev := recv(t, got)
+	s, ev := messageToAckIn(t, "nosuchtx")
 	errs := collect(s.OnError)
 	require.NoError(t, s.SetTimeout(0))
 	require.NoError(t, s.Ack(context.Background(), ev)) // queued: refused later
@@ -272,4 +254,20 @@ func TestTheBodyOfAHandWrittenFrameNamesNoTransaction(t *testing.T) {
 	}
 	require.Equal(t, []string{"tx1"}, s.OpenTransactions())
 	require.NoError(t, s.CommitTransaction("tx1"))
+}
+
+// messageToAckIn returns a client whose acknowledgements join transaction
+// tx (AckTransactionId) and a message of its, to be acknowledged by hand.
+func messageToAckIn(t *testing.T, tx string) (*STOMP, *MessageInEvent) {
+	t.Helper()
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	_, err := s.Config("AckTransactionId=" + tx)
+	require.NoError(t, err)
+	got := make(chan *MessageInEvent, 1)
+	_, err = s.SubscribeWith(context.Background(), "/queue/ack-in-"+tx, SubscribeOptions{AckMode: AckClientIndividual, ManualAck: true,
+		Handler: func(e *MessageInEvent) { got <- e }})
+	require.NoError(t, err)
+	require.NoError(t, s.SendMessage("/queue/ack-in-"+tx, "m"))
+	return s, recv(t, got)
 }
