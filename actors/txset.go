@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/stompactor/stompactor/frames"
@@ -149,9 +148,11 @@ func frameTransactions(raw []byte, v frames.Version) []customReceipt {
 			switch string(k) {
 			case frames.HdrTransaction:
 				if !have {
+					// An undefined escape: the broker refuses the frame,
+					// and the value is taken as it stands.
 					tx, have = string(val), true
-					if v >= frames.V11 {
-						tx = headerUnescaper.Replace(tx)
+					if u, err := frames.UnescapeValue(cmd, v, val); err == nil {
+						tx = u
 					}
 				}
 			case frames.HdrContentLength:
@@ -178,6 +179,3 @@ func frameTransactions(raw []byte, v frames.Version) []customReceipt {
 func txNotOpen(id string) error {
 	return fmt.Errorf("%w: %q is not open on this connection (a transaction ends with the connection it was begun on)", ErrUnknownTransaction, id)
 }
-
-// headerUnescaper undoes STOMP 1.1 and 1.2's escapes of a header value.
-var headerUnescaper = strings.NewReplacer(`\c`, ":", `\\`, `\`, `\n`, "\n", `\r`, "\r")

@@ -1,5 +1,7 @@
 package frames
 
+import "bytes"
+
 // byte classes used by the encoder and decoder.
 const (
 	clsPlain = iota
@@ -158,4 +160,21 @@ func validEscapes(text []byte, v Version) bool {
 		}
 	}
 	return true
+}
+
+// UnescapeValue decodes a header value of a cmd frame as it stands in the
+// frame's text (raw), with the escapes version v defines for cmd (none on
+// STOMP 1.0, nor for CONNECT and CONNECTED); an undefined escape is a
+// *SyntaxError, as when decoding.
+func UnescapeValue(cmd Command, v Version, raw []byte) (string, error) {
+	i := bytes.IndexByte(raw, '\\')
+	if i < 0 || !cmd.escapes(v) {
+		return string(raw), nil
+	}
+	p := bytes.Clone(raw)
+	n, err := unescapeInPlace(p, i, v, cmd)
+	if err != nil {
+		return "", err
+	}
+	return string(p[:n]), nil
 }
