@@ -18,7 +18,7 @@ type sockWait struct {
 	rc    syscall.RawConn
 	ready func(fd uintptr) bool // made once: a method value per wait would allocate
 	look  func(fd uintptr)      // made once too, for drained
-	empty bool                  // what look found
+	found bool                  // what look found: nothing to read
 	peek  [1]byte
 	// looked: this wait looked and found nothing, so the next call of
 	// ready follows the poller's word that the socket became readable.
@@ -61,16 +61,21 @@ func (w *sockWait) check(fd uintptr) bool {
 		w.looked = false
 		return true
 	}
+	w.looked = w.empty(fd)
+	return !w.looked
+}
+
+// empty looks, without reading nor waiting, whether fd has nothing to
+// read (no bytes, no end, no error). An interrupted look looks again: the
+// poller reports new bytes only, so a wait after a lost look could miss
+// those already there.
+func (w *sockWait) empty(fd uintptr) bool {
 	for {
 		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
 			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-		if errno == syscall.EINTR {
-			// Look again: the poller reports new bytes only, so a
-			// wait now could miss those already there.
-			continue
+		if errno != syscall.EINTR {
+			return errno == syscall.EAGAIN
 		}
-		w.looked = errno == syscall.EAGAIN
-		return !w.looked
 	}
 }
 
@@ -79,21 +84,12 @@ func (w *sockWait) check(fd uintptr) bool {
 // buffer and ended at a frame's end, which may or may not have taken the
 // last bytes.
 func (w *sockWait) drained() bool {
-	w.empty = false
+	w.found = false
 	_ = w.rc.Control(w.look)
-	return w.empty
+	return w.found
 }
 
-func (w *sockWait) lookEmpty(fd uintptr) {
-	for {
-		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&w.peek[0])), 1,
-			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-		if errno != syscall.EINTR {
-			w.empty = errno == syscall.EAGAIN
-			return
-		}
-	}
-}
+func (w *sockWait) lookEmpty(fd uintptr) { w.found = w.empty(fd) }
 
 // wait returns true once the socket is readable, or false when d (if
 // not zero) passed first. Any other error (the connection closed) is
