@@ -22,17 +22,13 @@ type meter struct {
 
 // gcClock is the Go runtime's account of the CPU its Ps used
 // (runtime/metrics), in seconds: the collector's, and the busy time of
-// all (the total available less the idle), with the collections done.
-type gcClock struct {
-	gc, busy float64
-	cycles   uint64
-}
+// all (the total available less the idle).
+type gcClock struct{ gc, busy float64 }
 
 var gcNames = []string{
 	"/cpu/classes/gc/total:cpu-seconds",
 	"/cpu/classes/total:cpu-seconds",
 	"/cpu/classes/idle:cpu-seconds",
-	"/gc/cycles/total:gc-cycles",
 }
 
 // readGCClock reads the collector's CPU and the process's busy CPU as the
@@ -51,11 +47,7 @@ func readGCClock() gcClock {
 		}
 		return s[i].Value.Float64()
 	}
-	c := gcClock{gc: f(0), busy: f(1) - f(2)}
-	if s[3].Value.Kind() == metrics.KindUint64 {
-		c.cycles = s[3].Value.Uint64()
-	}
-	return c
+	return gcClock{gc: f(0), busy: f(1) - f(2)}
 }
 
 // startMeter forces a collection, then reads every figure: the
@@ -85,13 +77,13 @@ func (m meter) stop(n int64, size int) Measure {
 	if elapsed > 0 {
 		out.GCPerSec = float64(ms.NumGC-m.gcs) / elapsed.Seconds()
 	}
-	out.GCCPUShare = gcShare(m.gcCPU, readGCClock())
+	out.GCCPUShare = gcShare(m.gcCPU, readGCClock(), ms.NumGC-m.gcs)
 	return out
 }
 
 // gcShare is the collector's share of the CPU the process used between
 // two readings of the runtime's clock, or nil when no collection ended
-// between them.
+// between them (collections, counted from MemStats).
 //
 // Both figures come from one clock, the runtime's snapshot, and so cover
 // one span: from the end of the collection forced at the start of the
@@ -106,9 +98,9 @@ func (m meter) stop(n int64, size int) Measure {
 // counts a stop-the-world pause, as the collector's figure does, as
 // GOMAXPROCS times its length, and time blocked in a system call mostly
 // as idle, so the share is of the CPU the Go code and the runtime used.
-func gcShare(from, to gcClock) *float64 {
+func gcShare(from, to gcClock, collections uint32) *float64 {
 	busy := to.busy - from.busy
-	if to.cycles == from.cycles || busy <= 0 {
+	if collections == 0 || busy <= 0 {
 		return nil
 	}
 	share := min(max((to.gc-from.gc)/busy, 0), 1)
