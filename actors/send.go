@@ -102,14 +102,10 @@ func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
 
 // writeAck queues an ACK or NACK the engine made and nobody waits for (a
 // handler's return, a dead-lettered message), on l. It holds no token of
-// the outgoing queue, as before: an ACK never waits behind sends.
+// the outgoing queue, as before: an ACK never waits behind sends. These
+// ACKs join no transaction (an AckRef's, which may, goes through write,
+// which checks it).
 func (c *Conn) writeAck(l *link, f *frames.Frame) {
-	if err := checkTransaction(l, f); err != nil {
-		// The broker would refuse it, or end the connection for it: the
-		// message stays unacknowledged, as a lost ACK leaves it.
-		c.log(LogError, "error", f.Command.String()+" not sent: "+err.Error())
-		return
-	}
 	if c.direct(f) {
 		if st, _ := l.out.append(f, false); st == appendedOK {
 			return
