@@ -27,23 +27,7 @@ func faultOutcome(o *outcomes, d time.Duration) (string, error, bool) {
 // has ended for good: its done is called (ErrOutcomeUnknown: the broker
 // took it, its RECEIPT never came) and its place freed.
 func TestGivingUpReconnectingSettlesTheOutbox(t *testing.T) {
-	b, err := sim.NewBroker(sim.WithPlan(sim.Plan{{Name: "nor", Kind: sim.WithholdReceipt, Conn: 1, Times: -1}}))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	c, rec := newTestClient(t, ConnOptions{})
-	policy := fastReconnect
-	policy.MaxAttempts = 2
-	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: policy})
-	o := newOutcomes()
-	require.NoError(t, c.SendReliable(testCtx(t), sendFrame("/queue/gu", "x"), OutboxConfig{}, o.done("m")))
-	waitFor(t, "the broker to take the message", func() bool {
-		d, ok := b.Destination("/queue/gu")
-		return ok && d.Enqueued == 1
-	})
-	require.NoError(t, b.Close())
-	waitEvent[*ErrorEvent](t, rec, func(e *ErrorEvent) bool {
-		return strings.Contains(e.Err.Error(), "gave up reconnecting")
-	})
+	c, o := gaveUpWithAMessageInTheOutbox(t, 2)
 	waitFor(t, "Disconnected", func() bool { return c.State() == Disconnected })
 	name, err, ok := faultOutcome(o, 3*time.Second)
 	require.True(t, ok, "the send's done was never called after the client gave up; outbox holds %d", c.Outbox())
@@ -54,12 +38,24 @@ func TestGivingUpReconnectingSettlesTheOutbox(t *testing.T) {
 
 // Close after giving up finds the outbox settled.
 func TestCloseAfterGivingUpFindsTheOutboxSettled(t *testing.T) {
+	c, o := gaveUpWithAMessageInTheOutbox(t, 1)
+	c.Close()
+	_, _, ok := faultOutcome(o, 3*time.Second)
+	require.True(t, ok, "done never called even after Close; outbox holds %d", c.Outbox())
+}
+
+// gaveUpWithAMessageInTheOutbox sends an at-least-once message whose
+// RECEIPT the broker withholds, closes the broker once it took the
+// message, and returns when the client, allowed attempts reconnects, has
+// given up.
+func gaveUpWithAMessageInTheOutbox(t *testing.T, attempts int) (*Conn, *outcomes) {
+	t.Helper()
 	b, err := sim.NewBroker(sim.WithPlan(sim.Plan{{Name: "nor", Kind: sim.WithholdReceipt, Conn: 1, Times: -1}}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	c, rec := newTestClient(t, ConnOptions{})
 	policy := fastReconnect
-	policy.MaxAttempts = 1
+	policy.MaxAttempts = attempts
 	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: policy})
 	o := newOutcomes()
 	require.NoError(t, c.SendReliable(testCtx(t), sendFrame("/queue/gu", "x"), OutboxConfig{}, o.done("m")))
@@ -71,9 +67,7 @@ func TestCloseAfterGivingUpFindsTheOutboxSettled(t *testing.T) {
 	waitEvent[*ErrorEvent](t, rec, func(e *ErrorEvent) bool {
 		return strings.Contains(e.Err.Error(), "gave up reconnecting")
 	})
-	c.Close()
-	_, _, ok := faultOutcome(o, 3*time.Second)
-	require.True(t, ok, "done never called even after Close; outbox holds %d", c.Outbox())
+	return c, o
 }
 
 // A SUBSCRIBE whose RECEIPT the broker withholds: Subscribe fails with
