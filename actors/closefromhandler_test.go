@@ -3,7 +3,6 @@ package actors
 import (
 	"testing"
 
-	"github.com/stompactor/stompactor/frames"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,17 +16,7 @@ func TestALaterCloseFromAHandlerOrHookReturns(t *testing.T) {
 			name = "deadletter"
 		}
 		t.Run(name, func(t *testing.T) {
-			srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
-				receiptFor(p, f)
-				if f.Command == frames.CmdSend {
-					p.write(rawFrame("MESSAGE", "m", "subscription", "s1", "message-id", "m1", "ack", "a1", "destination", "/queue/p", HdrDeliveryCount, "9"))
-				}
-				return true
-			})
-			e := NewEngine(EngineOptions{})
-			c := mustConn(t, e, ConnOptions{})
-			connectTo(t, c, srv.addr(), ConnectConfig{})
-			expectFrame(t, got, frames.CmdConnect)
+			c, e := messageOnSend(t, "ack", "a1", HdrDeliveryCount, "9")
 			inHandler := make(chan struct{})
 			goOn := make(chan struct{})
 			returned := make(chan bool, 1)

@@ -14,17 +14,7 @@ import (
 // first Close is held at the outbox's lock, the test's way to keep it
 // inside its work).
 func TestALaterCloseWhileAHandlerRunsReturnsOnceTheConnectionIsClosed(t *testing.T) {
-	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
-		receiptFor(p, f)
-		if f.Command == frames.CmdSend {
-			p.write(rawFrame("MESSAGE", "m", "subscription", "s1", "message-id", "m1", "destination", "/queue/p"))
-		}
-		return true
-	})
-	e := NewEngine(EngineOptions{})
-	c := mustConn(t, e, ConnOptions{})
-	connectTo(t, c, srv.addr(), ConnectConfig{})
-	expectFrame(t, got, frames.CmdConnect)
+	c, e := messageOnSend(t)
 	inHandler := make(chan struct{})
 	release := make(chan struct{})
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "s1", Destination: "/queue/p",
@@ -104,4 +94,24 @@ func TestASubscribeTheBrokerRefusedIsNotUnsubscribed(t *testing.T) {
 	waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 && e.Connections() == 0 })
 	require.NoError(t, e.Close())
 	require.Nil(t, unsub, "UNSUBSCRIBE %v written for a subscription the broker refused", unsub)
+}
+
+// messageOnSend connects a client, on an engine of its own, to a broker
+// that answers every SEND with a MESSAGE "m" of subscription s1 on
+// /queue/p, with the extra headers given (name, value, ...).
+func messageOnSend(t *testing.T, extra ...string) (*Conn, *Engine) {
+	t.Helper()
+	hs := append([]string{"subscription", "s1", "message-id", "m1", "destination", "/queue/p"}, extra...)
+	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
+		receiptFor(p, f)
+		if f.Command == frames.CmdSend {
+			p.write(rawFrame("MESSAGE", "m", hs...))
+		}
+		return true
+	})
+	e := NewEngine(EngineOptions{})
+	c := mustConn(t, e, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{})
+	expectFrame(t, got, frames.CmdConnect)
+	return c, e
 }
