@@ -147,58 +147,67 @@ func newSend(cf *connFlags) *cobra.Command {
 			// none of which counts inside a transaction left uncommitted.
 			// (The error comes after it: its own text may run on over
 			// several lines, of which the last line of a run shows one.)
+			committed := false
 			sent := func(i int) string {
-				if transaction != "" {
+				if transaction != "" && !committed {
 					return fmt.Sprintf("after %d messages sent in transaction %s, not committed (none of them is delivered)", i, transaction)
 				}
 				return fmt.Sprintf("after %d messages sent", i)
 			}
+			// failed says how far a run that fails got, where the
+			// progress line does not (records of unknown number, or a
+			// transaction whose messages none is delivered).
+			failed := func(n int, err error) error {
+				if records == nil && transaction == "" {
+					return err
+				}
+				return fmt.Errorf("%s: %w", sent(n), err)
+			}
 			p := newProgress(cmd.ErrOrStderr(), "sent", count)
-			for i := 0; ; i++ {
-				ok, err := more(i)
+			n := 0
+			for ; ; n++ {
+				ok, err := more(n)
 				if err != nil {
 					p.done()
 					if transaction != "" {
 						_ = s.AbortTransactionContext(ctx, transaction)
 					}
 					_ = w.leave(ctx, s, receipt)
-					return fmt.Errorf("%s: %w", sent(i), err)
+					return fmt.Errorf("%s: %w", sent(n), err)
 				}
 				if !ok {
 					break
 				}
 				if err := send(ctx); err != nil {
 					p.done() // how far it got, before the error
-					if records != nil || transaction != "" {
-						return fmt.Errorf("%s: %w", sent(i), w.or(err))
-					}
-					return w.or(err)
+					return failed(n, w.or(err))
 				}
-				p.step(i + 1)
+				p.step(n + 1)
 				if se := w.serverError(); se != nil {
 					// Printed as it arrived; the connection may stay
 					// open: stop sending and leave.
 					p.done()
 					_ = w.leave(ctx, s, true)
-					if records != nil || transaction != "" {
-						return fmt.Errorf("%s: %w", sent(i+1), se)
-					}
-					return se
+					return failed(n+1, se)
 				}
 			}
 			p.done()
 			if transaction != "" {
 				if err := s.CommitTransactionContext(ctx, transaction); err != nil {
-					return w.or(err)
+					return failed(n, w.or(err))
 				}
+				committed = true
 			}
 			// A broker that does not confirm DISCONNECT may not have the
 			// messages, unless each one's RECEIPT said so (--receipt).
 			err = w.leave(ctx, s, receipt)
 			if errors.Is(err, api.ErrReceiptTimeout) {
-				return fmt.Errorf("%w: the messages may not have reached it (--receipt confirms each one)", err)
+				err = fmt.Errorf("%w: the messages may not have reached it (--receipt confirms each one)", err)
 			}
-			return err
+			if err != nil {
+				return failed(n, err)
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
