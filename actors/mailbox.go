@@ -82,11 +82,26 @@ func (m *mailbox) process() {
 
 func (m *mailbox) run() {
 	var msg any
+	returned := false
 	defer func() {
 		if r := recover(); r != nil {
 			m.invoker.EscalateFailure(r, msg)
+		} else if !returned {
+			// A handler ended the goroutine (runtime.Goexit): the
+			// messages after msg are processed on another one.
+			m.running.Store(false)
+			if m.sysQueued.Load() > 0 || (!m.suspended.Load() && m.pending.Load() > 0) {
+				m.schedule()
+			}
 		}
 	}()
+	m.runLoop(&msg)
+	returned = true
+}
+
+// runLoop processes the queued messages, system ones first, until none
+// is left or the mailbox is suspended; *msg is the one being processed.
+func (m *mailbox) runLoop(msg *any) {
 	throughput := m.dispatcher.Throughput()
 	for i := 0; ; i++ {
 		if i >= throughput {
@@ -95,7 +110,7 @@ func (m *mailbox) run() {
 		}
 		m.mu.Lock()
 		if len(m.sys) > 0 {
-			msg = m.sys[0]
+			*msg = m.sys[0]
 			m.sys[0] = nil
 			m.sys = m.sys[1:]
 			if len(m.sys) == 0 {
@@ -104,13 +119,13 @@ func (m *mailbox) run() {
 			m.mu.Unlock()
 			m.sysQueued.Add(-1)
 			m.pending.Add(-1)
-			switch msg.(type) {
+			switch (*msg).(type) {
 			case *actor.SuspendMailbox:
 				m.suspended.Store(true)
 			case *actor.ResumeMailbox:
 				m.suspended.Store(false)
 			default:
-				m.invoker.InvokeSystemMessage(msg)
+				m.invoker.InvokeSystemMessage(*msg)
 			}
 			continue
 		}
@@ -119,13 +134,13 @@ func (m *mailbox) run() {
 			return
 		}
 		var ok bool
-		msg, ok = m.user.pop()
+		*msg, ok = m.user.pop()
 		m.mu.Unlock()
 		if !ok {
 			return
 		}
 		m.pending.Add(-1)
-		m.invoker.InvokeUserMessage(msg)
+		m.invoker.InvokeUserMessage(*msg)
 	}
 }
 

@@ -104,27 +104,43 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 	s.c.stats.more().DeadLettered.Add(1)
 	s.c.log(LogInfo, "info", "message "+strconv.Quote(m.MessageID)+" of subscription "+strconv.Quote(spec.ID)+" reached "+strconv.Itoa(spec.MaxDeliveries)+" deliveries: dead-lettered and acknowledged")
 	if spec.DeadLetter != nil {
-		func() {
-			// Counted as a handler: Close called from it does not wait
-			// for itself.
-			s.c.callbacks.Add(1)
-			defer s.c.callbacks.Add(-1)
-			defer func() {
-				if r := recover(); r != nil {
-					s.c.stats.more().Panics.Add(1)
-					s.c.emit(&ErrorEvent{Err: errPanic("dead-letter handler", r)})
-				}
-			}()
-			spec.DeadLetter(m.lent())
-		}()
+		s.callDeadLetter(m, l)
 	}
-	s.failures.settled(spec, m)
+	s.ackDeadLetter(m, l)
+	return true
+}
+
+// callDeadLetter runs the subscription's DeadLetter handler on m.
+func (s *subscription) callDeadLetter(m *Message, l *link) {
+	// Counted as a handler: Close called from it does not wait for
+	// itself.
+	s.c.callbacks.Add(1)
+	defer s.c.callbacks.Add(-1)
+	returned := false
+	defer func() {
+		if r := recover(); r != nil {
+			s.c.stats.more().Panics.Add(1)
+			s.c.emit(&ErrorEvent{Err: errPanic("dead-letter handler", r)})
+		} else if !returned {
+			// runtime.Goexit: settled on the way out (see handle).
+			s.c.stats.more().Panics.Add(1)
+			s.c.emit(&ErrorEvent{Err: errExited("dead-letter handler")})
+			s.ackDeadLetter(m, l)
+			s.goexit = true
+		}
+	}()
+	s.spec.DeadLetter(m.lent())
+	returned = true
+}
+
+// ackDeadLetter forgets the dead-lettered m and acknowledges it.
+func (s *subscription) ackDeadLetter(m *Message, l *link) {
+	s.failures.settled(s.spec, m)
 	a := s.ackScratch()
 	if err := a.build(l.version, m.Subscription, m.MessageID, m.AckID, false, ""); err == nil {
 		s.c.countAck(a.f.Command, m.AckID)
 		s.c.writeAck(l, &a.f)
 	}
-	return true
 }
 
 // afterHandler counts a failed delivery, or forgets a settled one.

@@ -25,6 +25,9 @@ type subscription struct {
 	// so one made in a call would be a new allocation at every message.
 	// writeAck encodes it at once, or queues a copy.
 	acks *ack
+	// goexit is set while a handler's runtime.Goexit unwinds the
+	// subscription's goroutine (handle, deliverFrom).
+	goexit bool
 }
 
 func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
@@ -32,25 +35,44 @@ func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
 func (s *subscription) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *messagesDelivered:
-		for i := range m.msgs {
-			msg := &m.msgs[i]
-			select {
-			case <-s.rt.done:
-				// Unsubscribed: the rest of the batch is not handled
-				// (the broker redelivers what needed an ACK).
-				s.rt.release(msg.size)
-				continue
-			default:
-			}
-			msg.describe(m.version)
-			s.deliver(msg)
-		}
-		m.recycle()
+		s.deliverFrom(m, 0)
 	case *quiesce:
 		// Every message queued before it is handled or skipped, and the
 		// ACKs asked for are with the writer, ahead of DISCONNECT.
 		ctx.Send(s.c.session, &subscriptionQuiesced{id: s.spec.ID})
 	}
+}
+
+// errExited is the error of a handler that ended its goroutine.
+func errExited(what string) error {
+	return errors.New("stomp: " + what + " ended its goroutine (runtime.Goexit, which t.FailNow calls)")
+}
+
+// deliverFrom hands on the batch's messages from the i-th. A handler that
+// ends its goroutine (runtime.Goexit) does not end the batch: the rest is
+// handed on while the goroutine unwinds, and the mailbox goes on on
+// another goroutine.
+func (s *subscription) deliverFrom(m *messagesDelivered, i int) {
+	defer func() {
+		if s.goexit {
+			s.goexit = false
+			s.deliverFrom(m, i+1)
+		}
+	}()
+	for ; i < len(m.msgs); i++ {
+		msg := &m.msgs[i]
+		select {
+		case <-s.rt.done:
+			// Unsubscribed: the rest of the batch is not handled
+			// (the broker redelivers what needed an ACK).
+			s.rt.release(msg.size)
+			continue
+		default:
+		}
+		msg.describe(m.version)
+		s.deliver(msg)
+	}
+	m.recycle()
 }
 
 // failed reports a panic of the actor itself (not of a handler, which
@@ -87,11 +109,18 @@ func (s *subscription) deliver(msg *Message) {
 		return
 	}
 	action, panicked := s.handle(msg)
+	s.settle(msg, action, panicked)
+}
+
+// settle counts the handler's outcome and sends the ACK or NACK it asks
+// for.
+func (s *subscription) settle(msg *Message, action AckAction, panicked bool) {
 	s.afterHandler(msg, action)
 	if !msg.NeedsAck() || action == AckNone {
 		return
 	}
-	if l = s.c.link.Load(); l == nil || l.gen != msg.gen {
+	l := s.c.link.Load()
+	if l == nil || l.gen != msg.gen {
 		return // the connection died during the handler: the broker redelivers
 	}
 	if panicked && l.version < frames.V11 {
@@ -120,6 +149,7 @@ func (s *subscription) ackScratch() *ack {
 func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 	s.c.callbacks.Add(1)
 	defer s.c.callbacks.Add(-1)
+	returned := false
 	defer func() {
 		if r := recover(); r != nil {
 			s.c.stats.more().Panics.Add(1)
@@ -127,12 +157,26 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 			s.c.log(LogError, "info", err.Error()+"\n"+string(debug.Stack()))
 			s.c.emit(&ErrorEvent{Err: err})
 			action, panicked = AckNack, true
+		} else if !returned {
+			// runtime.Goexit (t.FailNow in a test's handler): the
+			// goroutine ends once its deferred calls ran, so the
+			// message is settled here, as after a panic, and the
+			// subscription carries on (deliverFrom).
+			s.c.stats.more().Panics.Add(1)
+			err := errExited("message handler")
+			s.c.log(LogError, "info", err.Error())
+			s.c.emit(&ErrorEvent{Err: err})
+			s.settle(msg, AckNack, true)
+			s.goexit = true
 		}
 	}()
 	if s.spec.Handler == nil {
+		returned = true
 		return AckAck, false
 	}
-	return s.spec.Handler(msg.lent()), false
+	action = s.spec.Handler(msg.lent())
+	returned = true
+	return action, false
 }
 
 func ackFrame(v frames.Version, m *MessageRef, nack bool, tx string) (*frames.Frame, error) {

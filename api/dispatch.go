@@ -141,8 +141,18 @@ func (s *STOMP) runQueued(q queuedEvent) {
 	s.inHandler.Add(1)
 	defer s.inHandler.Add(-1)
 	if q.msg != nil {
+		// The subscription waits for done: it closes even when the
+		// handler ends its goroutine, the message then taken as failed.
+		returned := false
+		defer func() {
+			if !returned {
+				q.msg.failure = newError(CodeOther, "MessageIn handler ended its goroutine (runtime.Goexit, which t.FailNow calls) on subscription "+q.msg.ev.SubscriptionID)
+				s.post(&actors.ErrorEvent{Err: q.msg.failure})
+			}
+			close(q.msg.done)
+		}()
 		q.msg.failure = s.runHandler(q.msg.h, q.msg.ev)
-		close(q.msg.done)
+		returned = true
 		return
 	}
 	s.fire(q.ev)
@@ -181,14 +191,20 @@ func (s *STOMP) EventsDropped() int64 { return s.dropped.Load() }
 
 // guard runs a user callback, logging (never re-raising) a panic. It
 // returns what f panicked with, or nil.
+// A handler that ends its goroutine (runtime.Goexit) is logged too; what
+// runs the handler carries on on another goroutine.
 func (s *STOMP) guard(what string, f func()) (recovered any) {
+	returned := false
 	defer func() {
 		if r := recover(); r != nil {
 			recovered = r
 			s.logger.Error(s.scrub(fmt.Sprintf("stomp: %s handler panicked: %v", what, r)), "type", "info", "stack", string(debug.Stack()))
+		} else if !returned {
+			s.logger.Error("stomp: "+what+" handler ended its goroutine (runtime.Goexit, which t.FailNow calls)", "type", "info")
 		}
 	}()
 	f()
+	returned = true
 	return nil
 }
 

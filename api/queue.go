@@ -92,12 +92,24 @@ func (q *runQueue[T]) pop() T {
 }
 
 func (q *runQueue[T]) loop() {
-	defer q.wg.Done()
+	ended := false
+	defer func() {
+		if !ended {
+			// A job ended the goroutine (runtime.Goexit in a
+			// handler): the next ones run on another, which takes
+			// over this one's place in wg.
+			q.unfinished.Add(-1)
+			go q.loop()
+			return
+		}
+		q.wg.Done()
+	}()
 	for {
 		q.mu.Lock()
 		if q.n == 0 || (q.manual && !q.closed) {
 			q.running = false
 			q.mu.Unlock()
+			ended = true
 			return
 		}
 		job := q.pop()
@@ -159,6 +171,21 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 	}
 	q.running = true
 	ran := 0
+	returned := false
+	defer func() {
+		if !returned {
+			// A job ended the caller's goroutine (runtime.Goexit in
+			// a handler): the queue is left for the next drain.
+			q.unfinished.Add(-1)
+			q.mu.Lock()
+			q.running = false
+			restart := !q.manual && q.n > 0
+			q.mu.Unlock()
+			if restart {
+				q.setManual(false)
+			}
+		}
+	}()
 	for q.n > 0 {
 		job := q.pop()
 		q.mu.Unlock()
@@ -173,6 +200,7 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 	if restart {
 		q.setManual(false)
 	}
+	returned = true
 	return ran
 }
 
