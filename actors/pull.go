@@ -19,7 +19,7 @@ import (
 
 // errNotPull refuses Receive on a subscription whose messages go to a
 // handler.
-var errNotPull = NewError(CodeInvalidArgument, "stomp: the subscription delivers to a handler, not to Receive (SubscribeSpec.Pull)", nil)
+var errNotPull = NewError(CodeInvalidArgument, "stomp: the subscription delivers to a handler, not to Receive (it was not made with Pull)", nil)
 
 // pullQueue holds a pull subscription's messages until Receive takes them.
 // Its bound is the route's (take and release), which the reader checks

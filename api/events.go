@@ -152,7 +152,9 @@ type MessageOutEvent struct {
 	Size int
 }
 
-// ReadyToSendEvent fires when a full outgoing queue has room again.
+// ReadyToSendEvent fires when the client is ready to send: once a
+// connection is up (after CONNECTED, and again after each reconnect), and
+// whenever a full outgoing queue (ErrWouldBlock) has room again.
 type ReadyToSendEvent struct{}
 
 // ReceiptInEvent reports a RECEIPT from the server.

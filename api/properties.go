@@ -187,7 +187,7 @@ func (s *STOMP) SetUser(u string) error {
 
 // ReadyToSend reports whether a message would be queued without waiting:
 // connected, and the outgoing queue not full. OnReadyToSend fires when a
-// full queue has room again.
+// connection is up and when a full queue has room again.
 func (s *STOMP) ReadyToSend() bool {
 	eng, err := s.connected()
 	return err == nil && eng.ReadyToSend()

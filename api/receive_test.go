@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -70,6 +71,8 @@ func TestReceiveErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Receive(ctx, push)
 	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.NotContains(t, err.Error(), "SubscribeSpec", "the engine's type means nothing to a user of api")
+	assert.Contains(t, err.Error(), "Pull")
 	_, err = s.Receive(ctx, "nope")
 	require.ErrorIs(t, err, ErrUnknownSubscription)
 	id, err := s.SubscribeWith(ctx, "/queue/pull-errors", SubscribeOptions{Pull: true})
