@@ -91,7 +91,11 @@ func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
 			c.emit(&ReceiptOutEvent{ReceiptID: r.id, Command: r.cmd})
 		}
 	}
-	err := c.write(ctx, &writeFrame{raw: raw}, true, true)
+	// On the link the bytes were checked against: were it replaced
+	// meanwhile (a reconnect), the bytes go nowhere and the loss is
+	// reported, rather than reaching a connection whose transactions
+	// they were not checked against.
+	err := c.writeOn(ctx, l, &writeFrame{raw: raw}, true, true)
 	if txs != nil && (err == nil || errors.Is(err, ErrOutcomeUnknown)) {
 		// Written (or taken to be, the caller having left): BEGIN,
 		// COMMIT, ABORT count now.
@@ -121,7 +125,12 @@ func (c *Conn) writeAck(l *link, f *frames.Frame) {
 // is copied before it is queued through the writer's mailbox, so that
 // the caller may reuse it once write returns.
 func (c *Conn) write(ctx context.Context, wf *writeFrame, wait, owned bool) error {
-	l := c.link.Load()
+	return c.writeOn(ctx, c.link.Load(), wf, wait, owned)
+}
+
+// writeOn is write on l, the connection's link at some moment (nil when
+// it had none).
+func (c *Conn) writeOn(ctx context.Context, l *link, wf *writeFrame, wait, owned bool) error {
 	if l == nil {
 		select {
 		case <-c.closed:
