@@ -56,7 +56,8 @@ type ConnOptions struct {
 	// Logger receives the connection's log lines; nil discards them.
 	Logger *slog.Logger
 	// Sink receives every Event, in order, on engine goroutines; it must
-	// not block. Nil ignores them.
+	// not block, and must return (a panic or runtime.Goexit in it stops
+	// the actor it ran on mid-step). Nil ignores them.
 	Sink func(Event)
 	// LogFrames reports every frame in and out as a LogEvent.
 	LogFrames bool
