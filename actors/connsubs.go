@@ -121,8 +121,23 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 	if err != nil {
 		return err
 	}
-	c.countAck(f.Command, m.ackID)
-	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
+	err = c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
+	if Written(err) {
+		c.countAck(f.Command, m.ackID)
+	}
+	return err
+}
+
+// Written reports whether a call that wrote one frame and returned err
+// wrote it, or may have: it succeeded (nil), its outcome is unknown
+// (ErrOutcomeUnknown: the connection or the caller's wait ended after the
+// write), its RECEIPT did not come in time (ErrReceiptTimeout), or the
+// broker answered it with an ERROR. Any other error (ErrTimeout,
+// ErrCanceled, ErrWouldBlock, ErrNotConnected, ErrUnknownTransaction, a
+// connection lost before the write ...) means nothing was written, so an
+// Ack that returned it may be made again.
+func Written(err error) bool {
+	return err == nil || errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, ErrReceiptTimeout) || IsServerError(err)
 }
 
 func (c *Conn) countAck(cmd frames.Command, id string) {
