@@ -104,7 +104,7 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 	// A message of an ended connection, or of an ended subscription, has
 	// nobody left to acknowledge it to: say so now.
 	l := c.link.Load()
-	if l == nil || l.gen != m.gen {
+	if l == nil || uint32(l.gen) != m.gen {
 		select {
 		case <-c.closed:
 			return ErrClosed
@@ -121,9 +121,25 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 	if err != nil {
 		return err
 	}
+	// Ack mode client: an ACK or NACK covers the earlier messages too. One
+	// an earlier one covered is not written (the broker no longer has its
+	// message); the turn keeps the check and the write of each in order.
+	k := m.rt.cum
+	if k != nil {
+		if err := k.acquire(ctx, l, c.closed); err != nil {
+			return err
+		}
+		defer k.release()
+		if k.covers(m.seq) {
+			return ErrAlreadyAcked
+		}
+	}
 	err = c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
 	if Written(err) {
 		c.countAck(f.Command, m.ackID)
+		if k != nil {
+			k.cover(m.seq)
+		}
 	}
 	return err
 }

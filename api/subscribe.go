@@ -356,7 +356,7 @@ func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 	err = s.call(context.Background(), "Ack", max(cfg.timeout, listWait), CodeOther, func(ctx context.Context) error {
 		return s.ackNow(ctx, eng, ref, nack, cfg)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrAlreadyAcked) { // AckClient: an Ack covered it
 		s.post(&actors.ErrorEvent{Err: err})
 	}
 	return actors.AckNone
@@ -377,8 +377,9 @@ func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.Message
 // acknowledgements, from any goroutine, during or after its handler (the
 // way with SubscribeOptions.ManualAck). It carries AckTransactionId and,
 // with RequestAckReceipts, waits for the broker's RECEIPT. A message is
-// acknowledged once: a second Ack or Nack returns ErrAlreadyAcked. It is
-// bounded by ctx and Timeout. An Ack that failed before its frame was
+// acknowledged once: a second Ack or Nack returns ErrAlreadyAcked, and so
+// does one of a message that a cumulative ACK (AckClient) of a later
+// message already covered. It is bounded by ctx and Timeout. An Ack that failed before its frame was
 // written (ErrTimeout, ErrCanceled, ErrWouldBlock, ErrNotConnected,
 // ErrUnknownTransaction ...) acknowledged nothing and may be made again;
 // one whose frame was written, or may have been (nil, ErrOutcomeUnknown,
