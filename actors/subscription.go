@@ -100,12 +100,10 @@ func (s *subscription) deliver(msg *Message) {
 			s.c.stats.Dropped.Add(1)
 			return
 		}
-	} else if s.rt.draining.Load() {
-		// Disconnecting: an auto-ack message is lost with the
-		// connection; it is counted.
-		s.c.stats.Dropped.Add(1)
-		return
 	}
+	// An auto-ack message the broker counts consumed is handled even
+	// when Disconnect began: the quiesce behind it in the mailbox waits
+	// for it (bounded by the disconnect's timeout).
 	if s.deadLetter(msg, l) {
 		return
 	}
