@@ -76,7 +76,7 @@ func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
 		e = DefaultEngine()
 	}
 	if !e.attach() {
-		return nil, ErrClosed
+		return nil, ErrEngineClosed
 	}
 	c := &Conn{eng: e, sink: opts.Sink, wants: opts.Wants, logger: opts.Logger, closed: make(chan struct{})}
 	c.down.Add(1)

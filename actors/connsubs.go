@@ -104,7 +104,7 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 	// A message of an ended connection, or of an ended subscription, has
 	// nobody left to acknowledge it to: say so now.
 	l := c.link.Load()
-	if l == nil || l.gen != m.gen {
+	if l == nil || uint32(l.gen) != m.gen {
 		select {
 		case <-c.closed:
 			return ErrClosed
@@ -121,8 +121,39 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 	if err != nil {
 		return err
 	}
-	c.countAck(f.Command, m.ackID)
-	return c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
+	// Ack mode client: an ACK or NACK covers the earlier messages too. One
+	// an earlier one covered is not written (the broker no longer has its
+	// message); the turn keeps the check and the write of each in order.
+	k := m.rt.cum
+	if k != nil {
+		if err := k.acquire(ctx, l, c.closed); err != nil {
+			return err
+		}
+		defer k.release()
+		if k.covers(m.seq) {
+			return ErrAlreadyAcked
+		}
+	}
+	err = c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
+	if Written(err) {
+		c.countAck(f.Command, m.ackID)
+		if k != nil {
+			k.cover(m.seq)
+		}
+	}
+	return err
+}
+
+// Written reports whether a call that wrote one frame and returned err
+// wrote it, or may have: it succeeded (nil), its outcome is unknown
+// (ErrOutcomeUnknown: the connection or the caller's wait ended after the
+// write), its RECEIPT did not come in time (ErrReceiptTimeout), or the
+// broker answered it with an ERROR. Any other error (ErrTimeout,
+// ErrCanceled, ErrWouldBlock, ErrNotConnected, ErrUnknownTransaction, a
+// connection lost before the write ...) means nothing was written, so an
+// Ack that returned it may be made again.
+func Written(err error) bool {
+	return err == nil || errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, ErrReceiptTimeout) || IsServerError(err)
 }
 
 func (c *Conn) countAck(cmd frames.Command, id string) {

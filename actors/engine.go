@@ -182,16 +182,18 @@ func (stopped) Receive(ctx actor.Context) {
 
 // Close ends an engine made by NewEngine once it has no connection left:
 // it waits for its goroutines and refuses new connections. It returns an
-// error while connections are open. Closing the DefaultEngine is refused.
+// ErrEngineInUse while connections are open; closing the DefaultEngine is
+// refused with ErrEngineInUse too. A client of a closed engine gets
+// ErrEngineClosed (code 105: errors.Is(err, ErrClosed) holds).
 func (e *Engine) Close() error {
 	if e == defaultEngine {
-		return fmt.Errorf("stomp: the default engine is never closed")
+		return NewError(CodeEngineInUse, "stomp: engine in use: the default engine is shared by the process and never closed", nil)
 	}
 	e.mu.Lock()
 	if e.conns > 0 {
 		n := e.conns
 		e.mu.Unlock()
-		return fmt.Errorf("stomp: engine still has %d connections; close them first", n)
+		return NewError(CodeEngineInUse, "stomp: engine in use: it still has "+strconv.Itoa(n)+" connections; close them first", nil)
 	}
 	e.closed = true
 	e.mu.Unlock()

@@ -64,7 +64,8 @@ const (
 	CodeSettingAccess       = 102 // the setting is read-only or write-only
 	CodeConnectedSetting    = 103 // the setting cannot change while connected
 	CodeUnsupported         = 104 // a feature or setting this version does not implement
-	CodeClosed              = 105 // Close was called
+	CodeClosed              = 105 // Close was called (on the client, or on its engine: ErrEngineClosed)
+	CodeEngineInUse         = 106 // Engine.Close while the engine has connections, or of the DefaultEngine
 	CodeNotConnected        = 200 // the call needs a connection
 	CodeAlreadyConnected    = 201 // Connect while connected or connecting
 	CodeConnectFailed       = 202 // the broker could not be reached
@@ -101,6 +102,7 @@ var (
 	ErrConnectedSetting    = sentinel(CodeConnectedSetting, "setting cannot change while connected")
 	ErrUnsupported         = sentinel(CodeUnsupported, "not supported")
 	ErrClosed              = sentinel(CodeClosed, "client closed")
+	ErrEngineInUse         = sentinel(CodeEngineInUse, "engine in use")
 	ErrNotConnected        = sentinel(CodeNotConnected, "not connected")
 	ErrAlreadyConnected    = sentinel(CodeAlreadyConnected, "already connected or connecting")
 	ErrConnectFailed       = sentinel(CodeConnectFailed, "connect failed")
@@ -129,6 +131,11 @@ var (
 	ErrOther               = sentinel(CodeOther, "error")
 )
 
+// ErrEngineClosed (code 105, so errors.Is(err, ErrClosed) holds) refuses
+// a client of an Engine that Close ended: the client itself was not
+// closed.
+var ErrEngineClosed = sentinel(CodeClosed, "engine closed")
+
 // ErrReceiptIDInUse (code 100) refuses a frame whose receipt id is
 // already awaited, or is of the form the client gives its own frames'
 // receipts: the broker's RECEIPT for it would confirm another frame.
@@ -137,7 +144,7 @@ var ErrReceiptIDInUse = sentinel(CodeInvalidArgument, "receipt id already in use
 // Sentinels lists one sentinel per code, in code order.
 var Sentinels = []*Error{
 	ErrInvalidArgument, ErrUnknownSetting, ErrSettingAccess, ErrConnectedSetting, ErrUnsupported,
-	ErrClosed, ErrNotConnected, ErrAlreadyConnected, ErrConnectFailed, ErrConnectionLost,
+	ErrClosed, ErrEngineInUse, ErrNotConnected, ErrAlreadyConnected, ErrConnectFailed, ErrConnectionLost,
 	ErrHeartbeatMissed, ErrInterrupted, ErrQueueFull, ErrCertRejected, ErrTLSFailed, ErrProxyFailed, ErrOutcomeUnknown,
 	ErrTimeout, ErrReceiptTimeout, ErrWouldBlock, ErrCanceled,
 	ErrUnknownSubscription, ErrUnknownTransaction, ErrTransactionExists, ErrNoAck, ErrAlreadyAcked, ErrNackUnsupported,

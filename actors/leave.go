@@ -8,8 +8,10 @@ import (
 )
 
 // leaving is a graceful disconnect in progress: the subscriptions finish
-// their running handlers and queue those handlers' ACKs, then DISCONNECT
-// goes out behind them and the broker's RECEIPT (bounded) ends it.
+// their running handlers and queue those handlers' ACKs, and hand the
+// auto-ack messages already received to their handlers (the broker counts
+// them consumed), then DISCONNECT goes out behind them and the broker's
+// RECEIPT (bounded) ends it.
 type leaving struct {
 	waiters   []chan error // Disconnect calls waiting for the end
 	receipt   bool         // ask for a RECEIPT

@@ -136,11 +136,7 @@ func (s *subscription) callDeadLetter(m *Message, l *link) {
 // ackDeadLetter forgets the dead-lettered m and acknowledges it.
 func (s *subscription) ackDeadLetter(m *Message, l *link) {
 	s.failures.settled(s.spec, m)
-	a := s.ackScratch()
-	if err := a.build(l.version, m.Subscription, m.MessageID, m.AckID, false, ""); err == nil {
-		s.c.countAck(a.f.Command, m.AckID)
-		s.c.writeAck(l, &a.f)
-	}
+	_ = s.ackOwn(l, m, false) // an ACK builds on every version
 }
 
 // afterHandler counts a failed delivery, or forgets a settled one.

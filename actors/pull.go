@@ -176,17 +176,13 @@ func (c *Conn) pullRoute(id string) (*route, error) {
 // keepPulled gives back a taken message's place in its queue and reports
 // whether it is still to be handed to the caller: as with a handler's
 // messages (subscription.deliver), one that needs an ACK is dropped when
-// its connection ended (the broker redelivers it) or Disconnect began,
-// and any message is dropped once Disconnect began.
+// its connection ended (the broker redelivers it) or Disconnect began;
+// an auto-ack one, which the broker counts consumed, is handed over while
+// its subscription lives, Disconnect or not.
 func (c *Conn) keepPulled(rt *route, m *Message) bool {
 	rt.release(m.size)
-	if rt.draining.Load() {
-		c.stats.Dropped.Add(1)
-		m.Release()
-		return false
-	}
 	if m.NeedsAck() {
-		if l := c.link.Load(); l == nil || l.gen != m.gen {
+		if l := c.link.Load(); l == nil || l.gen != m.gen || rt.draining.Load() {
 			c.stats.Dropped.Add(1)
 			m.Release()
 			return false

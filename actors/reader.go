@@ -325,11 +325,12 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 		return deliveryWait
 	}
 	r.c.stats.MessagesIn.Add(1)
-	rt.delivered.Add(1)
+	// Numbered in the order the broker sent them, for cumulative ACKs.
+	seq := uint32(rt.delivered.Add(1))
 	// The rest of the Message is read from its headers on the
 	// subscription's goroutine (describe), off the reader's.
-	m := &Message{Subscription: rt.id, Headers: f.Headers, Body: f.Body, gen: gen, rt: rt, size: size}
-	if rt.lent {
+	m := &Message{Subscription: rt.id, Headers: f.Headers, Body: f.Body, gen: gen, rt: rt, size: size, seq: seq}
+	if rt.spec.Lent {
 		// Given back once handled (subscription.deliver), or by
 		// Receive's caller (Message.Release).
 		m.lease = lease
@@ -412,7 +413,7 @@ func (r *reader) admit(rt *route, size int64) admission {
 	if rt.take(size) {
 		return admitted
 	}
-	switch rt.policy {
+	switch rt.spec.OnFull {
 	case FullDrop:
 		return dropped
 	case FullError:

@@ -175,7 +175,17 @@ func (e *reconnectError) Error() string {
 	return "stomp: gave up " + what + " after " + strconv.Itoa(e.attempts) + " attempts: " + e.cause.Error()
 }
 
-func (e *reconnectError) Unwrap() []error { return []error{ErrConnectionLost, e.cause} }
+// Unwrap gives the code the error is known by: a Connect that never
+// reached a broker failed to connect (ErrConnectFailed, as without a
+// Reconnect policy), unless its last cause says more (a TLS or proxy
+// failure, a server ERROR); a connection that was up and was lost stays
+// ErrConnectionLost.
+func (e *reconnectError) Unwrap() []error {
+	if e.first {
+		return []error{e.cause, ErrConnectFailed}
+	}
+	return []error{ErrConnectionLost, e.cause}
+}
 
 // poisonError reports connections that keep ending the same way right
 // after they connect: most often a message the client cannot take (over

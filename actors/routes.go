@@ -23,26 +23,31 @@ type route struct {
 	// and the subscription then signals freed.
 	maxMsgs, maxBytes int64
 	queued, bytes     atomic.Int64
-	freed             wakeup // room was given back
-	policy            FullPolicy
-	lent              bool       // SubscribeSpec.Lent
+	freed             wakeup     // room was given back
 	pull              *pullQueue // SubscribeSpec.Pull: the messages Receive takes
-	waiting           atomic.Bool
+	// cum keeps what the cumulative ACKs of an ack-mode client
+	// subscription covered (cumulative.go); nil in the other modes.
+	cum     *cumulative
+	waiting atomic.Bool
 	// draining is set by the session when Disconnect begins: messages
 	// that need an ACK and have not started are no longer handled (the
 	// broker redelivers them).
 	draining atomic.Bool
 	// (The small fields sit together at the end: the route takes the
-	// 128-byte size class, not the 144-byte one.)
+	// 128-byte size class, not the 144-byte one. Its FullPolicy and
+	// Lent are read from spec.)
 }
 
 // newRoute makes the route of a subscription.
 func newRoute(spec *SubscribeSpec) *route {
-	rt := &route{id: spec.ID, destination: spec.Destination, spec: spec, policy: spec.OnFull, lent: spec.Lent,
+	rt := &route{id: spec.ID, destination: spec.Destination, spec: spec,
 		maxMsgs: int64(spec.QueueSize), maxBytes: int64(spec.QueueBytes),
 		done: make(chan struct{})}
 	if spec.Pull {
 		rt.pull = newPullQueue()
+	}
+	if spec.Mode == AckClient {
+		rt.cum = newCumulative()
 	}
 	return rt
 }
@@ -108,7 +113,7 @@ const fewRoutes = 8
 func newRoutes(list []*route) *routes {
 	r := &routes{list: list}
 	for _, rt := range list {
-		r.lent = r.lent || rt.lent
+		r.lent = r.lent || rt.spec.Lent
 		if rt.pull != nil {
 			r.pulls = append(r.pulls, rt)
 		}

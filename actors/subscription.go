@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"errors"
 	"runtime/debug"
 
@@ -99,12 +100,10 @@ func (s *subscription) deliver(msg *Message) {
 			s.c.stats.Dropped.Add(1)
 			return
 		}
-	} else if s.rt.draining.Load() {
-		// Disconnecting: an auto-ack message is lost with the
-		// connection; it is counted.
-		s.c.stats.Dropped.Add(1)
-		return
 	}
+	// An auto-ack message the broker counts consumed is handled even
+	// when Disconnect began: the quiesce behind it in the mailbox waits
+	// for it (bounded by the disconnect's timeout).
 	if s.deadLetter(msg, l) {
 		return
 	}
@@ -126,13 +125,33 @@ func (s *subscription) settle(msg *Message, action AckAction, panicked bool) {
 	if panicked && l.version < frames.V11 {
 		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
 	}
-	a := s.ackScratch()
-	if err := a.build(l.version, msg.Subscription, msg.MessageID, msg.AckID, action == AckNack, ""); err != nil {
+	if err := s.ackOwn(l, msg, action == AckNack); err != nil {
 		s.c.emit(&ErrorEvent{Err: err})
-		return
+	}
+}
+
+// ackOwn writes the ACK (or NACK) the engine makes for msg on l, which
+// nobody waits for: a handler's return, a dead-lettered message. In ack
+// mode client it is skipped when an ACK or NACK made meanwhile (Ack from
+// another goroutine) covered msg already (cumulative.go).
+func (s *subscription) ackOwn(l *link, msg *Message, nack bool) error {
+	a := s.ackScratch()
+	if err := a.build(l.version, msg.Subscription, msg.MessageID, msg.AckID, nack, ""); err != nil {
+		return err
+	}
+	if k := s.rt.cum; k != nil {
+		if k.acquire(context.Background(), l, s.c.closed) != nil {
+			return nil // the connection or the client ended: nothing to acknowledge to
+		}
+		defer k.release()
+		if k.covers(msg.seq) {
+			return nil
+		}
+		k.cover(msg.seq)
 	}
 	s.c.countAck(a.f.Command, msg.AckID)
 	s.c.writeAck(l, &a.f)
+	return nil
 }
 
 // ackScratch returns the subscription's ack to build in.

@@ -146,6 +146,7 @@ type Message struct {
 	Redelivered  bool
 
 	gen   uint64        // the connection it came on
+	seq   uint32        // its number in its subscription (cumulative.go)
 	rt    *route        // its subscription's
 	size  int64         // what it counts against its queue's byte bound
 	lease *frames.Lease // its memory's, on a Lent subscription
@@ -164,10 +165,13 @@ func needsAck(rt *route) bool {
 type MessageRef struct {
 	// ackID is what the ACK names the message by: its ack header on
 	// STOMP 1.2, its message-id before (describe), with the subscription
-	// the route's id, on the connection of generation gen.
+	// the route's id, on the connection of generation gen (its low 32
+	// bits: the ref stays 32 bytes, and an event that holds one its size
+	// class), seq its number in the subscription.
 	ackID string
-	gen   uint64
 	rt    *route
+	gen   uint32
+	seq   uint32
 }
 
 // Release gives the memory of a message that Receive returned from a Lent
@@ -200,7 +204,7 @@ func (m *Message) Lease() *frames.Lease { return m.lease }
 
 // Ref returns what acknowledging m takes.
 func (m *Message) Ref() MessageRef {
-	return MessageRef{ackID: m.AckID, gen: m.gen, rt: m.rt}
+	return MessageRef{ackID: m.AckID, rt: m.rt, gen: uint32(m.gen), seq: m.seq}
 }
 
 // NeedsAck reports whether the broker expects an ACK or NACK for the

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
@@ -28,6 +29,15 @@ import (
 // What it costs: a RECEIPT per message, and the outbox's memory (MaxOutbox
 // messages at most). A synchronous send waits for its RECEIPT, a broker
 // round trip; SendDataAsync does not, so throughput stays high.
+//
+// A synchronous send whose wait (Timeout or the caller's context) ends
+// before the RECEIPT, once the outbox took the message, returns
+// ErrReceiptTimeout (the deadline passed) or ErrOutcomeUnknown (the
+// context was canceled), as a RequestReceipts send whose frame was
+// written does: the message may have reached the broker, and it stays in
+// the outbox and is still sent (again, after a reconnect) until its
+// RECEIPT comes, so do not send it again. ErrTimeout, ErrCanceled and
+// ErrWouldBlock mean the outbox never took it (it was full, say).
 type AtLeastOnce struct {
 	// Enabled makes SendMessage and SendData at-least-once. Default false.
 	Enabled bool
@@ -110,7 +120,8 @@ func (s *STOMP) sendAsync(ctx context.Context, destination string, body []byte, 
 
 // sendReliable is SendMessage and SendData with AtLeastOnce: they wait for
 // the outcome, bounded by ctx and Timeout. A send whose wait ends first
-// stays in the outbox: its message may still be confirmed later.
+// stays in the outbox: its message may still be confirmed later
+// (waitEndedInOutbox).
 func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -128,8 +139,29 @@ func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Fr
 	case err := <-outcome:
 		return s.err(err, CodeOther)
 	case <-ctx.Done():
-		return s.err(ctx.Err(), CodeOther)
+		select {
+		case err := <-outcome: // the outcome came too
+			return s.err(err, CodeOther)
+		default:
+		}
+		return waitEndedInOutbox(ctx.Err())
 	}
+}
+
+// waitEndedInOutbox is the error of an at-least-once send whose wait
+// (Timeout or the caller's context) ended after the outbox took its
+// message, which may be written already and is sent (again) until its
+// RECEIPT comes: like a RequestReceipts send whose wait ends once its
+// frame was written, ErrReceiptTimeout when the deadline passed,
+// ErrOutcomeUnknown when the context was canceled. Neither is ErrTimeout
+// nor ErrCanceled, which say nothing was written: sending the message
+// again would make another copy.
+func waitEndedInOutbox(cause error) *Error {
+	const kept = "; the message stays in the outbox and is sent until the broker confirms it"
+	if errors.Is(cause, context.DeadlineExceeded) {
+		return actors.NewError(CodeReceiptTimeout, "stomp: no receipt before the deadline"+kept, cause)
+	}
+	return actors.NewError(CodeOutcomeUnknown, "stomp: the wait ended after the outbox took the message ("+cause.Error()+"); outcome unknown"+kept, cause)
 }
 
 // reliable hands f to the outbox; a transacted message is refused.

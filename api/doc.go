@@ -188,7 +188,11 @@
 //	102 ErrSettingAccess        the setting is read-only or write-only
 //	103 ErrConnectedSetting     the setting cannot change while connected
 //	104 ErrUnsupported          a feature or setting this version does not implement
-//	105 ErrClosed               Close was called
+//	105 ErrClosed               Close was called; ErrEngineClosed (also 105, so
+//	                            errors.Is(err, ErrClosed) holds): the client's
+//	                            Engine was closed (actors.Engine.Close)
+//	106 ErrEngineInUse          Engine.Close while the engine has connections,
+//	                            or of the DefaultEngine
 //	200 ErrNotConnected         the call needs a connection
 //	201 ErrAlreadyConnected     Connect while connected or connecting
 //	202 ErrConnectFailed        the broker could not be reached

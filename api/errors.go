@@ -42,6 +42,7 @@ const (
 	CodeConnectedSetting    = actors.CodeConnectedSetting
 	CodeUnsupported         = actors.CodeUnsupported
 	CodeClosed              = actors.CodeClosed
+	CodeEngineInUse         = actors.CodeEngineInUse
 	CodeNotConnected        = actors.CodeNotConnected
 	CodeAlreadyConnected    = actors.CodeAlreadyConnected
 	CodeConnectFailed       = actors.CodeConnectFailed
@@ -77,6 +78,8 @@ var (
 	ErrConnectedSetting    = actors.ErrConnectedSetting
 	ErrUnsupported         = actors.ErrUnsupported
 	ErrClosed              = actors.ErrClosed
+	ErrEngineClosed        = actors.ErrEngineClosed // code 105: a client of an Engine that Close ended
+	ErrEngineInUse         = actors.ErrEngineInUse
 	ErrNotConnected        = actors.ErrNotConnected
 	ErrAlreadyConnected    = actors.ErrAlreadyConnected
 	ErrConnectFailed       = actors.ErrConnectFailed

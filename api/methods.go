@@ -99,14 +99,23 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 
 // Disconnect ends the connection gracefully: running message handlers
 // finish and their acknowledgements go out, then DISCONNECT, and it waits
-// for the broker's RECEIPT before closing the socket. That wait (with the
-// handlers') is bounded by DisconnectTimeout (default 5 seconds), not
-// Timeout: a broker that never answers holds Disconnect only that long.
+// for the broker's RECEIPT before closing the socket. Messages of auto
+// subscriptions the client already received, which the broker counts
+// consumed, are handed to their handlers first (on a Pull subscription,
+// Receive takes them while the disconnect is under way; what is still
+// queued when the subscription ends is lost). Messages that need an ACK
+// and whose handler has not started are not handled: the broker
+// redelivers them. That wait (with the handlers') is bounded by
+// DisconnectTimeout (default 5 seconds), not Timeout: a broker that never
+// answers holds Disconnect only that long. If the handlers have not
+// finished by then, the socket is closed without DISCONNECT, the auto-ack
+// messages not yet handled are lost, and Disconnect returns
+// ErrReceiptTimeout (code 301) saying the handlers did not finish.
 // Without the RECEIPT by then the socket is closed all the same and
-// Disconnect returns ErrReceiptTimeout (code 301) saying the broker did
-// not confirm DISCONNECT, so frames sent just before may not have reached
-// it; the DisconnectedEvent carries the same error. A broker that closes
-// the connection instead of sending the RECEIPT has answered (many do,
+// Disconnect returns ErrReceiptTimeout saying the broker did not confirm
+// DISCONNECT, so frames sent just before may not have reached it; the
+// DisconnectedEvent carries the same error. A broker that closes the
+// connection instead of sending the RECEIPT has answered (many do,
 // RabbitMQ's Web-STOMP among them): that is a clean end, logged at the
 // info level. Open transactions are aborted by the broker. With Timeout 0
 // the call does not wait, as every call. It does nothing when not

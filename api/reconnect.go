@@ -31,7 +31,9 @@ import (
 // OnDisconnected fires for the lost connection, OnConnectionStatus with
 // "reconnecting", "reconnected" or "gave up", OnConnected for the restored
 // one; after MaxAttempts attempts OnError (or the waiting Connect) reports
-// that the client gave up. Open transactions end with the old connection,
+// that the client gave up, with the number of attempts: ErrConnectionLost
+// for a connection that was up and was lost, ErrConnectFailed (as without
+// a policy) for a Connect that never reached a broker. Open transactions end with the old connection,
 // as the broker ends them, and messages received but not acknowledged are
 // redelivered by the broker. Failover servers share every transport
 // setting; with a WebSocketURL the URL is always the one dialed.

@@ -356,7 +356,7 @@ func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 	err = s.call(context.Background(), "Ack", max(cfg.timeout, listWait), CodeOther, func(ctx context.Context) error {
 		return s.ackNow(ctx, eng, ref, nack, cfg)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrAlreadyAcked) { // AckClient: an Ack covered it
 		s.post(&actors.ErrorEvent{Err: err})
 	}
 	return actors.AckNone
@@ -377,8 +377,14 @@ func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.Message
 // acknowledgements, from any goroutine, during or after its handler (the
 // way with SubscribeOptions.ManualAck). It carries AckTransactionId and,
 // with RequestAckReceipts, waits for the broker's RECEIPT. A message is
-// acknowledged once: a second Ack or Nack returns ErrAlreadyAcked. It is
-// bounded by ctx and Timeout.
+// acknowledged once: a second Ack or Nack returns ErrAlreadyAcked, and so
+// does one of a message that a cumulative ACK (AckClient) of a later
+// message already covered. It is bounded by ctx and Timeout. An Ack that failed before its frame was
+// written (ErrTimeout, ErrCanceled, ErrWouldBlock, ErrNotConnected,
+// ErrUnknownTransaction ...) acknowledged nothing and may be made again;
+// one whose frame was written, or may have been (nil, ErrOutcomeUnknown,
+// ErrReceiptTimeout, a server ERROR), counts as made, and Stats.Acks
+// counts only those.
 func (s *STOMP) Ack(ctx context.Context, ev *MessageInEvent) error { return s.ackCall(ctx, ev, false) }
 
 // Nack tells the broker a message was not processed, like Ack. It needs
@@ -407,11 +413,13 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	err = s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
 		return s.ackNow(ctx, eng, ref, nack, cfg)
 	})
-	if errors.Is(err, actors.ErrUnknownTransaction) {
-		// Refused before anything was written (AckTransactionID names no
-		// open transaction): it may be made again. Only an Ack that
-		// waited says so here; one queued (Timeout 0) reports it later,
-		// by when a Lent event may be another message's.
+	if !actors.Written(err) && !errors.Is(err, ErrAlreadyAcked) {
+		// Refused before anything was written (ErrTimeout, ErrCanceled,
+		// ErrWouldBlock, ErrNotConnected, an AckTransactionID that names
+		// no open transaction ...): the message is not acknowledged, and
+		// the Ack may be made again. Only an Ack that waited says so
+		// here; one queued (Timeout 0 without a deadline) reports its
+		// failure later, by when a Lent event may be another message's.
 		ev.settled.Store(false)
 	}
 	return err

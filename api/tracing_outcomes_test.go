@@ -48,8 +48,11 @@ func TestTracingAtLeastOnceSpanEndsAtItsReceipt(t *testing.T) {
 				require.NoError(t, err)
 				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 				defer cancel()
-				// The wait ends first; the message stays in the outbox.
-				require.ErrorIs(t, s.SendMessageContext(ctx, "/queue/alo", "once"), ErrTimeout)
+				// The wait ends first, after the outbox took the
+				// message: no RECEIPT before the deadline (not
+				// ErrTimeout, which says nothing was written); the
+				// message stays in the outbox and is resent below.
+				require.ErrorIs(t, s.SendMessageContext(ctx, "/queue/alo", "once"), ErrReceiptTimeout)
 			}
 			waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) == 1 })
 			assert.Empty(t, sr.Ended(), "no RECEIPT yet: the span is open")

@@ -206,7 +206,14 @@ const (
 	// default.
 	AckAuto AckMode = "auto"
 	// AckClient: an ACK acknowledges the message and every earlier one of
-	// the subscription.
+	// the subscription (a NACK, on RabbitMQ and the simulator, rejects
+	// them all too). The client keeps track, per subscription and
+	// connection: an Ack or Nack of a message an ACK or NACK already
+	// written covered returns ErrAlreadyAcked and writes nothing (the
+	// broker no longer has that message, and most end the connection
+	// over it), so workers may acknowledge in any order; so does a
+	// handler's return, silently. An ACK that joins a transaction counts
+	// once written, even if the transaction is then aborted.
 	AckClient AckMode = "client"
 	// AckClientIndividual: each message is acknowledged on its own. STOMP
 	// 1.1 and later.
