@@ -162,7 +162,9 @@ func TestReceiptTimeout(t *testing.T) {
 	}
 }
 
-// The caller's context may end the wait before the receipt's deadline.
+// The caller's context may end the wait before the receipt's deadline:
+// the frame was written, so the outcome is unknown (not ErrTimeout, which
+// says nothing was written).
 func TestReceiptContextShorterThanDeadline(t *testing.T) {
 	srv, got, _, _ := heldReceipts(t, "1.2")
 	c, _ := newTestClient(t, ConnOptions{})
@@ -170,7 +172,9 @@ func TestReceiptContextShorterThanDeadline(t *testing.T) {
 	expectFrame(t, got, frames.CmdConnect)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, c.Send(ctx, frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, false), ErrTimeout)
+	err := c.Send(ctx, frames.New(frames.CmdSend, "destination", "/q"), 5*time.Second, false)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorIs(t, err, ErrTimeout)
 }
 
 // An ERROR naming a receipt fails the frame that asked for it.
@@ -432,6 +436,15 @@ func TestAnEndedWaitPrefersTheReceiptsOwnAnswer(t *testing.T) {
 	plain := &writeFrame{reply: make(chan error, 1)}
 	plain.state.Store(frameWritten) // in the buffer, not yet flushed (writeDirect)
 	assert.ErrorIs(t, receiptOrCtxErr(ctx, l, plain), ErrOutcomeUnknown, "a plain frame in the buffer")
+
+	// A deadline that passed once the frame was written is not
+	// ErrTimeout, which says nothing was written.
+	past, cancelPast := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancelPast()
+	late := receiptOrCtxErr(past, l, written(time.Now().Add(time.Minute)))
+	assert.ErrorIs(t, late, ErrOutcomeUnknown)
+	assert.ErrorIs(t, late, context.DeadlineExceeded)
+	assert.NotErrorIs(t, late, ErrTimeout, "written: not 'timed out before anything was written'")
 
 	wf := written(time.Now().Add(time.Minute))
 	wf.reply <- nil

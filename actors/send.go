@@ -211,7 +211,9 @@ func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	}
 	// Written, or about to be: whether the broker has it is not known,
 	// and a caller told only that its context ended might send it twice.
-	return &waitEndedError{cause: ctxErr(ctx)}
+	// The context's own error, not ctxErr's ErrTimeout: that one says
+	// nothing was written.
+	return &waitEndedError{cause: ctx.Err()}
 }
 
 // writeDirect encodes wf's frame into l's writer buffer for a sender
