@@ -42,6 +42,12 @@
 // or a custom content-type, which replaces it). SendCustomFrame is the one
 // way to write a frame by hand.
 //
+// Custom headers, ContentType and TransactionID are the client's: every
+// message reads them, so goroutines that set them around their own sends
+// see each other's. Send and SendAsync take a message's own headers,
+// content type and transaction (SendOptions) instead, beside the custom
+// headers, its own winning for a key in both; they read no TransactionID.
+//
 // Input that cannot be encoded is refused with ErrInvalidArgument naming
 // the header, never queued and dropped: the rules that hold in every
 // version (no NUL anywhere; no colon or line break in a header name; no
