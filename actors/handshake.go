@@ -169,6 +169,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.lose(ctx, err)
 		return
 	}
+	info.Addr = s.curAddr
 	s.info = &info
 	if s.connectTimer != nil {
 		s.connectTimer.Stop()
