@@ -211,11 +211,12 @@
 //	                            written (or taken to be): it may or may not have
 //	                            taken effect
 //	300 ErrTimeout              Timeout or the context's deadline passed before
-//	                            anything was written
+//	                            anything was written (CloseContext: while
+//	                            handlers still ran; the client is closed)
 //	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
 //	302 ErrWouldBlock           Timeout is 0 and the outgoing queue is full
 //	303 ErrCanceled             the caller's context was canceled before anything
-//	                            was written
+//	                            was written (CloseContext: as for 300)
 //	400 ErrUnknownSubscription  no subscription has that id
 //	401 ErrUnknownTransaction   no open transaction has that id
 //	402 ErrTransactionExists    that transaction is already open
