@@ -261,6 +261,13 @@
 // header of CONNECT is still VirtualHost, by default the URL's host:
 // RabbitMQ wants "/".
 //
+// # Metrics
+//
+// Stats returns a client's counters. Package
+// github.com/stompactor/stompactor/api/metrics exports them to Prometheus:
+// metrics.NewCollector("orders", s) is a prometheus.Collector of metrics
+// named stompactor_*, labelled client="orders", read at scrape time.
+//
 // # Tracing
 //
 // WithTracing traces messages with OpenTelemetry, after its messaging
