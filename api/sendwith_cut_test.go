@@ -96,3 +96,31 @@ func TestSendIsTraced(t *testing.T) {
 	require.Len(t, spans[1].Links(), 1)
 	assert.Equal(t, "b7ad6b7169203331", spans[1].Links()[0].SpanContext.SpanID().String())
 }
+
+// With Timeout 0, Send is queued behind the calls queued before it, as
+// SendData is (here the BEGIN of its transaction), with a body of its own:
+// the caller's slice is theirs again once Send returned.
+func TestSendWithTimeoutZeroFollowsTheCallsQueuedBeforeIt(t *testing.T) {
+	b := newBroker(t, sim.WithFrameLog(64))
+	s := connectTo(t, b, "1.2")
+	require.NoError(t, s.SetTimeout(0))
+	errs := collect(s.OnError)
+	receipts := collect(s.OnReceiptIn)
+	require.NoError(t, s.BeginTransaction("t0"))
+	body := []byte("queued")
+	require.NoError(t, s.Send(context.Background(), "/queue/t0", body, SendOptions{TransactionID: "t0", Headers: []Header{{Key: "correlation-id", Value: "c0"}}}))
+	copy(body, "CHANGED")
+	require.NoError(t, s.CommitTransaction("t0"))
+	require.NoError(t, s.SetRequestReceipts(true))
+	require.NoError(t, s.SendMessage("/queue/marker", "m")) // its RECEIPT: the broker has every frame before it
+	recv(t, receipts)
+	var got []string
+	for _, f := range received(t, b, 1, frames.CmdBegin) {
+		got = append(got, "BEGIN "+f.Header("transaction"))
+	}
+	for _, f := range received(t, b, 1, frames.CmdSend) {
+		got = append(got, f.Header("destination")+" "+f.Header("transaction")+" "+f.Header("correlation-id")+" "+string(f.Body))
+	}
+	assert.Equal(t, []string{"BEGIN t0", "/queue/t0 t0 c0 queued", "/queue/marker   m"}, got)
+	assert.Empty(t, errs)
+}
