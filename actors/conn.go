@@ -107,7 +107,15 @@ func (c *Conn) spawn(a owned) *actor.PID {
 // by themselves as soon as the handlers return. It does not wait for a
 // dialer or a Credentials callback that ignores the end of its context
 // (its goroutine ends when it returns, and what it brings is dropped).
-func (c *Conn) Close() {
+func (c *Conn) Close() { _ = c.CloseContext(context.Background()) }
+
+// CloseContext is Close with its wait for the connection's actors (and so
+// for a handler that started while it closed) bounded by ctx: when ctx
+// ends first it returns ctx.Err(), the connection closed all the same,
+// and the actors end by themselves once the handlers return. A context
+// that never ends (context.Background()) waits as Close does, on the
+// caller's goroutine.
+func (c *Conn) CloseContext(ctx context.Context) error {
 	finished := make(chan struct{})
 	if !c.finished.CompareAndSwap(nil, &finished) {
 		// Another Close ends it: wait until the connection is closed
@@ -116,9 +124,9 @@ func (c *Conn) Close() {
 		// called from it, and the first waits for the handlers' actors).
 		c.down.Wait()
 		if c.callbacks.Load() == 0 {
-			<-*c.finished.Load()
+			return waitClosed(ctx, *c.finished.Load())
 		}
-		return
+		return nil
 	}
 	// closed closes under the outbox's lock (the outbox made now if
 	// there is none), which SendReliable holds as it looks at closed and
@@ -134,9 +142,29 @@ func (c *Conn) Close() {
 	c.down.Wait() // the session never waits for a handler
 	if c.callbacks.Load() > 0 {
 		go c.finish()
-		return
+		return nil
 	}
-	c.finish()
+	if ctx.Done() == nil { // never ends: no goroutine to wait on
+		c.finish()
+		return nil
+	}
+	go c.finish()
+	return waitClosed(ctx, finished)
+}
+
+// waitClosed waits until finished is closed, or ctx ends.
+func waitClosed(ctx context.Context, finished <-chan struct{}) error {
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+		select {
+		case <-finished: // both: it finished
+			return nil
+		default:
+			return ctx.Err()
+		}
+	}
 }
 
 // HandlersRunning counts the subscriptions' handlers running now.

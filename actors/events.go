@@ -12,6 +12,9 @@ type Event interface{ event() }
 type ConnectedEvent struct {
 	Err  error // nil on success
 	Info ConnectInfo
+	// Restored: the Reconnect policy brought a lost connection back, and
+	// its subscriptions were sent again (not the first Connect's).
+	Restored bool
 }
 
 // ConnectionStatusEvent reports a step of the connection's life.

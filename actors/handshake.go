@@ -169,6 +169,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.lose(ctx, err)
 		return
 	}
+	info.Addr = s.curAddr
 	s.info = &info
 	if s.connectTimer != nil {
 		s.connectTimer.Stop()
@@ -188,7 +189,8 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	if s.tx != nil {
 		ctx.Send(s.tx, &linkChanged{link: s.link})
 	}
-	if s.retry.active && s.connectWaiter == nil {
+	restored := s.retry.active && s.connectWaiter == nil
+	if restored {
 		s.restored(ctx)
 	}
 	s.resend(ctx)
@@ -203,7 +205,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.connectWaiter = nil
 	}
 	if s.c.emitting((*ConnectedEvent)(nil)) {
-		s.c.emit(&ConnectedEvent{Info: info})
+		s.c.emit(&ConnectedEvent{Info: info, Restored: restored})
 	}
 	s.c.emit(&ReadyToSendEvent{})
 }

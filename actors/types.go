@@ -33,7 +33,10 @@ func (s State) String() string {
 
 // ConnectInfo describes the current connection.
 type ConnectInfo struct {
-	Version      frames.Version
+	Version frames.Version
+	// Addr is the broker ("host:port") this connection was made to:
+	// ConnectConfig.Addr, or the Failover server that answered.
+	Addr         string
 	Server       string
 	Session      string
 	HeartbeatOut time.Duration // negotiated: how often we send

@@ -93,21 +93,19 @@ func (c *config) outboxConfig() actors.OutboxConfig {
 // answers, and must return quickly: hand the outcome on (to a channel,
 // say) rather than call the client from it. data is copied.
 func (s *STOMP) SendDataAsync(ctx context.Context, destination string, data []byte, done func(error)) error {
-	return s.sendAsync(ctx, destination, append([]byte(nil), data...), "", done)
+	return s.sendAsync(ctx, sendCall{name: "SendDataAsync"}, nil, destination, append([]byte(nil), data...), done)
 }
 
 // SendMessageAsync is SendDataAsync for text, with ContentType (text/plain
 // when empty), like SendMessage.
 func (s *STOMP) SendMessageAsync(ctx context.Context, destination, text string, done func(error)) error {
-	return s.sendAsync(ctx, destination, []byte(text), "text/plain", done)
+	return s.sendAsync(ctx, sendCall{name: "SendMessageAsync", defType: "text/plain"}, nil, destination, []byte(text), done)
 }
 
-func (s *STOMP) sendAsync(ctx context.Context, destination string, body []byte, defType string, done func(error)) error {
-	name := "SendDataAsync"
-	if defType != "" {
-		name = "SendMessageAsync"
-	}
-	f, eng, cfg, err := s.sendFrame(name, destination, body, defType, true)
+// sendAsync hands a message to the outbox; body is the message's own (a
+// copy of the caller's).
+func (s *STOMP) sendAsync(ctx context.Context, c sendCall, opts *SendOptions, destination string, body []byte, done func(error)) error {
+	f, eng, cfg, err := s.sendFrame(c, opts, destination, body, true)
 	if err != nil {
 		return err
 	}

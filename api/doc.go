@@ -42,6 +42,12 @@
 // or a custom content-type, which replaces it). SendCustomFrame is the one
 // way to write a frame by hand.
 //
+// Custom headers, ContentType and TransactionID are the client's: every
+// message reads them, so goroutines that set them around their own sends
+// see each other's. Send and SendAsync take a message's own headers,
+// content type and transaction (SendOptions) instead, beside the custom
+// headers, its own winning for a key in both; they read no TransactionID.
+//
 // Input that cannot be encoded is refused with ErrInvalidArgument naming
 // the header, never queued and dropped: the rules that hold in every
 // version (no NUL anywhere; no colon or line break in a header name; no
@@ -209,11 +215,12 @@
 //	                            written (or taken to be): it may or may not have
 //	                            taken effect
 //	300 ErrTimeout              Timeout or the context's deadline passed before
-//	                            anything was written
+//	                            anything was written (CloseContext: while
+//	                            handlers still ran; the client is closed)
 //	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
 //	302 ErrWouldBlock           Timeout is 0 and the outgoing queue is full
 //	303 ErrCanceled             the caller's context was canceled before anything
-//	                            was written
+//	                            was written (CloseContext: as for 300)
 //	400 ErrUnknownSubscription  no subscription has that id
 //	401 ErrUnknownTransaction   no open transaction has that id
 //	402 ErrTransactionExists    that transaction is already open
@@ -257,6 +264,13 @@
 // text and binary messages are both read, each bounded in size. The host
 // header of CONNECT is still VirtualHost, by default the URL's host:
 // RabbitMQ wants "/".
+//
+// # Metrics
+//
+// Stats returns a client's counters. Package
+// github.com/stompactor/stompactor/api/metrics exports them to Prometheus:
+// metrics.NewCollector("orders", s) is a prometheus.Collector of metrics
+// named stompactor_*, labelled client="orders", read at scrape time.
 //
 // # Tracing
 //

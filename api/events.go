@@ -32,6 +32,11 @@ type ConnectedEvent struct {
 	Description string
 	// Err is nil on success, else the *Error.
 	Err error
+	// Reconnected is true when the Reconnect policy brought a lost
+	// connection back: the client has sent every live subscription again
+	// already, so a handler that subscribes on OnConnected does so only
+	// when it is false (else each reconnect doubles its subscriptions).
+	Reconnected bool
 }
 
 // ConnectionStatusEvent reports a step in the life of the connection.

@@ -119,6 +119,55 @@ func ExampleSTOMP_BeginTransaction() {
 	// first second
 }
 
+// Send gives one message its own headers and transaction: goroutines
+// that send at once never see each other's, as they would through
+// AddHeader and TransactionID.
+func ExampleSTOMP_Send() {
+	b, host, port := broker()
+	defer b.Close()
+
+	s := api.NewSTOMP(api.WithHeader("x-app", "billing")) // on every message
+	defer s.Close()
+	got := make(chan *api.MessageInEvent, 2)
+	s.OnMessageIn(func(e *api.MessageInEvent) { got <- e })
+	if err := s.Connect(host, port); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, _ = s.Subscribe("/queue/requests", false)
+	ctx := context.Background()
+
+	// A request with a correlation id and a reply address of its own.
+	err := s.Send(ctx, "/queue/requests", []byte(`{"invoice":42}`), api.SendOptions{
+		Headers:     []api.Header{{Key: "correlation-id", Value: "req-1"}, {Key: "reply-to", Value: "/queue/replies"}},
+		ContentType: "application/json",
+	})
+	fmt.Println("sent:", err)
+
+	// A message that joins a transaction, and only it.
+	_ = s.BeginTransaction("tx1")
+	_ = s.Send(ctx, "/queue/requests", []byte("audit"), api.SendOptions{TransactionID: "tx1"})
+	_ = s.CommitTransaction("tx1")
+
+	for range 2 {
+		e := <-got
+		header := func(key string) string {
+			for _, h := range e.Headers {
+				if h.Key == key {
+					return h.Value
+				}
+			}
+			return "-"
+		}
+		fmt.Printf("%s content-type=%s correlation-id=%s reply-to=%s x-app=%s\n",
+			e.Text(), e.ContentType, header("correlation-id"), header("reply-to"), header("x-app"))
+	}
+	// Output:
+	// sent: <nil>
+	// {"invoice":42} content-type=application/json correlation-id=req-1 reply-to=/queue/replies x-app=billing
+	// audit content-type= correlation-id=- reply-to=- x-app=billing
+}
+
 func ExampleSTOMP_Ack() {
 	b, host, port := broker()
 	defer b.Close()

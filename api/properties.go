@@ -94,7 +94,10 @@ func (s *STOMP) Headers() []Header {
 // holding a colon, a line break or a NUL, or a value holding a NUL, is
 // refused here; a line break in a value is checked when a message is
 // sent, against the negotiated version (see "Headers" in the package
-// documentation). SendCustomFrame writes any frame by hand.
+// documentation). SendCustomFrame writes any frame by hand. Custom
+// headers go on every message of every goroutine: a header of one
+// message alone (a correlation-id, a reply-to) goes in SendOptions.Headers
+// (Send).
 func (s *STOMP) AddHeader(key, value string) error {
 	return s.set(func(c *config) error { return c.addHeader(Header{Key: key, Value: value}) })
 }
@@ -250,7 +253,9 @@ func (s *STOMP) SetTimeout(seconds int) error {
 // BeginTransaction, not yet committed or aborted): a transaction ends with
 // the connection it was begun on, as the broker ends it, and a message
 // that names one of an earlier connection (after a reconnect, say) is
-// refused with ErrUnknownTransaction before anything is written. Default "".
+// refused with ErrUnknownTransaction before anything is written. Every
+// message of every goroutine joins it, but those of Send, which name
+// their own (SendOptions.TransactionID). Default "".
 func (s *STOMP) TransactionID() string {
 	return get(s, func(c *config) string { return c.transactionID })
 }

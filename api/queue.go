@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -225,8 +226,10 @@ func (q *runQueue[T]) waiting() int {
 }
 
 // close refuses new jobs; the queued ones still run (in manual mode they
-// are dropped). With wait it returns once the queue's goroutine ended.
-func (q *runQueue[T]) close(wait bool) {
+// are dropped). With wait it returns once the queue's goroutine ended,
+// or once ctx ended, with its error: the goroutine then ends by itself
+// after its last job.
+func (q *runQueue[T]) close(ctx context.Context, wait bool) error {
 	q.mu.Lock()
 	q.closed = true
 	if q.manual && !q.running {
@@ -234,7 +237,27 @@ func (q *runQueue[T]) close(wait bool) {
 		q.buf, q.head, q.n = nil, 0, 0
 	}
 	q.mu.Unlock()
-	if wait {
+	if !wait {
+		return nil
+	}
+	if ctx.Done() == nil { // never ends
 		q.wg.Wait()
+		return nil
+	}
+	ended := make(chan struct{})
+	go func() { // ends with the queue's goroutine
+		q.wg.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+		return nil
+	case <-ctx.Done():
+		select {
+		case <-ended:
+			return nil
+		default:
+			return ctx.Err()
+		}
 	}
 }

@@ -20,6 +20,14 @@ import (
 //     success every live subscription is sent again with its id, ack mode
 //     and headers, so OnMessageIn handlers keep receiving.
 //
+// So do not subscribe again after a reconnect: the client has already. A
+// program that subscribes in its OnConnected handler, as with clients that
+// restore nothing, doubles its subscriptions at every reconnect (after one
+// lost connection, two subscriptions and two copies of each topic
+// message); it subscribes when ConnectedEvent.Reconnected is false only,
+// or once after the first Connect. ConnectedServer says which broker
+// answered.
+//
 // The wait between attempts is a capped, jittered exponential backoff that
 // starts over only after a connection stayed up for StableAfter: a
 // connection that dies right after connecting (a message the client cannot

@@ -27,7 +27,7 @@ func (s *STOMP) SendMessage(destination, text string) error {
 
 // SendMessageContext is SendMessage bounded by ctx as well.
 func (s *STOMP) SendMessageContext(ctx context.Context, destination, text string) error {
-	return s.send(ctx, "SendMessage", destination, []byte(text), "text/plain")
+	return s.send(ctx, sendCall{name: "SendMessage", defType: "text/plain"}, nil, destination, []byte(text))
 }
 
 // SendData sends data to destination like SendMessage, with ContentType
@@ -38,11 +38,24 @@ func (s *STOMP) SendData(destination string, data []byte) error {
 
 // SendDataContext is SendData bounded by ctx as well.
 func (s *STOMP) SendDataContext(ctx context.Context, destination string, data []byte) error {
-	return s.send(ctx, "SendData", destination, data, "")
+	return s.send(ctx, sendCall{name: "SendData", callersBody: true}, nil, destination, data)
 }
 
-func (s *STOMP) send(ctx context.Context, name, destination string, body []byte, defType string) error {
-	f, eng, cfg, err := s.sendFrame(name, destination, body, defType, false)
+// sendCall says which call a send is. The options of Send go beside it,
+// not in it: a pointer in a struct whose strings reach an error would
+// escape with them, and cost Send an allocation.
+type sendCall struct {
+	name    string // the call, for errors
+	defType string // the content-type when none is set ("": none)
+	// callersBody: the body is the caller's slice (SendData, Send), not
+	// a copy made for the call (SendMessage's text).
+	callersBody bool
+}
+
+// send sends a message; opts are Send's, for this message alone (nil:
+// the properties only).
+func (s *STOMP) send(ctx context.Context, c sendCall, opts *SendOptions, destination string, body []byte) error {
+	f, eng, cfg, err := s.sendFrame(c, opts, destination, body, false)
 	if err != nil {
 		return err
 	}
@@ -51,7 +64,7 @@ func (s *STOMP) send(ctx context.Context, name, destination string, body []byte,
 	// encodes f before it returns (or copies it), so body is the caller's
 	// again then and f is free for the next message.
 	later := s.sendsLater(ctx, &cfg)
-	if (cfg.atLeastOnce || later) && name == "SendData" {
+	if (cfg.atLeastOnce || later) && c.callersBody {
 		f.Body = bytes.Clone(body)
 	}
 	if cfg.atLeastOnce {
@@ -92,10 +105,12 @@ func (s *STOMP) sendsLater(ctx context.Context, cfg *sendOptions) bool {
 	return cfg.behindCalls
 }
 
-// sendFrame builds the SEND frame of a message from the settings. An
-// at-least-once message (reliable, or with AtLeastOnce) may be sent while
-// the client reconnects: it waits in the outbox.
-func (s *STOMP) sendFrame(name, destination string, body []byte, defType string, reliable bool) (*frames.Frame, *actors.Conn, sendOptions, error) {
+// sendFrame builds the SEND frame of a message from the settings and,
+// for Send, the message's own options (opts, checked already by
+// SendOptions.check). An at-least-once message (reliable, or with
+// AtLeastOnce) may be sent while the client reconnects: it waits in the
+// outbox.
+func (s *STOMP) sendFrame(c sendCall, opts *SendOptions, destination string, body []byte, reliable bool) (*frames.Frame, *actors.Conn, sendOptions, error) {
 	if destination == "" {
 		return nil, nil, sendOptions{}, invalid("a message needs a destination")
 	}
@@ -115,17 +130,24 @@ func (s *STOMP) sendFrame(name, destination string, body []byte, defType string,
 	f := newSendFrame(destination)
 	if ct := cfg.contentType; ct != "" {
 		f.Headers.Add(frames.HdrContentType, ct)
-	} else if defType != "" {
-		f.Headers.Add(frames.HdrContentType, defType)
+	} else if c.defType != "" {
+		f.Headers.Add(frames.HdrContentType, c.defType)
 	}
-	if cfg.transactionID != "" {
-		f.Headers.Add(frames.HdrTransaction, cfg.transactionID)
+	tx := cfg.transactionID
+	if opts != nil {
+		tx = opts.TransactionID // Send reads no TransactionID property
+	}
+	if tx != "" {
+		f.Headers.Add(frames.HdrTransaction, tx)
 	}
 	for _, h := range cfg.headers {
 		f.Headers.Set(h.Key, h.Value)
 	}
+	if opts != nil {
+		opts.apply(&f.Headers) // sendwith.go: the message's own win
+	}
 	if info, ok := eng.Info(); ok {
-		if err := checkFrame(name, info.Version, f); err != nil {
+		if err := checkFrame(c.name, info.Version, f); err != nil {
 			return nil, nil, sendOptions{}, err
 		}
 	}

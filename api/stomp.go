@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -88,8 +89,15 @@ func NewSTOMP(opts ...Option) *STOMP {
 // callback or a dialer that ignores the end of its context: that goroutine
 // ends when it returns. Every later call fails with ErrClosed.
 // Close is idempotent: a Close made while another is under way returns as
-// that one does, once the client is closed.
-func (s *STOMP) Close() {
+// that one does, once the client is closed. CloseContext bounds the wait
+// for the handlers.
+func (s *STOMP) Close() { _ = s.close(context.Background()) }
+
+// close is Close, and CloseContext: each wait for a handler is bounded by
+// ctx (context.Background(): Close's, without end), and once ctx ended
+// the steps after go on without waiting. It returns the error of the
+// first wait that ctx cut short.
+func (s *STOMP) close(ctx context.Context) error {
 	s.mu.Lock()
 	// A later Close goes through the same steps, each of which waits
 	// for the first's (or, from a handler, does not wait), and so
@@ -102,19 +110,23 @@ func (s *STOMP) Close() {
 	// queue it runs on; that queue ends by itself once the handler
 	// returns.
 	wait := s.inHandler.Load() == 0
+	var err error
 	if calls != nil {
-		calls.close(wait)
+		err = calls.close(ctx, wait)
 	}
 	if eng != nil {
-		eng.Close() // its last events are queued before it returns
+		// Its last events are queued before it returns, even when ctx
+		// cut its wait short.
+		err = cmp.Or(err, eng.CloseContext(ctx))
 	}
 	s.mu.Lock()
 	s.eventsEnded = true
 	events := s.events.Load() // no queue of events is made from now on
 	s.mu.Unlock()
 	if events != nil {
-		events.close(wait)
+		err = cmp.Or(err, events.close(ctx, wait))
 	}
+	return err
 }
 
 // eventQueue returns the queue of events, making it on first use (in the
