@@ -223,8 +223,9 @@
 //
 // Passcodes and proxy passwords never appear in a log line, an event, an
 // error or a String: frame logs redact the passcode header, and any text
-// that echoes a secret of three characters or more has it replaced by
-// "<redacted>".
+// that echoes a secret of three characters or more, as it is or escaped
+// (Go-quoted, as a frame log prints header values, or STOMP
+// header-escaped), has it replaced by "<redacted>".
 //
 // # TLS and proxies
 //

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -395,10 +396,34 @@ func (s *STOMP) updateSecrets() {
 	}
 	for _, v := range append([]string{s.cfg.password, s.cfg.sec.fw.Password, s.cfg.sec.ssl.CertStorePassword}, issued...) {
 		if len(v) >= minSecretLen {
-			out = append(out, v)
+			out = appendSecretForms(out, v)
 		}
 	}
+	// Longest first: a form that holds another is replaced whole.
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
 	s.secrets.Store(&out)
+}
+
+// headerEscaper escapes a header value as STOMP 1.2 frames carry it.
+var headerEscaper = strings.NewReplacer(`\`, `\\`, "\r", `\r`, "\n", `\n`, ":", `\c`)
+
+// appendSecretForms appends v and every escaped form in which text may
+// echo it, once each: as it is, Go-quoted (strconv.Quote, as a frame log
+// renders header values), STOMP header-escaped, and both.
+func appendSecretForms(out []string, v string) []string {
+	esc := headerEscaper.Replace(v)
+	for _, f := range []string{v, quoted(v), esc, quoted(esc)} {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// quoted is strconv.Quote without the quotes around it.
+func quoted(v string) string {
+	q := strconv.Quote(v)
+	return q[1 : len(q)-1]
 }
 
 // issuedSecrets is how many passcodes from the Credentials callback are
