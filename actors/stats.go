@@ -57,11 +57,16 @@ type Stats struct {
 	Resent                  int64 // at-least-once messages sent again after a reconnect
 	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter and acknowledged
 	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
-	Panics                  int64 // panics recovered in handlers and actors
+	Panics                  int64 // panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit)
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)
 	// Subscriptions counts the messages received per live subscription id.
 	Subscriptions map[string]int64
 }
+
+// CountPanic counts in Stats.Panics a panic (or a runtime.Goexit) that a
+// layer above the engine recovered in a handler of its own, which the
+// engine never saw.
+func (c *Conn) CountPanic() { c.stats.more().Panics.Add(1) }
 
 // Stats returns a snapshot of the connection's counters.
 func (c *Conn) Stats() Stats {

@@ -8,6 +8,21 @@ import "github.com/stompactor/stompactor/actors"
 // received per live subscription.
 type Stats = actors.Stats
 
+// countPanic counts a panic (or a runtime.Goexit) recovered in a handler
+// the engine did not see fail, in the engine's Stats.Panics. Before the
+// first Connect it makes the client's connection to count it in.
+func (s *STOMP) countPanic() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	eng := s.eng
+	if eng == nil && !s.closed {
+		eng, _ = s.engineLocked()
+	}
+	if eng != nil {
+		eng.CountPanic()
+	}
+}
+
 // Stats returns the client's counters. Before the first Connect every
 // counter is zero.
 func (s *STOMP) Stats() Stats {
