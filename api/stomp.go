@@ -21,9 +21,11 @@ type STOMP struct {
 	opts   []Option
 	logger *slog.Logger // the user's logger behind a redacting handler
 
-	mu  sync.Mutex // guards cfg, eng, closed, eventsEnded and the making of the queues
+	mu  sync.Mutex // guards cfg, eng, final, closed, eventsEnded and the making of the queues
 	cfg config
 	eng *actors.Conn
+	// final is the counters as Close left them (Stats); nil before.
+	final *Stats
 
 	secrets atomic.Pointer[[]string] // values scrubbed from logs and errors
 	issued  *[]string                // passcodes the Credentials callback gave, newest last (under mu); nil before the first
@@ -97,6 +99,9 @@ func (s *STOMP) Close() {
 	// returns once the client is closed, as the first does.
 	s.closed = true
 	eng, calls := s.eng, s.calls.Load() // no queue of calls is made from now on
+	if eng == nil {
+		s.keepFinalStatsLocked() // nothing will move them but a panic
+	}
 	s.mu.Unlock()
 	s.bgCancel() // closes s.bg.Done(): the client is closing
 	// Called from a handler or a queued call, Close must not wait for the
@@ -116,6 +121,7 @@ func (s *STOMP) Close() {
 	if events != nil {
 		events.close(wait)
 	}
+	s.keepFinalStats()
 }
 
 // eventQueue returns the queue of events, making it on first use (in the
