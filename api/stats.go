@@ -9,7 +9,7 @@ import (
 // Stats is a snapshot of a client's counters since NewSTOMP (they survive
 // reconnections and Reset, and keep their last values after Close): frames, bytes, messages, acknowledgements,
 // receipts, heart-beats, drops, connections and panics, and the messages
-// received per live subscription.
+// delivered to each live subscription.
 type Stats = actors.Stats
 
 // countPanic counts a panic (or a runtime.Goexit) recovered in a handler
