@@ -108,6 +108,7 @@
 //	CollapseHeaders             keep only the first of repeated header keys (true)
 //	ErrorHeaders                read-only: headers of the last ERROR frame, one per line
 //	LogLevel                    0 none, 1 info (default), 2 verbose, 3 frames
+//	                            (for OnLog and the WithLogger logger alike)
 //	OpenTransactions            read-only: open transaction ids, comma-separated
 //	ProtocolVersion             read-only: the negotiated version
 //	RequestAckReceipts          ACKs and NACKs wait for a RECEIPT (false)

@@ -77,8 +77,9 @@ func NewSTOMP(opts ...Option) *STOMP {
 	s.tracer.Store(s.cfg.tracer)
 	s.logger = discardLogger
 	if s.cfg.logger != nil {
-		s.logger = slog.New(&redactHandler{inner: s.cfg.logger.Handler(), scrub: s.scrub})
+		s.logger = slog.New(&redactHandler{inner: s.cfg.logger.Handler(), scrub: s.scrub, level: new(atomic.Int32)})
 	}
+	s.pushLogLevelLocked()
 	s.updateSecrets()
 	return s
 }
