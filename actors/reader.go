@@ -246,6 +246,9 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 		}
 		switch f.Command {
 		case frames.CmdMessage:
+			// Counted once, here, whatever becomes of it: dropped
+			// messages are among those received.
+			r.c.stats.MessagesIn.Add(1)
 			switch r.deliver(gen, &f, dec.Lease()) {
 			case deliveryStop:
 				return runEnded
@@ -324,7 +327,6 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 	case mustWait:
 		return deliveryWait
 	}
-	r.c.stats.MessagesIn.Add(1)
 	// Numbered in the order the broker sent them, for cumulative ACKs.
 	seq := uint32(rt.delivered.Add(1))
 	// The rest of the Message is read from its headers on the

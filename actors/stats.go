@@ -45,23 +45,29 @@ func (s *counters) more() *rareCounters {
 type Stats struct {
 	FramesIn, FramesOut     int64 // frames received and written, heart-beats not counted
 	BytesIn, BytesOut       int64 // bytes read from and written to the socket
-	MessagesIn, MessagesOut int64 // MESSAGE frames received, SEND frames written
+	MessagesIn, MessagesOut int64 // MESSAGE frames received (dropped ones included), SEND frames written
 	Acks, Nacks             int64 // ACK and NACK frames sent
 	ReceiptsPending         int64 // receipts awaited right now
 	HeartbeatsIn            int64 // heart-beats (EOLs) received
 	HeartbeatsOut           int64 // heart-beats sent
 	HeartbeatsMissed        int64 // connections ended by server silence
-	Dropped                 int64 // messages dropped by a FullDrop queue, while disconnecting, or from a dead connection
+	Dropped                 int64 // messages received (counted in MessagesIn) and dropped by a FullDrop queue, while disconnecting, or from a dead connection; and SENDs queued without waiting behind DISCONNECT, never written
 	Connects, Disconnects   int64 // connections made and ended
 	Reconnects              int64 // connections restored by the Reconnect policy
 	Resent                  int64 // at-least-once messages sent again after a reconnect
 	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter and acknowledged
 	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
-	Panics                  int64 // panics recovered in handlers and actors
+	Panics                  int64 // panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit)
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)
-	// Subscriptions counts the messages received per live subscription id.
+	// Subscriptions counts the messages delivered to each live
+	// subscription (its Delivered), by id: received and not dropped.
 	Subscriptions map[string]int64
 }
+
+// CountPanic counts in Stats.Panics a panic (or a runtime.Goexit) that a
+// layer above the engine recovered in a handler of its own, which the
+// engine never saw.
+func (c *Conn) CountPanic() { c.stats.more().Panics.Add(1) }
 
 // Stats returns a snapshot of the connection's counters.
 func (c *Conn) Stats() Stats {

@@ -131,7 +131,7 @@ type SubscribeSpec struct {
 type SubscriptionInfo struct {
 	ID, Destination string
 	Mode            AckMode
-	Delivered       int64 // messages received for it so far
+	Delivered       int64 // messages delivered to it so far: received, and not dropped by a full queue
 }
 
 // Message is one MESSAGE frame delivered to a subscription. Its Headers

@@ -151,7 +151,7 @@ func (s *STOMP) runQueued(q queuedEvent) {
 			}
 			close(q.msg.done)
 		}()
-		q.msg.failure = s.runHandler(q.msg.h, q.msg.ev)
+		q.msg.failure = s.runHandler(q.msg.h, q.msg.ev, false)
 		returned = true
 		return
 	}
@@ -189,17 +189,28 @@ func (s *STOMP) DoEvents() error {
 // (logs and message-out or receipt events first; see DoEvents).
 func (s *STOMP) EventsDropped() int64 { return s.dropped.Load() }
 
-// guard runs a user callback, logging (never re-raising) a panic. It
-// returns what f panicked with, or nil.
-// A handler that ends its goroutine (runtime.Goexit) is logged too; what
-// runs the handler carries on on another goroutine.
+// guard runs a user callback, logging (never re-raising) a panic and
+// counting it in Stats.Panics. It returns what f panicked with, or nil.
+// A handler that ends its goroutine (runtime.Goexit) is logged and
+// counted too; what runs the handler carries on on another goroutine.
 func (s *STOMP) guard(what string, f func()) (recovered any) {
+	return s.guardCounting(what, f, true)
+}
+
+// guardCounting is guard; with countExit false a runtime.Goexit is not
+// counted, for f runs on a goroutine of the engine, which counts it (a
+// MessageIn handler outside the manual mode).
+func (s *STOMP) guardCounting(what string, f func(), countExit bool) (recovered any) {
 	returned := false
 	defer func() {
 		if r := recover(); r != nil {
 			recovered = r
+			s.countPanic()
 			s.logger.Error(s.scrub(fmt.Sprintf("stomp: %s handler panicked: %v", what, r)), "type", "info", "stack", string(debug.Stack()))
 		} else if !returned {
+			if countExit {
+				s.countPanic()
+			}
 			s.logger.Error("stomp: "+what+" handler ended its goroutine (runtime.Goexit, which t.FailNow calls)", "type", "info")
 		}
 	}()

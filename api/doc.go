@@ -114,6 +114,7 @@
 //	CollapseHeaders             keep only the first of repeated header keys (true)
 //	ErrorHeaders                read-only: headers of the last ERROR frame, one per line
 //	LogLevel                    0 none, 1 info (default), 2 verbose, 3 frames
+//	                            (for OnLog and the WithLogger logger alike)
 //	OpenTransactions            read-only: open transaction ids, comma-separated
 //	ProtocolVersion             read-only: the negotiated version
 //	RequestAckReceipts          ACKs and NACKs wait for a RECEIPT (false)
@@ -234,8 +235,9 @@
 //
 // Passcodes and proxy passwords never appear in a log line, an event, an
 // error or a String: frame logs redact the passcode header, and any text
-// that echoes a secret of three characters or more has it replaced by
-// "<redacted>".
+// that echoes a secret of three characters or more, as it is or escaped
+// (Go-quoted, as a frame log prints header values, or STOMP
+// header-escaped), has it replaced by "<redacted>".
 //
 // # TLS and proxies
 //

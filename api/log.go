@@ -3,18 +3,37 @@ package api
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 )
 
 // redactHandler passes records to the user's handler with every known
 // secret scrubbed from the message and from string attributes, so a
-// passcode echoed by a broker never reaches a log.
+// passcode echoed by a broker never reaches a log; and only the records
+// LogLevel wants.
 type redactHandler struct {
 	inner slog.Handler
 	scrub func(string) string
+	// level is LogLevel, shared by the handlers WithAttrs and WithGroup
+	// make.
+	level *atomic.Int32
 }
 
+// Enabled applies LogLevel, then the user's handler's own level: 0 takes
+// nothing, 1 errors, warnings and info, 2 and up the debug records too
+// (the verbose lines; frame lines, made only at 3, are debug records).
 func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return h.inner.Enabled(ctx, l)
+	return logLevelTakes(int(h.level.Load()), l) && h.inner.Enabled(ctx, l)
+}
+
+// logLevelTakes reports whether LogLevel n takes a record of level l.
+func logLevelTakes(n int, l slog.Level) bool {
+	switch {
+	case n <= 0:
+		return false
+	case l >= slog.LevelInfo:
+		return true
+	}
+	return n >= 2
 }
 
 func (h *redactHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -55,9 +74,9 @@ func (h *redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	for i, a := range as {
 		out[i] = h.attr(a)
 	}
-	return &redactHandler{inner: h.inner.WithAttrs(out), scrub: h.scrub}
+	return &redactHandler{inner: h.inner.WithAttrs(out), scrub: h.scrub, level: h.level}
 }
 
 func (h *redactHandler) WithGroup(name string) slog.Handler {
-	return &redactHandler{inner: h.inner.WithGroup(name), scrub: h.scrub}
+	return &redactHandler{inner: h.inner.WithGroup(name), scrub: h.scrub, level: h.level}
 }

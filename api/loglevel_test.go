@@ -114,8 +114,8 @@ func TestResetRestoresTheEnginesFrameLogging(t *testing.T) {
 }
 
 // Reset returning LogLevel from 3 to NewSTOMP's 1 stops the frame lines
-// the engine gives the program's logger (OnLog filters them by level
-// anyway, a logger at the debug level does not).
+// the engine gives the program's logger: LogLevel bounds what a logger at
+// the debug level takes, and the engine makes no frame line below 3.
 func TestResetStopsTheEnginesFrameLogging(t *testing.T) {
 	b := newBroker(t)
 	h, p := hostPort(t, b.Addr())

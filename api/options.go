@@ -219,7 +219,10 @@ func WithEngine(e *actors.Engine) Option {
 }
 
 // WithLogger sends the client's logs to l, with passcodes and proxy
-// passwords redacted. By default logs go only to OnLog; the library never
+// passwords redacted. LogLevel bounds what l takes, as it bounds OnLog: 0
+// nothing, 1 errors, warnings and info, 2 the verbose lines (slog's debug
+// level) too, 3 the frame lines too (debug); l's handler's own level
+// applies as well. By default logs go only to OnLog; the library never
 // prints.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) { c.logger = l })

@@ -25,7 +25,9 @@ func WithCollapseHeaders(on bool) Option {
 
 // WithLogLevel sets LogLevel: 0 none, 1 info and errors, 2 verbose
 // (acknowledgements, connection steps), 3 every frame (passcodes
-// redacted); a change applies at once, connected or not. Default 1.
+// redacted); a change applies at once, connected or not. It bounds both
+// OnLog and the WithLogger logger (whose handler's level applies too).
+// Default 1.
 func WithLogLevel(level int) Option {
 	return setOpt("LogLevel", (*config).setLogLevel, level)
 }

@@ -20,10 +20,14 @@ func (s *STOMP) set(f func(*config) error) error {
 	return err
 }
 
-// pushLogLevelLocked makes the engine log as LogLevel says: frame logging
-// is the engine's, and it follows LogLevel at once, as the lines the
-// engine makes at all. s.mu is held.
+// pushLogLevelLocked makes the engine and the logger log as LogLevel
+// says: frame logging is the engine's, and it follows LogLevel at once,
+// as the lines the engine makes at all and those the logger takes. s.mu
+// is held (or the client is not shared yet).
 func (s *STOMP) pushLogLevelLocked() {
+	if h, ok := s.logger.Handler().(*redactHandler); ok {
+		h.level.Store(int32(s.cfg.logLevel))
+	}
 	if s.eng != nil {
 		s.eng.SetLogFrames(s.cfg.logLevel >= 3)
 		s.eng.SetLogLevel(s.engineLogLevelLocked())

@@ -71,7 +71,7 @@ func (s *STOMP) send(ctx context.Context, c sendCall, opts *SendOptions, destina
 		return s.sendReliable(ctx, eng, f, cfg)
 	}
 	if t := s.tracer.Load(); t != nil {
-		err = t.sendNow(ctx, s, eng, f, cfg) // tracing.go
+		err = t.sendNow(ctx, s, eng, f, cfg, later) // tracing_spans.go
 	} else {
 		err = s.sendNow(ctx, eng, f, cfg)
 	}
@@ -161,11 +161,11 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 	if cfg.behindCalls {
 		// Timeout 0, calls queued: queued after them. There it waits for
 		// room in the outgoing queue, as long as a receipt would.
-		return s.call(ctx, "SendMessage", 0, CodeOther, func(ctx context.Context) error {
+		return s.call(ctx, "SendMessage", 0, CodeOther, cfg.reporting(func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 			defer cancel()
 			return eng.Send(ctx, f, 0, false)
-		})
+		}))
 	}
 	if !cfg.requestReceipts {
 		// The common case: room in the outgoing queue, nothing to wait for.
@@ -176,9 +176,9 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 		}
 	}
 	if cfg.requestReceipts {
-		return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
+		return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, cfg.reporting(func(ctx context.Context) error {
 			return eng.Send(ctx, f, receiptWait(ctx, cfg.timeout), true)
-		})
+		}))
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -236,6 +236,23 @@ type sendOptions struct {
 	// behindCalls: with Timeout 0, calls that do not wait were queued
 	// before this send, so it goes on their queue (set by sendsLater).
 	behindCalls bool
+	// outcome, when set, hears how a send left to a later call ended
+	// (the message's producer span ends there).
+	outcome func(error)
+}
+
+// reporting returns fn, which sends a message, telling o.outcome how it
+// ended when there is an outcome to tell.
+func (o *sendOptions) reporting(fn func(context.Context) error) func(context.Context) error {
+	if o.outcome == nil {
+		return fn
+	}
+	outcome := o.outcome
+	return func(ctx context.Context) error {
+		err := fn(ctx)
+		outcome(err)
+		return err
+	}
 }
 
 func (s *STOMP) sendSettings() sendOptions {

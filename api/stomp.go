@@ -21,9 +21,11 @@ type STOMP struct {
 	opts   []Option
 	logger *slog.Logger // the user's logger behind a redacting handler
 
-	mu  sync.Mutex // guards cfg, eng, closed, eventsEnded and the making of the queues
+	mu  sync.Mutex // guards cfg, eng, final, closed, eventsEnded and the making of the queues
 	cfg config
 	eng *actors.Conn
+	// final is the counters as Close left them (Stats); nil before.
+	final *Stats
 
 	secrets atomic.Pointer[[]string] // values scrubbed from logs and errors
 	issued  *[]string                // passcodes the Credentials callback gave, newest last (under mu); nil before the first
@@ -75,8 +77,9 @@ func NewSTOMP(opts ...Option) *STOMP {
 	s.tracer.Store(s.cfg.tracer)
 	s.logger = discardLogger
 	if s.cfg.logger != nil {
-		s.logger = slog.New(&redactHandler{inner: s.cfg.logger.Handler(), scrub: s.scrub})
+		s.logger = slog.New(&redactHandler{inner: s.cfg.logger.Handler(), scrub: s.scrub, level: new(atomic.Int32)})
 	}
+	s.pushLogLevelLocked()
 	s.updateSecrets()
 	return s
 }
@@ -104,6 +107,9 @@ func (s *STOMP) close(ctx context.Context) error {
 	// returns once the client is closed, as the first does.
 	s.closed = true
 	eng, calls := s.eng, s.calls.Load() // no queue of calls is made from now on
+	if eng == nil {
+		s.keepFinalStatsLocked() // nothing will move them but a panic
+	}
 	s.mu.Unlock()
 	s.bgCancel() // closes s.bg.Done(): the client is closing
 	// Called from a handler or a queued call, Close must not wait for the
@@ -126,6 +132,7 @@ func (s *STOMP) close(ctx context.Context) error {
 	if events != nil {
 		err = cmp.Or(err, events.close(ctx, wait))
 	}
+	s.keepFinalStats()
 	return err
 }
 
@@ -395,57 +402,4 @@ func (s *STOMP) logf(level int, msg string) {
 		s.logger.Debug(msg, "type", "info")
 	}
 	s.post(&actors.LogEvent{Level: level, Type: "info", Message: msg})
-}
-
-// updateSecrets records the values to scrub; s.mu is held or the client
-// is not shared yet.
-func (s *STOMP) updateSecrets() {
-	var out []string
-	var issued []string
-	if s.issued != nil {
-		issued = *s.issued
-	}
-	for _, v := range append([]string{s.cfg.password, s.cfg.sec.fw.Password, s.cfg.sec.ssl.CertStorePassword}, issued...) {
-		if len(v) >= minSecretLen {
-			out = append(out, v)
-		}
-	}
-	s.secrets.Store(&out)
-}
-
-// issuedSecrets is how many passcodes from the Credentials callback are
-// remembered for scrubbing: the current one and a few before it, which a
-// broker may still echo.
-const issuedSecrets = 4
-
-// noteIssued remembers a passcode the Credentials callback returned.
-func (s *STOMP) noteIssued(passcode string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.issued == nil {
-		s.issued = new([]string)
-	}
-	*s.issued = append(*s.issued, passcode)
-	if len(*s.issued) > issuedSecrets {
-		*s.issued = (*s.issued)[len(*s.issued)-issuedSecrets:]
-	}
-	s.updateSecrets()
-}
-
-// minSecretLen is the shortest secret scrubbed from text: shorter ones
-// would turn every log line to mush, and are no secret anyway.
-const minSecretLen = 3
-
-// scrub replaces every known secret in text with "<redacted>".
-func (s *STOMP) scrub(text string) string {
-	p := s.secrets.Load()
-	if p == nil {
-		return text
-	}
-	for _, v := range *p {
-		if strings.Contains(text, v) {
-			text = strings.ReplaceAll(text, v, "<redacted>")
-		}
-	}
-	return text
 }

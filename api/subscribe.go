@@ -298,7 +298,7 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 // ran is false when the client closed first.
 func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool) (failure *Error, ran bool) {
 	if !manual {
-		return s.runHandler(h, ev), true
+		return s.runHandler(h, ev, true), true
 	}
 	job := &msgJob{ev: ev, h: h, done: make(chan struct{})}
 	// Each subscription waits for its one job, so these jobs are bounded
@@ -314,13 +314,15 @@ func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool
 	}
 }
 
-// runHandler calls a MessageIn handler; a panic is logged and reported
-// with OnError (and returned), and the message is NACKed.
-func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent) *Error {
+// runHandler calls a MessageIn handler; a panic is logged, counted and
+// reported with OnError (and returned), and the message is NACKed.
+// onEngine says the handler runs on the engine's goroutine, which then
+// counts a runtime.Goexit itself.
+func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent, onEngine bool) *Error {
 	if h == nil {
 		return nil
 	}
-	r := s.guard("MessageIn", func() { h(ev) })
+	r := s.guardCounting("MessageIn", func() { h(ev) }, !onEngine)
 	if r == nil {
 		return nil
 	}

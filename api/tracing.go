@@ -39,9 +39,12 @@ type Tracing struct {
 // each at-least-once message) is a span of kind PRODUCER named
 // "send DESTINATION", a child of the span in the call's context (the
 // Context twins'; a new trace for the others). It ends when the call
-// returns, or, for an asynchronous or at-least-once message, when its
-// RECEIPT (or failure) comes: once per message, however often it was
-// written again after a lost connection. Its context goes out in the
+// returns; for a send that does not wait (Timeout 0), when the send left
+// to run after the call returned has written the message (and had its
+// RECEIPT, with RequestReceipts) or failed, the failure OnError reports;
+// for an at-least-once message, when its RECEIPT (or failure) comes: once
+// per message, however often it was written again after a lost
+// connection. Its context goes out in the
 // message's headers through the Propagator (traceparent and tracestate
 // with propagation.TraceContext{}), escaped like every header; a message
 // that already carries a valid one of its own (AddHeader) keeps it, and

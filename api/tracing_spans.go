@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -59,11 +60,27 @@ func (t *tracer) startSend(ctx context.Context, s *STOMP, f *frames.Frame) trace
 }
 
 // sendNow is STOMP.sendNow inside the message's producer span, which ends
-// when the call returns.
-func (t *tracer) sendNow(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame, cfg sendOptions) error {
+// when the call returns, or, for a send left to a later call (later: see
+// sendsLater), when that call ends, with its outcome (which OnError
+// reports); at once if the call could not be queued.
+func (t *tracer) sendNow(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame, cfg sendOptions, later bool) error {
 	span := t.startSend(ctx, s, f)
+	if !later {
+		err := s.sendNow(ctx, eng, f, cfg)
+		endSend(span, err, s.scrub)
+		return err
+	}
+	var ended atomic.Bool
+	end := func(err error) {
+		if ended.CompareAndSwap(false, true) {
+			endSend(span, err, s.scrub)
+		}
+	}
+	cfg.outcome = end
 	err := s.sendNow(ctx, eng, f, cfg)
-	endSend(span, err, s.scrub)
+	if err != nil {
+		end(err) // not queued: the queued call never runs
+	}
 	return err
 }
 

@@ -21,7 +21,9 @@ type Subscription struct {
 	Destination string
 	// AckMode is the subscription's acknowledgement mode.
 	AckMode AckMode
-	// Delivered counts the messages received for it so far.
+	// Delivered counts the messages delivered to it so far: received,
+	// and not dropped by a full queue (FullDrop). Stats.MessagesIn counts
+	// the dropped ones too.
 	Delivered int64
 }
 

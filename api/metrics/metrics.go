@@ -44,7 +44,7 @@ func NewCollector(name string, client *api.STOMP) *Collector {
 	d("frames_out_total", "STOMP frames written, heart-beats not counted.", counter, func(s api.Stats) int64 { return s.FramesOut })
 	d("bytes_in_total", "Bytes read from the socket.", counter, func(s api.Stats) int64 { return s.BytesIn })
 	d("bytes_out_total", "Bytes written to the socket.", counter, func(s api.Stats) int64 { return s.BytesOut })
-	d("messages_in_total", "MESSAGE frames received.", counter, func(s api.Stats) int64 { return s.MessagesIn })
+	d("messages_in_total", "MESSAGE frames received, dropped ones included.", counter, func(s api.Stats) int64 { return s.MessagesIn })
 	d("messages_out_total", "SEND frames written.", counter, func(s api.Stats) int64 { return s.MessagesOut })
 	d("acks_total", "ACK frames sent.", counter, func(s api.Stats) int64 { return s.Acks })
 	d("nacks_total", "NACK frames sent.", counter, func(s api.Stats) int64 { return s.Nacks })
@@ -52,13 +52,13 @@ func NewCollector(name string, client *api.STOMP) *Collector {
 	d("heartbeats_in_total", "Heart-beats received.", counter, func(s api.Stats) int64 { return s.HeartbeatsIn })
 	d("heartbeats_out_total", "Heart-beats sent.", counter, func(s api.Stats) int64 { return s.HeartbeatsOut })
 	d("heartbeats_missed_total", "Connections ended because the server went silent.", counter, func(s api.Stats) int64 { return s.HeartbeatsMissed })
-	d("dropped_total", "Messages dropped by full queues or while disconnecting.", counter, func(s api.Stats) int64 { return s.Dropped })
+	d("dropped_total", "Messages dropped: received ones (counted in messages_in_total) by full queues or while disconnecting, and sends queued behind a DISCONNECT.", counter, func(s api.Stats) int64 { return s.Dropped })
 	d("connects_total", "Connections made.", counter, func(s api.Stats) int64 { return s.Connects })
 	d("disconnects_total", "Connections ended.", counter, func(s api.Stats) int64 { return s.Disconnects })
 	d("reconnects_total", "Connections restored by the reconnect policy.", counter, func(s api.Stats) int64 { return s.Reconnects })
-	d("panics_total", "Panics recovered in handlers and actors.", counter, func(s api.Stats) int64 { return s.Panics })
+	d("panics_total", "Panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit).", counter, func(s api.Stats) int64 { return s.Panics })
 	d("events_dropped_total", "Events dropped by a full event queue.", counter, func(s api.Stats) int64 { return s.EventsDropped })
-	c.subDesc = prometheus.NewDesc("stompactor_subscription_messages_total", "Messages received per live subscription.", []string{"client", "subscription"}, nil)
+	c.subDesc = prometheus.NewDesc("stompactor_subscription_messages_total", "Messages delivered to each live subscription: received, and not dropped by a full queue.", []string{"client", "subscription"}, nil)
 	return c
 }
 

@@ -47,7 +47,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
 			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
 			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
-			"for `xargs -0` and `read -d ''`).\n\n" +
+			"for `xargs -0` and `read -d ''`). -0 refuses a body that holds a NUL byte, which would read as\n" +
+			"two: it says which message on stderr and the run ends with exit 1, the message not printed nor\n" +
+			"acknowledged, as after a failed write (the broker keeps it, unless it was pushed in auto mode:\n" +
+			"--ack auto without --count or --wait).\n\n" +
 			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
 			"printed, it fails (exit 1, \"no message within --wait D\" on stderr); without --count it is the\n" +
 			"normal end (exit 0, also when no message came at all). --timeout does not bound the waiting for\n" +
@@ -154,7 +157,11 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				}
 				if err := printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs, null: null}); err != nil {
 					failed = true
-					end(fmt.Errorf("writing message %s: %w", m.MessageID, err))
+					if errors.Is(err, errNulInBody) {
+						end(fmt.Errorf("message %s not printed nor acknowledged: %w", m.MessageID, err))
+					} else {
+						end(fmt.Errorf("writing message %s: %w", m.MessageID, err))
+					}
 					return // not acknowledged: the broker keeps it
 				}
 				seen++
@@ -273,7 +280,8 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
-	f.BoolVarP(&null, "null", "0", false, "end each body with a NUL byte, not a newline (the body's bytes as they are)")
+	f.BoolVarP(&null, "null", "0", false, "end each body with a NUL byte, not a newline (the body's bytes as they are;\n"+
+		"a body that holds a NUL byte ends the run with exit 1, not printed nor acknowledged)")
 	f.BoolVar(&traceIDs, "trace", false, "print the trace id each message carries (W3C traceparent header), or none")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per message; \"body\" is text when the body is valid UTF-8,\n"+
 		"else base64, as \"body_encoding\" (utf-8 or base64) says")
@@ -319,9 +327,17 @@ type printOptions struct {
 	null    bool // end the body with a NUL, not a newline
 }
 
+// errNulInBody refuses a body -0 cannot print: its NUL would end it early,
+// and `send -0` would make two messages of it.
+var errNulInBody = errors.New("its body holds a NUL byte, which -0 would print as the end of the body (use --json)")
+
 // printMessage writes a message to w in one write, and returns the write's
 // error: a message that could not be written must not be acknowledged.
+// With o.null, a body that holds a NUL byte is not written (errNulInBody).
 func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) error {
+	if o.null && bytes.IndexByte(m.Data, 0) >= 0 {
+		return errNulInBody
+	}
 	var b bytes.Buffer
 	if o.asJSON {
 		j := jsonMessage{Subscription: m.SubscriptionID, MessageID: m.MessageID, Destination: m.Destination,
