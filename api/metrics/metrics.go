@@ -8,6 +8,8 @@
 package metrics
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stompactor/stompactor/api"
@@ -16,6 +18,7 @@ import (
 // Collector is a prometheus.Collector for one or more clients, each named
 // by a "client" label.
 type Collector struct {
+	mu      sync.Mutex // guards clients: Add and Remove may come at any time
 	clients map[string]*api.STOMP
 	descs   []counterDesc
 	subDesc *prometheus.Desc
@@ -28,7 +31,7 @@ type counterDesc struct {
 }
 
 // NewCollector returns a collector for client, labelled client=name. Add
-// more clients with Add before registering.
+// and Remove change its clients at any time, registered or not.
 func NewCollector(name string, client *api.STOMP) *Collector {
 	c := &Collector{clients: map[string]*api.STOMP{}}
 	c.clients[name] = client
@@ -62,8 +65,22 @@ func NewCollector(name string, client *api.STOMP) *Collector {
 	return c
 }
 
-// Add includes another client, labelled client=name.
-func (c *Collector) Add(name string, client *api.STOMP) { c.clients[name] = client }
+// Add includes another client, labelled client=name (replacing the
+// client of that name, if any).
+func (c *Collector) Add(name string, client *api.STOMP) {
+	c.mu.Lock()
+	c.clients[name] = client
+	c.mu.Unlock()
+}
+
+// Remove leaves out the client named name from the next scrape on: a
+// service that holds many connections removes each one it closes, so that
+// the collector does not keep it alive.
+func (c *Collector) Remove(name string) {
+	c.mu.Lock()
+	delete(c.clients, name)
+	c.mu.Unlock()
+}
 
 // Describe sends every metric's description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
@@ -75,7 +92,18 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect reads each client's Stats and sends its metrics.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	type named struct {
+		name   string
+		client *api.STOMP
+	}
+	clients := make([]named, 0, len(c.clients))
 	for name, client := range c.clients {
+		clients = append(clients, named{name, client})
+	}
+	c.mu.Unlock()
+	for _, nc := range clients {
+		name, client := nc.name, nc.client
 		st := client.Stats()
 		for _, d := range c.descs {
 			ch <- prometheus.MustNewConstMetric(d.desc, d.kind, float64(d.value(st)), name)
