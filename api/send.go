@@ -115,6 +115,7 @@ func (s *STOMP) sendFrame(c sendCall, opts *SendOptions, destination string, bod
 		return nil, nil, sendOptions{}, invalid("a message needs a destination")
 	}
 	cfg := s.sendSettings()
+	cfg.call = c.name
 	var eng *actors.Conn
 	var err error
 	if reliable || cfg.atLeastOnce {
@@ -161,7 +162,7 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 	if cfg.behindCalls {
 		// Timeout 0, calls queued: queued after them. There it waits for
 		// room in the outgoing queue, as long as a receipt would.
-		return s.call(ctx, "SendMessage", 0, CodeOther, cfg.reporting(func(ctx context.Context) error {
+		return s.call(ctx, cfg.call, 0, CodeOther, cfg.reporting(func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 			defer cancel()
 			return eng.Send(ctx, f, 0, false)
@@ -176,7 +177,7 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 		}
 	}
 	if cfg.requestReceipts {
-		return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, cfg.reporting(func(ctx context.Context) error {
+		return s.call(ctx, cfg.call, cfg.timeout, CodeOther, cfg.reporting(func(ctx context.Context) error {
 			return eng.Send(ctx, f, receiptWait(ctx, cfg.timeout), true)
 		}))
 	}
@@ -195,7 +196,7 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 		}
 		return nil
 	}
-	return s.call(ctx, "SendMessage", cfg.timeout, CodeOther, func(ctx context.Context) error {
+	return s.call(ctx, cfg.call, cfg.timeout, CodeOther, func(ctx context.Context) error {
 		return eng.Send(ctx, f, 0, false)
 	})
 }
@@ -227,6 +228,7 @@ func freeSendFrame(f *frames.Frame) {
 // sendOptions are the settings a send reads: a few fields, read under the
 // lock, rather than a copy of the whole configuration per message.
 type sendOptions struct {
+	call                       string // SendMessage, SendData, Send...: for the errors of a send that runs later
 	contentType, transactionID string
 	headers                    []Header // only ever appended to or replaced, so safe to range over
 	timeout                    time.Duration
