@@ -129,6 +129,8 @@ type (
 	writeEnded struct{ c *conn }
 	// connDrained: the writer took a queue the owner had marked full.
 	connDrained struct{ c *conn }
+	// connectedSent: the writer has written CONNECTED to the socket.
+	connectedSent struct{ c *conn }
 )
 
 // readLoop decodes frames and hands them to the owner in batches: a batch

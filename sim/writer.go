@@ -20,6 +20,8 @@ type writer struct {
 	hb        time.Duration  // heart-beat send interval; 0: none
 	hbTimer   *time.Timer
 	lastWrite time.Time
+	// connected: CONNECTED is in buf; the owner hears once it is written.
+	connected bool
 }
 
 // writeLoop drains the outbound queue: it encodes every waiting item into
@@ -97,6 +99,7 @@ func (w *writer) item(it *outItem) closeMode {
 		if f.Command == frames.CmdConnected {
 			w.enc.Version = it.version
 			w.startHeartbeat(it.hb)
+			w.connected = true
 		}
 	}
 	mode, err := w.put(f)
@@ -178,6 +181,12 @@ func (w *writer) flush() bool {
 	if err != nil {
 		w.c.close()
 		return false
+	}
+	if w.connected {
+		// CONNECTED is on the wire now, not merely queued: a stalled or
+		// delayed write must not make ConnInfo report it sent.
+		w.connected = false
+		return w.c.b.post(&connectedSent{c: w.c})
 	}
 	return true
 }
