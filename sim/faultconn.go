@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,8 +27,8 @@ type faultConn struct {
 	cf         *connFaults
 	readRules  []*byteRule
 	writeRules []*byteRule
-	nRead      int64
-	nWritten   int64
+	nRead      atomic.Int64 // bytes read from the client (ToServer)
+	nWritten   atomic.Int64 // bytes written to the client (ToClient)
 	closed     chan struct{}
 	closeOnce  sync.Once
 	timerMu    sync.Mutex
@@ -64,9 +65,18 @@ func (c *faultConn) dropAfter(r *byteRule) {
 	defer c.timerMu.Unlock()
 	wait := r.f.After - time.Since(c.cf.start)
 	c.timers = append(c.timers, time.AfterFunc(max(wait, 0), func() {
-		c.cf.record(r.f, FaultEvent{Dir: r.f.Dir})
+		// The event says how far the stream had got when it was cut.
+		c.cf.record(r.f, FaultEvent{Dir: r.f.Dir, Offset: c.count(r.f.Dir).Load()})
 		_ = c.Close()
 	}))
+}
+
+// count returns the byte counter of the stream dir.
+func (c *faultConn) count(dir Direction) *atomic.Int64 {
+	if dir == ToServer {
+		return &c.nRead
+	}
+	return &c.nWritten
 }
 
 // Close closes the connection and unblocks any stalled call.
@@ -239,26 +249,26 @@ func (c *faultConn) dropReached(rules []*byteRule, dir Direction, off int64) boo
 func (c *faultConn) Write(p []byte) (int, error) {
 	for _, r := range c.writeRules {
 		if r.f.Kind == DelayWrites {
-			if err := c.delay(r, ToClient, c.nWritten); err != nil {
+			if err := c.delay(r, ToClient, c.nWritten.Load()); err != nil {
 				return 0, err
 			}
 		}
 	}
 	total := 0
 	for total < len(p) {
-		n, err := c.piece(c.writeRules, ToClient, c.nWritten, len(p)-total)
+		n, err := c.piece(c.writeRules, ToClient, c.nWritten.Load(), len(p)-total)
 		if err != nil {
 			return total, err
 		}
-		out := c.corrupt(c.writeRules, ToClient, c.nWritten, p[total:total+n], true)
+		out := c.corrupt(c.writeRules, ToClient, c.nWritten.Load(), p[total:total+n], true)
 		m, err := c.Conn.Write(out)
-		c.nWritten += int64(m)
+		c.nWritten.Add(int64(m))
 		total += m
 		consumed(c.writeRules, m)
 		if err != nil {
 			return total, err
 		}
-		if c.dropReached(c.writeRules, ToClient, c.nWritten) {
+		if c.dropReached(c.writeRules, ToClient, c.nWritten.Load()) {
 			return total, errFaultDrop
 		}
 	}
@@ -270,21 +280,22 @@ func (c *faultConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := c.piece(c.readRules, ToServer, c.nRead, len(p))
+	n, err := c.piece(c.readRules, ToServer, c.nRead.Load(), len(p))
 	if err != nil {
 		return 0, err
 	}
 	m, err := c.Conn.Read(p[:n])
 	if m > 0 {
-		c.corrupt(c.readRules, ToServer, c.nRead, p[:m], false)
-		c.nRead += int64(m)
+		off := c.nRead.Load()
+		c.corrupt(c.readRules, ToServer, off, p[:m], false)
+		c.nRead.Add(int64(m))
 		consumed(c.readRules, m)
-		if c.dropReached(c.readRules, ToServer, c.nRead) && err == nil {
+		if c.dropReached(c.readRules, ToServer, off+int64(m)) && err == nil {
 			err = errFaultDrop
 		}
 		for _, r := range c.readRules {
 			if r.f.Kind == DelayWrites {
-				if derr := c.delay(r, ToServer, c.nRead-int64(m)); derr != nil {
+				if derr := c.delay(r, ToServer, off); derr != nil {
 					return 0, derr
 				}
 			}

@@ -273,7 +273,10 @@ type FaultEvent struct {
 	Kind   FaultKind // the fault's Kind
 	Conn   int       // 1-based connection number
 	Dir    Direction // the stream acted on
-	Offset int64     // byte offset (byte faults) or frame index (frame faults)
+	// Offset is the byte offset in Dir (byte faults; for a DropConn cut by
+	// time, the bytes that had passed when it cut) or the frame index
+	// (frame faults).
+	Offset int64
 	// Size is the size of a piece cut by SplitWrites or RandomChunks.
 	Size int
 	// Delay is the wait chosen by DelayWrites, or the length of a stall.
