@@ -33,6 +33,12 @@ type faultConn struct {
 	closeOnce  sync.Once
 	timerMu    sync.Mutex
 	timers     []*time.Timer
+
+	// The caller's read deadline, and whether a StopReading timer has
+	// forced a past deadline to wake a blocked Read (see alarmAt).
+	dlMu   sync.Mutex
+	readDL time.Time
+	kicked bool
 }
 
 // wrapConn returns conn wrapped with the byte faults of cf, or conn itself
@@ -46,6 +52,9 @@ func wrapConn(conn net.Conn, cf *connFaults) net.Conn {
 		switch f := r.f; {
 		case f.Kind == StopReading:
 			c.readRules = append(c.readRules, r)
+			if f.After > 0 {
+				c.alarmAt(r)
+			}
 		case f.Kind == StallWrites:
 			c.writeRules = append(c.writeRules, r)
 		case f.Kind == DropConn && f.AfterBytes == 0:
@@ -69,6 +78,60 @@ func (c *faultConn) dropAfter(r *byteRule) {
 		c.cf.record(r.f, FaultEvent{Dir: r.f.Dir, Offset: c.count(r.f.Dir).Load()})
 		_ = c.Close()
 	}))
+}
+
+// alarmAt arms a StopReading whose After may pass while a Read is already
+// waiting for the client: at After it wakes that Read (with a past read
+// deadline) so the alarm holds the client's next bytes instead of reading
+// them. Read then restores the caller's deadline.
+func (c *faultConn) alarmAt(r *byteRule) {
+	c.timerMu.Lock()
+	defer c.timerMu.Unlock()
+	wait := r.f.After - time.Since(c.cf.start)
+	c.timers = append(c.timers, time.AfterFunc(max(wait, 0), func() {
+		c.dlMu.Lock()
+		defer c.dlMu.Unlock()
+		c.kicked = true
+		_ = c.Conn.SetReadDeadline(time.Now())
+	}))
+}
+
+// SetReadDeadline sets the caller's read deadline; a StopReading stall
+// pushes it back by the stall's length (see Read).
+func (c *faultConn) SetReadDeadline(t time.Time) error {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	c.readDL = t
+	if c.kicked {
+		return nil // Read restores it
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline sets both deadlines, the read one as SetReadDeadline does.
+func (c *faultConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
+}
+
+// unkick undoes a wake-up forced by alarmAt, reporting whether there was
+// one, and pushes the caller's read deadline back by stalled: time the
+// broker spent not reading is not the client's silence.
+func (c *faultConn) unkick(stalled time.Duration) bool {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	was := c.kicked
+	if !was && (stalled == 0 || c.readDL.IsZero()) {
+		return false
+	}
+	c.kicked = false
+	if !c.readDL.IsZero() {
+		c.readDL = c.readDL.Add(stalled)
+	}
+	_ = c.Conn.SetReadDeadline(c.readDL)
+	return was
 }
 
 // count returns the byte counter of the stream dir.
@@ -133,9 +196,10 @@ func (c *faultConn) delay(r *byteRule, dir Direction, off int64) error {
 }
 
 // piece applies the faults of rules that bound or split the next piece of
-// a stream at offset off, for at most n bytes. It returns the piece size,
-// or an error when the connection must stop.
-func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (int, error) {
+// a stream at offset off, for at most n bytes. It returns the piece size
+// and how long a stall held it, or an error when the connection must stop.
+func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (int, time.Duration, error) {
+	var stalled time.Duration
 	for _, r := range rules {
 		f := r.f
 		switch f.Kind {
@@ -152,18 +216,20 @@ func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (i
 			}
 			r.fired = true
 			c.cf.record(f, FaultEvent{Dir: dir, Offset: off, Delay: f.Delay})
+			start := time.Now()
 			if err := c.wait(f.Delay); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
+			stalled += time.Since(start)
 		case DropConn:
 			if r.fired {
-				return 0, errFaultDrop
+				return 0, 0, errFaultDrop
 			}
 			if off >= f.AfterBytes && c.cf.elapsed(f) {
 				r.fired = true
 				c.cf.record(f, FaultEvent{Dir: dir, Offset: off})
 				_ = c.Close()
-				return 0, errFaultDrop
+				return 0, 0, errFaultDrop
 			}
 			if off < f.AfterBytes {
 				n = min(n, int(f.AfterBytes-off))
@@ -179,7 +245,7 @@ func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (i
 			n = min(n, r.left)
 		}
 	}
-	return n, nil
+	return n, stalled, nil
 }
 
 // chunk returns the size of the next piece a splitting fault cuts.
@@ -256,7 +322,7 @@ func (c *faultConn) Write(p []byte) (int, error) {
 	}
 	total := 0
 	for total < len(p) {
-		n, err := c.piece(c.writeRules, ToClient, c.nWritten.Load(), len(p)-total)
+		n, _, err := c.piece(c.writeRules, ToClient, c.nWritten.Load(), len(p)-total)
 		if err != nil {
 			return total, err
 		}
@@ -275,16 +341,30 @@ func (c *faultConn) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-// Read reads from the client through the ToServer byte faults.
+// Read reads from the client through the ToServer byte faults. A
+// StopReading stall does not count against the caller's read deadline: it
+// is pushed back by the stall's length, so what the client sent meanwhile
+// is read before the caller can judge the client silent.
 func (c *faultConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := c.piece(c.readRules, ToServer, c.nRead.Load(), len(p))
-	if err != nil {
-		return 0, err
+	var m int
+	var err error
+	for {
+		n, stalled, perr := c.piece(c.readRules, ToServer, c.nRead.Load(), len(p))
+		if perr != nil {
+			return 0, perr
+		}
+		c.unkick(stalled)
+		m, err = c.Conn.Read(p[:n])
+		// A read woken by a StopReading alarm, with nothing read: go
+		// round, and the alarm holds the stream.
+		if m == 0 && isTimeout(err) && c.unkick(0) {
+			continue
+		}
+		break
 	}
-	m, err := c.Conn.Read(p[:n])
 	if m > 0 {
 		off := c.nRead.Load()
 		c.corrupt(c.readRules, ToServer, off, p[:m], false)

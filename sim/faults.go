@@ -43,9 +43,12 @@ const (
 	// (default 0xFF).
 	CorruptByte
 	// StopReading stops reading from the client once AfterBytes bytes have
-	// been read and After has elapsed, for Delay (0: until closed), so the
-	// socket buffers fill and the client's writes block, like a broker's
-	// resource alarm. Read deadlines are not honoured while stopped.
+	// been read and After has elapsed (a read already waiting when After
+	// passes is stopped too), for Delay (0: until closed), so the socket
+	// buffers fill and the client's writes block, like a broker's resource
+	// alarm. The stall is not the client's silence: the broker's heart-beat
+	// read deadline is pushed back by its length, so what the client sent
+	// meanwhile is read before the broker judges it silent.
 	StopReading
 	// StallWrites stops writing to the client once AfterBytes bytes have
 	// been written and After has elapsed, for Delay (0: until closed).
