@@ -207,15 +207,23 @@ func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (i
 			if r.fired {
 				continue
 			}
-			if off < f.AfterBytes {
-				n = min(n, int(f.AfterBytes-off))
+			// The counted stream: Dir for StallWrites, the stream read
+			// for StopReading (see Fault.Dir).
+			cdir, coff := dir, off
+			if f.Kind == StallWrites && f.Dir != dir {
+				cdir, coff = f.Dir, c.count(f.Dir).Load()
+			}
+			if coff < f.AfterBytes {
+				if cdir == dir {
+					n = min(n, int(f.AfterBytes-off))
+				}
 				continue
 			}
 			if !c.cf.elapsed(f) {
 				continue
 			}
 			r.fired = true
-			c.cf.record(f, FaultEvent{Dir: dir, Offset: off, Delay: f.Delay})
+			c.cf.record(f, FaultEvent{Dir: cdir, Offset: coff, Delay: f.Delay})
 			start := time.Now()
 			if err := c.wait(f.Delay); err != nil {
 				return 0, 0, err

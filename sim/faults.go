@@ -51,7 +51,8 @@ const (
 	// meanwhile is read before the broker judges it silent.
 	StopReading
 	// StallWrites stops writing to the client once AfterBytes bytes have
-	// been written and After has elapsed, for Delay (0: until closed).
+	// passed in Dir (written to the client, or with Dir ToServer read from
+	// it) and After has elapsed, for Delay (0: until closed).
 	StallWrites
 	// StopHeartbeats drops every heart-beat sent to the client from the
 	// trigger on.
@@ -134,8 +135,12 @@ type Fault struct {
 	Conn int
 	// Dir is the stream whose bytes or frames are counted and, for
 	// DropConn, DelayWrites, SplitWrites, RandomChunks and CorruptByte,
-	// the stream affected. The default is ToClient. Frame faults other than
-	// DropConn always act on the ToClient stream and count it.
+	// the stream affected. The default is ToClient. StallWrites always
+	// stalls the ToClient stream; with Dir ToServer its AfterBytes counts
+	// the bytes read from the client (a stall before CONNECTED, say).
+	// StopReading always stops and counts the ToServer stream, the one it
+	// reads, whatever Dir says. Frame faults other than DropConn always act
+	// on the ToClient stream and count it.
 	Dir Direction
 	// AfterBytes is a byte offset in Dir from the start of the connection
 	// (byte faults only). The default is 0.
@@ -275,7 +280,7 @@ type FaultEvent struct {
 	Fault  string    // the fault's Name
 	Kind   FaultKind // the fault's Kind
 	Conn   int       // 1-based connection number
-	Dir    Direction // the stream acted on
+	Dir    Direction // the stream acted on (for StallWrites, the one counted)
 	// Offset is the byte offset in Dir (byte faults; for a DropConn cut by
 	// time, the bytes that had passed when it cut) or the frame index
 	// (frame faults).
