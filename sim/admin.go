@@ -12,7 +12,7 @@ import (
 type Counters struct {
 	Accepted          int    // connections served, pipes included (refused ones not)
 	Sent              uint64 // messages published (a transaction's on COMMIT)
-	Delivered         uint64 // MESSAGE frames queued for clients
+	Delivered         uint64 // MESSAGE frames queued for clients (fault copies not counted)
 	Acked             uint64 // deliveries acknowledged
 	Nacked            uint64 // deliveries rejected with NACK
 	Redelivered       uint64 // messages put back for redelivery (NACK, unsubscribe, disconnect)

@@ -63,9 +63,22 @@ const (
 	// triggering frame is lost; otherwise it stays open.
 	SendError
 	// DuplicateMessage sends the triggering MESSAGE frame twice.
+	//
+	// The broker acknowledges the copy as a real broker does a second
+	// delivery of a message: in STOMP 1.2 it carries an ack id of its own
+	// (the original's followed by "-copy" and a number); the first ACK or
+	// NACK of the original or the copy settles the message, and a later
+	// ACK or NACK of the other is accepted and does nothing. In 1.0 and
+	// 1.1, where ACK names the message-id the copies share, the broker
+	// accepts one more ACK or NACK of it per copy sent. A cumulative ACK
+	// (client mode) of a later message settles a message and forgets its
+	// copies. The counters and inspection count the message once. A proxy
+	// forwards the copy with the original ack id (the broker behind it
+	// knows of one delivery only), so a client that acknowledges both
+	// makes that broker answer the second as it answers an unknown ack.
 	DuplicateMessage
 	// RedeliverMessage sends the triggering MESSAGE frame, then a copy of it
-	// with the header redelivered:true.
+	// with the header redelivered:true, acknowledged as DuplicateMessage's.
 	RedeliverMessage
 	// WithholdReceipt drops the triggering RECEIPT frame.
 	WithholdReceipt
@@ -277,10 +290,10 @@ func (f *Fault) validate() error {
 
 // FaultEvent records one action of a fault, for tests to compare runs.
 type FaultEvent struct {
-	Fault  string    // the fault's Name
-	Kind   FaultKind // the fault's Kind
-	Conn   int       // 1-based connection number
-	Dir    Direction // the stream acted on (for StallWrites, the one counted)
+	Fault string    // the fault's Name
+	Kind  FaultKind // the fault's Kind
+	Conn  int       // 1-based connection number
+	Dir   Direction // the stream acted on (for StallWrites, the one counted)
 	// Offset is the byte offset in Dir (byte faults; for a DropConn cut by
 	// time, the bytes that had passed when it cut) or the frame index
 	// (frame faults).

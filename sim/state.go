@@ -101,6 +101,10 @@ func (st *state) handle(ev any) {
 			s.blocked = false
 			st.dispatchSession(s)
 		}
+	case *copySent:
+		if s := st.sessions[ev.c]; s != nil {
+			st.copySent(s, ev)
+		}
 	case *connectedSent:
 		if s := st.sessions[ev.c]; s != nil {
 			s.wrote = true
