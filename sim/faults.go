@@ -30,7 +30,11 @@ const (
 	StallAccept
 	// DelayWrites waits Delay plus a seeded random part of Jitter before
 	// each write to the client (Dir ToClient) or before handing each read
-	// from the client to the server (Dir ToServer).
+	// from the client to the server (Dir ToServer). To the client, the
+	// broker and the proxy then write each frame (with any copy a frame
+	// fault adds to it) with a call of its own, so the same frames get the
+	// same waits on every run. From the client, how its bytes split into
+	// reads depends on timing: only the sequence of waits drawn repeats.
 	DelayWrites
 	// SplitWrites cuts each write to the client (or each read from it, Dir
 	// ToServer) into pieces of Chunk bytes (default 1: single bytes), each
@@ -194,7 +198,10 @@ type Fault struct {
 	Fatal bool
 	// Seed seeds every random choice of the fault. The generator is also
 	// keyed by the connection number, so each connection gets its own
-	// sequence and a rerun with the same plan gets the same ones.
+	// sequence and a rerun with the same plan gets the same ones: the same
+	// client script then meets the same faults at the same places (see
+	// DelayWrites for the one exception) and FaultEvents compares equal,
+	// as long as what the broker sends does not itself depend on timing.
 	Seed uint64
 }
 

@@ -22,6 +22,8 @@ type writer struct {
 	lastWrite time.Time
 	// connected: CONNECTED is in buf; the owner hears once it is written.
 	connected bool
+	// perFrame: write each item on its own (connFaults.delaysPerFrame).
+	perFrame bool
 }
 
 // writeLoop drains the outbound queue: it encodes every waiting item into
@@ -30,7 +32,7 @@ type writer struct {
 // frame faults.
 func (c *conn) writeLoop() {
 	defer c.b.wg.Done()
-	w := &writer{c: c, buf: make([]byte, 0, 64<<10), lastWrite: time.Now()}
+	w := &writer{c: c, buf: make([]byte, 0, 64<<10), lastWrite: time.Now(), perFrame: c.faults.delaysPerFrame()}
 	defer func() {
 		if w.hbTimer != nil {
 			w.hbTimer.Stop()
@@ -68,6 +70,9 @@ func (c *conn) writeLoop() {
 			for i := range items {
 				if mode = w.item(&items[i]); mode != keepOpen {
 					break
+				}
+				if w.perFrame && !w.flush() {
+					return
 				}
 			}
 			clear(items)
