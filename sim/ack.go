@@ -8,15 +8,83 @@ func (st *state) ackFrame(s *session, m *message) error {
 	if f.Command == frames.CmdNack && s.version < frames.V11 {
 		return protoErr("NACK needs STOMP 1.1", "NACK is not part of STOMP 1.0.")
 	}
-	d, err := st.findDelivery(s, f)
-	if err != nil {
+	if _, err := st.findDelivery(s, f); err != nil {
 		return err
 	}
 	if id, ok := f.Headers.Get(frames.HdrTransaction); ok {
 		return st.hold(s, id, m)
 	}
-	st.settle(d, f.Command == frames.CmdNack)
+	st.apply(s, f)
 	return nil
+}
+
+// apply settles what an ACK or NACK names, if it still names something.
+//
+// A copy sent by a DuplicateMessage or RedeliverMessage fault is a
+// delivery of the same message: the first ACK or NACK of the original or
+// of a copy settles the message; a later ACK or NACK of one of the others
+// is accepted and does nothing. In 1.2 each copy has an ack id of its own,
+// forgotten once it is itself acknowledged; in 1.0 and 1.1, where ACK
+// names the message-id that copies share, the broker accepts one ACK or
+// NACK of that message-id per copy sent. A cumulative ACK (client mode)
+// that settles a message by naming a later one forgets its copies too.
+func (st *state) apply(s *session, f *frames.Frame) {
+	d, err := st.findDelivery(s, f)
+	if err != nil {
+		return
+	}
+	if !d.done {
+		st.settle(d, f.Command == frames.CmdNack)
+	}
+	if s.version >= frames.V12 {
+		// The id named is spent; the other copies' stay acceptable.
+		id := f.Header(frames.HdrID)
+		delete(s.acks, id)
+		d.copies = deleteString(d.copies, id)
+		return
+	}
+	// In 1.0 and 1.1 the first ACK of the message-id settled it; each
+	// later one spends a copy.
+	if d.done && d.acked {
+		if d.extra > 0 {
+			d.extra--
+		}
+		if d.extra == 0 && d.sub.unacked != nil && d.sub.unacked[d.msg.id] == d {
+			delete(d.sub.unacked, d.msg.id)
+		}
+	}
+	d.acked = true
+}
+
+// deleteString removes the first x from list.
+func deleteString(list []string, x string) []string {
+	for i, y := range list {
+		if y == x {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// copySent registers a copy of a delivery that a DuplicateMessage or
+// RedeliverMessage fault sent: in 1.2 its own ack id, before 1.2 one more
+// ACK of the message-id to accept (see apply).
+func (st *state) copySent(s *session, ev *copySent) {
+	if s.state == stateClosing {
+		return
+	}
+	if ev.orig != "" {
+		if d := s.acks[ev.orig]; d != nil {
+			s.acks[ev.copy] = d
+			d.copies = append(d.copies, ev.copy)
+		}
+		return
+	}
+	if sub := s.subs[ev.sub]; sub != nil {
+		if d := sub.unacked[ev.mid]; d != nil && !d.done {
+			d.extra++
+		}
+	}
 }
 
 // findDelivery finds the delivery an ACK or NACK names: by the ack id in
@@ -62,8 +130,9 @@ func (st *state) findDelivery(s *session, f *frames.Frame) (*delivery, error) {
 	}
 }
 
-// settle acknowledges (or, for a NACK, rejects) a delivery. In client mode
-// it also settles every earlier unsettled delivery of the subscription.
+// settle acknowledges (or, for a NACK, rejects) a delivery d; apply is its
+// caller, which spends the ack id named. In client mode it also settles
+// every earlier unsettled delivery of the subscription, whose ids go.
 // Rejected messages go back to the front of their queue (or topic
 // subscription), in order, marked redelivered.
 func (st *state) settle(d *delivery, nack bool) {
@@ -87,9 +156,21 @@ func (st *state) settle(d *delivery, nack bool) {
 	}
 	for _, x := range list {
 		x.done = true
-		delete(sub.unacked, x.msg.id)
-		if x.ackID != "" {
-			delete(s.acks, x.ackID)
+		if x != d || x.extra == 0 {
+			// Copies of a message settled by naming a later one are
+			// forgotten; those of d stay acceptable (see apply).
+			delete(sub.unacked, x.msg.id)
+			x.extra = 0
+		}
+		if x != d {
+			// d's own ids are spent by apply, one by one.
+			if x.ackID != "" {
+				delete(s.acks, x.ackID)
+			}
+			for _, id := range x.copies {
+				delete(s.acks, id)
+			}
+			x.copies = nil
 		}
 	}
 	sub.nUnacked -= len(list)

@@ -12,7 +12,7 @@ import (
 type Counters struct {
 	Accepted          int    // connections served, pipes included (refused ones not)
 	Sent              uint64 // messages published (a transaction's on COMMIT)
-	Delivered         uint64 // MESSAGE frames queued for clients
+	Delivered         uint64 // MESSAGE frames queued for clients (fault copies not counted)
 	Acked             uint64 // deliveries acknowledged
 	Nacked            uint64 // deliveries rejected with NACK
 	Redelivered       uint64 // messages put back for redelivery (NACK, unsubscribe, disconnect)
@@ -55,7 +55,7 @@ type ConnInfo struct {
 	Conn          int    // 1-based number in accept order
 	Session       string // the session header of CONNECTED ("sim-<Conn>")
 	Remote        string
-	Connected     bool // CONNECTED was sent and the connection is not ending
+	Connected     bool // CONNECTED was written to the socket and the connection is not ending
 	Version       frames.Version
 	Login         string
 	Host          string
@@ -150,7 +150,7 @@ func (s *session) info() ConnInfo {
 		Conn:          s.c.index,
 		Session:       s.id,
 		Remote:        s.c.remote,
-		Connected:     s.state == stateConnected,
+		Connected:     s.state == stateConnected && s.wrote,
 		Version:       s.version,
 		Login:         s.login,
 		Host:          s.host,

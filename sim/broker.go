@@ -52,6 +52,7 @@ func NewBroker(opts ...Option) (*Broker, error) {
 		conns:   make(map[*conn]struct{}),
 	}
 	b.faults.hook = cfg.faultHook
+	b.faults.setPlan(cfg.plan)
 	if cfg.listen != "" {
 		ln, err := net.Listen("tcp", cfg.listen)
 		if err != nil {
@@ -249,6 +250,8 @@ func (b *Broker) do(fn func(*state)) bool {
 	}
 }
 
-// FaultEvents returns what the faults of the broker's plan did, oldest
-// first (at most the last 4096 events).
+// FaultEvents returns what the faults of the broker's plan did (at most
+// the last 4096 events), in an order that does not depend on timing: by
+// connection number, then by the fault's place in the plan, then in the
+// order that fault acted. A hook (WithFaultHook) sees them as they happen.
 func (b *Broker) FaultEvents() []FaultEvent { return b.faults.snapshot() }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ type conn struct {
 	filter *frameFilter  // nil without frame faults
 	out    *outQueue     //
 	poke   chan struct{} // to the writer: a timed frame fault is due
+	copies uint64        // MESSAGE copies sent by frame faults (writer only)
 
 	readTimeout atomic.Int64  // heart-beat read timeout in ns; 0: none
 	closed      chan struct{} // closed by close
@@ -50,11 +52,26 @@ func newConn(b *Broker, raw net.Conn, cf *connFaults, index int) *conn {
 	}
 	if cf != nil && cf.filter != nil {
 		c.filter = cf.filter
+		c.filter.onCopy = c.copyMessage
 		for _, d := range c.filter.timers() {
 			c.after(d-time.Since(cf.start), func() { signal(c.poke) })
 		}
 	}
 	return c
+}
+
+// copyMessage gives a MESSAGE copy that a frame fault is about to send an
+// ack id of its own (1.2) and tells the owner, before the copy is written,
+// so that the client's ACK of it finds it registered. It runs on the
+// writer, under the filter's lock.
+func (c *conn) copyMessage(f *frames.Frame) {
+	ev := &copySent{c: c, sub: f.Header(frames.HdrSubscription), mid: f.Header(frames.HdrMessageID)}
+	if orig, ok := f.Headers.Get(frames.HdrAck); ok {
+		c.copies++
+		ev.orig, ev.copy = orig, orig+"-copy"+strconv.FormatUint(c.copies, 10)
+		f.Headers.Set(frames.HdrAck, ev.copy)
+	}
+	c.b.post(ev)
 }
 
 // after runs fn after d unless the connection closes first.
@@ -129,6 +146,15 @@ type (
 	writeEnded struct{ c *conn }
 	// connDrained: the writer took a queue the owner had marked full.
 	connDrained struct{ c *conn }
+	// connectedSent: the writer has written CONNECTED to the socket.
+	connectedSent struct{ c *conn }
+	// copySent: a frame fault is sending a copy of a MESSAGE; in 1.2 with
+	// the ack id copy in place of orig.
+	copySent struct {
+		c          *conn
+		sub, mid   string
+		orig, copy string
+	}
 )
 
 // readLoop decodes frames and hands them to the owner in batches: a batch

@@ -79,27 +79,74 @@ func ExampleWithPlan() {
 // In front of a real broker the proxy gives a client written in any
 // language the same planned faults: start it, point the client under test
 // at p.Addr() instead of the broker, and read what fired in FaultEvents or
-// as it fires in a hook. This plan refuses the first connection, ends
-// every connection with an ERROR after its tenth MESSAGE and, from the
-// second on, stops the broker's heart-beats after a minute.
+// as it fires in a hook. This plan refuses the first connection, sends
+// every connection an ERROR in place of its tenth MESSAGE (a SendError
+// fires just before the frame it triggers on, and Fatal closes the
+// connection, so the tenth MESSAGE is lost: the client gets nine) and,
+// from the second connection on, stops the broker's heart-beats after a
+// minute. A simulator stands in for the real broker so that the example
+// runs; give NewProxy the STOMP address of a RabbitMQ or ActiveMQ instead
+// (plain TCP: the proxy reads the broker's frames, so it cannot sit in
+// front of TLS).
 func ExampleNewProxy() {
+	broker, err := sim.NewBroker()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer broker.Close()
 	plan := sim.Plan{
 		{Name: "refused", Kind: sim.RefuseAccept, Conn: 1},
 		{Name: "error", Kind: sim.SendError, OnCommand: frames.CmdMessage, Nth: 10, Fatal: true, Message: "rehearsal"},
 		{Name: "silent", Kind: sim.StopHeartbeats, After: time.Minute},
 	}
-	// The STOMP port of a RabbitMQ or ActiveMQ (plain TCP: the proxy reads
-	// the broker's frames, so it cannot sit in front of TLS).
-	p, err := sim.NewProxy("127.0.0.1:61613", plan,
-		sim.ProxyListenAddr("127.0.0.1:61614"),
-		sim.ProxyFaultHook(func(e sim.FaultEvent) { log.Println("fault:", e) }))
+	p, err := sim.NewProxy(broker.Addr(), plan, sim.ProxyListenAddr("127.0.0.1:0"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer p.Close()
-	fmt.Println("clients under test connect to", p.Addr())
-	// ... run the client under test, then check what it saw against
-	// p.FaultEvents().
+
+	// The client under test: here raw frames. Its first connection is
+	// refused; on the second it sends itself twelve messages.
+	for attempt := 1; attempt <= 2; attempt++ {
+		conn, err := net.DialTimeout("tcp", p.Addr(), 10*time.Second)
+		if err != nil {
+			log.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		script := "CONNECT\naccept-version:1.2\nhost:/\n\n\x00" +
+			"SUBSCRIBE\nid:0\ndestination:/queue/work\nreceipt:sub\n\n\x00"
+		for i := 1; i <= 12; i++ {
+			script += fmt.Sprintf("SEND\ndestination:/queue/work\n\n%d\x00", i)
+		}
+		_, _ = io.WriteString(conn, script)
+		var bodies []string
+		dec := frames.NewDecoder(conn, frames.V12, frames.DefaultLimits())
+		for {
+			f, err := dec.Decode()
+			if err != nil {
+				break
+			}
+			switch f.Command {
+			case frames.CmdMessage:
+				bodies = append(bodies, string(f.Body))
+			case frames.CmdError:
+				fmt.Println("messages", bodies)
+				fmt.Println("ERROR", f.Header("message"))
+			}
+		}
+		conn.Close()
+		fmt.Printf("connection %d closed\n", attempt)
+	}
+	for _, e := range p.FaultEvents() {
+		fmt.Println(e)
+	}
+	// Output:
+	// connection 1 closed
+	// messages [1 2 3 4 5 6 7 8 9]
+	// ERROR rehearsal
+	// connection 2 closed
+	// conn 1: refused (RefuseAccept) on accept
+	// conn 2: error (SendError) at frame 11 (MESSAGE)
 }
 
 // The proxy keeps what its faults did: here a non-fatal ERROR frame is

@@ -135,17 +135,19 @@ func TestFaultDropAfterBytesToServer(t *testing.T) {
 }
 
 func TestFaultDropAfterTime(t *testing.T) {
+	var connected int64
 	run := func() []FaultEvent {
 		b := newBroker(t, WithPlan(Plan{{Name: "later", Kind: DropConn, After: 30 * time.Millisecond}}))
 		start := time.Now()
 		c := pipeClient(t, b)
-		c.connect("1.2")
+		connected = int64(len(c.connect("1.2").raw))
 		c.expectClosed()
 		assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond)
 		return b.FaultEvents()
 	}
 	first := run()
-	assert.Equal(t, []FaultEvent{{Fault: "later", Kind: DropConn, Conn: 1}}, first)
+	// The cut comes after CONNECTED, the only bytes written.
+	assert.Equal(t, []FaultEvent{{Fault: "later", Kind: DropConn, Conn: 1, Offset: connected}}, first)
 	assert.Equal(t, first, run())
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,12 +27,18 @@ type faultConn struct {
 	cf         *connFaults
 	readRules  []*byteRule
 	writeRules []*byteRule
-	nRead      int64
-	nWritten   int64
+	nRead      atomic.Int64 // bytes read from the client (ToServer)
+	nWritten   atomic.Int64 // bytes written to the client (ToClient)
 	closed     chan struct{}
 	closeOnce  sync.Once
 	timerMu    sync.Mutex
 	timers     []*time.Timer
+
+	// The caller's read deadline, and whether a StopReading timer has
+	// forced a past deadline to wake a blocked Read (see alarmAt).
+	dlMu   sync.Mutex
+	readDL time.Time
+	kicked bool
 }
 
 // wrapConn returns conn wrapped with the byte faults of cf, or conn itself
@@ -45,6 +52,9 @@ func wrapConn(conn net.Conn, cf *connFaults) net.Conn {
 		switch f := r.f; {
 		case f.Kind == StopReading:
 			c.readRules = append(c.readRules, r)
+			if f.After > 0 {
+				c.alarmAt(r)
+			}
 		case f.Kind == StallWrites:
 			c.writeRules = append(c.writeRules, r)
 		case f.Kind == DropConn && f.AfterBytes == 0:
@@ -64,9 +74,72 @@ func (c *faultConn) dropAfter(r *byteRule) {
 	defer c.timerMu.Unlock()
 	wait := r.f.After - time.Since(c.cf.start)
 	c.timers = append(c.timers, time.AfterFunc(max(wait, 0), func() {
-		c.cf.record(r.f, FaultEvent{Dir: r.f.Dir})
+		// The event says how far the stream had got when it was cut.
+		c.cf.record(r.f, FaultEvent{Dir: r.f.Dir, Offset: c.count(r.f.Dir).Load()})
 		_ = c.Close()
 	}))
+}
+
+// alarmAt arms a StopReading whose After may pass while a Read is already
+// waiting for the client: at After it wakes that Read (with a past read
+// deadline) so the alarm holds the client's next bytes instead of reading
+// them. Read then restores the caller's deadline.
+func (c *faultConn) alarmAt(r *byteRule) {
+	c.timerMu.Lock()
+	defer c.timerMu.Unlock()
+	wait := r.f.After - time.Since(c.cf.start)
+	c.timers = append(c.timers, time.AfterFunc(max(wait, 0), func() {
+		c.dlMu.Lock()
+		defer c.dlMu.Unlock()
+		c.kicked = true
+		_ = c.Conn.SetReadDeadline(time.Now())
+	}))
+}
+
+// SetReadDeadline sets the caller's read deadline; a StopReading stall
+// pushes it back by the stall's length (see Read).
+func (c *faultConn) SetReadDeadline(t time.Time) error {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	c.readDL = t
+	if c.kicked {
+		return nil // Read restores it
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline sets both deadlines, the read one as SetReadDeadline does.
+func (c *faultConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
+}
+
+// unkick undoes a wake-up forced by alarmAt, reporting whether there was
+// one, and pushes the caller's read deadline back by stalled: time the
+// broker spent not reading is not the client's silence.
+func (c *faultConn) unkick(stalled time.Duration) bool {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	was := c.kicked
+	if !was && (stalled == 0 || c.readDL.IsZero()) {
+		return false
+	}
+	c.kicked = false
+	if !c.readDL.IsZero() {
+		c.readDL = c.readDL.Add(stalled)
+	}
+	_ = c.Conn.SetReadDeadline(c.readDL)
+	return was
+}
+
+// count returns the byte counter of the stream dir.
+func (c *faultConn) count(dir Direction) *atomic.Int64 {
+	if dir == ToServer {
+		return &c.nRead
+	}
+	return &c.nWritten
 }
 
 // Close closes the connection and unblocks any stalled call.
@@ -123,9 +196,10 @@ func (c *faultConn) delay(r *byteRule, dir Direction, off int64) error {
 }
 
 // piece applies the faults of rules that bound or split the next piece of
-// a stream at offset off, for at most n bytes. It returns the piece size,
-// or an error when the connection must stop.
-func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (int, error) {
+// a stream at offset off, for at most n bytes. It returns the piece size
+// and how long a stall held it, or an error when the connection must stop.
+func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (int, time.Duration, error) {
+	var stalled time.Duration
 	for _, r := range rules {
 		f := r.f
 		switch f.Kind {
@@ -133,27 +207,37 @@ func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (i
 			if r.fired {
 				continue
 			}
-			if off < f.AfterBytes {
-				n = min(n, int(f.AfterBytes-off))
+			// The counted stream: Dir for StallWrites, the stream read
+			// for StopReading (see Fault.Dir).
+			cdir, coff := dir, off
+			if f.Kind == StallWrites && f.Dir != dir {
+				cdir, coff = f.Dir, c.count(f.Dir).Load()
+			}
+			if coff < f.AfterBytes {
+				if cdir == dir {
+					n = min(n, int(f.AfterBytes-off))
+				}
 				continue
 			}
 			if !c.cf.elapsed(f) {
 				continue
 			}
 			r.fired = true
-			c.cf.record(f, FaultEvent{Dir: dir, Offset: off, Delay: f.Delay})
+			c.cf.record(f, FaultEvent{Dir: cdir, Offset: coff, Delay: f.Delay})
+			start := time.Now()
 			if err := c.wait(f.Delay); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
+			stalled += time.Since(start)
 		case DropConn:
 			if r.fired {
-				return 0, errFaultDrop
+				return 0, 0, errFaultDrop
 			}
 			if off >= f.AfterBytes && c.cf.elapsed(f) {
 				r.fired = true
 				c.cf.record(f, FaultEvent{Dir: dir, Offset: off})
 				_ = c.Close()
-				return 0, errFaultDrop
+				return 0, 0, errFaultDrop
 			}
 			if off < f.AfterBytes {
 				n = min(n, int(f.AfterBytes-off))
@@ -169,7 +253,7 @@ func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (i
 			n = min(n, r.left)
 		}
 	}
-	return n, nil
+	return n, stalled, nil
 }
 
 // chunk returns the size of the next piece a splitting fault cuts.
@@ -239,52 +323,67 @@ func (c *faultConn) dropReached(rules []*byteRule, dir Direction, off int64) boo
 func (c *faultConn) Write(p []byte) (int, error) {
 	for _, r := range c.writeRules {
 		if r.f.Kind == DelayWrites {
-			if err := c.delay(r, ToClient, c.nWritten); err != nil {
+			if err := c.delay(r, ToClient, c.nWritten.Load()); err != nil {
 				return 0, err
 			}
 		}
 	}
 	total := 0
 	for total < len(p) {
-		n, err := c.piece(c.writeRules, ToClient, c.nWritten, len(p)-total)
+		n, _, err := c.piece(c.writeRules, ToClient, c.nWritten.Load(), len(p)-total)
 		if err != nil {
 			return total, err
 		}
-		out := c.corrupt(c.writeRules, ToClient, c.nWritten, p[total:total+n], true)
+		out := c.corrupt(c.writeRules, ToClient, c.nWritten.Load(), p[total:total+n], true)
 		m, err := c.Conn.Write(out)
-		c.nWritten += int64(m)
+		c.nWritten.Add(int64(m))
 		total += m
 		consumed(c.writeRules, m)
 		if err != nil {
 			return total, err
 		}
-		if c.dropReached(c.writeRules, ToClient, c.nWritten) {
+		if c.dropReached(c.writeRules, ToClient, c.nWritten.Load()) {
 			return total, errFaultDrop
 		}
 	}
 	return total, nil
 }
 
-// Read reads from the client through the ToServer byte faults.
+// Read reads from the client through the ToServer byte faults. A
+// StopReading stall does not count against the caller's read deadline: it
+// is pushed back by the stall's length, so what the client sent meanwhile
+// is read before the caller can judge the client silent.
 func (c *faultConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := c.piece(c.readRules, ToServer, c.nRead, len(p))
-	if err != nil {
-		return 0, err
+	var m int
+	var err error
+	for {
+		n, stalled, perr := c.piece(c.readRules, ToServer, c.nRead.Load(), len(p))
+		if perr != nil {
+			return 0, perr
+		}
+		c.unkick(stalled)
+		m, err = c.Conn.Read(p[:n])
+		// A read woken by a StopReading alarm, with nothing read: go
+		// round, and the alarm holds the stream.
+		if m == 0 && isTimeout(err) && c.unkick(0) {
+			continue
+		}
+		break
 	}
-	m, err := c.Conn.Read(p[:n])
 	if m > 0 {
-		c.corrupt(c.readRules, ToServer, c.nRead, p[:m], false)
-		c.nRead += int64(m)
+		off := c.nRead.Load()
+		c.corrupt(c.readRules, ToServer, off, p[:m], false)
+		c.nRead.Add(int64(m))
 		consumed(c.readRules, m)
-		if c.dropReached(c.readRules, ToServer, c.nRead) && err == nil {
+		if c.dropReached(c.readRules, ToServer, off+int64(m)) && err == nil {
 			err = errFaultDrop
 		}
 		for _, r := range c.readRules {
 			if r.f.Kind == DelayWrites {
-				if derr := c.delay(r, ToServer, c.nRead-int64(m)); derr != nil {
+				if derr := c.delay(r, ToServer, off); derr != nil {
 					return 0, derr
 				}
 			}

@@ -30,7 +30,11 @@ const (
 	StallAccept
 	// DelayWrites waits Delay plus a seeded random part of Jitter before
 	// each write to the client (Dir ToClient) or before handing each read
-	// from the client to the server (Dir ToServer).
+	// from the client to the server (Dir ToServer). To the client, the
+	// broker and the proxy then write each frame (with any copy a frame
+	// fault adds to it) with a call of its own, so the same frames get the
+	// same waits on every run. From the client, how its bytes split into
+	// reads depends on timing: only the sequence of waits drawn repeats.
 	DelayWrites
 	// SplitWrites cuts each write to the client (or each read from it, Dir
 	// ToServer) into pieces of Chunk bytes (default 1: single bytes), each
@@ -43,12 +47,16 @@ const (
 	// (default 0xFF).
 	CorruptByte
 	// StopReading stops reading from the client once AfterBytes bytes have
-	// been read and After has elapsed, for Delay (0: until closed), so the
-	// socket buffers fill and the client's writes block, like a broker's
-	// resource alarm. Read deadlines are not honoured while stopped.
+	// been read and After has elapsed (a read already waiting when After
+	// passes is stopped too), for Delay (0: until closed), so the socket
+	// buffers fill and the client's writes block, like a broker's resource
+	// alarm. The stall is not the client's silence: the broker's heart-beat
+	// read deadline is pushed back by its length, so what the client sent
+	// meanwhile is read before the broker judges it silent.
 	StopReading
 	// StallWrites stops writing to the client once AfterBytes bytes have
-	// been written and After has elapsed, for Delay (0: until closed).
+	// passed in Dir (written to the client, or with Dir ToServer read from
+	// it) and After has elapsed, for Delay (0: until closed).
 	StallWrites
 	// StopHeartbeats drops every heart-beat sent to the client from the
 	// trigger on.
@@ -59,9 +67,22 @@ const (
 	// triggering frame is lost; otherwise it stays open.
 	SendError
 	// DuplicateMessage sends the triggering MESSAGE frame twice.
+	//
+	// The broker acknowledges the copy as a real broker does a second
+	// delivery of a message: in STOMP 1.2 it carries an ack id of its own
+	// (the original's followed by "-copy" and a number); the first ACK or
+	// NACK of the original or the copy settles the message, and a later
+	// ACK or NACK of the other is accepted and does nothing. In 1.0 and
+	// 1.1, where ACK names the message-id the copies share, the broker
+	// accepts one more ACK or NACK of it per copy sent. A cumulative ACK
+	// (client mode) of a later message settles a message and forgets its
+	// copies. The counters and inspection count the message once. A proxy
+	// forwards the copy with the original ack id (the broker behind it
+	// knows of one delivery only), so a client that acknowledges both
+	// makes that broker answer the second as it answers an unknown ack.
 	DuplicateMessage
 	// RedeliverMessage sends the triggering MESSAGE frame, then a copy of it
-	// with the header redelivered:true.
+	// with the header redelivered:true, acknowledged as DuplicateMessage's.
 	RedeliverMessage
 	// WithholdReceipt drops the triggering RECEIPT frame.
 	WithholdReceipt
@@ -131,8 +152,12 @@ type Fault struct {
 	Conn int
 	// Dir is the stream whose bytes or frames are counted and, for
 	// DropConn, DelayWrites, SplitWrites, RandomChunks and CorruptByte,
-	// the stream affected. The default is ToClient. Frame faults other than
-	// DropConn always act on the ToClient stream and count it.
+	// the stream affected. The default is ToClient. StallWrites always
+	// stalls the ToClient stream; with Dir ToServer its AfterBytes counts
+	// the bytes read from the client (a stall before CONNECTED, say).
+	// StopReading always stops and counts the ToServer stream, the one it
+	// reads, whatever Dir says. Frame faults other than DropConn always act
+	// on the ToClient stream and count it.
 	Dir Direction
 	// AfterBytes is a byte offset in Dir from the start of the connection
 	// (byte faults only). The default is 0.
@@ -173,7 +198,10 @@ type Fault struct {
 	Fatal bool
 	// Seed seeds every random choice of the fault. The generator is also
 	// keyed by the connection number, so each connection gets its own
-	// sequence and a rerun with the same plan gets the same ones.
+	// sequence and a rerun with the same plan gets the same ones: the same
+	// client script then meets the same faults at the same places (see
+	// DelayWrites for the one exception) and FaultEvents compares equal,
+	// as long as what the broker sends does not itself depend on timing.
 	Seed uint64
 }
 
@@ -269,11 +297,14 @@ func (f *Fault) validate() error {
 
 // FaultEvent records one action of a fault, for tests to compare runs.
 type FaultEvent struct {
-	Fault  string    // the fault's Name
-	Kind   FaultKind // the fault's Kind
-	Conn   int       // 1-based connection number
-	Dir    Direction // the stream acted on
-	Offset int64     // byte offset (byte faults) or frame index (frame faults)
+	Fault string    // the fault's Name
+	Kind  FaultKind // the fault's Kind
+	Conn  int       // 1-based connection number
+	Dir   Direction // the stream acted on (for StallWrites, the one counted)
+	// Offset is the byte offset in Dir (byte faults; for a DropConn cut by
+	// time, the bytes that had passed when it cut) or the frame index
+	// (frame faults).
+	Offset int64
 	// Size is the size of a piece cut by SplitWrites or RandomChunks.
 	Size int
 	// Delay is the wait chosen by DelayWrites, or the length of a stall.

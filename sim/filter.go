@@ -38,6 +38,10 @@ type frameFilter struct {
 	recv     int          // ToServer frames seen, heart-beats not counted
 	hbOff    bool         // StopHeartbeats has fired
 	discRcpt map[string]bool
+	// onCopy, when set, readies a copy of a MESSAGE that DuplicateMessage
+	// or RedeliverMessage sends (the broker gives it its own ack id); the
+	// proxy leaves it nil.
+	onCopy func(*frames.Frame)
 }
 
 func newFrameFilter(cf *connFaults) *frameFilter {
@@ -210,13 +214,21 @@ func (ff *frameFilter) toClient(f *frames.Frame, emit func(*frames.Frame) error)
 		return closeAbort, err
 	}
 	if dup {
-		if err := emit(f); err != nil {
+		again := f
+		if ff.onCopy != nil {
+			again = f.Clone()
+			ff.onCopy(again)
+		}
+		if err := emit(again); err != nil {
 			return closeAbort, err
 		}
 	}
 	if redeliver {
 		again := f.Clone()
 		again.Headers.Set(frames.HdrRedelivered, "true")
+		if ff.onCopy != nil {
+			ff.onCopy(again)
+		}
 		if err := emit(again); err != nil {
 			return closeAbort, err
 		}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"time"
 )
@@ -66,12 +67,38 @@ func (cf *connFaults) elapsed(f *Fault) bool {
 // eventLogSize bounds a FaultEvents log; older events are dropped.
 const eventLogSize = 4096
 
+// delaysPerFrame reports whether a DelayWrites fault acts on the
+// connection's ToClient stream: the broker and the proxy then write each
+// frame with a write call of its own, so that the waits (one per write)
+// fall on the same frames on every run rather than on batches that depend
+// on timing.
+func (cf *connFaults) delaysPerFrame() bool {
+	if cf == nil {
+		return false
+	}
+	for _, r := range cf.bytes {
+		if r.f.Kind == DelayWrites && r.f.Dir == ToClient {
+			return true
+		}
+	}
+	return false
+}
+
 // eventLog is a bounded, concurrency-safe log of fault events.
 type eventLog struct {
 	hook   func(FaultEvent) // set before any event, called outside mu
+	order  map[string]int   // plan index by fault name; set before any event
 	mu     sync.Mutex
 	events []FaultEvent
 	next   int
+}
+
+// setPlan records the plan order that snapshot sorts by.
+func (l *eventLog) setPlan(p Plan) {
+	l.order = make(map[string]int, len(p))
+	for i := range p {
+		l.order[p[i].Name] = i
+	}
 }
 
 func (l *eventLog) add(e FaultEvent) {
@@ -88,11 +115,23 @@ func (l *eventLog) add(e FaultEvent) {
 	}
 }
 
-// snapshot returns the events, oldest first.
+// snapshot returns the events in an order that does not depend on how
+// goroutines were scheduled: by connection number, then by the fault's
+// place in the plan, then in the order that fault acted on that
+// connection (each fault acts in one goroutine of the connection at a
+// time, in stream order).
 func (l *eventLog) snapshot() []FaultEvent {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	out := make([]FaultEvent, 0, len(l.events))
 	out = append(out, l.events[l.next:]...)
-	return append(out, l.events[:l.next]...)
+	out = append(out, l.events[:l.next]...)
+	l.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.Conn != b.Conn {
+			return a.Conn < b.Conn
+		}
+		return l.order[a.Fault] < l.order[b.Fault]
+	})
+	return out
 }

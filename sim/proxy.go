@@ -71,6 +71,7 @@ func NewProxy(target string, plan Plan, opts ...ProxyOption) (*Proxy, error) {
 		conns:  make(map[*proxyConn]struct{}),
 	}
 	p.faults.hook = cfg.faultHook
+	p.faults.setPlan(p.plan)
 	p.wg.Add(1)
 	go p.acceptLoop()
 	return p, nil
@@ -79,8 +80,8 @@ func NewProxy(target string, plan Plan, opts ...ProxyOption) (*Proxy, error) {
 // Addr returns the address the proxy listens on.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-// FaultEvents returns what the plan's faults did, oldest first (at most the
-// last 4096 events).
+// FaultEvents returns what the plan's faults did (at most the last 4096
+// events), in the order Broker.FaultEvents gives.
 func (p *Proxy) FaultEvents() []FaultEvent { return p.faults.snapshot() }
 
 // Close stops the listener, closes every connection on both sides and
@@ -144,6 +145,7 @@ func (p *Proxy) handle(nc net.Conn, index int) {
 		pc.filter = cf.filter
 	}
 	pc.w = frames.NewWriter(pc.client, frames.Encoder{Version: frames.V12})
+	pc.perFrame = cf.delaysPerFrame()
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -176,15 +178,17 @@ func (p *Proxy) sleep(d time.Duration) bool {
 
 // proxyConn is one proxied connection.
 type proxyConn struct {
-	p       *Proxy
-	client  net.Conn // wrapped by the byte faults
-	server  net.Conn
-	cf      *connFaults
-	filter  *frameFilter
-	wmu     sync.Mutex // serializes writes to the client
-	w       *frames.Writer
-	done    chan struct{}
-	endOnce sync.Once
+	p      *Proxy
+	client net.Conn // wrapped by the byte faults
+	server net.Conn
+	cf     *connFaults
+	filter *frameFilter
+	wmu    sync.Mutex // serializes writes to the client
+	w      *frames.Writer
+	// perFrame: flush after every frame (see connFaults.delaysPerFrame).
+	perFrame bool
+	done     chan struct{}
+	endOnce  sync.Once
 }
 
 // run copies both ways until both are done.

@@ -44,7 +44,7 @@ func (pc *proxyConn) toClient() {
 			pc.w.SetVersion(v)
 		}
 		var ferr error
-		if dec.Buffered() == 0 || mode != keepOpen || err != nil {
+		if pc.perFrame || dec.Buffered() == 0 || mode != keepOpen || err != nil {
 			ferr = pc.w.Flush()
 		}
 		pc.wmu.Unlock()

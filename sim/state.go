@@ -62,6 +62,7 @@ type session struct {
 	ended    int       // how many of the reader and writer have ended
 	received uint64
 	timedOut bool
+	wrote    bool // CONNECTED has been written to the socket
 }
 
 // handle processes one event.
@@ -99,6 +100,14 @@ func (st *state) handle(ev any) {
 		if s := st.sessions[ev.c]; s != nil && s.blocked {
 			s.blocked = false
 			st.dispatchSession(s)
+		}
+	case *copySent:
+		if s := st.sessions[ev.c]; s != nil {
+			st.copySent(s, ev)
+		}
+	case *connectedSent:
+		if s := st.sessions[ev.c]; s != nil {
+			s.wrote = true
 		}
 	case *adminRequest:
 		ev.fn(st)

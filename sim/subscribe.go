@@ -46,6 +46,12 @@ type delivery struct {
 	ackID       string // the 1.2 ack header; "" before 1.2
 	redelivered bool
 	done        bool
+	// Copies a DuplicateMessage or RedeliverMessage fault sent: in 1.2
+	// their ack ids (in session.acks until spent), before 1.2 how many
+	// more ACKs of the message-id to accept, and whether the first came.
+	copies []string
+	extra  int
+	acked  bool
 }
 
 // subscribe handles SUBSCRIBE.

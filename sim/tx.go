@@ -79,9 +79,7 @@ func (st *state) commit(s *session, f *frames.Frame) error {
 				st.publish(name, kind, m)
 			}
 		case frames.CmdAck, frames.CmdNack:
-			if d, err := st.findDelivery(s, op); err == nil {
-				st.settle(d, op.Command == frames.CmdNack)
-			}
+			st.apply(s, op)
 		}
 	}
 	return nil

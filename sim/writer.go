@@ -20,6 +20,10 @@ type writer struct {
 	hb        time.Duration  // heart-beat send interval; 0: none
 	hbTimer   *time.Timer
 	lastWrite time.Time
+	// connected: CONNECTED is in buf; the owner hears once it is written.
+	connected bool
+	// perFrame: write each item on its own (connFaults.delaysPerFrame).
+	perFrame bool
 }
 
 // writeLoop drains the outbound queue: it encodes every waiting item into
@@ -28,7 +32,7 @@ type writer struct {
 // frame faults.
 func (c *conn) writeLoop() {
 	defer c.b.wg.Done()
-	w := &writer{c: c, buf: make([]byte, 0, 64<<10), lastWrite: time.Now()}
+	w := &writer{c: c, buf: make([]byte, 0, 64<<10), lastWrite: time.Now(), perFrame: c.faults.delaysPerFrame()}
 	defer func() {
 		if w.hbTimer != nil {
 			w.hbTimer.Stop()
@@ -67,6 +71,9 @@ func (c *conn) writeLoop() {
 				if mode = w.item(&items[i]); mode != keepOpen {
 					break
 				}
+				if w.perFrame && !w.flush() {
+					return
+				}
 			}
 			clear(items)
 			spare = items[:0]
@@ -97,6 +104,7 @@ func (w *writer) item(it *outItem) closeMode {
 		if f.Command == frames.CmdConnected {
 			w.enc.Version = it.version
 			w.startHeartbeat(it.hb)
+			w.connected = true
 		}
 	}
 	mode, err := w.put(f)
@@ -178,6 +186,12 @@ func (w *writer) flush() bool {
 	if err != nil {
 		w.c.close()
 		return false
+	}
+	if w.connected {
+		// CONNECTED is on the wire now, not merely queued: a stalled or
+		// delayed write must not make ConnInfo report it sent.
+		w.connected = false
+		return w.c.b.post(&connectedSent{c: w.c})
 	}
 	return true
 }
