@@ -19,7 +19,9 @@ var faultHelp = "--fault KIND[,key=value...] plans a fault; keys: name, conn, di
 	"after-bytes, after-frames, on (a command), nth, after (duration), times, delay, jitter, chunk, mask,\n" +
 	"message, fatal, seed. Kinds:\n" + wrap(strings.Join(faultKinds(), ", ")+".", 100) + "\n" +
 	"Faults that choose at random (random-chunks, jitter) draw from their seed (default --seed), so a\n" +
-	"rerun with the same plan fails the same way. Each fault is printed as it fires; delay-writes,\n" +
+	"rerun with the same plan fails the same way (delay-writes to-client writes each frame on its own, so\n" +
+	"the same frames get the same waits; to-server, how the client's bytes split into reads depends on\n" +
+	"timing, and only the sequence of waits repeats). Each fault is printed as it fires; delay-writes,\n" +
 	"split-writes and random-chunks act on every write, so only their first action on each connection is."
 
 // faultFlags are the --fault and --seed flags of the broker and proxy
