@@ -162,7 +162,7 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 	if cfg.behindCalls {
 		// Timeout 0, calls queued: queued after them. There it waits for
 		// room in the outgoing queue, as long as a receipt would.
-		return s.call(ctx, cfg.call, 0, CodeOther, cfg.reporting(func(ctx context.Context) error {
+		return s.call(ctx, cfg.call, 0, CodeOther, reporting(cfg.outcome, func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 			defer cancel()
 			return eng.Send(ctx, f, 0, false)
@@ -177,8 +177,11 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 		}
 	}
 	if cfg.requestReceipts {
-		return s.call(ctx, cfg.call, cfg.timeout, CodeOther, cfg.reporting(func(ctx context.Context) error {
-			return eng.Send(ctx, f, receiptWait(ctx, cfg.timeout), true)
+		// Not cfg itself in the closure: it would move cfg to the heap,
+		// and cost every send an allocation.
+		timeout := cfg.timeout
+		return s.call(ctx, cfg.call, timeout, CodeOther, reporting(cfg.outcome, func(ctx context.Context) error {
+			return eng.Send(ctx, f, receiptWait(ctx, timeout), true)
 		}))
 	}
 	if ctx == nil {
@@ -243,13 +246,12 @@ type sendOptions struct {
 	outcome func(error)
 }
 
-// reporting returns fn, which sends a message, telling o.outcome how it
-// ended when there is an outcome to tell.
-func (o *sendOptions) reporting(fn func(context.Context) error) func(context.Context) error {
-	if o.outcome == nil {
+// reporting returns fn, which sends a message, telling outcome (a
+// sendOptions') how it ended when there is an outcome to tell.
+func reporting(outcome func(error), fn func(context.Context) error) func(context.Context) error {
+	if outcome == nil {
 		return fn
 	}
-	outcome := o.outcome
 	return func(ctx context.Context) error {
 		err := fn(ctx)
 		outcome(err)
