@@ -124,7 +124,7 @@ func (c *Conn) CloseContext(ctx context.Context) error {
 		// called from it, and the first waits for the handlers' actors).
 		c.down.Wait()
 		if c.callbacks.Load() == 0 {
-			return waitClosed(ctx, *c.finished.Load())
+			return c.waitClosed(ctx, *c.finished.Load())
 		}
 		return nil
 	}
@@ -149,20 +149,34 @@ func (c *Conn) CloseContext(ctx context.Context) error {
 		return nil
 	}
 	go c.finish()
-	return waitClosed(ctx, finished)
+	return c.waitClosed(ctx, finished)
 }
 
-// waitClosed waits until finished is closed, or ctx ends.
-func waitClosed(ctx context.Context, finished <-chan struct{}) error {
+// waitClosed waits until finished is closed, or ctx ends while a handler
+// runs: only user code may hold the actors for long, so once ctx ended it
+// goes on waiting while none runs (looking again every millisecond, as a
+// handler may start meanwhile), and returns ctx.Err() when one does.
+func (c *Conn) waitClosed(ctx context.Context, finished <-chan struct{}) error {
 	select {
 	case <-finished:
 		return nil
 	case <-ctx.Done():
+	}
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
 		select {
-		case <-finished: // both: it finished
+		case <-finished:
 			return nil
 		default:
+		}
+		if c.callbacks.Load() > 0 {
 			return ctx.Err()
+		}
+		select {
+		case <-finished:
+			return nil
+		case <-tick.C:
 		}
 	}
 }

@@ -14,10 +14,13 @@ import (
 // was canceled), wrapping ctx.Err(); the client is closed all the same:
 // the connection is ended, its actors stopped or stopping, and every
 // later call fails with ErrClosed. A handler still running then ends its
-// goroutine, and the client's last ones with it, when it returns. A ctx
-// that never ends (context.Background()) waits as Close does. Like Close, CloseContext called from inside a
-// handler returns once the connection is closed, and a CloseContext made
-// while another Close is under way waits, within ctx, for that one.
+// goroutine, and the client's last ones with it, when it returns. While
+// no handler runs it waits for the client's own goroutines, which end by
+// themselves, even once ctx ended, and returns nil. A ctx that never ends
+// (context.Background()) waits as Close does. Like Close, CloseContext
+// called from inside a handler returns once the connection is closed, and
+// a CloseContext made while another Close is under way waits, within ctx,
+// for that one.
 func (s *STOMP) CloseContext(ctx context.Context) error {
 	err := s.close(ctx)
 	if err == nil {

@@ -168,3 +168,14 @@ func TestCloseContextKeepsClosesContract(t *testing.T) {
 		require.NoError(t, s.CloseContext(ctx))
 	})
 }
+
+// A connected client with no handler running, closed with a context that
+// has already ended, closes without error: only user code can hold Close
+// for long, and none ran.
+func TestCloseContextWithNoHandlerAndAnEndedContext(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	require.NoError(t, s.CloseContext(done), "no handler ran: nothing was cut short")
+}

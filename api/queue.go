@@ -253,6 +253,10 @@ func (q *runQueue[T]) close(ctx context.Context, wait bool) error {
 	case <-ended:
 		return nil
 	case <-ctx.Done():
+	}
+	// Closed: no job comes now. With none waiting or running, the
+	// queue's goroutine is ending, which is not worth an error.
+	if q.busy() {
 		select {
 		case <-ended:
 			return nil
@@ -260,4 +264,6 @@ func (q *runQueue[T]) close(ctx context.Context, wait bool) error {
 			return ctx.Err()
 		}
 	}
+	<-ended
+	return nil
 }
