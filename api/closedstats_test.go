@@ -1,8 +1,11 @@
 package api
 
 import (
+	"context"
+	"runtime"
 	"testing"
 
+	"github.com/stompactor/stompactor/actors"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,4 +43,41 @@ func TestStatsOfAClientClosedUnconnectedAreZero(t *testing.T) {
 	s := newClient(t)
 	s.Close()
 	assert.Equal(t, Stats{Subscriptions: map[string]int64{}}, s.Stats())
+}
+
+// A Close made while a MessageIn handler runs returns before the handler
+// ends; a panic or runtime.Goexit of that handler afterwards is still
+// counted, once (the Goexit, which the engine counts, was lost once Stats
+// read a snapshot taken by Close).
+func TestAHandlersPanicOrGoexitAfterCloseIsCounted(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		end  func()
+	}{
+		{"panic", func() { panic("late") }},
+		{"goexit", runtime.Goexit},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBroker(t)
+			eng := actors.NewEngine(actors.EngineOptions{})
+			t.Cleanup(func() { _ = eng.Close() })
+			s := connectTo(t, b, "1.2", WithEngine(eng))
+			entered := make(chan struct{}, 1)
+			release := make(chan struct{})
+			_, err := s.SubscribeWith(context.Background(), "/queue/late-"+tt.name, SubscribeOptions{
+				Handler: func(m *MessageInEvent) {
+					entered <- struct{}{}
+					<-release
+					tt.end()
+				},
+			})
+			require.NoError(t, err)
+			require.NoError(t, s.SendMessage("/queue/late-"+tt.name, "x"))
+			recv(t, entered)
+			s.Close() // a handler runs: returns once the connection is closed
+			close(release)
+			waitFor(t, "the connection's actors to end", func() bool { return eng.Connections() == 0 })
+			require.Equal(t, int64(1), s.Stats().Panics, "the handler's %s after Close is counted once", tt.name)
+		})
+	}
 }

@@ -13,17 +13,18 @@ import (
 type Stats = actors.Stats
 
 // countPanic counts a panic (or a runtime.Goexit) recovered in a handler
-// the engine did not see fail, in the engine's Stats.Panics, or once Close
-// took its final snapshot, in that. Before the first Connect it makes the
+// the engine did not see fail, in the engine's Stats.Panics (a closed
+// connection's counters still count), or, for a client closed without
+// one, in the final snapshot. Before the first Connect it makes the
 // client's connection to count it in.
 func (s *STOMP) countPanic() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.final != nil {
+	eng := s.eng
+	if eng == nil && s.final != nil {
 		s.final.Panics++
 		return
 	}
-	eng := s.eng
 	if eng == nil && !s.closed {
 		eng, _ = s.engineLocked()
 	}
@@ -39,6 +40,12 @@ func (s *STOMP) Stats() Stats {
 	s.mu.Lock()
 	var out Stats
 	switch {
+	case s.final != nil && s.eng != nil:
+		// The closed connection's counters, which still move for what
+		// ends after Close (a handler's panic, say); its subscriptions
+		// as they were when it closed.
+		out = s.eng.Stats()
+		out.Subscriptions = maps.Clone(s.final.Subscriptions)
 	case s.final != nil:
 		out = *s.final
 		out.Subscriptions = maps.Clone(s.final.Subscriptions)
@@ -52,8 +59,9 @@ func (s *STOMP) Stats() Stats {
 	return out
 }
 
-// keepFinalStats takes the snapshot Stats returns once Close ended: the
-// closed connection's counters (zero without one), taken once.
+// keepFinalStats takes the snapshot of what Stats returns once Close
+// ended that the connection no longer keeps (its subscriptions; all of
+// them without a connection), taken once.
 func (s *STOMP) keepFinalStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
