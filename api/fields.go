@@ -282,8 +282,15 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		via = " over WebSocket " + transport.RedactURL(ws.URL.String()) + via
 	}
 	wait := c.connectWait()
+	addr, failover := transport.HostPort(c.remoteHost, c.remotePort), append([]string(nil), c.rare.failover...)
+	if overWS {
+		// The URL is the one dialed, whatever the address: say so in the
+		// log and in ConnectedServer, and do not take turns through
+		// failover servers that would not be dialed.
+		addr, failover = ws.Addr(), nil
+	}
 	return actors.ConnectConfig{
-		Addr:               transport.HostPort(c.remoteHost, c.remotePort),
+		Addr:               addr,
 		Dial:               dial,
 		Versions:           append([]frames.Version(nil), c.supportedVersions...),
 		Host:               host,
@@ -296,7 +303,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		Limits:             c.limits(),
 		HeartbeatTolerance: c.rare.heartbeatTolerance,
 		MaxTransferRate:    c.maxTransferRate,
-		Failover:           append([]string(nil), c.rare.failover...),
+		Failover:           failover,
 		Reconnect: actors.ReconnectPolicy{
 			Enabled: c.rare.reconnect.Enabled, InitialDelay: c.rare.reconnect.InitialDelay,
 			MaxDelay: c.rare.reconnect.MaxDelay, MaxAttempts: c.rare.reconnect.MaxAttempts,

@@ -44,7 +44,8 @@ import (
 // a policy) for a Connect that never reached a broker. Open transactions end with the old connection,
 // as the broker ends them, and messages received but not acknowledged are
 // redelivered by the broker. Failover servers share every transport
-// setting; with a WebSocketURL the URL is always the one dialed.
+// setting; with a WebSocketURL the URL is always the one dialed (and
+// FailoverServers are not used).
 type Reconnect struct {
 	// Enabled turns reconnecting on. Default false.
 	Enabled bool
@@ -77,7 +78,8 @@ func WithReconnect(r Reconnect) Option {
 
 // WithFailoverServers sets FailoverServers: more brokers ("host:port"),
 // tried in turn after RemoteHost:RemotePort by Connect and when
-// reconnecting, with a Reconnect policy. Default none.
+// reconnecting, with a Reconnect policy. Default none. Not used with a
+// WebSocketURL, which is always the one dialed.
 func WithFailoverServers(servers ...string) Option {
 	return setOpt("FailoverServers", func(c *config, v []string) error { return c.setFailover(v) }, servers)
 }

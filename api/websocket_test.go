@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -232,4 +234,53 @@ func TestRabbitMQOverWebSocketThroughProxies(t *testing.T) {
 			roundTrip(t, s)
 		})
 	}
+}
+
+// Over WebSocket the URL is the one dialed: when the first attempt fails,
+// the client does not take turns through FailoverServers (which would
+// not be dialed), and ConnectedServer names the URL's host and port, not
+// a failover entry it never talked to.
+func TestConnectedServerOverWebSocketIsTheURLsAfterAFailedFirstAttempt(t *testing.T) {
+	b := newBroker(t)
+	other := newBroker(t) // a failover entry: never dialed over WebSocket
+	var upgrades atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		if upgrades.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable) // the first attempt fails
+			return
+		}
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"v12.stomp", "v11.stomp", "v10.stomp"}})
+		if err != nil {
+			return
+		}
+		back, err := net.Dial("tcp", b.Addr())
+		if err != nil {
+			_ = c.Close(websocket.StatusTryAgainLater, "no backend")
+			return
+		}
+		testnet.Forward(websocket.NetConn(ctx, c, websocket.MessageBinary), back)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(func() {
+		cancel()
+		srv.Close()
+		wg.Wait()
+	})
+	url := "ws://" + srv.Listener.Addr().String() + "/stomp"
+	uh, up := hostPort(t, srv.Listener.Addr().String())
+
+	s := newClient(t, WithWebSocketURL(url), WithTimeout(5*time.Second), WithFailoverServers(other.Addr()),
+		WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxAttempts: 5}))
+	require.NoError(t, s.Connect("", 0))
+	require.GreaterOrEqual(t, upgrades.Load(), int64(2), "the first upgrade was refused, a later one answered")
+	require.Empty(t, other.Connections(), "the failover entry was never dialed")
+	h, p, ok := s.ConnectedServer()
+	require.True(t, ok)
+	require.Equal(t, strings.ToLower(uh)+":"+strconv.Itoa(up), strings.ToLower(h)+":"+strconv.Itoa(p),
+		"over WebSocket the broker is the URL's host and port, not a failover entry never dialed")
 }
