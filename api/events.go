@@ -114,9 +114,13 @@ type MessageInEvent struct {
 	// settled sits beside the flags and what few events need is behind
 	// one pointer, so that an event (one per message received) takes
 	// the 160-byte size class, not the 176-byte one.
+	// lent: the event serves message after message (a Lent
+	// subscription's), so it may be another message's by when a call
+	// queued for it runs.
+	lent    bool
 	settled atomic.Bool
 	msg     actors.MessageRef // the engine's, for Ack and Nack
-	aux     *eventAux         // nil on most events
+	aux  *eventAux         // nil on most events
 }
 
 // eventAux is what only some events carry.

@@ -231,10 +231,12 @@ func (s *STOMP) messageEvent(m *actors.Message, ev *MessageInEvent) *MessageInEv
 	s.mu.Lock()
 	collapse := s.cfg.collapseHeaders
 	s.mu.Unlock()
+	lent := ev != nil // only lent events are filled anew
 	if ev == nil {
 		ev = new(MessageInEvent)
 	}
 	*ev = MessageInEvent{
+		lent:           lent,
 		SubscriptionID: m.Subscription,
 		MessageID:      m.MessageID,
 		Destination:    m.Destination,
@@ -412,19 +414,29 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	}
 	cfg := s.snapshot()
 	ref := ev.msg
+	// A call queued (Timeout 0 without a deadline) runs after Ack
+	// returned, by when a lent event may be another message's: only an
+	// event of its own is taken back there.
+	own := !ev.lent
 	err = s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
-		return s.ackNow(ctx, eng, ref, nack, cfg)
+		err := s.ackNow(ctx, eng, ref, nack, cfg)
+		if own && unwritten(err) {
+			ev.settled.Store(false)
+		}
+		return err
 	})
-	if !actors.Written(err) && !errors.Is(err, ErrAlreadyAcked) {
-		// Refused before anything was written (ErrTimeout, ErrCanceled,
-		// ErrWouldBlock, ErrNotConnected, an AckTransactionID that names
-		// no open transaction ...): the message is not acknowledged, and
-		// the Ack may be made again. Only an Ack that waited says so
-		// here; one queued (Timeout 0 without a deadline) reports its
-		// failure later, by when a Lent event may be another message's.
+	if unwritten(err) {
 		ev.settled.Store(false)
 	}
 	return err
+}
+
+// unwritten reports whether an Ack or Nack was refused before anything
+// was written (ErrTimeout, ErrCanceled, ErrWouldBlock, ErrNotConnected,
+// an AckTransactionID that names no open transaction ...): the message
+// is not acknowledged, and the Ack may be made again.
+func unwritten(err error) bool {
+	return !actors.Written(err) && !errors.Is(err, ErrAlreadyAcked)
 }
 
 // version is the negotiated protocol version, or 0 when not connected.

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -226,16 +227,31 @@ func TestARefusedAckMayBeMadeAgain(t *testing.T) {
 }
 
 // An Ack that does not wait (Timeout 0) and is refused later, for its
-// transaction, leaves the event as it is: by then a Lent subscription may
-// have filled that event with the next message, whose Ack it would undo
-// (it did: two ACKs for one message). It reports the refusal by OnError.
-func TestARefusedQueuedAckLeavesTheEventAlone(t *testing.T) {
-	s, ev := messageToAckIn(t, "nosuchtx")
-	errs := collect(s.OnError)
-	require.NoError(t, s.SetTimeout(0))
-	require.NoError(t, s.Ack(context.Background(), ev)) // queued: refused later
-	require.Contains(t, recv(t, errs).Description, "nosuchtx")
-	require.True(t, ev.settled.Load(), "a queued Ack's refusal touched the event")
+// transaction, reports the refusal by OnError and, the message not
+// acknowledged, may be made again (review 7: the retry got
+// ErrAlreadyAcked and the broker kept the message). A lent event is left
+// as it is: by then a Lent subscription may have filled it with the next
+// message, whose Ack it would undo (it did: two ACKs for one message).
+func TestARefusedQueuedAckMayBeMadeAgainButLeavesALentEventAlone(t *testing.T) {
+	for _, lent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lent=%v", lent), func(t *testing.T) {
+			s, ev := messageToAckIn(t, "nosuchtx")
+			ev.lent = lent
+			errs := collect(s.OnError)
+			require.NoError(t, s.SetTimeout(0))
+			require.NoError(t, s.Ack(context.Background(), ev)) // queued: refused later
+			require.Contains(t, recv(t, errs).Description, "nosuchtx")
+			waitFor(t, "the queued Ack to end", func() bool { return !s.calls.Load().busy() })
+			require.Equal(t, lent, ev.settled.Load(), "settled after a queued Ack's refusal")
+			if !lent {
+				_, err := s.Config("AckTransactionId=")
+				require.NoError(t, err)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				require.NoError(t, s.Ack(ctx, ev), "made again once refused before anything was written")
+			}
+		})
+	}
 }
 
 // A frame written by hand is read as a frame: the lines of its body are
