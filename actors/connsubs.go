@@ -134,7 +134,10 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 			return ErrAlreadyAcked
 		}
 	}
-	err = c.write(ctx, &writeFrame{frame: f, receipt: receipt}, true, true)
+	// On the link checked: a reconnect meanwhile (the turn may wait)
+	// must not carry the ACK to a connection that never delivered the
+	// message, whose broker would end it for an unknown ack id.
+	err = c.writeOn(ctx, l, &writeFrame{frame: f, receipt: receipt}, true, true)
 	if Written(err) {
 		c.countAck(f.Command, m.ackID)
 		if k != nil {
