@@ -185,7 +185,11 @@ func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 			err := errExited("message handler")
 			s.c.log(LogError, "info", err.Error())
 			s.c.emit(&ErrorEvent{Err: err})
-			s.settle(msg, AckNack, true)
+			if s.spec.SettlesExits {
+				s.afterHandler(msg, AckNack) // a failed delivery all the same
+			} else {
+				s.settle(msg, AckNack, true)
+			}
 			s.goexit = true
 		}
 	}()

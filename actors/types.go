@@ -125,6 +125,11 @@ type SubscribeSpec struct {
 	// handing them to Handler (which must be nil). A message that needs
 	// an ACK is acknowledged with AckRef. MaxDeliveries does not apply.
 	Pull bool
+	// SettlesExits says Handler settles its message itself when it ends
+	// its goroutine (runtime.Goexit) instead of returning: the engine then
+	// reports and counts the exit but writes no ACK or NACK for it (by
+	// default it NACKs the message, as after a panic).
+	SettlesExits bool
 }
 
 // SubscriptionInfo lists a live subscription.

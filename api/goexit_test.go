@@ -102,3 +102,92 @@ func TestAHandlerThatEndsDoEventsGoroutineLeavesTheRestForTheNext(t *testing.T) 
 	assert.Contains(t, (<-errs).Description, "ended its goroutine")
 	closesWithin(t, s, 10*time.Second)
 }
+
+// A handler that acknowledged its message itself (an Ack in the handler,
+// or ManualAck and an Ack from elsewhere) and then ends its goroutine:
+// the client writes no NACK of its own for that message, as for a handler
+// that panics (review 7: the engine NACKed it, and the broker ended the
+// connection for an unknown ack id).
+func TestAHandlerThatAckedItsMessageAndThenEndsItsGoroutineGetsNoNack(t *testing.T) {
+	for _, manual := range []bool{false, true} {
+		name := "AckInHandler"
+		if manual {
+			name = "ManualAckThenAckFromTest"
+		}
+		t.Run(name, func(t *testing.T) {
+			b := newBroker(t, sim.WithFrameLog(64))
+			s := connectTo(t, b, "1.2")
+			errs := collect(s.OnError)
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			acked := make(chan error, 1)
+			evs := make(chan *MessageInEvent, 4)
+			first := true
+			_, err := s.SubscribeWith(ctx, "/queue/own", SubscribeOptions{AckMode: AckClientIndividual, ManualAck: manual,
+				Handler: func(e *MessageInEvent) {
+					if first {
+						first = false
+						if !manual {
+							acked <- s.Ack(ctx, e)
+						} else {
+							evs <- e // a worker acknowledges it
+						}
+						runtime.Goexit() // t.FailNow in a test's handler
+					}
+					if manual {
+						_ = s.Ack(ctx, e)
+					}
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SendMessage("/queue/own", "first"); err != nil {
+				t.Fatal(err)
+			}
+			if !manual {
+				if err := recv(t, acked); err != nil {
+					t.Fatalf("Ack in the handler: %v", err)
+				}
+			}
+			recv(t, errs) // "ended its goroutine"
+			if manual {
+				if err := s.Ack(ctx, recv(t, evs)); err != nil {
+					t.Errorf("Ack of the message whose handler ended its goroutine: %v", err)
+				}
+			}
+			// A second message, acknowledged normally: its ACK comes after
+			// anything the client wrote for the first.
+			if err := s.SendMessage("/queue/own", "second"); err != nil {
+				t.Fatal(err)
+			}
+			var nacks, acks int
+			gone := false
+			waitFor(t, "two ACKs, a NACK or the end of the connection", func() bool {
+				ci, ok := b.Connection(1)
+				if !ok {
+					gone = true
+					return true
+				}
+				acks, nacks = 0, 0
+				for _, f := range ci.Received {
+					switch f.Command {
+					case frames.CmdAck:
+						acks++
+					case frames.CmdNack:
+						nacks++
+					}
+				}
+				return acks >= 2 || nacks > 0
+			})
+			if gone {
+				var msgs []string
+				for len(errs) > 0 {
+					msgs = append(msgs, (<-errs).Description)
+				}
+				t.Errorf("the connection ended after the program acknowledged the message itself; errors: %q", msgs)
+			} else if nacks != 0 {
+				t.Errorf("the client wrote %d NACK(s) for a message the program acknowledged itself (ACKs: %d)", nacks, acks)
+			}
+		})
+	}
+}

@@ -110,6 +110,10 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		KeyHeader:     opts.KeyHeader,
 		Lent:          opts.Lent,
 		Pull:          opts.Pull,
+		// A handler that ends its goroutine is settled by process, as
+		// a panicking one is (ManualAck, an Ack made in the handler,
+		// AckTransactionId and receipts all count).
+		SettlesExits: true,
 	}
 	if opts.Pull {
 		spec.Handler = nil
@@ -282,7 +286,16 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 		}
 		s.hmu.RUnlock()
 	}
+	returned := false
+	defer func() {
+		if !returned {
+			// The handler ended this goroutine (runtime.Goexit): it
+			// is settled here, on the way out, as a failure.
+			sub.settleExit(ev)
+		}
+	}()
 	failure, ran := s.deliver(h, ev, manual)
+	returned = true
 	if !ran {
 		return actors.AckNone, nil // closing: the broker redelivers
 	}
@@ -293,6 +306,30 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 		return actors.AckNone, failure
 	}
 	return s.settle(ev, !ev.Ack), failure
+}
+
+// settleExit settles ev, whose handler ended its goroutine, as process
+// settles a handler that panicked: a NACK (written here, the engine
+// writing none for it: SettlesExits), unless the handler acknowledged it
+// itself or ManualAck leaves it to the program.
+func (sub *subscriber) settleExit(ev *MessageInEvent) {
+	ev.Ack = false
+	if !ev.msg.NeedsAck() || sub.manualAck || !ev.settled.CompareAndSwap(false, true) {
+		return
+	}
+	s := sub.s
+	if s.settle(ev, true) != actors.AckNack {
+		return // done there (a transaction, a receipt), or nothing to send (1.0)
+	}
+	eng, err := s.engine()
+	if err != nil || eng == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), max(s.snapshot().timeout, listWait))
+	defer cancel()
+	if err := eng.AckRef(ctx, ev.msg, true, "", 0); err != nil && !errors.Is(err, ErrAlreadyAcked) {
+		s.post(&actors.ErrorEvent{Err: err})
+	}
 }
 
 // deliver runs the handler here, or in manual mode inside DoEvents while

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,4 +246,45 @@ func TestTracingNamesTheBrokerAfterFailover(t *testing.T) {
 		assert.Equal(t, host, attrs(spans[i])["server.address"].AsString())
 		assert.EqualValues(t, port, attrs(spans[i])["server.port"].AsInt64(), "span %d", i)
 	}
+}
+
+// A traced handler that ends its goroutine (t.FailNow) still ends its
+// "process" span, failed, as a panicking one does (review 7: the span was
+// never ended nor exported).
+func TestATracedHandlerThatEndsItsGoroutineEndsItsSpan(t *testing.T) {
+	b := newBroker(t)
+	tp, sr := recorded(t)
+	s := connectTo(t, b, "1.2", WithTracing(Tracing{TracerProvider: tp}))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	handled := make(chan string, 2)
+	first := true
+	_, err := s.SubscribeWith(ctx, "/queue/traced", SubscribeOptions{Handler: func(e *MessageInEvent) {
+		if first {
+			first = false
+			runtime.Goexit()
+		}
+		handled <- string(e.Data)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"first", "second"} {
+		if err := s.SendMessageContext(ctx, "/queue/traced", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := recv(t, handled); got != "second" {
+		t.Fatalf("handled %q", got)
+	}
+	process := func() int {
+		n := 0
+		for _, sp := range sr.Ended() {
+			if strings.HasPrefix(sp.Name(), "process ") {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "both process spans to end", func() bool { return process() >= 2 })
 }

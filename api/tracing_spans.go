@@ -151,7 +151,18 @@ func (t *tracer) process(sub *subscriber, m *actors.Message, ev *MessageInEvent)
 	}
 	ctx, span := t.t.Start(parent, opProcess+" "+m.Destination, opts...)
 	ev.aux = &eventAux{ctx: ctx}
+	returned := false
+	defer func() {
+		if !returned {
+			// The handler ended its goroutine: the span still ends,
+			// failed.
+			err := newError(CodeOther, "MessageIn handler ended its goroutine (runtime.Goexit, which t.FailNow calls)")
+			failed(span, err, err.Code)
+			span.End()
+		}
+	}()
 	action, failure := sub.process(ev)
+	returned = true
 	if ev.NeedsAck() && !sub.manualAck && !ev.Ack {
 		ev.traceNack()
 	}
