@@ -120,7 +120,7 @@ type MessageInEvent struct {
 	lent    bool
 	settled atomic.Bool
 	msg     actors.MessageRef // the engine's, for Ack and Nack
-	aux  *eventAux         // nil on most events
+	aux     *eventAux         // nil on most events
 }
 
 // eventAux is what only some events carry.
