@@ -67,6 +67,15 @@ type outbox struct {
 	prefix  string        // of dedup ids: random per Conn, made by the session on first use
 	seq     uint64
 	confirm time.Duration // the ConfirmTimeout of the last reliable send
+	// dones are the outcomes settled during the session's step, called
+	// once it ended (session.runDones).
+	dones []doneCall
+}
+
+// doneCall is an outcome for a sender's done.
+type doneCall struct {
+	fn  func(error)
+	err error
 }
 
 // SendReliable sends f at least once: it takes a place in the outbox
@@ -75,7 +84,9 @@ type outbox struct {
 // ended it: a broker ERROR naming it, ErrReceiptTimeout, ErrOutcomeUnknown
 // when the connection ended for good (no Reconnect policy, Disconnect,
 // Close) before the RECEIPT. done runs on an engine goroutine, in the
-// order the broker answered, and must not block. f is not used by the
+// order the broker answered, and must not block; a done that panics or
+// ends its goroutine is reported (ErrorEvent) and counted in
+// Stats.Panics, and the other outcomes are still told. f is not used by the
 // caller afterwards. A frame that joins a transaction is refused: resent
 // alone, it would leave its transaction.
 func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConfig, done func(error)) error {
@@ -192,7 +203,14 @@ func (s *session) settle(e *outEntry, err error) {
 		}
 	}
 	if e.done != nil {
-		e.done(err)
+		// Called once the step ends: user code never runs inside the
+		// session's work (a panic or a Goexit there would leave it half
+		// done).
+		if ob := s.c.ob.Load(); ob != nil {
+			ob.dones = append(ob.dones, doneCall{e.done, err})
+		} else {
+			e.done(err)
+		}
 	}
 	if s.state == Disconnecting && s.leaving.awaitOutbox && s.outboxEmpty() {
 		s.leaving.awaitOutbox = false
@@ -253,3 +271,38 @@ func (s *session) outboxLost(resilient bool, cause error) {
 // ErrReliableInTransaction refuses an at-least-once send that joins a
 // transaction: resent alone after a reconnect, it would leave it.
 var ErrReliableInTransaction = errors.New("stomp: an at-least-once send cannot join a transaction (a resend would leave it)")
+
+// runDones calls the outcomes the step just ended settled, in order. A
+// done that panics is reported (and counted); one that ends its goroutine
+// (runtime.Goexit) too, the rest being called while the goroutine
+// unwinds.
+func (s *session) runDones() {
+	ob := s.c.ob.Load()
+	if ob == nil || len(ob.dones) == 0 {
+		return
+	}
+	s.callDones(ob, 0)
+}
+
+func (s *session) callDones(ob *outbox, i int) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		s.c.stats.more().Panics.Add(1)
+		if r := recover(); r != nil {
+			s.c.emit(&ErrorEvent{Err: errPanic("done callback of a reliable send", r)})
+		} else {
+			s.c.emit(&ErrorEvent{Err: errExited("done callback of a reliable send")})
+		}
+		s.callDones(ob, i+1)
+	}()
+	for ; i < len(ob.dones); i++ {
+		d := ob.dones[i]
+		ob.dones[i] = doneCall{}
+		d.fn(d.err)
+	}
+	ob.dones = ob.dones[:0]
+	returned = true
+}

@@ -65,7 +65,10 @@ type subEntry struct {
 	sent *writeFrame
 }
 
-func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
+func (s *session) Receive(ctx actor.Context) {
+	guard(ctx, s, s.receive)
+	s.runDones() // after the step: user code
+}
 
 func (s *session) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {

@@ -91,7 +91,9 @@ func (c *config) outboxConfig() actors.OutboxConfig {
 // a Reconnect policy the message is sent again after a lost connection.
 // done runs on a goroutine of the engine, in the order the broker
 // answers, and must return quickly: hand the outcome on (to a channel,
-// say) rather than call the client from it. data is copied.
+// say) rather than call the client from it. A done that panics or ends
+// its goroutine (runtime.Goexit) is reported with OnError and counted in
+// Stats.Panics; the client goes on. data is copied.
 func (s *STOMP) SendDataAsync(ctx context.Context, destination string, data []byte, done func(error)) error {
 	return s.sendAsync(ctx, sendCall{name: "SendDataAsync"}, nil, destination, append([]byte(nil), data...), done)
 }

@@ -191,3 +191,71 @@ func TestAHandlerThatAckedItsMessageAndThenEndsItsGoroutineGetsNoNack(t *testing
 		})
 	}
 }
+
+// SendMessageAsync's done is user code: one that ends its goroutine (t.FailNow
+// on the failure it was told of) while the connection ends is reported, and
+// the connection's end goes on (review 7: it cut the engine's step short,
+// and Interrupt, Close and Connect waited for ever).
+func TestAnAsyncDoneThatEndsItsGoroutineDoesNotWedgeTheClient(t *testing.T) {
+	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
+	h, p := hostPort(t, b.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s := NewSTOMP() // closed below, within a bound
+	disconnected := collect(s.OnDisconnected)
+	if err := s.ConnectContext(ctx, h, p); err != nil {
+		t.Fatal(err)
+	}
+	told := make(chan error, 1)
+	if err := s.SendMessageAsync(ctx, "/queue/async", "m", func(err error) {
+		told <- err
+		if err != nil {
+			runtime.Goexit() // t.FailNow
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > 0 })
+	interrupted := make(chan struct{})
+	go func() { s.Interrupt(); close(interrupted) }()
+	if err := recv(t, told); err == nil {
+		t.Error("done was told nil")
+	}
+	select {
+	case <-interrupted:
+	case <-time.After(5 * time.Second):
+		// The session stopped mid-step: Interrupt waits for its answer
+		// for ever, and so would Close. (The goroutines are left behind.)
+		t.Fatal("Interrupt did not return within 5s after the done callback ended its goroutine")
+	}
+	select {
+	case <-disconnected:
+	case <-time.After(5 * time.Second):
+		t.Errorf("no DisconnectedEvent after Interrupt (Connected()=%v)", s.Connected())
+	}
+	// The client can connect again.
+	cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+	defer ccancel()
+	if err := s.ConnectContext(cctx, h, p); err != nil {
+		t.Errorf("Connect after the interrupted connection: %v", err)
+	}
+	closesWithin(t, s, 10*time.Second)
+}
+
+// A done that panics is reported and counted, and the outcomes after it
+// are still told.
+func TestAnAsyncDoneThatPanicsIsReportedAndTheOthersAreTold(t *testing.T) {
+	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
+	s := connectTo(t, b, "1.2")
+	errs := collect(s.OnError)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	second := make(chan error, 1)
+	require.NoError(t, s.SendMessageAsync(ctx, "/queue/async-panic", "1", func(error) { panic("done bug") }))
+	require.NoError(t, s.SendMessageAsync(ctx, "/queue/async-panic", "2", func(err error) { second <- err }))
+	waitFor(t, "the broker to withhold both RECEIPTs", func() bool { return len(b.FaultEvents()) >= 2 })
+	s.Interrupt()
+	require.ErrorIs(t, recv(t, second), ErrOutcomeUnknown)
+	assert.Contains(t, recv(t, errs).Description, "done bug")
+	assert.EqualValues(t, 1, s.Stats().Panics)
+}
