@@ -20,9 +20,11 @@ const (
 type frameRule struct {
 	f       *Fault
 	cmd     frames.Command
-	matched int  // frames that met every condition but the count
-	fired   bool // the rule has fired
-	left    int  // frames it may still affect; negative: no limit
+	start   time.Time // what After counts from: the accept, or the Inject
+	base    int       // the index of the stream's frame AfterFrames counts from
+	matched int       // frames that met every condition but the count
+	fired   bool      // the rule has fired
+	left    int       // frames it may still affect; negative: no limit
 }
 
 // frameFilter applies frame faults to the frames a server sends to one
@@ -48,28 +50,62 @@ func newFrameFilter(cf *connFaults) *frameFilter {
 	return &frameFilter{cf: cf, discRcpt: make(map[string]bool)}
 }
 
-func (ff *frameFilter) add(f *Fault) {
-	r := &frameRule{f: f, cmd: f.command(), left: f.Times}
+// add puts the frame fault f into effect from now on: After counts from
+// start, AfterFrames from the next frame of its stream. It returns when
+// tick must be called for it, or the zero time when it needs no tick (it
+// does not trigger by time alone).
+func (ff *frameFilter) add(f *Fault, start time.Time) time.Time {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	r := &frameRule{f: f, cmd: f.command(), start: start, left: f.Times}
 	if r.left == 0 {
 		r.left = 1
 	}
 	if f.Kind == DropConn && f.Dir == ToServer {
+		r.base = ff.recv
 		ff.in = append(ff.in, r)
-		return
+		return time.Time{}
 	}
+	r.base = ff.sent
 	ff.out = append(ff.out, r)
+	if r.timeOnly() {
+		return start.Add(f.After)
+	}
+	return time.Time{}
 }
 
-// timers returns the delays after which tick must be called: one for each
-// SendError fault that triggers by time alone.
-func (ff *frameFilter) timers() []time.Duration {
-	var out []time.Duration
+// remove ends the fault named name on this connection, reporting whether
+// it was in effect here. Heart-beats resume when no StopHeartbeats that
+// fired remains.
+func (ff *frameFilter) remove(name string) bool {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	found := false
+	keep := func(rules []*frameRule) []*frameRule {
+		out := rules[:0]
+		for _, r := range rules {
+			if r.f.Name == name {
+				found = true
+				continue
+			}
+			out = append(out, r)
+		}
+		clear(rules[len(out):])
+		return out
+	}
+	ff.in, ff.out = keep(ff.in), keep(ff.out)
+	ff.hbOff = false
 	for _, r := range ff.out {
-		if r.timeOnly() {
-			out = append(out, r.f.After)
+		if r.f.Kind == StopHeartbeats && r.fired {
+			ff.hbOff = true
 		}
 	}
-	return out
+	return found
+}
+
+// elapsed reports whether the fault's After has passed.
+func (r *frameRule) elapsed() bool {
+	return r.f.After == 0 || time.Since(r.start) >= r.f.After
 }
 
 // timeOnly reports whether the rule fires on a timer rather than on a frame.
@@ -88,7 +124,7 @@ func (r *frameRule) triggers(cf *connFaults, f *frames.Frame, index int) bool {
 		return false
 	}
 	if !r.fired {
-		if index < r.f.AfterFrames || !cf.elapsed(r.f) {
+		if index-r.base < r.f.AfterFrames || !r.elapsed() {
 			return false
 		}
 		r.matched++
@@ -134,7 +170,7 @@ func (ff *frameFilter) tick(emit func(*frames.Frame) error) (closeMode, error) {
 	ff.mu.Lock()
 	defer ff.mu.Unlock()
 	for _, r := range ff.out {
-		if !r.timeOnly() || r.fired || !ff.cf.elapsed(r.f) {
+		if !r.timeOnly() || r.fired || !r.elapsed() {
 			continue
 		}
 		r.fired = true
@@ -240,7 +276,7 @@ func (ff *frameFilter) toClient(f *frames.Frame, emit func(*frames.Frame) error)
 // other rules a heart-beat can fire it, when no command is named.
 func (r *frameRule) stopsHeartbeats(cf *connFaults, f *frames.Frame, index int) bool {
 	if f.IsHeartbeat() {
-		return r.cmd == frames.CmdInvalid && r.f.Nth <= 1 && index >= r.f.AfterFrames && cf.elapsed(r.f)
+		return r.cmd == frames.CmdInvalid && r.f.Nth <= 1 && index-r.base >= r.f.AfterFrames && r.elapsed()
 	}
 	return r.triggers(cf, f, index)
 }

@@ -198,9 +198,9 @@ func (pc *proxyConn) run() {
 	go func() { defer wg.Done(); pc.toServer() }()
 	go func() { defer wg.Done(); pc.toClient() }()
 	if pc.filter != nil {
-		for _, d := range pc.filter.timers() {
+		for _, at := range pc.cf.ticks {
 			wg.Add(1)
-			go func() { defer wg.Done(); pc.tickAfter(d) }()
+			go func() { defer wg.Done(); pc.tickAt(at) }()
 		}
 	}
 	wg.Wait()
@@ -231,9 +231,9 @@ func (pc *proxyConn) end(mode closeMode) {
 	}
 }
 
-// tickAfter fires the time-only frame faults after d.
-func (pc *proxyConn) tickAfter(d time.Duration) {
-	t := time.NewTimer(max(d-time.Since(pc.cf.start), 0))
+// tickAt fires the time-only frame faults at time at.
+func (pc *proxyConn) tickAt(at time.Time) {
+	t := time.NewTimer(max(time.Until(at), 0))
 	defer t.Stop()
 	select {
 	case <-t.C:
