@@ -25,6 +25,11 @@ type frameRule struct {
 	matched int       // frames that met every condition but the count
 	fired   bool      // the rule has fired
 	left    int       // frames it may still affect; negative: no limit
+	// For ReceiptOf: the client's frames with a receipt header counted,
+	// and the receipt id of the one the ERROR answers, once seen.
+	receipts int
+	receipt  string
+	answer   bool
 }
 
 // frameFilter applies frame faults to the frames a server sends to one
@@ -111,7 +116,7 @@ func (r *frameRule) elapsed() bool {
 // timeOnly reports whether the rule fires on a timer rather than on a frame.
 func (r *frameRule) timeOnly() bool {
 	f := r.f
-	return f.Kind == SendError && f.After > 0 && f.AfterFrames == 0 && f.OnCommand == frames.CmdInvalid && f.Nth == 0
+	return f.Kind == SendError && f.After > 0 && f.AfterFrames == 0 && f.OnCommand == frames.CmdInvalid && f.Nth == 0 && f.ReceiptOf == 0
 }
 
 // triggers reports whether the rule acts on frame f, the index-th frame of
@@ -148,10 +153,11 @@ func (ff *frameFilter) fromClient(f *frames.Frame) bool {
 	}
 	ff.mu.Lock()
 	defer ff.mu.Unlock()
-	if f.Command == frames.CmdDisconnect {
-		if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+	if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+		if f.Command == frames.CmdDisconnect {
 			ff.discRcpt[id] = true
 		}
+		ff.watchReceipt(id)
 	}
 	index := ff.recv
 	ff.recv++
@@ -162,6 +168,20 @@ func (ff *frameFilter) fromClient(f *frames.Frame) bool {
 		}
 	}
 	return false
+}
+
+// watchReceipt counts a receipt the client asked for, for the SendError
+// faults that answer one (ReceiptOf).
+func (ff *frameFilter) watchReceipt(id string) {
+	for _, r := range ff.out {
+		if r.f.ReceiptOf == 0 || r.answer || !r.elapsed() {
+			continue
+		}
+		r.receipts++
+		if r.receipts == r.f.ReceiptOf {
+			r.receipt, r.answer = id, true
+		}
+	}
 }
 
 // tick fires the time-only SendError faults that are due, emitting their
@@ -176,7 +196,7 @@ func (ff *frameFilter) tick(emit func(*frames.Frame) error) (closeMode, error) {
 		r.fired = true
 		r.left = 0
 		ff.cf.record(r.f, FaultEvent{Offset: int64(ff.sent), Command: frames.CmdError})
-		if err := emit(injectedError(r.f)); err != nil {
+		if err := emit(injectedError(r.f, "")); err != nil {
 			return closeAbort, err
 		}
 		if r.f.Fatal {
@@ -215,6 +235,21 @@ func (ff *frameFilter) toClient(f *frames.Frame, emit func(*frames.Frame) error)
 			if r.timeOnly() {
 				continue
 			}
+			if fault.ReceiptOf > 0 {
+				if r.fired || !r.answer || f.Command != frames.CmdReceipt || f.Header(frames.HdrReceiptID) != r.receipt {
+					continue
+				}
+				// The ERROR takes the RECEIPT's place.
+				r.fired, r.left, drop = true, 0, true
+				ff.cf.record(fault, FaultEvent{Offset: int64(index), Command: f.Command})
+				if err := emit(injectedError(fault, r.receipt)); err != nil {
+					return closeAbort, err
+				}
+				if fault.Fatal {
+					return closeGraceful, nil
+				}
+				continue
+			}
 		}
 		if !r.triggers(ff.cf, f, index) {
 			continue
@@ -224,7 +259,7 @@ func (ff *frameFilter) toClient(f *frames.Frame, emit func(*frames.Frame) error)
 		case DropConn:
 			return closeAbort, nil
 		case SendError:
-			if err := emit(injectedError(fault)); err != nil {
+			if err := emit(injectedError(fault, "")); err != nil {
 				return closeAbort, err
 			}
 			if fault.Fatal {
@@ -281,18 +316,21 @@ func (r *frameRule) stopsHeartbeats(cf *connFaults, f *frames.Frame, index int) 
 	return r.triggers(cf, f, index)
 }
 
-// injectedError builds the ERROR frame of a SendError fault.
-func injectedError(f *Fault) *frames.Frame {
+// injectedError builds the ERROR frame of a SendError fault, naming
+// receipt when it is not empty.
+func injectedError(f *Fault, receipt string) *frames.Frame {
 	msg := f.Message
 	if msg == "" {
 		msg = "injected fault " + f.Name
 	}
+	h := frames.Headers{{Key: frames.HdrMessage, Value: msg}}
+	if receipt != "" {
+		h = append(h, frames.Header{Key: frames.HdrReceiptID, Value: receipt})
+	}
+	h = append(h, frames.Header{Key: frames.HdrContentType, Value: "text/plain"})
 	return &frames.Frame{
 		Command: frames.CmdError,
-		Headers: frames.Headers{
-			{Key: frames.HdrMessage, Value: msg},
-			{Key: frames.HdrContentType, Value: "text/plain"},
-		},
-		Body: []byte("fault " + f.Name + " (" + f.Kind.String() + ") injected this ERROR frame\n"),
+		Headers: h,
+		Body:    []byte("fault " + f.Name + " (" + f.Kind.String() + ") injected this ERROR frame\n"),
 	}
 }
