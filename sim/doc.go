@@ -24,7 +24,7 @@
 // blocks on a connection.
 //
 // Tests inspect the broker through admin calls (Stats, Connections,
-// Destination, FaultEvents) and act on it through SendError,
+// ClosedConnections, Destination, FaultEvents) and act on it through SendError,
 // CloseConnection, and Inject and Clear, which add and end faults while it
 // runs.
 //
