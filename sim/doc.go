@@ -36,9 +36,10 @@
 // Byte faults (drops, delays, split or corrupted writes, stalls) wrap the
 // client-facing net.Conn; frame faults (stopped heart-beats, injected
 // ERRORs, duplicated or redelivered MESSAGEs, withheld RECEIPTs) filter the
-// server-to-client frame stream. A broker's plan can change as a test runs:
+// server-to-client frame stream. A plan can change as a test runs:
 // Inject adds a fault, to the open connections at once (stop reading
-// connection 2 now, say) and to later ones, and Clear ends one. The same
+// connection 2 now, say) and to later ones, and Clear ends one (Broker and
+// Proxy alike). The same
 // plan runs in the broker (WithPlan)
 // and in the Proxy, which forwards to any STOMP server, a real one included.
 // Both record what the faults did (FaultEvents) and can report each action

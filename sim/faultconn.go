@@ -323,8 +323,10 @@ func (c *faultConn) Read(p []byte) (int, error) {
 	}
 	var m int
 	var err error
-	rules := c.readRules.load()
+	var rules []*byteRule
 	for {
+		// Loaded each time round: a read woken by kick finds the new rule.
+		rules = c.readRules.load()
 		n, stalled, perr := c.piece(rules, ToServer, c.nRead.Load(), len(p))
 		if perr != nil {
 			return 0, perr
