@@ -50,7 +50,8 @@ type SubscriptionInfo struct {
 	Pending     int // topics: messages waiting for this subscriber
 }
 
-// ConnInfo describes one open connection.
+// ConnInfo describes one connection: an open one (Connections), or one
+// that has closed (ClosedConnections).
 type ConnInfo struct {
 	Conn          int    // 1-based number in accept order
 	Session       string // the session header of CONNECTED ("sim-<Conn>")
@@ -135,7 +136,8 @@ func (b *Broker) Connections() []ConnInfo {
 	return out
 }
 
-// Connection returns the connection numbered n, false when it is not open.
+// Connection returns the connection numbered n, false when it is not open
+// (ClosedConnection then may still describe it).
 func (b *Broker) Connection(n int) (ConnInfo, bool) {
 	for _, ci := range b.Connections() {
 		if ci.Conn == n {

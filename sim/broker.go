@@ -32,6 +32,14 @@ type Broker struct {
 	connsMu sync.Mutex
 	conns   map[*conn]struct{}
 	closed  bool
+
+	// injMu guards the faults in effect (see inject.go); it is taken
+	// before connsMu, never after.
+	injMu   sync.Mutex
+	plan    Plan            // the faults in effect: planned, then injected, less cleared ones
+	names   map[string]bool // every fault name used, cleared ones too
+	stalled map[int]bool    // connections a StallAccept holds
+	cleared chan struct{}   // closed and replaced by each Clear
 }
 
 // NewBroker starts a broker configured by opts. Unless WithListenAddr says
@@ -50,6 +58,13 @@ func NewBroker(opts ...Option) (*Broker, error) {
 		done:    make(chan struct{}),
 		ownDone: make(chan struct{}),
 		conns:   make(map[*conn]struct{}),
+		plan:    cfg.plan,
+		names:   make(map[string]bool, len(cfg.plan)),
+		stalled: make(map[int]bool),
+		cleared: make(chan struct{}),
+	}
+	for _, f := range cfg.plan {
+		b.names[f.Name] = true
 	}
 	b.faults.hook = cfg.faultHook
 	b.faults.setPlan(cfg.plan)
@@ -130,11 +145,14 @@ func (b *Broker) acceptLoop() {
 	}
 }
 
-// serve numbers a new connection, applies the accept faults of the plan and
+// serve numbers a new connection, applies the accept faults in effect and
 // starts its goroutines. It returns false when the broker is closed.
 func (b *Broker) serve(nc net.Conn) bool {
+	b.injMu.Lock()
+	defer b.injMu.Unlock()
 	index := int(b.accepted.Add(1))
-	cf := b.cfg.plan.forConn(index, time.Now(), &b.faults)
+	start := time.Now()
+	cf := b.plan.forConn(index, start, &b.faults)
 	if cf != nil && cf.accept != nil {
 		f := cf.accept
 		cf.record(f, FaultEvent{Delay: f.Delay})
@@ -148,32 +166,16 @@ func (b *Broker) serve(nc net.Conn) bool {
 			_ = nc.Close()
 			return false
 		}
+		b.stalled[index] = true
 		b.wg.Add(1)
-		go b.stallThenServe(nc, cf, f.Delay)
+		go b.stallThenServe(nc, f, index, start)
 		return true
 	}
 	return b.start(nc, cf, index)
 }
 
-// stallThenServe holds a connection for a StallAccept fault.
-func (b *Broker) stallThenServe(nc net.Conn, cf *connFaults, d time.Duration) {
-	defer b.wg.Done()
-	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			b.start(nc, cf, cf.index)
-			return
-		case <-b.done:
-		}
-	} else {
-		<-b.done
-	}
-	_ = nc.Close()
-}
-
-// start registers a connection and runs its reader and writer.
+// start registers a connection and runs its reader and writer. The caller
+// holds injMu, so that an Inject applies to it exactly once.
 func (b *Broker) start(nc net.Conn, cf *connFaults, index int) bool {
 	c := newConn(b, wrapConn(nc, cf), cf, index)
 	b.connsMu.Lock()
@@ -250,8 +252,10 @@ func (b *Broker) do(fn func(*state)) bool {
 	}
 }
 
-// FaultEvents returns what the faults of the broker's plan did (at most
-// the last 4096 events), in an order that does not depend on timing: by
-// connection number, then by the fault's place in the plan, then in the
-// order that fault acted. A hook (WithFaultHook) sees them as they happen.
+// FaultEvents returns what the faults of the broker's plan and those
+// injected did (at most the last 4096 events), in an order that does not
+// depend on timing: by connection number, then by the fault's place in the
+// plan (injected faults after the plan's, in the order injected), then in
+// the order that fault acted. A hook (WithFaultHook) sees them as they
+// happen.
 func (b *Broker) FaultEvents() []FaultEvent { return b.faults.snapshot() }

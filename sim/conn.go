@@ -24,11 +24,19 @@ type conn struct {
 	index  int
 	raw    net.Conn // the socket, wrapped by byte faults if any
 	remote string
-	faults *connFaults   // nil without faults
-	filter *frameFilter  // nil without frame faults
-	out    *outQueue     //
-	poke   chan struct{} // to the writer: a timed frame fault is due
-	copies uint64        // MESSAGE copies sent by frame faults (writer only)
+	faults *connFaults // nil without planned faults
+	// filter holds the frame faults, nil while there are none; Inject can
+	// set it while the reader and writer run.
+	filter atomic.Pointer[frameFilter]
+	// live wraps raw with the byte faults injected while the connection
+	// runs (see inject.go); nil until the first one.
+	live atomic.Pointer[faultConn]
+	// liveFaults numbers and logs the injected faults' events; the
+	// broker's injMu guards it.
+	liveFaults *connFaults
+	out        *outQueue     //
+	poke       chan struct{} // to the writer: a timed frame fault is due
+	copies     uint64        // MESSAGE copies sent by frame faults (writer only)
 
 	readTimeout atomic.Int64  // heart-beat read timeout in ns; 0: none
 	closed      chan struct{} // closed by close
@@ -51,10 +59,10 @@ func newConn(b *Broker, raw net.Conn, cf *connFaults, index int) *conn {
 		c.remote = a.String()
 	}
 	if cf != nil && cf.filter != nil {
-		c.filter = cf.filter
-		c.filter.onCopy = c.copyMessage
-		for _, d := range c.filter.timers() {
-			c.after(d-time.Since(cf.start), func() { signal(c.poke) })
+		cf.filter.onCopy = c.copyMessage
+		c.filter.Store(cf.filter)
+		for _, at := range cf.ticks {
+			c.after(time.Until(at), func() { signal(c.poke) })
 		}
 	}
 	return c
@@ -95,7 +103,11 @@ func (c *conn) close() {
 		for _, t := range c.timers {
 			t.Stop()
 		}
+		live := c.live.Load()
 		c.timerMu.Unlock()
+		if live != nil {
+			_ = live.Close() // ends its stalls, and closes raw
+		}
 		_ = c.raw.Close()
 	})
 }
@@ -113,20 +125,41 @@ func (c *conn) shutdown() {
 	c.after(c.b.cfg.linger, c.close)
 }
 
-// Read reads from the socket, with the heart-beat deadline when one was
-// negotiated. Any byte received resets it.
-func (c *conn) Read(p []byte) (int, error) {
-	if d := c.readTimeout.Load(); d > 0 {
-		_ = c.raw.SetReadDeadline(time.Now().Add(time.Duration(d)))
+// sock returns the socket to read and write: raw, or raw wrapped by the
+// injected byte faults once there are any.
+func (c *conn) sock() net.Conn {
+	if fc := c.live.Load(); fc != nil {
+		return fc
 	}
-	return c.raw.Read(p)
+	return c.raw
+}
+
+// Read reads from the socket, with the heart-beat deadline when one was
+// negotiated. Any byte received resets it. A read that was waiting on raw
+// when Inject wrapped it, and that Inject woke (see conn.inject), is made
+// again through the wrapper, so an injected StopReading holds the client's
+// next bytes.
+func (c *conn) Read(p []byte) (int, error) {
+	for {
+		s := c.sock()
+		if d := c.readTimeout.Load(); d > 0 {
+			_ = s.SetReadDeadline(time.Now().Add(time.Duration(d)))
+		}
+		n, err := s.Read(p)
+		if n == 0 && isTimeout(err) {
+			if fc := c.live.Load(); fc != nil && s != net.Conn(fc) {
+				continue
+			}
+		}
+		return n, err
+	}
 }
 
 // setReadTimeout arms the heart-beat read deadline (0 disarms it).
 func (c *conn) setReadTimeout(d time.Duration) {
 	c.readTimeout.Store(int64(d))
 	if d > 0 {
-		_ = c.raw.SetReadDeadline(time.Now().Add(d))
+		_ = c.sock().SetReadDeadline(time.Now().Add(d))
 	}
 }
 
@@ -186,7 +219,7 @@ func (c *conn) decodeLoop() error {
 			return err
 		}
 		if !f.IsHeartbeat() {
-			if c.filter != nil && c.filter.fromClient(f) {
+			if ff := c.filter.Load(); ff != nil && ff.fromClient(f) {
 				if len(batch) > 0 {
 					c.handOver(batch, publishes)
 				}

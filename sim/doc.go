@@ -24,8 +24,9 @@
 // blocks on a connection.
 //
 // Tests inspect the broker through admin calls (Stats, Connections,
-// Destination, FaultEvents) and act on it through SendError and
-// CloseConnection.
+// ClosedConnections, Destination, FaultEvents) and act on it through SendError,
+// CloseConnection, and Inject and Clear, which add and end faults while it
+// runs.
 //
 // # Faults
 //
@@ -35,7 +36,11 @@
 // Byte faults (drops, delays, split or corrupted writes, stalls) wrap the
 // client-facing net.Conn; frame faults (stopped heart-beats, injected
 // ERRORs, duplicated or redelivered MESSAGEs, withheld RECEIPTs) filter the
-// server-to-client frame stream. The same plan runs in the broker (WithPlan)
+// server-to-client frame stream. A plan can change as a test runs:
+// Inject adds a fault, to the open connections at once (stop reading
+// connection 2 now, say) and to later ones, and Clear ends one (Broker and
+// Proxy alike). The same
+// plan runs in the broker (WithPlan)
 // and in the Proxy, which forwards to any STOMP server, a real one included.
 // Both record what the faults did (FaultEvents) and can report each action
 // as it happens (WithFaultHook, ProxyFaultHook); `stomp broker` and

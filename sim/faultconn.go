@@ -11,28 +11,23 @@ import (
 // errFaultDrop is returned by a connection that a DropConn fault closed.
 var errFaultDrop = errors.New("sim: connection dropped by fault")
 
-// byteRule is one byte fault on one connection.
-type byteRule struct {
-	f     *Fault
-	rng   interface{ IntN(int) int }
-	fired bool // one-shot faults (stalls, corruption) have acted
-	left  int  // bytes left in the current RandomChunks/SplitWrites piece
-}
-
 // faultConn applies byte faults to a client-facing connection: writes are
 // the ToClient stream, reads the ToServer stream. Each direction is used by
-// one goroutine at a time; Close may be called from any.
+// one goroutine at a time; Close may be called from any, and so may addRule
+// and removeRule (Broker.Inject and Clear), which replace the rule lists
+// rather than change them.
 type faultConn struct {
 	net.Conn
 	cf         *connFaults
-	readRules  []*byteRule
-	writeRules []*byteRule
+	readRules  ruleList
+	writeRules ruleList
 	nRead      atomic.Int64 // bytes read from the client (ToServer)
 	nWritten   atomic.Int64 // bytes written to the client (ToClient)
 	closed     chan struct{}
 	closeOnce  sync.Once
 	timerMu    sync.Mutex
 	timers     []*time.Timer
+	timedDrops ruleList // timed DropConn faults, which no stream's list holds
 
 	// The caller's read deadline, and whether a StopReading timer has
 	// forced a past deadline to wake a blocked Read (see alarmAt).
@@ -47,53 +42,15 @@ func wrapConn(conn net.Conn, cf *connFaults) net.Conn {
 	if cf == nil || len(cf.bytes) == 0 {
 		return conn
 	}
-	c := &faultConn{Conn: conn, cf: cf, closed: make(chan struct{})}
+	c := newFaultConn(conn, cf)
 	for _, r := range cf.bytes {
-		switch f := r.f; {
-		case f.Kind == StopReading:
-			c.readRules = append(c.readRules, r)
-			if f.After > 0 {
-				c.alarmAt(r)
-			}
-		case f.Kind == StallWrites:
-			c.writeRules = append(c.writeRules, r)
-		case f.Kind == DropConn && f.AfterBytes == 0:
-			c.dropAfter(r)
-		case f.Dir == ToServer:
-			c.readRules = append(c.readRules, r)
-		default:
-			c.writeRules = append(c.writeRules, r)
-		}
+		c.addRule(r)
 	}
 	return c
 }
 
-// dropAfter arms a timed DropConn.
-func (c *faultConn) dropAfter(r *byteRule) {
-	c.timerMu.Lock()
-	defer c.timerMu.Unlock()
-	wait := r.f.After - time.Since(c.cf.start)
-	c.timers = append(c.timers, time.AfterFunc(max(wait, 0), func() {
-		// The event says how far the stream had got when it was cut.
-		c.cf.record(r.f, FaultEvent{Dir: r.f.Dir, Offset: c.count(r.f.Dir).Load()})
-		_ = c.Close()
-	}))
-}
-
-// alarmAt arms a StopReading whose After may pass while a Read is already
-// waiting for the client: at After it wakes that Read (with a past read
-// deadline) so the alarm holds the client's next bytes instead of reading
-// them. Read then restores the caller's deadline.
-func (c *faultConn) alarmAt(r *byteRule) {
-	c.timerMu.Lock()
-	defer c.timerMu.Unlock()
-	wait := r.f.After - time.Since(c.cf.start)
-	c.timers = append(c.timers, time.AfterFunc(max(wait, 0), func() {
-		c.dlMu.Lock()
-		defer c.dlMu.Unlock()
-		c.kicked = true
-		_ = c.Conn.SetReadDeadline(time.Now())
-	}))
+func newFaultConn(conn net.Conn, cf *connFaults) *faultConn {
+	return &faultConn{Conn: conn, cf: cf, closed: make(chan struct{})}
 }
 
 // SetReadDeadline sets the caller's read deadline; a StopReading stall
@@ -163,16 +120,19 @@ func (c *faultConn) CloseWrite() error {
 	return c.Close()
 }
 
-// wait blocks for d, or until the connection closes when d is 0.
-func (c *faultConn) wait(d time.Duration) error {
-	if d == 0 {
-		<-c.closed
-		return net.ErrClosed
+// wait blocks for d (until the connection closes when d is 0), or until
+// r's fault is cleared.
+func (c *faultConn) wait(r *byteRule, d time.Duration) error {
+	var tc <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		tc = t.C
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-tc:
+		return nil
+	case <-r.clear:
 		return nil
 	case <-c.closed:
 		return net.ErrClosed
@@ -181,7 +141,7 @@ func (c *faultConn) wait(d time.Duration) error {
 
 // delay draws a DelayWrites wait and sleeps it.
 func (c *faultConn) delay(r *byteRule, dir Direction, off int64) error {
-	if !c.cf.elapsed(r.f) {
+	if !r.elapsed() {
 		return nil
 	}
 	d := r.f.Delay
@@ -192,7 +152,7 @@ func (c *faultConn) delay(r *byteRule, dir Direction, off int64) error {
 	if d == 0 {
 		return nil
 	}
-	return c.wait(d)
+	return c.wait(r, d)
 }
 
 // piece applies the faults of rules that bound or split the next piece of
@@ -204,7 +164,7 @@ func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (i
 		f := r.f
 		switch f.Kind {
 		case StopReading, StallWrites:
-			if r.fired {
+			if r.fired || r.ended() {
 				continue
 			}
 			// The counted stream: Dir for StallWrites, the stream read
@@ -213,19 +173,19 @@ func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (i
 			if f.Kind == StallWrites && f.Dir != dir {
 				cdir, coff = f.Dir, c.count(f.Dir).Load()
 			}
-			if coff < f.AfterBytes {
+			if coff < r.after {
 				if cdir == dir {
-					n = min(n, int(f.AfterBytes-off))
+					n = min(n, int(r.after-off))
 				}
 				continue
 			}
-			if !c.cf.elapsed(f) {
+			if !r.elapsed() {
 				continue
 			}
 			r.fired = true
 			c.cf.record(f, FaultEvent{Dir: cdir, Offset: coff, Delay: f.Delay})
 			start := time.Now()
-			if err := c.wait(f.Delay); err != nil {
+			if err := c.wait(r, f.Delay); err != nil {
 				return 0, 0, err
 			}
 			stalled += time.Since(start)
@@ -233,17 +193,20 @@ func (c *faultConn) piece(rules []*byteRule, dir Direction, off int64, n int) (i
 			if r.fired {
 				return 0, 0, errFaultDrop
 			}
-			if off >= f.AfterBytes && c.cf.elapsed(f) {
+			if r.ended() {
+				continue
+			}
+			if off >= r.after && r.elapsed() {
 				r.fired = true
 				c.cf.record(f, FaultEvent{Dir: dir, Offset: off})
 				_ = c.Close()
 				return 0, 0, errFaultDrop
 			}
-			if off < f.AfterBytes {
-				n = min(n, int(f.AfterBytes-off))
+			if off < r.after {
+				n = min(n, int(r.after-off))
 			}
 		case SplitWrites, RandomChunks:
-			if !c.cf.elapsed(f) {
+			if !r.elapsed() {
 				continue
 			}
 			if r.left == 0 {
@@ -282,10 +245,10 @@ func consumed(rules []*byteRule, n int) {
 func (c *faultConn) corrupt(rules []*byteRule, dir Direction, off int64, p []byte, copyFirst bool) []byte {
 	for _, r := range rules {
 		f := r.f
-		if f.Kind != CorruptByte || r.fired || !c.cf.elapsed(f) {
+		if f.Kind != CorruptByte || r.fired || !r.elapsed() {
 			continue
 		}
-		at := max(f.AfterBytes, off)
+		at := max(r.after, off)
 		if at >= off+int64(len(p)) {
 			continue
 		}
@@ -309,7 +272,7 @@ func (c *faultConn) corrupt(rules []*byteRule, dir Direction, off int64, p []byt
 func (c *faultConn) dropReached(rules []*byteRule, dir Direction, off int64) bool {
 	for _, r := range rules {
 		f := r.f
-		if f.Kind == DropConn && !r.fired && f.AfterBytes > 0 && off >= f.AfterBytes && c.cf.elapsed(f) {
+		if f.Kind == DropConn && !r.fired && f.AfterBytes > 0 && off >= r.after && r.elapsed() {
 			r.fired = true
 			c.cf.record(f, FaultEvent{Dir: dir, Offset: off})
 			_ = c.Close()
@@ -321,7 +284,8 @@ func (c *faultConn) dropReached(rules []*byteRule, dir Direction, off int64) boo
 
 // Write writes p to the client through the ToClient byte faults.
 func (c *faultConn) Write(p []byte) (int, error) {
-	for _, r := range c.writeRules {
+	rules := c.writeRules.load()
+	for _, r := range rules {
 		if r.f.Kind == DelayWrites {
 			if err := c.delay(r, ToClient, c.nWritten.Load()); err != nil {
 				return 0, err
@@ -330,19 +294,19 @@ func (c *faultConn) Write(p []byte) (int, error) {
 	}
 	total := 0
 	for total < len(p) {
-		n, _, err := c.piece(c.writeRules, ToClient, c.nWritten.Load(), len(p)-total)
+		n, _, err := c.piece(rules, ToClient, c.nWritten.Load(), len(p)-total)
 		if err != nil {
 			return total, err
 		}
-		out := c.corrupt(c.writeRules, ToClient, c.nWritten.Load(), p[total:total+n], true)
+		out := c.corrupt(rules, ToClient, c.nWritten.Load(), p[total:total+n], true)
 		m, err := c.Conn.Write(out)
 		c.nWritten.Add(int64(m))
 		total += m
-		consumed(c.writeRules, m)
+		consumed(rules, m)
 		if err != nil {
 			return total, err
 		}
-		if c.dropReached(c.writeRules, ToClient, c.nWritten.Load()) {
+		if c.dropReached(rules, ToClient, c.nWritten.Load()) {
 			return total, errFaultDrop
 		}
 	}
@@ -359,8 +323,11 @@ func (c *faultConn) Read(p []byte) (int, error) {
 	}
 	var m int
 	var err error
+	var rules []*byteRule
 	for {
-		n, stalled, perr := c.piece(c.readRules, ToServer, c.nRead.Load(), len(p))
+		// Loaded each time round: a read woken by kick finds the new rule.
+		rules = c.readRules.load()
+		n, stalled, perr := c.piece(rules, ToServer, c.nRead.Load(), len(p))
 		if perr != nil {
 			return 0, perr
 		}
@@ -375,13 +342,13 @@ func (c *faultConn) Read(p []byte) (int, error) {
 	}
 	if m > 0 {
 		off := c.nRead.Load()
-		c.corrupt(c.readRules, ToServer, off, p[:m], false)
+		c.corrupt(rules, ToServer, off, p[:m], false)
 		c.nRead.Add(int64(m))
-		consumed(c.readRules, m)
-		if c.dropReached(c.readRules, ToServer, off+int64(m)) && err == nil {
+		consumed(rules, m)
+		if c.dropReached(rules, ToServer, off+int64(m)) && err == nil {
 			err = errFaultDrop
 		}
-		for _, r := range c.readRules {
+		for _, r := range rules {
 			if r.f.Kind == DelayWrites {
 				if derr := c.delay(r, ToServer, off); derr != nil {
 					return 0, derr

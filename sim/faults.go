@@ -196,6 +196,15 @@ type Fault struct {
 	Message string
 	// Fatal makes SendError close the connection after the ERROR.
 	Fatal bool
+	// ReceiptOf makes a SendError answer a receipt: the ReceiptOf-th frame
+	// from the client that carries a receipt header (1 the first; counted
+	// once After has elapsed) gets the ERROR, with that receipt as its
+	// receipt-id, in place of the RECEIPT the server sends for it. A
+	// client waiting for that RECEIPT then gets an ERROR that names it, as
+	// STOMP 1.2 lets a server answer a frame it failed. If the server
+	// answers the frame with an ERROR of its own instead, the fault does
+	// not fire. It cannot be combined with AfterFrames, OnCommand or Nth.
+	ReceiptOf int
 	// Seed seeds every random choice of the fault. The generator is also
 	// keyed by the connection number, so each connection gets its own
 	// sequence and a rerun with the same plan gets the same ones: the same
@@ -259,7 +268,7 @@ func (f *Fault) validate() error {
 	if f.Kind == 0 || f.Kind >= numFaultKinds {
 		return fmt.Errorf("unknown kind %v", f.Kind)
 	}
-	if f.Conn < 0 || f.AfterBytes < 0 || f.AfterFrames < 0 || f.Nth < 0 || f.Chunk < 0 {
+	if f.Conn < 0 || f.AfterBytes < 0 || f.AfterFrames < 0 || f.Nth < 0 || f.Chunk < 0 || f.ReceiptOf < 0 {
 		return errors.New("negative count")
 	}
 	if f.After < 0 || f.Delay < 0 || f.Jitter < 0 {
@@ -272,6 +281,14 @@ func (f *Fault) validate() error {
 		return fmt.Errorf("invalid command %v", f.OnCommand)
 	}
 	frameCond := f.AfterFrames > 0 || f.OnCommand != frames.CmdInvalid || f.Nth > 0
+	if f.ReceiptOf > 0 {
+		if f.Kind != SendError {
+			return errors.New("only SendError answers a receipt (ReceiptOf)")
+		}
+		if frameCond {
+			return errors.New("ReceiptOf cannot be combined with AfterFrames, OnCommand or Nth")
+		}
+	}
 	switch {
 	case f.isAcceptFault():
 		if frameCond || f.AfterBytes > 0 || f.After > 0 {

@@ -20,9 +20,16 @@ const (
 type frameRule struct {
 	f       *Fault
 	cmd     frames.Command
-	matched int  // frames that met every condition but the count
-	fired   bool // the rule has fired
-	left    int  // frames it may still affect; negative: no limit
+	start   time.Time // what After counts from: the accept, or the Inject
+	base    int       // the index of the stream's frame AfterFrames counts from
+	matched int       // frames that met every condition but the count
+	fired   bool      // the rule has fired
+	left    int       // frames it may still affect; negative: no limit
+	// For ReceiptOf: the client's frames with a receipt header counted,
+	// and the receipt id of the one the ERROR answers, once seen.
+	receipts int
+	receipt  string
+	answer   bool
 }
 
 // frameFilter applies frame faults to the frames a server sends to one
@@ -48,34 +55,68 @@ func newFrameFilter(cf *connFaults) *frameFilter {
 	return &frameFilter{cf: cf, discRcpt: make(map[string]bool)}
 }
 
-func (ff *frameFilter) add(f *Fault) {
-	r := &frameRule{f: f, cmd: f.command(), left: f.Times}
+// add puts the frame fault f into effect from now on: After counts from
+// start, AfterFrames from the next frame of its stream. It returns when
+// tick must be called for it, or the zero time when it needs no tick (it
+// does not trigger by time alone).
+func (ff *frameFilter) add(f *Fault, start time.Time) time.Time {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	r := &frameRule{f: f, cmd: f.command(), start: start, left: f.Times}
 	if r.left == 0 {
 		r.left = 1
 	}
 	if f.Kind == DropConn && f.Dir == ToServer {
+		r.base = ff.recv
 		ff.in = append(ff.in, r)
-		return
+		return time.Time{}
 	}
+	r.base = ff.sent
 	ff.out = append(ff.out, r)
+	if r.timeOnly() {
+		return start.Add(f.After)
+	}
+	return time.Time{}
 }
 
-// timers returns the delays after which tick must be called: one for each
-// SendError fault that triggers by time alone.
-func (ff *frameFilter) timers() []time.Duration {
-	var out []time.Duration
+// remove ends the fault named name on this connection, reporting whether
+// it was in effect here. Heart-beats resume when no StopHeartbeats that
+// fired remains.
+func (ff *frameFilter) remove(name string) bool {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	found := false
+	keep := func(rules []*frameRule) []*frameRule {
+		out := rules[:0]
+		for _, r := range rules {
+			if r.f.Name == name {
+				found = true
+				continue
+			}
+			out = append(out, r)
+		}
+		clear(rules[len(out):])
+		return out
+	}
+	ff.in, ff.out = keep(ff.in), keep(ff.out)
+	ff.hbOff = false
 	for _, r := range ff.out {
-		if r.timeOnly() {
-			out = append(out, r.f.After)
+		if r.f.Kind == StopHeartbeats && r.fired {
+			ff.hbOff = true
 		}
 	}
-	return out
+	return found
+}
+
+// elapsed reports whether the fault's After has passed.
+func (r *frameRule) elapsed() bool {
+	return r.f.After == 0 || time.Since(r.start) >= r.f.After
 }
 
 // timeOnly reports whether the rule fires on a timer rather than on a frame.
 func (r *frameRule) timeOnly() bool {
 	f := r.f
-	return f.Kind == SendError && f.After > 0 && f.AfterFrames == 0 && f.OnCommand == frames.CmdInvalid && f.Nth == 0
+	return f.Kind == SendError && f.After > 0 && f.AfterFrames == 0 && f.OnCommand == frames.CmdInvalid && f.Nth == 0 && f.ReceiptOf == 0
 }
 
 // triggers reports whether the rule acts on frame f, the index-th frame of
@@ -88,7 +129,7 @@ func (r *frameRule) triggers(cf *connFaults, f *frames.Frame, index int) bool {
 		return false
 	}
 	if !r.fired {
-		if index < r.f.AfterFrames || !cf.elapsed(r.f) {
+		if index-r.base < r.f.AfterFrames || !r.elapsed() {
 			return false
 		}
 		r.matched++
@@ -112,10 +153,11 @@ func (ff *frameFilter) fromClient(f *frames.Frame) bool {
 	}
 	ff.mu.Lock()
 	defer ff.mu.Unlock()
-	if f.Command == frames.CmdDisconnect {
-		if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+	if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+		if f.Command == frames.CmdDisconnect {
 			ff.discRcpt[id] = true
 		}
+		ff.watchReceipt(id)
 	}
 	index := ff.recv
 	ff.recv++
@@ -128,19 +170,33 @@ func (ff *frameFilter) fromClient(f *frames.Frame) bool {
 	return false
 }
 
+// watchReceipt counts a receipt the client asked for, for the SendError
+// faults that answer one (ReceiptOf).
+func (ff *frameFilter) watchReceipt(id string) {
+	for _, r := range ff.out {
+		if r.f.ReceiptOf == 0 || r.answer || !r.elapsed() {
+			continue
+		}
+		r.receipts++
+		if r.receipts == r.f.ReceiptOf {
+			r.receipt, r.answer = id, true
+		}
+	}
+}
+
 // tick fires the time-only SendError faults that are due, emitting their
 // ERROR frames.
 func (ff *frameFilter) tick(emit func(*frames.Frame) error) (closeMode, error) {
 	ff.mu.Lock()
 	defer ff.mu.Unlock()
 	for _, r := range ff.out {
-		if !r.timeOnly() || r.fired || !ff.cf.elapsed(r.f) {
+		if !r.timeOnly() || r.fired || !r.elapsed() {
 			continue
 		}
 		r.fired = true
 		r.left = 0
 		ff.cf.record(r.f, FaultEvent{Offset: int64(ff.sent), Command: frames.CmdError})
-		if err := emit(injectedError(r.f)); err != nil {
+		if err := emit(injectedError(r.f, "")); err != nil {
 			return closeAbort, err
 		}
 		if r.f.Fatal {
@@ -179,6 +235,21 @@ func (ff *frameFilter) toClient(f *frames.Frame, emit func(*frames.Frame) error)
 			if r.timeOnly() {
 				continue
 			}
+			if fault.ReceiptOf > 0 {
+				if r.fired || !r.answer || f.Command != frames.CmdReceipt || f.Header(frames.HdrReceiptID) != r.receipt {
+					continue
+				}
+				// The ERROR takes the RECEIPT's place.
+				r.fired, r.left, drop = true, 0, true
+				ff.cf.record(fault, FaultEvent{Offset: int64(index), Command: f.Command})
+				if err := emit(injectedError(fault, r.receipt)); err != nil {
+					return closeAbort, err
+				}
+				if fault.Fatal {
+					return closeGraceful, nil
+				}
+				continue
+			}
 		}
 		if !r.triggers(ff.cf, f, index) {
 			continue
@@ -188,7 +259,7 @@ func (ff *frameFilter) toClient(f *frames.Frame, emit func(*frames.Frame) error)
 		case DropConn:
 			return closeAbort, nil
 		case SendError:
-			if err := emit(injectedError(fault)); err != nil {
+			if err := emit(injectedError(fault, "")); err != nil {
 				return closeAbort, err
 			}
 			if fault.Fatal {
@@ -240,23 +311,26 @@ func (ff *frameFilter) toClient(f *frames.Frame, emit func(*frames.Frame) error)
 // other rules a heart-beat can fire it, when no command is named.
 func (r *frameRule) stopsHeartbeats(cf *connFaults, f *frames.Frame, index int) bool {
 	if f.IsHeartbeat() {
-		return r.cmd == frames.CmdInvalid && r.f.Nth <= 1 && index >= r.f.AfterFrames && cf.elapsed(r.f)
+		return r.cmd == frames.CmdInvalid && r.f.Nth <= 1 && index-r.base >= r.f.AfterFrames && r.elapsed()
 	}
 	return r.triggers(cf, f, index)
 }
 
-// injectedError builds the ERROR frame of a SendError fault.
-func injectedError(f *Fault) *frames.Frame {
+// injectedError builds the ERROR frame of a SendError fault, naming
+// receipt when it is not empty.
+func injectedError(f *Fault, receipt string) *frames.Frame {
 	msg := f.Message
 	if msg == "" {
 		msg = "injected fault " + f.Name
 	}
+	h := frames.Headers{{Key: frames.HdrMessage, Value: msg}}
+	if receipt != "" {
+		h = append(h, frames.Header{Key: frames.HdrReceiptID, Value: receipt})
+	}
+	h = append(h, frames.Header{Key: frames.HdrContentType, Value: "text/plain"})
 	return &frames.Frame{
 		Command: frames.CmdError,
-		Headers: frames.Headers{
-			{Key: frames.HdrMessage, Value: msg},
-			{Key: frames.HdrContentType, Value: "text/plain"},
-		},
-		Body: []byte("fault " + f.Name + " (" + f.Kind.String() + ") injected this ERROR frame\n"),
+		Headers: h,
+		Body:    []byte("fault " + f.Name + " (" + f.Kind.String() + ") injected this ERROR frame\n"),
 	}
 }

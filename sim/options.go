@@ -35,6 +35,7 @@ type config struct {
 	flowHook      func(FlowEvent)
 	serverName    string
 	frameLog      int
+	closedLog     int
 	linger        time.Duration
 }
 
@@ -46,6 +47,7 @@ const (
 	DefaultOutboundQueue      = 1024                 // WithOutboundQueue
 	DefaultMaxQueued          = 100000               // WithMaxQueued
 	DefaultFrameLog           = 256                  // WithFrameLog
+	DefaultClosedLog          = 4                    // WithClosedLog
 	DefaultLinger             = time.Second          // WithLinger (the Proxy uses it too)
 )
 
@@ -61,6 +63,7 @@ func defaultConfig() *config {
 		topicPrefixes: []string{"/topic/"},
 		serverName:    DefaultServerName,
 		frameLog:      DefaultFrameLog,
+		closedLog:     DefaultClosedLog,
 		linger:        DefaultLinger,
 	}
 }
@@ -88,6 +91,9 @@ func (c *config) validate() error {
 	}
 	if c.frameLog < 0 {
 		return fmt.Errorf("sim: negative frame log size %d", c.frameLog)
+	}
+	if c.closedLog < 0 {
+		return fmt.Errorf("sim: negative closed connection log size %d", c.closedLog)
 	}
 	if c.linger <= 0 {
 		return fmt.Errorf("sim: linger %v is not positive", c.linger)

@@ -15,6 +15,9 @@ type connFaults struct {
 	accept *Fault       // the first accept fault that applies, if any
 	bytes  []*byteRule  // byte faults, in plan order
 	filter *frameFilter // nil when no frame fault applies
+	// ticks are the times at which filter.tick must be called, one for
+	// each SendError that triggers by time alone.
+	ticks []time.Time
 }
 
 // forConn instantiates the faults of p that apply to connection index.
@@ -37,9 +40,11 @@ func (p Plan) forConn(index int, start time.Time, log *eventLog) *connFaults {
 			if cf.filter == nil {
 				cf.filter = newFrameFilter(cf)
 			}
-			cf.filter.add(f)
+			if at := cf.filter.add(f, start); !at.IsZero() {
+				cf.ticks = append(cf.ticks, at)
+			}
 		default:
-			cf.bytes = append(cf.bytes, &byteRule{f: f, rng: newRand(f, index)})
+			cf.bytes = append(cf.bytes, newByteRule(f, index, start))
 		}
 	}
 	if !applies {
@@ -57,11 +62,6 @@ func newRand(f *Fault, index int) *rand.Rand {
 func (cf *connFaults) record(f *Fault, e FaultEvent) {
 	e.Fault, e.Kind, e.Conn = f.Name, f.Kind, cf.index
 	cf.log.add(e)
-}
-
-// elapsed reports whether f's After has passed on this connection.
-func (cf *connFaults) elapsed(f *Fault) bool {
-	return f.After == 0 || time.Since(cf.start) >= f.After
 }
 
 // eventLogSize bounds a FaultEvents log; older events are dropped.
@@ -87,18 +87,27 @@ func (cf *connFaults) delaysPerFrame() bool {
 // eventLog is a bounded, concurrency-safe log of fault events.
 type eventLog struct {
 	hook   func(FaultEvent) // set before any event, called outside mu
-	order  map[string]int   // plan index by fault name; set before any event
 	mu     sync.Mutex
+	order  map[string]int // place of each fault, by name: the plan's, then injected ones
 	events []FaultEvent
 	next   int
 }
 
 // setPlan records the plan order that snapshot sorts by.
 func (l *eventLog) setPlan(p Plan) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.order = make(map[string]int, len(p))
 	for i := range p {
 		l.order[p[i].Name] = i
 	}
+}
+
+// addName places an injected fault after every fault known so far.
+func (l *eventLog) addName(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.order[name] = len(l.order)
 }
 
 func (l *eventLog) add(e FaultEvent) {
@@ -125,13 +134,25 @@ func (l *eventLog) snapshot() []FaultEvent {
 	out := make([]FaultEvent, 0, len(l.events))
 	out = append(out, l.events[l.next:]...)
 	out = append(out, l.events[:l.next]...)
+	place := make([]int, len(out))
+	for i := range out {
+		place[i] = l.order[out[i].Fault]
+	}
 	l.mu.Unlock()
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
-		if a.Conn != b.Conn {
-			return a.Conn < b.Conn
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := idx[i], idx[j]
+		if out[a].Conn != out[b].Conn {
+			return out[a].Conn < out[b].Conn
 		}
-		return l.order[a.Fault] < l.order[b.Fault]
+		return place[a] < place[b]
 	})
-	return out
+	sorted := make([]FaultEvent, len(out))
+	for i, k := range idx {
+		sorted[i] = out[k]
+	}
+	return sorted
 }

@@ -26,7 +26,7 @@ const proxyDialTimeout = 10 * time.Second
 // faults then apply to the encoded bytes).
 type Proxy struct {
 	target   string
-	plan     Plan
+	plan     Plan // the faults in effect (under injMu)
 	ln       net.Listener
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -38,6 +38,13 @@ type Proxy struct {
 	mu     sync.Mutex
 	conns  map[*proxyConn]struct{}
 	closed bool
+
+	// injMu guards the faults in effect (see proxyinject.go); it is taken
+	// before mu, never after.
+	injMu   sync.Mutex
+	names   map[string]bool // every fault name used, cleared ones too
+	pending map[int]bool    // connections accepted and not yet registered
+	cleared chan struct{}   // closed and replaced by each Clear
 }
 
 // NewProxy starts a proxy that forwards each connection to target
@@ -69,6 +76,13 @@ func NewProxy(target string, plan Plan, opts ...ProxyOption) (*Proxy, error) {
 		cancel: cancel,
 		linger: DefaultLinger,
 		conns:  make(map[*proxyConn]struct{}),
+
+		names:   make(map[string]bool, len(plan)),
+		pending: make(map[int]bool),
+		cleared: make(chan struct{}),
+	}
+	for _, f := range plan {
+		p.names[f.Name] = true
 	}
 	p.faults.hook = cfg.faultHook
 	p.faults.setPlan(p.plan)
@@ -80,8 +94,8 @@ func NewProxy(target string, plan Plan, opts ...ProxyOption) (*Proxy, error) {
 // Addr returns the address the proxy listens on.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-// FaultEvents returns what the plan's faults did (at most the last 4096
-// events), in the order Broker.FaultEvents gives.
+// FaultEvents returns what the plan's faults and those injected did (at
+// most the last 4096 events), in the order Broker.FaultEvents gives.
 func (p *Proxy) FaultEvents() []FaultEvent { return p.faults.snapshot() }
 
 // Close stops the listener, closes every connection on both sides and
@@ -125,61 +139,76 @@ func (p *Proxy) acceptLoop() {
 // handle applies the accept faults, dials the target and runs the copies.
 func (p *Proxy) handle(nc net.Conn, index int) {
 	defer p.wg.Done()
-	cf := p.plan.forConn(index, time.Now(), &p.faults)
-	if cf != nil && cf.accept != nil {
-		f := cf.accept
-		cf.record(f, FaultEvent{Delay: f.Delay})
-		if f.Kind == RefuseAccept || !p.sleep(f.Delay) {
-			_ = nc.Close()
-			return
-		}
-	}
-	d := net.Dialer{Timeout: proxyDialTimeout}
-	server, err := d.DialContext(p.ctx, "tcp", p.target)
-	if err != nil {
-		_ = nc.Close()
+	start := time.Now()
+	p.injMu.Lock()
+	cf := p.plan.forConn(index, start, &p.faults)
+	p.pending[index] = true
+	p.injMu.Unlock()
+	pc := p.connect(nc, cf, index, start)
+	if pc == nil {
 		return
 	}
-	pc := &proxyConn{p: p, client: wrapConn(nc, cf), server: server, cf: cf, done: make(chan struct{})}
-	if cf != nil {
-		pc.filter = cf.filter
-	}
-	pc.w = frames.NewWriter(pc.client, frames.Encoder{Version: frames.V12})
-	pc.perFrame = cf.delaysPerFrame()
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		pc.closeBoth()
-		return
-	}
-	p.conns[pc] = struct{}{}
-	p.mu.Unlock()
 	pc.run()
 	p.mu.Lock()
 	delete(p.conns, pc)
 	p.mu.Unlock()
 }
 
-// sleep waits d (forever when 0) and reports false if the proxy closed.
-func (p *Proxy) sleep(d time.Duration) bool {
-	if d == 0 {
-		<-p.ctx.Done()
-		return false
+// connect applies the accept faults of cf, dials the target and registers
+// the connection with the faults in effect then (Inject and Clear may have
+// changed them meanwhile). It returns nil when the connection ends there.
+func (p *Proxy) connect(nc net.Conn, cf *connFaults, index int, start time.Time) *proxyConn {
+	defer func() {
+		p.injMu.Lock()
+		delete(p.pending, index)
+		p.injMu.Unlock()
+	}()
+	if cf != nil && cf.accept != nil {
+		f := cf.accept
+		cf.record(f, FaultEvent{Delay: f.Delay})
+		if f.Kind == RefuseAccept || !p.stall(f, start) {
+			_ = nc.Close()
+			return nil
+		}
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-p.ctx.Done():
-		return false
+	d := net.Dialer{Timeout: proxyDialTimeout}
+	server, err := d.DialContext(p.ctx, "tcp", p.target)
+	if err != nil {
+		_ = nc.Close()
+		return nil
 	}
+	p.injMu.Lock()
+	defer p.injMu.Unlock()
+	cf = p.plan.forConn(index, start, &p.faults)
+	if cf == nil {
+		cf = &connFaults{index: index, start: start, log: &p.faults}
+	}
+	if cf.filter == nil {
+		// Always there, so that Inject can add frame faults.
+		cf.filter = newFrameFilter(cf)
+	}
+	fc := newFaultConn(nc, cf)
+	for _, r := range cf.bytes {
+		fc.addRule(r)
+	}
+	pc := &proxyConn{p: p, client: fc, fc: fc, server: server, cf: cf, filter: cf.filter, done: make(chan struct{})}
+	pc.w = frames.NewWriter(pc.client, frames.Encoder{Version: frames.V12})
+	pc.perFrame = cf.delaysPerFrame()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		pc.closeBoth()
+		return nil
+	}
+	p.conns[pc] = struct{}{}
+	return pc
 }
 
 // proxyConn is one proxied connection.
 type proxyConn struct {
 	p      *Proxy
-	client net.Conn // wrapped by the byte faults
+	client net.Conn // fc, as a net.Conn
+	fc     *faultConn
 	server net.Conn
 	cf     *connFaults
 	filter *frameFilter
@@ -198,9 +227,9 @@ func (pc *proxyConn) run() {
 	go func() { defer wg.Done(); pc.toServer() }()
 	go func() { defer wg.Done(); pc.toClient() }()
 	if pc.filter != nil {
-		for _, d := range pc.filter.timers() {
+		for _, at := range pc.cf.ticks {
 			wg.Add(1)
-			go func() { defer wg.Done(); pc.tickAfter(d) }()
+			go func() { defer wg.Done(); pc.tickAt(at) }()
 		}
 	}
 	wg.Wait()
@@ -231,9 +260,9 @@ func (pc *proxyConn) end(mode closeMode) {
 	}
 }
 
-// tickAfter fires the time-only frame faults after d.
-func (pc *proxyConn) tickAfter(d time.Duration) {
-	t := time.NewTimer(max(d-time.Since(pc.cf.start), 0))
+// tickAt fires the time-only frame faults at time at.
+func (pc *proxyConn) tickAt(at time.Time) {
+	t := time.NewTimer(max(time.Until(at), 0))
 	defer t.Stop()
 	select {
 	case <-t.C:

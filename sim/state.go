@@ -20,6 +20,7 @@ type state struct {
 	queued   int        // ready messages held in queues and topic subscriptions
 	ids      idSlabs
 	counters Counters
+	closed   []*session // the last sessions forgotten, oldest first (WithClosedLog)
 }
 
 func newState(b *Broker) *state {
@@ -142,6 +143,7 @@ func (st *state) ended(s *session) {
 	if s.ended == 2 {
 		delete(st.sessions, s.c)
 		st.b.unregister(s.c)
+		st.keepClosed(s)
 	}
 }
 

@@ -54,7 +54,7 @@ func (c *conn) writeLoop() {
 			}
 			continue
 		case <-c.poke:
-			if !w.finish(c.filter.tick(w.emit)) {
+			if !w.finish(c.filter.Load().tick(w.emit)) {
 				return
 			}
 			continue
@@ -157,10 +157,11 @@ func reservedHeader(k string) bool {
 
 // put encodes f, through the frame faults when there are any.
 func (w *writer) put(f *frames.Frame) (closeMode, error) {
-	if w.c.filter == nil {
+	ff := w.c.filter.Load()
+	if ff == nil {
 		return keepOpen, w.emit(f)
 	}
-	return w.c.filter.toClient(f, w.emit)
+	return ff.toClient(f, w.emit)
 }
 
 // emit encodes f into the write buffer.
@@ -176,7 +177,7 @@ func (w *writer) flush() bool {
 	if len(w.buf) == 0 {
 		return true
 	}
-	_, err := w.c.raw.Write(w.buf)
+	_, err := w.c.sock().Write(w.buf)
 	if cap(w.buf) > 4*writeBatch {
 		w.buf = make([]byte, 0, 64<<10)
 	} else {

@@ -17,7 +17,7 @@ import (
 // faultHelp documents --fault for the broker and proxy commands alike.
 var faultHelp = "--fault KIND[,key=value...] plans a fault; keys: name, conn, dir (to-client|to-server),\n" +
 	"after-bytes, after-frames, on (a command), nth, after (duration), times, delay, jitter, chunk, mask,\n" +
-	"message, fatal, seed. Kinds:\n" + wrap(strings.Join(faultKinds(), ", ")+".", 100) + "\n" +
+	"message, fatal, receipt-of (send-error answers the Nth receipt asked for), seed. Kinds:\n" + wrap(strings.Join(faultKinds(), ", ")+".", 100) + "\n" +
 	"Faults that choose at random (random-chunks, jitter) draw from their seed (default --seed), so a\n" +
 	"rerun with the same plan fails the same way (delay-writes to-client writes each frame on its own, so\n" +
 	"the same frames get the same waits; to-server, how the client's bytes split into reads depends on\n" +
@@ -183,10 +183,12 @@ func setFaultKey(f *sim.Fault, k, v string) error {
 		f.Message = v
 	case "fatal":
 		f.Fatal, err = strconv.ParseBool(v)
+	case "receipt-of":
+		f.ReceiptOf = atoi()
 	case "seed":
 		f.Seed, err = strconv.ParseUint(v, 10, 64)
 	default:
-		return fmt.Errorf("unknown key (one of name, conn, dir, after-bytes, after-frames, on, nth, after, times, delay, jitter, chunk, mask, message, fatal, seed)")
+		return fmt.Errorf("unknown key (one of name, conn, dir, after-bytes, after-frames, on, nth, after, times, delay, jitter, chunk, mask, message, fatal, receipt-of, seed)")
 	}
 	return err
 }

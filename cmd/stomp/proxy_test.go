@@ -207,6 +207,9 @@ func TestParseFault(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, sim.Fault{Name: "fault-3", Kind: sim.SendError, OnCommand: f.OnCommand, Nth: 2, Fatal: true, Message: "go away", After: time.Second}, f)
 	assert.Equal(t, "MESSAGE", f.OnCommand.String())
+	f, err = parseFault("send-error,receipt-of=2,message=queue full", 4, 0)
+	require.NoError(t, err)
+	assert.Equal(t, sim.Fault{Name: "fault-4", Kind: sim.SendError, ReceiptOf: 2, Message: "queue full"}, f)
 	for _, bad := range []string{"drop-conn,after-bytes", "drop-conn,color=red", "drop-conn,dir=sideways", "drop-conn,on=shout", "corrupt-byte,mask=256", "delay-writes,delay=soon"} {
 		_, err := parseFault(bad, 1, 0)
 		assert.Error(t, err, bad)

@@ -73,6 +73,12 @@ func TestSendPrintsAServerErrorAndExits(t *testing.T) {
 		assert.Equal(t, exitFailure, r.code, r.stderr)
 		assert.Contains(t, r.stderr, "stomp: server ERROR: late\n")
 	})
+	t.Run("in place of a receipt", func(t *testing.T) {
+		srv := startBroker(t, "send-error,receipt-of=2,message=queue full")
+		r := stomp(t, "", "send", "--server", srv, "--receipt", "--count", "3", "/queue/e", "x")
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "stomp: server ERROR: queue full\n")
+	})
 	t.Run("fatal", func(t *testing.T) {
 		srv := startBroker(t, "send-error,on=receipt,fatal=true,message=gone")
 		r := stomp(t, "", "send", "--server", srv, "--receipt", "/queue/e", "x")

@@ -1,0 +1,144 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Inject puts fault f into effect while the proxy runs, as Broker.Inject
+// does on a broker: for connections accepted later with triggers counted
+// from their accept, and at once on the open connection Conn names (every
+// one when Conn is 0) with triggers counted from the Inject. The same
+// kinds are refused. On an open connection a DelayWrites to the client acts
+// on each write call, and a StopReading holds the client's next bytes. The
+// proxy watches every connection's bytes and frames, so the offsets in the
+// events of an injected fault count from the accept. Inject returns
+// ErrClosed once the proxy is closed.
+func (p *Proxy) Inject(f Fault) error {
+	if f.Name == "" {
+		return errors.New("sim: injected fault has no name")
+	}
+	if err := f.validate(); err != nil {
+		return fmt.Errorf("sim: fault %q: %w", f.Name, err)
+	}
+	p.injMu.Lock()
+	defer p.injMu.Unlock()
+	if p.ctx.Err() != nil {
+		return ErrClosed
+	}
+	if p.names[f.Name] {
+		return fmt.Errorf("sim: fault name %q already used", f.Name)
+	}
+	live := p.openConns(f.Conn)
+	if f.Conn != 0 && f.Conn <= int(p.accepted.Load()) {
+		if f.isAcceptFault() {
+			return fmt.Errorf("sim: fault %q: connection %d was already accepted, and %v acts only on connections accepted later", f.Name, f.Conn, f.Kind)
+		}
+		if len(live) == 0 && !p.pending[f.Conn] {
+			return fmt.Errorf("sim: fault %q: connection %d has closed", f.Name, f.Conn)
+		}
+	}
+	p.names[f.Name] = true
+	p.faults.addName(f.Name)
+	p.plan = append(p.plan[:len(p.plan):len(p.plan)], f)
+	if f.isAcceptFault() {
+		return nil
+	}
+	now := time.Now()
+	for _, pc := range live {
+		fc := f
+		pc.inject(&fc, now)
+	}
+	return nil
+}
+
+// Clear ends the planned or injected fault named name from then on, as
+// Broker.Clear does on a broker.
+func (p *Proxy) Clear(name string) error {
+	p.injMu.Lock()
+	defer p.injMu.Unlock()
+	if p.ctx.Err() != nil {
+		return ErrClosed
+	}
+	at := -1
+	for i := range p.plan {
+		if p.plan[i].Name == name {
+			at = i
+		}
+	}
+	if at < 0 {
+		if p.names[name] {
+			return fmt.Errorf("sim: fault %q was cleared already", name)
+		}
+		return fmt.Errorf("sim: no fault named %q", name)
+	}
+	next := make(Plan, 0, len(p.plan)-1)
+	p.plan = append(append(next, p.plan[:at]...), p.plan[at+1:]...)
+	for _, pc := range p.openConns(0) {
+		pc.filter.remove(name)
+		pc.fc.removeRule(name)
+	}
+	close(p.cleared)
+	p.cleared = make(chan struct{})
+	return nil
+}
+
+// openConns returns the registered connections numbered n, or all of them
+// when n is 0.
+func (p *Proxy) openConns(n int) []*proxyConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*proxyConn
+	for pc := range p.conns {
+		if n == 0 || pc.cf.index == n {
+			out = append(out, pc)
+		}
+	}
+	return out
+}
+
+// inject puts f into effect on the running connection, its triggers
+// counted from now. The caller holds the proxy's injMu.
+func (pc *proxyConn) inject(f *Fault, now time.Time) {
+	if f.isFrameFault() {
+		if at := pc.filter.add(f, now); !at.IsZero() {
+			pc.p.wg.Add(1)
+			go func() { defer pc.p.wg.Done(); pc.tickAt(at) }()
+		}
+		return
+	}
+	pc.fc.addRule(newByteRule(f, pc.cf.index, now))
+	if f.Kind == StopReading {
+		pc.fc.kick()
+	}
+}
+
+// stall holds an accepted connection for a StallAccept fault until its
+// Delay has passed or it is cleared. It returns false when the proxy closes.
+func (p *Proxy) stall(f *Fault, start time.Time) bool {
+	var expired <-chan time.Time
+	if f.Delay > 0 {
+		t := time.NewTimer(time.Until(start.Add(f.Delay)))
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		p.injMu.Lock()
+		wake, active := p.cleared, false
+		for i := range p.plan {
+			active = active || p.plan[i].Name == f.Name
+		}
+		p.injMu.Unlock()
+		if !active {
+			return true
+		}
+		select {
+		case <-expired:
+			return true
+		case <-wake:
+		case <-p.ctx.Done():
+			return false
+		}
+	}
+}
