@@ -181,7 +181,9 @@ func (c *Conn) waitClosed(ctx context.Context, finished <-chan struct{}) error {
 	}
 }
 
-// HandlersRunning counts the subscriptions' handlers running now.
+// HandlersRunning counts the user code of the connection running now: the
+// subscriptions' handlers and DeadLetter hooks, and the done callbacks of
+// reliable sends.
 func (c *Conn) HandlersRunning() int { return int(c.callbacks.Load()) }
 
 func (c *Conn) finish() {

@@ -37,6 +37,11 @@ type OutboxConfig struct {
 	// id unique to it and kept across resends, so that a consumer can drop
 	// the copies a resend makes. Default none.
 	DedupHeader string
+	// InlineDone says done only hands its outcome on (a send to a
+	// buffered channel, say) and cannot block, panic or end its
+	// goroutine: it is then called on the engine's own goroutine, saving
+	// a hand-off. Otherwise done runs on a goroutine of the outbox's.
+	InlineDone bool
 }
 
 func (o *OutboxConfig) withDefaults() {
@@ -51,8 +56,11 @@ func (o *OutboxConfig) withDefaults() {
 // outEntry is one message of the outbox.
 type outEntry struct {
 	frame *frames.Frame // without receipt header; each transmission copies it
-	done  func(error)   // called once, on the session's goroutine
+	done  func(error)   // called once, by the outbox's runner (or inline)
 	gen   uint64        // the connection it was last written on; 0: not written
+	// inline: done only hands its outcome on (OutboxConfig.InlineDone),
+	// and is called on the session's goroutine.
+	inline bool
 	sends int           // transmissions so far
 	slot  bool          // holds a token of the outbox bound
 }
@@ -67,15 +75,8 @@ type outbox struct {
 	prefix  string        // of dedup ids: random per Conn, made by the session on first use
 	seq     uint64
 	confirm time.Duration // the ConfirmTimeout of the last reliable send
-	// dones are the outcomes settled during the session's step, called
-	// once it ended (session.runDones).
-	dones []doneCall
-}
-
-// doneCall is an outcome for a sender's done.
-type doneCall struct {
-	fn  func(error)
-	err error
+	// dones calls the senders' done with their outcomes (dones.go).
+	dones doneRunner
 }
 
 // SendReliable sends f at least once: it takes a place in the outbox
@@ -83,10 +84,11 @@ type doneCall struct {
 // nil when the broker confirmed f with its RECEIPT, or with the error that
 // ended it: a broker ERROR naming it, ErrReceiptTimeout, ErrOutcomeUnknown
 // when the connection ended for good (no Reconnect policy, Disconnect,
-// Close) before the RECEIPT. done runs on an engine goroutine, in the
-// order the broker answered, and must not block; a done that panics or
+// Close) before the RECEIPT. done runs on a goroutine of the outbox's, in
+// the order the broker answered, one at a time; a done that panics or
 // ends its goroutine is reported (ErrorEvent) and counted in
-// Stats.Panics, and the other outcomes are still told. f is not used by the
+// Stats.Panics, and the other outcomes are still told. A running done
+// counts as a handler for Close (HandlersRunning), which waits for it. f is not used by the
 // caller afterwards. A frame that joins a transaction is refused: resent
 // alone, it would leave its transaction.
 func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConfig, done func(error)) error {
@@ -115,7 +117,7 @@ func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConf
 		return ErrClosed
 	default:
 	}
-	c.eng.sys.Root.Send(c.session, &reliableSend{entry: &outEntry{frame: f, done: done, slot: true}, cfg: cfg})
+	c.eng.sys.Root.Send(c.session, &reliableSend{entry: &outEntry{frame: f, done: done, slot: true, inline: cfg.InlineDone}, cfg: cfg})
 	return nil
 }
 
@@ -203,11 +205,11 @@ func (s *session) settle(e *outEntry, err error) {
 		}
 	}
 	if e.done != nil {
-		// Called once the step ends: user code never runs inside the
-		// session's work (a panic or a Goexit there would leave it half
-		// done).
-		if ob := s.c.ob.Load(); ob != nil {
-			ob.dones = append(ob.dones, doneCall{e.done, err})
+		// User code never runs inside the session's work, where one
+		// that blocks, panics or ends its goroutine would hold it or
+		// cut it short (a Close among it): the runner calls it.
+		if ob := s.c.ob.Load(); ob != nil && !e.inline {
+			ob.dones.post(s.c, doneCall{e.done, err})
 		} else {
 			e.done(err)
 		}
@@ -271,38 +273,3 @@ func (s *session) outboxLost(resilient bool, cause error) {
 // ErrReliableInTransaction refuses an at-least-once send that joins a
 // transaction: resent alone after a reconnect, it would leave it.
 var ErrReliableInTransaction = errors.New("stomp: an at-least-once send cannot join a transaction (a resend would leave it)")
-
-// runDones calls the outcomes the step just ended settled, in order. A
-// done that panics is reported (and counted); one that ends its goroutine
-// (runtime.Goexit) too, the rest being called while the goroutine
-// unwinds.
-func (s *session) runDones() {
-	ob := s.c.ob.Load()
-	if ob == nil || len(ob.dones) == 0 {
-		return
-	}
-	s.callDones(ob, 0)
-}
-
-func (s *session) callDones(ob *outbox, i int) {
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		s.c.stats.more().Panics.Add(1)
-		if r := recover(); r != nil {
-			s.c.emit(&ErrorEvent{Err: errPanic("done callback of a reliable send", r)})
-		} else {
-			s.c.emit(&ErrorEvent{Err: errExited("done callback of a reliable send")})
-		}
-		s.callDones(ob, i+1)
-	}()
-	for ; i < len(ob.dones); i++ {
-		d := ob.dones[i]
-		ob.dones[i] = doneCall{}
-		d.fn(d.err)
-	}
-	ob.dones = ob.dones[:0]
-	returned = true
-}

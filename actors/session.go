@@ -65,10 +65,7 @@ type subEntry struct {
 	sent *writeFrame
 }
 
-func (s *session) Receive(ctx actor.Context) {
-	guard(ctx, s, s.receive)
-	s.runDones() // after the step: user code
-}
+func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
 
 func (s *session) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {

@@ -132,6 +132,9 @@ func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Fr
 		defer cancel()
 	}
 	outcome := make(chan error, 1)
+	// Its done only hands the outcome on: the engine may call it
+	// itself, unless tracing wraps it in user code (the span's end).
+	cfg.outbox.InlineDone = s.tracer.Load() == nil
 	if err := s.reliable(ctx, eng, f, cfg, func(err error) { outcome <- err }); err != nil {
 		return err
 	}

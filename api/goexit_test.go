@@ -259,3 +259,88 @@ func TestAnAsyncDoneThatPanicsIsReportedAndTheOthersAreTold(t *testing.T) {
 	assert.Contains(t, recv(t, errs).Description, "done bug")
 	assert.EqualValues(t, 1, s.Stats().Panics)
 }
+
+// The done callbacks of reliable sends run on a goroutine of their own
+// (review 9: one that ended its goroutine when Close told it of its
+// outcome stopped the engine from ever finishing, and a slow one held
+// CloseContext past its context).
+func TestAnAsyncDoneThatEndsItsGoroutineAtCloseDoesNotWedgeClose(t *testing.T) {
+	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s := NewSTOMP() // closed below, within a bound
+	h, p := hostPort(t, b.Addr())
+	if err := s.ConnectContext(ctx, h, p); err != nil {
+		t.Fatal(err)
+	}
+	told := make(chan error, 1)
+	if err := s.SendMessageAsync(ctx, "/queue/async-close", "m", func(err error) {
+		told <- err
+		if err != nil {
+			runtime.Goexit() // t.FailNow
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > 0 })
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	if err := recv(t, told); err == nil {
+		t.Error("done was told nil")
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return within 5s after the done callback ended its goroutine (the goroutines are left behind)")
+	}
+}
+
+// Review 9: since 31c3eb4 the engine's CloseContext, once ctx ended,
+// keeps waiting (polling every millisecond) for as long as no MessageIn
+// handler runs. A done callback of a reliable send is user code that runs
+// on the session actor (c8dc7ca) but is not counted as a handler: while a
+// slow one runs, CloseContext with an ended context waits for it with no
+// bound, where before it returned ctx.Err().
+func TestCloseContextIsBoundedWhileASlowDoneRuns(t *testing.T) {
+	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s := NewSTOMP() // closed below, within a bound
+	h, p := hostPort(t, b.Addr())
+	if err := s.ConnectContext(ctx, h, p); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	if err := s.SendMessageAsync(ctx, "/queue/async-slow", "m", func(err error) {
+		entered <- struct{}{}
+		select { // a slow done (bounded, so nothing leaks)
+		case <-release:
+		case <-time.After(30 * time.Second):
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > 0 })
+	cctx, ccancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer ccancel()
+	returned := make(chan error, 1)
+	go func() { returned <- s.CloseContext(cctx) }()
+	recv(t, entered)
+	done := false
+	select {
+	case <-returned:
+		done = true
+	case <-time.After(5 * time.Second):
+		t.Error("CloseContext with a 200ms context did not return within 5s while a done callback ran")
+	}
+	close(release)
+	if !done {
+		select {
+		case <-returned:
+		case <-time.After(10 * time.Second):
+			t.Error("CloseContext did not return after the done did")
+		}
+	}
+	closesWithin(t, s, 10*time.Second)
+}
