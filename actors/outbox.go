@@ -61,8 +61,8 @@ type outEntry struct {
 	// inline: done only hands its outcome on (OutboxConfig.InlineDone),
 	// and is called on the session's goroutine.
 	inline bool
-	sends int           // transmissions so far
-	slot  bool          // holds a token of the outbox bound
+	sends  int  // transmissions so far
+	slot   bool // holds a token of the outbox bound
 }
 
 // outbox is the session's list of unconfirmed messages, oldest first.
