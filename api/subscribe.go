@@ -452,17 +452,21 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	cfg := s.snapshot()
 	ref := ev.msg
 	// A call queued (Timeout 0 without a deadline) runs after Ack
-	// returned, by when a lent event may be another message's: only an
-	// event of its own is taken back there.
-	own := !ev.lent
+	// returned, and takes the event back there if it failed before
+	// writing, unless it is lent (it may be another message's by then).
+	// A call that waits is taken back here, once (twice, a concurrent
+	// Ack's settling between the two would be undone).
+	_, deadline := ctxOrBackground(ctx).Deadline()
+	later := cfg.timeout <= 0 && !deadline
+	takeBack := later && !ev.lent
 	err = s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
 		err := s.ackNow(ctx, eng, ref, nack, cfg)
-		if own && unwritten(err) {
+		if takeBack && unwritten(err) {
 			ev.settled.Store(false)
 		}
 		return err
 	})
-	if unwritten(err) {
+	if unwritten(err) { // refused here: the call did not run, or waited
 		ev.settled.Store(false)
 	}
 	return err
