@@ -8,7 +8,7 @@ func (st *state) ackFrame(s *session, m *message) error {
 	if f.Command == frames.CmdNack && s.version < frames.V11 {
 		return protoErr("NACK needs STOMP 1.1", "NACK is not part of STOMP 1.0.")
 	}
-	if _, err := st.findDelivery(s, f); err != nil {
+	if _, _, err := st.findDelivery(s, f); err != nil {
 		return err
 	}
 	if id, ok := f.Headers.Get(frames.HdrTransaction); ok {
@@ -24,13 +24,21 @@ func (st *state) ackFrame(s *session, m *message) error {
 // delivery of the same message: the first ACK or NACK of the original or
 // of a copy settles the message; a later ACK or NACK of one of the others
 // is accepted and does nothing. In 1.2 each copy has an ack id of its own,
-// forgotten once it is itself acknowledged; in 1.0 and 1.1, where ACK
-// names the message-id that copies share, the broker accepts one ACK or
-// NACK of that message-id per copy sent. A cumulative ACK (client mode)
-// that settles a message by naming a later one forgets its copies too.
+// forgotten once it is itself acknowledged. In 1.0 and 1.1, where ACK
+// names the message-id that copies share, the first ACK or NACK of that
+// message-id settles the message, and each copy sent leaves the
+// subscription one spare ACK or NACK of it to accept (sub.spare). A
+// spare is spent before a later delivery of the same message-id (the
+// redelivery after a NACK) is settled, so a copy's ACK never settles that
+// redelivery. A cumulative ACK (client mode) that settles a message by
+// naming a later one forgets its copies too.
 func (st *state) apply(s *session, f *frames.Frame) {
-	d, err := st.findDelivery(s, f)
+	d, spare, err := st.findDelivery(s, f)
 	if err != nil {
+		return
+	}
+	if spare != nil {
+		spare.spendCopy(f.Header(frames.HdrMessageID))
 		return
 	}
 	if !d.done {
@@ -41,19 +49,16 @@ func (st *state) apply(s *session, f *frames.Frame) {
 		id := f.Header(frames.HdrID)
 		delete(s.acks, id)
 		d.copies = deleteString(d.copies, id)
-		return
 	}
-	// In 1.0 and 1.1 the first ACK of the message-id settled it; each
-	// later one spends a copy.
-	if d.done && d.acked {
-		if d.extra > 0 {
-			d.extra--
-		}
-		if d.extra == 0 && d.sub.unacked != nil && d.sub.unacked[d.msg.id] == d {
-			delete(d.sub.unacked, d.msg.id)
-		}
+}
+
+// spendCopy spends one spare ACK or NACK of message-id mid.
+func (sub *subscription) spendCopy(mid string) {
+	if n := sub.spare[mid]; n > 1 {
+		sub.spare[mid] = n - 1
+	} else {
+		delete(sub.spare, mid)
 	}
-	d.acked = true
 }
 
 // deleteString removes the first x from list.
@@ -68,7 +73,8 @@ func deleteString(list []string, x string) []string {
 
 // copySent registers a copy of a delivery that a DuplicateMessage or
 // RedeliverMessage fault sent: in 1.2 its own ack id, before 1.2 one more
-// ACK of the message-id to accept (see apply).
+// ACK or NACK of the message-id to accept once the delivery is settled
+// (see apply).
 func (st *state) copySent(s *session, ev *copySent) {
 	if s.state == stateClosing {
 		return
@@ -89,44 +95,54 @@ func (st *state) copySent(s *session, ev *copySent) {
 
 // findDelivery finds the delivery an ACK or NACK names: by the ack id in
 // 1.2 (header id), by message-id and subscription in 1.1, by message-id
-// alone in 1.0.
-func (st *state) findDelivery(s *session, f *frames.Frame) (*delivery, error) {
+// alone in 1.0. Before 1.2 a spare copy of the message-id (see apply)
+// comes first: then it returns the subscription that holds it and no
+// delivery.
+func (st *state) findDelivery(s *session, f *frames.Frame) (*delivery, *subscription, error) {
 	switch {
 	case s.version >= frames.V12:
 		id, ok := f.Headers.Get(frames.HdrID)
 		if !ok {
-			return nil, protoErr("missing id header", "%s needs an id header in STOMP 1.2.", f.Command)
+			return nil, nil, protoErr("missing id header", "%s needs an id header in STOMP 1.2.", f.Command)
 		}
 		if d := s.acks[id]; d != nil {
-			return d, nil
+			return d, nil, nil
 		}
-		return nil, protoErr("unknown ack id", "No unacknowledged message has ack id %q.", id)
+		return nil, nil, protoErr("unknown ack id", "No unacknowledged message has ack id %q.", id)
 	case s.version == frames.V11:
 		mid, ok1 := f.Headers.Get(frames.HdrMessageID)
 		sid, ok2 := f.Headers.Get(frames.HdrSubscription)
 		if !ok1 || !ok2 {
-			return nil, protoErr("missing message-id or subscription header",
+			return nil, nil, protoErr("missing message-id or subscription header",
 				"%s needs message-id and subscription headers in STOMP 1.1.", f.Command)
 		}
 		sub := s.subs[sid]
 		if sub == nil {
-			return nil, protoErr("unknown subscription", "There is no subscription %q.", sid)
+			return nil, nil, protoErr("unknown subscription", "There is no subscription %q.", sid)
+		}
+		if sub.spare[mid] > 0 {
+			return nil, sub, nil
 		}
 		if d := sub.unacked[mid]; d != nil {
-			return d, nil
+			return d, nil, nil
 		}
-		return nil, protoErr("unknown message-id", "Subscription %q has no unacknowledged message %q.", sid, mid)
+		return nil, nil, protoErr("unknown message-id", "Subscription %q has no unacknowledged message %q.", sid, mid)
 	default:
 		mid, ok := f.Headers.Get(frames.HdrMessageID)
 		if !ok {
-			return nil, protoErr("missing message-id header", "ACK needs a message-id header in STOMP 1.0.")
+			return nil, nil, protoErr("missing message-id header", "ACK needs a message-id header in STOMP 1.0.")
+		}
+		for _, sub := range s.subList {
+			if sub.spare[mid] > 0 {
+				return nil, sub, nil
+			}
 		}
 		for _, sub := range s.subList {
 			if d := sub.unacked[mid]; d != nil {
-				return d, nil
+				return d, nil, nil
 			}
 		}
-		return nil, protoErr("unknown message-id", "No unacknowledged message has message-id %q.", mid)
+		return nil, nil, protoErr("unknown message-id", "No unacknowledged message has message-id %q.", mid)
 	}
 }
 
@@ -156,12 +172,19 @@ func (st *state) settle(d *delivery, nack bool) {
 	}
 	for _, x := range list {
 		x.done = true
-		if x != d || x.extra == 0 {
-			// Copies of a message settled by naming a later one are
-			// forgotten; those of d stay acceptable (see apply).
+		if sub.unacked[x.msg.id] == x {
 			delete(sub.unacked, x.msg.id)
-			x.extra = 0
 		}
+		if x == d && x.extra > 0 {
+			// Before 1.2 the copies of d leave spare ACKs of its
+			// message-id (see apply); those of a message settled by
+			// naming a later one are forgotten.
+			if sub.spare == nil {
+				sub.spare = make(map[string]int)
+			}
+			sub.spare[x.msg.id] += x.extra
+		}
+		x.extra = 0
 		if x != d {
 			// d's own ids are spent by apply, one by one.
 			if x.ackID != "" {

@@ -137,18 +137,30 @@ func (c *conn) sock() net.Conn {
 // Read reads from the socket, with the heart-beat deadline when one was
 // negotiated. Any byte received resets it. A read that was waiting on raw
 // when Inject wrapped it, and that Inject woke (see conn.inject), is made
-// again through the wrapper, so an injected StopReading holds the client's
-// next bytes.
+// again through the wrapper, so an injected fault on the client's stream
+// acts on the client's next bytes; if those bytes beat the wake-up, the
+// wrapper takes them as read (faultConn.took).
 func (c *conn) Read(p []byte) (int, error) {
 	for {
 		s := c.sock()
 		if d := c.readTimeout.Load(); d > 0 {
 			_ = s.SetReadDeadline(time.Now().Add(time.Duration(d)))
-		}
-		n, err := s.Read(p)
-		if n == 0 && isTimeout(err) {
+			// Inject may have wrapped raw and kicked it in between, and
+			// this deadline replaced the kick's: read through the wrapper.
 			if fc := c.live.Load(); fc != nil && s != net.Conn(fc) {
 				continue
+			}
+		}
+		n, err := s.Read(p)
+		if fc := c.live.Load(); fc != nil && s != net.Conn(fc) {
+			if n == 0 && isTimeout(err) {
+				continue
+			}
+			if n > 0 {
+				// Inject wrapped raw while this read waited, and the
+				// client's bytes beat the kick that was to wake it: they
+				// pass through the injected faults all the same.
+				return fc.took(p, n, err)
 			}
 		}
 		return n, err

@@ -34,6 +34,12 @@ type faultConn struct {
 	dlMu   sync.Mutex
 	readDL time.Time
 	kicked bool
+
+	// Bytes a read got past what the rules let through when it returned
+	// (a rule added while it waited), for the next Read, and the error
+	// that came with them (see took). The reader's own.
+	over    []byte
+	overErr error
 }
 
 // wrapConn returns conn wrapped with the byte faults of cf, or conn itself
@@ -321,12 +327,27 @@ func (c *faultConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if len(c.over) > 0 {
+		// Bytes kept back by took: served first, in pieces the rules
+		// allow, as the socket's would be.
+		n, stalled, perr := c.piece(c.readRules.load(), ToServer, c.nRead.Load(), min(len(p), len(c.over)))
+		if perr != nil {
+			return 0, perr
+		}
+		c.unkick(stalled)
+		n = copy(p[:n], c.over)
+		c.over = c.over[:copy(c.over, c.over[n:])]
+		var err error
+		if len(c.over) == 0 {
+			err, c.overErr = c.overErr, nil
+		}
+		return c.took(p, n, err)
+	}
 	var m int
 	var err error
-	var rules []*byteRule
 	for {
 		// Loaded each time round: a read woken by kick finds the new rule.
-		rules = c.readRules.load()
+		rules := c.readRules.load()
 		n, stalled, perr := c.piece(rules, ToServer, c.nRead.Load(), len(p))
 		if perr != nil {
 			return 0, perr
@@ -340,21 +361,54 @@ func (c *faultConn) Read(p []byte) (int, error) {
 		}
 		break
 	}
-	if m > 0 {
-		off := c.nRead.Load()
-		c.corrupt(rules, ToServer, off, p[:m], false)
-		c.nRead.Add(int64(m))
-		consumed(rules, m)
-		if c.dropReached(rules, ToServer, off+int64(m)) && err == nil {
-			err = errFaultDrop
+	if m == 0 {
+		return 0, err
+	}
+	return c.took(p, m, err)
+}
+
+// took passes the m bytes at the start of p that a read got (or that an
+// earlier one kept back) through the ToServer byte faults in effect now,
+// and returns how many of them the caller gets. A rule added while the
+// read waited acts on these bytes, the client's first after the Inject
+// (the kick that wakes such a read can lose to their arrival; see
+// conn.inject): a stall now due holds them, and the bytes past where a
+// DropConn cuts or a RandomChunks piece ends are kept back for the next
+// Read. conn.Read hands it the bytes of a read made on the raw socket when
+// an Inject wrapped it meanwhile.
+func (c *faultConn) took(p []byte, m int, err error) (int, error) {
+	rules := c.readRules.load()
+	off := c.nRead.Load()
+	n, stalled, perr := c.piece(rules, ToServer, off, m)
+	if perr != nil {
+		return 0, perr
+	}
+	if stalled > 0 {
+		c.unkick(stalled)
+	}
+	if n < m {
+		// Kept back, in front of any kept before (a rule added since
+		// they were cut, say); the error with them comes after them.
+		if len(c.over) == 0 {
+			c.over = append(c.over[:0], p[n:m]...)
+			c.overErr = err
+		} else {
+			c.over = append(append(make([]byte, 0, m-n+len(c.over)), p[n:m]...), c.over...)
 		}
-		for _, r := range rules {
-			if r.f.Kind == DelayWrites {
-				if derr := c.delay(r, ToServer, off); derr != nil {
-					return 0, derr
-				}
+		err = nil
+	}
+	c.corrupt(rules, ToServer, off, p[:n], false)
+	c.nRead.Add(int64(n))
+	consumed(rules, n)
+	if c.dropReached(rules, ToServer, off+int64(n)) && err == nil {
+		err = errFaultDrop
+	}
+	for _, r := range rules {
+		if r.f.Kind == DelayWrites {
+			if derr := c.delay(r, ToServer, off); derr != nil {
+				return 0, derr
 			}
 		}
 	}
-	return m, err
+	return n, err
 }

@@ -81,8 +81,10 @@ func (l *ruleList) remove(name string) bool {
 }
 
 // addRule puts a byte fault into effect on the stream it acts on, its
-// AfterBytes counted from the bytes that have passed so far.
-func (c *faultConn) addRule(r *byteRule) {
+// AfterBytes counted from the bytes that have passed so far. It reports
+// whether the rule acts on reads (the client's stream), where a read
+// already waiting must be woken for it (see kick).
+func (c *faultConn) addRule(r *byteRule) (reads bool) {
 	counted := r.f.Dir
 	if r.f.Kind == StopReading {
 		counted = ToServer
@@ -94,6 +96,7 @@ func (c *faultConn) addRule(r *byteRule) {
 		if f.After > 0 {
 			c.alarmAt(r)
 		}
+		return true
 	case f.Kind == StallWrites:
 		c.writeRules.add(r)
 	case f.Kind == DropConn && f.AfterBytes == 0:
@@ -101,9 +104,11 @@ func (c *faultConn) addRule(r *byteRule) {
 		c.dropAfter(r)
 	case f.Dir == ToServer:
 		c.readRules.add(r)
+		return true
 	default:
 		c.writeRules.add(r)
 	}
+	return false
 }
 
 // removeRule ends the byte fault named name: its rule leaves the stream's

@@ -72,14 +72,23 @@ const (
 	// delivery of a message: in STOMP 1.2 it carries an ack id of its own
 	// (the original's followed by "-copy" and a number); the first ACK or
 	// NACK of the original or the copy settles the message, and a later
-	// ACK or NACK of the other is accepted and does nothing. In 1.0 and
-	// 1.1, where ACK names the message-id the copies share, the broker
-	// accepts one more ACK or NACK of it per copy sent. A cumulative ACK
-	// (client mode) of a later message settles a message and forgets its
-	// copies. The counters and inspection count the message once. A proxy
-	// forwards the copy with the original ack id (the broker behind it
-	// knows of one delivery only), so a client that acknowledges both
-	// makes that broker answer the second as it answers an unknown ack.
+	// ACK or NACK of the other is accepted and does nothing.
+	//
+	// In 1.0 and 1.1, where ACK names the message-id the copies share, the
+	// first ACK or NACK of the message-id settles the message; the broker
+	// then accepts one more ACK (or NACK) of it per copy sent, which does
+	// nothing. These are spent before a later delivery of the message-id
+	// (in 1.1, to the same subscription) is settled: after a NACK of the
+	// original, the next ACK or NACK of the message-id is taken as the
+	// copy's and leaves the redelivery unsettled, whichever MESSAGE the
+	// client meant, and the one after that settles the redelivery.
+	//
+	// A cumulative ACK (client mode) of a later message settles a message
+	// and forgets its copies. The counters and inspection count the
+	// message once. A proxy forwards the copy with the original ack id
+	// (the broker behind it knows of one delivery only), so a client that
+	// acknowledges both makes that broker answer the second as it answers
+	// an unknown ack.
 	DuplicateMessage
 	// RedeliverMessage sends the triggering MESSAGE frame, then a copy of it
 	// with the header redelivered:true, acknowledged as DuplicateMessage's.

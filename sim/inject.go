@@ -178,10 +178,11 @@ func (c *conn) inject(f *Fault, now time.Time) {
 		c.live.Store(fc)
 		c.timerMu.Unlock()
 	}
-	fc.addRule(newByteRule(f, c.index, now))
-	if f.Kind == StopReading {
-		// Wake a read waiting for the client, so the stall holds the
-		// client's next bytes (see conn.Read and faultConn.Read).
+	if fc.addRule(newByteRule(f, c.index, now)) {
+		// Wake a read waiting for the client, on raw or on fc, so the
+		// rule acts on the client's next bytes: a stall holds them, a
+		// DropConn, CorruptByte, RandomChunks or DelayWrites counts them
+		// (see conn.Read and faultConn.Read).
 		fc.kick()
 	}
 }

@@ -108,9 +108,8 @@ func (pc *proxyConn) inject(f *Fault, now time.Time) {
 		}
 		return
 	}
-	pc.fc.addRule(newByteRule(f, pc.cf.index, now))
-	if f.Kind == StopReading {
-		pc.fc.kick()
+	if pc.fc.addRule(newByteRule(f, pc.cf.index, now)) {
+		pc.fc.kick() // as the broker does (see conn.inject)
 	}
 }
 

@@ -34,7 +34,10 @@ type subscription struct {
 	prefetch int                  // most unacknowledged deliveries; 0: no limit
 	pending  ring[entry]          // topics: messages waiting for this subscriber
 	unacked  map[string]*delivery // by message id
-	order    []*delivery          // deliveries in order, settled ones pending removal
+	// spare counts, before 1.2, the ACKs or NACKs of a settled message's
+	// message-id still accepted for the copies a fault sent (see apply).
+	spare    map[string]int
+	order    []*delivery // deliveries in order, settled ones pending removal
 	nUnacked int
 }
 
@@ -48,10 +51,9 @@ type delivery struct {
 	done        bool
 	// Copies a DuplicateMessage or RedeliverMessage fault sent: in 1.2
 	// their ack ids (in session.acks until spent), before 1.2 how many
-	// more ACKs of the message-id to accept, and whether the first came.
+	// (moved to subscription.spare when the delivery is settled).
 	copies []string
 	extra  int
-	acked  bool
 }
 
 // subscribe handles SUBSCRIBE.
@@ -143,7 +145,7 @@ func (st *state) dropSubscription(sub *subscription) {
 			back = append(back, x)
 		}
 	}
-	sub.order, sub.unacked, sub.nUnacked = nil, nil, 0
+	sub.order, sub.unacked, sub.spare, sub.nUnacked = nil, nil, nil, 0
 	st.queued -= sub.pending.len()
 	sub.pending.clear()
 	if d.kind == kindQueue && len(back) > 0 {
