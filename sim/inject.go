@@ -36,28 +36,14 @@ import (
 //
 // Inject returns ErrClosed once the broker is closed.
 func (b *Broker) Inject(f Fault) error {
-	if f.Name == "" {
-		return errors.New("sim: injected fault has no name")
-	}
-	if err := f.validate(); err != nil {
-		return fmt.Errorf("sim: fault %q: %w", f.Name, err)
-	}
 	b.injMu.Lock()
 	defer b.injMu.Unlock()
 	if b.isClosed() {
 		return ErrClosed
 	}
-	if b.names[f.Name] {
-		return fmt.Errorf("sim: fault name %q already used", f.Name)
-	}
 	live := b.openConns(f.Conn)
-	if f.Conn != 0 && f.Conn <= int(b.accepted.Load()) {
-		if f.isAcceptFault() {
-			return fmt.Errorf("sim: fault %q: connection %d was already accepted, and %v acts only on connections accepted later", f.Name, f.Conn, f.Kind)
-		}
-		if len(live) == 0 && !b.stalled[f.Conn] {
-			return fmt.Errorf("sim: fault %q: connection %d has closed", f.Name, f.Conn)
-		}
+	if err := checkInject(f, b.names, int(b.accepted.Load()), len(live) > 0 || b.stalled[f.Conn]); err != nil {
+		return err
 	}
 	b.names[f.Name] = true
 	b.faults.addName(f.Name)
@@ -88,20 +74,10 @@ func (b *Broker) Clear(name string) error {
 	if b.isClosed() {
 		return ErrClosed
 	}
-	at := -1
-	for i := range b.plan {
-		if b.plan[i].Name == name {
-			at = i
-		}
+	next, err := planWithout(b.plan, name, b.names)
+	if err != nil {
+		return err
 	}
-	if at < 0 {
-		if b.names[name] {
-			return fmt.Errorf("sim: fault %q was cleared already", name)
-		}
-		return fmt.Errorf("sim: no fault named %q", name)
-	}
-	next := make(Plan, 0, len(b.plan)-1)
-	next = append(append(next, b.plan[:at]...), b.plan[at+1:]...)
 	b.plan = next
 	for _, c := range b.openConns(0) {
 		c.clearFault(name)
@@ -242,4 +218,48 @@ func (b *Broker) stallThenServe(nc net.Conn, f *Fault, index int, start time.Tim
 	defer b.injMu.Unlock()
 	delete(b.stalled, index)
 	b.start(nc, b.plan.forConn(index, start, &b.faults), index)
+}
+
+// checkInject says why f cannot be injected, for a broker and a proxy
+// alike: names are the names taken, accepted the connections accepted so
+// far, and open whether the connection f.Conn names is still open (or
+// about to be).
+func checkInject(f Fault, names map[string]bool, accepted int, open bool) error {
+	if f.Name == "" {
+		return errors.New("sim: injected fault has no name")
+	}
+	if err := f.validate(); err != nil {
+		return fmt.Errorf("sim: fault %q: %w", f.Name, err)
+	}
+	if names[f.Name] {
+		return fmt.Errorf("sim: fault name %q already used", f.Name)
+	}
+	if f.Conn != 0 && f.Conn <= accepted {
+		if f.isAcceptFault() {
+			return fmt.Errorf("sim: fault %q: connection %d was already accepted, and %v acts only on connections accepted later", f.Name, f.Conn, f.Kind)
+		}
+		if !open {
+			return fmt.Errorf("sim: fault %q: connection %d has closed", f.Name, f.Conn)
+		}
+	}
+	return nil
+}
+
+// planWithout returns a new plan without the fault named name, or says
+// why there is none: names are the names ever taken.
+func planWithout(plan Plan, name string, names map[string]bool) (Plan, error) {
+	at := -1
+	for i := range plan {
+		if plan[i].Name == name {
+			at = i
+		}
+	}
+	if at < 0 {
+		if names[name] {
+			return nil, fmt.Errorf("sim: fault %q was cleared already", name)
+		}
+		return nil, fmt.Errorf("sim: no fault named %q", name)
+	}
+	next := make(Plan, 0, len(plan)-1)
+	return append(append(next, plan[:at]...), plan[at+1:]...), nil
 }

@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -16,28 +14,14 @@ import (
 // events of an injected fault count from the accept. Inject returns
 // ErrClosed once the proxy is closed.
 func (p *Proxy) Inject(f Fault) error {
-	if f.Name == "" {
-		return errors.New("sim: injected fault has no name")
-	}
-	if err := f.validate(); err != nil {
-		return fmt.Errorf("sim: fault %q: %w", f.Name, err)
-	}
 	p.injMu.Lock()
 	defer p.injMu.Unlock()
 	if p.ctx.Err() != nil {
 		return ErrClosed
 	}
-	if p.names[f.Name] {
-		return fmt.Errorf("sim: fault name %q already used", f.Name)
-	}
 	live := p.openConns(f.Conn)
-	if f.Conn != 0 && f.Conn <= int(p.accepted.Load()) {
-		if f.isAcceptFault() {
-			return fmt.Errorf("sim: fault %q: connection %d was already accepted, and %v acts only on connections accepted later", f.Name, f.Conn, f.Kind)
-		}
-		if len(live) == 0 && !p.pending[f.Conn] {
-			return fmt.Errorf("sim: fault %q: connection %d has closed", f.Name, f.Conn)
-		}
+	if err := checkInject(f, p.names, int(p.accepted.Load()), len(live) > 0 || p.pending[f.Conn]); err != nil {
+		return err
 	}
 	p.names[f.Name] = true
 	p.faults.addName(f.Name)
@@ -61,20 +45,11 @@ func (p *Proxy) Clear(name string) error {
 	if p.ctx.Err() != nil {
 		return ErrClosed
 	}
-	at := -1
-	for i := range p.plan {
-		if p.plan[i].Name == name {
-			at = i
-		}
+	next, err := planWithout(p.plan, name, p.names)
+	if err != nil {
+		return err
 	}
-	if at < 0 {
-		if p.names[name] {
-			return fmt.Errorf("sim: fault %q was cleared already", name)
-		}
-		return fmt.Errorf("sim: no fault named %q", name)
-	}
-	next := make(Plan, 0, len(p.plan)-1)
-	p.plan = append(append(next, p.plan[:at]...), p.plan[at+1:]...)
+	p.plan = next
 	for _, pc := range p.openConns(0) {
 		pc.filter.remove(name)
 		pc.fc.removeRule(name)
