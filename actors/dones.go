@@ -7,9 +7,10 @@ import "sync"
 // while outcomes wait: user code never runs on the session's goroutine,
 // where one that blocks, panics or ends its goroutine (runtime.Goexit)
 // would hold the connection's work or cut it short, a Close among it.
-// Close waits for the goroutine (Conn.wg) and counts a running done as a
-// handler (callbacks), which CloseContext's context bounds. Its queue
-// holds at most one outcome per outbox entry.
+// A running done counts as a handler (callbacks): a Close made while one
+// runs does not wait for it, as for a handler; otherwise Close waits for
+// the goroutine (Conn.wg), within CloseContext's context. Its queue holds
+// at most one outcome per outbox entry.
 type doneRunner struct {
 	mu      sync.Mutex
 	q       []doneCall

@@ -88,8 +88,10 @@ type outbox struct {
 // the order the broker answered, one at a time; a done that panics or
 // ends its goroutine is reported (ErrorEvent) and counted in
 // Stats.Panics, and the other outcomes are still told. A running done
-// counts as a handler for Close (HandlersRunning), which waits for it. f is not used by the
-// caller afterwards. A frame that joins a transaction is refused: resent
+// counts as a handler (HandlersRunning): as for a handler, a Close made
+// while one runs (from inside it, say) returns without waiting for it,
+// and one that starts while Close waits is waited for, within
+// CloseContext's context. f is not used by the caller afterwards. A frame that joins a transaction is refused: resent
 // alone, it would leave its transaction.
 func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConfig, done func(error)) error {
 	if f.Headers.Has(frames.HdrTransaction) {

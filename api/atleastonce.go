@@ -6,6 +6,7 @@ import (
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // AtLeastOnce makes publishing survive a lost connection.
@@ -111,7 +112,7 @@ func (s *STOMP) sendAsync(ctx context.Context, c sendCall, opts *SendOptions, de
 	if err != nil {
 		return err
 	}
-	return s.reliable(ctx, eng, f, cfg, func(err error) {
+	return s.reliable(ctx, eng, f, cfg, s.tracer.Load(), func(err error) {
 		if done != nil {
 			done(s.err(err, CodeOther))
 		}
@@ -132,20 +133,36 @@ func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Fr
 		defer cancel()
 	}
 	outcome := make(chan error, 1)
-	// Its done only hands the outcome on: the engine may call it
-	// itself, unless tracing wraps it in user code (the span's end).
-	cfg.outbox.InlineDone = s.tracer.Load() == nil
-	if err := s.reliable(ctx, eng, f, cfg, func(err error) { outcome <- err }); err != nil {
-		return err
+	// Its done only hands the outcome on, so the engine calls it itself,
+	// never behind other senders' done callbacks. The span, with tracing,
+	// is this goroutine's to end (user code: the TracerProvider's).
+	cfg.outbox.InlineDone = true
+	var span trace.Span
+	if t := s.tracer.Load(); t != nil {
+		span = t.startSend(ctx, s, f)
+	}
+	end := func(err error) error {
+		if span != nil {
+			endSend(span, err, s.scrub)
+		}
+		return s.err(err, CodeOther)
+	}
+	if err := s.reliable(ctx, eng, f, cfg, nil, func(err error) { outcome <- err }); err != nil {
+		return end(err)
 	}
 	select {
 	case err := <-outcome:
-		return s.err(err, CodeOther)
+		return end(err)
 	case <-ctx.Done():
 		select {
 		case err := <-outcome: // the outcome came too
-			return s.err(err, CodeOther)
+			return end(err)
 		default:
+		}
+		if span != nil {
+			// The span ends with the message's outcome, which comes
+			// by its ConfirmTimeout, or when the client closes.
+			go func() { _ = end(<-outcome) }()
 		}
 		return waitEndedInOutbox(ctx.Err())
 	}
@@ -167,8 +184,10 @@ func waitEndedInOutbox(cause error) *Error {
 	return actors.NewError(CodeOutcomeUnknown, "stomp: the wait ended after the outbox took the message ("+cause.Error()+"); outcome unknown"+kept, cause)
 }
 
-// reliable hands f to the outbox; a transacted message is refused.
-func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions, done func(error)) error {
+// reliable hands f to the outbox; a transacted message is refused. With t
+// (the tracer, read once by the caller) the message has a span that ends
+// at done.
+func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions, t *tracer, done func(error)) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -182,7 +201,7 @@ func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame,
 	if f.Headers.Has(frames.HdrTransaction) {
 		return invalid("an at-least-once message cannot join transaction %q: resent alone it would leave it (commit transactions with receipts instead)", f.Header(frames.HdrTransaction))
 	}
-	if t := s.tracer.Load(); t != nil {
+	if t != nil {
 		return t.sendReliable(ctx, s, eng, f, cfg, done) // its span ends at done
 	}
 	return s.err(eng.SendReliable(ctx, f, cfg.outbox, done), CodeOther)

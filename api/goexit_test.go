@@ -344,3 +344,43 @@ func TestCloseContextIsBoundedWhileASlowDoneRuns(t *testing.T) {
 	}
 	closesWithin(t, s, 10*time.Second)
 }
+
+// A synchronous at-least-once send hears its own outcome at once, traced
+// or not, never behind another sender's slow done callback (review 10:
+// traced, it waited behind them and failed although the broker had
+// confirmed it).
+func TestASyncAtLeastOnceSendIsNotToldBehindAnAsyncDone(t *testing.T) {
+	for _, traced := range []bool{false, true} {
+		name := "untraced"
+		if traced {
+			name = "traced"
+		}
+		t.Run(name, func(t *testing.T) {
+			b := newBroker(t)
+			opts := []Option{WithAtLeastOnce(AtLeastOnce{Enabled: true})}
+			if traced {
+				tp, _ := recorded(t)
+				opts = append(opts, WithTracing(Tracing{TracerProvider: tp, Propagator: w3c}))
+			}
+			s := connectTo(t, b, "1.2", opts...)
+			entered := make(chan struct{}, 1)
+			release := make(chan struct{})
+			returned := make(chan struct{})
+			require.NoError(t, s.SendMessageAsync(context.Background(), "/queue/r10-slow", "a", func(error) {
+				entered <- struct{}{}
+				select { // a slow done, bounded
+				case <-release:
+				case <-time.After(wait):
+				}
+				close(returned)
+			}))
+			recv(t, entered)
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			err := s.SendMessageContext(ctx, "/queue/r10-sync", "b")
+			close(release)
+			recv(t, returned)
+			require.NoError(t, err, "the broker confirmed the sync send at once; its wait queued behind the slow async done")
+		})
+	}
+}
