@@ -137,8 +137,12 @@ func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Fr
 	// never behind other senders' done callbacks. The span, with tracing,
 	// is this goroutine's to end (user code: the TracerProvider's).
 	cfg.outbox.InlineDone = true
+	if err := checkReliable(f); err != nil {
+		return err // refused before any span starts
+	}
 	var span trace.Span
-	if t := s.tracer.Load(); t != nil {
+	t := s.tracer.Load()
+	if t != nil {
 		span = t.startSend(ctx, s, f)
 	}
 	end := func(err error) error {
@@ -161,8 +165,13 @@ func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Fr
 		}
 		if span != nil {
 			// The span ends with the message's outcome, which comes
-			// by its ConfirmTimeout, or when the client closes.
-			go func() { _ = end(<-outcome) }()
+			// by its ConfirmTimeout, or when the client closes; Close
+			// waits for it (tracer.late).
+			t.late.add()
+			go func() {
+				defer t.late.done()
+				_ = end(<-outcome)
+			}()
 		}
 		return waitEndedInOutbox(ctx.Err())
 	}
@@ -184,6 +193,15 @@ func waitEndedInOutbox(cause error) *Error {
 	return actors.NewError(CodeOutcomeUnknown, "stomp: the wait ended after the outbox took the message ("+cause.Error()+"); outcome unknown"+kept, cause)
 }
 
+// checkReliable refuses an at-least-once message that joins a
+// transaction.
+func checkReliable(f *frames.Frame) error {
+	if f.Headers.Has(frames.HdrTransaction) {
+		return invalid("an at-least-once message cannot join transaction %q: resent alone it would leave it (commit transactions with receipts instead)", f.Header(frames.HdrTransaction))
+	}
+	return nil
+}
+
 // reliable hands f to the outbox; a transacted message is refused. With t
 // (the tracer, read once by the caller) the message has a span that ends
 // at done.
@@ -198,8 +216,8 @@ func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame,
 			defer cancel()
 		}
 	}
-	if f.Headers.Has(frames.HdrTransaction) {
-		return invalid("an at-least-once message cannot join transaction %q: resent alone it would leave it (commit transactions with receipts instead)", f.Header(frames.HdrTransaction))
+	if err := checkReliable(f); err != nil {
+		return err
 	}
 	if t != nil {
 		return t.sendReliable(ctx, s, eng, f, cfg, done) // its span ends at done

@@ -125,6 +125,11 @@ func (s *STOMP) close(ctx context.Context) error {
 		// cut its wait short.
 		err = cmp.Or(err, eng.CloseContext(ctx))
 	}
+	if t := s.tracer.Load(); t != nil {
+		// The spans whose senders stopped waiting end with the
+		// outcomes the engine gave as it closed.
+		err = cmp.Or(err, t.late.wait(ctx))
+	}
 	s.mu.Lock()
 	s.eventsEnded = true
 	events := s.events.Load() // no queue of events is made from now on

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -109,6 +110,53 @@ var tracerName = modulePath + "/api"
 type tracer struct {
 	t    trace.Tracer
 	prop propagation.TextMapPropagator
+	// late counts the goroutines that end a synchronous at-least-once
+	// send's span once its outcome comes, its caller gone (Close waits).
+	late lateSpans
+}
+
+// lateSpans counts goroutines, and tells when none runs. Unlike a
+// WaitGroup, it may be waited on while goroutines are added.
+type lateSpans struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n falls to 0; made by a waiter
+}
+
+func (l *lateSpans) add() {
+	l.mu.Lock()
+	l.n++
+	l.mu.Unlock()
+}
+
+func (l *lateSpans) done() {
+	l.mu.Lock()
+	l.n--
+	if l.n == 0 && l.idle != nil {
+		close(l.idle)
+		l.idle = nil
+	}
+	l.mu.Unlock()
+}
+
+// wait returns once none runs, or with ctx's error when ctx ends first.
+func (l *lateSpans) wait(ctx context.Context) error {
+	l.mu.Lock()
+	if l.n == 0 {
+		l.mu.Unlock()
+		return nil
+	}
+	if l.idle == nil {
+		l.idle = make(chan struct{})
+	}
+	idle := l.idle
+	l.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func newTracer(t Tracing) *tracer {
