@@ -123,7 +123,7 @@ func (c *Conn) CloseContext(ctx context.Context) error {
 		// to finish, as it does, unless a handler runs (this one may be
 		// called from it, and the first waits for the handlers' actors).
 		c.down.Wait()
-		if c.callbacks.Load() == 0 {
+		if !c.userCodeHolds() {
 			return c.waitClosed(ctx, *c.finished.Load())
 		}
 		return nil
@@ -140,7 +140,7 @@ func (c *Conn) CloseContext(ctx context.Context) error {
 	// caller waits for among them, which are then settled.
 	c.eng.sys.Root.Poison(c.session)
 	c.down.Wait() // the session never waits for a handler
-	if c.callbacks.Load() > 0 {
+	if c.userCodeHolds() {
 		go c.finish()
 		return nil
 	}
@@ -170,7 +170,7 @@ func (c *Conn) waitClosed(ctx context.Context, finished <-chan struct{}) error {
 			return nil
 		default:
 		}
-		if c.callbacks.Load() > 0 {
+		if c.callbacks.Load() > 0 || c.donesRunning() {
 			return ctx.Err()
 		}
 		select {
@@ -181,9 +181,8 @@ func (c *Conn) waitClosed(ctx context.Context, finished <-chan struct{}) error {
 	}
 }
 
-// HandlersRunning counts the user code of the connection running now: the
-// subscriptions' handlers and DeadLetter hooks, and the done callbacks of
-// reliable sends.
+// HandlersRunning counts the subscriptions' handlers (and DeadLetter
+// hooks) running now.
 func (c *Conn) HandlersRunning() int { return int(c.callbacks.Load()) }
 
 func (c *Conn) finish() {

@@ -1,20 +1,26 @@
 package actors
 
-import "sync"
+import (
+	"reflect"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // doneRunner calls the outcomes of reliable sends (their done), in the
 // order the session settled them, on a goroutine of its own that lives
 // while outcomes wait: user code never runs on the session's goroutine,
 // where one that blocks, panics or ends its goroutine (runtime.Goexit)
 // would hold the connection's work or cut it short, a Close among it.
-// A running done counts as a handler (callbacks): a Close made while one
-// runs does not wait for it, as for a handler; otherwise Close waits for
-// the goroutine (Conn.wg), within CloseContext's context. Its queue holds
-// at most one outcome per outbox entry.
+// Close waits for the goroutine (Conn.wg), as it did when the dones ran in
+// the session's steps: within CloseContext's context, and not when it is
+// called from a done itself (found on its stack: it would wait for
+// itself). Its queue holds at most one outcome per outbox entry.
 type doneRunner struct {
 	mu      sync.Mutex
 	q       []doneCall
 	running bool
+	active  atomic.Int32 // dones running now
 }
 
 // doneCall is an outcome for a sender's done.
@@ -67,8 +73,8 @@ func (r *doneRunner) loop(c *Conn) {
 
 // call runs one done, reporting (and counting) a panic or a Goexit.
 func (r *doneRunner) call(c *Conn, d doneCall) {
-	c.callbacks.Add(1)
-	defer c.callbacks.Add(-1)
+	r.active.Add(1)
+	defer r.active.Add(-1)
 	returned := false
 	defer func() {
 		if returned {
@@ -81,6 +87,56 @@ func (r *doneRunner) call(c *Conn, d doneCall) {
 			c.emit(&ErrorEvent{Err: errExited("done callback of a reliable send")})
 		}
 	}()
-	d.fn(d.err)
+	callDone(d)
 	returned = true
+}
+
+// callDone calls d's done: the frame by which userCodeHolds knows a
+// goroutine runs a done.
+//
+//go:noinline
+func callDone(d doneCall) { d.fn(d.err) }
+
+// callDoneName is callDone's name as stacks give it.
+var callDoneName = runtime.FuncForPC(reflect.ValueOf(callDone).Pointer()).Name()
+
+// donesRunning reports whether a done of c's runs now.
+func (c *Conn) donesRunning() bool {
+	ob := c.ob.Load()
+	return ob != nil && ob.dones.active.Load() > 0
+}
+
+// userCodeHolds reports whether Close must not wait for the connection to
+// finish: a handler runs (Close may be called from it, and handlers are
+// not waited for), or Close is called from inside a done, which the
+// runner's goroutine, among those Close waits for, is running.
+func (c *Conn) userCodeHolds() bool {
+	if c.callbacks.Load() > 0 {
+		return true
+	}
+	return c.donesRunning() && onStack(callDoneName)
+}
+
+// onStack reports whether the calling goroutine's stack holds a call of
+// the function named name.
+func onStack(name string) bool {
+	pcs := make([]uintptr, 256)
+	for {
+		n := runtime.Callers(2, pcs)
+		if n < len(pcs) {
+			pcs = pcs[:n]
+			break
+		}
+		pcs = make([]uintptr, 2*len(pcs))
+	}
+	frames := runtime.CallersFrames(pcs)
+	for {
+		f, more := frames.Next()
+		if f.Function == name {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
 }

@@ -77,3 +77,28 @@ func closesWithin(t *testing.T, c *Conn, d time.Duration) {
 		t.Fatalf("Close did not return within %v", d)
 	}
 }
+
+// Close from outside waits for a done that runs when it is called, so the
+// engine has no connection left once Close returned.
+func TestCloseWaitsForARunningDone(t *testing.T) {
+	b := newSim(t)
+	e := NewEngine(EngineOptions{})
+	c := mustConn(t, e, ConnOptions{})
+	connectTo(t, c, b.Addr(), ConnectConfig{})
+	entered, release := make(chan struct{}), make(chan struct{})
+	require.NoError(t, c.SendReliable(testCtx(t), sendFrame("/queue/slow-done", "x"), OutboxConfig{}, func(error) {
+		close(entered)
+		<-release
+	}))
+	recv(t, entered, "the done") // the RECEIPT came: the done runs
+	closed := make(chan struct{})
+	go func() { c.Close(); close(closed) }()
+	select { // nothing may happen here: Close waits while the done runs
+	case <-closed:
+		t.Fatal("Close returned while a done ran")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	recv(t, closed, "Close")
+	require.NoError(t, e.Close(), "no connection left")
+}

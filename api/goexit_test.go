@@ -384,3 +384,24 @@ func TestASyncAtLeastOnceSendIsNotToldBehindAnAsyncDone(t *testing.T) {
 		})
 	}
 }
+
+// Close called from inside a done callback returns (it must not wait for
+// the done that calls it), and a Close from outside waits for a running
+// done, so that the engine is free once it returns.
+func TestCloseFromInsideADoneReturns(t *testing.T) {
+	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
+	h, p := hostPort(t, b.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s := NewSTOMP()
+	require.NoError(t, s.ConnectContext(ctx, h, p))
+	closed := make(chan struct{})
+	require.NoError(t, s.SendMessageAsync(ctx, "/queue/close-in-done", "m", func(err error) {
+		s.Close()
+		close(closed)
+	}))
+	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > 0 })
+	s.Interrupt() // the done is told, and closes the client
+	recv(t, closed)
+	closesWithin(t, s, 10*time.Second)
+}

@@ -15,6 +15,9 @@ import (
 // that discards. A closure capturing the send's settings once moved them
 // to the heap at every send.
 func TestTheCommonSendAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("under the race detector sync.Pool drops a share of what it is given, and a slowed writer takes the path that waits: allocations say nothing there")
+	}
 	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
 		if _, err := readFrame(d); err != nil {
 			return
@@ -34,9 +37,5 @@ func TestTheCommonSendAllocatesNothing(t *testing.T) {
 		_ = s.SendData("/queue/allocs", body)
 	})
 	s.Close()
-	limit := 0.1
-	if raceEnabled {
-		limit = 0.6 // sync.Pool drops a quarter of what it is given under -race
-	}
-	require.LessOrEqual(t, allocs, limit, "allocations per SendData on the common path")
+	require.LessOrEqual(t, allocs, 0.1, "allocations per SendData on the common path")
 }
