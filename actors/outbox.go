@@ -87,11 +87,9 @@ type outbox struct {
 // Close) before the RECEIPT. done runs on a goroutine of the outbox's, in
 // the order the broker answered, one at a time; a done that panics or
 // ends its goroutine is reported (ErrorEvent) and counted in
-// Stats.Panics, and the other outcomes are still told. A running done
-// counts as a handler (HandlersRunning): as for a handler, a Close made
-// while one runs (from inside it, say) returns without waiting for it,
-// and one that starts while Close waits is waited for, within
-// CloseContext's context. f is not used by the caller afterwards. A frame that joins a transaction is refused: resent
+// Stats.Panics, and the other outcomes are still told. Close waits for
+// the dones (within CloseContext's context), except when it is called
+// from inside one. f is not used by the caller afterwards. A frame that joins a transaction is refused: resent
 // alone, it would leave its transaction.
 func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConfig, done func(error)) error {
 	if f.Headers.Has(frames.HdrTransaction) {
