@@ -123,7 +123,9 @@ func (c *Conn) CloseContext(ctx context.Context) error {
 		// to finish, as it does, unless a handler runs (this one may be
 		// called from it, and the first waits for the handlers' actors).
 		c.down.Wait()
-		if !c.userCodeHolds() {
+		// Nor while a done runs: the first Close may be its, waiting
+		// for what called this one (an OnDisconnected handler, say).
+		if !c.userCodeHolds() && !c.donesRunning() {
 			return c.waitClosed(ctx, *c.finished.Load())
 		}
 		return nil

@@ -405,3 +405,40 @@ func TestCloseFromInsideADoneReturns(t *testing.T) {
 	recv(t, closed)
 	closesWithin(t, s, 10*time.Second)
 }
+
+// A done that calls Close, and an OnDisconnected handler that calls Close
+// (on the DisconnectedEvent that first Close makes) both return (review
+// 12: the done's Close waited for the event queue, and the handler's, a
+// second Close, waited in the engine for the runner goroutine running
+// the done).
+func TestCloseFromADoneAndFromOnDisconnectedBothReturn(t *testing.T) {
+	b := newBroker(t)
+	h, p := hostPort(t, b.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s := NewSTOMP()
+	handlerClosed := make(chan struct{}, 1)
+	s.OnDisconnected(func(*DisconnectedEvent) {
+		s.Close()
+		select {
+		case handlerClosed <- struct{}{}:
+		default:
+		}
+	})
+	require.NoError(t, s.ConnectContext(ctx, h, p))
+	doneClosed := make(chan struct{})
+	require.NoError(t, s.SendMessageAsync(ctx, "/queue/close-in-done", "m", func(err error) {
+		s.Close()
+		close(doneClosed)
+	}))
+	select {
+	case <-doneClosed:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Close from inside the done did not return within 10s (handlerClosed=%d)", len(handlerClosed))
+	}
+	select {
+	case <-handlerClosed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close from OnDisconnected did not return within 10s")
+	}
+}
