@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"context"
-	"net"
-	"strconv"
 	"testing"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stompactor/stompactor/api"
-	"github.com/stompactor/stompactor/sim"
 )
 
 // Stats are "a snapshot of a client's counters since NewSTOMP" (api
@@ -20,11 +17,7 @@ import (
 // must never go down: after Close they keep the values Close left them
 // with.
 func TestCountersKeepTheirValuesAfterClose(t *testing.T) {
-	b, err := sim.NewBroker()
-	require.NoError(t, err)
-	defer b.Close()
-	host, ps, _ := net.SplitHostPort(b.Addr())
-	port, _ := strconv.Atoi(ps)
+	_, host, port := newBroker(t)
 	s := api.NewSTOMP(api.WithTimeout(10 * time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"context"
-	"net"
-	"strconv"
 	"testing"
 	"time"
 
@@ -11,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stompactor/stompactor/api"
-	"github.com/stompactor/stompactor/sim"
 )
 
 // messages_in_total is "MESSAGE frames received, dropped ones included"
@@ -21,11 +18,7 @@ import (
 // (dropped <= messages_in), so a drop ratio never reads past 100%. The
 // subscription's own series counts those delivered to it, not dropped.
 func TestMessagesInCountsTheDroppedMessagesToo(t *testing.T) {
-	b, err := sim.NewBroker()
-	require.NoError(t, err)
-	defer b.Close()
-	host, ps, _ := net.SplitHostPort(b.Addr())
-	port, _ := strconv.Atoi(ps)
+	b, host, port := newBroker(t)
 	s := api.NewSTOMP(api.WithTimeout(10 * time.Second))
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

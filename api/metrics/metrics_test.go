@@ -17,12 +17,21 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestCollectorReportsClientCounters(t *testing.T) {
+// newBroker starts a simulator for the test and gives its host and port.
+func newBroker(t *testing.T) (*sim.Broker, string, int) {
+	t.Helper()
 	b, err := sim.NewBroker()
 	require.NoError(t, err)
-	defer b.Close()
-	host, port, _ := net.SplitHostPort(b.Addr())
-	p, _ := strconv.Atoi(port)
+	t.Cleanup(func() { _ = b.Close() })
+	host, ps, err := net.SplitHostPort(b.Addr())
+	require.NoError(t, err)
+	port, err := strconv.Atoi(ps)
+	require.NoError(t, err)
+	return b, host, port
+}
+
+func TestCollectorReportsClientCounters(t *testing.T) {
+	_, host, p := newBroker(t)
 	s := api.NewSTOMP(api.WithTimeout(10 * time.Second))
 	defer s.Close()
 	ctx := context.Background()

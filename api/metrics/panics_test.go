@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"context"
-	"net"
-	"strconv"
 	"testing"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stompactor/stompactor/api"
-	"github.com/stompactor/stompactor/sim"
 )
 
 // panics_total is "Panics recovered in handlers and actors" (metrics.go),
@@ -20,11 +17,7 @@ import (
 // stats.go). A MessageIn handler that panics is recovered by the api (the
 // message is NACKed and OnError says so), and counted there once.
 func TestPanicsTotalCountsAPanickingMessageInHandler(t *testing.T) {
-	b, err := sim.NewBroker()
-	require.NoError(t, err)
-	defer b.Close()
-	host, ps, _ := net.SplitHostPort(b.Addr())
-	port, _ := strconv.Atoi(ps)
+	_, host, port := newBroker(t)
 	s := api.NewSTOMP(api.WithTimeout(10 * time.Second))
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -37,7 +30,7 @@ func TestPanicsTotalCountsAPanickingMessageInHandler(t *testing.T) {
 		}
 	})
 	require.NoError(t, s.ConnectContext(ctx, host, port))
-	_, err = s.SubscribeWith(ctx, "/queue/panic", api.SubscribeOptions{Handler: func(*api.MessageInEvent) { panic("handler bug") }})
+	_, err := s.SubscribeWith(ctx, "/queue/panic", api.SubscribeOptions{Handler: func(*api.MessageInEvent) { panic("handler bug") }})
 	require.NoError(t, err)
 	require.NoError(t, s.SendMessageContext(ctx, "/queue/panic", "x"))
 	select {
