@@ -197,25 +197,13 @@ func TestAHandlerThatAckedItsMessageAndThenEndsItsGoroutineGetsNoNack(t *testing
 // the connection's end goes on (review 7: it cut the engine's step short,
 // and Interrupt, Close and Connect waited for ever).
 func TestAnAsyncDoneThatEndsItsGoroutineDoesNotWedgeTheClient(t *testing.T) {
-	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
+	s, b := withholdingClient(t)
 	h, p := hostPort(t, b.Addr())
+	disconnected := collect(s.OnDisconnected)
+	told := make(chan error, 1)
+	sendWithheld(t, s, b, "/queue/async", exitOnFailure(told))
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	s := NewSTOMP() // closed below, within a bound
-	disconnected := collect(s.OnDisconnected)
-	if err := s.ConnectContext(ctx, h, p); err != nil {
-		t.Fatal(err)
-	}
-	told := make(chan error, 1)
-	if err := s.SendMessageAsync(ctx, "/queue/async", "m", func(err error) {
-		told <- err
-		if err != nil {
-			runtime.Goexit() // t.FailNow
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > 0 })
 	interrupted := make(chan struct{})
 	go func() { s.Interrupt(); close(interrupted) }()
 	if err := recv(t, told); err == nil {
@@ -265,24 +253,9 @@ func TestAnAsyncDoneThatPanicsIsReportedAndTheOthersAreTold(t *testing.T) {
 // outcome stopped the engine from ever finishing, and a slow one held
 // CloseContext past its context).
 func TestAnAsyncDoneThatEndsItsGoroutineAtCloseDoesNotWedgeClose(t *testing.T) {
-	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	s := NewSTOMP() // closed below, within a bound
-	h, p := hostPort(t, b.Addr())
-	if err := s.ConnectContext(ctx, h, p); err != nil {
-		t.Fatal(err)
-	}
+	s, b := withholdingClient(t)
 	told := make(chan error, 1)
-	if err := s.SendMessageAsync(ctx, "/queue/async-close", "m", func(err error) {
-		told <- err
-		if err != nil {
-			runtime.Goexit() // t.FailNow
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > 0 })
+	sendWithheld(t, s, b, "/queue/async-close", exitOnFailure(told))
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	if err := recv(t, told); err == nil {
@@ -302,26 +275,16 @@ func TestAnAsyncDoneThatEndsItsGoroutineAtCloseDoesNotWedgeClose(t *testing.T) {
 // slow one runs, CloseContext with an ended context waits for it with no
 // bound, where before it returned ctx.Err().
 func TestCloseContextIsBoundedWhileASlowDoneRuns(t *testing.T) {
-	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	s := NewSTOMP() // closed below, within a bound
-	h, p := hostPort(t, b.Addr())
-	if err := s.ConnectContext(ctx, h, p); err != nil {
-		t.Fatal(err)
-	}
+	s, b := withholdingClient(t)
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
-	if err := s.SendMessageAsync(ctx, "/queue/async-slow", "m", func(err error) {
+	sendWithheld(t, s, b, "/queue/async-slow", func(err error) {
 		entered <- struct{}{}
 		select { // a slow done (bounded, so nothing leaks)
 		case <-release:
 		case <-time.After(30 * time.Second):
 		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > 0 })
+	})
 	cctx, ccancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer ccancel()
 	returned := make(chan error, 1)
@@ -389,18 +352,12 @@ func TestASyncAtLeastOnceSendIsNotToldBehindAnAsyncDone(t *testing.T) {
 // the done that calls it), and a Close from outside waits for a running
 // done, so that the engine is free once it returns.
 func TestCloseFromInsideADoneReturns(t *testing.T) {
-	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
-	h, p := hostPort(t, b.Addr())
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	s := NewSTOMP()
-	require.NoError(t, s.ConnectContext(ctx, h, p))
+	s, b := withholdingClient(t)
 	closed := make(chan struct{})
-	require.NoError(t, s.SendMessageAsync(ctx, "/queue/close-in-done", "m", func(err error) {
+	sendWithheld(t, s, b, "/queue/close-in-done", func(err error) {
 		s.Close()
 		close(closed)
-	}))
-	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > 0 })
+	})
 	s.Interrupt() // the done is told, and closes the client
 	recv(t, closed)
 	closesWithin(t, s, 10*time.Second)
@@ -440,5 +397,41 @@ func TestCloseFromADoneAndFromOnDisconnectedBothReturn(t *testing.T) {
 	case <-handlerClosed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close from OnDisconnected did not return within 10s")
+	}
+}
+
+// withholdingClient connects a client, which the test closes itself
+// (within a bound), to a broker that withholds every RECEIPT.
+func withholdingClient(t *testing.T) (*STOMP, *sim.Broker) {
+	t.Helper()
+	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt, Times: -1}}))
+	h, p := hostPort(t, b.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s := NewSTOMP()
+	require.NoError(t, s.ConnectContext(ctx, h, p))
+	return s, b
+}
+
+// sendWithheld sends a message at least once with done, and returns once
+// the broker withheld its RECEIPT: done hears of it when the connection
+// ends.
+func sendWithheld(t *testing.T, s *STOMP, b *sim.Broker, destination string, done func(error)) {
+	t.Helper()
+	before := len(b.FaultEvents())
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, s.SendMessageAsync(ctx, destination, "m", done))
+	waitFor(t, "the broker to withhold the RECEIPT", func() bool { return len(b.FaultEvents()) > before })
+}
+
+// exitOnFailure is a done that passes its outcome on to told and ends
+// its goroutine on a failure, as t.FailNow would.
+func exitOnFailure(told chan<- error) func(error) {
+	return func(err error) {
+		told <- err
+		if err != nil {
+			runtime.Goexit()
+		}
 	}
 }
