@@ -274,3 +274,44 @@ func TestPullLeftoversOfADisconnectWhileReconnecting(t *testing.T) {
 func TestRoutesSnapshotKeepsItsSizeClass(t *testing.T) {
 	require.LessOrEqual(t, unsafe.Sizeof(routes{}), uintptr(80))
 }
+
+// On a Lent subscription the leftovers are lent as any message Receive
+// returns; those Close drops give their memory back.
+func TestPullLentLeftovers(t *testing.T) {
+	c, _ := pullClient(t)
+	const n = 6
+	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/left-lent", Pull: true, Lent: true, QueueSize: n, Receipt: time.Second})
+	require.NoError(t, err)
+	rt := c.routes.Load().find(id)
+	for i := range n {
+		sendTo(t, c, "/queue/left-lent", i)
+	}
+	waitFor(t, "every message received", func() bool { return rt.queued.Load() == n })
+	require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
+	for i := range 3 {
+		m, err := c.Receive(testCtx(t), id)
+		require.NoError(t, err)
+		require.Equal(t, strconv.Itoa(i), m.Headers.Value("x-n"))
+		require.Equal(t, "message "+strconv.Itoa(i), string(m.Body))
+		m.Release()
+	}
+	c.Close()
+	require.Equal(t, int64(n-3), c.Stats().Dropped)
+	require.Zero(t, rt.queued.Load())
+}
+
+// A Disconnect whose RECEIPT never comes (its timeout ends it) leaves
+// them all the same: the broker sent them and counts them consumed.
+func TestPullLeftoversOfADisconnectThatTimedOut(t *testing.T) {
+	c, b := pullClient(t)
+	const n = 5
+	id := pullWithReceived(t, c, "/queue/left-timeout", AckAuto, n)
+	conns := b.Connections()
+	require.Len(t, conns, 1)
+	require.NoError(t, b.Inject(sim.Fault{Name: "no-receipt", Kind: sim.StallWrites, Conn: conns[0].Conn}))
+	err := c.Disconnect(testCtx(t), true, 100*time.Millisecond)
+	require.ErrorIs(t, err, ErrReceiptTimeout)
+	receiveAll(t, c, id, 0, n)
+	_, err = c.Receive(testCtx(t), id)
+	require.ErrorIs(t, err, ErrUnknownSubscription)
+}
