@@ -383,7 +383,9 @@ func (c *Conn) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, err
 }
 
 // Disconnect sends DISCONNECT (with a receipt when receipt is true), waits
-// up to timeout for the receipt, and closes the connection.
+// up to timeout for the receipt, and closes the connection. The auto-ack
+// messages its pull subscriptions received stay for Receive
+// (pullleft.go).
 func (c *Conn) Disconnect(ctx context.Context, receipt bool, timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = 10 * time.Second

@@ -57,11 +57,16 @@ func (c *Conn) forget(id string, refused *writeFrame) {
 }
 
 // Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE.
+// Of a pull subscription a Disconnect ended, it drops the messages left
+// to Receive (connected or not), with nothing to send.
 func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {
 	dest := ""
 	if r := c.routes.Load(); r != nil {
 		if rt := r.find(id); rt != nil {
 			dest = rt.destination
+		} else if rt := r.findLeft(id); rt != nil && c.dropLeftovers(id) {
+			c.emit(&UnsubscribedEvent{ID: id, Destination: rt.destination})
+			return nil
 		}
 	}
 	wf := linkedMustGo()

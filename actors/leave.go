@@ -42,6 +42,9 @@ func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
 		m.reply <- nil
 		return
 	case Connecting:
+		// Ended by a Disconnect all the same: the subscriptions kept
+		// while reconnecting leave their auto-ack messages to Receive.
+		s.leaving = &leaving{}
 		s.lose(ctx, ErrInterrupted)
 		m.reply <- nil
 		return

@@ -96,17 +96,25 @@ func (q *pullQueue) signal() {
 // for it until ctx ends. Messages that need an ACK are acknowledged with
 // AckRef (Message.Ref), as a handler's ManualAck would. A subscription
 // ended meanwhile (Unsubscribe, or the connection ended for good) returns
-// ErrUnknownSubscription. Callers may wait in Receive on any number of
+// ErrUnknownSubscription, except that an auto-ack subscription a
+// Disconnect ended first hands out the messages it had received, in
+// order (pullleft.go). Callers may wait in Receive on any number of
 // goroutines; each message goes to one of them, in order of arrival.
 func (c *Conn) Receive(ctx context.Context, id string) (Message, error) {
-	rt, err := c.pullRoute(id)
+	rt, left, err := c.pullRoute(id)
 	if err != nil {
 		return Message{}, err
 	}
+	// Counted on the route it started with (a caller that goes on to a
+	// new subscription of id is not counted there: the reader then
+	// leaves it no reading, and it waits for a message all the same).
 	rt.pull.callers.Add(1)
 	defer rt.pull.callers.Add(-1)
 	for {
 		if m, v, ok := rt.pull.pop(); ok {
+			if left && rt.pull.empty() {
+				c.forgetLeft(rt) // drained
+			}
 			if c.keepPulled(rt, &m) {
 				m.describe(v)
 				if m.lease != nil && m.NeedsAck() {
@@ -117,12 +125,24 @@ func (c *Conn) Receive(ctx context.Context, id string) (Message, error) {
 			}
 			continue
 		}
+		if left {
+			// Drained: a later subscription with its id may have
+			// taken over (what was left is then its).
+			c.forgetLeft(rt)
+			next, nextLeft, err := c.pullRoute(id)
+			if err != nil || next == rt {
+				return Message{}, ErrUnknownSubscription
+			}
+			rt, left = next, nextLeft
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return Message{}, err
 		}
 		c.awaitPulled(ctx, rt)
-		// The subscription may have ended meanwhile.
-		if rt, err = c.pullRoute(id); err != nil {
+		// The subscription may have ended meanwhile, or left what it
+		// holds to Receive.
+		if rt, left, err = c.pullRoute(id); err != nil {
 			return Message{}, err
 		}
 	}
@@ -153,24 +173,28 @@ func (c *Conn) awaitPulled(ctx context.Context, rt *route) {
 	}
 }
 
-// pullRoute returns the live pull subscription id.
-func (c *Conn) pullRoute(id string) (*route, error) {
-	var rt *route
-	if rs := c.routes.Load(); rs != nil {
+// pullRoute returns the live pull subscription id, or (left) the
+// leftovers of one a Disconnect ended (pullleft.go).
+func (c *Conn) pullRoute(id string) (rt *route, left bool, err error) {
+	rs := c.routes.Load()
+	if rs != nil {
 		rt = rs.find(id)
 	}
 	if rt == nil {
-		return nil, ErrUnknownSubscription
+		if rt = rs.findLeft(id); rt != nil {
+			return rt, true, nil
+		}
+		return nil, false, ErrUnknownSubscription
 	}
 	if rt.pull == nil {
-		return nil, errNotPull
+		return nil, false, errNotPull
 	}
 	select {
 	case <-rt.done:
-		return nil, ErrUnknownSubscription
+		return nil, false, ErrUnknownSubscription
 	default:
 	}
-	return rt, nil
+	return rt, false, nil
 }
 
 // keepPulled gives back a taken message's place in its queue and reports

@@ -142,7 +142,7 @@ func (s *session) restored(ctx actor.Context) {
 
 // giveUp ends the retrying: a waiting Connect fails, the subscriptions end.
 func (s *session) giveUp(ctx actor.Context, cause error) {
-	s.endSubscriptions(ctx)
+	s.endSubscriptions(ctx, false)
 	// The connection has ended for good: the outbox's messages with it.
 	s.outboxLost(false, cause)
 	attempts := int(s.retry.attempt)

@@ -106,6 +106,11 @@ type routes struct {
 	pulls  []*route          // the pull subscriptions (SubscribeSpec.Pull)
 	byID   map[string]*route // with more than fewRoutes
 	byDest map[string]*route // STOMP 1.0 messages may lack a subscription header
+	// left are ended pull subscriptions whose queues still hold
+	// auto-ack messages for Receive (leftovers, pullleft.go); the reader
+	// never sees them. Behind a pointer, nil without any: the snapshot
+	// keeps its size class (80 bytes).
+	left *[]*route
 }
 
 const fewRoutes = 8

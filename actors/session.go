@@ -75,8 +75,9 @@ func (s *session) receive(ctx actor.Context) {
 		s.stopping = true
 		s.lose(ctx, ErrClosed)
 		// The connection's other actors are not the session's children
-		// in the actor system (Conn.spawn): it stops the ones lose left.
-		s.endSubscriptions(ctx)
+		// in the actor system (Conn.spawn): it stops the ones lose left,
+		// and drops the pull subscriptions' leftovers.
+		s.endSubscriptions(ctx, false)
 		if s.tx != nil {
 			ctx.Stop(s.tx)
 			s.tx = nil
@@ -354,8 +355,10 @@ func (s *session) lose(ctx actor.Context, err error) {
 	}
 	// With another connection coming, subscriptions outlive this one:
 	// they are resubscribed on the next, and their routes stay in place.
+	// A Disconnect (s.leaving) leaves the auto-ack messages of pull
+	// subscriptions to Receive (pullleft.go).
 	if !resilient {
-		s.endSubscriptions(ctx)
+		s.endSubscriptions(ctx, s.leaving != nil && !s.stopping)
 		s.retry = retrying{}
 	}
 	s.setState(Disconnected)

@@ -51,7 +51,20 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	rt := newRoute(spec)
 	rt.pid = s.c.spawn(&subscription{c: s.c, spec: spec, rt: rt})
 	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf})
-	s.publishRoutes()
+	// The leftovers of an ended subscription with this id, if any, are
+	// the new one's (pullleft.go).
+	var old *route
+	s.c.setRoutes(s.liveRoutes(), func(left []*route) []*route {
+		old = nil
+		if i := slices.IndexFunc(left, func(rt *route) bool { return rt.id == spec.ID }); i >= 0 {
+			old = left[i]
+			return slices.Delete(slices.Clone(left), i, i+1)
+		}
+		return left
+	})
+	if old != nil {
+		s.takeOver(old, rt)
+	}
 	m.wf.frame, m.wf.receipt = f, spec.Receipt
 	s.write(m.wf)
 }
@@ -88,17 +101,6 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	s.write(m.wf)
 }
 
-// endSubscriptions stops every subscription: the connection ended for good.
-func (s *session) endSubscriptions(ctx actor.Context) {
-	for _, e := range s.subs {
-		e.route.end()
-		ctx.Stop(e.pid)
-	}
-	s.subs = nil
-	s.c.routes.Store(nil)
-	s.wakeReadingCaller()
-}
-
 // wakeReadingCaller wakes a caller of Receive that reads the connection
 // (readerrole.go): its subscription may have ended.
 func (s *session) wakeReadingCaller() {
@@ -112,12 +114,15 @@ func (s *session) findSub(id string) int {
 	return slices.IndexFunc(s.subs, func(e *subEntry) bool { return e.spec.ID == id })
 }
 
-func (s *session) publishRoutes() {
+func (s *session) publishRoutes() { s.c.setRoutes(s.liveRoutes(), nil) }
+
+// liveRoutes lists the subscriptions' routes.
+func (s *session) liveRoutes() []*route {
 	list := make([]*route, 0, len(s.subs))
 	for _, e := range s.subs {
 		list = append(list, e.route)
 	}
-	s.c.routes.Store(newRoutes(list))
+	return list
 }
 
 // subscribeFrame is the SUBSCRIBE frame of a subscription to the broker

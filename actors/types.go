@@ -124,6 +124,8 @@ type SubscribeSpec struct {
 	// Pull keeps the messages until Receive takes them, instead of
 	// handing them to Handler (which must be nil). A message that needs
 	// an ACK is acknowledged with AckRef. MaxDeliveries does not apply.
+	// In ack mode auto, what it received stays for Receive after a
+	// Disconnect ended it (Conn.Receive).
 	Pull bool
 	// SettlesExits says Handler settles its message itself when it ends
 	// its goroutine (runtime.Goexit) instead of returning: the engine then

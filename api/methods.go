@@ -101,9 +101,17 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // finish and their acknowledgements go out, then DISCONNECT, and it waits
 // for the broker's RECEIPT before closing the socket. Messages of auto
 // subscriptions the client already received, which the broker counts
-// consumed, are handed to their handlers first (on a Pull subscription,
-// Receive takes them while the disconnect is under way; what is still
-// queued when the subscription ends is lost). Messages that need an ACK
+// consumed, are handed to their handlers first. On a Pull subscription
+// Receive takes them, during the disconnect and after it: once the
+// subscription has ended, Receive on its id goes on returning the auto
+// messages still queued, in order, and only then ErrUnknownSubscription,
+// as a closed channel gives what it holds (however the disconnect ends,
+// and also when Disconnect stops a reconnect under way). Close drops
+// them, as does Unsubscribe of that id (both count them in
+// Stats.Dropped); a later Subscribe with the same id (on the next
+// connection) takes them over, ahead of its own messages, whether Receive
+// or a handler gets them. A connection lost rather than ended by
+// Disconnect leaves none. Messages that need an ACK
 // and whose handler has not started are not handled: the broker
 // redelivers them. That wait (with the handlers') is bounded by
 // DisconnectTimeout (default 5 seconds), not Timeout: a broker that never

@@ -13,6 +13,11 @@ import (
 // needs an acknowledgement is acknowledged with Ack or Nack. A
 // subscription that ends while Receive waits (Unsubscribe, the connection
 // lost for good) returns ErrUnknownSubscription; Close returns ErrClosed.
+// An auto subscription that Disconnect ended first hands out the messages
+// it had received and nobody had taken, in order, even after Disconnect
+// returned (the broker counts them consumed; see Disconnect for what
+// drops them), and only then returns ErrUnknownSubscription; on other ack
+// modes those messages are not returned (the broker redelivers them).
 // While reconnecting, Receive waits for the messages of the new
 // connection. On a Lent subscription the message is lent: give it back
 // with Release once done with it.

@@ -144,7 +144,9 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 // Unsubscribe ends the subscription id. With RequestSubscriptionReceipts it
 // waits for the broker's RECEIPT. It is bounded by Timeout. While the
 // client reconnects (Reconnect) it ends the subscription at once, with
-// nothing to send: the next connection does not restore it.
+// nothing to send: the next connection does not restore it. Of a Pull
+// subscription a Disconnect ended, it drops the messages still left to
+// Receive (see Disconnect; counted in Stats.Dropped), connected or not.
 func (s *STOMP) Unsubscribe(id string) error {
 	return s.UnsubscribeContext(context.Background(), id)
 }
@@ -158,7 +160,14 @@ func (s *STOMP) UnsubscribeContext(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if eng == nil || eng.State() == actors.Disconnected {
+	if eng == nil {
+		return ErrNotConnected
+	}
+	if eng.State() == actors.Disconnected {
+		// Nothing to end but what a Pull subscription left to Receive.
+		if eng.Unsubscribe(ctx, id, 0) == nil {
+			return nil
+		}
 		return ErrNotConnected
 	}
 	cfg := s.snapshot()

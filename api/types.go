@@ -341,8 +341,11 @@ type SubscribeOptions struct {
 	// reaches it with no hand-off between goroutines (from a fast broker,
 	// a round trip a quarter shorter than through a handler). Messages
 	// that need an acknowledgement are
-	// acknowledged with Ack or Nack. Not with Handler, MaxDeliveries or
-	// DeadLetter; OnMessageIn is not called for them. With tracing, each
+	// acknowledged with Ack or Nack. In ack mode auto, the messages
+	// received and not yet taken when Disconnect ends it are still
+	// returned by Receive afterwards (see Disconnect). Not with Handler,
+	// MaxDeliveries or DeadLetter; OnMessageIn is not called for them.
+	// With tracing, each
 	// message Receive returns is a "receive" span (WithTracing).
 	Pull bool
 }
