@@ -137,6 +137,24 @@ type writeFrame struct {
 	// onlyAfter: the frame is written only if that one, handled by the
 	// writer before it, was (an UNSUBSCRIBE after its SUBSCRIBE).
 	onlyAfter *writeFrame
+	// watch: its caller's wait is an inactivity one (inactivity.go), set
+	// before the frame is queued. The write that carries its last byte
+	// stamps wrote (unix nanoseconds) and, when it has a receipt (rid,
+	// registered without a deadline), starts the receipt's deadline.
+	watch bool
+	rid   string
+	wrote atomic.Int64
+}
+
+// written records that wf's bytes have all left (at now, unix
+// nanoseconds), for a caller whose wait is an inactivity one: its
+// receipt's deadline, if it asked for one, starts now.
+func (wf *writeFrame) written(l *link, now int64) {
+	if wf.rid != "" {
+		wf.due.Store(now + int64(wf.receipt))
+		l.receipts.start(wf.rid, wf.receipt)
+	}
+	wf.wrote.Store(now)
 }
 
 // The states of a writeFrame.
