@@ -83,12 +83,13 @@ func WithConnectionTimeout(d time.Duration) Option {
 // false makes Timeout an inactivity timeout where a wait is for bytes to
 // leave: SendMessage, SendData, Send, Ack, Nack and SendCustomFrame wait
 // for as long as the socket keeps taking the bytes queued ahead of their
-// frame and then its own, and fail with ErrTimeout only once it took none
-// for Timeout (while waiting for room in the outgoing queue, say), or
-// with ErrOutcomeUnknown when that happens part-way through their own
-// frame. Once the frame is written, what is left of the wait (its
-// RECEIPT, with RequestReceipts) is bounded by Timeout from the end of
-// the write. Socket writes follow it too: a large buffer is written in
+// frame and then its own, and fail only once it took none for Timeout:
+// with ErrTimeout while the frame waits for room in the outgoing queue,
+// with ErrOutcomeUnknown once it is queued for writing (it may still
+// leave), unless the socket's write deadline, which fires at about the
+// same time, ends the connection first. Once the frame is written, what
+// is left of the wait (its RECEIPT, with RequestReceipts) is bounded by
+// Timeout from the end of the write. Socket writes follow it too: a large buffer is written in
 // pieces of 256 KiB, each with a write deadline of Timeout, so a body
 // that takes many times Timeout to leave at a steady rate goes, and a
 // peer that stops reading ends the connection about Timeout after it
