@@ -27,6 +27,7 @@ const (
 	slowChunk   = 64 << 10
 	slowTick    = 10 * time.Millisecond // 6.4 MB/s
 	slowBody    = 4 << 20               // about 650 ms on that link: over twice slowTimeout
+	slowLong    = 6 << 20               // about 1 s: over three times slowTimeout
 	slowBuffer  = 64 << 10
 )
 
@@ -142,21 +143,21 @@ func slowClient(t *testing.T, p *slowPeer, opts ...Option) *STOMP {
 	return s
 }
 
-var slowPayload = make([]byte, slowBody)
+var slowPayload = make([]byte, slowLong)[:slowBody]
 
-// A body that takes longer than Timeout to leave, at a steady rate, is
+// A body that takes three times Timeout to leave, at a steady rate, is
 // sent: its wait (and the socket's write deadline) goes on while bytes
 // leave, and its RECEIPT is waited for from the end of the write.
 func TestInactivityLargeBodyWithReceiptIsSent(t *testing.T) {
 	p := newSlowPeer(t, false, 0)
 	s := slowClient(t, p, WithRequestReceipts(true))
 	start := time.Now()
-	require.NoError(t, s.SendData("/queue/slow", slowPayload))
+	require.NoError(t, s.SendData("/queue/slow", slowPayload[:slowLong]))
 	took := time.Since(start)
-	assert.Equal(t, slowBody, recv(t, p.sends))
-	// The premise: the write took longer than Timeout (the link is
+	assert.Equal(t, slowLong, recv(t, p.sends))
+	// The premise: the write took well over Timeout (the link is
 	// slower than the body is large), else this proves nothing.
-	assert.Greater(t, took, slowTimeout, "the body left faster than Timeout: the link is not slow enough to test")
+	assert.Greater(t, took, 2*slowTimeout, "the body left faster than twice Timeout: the link is not slow enough to test")
 }
 
 // Sends that wait for room behind a body being written wait as long as
