@@ -45,7 +45,7 @@ func TestInactivityContextWithoutAWrite(t *testing.T) {
 	defer cancel()
 	_, hasDeadline := ctx.Deadline()
 	require.False(t, hasDeadline, "an inactivity wait has no fixed deadline")
-	derived := context.WithValue(ctx, struct{}{}, 1)
+	derived := context.WithValue(ctx, derivedKey{}, 1)
 	d, ok := InactivityWait(derived)
 	require.True(t, ok)
 	require.Equal(t, 20*time.Millisecond, d)
@@ -68,3 +68,6 @@ func TestInactivityContextWithoutAWrite(t *testing.T) {
 	require.ErrorIs(t, ctx3.Err(), context.Canceled)
 	cancel3()
 }
+
+// derivedKey is the key of a value a test derives a context with.
+type derivedKey struct{}
