@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,12 +59,20 @@ type idleCtx struct {
 	timer  *time.Timer
 	stop   func() bool // undoes the AfterFunc on parent; nil without one
 
+	// wrote is when the call's frame was written whole (unix
+	// nanoseconds; 0: not yet), stamped by the write (writeFrame.written).
+	wrote atomic.Int64
+	// rid is the receipt the frame asks for, registered without a
+	// deadline; written by whoever encodes the frame and read by whoever
+	// then writes it (ordered by the queue's lock, or the writer's
+	// goroutine), never by the timer.
+	rid string
+
 	mu  sync.Mutex
 	err error
-	// l and wf are the link and frame of the call's write, once it
-	// reached the send path (track).
-	l  *link
-	wf *writeFrame
+	// l is the link of the call's write, once it reached the send path
+	// (track).
+	l *link
 }
 
 func (ic *idleCtx) Deadline() (time.Time, bool) { return ic.parent.Deadline() }
@@ -83,12 +92,12 @@ func (ic *idleCtx) Value(key any) any {
 }
 
 // track says the call's frame wf goes out on l: the bytes l's socket
-// takes from now count as its progress, and wf is stamped when written.
-// It runs before wf is queued.
+// takes from now count as its progress, and the write that carries wf's
+// last byte stamps ic. It runs before wf is queued.
 func (ic *idleCtx) track(l *link, wf *writeFrame) {
-	wf.watch = true
+	wf.idle = ic
 	ic.mu.Lock()
-	ic.l, ic.wf = l, wf
+	ic.l = l
 	ic.mu.Unlock()
 }
 
@@ -104,8 +113,8 @@ func trackWrite(ctx context.Context, l *link, wf *writeFrame) {
 // ic.mu is held.
 func (ic *idleCtx) dueLocked() int64 {
 	from := ic.start
-	if wf := ic.wf; wf != nil {
-		if w := wf.wrote.Load(); w != 0 {
+	if ic.l != nil {
+		if w := ic.wrote.Load(); w != 0 {
 			return w + int64(ic.d)
 		}
 		// Not written yet: every byte the socket took since is of the
@@ -145,7 +154,7 @@ func (ic *idleCtx) end(err error) {
 	}
 	ic.err = err
 	close(ic.done)
-	ic.wf, ic.l = nil, nil
+	ic.l = nil
 	timer, stop := ic.timer, ic.stop
 	ic.mu.Unlock()
 	if timer != nil {

@@ -56,7 +56,7 @@ func (q *wqueue) appendReceipted(l *link, wf *writeFrame) (appended, string, err
 		return appendedFailed, "", err
 	}
 	wf.state.Store(frameWritten)
-	if wf.watch {
+	if wf.idle != nil {
 		q.watched = append(q.watched, wf)
 	}
 	q.frames++

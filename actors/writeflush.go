@@ -231,7 +231,7 @@ func (w *writer) stamp(watched []*writeFrame, err error) {
 		p.written(w.l, now)
 	}
 	for _, p := range w.pending {
-		if p.watch {
+		if p.idle != nil {
 			p.written(w.l, now)
 		}
 	}

@@ -328,7 +328,7 @@ func (w *writer) registerReceipt(m *writeFrame) (string, error) {
 // refusal the token is given back.
 func (l *link) awaitReceipt(id string, m *writeFrame) error {
 	timeout := m.receipt
-	if m.watch {
+	if m.idle != nil {
 		// Its caller's wait is an inactivity one: the receipt's
 		// deadline starts once the frame is written (writeFrame.written).
 		timeout = 0
@@ -340,8 +340,8 @@ func (l *link) awaitReceipt(id string, m *writeFrame) error {
 		}
 		return err
 	}
-	if m.watch {
-		m.rid = id
+	if m.idle != nil {
+		m.idle.rid = id
 	} else {
 		m.due.Store(time.Now().Add(m.receipt).UnixNano())
 	}
