@@ -186,11 +186,11 @@ func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
 }
 
 // writePiece is the most one socket write carries when the write timeout
-// is an inactivity bound (Conn.SetAbsoluteWrites off): the deadline moves before each
-// piece, so a large buffer that keeps leaving never times out, while one
-// the peer stopped taking fails within about writeTimeout. (Each piece
-// also moves the link's lastWrite, which the callers' inactivity waits
-// read: inactivity.go.)
+// is an inactivity bound (Conn.SetAbsoluteWrites off): the deadline moves
+// before each piece, so a large buffer that keeps leaving never times
+// out, while one the peer stopped taking fails within about writeTimeout.
+// (Each piece also moves the link's lastWrite, which the callers'
+// inactivity waits read: inactivity.go.)
 const writePiece = 256 << 10
 
 // writeOut writes b to the socket under the link's write timeout and
