@@ -49,6 +49,9 @@ type Conn struct {
 	// quietSends stops the per-SEND MessageOutEvent when nobody listens
 	// to it, so the hot path does not feed the sink for nothing.
 	quietSends atomic.Bool
+	// absoluteWrites: WriteTimeout bounds each socket write as a whole,
+	// rather than each piece of it (SetAbsoluteWrites).
+	absoluteWrites atomic.Bool
 }
 
 // ConnOptions configure a Conn for its whole life.
@@ -213,6 +216,13 @@ func (c *Conn) SetMessageOutEvents(on bool) { c.quietSends.Store(!on) }
 
 // SetLogFrames turns the per-frame LogEvents on or off at any time.
 func (c *Conn) SetLogFrames(on bool) { c.logFrames.Store(on) }
+
+// SetAbsoluteWrites says whether ConnectConfig.WriteTimeout bounds each
+// socket write as a whole (on), or is an inactivity bound (off, the
+// default): a large buffer is then written in pieces, the deadline moved
+// before each, so that a write fails only once the socket took nothing
+// for WriteTimeout. It applies from the next write.
+func (c *Conn) SetAbsoluteWrites(on bool) { c.absoluteWrites.Store(on) }
 
 // Engine returns the engine the connection runs in.
 func (c *Conn) Engine() *Engine { return c.eng }

@@ -116,8 +116,8 @@ type writeFrame struct {
 	raw     []byte        // sent as is when frame is nil
 	receipt time.Duration // >0: the frame carries a receipt header; wait this long for it
 	reply   chan error    // answered when written (or, with a receipt, when confirmed); may be nil
-	credit  bool          // holds a token of the outgoing queue
 	then    any           // sent to the session once the frame is written
+	credit  bool          // holds a token of the outgoing queue
 	// announce: a MessageOutEvent follows the write (set by the writer
 	// when it takes the frame).
 	announce bool
@@ -137,6 +137,25 @@ type writeFrame struct {
 	// onlyAfter: the frame is written only if that one, handled by the
 	// writer before it, was (an UNSUBSCRIBE after its SUBSCRIBE).
 	onlyAfter *writeFrame
+	// idle is its caller's wait when that is an inactivity one
+	// (inactivity.go), set before the frame is queued: the write that
+	// carries the frame's last byte stamps it (written), and a receipt
+	// the frame asks for is registered without a deadline until then.
+	// (One pointer, and credit beside announce, keep a writeFrame in
+	// the 112-byte size class.)
+	idle *idleCtx
+}
+
+// written records that wf's bytes have all left (at now, unix
+// nanoseconds), for a caller whose wait is an inactivity one: its
+// receipt's deadline, if it asked for one, starts now.
+func (wf *writeFrame) written(l *link, now int64) {
+	ic := wf.idle
+	if ic.rid != "" {
+		wf.due.Store(now + int64(wf.receipt))
+		l.receipts.start(ic.rid, wf.receipt)
+	}
+	ic.wrote.Store(now)
 }
 
 // The states of a writeFrame.

@@ -56,6 +56,9 @@ func (q *wqueue) appendReceipted(l *link, wf *writeFrame) (appended, string, err
 		return appendedFailed, "", err
 	}
 	wf.state.Store(frameWritten)
+	if wf.idle != nil {
+		q.watched = append(q.watched, wf)
+	}
 	q.frames++
 	if f.Command == frames.CmdSend {
 		q.sends++

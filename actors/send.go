@@ -144,6 +144,9 @@ func (c *Conn) writeOn(ctx context.Context, l *link, wf *writeFrame, wait, owned
 			return err
 		}
 	}
+	// A caller whose wait is an inactivity one (InactivityContext) waits
+	// as long as the bytes ahead of its frame, and then its own, leave.
+	trackWrite(ctx, l, wf)
 	switch l.credits.take(ctx, l.lost, c.closed) {
 	case tookLost:
 		return l.lostErr()

@@ -52,14 +52,19 @@ type receiptWaiter struct {
 }
 
 // add registers receipt id, which holds a token of slots, for reply
-// (which may be nil), failing at timeout. The writer calls it before it
+// (which may be nil), failing at timeout; with timeout 0 it has no
+// deadline until start gives it one (a frame whose receipt wait begins
+// once it is written). The writer calls it before it
 // encodes the frame, so no RECEIPT can come first. It registers nothing
 // and returns errReceiptsEnded once the connection has ended, and an
 // ErrReceiptIDInUse when id is awaited already: the entry that holds id
 // is left as it is, so the RECEIPT for id answers only the frame that
 // asked for it first, and the second frame must not be written.
 func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -78,6 +83,15 @@ func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration)
 		b.byID[id] = w
 	}
 	b.stats.ReceiptsPending.Add(1)
+	if !deadline.IsZero() {
+		b.armLocked(deadline, timeout)
+	}
+	return nil
+}
+
+// armLocked has the timer run at deadline (timeout from now) when that
+// comes before the deadline it is armed for. b.mu is held.
+func (b *receiptWaiters) armLocked(deadline time.Time, timeout time.Duration) {
 	if b.due.IsZero() || deadline.Before(b.due) {
 		b.due = deadline
 		if b.timer == nil {
@@ -86,7 +100,28 @@ func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration)
 			b.timer.Reset(timeout)
 		}
 	}
-	return nil
+}
+
+// start gives receipt id, added without a deadline, its deadline:
+// timeout from now. It does nothing when id was answered meanwhile.
+func (b *receiptWaiters) start(id string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.closed:
+		return
+	case b.hasFirst && b.firstID == id:
+		b.first.deadline = deadline
+	default:
+		w, ok := b.byID[id]
+		if !ok {
+			return
+		}
+		w.deadline = deadline
+		b.byID[id] = w
+	}
+	b.armLocked(deadline, timeout)
 }
 
 // errReceiptsEnded: the connection ended, the book takes no receipt.
@@ -186,7 +221,7 @@ func (b *receiptWaiters) expire() {
 	}
 	now := time.Now()
 	var next time.Time
-	if b.hasFirst {
+	if b.hasFirst && !b.first.deadline.IsZero() {
 		if !now.Before(b.first.deadline) {
 			late = append(late, b.first)
 			b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
@@ -195,6 +230,9 @@ func (b *receiptWaiters) expire() {
 		}
 	}
 	for id, w := range b.byID {
+		if w.deadline.IsZero() {
+			continue // its write has not ended: start gives it one
+		}
 		if !now.Before(w.deadline) {
 			late = append(late, w)
 			delete(b.byID, id)
@@ -204,7 +242,9 @@ func (b *receiptWaiters) expire() {
 	}
 	b.due = next
 	if next.IsZero() {
-		b.byID = nil
+		if len(b.byID) == 0 {
+			b.byID = nil
+		}
 	} else {
 		b.timer.Reset(next.Sub(now))
 	}

@@ -69,6 +69,8 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 	q.frames, q.sends, q.credits = 0, 0, 0
 	replies := q.replies
 	q.replies, w.replies = w.replies[:0], nil
+	watched := q.watched
+	q.watched, w.watched = w.watched[:0], nil
 	bytesFull := q.full
 	q.full = false
 	// Keep signaled while writing: senders appending meanwhile leave the
@@ -91,8 +93,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 	}
 	w.c.stats.FramesOut.Add(int64(frameCount))
 	w.c.stats.MessagesOut.Add(int64(sendCount))
-	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
-	n, err := w.conn.Write(b)
+	n, err := w.writeOut(b)
 	w.activity++
 	if err == nil && n < len(b) {
 		err = io.ErrShortWrite
@@ -120,6 +121,11 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 		replies[i] = nil
 	}
 	w.replies = replies[:0]
+	if len(watched) > 0 || len(w.pending) > 0 {
+		w.stamp(watched, err)
+	}
+	clear(watched)
+	w.watched = watched[:0]
 	for _, p := range w.pending {
 		w.release(p)
 		if err != nil {
@@ -166,8 +172,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 // whether it went: if not, the session hears why and nothing more is
 // written.
 func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
-	_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
-	n, err := w.conn.Write(r.b[r.off:])
+	n, err := w.writeOut(r.b[r.off:])
 	w.activity++
 	if err == nil && n < len(r.b)-r.off {
 		err = io.ErrShortWrite
@@ -178,4 +183,56 @@ func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
 		return false
 	}
 	return true
+}
+
+// writePiece is the most one socket write carries when the write timeout
+// is an inactivity bound (Conn.SetAbsoluteWrites off): the deadline moves
+// before each piece, so a large buffer that keeps leaving never times
+// out, while one the peer stopped taking fails within about writeTimeout.
+// (Each piece also moves the link's lastWrite, which the callers'
+// inactivity waits read: inactivity.go.)
+const writePiece = 256 << 10
+
+// writeOut writes b to the socket under the link's write timeout and
+// returns how much of it the socket took: in one write with one deadline,
+// or, when the timeout is an inactivity bound, in pieces with a deadline
+// each.
+func (w *writer) writeOut(b []byte) (int, error) {
+	if len(b) <= writePiece || w.c.absoluteWrites.Load() {
+		_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
+		return w.conn.Write(b)
+	}
+	n := 0
+	for n < len(b) {
+		end := min(n+writePiece, len(b))
+		_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
+		m, err := w.conn.Write(b[n:end])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if n < end {
+			return n, io.ErrShortWrite
+		}
+	}
+	return n, nil
+}
+
+// stamp records the end of a write that carried watched (frames encoded
+// directly) and the writer's pending frames, for the callers among them
+// whose waits are inactivity ones (writeFrame.written); a write that
+// failed stamps nothing (the end of the connection answers them).
+func (w *writer) stamp(watched []*writeFrame, err error) {
+	if err != nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	for _, p := range watched {
+		p.written(w.l, now)
+	}
+	for _, p := range w.pending {
+		if p.idle != nil {
+			p.written(w.l, now)
+		}
+	}
 }

@@ -36,6 +36,10 @@ type wqueue struct {
 	credits       int          // credit tokens held by the frames encoded directly
 	replies       []chan error // of the frames encoded directly whose senders wait
 	inbox         int          // writeFrames sent to the writer and not yet encoded
+	// watched are the frames encoded directly whose senders' waits are
+	// inactivity ones and go on after the write (a receipt): the write
+	// that carries them stamps them (writeFrame.written).
+	watched []*writeFrame
 	// signaled: the writer will look at the buffer again (a flush
 	// signal is in its mailbox, or it is flushing); a sender that
 	// appends then need not signal.

@@ -24,6 +24,7 @@ type writer struct {
 	session     *actor.PID
 	pending     []*writeFrame // encoded by the writer, not yet written
 	replies     []chan error  // spare: the queue's replies list, reused
+	watched     []*writeFrame // spare: the queue's watched list, reused
 	rateTimer   *time.Timer
 	nextFlush   time.Time // earliest flush allowed by MaxTransferRate
 	retireTimer *time.Timer
@@ -326,14 +327,24 @@ func (w *writer) registerReceipt(m *writeFrame) (string, error) {
 // receipt slots, in the link's book, before m's bytes can leave; on a
 // refusal the token is given back.
 func (l *link) awaitReceipt(id string, m *writeFrame) error {
-	if err := l.receipts.add(id, m.reply, m.receipt); err != nil {
+	timeout := m.receipt
+	if m.idle != nil {
+		// Its caller's wait is an inactivity one: the receipt's
+		// deadline starts once the frame is written (writeFrame.written).
+		timeout = 0
+	}
+	if err := l.receipts.add(id, m.reply, timeout); err != nil {
 		<-l.receiptSlots
 		if errors.Is(err, errReceiptsEnded) {
 			err = l.lostErr()
 		}
 		return err
 	}
-	m.due.Store(time.Now().Add(m.receipt).UnixNano())
+	if m.idle != nil {
+		m.idle.rid = id
+	} else {
+		m.due.Store(time.Now().Add(m.receipt).UnixNano())
+	}
 	m.taken.Store(true)
 	return nil
 }

@@ -30,7 +30,8 @@ type restWrite struct {
 	off     int    // b[off:] is still to write
 	credits int
 	replies []chan error
-	full    bool // a sender found the buffer full before it was detached
+	watched []*writeFrame // stamped once written (wqueue.watched)
+	full    bool          // a sender found the buffer full before it was detached
 }
 
 // writeThrough writes the buffer, which holds the frame just appended, on
@@ -40,8 +41,9 @@ func (q *wqueue) writeThrough() {
 	b := q.buf.DetachAside()
 	frameCount, sendCount := q.frames, q.sends
 	credits, replies, full := q.credits, q.replies, q.full
+	watched := q.watched
 	q.frames, q.sends, q.credits, q.full = 0, 0, 0, false
-	q.replies = nil
+	q.replies, q.watched = nil, nil
 	q.mu.Unlock()
 
 	w := q.w
@@ -54,14 +56,14 @@ func (q *wqueue) writeThrough() {
 		w.c.stats.BytesOut.Add(int64(n))
 	}
 	if err != nil {
-		w.wrote(b, credits, replies, full, err)
+		w.wrote(b, credits, replies, nil, full, err)
 		q.sys.Root.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
 		return // signaled stays: nothing more is written on this link
 	}
 	if n < len(b) {
 		// The socket's buffer is full: the writer waits for room.
 		q.mu.Lock()
-		q.rest = &restWrite{b: b, off: n, credits: credits, replies: replies, full: full}
+		q.rest = &restWrite{b: b, off: n, credits: credits, replies: replies, watched: watched, full: full}
 		pid := q.pidLocked()
 		if pid == nil {
 			q.rest = nil
@@ -70,12 +72,16 @@ func (q *wqueue) writeThrough() {
 		if pid != nil {
 			q.sys.Root.Send(pid, flushSignal)
 		} else {
-			w.wrote(b, credits, replies, full, w.l.lostErr()) // the connection ended meanwhile
+			w.wrote(b, credits, replies, nil, full, w.l.lostErr()) // the connection ended meanwhile
 		}
 		return
 	}
-	w.wrote(b, credits, replies, full, nil)
+	w.wrote(b, credits, replies, watched, full, nil)
 	q.mu.Lock()
+	if watched != nil && q.watched == nil {
+		clear(watched)
+		q.watched = watched[:0] // reused by the next
+	}
 	var pid *actor.PID
 	if q.buf.Buffered() > 0 {
 		pid = q.pidLocked() // appended during the write: the writer's
@@ -91,8 +97,14 @@ func (q *wqueue) writeThrough() {
 // wrote settles a write through once its bytes b are written (err nil)
 // or cannot be: tokens back, replies answered, and ReadyToSend said if a
 // sender found the queue full.
-func (w *writer) wrote(b []byte, credits int, replies []chan error, full bool, err error) {
+func (w *writer) wrote(b []byte, credits int, replies []chan error, watched []*writeFrame, full bool, err error) {
 	frames.Recycle(b)
+	if err == nil && len(watched) > 0 {
+		now := time.Now().UnixNano()
+		for _, p := range watched {
+			p.written(w.l, now)
+		}
+	}
 	wasFull := full || w.l.credits.full()
 	w.releaseCredits(credits)
 	if err != nil {
@@ -115,6 +127,6 @@ func (w *writer) wrote(b []byte, credits int, replies []chan error, full bool, e
 
 // settle is wrote for a rest.
 func (r *restWrite) settle(w *writer, err error) {
-	w.wrote(r.b, r.credits, r.replies, r.full, err)
-	r.b, r.replies = nil, nil
+	w.wrote(r.b, r.credits, r.replies, r.watched, r.full, err)
+	r.b, r.replies, r.watched = nil, nil, nil
 }

@@ -107,7 +107,7 @@ var settingsTable = append(append([]setting{
 		set: func(c *config, v string) error { return c.setVirtualHost(v) }},
 	durationSetting(connectionTimeoutBound, true, func(c *config) time.Duration { return c.connectionTimeout }, (*config).setConnectionTimeout),
 	approx(boolSetting("AbsoluteTimeout", false, func(c *config) *bool { return &c.absoluteTimeout }),
-		"every timeout here is absolute (a deadline counted from the start of the call or of the socket write), whichever the value; the default false does not make them inactivity timeouts, and true only makes Timeout, not ConnectionTimeout, bound Connect"),
+		"false (the default) makes Timeout an inactivity timeout for the calls that write a frame (SendMessage, SendData, Send, Ack, Nack, SendCustomFrame) and for socket writes: they wait on while the socket keeps taking the bytes ahead of the frame and its own (written in 256 KiB pieces, each with its write deadline), and a RECEIPT is awaited Timeout from the end of the write; every other wait (Connect, Disconnect, Subscribe, the transactions, Receive) and a context's deadline stay absolute. true makes every timeout absolute, counted from the start of the call or of the socket write, and makes Timeout, not ConnectionTimeout, bound Connect"),
 	{name: "ProcessIdleEvents",
 		get: configGet(func(c *config) string { return strconv.FormatBool(!c.manualEvents) }),
 		do: func(s *STOMP, v string) error {

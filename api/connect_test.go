@@ -339,10 +339,11 @@ func TestSetConnected(t *testing.T) {
 	assert.False(t, s.Connected())
 }
 
-// Every timeout is absolute, AbsoluteTimeout or not (the reference's false
-// means inactivity timeouts, which traffic pushes back; the settings table
-// says how this one differs): a call waiting for a RECEIPT times out after
-// Timeout although the broker's heart-beats keep coming.
+// Bytes coming in never push a timeout back, AbsoluteTimeout false or not
+// (its inactivity timeouts count the bytes a call's frame waits behind, or
+// its own, leaving: inactivity_test.go; Subscribe's wait is absolute): a
+// call waiting for a RECEIPT times out after Timeout although the broker's
+// heart-beats keep coming.
 func TestTimeoutIsAbsoluteDespiteTraffic(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)

@@ -134,9 +134,13 @@
 //	                            does not wait, and it bounds the attempt alone
 //	DisconnectTimeout           not in the reference: seconds Disconnect waits for the
 //	                            broker's RECEIPT, in place of Timeout (5; 0: Timeout)
-//	AbsoluteTimeout             Timeout bounds Connect too, over ConnectionTimeout (false);
-//	                            unlike the reference's, false does not make the timeouts
-//	                            inactivity ones: every timeout is absolute
+//	AbsoluteTimeout             true: every timeout is absolute, and Timeout bounds Connect
+//	                            over ConnectionTimeout; false (default): Timeout is an
+//	                            inactivity timeout for the sends, Ack, Nack,
+//	                            SendCustomFrame and socket writes (while bytes leave, they
+//	                            wait on; a RECEIPT is awaited Timeout from the end of the
+//	                            write), absolute for every other wait and never for a
+//	                            context's deadline (see WithAbsoluteTimeout)
 //	ProcessIdleEvents           false queues events for DoEvents (true)
 //	SelectWaitMillis            how long DoEvents waits for an event (20)
 //	FirewallAutoDetect, FirewallHost, FirewallPassword, FirewallPort,

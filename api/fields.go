@@ -213,8 +213,10 @@ func parseIPv6(v string) (IPv6Mode, error) {
 
 // connectWait is how long Connect waits: ConnectionTimeout when set
 // (unless AbsoluteTimeout makes Timeout the one bound), else Timeout.
-// That is all AbsoluteTimeout does: every timeout is absolute either way
-// (no inactivity timeouts, the reference's meaning of false).
+// Connect's wait is absolute whatever AbsoluteTimeout says: its
+// inactivity meaning (callWriting) is for the waits of frames being
+// written (the sends, Ack, Nack, SendCustomFrame) and for socket writes,
+// and the handshake moves too few bytes for it to matter.
 func (c *config) connectWait() time.Duration {
 	if c.connectionTimeout > 0 && !c.absoluteTimeout {
 		return c.connectionTimeout

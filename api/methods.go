@@ -12,11 +12,18 @@ import (
 // transactions, automatic acknowledgements) when Timeout is 0 or shorter.
 const listWait = 5 * time.Second
 
-// receiptWait is how long to wait for a RECEIPT: nine tenths of the time
-// left before ctx's deadline (so that a missing receipt is reported as
-// ErrReceiptTimeout rather than as the call's timeout), or Timeout, or
-// DefaultTimeout when Timeout is 0.
+// receiptWait is how long to wait for a RECEIPT: with an inactivity wait
+// (callWriting), its length, counted from the end of the frame's write as
+// that wait is then; else nine tenths of the time left before ctx's
+// deadline (so that a missing receipt is reported as ErrReceiptTimeout
+// rather than as the call's timeout), or Timeout, or DefaultTimeout when
+// Timeout is 0.
 func receiptWait(ctx context.Context, timeout time.Duration) time.Duration {
+	if d, ok := actors.InactivityWait(ctx); ok {
+		// Counted from the end of the frame's write, as the call's
+		// inactivity wait is then.
+		return d
+	}
 	if d, ok := ctx.Deadline(); ok {
 		return max(time.Until(d)*9/10, time.Millisecond)
 	}
@@ -286,7 +293,12 @@ func (s *STOMP) sendCustomFrame(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	return s.call(context.Background(), "SendCustomFrame", s.snapshot().timeout, CodeOther, func(ctx context.Context) error {
+	cfg := s.snapshot()
+	idle := eng
+	if cfg.absoluteTimeout {
+		idle = nil
+	}
+	return s.callWriting(context.Background(), "SendCustomFrame", cfg.timeout, idle, CodeOther, func(ctx context.Context) error {
 		return eng.SendRaw(ctx, raw)
 	})
 }

@@ -78,12 +78,30 @@ func WithConnectionTimeout(d time.Duration) Option {
 	return setOpt("ConnectionTimeout", (*config).setConnectionTimeout, d)
 }
 
-// WithAbsoluteTimeout sets AbsoluteTimeout. Default false. true makes
-// Timeout, not ConnectionTimeout, bound Connect; that is all it changes.
-// Every timeout of the client is absolute, a deadline counted from the
-// start of the call (or of one socket write), whichever the value: unlike
-// the reference's, false does not make them inactivity timeouts, which
-// traffic would push back.
+// WithAbsoluteTimeout sets AbsoluteTimeout. Default false.
+//
+// false makes Timeout an inactivity timeout where a wait is for bytes to
+// leave: SendMessage, SendData, Send, Ack, Nack and SendCustomFrame wait
+// for as long as the socket keeps taking the bytes queued ahead of their
+// frame and then its own, and fail only once it took none for Timeout:
+// with ErrTimeout while the frame waits for room in the outgoing queue,
+// with ErrOutcomeUnknown once it is queued for writing (it may still
+// leave), unless the socket's write deadline, which fires at about the
+// same time, ends the connection first. Once the frame is written, what
+// is left of the wait (its RECEIPT, with RequestReceipts) is bounded by
+// Timeout from the end of the write. Socket writes follow it too: a large buffer is written in
+// pieces of 256 KiB, each with a write deadline of Timeout, so a body
+// that takes many times Timeout to leave at a steady rate goes, and a
+// peer that stops reading ends the connection about Timeout after it
+// stopped. Every other wait stays absolute, counted from the start of the
+// call: Connect, Disconnect, Subscribe, Unsubscribe, the transactions,
+// Receive, an at-least-once send's wait for room in the outbox. So does a
+// context's deadline, always: it is the caller's.
+//
+// true makes every timeout absolute, as a deadline counted from the start
+// of the call (or of one socket write, however large), and makes Timeout,
+// not ConnectionTimeout, bound Connect. It can change while connected; a
+// change applies to the calls and socket writes that start after it.
 func WithAbsoluteTimeout(on bool) Option {
 	return setOpt("AbsoluteTimeout", func(c *config, v bool) error { c.absoluteTimeout = v; return nil }, on)
 }

@@ -31,6 +31,8 @@ func (s *STOMP) pushLogLevelLocked() {
 	if s.eng != nil {
 		s.eng.SetLogFrames(s.cfg.logLevel >= 3)
 		s.eng.SetLogLevel(s.engineLogLevelLocked())
+		// Not a log setting, but one the engine follows at once too.
+		s.eng.SetAbsoluteWrites(s.cfg.absoluteTimeout)
 	}
 }
 
@@ -232,11 +234,18 @@ func (s *STOMP) SetRequestReceipts(on bool) error {
 }
 
 // Timeout bounds, in seconds, how long each call waits (a context's
-// earlier deadline wins). 0 means calls do not wait: they return once the
-// request is queued and report failure with OnError (SendMessage without
-// receipts returns ErrWouldBlock when the queue is full). It also bounds
-// each socket write. Rounded up when set in fractions by WithTimeout.
-// Default 60.
+// earlier deadline wins, and is absolute). 0 means calls do not wait:
+// they return once the request is queued and report failure with OnError
+// (SendMessage without receipts returns ErrWouldBlock when the queue is
+// full). It also bounds socket writes. With AbsoluteTimeout false (the
+// default) it is an inactivity timeout for the calls that write a frame
+// (the sends, Ack, Nack, SendCustomFrame) and for socket writes: a wait
+// behind bytes being written, or for its own to leave, goes on while the
+// socket keeps taking them, and the RECEIPT is awaited Timeout from the
+// end of the write; every other call's wait is counted from its start.
+// With AbsoluteTimeout true every wait is counted from the start of the
+// call, and every socket write from its start (see WithAbsoluteTimeout).
+// Rounded up when set in fractions by WithTimeout. Default 60.
 func (s *STOMP) Timeout() int {
 	return get(s, func(c *config) int { return ceilUnits(c.timeout, time.Second) })
 }

@@ -180,7 +180,7 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 		// Not cfg itself in the closure: it would move cfg to the heap,
 		// and cost every send an allocation.
 		timeout := cfg.timeout
-		return s.call(ctx, cfg.call, timeout, CodeOther, reporting(cfg.outcome, func(ctx context.Context) error {
+		return s.callWriting(ctx, cfg.call, timeout, cfg.idle(eng), CodeOther, reporting(cfg.outcome, func(ctx context.Context) error {
 			return eng.Send(ctx, f, receiptWait(ctx, timeout), true)
 		}))
 	}
@@ -199,7 +199,7 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 		}
 		return nil
 	}
-	return s.call(ctx, cfg.call, cfg.timeout, CodeOther, func(ctx context.Context) error {
+	return s.callWriting(ctx, cfg.call, cfg.timeout, cfg.idle(eng), CodeOther, func(ctx context.Context) error {
 		return eng.Send(ctx, f, 0, false)
 	})
 }
@@ -235,6 +235,7 @@ type sendOptions struct {
 	contentType, transactionID string
 	headers                    []Header // only ever appended to or replaced, so safe to range over
 	timeout                    time.Duration
+	absoluteTimeout            bool
 	requestReceipts            bool
 	atLeastOnce                bool
 	outbox                     actors.OutboxConfig
@@ -264,5 +265,14 @@ func (s *STOMP) sendSettings() sendOptions {
 	defer s.mu.Unlock()
 	c := &s.cfg
 	return sendOptions{contentType: c.contentType, transactionID: c.transactionID, headers: c.headers, timeout: c.timeout,
-		requestReceipts: c.requestReceipts, atLeastOnce: c.rare.atLeastOnce.Enabled, outbox: c.outboxConfig()}
+		absoluteTimeout: c.absoluteTimeout, requestReceipts: c.requestReceipts, atLeastOnce: c.rare.atLeastOnce.Enabled, outbox: c.outboxConfig()}
+}
+
+// idle returns eng when a send's wait is an inactivity one (AbsoluteTimeout
+// false), for callWriting; else nil.
+func (o *sendOptions) idle(eng *actors.Conn) *actors.Conn {
+	if o.absoluteTimeout {
+		return nil
+	}
+	return eng
 }

@@ -215,6 +215,7 @@ func (s *STOMP) engineLocked() (*actors.Conn, error) {
 		}
 		s.eng = eng
 		eng.SetLogLevel(s.engineLogLevelLocked())
+		eng.SetAbsoluteWrites(s.cfg.absoluteTimeout)
 		s.eng.SetMessageOutEvents(s.handlersNow().messageOut != nil)
 	}
 	return s.eng, nil
@@ -282,6 +283,16 @@ type asyncOp struct {
 // run in order after the calls queued before it, and its failure is
 // reported by OnError.
 func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def int, fn func(context.Context) error) error {
+	return s.callWriting(ctx, name, wait, nil, def, fn)
+}
+
+// callWriting is call for a call that writes a frame on idle (nil: an
+// absolute wait, as call): wait is then an inactivity bound (AbsoluteTimeout
+// false), which the bytes its frame waits behind, and its own, push back
+// as they leave, and which runs from the end of its write once written
+// (actors.Conn.InactivityContext). A deadline of ctx's that comes first
+// bounds the call as it is, absolute; a later one bounds it as well.
+func (s *STOMP) callWriting(ctx context.Context, name string, wait time.Duration, idle *actors.Conn, def int, fn func(context.Context) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -290,7 +301,13 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 		// already: a context of its own would only cost a timer and a
 		// registration with ctx.
 		if d, ok := ctx.Deadline(); !ok || time.Until(d) > wait {
-			c, cancel := context.WithTimeout(ctx, wait)
+			var c context.Context
+			var cancel context.CancelFunc
+			if idle != nil {
+				c, cancel = idle.InactivityContext(ctx, wait)
+			} else {
+				c, cancel = context.WithTimeout(ctx, wait)
+			}
 			defer cancel()
 			ctx = c
 		}

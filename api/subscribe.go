@@ -468,7 +468,11 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	_, deadline := ctxOrBackground(ctx).Deadline()
 	later := cfg.timeout <= 0 && !deadline
 	takeBack := later && !ev.lent
-	err = s.call(ctx, "Ack", cfg.timeout, CodeOther, func(ctx context.Context) error {
+	idle := eng // its wait is an inactivity one (callWriting), unless AbsoluteTimeout
+	if cfg.absoluteTimeout {
+		idle = nil
+	}
+	err = s.callWriting(ctx, "Ack", cfg.timeout, idle, CodeOther, func(ctx context.Context) error {
 		err := s.ackNow(ctx, eng, ref, nack, cfg)
 		if takeBack && unwritten(err) {
 			ev.settled.Store(false)
