@@ -2,6 +2,7 @@ package actors
 
 import (
 	"io"
+	"net"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -196,9 +197,11 @@ const writePiece = 256 << 10
 // writeOut writes b to the socket under the link's write timeout and
 // returns how much of it the socket took: in one write with one deadline,
 // or, when the timeout is an inactivity bound, in pieces with a deadline
-// each.
+// each. A connection that makes each write a message of its own (a
+// WebSocket) always takes b whole: a frame split across messages is one
+// some brokers refuse.
 func (w *writer) writeOut(b []byte) (int, error) {
-	if len(b) <= writePiece || w.c.absoluteWrites.Load() {
+	if len(b) <= writePiece || w.c.absoluteWrites.Load() || messageFramed(w.conn) {
 		_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
 		return w.conn.Write(b)
 	}
@@ -235,4 +238,15 @@ func (w *writer) stamp(watched []*writeFrame, err error) {
 			p.written(w.l, now)
 		}
 	}
+}
+
+// messageFramed reports whether c carries each Write as a message of its
+// own, as a WebSocket connection (transport's, which names its
+// subprotocol) does.
+func messageFramed(c net.Conn) bool {
+	if cc, ok := c.(*countingConn); ok {
+		c = cc.Conn
+	}
+	_, ok := c.(interface{ Subprotocol() string })
+	return ok
 }

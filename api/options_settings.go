@@ -93,7 +93,9 @@ func WithConnectionTimeout(d time.Duration) Option {
 // pieces of 256 KiB, each with a write deadline of Timeout, so a body
 // that takes many times Timeout to leave at a steady rate goes, and a
 // peer that stops reading ends the connection about Timeout after it
-// stopped. Every other wait stays absolute, counted from the start of the
+// stopped (over WebSocket a buffer is written whole, each write being a
+// message of its own, which a frame must not be split across: there the
+// write deadline counts from the start of the buffer). Every other wait stays absolute, counted from the start of the
 // call: Connect, Disconnect, Subscribe, Unsubscribe, the transactions,
 // Receive, an at-least-once send's wait for room in the outbox. So does a
 // context's deadline, always: it is the caller's.
