@@ -412,8 +412,8 @@ func (c *Conn) Begin(ctx context.Context, id string, receipt time.Duration) erro
 
 // Commit commits an open transaction. A COMMIT that was not written
 // leaves the transaction open, to be committed (or aborted) again: ctx
-// ended before the writer took it (ErrTimeout, ErrCanceled), or the
-// writer refused it (ErrTooManyReceipts, say). One written ends it here,
+// ended before the writer took it (ErrTimeout, or context.Canceled), or
+// the writer refused it (ErrTooManyReceipts, say). One written ends it here,
 // whatever the broker then answers (ErrOutcomeUnknown, ErrReceiptTimeout,
 // an ERROR). While it is on its way, the transaction is neither joined
 // nor ended again (ErrUnknownTransaction).
