@@ -415,17 +415,27 @@ func (c *Conn) Interrupt() {
 	_, _ = ask(context.Background(), c, &interruptRequest{reply: reply}, reply)
 }
 
-// Begin opens a transaction.
+// Begin opens a transaction. The BEGIN is written even when ctx ends
+// first; one the writer refuses before writing it (ErrTooManyReceipts,
+// say) leaves the id unknown.
 func (c *Conn) Begin(ctx context.Context, id string, receipt time.Duration) error {
 	return c.tx(ctx, txBegin, id, receipt)
 }
 
-// Commit commits an open transaction.
+// Commit commits an open transaction. A COMMIT that was not written
+// leaves the transaction open, to be committed (or aborted) again: ctx
+// ended before the writer took it (ErrTimeout, or context.Canceled), or
+// the writer refused it (ErrTooManyReceipts, say). One written ends it here,
+// whatever the broker then answers (ErrOutcomeUnknown, ErrReceiptTimeout,
+// an ERROR). While it is on its way, the transaction is neither joined
+// nor ended again (ErrUnknownTransaction).
 func (c *Conn) Commit(ctx context.Context, id string, receipt time.Duration) error {
 	return c.tx(ctx, txCommit, id, receipt)
 }
 
-// Abort aborts an open transaction.
+// Abort aborts an open transaction. The ABORT is written even when ctx
+// ends first; one the writer refuses before writing it leaves the
+// transaction open, as for Commit.
 func (c *Conn) Abort(ctx context.Context, id string, receipt time.Duration) error {
 	return c.tx(ctx, txAbort, id, receipt)
 }

@@ -161,7 +161,7 @@ func (wf *writeFrame) written(l *link, now int64) {
 // The states of a writeFrame.
 const (
 	frameQueued    uint32 = iota // on its way to the writer
-	frameTaken                   // the writer took it: it is written (or refused by the writer)
+	frameTaken                   // the writer took it: it is written (frameWritten) or refused (frameRefused)
 	frameWritten                 // its bytes are in the writer's buffer (set after frameTaken)
 	frameAbandoned               // its caller was answered with an error first: it is not written
 	// frameMustGo: a frame that undoes or opens state both sides must
@@ -172,6 +172,9 @@ const (
 	// SUBSCRIBE or COMMIT sent after its caller was told it failed could
 	// be made twice by a caller that retries: those are not written.)
 	frameMustGo
+	// frameRefused: the writer took it and did not write it (refuse),
+	// before its caller hears why.
+	frameRefused
 )
 
 // take claims wf for the writer, before it encodes it; false: its caller

@@ -239,8 +239,14 @@ func TestPullCallerReadingLearnsItsSubscriptionEnded(t *testing.T) {
 		_, err := c.Receive(testCtx(t), id)
 		done <- err
 	}()
-	pr := c.link.Load().rd.pr.Load()
+	rd := c.link.Load().rd
 	waitFor(t, "the caller to wait for the socket", func() bool {
+		// Made the first time the reader leaves the reading to a
+		// caller, which may not have happened yet.
+		pr := rd.pr.Load()
+		if pr == nil {
+			return false
+		}
 		pr.mu.Lock()
 		defer pr.mu.Unlock()
 		return pr.inWait

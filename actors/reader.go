@@ -273,6 +273,11 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 				r.toSession(gen, f)
 			}
 		default:
+			if f.Command == frames.CmdError {
+				// Tested here rather than as a case of its own,
+				// so that the MESSAGE path stays as it was.
+				r.refusal(&f)
+			}
 			r.toSession(gen, f)
 		}
 	}
@@ -293,6 +298,21 @@ func (r *reader) toSession(gen uint64, f frames.Frame) {
 func (r *reader) receipt(f *frames.Frame) bool {
 	r.handOn()
 	return r.l.receipts.confirm(f.Header(frames.HdrReceiptID), r.c)
+}
+
+// refusal fails, here and now, the caller in the link's book whose
+// receipt an ERROR names, before the ERROR goes on to the session (which
+// reports it, and fails a receipt of its own book). The reader so
+// answers a receipt in the order the broker did: a RECEIPT for the same
+// id after the ERROR finds nobody waiting and goes to the session as one
+// for an id it does not know, and a frame the broker refused is never
+// reported confirmed. The receipts of the session's book (outbox
+// messages, DISCONNECT) hear both frames in order through its mailbox.
+func (r *reader) refusal(f *frames.Frame) {
+	if id, ok := f.Headers.Get(frames.HdrReceiptID); ok {
+		r.handOn() // the messages decoded before it, as for a RECEIPT
+		r.l.receipts.fail(id, serverError(f))
+	}
 }
 
 // delivery is what deliver did with a MESSAGE.

@@ -190,7 +190,8 @@ func (c *Conn) writeOn(ctx context.Context, l *link, wf *writeFrame, wait, owned
 // waited: its frame's own answer if that came meanwhile; the connection's
 // outcome if the connection ended too; the context's error, the frame
 // withdrawn, if the writer had not taken it yet (it is then never
-// written); ErrReceiptTimeout if the writer registered the frame's
+// written); the writer's refusal if it took the frame and refused it;
+// ErrReceiptTimeout if the writer registered the frame's
 // receipt and its deadline (which callers set short of their context's)
 // has passed, since a loaded machine may run the deadline's timer after
 // the context ends; or else ErrOutcomeUnknown wrapping the context's
@@ -208,6 +209,16 @@ func receiptOrCtxErr(ctx context.Context, l *link, wf *writeFrame) error {
 	}
 	if wf.abandon() {
 		return ctxErr(ctx)
+	}
+	if wf.state.Load() == frameRefused && wf.reply != nil {
+		// The writer refused it, and is telling its caller why right
+		// now (refuse): nothing was written, and that answer says so.
+		select {
+		case err := <-wf.reply:
+			return err
+		case <-l.lost:
+			return l.outcome(ctx, wf.reply, &wf.taken)
+		}
 	}
 	if due := wf.due.Load(); due != 0 && time.Now().UnixNano() >= due {
 		return ErrReceiptTimeout

@@ -269,14 +269,12 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 	case frames.CmdError:
 		se := serverError(f)
 		s.lastServerErr = se
-		if id, ok := f.Headers.Get(frames.HdrReceiptID); ok {
-			if s.receipts.fail(id, se) {
-				if s.state == Disconnecting && id == s.leaving.receiptID {
-					s.lose(ctx, se)
-					return
-				}
-			} else if s.link != nil {
-				s.link.receipts.fail(id, se)
+		// A receipt of the link's book was failed by the reader as it
+		// decoded the ERROR (reader.refusal), before any later RECEIPT.
+		if id, ok := f.Headers.Get(frames.HdrReceiptID); ok && s.receipts.fail(id, se) {
+			if s.state == Disconnecting && id == s.leaving.receiptID {
+				s.lose(ctx, se)
+				return
 			}
 		}
 		s.c.log(LogError, "info", se.Error())

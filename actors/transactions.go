@@ -51,21 +51,24 @@ func (t *transactions) request(ctx actor.Context, m *txRequest) error {
 	if t.l == nil {
 		return ErrNotConnected
 	}
-	var cmd frames.Command
+	cmd := frames.CmdBegin
 	switch m.op {
-	case txBegin:
-		if !t.l.tx.add(m.id) {
-			return ErrTransactionExists
-		}
-		cmd = frames.CmdBegin
-	case txCommit, txAbort:
-		if !t.l.tx.remove(m.id) {
-			return ErrUnknownTransaction
-		}
+	case txCommit:
 		cmd = frames.CmdCommit
-		if m.op == txAbort {
-			cmd = frames.CmdAbort
-		}
+	case txAbort:
+		cmd = frames.CmdAbort
+	}
+	// Recorded as queued; the frame's state settles it (txSet): a COMMIT
+	// or ABORT not written leaves the transaction open, a BEGIN not
+	// written leaves the id unknown.
+	var err error
+	if m.op == txBegin {
+		err = t.l.tx.begin(m.id, m.wf)
+	} else {
+		err = t.l.tx.end(m.id, m.wf)
+	}
+	if err != nil {
+		return err
 	}
 	f := frames.New(cmd, frames.HdrTransaction, m.id)
 	m.wf.frame, m.wf.receipt = f, m.receipt

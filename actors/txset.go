@@ -11,51 +11,146 @@ import (
 )
 
 // txSet is the transactions open on one connection (a link's): the
-// transactions actor adds and removes them as it writes BEGIN, COMMIT and
-// ABORT, and senders look a frame's transaction up before writing it. A
+// transactions actor records them as it queues BEGIN, COMMIT and ABORT,
+// and senders look a frame's transaction up before writing it. A
 // connection's transactions end with it, as the broker ends them, so a
 // new connection starts with none.
+//
+// A BEGIN, COMMIT or ABORT counts from when it is queued, and what it did
+// is settled by its frame's state, which the writer and a caller that
+// gives up waiting race for (writeFrame.take, abandon), whenever the set
+// is next looked at: a BEGIN the writer gave up (refused: frameRefused)
+// leaves the id unknown; a COMMIT or ABORT its caller withdrew
+// (frameAbandoned: it returned ErrTimeout or ErrCanceled) or the writer
+// refused leaves the transaction open, to be committed or aborted again;
+// one written (or on its way out) ends it.
 type txSet struct {
 	mu   sync.Mutex
-	open map[string]struct{}
+	open map[string]*txState
 }
 
-func (s *txSet) add(id string) bool {
+// txState is one transaction's frames not settled yet.
+type txState struct {
+	begin *writeFrame // its BEGIN, until written; nil when begun by raw bytes
+	end   *writeFrame // the COMMIT or ABORT on its way, if any
+}
+
+// settleLocked applies what st's frames did, as far as that is decided,
+// and reports whether id is still known (open, or its BEGIN on its way).
+// s.mu is held.
+func (s *txSet) settleLocked(id string, st *txState) bool {
+	if st.begin != nil {
+		switch st.begin.state.Load() {
+		case frameWritten:
+			st.begin = nil
+		case frameAbandoned, frameRefused:
+			delete(s.open, id) // never begun at the broker
+			return false
+		}
+	}
+	if st.end != nil {
+		switch st.end.state.Load() {
+		case frameWritten:
+			delete(s.open, id)
+			return false
+		case frameAbandoned, frameRefused:
+			st.end = nil // not written: still open
+		}
+	}
+	return true
+}
+
+// lookLocked returns id's state, settled, or nil if id is not known.
+func (s *txSet) lookLocked(id string) *txState {
+	st, ok := s.open[id]
+	if !ok || !s.settleLocked(id, st) {
+		return nil
+	}
+	return st
+}
+
+// sweepLocked settles every id, so that the set keeps no frame (and no
+// id) that is settled: a program that gives each transaction an id of its
+// own would otherwise leave one behind per commit.
+func (s *txSet) sweepLocked() {
+	for id, st := range s.open {
+		if st.begin != nil || st.end != nil {
+			s.settleLocked(id, st)
+		}
+	}
+}
+
+// begin records wf, a BEGIN of id about to be queued; it fails when id is
+// known (open, begun, or its COMMIT or ABORT not yet written).
+func (s *txSet) begin(id string, wf *writeFrame) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.open[id]; ok {
-		return false
+	s.sweepLocked()
+	if st, ok := s.open[id]; ok {
+		if st.end != nil {
+			return fmt.Errorf("%w: %q is being committed or aborted: its frame is not written yet", ErrTransactionExists, id)
+		}
+		return ErrTransactionExists
 	}
 	if s.open == nil {
-		s.open = make(map[string]struct{})
+		s.open = make(map[string]*txState)
 	}
-	s.open[id] = struct{}{}
-	return true
+	s.open[id] = &txState{begin: wf}
+	return nil
 }
 
-func (s *txSet) remove(id string) bool {
+// end records wf, a COMMIT or ABORT of id about to be queued; it fails
+// when id is not open, or a COMMIT or ABORT of it is already on its way.
+func (s *txSet) end(id string, wf *writeFrame) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.open[id]; !ok {
-		return false
+	s.sweepLocked()
+	st, ok := s.open[id]
+	if !ok {
+		return ErrUnknownTransaction
 	}
-	delete(s.open, id)
-	return true
+	if st.end != nil {
+		return fmt.Errorf("%w: %q is being committed or aborted already: its frame is not written yet", ErrUnknownTransaction, id)
+	}
+	st.end = wf
+	return nil
 }
 
+// written records what bytes written by hand did to id: began it (open)
+// or ended it. Written, they are the latest word on it, whatever was
+// recorded before.
+func (s *txSet) written(id string, open bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !open {
+		delete(s.open, id)
+		return
+	}
+	if s.open == nil {
+		s.open = make(map[string]*txState)
+	}
+	s.open[id] = &txState{}
+}
+
+// has reports whether a frame may join id: it is open, or its BEGIN is on
+// its way, and no COMMIT or ABORT of it is.
 func (s *txSet) has(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.open[id]
-	return ok
+	st := s.lookLocked(id)
+	return st != nil && st.end == nil
 }
 
+// ids lists the ids a frame may join (has), sorted.
 func (s *txSet) ids() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.sweepLocked()
 	out := make([]string, 0, len(s.open))
-	for id := range s.open {
-		out = append(out, id)
+	for id, st := range s.open {
+		if st.end == nil {
+			out = append(out, id)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -110,11 +205,7 @@ func rawTransactions(l *link, raw []byte) (map[string]bool, error) {
 // applyTransactions records what written bytes did (rawTransactions).
 func applyTransactions(l *link, changed map[string]bool) {
 	for id, open := range changed {
-		if open {
-			l.tx.add(id)
-		} else {
-			l.tx.remove(id)
-		}
+		l.tx.written(id, open)
 	}
 }
 

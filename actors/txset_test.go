@@ -53,3 +53,72 @@ func TestARawBeginWrittenAsItsCallerLeftCounts(t *testing.T) {
 	expectFrame(t, got, frames.CmdBegin)
 	require.Equal(t, []string{"t"}, c.OpenTransactions(testCtx(t)), "the broker has t open")
 }
+
+// An id's BEGIN, COMMIT or ABORT counts from when it is queued, and the
+// frame's state settles what it did: a BEGIN not written leaves the id
+// unknown, a COMMIT or ABORT not written (withdrawn by its caller, or
+// refused by the writer) leaves the transaction open, one written ends
+// it.
+func TestTxSetIsSettledByWhatBecameOfTheFrames(t *testing.T) {
+	var s txSet
+	begin := linkedMustGo()
+	require.NoError(t, s.begin("t", begin))
+	require.True(t, s.has("t"), "a BEGIN on its way: frames may join it behind it")
+	require.ErrorIs(t, s.begin("t", linkedMustGo()), ErrTransactionExists)
+	begin.state.Store(frameRefused)
+	require.False(t, s.has("t"), "its BEGIN was refused: never begun")
+	require.Empty(t, s.ids())
+	require.ErrorIs(t, s.end("t", linked()), ErrUnknownTransaction)
+
+	begin = linkedMustGo()
+	require.NoError(t, s.begin("t", begin), "an id whose BEGIN was not written may be begun again")
+	begin.state.Store(frameWritten)
+	commit := linked()
+	require.NoError(t, s.end("t", commit))
+	require.False(t, s.has("t"), "a COMMIT on its way: nothing may join it")
+	require.Empty(t, s.ids())
+	require.ErrorIs(t, s.end("t", linked()), ErrUnknownTransaction, "already being committed")
+	require.ErrorIs(t, s.begin("t", linkedMustGo()), ErrTransactionExists, "not ended yet")
+	require.True(t, commit.abandon())
+	require.True(t, s.has("t"), "its COMMIT was withdrawn before the writer took it: still open")
+	require.Equal(t, []string{"t"}, s.ids())
+
+	abort := linkedMustGo()
+	require.NoError(t, s.end("t", abort))
+	require.True(t, abort.take())
+	abort.state.Store(frameRefused)
+	require.True(t, s.has("t"), "its ABORT was refused by the writer: still open")
+
+	commit = linked()
+	require.NoError(t, s.end("t", commit))
+	require.True(t, commit.take())
+	require.False(t, commit.abandon(), "taken by the writer: its caller cannot withdraw it")
+	require.False(t, s.has("t"))
+	commit.state.Store(frameWritten)
+	require.False(t, s.has("t"))
+	require.ErrorIs(t, s.end("t", linked()), ErrUnknownTransaction, "committed")
+	require.NoError(t, s.begin("t", linkedMustGo()), "an ended id may be begun again")
+}
+
+// A transaction settled is forgotten at the next look at the set, so a
+// program that gives every transaction an id of its own leaves nothing
+// behind.
+func TestTxSetKeepsNothingOfEndedTransactions(t *testing.T) {
+	var s txSet
+	for i := range 100 {
+		id := "t" + itoa(i)
+		begin, commit := linkedMustGo(), linked()
+		require.NoError(t, s.begin(id, begin))
+		begin.state.Store(frameWritten)
+		require.NoError(t, s.end(id, commit))
+		commit.state.Store(frameWritten)
+		s.mu.Lock()
+		n := len(s.open)
+		s.mu.Unlock()
+		require.LessOrEqual(t, n, 1, "only the last one, not looked at since")
+	}
+	require.Empty(t, s.ids())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	require.Empty(t, s.open)
+}

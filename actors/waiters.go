@@ -12,8 +12,9 @@ import (
 // transaction frame sent with a receipt, and no outbox entry behind it.
 // It belongs to the link, so that a RECEIPT reaches its caller without
 // the session's mailbox: the writer adds a receipt before the frame's
-// bytes leave, the reader confirms it as the RECEIPT is decoded, the
-// session fails it when an ERROR names it, its own timer fails it at its
+// bytes leave, the reader confirms it as the RECEIPT is decoded, and
+// fails it as an ERROR naming it is decoded (so the first answer on the
+// wire is the one that counts), its own timer fails it at its
 // deadline, and the session's lose answers what is left (end). Those are
 // several goroutines, so a mutex guards it; nothing blocks under it.
 //

@@ -355,6 +355,9 @@ func (l *link) awaitReceipt(id string, m *writeFrame) error {
 // to its caller, or, when nobody waits for it, to the sink as an
 // ErrorEvent: a frame is never dropped unsaid.
 func (w *writer) refuse(ctx actor.Context, m *writeFrame, err error) {
+	// Before anyone hears of it: the transactions a BEGIN, COMMIT or
+	// ABORT would open or end read this (txSet).
+	m.state.Store(frameRefused)
 	w.release(m)
 	if m.frame != nil {
 		err = encodeError(m.frame, w.q.version(), err)

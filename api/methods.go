@@ -229,7 +229,10 @@ func (s *STOMP) Reset() error {
 
 // BeginTransaction opens transaction id on the broker. Set TransactionID
 // to id for messages to join it. With RequestTransactionReceipts it waits
-// for the broker's RECEIPT. It is bounded by Timeout.
+// for the broker's RECEIPT. It is bounded by Timeout; the BEGIN is
+// written even when the wait ends first (ErrOutcomeUnknown). A BEGIN the
+// client refuses before writing it (ErrWouldBlock: too many receipts
+// pending) leaves id unknown, free to begin again.
 func (s *STOMP) BeginTransaction(id string) error {
 	return s.BeginTransactionContext(context.Background(), id)
 }
@@ -240,7 +243,14 @@ func (s *STOMP) BeginTransactionContext(ctx context.Context, id string) error {
 }
 
 // CommitTransaction commits transaction id: the broker then delivers its
-// messages and applies its acknowledgements. Like BeginTransaction.
+// messages and applies its acknowledgements. With
+// RequestTransactionReceipts it waits for the broker's RECEIPT. It is
+// bounded by Timeout. An error that says nothing was written (ErrTimeout,
+// ErrCanceled, ErrWouldBlock) leaves the transaction open: commit it
+// again, or abort it. Once the COMMIT was written the transaction is over
+// for the client, whatever the error (ErrOutcomeUnknown,
+// ErrReceiptTimeout, ErrServer: the broker may or may not have committed
+// it).
 func (s *STOMP) CommitTransaction(id string) error {
 	return s.CommitTransactionContext(context.Background(), id)
 }
@@ -251,7 +261,9 @@ func (s *STOMP) CommitTransactionContext(ctx context.Context, id string) error {
 }
 
 // AbortTransaction aborts transaction id: the broker discards its messages
-// and acknowledgements. Like BeginTransaction.
+// and acknowledgements. Like BeginTransaction, the ABORT is written even
+// when the wait ends first; one the client refuses before writing it
+// (ErrWouldBlock) leaves the transaction open.
 func (s *STOMP) AbortTransaction(id string) error {
 	return s.AbortTransactionContext(context.Background(), id)
 }

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stompactor/stompactor/frames"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// refusedThenConfirmed is a scripted broker that answers every frame
+// asking for a receipt (DISCONNECT aside) with one write: an ERROR that
+// names its receipt, then a RECEIPT for the same id (a duplicating or
+// hostile broker, or one that keeps the connection after an ERROR and
+// answers again).
+func refusedThenConfirmed(t *testing.T) *scripted {
+	return newScripted(t, func(conn net.Conn, d *frames.Decoder) {
+		if _, err := readFrame(d); err != nil {
+			return
+		}
+		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
+		for {
+			f, err := readFrame(d)
+			if err != nil {
+				return
+			}
+			id, ok := f.Headers.Get(frames.HdrReceipt)
+			if !ok || f.Command == frames.CmdDisconnect {
+				continue
+			}
+			_, _ = conn.Write([]byte("ERROR\nreceipt-id:" + id + "\nmessage:refused\n\nno\x00" +
+				"RECEIPT\nreceipt-id:" + id + "\n\n\x00"))
+		}
+	})
+}
+
+// errorEvents returns a channel that hears the Err of every ErrorEvent
+// of s.
+func errorEvents(s *STOMP) <-chan error {
+	ch := make(chan error, 64)
+	s.OnError(func(e *ErrorEvent) {
+		select {
+		case ch <- e.Err:
+		default:
+		}
+	})
+	return ch
+}
+
+// The broker answers a SEND with an ERROR that names its receipt, and
+// then a RECEIPT for the same id. The first answer on the wire is the
+// refusal, and it is the one that counts: the send fails with the
+// broker's ERROR, and the RECEIPT after it is one for a receipt id nobody
+// awaits any more (reported with OnError as such).
+func TestAnErrorNamingAReceiptIsNotOvertakenByALaterReceipt(t *testing.T) {
+	srv := refusedThenConfirmed(t)
+	s := newClient(t, WithSupportedVersions("1.2"), WithTimeout(5*time.Second), WithRequestReceipts(true))
+	errs := errorEvents(s)
+	require.NoError(t, s.Connect(srv.host, srv.port))
+	err := s.SendMessage("/queue/e", "refused")
+	assert.ErrorIs(t, err, ErrServer, "the broker's first answer to the frame was an ERROR naming it")
+	assert.ErrorIs(t, recv(t, errs), ErrServer, "OnError hears the ERROR first")
+	late := recv(t, errs)
+	assert.ErrorIs(t, late, ErrProtocol, "then the RECEIPT, for an id nobody awaits")
+	assert.ErrorContains(t, late, "unknown receipt-id")
+	assert.Zero(t, s.Stats().ReceiptsPending)
+	s.Close()
+}
+
+// The same holds for at-least-once messages, whose receipts the session
+// answers itself (both frames reach it in order): a synchronous send and
+// SendDataAsync's done both hear the ERROR, and the outbox lets the
+// messages go (a broker ERROR is their outcome).
+func TestAnErrorNamingAnOutboxMessageIsNotOvertakenByALaterReceipt(t *testing.T) {
+	srv := refusedThenConfirmed(t)
+	s := newClient(t, WithSupportedVersions("1.2"), WithTimeout(5*time.Second), WithAtLeastOnce(AtLeastOnce{Enabled: true}))
+	require.NoError(t, s.Connect(srv.host, srv.port))
+	assert.ErrorIs(t, s.SendMessage("/queue/e", "refused"), ErrServer)
+	done := make(chan error, 2)
+	for range 2 {
+		require.NoError(t, s.SendDataAsync(context.Background(), "/queue/e", []byte("refused too"), func(err error) { done <- err }))
+	}
+	assert.ErrorIs(t, recv(t, done), ErrServer)
+	assert.ErrorIs(t, recv(t, done), ErrServer)
+	assert.Zero(t, s.Stats().Outbox)
+	s.Close()
+}
