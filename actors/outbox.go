@@ -35,7 +35,9 @@ type OutboxConfig struct {
 	ConfirmTimeout time.Duration
 	// DedupHeader, when set, names a header each message carries with an
 	// id unique to it and kept across resends, so that a consumer can drop
-	// the copies a resend makes. Default none.
+	// the copies a resend makes. It may not be one of the client's own
+	// headers (OwnHeader): SendReliable refuses such a name with
+	// ErrInvalidArgument. Default none.
 	DedupHeader string
 	// InlineDone says done only hands its outcome on (a send to a
 	// buffered channel, say) and cannot block, panic or end its
@@ -89,11 +91,16 @@ type outbox struct {
 // ends its goroutine is reported (ErrorEvent) and counted in
 // Stats.Panics, and the other outcomes are still told. Close waits for
 // the dones (within CloseContext's context), except when it is called
-// from inside one. f is not used by the caller afterwards. A frame that joins a transaction is refused: resent
-// alone, it would leave its transaction.
+// from inside one. f is not used by the caller afterwards. A frame that
+// joins a transaction is refused (ErrReliableInTransaction): resent alone,
+// it would leave its transaction; so is a DedupHeader that names one of
+// the client's own headers (ErrInvalidArgument).
 func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConfig, done func(error)) error {
 	if f.Headers.Has(frames.HdrTransaction) {
 		return ErrReliableInTransaction
+	}
+	if OwnHeader(cfg.DedupHeader) {
+		return NewError(CodeInvalidArgument, "stomp: DedupHeader "+strconv.Quote(cfg.DedupHeader)+" is a header the client sets itself; a de-duplication id cannot replace it", nil)
 	}
 	ob := c.outbox(cfg)
 	select {

@@ -47,8 +47,11 @@ type AtLeastOnce struct {
 	// Default 1024.
 	MaxOutbox int
 	// DedupHeader, when set, names a header every at-least-once message
-	// carries with an id unique to it and kept across resends. Default
-	// none.
+	// carries with an id unique to it and kept across resends. It cannot
+	// be one of the headers the client writes itself (destination,
+	// transaction, receipt, content-length, subscription, id, ack,
+	// message-id), which AddHeader refuses too: ErrInvalidArgument.
+	// Default none.
 	DedupHeader string
 }
 
@@ -56,7 +59,7 @@ type AtLeastOnce struct {
 // MaxOutbox and DedupHeader settings). Default off.
 func WithAtLeastOnce(a AtLeastOnce) Option {
 	return setOpt("AtLeastOnce", func(c *config, a AtLeastOnce) error {
-		if err := checkHeaderName("DedupHeader", a.DedupHeader); err != nil {
+		if err := checkDedupHeader(a.DedupHeader); err != nil {
 			return err
 		}
 		return c.all(
@@ -67,12 +70,18 @@ func WithAtLeastOnce(a AtLeastOnce) Option {
 	}, a)
 }
 
-// checkHeaderName refuses a header name that cannot be encoded.
-func checkHeaderName(what, name string) error {
+// checkDedupHeader refuses a DedupHeader that cannot be encoded, or that
+// names one of the client's own headers (actors.OwnHeader, the rule
+// AddHeader applies): the de-duplication id would replace the message's
+// destination, say, or be replaced by each transmission's receipt id.
+func checkDedupHeader(name string) error {
+	if actors.OwnHeader(name) {
+		return invalid("DedupHeader %q is set by the client; a de-duplication id cannot replace it", name)
+	}
 	for i := 0; i < len(name); i++ {
 		switch name[i] {
 		case 0, '\r', '\n', ':':
-			return invalid("%s %q cannot be a header name", what, name)
+			return invalid("DedupHeader %q cannot be a header name", name)
 		}
 	}
 	return nil
@@ -232,7 +241,7 @@ var atLeastOnceSettings = []setting{
 	{name: "DedupHeader",
 		get: configGet(func(c *config) string { return c.rare.atLeastOnce.DedupHeader }),
 		set: func(c *config, v string) error {
-			if err := checkHeaderName("DedupHeader", v); err != nil {
+			if err := checkDedupHeader(v); err != nil {
 				return err
 			}
 			c.rareW().atLeastOnce.DedupHeader = v
