@@ -238,15 +238,11 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		}
 		q.mu.Unlock()
 		if err != nil {
-			if m.receipt > 0 {
-				if m.entry != nil {
-					<-w.l.receiptSlots
-				} else if !w.l.receipts.withdraw(id) {
-					// Answered meanwhile (the connection ended): that
-					// answer stands.
-					w.release(m)
-					return
-				}
+			if m.receipt > 0 && m.entry == nil && !w.l.receipts.withdraw(id) {
+				// Answered meanwhile (the connection ended): that
+				// answer stands.
+				w.release(m)
+				return
 			}
 			w.refuse(ctx, m, err)
 			return
@@ -256,7 +252,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 			if m.entry != nil {
 				// The session settles an outbox message, so its book
 				// holds the receipt; registered before the bytes leave.
-				ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
+				ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
 			}
 			w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
 		}
@@ -303,9 +299,16 @@ func encodeError(f *frames.Frame, v frames.Version, err error) error {
 // registerReceipt gives m, about to be encoded, its receipt id and a token
 // of the receipt slots; a caller's receipt is registered in the link's
 // book now, before the frame is encoded, so the RECEIPT can never come
-// first and a refused id is never written. (An outbox message's receipt
-// goes to the session's book once encoded.)
+// first and a refused id is never written. An outbox message's receipt
+// goes to the session's book once encoded, and takes no slot: the
+// outbox's own bound (OutboxConfig.Max) bounds its messages, and a
+// message the outbox took is never refused for want of a slot.
 func (w *writer) registerReceipt(m *writeFrame) (string, error) {
+	if m.entry != nil {
+		id := w.q.nextReceiptID(w.l.gen)
+		m.frame.Headers.Set(frames.HdrReceipt, id)
+		return id, nil
+	}
 	select {
 	case w.l.receiptSlots <- struct{}{}:
 	default:
@@ -313,9 +316,6 @@ func (w *writer) registerReceipt(m *writeFrame) (string, error) {
 	}
 	id := w.q.nextReceiptID(w.l.gen)
 	m.frame.Headers.Set(frames.HdrReceipt, id)
-	if m.entry != nil {
-		return id, nil
-	}
 	if err := w.l.awaitReceipt(id, m); err != nil {
 		return "", err
 	}
