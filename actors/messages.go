@@ -172,9 +172,11 @@ type reliableSend struct {
 	cfg   OutboxConfig
 }
 
-// entryFailed reports an outbox message the writer could not write.
+// entryFailed reports an outbox message the writer could not write; id
+// is the receipt the writer registered for it (receiptAwaited), if any.
 type entryFailed struct {
 	entry *outEntry
+	id    string
 	err   error
 }
 
