@@ -96,7 +96,7 @@ type receiptAwaited struct {
 	tx      string
 	cmd     frames.Command
 	reply   chan error
-	timeout time.Duration
+	timeout time.Duration // 0: no deadline (an outbox message's)
 }
 
 type receiptTick struct{}

@@ -312,7 +312,7 @@ func encodeError(f *frames.Frame, v frames.Version, err error) error {
 func (w *writer) awaitEntry(ctx actor.Context, m *writeFrame) string {
 	id := w.q.nextReceiptID(w.l.gen)
 	m.frame.Headers.Set(frames.HdrReceipt, id)
-	ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, cmd: m.frame.Command, timeout: m.receipt})
+	ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, cmd: m.frame.Command})
 	return id
 }
 
