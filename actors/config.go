@@ -76,7 +76,11 @@ type ConnectConfig struct {
 	Limits frames.Limits
 	// MaxPendingWrites bounds the outgoing queue, in frames. Default 1024.
 	MaxPendingWrites int
-	// MaxPendingReceipts bounds receipts awaited at once. Default 4096.
+	// MaxPendingReceipts bounds receipts awaited at once by callers
+	// (RequestReceipts sends, SUBSCRIBE, transactions...); past it such a
+	// frame fails with ErrTooManyReceipts, unwritten. The outbox's
+	// messages (SendReliable) do not count: OutboxConfig.Max bounds them.
+	// Default 4096.
 	MaxPendingReceipts int
 	// MaxTransferRate limits outgoing bytes per second; 0 is unlimited.
 	MaxTransferRate int

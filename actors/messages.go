@@ -96,7 +96,7 @@ type receiptAwaited struct {
 	tx      string
 	cmd     frames.Command
 	reply   chan error
-	timeout time.Duration
+	timeout time.Duration // 0: no deadline (an outbox message's)
 }
 
 type receiptTick struct{}
@@ -194,9 +194,11 @@ type reliableSend struct {
 	cfg   OutboxConfig
 }
 
-// entryFailed reports an outbox message the writer could not write.
+// entryFailed reports an outbox message the writer could not write; id
+// is the receipt the writer registered for it (receiptAwaited), if any.
 type entryFailed struct {
 	entry *outEntry
+	id    string
 	err   error
 }
 

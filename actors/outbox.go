@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/frames"
@@ -16,26 +15,30 @@ import (
 
 // The outbox: at-least-once publishing. Every message sent through
 // SendReliable carries a receipt and stays in the session's outbox until
-// its own RECEIPT arrives. When the connection ends first and a Reconnect
-// policy brings it back, the message is sent again on the new connection;
-// a message sent while the client reconnects waits in the outbox. So no
-// message whose send was confirmed is lost, and a message may arrive twice
-// (the broker had it, its RECEIPT was lost with the connection): consumers
-// de-duplicate with the DedupHeader. The outbox is bounded (MaxOutbox) and
-// lives in memory: a crash of the process loses what it holds.
+// its own RECEIPT arrives, an ERROR names its receipt, or the connection
+// ends for good (Close, Disconnect, a loss without a Reconnect policy,
+// reconnecting given up); no timer drops it. When the connection ends
+// and a Reconnect policy brings it back, the message is sent again on the
+// new connection; a message sent while the client reconnects waits in
+// the outbox. So no message whose send was confirmed is lost, and a
+// message may arrive twice (the broker had it, its RECEIPT was lost with
+// the connection): consumers de-duplicate with the DedupHeader. The
+// outbox is bounded (Max): a full outbox makes senders wait for room,
+// which is its backpressure; its messages take none of the connection's
+// MaxPendingReceipts. It lives in memory: a crash of the process loses
+// what it holds.
 
 // OutboxConfig configures at-least-once publishing.
 type OutboxConfig struct {
 	// Max bounds the messages waiting for their RECEIPT; a send waits for
-	// room, bounded by its context. Default 1024.
+	// room, bounded by its context: a broker that confirms nothing fills
+	// the outbox and then holds its senders back. Default 1024.
 	Max int
-	// ConfirmTimeout bounds the wait for one message's RECEIPT on a live
-	// connection; past it the message fails with ErrReceiptTimeout
-	// (outcome unknown). Default 30s.
-	ConfirmTimeout time.Duration
 	// DedupHeader, when set, names a header each message carries with an
 	// id unique to it and kept across resends, so that a consumer can drop
-	// the copies a resend makes. Default none.
+	// the copies a resend makes. It may not be one of the client's own
+	// headers (OwnHeader): SendReliable refuses such a name with
+	// ErrInvalidArgument. Default none.
 	DedupHeader string
 	// InlineDone says done only hands its outcome on (a send to a
 	// buffered channel, say) and cannot block, panic or end its
@@ -47,9 +50,6 @@ type OutboxConfig struct {
 func (o *OutboxConfig) withDefaults() {
 	if o.Max <= 0 {
 		o.Max = 1024
-	}
-	if o.ConfirmTimeout <= 0 {
-		o.ConfirmTimeout = 30 * time.Second
 	}
 }
 
@@ -74,26 +74,42 @@ type outbox struct {
 	slots   chan struct{} // a token per entry, taken by the sender
 	prefix  string        // of dedup ids: random per Conn, made by the session on first use
 	seq     uint64
-	confirm time.Duration // the ConfirmTimeout of the last reliable send
 	// dones calls the senders' done with their outcomes (dones.go).
 	dones doneRunner
 }
 
 // SendReliable sends f at least once: it takes a place in the outbox
-// (waiting for room, bounded by ctx) and returns; done is called once with
-// nil when the broker confirmed f with its RECEIPT, or with the error that
-// ended it: a broker ERROR naming it, ErrReceiptTimeout, ErrOutcomeUnknown
-// when the connection ended for good (no Reconnect policy, Disconnect,
-// Close) before the RECEIPT. done runs on a goroutine of the outbox's, in
-// the order the broker answered, one at a time; a done that panics or
-// ends its goroutine is reported (ErrorEvent) and counted in
+// (waiting for room, bounded by ctx: ErrTimeout or ErrCanceled then, and
+// nothing was taken) and returns; the message stays in the outbox, and is
+// sent again after every reconnect, until done is called, once:
+//   - nil: the broker confirmed f with its own RECEIPT;
+//   - a server error: an ERROR frame named f's receipt;
+//   - ErrOutcomeUnknown: the connection ended for good (Close, Disconnect,
+//     a loss without a Reconnect policy, reconnecting given up) after f
+//     was written, and before its answer;
+//   - the reason the connection ended (wrapping ErrConnectionLost,
+//     ErrClosed, ErrInterrupted, or a broker's ERROR), when it ended for
+//     good before f was written; ErrNotConnected when f was sent while
+//     the client was not connected nor reconnecting, or was disconnecting;
+//   - another error: the writer could not encode f (a header the
+//     negotiated version cannot carry).
+//
+// No deadline ends it: a RECEIPT that never comes keeps the message in
+// the outbox until one of the ends above. done runs on a goroutine of the
+// outbox's, in the order the broker answered, one at a time; a done that
+// panics or ends its goroutine is reported (ErrorEvent) and counted in
 // Stats.Panics, and the other outcomes are still told. Close waits for
 // the dones (within CloseContext's context), except when it is called
-// from inside one. f is not used by the caller afterwards. A frame that joins a transaction is refused: resent
-// alone, it would leave its transaction.
+// from inside one. f is not used by the caller afterwards. A frame that
+// joins a transaction is refused (ErrReliableInTransaction): resent alone,
+// it would leave its transaction; so is a DedupHeader that names one of
+// the client's own headers (ErrInvalidArgument).
 func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConfig, done func(error)) error {
 	if f.Headers.Has(frames.HdrTransaction) {
 		return ErrReliableInTransaction
+	}
+	if OwnHeader(cfg.DedupHeader) {
+		return NewError(CodeInvalidArgument, "stomp: DedupHeader "+strconv.Quote(cfg.DedupHeader)+" is a header the client sets itself; a de-duplication id cannot replace it", nil)
 	}
 	ob := c.outbox(cfg)
 	select {
@@ -151,9 +167,7 @@ func (s *session) reliable(ctx actor.Context, m *reliableSend) {
 		return
 	}
 	cfg := m.cfg
-	cfg.withDefaults()
 	ob := s.c.ob.Load()
-	ob.confirm = cfg.ConfirmTimeout
 	if cfg.DedupHeader != "" {
 		if ob.prefix == "" {
 			var b [8]byte
@@ -169,7 +183,9 @@ func (s *session) reliable(ctx actor.Context, m *reliableSend) {
 	}
 }
 
-// transmit writes an entry on the current connection with a receipt.
+// transmit writes an entry on the current connection with a receipt,
+// which has no deadline: the entry stays until its RECEIPT, an ERROR
+// naming it or the end of its connection.
 func (s *session) transmit(ctx actor.Context, e *outEntry) {
 	f := &frames.Frame{Command: e.frame.Command, Headers: slices.Clone(e.frame.Headers), Body: e.frame.Body}
 	e.gen = s.gen
@@ -177,7 +193,7 @@ func (s *session) transmit(ctx actor.Context, e *outEntry) {
 	if e.sends > 1 {
 		s.c.stats.more().Resent.Add(1)
 	}
-	s.write(&writeFrame{frame: f, receipt: s.c.ob.Load().confirm, entry: e})
+	s.write(&writeFrame{frame: f, entry: e})
 }
 
 // resend writes, in order, every entry not written on this connection.
@@ -226,8 +242,8 @@ func (s *session) outboxEmpty() bool {
 }
 
 // entryAnswered settles an entry its receipt book entry ended: a RECEIPT,
-// an ERROR naming it, its deadline. The end of the connection is not an
-// answer: lose takes the entries back first (outboxLost).
+// an ERROR naming it, or the writer's refusal. The end of the connection
+// is not an answer: lose takes the entries back first (outboxLost).
 func (s *session) entryAnswered(e *outEntry, err error) {
 	if e.gen != s.gen {
 		return // taken back when its connection ended

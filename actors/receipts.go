@@ -15,15 +15,16 @@ type pendingReceipt struct {
 	tx       string // the frame's transaction: brokers may answer it only at COMMIT
 	cmd      frames.Command
 	reply    chan error
-	deadline time.Time
+	deadline time.Time // zero: none (an outbox message waits until its RECEIPT, its ERROR or the end of its connection)
 	done     bool
 	token    bool
 	entry    *outEntry
 }
 
 // receiptBook matches RECEIPT frames to the frames that asked for them, in
-// the order they were written, and fails those whose deadline passes. It
-// belongs to the session and is touched only from its Receive.
+// the order they were written, and fails those whose deadline passes
+// (outbox messages have none). It belongs to the session and is touched
+// only from its Receive.
 type receiptBook struct {
 	order []*pendingReceipt
 	byID  map[string]*pendingReceipt
@@ -47,11 +48,14 @@ func (b *receiptBook) add(m *receiptAwaited, self *actor.PID, sys *actor.ActorSy
 	if b.byID == nil {
 		b.byID = map[string]*pendingReceipt{}
 	}
-	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, deadline: time.Now().Add(m.timeout), token: m.token, entry: m.entry}
+	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, token: m.token, entry: m.entry}
 	b.order = append(b.order, p)
 	b.byID[m.id] = p
 	b.stats.ReceiptsPending.Add(1)
-	b.schedule(self, sys)
+	if m.timeout > 0 {
+		p.deadline = time.Now().Add(m.timeout)
+		b.schedule(self, sys)
+	}
 	return true
 }
 
@@ -137,7 +141,7 @@ func (b *receiptBook) compact() {
 func (b *receiptBook) expire(now time.Time, self *actor.PID, sys *actor.ActorSystem) {
 	b.due = time.Time{}
 	for _, p := range b.order {
-		if !p.done && !now.Before(p.deadline) {
+		if !p.done && !p.deadline.IsZero() && !now.Before(p.deadline) {
 			b.finish(p, ErrReceiptTimeout)
 		}
 	}
@@ -149,7 +153,7 @@ func (b *receiptBook) expire(now time.Time, self *actor.PID, sys *actor.ActorSys
 func (b *receiptBook) schedule(self *actor.PID, sys *actor.ActorSystem) {
 	var next time.Time
 	for _, p := range b.order {
-		if !p.done && (next.IsZero() || p.deadline.Before(next)) {
+		if !p.done && !p.deadline.IsZero() && (next.IsZero() || p.deadline.Before(next)) {
 			next = p.deadline
 		}
 	}

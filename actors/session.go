@@ -174,7 +174,13 @@ func (s *session) receive(ctx actor.Context) {
 	case *reliableSend:
 		s.reliable(ctx, m)
 	case *entryFailed:
-		s.entryAnswered(m.entry, m.err)
+		if m.id == "" {
+			s.entryAnswered(m.entry, m.err)
+		} else if s.receipts != nil {
+			// Its book entry fails it; none left: its connection
+			// ended (the outbox took it back) or it was answered.
+			s.receipts.fail(m.id, m.err)
+		}
 	}
 }
 

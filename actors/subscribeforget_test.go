@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -18,8 +19,9 @@ func TestARefusedSubscribeIsNotUnsubscribed(t *testing.T) {
 	c, _ := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{MaxPendingReceipts: 1})
 	expectFrame(t, got, frames.CmdConnect)
-	// The one receipt slot is held by an at-least-once send.
-	require.NoError(t, c.SendReliable(testCtx(t), sendFrame("/queue/a", "x"), OutboxConfig{}, func(error) {}))
+	// The one receipt slot is held by a receipted send. (An
+	// at-least-once send takes none: the outbox bounds its own.)
+	holdReceiptSlot(t, c)
 	expectFrame(t, got, frames.CmdSend)
 	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "s1", Destination: "/queue/b", Receipt: 5 * time.Second, Handler: func(Message) AckAction { return AckNone }})
 	require.ErrorIs(t, err, ErrTooManyReceipts)
@@ -43,7 +45,7 @@ func TestARefusedSubscribeKeepsTheConnection(t *testing.T) {
 	t.Cleanup(func() { _ = b.Close() })
 	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, b.Addr(), ConnectConfig{MaxPendingReceipts: 1})
-	require.NoError(t, c.SendReliable(testCtx(t), sendFrame("/queue/a", "x"), OutboxConfig{}, func(error) {}))
+	holdReceiptSlot(t, c)
 	waitFor(t, "the broker to take the message", func() bool {
 		d, ok := b.Destination("/queue/a")
 		return ok && d.Enqueued == 1
@@ -56,4 +58,12 @@ func TestARefusedSubscribeKeepsTheConnection(t *testing.T) {
 		return (ok && d.Enqueued == 1) || c.State() != Connected
 	})
 	require.Equal(t, Connected, c.State(), "connection ended; events: %s", describe(rec.all()))
+}
+
+// holdReceiptSlot has a receipted SEND to /queue/a wait for its RECEIPT,
+// holding a receipt slot, until the test ends.
+func holdReceiptSlot(t *testing.T, c *Conn) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // before the client closes: the Send returns
+	go func() { _ = c.Send(ctx, sendFrame("/queue/a", "x"), time.Minute, false) }()
 }

@@ -224,7 +224,10 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		m.state.Store(frameWritten)
 	} else {
 		var id string
-		if m.receipt > 0 {
+		switch {
+		case m.entry != nil:
+			id = w.awaitEntry(ctx, m)
+		case m.receipt > 0:
 			var err error
 			if id, err = w.registerReceipt(m); err != nil {
 				w.refuse(ctx, m, err)
@@ -239,26 +242,24 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		}
 		q.mu.Unlock()
 		if err != nil {
-			if m.receipt > 0 {
-				if m.entry != nil {
-					<-w.l.receiptSlots
-				} else if !w.l.receipts.withdraw(id) {
-					// Answered meanwhile (the connection ended): that
-					// answer stands.
-					w.release(m)
-					return
-				}
+			switch {
+			case m.entry != nil:
+				// The session's book fails the receipt it holds, and
+				// the message with it.
+				w.release(m)
+				ctx.Send(w.session, &entryFailed{entry: m.entry, id: id, err: encodeError(m.frame, w.q.version(), err)})
+				return
+			case m.receipt > 0 && !w.l.receipts.withdraw(id):
+				// Answered meanwhile (the connection ended): that
+				// answer stands.
+				w.release(m)
+				return
 			}
 			w.refuse(ctx, m, err)
 			return
 		}
 		m.state.Store(frameWritten)
-		if m.receipt > 0 {
-			if m.entry != nil {
-				// The session settles an outbox message, so its book
-				// holds the receipt; registered before the bytes leave.
-				ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, token: true, tx: m.frame.Header(frames.HdrTransaction), cmd: m.frame.Command, reply: m.reply, timeout: m.receipt})
-			}
+		if id != "" {
 			w.c.emit(&ReceiptOutEvent{ReceiptID: id, Command: m.frame.Command})
 		}
 		if w.c.logFrames.Load() {
@@ -301,11 +302,25 @@ func encodeError(f *frames.Frame, v frames.Version, err error) error {
 	return err
 }
 
+// awaitEntry gives m, an outbox message about to be encoded, its receipt
+// id, and registers the receipt in the session's book, which settles the
+// message: the registration is in the session's mailbox before the frame
+// is in the buffer, where a sender writing through (writethrough.go) may
+// put it on the wire at once, so its RECEIPT, which the reader hands to
+// the session behind it, never comes first. It takes no receipt slot:
+// the outbox's own bound (OutboxConfig.Max) bounds its messages, and a
+// message the outbox took is never refused for want of a slot.
+func (w *writer) awaitEntry(ctx actor.Context, m *writeFrame) string {
+	id := w.q.nextReceiptID(w.l.gen)
+	m.frame.Headers.Set(frames.HdrReceipt, id)
+	ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, cmd: m.frame.Command})
+	return id
+}
+
 // registerReceipt gives m, about to be encoded, its receipt id and a token
 // of the receipt slots; a caller's receipt is registered in the link's
 // book now, before the frame is encoded, so the RECEIPT can never come
-// first and a refused id is never written. (An outbox message's receipt
-// goes to the session's book once encoded.)
+// first and a refused id is never written.
 func (w *writer) registerReceipt(m *writeFrame) (string, error) {
 	select {
 	case w.l.receiptSlots <- struct{}{}:
@@ -314,9 +329,6 @@ func (w *writer) registerReceipt(m *writeFrame) (string, error) {
 	}
 	id := w.q.nextReceiptID(w.l.gen)
 	m.frame.Headers.Set(frames.HdrReceipt, id)
-	if m.entry != nil {
-		return id, nil
-	}
 	if err := w.l.awaitReceipt(id, m); err != nil {
 		return "", err
 	}

@@ -13,11 +13,13 @@ import (
 //
 // What it guarantees: every message whose send returned nil (or whose
 // SendDataAsync callback got nil) was confirmed by the broker with its own
-// RECEIPT. A message is kept in the client's outbox until that RECEIPT
-// comes; when the connection ends first and the Reconnect policy brings it
-// back, the message is sent again, in order with the others; a message
-// sent while the client reconnects waits in the outbox (bounded by Timeout
-// or the caller's context) instead of failing.
+// RECEIPT. A message the outbox took is kept there until that RECEIPT
+// comes, an ERROR frame names its receipt, or the connection ends for
+// good (Close, Disconnect, a lost connection without a Reconnect policy,
+// the policy giving up); no timer drops it. When the connection ends
+// first and the Reconnect policy brings it back, the message is sent
+// again, in order with the others, after every reconnect; a message sent
+// while the client reconnects waits in the outbox instead of failing.
 //
 // What it does not: the outbox lives in memory, so a crash of the process
 // loses what it holds; a message can arrive twice (the broker had it and
@@ -29,15 +31,20 @@ import (
 //
 // What it costs: a RECEIPT per message, and the outbox's memory (MaxOutbox
 // messages at most). A synchronous send waits for its RECEIPT, a broker
-// round trip; SendDataAsync does not, so throughput stays high.
+// round trip; SendDataAsync does not, so throughput stays high. A full
+// outbox is backpressure: a send waits for room (bounded by Timeout or the
+// caller's context, ErrTimeout or ErrCanceled when it ends, and nothing
+// was taken), so a broker that stops confirming holds its senders back
+// rather than losing their messages.
 //
 // A synchronous send whose wait (Timeout or the caller's context) ends
 // before the RECEIPT, once the outbox took the message, returns
 // ErrReceiptTimeout (the deadline passed) or ErrOutcomeUnknown (the
 // context was canceled), as a RequestReceipts send whose frame was
 // written does: the message may have reached the broker, and it stays in
-// the outbox and is still sent (again, after a reconnect) until its
-// RECEIPT comes, so do not send it again. ErrTimeout, ErrCanceled and
+// the outbox and is still sent (again, after every reconnect) until one
+// of the ends above, so do not send it again; its later outcome is not
+// told (use SendDataAsync to hear it). ErrTimeout, ErrCanceled and
 // ErrWouldBlock mean the outbox never took it (it was full, say).
 type AtLeastOnce struct {
 	// Enabled makes SendMessage and SendData at-least-once. Default false.
@@ -47,8 +54,11 @@ type AtLeastOnce struct {
 	// Default 1024.
 	MaxOutbox int
 	// DedupHeader, when set, names a header every at-least-once message
-	// carries with an id unique to it and kept across resends. Default
-	// none.
+	// carries with an id unique to it and kept across resends. It cannot
+	// be one of the headers the client writes itself (destination,
+	// transaction, receipt, content-length, subscription, id, ack,
+	// message-id), which AddHeader refuses too: ErrInvalidArgument.
+	// Default none.
 	DedupHeader string
 }
 
@@ -56,7 +66,7 @@ type AtLeastOnce struct {
 // MaxOutbox and DedupHeader settings). Default off.
 func WithAtLeastOnce(a AtLeastOnce) Option {
 	return setOpt("AtLeastOnce", func(c *config, a AtLeastOnce) error {
-		if err := checkHeaderName("DedupHeader", a.DedupHeader); err != nil {
+		if err := checkDedupHeader(a.DedupHeader); err != nil {
 			return err
 		}
 		return c.all(
@@ -67,12 +77,18 @@ func WithAtLeastOnce(a AtLeastOnce) Option {
 	}, a)
 }
 
-// checkHeaderName refuses a header name that cannot be encoded.
-func checkHeaderName(what, name string) error {
+// checkDedupHeader refuses a DedupHeader that cannot be encoded, or that
+// names one of the client's own headers (actors.OwnHeader, the rule
+// AddHeader applies): the de-duplication id would replace the message's
+// destination, say, or be replaced by each transmission's receipt id.
+func checkDedupHeader(name string) error {
+	if actors.OwnHeader(name) {
+		return invalid("DedupHeader %q is set by the client; a de-duplication id cannot replace it", name)
+	}
 	for i := 0; i < len(name); i++ {
 		switch name[i] {
 		case 0, '\r', '\n', ':':
-			return invalid("%s %q cannot be a header name", what, name)
+			return invalid("DedupHeader %q cannot be a header name", name)
 		}
 	}
 	return nil
@@ -80,16 +96,28 @@ func checkHeaderName(what, name string) error {
 
 // outboxConfig is the engine's view of the at-least-once settings.
 func (c *config) outboxConfig() actors.OutboxConfig {
-	return actors.OutboxConfig{Max: c.rare.atLeastOnce.MaxOutbox, ConfirmTimeout: max(c.timeout, listWait), DedupHeader: c.rare.atLeastOnce.DedupHeader}
+	return actors.OutboxConfig{Max: c.rare.atLeastOnce.MaxOutbox, DedupHeader: c.rare.atLeastOnce.DedupHeader}
 }
 
 // SendDataAsync sends data to destination like SendData, but returns once
 // the message is in the outbox (waiting for room, bounded by ctx and
-// Timeout) and calls done once with its outcome: nil when the broker
-// confirmed it with its RECEIPT, else an *Error (its broker ERROR,
-// ErrReceiptTimeout, or ErrOutcomeUnknown when the connection ended for
-// good first). It is at-least-once whatever the AtLeastOnce setting: with
-// a Reconnect policy the message is sent again after a lost connection.
+// Timeout: a full outbox holds its senders back; ErrTimeout or ErrCanceled
+// then, and done is never called) and calls done once with its outcome:
+//   - nil when the broker confirmed it with its own RECEIPT;
+//   - ErrServer (code 600) when an ERROR frame named its receipt;
+//   - ErrOutcomeUnknown (210) when the connection ended for good (Close,
+//     Disconnect, a loss without a Reconnect policy, the policy giving up)
+//     after the message was written and before its answer;
+//   - the reason the connection ended (ErrConnectionLost, ErrClosed,
+//     ErrInterrupted, a broker's ERROR) when it ended for good before the
+//     message was written, or ErrNotConnected when it was sent while the
+//     client was neither connected nor reconnecting, or disconnecting;
+//   - ErrInvalidArgument when the negotiated version cannot carry one of
+//     its headers.
+//
+// Until then the message stays in the outbox, whatever the time it takes
+// (no deadline ends it), and is sent again after every reconnect. It is
+// at-least-once whatever the AtLeastOnce setting.
 // done runs on a goroutine of the engine, in the order the broker
 // answers, and must return quickly: hand the outcome on (to a channel,
 // say) rather than call the client from it. A done that panics or ends
@@ -165,8 +193,9 @@ func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Fr
 		}
 		if span != nil {
 			// The span ends with the message's outcome, which comes
-			// by its ConfirmTimeout, or when the client closes; Close
-			// waits for it (tracer.late).
+			// with its RECEIPT or ERROR, or when the connection ends
+			// for good, at the latest when the client closes (Close
+			// settles the outbox, then waits for it: tracer.late).
 			t.late.add()
 			go func() {
 				defer t.late.done()
@@ -232,7 +261,7 @@ var atLeastOnceSettings = []setting{
 	{name: "DedupHeader",
 		get: configGet(func(c *config) string { return c.rare.atLeastOnce.DedupHeader }),
 		set: func(c *config, v string) error {
-			if err := checkHeaderName("DedupHeader", v); err != nil {
+			if err := checkDedupHeader(v); err != nil {
 				return err
 			}
 			c.rareW().atLeastOnce.DedupHeader = v
