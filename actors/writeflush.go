@@ -66,6 +66,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 		w.nextFlush = now.Add(time.Duration(float64(q.buf.Buffered()) / float64(rate) * float64(time.Second)))
 	}
 	b := q.buf.Detach()
+	q.held = false
 	direct, directSends, credits := q.frames, q.sends, q.credits
 	q.frames, q.sends, q.credits = 0, 0, 0
 	replies := q.replies

@@ -66,6 +66,11 @@ type wqueue struct {
 	through bool
 	raw     *rawWrite
 	rest    *restWrite
+	// held: the buffer holds frames the writer encoded (writer.pending),
+	// which only its own flush settles (their replies, their tokens):
+	// a sender must not write them through, or that flush would find the
+	// buffer empty and leave them unsettled.
+	held bool
 
 	sys *actor.ActorSystem
 	// writer is the running incarnation of the writer actor, nil while
@@ -219,7 +224,7 @@ func (q *wqueue) appendReply(f *frames.Frame, credit bool, reply chan error) (ap
 // the writer, signaled unless it is already. q.mu is held, and released.
 func (q *wqueue) appendedLocked() (appended, error) {
 	signal := !q.signaled
-	if signal && q.through && q.rest == nil &&
+	if signal && q.through && q.rest == nil && !q.held &&
 		time.Now().UnixNano()-q.w.l.stats.lastWrite.Load() >= int64(throughGap) {
 		if q.raw == nil {
 			q.raw = rawWriter(q.w.conn)

@@ -220,6 +220,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	if m.frame == nil {
 		q.mu.Lock()
 		q.buf.WriteRaw(m.raw)
+		q.held = true
 		q.mu.Unlock()
 		m.state.Store(frameWritten)
 	} else {
@@ -236,6 +237,9 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		}
 		q.mu.Lock()
 		err := q.buf.WriteFrame(m.frame)
+		if err == nil {
+			q.held = true
+		}
 		if err == nil && m.frame.Command == frames.CmdDisconnect {
 			w.disconnected = true
 			q.closed = true
