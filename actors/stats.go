@@ -55,7 +55,7 @@ type Stats struct {
 	Connects, Disconnects   int64 // connections made and ended
 	Reconnects              int64 // connections restored by the Reconnect policy
 	Resent                  int64 // at-least-once messages sent again after a reconnect
-	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter and acknowledged
+	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter (which returned) and acknowledged
 	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
 	Panics                  int64 // panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit)
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)

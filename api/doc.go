@@ -92,11 +92,12 @@
 // When the handler returns, a subscription that needs acknowledgements
 // sends ACK, or NACK when the handler set MessageInEvent.Ack to false;
 // with SubscribeOptions.ManualAck nothing is sent and the program calls
-// Ack or Nack later, from any goroutine. A MessageIn handler that
-// panics, or ends its goroutine (runtime.Goexit, which t.FailNow in a
-// test calls), is reported with OnError and counted in Stats.Panics; its
-// message is NACKed (unless it was acknowledged already, or ManualAck
-// leaves it to the program). Any other handler that does is logged and
+// Ack or Nack later, from any goroutine. A MessageIn handler (or a
+// SubscribeOptions.DeadLetter hook) that panics, or ends its goroutine
+// (runtime.Goexit, which t.FailNow in a test calls), is reported with
+// OnError and counted in Stats.Panics; its message is NACKed, or left
+// unacknowledged on STOMP 1.0 (unless it was acknowledged already, or
+// ManualAck leaves it to the program). Any other handler that does is logged and
 // counted. Either way the client goes on. ParsedHeaders returns the headers
 // of the last message handed to a handler; a handler should read its
 // event's Headers instead, which are its own even when handlers run at
