@@ -27,7 +27,12 @@
 // deadline does not wait: it is queued to run in order after the calls
 // queued before it, returns nil, and its failure reaches OnError; a
 // message sent then takes its place in that order too (it goes straight
-// to the outgoing queue only when no call waits). Messages are sent once
+// to the outgoing queue only when no call waits). So with Timeout 0 a
+// send's nil means queued, not confirmed, even with RequestReceipts: the
+// outcome (an ERROR refusing it, a missing RECEIPT) reaches OnError; what
+// confirms each message then is SendDataAsync, which is at least once
+// (its done callback hears the RECEIPT), or a context with a deadline, which makes a
+// call wait whatever Timeout says. Messages are sent once
 // queued unless RequestReceipts asks for the broker's RECEIPT; a full
 // outgoing queue makes SendMessage wait (or, with Timeout 0, return
 // ErrWouldBlock; OnReadyToSend fires when there is room).
