@@ -213,12 +213,19 @@ const (
 	// connection: an Ack or Nack of a message an ACK or NACK already
 	// written covered returns ErrAlreadyAcked and writes nothing (the
 	// broker no longer has that message, and most end the connection
-	// over it), so workers may acknowledge in any order; so does a
-	// handler's return, silently. An ACK that joins a transaction counts
-	// once written, even if the transaction is then aborted.
+	// over it), so workers may acknowledge in any order without breaking
+	// the connection; so does a handler's return, silently. But with
+	// several workers, one's ACK covers the earlier messages others are
+	// still handling: the broker drops them then, so a worker that then
+	// fails on one cannot give it back (its Nack returns ErrAlreadyAcked)
+	// and that message is lost. Use AckClientIndividual when workers
+	// finish out of order: it keeps every unfinished message. An ACK that
+	// joins a transaction counts once written, even if the transaction is
+	// then aborted.
 	AckClient AckMode = "client"
-	// AckClientIndividual: each message is acknowledged on its own. STOMP
-	// 1.1 and later.
+	// AckClientIndividual: each message is acknowledged on its own, so an
+	// unfinished message stays with the broker whatever others are
+	// acknowledged: the mode for several workers. STOMP 1.1 and later.
 	AckClientIndividual AckMode = "client-individual"
 )
 
