@@ -101,9 +101,10 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // finish and their acknowledgements go out, then DISCONNECT, and it waits
 // for the broker's RECEIPT before closing the socket. Messages of auto
 // subscriptions the client already received, which the broker counts
-// consumed, are handed to their handlers first (on a Pull subscription,
-// Receive takes them while the disconnect is under way; what is still
-// queued when the subscription ends is lost). Messages that need an ACK
+// consumed, are handed to their handlers first, including those of a
+// subscription Unsubscribe ended whose handover still runs (on a Pull
+// subscription, Receive takes them while the disconnect is under way;
+// what is still queued when the subscription ends is lost). Messages that need an ACK
 // and whose handler has not started are not handled: the broker
 // redelivers them. That wait (with the handlers') is bounded by
 // DisconnectTimeout (default 5 seconds), not Timeout: a broker that never
