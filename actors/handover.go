@@ -22,9 +22,9 @@ import (
 // the reader counts a message in it (take) before it hands it on, and
 // checks the route's end after that (draining first, set before the end),
 // dropping the message itself if the route had ended by then
-// (reader.deliver). So a message is either handed
-// on with its place counted, which keeps the actor, or dropped by the
-// reader, which then tells the actor to look again.
+// (reader.deliver). So a message is either handed on with its place
+// counted, which keeps the actor, or dropped by the reader, which then
+// tells the actor to look again.
 
 // handovers are the subscriptions whose handover is under way.
 type handovers struct{ list []*subEntry }
@@ -54,6 +54,7 @@ func (s *session) handOver(ctx actor.Context, e *subEntry) {
 	e.sub.handingOver.Store(true)
 	e.route.draining.Store(true)
 	e.route.end()
+	s.wakeReadingCaller()
 	if s.handingOver == nil {
 		s.handingOver = new(handovers)
 	}
