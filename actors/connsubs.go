@@ -56,7 +56,14 @@ func (c *Conn) forget(id string, refused *writeFrame) {
 	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, refused: refused, wf: wf}, wf.reply)
 }
 
-// Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE.
+// Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE. The
+// auto-ack messages the subscription already received are handed to its
+// handler, in order, after Unsubscribe returned (it does not wait for
+// them, so a handler may end its own subscription): the broker counted
+// them consumed. Those that need an ACK and have not started are dropped
+// (the broker redelivers them); a handover the connection's end for good
+// halts drops the rest. Every message dropped so is counted in
+// Stats.Dropped (handover.go).
 // Of a pull subscription a Disconnect ended, it drops the messages left
 // to Receive (connected or not), with nothing to send.
 func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {

@@ -40,9 +40,10 @@ func TestAHandlerThatEndsItsGoroutineDoesNotStopItsSubscription(t *testing.T) {
 	closesWithin(t, c, 10*time.Second)
 }
 
-// A DeadLetter handler that ends its goroutine is reported; its message
-// is acknowledged all the same and the subscription goes on.
-func TestADeadLetterHandlerThatEndsItsGoroutineStillAcknowledges(t *testing.T) {
+// A DeadLetter handler that ends its goroutine is reported and has not
+// taken its message: it is NACKed (for the broker to deliver again), as
+// after a handler that does the same, and the subscription goes on.
+func TestADeadLetterHandlerThatEndsItsGoroutineRefusesItsMessage(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), func(p *peer, f *frames.Frame) bool {
 		if f.Command == frames.CmdSubscribe {
 			p.write(rawFrame("MESSAGE", "x", "subscription", f.Header("id"), "message-id", "m1", "destination", "/q", "ack", "a1", HdrDeliveryCount, "7") +
@@ -59,10 +60,11 @@ func TestADeadLetterHandlerThatEndsItsGoroutineStillAcknowledges(t *testing.T) {
 	require.NoError(t, err)
 	expectFrame(t, got, frames.CmdConnect)
 	expectFrame(t, got, frames.CmdSubscribe)
-	require.Equal(t, "a1", expectFrame(t, got, frames.CmdAck).Header("id"), "the dead letter acknowledged")
+	require.Equal(t, "a1", expectFrame(t, got, frames.CmdNack).Header("id"), "the message the hook failed to take is refused, not acknowledged")
 	require.Equal(t, "m2", recv(t, handled, "the message behind it"))
 	require.Equal(t, "a2", expectFrame(t, got, frames.CmdAck).Header("id"))
 	require.ErrorContains(t, waitEvent[*ErrorEvent](t, rec, nil).Err, "dead-letter handler ended its goroutine")
+	require.Zero(t, c.Stats().DeadLettered, "not dead-lettered: the hook did not take it")
 	closesWithin(t, c, 10*time.Second)
 }
 

@@ -18,7 +18,7 @@ type leaving struct {
 	receiptID string       // the DISCONNECT's receipt id, once written
 	timeout   time.Duration
 	timer     *time.Timer
-	quiescing map[string]bool // subscriptions still finishing
+	quiescing map[string]bool // subscriptions still finishing, by actor (pid.Id)
 	// awaitOutbox: the outbox drains (every message confirmed) before
 	// the subscriptions quiesce and DISCONNECT goes out.
 	awaitOutbox bool
@@ -71,8 +71,15 @@ func (s *session) disconnect(ctx actor.Context, m *disconnectRequest) {
 // not at hand: from a settled outbox entry.)
 func (s *session) quiesceSubscriptions() {
 	for _, e := range s.subs {
-		s.leaving.quiescing[e.spec.ID] = true
+		s.leaving.quiescing[e.pid.Id] = true
 		e.route.draining.Store(true)
+		s.c.eng.sys.Root.Send(e.pid, &quiesce{})
+	}
+	// Those Unsubscribe ended still hand on their auto-ack messages
+	// (handover.go): DISCONNECT waits for them too, unless they finish
+	// first (handedOver).
+	for _, e := range s.handingOverList() {
+		s.leaving.quiescing[e.pid.Id] = true
 		s.c.eng.sys.Root.Send(e.pid, &quiesce{})
 	}
 	if len(s.leaving.quiescing) == 0 {
@@ -80,7 +87,8 @@ func (s *session) quiesceSubscriptions() {
 	}
 }
 
-// quiet records that a subscription has nothing left to handle.
+// quiet records that a subscription (its actor's pid.Id) has nothing left
+// to handle.
 func (s *session) quiet(ctx actor.Context, id string) {
 	if s.state != Disconnecting || s.leaving.quiescing == nil {
 		return

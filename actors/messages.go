@@ -224,6 +224,15 @@ type messagesDelivered struct {
 
 type linkChanged struct{ link *link }
 
+// unsubscribed tells a subscription that Unsubscribe ended it: it hands
+// on the messages it had already received, then stops (handover.go).
+type unsubscribed struct{}
+
+// halted tells a subscription Unsubscribe ended, still handing on its
+// messages, that the connection ended for good: it skips the rest
+// (counted in Stats.Dropped) and stops.
+type halted struct{}
+
 // Commands to the transactions actor.
 
 type txOp uint8
@@ -255,4 +264,11 @@ type checkTick struct{ gen uint64 }
 
 type quiesce struct{}
 
+// subscriptionQuiesced names the subscription by its actor (pid.Id): one
+// that Unsubscribe ended, still handing on its messages, may share its id
+// with a later one.
 type subscriptionQuiesced struct{ id string }
+
+// subscriptionHandedOver: a subscription Unsubscribe ended has handed on
+// its messages and stopped.
+type subscriptionHandedOver struct{ pid *actor.PID }

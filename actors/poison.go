@@ -17,7 +17,8 @@ func errPanic(what string, r any) error {
 // message-id; or the broker's own count, RabbitMQ's x-delivery-count,
 // where it sends one) and once a message reached the limit hands it to
 // DeadLetter and acknowledges it, so one bad message cannot hold a
-// subscription.
+// subscription. A DeadLetter that fails (panics) has not taken it: it is
+// NACKed and comes back, to DeadLetter again.
 
 // HdrDeliveryCount is the header in which RabbitMQ (quorum queues) counts
 // a message's earlier deliveries.
@@ -91,8 +92,12 @@ func (d *deliveries) settled(spec *SubscribeSpec, m *Message) {
 }
 
 // deadLetter hands a message that reached MaxDeliveries to DeadLetter
-// (a panic there is reported) and acknowledges it. It reports whether it
-// took the message.
+// and acknowledges it once the hook returned. A hook that panics or ends
+// its goroutine has not taken the message: that is reported (OnError,
+// Stats.Panics) and the message is NACKed, as after a handler that
+// panics (left unacknowledged on STOMP 1.0, which has no NACK), so the
+// broker keeps it and delivers it again, to the hook again. It reports
+// whether it took the message from the handler.
 func (s *subscription) deadLetter(m *Message, l *link) bool {
 	spec := s.spec
 	if spec.MaxDeliveries <= 0 || !m.NeedsAck() {
@@ -101,17 +106,20 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 	if s.failures.attempts(spec, m) < spec.MaxDeliveries {
 		return false
 	}
+	if spec.DeadLetter != nil && !s.callDeadLetter(m) {
+		s.refuseDeadLetter(m)
+		return true
+	}
 	s.c.stats.more().DeadLettered.Add(1)
 	s.c.log(LogInfo, "info", "message "+strconv.Quote(m.MessageID)+" of subscription "+strconv.Quote(spec.ID)+" reached "+strconv.Itoa(spec.MaxDeliveries)+" deliveries: dead-lettered and acknowledged")
-	if spec.DeadLetter != nil {
-		s.callDeadLetter(m, l)
-	}
 	s.ackDeadLetter(m, l)
 	return true
 }
 
-// callDeadLetter runs the subscription's DeadLetter handler on m.
-func (s *subscription) callDeadLetter(m *Message, l *link) {
+// callDeadLetter runs the subscription's DeadLetter handler on m and
+// reports whether it returned. A panic is recovered and reported; a
+// runtime.Goexit is reported, and m settled (refused) on the way out.
+func (s *subscription) callDeadLetter(m *Message) (took bool) {
 	// Counted as a handler: Close called from it does not wait for
 	// itself.
 	s.c.callbacks.Add(1)
@@ -125,12 +133,20 @@ func (s *subscription) callDeadLetter(m *Message, l *link) {
 			// runtime.Goexit: settled on the way out (see handle).
 			s.c.stats.more().Panics.Add(1)
 			s.c.emit(&ErrorEvent{Err: errExited("dead-letter handler")})
-			s.ackDeadLetter(m, l)
+			s.refuseDeadLetter(m)
 			s.goexit = true
 		}
 	}()
 	s.spec.DeadLetter(m.lent())
 	returned = true
+	return true
+}
+
+// refuseDeadLetter gives back m, which the DeadLetter hook failed to take:
+// a NACK, or nothing on STOMP 1.0 (settle).
+func (s *subscription) refuseDeadLetter(m *Message) {
+	s.c.log(LogInfo, "info", "message "+strconv.Quote(m.MessageID)+" of subscription "+strconv.Quote(s.spec.ID)+" reached "+strconv.Itoa(s.spec.MaxDeliveries)+" deliveries, and the dead-letter handler failed: refused, for the broker to deliver again")
+	s.settle(m, AckNack, true)
 }
 
 // ackDeadLetter forgets the dead-lettered m and acknowledges it.

@@ -62,3 +62,49 @@ func TestPoisonMessageBrokerCount(t *testing.T) {
 	expectFrame(t, got, frames.CmdSubscribe)
 	require.Equal(t, "a1", expectFrame(t, got, frames.CmdAck).Header("id"), "acknowledged")
 }
+
+// A DeadLetter hook that panics has not taken its message: the panic is
+// reported and counted, and the message is NACKed (STOMP 1.1 and later)
+// or, on STOMP 1.0, which has no NACK, left unacknowledged, as after a
+// handler that panics; never acknowledged. Each time the broker delivers
+// it again, it goes to the hook again.
+func TestADeadLetterHookThatPanicsDoesNotAcknowledge(t *testing.T) {
+	for _, v := range []string{"1.0", "1.2"} {
+		t.Run(v, func(t *testing.T) {
+			srv, got := newBroker(t, connectedFrame(v), func(p *peer, f *frames.Frame) bool {
+				if f.Command == frames.CmdSubscribe {
+					p.write(rawFrame("MESSAGE", "x", "subscription", f.Header("id"), "message-id", "m1", "destination", "/q", "ack", "a1", HdrDeliveryCount, "7") +
+						rawFrame("MESSAGE", "y", "subscription", f.Header("id"), "message-id", "m2", "destination", "/q", "ack", "a2"))
+				}
+				return true
+			})
+			c, rec := newTestClient(t, ConnOptions{})
+			connectTo(t, c, srv.addr(), ConnectConfig{})
+			mode := AckClientIndividual
+			if v == "1.0" {
+				mode = AckClient
+			}
+			handled := make(chan string, 1)
+			_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: "s1", Destination: "/q", Mode: mode, MaxDeliveries: 5,
+				DeadLetter: func(Message) { panic("dead-letter store unavailable") },
+				Handler:    func(m Message) AckAction { handled <- m.MessageID; return AckAck }})
+			require.NoError(t, err)
+			expectFrame(t, got, frames.CmdConnect)
+			expectFrame(t, got, frames.CmdSubscribe)
+			require.Equal(t, "m2", recv(t, handled, "the message behind it"))
+			if v == "1.0" {
+				// Nothing for m1: the first frame after SUBSCRIBE is m2's ACK.
+				require.Equal(t, "m2", expectFrame(t, got, frames.CmdAck).Header("message-id"), "the message the hook failed to take was acknowledged")
+				require.Zero(t, c.Stats().Nacks)
+			} else {
+				require.Equal(t, "a1", expectFrame(t, got, frames.CmdNack).Header("id"), "the message the hook failed to take was not refused")
+				require.Equal(t, "a2", expectFrame(t, got, frames.CmdAck).Header("id"))
+			}
+			require.ErrorContains(t, waitEvent[*ErrorEvent](t, rec, nil).Err, "dead-letter handler panicked: dead-letter store unavailable")
+			st := c.Stats()
+			require.EqualValues(t, 1, st.Panics)
+			require.EqualValues(t, 1, st.Acks, "only m2 acknowledged")
+			require.Zero(t, st.DeadLettered, "not dead-lettered: the hook did not take it")
+		})
+	}
+}

@@ -185,6 +185,7 @@ func (s *session) endSubscriptions(ctx actor.Context, leave bool) {
 		ctx.Stop(e.pid)
 	}
 	s.subs = nil
+	s.haltHandovers(ctx)
 	for _, rt := range dropped {
 		s.c.dropLeft(rt)
 	}

@@ -347,6 +347,18 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 	case mustWait:
 		return deliveryWait
 	}
+	if rt.draining.Load() && rt.pull == nil && ended(rt) {
+		// The subscription ended (Unsubscribe, which set draining
+		// before the end) after this reader found its route: its actor
+		// may have handed on all it held and stopped. Dropped, and the
+		// actor told to look at its queue again, in case it waits for
+		// this message's place (handover.go). draining, a plain load,
+		// keeps the channel's look off the path of every message.
+		rt.release(size)
+		r.c.stats.Dropped.Add(1)
+		r.sys.Root.Send(rt.pid, &unsubscribed{})
+		return delivered
+	}
 	// Numbered in the order the broker sent them, for cumulative ACKs.
 	seq := uint32(rt.delivered.Add(1))
 	// The rest of the Message is read from its headers on the
@@ -363,6 +375,16 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 	}
 	r.add(rt, m)
 	return delivered
+}
+
+// ended reports whether rt's subscription has ended.
+func ended(rt *route) bool {
+	select {
+	case <-rt.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // describe fills in what m's headers say, for a connection of version v.

@@ -19,16 +19,17 @@ import (
 // (Its counts are int32 and its flags sit beside them, so that the
 // session fits the 256-byte size class.)
 type retrying struct {
-	active     bool        // the connection was lost, or Connect failed, and is being restored
-	reported   bool        // the quick deaths were reported (below)
-	attempt    int32       // attempts since the last stable connection
-	nextServer int32       // index into Addr+Failover of the next attempt
-	timer      *time.Timer // the wait before the next attempt
-	upSince    time.Time   // when the current connection got CONNECTED
+	active     bool  // the connection was lost, or Connect failed, and is being restored
+	reported   bool  // the quick deaths were reported (below)
+	attempt    int32 // attempts since the last stable connection
+	nextServer int32 // index into Addr+Failover of the next attempt
 	// Quick deaths: connections that ended within StableAfter, in a row,
-	// with the same error; reported once.
+	// with the same error; reported once. (quickDeaths sits among the
+	// small fields: the session stays in its size class.)
 	quickDeaths int32
 	quickErr    string
+	timer       *time.Timer // the wait before the next attempt
+	upSince     time.Time   // when the current connection got CONNECTED
 }
 
 // quickDeathsReported is how many connections in a row must end the same

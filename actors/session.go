@@ -31,6 +31,10 @@ type session struct {
 
 	reader, heartbeat, tx *actor.PID  // the writer runs on demand (writerRun)
 	subs                  []*subEntry // in subscribe order
+	// handingOver lists the subscriptions Unsubscribe ended whose actors
+	// still hand on the messages received before (handover.go); made on
+	// first use.
+	handingOver *handovers
 
 	connectWaiter chan connectResult
 	dialing       *dialAttempt
@@ -63,6 +67,7 @@ type subEntry struct {
 	// sent is its last SUBSCRIBE: its UNSUBSCRIBE is written only if
 	// that was (writeFrame.onlyAfter).
 	sent *writeFrame
+	sub  *subscription // its actor's state, for the handover's flags
 }
 
 func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
@@ -145,6 +150,8 @@ func (s *session) receive(ctx actor.Context) {
 		}
 	case *subscriptionQuiesced:
 		s.quiet(ctx, m.id)
+	case *subscriptionHandedOver:
+		s.handedOver(ctx, m.pid)
 	case *disconnectTimedOut:
 		if m.gen == s.gen && s.state == Disconnecting {
 			s.disconnectTimedOut(ctx)

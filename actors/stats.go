@@ -51,11 +51,11 @@ type Stats struct {
 	HeartbeatsIn            int64 // heart-beats (EOLs) received
 	HeartbeatsOut           int64 // heart-beats sent
 	HeartbeatsMissed        int64 // connections ended by server silence
-	Dropped                 int64 // messages received (counted in MessagesIn) and dropped by a FullDrop queue, while disconnecting, from a dead connection, or left to Receive by a Disconnect and dropped by Close or Unsubscribe; and SENDs queued without waiting behind DISCONNECT, never written
+	Dropped                 int64 // messages received (counted in MessagesIn) and dropped by a FullDrop queue, while disconnecting, after Unsubscribe (those that need an ACK, and what the connection's end cut short), from a dead connection, or left to Receive by a Disconnect and dropped by Close or Unsubscribe; and SENDs queued without waiting behind DISCONNECT, never written
 	Connects, Disconnects   int64 // connections made and ended
 	Reconnects              int64 // connections restored by the Reconnect policy
 	Resent                  int64 // at-least-once messages sent again after a reconnect
-	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter and acknowledged
+	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter (which returned) and acknowledged
 	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
 	Panics                  int64 // panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit)
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)

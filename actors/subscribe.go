@@ -49,8 +49,9 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 		spec.QueueBytes = DefaultQueueBytes
 	}
 	rt := newRoute(spec)
-	rt.pid = s.c.spawn(&subscription{c: s.c, spec: spec, rt: rt})
-	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf})
+	sub := &subscription{c: s.c, spec: spec, rt: rt}
+	rt.pid = s.c.spawn(sub)
+	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf, sub: sub})
 	// The leftovers of an ended subscription with this id, if any, are
 	// the new one's (pullleft.go).
 	var old *route
@@ -78,10 +79,7 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	e := s.subs[i]
 	s.subs = slices.Delete(s.subs, i, i+1)
 	s.publishRoutes()
-	defer s.quiet(ctx, m.id)
-	e.route.end()
-	s.wakeReadingCaller()
-	ctx.Stop(e.pid)
+	s.handOver(ctx, e)
 	if m.refused != nil && m.refused == e.sent {
 		m.wf.reply <- nil
 		return

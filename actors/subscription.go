@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stompactor/stompactor/frames"
@@ -29,6 +30,13 @@ type subscription struct {
 	// goexit is set while a handler's runtime.Goexit unwinds the
 	// subscription's goroutine (handle, deliverFrom).
 	goexit bool
+	// handingOver is set by the session when Unsubscribe ended the
+	// subscription, before its route's end; halted when the connection
+	// then ended for good (handover.go).
+	handingOver, halted atomic.Bool
+	// ending: unsubscribed came; the actor stops once its queue is
+	// empty. stopped: it did.
+	ending, stopped bool
 }
 
 func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
@@ -36,11 +44,22 @@ func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
 func (s *subscription) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *messagesDelivered:
+		if s.ending {
+			// Deferred: it runs even when a handler ends the
+			// goroutine (deliverFrom finishes the batch first).
+			defer s.stopWhenHandedOver(ctx)
+		}
 		s.deliverFrom(m, 0)
+	case *unsubscribed:
+		s.ending = true
+		s.stopWhenHandedOver(ctx)
+	case *halted:
+		s.ending = true
+		s.stop(ctx)
 	case *quiesce:
 		// Every message queued before it is handled or skipped, and the
 		// ACKs asked for are with the writer, ahead of DISCONNECT.
-		ctx.Send(s.c.session, &subscriptionQuiesced{id: s.spec.ID})
+		ctx.Send(s.c.session, &subscriptionQuiesced{id: ctx.Self().Id})
 	}
 }
 
@@ -64,10 +83,11 @@ func (s *subscription) deliverFrom(m *messagesDelivered, i int) {
 		msg := &m.msgs[i]
 		select {
 		case <-s.rt.done:
-			// Unsubscribed: the rest of the batch is not handled
-			// (the broker redelivers what needed an ACK).
-			s.rt.release(msg.size)
-			continue
+			if s.skipsAfterEnd() {
+				s.rt.release(msg.size)
+				msg.lease.Release()
+				continue
+			}
 		default:
 		}
 		msg.describe(m.version)
@@ -95,15 +115,16 @@ func (s *subscription) deliver(msg *Message) {
 		// The broker redelivers what needs an ACK and was not handled:
 		// a message of a connection that has ended (its ACK could not
 		// go to the connection it came on), or one queued when
-		// Disconnect began.
+		// Disconnect began or Unsubscribe ended the subscription.
 		if l == nil || l.gen != msg.gen || s.rt.draining.Load() {
 			s.c.stats.Dropped.Add(1)
 			return
 		}
 	}
 	// An auto-ack message the broker counts consumed is handled even
-	// when Disconnect began: the quiesce behind it in the mailbox waits
-	// for it (bounded by the disconnect's timeout).
+	// when Disconnect began (the quiesce behind it in the mailbox waits
+	// for it, bounded by the disconnect's timeout) or Unsubscribe ended
+	// the subscription (handover.go).
 	if s.deadLetter(msg, l) {
 		return
 	}

@@ -99,12 +99,16 @@ type SubscribeSpec struct {
 	// MaxDeliveries, when >0, bounds how many times a message may come
 	// back after its handler asked for a NACK (or panicked): a message
 	// delivered that many times before is handed to DeadLetter and
-	// acknowledged instead of handled. Deliveries are counted by the
+	// acknowledged (once DeadLetter returns) instead of handled. Deliveries are counted by the
 	// broker where it says (RabbitMQ's x-delivery-count), else by the
 	// subscription, by KeyHeader or message-id. Client ack modes only.
 	MaxDeliveries int
 	// DeadLetter receives the messages MaxDeliveries takes out of the
-	// way; nil only counts them (Stats.DeadLettered).
+	// way, each acknowledged once DeadLetter returns; one that panics or
+	// ends its goroutine has not taken its message, which is then
+	// reported (Stats.Panics, an ErrorEvent) and NACKed (left
+	// unacknowledged on STOMP 1.0), as after a handler that panics. Nil
+	// only counts them (Stats.DeadLettered) and acknowledges them.
 	DeadLetter func(Message)
 	// KeyHeader names the header that identifies a message across its
 	// deliveries (the producer's de-duplication id, say) where the

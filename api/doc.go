@@ -27,7 +27,12 @@
 // deadline does not wait: it is queued to run in order after the calls
 // queued before it, returns nil, and its failure reaches OnError; a
 // message sent then takes its place in that order too (it goes straight
-// to the outgoing queue only when no call waits). Messages are sent once
+// to the outgoing queue only when no call waits). So with Timeout 0 a
+// send's nil means queued, not confirmed, even with RequestReceipts: the
+// outcome (an ERROR refusing it, a missing RECEIPT) reaches OnError; what
+// confirms each message then is SendDataAsync, which is at least once
+// (its done callback hears the RECEIPT), or a context with a deadline, which makes a
+// call wait whatever Timeout says. Messages are sent once
 // queued unless RequestReceipts asks for the broker's RECEIPT; a full
 // outgoing queue makes SendMessage wait (or, with Timeout 0, return
 // ErrWouldBlock; OnReadyToSend fires when there is room).
@@ -92,11 +97,12 @@
 // When the handler returns, a subscription that needs acknowledgements
 // sends ACK, or NACK when the handler set MessageInEvent.Ack to false;
 // with SubscribeOptions.ManualAck nothing is sent and the program calls
-// Ack or Nack later, from any goroutine. A MessageIn handler that
-// panics, or ends its goroutine (runtime.Goexit, which t.FailNow in a
-// test calls), is reported with OnError and counted in Stats.Panics; its
-// message is NACKed (unless it was acknowledged already, or ManualAck
-// leaves it to the program). Any other handler that does is logged and
+// Ack or Nack later, from any goroutine. A MessageIn handler (or a
+// SubscribeOptions.DeadLetter hook) that panics, or ends its goroutine
+// (runtime.Goexit, which t.FailNow in a test calls), is reported with
+// OnError and counted in Stats.Panics; its message is NACKed, or left
+// unacknowledged on STOMP 1.0 (unless it was acknowledged already, or
+// ManualAck leaves it to the program). Any other handler that does is logged and
 // counted. Either way the client goes on. ParsedHeaders returns the headers
 // of the last message handed to a handler; a handler should read its
 // event's Headers instead, which are its own even when handlers run at

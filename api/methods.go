@@ -108,7 +108,8 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // finish and their acknowledgements go out, then DISCONNECT, and it waits
 // for the broker's RECEIPT before closing the socket. Messages of auto
 // subscriptions the client already received, which the broker counts
-// consumed, are handed to their handlers first. On a Pull subscription
+// consumed, are handed to their handlers first, including those of a
+// subscription Unsubscribe ended whose handover still runs. On a Pull subscription
 // Receive takes them, during the disconnect and after it: once the
 // subscription has ended, Receive on its id goes on returning the auto
 // messages still queued, in order, and only then ErrUnknownSubscription,

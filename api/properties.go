@@ -221,9 +221,15 @@ func (s *STOMP) SetRemotePort(p int) error {
 	return s.setConnectTime("RemotePort", func(c *config) error { return c.setRemotePort(p) })
 }
 
-// RequestReceipts makes SendMessage and SendData ask for the broker's
-// RECEIPT and wait for it, so that a nil error means the broker has the
-// message. Default false: they return once the message is queued.
+// RequestReceipts makes SendMessage, SendData and Send ask for the
+// broker's RECEIPT and wait for it, so that a nil error means the broker
+// has the message. With Timeout 0 they do not wait unless their context
+// has a deadline (as no call does): a nil then means queued, not
+// confirmed, and the outcome (an ERROR that refuses the message, a
+// missing RECEIPT) goes to OnError. For a confirmation with Timeout 0, use
+// SendDataAsync (at least once: its done callback hears the RECEIPT), or
+// a context deadline. Default false: they
+// return once the message is queued.
 func (s *STOMP) RequestReceipts() bool {
 	return get(s, func(c *config) bool { return c.requestReceipts })
 }

@@ -14,13 +14,24 @@ import (
 
 // SendMessage sends text to destination with ContentType (text/plain when
 // ContentType is empty), the custom headers and TransactionID. With
-// RequestReceipts it waits for the broker's RECEIPT; otherwise it returns
-// once the message is queued, waiting for room in a full outgoing queue.
-// Either wait is bounded by Timeout; with Timeout 0 and a full queue it
-// returns ErrWouldBlock. With Timeout 0 it never overtakes the calls
-// queued before it: while one waits or runs (BeginTransaction, say, for a
-// message that joins the transaction), the message is queued after it,
-// and a failure to send it reaches OnError.
+// RequestReceipts it waits for the broker's RECEIPT, so that nil means the
+// broker has the message; otherwise it returns once the message is
+// queued, waiting for room in a full outgoing queue. Either wait is
+// bounded by Timeout.
+//
+// With Timeout 0 (and no deadline on the context) it does not wait, as no
+// call does then: with RequestReceipts too, nil means only that the
+// message is queued, not that the broker confirmed it. Its outcome goes to
+// OnError: an ERROR that refuses it (naming its receipt), a missing
+// RECEIPT (ErrReceiptTimeout, after DefaultTimeout) or the connection's
+// end before the answer. To be told each message's confirmation with
+// Timeout 0, send with SendDataAsync (at least once, whatever the
+// AtLeastOnce setting), whose done callback hears the RECEIPT, or give the call a context with a deadline
+// (SendMessageContext), which it then waits for, Timeout 0 or not. With
+// Timeout 0 and a full queue it returns ErrWouldBlock. With Timeout 0 it
+// never overtakes the calls queued before it: while one waits or runs
+// (BeginTransaction, say, for a message that joins the transaction), the
+// message is queued after it, and a failure to send it reaches OnError.
 func (s *STOMP) SendMessage(destination, text string) error {
 	return s.SendMessageContext(context.Background(), destination, text)
 }
@@ -31,7 +42,10 @@ func (s *STOMP) SendMessageContext(ctx context.Context, destination, text string
 }
 
 // SendData sends data to destination like SendMessage, with ContentType
-// (no content-type header when it is empty). data is copied.
+// (no content-type header when it is empty). data is copied. As for
+// SendMessage, with Timeout 0 and no deadline on the context a nil means
+// queued, not confirmed, even with RequestReceipts: the outcome goes to
+// OnError.
 func (s *STOMP) SendData(destination string, data []byte) error {
 	return s.SendDataContext(context.Background(), destination, data)
 }

@@ -147,6 +147,24 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 // nothing to send: the next connection does not restore it. Of a Pull
 // subscription a Disconnect ended, it drops the messages still left to
 // Receive (see Disconnect; counted in Stats.Dropped), connected or not.
+//
+// Messages the client already received for the subscription and has not
+// yet handed to the handler: on an auto subscription the broker counted
+// them consumed when it sent them, so they are handed to the handler all
+// the same, in order, on the subscription's goroutine as before. Unsubscribe
+// does not wait for them (nor for a handler that runs): the handler may
+// still be called after Unsubscribe returned, until those messages are
+// handled; so a handler may call Unsubscribe for its own subscription.
+// A Disconnect waits for them as for the live subscriptions' (bounded by
+// DisconnectTimeout); when the connection ends for good first (Close,
+// Interrupt, a loss without Reconnect) the ones left are dropped and
+// counted in Stats.Dropped. Messages that need an acknowledgement (the
+// client ack modes) and whose handler has not started are not handled:
+// the broker delivers them again once the subscription ended (to another
+// subscription), and Stats.Dropped counts them here. A message that
+// arrives after Unsubscribe, which the broker sent before it read the
+// UNSUBSCRIBE, is dropped and counted too. On a Pull subscription,
+// Receive takes no message once it ended.
 func (s *STOMP) Unsubscribe(id string) error {
 	return s.UnsubscribeContext(context.Background(), id)
 }

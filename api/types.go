@@ -213,12 +213,19 @@ const (
 	// connection: an Ack or Nack of a message an ACK or NACK already
 	// written covered returns ErrAlreadyAcked and writes nothing (the
 	// broker no longer has that message, and most end the connection
-	// over it), so workers may acknowledge in any order; so does a
-	// handler's return, silently. An ACK that joins a transaction counts
-	// once written, even if the transaction is then aborted.
+	// over it), so workers may acknowledge in any order without breaking
+	// the connection; so does a handler's return, silently. But with
+	// several workers, one's ACK covers the earlier messages others are
+	// still handling: the broker drops them then, so a worker that then
+	// fails on one cannot give it back (its Nack returns ErrAlreadyAcked)
+	// and that message is lost. Use AckClientIndividual when workers
+	// finish out of order: it keeps every unfinished message. An ACK that
+	// joins a transaction counts once written, even if the transaction is
+	// then aborted.
 	AckClient AckMode = "client"
-	// AckClientIndividual: each message is acknowledged on its own. STOMP
-	// 1.1 and later.
+	// AckClientIndividual: each message is acknowledged on its own, so an
+	// unfinished message stays with the broker whatever others are
+	// acknowledged: the mode for several workers. STOMP 1.1 and later.
 	AckClientIndividual AckMode = "client-individual"
 )
 
@@ -302,14 +309,22 @@ type SubscribeOptions struct {
 	// MaxDeliveries, when >0, takes a poison message out of the way: a
 	// message whose handler asked for a NACK (cleared Ack) or panicked
 	// comes back from the broker; once it was delivered MaxDeliveries
-	// times it goes to DeadLetter and is acknowledged instead. Deliveries
+	// times it goes to DeadLetter and is acknowledged instead (unless
+	// DeadLetter fails: see there). Deliveries
 	// are counted by the broker where it says (RabbitMQ quorum queues'
 	// x-delivery-count), else by the client, by KeyHeader or message-id.
 	// Client ack modes without ManualAck only. Default 0: no limit.
 	MaxDeliveries int
 	// DeadLetter receives the messages MaxDeliveries takes out of the way
-	// (Ack and Nack do nothing on them: the client acknowledges them).
-	// Default nil: they are only counted (Stats.DeadLettered).
+	// (Ack and Nack do nothing on them: the client acknowledges them once
+	// DeadLetter returns). A DeadLetter that panics, or ends its goroutine
+	// (runtime.Goexit), has not taken its message: it is treated as a
+	// MessageIn handler that does the same, reported with OnError and
+	// counted in Stats.Panics, and the message is NACKed (on STOMP 1.0,
+	// which has no NACK, left unacknowledged), so the broker keeps it and
+	// delivers it again, to DeadLetter again. A hook whose store is
+	// unavailable panics to refuse a message. Default nil: they are only
+	// counted (Stats.DeadLettered) and acknowledged.
 	DeadLetter func(*MessageInEvent)
 	// KeyHeader names a header that identifies a message across its
 	// deliveries (a producer's DedupHeader, say), for brokers whose

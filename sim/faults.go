@@ -210,7 +210,12 @@ type Fault struct {
 	// once After has elapsed) gets the ERROR, with that receipt as its
 	// receipt-id, in place of the RECEIPT the server sends for it. A
 	// client waiting for that RECEIPT then gets an ERROR that names it, as
-	// STOMP 1.2 lets a server answer a frame it failed. If the server
+	// STOMP 1.2 lets a server answer a frame it failed. Only the answer
+	// is replaced: the broker still acts on the frame itself, so a SEND
+	// answered this way is enqueued (and delivered) all the same, and a
+	// SUBSCRIBE or ACK takes effect. That rehearses an outcome the client
+	// cannot know (a broker that failed after acting); a test that checks
+	// "refused, so not delivered" against it is misled. If the server
 	// answers the frame with an ERROR of its own instead, the fault does
 	// not fire. It cannot be combined with AfterFrames, OnCommand or Nth.
 	ReceiptOf int

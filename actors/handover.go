@@ -1,0 +1,126 @@
+package actors
+
+import (
+	"slices"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// The handover of a subscription that Unsubscribe ended. Its auto-ack
+// messages the client already received were counted consumed by the
+// broker when it sent them: dropped here, they would be lost. So the
+// subscription's actor does not stop at once; it hands them on to the
+// handler, in order, on its goroutine, after Unsubscribe returned (as
+// Disconnect does before DISCONNECT), then stops. Messages that need an
+// ACK and whose handler has not started are not handled (draining): the
+// broker redelivers them, the subscription being gone. A message that is
+// still dropped on the way (one the reader took as the subscription ended,
+// or the rest once the connection ended for good) is counted in
+// Stats.Dropped.
+//
+// The actor knows it has every message once the route's queue is empty:
+// the reader counts a message in it (take) before it hands it on, and
+// checks the route's end after that (draining first, set before the end),
+// dropping the message itself if the route had ended by then
+// (reader.deliver). So a message is either handed on with its place
+// counted, which keeps the actor, or dropped by the reader, which then
+// tells the actor to look again.
+
+// handovers are the subscriptions whose handover is under way.
+type handovers struct{ list []*subEntry }
+
+// handingOverList returns the handovers under way (nil: none).
+func (s *session) handingOverList() []*subEntry {
+	if s.handingOver == nil {
+		return nil
+	}
+	return s.handingOver.list
+}
+
+// handOver ends subscription e for Unsubscribe, whose route has left the
+// snapshot: the actor hands on what it holds, then stops and says so
+// (subscriptionHandedOver). A Pull subscription stops at once: Receive
+// takes its messages, and takes none once it ended.
+func (s *session) handOver(ctx actor.Context, e *subEntry) {
+	if e.route.pull != nil {
+		e.route.end()
+		s.wakeReadingCaller()
+		ctx.Stop(e.pid)
+		s.quiet(ctx, e.pid.Id) // it answers no quiesce now
+		return
+	}
+	// Before end: the actor sees both once it sees the end, and the
+	// reader looks for the end only once it sees draining.
+	e.sub.handingOver.Store(true)
+	e.route.draining.Store(true)
+	e.route.end()
+	s.wakeReadingCaller()
+	if s.handingOver == nil {
+		s.handingOver = new(handovers)
+	}
+	s.handingOver.list = append(s.handingOver.list, e)
+	// After every batch the reader handed on before the end (the mailbox
+	// is FIFO); a batch the reader hands on later holds places in the
+	// queue, which keep the actor until it is handled.
+	ctx.Send(e.pid, &unsubscribed{})
+}
+
+// handedOver forgets a subscription whose handover ended; a disconnect
+// under way no longer waits for it.
+func (s *session) handedOver(ctx actor.Context, pid *actor.PID) {
+	if s.handingOver != nil {
+		s.handingOver.list = slices.DeleteFunc(s.handingOver.list, func(e *subEntry) bool { return e.pid.Equal(pid) })
+		if len(s.handingOver.list) == 0 {
+			s.handingOver = nil
+		}
+	}
+	s.quiet(ctx, pid.Id)
+}
+
+// haltHandovers ends the handovers under way: the connection ended for
+// good. Each actor skips what it has left (counted dropped) after its
+// running handler returns, then stops; Close waits for that as for any
+// handler.
+func (s *session) haltHandovers(ctx actor.Context) {
+	for _, e := range s.handingOverList() {
+		e.sub.halted.Store(true)
+		ctx.Send(e.pid, &halted{})
+	}
+	s.handingOver = nil
+}
+
+// skipsAfterEnd reports whether the subscription, which has ended,
+// skips its next message: it ended with its connection (the broker
+// redelivers what needed an ACK), or its handover was halted (then
+// counted dropped). A subscription that Unsubscribe ended hands its
+// messages on (deliver leaves out those that need an ACK).
+func (s *subscription) skipsAfterEnd() bool {
+	if !s.handingOver.Load() {
+		return true
+	}
+	if s.halted.Load() {
+		s.c.stats.Dropped.Add(1)
+		return true
+	}
+	return false
+}
+
+// stopWhenHandedOver stops a subscription Unsubscribe ended once its
+// queue is empty: every message the reader counted in it was handled or
+// skipped.
+func (s *subscription) stopWhenHandedOver(ctx actor.Context) {
+	if s.rt.queued.Load() == 0 {
+		s.stop(ctx)
+	}
+}
+
+// stop ends the actor of a subscription Unsubscribe ended, once, and
+// tells the session.
+func (s *subscription) stop(ctx actor.Context) {
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	ctx.Send(s.c.session, &subscriptionHandedOver{pid: ctx.Self()})
+	ctx.Stop(ctx.Self())
+}
