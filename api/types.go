@@ -160,13 +160,14 @@ type SSLSettings struct {
 	CertSubject string
 }
 
-// String describes the settings with the store password redacted and the
-// certificates shortened to their length.
+// String describes the settings with the store password redacted, the
+// certificates shortened to their length, and an inline store (PEM or
+// PKCS#12, both of which hold the private key) shown by its length only.
 func (s SSLSettings) String() string {
 	out := "SSLSettings{Enabled:" + strconv.FormatBool(s.Enabled) +
 		" AcceptServerCert:" + strconv.Itoa(len(s.AcceptServerCertEncoded)) + "B" +
 		" Cert:" + strconv.Itoa(len(s.CertEncoded)) + "B" +
-		" CertStore:" + certStoreString(s.CertStore) + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
+		" CertStore:" + certStoreString(s.CertStore, s.CertStoreType) + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
 		" CertSubject:" + s.CertSubject
 	if s.CertStorePassword != "" {
 		out += " CertStorePassword:<redacted>"
@@ -177,10 +178,14 @@ func (s SSLSettings) String() string {
 // GoString is String, so that %#v redacts the password too.
 func (s SSLSettings) GoString() string { return s.String() }
 
-// certStoreString shows a CertStore file name as it is, and inline PEM
-// (which holds the private key) only by its length.
-func certStoreString(store string) string {
-	if strings.Contains(store, "-----BEGIN") {
+// certStoreString shows a CertStore file name as it is, and an inline
+// store (PEM or base64 PKCS#12, which hold the private key) only by its
+// length.
+func certStoreString(store string, typ CertStoreType) string {
+	switch {
+	case typ == CertStorePFXBlob:
+		return "<inline PKCS#12, " + strconv.Itoa(len(store)) + "B>"
+	case typ == CertStorePEMBlob || strings.Contains(store, "-----BEGIN"):
 		return "<inline PEM, " + strconv.Itoa(len(store)) + "B>"
 	}
 	return store
