@@ -143,7 +143,8 @@
 //	FirewallType, FirewallUser  the firewall properties (FirewallType 0 none,
 //	                            1 HTTP CONNECT tunnel, 2 SOCKS4, 3 SOCKS5, 10 SOCKS4A)
 //	ProxyExceptionsList         hosts reached without the proxy, ";"-separated:
-//	                            names (with subdomains), .domain, IPs, CIDRs, [:port], * ("")
+//	                            names (with subdomains), .domain, IPs, CIDRs, each with an
+//	                            optional :port (10.0.0.0/8:61613, [2001:db8::/32]:61613), * ("")
 //	SSLServerCACerts            PEM CAs trusted beside the system's ("")
 //	SSLCACertFilePaths          PEM files of the trusted CAs, one path a line, in
 //	                            place of the system's ("": the system's)
