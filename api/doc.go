@@ -268,7 +268,8 @@
 // ws:// it is an error). The upgrade offers the subprotocols of
 // SupportedVersions (v12.stomp, v11.stomp, v10.stomp), fails unless the
 // server picks one, and a refused upgrade is ErrConnectFailed with the
-// HTTP status in its message. Frames go out in binary messages; incoming
+// HTTP status in its message, returned once the status is in hand (the
+// body is quoted only as far as it arrives at once). Frames go out in binary messages; incoming
 // text and binary messages are both read, each bounded in size. The host
 // header of CONNECT is still VirtualHost, by default the URL's host:
 // RabbitMQ wants "/".

@@ -13,6 +13,7 @@ package transport
 // kind of protocol code STYLE.md says to take from a library.
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -43,6 +44,12 @@ const (
 	DefaultWSCloseTimeout = time.Second
 	// wsMaxResponseHeader bounds the HTTP head of the upgrade response.
 	wsMaxResponseHeader = 64 << 10
+	// wsRefusalBodyBytes and wsRefusalBodyWait bound what is read of the
+	// body of a refused upgrade (quoted in the error): a server that
+	// sends a body without a length and keeps the connection open must
+	// not hold the refusal until the dial's deadline.
+	wsRefusalBodyBytes = 1 << 10
+	wsRefusalBodyWait  = 200 * time.Millisecond
 )
 
 // WSSubprotocols are the subprotocols offered by default, most preferred
@@ -84,7 +91,11 @@ const (
 	// user information (which would go out as HTTP credentials).
 	WSBadURL WSErrorKind = iota + 1
 	// WSRefused: the server answered the upgrade request with another HTTP
-	// status (StatusCode; a redirect is not followed).
+	// status (StatusCode; a redirect is not followed). It is returned as
+	// soon as the status and headers are in hand: of the body, only what
+	// arrives within 200 ms (at most 1 KiB) is read, to quote its first
+	// line, so a body without a length on a connection left open does
+	// not hold it.
 	WSRefused
 	// WSSubprotocol: the server chose no subprotocol, or one not offered
 	// (Subprotocol holds it).
@@ -339,12 +350,29 @@ type wsRoundTripper struct {
 
 func (t *wsRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.rt.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+	switch {
+	case err != nil:
+	case resp.StatusCode == http.StatusSwitchingProtocols:
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
 			resp.Body = &upgradedBody{ReadWriteCloser: rwc, dialing: &t.dialing}
 		}
+	case resp.Body != nil:
+		resp.Body = refusalBody(resp.Body)
 	}
 	return resp, err
+}
+
+// refusalBody reads what arrives of the body of a refused upgrade within
+// wsRefusalBodyBytes and wsRefusalBodyWait, closes it, and returns what it
+// read: the status is in hand, and the library would otherwise wait for
+// the end of a body that has no length (up to its own 3 s, or the dial's
+// deadline) before reporting it.
+func refusalBody(body io.ReadCloser) io.ReadCloser {
+	timer := time.AfterFunc(wsRefusalBodyWait, func() { _ = body.Close() })
+	b, _ := io.ReadAll(io.LimitReader(body, wsRefusalBodyBytes))
+	timer.Stop()
+	_ = body.Close()
+	return io.NopCloser(bytes.NewReader(b))
 }
 
 type upgradedBody struct {
@@ -443,8 +471,8 @@ func (d *wsDials) failure(ctx context.Context, shown string, protos []string, re
 		if loc := resp.Header.Get("Location"); loc != "" {
 			e.Msg += ", to " + safeURL(loc)
 		}
-		if resp.Body != nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		if resp.Body != nil { // read already, see refusalBody
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, wsRefusalBodyBytes))
 			if line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n"); line != "" {
 				e.Msg += ": " + printable(strings.TrimSpace(line), 200)
 			}
