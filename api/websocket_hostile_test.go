@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -78,4 +79,27 @@ func TestWebSocketRefusedUpgradeWithAnOpenEndedBodyIsConnectFailedAtOnce(t *test
 	assert.ErrorIs(t, err, ErrConnectFailed, "got code %d: %v", codeOf(err), err)
 	assert.Contains(t, errString(err), "HTTP 403")
 	assert.Less(t, elapsed, time.Second, "the 403 was in hand at once")
+}
+
+// A WebSocketURL's query token appears neither in Connect's error nor in
+// the log, even when the server drops the connection during the upgrade
+// and the cause is net/http's *url.Error, whose text quoted the whole URL
+// (RedactURL: "fit for logs and errors"); the chain still holds the
+// *url.Error, its URL redacted. Found by the transport review.
+func TestWebSocketConnectErrorHidesTheQueryToken(t *testing.T) {
+	const token = "tok-5f2a9c7e1b"
+	u := wsScript(t, func(c net.Conn, _ *http.Request) {}) // reads the request, closes
+	s := newClient(t, WithWebSocketURL(u+"?access_token="+token), WithConnectionTimeout(5*time.Second), WithLogLevel(3))
+	logs := collect(s.OnLog)
+	err := s.Connect("", 0)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), token, "code %d: %v", codeOf(err), err)
+	assert.ErrorIs(t, err, ErrConnectFailed)
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue, "the chain is kept")
+	assert.NotContains(t, ue.URL, token)
+	for len(logs) > 0 {
+		l := <-logs
+		assert.NotContains(t, l.Message, token)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -131,7 +132,10 @@ func (k WSErrorKind) String() string {
 // WSError is the error of the WebSocket dialer and of reads that break a
 // WebSocket limit. A failure of the dialer under it (TCP, proxy, TLS) is
 // returned as it is, not as a WSError. It never holds user information
-// of the URL.
+// of the URL, nor its query (which may carry a token): not in URL, not
+// in its text, where a cause that quoted the URL (net/http's *url.Error)
+// has it replaced by "<redacted>"; the cause stays in the chain for
+// errors.Is and errors.As.
 type WSError struct {
 	// URL is the URL dialed.
 	URL string
@@ -318,7 +322,7 @@ func dialWS(ctx context.Context, base Dialer, target WSURL, opts WSOptions) (net
 	if err != nil {
 		cancel()
 		d.finish(nil)
-		return nil, d.failure(ctx, shown, protos, resp, err)
+		return nil, d.failure(ctx, target, shown, protos, resp, err)
 	}
 	if ws.Subprotocol() == "" && !opts.AllowNoSubprotocol {
 		_ = ws.CloseNow()
@@ -455,8 +459,11 @@ func (d *wsDials) finish(keep net.Conn) {
 	d.conns = nil
 }
 
-// failure turns a failed handshake into the error to return.
-func (d *wsDials) failure(ctx context.Context, shown string, protos []string, resp *http.Response, err error) error {
+// failure turns a failed handshake into the error to return. The
+// library's error (net/http's *url.Error inside it) quotes the URL whole,
+// so its query is hidden first, as in shown.
+func (d *wsDials) failure(ctx context.Context, target WSURL, shown string, protos []string, resp *http.Response, err error) error {
+	err = redactQuery(err, target.URL.RawQuery)
 	if d.baseErr != nil {
 		return d.baseErr
 	}
@@ -484,6 +491,43 @@ func (d *wsDials) failure(ctx context.Context, shown string, protos []string, re
 	}
 	return &WSError{URL: shown, Kind: WSMalformed, Err: err}
 }
+
+// redactQuery returns err with every quote of the URL's query (rawQuery)
+// replaced by "<redacted>", as RedactURL hides it. The chain is kept:
+// errors.Is and errors.As see err's causes, and a *url.Error among them
+// has its URL redacted too.
+func redactQuery(err error, rawQuery string) error {
+	if err == nil || rawQuery == "" {
+		return err
+	}
+	hide := func(s string) string {
+		s = strings.ReplaceAll(s, "?"+rawQuery, "?<redacted>")
+		if len(rawQuery) >= 6 { // quoted without its '?' (a short one would hide unrelated words)
+			s = strings.ReplaceAll(s, rawQuery, "<redacted>")
+		}
+		return s
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ue, ok := e.(*url.Error); ok {
+			ue.URL = hide(ue.URL)
+		}
+	}
+	msg := err.Error()
+	if hidden := hide(msg); hidden != msg {
+		return &redactedError{msg: hidden, err: err}
+	}
+	return err
+}
+
+// redactedError is err with a message that hides a secret err's own
+// message quotes.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 func containsFold(list []string, s string) bool {
 	for _, x := range list {

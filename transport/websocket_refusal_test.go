@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -30,4 +31,23 @@ func TestWSRefusedUpgradeWithAnOpenEndedBodyReturnsAtOnce(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, we.StatusCode)
 	assert.Contains(t, we.Msg, "not for you")
 	assert.Less(t, elapsed, time.Second, "the status was in hand at once")
+}
+
+// A WSIO error whose cause is net/http's *url.Error (the server dropped
+// the connection after reading the upgrade request) hides the URL's query
+// token in its text, as WSError.URL does, and keeps its chain: the
+// *url.Error (its URL redacted too) and io.EOF are still found. Found by
+// the transport review.
+func TestWSErrorHidesTheQueryTokenInItsCause(t *testing.T) {
+	const token = "tok-5f2a9c7e1b"
+	addr := rawServer(t, func(c net.Conn) { _, _ = http.ReadRequest(bufio.NewReader(c)) })
+	_, err := WebSocket(nil, "ws://"+addr+"/ws?access_token="+token, WSOptions{})(ctxFor(t, wait), "tcp", "")
+	we := wsErr(t, err, WSIO)
+	assert.NotContains(t, we.URL, token)
+	assert.NotContains(t, err.Error(), token)
+	assert.Contains(t, err.Error(), "?<redacted>")
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue, "the chain is kept")
+	assert.NotContains(t, ue.URL, token)
+	assert.ErrorIs(t, err, io.EOF, "the chain is kept")
 }
