@@ -270,7 +270,8 @@
 // server picks one, and a refused upgrade is ErrConnectFailed with the
 // HTTP status in its message, returned once the status is in hand (the
 // body is quoted only as far as it arrives at once). Frames go out in binary messages; incoming
-// text and binary messages are both read, each bounded in size. The host
+// text and binary messages are both read, each bounded by the frame limit
+// (MaxFrameSize, see ReceiveLimits) plus 256 KiB. The host
 // header of CONNECT is still VirtualHost, by default the URL's host:
 // RabbitMQ wants "/".
 //

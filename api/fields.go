@@ -278,7 +278,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 	}
 	if overWS {
 		// wss:// hands the WebSocket a dialer that has run TLS already.
-		dial = transport.WebSocket(dial, c.sec.webSocketURL, transport.WSOptions{Subprotocols: subprotocols(c.supportedVersions)})
+		dial = transport.WebSocket(dial, c.sec.webSocketURL, transport.WSOptions{Subprotocols: subprotocols(c.supportedVersions), ReadLimit: c.wsReadLimit()})
 		via = " over WebSocket " + transport.RedactURL(ws.URL.String()) + via
 	}
 	wait := c.connectWait()

@@ -171,7 +171,7 @@ func dialError(err error, scrub func(string) string) *Error {
 	case errors.As(err, &pe):
 		code, msg = CodeProxyFailed, pe.Error()
 	case errors.As(err, &we) && we.Kind == transport.WSTooLarge:
-		code, msg = CodeFrameLimit, we.Error()
+		code, msg = CodeFrameLimit, we.Error()+wsLimitHint
 	case errors.As(err, &we):
 		code, msg = CodeConnectFailed, we.Error()
 	default:
