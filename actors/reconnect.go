@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/stompactor/stompactor/transport"
 )
 
 // Coming back: with a Reconnect policy the session keeps trying, at the
@@ -39,7 +41,7 @@ const quickDeathsReported = 3
 // err should lead to another attempt rather than the end.
 func (s *session) keepsTrying(prev State, err error) bool {
 	if !s.cfg.Reconnect.Enabled || s.stopping || err == nil ||
-		errors.Is(err, ErrInterrupted) || errors.Is(err, ErrClosed) {
+		errors.Is(err, ErrInterrupted) || errors.Is(err, ErrClosed) || invalidSetting(err) {
 		return false
 	}
 	switch {
@@ -53,6 +55,14 @@ func (s *session) keepsTrying(prev State, err error) bool {
 		return !IsServerError(err) && !errors.Is(err, ErrProtocol)
 	}
 	return false
+}
+
+// invalidSetting reports whether err is a setting's fault, which another
+// attempt would meet again: ErrInvalidArgument, or a request the proxy
+// protocol cannot carry (transport.ProxyBadRequest).
+func invalidSetting(err error) bool {
+	var pe *transport.ProxyError
+	return errors.Is(err, ErrInvalidArgument) || errors.As(err, &pe) && pe.Kind == transport.ProxyBadRequest
 }
 
 // lostWhileUp notes a connection that ended after CONNECTED: a stable one

@@ -196,7 +196,11 @@
 // Every error is an *Error with a stable Code; the sentinels match by code
 // (errors.Is(err, api.ErrTimeout)). Unwrap gives the cause for logs.
 //
-//	100 ErrInvalidArgument      an argument or setting value is not valid
+//	100 ErrInvalidArgument      an argument or setting value is not valid (also proxy
+//	                            settings the proxy protocol cannot carry, with the
+//	                            transport.ProxyError of kind ProxyBadRequest as the
+//	                            cause: found when set, or by Connect before it dials,
+//	                            and never retried)
 //	101 ErrUnknownSetting       Config names no setting
 //	102 ErrSettingAccess        the setting is read-only or write-only
 //	103 ErrConnectedSetting     the setting cannot change while connected

@@ -108,6 +108,11 @@ func (c *config) setFirewall(fw Firewall) error {
 	if strings.ContainsAny(fw.Host, " \t\r\n") {
 		return invalid("FirewallHost %q contains white space", fw.Host)
 	}
+	// Credentials the protocol cannot carry are refused now; a target it
+	// cannot carry (IPv6 through SOCKS 4) is refused by Connect.
+	if err := transport.CheckProxy(fw.Type.proto(), transport.HostPort(fw.Host, fw.Port), fw.User, fw.Password, ""); err != nil {
+		return badProxySetting("the firewall settings", err)
+	}
 	c.secW().fw = fw
 	return nil
 }

@@ -14,7 +14,9 @@ import (
 //     broker in turn until one answers (OnConnectionStatus "retrying" for
 //     each failed attempt), bounded by Timeout or the caller's context. A
 //     broker that refuses the client (an ERROR: a login, a virtual host)
-//     is not retried: the others would say the same.
+//     is not retried: the others would say the same. Nor is a setting
+//     that no attempt can carry out (ErrInvalidArgument: proxy
+//     credentials or a broker address the proxy protocol cannot carry).
 //   - Losing an established connection (not Disconnect, Interrupt or
 //     Close) starts the same loop of attempts, the primary first. On
 //     success every live subscription is sent again with its id, ack mode

@@ -168,6 +168,9 @@ func dialError(err error, scrub func(string) string) *Error {
 		code, msg = CodeCertRejected, cr.Error()
 	case errors.As(err, &he):
 		code, msg = CodeTLSFailed, he.Error()
+	case errors.As(err, &pe) && pe.Kind == transport.ProxyBadRequest:
+		// A request the protocol cannot carry: a setting's fault.
+		code, msg = CodeInvalidArgument, pe.Error()
 	case errors.As(err, &pe):
 		code, msg = CodeProxyFailed, pe.Error()
 	case errors.As(err, &we) && we.Kind == transport.WSTooLarge:

@@ -69,6 +69,12 @@ func (t FirewallType) String() string {
 // broker through the proxy they name (TLS, when enabled, runs end to end
 // through it), except for the hosts of ProxyExceptionsList. A failure of
 // the proxy is ErrProxyFailed, its cause a *transport.ProxyError.
+// Settings the proxy's protocol cannot carry (a tunnel User with ':', a
+// SOCKS5 User or Password over 255 bytes, an IPv6 broker through SOCKS4)
+// are ErrInvalidArgument, with a *transport.ProxyError of kind
+// ProxyBadRequest as the cause: refused when set, or (for the broker's
+// address, or a proxy taken from the environment) by Connect before it
+// dials; a Reconnect policy does not retry them.
 type Firewall struct {
 	// AutoDetect takes the proxy from the environment when it names one:
 	// HTTPS_PROXY, else ALL_PROXY (or their lower-case forms), as a URL
