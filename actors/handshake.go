@@ -194,7 +194,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.restored(ctx)
 	}
 	s.resend(ctx)
-	s.retry.active = false
+	s.retry.active, s.retry.last = false, nil
 	s.retry.upSince = time.Now()
 	s.status("connected", info.Version.String())
 	if s.c.logs(LogInfo) {

@@ -21,16 +21,46 @@ import (
 // (Its counts are int32 and its flags sit beside them, so that the
 // session fits the 256-byte size class.)
 type retrying struct {
-	active     bool        // the connection was lost, or Connect failed, and is being restored
-	reported   bool        // the quick deaths were reported (below)
-	attempt    int32       // attempts since the last stable connection
-	nextServer int32       // index into Addr+Failover of the next attempt
-	timer      *time.Timer // the wait before the next attempt
-	upSince    time.Time   // when the current connection got CONNECTED
+	active     bool  // the connection was lost, or Connect failed, and is being restored
+	reported   bool  // the quick deaths were reported (below)
+	attempt    int32 // attempts since the last stable connection
+	nextServer int32 // index into Addr+Failover of the next attempt
 	// Quick deaths: connections that ended within StableAfter, in a row,
 	// with the same error; reported once.
 	quickDeaths int32
 	quickErr    string
+	timer       *time.Timer    // the wait before the next attempt
+	upSince     time.Time      // when the current connection got CONNECTED
+	last        *failedAttempt // why the last attempt failed, while retrying
+}
+
+// failedAttempt is the failure of the attempt before the current wait or
+// attempt (a pointer, to keep the session in its size class).
+type failedAttempt struct{ err error }
+
+// gaveUpWaiting is the verdict on a first Connect whose caller stopped
+// waiting (its Timeout or context) while the policy was still retrying:
+// err is the caller's, last what the last attempt met, so the reason the
+// broker could not be reached is not lost.
+type gaveUpWaiting struct {
+	err      error
+	attempts int
+	last     error
+}
+
+func (e *gaveUpWaiting) Error() string {
+	return e.err.Error() + " after " + strconv.Itoa(e.attempts) + " attempts; the last failed: " + e.last.Error()
+}
+
+// Unwrap gives the caller's error (its code is the error's) and then the
+// last attempt's.
+func (e *gaveUpWaiting) Unwrap() []error { return []error{e.err, e.last} }
+
+// LastAttempt returns the caller's error, what the last attempt met and
+// how many attempts failed: the facade maps the last (a rejected
+// certificate, a proxy's refusal) as it maps a single attempt's failure.
+func (e *gaveUpWaiting) LastAttempt() (own, last error, attempts int) {
+	return e.err, e.last, e.attempts
 }
 
 // quickDeathsReported is how many connections in a row must end the same
@@ -103,6 +133,7 @@ func (s *session) scheduleReconnect(ctx actor.Context, cause error) {
 		}
 	}
 	r.attempt++
+	r.last = &failedAttempt{err: cause}
 	s.setState(Connecting)
 	wait := p.delay(int(r.attempt))
 	what := "reconnecting"
