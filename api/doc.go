@@ -218,7 +218,10 @@
 //	205 ErrInterrupted          Interrupt (or Disconnect) ended the call
 //	206 ErrQueueFull            a subscription's queue overflowed (FullError)
 //	207 ErrCertRejected         the server's TLS certificate was not accepted
-//	208 ErrTLSFailed            the TLS handshake failed (versions, suites, alerts)
+//	208 ErrTLSFailed            the TLS handshake failed (versions, suites, alerts),
+//	                            or the broker refused the client certificate (with
+//	                            TLS 1.3 its alert comes on the first read after the
+//	                            handshake; the message says whether one was sent)
 //	209 ErrProxyFailed          the proxy was unreachable, refused or misbehaved
 //	210 ErrOutcomeUnknown       the connection ended before the broker confirmed or
 //	                            refused a frame that asked for a receipt, or the

@@ -152,7 +152,11 @@ type SSLSettings struct {
 	// are sent as its chain. A PEM key may be encrypted, as PKCS#8
 	// ("ENCRYPTED PRIVATE KEY", PBES2) or with OpenSSL's legacy
 	// "Proc-Type: 4,ENCRYPTED" headers; PKCS#8 keys under the older PBES1
-	// schemes are refused with ErrUnsupported. Default "".
+	// schemes are refused with ErrUnsupported. The certificate is sent
+	// only when the server asks for one, and only if it chains to one of
+	// the CAs the server names as acceptable (Go's rule); a broker that
+	// refuses it, or requires one that was not sent, makes Connect fail
+	// with ErrTLSFailed saying so. Default "".
 	CertStore string
 	// CertStorePassword opens a PKCS#12 store and decrypts an encrypted
 	// PEM key (in CertStore or CertEncoded); a wrong one is
