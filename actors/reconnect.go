@@ -56,11 +56,11 @@ func (e *gaveUpWaiting) Error() string {
 // last attempt's.
 func (e *gaveUpWaiting) Unwrap() []error { return []error{e.err, e.last} }
 
-// LastAttempt returns the caller's error, what the last attempt met and
-// how many attempts failed: the facade maps the last (a rejected
+// LastAttempt returns how many attempts failed, the caller's error and
+// what the last attempt met: the facade maps the last (a rejected
 // certificate, a proxy's refusal) as it maps a single attempt's failure.
-func (e *gaveUpWaiting) LastAttempt() (own, last error, attempts int) {
-	return e.err, e.last, e.attempts
+func (e *gaveUpWaiting) LastAttempt() (attempts int, own, last error) {
+	return e.attempts, e.err, e.last
 }
 
 // quickDeathsReported is how many connections in a row must end the same

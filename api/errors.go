@@ -174,7 +174,7 @@ func toError(err error, def int, scrub func(string) string) *Error {
 // the last of several attempts: the engine's answer to a first Connect
 // whose Timeout or context ended while its Reconnect policy was retrying.
 type lastAttempter interface {
-	LastAttempt() (own, last error, attempts int)
+	LastAttempt() (attempts int, own, last error)
 }
 
 // lastAttemptError is err (its code: a timeout, a cancellation) with the
@@ -183,7 +183,7 @@ type lastAttempter interface {
 // message and kept in the chain, so that errors.Is and errors.As find it
 // as they do when MaxAttempts runs out.
 func lastAttemptError(err error, la lastAttempter, def int, scrub func(string) string) *Error {
-	own, last, attempts := la.LastAttempt()
+	attempts, own, last := la.LastAttempt()
 	mine, cause := toError(own, def, scrub), toError(last, CodeConnectFailed, scrub)
 	msg := mine.Message + " after " + strconv.Itoa(attempts) + " attempts; the last failed: " + strings.TrimPrefix(cause.Message, "stomp: ")
 	return actors.NewError(mine.Code, msg, errors.Join(err, cause))

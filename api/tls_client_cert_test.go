@@ -103,7 +103,7 @@ func intermediate(t *testing.T, root *testCA) *testCA {
 	return out
 }
 
-// Held up: SSLCACerts sends the intermediate after the client
+// SSLCACerts sends the intermediate after the client
 // certificate, so a server that trusts only the root accepts it.
 func TestSSLCACertsCompletesTheClientChain(t *testing.T) {
 	root := newCA(t, "client root")

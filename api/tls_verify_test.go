@@ -32,7 +32,8 @@ func expiredLeaf(t *testing.T, ca *testCA) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// Held up: an expired server certificate is ErrCertRejected.
+// An expired server certificate is ErrCertRejected, with the
+// x509.CertificateInvalidError (Expired) in the chain.
 func TestAnExpiredServerCertIsCertRejected(t *testing.T) {
 	noLeaks(t)
 	b := newBroker(t)
