@@ -194,8 +194,8 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.restored(ctx)
 	}
 	s.resend(ctx)
-	s.retry.active = false
-	s.retry.upSince = time.Now()
+	s.retry.active, s.retry.last = false, nil
+	s.retry.upSince = time.Since(monoStart)
 	s.status("connected", info.Version.String())
 	if s.c.logs(LogInfo) {
 		s.c.log(LogInfo, "info", "connected with STOMP "+info.Version.String()+" to "+info.Server)

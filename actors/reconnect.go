@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/stompactor/stompactor/transport"
 )
 
 // Coming back: with a Reconnect policy the session keeps trying, at the
@@ -29,7 +31,44 @@ type retrying struct {
 	quickDeaths int32
 	quickErr    string
 	timer       *time.Timer // the wait before the next attempt
-	upSince     time.Time   // when the current connection got CONNECTED
+	// upSince is when the current connection got CONNECTED, as time since
+	// monoStart (monotonic, and 8 bytes where a time.Time takes 24: the
+	// session stays in its size class).
+	upSince time.Duration
+	last    *failedAttempt // why the last attempt failed, while retrying
+}
+
+// monoStart is the origin of the session's monotonic instants
+// (retrying.upSince).
+var monoStart = time.Now()
+
+// failedAttempt is the failure of the attempt before the current wait or
+// attempt (a pointer, to keep the session in its size class).
+type failedAttempt struct{ err error }
+
+// gaveUpWaiting is the verdict on a first Connect whose caller stopped
+// waiting (its Timeout or context) while the policy was still retrying:
+// err is the caller's, last what the last attempt met, so the reason the
+// broker could not be reached is not lost.
+type gaveUpWaiting struct {
+	err      error
+	attempts int
+	last     error
+}
+
+func (e *gaveUpWaiting) Error() string {
+	return e.err.Error() + " after " + strconv.Itoa(e.attempts) + " attempts; the last failed: " + e.last.Error()
+}
+
+// Unwrap gives the caller's error (its code is the error's) and then the
+// last attempt's.
+func (e *gaveUpWaiting) Unwrap() []error { return []error{e.err, e.last} }
+
+// LastAttempt returns how many attempts failed, the caller's error and
+// what the last attempt met: the facade maps the last (a rejected
+// certificate, a proxy's refusal) as it maps a single attempt's failure.
+func (e *gaveUpWaiting) LastAttempt() (attempts int, own, last error) {
+	return e.attempts, e.err, e.last
 }
 
 // quickDeathsReported is how many connections in a row must end the same
@@ -40,7 +79,7 @@ const quickDeathsReported = 3
 // err should lead to another attempt rather than the end.
 func (s *session) keepsTrying(prev State, err error) bool {
 	if !s.cfg.Reconnect.Enabled || s.stopping || err == nil ||
-		errors.Is(err, ErrInterrupted) || errors.Is(err, ErrClosed) {
+		errors.Is(err, ErrInterrupted) || errors.Is(err, ErrClosed) || invalidSetting(err) {
 		return false
 	}
 	switch {
@@ -56,12 +95,20 @@ func (s *session) keepsTrying(prev State, err error) bool {
 	return false
 }
 
+// invalidSetting reports whether err is a setting's fault, which another
+// attempt would meet again: ErrInvalidArgument, or a request the proxy
+// protocol cannot carry (transport.ProxyBadRequest).
+func invalidSetting(err error) bool {
+	var pe *transport.ProxyError
+	return errors.Is(err, ErrInvalidArgument) || errors.As(err, &pe) && pe.Kind == transport.ProxyBadRequest
+}
+
 // lostWhileUp notes a connection that ended after CONNECTED: a stable one
 // resets the backoff; one that ended quickly adds to the quick deaths,
 // which are reported once when they repeat.
 func (s *session) lostWhileUp(err error) {
 	r := &s.retry
-	if time.Since(r.upSince) >= s.cfg.Reconnect.StableAfter {
+	if time.Since(monoStart)-r.upSince >= s.cfg.Reconnect.StableAfter {
 		r.attempt, r.quickDeaths, r.quickErr, r.reported = 0, 0, "", false
 		return
 	}
@@ -94,6 +141,7 @@ func (s *session) scheduleReconnect(ctx actor.Context, cause error) {
 		}
 	}
 	r.attempt++
+	r.last = &failedAttempt{err: cause}
 	s.setState(Connecting)
 	wait := p.delay(int(r.attempt))
 	what := "reconnecting"

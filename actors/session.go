@@ -96,14 +96,18 @@ func (s *session) receive(ctx actor.Context) {
 		// The caller gave up waiting and now waits for the answer to its
 		// request, which came before this: end the attempt (and any
 		// retrying) if it still runs.
+		verdict := m.err
 		if s.connectWaiter == m.reply {
+			if last := s.retry.last; last != nil {
+				verdict = &gaveUpWaiting{err: m.err, attempts: int(s.retry.attempt), last: last.err}
+			}
 			s.connectWaiter = nil
 			s.retry = retrying{}
-			s.c.emit(&ConnectedEvent{Err: m.err})
-			s.lose(ctx, m.err)
+			s.c.emit(&ConnectedEvent{Err: verdict})
+			s.lose(ctx, verdict)
 		}
 		select {
-		case m.reply <- connectResult{err: m.err}:
+		case m.reply <- connectResult{err: verdict}:
 		default: // answered already
 		}
 	case *reconnectTick:

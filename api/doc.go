@@ -153,7 +153,8 @@
 //	FirewallType, FirewallUser  the firewall properties (FirewallType 0 none,
 //	                            1 HTTP CONNECT tunnel, 2 SOCKS4, 3 SOCKS5, 10 SOCKS4A)
 //	ProxyExceptionsList         hosts reached without the proxy, ";"-separated:
-//	                            names (with subdomains), .domain, IPs, CIDRs, [:port], * ("")
+//	                            names (with subdomains), .domain, IPs, CIDRs, each with an
+//	                            optional :port (10.0.0.0/8:61613, [2001:db8::/32]:61613), * ("")
 //	SSLServerCACerts            PEM CAs trusted beside the system's ("")
 //	SSLCACertFilePaths          PEM files of the trusted CAs, one path a line, in
 //	                            place of the system's ("": the system's)
@@ -205,7 +206,11 @@
 // Every error is an *Error with a stable Code; the sentinels match by code
 // (errors.Is(err, api.ErrTimeout)). Unwrap gives the cause for logs.
 //
-//	100 ErrInvalidArgument      an argument or setting value is not valid
+//	100 ErrInvalidArgument      an argument or setting value is not valid (also proxy
+//	                            settings the proxy protocol cannot carry, with the
+//	                            transport.ProxyError of kind ProxyBadRequest as the
+//	                            cause: found when set, or by Connect before it dials,
+//	                            and never retried)
 //	101 ErrUnknownSetting       Config names no setting
 //	102 ErrSettingAccess        the setting is read-only or write-only
 //	103 ErrConnectedSetting     the setting cannot change while connected
@@ -223,7 +228,10 @@
 //	205 ErrInterrupted          Interrupt (or Disconnect) ended the call
 //	206 ErrQueueFull            a subscription's queue overflowed (FullError)
 //	207 ErrCertRejected         the server's TLS certificate was not accepted
-//	208 ErrTLSFailed            the TLS handshake failed (versions, suites, alerts)
+//	208 ErrTLSFailed            the TLS handshake failed (versions, suites, alerts),
+//	                            or the broker refused the client certificate (with
+//	                            TLS 1.3 its alert comes on the first read after the
+//	                            handshake; the message says whether one was sent)
 //	209 ErrProxyFailed          the proxy was unreachable, refused or misbehaved
 //	210 ErrOutcomeUnknown       the connection ended before the broker confirmed or
 //	                            refused a frame that asked for a receipt, or the
@@ -277,8 +285,10 @@
 // ws:// it is an error). The upgrade offers the subprotocols of
 // SupportedVersions (v12.stomp, v11.stomp, v10.stomp), fails unless the
 // server picks one, and a refused upgrade is ErrConnectFailed with the
-// HTTP status in its message. Frames go out in binary messages; incoming
-// text and binary messages are both read, each bounded in size. The host
+// HTTP status in its message, returned once the status is in hand (the
+// body is quoted only as far as it arrives at once). Frames go out in binary messages; incoming
+// text and binary messages are both read, each bounded by the frame limit
+// (MaxFrameSize, see ReceiveLimits) plus 256 KiB. The host
 // header of CONNECT is still VirtualHost, by default the URL's host:
 // RabbitMQ wants "/".
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/stompactor/stompactor/actors"
@@ -138,6 +139,10 @@ func toError(err error, def int, scrub func(string) string) *Error {
 	if errors.As(err, &e) && e.Code == CodeServerError {
 		return scrubServerError(e, scrub)
 	}
+	var la lastAttempter
+	if errors.As(err, &la) {
+		return lastAttemptError(err, la, def, scrub)
+	}
 	if e, ok := err.(*Error); ok && scrub(e.Message) == e.Message && limitHint(err) == "" {
 		return e // already one of ours, and clean
 	}
@@ -163,6 +168,25 @@ func toError(err error, def int, scrub func(string) string) *Error {
 	out := wrap(code, err)
 	out.Message = scrub(out.Message) + limitHint(err)
 	return out
+}
+
+// lastAttempter is an error that carries, beside its own, the failure of
+// the last of several attempts: the engine's answer to a first Connect
+// whose Timeout or context ended while its Reconnect policy was retrying.
+type lastAttempter interface {
+	LastAttempt() (attempts int, own, last error)
+}
+
+// lastAttemptError is err (its code: a timeout, a cancellation) with the
+// last attempt's failure, mapped as a single attempt's would be (a
+// rejected certificate, a proxy's refusal, a TLS failure), named in the
+// message and kept in the chain, so that errors.Is and errors.As find it
+// as they do when MaxAttempts runs out.
+func lastAttemptError(err error, la lastAttempter, def int, scrub func(string) string) *Error {
+	attempts, own, last := la.LastAttempt()
+	mine, cause := toError(own, def, scrub), toError(last, CodeConnectFailed, scrub)
+	msg := mine.Message + " after " + strconv.Itoa(attempts) + " attempts; the last failed: " + strings.TrimPrefix(cause.Message, "stomp: ")
+	return actors.NewError(mine.Code, msg, errors.Join(err, cause))
 }
 
 // scrubServerError returns a server ERROR with every known secret hidden:

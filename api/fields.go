@@ -108,6 +108,11 @@ func (c *config) setFirewall(fw Firewall) error {
 	if strings.ContainsAny(fw.Host, " \t\r\n") {
 		return invalid("FirewallHost %q contains white space", fw.Host)
 	}
+	// Credentials the protocol cannot carry are refused now; a target it
+	// cannot carry (IPv6 through SOCKS 4) is refused by Connect.
+	if err := transport.CheckProxy(fw.Type.proto(), transport.HostPort(fw.Host, fw.Port), fw.User, fw.Password, ""); err != nil {
+		return badProxySetting("the firewall settings", err)
+	}
 	c.secW().fw = fw
 	return nil
 }
@@ -280,7 +285,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 	}
 	if overWS {
 		// wss:// hands the WebSocket a dialer that has run TLS already.
-		dial = transport.WebSocket(dial, c.sec.webSocketURL, transport.WSOptions{Subprotocols: subprotocols(c.supportedVersions)})
+		dial = transport.WebSocket(dial, c.sec.webSocketURL, transport.WSOptions{Subprotocols: subprotocols(c.supportedVersions), ReadLimit: c.wsReadLimit()})
 		via = " over WebSocket " + transport.RedactURL(ws.URL.String()) + via
 	}
 	wait := c.connectWait()

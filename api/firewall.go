@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/transport"
 )
 
@@ -57,7 +58,33 @@ func (c *config) proxyRoute(host string, port int, getenv func(string) string) (
 	if bypass(host, port, exceptions) {
 		return proxyRoute{}, nil
 	}
+	if err := transport.CheckProxy(r.typ.proto(), r.addr, r.user, r.pass, transport.HostPort(host, port)); err != nil {
+		return proxyRoute{}, badProxySetting(r.from, err)
+	}
 	return r, nil
+}
+
+// proto names the proxy protocol of t as transport.ProxyError does.
+func (t FirewallType) proto() string {
+	switch t {
+	case FirewallTunnel:
+		return "HTTP"
+	case FirewallSOCKS4:
+		return "SOCKS4"
+	case FirewallSOCKS4A:
+		return "SOCKS4A"
+	case FirewallSOCKS5:
+		return "SOCKS5"
+	}
+	return ""
+}
+
+// badProxySetting is the ErrInvalidArgument of proxy settings the
+// protocol cannot carry (transport.CheckProxy's *ProxyError, kept as the
+// cause): the caller's mistake, found before anything is dialed, and
+// never retried.
+func badProxySetting(from string, err error) *Error {
+	return actors.NewError(CodeInvalidArgument, "stomp: "+from+": "+err.Error(), err)
 }
 
 func defaultPort(t FirewallType) int {

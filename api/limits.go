@@ -15,7 +15,11 @@ import (
 // setting that raises it. Zero fields take the defaults: a 4 MiB body,
 // 100 headers, a frame of the body limit plus 256 KiB. A subscription's
 // queue is bounded in bytes too (see SubscribeOptions), so raising
-// MaxBody does not let a slow handler pin memory without end.
+// MaxBody does not let a slow handler pin memory without end. Over a
+// WebSocket (WebSocketURL), one incoming message may hold at most the
+// frame limit plus 256 KiB (frames may share a message); a larger one
+// ends the connection with ErrFrameLimit too, and MaxFrame (or MaxBody,
+// when MaxFrame is 0) raises it.
 type ReceiveLimits struct {
 	MaxBody    int // the largest body, bytes (the MaxBodySize setting)
 	MaxHeaders int // the most header lines of a frame (MaxHeaders)
@@ -44,6 +48,22 @@ func (c *config) limits() frames.Limits {
 	return frames.Limits{MaxHeaderLine: c.maxLineLength, MaxBody: c.rare.recvLimits.MaxBody,
 		MaxHeaders: c.rare.recvLimits.MaxHeaders, MaxFrame: c.rare.recvLimits.MaxFrame}
 }
+
+// wsSlack is what a WebSocket message may hold beyond the largest frame:
+// heart-beat EOLs that share its message (transport.DefaultWSReadLimit is
+// the default frame limit plus the same).
+const wsSlack = 256 << 10
+
+// wsReadLimit is the largest incoming WebSocket message: the largest frame
+// the decoder takes (MaxFrameSize, by default MaxBodySize + 256 KiB) plus
+// wsSlack, so that a frame accepted over TCP is accepted over a WebSocket.
+func (c *config) wsReadLimit() int64 {
+	return int64(c.limits().Effective().MaxFrame) + wsSlack
+}
+
+// wsLimitHint is what an over-limit WebSocket message's error adds: the
+// read limit follows MaxFrameSize (which follows MaxBodySize when 0).
+const wsLimitHint = " (raise it with the MaxFrameSize setting, or MaxBodySize when MaxFrameSize is 0)"
 
 // limitSetting names the setting that raises each receive limit.
 var limitSetting = map[frames.Limit]string{

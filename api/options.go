@@ -26,7 +26,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 func setOpt[T any](name string, set func(*config, T) error, v T) Option {
 	return optionFunc(func(c *config) {
 		if err := set(c, v); err != nil && c.optErr == nil {
-			c.optErr = newError(CodeInvalidArgument, "option "+name+": "+errorDetail(err))
+			c.optErr = actors.NewError(CodeInvalidArgument, "stomp: option "+name+": "+errorDetail(err), err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/tls"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -47,7 +48,9 @@ func WithSSLEnabledCipherSuites(ids ...uint16) Option {
 // WithProxyExceptions sets ProxyExceptionsList, the hosts reached directly
 // although a firewall is set: names ("broker" also covers its subdomains,
 // ".example.com" or "*.example.com" only them), IP addresses, CIDR ranges,
-// any of them with ":port", or "*" for all. Default none.
+// any of them with ":port" ("10.0.0.0/8:61613"; an IPv6 address or range
+// in brackets: "[2001:db8::/32]:61613"), or "*" for all. A bad range or
+// port is ErrInvalidArgument. Default none.
 func WithProxyExceptions(hosts ...string) Option {
 	return setOpt("ProxyExceptionsList", (*config).setProxyExceptions, hosts)
 }
@@ -244,8 +247,15 @@ func (c *config) setProxyExceptions(hosts []string) error {
 		if strings.ContainsAny(h, " \t\r\n") {
 			return invalid("ProxyExceptionsList: %q contains white space", h)
 		}
-		if strings.Contains(h, "/") {
-			if _, err := netip.ParsePrefix(h); err != nil {
+		host := h
+		if hh, p, err := net.SplitHostPort(h); err == nil { // as bypass splits it
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+				return invalid("ProxyExceptionsList: %q has a bad port (1-65535)", h)
+			}
+			host = hh
+		}
+		if host = strings.Trim(host, "[]"); strings.Contains(host, "/") {
+			if _, err := netip.ParsePrefix(host); err != nil {
 				return invalid("ProxyExceptionsList: %q is not a CIDR range", h)
 			}
 		}

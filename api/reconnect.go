@@ -14,7 +14,9 @@ import (
 //     broker in turn until one answers (OnConnectionStatus "retrying" for
 //     each failed attempt), bounded by Timeout or the caller's context. A
 //     broker that refuses the client (an ERROR: a login, a virtual host)
-//     is not retried: the others would say the same.
+//     is not retried: the others would say the same. Nor is a setting
+//     that no attempt can carry out (ErrInvalidArgument: proxy
+//     credentials or a broker address the proxy protocol cannot carry).
 //   - Losing an established connection (not Disconnect, Interrupt or
 //     Close) starts the same loop of attempts, the primary first. On
 //     success every live subscription is sent again with its id, ack mode
@@ -41,7 +43,12 @@ import (
 // one; after MaxAttempts attempts OnError (or the waiting Connect) reports
 // that the client gave up, with the number of attempts: ErrConnectionLost
 // for a connection that was up and was lost, ErrConnectFailed (as without
-// a policy) for a Connect that never reached a broker. Open transactions end with the old connection,
+// a policy) for a Connect that never reached a broker. A first Connect
+// whose Timeout or context ends while attempts still fail (MaxAttempts 0
+// never gives up) returns ErrTimeout (or ErrCanceled) that names the last
+// attempt's failure and holds it, typed, in its chain: errors.Is(err,
+// ErrCertRejected) or errors.As(err, &proxyErr) find it as when
+// MaxAttempts runs out. Open transactions end with the old connection,
 // as the broker ends them, and messages received but not acknowledged are
 // redelivered by the broker. Failover servers share every transport
 // setting; with a WebSocketURL the URL is always the one dialed (and

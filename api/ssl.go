@@ -30,6 +30,10 @@ func (s *STOMP) sslDialer(base transport.Dialer, ts *tlsSetup) transport.Dialer 
 		cfg := ts.cfg.Clone()
 		cfg.ServerName = ts.serverName
 		cfg.VerifyConnection = func(cs tls.ConnectionState) error { return s.verifyServer(ts, addr, cs) }
+		// Go's choice of client certificate, remembered for the error of
+		// a broker that refuses it (tls_clientcert.go).
+		choice := &clientCertChoice{certs: cfg.Certificates}
+		cfg.GetClientCertificate = choice.get
 		reached := func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := base(ctx, network, addr)
 			if err == nil {
@@ -43,11 +47,17 @@ func (s *STOMP) sslDialer(base transport.Dialer, ts *tlsSetup) transport.Dialer 
 			s.sslStatus("TLS handshake failed: " + he.Err.Error())
 		}
 		if err != nil {
-			return nil, err
+			return nil, choice.refusal(addr, err)
 		}
-		if st, ok := transport.ConnectionState(conn); ok {
+		st, ok := transport.ConnectionState(conn)
+		if ok {
 			s.tlsState.Store(&st)
 			s.sslStatus("TLS handshake done: " + protocolName(st.Version) + " " + tls.CipherSuiteName(st.CipherSuite))
+		}
+		if ok && st.Version >= tls.VersionTLS13 && choice.wasAsked() {
+			// The server checks the certificate after the client's side
+			// of the handshake: its refusal comes on the first read.
+			return &certAlertConn{Conn: conn, choice: choice, addr: addr}, nil
 		}
 		return conn, nil
 	}
@@ -163,15 +173,21 @@ func dialError(err error, scrub func(string) string) *Error {
 		code int
 		msg  string
 	)
+	var ccr *certRefused
 	switch {
 	case errors.As(err, &cr):
 		code, msg = CodeCertRejected, cr.Error()
+	case errors.As(err, &ccr):
+		code, msg = CodeTLSFailed, ccr.Error()
 	case errors.As(err, &he):
 		code, msg = CodeTLSFailed, he.Error()
+	case errors.As(err, &pe) && pe.Kind == transport.ProxyBadRequest:
+		// A request the protocol cannot carry: a setting's fault.
+		code, msg = CodeInvalidArgument, pe.Error()
 	case errors.As(err, &pe):
 		code, msg = CodeProxyFailed, pe.Error()
 	case errors.As(err, &we) && we.Kind == transport.WSTooLarge:
-		code, msg = CodeFrameLimit, we.Error()
+		code, msg = CodeFrameLimit, we.Error()+wsLimitHint
 	case errors.As(err, &we):
 		code, msg = CodeConnectFailed, we.Error()
 	default:

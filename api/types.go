@@ -69,6 +69,12 @@ func (t FirewallType) String() string {
 // broker through the proxy they name (TLS, when enabled, runs end to end
 // through it), except for the hosts of ProxyExceptionsList. A failure of
 // the proxy is ErrProxyFailed, its cause a *transport.ProxyError.
+// Settings the proxy's protocol cannot carry (a tunnel User with ':', a
+// SOCKS5 User or Password over 255 bytes, an IPv6 broker through SOCKS4)
+// are ErrInvalidArgument, with a *transport.ProxyError of kind
+// ProxyBadRequest as the cause: refused when set, or (for the broker's
+// address, or a proxy taken from the environment) by Connect before it
+// dials; a Reconnect policy does not retry them.
 type Firewall struct {
 	// AutoDetect takes the proxy from the environment when it names one:
 	// HTTPS_PROXY, else ALL_PROXY (or their lower-case forms), as a URL
@@ -146,7 +152,11 @@ type SSLSettings struct {
 	// are sent as its chain. A PEM key may be encrypted, as PKCS#8
 	// ("ENCRYPTED PRIVATE KEY", PBES2) or with OpenSSL's legacy
 	// "Proc-Type: 4,ENCRYPTED" headers; PKCS#8 keys under the older PBES1
-	// schemes are refused with ErrUnsupported. Default "".
+	// schemes are refused with ErrUnsupported. The certificate is sent
+	// only when the server asks for one, and only if it chains to one of
+	// the CAs the server names as acceptable (Go's rule); a broker that
+	// refuses it, or requires one that was not sent, makes Connect fail
+	// with ErrTLSFailed saying so. Default "".
 	CertStore string
 	// CertStorePassword opens a PKCS#12 store and decrypts an encrypted
 	// PEM key (in CertStore or CertEncoded); a wrong one is
@@ -160,13 +170,14 @@ type SSLSettings struct {
 	CertSubject string
 }
 
-// String describes the settings with the store password redacted and the
-// certificates shortened to their length.
+// String describes the settings with the store password redacted, the
+// certificates shortened to their length, and an inline store (PEM or
+// PKCS#12, both of which hold the private key) shown by its length only.
 func (s SSLSettings) String() string {
 	out := "SSLSettings{Enabled:" + strconv.FormatBool(s.Enabled) +
 		" AcceptServerCert:" + strconv.Itoa(len(s.AcceptServerCertEncoded)) + "B" +
 		" Cert:" + strconv.Itoa(len(s.CertEncoded)) + "B" +
-		" CertStore:" + certStoreString(s.CertStore) + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
+		" CertStore:" + certStoreString(s.CertStore, s.CertStoreType) + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
 		" CertSubject:" + s.CertSubject
 	if s.CertStorePassword != "" {
 		out += " CertStorePassword:<redacted>"
@@ -177,10 +188,14 @@ func (s SSLSettings) String() string {
 // GoString is String, so that %#v redacts the password too.
 func (s SSLSettings) GoString() string { return s.String() }
 
-// certStoreString shows a CertStore file name as it is, and inline PEM
-// (which holds the private key) only by its length.
-func certStoreString(store string) string {
-	if strings.Contains(store, "-----BEGIN") {
+// certStoreString shows a CertStore file name as it is, and an inline
+// store (PEM or base64 PKCS#12, which hold the private key) only by its
+// length.
+func certStoreString(store string, typ CertStoreType) string {
+	switch {
+	case typ == CertStorePFXBlob:
+		return "<inline PKCS#12, " + strconv.Itoa(len(store)) + "B>"
+	case typ == CertStorePEMBlob || strings.Contains(store, "-----BEGIN"):
 		return "<inline PEM, " + strconv.Itoa(len(store)) + "B>"
 	}
 	return store

@@ -36,6 +36,11 @@ const maxLimit = math.MaxInt / 4
 // DefaultLimits returns the limits used when none are given.
 func DefaultLimits() Limits { return Limits{}.withDefaults() }
 
+// Effective returns l as the decoder applies it: every zero or negative
+// field replaced by its default, every field lowered to the largest value
+// a limit can take.
+func (l Limits) Effective() Limits { return l.withDefaults() }
+
 func (l Limits) withDefaults() Limits {
 	def := func(v, d int) int {
 		if v <= 0 {

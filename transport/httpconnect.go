@@ -29,7 +29,7 @@ const (
 // never appears in an error, even when the proxy echoes it. The exchange
 // is bounded by the dial's context.
 func HTTPConnect(base Dialer, proxyAddr, user, pass string) Dialer {
-	p := &proxyDial{proto: "HTTP", addr: proxyAddr, base: base}
+	p := &proxyDial{proto: "HTTP", addr: proxyAddr, user: user, pass: pass, base: base}
 	var token string
 	if user != "" {
 		token = base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
@@ -47,12 +47,8 @@ func HTTPConnect(base Dialer, proxyAddr, user, pass string) Dialer {
 		if err != nil {
 			return nil, err
 		}
-		if strings.ContainsFunc(host, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-			return nil, perr(ProxyBadRequest, 0, "target host contains white space or control characters", nil)
-		}
-		if strings.Contains(user, ":") {
-			return nil, perr(ProxyBadRequest, 0, "a Basic authentication user cannot contain ':'", nil)
-		}
+		// (checkRequest has refused a user with ':' and a host with
+		// white space or control characters.)
 		hp := net.JoinHostPort(host, strconv.Itoa(int(port)))
 		req := "CONNECT " + hp + " HTTP/1.1\r\nHost: " + hp + "\r\n"
 		if token != "" {
@@ -62,15 +58,10 @@ func HTTPConnect(base Dialer, proxyAddr, user, pass string) Dialer {
 			return nil, err
 		}
 		br := bufio.NewReaderSize(conn, maxHTTPLine)
-		code, reason, challenge, err := readHTTPHead(br)
+		code, reason, challenge, err := readHTTPHead(br, redact)
 		if err != nil {
-			var pe *ProxyError
-			if errors.As(err, &pe) {
-				pe.Msg = redact(pe.Msg)
-			}
 			return nil, err
 		}
-		reason, challenge = redact(reason), redact(challenge)
 		switch {
 		case code >= 200 && code < 300:
 		case (code == 407 || code == 401) && token == "":
@@ -93,7 +84,10 @@ func HTTPConnect(base Dialer, proxyAddr, user, pass string) Dialer {
 // readHTTPHead reads the status line and headers of the reply, within
 // the bounds above. It returns the status, the reason phrase and, for
 // 407, the proxy's Proxy-Authenticate challenge, quoted for an error.
-func readHTTPHead(br *bufio.Reader) (code int, reason, challenge string, err error) {
+// Whatever it quotes of the proxy's words goes through redact first, and
+// only then is cut and cleaned (printable), so that no cut can leave a
+// piece of a secret that redact would no longer recognise.
+func readHTTPHead(br *bufio.Reader, redact func(string) string) (code int, reason, challenge string, err error) {
 	total := 0
 	line, err := readHTTPLine(br, &total)
 	if err != nil {
@@ -101,12 +95,12 @@ func readHTTPHead(br *bufio.Reader) (code int, reason, challenge string, err err
 	}
 	proto, rest, _ := strings.Cut(line, " ")
 	if proto != "HTTP/1.0" && proto != "HTTP/1.1" {
-		return 0, "", "", perr(ProxyMalformed, 0, "not an HTTP/1.x status line: "+strconv.Quote(printable(line, 80)), nil)
+		return 0, "", "", perr(ProxyMalformed, 0, "not an HTTP/1.x status line: "+strconv.Quote(printable(redact(line), 80)), nil)
 	}
 	num, reason, _ := strings.Cut(rest, " ")
 	code, cerr := strconv.Atoi(num)
 	if cerr != nil || len(num) != 3 || code < 100 {
-		return 0, "", "", perr(ProxyMalformed, 0, "bad status code in "+strconv.Quote(printable(line, 80)), nil)
+		return 0, "", "", perr(ProxyMalformed, 0, "bad status code in "+strconv.Quote(printable(redact(line), 80)), nil)
 	}
 	for n := 0; ; n++ {
 		if n == maxHTTPHeaders {
@@ -120,10 +114,10 @@ func readHTTPHead(br *bufio.Reader) (code int, reason, challenge string, err err
 			break
 		}
 		if k, v, ok := strings.Cut(h, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "Proxy-Authenticate") {
-			challenge = "; it asks for " + printable(strings.TrimSpace(v), 80)
+			challenge = "; it asks for " + printable(redact(strings.TrimSpace(v)), 80)
 		}
 	}
-	return code, printable(strings.TrimSpace(reason), 120), challenge, nil
+	return code, printable(redact(strings.TrimSpace(reason)), 120), challenge, nil
 }
 
 // readHTTPLine reads one line without its CRLF (or LF), counting it into

@@ -37,7 +37,9 @@ const (
 	ProxyIO
 	// ProxyBadRequest: the request cannot be expressed in the protocol
 	// (an IPv6 target over SOCKS4, a name over 255 bytes, a user name
-	// with ':' for HTTP Basic authentication).
+	// with ':' for HTTP Basic authentication). Found before the proxy is
+	// dialed (see CheckProxy), except for a SOCKS4 target name that
+	// resolves to no IPv4 address.
 	ProxyBadRequest
 )
 
@@ -96,12 +98,13 @@ func (e *ProxyError) Error() string {
 // Unwrap returns the cause.
 func (e *ProxyError) Unwrap() error { return e.Err }
 
-// proxyDial is what the proxy dialers share: dial the proxy with base,
-// run the handshake bounded by ctx, and turn every failure into a
-// *ProxyError. handshake returns the connection to use afterwards (the
+// proxyDial is what the proxy dialers share: check that the protocol can
+// carry the request (checkRequest), dial the proxy with base, run the
+// handshake bounded by ctx, and turn every failure into a *ProxyError. handshake returns the connection to use afterwards (the
 // same one, or one that first hands back bytes it read ahead).
 type proxyDial struct {
 	proto, addr string
+	user, pass  string // checked by checkRequest before the proxy is dialed
 	base        Dialer
 	handshake   func(ctx context.Context, conn net.Conn, target string) (net.Conn, error)
 }
@@ -111,6 +114,10 @@ func (p *proxyDial) dial(ctx context.Context, network, target string) (net.Conn,
 	case "tcp", "tcp4", "tcp6":
 	default:
 		return nil, p.fail(target, ProxyBadRequest, 0, "network "+strconv.Quote(network)+" cannot go through a proxy", nil)
+	}
+	if pe := checkRequest(p.proto, p.user, p.pass, target); pe != nil {
+		pe.Proxy, pe.Addr, pe.Target = p.proto, p.addr, target
+		return nil, pe
 	}
 	base := p.base
 	if base == nil {

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 	"strconv"
@@ -44,14 +45,11 @@ func socks4(base Dialer, proxyAddr, user string, remoteResolve bool) Dialer {
 	if remoteResolve {
 		proto = "SOCKS4A"
 	}
-	p := &proxyDial{proto: proto, addr: proxyAddr, base: base}
+	p := &proxyDial{proto: proto, addr: proxyAddr, user: user, base: base}
 	p.handshake = func(ctx context.Context, conn net.Conn, target string) (net.Conn, error) {
 		host, port, err := splitTarget(target)
 		if err != nil {
 			return nil, err
-		}
-		if len(user) > 255 || containsNUL(user) {
-			return nil, perr(ProxyBadRequest, 0, "the user must be at most 255 bytes without NUL", nil)
 		}
 		req := []byte{4, 1, 0, 0, 0, 0, 0, 0}
 		binary.BigEndian.PutUint16(req[2:], port)
@@ -71,6 +69,12 @@ func socks4(base Dialer, proxyAddr, user string, remoteResolve bool) Dialer {
 			name = host
 		default:
 			ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+			var de *net.DNSError
+			if errors.As(err, &de) && !de.IsNotFound {
+				// The resolver failed (it may not next time): not a
+				// request SOCKS 4 cannot carry.
+				return nil, perr(ProxyIO, 0, "resolving "+strconv.Quote(host), err)
+			}
 			if err != nil || len(ips) == 0 {
 				return nil, perr(ProxyBadRequest, 0, "cannot resolve "+strconv.Quote(host)+" to an IPv4 address (SOCKS4A lets the proxy resolve it)", err)
 			}
@@ -113,14 +117,11 @@ func socks4(base Dialer, proxyAddr, user string, remoteResolve bool) Dialer {
 // 1929) is offered beside "no authentication". The handshake is bounded
 // by the dial's context.
 func SOCKS5(base Dialer, proxyAddr, user, pass string) Dialer {
-	p := &proxyDial{proto: "SOCKS5", addr: proxyAddr, base: base}
+	p := &proxyDial{proto: "SOCKS5", addr: proxyAddr, user: user, pass: pass, base: base}
 	p.handshake = func(_ context.Context, conn net.Conn, target string) (net.Conn, error) {
 		host, port, err := splitTarget(target)
 		if err != nil {
 			return nil, err
-		}
-		if len(user) > 255 || len(pass) > 255 {
-			return nil, perr(ProxyBadRequest, 0, "user and password must be at most 255 bytes each", nil)
 		}
 		greet := []byte{5, 1, socks5NoAuth}
 		if user != "" {

@@ -13,8 +13,10 @@ package transport
 // kind of protocol code STYLE.md says to take from a library.
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -43,6 +45,12 @@ const (
 	DefaultWSCloseTimeout = time.Second
 	// wsMaxResponseHeader bounds the HTTP head of the upgrade response.
 	wsMaxResponseHeader = 64 << 10
+	// wsRefusalBodyBytes and wsRefusalBodyWait bound what is read of the
+	// body of a refused upgrade (quoted in the error): a server that
+	// sends a body without a length and keeps the connection open must
+	// not hold the refusal until the dial's deadline.
+	wsRefusalBodyBytes = 1 << 10
+	wsRefusalBodyWait  = 200 * time.Millisecond
 )
 
 // WSSubprotocols are the subprotocols offered by default, most preferred
@@ -84,7 +92,11 @@ const (
 	// user information (which would go out as HTTP credentials).
 	WSBadURL WSErrorKind = iota + 1
 	// WSRefused: the server answered the upgrade request with another HTTP
-	// status (StatusCode; a redirect is not followed).
+	// status (StatusCode; a redirect is not followed). It is returned as
+	// soon as the status and headers are in hand: of the body, only what
+	// arrives within 200 ms (at most 1 KiB) is read, to quote its first
+	// line, so a body without a length on a connection left open does
+	// not hold it.
 	WSRefused
 	// WSSubprotocol: the server chose no subprotocol, or one not offered
 	// (Subprotocol holds it).
@@ -120,7 +132,10 @@ func (k WSErrorKind) String() string {
 // WSError is the error of the WebSocket dialer and of reads that break a
 // WebSocket limit. A failure of the dialer under it (TCP, proxy, TLS) is
 // returned as it is, not as a WSError. It never holds user information
-// of the URL.
+// of the URL, nor its query (which may carry a token): not in URL, not
+// in its text, where a cause that quoted the URL (net/http's *url.Error)
+// has it replaced by "<redacted>"; the cause stays in the chain for
+// errors.Is and errors.As.
 type WSError struct {
 	// URL is the URL dialed.
 	URL string
@@ -307,7 +322,7 @@ func dialWS(ctx context.Context, base Dialer, target WSURL, opts WSOptions) (net
 	if err != nil {
 		cancel()
 		d.finish(nil)
-		return nil, d.failure(ctx, shown, protos, resp, err)
+		return nil, d.failure(ctx, target, shown, protos, resp, err)
 	}
 	if ws.Subprotocol() == "" && !opts.AllowNoSubprotocol {
 		_ = ws.CloseNow()
@@ -339,12 +354,29 @@ type wsRoundTripper struct {
 
 func (t *wsRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.rt.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+	switch {
+	case err != nil:
+	case resp.StatusCode == http.StatusSwitchingProtocols:
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
 			resp.Body = &upgradedBody{ReadWriteCloser: rwc, dialing: &t.dialing}
 		}
+	case resp.Body != nil:
+		resp.Body = refusalBody(resp.Body)
 	}
 	return resp, err
+}
+
+// refusalBody reads what arrives of the body of a refused upgrade within
+// wsRefusalBodyBytes and wsRefusalBodyWait, closes it, and returns what it
+// read: the status is in hand, and the library would otherwise wait for
+// the end of a body that has no length (up to its own 3 s, or the dial's
+// deadline) before reporting it.
+func refusalBody(body io.ReadCloser) io.ReadCloser {
+	timer := time.AfterFunc(wsRefusalBodyWait, func() { _ = body.Close() })
+	b, _ := io.ReadAll(io.LimitReader(body, wsRefusalBodyBytes))
+	timer.Stop()
+	_ = body.Close()
+	return io.NopCloser(bytes.NewReader(b))
 }
 
 type upgradedBody struct {
@@ -427,8 +459,11 @@ func (d *wsDials) finish(keep net.Conn) {
 	d.conns = nil
 }
 
-// failure turns a failed handshake into the error to return.
-func (d *wsDials) failure(ctx context.Context, shown string, protos []string, resp *http.Response, err error) error {
+// failure turns a failed handshake into the error to return. The
+// library's error (net/http's *url.Error inside it) quotes the URL whole,
+// so its query is hidden first, as in shown.
+func (d *wsDials) failure(ctx context.Context, target WSURL, shown string, protos []string, resp *http.Response, err error) error {
+	err = redactQuery(err, target.URL.RawQuery)
 	if d.baseErr != nil {
 		return d.baseErr
 	}
@@ -443,8 +478,8 @@ func (d *wsDials) failure(ctx context.Context, shown string, protos []string, re
 		if loc := resp.Header.Get("Location"); loc != "" {
 			e.Msg += ", to " + safeURL(loc)
 		}
-		if resp.Body != nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		if resp.Body != nil { // read already, see refusalBody
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, wsRefusalBodyBytes))
 			if line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n"); line != "" {
 				e.Msg += ": " + printable(strings.TrimSpace(line), 200)
 			}
@@ -456,6 +491,43 @@ func (d *wsDials) failure(ctx context.Context, shown string, protos []string, re
 	}
 	return &WSError{URL: shown, Kind: WSMalformed, Err: err}
 }
+
+// redactQuery returns err with every quote of the URL's query (rawQuery)
+// replaced by "<redacted>", as RedactURL hides it. The chain is kept:
+// errors.Is and errors.As see err's causes, and a *url.Error among them
+// has its URL redacted too.
+func redactQuery(err error, rawQuery string) error {
+	if err == nil || rawQuery == "" {
+		return err
+	}
+	hide := func(s string) string {
+		s = strings.ReplaceAll(s, "?"+rawQuery, "?<redacted>")
+		if len(rawQuery) >= 6 { // quoted without its '?' (a short one would hide unrelated words)
+			s = strings.ReplaceAll(s, rawQuery, "<redacted>")
+		}
+		return s
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ue, ok := e.(*url.Error); ok {
+			ue.URL = hide(ue.URL)
+		}
+	}
+	msg := err.Error()
+	if hidden := hide(msg); hidden != msg {
+		return &redactedError{msg: hidden, err: err}
+	}
+	return err
+}
+
+// redactedError is err with a message that hides a secret err's own
+// message quotes.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 func containsFold(list []string, s string) bool {
 	for _, x := range list {
