@@ -7,24 +7,31 @@ import (
 	"time"
 )
 
-// Inactivity waits: a caller whose frame is being written, or waits
-// behind frames being written, waits as long as the socket keeps taking
-// bytes, and fails only when it took none for the wait's length; once its
-// frame is written, what is left of the wait (its RECEIPT) is bounded by
-// that length from the end of the write. The check is lazy: nothing is
-// counted per frame or per byte but what the connection counts anyway
+// Inactivity waits: a caller whose frame holds its place in the
+// outgoing queue, and is being written or waits behind frames being
+// written, waits as long as the socket keeps taking bytes, and fails only
+// when it took none for the wait's length; a caller still waiting for a
+// place waits that length from its start, absolutely; once its frame is
+// written, what is left of the wait (its RECEIPT) is bounded by that
+// length from the end of the write. The check is lazy: nothing is counted
+// per frame or per byte but what the connection counts anyway
 // (connStats.lastWrite, moved by every socket write, which large buffers
 // make in pieces: writeOut), and only a wait whose timer fires looks at
 // it and, when bytes left meanwhile, arms its timer again.
 
 // InactivityContext returns a context for one call on c that ends, with
 // context.DeadlineExceeded, once the call's frame made no progress for
-// d: from its start, or from the last bytes the socket took while the
-// frame was not yet written (the bytes ahead of it in the outgoing queue
-// and its own), or from the end of its write. A call whose frame never
-// reached the send path (a wait of another kind) ends d after the start,
-// as with context.WithTimeout. parent's own end (its deadline included)
-// ends it too, at once. The cancel function must be called, as with
+// d: from its start, or, once the frame holds its place in the outgoing
+// queue (a token of MaxPendingWrites), from the last bytes the socket
+// took since then while the frame was not yet written (the bytes ahead of
+// it and its own), or from the end of its write. A wait for a place is
+// absolute, d from the start however many bytes the socket takes
+// meanwhile: the places are not handed out in order, and those bytes may
+// be of frames queued after the call started (the call then fails with
+// ErrTimeout, its frame not written). A call whose frame never reached
+// the send path (a wait of another kind) ends d after the start, as with
+// context.WithTimeout. parent's own end (its deadline included) ends it
+// too, at once. The cancel function must be called, as with
 // context.WithTimeout.
 func (c *Conn) InactivityContext(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	ic := &idleCtx{parent: parent, d: d, start: time.Now().UnixNano(), done: make(chan struct{})}
@@ -60,7 +67,11 @@ type idleCtx struct {
 	stop   func() bool // undoes the AfterFunc on parent; nil without one
 
 	// wrote is when the call's frame was written whole (unix
-	// nanoseconds; 0: not yet), stamped by the write (writeFrame.written).
+	// nanoseconds, > 0), stamped by the write (writeFrame.written);
+	// before that, once the frame holds its place in the outgoing queue
+	// (track), minus the link's lastWrite then (only a socket write after
+	// it is the call's progress); 0 before. (One field for both keeps an
+	// idleCtx in the 112-byte size class.)
 	wrote atomic.Int64
 	// rid is the receipt the frame asks for, registered without a
 	// deadline; written by whoever encodes the frame and read by whoever
@@ -70,8 +81,8 @@ type idleCtx struct {
 
 	mu  sync.Mutex
 	err error
-	// l is the link of the call's write, once it reached the send path
-	// (track).
+	// l is the link of the call's write, once its frame holds its place
+	// in the outgoing queue (track).
 	l *link
 }
 
@@ -91,13 +102,16 @@ func (ic *idleCtx) Value(key any) any {
 	return ic.parent.Value(key)
 }
 
-// track says the call's frame wf goes out on l: the bytes l's socket
-// takes from now count as its progress, and the write that carries wf's
-// last byte stamps ic. It runs before wf is queued.
+// track says the call's frame wf, which holds its place in l's outgoing
+// queue (a token), goes out on l: the bytes l's socket takes from now
+// count as its progress, and the write that carries wf's last byte stamps
+// ic. It runs before wf is queued.
 func (ic *idleCtx) track(l *link, wf *writeFrame) {
 	wf.idle = ic
 	ic.mu.Lock()
 	ic.l = l
+	// Before the frame is queued, so before the write that stamps it.
+	ic.wrote.Store(-l.stats.lastWrite.Load())
 	ic.mu.Unlock()
 }
 
@@ -114,12 +128,18 @@ func trackWrite(ctx context.Context, l *link, wf *writeFrame) {
 func (ic *idleCtx) dueLocked() int64 {
 	from := ic.start
 	if ic.l != nil {
-		if w := ic.wrote.Load(); w != 0 {
+		w := ic.wrote.Load()
+		if w > 0 {
 			return w + int64(ic.d)
 		}
-		// Not written yet: every byte the socket took since is of the
-		// frames ahead of it, or of its own (the queue is in order).
-		from = max(from, ic.l.stats.lastWrite.Load())
+		// Not written yet: every byte the socket took since it holds
+		// its place is of the frames ahead of it, or of its own (the
+		// queue is in order from there). The writes before (while it
+		// waited for a token, which are not handed out in order) are
+		// not: that wait is counted from the start, absolutely.
+		if lw := ic.l.stats.lastWrite.Load(); lw != -w {
+			from = max(from, lw)
+		}
 	}
 	return from + int64(ic.d)
 }

@@ -144,9 +144,6 @@ func (c *Conn) writeOn(ctx context.Context, l *link, wf *writeFrame, wait, owned
 			return err
 		}
 	}
-	// A caller whose wait is an inactivity one (InactivityContext) waits
-	// as long as the bytes ahead of its frame, and then its own, leave.
-	trackWrite(ctx, l, wf)
 	switch l.credits.take(ctx, l.lost, c.closed) {
 	case tookLost:
 		return l.lostErr()
@@ -156,6 +153,12 @@ func (c *Conn) writeOn(ctx context.Context, l *link, wf *writeFrame, wait, owned
 		return ErrClosed
 	}
 	wf.credit = true
+	// A caller whose wait is an inactivity one (InactivityContext) waits
+	// as long as the bytes ahead of its frame, and then its own, leave,
+	// counted from now that it holds its place: the tokens are not handed
+	// out in order, so the bytes written while it waited for one are not
+	// of frames ahead of it, and its wait for one is absolute.
+	trackWrite(ctx, l, wf)
 	if wait {
 		wf.reply = make(chan error, 1)
 	}

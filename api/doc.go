@@ -143,10 +143,12 @@
 //	AbsoluteTimeout             true: every timeout is absolute, and Timeout bounds Connect
 //	                            over ConnectionTimeout; false (default): Timeout is an
 //	                            inactivity timeout for the sends, Ack, Nack,
-//	                            SendCustomFrame and socket writes (while bytes leave, they
-//	                            wait on; a RECEIPT is awaited Timeout from the end of the
-//	                            write), absolute for every other wait and never for a
-//	                            context's deadline (see WithAbsoluteTimeout)
+//	                            SendCustomFrame and socket writes (once the frame has its
+//	                            place in the outgoing queue, they wait on while bytes
+//	                            leave; the wait for that place is absolute; a RECEIPT is
+//	                            awaited Timeout from the end of the write), absolute for
+//	                            every other wait and never for a context's deadline (see
+//	                            WithAbsoluteTimeout)
 //	ProcessIdleEvents           false queues events for DoEvents (true)
 //	SelectWaitMillis            how long DoEvents waits for an event (20)
 //	FirewallAutoDetect, FirewallHost, FirewallPassword, FirewallPort,

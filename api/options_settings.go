@@ -81,24 +81,32 @@ func WithConnectionTimeout(d time.Duration) Option {
 // WithAbsoluteTimeout sets AbsoluteTimeout. Default false.
 //
 // false makes Timeout an inactivity timeout where a wait is for bytes to
-// leave: SendMessage, SendData, Send, Ack, Nack and SendCustomFrame wait
-// for as long as the socket keeps taking the bytes queued ahead of their
-// frame and then its own, and fail only once it took none for Timeout:
-// with ErrTimeout while the frame waits for room in the outgoing queue,
-// with ErrOutcomeUnknown once it is queued for writing (it may still
-// leave), unless the socket's write deadline, which fires at about the
-// same time, ends the connection first. Once the frame is written, what
-// is left of the wait (its RECEIPT, with RequestReceipts) is bounded by
-// Timeout from the end of the write. Socket writes follow it too: a large buffer is written in
-// pieces of 256 KiB, each with a write deadline of Timeout, so a body
-// that takes many times Timeout to leave at a steady rate goes, and a
-// peer that stops reading ends the connection about Timeout after it
-// stopped (over WebSocket a buffer is written whole, each write being a
-// message of its own, which a frame must not be split across: there the
-// write deadline counts from the start of the buffer). Every other wait stays absolute, counted from the start of the
-// call: Connect, Disconnect, Subscribe, Unsubscribe, the transactions,
-// Receive, an at-least-once send's wait for room in the outbox. So does a
-// context's deadline, always: it is the caller's.
+// leave: SendMessage, SendData, Send, Ack, Nack and SendCustomFrame first
+// wait for a place in the outgoing queue, which holds a bounded number of
+// frames. That wait is absolute: a call that gets no place within Timeout
+// of its start fails with ErrTimeout, its frame not written, however many
+// bytes the socket takes meanwhile (places are not handed out in order,
+// so those bytes may be of frames sent after the call started). Once the
+// frame has its place, the call waits for as long as the socket keeps
+// taking bytes (those queued ahead of the frame, then its own) and fails
+// only once it took none for Timeout, counted from the start of the call
+// or from the last bytes it took since the frame got its place: with
+// ErrTimeout while the frame waits for room in the writer's buffer, with
+// ErrOutcomeUnknown once it is queued for writing (it may still leave),
+// unless the socket's write deadline, which fires at about the same time,
+// ends the connection first. Once the frame is written, what is left of
+// the wait (its RECEIPT, with RequestReceipts) is bounded by Timeout from
+// the end of the write. Socket writes follow it too: a large buffer is
+// written in pieces of 256 KiB, each with a write deadline of Timeout, so
+// a body that takes many times Timeout to leave at a steady rate goes,
+// and a peer that stops reading ends the connection about Timeout after
+// it stopped (over WebSocket a buffer is written whole, each write being
+// a message of its own, which a frame must not be split across: there the
+// write deadline counts from the start of the buffer). Every other wait
+// stays absolute, counted from the start of the call: Connect,
+// Disconnect, Subscribe, Unsubscribe, the transactions, Receive, an
+// at-least-once send's wait for room in the outbox. So does a context's
+// deadline, always: it is the caller's.
 //
 // true makes every timeout absolute, as a deadline counted from the start
 // of the call (or of one socket write, however large), and makes Timeout,

@@ -246,9 +246,11 @@ func (s *STOMP) SetRequestReceipts(on bool) error {
 // full). It also bounds socket writes. With AbsoluteTimeout false (the
 // default) it is an inactivity timeout for the calls that write a frame
 // (the sends, Ack, Nack, SendCustomFrame) and for socket writes: a wait
-// behind bytes being written, or for its own to leave, goes on while the
-// socket keeps taking them, and the RECEIPT is awaited Timeout from the
-// end of the write; every other call's wait is counted from its start.
+// for a place in the outgoing queue is counted from the call's start, but
+// once the frame has its place a wait behind bytes being written, or for
+// its own to leave, goes on while the socket keeps taking them, and the
+// RECEIPT is awaited Timeout from the end of the write; every other
+// call's wait is counted from its start.
 // With AbsoluteTimeout true every wait is counted from the start of the
 // call, and every socket write from its start (see WithAbsoluteTimeout).
 // Rounded up when set in fractions by WithTimeout. Default 60.
