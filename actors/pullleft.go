@@ -32,7 +32,8 @@ import (
 //     a Disconnect that leaves them anyway (pullgiveback.go). A
 //     handler's gets them in its mailbox at once: if its Subscribe
 //     fails, the handler is still given them, as Unsubscribe hands
-//     over (handover.go).
+//     over (handover.go); those not yet handled when its connection
+//     ends for good are counted dropped (skipsAfterEnd).
 //   - A drained route is let go by the Receive that took its last message.
 
 // setRoutes publishes list as the live routes, with the leftovers of the

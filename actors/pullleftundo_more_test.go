@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,4 +152,30 @@ func TestAFailedHandlerSubscribeStillHandsOverTheLeftovers(t *testing.T) {
 	require.Zero(t, c.Stats().Dropped)
 	_, err = c.Receive(testCtx(t), id)
 	require.ErrorIs(t, err, ErrUnknownSubscription)
+}
+
+// A handler's subscription that took over the leftovers and whose
+// connection then ends for good (a fatal ERROR in place of the
+// SUBSCRIBE's RECEIPT) while its handler still runs: each leftover is
+// either handled or counted in Stats.Dropped, none lost silently.
+func TestLeftoversAHandlerTookOverAreHandledOrCountedWhenItsConnectionEnds(t *testing.T) {
+	c, b := pullClient(t)
+	const n = 6
+	dest := "/queue/left-undo-handler-fatal"
+	id := leftoversOnNextConnection(t, c, b, dest, n)
+	require.NoError(t, b.Inject(sim.Fault{Name: "refuse", Kind: sim.SendError, Conn: 2, OnCommand: frames.CmdReceipt, Fatal: true, Message: "not allowed"}))
+	started, release := make(chan struct{}, n), make(chan struct{})
+	var handled atomic.Int64
+	_, err := c.Subscribe(testCtx(t), SubscribeSpec{ID: id, Destination: dest, Receipt: 5 * time.Second, Handler: func(m Message) AckAction {
+		started <- struct{}{}
+		<-release
+		handled.Add(1)
+		return AckNone
+	}})
+	require.Error(t, err, "premise: the Subscribe fails")
+	recv(t, started, "the first leftover's handler")
+	waitFor(t, "the connection to end", func() bool { return c.State() == Disconnected })
+	close(release)
+	waitFor(t, "every leftover handled or counted", func() bool { return handled.Load()+c.Stats().Dropped >= n-1 })
+	require.Equal(t, int64(n-1), handled.Load()+c.Stats().Dropped, "handled %d", handled.Load())
 }

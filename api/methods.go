@@ -123,7 +123,9 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // back those it still holds: Receive on the id returns them, in order,
 // as before the Subscribe (so does the end for good of its connection
 // later, other than by Unsubscribe or Close); a handler's has them
-// already and its handler still gets them, as after Unsubscribe. A
+// already and its handler still gets them, as after Unsubscribe (those
+// not yet handled when the connection ends for good are counted in
+// Stats.Dropped). A
 // connection lost rather than ended by Disconnect leaves none of its own
 // subscriptions' messages. Messages that need an ACK
 // and whose handler has not started are not handled: the broker
