@@ -13,6 +13,8 @@ import (
 
 // Subscribe registers a subscription and sends SUBSCRIBE. It returns the
 // subscription id once the frame is written (or confirmed, with a receipt).
+// A Pull subscription with the id of a Disconnect's leftovers takes them
+// over, and gives back those it still holds if it fails (pullgiveback.go).
 func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error) {
 	if spec.ID == "" {
 		spec.ID = "sub-" + strconv.FormatUint(c.subSeq.Add(1), 10)
@@ -48,12 +50,13 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 
 // forget ends a subscription Subscribe could not make, with an
 // UNSUBSCRIBE (no receipt asked) if its SUBSCRIBE was written, unless the
-// broker refused that SUBSCRIBE (refused).
+// broker refused that SUBSCRIBE (refused). The leftovers of a Disconnect
+// it took over, and still holds, go back to where they were (giveBack).
 func (c *Conn) forget(id string, refused *writeFrame) {
 	wf := linkedMustGo()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, refused: refused, wf: wf}, wf.reply)
+	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, refused: refused, undo: true, wf: wf}, wf.reply)
 }
 
 // Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE. The

@@ -90,12 +90,17 @@ func (s *session) haltHandovers(ctx actor.Context) {
 }
 
 // skipsAfterEnd reports whether the subscription, which has ended,
-// skips its next message: it ended with its connection (the broker
-// redelivers what needed an ACK), or its handover was halted (then
-// counted dropped). A subscription that Unsubscribe ended hands its
-// messages on (deliver leaves out those that need an ACK).
-func (s *subscription) skipsAfterEnd() bool {
+// skips its next message, msg: it ended with its connection (the broker
+// redelivers what needed an ACK; a leftover of a Disconnect it took
+// over, which the broker counted consumed, is counted dropped), or its
+// handover was halted (then counted dropped). A subscription that
+// Unsubscribe ended hands its messages on (deliver leaves out those that
+// need an ACK).
+func (s *subscription) skipsAfterEnd(msg *Message) bool {
 	if !s.handingOver.Load() {
+		if msg.rt != s.rt {
+			s.c.stats.Dropped.Add(1) // taken over (takeOver)
+		}
 		return true
 	}
 	if s.halted.Load() {

@@ -51,7 +51,10 @@ type unsubscribeRequest struct {
 	// refused is a SUBSCRIBE the broker refused with an ERROR: while it
 	// is the subscription's last, there is nothing to undo.
 	refused *writeFrame
-	wf      *writeFrame
+	// undo: Subscribe failed (Conn.forget), and what the subscription
+	// took over of a Disconnect's leftovers goes back (giveBack).
+	undo bool
+	wf   *writeFrame
 }
 
 // Facts reported to the session.

@@ -27,7 +27,13 @@ import (
 //   - Unsubscribe of the id drops them (counted too), even disconnected.
 //   - A later subscription with the same id takes them over: they come
 //     first, then its own messages (from Receive, or its handler for a
-//     subscription with one).
+//     subscription with one). A Pull one gives back those it still holds
+//     if its Subscribe fails, or if it ends other than by Unsubscribe or
+//     a Disconnect that leaves them anyway (pullgiveback.go). A
+//     handler's gets them in its mailbox at once: if its Subscribe
+//     fails, the handler is still given them, as Unsubscribe hands
+//     over (handover.go); those not yet handled when its connection
+//     ends for good are counted dropped (skipsAfterEnd).
 //   - A drained route is let go by the Receive that took its last message.
 
 // setRoutes publishes list as the live routes, with the leftovers of the
@@ -160,17 +166,17 @@ func (c *Conn) dropLeftovers(id string) bool {
 // leftover is dropped.
 func (s *session) endSubscriptions(ctx actor.Context, leave bool) {
 	var kept []*route
-	if leave {
-		for _, e := range s.subs {
-			if e.route.leavesLeftovers() {
-				kept = append(kept, e.route)
-			}
+	for _, e := range s.subs {
+		if leave && e.route.leavesLeftovers() {
+			kept = append(kept, e.route) // with what it took over
+		} else if back := s.giveBack(e); back != nil {
+			kept = append(kept, back)
 		}
 	}
 	var dropped []*route
 	s.c.setRoutes(nil, func(left []*route) []*route {
 		if s.stopping {
-			dropped = left
+			dropped = append(slices.Clip(left), kept...)
 			return nil
 		}
 		if len(kept) == 0 {

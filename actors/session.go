@@ -68,6 +68,9 @@ type subEntry struct {
 	// that was (writeFrame.onlyAfter).
 	sent *writeFrame
 	sub  *subscription // its actor's state, for the handover's flags
+	// tookOver is the ended pull subscription of its id whose leftovers
+	// this one (a Pull one) took over, for giveBack; nil if none.
+	tookOver *route
 }
 
 func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }

@@ -51,7 +51,8 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	rt := newRoute(spec)
 	sub := &subscription{c: s.c, spec: spec, rt: rt}
 	rt.pid = s.c.spawn(sub)
-	s.subs = append(s.subs, &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf, sub: sub})
+	e := &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf, sub: sub}
+	s.subs = append(s.subs, e)
 	// The leftovers of an ended subscription with this id, if any, are
 	// the new one's (pullleft.go).
 	var old *route
@@ -65,6 +66,9 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	})
 	if old != nil {
 		s.takeOver(old, rt)
+		if rt.pull != nil {
+			e.tookOver = old // given back if this one fails
+		}
 	}
 	m.wf.frame, m.wf.receipt = f, spec.Receipt
 	s.write(m.wf)
@@ -78,7 +82,13 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	}
 	e := s.subs[i]
 	s.subs = slices.Delete(s.subs, i, i+1)
-	s.publishRoutes()
+	if old := s.giveBackIf(m.undo, e); old != nil {
+		// Published before the route ends: a caller of Receive that
+		// the end wakes finds them.
+		s.c.setRoutes(s.liveRoutes(), func(left []*route) []*route { return append(slices.Clip(left), old) })
+	} else {
+		s.publishRoutes()
+	}
 	s.handOver(ctx, e)
 	if m.refused != nil && m.refused == e.sent {
 		m.wf.reply <- nil

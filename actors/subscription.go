@@ -83,7 +83,7 @@ func (s *subscription) deliverFrom(m *messagesDelivered, i int) {
 		msg := &m.msgs[i]
 		select {
 		case <-s.rt.done:
-			if s.skipsAfterEnd() {
+			if s.skipsAfterEnd(msg) {
 				s.rt.release(msg.size)
 				msg.lease.Release()
 				continue

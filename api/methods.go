@@ -118,8 +118,16 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // them, as does Unsubscribe of that id (both count them in
 // Stats.Dropped); a later Subscribe with the same id (on the next
 // connection) takes them over, ahead of its own messages, whether Receive
-// or a handler gets them. A connection lost rather than ended by
-// Disconnect leaves none. Messages that need an ACK
+// or a handler gets them. If that Subscribe fails (no RECEIPT in time, a
+// broker ERROR, its context, the connection ending), a Pull one gives
+// back those it still holds: Receive on the id returns them, in order,
+// as before the Subscribe (so does the end for good of its connection
+// later, other than by Unsubscribe or Close); a handler's has them
+// already and its handler still gets them, as after Unsubscribe (those
+// not yet handled when the connection ends for good are counted in
+// Stats.Dropped). A
+// connection lost rather than ended by Disconnect leaves none of its own
+// subscriptions' messages. Messages that need an ACK
 // and whose handler has not started are not handled: the broker
 // redelivers them. That wait (with the handlers') is bounded by
 // DisconnectTimeout (default 5 seconds), not Timeout: a broker that never
