@@ -184,9 +184,18 @@ func (w *writer) failed(ctx actor.Context, err error, stack string) {
 
 func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 	q := &w.q
-	q.mu.Lock()
-	q.inbox--
-	q.mu.Unlock()
+	// m stays counted in q.inbox until it is in the buffer (or goes no
+	// further): until then senders append behind it, not ahead of it
+	// (wqueue.append), whatever the writer does first (take, register a
+	// receipt, look at the link).
+	counted := true
+	defer func() {
+		if counted {
+			q.mu.Lock()
+			q.inbox--
+			q.mu.Unlock()
+		}
+	}()
 	if !m.take() {
 		// Its caller was answered with an error before it came here: a
 		// caller that retries must not find it written as well.
@@ -221,6 +230,8 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		q.mu.Lock()
 		q.buf.WriteRaw(m.raw)
 		q.held = true
+		q.inbox--
+		counted = false
 		q.mu.Unlock()
 		m.state.Store(frameWritten)
 	} else {
@@ -240,6 +251,8 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		if err == nil {
 			q.held = true
 		}
+		q.inbox--
+		counted = false
 		if err == nil && m.frame.Command == frames.CmdDisconnect {
 			w.disconnected = true
 			q.closed = true
