@@ -224,7 +224,10 @@
 //	                            or of the DefaultEngine
 //	200 ErrNotConnected         the call needs a connection
 //	201 ErrAlreadyConnected     Connect while connected or connecting
-//	202 ErrConnectFailed        the broker could not be reached
+//	202 ErrConnectFailed        the broker could not be reached (also a broker name
+//	                            that SOCKS4, which resolves names on the client,
+//	                            found no IPv4 address for: the transport.ProxyError
+//	                            of kind ProxyUnresolved is the cause; retried)
 //	203 ErrConnectionLost       the connection ended during the call
 //	204 ErrHeartbeatMissed      the server went silent past its heart-beat
 //	205 ErrInterrupted          Interrupt (or Disconnect) ended the call

@@ -18,7 +18,8 @@ type proxyRoute struct {
 	typ        FirewallType
 	addr       string
 	user, pass string
-	from       string // where it was configured, for the log
+	from       string        // where it was configured, for the log
+	resolver   *net.Resolver // resolves SOCKS4 targets (nil: the default)
 }
 
 // Usual ports of the firewall types, for FirewallPort 0.
@@ -61,6 +62,7 @@ func (c *config) proxyRoute(host string, port int, getenv func(string) string) (
 	if err := transport.CheckProxy(r.typ.proto(), r.addr, r.user, r.pass, transport.HostPort(host, port)); err != nil {
 		return proxyRoute{}, badProxySetting(r.from, err)
 	}
+	r.resolver = c.rare.resolver
 	return r, nil
 }
 
@@ -128,7 +130,7 @@ func (r proxyRoute) dialer(base transport.Dialer) transport.Dialer {
 	case FirewallTunnel:
 		return transport.HTTPConnect(base, r.addr, r.user, r.pass)
 	case FirewallSOCKS4:
-		return transport.SOCKS4(base, r.addr, r.user)
+		return transport.SOCKS4WithResolver(base, r.addr, r.user, r.resolver)
 	case FirewallSOCKS4A:
 		return transport.SOCKS4A(base, r.addr, r.user)
 	case FirewallSOCKS5:

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/stompactor/stompactor/actors"
@@ -155,6 +156,10 @@ type rareConfig struct {
 
 	recvLimits         ReceiveLimits // WithReceiveLimits (limits.go)
 	heartbeatTolerance float64       // WithHeartbeatTolerance (limits.go)
+
+	// resolver resolves the broker names SOCKS4 sends as addresses (nil:
+	// net.DefaultResolver); a test hook, so tests need no DNS.
+	resolver *net.Resolver
 }
 
 // defaultRare is every config's rareConfig until it writes one.

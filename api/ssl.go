@@ -184,6 +184,11 @@ func dialError(err error, scrub func(string) string) *Error {
 	case errors.As(err, &pe) && pe.Kind == transport.ProxyBadRequest:
 		// A request the protocol cannot carry: a setting's fault.
 		code, msg = CodeInvalidArgument, pe.Error()
+	case errors.As(err, &pe) && pe.Kind == transport.ProxyUnresolved:
+		// SOCKS4 found no IPv4 address for the broker's name now: the
+		// broker could not be reached, as without a proxy (the name may
+		// resolve next time).
+		code, msg = CodeConnectFailed, pe.Error()
 	case errors.As(err, &pe):
 		code, msg = CodeProxyFailed, pe.Error()
 	case errors.As(err, &we) && we.Kind == transport.WSTooLarge:

@@ -74,7 +74,11 @@ func (t FirewallType) String() string {
 // are ErrInvalidArgument, with a *transport.ProxyError of kind
 // ProxyBadRequest as the cause: refused when set, or (for the broker's
 // address, or a proxy taken from the environment) by Connect before it
-// dials; a Reconnect policy does not retry them.
+// dials; a Reconnect policy does not retry them. A broker name that
+// SOCKS4 (which resolves names here) finds no IPv4 address for is not
+// such a setting: DNS may answer otherwise later. That attempt fails
+// with ErrConnectFailed (cause: a ProxyError of kind ProxyUnresolved),
+// and a Reconnect policy goes on.
 type Firewall struct {
 	// AutoDetect takes the proxy from the environment when it names one:
 	// HTTPS_PROXY, else ALL_PROXY (or their lower-case forms), as a URL

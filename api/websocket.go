@@ -20,7 +20,9 @@ import (
 // properties and settings (verification, client certificate, events)
 // whether or not SSLEnabled is set, and SSLEnabled with a ws:// URL is an
 // error. The URL must not hold user information: the login is User and
-// Password. The subprotocols offered follow SupportedVersions
+// Password (a URL that holds some, or does not parse, is
+// ErrInvalidArgument, quoted as transport.RedactURL gives it, without
+// the user and password). The subprotocols offered follow SupportedVersions
 // (v12.stomp, v11.stomp, v10.stomp). Default "": raw TCP.
 func WithWebSocketURL(url string) Option {
 	return setOpt("WebSocketURL", (*config).setWebSocketURL, url)

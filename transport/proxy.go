@@ -37,16 +37,22 @@ const (
 	ProxyIO
 	// ProxyBadRequest: the request cannot be expressed in the protocol
 	// (an IPv6 target over SOCKS4, a name over 255 bytes, a user name
-	// with ':' for HTTP Basic authentication). Found before the proxy is
-	// dialed (see CheckProxy), except for a SOCKS4 target name that
-	// resolves to no IPv4 address.
+	// with ':' for HTTP Basic authentication), whenever it is made: a
+	// setting's fault. Found before the proxy is dialed (see CheckProxy).
 	ProxyBadRequest
+	// ProxyUnresolved: SOCKS4, which resolves the target's host name
+	// here, found no IPv4 address for it (Err holds the resolver's
+	// *net.DNSError: IsNotFound when DNS has no such name or no A
+	// record), and sent the proxy no request. The name may resolve
+	// later, so another attempt may succeed: not a bad request. (A
+	// resolver that failed to answer is ProxyIO.)
+	ProxyUnresolved
 )
 
 var kindNames = map[ProxyErrorKind]string{
 	ProxyUnreachable: "unreachable", ProxyRefused: "refused", ProxyAuthFailed: "authentication failed",
 	ProxyMalformed: "malformed reply", ProxyTooLarge: "reply too large", ProxyIO: "I/O error",
-	ProxyBadRequest: "bad request",
+	ProxyBadRequest: "bad request", ProxyUnresolved: "target unresolved",
 }
 
 // String names the kind.

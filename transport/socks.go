@@ -23,13 +23,23 @@ import (
 // only IPv4 addresses: a host name is resolved here, an IPv6 target is an
 // error (use SOCKS4A or SOCKS5). user is the USERID field; SOCKS 4 has no
 // password. The handshake is bounded by the dial's context.
+//
+// A host name that resolves to no IPv4 address is a *ProxyError of kind
+// ProxyUnresolved, not ProxyBadRequest: DNS may answer otherwise on the
+// next attempt.
 func SOCKS4(base Dialer, proxyAddr, user string) Dialer {
-	return socks4(base, proxyAddr, user, false)
+	return socks4(base, proxyAddr, user, false, nil)
+}
+
+// SOCKS4WithResolver is SOCKS4 with r resolving the target's host name
+// (nil: net.DefaultResolver), for a client with a resolver of its own.
+func SOCKS4WithResolver(base Dialer, proxyAddr, user string, r *net.Resolver) Dialer {
+	return socks4(base, proxyAddr, user, false, r)
 }
 
 // SOCKS4A is SOCKS4 that hands host names to the proxy to resolve.
 func SOCKS4A(base Dialer, proxyAddr, user string) Dialer {
-	return socks4(base, proxyAddr, user, true)
+	return socks4(base, proxyAddr, user, true, nil)
 }
 
 // SOCKS 4 reply codes.
@@ -40,10 +50,13 @@ const (
 	socks4IdentWrong = 93
 )
 
-func socks4(base Dialer, proxyAddr, user string, remoteResolve bool) Dialer {
+func socks4(base Dialer, proxyAddr, user string, remoteResolve bool, resolver *net.Resolver) Dialer {
 	proto := "SOCKS4"
 	if remoteResolve {
 		proto = "SOCKS4A"
+	}
+	if resolver == nil {
+		resolver = net.DefaultResolver
 	}
 	p := &proxyDial{proto: proto, addr: proxyAddr, user: user, base: base}
 	p.handshake = func(ctx context.Context, conn net.Conn, target string) (net.Conn, error) {
@@ -68,15 +81,17 @@ func socks4(base Dialer, proxyAddr, user string, remoteResolve bool) Dialer {
 			req[7] = 1 // 0.0.0.1: the name follows the user
 			name = host
 		default:
-			ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+			ips, err := resolver.LookupNetIP(ctx, "ip4", host)
 			var de *net.DNSError
 			if errors.As(err, &de) && !de.IsNotFound {
-				// The resolver failed (it may not next time): not a
-				// request SOCKS 4 cannot carry.
+				// The resolver failed (it may not next time).
 				return nil, perr(ProxyIO, 0, "resolving "+strconv.Quote(host), err)
 			}
 			if err != nil || len(ips) == 0 {
-				return nil, perr(ProxyBadRequest, 0, "cannot resolve "+strconv.Quote(host)+" to an IPv4 address (SOCKS4A lets the proxy resolve it)", err)
+				// No such name, or no A record, now: DNS may say
+				// otherwise next time (a record briefly missing, split
+				// DNS), so a Reconnect policy tries again.
+				return nil, perr(ProxyUnresolved, 0, "cannot resolve "+strconv.Quote(host)+" to an IPv4 address (SOCKS4A lets the proxy resolve it)", err)
 			}
 			a := ips[0].Unmap().As4()
 			copy(req[4:], a[:])

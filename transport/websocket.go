@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -222,30 +221,6 @@ func ParseWSURL(raw string) (WSURL, error) {
 		u.Path = "/"
 	}
 	return out, nil
-}
-
-// safeURL is raw without user information, for errors.
-// RedactURL returns a WebSocket URL fit for logs and errors: user
-// information is dropped and a query string (which may carry a token) is
-// replaced by "?<redacted>".
-func RedactURL(raw string) string { return safeURL(raw) }
-
-func safeURL(raw string) string {
-	raw = strings.TrimSpace(raw)
-	if q := strings.IndexByte(raw, '?'); q >= 0 {
-		raw = raw[:q] + "?<redacted>"
-	}
-	if i := strings.Index(raw, "://"); i >= 0 {
-		rest := raw[i+3:]
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			raw = raw[:i+3] + rest[at+1:]
-		}
-	}
-	return printable(raw, 200)
 }
 
 // WebSocket returns a dialer that opens STOMP over WebSocket to rawURL.
@@ -491,43 +466,6 @@ func (d *wsDials) failure(ctx context.Context, target WSURL, shown string, proto
 	}
 	return &WSError{URL: shown, Kind: WSMalformed, Err: err}
 }
-
-// redactQuery returns err with every quote of the URL's query (rawQuery)
-// replaced by "<redacted>", as RedactURL hides it. The chain is kept:
-// errors.Is and errors.As see err's causes, and a *url.Error among them
-// has its URL redacted too.
-func redactQuery(err error, rawQuery string) error {
-	if err == nil || rawQuery == "" {
-		return err
-	}
-	hide := func(s string) string {
-		s = strings.ReplaceAll(s, "?"+rawQuery, "?<redacted>")
-		if len(rawQuery) >= 6 { // quoted without its '?' (a short one would hide unrelated words)
-			s = strings.ReplaceAll(s, rawQuery, "<redacted>")
-		}
-		return s
-	}
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if ue, ok := e.(*url.Error); ok {
-			ue.URL = hide(ue.URL)
-		}
-	}
-	msg := err.Error()
-	if hidden := hide(msg); hidden != msg {
-		return &redactedError{msg: hidden, err: err}
-	}
-	return err
-}
-
-// redactedError is err with a message that hides a secret err's own
-// message quotes.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
 
 func containsFold(list []string, s string) bool {
 	for _, x := range list {

@@ -2,8 +2,12 @@ package testnet
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"net"
+	"net/netip"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -51,5 +55,27 @@ func TestServeAndForward(t *testing.T) {
 	got, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil || got != "hello\n" {
 		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// DNS answers the names it is given and says "no such host" for the
+// others, without asking the machine's DNS.
+func TestDNSAnswersWhatItIsTold(t *testing.T) {
+	r := DNS(t, func(name string) []netip.Addr {
+		if name == "broker.test" {
+			return []netip.Addr{netip.MustParseAddr("192.0.2.7")}
+		}
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ips, err := r.LookupNetIP(ctx, "ip4", "broker.test")
+	if err != nil || len(ips) != 1 || ips[0] != netip.MustParseAddr("192.0.2.7") {
+		t.Fatalf("broker.test: %v, %v", ips, err)
+	}
+	_, err = r.LookupNetIP(ctx, "ip4", "broker-b.invalid")
+	var de *net.DNSError
+	if !errors.As(err, &de) || !de.IsNotFound {
+		t.Fatalf("broker-b.invalid: want a not-found *net.DNSError, got %v", err)
 	}
 }
