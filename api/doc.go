@@ -247,7 +247,8 @@
 //	                            anything was written (CloseContext: while
 //	                            handlers still ran; the client is closed)
 //	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
-//	302 ErrWouldBlock           Timeout is 0 and the outgoing queue is full
+//	302 ErrWouldBlock           Timeout is 0 and the outgoing queue (or the
+//	                            at-least-once outbox) is full
 //	303 ErrCanceled             the caller's context was canceled before anything
 //	                            was written (CloseContext: as for 300)
 //	400 ErrUnknownSubscription  no subscription has that id
