@@ -79,7 +79,7 @@ const (
 	CodeOutcomeUnknown      = 210 // the connection ended before the broker confirmed or refused the frame
 	CodeTimeout             = 300 // Timeout (or the context's deadline) passed
 	CodeReceiptTimeout      = 301 // the broker's RECEIPT did not come in time
-	CodeWouldBlock          = 302 // a queue is full: the outgoing queue with Timeout 0, the receipts awaited
+	CodeWouldBlock          = 302 // a queue is full: the outgoing queue with Timeout 0, the receipts awaited, the outbox (NoWait)
 	CodeCanceled            = 303 // the caller's context was canceled
 	CodeUnknownSubscription = 400 // no subscription has that id
 	CodeUnknownTransaction  = 401 // no open transaction has that id

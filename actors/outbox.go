@@ -31,8 +31,9 @@ import (
 // OutboxConfig configures at-least-once publishing.
 type OutboxConfig struct {
 	// Max bounds the messages waiting for their RECEIPT; a send waits for
-	// room, bounded by its context: a broker that confirms nothing fills
-	// the outbox and then holds its senders back. Default 1024.
+	// room, bounded by its context (or not at all: NoWait): a broker that
+	// confirms nothing fills the outbox and then holds its senders back.
+	// Default 1024.
 	Max int
 	// DedupHeader, when set, names a header each message carries with an
 	// id unique to it and kept across resends, so that a consumer can drop
@@ -45,6 +46,12 @@ type OutboxConfig struct {
 	// goroutine: it is then called on the engine's own goroutine, saving
 	// a hand-off. Otherwise done runs on a goroutine of the outbox's.
 	InlineDone bool
+	// NoWait makes SendReliable not wait for room: a full outbox refuses
+	// the message at once with ErrOutboxFull (code 302, ErrWouldBlock),
+	// and nothing was taken. For a caller that must not block (the
+	// facade's Timeout 0). Default false: it waits, bounded by its
+	// context.
+	NoWait bool
 }
 
 func (o *OutboxConfig) withDefaults() {
@@ -80,7 +87,8 @@ type outbox struct {
 
 // SendReliable sends f at least once: it takes a place in the outbox
 // (waiting for room, bounded by ctx: ErrTimeout or ErrCanceled then, and
-// nothing was taken) and returns; the message stays in the outbox, and is
+// nothing was taken; with cfg.NoWait a full outbox is ErrOutboxFull at
+// once) and returns; the message stays in the outbox, and is
 // sent again after every reconnect, until done is called, once:
 //   - nil: the broker confirmed f with its own RECEIPT;
 //   - a server error: an ERROR frame named f's receipt;
@@ -115,6 +123,9 @@ func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConf
 	select {
 	case ob.slots <- struct{}{}:
 	default:
+		if cfg.NoWait {
+			return ErrOutboxFull
+		}
 		select {
 		case ob.slots <- struct{}{}:
 		case <-ctx.Done():
@@ -285,6 +296,11 @@ func (s *session) outboxLost(resilient bool, cause error) {
 		}
 	}
 }
+
+// ErrOutboxFull (code 302, so errors.Is(err, ErrWouldBlock) holds)
+// refuses an at-least-once send that may not wait (OutboxConfig.NoWait)
+// when the outbox holds Max messages waiting for their RECEIPT.
+var ErrOutboxFull = sentinel(CodeWouldBlock, "the outbox is full (MaxOutbox messages wait for their RECEIPT)")
 
 // ErrReliableInTransaction refuses an at-least-once send that joins a
 // transaction: resent alone after a reconnect, it would leave it.

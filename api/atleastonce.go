@@ -37,6 +37,18 @@ import (
 // was taken), so a broker that stops confirming holds its senders back
 // rather than losing their messages.
 //
+// With Timeout 0 and no deadline on the context a send does not wait, as
+// no call does then (see "Calls and timeouts" in the package
+// documentation): SendMessage, SendData and Send return nil once the
+// outbox took the message, which means queued, not confirmed (it stays in
+// the outbox and is sent, again after every reconnect, until its RECEIPT),
+// and its failure (an ERROR naming its receipt, the connection's end for
+// good) reaches OnError naming it: the call, the destination and, with a
+// DedupHeader, the message's id, with the failure's code (and an ERROR's
+// headers and body). A full outbox then makes every send, SendDataAsync
+// too, return ErrWouldBlock at once, nothing taken. A context with a
+// deadline makes a send wait as above, Timeout 0 or not.
+//
 // A synchronous send whose wait (Timeout or the caller's context) ends
 // before the RECEIPT, once the outbox took the message, returns
 // ErrReceiptTimeout (the deadline passed) or ErrOutcomeUnknown (the
@@ -50,8 +62,9 @@ type AtLeastOnce struct {
 	// Enabled makes SendMessage and SendData at-least-once. Default false.
 	Enabled bool
 	// MaxOutbox bounds the messages waiting for their RECEIPT; a send
-	// waits for room. Fixed at the client's first at-least-once send.
-	// Default 1024.
+	// waits for room (with Timeout 0 and no context deadline it returns
+	// ErrWouldBlock instead). Fixed at the client's first at-least-once
+	// send. Default 1024.
 	MaxOutbox int
 	// DedupHeader, when set, names a header every at-least-once message
 	// carries with an id unique to it and kept across resends. It cannot
@@ -102,7 +115,9 @@ func (c *config) outboxConfig() actors.OutboxConfig {
 // SendDataAsync sends data to destination like SendData, but returns once
 // the message is in the outbox (waiting for room, bounded by ctx and
 // Timeout: a full outbox holds its senders back; ErrTimeout or ErrCanceled
-// then, and done is never called) and calls done once with its outcome:
+// then, and done is never called; with Timeout 0 and no deadline on ctx
+// it does not wait: a full outbox is ErrWouldBlock at once, and done is
+// never called) and calls done once with its outcome:
 //   - nil when the broker confirmed it with its own RECEIPT;
 //   - ErrServer (code 600) when an ERROR frame named its receipt;
 //   - ErrOutcomeUnknown (210) when the connection ended for good (Close,
@@ -148,7 +163,8 @@ func (s *STOMP) sendAsync(ctx context.Context, c sendCall, opts *SendOptions, de
 }
 
 // sendReliable is SendMessage and SendData with AtLeastOnce: they wait for
-// the outcome, bounded by ctx and Timeout. A send whose wait ends first
+// the outcome, bounded by ctx and Timeout (with Timeout 0 and no deadline
+// they do not wait: sendQueued). A send whose wait ends first
 // stays in the outbox: its message may still be confirmed later
 // (waitEndedInOutbox).
 func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions) error {
@@ -231,7 +247,9 @@ func checkReliable(f *frames.Frame) error {
 	return nil
 }
 
-// reliable hands f to the outbox; a transacted message is refused. With t
+// reliable hands f to the outbox, waiting for room bounded by ctx and
+// Timeout, or not at all with Timeout 0 and no deadline (a full outbox is
+// ErrWouldBlock then); a transacted message is refused. With t
 // (the tracer, read once by the caller) the message has a span that ends
 // at done.
 func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame, cfg sendOptions, t *tracer, done func(error)) error {
@@ -244,6 +262,10 @@ func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame,
 			ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
 			defer cancel()
 		}
+	} else if noWait(ctx, 0) {
+		// Timeout 0 and no deadline: the call does not wait, for room
+		// either; a full outbox is ErrWouldBlock.
+		cfg.outbox.NoWait = true
 	}
 	if err := checkReliable(f); err != nil {
 		return err

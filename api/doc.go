@@ -32,10 +32,15 @@
 // outcome (an ERROR refusing it, a missing RECEIPT) reaches OnError; what
 // confirms each message then is SendDataAsync, which is at least once
 // (its done callback hears the RECEIPT), or a context with a deadline, which makes a
-// call wait whatever Timeout says. Messages are sent once
+// call wait whatever Timeout says. With AtLeastOnce too: the send returns
+// once the outbox took the message, which stays there and is sent again
+// until its RECEIPT, and its failure (an ERROR naming it, the
+// connection's end for good) reaches OnError naming the message. Messages are sent once
 // queued unless RequestReceipts asks for the broker's RECEIPT; a full
 // outgoing queue makes SendMessage wait (or, with Timeout 0, return
-// ErrWouldBlock; OnReadyToSend fires when there is room).
+// ErrWouldBlock; OnReadyToSend fires when there is room), and so does a
+// full outbox with AtLeastOnce (with Timeout 0, ErrWouldBlock, for
+// SendDataAsync too).
 //
 // # Headers
 //
@@ -247,7 +252,8 @@
 //	                            anything was written (CloseContext: while
 //	                            handlers still ran; the client is closed)
 //	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
-//	302 ErrWouldBlock           Timeout is 0 and the outgoing queue is full
+//	302 ErrWouldBlock           Timeout is 0 and the outgoing queue (or the
+//	                            at-least-once outbox) is full
 //	303 ErrCanceled             the caller's context was canceled before anything
 //	                            was written (CloseContext: as for 300)
 //	400 ErrUnknownSubscription  no subscription has that id

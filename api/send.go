@@ -15,20 +15,26 @@ import (
 // SendMessage sends text to destination with ContentType (text/plain when
 // ContentType is empty), the custom headers and TransactionID. With
 // RequestReceipts it waits for the broker's RECEIPT, so that nil means the
-// broker has the message; otherwise it returns once the message is
-// queued, waiting for room in a full outgoing queue. Either wait is
-// bounded by Timeout.
+// broker has the message; with AtLeastOnce it waits for that RECEIPT in
+// the outbox (see AtLeastOnce); otherwise it returns once the message is
+// queued, waiting for room in a full outgoing queue. Each wait is bounded
+// by Timeout.
 //
 // With Timeout 0 (and no deadline on the context) it does not wait, as no
-// call does then: with RequestReceipts too, nil means only that the
-// message is queued, not that the broker confirmed it. Its outcome goes to
-// OnError: an ERROR that refuses it (naming its receipt), a missing
-// RECEIPT (ErrReceiptTimeout, after DefaultTimeout) or the connection's
-// end before the answer. To be told each message's confirmation with
+// call does then: with RequestReceipts or AtLeastOnce too, nil means only
+// that the message is queued, not that the broker confirmed it (with
+// AtLeastOnce it is in the outbox, which keeps it and sends it again
+// until its RECEIPT). Its outcome goes to OnError: an ERROR that refuses
+// it (naming its receipt), a missing RECEIPT (ErrReceiptTimeout, after
+// DefaultTimeout; an at-least-once message has no such deadline) or the
+// connection's end before the answer (for good, with AtLeastOnce); an
+// at-least-once message's report names its call, destination and
+// DedupHeader id. To be told each message's confirmation with
 // Timeout 0, send with SendDataAsync (at least once, whatever the
 // AtLeastOnce setting), whose done callback hears the RECEIPT, or give the call a context with a deadline
 // (SendMessageContext), which it then waits for, Timeout 0 or not. With
-// Timeout 0 and a full queue it returns ErrWouldBlock. With Timeout 0 it
+// Timeout 0 and a full queue (the outbox, with AtLeastOnce) it returns
+// ErrWouldBlock. With Timeout 0 it
 // never overtakes the calls queued before it: while one waits or runs
 // (BeginTransaction, say, for a message that joins the transaction), the
 // message is queued after it, and a failure to send it reaches OnError.
@@ -44,8 +50,8 @@ func (s *STOMP) SendMessageContext(ctx context.Context, destination, text string
 // SendData sends data to destination like SendMessage, with ContentType
 // (no content-type header when it is empty). data is copied. As for
 // SendMessage, with Timeout 0 and no deadline on the context a nil means
-// queued, not confirmed, even with RequestReceipts: the outcome goes to
-// OnError.
+// queued, not confirmed, even with RequestReceipts or AtLeastOnce: the
+// outcome goes to OnError, and a full queue (or outbox) is ErrWouldBlock.
 func (s *STOMP) SendData(destination string, data []byte) error {
 	return s.SendDataContext(context.Background(), destination, data)
 }
@@ -82,6 +88,9 @@ func (s *STOMP) send(ctx context.Context, c sendCall, opts *SendOptions, destina
 		f.Body = bytes.Clone(body)
 	}
 	if cfg.atLeastOnce {
+		if noWait(ctx, cfg.timeout) {
+			return s.sendQueued(ctx, eng, f, cfg) // atleastonce_queued.go
+		}
 		return s.sendReliable(ctx, eng, f, cfg)
 	}
 	if t := s.tracer.Load(); t != nil {

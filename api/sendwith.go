@@ -47,8 +47,9 @@ type SendOptions struct {
 // kept, and the span links to it). It is bounded by ctx and Timeout, and
 // with Timeout 0 it behaves as SendData does: without a deadline on ctx
 // it does not wait, and nil means queued, not confirmed, even with
-// RequestReceipts (the outcome goes to OnError); with a deadline on ctx
-// it waits for the RECEIPT. Invalid options are refused
+// RequestReceipts or AtLeastOnce (the outcome goes to OnError; a full
+// queue or outbox is ErrWouldBlock); with a deadline on ctx it waits for
+// the RECEIPT. Invalid options are refused
 // with ErrInvalidArgument before anything is sent, connected or not. body
 // is copied (or encoded) before Send returns.
 func (s *STOMP) Send(ctx context.Context, destination string, body []byte, opts SendOptions) error {
