@@ -63,7 +63,8 @@ func (c *Conn) forget(id string, refused *writeFrame) {
 // them consumed. Those that need an ACK and have not started are dropped
 // (the broker redelivers them); a handover the connection's end for good
 // halts drops the rest. Every message dropped so is counted in
-// Stats.Dropped (handover.go).
+// Stats.Dropped (handover.go). A subscription made with the same id
+// meanwhile delivers nothing until that handover ended.
 // Of a pull subscription a Disconnect ended, it drops the messages left
 // to Receive (connected or not), with nothing to send.
 func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {

@@ -26,6 +26,16 @@ import (
 // counted, which keeps the actor, or dropped by the reader, which then
 // tells the actor to look again.
 
+// A Subscribe with the id of a subscription whose handover runs (a
+// resubscribe, to change the selector, say) makes its subscription at
+// once (SUBSCRIBE is written, its messages are queued, bounded as ever),
+// but that subscription's actor holds back every message of its mailbox
+// until the handover ended (predecessorEnded, sent by the session as it
+// hears subscriptionHandedOver): so the handler calls of one id never
+// overlap, and the old messages are handled before the new ones. No
+// caller waits for it; the messages held back count in the queue's
+// bounds, as those of a slow handler do.
+
 // handovers are the subscriptions whose handover is under way.
 type handovers struct{ list []*subEntry }
 
@@ -65,11 +75,32 @@ func (s *session) handOver(ctx actor.Context, e *subEntry) {
 	ctx.Send(e.pid, &unsubscribed{})
 }
 
-// handedOver forgets a subscription whose handover ended; a disconnect
-// under way no longer waits for it.
+// handingOverID returns the latest subscription with id whose handover
+// is under way, or nil.
+func (s *session) handingOverID(id string) *subEntry {
+	list := s.handingOverList()
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].spec.ID == id {
+			return list[i]
+		}
+	}
+	return nil
+}
+
+// handedOver forgets a subscription whose handover ended, and lets the
+// subscription made with its id since then start; a disconnect under way
+// no longer waits for it.
 func (s *session) handedOver(ctx actor.Context, pid *actor.PID) {
 	if s.handingOver != nil {
-		s.handingOver.list = slices.DeleteFunc(s.handingOver.list, func(e *subEntry) bool { return e.pid.Equal(pid) })
+		s.handingOver.list = slices.DeleteFunc(s.handingOver.list, func(e *subEntry) bool {
+			if !e.pid.Equal(pid) {
+				return false
+			}
+			if e.successor != nil {
+				ctx.Send(e.successor, &predecessorEnded{})
+			}
+			return true
+		})
 		if len(s.handingOver.list) == 0 {
 			s.handingOver = nil
 		}
@@ -80,11 +111,17 @@ func (s *session) handedOver(ctx actor.Context, pid *actor.PID) {
 // haltHandovers ends the handovers under way: the connection ended for
 // good. Each actor skips what it has left (counted dropped) after its
 // running handler returns, then stops; Close waits for that as for any
-// handler.
+// handler. A successor that is itself handing over (its live ones are
+// stopped) is let go: it skips what it holds, as it was halted too.
 func (s *session) haltHandovers(ctx actor.Context) {
 	for _, e := range s.handingOverList() {
 		e.sub.halted.Store(true)
 		ctx.Send(e.pid, &halted{})
+	}
+	for _, e := range s.handingOverList() {
+		if e.successor != nil {
+			ctx.Send(e.successor, &predecessorEnded{})
+		}
 	}
 	s.handingOver = nil
 }

@@ -68,6 +68,9 @@ type subEntry struct {
 	// that was (writeFrame.onlyAfter).
 	sent *writeFrame
 	sub  *subscription // its actor's state, for the handover's flags
+	// successor is the subscription made with this one's id while its
+	// handover ran: it waits until the handover ended (handover.go).
+	successor *actor.PID
 }
 
 func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }

@@ -37,12 +37,66 @@ type subscription struct {
 	// ending: unsubscribed came; the actor stops once its queue is
 	// empty. stopped: it did.
 	ending, stopped bool
+	// waits: a subscription with its id was handing over when it was
+	// made; until predecessorEnded it holds back its messages (held),
+	// in order (handover.go).
+	waits bool
+	held  []any
 }
 
 func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
 
 func (s *subscription) receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
+	m := ctx.Message()
+	if s.waits {
+		if _, ok := m.(*predecessorEnded); ok {
+			s.waits = false
+			s.replay(ctx)
+		} else if !isLifecycle(m) {
+			s.held = append(s.held, m)
+		}
+		return
+	}
+	s.dispatch(ctx, m)
+}
+
+// isLifecycle reports whether m is one of the actor system's own
+// messages, which are not held back.
+func isLifecycle(m any) bool {
+	switch m.(type) {
+	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
+		return true
+	}
+	return false
+}
+
+// replay handles the messages held back while the handover of the
+// subscription's id ran, in order. A handler that ends the goroutine
+// (runtime.Goexit) does not end the replay: deliverFrom finishes its
+// batch, and this the rest, as the goroutine unwinds.
+func (s *subscription) replay(ctx actor.Context) {
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		if r := recover(); r != nil {
+			panic(r) // the actor's own failure (guard): no replay
+		}
+		s.replay(ctx)
+	}()
+	for len(s.held) > 0 {
+		m := s.held[0]
+		s.held[0] = nil
+		s.held = s.held[1:]
+		s.dispatch(ctx, m)
+	}
+	s.held = nil
+	done = true
+}
+
+func (s *subscription) dispatch(ctx actor.Context, msg any) {
+	switch m := msg.(type) {
 	case *messagesDelivered:
 		if s.ending {
 			// Deferred: it runs even when a handler ends the

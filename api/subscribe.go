@@ -155,6 +155,11 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 // does not wait for them (nor for a handler that runs): the handler may
 // still be called after Unsubscribe returned, until those messages are
 // handled; so a handler may call Unsubscribe for its own subscription.
+// A Subscribe with the same id meanwhile (to change the selector, say)
+// does not wait for them either: its subscription is made at once and
+// its messages are queued (within its queue's bounds), but its handler
+// gets none until the old subscription's handover ended, so the handler
+// calls of one id never overlap and the old messages come first.
 // A Disconnect waits for them as for the live subscriptions' (bounded by
 // DisconnectTimeout); when the connection ends for good first (Close,
 // Interrupt, a loss without Reconnect) the ones left are dropped and
