@@ -146,6 +146,11 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 		if k.covers(m.seq) {
 			return ErrAlreadyAcked
 		}
+		if k.holds(l.gen) {
+			// It would acknowledge a message that must stay with the
+			// broker (leaveUnacked): nothing is written.
+			return errAcksHeld(m.rt.id, m.ackID)
+		}
 	}
 	// On the link checked: a reconnect meanwhile (the turn may wait)
 	// must not carry the ACK to a connection that never delivered the

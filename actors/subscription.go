@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -197,8 +198,11 @@ func (s *subscription) settle(msg *Message, action AckAction, panicked bool) {
 	if l == nil || l.gen != msg.gen {
 		return // the connection died during the handler: the broker redelivers
 	}
-	if panicked && l.version < frames.V11 {
-		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
+	if l.version < frames.V11 && (panicked || action == AckNack) {
+		// No NACK in 1.0: leave it unacknowledged (the panic is
+		// reported), and hold back the later ACKs that would cover it.
+		s.leaveUnacked(l, msg)
+		return
 	}
 	if err := s.ackOwn(l, msg, action == AckNack); err != nil {
 		s.c.emit(&ErrorEvent{Err: err})
@@ -219,7 +223,7 @@ func (s *subscription) ackOwn(l *link, msg *Message, nack bool) error {
 			return nil // the connection or the client ended: nothing to acknowledge to
 		}
 		defer k.release()
-		if k.covers(msg.seq) {
+		if k.holds(l.gen) || k.covers(msg.seq) {
 			return nil
 		}
 		k.cover(msg.seq)
@@ -227,6 +231,54 @@ func (s *subscription) ackOwn(l *link, msg *Message, nack bool) error {
 	s.c.countAck(a.f.Command, msg.AckID)
 	s.c.writeAck(l, &a.f)
 	return nil
+}
+
+// leaveUnacked leaves msg, which must stay with the broker, unacknowledged
+// on STOMP 1.0, which has no NACK. In ack mode client (the only client
+// mode of 1.0) any later ACK of the subscription would acknowledge it
+// too, so from now on none is written on this connection (cumulative.go),
+// which OnError reports once: the broker keeps msg and the later
+// messages, and delivers them again once the subscription or the
+// connection ends.
+func (s *subscription) leaveUnacked(l *link, msg *Message) {
+	s.c.holdAcks(l, s.rt, msg.seq, msg.MessageID)
+}
+
+// LeaveUnacked is what settles, on STOMP 1.0, a message that must stay
+// with the broker, for whoever settles it outside the subscription (the
+// facade, for a handler that ended its goroutine): see leaveUnacked. On
+// other versions, and for a message of an ended connection, it does
+// nothing.
+func (c *Conn) LeaveUnacked(m MessageRef) {
+	l := c.link.Load()
+	if l == nil || uint32(l.gen) != m.gen || l.version >= frames.V11 || m.rt == nil {
+		return
+	}
+	c.holdAcks(l, m.rt, m.seq, m.ackID)
+}
+
+// holdAcks holds back the ACKs of rt on l: its message seq must stay with
+// the broker, and STOMP 1.0 cannot NACK it.
+func (c *Conn) holdAcks(l *link, rt *route, seq uint32, messageID string) {
+	k := rt.cum
+	if k == nil || k.acquire(context.Background(), l, c.closed) != nil {
+		return
+	}
+	defer k.release()
+	if k.covers(seq) || k.holds(l.gen) {
+		return // covered by an Ack made meanwhile, or held back already
+	}
+	k.hold(l.gen)
+	c.emit(&ErrorEvent{Err: errAcksHeld(rt.id, messageID)})
+}
+
+// errAcksHeld explains why ACKs of subscription id are no longer written.
+func errAcksHeld(id, messageID string) error {
+	return NewError(CodeNackUnsupported, "stomp: subscription "+strconv.Quote(id)+": message "+strconv.Quote(messageID)+
+		" was left unacknowledged (STOMP 1.0 has no NACK), and in ack mode client any later ACK would acknowledge it too:"+
+		" no more ACKs of this subscription are written on this connection, so the broker keeps it and the later messages"+
+		" and delivers them again once the subscription or the connection ends (Unsubscribe and Subscribe again, or reconnect)",
+		ErrNackUnsupported)
 }
 
 // ackScratch returns the subscription's ack to build in.

@@ -351,10 +351,14 @@ func (sub *subscriber) settleExit(ev *MessageInEvent) {
 	}
 	s := sub.s
 	if s.settle(ev, true) != actors.AckNack {
-		return // done there (a transaction, a receipt), or nothing to send (1.0)
+		return // done there (a transaction, a receipt)
 	}
 	eng, err := s.engine()
 	if err != nil || eng == nil {
+		return
+	}
+	if s.version() == frames.V10 {
+		eng.LeaveUnacked(ev.msg) // no NACK: left, later ACKs held back
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), max(s.snapshot().timeout, listWait))
@@ -408,8 +412,10 @@ func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent, onEngine
 // the order of acknowledgements is kept.
 func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 	if nack && s.version() == frames.V10 {
-		s.logf(actors.LogVerbose, "message "+ev.MessageID+" not acknowledged: STOMP 1.0 has no NACK; the broker redelivers it")
-		return actors.AckNone
+		// No NACK in 1.0: the engine leaves it unacknowledged and holds
+		// back the later ACKs of its subscription, which would cover
+		// it in ack mode client (OnError says so).
+		return actors.AckNack
 	}
 	s.mu.Lock()
 	plain := s.cfg.ackTransactionID == "" && !s.cfg.requestAckReceipts
