@@ -198,11 +198,14 @@ func (s *subscription) settle(msg *Message, action AckAction, panicked bool) {
 	if l == nil || l.gen != msg.gen {
 		return // the connection died during the handler: the broker redelivers
 	}
-	if l.version < frames.V11 && (panicked || action == AckNack) {
+	if l.version < frames.V11 && s.rt.cum != nil && (panicked || action == AckNack) {
 		// No NACK in 1.0: leave it unacknowledged (the panic is
 		// reported), and hold back the later ACKs that would cover it.
 		s.leaveUnacked(l, msg)
 		return
+	}
+	if panicked && l.version < frames.V11 {
+		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
 	}
 	if err := s.ackOwn(l, msg, action == AckNack); err != nil {
 		s.c.emit(&ErrorEvent{Err: err})
