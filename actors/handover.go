@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"runtime"
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -109,13 +110,15 @@ func (s *session) handedOver(ctx actor.Context, pid *actor.PID) {
 }
 
 // haltHandovers ends the handovers under way: the connection ended for
-// good. Each actor skips what it has left (counted dropped) after its
-// running handler returns, then stops; Close waits for that as for any
-// handler. A successor that is itself handing over (its live ones are
-// stopped) is let go: it skips what it holds, as it was halted too.
+// good. What each has left is counted dropped here and now, before Close
+// returns (haltTurn), though a running handler (Close does not wait for
+// it) still returns; the actor then skips the rest and stops. A
+// successor that is itself handing over (its live ones are stopped) is
+// let go: it skips what it holds, as it was halted too.
 func (s *session) haltHandovers(ctx actor.Context) {
 	for _, e := range s.handingOverList() {
 		e.sub.halted.Store(true)
+		s.c.stats.Dropped.Add(e.sub.haltTurn())
 		ctx.Send(e.pid, &halted{})
 	}
 	for _, e := range s.handingOverList() {
@@ -128,18 +131,54 @@ func (s *session) haltHandovers(ctx actor.Context) {
 
 // skipsAfterEnd reports whether the subscription, which has ended,
 // skips its next message: it ended with its connection (the broker
-// redelivers what needed an ACK), or its handover was halted (then
-// counted dropped). A subscription that Unsubscribe ended hands its
-// messages on (deliver leaves out those that need an ACK).
+// redelivers what needed an ACK), or its handover was halted (counted
+// dropped then: haltTurn). A subscription that Unsubscribe ended hands
+// its messages on (deliver leaves out those that need an ACK).
 func (s *subscription) skipsAfterEnd() bool {
-	if !s.handingOver.Load() {
-		return true
+	return !s.handingOver.Load() || s.halted.Load()
+}
+
+// The turn of a subscription's actor (deliver), which tells the session
+// halting its handover how many of the messages queued are not handed
+// on: all of them, or all but the one whose delivery runs (its place is
+// given back only after its handler returned).
+const (
+	turnIdle      int32 = iota // between messages
+	turnRunning                // a message's delivery runs
+	turnReleasing              // it gives back the message's place
+	turnHalted                 // the session counted the rest: skip them
+)
+
+// endTurn gives back the place of the message whose delivery ended, and
+// the turn; a halt meanwhile (haltTurn) counted the rest without it.
+func (s *subscription) endTurn(size int64) {
+	if s.turn.CompareAndSwap(turnRunning, turnReleasing) {
+		s.rt.release(size)
+		s.turn.Store(turnIdle)
+		return
 	}
-	if s.halted.Load() {
-		s.c.stats.Dropped.Add(1)
-		return true
+	s.rt.release(size)
+}
+
+// haltTurn ends the turn of a handover's actor for good and returns how
+// many of its queued messages will not be handed on.
+func (s *subscription) haltTurn() int64 {
+	for {
+		switch s.turn.Load() {
+		case turnIdle:
+			if s.turn.CompareAndSwap(turnIdle, turnHalted) {
+				return s.rt.queued.Load()
+			}
+		case turnRunning:
+			if s.turn.CompareAndSwap(turnRunning, turnHalted) {
+				return s.rt.queued.Load() - 1
+			}
+		case turnReleasing:
+			runtime.Gosched() // two atomic operations away from idle
+		default:
+			return 0
+		}
 	}
-	return false
 }
 
 // stopWhenHandedOver stops a subscription Unsubscribe ended once its

@@ -35,6 +35,7 @@ type subscription struct {
 	// subscription, before its route's end; halted when the connection
 	// then ended for good (handover.go).
 	handingOver, halted atomic.Bool
+	turn                atomic.Int32 // a handover's (handover.go)
 	// ending: unsubscribed came; the actor stops once its queue is
 	// empty. stopped: it did.
 	ending, stopped bool
@@ -158,11 +159,26 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 	ctx.Stop(ctx.Self())
 }
 
+// deliver hands msg on, unless a halted handover counted it dropped
+// already, and gives its place back. The turn it takes tells haltTurn
+// whether a delivery runs: one that started before Unsubscribe runs on
+// into the handover.
 func (s *subscription) deliver(msg *Message) {
-	defer s.rt.release(msg.size)
+	if !s.turn.CompareAndSwap(turnIdle, turnRunning) {
+		s.rt.release(msg.size)
+		msg.lease.Release()
+		return
+	}
+	// Deferred, so that a handler's runtime.Goexit ends the turn too.
+	defer s.endTurn(msg.size)
 	// A lent message's memory goes back once nothing here needs it: an
 	// ACK is encoded at once or copied (writeAck).
 	defer msg.lease.Release()
+	s.handOut(msg)
+}
+
+// handOut hands msg to the dead-letter hook or the handler and settles it.
+func (s *subscription) handOut(msg *Message) {
 	// The connection now, not the one this message's turn in the mailbox
 	// would say: a message may wait here while its connection dies.
 	l := s.c.link.Load()

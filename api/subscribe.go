@@ -163,7 +163,8 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 // A Disconnect waits for them as for the live subscriptions' (bounded by
 // DisconnectTimeout); when the connection ends for good first (Close,
 // Interrupt, a loss without Reconnect) the ones left are dropped and
-// counted in Stats.Dropped. Messages that need an acknowledgement (the
+// counted in Stats.Dropped by the time Close returns (a handler that
+// runs then still returns, as Close does not wait for it). Messages that need an acknowledgement (the
 // client ack modes) and whose handler has not started are not handled:
 // the broker delivers them again once the subscription ended (to another
 // subscription), and Stats.Dropped counts them here. A message that
