@@ -64,3 +64,40 @@ func TestASubscribeWithTheIdOfAHandoverStartsAfterItInOrder(t *testing.T) {
 	assert.Equal(t, []string{"x:0", "x:1", "x:2", "x:3", "x:new"}, got, "messages of subscription x handled out of order")
 	assert.Zero(t, overlaps.Load(), "two handler calls of subscription x ran at once")
 }
+
+// A Close while the new subscription of the id still waits for the old
+// one's handover: Close returns (it does not wait for the running
+// handler), counts what neither will hand on, and once the handler
+// returns no handler of id x runs again; nothing is left running
+// (TestMain's goleak).
+func TestCloseWhileASubscribeWaitsForTheHandoverOfItsIdEndsBoth(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2")
+	const n = 3
+	hold := make(chan struct{})
+	returned := make(chan struct{})
+	var calls atomic.Int32
+	h := func(ev *MessageInEvent) {
+		calls.Add(1)
+		if ev.Text() == "0" {
+			defer close(returned)
+			<-hold
+		}
+	}
+	_, err := s.SubscribeWith(context.Background(), "/queue/resubc", SubscribeOptions{ID: "x", Handler: h})
+	require.NoError(t, err)
+	for i := range n {
+		require.NoError(t, s.SendMessage("/queue/resubc", strconv.Itoa(i)))
+	}
+	waitFor(t, "every message received", func() bool { return s.Stats().MessagesIn == n })
+	require.NoError(t, s.Unsubscribe("x"))
+	_, err = s.SubscribeWith(context.Background(), "/queue/resubc2", SubscribeOptions{ID: "x", Handler: h})
+	require.NoError(t, err)
+	require.NoError(t, s.SendMessage("/queue/resubc2", "new"))
+	waitFor(t, "the new message received", func() bool { return s.Stats().MessagesIn == n+1 })
+	s.Close()
+	assert.EqualValues(t, n-1, s.Stats().Dropped, "the old subscription's rest is counted by the time Close returns")
+	close(hold)
+	<-returned
+	assert.EqualValues(t, 1, calls.Load(), "a handler of x ran after Close")
+}
