@@ -66,7 +66,8 @@ func (c *Conn) forget(id string, refused *writeFrame) {
 // them consumed. Those that need an ACK and have not started are dropped
 // (the broker redelivers them); a handover the connection's end for good
 // halts drops the rest. Every message dropped so is counted in
-// Stats.Dropped (handover.go).
+// Stats.Dropped (handover.go). A subscription made with the same id
+// meanwhile delivers nothing until that handover ended.
 // Of a pull subscription a Disconnect ended, it drops the messages left
 // to Receive (connected or not), with nothing to send.
 func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {
@@ -147,6 +148,11 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 		defer k.release()
 		if k.covers(m.seq) {
 			return ErrAlreadyAcked
+		}
+		if k.holds(l.gen) {
+			// It would acknowledge a message that must stay with the
+			// broker (leaveUnacked): nothing is written.
+			return errAcksHeld(m.rt.id, m.ackID)
 		}
 	}
 	// On the link checked: a reconnect meanwhile (the turn may wait)

@@ -20,7 +20,23 @@ type cumulative struct {
 	turn    chan struct{}
 	through uint32 // the seq of the latest message covered, when covered
 	covered bool   // an ACK or NACK has been written
+	// held: on the connection of generation heldGen a message was left
+	// unacknowledged on purpose (STOMP 1.0 has no NACK: a handler or
+	// DeadLetter hook failed), and any later ACK would cover it. No ACK
+	// of the subscription is written on that connection any more, so
+	// that the broker keeps it (and the later ones) and delivers them
+	// again once the subscription or the connection ends.
+	held    bool
+	heldGen uint64
 }
+
+// holds reports whether ACKs are held back on the connection of
+// generation gen. The turn is held.
+func (k *cumulative) holds(gen uint64) bool { return k.held && k.heldGen == gen }
+
+// hold holds back the ACKs on the connection of generation gen. The turn
+// is held.
+func (k *cumulative) hold(gen uint64) { k.held, k.heldGen = true, gen }
 
 func newCumulative() *cumulative {
 	k := &cumulative{turn: make(chan struct{}, 1)}

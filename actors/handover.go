@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"runtime"
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,6 +26,16 @@ import (
 // (reader.deliver). So a message is either handed on with its place
 // counted, which keeps the actor, or dropped by the reader, which then
 // tells the actor to look again.
+
+// A Subscribe with the id of a subscription whose handover runs (a
+// resubscribe, to change the selector, say) makes its subscription at
+// once (SUBSCRIBE is written, its messages are queued, bounded as ever),
+// but that subscription's actor holds back every message of its mailbox
+// until the handover ended (predecessorEnded, sent by the session as it
+// hears subscriptionHandedOver): so the handler calls of one id never
+// overlap, and the old messages are handled before the new ones. No
+// caller waits for it; the messages held back count in the queue's
+// bounds, as those of a slow handler do.
 
 // handovers are the subscriptions whose handover is under way.
 type handovers struct{ list []*subEntry }
@@ -65,11 +76,32 @@ func (s *session) handOver(ctx actor.Context, e *subEntry) {
 	ctx.Send(e.pid, &unsubscribed{})
 }
 
-// handedOver forgets a subscription whose handover ended; a disconnect
-// under way no longer waits for it.
+// handingOverID returns the latest subscription with id whose handover
+// is under way, or nil.
+func (s *session) handingOverID(id string) *subEntry {
+	list := s.handingOverList()
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].spec.ID == id {
+			return list[i]
+		}
+	}
+	return nil
+}
+
+// handedOver forgets a subscription whose handover ended, and lets the
+// subscription made with its id since then start; a disconnect under way
+// no longer waits for it.
 func (s *session) handedOver(ctx actor.Context, pid *actor.PID) {
 	if s.handingOver != nil {
-		s.handingOver.list = slices.DeleteFunc(s.handingOver.list, func(e *subEntry) bool { return e.pid.Equal(pid) })
+		s.handingOver.list = slices.DeleteFunc(s.handingOver.list, func(e *subEntry) bool {
+			if !e.pid.Equal(pid) {
+				return false
+			}
+			if e.successor != nil {
+				ctx.Send(e.successor, &predecessorEnded{})
+			}
+			return true
+		})
 		if len(s.handingOver.list) == 0 {
 			s.handingOver = nil
 		}
@@ -78,13 +110,21 @@ func (s *session) handedOver(ctx actor.Context, pid *actor.PID) {
 }
 
 // haltHandovers ends the handovers under way: the connection ended for
-// good. Each actor skips what it has left (counted dropped) after its
-// running handler returns, then stops; Close waits for that as for any
-// handler.
+// good. What each has left is counted dropped here and now, before Close
+// returns (haltTurn), though a running handler (Close does not wait for
+// it) still returns; the actor then skips the rest and stops. A
+// successor that is itself handing over (its live ones are stopped) is
+// let go: it skips what it holds, as it was halted too.
 func (s *session) haltHandovers(ctx actor.Context) {
 	for _, e := range s.handingOverList() {
 		e.sub.halted.Store(true)
+		s.c.stats.Dropped.Add(e.sub.haltTurn())
 		ctx.Send(e.pid, &halted{})
+	}
+	for _, e := range s.handingOverList() {
+		if e.successor != nil {
+			ctx.Send(e.successor, &predecessorEnded{})
+		}
 	}
 	s.handingOver = nil
 }
@@ -93,9 +133,9 @@ func (s *session) haltHandovers(ctx actor.Context) {
 // skips its next message, msg: it ended with its connection (the broker
 // redelivers what needed an ACK; a leftover of a Disconnect it took
 // over, which the broker counted consumed, is counted dropped), or its
-// handover was halted (then counted dropped). A subscription that
-// Unsubscribe ended hands its messages on (deliver leaves out those that
-// need an ACK).
+// handover was halted (counted dropped then: haltTurn). A subscription
+// that Unsubscribe ended hands its messages on (deliver leaves out those
+// that need an ACK).
 func (s *subscription) skipsAfterEnd(msg *Message) bool {
 	if !s.handingOver.Load() {
 		if msg.rt != s.rt {
@@ -103,11 +143,50 @@ func (s *subscription) skipsAfterEnd(msg *Message) bool {
 		}
 		return true
 	}
-	if s.halted.Load() {
-		s.c.stats.Dropped.Add(1)
-		return true
+	return s.halted.Load()
+}
+
+// The turn of a subscription's actor (deliver), which tells the session
+// halting its handover how many of the messages queued are not handed
+// on: all of them, or all but the one whose delivery runs (its place is
+// given back only after its handler returned).
+const (
+	turnIdle      int32 = iota // between messages
+	turnRunning                // a message's delivery runs
+	turnReleasing              // it gives back the message's place
+	turnHalted                 // the session counted the rest: skip them
+)
+
+// endTurn gives back the place of the message whose delivery ended, and
+// the turn; a halt meanwhile (haltTurn) counted the rest without it.
+func (s *subscription) endTurn(size int64) {
+	if s.turn.CompareAndSwap(turnRunning, turnReleasing) {
+		s.rt.release(size)
+		s.turn.Store(turnIdle)
+		return
 	}
-	return false
+	s.rt.release(size)
+}
+
+// haltTurn ends the turn of a handover's actor for good and returns how
+// many of its queued messages will not be handed on.
+func (s *subscription) haltTurn() int64 {
+	for {
+		switch s.turn.Load() {
+		case turnIdle:
+			if s.turn.CompareAndSwap(turnIdle, turnHalted) {
+				return s.rt.queued.Load()
+			}
+		case turnRunning:
+			if s.turn.CompareAndSwap(turnRunning, turnHalted) {
+				return s.rt.queued.Load() - 1
+			}
+		case turnReleasing:
+			runtime.Gosched() // two atomic operations away from idle
+		default:
+			return 0
+		}
+	}
 }
 
 // stopWhenHandedOver stops a subscription Unsubscribe ended once its

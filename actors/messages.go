@@ -236,6 +236,11 @@ type unsubscribed struct{}
 // (counted in Stats.Dropped) and stops.
 type halted struct{}
 
+// predecessorEnded tells a subscription that the handover of the one
+// with its id that Unsubscribe ended before it was made is over: it
+// starts delivering what it held back (handover.go).
+type predecessorEnded struct{}
+
 // Commands to the transactions actor.
 
 type txOp uint8

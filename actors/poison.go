@@ -95,7 +95,8 @@ func (d *deliveries) settled(spec *SubscribeSpec, m *Message) {
 // and acknowledges it once the hook returned. A hook that panics or ends
 // its goroutine has not taken the message: that is reported (OnError,
 // Stats.Panics) and the message is NACKed, as after a handler that
-// panics (left unacknowledged on STOMP 1.0, which has no NACK), so the
+// panics (left unacknowledged on STOMP 1.0, which has no NACK, the later
+// ACKs held back: leaveUnacked), so the
 // broker keeps it and delivers it again, to the hook again. It reports
 // whether it took the message from the handler.
 func (s *subscription) deadLetter(m *Message, l *link) bool {

@@ -71,6 +71,9 @@ type subEntry struct {
 	// tookOver is the ended pull subscription of its id whose leftovers
 	// this one (a Pull one) took over, for giveBack; nil if none.
 	tookOver *route
+	// successor is the subscription made with this one's id while its
+	// handover ran: it waits until the handover ended (handover.go).
+	successor *actor.PID
 }
 
 func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }

@@ -50,7 +50,14 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	}
 	rt := newRoute(spec)
 	sub := &subscription{c: s.c, spec: spec, rt: rt}
+	// A subscription with this id still handing over messages goes first
+	// (handover.go).
+	prev := s.handingOverID(spec.ID)
+	sub.waits = prev != nil && !spec.Pull
 	rt.pid = s.c.spawn(sub)
+	if sub.waits {
+		prev.successor = rt.pid
+	}
 	e := &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf, sub: sub}
 	s.subs = append(s.subs, e)
 	// The leftovers of an ended subscription with this id, if any, are

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -34,15 +35,70 @@ type subscription struct {
 	// subscription, before its route's end; halted when the connection
 	// then ended for good (handover.go).
 	handingOver, halted atomic.Bool
+	turn                atomic.Int32 // a handover's (handover.go)
 	// ending: unsubscribed came; the actor stops once its queue is
 	// empty. stopped: it did.
 	ending, stopped bool
+	// waits: a subscription with its id was handing over when it was
+	// made; until predecessorEnded it holds back its messages (held),
+	// in order (handover.go).
+	waits bool
+	held  []any
 }
 
 func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
 
 func (s *subscription) receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
+	m := ctx.Message()
+	if s.waits {
+		if _, ok := m.(*predecessorEnded); ok {
+			s.waits = false
+			s.replay(ctx)
+		} else if !isLifecycle(m) {
+			s.held = append(s.held, m)
+		}
+		return
+	}
+	s.dispatch(ctx, m)
+}
+
+// isLifecycle reports whether m is one of the actor system's own
+// messages, which are not held back.
+func isLifecycle(m any) bool {
+	switch m.(type) {
+	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
+		return true
+	}
+	return false
+}
+
+// replay handles the messages held back while the handover of the
+// subscription's id ran, in order. A handler that ends the goroutine
+// (runtime.Goexit) does not end the replay: deliverFrom finishes its
+// batch, and this the rest, as the goroutine unwinds.
+func (s *subscription) replay(ctx actor.Context) {
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		if r := recover(); r != nil {
+			panic(r) // the actor's own failure (guard): no replay
+		}
+		s.replay(ctx)
+	}()
+	for len(s.held) > 0 {
+		m := s.held[0]
+		s.held[0] = nil
+		s.held = s.held[1:]
+		s.dispatch(ctx, m)
+	}
+	s.held = nil
+	done = true
+}
+
+func (s *subscription) dispatch(ctx actor.Context, msg any) {
+	switch m := msg.(type) {
 	case *messagesDelivered:
 		if s.ending {
 			// Deferred: it runs even when a handler ends the
@@ -103,11 +159,26 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 	ctx.Stop(ctx.Self())
 }
 
+// deliver hands msg on, unless a halted handover counted it dropped
+// already, and gives its place back. The turn it takes tells haltTurn
+// whether a delivery runs: one that started before Unsubscribe runs on
+// into the handover.
 func (s *subscription) deliver(msg *Message) {
-	defer s.rt.release(msg.size)
+	if !s.turn.CompareAndSwap(turnIdle, turnRunning) {
+		s.rt.release(msg.size)
+		msg.lease.Release()
+		return
+	}
+	// Deferred, so that a handler's runtime.Goexit ends the turn too.
+	defer s.endTurn(msg.size)
 	// A lent message's memory goes back once nothing here needs it: an
 	// ACK is encoded at once or copied (writeAck).
 	defer msg.lease.Release()
+	s.handOut(msg)
+}
+
+// handOut hands msg to the dead-letter hook or the handler and settles it.
+func (s *subscription) handOut(msg *Message) {
 	// The connection now, not the one this message's turn in the mailbox
 	// would say: a message may wait here while its connection dies.
 	l := s.c.link.Load()
@@ -143,6 +214,12 @@ func (s *subscription) settle(msg *Message, action AckAction, panicked bool) {
 	if l == nil || l.gen != msg.gen {
 		return // the connection died during the handler: the broker redelivers
 	}
+	if l.version < frames.V11 && s.rt.cum != nil && (panicked || action == AckNack) {
+		// No NACK in 1.0: leave it unacknowledged (the panic is
+		// reported), and hold back the later ACKs that would cover it.
+		s.leaveUnacked(l, msg)
+		return
+	}
 	if panicked && l.version < frames.V11 {
 		return // no NACK in 1.0: leave it unacknowledged; the panic is reported
 	}
@@ -165,7 +242,7 @@ func (s *subscription) ackOwn(l *link, msg *Message, nack bool) error {
 			return nil // the connection or the client ended: nothing to acknowledge to
 		}
 		defer k.release()
-		if k.covers(msg.seq) {
+		if k.holds(l.gen) || k.covers(msg.seq) {
 			return nil
 		}
 		k.cover(msg.seq)
@@ -173,6 +250,54 @@ func (s *subscription) ackOwn(l *link, msg *Message, nack bool) error {
 	s.c.countAck(a.f.Command, msg.AckID)
 	s.c.writeAck(l, &a.f)
 	return nil
+}
+
+// leaveUnacked leaves msg, which must stay with the broker, unacknowledged
+// on STOMP 1.0, which has no NACK. In ack mode client (the only client
+// mode of 1.0) any later ACK of the subscription would acknowledge it
+// too, so from now on none is written on this connection (cumulative.go),
+// which OnError reports once: the broker keeps msg and the later
+// messages, and delivers them again once the subscription or the
+// connection ends.
+func (s *subscription) leaveUnacked(l *link, msg *Message) {
+	s.c.holdAcks(l, s.rt, msg.seq, msg.MessageID)
+}
+
+// LeaveUnacked is what settles, on STOMP 1.0, a message that must stay
+// with the broker, for whoever settles it outside the subscription (the
+// facade, for a handler that ended its goroutine): see leaveUnacked. On
+// other versions, and for a message of an ended connection, it does
+// nothing.
+func (c *Conn) LeaveUnacked(m MessageRef) {
+	l := c.link.Load()
+	if l == nil || uint32(l.gen) != m.gen || l.version >= frames.V11 || m.rt == nil {
+		return
+	}
+	c.holdAcks(l, m.rt, m.seq, m.ackID)
+}
+
+// holdAcks holds back the ACKs of rt on l: its message seq must stay with
+// the broker, and STOMP 1.0 cannot NACK it.
+func (c *Conn) holdAcks(l *link, rt *route, seq uint32, messageID string) {
+	k := rt.cum
+	if k == nil || k.acquire(context.Background(), l, c.closed) != nil {
+		return
+	}
+	defer k.release()
+	if k.covers(seq) || k.holds(l.gen) {
+		return // covered by an Ack made meanwhile, or held back already
+	}
+	k.hold(l.gen)
+	c.emit(&ErrorEvent{Err: errAcksHeld(rt.id, messageID)})
+}
+
+// errAcksHeld explains why ACKs of subscription id are no longer written.
+func errAcksHeld(id, messageID string) error {
+	return NewError(CodeNackUnsupported, "stomp: subscription "+strconv.Quote(id)+": message "+strconv.Quote(messageID)+
+		" was left unacknowledged (STOMP 1.0 has no NACK), and in ack mode client any later ACK would acknowledge it too:"+
+		" no more ACKs of this subscription are written on this connection, so the broker keeps it and the later messages"+
+		" and delivers them again once the subscription or the connection ends (Unsubscribe and Subscribe again, or reconnect)",
+		ErrNackUnsupported)
 }
 
 // ackScratch returns the subscription's ack to build in.

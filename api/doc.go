@@ -107,7 +107,9 @@
 // (runtime.Goexit, which t.FailNow in a test calls), is reported with
 // OnError and counted in Stats.Panics; its message is NACKed, or left
 // unacknowledged on STOMP 1.0 (unless it was acknowledged already, or
-// ManualAck leaves it to the program). Any other handler that does is logged and
+// ManualAck leaves it to the program), where the later ACKs of its
+// subscription, which would cover it, are then held back until the
+// subscription or the connection ends (see MessageInEvent.Ack). Any other handler that does is logged and
 // counted. Either way the client goes on. ParsedHeaders returns the headers
 // of the last message handed to a handler; a handler should read its
 // event's Headers instead, which are its own even when handlers run at

@@ -106,9 +106,14 @@ type MessageInEvent struct {
 	// Ack decides what the handler's return sends on a subscription that
 	// needs acknowledgements (and without ManualAck): ACK when true (the
 	// default), NACK when false. On STOMP 1.0, which has no NACK, false
-	// sends nothing: the broker redelivers the message after the
-	// connection ends, unless a later ACK covers it (ack mode client
-	// acknowledges every earlier message too).
+	// sends nothing, and as an ACK in ack mode client (the only client
+	// mode of 1.0) acknowledges every earlier message too, the client
+	// then writes no ACK of that subscription on that connection any more
+	// (OnError says so at the time, with ErrNackUnsupported's code; an Ack
+	// of a later message returns that error): the broker keeps the message
+	// and the later ones, and delivers them again once the subscription
+	// or the connection ends (Unsubscribe and Subscribe again, or
+	// reconnect), the later ones a second time.
 	Ack bool
 
 	// settled sits beside the flags and what few events need is behind

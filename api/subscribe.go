@@ -155,10 +155,16 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 // does not wait for them (nor for a handler that runs): the handler may
 // still be called after Unsubscribe returned, until those messages are
 // handled; so a handler may call Unsubscribe for its own subscription.
+// A Subscribe with the same id meanwhile (to change the selector, say)
+// does not wait for them either: its subscription is made at once and
+// its messages are queued (within its queue's bounds), but its handler
+// gets none until the old subscription's handover ended, so the handler
+// calls of one id never overlap and the old messages come first.
 // A Disconnect waits for them as for the live subscriptions' (bounded by
 // DisconnectTimeout); when the connection ends for good first (Close,
 // Interrupt, a loss without Reconnect) the ones left are dropped and
-// counted in Stats.Dropped. Messages that need an acknowledgement (the
+// counted in Stats.Dropped by the time Close returns (a handler that
+// runs then still returns, as Close does not wait for it). Messages that need an acknowledgement (the
 // client ack modes) and whose handler has not started are not handled:
 // the broker delivers them again once the subscription ended (to another
 // subscription), and Stats.Dropped counts them here. A message that
@@ -346,10 +352,14 @@ func (sub *subscriber) settleExit(ev *MessageInEvent) {
 	}
 	s := sub.s
 	if s.settle(ev, true) != actors.AckNack {
-		return // done there (a transaction, a receipt), or nothing to send (1.0)
+		return // done there (a transaction, a receipt)
 	}
 	eng, err := s.engine()
 	if err != nil || eng == nil {
+		return
+	}
+	if s.version() == frames.V10 {
+		eng.LeaveUnacked(ev.msg) // no NACK: left, later ACKs held back
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), max(s.snapshot().timeout, listWait))
@@ -403,8 +413,10 @@ func (s *STOMP) runHandler(h func(*MessageInEvent), ev *MessageInEvent, onEngine
 // the order of acknowledgements is kept.
 func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 	if nack && s.version() == frames.V10 {
-		s.logf(actors.LogVerbose, "message "+ev.MessageID+" not acknowledged: STOMP 1.0 has no NACK; the broker redelivers it")
-		return actors.AckNone
+		// No NACK in 1.0: the engine leaves it unacknowledged and holds
+		// back the later ACKs of its subscription, which would cover
+		// it in ack mode client (OnError says so).
+		return actors.AckNack
 	}
 	s.mu.Lock()
 	plain := s.cfg.ackTransactionID == "" && !s.cfg.requestAckReceipts

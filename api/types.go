@@ -340,8 +340,10 @@ type SubscribeOptions struct {
 	// (runtime.Goexit), has not taken its message: it is treated as a
 	// MessageIn handler that does the same, reported with OnError and
 	// counted in Stats.Panics, and the message is NACKed (on STOMP 1.0,
-	// which has no NACK, left unacknowledged), so the broker keeps it and
-	// delivers it again, to DeadLetter again. A hook whose store is
+	// which has no NACK, left unacknowledged, and in ack mode client the
+	// later ACKs of the subscription, which would cover it, are held back
+	// on that connection: see MessageInEvent.Ack), so the broker keeps it
+	// and delivers it again, to DeadLetter again. A hook whose store is
 	// unavailable panics to refuse a message. Default nil: they are only
 	// counted (Stats.DeadLettered) and acknowledged.
 	DeadLetter func(*MessageInEvent)
