@@ -32,10 +32,10 @@ type subscription struct {
 	// subscription's goroutine (handle, deliverFrom).
 	goexit bool
 	// handingOver is set by the session when Unsubscribe ended the
-	// subscription, before its route's end; halted when the connection
-	// then ended for good (handover.go).
-	handingOver, halted atomic.Bool
-	turn                atomic.Int32 // a handover's (handover.go)
+	// subscription, before its route's end; the turn is halted when the
+	// connection then ended for good (handover.go).
+	handingOver atomic.Bool
+	turn        atomic.Int32 // a handover's (handover.go)
 	// ending: unsubscribed came; the actor stops once its queue is
 	// empty. stopped: it did.
 	ending, stopped bool
@@ -140,7 +140,7 @@ func (s *subscription) deliverFrom(m *messagesDelivered, i int) {
 		select {
 		case <-s.rt.done:
 			if s.skipsAfterEnd(msg) {
-				s.rt.release(msg.size)
+				s.rt.release(msg.size) // never halted: not a handover
 				msg.lease.Release()
 				continue
 			}
@@ -165,7 +165,9 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 // into the handover.
 func (s *subscription) deliver(msg *Message) {
 	if !s.turn.CompareAndSwap(turnIdle, turnRunning) {
-		s.rt.release(msg.size)
+		// Halted: counted dropped with its place, which stays counted
+		// in the queue (haltTurn); the actor stops at the halted
+		// message behind it.
 		msg.lease.Release()
 		return
 	}
