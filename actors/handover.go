@@ -130,15 +130,17 @@ func (s *session) haltHandovers(ctx actor.Context) {
 
 // skipsAfterEnd reports whether the subscription, which has ended,
 // skips its next message, msg: it ended with its connection (the broker
-// redelivers what needed an ACK; a leftover of a Disconnect it took
-// over, which the broker counted consumed, is counted dropped). A
+// redelivers what needed an ACK; an auto-ack message, which the broker
+// counted consumed, is counted dropped: one queued behind a handler that
+// Close or a Disconnect that timed out cut short, one a successor held
+// back, or a leftover of a Disconnect it took over). A
 // subscription that Unsubscribe ended hands its messages on (deliver
 // leaves out those that need an ACK) until its handover is halted, which
 // deliver learns from the turn (haltTurn counted the rest dropped).
 func (s *subscription) skipsAfterEnd(msg *Message) bool {
 	if !s.handingOver.Load() {
-		if msg.rt != s.rt {
-			s.c.stats.Dropped.Add(1) // taken over (takeOver)
+		if msg.rt != s.rt || !msg.NeedsAck() {
+			s.c.stats.Dropped.Add(1) // auto-ack, or taken over (takeOver)
 		}
 		return true
 	}

@@ -51,15 +51,42 @@ func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
 func (s *subscription) receive(ctx actor.Context) {
 	m := ctx.Message()
 	if s.waits {
-		if _, ok := m.(*predecessorEnded); ok {
+		switch m.(type) {
+		case *predecessorEnded:
 			s.waits = false
 			s.replay(ctx)
-		} else if !isLifecycle(m) {
-			s.held = append(s.held, m)
+		case *actor.Stopping:
+			s.dropHeld()
+		default:
+			if !isLifecycle(m) {
+				s.held = append(s.held, m)
+			}
 		}
 		return
 	}
 	s.dispatch(ctx, m)
+}
+
+// dropHeld drops the messages held back when the actor stops before the
+// handover of its id ended (the connection ended for good), as an ended
+// subscription skips them (skipsAfterEnd: an auto-ack message, which the
+// broker counted consumed, is counted dropped).
+func (s *subscription) dropHeld() {
+	for _, m := range s.held {
+		b, ok := m.(*messagesDelivered)
+		if !ok {
+			continue
+		}
+		for i := range b.msgs {
+			msg := &b.msgs[i]
+			if s.skipsAfterEnd(msg) {
+				s.rt.release(msg.size)
+			}
+			msg.lease.Release()
+		}
+		b.recycle()
+	}
+	s.held = nil
 }
 
 // isLifecycle reports whether m is one of the actor system's own
