@@ -137,14 +137,20 @@ func (s *session) haltHandovers(ctx actor.Context) {
 // subscription that Unsubscribe ended hands its messages on (deliver
 // leaves out those that need an ACK) until its handover is halted, which
 // deliver learns from the turn (haltTurn counted the rest dropped).
+//
+// A skipped message's place is given back here, unless the end counted
+// it dropped with the queue (haltTurn), which keeps it.
 func (s *subscription) skipsAfterEnd(msg *Message) bool {
-	if !s.handingOver.Load() {
+	if s.handingOver.Load() {
+		return false
+	}
+	if s.turn.Load() != turnHalted {
 		if msg.rt != s.rt || !msg.NeedsAck() {
 			s.c.stats.Dropped.Add(1) // auto-ack, or taken over (takeOver)
 		}
-		return true
+		s.rt.release(msg.size)
 	}
-	return false
+	return true
 }
 
 // The turn of a subscription's actor (deliver), which decides, in one

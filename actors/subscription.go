@@ -79,9 +79,7 @@ func (s *subscription) dropHeld() {
 		}
 		for i := range b.msgs {
 			msg := &b.msgs[i]
-			if s.skipsAfterEnd(msg) {
-				s.rt.release(msg.size)
-			}
+			s.skipsAfterEnd(msg)
 			msg.lease.Release()
 		}
 		b.recycle()
@@ -167,7 +165,6 @@ func (s *subscription) deliverFrom(m *messagesDelivered, i int) {
 		select {
 		case <-s.rt.done:
 			if s.skipsAfterEnd(msg) {
-				s.rt.release(msg.size) // never halted: not a handover
 				msg.lease.Release()
 				continue
 			}
