@@ -117,7 +117,6 @@ func (s *session) handedOver(ctx actor.Context, pid *actor.PID) {
 // let go: it skips what it holds, as it was halted too.
 func (s *session) haltHandovers(ctx actor.Context) {
 	for _, e := range s.handingOverList() {
-		e.sub.halted.Store(true)
 		s.c.stats.Dropped.Add(e.sub.haltTurn())
 		ctx.Send(e.pid, &halted{})
 	}
@@ -131,25 +130,37 @@ func (s *session) haltHandovers(ctx actor.Context) {
 
 // skipsAfterEnd reports whether the subscription, which has ended,
 // skips its next message, msg: it ended with its connection (the broker
-// redelivers what needed an ACK; a leftover of a Disconnect it took
-// over, which the broker counted consumed, is counted dropped), or its
-// handover was halted (counted dropped then: haltTurn). A subscription
-// that Unsubscribe ended hands its messages on (deliver leaves out those
-// that need an ACK).
+// redelivers what needed an ACK; an auto-ack message, which the broker
+// counted consumed, is counted dropped: one queued behind a handler that
+// Close or a Disconnect that timed out cut short, one a successor held
+// back, or a leftover of a Disconnect it took over). A
+// subscription that Unsubscribe ended hands its messages on (deliver
+// leaves out those that need an ACK) until its handover is halted, which
+// deliver learns from the turn (haltTurn counted the rest dropped).
+//
+// A skipped message's place is given back here, unless the end counted
+// it dropped with the queue (haltTurn), which keeps it.
 func (s *subscription) skipsAfterEnd(msg *Message) bool {
-	if !s.handingOver.Load() {
-		if msg.rt != s.rt {
-			s.c.stats.Dropped.Add(1) // taken over (takeOver)
-		}
-		return true
+	if s.handingOver.Load() {
+		return false
 	}
-	return s.halted.Load()
+	if s.turn.Load() != turnHalted {
+		if msg.rt != s.rt || !msg.NeedsAck() {
+			s.c.stats.Dropped.Add(1) // auto-ack, or taken over (takeOver)
+		}
+		s.rt.release(msg.size)
+	}
+	return true
 }
 
-// The turn of a subscription's actor (deliver), which tells the session
-// halting its handover how many of the messages queued are not handed
-// on: all of them, or all but the one whose delivery runs (its place is
-// given back only after its handler returned).
+// The turn of a subscription's actor (deliver), which decides, in one
+// step with the halt of its handover (haltTurn), who counts each message
+// the handover does not hand on. The session counts every place queued
+// at the moment the turn becomes halted, but the one of a delivery that
+// runs; the actor gives back no place after that (it skips the rest), so
+// the session's count stays exact. A message whose delivery starts
+// before the halt is handed on (and counts itself dropped if it is left
+// out, as one that needs an ACK is).
 const (
 	turnIdle      int32 = iota // between messages
 	turnRunning                // a message's delivery runs
@@ -158,31 +169,37 @@ const (
 )
 
 // endTurn gives back the place of the message whose delivery ended, and
-// the turn; a halt meanwhile (haltTurn) counted the rest without it.
+// the turn. After a halt (haltTurn) it gives back nothing: the session
+// counted the queue with this place in it, and this message left out.
 func (s *subscription) endTurn(size int64) {
 	if s.turn.CompareAndSwap(turnRunning, turnReleasing) {
 		s.rt.release(size)
 		s.turn.Store(turnIdle)
-		return
 	}
-	s.rt.release(size)
 }
 
-// haltTurn ends the turn of a handover's actor for good and returns how
-// many of its queued messages will not be handed on.
+// haltTurn ends the turn of a handover's actor for good, and halts its
+// queue, and returns how many of its queued messages will not be handed
+// on: every place counted in the queue as the turn became halted, but
+// the one of a delivery that runs. A place given back in the meantime
+// (by the reader, which drops a message it took as the subscription
+// ended) is counted by who gave it back (release, haltQueue).
 func (s *subscription) haltTurn() int64 {
 	for {
-		switch s.turn.Load() {
-		case turnIdle:
-			if s.turn.CompareAndSwap(turnIdle, turnHalted) {
-				return s.rt.queued.Load()
-			}
-		case turnRunning:
-			if s.turn.CompareAndSwap(turnRunning, turnHalted) {
-				return s.rt.queued.Load() - 1
+		switch t := s.turn.Load(); t {
+		case turnIdle, turnRunning:
+			if s.turn.CompareAndSwap(t, turnHalted) {
+				q := s.rt.haltQueue()
+				if t == turnRunning {
+					q-- // handed on; its place is kept (endTurn)
+				}
+				return q
 			}
 		case turnReleasing:
-			runtime.Gosched() // two atomic operations away from idle
+			// The actor is between its release and its Store of
+			// turnIdle, two steps that take no lock: the queue's count
+			// must not be taken half-way through.
+			runtime.Gosched()
 		default:
 			return 0
 		}

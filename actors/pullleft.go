@@ -188,6 +188,13 @@ func (s *session) endSubscriptions(ctx actor.Context, leave bool) {
 	// by the end finds them.
 	for _, e := range s.subs {
 		e.route.end()
+		if e.sub != nil && e.route.pull == nil && !needsAck(e.route) {
+			// Its queued auto-ack messages, which the broker counted
+			// consumed, are not handled: counted dropped now, in one
+			// step with the actor's turn (haltTurn), since those
+			// still in its mailbox go with it.
+			s.c.stats.Dropped.Add(e.sub.haltTurn())
+		}
 		ctx.Stop(e.pid)
 	}
 	s.subs = nil

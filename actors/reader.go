@@ -354,8 +354,7 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 		// actor told to look at its queue again, in case it waits for
 		// this message's place (handover.go). draining, a plain load,
 		// keeps the channel's look off the path of every message.
-		rt.release(size)
-		r.c.stats.Dropped.Add(1)
+		r.c.dropTaken(rt, size)
 		r.sys.Root.Send(rt.pid, &unsubscribed{})
 		return delivered
 	}
@@ -375,6 +374,16 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 	}
 	r.add(rt, m)
 	return delivered
+}
+
+// dropTaken drops a message the reader took a place for in rt's queue
+// as its subscription ended, and counts it dropped, unless the halt of
+// the handover (the connection's end) counted its place already
+// (haltTurn).
+func (c *Conn) dropTaken(rt *route, size int64) {
+	if !rt.release(size) {
+		c.stats.Dropped.Add(1)
+	}
 }
 
 // ended reports whether rt's subscription has ended.
@@ -456,6 +465,9 @@ const (
 func (r *reader) admit(rt *route, size int64) admission {
 	if rt.take(size) {
 		return admitted
+	}
+	if rt.queued.Load()&haltBit != 0 {
+		return dropped // a halted handover's (haltTurn): it takes none
 	}
 	switch rt.spec.OnFull {
 	case FullDrop:

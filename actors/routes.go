@@ -56,7 +56,7 @@ func newRoute(spec *SubscribeSpec) *route {
 // room for it; a message larger than the whole byte bound is taken when
 // nothing else is queued.
 func (r *route) take(n int64) bool {
-	if r.queued.Load() >= r.maxMsgs {
+	if r.queued.Load() >= r.maxMsgs { // a halted queue (haltBit) takes none
 		return false
 	}
 	if used := r.bytes.Load(); used > 0 && used+n > r.maxBytes {
@@ -70,14 +70,36 @@ func (r *route) take(n int64) bool {
 // release gives back a handled message's place and bytes, and wakes a
 // reader waiting for room once a quarter of the queue is free (or all
 // of it): a reader woken for every place freed would take one message
-// per wake-up, hand-offs costing more than the messages.
-func (r *route) release(n int64) {
+// per wake-up, hand-offs costing more than the messages. It reports
+// whether the place was still counted when the queue was halted
+// (haltQueue): the halt counted it dropped.
+func (r *route) release(n int64) (counted bool) {
 	bytes := r.bytes.Add(-n)
 	queued := r.queued.Add(-1)
 	// The reader sets waiting before it looks for room again, so either
 	// it sees this room or this sees it wait.
 	if r.waiting.Load() && (queued == 0 || queued <= r.maxMsgs-max(r.maxMsgs/4, 1) && bytes <= r.maxBytes-r.maxBytes/4) {
 		r.freed.signal()
+	}
+	return queued&haltBit != 0
+}
+
+// haltBit, set in a route's queued count by haltQueue, marks the queue
+// halted: the count beneath it then only falls.
+const haltBit = int64(1) << 62
+
+// haltQueue marks the queue of a handover halted and returns how many
+// places it counted at that moment, in one step: a place given back
+// before it is not in the count, one given back after it is (release).
+func (r *route) haltQueue() int64 {
+	for {
+		q := r.queued.Load()
+		if q&haltBit != 0 {
+			return 0
+		}
+		if r.queued.CompareAndSwap(q, q|haltBit) {
+			return q
+		}
 	}
 }
 

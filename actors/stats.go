@@ -51,7 +51,7 @@ type Stats struct {
 	HeartbeatsIn            int64 // heart-beats (EOLs) received
 	HeartbeatsOut           int64 // heart-beats sent
 	HeartbeatsMissed        int64 // connections ended by server silence
-	Dropped                 int64 // messages received (counted in MessagesIn) and dropped by a FullDrop queue, while disconnecting, after Unsubscribe (those that need an ACK, and what the connection's end cut short), from a dead connection, or left to Receive by a Disconnect and dropped by Close or Unsubscribe (or taken over by a handler's subscription and not handled before its connection ended for good); and SENDs queued without waiting behind DISCONNECT, never written
+	Dropped                 int64 // messages received (counted in MessagesIn) and dropped by a FullDrop queue, while disconnecting, after Unsubscribe (those that need an ACK, and what the connection's end cut short), from a dead connection, auto-ack messages still queued for a handler when the connection ended (Close, or a Disconnect whose wait timed out) and so never handled, or left to Receive by a Disconnect and dropped by Close or Unsubscribe (or taken over by a handler's subscription and not handled before its connection ended for good); and SENDs queued without waiting behind DISCONNECT, never written
 	Connects, Disconnects   int64 // connections made and ended
 	Reconnects              int64 // connections restored by the Reconnect policy
 	Resent                  int64 // at-least-once messages sent again after a reconnect

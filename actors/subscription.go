@@ -32,10 +32,10 @@ type subscription struct {
 	// subscription's goroutine (handle, deliverFrom).
 	goexit bool
 	// handingOver is set by the session when Unsubscribe ended the
-	// subscription, before its route's end; halted when the connection
-	// then ended for good (handover.go).
-	handingOver, halted atomic.Bool
-	turn                atomic.Int32 // a handover's (handover.go)
+	// subscription, before its route's end; the turn is halted when the
+	// connection then ended for good (handover.go).
+	handingOver atomic.Bool
+	turn        atomic.Int32 // a handover's (handover.go)
 	// ending: unsubscribed came; the actor stops once its queue is
 	// empty. stopped: it did.
 	ending, stopped bool
@@ -51,15 +51,40 @@ func (s *subscription) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }
 func (s *subscription) receive(ctx actor.Context) {
 	m := ctx.Message()
 	if s.waits {
-		if _, ok := m.(*predecessorEnded); ok {
+		switch m.(type) {
+		case *predecessorEnded:
 			s.waits = false
 			s.replay(ctx)
-		} else if !isLifecycle(m) {
-			s.held = append(s.held, m)
+		case *actor.Stopping:
+			s.dropHeld()
+		default:
+			if !isLifecycle(m) {
+				s.held = append(s.held, m)
+			}
 		}
 		return
 	}
 	s.dispatch(ctx, m)
+}
+
+// dropHeld drops the messages held back when the actor stops before the
+// handover of its id ended (the connection ended for good), as an ended
+// subscription skips them (skipsAfterEnd: an auto-ack message, which the
+// broker counted consumed, is counted dropped).
+func (s *subscription) dropHeld() {
+	for _, m := range s.held {
+		b, ok := m.(*messagesDelivered)
+		if !ok {
+			continue
+		}
+		for i := range b.msgs {
+			msg := &b.msgs[i]
+			s.skipsAfterEnd(msg)
+			msg.lease.Release()
+		}
+		b.recycle()
+	}
+	s.held = nil
 }
 
 // isLifecycle reports whether m is one of the actor system's own
@@ -140,7 +165,6 @@ func (s *subscription) deliverFrom(m *messagesDelivered, i int) {
 		select {
 		case <-s.rt.done:
 			if s.skipsAfterEnd(msg) {
-				s.rt.release(msg.size)
 				msg.lease.Release()
 				continue
 			}
@@ -165,7 +189,9 @@ func (s *subscription) failed(ctx actor.Context, err error, stack string) {
 // into the handover.
 func (s *subscription) deliver(msg *Message) {
 	if !s.turn.CompareAndSwap(turnIdle, turnRunning) {
-		s.rt.release(msg.size)
+		// Halted: counted dropped with its place, which stays counted
+		// in the queue (haltTurn); the actor stops at the halted
+		// message behind it.
 		msg.lease.Release()
 		return
 	}
