@@ -16,27 +16,8 @@ import (
 // is skipped and counted in Stats.Dropped, and the actor stops (Close
 // returns; newTestClient checks no actor is left).
 func TestTheConnectionsEndHaltsAHandoverAndCountsTheRest(t *testing.T) {
-	b := newSim(t)
-	c, _ := newTestClient(t, ConnOptions{})
-	connectTo(t, c, b.Addr(), ConnectConfig{})
 	const n = 5
-	first := make(chan struct{})
-	hold := make(chan struct{})
-	handled := make(chan string, n)
-	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/h", Handler: func(m Message) AckAction {
-		if string(m.Body) == "0" {
-			close(first)
-			<-hold
-		}
-		handled <- string(m.Body)
-		return AckNone
-	}})
-	require.NoError(t, err)
-	for i := range n {
-		publish(t, b.Addr(), "/queue/h", itoa(i))
-	}
-	waitFor(t, "every message received", func() bool { return c.Stats().MessagesIn == n })
-	recv(t, first, "the first message")
+	c, id, hold, handled := heldHandover(t, n)
 	require.NoError(t, c.Unsubscribe(testCtx(t), id, 0))
 	c.Interrupt()
 	close(hold)
@@ -50,27 +31,8 @@ func TestTheConnectionsEndHaltsAHandoverAndCountsTheRest(t *testing.T) {
 // itself: the messages received before Unsubscribe are handled in order,
 // none is dropped, and the subscription's actor is gone.
 func TestAHandoverEndsByItself(t *testing.T) {
-	b := newSim(t)
-	c, _ := newTestClient(t, ConnOptions{})
-	connectTo(t, c, b.Addr(), ConnectConfig{})
 	const n = 5
-	first := make(chan struct{})
-	hold := make(chan struct{})
-	handled := make(chan string, n)
-	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/h", Handler: func(m Message) AckAction {
-		if string(m.Body) == "0" {
-			close(first)
-			<-hold
-		}
-		handled <- string(m.Body)
-		return AckNone
-	}})
-	require.NoError(t, err)
-	for i := range n {
-		publish(t, b.Addr(), "/queue/h", itoa(i))
-	}
-	waitFor(t, "every message received", func() bool { return c.Stats().MessagesIn == n })
-	recv(t, first, "the first message")
+	c, id, hold, handled := heldHandover(t, n)
 	pid := c.routes.Load().find(id).pid
 	require.NoError(t, c.Unsubscribe(testCtx(t), id, 0))
 	close(hold)
@@ -131,4 +93,34 @@ func TestUnsubscribeMidStreamLosesNoMessageUncounted(t *testing.T) {
 		return !live
 	})
 	t.Logf("received %d, handled %d, dropped %d", c.Stats().MessagesIn, handled.Load(), c.Stats().Dropped)
+}
+
+// heldHandover connects a client to a simulator, subscribes a handler
+// that holds on to message "0" until hold is closed, and publishes n
+// messages: it returns once the client received all of them and the
+// handler holds the first. handled gets each message's body as its
+// handler returns.
+func heldHandover(t *testing.T, n int) (c *Conn, id string, hold chan struct{}, handled chan string) {
+	t.Helper()
+	b := newSim(t)
+	c, _ = newTestClient(t, ConnOptions{})
+	connectTo(t, c, b.Addr(), ConnectConfig{})
+	first := make(chan struct{})
+	hold = make(chan struct{})
+	handled = make(chan string, n)
+	id, err := c.Subscribe(testCtx(t), SubscribeSpec{Destination: "/queue/h", Handler: func(m Message) AckAction {
+		if string(m.Body) == "0" {
+			close(first)
+			<-hold
+		}
+		handled <- string(m.Body)
+		return AckNone
+	}})
+	require.NoError(t, err)
+	for i := range n {
+		publish(t, b.Addr(), "/queue/h", itoa(i))
+	}
+	waitFor(t, "every message received", func() bool { return c.Stats().MessagesIn == int64(n) })
+	recv(t, first, "the first message")
+	return c, id, hold, handled
 }

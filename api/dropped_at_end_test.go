@@ -9,16 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Review 15, finding 3: a Subscribe with the id of a running handover makes a
-// successor whose actor holds back its messages until the handover ends
-// (fix-r14-consumer). When the connection ends for good meanwhile (here a
-// Disconnect whose wait for the predecessor's blocked handler times out),
-// the successor's held-back auto-ack message, which the broker counted
-// consumed and MessagesIn counts, is neither handled nor counted in
-// Stats.Dropped ("what the connection's end cut short"): the replay that
-// predecessorEnded starts finds the route ended and skips it silently
-// (skipsAfterEnd on its own route). Every message received must end up
-// handled or counted dropped.
+// A Subscribe with the id of a running handover makes a successor whose
+// actor holds back its messages until the handover ends. When the
+// connection ends for good meanwhile (here a Disconnect whose wait for
+// the predecessor's blocked handler times out), the successor's held-back
+// auto-ack message, which the broker counted consumed and MessagesIn
+// counts, is counted in Stats.Dropped: every message received ends up
+// handled or counted dropped (review 15, finding 3; it was skipped
+// uncounted).
 func TestASuccessorsHeldMessageCutShortByTheEndIsCountedDropped(t *testing.T) {
 	b := newBroker(t)
 	s := connectTo(t, b, "1.2")
@@ -45,24 +43,14 @@ func TestASuccessorsHeldMessageCutShortByTheEndIsCountedDropped(t *testing.T) {
 	_ = s.Disconnect() // times out on the blocked handler: the connection ends for good
 	close(hold)
 	s.Close()
-	var got []string
-	waitFor(t, "every message handled or counted dropped", func() bool {
-		for len(handled) > 0 {
-			got = append(got, <-handled)
-		}
-		st := s.Stats()
-		return st.MessagesIn == int64(len(got))+st.Dropped
-	})
-	st := s.Stats()
-	assert.EqualValues(t, st.MessagesIn, int64(len(got))+st.Dropped,
-		"every message received is handled or counted dropped: MessagesIn %d, handled %v, Dropped %d", st.MessagesIn, got, st.Dropped)
+	handledOrDropped(t, s, handled)
 }
 
-// Review 15, the same root without a handover: a Disconnect whose wait
-// for a blocked handler times out ends the connection for good; the
-// auto-ack messages queued behind that handler (counted consumed by the
-// broker, counted in MessagesIn) are skipped once it returns, and neither
-// handled nor counted in Stats.Dropped.
+// The same without a handover: a Disconnect whose wait for a blocked
+// handler times out ends the connection for good; the auto-ack messages
+// queued behind that handler (counted consumed by the broker, counted in
+// MessagesIn) are skipped once it returns, and counted in Stats.Dropped
+// (review 15; they went uncounted).
 func TestAutoAckMessagesCutShortByADisconnectTimeoutAreCountedDropped(t *testing.T) {
 	b := newBroker(t)
 	s := connectTo(t, b, "1.2")
@@ -82,23 +70,12 @@ func TestAutoAckMessagesCutShortByADisconnectTimeoutAreCountedDropped(t *testing
 	_ = s.Disconnect() // times out on the blocked handler
 	close(hold)
 	s.Close()
-	var got []string
-	waitFor(t, "every message handled or counted dropped", func() bool {
-		for len(handled) > 0 {
-			got = append(got, <-handled)
-		}
-		st := s.Stats()
-		return st.MessagesIn == int64(len(got))+st.Dropped
-	})
-	st := s.Stats()
-	assert.EqualValues(t, st.MessagesIn, int64(len(got))+st.Dropped,
-		"every message received is handled or counted dropped: MessagesIn %d, handled %v, Dropped %d", st.MessagesIn, got, st.Dropped)
+	handledOrDropped(t, s, handled)
 }
 
-// Review 15, the same with Close: Close during a live subscription's
-// blocked handler counts, for a handover, what it cuts short
-// (fix-r14-consumer), but not for the live subscription itself: its
-// queued auto-ack messages are skipped uncounted.
+// The same with Close: Close during a live subscription's blocked handler
+// counts the queued auto-ack messages it cuts short in Stats.Dropped, as
+// it does a handover's (review 15; a live subscription's went uncounted).
 func TestCloseCountsALiveSubscriptionsQueuedAutoAckMessagesDropped(t *testing.T) {
 	b := newBroker(t)
 	s := connectTo(t, b, "1.2")
@@ -127,4 +104,21 @@ func TestCloseCountsALiveSubscriptionsQueuedAutoAckMessagesDropped(t *testing.T)
 	st := s.Stats()
 	assert.EqualValues(t, st.MessagesIn, int64(len(handled))+st.Dropped,
 		"every message received is handled or counted dropped: MessagesIn %d, handled %d, Dropped %d", st.MessagesIn, len(handled), st.Dropped)
+}
+
+// handledOrDropped waits until every message s received was handled (its
+// body sent to handled) or counted in Stats.Dropped, and checks it.
+func handledOrDropped(t *testing.T, s *STOMP, handled chan string) {
+	t.Helper()
+	var got []string
+	waitFor(t, "every message handled or counted dropped", func() bool {
+		for len(handled) > 0 {
+			got = append(got, <-handled)
+		}
+		st := s.Stats()
+		return st.MessagesIn == int64(len(got))+st.Dropped
+	})
+	st := s.Stats()
+	assert.EqualValues(t, st.MessagesIn, int64(len(got))+st.Dropped,
+		"every message received is handled or counted dropped: MessagesIn %d, handled %v, Dropped %d", st.MessagesIn, got, st.Dropped)
 }
