@@ -16,22 +16,25 @@ type parsedHeaders struct {
 // dropped at the next smaller one.
 const maxKeptHeaderText = 4 << 10
 
-// set copies hs.
+// set copies hs. It fills local slices and stores them once: p lives on
+// the heap, and each store of a slice into it is a write barrier while
+// the collector runs (a dozen a message, when it stored on every append).
 func (p *parsedHeaders) set(hs []Header) {
 	n := 0
 	for _, h := range hs {
 		n += len(h.Key) + len(h.Value)
 	}
-	if cap(p.text) > maxKeptHeaderText && n <= maxKeptHeaderText {
-		p.text, p.ends = nil, nil
+	text, ends := p.text[:0], p.ends[:0]
+	if cap(text) > maxKeptHeaderText && n <= maxKeptHeaderText {
+		text, ends = nil, nil
 	}
-	p.text, p.ends = p.text[:0], p.ends[:0]
 	for _, h := range hs {
-		p.text = append(p.text, h.Key...)
-		p.ends = append(p.ends, len(p.text))
-		p.text = append(p.text, h.Value...)
-		p.ends = append(p.ends, len(p.text))
+		text = append(text, h.Key...)
+		ends = append(ends, len(text))
+		text = append(text, h.Value...)
+		ends = append(ends, len(text))
 	}
+	p.text, p.ends = text, ends
 }
 
 // headers returns a list of the headers of its own.
