@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"slices"
 	"strconv"
 	"sync"
@@ -302,6 +301,7 @@ func (s *session) outboxLost(resilient bool, cause error) {
 // when the outbox holds Max messages waiting for their RECEIPT.
 var ErrOutboxFull = sentinel(CodeWouldBlock, "the outbox is full (MaxOutbox messages wait for their RECEIPT)")
 
-// ErrReliableInTransaction refuses an at-least-once send that joins a
+// ErrReliableInTransaction (code 100, so errors.Is(err,
+// ErrInvalidArgument) holds) refuses an at-least-once send that joins a
 // transaction: resent alone after a reconnect, it would leave it.
-var ErrReliableInTransaction = errors.New("stomp: an at-least-once send cannot join a transaction (a resend would leave it)")
+var ErrReliableInTransaction = sentinel(CodeInvalidArgument, "an at-least-once send cannot join a transaction (a resend would leave it)")

@@ -154,10 +154,12 @@ func TestReliableRefusals(t *testing.T) {
 	c, _ := newTestClient(t, ConnOptions{})
 	f := sendFrame("/queue/tx", "x")
 	f.Headers.Add(frames.HdrTransaction, "t1")
-	require.ErrorIs(t, c.SendReliable(testCtx(t), f, OutboxConfig{}, nil), ErrReliableInTransaction)
+	err := c.SendReliable(testCtx(t), f, OutboxConfig{}, nil)
+	require.ErrorIs(t, err, ErrReliableInTransaction)
+	require.ErrorIs(t, err, ErrInvalidArgument, "typed as a bad argument, as the api's refusal is")
 	o := newOutcomes()
 	require.NoError(t, c.SendReliable(testCtx(t), sendFrame("/queue/x", "x"), OutboxConfig{}, o.done("m")))
-	_, err := o.wait(t)
+	_, err = o.wait(t)
 	require.ErrorIs(t, err, ErrNotConnected)
 }
 

@@ -70,8 +70,9 @@ type AtLeastOnce struct {
 	// carries with an id unique to it and kept across resends. It cannot
 	// be one of the headers the client writes itself (destination,
 	// transaction, receipt, content-length, subscription, id, ack,
-	// message-id), which AddHeader refuses too: ErrInvalidArgument.
-	// Default none.
+	// message-id), which AddHeader refuses too, nor content-type, which
+	// the client fills from ContentType: ErrInvalidArgument. Default
+	// none.
 	DedupHeader string
 }
 
@@ -92,10 +93,11 @@ func WithAtLeastOnce(a AtLeastOnce) Option {
 
 // checkDedupHeader refuses a DedupHeader that cannot be encoded, or that
 // names one of the client's own headers (actors.OwnHeader, the rule
-// AddHeader applies): the de-duplication id would replace the message's
-// destination, say, or be replaced by each transmission's receipt id.
+// AddHeader applies) or content-type: the de-duplication id would replace
+// the message's destination or its content type, say, or be replaced by
+// each transmission's receipt id.
 func checkDedupHeader(name string) error {
-	if actors.OwnHeader(name) {
+	if actors.OwnHeader(name) || name == frames.HdrContentType {
 		return invalid("DedupHeader %q is set by the client; a de-duplication id cannot replace it", name)
 	}
 	for i := 0; i < len(name); i++ {

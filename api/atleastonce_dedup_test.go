@@ -31,6 +31,13 @@ func TestDedupHeaderCannotNameTheClientsOwnHeaders(t *testing.T) {
 		// AddHeader refuses the same name.
 		assert.ErrorIs(t, newClient(t).AddHeader(name, "x"), ErrInvalidArgument, name)
 	}
+	// content-type is the caller's to add, but the client fills it from
+	// ContentType: a de-duplication id there would be every message's
+	// content type.
+	err := newClient(t, WithAtLeastOnce(AtLeastOnce{Enabled: true, DedupHeader: "content-type"})).Connect("127.0.0.1", 1)
+	assert.ErrorIs(t, err, ErrInvalidArgument, "DedupHeader content-type was accepted")
+	_, err = newClient(t).Config("DedupHeader=content-type")
+	assert.ErrorIs(t, err, ErrInvalidArgument, "the DedupHeader setting content-type was accepted")
 
 	// A name of the caller's own keeps the message where it was sent,
 	// with its id beside the client's headers, confirmed by its RECEIPT.
