@@ -112,7 +112,11 @@ type proxyDial struct {
 	proto, addr string
 	user, pass  string // checked by checkRequest before the proxy is dialed
 	base        Dialer
-	handshake   func(ctx context.Context, conn net.Conn, target string) (net.Conn, error)
+	// resolve, when set, turns the target into the one the handshake
+	// names before the proxy is dialed (SOCKS4 resolves a host name
+	// here), so that a name that does not resolve costs no connection.
+	resolve   func(ctx context.Context, target string) (string, error)
+	handshake func(ctx context.Context, conn net.Conn, target string) (net.Conn, error)
 }
 
 func (p *proxyDial) dial(ctx context.Context, network, target string) (net.Conn, error) {
@@ -125,6 +129,13 @@ func (p *proxyDial) dial(ctx context.Context, network, target string) (net.Conn,
 		pe.Proxy, pe.Addr, pe.Target = p.proto, p.addr, target
 		return nil, pe
 	}
+	named := target
+	if p.resolve != nil {
+		var err error
+		if named, err = p.resolve(ctx, target); err != nil {
+			return nil, p.failWith(target, err)
+		}
+	}
 	base := p.base
 	if base == nil {
 		base = TCP(TCPOptions{NoDelay: true})
@@ -134,7 +145,7 @@ func (p *proxyDial) dial(ctx context.Context, network, target string) (net.Conn,
 		return nil, p.fail(target, ProxyUnreachable, 0, "", err)
 	}
 	stop := bound(ctx, conn)
-	out, err := p.handshake(ctx, conn, target)
+	out, err := p.handshake(ctx, conn, named)
 	ctxErr := stop()
 	if err == nil && ctxErr == nil {
 		return out, nil
@@ -149,12 +160,18 @@ func (p *proxyDial) dial(ctx context.Context, network, target string) (net.Conn,
 	if ctxErr != nil {
 		return nil, p.fail(target, ProxyIO, 0, "the handshake did not finish in time", ctxErr)
 	}
+	return nil, p.failWith(target, err)
+}
+
+// failWith returns err as a *ProxyError about target: its own when it is
+// one, else one of kind ProxyIO.
+func (p *proxyDial) failWith(target string, err error) error {
 	var pe *ProxyError
 	if errors.As(err, &pe) {
 		pe.Proxy, pe.Addr, pe.Target = p.proto, p.addr, target
-		return nil, pe
+		return pe
 	}
-	return nil, p.fail(target, ProxyIO, 0, "", err)
+	return p.fail(target, ProxyIO, 0, "", err)
 }
 
 func (p *proxyDial) fail(target string, kind ProxyErrorKind, code int, msg string, err error) *ProxyError {

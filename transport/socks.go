@@ -59,7 +59,12 @@ func socks4(base Dialer, proxyAddr, user string, remoteResolve bool, resolver *n
 		resolver = net.DefaultResolver
 	}
 	p := &proxyDial{proto: proto, addr: proxyAddr, user: user, base: base}
-	p.handshake = func(ctx context.Context, conn net.Conn, target string) (net.Conn, error) {
+	if !remoteResolve {
+		p.resolve = func(ctx context.Context, target string) (string, error) {
+			return resolve4(ctx, resolver, target)
+		}
+	}
+	p.handshake = func(_ context.Context, conn net.Conn, target string) (net.Conn, error) {
 		host, port, err := splitTarget(target)
 		if err != nil {
 			return nil, err
@@ -81,20 +86,9 @@ func socks4(base Dialer, proxyAddr, user string, remoteResolve bool, resolver *n
 			req[7] = 1 // 0.0.0.1: the name follows the user
 			name = host
 		default:
-			ips, err := resolver.LookupNetIP(ctx, "ip4", host)
-			var de *net.DNSError
-			if errors.As(err, &de) && !de.IsNotFound {
-				// The resolver failed (it may not next time).
-				return nil, perr(ProxyIO, 0, "resolving "+strconv.Quote(host), err)
-			}
-			if err != nil || len(ips) == 0 {
-				// No such name, or no A record, now: DNS may say
-				// otherwise next time (a record briefly missing, split
-				// DNS), so a Reconnect policy tries again.
-				return nil, perr(ProxyUnresolved, 0, "cannot resolve "+strconv.Quote(host)+" to an IPv4 address (SOCKS4A lets the proxy resolve it)", err)
-			}
-			a := ips[0].Unmap().As4()
-			copy(req[4:], a[:])
+			// resolve4 turned every name into an address before the
+			// proxy was dialed.
+			return nil, perr(ProxyBadRequest, 0, "SOCKS 4 needs an IPv4 address, not "+strconv.Quote(host), nil)
 		}
 		req = append(append(req, user...), 0)
 		if name != "" {
@@ -124,6 +118,31 @@ func socks4(base Dialer, proxyAddr, user string, remoteResolve bool, resolver *n
 		}
 	}
 	return p.dial
+}
+
+// resolve4 returns target with its host name, if it has one, replaced by
+// its first IPv4 address, which SOCKS 4 carries.
+func resolve4(ctx context.Context, resolver *net.Resolver, target string) (string, error) {
+	host, port, err := splitTarget(target)
+	if err != nil {
+		return "", err
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return target, nil // the handshake checks the family
+	}
+	ips, err := resolver.LookupNetIP(ctx, "ip4", host)
+	var de *net.DNSError
+	if errors.As(err, &de) && !de.IsNotFound {
+		// The resolver failed (it may not next time).
+		return "", perr(ProxyIO, 0, "resolving "+strconv.Quote(host), err)
+	}
+	if err != nil || len(ips) == 0 {
+		// No such name, or no A record, now: DNS may say otherwise next
+		// time (a record briefly missing, split DNS), so a Reconnect
+		// policy tries again.
+		return "", perr(ProxyUnresolved, 0, "cannot resolve "+strconv.Quote(host)+" to an IPv4 address (SOCKS4A lets the proxy resolve it)", err)
+	}
+	return net.JoinHostPort(ips[0].Unmap().String(), strconv.Itoa(int(port))), nil
 }
 
 // SOCKS5 returns a dialer that reaches its target through the SOCKS 5

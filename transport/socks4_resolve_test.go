@@ -1,9 +1,11 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stompactor/stompactor/internal/testnet"
@@ -16,7 +18,7 @@ import (
 // does not know now, or one with no IPv4 address, is ProxyUnresolved
 // (which a Reconnect policy retries: the name may resolve later), never
 // ProxyBadRequest (a setting the protocol can never carry); the proxy
-// is sent no request for it. CheckProxy, which runs when the settings
+// is not even dialed for it. CheckProxy, which runs when the settings
 // are read, passes any host name through SOCKS4.
 func TestSOCKS4ANameThatDoesNotResolveNowIsUnresolvedNotABadRequest(t *testing.T) {
 	r := testnet.DNS(t, func(name string) []netip.Addr {
@@ -40,7 +42,13 @@ func TestSOCKS4ANameThatDoesNotResolveNowIsUnresolvedNotABadRequest(t *testing.T
 		t.Run(target, func(t *testing.T) {
 			require.NoError(t, CheckProxy("SOCKS4", "proxy:1080", "", "", target), "a host name is not a setting SOCKS4 cannot carry")
 			requests := make(chan []byte, 1)
-			d := SOCKS4WithResolver(fakeProxy(t, socks4Server([]byte{0, 91, 0, 0, 0, 0, 0, 0}, requests)), "proxy:1080", "", r)
+			var dials atomic.Int32
+			proxy := fakeProxy(t, socks4Server([]byte{0, 91, 0, 0, 0, 0, 0, 0}, requests))
+			counted := func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return proxy(ctx, network, addr)
+			}
+			d := SOCKS4WithResolver(counted, "proxy:1080", "", r)
 			_, err := d(ctxFor(t, wait), "tcp", target)
 			pe := proxyErr(t, err, ProxyUnresolved)
 			assert.Equal(t, "SOCKS4", pe.Proxy)
@@ -50,6 +58,7 @@ func TestSOCKS4ANameThatDoesNotResolveNowIsUnresolvedNotABadRequest(t *testing.T
 			require.True(t, errors.As(err, &de), "the resolver's error is the cause: %v", err)
 			assert.True(t, de.IsNotFound, "%v", de)
 			assert.Empty(t, requests, "no request reached the proxy")
+			assert.Zero(t, dials.Load(), "the proxy was dialed for a name that does not resolve")
 		})
 	}
 }
