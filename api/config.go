@@ -118,8 +118,10 @@ var settingsTable = append(append([]setting{
 			return s.setProcessIdleEvents(on)
 		}},
 	durationSetting(selectWaitBound, false, func(c *config) time.Duration { return c.selectWait }, (*config).setSelectWait),
-	durationSetting(keepAliveIntervalBound, true, func(c *config) time.Duration { return c.keepAliveInterval }, (*config).setKeepAliveInterval),
-	durationSetting(keepAliveTimeBound, true, func(c *config) time.Duration { return c.keepAliveTime }, (*config).setKeepAliveTime),
+	approx(durationSetting(keepAliveIntervalBound, true, func(c *config) time.Duration { return c.keepAliveInterval }, (*config).setKeepAliveInterval),
+		"a value above 0 also turns TCPKeepAlive on, as in the reference; at most 32767 seconds (Linux's limit)"),
+	approx(durationSetting(keepAliveTimeBound, true, func(c *config) time.Duration { return c.keepAliveTime }, (*config).setKeepAliveTime),
+		"a value above 0 also turns TCPKeepAlive on, as in the reference; at most 32767 seconds (Linux's limit)"),
 	boolSetting("Linger", true, func(c *config) *bool { return &c.linger }),
 	durationSetting(lingerTimeBound, true, func(c *config) time.Duration { return c.lingerTime }, (*config).setLingerTime),
 	{name: "LocalHost", connect: true,

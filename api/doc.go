@@ -184,14 +184,17 @@
 //	                            key exchange groups, e.g. "ecdhe_x25519,ecdhe_secp256r1"
 //	                            ("": Go's); Go has one list for both versions and
 //	                            one key share (see WithTLS13SupportedGroups)
-//	KeepAliveInterval           milliseconds between TCP keep-alive probes (0: system)
-//	KeepAliveTime               idle milliseconds before the first probe (0: system)
+//	KeepAliveInterval           milliseconds between TCP keep-alive probes (0: system);
+//	                            above 0 also sets TCPKeepAlive, as in the reference
+//	KeepAliveTime               idle milliseconds before the first probe (0: system);
+//	                            above 0 also sets TCPKeepAlive, as in the reference
 //	Linger                      close gracefully (true); false resets the connection
 //	LingerTime                  seconds Close waits for unsent data (0: in the background)
 //	LocalHost, LocalPort        the local end of connections ("", 0: any)
 //	MaxLineLength               longest header line accepted, in bytes (102400)
 //	MaxTransferRate             most bytes written per second (0: unlimited)
-//	TCPKeepAlive                send TCP keep-alive probes (false)
+//	TCPKeepAlive                send TCP keep-alive probes (false; set to true by
+//	                            KeepAliveTime or KeepAliveInterval above 0)
 //	TcpNoDelay                  Nagle's algorithm off (true)
 //	UseIPv6                     auto (default: the resolver's order), only (1, true),
 //	                            never (0, false) or ipv6-first (2: IPv4 as fallback)
