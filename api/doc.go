@@ -52,11 +52,17 @@
 // or a custom content-type, which replaces it). SendCustomFrame is the one
 // way to write a frame by hand.
 //
+// The custom headers are a list, as in the reference: AddHeader with a
+// key already there adds a second entry, and every entry goes out with
+// each message, in the order added (a STOMP 1.2 receiver keeps the first
+// of a repeated key).
+//
 // Custom headers, ContentType and TransactionID are the client's: every
 // message reads them, so goroutines that set them around their own sends
 // see each other's. Send and SendAsync take a message's own headers,
 // content type and transaction (SendOptions) instead, beside the custom
-// headers, its own winning for a key in both; they read no TransactionID.
+// headers; a key the message names replaces every custom header of that
+// key, and they read no TransactionID.
 //
 // Input that cannot be encoded is refused with ErrInvalidArgument naming
 // the header, never queued and dropped: the rules that hold in every
