@@ -292,7 +292,16 @@
 // server's certificate is verified against the trusted roots and
 // RemoteHost; OnSSLServerAuthentication sees the verdict and may change
 // it. A client certificate comes from PEM or a PKCS#12 store, opened with
-// SSLCertStorePassword (which also decrypts an encrypted PEM key). TLS
+// SSLCertStorePassword (which also decrypts an encrypted PEM key), and
+// SSLCertSubject picks it: written as the reference writes a subject
+// ("CN=me, O=Example, E=me@example.org"), each field given must be one of
+// the certificate's; a partial value ("me") is looked for in the subject.
+// Subjects are printed in Go's form (pkix.Name.String, RFC 2253: fields
+// joined by "," with no blank, the e-mail field as its OID with the value
+// in hex), not the reference's: SSLServerAuthenticationEvent's CertSubject
+// and CertIssuer among them. Compare a subject a ported program pinned
+// with the fields of SSLServerAuthenticationEvent.Chain[0].Subject
+// (CommonName, Organization...), not with the string. TLS
 // sessions are resumed (ReuseSSLSession). The settings of the reference
 // class that concern another TLS provider, licensing or code pages are
 // answered with ErrUnsupported and the reason.

@@ -133,8 +133,11 @@ func (s *STOMP) SetSSLCertStoreType(t CertStoreType) error {
 	return s.setSSLField("SSLCertStoreType", func(x *SSLSettings) { x.CertStoreType = t })
 }
 
-// SSLCertSubject picks the client certificate by part of its subject; ""
-// or "*" takes the one matching the key. Default "".
+// SSLCertSubject picks the client certificate by its subject, written as
+// the reference writes one ("CN=me, O=Example, E=me@example.org": each
+// field given must be one of the certificate's) or as part of it ("me");
+// "" or "*" takes the one matching the key. See SSLSettings.CertSubject.
+// Default "".
 func (s *STOMP) SSLCertSubject() string { return s.SSL().CertSubject }
 
 // SetSSLCertSubject sets SSLCertSubject.

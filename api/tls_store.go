@@ -234,10 +234,3 @@ func parseKey(der []byte) (crypto.Signer, error) {
 	}
 	return nil, errors.New("the private key is not PKCS#8, PKCS#1 or SEC 1")
 }
-
-// subjectMatches reports whether want ("" or "*" for any) is part of
-// cert's subject ("CN=client,O=Example"), ignoring case.
-func subjectMatches(cert *x509.Certificate, want string) bool {
-	want = strings.TrimSpace(want)
-	return want == "" || want == "*" || strings.Contains(strings.ToLower(cert.Subject.String()), strings.ToLower(want))
-}

@@ -168,9 +168,18 @@ type SSLSettings struct {
 	CertStorePassword string
 	// CertStoreType says what CertStore is. Default CertStoreAuto.
 	CertStoreType CertStoreType
-	// CertSubject picks the client certificate: part of its subject
-	// ("CN=client"), ignoring case; "" or "*" takes the one matching the
-	// key. Default "".
+	// CertSubject picks the client certificate among those matching the
+	// key; "" or "*" takes the first of them. A subject written as
+	// fields, as the reference writes one ("CN=client, O=Example",
+	// "E=me@example.org"), picks the certificate that has every field
+	// given: fields are split on commas and on '+' outside double quotes
+	// (a piece without '=' belongs to the value before it, so
+	// "O=Example, Inc." is one field), blanks around names and values are
+	// ignored, and so is case; E, EMAIL and EMAILADDRESS name the e-mail
+	// field, and a dotted OID names any. Any other text, a partial value
+	// such as "client" among them, picks a certificate whose subject in
+	// Go's form ("CN=client,O=Example") holds it, ignoring case. Default
+	// "".
 	CertSubject string
 }
 
