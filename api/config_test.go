@@ -159,22 +159,22 @@ func TestOneValuePerSetting(t *testing.T) {
 func TestPropertySetterValidation(t *testing.T) {
 	s := newClient(t)
 	for name, err := range map[string]error{
-		"RemotePort 0":       s.SetRemotePort(0),
-		"RemotePort 65536":   s.SetRemotePort(65536),
-		"RemoteHost space":   s.SetRemoteHost("a b"),
-		"LocalPort -1":       s.SetLocalPort(-1),
-		"Timeout -1":         s.SetTimeout(-1),
-		"Heartbeat -1":       s.SetIncomingHeartbeat(-1),
-		"OutHeartbeat -1":    s.SetOutgoingHeartbeat(-1),
-		"User newline":       s.SetUser("a\nb"),
-		"Password newline":   s.SetPassword("a\nb"),
-		"ContentType CR":     s.SetContentType("a\rb"),
-		"TransactionID LF":   s.SetTransactionID("a\nb"),
-		"FirewallType 5":     s.SetFirewallType(5),
-		"FirewallPort":       s.SetFirewallPort(-2),
-		"SSLCertEncoded":     s.SetSSLCertEncoded("not base64 !!"),
-		"SSLAcceptPEM":       s.SetSSLAcceptServerCertEncoded("-----BEGIN CERTIFICATE-----\nbroken"),
-		"SSLCertStoreType 9": s.SetSSLCertStoreType(9),
+		"RemotePort 0":        s.SetRemotePort(0),
+		"RemotePort 65536":    s.SetRemotePort(65536),
+		"RemoteHost space":    s.SetRemoteHost("a b"),
+		"LocalPort -1":        s.SetLocalPort(-1),
+		"Timeout -1":          s.SetTimeout(-1),
+		"Heartbeat -1":        s.SetIncomingHeartbeat(-1),
+		"OutHeartbeat -1":     s.SetOutgoingHeartbeat(-1),
+		"User newline":        s.SetUser("a\nb"),
+		"Password newline":    s.SetPassword("a\nb"),
+		"ContentType CR":      s.SetContentType("a\rb"),
+		"TransactionID LF":    s.SetTransactionID("a\nb"),
+		"FirewallType 5":      s.SetFirewallType(5),
+		"FirewallPort":        s.SetFirewallPort(-2),
+		"SSLCertEncoded":      s.SetSSLCertEncoded("not base64 !!"),
+		"SSLAcceptPEM":        s.SetSSLAcceptServerCertEncoded("-----BEGIN CERTIFICATE-----\nbroken"),
+		"SSLCertStoreType 42": s.SetSSLCertStoreType(42),
 	} {
 		assert.ErrorIs(t, err, ErrInvalidArgument, name)
 	}

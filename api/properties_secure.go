@@ -125,7 +125,12 @@ func (s *STOMP) SetSSLCertStorePassword(p string) error {
 }
 
 // SSLCertStoreType says what SSLCertStore holds: PEM or PKCS#12, inline
-// or in a file. Default CertStoreAuto.
+// or in a file, numbered as in the reference (2 PKCS#12 file, 3 PKCS#12
+// blob, 6 PEM file, 7 PEM blob, 99 automatic). Default CertStoreAuto (0,
+// automatic, where the reference's 0 is a Windows store). The
+// reference's kinds this version cannot read are refused with
+// ErrUnsupported, unknown numbers with ErrInvalidArgument (see
+// CertStoreType).
 func (s *STOMP) SSLCertStoreType() CertStoreType { return s.SSL().CertStoreType }
 
 // SetSSLCertStoreType sets SSLCertStoreType.

@@ -110,7 +110,11 @@ type storeContents struct {
 func (c *config) readStore() (storeContents, error) {
 	store := strings.TrimSpace(c.sec.ssl.CertStore)
 	var data []byte
-	switch t := c.sec.ssl.CertStoreType; {
+	t := c.sec.ssl.CertStoreType
+	if t == CertStoreAutoDetect {
+		t = CertStoreAuto
+	}
+	switch {
 	case store == "":
 		return storeContents{}, nil
 	case t == CertStorePFXBlob:

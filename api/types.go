@@ -115,21 +115,6 @@ func (f Firewall) String() string {
 // GoString is String, so that %#v redacts the password too.
 func (f Firewall) GoString() string { return f.String() }
 
-// CertStoreType says what SSLSettings.CertStore holds.
-type CertStoreType int
-
-// Certificate store types. SSLCertStorePassword opens a PKCS#12 store
-// and decrypts an encrypted PEM key.
-const (
-	CertStoreAuto    CertStoreType = 0 // PEM given inline when it holds "-----BEGIN", else the path of a PEM or PKCS#12 file (the default)
-	CertStorePEMFile CertStoreType = 1 // the path of a file of PEM blocks: certificates and key
-	CertStorePEMBlob CertStoreType = 2 // PEM blocks given inline
-	CertStorePFXFile CertStoreType = 3 // the path of a PKCS#12 (PFX, .p12) file
-	CertStorePFXBlob CertStoreType = 4 // PKCS#12 bytes, base64 encoded
-)
-
-func (t CertStoreType) valid() bool { return t >= CertStoreAuto && t <= CertStorePFXBlob }
-
 // SSLSettings holds the TLS properties. With Enabled, Connect runs a TLS
 // handshake (over the proxy, if any) before CONNECT. The server's
 // certificate must chain to a trusted root (the system's, or
