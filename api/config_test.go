@@ -31,6 +31,8 @@ func TestConfigSettings(t *testing.T) {
 		{"FirewallPort", "0", "1080", "1080", "65536"},
 		{"FirewallType", "0", "3", "3", "7"},
 		{"FirewallUser", "", "me", "me", ""},
+		// Before the durations, which turn it on (keepalive_test.go).
+		{"TCPKeepAlive", "false", "true", "true", "x"},
 		{"KeepAliveInterval", "0", "1000", "1000", "-5"},
 		{"KeepAliveTime", "0", "2000", "2000", "x"},
 		{"Linger", "true", "false", "false", "x"},
@@ -39,7 +41,6 @@ func TestConfigSettings(t *testing.T) {
 		{"LocalPort", "0", "40000", "40000", "-1"},
 		{"MaxLineLength", "102400", "4096", "4096", "0"},
 		{"MaxTransferRate", "0", "1000000", "1000000", "-1"},
-		{"TCPKeepAlive", "false", "true", "true", "x"},
 		{"TcpNoDelay", "true", "false", "false", "x"},
 		{"UseIPv6", "auto", "NEVER", "never", "sometimes"},
 		{"InBufferSize", "0", "65536", "65536", "-1"},
