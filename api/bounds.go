@@ -170,12 +170,26 @@ func (c *config) setSelectWait(d time.Duration) error {
 	return setDuration(&c.selectWait, selectWaitBound, d)
 }
 
+// setKeepAliveTime and setKeepAliveInterval turn TCPKeepAlive on when
+// given a value above 0, as the reference does: a program that sets only
+// KeepAliveTime expects probes. 0 (the system's value) leaves TCPKeepAlive
+// as it is, and so does a refused value.
 func (c *config) setKeepAliveTime(d time.Duration) error {
-	return setDuration(&c.keepAliveTime, keepAliveTimeBound, d)
+	return c.setKeepAliveDuration(&c.keepAliveTime, keepAliveTimeBound, d)
 }
 
 func (c *config) setKeepAliveInterval(d time.Duration) error {
-	return setDuration(&c.keepAliveInterval, keepAliveIntervalBound, d)
+	return c.setKeepAliveDuration(&c.keepAliveInterval, keepAliveIntervalBound, d)
+}
+
+func (c *config) setKeepAliveDuration(dst *time.Duration, b durationBound, d time.Duration) error {
+	if err := setDuration(dst, b, d); err != nil {
+		return err
+	}
+	if d > 0 {
+		c.tcpKeepAlive = true
+	}
+	return nil
 }
 
 func (c *config) setLingerTime(d time.Duration) error {

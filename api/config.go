@@ -18,8 +18,9 @@ type setting struct {
 	get     func(s *STOMP) (string, error)  // reads the value
 	set     func(c *config, v string) error // writes a config field
 	do      func(s *STOMP, v string) error  // writes by acting
-	// approx says how the setting differs from the reference's, where Go
-	// can only approximate it (README's reference table shows it).
+	// approx says how the setting differs from the reference's: where Go
+	// can only approximate it, or a default or form differs (README's
+	// reference table shows it).
 	approx string
 }
 
@@ -118,8 +119,10 @@ var settingsTable = append(append([]setting{
 			return s.setProcessIdleEvents(on)
 		}},
 	durationSetting(selectWaitBound, false, func(c *config) time.Duration { return c.selectWait }, (*config).setSelectWait),
-	durationSetting(keepAliveIntervalBound, true, func(c *config) time.Duration { return c.keepAliveInterval }, (*config).setKeepAliveInterval),
-	durationSetting(keepAliveTimeBound, true, func(c *config) time.Duration { return c.keepAliveTime }, (*config).setKeepAliveTime),
+	approx(durationSetting(keepAliveIntervalBound, true, func(c *config) time.Duration { return c.keepAliveInterval }, (*config).setKeepAliveInterval),
+		"a value above 0 also turns TCPKeepAlive on, as in the reference; at most 32767 seconds (Linux's limit)"),
+	approx(durationSetting(keepAliveTimeBound, true, func(c *config) time.Duration { return c.keepAliveTime }, (*config).setKeepAliveTime),
+		"a value above 0 also turns TCPKeepAlive on, as in the reference; at most 32767 seconds (Linux's limit)"),
 	boolSetting("Linger", true, func(c *config) *bool { return &c.linger }),
 	durationSetting(lingerTimeBound, true, func(c *config) time.Duration { return c.lingerTime }, (*config).setLingerTime),
 	{name: "LocalHost", connect: true,
@@ -129,7 +132,8 @@ var settingsTable = append(append([]setting{
 	intSetting(maxLineLengthBound, true, func(c *config) int { return c.maxLineLength }, (*config).setMaxLineLength),
 	intSetting(maxTransferRateBound, true, func(c *config) int { return c.maxTransferRate }, (*config).setMaxTransferRate),
 	boolSetting("TCPKeepAlive", true, func(c *config) *bool { return &c.tcpKeepAlive }),
-	boolSetting("TcpNoDelay", true, func(c *config) *bool { return &c.tcpNoDelay }),
+	approx(boolSetting("TcpNoDelay", true, func(c *config) *bool { return &c.tcpNoDelay }),
+		"true by default (Nagle's algorithm off, as Go's net package sets it), where the reference's default is false"),
 	{name: "UseIPv6", connect: true,
 		get: configGet(func(c *config) string { return string(c.ipv6) }),
 		set: func(c *config, v string) error {

@@ -17,11 +17,11 @@ var secureSettings = []setting{
 	}),
 	firewallSetting("FirewallHost", func(f *Firewall) string { return f.Host }, func(f *Firewall, v string) error { f.Host = v; return nil }),
 	firewallSetting("FirewallPassword", func(f *Firewall) string { return f.Password }, func(f *Firewall, v string) error { f.Password = v; return nil }),
-	firewallSetting("FirewallPort", func(f *Firewall) string { return strconv.Itoa(f.Port) }, func(f *Firewall, v string) error {
+	approx(firewallSetting("FirewallPort", func(f *Firewall) string { return strconv.Itoa(f.Port) }, func(f *Firewall, v string) error {
 		n, err := firewallPortBound.parse(v)
 		f.Port = n
 		return err
-	}),
+	}), firewallPortNote),
 	firewallSetting("FirewallType", func(f *Firewall) string { return strconv.Itoa(int(f.Type)) }, func(f *Firewall, v string) error {
 		n, err := parseInt("FirewallType", v, 0, math.MaxInt32)
 		f.Type = FirewallType(n)
@@ -137,6 +137,10 @@ func init() {
 		}
 	}
 }
+
+// firewallPortNote says how FirewallPort differs from the reference's
+// (README's reference table shows it, for the property and the setting).
+const firewallPortNote = "reads 0 until set, 0 meaning the type's usual port (1080 for SOCKS, 80 for a tunnel), which Connect dials; the reference fills in 80 or 1080 when FirewallType is set"
 
 func firewallSetting(name string, read func(*Firewall) string, write func(*Firewall, string) error) setting {
 	return setting{name: name, connect: true,

@@ -52,11 +52,17 @@
 // or a custom content-type, which replaces it). SendCustomFrame is the one
 // way to write a frame by hand.
 //
+// The custom headers are a list, as in the reference: AddHeader with a
+// key already there adds a second entry, and every entry goes out with
+// each message, in the order added (a STOMP 1.2 receiver keeps the first
+// of a repeated key).
+//
 // Custom headers, ContentType and TransactionID are the client's: every
 // message reads them, so goroutines that set them around their own sends
 // see each other's. Send and SendAsync take a message's own headers,
 // content type and transaction (SendOptions) instead, beside the custom
-// headers, its own winning for a key in both; they read no TransactionID.
+// headers; a key the message names replaces every custom header of that
+// key, and they read no TransactionID.
 //
 // Input that cannot be encoded is refused with ErrInvalidArgument naming
 // the header, never queued and dropped: the rules that hold in every
@@ -184,14 +190,17 @@
 //	                            key exchange groups, e.g. "ecdhe_x25519,ecdhe_secp256r1"
 //	                            ("": Go's); Go has one list for both versions and
 //	                            one key share (see WithTLS13SupportedGroups)
-//	KeepAliveInterval           milliseconds between TCP keep-alive probes (0: system)
-//	KeepAliveTime               idle milliseconds before the first probe (0: system)
+//	KeepAliveInterval           milliseconds between TCP keep-alive probes (0: system);
+//	                            above 0 also sets TCPKeepAlive, as in the reference
+//	KeepAliveTime               idle milliseconds before the first probe (0: system);
+//	                            above 0 also sets TCPKeepAlive, as in the reference
 //	Linger                      close gracefully (true); false resets the connection
 //	LingerTime                  seconds Close waits for unsent data (0: in the background)
 //	LocalHost, LocalPort        the local end of connections ("", 0: any)
 //	MaxLineLength               longest header line accepted, in bytes (102400)
 //	MaxTransferRate             most bytes written per second (0: unlimited)
-//	TCPKeepAlive                send TCP keep-alive probes (false)
+//	TCPKeepAlive                send TCP keep-alive probes (false; set to true by
+//	                            KeepAliveTime or KeepAliveInterval above 0)
 //	TcpNoDelay                  Nagle's algorithm off (true)
 //	UseIPv6                     auto (default: the resolver's order), only (1, true),
 //	                            never (0, false) or ipv6-first (2: IPv4 as fallback)
@@ -283,7 +292,16 @@
 // server's certificate is verified against the trusted roots and
 // RemoteHost; OnSSLServerAuthentication sees the verdict and may change
 // it. A client certificate comes from PEM or a PKCS#12 store, opened with
-// SSLCertStorePassword (which also decrypts an encrypted PEM key). TLS
+// SSLCertStorePassword (which also decrypts an encrypted PEM key), and
+// SSLCertSubject picks it: written as the reference writes a subject
+// ("CN=me, O=Example, E=me@example.org"), each field given must be one of
+// the certificate's; a partial value ("me") is looked for in the subject.
+// Subjects are printed in Go's form (pkix.Name.String, RFC 2253: fields
+// joined by "," with no blank, the e-mail field as its OID with the value
+// in hex), not the reference's: SSLServerAuthenticationEvent's CertSubject
+// and CertIssuer among them. Compare a subject a ported program pinned
+// with the fields of SSLServerAuthenticationEvent.Chain[0].Subject
+// (CommonName, Organization...), not with the string. TLS
 // sessions are resumed (ReuseSSLSession). The settings of the reference
 // class that concern another TLS provider, licensing or code pages are
 // answered with ErrUnsupported and the reason.

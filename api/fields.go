@@ -144,8 +144,8 @@ func (c *config) setSSL(s SSLSettings) error {
 	if err := checkCert("SSLCertEncoded", s.CertEncoded); err != nil {
 		return err
 	}
-	if !s.CertStoreType.valid() {
-		return invalid("SSLCertStoreType %d is not a store type", int(s.CertStoreType))
+	if err := s.CertStoreType.check(); err != nil {
+		return err
 	}
 	c.secW().ssl = s
 	if !c.remotePortSet {

@@ -50,16 +50,19 @@ func WithRequestTransactionReceipts(on bool) Option {
 }
 
 // WithSupportedVersions sets SupportedVersions, the versions offered on
-// CONNECT ("1.0", "1.1", "1.2"). Default all three.
+// CONNECT ("1.0", "1.1", "1.2"). Each argument may also be a
+// comma-separated list, the setting's own form, so
+// WithSupportedVersions("1.1,1.2") and WithSupportedVersions("1.1", "1.2")
+// are the same. Default all three.
 func WithSupportedVersions(versions ...string) Option {
 	return setOpt("SupportedVersions", func(c *config, vs []string) error {
 		var out []frames.Version
 		for _, s := range vs {
-			v, err := frames.ParseVersion(s)
+			v, err := parseVersions(s)
 			if err != nil {
-				return invalid("SupportedVersions: %q is not 1.0, 1.1 or 1.2", s)
+				return err
 			}
-			out = append(out, v)
+			out = append(out, v...)
 		}
 		return c.setSupportedVersions(out)
 	}, versions)
@@ -132,6 +135,12 @@ func WithLocalPort(port int) Option { return setOpt("LocalPort", (*config).setLo
 // TCP keep-alive probes after idle, repeated every interval (0 durations
 // take the system's; at most 32767 seconds, the most Linux takes). A bad
 // duration sets none of the three. Default off.
+//
+// As with the settings (and in the reference), an idle or interval above
+// 0 turns keep-alive on even when on is false: the three are set in the
+// order on, idle, interval, and setting KeepAliveTime or
+// KeepAliveInterval above 0 sets TCPKeepAlive. To turn probes off, pass
+// false with both durations 0.
 func WithTCPKeepAlive(on bool, idle, interval time.Duration) Option {
 	return setOpt("TCPKeepAlive", func(c *config, v [2]time.Duration) error {
 		return c.all(

@@ -85,8 +85,8 @@ func (s *STOMP) SetContentType(ct string) error {
 	return s.set(func(c *config) error { return c.setContentType(ct) })
 }
 
-// Headers returns the custom headers sent with every outgoing message.
-// Default none.
+// Headers returns the custom headers sent with every outgoing message, in
+// the order they are sent. Default none.
 func (s *STOMP) Headers() []Header {
 	return get(s, func(c *config) []Header { return append([]Header(nil), c.headers...) })
 }
@@ -95,8 +95,16 @@ func (s *STOMP) Headers() []Header {
 // headers the client sets itself (destination, transaction, receipt,
 // content-length, subscription, id, ack, message-id) cannot be added: they
 // come from the call and the properties (TransactionID, RequestReceipts),
-// and AddHeader refuses them with ErrInvalidArgument. content-type is the
-// caller's on SEND: a custom content-type replaces ContentType. A name
+// and AddHeader refuses them with ErrInvalidArgument.
+//
+// The custom headers form a list, as in the reference: adding a key that
+// is already there adds a second entry, it does not replace the first,
+// and every entry goes out with each message, in the order added (a STOMP
+// 1.2 receiver keeps the first of a repeated key; ResetHeaders empties
+// the list). Two exceptions: content-type is the caller's on SEND, so the
+// first custom content-type replaces ContentType (later ones follow it);
+// and a key given in a Send call's SendOptions.Headers replaces every
+// custom header of that key for that message. A name
 // holding a colon, a line break or a NUL, or a value holding a NUL, is
 // refused here; a line break in a value is checked when a message is
 // sent, against the negotiated version (see "Headers" in the package

@@ -125,7 +125,12 @@ func (s *STOMP) SetSSLCertStorePassword(p string) error {
 }
 
 // SSLCertStoreType says what SSLCertStore holds: PEM or PKCS#12, inline
-// or in a file. Default CertStoreAuto.
+// or in a file, numbered as in the reference (2 PKCS#12 file, 3 PKCS#12
+// blob, 6 PEM file, 7 PEM blob, 99 automatic). Default CertStoreAuto (0,
+// automatic, where the reference's 0 is a Windows store). The
+// reference's kinds this version cannot read are refused with
+// ErrUnsupported, unknown numbers with ErrInvalidArgument (see
+// CertStoreType).
 func (s *STOMP) SSLCertStoreType() CertStoreType { return s.SSL().CertStoreType }
 
 // SetSSLCertStoreType sets SSLCertStoreType.
@@ -133,8 +138,11 @@ func (s *STOMP) SetSSLCertStoreType(t CertStoreType) error {
 	return s.setSSLField("SSLCertStoreType", func(x *SSLSettings) { x.CertStoreType = t })
 }
 
-// SSLCertSubject picks the client certificate by part of its subject; ""
-// or "*" takes the one matching the key. Default "".
+// SSLCertSubject picks the client certificate by its subject, written as
+// the reference writes one ("CN=me, O=Example, E=me@example.org": each
+// field given must be one of the certificate's) or as part of it ("me");
+// "" or "*" takes the one matching the key. See SSLSettings.CertSubject.
+// Default "".
 func (s *STOMP) SSLCertSubject() string { return s.SSL().CertSubject }
 
 // SetSSLCertSubject sets SSLCertSubject.

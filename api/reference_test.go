@@ -16,6 +16,14 @@ var updateReadme = flag.Bool("update-readme", false, "rewrite the reference tabl
 type refItem struct {
 	kind, ref string
 	goNames   []string // methods of *STOMP that implement it
+	note      string   // how it differs from the reference, if it does
+}
+
+// differs returns it with note, README's word on how it differs from the
+// reference.
+func (it refItem) differs(note string) refItem {
+	it.note = note
+	return it
 }
 
 func prop(ref string, names ...string) refItem {
@@ -37,9 +45,10 @@ var referenceItems = []refItem{
 	prop("firewall_type", "FirewallType", "SetFirewallType"),
 	prop("firewall_host", "FirewallHost", "SetFirewallHost"),
 	prop("firewall_password", "FirewallPassword", "SetFirewallPassword"),
-	prop("firewall_port", "FirewallPort", "SetFirewallPort"),
+	prop("firewall_port", "FirewallPort", "SetFirewallPort").differs(firewallPortNote),
 	prop("firewall_user", "FirewallUser", "SetFirewallUser"),
-	prop("header_count / header_key / header_value", "Headers", "AddHeader", "ResetHeaders"),
+	prop("header_count / header_key / header_value", "Headers", "AddHeader", "ResetHeaders").differs(
+		"a list, as in the reference: a key added twice is sent twice, in order; a key in a Send call's SendOptions.Headers replaces the custom ones of that key"),
 	prop("incoming_heartbeat", "IncomingHeartbeat", "SetIncomingHeartbeat"),
 	prop("local_host", "LocalHost", "SetLocalHost"),
 	prop("local_port", "LocalPort", "SetLocalPort"),
@@ -54,8 +63,10 @@ var referenceItems = []refItem{
 	prop("ssl_cert_encoded", "SSLCertEncoded", "SetSSLCertEncoded"),
 	prop("ssl_cert_store", "SSLCertStore", "SetSSLCertStore"),
 	prop("ssl_cert_store_password", "SSLCertStorePassword", "SetSSLCertStorePassword"),
-	prop("ssl_cert_store_type", "SSLCertStoreType", "SetSSLCertStoreType"),
-	prop("ssl_cert_subject", "SSLCertSubject", "SetSSLCertSubject"),
+	prop("ssl_cert_store_type", "SSLCertStoreType", "SetSSLCertStoreType").differs(
+		"the reference's numbers: 2 PKCS#12 file, 3 PKCS#12 blob, 6 PEM file, 7 PEM blob, 99 automatic; 0, the default (Go's zero value), is automatic too, not the Windows user's store; the reference's other kinds (Windows stores, Java and BouncyCastle key stores, PKCS#7, PuTTY, XML, JWK, security keys, PKCS#11) are refused with ErrUnsupported (104)"),
+	prop("ssl_cert_subject", "SSLCertSubject", "SetSSLCertSubject").differs(
+		"the reference's form (\"CN=me, O=Example, E=me@example.org\") picks the certificate holding every field given, and a partial value (\"me\") one whose subject holds it; subjects are printed (SSLServerAuthenticationEvent.CertSubject, CertIssuer) in Go's RFC 2253 form, \"CN=me,O=Example\", not the reference's"),
 	prop("ssl_enabled", "SSLEnabled", "SetSSLEnabled"),
 	prop("ssl_server_cert_encoded", "SSLServerCertEncoded"),
 	prop("subscription_count / id / destination", "Subscriptions"),
@@ -68,7 +79,8 @@ var referenceItems = []refItem{
 	meth("commit_transaction", "CommitTransaction", "CommitTransactionContext"),
 	meth("config", "Config"),
 	meth("connect", "Connect", "ConnectContext"),
-	meth("disconnect", "Disconnect", "DisconnectContext"),
+	meth("disconnect", "Disconnect", "DisconnectContext").differs(
+		"waits for the broker's RECEIPT and the running handlers up to DisconnectTimeout (a setting not in the reference; 5 seconds by default), not Timeout"),
 	meth("do_events", "DoEvents"),
 	meth("interrupt", "Interrupt"),
 	meth("reset", "Reset"),
@@ -127,7 +139,11 @@ func TestReferenceTable(t *testing.T) {
 			require.True(t, ok, "%s %s: (*STOMP).%s is missing", it.kind, it.ref, n)
 			cells = append(cells, "`"+n+"`")
 		}
-		b.WriteString("| " + it.ref + " | " + it.kind + " | " + strings.Join(cells, ", ") + " |\n")
+		where := strings.Join(cells, ", ")
+		if it.note != "" {
+			where += ": " + it.note
+		}
+		b.WriteString("| " + it.ref + " | " + it.kind + " | " + where + " |\n")
 	}
 	for _, name := range referenceSettings {
 		var where string

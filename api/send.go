@@ -164,8 +164,17 @@ func (s *STOMP) sendFrame(c sendCall, opts *SendOptions, destination string, bod
 	if tx != "" {
 		f.Headers.Add(frames.HdrTransaction, tx)
 	}
+	// Every custom header goes out, in list order, repeats included (the
+	// reference's list; STOMP 1.2 receivers keep the first of a key). The
+	// first custom content-type takes the place of the client's own.
+	typed := false
 	for _, h := range cfg.headers {
-		f.Headers.Set(h.Key, h.Value)
+		if h.Key == frames.HdrContentType && !typed {
+			typed = true
+			f.Headers.Set(h.Key, h.Value)
+			continue
+		}
+		f.Headers.Add(h.Key, h.Value)
 	}
 	if opts != nil {
 		opts.apply(&f.Headers) // sendwith.go: the message's own win

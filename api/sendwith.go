@@ -16,8 +16,10 @@ import (
 type SendOptions struct {
 	// Headers are extra SEND headers of this message (a correlation-id,
 	// a reply-to, a selector's property), sent beside the client's custom
-	// headers (AddHeader, WithHeader): for a key in both, this message's
-	// value is sent, once; for a key repeated here, the last value. They
+	// headers (AddHeader, WithHeader). Every entry is sent, in order,
+	// repeated keys included (a STOMP 1.2 receiver keeps the first of a
+	// repeated key). A key given here replaces every custom header of
+	// that key: only this message's entries of it are sent. They
 	// follow AddHeader's rules, and a header the client sets itself
 	// (destination, transaction, receipt, content-length and the others
 	// AddHeader lists) is refused with ErrInvalidArgument: TransactionID
@@ -101,12 +103,30 @@ func (o *SendOptions) check(where string) error {
 	return nil
 }
 
-// apply writes the message's own headers over those of the client.
+// apply writes the message's own headers over those of the client: the
+// first of a key takes the place of the client's headers of that key
+// (custom ones, or its content-type), the later ones of the key follow
+// it, so every header of the message goes out, in its order.
 func (o *SendOptions) apply(h *frames.Headers) {
 	if o.ContentType != "" {
 		h.Set(frames.HdrContentType, o.ContentType)
 	}
-	for _, x := range o.Headers {
-		h.Set(x.Key, x.Value)
+	for i, x := range o.Headers {
+		if o.keyBefore(i) {
+			h.Add(x.Key, x.Value)
+		} else {
+			h.Set(x.Key, x.Value)
+		}
 	}
+}
+
+// keyBefore reports whether o.Headers names the key of its i-th header
+// before i.
+func (o *SendOptions) keyBefore(i int) bool {
+	for _, x := range o.Headers[:i] {
+		if x.Key == o.Headers[i].Key {
+			return true
+		}
+	}
+	return false
 }

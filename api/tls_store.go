@@ -110,7 +110,11 @@ type storeContents struct {
 func (c *config) readStore() (storeContents, error) {
 	store := strings.TrimSpace(c.sec.ssl.CertStore)
 	var data []byte
-	switch t := c.sec.ssl.CertStoreType; {
+	t := c.sec.ssl.CertStoreType
+	if t == CertStoreAutoDetect {
+		t = CertStoreAuto
+	}
+	switch {
 	case store == "":
 		return storeContents{}, nil
 	case t == CertStorePFXBlob:
@@ -233,11 +237,4 @@ func parseKey(der []byte) (crypto.Signer, error) {
 		return k, nil
 	}
 	return nil, errors.New("the private key is not PKCS#8, PKCS#1 or SEC 1")
-}
-
-// subjectMatches reports whether want ("" or "*" for any) is part of
-// cert's subject ("CN=client,O=Example"), ignoring case.
-func subjectMatches(cert *x509.Certificate, want string) bool {
-	want = strings.TrimSpace(want)
-	return want == "" || want == "*" || strings.Contains(strings.ToLower(cert.Subject.String()), strings.ToLower(want))
 }

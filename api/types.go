@@ -115,21 +115,6 @@ func (f Firewall) String() string {
 // GoString is String, so that %#v redacts the password too.
 func (f Firewall) GoString() string { return f.String() }
 
-// CertStoreType says what SSLSettings.CertStore holds.
-type CertStoreType int
-
-// Certificate store types. SSLCertStorePassword opens a PKCS#12 store
-// and decrypts an encrypted PEM key.
-const (
-	CertStoreAuto    CertStoreType = 0 // PEM given inline when it holds "-----BEGIN", else the path of a PEM or PKCS#12 file (the default)
-	CertStorePEMFile CertStoreType = 1 // the path of a file of PEM blocks: certificates and key
-	CertStorePEMBlob CertStoreType = 2 // PEM blocks given inline
-	CertStorePFXFile CertStoreType = 3 // the path of a PKCS#12 (PFX, .p12) file
-	CertStorePFXBlob CertStoreType = 4 // PKCS#12 bytes, base64 encoded
-)
-
-func (t CertStoreType) valid() bool { return t >= CertStoreAuto && t <= CertStorePFXBlob }
-
 // SSLSettings holds the TLS properties. With Enabled, Connect runs a TLS
 // handshake (over the proxy, if any) before CONNECT. The server's
 // certificate must chain to a trusted root (the system's, or
@@ -168,9 +153,18 @@ type SSLSettings struct {
 	CertStorePassword string
 	// CertStoreType says what CertStore is. Default CertStoreAuto.
 	CertStoreType CertStoreType
-	// CertSubject picks the client certificate: part of its subject
-	// ("CN=client"), ignoring case; "" or "*" takes the one matching the
-	// key. Default "".
+	// CertSubject picks the client certificate among those matching the
+	// key; "" or "*" takes the first of them. A subject written as
+	// fields, as the reference writes one ("CN=client, O=Example",
+	// "E=me@example.org"), picks the certificate that has every field
+	// given: fields are split on commas and on '+' outside double quotes
+	// (a piece without '=' belongs to the value before it, so
+	// "O=Example, Inc." is one field), blanks around names and values are
+	// ignored, and so is case; E, EMAIL and EMAILADDRESS name the e-mail
+	// field, and a dotted OID names any. Any other text, a partial value
+	// such as "client" among them, picks a certificate whose subject in
+	// Go's form ("CN=client,O=Example") holds it, ignoring case. Default
+	// "".
 	CertSubject string
 }
 
