@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The option and the Config rows agree: a duration above 0 turns
-// keep-alive on whatever order they come in, 0 leaves it as it was, a
-// refused value changes nothing, and TCPKeepAlive=false written after
-// the durations still turns it off.
+// The Config rows: a duration above 0 turns keep-alive on, 0 leaves it
+// as it was, a refused value changes nothing, and TCPKeepAlive=false
+// written after the durations still turns it off. The option names all
+// three, and its on is the last word.
 func TestKeepAliveDurationsAndTCPKeepAliveTogether(t *testing.T) {
 	read := func(s *STOMP) string {
 		v, err := s.Config("TCPKeepAlive")
@@ -19,14 +19,17 @@ func TestKeepAliveDurationsAndTCPKeepAliveTogether(t *testing.T) {
 		return v
 	}
 	s := newClient(t, WithTCPKeepAlive(false, 30*time.Second, 0))
-	assert.Equal(t, "true", read(s), "WithTCPKeepAlive(false, 30s, 0)")
-	s = newClient(t, WithTCPKeepAlive(false, 0, 5*time.Second))
-	assert.Equal(t, "true", read(s), "WithTCPKeepAlive(false, 0, 5s)")
+	assert.Equal(t, "false", read(s), "WithTCPKeepAlive(false, 30s, 0)")
+	v, err := s.Config("KeepAliveTime")
+	require.NoError(t, err)
+	assert.Equal(t, "30000", v, "the option's idle time is kept")
+	s = newClient(t, WithTCPKeepAlive(true, 0, 5*time.Second))
+	assert.Equal(t, "true", read(s), "WithTCPKeepAlive(true, 0, 5s)")
 	s = newClient(t, WithTCPKeepAlive(false, 0, 0))
 	assert.Equal(t, "false", read(s), "WithTCPKeepAlive(false, 0, 0)")
 
 	s = newClient(t)
-	_, err := s.Config("KeepAliveTime=0")
+	_, err = s.Config("KeepAliveTime=0")
 	require.NoError(t, err)
 	assert.Equal(t, "false", read(s), "KeepAliveTime=0")
 	_, err = s.Config("KeepAliveTime=99999999999")
@@ -38,7 +41,7 @@ func TestKeepAliveDurationsAndTCPKeepAliveTogether(t *testing.T) {
 	_, err = s.Config("TCPKeepAlive=false")
 	require.NoError(t, err)
 	assert.Equal(t, "false", read(s), "TCPKeepAlive=false after KeepAliveInterval")
-	v, err := s.Config("KeepAliveInterval")
+	v, err = s.Config("KeepAliveInterval")
 	require.NoError(t, err)
 	assert.Equal(t, "1000", v, "the interval is kept")
 }

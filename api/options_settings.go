@@ -136,17 +136,16 @@ func WithLocalPort(port int) Option { return setOpt("LocalPort", (*config).setLo
 // take the system's; at most 32767 seconds, the most Linux takes). A bad
 // duration sets none of the three. Default off.
 //
-// As with the settings (and in the reference), an idle or interval above
-// 0 turns keep-alive on even when on is false: the three are set in the
-// order on, idle, interval, and setting KeepAliveTime or
-// KeepAliveInterval above 0 sets TCPKeepAlive. To turn probes off, pass
-// false with both durations 0.
+// on says whether probes are sent, whatever the durations: the option
+// names all three, so its on is the last word. (The KeepAliveTime and
+// KeepAliveInterval settings, written alone above 0, turn TCPKeepAlive
+// on, as in the reference.)
 func WithTCPKeepAlive(on bool, idle, interval time.Duration) Option {
 	return setOpt("TCPKeepAlive", func(c *config, v [2]time.Duration) error {
 		return c.all(
-			func(c *config) error { c.tcpKeepAlive = on; return nil },
 			func(c *config) error { return c.setKeepAliveTime(v[0]) },
 			func(c *config) error { return c.setKeepAliveInterval(v[1]) },
+			func(c *config) error { c.tcpKeepAlive = on; return nil },
 		)
 	}, [2]time.Duration{idle, interval})
 }
