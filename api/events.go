@@ -156,7 +156,12 @@ func (e *MessageInEvent) Text() string { return string(e.Data) }
 // NeedsAck reports whether the broker expects an ACK or NACK.
 func (e *MessageInEvent) NeedsAck() bool { return e.msg.NeedsAck() }
 
-// MessageOutEvent follows a message written to the connection.
+// MessageOutEvent reports a message as it is written to the connection:
+// it fires as the write that carries the message starts, and so always
+// before the ReceiptInEvent of that message's RECEIPT. If that write
+// fails, the connection is lost (OnDisconnected, or a reconnect, follows)
+// and the broker may not have the message: a send still waiting for it
+// returns the error.
 type MessageOutEvent struct {
 	// Destination is where the message went.
 	Destination string
