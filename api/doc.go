@@ -115,7 +115,12 @@
 // event's Headers instead, which are its own even when handlers run at
 // once. With ProcessIdleEvents false (WithManualEvents) events, MessageIn
 // included, wait until the program calls DoEvents, and run on its
-// goroutine.
+// goroutine. With ProcessIdleEvents true DoEvents has nothing to run: it
+// waits up to SelectWaitMillis for the event goroutine to handle an event
+// of the client (returning as soon as one was handled, or at Close), so
+// that a loop ported from the reference, for !done { s.DoEvents() } with
+// done set by a handler, neither spins nor wakes late; from an event
+// handler it returns at once.
 //
 // # Configuration settings
 //
@@ -157,7 +162,7 @@
 //	                            every other wait and never for a context's deadline (see
 //	                            WithAbsoluteTimeout)
 //	ProcessIdleEvents           false queues events for DoEvents (true)
-//	SelectWaitMillis            how long DoEvents waits for an event (20)
+//	SelectWaitMillis            the longest DoEvents waits for an event (20)
 //	FirewallAutoDetect, FirewallHost, FirewallPassword, FirewallPort,
 //	FirewallType, FirewallUser  the firewall properties (FirewallType 0 none,
 //	                            1 HTTP CONNECT tunnel, 2 SOCKS4, 3 SOCKS5, 10 SOCKS4A)

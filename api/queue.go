@@ -23,6 +23,9 @@ type runQueue[T any] struct {
 	manual  bool // jobs wait for drain
 	closed  bool
 	wake    chan struct{} // tells a waiting drain that a job came; made by the first drain
+	// ran is closed (and dropped) once the queue's goroutine finished a
+	// job; made by whoever waits for that (afterNextJob).
+	ran chan struct{}
 	wg      sync.WaitGroup
 
 	// unfinished counts the jobs posted and not yet finished (waiting or
@@ -105,8 +108,13 @@ func (q *runQueue[T]) loop() {
 		}
 		q.wg.Done()
 	}()
+	finished := false
 	for {
 		q.mu.Lock()
+		if finished && q.ran != nil {
+			close(q.ran)
+			q.ran = nil
+		}
 		if q.n == 0 || (q.manual && !q.closed) {
 			q.running = false
 			q.mu.Unlock()
@@ -117,7 +125,20 @@ func (q *runQueue[T]) loop() {
 		q.mu.Unlock()
 		q.run(job)
 		q.unfinished.Add(-1)
+		finished = true
 	}
+}
+
+// afterNextJob returns a channel that is closed once the queue's own
+// goroutine has finished a job that it had not finished yet (in manual
+// mode, where drain runs the jobs, it is closed only if that mode ends).
+func (q *runQueue[T]) afterNextJob() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.ran == nil {
+		q.ran = make(chan struct{})
+	}
+	return q.ran
 }
 
 // setManual switches between running jobs on the queue's own goroutine
