@@ -23,10 +23,11 @@ type runQueue[T any] struct {
 	manual  bool // jobs wait for drain
 	closed  bool
 	wake    chan struct{} // tells a waiting drain that a job came; made by the first drain
+	wg      sync.WaitGroup
+
 	// ran is closed (and dropped) once the queue's goroutine finished a
 	// job; made by whoever waits for that (afterNextJob).
 	ran chan struct{}
-	wg      sync.WaitGroup
 
 	// unfinished counts the jobs posted and not yet finished (waiting or
 	// running), read without the lock by busy.
