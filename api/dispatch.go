@@ -13,6 +13,10 @@ import (
 type queuedEvent struct {
 	ev  actors.Event
 	msg *msgJob
+	// mark, when not nil, is closed when its turn comes: a call that
+	// waits for the handlers of the events queued before it
+	// (awaitHandlers).
+	mark chan struct{}
 }
 
 // msgJob runs a MessageIn handler inside DoEvents; the subscription's
@@ -139,6 +143,10 @@ func (s *STOMP) logWanted(level int) bool {
 
 // runQueued runs one queued event's handler.
 func (s *STOMP) runQueued(q queuedEvent) {
+	if q.mark != nil {
+		close(q.mark)
+		return
+	}
 	s.inHandler.Add(1)
 	defer s.inHandler.Add(-1)
 	if q.msg != nil {

@@ -227,6 +227,13 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 	return ran
 }
 
+// isManual reports whether jobs wait for drain.
+func (q *runQueue[T]) isManual() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.manual
+}
+
 // draining reports whether a drain (DoEvents, in manual mode) runs jobs
 // now.
 func (q *runQueue[T]) draining() bool {
