@@ -46,7 +46,12 @@ type LogEvent struct {
 	Message string
 }
 
-// MessageOutEvent follows a SEND frame written to the socket.
+// MessageOutEvent reports a SEND frame as the writer hands it to the
+// socket: it is emitted just before the write that carries the frame, so
+// that it always comes before the ReceiptInEvent of the frame's RECEIPT
+// (which the reader may read before that write returns). If the write
+// then fails, the connection ends (a DisconnectedEvent or a reconnect
+// follows), and the broker may not have the message.
 type MessageOutEvent struct {
 	Destination string
 	Headers     frames.Headers

@@ -200,14 +200,17 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	if s.c.logs(LogInfo) {
 		s.c.log(LogInfo, "info", "connected with STOMP "+info.Version.String()+" to "+info.Server)
 	}
-	if s.connectWaiter != nil {
-		s.connectWaiter <- connectResult{info: info}
-		s.connectWaiter = nil
-	}
+	// The events before the answer: a caller that waits for the handlers
+	// of the events its Connect caused (the api's Connect does) finds
+	// them queued once it is answered.
 	if s.c.emitting((*ConnectedEvent)(nil)) {
 		s.c.emit(&ConnectedEvent{Info: info, Restored: restored})
 	}
 	s.c.emit(&ReadyToSendEvent{})
+	if s.connectWaiter != nil {
+		s.connectWaiter <- connectResult{info: info}
+		s.connectWaiter = nil
+	}
 }
 
 // negotiated reads a CONNECTED frame: the version (one we offered) and

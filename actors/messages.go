@@ -121,8 +121,8 @@ type writeFrame struct {
 	reply   chan error    // answered when written (or, with a receipt, when confirmed); may be nil
 	then    any           // sent to the session once the frame is written
 	credit  bool          // holds a token of the outgoing queue
-	// announce: a MessageOutEvent follows the write (set by the writer
-	// when it takes the frame).
+	// announce: a MessageOutEvent goes out with the write, just before
+	// it (set by the writer when it takes the frame).
 	announce bool
 	// taken is set when the writer has registered the frame's receipt
 	// in the link's book: from then on the book answers reply (or the

@@ -201,9 +201,9 @@ func (s *session) giveUp(ctx actor.Context, cause error) {
 	s.status("gave up", err.Error())
 	s.c.log(LogError, "info", err.Error())
 	if s.connectWaiter != nil {
+		s.c.emit(&ConnectedEvent{Err: err}) // before the answer, as in connected
 		s.connectWaiter <- connectResult{err: err}
 		s.connectWaiter = nil
-		s.c.emit(&ConnectedEvent{Err: err})
 		return
 	}
 	s.c.emit(&ErrorEvent{Err: err})

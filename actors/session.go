@@ -394,12 +394,11 @@ func (s *session) lose(ctx actor.Context, err error) {
 		if cerr == nil {
 			cerr = ErrInterrupted
 		}
+		// The event before the answer, as in connected.
+		s.c.emit(&ConnectedEvent{Err: cerr})
 		s.connectWaiter <- connectResult{err: cerr}
 		s.connectWaiter = nil
-		s.c.emit(&ConnectedEvent{Err: cerr})
 	}
-	s.leaving.end(err)
-	s.leaving = nil
 	if prev == Connected || prev == Disconnecting {
 		s.c.stats.Disconnects.Add(1)
 		if err != nil {
@@ -408,6 +407,9 @@ func (s *session) lose(ctx actor.Context, err error) {
 		}
 		s.c.emit(&DisconnectedEvent{Err: err})
 	}
+	// The Disconnect callers hear the end after its event is queued.
+	s.leaving.end(err)
+	s.leaving = nil
 	if resilient {
 		s.scheduleReconnect(ctx, err)
 	}

@@ -83,13 +83,19 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 
 	// Count before the bytes leave: the broker may deliver a message to
 	// another connection before the write returns, and whoever sees it
-	// arrive must find it counted.
+	// arrive must find it counted. Each SEND's MessageOutEvent goes out
+	// now too, for the same reason: the broker's RECEIPT for it (which
+	// the reader reports as a ReceiptInEvent) may be read before this
+	// write returns, and the message's own event must come first.
 	frameCount, sendCount := direct, directSends
 	for _, p := range w.pending {
 		if p.frame != nil {
 			frameCount++
 			if p.frame.Command == frames.CmdSend {
 				sendCount++
+			}
+			if p.announce {
+				w.c.emit(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
 			}
 		}
 	}
@@ -138,9 +144,6 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 		}
 		if p.reply != nil && p.receipt == 0 {
 			p.reply <- nil
-		}
-		if p.announce {
-			w.c.emit(&MessageOutEvent{Destination: p.frame.Header(frames.HdrDestination), Headers: p.frame.Headers, Size: len(p.frame.Body)})
 		}
 		if p.then != nil {
 			ctx.Send(w.session, p.then)

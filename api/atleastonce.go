@@ -202,6 +202,7 @@ func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Fr
 	}
 	select {
 	case err := <-outcome:
+		s.awaitHandlers(ctx, sendCauses)
 		return end(err)
 	case <-ctx.Done():
 		select {

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/stompactor/stompactor/actors"
 )
@@ -12,6 +13,10 @@ import (
 type queuedEvent struct {
 	ev  actors.Event
 	msg *msgJob
+	// mark, when not nil, is closed when its turn comes: a call that
+	// waits for the handlers of the events queued before it
+	// (awaitHandlers).
+	mark chan struct{}
 }
 
 // msgJob runs a MessageIn handler inside DoEvents; the subscription's
@@ -138,6 +143,10 @@ func (s *STOMP) logWanted(level int) bool {
 
 // runQueued runs one queued event's handler.
 func (s *STOMP) runQueued(q queuedEvent) {
+	if q.mark != nil {
+		close(q.mark)
+		return
+	}
 	s.inHandler.Add(1)
 	defer s.inHandler.Add(-1)
 	if q.msg != nil {
@@ -160,10 +169,21 @@ func (s *STOMP) runQueued(q queuedEvent) {
 
 // DoEvents runs the queued events on the caller's goroutine when
 // ProcessIdleEvents is false (WithManualEvents), waiting up to
-// SelectWaitMillis for the first one. Otherwise it returns at once: events
-// run by themselves. It returns ErrClosed after Close. Called from an
-// event handler it returns after SelectWaitMillis without running
-// anything.
+// SelectWaitMillis for the first one. Called from an event handler it
+// returns after SelectWaitMillis without running anything.
+//
+// With ProcessIdleEvents true (the default) the events run by themselves,
+// on the client's event goroutine, and DoEvents has none to run: it waits
+// until the event goroutine has handled an event of this client, or until
+// SelectWaitMillis has passed, or until Close, whichever comes first. A
+// loop ported from the reference, for !done { s.DoEvents() } with done
+// set by a handler, so neither spins nor waits longer than needed.
+// Called from an event handler of this client (on the event goroutine,
+// which handles nothing while that handler runs) it returns at once; a
+// MessageIn handler's call waits as any other. With SelectWaitMillis 0 it
+// returns at once.
+//
+// It returns ErrClosed after Close.
 func (s *STOMP) DoEvents() error {
 	s.mu.Lock()
 	closed, wait, manual := s.closed, s.cfg.selectWait, s.cfg.manualEvents
@@ -171,11 +191,19 @@ func (s *STOMP) DoEvents() error {
 	if closed {
 		return ErrClosed
 	}
-	if !manual {
-		return nil
-	}
-	if q := s.eventQueue(); q != nil {
-		q.drain(wait, s.bg.Done())
+	q := s.eventQueue()
+	if q != nil {
+		if manual {
+			q.drain(wait, s.bg.Done())
+		} else if wait > 0 && !s.onEventGoroutine() {
+			t := time.NewTimer(wait)
+			select {
+			case <-q.afterNextJob():
+			case <-t.C:
+			case <-s.bg.Done():
+			}
+			t.Stop()
+		}
 	}
 	select {
 	case <-s.bg.Done():
@@ -183,6 +211,19 @@ func (s *STOMP) DoEvents() error {
 	default:
 		return nil
 	}
+}
+
+// onEventGoroutine reports whether the caller may be an event handler (or
+// a queued call) of this client: one runs now, and the caller's stack
+// holds runQueued. A handler of another client running at the same time
+// as one of this client's may be taken for one. It walks the stack only
+// when one of this client's runs.
+func (s *STOMP) onEventGoroutine() bool {
+	if s.inHandler.Load() == 0 {
+		return false
+	}
+	_, queued := handlerFrames()
+	return queued
 }
 
 // EventsDropped counts events dropped because the event queue was full

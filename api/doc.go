@@ -121,7 +121,40 @@
 // event's Headers instead, which are its own even when handlers run at
 // once. With ProcessIdleEvents false (WithManualEvents) events, MessageIn
 // included, wait until the program calls DoEvents, and run on its
-// goroutine.
+// goroutine. With ProcessIdleEvents true DoEvents has nothing to run: it
+// waits up to SelectWaitMillis for the event goroutine to handle an event
+// of the client (returning as soon as one was handled, or at Close), so
+// that a loop ported from the reference, for !done { s.DoEvents() } with
+// done set by a handler, neither spins nor wakes late; from an event
+// handler it returns at once.
+//
+// A call that waits for its outcome returns only once the handlers of the
+// events it caused have run, as in the reference, where those events fire
+// during the call: a program may read right after Subscribe what its
+// OnSubscribed handler noted. The calls and their events: Connect
+// (Connected, ConnectionStatus, ReadyToSend), Disconnect (Disconnected,
+// ConnectionStatus, and the ReceiptOut and ReceiptIn of its DISCONNECT),
+// Subscribe and Unsubscribe (Subscribed, Unsubscribed, and their
+// ReceiptOut and ReceiptIn with RequestSubscriptionReceipts), a send that
+// waits for its RECEIPT (RequestReceipts, or at-least-once: MessageOut,
+// ReceiptOut, ReceiptIn), and with RequestTransactionReceipts
+// BeginTransaction, CommitTransaction and AbortTransaction (ReceiptOut,
+// ReceiptIn). The call then also waits for the handlers of every event
+// queued before those. It waits only when a handler of one of its events
+// is registered and an event is still queued or running (so a call
+// without such handlers pays nothing), and never: with ProcessIdleEvents
+// false (the handlers run in DoEvents); when called from an event handler,
+// a MessageIn handler or a DeadLetter hook of the client (the handler
+// would wait for itself, or for an event handler that may be waiting for
+// it; a call from another client's handler made while one of this
+// client's runs may be taken for one, and not wait either); or when the call does not wait for its outcome (Timeout 0 without
+// a context deadline: it is only queued). The wait is part of the call's
+// own bound (Timeout, DisconnectTimeout for Disconnect, its context's
+// deadline): if that bound ends while the call waits only for the
+// handlers, the call returns its own outcome all the same (nil when it
+// succeeded), and the handlers run afterwards. Events the call did not
+// cause, such as a MessageOut of a send that does not wait for its
+// RECEIPT, may still run after their call returned.
 //
 // # Configuration settings
 //
@@ -163,7 +196,7 @@
 //	                            every other wait and never for a context's deadline (see
 //	                            WithAbsoluteTimeout)
 //	ProcessIdleEvents           false queues events for DoEvents (true)
-//	SelectWaitMillis            how long DoEvents waits for an event (20)
+//	SelectWaitMillis            the longest DoEvents waits for an event (20)
 //	FirewallAutoDetect, FirewallHost, FirewallPassword, FirewallPort,
 //	FirewallType, FirewallUser  the firewall properties (FirewallType 0 none,
 //	                            1 HTTP CONNECT tunnel, 2 SOCKS4, 3 SOCKS5, 10 SOCKS4A)

@@ -156,7 +156,12 @@ func (e *MessageInEvent) Text() string { return string(e.Data) }
 // NeedsAck reports whether the broker expects an ACK or NACK.
 func (e *MessageInEvent) NeedsAck() bool { return e.msg.NeedsAck() }
 
-// MessageOutEvent follows a message written to the connection.
+// MessageOutEvent reports a message as it is written to the connection:
+// it fires as the write that carries the message starts, and so always
+// before the ReceiptInEvent of that message's RECEIPT. If that write
+// fails, the connection is lost (OnDisconnected, or a reconnect, follows)
+// and the broker may not have the message: a send still waiting for it
+// returns the error.
 type MessageOutEvent struct {
 	// Destination is where the message went.
 	Destination string
@@ -272,15 +277,23 @@ func (s *STOMP) handlersNow() handlers {
 	return *s.handlers
 }
 
-// OnConnected registers the handler of ConnectedEvent.
+// OnConnected registers the handler of ConnectedEvent. With automatic
+// events a Connect that waited for its outcome returns once this handler
+// has run for it (see the Events section of the package documentation).
 func (s *STOMP) OnConnected(f func(*ConnectedEvent)) { s.on(func(h *handlers) { h.connected = f }) }
 
-// OnConnectionStatus registers the handler of ConnectionStatusEvent.
+// OnConnectionStatus registers the handler of ConnectionStatusEvent. With
+// automatic events Connect and Disconnect, when they wait for their
+// outcome, return once it has run for the statuses they caused (see the
+// Events section of the package documentation).
 func (s *STOMP) OnConnectionStatus(f func(*ConnectionStatusEvent)) {
 	s.on(func(h *handlers) { h.status = f })
 }
 
-// OnDisconnected registers the handler of DisconnectedEvent.
+// OnDisconnected registers the handler of DisconnectedEvent. With
+// automatic events a Disconnect that waited for its outcome returns once
+// this handler has run for it (see the Events section of the package
+// documentation).
 func (s *STOMP) OnDisconnected(f func(*DisconnectedEvent)) {
 	s.on(func(h *handlers) { h.disconnected = f })
 }
@@ -306,7 +319,10 @@ func (s *STOMP) OnLog(f func(*LogEvent)) {
 // (see the Events section).
 func (s *STOMP) OnMessageIn(f func(*MessageInEvent)) { s.on(func(h *handlers) { h.messageIn = f }) }
 
-// OnMessageOut registers the handler of MessageOutEvent.
+// OnMessageOut registers the handler of MessageOutEvent. A send that
+// waits for its RECEIPT returns once this handler has run for its message
+// (with automatic events; see the Events section of the package
+// documentation); one that does not wait may return before.
 func (s *STOMP) OnMessageOut(f func(*MessageOutEvent)) {
 	s.on(func(h *handlers) { h.messageOut = f })
 	// Without a handler the engine does not post an event per SEND.
@@ -315,15 +331,25 @@ func (s *STOMP) OnMessageOut(f func(*MessageOutEvent)) {
 	}
 }
 
-// OnReadyToSend registers the handler of ReadyToSendEvent.
+// OnReadyToSend registers the handler of ReadyToSendEvent. With automatic
+// events a Connect that waited for its outcome returns once this handler
+// has run for the connection's first ReadyToSendEvent (see the Events
+// section of the package documentation).
 func (s *STOMP) OnReadyToSend(f func(*ReadyToSendEvent)) {
 	s.on(func(h *handlers) { h.readyToSend = f })
 }
 
-// OnReceiptIn registers the handler of ReceiptInEvent.
+// OnReceiptIn registers the handler of ReceiptInEvent. With automatic
+// events a call that waited for a RECEIPT (a send with RequestReceipts or
+// at-least-once, Subscribe, Unsubscribe, the transaction calls, Disconnect)
+// returns once this handler has run for it (see the Events section of the
+// package documentation).
 func (s *STOMP) OnReceiptIn(f func(*ReceiptInEvent)) { s.on(func(h *handlers) { h.receiptIn = f }) }
 
-// OnReceiptOut registers the handler of ReceiptOutEvent.
+// OnReceiptOut registers the handler of ReceiptOutEvent. With automatic
+// events a call that waited for its RECEIPT returns once this handler has
+// run for the frame that asked for it (see the Events section of the
+// package documentation).
 func (s *STOMP) OnReceiptOut(f func(*ReceiptOutEvent)) {
 	s.on(func(h *handlers) { h.receiptOut = f })
 }
@@ -337,12 +363,17 @@ func (s *STOMP) OnSSLServerAuthentication(f func(*SSLServerAuthenticationEvent))
 // OnSSLStatus registers the handler of SSLStatusEvent.
 func (s *STOMP) OnSSLStatus(f func(*SSLStatusEvent)) { s.on(func(h *handlers) { h.sslStatus = f }) }
 
-// OnSubscribed registers the handler of SubscribedEvent.
+// OnSubscribed registers the handler of SubscribedEvent. With automatic
+// events a Subscribe that waited for its outcome returns once this handler
+// has run for it (see the Events section of the package documentation).
 func (s *STOMP) OnSubscribed(f func(*SubscribedEvent)) {
 	s.on(func(h *handlers) { h.subscribed = f })
 }
 
-// OnUnsubscribed registers the handler of UnsubscribedEvent.
+// OnUnsubscribed registers the handler of UnsubscribedEvent. With
+// automatic events an Unsubscribe that waited for its outcome returns
+// once this handler has run for it (see the Events section of the package
+// documentation).
 func (s *STOMP) OnUnsubscribed(f func(*UnsubscribedEvent)) {
 	s.on(func(h *handlers) { h.unsubscribed = f })
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,9 +76,30 @@ func TestManualEvents(t *testing.T) {
 	waitFor(t, "second ACK", func() bool { return len(received(t, b, 1, frames.CmdAck)) == 2 })
 }
 
-func TestDoEventsInAutomaticModeReturnsAtOnce(t *testing.T) {
-	s := newClient(t, WithSelectWait(time.Hour))
-	require.NoError(t, s.DoEvents())
+// With automatic events DoEvents has nothing to run: it waits for the
+// event goroutine to handle an event of the client (or SelectWaitMillis,
+// here an hour, or Close). A program's wait loop so wakes as soon as a
+// handler ran. Events keep coming until DoEvents returned: only one
+// handled while it waits can end its wait.
+func TestDoEventsInAutomaticModeReturnsOnceAnEventWasHandled(t *testing.T) {
+	b := newBroker(t)
+	s := connectTo(t, b, "1.2", WithSelectWait(time.Hour))
+	var handled atomic.Int64
+	s.OnMessageOut(func(*MessageOutEvent) { handled.Add(1) })
+	returned := make(chan error, 1)
+	go func() { returned <- s.DoEvents() }()
+	var err error
+	waitFor(t, "DoEvents to return", func() bool {
+		select {
+		case err = <-returned:
+			return true
+		default:
+		}
+		require.NoError(t, s.SendMessage("/queue/doevents", "x"))
+		return false
+	})
+	require.NoError(t, err)
+	assert.Positive(t, handled.Load())
 }
 
 func TestLogLevels(t *testing.T) {

@@ -98,7 +98,7 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 	s.serverCert.Store(nil)
 	s.mu.Unlock()
 	s.logf(actors.LogVerbose, "connecting to "+cc.Addr+via)
-	return s.call(ctx, "Connect", wait, CodeConnectFailed, func(ctx context.Context) error {
+	return s.callCausing(ctx, "Connect", wait, nil, CodeConnectFailed, connectCauses, func(ctx context.Context) error {
 		_, err := eng.Connect(ctx, cc)
 		return err
 	})
@@ -180,7 +180,7 @@ func (s *STOMP) DisconnectContext(ctx context.Context) error {
 	if cfg.manualEvents {
 		return s.callPumping(ctx, "Disconnect", wait, CodeOther, disconnect)
 	}
-	return s.call(ctx, "Disconnect", wait, CodeOther, disconnect)
+	return s.callCausing(ctx, "Disconnect", wait, nil, CodeOther, disconnectCauses, disconnect)
 }
 
 // inOwnHandler reports whether the caller may be inside a handler that a
@@ -298,7 +298,11 @@ func (s *STOMP) tx(ctx context.Context, name, id string, op txFunc) error {
 		}
 	}
 	cfg := s.snapshot()
-	return s.call(ctx, name, cfg.timeout, CodeOther, func(ctx context.Context) error {
+	var kinds eventKinds
+	if cfg.requestTransactionReceipts {
+		kinds = receiptCauses
+	}
+	return s.callCausing(ctx, name, cfg.timeout, nil, CodeOther, kinds, func(ctx context.Context) error {
 		var receipt time.Duration
 		if cfg.requestTransactionReceipts {
 			receipt = receiptWait(ctx, cfg.timeout)

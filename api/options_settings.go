@@ -119,8 +119,9 @@ func WithAbsoluteTimeout(on bool) Option {
 	return setOpt("AbsoluteTimeout", func(c *config, v bool) error { c.absoluteTimeout = v; return nil }, on)
 }
 
-// WithSelectWait sets SelectWaitMillis, how long DoEvents waits for an
-// event. Default 20 milliseconds.
+// WithSelectWait sets SelectWaitMillis, the longest DoEvents waits for an
+// event to run (ProcessIdleEvents false) or to be handled (true; see
+// DoEvents). Default 20 milliseconds.
 func WithSelectWait(d time.Duration) Option {
 	return setOpt("SelectWaitMillis", (*config).setSelectWait, d)
 }

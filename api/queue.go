@@ -25,6 +25,10 @@ type runQueue[T any] struct {
 	wake    chan struct{} // tells a waiting drain that a job came; made by the first drain
 	wg      sync.WaitGroup
 
+	// ran is closed (and dropped) once the queue's goroutine finished a
+	// job; made by whoever waits for that (afterNextJob).
+	ran chan struct{}
+
 	// unfinished counts the jobs posted and not yet finished (waiting or
 	// running), read without the lock by busy.
 	unfinished atomic.Int64
@@ -105,8 +109,13 @@ func (q *runQueue[T]) loop() {
 		}
 		q.wg.Done()
 	}()
+	finished := false
 	for {
 		q.mu.Lock()
+		if finished && q.ran != nil {
+			close(q.ran)
+			q.ran = nil
+		}
 		if q.n == 0 || (q.manual && !q.closed) {
 			q.running = false
 			q.mu.Unlock()
@@ -117,7 +126,20 @@ func (q *runQueue[T]) loop() {
 		q.mu.Unlock()
 		q.run(job)
 		q.unfinished.Add(-1)
+		finished = true
 	}
+}
+
+// afterNextJob returns a channel that is closed once the queue's own
+// goroutine has finished a job that it had not finished yet (in manual
+// mode, where drain runs the jobs, it is closed only if that mode ends).
+func (q *runQueue[T]) afterNextJob() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.ran == nil {
+		q.ran = make(chan struct{})
+	}
+	return q.ran
 }
 
 // setManual switches between running jobs on the queue's own goroutine
@@ -203,6 +225,13 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 	}
 	returned = true
 	return ran
+}
+
+// isManual reports whether jobs wait for drain.
+func (q *runQueue[T]) isManual() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.manual
 }
 
 // draining reports whether a drain (DoEvents, in manual mode) runs jobs

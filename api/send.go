@@ -212,7 +212,7 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 		// Not cfg itself in the closure: it would move cfg to the heap,
 		// and cost every send an allocation.
 		timeout := cfg.timeout
-		return s.callWriting(ctx, cfg.call, timeout, cfg.idle(eng), CodeOther, reporting(cfg.outcome, func(ctx context.Context) error {
+		return s.callCausing(ctx, cfg.call, timeout, cfg.idle(eng), CodeOther, sendCauses, reporting(cfg.outcome, func(ctx context.Context) error {
 			return eng.Send(ctx, f, receiptWait(ctx, timeout), true)
 		}))
 	}

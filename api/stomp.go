@@ -293,6 +293,14 @@ func (s *STOMP) call(ctx context.Context, name string, wait time.Duration, def i
 // (actors.Conn.InactivityContext). A deadline of ctx's that comes first
 // bounds the call as it is, absolute; a later one bounds it as well.
 func (s *STOMP) callWriting(ctx context.Context, name string, wait time.Duration, idle *actors.Conn, def int, fn func(context.Context) error) error {
+	return s.callCausing(ctx, name, wait, idle, def, 0, fn)
+}
+
+// callCausing is callWriting for a call that causes events of kinds: when
+// it waits for its outcome, it then waits for their handlers too, within
+// its own bound (awaitHandlers), and returns its outcome whether or not
+// they ran by then.
+func (s *STOMP) callCausing(ctx context.Context, name string, wait time.Duration, idle *actors.Conn, def int, kinds eventKinds, fn func(context.Context) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -311,10 +319,18 @@ func (s *STOMP) callWriting(ctx context.Context, name string, wait time.Duration
 			defer cancel()
 			ctx = c
 		}
-		return s.err(fn(ctx), def)
+		err := fn(ctx)
+		if kinds != 0 {
+			s.awaitHandlers(ctx, kinds)
+		}
+		return s.err(err, def)
 	}
 	if _, ok := ctx.Deadline(); ok {
-		return s.err(fn(ctx), def)
+		err := fn(ctx)
+		if kinds != 0 {
+			s.awaitHandlers(ctx, kinds)
+		}
+		return s.err(err, def)
 	}
 	return s.callLater(name, ctx, def, fn)
 }

@@ -128,7 +128,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	// The closure takes the two settings it needs, not the whole config
 	// (which would then be copied to the heap).
 	timeout, receipted := cfg.timeout, cfg.requestSubscriptionReceipts
-	err = s.call(ctx, "Subscribe", timeout, CodeOther, func(ctx context.Context) error {
+	err = s.callCausing(ctx, "Subscribe", timeout, nil, CodeOther, subscribeCauses, func(ctx context.Context) error {
 		if receipted {
 			spec.Receipt = receiptWait(ctx, timeout)
 		}
@@ -195,7 +195,7 @@ func (s *STOMP) UnsubscribeContext(ctx context.Context, id string) error {
 		return ErrNotConnected
 	}
 	cfg := s.snapshot()
-	return s.call(ctx, "Unsubscribe", cfg.timeout, CodeOther, func(ctx context.Context) error {
+	return s.callCausing(ctx, "Unsubscribe", cfg.timeout, nil, CodeOther, unsubscribeCauses, func(ctx context.Context) error {
 		var receipt = receiptWait(ctx, cfg.timeout)
 		if !cfg.requestSubscriptionReceipts {
 			receipt = 0

@@ -87,6 +87,28 @@ func BenchmarkPublishReceipt(b *testing.B) {
 	publishAll(b, pub, "/topic/bench-receipt-")
 }
 
+// BenchmarkPublishReceiptHandled is BenchmarkPublishReceipt with an
+// OnReceiptIn handler registered: what an event per receipt, and a send
+// that returns only once its ReceiptIn handler has run, cost a receipted
+// send.
+func BenchmarkPublishReceiptHandled(b *testing.B) {
+	host, port := target(b)
+	pub := connect(b, host, port, api.WithRequestReceipts(true))
+	var n atomic.Int64
+	pub.OnReceiptIn(func(*api.ReceiptInEvent) { n.Add(1) })
+	publishAll(b, pub, "/topic/bench-receipt-h-")
+}
+
+// BenchmarkPublishMessageOut is BenchmarkPublish with an OnMessageOut
+// handler: every SEND then goes through the writer, which reports it.
+func BenchmarkPublishMessageOut(b *testing.B) {
+	host, port := target(b)
+	pub := connect(b, host, port)
+	var n atomic.Int64
+	pub.OnMessageOut(func(*api.MessageOutEvent) { n.Add(1) })
+	publishAll(b, pub, "/topic/bench-pub-out-")
+}
+
 // BenchmarkPublishConsume publishes b.N 100-byte messages on one
 // connection and consumes them on another; it reports end-to-end msg/s and
 // the publish-to-handler latency percentiles.
