@@ -295,7 +295,11 @@ func (c *Conn) lookupRoute(f *frames.Frame) *route {
 }
 
 // ask sends a request to the session and waits for its reply, the
-// caller's context, or the connection's end.
+// caller's context, or the connection's end. A reply the session gave
+// before Close stopped it is the answer, even when the caller sees Close
+// first: the session may answer after it queued the request's events,
+// whose handler can call Close before the reply is sent (a Connect whose
+// OnConnected closes the client returned ErrClosed or nil by chance).
 func ask[T any](ctx context.Context, c *Conn, msg any, reply chan T) (T, error) {
 	var zero T
 	select {
@@ -310,7 +314,15 @@ func ask[T any](ctx context.Context, c *Conn, msg any, reply chan T) (T, error) 
 	case <-ctx.Done():
 		return zero, ctxErr(ctx)
 	case <-c.closed:
-		return zero, ErrClosed
+		// The session handles what was posted before Close's poison
+		// pill, this request among them, and never waits for a handler.
+		c.down.Wait()
+		select {
+		case r := <-reply:
+			return r, nil
+		default:
+			return zero, ErrClosed
+		}
 	}
 }
 
