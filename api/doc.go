@@ -326,9 +326,12 @@
 // RemoteHost; OnSSLServerAuthentication sees the verdict and may change
 // it. A client certificate comes from PEM or a PKCS#12 store, opened with
 // SSLCertStorePassword (which also decrypts an encrypted PEM key), and
-// SSLCertSubject picks it: written as the reference writes a subject
-// ("CN=me, O=Example, E=me@example.org"), each field given must be one of
-// the certificate's; a partial value ("me") is looked for in the subject.
+// SSLCertSubject picks it: written as fields, as the reference writes a
+// subject ("CN=me, O=Example, E=me@example.org"), each field given must
+// be one of the certificate's, its value compared whole, never as part
+// of the subject's text ("O=Example" does not pick "O=Example, Inc.");
+// a partial value without '=' ("me") picks a certificate with a field of
+// that value (CN=me), or, failing one, a subject holding it (CN=me-admin).
 // Subjects are printed in Go's form (pkix.Name.String, RFC 2253: fields
 // joined by "," with no blank, the e-mail field as its OID with the value
 // in hex), not the reference's: SSLServerAuthenticationEvent's CertSubject
