@@ -143,7 +143,8 @@
 // queued before those. It waits only when a handler of one of its events
 // is registered and an event is still queued or running (so a call
 // without such handlers pays nothing), and never: with ProcessIdleEvents
-// false (the handlers run in DoEvents); when called from an event handler,
+// false (the handlers run in DoEvents; a call waiting when it is set, by a
+// handler, Config or Reset, returns at once); when called from an event handler,
 // a MessageIn handler or a DeadLetter hook of the client (the handler
 // would wait for itself, or for an event handler that may be waiting for
 // it; a call from another client's handler made while one of this
