@@ -137,9 +137,11 @@
 // Subscribe and Unsubscribe (Subscribed, Unsubscribed, and their
 // ReceiptOut and ReceiptIn with RequestSubscriptionReceipts), a send that
 // waits for its RECEIPT (RequestReceipts, or at-least-once: MessageOut,
-// ReceiptOut, ReceiptIn), and with RequestTransactionReceipts
-// BeginTransaction, CommitTransaction and AbortTransaction (ReceiptOut,
-// ReceiptIn). The call then also waits for the handlers of every event
+// ReceiptOut, ReceiptIn), with RequestTransactionReceipts
+// BeginTransaction, CommitTransaction and AbortTransaction, and with
+// RequestAckReceipts Ack and Nack (ReceiptOut, ReceiptIn; the ACK or NACK
+// a MessageIn handler's return sends runs on the message's goroutine,
+// like a call from that handler, and waits for none). The call then also waits for the handlers of every event
 // queued before those. It waits only when a handler of one of its events
 // is registered and an event is still queued or running (so a call
 // without such handlers pays nothing), and never: with ProcessIdleEvents
