@@ -137,13 +137,16 @@
 // Subscribe and Unsubscribe (Subscribed, Unsubscribed, and their
 // ReceiptOut and ReceiptIn with RequestSubscriptionReceipts), a send that
 // waits for its RECEIPT (RequestReceipts, or at-least-once: MessageOut,
-// ReceiptOut, ReceiptIn), and with RequestTransactionReceipts
-// BeginTransaction, CommitTransaction and AbortTransaction (ReceiptOut,
-// ReceiptIn). The call then also waits for the handlers of every event
+// ReceiptOut, ReceiptIn), with RequestTransactionReceipts
+// BeginTransaction, CommitTransaction and AbortTransaction, and with
+// RequestAckReceipts Ack and Nack (ReceiptOut, ReceiptIn; the ACK or NACK
+// a MessageIn handler's return sends runs on the message's goroutine,
+// like a call from that handler, and waits for none). The call then also waits for the handlers of every event
 // queued before those. It waits only when a handler of one of its events
 // is registered and an event is still queued or running (so a call
 // without such handlers pays nothing), and never: with ProcessIdleEvents
-// false (the handlers run in DoEvents); when called from an event handler,
+// false (the handlers run in DoEvents; a call waiting when it is set, by a
+// handler, Config or Reset, returns at once); when called from an event handler,
 // a MessageIn handler or a DeadLetter hook of the client (the handler
 // would wait for itself, or for an event handler that may be waiting for
 // it; a call from another client's handler made while one of this
@@ -326,9 +329,12 @@
 // RemoteHost; OnSSLServerAuthentication sees the verdict and may change
 // it. A client certificate comes from PEM or a PKCS#12 store, opened with
 // SSLCertStorePassword (which also decrypts an encrypted PEM key), and
-// SSLCertSubject picks it: written as the reference writes a subject
-// ("CN=me, O=Example, E=me@example.org"), each field given must be one of
-// the certificate's; a partial value ("me") is looked for in the subject.
+// SSLCertSubject picks it: written as fields, as the reference writes a
+// subject ("CN=me, O=Example, E=me@example.org"), each field given must
+// be one of the certificate's, its value compared whole, never as part
+// of the subject's text ("O=Example" does not pick "O=Example, Inc.");
+// a partial value without '=' ("me") picks a certificate with a field of
+// that value (CN=me), or, failing one, a subject holding it (CN=me-admin).
 // Subjects are printed in Go's form (pkix.Name.String, RFC 2253: fields
 // joined by "," with no blank, the e-mail field as its OID with the value
 // in hex), not the reference's: SSLServerAuthenticationEvent's CertSubject

@@ -341,8 +341,8 @@ func (s *STOMP) OnReadyToSend(f func(*ReadyToSendEvent)) {
 
 // OnReceiptIn registers the handler of ReceiptInEvent. With automatic
 // events a call that waited for a RECEIPT (a send with RequestReceipts or
-// at-least-once, Subscribe, Unsubscribe, the transaction calls, Disconnect)
-// returns once this handler has run for it (see the Events section of the
+// at-least-once, Subscribe, Unsubscribe, the transaction calls, Ack and
+// Nack, Disconnect) returns once this handler has run for it (see the Events section of the
 // package documentation).
 func (s *STOMP) OnReceiptIn(f func(*ReceiptInEvent)) { s.on(func(h *handlers) { h.receiptIn = f }) }
 

@@ -62,7 +62,8 @@ func (h *handlers) handles(kinds eventKinds) bool {
 // outcome, until the handlers of the events queued so far have run,
 // bounded by ctx (the call's own bound) and by Close. It does not wait
 // when no handler of kinds is registered, when the event queue is idle,
-// in the manual mode (ProcessIdleEvents false: DoEvents runs them), or
+// in the manual mode (ProcessIdleEvents false: DoEvents runs them, and a
+// wait ends when that mode starts, from a handler, Config or Reset), or
 // when the caller is itself a handler of this client (an event handler,
 // which the marker would queue behind, or a MessageIn handler or
 // DeadLetter hook, which an event handler may be waiting for: Disconnect
@@ -75,7 +76,11 @@ func (s *STOMP) awaitHandlers(ctx context.Context, kinds eventKinds) {
 	s.hmu.RLock()
 	handled := s.handlers.handles(kinds)
 	s.hmu.RUnlock()
-	if !handled || q.isManual() || s.inAnyOwnHandler() {
+	if !handled || s.inAnyOwnHandler() {
+		return
+	}
+	turned, manual := q.whenManual()
+	if manual {
 		return
 	}
 	mark := make(chan struct{})
@@ -84,6 +89,7 @@ func (s *STOMP) awaitHandlers(ctx context.Context, kinds eventKinds) {
 	}
 	select {
 	case <-mark:
+	case <-turned: // the marker is left for DoEvents
 	case <-ctx.Done():
 	case <-s.bg.Done():
 	}

@@ -139,9 +139,11 @@ func (s *STOMP) SetSSLCertStoreType(t CertStoreType) error {
 }
 
 // SSLCertSubject picks the client certificate by its subject, written as
-// the reference writes one ("CN=me, O=Example, E=me@example.org": each
-// field given must be one of the certificate's) or as part of it ("me");
-// "" or "*" takes the one matching the key. See SSLSettings.CertSubject.
+// fields as the reference writes one ("CN=me, O=Example,
+// E=me@example.org": each field given must be one of the certificate's,
+// its value compared whole) or as a partial value without '=' ("me": a
+// field of that value first, else a subject holding it); "" or "*" takes
+// the one matching the key. See SSLSettings.CertSubject.
 // Default "".
 func (s *STOMP) SSLCertSubject() string { return s.SSL().CertSubject }
 

@@ -29,6 +29,11 @@ type runQueue[T any] struct {
 	// job; made by whoever waits for that (afterNextJob).
 	ran chan struct{}
 
+	// turned is closed (and dropped) once manual mode starts; made by
+	// whoever waits for a job and must stop when only drain would run it
+	// (whenManual).
+	turned chan struct{}
+
 	// unfinished counts the jobs posted and not yet finished (waiting or
 	// running), read without the lock by busy.
 	unfinished atomic.Int64
@@ -148,6 +153,10 @@ func (q *runQueue[T]) afterNextJob() <-chan struct{} {
 func (q *runQueue[T]) setManual(on bool) {
 	q.mu.Lock()
 	q.manual = on
+	if on && q.turned != nil {
+		close(q.turned)
+		q.turned = nil
+	}
 	start := !on && !q.running && q.n > 0 && !q.closed
 	if start {
 		q.running = true
@@ -227,11 +236,18 @@ func (q *runQueue[T]) drain(wait time.Duration, done <-chan struct{}) int {
 	return ran
 }
 
-// isManual reports whether jobs wait for drain.
-func (q *runQueue[T]) isManual() bool {
+// whenManual returns a channel that is closed once manual mode starts,
+// and manual true (with no channel) when it has started already.
+func (q *runQueue[T]) whenManual() (turned <-chan struct{}, manual bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.manual
+	if q.manual {
+		return nil, true
+	}
+	if q.turned == nil {
+		q.turned = make(chan struct{})
+	}
+	return q.turned, false
 }
 
 // draining reports whether a drain (DoEvents, in manual mode) runs jobs

@@ -66,7 +66,7 @@ var referenceItems = []refItem{
 	prop("ssl_cert_store_type", "SSLCertStoreType", "SetSSLCertStoreType").differs(
 		"the reference's numbers: 2 PKCS#12 file, 3 PKCS#12 blob, 6 PEM file, 7 PEM blob, 99 automatic; 0, the default (Go's zero value), is automatic too, not the Windows user's store; the reference's other kinds (Windows stores, Java and BouncyCastle key stores, PKCS#7, PuTTY, XML, JWK, security keys, PKCS#11) are refused with ErrUnsupported (104)"),
 	prop("ssl_cert_subject", "SSLCertSubject", "SetSSLCertSubject").differs(
-		"the reference's form (\"CN=me, O=Example, E=me@example.org\") picks the certificate holding every field given, and a partial value (\"me\") one whose subject holds it; subjects are printed (SSLServerAuthenticationEvent.CertSubject, CertIssuer) in Go's RFC 2253 form, \"CN=me,O=Example\", not the reference's"),
+		"the reference's form (\"CN=me, O=Example, E=me@example.org\") picks only a certificate holding every field given, each value compared whole (\"O=Example\" never picks \"O=Example, Inc.\"); a partial value without '=' (\"me\") picks a certificate with a field of that value (CN=me), else one whose subject holds it (CN=me-admin); subjects are printed (SSLServerAuthenticationEvent.CertSubject, CertIssuer) in Go's RFC 2253 form, \"CN=me,O=Example\", not the reference's"),
 	prop("ssl_enabled", "SSLEnabled", "SetSSLEnabled"),
 	prop("ssl_server_cert_encoded", "SSLServerCertEncoded"),
 	prop("subscription_count / id / destination", "Subscriptions"),

@@ -456,11 +456,13 @@ func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.Message
 // Ack acknowledges a message of a subscription that needs
 // acknowledgements, from any goroutine, during or after its handler (the
 // way with SubscribeOptions.ManualAck). It carries AckTransactionId and,
-// with RequestAckReceipts, waits for the broker's RECEIPT. A message is
-// acknowledged once: a second Ack or Nack returns ErrAlreadyAcked, and so
-// does one of a message that a cumulative ACK (AckClient) of a later
-// message already covered. It is bounded by ctx and Timeout. An Ack that failed before its frame was
-// written (ErrTimeout, ErrCanceled, ErrWouldBlock, ErrNotConnected,
+// with RequestAckReceipts, waits for the broker's RECEIPT, and then for
+// the OnReceiptOut and OnReceiptIn handlers of its events, as the other
+// calls that wait for a RECEIPT do (see "Events" in the package doc). A
+// message is acknowledged once: a second Ack or Nack returns
+// ErrAlreadyAcked, and so does one of a message that a cumulative ACK
+// (AckClient) of a later message already covered. It is bounded by ctx
+// and Timeout. An Ack that failed before its frame was written (ErrTimeout, ErrCanceled, ErrWouldBlock, ErrNotConnected,
 // ErrUnknownTransaction ...) acknowledged nothing and may be made again;
 // one whose frame was written, or may have been (nil, ErrOutcomeUnknown,
 // ErrReceiptTimeout, a server ERROR), counts as made, and Stats.Acks
@@ -502,7 +504,13 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	if cfg.absoluteTimeout {
 		idle = nil
 	}
-	err = s.callWriting(ctx, "Ack", cfg.timeout, idle, CodeOther, func(ctx context.Context) error {
+	// With RequestAckReceipts it causes a ReceiptOut and a ReceiptIn,
+	// whose handlers it waits for as the other receipted calls do.
+	var kinds eventKinds
+	if cfg.requestAckReceipts {
+		kinds = receiptCauses
+	}
+	err = s.callCausing(ctx, "Ack", cfg.timeout, idle, CodeOther, kinds, func(ctx context.Context) error {
 		err := s.ackNow(ctx, eng, ref, nack, cfg)
 		if takeBack && unwritten(err) {
 			ev.settled.Store(false)

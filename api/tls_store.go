@@ -43,7 +43,8 @@ func storeError(code int, msg string, cause error) *Error {
 // set. Its certificates and key come from SSLCertStore (PEM or PKCS#12,
 // inline or in a file) and the PEM of SSLCertEncoded together;
 // SSLCertSubject ("" or "*": any) picks the leaf, which must match the
-// key; the other certificates and SSLCACerts follow it as the chain.
+// key: the first certificate it fits, one it only partly fits
+// (subjectMatch) when it fits none; the other certificates and SSLCACerts follow it as the chain.
 func (c *config) clientCert() (*tls.Certificate, error) {
 	store, err := c.readStore()
 	if err != nil {
@@ -68,12 +69,14 @@ func (c *config) clientCert() (*tls.Certificate, error) {
 	case len(certs) == 0:
 		return nil, invalid("SSLCertStore holds a private key but no certificate")
 	}
-	leaf := -1
+	leaf, best := -1, subjectNoFit
 	for i, cert := range certs {
 		pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-		if ok && pub.Equal(key.Public()) && subjectMatches(cert, c.sec.ssl.CertSubject) {
-			leaf = i
-			break
+		if !ok || !pub.Equal(key.Public()) {
+			continue
+		}
+		if fit := subjectMatch(cert, c.sec.ssl.CertSubject); fit > best {
+			leaf, best = i, fit
 		}
 	}
 	if leaf < 0 {

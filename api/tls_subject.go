@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,30 +14,70 @@ import (
 // subject as its fields joined by ", " ("CN=me, O=Example, E=me@x.org"),
 // Go's pkix.Name.String() joins them by "," and prints the e-mail field
 // as an OID: neither form is the other's substring, so a subject written
-// as fields is matched field by field.
+// as fields is matched field by field. It is never matched as text: Go
+// prints "O=Example, Inc." as "O=Example\, Inc.", which holds
+// "O=Example", and "C=US" holds "C=U", so a substring test would pick a
+// certificate lacking the field given.
 
-// subjectMatches reports whether want ("" or "*" for any) picks cert:
-// when it is part of Go's form of cert's subject ("CN=client,O=Example"),
-// ignoring case, as a partial value such as "client" is; or when it is
+// subjectFit is how well SSLCertSubject fits a certificate; clientCert
+// takes the first certificate of the best fit.
+type subjectFit int
+
+const (
+	// subjectNoFit: the certificate is not picked.
+	subjectNoFit subjectFit = iota
+	// subjectPartFit: a value without '=' that is part of Go's form of
+	// the subject ("me" in "CN=me-admin").
+	subjectPartFit
+	// subjectFits: "" or "*"; every field given is one of the
+	// certificate's; the whole subject in Go's form; or a value without
+	// '=' that is the whole value of one of its fields ("me" for CN=me).
+	subjectFits
+)
+
+// subjectMatch says how want fits cert's subject. Text holding '=' is
 // written as fields (name=value, split on commas and on '+' outside
 // quotes, blanks around them ignored, names ignoring case, E, EMAIL and
-// EMAILADDRESS being the e-mail field) and each of its fields is one of
-// the certificate's, the value ignoring case.
-func subjectMatches(cert *x509.Certificate, want string) bool {
+// EMAILADDRESS being the e-mail field, a dotted OID naming any, a value
+// "#hex" as Go prints one being its BER string): it fits when each of its
+// fields is one of the certificate's, the value compared whole, ignoring
+// case, or when it is Go's form of the whole subject; text with '=' that
+// is not fields fits nothing. Text without '=' is a partial value: it
+// fits when it is the value of one of the fields, and partly when it is
+// part of Go's form of the subject, both ignoring case.
+func subjectMatch(cert *x509.Certificate, want string) subjectFit {
 	want = strings.TrimSpace(want)
-	if want == "" || want == "*" || strings.Contains(strings.ToLower(cert.Subject.String()), strings.ToLower(want)) {
-		return true
+	switch {
+	case want == "" || want == "*":
+		return subjectFits
+	case !strings.Contains(want, "="):
+		for _, a := range cert.Subject.Names {
+			if strings.EqualFold(strings.TrimSpace(fmt.Sprint(a.Value)), want) {
+				return subjectFits
+			}
+		}
+		if strings.Contains(strings.ToLower(cert.Subject.String()), strings.ToLower(want)) {
+			return subjectPartFit
+		}
+		return subjectNoFit
+	case strings.EqualFold(want, cert.Subject.String()):
+		return subjectFits
 	}
 	fields, ok := parseSubject(want)
 	if !ok {
-		return false
+		return subjectNoFit
 	}
 	for _, f := range fields {
 		if !hasField(cert.Subject, f) {
-			return false
+			return subjectNoFit
 		}
 	}
-	return true
+	return subjectFits
+}
+
+// subjectMatches reports whether want picks cert at all (subjectMatch).
+func subjectMatches(cert *x509.Certificate, want string) bool {
+	return subjectMatch(cert, want) != subjectNoFit
 }
 
 // subjectField is one name=value of a subject, its name as an OID.
@@ -106,7 +147,7 @@ func parseSubject(s string) (fields []subjectField, ok bool) {
 		if !known {
 			return nil, false
 		}
-		fields = append(fields, subjectField{oid: oid, value: unquoteValue(strings.TrimSpace(value))})
+		fields = append(fields, subjectField{oid: oid, value: fieldValue(strings.TrimSpace(value))})
 	}
 	return fields, len(fields) > 0
 }
@@ -127,6 +168,21 @@ func subjectOID(name string) (asn1.ObjectIdentifier, bool) {
 		oid = append(oid, n)
 	}
 	return oid, len(oid) >= 2
+}
+
+// fieldValue is the value of a field as written: "#" and hex digits, as
+// Go prints a field it has no name for, is the BER string they encode;
+// any other value is unquoted.
+func fieldValue(v string) string {
+	if len(v) > 1 && v[0] == '#' {
+		var str string
+		if der, err := hex.DecodeString(v[1:]); err == nil {
+			if rest, err := asn1.Unmarshal(der, &str); err == nil && len(rest) == 0 {
+				return str
+			}
+		}
+	}
+	return unquoteValue(v)
 }
 
 // unquoteValue removes the quotes around a value and the backslashes

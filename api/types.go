@@ -154,17 +154,23 @@ type SSLSettings struct {
 	// CertStoreType says what CertStore is. Default CertStoreAuto.
 	CertStoreType CertStoreType
 	// CertSubject picks the client certificate among those matching the
-	// key; "" or "*" takes the first of them. A subject written as
-	// fields, as the reference writes one ("CN=client, O=Example",
-	// "E=me@example.org"), picks the certificate that has every field
-	// given: fields are split on commas and on '+' outside double quotes
-	// (a piece without '=' belongs to the value before it, so
+	// key; "" or "*" takes the first of them. Text holding '=' is a
+	// subject written as fields, as the reference writes one
+	// ("CN=client, O=Example", "E=me@example.org"), or Go's form of it:
+	// it picks only a certificate that has every field given, each value
+	// compared whole ("O=Example" never picks "O=Example, Inc.", nor
+	// "C=U" "C=US"). Fields are split on commas and on '+' outside double
+	// quotes (a piece without '=' belongs to the value before it, so
 	// "O=Example, Inc." is one field), blanks around names and values are
 	// ignored, and so is case; E, EMAIL and EMAILADDRESS name the e-mail
-	// field, and a dotted OID names any. Any other text, a partial value
-	// such as "client" among them, picks a certificate whose subject in
-	// Go's form ("CN=client,O=Example") holds it, ignoring case. Default
-	// "".
+	// field, a dotted OID names any, and a value "#" and hex (as Go
+	// prints the e-mail field) is the string it encodes. Text with '='
+	// that is not such fields picks nothing. Text without '=' is a
+	// partial value: it picks a certificate one of whose fields has it
+	// as its whole value ("client" for CN=client), and, when none has,
+	// one whose subject in Go's form ("CN=client-2,O=Example") holds it,
+	// ignoring case. Among several certificates picked alike, the first
+	// in the store is taken. Default "".
 	CertSubject string
 }
 
