@@ -48,6 +48,7 @@ type churnSub struct {
 	id      string
 	mode    AckMode
 	ended   atomic.Bool  // its Unsubscribe (or Disconnect) returned nil
+	endedBy atomic.Value // what ended it (a string), set before ended
 	handled atomic.Int64 // handler calls
 	late    atomic.Int64 // handler calls of a client mode started once ended
 }
@@ -67,6 +68,7 @@ type churnSoak struct {
 	seen      map[string]int
 	live      map[string]*churnSub // by id
 	all       []*churnSub
+	lateWhy   []string
 }
 
 func runChurnSoak(t *testing.T, seed uint64, version string) {
@@ -89,7 +91,13 @@ func runChurnSoak(t *testing.T, seed uint64, version string) {
 	}
 	run(func() { c.produce(t, prod, stop, &pending) })
 	run(func() { c.producePlain(plain, stop) })
-	run(func() { c.receive(stop) })
+	// Receive goes on until the checks are done: a Pull subscription
+	// nobody reads fills its queue and then holds up the connection's
+	// reading (backpressure), every other subscription's messages too.
+	stopReceive := make(chan struct{})
+	var receiving sync.WaitGroup
+	receiving.Add(1)
+	go func() { defer receiving.Done(); c.receive(stopReceive) }()
 	run(func() { c.churn(t, stop) })
 	run(func() {
 		kinds := []chaosKind{chaosClose, chaosClose, chaosStopReading, chaosStallWrites}
@@ -100,16 +108,22 @@ func runChurnSoak(t *testing.T, seed uint64, version string) {
 	if !waitGroupWithin(&loops, 6*soakTimeout) {
 		t.Fatal("the loops did not stop")
 	}
-	c.check(t, prod, plain, &pending)
+	c.check(t, prod, plain, &pending, func() { close(stopReceive); receiving.Wait() })
 }
 
-// produce sends at least once to the queues in turn until stop closes.
+// produce sends at least once to the queues in turn until stop closes,
+// at most 10 messages a millisecond: faster, the consumer falls behind,
+// and the run's end waits for it to catch up.
 func (c *churnSoak) produce(t *testing.T, prod *STOMP, stop <-chan struct{}, pending *sync.WaitGroup) {
 	for i := 0; ; i++ {
+		pause := time.After(0)
+		if i%10 == 9 {
+			pause = time.After(time.Millisecond)
+		}
 		select {
 		case <-stop:
 			return
-		default:
+		case <-pause:
 		}
 		id := fmt.Sprint("m-", i)
 		pending.Add(1)
@@ -200,6 +214,9 @@ func (c *churnSoak) subscribe(id, dest string, mode AckMode, pull bool) {
 		opts.Handler = func(e *MessageInEvent) {
 			if cs.ended.Load() && cs.mode != AckAuto {
 				cs.late.Add(1)
+				c.mu.Lock()
+				c.lateWhy = append(c.lateWhy, fmt.Sprintf("%s (%s) ended by %v got %s (redelivered %v)", id, mode, cs.endedBy.Load(), e.Data, e.Redelivered))
+				c.mu.Unlock()
 			}
 			cs.handled.Add(1)
 			c.mu.Lock()
@@ -219,6 +236,7 @@ func (c *churnSoak) subscribe(id, dest string, mode AckMode, pull bool) {
 	if err == nil {
 		c.live[id] = cs
 	} else {
+		cs.endedBy.Store("failed Subscribe: " + err.Error())
 		cs.ended.Store(true)
 	}
 }
@@ -255,6 +273,7 @@ func (c *churnSoak) churn(t *testing.T, stop <-chan struct{}) {
 				return c.cons.UnsubscribeContext(ctx, id)
 			})
 			if err == nil {
+				cs.endedBy.Store("Unsubscribe")
 				cs.ended.Store(true)
 				c.mu.Lock()
 				delete(c.live, id)
@@ -277,6 +296,7 @@ func (c *churnSoak) reconnect(t *testing.T) {
 	if err == nil {
 		c.mu.Lock()
 		for id, cs := range c.live {
+			cs.endedBy.Store("Disconnect")
 			cs.ended.Store(true)
 			delete(c.live, id)
 		}
@@ -314,7 +334,7 @@ func (c *churnSoak) subscriptionsMatch() (bool, string) {
 
 // check settles the churn soak once its loops returned, and verifies what
 // must hold (see above).
-func (c *churnSoak) check(t *testing.T, prod, plain *STOMP, pending *sync.WaitGroup) {
+func (c *churnSoak) check(t *testing.T, prod, plain *STOMP, pending *sync.WaitGroup, stopReceive func()) {
 	require.True(t, waitUntil(wait, c.cons.Connected), "the consumer is connected again")
 	for k, q := range churnQueues {
 		id := fmt.Sprint("s", k)
@@ -356,13 +376,22 @@ func (c *churnSoak) check(t *testing.T, prod, plain *STOMP, pending *sync.WaitGr
 	c.mu.Unlock()
 	if lost := missing(); len(lost) > 0 {
 		t.Errorf("%d confirmed messages never handled: %v", len(lost), head(lost, 20))
+		_, why := c.subscriptionsMatch()
+		t.Logf("subscriptions: %s; client %+v", why, c.cons.Subscriptions())
+		for _, q := range churnQueues {
+			d, _ := c.front.broker().Destination(q)
+			t.Logf("%s: %+v", q, d)
+		}
 	}
 	if ok, why := c.subscriptionsMatch(); !ok {
 		t.Errorf("subscriptions differ: %s", why)
 	}
 	if len(late) > 0 {
-		t.Errorf("client-ack handlers called after their Unsubscribe returned: %v", late)
+		c.mu.Lock()
+		t.Errorf("client-ack handlers called after their Unsubscribe returned: %v: %v", late, head(c.lateWhy, 10))
+		c.mu.Unlock()
 	}
+	stopReceive()
 	c.calls.check(t)
 	for _, s := range []*STOMP{c.cons, prod, plain} {
 		if n := s.Stats().Panics; n != 0 {

@@ -32,7 +32,7 @@ import (
 //	STOMPACTOR_SOAK_DURATION=30s  production time of each run (default 1s)
 //	STOMPACTOR_SOAK_SEED=42       the seed of every run (default: one per test)
 //	STOMPACTOR_SOAK_CHAOS_MS=80   longest pause between two chaos actions,
-//	                              in milliseconds (default 250)
+//	                              in milliseconds (default 120)
 //
 // as in STOMPACTOR_SOAK_DURATION=1m go test -run '^TestSoak' -v ./api.
 // A failing run logs its seed; the same seed replays the same choices
@@ -57,7 +57,7 @@ func soakSeed(def uint64) uint64 {
 
 // soakChaosPause is a random pause between two chaos actions.
 func soakChaosPause(rng *rand.Rand) time.Duration {
-	most := 250
+	most := 120
 	if n, err := strconv.Atoi(os.Getenv("STOMPACTOR_SOAK_CHAOS_MS")); err == nil && n > 0 {
 		most = n
 	}
