@@ -51,10 +51,15 @@ func (s *session) handingOverList() []*subEntry {
 // handOver ends subscription e for Unsubscribe, whose route has left the
 // snapshot: the actor hands on what it holds, then stops and says so
 // (subscriptionHandedOver). A Pull subscription stops at once: Receive
-// takes its messages, and takes none once it ended.
+// takes its messages, and takes none once it ended; what it still holds
+// is dropped and counted.
 func (s *session) handOver(ctx actor.Context, e *subEntry) {
 	if e.route.pull != nil {
 		e.route.end()
+		// What nobody took is dropped, counted (the broker counted
+		// the auto-ack ones consumed, and redelivers the others); a
+		// Receive under way that pops one first still returns it.
+		s.c.dropLeft(e.route)
 		s.wakeReadingCaller()
 		ctx.Stop(e.pid)
 		s.quiet(ctx, e.pid.Id) // it answers no quiesce now
@@ -130,24 +135,23 @@ func (s *session) haltHandovers(ctx actor.Context) {
 
 // skipsAfterEnd reports whether the subscription, which has ended,
 // skips its next message, msg: it ended with its connection (the broker
-// redelivers what needed an ACK; an auto-ack message, which the broker
-// counted consumed, is counted dropped: one queued behind a handler that
-// Close or a Disconnect that timed out cut short, one a successor held
-// back, or a leftover of a Disconnect it took over). A
-// subscription that Unsubscribe ended hands its messages on (deliver
-// leaves out those that need an ACK) until its handover is halted, which
-// deliver learns from the turn (haltTurn counted the rest dropped).
+// redelivers what needed an ACK, and counted an auto-ack message
+// consumed: one queued behind a handler that Close or a Disconnect that
+// timed out cut short, one a successor held back, or a leftover of a
+// Disconnect it took over). A subscription that Unsubscribe ended hands
+// its messages on (deliver leaves out those that need an ACK) until its
+// handover is halted, which deliver learns from the turn.
 //
-// A skipped message's place is given back here, unless the end counted
-// it dropped with the queue (haltTurn), which keeps it.
+// A skipped message is counted dropped, whatever its ack mode, and its
+// place given back here, unless the end counted it dropped with the
+// queue (haltTurn, which endSubscriptions and haltHandovers call, keeps
+// its place): each message skipped is counted once.
 func (s *subscription) skipsAfterEnd(msg *Message) bool {
 	if s.handingOver.Load() {
 		return false
 	}
 	if s.turn.Load() != turnHalted {
-		if msg.rt != s.rt || !msg.NeedsAck() {
-			s.c.stats.Dropped.Add(1) // auto-ack, or taken over (takeOver)
-		}
+		s.c.stats.Dropped.Add(1)
 		s.rt.release(msg.size)
 	}
 	return true

@@ -28,6 +28,9 @@ type pullQueue struct {
 	mu   sync.Mutex
 	msgs []pulled // FIFO from head
 	head int
+	// closed: its subscription ended and what it held was dropped
+	// (takeAll); nothing is queued any more.
+	closed bool
 	// callers counts the callers in Receive; waiting counts those blocked for a message or for the reading
 	// to be free; ready (one token) wakes one of them.
 	callers, waiting atomic.Int32
@@ -43,14 +46,20 @@ type pulled struct {
 
 func newPullQueue() *pullQueue { return &pullQueue{ready: make(chan struct{}, 1)} }
 
-// push queues m; only the connection's reading pushes.
-func (q *pullQueue) push(m *Message, v frames.Version) {
+// push queues m, unless the queue is closed (takeAll); it reports
+// whether it did. Only the connection's reading pushes.
+func (q *pullQueue) push(m *Message, v frames.Version) bool {
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
 	q.msgs = append(q.msgs, pulled{m: *m, v: v})
 	q.mu.Unlock()
 	if q.waiting.Load() > 0 {
 		q.signal()
 	}
+	return true
 }
 
 // pop takes the oldest message.

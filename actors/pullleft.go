@@ -116,10 +116,13 @@ func (rt *route) leavesLeftovers() bool {
 	return rt.pull != nil && !needsAck(rt) && !rt.pull.empty()
 }
 
-// takeAll empties q and returns what it held, oldest first.
+// takeAll empties q for good and returns what it held, oldest first:
+// closed, it queues nothing more (push), so a reader that still finds
+// its ended route drops, and counts, what it would have pushed.
 func (q *pullQueue) takeAll() []pulled {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.closed = true
 	ps := slices.Clone(q.msgs[q.head:])
 	clear(q.msgs)
 	q.msgs, q.head = nil, 0
@@ -140,7 +143,12 @@ func (q *pullQueue) prepend(ps []pulled) {
 	}
 }
 
-// dropLeft drops the leftovers rt still holds, counted as dropped.
+// dropLeft drops the messages the ended pull route rt still holds, and
+// any the reader still pushes to it, counted as dropped: nobody can
+// receive them any more (leftovers that Close or Unsubscribe drop, or
+// the queue of a subscription that ended without leaving them). Each
+// message is counted once: the queue's lock decides between this, a
+// Receive that pops it, and the reader's push (pullQueue.takeAll).
 func (c *Conn) dropLeft(rt *route) {
 	for _, p := range rt.pull.takeAll() {
 		rt.release(p.m.size)
@@ -163,20 +171,27 @@ func (c *Conn) dropLeftovers(id string) bool {
 // endSubscriptions stops every subscription: the connection ended for
 // good. With leave (a Disconnect ended it), the auto-ack pull
 // subscriptions' received messages stay for Receive; on Close every
-// leftover is dropped.
+// leftover is dropped. Whatever else the subscriptions hold and nobody
+// will get is counted dropped: the messages queued for a handler (of
+// any ack mode) that it will not be given, and those of the pull
+// subscriptions that leave none.
 func (s *session) endSubscriptions(ctx actor.Context, leave bool) {
-	var kept []*route
+	var kept, dropped []*route
 	for _, e := range s.subs {
 		if leave && e.route.leavesLeftovers() {
 			kept = append(kept, e.route) // with what it took over
-		} else if back := s.giveBack(e); back != nil {
+			continue
+		}
+		if back := s.giveBack(e); back != nil {
 			kept = append(kept, back)
 		}
+		if e.route.pull != nil {
+			dropped = append(dropped, e.route) // its own, once ended
+		}
 	}
-	var dropped []*route
 	s.c.setRoutes(nil, func(left []*route) []*route {
 		if s.stopping {
-			dropped = append(slices.Clip(left), kept...)
+			dropped = append(append(slices.Clip(dropped), left...), kept...)
 			return nil
 		}
 		if len(kept) == 0 {
@@ -188,11 +203,12 @@ func (s *session) endSubscriptions(ctx actor.Context, leave bool) {
 	// by the end finds them.
 	for _, e := range s.subs {
 		e.route.end()
-		if e.sub != nil && e.route.pull == nil && !needsAck(e.route) {
-			// Its queued auto-ack messages, which the broker counted
-			// consumed, are not handled: counted dropped now, in one
-			// step with the actor's turn (haltTurn), since those
-			// still in its mailbox go with it.
+		if e.sub != nil && e.route.pull == nil {
+			// Its queued messages are not handled (the broker
+			// counted the auto-ack ones consumed, and redelivers
+			// the others): counted dropped now, in one step with the
+			// actor's turn (haltTurn), since those still in its
+			// mailbox go with it.
 			s.c.stats.Dropped.Add(e.sub.haltTurn())
 		}
 		ctx.Stop(e.pid)
@@ -211,6 +227,7 @@ func (s *session) endSubscriptions(ctx actor.Context, leave bool) {
 // can be queued yet, and a caller of Receive on the old route that finds
 // it empty finds rt).
 func (s *session) takeOver(old, rt *route) {
+	// Closed: a reader that still found old drops what it pushes.
 	ps := old.pull.takeAll()
 	if len(ps) == 0 {
 		return

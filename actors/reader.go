@@ -330,6 +330,11 @@ const (
 func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) delivery {
 	rt := r.c.lookupRoute(f)
 	if rt == nil {
+		// A subscription that ended while the broker was already
+		// sending to it: counted dropped here, not by the session
+		// (which only logs it), as the session may have stopped or
+		// moved on to a later connection, whose frames alone it reads.
+		r.c.stats.Dropped.Add(1)
 		r.toSession(gen, *f)
 		return delivered
 	}
@@ -339,10 +344,12 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 		r.c.stats.Dropped.Add(1)
 		return delivered
 	case overflowed:
+		r.c.stats.Dropped.Add(1)
 		r.handOn()
 		r.sys.Root.Send(r.session, &readFailed{gen: gen, err: ErrQueueFull})
 		return deliveryStop
 	case readerStopping:
+		r.c.stats.Dropped.Add(1)
 		return deliveryStop
 	case mustWait:
 		return deliveryWait
@@ -369,7 +376,13 @@ func (r *reader) deliver(gen uint64, f *frames.Frame, lease *frames.Lease) deliv
 		m.lease = lease
 	}
 	if rt.pull != nil {
-		rt.pull.push(m, r.version)
+		if !rt.pull.push(m, r.version) {
+			// Its subscription ended after this reader found its
+			// route, and dropped what it held (dropLeft): this one
+			// too, counted.
+			r.c.dropTaken(rt, size)
+			m.Release()
+		}
 		return delivered
 	}
 	r.add(rt, m)

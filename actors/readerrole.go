@@ -265,7 +265,8 @@ reading:
 func (r *reader) handOff(gen uint64, f frames.Frame, dec *frames.Decoder) {
 	r.caller = nil
 	if !r.leave(roleReader) {
-		r.handOn() // what was decoded before
+		r.c.stats.Dropped.Add(1) // f, which nobody will deliver
+		r.handOn()               // what was decoded before
 		dec.Reset(nil, 0, frames.Limits{})
 		decoders.Put(dec)
 		return

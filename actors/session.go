@@ -304,8 +304,8 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 		s.c.emit(&ErrorEvent{Err: se})
 	case frames.CmdMessage:
 		// No route: a subscription that ended while the broker was
-		// already sending to it. That race is normal; count it.
-		s.c.stats.Dropped.Add(1)
+		// already sending to it. That race is normal; the reader
+		// counted it dropped.
 		s.c.log(LogVerbose, "info", "MESSAGE for subscription "+strconv.Quote(f.Header(frames.HdrSubscription))+", which has ended, dropped")
 	default:
 		s.c.emit(&ErrorEvent{Err: protocolErr("unexpected %s frame", f.Command)})

@@ -42,6 +42,22 @@ func (s *counters) more() *rareCounters {
 
 // Stats is a snapshot of a connection's counters since it was made (they
 // survive reconnections).
+//
+// Dropped counts, once each and in every ack mode, the messages received
+// (counted in MessagesIn) that no handler, DeadLetter hook or Receive was
+// given, so that MessagesIn - Dropped is what the program got (the SENDs
+// at the end of this paragraph aside): those a FullDrop queue had no room
+// for; those that need an ACK and had not reached their handler or
+// Receive when Disconnect began, Unsubscribe ended their subscription or
+// their connection ended (the broker redelivers them); every message
+// still queued for a handler, or for Receive, when the connection ended
+// for good (Close, a Disconnect whose wait timed out, a loss with no
+// reconnect) or Unsubscribe ended a Pull subscription; one that arrives
+// after its subscription ended; and the auto-ack messages a Disconnect
+// left to Receive that Close or Unsubscribe then dropped (or that a
+// handler's subscription took over and did not handle before its
+// connection ended for good). It also counts the SENDs queued without
+// waiting behind DISCONNECT and never written.
 type Stats struct {
 	FramesIn, FramesOut     int64 // frames received and written, heart-beats not counted
 	BytesIn, BytesOut       int64 // bytes read from and written to the socket
@@ -51,7 +67,7 @@ type Stats struct {
 	HeartbeatsIn            int64 // heart-beats (EOLs) received
 	HeartbeatsOut           int64 // heart-beats sent
 	HeartbeatsMissed        int64 // connections ended by server silence
-	Dropped                 int64 // messages received (counted in MessagesIn) and dropped by a FullDrop queue, while disconnecting, after Unsubscribe (those that need an ACK, and what the connection's end cut short), from a dead connection, auto-ack messages still queued for a handler when the connection ended (Close, or a Disconnect whose wait timed out) and so never handled, or left to Receive by a Disconnect and dropped by Close or Unsubscribe (or taken over by a handler's subscription and not handled before its connection ended for good); and SENDs queued without waiting behind DISCONNECT, never written
+	Dropped                 int64 // messages received that the program was never given, and SENDs never written (see Stats)
 	Connects, Disconnects   int64 // connections made and ended
 	Reconnects              int64 // connections restored by the Reconnect policy
 	Resent                  int64 // at-least-once messages sent again after a reconnect

@@ -128,8 +128,9 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // Stats.Dropped). A
 // connection lost rather than ended by Disconnect leaves none of its own
 // subscriptions' messages. Messages that need an ACK
-// and whose handler has not started are not handled: the broker
-// redelivers them. That wait (with the handlers') is bounded by
+// and whose handler has not started, or that Receive has not returned,
+// are not handled: the broker redelivers them (they are counted in
+// Stats.Dropped). That wait (with the handlers') is bounded by
 // DisconnectTimeout (default 5 seconds), not Timeout: a broker that never
 // answers holds Disconnect only that long. If the handlers have not
 // finished by then, the socket is closed without DISCONNECT, the auto-ack

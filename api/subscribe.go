@@ -170,7 +170,8 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 // subscription), and Stats.Dropped counts them here. A message that
 // arrives after Unsubscribe, which the broker sent before it read the
 // UNSUBSCRIBE, is dropped and counted too. On a Pull subscription,
-// Receive takes no message once it ended.
+// Receive takes no message once it ended: the ones it still holds, of
+// any ack mode, are dropped and counted in Stats.Dropped.
 func (s *STOMP) Unsubscribe(id string) error {
 	return s.UnsubscribeContext(context.Background(), id)
 }
