@@ -164,10 +164,13 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 // DisconnectTimeout); when the connection ends for good first (Close,
 // Interrupt, a loss without Reconnect) the ones left are dropped and
 // counted in Stats.Dropped by the time Close returns (a handler that
-// runs then still returns, as Close does not wait for it). Messages that need an acknowledgement (the
-// client ack modes) and whose handler has not started are not handled:
-// the broker delivers them again once the subscription ended (to another
-// subscription), and Stats.Dropped counts them here. A message that
+// runs then still returns, as Close does not wait for it). Messages that
+// need an acknowledgement (the client ack modes) whose delivery to the
+// handler had not begun when Unsubscribe ended the subscription are not
+// handled: the broker delivers them again once the subscription ended
+// (to another subscription), and Stats.Dropped counts them here. (The one
+// message whose delivery was under way then may reach the handler just
+// after Unsubscribe returned; its ACK or NACK is sent as usual.) A message that
 // arrives after Unsubscribe, which the broker sent before it read the
 // UNSUBSCRIBE, is dropped and counted too. On a Pull subscription,
 // Receive takes no message once it ended: the ones it still holds, of
