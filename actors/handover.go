@@ -145,14 +145,17 @@ func (s *session) haltHandovers(ctx actor.Context) {
 // A skipped message is counted dropped, whatever its ack mode, and its
 // place given back here, unless the end counted it dropped with the
 // queue (haltTurn, which endSubscriptions and haltHandovers call, keeps
-// its place): each message skipped is counted once.
+// its place, or halts the queue while the place is still in it, which
+// release reports): each message skipped is counted once.
 func (s *subscription) skipsAfterEnd(msg *Message) bool {
 	if s.handingOver.Load() {
 		return false
 	}
-	if s.turn.Load() != turnHalted {
+	// The halt may come between the turn's Load and the release (the
+	// skip does not take the turn): release then reports that the halt
+	// counted this place, and the skip does not count it again.
+	if s.turn.Load() != turnHalted && !s.rt.release(msg.size) {
 		s.c.stats.Dropped.Add(1)
-		s.rt.release(msg.size)
 	}
 	return true
 }

@@ -53,7 +53,9 @@ func (s *counters) more() *rareCounters {
 // still queued for a handler, or for Receive, when the connection ended
 // for good (Close, a Disconnect whose wait timed out, a loss with no
 // reconnect) or Unsubscribe ended a Pull subscription; one that arrives
-// after its subscription ended; and the auto-ack messages a Disconnect
+// after its subscription ended; one whose Handler returned AckNotHandled
+// (the api's, for a message whose MessageIn job still waited for DoEvents
+// when the client closed); and the auto-ack messages a Disconnect
 // left to Receive that Close or Unsubscribe then dropped (or that a
 // handler's subscription took over and did not handle before its
 // connection ended for good). It also counts the SENDs queued without

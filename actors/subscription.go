@@ -232,6 +232,13 @@ func (s *subscription) handOut(msg *Message) {
 // settle counts the handler's outcome and sends the ACK or NACK it asks
 // for.
 func (s *subscription) settle(msg *Message, action AckAction, panicked bool) {
+	if action == AckNotHandled {
+		// Never given to the program: nothing to send (the broker
+		// redelivers one that needs an ACK), nor a delivery to count
+		// against MaxDeliveries.
+		s.c.stats.Dropped.Add(1)
+		return
+	}
 	s.afterHandler(msg, action)
 	if !msg.NeedsAck() || action == AckNone {
 		return

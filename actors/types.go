@@ -62,6 +62,12 @@ const (
 	AckNone AckAction = iota // send nothing (auto mode, or the user acks later)
 	AckAck
 	AckNack
+	// AckNotHandled sends nothing, as AckNone, and says that the
+	// program was never given the message (a wrapper that hands it on
+	// elsewhere found the client closed first): it is counted in
+	// Stats.Dropped. A message that needs an ACK is redelivered by the
+	// broker as any unacknowledged one.
+	AckNotHandled
 )
 
 // SubscribeSpec describes a subscription.
@@ -80,7 +86,8 @@ type SubscribeSpec struct {
 	Prefetch int
 	// Handler runs for each message, in order, on a goroutine the
 	// subscription holds while it has messages; its result is sent as ACK
-	// or NACK. The message is passed by value: the engine reuses the
+	// or NACK (AckNotHandled: nothing, and the message counts as
+	// dropped). The message is passed by value: the engine reuses the
 	// place it was queued in, while the strings, headers and body it
 	// points to are the handler's to keep.
 	Handler func(Message) AckAction

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/stompactor/stompactor/actors"
@@ -26,7 +27,19 @@ type msgJob struct {
 	h       func(*MessageInEvent)
 	done    chan struct{}
 	failure *Error // the handler panicked
+	// state decides, in one step, whether DoEvents runs the job
+	// (jobTaken) or the subscription gives it up as the client closes
+	// (jobAbandoned): a message is either handed to the program or
+	// counted dropped, never both.
+	state atomic.Int32
 }
+
+// The states of a msgJob.
+const (
+	jobWaiting int32 = iota
+	jobTaken
+	jobAbandoned
+)
 
 // onEngineEvent receives every engine event but MessageIn, in order, on
 // engine goroutines. It must not block: it queues the event for its
@@ -150,6 +163,9 @@ func (s *STOMP) runQueued(q queuedEvent) {
 	s.inHandler.Add(1)
 	defer s.inHandler.Add(-1)
 	if q.msg != nil {
+		if !q.msg.state.CompareAndSwap(jobWaiting, jobTaken) {
+			return // given up as the client closed: counted dropped
+		}
 		// The subscription waits for done: it closes even when the
 		// handler ends its goroutine, the message then taken as failed.
 		returned := false

@@ -121,7 +121,9 @@
 // event's Headers instead, which are its own even when handlers run at
 // once. With ProcessIdleEvents false (WithManualEvents) events, MessageIn
 // included, wait until the program calls DoEvents, and run on its
-// goroutine. With ProcessIdleEvents true DoEvents has nothing to run: it
+// goroutine; a message whose handler still waits for DoEvents when the
+// client closes is not handed on, and is counted in Stats.Dropped. With
+// ProcessIdleEvents true DoEvents has nothing to run: it
 // waits up to SelectWaitMillis for the event goroutine to handle an event
 // of the client (returning as soon as one was handled, or at Close), so
 // that a loop ported from the reference, for !done { s.DoEvents() } with

@@ -331,9 +331,14 @@ func (sub *subscriber) process(ev *MessageInEvent) (action actors.AckAction, fai
 			sub.settleExit(ev)
 		}
 	}()
-	failure, ran := s.deliver(h, ev, manual)
+	failure, outcome := s.deliver(h, ev, manual)
 	returned = true
-	if !ran {
+	switch outcome {
+	case notGiven:
+		// The client closed before the handler was given it: counted
+		// dropped (one that needs an ACK the broker redelivers).
+		return actors.AckNotHandled, nil
+	case stillRunning:
 		return actors.AckNone, nil // closing: the broker redelivers
 	}
 	if failure != nil {
@@ -373,24 +378,43 @@ func (sub *subscriber) settleExit(ev *MessageInEvent) {
 	}
 }
 
+// deliveryOutcome says how far deliver got with a message.
+type deliveryOutcome uint8
+
+const (
+	handled      deliveryOutcome = iota // the handler returned (or panicked)
+	notGiven                            // the client closed before the handler was given the message
+	stillRunning                        // the client closed while DoEvents ran the handler
+)
+
 // deliver runs the handler here, or in manual mode inside DoEvents while
-// this goroutine waits. failure is the error of a handler that panicked;
-// ran is false when the client closed first.
-func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool) (failure *Error, ran bool) {
+// this goroutine waits. failure is the error of a handler that panicked.
+// In manual mode a client that closes ends the wait: a job still queued
+// is given up (DoEvents skips it), one that DoEvents runs is left to it,
+// settled by nobody (Close does not wait for handlers).
+func (s *STOMP) deliver(h func(*MessageInEvent), ev *MessageInEvent, manual bool) (failure *Error, outcome deliveryOutcome) {
 	if !manual {
-		return s.runHandler(h, ev, true), true
+		return s.runHandler(h, ev, true), handled
 	}
 	job := &msgJob{ev: ev, h: h, done: make(chan struct{})}
 	// Each subscription waits for its one job, so these jobs are bounded
 	// by the subscriptions: they are always taken.
 	if q := s.eventQueue(); q == nil || !q.post(queuedEvent{msg: job}, 0) {
-		return nil, false // closed
+		return nil, notGiven // closed
 	}
 	select {
 	case <-job.done:
-		return job.failure, true
+		return job.failure, handled
 	case <-s.bg.Done():
-		return nil, false
+		if job.state.CompareAndSwap(jobWaiting, jobAbandoned) {
+			return nil, notGiven
+		}
+		select {
+		case <-job.done: // it returned as the client closed
+			return job.failure, handled
+		default:
+			return nil, stillRunning
+		}
 	}
 }
 
