@@ -56,13 +56,21 @@ func newRoute(spec *SubscribeSpec) *route {
 // room for it; a message larger than the whole byte bound is taken when
 // nothing else is queued.
 func (r *route) take(n int64) bool {
-	if r.queued.Load() >= r.maxMsgs { // a halted queue (haltBit) takes none
-		return false
+	// The place is added by a compare-and-swap against the count seen, so
+	// that none is added once haltQueue set the halt bit: a place added
+	// after the halt counted the queue would be counted by nobody.
+	for {
+		q := r.queued.Load()
+		if q >= r.maxMsgs { // a halted queue (haltBit) takes none
+			return false
+		}
+		if used := r.bytes.Load(); used > 0 && used+n > r.maxBytes {
+			return false
+		}
+		if r.queued.CompareAndSwap(q, q+1) {
+			break
+		}
 	}
-	if used := r.bytes.Load(); used > 0 && used+n > r.maxBytes {
-		return false
-	}
-	r.queued.Add(1)
 	r.bytes.Add(n)
 	return true
 }
