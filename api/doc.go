@@ -122,7 +122,8 @@
 // once. With ProcessIdleEvents false (WithManualEvents) events, MessageIn
 // included, wait until the program calls DoEvents, and run on its
 // goroutine; a message whose handler still waits for DoEvents when the
-// client closes is not handed on, and is counted in Stats.Dropped. With
+// client closes is not handed on (unless a DoEvents or Disconnect already
+// running takes it first), and is counted in Stats.Dropped. With
 // ProcessIdleEvents true DoEvents has nothing to run: it
 // waits up to SelectWaitMillis for the event goroutine to handle an event
 // of the client (returning as soon as one was handled, or at Close), so

@@ -237,7 +237,8 @@ func WithLogger(l *slog.Logger) Option {
 // them on the caller's goroutine; it is Config("ProcessIdleEvents=false").
 // By default events run on the client's own goroutines. A message whose
 // MessageIn handler still waits for DoEvents when the client closes is
-// not handed on: it is counted in Stats.Dropped (one that needs an ACK the
+// not handed on, unless a DoEvents (or Disconnect) already running takes
+// it first: it is counted in Stats.Dropped (one that needs an ACK the
 // broker redelivers).
 func WithManualEvents() Option {
 	return optionFunc(func(c *config) { c.manualEvents = true })
