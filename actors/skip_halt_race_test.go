@@ -25,22 +25,10 @@ func TestSkipAfterEndRacingTheHaltCountsOnce(t *testing.T) {
 		}
 		rt.end() // the session: e.route.end(), then haltTurn below
 		msg := &Message{rt: rt, size: 1}
-		var start, wg sync.WaitGroup
-		start.Add(1)
-		wg.Add(2)
-		go func() { // the subscription's actor: deliverFrom sees rt.done
-			defer wg.Done()
-			start.Wait()
-			s.skipsAfterEnd(msg)
-		}()
-		go func() { // the session: endSubscriptions
-			defer wg.Done()
-			start.Wait()
-			runtime.Gosched()
-			c.stats.Dropped.Add(s.haltTurn())
-		}()
-		start.Done()
-		wg.Wait()
+		raceTwo(
+			func() { s.skipsAfterEnd(msg) },              // the subscription's actor: deliverFrom sees rt.done
+			func() { c.stats.Dropped.Add(s.haltTurn()) }, // the session: endSubscriptions
+		)
 		if d := c.stats.Dropped.Load(); d != 1 {
 			if d == 2 {
 				twice++
@@ -53,4 +41,25 @@ func TestSkipAfterEndRacingTheHaltCountsOnce(t *testing.T) {
 	if twice > 0 {
 		t.Errorf("counted twice in %d of %d rounds", twice, rounds)
 	}
+}
+
+// raceTwo runs first and second on two goroutines released together,
+// second a scheduling step later, and returns once both returned.
+func raceTwo(first, second func()) {
+	var start, wg sync.WaitGroup
+	start.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		start.Wait()
+		first()
+	}()
+	go func() {
+		defer wg.Done()
+		start.Wait()
+		runtime.Gosched()
+		second()
+	}()
+	start.Done()
+	wg.Wait()
 }

@@ -1,10 +1,6 @@
 package actors
 
-import (
-	"runtime"
-	"sync"
-	"testing"
-)
+import "testing"
 
 // The reader's admit (route.take) racing the session's endSubscriptions
 // (haltTurn → haltQueue) counts the message once. take adds its place
@@ -23,26 +19,18 @@ func TestTakeRacingTheHaltCountsOnce(t *testing.T) {
 		rt := newRoute(&SubscribeSpec{ID: "s", Mode: AckAuto, QueueSize: 10, QueueBytes: 1 << 20})
 		s := &subscription{c: c, rt: rt}
 		var took bool
-		var start, wg sync.WaitGroup
-		start.Add(1)
-		wg.Add(2)
-		go func() { // the reader: admit
-			defer wg.Done()
-			start.Wait()
-			took = rt.take(1)
-			if !took && rt.queued.Load()&haltBit != 0 {
-				c.stats.Dropped.Add(1) // admit: dropped, counted by the reader
-			}
-		}()
-		go func() { // the session: endSubscriptions
-			defer wg.Done()
-			start.Wait()
-			runtime.Gosched()
-			rt.end()
-			c.stats.Dropped.Add(s.haltTurn())
-		}()
-		start.Done()
-		wg.Wait()
+		raceTwo(
+			func() { // the reader: admit
+				took = rt.take(1)
+				if !took && rt.queued.Load()&haltBit != 0 {
+					c.stats.Dropped.Add(1) // admit: dropped, counted by the reader
+				}
+			},
+			func() { // the session: endSubscriptions
+				rt.end()
+				c.stats.Dropped.Add(s.haltTurn())
+			},
+		)
 		if took {
 			// The batch reaches the actor: deliverFrom sees rt.done and
 			// skips it, or deliver finds the turn halted.

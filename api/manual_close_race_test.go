@@ -11,23 +11,52 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// checkEveryMessageCountedOnce waits (bounded) for MessagesIn == handled + Dropped and
-// fails at once on a double count (handled + Dropped > MessagesIn) or a
-// message handled twice.
-func checkEveryMessageCountedOnce(t *testing.T, s *STOMP, mu *sync.Mutex, handled map[string]int) {
+// handledOnce records which messages a handler got, and closes reached
+// once it got k (k 0: never).
+type handledOnce struct {
+	mu      sync.Mutex
+	ids     map[string]int
+	k       int
+	reached chan struct{}
+}
+
+func newHandledOnce(k int) *handledOnce {
+	return &handledOnce{ids: map[string]int{}, k: k, reached: make(chan struct{})}
+}
+
+// handle is a MessageIn handler that records ev and lets other goroutines
+// run (DoEvents on another goroutine, Close).
+func (h *handledOnce) handle(ev *MessageInEvent) {
+	h.note(ev)
+	runtime.Gosched()
+}
+
+func (h *handledOnce) note(ev *MessageInEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ids[ev.MessageID]++
+	if len(h.ids) == h.k {
+		close(h.reached)
+	}
+}
+
+// checkEveryMessageCountedOnce waits (bounded) for MessagesIn == handled +
+// Dropped and fails at once on a double count (handled + Dropped >
+// MessagesIn) or a message handled twice.
+func checkEveryMessageCountedOnce(t *testing.T, s *STOMP, h *handledOnce) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		mu.Lock()
+		h.mu.Lock()
 		n := 0
-		for id, c := range handled {
+		for id, c := range h.ids {
 			if c != 1 {
-				mu.Unlock()
+				h.mu.Unlock()
 				t.Fatalf("message %s handled %d times", id, c)
 			}
 			n += c
 		}
-		mu.Unlock()
+		h.mu.Unlock()
 		st := s.Stats()
 		if st.MessagesIn == int64(n)+st.Dropped {
 			return
@@ -48,20 +77,9 @@ func TestManualEventsCloseRacingDoEventsCountsEveryMessageOnce(t *testing.T) {
 			other := connectTo(t, b, "1.2")
 			for round := range 15 {
 				s := connectTo(t, b, "1.2", WithManualEvents(), WithLogLevel(0))
-				var mu sync.Mutex
-				handled := map[string]int{}
-				reached := make(chan struct{})
-				k := round%10 + 1
-				dest := "/queue/r18-" + string(mode) + "-" + strconv.Itoa(round)
-				_, err := s.SubscribeWith(context.Background(), dest, SubscribeOptions{AckMode: mode, Handler: func(ev *MessageInEvent) {
-					mu.Lock()
-					handled[ev.MessageID]++
-					if len(handled) == k {
-						close(reached)
-					}
-					mu.Unlock()
-					runtime.Gosched()
-				}})
+				h := newHandledOnce(round%10 + 1)
+				dest := "/queue/manual-close-" + string(mode) + "-" + strconv.Itoa(round)
+				_, err := s.SubscribeWith(context.Background(), dest, SubscribeOptions{AckMode: mode, Handler: h.handle})
 				require.NoError(t, err)
 				for i := range 30 {
 					require.NoError(t, other.SendMessage(dest, strconv.Itoa(i)))
@@ -75,10 +93,10 @@ func TestManualEventsCloseRacingDoEventsCountsEveryMessageOnce(t *testing.T) {
 						}
 					}()
 				}
-				recv(t, reached)
+				recv(t, h.reached)
 				s.Close()
 				wg.Wait()
-				checkEveryMessageCountedOnce(t, s, &mu, handled)
+				checkEveryMessageCountedOnce(t, s, h)
 			}
 		})
 	}
@@ -91,14 +109,11 @@ func TestManualEventsCloseWhileAHandlerRunsCountsEveryMessageOnce(t *testing.T) 
 		t.Run(string(mode), func(t *testing.T) {
 			b := newBroker(t)
 			s := connectTo(t, b, "1.2", WithManualEvents(), WithLogLevel(0))
-			var mu sync.Mutex
-			handled := map[string]int{}
+			h := newHandledOnce(0)
 			entered, release := make(chan struct{}, 1), make(chan struct{})
-			dest := "/queue/r18-running-" + string(mode)
+			dest := "/queue/manual-close-running-" + string(mode)
 			_, err := s.SubscribeWith(context.Background(), dest, SubscribeOptions{AckMode: mode, Handler: func(ev *MessageInEvent) {
-				mu.Lock()
-				handled[ev.MessageID]++
-				mu.Unlock()
+				h.note(ev)
 				select {
 				case entered <- struct{}{}:
 				default:
@@ -121,7 +136,7 @@ func TestManualEventsCloseWhileAHandlerRunsCountsEveryMessageOnce(t *testing.T) 
 			s.Close()
 			close(release)
 			recv(t, done)
-			checkEveryMessageCountedOnce(t, s, &mu, handled)
+			checkEveryMessageCountedOnce(t, s, h)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -22,20 +21,9 @@ func TestManualEventsDisconnectOrInterruptRacingCloseCountsEveryMessageOnce(t *t
 				other := connectTo(t, b, "1.2")
 				for round := range 10 {
 					s := connectTo(t, b, "1.2", WithManualEvents(), WithLogLevel(0), WithDisconnectTimeout(200*time.Millisecond))
-					var mu sync.Mutex
-					handled := map[string]int{}
-					reached := make(chan struct{})
-					k := round%5 + 1
-					dest := "/queue/r18d-" + how + string(mode) + strconv.Itoa(round)
-					_, err := s.SubscribeWith(context.Background(), dest, SubscribeOptions{AckMode: mode, Handler: func(ev *MessageInEvent) {
-						mu.Lock()
-						handled[ev.MessageID]++
-						if len(handled) == k {
-							close(reached)
-						}
-						mu.Unlock()
-						runtime.Gosched()
-					}})
+					h := newHandledOnce(round%5 + 1)
+					dest := "/queue/manual-" + how + "-" + string(mode) + "-" + strconv.Itoa(round)
+					_, err := s.SubscribeWith(context.Background(), dest, SubscribeOptions{AckMode: mode, Handler: h.handle})
 					require.NoError(t, err)
 					for i := range 20 {
 						require.NoError(t, other.SendMessage(dest, strconv.Itoa(i)))
@@ -47,7 +35,7 @@ func TestManualEventsDisconnectOrInterruptRacingCloseCountsEveryMessageOnce(t *t
 						for s.DoEvents() == nil {
 						}
 					}()
-					recv(t, reached)
+					recv(t, h.reached)
 					go func() {
 						defer wg.Done()
 						if how == "disconnect" {
@@ -58,7 +46,7 @@ func TestManualEventsDisconnectOrInterruptRacingCloseCountsEveryMessageOnce(t *t
 					}()
 					s.Close()
 					wg.Wait()
-					checkEveryMessageCountedOnce(t, s, &mu, handled)
+					checkEveryMessageCountedOnce(t, s, h)
 				}
 			})
 		}
