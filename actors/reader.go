@@ -40,10 +40,17 @@ type reader struct {
 	filled  bool           // the last read filled it (not idle, and not just woken either)
 	version frames.Version // the connection's, once CONNECTED named it
 	caller  *route         // the pull subscription whose caller reads (readFor)
+	// errorsPassed counts the ERROR frames handed to the session, which
+	// counts in errorsReported those it has reported (receipt).
+	errorsPassed int64
 
 	// Who reads, when callers of Receive may (readerrole.go): made
 	// the first time the reading is left to them.
 	pr atomic.Pointer[pullRole]
+
+	// errorsReported counts the ERROR frames of errorsPassed the session
+	// has handled (reported with OnError), set by the session.
+	errorsReported atomic.Int64
 }
 
 // batch is the messages gathered for one route, in a slice the reader
@@ -276,6 +283,7 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 				// Tested here rather than as a case of its own,
 				// so that the MESSAGE path stays as it was.
 				r.refusal(&f)
+				r.errorsPassed++
 			}
 			r.toSession(gen, f)
 		}
@@ -293,8 +301,16 @@ func (r *reader) toSession(gen uint64, f frames.Frame) {
 // (receiptWaiters) here, with no hop through the session, after the
 // messages decoded before it. It returns false for a receipt id the book
 // does not hold, which the session handles (an outbox message, DISCONNECT,
-// or a RECEIPT for nothing).
+// or a RECEIPT for nothing). A RECEIPT behind an ERROR the session has
+// not reported yet goes through the session too (false), which answers
+// it from the link's book after the ERROR: its ReceiptInEvent, and the
+// return of the call that waits for it, then come after the ERROR's
+// ErrorEvent, in the order the broker sent them (an ERROR that names no
+// receipt is the session's to report, and its mailbox is behind).
 func (r *reader) receipt(f *frames.Frame) bool {
+	if r.errorsReported.Load() != r.errorsPassed {
+		return false
+	}
 	r.handOn()
 	return r.l.receipts.confirm(f.Header(frames.HdrReceiptID), r.c)
 }

@@ -124,7 +124,11 @@ func (s *session) receive(ctx actor.Context) {
 		}
 	case *frameReceived:
 		if m.gen == s.gen {
+			l := s.link
 			s.frame(ctx, m.frame)
+			if m.frame.Command == frames.CmdError && l != nil {
+				l.rd.errorsReported.Add(1) // reported: the reader answers RECEIPTs again (reader.receipt)
+			}
 		}
 	case *readFailed:
 		if m.gen != s.gen {
@@ -277,6 +281,11 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 	switch f.Command {
 	case frames.CmdReceipt:
 		id := f.Header(frames.HdrReceiptID)
+		if s.link != nil && s.link.receipts.confirm(id, s.c) {
+			// One of the link's book the reader passed on behind an
+			// ERROR (reader.receipt): answered after it, in order.
+			return
+		}
 		if s.c.emitting((*ReceiptInEvent)(nil)) {
 			s.c.emit(&ReceiptInEvent{ReceiptID: id})
 		}

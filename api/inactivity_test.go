@@ -21,13 +21,23 @@ import (
 // whose reading side takes at most slowChunk bytes per tick of a ticker
 // (pacing a link, not synchronizing anything), with small socket buffers
 // on both sides so that the kernel does not absorb the bodies.
-
+//
+// Timeout is a second: the link must keep the body leaving for several
+// Timeouts, but a loaded machine (CI's two cores, shared with brokers and
+// other test binaries, under -race) can leave the peer's goroutine
+// unscheduled for hundreds of milliseconds, and what the kernel holds
+// after the client's last write (the two socket buffers, some 256 KiB)
+// must reach the peer and its RECEIPT come back within Timeout. With
+// 300 ms, a link of 6.4 MB/s and the bodies a third of these durations,
+// the receipted sends failed with ErrReceiptTimeout or ErrOutcomeUnknown,
+// the RECEIPT's wait ended before the body reached the peer, or the
+// write deadline ended the connection: about one run in forty under load.
 const (
-	slowTimeout = 300 * time.Millisecond
-	slowChunk   = 64 << 10
-	slowTick    = 10 * time.Millisecond // 6.4 MB/s
-	slowBody    = 4 << 20               // about 650 ms on that link: over twice slowTimeout
-	slowLong    = 6 << 20               // about 1 s: over three times slowTimeout
+	slowTimeout = time.Second
+	slowChunk   = 16 << 10
+	slowTick    = 10 * time.Millisecond // 1.6 MB/s: 256 KiB in 160 ms
+	slowBody    = 4 << 20               // about 2.6 s on that link: over twice slowTimeout
+	slowLong    = 6 << 20               // about 3.9 s: over three times slowTimeout
 	slowBuffer  = 64 << 10
 )
 

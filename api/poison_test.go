@@ -36,6 +36,14 @@ func TestMaxDeliveriesDeadLetters(t *testing.T) {
 	assert.ErrorIs(t, s.Ack(context.Background(), ev), ErrAlreadyAcked, "the client acknowledged it")
 	assert.Equal(t, "good", recv(t, next))
 	assert.EqualValues(t, 2, tries.Load())
+	// The client counts and acknowledges a dead-lettered message once
+	// DeadLetter returned, after the hook's send above: wait for the
+	// broker to have both messages acknowledged (the count comes before
+	// the ACK).
+	waitFor(t, "the broker to have both messages acknowledged", func() bool {
+		d, ok := b.Destination("/queue/poison")
+		return ok && d.Enqueued == 2 && d.Ready+d.Unacked == 0
+	})
 	assert.EqualValues(t, 1, s.Stats().DeadLettered)
 	_, err = s.SubscribeWith(context.Background(), "/queue/x", SubscribeOptions{MaxDeliveries: -1})
 	assert.ErrorIs(t, err, ErrInvalidArgument)

@@ -88,3 +88,47 @@ func TestAnErrorNamingAnOutboxMessageIsNotOvertakenByALaterReceipt(t *testing.T)
 	assert.Zero(t, s.Stats().Outbox)
 	s.Close()
 }
+
+// An ERROR that names no receipt, which the broker sent before the
+// RECEIPT of a send, is reported before that RECEIPT: a send that waited
+// for its RECEIPT, with an OnReceiptIn handler registered, returns once
+// the OnError handler of the ERROR before it has run too ("the call then
+// also waits for the handlers of every event queued before those"; a
+// program, the stomp command's send among them, checks right after the
+// send whether the broker complained). The reader answered the RECEIPT
+// directly, while the ERROR went through the session's mailbox, so the
+// ERROR's event could come after the RECEIPT's.
+func TestAnErrorBeforeAReceiptIsReportedBeforeIt(t *testing.T) {
+	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
+		if _, err := readFrame(d); err != nil {
+			return
+		}
+		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
+		for {
+			f, err := readFrame(d)
+			if err != nil {
+				return
+			}
+			id, ok := f.Headers.Get(frames.HdrReceipt)
+			if !ok || f.Command == frames.CmdDisconnect {
+				continue
+			}
+			_, _ = conn.Write([]byte("ERROR\nmessage:complaint\n\nsomething else\x00" +
+				"RECEIPT\nreceipt-id:" + id + "\n\n\x00"))
+		}
+	})
+	s := newClient(t, WithSupportedVersions("1.2"), WithTimeout(5*time.Second), WithRequestReceipts(true))
+	errs := errorEvents(s)
+	s.OnReceiptIn(func(*ReceiptInEvent) {})
+	require.NoError(t, s.Connect(srv.host, srv.port))
+	for i := range 3 {
+		require.NoError(t, s.SendMessage("/queue/e", "confirmed"), "send %d", i)
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, ErrServer)
+		default:
+			t.Fatalf("send %d returned before the OnError handler of the ERROR the broker sent before its RECEIPT ran", i)
+		}
+	}
+	s.Close()
+}

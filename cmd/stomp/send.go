@@ -116,6 +116,16 @@ func newSend(cf *connFlags) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if receipt {
+				// A send that waits for its RECEIPT waits for the handlers
+				// of every event queued before (the api package's Events
+				// section) only when a handler of one of its own events is
+				// registered. With this one, a server ERROR that came
+				// before a message's RECEIPT has been seen by the watch
+				// when that send returns, and the run stops there instead
+				// of sending more and committing its transaction.
+				s.OnReceiptIn(func(*api.ReceiptInEvent) {})
+			}
 			ctx := cmd.Context()
 			if transaction != "" {
 				if err := s.BeginTransactionContext(ctx, transaction); err != nil {
