@@ -407,18 +407,41 @@ func (c *Conn) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, err
 // Disconnect sends DISCONNECT (with a receipt when receipt is true), waits
 // up to timeout for the receipt, and closes the connection. The auto-ack
 // messages its pull subscriptions received stay for Receive
-// (pullleft.go).
+// (pullleft.go). Once it returns, the connection's writer has stopped, so
+// the byte and frame counts of Stats include the DISCONNECT (unless ctx
+// ended first).
 func (c *Conn) Disconnect(ctx context.Context, receipt bool, timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	l := c.link.Load()
 	reply := make(chan error, 1)
 	r, err := ask(ctx, c, &disconnectRequest{receipt: receipt, timeout: timeout, reply: reply}, reply)
 	if err != nil {
 		c.Interrupt()
 		return err
 	}
+	writerStopped(ctx, l)
 	return r
+}
+
+// writerStopped waits, once l has ended, for its writer to stop (the
+// session stops it as it ends the link): the writer counts the bytes of a
+// frame once its write returned, which may be after the broker answered
+// it (DISCONNECT's RECEIPT). It does not wait for a link still up.
+func writerStopped(ctx context.Context, l *link) {
+	if l == nil {
+		return
+	}
+	select {
+	case <-l.lost:
+	default:
+		return
+	}
+	select {
+	case <-l.writerDone:
+	case <-ctx.Done():
+	}
 }
 
 // Interrupt closes the connection at once, failing every waiting call.
