@@ -49,6 +49,9 @@ func newSend(cf *connFlags) *cobra.Command {
 			if count < 1 {
 				return usagef("--count must be at least 1")
 			}
+			if err := checkSendArgs(args[0], headers); err != nil {
+				return err
+			}
 			var body []byte
 			var records *recordReader
 			switch {
@@ -223,7 +226,8 @@ func newSend(cf *connFlags) *cobra.Command {
 	f := cmd.Flags()
 	f.IntVar(&count, "count", 1, "send the message this many times")
 	f.StringVar(&file, "file", "", "read the body from this file")
-	f.StringArrayVarP(&headers, "header", "H", nil, "extra header name:value (repeatable)")
+	f.StringArrayVarP(&headers, "header", "H", nil, "extra header name:value (repeatable); not one the client writes itself\n"+
+		"(destination, receipt, transaction, content-length: use the argument and flags)")
 	f.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt of every message")
 	f.StringVar(&transaction, "transaction", "", "send inside this transaction, committed at the end")
 	f.StringVar(&contentType, "content-type", "", "content-type header")

@@ -78,6 +78,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if wait < 0 {
 				return usagef("--wait must not be negative")
 			}
+			if err := checkDestination(args[0]); err != nil {
+				return err
+			}
 			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
