@@ -43,7 +43,9 @@ func newSend(cf *connFlags) *cobra.Command {
 			"With -0/--null the records end with a NUL byte instead (what `stomp subscribe -0` prints). A\n" +
 			"last record without its end is sent too; an empty input sends nothing.\n\n" +
 			"With --trace each message starts a new trace, carried in its traceparent header (W3C trace\n" +
-			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.",
+			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.\n" +
+			"A valid traceparent given with -H is kept instead (the new span links to it), and the id\n" +
+			"printed is that trace's: always the one the message carries.",
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 1 {
@@ -110,7 +112,7 @@ func newSend(cf *connFlags) *cobra.Command {
 			var tracer *sendTracer
 			if traceIDs {
 				var opt api.Option
-				tracer, opt = newSendTracer(cmd.OutOrStdout())
+				tracer, opt = newSendTracer(cmd.OutOrStdout(), headers)
 				defer tracer.close()
 				extra = append(extra, opt)
 			}
