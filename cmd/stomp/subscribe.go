@@ -293,7 +293,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		"not with -v, --trace or --json; a body that holds a NUL byte ends the run with exit 1, not printed nor acknowledged)")
 	f.BoolVar(&traceIDs, "trace", false, "print the trace id each message carries (W3C traceparent header), or none")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per message; \"body\" is text when the body is valid UTF-8,\n"+
-		"else base64, as \"body_encoding\" (utf-8 or base64) says")
+		"else base64, as \"body_encoding\" (utf-8 or base64) says; \"header_encoding\": \"base64\" when a header\n"+
+		"is not valid UTF-8: then every string from a header (names and values of \"headers\", \"destination\",\n"+
+		"\"message_id\", \"subscription\", \"content_type\") is base64; left out when they are text")
 	return cmd
 }
 
@@ -309,6 +311,12 @@ type jsonMessage struct {
 	// text) when they are valid UTF-8, else "base64" (standard, padded),
 	// so that a binary body survives a pipe into jq and back.
 	BodyEncoding string `json:"body_encoding"`
+	// HeaderEncoding is "base64" when a string that comes from a header
+	// (Subscription, MessageID, Destination, ContentType, and the names
+	// and values of Headers) is not valid UTF-8: every one of them is
+	// then base64 (standard, padded), so that no byte is lost. Left out
+	// when they are all text, as almost always.
+	HeaderEncoding string `json:"header_encoding,omitempty"`
 	// TraceID is the trace id the message carries, or "none" (--trace).
 	TraceID string `json:"trace_id,omitempty"`
 }
@@ -363,6 +371,7 @@ func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) error {
 				}
 			}
 		}
+		encodeHeaderStrings(&j)
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false) // XML and HTML bodies stay readable
 		if err := enc.Encode(j); err != nil {
