@@ -31,8 +31,10 @@ func (f *connFlags) check() error {
 }
 
 // asUsage turns the library's refusal of a setting or argument
-// (api.ErrInvalidArgument, found before anything is dialed) into bad
-// usage: the invocation is at fault, not the server.
+// (api.ErrInvalidArgument, which Connect finds before anything is
+// dialed: an option's value, a -H header, a --tls-cert store its password
+// does not open, a proxy setting) into bad usage: the invocation is at
+// fault, not the server, and no retry would help.
 func asUsage(err error) (error, bool) {
 	if errors.Is(err, api.ErrInvalidArgument) {
 		return &usageError{err: err}, true

@@ -29,12 +29,16 @@ func TestBadFlagValuesExitWithTheUsageCode(t *testing.T) {
 		"-H receipt with two servers":       {"send", "--server", srv, "--server", other, "-H", "receipt:mine", "/queue/usage", "x"},
 		"-H receipt with --reconnect":       {"send", "--server", srv, "--reconnect", "-H", "receipt:mine", "/queue/usage", "x"},
 		"negative --timeout, --reconnect":   {"subscribe", "--server", srv, "--reconnect", "--timeout", "-1s", "/queue/usage"},
+		"demo with a zero --timeout":        {"demo", "--timeout", "0s"},
+		// Refused by the library's own option check, at the first Connect.
+		"-H name the library refuses": {"send", "--server", srv, "--server", other, "--reconnect", "-H", "a\rb:x", "/queue/usage", "x"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := stomp(t, "", args...)
 			assert.Equal(t, exitUsage, r.code, "%v: stderr %q", args, r.stderr)
 			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 			assert.NotContains(t, r.stderr, "127.0.0.1", "the invocation is at fault, not a server: %q", r.stderr)
+			assert.NotContains(t, r.stdout, "started the embedded simulator", "refused before anything starts")
 		})
 	}
 }
