@@ -49,7 +49,17 @@ type Tracing struct {
 // message's headers through the Propagator (traceparent and tracestate
 // with propagation.TraceContext{}), escaped like every header; a message
 // that already carries a valid one of its own (AddHeader) keeps it, and
-// the span links to it.
+// the span links to it. On a STOMP 1.0 connection a trace header whose
+// value holds a backslash (a tracestate, say) is left out: 1.0 has no
+// escapes, but ActiveMQ decodes 1.1's there (`\c` arrives as a colon),
+// and RabbitMQ closes the connection at what it reads as an unknown
+// escape (`\y`), so the value would arrive changed, or the message not
+// at all. The trace id and the parent still cross
+// (traceparent holds no backslash); only that vendor state is lost.
+// RabbitMQ also escapes a colon in the MESSAGE frames of 1.0 (`a:b`
+// arrives as `a\cb`), which the receiving client cannot undo. An
+// at-least-once message keeps the headers it was first given when a
+// reconnect writes it again, even on a connection of another version.
 //
 // Each call of a MessageIn handler is a span of kind CONSUMER named
 // "process DESTINATION", whose parent is the context the message carries
@@ -253,6 +263,24 @@ func endSend(span trace.Span, err error, scrub func(string) string) {
 // sets must be a header every STOMP version can carry and not one of the
 // client's own: anything else is left out, never sent broken.
 type headerCarrier struct{ h *frames.Headers }
+
+// v10Carrier is headerCarrier for a frame that goes out on a STOMP 1.0
+// connection: a value that holds a backslash is left out too. 1.0 has no
+// escapes, yet brokers apply 1.1's there (ActiveMQ turns `\c` into a
+// colon, RabbitMQ closes the connection at an escape it does not know),
+// so the value would arrive changed, or not at all: a tracestate lost
+// beats one changed, and the traceparent never holds a backslash. (One
+// pointer, as headerCarrier: it goes into an interface without an
+// allocation.)
+type v10Carrier struct{ headerCarrier }
+
+// Set sets key to value unless value holds a backslash.
+func (c v10Carrier) Set(key, value string) {
+	if strings.IndexByte(value, '\\') >= 0 {
+		return
+	}
+	c.headerCarrier.Set(key, value)
+}
 
 // Get returns the first value of key, as STOMP reads repeated headers.
 func (c headerCarrier) Get(key string) string { return c.h.Value(key) }

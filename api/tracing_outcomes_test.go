@@ -182,8 +182,8 @@ func TestTracingKeepsTheCallersOwnContext(t *testing.T) {
 	assert.Equal(t, "b7ad6b7169203331", process.Parent().SpanID().String())
 }
 
-// hostileProp injects headers no STOMP frame may carry beside one that is
-// fine.
+// hostileProp injects headers no STOMP frame may carry beside two that
+// are fine (one holds a backslash, which a 1.0 connection leaves out).
 type hostileProp struct{}
 
 func (hostileProp) Inject(_ context.Context, c propagation.TextMapCarrier) {
@@ -191,7 +191,7 @@ func (hostileProp) Inject(_ context.Context, c propagation.TextMapCarrier) {
 		"content-length": "0", "receipt": "r-1", "destination": "/queue/elsewhere",
 		"x-bad\nname": "v", "x-colon:name": "v", "": "v",
 		"x-lf": "a\nb", "x-cr": "a\rb", "x-nul": "a\x00b",
-		"x-ok": `fine:yes\`,
+		"x-ok": `fine:yes\`, "x-plain": "fine:yes",
 	} {
 		c.Set(k, v)
 	}
@@ -211,7 +211,12 @@ func TestTracingLeavesOutHeadersAFrameCannotCarry(t *testing.T) {
 			s := connectTo(t, b, v, WithTracing(Tracing{TracerProvider: tp, Propagator: hostileProp{}}))
 			require.NoError(t, s.SendMessage("/queue/hostile", "body"))
 			f := waitFrame(t, b, 1, frames.CmdSend)
-			assert.Equal(t, `fine:yes\`, f.Header("x-ok"))
+			ok := `fine:yes\`
+			if v == "1.0" {
+				ok = "" // a backslash on 1.0: left out, brokers would decode it
+			}
+			assert.Equal(t, ok, f.Header("x-ok"))
+			assert.Equal(t, "fine:yes", f.Header("x-plain"))
 			assert.Equal(t, "/queue/hostile", f.Header("destination"))
 			assert.False(t, f.Headers.Has("receipt"))
 			assert.Equal(t, "body", string(f.Body))

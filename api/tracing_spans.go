@@ -40,10 +40,16 @@ func (s *STOMP) messagingAttrs(op, destination string, bodySize int, extra ...at
 // startSend starts the producer span of f, a child of ctx's span, and
 // writes the span's context into f's headers, unless f carries a valid
 // context of its own (a header the caller added): that one is kept, and
-// the span links to it.
-func (t *tracer) startSend(ctx context.Context, s *STOMP, f *frames.Frame) trace.Span {
+// the span links to it. On a STOMP 1.0 connection (eng's, when connected)
+// a value that holds a backslash is left out (see v10Carrier).
+func (t *tracer) startSend(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame) trace.Span {
 	dest := f.Header(frames.HdrDestination)
-	carrier := headerCarrier{&f.Headers}
+	var carrier propagation.TextMapCarrier = headerCarrier{&f.Headers}
+	if eng != nil {
+		if info, ok := eng.Info(); ok && info.Version == frames.V10 {
+			carrier = v10Carrier{headerCarrier{&f.Headers}}
+		}
+	}
 	opts := []trace.SpanStartOption{
 		producerKind,
 		trace.WithAttributes(s.messagingAttrs(opSend, dest, len(f.Body))...),
@@ -64,7 +70,7 @@ func (t *tracer) startSend(ctx context.Context, s *STOMP, f *frames.Frame) trace
 // sendsLater), when that call ends, with its outcome (which OnError
 // reports); at once if the call could not be queued.
 func (t *tracer) sendNow(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame, cfg sendOptions, later bool) error {
-	span := t.startSend(ctx, s, f)
+	span := t.startSend(ctx, s, eng, f)
 	if !later {
 		err := s.sendNow(ctx, eng, f, cfg)
 		endSend(span, err, s.scrub)
@@ -88,7 +94,7 @@ func (t *tracer) sendNow(ctx context.Context, s *STOMP, eng *actors.Conn, f *fra
 // when the outbox answers done (the RECEIPT, or the failure), however
 // often the message was written, or now when the outbox refuses it.
 func (t *tracer) sendReliable(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame, cfg sendOptions, done func(error)) error {
-	span := t.startSend(ctx, s, f)
+	span := t.startSend(ctx, s, eng, f)
 	err := eng.SendReliable(ctx, f, cfg.outbox, func(err error) {
 		endSend(span, err, s.scrub)
 		done(err)

@@ -157,12 +157,12 @@ func TestTracingConsumerIsChildOfProducer(t *testing.T) {
 				assert.Equal(t, send.SpanContext().SpanID(), process.Parent().SpanID(), "the consumer's parent is the producer")
 				assert.True(t, process.Parent().IsRemote())
 				state := `vendor=a:b\c`
-				if name == "rabbitmq" && v == "1.0" {
-					// RabbitMQ (3.10) escapes a colon in the header values
-					// of MESSAGE frames on STOMP 1.0 too, which has no
-					// escapes: the value arrives changed. traceparent never
-					// holds a colon.
-					state = `vendor=a\cb\c`
+				if v == "1.0" {
+					// On 1.0 a tracestate that holds a backslash is left
+					// out, since brokers would change it (ActiveMQ decodes
+					// `\c`); RabbitMQ's escaping of a colon there is
+					// TestTracingLeavesOutATraceStateWithABackslashOn10's.
+					state = ""
 				}
 				assert.Equal(t, state, process.Parent().TraceState().String(), "tracestate crossed the broker")
 				require.Len(t, process.Links(), 1)

@@ -45,9 +45,9 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	// The flag's old name: `stomp --version` is now the program's version.
 	p.StringVar(&f.version, "version", "", "old name of --stomp-version")
 	_ = p.MarkDeprecated("version", "use --stomp-version (stomp --version prints the program's version)")
-	p.StringVar(&f.heartbeat, "heartbeat", "0,0", "heart-beats wanted, out,in in milliseconds")
+	p.StringVar(&f.heartbeat, "heartbeat", "0,0", "heart-beats wanted, out,in in milliseconds (each 0 to 2147483647)")
 	p.StringArrayVar(&f.configs, "config", nil, "any configuration setting, Name=value (repeatable)")
-	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call")
+	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call (more than 0)")
 	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (passcodes redacted)")
 	p.BoolVar(&f.reconnect, "reconnect", false, "reconnect by itself when the connection is lost, through every --server in turn, keeping subscriptions;\n"+
 		"each retry (the first connect's too) is reported on stderr")
@@ -140,6 +140,9 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, w *watch,
 	if len(f.servers) == 0 {
 		return nil, server{}, usagef("no --server given")
 	}
+	if err := f.check(); err != nil {
+		return nil, server{}, err
+	}
 	var rs *reconnectStatus
 	if f.reconnect {
 		rs = newReconnectStatus(stderr)
@@ -173,6 +176,12 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, w *watch,
 		cancel()
 		if err == nil {
 			return s, sv, nil
+		}
+		if uerr, ok := asUsage(err); ok {
+			// A setting or argument the library refused before dialing:
+			// every server would refuse it too.
+			s.Close()
+			return nil, server{}, uerr
 		}
 		if timedOut {
 			// Say which wait ran out, and why it did not connect before.
@@ -228,6 +237,9 @@ func parseHeartbeat(s string) (time.Duration, time.Duration, error) {
 	y, err2 := strconv.Atoi(strings.TrimSpace(b))
 	if !ok || err1 != nil || err2 != nil || x < 0 || y < 0 {
 		return 0, 0, usagef("--heartbeat %q: want out,in in milliseconds, e.g. 10000,10000", s)
+	}
+	if x > maxHeartbeatMillis || y > maxHeartbeatMillis {
+		return 0, 0, usagef("--heartbeat %q: each of out,in takes 0 to %d milliseconds", s, maxHeartbeatMillis)
 	}
 	return time.Duration(x) * time.Millisecond, time.Duration(y) * time.Millisecond, nil
 }

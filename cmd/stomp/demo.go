@@ -29,6 +29,9 @@ func newDemo(cf *connFlags) *cobra.Command {
 			if count < 1 || size < 0 {
 				return usagef("--count must be at least 1 and --size not negative")
 			}
+			if err := cf.check(); err != nil {
+				return err // before the simulator starts
+			}
 			out := cmd.OutOrStdout()
 			if len(cf.servers) == 0 {
 				b, err := sim.NewBroker(sim.WithHeartbeat(time.Second, time.Second))

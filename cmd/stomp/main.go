@@ -5,7 +5,8 @@
 // `stomp demo`.
 //
 // Exit codes: 0 success; 1 a runtime failure (connection, protocol, broker
-// error); 2 bad usage (flags, arguments); 130 interrupted (SIGINT, Ctrl-C)
+// error); 2 bad usage (flags, arguments, and the values the library
+// refuses before dialing, found once, before any server is tried); 130 interrupted (SIGINT, Ctrl-C)
 // and 143 terminated (SIGTERM), for every command, broker and proxy too;
 // 141 when subscribe's standard output is a pipe whose reader has gone.
 package main

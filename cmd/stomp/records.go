@@ -16,8 +16,9 @@ import (
 const maxRecord = 64 << 20
 
 // recordReader splits its input into records, each ended by end ('\n' or
-// NUL); the end is not part of the record. A last record without its end
-// is a record too.
+// NUL); the end is not part of the record, and with '\n' neither is one
+// carriage return right before it (a CRLF newline, as bufio.ScanLines
+// takes it). A last record without its end is a record too, kept whole.
 type recordReader struct {
 	r   *bufio.Reader
 	end byte
@@ -42,7 +43,11 @@ func (rr *recordReader) next() (rec []byte, ok bool, err error) {
 		switch {
 		case err == nil:
 			rr.n++
-			return rr.buf[:len(rr.buf)-1], true, nil
+			rec := rr.buf[:len(rr.buf)-1]
+			if rr.end == '\n' && len(rec) > 0 && rec[len(rec)-1] == '\r' {
+				rec = rec[:len(rec)-1] // CRLF: the CR is part of the newline
+			}
+			return rec, true, nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case err == io.EOF || errors.Is(err, os.ErrClosed) || errors.Is(err, syscall.EBADF):

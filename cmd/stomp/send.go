@@ -39,15 +39,21 @@ func newSend(cf *connFlags) *cobra.Command {
 			"newline kept (`seq 3 | stomp send Q` sends one message \"1\\n2\\n3\\n\"). An empty standard input\n" +
 			"(a producer upstream that failed, a closed one) is refused with exit 2 unless --allow-empty.\n\n" +
 			"With --lines each line of standard input (or of --file) is a message of its own, its newline\n" +
-			"left out, sent as soon as it is read: `stomp subscribe --count 10 A | tr a-z A-Z | stomp send --lines B`.\n" +
-			"With -0/--null the records end with a NUL byte instead (what `stomp subscribe -0` prints). A\n" +
-			"last record without its end is sent too; an empty input sends nothing.\n\n" +
+			"(\\n, or \\r\\n: one carriage return right before it belongs to it) left out, sent as soon as\n" +
+			"it is read: `stomp subscribe --count 10 A | tr a-z A-Z | stomp send --lines B`. With -0/--null\n" +
+			"the records end with a NUL byte instead (what `stomp subscribe -0` prints), every other byte\n" +
+			"kept. A last record without its end is sent too, whole; an empty input sends nothing.\n\n" +
 			"With --trace each message starts a new trace, carried in its traceparent header (W3C trace\n" +
-			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.",
+			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.\n" +
+			"A valid traceparent given with -H is kept instead (the new span links to it), and the id\n" +
+			"printed is that trace's: always the one the message carries.",
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 1 {
 				return usagef("--count must be at least 1")
+			}
+			if err := checkSendArgs(args[0], headers); err != nil {
+				return err
 			}
 			var body []byte
 			var records *recordReader
@@ -107,7 +113,7 @@ func newSend(cf *connFlags) *cobra.Command {
 			var tracer *sendTracer
 			if traceIDs {
 				var opt api.Option
-				tracer, opt = newSendTracer(cmd.OutOrStdout())
+				tracer, opt = newSendTracer(cmd.OutOrStdout(), headers)
 				defer tracer.close()
 				extra = append(extra, opt)
 			}
@@ -223,13 +229,15 @@ func newSend(cf *connFlags) *cobra.Command {
 	f := cmd.Flags()
 	f.IntVar(&count, "count", 1, "send the message this many times")
 	f.StringVar(&file, "file", "", "read the body from this file")
-	f.StringArrayVarP(&headers, "header", "H", nil, "extra header name:value (repeatable)")
+	f.StringArrayVarP(&headers, "header", "H", nil, "extra header name:value (repeatable); not one the client writes itself\n"+
+		"(destination, receipt, transaction, content-length: use the argument and flags)")
 	f.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt of every message")
 	f.StringVar(&transaction, "transaction", "", "send inside this transaction, committed at the end")
 	f.StringVar(&contentType, "content-type", "", "content-type header")
 	f.BoolVar(&allowEmpty, "allow-empty", false, "send an empty body when standard input is empty (refused otherwise)")
 	f.BoolVar(&traceIDs, "trace", false, "start a trace per message (W3C traceparent header) and print its id")
-	f.BoolVar(&lines, "lines", false, "send each line of standard input (or --file) as a message of its own, as it is read")
+	f.BoolVar(&lines, "lines", false, "send each line of standard input (or --file) as a message of its own, as it is read\n"+
+		"(its newline, LF or CRLF, left out)")
 	f.BoolVarP(&null, "null", "0", false, "like --lines, with records ending in a NUL byte (what subscribe -0 prints)")
 	return cmd
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,16 +20,16 @@ import (
 	"github.com/stompactor/stompactor/sim"
 )
 
-// Each line is a message, its newline left out and nothing else: a
-// carriage return and an empty line are kept, and a last line without
-// its newline is sent too.
+// Each line is a message, its newline (LF or CRLF) left out and nothing
+// else: a carriage return elsewhere and an empty line are kept, and a
+// last line without its newline is sent too.
 func TestSendLinesSendsEachLineAsAMessage(t *testing.T) {
 	_, srv := simBroker(t)
-	r := stomp(t, "a\nb\r\n\nlast", "send", "--server", srv, "--lines", "/queue/lines")
+	r := stomp(t, "a\nb\r\n\nc\rd\nlast", "send", "--server", srv, "--lines", "/queue/lines")
 	require.Equal(t, 0, r.code, r.stderr)
-	r = stomp(t, "", "subscribe", "--server", srv, "--count", "4", "--null", "/queue/lines")
+	r = stomp(t, "", "subscribe", "--server", srv, "--count", "5", "--null", "/queue/lines")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, "a\x00b\r\x00\x00last\x00", r.stdout)
+	assert.Equal(t, "a\x00b\x00\x00c\rd\x00last\x00", r.stdout)
 }
 
 // What subscribe -0 prints, send -0 sends again, body for body, newlines
@@ -216,5 +218,38 @@ func TestSendLinesSaysHowFarItGotWhenTheServerRefuses(t *testing.T) {
 		if tx != "" {
 			assert.Contains(t, r.stderr, "not committed (none of them is delivered)", "tx=%q", tx)
 		}
+	}
+}
+
+// send --lines: "each line of standard input ... is a message of its own,
+// its newline left out". A CRLF file (a Windows export, an HTTP log) is
+// lines too: one carriage return right before the newline is part of it,
+// as Go's bufio.ScanLines and Python's splitlines take it. Only one: a
+// record "a\r\r\n" is "a\r". -0 records keep every byte.
+func TestSendLinesLeavesOutACRLFNewline(t *testing.T) {
+	srv := newSim(t)
+	for name, c := range map[string]struct {
+		in   string
+		args []string
+		want []string
+	}{
+		"--lines CRLF":       {"a\r\nb\r\n", []string{"--lines"}, []string{"a", "b"}},
+		"--lines mixed":      {"a\nb\r\nc\r\r\nd\re\n", []string{"--lines"}, []string{"a", "b", "c\r", "d\re"}},
+		"-0 keeps CR and LF": {"a\r\n\x00b\r\x00", []string{"-0"}, []string{"a\r\n", "b\r"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			q := "/queue/crlf-" + strings.ReplaceAll(name, " ", "-")
+			r := stomp(t, c.in, append(append([]string{"send", "--server", srv}, c.args...), q)...)
+			require.Equal(t, 0, r.code, r.stderr)
+			r = stomp(t, "", "subscribe", "--server", srv, "--count", strconv.Itoa(len(c.want)), "--json", q)
+			require.Equal(t, 0, r.code, r.stderr)
+			var bodies []string
+			for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+				var m jsonMessage
+				require.NoError(t, json.Unmarshal([]byte(l), &m))
+				bodies = append(bodies, m.Body)
+			}
+			assert.Equal(t, c.want, bodies)
+		})
 	}
 }

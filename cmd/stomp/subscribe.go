@@ -47,8 +47,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
 			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
 			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
-			"for `xargs -0` and `read -d ''`). -0 refuses a body that holds a NUL byte, which would read as\n" +
-			"two: it says which message on stderr and the run ends with exit 1, the message not printed nor\n" +
+			"for `xargs -0` and `read -d ''`; not with -v or --trace, whose lines would be part of the record:\n" +
+			"--json has them). -0 refuses a body that holds a NUL byte, which would read as two: it says\n" +
+			"which message on stderr and the run ends with exit 1, the message not printed nor\n" +
 			"acknowledged, as after a failed write (the broker keeps it, unless it was pushed in auto mode:\n" +
 			"--ack auto without --count or --wait).\n\n" +
 			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
@@ -75,8 +76,16 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if null && asJSON {
 				return usagef("--null and --json do not go together: --json is one object a line already")
 			}
+			if null && (traceIDs || verbose) {
+				// Printed inside the NUL-ended record, they would become
+				// part of the body `send -0` sends on.
+				return usagef("--null prints the body alone: for its trace id or headers use --json (trace_id, headers)")
+			}
 			if wait < 0 {
 				return usagef("--wait must not be negative")
+			}
+			if err := checkDestination(args[0]); err != nil {
+				return err
 			}
 			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr())
 			if err != nil {
@@ -280,11 +289,13 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
-	f.BoolVarP(&null, "null", "0", false, "end each body with a NUL byte, not a newline (the body's bytes as they are;\n"+
-		"a body that holds a NUL byte ends the run with exit 1, not printed nor acknowledged)")
+	f.BoolVarP(&null, "null", "0", false, "end each body with a NUL byte, not a newline (the body's bytes as they are, alone:\n"+
+		"not with -v, --trace or --json; a body that holds a NUL byte ends the run with exit 1, not printed nor acknowledged)")
 	f.BoolVar(&traceIDs, "trace", false, "print the trace id each message carries (W3C traceparent header), or none")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per message; \"body\" is text when the body is valid UTF-8,\n"+
-		"else base64, as \"body_encoding\" (utf-8 or base64) says")
+		"else base64, as \"body_encoding\" (utf-8 or base64) says; \"header_encoding\": \"base64\" when a header\n"+
+		"is not valid UTF-8: then every string from a header (names and values of \"headers\", \"destination\",\n"+
+		"\"message_id\", \"subscription\", \"content_type\") is base64; left out when they are text")
 	return cmd
 }
 
@@ -300,6 +311,12 @@ type jsonMessage struct {
 	// text) when they are valid UTF-8, else "base64" (standard, padded),
 	// so that a binary body survives a pipe into jq and back.
 	BodyEncoding string `json:"body_encoding"`
+	// HeaderEncoding is "base64" when a string that comes from a header
+	// (Subscription, MessageID, Destination, ContentType, and the names
+	// and values of Headers) is not valid UTF-8: every one of them is
+	// then base64 (standard, padded), so that no byte is lost. Left out
+	// when they are all text, as almost always.
+	HeaderEncoding string `json:"header_encoding,omitempty"`
 	// TraceID is the trace id the message carries, or "none" (--trace).
 	TraceID string `json:"trace_id,omitempty"`
 }
@@ -354,6 +371,7 @@ func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) error {
 				}
 			}
 		}
+		encodeHeaderStrings(&j)
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false) // XML and HTML bodies stay readable
 		if err := enc.Encode(j); err != nil {

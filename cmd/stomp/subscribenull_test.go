@@ -54,3 +54,29 @@ func TestPrintMessageNullRefusesABodyWithANul(t *testing.T) {
 	require.NoError(t, printMessage(&b, &api.MessageInEvent{Data: []byte("a\x00b")}, printOptions{}))
 	assert.Equal(t, "a\x00b\n", b.String(), "without -0 the body is printed as it is")
 }
+
+// subscribe --help: "-0/--null (each body as it is, then a NUL byte, for
+// `xargs -0` and `read -d` with an empty delimiter)"; README: "`stomp subscribe --count 10 -0
+// A | stomp send -0 B` moves ten messages body for body". The trace id
+// line of --trace and the headers of -v would go inside the record, and
+// the relay would send them as part of the body: the combination is
+// refused before connecting (exit 2), pointing to --json, which has
+// trace_id and headers.
+func TestNullRecordsHoldTheBodyAlone(t *testing.T) {
+	for _, extra := range []string{"--trace", "-v", "--verbose"} {
+		t.Run(extra, func(t *testing.T) {
+			srv := newSim(t)
+			q := "/queue/null-alone" + extra
+			r := stomp(t, "", "send", "--server", srv, "--trace", q, "hello")
+			require.Equal(t, 0, r.code, r.stderr)
+			r = stomp(t, "", "subscribe", "--server", srv, "--count", "1", "-0", extra, q)
+			assert.Equal(t, exitUsage, r.code, "stdout %q, stderr %q", r.stdout, r.stderr)
+			assert.Contains(t, r.stderr, "--json")
+			assert.Empty(t, r.stdout, "the NUL-ended record is not the body: send -0 would send all of it")
+			// Nothing was consumed: the message is still there.
+			r = stomp(t, "", "subscribe", "--server", srv, "--count", "1", "--wait", "2s", "-0", q)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, "hello\x00", r.stdout)
+		})
+	}
+}

@@ -39,13 +39,15 @@ func TestTLSCertPasswordOpensAPKCS12Store(t *testing.T) {
 	r := send("--tls-cert-password", password)
 	assert.Equal(t, 0, r.code, r.stderr)
 
+	// Found before dialing, and no retry would open it: bad usage, as
+	// every setting the library refuses before it dials.
 	r = send("--tls-cert-password", "wrong-password")
-	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "SSLCertStorePassword does not open")
 	assert.NotContains(t, r.stderr, "wrong-password")
 
 	r = send()
-	assert.Equal(t, exitFailure, r.code, "no password: the store cannot be opened")
+	assert.Equal(t, exitUsage, r.code, "no password: the store cannot be opened")
 
 	t.Setenv("STOMP_TLS_CERT_PASSWORD", password)
 	r = send()

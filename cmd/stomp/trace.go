@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -20,28 +21,45 @@ import (
 // valid trace context.
 const noTrace = "none"
 
-// sendTracer starts a trace per message sent and prints its id.
+// sendTracer starts a trace per message sent and prints the id of the
+// trace the message carries.
 type sendTracer struct {
 	tp  *sdktrace.TracerProvider
 	out io.Writer
+	own string // the trace id of a valid traceparent given with -H, or noTrace
 }
 
 // newSendTracer returns the tracer of send --trace, and the option that
 // turns tracing on in the client. The SDK's provider records every span
-// and exports none: only the ids matter here.
-func newSendTracer(out io.Writer) (*sendTracer, api.Option) {
+// and exports none: only the ids matter here. headers are the -H values
+// (name:value): a valid traceparent among them is what every message
+// carries, since the library keeps a valid one the caller set (the span
+// links to it).
+func newSendTracer(out io.Writer, headers []string) (*sendTracer, api.Option) {
+	var hs []api.Header
+	for _, h := range headers {
+		if k, v, ok := strings.Cut(h, ":"); ok {
+			hs = append(hs, api.Header{Key: k, Value: v})
+		}
+	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
-	return &sendTracer{tp: tp, out: out}, api.WithTracing(api.Tracing{TracerProvider: tp, Propagator: propagation.TraceContext{}})
+	return &sendTracer{tp: tp, out: out, own: receivedTraceID(hs)},
+		api.WithTracing(api.Tracing{TracerProvider: tp, Propagator: propagation.TraceContext{}})
 }
 
 // send runs one send inside a new trace and, when it succeeds, prints the
-// trace's id, which the message's traceparent header carries.
+// id of the trace the message's traceparent header carries: the new one,
+// or the one given with -H.
 func (t *sendTracer) send(ctx context.Context, send func(context.Context) error) error {
 	ctx, span := t.tp.Tracer("stomp send").Start(ctx, "stomp send", trace.WithNewRoot())
 	err := send(ctx)
 	span.End()
 	if err == nil {
-		fmt.Fprintf(t.out, "trace-id: %s\n", span.SpanContext().TraceID())
+		id := t.own
+		if id == noTrace {
+			id = span.SpanContext().TraceID().String()
+		}
+		fmt.Fprintf(t.out, "trace-id: %s\n", id)
 	}
 	return err
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/api"
+)
+
+// Bad usage found before connecting: flag values and arguments no broker
+// could make work are refused with exit 2, named by their flag, once (not
+// once per --server), so that a script can tell them from a broker that
+// is down (exit 1, worth a retry).
+
+// maxHeartbeatMillis is the library's bound on each heart-beat
+// (api.STOMP.SetOutgoingHeartbeat: 0 to 2147483647 milliseconds).
+const maxHeartbeatMillis = math.MaxInt32
+
+// check refuses the connection flags' values that no connect could use.
+// What the library's own options refuse when a client connects is bad
+// usage too (see asUsage).
+func (f *connFlags) check() error {
+	if f.timeout <= 0 {
+		return usagef("--timeout must be more than 0, not %s", f.timeout)
+	}
+	_, _, err := parseHeartbeat(f.heartbeat)
+	return err
+}
+
+// asUsage turns the library's refusal of a setting or argument
+// (api.ErrInvalidArgument, which Connect finds before anything is
+// dialed: an option's value, a -H header, a --tls-cert store its password
+// does not open, a proxy setting) into bad usage: the invocation is at
+// fault, not the server, and no retry would help.
+func asUsage(err error) (error, bool) {
+	if errors.Is(err, api.ErrInvalidArgument) {
+		return &usageError{err: err}, true
+	}
+	return err, false
+}
+
+// sendHints say which flag or argument gives the headers the client
+// writes on SEND itself.
+var sendHints = map[string]string{
+	"destination":    "the DESTINATION argument",
+	"receipt":        "--receipt",
+	"transaction":    "--transaction",
+	"content-length": "the body's length",
+}
+
+// checkDestination refuses an empty DESTINATION argument.
+func checkDestination(dest string) error {
+	if dest == "" {
+		return usagef("DESTINATION is empty")
+	}
+	return nil
+}
+
+// checkSendArgs refuses, before any input is read or server tried, an
+// empty destination and a -H header the client writes itself.
+func checkSendArgs(dest string, headers []string) error {
+	if err := checkDestination(dest); err != nil {
+		return err
+	}
+	for _, h := range headers {
+		k, _, _ := strings.Cut(h, ":")
+		if !actors.OwnHeader(k) {
+			continue
+		}
+		msg := fmt.Sprintf("-H %s: the client writes the %q header itself", k, k)
+		if hint := sendHints[k]; hint != "" {
+			msg += ", from " + hint
+		}
+		return usagef("%s", msg)
+	}
+	return nil
+}
