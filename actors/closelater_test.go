@@ -10,9 +10,9 @@ import (
 )
 
 // A later Close from a goroutine that is no handler, while some handler of
-// the connection runs, returns once the connection is closed (here the
-// first Close is held at the outbox's lock, the test's way to keep it
-// inside its work).
+// the connection runs, returns once the connection is closed and the
+// handler returned, as the first does (here the first Close is held at
+// the outbox's lock, the test's way to keep it inside its work).
 func TestALaterCloseWhileAHandlerRunsReturnsOnceTheConnectionIsClosed(t *testing.T) {
 	c, e := messageOnSend(t)
 	inHandler := make(chan struct{})
@@ -51,8 +51,8 @@ func TestALaterCloseWhileAHandlerRunsReturnsOnceTheConnectionIsClosed(t *testing
 		runtime.Gosched()
 	}
 	ob.post.Unlock()
-	closed := recv(t, closedYet, "the second Close")
 	close(release)
+	closed := recv(t, closedYet, "the second Close")
 	recv(t, firstDone, "the first Close")
 	waitFor(t, "the connection's actors to stop", func() bool { return e.Actors() == 0 && e.Connections() == 0 })
 	require.NoError(t, e.Close())

@@ -42,8 +42,9 @@ type Conn struct {
 	// Conn fits a smaller size class that way).
 	state    atomic.Int32
 	logLevel atomic.Int32 // the most detailed LogEvent the sink takes
-	// callbacks counts message handlers running right now, so that Close
-	// called from inside one does not wait for itself.
+	// callbacks counts message handlers running right now: Close looks
+	// for one on its caller's stack (userCodeHolds) only while one runs,
+	// so that called from inside one it does not wait for itself.
 	callbacks atomic.Int32
 	logFrames atomic.Bool
 	// quietSends stops the per-SEND MessageOutEvent when nobody listens
@@ -104,17 +105,21 @@ func (c *Conn) spawn(a owned) *actor.PID {
 }
 
 // Close ends any connection and stops every actor and goroutine of the
-// connection. It waits for running message handlers to return, except
-// when one is running at the time (Close called from inside a handler,
-// say): then it returns once the connection is closed, and the actors end
-// by themselves as soon as the handlers return. It does not wait for a
-// dialer or a Credentials callback that ignores the end of its context
-// (its goroutine ends when it returns, and what it brings is dropped).
+// connection, waiting for running message handlers (and DeadLetter hooks)
+// to return. Called from inside one of them (or from a done of a reliable
+// send), it does not wait for itself: it returns once the connection is
+// closed, and the actors end by themselves as soon as the handlers
+// return. The caller's stack tells it apart, which shows that the caller
+// runs a handler but not whose: called from a handler of another
+// connection while one of this connection's runs, it does not wait
+// either. It does not wait for a dialer or a Credentials callback that
+// ignores the end of its context (its goroutine ends when it returns, and
+// what it brings is dropped).
 func (c *Conn) Close() { _ = c.CloseContext(context.Background()) }
 
 // CloseContext is Close with its wait for the connection's actors (and so
-// for a handler that started while it closed) bounded by ctx: when ctx
-// ends first it returns ctx.Err(), the connection closed all the same,
+// for the handlers running) bounded by ctx: when ctx ends while a handler
+// still runs it returns ctx.Err(), the connection closed all the same,
 // and the actors end by themselves once the handlers return. A context
 // that never ends (context.Background()) waits as Close does, on the
 // caller's goroutine.

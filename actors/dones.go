@@ -107,19 +107,31 @@ func (c *Conn) donesRunning() bool {
 }
 
 // userCodeHolds reports whether Close must not wait for the connection to
-// finish: a handler runs (Close may be called from it, and handlers are
-// not waited for), or Close is called from inside a done, which the
-// runner's goroutine, among those Close waits for, is running.
+// finish because it is called from code the wait would include: a message
+// handler or DeadLetter hook of this connection (found on the caller's
+// stack: the subscription's actor cannot stop while its handler waits for
+// Close), or a done, which the runner's goroutine, among those Close waits
+// for, is running. It walks the stack only while a handler or a done of
+// the connection runs. The stack shows that the caller runs a handler, not
+// whose: one of another connection, running while one of this
+// connection's runs, is taken for one of this connection's.
 func (c *Conn) userCodeHolds() bool {
-	if c.callbacks.Load() > 0 {
+	if c.callbacks.Load() > 0 && onStack(handleName, callDeadLetterName) {
 		return true
 	}
 	return c.donesRunning() && onStack(callDoneName)
 }
 
+// The frames by which userCodeHolds knows a goroutine runs a message
+// handler or a DeadLetter hook.
+var (
+	handleName         = runtime.FuncForPC(reflect.ValueOf((*subscription).handle).Pointer()).Name()
+	callDeadLetterName = runtime.FuncForPC(reflect.ValueOf((*subscription).callDeadLetter).Pointer()).Name()
+)
+
 // onStack reports whether the calling goroutine's stack holds a call of
-// the function named name.
-func onStack(name string) bool {
+// a function among names.
+func onStack(names ...string) bool {
 	pcs := make([]uintptr, 256)
 	for {
 		n := runtime.Callers(2, pcs)
@@ -132,8 +144,10 @@ func onStack(name string) bool {
 	frames := runtime.CallersFrames(pcs)
 	for {
 		f, more := frames.Next()
-		if f.Function == name {
-			return true
+		for _, name := range names {
+			if f.Function == name {
+				return true
+			}
 		}
 		if !more {
 			return false

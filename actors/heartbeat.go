@@ -6,9 +6,11 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// heartbeat keeps a connection alive in both directions. It sends an EOL
-// when nothing was written for half the outgoing interval (so the gap
-// never exceeds the interval), and reports the server silent when no byte
+// heartbeat keeps a connection alive in both directions. It looks every
+// half outgoing interval and sends an EOL when nothing was written for
+// three eighths of it (heartbeatDue), so the gap stays under the interval
+// with an eighth of it to spare for the timer's and the writer's delays,
+// and reports the server silent when no byte
 // arrived for tolerance times the incoming interval, not counting time the
 // reader spent paused for backpressure. It exists only when heart-beats
 // were negotiated; its timers hold no goroutine while they wait.
@@ -36,8 +38,7 @@ func (h *heartbeat) receive(ctx actor.Context) {
 		if m.gen != h.l.gen {
 			return
 		}
-		idle := time.Since(time.Unix(0, h.l.stats.lastWrite.Load()))
-		if idle >= h.out/2 {
+		if heartbeatDue(time.Since(time.Unix(0, h.l.stats.lastWrite.Load())), h.out) {
 			h.l.out.heartbeat()
 		}
 		h.armSend(ctx)
@@ -60,6 +61,19 @@ func (h *heartbeat) receive(ctx actor.Context) {
 		h.stop()
 	}
 }
+
+// heartbeatDue reports whether a look of the heart-beat's, every half
+// outgoing interval out, sends an EOL after idle without a write. The
+// margin is what keeps the gap under out. A write stamps the time once the
+// writer wrote it, after the look that asked for it re-armed its timer:
+// with a threshold of half the interval the next look would find the
+// connection idle a little less than that and skip, and the one after
+// would send at the interval plus the delays (review "embed", finding 3).
+// With three eighths, the next look sends unless the writer took more than
+// an eighth of the interval longer than the timer's delay; and a write
+// made just after a look that found the connection busy is followed by
+// an EOL at most 3/8 + 1/2 = 7/8 of the interval later, plus the delays.
+func heartbeatDue(idle, out time.Duration) bool { return idle >= out/2-out/8 }
 
 // failed reports a panic to the session and stops the actor.
 func (h *heartbeat) failed(ctx actor.Context, err error, stack string) {

@@ -119,7 +119,10 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 
 // callDeadLetter runs the subscription's DeadLetter handler on m and
 // reports whether it returned. A panic is recovered and reported; a
-// runtime.Goexit is reported, and m settled (refused) on the way out.
+// runtime.Goexit is reported, and m settled (refused) on the way out. Its
+// frame tells userCodeHolds that a caller runs a hook.
+//
+//go:noinline
 func (s *subscription) callDeadLetter(m *Message) (took bool) {
 	// Counted as a handler: Close called from it does not wait for
 	// itself.

@@ -343,7 +343,10 @@ func (s *subscription) ackScratch() *ack {
 
 // handle runs the user's handler; a panic in it is reported and the
 // message is NACKed (or left unacknowledged on 1.0) so the broker can
-// redeliver it.
+// redeliver it. Its frame tells userCodeHolds that a caller runs a
+// handler.
+//
+//go:noinline
 func (s *subscription) handle(msg *Message) (action AckAction, panicked bool) {
 	s.c.callbacks.Add(1)
 	defer s.c.callbacks.Add(-1)

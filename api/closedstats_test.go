@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stretchr/testify/assert"
@@ -74,7 +75,11 @@ func TestAHandlersPanicOrGoexitAfterCloseIsCounted(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, s.SendMessage("/queue/late-"+tt.name, "x"))
 			recv(t, entered)
-			s.Close() // a handler runs: returns once the connection is closed
+			// Close waits for the running handler: bounded, it returns
+			// with the handler still blocked, which ends after it.
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			require.ErrorIs(t, s.CloseContext(ctx), ErrTimeout)
 			close(release)
 			waitFor(t, "the connection's actors to end", func() bool { return eng.Connections() == 0 })
 			require.Equal(t, int64(1), s.Stats().Panics, "the handler's %s after Close is counted once", tt.name)

@@ -154,7 +154,10 @@ func (s *STOMP) logWanted(level int) bool {
 	return max > 0 && level <= max
 }
 
-// runQueued runs one queued event's handler.
+// runQueued runs one queued event's handler. Its frame tells
+// handlerFrames that a caller runs in a queued handler.
+//
+//go:noinline
 func (s *STOMP) runQueued(q queuedEvent) {
 	if q.mark != nil {
 		close(q.mark)
@@ -196,8 +199,10 @@ func (s *STOMP) runQueued(q queuedEvent) {
 // set by a handler, so neither spins nor waits longer than needed.
 // Called from an event handler of this client (on the event goroutine,
 // which handles nothing while that handler runs) it returns at once; a
-// MessageIn handler's call waits as any other. With SelectWaitMillis 0 it
-// returns at once.
+// MessageIn handler's call waits as any other. The caller's stack tells
+// that it runs an event handler, not whose: called from an event handler
+// of another client while one of this client's runs, it returns at once
+// too. With SelectWaitMillis 0 it returns at once.
 //
 // It returns ErrClosed after Close.
 func (s *STOMP) DoEvents() error {
@@ -232,13 +237,13 @@ func (s *STOMP) DoEvents() error {
 // onEventGoroutine reports whether the caller may be an event handler (or
 // a queued call) of this client: one runs now, and the caller's stack
 // holds runQueued. A handler of another client running at the same time
-// as one of this client's may be taken for one. It walks the stack only
+// as one of this client's is taken for one. It walks the stack only
 // when one of this client's runs.
 func (s *STOMP) onEventGoroutine() bool {
 	if s.inHandler.Load() == 0 {
 		return false
 	}
-	_, queued := handlerFrames()
+	_, queued, _ := handlerFrames()
 	return queued
 }
 

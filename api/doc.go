@@ -149,14 +149,19 @@
 // is registered and an event is still queued or running (so a call
 // without such handlers pays nothing), and never: with ProcessIdleEvents
 // false (the handlers run in DoEvents; a call waiting when it is set, by a
-// handler, Config or Reset, returns at once); when called from an event handler,
-// a MessageIn handler or a DeadLetter hook of the client (the handler
-// would wait for itself, or for an event handler that may be waiting for
-// it; a call from another client's handler made while one of this
-// client's runs may be taken for one, and not wait either); or when the call does not wait for its outcome (Timeout 0 without
-// a context deadline: it is only queued). The wait is part of the call's
-// own bound (Timeout, DisconnectTimeout for Disconnect, its context's
-// deadline): if that bound ends while the call waits only for the
+// handler, Config or Reset, returns at once); when called from an event
+// handler, a MessageIn handler or a DeadLetter hook of the client (the
+// handler would wait for itself, or for an event handler that may be
+// waiting for it); or when the call does not wait for its outcome
+// (Timeout 0 without a context deadline: it is only queued). A handler is
+// recognised by its frames on the caller's stack, looked at only while a
+// handler of this client (any of those, or a call Timeout 0 queued) runs;
+// they say that the caller runs a handler, not whose. So a call made then
+// from a handler of another client of the process (a bridge) is taken for
+// one made from this client's handler, and does not wait either, while a
+// call from a goroutine that is no handler always waits. The wait is part
+// of the call's own bound (Timeout, DisconnectTimeout for Disconnect, its
+// context's deadline): if that bound ends while the call waits only for the
 // handlers, the call returns its own outcome all the same (nil when it
 // succeeded), and the handlers run afterwards. Events the call did not
 // cause, such as a MessageOut of a send that does not wait for its

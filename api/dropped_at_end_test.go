@@ -95,7 +95,7 @@ func TestCloseCountsALiveSubscriptionsQueuedAutoAckMessagesDropped(t *testing.T)
 		require.NoError(t, s.SendMessage("/queue/r15c", strconv.Itoa(i)))
 	}
 	waitFor(t, "every message received", func() bool { return s.Stats().MessagesIn == 3 })
-	s.Close()
+	closeWhileHandlerBlocked(t, s)
 	close(hold)
 	<-returned
 	waitFor(t, "every message handled or counted dropped", func() bool {

@@ -39,7 +39,7 @@ func TestCloseCountsClientAckMessagesQueuedBehindAHandlerDropped(t *testing.T) {
 			}
 			waitFor(t, "every message received", func() bool { return s.Stats().MessagesIn == 3 })
 			recv(t, started)
-			s.Close()
+			closeWhileHandlerBlocked(t, s)
 			// The two behind the blocked handler, before it returns.
 			assert.EqualValues(t, 2, s.Stats().Dropped, "counted dropped when Close returned")
 			close(hold)

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+
+	"github.com/stompactor/stompactor/actors"
 )
 
 // A call that waits for its outcome returns once the handlers of the
@@ -97,19 +99,25 @@ func (s *STOMP) awaitHandlers(ctx context.Context, kinds eventKinds) {
 
 // inAnyOwnHandler reports whether the caller may be a handler of this
 // client: an event handler or queued call, a MessageIn handler or a
-// DeadLetter hook. It walks the stack only when one of these runs; a
-// handler of another client running at the same time may be taken for
+// DeadLetter hook. It walks the stack only when one of these runs, and
+// the stack shows that the caller runs a handler, not whose: a handler of
+// another client, running while one of this client's runs, is taken for
 // one of this client's.
 func (s *STOMP) inAnyOwnHandler() bool {
+	eng, _ := s.engine()
+	return s.handlerOfRunning(eng)
+}
+
+// handlerOfRunning is inAnyOwnHandler, with eng the client's connection
+// (nil: none).
+func (s *STOMP) handlerOfRunning(eng *actors.Conn) bool {
 	running := s.inHandler.Load() > 0
-	if !running {
-		if eng, _ := s.engine(); eng != nil {
-			running = eng.HandlersRunning() > 0
-		}
+	if !running && eng != nil {
+		running = eng.HandlersRunning() > 0
 	}
 	if !running {
 		return false
 	}
-	message, queued := handlerFrames()
-	return message || queued
+	message, queued, call := handlerFrames()
+	return message || queued || call
 }

@@ -3,13 +3,15 @@ package api
 import "runtime"
 
 // The functions a handler of the program runs under: every MessageIn
-// handler under runHandler, every DeadLetter hook under runDeadLetter, and
-// with ProcessIdleEvents false every queued event's (MessageIn's too)
-// under runQueued, inside DoEvents.
+// handler under runHandler, every DeadLetter hook under runDeadLetter,
+// every queued event's (with ProcessIdleEvents false MessageIn's too,
+// inside DoEvents) under runQueued, and every call that Timeout 0 queued
+// under runCall.
 const (
 	runHandlerFunc    = "github.com/stompactor/stompactor/api.(*STOMP).runHandler"
 	runDeadLetterFunc = "github.com/stompactor/stompactor/api.(*STOMP).runDeadLetter"
 	runQueuedFunc     = "github.com/stompactor/stompactor/api.(*STOMP).runQueued"
+	runCallFunc       = "github.com/stompactor/stompactor/api.(*STOMP).runCall"
 )
 
 // runDeadLetter calls a DeadLetter hook (the engine reports its panics),
@@ -19,13 +21,14 @@ const (
 func (s *STOMP) runDeadLetter(dl func(*MessageInEvent), ev *MessageInEvent) { dl(ev) }
 
 // handlerFrames reports whether the calling goroutine runs inside a
-// MessageIn handler (or a DeadLetter hook), and inside a queued event's
-// handler, of any client: its stack holds runHandler (runDeadLetter), or
-// runQueued. It walks the whole stack, so
+// MessageIn handler (or a DeadLetter hook), inside a queued event's
+// handler, and inside a queued call, of any client: its stack holds
+// runHandler (runDeadLetter), runQueued, or runCall. It walks the whole
+// stack, so
 // it is for calls that are rare (Disconnect), never for a path every
 // message takes; callers first ask whether this client runs such a
 // handler at all.
-func handlerFrames() (message, queued bool) {
+func handlerFrames() (message, queued, call bool) {
 	var pcs [64]uintptr
 	for skip := 2; ; skip += len(pcs) {
 		n := runtime.Callers(skip, pcs[:])
@@ -37,13 +40,15 @@ func handlerFrames() (message, queued bool) {
 				message = true
 			case runQueuedFunc:
 				queued = true
+			case runCallFunc:
+				call = true
 			}
 			if !more {
 				break
 			}
 		}
 		if n < len(pcs) {
-			return message, queued
+			return message, queued, call
 		}
 	}
 }

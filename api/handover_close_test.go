@@ -37,10 +37,10 @@ func TestCloseDuringAHandoverCountsTheRestDroppedBeforeItReturns(t *testing.T) {
 	}
 	waitFor(t, "every message received", func() bool { return s.Stats().MessagesIn == n })
 	require.NoError(t, s.Unsubscribe(id))
-	// Close does not wait for the running handler (it may be called from
-	// one): it returns with the handler still blocked, and has counted
-	// what the handover will not hand on by then.
-	s.Close()
+	// Close waits for the running handler: bounded, it returns with the
+	// handler still blocked, and has counted what the handover will not
+	// hand on by then.
+	closeWhileHandlerBlocked(t, s)
 	st := s.Stats()
 	assert.EqualValues(t, n-1, st.Dropped, "the messages Close cut short are each counted once in Stats.Dropped (MessagesIn %d, handled %d)", st.MessagesIn, calls.Load())
 	close(hold)

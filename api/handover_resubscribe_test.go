@@ -95,7 +95,7 @@ func TestCloseWhileASubscribeWaitsForTheHandoverOfItsIdEndsBoth(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.SendMessage("/queue/resubc2", "new"))
 	waitFor(t, "the new message received", func() bool { return s.Stats().MessagesIn == n+1 })
-	s.Close()
+	closeWhileHandlerBlocked(t, s) // the old subscription's handler is blocked
 	// The old subscription's rest (n-1) and the new one's held message
 	// (review 15, finding 3: auto-ack, counted consumed by the broker).
 	assert.EqualValues(t, n, s.Stats().Dropped, "the old subscription's rest and the new one's held message are counted by the time Close returns")

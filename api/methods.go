@@ -152,7 +152,12 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 // or OnError, tells how it ended; so too, with ProcessIdleEvents false,
 // from any handler DoEvents runs. Otherwise, with ProcessIdleEvents
 // false, the events queued meanwhile (MessageIn among them) run on the
-// goroutine that waits in Disconnect, as they would in DoEvents.
+// goroutine that waits in Disconnect, as they would in DoEvents. The
+// caller's stack tells that it runs a handler, not whose: called from a
+// MessageIn handler or DeadLetter hook of another client while one of
+// this client's runs (or, with ProcessIdleEvents false, from a handler
+// another client's DoEvents runs while this client's DoEvents runs one),
+// Disconnect does not wait either.
 func (s *STOMP) Disconnect() error { return s.DisconnectContext(context.Background()) }
 
 // DisconnectContext is Disconnect bounded by ctx as well.
@@ -189,8 +194,8 @@ func (s *STOMP) DisconnectContext(ctx context.Context) error {
 // client runs one, or, with ProcessIdleEvents false, any handler DoEvents
 // runs while it runs this client's events (a MessageIn queued behind it
 // could not run). Another client's handler running at the same time as
-// one of this client's may be taken for one of these: that call then
-// does not wait either.
+// one of this client's is taken for one of these: that call then does not
+// wait either.
 func (s *STOMP) inOwnHandler(eng *actors.Conn) bool {
 	handlers := eng.HandlersRunning() > 0
 	q := s.events.Load()
@@ -198,7 +203,7 @@ func (s *STOMP) inOwnHandler(eng *actors.Conn) bool {
 	if !handlers && !draining {
 		return false
 	}
-	message, queued := handlerFrames()
+	message, queued, _ := handlerFrames()
 	return handlers && message || draining && queued
 }
 

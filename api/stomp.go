@@ -86,14 +86,19 @@ func NewSTOMP(opts ...Option) *STOMP {
 
 // Close ends any connection at once (without DISCONNECT: call Disconnect
 // first for a graceful end) and stops the client's actors and goroutines,
-// waiting for running handlers to return. Called while a handler runs
-// (from inside one, say), it returns once the actors are stopped and lets
-// the handlers finish on their own. It does not wait for a Credentials
-// callback or a dialer that ignores the end of its context: that goroutine
-// ends when it returns. Every later call fails with ErrClosed.
-// Close is idempotent: a Close made while another is under way returns as
-// that one does, once the client is closed. CloseContext bounds the wait
-// for the handlers.
+// waiting for running handlers to return (a MessageIn handler, a
+// DeadLetter hook, an event handler, a call that Timeout 0 queued).
+// Called from inside one of them, it does not wait for the handlers: it
+// returns once the connection is closed and lets them finish on their
+// own. It tells so from the caller's stack, which shows that the caller
+// runs a handler but not whose: called from a handler of another client
+// while one of this client's runs, it does not wait either. It does not
+// wait for a Credentials callback or a dialer that ignores the end of its
+// context: that goroutine ends when it returns. Every later call fails
+// with ErrClosed.
+// Close is idempotent: a later Close, one made while another is under way
+// included, waits as the first does. CloseContext bounds the wait for the
+// handlers.
 func (s *STOMP) Close() { _ = s.close(context.Background()) }
 
 // close is Close, and CloseContext: each wait for a handler is bounded by
@@ -112,10 +117,12 @@ func (s *STOMP) close(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.bgCancel() // closes s.bg.Done(): the client is closing
-	// Called from a handler or a queued call, Close must not wait for the
-	// queue it runs on; that queue ends by itself once the handler
-	// returns.
-	wait := s.inHandler.Load() == 0
+	// Called from a handler or a queued call of this client (found on
+	// the caller's stack, looked at only while one runs), Close must not
+	// wait for the queue it runs on, nor for the handlers that may wait
+	// for it; the queue ends by itself once the handler returns. Called
+	// from anywhere else it waits.
+	wait := !s.handlerOfRunning(eng)
 	var err error
 	if calls != nil {
 		err = calls.close(ctx, wait)
@@ -412,7 +419,10 @@ func (s *STOMP) callQueue() *runQueue[asyncOp] {
 }
 
 // runCall runs a call that did not wait, reporting its failure with
-// OnError.
+// OnError. Its frame tells handlerFrames that a caller runs in a queued
+// call.
+//
+//go:noinline
 func (s *STOMP) runCall(op asyncOp) {
 	s.inHandler.Add(1)
 	defer s.inHandler.Add(-1)
