@@ -246,8 +246,9 @@
 //	InBufferSize, OutBufferSize socket buffer sizes in bytes (0: system)
 //	BuildInfo                   read-only: this module's version, and the Go that built it
 //	Prefetch                    not in the reference: unacknowledged messages a broker may
-//	                            send a subscription in a client ack mode (0: its QueueSize;
-//	                            -1: the broker's default); see SubscribeOptions.Prefetch
+//	                            send a subscription in a client ack mode (0: its QueueSize
+//	                            less one, whole for Pull; -1: the broker's default); see
+//	                            SubscribeOptions.Prefetch
 //	WebSocketURL                not in the reference: ws:// or wss:// URL to speak
 //	                            STOMP over a WebSocket ("": raw TCP)
 //
