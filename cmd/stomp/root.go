@@ -14,7 +14,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long: "stomp talks to STOMP 1.0/1.1/1.2 brokers through the stompactor library.\n" +
 			"With no --server it runs against the embedded simulator where that makes sense (demo).\n\n" +
 			"Exit codes: 0 ok, 1 runtime failure, 2 bad usage, 130 interrupted (SIGINT, Ctrl-C), 143 terminated\n" +
-			"(SIGTERM); a signal ends every command (broker and proxy too) quietly with 128+its number.\n" +
+			"(SIGTERM); a signal ends every command (broker and proxy too) with 128+its number, quietly but\n" +
+			"for send, which first leaves gracefully and says how far it got (see send --help).\n" +
 			"subscribe exits 141 once the reader of its standard output pipe has gone.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
