@@ -264,14 +264,23 @@ func newSend(cf *connFlags) *cobra.Command {
 			}
 			p.done()
 			if transaction != "" {
-				if err := s.CommitTransactionContext(ctx, transaction); err != nil {
+				if err := s.CommitTransactionContext(work, transaction); err != nil {
+					if ctx.Err() != nil {
+						return interrupted()
+					}
 					return failed(n, w.or(err))
 				}
 				committed = true
 			}
 			// A broker that does not confirm DISCONNECT may not have the
-			// messages, unless each one's RECEIPT said so (--receipt).
-			err = w.leave(ctx, s, receipt)
+			// messages, unless each one's RECEIPT said so (--receipt). A
+			// signal now does not cut that wait (DisconnectTimeout bounds
+			// it): the run says how it ended, as an interrupted one does.
+			err = w.leave(context.WithoutCancel(ctx), s, receipt)
+			if ctx.Err() != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "stomp: "+interruptedLine(interruption{receipt: receipt, sent: n}, err))
+				return ctx.Err()
+			}
 			if errors.Is(err, api.ErrReceiptTimeout) {
 				err = fmt.Errorf("%w: the messages may not have reached it (--receipt confirms each one)", err)
 			}
