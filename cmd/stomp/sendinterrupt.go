@@ -17,7 +17,8 @@ import (
 // SIGTERM before it disconnects: finish the message on its way (its
 // RECEIPT, with --receipt) and, with --lines or --null from a pipe or a
 // file, send the records the input still holds up to its end (the
-// program upstream got the same Ctrl-C, so the pipe ends soon). The
+// program upstream got the same Ctrl-C, so the pipe ends soon), without
+// a RECEIPT each (DISCONNECT's confirms them). The
 // DISCONNECT after it is bounded by DisconnectTimeout. A second signal
 // ends the run at once (run restores the default action).
 const interruptGrace = 5 * time.Second
@@ -43,7 +44,7 @@ type interruption struct {
 	receipt     bool   // --receipt: each message confirmed by its own RECEIPT
 	transaction string // --transaction: left uncommitted
 	sent        int    // confirmed with --receipt; else handed to the client (written or queued)
-	unconfirmed int    // written (or taken to be) with --receipt, RECEIPT not come: may or may not have arrived
+	unconfirmed int    // with --receipt: written (or taken to be) without their RECEIPT (the message cut short, the input's remainder sent after the signal)
 }
 
 // sentAnyway reports whether err, from a send whose wait the interrupt or
@@ -88,7 +89,7 @@ func interruptedLine(in interruption, disconnect error) string {
 	}
 	if in.receipt {
 		if in.unconfirmed > 0 && disconnect == nil {
-			return fmt.Sprintf("interrupted: %d confirmed, %d sent but not confirmed by its RECEIPT (the broker confirmed DISCONNECT, which it answers after the frames before it)",
+			return fmt.Sprintf("interrupted: %d confirmed, %d sent but not confirmed by their own RECEIPT (the broker confirmed DISCONNECT, which it answers after the frames before it)",
 				in.sent, in.unconfirmed)
 		}
 		return fmt.Sprintf("interrupted: %d confirmed, %d sent but not confirmed (may or may not have arrived)", in.sent, in.unconfirmed)
