@@ -96,7 +96,9 @@ func TestReceiptConfirmsOnlyItsOwnFrame(t *testing.T) {
 }
 
 // A frame whose receipt never comes times out even when later frames are
-// confirmed; its receipt arriving after that is for nothing.
+// confirmed; its receipt arriving after that confirms nothing any more,
+// and is counted as late, not blamed on the broker (see
+// TestALateReceiptIsALateConfirmationNotAProtocolViolation).
 func TestReceiptWithheldTimesOutWhileLaterOnesArrive(t *testing.T) {
 	srv, got, asked, answer := heldReceipts(t, "1.2")
 	c, rec := newTestClient(t, ConnOptions{})
@@ -115,10 +117,10 @@ func TestReceiptWithheldTimesOutWhileLaterOnesArrive(t *testing.T) {
 	answer <- idB
 	require.NoError(t, recv(t, doneB, "B"))
 	require.ErrorIs(t, recv(t, doneA, "A"), ErrReceiptTimeout)
-	// A's receipt arriving late is for nothing.
+	// A's receipt arriving late confirms nothing, and is no violation.
 	answer <- idA
-	ee := waitEvent[*ErrorEvent](t, rec, nil)
-	require.ErrorIs(t, ee.Err, ErrProtocol)
+	waitFor(t, "A's late receipt counted", func() bool { return c.Stats().ReceiptsLate == 1 })
+	require.Zero(t, count[*ErrorEvent](rec, nil), "no error for a late receipt")
 	require.Equal(t, Connected, c.State())
 }
 

@@ -295,6 +295,12 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 			return
 		}
 		if !s.receipts.confirm(id) {
+			if s.link != nil && s.link.receipts.cameLate(id) {
+				// Its caller stopped waiting at the deadline: the broker
+				// took the frame after all, and did nothing wrong.
+				s.c.log(LogInfo, "info", "RECEIPT for receipt id "+strconv.Quote(id)+" came after its wait ended (ErrReceiptTimeout): the broker has that frame")
+				return
+			}
 			s.c.log(LogInfo, "info", "RECEIPT for an unknown receipt id "+strconv.Quote(id)+" ignored")
 			s.c.emit(&ErrorEvent{Err: protocolErr("RECEIPT for unknown receipt-id %q", id)})
 		}

@@ -27,6 +27,7 @@ type rareCounters struct {
 	Reconnects       atomic.Int64
 	Resent           atomic.Int64
 	DeadLettered     atomic.Int64
+	ReceiptsLate     atomic.Int64
 }
 
 // more returns the rare counters, making them on first use.
@@ -74,6 +75,7 @@ type Stats struct {
 	Reconnects              int64 // connections restored by the Reconnect policy
 	Resent                  int64 // at-least-once messages sent again after a reconnect
 	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter (which returned) and acknowledged
+	ReceiptsLate            int64 // RECEIPTs that came after their wait had ended at its deadline (ErrReceiptTimeout): the broker did take those frames
 	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
 	Panics                  int64 // panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit)
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)
@@ -108,6 +110,7 @@ func (c *Conn) Stats() Stats {
 		out.Reconnects = r.Reconnects.Load()
 		out.Resent = r.Resent.Load()
 		out.DeadLettered = r.DeadLettered.Load()
+		out.ReceiptsLate = r.ReceiptsLate.Load()
 	}
 	out.Subscriptions = map[string]int64{}
 	for _, sub := range c.Subscriptions() {

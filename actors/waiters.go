@@ -45,6 +45,9 @@ type receiptWaiters struct {
 	due   time.Time
 	slots chan struct{} // the link's receipt tokens, given back on answer
 	stats *counters
+	// late are the ids whose wait ended at their deadline (expire), for
+	// a RECEIPT that comes afterwards (receiptslate.go).
+	late *lateReceipts
 }
 
 type receiptWaiter struct {
@@ -215,6 +218,7 @@ func (b *receiptWaiters) giveSlot() {
 // no receipt left, the book gives its map back.
 func (b *receiptWaiters) expire() {
 	var late []receiptWaiter
+	var lateIDs []string
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -225,6 +229,7 @@ func (b *receiptWaiters) expire() {
 	if b.hasFirst && !b.first.deadline.IsZero() {
 		if !now.Before(b.first.deadline) {
 			late = append(late, b.first)
+			lateIDs = append(lateIDs, b.firstID)
 			b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
 		} else {
 			next = b.first.deadline
@@ -236,11 +241,13 @@ func (b *receiptWaiters) expire() {
 		}
 		if !now.Before(w.deadline) {
 			late = append(late, w)
+			lateIDs = append(lateIDs, id)
 			delete(b.byID, id)
 		} else if next.IsZero() || w.deadline.Before(next) {
 			next = w.deadline
 		}
 	}
+	b.gaveUpLocked(lateIDs)
 	b.due = next
 	if next.IsZero() {
 		if len(b.byID) == 0 {

@@ -251,8 +251,9 @@
 //	InBufferSize, OutBufferSize socket buffer sizes in bytes (0: system)
 //	BuildInfo                   read-only: this module's version, and the Go that built it
 //	Prefetch                    not in the reference: unacknowledged messages a broker may
-//	                            send a subscription in a client ack mode (0: its QueueSize;
-//	                            -1: the broker's default); see SubscribeOptions.Prefetch
+//	                            send a subscription in a client ack mode (0: its QueueSize
+//	                            less one, whole for Pull; -1: the broker's default); see
+//	                            SubscribeOptions.Prefetch
 //	WebSocketURL                not in the reference: ws:// or wss:// URL to speak
 //	                            STOMP over a WebSocket ("": raw TCP)
 //
@@ -306,7 +307,9 @@
 //	300 ErrTimeout              Timeout or the context's deadline passed before
 //	                            anything was written (CloseContext: while
 //	                            handlers still ran; the client is closed)
-//	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time
+//	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time (the frame
+//	                            may have taken effect: a RECEIPT that comes later is
+//	                            counted in Stats.ReceiptsLate, not an error)
 //	302 ErrWouldBlock           Timeout is 0 and the outgoing queue (or the
 //	                            at-least-once outbox) is full
 //	303 ErrCanceled             the caller's context was canceled before anything

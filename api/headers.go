@@ -147,8 +147,20 @@ func prefetchFor(opts SubscribeOptions, def int) (int, error) {
 		return n, nil
 	case n < 0, opts.ManualAck:
 		return 0, nil
-	case opts.QueueSize > 0:
-		return opts.QueueSize, nil
 	}
-	return actors.DefaultQueueSize, nil
+	size := opts.QueueSize
+	if size == 0 {
+		size = actors.DefaultQueueSize
+	}
+	if opts.Pull {
+		// Receive gives a message's place back as it takes it.
+		return size, nil
+	}
+	// The message being handled keeps its place until its handler
+	// returns, acknowledged or not: one less leaves it room beside the
+	// messages the broker may send ahead of the ACKs. With as many as
+	// the queue holds, the one the broker sends as an ACK from inside a
+	// handler arrives finds the queue full; the reader stops in front of
+	// what follows, a RECEIPT that handler may be waiting for among it.
+	return max(size-1, 1), nil
 }

@@ -198,8 +198,11 @@ func WithBufferSizes(in, out int) Option {
 
 // WithPrefetch sets Prefetch, the default of SubscribeOptions.Prefetch:
 // how many unacknowledged messages the broker may send a subscription in
-// a client ack mode. 0 (the default) means each subscription's QueueSize,
-// or none with ManualAck; -1 sends none (the broker's own default).
+// a client ack mode. 0 (the default) means one less than each
+// subscription's QueueSize (its whole QueueSize for a Pull subscription),
+// or none with ManualAck; -1 sends none (the broker's own default). A
+// handler that waits for a RECEIPT needs a prefetch below its QueueSize:
+// see SubscribeOptions.Prefetch.
 func WithPrefetch(n int) Option {
 	return setOpt("Prefetch", (*config).setPrefetch, n)
 }

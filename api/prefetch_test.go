@@ -11,7 +11,11 @@ import (
 )
 
 // The prefetch each subscription asks the broker for: its own, else the
-// client's Prefetch setting, else its QueueSize (none with ManualAck), in
+// client's Prefetch setting, else one less than its QueueSize (the
+// message being handled keeps its place: see
+// TestAHandlerThatWaitsForItsAckReceiptDrainsABacklogLargerThanItsQueue),
+// at least 1, or the whole QueueSize for a Pull subscription (Receive
+// gives a place back as it takes the message); none with ManualAck; in
 // the client ack modes only.
 func TestSubscribePrefetch(t *testing.T) {
 	ctx := context.Background()
@@ -22,8 +26,10 @@ func TestSubscribePrefetch(t *testing.T) {
 		opts   SubscribeOptions
 		want   int // the broker's prefetch; 0: none
 	}{
-		{"default is the queue size", nil, "", SubscribeOptions{AckMode: AckClientIndividual}, 256},
-		{"a smaller queue", nil, "", SubscribeOptions{AckMode: AckClient, QueueSize: 16}, 16},
+		{"default is one less than the queue size", nil, "", SubscribeOptions{AckMode: AckClientIndividual}, 255},
+		{"a smaller queue", nil, "", SubscribeOptions{AckMode: AckClient, QueueSize: 16}, 15},
+		{"a queue of one", nil, "", SubscribeOptions{AckMode: AckClient, QueueSize: 1}, 1},
+		{"a pull subscription's whole queue", nil, "", SubscribeOptions{AckMode: AckClient, Pull: true, QueueSize: 16}, 16},
 		{"the subscription's own", nil, "", SubscribeOptions{AckMode: AckClientIndividual, Prefetch: 5}, 5},
 		{"the client's option", []Option{WithPrefetch(7)}, "", SubscribeOptions{AckMode: AckClientIndividual}, 7},
 		{"the client's Config", nil, "Prefetch=3", SubscribeOptions{AckMode: AckClientIndividual}, 3},

@@ -298,14 +298,35 @@ type SubscribeOptions struct {
 	// the simulator, activemq.prefetchSize for ActiveMQ 5, and both for
 	// any other broker, since a broker ignores a SUBSCRIBE header it does
 	// not know. 0 takes the client's Prefetch setting (WithPrefetch),
-	// whose default, 0, means QueueSize, or none with ManualAck (the
-	// program then decides when messages are acknowledged, and a bound
-	// could stall it); a negative value sends none (the broker's own
-	// default). Setting it and a prefetch header in Headers is an error.
-	// Default 0.
+	// whose default, 0, means QueueSize-1 (at least 1; the whole
+	// QueueSize for a Pull subscription, whose Receive gives a message's
+	// place back as it takes it), or none with ManualAck (the program
+	// then decides when messages are acknowledged, and a bound could
+	// stall it); a negative value sends none (the broker's own default).
+	// Setting it and a prefetch header in Headers is an error. Default 0.
+	//
+	// A handler that waits for a RECEIPT (Ack with RequestAckReceipts, a
+	// send or a transaction with a receipt) needs the prefetch below
+	// QueueSize. The message being handled keeps its place in the queue
+	// until its handler returns, acknowledged or not, and RECEIPTs come
+	// on the same socket as the messages, behind them. With a prefetch
+	// of QueueSize or more, the broker answers an ACK with one more
+	// message, which finds the queue full: the reader stops in front of
+	// it (OnFull FullBlock), the RECEIPT behind it is not read, and the
+	// handler's wait ends at Timeout (ErrReceiptTimeout; the ACK itself
+	// did reach the broker). The default leaves that place free; an
+	// explicit Prefetch of QueueSize or more is accepted, for handlers
+	// that wait for no RECEIPT. The queue's byte bound (QueueBytes) can
+	// stop the reader the same way: it must hold Prefetch+1 messages.
+	// In ack mode auto no prefetch bounds the broker, so a handler that
+	// waits for a RECEIPT while its queue is full (or another
+	// subscription's on the same connection, as they share one reader)
+	// stalls until its Timeout; prefer a client ack mode there, or wait
+	// outside the handler.
 	Prefetch int
-	// QueueSize bounds the messages received but not yet handled.
-	// Default 256.
+	// QueueSize bounds the messages received but not yet handled, the
+	// one being handled included (it keeps its place until its handler
+	// returns). Default 256.
 	QueueSize int
 	// QueueBytes bounds the bytes (headers and bodies) of those messages,
 	// the one being handled included: a queue of 256 messages of 4 MiB

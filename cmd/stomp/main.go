@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Exit codes.
@@ -57,21 +58,33 @@ func main() {
 // run executes the command line and returns the exit code. Errors are one
 // line on stderr. SIGINT and SIGTERM cancel the command's context; the run
 // then ends silently with 128 plus the signal's number (130, 143), as a
-// shell reports a program the signal killed. A second signal kills at once.
+// shell reports a program the signal killed (send first says how far it
+// got). A second signal kills at once, unless it comes within
+// duplicateSignal of the first: timeout(1) signals its command and then
+// its process group, so the command gets one signal twice.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	var caught os.Signal
 	finished, watched := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watched)
-		select {
-		case caught = <-sigs:
-			signal.Stop(sigs)
-			cancel()
-		case <-finished:
+		var first time.Time
+		for {
+			select {
+			case sig := <-sigs:
+				switch {
+				case caught == nil:
+					caught, first = sig, time.Now()
+					cancel()
+				case time.Since(first) >= duplicateSignal:
+					killedBy(sig)
+				}
+			case <-finished:
+				return
+			}
 		}
 	}()
 	root := newRoot(stdin, stdout, stderr)
@@ -96,6 +109,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// duplicateSignal is how soon after the first signal another one is taken
+// for the same one delivered twice, not a second Ctrl-C.
+const duplicateSignal = 300 * time.Millisecond
+
+// killedBy ends the process at once by sig's default action, as a second
+// Ctrl-C does to a program that does not catch it; a signal that was
+// ignored when the program started stays ignored, and the exit code then
+// says the same (128 + its number).
+func killedBy(sig os.Signal) {
+	signal.Reset(os.Interrupt, syscall.SIGTERM)
+	if n, ok := sig.(syscall.Signal); ok {
+		_ = syscall.Kill(os.Getpid(), n)
+		time.Sleep(time.Second) // the signal's default action, on another thread
+	}
+	os.Exit(exitSignal(sig))
 }
 
 // exitSignal is the exit code for a run a signal ended: 128 + its number.

@@ -15,8 +15,9 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			"With no --server it runs against the embedded simulator where that makes sense (demo).\n\n" +
 			"Exit codes: 0 ok, 1 runtime failure, 2 bad usage (flags and arguments, refused before any server is\n" +
 			"tried), 130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM); a signal ends every command\n" +
-			"(broker and proxy too) quietly with 128+its number. subscribe exits 141 once the reader of its\n" +
-			"standard output pipe has gone.",
+			"(broker and proxy too) with 128+its number, quietly but for send, which first leaves gracefully\n" +
+			"and says how far it got (see send --help). subscribe exits 141 once the reader of its standard\n" +
+			"output pipe has gone.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

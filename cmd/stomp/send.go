@@ -46,7 +46,22 @@ func newSend(cf *connFlags) *cobra.Command {
 			"With --trace each message starts a new trace, carried in its traceparent header (W3C trace\n" +
 			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.\n" +
 			"A valid traceparent given with -H is kept instead (the new span links to it), and the id\n" +
-			"printed is that trace's: always the one the message carries.",
+			"printed is that trace's: always the one the message carries.\n\n" +
+			"Ctrl-C (SIGINT) or SIGTERM stops a send gracefully, within 5 seconds: it sends no more of --count\n" +
+			"and finishes the message on its way; with --lines or -0 reading a pipe or a file, it sends what\n" +
+			"the input still holds, up to its end (a program upstream in the same pipeline got the same\n" +
+			"Ctrl-C, so its end comes soon), without waiting for a RECEIPT each even with --receipt. Then it\n" +
+			"disconnects, asking for the RECEIPT of DISCONNECT, which\n" +
+			"the broker sends once it has every frame before it, and prints one line on stderr: with --receipt\n" +
+			"\"interrupted: N confirmed, K sent but not confirmed (may or may not have arrived)\", else\n" +
+			"\"interrupted: N sent\" and whether the broker's RECEIPT for DISCONNECT confirmed them. In a\n" +
+			"transaction nothing is committed. The exit code stays 130 (143 for SIGTERM); a second signal\n" +
+			"(0.3 s or more after the first: timeout(1) delivers its one twice) ends the run at once, saying\n" +
+			"and guaranteeing nothing. So `stomp subscribe -0 --ack client A |\n" +
+			"stomp send -0 B` stopped by Ctrl-C sends to B the messages subscribe acknowledged into the pipe;\n" +
+			"those still unread after 5 seconds (or after a second Ctrl-C, or when only send was stopped and\n" +
+			"the input does not end) are lost, acknowledged on A and never sent. subscribe --count N ends on\n" +
+			"its own and leaves nothing behind.",
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 1 {
@@ -57,6 +72,7 @@ func newSend(cf *connFlags) *cobra.Command {
 			}
 			var body []byte
 			var records *recordReader
+			typed := false // records typed on a terminal
 			switch {
 			case lines && null:
 				return usagef("--lines and --null do not go together: choose how records end")
@@ -66,6 +82,7 @@ func newSend(cf *connFlags) *cobra.Command {
 				return usagef("--count repeats one body; with --lines or --null each record is sent once")
 			case lines || null:
 				in := cmd.InOrStdin()
+				typed = file == "" && inputIsTerminal(in)
 				if file != "" {
 					f, err := os.Open(file)
 					if err != nil {
@@ -132,7 +149,11 @@ func newSend(cf *connFlags) *cobra.Command {
 				// of sending more and committing its transaction.
 				s.OnReceiptIn(func(*api.ReceiptInEvent) {})
 			}
+			// ctx ends at the first SIGINT or SIGTERM; work, what the run
+			// still does then, interruptGrace later.
 			ctx := cmd.Context()
+			work, endWork := graceAfter(ctx, interruptGrace)
+			defer endWork()
 			if transaction != "" {
 				if err := s.BeginTransactionContext(ctx, transaction); err != nil {
 					return w.or(err)
@@ -152,10 +173,17 @@ func newSend(cf *connFlags) *cobra.Command {
 				stop := make(chan struct{})
 				defer close(stop)
 				ch := pump(records, stop)
+				// Interrupted, the records the input still holds are
+				// sent up to its end, within the grace; typed ones are
+				// not waited for.
+				readCtx := work
+				if typed {
+					readCtx = ctx
+				}
 				more = func(int) (bool, error) {
 					var ok bool
 					var err error
-					body, ok, err = nextRecord(ctx, ch)
+					body, ok, err = nextRecord(readCtx, ch)
 					return ok, err
 				}
 			}
@@ -181,8 +209,42 @@ func newSend(cf *connFlags) *cobra.Command {
 			}
 			p := newProgress(cmd.ErrOrStderr(), "sent", count)
 			n := 0
+			// A signal stops the run gracefully: --count sends no more,
+			// --lines and --null read on to the end of the input within
+			// the grace (or stop at once for typed input), the message on
+			// its way is finished, and DISCONNECT's RECEIPT is asked for
+			// (leaveInterrupted).
+			cut := interruption{receipt: receipt, transaction: transaction}
+			drainFrom := -1 // with --receipt, the first record sent without one after the signal
+			interrupted := func() error {
+				p.done()
+				cut.sent = n
+				if drainFrom >= 0 {
+					cut.sent = drainFrom
+					cut.unconfirmed += n - drainFrom
+				}
+				leaveInterrupted(ctx, w, s, cmd.ErrOrStderr(), cut)
+				return ctx.Err()
+			}
 			for ; ; n++ {
+				if ctx.Err() != nil {
+					if records == nil || typed {
+						return interrupted()
+					}
+					if receipt && drainFrom < 0 {
+						// What the input still holds goes out without a
+						// RECEIPT each, or a pipe of small records would
+						// take longer than the grace (a round trip each):
+						// DISCONNECT's RECEIPT confirms them all.
+						if err := s.SetRequestReceipts(false); err == nil {
+							drainFrom = n
+						}
+					}
+				}
 				ok, err := more(n)
+				if err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+					return interrupted() // the grace is over, or the input typed
+				}
 				if err != nil {
 					p.done()
 					if transaction != "" {
@@ -194,7 +256,21 @@ func newSend(cf *connFlags) *cobra.Command {
 				if !ok {
 					break
 				}
-				if err := send(ctx); err != nil {
+				if err := send(work); err != nil {
+					if ctx.Err() != nil {
+						// Interrupted, and the grace's end (or an error)
+						// cut this one short.
+						if sentAnyway(err) {
+							if receipt {
+								cut.unconfirmed++
+							} else {
+								n++ // on its way, ahead of DISCONNECT
+							}
+						} else if !errors.Is(err, api.ErrCanceled) && !errors.Is(err, api.ErrTimeout) {
+							fmt.Fprintln(cmd.ErrOrStderr(), "stomp: "+errorLine(w.or(err)))
+						}
+						return interrupted()
+					}
 					p.done() // how far it got, before the error
 					return failed(n, w.or(err))
 				}
@@ -207,16 +283,28 @@ func newSend(cf *connFlags) *cobra.Command {
 					return failed(n+1, se)
 				}
 			}
+			if ctx.Err() != nil {
+				return interrupted() // the input ended within the grace: not committed
+			}
 			p.done()
 			if transaction != "" {
-				if err := s.CommitTransactionContext(ctx, transaction); err != nil {
+				if err := s.CommitTransactionContext(work, transaction); err != nil {
+					if ctx.Err() != nil {
+						return interrupted()
+					}
 					return failed(n, w.or(err))
 				}
 				committed = true
 			}
 			// A broker that does not confirm DISCONNECT may not have the
-			// messages, unless each one's RECEIPT said so (--receipt).
-			err = w.leave(ctx, s, receipt)
+			// messages, unless each one's RECEIPT said so (--receipt). A
+			// signal now does not cut that wait (DisconnectTimeout bounds
+			// it): the run says how it ended, as an interrupted one does.
+			err = w.leave(context.WithoutCancel(ctx), s, receipt)
+			if ctx.Err() != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "stomp: "+interruptedLine(interruption{receipt: receipt, sent: n}, err))
+				return ctx.Err()
+			}
 			if errors.Is(err, api.ErrReceiptTimeout) {
 				err = fmt.Errorf("%w: the messages may not have reached it (--receipt confirms each one)", err)
 			}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -39,11 +40,12 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"With --count N the run ends once N messages are printed, and the broker keeps the others: each\n" +
 			"message is acknowledged once printed, so with --ack auto (the default) --count and --wait\n" +
 			"subscribe in client mode under the hood (in auto mode the broker would count every message it\n" +
-			"pushed as consumed), with a prefetch of N (else 256). Once messages were acknowledged, a broker\n" +
-			"that does not confirm DISCONNECT fails the run (exit 1): the acknowledgements may not have\n" +
-			"reached it, and the messages printed may come again. With --reconnect each ACK waits for the\n" +
-			"broker's RECEIPT: a message whose ACK was lost with its connection is said (a warning) and may\n" +
-			"come again; --count counts a message once its ACK is confirmed.\n\n" +
+			"pushed as consumed), with a prefetch of N (else 255). The ACK of the last message counted waits\n" +
+			"for the broker's RECEIPT; otherwise, once messages were acknowledged, a broker that does not\n" +
+			"confirm DISCONNECT fails the run (exit 1): the acknowledgements may not have reached it, and\n" +
+			"the messages printed may come again. With --reconnect each ACK waits for the broker's RECEIPT,\n" +
+			"with a prefetch of at most 16: a message whose ACK was lost with its connection is said (a\n" +
+			"warning) and may come again; --count counts a message once its ACK is confirmed.\n\n" +
 			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
 			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
 			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
@@ -130,9 +132,21 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			manual := subMode != api.AckAuto
 			opts := api.SubscribeOptions{AckMode: subMode, ManualAck: manual}
 			if manual {
-				opts.Prefetch = actors.DefaultQueueSize
+				opts.Prefetch = actors.DefaultQueueSize - 1
 				if count > 0 {
 					opts.Prefetch = count
+				}
+				if cf.reconnect {
+					// The handler waits for each ACK's RECEIPT, which
+					// comes behind the messages the broker sends as the
+					// ACK arrives: the queue must hold them all beside
+					// the message being handled, in number and in bytes,
+					// or the reader stops in front of the RECEIPT. The
+					// prefetch bounds them; one message at a time is
+					// acknowledged, so a few ahead are as fast as many.
+					opts.Prefetch = min(opts.Prefetch, reconnectPrefetch)
+					opts.QueueSize = opts.Prefetch + 1
+					opts.QueueBytes = math.MaxInt
 				}
 			}
 			if manual && cf.reconnect {
@@ -145,6 +159,13 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			}
 			acked := false     // an ACK went out: DISCONNECT's RECEIPT confirms it
 			confirmed := false // or the RECEIPT of the ACK that completed --count did
+			// Without --reconnect, the ACK that completes --count is
+			// made off the handler, and its outcome comes here: the
+			// handler then returns, the messages the broker sends as
+			// the ACK arrives go through the queue (left
+			// unacknowledged), and the reader reaches the RECEIPT.
+			finalAck := make(chan error, 1)
+			finalID := ""
 			var last time.Time // when the last message was handled
 			opts.Handler = func(m *api.MessageInEvent) {
 				mu.Lock()
@@ -181,6 +202,13 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 						// RECEIPT: the broker, which takes ACKs in order,
 						// then has them all.
 						_, _ = s.Config("RequestAckReceipts=true")
+						if !cf.reconnect {
+							finalID = m.MessageID
+							go func() { finalAck <- s.Ack(cmd.Context(), m) }()
+							acked = true
+							close(enough)
+							return
+						}
 					}
 					switch err := s.Ack(cmd.Context(), m); {
 					case err == nil:
@@ -203,6 +231,22 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				if count > 0 && seen == count {
 					close(enough)
 				}
+			}
+			// countDone ends a run whose every message asked for is
+			// printed. Their ACKs are confirmed by the RECEIPT of the
+			// last (made off the handler: finalAck, bounded by
+			// --timeout), else by DISCONNECT's RECEIPT (acked): without
+			// it they may not have reached the broker, which would then
+			// give the messages again.
+			countDone := func(acked bool) error {
+				if manual && !cf.reconnect {
+					if err := <-finalAck; err != nil {
+						_ = s.DisconnectContext(cmd.Context())
+						return fmt.Errorf("acknowledging message %s: %w (it may come again)", finalID, err)
+					}
+					acked = false // the last ACK's RECEIPT confirmed them all
+				}
+				return leaveAcked(cmd.Context(), w, s, acked)
 			}
 			_, err = s.SubscribeWith(cmd.Context(), args[0], opts)
 			if err != nil {
@@ -236,25 +280,24 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 					n, a := seen, acked && !confirmed
 					failed = true // nothing more is printed nor acknowledged
 					mu.Unlock()
+					if count > 0 && n >= count {
+						return countDone(a)
+					}
 					if err := leaveAcked(cmd.Context(), w, s, a); err != nil {
 						return err
 					}
 					switch {
-					case count == 0 || n >= count:
+					case count == 0:
 						return nil // until the destination went quiet, or all asked for: done
 					case n == 0:
 						return fmt.Errorf("no message within --wait %s", wait)
 					}
 					return fmt.Errorf("no message within --wait %s after %d of the %d asked for", wait, n, count)
 				case <-enough:
-					// Every message asked for is printed. Their ACKs are
-					// confirmed by DISCONNECT's RECEIPT: without it they
-					// may not have reached the broker, which would then
-					// give the messages again.
 					mu.Lock()
 					a := acked && !confirmed
 					mu.Unlock()
-					return leaveAcked(cmd.Context(), w, s, a)
+					return countDone(a)
 				case why := <-w.gaveUp():
 					// With --reconnect a lost connection is restored (and
 					// reported on stderr); only giving up ends the run.
@@ -298,6 +341,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		"\"message_id\", \"subscription\", \"content_type\") is base64; left out when they are text")
 	return cmd
 }
+
+// reconnectPrefetch bounds the prefetch of subscribe --reconnect, whose
+// every ACK waits for its RECEIPT from the handler.
+const reconnectPrefetch = 16
 
 type jsonMessage struct {
 	Subscription string            `json:"subscription"`

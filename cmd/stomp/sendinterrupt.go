@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+// interruptGrace bounds what send still does after the first SIGINT or
+// SIGTERM before it disconnects: finish the message on its way (its
+// RECEIPT, with --receipt) and, with --lines or --null from a pipe or a
+// file, send the records the input still holds up to its end (the
+// program upstream got the same Ctrl-C, so the pipe ends soon), without
+// a RECEIPT each (DISCONNECT's confirms them). The
+// DISCONNECT after it is bounded by DisconnectTimeout. A second signal
+// ends the run at once (run restores the default action).
+const interruptGrace = 5 * time.Second
+
+// graceAfter returns a context that ends grace after ctx ends (never
+// before), for the work a signal lets finish, and the function that
+// releases it.
+func graceAfter(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return work, func() { stop(); cancel() }
+}
+
+// inputIsTerminal reports whether r is a file open on a terminal: input
+// typed by hand is not waited for once the run is interrupted.
+func inputIsTerminal(r io.Reader) bool {
+	f, ok := r.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// interruption is what an interrupted send did, for the line it prints.
+type interruption struct {
+	receipt     bool   // --receipt: each message confirmed by its own RECEIPT
+	transaction string // --transaction: left uncommitted
+	sent        int    // confirmed with --receipt; else handed to the client (written or queued)
+	unconfirmed int    // with --receipt: written (or taken to be) without their RECEIPT (the message cut short, the input's remainder sent after the signal)
+}
+
+// sentAnyway reports whether err, from a send whose wait the interrupt or
+// the end of the grace cut short, leaves a frame that was written or
+// taken to be: the broker may have it.
+func sentAnyway(err error) bool {
+	return errors.Is(err, api.ErrOutcomeUnknown) || errors.Is(err, api.ErrReceiptTimeout)
+}
+
+// leaveInterrupted ends an interrupted send: it aborts the transaction,
+// disconnects asking for DISCONNECT's RECEIPT (which comes once the broker
+// has taken every frame before it, so "sent" means the broker has them)
+// and prints one line on stderr saying how far the run got. The run's
+// exit code is the signal's (run), so the line is all a script has to
+// resume from.
+func leaveInterrupted(ctx context.Context, w *watch, s *api.STOMP, stderr io.Writer, in interruption) {
+	// The signal canceled ctx; DISCONNECT is bounded by
+	// DisconnectTimeout.
+	leaveCtx := context.WithoutCancel(ctx)
+	if in.transaction != "" {
+		_ = s.AbortTransactionContext(leaveCtx, in.transaction)
+	}
+	before := w.ends.Load()
+	err := s.DisconnectContext(leaveCtx)
+	w.settle(before)
+	if err == nil {
+		err = w.serverError()
+	}
+	fmt.Fprintln(stderr, "stomp: "+interruptedLine(in, err))
+}
+
+// interruptedLine is what leaveInterrupted prints, given DISCONNECT's
+// outcome (nil: the broker confirmed it).
+func interruptedLine(in interruption, disconnect error) string {
+	if in.transaction != "" {
+		return fmt.Sprintf("interrupted: %d messages sent in transaction %s, not committed (none of them is delivered)",
+			in.sent+in.unconfirmed, in.transaction)
+	}
+	why := ""
+	if disconnect != nil {
+		why = strings.TrimPrefix(errorLine(disconnect), "stomp: ")
+	}
+	if in.receipt {
+		if in.unconfirmed > 0 && disconnect == nil {
+			return fmt.Sprintf("interrupted: %d confirmed, %d sent but not confirmed by their own RECEIPT (the broker confirmed DISCONNECT, which it answers after the frames before it)",
+				in.sent, in.unconfirmed)
+		}
+		return fmt.Sprintf("interrupted: %d confirmed, %d sent but not confirmed (may or may not have arrived)", in.sent, in.unconfirmed)
+	}
+	if disconnect == nil {
+		return fmt.Sprintf("interrupted: %d sent, all confirmed by the broker's RECEIPT for DISCONNECT", in.sent)
+	}
+	return fmt.Sprintf("interrupted: %d sent, not confirmed: the broker did not confirm DISCONNECT (%s), so some may not have arrived", in.sent, why)
+}
