@@ -178,8 +178,8 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, w *watch,
 			return s, sv, nil
 		}
 		if uerr, ok := asUsage(err); ok {
-			// A setting or argument the library refused before dialing:
-			// every server would refuse it too.
+			// A setting or argument the library refused before dialing,
+			// whatever the server: every server would refuse it too.
 			s.Close()
 			return nil, server{}, uerr
 		}
