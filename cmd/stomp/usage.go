@@ -52,11 +52,18 @@ func asUsage(err error) (error, bool) {
 // for every server, so the target is checked alone: a refusal that holds
 // with no credentials at all is the address's.
 func serverRefusal(err error) bool {
+	_, ok := refusedTarget(err)
+	return ok
+}
+
+// refusedTarget returns the address of a serverRefusal: the broker's, or
+// with --reconnect one of its failover servers'.
+func refusedTarget(err error) (string, bool) {
 	var pe *transport.ProxyError
 	if !errors.As(err, &pe) || pe.Kind != transport.ProxyBadRequest || pe.Target == "" {
-		return false
+		return "", false
 	}
-	return transport.CheckProxy(pe.Proxy, pe.Addr, "", "", pe.Target) != nil
+	return pe.Target, transport.CheckProxy(pe.Proxy, pe.Addr, "", "", pe.Target) != nil
 }
 
 // sendHints say which flag or argument gives the headers the client

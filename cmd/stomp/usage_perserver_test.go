@@ -13,17 +13,27 @@ import (
 // address that a SOCKS4 proxy cannot carry, api.Firewall's doc) is not the
 // invocation's fault for the others: the next --server, reached directly
 // (NO_PROXY), must still be tried, and the send succeed.
+// With --reconnect every client lists the other servers for failover: the
+// refused address is left out of those lists, whichever place it has.
 func TestAPerServerRefusalDoesNotStopTheOtherServers(t *testing.T) {
 	_, srv := simBroker(t)
 	t.Setenv("HTTPS_PROXY", "socks4://127.0.0.1:1")
 	t.Setenv("ALL_PROXY", "")
 	t.Setenv("NO_PROXY", "127.0.0.1")
-	r := stomp(t, "", "send", "--proxy-from-env",
-		"--server", "stomp://guest:guest@[::1]:61613", "--server", srv,
-		"/queue/perserver", "x")
-	assert.Equal(t, 0, r.code, "the second --server is reachable; stderr %q", r.stderr)
-	assert.False(t, strings.Contains(r.stderr, "SOCKS4") && r.code == exitUsage,
-		"exit 2 for a setting only the first server's address trips: %q", r.stderr)
+	const v6 = "stomp://guest:guest@[::1]:61613"
+	for name, args := range map[string][]string{
+		"refused first":                {"--server", v6, "--server", srv},
+		"refused first, --reconnect":   {"--reconnect", "--server", v6, "--server", srv},
+		"refused second, --reconnect":  {"--reconnect", "--server", srv, "--server", v6},
+		"refused between, --reconnect": {"--reconnect", "--server", v6, "--server", v6, "--server", srv},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := stomp(t, "", append(append([]string{"send", "--proxy-from-env"}, args...), "/queue/perserver", "x")...)
+			assert.Equal(t, 0, r.code, "a --server is reachable; stderr %q", r.stderr)
+			assert.False(t, strings.Contains(r.stderr, "SOCKS4") && r.code == exitUsage,
+				"exit 2 for a setting only one server's address trips: %q", r.stderr)
+		})
+	}
 }
 
 // A proxy setting refused whatever the server (a SOCKS5 user over 255
