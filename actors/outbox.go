@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -51,6 +52,15 @@ type OutboxConfig struct {
 	// facade's Timeout 0). Default false: it waits, bounded by its
 	// context.
 	NoWait bool
+	// LeaveOutOn10 names headers (a tracer's: traceparent, tracestate)
+	// that each transmission on a STOMP 1.0 connection leaves out when
+	// their value holds a backslash. 1.0 has no escapes, yet brokers
+	// apply 1.1's there, changing the value or ending the connection.
+	// The rule is applied to the version of the connection the message
+	// is written on, so a message queued while reconnecting, or written
+	// again after a failover, follows the broker it reaches. Default
+	// none.
+	LeaveOutOn10 []string
 }
 
 func (o *OutboxConfig) withDefaults() {
@@ -69,6 +79,8 @@ type outEntry struct {
 	inline bool
 	sends  int  // transmissions so far
 	slot   bool // holds a token of the outbox bound
+	// leaveOut: OutboxConfig.LeaveOutOn10.
+	leaveOut []string
 }
 
 // outbox is the session's list of unconfirmed messages, oldest first.
@@ -143,7 +155,7 @@ func (c *Conn) SendReliable(ctx context.Context, f *frames.Frame, cfg OutboxConf
 		return ErrClosed
 	default:
 	}
-	c.eng.sys.Root.Send(c.session, &reliableSend{entry: &outEntry{frame: f, done: done, slot: true, inline: cfg.InlineDone}, cfg: cfg})
+	c.eng.sys.Root.Send(c.session, &reliableSend{entry: &outEntry{frame: f, done: done, slot: true, inline: cfg.InlineDone, leaveOut: cfg.LeaveOutOn10}, cfg: cfg})
 	return nil
 }
 
@@ -195,9 +207,14 @@ func (s *session) reliable(ctx actor.Context, m *reliableSend) {
 
 // transmit writes an entry on the current connection with a receipt,
 // which has no deadline: the entry stays until its RECEIPT, an ERROR
-// naming it or the end of its connection.
+// naming it or the end of its connection. On a 1.0 connection the
+// headers of e.leaveOut whose value holds a backslash are left out of
+// this transmission (the entry keeps them for the next).
 func (s *session) transmit(ctx actor.Context, e *outEntry) {
 	f := &frames.Frame{Command: e.frame.Command, Headers: slices.Clone(e.frame.Headers), Body: e.frame.Body}
+	if len(e.leaveOut) > 0 && s.link != nil && s.link.version == frames.V10 {
+		leaveOutBackslashes(&f.Headers, e.leaveOut)
+	}
 	e.gen = s.gen
 	e.sends++
 	if e.sends > 1 {
@@ -305,3 +322,11 @@ var ErrOutboxFull = sentinel(CodeWouldBlock, "the outbox is full (MaxOutbox mess
 // ErrInvalidArgument) holds) refuses an at-least-once send that joins a
 // transaction: resent alone after a reconnect, it would leave it.
 var ErrReliableInTransaction = sentinel(CodeInvalidArgument, "an at-least-once send cannot join a transaction (a resend would leave it)")
+
+// leaveOutBackslashes removes from h the headers named in keys whose
+// value holds a backslash.
+func leaveOutBackslashes(h *frames.Headers, keys []string) {
+	*h = slices.DeleteFunc(*h, func(x frames.Header) bool {
+		return slices.Contains(keys, x.Key) && strings.IndexByte(x.Value, '\\') >= 0
+	})
+}

@@ -189,7 +189,7 @@ func (s *STOMP) sendReliable(ctx context.Context, eng *actors.Conn, f *frames.Fr
 	var span trace.Span
 	t := s.tracer.Load()
 	if t != nil {
-		span = t.startSend(ctx, s, eng, f)
+		span = t.startReliable(ctx, s, f, &cfg)
 	}
 	end := func(err error) error {
 		if span != nil {

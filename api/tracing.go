@@ -59,7 +59,10 @@ type Tracing struct {
 // RabbitMQ also escapes a colon in the MESSAGE frames of 1.0 (`a:b`
 // arrives as `a\cb`), which the receiving client cannot undo. An
 // at-least-once message keeps the headers it was first given when a
-// reconnect writes it again, even on a connection of another version.
+// reconnect writes it again, but the 1.0 rule follows the connection each
+// copy is written on: one queued while the client reconnects, or written
+// again after a failover, leaves such a header out on a 1.0 broker and
+// carries it on a 1.1 or 1.2 one.
 //
 // Each call of a MessageIn handler is a span of kind CONSUMER named
 // "process DESTINATION", whose parent is the context the message carries
@@ -120,6 +123,10 @@ var tracerName = modulePath + "/api"
 type tracer struct {
 	t    trace.Tracer
 	prop propagation.TextMapPropagator
+	// fields are the headers prop sets (its Fields, asked once), which
+	// the outbox leaves out of a 1.0 transmission when their value holds
+	// a backslash (startReliable).
+	fields []string
 	// late counts the goroutines that end a synchronous at-least-once
 	// send's span once its outcome comes, its caller gone (Close waits).
 	late lateSpans
@@ -181,7 +188,7 @@ func newTracer(t Tracing) *tracer {
 	if v := moduleVersion(); v != "" {
 		opts = append(opts, trace.WithInstrumentationVersion(v))
 	}
-	return &tracer{t: tp.Tracer(tracerName, opts...), prop: prop}
+	return &tracer{t: tp.Tracer(tracerName, opts...), prop: prop, fields: prop.Fields()}
 }
 
 // moduleVersion is this module's version in the program, or "".

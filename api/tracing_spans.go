@@ -41,15 +41,37 @@ func (s *STOMP) messagingAttrs(op, destination string, bodySize int, extra ...at
 // writes the span's context into f's headers, unless f carries a valid
 // context of its own (a header the caller added): that one is kept, and
 // the span links to it. On a STOMP 1.0 connection (eng's, when connected)
-// a value that holds a backslash is left out (see v10Carrier).
+// a value that holds a backslash is left out (see v10Carrier): the frame
+// is written on the connection eng has now.
 func (t *tracer) startSend(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame) trace.Span {
-	dest := f.Header(frames.HdrDestination)
 	var carrier propagation.TextMapCarrier = headerCarrier{&f.Headers}
 	if eng != nil {
 		if info, ok := eng.Info(); ok && info.Version == frames.V10 {
 			carrier = v10Carrier{headerCarrier{&f.Headers}}
 		}
 	}
+	span, _ := t.start(ctx, s, f, carrier)
+	return span
+}
+
+// startReliable is startSend for an at-least-once message, which the
+// outbox writes on whatever connection the client has then (one it is
+// reconnecting to, one it fails over to later): the headers are set
+// whole, and the outbox leaves a backslash value of the propagator's
+// headers out of each transmission on a 1.0 connection (cfg's
+// LeaveOutOn10, set when the span's context went into them).
+func (t *tracer) startReliable(ctx context.Context, s *STOMP, f *frames.Frame, cfg *sendOptions) trace.Span {
+	span, injected := t.start(ctx, s, f, headerCarrier{&f.Headers})
+	if injected {
+		cfg.outbox.LeaveOutOn10 = t.fields
+	}
+	return span
+}
+
+// start starts the producer span of f and writes its context through
+// carrier unless f carries a valid one of its own; injected says it did.
+func (t *tracer) start(ctx context.Context, s *STOMP, f *frames.Frame, carrier propagation.TextMapCarrier) (trace.Span, bool) {
+	dest := f.Header(frames.HdrDestination)
 	opts := []trace.SpanStartOption{
 		producerKind,
 		trace.WithAttributes(s.messagingAttrs(opSend, dest, len(f.Body))...),
@@ -59,10 +81,11 @@ func (t *tracer) startSend(ctx context.Context, s *STOMP, eng *actors.Conn, f *f
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: own}))
 	}
 	ctx, span := t.t.Start(ctxOrBackground(ctx), opSend+" "+dest, opts...)
-	if !own.IsValid() {
-		t.prop.Inject(ctx, carrier)
+	if own.IsValid() {
+		return span, false
 	}
-	return span
+	t.prop.Inject(ctx, carrier)
+	return span, true
 }
 
 // sendNow is STOMP.sendNow inside the message's producer span, which ends
@@ -94,7 +117,7 @@ func (t *tracer) sendNow(ctx context.Context, s *STOMP, eng *actors.Conn, f *fra
 // when the outbox answers done (the RECEIPT, or the failure), however
 // often the message was written, or now when the outbox refuses it.
 func (t *tracer) sendReliable(ctx context.Context, s *STOMP, eng *actors.Conn, f *frames.Frame, cfg sendOptions, done func(error)) error {
-	span := t.startSend(ctx, s, eng, f)
+	span := t.startReliable(ctx, s, f, &cfg)
 	err := eng.SendReliable(ctx, f, cfg.outbox, func(err error) {
 		endSend(span, err, s.scrub)
 		done(err)

@@ -151,14 +151,19 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, w *watch,
 		}
 	}
 	var errs []error
-	for _, raw := range f.servers {
+	// refused are the addresses the proxy cannot carry (serverRefusal):
+	// left out of the failover lists, so that a client for another
+	// server is not refused for them.
+	var refused map[string]bool
+	for i := 0; i < len(f.servers); i++ {
+		raw := f.servers[i]
 		sv, err := parseServer(raw)
 		if err != nil {
 			return nil, server{}, &usageError{err: err}
 		}
 		opts := extra
 		if f.reconnect {
-			opts = append(append([]api.Option(nil), extra...), api.WithReconnect(api.Reconnect{Enabled: true}), api.WithFailoverServers(f.failover(sv)...))
+			opts = append(append([]api.Option(nil), extra...), api.WithReconnect(api.Reconnect{Enabled: true}), api.WithFailoverServers(f.failover(sv, refused)...))
 		}
 		s, err := f.client(sv, stderr, opts...)
 		if err != nil {
@@ -177,9 +182,22 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, w *watch,
 		if err == nil {
 			return s, sv, nil
 		}
+		if target, ok := refusedTarget(err); ok && f.reconnect && !refused[target] {
+			if refused == nil {
+				refused = map[string]bool{}
+			}
+			refused[target] = true
+			if target != net.JoinHostPort(sv.Host, strconv.Itoa(sv.Port)) {
+				// A failover address of this client's was refused,
+				// not this server: try it again without that address.
+				s.Close()
+				i--
+				continue
+			}
+		}
 		if uerr, ok := asUsage(err); ok {
-			// A setting or argument the library refused before dialing:
-			// every server would refuse it too.
+			// A setting or argument the library refused before dialing,
+			// whatever the server: every server would refuse it too.
 			s.Close()
 			return nil, server{}, uerr
 		}
@@ -219,14 +237,16 @@ func joinServerErrors(errs []error) error {
 }
 
 // failover lists the other stomp:// servers as host:port, for reconnecting.
-func (f *connFlags) failover(current server) []string {
+func (f *connFlags) failover(current server, refused map[string]bool) []string {
 	var out []string
 	for _, raw := range f.servers {
 		sv, err := parseServer(raw)
 		if err != nil || sv.Scheme != current.Scheme || (sv.Host == current.Host && sv.Port == current.Port) {
 			continue
 		}
-		out = append(out, net.JoinHostPort(sv.Host, strconv.Itoa(sv.Port)))
+		if addr := net.JoinHostPort(sv.Host, strconv.Itoa(sv.Port)); !refused[addr] {
+			out = append(out, addr)
+		}
 	}
 	return out
 }

@@ -6,7 +6,9 @@
 //
 // Exit codes: 0 success; 1 a runtime failure (connection, protocol, broker
 // error); 2 bad usage (flags, arguments, and the values the library
-// refuses before dialing, found once, before any server is tried); 130 interrupted (SIGINT, Ctrl-C)
+// refuses before dialing whatever the server, found once, before any
+// server is tried; a refusal of one server's address, such as an IPv6
+// broker through SOCKS4, is that server's failure); 130 interrupted (SIGINT, Ctrl-C)
 // and 143 terminated (SIGTERM), for every command, broker and proxy too;
 // 141 when subscribe's standard output is a pipe whose reader has gone.
 package main

@@ -24,10 +24,11 @@ type recordReader struct {
 	end byte
 	n   int // records read so far
 	buf []byte
+	max int // the longest record taken, its end left out (maxRecord)
 }
 
 func newRecordReader(r io.Reader, end byte) *recordReader {
-	return &recordReader{r: bufio.NewReaderSize(r, 64<<10), end: end}
+	return &recordReader{r: bufio.NewReaderSize(r, 64<<10), end: end, max: maxRecord}
 }
 
 // next returns the next record, valid until the following call; ok false
@@ -36,17 +37,22 @@ func (rr *recordReader) next() (rec []byte, ok bool, err error) {
 	rr.buf = rr.buf[:0]
 	for {
 		chunk, err := rr.r.ReadSlice(rr.end)
-		if len(rr.buf)+len(chunk) > maxRecord+1 {
-			return nil, false, fmt.Errorf("record %d is longer than %d MiB", rr.n+1, maxRecord>>20)
+		// Room for the end, and for a CRLF newline's CR: the record is
+		// measured once they are taken off.
+		if len(rr.buf)+len(chunk) > rr.max+rr.endRoom() {
+			return nil, false, rr.tooLong()
 		}
 		rr.buf = append(rr.buf, chunk...)
 		switch {
 		case err == nil:
-			rr.n++
 			rec := rr.buf[:len(rr.buf)-1]
 			if rr.end == '\n' && len(rec) > 0 && rec[len(rec)-1] == '\r' {
 				rec = rec[:len(rec)-1] // CRLF: the CR is part of the newline
 			}
+			if len(rec) > rr.max {
+				return nil, false, rr.tooLong()
+			}
+			rr.n++
 			return rec, true, nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
@@ -54,8 +60,8 @@ func (rr *recordReader) next() (rec []byte, ok bool, err error) {
 			if len(rr.buf) == 0 {
 				return nil, false, nil
 			}
-			if len(rr.buf) > maxRecord {
-				return nil, false, fmt.Errorf("record %d is longer than %d MiB", rr.n+1, maxRecord>>20)
+			if len(rr.buf) > rr.max {
+				return nil, false, rr.tooLong()
 			}
 			rr.n++
 			return rr.buf, true, nil
@@ -63,6 +69,23 @@ func (rr *recordReader) next() (rec []byte, ok bool, err error) {
 			return nil, false, fmt.Errorf("reading record %d: %w", rr.n+1, err)
 		}
 	}
+}
+
+// tooLong is the error of a record over rr.max bytes.
+func (rr *recordReader) tooLong() error {
+	if rr.max >= 1<<20 {
+		return fmt.Errorf("record %d is longer than %d MiB", rr.n+1, rr.max>>20)
+	}
+	return fmt.Errorf("record %d is longer than %d bytes", rr.n+1, rr.max)
+}
+
+// endRoom is how many bytes a record's end takes at most: a CRLF
+// newline's two for '\n', else one.
+func (rr *recordReader) endRoom() int {
+	if rr.end == '\n' {
+		return 2
+	}
+	return 1
 }
 
 // record is one record read ahead by pump, or why reading stopped.

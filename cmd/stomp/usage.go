@@ -8,6 +8,7 @@ import (
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/api"
+	"github.com/stompactor/stompactor/transport"
 )
 
 // Bad usage found before connecting: flag values and arguments no broker
@@ -34,12 +35,35 @@ func (f *connFlags) check() error {
 // (api.ErrInvalidArgument, which Connect finds before anything is
 // dialed: an option's value, a -H header, a --tls-cert store its password
 // does not open, a proxy setting) into bad usage: the invocation is at
-// fault, not the server, and no retry would help.
+// fault, not the server, and no retry would help. A refusal that depends
+// on the server's address is not bad usage (see serverRefusal): the
+// caller records it and tries the next --server.
 func asUsage(err error) (error, bool) {
-	if errors.Is(err, api.ErrInvalidArgument) {
+	if errors.Is(err, api.ErrInvalidArgument) && !serverRefusal(err) {
 		return &usageError{err: err}, true
 	}
 	return err, false
+}
+
+// serverRefusal reports whether err is a refusal of one server's address,
+// which another --server may not meet: a proxy that cannot carry the
+// target (an IPv6 broker through SOCKS4, a host name too long for
+// SOCKS), as api.Firewall documents. The proxy's credentials are the same
+// for every server, so the target is checked alone: a refusal that holds
+// with no credentials at all is the address's.
+func serverRefusal(err error) bool {
+	_, ok := refusedTarget(err)
+	return ok
+}
+
+// refusedTarget returns the address of a serverRefusal: the broker's, or
+// with --reconnect one of its failover servers'.
+func refusedTarget(err error) (string, bool) {
+	var pe *transport.ProxyError
+	if !errors.As(err, &pe) || pe.Kind != transport.ProxyBadRequest || pe.Target == "" {
+		return "", false
+	}
+	return pe.Target, transport.CheckProxy(pe.Proxy, pe.Addr, "", "", pe.Target) != nil
 }
 
 // sendHints say which flag or argument gives the headers the client
