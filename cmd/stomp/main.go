@@ -123,10 +123,7 @@ const duplicateSignal = 300 * time.Millisecond
 // says the same (128 + its number).
 func killedBy(sig os.Signal) {
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
-	if n, ok := sig.(syscall.Signal); ok {
-		_ = syscall.Kill(os.Getpid(), n)
-		time.Sleep(time.Second) // the signal's default action, on another thread
-	}
+	raise(sig)
 	os.Exit(exitSignal(sig))
 }
 
