@@ -142,12 +142,15 @@ func (c *Conn) closeContext(ctx context.Context, held bool) error {
 	if !c.finished.CompareAndSwap(nil, &finished) {
 		// Another Close ends it: wait until the connection is closed
 		// (the session never waits for a handler), then for that Close
-		// to finish, as it does, unless a handler runs (this one may be
-		// called from it, and the first waits for the handlers' actors).
+		// to finish, as it does, unless the caller runs user code the
+		// first waits for (a handler, whose actor it waits for, or a
+		// done, whose runner's goroutine it waits for), found on its
+		// stack or told by held. A done that runs elsewhere does not
+		// keep this one from waiting: a first Close made by a done
+		// does not wait for the connection's actors, and the api's, which
+		// waits for its event handlers, has them call CloseFromHandler.
 		c.down.Wait()
-		// Nor while a done runs: the first Close may be its, waiting
-		// for what called this one (an OnDisconnected handler, say).
-		if !held && !c.userCodeHolds() && !c.donesRunning() {
+		if !held && !c.userCodeHolds() {
 			return c.waitClosed(ctx, *c.finished.Load())
 		}
 		return nil
