@@ -62,17 +62,19 @@ func stallingBroker(t *testing.T, readLimit int) (addr string, ready <-chan stru
 	return ln.Addr().String(), r, port
 }
 
-// socketTxQueue returns the bytes the client's socket (local port) holds
-// unsent, from /proc/net/tcp (-1: not found).
-func socketTxQueue(port int) int {
+// socketTxQueue returns the bytes the client's socket (local port, to the
+// broker's port) holds unsent, from /proc/net/tcp (-1: not found). Both
+// ports are matched: another socket on the machine may share the
+// client's local port (connect picks a port whose 4-tuple is unique).
+func socketTxQueue(port, brokerPort int) int {
 	b, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
 		return -1
 	}
-	want := fmt.Sprintf(":%04X", port)
+	want, remote := fmt.Sprintf(":%04X", port), fmt.Sprintf(":%04X", brokerPort)
 	for _, line := range strings.Split(string(b), "\n")[1:] {
 		f := strings.Fields(line)
-		if len(f) < 5 || !strings.HasSuffix(f[1], want) {
+		if len(f) < 5 || !strings.HasSuffix(f[1], want) || !strings.HasSuffix(f[2], remote) {
 			continue
 		}
 		q := strings.SplitN(f[4], ":", 2)
@@ -89,7 +91,7 @@ func socketTxQueue(port int) int {
 // unsent bytes that no longer grow between two looks 100 ms apart: the
 // broker's window is closed and the client's send buffer full, so its
 // writes block.
-func waitSocketFull(t *testing.T, port int) {
+func waitSocketFull(t *testing.T, port, brokerPort int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -97,7 +99,7 @@ func waitSocketFull(t *testing.T, port int) {
 	prev := -1
 	for time.Now().Before(deadline) {
 		<-tick.C
-		n := socketTxQueue(port)
+		n := socketTxQueue(port, brokerPort)
 		if n > 0 && n == prev {
 			return
 		}
@@ -134,7 +136,11 @@ func TestAnInterruptedSendToAStalledBrokerEndsWithinTheBound(t *testing.T) {
 				t.Fatal("no CONNECT")
 			}
 			// The client keeps writing until the socket blocks.
-			waitSocketFull(t, recvPort(t, clientPort))
+			_, bp, err := net.SplitHostPort(addr)
+			require.NoError(t, err)
+			brokerPort, err := strconv.Atoi(bp)
+			require.NoError(t, err)
+			waitSocketFull(t, recvPort(t, clientPort), brokerPort)
 			st := time.Now()
 			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 			_ = cmd.Wait()
