@@ -112,7 +112,9 @@ func (c *Conn) spawn(a owned) *actor.PID {
 // return. The caller's stack tells it apart, which shows that the caller
 // runs a handler but not whose: called from a handler of another
 // connection while one of this connection's runs, it does not wait
-// either. It does not wait for a dialer or a Credentials callback that
+// either. A layer above whose handlers the stack check does not know
+// (the api's event handlers) calls CloseFromHandler from them instead.
+// It does not wait for a dialer or a Credentials callback that
 // ignores the end of its context (its goroutine ends when it returns, and
 // what it brings is dropped).
 func (c *Conn) Close() { _ = c.CloseContext(context.Background()) }
@@ -123,17 +125,32 @@ func (c *Conn) Close() { _ = c.CloseContext(context.Background()) }
 // and the actors end by themselves once the handlers return. A context
 // that never ends (context.Background()) waits as Close does, on the
 // caller's goroutine.
-func (c *Conn) CloseContext(ctx context.Context) error {
+func (c *Conn) CloseContext(ctx context.Context) error { return c.closeContext(ctx, false) }
+
+// CloseFromHandler is Close for a caller that knows it runs code the wait
+// for the actors could include, or code that a running message handler
+// may wait for: an event handler of a layer above, say, whose frames the
+// stack check (userCodeHolds) does not know. It closes the connection as
+// Close does, and returns without waiting for the actors, which end by
+// themselves once the handlers return.
+func (c *Conn) CloseFromHandler() { _ = c.closeContext(context.Background(), true) }
+
+// closeContext is CloseContext; held says the caller told it runs user
+// code, so that it must not wait, whatever userCodeHolds finds.
+func (c *Conn) closeContext(ctx context.Context, held bool) error {
 	finished := make(chan struct{})
 	if !c.finished.CompareAndSwap(nil, &finished) {
 		// Another Close ends it: wait until the connection is closed
 		// (the session never waits for a handler), then for that Close
-		// to finish, as it does, unless a handler runs (this one may be
-		// called from it, and the first waits for the handlers' actors).
+		// to finish, as it does, unless the caller runs user code the
+		// first waits for (a handler, whose actor it waits for, or a
+		// done, whose runner's goroutine it waits for), found on its
+		// stack or told by held. A done that runs elsewhere does not
+		// keep this one from waiting: a first Close made by a done
+		// does not wait for the connection's actors, and the api's, which
+		// waits for its event handlers, has them call CloseFromHandler.
 		c.down.Wait()
-		// Nor while a done runs: the first Close may be its, waiting
-		// for what called this one (an OnDisconnected handler, say).
-		if !c.userCodeHolds() && !c.donesRunning() {
+		if !held && !c.userCodeHolds() {
 			return c.waitClosed(ctx, *c.finished.Load())
 		}
 		return nil
@@ -150,7 +167,7 @@ func (c *Conn) CloseContext(ctx context.Context) error {
 	// caller waits for among them, which are then settled.
 	c.eng.sys.Root.Poison(c.session)
 	c.down.Wait() // the session never waits for a handler
-	if c.userCodeHolds() {
+	if held || c.userCodeHolds() {
 		go c.finish()
 		return nil
 	}

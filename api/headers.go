@@ -131,12 +131,12 @@ func checkSubscribe(v frames.Version, destination, id string, headers []Header) 
 }
 
 // prefetchFor is the prefetch a subscription asks the broker for (0:
-// none), given the client's Prefetch setting def; see
-// SubscribeOptions.Prefetch.
-func prefetchFor(opts SubscribeOptions, def int) (int, error) {
+// none), given the client's Prefetch setting def, and the room its queue
+// gets (0: the default); see SubscribeOptions.Prefetch.
+func prefetchFor(opts SubscribeOptions, def int) (prefetch, room int, err error) {
 	byHand := hasKey(opts.Headers, actors.HdrPrefetchCount) || hasKey(opts.Headers, actors.HdrActiveMQPrefetch)
 	if opts.Prefetch != 0 && byHand {
-		return 0, invalid("Subscribe: set Prefetch or a prefetch header in Headers, not both")
+		return 0, 0, invalid("Subscribe: set Prefetch or a prefetch header in Headers, not both")
 	}
 	n := opts.Prefetch
 	if n == 0 {
@@ -144,9 +144,9 @@ func prefetchFor(opts SubscribeOptions, def int) (int, error) {
 	}
 	switch {
 	case n > 0:
-		return n, nil
+		return n, opts.QueueSize, nil
 	case n < 0, opts.ManualAck:
-		return 0, nil
+		return 0, opts.QueueSize, nil
 	}
 	size := opts.QueueSize
 	if size == 0 {
@@ -154,7 +154,7 @@ func prefetchFor(opts SubscribeOptions, def int) (int, error) {
 	}
 	if opts.Pull {
 		// Receive gives a message's place back as it takes it.
-		return size, nil
+		return size, opts.QueueSize, nil
 	}
 	// The message being handled keeps its place until its handler
 	// returns, acknowledged or not: one less leaves it room beside the
@@ -162,5 +162,10 @@ func prefetchFor(opts SubscribeOptions, def int) (int, error) {
 	// the queue holds, the one the broker sends as an ACK from inside a
 	// handler arrives finds the queue full; the reader stops in front of
 	// what follows, a RECEIPT that handler may be waiting for among it.
-	return max(size-1, 1), nil
+	if size == 1 && opts.AckMode != AckAuto && !byHand {
+		// No prefetch below 1 bounds the broker (0 means none): the
+		// queue gets the one place more instead, the handled message's.
+		return 1, 2, nil
+	}
+	return max(size-1, 1), opts.QueueSize, nil
 }

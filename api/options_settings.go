@@ -199,7 +199,8 @@ func WithBufferSizes(in, out int) Option {
 // WithPrefetch sets Prefetch, the default of SubscribeOptions.Prefetch:
 // how many unacknowledged messages the broker may send a subscription in
 // a client ack mode. 0 (the default) means one less than each
-// subscription's QueueSize (its whole QueueSize for a Pull subscription),
+// subscription's QueueSize (1 with a QueueSize of 1, whose queue then
+// gets a second place; its whole QueueSize for a Pull subscription),
 // or none with ManualAck; -1 sends none (the broker's own default). A
 // handler that waits for a RECEIPT needs a prefetch below its QueueSize:
 // see SubscribeOptions.Prefetch.

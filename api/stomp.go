@@ -129,8 +129,17 @@ func (s *STOMP) close(ctx context.Context) error {
 	}
 	if eng != nil {
 		// Its last events are queued before it returns, even when ctx
-		// cut its wait short.
-		err = cmp.Or(err, eng.CloseContext(ctx))
+		// cut its wait short. The decision not to wait is passed down:
+		// the connection's own stack check knows only its message
+		// handlers and dones, not this client's event handlers and
+		// queued calls (nor another client's), and waiting for the
+		// subscriptions' actors from one of those would wait for a
+		// MessageIn handler that may be waiting for the caller.
+		if wait {
+			err = cmp.Or(err, eng.CloseContext(ctx))
+		} else {
+			eng.CloseFromHandler()
+		}
 	}
 	if t := s.tracer.Load(); t != nil {
 		// The spans whose senders stopped waiting end with the

@@ -85,7 +85,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		return "", err
 	}
 	cfg := s.snapshot()
-	prefetch, err := prefetchFor(opts, cfg.prefetch)
+	prefetch, room, err := prefetchFor(opts, cfg.prefetch)
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +100,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		Headers:     toFrameHeaders(opts.Headers),
 		Handler:     sub.handle,
 		Prefetch:    prefetch,
-		QueueSize:   opts.QueueSize,
+		QueueSize:   room,
 		QueueBytes:  opts.QueueBytes,
 		OnFull:      opts.OnFull.engine(),
 

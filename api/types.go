@@ -298,9 +298,10 @@ type SubscribeOptions struct {
 	// the simulator, activemq.prefetchSize for ActiveMQ 5, and both for
 	// any other broker, since a broker ignores a SUBSCRIBE header it does
 	// not know. 0 takes the client's Prefetch setting (WithPrefetch),
-	// whose default, 0, means QueueSize-1 (at least 1; the whole
-	// QueueSize for a Pull subscription, whose Receive gives a message's
-	// place back as it takes it), or none with ManualAck (the program
+	// whose default, 0, means QueueSize-1 (1 for a QueueSize of 1, see
+	// below; the whole QueueSize for a Pull subscription, whose Receive
+	// gives a message's place back as it takes it), or none with
+	// ManualAck (the program
 	// then decides when messages are acknowledged, and a bound could
 	// stall it); a negative value sends none (the broker's own default).
 	// Setting it and a prefetch header in Headers is an error. Default 0.
@@ -314,7 +315,11 @@ type SubscribeOptions struct {
 	// message, which finds the queue full: the reader stops in front of
 	// it (OnFull FullBlock), the RECEIPT behind it is not read, and the
 	// handler's wait ends at Timeout (ErrReceiptTimeout; the ACK itself
-	// did reach the broker). The default leaves that place free; an
+	// did reach the broker). The default leaves that place free. With a
+	// QueueSize of 1 it cannot (a prefetch of 0 means none to brokers),
+	// so such a subscription, in a client ack mode with the default
+	// prefetch and no prefetch header, gets a queue of 2 and a prefetch
+	// of 1: the handled message's place and the broker's one message. An
 	// explicit Prefetch of QueueSize or more is accepted, for handlers
 	// that wait for no RECEIPT. The queue's byte bound (QueueBytes) can
 	// stop the reader the same way: it must hold Prefetch+1 messages.
@@ -326,7 +331,8 @@ type SubscribeOptions struct {
 	Prefetch int
 	// QueueSize bounds the messages received but not yet handled, the
 	// one being handled included (it keeps its place until its handler
-	// returns). Default 256.
+	// returns). Default 256. A QueueSize of 1 with the default Prefetch
+	// in a client ack mode is taken as 2 (see Prefetch).
 	QueueSize int
 	// QueueBytes bounds the bytes (headers and bodies) of those messages,
 	// the one being handled included: a queue of 256 messages of 4 MiB

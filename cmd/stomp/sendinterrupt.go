@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 // file, send the records the input still holds up to its end (the
 // program upstream got the same Ctrl-C, so the pipe ends soon), without
 // a RECEIPT each (DISCONNECT's confirms them). The
-// DISCONNECT after it is bounded by DisconnectTimeout. A second signal
+// DISCONNECT after it (with --transaction the ABORT before it too) is
+// bounded by DisconnectTimeout. A second signal
 // ends the run at once (run restores the default action).
 const interruptGrace = 5 * time.Second
 
@@ -65,6 +67,16 @@ func leaveInterrupted(ctx context.Context, w *watch, s *api.STOMP, stderr io.Wri
 	// DisconnectTimeout.
 	leaveCtx := context.WithoutCancel(ctx)
 	if in.transaction != "" {
+		// The ABORT and the DISCONNECT share that bound: behind a
+		// socket the broker stopped reading, the ABORT would otherwise
+		// wait for its place for the whole --timeout. It is not needed
+		// anyway: the broker drops an uncommitted transaction when the
+		// connection ends.
+		if d := disconnectTimeout(s); d > 0 {
+			var cancel context.CancelFunc
+			leaveCtx, cancel = context.WithTimeout(leaveCtx, d)
+			defer cancel()
+		}
 		_ = s.AbortTransactionContext(leaveCtx, in.transaction)
 	}
 	before := w.ends.Load()
@@ -74,6 +86,20 @@ func leaveInterrupted(ctx context.Context, w *watch, s *api.STOMP, stderr io.Wri
 		err = w.serverError()
 	}
 	fmt.Fprintln(stderr, "stomp: "+interruptedLine(in, err))
+}
+
+// disconnectTimeout is the client's DisconnectTimeout (0: none set, the
+// client's Timeout bounds DISCONNECT).
+func disconnectTimeout(s *api.STOMP) time.Duration {
+	v, err := s.Config("DisconnectTimeout")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Second
 }
 
 // interruptedLine is what leaveInterrupted prints, given DISCONNECT's
