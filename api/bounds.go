@@ -61,7 +61,7 @@ var (
 	inBufferSizeBound    = intBound{name: "InBufferSize", min: 0, max: math.MaxInt32, meaning: "a size in bytes (0: the system's)"}
 	outBufferSizeBound   = intBound{name: "OutBufferSize", min: 0, max: math.MaxInt32, meaning: "a size in bytes (0: the system's)"}
 	maxAttemptsBound     = intBound{name: "MaxReconnectAttempts", min: 0, max: math.MaxInt32, meaning: "a number of attempts (0: no limit)"}
-	prefetchBound        = intBound{name: "Prefetch", min: -1, max: math.MaxInt32, meaning: "a number of messages (0: the QueueSize less one, whole for Pull; -1: the broker's default)"}
+	prefetchBound        = intBound{name: "Prefetch", min: -1, max: math.MaxInt32, meaning: "a number of messages (0: the QueueSize less one, at least 1, whole for Pull; -1: the broker's default)"}
 )
 
 func unitName(unit time.Duration) string {

@@ -252,7 +252,8 @@
 //	BuildInfo                   read-only: this module's version, and the Go that built it
 //	Prefetch                    not in the reference: unacknowledged messages a broker may
 //	                            send a subscription in a client ack mode (0: its QueueSize
-//	                            less one, whole for Pull; -1: the broker's default); see
+//	                            less one, at least 1, whole for Pull; -1: the broker's
+//	                            default); see
 //	                            SubscribeOptions.Prefetch
 //	WebSocketURL                not in the reference: ws:// or wss:// URL to speak
 //	                            STOMP over a WebSocket ("": raw TCP)
