@@ -19,18 +19,7 @@ func TestCloseFromAnEventHandlerDoesNotWaitForTheMessageHandler(t *testing.T) {
 	b := newBroker(t)
 	h, p := hostPort(t, b.Addr())
 	c := newClient(t)
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(unblock)
-	c.OnMessageIn(func(*MessageInEvent) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-	})
+	entered, unblock, _ := blockingHandler(t, c)
 	closeReturned := make(chan time.Duration, 1)
 	var outOnce sync.Once
 	inEvent := make(chan struct{})
@@ -72,18 +61,7 @@ func TestCloseFromAnotherClientsEventHandlerDoesNotWait(t *testing.T) {
 	h, p := hostPort(t, b.Addr())
 	a := newClient(t)
 	other := newClient(t)
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(unblock)
-	a.OnMessageIn(func(*MessageInEvent) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release // waits for the other client
-	})
+	entered, unblock, _ := blockingHandler(t, a) // waits for the other client
 	inEvent := make(chan struct{})
 	closeReturned := make(chan struct{})
 	var outOnce sync.Once
@@ -120,18 +98,7 @@ func TestCloseFromAnEventHandlerRunByDoEventsDoesNotWait(t *testing.T) {
 	h, p := hostPort(t, b.Addr())
 	a := newClient(t)
 	other := newClient(t, WithManualEvents(), WithSelectWait(5*time.Millisecond))
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(unblock)
-	a.OnMessageIn(func(*MessageInEvent) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-	})
+	entered, unblock, _ := blockingHandler(t, a)
 	closed := make(chan struct{})
 	var outOnce sync.Once
 	other.OnMessageOut(func(e *MessageOutEvent) {

@@ -26,20 +26,7 @@ func TestCloseFromOutsideWaitsForTheRunningHandler(t *testing.T) {
 	b := newBroker(t)
 	h, p := hostPort(t, b.Addr())
 	c := newClient(t, WithEngine(eng))
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	unblock := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(unblock)
-	var returned atomic.Bool
-	c.OnMessageIn(func(*MessageInEvent) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		returned.Store(true)
-	})
+	entered, unblock, returned := blockingHandler(t, c)
 	require.NoError(t, c.Connect(h, p))
 	_, err := c.Subscribe("/queue/running", false)
 	require.NoError(t, err)
@@ -91,4 +78,25 @@ func closeWhileHandlerBlocked(t *testing.T, s *STOMP) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, s.CloseContext(ctx), ErrTimeout, "Close waits for the blocked handler")
+}
+
+// blockingHandler makes s's OnMessageIn handler block until unblock is
+// called (at the test's end at the latest): entered gets a value when a
+// message's handler runs, and returned is set once one has returned.
+func blockingHandler(t *testing.T, s *STOMP) (entered <-chan struct{}, unblock func(), returned *atomic.Bool) {
+	in := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock = func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	returned = new(atomic.Bool)
+	s.OnMessageIn(func(*MessageInEvent) {
+		select {
+		case in <- struct{}{}:
+		default:
+		}
+		<-release
+		returned.Store(true)
+	})
+	return in, unblock, returned
 }
