@@ -80,9 +80,7 @@ func leaveInterrupted(ctx context.Context, w *watch, s *api.STOMP, stderr io.Wri
 		}
 		_ = s.AbortTransactionContext(leaveCtx, in.transaction)
 	}
-	before := w.ends.Load()
-	err := s.DisconnectContext(leaveCtx)
-	w.settle(before)
+	err := w.disconnect(leaveCtx, s)
 	if err == nil {
 		err = w.serverError()
 	}

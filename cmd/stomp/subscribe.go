@@ -45,7 +45,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"confirm DISCONNECT fails the run (exit 1): the acknowledgements may not have reached it, and\n" +
 			"the messages printed may come again. With --reconnect each ACK waits for the broker's RECEIPT,\n" +
 			"with a prefetch of at most 16: a message whose ACK was lost with its connection is said (a\n" +
-			"warning) and may come again; --count counts a message once its ACK is confirmed.\n\n" +
+			"warning) and counted all the same. The broker may give it again, printed and counted again\n" +
+			"(so the N messages of --count may hold a copy, named by the warning, and a message may stay on\n" +
+			"the broker in its place), or it may have taken the ACK, and the message never comes again: a\n" +
+			"run that waited for it would never end.\n\n" +
 			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
 			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
 			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
@@ -216,12 +219,15 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 						confirmed = final
 					case cf.reconnect && (errors.Is(err, api.ErrConnectionLost) || errors.Is(err, api.ErrNotConnected) || errors.Is(err, api.ErrOutcomeUnknown)):
 						// Its connection was lost before the ACK was
-						// confirmed, so the broker may give it again:
-						// said, and the run goes on (and counts it when
-						// it comes again).
-						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: warning: message %s was printed but its connection was lost before its ACK was confirmed: it may come again\n", m.MessageID)
-						seen--
-						return
+						// confirmed: the broker may give it again, or
+						// may have taken the ACK and never give it
+						// again. Said, and counted as printed: a run
+						// that waited for it to come again could wait
+						// for ever. A copy that comes counts too.
+						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: warning: message %s was printed but its connection was lost before its ACK was confirmed: it may come again (counted each time it is printed)\n", m.MessageID)
+						// Its outcome is said; DISCONNECT's RECEIPT,
+						// on another connection, would not tell it.
+						confirmed = final
 					default:
 						failed = true
 						end(fmt.Errorf("acknowledging message %s: %w (it may come again)", m.MessageID, err))
@@ -324,8 +330,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C); the others stay on the broker\n"+
-		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed)")
+	f.IntVar(&count, "count", 0, "exit after this many messages printed (0: until Ctrl-C); the others stay on the broker\n"+
+		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed; with --reconnect\n"+
+		"a message whose ACK was lost with its connection counts too, and a copy of it that comes again too, warned)")
 	f.DurationVar(&wait, "wait", 0, "end once no message has come for this long, e.g. 5s (0: wait for ever);\n"+
 		"exit 1 when --count was not reached (with --ack auto, --wait subscribes in client mode)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
