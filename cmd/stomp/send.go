@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -140,12 +139,12 @@ func newSend(cf *connFlags) *cobra.Command {
 			if contentType != "" {
 				extra = append(extra, api.WithContentType(contentType))
 			}
-			for _, h := range headers {
-				k, v, ok := strings.Cut(h, ":")
-				if !ok || k == "" {
-					return usagef("-H %q: want name:value", h)
-				}
-				extra = append(extra, api.WithHeader(k, v))
+			hs, err := parseHeaders(headers)
+			if err != nil {
+				return err
+			}
+			for _, h := range hs {
+				extra = append(extra, api.WithHeader(h.Key, h.Value))
 			}
 			var tracer *sendTracer
 			if traceIDs {

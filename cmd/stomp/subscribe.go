@@ -28,6 +28,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		traceIDs bool
 		wait     time.Duration
 		null     bool
+		headers  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "subscribe DESTINATION",
@@ -57,6 +58,14 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"which message on stderr and the run ends with exit 1, the message not printed nor\n" +
 			"acknowledged, as after a failed write (the broker keeps it, unless it was pushed in auto mode:\n" +
 			"--ack auto without --count or --wait).\n\n" +
+			"-H name:value (repeatable) adds a header to SUBSCRIBE, for what a broker reads there: a queue's\n" +
+			"arguments on RabbitMQ (x-queue-type:quorum to consume a quorum queue through /queue/NAME), a\n" +
+			"selector (\"selector:color = 'red'\"), a durable topic subscription (durable:true with\n" +
+			"auto-delete:false on RabbitMQ; ActiveMQ's activemq.subscriptionName is keyed by the CONNECT\n" +
+			"client-id too, which stomp does not send, so there it does not outlive the connection). With\n" +
+			"--reconnect they go again on every resubscription. A header the client writes itself\n" +
+			"(destination, id, ack, receipt, and the prefetch, which subscribe sets) is refused with exit 2,\n" +
+			"as is one that is not name:value or that the negotiated STOMP version cannot carry.\n\n" +
 			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
 			"printed, it fails (exit 1, \"no message within --wait D\" on stderr); without --count it is the\n" +
 			"normal end (exit 0, also when no message came at all). --timeout does not bound the waiting for\n" +
@@ -89,7 +98,8 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if wait < 0 {
 				return usagef("--wait must not be negative")
 			}
-			if err := checkDestination(args[0]); err != nil {
+			hs, err := checkSubscribeArgs(args[0], headers)
+			if err != nil {
 				return err
 			}
 			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr())
@@ -133,7 +143,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				subMode = api.AckClient
 			}
 			manual := subMode != api.AckAuto
-			opts := api.SubscribeOptions{AckMode: subMode, ManualAck: manual}
+			opts := api.SubscribeOptions{AckMode: subMode, ManualAck: manual, Headers: hs}
 			if manual {
 				opts.Prefetch = actors.DefaultQueueSize - 1
 				if count > 0 {
@@ -256,6 +266,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			}
 			_, err = s.SubscribeWith(cmd.Context(), args[0], opts)
 			if err != nil {
+				// A -H header the negotiated version cannot carry, say:
+				// the invocation's fault (exit 2).
+				err, _ = asUsage(err)
 				return err
 			}
 			// Without --reconnect the end of the connection ends the run.
@@ -336,6 +349,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 	f.DurationVar(&wait, "wait", 0, "end once no message has come for this long, e.g. 5s (0: wait for ever);\n"+
 		"exit 1 when --count was not reached (with --ack auto, --wait subscribes in client mode)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
+	f.StringArrayVarP(&headers, "header", "H", nil, "extra SUBSCRIBE header name:value (repeatable), e.g. x-queue-type:quorum, selector:...;\n"+
+		"sent again on every resubscription with --reconnect; not one the\n"+
+		"client writes itself (destination, id, ack, receipt, the prefetch: use the argument and flags)")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
