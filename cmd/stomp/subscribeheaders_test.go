@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,18 +11,21 @@ import (
 	"github.com/stompactor/stompactor/sim"
 )
 
-// subscribeFrames returns the SUBSCRIBE frames connection conn received
-// (open or closed).
-func subscribeFrames(b *sim.Broker, conn int) []*frames.Frame {
+// subscribeFrames returns the SUBSCRIBE frames connection conn received,
+// once it has closed (an open one's frames may still change, and a
+// connection closing between two looks would be seen twice).
+func subscribeFrames(t *testing.T, b *sim.Broker, conn int) []*frames.Frame {
+	t.Helper()
+	var c sim.ConnInfo
+	eventually(t, fmt.Sprintf("connection %d closed", conn), func() bool {
+		var ok bool
+		c, ok = b.ClosedConnection(conn)
+		return ok
+	})
 	var out []*frames.Frame
-	for _, c := range append(b.Connections(), b.ClosedConnections()...) {
-		if c.Conn != conn {
-			continue
-		}
-		for _, f := range c.Received {
-			if f.Command == frames.CmdSubscribe {
-				out = append(out, f)
-			}
+	for _, f := range c.Received {
+		if f.Command == frames.CmdSubscribe {
+			out = append(out, f)
 		}
 	}
 	return out
@@ -41,7 +45,7 @@ func TestSubscribeHeaders(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, "m1\n", r.stdout)
 	for _, conn := range []int{2, 3} {
-		subs := subscribeFrames(b, conn)
+		subs := subscribeFrames(t, b, conn)
 		require.Len(t, subs, 1, "conn %d", conn)
 		assert.Equal(t, "quorum", subs[0].Header("x-queue-type"), "conn %d", conn)
 		assert.Equal(t, "color = 'red' AND size > 1:2", subs[0].Header("selector"), "conn %d", conn)
