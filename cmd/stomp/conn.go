@@ -49,7 +49,8 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	p.StringArrayVar(&f.configs, "config", nil, "any configuration setting, Name=value (repeatable)")
 	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call (more than 0)")
 	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (passcodes redacted)")
-	p.BoolVar(&f.reconnect, "reconnect", false, "reconnect by itself when the connection is lost, through every --server in turn, keeping subscriptions;\n"+
+	p.BoolVar(&f.reconnect, "reconnect", false, "reconnect by itself when the connection is lost, through every --server in turn, and go on:\n"+
+		"subscribe keeps its subscriptions, send sends each message at least once (copies possible: see send --help);\n"+
 		"each retry (the first connect's too) is reported on stderr")
 	f.secure.register(cmd)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -26,6 +25,7 @@ func newSend(cf *connFlags) *cobra.Command {
 		allowEmpty  bool
 		lines       bool
 		null        bool
+		dedupHeader string
 	)
 	cmd := &cobra.Command{
 		Use:   "send DESTINATION [BODY]",
@@ -34,7 +34,16 @@ func newSend(cf *connFlags) *cobra.Command {
 			"Every server ERROR is printed to stderr as it arrives (its message header and body) and ends\n" +
 			"the run with exit 1, whether or not the server closes the connection. A broker that does not\n" +
 			"confirm DISCONNECT (within --config DisconnectTimeout, 5 seconds by default) may not have the\n" +
-			"messages: exit 1, unless --receipt had each one confirmed.\n\n" +
+			"messages: exit 1, unless --receipt (or --reconnect) had each one confirmed.\n\n" +
+			"With --reconnect a lost connection does not end the run: the client reconnects, through every\n" +
+			"--server in turn, and the run goes on. Each message is sent at least once: it waits for its own\n" +
+			"RECEIPT (a round trip each, as with --receipt), and one whose connection was lost before that\n" +
+			"RECEIPT is sent again on the next, so the broker may get a message twice (--dedup-header NAME\n" +
+			"gives every message an id of its own in header NAME, the same in its copies, for consumers that\n" +
+			"drop copies). The messages counted as sent are those the broker confirmed; one not confirmed\n" +
+			"within --timeout (an outage longer than that, say) ends the run with exit 1, and may or may not\n" +
+			"have arrived. --transaction does not go with --reconnect (exit 2): a transaction ends with its\n" +
+			"connection, and a message sent again on the next would be outside it.\n\n" +
 			"Without BODY or --file, all of standard input is one message body, read to its end, a trailing\n" +
 			"newline kept (`seq 3 | stomp send Q` sends one message \"1\\n2\\n3\\n\"). An empty standard input\n" +
 			"(a producer upstream that failed, a closed one) is refused with exit 2 unless --allow-empty.\n\n" +
@@ -50,10 +59,11 @@ func newSend(cf *connFlags) *cobra.Command {
 			"Ctrl-C (SIGINT) or SIGTERM stops a send gracefully, within 5 seconds: it sends no more of --count\n" +
 			"and finishes the message on its way; with --lines or -0 reading a pipe or a file, it sends what\n" +
 			"the input still holds, up to its end (a program upstream in the same pipeline got the same\n" +
-			"Ctrl-C, so its end comes soon), without waiting for a RECEIPT each even with --receipt. Then it\n" +
-			"disconnects, asking for the RECEIPT of DISCONNECT, which\n" +
-			"the broker sends once it has every frame before it, and prints one line on stderr: with --receipt\n" +
-			"\"interrupted: N confirmed, K sent but not confirmed (may or may not have arrived)\", else\n" +
+			"Ctrl-C, so its end comes soon), without waiting for a RECEIPT each even with --receipt (with\n" +
+			"--reconnect each still waits for its own). Then it disconnects, asking for the RECEIPT of\n" +
+			"DISCONNECT, which the broker sends once it has every frame before it, and prints one line on\n" +
+			"stderr: with --receipt or --reconnect \"interrupted: N confirmed, K sent but not confirmed (may\n" +
+			"or may not have arrived)\", else\n" +
 			"\"interrupted: N sent\" and whether the broker's RECEIPT for DISCONNECT confirmed them. In a\n" +
 			"transaction nothing is committed. The exit code stays 130 (143 for SIGTERM); a second signal\n" +
 			"(0.3 s or more after the first: timeout(1) delivers its one twice) ends the run at once, saying\n" +
@@ -70,6 +80,12 @@ func newSend(cf *connFlags) *cobra.Command {
 			if err := checkSendArgs(args[0], headers); err != nil {
 				return err
 			}
+			if err := checkSendReconnect(cf.reconnect, transaction, dedupHeader); err != nil {
+				return err
+			}
+			// confirmed: each message is confirmed by its own RECEIPT,
+			// with --receipt or, at least once, with --reconnect.
+			confirmed := receipt || cf.reconnect
 			var body []byte
 			var records *recordReader
 			typed := false // records typed on a terminal
@@ -117,15 +133,18 @@ func newSend(cf *connFlags) *cobra.Command {
 				body = b
 			}
 			extra := []api.Option{api.WithRequestReceipts(receipt)}
+			if cf.reconnect {
+				extra = append(extra, atLeastOnce(dedupHeader))
+			}
 			if contentType != "" {
 				extra = append(extra, api.WithContentType(contentType))
 			}
-			for _, h := range headers {
-				k, v, ok := strings.Cut(h, ":")
-				if !ok || k == "" {
-					return usagef("-H %q: want name:value", h)
-				}
-				extra = append(extra, api.WithHeader(k, v))
+			hs, err := parseHeaders(headers)
+			if err != nil {
+				return err
+			}
+			for _, h := range hs {
+				extra = append(extra, api.WithHeader(h.Key, h.Value))
 			}
 			var tracer *sendTracer
 			if traceIDs {
@@ -139,7 +158,7 @@ func newSend(cf *connFlags) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			if receipt {
+			if confirmed {
 				// A send that waits for its RECEIPT waits for the handlers
 				// of every event queued before (the api package's Events
 				// section) only when a handler of one of its own events is
@@ -214,7 +233,7 @@ func newSend(cf *connFlags) *cobra.Command {
 			// the grace (or stop at once for typed input), the message on
 			// its way is finished, and DISCONNECT's RECEIPT is asked for
 			// (leaveInterrupted).
-			cut := interruption{receipt: receipt, transaction: transaction}
+			cut := interruption{receipt: confirmed, reconnect: cf.reconnect, transaction: transaction}
 			drainFrom := -1 // with --receipt, the first record sent without one after the signal
 			interrupted := func() error {
 				p.done()
@@ -231,11 +250,14 @@ func newSend(cf *connFlags) *cobra.Command {
 					if records == nil || typed {
 						return interrupted()
 					}
-					if receipt && drainFrom < 0 {
+					if receipt && !cf.reconnect && drainFrom < 0 {
 						// What the input still holds goes out without a
 						// RECEIPT each, or a pipe of small records would
 						// take longer than the grace (a round trip each):
-						// DISCONNECT's RECEIPT confirms them all.
+						// DISCONNECT's RECEIPT confirms them all. Not with
+						// --reconnect: that RECEIPT may come on another
+						// connection than theirs, so they stay at least
+						// once, each confirmed by its own.
 						if err := s.SetRequestReceipts(false); err == nil {
 							drainFrom = n
 						}
@@ -250,7 +272,7 @@ func newSend(cf *connFlags) *cobra.Command {
 					if transaction != "" {
 						_ = s.AbortTransactionContext(ctx, transaction)
 					}
-					_ = w.leave(ctx, s, receipt)
+					_ = w.leave(ctx, s, confirmed)
 					return fmt.Errorf("%s: %w", sent(n), err)
 				}
 				if !ok {
@@ -261,7 +283,7 @@ func newSend(cf *connFlags) *cobra.Command {
 						// Interrupted, and the grace's end (or an error)
 						// cut this one short.
 						if sentAnyway(err) {
-							if receipt {
+							if confirmed {
 								cut.unconfirmed++
 							} else {
 								n++ // on its way, ahead of DISCONNECT
@@ -272,6 +294,9 @@ func newSend(cf *connFlags) *cobra.Command {
 						return interrupted()
 					}
 					p.done() // how far it got, before the error
+					if cf.reconnect {
+						err = unconfirmedAtLeastOnce(err, n+1)
+					}
 					return failed(n, w.or(err))
 				}
 				p.step(n + 1)
@@ -300,9 +325,9 @@ func newSend(cf *connFlags) *cobra.Command {
 			// messages, unless each one's RECEIPT said so (--receipt). A
 			// signal now does not cut that wait (DisconnectTimeout bounds
 			// it): the run says how it ended, as an interrupted one does.
-			err = w.leave(context.WithoutCancel(ctx), s, receipt)
+			err = w.leave(context.WithoutCancel(ctx), s, confirmed)
 			if ctx.Err() != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "stomp: "+interruptedLine(interruption{receipt: receipt, sent: n}, err))
+				fmt.Fprintln(cmd.ErrOrStderr(), "stomp: "+interruptedLine(interruption{receipt: confirmed, reconnect: cf.reconnect, sent: n}, err))
 				return ctx.Err()
 			}
 			if errors.Is(err, api.ErrReceiptTimeout) {
@@ -327,5 +352,7 @@ func newSend(cf *connFlags) *cobra.Command {
 	f.BoolVar(&lines, "lines", false, "send each line of standard input (or --file) as a message of its own, as it is read\n"+
 		"(its newline, LF or CRLF, left out)")
 	f.BoolVarP(&null, "null", "0", false, "like --lines, with records ending in a NUL byte (what subscribe -0 prints)")
+	f.StringVar(&dedupHeader, "dedup-header", "", "with --reconnect, give every message an id of its own in this header, the same in each\n"+
+		"copy a resend makes, for consumers that drop copies (e.g. message-key)")
 	return cmd
 }

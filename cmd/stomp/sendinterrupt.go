@@ -43,10 +43,11 @@ func inputIsTerminal(r io.Reader) bool {
 
 // interruption is what an interrupted send did, for the line it prints.
 type interruption struct {
-	receipt     bool   // --receipt: each message confirmed by its own RECEIPT
+	receipt     bool   // --receipt or --reconnect: each message confirmed by its own RECEIPT
+	reconnect   bool   // --reconnect: DISCONNECT may go out on another connection than the messages, so its RECEIPT confirms none
 	transaction string // --transaction: left uncommitted
-	sent        int    // confirmed with --receipt; else handed to the client (written or queued)
-	unconfirmed int    // with --receipt: written (or taken to be) without their RECEIPT (the message cut short, the input's remainder sent after the signal)
+	sent        int    // confirmed with --receipt or --reconnect; else handed to the client (written or queued)
+	unconfirmed int    // with --receipt or --reconnect: written (or taken to be) without their RECEIPT (the message cut short, the input's remainder sent after the signal)
 }
 
 // sentAnyway reports whether err, from a send whose wait the interrupt or
@@ -79,9 +80,7 @@ func leaveInterrupted(ctx context.Context, w *watch, s *api.STOMP, stderr io.Wri
 		}
 		_ = s.AbortTransactionContext(leaveCtx, in.transaction)
 	}
-	before := w.ends.Load()
-	err := s.DisconnectContext(leaveCtx)
-	w.settle(before)
+	err := w.disconnect(leaveCtx, s)
 	if err == nil {
 		err = w.serverError()
 	}
@@ -114,7 +113,7 @@ func interruptedLine(in interruption, disconnect error) string {
 		why = strings.TrimPrefix(errorLine(disconnect), "stomp: ")
 	}
 	if in.receipt {
-		if in.unconfirmed > 0 && disconnect == nil {
+		if in.unconfirmed > 0 && disconnect == nil && !in.reconnect {
 			return fmt.Sprintf("interrupted: %d confirmed, %d sent but not confirmed by their own RECEIPT (the broker confirmed DISCONNECT, which it answers after the frames before it)",
 				in.sent, in.unconfirmed)
 		}

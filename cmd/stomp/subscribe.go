@@ -28,6 +28,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		traceIDs bool
 		wait     time.Duration
 		null     bool
+		headers  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "subscribe DESTINATION",
@@ -45,7 +46,10 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"confirm DISCONNECT fails the run (exit 1): the acknowledgements may not have reached it, and\n" +
 			"the messages printed may come again. With --reconnect each ACK waits for the broker's RECEIPT,\n" +
 			"with a prefetch of at most 16: a message whose ACK was lost with its connection is said (a\n" +
-			"warning) and may come again; --count counts a message once its ACK is confirmed.\n\n" +
+			"warning) and counted all the same. The broker may give it again, printed and counted again\n" +
+			"(so the N messages of --count may hold a copy, named by the warning, and a message may stay on\n" +
+			"the broker in its place), or it may have taken the ACK, and the message never comes again: a\n" +
+			"run that waited for it would never end.\n\n" +
 			"The plain output is for people: each body is followed by a newline, so a body with newlines\n" +
 			"reads as several messages and one that ends with a newline gains a blank line. For scripts use\n" +
 			"--json (one object a line, every byte kept) or -0/--null (each body as it is, then a NUL byte,\n" +
@@ -54,6 +58,14 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"which message on stderr and the run ends with exit 1, the message not printed nor\n" +
 			"acknowledged, as after a failed write (the broker keeps it, unless it was pushed in auto mode:\n" +
 			"--ack auto without --count or --wait).\n\n" +
+			"-H name:value (repeatable) adds a header to SUBSCRIBE, for what a broker reads there: a queue's\n" +
+			"arguments on RabbitMQ (x-queue-type:quorum to consume a quorum queue through /queue/NAME), a\n" +
+			"selector (\"selector:color = 'red'\"), a durable topic subscription (durable:true with\n" +
+			"auto-delete:false on RabbitMQ; ActiveMQ's activemq.subscriptionName is keyed by the CONNECT\n" +
+			"client-id too, which stomp does not send, so there it does not outlive the connection). With\n" +
+			"--reconnect they go again on every resubscription. A header the client writes itself\n" +
+			"(destination, id, ack, receipt, and the prefetch, which subscribe sets) is refused with exit 2,\n" +
+			"as is one that is not name:value or that the negotiated STOMP version cannot carry.\n\n" +
 			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
 			"printed, it fails (exit 1, \"no message within --wait D\" on stderr); without --count it is the\n" +
 			"normal end (exit 0, also when no message came at all). --timeout does not bound the waiting for\n" +
@@ -86,7 +98,8 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			if wait < 0 {
 				return usagef("--wait must not be negative")
 			}
-			if err := checkDestination(args[0]); err != nil {
+			hs, err := checkSubscribeArgs(args[0], headers)
+			if err != nil {
 				return err
 			}
 			s, w, err := cf.connectWatched(cmd.Context(), cmd.ErrOrStderr())
@@ -130,7 +143,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				subMode = api.AckClient
 			}
 			manual := subMode != api.AckAuto
-			opts := api.SubscribeOptions{AckMode: subMode, ManualAck: manual}
+			opts := api.SubscribeOptions{AckMode: subMode, ManualAck: manual, Headers: hs}
 			if manual {
 				opts.Prefetch = actors.DefaultQueueSize - 1
 				if count > 0 {
@@ -216,12 +229,15 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 						confirmed = final
 					case cf.reconnect && (errors.Is(err, api.ErrConnectionLost) || errors.Is(err, api.ErrNotConnected) || errors.Is(err, api.ErrOutcomeUnknown)):
 						// Its connection was lost before the ACK was
-						// confirmed, so the broker may give it again:
-						// said, and the run goes on (and counts it when
-						// it comes again).
-						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: warning: message %s was printed but its connection was lost before its ACK was confirmed: it may come again\n", m.MessageID)
-						seen--
-						return
+						// confirmed: the broker may give it again, or
+						// may have taken the ACK and never give it
+						// again. Said, and counted as printed: a run
+						// that waited for it to come again could wait
+						// for ever. A copy that comes counts too.
+						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: warning: message %s was printed but its connection was lost before its ACK was confirmed: it may come again (counted each time it is printed)\n", m.MessageID)
+						// Its outcome is said; DISCONNECT's RECEIPT,
+						// on another connection, would not tell it.
+						confirmed = final
 					default:
 						failed = true
 						end(fmt.Errorf("acknowledging message %s: %w (it may come again)", m.MessageID, err))
@@ -250,6 +266,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			}
 			_, err = s.SubscribeWith(cmd.Context(), args[0], opts)
 			if err != nil {
+				// A -H header the negotiated version cannot carry, say:
+				// the invocation's fault (exit 2).
+				err, _ = asUsage(err)
 				return err
 			}
 			// Without --reconnect the end of the connection ends the run.
@@ -324,11 +343,15 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&count, "count", 0, "exit after this many messages (0: until Ctrl-C); the others stay on the broker\n"+
-		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed)")
+	f.IntVar(&count, "count", 0, "exit after this many messages printed (0: until Ctrl-C); the others stay on the broker\n"+
+		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed; with --reconnect\n"+
+		"a message whose ACK was lost with its connection counts too, and a copy of it that comes again too, warned)")
 	f.DurationVar(&wait, "wait", 0, "end once no message has come for this long, e.g. 5s (0: wait for ever);\n"+
 		"exit 1 when --count was not reached (with --ack auto, --wait subscribes in client mode)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
+	f.StringArrayVarP(&headers, "header", "H", nil, "extra SUBSCRIBE header name:value (repeatable), e.g. x-queue-type:quorum, selector:...;\n"+
+		"sent again on every resubscription with --reconnect; not one the\n"+
+		"client writes itself (destination, id, ack, receipt, the prefetch: use the argument and flags)")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")

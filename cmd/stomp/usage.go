@@ -89,16 +89,62 @@ func checkSendArgs(dest string, headers []string) error {
 	if err := checkDestination(dest); err != nil {
 		return err
 	}
+	return checkOwnHeaders(headers, sendHints)
+}
+
+// checkOwnHeaders refuses a -H header the client writes itself, saying
+// which flag or argument gives it (hints).
+func checkOwnHeaders(headers []string, hints map[string]string) error {
 	for _, h := range headers {
 		k, _, _ := strings.Cut(h, ":")
-		if !actors.OwnHeader(k) {
+		hint, listed := hints[k]
+		if !actors.OwnHeader(k) && !listed {
 			continue
 		}
 		msg := fmt.Sprintf("-H %s: the client writes the %q header itself", k, k)
-		if hint := sendHints[k]; hint != "" {
+		if hint != "" {
 			msg += ", from " + hint
 		}
 		return usagef("%s", msg)
 	}
 	return nil
+}
+
+// parseHeaders turns the -H values into headers: each name:value, split at
+// the first colon (the value may hold more), the name not empty.
+func parseHeaders(headers []string) ([]api.Header, error) {
+	var out []api.Header
+	for _, h := range headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || k == "" {
+			return nil, usagef("-H %q: want name:value", h)
+		}
+		out = append(out, api.Header{Key: k, Value: v})
+	}
+	return out, nil
+}
+
+// subscribeHints say which flag or argument gives the headers the client
+// writes on SUBSCRIBE itself, the prefetch among them: subscribe sets it
+// from --count (see its help), and the library refuses a prefetch header
+// beside it.
+var subscribeHints = map[string]string{
+	"destination":              "the DESTINATION argument",
+	"ack":                      "--ack",
+	"id":                       "its own subscription id",
+	actors.HdrPrefetchCount:    "--count (subscribe sets the prefetch itself)",
+	actors.HdrActiveMQPrefetch: "--count (subscribe sets the prefetch itself)",
+}
+
+// checkSubscribeArgs refuses, before any server is tried, an empty
+// destination and a -H header that is not name:value or that the client
+// writes itself, and returns the headers.
+func checkSubscribeArgs(dest string, headers []string) ([]api.Header, error) {
+	if err := checkDestination(dest); err != nil {
+		return nil, err
+	}
+	if err := checkOwnHeaders(headers, subscribeHints); err != nil {
+		return nil, err
+	}
+	return parseHeaders(headers)
 }

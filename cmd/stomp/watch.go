@@ -127,14 +127,28 @@ func (w *watch) settle(before int64) {
 	}
 }
 
+// disconnect disconnects s and waits for the events before the end of
+// its connection (settle). A --reconnect client that is not connected is
+// reconnecting: Disconnect ends its attempts, and no end of a connection
+// is to come (the lost one's was told when it was lost), so it is not
+// waited for; else every leave during an outage would wait settleWait
+// for an event that never comes.
+func (w *watch) disconnect(ctx context.Context, s *api.STOMP) error {
+	before := w.ends.Load()
+	reconnecting := w.status != nil && !s.Connected()
+	err := s.DisconnectContext(ctx)
+	if !reconnecting {
+		w.settle(before)
+	}
+	return err
+}
+
 // leave disconnects s and waits for the events before the end. A broker
 // that did not confirm DISCONNECT (code 301) is reported on stderr and,
 // when confirmed is true (everything the command was asked for is done and
 // known to be), is no failure.
 func (w *watch) leave(ctx context.Context, s *api.STOMP, confirmed bool) error {
-	before := w.ends.Load()
-	err := s.DisconnectContext(ctx)
-	w.settle(before)
+	err := w.disconnect(ctx, s)
 	if err != nil && errors.Is(err, api.ErrReceiptTimeout) && confirmed {
 		fmt.Fprintln(w.stderr, "stomp: warning: "+strings.TrimPrefix(err.Error(), "stomp: "))
 		return w.serverError()
