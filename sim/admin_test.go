@@ -81,6 +81,24 @@ func TestCloseConnection(t *testing.T) {
 	waitFor(t, "the message to be back", func() bool { return ready(t, b, "/queue/q") == 1 })
 }
 
+func TestCloseConnectionsDropsEveryOpenConnection(t *testing.T) {
+	b := newBroker(t)
+	c1, _ := consumer(t, b, "1.2", "client", 1)
+	c2 := tcpClient(t, b.Addr())
+	c2.connect("1.2")
+	n, err := b.CloseConnections()
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	c1.expectClosed()
+	c2.expectClosed()
+	waitFor(t, "the message to be back", func() bool { return ready(t, b, "/queue/q") == 1 })
+	c3 := tcpClient(t, b.Addr())
+	c3.connect("1.2") // the broker still listens
+	require.NoError(t, b.Close())
+	_, err = b.CloseConnections()
+	assert.ErrorIs(t, err, ErrClosed)
+}
+
 func TestSlowConsumerIsFlowControlled(t *testing.T) {
 	const n, bound = 200, 8
 	b := newBroker(t, WithOutboundQueue(bound))
