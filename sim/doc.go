@@ -26,8 +26,7 @@
 // Tests inspect the broker through admin calls (Stats, Connections,
 // ClosedConnections, Destination, FaultEvents) and act on it through SendError,
 // CloseConnection, CloseConnections (every open connection at once), and
-// Inject and Clear, which add and end faults while it
-// runs.
+// Inject and Clear, which add and end faults while it runs.
 //
 // # Faults
 //
