@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -97,6 +98,18 @@ func TestCloseConnectionsDropsEveryOpenConnection(t *testing.T) {
 	require.NoError(t, b.Close())
 	_, err = b.CloseConnections()
 	assert.ErrorIs(t, err, ErrClosed)
+}
+
+func TestWithListenerServesTheCallersListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	b := newBroker(t, WithListener(ln))
+	assert.Equal(t, ln.Addr().String(), b.Addr())
+	c := tcpClient(t, b.Addr())
+	c.connect("1.2")
+	require.NoError(t, b.Close())
+	_, err = ln.Accept()
+	assert.ErrorIs(t, err, net.ErrClosed, "Close closed the listener")
 }
 
 func TestSlowConsumerIsFlowControlled(t *testing.T) {
