@@ -31,41 +31,101 @@ import (
 //     start. Attempts made while no broker listens are refused and back
 //     off, so this one includes the backoff.
 //
-// Run it on its own, a few times, and compare medians:
+// And two listeners: backlog=128 listens with the listen backlog of a
+// broker configured so (RabbitMQ's default; on Linux only), where a
+// storm of connections overflows the accept queue and the kernel drops
+// SYNs that the clients send again a second later; backlog=system with
+// the system's maximum (net.Listen's; /proc/sys/net/core/somaxconn).
+//
+// On Linux it also reports syn-drops/restart and retrans/restart: how
+// many SYNs the machine's listeners dropped for a full accept queue, and
+// how many TCP segments it sent again, while the fleet came back (counts
+// of the whole machine: other processes add theirs).
+//
+// The broker runs in the same process and shares its CPU. Run it on its
+// own, a few times, and compare medians:
 //
 //	go test -run '^$' -bench FleetReconnect -benchtime 1x -count 5 ./bench
 func BenchmarkFleetReconnect(b *testing.B) {
-	for _, mode := range []string{"drop", "restart"} {
-		for _, n := range []int{1000, 3000} {
-			b.Run("mode="+mode+"/clients="+strconv.Itoa(n), func(b *testing.B) {
-				var total, up time.Duration
-				for range b.N {
-					all, afterUp := fleetRestart(b, n, mode == "restart")
-					total += all
-					up += afterUp
+	for _, backlog := range []int{128, 0} {
+		for _, mode := range []string{"drop", "restart"} {
+			for _, n := range []int{1000, 3000} {
+				name := "backlog=system"
+				if backlog > 0 {
+					name = "backlog=" + strconv.Itoa(backlog)
 				}
-				b.ReportMetric(total.Seconds()/float64(b.N), "s/restart")
-				if mode == "restart" {
-					b.ReportMetric(up.Seconds()/float64(b.N), "s/after-up")
-				}
-			})
+				b.Run(name+"/mode="+mode+"/clients="+strconv.Itoa(n), func(b *testing.B) {
+					var (
+						total, up        time.Duration
+						dropped, retrans int64
+						counted          = true
+					)
+					for range b.N {
+						r := fleetRestart(b, n, mode == "restart", backlog)
+						total += r.all
+						up += r.afterUp
+						dropped += r.synDrops
+						retrans += r.retrans
+						counted = counted && r.counted
+					}
+					b.ReportMetric(total.Seconds()/float64(b.N), "s/restart")
+					if mode == "restart" {
+						b.ReportMetric(up.Seconds()/float64(b.N), "s/after-up")
+					}
+					if counted {
+						b.ReportMetric(float64(dropped)/float64(b.N), "syn-drops/restart")
+						b.ReportMetric(float64(retrans)/float64(b.N), "retrans/restart")
+					}
+				})
+			}
 		}
 	}
+}
+
+// fleetBroker starts a broker on addr ("127.0.0.1:0": a free port) with
+// a listen backlog of backlog connections (0: the system's).
+func fleetBroker(b *testing.B, addr string, backlog int) *sim.Broker {
+	b.Helper()
+	if backlog == 0 {
+		broker, err := sim.NewBroker(sim.WithListenAddr(addr))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return broker
+	}
+	ln, err := listenBacklog(addr, backlog)
+	if err != nil {
+		b.Skip(err)
+	}
+	broker, err := sim.NewBroker(sim.WithListener(ln))
+	if err != nil {
+		_ = ln.Close()
+		b.Fatal(err)
+	}
+	return broker
 }
 
 // fleetTopic is the topic every client of the fleet subscribes to.
 const fleetTopic = "/topic/fleet"
 
-// fleetRestart connects n clients to a fresh broker, drops their
-// connections (restart: restarts the broker), and returns how long the
-// fleet took to be whole again, and how long after the new broker was up.
-func fleetRestart(b *testing.B, n int, restart bool) (all, afterUp time.Duration) {
+// fleetRestart connects n clients to a fresh broker (with a listen
+// backlog of backlog, 0: the system's), drops their connections (restart:
+// restarts the broker), and returns how long the fleet took to be whole
+// again, and how long after the new broker was up.
+// fleetResult is what one fleetRestart measured: the time until the
+// fleet was whole, and after the new broker was up; and, when counted,
+// the SYNs the machine's listeners dropped and the TCP segments it sent
+// again meanwhile (tcpStorm).
+type fleetResult struct {
+	all, afterUp      time.Duration
+	synDrops, retrans int64
+	counted           bool
+}
+
+func fleetRestart(b *testing.B, n int, restart bool, backlog int) fleetResult {
 	b.StopTimer()
 	eng := actors.NewEngine(actors.EngineOptions{})
-	broker, err := sim.NewBroker()
-	if err != nil {
-		b.Fatal(err)
-	}
+	broker := fleetBroker(b, "127.0.0.1:0", backlog)
 	addr := broker.Addr()
 	host, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
@@ -132,14 +192,12 @@ func fleetRestart(b *testing.B, n int, restart bool) (all, afterUp time.Duration
 	}
 
 	b.StartTimer()
+	drops0, retrans0, counted := tcpStorm()
 	start := time.Now()
 	if restart {
 		_ = broker.Close()
-		broker, err = sim.NewBroker(sim.WithListenAddr(addr))
-	} else {
-		_, err = broker.CloseConnections()
-	}
-	if err != nil {
+		broker = fleetBroker(b, addr, backlog)
+	} else if _, err := broker.CloseConnections(); err != nil {
 		b.Fatal(err)
 	}
 	up := time.Now()
@@ -154,11 +212,13 @@ func fleetRestart(b *testing.B, n int, restart bool) (all, afterUp time.Duration
 	}
 	took := time.Since(start)
 	b.StopTimer()
+	drops1, retrans1, counted1 := tcpStorm()
 	diagMu.Lock()
 	b.Logf("%d clients, %v (%v after the new broker was up): %v", n, took, time.Since(up), diag)
 	clear(diag)
 	diagMu.Unlock()
-	return took, took - up.Sub(start)
+	return fleetResult{all: took, afterUp: took - up.Sub(start),
+		synDrops: drops1 - drops0, retrans: retrans1 - retrans0, counted: counted && counted1}
 }
 
 // The causes of the fleet's reconnect waits ("reconnecting" statuses),
