@@ -104,9 +104,9 @@ func (g *dialGate) await(a *dialAttempt) bool {
 
 // leave gives back a's slot, or takes a out of the queue: what a took
 // and nothing else. It may be called more than once, and for an attempt
-// that holds nothing.
+// that holds nothing (or none).
 func (g *dialGate) leave(a *dialAttempt) {
-	if g == nil {
+	if g == nil || a == nil {
 		return
 	}
 	g.mu.Lock()
