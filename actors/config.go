@@ -100,11 +100,13 @@ type ConnectConfig struct {
 // end with the old connection, as the broker ends them; messages received
 // but not yet acknowledged are redelivered by the broker.
 //
-// The wait between attempts grows with each failed attempt and is reset
-// only by a connection that stays up for StableAfter: a connection that
-// dies right after CONNECTED (a broker that refuses what it is sent, a
-// message the client cannot take) does not make the client hammer the
-// broker.
+// The wait before each attempt is drawn at random from zero up to a
+// ceiling ("full jitter", see delay) that grows with each failed attempt
+// and is reset only by a connection that stays up for StableAfter: a
+// connection that dies right after CONNECTED (a broker that refuses what
+// it is sent, a message the client cannot take) does not make the client
+// hammer the broker, and many clients that lose one broker together do
+// not come back at once.
 type ReconnectPolicy struct {
 	// Enabled turns reconnecting on. Default false.
 	Enabled bool
@@ -120,17 +122,37 @@ type ReconnectPolicy struct {
 	// StableAfter is how long a connection must stay up to reset the
 	// wait between attempts. Default MaxDelay.
 	StableAfter time.Duration
+
+	// jitter draws the fraction of the ceiling an attempt waits, in
+	// [0, 1); nil draws from math/rand/v2's generator (safe from any
+	// goroutine, and cheap). Tests set it to make the waits known.
+	jitter func() float64
 }
 
-// delay is the wait before attempt n (1-based): exponential, capped, with
-// the upper half randomised so that many clients do not return at once.
+// delay is the wait before attempt n (1-based), "full jitter": drawn
+// uniformly from [0, d), where d, its ceiling, grows exponentially from
+// InitialDelay and is capped at MaxDelay. Many clients that lose one
+// broker together thus spread their attempts over the whole of d, not
+// over its upper half, and a client's attempts still come further apart
+// on average as d grows.
 func (p ReconnectPolicy) delay(n int) time.Duration {
+	u := 0.0
+	if p.jitter != nil {
+		u = p.jitter()
+	} else {
+		u = rand.Float64()
+	}
+	return time.Duration(u * float64(p.ceiling(n)))
+}
+
+// ceiling is the most attempt n (1-based) waits: InitialDelay times
+// Multiplier for each attempt before it, capped at MaxDelay.
+func (p ReconnectPolicy) ceiling(n int) time.Duration {
 	d := float64(p.InitialDelay)
 	for i := 1; i < n && d < float64(p.MaxDelay); i++ {
 		d *= p.Multiplier
 	}
-	d = min(d, float64(p.MaxDelay))
-	return time.Duration(d/2 + rand.Float64()*d/2)
+	return time.Duration(min(d, float64(p.MaxDelay)))
 }
 
 // defaultHeartbeatTolerance is the read tolerance when none is set.

@@ -33,6 +33,7 @@ type Engine struct {
 
 	writerLinger time.Duration // EngineOptions.WriterLinger
 	idle         *idlePoller   // waits for the sockets of quiet connections
+	gate         *dialGate     // bounds the connection attempts at once (dialgate.go); nil: no bound
 
 	mu     sync.Mutex
 	conns  int // live connections (Conns not yet closed)
@@ -59,6 +60,32 @@ type EngineOptions struct {
 	// WriterLinger is how long a connection's writer actor stays after
 	// its last write; the next frame starts another. Default 100ms.
 	WriterLinger time.Duration
+	// MaxConcurrentConnects bounds the connection attempts of the
+	// engine's connections that run at once: an attempt holds a slot from
+	// its dial (with the proxy, TLS and WebSocket handshakes) until
+	// CONNECTED or its failure, and one that finds none free waits in
+	// line (first come, first served) for one, within its own bounds:
+	// the connect timeout (Connect's Timeout, which the wait counts
+	// towards), the caller's context, Disconnect, Interrupt and Close. A
+	// first Connect and every reconnect attempt alike. So many
+	// connections that lose one broker together come back a bounded
+	// number at a time rather than in one storm of dials and handshakes.
+	// Waiting shows in the "queued" connection status, Stats.ConnectsQueued
+	// and Engine.ConnectSlots, and a Connect that times out in line says
+	// so. The slots are shared by every broker the engine's connections
+	// use: attempts that hang (a broker whose address drops packets)
+	// hold theirs until their connect timeout, so keep connections to
+	// brokers that fail apart on engines of their own, or raise the
+	// limit. Default (0) DefaultMaxConcurrentConnects, 64: on a LAN,
+	// where a handshake takes a few milliseconds, 64 in flight pass ten
+	// thousand or more connections a second, more than a broker accepts;
+	// it stays under common listen backlogs (128), so a storm of SYNs is
+	// not dropped and retransmitted a second later; and it is few enough
+	// that TLS handshakes do not starve each other of the CPU. A fleet
+	// over long round trips (say 200 ms for TCP, TLS and CONNECT: 320
+	// connections a second) may want more. Negative: no limit (and no
+	// counting).
+	MaxConcurrentConnects int
 }
 
 // discardLogger is the logger of whoever was given none.
@@ -90,7 +117,8 @@ func NewEngine(opts EngineOptions) *Engine {
 	if opts.WriterLinger <= 0 {
 		opts.WriterLinger = 100 * time.Millisecond
 	}
-	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger), writerLinger: opts.WriterLinger, idle: newIdlePoller()}
+	e := &Engine{logger: opts.Logger, pool: newPool(opts.MaxIdleWorkers, opts.WorkerLinger), writerLinger: opts.WriterLinger, idle: newIdlePoller(),
+		gate: newDialGate(opts.MaxConcurrentConnects)}
 	e.sys = actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.Logger }),
 		// The throttle's goroutine lives this long after a dead letter,

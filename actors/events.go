@@ -19,7 +19,12 @@ type ConnectedEvent struct {
 
 // ConnectionStatusEvent reports a step of the connection's life.
 type ConnectionStatusEvent struct {
-	Status string // "dialing", "connected-tcp", "connecting", "connected", "disconnecting", "lost", "reconnecting", "reconnected", "gave up"
+	// "queued" (the attempt waits for a slot of the engine's
+	// MaxConcurrentConnects; "dialing" follows once it has one),
+	// "dialing", "connected-tcp", "connecting", "connected",
+	// "disconnecting", "lost", "retrying", "reconnecting",
+	// "reconnected", "gave up".
+	Status string
 	Detail string
 }
 

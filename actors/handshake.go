@@ -43,13 +43,22 @@ func (s *session) startAttempt(ctx actor.Context) {
 	s.lastServerErr = nil
 	s.receipts = newReceiptBook(&s.c.stats)
 	s.receipts.answered = s.entryAnswered
-	s.status("dialing", s.curAddr)
 
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	dial, addr, creds := s.cfg.Dial, s.curAddr, s.cfg.Credentials
 	// The attempt is the context the dial runs under (see dialAttempt).
 	att := &dialAttempt{deadline: time.Now().Add(s.cfg.ConnectTimeout), login: s.cfg.Login, passcode: s.cfg.Passcode}
+	// s.dialing holds the attempt until CONNECTED or lose, which give
+	// back its slot at the engine's dial gate.
 	s.dialing = att
+	gate := s.c.eng.gate
+	admitted, ahead := gate.enter(att)
+	if admitted {
+		s.status("dialing", s.curAddr)
+	} else {
+		s.c.stats.more().ConnectsQueued.Add(1)
+		s.status("queued", gate.queuedDetail(s.curAddr, ahead))
+	}
 	// The connection's wait group (which Close waits for) counts a
 	// goroutine that waits for the dial or for the attempt's end, not the
 	// dial itself: the user's Credentials callback and dialer run on it,
@@ -68,6 +77,13 @@ func (s *session) startAttempt(ctx actor.Context) {
 	go func() {
 		defer close(dialing)
 		defer att.end(context.Canceled)
+		if !admitted {
+			// In line for a slot, within the attempt's bounds.
+			if !gate.await(att) {
+				return // the attempt ended: the session knows why
+			}
+			sys.Root.Send(self, &slotGranted{gen: gen, att: att})
+		}
 		if creds != nil {
 			login, passcode, err := creds(att, addr)
 			if err != nil {
@@ -103,7 +119,6 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 		}
 		return
 	}
-	s.dialing = nil
 	if m.err != nil {
 		s.lose(ctx, m.err)
 		return
@@ -175,6 +190,9 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 		s.connectTimer.Stop()
 		s.connectTimer = nil
 	}
+	// The attempt is over: its slot goes to the next in line.
+	s.c.eng.gate.leave(s.dialing)
+	s.dialing = nil
 	s.link.version = info.Version
 	// Set before the link is published: a sender that finds the link
 	// encodes in this version at once.
@@ -309,6 +327,13 @@ type dialAttempt struct {
 	err      error         // why the attempt's context ended; nil while it runs
 	done     chan struct{} // made by the first Done
 	after    []*func()     // AfterFunc's functions, run when it ends
+
+	// Its place at the engine's dial gate (dialgate.go), guarded by the
+	// gate's lock: whether it waits or holds a slot, the channel closed
+	// when it is given one, and its neighbours in the queue.
+	slot       slotState
+	slotReady  chan struct{}
+	prev, next *dialAttempt
 }
 
 func (a *dialAttempt) Deadline() (time.Time, bool) { return a.deadline, true }

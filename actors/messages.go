@@ -87,6 +87,13 @@ type heartbeatMissed struct {
 
 type connectTimedOut struct{ gen uint64 }
 
+// slotGranted says an attempt that waited at the engine's dial gate got
+// its slot and dials.
+type slotGranted struct {
+	gen uint64
+	att *dialAttempt
+}
+
 type reconnectTick struct{ gen uint64 }
 
 type disconnectTimedOut struct{ gen uint64 }

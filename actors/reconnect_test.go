@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,15 +134,55 @@ func TestNoReconnectAfterDisconnectOrWhenDisabled(t *testing.T) {
 	require.Zero(t, count(rec, func(e *ConnectionStatusEvent) bool { return e.Status == "reconnecting" }))
 }
 
-func TestReconnectDelayGrowsAndIsCapped(t *testing.T) {
-	p := ReconnectPolicy{InitialDelay: 100 * time.Millisecond, MaxDelay: time.Second, Multiplier: 2}
-	for n, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 10: time.Second} {
-		for range 20 {
+// The wait before an attempt is "full jitter": the drawn fraction of a
+// ceiling that doubles from InitialDelay with each attempt up to
+// MaxDelay, anywhere from zero up, not only in the ceiling's upper half.
+func TestReconnectDelayIsFullJitterBelowTheCappedCeiling(t *testing.T) {
+	ceilings := map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 10: time.Second}
+	var draw float64
+	p := ReconnectPolicy{InitialDelay: 100 * time.Millisecond, MaxDelay: time.Second, Multiplier: 2, jitter: func() float64 { return draw }}
+	for n, ceiling := range ceilings {
+		require.Equal(t, ceiling, p.ceiling(n), "attempt %d", n)
+		for _, u := range []float64{0, 0.1, 0.5, math.Nextafter(1, 0)} {
+			draw = u
 			d := p.delay(n)
-			require.GreaterOrEqual(t, d, want/2, "attempt %d", n)
-			require.LessOrEqual(t, d, want, "attempt %d", n)
+			require.Equal(t, time.Duration(u*float64(ceiling)), d, "attempt %d, draw %v", n, u)
+			require.GreaterOrEqual(t, d, time.Duration(0), "attempt %d", n)
+			require.LessOrEqual(t, d, ceiling, "attempt %d", n)
 		}
 	}
+	// The policy's own source (math/rand/v2) draws in [0, d] too, and
+	// below d/2 as often as above: that 1000 draws all land in the upper
+	// half has a chance of 2^-1000.
+	p.jitter = nil
+	for n, ceiling := range ceilings {
+		low := 0
+		for range 1000 {
+			d := p.delay(n)
+			require.GreaterOrEqual(t, d, time.Duration(0), "attempt %d", n)
+			require.LessOrEqual(t, d, ceiling, "attempt %d", n)
+			if d < ceiling/2 {
+				low++
+			}
+		}
+		require.Positive(t, low, "attempt %d: no wait below half the ceiling", n)
+	}
+}
+
+// A session waits what its policy's draw says: a draw of 0 makes the
+// attempt after a loss at once.
+func TestReconnectWaitsTheDrawnFractionOfTheCeiling(t *testing.T) {
+	b := newSim(t)
+	c, rec := newTestClient(t, ConnOptions{})
+	var draws atomic.Int32
+	policy := ReconnectPolicy{Enabled: true, InitialDelay: time.Hour, MaxDelay: time.Hour,
+		jitter: func() float64 { draws.Add(1); return 0 }}
+	connectTo(t, c, b.Addr(), ConnectConfig{Reconnect: policy})
+	require.NoError(t, b.CloseConnection(1))
+	ev := waitEvent(t, rec, func(e *ConnectionStatusEvent) bool { return e.Status == "reconnecting" })
+	require.True(t, strings.HasPrefix(ev.Detail, "attempt 1 in 0s after: "), ev.Detail)
+	waitFor(t, "the reconnection, an hour's ceiling notwithstanding", func() bool { return c.Stats().Reconnects == 1 && c.State() == Connected })
+	require.Equal(t, int32(1), draws.Load())
 }
 
 // Close called from inside a message handler returns instead of waiting

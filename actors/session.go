@@ -104,8 +104,9 @@ func (s *session) receive(ctx actor.Context) {
 		// retrying) if it still runs.
 		verdict := m.err
 		if s.connectWaiter == m.reply {
+			verdict = s.stillInLine(m.err)
 			if last := s.retry.last; last != nil {
-				verdict = &gaveUpWaiting{err: m.err, attempts: int(s.retry.attempt), last: last.err}
+				verdict = &gaveUpWaiting{err: verdict, attempts: int(s.retry.attempt), last: last.err}
 			}
 			s.connectWaiter = nil
 			s.retry = retrying{}
@@ -120,7 +121,11 @@ func (s *session) receive(ctx actor.Context) {
 		s.reconnect(ctx, m)
 	case *connectTimedOut:
 		if m.gen == s.gen && s.state == Connecting {
-			s.lose(ctx, &timeoutError{what: "connecting"})
+			s.lose(ctx, s.connectTimeout())
+		}
+	case *slotGranted:
+		if m.gen == s.gen && s.dialing == m.att {
+			s.status("dialing", s.curAddr)
 		}
 	case *frameReceived:
 		if m.gen == s.gen {
@@ -349,8 +354,9 @@ func (s *session) lose(ctx actor.Context, err error) {
 	if resilient && prev == Connected {
 		s.lostWhileUp(err)
 	}
-	if s.dialing != nil {
-		s.dialing.abandon()
+	att := s.dialing
+	if att != nil {
+		att.abandon()
 		s.dialing = nil
 	}
 	lostErr := err
@@ -372,6 +378,11 @@ func (s *session) lose(ctx actor.Context, err error) {
 	if s.conn != nil {
 		_ = s.conn.Close()
 		s.conn = nil
+	}
+	if att != nil {
+		// Given back once its socket is closed: the broker never sees
+		// more attempts at once than the limit.
+		s.c.eng.gate.leave(att)
 	}
 	for _, pid := range []*actor.PID{s.heartbeat, s.reader} {
 		if pid != nil {

@@ -28,6 +28,7 @@ type rareCounters struct {
 	Resent           atomic.Int64
 	DeadLettered     atomic.Int64
 	ReceiptsLate     atomic.Int64
+	ConnectsQueued   atomic.Int64
 }
 
 // more returns the rare counters, making them on first use.
@@ -76,6 +77,7 @@ type Stats struct {
 	Resent                  int64 // at-least-once messages sent again after a reconnect
 	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter (which returned) and acknowledged
 	ReceiptsLate            int64 // RECEIPTs that came after their wait had ended at its deadline (ErrReceiptTimeout): the broker did take those frames
+	ConnectsQueued          int64 // connection attempts that waited for a slot of the engine's MaxConcurrentConnects
 	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
 	Panics                  int64 // panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit)
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)
@@ -111,6 +113,7 @@ func (c *Conn) Stats() Stats {
 		out.Resent = r.Resent.Load()
 		out.DeadLettered = r.DeadLettered.Load()
 		out.ReceiptsLate = r.ReceiptsLate.Load()
+		out.ConnectsQueued = r.ConnectsQueued.Load()
 	}
 	out.Subscriptions = map[string]int64{}
 	for _, sub := range c.Subscriptions() {

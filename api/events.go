@@ -41,10 +41,12 @@ type ConnectedEvent struct {
 
 // ConnectionStatusEvent reports a step in the life of the connection.
 type ConnectionStatusEvent struct {
-	// ConnectionEvent is the step: "dialing", "connected-tcp",
-	// "connecting" (CONNECT sent), "connected", "disconnecting", "lost",
-	// and with a Reconnect policy "reconnecting", "reconnected" and
-	// "gave up".
+	// ConnectionEvent is the step: "queued" (the attempt waits for one
+	// of the engine's connection slots, see
+	// actors.EngineOptions.MaxConcurrentConnects; "dialing" follows when
+	// it has one), "dialing", "connected-tcp", "connecting" (CONNECT
+	// sent), "connected", "disconnecting", "lost", and with a Reconnect
+	// policy "retrying", "reconnecting", "reconnected" and "gave up".
 	ConnectionEvent string
 	// StatusCode is 0, or CodeConnectionLost for "lost".
 	StatusCode int

@@ -30,11 +30,19 @@ import (
 // or once after the first Connect. ConnectedServer says which broker
 // answered.
 //
-// The wait between attempts is a capped, jittered exponential backoff that
-// starts over only after a connection stayed up for StableAfter: a
-// connection that dies right after connecting (a message the client cannot
-// take, say) does not make the client hammer the broker, and when it
-// happens three times in a row in the same way OnError says so once.
+// The wait before each attempt is drawn at random, uniformly, from zero up
+// to a ceiling ("full jitter"): the ceiling is InitialDelay for the first
+// attempt, doubles with each failed one up to MaxDelay, and starts over
+// only after a connection stayed up for StableAfter. So a connection that
+// dies right after connecting (a message the client cannot take, say)
+// does not make the client hammer the broker (when it happens three times
+// in a row in the same way OnError says so once), and the many clients of
+// a process that lose one broker together spread their attempts over the
+// whole ceiling instead of coming back at once. Their engine also bounds
+// the attempts that run at once (actors.EngineOptions.MaxConcurrentConnects,
+// 64 by default): an attempt past it waits in line for a slot, within its
+// Timeout, reported by OnConnectionStatus as "queued" and counted in
+// Stats.ConnectsQueued.
 // Meanwhile the client is connecting: sends fail with ErrNotConnected
 // (with WithAtLeastOnce they wait in the outbox), Connect with
 // ErrAlreadyConnected, and Disconnect or Interrupt end the loop.
@@ -56,9 +64,11 @@ import (
 type Reconnect struct {
 	// Enabled turns reconnecting on. Default false.
 	Enabled bool
-	// InitialDelay is the wait before the first attempt. Default 100ms.
+	// InitialDelay is the most the client waits before its first
+	// attempt (the wait is drawn from zero up to it). Default 100ms.
 	InitialDelay time.Duration
-	// MaxDelay caps the wait between attempts. Default 30s.
+	// MaxDelay caps the ceiling of the wait between attempts. Default
+	// 30s.
 	MaxDelay time.Duration
 	// MaxAttempts gives up after this many attempts since the last
 	// stable connection; 0 never gives up. Default 0.

@@ -204,6 +204,27 @@ func (b *Broker) CloseConnection(n int) error {
 	})
 }
 
+// CloseConnections drops every open connection at once, as
+// CloseConnection drops one: what a broker's clients see when it loses
+// them all (a failover behind a virtual address, a network partition)
+// while it keeps listening, so that they can all come back at once. It
+// returns how many it dropped.
+func (b *Broker) CloseConnections() (int, error) {
+	n := 0
+	if !b.do(func(st *state) {
+		for _, s := range st.sessions {
+			if s.ended == 0 && s.state != stateClosing {
+				st.end(s)
+				s.c.close()
+				n++
+			}
+		}
+	}) {
+		return 0, ErrClosed
+	}
+	return n, nil
+}
+
 // onConn runs fn on the owner for open connection n.
 func (b *Broker) onConn(n int, fn func(*state, *session)) error {
 	found := false

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -79,6 +80,36 @@ func TestCloseConnection(t *testing.T) {
 	require.NoError(t, b.CloseConnection(1))
 	c.expectClosed()
 	waitFor(t, "the message to be back", func() bool { return ready(t, b, "/queue/q") == 1 })
+}
+
+func TestCloseConnectionsDropsEveryOpenConnection(t *testing.T) {
+	b := newBroker(t)
+	c1, _ := consumer(t, b, "1.2", "client", 1)
+	c2 := tcpClient(t, b.Addr())
+	c2.connect("1.2")
+	n, err := b.CloseConnections()
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	c1.expectClosed()
+	c2.expectClosed()
+	waitFor(t, "the message to be back", func() bool { return ready(t, b, "/queue/q") == 1 })
+	c3 := tcpClient(t, b.Addr())
+	c3.connect("1.2") // the broker still listens
+	require.NoError(t, b.Close())
+	_, err = b.CloseConnections()
+	assert.ErrorIs(t, err, ErrClosed)
+}
+
+func TestWithListenerServesTheCallersListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	b := newBroker(t, WithListener(ln))
+	assert.Equal(t, ln.Addr().String(), b.Addr())
+	c := tcpClient(t, b.Addr())
+	c.connect("1.2")
+	require.NoError(t, b.Close())
+	_, err = ln.Accept()
+	assert.ErrorIs(t, err, net.ErrClosed, "Close closed the listener")
 }
 
 func TestSlowConsumerIsFlowControlled(t *testing.T) {

@@ -68,7 +68,9 @@ func NewBroker(opts ...Option) (*Broker, error) {
 	}
 	b.faults.hook = cfg.faultHook
 	b.faults.setPlan(cfg.plan)
-	if cfg.listen != "" {
+	if cfg.listener != nil {
+		b.ln = cfg.listener
+	} else if cfg.listen != "" {
 		ln, err := net.Listen("tcp", cfg.listen)
 		if err != nil {
 			return nil, err

@@ -25,8 +25,8 @@
 //
 // Tests inspect the broker through admin calls (Stats, Connections,
 // ClosedConnections, Destination, FaultEvents) and act on it through SendError,
-// CloseConnection, and Inject and Clear, which add and end faults while it
-// runs.
+// CloseConnection, CloseConnections (every open connection at once), and
+// Inject and Clear, which add and end faults while it runs.
 //
 // # Faults
 //

@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 // config holds every broker setting; NewBroker fills it from the options.
 type config struct {
 	listen        string
+	listener      net.Listener // WithListener: used instead of listen
 	versions      []frames.Version
 	vhosts        []string
 	users         map[string]string
@@ -112,6 +114,14 @@ func (c *config) validate() error {
 // ServePipe connections.
 func WithListenAddr(addr string) Option {
 	return optionFunc(func(c *config) { c.listen = addr })
+}
+
+// WithListener makes the broker accept connections on ln instead of
+// listening on WithListenAddr's address: a listener with a listen backlog
+// of the caller's choosing, say, or one that counts what it accepts. A
+// broker that NewBroker returned owns ln: Close closes it.
+func WithListener(ln net.Listener) Option {
+	return optionFunc(func(c *config) { c.listener = ln })
 }
 
 // WithVersions sets the protocol versions the broker accepts. The default
