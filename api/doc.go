@@ -64,6 +64,15 @@
 // headers; a key the message names replaces every custom header of that
 // key, and they read no TransactionID.
 //
+// CONNECT takes extra headers too (WithConnectHeader, the ConnectHeaders
+// setting), sent on every connection attempt, reconnects and failovers
+// included: ActiveMQ's client-id, which a durable topic subscription
+// needs to outlive its connection. The headers CONNECT carries from other
+// settings (accept-version, host, login, passcode, heart-beat) and those
+// of other frames (receipt, content-length...) are refused, the former
+// naming the setting to use; CONNECT is never escaped, so no name there
+// holds a colon and no value a line break.
+//
 // Input that cannot be encoded is refused with ErrInvalidArgument naming
 // the header, never queued and dropped: the rules that hold in every
 // version (no NUL anywhere; no colon or line break in a header name; no
@@ -193,6 +202,9 @@
 //	SessionId                   read-only: the session header of CONNECTED
 //	SupportedVersions           versions offered, e.g. "1.1,1.2" ("1.0,1.1,1.2")
 //	VirtualHost                 host header of CONNECT ("": RemoteHost; RabbitMQ wants "/")
+//	ConnectHeaders              not in the reference: extra CONNECT headers, one key:value
+//	                            a line, on every attempt; e.g. client-id:NAME for ActiveMQ's
+//	                            durable subscriptions ("": none; see WithConnectHeader)
 //	ConnectionTimeout           seconds Connect waits (0: Timeout); with Timeout 0 Connect
 //	                            does not wait, and it bounds the attempt alone
 //	DisconnectTimeout           not in the reference: seconds Disconnect waits for the
