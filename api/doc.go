@@ -42,6 +42,27 @@
 // full outbox with AtLeastOnce (with Timeout 0, ErrWouldBlock, for
 // SendDataAsync too).
 //
+// A broker may stop reading a connection for a while: RabbitMQ stops
+// reading every publisher's connection while a resource alarm (memory or
+// disk) is raised. The socket's buffers take what is written meanwhile (a
+// few MiB), so plain sends go on returning nil; once they are full, a
+// socket write that stalls for Timeout fails (see AbsoluteTimeout), and
+// that ends the connection: the send waiting then fails with
+// ErrConnectionLost (a write i/o timeout; or ErrTimeout, when its own wait
+// ends first), OnDisconnected fires with ErrConnectionLost, and the
+// connection is not kept. The plain sends that had returned nil but whose
+// bytes still sat in those buffers are lost with it: their nil meant
+// handed to the connection, not taken by the broker. With a Reconnect
+// policy the client connects again, and while the alarm lasts loses each
+// new connection the same way, Timeout after its writes stall. Where a
+// message must not be lost silently, ask for the broker's word: with
+// RequestReceipts a send waits for its RECEIPT and fails with
+// ErrReceiptTimeout after Timeout while the broker does not read (so the
+// program knows which messages are unconfirmed), and with AtLeastOnce the
+// outbox keeps each message until its RECEIPT and sends it again after a
+// reconnect (a message may then arrive twice). A Timeout longer than the
+// alarms rides them out.
+//
 // # Headers
 //
 // The client writes each frame's own headers itself (destination,
