@@ -138,7 +138,7 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	s.receipts.slots = l.receiptSlots
 	self := ctx.Self()
 	newWriter(s.c, l, s.conn, self) // its actor starts with the first frame (writerRun)
-	l.rd = &reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions}
+	l.rd = &reader{c: s.c, l: l, conn: s.conn, session: self, limits: cfg.Limits, versions: cfg.Versions, wantBeats: cfg.HeartbeatIn > 0}
 	s.reader = s.c.spawn(l.rd)
 	s.status("connecting", "")
 	l.out.post(&writeFrame{frame: connectFrame(s.cfg, s.curAddr, login, passcode)})

@@ -43,6 +43,12 @@ type reader struct {
 	// errorsPassed counts the ERROR frames handed to the session, which
 	// counts in errorsReported those it has reported (receipt).
 	errorsPassed int64
+	// What Stats.HeartbeatsIn counts (see serverBeats): wantBeats, the
+	// client asked for incoming heart-beats; beats, they were negotiated
+	// (set at CONNECTED); framed, the last thing decoded was a frame, so
+	// an EOL now is its padding. Liveness counts none of this: every
+	// byte read is life (link's lastRead, stamped by the socket).
+	wantBeats, beats, framed bool
 
 	// Who reads, when callers of Receive may (readerrole.go): made
 	// the first time the reading is left to them.
@@ -243,9 +249,13 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			return runEnded
 		}
 		if f.Command == frames.Heartbeat {
-			r.c.stats.HeartbeatsIn.Add(1)
+			if r.beats && !r.framed {
+				r.c.stats.HeartbeatsIn.Add(1)
+			}
+			r.framed = false
 			continue
 		}
+		r.framed = true
 		r.c.stats.FramesIn.Add(1)
 		if r.c.logFrames.Load() {
 			r.c.log(LogDebug, "frame", "< "+f.String())
@@ -270,6 +280,7 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			}
 			dec.SetLenientErrors(false)
 			r.version = dec.Version()
+			r.beats = r.wantBeats && r.version >= frames.V11 && serverBeats(&f)
 			r.toSession(gen, f)
 			if handshake {
 				return runConnected
@@ -288,6 +299,25 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			r.toSession(gen, f)
 		}
 	}
+}
+
+// serverBeats reports whether CONNECTED says the server sends heart-beats
+// (the first count of its heart-beat header is not 0). The session
+// negotiates the interval (negotiated); a header it refuses ends the
+// connection there.
+//
+// Stats.HeartbeatsIn counts an EOL only when it can be a heart-beat:
+// incoming heart-beats were negotiated (the client asked for them, the
+// server offers them, and the version is 1.1 or later), and the EOL does
+// not directly follow a frame's NUL. STOMP lets a frame's NUL be followed
+// by EOLs, and RabbitMQ and ActiveMQ end every frame with one: that EOL
+// is the frame's padding, not a heart-beat. So the first EOL after a frame
+// is never counted, whatever the read it came in (a broker that does not
+// pad has the first heart-beat after each frame left out), and the EOLs
+// after it are.
+func serverBeats(connected *frames.Frame) bool {
+	sx, _, err := parseHeartBeat(connected.Header(frames.HdrHeartBeat))
+	return err == nil && sx > 0
 }
 
 // toSession hands a frame to the session, after the messages decoded

@@ -103,6 +103,7 @@ var settingsTable = append(append([]setting{
 			}
 			return c.setSupportedVersions(vs)
 		}},
+	connectHeadersSetting,
 	{name: "VirtualHost", connect: true,
 		get: configGet(func(c *config) string { return c.virtualHost }),
 		set: func(c *config, v string) error { return c.setVirtualHost(v) }},

@@ -42,6 +42,27 @@
 // full outbox with AtLeastOnce (with Timeout 0, ErrWouldBlock, for
 // SendDataAsync too).
 //
+// A broker may stop reading a connection for a while: RabbitMQ stops
+// reading every publisher's connection while a resource alarm (memory or
+// disk) is raised. The socket's buffers take what is written meanwhile (a
+// few MiB), so plain sends go on returning nil; once they are full, a
+// socket write that stalls for Timeout fails (see AbsoluteTimeout), and
+// that ends the connection: the send waiting then fails with
+// ErrConnectionLost (a write i/o timeout; or ErrTimeout, when its own wait
+// ends first), OnDisconnected fires with ErrConnectionLost, and the
+// connection is not kept. The plain sends that had returned nil but whose
+// bytes still sat in those buffers are lost with it: their nil meant
+// handed to the connection, not taken by the broker. With a Reconnect
+// policy the client connects again, and while the alarm lasts loses each
+// new connection the same way, Timeout after its writes stall. Where a
+// message must not be lost silently, ask for the broker's word: with
+// RequestReceipts a send waits for its RECEIPT and fails with
+// ErrReceiptTimeout after Timeout while the broker does not read (so the
+// program knows which messages are unconfirmed), and with AtLeastOnce the
+// outbox keeps each message until its RECEIPT and sends it again after a
+// reconnect (a message may then arrive twice). A Timeout longer than the
+// alarms rides them out.
+//
 // # Headers
 //
 // The client writes each frame's own headers itself (destination,
@@ -63,6 +84,15 @@
 // content type and transaction (SendOptions) instead, beside the custom
 // headers; a key the message names replaces every custom header of that
 // key, and they read no TransactionID.
+//
+// CONNECT takes extra headers too (WithConnectHeader, the ConnectHeaders
+// setting), sent on every connection attempt, reconnects and failovers
+// included: ActiveMQ's client-id, which a durable topic subscription
+// needs to outlive its connection. The headers CONNECT carries from other
+// settings (accept-version, host, login, passcode, heart-beat) and those
+// of other frames (receipt, content-length...) are refused, the former
+// naming the setting to use; CONNECT is never escaped, so no name there
+// holds a colon and no value a line break.
 //
 // Input that cannot be encoded is refused with ErrInvalidArgument naming
 // the header, never queued and dropped: the rules that hold in every
@@ -193,6 +223,9 @@
 //	SessionId                   read-only: the session header of CONNECTED
 //	SupportedVersions           versions offered, e.g. "1.1,1.2" ("1.0,1.1,1.2")
 //	VirtualHost                 host header of CONNECT ("": RemoteHost; RabbitMQ wants "/")
+//	ConnectHeaders              not in the reference: extra CONNECT headers, one key:value
+//	                            a line, on every attempt; e.g. client-id:NAME for ActiveMQ's
+//	                            durable subscriptions ("": none; see WithConnectHeader)
 //	ConnectionTimeout           seconds Connect waits (0: Timeout); with Timeout 0 Connect
 //	                            does not wait, and it bounds the attempt alone
 //	DisconnectTimeout           not in the reference: seconds Disconnect waits for the

@@ -303,6 +303,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 		Host:               host,
 		Login:              c.user,
 		Passcode:           c.password,
+		ConnectHeaders:     append(frames.Headers(nil), c.rare.connectHeaders...),
 		HeartbeatOut:       c.outgoingHeartbeat,
 		HeartbeatIn:        c.incomingHeartbeat,
 		ConnectTimeout:     wait,

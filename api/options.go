@@ -152,6 +152,10 @@ type rareConfig struct {
 	failover  []string
 
 	credentials Credentials // WithCredentials
+	// connectHeaders are the extra CONNECT headers (connectheaders.go),
+	// replaced whole, never changed in place: copies share them.
+	connectHeaders []Header
+
 	atLeastOnce AtLeastOnce // WithAtLeastOnce (atleastonce.go)
 
 	recvLimits         ReceiveLimits // WithReceiveLimits (limits.go)

@@ -18,7 +18,8 @@ func (s *STOMP) updateSecrets() {
 	if s.issued != nil {
 		issued = *s.issued
 	}
-	for _, v := range append([]string{s.cfg.password, s.cfg.sec.fw.Password, s.cfg.sec.ssl.CertStorePassword}, issued...) {
+	secrets := s.cfg.connectSecrets([]string{s.cfg.password, s.cfg.sec.fw.Password, s.cfg.sec.ssl.CertStorePassword})
+	for _, v := range append(secrets, issued...) {
 		if len(v) >= minSecretLen {
 			out = appendSecretForms(out, v)
 		}

@@ -284,7 +284,9 @@ type SubscribeOptions struct {
 	// AckMode is the acknowledgement mode. Default AckAuto.
 	AckMode AckMode
 	// Headers are extra SUBSCRIBE headers: a durable subscription's name
-	// (activemq.subscriptionName, x-queue-name, ...), selectors. The
+	// (activemq.subscriptionName, x-queue-name, ...), selectors. On
+	// ActiveMQ a durable subscription also needs the client's client-id
+	// on CONNECT (WithConnectHeader) to be resumed after a reconnect. The
 	// headers the client sets itself (destination, id, ack, receipt and
 	// the others AddHeader lists) are refused with ErrInvalidArgument: ID
 	// and AckMode set them. Default none.

@@ -52,7 +52,7 @@ func NewCollector(name string, client *api.STOMP) *Collector {
 	d("acks_total", "ACK frames sent.", counter, func(s api.Stats) int64 { return s.Acks })
 	d("nacks_total", "NACK frames sent.", counter, func(s api.Stats) int64 { return s.Nacks })
 	d("receipts_pending", "Receipts awaited right now.", gauge, func(s api.Stats) int64 { return s.ReceiptsPending })
-	d("heartbeats_in_total", "Heart-beats received.", counter, func(s api.Stats) int64 { return s.HeartbeatsIn })
+	d("heartbeats_in_total", "Heart-beats received while negotiated (a frame's padding EOL not counted).", counter, func(s api.Stats) int64 { return s.HeartbeatsIn })
 	d("heartbeats_out_total", "Heart-beats sent.", counter, func(s api.Stats) int64 { return s.HeartbeatsOut })
 	d("heartbeats_missed_total", "Connections ended because the server went silent.", counter, func(s api.Stats) int64 { return s.HeartbeatsMissed })
 	d("dropped_total", "Messages dropped: received ones (counted in messages_in_total) by full queues or while disconnecting, and sends queued behind a DISCONNECT.", counter, func(s api.Stats) int64 { return s.Dropped })

@@ -29,6 +29,7 @@ type connFlags struct {
 	version   string
 	heartbeat string
 	configs   []string
+	connectHs []string
 	timeout   time.Duration
 	debug     bool
 	reconnect bool
@@ -47,6 +48,9 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	_ = p.MarkDeprecated("version", "use --stomp-version (stomp --version prints the program's version)")
 	p.StringVar(&f.heartbeat, "heartbeat", "0,0", "heart-beats wanted, out,in in milliseconds (each 0 to 2147483647)")
 	p.StringArrayVar(&f.configs, "config", nil, "any configuration setting, Name=value (repeatable)")
+	p.StringArrayVar(&f.connectHs, "connect-header", nil, "extra CONNECT header name:value (repeatable), sent on every connect and reconnect,\n"+
+		"e.g. client-id:NAME, which ActiveMQ needs for a durable subscription; not one the client writes itself\n"+
+		"(login, passcode, host, heart-beat, accept-version: use the URL and flags)")
 	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call (more than 0)")
 	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (passcodes redacted)")
 	p.BoolVar(&f.reconnect, "reconnect", false, "reconnect by itself when the connection is lost, through every --server in turn, and go on:\n"+
@@ -94,6 +98,13 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 		return nil, err
 	}
 	opts = append(opts, api.WithOutgoingHeartbeat(out), api.WithIncomingHeartbeat(in))
+	for _, h := range f.connectHs {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || k == "" {
+			return nil, usagef("--connect-header %q: want name:value", h)
+		}
+		opts = append(opts, api.WithConnectHeader(k, v))
+	}
 	if sv.Scheme == "ws" && (f.secure.tls || f.secure.tlsCert != "" || f.secure.tlsInsecure || len(f.secure.tlsCA) > 0) {
 		return nil, usagef("--server ws:// is plain: use wss:// for TLS")
 	}
