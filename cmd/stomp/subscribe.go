@@ -62,7 +62,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"arguments on RabbitMQ (x-queue-type:quorum to consume a quorum queue through /queue/NAME), a\n" +
 			"selector (\"selector:color = 'red'\"), a durable topic subscription (durable:true with\n" +
 			"auto-delete:false on RabbitMQ; ActiveMQ's activemq.subscriptionName is keyed by the CONNECT\n" +
-			"client-id too, which stomp does not send, so there it does not outlive the connection). With\n" +
+			"client-id too: give it with --connect-header client-id:NAME). With\n" +
 			"--reconnect they go again on every resubscription. A header the client writes itself\n" +
 			"(destination, id, ack, receipt, and the prefetch, which subscribe sets) is refused with exit 2,\n" +
 			"as is one that is not name:value or that the negotiated STOMP version cannot carry.\n\n" +
