@@ -325,10 +325,16 @@ func (s *STOMP) OnMessageIn(f func(*MessageInEvent)) { s.on(func(h *handlers) { 
 // documentation); one that does not wait may return before.
 func (s *STOMP) OnMessageOut(f func(*MessageOutEvent)) {
 	s.on(func(h *handlers) { h.messageOut = f })
-	// Without a handler the engine does not post an event per SEND.
-	if eng, _ := s.engine(); eng != nil {
-		eng.SetMessageOutEvents(f != nil)
+	// Without a handler the engine does not post an event per SEND. The
+	// switch follows the handler registered now, read under s.mu (as
+	// engineLocked reads it), not f: of two registrations that race, the
+	// one that takes s.mu last reads the table both changed, so the
+	// engine ends up as the table says.
+	s.mu.Lock()
+	if s.eng != nil {
+		s.eng.SetMessageOutEvents(s.handlersNow().messageOut != nil)
 	}
+	s.mu.Unlock()
 }
 
 // OnReadyToSend registers the handler of ReadyToSendEvent. With automatic
