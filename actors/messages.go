@@ -13,6 +13,9 @@ import (
 type connectRequest struct {
 	cfg   ConnectConfig
 	reply chan connectResult
+	// taken, when not nil, is called as the session takes the request
+	// (ConnectTaken).
+	taken func()
 }
 
 type connectResult struct {

@@ -55,6 +55,12 @@ type STOMP struct {
 	// that Close called from one does not wait for itself.
 	inHandler atomic.Int32
 	closed    bool // Close began (under mu)
+	// connecting is the number of the Connect that passed its checks
+	// (set under mu) until the engine's session took its request, or its
+	// engine call returned without it; 0: none (see connectingLocked).
+	// connects numbers them (under mu).
+	connecting atomic.Uint64
+	connects   uint64
 	// eventsEnded: Close has closed the event queue, after the engine's
 	// last events (under mu).
 	eventsEnded bool
