@@ -411,7 +411,7 @@ func (c *Conn) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, err
 // Connecting, or as it refuses the request (ErrAlreadyConnected,
 // ErrClosed), before any event of the attempt. It is not called when the
 // request never reaches the session (cfg refused, the Conn closed). It
-// must not block.
+// runs on the session: it must not wait for the Conn.
 func (c *Conn) ConnectTaken(ctx context.Context, cfg ConnectConfig, taken func()) (ConnectInfo, error) {
 	if err := cfg.checkHeartbeats(); err != nil {
 		return ConnectInfo{}, err

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/stompactor/stompactor/actors"
@@ -104,12 +105,21 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 	// (its state then says Connecting) another Connect would pass the
 	// check above and change what this one set. The session's taking
 	// ends the mark, not this caller's waking, so that a Connect made
-	// from the OnConnected handler of a failed attempt goes ahead.
-	s.connects++
-	turn := s.connects
-	s.connecting.Store(turn)
+	// from the OnConnected handler of a failed attempt goes ahead. Only
+	// this Connect's release ends it, once (no other Connect sets it
+	// while it is set). The session calls release on its goroutine, and
+	// it takes s.mu, as the session's events may (eventQueue): nobody
+	// waits for the session while holding s.mu.
+	s.connecting = true
 	s.mu.Unlock()
-	release := func() { s.connecting.CompareAndSwap(turn, 0) }
+	var released atomic.Bool
+	release := func() {
+		if released.CompareAndSwap(false, true) {
+			s.mu.Lock()
+			s.connecting = false
+			s.mu.Unlock()
+		}
+	}
 	s.logf(actors.LogVerbose, "connecting to "+cc.Addr+via)
 	err = s.callCausing(ctx, "Connect", wait, nil, CodeConnectFailed, connectCauses, func(ctx context.Context) error {
 		_, err := eng.ConnectTaken(ctx, cc, release)
@@ -127,7 +137,7 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 func (s *STOMP) connectingLocked() bool {
 	// The session sets its state before it ends the mark: one of the
 	// two says so at every moment.
-	return s.connecting.Load() != 0 || (s.eng != nil && s.eng.State() != actors.Disconnected)
+	return s.connecting || (s.eng != nil && s.eng.State() != actors.Disconnected)
 }
 
 // Disconnect ends the connection gracefully: running message handlers
