@@ -27,8 +27,8 @@ type Conn struct {
 	link   atomic.Pointer[link]
 	info   atomic.Pointer[ConnectInfo]
 	routes atomic.Pointer[routes]
-	subSeq atomic.Uint64
-	ob     atomic.Pointer[outbox] // at-least-once publishing (outbox.go), made on first use
+	subs   atomic.Pointer[subCalls] // made by the first Subscribe or Unsubscribe (subnotes.go)
+	ob     atomic.Pointer[outbox]   // at-least-once publishing (outbox.go), made on first use
 
 	wg     sync.WaitGroup // the reader and dial goroutines, and a reader parked in the engine's poller
 	live   sync.WaitGroup // the connection's actors not yet stopped (spawn)

@@ -100,7 +100,11 @@
 //
 // Handlers are registered with OnConnected, OnMessageIn and so on. Every
 // event but MessageIn and the SSL ones runs on one goroutine, in order.
-// SSLStatus and SSLServerAuthentication run on the connecting goroutine
+// The Subscribed and Unsubscribed events of one subscription id come in
+// the order the client made and ended its subscriptions, even when a
+// Subscribe and an Unsubscribe of that id race on different goroutines,
+// and no Subscribed event follows the Disconnected event of its
+// connection (see SubscribedEvent). SSLStatus and SSLServerAuthentication run on the connecting goroutine
 // while the TLS handshake waits for them. MessageIn runs on
 // its subscription's own goroutine, so messages of one subscription are
 // handled in order while different subscriptions (and other events) run

@@ -228,13 +228,27 @@ type SSLStatusEvent struct {
 }
 
 // SubscribedEvent follows a SUBSCRIBE written (or, with
-// RequestSubscriptionReceipts, confirmed).
+// RequestSubscriptionReceipts, confirmed). The Subscribed and Unsubscribed
+// events of one subscription id come in the order the client made and
+// ended its subscriptions, whichever of the calls returns first: after
+// Subscribe("x") and an Unsubscribe("x") that succeeded once it took
+// effect, OnUnsubscribed for "x" runs after OnSubscribed for "x", and
+// the last event of an id says whether Subscriptions lists it. A
+// Subscribe that fails has none, and neither has a subscription that
+// ended with its connection (Disconnect, a loss without Reconnect, Close)
+// before its Subscribe had its outcome: OnDisconnected told that it
+// ended, and no Subscribed event of its connection follows that one.
 type SubscribedEvent struct {
 	SubscriptionID string
 	Destination    string
 }
 
-// UnsubscribedEvent follows an UNSUBSCRIBE.
+// UnsubscribedEvent follows an UNSUBSCRIBE (written or, with
+// RequestSubscriptionReceipts, confirmed), or an Unsubscribe that ended a
+// subscription with nothing to send (while reconnecting, or the leftovers
+// of a Pull subscription after Disconnect). It never comes before the
+// SubscribedEvent of the subscription it ends (see SubscribedEvent), and
+// a subscription whose Subscribe failed has neither.
 type UnsubscribedEvent struct {
 	SubscriptionID string
 	Destination    string
