@@ -171,6 +171,29 @@
 // cause, such as a MessageOut of a send that does not wait for its
 // RECEIPT, may still run after their call returned.
 //
+// Because a call waits for every handler queued before its events, an
+// event handler must not wait for a goroutine that is making such a
+// call. The plain form of that trap is a mutex:
+//
+//	var mu sync.Mutex
+//	s.OnReceiptIn(func(e *api.ReceiptInEvent) {
+//		mu.Lock() // waits for the goroutine below
+//		defer mu.Unlock()
+//		// ...
+//	})
+//	// elsewhere, on a goroutine that is no handler, with RequestReceipts:
+//	mu.Lock()
+//	err := s.SendMessage("/queue/a", "x") // waits for its RECEIPT, then for
+//	mu.Unlock()                           // the handlers queued before it
+//
+// The send's RECEIPT comes, and the send then waits for the handlers of
+// its events and of those queued before them: its own OnReceiptIn
+// handler waits for mu, which the sending goroutine holds. Nothing
+// deadlocks for good: the send gives up waiting when its Timeout ends
+// (60 seconds by default) and returns its own outcome (nil), and the
+// handler runs then. Release the lock before the call, or let the
+// handler hand its work to another goroutine instead of taking the lock.
+//
 // # Configuration settings
 //
 // Config("Name=value") sets and Config("Name") reads a setting; names are
