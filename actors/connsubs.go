@@ -93,6 +93,15 @@ func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration
 	return err
 }
 
+// SubscriptionIDInUse reports whether id names a live subscription, or
+// an ended Pull subscription whose leftovers Receive still returns (which
+// a Subscribe with that id would take over). It reads the routing
+// snapshot, so it never waits; a Subscribe under way is not seen.
+func (c *Conn) SubscriptionIDInUse(id string) bool {
+	r := c.routes.Load()
+	return r != nil && (r.find(id) != nil || r.findLeft(id) != nil)
+}
+
 // Subscriptions lists the live subscriptions. It reads the routing
 // snapshot the session publishes, so it never waits.
 func (c *Conn) Subscriptions() []SubscriptionInfo {
