@@ -27,8 +27,8 @@ type Conn struct {
 	link   atomic.Pointer[link]
 	info   atomic.Pointer[ConnectInfo]
 	routes atomic.Pointer[routes]
-	subSeq atomic.Uint64
-	ob     atomic.Pointer[outbox] // at-least-once publishing (outbox.go), made on first use
+	subs   atomic.Pointer[subCalls] // made by the first Subscribe or Unsubscribe (subnotes.go)
+	ob     atomic.Pointer[outbox]   // at-least-once publishing (outbox.go), made on first use
 
 	wg     sync.WaitGroup // the reader and dial goroutines, and a reader parked in the engine's poller
 	live   sync.WaitGroup // the connection's actors not yet stopped (spawn)
@@ -403,11 +403,21 @@ func ctxErr(ctx context.Context) error {
 // Connect opens a connection and waits for CONNECTED. The attempt is
 // bounded by cfg.ConnectTimeout and by ctx.
 func (c *Conn) Connect(ctx context.Context, cfg ConnectConfig) (ConnectInfo, error) {
+	return c.ConnectTaken(ctx, cfg, nil)
+}
+
+// ConnectTaken is Connect with taken, when not nil, called on the
+// session's goroutine as the session takes the request: once State says
+// Connecting, or as it refuses the request (ErrAlreadyConnected,
+// ErrClosed), before any event of the attempt. It is not called when the
+// request never reaches the session (cfg refused, the Conn closed). It
+// runs on the session: it must not wait for the Conn.
+func (c *Conn) ConnectTaken(ctx context.Context, cfg ConnectConfig, taken func()) (ConnectInfo, error) {
 	if err := cfg.checkHeartbeats(); err != nil {
 		return ConnectInfo{}, err
 	}
 	reply := make(chan connectResult, 1)
-	r, err := ask(ctx, c, &connectRequest{cfg: cfg, reply: reply}, reply)
+	r, err := ask(ctx, c, &connectRequest{cfg: cfg, reply: reply, taken: taken}, reply)
 	if errors.Is(err, ErrClosed) {
 		return ConnectInfo{}, err
 	}

@@ -15,14 +15,19 @@ import (
 // subscription id once the frame is written (or confirmed, with a receipt).
 // A Pull subscription with the id of a Disconnect's leftovers takes them
 // over, and gives back those it still holds if it fails (pullgiveback.go).
+// Its SubscribedEvent, when it succeeds, is queued before it returns (within
+// ctx), in the order the session made and ended the subscriptions of its id
+// (subnotes.go).
 func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error) {
 	if spec.ID == "" {
-		spec.ID = "sub-" + strconv.FormatUint(c.subSeq.Add(1), 10)
+		spec.ID = "sub-" + strconv.FormatUint(c.calls().seq.Add(1), 10)
 	}
-	id, dest := spec.ID, spec.Destination
+	id := spec.ID
 	wf := linked()
+	note := newSubNote()
 	// The session takes this copy of spec for the subscription's own.
-	err := askLinked(ctx, c, &subscribeRequest{spec: &spec, wf: wf}, wf)
+	err := askLinked(ctx, c, &subscribeRequest{spec: &spec, wf: wf, note: note}, wf)
+	c.settle(id, note, err == nil)
 	if err != nil {
 		// End the half-made subscription, unless it was never made: an
 		// id in use belongs to a live subscription. Its SUBSCRIBE may
@@ -42,9 +47,7 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 		}
 		return "", err
 	}
-	if c.emitting((*SubscribedEvent)(nil)) {
-		c.emit(&SubscribedEvent{ID: id, Destination: dest})
-	}
+	c.waitNote(ctx, note)
 	return id, nil
 }
 
@@ -69,23 +72,34 @@ func (c *Conn) forget(id string, refused *writeFrame) {
 // Stats.Dropped (handover.go). A subscription made with the same id
 // meanwhile delivers nothing until that handover ended.
 // Of a pull subscription a Disconnect ended, it drops the messages left
-// to Receive (connected or not), with nothing to send.
+// to Receive (connected or not), with nothing to send. Its
+// UnsubscribedEvent, when it succeeds, is queued before it returns (within
+// ctx), in the order the session made and ended the subscriptions of its
+// id, and only if the subscription's SubscribedEvent was (subnotes.go).
 func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {
-	dest := ""
-	if r := c.routes.Load(); r != nil {
-		if rt := r.find(id); rt != nil {
-			dest = rt.destination
-		} else if rt := r.findLeft(id); rt != nil && c.dropLeftovers(id) {
-			c.emit(&UnsubscribedEvent{ID: id, Destination: rt.destination})
+	if r := c.routes.Load(); r != nil && r.find(id) == nil {
+		if rt := r.findLeft(id); rt != nil && c.dropLeftovers(id) {
+			c.waitNote(ctx, c.announce(id, &UnsubscribedEvent{ID: id, Destination: rt.destination}))
 			return nil
 		}
 	}
 	wf := linkedMustGo()
-	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, wf: wf}, wf)
+	note := newSubNote()
+	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, wf: wf, note: note}, wf)
+	c.settle(id, note, err == nil)
 	if err == nil {
-		c.emit(&UnsubscribedEvent{ID: id, Destination: dest})
+		c.waitNote(ctx, note)
 	}
 	return err
+}
+
+// SubscriptionIDInUse reports whether id names a live subscription, or
+// an ended Pull subscription whose leftovers Receive still returns (which
+// a Subscribe with that id would take over). It reads the routing
+// snapshot, so it never waits; a Subscribe under way is not seen.
+func (c *Conn) SubscriptionIDInUse(id string) bool {
+	r := c.routes.Load()
+	return r != nil && (r.find(id) != nil || r.findLeft(id) != nil)
 }
 
 // Subscriptions lists the live subscriptions. It reads the routing

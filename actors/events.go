@@ -78,9 +78,15 @@ type ReceiptOutEvent struct {
 }
 
 // SubscribedEvent follows a SUBSCRIBE written (or confirmed, with receipts).
+// The events of one id come in the order the session made and ended its
+// subscriptions, not the order their callers woke; a subscription that
+// ended with its connection before its caller had the outcome has none
+// (subnotes.go).
 type SubscribedEvent struct{ ID, Destination string }
 
-// UnsubscribedEvent follows an UNSUBSCRIBE.
+// UnsubscribedEvent follows an UNSUBSCRIBE, or an Unsubscribe with
+// nothing to send. It never comes before its subscription's
+// SubscribedEvent, and not at all after a Subscribe that failed.
 type UnsubscribedEvent struct{ ID, Destination string }
 
 func (*ConnectedEvent) event()        {}

@@ -16,12 +16,15 @@ import (
 // The handshake: dial, CONNECT, CONNECTED, and what is negotiated.
 
 func (s *session) connect(ctx actor.Context, m *connectRequest) {
-	if s.stopping {
-		m.reply <- connectResult{err: ErrClosed}
-		return
-	}
-	if s.state != Disconnected {
-		m.reply <- connectResult{err: ErrAlreadyConnected}
+	if s.stopping || s.state != Disconnected {
+		if m.taken != nil {
+			m.taken()
+		}
+		err := ErrAlreadyConnected
+		if s.stopping {
+			err = ErrClosed
+		}
+		m.reply <- connectResult{err: err}
 		return
 	}
 	// The request is the session's now: it keeps its configuration (and
@@ -30,6 +33,11 @@ func (s *session) connect(ctx actor.Context, m *connectRequest) {
 	s.cfg.withDefaults()
 	s.gen++
 	s.setState(Connecting)
+	if m.taken != nil {
+		// The state says the attempt runs: whoever waited to see it
+		// taken (the facade's check of racing Connects) may stop.
+		m.taken()
+	}
 	s.connectWaiter, m.reply = m.reply, nil
 	s.retry = retrying{nextServer: 1}
 	s.curAddr = s.cfg.Addr

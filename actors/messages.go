@@ -13,6 +13,9 @@ import (
 type connectRequest struct {
 	cfg   ConnectConfig
 	reply chan connectResult
+	// taken, when not nil, is called as the session takes the request
+	// (ConnectTaken).
+	taken func()
 }
 
 type connectResult struct {
@@ -43,6 +46,7 @@ type interruptRequest struct{ reply chan struct{} }
 type subscribeRequest struct {
 	spec *SubscribeSpec // the session's from now on
 	wf   *writeFrame
+	note *subNote // placed as the subscription is made (subnotes.go)
 }
 
 type unsubscribeRequest struct {
@@ -55,6 +59,9 @@ type unsubscribeRequest struct {
 	// took over of a Disconnect's leftovers goes back (giveBack).
 	undo bool
 	wf   *writeFrame
+	// note is placed as the subscription ends (subnotes.go); nil with
+	// undo, whose end is told of by nobody.
+	note *subNote
 }
 
 // Facts reported to the session.

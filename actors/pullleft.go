@@ -202,6 +202,9 @@ func (s *session) endSubscriptions(ctx actor.Context, leave bool) {
 	// Ended once the leftovers are published: a caller of Receive woken
 	// by the end finds them.
 	for _, e := range s.subs {
+		// Told of by the DisconnectedEvent (or Close): a Subscribed
+		// event its caller has not settled yet would come after it.
+		s.c.voidNote(e.made)
 		e.route.end()
 		if e.sub != nil && e.route.pull == nil {
 			// Its queued messages are not handled (the broker

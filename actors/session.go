@@ -74,6 +74,8 @@ type subEntry struct {
 	// successor is the subscription made with this one's id while its
 	// handover ran: it waits until the handover ended (handover.go).
 	successor *actor.PID
+	// made is the note of its SubscribedEvent (subnotes.go).
+	made *subNote
 }
 
 func (s *session) Receive(ctx actor.Context) { guard(ctx, s, s.receive) }

@@ -58,8 +58,11 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 	if sub.waits {
 		prev.successor = rt.pid
 	}
-	e := &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf, sub: sub}
+	e := &subEntry{spec: spec, pid: rt.pid, route: rt, sent: m.wf, sub: sub, made: m.note}
 	s.subs = append(s.subs, e)
+	// Its event is told in this order among those of its id, once its
+	// caller has the outcome (subnotes.go).
+	s.c.place(spec.ID, m.note, &SubscribedEvent{ID: spec.ID, Destination: spec.Destination}, nil)
 	// The leftovers of an ended subscription with this id, if any, are
 	// the new one's (pullleft.go).
 	var old *route
@@ -89,6 +92,9 @@ func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	}
 	e := s.subs[i]
 	s.subs = slices.Delete(s.subs, i, i+1)
+	if !m.undo {
+		s.c.place(m.id, m.note, &UnsubscribedEvent{ID: m.id, Destination: e.spec.Destination}, e.made)
+	}
 	if old := s.giveBackIf(m.undo, e); old != nil {
 		// Published before the route ends: a caller of Receive that
 		// the end wakes finds them.

@@ -130,7 +130,11 @@
 //
 // Handlers are registered with OnConnected, OnMessageIn and so on. Every
 // event but MessageIn and the SSL ones runs on one goroutine, in order.
-// SSLStatus and SSLServerAuthentication run on the connecting goroutine
+// The Subscribed and Unsubscribed events of one subscription id come in
+// the order the client made and ended its subscriptions, even when a
+// Subscribe and an Unsubscribe of that id race on different goroutines,
+// and no Subscribed event follows the Disconnected event of its
+// connection (see SubscribedEvent). SSLStatus and SSLServerAuthentication run on the connecting goroutine
 // while the TLS handshake waits for them. MessageIn runs on
 // its subscription's own goroutine, so messages of one subscription are
 // handled in order while different subscriptions (and other events) run
@@ -196,6 +200,29 @@
 // succeeded), and the handlers run afterwards. Events the call did not
 // cause, such as a MessageOut of a send that does not wait for its
 // RECEIPT, may still run after their call returned.
+//
+// Because a call waits for every handler queued before its events, an
+// event handler must not wait for a goroutine that is making such a
+// call. The plain form of that trap is a mutex:
+//
+//	var mu sync.Mutex
+//	s.OnReceiptIn(func(e *api.ReceiptInEvent) {
+//		mu.Lock() // waits for the goroutine below
+//		defer mu.Unlock()
+//		// ...
+//	})
+//	// elsewhere, on a goroutine that is no handler, with RequestReceipts:
+//	mu.Lock()
+//	err := s.SendMessage("/queue/a", "x") // waits for its RECEIPT, then for
+//	mu.Unlock()                           // the handlers queued before it
+//
+// The send's RECEIPT comes, and the send then waits for the handlers of
+// its events and of those queued before them: its own OnReceiptIn
+// handler waits for mu, which the sending goroutine holds. Nothing
+// deadlocks for good: the send gives up waiting when its Timeout ends
+// (60 seconds by default) and returns its own outcome (nil), and the
+// handler runs then. Release the lock before the call, or let the
+// handler hand its work to another goroutine instead of taking the lock.
 //
 // # Configuration settings
 //

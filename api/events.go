@@ -230,13 +230,27 @@ type SSLStatusEvent struct {
 }
 
 // SubscribedEvent follows a SUBSCRIBE written (or, with
-// RequestSubscriptionReceipts, confirmed).
+// RequestSubscriptionReceipts, confirmed). The Subscribed and Unsubscribed
+// events of one subscription id come in the order the client made and
+// ended its subscriptions, whichever of the calls returns first: after
+// Subscribe("x") and an Unsubscribe("x") that succeeded once it took
+// effect, OnUnsubscribed for "x" runs after OnSubscribed for "x", and
+// the last event of an id says whether Subscriptions lists it. A
+// Subscribe that fails has none, and neither has a subscription that
+// ended with its connection (Disconnect, a loss without Reconnect, Close)
+// before its Subscribe had its outcome: OnDisconnected told that it
+// ended, and no Subscribed event of its connection follows that one.
 type SubscribedEvent struct {
 	SubscriptionID string
 	Destination    string
 }
 
-// UnsubscribedEvent follows an UNSUBSCRIBE.
+// UnsubscribedEvent follows an UNSUBSCRIBE (written or, with
+// RequestSubscriptionReceipts, confirmed), or an Unsubscribe that ended a
+// subscription with nothing to send (while reconnecting, or the leftovers
+// of a Pull subscription after Disconnect). It never comes before the
+// SubscribedEvent of the subscription it ends (see SubscribedEvent), and
+// a subscription whose Subscribe failed has neither.
 type UnsubscribedEvent struct {
 	SubscriptionID string
 	Destination    string
@@ -327,10 +341,16 @@ func (s *STOMP) OnMessageIn(f func(*MessageInEvent)) { s.on(func(h *handlers) { 
 // documentation); one that does not wait may return before.
 func (s *STOMP) OnMessageOut(f func(*MessageOutEvent)) {
 	s.on(func(h *handlers) { h.messageOut = f })
-	// Without a handler the engine does not post an event per SEND.
-	if eng, _ := s.engine(); eng != nil {
-		eng.SetMessageOutEvents(f != nil)
+	// Without a handler the engine does not post an event per SEND. The
+	// switch follows the handler registered now, read under s.mu (as
+	// engineLocked reads it), not f: of two registrations that race, the
+	// one that takes s.mu last reads the table both changed, so the
+	// engine ends up as the table says.
+	s.mu.Lock()
+	if s.eng != nil {
+		s.eng.SetMessageOutEvents(s.handlersNow().messageOut != nil)
 	}
+	s.mu.Unlock()
 }
 
 // OnReadyToSend registers the handler of ReadyToSendEvent. With automatic

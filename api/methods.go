@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/stompactor/stompactor/actors"
@@ -38,8 +39,12 @@ func receiptWait(ctx context.Context, timeout time.Duration) time.Duration {
 // SupportedVersions and VirtualHost. It waits for CONNECTED, bounded by
 // ConnectionTimeout when set, else Timeout; with Timeout 0 it returns at
 // once and OnConnected tells the outcome (ConnectionTimeout, when set,
-// still bounds the attempt). Connect while connected returns
-// ErrAlreadyConnected. With a firewall set it goes through the proxy
+// still bounds the attempt). Connect while connected, or while another
+// Connect runs (from the moment that one is called; with Timeout 0 that
+// includes the time its attempt waits in the queue of calls), returns
+// ErrAlreadyConnected and changes nothing: of Connects made at once one
+// goes ahead, and RemoteHost and RemotePort name its broker. With a
+// firewall set it goes through the proxy
 // (ErrProxyFailed when the proxy fails), with SSLEnabled over TLS
 // (ErrCertRejected, ErrTLSFailed). With WebSocketURL set it connects to
 // that URL over a WebSocket instead, and host and port are not used (the
@@ -59,7 +64,7 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 		s.mu.Unlock()
 		return s.cfg.optErr
 	}
-	if s.eng != nil && s.eng.State() != actors.Disconnected {
+	if s.connectingLocked() {
 		s.mu.Unlock()
 		return ErrAlreadyConnected
 	}
@@ -96,12 +101,43 @@ func (s *STOMP) ConnectContext(ctx context.Context, host string, port int) error
 	}
 	s.tlsState.Store(nil)
 	s.serverCert.Store(nil)
+	// This Connect is under way: until the session takes its request
+	// (its state then says Connecting) another Connect would pass the
+	// check above and change what this one set. The session's taking
+	// ends the mark, not this caller's waking, so that a Connect made
+	// from the OnConnected handler of a failed attempt goes ahead. Only
+	// this Connect's release ends it, once (no other Connect sets it
+	// while it is set). The session calls release on its goroutine, and
+	// it takes s.mu, as the session's events may (eventQueue): nobody
+	// waits for the session while holding s.mu.
+	s.connecting = true
 	s.mu.Unlock()
+	var released atomic.Bool
+	release := func() {
+		if released.CompareAndSwap(false, true) {
+			s.mu.Lock()
+			s.connecting = false
+			s.mu.Unlock()
+		}
+	}
 	s.logf(actors.LogVerbose, "connecting to "+cc.Addr+via)
-	return s.callCausing(ctx, "Connect", wait, nil, CodeConnectFailed, connectCauses, func(ctx context.Context) error {
-		_, err := eng.Connect(ctx, cc)
+	err = s.callCausing(ctx, "Connect", wait, nil, CodeConnectFailed, connectCauses, func(ctx context.Context) error {
+		_, err := eng.ConnectTaken(ctx, cc, release)
+		release() // the request never reached the session (closed)
 		return err
 	})
+	if err != nil {
+		release() // not queued (Timeout 0), or over
+	}
+	return err
+}
+
+// connectingLocked reports whether the client is connected, or a Connect
+// is under way (see Connect). s.mu is held.
+func (s *STOMP) connectingLocked() bool {
+	// The session sets its state before it ends the mark: one of the
+	// two says so at every moment.
+	return s.connecting || (s.eng != nil && s.eng.State() != actors.Disconnected)
 }
 
 // Disconnect ends the connection gracefully: running message handlers

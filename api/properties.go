@@ -44,7 +44,7 @@ func (s *STOMP) setConnectTime(name string, f func(*config) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if s.eng != nil && s.eng.State() != actors.Disconnected {
+	if s.connectingLocked() {
 		return newError(CodeConnectedSetting, name+" cannot change while connected; Disconnect first")
 	}
 	err := f(&s.cfg)

@@ -55,6 +55,12 @@ type STOMP struct {
 	// that Close called from one does not wait for itself.
 	inHandler atomic.Int32
 	closed    bool // Close began (under mu)
+	// connecting: a Connect passed its checks, and the engine's session
+	// has not taken its request yet, nor has its engine call returned
+	// without it (under mu; see connectingLocked). A bool, in the padding
+	// after the flags: a wider field costs the client a size class
+	// (footprint_test.go).
+	connecting bool
 	// eventsEnded: Close has closed the event queue, after the engine's
 	// last events (under mu).
 	eventsEnded bool

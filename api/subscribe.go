@@ -79,7 +79,7 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 	}
 	id := opts.ID
 	if id == "" {
-		id = "sub-" + strconv.FormatUint(s.subSeq.Add(1), 10)
+		id = s.autoID(eng)
 	}
 	if err := checkSubscribe(info.Version, destination, id, opts.Headers); err != nil {
 		return "", err
@@ -137,6 +137,19 @@ func (s *STOMP) SubscribeWith(ctx context.Context, destination string, opts Subs
 		return "", err
 	}
 	return id, nil
+}
+
+// autoID is the next automatic subscription id, "sub-N", passing over
+// the ids in use: one a program chose in that form is never taken (nor
+// the leftovers of such a Pull subscription). Each number is used once,
+// and only as many are passed over as such ids are in use.
+func (s *STOMP) autoID(eng *actors.Conn) string {
+	for {
+		id := "sub-" + strconv.FormatUint(s.subSeq.Add(1), 10)
+		if !eng.SubscriptionIDInUse(id) {
+			return id
+		}
+	}
 }
 
 // Unsubscribe ends the subscription id. With RequestSubscriptionReceipts it

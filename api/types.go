@@ -279,7 +279,12 @@ const DefaultQueueBytes = actors.DefaultQueueBytes
 
 // SubscribeOptions are the choices of SubscribeWith beyond the destination.
 type SubscribeOptions struct {
-	// ID is the subscription id; "" assigns "sub-N".
+	// ID is the subscription id; "" assigns "sub-N", a number the client
+	// has not used before, passing over ids in use. An id the program
+	// chooses should not have that form: a Subscribe with "sub-3" while
+	// the automatic "sub-3" lives is refused (ErrInvalidArgument, the id
+	// is in use), and one made while a Subscribe with an automatic id is
+	// under way may meet it, so that one of the two is refused.
 	ID string
 	// AckMode is the acknowledgement mode. Default AckAuto.
 	AckMode AckMode
