@@ -63,9 +63,12 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"selector (\"selector:color = 'red'\"), a durable topic subscription (durable:true with\n" +
 			"auto-delete:false on RabbitMQ; ActiveMQ's activemq.subscriptionName is keyed by the CONNECT\n" +
 			"client-id too: give it with --connect-header client-id:NAME). With\n" +
-			"--reconnect they go again on every resubscription. A header the client writes itself\n" +
-			"(destination, id, ack, receipt, and the prefetch, which subscribe sets) is refused with exit 2,\n" +
-			"as is one that is not name:value or that the negotiated STOMP version cannot carry.\n\n" +
+			"--reconnect they go again on every resubscription. A header the client writes itself on the\n" +
+			"frames it sends (destination, id, ack, receipt, transaction, content-length, subscription,\n" +
+			"message-id, and the prefetch, activemq.prefetchSize or prefetch-count, which subscribe sets) is\n" +
+			"refused with exit 2, as is one that is not name:value or that the negotiated STOMP version\n" +
+			"cannot carry. The value is everything after the first colon, as written: STOMP does not trim\n" +
+			"it, so -H 'x-queue-type: quorum' sends \" quorum\".\n\n" +
 			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
 			"printed, it fails (exit 1, \"no message within --wait D\" on stderr); without --count it is the\n" +
 			"normal end (exit 0, also when no message came at all). With --reconnect the wait does not run\n" +
@@ -374,8 +377,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		"it does not run while reconnecting, and starts again once the connection is back)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
 	f.StringArrayVarP(&headers, "header", "H", nil, "extra SUBSCRIBE header name:value (repeatable), e.g. x-queue-type:quorum, selector:...;\n"+
-		"sent again on every resubscription with --reconnect; not one the\n"+
-		"client writes itself (destination, id, ack, receipt, the prefetch: use the argument and flags)")
+		"sent again on every resubscription with --reconnect; not one the client writes itself (destination, id,\n"+
+		"ack, receipt, transaction, content-length, subscription, message-id, the prefetch: use the argument and flags);\n"+
+		"the value is everything after the first colon, as written (not trimmed)")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
