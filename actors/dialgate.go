@@ -3,23 +3,28 @@ package actors
 import (
 	"strconv"
 	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
 )
 
-// The dial gate bounds the connection attempts of an engine that run at
-// once (EngineOptions.MaxConcurrentConnects): an attempt holds one of its
-// slots from the dial (and the proxy, TLS and WebSocket handshakes the
-// dialer runs) until CONNECTED or its failure. Thousands of connections
-// that lose one broker together then come back a bounded number at a
-// time, in the order their attempts began, rather than all dialing and
-// handshaking at once (the broker's accept backlog overflows, TLS
-// handshakes starve each other of CPU, and slow attempts time out and
-// start over).
+// The dial gate bounds the automatic reconnect attempts of an engine that
+// run at once (EngineOptions.MaxConcurrentConnects): the attempts a
+// Reconnect policy makes after an established connection was lost. Such
+// an attempt holds one of its slots from the dial (and the proxy, TLS and
+// WebSocket handshakes the dialer runs) until CONNECTED or its failure.
+// Thousands of connections that lose one broker together then come back
+// a bounded number at a time, in the order their attempts began, rather
+// than all dialing and handshaking at once (the broker's accept backlog
+// overflows, TLS handshakes starve each other of CPU, and slow attempts
+// time out and start over). The attempts of a Connect the program calls
+// (its failover and retries included) pass by the gate: the program chose
+// that concurrency, and its Timeout is for the broker, not for a line.
 //
 // It costs nothing between attempts: its state lives in the engine and in
-// the attempt (dialAttempt), and an attempt that waits does so on the
-// goroutine it dials on, within its own bounds: the connect timeout, and
-// the session abandoning it (Disconnect, Interrupt, Close, the caller of
-// Connect giving up).
+// the attempt (dialAttempt). An attempt waits for its slot before it
+// starts (its connect timeout runs from the slot), on a goroutine of its
+// own that ends with the wait; the session abandoning the attempt
+// (Disconnect, Interrupt, Close) ends the wait.
 
 // DefaultMaxConcurrentConnects is the limit of an engine whose options
 // leave MaxConcurrentConnects at 0.
@@ -86,8 +91,8 @@ func (g *dialGate) enter(a *dialAttempt) (ok bool, ahead int) {
 }
 
 // await waits until a, queued by enter, holds a slot (true), or until
-// the attempt ends (false: it then holds none). It runs on the attempt's
-// dial goroutine.
+// the attempt ends (false: it then holds none). It runs on a goroutine
+// of the attempt's (reconnectAttempt).
 func (g *dialGate) await(a *dialAttempt) bool {
 	select {
 	case <-a.slotReady:
@@ -151,64 +156,52 @@ func (g *dialGate) grant() {
 	}
 }
 
-// neverAdmitted reports whether a waited for a slot and got none (it
-// still waits, or left the line as it ended).
-func (g *dialGate) neverAdmitted(a *dialAttempt) bool {
-	if g == nil {
-		return false
+// reconnectAttempt starts an automatic reconnect attempt once it holds
+// a slot of the engine's gate: at once when one is free and nobody waits,
+// else after waiting in line ("queued" status), on a goroutine that sends
+// slotGranted when the slot comes. The attempt (its connect timeout
+// included) starts only then, so time in line neither times it out nor
+// counts as an attempt of the policy's MaxAttempts. The wait ends with
+// the attempt: lose abandons it (Disconnect, Interrupt, Close) and takes
+// it out of the line. It is bounded in practice because every slot holder
+// is bounded by its own connect timeout.
+func (s *session) reconnectAttempt(ctx actor.Context) {
+	g := s.c.eng.gate
+	att := &dialAttempt{}
+	s.dialing = att // lose takes it out of the line, or gives its slot back
+	ok, ahead := g.enter(att)
+	if ok {
+		s.startAttempt(ctx, att)
+		return
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return a.slot == slotQueued || a.slot == slotWithdrawn
+	s.c.stats.more().ConnectsQueued.Add(1)
+	s.status("queued", g.queuedDetail(s.curAddr, ahead))
+	self, sys, gen := ctx.Self(), ctx.ActorSystem(), s.gen
+	s.c.wg.Add(1)
+	go func() {
+		defer s.c.wg.Done()
+		if g.await(att) {
+			// The session starts the attempt, or (if it abandoned the
+			// attempt meanwhile) has given the slot back in lose.
+			sys.Root.Send(self, &slotGranted{gen: gen, att: att})
+		}
+	}()
 }
-
-// connectTimeout is the error of an attempt the connect timeout ended;
-// one that spent it all waiting for a slot says so.
-func (s *session) connectTimeout() error {
-	if g := s.c.eng.gate; s.dialing != nil && g.neverAdmitted(s.dialing) {
-		return &timeoutError{what: "connecting: the attempt waited the whole connect timeout for one of the engine's " +
-			strconv.Itoa(g.limit) + " connection slots (MaxConcurrentConnects)"}
-	}
-	return &timeoutError{what: "connecting"}
-}
-
-// stillInLine is err, the reason the caller of Connect stopped waiting,
-// saying so when the attempt was still waiting for a slot then.
-func (s *session) stillInLine(err error) error {
-	if g := s.c.eng.gate; s.dialing != nil && g.neverAdmitted(s.dialing) {
-		return &inLineError{err: err, limit: g.limit}
-	}
-	return err
-}
-
-// inLineError is the end of a Connect whose attempt was still waiting
-// for one of the engine's connection slots: the caller's error (its
-// code), and where the attempt stood.
-type inLineError struct {
-	err   error
-	limit int
-}
-
-func (e *inLineError) Error() string {
-	return e.err.Error() + " (the attempt was still waiting for one of the engine's " + strconv.Itoa(e.limit) +
-		" connection slots, MaxConcurrentConnects)"
-}
-
-func (e *inLineError) Unwrap() error { return e.err }
 
 // ConnectSlots describes an engine's connection attempts at one moment.
 type ConnectSlots struct {
 	// Limit is the engine's MaxConcurrentConnects; 0 when there is none.
 	Limit int
-	// InFlight counts the attempts between their dial and CONNECTED (or
-	// their failure) now; with no limit it is not counted and stays 0.
+	// InFlight counts the automatic reconnect attempts between their
+	// dial and CONNECTED (or their failure) now; with no limit it is not
+	// counted and stays 0. A Connect's own attempts are not counted.
 	InFlight int
-	// Waiting counts the attempts waiting for a slot now.
+	// Waiting counts the reconnect attempts waiting for a slot now.
 	Waiting int
 }
 
-// ConnectSlots returns the engine's limit on concurrent connection
-// attempts and how many run and wait now.
+// ConnectSlots returns the engine's limit on concurrent automatic
+// reconnect attempts and how many run and wait now.
 func (e *Engine) ConnectSlots() ConnectSlots {
 	g := e.gate
 	if g == nil {

@@ -60,31 +60,34 @@ type EngineOptions struct {
 	// WriterLinger is how long a connection's writer actor stays after
 	// its last write; the next frame starts another. Default 100ms.
 	WriterLinger time.Duration
-	// MaxConcurrentConnects bounds the connection attempts of the
-	// engine's connections that run at once: an attempt holds a slot from
-	// its dial (with the proxy, TLS and WebSocket handshakes) until
-	// CONNECTED or its failure, and one that finds none free waits in
-	// line (first come, first served) for one, within its own bounds:
-	// the connect timeout (Connect's Timeout, which the wait counts
-	// towards), the caller's context, Disconnect, Interrupt and Close. A
-	// first Connect and every reconnect attempt alike. So many
-	// connections that lose one broker together come back a bounded
-	// number at a time rather than in one storm of dials and handshakes.
-	// Waiting shows in the "queued" connection status, Stats.ConnectsQueued
-	// and Engine.ConnectSlots, and a Connect that times out in line says
-	// so. The slots are shared by every broker the engine's connections
-	// use: attempts that hang (a broker whose address drops packets)
-	// hold theirs until their connect timeout, so keep connections to
-	// brokers that fail apart on engines of their own, or raise the
-	// limit. Default (0) DefaultMaxConcurrentConnects, 64: on a LAN,
-	// where a handshake takes a few milliseconds, 64 in flight pass ten
-	// thousand or more connections a second, more than a broker accepts;
-	// it stays under common listen backlogs (128), so a storm of SYNs is
-	// not dropped and retransmitted a second later; and it is few enough
-	// that TLS handshakes do not starve each other of the CPU. A fleet
-	// over long round trips (say 200 ms for TCP, TLS and CONNECT: 320
-	// connections a second) may want more. Negative: no limit (and no
-	// counting).
+	// MaxConcurrentConnects bounds the automatic reconnect attempts of
+	// the engine's connections that run at once: the attempts a Reconnect
+	// policy makes after an established connection was lost. Such an
+	// attempt holds a slot from its dial (with the proxy, TLS and
+	// WebSocket handshakes) until CONNECTED or its failure; one that
+	// finds none free waits in line (first come, first served) before it
+	// starts, so the time in line counts neither towards its connect
+	// timeout nor towards the policy's MaxAttempts. Disconnect, Interrupt
+	// and Close end the wait; nothing else bounds it, but it is bounded in
+	// practice, since every attempt that holds a slot is bounded by its
+	// own connect timeout. A Connect the program calls is never held (its
+	// attempts, failover and retries included, do not take slots): the
+	// program chose that concurrency. So many connections that lose one
+	// broker together come back a bounded number at a time rather than in
+	// one storm of dials and handshakes. Waiting shows in the "queued"
+	// connection status, Stats.ConnectsQueued and Engine.ConnectSlots.
+	// The slots are shared by every broker the engine's connections use:
+	// attempts that hang (a broker whose address drops packets) hold
+	// theirs until their connect timeout, so keep connections to brokers
+	// that fail apart on engines of their own, or raise the limit. Default
+	// (0) DefaultMaxConcurrentConnects, 64: on a LAN, where a handshake
+	// takes a few milliseconds, 64 in flight pass ten thousand or more
+	// connections a second, more than a broker accepts; it stays under
+	// common listen backlogs (128), so a storm of SYNs is not dropped and
+	// retransmitted a second later; and it is few enough that TLS
+	// handshakes do not starve each other of the CPU. A fleet over long
+	// round trips (say 200 ms for TCP, TLS and CONNECT: 320 connections a
+	// second) may want more. Negative: no limit (and no counting).
 	MaxConcurrentConnects int
 }
 

@@ -19,8 +19,9 @@ type ConnectedEvent struct {
 
 // ConnectionStatusEvent reports a step of the connection's life.
 type ConnectionStatusEvent struct {
-	// "queued" (the attempt waits for a slot of the engine's
-	// MaxConcurrentConnects; "dialing" follows once it has one),
+	// "queued" (an automatic reconnect attempt waits for a slot of the
+	// engine's MaxConcurrentConnects before it starts; "dialing" follows
+	// once it has one),
 	// "dialing", "connected-tcp", "connecting", "connected",
 	// "disconnecting", "lost", "retrying", "reconnecting",
 	// "reconnected", "gave up".

@@ -41,12 +41,16 @@ func (s *session) connect(ctx actor.Context, m *connectRequest) {
 	s.connectWaiter, m.reply = m.reply, nil
 	s.retry = retrying{nextServer: 1}
 	s.curAddr = s.cfg.Addr
-	s.startAttempt(ctx)
+	s.startAttempt(ctx, nil)
 }
 
 // startAttempt dials s.curAddr and arms the connect timeout; the rest of
-// the handshake follows from the dialed message.
-func (s *session) startAttempt(ctx actor.Context) {
+// the handshake follows from the dialed message. att is the attempt when
+// it already holds a slot of the engine's dial gate (an automatic
+// reconnect attempt, reconnectAttempt); nil for a Connect's own attempts,
+// which the gate does not bound. The connect timeout starts here, after
+// any wait for a slot.
+func (s *session) startAttempt(ctx actor.Context, att *dialAttempt) {
 	gen := s.gen
 	s.lastServerErr = nil
 	s.receipts = newReceiptBook(&s.c.stats)
@@ -55,18 +59,15 @@ func (s *session) startAttempt(ctx actor.Context) {
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	dial, addr, creds := s.cfg.Dial, s.curAddr, s.cfg.Credentials
 	// The attempt is the context the dial runs under (see dialAttempt).
-	att := &dialAttempt{deadline: time.Now().Add(s.cfg.ConnectTimeout), login: s.cfg.Login, passcode: s.cfg.Passcode}
-	// s.dialing holds the attempt until CONNECTED or lose, which give
-	// back its slot at the engine's dial gate.
-	s.dialing = att
-	gate := s.c.eng.gate
-	admitted, ahead := gate.enter(att)
-	if admitted {
-		s.status("dialing", s.curAddr)
-	} else {
-		s.c.stats.more().ConnectsQueued.Add(1)
-		s.status("queued", gate.queuedDetail(s.curAddr, ahead))
+	if att == nil {
+		att = &dialAttempt{}
 	}
+	att.deadline = time.Now().Add(s.cfg.ConnectTimeout)
+	att.login, att.passcode = s.cfg.Login, s.cfg.Passcode
+	// s.dialing holds the attempt until CONNECTED or lose, which give
+	// back its slot at the engine's dial gate, if it holds one.
+	s.dialing = att
+	s.status("dialing", s.curAddr)
 	// The connection's wait group (which Close waits for) counts a
 	// goroutine that waits for the dial or for the attempt's end, not the
 	// dial itself: the user's Credentials callback and dialer run on it,
@@ -85,13 +86,6 @@ func (s *session) startAttempt(ctx actor.Context) {
 	go func() {
 		defer close(dialing)
 		defer att.end(context.Canceled)
-		if !admitted {
-			// In line for a slot, within the attempt's bounds.
-			if !gate.await(att) {
-				return // the attempt ended: the session knows why
-			}
-			sys.Root.Send(self, &slotGranted{gen: gen, att: att})
-		}
 		if creds != nil {
 			login, passcode, err := creds(att, addr)
 			if err != nil {
@@ -395,7 +389,8 @@ func (a *dialAttempt) AfterFunc(f func()) (stop func() bool) {
 // that ends it at or past its deadline (the session abandoning it for the
 // connect timeout, say) ends it as timed out.
 func (a *dialAttempt) end(err error) {
-	if err == context.Canceled && !time.Now().Before(a.deadline) {
+	// (An attempt still in line for a slot has no deadline yet.)
+	if err == context.Canceled && !a.deadline.IsZero() && !time.Now().Before(a.deadline) {
 		err = context.DeadlineExceeded
 	}
 	a.mu.Lock()

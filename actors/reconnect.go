@@ -154,7 +154,9 @@ func (s *session) scheduleReconnect(ctx actor.Context, cause error) {
 }
 
 // reconnect starts the attempt the timer was armed for, on the next broker
-// of Addr and Failover in turn.
+// of Addr and Failover in turn. The attempts of a first Connect start at
+// once; those that restore a lost connection first take a slot of the
+// engine's dial gate (reconnectAttempt).
 func (s *session) reconnect(ctx actor.Context, m *reconnectTick) {
 	r := &s.retry
 	if m.gen != s.gen || !r.active || s.state != Connecting || s.conn != nil {
@@ -164,7 +166,11 @@ func (s *session) reconnect(ctx actor.Context, m *reconnectTick) {
 	s.curAddr = s.server(int(r.nextServer))
 	r.nextServer++
 	s.gen++
-	s.startAttempt(ctx)
+	if s.connectWaiter == nil {
+		s.reconnectAttempt(ctx)
+		return
+	}
+	s.startAttempt(ctx, nil)
 }
 
 // server is the i-th broker of Addr and Failover, round and round.

@@ -106,7 +106,6 @@ func (s *session) receive(ctx actor.Context) {
 		// retrying) if it still runs.
 		verdict := m.err
 		if s.connectWaiter == m.reply {
-			verdict = s.stillInLine(m.err)
 			if last := s.retry.last; last != nil {
 				verdict = &gaveUpWaiting{err: verdict, attempts: int(s.retry.attempt), last: last.err}
 			}
@@ -123,11 +122,11 @@ func (s *session) receive(ctx actor.Context) {
 		s.reconnect(ctx, m)
 	case *connectTimedOut:
 		if m.gen == s.gen && s.state == Connecting {
-			s.lose(ctx, s.connectTimeout())
+			s.lose(ctx, &timeoutError{what: "connecting"})
 		}
 	case *slotGranted:
-		if m.gen == s.gen && s.dialing == m.att {
-			s.status("dialing", s.curAddr)
+		if m.gen == s.gen && s.dialing == m.att && s.state == Connecting {
+			s.startAttempt(ctx, m.att)
 		}
 	case *frameReceived:
 		if m.gen == s.gen {

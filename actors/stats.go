@@ -77,7 +77,7 @@ type Stats struct {
 	Resent                  int64 // at-least-once messages sent again after a reconnect
 	DeadLettered            int64 // messages past a subscription's MaxDeliveries, handed to DeadLetter (which returned) and acknowledged
 	ReceiptsLate            int64 // RECEIPTs that came after their wait had ended at its deadline (ErrReceiptTimeout): the broker did take those frames
-	ConnectsQueued          int64 // connection attempts that waited for a slot of the engine's MaxConcurrentConnects
+	ConnectsQueued          int64 // automatic reconnect attempts that waited for a slot of the engine's MaxConcurrentConnects
 	Outbox                  int64 // at-least-once messages waiting for their RECEIPT
 	Panics                  int64 // panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit)
 	EventsDropped           int64 // events dropped by a full event queue (counted by whoever queues them)

@@ -1,8 +1,8 @@
 package api
 
 import (
-	"context"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,15 +11,44 @@ import (
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
+	"github.com/stompactor/stompactor/internal/testnet"
 )
 
-// A client whose Connect waits for one of its engine's connection slots
-// (actors.EngineOptions.MaxConcurrentConnects) gets the usual typed
-// errors when its Timeout or its context ends meanwhile (ErrTimeout,
-// ErrCanceled), is told "queued" by OnConnectionStatus and counts it in
-// Stats.ConnectsQueued; Disconnect ends its wait at once; and none of
-// them takes the slot of the client that holds it.
-func TestConnectWaitingForAnEngineSlotGivesTypedErrors(t *testing.T) {
+// onceThenSilent is a loopback server that answers the first CONNECT it
+// gets with CONNECTED and drops that connection when drop is closed; it
+// reads every later connection and never answers it, so a reconnect
+// attempt there holds its engine slot until its Timeout.
+func onceThenSilent(t *testing.T, drop <-chan struct{}) (string, int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var n atomic.Int32
+	testnet.Serve(t, ln, func(c net.Conn) {
+		d := frames.NewDecoder(c, frames.V12, frames.Limits{})
+		if _, err := readFrame(d); err != nil {
+			return
+		}
+		if n.Add(1) > 1 {
+			_, _ = readFrame(d) // never answered, until the client gives up
+			return
+		}
+		if _, err := c.Write([]byte("CONNECTED\nversion:1.2\n\n\x00")); err != nil {
+			return
+		}
+		<-drop
+	})
+	return hostPort(t, ln.Addr().String())
+}
+
+// The engine's connection slots (actors.EngineOptions.MaxConcurrentConnects)
+// hold back only the reconnect attempts after a lost connection: with
+// every slot taken a Connect still runs at once, with a short Timeout. A
+// client whose reconnect attempt waits for a slot is told "queued" by
+// OnConnectionStatus and counts it in Stats.ConnectsQueued; its Timeout
+// starts with the slot, so however long it waits it neither times out nor
+// gives up (MaxAttempts 1), and it is back once the slot comes free.
+// Disconnect ends such a wait at once; neither takes the holder's slot.
+func TestEngineSlotsHoldBackOnlyReconnectAttempts(t *testing.T) {
 	b := newBroker(t)
 	h, p := hostPort(t, b.Addr())
 	eng := actors.NewEngine(actors.EngineOptions{MaxConcurrentConnects: 1})
@@ -27,71 +56,28 @@ func TestConnectWaitingForAnEngineSlotGivesTypedErrors(t *testing.T) {
 	slots := func() actors.ConnectSlots { return eng.ConnectSlots() }
 	held := actors.ConnectSlots{Limit: 1, InFlight: 1}
 
-	// The holder's CONNECT is never answered: it keeps the slot until
-	// the test ends it.
-	silent := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
-		_, _ = readFrame(d) // CONNECT, never answered
-		_, _ = readFrame(d) // until the client gives up
-	})
-	holder := NewSTOMP(WithEngine(eng))
-	holderCtx, endHolder := context.WithCancel(context.Background())
-	holderDone := make(chan error, 1)
-	go func() { holderDone <- holder.ConnectContext(holderCtx, silent.host, silent.port) }()
-	defer func() {
-		endHolder()
-		select {
-		case <-holderDone:
-		case <-time.After(wait):
-			t.Error("the holder's Connect did not return")
-		}
-		holder.Close()
-	}()
+	// The holder's reconnect attempt is never answered: it keeps the slot
+	// until the test closes the holder.
+	drop := make(chan struct{})
+	sh, sp := onceThenSilent(t, drop)
+	holder := NewSTOMP(WithEngine(eng), WithTimeout(time.Hour), WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond}))
+	defer holder.Close()
+	require.NoError(t, holder.Connect(sh, sp))
+	close(drop)
 	waitFor(t, "the holder's slot", func() bool { return slots() == held })
 
-	t.Run("Timeout", func(t *testing.T) {
+	t.Run("Connect", func(t *testing.T) {
 		s := newClient(t, WithEngine(eng), WithTimeout(50*time.Millisecond))
-		queued := make(chan string, 4)
-		s.OnConnectionStatus(func(e *ConnectionStatusEvent) {
-			if e.ConnectionEvent == "queued" {
-				queued <- e.Description
-			}
-		})
-		err := s.Connect(h, p)
-		assert.ErrorIs(t, err, ErrTimeout)
-		assert.ErrorContains(t, err, "connection slots")
-		select {
-		case detail := <-queued:
-			assert.Contains(t, detail, "MaxConcurrentConnects")
-		case <-time.After(wait):
-			t.Error("no \"queued\" status")
-		}
-		assert.Equal(t, int64(1), s.Stats().ConnectsQueued)
+		require.NoError(t, s.Connect(h, p))
+		assert.Zero(t, s.Stats().ConnectsQueued)
 		assert.Equal(t, held, slots())
-	})
-	t.Run("context canceled", func(t *testing.T) {
-		s := newClient(t, WithEngine(eng))
-		ctx, cancel := context.WithCancel(context.Background())
-		s.OnConnectionStatus(func(e *ConnectionStatusEvent) {
-			if e.ConnectionEvent == "queued" {
-				cancel()
-			}
-		})
-		err := s.ConnectContext(ctx, h, p)
-		assert.ErrorIs(t, err, ErrCanceled)
-		assert.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, held, slots())
-	})
-	t.Run("context deadline", func(t *testing.T) {
-		s := newClient(t, WithEngine(eng))
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		assert.ErrorIs(t, s.ConnectContext(ctx, h, p), ErrTimeout)
-		assert.Equal(t, held, slots())
+		require.NoError(t, s.Disconnect())
 	})
 	t.Run("Disconnect", func(t *testing.T) {
-		s := newClient(t, WithEngine(eng), WithTimeout(time.Hour), WithReconnect(Reconnect{Enabled: true}))
-		done := make(chan error, 1)
-		go func() { done <- s.Connect(h, p) }()
+		s := newClient(t, WithEngine(eng), WithTimeout(time.Hour), WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond}))
+		require.NoError(t, s.Connect(h, p))
+		_, err := b.CloseConnections()
+		require.NoError(t, err)
 		waitFor(t, "the attempt to wait in line", func() bool { return slots().Waiting == 1 })
 		disconnected := make(chan error, 1)
 		go func() { disconnected <- s.Disconnect() }()
@@ -101,12 +87,38 @@ func TestConnectWaitingForAnEngineSlotGivesTypedErrors(t *testing.T) {
 		case <-time.After(wait):
 			t.Fatal("Disconnect waited for the queued attempt")
 		}
-		select {
-		case err := <-done:
-			assert.ErrorIs(t, err, ErrInterrupted)
-		case <-time.After(wait):
-			t.Fatal("Connect did not return")
-		}
+		assert.False(t, s.Connected())
 		assert.Equal(t, held, slots())
 	})
+
+	const timeout = 20 * time.Millisecond
+	s := newClient(t, WithEngine(eng), WithTimeout(timeout),
+		WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxAttempts: 1}))
+	queued := make(chan string, 4)
+	var gaveUp atomic.Int32
+	s.OnConnectionStatus(func(e *ConnectionStatusEvent) {
+		switch e.ConnectionEvent {
+		case "queued":
+			queued <- e.Description
+		case "gave up":
+			gaveUp.Add(1)
+		}
+	})
+	require.NoError(t, s.Connect(h, p))
+	_, err := b.CloseConnections()
+	require.NoError(t, err)
+	select {
+	case detail := <-queued:
+		assert.Contains(t, detail, "MaxConcurrentConnects")
+	case <-time.After(wait):
+		t.Fatal("no \"queued\" status")
+	}
+	assert.Equal(t, int64(1), s.Stats().ConnectsQueued)
+	// Fifteen Timeouts in line: still waiting, never timed out.
+	assert.Never(t, func() bool { return slots().Waiting != 1 || gaveUp.Load() != 0 }, 15*timeout, time.Millisecond)
+
+	holder.Close()
+	waitFor(t, "the client back", func() bool { return s.Connected() && s.Stats().Reconnects == 1 })
+	assert.Zero(t, gaveUp.Load())
+	assert.Equal(t, actors.ConnectSlots{Limit: 1}, slots())
 }

@@ -41,10 +41,10 @@ type ConnectedEvent struct {
 
 // ConnectionStatusEvent reports a step in the life of the connection.
 type ConnectionStatusEvent struct {
-	// ConnectionEvent is the step: "queued" (the attempt waits for one
-	// of the engine's connection slots, see
-	// actors.EngineOptions.MaxConcurrentConnects; "dialing" follows when
-	// it has one), "dialing", "connected-tcp", "connecting" (CONNECT
+	// ConnectionEvent is the step: "queued" (a reconnect attempt after
+	// a lost connection waits for one of the engine's connection slots
+	// before it starts, see actors.EngineOptions.MaxConcurrentConnects;
+	// "dialing" follows when it has one), "dialing", "connected-tcp", "connecting" (CONNECT
 	// sent), "connected", "disconnecting", "lost", and with a Reconnect
 	// policy "retrying", "reconnecting", "reconnected" and "gave up".
 	ConnectionEvent string

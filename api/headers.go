@@ -66,7 +66,7 @@ func checkExtraHeader(where string, cmd frames.Command, h Header) error {
 		return invalid("%s: a header needs a name", where)
 	}
 	if strings.ContainsAny(h.Key, ":\r\n") {
-		return invalid("%s: header name %q holds a colon or a line break, which STOMP 1.0 cannot carry", where, h.Key)
+		return invalid("%s: header name %q holds a colon or a line break, which the client does not put in a header name", where, h.Key)
 	}
 	return checkHeader(where, cmd, frames.V12, h.Key, h.Value)
 }

@@ -176,3 +176,15 @@ func TestUnencodableInTheNegotiatedVersionRefusedBeforeQueueing(t *testing.T) {
 		})
 	}
 }
+
+// A header name with a carriage return (or a colon, or a line feed) is
+// refused in every version, and the error does not blame STOMP 1.0, which
+// a 1.2 client does not speak.
+func TestExtraHeaderNameWithALineBreakIsRefusedWithoutNamingAVersion(t *testing.T) {
+	for _, k := range []string{"x\r", "x\n", "x:y"} {
+		err := checkExtraHeader("SubscribeOptions.Headers", frames.CmdSubscribe, Header{Key: k, Value: "v"})
+		require.ErrorIs(t, err, ErrInvalidArgument, "%q", k)
+		require.NotContains(t, err.Error(), "1.0", "%q", k)
+		require.Contains(t, err.Error(), "colon or a line break", "%q", k)
+	}
+}

@@ -220,10 +220,11 @@ func (c *config) init(opts []Option) {
 
 // WithEngine runs the client's actors in e (see actors.NewEngine), to keep
 // a group of clients apart from the others: their own goroutines, their
-// own actor system, their own bound on the connection attempts that run
-// at once (actors.EngineOptions.MaxConcurrentConnects). By default every
-// client of the process shares actors.DefaultEngine(), which costs
-// nothing while no client is connected and lets 64 attempts run at once.
+// own actor system, their own bound on the automatic reconnect attempts
+// that run at once (actors.EngineOptions.MaxConcurrentConnects; Connect
+// itself is never held back). By default every client of the process
+// shares actors.DefaultEngine(), which costs nothing while no client is
+// connected and lets 64 reconnect attempts run at once.
 // Close the engine after its clients.
 func WithEngine(e *actors.Engine) Option {
 	return optionFunc(func(c *config) { c.engine = e })

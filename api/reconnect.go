@@ -39,10 +39,14 @@ import (
 // in a row in the same way OnError says so once), and the many clients of
 // a process that lose one broker together spread their attempts over the
 // whole ceiling instead of coming back at once. Their engine also bounds
-// the attempts that run at once (actors.EngineOptions.MaxConcurrentConnects,
-// 64 by default): an attempt past it waits in line for a slot, within its
-// Timeout, reported by OnConnectionStatus as "queued" and counted in
-// Stats.ConnectsQueued.
+// the reconnect attempts that run at once after a lost connection
+// (actors.EngineOptions.MaxConcurrentConnects, 64 by default; a Connect's
+// own attempts are never held back): an attempt past it waits in line for
+// a slot before it starts, reported by OnConnectionStatus as "queued" and
+// counted in Stats.ConnectsQueued. Its Timeout starts when it has the
+// slot, and the time in line is not an attempt of MaxAttempts; Disconnect,
+// Interrupt and Close end the wait, which is bounded in practice by the
+// Timeout of the attempts ahead.
 // Meanwhile the client is connecting: sends fail with ErrNotConnected
 // (with WithAtLeastOnce they wait in the outbox), Connect with
 // ErrAlreadyConnected, and Disconnect or Interrupt end the loop.

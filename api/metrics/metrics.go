@@ -59,7 +59,7 @@ func NewCollector(name string, client *api.STOMP) *Collector {
 	d("connects_total", "Connections made.", counter, func(s api.Stats) int64 { return s.Connects })
 	d("disconnects_total", "Connections ended.", counter, func(s api.Stats) int64 { return s.Disconnects })
 	d("reconnects_total", "Connections restored by the reconnect policy.", counter, func(s api.Stats) int64 { return s.Reconnects })
-	d("connects_queued_total", "Connection attempts that waited for a slot of their engine's MaxConcurrentConnects.", counter, func(s api.Stats) int64 { return s.ConnectsQueued })
+	d("connects_queued_total", "Automatic reconnect attempts that waited for a slot of their engine's MaxConcurrentConnects.", counter, func(s api.Stats) int64 { return s.ConnectsQueued })
 	d("panics_total", "Panics recovered in handlers and actors, and handlers that ended their goroutine (runtime.Goexit).", counter, func(s api.Stats) int64 { return s.Panics })
 	d("events_dropped_total", "Events dropped by a full event queue.", counter, func(s api.Stats) int64 { return s.EventsDropped })
 	c.subDesc = prometheus.NewDesc("stompactor_subscription_messages_total", "Messages delivered to each live subscription: received, and not dropped by a full queue.", []string{"client", "subscription"}, nil)

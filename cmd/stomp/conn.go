@@ -283,14 +283,25 @@ type reconnectStatus struct {
 	stderr io.Writer
 	last   atomic.Pointer[string] // the cause of the last retry
 	gaveUp chan string            // the client gave up: why
+	// changed says the connection was lost or restored since it was last
+	// read (one signal for any number of changes: the reader asks the
+	// client whether it is connected now).
+	changed chan struct{}
 }
 
 func newReconnectStatus(stderr io.Writer) *reconnectStatus {
-	return &reconnectStatus{stderr: stderr, gaveUp: make(chan string, 1)}
+	return &reconnectStatus{stderr: stderr, gaveUp: make(chan string, 1), changed: make(chan struct{}, 1)}
 }
 
 func (r *reconnectStatus) register(s *api.STOMP) {
 	s.OnConnectionStatus(func(e *api.ConnectionStatusEvent) {
+		switch e.ConnectionEvent {
+		case "lost", "reconnecting", "reconnected":
+			select {
+			case r.changed <- struct{}{}:
+			default:
+			}
+		}
 		switch e.ConnectionEvent {
 		case "retrying", "reconnecting", "reconnected":
 			fmt.Fprintf(r.stderr, "stomp: %s: %s\n", e.ConnectionEvent, strings.TrimPrefix(e.Description, "stomp: "))

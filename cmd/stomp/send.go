@@ -64,7 +64,9 @@ func newSend(cf *connFlags) *cobra.Command {
 			"DISCONNECT, which the broker sends once it has every frame before it, and prints one line on\n" +
 			"stderr: with --receipt or --reconnect \"interrupted: N confirmed, K sent but not confirmed (may\n" +
 			"or may not have arrived)\", else\n" +
-			"\"interrupted: N sent\" and whether the broker's RECEIPT for DISCONNECT confirmed them. In a\n" +
+			"\"interrupted: N sent\" and whether the broker's RECEIPT for DISCONNECT confirmed them; when the\n" +
+			"5 seconds end before the input's end (a round trip a record with --reconnect, or an outage),\n" +
+			"the line adds \"the input not yet read was not sent\". In a\n" +
 			"transaction nothing is committed. The exit code stays 130 (143 for SIGTERM); a second signal\n" +
 			"(0.3 s or more after the first: timeout(1) delivers its one twice) ends the run at once, saying\n" +
 			"and guaranteeing nothing. So `stomp subscribe -0 --ack client A |\n" +
@@ -80,7 +82,7 @@ func newSend(cf *connFlags) *cobra.Command {
 			if err := checkSendArgs(args[0], headers); err != nil {
 				return err
 			}
-			if err := checkSendReconnect(cf.reconnect, transaction, dedupHeader); err != nil {
+			if err := checkSendReconnect(cf.reconnect, transaction, dedupHeader, headers, traceIDs); err != nil {
 				return err
 			}
 			// confirmed: each message is confirmed by its own RECEIPT,
@@ -238,6 +240,7 @@ func newSend(cf *connFlags) *cobra.Command {
 			interrupted := func() error {
 				p.done()
 				cut.sent = n
+				cut.unread = records != nil // stopped before the input's end
 				if drainFrom >= 0 {
 					cut.sent = drainFrom
 					cut.unconfirmed += n - drainFrom
@@ -343,7 +346,8 @@ func newSend(cf *connFlags) *cobra.Command {
 	f.IntVar(&count, "count", 1, "send the message this many times")
 	f.StringVar(&file, "file", "", "read the body from this file")
 	f.StringArrayVarP(&headers, "header", "H", nil, "extra header name:value (repeatable); not one the client writes itself\n"+
-		"(destination, receipt, transaction, content-length: use the argument and flags)")
+		"(destination, receipt, transaction, content-length: use the argument and flags), nor the --dedup-header one;\n"+
+		"the value is everything after the first colon, as written: STOMP does not trim, so 'name: value' sends \" value\"")
 	f.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt of every message")
 	f.StringVar(&transaction, "transaction", "", "send inside this transaction, committed at the end")
 	f.StringVar(&contentType, "content-type", "", "content-type header")

@@ -48,6 +48,7 @@ type interruption struct {
 	transaction string // --transaction: left uncommitted
 	sent        int    // confirmed with --receipt or --reconnect; else handed to the client (written or queued)
 	unconfirmed int    // with --receipt or --reconnect: written (or taken to be) without their RECEIPT (the message cut short, the input's remainder sent after the signal)
+	unread      bool   // --lines or --null cut before the end of the input: what it still holds was not sent
 }
 
 // sentAnyway reports whether err, from a send whose wait the interrupt or
@@ -102,8 +103,17 @@ func disconnectTimeout(s *api.STOMP) time.Duration {
 }
 
 // interruptedLine is what leaveInterrupted prints, given DISCONNECT's
-// outcome (nil: the broker confirmed it).
+// outcome (nil: the broker confirmed it), saying when the input's records
+// not yet read were not sent.
 func interruptedLine(in interruption, disconnect error) string {
+	line := cutLine(in, disconnect)
+	if in.unread {
+		line += "; the input not yet read was not sent"
+	}
+	return line
+}
+
+func cutLine(in interruption, disconnect error) string {
 	if in.transaction != "" {
 		return fmt.Sprintf("interrupted: %d messages sent in transaction %s, not committed (none of them is delivered)",
 			in.sent+in.unconfirmed, in.transaction)

@@ -208,3 +208,13 @@ func TestOneSignalDeliveredTwiceStillEndsSendGracefully(t *testing.T) {
 	assert.Equal(t, exitTerminated, cmd.ProcessState.ExitCode(), errb.String())
 	assert.Contains(t, errb.String(), "interrupted: ")
 }
+
+// An interrupted --lines or --null run cut before the end of its input
+// says, on its one stderr line, that the records not yet read were not
+// sent (with --reconnect a round trip a record, or an outage, often keeps
+// the grace from reaching the end).
+func TestInterruptedLineSaysTheUnreadInputWasNotSent(t *testing.T) {
+	line := interruptedLine(interruption{receipt: true, reconnect: true, sent: 4, unconfirmed: 1, unread: true}, nil)
+	assert.Equal(t, "interrupted: 4 confirmed, 1 sent but not confirmed (may or may not have arrived); the input not yet read was not sent", line)
+	assert.NotContains(t, interruptedLine(interruption{receipt: true, sent: 4}, nil), "not yet read")
+}

@@ -82,7 +82,8 @@ func TestSendLinesSendsALineBeforeTheInputEnds(t *testing.T) {
 // A signal ends a run that waits for its next line, as any other run,
 // with 128 plus its number, and the lines read before it sent: once the
 // grace to read the input to its end has passed (the pipe stays open
-// here), it leaves, and says how many it sent.
+// here), it leaves, and says how many it sent and that the input not yet
+// read was not sent.
 func TestSendLinesEndsOnASignalWhileWaitingForInput(t *testing.T) {
 	b, srv := simBroker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -95,7 +96,7 @@ func TestSendLinesEndsOnASignalWhileWaitingForInput(t *testing.T) {
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, exitTerminated, ee.ExitCode())
-	assert.Equal(t, "stomp: interrupted: 1 sent, all confirmed by the broker's RECEIPT for DISCONNECT\n", errb.String())
+	assert.Equal(t, "stomp: interrupted: 1 sent, all confirmed by the broker's RECEIPT for DISCONNECT; the input not yet read was not sent\n", errb.String())
 }
 
 // sendLinesAfterOne starts `stomp send --lines dest` with a pipe for its

@@ -19,13 +19,24 @@ import (
 
 // checkSendReconnect refuses the flags that do not go with send
 // --reconnect, or need it.
-func checkSendReconnect(reconnect bool, transaction, dedupHeader string) error {
+func checkSendReconnect(reconnect bool, transaction, dedupHeader string, headers []string, trace bool) error {
 	if reconnect && transaction != "" {
 		return usagef("--transaction does not go with --reconnect: a transaction ends with its connection, " +
 			"and a message sent again on the next one would be outside it")
 	}
 	if dedupHeader != "" && !reconnect {
 		return usagef("--dedup-header goes with --reconnect, whose messages may be sent twice")
+	}
+	if dedupHeader != "" {
+		// The id would replace the -H value, or the trace context.
+		for _, h := range headers {
+			if k, _, _ := strings.Cut(h, ":"); k == dedupHeader {
+				return usagef("-H %s and --dedup-header %s: the id --dedup-header puts in that header would replace the value -H gives", k, k)
+			}
+		}
+		if trace && dedupHeader == "traceparent" {
+			return usagef("--dedup-header traceparent does not go with --trace, which puts the trace context in that header")
+		}
 	}
 	return nil
 }

@@ -63,13 +63,18 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			"selector (\"selector:color = 'red'\"), a durable topic subscription (durable:true with\n" +
 			"auto-delete:false on RabbitMQ; ActiveMQ's activemq.subscriptionName is keyed by the CONNECT\n" +
 			"client-id too: give it with --connect-header client-id:NAME). With\n" +
-			"--reconnect they go again on every resubscription. A header the client writes itself\n" +
-			"(destination, id, ack, receipt, and the prefetch, which subscribe sets) is refused with exit 2,\n" +
-			"as is one that is not name:value or that the negotiated STOMP version cannot carry.\n\n" +
+			"--reconnect they go again on every resubscription. A header the client writes itself on the\n" +
+			"frames it sends (destination, id, ack, receipt, transaction, content-length, subscription,\n" +
+			"message-id, and the prefetch, activemq.prefetchSize or prefetch-count, which subscribe sets) is\n" +
+			"refused with exit 2, as is one that is not name:value or that the negotiated STOMP version\n" +
+			"cannot carry. The value is everything after the first colon, as written: STOMP does not trim\n" +
+			"it, so -H 'x-queue-type: quorum' sends \" quorum\".\n\n" +
 			"--wait D ends the run once no message has come for D: with --count N and fewer than N messages\n" +
 			"printed, it fails (exit 1, \"no message within --wait D\" on stderr); without --count it is the\n" +
-			"normal end (exit 0, also when no message came at all). --timeout does not bound the waiting for\n" +
-			"messages, only each call to the broker.\n\n" +
+			"normal end (exit 0, also when no message came at all). With --reconnect the wait does not run\n" +
+			"while the client is reconnecting: an outage is not a quiet destination, and the wait starts again,\n" +
+			"whole, once the connection is back. --timeout does not bound the waiting for messages, only each\n" +
+			"call to the broker.\n\n" +
 			"Once the reader of a pipe on standard output has gone (`stomp subscribe ... | head -3`), the run\n" +
 			"ends with exit 141, as SIGPIPE would end it, even when no more messages come (on Linux). The\n" +
 			"messages written into the pipe and not read are lost, though: prefer --count N to `| head -N`.\n\n" +
@@ -280,6 +285,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 			// SIGPIPE would at the next write: silently, exit 141.
 			readerGone, stopWatch := watchReader(out)
 			defer stopWatch()
+			changed := w.connChanged()
 			for {
 				select {
 				case <-readerGone:
@@ -288,8 +294,28 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 					mu.Unlock()
 					_ = s.DisconnectContext(cmd.Context())
 					return &silentExit{code: exitReaderGone}
+				case <-changed:
+					// --wait is for a quiet destination, not an outage:
+					// its timer stops while the client reconnects and
+					// starts again, whole, once the connection is back.
+					mu.Lock()
+					if idleTimer != nil {
+						idleTimer.Stop()
+						if s.Connected() {
+							last = time.Time{}
+							idleTimer.Reset(wait)
+						}
+					}
+					mu.Unlock()
 				case <-idle:
 					mu.Lock()
+					if cf.reconnect && !s.Connected() {
+						// It fired as the connection was lost (a message
+						// handled just before restarted it): the wait
+						// starts again with the connection (changed).
+						mu.Unlock()
+						continue
+					}
 					if quiet := time.Since(last); !last.IsZero() && quiet < wait {
 						// A message was handled as the timer fired.
 						idleTimer.Reset(wait - quiet)
@@ -347,11 +373,13 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		"(with --ack auto, --count subscribes in client mode and acknowledges each message printed; with --reconnect\n"+
 		"a message whose ACK was lost with its connection counts too, and a copy of it that comes again too, warned)")
 	f.DurationVar(&wait, "wait", 0, "end once no message has come for this long, e.g. 5s (0: wait for ever);\n"+
-		"exit 1 when --count was not reached (with --ack auto, --wait subscribes in client mode)")
+		"exit 1 when --count was not reached (with --ack auto, --wait subscribes in client mode; with --reconnect\n"+
+		"it does not run while reconnecting, and starts again once the connection is back)")
 	f.StringVar(&ack, "ack", "auto", "ack mode: auto, client or client-individual")
 	f.StringArrayVarP(&headers, "header", "H", nil, "extra SUBSCRIBE header name:value (repeatable), e.g. x-queue-type:quorum, selector:...;\n"+
-		"sent again on every resubscription with --reconnect; not one the\n"+
-		"client writes itself (destination, id, ack, receipt, the prefetch: use the argument and flags)")
+		"sent again on every resubscription with --reconnect; not one the client writes itself (destination, id,\n"+
+		"ack, receipt, transaction, content-length, subscription, message-id, the prefetch: use the argument and flags);\n"+
+		"the value is everything after the first colon, as written (not trimmed)")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")

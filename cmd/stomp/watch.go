@@ -167,3 +167,13 @@ func (w *watch) gaveUp() <-chan string {
 	}
 	return w.status.gaveUp
 }
+
+// connChanged is a channel that signals a --reconnect client's connection
+// was lost or restored (ask s.Connected() which), or nil (never ready)
+// without --reconnect.
+func (w *watch) connChanged() <-chan struct{} {
+	if w.status == nil {
+		return nil
+	}
+	return w.status.changed
+}
