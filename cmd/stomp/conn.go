@@ -189,7 +189,9 @@ func (f *connFlags) connectWith(ctx context.Context, stderr io.Writer, w *watch,
 		}
 		cctx, cancel := context.WithTimeout(ctx, f.timeout)
 		err = s.ConnectContext(cctx, sv.Host, sv.Port)
-		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		// The client's own connect timer (Timeout, the same --timeout)
+		// and this context's run out together: either says the wait ran out.
+		timedOut := (errors.Is(cctx.Err(), context.DeadlineExceeded) || errors.Is(err, api.ErrTimeout)) && ctx.Err() == nil
 		cancel()
 		if err == nil {
 			return s, sv, nil
