@@ -94,16 +94,20 @@ func TestSilentClientIsDisconnected(t *testing.T) {
 }
 
 func TestClientHeartbeatsKeepConnectionOpen(t *testing.T) {
-	b := newBroker(t, WithHeartbeat(0, 50*time.Millisecond), WithHeartbeatTolerance(4))
+	// The broker gives up after 5 × 100ms of silence: a beat every 10ms
+	// keeps it open even when a loaded machine (CI under -race) holds the
+	// test's goroutine back for a few hundred milliseconds, which the
+	// earlier 4 × 50ms did not allow.
+	b := newBroker(t, WithHeartbeat(0, 100*time.Millisecond), WithHeartbeatTolerance(5))
 	c := pipeClient(t, b)
-	c.send("CONNECT\naccept-version:1.2\nhost:/\nheart-beat:50,0\n\n\x00")
+	c.send("CONNECT\naccept-version:1.2\nhost:/\nheart-beat:100,0\n\n\x00")
 	c.expect("CONNECTED")
 	// Send heart-beats, each only after the broker has read the previous
-	// one (the pipe write returns once read), over several timeouts' worth
-	// of intervals, then prove the connection is alive with a receipt.
+	// one (the pipe write returns once read), over more than two timeouts'
+	// worth of intervals, then prove the connection is alive with a receipt.
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	deadline := time.Now().Add(500 * time.Millisecond)
+	deadline := time.Now().Add(1200 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		<-tick.C
 		c.send("\n")
