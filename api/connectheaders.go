@@ -39,8 +39,13 @@ import (
 // holding a colon, a line break or a NUL, or a value holding a line break
 // or a NUL, cannot be sent in any version. Frame logs (LogLevel 3) show
 // these headers as they show every frame's, with the value of a header
-// named like a secret (password, token, authorization) redacted, and
-// such a value is scrubbed from every log line and error as Password is.
+// named like a secret redacted: a name that contains, in any case,
+// passcode, password, passwd, passphrase, secret, token, auth, cookie,
+// credential, apikey, api-key, api_key or jwt (X-Authorization,
+// access-token, x-auth-token, X-API-Key...; frames.IsSecretHeader). Such
+// a value (and, for "Bearer xyz", xyz alone) is scrubbed from every log
+// line and error as Password is. The ConnectHeaders setting reads back
+// every value in clear, as FirewallPassword does.
 func WithConnectHeader(key, value string) Option {
 	return setOpt("ConnectHeader", (*config).addConnectHeader, Header{Key: key, Value: value})
 }
@@ -117,11 +122,16 @@ var connectHeadersSetting = setting{name: "ConnectHeaders", connect: true,
 	set: (*config).setConnectHeaders}
 
 // connectSecrets appends the values of the extra CONNECT headers named
-// like secrets (frames.IsSecretHeader), which are scrubbed as Password is.
+// like secrets (frames.IsSecretHeader), which are scrubbed as Password is,
+// and of a value "scheme credentials" (Bearer, Basic...) the credentials
+// alone too, which a broker may echo without the scheme.
 func (c *config) connectSecrets(out []string) []string {
 	for _, h := range c.rare.connectHeaders {
 		if frames.IsSecretHeader(h.Key) {
 			out = append(out, h.Value)
+			if _, cred, ok := strings.Cut(strings.TrimSpace(h.Value), " "); ok {
+				out = append(out, strings.TrimSpace(cred))
+			}
 		}
 	}
 	return out
