@@ -16,7 +16,10 @@ import (
 // connection attempt: the first Connect, and each reconnect and failover
 // attempt of a Reconnect policy (the ConnectHeaders setting). Call it once
 // per header; a key given twice is sent twice, in order (a STOMP 1.2
-// broker reads the first). Default: none.
+// broker reads the first). Default: none. The value is sent as given: a
+// space at its start is part of it, as STOMP reads "client-id: app"
+// (value " app"); the ConnectHeaders setting trims the names of its
+// lines, not their values.
 //
 // ActiveMQ keys a durable topic subscription by the CONNECT header
 // client-id together with the SUBSCRIBE header activemq.subscriptionName
@@ -29,7 +32,8 @@ import (
 // with the same client-id while the first is up: give each client its own.
 //
 // The headers CONNECT carries from other settings are refused with
-// ErrInvalidArgument, naming the setting to use instead: accept-version
+// ErrInvalidArgument, in any case ("Host" too), naming the setting to use
+// instead: accept-version
 // (SupportedVersions), host (VirtualHost), login (User or
 // WithCredentials), passcode (Password or WithCredentials) and heart-beat
 // (IncomingHeartbeat and OutgoingHeartbeat); so are the headers the client
@@ -62,8 +66,10 @@ var connectOwnHints = map[string]string{
 
 // checkConnectHeader checks an extra CONNECT header when it is given.
 func checkConnectHeader(where string, h Header) error {
-	if hint, ok := connectOwnHints[h.Key]; ok {
-		return invalid("%s: header %q is set by the client from %s; an extra header cannot replace it", where, h.Key, hint)
+	// In any case: "Host" or "ACCEPT-VERSION" is a mistake for the
+	// client's own header, never a header of its own.
+	if hint, ok := connectOwnHints[strings.ToLower(h.Key)]; ok {
+		return invalid("%s: header %q is set by the client from %s; an extra header cannot replace it (in any case)", where, h.Key, hint)
 	}
 	if actors.OwnHeader(h.Key) {
 		return invalid("%s: header %q is one the client writes on the frames that carry it; CONNECT takes none", where, h.Key)
@@ -99,7 +105,11 @@ func (c *config) setConnectHeaders(v string) error {
 		if !ok {
 			return invalid("ConnectHeaders: line %d is not key:value", i+1)
 		}
-		h := Header{Key: k, Value: val}
+		// The name is trimmed, as setting names are around '=': in
+		// Config("ConnectHeaders = client-id:app") the space is not part
+		// of it. The value is kept as given: STOMP keeps a space after
+		// the colon as part of the value.
+		h := Header{Key: strings.TrimSpace(k), Value: val}
 		if err := checkConnectHeader("ConnectHeaders", h); err != nil {
 			return err
 		}

@@ -323,7 +323,9 @@
 // AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis, Prefetch,
 // DisconnectTimeout and the
 // Request...Receipts and AckTransactionId ones is read by Connect and
-// cannot change while connected. Frame logs follow LogLevel at once: 3
+// cannot change while connected, or connecting: from a Connect's call
+// until it ends, including while a Connect with Timeout 0 waits in the
+// queue of calls (the error then says connecting). Frame logs follow LogLevel at once: 3
 // logs every frame in and out, with the values of the headers named like
 // secrets redacted (passcode, authorization, x-auth-token, access-token,
 // cookie...: frames.IsSecretHeader).
