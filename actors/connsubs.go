@@ -15,9 +15,9 @@ import (
 // subscription id once the frame is written (or confirmed, with a receipt).
 // A Pull subscription with the id of a Disconnect's leftovers takes them
 // over, and gives back those it still holds if it fails (pullgiveback.go).
-// Its SubscribedEvent, when it succeeds, is queued before it returns (within
-// ctx), in the order the session made and ended the subscriptions of its id
-// (subnotes.go).
+// Its SubscribedEvent, when it succeeds, is queued before it returns, in
+// the order the session made and ended the subscriptions of its id; it
+// waits for no other call's outcome (subnotes.go).
 func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error) {
 	if spec.ID == "" {
 		spec.ID = "sub-" + strconv.FormatUint(c.calls().seq.Add(1), 10)
@@ -47,7 +47,6 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 		}
 		return "", err
 	}
-	c.waitNote(ctx, note)
 	return id, nil
 }
 
@@ -73,23 +72,25 @@ func (c *Conn) forget(id string, refused *writeFrame) {
 // meanwhile delivers nothing until that handover ended.
 // Of a pull subscription a Disconnect ended, it drops the messages left
 // to Receive (connected or not), with nothing to send. Its
-// UnsubscribedEvent, when it succeeds, is queued before it returns (within
-// ctx), in the order the session made and ended the subscriptions of its
-// id, and only if the subscription's SubscribedEvent was (subnotes.go).
+// UnsubscribedEvent is told whenever the session ended the subscription,
+// even if the call then fails (its RECEIPT late, the connection lost): it
+// is queued before the call returns, in the order the session made and
+// ended the subscriptions of its id, and only if the subscription's
+// SubscribedEvent was; it waits for no other call's outcome (subnotes.go).
 func (c *Conn) Unsubscribe(ctx context.Context, id string, receipt time.Duration) error {
 	if r := c.routes.Load(); r != nil && r.find(id) == nil {
 		if rt := r.findLeft(id); rt != nil && c.dropLeftovers(id) {
-			c.waitNote(ctx, c.announce(id, &UnsubscribedEvent{ID: id, Destination: rt.destination}))
+			c.announce(id, &UnsubscribedEvent{ID: id, Destination: rt.destination})
 			return nil
 		}
 	}
 	wf := linkedMustGo()
 	note := newSubNote()
 	err := askLinked(ctx, c, &unsubscribeRequest{id: id, receipt: receipt, wf: wf, note: note}, wf)
-	c.settle(id, note, err == nil)
-	if err == nil {
-		c.waitNote(ctx, note)
-	}
+	// Placed, the note is a success whatever err says: the session ended
+	// the subscription as it placed it (an UNSUBSCRIBE that fails after
+	// leaves it ended on the client).
+	c.settle(id, note, true)
 	return err
 }
 

@@ -80,14 +80,16 @@ type ReceiptOutEvent struct {
 
 // SubscribedEvent follows a SUBSCRIBE written (or confirmed, with receipts).
 // The events of one id come in the order the session made and ended its
-// subscriptions, not the order their callers woke; a subscription that
-// ended with its connection before its caller had the outcome has none
-// (subnotes.go).
+// subscriptions, not the order their callers woke; a later call of the id
+// that completes first tells it (no call waits for another's outcome); a
+// subscription that ended with its connection before its caller had the
+// outcome has none (subnotes.go).
 type SubscribedEvent struct{ ID, Destination string }
 
-// UnsubscribedEvent follows an UNSUBSCRIBE, or an Unsubscribe with
-// nothing to send. It never comes before its subscription's
-// SubscribedEvent, and not at all after a Subscribe that failed.
+// UnsubscribedEvent follows an Unsubscribe the session applied (whatever
+// the fate of its UNSUBSCRIBE), or one with nothing to send. It never
+// comes before its subscription's SubscribedEvent, and not at all after a
+// Subscribe that failed untold.
 type UnsubscribedEvent struct{ ID, Destination string }
 
 func (*ConnectedEvent) event()        {}

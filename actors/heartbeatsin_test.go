@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,26 +87,35 @@ func TestHeartbeatsInCountsBeatsNotPadding(t *testing.T) {
 	require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
 }
 
-// The rule is positional, so it does not depend on how the stream was
-// split into reads: a broker that writes the padding EOL apart from its
-// frame (here in a write of its own, after the client could have read
-// the frame) gets the same count. And a broker that does not pad at all
-// has its first EOL after each frame taken for padding (documented).
+// The first EOL after a frame is its padding however the reads split
+// them: a broker that writes the padding EOL apart from its frame (here
+// in a write of its own, after the client could have read the frame)
+// gets the same count. A broker that does not pad at all has its first
+// EOL after each frame taken for padding, and the EOLs read with it too
+// (documented on Stats.HeartbeatsIn): its beats, written together here,
+// count none. Each round is read whole before the next SEND (BytesIn):
+// beats written at once after a padding the client has not read yet
+// would be read with it, and taken for padding (documented).
 func TestHeartbeatsInPaddingAnyRead(t *testing.T) {
+	var written atomic.Int64 // the bytes the broker writes, counted before
 	for _, tc := range []struct {
 		name  string
 		write func(p *peer, id string, n int)
 		want  func(n int) int
 	}{
 		{"padding in its own write", func(p *peer, id string, n int) {
-			p.write(strings.Repeat("\n", n%3))
-			p.write(rawFrame("RECEIPT", "", "receipt-id", id))
+			beats, frame := strings.Repeat("\n", n%3), rawFrame("RECEIPT", "", "receipt-id", id)
+			written.Add(int64(len(beats) + len(frame) + 1))
+			p.write(beats)
+			p.write(frame)
 			p.write("\n")
 		}, func(n int) int { return n % 3 }},
 		{"no padding", func(p *peer, id string, n int) {
-			p.write(strings.Repeat("\n", n%3))
-			p.write(rawFrame("RECEIPT", "", "receipt-id", id))
-		}, func(n int) int { return max(n%3-1, 0) }},
+			beats, frame := strings.Repeat("\n", n%3), rawFrame("RECEIPT", "", "receipt-id", id)
+			written.Add(int64(len(beats) + len(frame)))
+			p.write(beats)
+			p.write(frame)
+		}, func(int) int { return 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := 0
@@ -120,10 +130,14 @@ func TestHeartbeatsInPaddingAnyRead(t *testing.T) {
 				}
 				return f.Command != frames.CmdDisconnect
 			})
+			written.Store(int64(len(connected)))
 			c, _ := newTestClient(t, ConnOptions{})
 			connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatIn: 10 * time.Second})
 			const sends = 12
-			sendReceipted(t, c, sends)
+			for range sends {
+				sendReceipted(t, c, 1)
+				waitFor(t, "the round read whole", func() bool { return c.Stats().BytesIn == written.Load() })
+			}
 			want := 0
 			for i := 1; i <= sends; i++ {
 				want += tc.want(i)
@@ -132,4 +146,49 @@ func TestHeartbeatsInPaddingAnyRead(t *testing.T) {
 			require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
 		})
 	}
+}
+
+// A broker that ends every frame with two EOLs (STOMP allows any number)
+// and sends no heart-beat at all while heart-beats are negotiated: the
+// whole run of EOLs read with a frame's NUL is padding.
+func TestHeartbeatsInSkipsEveryPaddingEOL(t *testing.T) {
+	for _, pad := range []string{"\n\n", "\n\n\n", "\r\n\r\n", "\n\r\n\n"} {
+		t.Run(strings.ReplaceAll(strings.ReplaceAll(pad, "\r", "CR"), "\n", "LF"), func(t *testing.T) {
+			srv, _ := newBroker(t, connectedFrame("1.2", "heart-beat", "500,0")+pad, func(p *peer, f *frames.Frame) bool {
+				if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+					p.write(rawFrame("RECEIPT", "", "receipt-id", id) + pad)
+				}
+				return f.Command != frames.CmdDisconnect
+			})
+			c, _ := newTestClient(t, ConnOptions{})
+			connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatIn: 10 * time.Second})
+			sendReceipted(t, c, 10)
+			require.Zero(t, c.Stats().HeartbeatsIn, "the broker sent no heart-beat: %+v", c.Stats())
+			require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
+		})
+	}
+}
+
+// CRLF EOLs: each frame padded with one CRLF, and n%3 CRLF heart-beats
+// written before the n-th RECEIPT (with it, in one write): the beats
+// start the read, so they count.
+func TestHeartbeatsInCRLF(t *testing.T) {
+	n := 0
+	srv, _ := newBroker(t, connectedFrame("1.2", "heart-beat", "500,0")+"\r\n", func(p *peer, f *frames.Frame) bool {
+		if id, ok := f.Headers.Get(frames.HdrReceipt); ok {
+			n++
+			p.write(strings.Repeat("\r\n", n%3) + rawFrame("RECEIPT", "", "receipt-id", id) + "\r\n")
+		}
+		return f.Command != frames.CmdDisconnect
+	})
+	c, _ := newTestClient(t, ConnOptions{})
+	connectTo(t, c, srv.addr(), ConnectConfig{HeartbeatIn: 10 * time.Second})
+	const sends = 12
+	sendReceipted(t, c, sends)
+	want := 0
+	for i := 1; i <= sends; i++ {
+		want += i % 3
+	}
+	require.EqualValues(t, want, c.Stats().HeartbeatsIn, "%+v", c.Stats())
+	require.NoError(t, c.Disconnect(testCtx(t), true, 5*time.Second))
 }

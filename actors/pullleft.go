@@ -199,6 +199,10 @@ func (s *session) endSubscriptions(ctx actor.Context, leave bool) {
 		}
 		return append(slices.Clip(left), kept...)
 	})
+	// The Subscribed notes not told yet of the subscriptions an
+	// Unsubscribe ended first are not told after the DisconnectedEvent
+	// (subnotes.go); those of s.subs are voided below.
+	s.c.voidEnded()
 	// Ended once the leftovers are published: a caller of Receive woken
 	// by the end finds them.
 	for _, e := range s.subs {

@@ -45,10 +45,13 @@ type reader struct {
 	errorsPassed int64
 	// What Stats.HeartbeatsIn counts (see serverBeats): wantBeats, the
 	// client asked for incoming heart-beats; beats, they were negotiated
-	// (set at CONNECTED); framed, the last thing decoded was a frame, so
-	// an EOL now is its padding. Liveness counts none of this: every
-	// byte read is life (link's lastRead, stamped by the socket).
+	// (set at CONNECTED); framed, the last thing decoded was a frame, or
+	// its padding, so an EOL now may be padding (padding). Liveness counts
+	// none of this: every byte read is life (link's lastRead, stamped by
+	// the socket).
 	wantBeats, beats, framed bool
+	// padded: the last thing decoded was an EOL of a frame's padding.
+	padded bool
 
 	// Who reads, when callers of Receive may (readerrole.go): made
 	// the first time the reading is left to them.
@@ -236,6 +239,9 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 		if rs := r.c.routes.Load(); rs != nil {
 			dec.SetLeasing(rs.lent)
 		}
+		// An EOL already buffered came in the read of what precedes it
+		// (padding).
+		buffered := dec.Buffered() > 0
 		f, err := dec.DecodeOwned()
 		if err != nil && r.caller != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 			// The deadline cutWaitLocked set: the frame under way
@@ -249,13 +255,15 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			return runEnded
 		}
 		if f.Command == frames.Heartbeat {
-			if r.beats && !r.framed {
+			if r.padding(buffered) {
+				continue
+			}
+			if r.beats {
 				r.c.stats.HeartbeatsIn.Add(1)
 			}
-			r.framed = false
 			continue
 		}
-		r.framed = true
+		r.framed, r.padded = true, false
 		r.c.stats.FramesIn.Add(1)
 		if r.c.logFrames.Load() {
 			r.c.log(LogDebug, "frame", "< "+f.String())
@@ -358,4 +366,26 @@ func (r *reader) refusal(f *frames.Frame) {
 		r.handOn() // the messages decoded before it, as for a RECEIPT
 		r.l.receipts.fail(id, serverError(f))
 	}
+}
+
+// padding tells whether an EOL the reader decoded (buffered: it was read
+// with the bytes before it) pads the frame before it rather than being a
+// heart-beat, for Stats.HeartbeatsIn. Padding is the first EOL after a
+// frame's NUL, however the reads split them, and the EOLs that follow it
+// in the same read; an EOL that starts a read after padding, or follows
+// a heart-beat, is a heart-beat. A heart-beat the broker sends in the
+// same read as a frame's padding is thus taken for padding, and padding
+// split across reads past its first EOL for heart-beats: the stream
+// cannot tell them apart, and a broker sends heart-beats when it has
+// nothing else to send.
+func (r *reader) padding(buffered bool) bool {
+	switch {
+	case r.framed && !r.padded:
+		r.padded = true
+		return true
+	case r.padded && buffered:
+		return true
+	}
+	r.framed, r.padded = false, false
+	return false
 }

@@ -68,7 +68,7 @@ type Stats struct {
 	MessagesIn, MessagesOut int64 // MESSAGE frames received (dropped ones included), SEND frames written
 	Acks, Nacks             int64 // ACK and NACK frames sent
 	ReceiptsPending         int64 // receipts awaited right now
-	HeartbeatsIn            int64 // heart-beats (EOLs) received while incoming heart-beats were negotiated, the EOL right after a frame's NUL (padding) not counted
+	HeartbeatsIn            int64 // heart-beats (EOLs) received while incoming heart-beats were negotiated, not the padding of frames: the first EOL after a frame's NUL and those that follow it in the same read (a beat sent in that read is missed; padding split across reads past its first EOL counts)
 	HeartbeatsOut           int64 // heart-beats sent
 	HeartbeatsMissed        int64 // connections ended by server silence
 	Dropped                 int64 // messages received that the program was never given, and SENDs never written (see Stats)

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 )
@@ -14,19 +13,31 @@ import (
 // from the writer or the receipt book, not the session; callers that
 // emitted on waking told two racing calls on one id in the order they
 // woke. So the session places a note for each Subscribe and Unsubscribe it
-// applies in the line of its id, in its own order; the caller settles its
-// note with its outcome; and the notes at the front of a line that are
-// settled go to the sink, or are dropped, in line order. The events of one
-// id thus come in the order the session applied the calls, whichever
-// caller wakes first. It costs a note per Subscribe and Unsubscribe, and
-// nothing per message.
+// applies in the line of its id, in its own order, and the caller settles
+// its note with its outcome.
+//
+// No caller waits for another's outcome: when a call's note is settled
+// with success while notes placed before it in its line are still
+// pending (their callers wait for a RECEIPT, say), those are resolved
+// from what the session applied, as successes (the session made, or
+// ended, those subscriptions), and the line goes to the sink up to the
+// settled note at once. A Subscribe that then fails (its RECEIPT late)
+// has had its SubscribedEvent, followed by the UnsubscribedEvent of the
+// call that ended it. An Unsubscribe's note is always a success once
+// placed (the session ended the subscription as it placed it, whatever
+// the UNSUBSCRIBE's fate), and is told even if its caller gave up before
+// the session took the request. So the events of one id come in the
+// order the session applied the calls, the last says whether
+// Subscriptions lists the id, and a call's own event is queued when it
+// returns. It costs a note per Subscribe and Unsubscribe, and nothing per
+// message.
 
 // subNote is the event of one Subscribe or Unsubscribe. Its fields are
-// guarded by subCalls.mu, but for done.
+// guarded by subCalls.mu.
 type subNote struct {
 	ev      Event // set as the session places it
 	placed  bool  // in its id's line
-	settled bool  // its caller knows the outcome
+	settled bool  // its outcome is known (or resolved, see above)
 	ok      bool  // the outcome was success: the event is told in its turn
 	// void: the subscription ended with its connection (Disconnect, a
 	// loss without Reconnect, Close) before its Subscribed event was
@@ -39,10 +50,9 @@ type subNote struct {
 	// after is, on an Unsubscribed note, the Subscribed note of the
 	// subscription it ended: the end is told only if the making was.
 	after *subNote
-	done  chan struct{} // closed once the note went or was dropped
 }
 
-func newSubNote() *subNote { return &subNote{done: make(chan struct{})} }
+func newSubNote() *subNote { return new(subNote) }
 
 // subCalls is what the Subscribe and Unsubscribe calls of a Conn share,
 // made by the first (Conn.calls): the numbers of automatic ids, and the
@@ -66,9 +76,12 @@ func (c *Conn) calls() *subCalls {
 }
 
 // place puts n, the note of a call the session applies now, at the end of
-// id's line, with its event ev (after: see subNote). A note its caller
-// already settled (it gave up before the session took the request) is
-// not placed: it failed.
+// id's line, with its event ev (after: see subNote). A Subscribed note its
+// caller already settled (it gave up before the session took the request)
+// is not placed: it failed, and its caller undoes the subscription. An
+// Unsubscribed note (after != nil, or ev an UnsubscribedEvent) whose
+// caller gave up first is placed and told all the same: the session ended
+// the subscription.
 func (c *Conn) place(id string, n *subNote, ev Event, after *subNote) {
 	if n == nil {
 		return
@@ -76,7 +89,8 @@ func (c *Conn) place(id string, n *subNote, ev Event, after *subNote) {
 	ns := c.calls()
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	if n.settled {
+	_, end := ev.(*UnsubscribedEvent)
+	if n.settled && !end {
 		return
 	}
 	n.ev, n.after, n.placed = ev, after, true
@@ -84,10 +98,14 @@ func (c *Conn) place(id string, n *subNote, ev Event, after *subNote) {
 		ns.lines = make(map[string][]*subNote)
 	}
 	ns.lines[id] = append(ns.lines[id], n)
+	if n.settled {
+		n.ok = true
+		c.tell(ns, id, n)
+	}
 }
 
 // settle records the outcome of n's call (ok: it succeeded) and tells the
-// notes of id that are now at the front of its line and settled.
+// notes of id up to n (see above), unless n was settled already.
 func (c *Conn) settle(id string, n *subNote, ok bool) {
 	ns := c.calls()
 	ns.mu.Lock()
@@ -96,11 +114,27 @@ func (c *Conn) settle(id string, n *subNote, ok bool) {
 		return
 	}
 	n.settled, n.ok = true, ok
-	if !n.placed {
-		close(n.done) // the session never applied it: nothing to tell
-		return
+	if n.placed {
+		c.tell(ns, id, n)
 	}
+}
+
+// tell resolves, when n (placed and settled) succeeded, the notes placed
+// before it that are still pending as the session applied them, then
+// tells the settled notes at the front of id's line. Called with ns.mu
+// held.
+func (c *Conn) tell(ns *subCalls, id string, n *subNote) {
 	line := ns.lines[id]
+	if n.ok {
+		for _, m := range line {
+			if m == n {
+				break
+			}
+			if !m.settled {
+				m.settled, m.ok = true, true
+			}
+		}
+	}
 	for len(line) > 0 && line[0].settled {
 		m := line[0]
 		line[0] = nil
@@ -113,7 +147,6 @@ func (c *Conn) settle(id string, n *subNote, ok bool) {
 				c.emit(m.ev)
 			}
 		}
-		close(m.done)
 	}
 	if len(line) == 0 {
 		delete(ns.lines, id)
@@ -123,13 +156,34 @@ func (c *Conn) settle(id string, n *subNote, ok bool) {
 }
 
 // announce tells ev, of id, in its turn: an end the session takes no part
-// in (the leftovers of a Pull subscription a Disconnect ended). It
-// returns its note, for wait.
-func (c *Conn) announce(id string, ev Event) *subNote {
+// in (the leftovers of a Pull subscription a Disconnect ended).
+func (c *Conn) announce(id string, ev Event) {
 	n := newSubNote()
 	c.place(id, n, ev, nil)
 	c.settle(id, n, true)
-	return n
+}
+
+// voidEnded marks as void the Subscribed notes not told yet of the
+// subscriptions a placed Unsubscribe already ended (no longer the
+// session's, so voidNote does not see them): the connection ended, and
+// told after its DisconnectedEvent (as the Unsubscribe's caller settles,
+// see above) they would say the id was made anew. Their Unsubscribed
+// notes are dropped with them (after). Those are the Subscribed notes
+// with a note behind them in their line.
+func (c *Conn) voidEnded() {
+	sc := c.subs.Load()
+	if sc == nil {
+		return
+	}
+	sc.mu.Lock()
+	for _, line := range sc.lines {
+		for _, n := range line[:len(line)-1] {
+			if _, made := n.ev.(*SubscribedEvent); made && !n.went {
+				n.void = true
+			}
+		}
+	}
+	sc.mu.Unlock()
 }
 
 // voidNote marks the Subscribed note n of a subscription that ends with
@@ -144,15 +198,4 @@ func (c *Conn) voidNote(n *subNote) {
 		n.void = true
 	}
 	sc.mu.Unlock()
-}
-
-// waitNote waits until n went to the sink or was dropped: a call returns
-// once its event is queued, behind those of its id that came first (their
-// callers settle them as they wake), bounded by ctx and Close.
-func (c *Conn) waitNote(ctx context.Context, n *subNote) {
-	select {
-	case <-n.done:
-	case <-ctx.Done():
-	case <-c.closed:
-	}
 }

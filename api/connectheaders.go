@@ -16,7 +16,10 @@ import (
 // connection attempt: the first Connect, and each reconnect and failover
 // attempt of a Reconnect policy (the ConnectHeaders setting). Call it once
 // per header; a key given twice is sent twice, in order (a STOMP 1.2
-// broker reads the first). Default: none.
+// broker reads the first). Default: none. The value is sent as given: a
+// space at its start is part of it, as STOMP reads "client-id: app"
+// (value " app"); the ConnectHeaders setting trims the names of its
+// lines, not their values.
 //
 // ActiveMQ keys a durable topic subscription by the CONNECT header
 // client-id together with the SUBSCRIBE header activemq.subscriptionName
@@ -29,7 +32,8 @@ import (
 // with the same client-id while the first is up: give each client its own.
 //
 // The headers CONNECT carries from other settings are refused with
-// ErrInvalidArgument, naming the setting to use instead: accept-version
+// ErrInvalidArgument, in any case ("Host" too), naming the setting to use
+// instead: accept-version
 // (SupportedVersions), host (VirtualHost), login (User or
 // WithCredentials), passcode (Password or WithCredentials) and heart-beat
 // (IncomingHeartbeat and OutgoingHeartbeat); so are the headers the client
@@ -39,8 +43,13 @@ import (
 // holding a colon, a line break or a NUL, or a value holding a line break
 // or a NUL, cannot be sent in any version. Frame logs (LogLevel 3) show
 // these headers as they show every frame's, with the value of a header
-// named like a secret (password, token, authorization) redacted, and
-// such a value is scrubbed from every log line and error as Password is.
+// named like a secret redacted: a name that contains, in any case,
+// passcode, password, passwd, passphrase, secret, token, auth, cookie,
+// credential, apikey, api-key, api_key or jwt (X-Authorization,
+// access-token, x-auth-token, X-API-Key...; frames.IsSecretHeader). Such
+// a value (and, for "Bearer xyz", xyz alone) is scrubbed from every log
+// line and error as Password is. The ConnectHeaders setting reads back
+// every value in clear, as FirewallPassword does.
 func WithConnectHeader(key, value string) Option {
 	return setOpt("ConnectHeader", (*config).addConnectHeader, Header{Key: key, Value: value})
 }
@@ -57,8 +66,10 @@ var connectOwnHints = map[string]string{
 
 // checkConnectHeader checks an extra CONNECT header when it is given.
 func checkConnectHeader(where string, h Header) error {
-	if hint, ok := connectOwnHints[h.Key]; ok {
-		return invalid("%s: header %q is set by the client from %s; an extra header cannot replace it", where, h.Key, hint)
+	// In any case: "Host" or "ACCEPT-VERSION" is a mistake for the
+	// client's own header, never a header of its own.
+	if hint, ok := connectOwnHints[strings.ToLower(h.Key)]; ok {
+		return invalid("%s: header %q is set by the client from %s; an extra header cannot replace it (in any case)", where, h.Key, hint)
 	}
 	if actors.OwnHeader(h.Key) {
 		return invalid("%s: header %q is one the client writes on the frames that carry it; CONNECT takes none", where, h.Key)
@@ -94,7 +105,11 @@ func (c *config) setConnectHeaders(v string) error {
 		if !ok {
 			return invalid("ConnectHeaders: line %d is not key:value", i+1)
 		}
-		h := Header{Key: k, Value: val}
+		// The name is trimmed, as setting names are around '=': in
+		// Config("ConnectHeaders = client-id:app") the space is not part
+		// of it. The value is kept as given: STOMP keeps a space after
+		// the colon as part of the value.
+		h := Header{Key: strings.TrimSpace(k), Value: val}
 		if err := checkConnectHeader("ConnectHeaders", h); err != nil {
 			return err
 		}
@@ -117,11 +132,16 @@ var connectHeadersSetting = setting{name: "ConnectHeaders", connect: true,
 	set: (*config).setConnectHeaders}
 
 // connectSecrets appends the values of the extra CONNECT headers named
-// like secrets (frames.IsSecretHeader), which are scrubbed as Password is.
+// like secrets (frames.IsSecretHeader), which are scrubbed as Password is,
+// and of a value "scheme credentials" (Bearer, Basic...) the credentials
+// alone too, which a broker may echo without the scheme.
 func (c *config) connectSecrets(out []string) []string {
 	for _, h := range c.rare.connectHeaders {
 		if frames.IsSecretHeader(h.Key) {
 			out = append(out, h.Value)
+			if _, cred, ok := strings.Cut(strings.TrimSpace(h.Value), " "); ok {
+				out = append(out, strings.TrimSpace(cred))
+			}
 		}
 	}
 	return out

@@ -134,7 +134,8 @@
 // the order the client made and ended its subscriptions, even when a
 // Subscribe and an Unsubscribe of that id race on different goroutines,
 // and no Subscribed event follows the Disconnected event of its
-// connection (see SubscribedEvent). SSLStatus and SSLServerAuthentication run on the connecting goroutine
+// connection; no call waits for another call's outcome to return or to
+// tell its event (see SubscribedEvent). SSLStatus and SSLServerAuthentication run on the connecting goroutine
 // while the TLS handshake waits for them. MessageIn runs on
 // its subscription's own goroutine, so messages of one subscription are
 // handled in order while different subscriptions (and other events) run
@@ -322,8 +323,12 @@
 // AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis, Prefetch,
 // DisconnectTimeout and the
 // Request...Receipts and AckTransactionId ones is read by Connect and
-// cannot change while connected. Frame logs follow LogLevel at once: 3
-// logs every frame in and out, passcodes redacted.
+// cannot change while connected, or connecting: from a Connect's call
+// until it ends, including while a Connect with Timeout 0 waits in the
+// queue of calls (the error then says connecting). Frame logs follow LogLevel at once: 3
+// logs every frame in and out, with the values of the headers named like
+// secrets redacted (passcode, authorization, x-auth-token, access-token,
+// cookie...: frames.IsSecretHeader).
 //
 // # Errors
 //

@@ -233,9 +233,15 @@ type SSLStatusEvent struct {
 // RequestSubscriptionReceipts, confirmed). The Subscribed and Unsubscribed
 // events of one subscription id come in the order the client made and
 // ended its subscriptions, whichever of the calls returns first: after
-// Subscribe("x") and an Unsubscribe("x") that succeeded once it took
-// effect, OnUnsubscribed for "x" runs after OnSubscribed for "x", and
-// the last event of an id says whether Subscriptions lists it. A
+// Subscribe("x") and an Unsubscribe("x") that took effect, OnUnsubscribed
+// for "x" runs after OnSubscribed for "x", and the last event of an id
+// says whether Subscriptions lists it. No call waits for another call's
+// outcome to tell its own event: when an Unsubscribe of "x" (or a
+// Subscribe after it) completes while the Subscribe that made "x" still
+// waits for its RECEIPT, the Subscribed event of "x" is told then, as the
+// client made the subscription. So a Subscribe that fails (a RECEIPT that
+// never comes, say) after a racing Unsubscribe of its id took effect has
+// had its Subscribed event, followed by the Unsubscribed one. Otherwise a
 // Subscribe that fails has none, and neither has a subscription that
 // ended with its connection (Disconnect, a loss without Reconnect, Close)
 // before its Subscribe had its outcome: OnDisconnected told that it
@@ -245,12 +251,15 @@ type SubscribedEvent struct {
 	Destination    string
 }
 
-// UnsubscribedEvent follows an UNSUBSCRIBE (written or, with
-// RequestSubscriptionReceipts, confirmed), or an Unsubscribe that ended a
-// subscription with nothing to send (while reconnecting, or the leftovers
-// of a Pull subscription after Disconnect). It never comes before the
-// SubscribedEvent of the subscription it ends (see SubscribedEvent), and
-// a subscription whose Subscribe failed has neither.
+// UnsubscribedEvent follows an Unsubscribe that ended a subscription:
+// its UNSUBSCRIBE written (or, with RequestSubscriptionReceipts,
+// confirmed), or nothing to send (while reconnecting, or the leftovers of
+// a Pull subscription after Disconnect). It is told too when the
+// Unsubscribe fails after the client ended the subscription (its RECEIPT
+// late, the connection lost, the call given up): Subscriptions no longer
+// lists it. It never comes before the SubscribedEvent of the subscription
+// it ends (see SubscribedEvent), and a subscription whose Subscribe
+// failed, and had no SubscribedEvent, has neither.
 type UnsubscribedEvent struct {
 	SubscriptionID string
 	Destination    string

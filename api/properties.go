@@ -45,7 +45,13 @@ func (s *STOMP) setConnectTime(name string, f func(*config) error) error {
 		return ErrClosed
 	}
 	if s.connectingLocked() {
-		return newError(CodeConnectedSetting, name+" cannot change while connected; Disconnect first")
+		// Say which: a Connect that waits in the queue of calls (or
+		// for its broker) keeps the client connecting, not connected.
+		state := actors.Connecting
+		if s.eng != nil && s.eng.State() != actors.Disconnected {
+			state = s.eng.State()
+		}
+		return newError(CodeConnectedSetting, name+" cannot change while "+state.String()+"; Disconnect first")
 	}
 	err := f(&s.cfg)
 	s.updateSecrets()

@@ -12,7 +12,8 @@ import (
 // Header is one STOMP header: the codec's own type, so that a message's
 // headers reach a handler as they were decoded, without a copy. Its
 // String renders "key:value", with the value of a secret header
-// (passcode, authorization, ...) redacted.
+// (named like a secret: passcode, authorization, x-auth-token...;
+// frames.IsSecretHeader) redacted.
 type Header = frames.Header
 
 // Subscription is one live subscription, as listed by Subscriptions.

@@ -91,11 +91,25 @@ func (f *Frame) String() string {
 	return b.String()
 }
 
-// IsSecretHeader reports whether a header's value must never be logged.
+// IsSecretHeader reports whether a header's value must never be logged:
+// whether its name, in any case, contains one of secretNameParts
+// (passcode, password, passwd, passphrase, secret, token, auth, cookie,
+// credential, apikey, api-key, api_key, jwt). So Authorization,
+// Proxy-Authorization, X-Authorization, access-token, x-auth-token,
+// X-Api-Key and Cookie are secret; login, client-id, host and
+// receipt are not. The match is wide on purpose: a header it takes for a
+// secret (author, say) only has its value hidden from the logs.
 func IsSecretHeader(key string) bool {
-	switch strings.ToLower(key) {
-	case HdrPasscode, "password", "authorization", "proxy-authorization", "token":
-		return true
+	k := strings.ToLower(key) // no copy for a lower-case name
+	for _, part := range secretNameParts {
+		if strings.Contains(k, part) {
+			return true
+		}
 	}
 	return false
 }
+
+// secretNameParts are the lower-case pieces of a header name that mark its
+// value secret (IsSecretHeader). "auth" covers authorization,
+// authentication and the x-auth-* headers.
+var secretNameParts = []string{"passcode", "password", "passwd", "passphrase", "secret", "token", "auth", "cookie", "credential", "apikey", "api-key", "api_key", "jwt"}

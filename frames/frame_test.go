@@ -154,10 +154,14 @@ func TestFrameString(t *testing.T) {
 	assert.Equal(t, "MESSAGE destination:/q body=11B", f.String())
 	assert.Equal(t, "heart-beat", (&Frame{Command: Heartbeat}).String())
 
-	for _, k := range []string{"passcode", "Passcode", "password", "authorization", "proxy-authorization", "token"} {
+	for _, k := range []string{"passcode", "Passcode", "password", "authorization", "proxy-authorization", "token",
+		"X-Authorization", "access-token", "access_token", "x-auth-token", "X-Auth", "client-secret", "X-API-Key",
+		"apikey", "api_key", "Cookie", "Set-Cookie", "x-credentials", "db-passwd", "key-passphrase", "x-jwt"} {
 		assert.True(t, IsSecretHeader(k), k)
 	}
-	assert.False(t, IsSecretHeader("login"))
+	for _, k := range []string{"login", "client-id", "host", "receipt", "destination", "content-type", "routing-key", "bypass-cache", "message-id"} {
+		assert.False(t, IsSecretHeader(k), k)
+	}
 }
 
 func TestErrors(t *testing.T) {

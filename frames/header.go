@@ -38,7 +38,8 @@ type Header struct {
 }
 
 // String renders the header as "key:value", with the value of a secret
-// header (passcode, authorization, ...) redacted.
+// header (named like a secret: passcode, authorization, x-auth-token...;
+// IsSecretHeader) redacted.
 func (h Header) String() string {
 	if IsSecretHeader(h.Key) {
 		return h.Key + ":<redacted>"

@@ -52,7 +52,7 @@ func (f *connFlags) register(cmd *cobra.Command) {
 		"e.g. client-id:NAME, which ActiveMQ needs for a durable subscription; not one the client writes itself\n"+
 		"(login, passcode, host, heart-beat, accept-version: use the URL and flags)")
 	p.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on each blocking call (more than 0)")
-	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (passcodes redacted)")
+	p.BoolVar(&f.debug, "debug", false, "log every frame to stderr (values of headers named like secrets redacted)")
 	p.BoolVar(&f.reconnect, "reconnect", false, "reconnect by itself when the connection is lost, through every --server in turn, and go on:\n"+
 		"subscribe keeps its subscriptions, send sends each message at least once (copies possible: see send --help);\n"+
 		"each retry (the first connect's too) is reported on stderr")
