@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stompactor/stompactor/frames"
+	"github.com/stompactor/stompactor/sim"
 )
 
 // --connect-header puts extra headers on CONNECT (client-id for an
@@ -17,8 +18,14 @@ func TestConnectHeaderFlag(t *testing.T) {
 	b, srv := simBroker(t)
 	r := stomp(t, "", "send", "--server", srv, "--connect-header", "client-id:cli-1", "--connect-header", "x-app:a:b", "/queue/connect-header", "x")
 	require.Equal(t, 0, r.code, "stderr %q", r.stderr)
-	ci, ok := b.ClosedConnection(1)
-	require.True(t, ok)
+	// The process has exited, but the broker may not have seen the close
+	// yet: wait (bounded) until it has.
+	var ci sim.ConnInfo
+	eventually(t, "connection 1 closed", func() bool {
+		var ok bool
+		ci, ok = b.ClosedConnection(1)
+		return ok
+	})
 	require.NotEmpty(t, ci.Received)
 	connect := ci.Received[0]
 	require.Equal(t, frames.CmdConnect, connect.Command)
