@@ -441,7 +441,10 @@ func (c *Conn) ConnectTaken(ctx context.Context, cfg ConnectConfig, taken func()
 // messages its pull subscriptions received stay for Receive
 // (pullleft.go). Once it returns, the connection's writer has stopped, so
 // the byte and frame counts of Stats include the DISCONNECT (unless ctx
-// ended first).
+// ended first). A broker that hangs up between frames has answered (nil);
+// one that ends the connection otherwise (inside a frame, with a reset)
+// makes it return the connection lost (ErrConnectionLost, with the
+// socket's error as its cause), as its DisconnectedEvent reports.
 func (c *Conn) Disconnect(ctx context.Context, receipt bool, timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = 10 * time.Second

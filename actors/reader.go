@@ -281,6 +281,15 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 				return runHandedOff
 			}
 		case frames.CmdConnected:
+			if !handshake {
+				// A CONNECTED after the handshake changes nothing: the
+				// session reports it (ErrProtocol) and the decoder keeps
+				// the version negotiated, or every later frame would be
+				// read by the rules of a version the broker did not
+				// agree to.
+				r.toSession(gen, f)
+				continue
+			}
 			if nv, err := frames.ParseVersion(f.Header(frames.HdrVersion)); err == nil {
 				dec.SetVersion(nv)
 			} else {
@@ -290,9 +299,7 @@ func (r *reader) run(dec *frames.Decoder, gen uint64, handshake, atIdle bool) (e
 			r.version = dec.Version()
 			r.beats = r.wantBeats && r.version >= frames.V11 && serverBeats(&f)
 			r.toSession(gen, f)
-			if handshake {
-				return runConnected
-			}
+			return runConnected
 		case frames.CmdReceipt:
 			if !r.receipt(&f) {
 				r.toSession(gen, f)

@@ -434,8 +434,9 @@ func (s *session) lose(ctx actor.Context, err error) {
 		}
 		s.c.emit(&DisconnectedEvent{Err: err})
 	}
-	// The Disconnect callers hear the end after its event is queued.
-	s.leaving.end(err)
+	// The Disconnect callers hear the end after its event is queued, by
+	// the code the event has (leaveErr).
+	s.leaving.end(leaveErr(err))
 	s.leaving = nil
 	if resilient {
 		s.scheduleReconnect(ctx, err)
@@ -458,4 +459,18 @@ func (s *session) status(status, detail string) {
 	default:
 		s.c.log(LogVerbose, "info", status)
 	}
+}
+
+// leaveErr is what a Disconnect call hears of an end for err: err itself
+// when it is nil or carries a code (a RECEIPT's timeout, a server's
+// ERROR, a protocol violation), else, a bare error of the socket (an EOF
+// inside the broker's answer, a reset), the connection lost
+// (ErrConnectionLost with err as its cause), as its DisconnectedEvent
+// reports it, rather than an error of no code, which the facade would
+// give the code of anything else.
+func leaveErr(err error) error {
+	if err == nil || CodeOf(err) != 0 {
+		return err
+	}
+	return connectionLost(err)
 }

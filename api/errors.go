@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -162,7 +163,10 @@ func toError(err error, def int, scrub func(string) string) *Error {
 		code = CodeFrameLimit
 	case errors.Is(err, frames.ErrSyntax):
 		code = CodeProtocol
-	case def == CodeOther && errors.As(err, &ne):
+	case def == CodeOther && (errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)):
+		// The socket's end (an EOF between frames or inside one, a
+		// reset, a closed socket): the connection was lost, whatever
+		// the call.
 		code = CodeConnectionLost
 	}
 	out := wrap(code, err)

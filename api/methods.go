@@ -178,7 +178,9 @@ func (s *STOMP) connectingLocked() bool {
 // DisconnectedEvent carries the same error. A broker that closes the
 // connection instead of sending the RECEIPT has answered (many do,
 // RabbitMQ's Web-STOMP among them): that is a clean end, logged at the
-// info level. Open transactions are aborted by the broker. With Timeout 0
+// info level; one that hangs up inside a frame, or resets the connection,
+// makes it return ErrConnectionLost (code 203), as the DisconnectedEvent
+// says. Open transactions are aborted by the broker. With Timeout 0
 // the call does not wait, as every call. It does nothing when not
 // connected.
 //
