@@ -158,15 +158,20 @@ func (p *Proxy) handle(nc net.Conn, index int) {
 // the connection with the faults in effect then (Inject and Clear may have
 // changed them meanwhile). It returns nil when the connection ends there.
 func (p *Proxy) connect(nc net.Conn, cf *connFaults, index int, start time.Time) *proxyConn {
-	defer func() {
+	notPending := func() {
 		p.injMu.Lock()
 		delete(p.pending, index)
 		p.injMu.Unlock()
-	}()
+	}
+	defer notPending()
+	// A connection the proxy ends here stops counting as open before its
+	// client can see the close, so that an Inject made once the client
+	// saw it is told the connection has closed.
 	if cf != nil && cf.accept != nil {
 		f := cf.accept
 		cf.record(f, FaultEvent{Delay: f.Delay})
 		if f.Kind == RefuseAccept || !p.stall(f, start) {
+			notPending()
 			_ = nc.Close()
 			return nil
 		}
@@ -174,6 +179,7 @@ func (p *Proxy) connect(nc net.Conn, cf *connFaults, index int, start time.Time)
 	d := net.Dialer{Timeout: proxyDialTimeout}
 	server, err := d.DialContext(p.ctx, "tcp", p.target)
 	if err != nil {
+		notPending()
 		_ = nc.Close()
 		return nil
 	}
