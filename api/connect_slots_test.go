@@ -67,7 +67,7 @@ func TestEngineSlotsHoldBackOnlyReconnectAttempts(t *testing.T) {
 	waitFor(t, "the holder's slot", func() bool { return slots() == held })
 
 	t.Run("Connect", func(t *testing.T) {
-		s := newClient(t, WithEngine(eng), WithTimeout(50*time.Millisecond))
+		s := newClient(t, WithEngine(eng), WithTimeout(time.Second))
 		require.NoError(t, s.Connect(h, p))
 		assert.Zero(t, s.Stats().ConnectsQueued)
 		assert.Equal(t, held, slots())
@@ -91,7 +91,10 @@ func TestEngineSlotsHoldBackOnlyReconnectAttempts(t *testing.T) {
 		assert.Equal(t, held, slots())
 	})
 
-	const timeout = 20 * time.Millisecond
+	// Long enough for the attempt to connect once it has its slot on a
+	// loaded machine under -race, short enough that four of them pass in
+	// line within a second.
+	const timeout = 250 * time.Millisecond
 	s := newClient(t, WithEngine(eng), WithTimeout(timeout),
 		WithReconnect(Reconnect{Enabled: true, InitialDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxAttempts: 1}))
 	queued := make(chan string, 4)
@@ -114,8 +117,8 @@ func TestEngineSlotsHoldBackOnlyReconnectAttempts(t *testing.T) {
 		t.Fatal("no \"queued\" status")
 	}
 	assert.Equal(t, int64(1), s.Stats().ConnectsQueued)
-	// Fifteen Timeouts in line: still waiting, never timed out.
-	assert.Never(t, func() bool { return slots().Waiting != 1 || gaveUp.Load() != 0 }, 15*timeout, time.Millisecond)
+	// Four Timeouts in line: still waiting, never timed out.
+	assert.Never(t, func() bool { return slots().Waiting != 1 || gaveUp.Load() != 0 }, 4*timeout, time.Millisecond)
 
 	holder.Close()
 	waitFor(t, "the client back", func() bool { return s.Connected() && s.Stats().Reconnects == 1 })
