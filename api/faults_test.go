@@ -124,7 +124,7 @@ func TestManyReconnectsKeepEventsInOrderAndSettleTheOutbox(t *testing.T) {
 // again gets every message published to the queue.
 func TestAWithheldSubscribeReceiptLosesNoMessage(t *testing.T) {
 	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "nor", Kind: sim.WithholdReceipt, Conn: 1}}))
-	s := connectTo(t, b, "1.2", WithRequestSubscriptionReceipts(true), WithTimeout(300*time.Millisecond))
+	s := connectTo(t, b, "1.2", WithRequestSubscriptionReceipts(true), WithTimeout(time.Second))
 	msgs := collect(s.OnMessageIn)
 	_, err := s.Subscribe("/queue/zz", false)
 	require.ErrorIs(t, err, ErrReceiptTimeout)

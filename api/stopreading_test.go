@@ -18,7 +18,7 @@ import (
 func TestBrokerThatStopsReadingEndsTheConnection(t *testing.T) {
 	t.Run("plain sends", func(t *testing.T) {
 		b := newBroker(t, sim.WithClosedLog(4))
-		s := connectTo(t, b, "1.2", WithTimeout(300*time.Millisecond), WithBufferSizes(0, 4096))
+		s := connectTo(t, b, "1.2", WithTimeout(time.Second), WithBufferSizes(0, 4096))
 		gone := collect(s.OnDisconnected)
 		require.NoError(t, b.Inject(sim.Fault{Name: "alarm", Kind: sim.StopReading, Conn: 1}))
 		body := make([]byte, 16<<10)
@@ -50,7 +50,7 @@ func TestBrokerThatStopsReadingEndsTheConnection(t *testing.T) {
 	})
 	t.Run("receipted send", func(t *testing.T) {
 		b := newBroker(t)
-		s := connectTo(t, b, "1.2", WithTimeout(300*time.Millisecond), WithRequestReceipts(true))
+		s := connectTo(t, b, "1.2", WithTimeout(time.Second), WithRequestReceipts(true))
 		require.NoError(t, b.Inject(sim.Fault{Name: "alarm", Kind: sim.StopReading, Conn: 1}))
 		err := s.SendMessage("/queue/alarm", "x")
 		require.ErrorIs(t, err, ErrReceiptTimeout)

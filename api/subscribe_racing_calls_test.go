@@ -60,7 +60,7 @@ func TestUnsubscribeReturnsOnItsOwnReceiptDespiteRacingSubscribe(t *testing.T) {
 // last event of an id says whether Subscriptions lists it.
 func TestUnsubscribeReceiptTimeoutStillTellsUnsubscribed(t *testing.T) {
 	b := newBroker(t)
-	s := connectTo(t, b, "1.2", WithTimeout(300*time.Millisecond), WithRequestSubscriptionReceipts(true))
+	s := connectTo(t, b, "1.2", WithTimeout(time.Second), WithRequestSubscriptionReceipts(true))
 	var mu sync.Mutex
 	var log []string
 	s.OnSubscribed(func(e *SubscribedEvent) { mu.Lock(); log = append(log, "+"+e.SubscriptionID); mu.Unlock() })

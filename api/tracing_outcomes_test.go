@@ -83,7 +83,7 @@ func TestTracingRecordsSendErrors(t *testing.T) {
 	b := newBroker(t, sim.WithPlan(sim.Plan{{Name: "no receipt", Kind: sim.WithholdReceipt}}))
 	tp, sr := recorded(t)
 	s := connectTo(t, b, "1.2", WithTracing(Tracing{TracerProvider: tp, Propagator: w3c}),
-		WithRequestReceipts(true), WithTimeout(300*time.Millisecond))
+		WithRequestReceipts(true), WithTimeout(time.Second))
 	require.ErrorIs(t, s.SendMessage("/queue/r", "x"), ErrReceiptTimeout)
 	span := ended(t, sr, 1)[0]
 	t.Log(describe(span))
