@@ -134,7 +134,7 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 	cfg := s.cfg
 	slots := make(chan struct{}, cfg.MaxPendingReceipts)
 	l := &link{gen: s.gen, version: frames.V10, credits: newTokens(cfg.MaxPendingWrites), receiptSlots: slots, lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st,
-		receipts:     receiptWaiters{slots: slots, stats: &s.c.stats},
+		receipts:     receiptWaiters{slots: slots, stats: &s.c.stats, c: s.c},
 		writeTimeout: cfg.WriteTimeout, maxTransferRate: cfg.MaxTransferRate, omitContentLength: cfg.OmitContentLength}
 	s.link = l
 	s.receipts.slots = l.receiptSlots

@@ -14,9 +14,9 @@ import (
 func TestReceiptWaitersDeadlineStartsAtTheWrite(t *testing.T) {
 	b, st := newWaiters(3)
 	later, short, first := make(chan error, 1), make(chan error, 1), make(chan error, 1)
-	require.NoError(t, b.add("first", first, 0)) // held in first, without a deadline
-	require.NoError(t, b.add("later", later, 0)) // in the map, without a deadline
-	require.NoError(t, b.add("short", short, 20*time.Millisecond))
+	require.NoError(t, b.add("first", first, 0, 0)) // held in first, without a deadline
+	require.NoError(t, b.add("later", later, 0, 0)) // in the map, without a deadline
+	require.NoError(t, b.add("short", short, 20*time.Millisecond, 0))
 	require.ErrorIs(t, recv(t, short, "the short receipt's timeout"), ErrReceiptTimeout)
 	require.EqualValues(t, 2, st.ReceiptsPending.Load(), "the receipts without a deadline are still awaited")
 	select {

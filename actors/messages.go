@@ -114,6 +114,10 @@ type receiptAwaited struct {
 	cmd     frames.Command
 	reply   chan error
 	timeout time.Duration // 0: no deadline (an outbox message's)
+	// end is where the frame's last byte is in the link's stream
+	// (receiptheld.go); 0 for frames it is not known of (DISCONNECT,
+	// bytes written as they are), whose RECEIPT is never held.
+	end int64
 }
 
 type receiptTick struct{}
@@ -211,11 +215,10 @@ type reliableSend struct {
 	cfg   OutboxConfig
 }
 
-// entryFailed reports an outbox message the writer could not write; id
-// is the receipt the writer registered for it (receiptAwaited), if any.
+// entryFailed reports an outbox message the writer could not write (its
+// receipt is registered only once it is encoded: receiptAwaited).
 type entryFailed struct {
 	entry *outEntry
-	id    string
 	err   error
 }
 

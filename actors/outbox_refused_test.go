@@ -8,9 +8,9 @@ import (
 )
 
 // An outbox message the writer cannot encode (a header the negotiated
-// version cannot carry) fails with the reason, naming the header: the
-// receipt the writer registered for it before encoding is withdrawn from
-// the session's book, and the messages after it are confirmed.
+// version cannot carry) fails with the reason, naming the header: its
+// receipt, registered only once it is encoded, never reaches the
+// session's book, and the messages after it are confirmed.
 func TestAnOutboxMessageTheWriterCannotEncodeFailsWithItsReason(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame(""), politeBroker)
 	c, _ := newTestClient(t, ConnOptions{})

@@ -7,7 +7,7 @@ import (
 // A plain frame that asks for a RECEIPT (a SEND with RequestReceipts, an
 // ACK with AckReceipts) is encoded by its sender, as any plain frame, and
 // its receipt registered in the link's book before its bytes can leave,
-// as the writer would (registerReceipt): no hop through the writer's
+// as the writer would (awaitReceipt): no hop through the writer's
 // mailbox, and, on an idle connection, written through by the sender.
 // (Its caller waits for the RECEIPT on its reply channel, which the
 // reader answers: reading the connection on the caller's goroutine, as
@@ -49,8 +49,10 @@ func (q *wqueue) appendReceipted(l *link, wf *writeFrame) (appended, string, err
 		return appendedFailed, "", encodeError(f, v, err)
 	}
 	// Registered before the bytes can leave (q.mu holds every flush
-	// back), so the RECEIPT cannot come first.
-	if err := l.awaitReceipt(id, wf); err != nil {
+	// back), so the RECEIPT cannot come first, with where its last byte
+	// is in the link's stream: the RECEIPT confirms it once the socket
+	// took that byte (receiptheld.go).
+	if err := l.awaitReceipt(id, wf, q.buf.Written()+int64(q.buf.Buffered())); err != nil {
 		q.buf.Truncate(before)
 		q.mu.Unlock()
 		return appendedFailed, "", err

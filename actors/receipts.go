@@ -19,6 +19,11 @@ type pendingReceipt struct {
 	done     bool
 	token    bool
 	entry    *outEntry
+	// end is where the frame's last byte is in the link's stream (0:
+	// not known, never held); held says its RECEIPT came before the
+	// socket took that byte (receiptheld.go).
+	end  int64
+	held bool
 }
 
 // receiptBook matches RECEIPT frames to the frames that asked for them, in
@@ -48,7 +53,7 @@ func (b *receiptBook) add(m *receiptAwaited, self *actor.PID, sys *actor.ActorSy
 	if b.byID == nil {
 		b.byID = map[string]*pendingReceipt{}
 	}
-	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, token: m.token, entry: m.entry}
+	p := &pendingReceipt{id: m.id, tx: m.tx, cmd: m.cmd, reply: m.reply, token: m.token, entry: m.entry, end: m.end}
 	b.order = append(b.order, p)
 	b.byID[m.id] = p
 	b.stats.ReceiptsPending.Add(1)
@@ -63,15 +68,65 @@ func (b *receiptBook) add(m *receiptAwaited, self *actor.PID, sys *actor.ActorSy
 // frame that asked for it. Brokers do not answer in order (RabbitMQ
 // answers a persistent SEND after its publisher confirm, a SUBSCRIBE at
 // once), so a later frame's RECEIPT says nothing about an earlier frame.
-// It returns false for an id nobody awaits.
-func (b *receiptBook) confirm(id string) bool {
+// Its RECEIPT is reported to c's sink first. It returns false for an id
+// nobody awaits, or whose RECEIPT came already. A RECEIPT that comes
+// before the frame's last byte was written on l is held, and reported
+// only once it confirms: the write that takes that byte confirms it
+// (releaseWritten); the end of the connection first takes the outbox
+// message back (outboxLost).
+func (b *receiptBook) confirm(id string, l *link, c *Conn) bool {
 	p, ok := b.byID[id]
-	if !ok {
+	if !ok || p.held {
 		return false
 	}
+	if l != nil && p.end > l.receipts.wrote.Load() {
+		// Held before the count is read again; a write adds to the
+		// count before it looks at bookHeld: one of the two sees the
+		// other.
+		p.held = true
+		l.receipts.bookHeld.Add(1)
+		if p.end > l.receipts.wrote.Load() {
+			return true
+		}
+		p.held = false
+		l.receipts.bookHeld.Add(-1)
+	}
+	reportReceipt(c, id)
 	b.finish(p, nil)
 	b.compact()
 	return true
+}
+
+// reportReceipt reports a RECEIPT that confirms its frame.
+func reportReceipt(c *Conn, id string) {
+	if c.emitting((*ReceiptInEvent)(nil)) {
+		c.emit(&ReceiptInEvent{ReceiptID: id})
+	}
+}
+
+// releaseWritten confirms the held receipts whose frames are now written
+// whole on l, and counts those still held for the writer (bookHeld),
+// which a receipt answered otherwise while held (an ERROR, the end) may
+// have left too high.
+func (b *receiptBook) releaseWritten(l *link, c *Conn) {
+	total := l.receipts.wrote.Load()
+	var held int32
+	released := false
+	for _, p := range b.order {
+		switch {
+		case p.done || !p.held:
+		case p.end > total:
+			held++
+		default:
+			reportReceipt(c, p.id)
+			b.finish(p, nil)
+			released = true
+		}
+	}
+	l.receipts.bookHeld.Store(held)
+	if released {
+		b.compact()
+	}
 }
 
 // fail answers one receipt with err (an ERROR frame naming it).

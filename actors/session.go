@@ -158,6 +158,10 @@ func (s *session) receive(ctx actor.Context) {
 		}
 	case *receiptAwaited:
 		s.awaitReceipt(ctx, m)
+	case *receiptsWritten:
+		if m.gen == s.gen && s.link != nil && s.receipts != nil {
+			s.receipts.releaseWritten(s.link, s.c)
+		}
 	case *receiptTick:
 		if s.receipts != nil {
 			s.receipts.expire(time.Now(), ctx.Self(), ctx.ActorSystem())
@@ -201,13 +205,8 @@ func (s *session) receive(ctx actor.Context) {
 	case *reliableSend:
 		s.reliable(ctx, m)
 	case *entryFailed:
-		if m.id == "" {
-			s.entryAnswered(m.entry, m.err)
-		} else if s.receipts != nil {
-			// Its book entry fails it; none left: its connection
-			// ended (the outbox took it back) or it was answered.
-			s.receipts.fail(m.id, m.err)
-		}
+		// Not encoded, so not in the receipt book.
+		s.entryAnswered(m.entry, m.err)
 	}
 }
 
@@ -292,15 +291,17 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 			// ERROR (reader.receipt): answered after it, in order.
 			return
 		}
-		if s.c.emitting((*ReceiptInEvent)(nil)) {
-			s.c.emit(&ReceiptInEvent{ReceiptID: id})
-		}
 		if s.state == Disconnecting && id == s.leaving.receiptID {
-			s.receipts.confirm(id)
+			s.receipts.confirm(id, nil, s.c)
 			s.lose(ctx, nil)
 			return
 		}
-		if !s.receipts.confirm(id) {
+		// Reported as it confirms its frame (a held one later); one
+		// nobody awaits is reported here.
+		if !s.receipts.confirm(id, s.link, s.c) {
+			if s.c.emitting((*ReceiptInEvent)(nil)) {
+				s.c.emit(&ReceiptInEvent{ReceiptID: id})
+			}
 			if s.link != nil && s.link.receipts.cameLate(id) {
 				// Its caller stopped waiting at the deadline: the broker
 				// took the frame after all, and did nothing wrong.

@@ -14,8 +14,8 @@ import (
 // UNSUBSCRIBE behind it, which the writer writes since the SUBSCRIBE was.
 //
 // The window is forced: the test holds the link's receipt book, so the
-// writer, having taken the frame and a receipt slot, waits in
-// registerReceipt -> awaitReceipt -> receipts.add.
+// writer, having taken the frame and a receipt slot and encoded it,
+// waits in awaitReceipt -> receipts.add.
 func TestATakenSubscribeIsUnsubscribedWhenItsCallerLeaves(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame("1.2"), nil) // answers no RECEIPT
 	c, _ := newTestClient(t, ConnOptions{})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,8 +12,10 @@ import (
 // for on a reply channel: a SEND, SUBSCRIBE, UNSUBSCRIBE, ACK or
 // transaction frame sent with a receipt, and no outbox entry behind it.
 // It belongs to the link, so that a RECEIPT reaches its caller without
-// the session's mailbox: the writer adds a receipt before the frame's
-// bytes leave, the reader confirms it as the RECEIPT is decoded, and
+// the session's mailbox: whoever encodes the frame adds its receipt
+// before the frame's bytes can leave, the reader confirms it as the
+// RECEIPT is decoded (once the frame's last byte was written: a RECEIPT
+// that comes earlier is held, receiptheld.go), and
 // fails it as an ERROR naming it is decoded (so the first answer on the
 // wire is the one that counts), its own timer fails it at its
 // deadline, and the session's lose answers what is left (end). Those are
@@ -48,23 +51,49 @@ type receiptWaiters struct {
 	// late are the ids whose wait ended at their deadline (expire), for
 	// a RECEIPT that comes afterwards (receiptslate.go).
 	late *lateReceipts
+
+	// A RECEIPT that comes before the last byte of its frame was written
+	// is held until it was (receiptheld.go). wrote counts the bytes the
+	// socket took, in the order the link's queue gave them out (a
+	// frame's end is the count its last byte makes); heldIDs are the
+	// receipts held here (under mu), held counts them, and bookHeld
+	// counts the receipts the session's book holds (its own count,
+	// which the session keeps).
+	wrote    atomic.Int64
+	held     atomic.Int32
+	bookHeld atomic.Int32
+	heldIDs  []string
+	// inflight counts the writes of the link under way (a socket write
+	// begun and its bytes not yet counted in wrote), endErr is why the
+	// connection ended, and c is the connection, for the events of the
+	// RECEIPTs held and then confirmed.
+	inflight atomic.Int32
+	endErr   error
+	c        *Conn
 }
 
 type receiptWaiter struct {
 	reply    chan error // buffered; answered once
 	deadline time.Time
+	// end is where the frame's last byte is in the link's stream of
+	// bytes (receiptWaiters.wrote); held says its RECEIPT came before
+	// the socket took that byte.
+	end  int64
+	held bool
 }
 
 // add registers receipt id, which holds a token of slots, for reply
 // (which may be nil), failing at timeout; with timeout 0 it has no
 // deadline until start gives it one (a frame whose receipt wait begins
-// once it is written). The writer calls it before it
-// encodes the frame, so no RECEIPT can come first. It registers nothing
+// once it is written). end is where the frame's last byte is in the
+// link's stream (receiptheld.go). Whoever encodes the frame calls it
+// under the queue's lock, before the bytes can leave, so no RECEIPT can
+// come first. It registers nothing
 // and returns errReceiptsEnded once the connection has ended, and an
 // ErrReceiptIDInUse when id is awaited already: the entry that holds id
 // is left as it is, so the RECEIPT for id answers only the frame that
 // asked for it first, and the second frame must not be written.
-func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration) error {
+func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration, end int64) error {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
@@ -77,7 +106,7 @@ func (b *receiptWaiters) add(id string, reply chan error, timeout time.Duration)
 	if _, dup := b.byID[id]; dup || (b.hasFirst && b.firstID == id) {
 		return receiptIDInUse(id)
 	}
-	w := receiptWaiter{reply: reply, deadline: deadline}
+	w := receiptWaiter{reply: reply, deadline: deadline, end: end}
 	if !b.hasFirst && len(b.byID) == 0 {
 		b.first, b.firstID, b.hasFirst = w, id, true
 	} else {
@@ -136,38 +165,46 @@ func receiptIDInUse(id string) error {
 	return NewError(CodeInvalidArgument, "stomp: receipt id "+strconv.Quote(id)+" is already in use: its RECEIPT would confirm another frame", ErrReceiptIDInUse)
 }
 
-// withdraw removes receipt id, added for a frame the writer then could not
-// encode, without answering it, and gives its token back. It returns false
-// when id was answered meanwhile (the connection ended, or a RECEIPT for
-// it was forged): its caller has heard that answer.
-func (b *receiptWaiters) withdraw(id string) bool {
-	b.mu.Lock()
-	_, ok := b.takeLocked(id)
-	b.mu.Unlock()
-	if ok {
-		b.giveSlot()
-		b.stats.ReceiptsPending.Add(-1)
-	}
-	return ok
-}
-
 // confirm answers receipt id, and only it, as confirmed, first reporting
-// its RECEIPT to c's sink; it returns false when nobody awaits id here.
-// The event goes out under the lock, so it precedes whatever the end of
-// the connection reports (the sink does not block).
+// its RECEIPT to c's sink; it returns false when nobody awaits id here,
+// or its RECEIPT came already (a second one). A RECEIPT that comes while
+// the frame's last byte is not yet written is held, and reported only
+// once it confirms the frame: the write that takes that byte answers it
+// (release), the end of the connection otherwise (end). The event goes
+// out under the lock, so it precedes whatever the end of the connection
+// reports (the sink does not block).
 func (b *receiptWaiters) confirm(id string, c *Conn) bool {
 	b.mu.Lock()
-	w, ok := b.takeLocked(id)
-	if ok {
-		if c.emitting((*ReceiptInEvent)(nil)) {
-			c.emit(&ReceiptInEvent{ReceiptID: id})
+	var w receiptWaiter
+	first := b.hasFirst && b.firstID == id
+	if first {
+		w = b.first
+	} else {
+		var ok bool
+		if w, ok = b.byID[id]; !ok {
+			b.mu.Unlock()
+			return false
 		}
 	}
-	b.mu.Unlock()
-	if ok {
-		b.answer(w, nil)
+	if w.held {
+		b.mu.Unlock()
+		return false
 	}
-	return ok
+	if w.end > b.wrote.Load() && b.holdLocked(id, w) {
+		b.mu.Unlock()
+		return true
+	}
+	if c.emitting((*ReceiptInEvent)(nil)) {
+		c.emit(&ReceiptInEvent{ReceiptID: id})
+	}
+	if first {
+		b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
+	} else {
+		delete(b.byID, id)
+	}
+	b.mu.Unlock()
+	b.answer(w, nil)
+	return true
 }
 
 // fail answers receipt id with err (an ERROR frame naming it); it returns
@@ -175,26 +212,55 @@ func (b *receiptWaiters) confirm(id string, c *Conn) bool {
 func (b *receiptWaiters) fail(id string, err error) bool {
 	b.mu.Lock()
 	w, ok := b.takeLocked(id)
+	var over chan struct{}
+	if ok && b.closed && b.emptyLocked() {
+		over = b.finishLocked() // the last of an ended book
+	}
 	b.mu.Unlock()
 	if ok {
 		b.answer(w, err)
 	}
+	closeOver(over)
 	return ok
 }
 
 // takeLocked removes receipt id from the book and returns it; b.mu is
 // held.
 func (b *receiptWaiters) takeLocked(id string) (receiptWaiter, bool) {
-	if b.hasFirst && b.firstID == id {
-		w := b.first
+	var w receiptWaiter
+	switch {
+	case b.hasFirst && b.firstID == id:
+		w = b.first
 		b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
-		return w, true
-	}
-	w, ok := b.byID[id]
-	if ok {
+	default:
+		var ok bool
+		if w, ok = b.byID[id]; !ok {
+			return w, false
+		}
 		delete(b.byID, id)
 	}
+	if w.held {
+		b.held.Add(-1)
+	}
+	return w, true
+}
+
+// lookLocked returns receipt id, left in the book; b.mu is held.
+func (b *receiptWaiters) lookLocked(id string) (receiptWaiter, bool) {
+	if b.hasFirst && b.firstID == id {
+		return b.first, true
+	}
+	w, ok := b.byID[id]
 	return w, ok
+}
+
+// storeLocked puts back receipt id, changed; b.mu is held.
+func (b *receiptWaiters) storeLocked(id string, w receiptWaiter) {
+	if b.hasFirst && b.firstID == id {
+		b.first = w
+		return
+	}
+	b.byID[id] = w
 }
 
 // answer gives w's token back and tells its caller err (nil: confirmed).
@@ -228,9 +294,9 @@ func (b *receiptWaiters) expire() {
 	var next time.Time
 	if b.hasFirst && !b.first.deadline.IsZero() {
 		if !now.Before(b.first.deadline) {
-			late = append(late, b.first)
 			lateIDs = append(lateIDs, b.firstID)
-			b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
+			w, _ := b.takeLocked(b.firstID)
+			late = append(late, w)
 		} else {
 			next = b.first.deadline
 		}
@@ -240,9 +306,9 @@ func (b *receiptWaiters) expire() {
 			continue // its write has not ended: start gives it one
 		}
 		if !now.Before(w.deadline) {
+			w, _ = b.takeLocked(id)
 			late = append(late, w)
 			lateIDs = append(lateIDs, id)
-			delete(b.byID, id)
 		} else if next.IsZero() || w.deadline.Before(next) {
 			next = w.deadline
 		}
@@ -264,8 +330,10 @@ func (b *receiptWaiters) expire() {
 
 // end answers every receipt with err, which says the connection ended
 // before the broker answered: the frames may or may not have taken
-// effect, their outcome is unknown. Receipts added after it are answered
-// nowhere (add).
+// effect, their outcome is unknown. A receipt whose RECEIPT is held is
+// confirmed if its frame was written whole, and left to the write in
+// flight when there is one (receiptheld.go). Receipts added after it are
+// answered nowhere (add).
 func (b *receiptWaiters) end(err error) {
 	b.mu.Lock()
 	if b.closed {
@@ -273,37 +341,28 @@ func (b *receiptWaiters) end(err error) {
 		return
 	}
 	b.closed = true
-	left := b.byID
-	b.byID = nil
-	first, hasFirst := b.first, b.hasFirst
-	b.first, b.firstID, b.hasFirst = receiptWaiter{}, "", false
+	b.endErr = err
 	if b.timer != nil {
 		b.timer.Stop()
 	}
+	confirmed, unknown, over := b.endLocked()
 	b.mu.Unlock()
-	defer b.finish()
-	if len(left) == 0 && !hasFirst {
-		return
-	}
-	unknown := outcomeUnknown(err)
-	if hasFirst {
-		b.answer(first, unknown)
-	}
-	for _, w := range left {
-		b.answer(w, unknown)
-	}
+	b.answerEnded(confirmed, unknown, err, over)
 }
 
-// finish records that end answered every receipt, and tells whoever waits
-// for that (ended).
-func (b *receiptWaiters) finish() {
-	b.mu.Lock()
+// finishLocked records that the ended book answered every receipt, once,
+// and returns the channel to close for whoever waits for that (ended),
+// if any. b.mu is held.
+func (b *receiptWaiters) finishLocked() chan struct{} {
+	if b.answered {
+		return nil
+	}
 	b.answered = true
 	over := b.over
-	b.mu.Unlock()
-	if over != nil {
-		close(over)
+	if over == nil {
+		over = alreadyOver // nothing to close
 	}
+	return over
 }
 
 // alreadyOver is a closed channel, for waits that are already over.

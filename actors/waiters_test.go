@@ -35,8 +35,8 @@ func TestReceiptWaitersEarlierDeadlineRearmsTheTimer(t *testing.T) {
 	b, st := newWaiters(2)
 	c := &Conn{}
 	long, short := make(chan error, 1), make(chan error, 1)
-	require.NoError(t, b.add("long", long, time.Second))
-	require.NoError(t, b.add("short", short, 50*time.Millisecond))
+	require.NoError(t, b.add("long", long, time.Second, 0))
+	require.NoError(t, b.add("short", short, 50*time.Millisecond, 0))
 	require.EqualValues(t, 2, st.ReceiptsPending.Load())
 	require.ErrorIs(t, recv(t, short, "the short receipt's timeout"), ErrReceiptTimeout)
 	require.EqualValues(t, 1, st.ReceiptsPending.Load())
@@ -54,7 +54,7 @@ func TestReceiptWaitersEarlierDeadlineRearmsTheTimer(t *testing.T) {
 	waitFor(t, "the timer to find the book empty and drop its map", func() bool { return mapReleased(b) })
 	// The book works on after it gave its map back.
 	again := make(chan error, 1)
-	require.NoError(t, b.add("again", again, 50*time.Millisecond))
+	require.NoError(t, b.add("again", again, 50*time.Millisecond, 0))
 	require.ErrorIs(t, recv(t, again, "the next receipt's timeout"), ErrReceiptTimeout)
 	b.end(ErrConnectionLost)
 }
@@ -73,7 +73,7 @@ func TestReceiptWaitersAnswerEachReceiptOnce(t *testing.T) {
 		if i%4 == 3 {
 			timeout = time.Millisecond
 		}
-		require.NoError(t, b.add("r-"+strconv.Itoa(i), replies[i], timeout))
+		require.NoError(t, b.add("r-"+strconv.Itoa(i), replies[i], timeout, 0))
 	}
 	var wg sync.WaitGroup
 	for _, step := range []int{0, 1} {
@@ -96,7 +96,7 @@ func TestReceiptWaitersAnswerEachReceiptOnce(t *testing.T) {
 		b.end(ErrConnectionLost)
 	}()
 	wg.Wait()
-	require.ErrorIs(t, b.add("late", make(chan error, 1), time.Minute), errReceiptsEnded, "nothing is added after the end")
+	require.ErrorIs(t, b.add("late", make(chan error, 1), time.Minute, 0), errReceiptsEnded, "nothing is added after the end")
 	// The timer may still be answering what it took before the end.
 	waitFor(t, "every receipt to be answered", func() bool {
 		for _, r := range replies {
@@ -166,14 +166,14 @@ func TestReceiptWaitersOneAtATimeNeedNoMap(t *testing.T) {
 	for i := range 3 {
 		reply := make(chan error, 1)
 		id := "r-" + strconv.Itoa(i)
-		require.NoError(t, b.add(id, reply, time.Minute))
+		require.NoError(t, b.add(id, reply, time.Minute, 0))
 		require.True(t, mapReleased(b), "a map for one receipt")
 		require.True(t, b.confirm(id, c))
 		require.NoError(t, recv(t, reply, "the receipt"))
 	}
 	a, z := make(chan error, 1), make(chan error, 1)
-	require.NoError(t, b.add("a", a, time.Minute))
-	require.NoError(t, b.add("z", z, time.Minute))
+	require.NoError(t, b.add("a", a, time.Minute, 0))
+	require.NoError(t, b.add("z", z, time.Minute, 0))
 	require.False(t, mapReleased(b), "the second receipt waits in the map")
 	require.True(t, b.fail("z", errors.New("refused")))
 	require.EqualError(t, recv(t, z, "the failed receipt"), "refused")
@@ -192,11 +192,11 @@ func TestAReceiptIDAwaitedTwiceIsRefused(t *testing.T) {
 	c := &Conn{}
 	for _, other := range []string{"", "r-1-9"} { // the id alone, and beside another (the map)
 		if other != "" {
-			require.NoError(t, b.add(other, make(chan error, 1), time.Minute))
+			require.NoError(t, b.add(other, make(chan error, 1), time.Minute, 0))
 		}
 		first, second := make(chan error, 1), make(chan error, 1)
-		require.NoError(t, b.add("r-1-1", first, time.Minute))
-		err := b.add("r-1-1", second, time.Minute)
+		require.NoError(t, b.add("r-1-1", first, time.Minute, 0))
+		err := b.add("r-1-1", second, time.Minute, 0)
 		require.ErrorIs(t, err, ErrReceiptIDInUse)
 		require.ErrorIs(t, err, ErrInvalidArgument)
 		require.Contains(t, err.Error(), `"r-1-1"`)

@@ -101,7 +101,9 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 	}
 	w.c.stats.FramesOut.Add(int64(frameCount))
 	w.c.stats.MessagesOut.Add(int64(sendCount))
+	w.l.receipts.writing()
 	n, err := w.writeOut(b)
+	w.took(n)
 	w.activity++
 	if err == nil && n < len(b) {
 		err = io.ErrShortWrite
@@ -177,7 +179,9 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 // whether it went: if not, the session hears why and nothing more is
 // written.
 func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
+	w.l.receipts.writing()
 	n, err := w.writeOut(r.b[r.off:])
+	w.took(n)
 	w.activity++
 	if err == nil && n < len(r.b)-r.off {
 		err = io.ErrShortWrite
@@ -188,6 +192,16 @@ func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
 		return false
 	}
 	return true
+}
+
+// took records the end of a write (begun with receipts.writing) in which
+// the socket took n more bytes of the link's stream: the RECEIPTs held
+// for the frames now written whole confirm them (receiptheld.go), and the
+// session hears of it when its book holds some.
+func (w *writer) took(n int) {
+	if w.l.receipts.written(n) {
+		w.q.sys.Root.Send(w.session, &receiptsWritten{gen: w.l.gen})
+	}
 }
 
 // writePiece is the most one socket write carries when the write timeout

@@ -238,16 +238,34 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		var id string
 		switch {
 		case m.entry != nil:
-			id = w.awaitEntry(ctx, m)
+			id = w.q.nextReceiptID(w.l.gen)
+			m.frame.Headers.Set(frames.HdrReceipt, id)
 		case m.receipt > 0:
 			var err error
-			if id, err = w.registerReceipt(m); err != nil {
+			if id, err = w.receiptID(m); err != nil {
 				w.refuse(ctx, m, err)
 				return
 			}
 		}
 		q.mu.Lock()
+		before := q.buf.Buffered()
 		err := q.buf.WriteFrame(m.frame)
+		// Where the frame's last byte is in the link's stream: its
+		// RECEIPT confirms it once the socket took that byte
+		// (receiptheld.go).
+		end := q.buf.Written() + int64(q.buf.Buffered())
+		switch {
+		case err != nil:
+			err = encodeError(m.frame, q.buf.Version(), err)
+		case m.receipt > 0 && m.entry == nil:
+			// Registered before the bytes can leave (q.mu holds every
+			// flush back), so the RECEIPT cannot come first; a
+			// refused id is never written (and its token is back).
+			if err = w.l.awaitReceipt(id, m, end); err != nil {
+				q.buf.Truncate(before)
+				id = ""
+			}
+		}
 		if err == nil {
 			q.held = true
 		}
@@ -259,21 +277,19 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 		}
 		q.mu.Unlock()
 		if err != nil {
-			switch {
-			case m.entry != nil:
-				// The session's book fails the receipt it holds, and
-				// the message with it.
+			if m.entry != nil {
 				w.release(m)
-				ctx.Send(w.session, &entryFailed{entry: m.entry, id: id, err: encodeError(m.frame, w.q.version(), err)})
+				ctx.Send(w.session, &entryFailed{entry: m.entry, err: err})
 				return
-			case m.receipt > 0 && !w.l.receipts.withdraw(id):
-				// Answered meanwhile (the connection ended): that
-				// answer stands.
-				w.release(m)
-				return
+			}
+			if id != "" && m.receipt > 0 {
+				<-w.l.receiptSlots // the token of a frame not encoded
 			}
 			w.refuse(ctx, m, err)
 			return
+		}
+		if m.entry != nil {
+			w.awaitEntry(ctx, m, id, end)
 		}
 		m.state.Store(frameWritten)
 		if id != "" {
@@ -319,26 +335,23 @@ func encodeError(f *frames.Frame, v frames.Version, err error) error {
 	return err
 }
 
-// awaitEntry gives m, an outbox message about to be encoded, its receipt
-// id, and registers the receipt in the session's book, which settles the
-// message: the registration is in the session's mailbox before the frame
-// is in the buffer, where a sender writing through (writethrough.go) may
-// put it on the wire at once, so its RECEIPT, which the reader hands to
-// the session behind it, never comes first. It takes no receipt slot:
-// the outbox's own bound (OutboxConfig.Max) bounds its messages, and a
-// message the outbox took is never refused for want of a slot.
-func (w *writer) awaitEntry(ctx actor.Context, m *writeFrame) string {
-	id := w.q.nextReceiptID(w.l.gen)
-	m.frame.Headers.Set(frames.HdrReceipt, id)
-	ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, cmd: m.frame.Command})
-	return id
+// awaitEntry registers the receipt id of m, an outbox message just
+// encoded (its last byte at end of the link's stream), in the session's
+// book, which settles the message. The registration is in the session's
+// mailbox before the frame's bytes can leave: they are the writer's
+// (wqueue.held: no sender writes them through), and it flushes them only
+// after this. So the RECEIPT, which the reader hands to the session
+// behind it, never comes first. It takes no receipt slot: the outbox's
+// own bound (OutboxConfig.Max) bounds its messages, and a message the
+// outbox took is never refused for want of a slot.
+func (w *writer) awaitEntry(ctx actor.Context, m *writeFrame, id string, end int64) {
+	ctx.Send(w.session, &receiptAwaited{entry: m.entry, gen: w.l.gen, id: id, cmd: m.frame.Command, end: end})
 }
 
-// registerReceipt gives m, about to be encoded, its receipt id and a token
-// of the receipt slots; a caller's receipt is registered in the link's
-// book now, before the frame is encoded, so the RECEIPT can never come
-// first and a refused id is never written.
-func (w *writer) registerReceipt(m *writeFrame) (string, error) {
+// receiptID gives m, about to be encoded, its receipt id and a token of
+// the receipt slots; its receipt is registered once it is encoded
+// (awaitReceipt), before its bytes can leave.
+func (w *writer) receiptID(m *writeFrame) (string, error) {
 	select {
 	case w.l.receiptSlots <- struct{}{}:
 	default:
@@ -346,23 +359,21 @@ func (w *writer) registerReceipt(m *writeFrame) (string, error) {
 	}
 	id := w.q.nextReceiptID(w.l.gen)
 	m.frame.Headers.Set(frames.HdrReceipt, id)
-	if err := w.l.awaitReceipt(id, m); err != nil {
-		return "", err
-	}
 	return id, nil
 }
 
 // awaitReceipt registers receipt id of m, which holds a token of the
-// receipt slots, in the link's book, before m's bytes can leave; on a
-// refusal the token is given back.
-func (l *link) awaitReceipt(id string, m *writeFrame) error {
+// receipt slots and whose last byte is at end of the link's stream, in
+// the link's book, before m's bytes can leave; on a refusal the token is
+// given back. The queue's lock is held.
+func (l *link) awaitReceipt(id string, m *writeFrame, end int64) error {
 	timeout := m.receipt
 	if m.idle != nil {
 		// Its caller's wait is an inactivity one: the receipt's
 		// deadline starts once the frame is written (writeFrame.written).
 		timeout = 0
 	}
-	if err := l.receipts.add(id, m.reply, timeout); err != nil {
+	if err := l.receipts.add(id, m.reply, timeout, end); err != nil {
 		<-l.receiptSlots
 		if errors.Is(err, errReceiptsEnded) {
 			err = l.lostErr()

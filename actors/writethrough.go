@@ -50,11 +50,13 @@ func (q *wqueue) writeThrough() {
 	// Counted before the bytes leave, as the writer does.
 	w.c.stats.FramesOut.Add(int64(frameCount))
 	w.c.stats.MessagesOut.Add(int64(sendCount))
+	w.l.receipts.writing()
 	n, err := q.raw.writeNow(b)
 	if n > 0 {
 		w.l.stats.lastWrite.Store(time.Now().UnixNano())
 		w.c.stats.BytesOut.Add(int64(n))
 	}
+	w.took(n)
 	if err != nil {
 		w.wrote(b, credits, replies, nil, full, err)
 		q.sys.Root.Send(w.session, &writeFailed{gen: w.l.gen, err: err})
