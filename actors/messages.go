@@ -174,7 +174,7 @@ func (wf *writeFrame) written(l *link, now int64) {
 	ic := wf.idle
 	if ic.rid != "" {
 		wf.due.Store(now + int64(wf.receipt))
-		l.receipts.start(ic.rid, wf.receipt)
+		l.receipts.start(ic.rid, wf.reply, wf.receipt)
 	}
 	ic.wrote.Store(now)
 }

@@ -106,9 +106,11 @@ func (b *receiptWaiters) armLocked(deadline time.Time, timeout time.Duration) {
 	}
 }
 
-// start gives receipt id, added without a deadline, its deadline:
-// timeout from now. It does nothing when id was answered meanwhile.
-func (b *receiptWaiters) start(id string, timeout time.Duration) {
+// start gives receipt id, added for reply without a deadline, its
+// deadline: timeout from now. It does nothing when id was answered
+// meanwhile, even if another frame has taken id since (reply tells them
+// apart).
+func (b *receiptWaiters) start(id string, reply chan error, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -116,10 +118,13 @@ func (b *receiptWaiters) start(id string, timeout time.Duration) {
 	case b.closed:
 		return
 	case b.hasFirst && b.firstID == id:
+		if b.first.reply != reply {
+			return
+		}
 		b.first.deadline = deadline
 	default:
 		w, ok := b.byID[id]
-		if !ok {
+		if !ok || w.reply != reply {
 			return
 		}
 		w.deadline = deadline
@@ -136,13 +141,17 @@ func receiptIDInUse(id string) error {
 	return NewError(CodeInvalidArgument, "stomp: receipt id "+strconv.Quote(id)+" is already in use: its RECEIPT would confirm another frame", ErrReceiptIDInUse)
 }
 
-// withdraw removes receipt id, added for a frame the writer then could not
-// encode, without answering it, and gives its token back. It returns false
-// when id was answered meanwhile (the connection ended, or a RECEIPT for
-// it was forged): its caller has heard that answer.
-func (b *receiptWaiters) withdraw(id string) bool {
+// withdraw removes receipt id, added for reply by a frame the writer then
+// could not encode, without answering it, and gives its token back. It
+// returns false when id was answered meanwhile (the connection ended, or
+// a RECEIPT for it was forged): its caller has heard that answer. An id
+// another frame took since is that frame's, and stays.
+func (b *receiptWaiters) withdraw(id string, reply chan error) bool {
 	b.mu.Lock()
-	_, ok := b.takeLocked(id)
+	ok := b.holdsLocked(id, reply)
+	if ok {
+		b.takeLocked(id)
+	}
 	b.mu.Unlock()
 	if ok {
 		b.giveSlot()
@@ -180,6 +189,16 @@ func (b *receiptWaiters) fail(id string, err error) bool {
 		b.answer(w, err)
 	}
 	return ok
+}
+
+// holdsLocked reports whether receipt id is awaited for reply; b.mu is
+// held.
+func (b *receiptWaiters) holdsLocked(id string, reply chan error) bool {
+	if b.hasFirst && b.firstID == id {
+		return b.first.reply == reply
+	}
+	w, ok := b.byID[id]
+	return ok && w.reply == reply
 }
 
 // takeLocked removes receipt id from the book and returns it; b.mu is

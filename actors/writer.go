@@ -266,7 +266,7 @@ func (w *writer) enqueue(ctx actor.Context, m *writeFrame) {
 				w.release(m)
 				ctx.Send(w.session, &entryFailed{entry: m.entry, id: id, err: encodeError(m.frame, w.q.version(), err)})
 				return
-			case m.receipt > 0 && !w.l.receipts.withdraw(id):
+			case m.receipt > 0 && !w.l.receipts.withdraw(id, m.reply):
 				// Answered meanwhile (the connection ended): that
 				// answer stands.
 				w.release(m)
