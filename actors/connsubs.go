@@ -43,7 +43,7 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 			if IsServerError(err) && !errors.Is(err, ErrOutcomeUnknown) {
 				refused = wf
 			}
-			c.forget(id, refused)
+			c.forget(id, note, refused)
 		}
 		return "", err
 	}
@@ -54,11 +54,14 @@ func (c *Conn) Subscribe(ctx context.Context, spec SubscribeSpec) (string, error
 // UNSUBSCRIBE (no receipt asked) if its SUBSCRIBE was written, unless the
 // broker refused that SUBSCRIBE (refused). The leftovers of a Disconnect
 // it took over, and still holds, go back to where they were (giveBack).
-func (c *Conn) forget(id string, refused *writeFrame) {
+// made is the failed call's note, by which the session knows its
+// subscription: if an Unsubscribe ended that one already, the id may
+// name a newer subscription, which is left alone.
+func (c *Conn) forget(id string, made *subNote, refused *writeFrame) {
 	wf := linkedMustGo()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, refused: refused, undo: true, wf: wf}, wf.reply)
+	_, _ = ask(ctx, c, &unsubscribeRequest{id: id, refused: refused, undo: true, made: made, wf: wf}, wf.reply)
 }
 
 // Unsubscribe stops delivery to a subscription and sends UNSUBSCRIBE. The

@@ -125,12 +125,15 @@ func (s *session) dialed(ctx actor.Context, m *dialed) {
 		s.lose(ctx, m.err)
 		return
 	}
-	s.status("connected-tcp", conn.RemoteAddr().String())
 	st := &connStats{}
 	now := time.Now().UnixNano()
 	st.lastRead.Store(now)
 	st.lastWrite.Store(now)
+	// Stored before any user code runs (the status event's sink, the
+	// logger): a panic there ends in lose, which closes s.conn; the
+	// attempt no longer holds the socket, so nothing else would.
 	s.conn = &countingConn{Conn: conn, st: st, total: &s.c.stats}
+	s.status("connected-tcp", conn.RemoteAddr().String())
 	cfg := s.cfg
 	slots := make(chan struct{}, cfg.MaxPendingReceipts)
 	l := &link{gen: s.gen, version: frames.V10, credits: newTokens(cfg.MaxPendingWrites), receiptSlots: slots, lost: make(chan struct{}), writerDone: make(chan struct{}), stats: st,

@@ -26,12 +26,12 @@ func TestReceiptWaitersDeadlineStartsAtTheWrite(t *testing.T) {
 		t.Fatalf("a receipt without a deadline was answered (%v)", err)
 	default:
 	}
-	b.start("later", 20*time.Millisecond)
+	b.start("later", later, 20*time.Millisecond)
 	require.ErrorIs(t, recv(t, later, "the started receipt's timeout"), ErrReceiptTimeout)
-	b.start("first", 20*time.Millisecond)
+	b.start("first", first, 20*time.Millisecond)
 	require.ErrorIs(t, recv(t, first, "the started first receipt's timeout"), ErrReceiptTimeout)
 	require.Zero(t, st.ReceiptsPending.Load())
-	b.start("gone", time.Millisecond) // answered or never added: nothing to do
+	b.start("gone", nil, time.Millisecond) // answered or never added: nothing to do
 	b.end(ErrConnectionLost)
 }
 

@@ -58,6 +58,10 @@ type unsubscribeRequest struct {
 	// undo: Subscribe failed (Conn.forget), and what the subscription
 	// took over of a Disconnect's leftovers goes back (giveBack).
 	undo bool
+	// made, with undo, is the failed Subscribe's note: the subscription
+	// ended only if it is still that call's (subEntry.made), not one
+	// made with its id after an Unsubscribe ended it.
+	made *subNote
 	wf   *writeFrame
 	// note is placed as the subscription ends (subnotes.go); nil with
 	// undo, whose end is told of by nobody.
@@ -174,7 +178,7 @@ func (wf *writeFrame) written(l *link, now int64) {
 	ic := wf.idle
 	if ic.rid != "" {
 		wf.due.Store(now + int64(wf.receipt))
-		l.receipts.start(ic.rid, wf.receipt)
+		l.receipts.start(ic.rid, wf.reply, wf.receipt)
 	}
 	ic.wrote.Store(now)
 }

@@ -86,7 +86,10 @@ func (s *session) subscribe(ctx actor.Context, m *subscribeRequest) {
 
 func (s *session) unsubscribe(ctx actor.Context, m *unsubscribeRequest) {
 	i := s.findSub(m.id)
-	if i < 0 {
+	if i < 0 || (m.undo && s.subs[i].made != m.made) {
+		// With undo: the failed Subscribe's subscription has ended
+		// already (an Unsubscribe took it), and the id, if in use,
+		// is a newer subscription's.
 		m.wf.reply <- ErrUnknownSubscription
 		return
 	}

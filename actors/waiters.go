@@ -135,9 +135,11 @@ func (b *receiptWaiters) armLocked(deadline time.Time, timeout time.Duration) {
 	}
 }
 
-// start gives receipt id, added without a deadline, its deadline:
-// timeout from now. It does nothing when id was answered meanwhile.
-func (b *receiptWaiters) start(id string, timeout time.Duration) {
+// start gives receipt id, added for reply without a deadline, its
+// deadline: timeout from now. It does nothing when id was answered
+// meanwhile, even if another frame has taken id since (reply tells them
+// apart).
+func (b *receiptWaiters) start(id string, reply chan error, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -145,10 +147,13 @@ func (b *receiptWaiters) start(id string, timeout time.Duration) {
 	case b.closed:
 		return
 	case b.hasFirst && b.firstID == id:
+		if b.first.reply != reply {
+			return
+		}
 		b.first.deadline = deadline
 	default:
 		w, ok := b.byID[id]
-		if !ok {
+		if !ok || w.reply != reply {
 			return
 		}
 		w.deadline = deadline

@@ -17,29 +17,20 @@ import (
 // frame with CRLF line ends (1.2 only) ends the connection as a protocol
 // violation.
 func TestSecondConnectedDoesNotChangeTheDecodersVersion(t *testing.T) {
-	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
-		if _, err := readFrame(d); err != nil {
-			return
-		}
-		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
-		for {
-			f, err := readFrame(d)
-			if err != nil {
-				return
+	srv := newScripted12(t, func(conn net.Conn, f *frames.Frame) bool {
+		switch f.Command {
+		case frames.CmdSubscribe:
+			id := f.Header("id")
+			_, _ = conn.Write([]byte("CONNECTED\n\n\x00" +
+				"MESSAGE\nsubscription:" + id + "\nmessage-id:m1\ndestination:/q\nx-esc:a\\cb\n\none\x00" +
+				"MESSAGE\r\nsubscription:" + id + "\r\nmessage-id:m2\r\ndestination:/q\r\n\r\ntwo\x00"))
+		case frames.CmdDisconnect:
+			if r := f.Header("receipt"); r != "" {
+				_, _ = conn.Write([]byte("RECEIPT\nreceipt-id:" + r + "\n\n\x00"))
 			}
-			switch f.Command {
-			case frames.CmdSubscribe:
-				id := f.Header("id")
-				_, _ = conn.Write([]byte("CONNECTED\n\n\x00" +
-					"MESSAGE\nsubscription:" + id + "\nmessage-id:m1\ndestination:/q\nx-esc:a\\cb\n\none\x00" +
-					"MESSAGE\r\nsubscription:" + id + "\r\nmessage-id:m2\r\ndestination:/q\r\n\r\ntwo\x00"))
-			case frames.CmdDisconnect:
-				if r := f.Header("receipt"); r != "" {
-					_, _ = conn.Write([]byte("RECEIPT\nreceipt-id:" + r + "\n\n\x00"))
-				}
-				return
-			}
+			return false
 		}
+		return true
 	})
 	s := newClient(t, WithSupportedVersions("1.2"), WithTimeout(5*time.Second))
 	errs := collect(s.OnError)

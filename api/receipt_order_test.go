@@ -17,23 +17,12 @@ import (
 // hostile broker, or one that keeps the connection after an ERROR and
 // answers again).
 func refusedThenConfirmed(t *testing.T) *scripted {
-	return newScripted(t, func(conn net.Conn, d *frames.Decoder) {
-		if _, err := readFrame(d); err != nil {
-			return
-		}
-		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
-		for {
-			f, err := readFrame(d)
-			if err != nil {
-				return
-			}
-			id, ok := f.Headers.Get(frames.HdrReceipt)
-			if !ok || f.Command == frames.CmdDisconnect {
-				continue
-			}
+	return newScripted12(t, func(conn net.Conn, f *frames.Frame) bool {
+		if id, ok := f.Headers.Get(frames.HdrReceipt); ok && f.Command != frames.CmdDisconnect {
 			_, _ = conn.Write([]byte("ERROR\nreceipt-id:" + id + "\nmessage:refused\n\nno\x00" +
 				"RECEIPT\nreceipt-id:" + id + "\n\n\x00"))
 		}
+		return true
 	})
 }
 
@@ -99,23 +88,12 @@ func TestAnErrorNamingAnOutboxMessageIsNotOvertakenByALaterReceipt(t *testing.T)
 // directly, while the ERROR went through the session's mailbox, so the
 // ERROR's event could come after the RECEIPT's.
 func TestAnErrorBeforeAReceiptIsReportedBeforeIt(t *testing.T) {
-	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
-		if _, err := readFrame(d); err != nil {
-			return
-		}
-		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
-		for {
-			f, err := readFrame(d)
-			if err != nil {
-				return
-			}
-			id, ok := f.Headers.Get(frames.HdrReceipt)
-			if !ok || f.Command == frames.CmdDisconnect {
-				continue
-			}
+	srv := newScripted12(t, func(conn net.Conn, f *frames.Frame) bool {
+		if id, ok := f.Headers.Get(frames.HdrReceipt); ok && f.Command != frames.CmdDisconnect {
 			_, _ = conn.Write([]byte("ERROR\nmessage:complaint\n\nsomething else\x00" +
 				"RECEIPT\nreceipt-id:" + id + "\n\n\x00"))
 		}
+		return true
 	})
 	s := newClient(t, WithSupportedVersions("1.2"), WithTimeout(5*time.Second), WithRequestReceipts(true))
 	errs := errorEvents(s)
