@@ -147,7 +147,7 @@ func TestASecondPanicOnTheErrorEventStillClosesTheSocket(t *testing.T) {
 // and on every error line (the panic's own report among them).
 func TestALoggerPanickingTwiceStillClosesTheSocket(t *testing.T) {
 	l := newCountingListener(t, func(int, net.Conn, *bufio.Reader) {})
-	c, _ := newTestClient(t, ConnOptions{Logger: slog.New(r24PanickyHandler{})})
+	c, _ := newTestClient(t, ConnOptions{Logger: slog.New(panickyLogHandler{})})
 	ctx, cancel := contextWithTimeout(3 * time.Second)
 	defer cancel()
 	_, err := c.Connect(ctx, ConnectConfig{Addr: l.ln.Addr().String(), ConnectTimeout: 2 * time.Second})
@@ -155,14 +155,14 @@ func TestALoggerPanickingTwiceStillClosesTheSocket(t *testing.T) {
 	waitFor(t, "the socket closed", func() bool { return l.accepted.Load() == 1 && l.open() == 0 })
 }
 
-type r24PanickyHandler struct{}
+type panickyLogHandler struct{}
 
-func (r24PanickyHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (r24PanickyHandler) Handle(_ context.Context, r slog.Record) error {
+func (panickyLogHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (panickyLogHandler) Handle(_ context.Context, r slog.Record) error {
 	if strings.HasPrefix(r.Message, "connected-tcp") || r.Level >= slog.LevelError {
 		panic("logger")
 	}
 	return nil
 }
-func (h r24PanickyHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h r24PanickyHandler) WithGroup(string) slog.Handler      { return h }
+func (h panickyLogHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h panickyLogHandler) WithGroup(string) slog.Handler      { return h }
