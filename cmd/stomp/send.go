@@ -26,6 +26,7 @@ func newSend(cf *connFlags) *cobra.Command {
 		lines       bool
 		null        bool
 		dedupHeader string
+		window      int
 	)
 	cmd := &cobra.Command{
 		Use:   "send DESTINATION [BODY]",
@@ -35,10 +36,21 @@ func newSend(cf *connFlags) *cobra.Command {
 			"the run with exit 1, whether or not the server closes the connection. A broker that does not\n" +
 			"confirm DISCONNECT (within --config DisconnectTimeout, 5 seconds by default) may not have the\n" +
 			"messages: exit 1, unless --receipt (or --reconnect) had each one confirmed.\n\n" +
+			"With --receipt (or --reconnect) each message is confirmed by its own RECEIPT, and up to --window\n" +
+			"of them (256 by default) are on their way at once, in input order, so a run is not one round\n" +
+			"trip per message. What the run counts as sent (its \"sent N/M\" line, its exit code) is the\n" +
+			"messages the broker confirmed; a message not confirmed ends the run with exit 1 and is named\n" +
+			"(\"message K not confirmed\", the first such), and the messages behind it that were on their way\n" +
+			"count only once confirmed. The oldest message waiting has --timeout for its RECEIPT, counted from\n" +
+			"its send or the answer before it, whichever came later. --window 1 sends one at a time, each\n" +
+			"waiting for its RECEIPT before the next; so does --transaction, whatever --window (a window\n" +
+			"above 1 is refused with it): its messages are delivered at COMMIT anyway, and the library's\n" +
+			"at-least-once outbox, which keeps the window, refuses a message that joins a transaction.\n\n" +
 			"With --reconnect a lost connection does not end the run: the client reconnects, through every\n" +
 			"--server in turn, and the run goes on. Each message is sent at least once: it waits for its own\n" +
-			"RECEIPT (a round trip each, as with --receipt), and one whose connection was lost before that\n" +
-			"RECEIPT is sent again on the next, so the broker may get a message twice (--dedup-header NAME\n" +
+			"RECEIPT (within the window, as with --receipt), and one whose connection was lost before that\n" +
+			"RECEIPT is sent again on the next, in order with the others (a copy may reach the broker after\n" +
+			"later messages), so the broker may get a message twice (--dedup-header NAME\n" +
 			"gives every message an id of its own in header NAME, the same in its copies, for consumers that\n" +
 			"drop copies). The messages counted as sent are those the broker confirmed; one not confirmed\n" +
 			"within --timeout (an outage longer than that, say) ends the run with exit 1, and may or may not\n" +
@@ -53,14 +65,17 @@ func newSend(cf *connFlags) *cobra.Command {
 			"the records end with a NUL byte instead (what `stomp subscribe -0` prints), every other byte\n" +
 			"kept. A last record without its end is sent too, whole; an empty input sends nothing.\n\n" +
 			"With --trace each message starts a new trace, carried in its traceparent header (W3C trace\n" +
-			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent.\n" +
+			"context), and its id is printed on standard output (\"trace-id: ID\") once the message is sent\n" +
+			"(with --receipt or --reconnect, once its RECEIPT came: in order, one line per confirmed message).\n" +
 			"A valid traceparent given with -H is kept instead (the new span links to it), and the id\n" +
 			"printed is that trace's: always the one the message carries.\n\n" +
 			"Ctrl-C (SIGINT) or SIGTERM stops a send gracefully, within 5 seconds: it sends no more of --count\n" +
 			"and finishes the message on its way; with --lines or -0 reading a pipe or a file, it sends what\n" +
 			"the input still holds, up to its end (a program upstream in the same pipeline got the same\n" +
-			"Ctrl-C, so its end comes soon), without waiting for a RECEIPT each even with --receipt (with\n" +
-			"--reconnect each still waits for its own). Then it disconnects, asking for the RECEIPT of\n" +
+			"Ctrl-C, so its end comes soon), each still confirmed by its own RECEIPT within the window\n" +
+			"(with --window 1 and --receipt, without waiting for a RECEIPT each; with --reconnect each still\n" +
+			"waits for its own), and it waits, within those seconds, for the messages on their way. Then it\n" +
+			"disconnects (which also waits for them, within DisconnectTimeout), asking for the RECEIPT of\n" +
 			"DISCONNECT, which the broker sends once it has every frame before it, and prints one line on\n" +
 			"stderr: with --receipt or --reconnect \"interrupted: N confirmed, K sent but not confirmed (may\n" +
 			"or may not have arrived)\", else\n" +
@@ -88,6 +103,12 @@ func newSend(cf *connFlags) *cobra.Command {
 			// confirmed: each message is confirmed by its own RECEIPT,
 			// with --receipt or, at least once, with --reconnect.
 			confirmed := receipt || cf.reconnect
+			if err := checkWindow(cmd.Flags().Changed("window"), window, confirmed, transaction); err != nil {
+				return err
+			}
+			// windowed: up to --window of them in flight (sendwindow.go);
+			// a transaction's go one at a time.
+			windowed := confirmed && transaction == "" && window > 1
 			var body []byte
 			var records *recordReader
 			typed := false // records typed on a terminal
@@ -135,7 +156,10 @@ func newSend(cf *connFlags) *cobra.Command {
 				body = b
 			}
 			extra := []api.Option{api.WithRequestReceipts(receipt)}
-			if cf.reconnect {
+			switch {
+			case windowed:
+				extra = append(extra, windowOption(window, cf.reconnect, dedupHeader))
+			case cf.reconnect:
 				extra = append(extra, atLeastOnce(dedupHeader))
 			}
 			if contentType != "" {
@@ -160,7 +184,7 @@ func newSend(cf *connFlags) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			if confirmed {
+			if confirmed && !windowed {
 				// A send that waits for its RECEIPT waits for the handlers
 				// of every event queued before (the api package's Events
 				// section) only when a handler of one of its own events is
@@ -189,11 +213,12 @@ func newSend(cf *connFlags) *cobra.Command {
 				send = func(ctx context.Context) error { return tracer.send(ctx, plain) }
 			}
 			more := func(i int) (bool, error) { return i < count, nil }
+			var ch <-chan record
 			if records != nil {
 				count = 0 // not known: no progress bar
 				stop := make(chan struct{})
 				defer close(stop)
-				ch := pump(records, stop)
+				ch = pump(records, stop)
 				// Interrupted, the records the input still holds are
 				// sent up to its end, within the grace; typed ones are
 				// not waited for.
@@ -229,6 +254,12 @@ func newSend(cf *connFlags) *cobra.Command {
 				return fmt.Errorf("%s: %w", sent(n), err)
 			}
 			p := newProgress(cmd.ErrOrStderr(), "sent", count)
+			if windowed {
+				r := &windowRun{s: s, w: w, stderr: cmd.ErrOrStderr(), p: p, tracer: tracer, dest: args[0],
+					size: window, timeout: cf.timeout, reconnect: cf.reconnect,
+					body: body, count: count, records: ch, typed: typed, ctx: ctx, work: work, failed: failed}
+				return r.run()
+			}
 			n := 0
 			// A signal stops the run gracefully: --count sends no more,
 			// --lines and --null read on to the end of the input within
@@ -348,7 +379,7 @@ func newSend(cf *connFlags) *cobra.Command {
 	f.StringArrayVarP(&headers, "header", "H", nil, "extra header name:value (repeatable); not one the client writes itself\n"+
 		"(destination, receipt, transaction, content-length: use the argument and flags), nor the --dedup-header one;\n"+
 		"the value is everything after the first colon, as written: STOMP does not trim, so 'name: value' sends \" value\"")
-	f.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt of every message")
+	f.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt of every message (up to --window of them on their way)")
 	f.StringVar(&transaction, "transaction", "", "send inside this transaction, committed at the end")
 	f.StringVar(&contentType, "content-type", "", "content-type header")
 	f.BoolVar(&allowEmpty, "allow-empty", false, "send an empty body when standard input is empty (refused otherwise)")
@@ -356,6 +387,8 @@ func newSend(cf *connFlags) *cobra.Command {
 	f.BoolVar(&lines, "lines", false, "send each line of standard input (or --file) as a message of its own, as it is read\n"+
 		"(its newline, LF or CRLF, left out)")
 	f.BoolVarP(&null, "null", "0", false, "like --lines, with records ending in a NUL byte (what subscribe -0 prints)")
+	f.IntVar(&window, "window", defaultWindow, "with --receipt or --reconnect, keep up to this many messages waiting for their RECEIPT\n"+
+		"(1: one at a time; --transaction always sends one at a time)")
 	f.StringVar(&dedupHeader, "dedup-header", "", "with --reconnect, give every message an id of its own in this header, the same in each\n"+
 		"copy a resend makes, for consumers that drop copies (e.g. message-key)")
 	return cmd

@@ -49,6 +49,9 @@ type interruption struct {
 	sent        int    // confirmed with --receipt or --reconnect; else handed to the client (written or queued)
 	unconfirmed int    // with --receipt or --reconnect: written (or taken to be) without their RECEIPT (the message cut short, the input's remainder sent after the signal)
 	unread      bool   // --lines or --null cut before the end of the input: what it still holds was not sent
+	// settle, when set, fills in sent and unconfirmed once DISCONNECT is
+	// answered (--window: the messages in flight settle by then).
+	settle func(*interruption)
 }
 
 // sentAnyway reports whether err, from a send whose wait the interrupt or
@@ -84,6 +87,9 @@ func leaveInterrupted(ctx context.Context, w *watch, s *api.STOMP, stderr io.Wri
 	err := w.disconnect(leaveCtx, s)
 	if err == nil {
 		err = w.serverError()
+	}
+	if in.settle != nil {
+		in.settle(&in)
 	}
 	fmt.Fprintln(stderr, "stomp: "+interruptedLine(in, err))
 }

@@ -51,17 +51,25 @@ func newSendTracer(out io.Writer, headers []string) (*sendTracer, api.Option) {
 // id of the trace the message's traceparent header carries: the new one,
 // or the one given with -H.
 func (t *sendTracer) send(ctx context.Context, send func(context.Context) error) error {
-	ctx, span := t.tp.Tracer("stomp send").Start(ctx, "stomp send", trace.WithNewRoot())
+	ctx, id, end := t.start(ctx)
 	err := send(ctx)
-	span.End()
+	end()
 	if err == nil {
-		id := t.own
-		if id == noTrace {
-			id = span.SpanContext().TraceID().String()
-		}
 		fmt.Fprintf(t.out, "trace-id: %s\n", id)
 	}
 	return err
+}
+
+// start begins a new trace for one message: the context to send it in,
+// the id of the trace it will carry (start's, or the one given with -H),
+// and the function that ends start's span.
+func (t *sendTracer) start(ctx context.Context) (context.Context, string, func()) {
+	ctx, span := t.tp.Tracer("stomp send").Start(ctx, "stomp send", trace.WithNewRoot())
+	id := t.own
+	if id == noTrace {
+		id = span.SpanContext().TraceID().String()
+	}
+	return ctx, id, func() { span.End() }
 }
 
 func (t *sendTracer) close() { _ = t.tp.Shutdown(context.Background()) }
