@@ -31,7 +31,13 @@ func interruptedSend(t *testing.T, b *sim.Broker, q string, sig syscall.Signal, 
 	var errb syncBuffer
 	cmd.Stderr = &errb
 	require.NoError(t, cmd.Start())
-	eventually(t, "messages on "+q, func() bool { d, _ := b.Destination(q); return d.Enqueued > 100 })
+	if !within(20*time.Second, func() bool { d, _ := b.Destination(q); return d.Enqueued > 100 }) {
+		// Where is the sender? SIGQUIT makes it print its goroutines.
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		_ = cmd.Wait()
+		d, _ := b.Destination(q)
+		t.Fatalf("the broker had %d messages on %s after 20s; the sender's stderr:\n%s", d.Enqueued, q, errb.String())
+	}
 	require.NoError(t, cmd.Process.Signal(sig))
 	_ = cmd.Wait()
 	require.NoError(t, ctx.Err(), "hung after %v; stderr: %s", sig, errb.String())

@@ -110,6 +110,21 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// within polls cond until it holds (true) or d passes (false).
+func within(d time.Duration, cond func() bool) bool {
+	deadline := time.After(d)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
 // ready is how many messages wait on a destination.
 func ready(b *sim.Broker, dest string) int {
 	d, _ := b.Destination(dest)
