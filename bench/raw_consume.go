@@ -52,13 +52,13 @@ func rawConsumer(ack string) func(context.Context, *Target, Params) (Measure, er
 // rawCount reads MESSAGE frames until deadline or until budget of them
 // (0: no budget) arrived, acknowledging each in client-individual mode.
 // It calls got (when set) with each batch counted. Closing the connection
-// ends it too, without an error.
+// ends it too, without an error but ctx's.
 func rawCount(ctx context.Context, rc *rawConn, ack string, deadline time.Time, budget int64, got func(int64)) (int64, error) {
+	// ctx's end closes rc (rawDial), which ends the reads and the ACK
+	// writes alike.
 	if err := rc.c.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = rc.c.SetReadDeadline(time.Now()) })
-	defer stop()
 	var acks []byte
 	var n, pending int64
 	rc.sp.beforeRead = func() error {

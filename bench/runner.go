@@ -164,7 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Scenarios = append(rep.Scenarios, sc.Name)
 		t, err := ps.get(ctx, sc.Peer)
 		if err != nil {
-			return rep.stopped(err)
+			return rep.stopped(interrupted(ctx, err))
 		}
 		sizes := cfg.Sizes
 		if !sc.Sized {
@@ -239,7 +239,7 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 			err = counted(r, p)
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("raw reference: %w", err)
+			return Result{}, fmt.Errorf("raw reference: %w", interrupted(ctx, err))
 		}
 		p.Destination = base + "-ours"
 		o, err := sc.Ours(ctx, t, p)
@@ -247,7 +247,7 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 			err = counted(o, p)
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("client: %w", err)
+			return Result{}, fmt.Errorf("client: %w", interrupted(ctx, err))
 		}
 		raws, ours = append(raws, r), append(ours, o)
 	}
