@@ -16,7 +16,12 @@
 // frames that can hold back until it is acknowledged, the sim broker, or
 // any broker by address (Config.Broker). They run in this process or, for
 // figures worth quoting, in processes of their own (Config.PeerProcess,
-// ServePeer), so that client and peer do not share a scheduler.
+// ServePeer), so that client and peer do not share a scheduler. The
+// connections scenario, which measures the memory and goroutines of the
+// process it runs in, always has its simulator in another process: when
+// neither Config.PeerProcess nor Config.ClientProcess says how, the
+// running program's own executable is run again to serve it
+// (Scenario.OwnPeer).
 //
 // Run returns a Report, which writes itself as text tables (WriteTable),
 // Markdown tables (WriteMarkdown), JSON (WriteJSON) and charts

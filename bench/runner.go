@@ -76,7 +76,10 @@ type Config struct {
 	// binary, "bench", "conns") the harness completes with the target and
 	// the counts (see `stomp bench conns`). A process's memory before its
 	// first connection is the baseline, so a process that already ran
-	// other scenarios measures less well. Nil measures in this process.
+	// other scenarios measures less well. Nil measures in this process,
+	// and then the scenario's simulator, which would count as the
+	// client's memory and goroutines, runs in a process of its own even
+	// without PeerProcess: this program, run again (Scenario.OwnPeer).
 	ClientProcess []string
 	// Progress, when set, gets one line per measurement.
 	Progress io.Writer
@@ -157,12 +160,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Broker != nil {
 		rep.Broker = cfg.Broker.Addr
 	}
-	ps := &peers{cfg: &cfg, targets: map[Role]*Target{}}
+	ps := &peers{cfg: &cfg, targets: map[peerKey]*Target{}}
 	defer ps.close()
 	seq := 0
 	for _, sc := range chosen {
 		rep.Scenarios = append(rep.Scenarios, sc.Name)
-		t, err := ps.get(ctx, sc.Peer)
+		t, err := ps.forScenario(ctx, sc)
 		if err != nil {
 			return rep.stopped(interrupted(ctx, err))
 		}

@@ -130,7 +130,9 @@ func newBench() *cobra.Command {
 		"as a topic, each consumer getting every message; on a real broker, /queue/ leaves a queue per measurement behind")
 	f.IntVar(&c.Connections, "connections", 1000, "connections the connections scenario opens")
 	f.IntVar(&c.Fanout, "fanout", 3, "topic messages the connections scenario fans out to them")
-	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers, and each side of the connections scenario, in their own processes")
+	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers, and each side of the connections scenario, in their own processes\n"+
+		"(without it, the connections scenario's simulator still runs in a process of its own: its memory and goroutines\n"+
+		"would otherwise count as the client's)")
 	f.StringVar(&bf.jsonOut, "json", "", "also write the report as JSON to this file")
 	f.StringVar(&bf.chartsDir, "charts", "", "draw throughput, latency (and memory) charts into this directory")
 	f.StringVar(&bf.markdown, "markdown", "", "also write the results as Markdown tables to this file (the README's speed table)")
