@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -229,8 +230,18 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	warnOutputs(bf, errw)
 	rep, err := bench.Run(ctx, c)
-	if rep == nil || len(rep.Results) == 0 {
+	if rep == nil {
+		return err // refused before measuring
+	}
+	if len(rep.Results) == 0 {
+		// Nothing measured (the first measurement failed, or an
+		// interrupt came first): the JSON alone is written, partial and
+		// with the error, for a script that waits for it.
+		if bf.jsonOut != "" {
+			return joinLine(err, outputErr("--json", writeJSONFile(bf.jsonOut, newBenchResult(rep))))
+		}
 		return err
 	}
 	if err != nil {
@@ -238,45 +249,89 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 		// measured, said to be partial.
 		fmt.Fprintf(errw, "stomp: bench: the run stopped early; the table and the files below hold the %d results measured before it (partial)\n", len(rep.Results))
 	}
-	return errors.Join(err, writeBench(rep, bf, out))
+	return joinLine(err, writeBench(rep, bf, out))
 }
 
-// writeBench writes the report as the flags ask: the table, the
-// allocation profile, the JSON, the Markdown and the charts.
-func writeBench(rep *bench.Report, bf *benchFlags, out io.Writer) error {
-	if err := rep.WriteTable(out); err != nil {
-		return err
-	}
-	if bf.memProfile != "" {
-		if err := writeAllocs(bf.memProfile); err != nil {
-			return err
+// warnOutputs warns, before the run, of an output file whose directory
+// does not exist: the run goes on (the other outputs are still written),
+// but the user may rather stop it than find out at its end.
+func warnOutputs(bf *benchFlags, errw io.Writer) {
+	for _, o := range []struct{ flag, path string }{{"--json", bf.jsonOut}, {"--markdown", bf.markdown}, {"--memprofile", bf.memProfile}} {
+		if o.path == "" {
+			continue
 		}
+		if fi, err := os.Stat(filepath.Dir(o.path)); err != nil || !fi.IsDir() {
+			fmt.Fprintf(errw, "stomp: bench: warning: %s %s: its directory %s does not exist; it will not be written (the other outputs will)\n", o.flag, o.path, filepath.Dir(o.path))
+		}
+	}
+}
+
+// writeBench writes the report as the flags ask: the allocation profile,
+// the JSON, the Markdown and the charts, then the table on out. One that
+// fails does not stop the others (a closed stdout loses only the table):
+// every error is returned, joined.
+func writeBench(rep *bench.Report, bf *benchFlags, out io.Writer) error {
+	var errs []error
+	if bf.memProfile != "" {
+		errs = append(errs, outputErr("--memprofile", writeAllocs(bf.memProfile)))
 	}
 	if bf.jsonOut != "" {
-		if err := writeJSONFile(bf.jsonOut, newBenchResult(rep)); err != nil {
-			return err
-		}
+		errs = append(errs, outputErr("--json", writeJSONFile(bf.jsonOut, newBenchResult(rep))))
 	}
 	if bf.markdown != "" {
 		var b strings.Builder
-		if err := rep.WriteMarkdown(&b); err != nil {
-			return err
+		err := rep.WriteMarkdown(&b)
+		if err == nil {
+			err = os.WriteFile(bf.markdown, []byte(b.String()), 0o644)
 		}
-		if err := os.WriteFile(bf.markdown, []byte(b.String()), 0o644); err != nil {
-			return err
-		}
+		errs = append(errs, outputErr("--markdown", err))
 	}
+	var charts []string
 	if bf.chartsDir != "" {
-		if err := os.MkdirAll(bf.chartsDir, 0o755); err != nil {
-			return err
+		err := os.MkdirAll(bf.chartsDir, 0o755)
+		if err == nil {
+			charts, err = rep.WriteCharts(bf.chartsDir, bf.chartFormat)
 		}
-		files, err := rep.WriteCharts(bf.chartsDir, bf.chartFormat)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "\ncharts: %s\n", strings.Join(files, ", "))
+		errs = append(errs, outputErr("--charts", err))
 	}
-	return nil
+	err := rep.WriteTable(out)
+	if err == nil && len(charts) > 0 {
+		_, err = fmt.Fprintf(out, "\ncharts: %s\n", strings.Join(charts, ", "))
+	}
+	errs = append(errs, outputErr("the table (stdout)", err))
+	return joinLine(errs...)
+}
+
+// outputErr names the output an error is of; nil stays nil.
+func outputErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// joinLine joins the errors that are not nil as errors.Join does (each
+// can be found with errors.Is and errors.As), on one line separated by
+// "; ", as run prints one line of an error.
+func joinLine(errs ...error) error {
+	var kept []error
+	for _, e := range errs {
+		if e != nil {
+			kept = append(kept, e)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	format := strings.TrimSuffix(strings.Repeat("%w; ", len(kept)), "; ")
+	args := make([]any, len(kept))
+	for i, e := range kept {
+		args[i] = e
+	}
+	return fmt.Errorf(format, args...)
 }
 
 // benchTarget turns the --server into the harness's broker, with
