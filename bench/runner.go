@@ -22,8 +22,13 @@ type Config struct {
 	Sizes []int
 	// Duration of each measurement. Default 1s.
 	Duration time.Duration
-	// Warmup of latency scenarios before measuring. Default Duration/4.
+	// Warmup of latency scenarios before measuring. Default (0)
+	// Duration/4; negative is refused. The throughput scenarios have
+	// none: each measures from its first message.
 	Warmup time.Duration
+	// NoWarmup turns the latency scenarios' warm-up off (Warmup 0 means
+	// the default).
+	NoWarmup bool
 	// Messages bounds each measurement; 0: Duration alone decides.
 	Messages int64
 	// Runs of each measurement, the raw reference and the client
@@ -44,7 +49,8 @@ type Config struct {
 	// client-individual mode. Default (0 or less) 1024: the harness has
 	// no unbounded setting (`stomp bench --inflight 0` is refused).
 	Inflight int64
-	// Timeout bounds every wait for a peer. Default 30s.
+	// Timeout bounds every wait for a peer. Default (0) 30s; negative is
+	// refused.
 	Timeout time.Duration
 	// Destination prefixes the destination names; each measurement adds
 	// its own suffix. A /queue/ destination is shared by pub→sub's
@@ -97,7 +103,13 @@ func (c *Config) defaults() error {
 	if c.Duration <= 0 {
 		c.Duration = time.Second
 	}
-	if c.Warmup <= 0 {
+	if c.Warmup < 0 || c.Timeout < 0 {
+		return fmt.Errorf("bench: a negative warm-up (%s) or timeout (%s)", c.Warmup, c.Timeout)
+	}
+	switch {
+	case c.NoWarmup:
+		c.Warmup = 0
+	case c.Warmup == 0:
 		c.Warmup = c.Duration / 4
 	}
 	c.Runs = max(c.Runs, 1)

@@ -84,6 +84,10 @@ type benchFlags struct {
 	chartFormat string
 	cpuProfile  string
 	memProfile  string
+	// warmupSet and scenarioSet say the flags were given: --warmup 0
+	// turns the warm-up off, and an empty --scenario is refused (left
+	// out, it means all).
+	warmupSet, scenarioSet bool
 }
 
 func newBench() *cobra.Command {
@@ -103,6 +107,7 @@ func newBench() *cobra.Command {
 			"the raw side could not honour them, and the two sides would not measure the same path.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			bf.warmupSet, bf.scenarioSet = cmd.Flags().Changed("warmup"), cmd.Flags().Changed("scenario")
 			return runBench(cmd.Context(), &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -113,7 +118,7 @@ func newBench() *cobra.Command {
 	f.IntSliceVar(&c.Sizes, "size", []int{0, 100, 4 << 10, 64 << 10}, "body sizes in bytes, comma-separated, 0 to 16 MiB; above 4 MiB (the client's\n"+
 		"default MaxBodySize) the client's limit and the built-in peers' take the size, and a broker that refuses it ends the run with its ERROR")
 	f.DurationVar(&c.Duration, "duration", time.Second, "length of each measurement")
-	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration)")
+	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration; 0: none)")
 	f.Int64Var(&c.Messages, "count", 0, "at most this many messages per measurement (0: --duration decides)")
 	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; each side reports its run of median\n"+
 		"msg/s (connections: memory per connection), the lower middle one of an even number (an odd number is better),\n"+
@@ -165,8 +170,34 @@ func scenarioList() string {
 func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 	cf := &bf.conn
 	c := bf.cfg
-	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 1 || c.Connections < 1 || c.Fanout < 1 {
-		return usagef("--publishers, --consumers, --runs, --inflight, --connections and --fanout must be at least 1, --duration positive, --count not negative")
+	for _, n := range []struct {
+		flag string
+		v    int64
+	}{{"--publishers", int64(c.Publishers)}, {"--consumers", int64(c.Consumers)}, {"--runs", int64(c.Runs)},
+		{"--inflight", c.Inflight}, {"--connections", int64(c.Connections)}, {"--fanout", int64(c.Fanout)}} {
+		if n.v < 1 {
+			return usagef("%s must be at least 1, not %d", n.flag, n.v)
+		}
+	}
+	if c.Messages < 0 {
+		return usagef("--count must not be negative, not %d", c.Messages)
+	}
+	if c.Duration <= 0 {
+		return usagef("--duration must be more than 0, not %s", c.Duration)
+	}
+	// Values bench would otherwise replace by its defaults, as send and
+	// subscribe refuse them.
+	if cf.timeout <= 0 {
+		return usagef("--timeout must be more than 0, not %s", cf.timeout)
+	}
+	if c.Warmup < 0 {
+		return usagef("--warmup must not be negative, not %s (0: no warm-up)", c.Warmup)
+	}
+	if bf.warmupSet && c.Warmup == 0 {
+		c.NoWarmup = true
+	}
+	if bf.scenarioSet && len(c.Scenarios) == 0 {
+		return usagef("--scenario is empty: name one or more of %s (leave the flag out for all)", scenarioList())
 	}
 	if c.Messages > 0 && c.Messages < int64(c.Publishers) {
 		return usagef("--count %d is below --publishers %d: each publisher sends one message at least", c.Messages, c.Publishers)
