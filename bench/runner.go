@@ -194,8 +194,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Results = append(rep.Results, r)
 			if cfg.Progress != nil {
 				fmt.Fprintln(cfg.Progress, r.summary())
-				if w := r.few(); w != "" {
-					fmt.Fprintln(cfg.Progress, w)
+				for _, w := range []string{r.few(), r.duplicated()} {
+					if w != "" {
+						fmt.Fprintln(cfg.Progress, w)
+					}
 				}
 			}
 		}
@@ -268,6 +270,9 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 	}
 	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: p.Receipts, Runs: cfg.Runs,
 		Raw: median(raws, sc.Chart), Ours: median(ours, sc.Chart)}
+	// Duplicates are of every run, not only the median one's: any says
+	// the broker delivered a message twice.
+	res.Raw.Duplicates, res.Ours.Duplicates = duplicates(raws), duplicates(ours)
 	// The settings that change what a row means are in its name, for
 	// the tables and charts that show nothing else of them.
 	if sc.Fans {
@@ -303,6 +308,24 @@ func (r Result) few() string {
 	}
 	return fmt.Sprintf("%s %s: warning: the raw reference counted %d messages, the client %d: too few for steady figures (measure longer: --duration, --count)",
 		r.Scenario, SizeName(r.Size), r.Raw.Messages, r.Ours.Messages)
+}
+
+// duplicated returns a warning when either side of r was delivered a
+// message-id it had had already (see Measure.Duplicates), else "".
+func (r Result) duplicated() string {
+	if r.Raw.Duplicates == 0 && r.Ours.Duplicates == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s %s: warning: the broker delivered a message again (the same message-id) %d times to the raw reference, %d to the client: counted apart, not as messages",
+		r.Scenario, SizeName(r.Size), r.Raw.Duplicates, r.Ours.Duplicates)
+}
+
+func duplicates(ms []Measure) int64 {
+	var n int64
+	for _, m := range ms {
+		n += m.Duplicates
+	}
+	return n
 }
 
 // counted refuses a measure of no message: its rate of 0 (and its
