@@ -8,7 +8,9 @@
 // allocations per message (from getrusage and runtime.MemStats), and for
 // latency the p50/p90/p99/p99.9/max of a Histogram. The raw loops write
 // pre-encoded frames and only find the boundaries of those they read: they
-// are the socket's ceiling, not a client. The scenarios (publish,
+// are a minimal reference loop, not a client and not a hard ceiling (at
+// large bodies the client, which writes on a goroutine of its own beside
+// the caller's, can come out ahead of the raw loop's one goroutine). The scenarios (publish,
 // consume-auto, consume-client-individual, pubsub, latency, latency-pull,
 // connections) are a registry: see Scenario and Register.
 //

@@ -117,7 +117,8 @@ func newBench() *cobra.Command {
 	f.StringSliceVar(&c.Scenarios, "scenario", nil, "scenarios to run, comma-separated or repeated (default all)")
 	f.IntSliceVar(&c.Sizes, "size", []int{0, 100, 4 << 10, 64 << 10}, "body sizes in bytes, comma-separated, 0 to 16 MiB; above 4 MiB (the client's\n"+
 		"default MaxBodySize) the client's limit and the built-in peers' take the size, and a broker that refuses it ends the run with its ERROR")
-	f.DurationVar(&c.Duration, "duration", time.Second, "length of each measurement")
+	f.DurationVar(&c.Duration, "duration", time.Second, "publishing window of each measurement (it ends once the last message published is\n"+
+		"confirmed or delivered, which a broker with a backlog may take longer over; rates are over that whole time)")
 	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration; 0: none)")
 	f.Int64Var(&c.Messages, "count", 0, "at most this many messages per measurement (0: --duration decides)")
 	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; each side reports its run of median\n"+
