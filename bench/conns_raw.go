@@ -40,9 +40,14 @@ func rawIdleClient(ctx context.Context, t *Target, topic string, onMessage func(
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
+	// ctx's end (an interrupt, another connection's failure) ends the
+	// handshake at once; the idle client that follows is closed by
+	// MeasureConns.
+	unwatch := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
 	if _, err := c.Write([]byte(hello)); err != nil {
+		unwatch()
 		_ = c.Close()
-		return nil, err
+		return nil, interrupted(ctx, err)
 	}
 	// CONNECTED and RECEIPT: two frames, two NULs. An ERROR ends it.
 	var buf [512]byte
@@ -50,15 +55,22 @@ func rawIdleClient(ctx context.Context, t *Target, topic string, onMessage func(
 	for nuls := 0; nuls < 2; {
 		n, err := c.Read(buf[:])
 		if err != nil {
+			unwatch()
 			_ = c.Close()
-			return nil, fmt.Errorf("raw subscribe: %w", err)
+			return nil, interrupted(ctx, fmt.Errorf("raw subscribe: %w", err))
 		}
 		seen = append(seen, buf[:n]...)
 		nuls = bytes.Count(seen, []byte{0})
 		if bytes.Contains(seen, []byte("ERROR\n")) {
+			unwatch()
 			_ = c.Close()
 			return nil, fmt.Errorf("raw subscribe: the broker sent ERROR: %q", seen)
 		}
+	}
+	if !unwatch() {
+		// ctx ended as the handshake did: its deadline may be set.
+		_ = c.Close()
+		return nil, interrupted(ctx, ctx.Err())
 	}
 	_ = c.SetDeadline(time.Time{})
 	r := &rawIdle{c: c, done: make(chan struct{})}

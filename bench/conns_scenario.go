@@ -46,14 +46,25 @@ func ConnsArgs(t *Target, p ConnsParams, raw bool) []string {
 	return args
 }
 
+// connsInProcess measures one side in a process of its own: argv and
+// ConnsArgs, with --until-stdin-closed. Its stdin is a pipe this process
+// holds open and never writes: when this process ends, killed included
+// (SIGKILL, the OOM killer, a CI step's timeout), the pipe closes and the
+// child ends too, rather than keeping its connections open and measuring
+// on to its own --timeout. ctx's end kills it.
 func connsInProcess(ctx context.Context, argv []string, t *Target, p ConnsParams, raw bool) (ConnsMeasure, error) {
 	p.withDefaults()
-	cmd := exec.CommandContext(ctx, argv[0], append(append([]string(nil), argv[1:]...), ConnsArgs(t, p, raw)...)...)
+	args := append(append(append([]string(nil), argv[1:]...), ConnsArgs(t, p, raw)...), "--until-stdin-closed")
+	cmd := exec.CommandContext(ctx, argv[0], args...)
 	// Secrets go by the environment, not the command line.
 	cmd.Env = append(os.Environ(), "STOMP_LOGIN="+t.Login, "STOMP_PASSCODE="+t.Passcode)
 	var stdout bytes.Buffer
 	stderr := &headBuffer{max: 4 << 10}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	// Closed by Wait once the child has exited.
+	if _, err := cmd.StdinPipe(); err != nil {
+		return ConnsMeasure{}, err
+	}
 	err := cmd.Run()
 	var m ConnsMeasure
 	if jerr := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &m); jerr != nil && err == nil {

@@ -8,7 +8,9 @@
 // allocations per message (from getrusage and runtime.MemStats), and for
 // latency the p50/p90/p99/p99.9/max of a Histogram. The raw loops write
 // pre-encoded frames and only find the boundaries of those they read: they
-// are the socket's ceiling, not a client. The scenarios (publish,
+// are a minimal reference loop, not a client and not a hard ceiling (at
+// large bodies the client, which writes on a goroutine of its own beside
+// the caller's, can come out ahead of the raw loop's one goroutine). The scenarios (publish,
 // consume-auto, consume-client-individual, pubsub, latency, latency-pull,
 // connections) are a registry: see Scenario and Register.
 //
@@ -16,7 +18,12 @@
 // frames that can hold back until it is acknowledged, the sim broker, or
 // any broker by address (Config.Broker). They run in this process or, for
 // figures worth quoting, in processes of their own (Config.PeerProcess,
-// ServePeer), so that client and peer do not share a scheduler.
+// ServePeer), so that client and peer do not share a scheduler. The
+// connections scenario, which measures the memory and goroutines of the
+// process it runs in, always has its simulator in another process: when
+// neither Config.PeerProcess nor Config.ClientProcess says how, the
+// running program's own executable is run again to serve it
+// (Scenario.OwnPeer).
 //
 // Run returns a Report, which writes itself as text tables (WriteTable),
 // Markdown tables (WriteMarkdown), JSON (WriteJSON) and charts

@@ -50,6 +50,11 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 			}
 		}
 	}
+	for _, r := range rep.Results {
+		if d := r.duplicated(); d != "" {
+			fmt.Fprintf(&b, "\n%s\n", d)
+		}
+	}
 	if rep.Partial {
 		fmt.Fprintf(&b, "\n%s\n", rep.partialNote())
 	}

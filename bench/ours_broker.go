@@ -30,9 +30,16 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 			return Measure{}, cause(ctx, err)
 		}
 		clients = append(clients, c)
+		ids := newIDSet() // this subscription's: its handler runs one message at a time
 		if _, err := c.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
-			Lent:    p.Lent,
-			Handler: func(*api.MessageInEvent) { tl.add(1) },
+			Lent: p.Lent,
+			Handler: func(ev *api.MessageInEvent) {
+				if !ids.addString(ev.MessageID) {
+					tl.dups.Add(1)
+					return
+				}
+				tl.add(1)
+			},
 		}); err != nil {
 			return Measure{}, cause(ctx, err)
 		}
@@ -80,17 +87,26 @@ func oursPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 	case <-ctx.Done():
 		return Measure{}, context.Cause(ctx)
 	}
-	return m.stop(tl.got.Load(), p.Size), nil
+	out := m.stop(tl.got.Load(), p.Size)
+	out.Duplicates = tl.dups.Load()
+	return out, nil
 }
 
 // oursLatency is the client's round trip: SendData on one client, and the
-// subscription handler of another (ack auto) signals its arrival.
+// subscription handler of another (ack auto) signals its arrival. As in
+// the raw loop, a message-id that came before is a duplicate, counted
+// apart and not taken for the message awaited.
 func oursLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
-	return oursRoundTrips(ctx, t, p, func(ctx context.Context, sub *api.STOMP) (func(context.Context) error, error) {
+	return oursRoundTrips(ctx, t, p, func(ctx context.Context, sub *api.STOMP, dups *atomic.Int64) (func(context.Context) error, error) {
 		seen := make(chan struct{}, 1)
+		ids := newIDSet() // the handler runs one message at a time
 		_, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{
 			Lent: p.Lent,
-			Handler: func(*api.MessageInEvent) {
+			Handler: func(ev *api.MessageInEvent) {
+				if !ids.addString(ev.MessageID) {
+					dups.Add(1)
+					return
+				}
 				select {
 				case seen <- struct{}{}:
 				default:
@@ -112,14 +128,22 @@ func oursLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
 // in Receive, as a request-reply client would; lent, it gives each
 // message back once it has it.
 func oursLatencyPull(ctx context.Context, t *Target, p Params) (Measure, error) {
-	return oursRoundTrips(ctx, t, p, func(ctx context.Context, sub *api.STOMP) (func(context.Context) error, error) {
+	return oursRoundTrips(ctx, t, p, func(ctx context.Context, sub *api.STOMP, dups *atomic.Int64) (func(context.Context) error, error) {
 		id, err := sub.SubscribeWith(ctx, p.Destination, api.SubscribeOptions{Pull: true, Lent: p.Lent})
+		ids := newIDSet()
 		return func(ctx context.Context) error {
-			ev, err := sub.Receive(ctx, id)
-			if err == nil {
+			for {
+				ev, err := sub.Receive(ctx, id)
+				if err != nil {
+					return err
+				}
+				isNew := ids.addString(ev.MessageID)
 				ev.Release()
+				if isNew {
+					return nil
+				}
+				dups.Add(1)
 			}
-			return err
 		}, err
 	})
 }
@@ -128,7 +152,7 @@ func oursLatencyPull(ctx context.Context, t *Target, p Params) (Measure, error) 
 // one, which subscribe sets up: the function it returns waits for the
 // next message.
 func oursRoundTrips(ctx context.Context, t *Target, p Params,
-	subscribe func(ctx context.Context, sub *api.STOMP) (func(context.Context) error, error)) (Measure, error) {
+	subscribe func(ctx context.Context, sub *api.STOMP, dups *atomic.Int64) (func(context.Context) error, error)) (Measure, error) {
 	ctx, lost := watching(ctx)
 	defer lost(nil)
 	sub, err := dial(ctx, t, p, lost, api.WithRequestSubscriptionReceipts(true))
@@ -136,7 +160,8 @@ func oursRoundTrips(ctx context.Context, t *Target, p Params,
 		return Measure{}, cause(ctx, err)
 	}
 	defer sub.Close()
-	arrived, err := subscribe(ctx, sub)
+	var dups atomic.Int64
+	arrived, err := subscribe(ctx, sub, &dups)
 	if err != nil {
 		return Measure{}, cause(ctx, err)
 	}
@@ -163,5 +188,6 @@ func oursRoundTrips(ctx context.Context, t *Target, p Params,
 		return time.Since(start), nil
 	}
 	m, err := roundTrips(ctx, p, trip)
+	m.Duplicates = dups.Load()
 	return m, cause(ctx, err)
 }

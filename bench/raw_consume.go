@@ -41,7 +41,7 @@ func rawConsumer(ack string) func(context.Context, *Target, Params) (Measure, er
 		if err := rc.write(sub); err != nil {
 			return Measure{}, err
 		}
-		n, err := rawCount(ctx, rc, ack, m.wall.Add(p.Duration), p.Messages, nil)
+		n, err := rawCount(ctx, rc, ack, m.wall.Add(p.Duration), p.Messages, nil, nil)
 		if err != nil {
 			return Measure{}, err
 		}
@@ -51,14 +51,15 @@ func rawConsumer(ack string) func(context.Context, *Target, Params) (Measure, er
 
 // rawCount reads MESSAGE frames until deadline or until budget of them
 // (0: no budget) arrived, acknowledging each in client-individual mode.
-// It calls got (when set) with each batch counted. Closing the connection
-// ends it too, without an error.
-func rawCount(ctx context.Context, rc *rawConn, ack string, deadline time.Time, budget int64, got func(int64)) (int64, error) {
+// It calls got (when set) with each batch counted. With ids, a MESSAGE
+// whose message-id it had already is not counted but given to ids.dup.
+// Closing the connection ends it too, without an error but ctx's.
+func rawCount(ctx context.Context, rc *rawConn, ack string, deadline time.Time, budget int64, got func(int64), ids *dedup) (int64, error) {
+	// ctx's end closes rc (rawDial), which ends the reads and the ACK
+	// writes alike.
 	if err := rc.c.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = rc.c.SetReadDeadline(time.Now()) })
-	defer stop()
 	var acks []byte
 	var n, pending int64
 	rc.sp.beforeRead = func() error {
@@ -84,13 +85,17 @@ func rawCount(ctx context.Context, rc *rawConn, ack string, deadline time.Time, 
 		}
 		switch string(command(f)) {
 		case "MESSAGE":
-			n++
-			pending++
 			if ack == "client-individual" {
 				acks = append(acks, "ACK\nid:"...)
 				acks = append(acks, rawHeader(f, "ack")...)
 				acks = append(acks, "\n\n\x00"...)
 			}
+			if ids != nil && !ids.set.addBytes(rawHeader(f, "message-id")) {
+				ids.dups.Add(1)
+				continue
+			}
+			n++
+			pending++
 		case "ERROR":
 			return n, peerError(f)
 		}

@@ -8,7 +8,11 @@ import (
 // rawLatency is the round-trip reference: a raw publisher and a raw
 // consumer (ack auto) on the same broker; one SEND is written, the
 // consumer reads until its MESSAGE arrives, and the next one goes. Round
-// trips during p.Warmup are not counted.
+// trips during p.Warmup are not counted. A MESSAGE whose message-id came
+// before (a broker's duplicate) is counted apart and not taken for the
+// one awaited: it would end that trip early and shift every later one.
+// (The destination is the measurement's own and has one publisher, so
+// every other MESSAGE is the one just sent.)
 func rawLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
 	sub, err := rawDial(ctx, t, p.Timeout)
 	if err != nil {
@@ -35,19 +39,29 @@ func rawLatency(ctx context.Context, t *Target, p Params) (Measure, error) {
 	if err := pub.c.SetWriteDeadline(end); err != nil {
 		return Measure{}, err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = sub.c.SetReadDeadline(time.Now()) })
-	defer stop()
+	// ctx's end closes both connections (rawDial): a trip waiting in
+	// the write or the read ends at once.
+	ids := newIDSet()
+	var dups int64
 	trip := func() (time.Duration, error) {
 		start := time.Now()
 		if _, err := pub.c.Write(send); err != nil {
 			return 0, err
 		}
-		if _, err := sub.expect("MESSAGE", nil); err != nil {
-			return 0, err
+		for {
+			f, err := sub.expect("MESSAGE", nil)
+			if err != nil {
+				return 0, err
+			}
+			if ids.addBytes(rawHeader(f, "message-id")) {
+				return time.Since(start), nil
+			}
+			dups++
 		}
-		return time.Since(start), nil
 	}
-	return roundTrips(ctx, p, trip)
+	m, err := roundTrips(ctx, p, trip)
+	m.Duplicates = dups
+	return m, err
 }
 
 // roundTrips runs trip during the warm-up, then measures it until the

@@ -10,10 +10,13 @@ import (
 	"time"
 )
 
-// tally counts deliveries across consumers and says when a target, known
-// only once the publishers are done, is reached.
+// tally counts deliveries of distinct messages across consumers (each
+// consumer's duplicates apart) and says when a target, known only once
+// the publishers are done, is reached: a duplicate cannot stand in for a
+// message that did not arrive.
 type tally struct {
 	got    atomic.Int64
+	dups   atomic.Int64 // deliveries of a message-id already had: not in got
 	target atomic.Int64
 	done   chan struct{}
 	once   sync.Once
@@ -116,7 +119,8 @@ func rawPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := rawCount(ctx, rc, "auto", time.Time{}, 0, tl.add); err != nil {
+			ids := &dedup{set: newIDSet(), dups: &tl.dups}
+			if _, err := rawCount(ctx, rc, "auto", time.Time{}, 0, tl.add, ids); err != nil {
 				errs <- err
 			}
 		}()
@@ -149,6 +153,7 @@ func rawPubSub(ctx context.Context, t *Target, p Params) (Measure, error) {
 		err = ctx.Err()
 	}
 	out := m.stop(tl.got.Load(), p.Size)
+	out.Duplicates = tl.dups.Load()
 	for _, rc := range subs {
 		rc.close() // ends the consumers' reads
 	}

@@ -184,13 +184,18 @@ func command(frame []byte) []byte {
 
 // rawConn is a STOMP 1.2 connection driven by hand, for the raw
 // reference: frames are written as prepared bytes and read by a splitter.
+// The end of the context it was dialled with closes it, so that every
+// write and read of the raw loops (a write to a broker that stopped
+// reading, the wait for a RECEIPT) ends at once, not at its timeout.
 type rawConn struct {
 	c       net.Conn
 	sp      *splitter
 	timeout time.Duration
+	unwatch func() bool // withdraws the close on ctx's end
 }
 
-// rawDial connects to t and completes the STOMP handshake.
+// rawDial connects to t and completes the STOMP handshake. The
+// connection is closed when ctx ends.
 func rawDial(ctx context.Context, t *Target, timeout time.Duration) (*rawConn, error) {
 	var d net.Dialer
 	dctx, cancel := context.WithTimeout(ctx, timeout)
@@ -199,7 +204,9 @@ func rawDial(ctx context.Context, t *Target, timeout time.Duration) (*rawConn, e
 	if err != nil {
 		return nil, err
 	}
-	rc := &rawConn{c: c, sp: newSplitter(c), timeout: timeout}
+	// Set up before the first write and outside any measured window: it
+	// costs the loops nothing per frame.
+	rc := &rawConn{c: c, sp: newSplitter(c), timeout: timeout, unwatch: context.AfterFunc(ctx, func() { _ = c.Close() })}
 	connect := "CONNECT\naccept-version:1.2\nhost:" + t.vhost() + "\nheart-beat:0,0\n"
 	if t.Login != "" {
 		connect += "login:" + t.Login + "\n"
@@ -208,17 +215,37 @@ func rawDial(ctx context.Context, t *Target, timeout time.Duration) (*rawConn, e
 		connect += "passcode:" + t.Passcode + "\n"
 	}
 	if err := rc.write([]byte(connect + "\n\x00")); err != nil {
-		_ = c.Close()
-		return nil, err
+		rc.close()
+		return nil, interrupted(ctx, err)
 	}
 	if _, err := rc.await("CONNECTED", nil); err != nil {
-		_ = c.Close()
-		return nil, fmt.Errorf("raw CONNECT to %s: %w", t.Addr, err)
+		rc.close()
+		return nil, interrupted(ctx, fmt.Errorf("raw CONNECT to %s: %w", t.Addr, err))
 	}
 	return rc, nil
 }
 
-func (rc *rawConn) close() { _ = rc.c.Close() }
+func (rc *rawConn) close() {
+	if rc.unwatch != nil { // nil: built by hand, not by rawDial
+		rc.unwatch()
+	}
+	_ = rc.c.Close()
+}
+
+// errInterrupted is what a measurement that its context's end cut short
+// returns (wrapping the context's cause), in place of whatever the
+// closed connection or the cancelled call said.
+var errInterrupted = errors.New("interrupted")
+
+// interrupted returns err, or, when ctx has ended, errInterrupted with
+// ctx's cause: a raw loop's connection closed by ctx's end fails with
+// "use of closed network connection", which says less.
+func interrupted(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, errInterrupted) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", errInterrupted, context.Cause(ctx))
+}
 
 func (rc *rawConn) write(b []byte) error {
 	if err := rc.c.SetWriteDeadline(time.Now().Add(rc.timeout)); err != nil {

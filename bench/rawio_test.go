@@ -15,7 +15,7 @@ func TestPeerErrorsAreShownUnescaped(t *testing.T) {
 	for name, read := range map[string]func(rc *rawConn) error{
 		"await": func(rc *rawConn) error { _, err := rc.await("RECEIPT", nil); return err },
 		"count": func(rc *rawConn) error {
-			_, err := rawCount(t.Context(), rc, "auto", time.Now().Add(time.Minute), 0, nil)
+			_, err := rawCount(t.Context(), rc, "auto", time.Now().Add(time.Minute), 0, nil, nil)
 			return err
 		},
 	} {

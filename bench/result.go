@@ -30,6 +30,12 @@ type Measure struct {
 	MemPerConn float64 `json:"mem_per_conn_bytes,omitempty"`
 	// Conns is the whole measure of the connections scenario.
 	Conns *ConnsMeasure `json:"connections,omitempty"`
+	// Duplicates counts the deliveries of a message-id the consumer
+	// had already had (a broker's redelivery or copy), in the scenarios
+	// that consume through a broker (pub→sub, latency), in all the runs
+	// of a result: they are not in Messages, and a result with any is
+	// warned of (on the progress output and under the tables).
+	Duplicates int64 `json:"duplicates,omitempty"`
 
 	hist *Histogram // kept to merge runs
 }

@@ -22,8 +22,13 @@ type Config struct {
 	Sizes []int
 	// Duration of each measurement. Default 1s.
 	Duration time.Duration
-	// Warmup of latency scenarios before measuring. Default Duration/4.
+	// Warmup of latency scenarios before measuring. Default (0)
+	// Duration/4; negative is refused. The throughput scenarios have
+	// none: each measures from its first message.
 	Warmup time.Duration
+	// NoWarmup turns the latency scenarios' warm-up off (Warmup 0 means
+	// the default).
+	NoWarmup bool
 	// Messages bounds each measurement; 0: Duration alone decides.
 	Messages int64
 	// Runs of each measurement, the raw reference and the client
@@ -44,7 +49,8 @@ type Config struct {
 	// client-individual mode. Default (0 or less) 1024: the harness has
 	// no unbounded setting (`stomp bench --inflight 0` is refused).
 	Inflight int64
-	// Timeout bounds every wait for a peer. Default 30s.
+	// Timeout bounds every wait for a peer. Default (0) 30s; negative is
+	// refused.
 	Timeout time.Duration
 	// Destination prefixes the destination names; each measurement adds
 	// its own suffix. A /queue/ destination is shared by pub→sub's
@@ -76,7 +82,10 @@ type Config struct {
 	// binary, "bench", "conns") the harness completes with the target and
 	// the counts (see `stomp bench conns`). A process's memory before its
 	// first connection is the baseline, so a process that already ran
-	// other scenarios measures less well. Nil measures in this process.
+	// other scenarios measures less well. Nil measures in this process,
+	// and then the scenario's simulator, which would count as the
+	// client's memory and goroutines, runs in a process of its own even
+	// without PeerProcess: this program, run again (Scenario.OwnPeer).
 	ClientProcess []string
 	// Progress, when set, gets one line per measurement.
 	Progress io.Writer
@@ -94,7 +103,13 @@ func (c *Config) defaults() error {
 	if c.Duration <= 0 {
 		c.Duration = time.Second
 	}
-	if c.Warmup <= 0 {
+	if c.Warmup < 0 || c.Timeout < 0 {
+		return fmt.Errorf("bench: a negative warm-up (%s) or timeout (%s)", c.Warmup, c.Timeout)
+	}
+	switch {
+	case c.NoWarmup:
+		c.Warmup = 0
+	case c.Warmup == 0:
 		c.Warmup = c.Duration / 4
 	}
 	c.Runs = max(c.Runs, 1)
@@ -157,14 +172,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Broker != nil {
 		rep.Broker = cfg.Broker.Addr
 	}
-	ps := &peers{cfg: &cfg, targets: map[Role]*Target{}}
+	ps := &peers{cfg: &cfg, targets: map[peerKey]*Target{}}
 	defer ps.close()
 	seq := 0
 	for _, sc := range chosen {
 		rep.Scenarios = append(rep.Scenarios, sc.Name)
-		t, err := ps.get(ctx, sc.Peer)
+		t, err := ps.forScenario(ctx, sc)
 		if err != nil {
-			return rep.stopped(err)
+			return rep.stopped(interrupted(ctx, err))
 		}
 		sizes := cfg.Sizes
 		if !sc.Sized {
@@ -179,8 +194,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Results = append(rep.Results, r)
 			if cfg.Progress != nil {
 				fmt.Fprintln(cfg.Progress, r.summary())
-				if w := r.few(); w != "" {
-					fmt.Fprintln(cfg.Progress, w)
+				for _, w := range []string{r.few(), r.duplicated()} {
+					if w != "" {
+						fmt.Fprintln(cfg.Progress, w)
+					}
 				}
 			}
 		}
@@ -239,7 +256,7 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 			err = counted(r, p)
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("raw reference: %w", err)
+			return Result{}, fmt.Errorf("raw reference: %w", interrupted(ctx, err))
 		}
 		p.Destination = base + "-ours"
 		o, err := sc.Ours(ctx, t, p)
@@ -247,12 +264,15 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 			err = counted(o, p)
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("client: %w", err)
+			return Result{}, fmt.Errorf("client: %w", interrupted(ctx, err))
 		}
 		raws, ours = append(raws, r), append(ours, o)
 	}
 	res := Result{Scenario: sc.Name, Chart: sc.Chart, Size: size, Peer: t.Name, Receipts: p.Receipts, Runs: cfg.Runs,
 		Raw: median(raws, sc.Chart), Ours: median(ours, sc.Chart)}
+	// Duplicates are of every run, not only the median one's: any says
+	// the broker delivered a message twice.
+	res.Raw.Duplicates, res.Ours.Duplicates = duplicates(raws), duplicates(ours)
 	// The settings that change what a row means are in its name, for
 	// the tables and charts that show nothing else of them.
 	if sc.Fans {
@@ -288,6 +308,24 @@ func (r Result) few() string {
 	}
 	return fmt.Sprintf("%s %s: warning: the raw reference counted %d messages, the client %d: too few for steady figures (measure longer: --duration, --count)",
 		r.Scenario, SizeName(r.Size), r.Raw.Messages, r.Ours.Messages)
+}
+
+// duplicated returns a warning when either side of r was delivered a
+// message-id it had had already (see Measure.Duplicates), else "".
+func (r Result) duplicated() string {
+	if r.Raw.Duplicates == 0 && r.Ours.Duplicates == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s %s: warning: the broker delivered a message again (the same message-id) %d times to the raw reference, %d to the client: counted apart, not as messages",
+		r.Scenario, SizeName(r.Size), r.Raw.Duplicates, r.Ours.Duplicates)
+}
+
+func duplicates(ms []Measure) int64 {
+	var n int64
+	for _, m := range ms {
+		n += m.Duplicates
+	}
+	return n
 }
 
 // counted refuses a measure of no message: its rate of 0 (and its

@@ -73,8 +73,16 @@ type Scenario struct {
 	// unless both are 1 its results are named "<name> P→C", and its
 	// rates are of deliveries (each consumer's copy on a topic).
 	Fans bool
-	Raw  func(ctx context.Context, t *Target, p Params) (Measure, error)
-	Ours func(ctx context.Context, t *Target, p Params) (Measure, error)
+	// OwnPeer says the scenario's figures are the memory and goroutines
+	// of the process that measures them, which a built-in peer in that
+	// process would swell: unless Config.ClientProcess measures the
+	// sides elsewhere, Run starts the scenario's built-in peer in a
+	// process of its own even without Config.PeerProcess, by running the
+	// program's own executable again (any program importing this package
+	// serves a peer when its environment asks it to).
+	OwnPeer bool
+	Raw     func(ctx context.Context, t *Target, p Params) (Measure, error)
+	Ours    func(ctx context.Context, t *Target, p Params) (Measure, error)
 }
 
 var (
@@ -146,7 +154,7 @@ func builtin() []Scenario {
 		{Name: "latency-pull", Peer: RoleBroker, Chart: ChartLatency, Sized: true, Lends: true,
 			Doc: "latency, the consumer taking each message with Receive (SubscribeOptions.Pull), which reads the socket on the goroutine that waits (lent: and gives it back with Release)",
 			Raw: rawLatency, Ours: oursLatencyPull},
-		{Name: "connections", Peer: RoleBroker, Chart: ChartMemory,
+		{Name: "connections", Peer: RoleBroker, Chart: ChartMemory, OwnPeer: true,
 			Doc: "Connections idle subscribed connections (heart-beats off) from one process: memory, heap, stack and goroutines per connection, time to connect them all, then Fanout topic messages fanned out to all of them",
 			Raw: connsSide(true), Ours: connsSide(false)},
 	}

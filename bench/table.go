@@ -140,6 +140,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	for _, r := range rep.Results {
+		if d := r.duplicated(); d != "" {
+			fmt.Fprintf(w, "\n%s\n", d)
+		}
+	}
+	for _, r := range rep.Results {
 		if strings.Contains(r.Peer, "in process") {
 			fmt.Fprintln(w, "\n(some peers ran in this process: their CPU and allocations are counted too)")
 			break

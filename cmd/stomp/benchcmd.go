@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -83,6 +84,10 @@ type benchFlags struct {
 	chartFormat string
 	cpuProfile  string
 	memProfile  string
+	// warmupSet and scenarioSet say the flags were given: --warmup 0
+	// turns the warm-up off, and an empty --scenario is refused (left
+	// out, it means all).
+	warmupSet, scenarioSet bool
 }
 
 func newBench() *cobra.Command {
@@ -102,6 +107,7 @@ func newBench() *cobra.Command {
 			"the raw side could not honour them, and the two sides would not measure the same path.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			bf.warmupSet, bf.scenarioSet = cmd.Flags().Changed("warmup"), cmd.Flags().Changed("scenario")
 			return runBench(cmd.Context(), &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -111,8 +117,9 @@ func newBench() *cobra.Command {
 	f.StringSliceVar(&c.Scenarios, "scenario", nil, "scenarios to run, comma-separated or repeated (default all)")
 	f.IntSliceVar(&c.Sizes, "size", []int{0, 100, 4 << 10, 64 << 10}, "body sizes in bytes, comma-separated, 0 to 16 MiB; above 4 MiB (the client's\n"+
 		"default MaxBodySize) the client's limit and the built-in peers' take the size, and a broker that refuses it ends the run with its ERROR")
-	f.DurationVar(&c.Duration, "duration", time.Second, "length of each measurement")
-	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration)")
+	f.DurationVar(&c.Duration, "duration", time.Second, "publishing window of each measurement (it ends once the last message published is\n"+
+		"confirmed or delivered, which a broker with a backlog may take longer over; rates are over that whole time)")
+	f.DurationVar(&c.Warmup, "warmup", 0, "latency warm-up before measuring (default a quarter of --duration; 0: none)")
 	f.Int64Var(&c.Messages, "count", 0, "at most this many messages per measurement (0: --duration decides)")
 	f.IntVar(&c.Runs, "runs", 1, "runs of each measurement, raw and client alternating; each side reports its run of median\n"+
 		"msg/s (connections: memory per connection), the lower middle one of an even number (an odd number is better),\n"+
@@ -130,7 +137,9 @@ func newBench() *cobra.Command {
 		"as a topic, each consumer getting every message; on a real broker, /queue/ leaves a queue per measurement behind")
 	f.IntVar(&c.Connections, "connections", 1000, "connections the connections scenario opens")
 	f.IntVar(&c.Fanout, "fanout", 3, "topic messages the connections scenario fans out to them")
-	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers, and each side of the connections scenario, in their own processes")
+	f.BoolVar(&bf.peerProcess, "peer-process", false, "run the built-in peers, and each side of the connections scenario, in their own processes\n"+
+		"(without it, the connections scenario's simulator still runs in a process of its own: its memory and goroutines\n"+
+		"would otherwise count as the client's)")
 	f.StringVar(&bf.jsonOut, "json", "", "also write the report as JSON to this file")
 	f.StringVar(&bf.chartsDir, "charts", "", "draw throughput, latency (and memory) charts into this directory")
 	f.StringVar(&bf.markdown, "markdown", "", "also write the results as Markdown tables to this file (the README's speed table)")
@@ -162,8 +171,34 @@ func scenarioList() string {
 func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 	cf := &bf.conn
 	c := bf.cfg
-	if c.Publishers < 1 || c.Consumers < 1 || c.Runs < 1 || c.Messages < 0 || c.Duration <= 0 || c.Inflight < 1 || c.Connections < 1 || c.Fanout < 1 {
-		return usagef("--publishers, --consumers, --runs, --inflight, --connections and --fanout must be at least 1, --duration positive, --count not negative")
+	for _, n := range []struct {
+		flag string
+		v    int64
+	}{{"--publishers", int64(c.Publishers)}, {"--consumers", int64(c.Consumers)}, {"--runs", int64(c.Runs)},
+		{"--inflight", c.Inflight}, {"--connections", int64(c.Connections)}, {"--fanout", int64(c.Fanout)}} {
+		if n.v < 1 {
+			return usagef("%s must be at least 1, not %d", n.flag, n.v)
+		}
+	}
+	if c.Messages < 0 {
+		return usagef("--count must not be negative, not %d", c.Messages)
+	}
+	if c.Duration <= 0 {
+		return usagef("--duration must be more than 0, not %s", c.Duration)
+	}
+	// Values bench would otherwise replace by its defaults, as send and
+	// subscribe refuse them.
+	if cf.timeout <= 0 {
+		return usagef("--timeout must be more than 0, not %s", cf.timeout)
+	}
+	if c.Warmup < 0 {
+		return usagef("--warmup must not be negative, not %s (0: no warm-up)", c.Warmup)
+	}
+	if bf.warmupSet && c.Warmup == 0 {
+		c.NoWarmup = true
+	}
+	if bf.scenarioSet && len(c.Scenarios) == 0 {
+		return usagef("--scenario is empty: name one or more of %s (leave the flag out for all)", scenarioList())
 	}
 	if c.Messages > 0 && c.Messages < int64(c.Publishers) {
 		return usagef("--count %d is below --publishers %d: each publisher sends one message at least", c.Messages, c.Publishers)
@@ -227,8 +262,18 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	warnOutputs(bf, errw)
 	rep, err := bench.Run(ctx, c)
-	if rep == nil || len(rep.Results) == 0 {
+	if rep == nil {
+		return err // refused before measuring
+	}
+	if len(rep.Results) == 0 {
+		// Nothing measured (the first measurement failed, or an
+		// interrupt came first): the JSON alone is written, partial and
+		// with the error, for a script that waits for it.
+		if bf.jsonOut != "" {
+			return joinLine(err, outputErr("--json", writeJSONFile(bf.jsonOut, newBenchResult(rep))))
+		}
 		return err
 	}
 	if err != nil {
@@ -236,45 +281,89 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 		// measured, said to be partial.
 		fmt.Fprintf(errw, "stomp: bench: the run stopped early; the table and the files below hold the %d results measured before it (partial)\n", len(rep.Results))
 	}
-	return errors.Join(err, writeBench(rep, bf, out))
+	return joinLine(err, writeBench(rep, bf, out))
 }
 
-// writeBench writes the report as the flags ask: the table, the
-// allocation profile, the JSON, the Markdown and the charts.
-func writeBench(rep *bench.Report, bf *benchFlags, out io.Writer) error {
-	if err := rep.WriteTable(out); err != nil {
-		return err
-	}
-	if bf.memProfile != "" {
-		if err := writeAllocs(bf.memProfile); err != nil {
-			return err
+// warnOutputs warns, before the run, of an output file whose directory
+// does not exist: the run goes on (the other outputs are still written),
+// but the user may rather stop it than find out at its end.
+func warnOutputs(bf *benchFlags, errw io.Writer) {
+	for _, o := range []struct{ flag, path string }{{"--json", bf.jsonOut}, {"--markdown", bf.markdown}, {"--memprofile", bf.memProfile}} {
+		if o.path == "" {
+			continue
 		}
+		if fi, err := os.Stat(filepath.Dir(o.path)); err != nil || !fi.IsDir() {
+			fmt.Fprintf(errw, "stomp: bench: warning: %s %s: its directory %s does not exist; it will not be written (the other outputs will)\n", o.flag, o.path, filepath.Dir(o.path))
+		}
+	}
+}
+
+// writeBench writes the report as the flags ask: the allocation profile,
+// the JSON, the Markdown and the charts, then the table on out. One that
+// fails does not stop the others (a closed stdout loses only the table):
+// every error is returned, joined.
+func writeBench(rep *bench.Report, bf *benchFlags, out io.Writer) error {
+	var errs []error
+	if bf.memProfile != "" {
+		errs = append(errs, outputErr("--memprofile", writeAllocs(bf.memProfile)))
 	}
 	if bf.jsonOut != "" {
-		if err := writeJSONFile(bf.jsonOut, newBenchResult(rep)); err != nil {
-			return err
-		}
+		errs = append(errs, outputErr("--json", writeJSONFile(bf.jsonOut, newBenchResult(rep))))
 	}
 	if bf.markdown != "" {
 		var b strings.Builder
-		if err := rep.WriteMarkdown(&b); err != nil {
-			return err
+		err := rep.WriteMarkdown(&b)
+		if err == nil {
+			err = os.WriteFile(bf.markdown, []byte(b.String()), 0o644)
 		}
-		if err := os.WriteFile(bf.markdown, []byte(b.String()), 0o644); err != nil {
-			return err
-		}
+		errs = append(errs, outputErr("--markdown", err))
 	}
+	var charts []string
 	if bf.chartsDir != "" {
-		if err := os.MkdirAll(bf.chartsDir, 0o755); err != nil {
-			return err
+		err := os.MkdirAll(bf.chartsDir, 0o755)
+		if err == nil {
+			charts, err = rep.WriteCharts(bf.chartsDir, bf.chartFormat)
 		}
-		files, err := rep.WriteCharts(bf.chartsDir, bf.chartFormat)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "\ncharts: %s\n", strings.Join(files, ", "))
+		errs = append(errs, outputErr("--charts", err))
 	}
-	return nil
+	err := rep.WriteTable(out)
+	if err == nil && len(charts) > 0 {
+		_, err = fmt.Fprintf(out, "\ncharts: %s\n", strings.Join(charts, ", "))
+	}
+	errs = append(errs, outputErr("the table (stdout)", err))
+	return joinLine(errs...)
+}
+
+// outputErr names the output an error is of; nil stays nil.
+func outputErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// joinLine joins the errors that are not nil as errors.Join does (each
+// can be found with errors.Is and errors.As), on one line separated by
+// "; ", as run prints one line of an error.
+func joinLine(errs ...error) error {
+	var kept []error
+	for _, e := range errs {
+		if e != nil {
+			kept = append(kept, e)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	format := strings.TrimSuffix(strings.Repeat("%w; ", len(kept)), "; ")
+	args := make([]any, len(kept))
+	for i, e := range kept {
+		args[i] = e
+	}
+	return fmt.Errorf(format, args...)
 }
 
 // benchTarget turns the --server into the harness's broker, with

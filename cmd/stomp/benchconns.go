@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"time"
 
@@ -17,9 +19,10 @@ import (
 // the baseline.
 func newBenchConns() *cobra.Command {
 	var (
-		t   bench.Target
-		p   bench.ConnsParams
-		raw bool
+		t          bench.Target
+		p          bench.ConnsParams
+		raw        bool
+		untilStdin bool
 	)
 	cmd := &cobra.Command{
 		Use:   "conns",
@@ -39,7 +42,20 @@ func newBenchConns() *cobra.Command {
 				return usagef("--n and --fanout must be at least 1")
 			}
 			t.Login, t.Passcode = os.Getenv("STOMP_LOGIN"), os.Getenv("STOMP_PASSCODE")
-			m, err := bench.MeasureConns(cmd.Context(), &t, p, raw)
+			ctx := cmd.Context()
+			if untilStdin {
+				// The parent holds our stdin open: its end, even a
+				// SIGKILL, closes it, and the measurement ends with it.
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+				stdin := cmd.InOrStdin()
+				go func() {
+					_, _ = io.Copy(io.Discard, stdin)
+					cancel()
+				}()
+			}
+			m, err := bench.MeasureConns(ctx, &t, p, raw)
 			if jerr := json.NewEncoder(cmd.OutOrStdout()).Encode(m); jerr != nil && err == nil {
 				err = jerr
 			}
@@ -55,5 +71,6 @@ func newBenchConns() *cobra.Command {
 	f.StringVar(&p.Topic, "topic", "", "topic to subscribe to (default a new one)")
 	f.DurationVar(&p.Timeout, "timeout", time.Minute, "bound on each connect and on the fan-out")
 	f.BoolVar(&raw, "raw", false, "measure minimal raw clients instead of the library")
+	f.BoolVar(&untilStdin, "until-stdin-closed", false, "also stop when stdin closes (how a parent process ties the run to its own life)")
 	return cmd
 }
