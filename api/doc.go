@@ -357,11 +357,15 @@
 //
 // Every setting but the read-only ones and LogLevel, CollapseHeaders,
 // AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis, Prefetch,
-// DisconnectTimeout and the
+// DisconnectTimeout, AtLeastOnce, DedupHeader and the
 // Request...Receipts and AckTransactionId ones is read by Connect and
 // cannot change while connected, or connecting: from a Connect's call
 // until it ends, including while a Connect with Timeout 0 waits in the
-// queue of calls (the error then says connecting). Frame logs follow LogLevel at once: 3
+// queue of calls (the error then says connecting). AtLeastOnce and
+// DedupHeader are read by each send, so a change applies to the messages
+// sent after it; a message already in the outbox keeps its id and stays
+// there until its outcome, sent again after a reconnect, even once
+// AtLeastOnce is off. Frame logs follow LogLevel at once: 3
 // logs every frame in and out, with the values of the headers named like
 // secrets redacted (passcode, authorization, x-auth-token, access-token,
 // cookie...: frames.IsSecretHeader).
