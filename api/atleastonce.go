@@ -279,7 +279,10 @@ func (s *STOMP) reliable(ctx context.Context, eng *actors.Conn, f *frames.Frame,
 	return s.err(eng.SendReliable(ctx, f, cfg.outbox, done), CodeOther)
 }
 
-// Settings beyond the reference: at-least-once publishing.
+// Settings beyond the reference: at-least-once publishing. AtLeastOnce
+// and DedupHeader may change while connected: each send reads them, and
+// a message in the outbox keeps the id it was given. MaxOutbox sizes the
+// outbox, made at the first at-least-once send.
 var atLeastOnceSettings = []setting{
 	rareBoolSetting("AtLeastOnce", false, func(r *rareConfig) *bool { return &r.atLeastOnce.Enabled }),
 	intSetting(maxOutboxBound, true, func(c *config) int { return c.rare.atLeastOnce.MaxOutbox }, (*config).setMaxOutbox),

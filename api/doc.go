@@ -234,7 +234,10 @@
 // comes through Config, a property or an option, never wrapped: durations
 // go up to 2147483647 of their unit (KeepAliveTime and KeepAliveInterval
 // up to 32767 seconds, the most Linux takes), sizes and counts up to
-// 2147483647, ports up to 65535.
+// 2147483647 unless their row names a lower bound (MaxOutbox 1048576,
+// MaxHeaders 65536), ports up to 65535. The parentheses give the default,
+// as a new client reads it; "0: 100" means the setting reads 0 and the
+// client then uses 100.
 //
 //	AckTransactionId            transaction automatic and explicit ACKs join ("")
 //	CollapseHeaders             keep only the first of repeated header keys (true)
@@ -318,14 +321,51 @@
 //	                            SubscribeOptions.Prefetch
 //	WebSocketURL                not in the reference: ws:// or wss:// URL to speak
 //	                            STOMP over a WebSocket ("": raw TCP)
+//	AutoReconnect               not in the reference: reconnect after a lost connection,
+//	                            and let Connect try again until a broker answers, under
+//	                            ReconnectDelay, MaxReconnectDelay and MaxReconnectAttempts
+//	                            (false; see Reconnect)
+//	ReconnectDelay              not in the reference: milliseconds, the most the first
+//	                            attempt waits; each wait is drawn from 0 up to a ceiling
+//	                            that doubles with every failed attempt (0: 100)
+//	MaxReconnectDelay           not in the reference: milliseconds, the most that ceiling
+//	                            grows to, and how long a connection must stay up for it to
+//	                            start over (0: 30000)
+//	MaxReconnectAttempts        not in the reference: attempts since the last stable
+//	                            connection before the client gives up (0: never)
+//	FailoverServers             not in the reference: brokers tried in turn after
+//	                            RemoteHost:RemotePort, host:port, comma-separated ("":
+//	                            none; not used with a WebSocketURL)
+//	AtLeastOnce                 not in the reference: SendMessage and SendData keep each
+//	                            message in an outbox until its own RECEIPT, sending it again
+//	                            after a reconnect (false; see AtLeastOnce)
+//	MaxOutbox                   not in the reference: most messages in the outbox, up to
+//	                            1048576, fixed at the first at-least-once send (0: 1024)
+//	DedupHeader                 not in the reference: header that carries each
+//	                            at-least-once message's id, kept across resends ("": none;
+//	                            neither one of the client's own headers nor content-type)
+//	MaxBodySize                 not in the reference: largest body taken from the broker,
+//	                            in bytes (0: 4194304, 4 MiB)
+//	MaxHeaders                  not in the reference: most header lines of a frame taken
+//	                            from the broker, up to 65536 (0: 100)
+//	MaxFrameSize                not in the reference: largest whole frame taken from the
+//	                            broker, in bytes (0: MaxBodySize plus 262144, 256 KiB)
+//	HeartbeatTolerance          not in the reference: negotiated incoming heart-beat
+//	                            intervals the server may stay silent before the connection
+//	                            is deemed dead, a decimal above 1 and up to 100 (0: 1.5,
+//	                            or 2.5 with ActiveMQ; see WithHeartbeatTolerance)
 //
 // Every setting but the read-only ones and LogLevel, CollapseHeaders,
 // AbsoluteTimeout, ProcessIdleEvents, SelectWaitMillis, Prefetch,
-// DisconnectTimeout and the
+// DisconnectTimeout, AtLeastOnce, DedupHeader and the
 // Request...Receipts and AckTransactionId ones is read by Connect and
 // cannot change while connected, or connecting: from a Connect's call
 // until it ends, including while a Connect with Timeout 0 waits in the
-// queue of calls (the error then says connecting). Frame logs follow LogLevel at once: 3
+// queue of calls (the error then says connecting). AtLeastOnce and
+// DedupHeader are read by each send, so a change applies to the messages
+// sent after it; a message already in the outbox keeps its id and stays
+// there until its outcome, sent again after a reconnect, even once
+// AtLeastOnce is off. Frame logs follow LogLevel at once: 3
 // logs every frame in and out, with the values of the headers named like
 // secrets redacted (passcode, authorization, x-auth-token, access-token,
 // cookie...: frames.IsSecretHeader).

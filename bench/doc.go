@@ -31,7 +31,11 @@
 //
 //	go run ./cmd/stomp bench --peer-process --charts docs/bench
 //
-// The go test benchmarks of this package measure the facade alone:
+// The go test benchmarks of this package measure the facade alone. One
+// of them, BenchmarkFleetReconnect, times a whole fleet of clients coming
+// back after losing its broker, seconds an operation: leave it out of a
+// run of the others (-skip), and run it on its own, once an operation:
 //
-//	go test -run '^$' -bench . -benchtime 20000x ./bench
+//	go test -run '^$' -bench . -skip FleetReconnect -benchtime 20000x ./bench
+//	go test -run '^$' -bench FleetReconnect -benchtime 1x -count 5 ./bench
 package bench

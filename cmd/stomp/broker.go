@@ -20,7 +20,8 @@ func newBroker() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "broker",
 		Short: "Run the embedded STOMP broker simulator, optionally with planned faults",
-		Long: "Runs the simulator until Ctrl-C (exit 130) or SIGTERM (exit 143).\n\n" +
+		Long: "Runs the simulator until Ctrl-C (exit 130) or SIGTERM (exit 143), then prints what it did:\n" +
+			"connections, messages, and each destination's counts.\n\n" +
 			"Once more than --max-queued messages wait in its destinations together, the simulator stops\n" +
 			"reading from every connection that publishes (their SENDs, and their DISCONNECT, wait), until\n" +
 			"consumers have drained half of them; each pause and resume is a line on stderr.\n\n" + faultHelp,
@@ -61,7 +62,8 @@ func newBroker() *cobra.Command {
 			<-cmd.Context().Done()
 			st := b.Stats()
 			_ = b.Close()
-			fmt.Fprintf(w, "stopping: %s; %+v\n", printer.stop(), st)
+			fmt.Fprintf(w, "stopping: %s\n", printer.stop())
+			writeBrokerStats(w, st)
 			return nil
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -201,9 +202,16 @@ func TestBrokerCommandWithFault(t *testing.T) {
 	r := stomp(t, "", "send", "--server", "stomp://guest:guest@"+addr, "--receipt", "/queue/b", "split into single bytes")
 	assert.Equal(t, 0, r.code, r.stderr)
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	rest, err := io.ReadAll(stdout) // until the broker exits
+	require.NoError(t, err)
 	var ee *exec.ExitError
 	require.ErrorAs(t, cmd.Wait(), &ee)
 	assert.Equal(t, exitInterrupted, ee.ExitCode(), "Ctrl-C: 128+SIGINT")
+	// Stopping, it sums up in labelled lines (writeBrokerStats).
+	assert.Contains(t, string(rest), "stopping: ")
+	assert.Contains(t, string(rest), "\nmessages: 1 sent, ")
+	assert.Contains(t, string(rest), "\n  /queue/b (queue): 1 in, 0 out, 1 waiting, ")
+	assert.NotContains(t, string(rest), "Counters:")
 }
 
 func TestBrokerBadFault(t *testing.T) {
