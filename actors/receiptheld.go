@@ -1,5 +1,7 @@
 package actors
 
+import "sync/atomic"
+
 // A RECEIPT confirms a frame only once the frame's last byte was written.
 //
 // A receipt is registered before its frame's bytes can leave, so its
@@ -113,7 +115,18 @@ func (b *receiptWaiters) release() {
 // whose end (written) says. over is the channel to close once the book
 // is empty (finishLocked), nil before. b.mu is held.
 func (b *receiptWaiters) endLocked() (confirmed, unknown []receiptWaiter, over chan struct{}) {
-	total, writing := b.wrote.Load(), b.inflight.Load() > 0
+	// The writes under way first, then the bytes written: a write adds
+	// its bytes before it stops counting as under way (written), so a
+	// write the first load finds ended has its bytes in the second, and
+	// one that ends between the two loads was found under way and
+	// answers the held receipts itself (release, behind this lock). Read
+	// the other way round, such a write was missed both ways: its bytes
+	// not in total, and not under way.
+	writing := b.inflight.Load() > 0
+	if h := endLoadsHook.Load(); h != nil {
+		(*h)(b)
+	}
+	total := b.wrote.Load()
 	settle := func(id string, w receiptWaiter) {
 		switch {
 		case w.held && w.end <= total:
@@ -176,3 +189,7 @@ func closeOver(over chan struct{}) {
 // while its book held receipts: those of frames now written whole are
 // confirmed (receiptBook.releaseWritten).
 type receiptsWritten struct{ gen uint64 }
+
+// endLoadsHook, when set (by a test), runs in endLocked between its two
+// loads, so that a test can end a write right there.
+var endLoadsHook atomic.Pointer[func(*receiptWaiters)]
