@@ -24,12 +24,18 @@ import "sync/atomic"
 // frame's receipt records where its last byte is in the link's stream
 // (the queue's bytes given out so far, plus the frame's end in the
 // buffer, under the queue's lock); each write counts itself under way
-// (inflight) and then adds the bytes the socket took to one counter
-// (wrote), and looks for held receipts only when one is held. The
-// RECEIPT side marks the receipt held before it reads the counter again,
-// and a write adds to the counter before it looks for held receipts, so
-// one of the two always sees the other: a held receipt is never left
-// waiting for a write that already ended.
+// (inflight), adds the bytes the socket took to one counter (wrote) as
+// each of its socket writes returns (a large buffer goes in pieces,
+// writeOut, so a frame that ended in an early piece is confirmed then,
+// not once the rest left), and at its end stops counting itself under
+// way, after it added its last bytes. It looks for held receipts only
+// when one is held. The RECEIPT side marks the receipt held before it
+// reads the counter again, and a write adds to the counter before it
+// looks for held receipts, so one of the two always sees the other: a
+// held receipt is never left waiting for a write that already ended. The
+// end of the connection reads the writes under way before the counter
+// (endLocked), so a write it does not see under way has its bytes
+// counted.
 //
 // The session's book (outbox messages) holds its RECEIPTs the same way
 // (receiptBook.confirm, receiptBook.releaseWritten): the writer tells the
@@ -70,6 +76,21 @@ func (b *receiptWaiters) written(n int) bool {
 		b.wrote.Add(int64(n))
 	}
 	b.inflight.Add(-1)
+	if b.held.Load() > 0 {
+		b.release()
+	}
+	return b.bookHeld.Load() > 0
+}
+
+// wrotePiece records that the socket took n more bytes of the link's
+// stream in a write still under way (a piece of a large buffer,
+// writeOut), and answers the receipts held for frames now written whole,
+// as written does; the write still counts as under way, for an end that
+// comes meanwhile (endLocked leaves the rest to it).
+func (b *receiptWaiters) wrotePiece(n int) bool {
+	if n > 0 {
+		b.wrote.Add(int64(n))
+	}
 	if b.held.Load() > 0 {
 		b.release()
 	}
