@@ -61,12 +61,13 @@ func TestTheEndRacingTheLastWriteConfirmsTheHeldReceiptRepeatedly(t *testing.T) 
 	helperDone := make(chan struct{})
 	go func() { // the writer's side: the write ending
 		defer close(helperDone)
+		sink := 0
 		for r := int64(1); r <= rounds; r++ {
 			if !spinUntil(func() bool { return start.Load() >= r }) {
 				return
 			}
 			if b := book.Load(); b != nil {
-				spin(int(r%16) * 4)
+				spin(int(r%16)*4, &sink)
 				b.written(10)
 			}
 			wrote.Store(r)
@@ -77,12 +78,12 @@ func TestTheEndRacingTheLastWriteConfirmsTheHeldReceiptRepeatedly(t *testing.T) 
 		start.Store(rounds + 1) // let the helper go, however the test ends
 		<-helperDone
 	}()
-	unknown, r := 0, int64(1)
+	unknown, r, sink := 0, int64(1), 0
 	for ; r <= rounds && time.Now().Before(stop); r++ {
 		b, reply := heldForTheEnd(t)
 		book.Store(b)
 		start.Store(r)
-		spin(int(r/16%32) * 5)
+		spin(int(r/16%32)*5, &sink)
 		b.end(ErrConnectionLost)
 		require.True(t, spinUntil(func() bool { return wrote.Load() >= r }), "the write to end")
 		err := recv(t, reply, "the held receipt's answer")
@@ -96,15 +97,16 @@ func TestTheEndRacingTheLastWriteConfirmsTheHeldReceiptRepeatedly(t *testing.T) 
 	require.Zero(t, unknown, "rounds of %d whose frame, written whole, was answered as unknown", r-1)
 }
 
-// spin busy-waits for about n short steps (a nanosecond or so each).
+// spin busy-waits for about n short steps (a nanosecond or so each),
+// leaving what it computed in sink (so that the loop stays).
 //
 //go:noinline
-func spin(n int) int {
+func spin(n int, sink *int) {
 	x := 0
 	for i := range n {
 		x += i ^ x
 	}
-	return x
+	*sink = x
 }
 
 // spinUntil busy-waits until cond holds (yielding now and then, for a
