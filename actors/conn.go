@@ -50,8 +50,8 @@ type Conn struct {
 	// quietSends stops the per-SEND MessageOutEvent when nobody listens
 	// to it, so the hot path does not feed the sink for nothing.
 	quietSends atomic.Bool
-	// absoluteWrites: WriteTimeout bounds each socket write as a whole,
-	// rather than each piece of it (SetAbsoluteWrites).
+	// absoluteWrites: WriteTimeout bounds each write of a buffer as a
+	// whole, rather than each piece of it (SetAbsoluteWrites).
 	absoluteWrites atomic.Bool
 }
 
@@ -240,10 +240,11 @@ func (c *Conn) SetMessageOutEvents(on bool) { c.quietSends.Store(!on) }
 func (c *Conn) SetLogFrames(on bool) { c.logFrames.Store(on) }
 
 // SetAbsoluteWrites says whether ConnectConfig.WriteTimeout bounds each
-// socket write as a whole (on), or is an inactivity bound (off, the
-// default): a large buffer is then written in pieces, the deadline moved
-// before each, so that a write fails only once the socket took nothing
-// for WriteTimeout. It applies from the next write.
+// write of the writer's buffer as a whole (on), or is an inactivity
+// bound (off, the default): a large buffer, written in pieces either way,
+// then has the deadline moved before each piece, so that a write fails
+// only once the socket took nothing for WriteTimeout. It applies from the
+// next write.
 func (c *Conn) SetAbsoluteWrites(on bool) { c.absoluteWrites.Store(on) }
 
 // Engine returns the engine the connection runs in.

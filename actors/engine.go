@@ -43,7 +43,7 @@ type Engine struct {
 	// props' producer, which protoactor calls inside Spawn.
 	spawnMu  sync.Mutex
 	spawning actor.Actor
-	spawned  uint64 // actors spawned so far, for their names (actorName)
+	spawned  uint64 // the last number an actor's name took (actorName; registry32.go)
 }
 
 // EngineOptions configure an Engine.
@@ -135,6 +135,7 @@ func NewEngine(opts EngineOptions) *Engine {
 	// A failure that reaches supervision (a panic outside Receive, which
 	// guarded does not see) stops the actor: none is ever restarted.
 	e.root = e.sys.Root.Copy().WithGuardian(stopOnFailure)
+	startGuardian(e.sys, e.root)
 	return e
 }
 
@@ -152,7 +153,12 @@ func (e *Engine) spawn(a owned) *actor.PID {
 		e.spawning = guarded{a}
 	}
 	e.spawned++
-	pid, err := e.root.SpawnNamed(e.props, actorName(e.spawned))
+	name := actorName(e.spawned)
+	for !registrable(name) { // on a 32-bit platform only (registry32.go)
+		e.spawned++
+		name = actorName(e.spawned)
+	}
+	pid, err := e.root.SpawnNamed(e.props, name)
 	e.spawning = nil
 	if err != nil {
 		// The names are the engine's own, one per spawn: this is a bug.

@@ -245,6 +245,9 @@ func TestActorNamesShareRegistryMaps(t *testing.T) {
 	buckets := map[int]bool{}
 	for n := uint64(1); n <= 20000; n++ {
 		name := actorName(n)
+		if !registrable(name) {
+			continue // skipped on a 32-bit platform, as spawn does
+		}
 		require.False(t, seen[name], "name %q made twice", name)
 		seen[name] = true
 		bucket := e.sys.ProcessRegistry.LocalPIDs.GetBucket(name)

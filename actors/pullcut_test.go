@@ -17,6 +17,9 @@ import (
 // frame; what was read of the frame is kept, and once the broker sends
 // the rest the next Receive has the message whole.
 func TestReceiveEndsWithItsContextInTheMiddleOfAFrame(t *testing.T) {
+	if !callersRead {
+		t.Skip("callers of Receive do not read the connection on this platform")
+	}
 	beat := make(chan struct{}, 1)
 	partial := make(chan struct{})
 	finish := make(chan struct{})

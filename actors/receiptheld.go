@@ -1,5 +1,7 @@
 package actors
 
+import "sync/atomic"
+
 // A RECEIPT confirms a frame only once the frame's last byte was written.
 //
 // A receipt is registered before its frame's bytes can leave, so its
@@ -22,12 +24,18 @@ package actors
 // frame's receipt records where its last byte is in the link's stream
 // (the queue's bytes given out so far, plus the frame's end in the
 // buffer, under the queue's lock); each write counts itself under way
-// (inflight) and then adds the bytes the socket took to one counter
-// (wrote), and looks for held receipts only when one is held. The
-// RECEIPT side marks the receipt held before it reads the counter again,
-// and a write adds to the counter before it looks for held receipts, so
-// one of the two always sees the other: a held receipt is never left
-// waiting for a write that already ended.
+// (inflight), adds the bytes the socket took to one counter (wrote) as
+// each of its socket writes returns (a large buffer goes in pieces,
+// writeOut, so a frame that ended in an early piece is confirmed then,
+// not once the rest left), and at its end stops counting itself under
+// way, after it added its last bytes. It looks for held receipts only
+// when one is held. The RECEIPT side marks the receipt held before it
+// reads the counter again, and a write adds to the counter before it
+// looks for held receipts, so one of the two always sees the other: a
+// held receipt is never left waiting for a write that already ended. The
+// end of the connection reads the writes under way before the counter
+// (endLocked), so a write it does not see under way has its bytes
+// counted.
 //
 // The session's book (outbox messages) holds its RECEIPTs the same way
 // (receiptBook.confirm, receiptBook.releaseWritten): the writer tells the
@@ -74,6 +82,21 @@ func (b *receiptWaiters) written(n int) bool {
 	return b.bookHeld.Load() > 0
 }
 
+// wrotePiece records that the socket took n more bytes of the link's
+// stream in a write still under way (a piece of a large buffer,
+// writeOut), and answers the receipts held for frames now written whole,
+// as written does; the write still counts as under way, for an end that
+// comes meanwhile (endLocked leaves the rest to it).
+func (b *receiptWaiters) wrotePiece(n int) bool {
+	if n > 0 {
+		b.wrote.Add(int64(n))
+	}
+	if b.held.Load() > 0 {
+		b.release()
+	}
+	return b.bookHeld.Load() > 0
+}
+
 // release answers, as confirmed, the held receipts whose frames are now
 // written whole; once the connection ended and no write is under way,
 // the rest too (endLocked).
@@ -113,7 +136,18 @@ func (b *receiptWaiters) release() {
 // whose end (written) says. over is the channel to close once the book
 // is empty (finishLocked), nil before. b.mu is held.
 func (b *receiptWaiters) endLocked() (confirmed, unknown []receiptWaiter, over chan struct{}) {
-	total, writing := b.wrote.Load(), b.inflight.Load() > 0
+	// The writes under way first, then the bytes written: a write adds
+	// its bytes before it stops counting as under way (written), so a
+	// write the first load finds ended has its bytes in the second, and
+	// one that ends between the two loads was found under way and
+	// answers the held receipts itself (release, behind this lock). Read
+	// the other way round, such a write was missed both ways: its bytes
+	// not in total, and not under way.
+	writing := b.inflight.Load() > 0
+	if h := endLoadsHook.Load(); h != nil {
+		(*h)(b)
+	}
+	total := b.wrote.Load()
 	settle := func(id string, w receiptWaiter) {
 		switch {
 		case w.held && w.end <= total:
@@ -176,3 +210,7 @@ func closeOver(over chan struct{}) {
 // while its book held receipts: those of frames now written whole are
 // confirmed (receiptBook.releaseWritten).
 type receiptsWritten struct{ gen uint64 }
+
+// endLoadsHook, when set (by a test), runs in endLocked between its two
+// loads, so that a test can end a write right there.
+var endLoadsHook atomic.Pointer[func(*receiptWaiters)]

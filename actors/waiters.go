@@ -176,8 +176,12 @@ func receiptIDInUse(id string) error {
 // the frame's last byte is not yet written is held, and reported only
 // once it confirms the frame: the write that takes that byte answers it
 // (release), the end of the connection otherwise (end). The event goes
-// out under the lock, so it precedes whatever the end of the connection
-// reports (the sink does not block).
+// out under the lock (the sink does not block), so a RECEIPT confirmed
+// here, or held and confirmed by a write before the connection ends, is
+// reported before whatever the end reports. A held RECEIPT that the write
+// under way at the end confirms (release, after end) may be reported after
+// the end's DisconnectedEvent, from the writer's goroutine; its caller
+// still hears nil only after its ReceiptInEvent went out.
 func (b *receiptWaiters) confirm(id string, c *Conn) bool {
 	b.mu.Lock()
 	var w receiptWaiter

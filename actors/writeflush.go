@@ -101,9 +101,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 	}
 	w.c.stats.FramesOut.Add(int64(frameCount))
 	w.c.stats.MessagesOut.Add(int64(sendCount))
-	w.l.receipts.writing()
 	n, err := w.writeOut(b)
-	w.took(n)
 	w.activity++
 	if err == nil && n < len(b) {
 		err = io.ErrShortWrite
@@ -179,9 +177,7 @@ func (w *writer) flush(ctx actor.Context, signaled bool) {
 // whether it went: if not, the session hears why and nothing more is
 // written.
 func (w *writer) writeRest(ctx actor.Context, r *restWrite) bool {
-	w.l.receipts.writing()
 	n, err := w.writeOut(r.b[r.off:])
-	w.took(n)
 	w.activity++
 	if err == nil && n < len(r.b)-r.off {
 		err = io.ErrShortWrite
@@ -204,39 +200,65 @@ func (w *writer) took(n int) {
 	}
 }
 
-// writePiece is the most one socket write carries when the write timeout
-// is an inactivity bound (Conn.SetAbsoluteWrites off): the deadline moves
-// before each piece, so a large buffer that keeps leaving never times
-// out, while one the peer stopped taking fails within about writeTimeout.
-// (Each piece also moves the link's lastWrite, which the callers'
-// inactivity waits read: inactivity.go.)
+// tookPiece is took for a piece of a write that goes on: the write still
+// counts as under way.
+func (w *writer) tookPiece(n int) {
+	if w.l.receipts.wrotePiece(n) {
+		w.q.sys.Root.Send(w.session, &receiptsWritten{gen: w.l.gen})
+	}
+}
+
+// writePiece is the most one socket write carries of a larger buffer.
+// When the write timeout is an inactivity bound (Conn.SetAbsoluteWrites
+// off) the deadline moves before each piece, so a large buffer that
+// keeps leaving never times out, while one the peer stopped taking fails
+// within about writeTimeout. (Each piece also moves the link's lastWrite,
+// which the callers' inactivity waits read: inactivity.go.) Either way
+// each piece is counted as it returns, so the RECEIPT of a frame that
+// ended in it, held until its last byte was written, confirms the frame
+// then, not once the rest of the buffer left (which a broker that stops
+// reading for a while, or a slow link, may make long).
 const writePiece = 256 << 10
 
-// writeOut writes b to the socket under the link's write timeout and
-// returns how much of it the socket took: in one write with one deadline,
-// or, when the timeout is an inactivity bound, in pieces with a deadline
-// each. A connection that makes each write a message of its own (a
-// WebSocket) always takes b whole: a frame split across messages is one
-// some brokers refuse.
+// writeOut writes b to the socket under the link's write timeout, counted
+// as one write of the link's stream (receipts.writing, took), and returns
+// how much of it the socket took: in one write with one deadline, or a
+// buffer over writePiece in pieces, with a deadline each when the timeout
+// is an inactivity bound, else under one, each piece counted as it
+// returns (tookPiece). A connection that makes each write a message of
+// its own (a WebSocket) always takes b whole, in one write: a frame split
+// across messages is one some brokers refuse. Its frames' RECEIPTs lose
+// nothing by it: the broker has none of them before the message's last
+// byte arrived, so a RECEIPT is held at most until that write returns.
 func (w *writer) writeOut(b []byte) (int, error) {
-	if len(b) <= writePiece || w.c.absoluteWrites.Load() || messageFramed(w.conn) {
+	w.l.receipts.writing()
+	if len(b) <= writePiece || messageFramed(w.conn) {
 		_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
-		return w.conn.Write(b)
+		n, err := w.conn.Write(b)
+		w.took(n)
+		return n, err
+	}
+	absolute := w.c.absoluteWrites.Load()
+	if absolute {
+		_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
 	}
 	n := 0
-	for n < len(b) {
+	for {
 		end := min(n+writePiece, len(b))
-		_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
+		if !absolute {
+			_ = w.conn.SetWriteDeadline(time.Now().Add(w.l.writeTimeout))
+		}
 		m, err := w.conn.Write(b[n:end])
 		n += m
-		if err != nil {
+		if err == nil && n < end {
+			err = io.ErrShortWrite
+		}
+		if err != nil || n == len(b) {
+			w.took(m) // the write ends
 			return n, err
 		}
-		if n < end {
-			return n, io.ErrShortWrite
-		}
+		w.tookPiece(m)
 	}
-	return n, nil
 }
 
 // stamp records the end of a write that carried watched (frames encoded

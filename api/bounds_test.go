@@ -164,15 +164,21 @@ func TestNumericBounds(t *testing.T) {
 // The cases of the issue, by their words.
 func TestNumbersThatDoNotFitAreRefused(t *testing.T) {
 	s := newClient(t)
-	err := s.SetTimeout(18446744074)
-	require.ErrorIs(t, err, ErrInvalidArgument, "it used to set 0.29 s")
-	assert.Equal(t, 60, s.Timeout())
-	err = s.SetTimeout(9223372037)
-	require.ErrorIs(t, err, ErrInvalidArgument)
-	assert.NotContains(t, err.Error(), "negative", "too large is not negative")
-	assert.Contains(t, err.Error(), "Timeout takes 0 to 2147483647 seconds, not 9223372037")
-	require.ErrorIs(t, s.SetOutgoingHeartbeat(18446744073710), ErrInvalidArgument, "it used to set 1 ms")
-	assert.Equal(t, 0, s.OutgoingHeartbeat())
+	// Numbers past 32 bits: an int holds them only where it has 64 (the
+	// case of the issue); variables, so that the file builds on a 32-bit
+	// platform too.
+	huge, large, hugeMillis := int64(18446744074), int64(9223372037), int64(18446744073710)
+	if strconv.IntSize == 64 {
+		err := s.SetTimeout(int(huge))
+		require.ErrorIs(t, err, ErrInvalidArgument, "it used to set 0.29 s")
+		assert.Equal(t, 60, s.Timeout())
+		err = s.SetTimeout(int(large))
+		require.ErrorIs(t, err, ErrInvalidArgument)
+		assert.NotContains(t, err.Error(), "negative", "too large is not negative")
+		assert.Contains(t, err.Error(), "Timeout takes 0 to 2147483647 seconds, not 9223372037")
+		require.ErrorIs(t, s.SetOutgoingHeartbeat(int(hugeMillis)), ErrInvalidArgument, "it used to set 1 ms")
+		assert.Equal(t, 0, s.OutgoingHeartbeat())
+	}
 
 	s = newClient(t, WithOutgoingHeartbeat(math.MaxInt64))
 	assert.GreaterOrEqual(t, s.OutgoingHeartbeat(), 0, "it used to read back negative")

@@ -413,7 +413,9 @@
 //	300 ErrTimeout              Timeout or the context's deadline passed before
 //	                            anything was written (CloseContext: while
 //	                            handlers still ran; the client is closed)
-//	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time (the frame
+//	301 ErrReceiptTimeout       the broker's RECEIPT did not come in time, or came
+//	                            before the frame's last byte was written and the
+//	                            socket did not take that byte in time (the frame
 //	                            may have taken effect: a RECEIPT that comes later is
 //	                            counted in Stats.ReceiptsLate, not an error)
 //	302 ErrWouldBlock           Timeout is 0 and the outgoing queue (or the
