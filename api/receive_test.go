@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,6 +119,7 @@ func TestReceiveLentUntilReleased(t *testing.T) {
 		body string
 	}
 	var held []kept
+	var notLent []int
 	const n = 120
 	for i := range n {
 		s.ResetHeaders()
@@ -132,9 +134,24 @@ func TestReceiveLentUntilReleased(t *testing.T) {
 			held = append(held, kept{ev: ev, i: i, body: body(i)})
 			continue
 		}
+		if !(ev.aux != nil && ev.aux.held) {
+			// Not lent: a copy, which Release leaves alone.
+			notLent = append(notLent, i)
+			ev.Release()
+			continue
+		}
 		ev.Release()
 		require.Nil(t, ev.Data, "a released event is emptied")
 		require.Empty(t, ev.MessageID)
+	}
+	// Where callers of Receive read the socket themselves (linux, 64-bit:
+	// actors/readable_linux.go) every message is lent. Elsewhere the
+	// engine's reader may have read the first one before the subscription
+	// lent: that one comes as a copy.
+	if runtime.GOOS == "linux" && strconv.IntSize == 64 {
+		require.Empty(t, notLent, "messages not lent")
+	} else {
+		require.LessOrEqual(t, len(notLent), 1, "messages not lent: %v", notLent)
 	}
 	for _, k := range held {
 		require.Equal(t, strconv.Itoa(k.i), headerValue(k.ev.Headers, "x-n"), "message %d kept unreleased", k.i)
