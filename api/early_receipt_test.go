@@ -27,26 +27,36 @@ func earlyReceiptBroker(t *testing.T, then func(conn net.Conn, r *bufio.Reader, 
 		}
 		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
 		// The SEND's headers only.
-		rid, length := "", int64(-1)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			h := strings.TrimRight(line, "\r\n")
-			if v, ok := strings.CutPrefix(h, "receipt:"); ok {
-				rid = v
-			}
-			if v, ok := strings.CutPrefix(h, "content-length:"); ok {
-				length, _ = strconv.ParseInt(v, 10, 64)
-			}
-			if h == "" && rid != "" {
-				break
-			}
+		rid, length, err := readSendHeaders(r)
+		if err != nil {
+			return
 		}
 		_, _ = conn.Write([]byte("RECEIPT\nreceipt-id:" + rid + "\n\n\x00"))
 		then(conn, r, length+1)
 	})
+}
+
+// readSendHeaders reads a receipted SEND's command and headers, up to the
+// blank line, and returns its receipt id and content-length (-1 when it
+// has none).
+func readSendHeaders(r *bufio.Reader) (rid string, length int64, err error) {
+	length = -1
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return "", 0, err
+		}
+		h := strings.TrimRight(line, "\r\n")
+		if v, ok := strings.CutPrefix(h, "receipt:"); ok {
+			rid = v
+		}
+		if v, ok := strings.CutPrefix(h, "content-length:"); ok {
+			length, _ = strconv.ParseInt(v, 10, 64)
+		}
+		if h == "" && rid != "" {
+			return rid, length, nil
+		}
+	}
 }
 
 // A broker that answers a SEND's receipt after reading only its headers,
@@ -174,24 +184,9 @@ func TestEarlyReceiptThenHangUpResendsTheOutboxMessage(t *testing.T) {
 		r := bufio.NewReader(c1)
 		if _, err := r.ReadString(0); err == nil {
 			_, _ = c1.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
-			rid, length := "", int64(0)
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					break
-				}
-				h := strings.TrimRight(line, "\r\n")
-				if v, ok := strings.CutPrefix(h, "receipt:"); ok {
-					rid = v
-				}
-				if v, ok := strings.CutPrefix(h, "content-length:"); ok {
-					length, _ = strconv.ParseInt(v, 10, 64)
-				}
-				if h == "" && rid != "" {
-					_, _ = c1.Write([]byte("RECEIPT\nreceipt-id:" + rid + "\n\n\x00"))
-					_, _ = io.CopyN(io.Discard, r, min(length/2, 2<<20))
-					break
-				}
+			if rid, length, err := readSendHeaders(r); err == nil {
+				_, _ = c1.Write([]byte("RECEIPT\nreceipt-id:" + rid + "\n\n\x00"))
+				_, _ = io.CopyN(io.Discard, r, min(length/2, 2<<20))
 			}
 		}
 		if tc, ok := c1.(*net.TCPConn); ok {
