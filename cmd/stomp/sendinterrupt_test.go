@@ -224,3 +224,13 @@ func TestInterruptedLineSaysTheUnreadInputWasNotSent(t *testing.T) {
 	assert.Equal(t, "interrupted: 4 confirmed, 1 sent but not confirmed (may or may not have arrived); the input not yet read was not sent", line)
 	assert.NotContains(t, interruptedLine(interruption{receipt: true, sent: 4}, nil), "not yet read")
 }
+
+// With a window, the interrupted line names the first message not
+// confirmed, where a script resumes (messages after it may be among the
+// confirmed); not in a transaction, where none counts.
+func TestInterruptedLineNamesTheFirstUnconfirmed(t *testing.T) {
+	line := interruptedLine(interruption{receipt: true, sent: 264, unconfirmed: 3, firstUnconfirmed: 10}, errString("stomp: no receipt"))
+	assert.Equal(t, "interrupted: 264 confirmed, 3 sent but not confirmed (may or may not have arrived); the first not confirmed is message 10", line)
+	assert.NotContains(t, interruptedLine(interruption{receipt: true, sent: 4}, nil), "first not confirmed")
+	assert.NotContains(t, interruptedLine(interruption{receipt: true, transaction: "t", sent: 4, firstUnconfirmed: 2}, nil), "first not confirmed")
+}
