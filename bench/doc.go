@@ -25,6 +25,29 @@
 // running program's own executable is run again to serve it
 // (Scenario.OwnPeer).
 //
+// Running the program again works through an init function of this
+// package: a process whose environment has STOMPACTOR_BENCH_SELF_PEER=1
+// serves a peer (with the --kind, --listen and --until-stdin-closed
+// arguments Run gives it) and exits, in place of its main. Run sets the
+// variable only in the child's environment, so no program is taken over
+// unless it already has the variable, but then any program that links
+// this package is, the stomp CLI included (`STOMPACTOR_BENCH_SELF_PEER=1
+// stomp version` serves a peer and prints no version): the name is
+// reserved to this package; do not set it. In the child, the init
+// functions of the packages initialised before this one run again, so a
+// program whose inits have side effects (opening a database, registering
+// with a service) has them twice; set Config.PeerProcess (or
+// Config.ClientProcess) to a command of your own, and Run does not run
+// the program again. On Linux the child is /proc/self/exe, the image
+// that runs, even if the file at the program's path was replaced or
+// removed meanwhile; elsewhere it is os.Executable()'s path, so a file
+// replaced there during a run (an upgrade in place) is what starts. In a
+// c-shared or c-archive library the executable is the host program (a
+// Python interpreter, say), which does not serve a peer: the scenario
+// fails with an error that shows what the host printed or that no address
+// came (set Config.PeerProcess there). The child ends when its
+// standard input closes, so it does not outlive the bench.
+//
 // Run returns a Report, which writes itself as text tables (WriteTable),
 // Markdown tables (WriteMarkdown), JSON (WriteJSON) and charts
 // (WriteCharts). `stomp bench` drives it:

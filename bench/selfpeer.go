@@ -12,7 +12,8 @@ import (
 // selfPeerEnv, set to 1 in a process's environment, makes any program
 // that imports this package serve a built-in peer in its place (see
 // init): how Run puts a peer in a process of its own without
-// Config.PeerProcess, by running its own executable again.
+// Config.PeerProcess, by running its own executable again. The name is
+// reserved to this package (see the package doc).
 const selfPeerEnv = "STOMPACTOR_BENCH_SELF_PEER"
 
 func init() {
@@ -24,7 +25,7 @@ func init() {
 // selfPeerCommand is the command line and environment that run this
 // program again as a peer (for startProcess).
 func selfPeerCommand() ([]string, []string, error) {
-	exe, err := os.Executable()
+	exe, err := selfExecutable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: running this program again as a peer: %w", err)
 	}

@@ -49,6 +49,10 @@ type interruption struct {
 	sent        int    // confirmed with --receipt or --reconnect; else handed to the client (written or queued)
 	unconfirmed int    // with --receipt or --reconnect: written (or taken to be) without their RECEIPT (the message cut short, the input's remainder sent after the signal)
 	unread      bool   // --lines or --null cut before the end of the input: what it still holds was not sent
+	// firstUnconfirmed (--window): the first message (1-based) sent and
+	// not confirmed, 0 for none. Messages after it may have been
+	// confirmed, so it, not sent, is where a script resumes.
+	firstUnconfirmed int
 	// settle, when set, fills in sent and unconfirmed once DISCONNECT is
 	// answered (--window: the messages in flight settle by then).
 	settle func(*interruption)
@@ -113,6 +117,9 @@ func disconnectTimeout(s *api.STOMP) time.Duration {
 // not yet read were not sent.
 func interruptedLine(in interruption, disconnect error) string {
 	line := cutLine(in, disconnect)
+	if in.receipt && in.transaction == "" && in.firstUnconfirmed > 0 {
+		line += fmt.Sprintf("; the first not confirmed is message %d", in.firstUnconfirmed)
+	}
 	if in.unread {
 		line += "; the input not yet read was not sent"
 	}

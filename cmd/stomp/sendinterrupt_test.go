@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"regexp"
@@ -20,10 +21,25 @@ import (
 
 var sentSummary = regexp.MustCompile(`sent (\d+)/`)
 
+// floodBroker is a simulator for a test that floods it (send --count
+// 100000000) until a signal: it never stops reading its publishers.
+// With the default WithMaxQueued (100000 ready messages) a test whose
+// poll for "messages on the broker" runs late under load would signal a
+// sender that has already written more than that: the simulator would
+// stop reading every publishing connection, with no consumer to drain
+// it, and neither confirm that sender's DISCONNECT nor read its end, nor
+// take a message from the next sender (the flake of
+// TestInterruptedSendCountsWhatTheBrokerGot when its subtests shared one
+// simulator: 1 run in 400 under load). Each test gets its own.
+func floodBroker(t *testing.T, opts ...sim.Option) (*sim.Broker, string) {
+	return simBroker(t, append(opts, sim.WithMaxQueued(math.MaxInt32))...)
+}
+
 // interruptedSend runs send with args against b, interrupts it with sig
-// once the broker has messages, and returns the count the run's summary
-// line claims as sent, what reached the broker, and stderr.
-func interruptedSend(t *testing.T, b *sim.Broker, q string, sig syscall.Signal, args ...string) (claimed, enqueued int, stderr string) {
+// once the broker has more than after messages on q, and returns the
+// count the run's summary line claims as sent, what reached the broker,
+// and stderr.
+func interruptedSend(t *testing.T, b *sim.Broker, q string, after uint64, sig syscall.Signal, args ...string) (claimed, enqueued int, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -31,7 +47,7 @@ func interruptedSend(t *testing.T, b *sim.Broker, q string, sig syscall.Signal, 
 	var errb syncBuffer
 	cmd.Stderr = &errb
 	require.NoError(t, cmd.Start())
-	if !within(20*time.Second, func() bool { d, _ := b.Destination(q); return d.Enqueued > 100 }) {
+	if !within(20*time.Second, func() bool { d, _ := b.Destination(q); return d.Enqueued > after }) {
 		// Where is the sender? SIGQUIT makes it print its goroutines.
 		_ = cmd.Process.Signal(syscall.SIGQUIT)
 		_ = cmd.Wait()
@@ -58,18 +74,26 @@ func interruptedSend(t *testing.T, b *sim.Broker, q string, sig syscall.Signal, 
 // written and DISCONNECT's RECEIPT asked for before the run ends), and
 // with --receipt a message sent whose RECEIPT had not come is said
 // (not confirmed), not silently left out of a count the broker exceeds.
+//
+// Each subtest has a simulator of its own that never stops reading
+// (floodBroker). "signalled late" plays a poll that comes late under
+// load: the sender has written more than the default simulator's
+// WithMaxQueued by the signal, and the claims still hold.
 func TestInterruptedSendCountsWhatTheBrokerGot(t *testing.T) {
-	b, srv := simBroker(t)
-	t.Run("no receipts", func(t *testing.T) {
-		q := "/queue/int-plain"
-		claimed, got, stderr := interruptedSend(t, b, q, syscall.SIGINT, "send", "--server", srv, "--count", "100000000", q, "x")
-		assert.LessOrEqual(t, claimed, got, "the summary counts %d messages as sent, the broker got %d; stderr %q", claimed, got, stderr)
-		assert.Regexp(t, `interrupted: \d+ sent, all confirmed by the broker's RECEIPT for DISCONNECT`, stderr)
-		assert.Contains(t, stderr, fmt.Sprintf("interrupted: %d sent", got), "the interrupted line counts what the broker got")
-	})
+	for name, after := range map[string]uint64{"no receipts": 100, "no receipts, signalled late": sim.DefaultMaxQueued} {
+		t.Run(name, func(t *testing.T) {
+			b, srv := floodBroker(t)
+			q := "/queue/int-plain"
+			claimed, got, stderr := interruptedSend(t, b, q, after, syscall.SIGINT, "send", "--server", srv, "--count", "100000000", q, "x")
+			assert.LessOrEqual(t, claimed, got, "the summary counts %d messages as sent, the broker got %d; stderr %q", claimed, got, stderr)
+			assert.Regexp(t, `interrupted: \d+ sent, all confirmed by the broker's RECEIPT for DISCONNECT`, stderr)
+			assert.Contains(t, stderr, fmt.Sprintf("interrupted: %d sent,", got), "the interrupted line counts what the broker got")
+		})
+	}
 	t.Run("receipts", func(t *testing.T) {
+		b, srv := floodBroker(t)
 		q := "/queue/int-receipt"
-		claimed, got, stderr := interruptedSend(t, b, q, syscall.SIGTERM, "send", "--server", srv, "--receipt", "--count", "100000000", q, "x")
+		claimed, got, stderr := interruptedSend(t, b, q, 100, syscall.SIGTERM, "send", "--server", srv, "--receipt", "--count", "100000000", q, "x")
 		if got != claimed {
 			assert.Regexp(t, `(?i)unconfirmed|not confirmed|no receipt|receipt.*pending`, stderr,
 				"the summary says %d sent, the broker got %d, and nothing says one was left unconfirmed", claimed, got)
@@ -198,7 +222,7 @@ func TestASecondSignalEndsAnInterruptedSendAtOnce(t *testing.T) {
 // gets one SIGTERM twice at once. That is one signal, not a second one
 // that kills: send still leaves gracefully and says how far it got.
 func TestOneSignalDeliveredTwiceStillEndsSendGracefully(t *testing.T) {
-	b, srv := simBroker(t)
+	b, srv := floodBroker(t)
 	q := "/queue/int-twice"
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -223,4 +247,14 @@ func TestInterruptedLineSaysTheUnreadInputWasNotSent(t *testing.T) {
 	line := interruptedLine(interruption{receipt: true, reconnect: true, sent: 4, unconfirmed: 1, unread: true}, nil)
 	assert.Equal(t, "interrupted: 4 confirmed, 1 sent but not confirmed (may or may not have arrived); the input not yet read was not sent", line)
 	assert.NotContains(t, interruptedLine(interruption{receipt: true, sent: 4}, nil), "not yet read")
+}
+
+// With a window, the interrupted line names the first message not
+// confirmed, where a script resumes (messages after it may be among the
+// confirmed); not in a transaction, where none counts.
+func TestInterruptedLineNamesTheFirstUnconfirmed(t *testing.T) {
+	line := interruptedLine(interruption{receipt: true, sent: 264, unconfirmed: 3, firstUnconfirmed: 10}, errString("stomp: no receipt"))
+	assert.Equal(t, "interrupted: 264 confirmed, 3 sent but not confirmed (may or may not have arrived); the first not confirmed is message 10", line)
+	assert.NotContains(t, interruptedLine(interruption{receipt: true, sent: 4}, nil), "first not confirmed")
+	assert.NotContains(t, interruptedLine(interruption{receipt: true, transaction: "t", sent: 4, firstUnconfirmed: 2}, nil), "first not confirmed")
 }

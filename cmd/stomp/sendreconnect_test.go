@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"regexp"
@@ -25,9 +26,9 @@ import (
 
 // loseConnAt50 is a simulator whose first connection is dropped
 // when the 50th SEND arrives.
-func loseConnAt50(t *testing.T) (*sim.Broker, string) {
-	return simBroker(t, sim.WithPlan(sim.Plan{{Name: "lose-conn", Kind: sim.DropConn, Conn: 1,
-		Dir: sim.ToServer, OnCommand: frames.CmdSend, Nth: 50}}))
+func loseConnAt50(t *testing.T, opts ...sim.Option) (*sim.Broker, string) {
+	return simBroker(t, append(opts, sim.WithPlan(sim.Plan{{Name: "lose-conn", Kind: sim.DropConn, Conn: 1,
+		Dir: sim.ToServer, OnCommand: frames.CmdSend, Nth: 50}}))...)
 }
 
 // `stomp send --reconnect --count 200` (no --receipt) whose connection is
@@ -104,7 +105,7 @@ func TestSendReconnectOutageLongerThanTimeoutFails(t *testing.T) {
 // the broker), and never takes DISCONNECT's RECEIPT, maybe from another
 // connection, as proof of the others.
 func TestInterruptedSendReconnectCountsOnlyConfirmed(t *testing.T) {
-	b, srv := loseConnAt50(t)
+	b, srv := loseConnAt50(t, sim.WithMaxQueued(math.MaxInt32)) // a flood: see floodBroker
 	q := "/queue/send-rc-int"
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -18,6 +18,13 @@ import (
 // has no Reconnect policy, so a lost connection fails the messages in
 // flight (written ones as outcome unknown) rather than sending them again.
 //
+// The window is bounded in bytes too (--window-bytes): the outbox keeps a
+// copy of each message's body until its outcome, so with big bodies a
+// window of messages alone would hold window x body bytes (256 MB for
+// 1 MB bodies against a broker slow to confirm). A message is sent once
+// the bodies of those in flight leave room for it; one larger than the
+// bound goes alone.
+//
 // --transaction keeps the one-at-a-time path: the outbox refuses a
 // message that joins a transaction (resent alone after a reconnect it
 // would leave it), and a transaction's messages are delivered at COMMIT
@@ -28,6 +35,9 @@ const (
 	// trip (a RabbitMQ quorum queue answers a few hundred a second one at
 	// a time) without holding many messages in memory.
 	defaultWindow = 256
+	// defaultWindowBytes is --window-bytes' default: the bodies in flight
+	// at once, in bytes.
+	defaultWindowBytes = 16 << 20
 	// maxWindow is the largest --window: the library's bound on its
 	// outbox (MaxOutbox).
 	maxWindow = 1 << 20
@@ -35,10 +45,20 @@ const (
 	outboxDefault = 1024
 )
 
-// checkWindow refuses a --window that cannot apply: out of range, given
-// without --receipt or --reconnect (nothing waits for a RECEIPT, so
-// nothing is in flight), or above 1 with --transaction.
-func checkWindow(given bool, window int, confirmed bool, transaction string) error {
+// checkWindow refuses a --window or --window-bytes that cannot apply:
+// out of range, given without --receipt or --reconnect (nothing waits for
+// a RECEIPT, so nothing is in flight), or a window above 1 with
+// --transaction (whose messages go one at a time: --window-bytes is
+// taken and has nothing to bound).
+func checkWindow(given, bytesGiven bool, window, windowBytes int, confirmed bool, transaction string) error {
+	if bytesGiven {
+		if windowBytes < 1 {
+			return usagef("--window-bytes must be at least 1 (a message larger than it still goes, alone)")
+		}
+		if !confirmed {
+			return usagef("--window-bytes goes with --receipt or --reconnect: without a RECEIPT per message there is no window to keep")
+		}
+	}
 	if !given {
 		return nil
 	}
@@ -72,6 +92,7 @@ type windowRun struct {
 	tracer    *sendTracer
 	dest      string
 	size      int
+	maxBytes  int           // --window-bytes: the bodies in flight at once, unless one alone is larger
 	timeout   time.Duration // --timeout: how long the oldest message waits for its RECEIPT
 	reconnect bool
 
@@ -79,6 +100,8 @@ type windowRun struct {
 	count   int
 	records <-chan record // nil: count copies of body
 	typed   bool          // records typed on a terminal: not waited for once interrupted
+	held    []byte        // a record read that waits for room in the window (holding)
+	holding bool
 
 	ctx  context.Context // ends at the first signal
 	work context.Context // ends interruptGrace after it
@@ -89,6 +112,7 @@ type windowRun struct {
 	results   chan windowResult
 	flight    []inFlight // oldest first; the settled at the front are taken off
 	accepted  int        // messages the outbox took
+	inBytes   int        // the bodies of those not settled
 	settled   int        // their outcomes that came
 	confirmed int        // their own RECEIPT came
 	lost      int        // settled unconfirmed after their frame may have left (outcome unknown)
@@ -101,6 +125,7 @@ type windowRun struct {
 type inFlight struct {
 	i       int // 1-based
 	at      time.Time
+	size    int    // its body's length
 	traceID string // with --trace
 	settled bool
 }
@@ -120,19 +145,31 @@ func (e *windowTimeout) Error() string {
 }
 func (e *windowTimeout) Unwrap() error { return api.ErrReceiptTimeout }
 
-// run sends the messages, keeping up to size in flight, and ends the run:
-// it disconnects and returns nil once every message was confirmed, or
-// says how far it got.
+// pending counts the messages taken and not settled.
+func (r *windowRun) pending() int { return r.accepted - r.settled }
+
+// fits reports whether a body of n bytes may be sent now: the bodies in
+// flight leave room for it, or nothing is in flight.
+func (r *windowRun) fits(n int) bool {
+	return r.pending() == 0 || r.inBytes+n <= r.maxBytes
+}
+
+// run sends the messages, keeping up to size (and up to maxBytes of
+// bodies) in flight, and ends the run: it disconnects and returns nil
+// once every message was confirmed, or says how far it got.
 func (r *windowRun) run() error {
-	r.results = make(chan windowResult, r.size)
+	// As many outcomes as messages can be unsettled at once: the window,
+	// or fewer with --count.
+	unsettled := r.size
+	if r.records == nil {
+		unsettled = min(unsettled, r.count)
+	}
+	r.results = make(chan windowResult, unsettled)
 	r.lastMove = time.Now()
 	timer := time.NewTimer(r.timeout)
 	defer timer.Stop()
-	var ready chan struct{} // closed: --count has a message to send now
-	if r.records == nil {
-		ready = make(chan struct{})
-		close(ready)
-	}
+	ready := make(chan struct{}) // closed: a message to send now, when now is set to it
+	close(ready)
 	reading := true // messages still to come
 	inputEnded := false
 	var stop error // what ended the sending early (not an interruption)
@@ -149,13 +186,20 @@ loop:
 		if !reading && len(r.flight) == 0 {
 			break
 		}
-		var take <-chan record
-		var now <-chan struct{}
+		var take <-chan record  // a record to read
+		var now <-chan struct{} // --count's body, or the record held, to send
 		if reading && len(r.flight) < r.size {
-			if r.records != nil {
+			switch {
+			case r.records == nil:
+				if i < r.count && r.fits(len(r.body)) {
+					now = ready
+				}
+			case r.holding:
+				if r.fits(len(r.held)) {
+					now = ready
+				}
+			case r.pending() == 0 || r.inBytes < r.maxBytes:
 				take = r.records
-			} else if i < r.count {
-				now = ready
 			}
 		}
 		select {
@@ -169,9 +213,13 @@ loop:
 			r.settle(res)
 		case <-now:
 			i++
-			if err := r.send(i, r.body); err != nil {
+			body := r.body
+			if r.records != nil {
+				body, r.held, r.holding = r.held, nil, false
+			}
+			if err := r.send(i, body); err != nil {
 				stop, reading = err, false
-			} else if i == r.count {
+			} else if r.records == nil && i == r.count {
 				reading, inputEnded = false, true
 			}
 		case rec, open := <-take:
@@ -180,6 +228,9 @@ loop:
 				reading, inputEnded = false, true
 			case rec.err != nil:
 				stop, reading = rec.err, false
+			case !r.fits(len(rec.body)):
+				// No room for it yet: it goes once outcomes make room.
+				r.held, r.holding = rec.body, true
 			default:
 				i++
 				if err := r.send(i, rec.body); err != nil {
@@ -246,7 +297,7 @@ loop:
 // r.results.
 func (r *windowRun) send(i int, body []byte) error {
 	ctx := r.work
-	f := inFlight{i: i}
+	f := inFlight{i: i, size: len(body)}
 	var end func()
 	if r.tracer != nil {
 		ctx, f.traceID, end = r.tracer.start(ctx)
@@ -262,6 +313,7 @@ func (r *windowRun) send(i int, body []byte) error {
 	f.at = time.Now()
 	r.flight = append(r.flight, f)
 	r.accepted++
+	r.inBytes += f.size
 	return nil
 }
 
@@ -271,6 +323,7 @@ func (r *windowRun) settle(res windowResult) {
 	r.settled++
 	k := res.i - r.flight[0].i
 	r.flight[k].settled = true
+	r.inBytes -= r.flight[k].size
 	if res.err == nil {
 		r.confirmed++
 		r.p.step(r.confirmed)
@@ -293,73 +346,4 @@ func (r *windowRun) bad(i int, err error) {
 	if r.firstBad == 0 || i < r.firstBad {
 		r.firstBad, r.badErr = i, err
 	}
-}
-
-// drain waits, bounded by settleWait, for the outcomes of the messages
-// still in flight once the connection was left or closed, which settles
-// them all.
-func (r *windowRun) drain() {
-	deadline := time.NewTimer(settleWait)
-	defer deadline.Stop()
-	for len(r.flight) > 0 {
-		select {
-		case res := <-r.results:
-			r.settle(res)
-		case <-deadline.C:
-			return
-		}
-	}
-}
-
-// pending counts the messages taken and not settled.
-func (r *windowRun) pending() int { return r.accepted - r.settled }
-
-// fail ends a run that stopped at an error (stop, or a message's own
-// outcome): it leaves (after a server ERROR, as send.go does, or with
-// nothing in flight) or closes the client, which settles the messages in
-// flight at once, and says which was the first not confirmed.
-func (r *windowRun) fail(stop error, serverError bool) error {
-	if serverError || r.pending() == 0 {
-		_ = r.w.leave(r.ctx, r.s, true)
-	} else {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), settleWait)
-		_ = r.s.CloseContext(cctx)
-		cancel()
-	}
-	r.drain()
-	r.p.done()
-	first, err := r.firstBad, r.badErr
-	if len(r.flight) > 0 && (first == 0 || r.flight[0].i < first) {
-		first, err = r.flight[0].i, stop
-	}
-	if err == nil {
-		err = stop
-	}
-	switch {
-	case first > 0 && !serverError && sentAnyway(err):
-		err = unconfirmedAtLeastOnce(err, first)
-	case first > 0:
-		err = &reworded{msg: fmt.Sprintf("message %d not confirmed: %s", first, errorLine(r.w.or(err))), err: err}
-	default:
-		err = r.w.or(err)
-	}
-	return r.failed(r.confirmed, err)
-}
-
-// interrupted ends a run a signal stopped: it leaves, letting the
-// messages in flight settle (Disconnect waits for the outbox first,
-// within DisconnectTimeout), and prints how far it got (leaveInterrupted).
-func (r *windowRun) interrupted(stop error, unread bool) error {
-	r.p.done()
-	if stop != nil && !sentAnyway(stop) && !errors.Is(stop, api.ErrCanceled) && !errors.Is(stop, api.ErrTimeout) {
-		fmt.Fprintln(r.stderr, "stomp: "+errorLine(r.w.or(stop)))
-	}
-	cut := interruption{receipt: true, reconnect: r.reconnect, unread: r.records != nil && unread}
-	cut.settle = func(in *interruption) {
-		r.drain()
-		in.sent = r.confirmed
-		in.unconfirmed = r.lost + r.pending()
-	}
-	leaveInterrupted(r.ctx, r.w, r.s, r.stderr, cut)
-	return r.ctx.Err()
 }

@@ -87,7 +87,8 @@ func TestSendReceiptKeepsAWindowOfMessagesInFlight(t *testing.T) {
 }
 
 // --window out of range, without a RECEIPT to wait for, or above 1 in a
-// transaction is bad usage (exit 2), refused before any server is tried.
+// transaction, and --window-bytes below 1 or without a RECEIPT, are bad
+// usage (exit 2), refused before any server is tried.
 func TestSendWindowRefusesWhatCannotWork(t *testing.T) {
 	for _, tt := range []struct {
 		args []string
@@ -98,11 +99,57 @@ func TestSendWindowRefusesWhatCannotWork(t *testing.T) {
 		{[]string{"--reconnect", "--window", "2000000"}, "--window must be between 1 and"},
 		{[]string{"--window", "8"}, "--window goes with --receipt or --reconnect"},
 		{[]string{"--receipt", "--transaction", "t1", "--window", "8"}, "--window does not go with --transaction"},
+		{[]string{"--receipt", "--window-bytes", "0"}, "--window-bytes must be at least 1"},
+		{[]string{"--reconnect", "--window-bytes", "-5"}, "--window-bytes must be at least 1"},
+		{[]string{"--window-bytes", "100"}, "--window-bytes goes with --receipt or --reconnect"},
 	} {
 		args := append(append([]string{"send", "--server", "stomp://127.0.0.1:1"}, tt.args...), "/queue/w-bad", "m")
 		r := stomp(t, "", args...)
 		assert.Equal(t, exitUsage, r.code, "%v: %s", tt.args, r.stderr)
 		assert.Contains(t, r.stderr, tt.want, "%v", tt.args)
+	}
+}
+
+// --window-bytes bounds the bodies in flight: with every RECEIPT held
+// back, the broker gets as many messages as fit in the bound (4 bodies of
+// 1000 bytes in 4500), from --count or from --lines (a record read that
+// does not fit waits), and a body larger than the bound goes alone; once
+// the RECEIPTs flow, every message is sent and confirmed.
+func TestSendWindowBytesBoundTheBodiesInFlight(t *testing.T) {
+	body := strings.Repeat("b", 1000)
+	for _, c := range []struct {
+		name   string
+		args   []string // the flags and, with --count, the body after the queue
+		stdin  string
+		flight int
+	}{
+		{"count", []string{"--count", "20", "--window-bytes", "4500", "/queue/w-bytes", body}, "", 4},
+		{"lines", []string{"--lines", "--window-bytes", "4500", "/queue/w-bytes"}, strings.Repeat(body+"\n", 20), 4},
+		{"larger than the bound", []string{"--count", "20", "--window-bytes", "999", "/queue/w-bytes", body}, "", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b, srv := receiptsHeld(t)
+			q := "/queue/w-bytes"
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary, append([]string{"send", "--server", srv, "--receipt"}, c.args...)...)
+			cmd.Stdin = strings.NewReader(c.stdin)
+			var errb syncBuffer
+			cmd.Stderr = &errb
+			require.NoError(t, cmd.Start())
+			eventually(t, "the bound's SENDs on the broker while no RECEIPT was written", func() bool {
+				d, _ := b.Destination(q)
+				return d.Enqueued >= uint64(c.flight)
+			})
+			d, _ := b.Destination(q)
+			assert.EqualValues(t, c.flight, d.Enqueued, "SENDs before the first RECEIPT: what the bound holds, no more")
+			require.NoError(t, b.Clear("hold"))
+			_ = cmd.Wait()
+			require.NoError(t, ctx.Err(), "hung; stderr: %s", errb.String())
+			assert.Equal(t, 0, cmd.ProcessState.ExitCode(), errb.String())
+			d, _ = b.Destination(q)
+			assert.EqualValues(t, 20, d.Enqueued)
+		})
 	}
 }
 
@@ -180,7 +227,7 @@ func TestInterruptedSendWindowCountsWhatIsInFlight(t *testing.T) {
 	_ = cmd.Wait()
 	require.NoError(t, ctx.Err(), "hung; stderr: %s", errb.String())
 	assert.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode(), errb.String())
-	assert.Contains(t, errb.String(), "interrupted: 0 confirmed, 40 sent but not confirmed (may or may not have arrived)")
+	assert.Contains(t, errb.String(), "interrupted: 0 confirmed, 40 sent but not confirmed (may or may not have arrived); the first not confirmed is message 1")
 	d, _ := b.Destination(q)
 	assert.EqualValues(t, 40, d.Enqueued)
 }
@@ -221,6 +268,7 @@ func TestSendWindowKeepsInputOrder(t *testing.T) {
 	for name, args := range map[string][]string{
 		"receipt":   {"--receipt", "--window", "16"},
 		"reconnect": {"--reconnect", "--window", "64"},
+		"bytes":     {"--receipt", "--window", "16", "--window-bytes", "5"}, // records held for room
 	} {
 		t.Run(name, func(t *testing.T) {
 			var b *sim.Broker
@@ -278,4 +326,22 @@ func TestSendWindowTrace(t *testing.T) {
 		}
 	}
 	assert.Equal(t, sent, got, "the ids printed are the ones the messages carry, in order")
+}
+
+// A server ERROR that names no message, on a connection the server keeps
+// open, ends a windowed run with exit 1; once the messages in flight have
+// settled, the run says that every message it sent was confirmed, so a
+// script knows there is none to send again.
+func TestSendWindowServerErrorNamingNoMessageSaysAllWereConfirmed(t *testing.T) {
+	b, srv := simBroker(t, sim.WithPlan(sim.Plan{{Name: "boom", Kind: sim.SendError, OnCommand: frames.CmdReceipt, Nth: 50, Message: "boom"}}))
+	r := stomp(t, "", "send", "--server", srv, "--receipt", "--window", "32", "--count", "1000", "/queue/w-boom", "m")
+	t.Logf("stderr:\n%s", r.stderr)
+	assert.Equal(t, exitFailure, r.code)
+	m := regexp.MustCompile(`all (\d+) messages sent were confirmed`).FindStringSubmatch(r.stderr)
+	require.NotNil(t, m, "nothing says every message sent was confirmed: %s", r.stderr)
+	n, err := strconv.Atoi(m[1])
+	require.NoError(t, err)
+	assert.Contains(t, r.stderr, fmt.Sprintf("sent %d/1000", n))
+	d, _ := b.Destination("/queue/w-boom")
+	assert.EqualValues(t, n, d.Enqueued, "every message on the broker was confirmed")
 }

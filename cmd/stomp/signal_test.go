@@ -32,7 +32,7 @@ func signalled(t *testing.T, sig os.Signal, ready func() bool, args ...string) (
 }
 
 func TestSignalsExitQuietlyWith128PlusTheSignal(t *testing.T) {
-	b, srv := simBroker(t)
+	b, srv := floodBroker(t) // shared by two floods
 	subscribed := func() bool { d, _ := b.Destination("/queue/sig"); return d.Subscribers == 1 }
 	for _, tt := range []struct {
 		sig  syscall.Signal
