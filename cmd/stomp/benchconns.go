@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"time"
 
@@ -47,13 +46,8 @@ func newBenchConns() *cobra.Command {
 				// The parent holds our stdin open: its end, even a
 				// SIGKILL, closes it, and the measurement ends with it.
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithCancel(ctx)
+				ctx, cancel = untilClosed(ctx, cmd.InOrStdin())
 				defer cancel()
-				stdin := cmd.InOrStdin()
-				go func() {
-					_, _ = io.Copy(io.Discard, stdin)
-					cancel()
-				}()
 			}
 			m, err := bench.MeasureConns(ctx, &t, p, raw)
 			if jerr := json.NewEncoder(cmd.OutOrStdout()).Encode(m); jerr != nil && err == nil {

@@ -32,13 +32,8 @@ func newBenchPeer() *cobra.Command {
 			ctx := cmd.Context()
 			if untilStdin {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithCancel(ctx)
+				ctx, cancel = untilClosed(ctx, cmd.InOrStdin())
 				defer cancel()
-				stdin := cmd.InOrStdin()
-				go func() {
-					_, _ = io.Copy(io.Discard, stdin)
-					cancel()
-				}()
 			}
 			return bench.ServePeer(ctx, kind, listen, cmd.OutOrStdout())
 		},
@@ -48,4 +43,16 @@ func newBenchPeer() *cobra.Command {
 	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on")
 	f.BoolVar(&untilStdin, "until-stdin-closed", false, "also stop when stdin closes (how a parent process stops it)")
 	return cmd
+}
+
+// untilClosed returns a context that also ends once r reaches its end or
+// fails: a parent process holds a child's stdin open, so its end (even a
+// SIGKILL) ends the child's work.
+func untilClosed(ctx context.Context, r io.Reader) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		_, _ = io.Copy(io.Discard, r)
+		cancel()
+	}()
+	return ctx, cancel
 }
