@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -128,14 +129,26 @@ func (w *writer) Receive(ctx actor.Context) {
 		beat := q.buf.Buffered() == 0 && !q.signaled && !w.disconnected
 		if beat {
 			q.buf.WriteHeartbeat()
+			// The writer owns the buffer until this flush is done, as
+			// after a flushSignal: a sender appending meanwhile must not
+			// write through (it would detach the buffer and write while
+			// this flush writes what comes after it).
+			q.signaled = true
 		}
 		q.mu.Unlock()
 		if beat {
 			w.c.stats.HeartbeatsOut.Add(1)
-			w.flush(ctx, false)
+			if h := heartbeatQueuedHook.Load(); h != nil {
+				(*h)(q)
+			}
+			w.flush(ctx, true)
 		}
 	}
 }
+
+// heartbeatQueuedHook, when set (by a test), runs between the writer's
+// queueing of a heart-beat and its flush.
+var heartbeatQueuedHook atomic.Pointer[func(*wqueue)]
 
 // stopped ends the writer with its connection: the frames never written
 // give their queue tokens back and say so (a receipt's waiter is answered
