@@ -16,7 +16,8 @@ import (
 // registering or looking up that id panics (index out of range). The ids
 // an engine registers are its actors' names (actorName) and the one
 // guardian of its root context ("guardian" and the registry's next
-// sequence number, NextId, made at the first spawn); the actor system's
+// sequence number, NextId, made when the engine starts: startGuardian);
+// the actor system's
 // own, "deadletter" and "eventstream", hash with the top bit clear. So on
 // such a platform the engine skips the names, and the sequence numbers,
 // whose ids would hash that way. Nothing else changes: an id it keeps
