@@ -17,8 +17,8 @@ import (
 // an engine registers are its actors' names (actorName) and the one
 // guardian of its root context ("guardian" and the registry's next
 // sequence number, NextId, made when the engine starts: startGuardian);
-// the actor system's
-// own, "deadletter" and "eventstream", hash with the top bit clear. So on
+// the actor system's own, "deadletter" and "eventstream", hash with the
+// top bit clear. So on
 // such a platform the engine skips the names, and the sequence numbers,
 // whose ids would hash that way. Nothing else changes: an id it keeps
 // falls in the bucket it falls in on a 64-bit platform, where nothing is
