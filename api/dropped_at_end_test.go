@@ -81,11 +81,12 @@ func TestCloseCountsALiveSubscriptionsQueuedAutoAckMessagesDropped(t *testing.T)
 	b := newBroker(t)
 	s := connectTo(t, b, "1.2")
 	hold := make(chan struct{})
-	returned := make(chan struct{})
+	entered, returned := make(chan struct{}), make(chan struct{})
 	handled := make(chan string, 20)
 	_, err := s.SubscribeWith(context.Background(), "/queue/r15c", SubscribeOptions{ID: "x", Handler: func(ev *MessageInEvent) {
 		if ev.Text() == "0" {
 			defer close(returned)
+			close(entered)
 			<-hold
 		}
 		handled <- ev.Text()
@@ -95,6 +96,8 @@ func TestCloseCountsALiveSubscriptionsQueuedAutoAckMessagesDropped(t *testing.T)
 		require.NoError(t, s.SendMessage("/queue/r15c", strconv.Itoa(i)))
 	}
 	waitFor(t, "every message received", func() bool { return s.Stats().MessagesIn == 3 })
+	// Received is not handled: Close waits only for a handler running.
+	recv(t, entered)
 	closeWhileHandlerBlocked(t, s)
 	close(hold)
 	<-returned
