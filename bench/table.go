@@ -22,9 +22,9 @@ func SizeName(n int) string {
 // rate renders messages per second: 5.10 M, 92.3 k, 640.
 func rate(v float64) string {
 	switch {
-	case v >= 1e6:
+	case v >= 1e6-50: // what "%.1f k" would round up to 1000.0 k
 		return fmt.Sprintf("%.2f M", v/1e6)
-	case v >= 1e4:
+	case v >= 1e4-0.5: // what "%.0f" would round up to 10000
 		return fmt.Sprintf("%.1f k", v/1e3)
 	}
 	return fmt.Sprintf("%.0f", v)
