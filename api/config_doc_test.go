@@ -1,11 +1,9 @@
 package api
 
 import (
-	"maps"
 	"os"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -186,45 +184,5 @@ func TestDocumentedConfigDefaultsAreRead(t *testing.T) {
 		require.NoError(t, err, row.name)
 		assert.Equal(t, want.read, got, "a new client's %s", row.name)
 		assert.Contains(t, rows[row.name], want.doc, "doc.go's row of %s", row.name)
-	}
-}
-
-// The "NNN ErrName" rows of doc.go's error table name the sentinel that
-// has that code.
-func TestDocErrorTableNamesEachSentinel(t *testing.T) {
-	byName := map[string]*Error{
-		"ErrInvalidArgument": ErrInvalidArgument, "ErrUnknownSetting": ErrUnknownSetting,
-		"ErrSettingAccess": ErrSettingAccess, "ErrConnectedSetting": ErrConnectedSetting,
-		"ErrUnsupported": ErrUnsupported, "ErrClosed": ErrClosed, "ErrEngineClosed": ErrEngineClosed,
-		"ErrEngineInUse": ErrEngineInUse, "ErrNotConnected": ErrNotConnected,
-		"ErrAlreadyConnected": ErrAlreadyConnected, "ErrConnectFailed": ErrConnectFailed,
-		"ErrConnectionLost": ErrConnectionLost, "ErrHeartbeatMissed": ErrHeartbeatMissed,
-		"ErrInterrupted": ErrInterrupted, "ErrQueueFull": ErrQueueFull, "ErrCertRejected": ErrCertRejected,
-		"ErrTLSFailed": ErrTLSFailed, "ErrProxyFailed": ErrProxyFailed, "ErrOutcomeUnknown": ErrOutcomeUnknown,
-		"ErrTimeout": ErrTimeout, "ErrReceiptTimeout": ErrReceiptTimeout, "ErrWouldBlock": ErrWouldBlock,
-		"ErrCanceled": ErrCanceled, "ErrUnknownSubscription": ErrUnknownSubscription,
-		"ErrUnknownTransaction": ErrUnknownTransaction, "ErrTransactionExists": ErrTransactionExists,
-		"ErrNoAck": ErrNoAck, "ErrAlreadyAcked": ErrAlreadyAcked, "ErrNackUnsupported": ErrNackUnsupported,
-		"ErrProtocol": ErrProtocol, "ErrFrameLimit": ErrFrameLimit, "ErrServer": ErrServer, "ErrOther": ErrOther,
-	}
-	// The map above holds every sentinel errors.go declares.
-	src, err := os.ReadFile("errors.go")
-	require.NoError(t, err)
-	for _, m := range regexp.MustCompile(`(?m)^\t(Err\w+) += actors\.`).FindAllStringSubmatch(string(src), -1) {
-		assert.Contains(t, byName, m[1], "errors.go declares %s: add it to this test", m[1])
-	}
-	for _, s := range sentinels {
-		assert.True(t, slices.ContainsFunc(slices.Collect(maps.Values(byName)), func(e *Error) bool { return e == s }), "sentinel %v is not in this test", s)
-	}
-
-	doc, err := os.ReadFile("doc.go")
-	require.NoError(t, err)
-	rows := regexp.MustCompile(`(?m)^//\t(\d{3}) (Err\w+) `).FindAllStringSubmatch(string(doc), -1)
-	require.NotEmpty(t, rows)
-	for _, r := range rows {
-		e, ok := byName[r[2]]
-		if assert.True(t, ok, "doc.go's error table names %s, which is no sentinel", r[2]) {
-			assert.Equal(t, r[1], strconv.Itoa(e.Code), "doc.go gives %s the code %s", r[2], r[1])
-		}
 	}
 }
