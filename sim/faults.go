@@ -21,7 +21,10 @@ const (
 	// once AfterBytes bytes have passed in Dir (they get through, nothing
 	// after them does) or, when AfterBytes is 0, once After has elapsed.
 	// As a frame fault (AfterFrames, OnCommand or Nth set) it fires just
-	// before the matching frame in Dir, which is lost.
+	// before the matching frame in Dir, which is lost. With Dir ToServer
+	// the server's answers to earlier frames that were not yet written
+	// are lost too, although the server acted on those frames (see the
+	// package documentation).
 	DropConn FaultKind = iota + 1
 	// RefuseAccept closes the connection as soon as it is accepted.
 	RefuseAccept
@@ -224,6 +227,8 @@ type Fault struct {
 	// "refused, so not delivered" against it is misled. If the server
 	// answers the frame with an ERROR of its own instead, the fault does
 	// not fire. It cannot be combined with AfterFrames, OnCommand or Nth.
+	// A DropConn with Dir ToServer leaves the client as unsure of every
+	// frame whose answer the cut lost.
 	ReceiptOf int
 	// Seed seeds every random choice of the fault. The generator is also
 	// keyed by the connection number, so each connection gets its own
