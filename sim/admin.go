@@ -122,7 +122,10 @@ func (d *destination) info() DestinationInfo {
 	return di
 }
 
-// Connections returns the open connections, by connection number.
+// Connections returns the open connections, by connection number. A
+// connection the broker is ending (after a DISCONNECT or a fatal ERROR)
+// leaves this list at once but joins ClosedConnections only when the
+// client closes its side or the linger passes (WithLinger).
 func (b *Broker) Connections() []ConnInfo {
 	var out []ConnInfo
 	b.do(func(st *state) {

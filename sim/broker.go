@@ -43,11 +43,14 @@ type Broker struct {
 }
 
 // NewBroker starts a broker configured by opts. Unless WithListenAddr says
-// otherwise it listens on an ephemeral port of 127.0.0.1.
+// otherwise it listens on an ephemeral port of 127.0.0.1. A nil option is
+// skipped, so a test can leave out an option it builds conditionally.
 func NewBroker(opts ...Option) (*Broker, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
-		o.apply(cfg)
+		if o != nil {
+			o.apply(cfg)
+		}
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err

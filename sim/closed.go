@@ -28,6 +28,10 @@ func (b *Broker) ClosedConnections() []ConnInfo {
 
 // ClosedConnection returns the closed connection numbered n, false when it
 // is open, was never accepted, or is no longer kept (see WithClosedLog).
+// It is also false while the broker lingers on a TCP connection it has
+// ended (after a DISCONNECT or a fatal ERROR) for the client to close its
+// side: a test that waits for a client to disconnect polls it under a
+// deadline.
 func (b *Broker) ClosedConnection(n int) (ConnInfo, bool) {
 	for _, ci := range b.ClosedConnections() {
 		if ci.Conn == n {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,4 +59,21 @@ func TestClosedConnectionsAreBounded(t *testing.T) {
 	}
 	_, err := NewBroker(WithClosedLog(-1))
 	assert.Error(t, err)
+}
+
+// After a DISCONNECT over TCP the broker lingers for the client to close
+// its side; as documented, the connection is then in neither list, and
+// joins ClosedConnections once the client closes.
+func TestDisconnectedConnectionIsInNeitherListWhileLingering(t *testing.T) {
+	b := newBroker(t, WithLinger(time.Hour))
+	c := tcpClient(t, b.Addr())
+	c.connect("1.2")
+	c.send("DISCONNECT\nreceipt:bye\n\n\x00")
+	c.expect("RECEIPT")
+	waitFor(t, "connection 1 to leave Connections", func() bool { return len(b.Connections()) == 0 })
+	assert.Zero(t, b.Stats().Connections)
+	_, closed := b.ClosedConnection(1)
+	assert.False(t, closed, "not closed while the broker lingers")
+	require.NoError(t, c.conn.Close())
+	waitFor(t, "connection 1 in ClosedConnections", func() bool { _, ok := b.ClosedConnection(1); return ok })
 }

@@ -215,3 +215,57 @@ func ExamplePlan_Validate() {
 	fmt.Println(plan.Validate())
 	// Output: sim: fault "cut": frame faults cannot trigger by AfterBytes
 }
+
+// A fault timed by After (or lasting Delay) runs on the wall clock, and
+// nothing can fast-forward it. Rather than sleeping past it and hoping, a
+// test waits for the fault itself: a hook hands each event to a buffered
+// channel without ever blocking the connection, and the test receives from
+// it under a deadline, so a fault that never fires fails the test instead
+// of hanging it. Polling FaultEvents under a deadline (require.Eventually,
+// say) does the same without a hook.
+func ExampleWithFaultHook() {
+	fired := make(chan sim.FaultEvent, 16)
+	b, err := sim.NewBroker(
+		sim.WithListenAddr(""), // ServePipe only
+		sim.WithPlan(sim.Plan{{Name: "outage", Kind: sim.DropConn, After: 50 * time.Millisecond}}),
+		sim.WithFaultHook(func(e sim.FaultEvent) {
+			select {
+			case fired <- e:
+			default: // the hook must not block the connection
+			}
+		}),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+
+	conn, err := b.ServePipe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "CONNECT\naccept-version:1.2\nhost:/\n\n\x00"); err != nil {
+		log.Fatal(err)
+	}
+	dec := frames.NewDecoder(conn, frames.V12, frames.DefaultLimits())
+	if f, err := dec.Decode(); err == nil {
+		fmt.Println(f.Command)
+	}
+
+	// Wait for the outage, however long the machine takes to reach it.
+	select {
+	case e := <-fired:
+		fmt.Printf("%s (%v) fired on conn %d\n", e.Fault, e.Kind, e.Conn)
+	case <-time.After(10 * time.Second):
+		log.Fatal("the fault never fired")
+	}
+	if _, err := dec.Decode(); err != nil {
+		fmt.Println("connection closed")
+	}
+	// Output:
+	// CONNECTED
+	// outage (DropConn) fired on conn 1
+	// connection closed
+}

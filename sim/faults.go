@@ -21,7 +21,10 @@ const (
 	// once AfterBytes bytes have passed in Dir (they get through, nothing
 	// after them does) or, when AfterBytes is 0, once After has elapsed.
 	// As a frame fault (AfterFrames, OnCommand or Nth set) it fires just
-	// before the matching frame in Dir, which is lost.
+	// before the matching frame in Dir, which is lost. With Dir ToServer
+	// the server's answers to earlier frames that were not yet written
+	// are lost too, although the server acted on those frames (see the
+	// package documentation).
 	DropConn FaultKind = iota + 1
 	// RefuseAccept closes the connection as soon as it is accepted.
 	RefuseAccept
@@ -177,6 +180,12 @@ type Fault struct {
 	// OnCommand restricts the trigger to frames with this command (frame
 	// faults only). DuplicateMessage and RedeliverMessage imply
 	// CmdMessage, WithholdReceipt and NoDisconnectReceipt CmdReceipt.
+	// The command must be one that crosses the stream the fault counts:
+	// one the server sends (CONNECTED, MESSAGE, RECEIPT, ERROR) for the
+	// ToClient stream, one the client sends (SEND, ACK, ...) for a
+	// DropConn with Dir ToServer. Any other is refused, since the fault
+	// could never fire: a DropConn meant to cut on the client's SEND needs
+	// Dir ToServer.
 	OnCommand frames.Command
 	// Nth makes the fault fire on the Nth frame matching OnCommand and
 	// AfterFrames. The default, 0, means the first.
@@ -218,6 +227,8 @@ type Fault struct {
 	// "refused, so not delivered" against it is misled. If the server
 	// answers the frame with an ERROR of its own instead, the fault does
 	// not fire. It cannot be combined with AfterFrames, OnCommand or Nth.
+	// A DropConn with Dir ToServer leaves the client as unsure of every
+	// frame whose answer the cut lost.
 	ReceiptOf int
 	// Seed seeds every random choice of the fault. The generator is also
 	// keyed by the connection number, so each connection gets its own
@@ -258,8 +269,10 @@ func (f *Fault) command() frames.Command {
 }
 
 // Validate reports the first fault of p that is not well formed: a missing
-// or repeated name, an unknown kind, a negative count or duration, or a
-// trigger condition that the kind cannot use.
+// or repeated name, an unknown kind, a negative count or duration, a
+// trigger condition that the kind cannot use, or an OnCommand that never
+// crosses the stream the fault counts (so it could never fire). The error
+// names the fault. NewBroker, NewProxy and Inject refuse what it refuses.
 func (p Plan) Validate() error {
 	seen := make(map[string]bool, len(p))
 	for i := range p {
@@ -318,12 +331,35 @@ func (f *Fault) validate() error {
 		if c := f.command(); f.OnCommand != frames.CmdInvalid && c != f.OnCommand {
 			return fmt.Errorf("%v only applies to %v frames", f.Kind, c)
 		}
+		if err := f.checkStream(); err != nil {
+			return err
+		}
 	default:
 		if frameCond {
 			return errors.New("byte faults trigger by AfterBytes and After only")
 		}
 	}
 	return nil
+}
+
+// checkStream refuses a frame fault whose OnCommand never crosses the
+// stream it counts (a to-client DropConn on SEND, a SendError on ACK, a
+// to-server DropConn on MESSAGE): such a fault would never fire.
+func (f *Fault) checkStream() error {
+	if f.OnCommand == frames.CmdInvalid {
+		return nil
+	}
+	want, side, hint := frames.FromServer, "the client", "; set Dir: ToServer to count the client's frames"
+	if f.Dir == ToServer {
+		want, side, hint = frames.FromClient, "the server", "; leave Dir at ToClient to count the server's frames"
+	} else if f.Kind != DropConn {
+		hint = "; only DropConn (Dir: ToServer) counts the client's frames"
+	}
+	if f.OnCommand.SentBy()&want != 0 {
+		return nil
+	}
+	return fmt.Errorf("%v counts the %v stream, which never carries %v (%s sends it), so the fault would never fire%s",
+		f.Kind, f.Dir, f.OnCommand, side, hint)
 }
 
 // FaultEvent records one action of a fault, for tests to compare runs.

@@ -10,12 +10,16 @@ import (
 	"github.com/stompactor/stompactor/frames"
 )
 
-// Option configures a Broker.
+// Option configures a Broker. NewBroker skips a nil Option.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (f optionFunc) apply(c *config) {
+	if f != nil {
+		f(c)
+	}
+}
 
 // config holds every broker setting; NewBroker fills it from the options.
 type config struct {

@@ -51,11 +51,14 @@ type Proxy struct {
 // ("host:port", plain TCP: the proxy reads the server's frames, so it
 // cannot sit in front of TLS or WebSocket) with the faults of plan, which
 // is validated first. Unless ProxyListenAddr says otherwise it listens on
-// an ephemeral port of 127.0.0.1.
+// an ephemeral port of 127.0.0.1. A nil option is skipped, as NewBroker
+// skips one.
 func NewProxy(target string, plan Plan, opts ...ProxyOption) (*Proxy, error) {
 	cfg := proxyConfig{listen: DefaultListenAddr}
 	for _, o := range opts {
-		o.applyProxy(&cfg)
+		if o != nil {
+			o.applyProxy(&cfg)
+		}
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err

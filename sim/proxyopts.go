@@ -2,12 +2,16 @@ package sim
 
 import "errors"
 
-// ProxyOption configures a Proxy.
+// ProxyOption configures a Proxy. NewProxy skips a nil ProxyOption.
 type ProxyOption interface{ applyProxy(*proxyConfig) }
 
 type proxyOptionFunc func(*proxyConfig)
 
-func (f proxyOptionFunc) applyProxy(c *proxyConfig) { f(c) }
+func (f proxyOptionFunc) applyProxy(c *proxyConfig) {
+	if f != nil {
+		f(c)
+	}
+}
 
 // proxyConfig holds the settings of a Proxy; NewProxy fills it.
 type proxyConfig struct {

@@ -16,7 +16,8 @@ import (
 
 // faultHelp documents --fault for the broker and proxy commands alike.
 var faultHelp = "--fault KIND[,key=value...] plans a fault; keys: name, conn, dir (to-client|to-server),\n" +
-	"after-bytes, after-frames, on (a command), nth, after (duration), times, delay, jitter, chunk, mask,\n" +
+	"after-bytes, after-frames, on (a command that crosses dir: the client's, like send, only with\n" +
+	"dir=to-server), nth, after (duration), times, delay, jitter, chunk, mask,\n" +
 	"message, fatal, receipt-of (send-error answers the Nth receipt asked for), seed. Kinds:\n" + wrap(strings.Join(faultKinds(), ", ")+".", 100) + "\n" +
 	"Faults that choose at random (random-chunks, jitter) draw from their seed (default --seed), so a\n" +
 	"rerun with the same plan fails the same way (delay-writes to-client writes each frame on its own, so\n" +
