@@ -10,15 +10,18 @@ import (
 
 // A queued send that cannot be encoded (no one waits for its answer) is
 // reported as an ErrorEvent naming the header, never dropped unsaid; the
-// frames queued after it still go out.
+// frames queued after it still go out. TrySend, which its callers use
+// without checking the frame first, refuses it instead, on the writer's
+// mailbox route too (the event sink here makes SENDs go that way).
 func TestQueuedUnencodableSendIsReported(t *testing.T) {
 	srv, got := newBroker(t, connectedFrame(""), politeBroker)
 	c, rec := newTestClient(t, ConnOptions{})
 	connectTo(t, c, srv.addr(), ConnectConfig{Versions: []frames.Version{frames.V10}})
 	expectFrame(t, got, frames.CmdConnect)
 	queued, err := c.TrySend(frames.New(frames.CmdSend, "destination", "/q/a\nx"))
-	require.NoError(t, err)
-	require.True(t, queued)
+	require.ErrorIs(t, err, ErrInvalidHeader)
+	require.False(t, queued)
+	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q/a\nx"), 0, false))
 	require.NoError(t, c.Send(testCtx(t), frames.New(frames.CmdSend, "destination", "/q/ok"), 0, false))
 	ev := waitEvent[*ErrorEvent](t, rec, nil)
 	require.ErrorIs(t, ev.Err, ErrInvalidHeader)

@@ -30,7 +30,9 @@ func (c *Conn) Send(ctx context.Context, f *frames.Frame, receipt time.Duration,
 // and reports whether it did; it never waits. A frame it queued is
 // written later or, if the connection ends first, lost with it, as with
 // Send without wait. A frame that cannot be encoded is refused with its
-// error. Like Send, it does not keep f.
+// error (a *HeaderError for a header its version cannot carry), whichever
+// way it is queued, so a caller need not check it first. Like Send, it
+// does not keep f.
 func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 	l := c.link.Load()
 	if l == nil {
@@ -58,6 +60,12 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 			l.credits.give(1)
 			return false, nil
 		}
+	}
+	// The writer encodes a posted frame later, where no caller hears
+	// its error: a frame it could not encode is refused here instead.
+	if err := CheckFrame(f, l.version); err != nil {
+		l.credits.give(1)
+		return false, err
 	}
 	l.out.post(&writeFrame{frame: keep(f), credit: true})
 	return true, nil

@@ -157,6 +157,9 @@ func (s *STOMP) sendAsync(ctx context.Context, c sendCall, opts *SendOptions, de
 	if err != nil {
 		return err
 	}
+	if err := s.checkSend(c.name, eng, f); err != nil {
+		return err
+	}
 	return s.reliable(ctx, eng, f, cfg, s.tracer.Load(), func(err error) {
 		if done != nil {
 			done(s.err(err, CodeOther))

@@ -107,6 +107,16 @@ func checkFrame(where string, v frames.Version, f *frames.Frame) error {
 	return nil
 }
 
+// sendRefused is the error of a send the engine refused: a header it could
+// not encode as checkFrame words it, anything else as the engine's error.
+func (s *STOMP) sendRefused(where string, err error) error {
+	var he *actors.HeaderError
+	if errors.As(err, &he) {
+		return refused(where, he.Command, he.Key, he.Reason, err)
+	}
+	return s.err(err, CodeOther)
+}
+
 // refused is the error of a header that cannot be sent.
 func refused(where string, cmd frames.Command, key, reason string, cause error) *Error {
 	return actors.NewError(CodeInvalidArgument, fmt.Sprintf("stomp: %s: %s header %q cannot be sent: %s", where, cmd, key, reason), cause)

@@ -84,6 +84,14 @@ func (s *STOMP) send(ctx context.Context, c sendCall, opts *SendOptions, destina
 	// encodes f before it returns (or copies it), so body is the caller's
 	// again then and f is free for the next message.
 	later := s.sendsLater(ctx, &cfg)
+	t := s.tracer.Load()
+	// The common send is checked by TrySend as it encodes the frame
+	// (sendNow); any other is checked here, before it is kept or traced.
+	if cfg.atLeastOnce || later || cfg.requestReceipts || t != nil {
+		if err := s.checkSend(c.name, eng, f); err != nil {
+			return err
+		}
+	}
 	if (cfg.atLeastOnce || later) && c.callersBody {
 		f.Body = bytes.Clone(body)
 	}
@@ -93,7 +101,7 @@ func (s *STOMP) send(ctx context.Context, c sendCall, opts *SendOptions, destina
 		}
 		return s.sendReliable(ctx, eng, f, cfg)
 	}
-	if t := s.tracer.Load(); t != nil {
+	if t != nil {
 		err = t.sendNow(ctx, s, eng, f, cfg, later) // tracing_spans.go
 	} else {
 		err = s.sendNow(ctx, eng, f, cfg)
@@ -130,23 +138,22 @@ func (s *STOMP) sendsLater(ctx context.Context, cfg *sendOptions) bool {
 
 // sendFrame builds the SEND frame of a message from the settings and,
 // for Send, the message's own options (opts, checked already by
-// SendOptions.check). An at-least-once message (reliable, or with
+// SendOptions.check). Its headers are not checked against the
+// connection's version yet: see checkSend. An at-least-once message (reliable, or with
 // AtLeastOnce) may be sent while the client reconnects: it waits in the
 // outbox.
 func (s *STOMP) sendFrame(c sendCall, opts *SendOptions, destination string, body []byte, reliable bool) (*frames.Frame, *actors.Conn, sendOptions, error) {
 	if destination == "" {
 		return nil, nil, sendOptions{}, invalid("a message needs a destination")
 	}
-	cfg := s.sendSettings()
+	cfg, eng, err := s.sendSettings()
 	cfg.call = c.name
-	var eng *actors.Conn
-	var err error
-	if reliable || cfg.atLeastOnce {
-		if eng, err = s.engine(); err == nil && eng == nil {
-			err = ErrNotConnected
-		}
-	} else {
-		eng, err = s.connected()
+	switch {
+	case err != nil:
+	case eng == nil:
+		err = ErrNotConnected
+	case !reliable && !cfg.atLeastOnce && eng.State() != actors.Connected:
+		err = ErrNotConnected // only the outbox keeps a message until connected
 	}
 	if err != nil {
 		return nil, nil, sendOptions{}, err
@@ -179,13 +186,18 @@ func (s *STOMP) sendFrame(c sendCall, opts *SendOptions, destination string, bod
 	if opts != nil {
 		opts.apply(&f.Headers) // sendwith.go: the message's own win
 	}
-	if info, ok := eng.Info(); ok {
-		if err := checkFrame(c.name, info.Version, f); err != nil {
-			return nil, nil, sendOptions{}, err
-		}
-	}
 	f.Body = body
 	return f, eng, cfg, nil
+}
+
+// checkSend refuses f, a SEND built by sendFrame, when a header cannot be
+// written in the connection's version (nothing is checked before the
+// version is known: the outbox encodes it once connected).
+func (s *STOMP) checkSend(call string, eng *actors.Conn, f *frames.Frame) error {
+	if info, ok := eng.Info(); ok {
+		return checkFrame(call, info.Version, f)
+	}
+	return nil
 }
 
 // sendNow queues f for the writer (waiting for its RECEIPT with
@@ -202,10 +214,14 @@ func (s *STOMP) sendNow(ctx context.Context, eng *actors.Conn, f *frames.Frame, 
 	}
 	if !cfg.requestReceipts {
 		// The common case: room in the outgoing queue, nothing to wait for.
+		// TrySend refuses a frame it cannot encode, as checkSend would.
 		if queued, err := eng.TrySend(f); err != nil {
-			return s.err(err, CodeOther)
+			return s.sendRefused(cfg.call, err)
 		} else if queued {
 			return nil
+		}
+		if err := s.checkSend(cfg.call, eng, f); err != nil {
+			return err
 		}
 	}
 	if cfg.requestReceipts {
@@ -292,12 +308,18 @@ func reporting(outcome func(error), fn func(context.Context) error) func(context
 	}
 }
 
-func (s *STOMP) sendSettings() sendOptions {
+// sendSettings returns, under one lock, the settings a send reads and the
+// client's connection (as engine does: ErrClosed once closed, nil before
+// the first Connect).
+func (s *STOMP) sendSettings() (sendOptions, *actors.Conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return sendOptions{}, nil, ErrClosed
+	}
 	c := &s.cfg
 	return sendOptions{contentType: c.contentType, transactionID: c.transactionID, headers: c.headers, timeout: c.timeout,
-		absoluteTimeout: c.absoluteTimeout, requestReceipts: c.requestReceipts, atLeastOnce: c.rare.atLeastOnce.Enabled, outbox: c.outboxConfig()}
+		absoluteTimeout: c.absoluteTimeout, requestReceipts: c.requestReceipts, atLeastOnce: c.rare.atLeastOnce.Enabled, outbox: c.outboxConfig()}, s.eng, nil
 }
 
 // idle returns eng when a send's wait is an inactivity one (AbsoluteTimeout
