@@ -41,7 +41,7 @@ func TestRowsNameTheirReceiptsAndConnections(t *testing.T) {
 	cfg := Config{Receipts: true, Publishers: 2, Consumers: 3}
 	require.NoError(t, cfg.defaults())
 	some := fixed(Measure{Messages: 5, MsgPerSec: 5})
-	r, err := measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Receipts: true, Fans: true, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
+	r, err := measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Settings: []Setting{SetReceipts, SetPublishers, SetConsumers}, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
 	require.NoError(t, err)
 	assert.Equal(t, "x 2→3 receipts", r.Scenario)
 	assert.True(t, r.Receipts)
@@ -55,7 +55,7 @@ func TestRowsNameTheirReceiptsAndConnections(t *testing.T) {
 
 	cfg = Config{Publishers: 1, Consumers: 1}
 	require.NoError(t, cfg.defaults())
-	r, err = measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Fans: true, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
+	r, err = measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Settings: []Setting{SetPublishers, SetConsumers}, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
 	require.NoError(t, err)
 	assert.Equal(t, "x", r.Scenario, "one publisher and one consumer: the default, unnamed")
 }
