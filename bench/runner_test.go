@@ -24,8 +24,10 @@ func TestAMeasureOfNothingIsAnError(t *testing.T) {
 	require.NoError(t, cfg.defaults())
 	some := Measure{Messages: 5, MsgPerSec: 5}
 	for want, sc := range map[string]Scenario{
-		"raw reference: counted no message in 1s: measure longer (--duration)": {Name: "x", Chart: ChartThroughput, Raw: fixed(Measure{}), Ours: fixed(some)},
-		"client: counted no message in 1s: measure longer (--duration)":        {Name: "x", Chart: ChartThroughput, Raw: fixed(some), Ours: fixed(Measure{})},
+		"raw reference: counted no message in 1s: measure longer (--duration)": {Name: "x", Chart: ChartThroughput, Settings: []Setting{SetDuration}, Raw: fixed(Measure{}), Ours: fixed(some)},
+		"client: counted no message in 1s: measure longer (--duration)":        {Name: "x", Chart: ChartThroughput, Settings: []Setting{SetDuration}, Raw: fixed(some), Ours: fixed(Measure{})},
+		// One that takes no --duration is not told to measure longer.
+		"client: counted no message": {Name: "x", Chart: ChartMemory, Raw: fixed(some), Ours: fixed(Measure{})},
 	} {
 		_, err := measure(context.Background(), &cfg, sc, &Target{Name: "none"}, 0, 1)
 		assert.EqualError(t, err, want)
