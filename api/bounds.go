@@ -49,7 +49,7 @@ var (
 	lingerTimeBound        = durationBound{name: "LingerTime", unit: time.Second, max: math.MaxInt32}
 	reconnectDelayBound    = durationBound{name: "ReconnectDelay", unit: time.Millisecond, max: math.MaxInt32}
 	maxReconnectDelayBound = durationBound{name: "MaxReconnectDelay", unit: time.Millisecond, max: math.MaxInt32}
-	stableAfterBound       = durationBound{name: "StableAfter", unit: time.Millisecond, max: math.MaxInt32}
+	stableAfterBound       = durationBound{name: "ReconnectStableAfter", unit: time.Millisecond, max: math.MaxInt32}
 	disconnectTimeoutBound = durationBound{name: "DisconnectTimeout", unit: time.Second, max: math.MaxInt32}
 
 	remotePortBound      = intBound{name: "RemotePort", min: 1, max: 65535, meaning: "a TCP port"}

@@ -67,6 +67,8 @@ var numerics = []numeric{
 		opt: func(v int64) Option { return WithReconnect(Reconnect{InitialDelay: time.Duration(v)}) }},
 	{name: "MaxReconnectDelay", hi: math.MaxInt32, unit: time.Millisecond, config: true,
 		opt: func(v int64) Option { return WithReconnect(Reconnect{MaxDelay: time.Duration(v)}) }},
+	{name: "ReconnectStableAfter", hi: math.MaxInt32, unit: time.Millisecond, config: true,
+		opt: func(v int64) Option { return WithReconnect(Reconnect{StableAfter: time.Duration(v)}) }},
 	{name: "MaxReconnectAttempts", hi: math.MaxInt32, config: true,
 		opt: func(v int64) Option { return WithReconnect(Reconnect{MaxAttempts: int(v)}) }},
 	{name: "MaxOutbox", hi: 1 << 20, config: true,

@@ -154,6 +154,7 @@ var docDefaults = map[string]struct{ read, doc string }{
 	"AutoReconnect":               {"false", "(false;"},
 	"ReconnectDelay":              {"0", "(0: 100)"},
 	"MaxReconnectDelay":           {"0", "(0: 30000)"},
+	"ReconnectStableAfter":        {"0", "(0: MaxReconnectDelay)"},
 	"MaxReconnectAttempts":        {"0", "(0: never)"},
 	"FailoverServers":             {"", `("": none`},
 	"AtLeastOnce":                 {"false", "(false;"},

@@ -323,14 +323,18 @@
 //	                            STOMP over a WebSocket ("": raw TCP)
 //	AutoReconnect               not in the reference: reconnect after a lost connection,
 //	                            and let Connect try again until a broker answers, under
-//	                            ReconnectDelay, MaxReconnectDelay and MaxReconnectAttempts
-//	                            (false; see Reconnect)
+//	                            ReconnectDelay, MaxReconnectDelay, ReconnectStableAfter
+//	                            and MaxReconnectAttempts (false; see Reconnect)
 //	ReconnectDelay              not in the reference: milliseconds, the most the first
 //	                            attempt waits; each wait is drawn from 0 up to a ceiling
 //	                            that doubles with every failed attempt (0: 100)
 //	MaxReconnectDelay           not in the reference: milliseconds, the most that ceiling
 //	                            grows to, and how long a connection must stay up for it to
-//	                            start over (0: 30000)
+//	                            start over unless ReconnectStableAfter says (0: 30000)
+//	ReconnectStableAfter        not in the reference: milliseconds a connection must stay
+//	                            up for that ceiling, and the count of attempts, to start
+//	                            over; one lost sooner counts as a quick death (0:
+//	                            MaxReconnectDelay)
 //	MaxReconnectAttempts        not in the reference: attempts since the last stable
 //	                            connection before the client gives up (0: never)
 //	FailoverServers             not in the reference: brokers tried in turn after

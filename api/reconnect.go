@@ -78,12 +78,15 @@ type Reconnect struct {
 	// stable connection; 0 never gives up. Default 0.
 	MaxAttempts int
 	// StableAfter is how long a connection must stay up for the backoff
-	// to start over. Default MaxDelay.
+	// to start over (and for a death after it not to count as a quick
+	// one). Default (0) MaxDelay. The ReconnectStableAfter setting, in
+	// milliseconds.
 	StableAfter time.Duration
 }
 
 // WithReconnect sets the reconnect policy (the AutoReconnect,
-// ReconnectDelay, MaxReconnectDelay and MaxReconnectAttempts settings).
+// ReconnectDelay, MaxReconnectDelay, ReconnectStableAfter and
+// MaxReconnectAttempts settings).
 // Default: no reconnecting.
 func WithReconnect(r Reconnect) Option {
 	return setOpt("Reconnect", func(c *config, r Reconnect) error {
@@ -132,6 +135,7 @@ var reconnectSettings = []setting{
 	rareBoolSetting("AutoReconnect", true, func(r *rareConfig) *bool { return &r.reconnect.Enabled }),
 	durationSetting(reconnectDelayBound, true, func(c *config) time.Duration { return c.rare.reconnect.InitialDelay }, (*config).setReconnectDelay),
 	durationSetting(maxReconnectDelayBound, true, func(c *config) time.Duration { return c.rare.reconnect.MaxDelay }, (*config).setMaxReconnectDelay),
+	durationSetting(stableAfterBound, true, func(c *config) time.Duration { return c.rare.reconnect.StableAfter }, (*config).setStableAfter),
 	intSetting(maxAttemptsBound, true, func(c *config) int { return c.rare.reconnect.MaxAttempts }, (*config).setMaxReconnectAttempts),
 	{name: "FailoverServers", connect: true,
 		get: configGet(func(c *config) string { return strings.Join(c.rare.failover, ",") }),

@@ -112,11 +112,43 @@ func TestCredentialsCallback(t *testing.T) {
 func TestReconnectSettingsRefusedWhileConnected(t *testing.T) {
 	b := newBroker(t)
 	s := connectTo(t, b, "1.2")
-	for _, kv := range []string{"AutoReconnect=true", "ReconnectDelay=10", "MaxReconnectDelay=10", "MaxReconnectAttempts=3", "FailoverServers=127.0.0.1:1"} {
+	for _, kv := range []string{"AutoReconnect=true", "ReconnectDelay=10", "MaxReconnectDelay=10", "ReconnectStableAfter=10", "MaxReconnectAttempts=3", "FailoverServers=127.0.0.1:1"} {
 		_, err := s.Config(kv)
 		require.ErrorIs(t, err, ErrConnectedSetting, kv)
 	}
 	require.NoError(t, s.Disconnect())
 	_, err := s.Config("AutoReconnect=true")
 	require.NoError(t, err)
+}
+
+// Reconnect.StableAfter has a Config name, ReconnectStableAfter, in
+// milliseconds like the other reconnect delays: it had none, so neither
+// `stomp --config` nor a program configuring by name could set it. Read
+// and written by name, it is the policy Connect hands the engine; an
+// option's value reads back by name; 0 leaves the engine's default
+// (MaxDelay).
+func TestReconnectStableAfterHasAConfigName(t *testing.T) {
+	s := newClient(t)
+	v, err := s.Config("ReconnectStableAfter")
+	require.NoError(t, err)
+	assert.Equal(t, "0", v, "default: 0, MaxReconnectDelay")
+	_, err = s.Config("ReconnectStableAfter=1500")
+	require.NoError(t, err)
+	v, err = s.Config("ReconnectStableAfter")
+	require.NoError(t, err)
+	assert.Equal(t, "1500", v)
+	cc, _, err := s.cfg.connectConfig(s)
+	require.NoError(t, err)
+	assert.Equal(t, 1500*time.Millisecond, cc.Reconnect.StableAfter)
+	for _, bad := range []string{"ReconnectStableAfter=-1", "ReconnectStableAfter=2147483648", "ReconnectStableAfter=1s"} {
+		_, err := s.Config(bad)
+		assert.ErrorIs(t, err, ErrInvalidArgument, bad)
+	}
+	v, _ = s.Config("ReconnectStableAfter")
+	assert.Equal(t, "1500", v, "a refused value changes nothing")
+
+	o := newClient(t, WithReconnect(Reconnect{Enabled: true, StableAfter: 2500 * time.Millisecond}))
+	v, err = o.Config("ReconnectStableAfter")
+	require.NoError(t, err)
+	assert.Equal(t, "2500", v)
 }

@@ -12,7 +12,10 @@
 // large bodies the client, which writes on a goroutine of its own beside
 // the caller's, can come out ahead of the raw loop's one goroutine). The scenarios (publish,
 // consume-auto, consume-client-individual, pubsub, latency, latency-pull,
-// connections) are a registry: see Scenario and Register.
+// connections) are a registry: see Scenario and Register. Each declares
+// the settings of Config it uses (Scenario.Settings, Setting), gets only
+// those, and `stomp bench` refuses a flag none of the chosen scenarios
+// uses.
 //
 // The peers are built in: a frame-parsing Sink, a Firehose of MESSAGE
 // frames that can hold back until it is acknowledged, the sim broker, or

@@ -21,7 +21,7 @@ func checkReport(t *testing.T, rep *Report, scenarios []string, sizes []int) {
 		sc, ok := Lookup(name)
 		require.True(t, ok, name)
 		want := sizes
-		if !sc.Sized {
+		if !sc.Uses(SetSize) {
 			want = []int{0}
 		}
 		for _, size := range want {
@@ -88,7 +88,7 @@ func TestEveryScenarioInProcess(t *testing.T) {
 	checkReport(t, rep, allNames(), sizes)
 	lines := 0
 	for _, sc := range Scenarios() {
-		if sc.Sized {
+		if sc.Uses(SetSize) {
 			lines += len(sizes)
 		} else {
 			lines++

@@ -36,11 +36,11 @@ type Config struct {
 	// memory per connection; of an even number, the lower middle run),
 	// percentiles those of every run together. Default 1.
 	Runs int
-	// Publishers and Consumers of pub→sub (Scenario.Fans). Default 1
+	// Publishers and Consumers of pub→sub (SetPublishers). Default 1
 	// each.
 	Publishers, Consumers int
 	// Receipts makes every SEND wait for its RECEIPT, in the scenarios
-	// that publish (Scenario.Receipts); Run refuses it for the others.
+	// that publish (SetReceipts); Run refuses it for the others.
 	Receipts bool
 	// Lent makes the client's subscriptions lend their messages to their
 	// handlers (api.SubscribeOptions.Lent) in the scenarios that consume.
@@ -182,7 +182,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return rep.stopped(interrupted(ctx, err))
 		}
 		sizes := cfg.Sizes
-		if !sc.Sized {
+		if !sc.Uses(SetSize) {
 			sizes = []int{0}
 		}
 		for _, size := range sizes {
@@ -217,12 +217,12 @@ func (rep *Report) stopped(err error) (*Report, error) {
 func receiptsApply(chosen []Scenario) error {
 	var not, do []string
 	for _, s := range Scenarios() {
-		if s.Receipts {
+		if s.Uses(SetReceipts) {
 			do = append(do, s.Name)
 		}
 	}
 	for _, s := range chosen {
-		if !s.Receipts {
+		if !s.Uses(SetReceipts) {
 			not = append(not, s.Name)
 		}
 	}
@@ -243,17 +243,18 @@ func names() string {
 // measure runs one scenario at one size cfg.Runs times, raw and client
 // alternating, and keeps the median.
 func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq int) (Result, error) {
-	p := Params{Size: size, Duration: cfg.Duration, Warmup: cfg.Warmup, Messages: cfg.Messages,
-		Receipts: cfg.Receipts && sc.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
-		Inflight: cfg.Inflight, Timeout: cfg.Timeout, Lent: cfg.Lent && sc.Lends,
-		Connections: cfg.Connections, Fanout: cfg.Fanout, ClientProcess: cfg.ClientProcess}
+	// The scenario gets the settings it declares, the others zero.
+	p := only(sc, Params{Size: size, Duration: cfg.Duration, Warmup: cfg.Warmup, Messages: cfg.Messages,
+		Receipts: cfg.Receipts, Publishers: cfg.Publishers, Consumers: cfg.Consumers,
+		Inflight: cfg.Inflight, Timeout: cfg.Timeout, Lent: cfg.Lent,
+		Connections: cfg.Connections, Fanout: cfg.Fanout, ClientProcess: cfg.ClientProcess})
 	var raws, ours []Measure
 	for run := range cfg.Runs {
 		base := cfg.Destination + "-" + sc.Name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(seq) + "-" + strconv.Itoa(run)
 		p.Destination = base + "-raw"
 		r, err := sc.Raw(ctx, t, p)
 		if err == nil {
-			err = counted(r, p)
+			err = counted(r, sc, p)
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("raw reference: %w", interrupted(ctx, err))
@@ -261,7 +262,7 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 		p.Destination = base + "-ours"
 		o, err := sc.Ours(ctx, t, p)
 		if err == nil {
-			err = counted(o, p)
+			err = counted(o, sc, p)
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("client: %w", interrupted(ctx, err))
@@ -275,7 +276,7 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 	res.Raw.Duplicates, res.Ours.Duplicates = duplicates(raws), duplicates(ours)
 	// The settings that change what a row means are in its name, for
 	// the tables and charts that show nothing else of them.
-	if sc.Fans {
+	if sc.Uses(SetPublishers) {
 		res.Publishers, res.Consumers = cfg.Publishers, cfg.Consumers
 		if cfg.Publishers != 1 || cfg.Consumers != 1 {
 			res.Scenario += fmt.Sprintf(" %d→%d", cfg.Publishers, cfg.Consumers)
@@ -287,7 +288,7 @@ func measure(ctx context.Context, cfg *Config, sc Scenario, t *Target, size, seq
 	if p.Lent {
 		res.Scenario += " lent"
 	}
-	if !sc.Sized {
+	if !sc.Uses(SetSize) {
 		res.Size = 0
 	}
 	res.ratios()
@@ -330,9 +331,12 @@ func duplicates(ms []Measure) int64 {
 
 // counted refuses a measure of no message: its rate of 0 (and its
 // percentiles of nothing) would read as a figure.
-func counted(m Measure, p Params) error {
+func counted(m Measure, sc Scenario, p Params) error {
 	if m.Messages > 0 {
 		return nil
+	}
+	if !sc.Uses(SetDuration) {
+		return errors.New("counted no message")
 	}
 	return fmt.Errorf("counted no message in %s: measure longer (--duration)", p.Duration)
 }

@@ -24,8 +24,10 @@ func TestAMeasureOfNothingIsAnError(t *testing.T) {
 	require.NoError(t, cfg.defaults())
 	some := Measure{Messages: 5, MsgPerSec: 5}
 	for want, sc := range map[string]Scenario{
-		"raw reference: counted no message in 1s: measure longer (--duration)": {Name: "x", Chart: ChartThroughput, Raw: fixed(Measure{}), Ours: fixed(some)},
-		"client: counted no message in 1s: measure longer (--duration)":        {Name: "x", Chart: ChartThroughput, Raw: fixed(some), Ours: fixed(Measure{})},
+		"raw reference: counted no message in 1s: measure longer (--duration)": {Name: "x", Chart: ChartThroughput, Settings: []Setting{SetDuration}, Raw: fixed(Measure{}), Ours: fixed(some)},
+		"client: counted no message in 1s: measure longer (--duration)":        {Name: "x", Chart: ChartThroughput, Settings: []Setting{SetDuration}, Raw: fixed(some), Ours: fixed(Measure{})},
+		// One that takes no --duration is not told to measure longer.
+		"client: counted no message": {Name: "x", Chart: ChartMemory, Raw: fixed(some), Ours: fixed(Measure{})},
 	} {
 		_, err := measure(context.Background(), &cfg, sc, &Target{Name: "none"}, 0, 1)
 		assert.EqualError(t, err, want)
@@ -41,7 +43,7 @@ func TestRowsNameTheirReceiptsAndConnections(t *testing.T) {
 	cfg := Config{Receipts: true, Publishers: 2, Consumers: 3}
 	require.NoError(t, cfg.defaults())
 	some := fixed(Measure{Messages: 5, MsgPerSec: 5})
-	r, err := measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Receipts: true, Fans: true, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
+	r, err := measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Settings: []Setting{SetReceipts, SetPublishers, SetConsumers}, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
 	require.NoError(t, err)
 	assert.Equal(t, "x 2→3 receipts", r.Scenario)
 	assert.True(t, r.Receipts)
@@ -55,7 +57,7 @@ func TestRowsNameTheirReceiptsAndConnections(t *testing.T) {
 
 	cfg = Config{Publishers: 1, Consumers: 1}
 	require.NoError(t, cfg.defaults())
-	r, err = measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Fans: true, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
+	r, err = measure(context.Background(), &cfg, Scenario{Name: "x", Chart: ChartThroughput, Settings: []Setting{SetPublishers, SetConsumers}, Raw: some, Ours: some}, &Target{Name: "none"}, 0, 1)
 	require.NoError(t, err)
 	assert.Equal(t, "x", r.Scenario, "one publisher and one consumer: the default, unnamed")
 }

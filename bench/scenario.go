@@ -59,20 +59,12 @@ type Scenario struct {
 	Doc   string
 	Peer  Role
 	Chart Chart
-	// Sized scenarios run once per body size; others once per run.
-	Sized bool
-	// Lends says the client's side subscribes and honours Params.Lent:
-	// with Config.Lent its results are named "<name> lent".
-	Lends bool
-	// Receipts says the scenario honours Params.Receipts (each SEND
-	// waits for its RECEIPT): with Config.Receipts its results are named
-	// "<name> receipts"; Run refuses Config.Receipts for a scenario that
-	// does not.
-	Receipts bool
-	// Fans says the scenario honours Params.Publishers and Consumers:
-	// unless both are 1 its results are named "<name> P→C", and its
-	// rates are of deliveries (each consumer's copy on a topic).
-	Fans bool
+	// Settings are the settings of Config the scenario uses (see
+	// Setting): it gets only those in its Params, `stomp bench` refuses
+	// the flag of any other for it, and they decide what its results
+	// are named (SetReceipts, SetLent, SetPublishers). A scenario without
+	// SetSize runs once per run, not once per body size.
+	Settings []Setting
 	// OwnPeer says the scenario's figures are the memory and goroutines
 	// of the process that measures them, which a built-in peer in that
 	// process would swell: unless Config.ClientProcess measures the
@@ -105,6 +97,9 @@ func Register(s Scenario) error {
 	default:
 		return fmt.Errorf("bench: scenario %q: unknown chart %q", s.Name, s.Chart)
 	}
+	if err := s.checkSettings(); err != nil {
+		return err
+	}
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	for _, o := range registry {
@@ -133,29 +128,37 @@ func Lookup(name string) (Scenario, bool) {
 	return Scenario{}, false
 }
 
-// builtin lists the scenarios this package ships.
+// builtin lists the scenarios this package ships, each with the
+// settings it uses (the table `stomp bench --help` prints).
 func builtin() []Scenario {
 	return []Scenario{
-		{Name: "publish", Peer: RoleSink, Chart: ChartThroughput, Sized: true, Receipts: true,
-			Doc: "one connection publishes as fast as it can; a RECEIPT on the last message ends the measurement",
-			Raw: rawPublish, Ours: oursPublish},
-		{Name: "consume-auto", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true, Lends: true,
-			Doc: "one connection consumes the firehose, ack mode auto",
-			Raw: rawConsumer("auto"), Ours: oursConsumer("auto")},
-		{Name: "consume-client-individual", Peer: RoleFirehose, Chart: ChartThroughput, Sized: true, Lends: true,
-			Doc: "one connection consumes the firehose and ACKs every message; the firehose keeps at most Inflight unacknowledged",
-			Raw: rawConsumer("client-individual"), Ours: oursConsumer("client-individual")},
-		{Name: "pubsub", Peer: RoleBroker, Chart: ChartThroughput, Sized: true, Lends: true, Receipts: true, Fans: true,
-			Doc: "Publishers connections publish through the broker to Consumers connections, until every message is delivered",
-			Raw: rawPubSub, Ours: oursPubSub},
-		{Name: "latency", Peer: RoleBroker, Chart: ChartLatency, Sized: true, Lends: true,
-			Doc: "one message in flight: publish, wait until the consumer has it, again; after a warm-up",
-			Raw: rawLatency, Ours: oursLatency},
-		{Name: "latency-pull", Peer: RoleBroker, Chart: ChartLatency, Sized: true, Lends: true,
-			Doc: "latency, the consumer taking each message with Receive (SubscribeOptions.Pull), which reads the socket on the goroutine that waits (lent: and gives it back with Release)",
-			Raw: rawLatency, Ours: oursLatencyPull},
+		{Name: "publish", Peer: RoleSink, Chart: ChartThroughput,
+			Settings: []Setting{SetSize, SetDuration, SetCount, SetReceipts},
+			Doc:      "one connection publishes as fast as it can; a RECEIPT on the last message ends the measurement",
+			Raw:      rawPublish, Ours: oursPublish},
+		{Name: "consume-auto", Peer: RoleFirehose, Chart: ChartThroughput,
+			Settings: []Setting{SetSize, SetDuration, SetCount, SetLent},
+			Doc:      "one connection consumes the firehose, ack mode auto",
+			Raw:      rawConsumer("auto"), Ours: oursConsumer("auto")},
+		{Name: "consume-client-individual", Peer: RoleFirehose, Chart: ChartThroughput,
+			Settings: []Setting{SetSize, SetDuration, SetCount, SetLent, SetInflight},
+			Doc:      "one connection consumes the firehose and ACKs every message; the firehose keeps at most Inflight unacknowledged",
+			Raw:      rawConsumer("client-individual"), Ours: oursConsumer("client-individual")},
+		{Name: "pubsub", Peer: RoleBroker, Chart: ChartThroughput,
+			Settings: []Setting{SetSize, SetDuration, SetCount, SetReceipts, SetLent, SetPublishers, SetConsumers},
+			Doc:      "Publishers connections publish through the broker to Consumers connections, until every message is delivered",
+			Raw:      rawPubSub, Ours: oursPubSub},
+		{Name: "latency", Peer: RoleBroker, Chart: ChartLatency,
+			Settings: []Setting{SetSize, SetDuration, SetWarmup, SetCount, SetLent},
+			Doc:      "one message in flight: publish, wait until the consumer has it, again; after a warm-up",
+			Raw:      rawLatency, Ours: oursLatency},
+		{Name: "latency-pull", Peer: RoleBroker, Chart: ChartLatency,
+			Settings: []Setting{SetSize, SetDuration, SetWarmup, SetCount, SetLent},
+			Doc:      "latency, the consumer taking each message with Receive (SubscribeOptions.Pull), which reads the socket on the goroutine that waits (lent: and gives it back with Release)",
+			Raw:      rawLatency, Ours: oursLatencyPull},
 		{Name: "connections", Peer: RoleBroker, Chart: ChartMemory, OwnPeer: true,
-			Doc: "Connections idle subscribed connections (heart-beats off) from one process: memory, heap, stack and goroutines per connection, time to connect them all, then Fanout topic messages fanned out to all of them",
-			Raw: connsSide(true), Ours: connsSide(false)},
+			Settings: []Setting{SetConnections, SetFanout},
+			Doc:      "Connections idle subscribed connections (heart-beats off) from one process: memory, heap, stack and goroutines per connection, time to connect them all, then Fanout topic messages fanned out to all of them",
+			Raw:      connsSide(true), Ours: connsSide(false)},
 	}
 }

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/stompactor/stompactor/bench"
 )
@@ -88,6 +90,9 @@ type benchFlags struct {
 	// turns the warm-up off, and an empty --scenario is refused (left
 	// out, it means all).
 	warmupSet, scenarioSet bool
+	// set are the flags given on the command line (flag.Visit's), by
+	// name: one that only some scenarios use is refused for the others.
+	set []string
 }
 
 func newBench() *cobra.Command {
@@ -104,10 +109,16 @@ func newBench() *cobra.Command {
 			"and the profiles are the client's alone: use it for figures worth quoting.\n\n" +
 			"Connection flags: --server (one, stomp://), --login, --passcode and --timeout apply to both sides; the others\n" +
 			"of send and subscribe (TLS, proxies, heart-beats, --stomp-version, --config, --debug, --reconnect) are refused:\n" +
-			"the raw side could not honour them, and the two sides would not measure the same path.",
+			"the raw side could not honour them, and the two sides would not measure the same path.\n\n" +
+			"The flags each scenario uses, beside --scenario, --runs, --destination, --peer-process, the outputs and the\n" +
+			"connection flags, which all use. A flag given that none of the scenarios chosen uses is refused (exit 2); one\n" +
+			"that some of them do not use is taken, with a note on stderr naming those, which run without it (--receipts\n" +
+			"is refused then too):\n" +
+			indent(bench.SettingsTable(), "  "),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bf.warmupSet, bf.scenarioSet = cmd.Flags().Changed("warmup"), cmd.Flags().Changed("scenario")
+			cmd.Flags().Visit(func(f *pflag.Flag) { bf.set = append(bf.set, f.Name) })
 			return runBench(cmd.Context(), &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -151,13 +162,12 @@ func newBench() *cobra.Command {
 }
 
 func receiptScenarios() string {
-	var names []string
-	for _, s := range bench.Scenarios() {
-		if s.Receipts {
-			names = append(names, s.Name)
-		}
-	}
-	return strings.Join(names, ", ")
+	return strings.Join(bench.UsersOf(bench.SetReceipts), ", ")
+}
+
+// indent puts prefix before every line of s.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+prefix)
 }
 
 func scenarioList() string {
@@ -214,19 +224,12 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 		}
 	}
 	if c.Receipts {
-		chosen := c.Scenarios
-		if len(chosen) == 0 {
-			chosen = strings.Split(scenarioList(), ", ")
-		}
-		var not []string
-		for _, name := range chosen {
-			if s, _ := bench.Lookup(name); !s.Receipts {
-				not = append(not, name)
-			}
-		}
-		if len(not) > 0 {
+		if not := bench.Unused(c.Scenarios, bench.SetReceipts); len(not) > 0 {
 			return usagef("--receipts applies to %s only (choose them with --scenario), not to %s", receiptScenarios(), strings.Join(not, ", "))
 		}
+	}
+	if err := unusedFlags(bf, errw); err != nil {
+		return err
 	}
 	if bf.chartFormat != "png" && bf.chartFormat != "svg" {
 		return usagef("--chart-format %q: want png or svg", bf.chartFormat)
@@ -282,6 +285,45 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 		fmt.Fprintf(errw, "stomp: bench: the run stopped early; the table and the files below hold the %d results measured before it (partial)\n", len(rep.Results))
 	}
 	return joinLine(err, writeBench(rep, bf, out))
+}
+
+// unusedFlags refuses a flag given on the command line that none of the
+// chosen scenarios uses (the table of bench.Scenario's Settings): the run
+// would have measured without it, and its results read as if it had
+// applied. A flag that some of them use and others not is taken, and a
+// note on errw names the scenarios that run without it. --receipts,
+// refused as soon as one chosen scenario sends no receipt, is left to its
+// own check.
+func unusedFlags(bf *benchFlags, errw io.Writer) error {
+	chosen := bf.cfg.Scenarios
+	if len(chosen) == 0 {
+		chosen = strings.Split(scenarioList(), ", ")
+	}
+	for _, name := range bf.set {
+		x := bench.Setting(name)
+		if x == bench.SetReceipts || !slices.Contains(bench.AllSettings(), x) {
+			continue
+		}
+		not := bench.Unused(chosen, x)
+		if len(not) == 0 {
+			continue
+		}
+		users := "no scenario"
+		if u := bench.UsersOf(x); len(u) > 0 {
+			users = strings.Join(u, ", ") + " only"
+		}
+		what, runs := "scenario", "runs"
+		if len(not) > 1 {
+			what, runs = "scenarios", "run"
+		}
+		if len(not) == len(chosen) {
+			return usagef("%s is not used by %s %s: it applies to %s (leave it out, or choose those with --scenario)",
+				x.Flag(), what, strings.Join(not, ", "), users)
+		}
+		fmt.Fprintf(errw, "stomp: bench: note: %s is not used by %s %s, which %s without it (it applies to %s)\n",
+			x.Flag(), what, strings.Join(not, ", "), runs, users)
+	}
+	return nil
 }
 
 // warnOutputs warns, before the run, of an output file whose directory

@@ -266,3 +266,17 @@ func TestSendReconnectAcrossClusterNodeKill(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, queued(nodeNames[1]), 3000, "messages in the quorum queue")
 }
+
+// --config ReconnectStableAfter=MS sets how long a connection must stay
+// up for the reconnect backoff to start over (api.Reconnect.StableAfter),
+// which had no setting name: `--config` refused it as unknown. A value
+// out of range is a usage error naming it.
+func TestReconnectStableAfterIsSetByConfig(t *testing.T) {
+	srv := newSim(t)
+	r := stomp(t, "", "send", "--server", srv, "--reconnect", "--config", "ReconnectStableAfter=500", "/queue/stable-after", "x")
+	assert.Equal(t, 0, r.code, r.stderr)
+	r = stomp(t, "", "send", "--server", srv, "--reconnect", "--config", "ReconnectStableAfter=-1", "/queue/stable-after", "x")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--config ReconnectStableAfter: ")
+	assert.NotContains(t, r.stderr, "unknown")
+}

@@ -119,6 +119,12 @@ type windowRun struct {
 	firstBad  int        // the first message settled unconfirmed (1-based; 0: none)
 	badErr    error      // its outcome
 	lastMove  time.Time  // the last outcome, or the start
+
+	// The progress of the writes (sendwindowwrites.go).
+	lastLow      int64     // where the last message sent ends, at the least, in the bytes written
+	seenOut      int64     // the bytes written when last looked at
+	seenConnects int64     // the connections made then
+	progressAt   time.Time // the last time bytes were seen leaving while the oldest was not written whole
 }
 
 // inFlight is a message the outbox took.
@@ -126,6 +132,7 @@ type inFlight struct {
 	i       int // 1-based
 	at      time.Time
 	size    int    // its body's length
+	low     int64  // where its frame ends, at the least, in the bytes written (lowEnd)
 	traceID string // with --trace
 	settled bool
 }
@@ -137,7 +144,8 @@ type windowResult struct {
 }
 
 // windowTimeout is the outcome of the oldest message in flight that had
-// no answer within --timeout of its send or of the outcome before it.
+// no answer within --timeout of its send, of the outcome before it, or of
+// its write's last progress (sendwindowwrites.go).
 type windowTimeout struct{ after time.Duration }
 
 func (e *windowTimeout) Error() string {
@@ -166,7 +174,10 @@ func (r *windowRun) run() error {
 	}
 	r.results = make(chan windowResult, unsettled)
 	r.lastMove = time.Now()
-	timer := time.NewTimer(r.timeout)
+	r.seenOut, r.seenConnects = r.writeCounts()
+	r.lastLow = r.seenOut
+	every := progressEvery(r.timeout)
+	timer := time.NewTimer(every)
 	defer timer.Stop()
 	ready := make(chan struct{}) // closed: a message to send now, when now is set to it
 	close(ready)
@@ -237,18 +248,14 @@ loop:
 					stop, reading = err, false
 				}
 			}
-		case <-timer.C:
+		case now := <-timer.C:
+			r.observe(now)
 			if len(r.flight) == 0 {
-				timer.Reset(r.timeout)
+				timer.Reset(every)
 				continue
 			}
-			deadline := r.flight[0].at
-			if r.lastMove.After(deadline) {
-				deadline = r.lastMove
-			}
-			deadline = deadline.Add(r.timeout)
-			if wait := time.Until(deadline); wait > 0 {
-				timer.Reset(wait)
+			if wait := time.Until(r.deadline()); wait > 0 {
+				timer.Reset(min(wait, every))
 				continue
 			}
 			// The oldest message had no answer in time: the run ends.
@@ -311,6 +318,7 @@ func (r *windowRun) send(i int, body []byte) error {
 		return err
 	}
 	f.at = time.Now()
+	f.low = r.lowEnd(f.size)
 	r.flight = append(r.flight, f)
 	r.accepted++
 	r.inBytes += f.size
