@@ -3,7 +3,6 @@ package api
 import (
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
@@ -146,7 +145,10 @@ type SSLSettings struct {
 	// only when the server asks for one, and only if it chains to one of
 	// the CAs the server names as acceptable (Go's rule); a broker that
 	// refuses it, or requires one that was not sent, makes Connect fail
-	// with ErrTLSFailed saying so. Default "".
+	// with ErrTLSFailed saying so. String and errors quote a file name
+	// but never inline content, which they show by its kind and length
+	// ("<inline base64, 980B>"), even when CertStoreType took it for a
+	// file name. Default "".
 	CertStore string
 	// CertStorePassword opens a PKCS#12 store and decrypts an encrypted
 	// PEM key (in CertStore or CertEncoded); a wrong one is
@@ -177,7 +179,9 @@ type SSLSettings struct {
 
 // String describes the settings with the store password redacted, the
 // certificates shortened to their length, and an inline store (PEM or
-// PKCS#12, both of which hold the private key) shown by its length only.
+// PKCS#12, both of which hold the private key) shown by its kind and
+// length only, whatever CertStoreType says: a base64 PKCS#12 left with
+// the automatic type is hidden too.
 func (s SSLSettings) String() string {
 	out := "SSLSettings{Enabled:" + strconv.FormatBool(s.Enabled) +
 		" AcceptServerCert:" + strconv.Itoa(len(s.AcceptServerCertEncoded)) + "B" +
@@ -194,16 +198,11 @@ func (s SSLSettings) String() string {
 func (s SSLSettings) GoString() string { return s.String() }
 
 // certStoreString shows a CertStore file name as it is, and an inline
-// store (PEM or base64 PKCS#12, which hold the private key) only by its
-// length.
+// store (PEM, base64 or raw PKCS#12, which hold the private key) only by
+// its kind and length: storeShown.
 func certStoreString(store string, typ CertStoreType) string {
-	switch {
-	case typ == CertStorePFXBlob:
-		return "<inline PKCS#12, " + strconv.Itoa(len(store)) + "B>"
-	case typ == CertStorePEMBlob || strings.Contains(store, "-----BEGIN"):
-		return "<inline PEM, " + strconv.Itoa(len(store)) + "B>"
-	}
-	return store
+	shown, _ := storeShown(store, typ)
+	return shown
 }
 
 // IPv6Mode chooses the address family of connections (the UseIPv6
