@@ -98,7 +98,8 @@ type Firewall struct {
 	// User and Password authenticate to the proxy: Basic credentials for
 	// a tunnel, the username/password method for SOCKS5, the user id for
 	// SOCKS4 (which has no password). Default "". Password is never
-	// logged, put in an error or printed by String.
+	// logged, put in an error, printed by String or GoString, given to
+	// log/slog (LogValue) or encoded by encoding/json (MarshalJSON).
 	User, Password string
 }
 
@@ -112,7 +113,8 @@ func (f Firewall) String() string {
 	return s + "}"
 }
 
-// GoString is String, so that %#v redacts the password too.
+// GoString is String, so that %#v redacts the password too. LogValue
+// and MarshalJSON redact it for log/slog and encoding/json.
 func (f Firewall) GoString() string { return f.String() }
 
 // SSLSettings holds the TLS properties. With Enabled, Connect runs a TLS
@@ -152,7 +154,9 @@ type SSLSettings struct {
 	CertStore string
 	// CertStorePassword opens a PKCS#12 store and decrypts an encrypted
 	// PEM key (in CertStore or CertEncoded); a wrong one is
-	// ErrInvalidArgument. Default "". Never logged or printed by String.
+	// ErrInvalidArgument. Default "". Never logged, printed by String or
+	// GoString, given to log/slog (LogValue) or encoded by encoding/json
+	// (MarshalJSON).
 	CertStorePassword string
 	// CertStoreType says what CertStore is. Default CertStoreAuto.
 	CertStoreType CertStoreType
@@ -184,8 +188,8 @@ type SSLSettings struct {
 // the automatic type is hidden too.
 func (s SSLSettings) String() string {
 	out := "SSLSettings{Enabled:" + strconv.FormatBool(s.Enabled) +
-		" AcceptServerCert:" + strconv.Itoa(len(s.AcceptServerCertEncoded)) + "B" +
-		" Cert:" + strconv.Itoa(len(s.CertEncoded)) + "B" +
+		" AcceptServerCert:" + certShown(s.AcceptServerCertEncoded) +
+		" Cert:" + certShown(s.CertEncoded) +
 		" CertStore:" + certStoreString(s.CertStore, s.CertStoreType) + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
 		" CertSubject:" + s.CertSubject
 	if s.CertStorePassword != "" {
@@ -194,7 +198,8 @@ func (s SSLSettings) String() string {
 	return out + "}"
 }
 
-// GoString is String, so that %#v redacts the password too.
+// GoString is String, so that %#v redacts the password too. LogValue
+// and MarshalJSON redact the same for log/slog and encoding/json.
 func (s SSLSettings) GoString() string { return s.String() }
 
 // certStoreString shows a CertStore file name as it is, and an inline
