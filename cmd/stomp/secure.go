@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stompactor/stompactor/api"
+	"github.com/stompactor/stompactor/transport"
 )
 
 // secureFlags are the TLS and proxy flags; they map onto api's SSL and
@@ -70,8 +71,14 @@ func parseProxy(raw string) (api.Firewall, error) {
 		return api.Firewall{}, nil
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return api.Firewall{}, usagef("--proxy %q: want scheme://[user[:pass]@]host[:port]", redactURL(raw))
+	if err != nil {
+		return api.Firewall{}, &usageError{err: badURL("--proxy", raw)}
+	}
+	if misplacedAt(raw, u) {
+		return api.Firewall{}, &usageError{err: misplacedAtErr("--proxy", raw)}
+	}
+	if u.Host == "" {
+		return api.Firewall{}, usagef("--proxy %q: want scheme://[user[:pass]@]host[:port]", transport.RedactURL(raw))
 	}
 	fw := api.Firewall{}
 	switch u.Scheme {
