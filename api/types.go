@@ -132,7 +132,8 @@ type SSLSettings struct {
 	// server presents exactly it; other certificates are verified as
 	// usual. "*" accepts any certificate without verification: that is
 	// insecure (anyone on the path can impersonate the broker), for tests
-	// only. Default "".
+	// only: each connection then logs a warning saying so (slog's Warn
+	// level, taken from LogLevel 1, and OnLog). Default "".
 	AcceptServerCertEncoded string
 	// CertEncoded is the client certificate (PEM or base64 DER); its
 	// private key comes from the same PEM or from CertStore. Default "".
