@@ -441,7 +441,12 @@
 // error or a String: frame logs redact the passcode header, and any text
 // that echoes a secret of three characters or more, as it is or escaped
 // (Go-quoted, as a frame log prints header values, or STOMP
-// header-escaped), has it replaced by "<redacted>".
+// header-escaped), has it replaced by "<redacted>". The settings types
+// that hold secrets (Firewall, SSLSettings) redact them however they are
+// printed or logged: fmt's verbs (String, GoString), log/slog's handlers
+// (LogValue) and encoding/json (MarshalJSON, which describes the settings
+// but cannot save them); an inline client store is shown by its kind and
+// length only.
 //
 // # TLS and proxies
 //

@@ -94,6 +94,7 @@ func (s *STOMP) verifyServer(ts *tlsSetup, addr string, cs tls.ConnectionState) 
 	switch {
 	case ts.acceptAny:
 		status = "not verified: SSLAcceptServerCertEncoded is *"
+		s.warnf("TLS: the certificate of " + addr + " was not verified (SSLAcceptServerCertEncoded is \"*\"): anyone on the path can impersonate the broker")
 	case ts.accept != nil && bytes.Equal(ts.accept, leaf.Raw):
 		status = "OK: the certificate of SSLAcceptServerCertEncoded"
 	default:

@@ -452,6 +452,14 @@ func (s *STOMP) runCall(op asyncOp) {
 	}
 }
 
+// warnf logs a warning of the facade: at slog's Warn level to the logger
+// (LogLevel 1 and up take it), and to OnLog at level 1.
+func (s *STOMP) warnf(msg string) {
+	msg = s.scrub(msg)
+	s.logger.Warn(msg, "type", "info")
+	s.post(&actors.LogEvent{Level: actors.LogInfo, Type: "info", Message: msg})
+}
+
 // logf logs a line of the facade to the logger and, when the engine runs,
 // to OnLog.
 func (s *STOMP) logf(level int, msg string) {

@@ -131,10 +131,16 @@ func (c *config) readStore() (storeContents, error) {
 	default:
 		b, err := os.ReadFile(store)
 		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) && (strings.Contains(store, "-----BEGIN") || len(store) > 1024) {
-				// Inline material taken for a file name: never quote it.
-				return storeContents{}, invalid("SSLCertStore holds inline data, not a file name (SSLCertStoreType %d): %v", int(t), pe.Err)
+			if shown, inline := storeShown(store, t); inline {
+				// Inline material taken for a file name: never quote it,
+				// nor the error that does (fs.PathError names the file).
+				cause := errors.New("it cannot be read as a file")
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					cause = pe.Err
+				}
+				return storeContents{}, invalid("SSLCertStore holds inline data %s, not a file name: set SSLCertStoreType (%d now) to what it is (3: base64 PKCS#12, 7: PEM): %v",
+					shown, int(t), cause)
 			}
 			return storeContents{}, invalid("SSLCertStore: %v", err)
 		}

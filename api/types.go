@@ -3,7 +3,6 @@ package api
 import (
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
@@ -99,7 +98,8 @@ type Firewall struct {
 	// User and Password authenticate to the proxy: Basic credentials for
 	// a tunnel, the username/password method for SOCKS5, the user id for
 	// SOCKS4 (which has no password). Default "". Password is never
-	// logged, put in an error or printed by String.
+	// logged, put in an error, printed by String or GoString, given to
+	// log/slog (LogValue) or encoded by encoding/json (MarshalJSON).
 	User, Password string
 }
 
@@ -113,7 +113,8 @@ func (f Firewall) String() string {
 	return s + "}"
 }
 
-// GoString is String, so that %#v redacts the password too.
+// GoString is String, so that %#v redacts the password too. LogValue
+// and MarshalJSON redact it for log/slog and encoding/json.
 func (f Firewall) GoString() string { return f.String() }
 
 // SSLSettings holds the TLS properties. With Enabled, Connect runs a TLS
@@ -131,7 +132,8 @@ type SSLSettings struct {
 	// server presents exactly it; other certificates are verified as
 	// usual. "*" accepts any certificate without verification: that is
 	// insecure (anyone on the path can impersonate the broker), for tests
-	// only. Default "".
+	// only: each connection then logs a warning saying so (slog's Warn
+	// level, taken from LogLevel 1, and OnLog). Default "".
 	AcceptServerCertEncoded string
 	// CertEncoded is the client certificate (PEM or base64 DER); its
 	// private key comes from the same PEM or from CertStore. Default "".
@@ -146,11 +148,16 @@ type SSLSettings struct {
 	// only when the server asks for one, and only if it chains to one of
 	// the CAs the server names as acceptable (Go's rule); a broker that
 	// refuses it, or requires one that was not sent, makes Connect fail
-	// with ErrTLSFailed saying so. Default "".
+	// with ErrTLSFailed saying so. String and errors quote a file name
+	// but never inline content, which they show by its kind and length
+	// ("<inline base64, 980B>"), even when CertStoreType took it for a
+	// file name. Default "".
 	CertStore string
 	// CertStorePassword opens a PKCS#12 store and decrypts an encrypted
 	// PEM key (in CertStore or CertEncoded); a wrong one is
-	// ErrInvalidArgument. Default "". Never logged or printed by String.
+	// ErrInvalidArgument. Default "". Never logged, printed by String or
+	// GoString, given to log/slog (LogValue) or encoded by encoding/json
+	// (MarshalJSON).
 	CertStorePassword string
 	// CertStoreType says what CertStore is. Default CertStoreAuto.
 	CertStoreType CertStoreType
@@ -177,11 +184,13 @@ type SSLSettings struct {
 
 // String describes the settings with the store password redacted, the
 // certificates shortened to their length, and an inline store (PEM or
-// PKCS#12, both of which hold the private key) shown by its length only.
+// PKCS#12, both of which hold the private key) shown by its kind and
+// length only, whatever CertStoreType says: a base64 PKCS#12 left with
+// the automatic type is hidden too.
 func (s SSLSettings) String() string {
 	out := "SSLSettings{Enabled:" + strconv.FormatBool(s.Enabled) +
-		" AcceptServerCert:" + strconv.Itoa(len(s.AcceptServerCertEncoded)) + "B" +
-		" Cert:" + strconv.Itoa(len(s.CertEncoded)) + "B" +
+		" AcceptServerCert:" + certShown(s.AcceptServerCertEncoded) +
+		" Cert:" + certShown(s.CertEncoded) +
 		" CertStore:" + certStoreString(s.CertStore, s.CertStoreType) + " CertStoreType:" + strconv.Itoa(int(s.CertStoreType)) +
 		" CertSubject:" + s.CertSubject
 	if s.CertStorePassword != "" {
@@ -190,20 +199,16 @@ func (s SSLSettings) String() string {
 	return out + "}"
 }
 
-// GoString is String, so that %#v redacts the password too.
+// GoString is String, so that %#v redacts the password too. LogValue
+// and MarshalJSON redact the same for log/slog and encoding/json.
 func (s SSLSettings) GoString() string { return s.String() }
 
 // certStoreString shows a CertStore file name as it is, and an inline
-// store (PEM or base64 PKCS#12, which hold the private key) only by its
-// length.
+// store (PEM, base64 or raw PKCS#12, which hold the private key) only by
+// its kind and length: storeShown.
 func certStoreString(store string, typ CertStoreType) string {
-	switch {
-	case typ == CertStorePFXBlob:
-		return "<inline PKCS#12, " + strconv.Itoa(len(store)) + "B>"
-	case typ == CertStorePEMBlob || strings.Contains(store, "-----BEGIN"):
-		return "<inline PEM, " + strconv.Itoa(len(store)) + "B>"
-	}
-	return store
+	shown, _ := storeShown(store, typ)
+	return shown
 }
 
 // IPv6Mode chooses the address family of connections (the UseIPv6

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/api"
+	"github.com/stompactor/stompactor/frames"
 )
 
 // ConnsParams are the settings of the many-connections measurement.
@@ -101,6 +102,15 @@ type idleClient interface{ close() }
 func MeasureConns(ctx context.Context, t *Target, p ConnsParams, raw bool) (ConnsMeasure, error) {
 	p.withDefaults()
 	out := ConnsMeasure{N: p.N, Fanout: p.Fanout}
+	if err := t.Check(); err != nil {
+		return out, err
+	}
+	if raw {
+		// The raw clients write SUBSCRIBE by hand, unescaped.
+		if err := frames.CheckHeader(frames.CmdSubscribe, frames.V10, frames.HdrDestination, p.Topic); err != nil {
+			return out, fmt.Errorf("bench: the topic cannot be sent: %w", err)
+		}
+	}
 	limit, err := raiseFileLimit(uint64(p.N) + 256)
 	out.FDLimit = limit
 	if err != nil {

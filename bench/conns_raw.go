@@ -24,19 +24,16 @@ func (r *rawIdle) close() {
 // rawIdleClient connects with heart-beats off and subscribes to topic,
 // waiting for the SUBSCRIBE's RECEIPT, then counts deliveries.
 func rawIdleClient(ctx context.Context, t *Target, topic string, onMessage func()) (idleClient, error) {
+	connect, err := t.rawConnect()
+	if err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", t.Addr)
 	if err != nil {
 		return nil, err
 	}
-	hello := "CONNECT\naccept-version:1.2\nhost:" + t.vhost() + "\nheart-beat:0,0\n"
-	if t.Login != "" {
-		hello += "login:" + t.Login + "\n"
-	}
-	if t.Passcode != "" {
-		hello += "passcode:" + t.Passcode + "\n"
-	}
-	hello += "\n\x00SUBSCRIBE\ndestination:" + topic + "\nid:0\nack:auto\nreceipt:r\n\n\x00"
+	hello := connect + "SUBSCRIBE\ndestination:" + topic + "\nid:0\nack:auto\nreceipt:r\n\n\x00"
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}

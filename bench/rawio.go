@@ -197,6 +197,10 @@ type rawConn struct {
 // rawDial connects to t and completes the STOMP handshake. The
 // connection is closed when ctx ends.
 func rawDial(ctx context.Context, t *Target, timeout time.Duration) (*rawConn, error) {
+	connect, err := t.rawConnect()
+	if err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -207,14 +211,7 @@ func rawDial(ctx context.Context, t *Target, timeout time.Duration) (*rawConn, e
 	// Set up before the first write and outside any measured window: it
 	// costs the loops nothing per frame.
 	rc := &rawConn{c: c, sp: newSplitter(c), timeout: timeout, unwatch: context.AfterFunc(ctx, func() { _ = c.Close() })}
-	connect := "CONNECT\naccept-version:1.2\nhost:" + t.vhost() + "\nheart-beat:0,0\n"
-	if t.Login != "" {
-		connect += "login:" + t.Login + "\n"
-	}
-	if t.Passcode != "" {
-		connect += "passcode:" + t.Passcode + "\n"
-	}
-	if err := rc.write([]byte(connect + "\n\x00")); err != nil {
+	if err := rc.write([]byte(connect)); err != nil {
 		rc.close()
 		return nil, interrupted(ctx, err)
 	}

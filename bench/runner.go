@@ -63,7 +63,9 @@ type Config struct {
 	// publish sends when the broker stands in for the sink).
 	Destination string
 	// Broker is the broker of the scenarios that need one, and stands in
-	// for the sink too. Nil: the simulator (package sim).
+	// for the sink too. Nil: the simulator (package sim). Run refuses,
+	// with a *TargetError and before it dials, one whose login, passcode
+	// or virtual host a CONNECT frame cannot carry (Target.Check).
 	Broker *Target
 	// PeerProcess, when set, runs the built-in peers (sink, firehose,
 	// simulator) in processes of their own: it is the command line
@@ -92,6 +94,11 @@ type Config struct {
 }
 
 func (c *Config) defaults() error {
+	if c.Broker != nil {
+		if err := c.Broker.Check(); err != nil {
+			return err
+		}
+	}
 	if len(c.Sizes) == 0 {
 		c.Sizes = []int{0, 100, 4 << 10, 64 << 10}
 	}

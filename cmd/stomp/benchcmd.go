@@ -429,6 +429,12 @@ func benchTarget(cf *benchConn) (*bench.Target, error) {
 	} else if t.Passcode == "" {
 		t.Passcode = os.Getenv("STOMP_PASSCODE")
 	}
+	// The raw reference writes CONNECT by hand: a line feed or a NUL in
+	// a value (percent-decoded from the URL) would add a header or a
+	// frame. Refused as bad usage, before anything is dialed.
+	if err := t.Check(); err != nil {
+		return nil, &usageError{err: err}
+	}
 	return t, nil
 }
 

@@ -41,6 +41,9 @@ func newBenchConns() *cobra.Command {
 				return usagef("--n and --fanout must be at least 1")
 			}
 			t.Login, t.Passcode = os.Getenv("STOMP_LOGIN"), os.Getenv("STOMP_PASSCODE")
+			if err := t.Check(); err != nil {
+				return &usageError{err: err}
+			}
 			ctx := cmd.Context()
 			if untilStdin {
 				// The parent holds our stdin open: its end, even a

@@ -13,6 +13,7 @@ func newBroker() *cobra.Command {
 	var (
 		listen    string
 		users     []string
+		usersFile string
 		faults    faultFlags
 		heartbeat string
 		maxQueued int
@@ -34,6 +35,17 @@ func newBroker() *cobra.Command {
 					return usagef("--user %q: want login:passcode", redactPair(u))
 				}
 				opts = append(opts, sim.WithUser(l, p))
+			}
+			accounts := len(users)
+			if usersFile != "" {
+				fromFile, err := readUsersFile(usersFile)
+				if err != nil {
+					return err
+				}
+				for _, u := range fromFile {
+					opts = append(opts, sim.WithUser(u[0], u[1]))
+				}
+				accounts += len(fromFile)
 			}
 			out, in, err := parseHeartbeat(heartbeat)
 			if err != nil {
@@ -58,6 +70,9 @@ func newBroker() *cobra.Command {
 				printer.stop()
 				return err
 			}
+			if accounts == 0 && listensBeyondLoopback(listen) {
+				warnOpenBroker(cmd.ErrOrStderr(), listen)
+			}
 			fmt.Fprintf(w, "simulator listening on %s (%d faults planned); Ctrl-C stops it\n", b.Addr(), len(plan))
 			<-cmd.Context().Done()
 			st := b.Stats()
@@ -69,7 +84,8 @@ func newBroker() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:61613", "address to listen on")
-	f.StringArrayVar(&users, "user", nil, "accepted login:passcode (repeatable; none means any login)")
+	f.StringArrayVar(&users, "user", nil, "accepted login:passcode (repeatable; none here or in --users-file means any login)")
+	f.StringVar(&usersFile, "users-file", "", "file of accepted logins, one login:passcode a line ('#' comments), kept out of argv and shell history")
 	faults.register(cmd)
 	f.IntVar(&maxQueued, "max-queued", sim.DefaultMaxQueued, "messages waiting in all destinations beyond which publishers are no longer read")
 	f.StringVar(&heartbeat, "heartbeat", "0,0", "the broker's heart-beat offer, send,receive in milliseconds")

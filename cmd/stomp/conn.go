@@ -128,6 +128,7 @@ func (f *connFlags) client(sv server, stderr io.Writer, extra ...api.Option) (*a
 			return nil, &usageError{err: fmt.Errorf("--config %s: %w", strings.SplitN(c, "=", 2)[0], err)}
 		}
 	}
+	f.secure.warnInsecure(stderr)
 	return s, nil
 }
 

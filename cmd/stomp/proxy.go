@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stompactor/stompactor/sim"
+	"github.com/stompactor/stompactor/transport"
 )
 
 // targetCheckTimeout bounds the dial that checks the target at start.
@@ -74,7 +75,7 @@ func parseTarget(s string) (string, error) {
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
 		if err != nil {
-			return "", fmt.Errorf("--target %q: %v", redactURL(s), redactErr(err))
+			return "", badURL("--target", s)
 		}
 		switch u.Scheme {
 		case "stomp", "tcp":
@@ -86,13 +87,13 @@ func parseTarget(s string) (string, error) {
 			return "", fmt.Errorf("--target: unknown scheme %q (want HOST:PORT or stomp://HOST:PORT)", u.Scheme)
 		}
 		if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return "", fmt.Errorf("--target %q: only HOST:PORT: the proxy does not log in, the client does", redactURL(s))
+			return "", fmt.Errorf("--target %q: only HOST:PORT: the proxy does not log in, the client does", transport.RedactURL(s))
 		}
 		hostport = u.Host
 	}
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil || host == "" {
-		return "", fmt.Errorf("--target %q: want HOST:PORT", redactURL(s))
+		return "", fmt.Errorf("--target %q: want HOST:PORT", transport.RedactURL(s))
 	}
 	if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 {
 		return "", fmt.Errorf("--target: bad port %q", port)

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stompactor/stompactor/api"
+	"github.com/stompactor/stompactor/transport"
 )
 
 // secureFlags are the TLS and proxy flags; they map onto api's SSL and
@@ -21,6 +25,20 @@ type secureFlags struct {
 	tlsInsecure bool
 	proxy       string
 	proxyAuto   bool
+	// insecureWarned makes the --tls-insecure warning once per run,
+	// however many clients (--server) the run builds.
+	insecureWarned sync.Once
+}
+
+// warnInsecure says on stderr, once per run, that --tls-insecure turned
+// certificate verification off: nothing else would say it at run time.
+func (f *secureFlags) warnInsecure(stderr io.Writer) {
+	if !f.tlsInsecure {
+		return
+	}
+	f.insecureWarned.Do(func() {
+		fmt.Fprintln(stderr, "stomp: WARNING: --tls-insecure: the server's certificate is not verified (INSECURE: anyone on the path can impersonate the broker)")
+	})
 }
 
 func (f *secureFlags) register(cmd *cobra.Command) {
@@ -29,7 +47,7 @@ func (f *secureFlags) register(cmd *cobra.Command) {
 	p.StringArrayVar(&f.tlsCA, "tls-ca", nil, "PEM file of trusted CA certificates, in place of the system's (repeatable)")
 	p.StringVar(&f.tlsCert, "tls-cert", "", "client certificate and its key: a PEM file, or a PKCS#12 (.p12/.pfx) file")
 	p.StringVar(&f.tlsCertPass, "tls-cert-password", "", "password of a PKCS#12 --tls-cert or of its encrypted PEM key (default $STOMP_TLS_CERT_PASSWORD; never echoed)")
-	p.BoolVar(&f.tlsInsecure, "tls-insecure", false, "accept any server certificate (insecure: tests only)")
+	p.BoolVar(&f.tlsInsecure, "tls-insecure", false, "accept any server certificate without verifying it (INSECURE: tests only; warns on stderr)")
 	p.StringVar(&f.proxy, "proxy", "", "proxy URL: socks4://, socks4a://, socks5://user:pass@host:port or http://user:pass@host:port (CONNECT)")
 	p.BoolVar(&f.proxyAuto, "proxy-from-env", false, "take the proxy from HTTPS_PROXY / ALL_PROXY, honouring NO_PROXY")
 }
@@ -70,8 +88,14 @@ func parseProxy(raw string) (api.Firewall, error) {
 		return api.Firewall{}, nil
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return api.Firewall{}, usagef("--proxy %q: want scheme://[user[:pass]@]host[:port]", redactURL(raw))
+	if err != nil {
+		return api.Firewall{}, &usageError{err: badURL("--proxy", raw)}
+	}
+	if misplacedAt(raw, u) {
+		return api.Firewall{}, &usageError{err: misplacedAtErr("--proxy", raw)}
+	}
+	if u.Host == "" {
+		return api.Firewall{}, usagef("--proxy %q: want scheme://[user[:pass]@]host[:port]", transport.RedactURL(raw))
 	}
 	fw := api.Firewall{}
 	switch u.Scheme {

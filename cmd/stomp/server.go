@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/stompactor/stompactor/transport"
 )
 
 // server is one broker named by a --server URL:
@@ -39,7 +41,10 @@ func parseServer(s string) (server, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return server{}, fmt.Errorf("bad --server %q: %v", redactURL(s), redactErr(err))
+		return server{}, badURL("--server", s)
+	}
+	if misplacedAt(s, u) {
+		return server{}, misplacedAtErr("--server", s)
 	}
 	sv := server{Scheme: u.Scheme}
 	switch u.Scheme {
@@ -65,7 +70,7 @@ func parseServer(s string) (server, error) {
 		sv.Port = p
 	}
 	if host == "" {
-		return server{}, fmt.Errorf("--server %q: no host", redactURL(s))
+		return server{}, fmt.Errorf("--server %q: no host", transport.RedactURL(s))
 	}
 	sv.Host = host
 	if u.User != nil {
@@ -89,23 +94,41 @@ func parseServer(s string) (server, error) {
 	return sv, nil
 }
 
-// redactURL hides a password in a URL string before it is printed.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		if i := strings.Index(s, "@"); i >= 0 {
-			if j := strings.Index(s, "://"); j >= 0 && j < i {
-				return s[:j+3] + "***@" + s[i+1:]
-			}
-		}
-		return s
-	}
-	return u.Redacted()
+// badURL is the error of a URL flag net/url cannot read. It names the
+// URL as transport.RedactURL shows it (no user information, cut at the
+// last '@') and leaves out net/url's own words, which quote the piece
+// that broke the parse ("invalid port \":s3cr\" after host"): a piece of
+// a password pasted without escaping.
+func badURL(flag, raw string) error {
+	return fmt.Errorf("bad %s %q: not a URL (percent-encode '/', '?', '#', '@' and '%%' in a user or password: %%2F %%3F %%23 %%40 %%25)",
+		flag, transport.RedactURL(raw))
 }
 
-func redactErr(err error) string {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err.Error()
+// misplacedAt reports whether raw, which parsed as u, holds an '@' that
+// net/url did not take for the end of user information because a '/', '?'
+// or '#' came first: stomp://bob:1234/x@host, a password "1234/x" pasted
+// unescaped, parses as host bob, port 1234, path "/x@host". Such a URL is
+// refused rather than dialed. An '@' after real user information (a
+// virtual host "v@h") is the path's, and so is one in a WebSocket URL's
+// query or fragment.
+func misplacedAt(raw string, u *url.URL) bool {
+	if u.User != nil {
+		return false
 	}
-	return err.Error()
+	rest := raw
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest = raw[i+3:]
+	}
+	if u.Scheme == "ws" || u.Scheme == "wss" {
+		if q := strings.IndexAny(rest, "?#"); q >= 0 {
+			rest = rest[:q]
+		}
+	}
+	return strings.Contains(rest, "@")
+}
+
+// misplacedAtErr is the usage error of a URL misplacedAt refuses.
+func misplacedAtErr(flag, raw string) error {
+	return fmt.Errorf("bad %s %q: an '@' after a '/', '?' or '#': percent-encode them in a user or password (%%2F %%3F %%23), or write an '@' of the path as %%40",
+		flag, transport.RedactURL(raw))
 }

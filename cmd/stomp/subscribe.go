@@ -382,7 +382,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 		"the value is everything after the first colon, as written (not trimmed)")
 	_ = cmd.RegisterFlagCompletionFunc("ack", cobra.FixedCompletions(
 		[]string{string(api.AckAuto), string(api.AckClient), string(api.AckClientIndividual)}, cobra.ShellCompDirectiveNoFileComp))
-	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too")
+	f.BoolVarP(&verbose, "verbose", "v", false, "print the headers too, one name:value a line, escaped as STOMP escapes them\n"+
+		"(\\\\ \\n \\r, \\c for ':' in a name; \\t, and \\xNN for other control bytes and bytes that are not UTF-8;\n"+
+		"--json -v gives the exact bytes)")
 	f.BoolVarP(&null, "null", "0", false, "end each body with a NUL byte, not a newline (the body's bytes as they are, alone:\n"+
 		"not with -v, --trace or --json; a body that holds a NUL byte ends the run with exit 1, not printed nor acknowledged)")
 	f.BoolVar(&traceIDs, "trace", false, "print the trace id each message carries (W3C traceparent header), or none")
@@ -478,7 +480,8 @@ func printMessage(w io.Writer, m *api.MessageInEvent, o printOptions) error {
 	} else {
 		if o.verbose {
 			for _, h := range m.Headers {
-				fmt.Fprintf(&b, "%s:%s\n", h.Key, h.Value)
+				b.WriteString(headerLine(h.Key, h.Value))
+				b.WriteByte('\n')
 			}
 			b.WriteByte('\n')
 		}

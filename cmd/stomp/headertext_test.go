@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stompactor/stompactor/api"
+)
+
+// TestSubscribeVerboseEscapesHeaderText: `subscribe -v` prints each
+// header on one line whatever it holds: a line feed, a carriage return,
+// ESC and other control characters, a C1 control, bytes that are not
+// UTF-8, a backslash and a ':' in the name are escaped, so a header
+// cannot forge header lines or reach the terminal raw; plain text is
+// printed as it is.
+func TestSubscribeVerboseEscapesHeaderText(t *testing.T) {
+	m := &api.MessageInEvent{Data: []byte("body"), Headers: []api.Header{
+		{Key: "destination", Value: "/queue/a"},
+		{Key: "x-forged", Value: "v\nmessage-id:fake\r\x1b]0;pwned\x07"},
+		{Key: "we:ird\\", Value: "tab\there, C1 \u009b, bad \xff, ok é"},
+	}}
+	var b bytes.Buffer
+	require.NoError(t, printMessage(&b, m, printOptions{verbose: true}))
+	out := b.String()
+	lines := strings.Split(out, "\n")
+	assert.Equal(t, []string{
+		"destination:/queue/a",
+		`x-forged:v\nmessage-id:fake\r\x1b]0;pwned\x07`,
+		`we\cird\\:tab\there, C1 \xc2\x9b, bad \xff, ok é`,
+		"", "body", "",
+	}, lines)
+	assert.NotContains(t, out, "\x1b")
+	assert.NotContains(t, out, "\r")
+}
