@@ -294,7 +294,7 @@ func (s *STOMP) fire(e actors.Event) {
 			err := toError(ev.Err, CodeConnectFailed, s.scrub)
 			out.StatusCode, out.Description, out.Err = err.Code, err.Message, err
 		} else {
-			out.Description = "connected to " + ev.Info.Server + " with STOMP " + ev.Info.Version.String()
+			out.Description = "connected to " + peerText(ev.Info.Server) + " with STOMP " + ev.Info.Version.String()
 			out.Reconnected = ev.Restored
 		}
 		s.guard("Connected", func() { h.connected(out) })

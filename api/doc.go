@@ -115,6 +115,19 @@
 // (RequestReceipts and the other Request...Receipts settings) also fails
 // that call.
 //
+// The error's message ("stomp: server error: " and the frame's message
+// header, or the first line of its body) is the broker's text made safe
+// to print: control characters (line feeds, ESC, C1 controls, bytes that
+// are not UTF-8, ...) are written as Go escapes (\n, \x1b, \u009b,
+// \xff) and the text is cut to MaxQuotedText bytes, ending in "..." when
+// cut. The same holds wherever the client quotes what a broker sent into
+// a message, an event's Description or a log line (the server header of
+// CONNECTED, an unknown receipt id, a message id): a broker cannot add
+// lines to the application's log or send escape sequences to its
+// terminal. The fields that carry the broker's words as data keep them
+// raw: Error.Headers and Error.Body, ErrorHeaders, ServerInfo, a
+// message's headers; escape them before printing them.
+//
 // The STOMP specification says a server closes the connection after an
 // ERROR, and most do: the connection then ends, and OnDisconnected
 // follows with the same error. Some servers keep it open after an error
@@ -437,7 +450,9 @@
 // error or a String: frame logs redact the passcode header, and any text
 // that echoes a secret of three characters or more, as it is or escaped
 // (Go-quoted, as a frame log prints header values, or STOMP
-// header-escaped), has it replaced by "<redacted>".
+// header-escaped), has it replaced by "<redacted>"; so has the start of
+// one (three characters or more) that the cut of a broker's words
+// (MaxQuotedText) went through.
 //
 // # TLS and proxies
 //

@@ -215,7 +215,7 @@ func (s *STOMP) String() string {
 	case eng != nil:
 		state = eng.State().String()
 		if info, ok := eng.Info(); ok {
-			state += " version:" + info.Version.String() + " server:" + info.Server
+			state += " version:" + info.Version.String() + " server:" + peerText(info.Server)
 		}
 	}
 	b.WriteString(" state:" + state + "}")
