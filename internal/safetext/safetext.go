@@ -27,7 +27,7 @@ const Max = 256
 // "..." after it when cut), with every character Safe refuses written as
 // its Go escape.
 func Text(s string, max int) string {
-	s, cut := trim(s, max)
+	s, cut := Cut(s, max)
 	if clean(s) {
 		if cut {
 			return s + "..."
@@ -59,7 +59,7 @@ func Text(s string, max int) string {
 // quoted as strconv.Quote quotes it, with "..." after the closing quote
 // when cut.
 func Quote(s string, max int) string {
-	s, cut := trim(s, max)
+	s, cut := Cut(s, max)
 	q := strconv.Quote(s)
 	if cut {
 		q += "..."
@@ -97,9 +97,9 @@ func clean(s string) bool {
 	return true
 }
 
-// trim cuts s to at most max bytes at a character boundary (a byte that
-// is not UTF-8 counts as one character).
-func trim(s string, max int) (string, bool) {
+// Cut returns s cut to at most max bytes at a character boundary (a byte
+// that is not UTF-8 counts as one character), and whether it cut.
+func Cut(s string, max int) (string, bool) {
 	if max < 0 {
 		max = 0
 	}
