@@ -41,8 +41,13 @@ type Error struct {
 	// other byte; escape it before printing it).
 	Headers frames.Headers
 	// Body is the body of the ERROR frame, for Code 600 only, as the
-	// broker sent it (raw, like Headers).
+	// broker sent it (raw, like Headers), up to MaxErrorBody bytes.
 	Body []byte
+	// Truncated, for Code 600 only, says that Body (or Headers) holds less
+	// than the broker sent: its body was longer than MaxErrorBody, or (in
+	// an api ErrorEvent) the client's event queue had its byte budget in
+	// use when the ERROR came, and the event kept only Message.
+	Truncated bool
 
 	cause error
 }
@@ -197,9 +202,27 @@ func peerQuote(s string) string { return safetext.Quote(s, MaxQuotedText) }
 // serverError is an ERROR frame received from the server, as an *Error
 // of CodeServerError: its message header (or the first line of its body)
 // in Message, escaped and cut (peerText), every header and the body kept.
+//
+// The headers are copied into memory of their own: the frame's strings
+// point into the memory the reader decoded it into, body included, which
+// an error kept in a queue would otherwise hold whole. The body is kept up
+// to MaxErrorBody bytes.
 func serverError(f *frames.Frame) *Error {
-	return &Error{Code: CodeServerError, Message: ServerErrorMessage(f.Headers, f.Body), Headers: f.Headers.Clone(), Body: append([]byte(nil), f.Body...)}
+	var body []byte
+	if len(f.Body) > 0 {
+		body = f.Body[:min(len(f.Body), MaxErrorBody)]
+	}
+	keep := &frames.Frame{Headers: f.Headers, Body: body}
+	c := keep.Clone()
+	return &Error{Code: CodeServerError, Message: ServerErrorMessage(f.Headers, f.Body),
+		Headers: c.Headers, Body: c.Body, Truncated: len(body) < len(f.Body)}
 }
+
+// MaxErrorBody is how much of an ERROR frame's body an *Error keeps
+// (Error.Body; Truncated says when there was more): brokers send a reason
+// or a stack trace, and a hostile one could send MaxBody-sized ERRORs
+// faster than a handler reads them.
+const MaxErrorBody = 64 << 10
 
 // ServerErrorMessage is the Message of the *Error an ERROR frame with
 // these headers and body becomes: "stomp: server error: " and its

@@ -128,6 +128,16 @@
 // raw: Error.Headers and Error.Body, ErrorHeaders, ServerInfo, a
 // message's headers; escape them before printing them.
 //
+// An *Error keeps at most MaxErrorBody (64 KiB) of an ERROR's body, and
+// says when the broker sent more (Truncated). A broker that keeps the
+// connection open may send ERRORs faster than OnError handles them: the
+// events waiting for their handler hold at most 8 MiB of the ERRORs'
+// headers and bodies (and of log lines); an ERROR that comes past that
+// reaches OnError all the same, in its turn, with its code and message
+// but no Headers or Body (Truncated set). Only a full event queue (4096
+// events) drops an ERROR's event, counted in EventsDropped; ErrorHeaders
+// has the last ERROR's headers whatever the queue held.
+//
 // The STOMP specification says a server closes the connection after an
 // ERROR, and most do: the connection then ends, and OnDisconnected
 // follows with the same error. Some servers keep it open after an error

@@ -38,6 +38,10 @@ import (
 // documentation); Headers and Body keep them raw.
 type Error = actors.Error
 
+// MaxErrorBody is how much of a server ERROR's body an *Error keeps
+// (Body; Truncated says the broker sent more).
+const MaxErrorBody = actors.MaxErrorBody
+
 // MaxQuotedText is how many bytes of a broker's words the client quotes
 // into an error's Message, an event's Description or a log line, with
 // control characters escaped (see "Server errors").
@@ -222,6 +226,6 @@ func scrubServerError(e *Error, scrub func(string) string) *Error {
 	// of the message (MaxQuotedText) went through left a piece of it
 	// that scrub would not find.
 	out := actors.NewError(CodeServerError, scrub(actors.ServerErrorMessage(hs, body)), nil)
-	out.Headers, out.Body = hs, body
+	out.Headers, out.Body, out.Truncated = hs, body, e.Truncated
 	return out
 }

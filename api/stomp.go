@@ -178,6 +178,7 @@ func (s *STOMP) eventQueue() *runQueue[queuedEvent] {
 	if q == nil {
 		q = new(runQueue[queuedEvent])
 		q.init(eventQueueSize, s.runQueued)
+		q.bound(eventQueueBytes, eventWeight)
 		q.setManual(s.cfg.manualEvents)
 		s.events.Store(q)
 	}
