@@ -205,6 +205,6 @@ func (c *Conn) countAck(cmd frames.Command, id string) {
 		c.stats.Acks.Add(1)
 	}
 	if c.logs(LogVerbose) {
-		c.log(LogVerbose, "ack", cmd.String()+" "+id)
+		c.log(LogVerbose, "ack", cmd.String()+" "+peerText(id))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/stompactor/stompactor/frames"
+	"github.com/stompactor/stompactor/internal/safetext"
 )
 
 // Error is stompactor's one error type, returned by the engine and, as
@@ -28,12 +29,25 @@ import (
 type Error struct {
 	// Code is the stable numeric code (see the Code constants).
 	Code int
-	// Message describes the error; it starts with "stomp: ".
+	// Message describes the error; it starts with "stomp: ". Whatever it
+	// quotes of the broker's words (an ERROR's message header or the first
+	// line of its body, a receipt id, a header value) is at most
+	// MaxQuotedText bytes of them, with control characters escaped, so
+	// Message is one line a broker cannot add lines to or send terminal
+	// escapes through.
 	Message string
-	// Headers are the headers of the ERROR frame, for Code 600 only.
+	// Headers are the headers of the ERROR frame, for Code 600 only, as
+	// the broker sent them (raw: a value may hold a line feed or any
+	// other byte; escape it before printing it).
 	Headers frames.Headers
-	// Body is the body of the ERROR frame, for Code 600 only.
+	// Body is the body of the ERROR frame, for Code 600 only, as the
+	// broker sent it (raw, like Headers), up to MaxErrorBody bytes.
 	Body []byte
+	// Truncated, for Code 600 only, says that Body (or Headers) holds less
+	// than the broker sent: its body was longer than MaxErrorBody, or (in
+	// an api ErrorEvent) the client's event queue had its byte budget in
+	// use when the ERROR came, and the event kept only Message.
+	Truncated bool
 
 	cause error
 }
@@ -167,25 +181,71 @@ func CodeText(code int) string {
 // subscription holding the id is left alone.
 var errSubscriptionIDInUse = NewError(CodeInvalidArgument, "stomp: subscription id is already in use", nil)
 
+// MaxQuotedText is how many bytes of a broker's words (an ERROR's
+// message, the server header, a receipt or message id) the engine quotes
+// into an error's Message, an event's description or a log line. Control
+// characters in them (C0, DEL, C1, line separators, bidirectional
+// formatting, bytes that are not UTF-8) are written as Go escapes (\n,
+// \x1b, \u0085, \xff), so that quoted text is one line with no terminal
+// escapes; escapes can make it up to four times as long. Text cut short
+// ends in "...". The data fields that hold the same words (Error.Headers
+// and Body, ConnectInfo.Server and Headers, a Message's headers) keep
+// them raw.
+const MaxQuotedText = safetext.Max
+
+// peerText is a broker's words made fit for a message (MaxQuotedText).
+func peerText(s string) string { return safetext.Text(s, MaxQuotedText) }
+
+// peerQuote is peerText, quoted as strconv.Quote does.
+func peerQuote(s string) string { return safetext.Quote(s, MaxQuotedText) }
+
 // serverError is an ERROR frame received from the server, as an *Error
 // of CodeServerError: its message header (or the first line of its body)
-// in Message, every header and the body kept.
+// in Message, escaped and cut (peerText), every header and the body kept.
+//
+// The headers are copied into memory of their own: the frame's strings
+// point into the memory the reader decoded it into, body included, which
+// an error kept in a queue would otherwise hold whole. The body is kept up
+// to MaxErrorBody bytes.
 func serverError(f *frames.Frame) *Error {
-	msg := "stomp: server error"
-	if m := f.Header(frames.HdrMessage); m != "" {
-		msg += ": " + m
-	} else if len(f.Body) > 0 {
-		msg += ": " + firstLine(string(f.Body))
+	var body []byte
+	if len(f.Body) > 0 {
+		body = f.Body[:min(len(f.Body), MaxErrorBody)]
 	}
-	return &Error{Code: CodeServerError, Message: msg, Headers: f.Headers.Clone(), Body: append([]byte(nil), f.Body...)}
+	keep := &frames.Frame{Headers: f.Headers, Body: body}
+	c := keep.Clone()
+	return &Error{Code: CodeServerError, Message: ServerErrorMessage(f.Headers, f.Body),
+		Headers: c.Headers, Body: c.Body, Truncated: len(body) < len(f.Body)}
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 200 {
-		s = s[:200] + "..."
+// MaxErrorBody is how much of an ERROR frame's body an *Error keeps
+// (Error.Body; Truncated says when there was more): brokers send a reason
+// or a stack trace, and a hostile one could send MaxBody-sized ERRORs
+// faster than a handler reads them.
+const MaxErrorBody = 64 << 10
+
+// ServerErrorMessage is the Message of the *Error an ERROR frame with
+// these headers and body becomes: "stomp: server error: " and its
+// message header, or else the first line of its body, escaped and cut to
+// MaxQuotedText bytes. (The api, which scrubs secrets from the headers
+// and body, makes the message again from what it scrubbed, so that no
+// cut leaves a piece of a secret it would not recognise.)
+func ServerErrorMessage(headers frames.Headers, body []byte) string {
+	msg := "stomp: server error"
+	if m := headers.Value(frames.HdrMessage); m != "" {
+		msg += ": " + peerText(m)
+	} else if len(body) > 0 {
+		msg += ": " + firstLine(body)
 	}
-	return s
+	return msg
+}
+
+// firstLine is the first line of body (without a CR before its LF), fit
+// for a message.
+func firstLine(body []byte) string {
+	s := string(body[:min(len(body), 4*MaxQuotedText)])
+	s, _, _ = strings.Cut(s, "\n")
+	return peerText(strings.TrimSuffix(s, "\r"))
 }
 
 // CodeOf is the code err is known by: the most specific code of the

@@ -221,7 +221,7 @@ func (s *session) connected(ctx actor.Context, f *frames.Frame) {
 	s.retry.upSince = time.Since(monoStart)
 	s.status("connected", info.Version.String())
 	if s.c.logs(LogInfo) {
-		s.c.log(LogInfo, "info", "connected with STOMP "+info.Version.String()+" to "+info.Server)
+		s.c.log(LogInfo, "info", "connected with STOMP "+info.Version.String()+" to "+peerText(info.Server))
 	}
 	// The events before the answer: a caller that waits for the handlers
 	// of the events its Connect caused (the api's Connect does) finds
@@ -243,7 +243,7 @@ func negotiated(cfg *ConnectConfig, f *frames.Frame) (ConnectInfo, error) {
 	if vs, ok := f.Headers.Get(frames.HdrVersion); ok {
 		var err error
 		if v, err = frames.ParseVersion(vs); err != nil {
-			return ConnectInfo{}, protocolErr("CONNECTED names unknown version %q", vs)
+			return ConnectInfo{}, protocolErr("CONNECTED names unknown version %s", peerQuote(vs))
 		}
 	}
 	offered := false
@@ -294,7 +294,7 @@ func parseHeartBeat(v string) (time.Duration, time.Duration, error) {
 	x, err1 := strconv.ParseUint(strings.TrimSpace(a), 10, 31)
 	y, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 31)
 	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, protocolErr("malformed heart-beat header %q", v)
+		return 0, 0, protocolErr("malformed heart-beat header %s", peerQuote(v))
 	}
 	return time.Duration(x) * time.Millisecond, time.Duration(y) * time.Millisecond, nil
 }

@@ -112,7 +112,7 @@ func (s *subscription) deadLetter(m *Message, l *link) bool {
 		return true
 	}
 	s.c.stats.more().DeadLettered.Add(1)
-	s.c.log(LogInfo, "info", "message "+strconv.Quote(m.MessageID)+" of subscription "+strconv.Quote(spec.ID)+" reached "+strconv.Itoa(spec.MaxDeliveries)+" deliveries: dead-lettered and acknowledged")
+	s.c.log(LogInfo, "info", "message "+peerQuote(m.MessageID)+" of subscription "+strconv.Quote(spec.ID)+" reached "+strconv.Itoa(spec.MaxDeliveries)+" deliveries: dead-lettered and acknowledged")
 	s.ackDeadLetter(m, l)
 	return true
 }
@@ -149,7 +149,7 @@ func (s *subscription) callDeadLetter(m *Message) (took bool) {
 // refuseDeadLetter gives back m, which the DeadLetter hook failed to take:
 // a NACK, or nothing on STOMP 1.0 (settle).
 func (s *subscription) refuseDeadLetter(m *Message) {
-	s.c.log(LogInfo, "info", "message "+strconv.Quote(m.MessageID)+" of subscription "+strconv.Quote(s.spec.ID)+" reached "+strconv.Itoa(s.spec.MaxDeliveries)+" deliveries, and the dead-letter handler failed: refused, for the broker to deliver again")
+	s.c.log(LogInfo, "info", "message "+peerQuote(m.MessageID)+" of subscription "+strconv.Quote(s.spec.ID)+" reached "+strconv.Itoa(s.spec.MaxDeliveries)+" deliveries, and the dead-letter handler failed: refused, for the broker to deliver again")
 	s.settle(m, AckNack, true)
 }
 

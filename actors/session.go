@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -305,11 +304,11 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 			if s.link != nil && s.link.receipts.cameLate(id) {
 				// Its caller stopped waiting at the deadline: the broker
 				// took the frame after all, and did nothing wrong.
-				s.c.log(LogInfo, "info", "RECEIPT for receipt id "+strconv.Quote(id)+" came after its wait ended (ErrReceiptTimeout): the broker has that frame")
+				s.c.log(LogInfo, "info", "RECEIPT for receipt id "+peerQuote(id)+" came after its wait ended (ErrReceiptTimeout): the broker has that frame")
 				return
 			}
-			s.c.log(LogInfo, "info", "RECEIPT for an unknown receipt id "+strconv.Quote(id)+" ignored")
-			s.c.emit(&ErrorEvent{Err: protocolErr("RECEIPT for unknown receipt-id %q", id)})
+			s.c.log(LogInfo, "info", "RECEIPT for an unknown receipt id "+peerQuote(id)+" ignored")
+			s.c.emit(&ErrorEvent{Err: protocolErr("RECEIPT for unknown receipt-id %s", peerQuote(id))})
 		}
 	case frames.CmdError:
 		se := serverError(f)
@@ -328,7 +327,7 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 		// No route: a subscription that ended while the broker was
 		// already sending to it. That race is normal; the reader
 		// counted it dropped.
-		s.c.log(LogVerbose, "info", "MESSAGE for subscription "+strconv.Quote(f.Header(frames.HdrSubscription))+", which has ended, dropped")
+		s.c.log(LogVerbose, "info", "MESSAGE for subscription "+peerQuote(f.Header(frames.HdrSubscription))+", which has ended, dropped")
 	default:
 		s.c.emit(&ErrorEvent{Err: protocolErr("unexpected %s frame", f.Command)})
 	}

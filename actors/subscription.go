@@ -326,7 +326,7 @@ func (c *Conn) holdAcks(l *link, rt *route, seq uint32, messageID string) {
 
 // errAcksHeld explains why ACKs of subscription id are no longer written.
 func errAcksHeld(id, messageID string) error {
-	return NewError(CodeNackUnsupported, "stomp: subscription "+strconv.Quote(id)+": message "+strconv.Quote(messageID)+
+	return NewError(CodeNackUnsupported, "stomp: subscription "+strconv.Quote(id)+": message "+peerQuote(messageID)+
 		" was left unacknowledged (STOMP 1.0 has no NACK), and in ack mode client any later ACK would acknowledge it too:"+
 		" no more ACKs of this subscription are written on this connection, so the broker keeps it and the later messages"+
 		" and delivers them again once the subscription or the connection ends (Unsubscribe and Subscribe again, or reconnect)",

@@ -74,6 +74,6 @@ func queuedFailure(call, dest, dedupHeader, dedupID string, cause *Error) *Error
 	b.WriteString("): ")
 	b.WriteString(strings.TrimPrefix(cause.Message, "stomp: "))
 	out := actors.NewError(cause.Code, b.String(), cause)
-	out.Headers, out.Body = cause.Headers, cause.Body
+	out.Headers, out.Body, out.Truncated = cause.Headers, cause.Body, cause.Truncated
 	return out
 }

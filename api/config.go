@@ -242,7 +242,8 @@ func (s *STOMP) setProcessIdleEvents(on bool) error {
 // The read-only live settings, also as methods.
 
 // ErrorHeaders returns the headers of the last ERROR frame received (the
-// ErrorHeaders setting). Default none.
+// ErrorHeaders setting), as the broker sent them (raw: escape a value
+// before printing it). Default none.
 func (s *STOMP) ErrorHeaders() []Header {
 	if p := s.errHeader.Load(); p != nil {
 		return append([]Header(nil), (*p)...)
@@ -271,7 +272,9 @@ func (s *STOMP) ProtocolVersion() string {
 	return ""
 }
 
-// ServerInfo is the server header of CONNECTED, or "" when not connected.
+// ServerInfo is the server header of CONNECTED, or "" when not connected,
+// as the broker sent it (raw: it may hold control characters; String and
+// the ConnectedEvent's Description show it escaped).
 func (s *STOMP) ServerInfo() string {
 	if eng, _ := s.engine(); eng != nil {
 		if info, ok := eng.Info(); ok {

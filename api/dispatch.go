@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync/atomic"
@@ -18,7 +19,14 @@ type queuedEvent struct {
 	// waits for the handlers of the events queued before it
 	// (awaitHandlers).
 	mark chan struct{}
+	// size is what ev holds that the broker chose the size of (a server
+	// ERROR's headers and body, a log line), counted against the queue's
+	// byte budget (eventQueueBytes).
+	size int
 }
+
+// eventWeight is the queue's weigh: a job's size.
+func eventWeight(q queuedEvent) int { return q.size }
 
 // msgJob runs a MessageIn handler inside DoEvents; the subscription's
 // goroutine waits for done.
@@ -70,24 +78,61 @@ func (s *STOMP) engineWants(e actors.Event) bool {
 
 // post queues an event for its handler. Logs, message-out and receipt
 // events give way: they are dropped (and counted) once the queue is three
-// quarters full, so that state events always find room.
+// quarters full, so that state events always find room. The queue also
+// bounds in bytes (eventQueueBytes) what its server ERRORs and log lines
+// hold: past that, a log line is dropped (and counted), and an ERROR's
+// event is kept without the frame's headers and body (errorOnly).
 func (s *STOMP) post(e actors.Event) {
 	if !s.wanted(e) {
 		return // nobody listens: no queue, no goroutine, no garbage
 	}
-	quarters := 4
+	quarters, size := 4, 0
 	switch ev := e.(type) {
 	case *actors.LogEvent:
 		if !s.logWanted(ev.Level) {
 			return
 		}
-		quarters = 3
+		quarters, size = 3, len(ev.Message)
 	case *actors.MessageOutEvent, *actors.ReceiptInEvent, *actors.ReceiptOutEvent:
 		quarters = 3
+	case *actors.ErrorEvent:
+		size = serverErrorSize(ev.Err)
 	}
-	if q := s.eventQueue(); q == nil || !q.post(queuedEvent{ev: e}, quarters) {
-		s.dropped.Add(1)
+	q := s.eventQueue()
+	if q != nil && q.post(queuedEvent{ev: e, size: size}, quarters) {
+		return
 	}
+	if ev, ok := e.(*actors.ErrorEvent); ok && q != nil && size > 0 {
+		// Over the byte budget: the ERROR is still told, by its message.
+		if q.post(queuedEvent{ev: &actors.ErrorEvent{Err: errorOnly(ev.Err)}}, quarters) {
+			return
+		}
+	}
+	s.dropped.Add(1)
+}
+
+// serverErrorSize is what a server ERROR's event holds of the frame (its
+// headers, its body and its message), 0 for any other error.
+func serverErrorSize(err error) int {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeServerError {
+		return 0
+	}
+	n := len(e.Message) + len(e.Body)
+	for _, h := range e.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
+// errorOnly is a server ERROR without the frame's headers and body: its
+// code and message, Truncated set.
+func errorOnly(err error) *Error {
+	var e *Error
+	errors.As(err, &e)
+	out := actors.NewError(e.Code, err.Error(), nil)
+	out.Truncated = true
+	return out
 }
 
 // wanted reports whether a handler for e is registered now. An event is
@@ -247,8 +292,11 @@ func (s *STOMP) onEventGoroutine() bool {
 	return queued
 }
 
-// EventsDropped counts events dropped because the event queue was full
-// (logs and message-out or receipt events first; see DoEvents).
+// EventsDropped counts events dropped because the event queue was full:
+// it holds 4096 events, logs and message-out or receipt events giving way
+// at three quarters, and 8 MiB of what the broker sent (ERRORs' headers
+// and bodies, log lines), a log line past that being dropped too (an
+// ERROR's event is kept, with its message only: see "Server errors").
 func (s *STOMP) EventsDropped() int64 { return s.dropped.Load() }
 
 // guard runs a user callback, logging (never re-raising) a panic and
@@ -294,7 +342,7 @@ func (s *STOMP) fire(e actors.Event) {
 			err := toError(ev.Err, CodeConnectFailed, s.scrub)
 			out.StatusCode, out.Description, out.Err = err.Code, err.Message, err
 		} else {
-			out.Description = "connected to " + ev.Info.Server + " with STOMP " + ev.Info.Version.String()
+			out.Description = "connected to " + peerText(ev.Info.Server) + " with STOMP " + ev.Info.Version.String()
 			out.Reconnected = ev.Restored
 		}
 		s.guard("Connected", func() { h.connected(out) })

@@ -115,6 +115,29 @@
 // (RequestReceipts and the other Request...Receipts settings) also fails
 // that call.
 //
+// The error's message ("stomp: server error: " and the frame's message
+// header, or the first line of its body) is the broker's text made safe
+// to print: control characters (line feeds, ESC, C1 controls, bytes that
+// are not UTF-8, ...) are written as Go escapes (\n, \x1b, \u009b,
+// \xff) and the text is cut to MaxQuotedText bytes, ending in "..." when
+// cut. The same holds wherever the client quotes what a broker sent into
+// a message, an event's Description or a log line (the server header of
+// CONNECTED, an unknown receipt id, a message id): a broker cannot add
+// lines to the application's log or send escape sequences to its
+// terminal. The fields that carry the broker's words as data keep them
+// raw: Error.Headers and Error.Body, ErrorHeaders, ServerInfo, a
+// message's headers; escape them before printing them.
+//
+// An *Error keeps at most MaxErrorBody (64 KiB) of an ERROR's body, and
+// says when the broker sent more (Truncated). A broker that keeps the
+// connection open may send ERRORs faster than OnError handles them: the
+// events waiting for their handler hold at most 8 MiB of the ERRORs'
+// headers and bodies (and of log lines); an ERROR that comes past that
+// reaches OnError all the same, in its turn, with its code and message
+// but no Headers or Body (Truncated set). Only a full event queue (4096
+// events) drops an ERROR's event, counted in EventsDropped; ErrorHeaders
+// has the last ERROR's headers whatever the queue held.
+//
 // The STOMP specification says a server closes the connection after an
 // ERROR, and most do: the connection then ends, and OnDisconnected
 // follows with the same error. Some servers keep it open after an error
@@ -441,12 +464,14 @@
 // error or a String: frame logs redact the passcode header, and any text
 // that echoes a secret of three characters or more, as it is or escaped
 // (Go-quoted, as a frame log prints header values, or STOMP
-// header-escaped), has it replaced by "<redacted>". The settings types
-// that hold secrets (Firewall, SSLSettings) redact them however they are
-// printed or logged: fmt's verbs (String, GoString), log/slog's handlers
-// (LogValue) and encoding/json (MarshalJSON, which describes the settings
-// but cannot save them); an inline client store is shown by its kind and
-// length only.
+// header-escaped), has it replaced by "<redacted>"; so has the start of
+// one (three characters or more) that the cut of a broker's words
+// (MaxQuotedText) went through. The settings types that hold secrets
+// (Firewall, SSLSettings) redact them however they are printed or logged:
+// fmt's verbs (String, GoString), log/slog's handlers (LogValue) and
+// encoding/json (MarshalJSON, which describes the settings but cannot
+// save them); an inline client store is shown by its kind and length
+// only.
 //
 // # TLS and proxies
 //

@@ -33,8 +33,19 @@ import (
 // the cause.
 //
 // No Error this package returns ever contains a passcode or a proxy
-// password.
+// password, and its Message quotes a broker's words only escaped and cut
+// to MaxQuotedText bytes (see "Server errors" in the package
+// documentation); Headers and Body keep them raw.
 type Error = actors.Error
+
+// MaxErrorBody is how much of a server ERROR's body an *Error keeps
+// (Body; Truncated says the broker sent more).
+const MaxErrorBody = actors.MaxErrorBody
+
+// MaxQuotedText is how many bytes of a broker's words the client quotes
+// into an error's Message, an event's Description or a log line, with
+// control characters escaped (see "Server errors").
+const MaxQuotedText = actors.MaxQuotedText
 
 // The error codes (defined with Error in package actors).
 const (
@@ -211,7 +222,10 @@ func scrubServerError(e *Error, scrub func(string) string) *Error {
 	if !changed {
 		return e
 	}
-	out := actors.NewError(CodeServerError, scrub(e.Message), nil)
-	out.Headers, out.Body = hs, body
+	// The message again, from what was scrubbed: a secret that the cut
+	// of the message (MaxQuotedText) went through left a piece of it
+	// that scrub would not find.
+	out := actors.NewError(CodeServerError, scrub(actors.ServerErrorMessage(hs, body)), nil)
+	out.Headers, out.Body, out.Truncated = hs, body, e.Truncated
 	return out
 }

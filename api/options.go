@@ -58,6 +58,15 @@ const (
 // grow only as far as they are used.
 const eventQueueSize = 4096
 
+// eventQueueBytes bounds what the events waiting for their handlers hold
+// of what the broker sent: server ERRORs' headers, bodies and messages,
+// and log lines (a frame log line quotes a frame's headers). Past it a
+// log line is dropped (EventsDropped) and an ERROR's event comes with its
+// Message only (Error.Truncated), so that a broker flooding a slow OnError
+// handler with ERRORs costs at most this much plus about a kilobyte per
+// event. 8 MiB holds 128 ERRORs with a body of MaxErrorBody.
+const eventQueueBytes = 8 << 20
+
 // config is every setting of a STOMP. It is guarded by STOMP.mu.
 type config struct {
 	// Properties.

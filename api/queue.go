@@ -16,9 +16,15 @@ type runQueue[T any] struct {
 	run func(T)
 	max int
 
+	// weigh, when set (bound), gives the bytes a job holds, and maxBytes
+	// bounds their sum over the jobs waiting (bytes).
+	weigh    func(T) int
+	maxBytes int
+
 	mu      sync.Mutex
 	buf     []T // a ring of len(buf) slots
 	head, n int
+	bytes   int  // what the waiting jobs weigh (weigh)
 	running bool // a goroutine or a drain is running jobs
 	manual  bool // jobs wait for drain
 	closed  bool
@@ -42,16 +48,30 @@ type runQueue[T any] struct {
 // init sets the queue's bound and what runs its jobs.
 func (q *runQueue[T]) init(max int, run func(T)) { q.run, q.max = run, max }
 
+// bound gives the queue a byte budget: weigh says what a job holds (0 for
+// a job not counted), and post refuses a job that would take the bytes of
+// the jobs waiting past maxBytes. weigh must give a job the same weight
+// each time it is asked.
+func (q *runQueue[T]) bound(maxBytes int, weigh func(T) int) {
+	q.weigh, q.maxBytes = weigh, maxBytes
+}
+
 // post queues job; quarters is how full (in quarters of max) the queue
 // may be for it to be taken: 4 for jobs that must be kept while there is
 // room, 3 for jobs that give way to those, 0 for jobs whose number the
-// caller bounds otherwise. It reports whether the job was queued.
+// caller bounds otherwise. A job that weighs more than the byte budget
+// has left (bound) is refused too. It reports whether the job was queued.
 func (q *runQueue[T]) post(job T, quarters int) bool {
+	w := 0
+	if q.weigh != nil {
+		w = q.weigh(job)
+	}
 	q.mu.Lock()
-	if q.closed || (quarters > 0 && q.n >= q.max*quarters/4) {
+	if q.closed || (quarters > 0 && q.n >= q.max*quarters/4) || (w > 0 && q.bytes+w > q.maxBytes) {
 		q.mu.Unlock()
 		return false
 	}
+	q.bytes += w
 	if q.n == len(q.buf) {
 		q.grow()
 	}
@@ -93,6 +113,9 @@ func (q *runQueue[T]) pop() T {
 	var zero T
 	job := q.buf[q.head]
 	q.buf[q.head] = zero
+	if q.weigh != nil {
+		q.bytes -= q.weigh(job)
+	}
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
 	if q.n == 0 {

@@ -4,7 +4,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/stompactor/stompactor/actors"
+	"github.com/stompactor/stompactor/internal/safetext"
 )
+
+// peerText is a broker's words (the server header, say) made fit for a
+// description or a log line: control characters escaped, at most
+// actors.MaxQuotedText bytes (see Error.Message).
+func peerText(s string) string { return safetext.Text(s, actors.MaxQuotedText) }
 
 // The secrets scrubbed from every log line, event, error and String (see
 // doc.go): the passcode, the proxy and store passwords, and the passcodes
@@ -34,10 +42,12 @@ var headerEscaper = strings.NewReplacer(`\`, `\\`, "\r", `\r`, "\n", `\n`, ":", 
 
 // appendSecretForms appends v and every escaped form in which text may
 // echo it, once each: as it is, Go-quoted (strconv.Quote, as a frame log
-// renders header values), STOMP header-escaped, and both.
+// renders header values), STOMP header-escaped, and both, and as a
+// broker's words quoted into a message show it (control characters
+// escaped, safetext.Text).
 func appendSecretForms(out []string, v string) []string {
 	esc := headerEscaper.Replace(v)
-	for _, f := range []string{v, quoted(v), esc, quoted(esc)} {
+	for _, f := range []string{v, quoted(v), esc, quoted(esc), safetext.Text(v, len(v))} {
 		if !slices.Contains(out, f) {
 			out = append(out, f)
 		}
@@ -85,5 +95,45 @@ func (s *STOMP) scrub(text string) string {
 			text = strings.ReplaceAll(text, v, "<redacted>")
 		}
 	}
+	if strings.Contains(text, cutMark) {
+		text = scrubCut(text, *p)
+	}
 	return text
+}
+
+// cutMark ends a broker's words that were cut short where they were
+// quoted into a message (actors.MaxQuotedText).
+const cutMark = "..."
+
+// scrubCut redacts the start of a secret that a cut went through: the
+// text before each "..." that ends in the first minSecretLen or more
+// bytes of a secret's form (the rest was cut off, so scrub could not
+// find it whole).
+func scrubCut(text string, secrets []string) string {
+	for at := 0; ; {
+		i := strings.Index(text[at:], cutMark)
+		if i < 0 {
+			return text
+		}
+		i += at
+		for _, v := range secrets {
+			if k := cutPrefix(text[:i], v); k > 0 {
+				text = text[:i-k] + "<redacted>" + text[i:]
+				i += len("<redacted>") - k
+				break
+			}
+		}
+		at = i + len(cutMark)
+	}
+}
+
+// cutPrefix is the length of the longest start of v, of minSecretLen
+// bytes or more and shorter than v, that s ends with; 0 if none.
+func cutPrefix(s, v string) int {
+	for k := min(len(v)-1, len(s)); k >= minSecretLen; k-- {
+		if strings.HasSuffix(s, v[:k]) {
+			return k
+		}
+	}
+	return 0
 }

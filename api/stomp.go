@@ -178,6 +178,7 @@ func (s *STOMP) eventQueue() *runQueue[queuedEvent] {
 	if q == nil {
 		q = new(runQueue[queuedEvent])
 		q.init(eventQueueSize, s.runQueued)
+		q.bound(eventQueueBytes, eventWeight)
 		q.setManual(s.cfg.manualEvents)
 		s.events.Store(q)
 	}
@@ -215,7 +216,7 @@ func (s *STOMP) String() string {
 	case eng != nil:
 		state = eng.State().String()
 		if info, ok := eng.Info(); ok {
-			state += " version:" + info.Version.String() + " server:" + info.Server
+			state += " version:" + info.Version.String() + " server:" + peerText(info.Server)
 		}
 	}
 	b.WriteString(" state:" + state + "}")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"os"
+
+	"github.com/stompactor/stompactor/internal/safetext"
 )
 
 // Decoder reads frames from a stream. It reads in large chunks into a
@@ -238,7 +240,7 @@ func (d *Decoder) decode() (*Frame, error) {
 	}
 	cmd := lookupCommandBytes(d.buf[ls:le])
 	if cmd == CmdInvalid {
-		return nil, syntaxErr(CmdInvalid, "unknown command %q", d.buf[ls:le])
+		return nil, syntaxErr(CmdInvalid, "unknown command %s", safetext.Quote(string(d.buf[ls:le]), 64))
 	}
 
 	// Header lines up to the blank line.
@@ -379,7 +381,7 @@ func (d *Decoder) contentLength(cmd Command) (int, bool, error) {
 		n := 0
 		for _, c := range v {
 			if c < '0' || c > '9' {
-				return 0, false, syntaxErr(cmd, "content-length %q is not a decimal number", v)
+				return 0, false, syntaxErr(cmd, "content-length %s is not a decimal number", safetext.Quote(string(v), 32))
 			}
 			// Compare n*10 + digit to MaxBody without overflowing.
 			digit := int(c - '0')

@@ -1,6 +1,10 @@
 package frames
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/stompactor/stompactor/internal/safetext"
+)
 
 // byte classes used by the encoder and decoder.
 const (
@@ -129,7 +133,7 @@ func unescapeInPlace(p []byte, i int, v Version, cmd Command) (int, error) {
 				}
 				c = '\r'
 			default:
-				return 0, syntaxErr(cmd, "undefined escape sequence \\%c", p[r])
+				return 0, syntaxErr(cmd, "undefined escape sequence \\%s", safetext.Text(string(p[r:r+1]), 1))
 			}
 		}
 		p[w] = c

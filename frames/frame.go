@@ -70,25 +70,39 @@ func (f *Frame) Clone() *Frame {
 
 // String renders the frame for logs: the command, the headers with any
 // passcode redacted, and the body length. It never includes the body.
+// Header names and values are written with Go's escapes (strconv.Quote
+// without its quotes: \n, \x1b, \u0085, \xff for a byte that is not
+// UTF-8), so a peer's header, whose name or value may hold a line feed
+// in STOMP 1.1 and 1.2, cannot break the line or reach a terminal raw.
 func (f *Frame) String() string {
-	var b strings.Builder
-	b.WriteString(f.Command.String())
+	b := make([]byte, 0, 64)
+	b = append(b, f.Command.String()...)
 	for _, h := range f.Headers {
-		b.WriteByte(' ')
-		b.WriteString(h.Key)
-		b.WriteByte(':')
+		b = append(b, ' ')
+		b = appendQuotedInner(b, h.Key)
+		b = append(b, ':')
 		if IsSecretHeader(h.Key) {
-			b.WriteString("<redacted>")
+			b = append(b, "<redacted>"...)
 		} else {
-			b.WriteString(strconv.Quote(h.Value)[1 : len(strconv.Quote(h.Value))-1])
+			b = appendQuotedInner(b, h.Value)
 		}
 	}
 	if len(f.Body) > 0 {
-		b.WriteString(" body=")
-		b.WriteString(strconv.Itoa(len(f.Body)))
-		b.WriteByte('B')
+		b = append(b, " body="...)
+		b = strconv.AppendInt(b, int64(len(f.Body)), 10)
+		b = append(b, 'B')
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendQuotedInner appends s as strconv.Quote writes it, without the
+// surrounding quotes.
+func appendQuotedInner(b []byte, s string) []byte {
+	n := len(b)
+	b = strconv.AppendQuote(b, s)
+	// Drop the opening quote (moving the rest down) and the closing one.
+	copy(b[n:], b[n+1:len(b)-1])
+	return b[:len(b)-2]
 }
 
 // IsSecretHeader reports whether a header's value must never be logged:

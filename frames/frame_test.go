@@ -1,6 +1,7 @@
 package frames
 
 import (
+	"bytes"
 	"math"
 	"strings"
 	"testing"
@@ -162,6 +163,26 @@ func TestFrameString(t *testing.T) {
 	for _, k := range []string{"login", "client-id", "host", "receipt", "destination", "content-type", "routing-key", "bypass-cache", "message-id"} {
 		assert.False(t, IsSecretHeader(k), k)
 	}
+}
+
+// TestFrameStringQuotesHeaderNames: Frame.String, the text of every frame
+// log line (LogLevel 3, `stomp --debug`), escapes header names as it
+// escapes values. In STOMP 1.1/1.2 a broker escapes a line feed in a name
+// (\n), so a raw name would break the log line in two and write the
+// second line itself (log injection); a name with ESC or a C1 control
+// would reach a terminal.
+func TestFrameStringQuotesHeaderNames(t *testing.T) {
+	wire := "MESSAGE\nsubscription:1\nmessage-id:7\ndestination:/queue/a\n" +
+		"x\\ntime=2026-12-07 level=ERROR msg=forged:1\n\nhi\x00"
+	d := NewDecoder(bytes.NewReader([]byte(wire)), V12, Limits{})
+	f, err := d.Decode()
+	require.NoError(t, err)
+	s := f.String()
+	assert.NotContains(t, s, "\n", "Frame.String holds a raw line feed from a header name")
+	assert.Equal(t, `MESSAGE subscription:1 message-id:7 destination:/queue/a x\ntime=2026-12-07 level=ERROR msg=forged:1 body=2B`, s)
+
+	f = fr(CmdMessage, "", "a\x1bb\u0085\xff", "v\x1b")
+	assert.Equal(t, `MESSAGE a\x1bb\u0085\xff:v\x1b`, f.String())
 }
 
 func TestErrors(t *testing.T) {

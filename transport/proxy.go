@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stompactor/stompactor/internal/safetext"
 )
 
 // ProxyErrorKind says how a proxy failed.
@@ -225,16 +227,7 @@ func bound(ctx context.Context, conn net.Conn) (stop func() error) {
 	}
 }
 
-// printable returns s with control characters replaced and cut to max
-// bytes, for quoting a proxy's words in an error.
-func printable(s string, max int) string {
-	if len(s) > max {
-		s = s[:max] + "..."
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// printable returns at most max bytes of s with control characters
+// escaped (safetext.Text), for quoting a proxy's or a server's words in
+// an error.
+func printable(s string, max int) string { return safetext.Text(s, max) }

@@ -14,7 +14,7 @@ import (
 // without escaping them, or an '@' in the path or query), what it cut may
 // not have been user information, and the result says so: "ws://user:a/b@host/ws"
 // becomes "ws://<redacted>@host/ws". The result is at most about 200
-// bytes, with control characters replaced.
+// bytes of the URL, with control characters escaped (\n, \x1b).
 func RedactURL(raw string) string { return safeURL(raw) }
 
 // safeURL is RedactURL.

@@ -307,7 +307,7 @@ func (r *reconnectStatus) register(s *api.STOMP) {
 		}
 		switch e.ConnectionEvent {
 		case "retrying", "reconnecting", "reconnected":
-			fmt.Fprintf(r.stderr, "stomp: %s: %s\n", e.ConnectionEvent, strings.TrimPrefix(e.Description, "stomp: "))
+			fmt.Fprintf(r.stderr, "stomp: %s: %s\n", e.ConnectionEvent, oneLine(strings.TrimPrefix(e.Description, "stomp: ")))
 			if _, cause, ok := strings.Cut(e.Description, " after: "); ok {
 				cause = strings.TrimPrefix(cause, "stomp: ")
 				r.last.Store(&cause)

@@ -147,11 +147,13 @@ func errorLine(err error) string {
 	return oneLine(s)
 }
 
+// oneLine is the first line of s with control characters escaped
+// (brokerText): an error may quote a broker's words, which must not reach
+// the terminal raw.
 func oneLine(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			return s[:i]
-		}
-	}
-	return s
+	s, _, _ = strings.Cut(s, "\n")
+	return brokerText(s, maxErrorLine)
 }
+
+// maxErrorLine bounds an error line on stderr.
+const maxErrorLine = 16 << 10

@@ -206,9 +206,9 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				if err := printMessage(out, m, printOptions{verbose: verbose, asJSON: asJSON, traceID: traceIDs, null: null}); err != nil {
 					failed = true
 					if errors.Is(err, errNulInBody) {
-						end(fmt.Errorf("message %s not printed nor acknowledged: %w", m.MessageID, err))
+						end(fmt.Errorf("message %s not printed nor acknowledged: %w", brokerText(m.MessageID, api.MaxQuotedText), err))
 					} else {
-						end(fmt.Errorf("writing message %s: %w", m.MessageID, err))
+						end(fmt.Errorf("writing message %s: %w", brokerText(m.MessageID, api.MaxQuotedText), err))
 					}
 					return // not acknowledged: the broker keeps it
 				}
@@ -239,13 +239,13 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 						// again. Said, and counted as printed: a run
 						// that waited for it to come again could wait
 						// for ever. A copy that comes counts too.
-						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: warning: message %s was printed but its connection was lost before its ACK was confirmed: it may come again (counted each time it is printed)\n", m.MessageID)
+						fmt.Fprintf(cmd.ErrOrStderr(), "stomp: warning: message %s was printed but its connection was lost before its ACK was confirmed: it may come again (counted each time it is printed)\n", brokerText(m.MessageID, api.MaxQuotedText))
 						// Its outcome is said; DISCONNECT's RECEIPT,
 						// on another connection, would not tell it.
 						confirmed = final
 					default:
 						failed = true
-						end(fmt.Errorf("acknowledging message %s: %w (it may come again)", m.MessageID, err))
+						end(fmt.Errorf("acknowledging message %s: %w (it may come again)", brokerText(m.MessageID, api.MaxQuotedText), err))
 						return
 					}
 				}
@@ -263,7 +263,7 @@ func newSubscribe(cf *connFlags) *cobra.Command {
 				if manual && !cf.reconnect {
 					if err := <-finalAck; err != nil {
 						_ = s.DisconnectContext(cmd.Context())
-						return fmt.Errorf("acknowledging message %s: %w (it may come again)", finalID, err)
+						return fmt.Errorf("acknowledging message %s: %w (it may come again)", brokerText(finalID, api.MaxQuotedText), err)
 					}
 					acked = false // the last ACK's RECEIPT confirmed them all
 				}

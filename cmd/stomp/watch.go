@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stompactor/stompactor/api"
+	"github.com/stompactor/stompactor/internal/safetext"
 )
 
 // watch follows a client for what a command must not miss. Every server
@@ -56,11 +57,14 @@ func (w *watch) register(s *api.STOMP) {
 }
 
 // maxErrorBody bounds the part of an ERROR's body printed (ActiveMQ sends
-// whole Java stack traces).
+// whole Java stack traces), and of its message header.
 const maxErrorBody = 4 << 10
 
 // serverErrorText renders an ERROR frame for stderr: its message header,
-// then its body, indented.
+// then its body, indented, each line escaped (brokerText) so that the
+// broker writes no line of its own and no terminal escape: a line feed in
+// the header shows as \n, a CR inside a body line as \r (a CRLF ends a
+// line), a tab in the body as four spaces (stack traces keep their shape).
 func serverErrorText(e *api.Error) string {
 	msg := ""
 	for _, h := range e.Headers {
@@ -70,18 +74,24 @@ func serverErrorText(e *api.Error) string {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("stomp: server ERROR: " + msg + "\n")
-	body := strings.TrimRight(string(e.Body), "\n")
-	if len(body) > maxErrorBody {
-		body = body[:maxErrorBody] + "\n..."
-	}
+	b.WriteString("stomp: server ERROR: " + brokerText(msg, maxErrorBody) + "\n")
+	body, cut := safetext.Cut(strings.TrimRight(string(e.Body), "\r\n"), maxErrorBody)
 	if body != "" {
 		for _, line := range strings.Split(body, "\n") {
-			b.WriteString("    " + line + "\n")
+			line = strings.ReplaceAll(strings.TrimSuffix(line, "\r"), "\t", "    ")
+			b.WriteString("    " + brokerText(line, maxErrorBody) + "\n")
 		}
+	}
+	if cut {
+		b.WriteString("    ...\n")
 	}
 	return b.String()
 }
+
+// brokerText is a broker's words (or anything quoting them) made fit for
+// one line of stderr: control characters written as Go escapes (\n,
+// \x1b), at most max bytes, "..." marking a cut.
+func brokerText(s string, max int) string { return safetext.Text(s, max) }
 
 // serverError returns the first server ERROR, or nil.
 func (w *watch) serverError() error {
@@ -150,7 +160,7 @@ func (w *watch) disconnect(ctx context.Context, s *api.STOMP) error {
 func (w *watch) leave(ctx context.Context, s *api.STOMP, confirmed bool) error {
 	err := w.disconnect(ctx, s)
 	if err != nil && errors.Is(err, api.ErrReceiptTimeout) && confirmed {
-		fmt.Fprintln(w.stderr, "stomp: warning: "+strings.TrimPrefix(err.Error(), "stomp: "))
+		fmt.Fprintln(w.stderr, "stomp: warning: "+oneLine(strings.TrimPrefix(err.Error(), "stomp: ")))
 		return w.serverError()
 	}
 	if se := w.serverError(); se != nil {
