@@ -33,6 +33,49 @@ func logUnsafe(s string) bool {
 	return false
 }
 
+// afterConnect serves a broker that writes what reply makes of the
+// client's CONNECT, closes the returned channel, and then reads the
+// client's frames until it goes, answering a DISCONNECT's receipt.
+func afterConnect(t *testing.T, reply func(connect *frames.Frame) string) (*scripted, chan struct{}) {
+	sent := make(chan struct{})
+	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
+		f, err := readFrame(d)
+		if err != nil {
+			return
+		}
+		_, _ = conn.Write([]byte(reply(f)))
+		close(sent)
+		_ = conn.SetReadDeadline(time.Now().Add(wait))
+		for {
+			f, err := readFrame(d)
+			if err != nil {
+				return
+			}
+			if f.Command == frames.CmdDisconnect {
+				_, _ = conn.Write([]byte("RECEIPT\nreceipt-id:" + f.Header("receipt") + "\n\n\x00"))
+			}
+		}
+	})
+	return srv, sent
+}
+
+// logMessages gathers the messages of s's LogEvents, each prefixed with
+// prefix; the function it returns gives those so far.
+func logMessages(s *STOMP, prefix string) func() []string {
+	var mu sync.Mutex
+	var logs []string
+	s.OnLog(func(e *LogEvent) {
+		mu.Lock()
+		logs = append(logs, prefix+e.Message)
+		mu.Unlock()
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), logs...)
+	}
+}
+
 // TestServerErrorMessageCannotForgeLogLines: a broker's ERROR whose
 // message header holds an escaped line feed (STOMP 1.2 "\n"), a terminal
 // escape and a C1 control reaches Error(), ErrorEvent.Description and the
@@ -41,29 +84,11 @@ func logUnsafe(s string) bool {
 // terminal; the raw header stays in Error.Headers, where it is data.
 func TestServerErrorMessageCannotForgeLogLines(t *testing.T) {
 	const forged = `bad\nlevel=INFO msg="user admin logged in"\n` + "\x1b]0;pwned\x07\u009b2J"
-	sent := make(chan struct{})
-	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
-		if _, err := readFrame(d); err != nil {
-			return
-		}
-		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
-		_, _ = conn.Write([]byte("ERROR\nmessage:" + forged + "\n\n\x00"))
-		close(sent)
-		_ = conn.SetReadDeadline(time.Now().Add(wait))
-		for {
-			if _, err := readFrame(d); err != nil {
-				return
-			}
-		}
+	srv, sent := afterConnect(t, func(*frames.Frame) string {
+		return "CONNECTED\nversion:1.2\n\n\x00ERROR\nmessage:" + forged + "\n\n\x00"
 	})
-	var mu sync.Mutex
-	var logs []string
 	s := newClient(t, WithSupportedVersions("1.2"), WithLogLevel(3))
-	s.OnLog(func(e *LogEvent) {
-		mu.Lock()
-		logs = append(logs, e.Message)
-		mu.Unlock()
-	})
+	logs := logMessages(s, "")
 	errs := collect(s.OnError)
 	_ = s.Connect(srv.host, srv.port)
 	recv(t, sent)
@@ -80,13 +105,11 @@ func TestServerErrorMessageCannotForgeLogLines(t *testing.T) {
 	if logUnsafe(ev.Description) {
 		bad = append(bad, "ErrorEvent.Description: "+ev.Description)
 	}
-	mu.Lock()
-	for _, l := range logs {
+	for _, l := range logs() {
 		if logUnsafe(l) {
 			bad = append(bad, "LogEvent: "+l)
 		}
 	}
-	mu.Unlock()
 	require.Empty(t, bad, "a broker's ERROR message put raw control bytes (line feed, ESC) into:\n%s",
 		strings.Join(bad, "\n---\n"))
 	assert.Equal(t, `stomp: server error: bad\nlevel=INFO msg="user admin logged in"\n\x1b]0;pwned\a\u009b2J`, ae.Error())
@@ -135,31 +158,12 @@ func TestServerErrorMessageIsCapped(t *testing.T) {
 func TestServerErrorCutThroughAPasscodeIsRedacted(t *testing.T) {
 	const secret = "Sup3rSecretPasscode"
 	pad := strings.Repeat("y", MaxQuotedText-6)
-	sent := make(chan struct{})
-	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
-		f, err := readFrame(d)
-		if err != nil {
-			return
-		}
-		msg := pad + f.Header("passcode")
-		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00"))
-		_, _ = conn.Write([]byte("ERROR\nmessage:" + msg + "\n\n" + msg + "\x00"))
-		close(sent)
-		_ = conn.SetReadDeadline(time.Now().Add(wait))
-		for {
-			if _, err := readFrame(d); err != nil {
-				return
-			}
-		}
+	srv, sent := afterConnect(t, func(connect *frames.Frame) string {
+		msg := pad + connect.Header("passcode")
+		return "CONNECTED\nversion:1.2\n\n\x00ERROR\nmessage:" + msg + "\n\n" + msg + "\x00"
 	})
-	var mu sync.Mutex
-	var logs []string
 	s := newClient(t, WithSupportedVersions("1.2"), WithUser("guest"), WithPassword(secret), WithLogLevel(1))
-	s.OnLog(func(e *LogEvent) {
-		mu.Lock()
-		logs = append(logs, e.Message)
-		mu.Unlock()
-	})
+	logs := logMessages(s, "")
 	errs := collect(s.OnError)
 	require.NoError(t, s.Connect(srv.host, srv.port))
 	recv(t, sent)
@@ -171,10 +175,8 @@ func TestServerErrorCutThroughAPasscodeIsRedacted(t *testing.T) {
 	assert.NotContains(t, ae.Error(), "Sup3r")
 	assert.NotContains(t, ev.Description, "Sup3r")
 	assert.NotContains(t, ae.Headers.Value("message"), "Sup3r", "the scrubbed headers")
-	mu.Lock()
-	defer mu.Unlock()
 	found := false
-	for _, l := range logs {
+	for _, l := range logs() {
 		assert.NotContains(t, l, "Sup3r")
 		if strings.Contains(l, "server error: "+pad) {
 			// The engine cut the raw text; the scrub took what was left.
@@ -195,30 +197,13 @@ func TestServerErrorCutThroughAPasscodeIsRedacted(t *testing.T) {
 // a data field, keeps it raw.
 func TestServerHeaderReachesLogsEscaped(t *testing.T) {
 	const server = "evil\x1b]0;pwned\x07 level=INFO msg=forged"
-	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
-		if _, err := readFrame(d); err != nil {
-			return
-		}
-		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\nserver:" + server + "\n\n\x00"))
-		_ = conn.SetReadDeadline(time.Now().Add(wait))
-		for {
-			f, err := readFrame(d)
-			if err != nil {
-				return
-			}
-			if f.Command == frames.CmdDisconnect {
-				_, _ = conn.Write([]byte("RECEIPT\nreceipt-id:" + f.Header("receipt") + "\n\n\x00"))
-			}
-		}
+	srv, _ := afterConnect(t, func(*frames.Frame) string {
+		return "CONNECTED\nversion:1.2\nserver:" + server + "\n\n\x00"
 	})
 	var mu sync.Mutex
 	var texts []string
 	s := newClient(t, WithSupportedVersions("1.2"))
-	s.OnLog(func(e *LogEvent) {
-		mu.Lock()
-		texts = append(texts, "LogEvent: "+e.Message)
-		mu.Unlock()
-	})
+	logs := logMessages(s, "LogEvent: ")
 	s.OnConnectionStatus(func(e *ConnectionStatusEvent) {
 		mu.Lock()
 		texts = append(texts, "ConnectionStatus: "+e.Description)
@@ -239,7 +224,7 @@ func TestServerHeaderReachesLogsEscaped(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	var bad []string
-	for _, x := range texts {
+	for _, x := range append(texts, logs()...) {
 		if logUnsafe(x) {
 			bad = append(bad, x)
 		}
@@ -254,28 +239,11 @@ func TestServerHeaderReachesLogsEscaped(t *testing.T) {
 // MaxQuotedText bytes; ReceiptInEvent, a data field, keeps it whole.
 func TestUnknownReceiptIDIsQuotedCapped(t *testing.T) {
 	id := "r\\n\x1b[2K" + strings.Repeat("z", 64<<10)
-	sent := make(chan struct{})
-	srv := newScripted(t, func(conn net.Conn, d *frames.Decoder) {
-		if _, err := readFrame(d); err != nil {
-			return
-		}
-		_, _ = conn.Write([]byte("CONNECTED\nversion:1.2\n\n\x00RECEIPT\nreceipt-id:" + id + "\n\n\x00"))
-		close(sent)
-		_ = conn.SetReadDeadline(time.Now().Add(wait))
-		for {
-			if _, err := readFrame(d); err != nil {
-				return
-			}
-		}
+	srv, sent := afterConnect(t, func(*frames.Frame) string {
+		return "CONNECTED\nversion:1.2\n\n\x00RECEIPT\nreceipt-id:" + id + "\n\n\x00"
 	})
-	var mu sync.Mutex
-	var logs []string
 	s := newClient(t, WithSupportedVersions("1.2"), WithLogLevel(1))
-	s.OnLog(func(e *LogEvent) {
-		mu.Lock()
-		logs = append(logs, e.Message)
-		mu.Unlock()
-	})
+	logs := logMessages(s, "")
 	receipts := collect(s.OnReceiptIn)
 	errs := collect(s.OnError)
 	require.NoError(t, s.Connect(srv.host, srv.port))
@@ -285,10 +253,8 @@ func TestUnknownReceiptIDIsQuotedCapped(t *testing.T) {
 	s.Close()
 	want := `"r\n\x1b[2K` + strings.Repeat("z", MaxQuotedText-6) + `"...`
 	assert.Equal(t, "stomp: protocol violation by the server: RECEIPT for unknown receipt-id "+want, ev.Description)
-	mu.Lock()
-	defer mu.Unlock()
 	found := false
-	for _, l := range logs {
+	for _, l := range logs() {
 		assert.False(t, logUnsafe(l), "%q", l)
 		assert.Less(t, len(l), 2*MaxQuotedText, "%q", l)
 		found = found || strings.Contains(l, want)
