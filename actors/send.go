@@ -31,7 +31,8 @@ func (c *Conn) Send(ctx context.Context, f *frames.Frame, receipt time.Duration,
 // written later or, if the connection ends first, lost with it, as with
 // Send without wait. A frame that cannot be encoded is refused with its
 // error (a *HeaderError for a header its version cannot carry), whichever
-// way it is queued, so a caller need not check it first. Like Send, it
+// way it is queued, so a caller need not check it first; that error comes
+// before ErrUnknownTransaction for a frame wrong both ways. Like Send, it
 // does not keep f.
 func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 	l := c.link.Load()
@@ -44,6 +45,13 @@ func (c *Conn) TrySend(f *frames.Frame) (bool, error) {
 		return false, ErrNotConnected
 	}
 	if err := checkTransaction(l, f); err != nil {
+		// A frame wrong both ways is refused for its header, as every
+		// other send route refuses it (they check the headers first).
+		// Only here, on the way out: the common frame is checked once,
+		// as it is encoded.
+		if herr := CheckFrame(f, l.version); herr != nil {
+			return false, herr
+		}
 		return false, err
 	}
 	if !l.credits.tryTake() {

@@ -90,8 +90,9 @@ type benchFlags struct {
 	// turns the warm-up off, and an empty --scenario is refused (left
 	// out, it means all).
 	warmupSet, scenarioSet bool
-	// set are the flags given on the command line (flag.Visit's), by
-	// name: one that only some scenarios use is refused for the others.
+	// set are the flags given on the command line with a value other
+	// than their default (givenFlags), by name: one that no chosen
+	// scenario uses is refused, one that only some use is noted.
 	set []string
 }
 
@@ -113,12 +114,14 @@ func newBench() *cobra.Command {
 			"The flags each scenario uses, beside --scenario, --runs, --destination, --peer-process, the outputs and the\n" +
 			"connection flags, which all use. A flag given that none of the scenarios chosen uses is refused (exit 2); one\n" +
 			"that some of them do not use is taken, with a note on stderr naming those, which run without it (--receipts\n" +
-			"is refused then too):\n" +
+			"is refused then too). Only a value other than the flag's default counts as given: --lent=false or --publishers 1\n" +
+			"is taken for any scenario (--warmup counts whenever given: its default, a quarter of --duration, has no value).\n" +
+			"The flags by scenario:\n" +
 			indent(bench.SettingsTable(), "  "),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bf.warmupSet, bf.scenarioSet = cmd.Flags().Changed("warmup"), cmd.Flags().Changed("scenario")
-			cmd.Flags().Visit(func(f *pflag.Flag) { bf.set = append(bf.set, f.Name) })
+			bf.set = givenFlags(cmd.Flags())
 			return runBench(cmd.Context(), &bf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -287,13 +290,29 @@ func runBench(ctx context.Context, bf *benchFlags, out, errw io.Writer) error {
 	return joinLine(err, writeBench(rep, bf, out))
 }
 
+// givenFlags names the flags given on the command line with a value
+// other than their default: one given its default changes nothing, so a
+// script may pass the same flags (--lent=$LENT, --publishers $P) to every
+// scenario. --warmup given at all counts: its default is a quarter of
+// --duration, which no value says, and --warmup 0 turns it off.
+func givenFlags(fs *pflag.FlagSet) []string {
+	var set []string
+	fs.Visit(func(f *pflag.Flag) {
+		if f.Name == string(bench.SetWarmup) || f.Value.String() != f.DefValue {
+			set = append(set, f.Name)
+		}
+	})
+	return set
+}
+
 // unusedFlags refuses a flag given on the command line that none of the
 // chosen scenarios uses (the table of bench.Scenario's Settings): the run
 // would have measured without it, and its results read as if it had
 // applied. A flag that some of them use and others not is taken, and a
-// note on errw names the scenarios that run without it. --receipts,
-// refused as soon as one chosen scenario sends no receipt, is left to its
-// own check.
+// note on errw names the scenarios that run without it. A flag given its
+// default value is not in bf.set (givenFlags). --receipts, refused as
+// soon as one chosen scenario sends no receipt, is left to its own check
+// (of a value other than its default, false, too).
 func unusedFlags(bf *benchFlags, errw io.Writer) error {
 	chosen := bf.cfg.Scenarios
 	if len(chosen) == 0 {

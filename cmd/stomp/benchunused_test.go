@@ -67,9 +67,45 @@ func TestBenchRefusesAFlagTheScenarioDoesNotUse(t *testing.T) {
 			assert.Empty(t, r.stdout, "%v: nothing measured", args)
 		}
 	}
-	r := stomp(t, "", "bench", "--scenario", "latency,latency-pull", "--publishers", "1")
+	r := stomp(t, "", "bench", "--scenario", "latency,latency-pull", "--publishers", "2")
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "--publishers is not used by scenarios latency, latency-pull: it applies to pubsub only")
+}
+
+// A flag given its default value changes nothing and is taken for any
+// scenario, so a script can pass the same flags to every one: every
+// setting flag at its default, for every scenario, is neither refused nor
+// noted (--lent=false and --publishers 1 once were refused where
+// --receipts=false was taken). --warmup, whose default no value says,
+// counts whenever it is given. The run is stopped before measuring by a
+// --chart-format checked after the flags.
+func TestBenchTakesAFlagGivenItsDefaultForAnyScenario(t *testing.T) {
+	var defaults []string
+	fs := newBench().Flags()
+	for _, x := range bench.AllSettings() {
+		if x == bench.SetWarmup {
+			continue
+		}
+		f := fs.Lookup(string(x))
+		require.NotNil(t, f, x.Flag())
+		v := strings.Trim(f.DefValue, "[]") // a slice flag's default reads [a,b]
+		defaults = append(defaults, x.Flag()+"="+v)
+	}
+	require.NoError(t, fs.Parse(defaults))
+	assert.Empty(t, givenFlags(fs), "flags given their default: %v", defaults)
+
+	fs = newBench().Flags()
+	require.NoError(t, fs.Parse([]string{"--warmup", "0", "--lent=true", "--publishers", "1"}))
+	assert.Equal(t, []string{"lent", "warmup"}, givenFlags(fs))
+
+	for _, sc := range bench.Scenarios() {
+		args := append([]string{"bench", "--scenario", sc.Name, "--chart-format", "gif"}, defaults...)
+		r := stomp(t, "", args...)
+		assert.Equal(t, exitUsage, r.code, "%v: stderr:\n%s", args, r.stderr)
+		assert.Contains(t, r.stderr, "--chart-format", args)
+		assert.NotContains(t, r.stderr, "not used by", args)
+		assert.Empty(t, r.stdout, args)
+	}
 }
 
 // A flag that some chosen scenarios use is taken, with a note naming

@@ -249,6 +249,12 @@ loop:
 				}
 			}
 		case now := <-timer.C:
+			// Outcomes that came first are taken first: a message the
+			// outbox settled does not count as sent again after a
+			// reconnect (observe).
+			for len(r.results) > 0 {
+				r.settle(<-r.results)
+			}
 			r.observe(now)
 			if len(r.flight) == 0 {
 				timer.Reset(every)

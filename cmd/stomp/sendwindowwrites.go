@@ -16,16 +16,29 @@ import "time"
 // While the bytes written fall short of that, the frame is not written
 // whole. The run looks every quarter of --timeout, so a deadline comes
 // at most that much later than the library's would.
+//
+// The invariant that keeps the deadline honest: a message's least end
+// never lies past where its frame really ends (its last write, after a
+// reconnect), and heart-beats are not counted as bytes written (they are
+// one byte each, Stats.HeartbeatsOut, taken off Stats.BytesOut). So the
+// bytes that count as its progress are those of the frames ahead of it
+// and its own; once its own frame is written whole, no byte (a later
+// message's, a heart-beat) moves its deadline. Bytes ahead of it are
+// bounded (the window), and heart-beats never count.
 
 // progressEvery is how often the run looks at the bytes written.
 func progressEvery(timeout time.Duration) time.Duration {
 	return max(timeout/4, time.Millisecond)
 }
 
-// writeCounts reads the client's bytes written and connections made.
+// writeCounts reads the client's bytes written, heart-beats not
+// counted, and connections made. The counts are read one after the
+// other, bytes first: bytes counted at a look that still saw the old
+// number of connections were all written before the new connection's
+// first frame.
 func (r *windowRun) writeCounts() (bytesOut, connects int64) {
 	st := r.s.Stats()
-	return st.BytesOut, st.Connects
+	return st.BytesOut - st.HeartbeatsOut, st.Connects
 }
 
 // lowEnd returns where a frame of a body of size bytes, sent now, ends
@@ -42,11 +55,15 @@ func (r *windowRun) lowEnd(size int) int64 {
 // observe looks at the bytes written: bytes that left while the oldest
 // message in flight was not written whole are its progress. After a new
 // connection (a reconnect) the messages in flight are sent again, in
-// order, from the bytes written now.
+// order, so each ends at the least past the bytes of those up to it
+// counted from the last look (r.seenOut, still the previous one's), not
+// from now: by now the outbox may have written them again already, and
+// a least end placed past its real one would take foreign bytes for its
+// progress until the count got there.
 func (r *windowRun) observe(now time.Time) {
 	out, connects := r.writeCounts()
 	if connects != r.seenConnects {
-		r.seenConnects, r.lastLow = connects, out
+		r.seenConnects, r.lastLow = connects, r.seenOut
 		for k := range r.flight {
 			if !r.flight[k].settled {
 				r.lastLow += int64(r.flight[k].size)
@@ -54,10 +71,15 @@ func (r *windowRun) observe(now time.Time) {
 			}
 		}
 	}
-	if out != r.seenOut && len(r.flight) > 0 && r.seenOut < r.flight[0].low {
-		r.progressAt = now
+	// A heart-beat is counted as it is queued, its byte once written: the
+	// count can dip for a moment (or for good, a beat lost with its
+	// connection), which is no progress.
+	if out > r.seenOut {
+		if len(r.flight) > 0 && r.seenOut < r.flight[0].low {
+			r.progressAt = now
+		}
+		r.seenOut = out
 	}
-	r.seenOut = out
 }
 
 // deadline is when the oldest message in flight times out unless it is
