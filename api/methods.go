@@ -316,7 +316,10 @@ func (s *STOMP) CommitTransactionContext(ctx context.Context, id string) error {
 // AbortTransaction aborts transaction id: the broker discards its messages
 // and acknowledgements. Like BeginTransaction, the ABORT is written even
 // when the wait ends first; one the client refuses before writing it
-// (ErrWouldBlock) leaves the transaction open.
+// (ErrWouldBlock) leaves the transaction open. Once the ABORT is written,
+// the client forgets the Acks and Nacks made in the transaction
+// (AckTransactionId), by the program or at a handler's return: their
+// messages may be acknowledged again, for a retry in a new transaction.
 func (s *STOMP) AbortTransaction(id string) error {
 	return s.AbortTransactionContext(context.Background(), id)
 }
