@@ -224,7 +224,9 @@ func (s *STOMP) DisconnectContext(ctx context.Context) error {
 	if cfg.manualEvents {
 		return s.callPumping(ctx, "Disconnect", wait, CodeOther, disconnect)
 	}
-	return s.callCausing(ctx, "Disconnect", wait, nil, CodeOther, disconnectCauses, disconnect)
+	// Not callCausing: a context already done does not keep the
+	// connection up (the engine then closes it without waiting).
+	return s.callAnyway(ctx, "Disconnect", wait, nil, CodeOther, disconnectCauses, disconnect)
 }
 
 // inOwnHandler reports whether the caller may be inside a handler that a
