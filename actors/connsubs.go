@@ -132,6 +132,16 @@ func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receip
 
 // AckRef is Ack for a message named by its MessageRef.
 func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration) error {
+	return c.AckRefUndo(ctx, m, nack, tx, receipt, nil)
+}
+
+// AckRefUndo is AckRef, for an ACK or NACK in transaction tx that an
+// Abort may undo: once the ABORT of tx is written (Abort returned nil, or
+// an error that says it was written), the broker has discarded the ACK,
+// the client forgets it (a client-mode ACK no longer covers the earlier
+// messages) and, if not nil, undo runs, before Abort returns. A COMMIT
+// keeps it; a transaction lost with its connection keeps it as well.
+func (c *Conn) AckRefUndo(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration, undo func()) error {
 	if !m.NeedsAck() {
 		return ErrNoAck
 	}
@@ -179,6 +189,13 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 	err = c.writeOn(ctx, l, &writeFrame{frame: f, receipt: receipt}, true, true)
 	if Written(err) {
 		c.countAck(f.Command, m.ackID)
+		if tx != "" {
+			a := txAck{rt: m.rt, seq: m.seq, undo: undo}
+			if k != nil {
+				a.cum, a.prevThrough, a.prevCovered = true, k.through, k.covered
+			}
+			l.tx.addAck(tx, a)
+		}
 		if k != nil {
 			k.cover(m.seq)
 		}

@@ -65,7 +65,7 @@ func (t *transactions) request(ctx actor.Context, m *txRequest) error {
 	if m.op == txBegin {
 		err = t.l.tx.begin(m.id, m.wf)
 	} else {
-		err = t.l.tx.end(m.id, m.wf)
+		err = t.l.tx.end(m.id, m.wf, m.op == txAbort)
 	}
 	if err != nil {
 		return err

@@ -27,12 +27,17 @@ import (
 type txSet struct {
 	mu   sync.Mutex
 	open map[string]*txState
+	// acks are the ACKs and NACKs written in each transaction (AckRef),
+	// kept past its end for the one that was aborted, whose Abort takes
+	// them (aborted) and undoes them: the broker discarded them.
+	acks map[string][]txAck
 }
 
 // txState is one transaction's frames not settled yet.
 type txState struct {
 	begin *writeFrame // its BEGIN, until written; nil when begun by raw bytes
 	end   *writeFrame // the COMMIT or ABORT on its way, if any
+	abort bool        // end is an ABORT
 }
 
 // settleLocked applies what st's frames did, as far as that is decided,
@@ -45,6 +50,7 @@ func (s *txSet) settleLocked(id string, st *txState) bool {
 			st.begin = nil
 		case frameAbandoned, frameRefused:
 			delete(s.open, id) // never begun at the broker
+			delete(s.acks, id)
 			return false
 		}
 	}
@@ -52,9 +58,12 @@ func (s *txSet) settleLocked(id string, st *txState) bool {
 		switch st.end.state.Load() {
 		case frameWritten:
 			delete(s.open, id)
+			if !st.abort {
+				delete(s.acks, id) // committed: they stay made
+			}
 			return false
 		case frameAbandoned, frameRefused:
-			st.end = nil // not written: still open
+			st.end, st.abort = nil, false // not written: still open
 		}
 	}
 	return true
@@ -96,12 +105,13 @@ func (s *txSet) begin(id string, wf *writeFrame) error {
 		s.open = make(map[string]*txState)
 	}
 	s.open[id] = &txState{begin: wf}
+	delete(s.acks, id) // an earlier one's, aborted, that nobody took
 	return nil
 }
 
 // end records wf, a COMMIT or ABORT of id about to be queued; it fails
 // when id is not open, or a COMMIT or ABORT of it is already on its way.
-func (s *txSet) end(id string, wf *writeFrame) error {
+func (s *txSet) end(id string, wf *writeFrame, abort bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked()
@@ -112,7 +122,7 @@ func (s *txSet) end(id string, wf *writeFrame) error {
 	if st.end != nil {
 		return fmt.Errorf("%w: %q is being committed or aborted already: its frame is not written yet", ErrUnknownTransaction, id)
 	}
-	st.end = wf
+	st.end, st.abort = wf, abort
 	return nil
 }
 
@@ -122,6 +132,7 @@ func (s *txSet) end(id string, wf *writeFrame) error {
 func (s *txSet) written(id string, open bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.acks, id) // by hand: nothing is undone
 	if !open {
 		delete(s.open, id)
 		return

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
@@ -11,12 +10,20 @@ import (
 // ackNow acknowledges the message ref names. It takes the reference, not
 // the event: a call that does not wait (Timeout 0) runs after Ack
 // returned, when the event may be released and serve another message.
-func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.MessageRef, nack bool, cfg config) error {
+//
+// In a transaction (AckTransactionId) that is then aborted, the broker
+// discards the ACK: the engine forgets it and ev, unless it is lent (nil,
+// or another message's by then), is no longer settled, so that the
+// message may be acknowledged again.
+func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.MessageRef, nack bool, cfg config, ev *MessageInEvent) error {
 	var receipt = receiptWait(ctx, cfg.timeout)
 	if !cfg.requestAckReceipts {
 		receipt = 0
 	}
-	return eng.AckRef(ctx, ref, nack, cfg.ackTransactionID, receipt)
+	if cfg.ackTransactionID == "" || ev == nil || ev.lent {
+		return eng.AckRef(ctx, ref, nack, cfg.ackTransactionID, receipt)
+	}
+	return eng.AckRefUndo(ctx, ref, nack, cfg.ackTransactionID, receipt, func() { ev.settled.Store(false) })
 }
 
 // Ack acknowledges a message of a subscription that needs
@@ -32,7 +39,11 @@ func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.Message
 // ErrUnknownTransaction ...) acknowledged nothing and may be made again;
 // one whose frame was written, or may have been (nil, ErrOutcomeUnknown,
 // ErrReceiptTimeout, a server ERROR), counts as made, and Stats.Acks
-// counts only those.
+// counts only those. An Ack in a transaction (AckTransactionId) that is
+// then aborted is undone once AbortTransaction wrote the ABORT: the broker
+// discarded it, and the message may be acknowledged (or not) again. One
+// committed stays made, and so does one whose transaction was lost with
+// its connection (the broker delivers the message again, as a new event).
 func (s *STOMP) Ack(ctx context.Context, ev *MessageInEvent) error { return s.ackCall(ctx, ev, false) }
 
 // Nack tells the broker a message was not processed, like Ack. It needs
@@ -77,22 +88,26 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 		kinds = receiptCauses
 	}
 	err = s.callCausing(ctx, "Ack", cfg.timeout, idle, CodeOther, kinds, func(ctx context.Context) error {
-		err := s.ackNow(ctx, eng, ref, nack, cfg)
-		if takeBack && unwritten(err) {
+		err := s.ackNow(ctx, eng, ref, nack, cfg, ev)
+		if takeBack && notMade(err) {
 			ev.settled.Store(false)
 		}
 		return err
 	})
-	if unwritten(err) { // refused here: the call did not run, or waited
+	if notMade(err) { // refused here: the call did not run, or waited
 		ev.settled.Store(false)
 	}
 	return err
 }
 
-// unwritten reports whether an Ack or Nack was refused before anything
-// was written (ErrTimeout, ErrCanceled, ErrWouldBlock, ErrNotConnected,
-// an AckTransactionID that names no open transaction ...): the message
-// is not acknowledged, and the Ack may be made again.
-func unwritten(err error) bool {
-	return !actors.Written(err) && !errors.Is(err, ErrAlreadyAcked)
+// notMade reports whether an Ack or Nack that returned err leaves its
+// event unsettled, to be acknowledged again: it was refused before
+// anything was written (ErrTimeout, ErrCanceled, ErrWouldBlock,
+// ErrNotConnected, an AckTransactionID that names no open transaction
+// ...), or the engine found the message covered by a cumulative ACK of a
+// later one (ErrAlreadyAcked). The engine keeps that cover, and forgets
+// it when that ACK's transaction is aborted, so it is asked each time
+// rather than the event remembering its answer.
+func notMade(err error) bool {
+	return !actors.Written(err)
 }

@@ -153,6 +153,9 @@ func (s *STOMP) SendMessageAsync(ctx context.Context, destination, text string, 
 // sendAsync hands a message to the outbox; body is the message's own (a
 // copy of the caller's).
 func (s *STOMP) sendAsync(ctx context.Context, c sendCall, opts *SendOptions, destination string, body []byte, done func(error)) error {
+	if err := s.endedOnEntry(ctx, c.name); err != nil {
+		return err
+	}
 	f, eng, cfg, err := s.sendFrame(c, opts, destination, body, true)
 	if err != nil {
 		return err

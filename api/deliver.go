@@ -224,7 +224,7 @@ func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 	}
 	ref := ev.msg
 	err = s.call(context.Background(), "Ack", max(cfg.timeout, listWait), CodeOther, func(ctx context.Context) error {
-		return s.ackNow(ctx, eng, ref, nack, cfg)
+		return s.ackNow(ctx, eng, ref, nack, cfg, ev)
 	})
 	if err != nil && !errors.Is(err, ErrAlreadyAcked) { // AckClient: an Ack covered it
 		s.post(&actors.ErrorEvent{Err: err})

@@ -23,7 +23,11 @@
 //
 // Every call that talks to the broker waits at most Timeout seconds
 // (default 60) and has a Context twin (Connect and ConnectContext) whose
-// context's earlier deadline wins. With Timeout 0 a call given no
+// context's earlier deadline wins. A context already done when the call
+// is made refuses it before anything is written or queued (ErrCanceled,
+// or ErrTimeout for a deadline passed, wrapping the context's error), as
+// database/sql does; DisconnectContext and CloseContext end the
+// connection all the same. With Timeout 0 a call given no
 // deadline does not wait: it is queued to run in order after the calls
 // queued before it, returns nil, and its failure reaches OnError; a
 // message sent then takes its place in that order too (it goes straight

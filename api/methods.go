@@ -224,7 +224,9 @@ func (s *STOMP) DisconnectContext(ctx context.Context) error {
 	if cfg.manualEvents {
 		return s.callPumping(ctx, "Disconnect", wait, CodeOther, disconnect)
 	}
-	return s.callCausing(ctx, "Disconnect", wait, nil, CodeOther, disconnectCauses, disconnect)
+	// Not callCausing: a context already done does not keep the
+	// connection up (the engine then closes it without waiting).
+	return s.callAnyway(ctx, "Disconnect", wait, nil, CodeOther, disconnectCauses, disconnect)
 }
 
 // inOwnHandler reports whether the caller may be inside a handler that a
@@ -316,7 +318,10 @@ func (s *STOMP) CommitTransactionContext(ctx context.Context, id string) error {
 // AbortTransaction aborts transaction id: the broker discards its messages
 // and acknowledgements. Like BeginTransaction, the ABORT is written even
 // when the wait ends first; one the client refuses before writing it
-// (ErrWouldBlock) leaves the transaction open.
+// (ErrWouldBlock) leaves the transaction open. Once the ABORT is written,
+// the client forgets the Acks and Nacks made in the transaction
+// (AckTransactionId), by the program or at a handler's return: their
+// messages may be acknowledged again, for a retry in a new transaction.
 func (s *STOMP) AbortTransaction(id string) error {
 	return s.AbortTransactionContext(context.Background(), id)
 }

@@ -75,6 +75,9 @@ type sendCall struct {
 // send sends a message; opts are Send's, for this message alone (nil:
 // the properties only).
 func (s *STOMP) send(ctx context.Context, c sendCall, opts *SendOptions, destination string, body []byte) error {
+	if err := s.endedOnEntry(ctx, c.name); err != nil {
+		return err
+	}
 	f, eng, cfg, err := s.sendFrame(c, opts, destination, body, false)
 	if err != nil {
 		return err

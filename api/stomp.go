@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -323,7 +324,35 @@ func (s *STOMP) callWriting(ctx context.Context, name string, wait time.Duration
 // it waits for its outcome, it then waits for their handlers too, within
 // its own bound (awaitHandlers), and returns its outcome whether or not
 // they ran by then.
+//
+// A context already done refuses the call before fn runs (endedOnEntry):
+// nothing is written.
 func (s *STOMP) callCausing(ctx context.Context, name string, wait time.Duration, idle *actors.Conn, def int, kinds eventKinds, fn func(context.Context) error) error {
+	if err := s.endedOnEntry(ctx, name); err != nil {
+		return err
+	}
+	return s.callAnyway(ctx, name, wait, idle, def, kinds, fn)
+}
+
+// endedOnEntry is the error of a call whose context is done as it is
+// made: ErrCanceled (ErrTimeout for a deadline passed), wrapping ctx's
+// error, saying nothing was written. The calls that take a context check
+// it here, as they are made (callCausing, send, sendAsync), as
+// database/sql does: a call made with a dead context does nothing.
+// Disconnect does not (callAnyway): it ends the connection whatever its
+// context, as Close does.
+func (s *STOMP) endedOnEntry(ctx context.Context, name string) error {
+	if ctx == nil {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return s.err(fmt.Errorf("%s: the context ended before anything was written: %w", name, err), CodeOther)
+	}
+	return nil
+}
+
+// callAnyway is callCausing without the check of ctx on entry.
+func (s *STOMP) callAnyway(ctx context.Context, name string, wait time.Duration, idle *actors.Conn, def int, kinds eventKinds, fn func(context.Context) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -386,7 +415,7 @@ func (s *STOMP) callPumping(ctx context.Context, name string, wait time.Duration
 	var err error
 	go func() {
 		defer close(done)
-		err = s.call(ctx, name, wait, def, fn)
+		err = s.callAnyway(ctx, name, wait, nil, def, 0, fn) // Disconnect's: no check on entry
 	}()
 	for {
 		select {
