@@ -371,7 +371,7 @@ func (r *reader) receipt(f *frames.Frame) bool {
 func (r *reader) refusal(f *frames.Frame) {
 	if id, ok := f.Headers.Get(frames.HdrReceiptID); ok {
 		r.handOn() // the messages decoded before it, as for a RECEIPT
-		r.l.receipts.fail(id, serverError(f))
+		r.l.receipts.fail(id, serverError(f, r.c.scrub))
 	}
 }
 

@@ -276,7 +276,7 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 		case frames.CmdConnected:
 			s.connected(ctx, f)
 		case frames.CmdError:
-			s.lose(ctx, serverError(f))
+			s.lose(ctx, serverError(f, s.c.scrub))
 		default:
 			s.lose(ctx, protocolErr("expected CONNECTED or ERROR, got %s", f.Command))
 		}
@@ -311,7 +311,7 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 			s.c.emit(&ErrorEvent{Err: protocolErr("RECEIPT for unknown receipt-id %s", peerQuote(id))})
 		}
 	case frames.CmdError:
-		se := serverError(f)
+		se := serverError(f, s.c.scrub)
 		s.lastServerErr = se
 		// A receipt of the link's book was failed by the reader as it
 		// decoded the ERROR (reader.refusal), before any later RECEIPT.

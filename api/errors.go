@@ -231,9 +231,8 @@ func scrubServerError(e *Error, scrub func(string) string) *Error {
 		out.Truncated = e.Truncated
 		return out
 	}
-	// The message again, from what was scrubbed: a secret that the cut
-	// of the message (MaxQuotedText) went through left a piece of it
-	// that scrub would not find.
+	// The message again, from what was scrubbed and then cut
+	// (MaxQuotedText): a secret the cut went through leaves no piece.
 	out := actors.NewError(CodeServerError, scrub(actors.ServerErrorMessage(hs, body)), nil)
 	out.Headers, out.Body, out.Truncated = hs, body, e.Truncated
 	return out
