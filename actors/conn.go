@@ -22,7 +22,6 @@ type Conn struct {
 	sink    func(Event)
 	wants   func(Event) bool // ConnOptions.Wants
 	logger  *slog.Logger
-	scrub   func(string) string // ConnOptions.Scrub
 	stats   counters
 
 	link   atomic.Pointer[link]
@@ -72,13 +71,6 @@ type ConnOptions struct {
 	// Connect, subscribed, receipt in) for a sink that would drop them.
 	// Nil: the sink takes everything.
 	Wants func(e Event) bool
-	// Scrub, when set, hides secrets in a broker's words before the
-	// engine cuts them to MaxQuotedText into a message (an ERROR's
-	// Message, and so its log line and event): a passcode the broker
-	// echoed is replaced whole, where a scrub of the cut text would find
-	// only a piece of it. It must be safe for concurrent use. The data
-	// (Error.Headers and Body) keeps the words as they came.
-	Scrub func(string) string
 }
 
 // NewConn adds a connection to e (nil: DefaultEngine). It connects at
@@ -90,7 +82,7 @@ func NewConn(e *Engine, opts ConnOptions) (*Conn, error) {
 	if !e.attach() {
 		return nil, ErrEngineClosed
 	}
-	c := &Conn{eng: e, sink: opts.Sink, wants: opts.Wants, logger: opts.Logger, scrub: opts.Scrub, closed: make(chan struct{})}
+	c := &Conn{eng: e, sink: opts.Sink, wants: opts.Wants, logger: opts.Logger, closed: make(chan struct{})}
 	c.down.Add(1)
 	if c.logger == nil {
 		c.logger = discardLogger

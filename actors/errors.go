@@ -201,7 +201,7 @@ func peerQuote(s string) string { return safetext.Quote(s, MaxQuotedText) }
 
 // serverError is an ERROR frame received from the server, as an *Error
 // of CodeServerError: its message header (or the first line of its body)
-// in Message, scrubbed (scrub, when not nil: ConnOptions.Scrub), escaped
+// in Message, scrubbed (scrub, when not nil: ConnectConfig.Scrub), escaped
 // and cut (peerText), every header and the body kept as they came.
 //
 // The headers are copied into memory of their own: the frame's strings

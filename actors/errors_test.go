@@ -37,7 +37,7 @@ func TestServerErrorKeepsTheFrame(t *testing.T) {
 	require.Equal(t, "stomp: server error: first line", serverError(f, nil).Error())
 }
 
-// TestServerErrorScrubsBeforeTheCut: with a scrub (ConnOptions.Scrub),
+// TestServerErrorScrubsBeforeTheCut: with a scrub (ConnectConfig.Scrub),
 // an ERROR's message header, or its body's first line, is scrubbed before
 // it is cut to MaxQuotedText, so a secret the cut goes through leaves no
 // piece in Message; Headers and Body keep the broker's words.

@@ -86,7 +86,7 @@ const minSecretLen = 3
 
 // scrub replaces every known secret in text with "<redacted>". The
 // engine scrubs a broker's words before it cuts them into a message
-// (actors.ConnOptions.Scrub), so that no cut leaves a piece of a secret
+// (actors.ConnectConfig.Scrub), so that no cut leaves a piece of a secret
 // that this, run on the cut text, would not find.
 func (s *STOMP) scrub(text string) string {
 	p := s.secrets.Load()

@@ -232,7 +232,6 @@ func (s *STOMP) engineLocked() (*actors.Conn, error) {
 			Sink:      s.onEngineEvent,
 			Wants:     s.engineWants,
 			LogFrames: s.cfg.logLevel >= 3,
-			Scrub:     s.scrub,
 		})
 		if err != nil {
 			return nil, err
