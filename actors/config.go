@@ -90,6 +90,13 @@ type ConnectConfig struct {
 	// Reconnect says whether and how to reconnect after an established
 	// connection is lost. Default: no reconnecting.
 	Reconnect ReconnectPolicy
+	// Scrub, when set, hides secrets in a broker's words before the
+	// engine cuts them to MaxQuotedText into a message (an ERROR's
+	// Message, and so its log line and event): a passcode the broker
+	// echoed is replaced whole, where a scrub of the cut text would find
+	// only a piece of it. It must be safe for concurrent use. The data
+	// (Error.Headers and Body) keeps the words as they came.
+	Scrub func(string) string
 }
 
 // ReconnectPolicy makes the client keep trying: at Connect, through Addr

@@ -201,20 +201,21 @@ func peerQuote(s string) string { return safetext.Quote(s, MaxQuotedText) }
 
 // serverError is an ERROR frame received from the server, as an *Error
 // of CodeServerError: its message header (or the first line of its body)
-// in Message, escaped and cut (peerText), every header and the body kept.
+// in Message, scrubbed (scrub, when not nil: ConnectConfig.Scrub), escaped
+// and cut (peerText), every header and the body kept as they came.
 //
 // The headers are copied into memory of their own: the frame's strings
 // point into the memory the reader decoded it into, body included, which
 // an error kept in a queue would otherwise hold whole. The body is kept up
 // to MaxErrorBody bytes.
-func serverError(f *frames.Frame) *Error {
+func serverError(f *frames.Frame, scrub func(string) string) *Error {
 	var body []byte
 	if len(f.Body) > 0 {
 		body = f.Body[:min(len(f.Body), MaxErrorBody)]
 	}
 	keep := &frames.Frame{Headers: f.Headers, Body: body}
 	c := keep.Clone()
-	return &Error{Code: CodeServerError, Message: ServerErrorMessage(f.Headers, f.Body),
+	return &Error{Code: CodeServerError, Message: serverErrorMessage(f.Headers, f.Body, scrub),
 		Headers: c.Headers, Body: c.Body, Truncated: len(body) < len(f.Body)}
 }
 
@@ -228,24 +229,34 @@ const MaxErrorBody = 64 << 10
 // these headers and body becomes: "stomp: server error: " and its
 // message header, or else the first line of its body, escaped and cut to
 // MaxQuotedText bytes. (The api, which scrubs secrets from the headers
-// and body, makes the message again from what it scrubbed, so that no
-// cut leaves a piece of a secret it would not recognise.)
+// and body, makes the message again from what it scrubbed.)
 func ServerErrorMessage(headers frames.Headers, body []byte) string {
+	return serverErrorMessage(headers, body, nil)
+}
+
+// serverErrorMessage is ServerErrorMessage with the broker's words passed
+// through scrub (when not nil) before they are cut: a secret the broker
+// echoed is then hidden whole, where a scrub after the cut would find
+// only a piece of it.
+func serverErrorMessage(headers frames.Headers, body []byte, scrub func(string) string) string {
+	if scrub == nil {
+		scrub = func(s string) string { return s }
+	}
 	msg := "stomp: server error"
 	if m := headers.Value(frames.HdrMessage); m != "" {
-		msg += ": " + peerText(m)
+		msg += ": " + peerText(scrub(m))
 	} else if len(body) > 0 {
-		msg += ": " + firstLine(body)
+		msg += ": " + peerText(scrub(firstLine(body)))
 	}
 	return msg
 }
 
-// firstLine is the first line of body (without a CR before its LF), fit
-// for a message.
+// firstLine is the first line of body (without a CR before its LF), at
+// most 4*MaxQuotedText bytes of it: more than a message quotes.
 func firstLine(body []byte) string {
 	s := string(body[:min(len(body), 4*MaxQuotedText)])
 	s, _, _ = strings.Cut(s, "\n")
-	return peerText(strings.TrimSuffix(s, "\r"))
+	return strings.TrimSuffix(s, "\r")
 }
 
 // CodeOf is the code err is known by: the most specific code of the

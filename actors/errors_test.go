@@ -2,6 +2,7 @@ package actors
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,7 +24,7 @@ func TestQueueFullNamesTheSubscriptionQueue(t *testing.T) {
 func TestServerErrorKeepsTheFrame(t *testing.T) {
 	f := frames.New(frames.CmdError, "message", "denied", "x", "1")
 	f.Body = []byte("details")
-	e := serverError(f)
+	e := serverError(f, nil)
 	require.Equal(t, CodeServerError, e.Code)
 	require.Equal(t, "stomp: server error: denied", e.Error())
 	require.Equal(t, frames.Headers{{Key: "message", Value: "denied"}, {Key: "x", Value: "1"}}, e.Headers)
@@ -33,7 +34,28 @@ func TestServerErrorKeepsTheFrame(t *testing.T) {
 
 	f = frames.New(frames.CmdError)
 	f.Body = []byte("first line\nsecond")
-	require.Equal(t, "stomp: server error: first line", serverError(f).Error())
+	require.Equal(t, "stomp: server error: first line", serverError(f, nil).Error())
+}
+
+// TestServerErrorScrubsBeforeTheCut: with a scrub (ConnectConfig.Scrub),
+// an ERROR's message header, or its body's first line, is scrubbed before
+// it is cut to MaxQuotedText, so a secret the cut goes through leaves no
+// piece in Message; Headers and Body keep the broker's words.
+func TestServerErrorScrubsBeforeTheCut(t *testing.T) {
+	const secret = "Sup3rSecretPasscode"
+	scrub := func(s string) string { return strings.ReplaceAll(s, secret, "<redacted>") }
+	text := strings.Repeat("y", MaxQuotedText-6) + secret + " tail"
+	f := frames.New(frames.CmdError, "message", text)
+	f.Body = []byte(text)
+	e := serverError(f, scrub)
+	require.Equal(t, "stomp: server error: "+strings.Repeat("y", MaxQuotedText-6)+"<redac...", e.Message)
+	require.Equal(t, text, e.Headers.Value("message"))
+	require.Equal(t, text, string(e.Body))
+
+	f = frames.New(frames.CmdError)
+	f.Body = []byte(text + "\nsecond")
+	require.Equal(t, "stomp: server error: "+strings.Repeat("y", MaxQuotedText-6)+"<redac...", serverError(f, scrub).Message)
+	require.Contains(t, serverError(f, nil).Message, "Sup3r", "without a scrub the words are only cut")
 }
 
 // The engine's errors are known by their most specific code.

@@ -371,7 +371,10 @@ func (r *reader) receipt(f *frames.Frame) bool {
 func (r *reader) refusal(f *frames.Frame) {
 	if id, ok := f.Headers.Get(frames.HdrReceiptID); ok {
 		r.handOn() // the messages decoded before it, as for a RECEIPT
-		r.l.receipts.fail(id, serverError(f))
+		// Unscrubbed: the error goes to the caller that waits, whose api
+		// scrubs the headers and makes the message again; the session
+		// logs and reports the same ERROR scrubbed (ConnectConfig.Scrub).
+		r.l.receipts.fail(id, serverError(f, nil))
 	}
 }
 

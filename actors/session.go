@@ -268,6 +268,14 @@ func (s *session) awaitReceipt(ctx actor.Context, m *receiptAwaited) {
 	}
 }
 
+// scrub is the last Connect's ConnectConfig.Scrub, nil if none.
+func (s *session) scrub() func(string) string {
+	if s.cfg == nil {
+		return nil
+	}
+	return s.cfg.Scrub
+}
+
 // frame handles a frame the reader passed on: everything but the MESSAGE
 // frames of known subscriptions, which go straight to them.
 func (s *session) frame(ctx actor.Context, f *frames.Frame) {
@@ -276,7 +284,7 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 		case frames.CmdConnected:
 			s.connected(ctx, f)
 		case frames.CmdError:
-			s.lose(ctx, serverError(f))
+			s.lose(ctx, serverError(f, s.scrub()))
 		default:
 			s.lose(ctx, protocolErr("expected CONNECTED or ERROR, got %s", f.Command))
 		}
@@ -311,7 +319,7 @@ func (s *session) frame(ctx actor.Context, f *frames.Frame) {
 			s.c.emit(&ErrorEvent{Err: protocolErr("RECEIPT for unknown receipt-id %s", peerQuote(id))})
 		}
 	case frames.CmdError:
-		se := serverError(f)
+		se := serverError(f, s.scrub())
 		s.lastServerErr = se
 		// A receipt of the link's book was failed by the reader as it
 		// decoded the ERROR (reader.refusal), before any later RECEIPT.

@@ -126,7 +126,9 @@ func serverErrorSize(err error) int {
 }
 
 // errorOnly is a server ERROR without the frame's headers and body: its
-// code and message, Truncated set.
+// code and message, Truncated set. Its message is scrubbed when the event
+// fires, as every ERROR's is (scrubServerError scrubs it as it is, having
+// no headers to make it again from).
 func errorOnly(err error) *Error {
 	var e *Error
 	errors.As(err, &e)

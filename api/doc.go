@@ -468,10 +468,12 @@
 // error or a String: frame logs redact the passcode header, and any text
 // that echoes a secret of three characters or more, as it is or escaped
 // (Go-quoted, as a frame log prints header values, or STOMP
-// header-escaped), has it replaced by "<redacted>"; so has the start of
-// one (three characters or more) that the cut of a broker's words
-// (MaxQuotedText) went through. The settings types that hold secrets
-// (Firewall, SSLSettings) redact them however they are printed or logged:
+// header-escaped), has it replaced by "<redacted>". A broker's ERROR
+// message is scrubbed before it is cut to MaxQuotedText, so the cut never
+// leaves a piece of a secret behind; text the library did not cut (a
+// broker's own "..." included) loses nothing but whole secrets. The
+// settings types that hold secrets (Firewall, SSLSettings) redact them
+// however they are printed or logged:
 // fmt's verbs (String, GoString), log/slog's handlers (LogValue) and
 // encoding/json (MarshalJSON, which describes the settings but cannot
 // save them); an inline client store is shown by its kind and length

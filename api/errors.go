@@ -206,7 +206,9 @@ func lastAttemptError(err error, la lastAttempter, def int, scrub func(string) s
 
 // scrubServerError returns a server ERROR with every known secret hidden:
 // a broker may echo what it was sent. It is e itself when nothing was
-// hidden; otherwise a copy, whose cause is not the original.
+// hidden; otherwise a copy, whose cause is not the original. Its message
+// is made again from the scrubbed headers and body, or, for an ERROR
+// kept without them (errorOnly), is its own message scrubbed.
 func scrubServerError(e *Error, scrub func(string) string) *Error {
 	changed := scrub(e.Message) != e.Message
 	hs := e.Headers.Clone()
@@ -222,9 +224,15 @@ func scrubServerError(e *Error, scrub func(string) string) *Error {
 	if !changed {
 		return e
 	}
-	// The message again, from what was scrubbed: a secret that the cut
-	// of the message (MaxQuotedText) went through left a piece of it
-	// that scrub would not find.
+	if e.Headers == nil && e.Body == nil {
+		// Nothing to make the message again from (an ERROR's event past
+		// the queue's byte budget, errorOnly): its own message, scrubbed.
+		out := actors.NewError(CodeServerError, scrub(e.Message), nil)
+		out.Truncated = e.Truncated
+		return out
+	}
+	// The message again, from what was scrubbed and then cut
+	// (MaxQuotedText): a secret the cut went through leaves no piece.
 	out := actors.NewError(CodeServerError, scrub(actors.ServerErrorMessage(hs, body)), nil)
 	out.Headers, out.Body, out.Truncated = hs, body, e.Truncated
 	return out

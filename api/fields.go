@@ -318,6 +318,7 @@ func (c *config) connectConfig(s *STOMP) (cc actors.ConnectConfig, via string, e
 			StableAfter: c.rare.reconnect.StableAfter,
 		},
 		Credentials: s.credentialsFor(c.rare.credentials),
+		Scrub:       s.scrub,
 	}, via, nil
 }
 

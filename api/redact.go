@@ -84,7 +84,10 @@ func (s *STOMP) noteIssued(passcode string) {
 // would turn every log line to mush, and are no secret anyway.
 const minSecretLen = 3
 
-// scrub replaces every known secret in text with "<redacted>".
+// scrub replaces every known secret in text with "<redacted>". The
+// engine scrubs a broker's words before it cuts them into a message
+// (actors.ConnectConfig.Scrub), so that no cut leaves a piece of a secret
+// that this, run on the cut text, would not find.
 func (s *STOMP) scrub(text string) string {
 	p := s.secrets.Load()
 	if p == nil {
@@ -95,45 +98,5 @@ func (s *STOMP) scrub(text string) string {
 			text = strings.ReplaceAll(text, v, "<redacted>")
 		}
 	}
-	if strings.Contains(text, cutMark) {
-		text = scrubCut(text, *p)
-	}
 	return text
-}
-
-// cutMark ends a broker's words that were cut short where they were
-// quoted into a message (actors.MaxQuotedText).
-const cutMark = "..."
-
-// scrubCut redacts the start of a secret that a cut went through: the
-// text before each "..." that ends in the first minSecretLen or more
-// bytes of a secret's form (the rest was cut off, so scrub could not
-// find it whole).
-func scrubCut(text string, secrets []string) string {
-	for at := 0; ; {
-		i := strings.Index(text[at:], cutMark)
-		if i < 0 {
-			return text
-		}
-		i += at
-		for _, v := range secrets {
-			if k := cutPrefix(text[:i], v); k > 0 {
-				text = text[:i-k] + "<redacted>" + text[i:]
-				i += len("<redacted>") - k
-				break
-			}
-		}
-		at = i + len(cutMark)
-	}
-}
-
-// cutPrefix is the length of the longest start of v, of minSecretLen
-// bytes or more and shorter than v, that s ends with; 0 if none.
-func cutPrefix(s, v string) int {
-	for k := min(len(v)-1, len(s)); k >= minSecretLen; k-- {
-		if strings.HasSuffix(s, v[:k]) {
-			return k
-		}
-	}
-	return 0
 }

@@ -84,8 +84,8 @@ func newBroker() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:61613", "address to listen on")
-	f.StringArrayVar(&users, "user", nil, "accepted login:passcode (repeatable; none here or in --users-file means any login)")
-	f.StringVar(&usersFile, "users-file", "", "file of accepted logins, one login:passcode a line ('#' comments), kept out of argv and shell history")
+	f.StringArrayVar(&users, "user", nil, "accepted login:passcode (repeatable; with neither this nor --users-file, any login is accepted)")
+	f.StringVar(&usersFile, "users-file", "", "file of accepted logins, one login:passcode a line ('#' comments; at least one), kept out of argv and shell history")
 	faults.register(cmd)
 	f.IntVar(&maxQueued, "max-queued", sim.DefaultMaxQueued, "messages waiting in all destinations beyond which publishers are no longer read")
 	f.StringVar(&heartbeat, "heartbeat", "0,0", "the broker's heart-beat offer, send,receive in milliseconds")

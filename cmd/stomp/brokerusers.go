@@ -12,13 +12,17 @@ import (
 
 // readUsersFile reads `stomp broker --users-file`: one login:passcode a
 // line, blank lines and lines starting with '#' skipped, so that the
-// passcodes stay out of argv (ps, shell history). A bad line is named by
-// its number only: it may be a passcode.
+// passcodes stay out of argv (ps, shell history). A UTF-8 byte-order mark
+// at the start (Windows editors write one) and a CR before each LF are
+// dropped. A bad line is named by its number only: it may be a passcode.
+// A file with no account is a usage error: whoever names one wants logins
+// checked, and no account would let any login in.
 func readUsersFile(path string) ([][2]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usagef("--users-file: %v", err)
 	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	var out [][2]string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -35,6 +39,9 @@ func readUsersFile(path string) ([][2]string, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, usagef("--users-file %s: %v", path, err)
+	}
+	if len(out) == 0 {
+		return nil, usagef("--users-file %s: no account in it (want login:passcode lines); leave --users-file out for a broker that takes any login", path)
 	}
 	return out, nil
 }

@@ -39,7 +39,8 @@ type connFlags struct {
 func (f *connFlags) register(cmd *cobra.Command) {
 	p := cmd.Flags()
 	p.StringArrayVar(&f.servers, "server", nil, "broker URL stomp://user:pass@host:port/vhost, stomp+ssl://..., or ws://user:pass@host:port/path and wss://... for STOMP over WebSocket\n"+
-		"(the path is the HTTP path: the vhost is then \"/\", or --config VirtualHost=NAME); repeat for failover: tried in order")
+		"(the path is the HTTP path: the vhost is then \"/\", or --config VirtualHost=NAME); repeat for failover: tried in order;\n"+
+		"in a user or password write / ? # @ % as %2F %3F %23 %40 %25")
 	p.StringVar(&f.login, "login", "", "login (default $STOMP_LOGIN)")
 	p.StringVar(&f.passcode, "passcode", "", "passcode (default $STOMP_PASSCODE; never echoed)")
 	p.StringVar(&f.version, "stomp-version", "", "STOMP protocol version to offer: 1.0, 1.1 or 1.2 (default all three)")

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/stompactor/stompactor/internal/safetext"
 )
 
 // headerLine is one "name:value" line of `subscribe -v`, escaped so that
@@ -11,8 +13,12 @@ import (
 // control characters: STOMP 1.2's escapes where it has one (\\ for a
 // backslash, \n, \r, and \c for a ':' in the name, which would otherwise
 // move the split), \t for a tab, \xNN for every other C0 control byte,
-// DEL and byte that is not UTF-8. A header without any of these prints as
-// it is; scripts that need the exact bytes read --json.
+// DEL, the bytes of a C1 control and every byte that is not UTF-8, and a
+// Go escape (\u202e, \u2028) for every other character the library
+// escapes in broker text (safetext.Safe: line and paragraph separators,
+// bidi overrides and isolates, other format characters). A header
+// without any of these prints as it is; scripts that need the exact bytes
+// read --json.
 func headerLine(key, value string) string {
 	return headerText(key, true) + ":" + headerText(value, false)
 }
@@ -39,11 +45,15 @@ func headerText(s string, isKey bool) string {
 			b.WriteString(`\x` + hex2(c))
 		case c >= utf8.RuneSelf:
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 || r >= 0x80 && r < 0xa0 { // not UTF-8, or a C1 control
+			switch {
+			case r == utf8.RuneError && n == 1 || r >= 0x80 && r < 0xa0: // not UTF-8, or a C1 control
 				for _, x := range []byte(s[i : i+n]) {
 					b.WriteString(`\x` + hex2(x))
 				}
-			} else {
+			case !safetext.Safe(r):
+				q := strconv.QuoteRuneToASCII(r) // '\u202e'
+				b.WriteString(q[1 : len(q)-1])
+			default:
 				b.WriteString(s[i : i+n])
 			}
 			i += n

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -110,13 +109,14 @@ func parseProxy(raw string) (api.Firewall, error) {
 	default:
 		return api.Firewall{}, usagef("--proxy: unknown scheme %q (http, socks4, socks4a, socks5)", u.Scheme)
 	}
-	host, port, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		host = u.Host
-	} else if fw.Port, err = strconv.Atoi(port); err != nil || fw.Port <= 0 || fw.Port > 65535 {
-		return api.Firewall{}, usagef("--proxy: bad port %q", port)
+	// Hostname takes an IPv6 host out of its brackets, port or none.
+	if port := u.Port(); port != "" {
+		var err error
+		if fw.Port, err = strconv.Atoi(port); err != nil || fw.Port <= 0 || fw.Port > 65535 {
+			return api.Firewall{}, usagef("--proxy: bad port %q", port)
+		}
 	}
-	fw.Host = host
+	fw.Host = u.Hostname()
 	if u.User != nil {
 		fw.User = u.User.Username()
 		fw.Password, _ = u.User.Password()

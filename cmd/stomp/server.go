@@ -59,10 +59,11 @@ func parseServer(s string) (server, error) {
 	default:
 		return server{}, fmt.Errorf("--server: unknown scheme %q (use stomp://, stomp+ssl://, ws://, wss://)", u.Scheme)
 	}
-	host, port, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		host = u.Host
-	} else {
+	// Hostname and Port take an IPv6 host out of its brackets with or
+	// without a port ([::1] and [::1]:61613 both give ::1), which String
+	// and the dial bracket again.
+	host := u.Hostname()
+	if port := u.Port(); port != "" {
 		p, err := strconv.Atoi(port)
 		if err != nil || p <= 0 || p > 65535 {
 			return server{}, fmt.Errorf("--server: bad port %q", port)
@@ -106,11 +107,15 @@ func badURL(flag, raw string) error {
 
 // misplacedAt reports whether raw, which parsed as u, holds an '@' that
 // net/url did not take for the end of user information because a '/', '?'
-// or '#' came first: stomp://bob:1234/x@host, a password "1234/x" pasted
-// unescaped, parses as host bob, port 1234, path "/x@host". Such a URL is
-// refused rather than dialed. An '@' after real user information (a
-// virtual host "v@h") is the path's, and so is one in a WebSocket URL's
-// query or fragment.
+// or '#' came first, and that may follow a password: stomp://bob:1234/x@host,
+// a password "1234/x" pasted unescaped, parses as host bob, port 1234,
+// path "/x@host". Such a URL is refused rather than dialed. A password
+// needs a ':' before the '@', so an '@' with none before it (outside an
+// IPv6 host's brackets) is the path's: stomp://host/team@prod has the
+// virtual host "team@prod". So is an '@' after real user information
+// (stomp://u:p@host/v@h) and one in a WebSocket URL's query or fragment.
+// With a port and no user, the '@' of a path must be written %40
+// (stomp://host:61613/team%40prod): bob:1234/x@host looks the same.
 func misplacedAt(raw string, u *url.URL) bool {
 	if u.User != nil {
 		return false
@@ -124,7 +129,17 @@ func misplacedAt(raw string, u *url.URL) bool {
 			rest = rest[:q]
 		}
 	}
-	return strings.Contains(rest, "@")
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return false
+	}
+	before := rest[:at]
+	if strings.HasPrefix(before, "[") {
+		if end := strings.IndexByte(before, ']'); end >= 0 {
+			before = before[end+1:] // an IPv6 host's colons hold no password
+		}
+	}
+	return strings.Contains(before, ":")
 }
 
 // misplacedAtErr is the usage error of a URL misplacedAt refuses.

@@ -4,9 +4,10 @@
 // that could break the line or drive a terminal is written as a Go escape
 // (strconv's scheme: \n, \t, \x1b, \x7f, \u0085, \u202e, and \xff for a
 // byte that is not UTF-8), and the text is cut to a bound, with "..."
-// saying so. Printable text, backslashes and quotes are kept as they
-// are, so an ordinary message reads as the peer wrote it (and a literal
-// backslash-n in it looks like an escaped line feed).
+// saying so. Printable text in any language, its spaces and joiners
+// (U+00A0, U+3000, U+200D: see Safe), backslashes and quotes are kept as
+// they are, so an ordinary message reads as the peer wrote it (and a
+// literal backslash-n in it looks like an escaped line feed).
 //
 // It is internal: transport, actors, api and the command line share it,
 // so that the library escapes peers' text one way everywhere.
@@ -67,15 +68,29 @@ func Quote(s string, max int) string {
 	return q
 }
 
-// Safe reports whether r may appear raw in a message: it is not a C0 or
-// C1 control, DEL, a line or paragraph separator, a bidirectional
-// formatting character, or any other character strconv would escape
-// (unicode.IsPrint, with the ASCII space allowed).
+// Safe reports whether r may appear raw in a message. It refuses what
+// can break a line or drive a terminal: C0 and C1 controls, DEL, the line
+// and paragraph separators U+2028 and U+2029, the bidirectional
+// embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and
+// every other format character, and whatever else unicode.IsPrint refuses
+// (unassigned code points, U+FFFD standing for a byte that is not UTF-8).
+// It lets ordinary text in any language through, spaces included: every
+// space separator (the no-break spaces U+00A0 and U+202F of French, the
+// ideographic space U+3000 of Chinese and Japanese) and the zero-width
+// non-joiner and joiner (U+200C of Persian, U+200D of emoji sequences).
 func Safe(r rune) bool {
 	if r < utf8.RuneSelf {
 		return r >= 0x20 && r < 0x7f
 	}
-	return r != utf8.RuneError && unicode.IsPrint(r)
+	switch {
+	case r == utf8.RuneError:
+		return false
+	case unicode.IsPrint(r):
+		return true
+	case r == 0x200c || r == 0x200d: // zero-width non-joiner, joiner
+		return true
+	}
+	return unicode.Is(unicode.Zs, r) // U+00A0, U+2000-U+200A, U+202F, U+205F, U+3000...
 }
 
 // clean reports whether s needs no escape at all (the common case, which

@@ -14,9 +14,10 @@ func TestMain(m *testing.M) {
 }
 
 // TestTextEscapesControlsAndCuts: every C0 control, DEL, C1 control, line
-// separator, bidi override and byte that is not UTF-8 comes out as its Go
-// escape; printable text (quotes, backslashes, accents, CJK) is kept; a
-// cut falls on a character boundary and says so.
+// separator, bidi override or isolate, other format character and byte
+// that is not UTF-8 comes out as its Go escape; printable text (quotes,
+// backslashes, accents, CJK), space separators and the zero-width
+// joiners are kept; a cut falls on a character boundary and says so.
 func TestTextEscapesControlsAndCuts(t *testing.T) {
 	cases := map[string]string{
 		"plain":                          "plain",
@@ -29,7 +30,10 @@ func TestTextEscapesControlsAndCuts(t *testing.T) {
 		"sep\u2028\u2029":                `sep\u2028\u2029`,
 		"bidi\u202etxt":                  `bidi\u202etxt`,
 		"bad\xff\xc3":                    `bad\xff\xc3`,
-		"nbsp\u00a0":                     `nbsp\u00a0`,
+		"nbsp\u00a0\u202f\u3000":         "nbsp\u00a0\u202f\u3000",
+		"zw\u200c\u200d":                 "zw\u200c\u200d",
+		"isolate\u2066\u2069\u202a":      `isolate\u2066\u2069\u202a`,
+		"zwsp\u200b\ufeff\u200e":         `zwsp\u200b\ufeff\u200e`,
 		"level=INFO\nmsg=\"forged\"\x1b": `level=INFO\nmsg="forged"\x1b`,
 	}
 	for in, want := range cases {
