@@ -514,7 +514,7 @@ func (c *Conn) Abort(ctx context.Context, id string, receipt time.Duration) erro
 	err := c.tx(ctx, txAbort, id, receipt)
 	if l != nil {
 		if acks := l.tx.aborted(id); len(acks) > 0 {
-			c.undoAcks(l, acks)
+			c.undoAcks(acks)
 		}
 	}
 	return err

@@ -174,7 +174,7 @@ func (c *Conn) AckRefUndo(ctx context.Context, m MessageRef, nack bool, tx strin
 			return err
 		}
 		defer k.release()
-		if k.covers(m.seq) {
+		if coveredOn(l, m.rt, m.seq) {
 			return ErrAlreadyAcked
 		}
 		if k.holds(l.gen) {
@@ -183,22 +183,27 @@ func (c *Conn) AckRefUndo(ctx context.Context, m MessageRef, nack bool, tx strin
 			return errAcksHeld(m.rt.id, m.ackID)
 		}
 	}
+	// In a transaction, the cover counts from before the write (txacks.go):
+	// a COMMIT written just after it must find it, to fold it.
+	var unwritten func()
+	if k != nil && tx != "" {
+		unwritten = l.tx.coverIn(tx, m.rt, m.seq)
+	}
 	// On the link checked: a reconnect meanwhile (the turn may wait)
 	// must not carry the ACK to a connection that never delivered the
 	// message, whose broker would end it for an unknown ack id.
 	err = c.writeOn(ctx, l, &writeFrame{frame: f, receipt: receipt}, true, true)
-	if Written(err) {
-		c.countAck(f.Command, m.ackID)
-		if tx != "" {
-			a := txAck{rt: m.rt, seq: m.seq, undo: undo}
-			if k != nil {
-				a.cum, a.prevThrough, a.prevCovered = true, k.through, k.covered
-			}
-			l.tx.addAck(tx, a)
+	if !Written(err) {
+		if unwritten != nil {
+			unwritten()
 		}
-		if k != nil {
-			k.cover(m.seq)
-		}
+		return err
+	}
+	c.countAck(f.Command, m.ackID)
+	if tx != "" {
+		l.tx.addAck(tx, txAck{undo: undo})
+	} else if k != nil {
+		k.cover(m.seq)
 	}
 	return err
 }

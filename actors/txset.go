@@ -31,6 +31,11 @@ type txSet struct {
 	// kept past its end for the one that was aborted, whose Abort takes
 	// them (aborted) and undoes them: the broker discarded them.
 	acks map[string][]txAck
+	// cum is the latest message each open transaction's cumulative ACKs
+	// covered, per route (ack mode client), and committed that of the
+	// transactions committed on this connection (txacks.go).
+	cum       map[string]map[*route]uint32
+	committed map[*route]uint32
 }
 
 // txState is one transaction's frames not settled yet.
@@ -51,6 +56,7 @@ func (s *txSet) settleLocked(id string, st *txState) bool {
 		case frameAbandoned, frameRefused:
 			delete(s.open, id) // never begun at the broker
 			delete(s.acks, id)
+			s.endCumLocked(id, false)
 			return false
 		}
 	}
@@ -61,6 +67,7 @@ func (s *txSet) settleLocked(id string, st *txState) bool {
 			if !st.abort {
 				delete(s.acks, id) // committed: they stay made
 			}
+			s.endCumLocked(id, !st.abort)
 			return false
 		case frameAbandoned, frameRefused:
 			st.end, st.abort = nil, false // not written: still open
@@ -135,6 +142,9 @@ func (s *txSet) written(id string, open bool) {
 	delete(s.acks, id) // by hand: nothing is undone
 	if !open {
 		delete(s.open, id)
+		// A COMMIT or an ABORT: the cover stays, as for a COMMIT (an ACK
+		// refused as covered is safer than one the broker refuses).
+		s.endCumLocked(id, true)
 		return
 	}
 	if s.open == nil {
