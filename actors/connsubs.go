@@ -130,18 +130,12 @@ func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receip
 	return c.AckRef(ctx, m.Ref(), nack, tx, receipt)
 }
 
-// AckRef is Ack for a message named by its MessageRef.
+// AckRef is Ack for a message named by its MessageRef. In ack mode
+// client, one in transaction tx covers the earlier messages while tx is
+// open and once it is committed; aborted, it covers nothing (txacks.go).
+// What the caller keeps of it (the api: its event settled) is undone
+// through NoteTxAck and AbortingTransaction.
 func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration) error {
-	return c.AckRefUndo(ctx, m, nack, tx, receipt, nil)
-}
-
-// AckRefUndo is AckRef, for an ACK or NACK in transaction tx that an
-// Abort may undo: once the ABORT of tx is written (Abort returned nil, or
-// an error that says it was written), the broker has discarded the ACK,
-// the client forgets it (a client-mode ACK no longer covers the earlier
-// messages) and, if not nil, undo runs, before Abort returns. A COMMIT
-// keeps it; a transaction lost with its connection keeps it as well.
-func (c *Conn) AckRefUndo(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration, undo func()) error {
 	if !m.NeedsAck() {
 		return ErrNoAck
 	}
@@ -200,9 +194,7 @@ func (c *Conn) AckRefUndo(ctx context.Context, m MessageRef, nack bool, tx strin
 		return err
 	}
 	c.countAck(f.Command, m.ackID)
-	if tx != "" {
-		l.tx.addAck(tx, txAck{undo: undo})
-	} else if k != nil {
+	if k != nil && tx == "" {
 		k.cover(m.seq)
 	}
 	return err
