@@ -80,14 +80,10 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	}
 	cfg := s.snapshot()
 	ref := ev.msg
+	// The event is taken back below unless an Abort undid its note
+	// meanwhile (Cancel false): the Abort unsettled it, and an Ack since
+	// may have settled it again.
 	note := noteTxAck(eng, ev, cfg)
-	// unsettle takes the event back, unless an Abort undid its note
-	// meanwhile (it did that, and an Ack since may have settled it).
-	unsettle := func() {
-		if note.Cancel() {
-			ev.settled.Store(false)
-		}
-	}
 	// A call queued (Timeout 0 without a deadline) runs after Ack
 	// returned, and takes the event back there if it failed before
 	// writing, unless it is lent (it may be another message's by then).
@@ -108,13 +104,13 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	}
 	err = s.callCausing(ctx, "Ack", cfg.timeout, idle, CodeOther, kinds, func(ctx context.Context) error {
 		err := s.ackNow(ctx, eng, ref, nack, cfg)
-		if takeBack && notMade(err) {
-			unsettle()
+		if takeBack && notMade(err) && note.Cancel() {
+			ev.settled.Store(false)
 		}
 		return err
 	})
-	if notMade(err) { // refused here: the call did not run, or waited
-		unsettle()
+	if notMade(err) && note.Cancel() { // refused here: the call did not run, or waited
+		ev.settled.Store(false)
 	}
 	return err
 }
