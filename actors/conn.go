@@ -506,18 +506,12 @@ func (c *Conn) Commit(ctx context.Context, id string, receipt time.Duration) err
 
 // Abort aborts an open transaction. The ABORT is written even when ctx
 // ends first; one the writer refuses before writing it leaves the
-// transaction open, as for Commit. Once it is written, the ACKs and NACKs
-// written in the transaction are forgotten (AckRefUndo): the broker
-// discarded them, and the messages may be acknowledged again.
+// transaction open, as for Commit. Once it is written, the cover of the
+// transaction's cumulative ACKs (ack mode client) is dropped: the broker
+// discarded them. What the caller keeps of its Acks is undone by
+// AbortingTransaction, which the caller calls as it calls Abort.
 func (c *Conn) Abort(ctx context.Context, id string, receipt time.Duration) error {
-	l := c.link.Load()
-	err := c.tx(ctx, txAbort, id, receipt)
-	if l != nil {
-		if acks := l.tx.aborted(id); len(acks) > 0 {
-			c.undoAcks(l, acks)
-		}
-	}
-	return err
+	return c.tx(ctx, txAbort, id, receipt)
 }
 
 func (c *Conn) tx(ctx context.Context, op txOp, id string, receipt time.Duration) error {

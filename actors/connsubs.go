@@ -130,18 +130,12 @@ func (c *Conn) Ack(ctx context.Context, m *Message, nack bool, tx string, receip
 	return c.AckRef(ctx, m.Ref(), nack, tx, receipt)
 }
 
-// AckRef is Ack for a message named by its MessageRef.
+// AckRef is Ack for a message named by its MessageRef. In ack mode
+// client, one in transaction tx covers the earlier messages while tx is
+// open and once it is committed; aborted, it covers nothing (txacks.go).
+// What the caller keeps of it (the api: its event settled) is undone
+// through NoteTxAck and AbortingTransaction.
 func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration) error {
-	return c.AckRefUndo(ctx, m, nack, tx, receipt, nil)
-}
-
-// AckRefUndo is AckRef, for an ACK or NACK in transaction tx that an
-// Abort may undo: once the ABORT of tx is written (Abort returned nil, or
-// an error that says it was written), the broker has discarded the ACK,
-// the client forgets it (a client-mode ACK no longer covers the earlier
-// messages) and, if not nil, undo runs, before Abort returns. A COMMIT
-// keeps it; a transaction lost with its connection keeps it as well.
-func (c *Conn) AckRefUndo(ctx context.Context, m MessageRef, nack bool, tx string, receipt time.Duration, undo func()) error {
 	if !m.NeedsAck() {
 		return ErrNoAck
 	}
@@ -174,7 +168,7 @@ func (c *Conn) AckRefUndo(ctx context.Context, m MessageRef, nack bool, tx strin
 			return err
 		}
 		defer k.release()
-		if k.covers(m.seq) {
+		if coveredOn(l, m.rt, m.seq) {
 			return ErrAlreadyAcked
 		}
 		if k.holds(l.gen) {
@@ -183,22 +177,25 @@ func (c *Conn) AckRefUndo(ctx context.Context, m MessageRef, nack bool, tx strin
 			return errAcksHeld(m.rt.id, m.ackID)
 		}
 	}
+	// In a transaction, the cover counts from before the write (txacks.go):
+	// a COMMIT written just after it must find it, to fold it.
+	var unwritten func()
+	if k != nil && tx != "" {
+		unwritten = l.tx.coverIn(tx, m.rt, m.seq)
+	}
 	// On the link checked: a reconnect meanwhile (the turn may wait)
 	// must not carry the ACK to a connection that never delivered the
 	// message, whose broker would end it for an unknown ack id.
 	err = c.writeOn(ctx, l, &writeFrame{frame: f, receipt: receipt}, true, true)
-	if Written(err) {
-		c.countAck(f.Command, m.ackID)
-		if tx != "" {
-			a := txAck{rt: m.rt, seq: m.seq, undo: undo}
-			if k != nil {
-				a.cum, a.prevThrough, a.prevCovered = true, k.through, k.covered
-			}
-			l.tx.addAck(tx, a)
+	if !Written(err) {
+		if unwritten != nil {
+			unwritten()
 		}
-		if k != nil {
-			k.cover(m.seq)
-		}
+		return err
+	}
+	c.countAck(f.Command, m.ackID)
+	if k != nil && tx == "" {
+		k.cover(m.seq)
 	}
 	return err
 }

@@ -275,7 +275,7 @@ func (s *subscription) ackOwn(l *link, msg *Message, nack bool) error {
 			return nil // the connection or the client ended: nothing to acknowledge to
 		}
 		defer k.release()
-		if k.holds(l.gen) || k.covers(msg.seq) {
+		if k.holds(l.gen) || coveredOn(l, s.rt, msg.seq) {
 			return nil
 		}
 		k.cover(msg.seq)
@@ -317,7 +317,7 @@ func (c *Conn) holdAcks(l *link, rt *route, seq uint32, messageID string) {
 		return
 	}
 	defer k.release()
-	if k.covers(seq) || k.holds(l.gen) {
+	if coveredOn(l, rt, seq) || k.holds(l.gen) {
 		return // covered by an Ack made meanwhile, or held back already
 	}
 	k.hold(l.gen)

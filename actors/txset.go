@@ -27,10 +27,14 @@ import (
 type txSet struct {
 	mu   sync.Mutex
 	open map[string]*txState
-	// acks are the ACKs and NACKs written in each transaction (AckRef),
-	// kept past its end for the one that was aborted, whose Abort takes
-	// them (aborted) and undoes them: the broker discarded them.
-	acks map[string][]txAck
+	// notes are the Acks and Nacks made in each transaction, from when
+	// they are made, for an Abort to undo (txacks.go).
+	notes map[string]map[*TxAckNote]struct{}
+	// cum is the latest message each open transaction's cumulative ACKs
+	// covered, per route (ack mode client), and committed that of the
+	// transactions committed on this connection (txacks.go).
+	cum       map[string]map[*route]uint32
+	committed map[*route]uint32
 }
 
 // txState is one transaction's frames not settled yet.
@@ -50,7 +54,7 @@ func (s *txSet) settleLocked(id string, st *txState) bool {
 			st.begin = nil
 		case frameAbandoned, frameRefused:
 			delete(s.open, id) // never begun at the broker
-			delete(s.acks, id)
+			s.endCumLocked(id, false)
 			return false
 		}
 	}
@@ -58,9 +62,7 @@ func (s *txSet) settleLocked(id string, st *txState) bool {
 		switch st.end.state.Load() {
 		case frameWritten:
 			delete(s.open, id)
-			if !st.abort {
-				delete(s.acks, id) // committed: they stay made
-			}
+			s.endCumLocked(id, !st.abort)
 			return false
 		case frameAbandoned, frameRefused:
 			st.end, st.abort = nil, false // not written: still open
@@ -105,7 +107,6 @@ func (s *txSet) begin(id string, wf *writeFrame) error {
 		s.open = make(map[string]*txState)
 	}
 	s.open[id] = &txState{begin: wf}
-	delete(s.acks, id) // an earlier one's, aborted, that nobody took
 	return nil
 }
 
@@ -132,9 +133,11 @@ func (s *txSet) end(id string, wf *writeFrame, abort bool) error {
 func (s *txSet) written(id string, open bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.acks, id) // by hand: nothing is undone
 	if !open {
 		delete(s.open, id)
+		// A COMMIT or an ABORT: the cover stays, as for a COMMIT (an ACK
+		// refused as covered is safer than one the broker refuses).
+		s.endCumLocked(id, true)
 		return
 	}
 	if s.open == nil {

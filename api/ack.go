@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"weak"
 
 	"github.com/stompactor/stompactor/actors"
 	"github.com/stompactor/stompactor/frames"
@@ -10,20 +11,30 @@ import (
 // ackNow acknowledges the message ref names. It takes the reference, not
 // the event: a call that does not wait (Timeout 0) runs after Ack
 // returned, when the event may be released and serve another message.
-//
-// In a transaction (AckTransactionId) that is then aborted, the broker
-// discards the ACK: the engine forgets it and ev, unless it is lent (nil,
-// or another message's by then), is no longer settled, so that the
-// message may be acknowledged again.
-func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.MessageRef, nack bool, cfg config, ev *MessageInEvent) error {
+func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.MessageRef, nack bool, cfg config) error {
 	var receipt = receiptWait(ctx, cfg.timeout)
 	if !cfg.requestAckReceipts {
 		receipt = 0
 	}
-	if cfg.ackTransactionID == "" || ev == nil || ev.lent {
-		return eng.AckRef(ctx, ref, nack, cfg.ackTransactionID, receipt)
+	return eng.AckRef(ctx, ref, nack, cfg.ackTransactionID, receipt)
+}
+
+// noteTxAck notes, as it is made, an Ack of ev in the transaction cfg
+// names, for AbortTransaction to undo: ev is no longer settled, and the
+// message may be acknowledged again. The note reaches ev through a weak
+// pointer: an open transaction does not keep the events acknowledged in
+// it, nor their bodies. A lent event (another message's by then) gets no
+// note, nor does an Ack outside a transaction (nil).
+func noteTxAck(eng *actors.Conn, ev *MessageInEvent, cfg config) *actors.TxAckNote {
+	if cfg.ackTransactionID == "" || ev.lent {
+		return nil
 	}
-	return eng.AckRefUndo(ctx, ref, nack, cfg.ackTransactionID, receipt, func() { ev.settled.Store(false) })
+	wp := weak.Make(ev)
+	return eng.NoteTxAck(cfg.ackTransactionID, func() {
+		if ev := wp.Value(); ev != nil {
+			ev.settled.Store(false)
+		}
+	})
 }
 
 // Ack acknowledges a message of a subscription that needs
@@ -39,11 +50,11 @@ func (s *STOMP) ackNow(ctx context.Context, eng *actors.Conn, ref actors.Message
 // ErrUnknownTransaction ...) acknowledged nothing and may be made again;
 // one whose frame was written, or may have been (nil, ErrOutcomeUnknown,
 // ErrReceiptTimeout, a server ERROR), counts as made, and Stats.Acks
-// counts only those. An Ack in a transaction (AckTransactionId) that is
-// then aborted is undone once AbortTransaction wrote the ABORT: the broker
-// discarded it, and the message may be acknowledged (or not) again. One
-// committed stays made, and so does one whose transaction was lost with
-// its connection (the broker delivers the message again, as a new event).
+// counts only those. An Ack in a transaction (AckTransactionId) is undone
+// as AbortTransaction of it is called (see there): the broker discards
+// it, and the message may be acknowledged (or not) again. One committed
+// stays made, and so does one whose transaction was lost with its
+// connection (the broker delivers the message again, as a new event).
 func (s *STOMP) Ack(ctx context.Context, ev *MessageInEvent) error { return s.ackCall(ctx, ev, false) }
 
 // Nack tells the broker a message was not processed, like Ack. It needs
@@ -69,6 +80,10 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 	}
 	cfg := s.snapshot()
 	ref := ev.msg
+	// The event is taken back below unless an Abort undid its note
+	// meanwhile (Cancel false): the Abort unsettled it, and an Ack since
+	// may have settled it again.
+	note := noteTxAck(eng, ev, cfg)
 	// A call queued (Timeout 0 without a deadline) runs after Ack
 	// returned, and takes the event back there if it failed before
 	// writing, unless it is lent (it may be another message's by then).
@@ -88,13 +103,13 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 		kinds = receiptCauses
 	}
 	err = s.callCausing(ctx, "Ack", cfg.timeout, idle, CodeOther, kinds, func(ctx context.Context) error {
-		err := s.ackNow(ctx, eng, ref, nack, cfg, ev)
-		if takeBack && notMade(err) {
+		err := s.ackNow(ctx, eng, ref, nack, cfg)
+		if takeBack && notMade(err) && note.Cancel() {
 			ev.settled.Store(false)
 		}
 		return err
 	})
-	if notMade(err) { // refused here: the call did not run, or waited
+	if notMade(err) && note.Cancel() { // refused here: the call did not run, or waited
 		ev.settled.Store(false)
 	}
 	return err

@@ -223,8 +223,13 @@ func (s *STOMP) settle(ev *MessageInEvent, nack bool) actors.AckAction {
 		return actors.AckNone
 	}
 	ref := ev.msg
+	note := noteTxAck(eng, ev, cfg)
 	err = s.call(context.Background(), "Ack", max(cfg.timeout, listWait), CodeOther, func(ctx context.Context) error {
-		return s.ackNow(ctx, eng, ref, nack, cfg, ev)
+		err := s.ackNow(ctx, eng, ref, nack, cfg)
+		if notMade(err) {
+			note.Cancel() // nothing to undo; the event stays settled, as before
+		}
+		return err
 	})
 	if err != nil && !errors.Is(err, ErrAlreadyAcked) { // AckClient: an Ack covered it
 		s.post(&actors.ErrorEvent{Err: err})

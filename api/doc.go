@@ -27,9 +27,16 @@
 // is made refuses it before anything is written or queued (ErrCanceled,
 // or ErrTimeout for a deadline passed, wrapping the context's error), as
 // database/sql does; DisconnectContext and CloseContext end the
-// connection all the same. With Timeout 0 a call given no
+// connection all the same. Which error comes first when a call has a
+// done context and a fault of its own differs by call: a send checks the
+// context before its arguments (a done context and an empty destination
+// give ErrCanceled, not ErrInvalidArgument), while Ack and Nack first
+// check the event (ErrNoAck, ErrAlreadyAcked, ErrNackUnsupported) and
+// then the context. With Timeout 0 a call given no
 // deadline does not wait: it is queued to run in order after the calls
-// queued before it, returns nil, and its failure reaches OnError; a
+// queued before it, returns nil, and its failure reaches OnError (except
+// the refusal of a done context, which the call returns itself, nothing
+// being queued and nothing reaching OnError); a
 // message sent then takes its place in that order too (it goes straight
 // to the outgoing queue only when no call waits). So with Timeout 0 a
 // send's nil means queued, not confirmed, even with RequestReceipts: the

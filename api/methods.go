@@ -318,10 +318,29 @@ func (s *STOMP) CommitTransactionContext(ctx context.Context, id string) error {
 // AbortTransaction aborts transaction id: the broker discards its messages
 // and acknowledgements. Like BeginTransaction, the ABORT is written even
 // when the wait ends first; one the client refuses before writing it
-// (ErrWouldBlock) leaves the transaction open. Once the ABORT is written,
-// the client forgets the Acks and Nacks made in the transaction
-// (AckTransactionId), by the program or at a handler's return: their
-// messages may be acknowledged again, for a retry in a new transaction.
+// (ErrWouldBlock) leaves the transaction open.
+//
+// The client forgets the Acks and Nacks made in the transaction
+// (AckTransactionId), by the program or at a handler's return, as
+// AbortTransaction is called, before it queues or waits: their messages
+// may be acknowledged again at once, for a retry in a new transaction or
+// none, and with Timeout 0 such an Ack, queued after the ABORT, is
+// written after it. Once the call is made those Acks cannot take effect
+// whatever comes next: the ABORT is written and the broker discards them,
+// or the connection ends first and the broker aborts the transaction
+// with it. Two cases leave them at the broker while the client has
+// forgotten them:
+//   - the ABORT is refused before it is written (ErrWouldBlock,
+//     ErrUnknownTransaction while a COMMIT of id is on its way): the
+//     transaction stays open; abort it again rather than commit it;
+//   - the broker answers the ABORT with an ERROR (an unknown
+//     transaction, say): it knew no such transaction, so it refused the
+//     ACKs that named it as well, and most brokers end the connection
+//     with the ERROR, whose messages it delivers again.
+//
+// A call refused as it is made (an empty id, not connected, ctx done)
+// forgets nothing. An open transaction keeps no message it acknowledged:
+// the client notes each Ack without holding its event.
 func (s *STOMP) AbortTransaction(id string) error {
 	return s.AbortTransactionContext(context.Background(), id)
 }
@@ -351,13 +370,33 @@ func (s *STOMP) tx(ctx context.Context, name, id string, op txFunc) error {
 	if cfg.requestTransactionReceipts {
 		kinds = receiptCauses
 	}
-	return s.callCausing(ctx, name, cfg.timeout, nil, CodeOther, kinds, func(ctx context.Context) error {
+	if err := s.endedOnEntry(ctx, name); err != nil {
+		return err // refused as made: nothing undone, nothing written
+	}
+	committed := func(bool) {}
+	switch name {
+	case "AbortTransaction":
+		// Undone now, before the call is queued or waits: whatever comes
+		// next, the transaction's Acks will not take effect (see
+		// AbortTransaction), and a call made after this one (an Ack of the
+		// same message) must find them undone.
+		eng.AbortingTransaction(id)
+	case "CommitTransaction":
+		committed = eng.CommittingTransaction(id)
+	}
+	err = s.callCausing(ctx, name, cfg.timeout, nil, CodeOther, kinds, func(ctx context.Context) error {
 		var receipt time.Duration
 		if cfg.requestTransactionReceipts {
 			receipt = receiptWait(ctx, cfg.timeout)
 		}
-		return op(eng, ctx, id, receipt)
+		err := op(eng, ctx, id, receipt)
+		committed(actors.Written(err))
+		return err
 	})
+	if !actors.Written(err) {
+		committed(false) // the call did not run, or nothing was written
+	}
+	return err
 }
 
 // sendCustomFrame writes raw bytes as they are (the SendCustomFrame
