@@ -113,6 +113,12 @@ func (c *Conn) AbortingTransaction(id string) {
 		s.endCumLocked(id, false)
 	}
 	s.mu.Unlock()
+	undoNotes(set)
+}
+
+// undoNotes runs the undo of each note in set that still stands (no
+// Cancel, no earlier abort), once. s.mu is not held.
+func undoNotes(set map[*TxAckNote]struct{}) {
 	for n := range set {
 		if n.state.CompareAndSwap(noteStanding, noteUndone) && n.undo != nil {
 			n.undo()
