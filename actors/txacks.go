@@ -255,9 +255,26 @@ func (s *txSet) endCumLocked(id string, commit bool) {
 	if s.committed == nil {
 		s.committed = make(map[*route]uint32)
 	}
+	s.pruneCommittedLocked()
 	for rt, seq := range m {
 		if t, ok := s.committed[rt]; !ok || int32(seq-t) > 0 {
 			s.committed[rt] = seq
+		}
+	}
+}
+
+// pruneCommittedLocked drops from committed the routes whose subscription
+// ended: an Ack of their messages is refused before any cover is looked
+// at, and a connection whose subscriptions come and go must not keep each
+// ended route (its spec, handler, queue) for its life. It runs at each
+// COMMIT folded and each sweep (Begin, Commit, Abort), so an ended route
+// stays at most until the next of those. s.mu is held.
+func (s *txSet) pruneCommittedLocked() {
+	for rt := range s.committed {
+		select {
+		case <-rt.done:
+			delete(s.committed, rt)
+		default:
 		}
 	}
 }

@@ -32,7 +32,8 @@ type txSet struct {
 	notes map[string]map[*TxAckNote]struct{}
 	// cum is the latest message each open transaction's cumulative ACKs
 	// covered, per route (ack mode client), and committed that of the
-	// transactions committed on this connection (txacks.go).
+	// transactions committed on this connection, for the routes not
+	// ended (pruneCommittedLocked; txacks.go).
 	cum       map[string]map[*route]uint32
 	committed map[*route]uint32
 }
@@ -89,6 +90,7 @@ func (s *txSet) sweepLocked() {
 			s.settleLocked(id, st)
 		}
 	}
+	s.pruneCommittedLocked()
 }
 
 // begin records wf, a BEGIN of id about to be queued; it fails when id is
