@@ -168,8 +168,8 @@ func (c *Conn) AckRef(ctx context.Context, m MessageRef, nack bool, tx string, r
 			return err
 		}
 		defer k.release()
-		if coveredOn(l, m.rt, m.seq) {
-			return ErrAlreadyAcked
+		if err := ackCovered(l, m.rt, m.seq); err != nil {
+			return err
 		}
 		if k.holds(l.gen) {
 			// It would acknowledge a message that must stay with the

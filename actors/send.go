@@ -94,7 +94,7 @@ func (c *Conn) SendRaw(ctx context.Context, raw []byte) error {
 		}
 	}
 	l := c.link.Load()
-	var txs map[string]bool
+	var txs map[string]frames.Command
 	if l != nil {
 		var err error
 		if txs, err = rawTransactions(l, raw); err != nil {

@@ -1,6 +1,9 @@
 package actors
 
-import "sync/atomic"
+import (
+	"errors"
+	"sync/atomic"
+)
 
 // The ACKs and NACKs of a transaction. The broker applies them at COMMIT
 // and discards them at ABORT: the message is then unacknowledged again,
@@ -113,6 +116,12 @@ func (c *Conn) AbortingTransaction(id string) {
 		s.endCumLocked(id, false)
 	}
 	s.mu.Unlock()
+	undoNotes(set)
+}
+
+// undoNotes runs the undo of each note in set that still stands (no
+// Cancel, no earlier abort), once. s.mu is not held.
+func undoNotes(set map[*TxAckNote]struct{}) {
 	for n := range set {
 		if n.state.CompareAndSwap(noteStanding, noteUndone) && n.undo != nil {
 			n.undo()
@@ -200,10 +209,17 @@ func (s *txSet) coverIn(id string, rt *route, seq uint32) (unwritten func()) {
 // that is open or was committed on this connection covers its message
 // seq. rt's turn is held.
 func (s *txSet) covers(rt *route, seq uint32) bool {
+	covered, _ := s.coverOf(rt, seq)
+	return covered
+}
+
+// coverOf is covers, and reports too whether the cover is only that of
+// transactions still open (forNow), which an abort may take back.
+func (s *txSet) coverOf(rt *route, seq uint32) (covered, forNow bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cum == nil && s.committed == nil {
-		return false
+		return false, false
 	}
 	for id := range s.cum {
 		if st, ok := s.open[id]; ok {
@@ -211,14 +227,14 @@ func (s *txSet) covers(rt *route, seq uint32) bool {
 		}
 	}
 	if t, ok := s.committed[rt]; ok && int32(seq-t) <= 0 {
-		return true
+		return true, false
 	}
 	for _, m := range s.cum {
 		if t, ok := m[rt]; ok && int32(seq-t) <= 0 {
-			return true
+			return true, true
 		}
 	}
-	return false
+	return false, false
 }
 
 // endCumLocked applies the end of transaction id to the cover of its
@@ -239,9 +255,26 @@ func (s *txSet) endCumLocked(id string, commit bool) {
 	if s.committed == nil {
 		s.committed = make(map[*route]uint32)
 	}
+	s.pruneCommittedLocked()
 	for rt, seq := range m {
 		if t, ok := s.committed[rt]; !ok || int32(seq-t) > 0 {
 			s.committed[rt] = seq
+		}
+	}
+}
+
+// pruneCommittedLocked drops from committed the routes whose subscription
+// ended: an Ack of their messages is refused before any cover is looked
+// at, and a connection whose subscriptions come and go must not keep each
+// ended route (its spec, handler, queue) for its life. It runs at each
+// COMMIT folded and each sweep (Begin, Commit, Abort), so an ended route
+// stays at most until the next of those. s.mu is held.
+func (s *txSet) pruneCommittedLocked() {
+	for rt := range s.committed {
+		select {
+		case <-rt.done:
+			delete(s.committed, rt)
+		default:
 		}
 	}
 }
@@ -251,4 +284,40 @@ func (s *txSet) endCumLocked(id string, commit bool) {
 // one open or committed (l.tx). rt's turn is held.
 func coveredOn(l *link, rt *route, seq uint32) bool {
 	return rt.cum.covers(seq) || l.tx.covers(rt, seq)
+}
+
+// errCoveredForNow is the ErrAlreadyAcked of an Ack of a message that only
+// the cumulative ACK of a transaction still open covers: an abort of that
+// transaction takes the cover back, and the message may then be
+// acknowledged (CoveredForNow).
+var errCoveredForNow = NewError(CodeAlreadyAcked, "stomp: message already acknowledged: a cumulative ACK of a later message,"+
+	" in a transaction still open, covers it (aborted, it covers nothing)", nil)
+
+// ackCovered returns the error of an Ack of rt's message seq that an ACK
+// written on l covered (coveredOn), or nil: ErrAlreadyAcked, or
+// errCoveredForNow when only an open transaction's cover holds it.
+func ackCovered(l *link, rt *route, seq uint32) error {
+	if rt.cum.covers(seq) {
+		return ErrAlreadyAcked
+	}
+	switch covered, forNow := l.tx.coverOf(rt, seq); {
+	case !covered:
+		return nil
+	case forNow:
+		return errCoveredForNow
+	}
+	return ErrAlreadyAcked
+}
+
+// CoveredForNow reports whether err, an Ack's ErrAlreadyAcked, says the
+// message is covered only by the cumulative ACK of a transaction still
+// open: the caller may ask again (AckRef), an abort having taken the
+// cover back. Any other ErrAlreadyAcked is for good on its connection.
+func CoveredForNow(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err == error(errCoveredForNow) {
+			return true
+		}
+	}
+	return false
 }

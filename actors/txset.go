@@ -32,7 +32,8 @@ type txSet struct {
 	notes map[string]map[*TxAckNote]struct{}
 	// cum is the latest message each open transaction's cumulative ACKs
 	// covered, per route (ack mode client), and committed that of the
-	// transactions committed on this connection (txacks.go).
+	// transactions committed on this connection, for the routes not
+	// ended (pruneCommittedLocked; txacks.go).
 	cum       map[string]map[*route]uint32
 	committed map[*route]uint32
 }
@@ -89,6 +90,7 @@ func (s *txSet) sweepLocked() {
 			s.settleLocked(id, st)
 		}
 	}
+	s.pruneCommittedLocked()
 }
 
 // begin records wf, a BEGIN of id about to be queued; it fails when id is
@@ -127,23 +129,32 @@ func (s *txSet) end(id string, wf *writeFrame, abort bool) error {
 	return nil
 }
 
-// written records what bytes written by hand did to id: began it (open)
-// or ended it. Written, they are the latest word on it, whatever was
-// recorded before.
-func (s *txSet) written(id string, open bool) {
+// written records what bytes written by hand did to id: cmd began it
+// (BEGIN) or ended it (COMMIT or ABORT). Written, they are the latest word
+// on it, whatever was recorded before. An end does to the transaction's
+// Acks what Commit or Abort does: a COMMIT folds their cover and drops
+// their notes (the ACKs stay made); an ABORT drops their cover and undoes
+// them (AbortingTransaction). Either way no note of id is left for a
+// transaction of the same id begun later to undo.
+func (s *txSet) written(id string, cmd frames.Command) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !open {
-		delete(s.open, id)
-		// A COMMIT or an ABORT: the cover stays, as for a COMMIT (an ACK
-		// refused as covered is safer than one the broker refuses).
-		s.endCumLocked(id, true)
+	if cmd == frames.CmdBegin {
+		defer s.mu.Unlock()
+		if s.open == nil {
+			s.open = make(map[string]*txState)
+		}
+		s.open[id] = &txState{}
 		return
 	}
-	if s.open == nil {
-		s.open = make(map[string]*txState)
+	delete(s.open, id)
+	abort := cmd == frames.CmdAbort
+	s.endCumLocked(id, !abort)
+	set := s.notes[id]
+	delete(s.notes, id)
+	s.mu.Unlock()
+	if abort {
+		undoNotes(set)
 	}
-	s.open[id] = &txState{}
 }
 
 // has reports whether a frame may join id: it is open, or its BEGIN is on
@@ -194,17 +205,18 @@ func checkTransaction(l *link, f *frames.Frame) error {
 // or ABORT ends it), for the caller to apply once they are written, or
 // refuses them when a SEND, ACK or NACK in them names a transaction not
 // open (counting those the same bytes begin or end before it).
-func rawTransactions(l *link, raw []byte) (map[string]bool, error) {
-	var changed map[string]bool // open (true) or ended (false) by these bytes
+func rawTransactions(l *link, raw []byte) (map[string]frames.Command, error) {
+	var changed map[string]frames.Command // the last BEGIN, COMMIT or ABORT of each id in these bytes
 	for _, t := range frameTransactions(raw, l.version) {
 		switch t.cmd {
 		case frames.CmdBegin, frames.CmdCommit, frames.CmdAbort:
 			if changed == nil {
-				changed = map[string]bool{}
+				changed = map[string]frames.Command{}
 			}
-			changed[t.id] = t.cmd == frames.CmdBegin
+			changed[t.id] = t.cmd
 		case frames.CmdSend, frames.CmdAck, frames.CmdNack:
-			open, ok := changed[t.id]
+			cmd, ok := changed[t.id]
+			open := cmd == frames.CmdBegin
 			if !ok {
 				open = l.tx.has(t.id)
 			}
@@ -217,9 +229,9 @@ func rawTransactions(l *link, raw []byte) (map[string]bool, error) {
 }
 
 // applyTransactions records what written bytes did (rawTransactions).
-func applyTransactions(l *link, changed map[string]bool) {
-	for id, open := range changed {
-		l.tx.written(id, open)
+func applyTransactions(l *link, changed map[string]frames.Command) {
+	for id, cmd := range changed {
+		l.tx.written(id, cmd)
 	}
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"weak"
 
 	"github.com/stompactor/stompactor/actors"
@@ -45,7 +46,9 @@ func noteTxAck(eng *actors.Conn, ev *MessageInEvent, cfg config) *actors.TxAckNo
 // calls that wait for a RECEIPT do (see "Events" in the package doc). A
 // message is acknowledged once: a second Ack or Nack returns
 // ErrAlreadyAcked, and so does one of a message that a cumulative ACK
-// (AckClient) of a later message already covered. It is bounded by ctx
+// (AckClient) of a later message already covered, for good (after a
+// reconnect too), unless that ACK was made in a transaction still open,
+// whose abort takes the cover back. It is bounded by ctx
 // and Timeout. An Ack that failed before its frame was written (ErrTimeout, ErrCanceled, ErrWouldBlock, ErrNotConnected,
 // ErrUnknownTransaction ...) acknowledged nothing and may be made again;
 // one whose frame was written, or may have been (nil, ErrOutcomeUnknown,
@@ -119,10 +122,15 @@ func (s *STOMP) ackCall(ctx context.Context, ev *MessageInEvent, nack bool) erro
 // event unsettled, to be acknowledged again: it was refused before
 // anything was written (ErrTimeout, ErrCanceled, ErrWouldBlock,
 // ErrNotConnected, an AckTransactionID that names no open transaction
-// ...), or the engine found the message covered by a cumulative ACK of a
-// later one (ErrAlreadyAcked). The engine keeps that cover, and forgets
-// it when that ACK's transaction is aborted, so it is asked each time
-// rather than the event remembering its answer.
+// ...), or the engine found the message covered only by the cumulative
+// ACK of a later one in a transaction still open (actors.CoveredForNow),
+// which an abort of it takes back: the engine is asked again next time.
+// Any other ErrAlreadyAcked of the engine (a cover outside transactions,
+// or of a committed one) is for good: the event stays settled, and the
+// next Ack returns ErrAlreadyAcked even after a reconnect.
 func notMade(err error) bool {
+	if errors.Is(err, ErrAlreadyAcked) {
+		return actors.CoveredForNow(err)
+	}
 	return !actors.Written(err)
 }
