@@ -53,19 +53,23 @@ func (c *Conn) NoteTxAck(id string, undo func()) *TxAckNote {
 		return nil
 	}
 	n := &TxAckNote{undo: undo, s: &l.tx, id: id}
-	s := &l.tx
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	l.tx.mu.Lock()
+	defer l.tx.mu.Unlock()
+	l.tx.addNoteLocked(n)
+	return n
+}
+
+// addNoteLocked files n among the notes of its transaction. s.mu is held.
+func (s *txSet) addNoteLocked(n *TxAckNote) {
 	if s.notes == nil {
 		s.notes = make(map[string]map[*TxAckNote]struct{})
 	}
-	set := s.notes[id]
+	set := s.notes[n.id]
 	if set == nil {
 		set = make(map[*TxAckNote]struct{})
-		s.notes[id] = set
+		s.notes[n.id] = set
 	}
 	set[n] = struct{}{}
-	return n
 }
 
 // Cancel withdraws the note of an Ack that was not made (refused before
@@ -153,16 +157,9 @@ func (c *Conn) CommittingTransaction(id string) (done func(written bool)) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for n := range set {
-			if n.state.Load() != noteStanding {
-				continue
+			if n.state.Load() == noteStanding {
+				s.addNoteLocked(n)
 			}
-			if s.notes == nil {
-				s.notes = make(map[string]map[*TxAckNote]struct{})
-			}
-			if s.notes[id] == nil {
-				s.notes[id] = make(map[*TxAckNote]struct{})
-			}
-			s.notes[id][n] = struct{}{}
 		}
 	}
 }
